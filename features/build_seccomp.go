@@ -1,0 +1,5 @@
+//go:build linux && cgo && seccomp
+
+package features
+
+const libseccompBuilt = true

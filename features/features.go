@@ -1,0 +1,138 @@
+// Package features probes what the running kernel (and this build) can
+// enforce. Each probe returns nil when the feature is available, an error
+// that wraps ErrNotSupported and says what is missing when it is not, and
+// any other error when the probe itself failed.
+package features
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"unsafe"
+
+	llsys "github.com/landlock-lsm/go-landlock/landlock/syscall"
+	"golang.org/x/sys/unix"
+)
+
+// ErrNotSupported is wrapped by every "this kernel or build cannot" error.
+var ErrNotSupported = errors.New("not supported")
+
+// NotSupportedError says what is missing.
+type NotSupportedError struct {
+	Feature string // "AppArmor", "Landlock ABI 3", "seccomp filter"
+	Reason  string
+}
+
+func (e *NotSupportedError) Error() string { return e.Feature + " is not available: " + e.Reason }
+func (e *NotSupportedError) Unwrap() error { return ErrNotSupported }
+
+// LSM ids of the lsm_list_modules(2) syscall (include/uapi/linux/lsm.h).
+var lsmIDs = map[uint64]string{
+	100: "capability", 101: "selinux", 102: "smack", 103: "tomoyo",
+	104: "apparmor", 105: "yama", 106: "loadpin", 107: "safesetid",
+	108: "lockdown", 109: "bpf", 110: "landlock", 111: "ima", 112: "evm",
+	113: "ipe",
+}
+
+var activeLSMs = sync.OnceValues(func() ([]string, error) {
+	// securityfs is not mounted everywhere (containers, minimal hosts), so
+	// ask the kernel directly first; the syscall exists since Linux 6.8.
+	if l, err := lsmListModules(); err == nil {
+		return l, nil
+	}
+	b, err := os.ReadFile("/sys/kernel/security/lsm")
+	if err != nil {
+		return nil, fmt.Errorf("cannot list active LSMs: lsm_list_modules(2) unavailable and %w", err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), ","), nil
+})
+
+// sysLSMListModules is lsm_list_modules(2) on x86_64.
+const sysLSMListModules = 461
+
+func lsmListModules() ([]string, error) {
+	ids := make([]uint64, 32)
+	size := uint32(len(ids) * 8)
+	n, _, e := unix.Syscall(sysLSMListModules, uintptr(unsafe.Pointer(&ids[0])), uintptr(unsafe.Pointer(&size)), 0)
+	if e != 0 {
+		return nil, e
+	}
+	var out []string
+	for _, id := range ids[:n] {
+		if name, ok := lsmIDs[id]; ok {
+			out = append(out, name)
+		} else {
+			out = append(out, fmt.Sprintf("lsm-%d", id))
+		}
+	}
+	return out, nil
+}
+
+// ActiveLSMs lists the LSMs the kernel has active, in its order.
+func ActiveLSMs() ([]string, error) { return activeLSMs() }
+
+// HaveAppArmor reports whether AppArmor is active and can confine
+// processes (enabled and its per-task attributes reachable).
+func HaveAppArmor() error {
+	lsms, err := ActiveLSMs()
+	if err != nil {
+		return err
+	}
+	found := false
+	for _, l := range lsms {
+		if l == "apparmor" {
+			found = true
+		}
+	}
+	if !found {
+		return &NotSupportedError{"AppArmor", "it is not in this kernel's active LSMs: " + strings.Join(lsms, ",")}
+	}
+	if b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled"); err == nil && strings.TrimSpace(string(b)) != "Y" {
+		return &NotSupportedError{"AppArmor", "the module is present but disabled (apparmor=0 on the kernel command line?)"}
+	}
+	return nil
+}
+
+// LandlockABI returns the kernel's Landlock ABI version.
+func LandlockABI() (int, error) {
+	v, err := llsys.LandlockGetABIVersion()
+	if err != nil {
+		switch err {
+		case unix.ENOSYS:
+			return 0, &NotSupportedError{"Landlock", "this kernel was built without CONFIG_SECURITY_LANDLOCK"}
+		case unix.EOPNOTSUPP:
+			return 0, &NotSupportedError{"Landlock", "it is built in but not active (add landlock to the lsm= boot parameter)"}
+		}
+		return 0, fmt.Errorf("probing Landlock: %w", err)
+	}
+	return v, nil
+}
+
+// HaveLandlock reports whether the kernel's Landlock ABI is at least abi.
+func HaveLandlock(abi int) error {
+	v, err := LandlockABI()
+	if err != nil {
+		return err
+	}
+	if v < abi {
+		return &NotSupportedError{fmt.Sprintf("Landlock ABI %d", abi), fmt.Sprintf("this kernel has ABI %d", v)}
+	}
+	return nil
+}
+
+// HaveSeccompFilter reports whether this kernel accepts seccomp filters
+// and this build can compile them.
+func HaveSeccompFilter() error {
+	if !libseccompBuilt {
+		return &NotSupportedError{"seccomp filter", "this rampart was built without libseccomp (build with -tags seccomp and cgo, as `make` does)"}
+	}
+	if _, err := unix.PrctlRetInt(unix.PR_GET_SECCOMP, 0, 0, 0, 0); err != nil {
+		if err == unix.EINVAL {
+			return &NotSupportedError{"seccomp filter", "this kernel was built without CONFIG_SECCOMP"}
+		}
+		return fmt.Errorf("probing seccomp: %w", err)
+	}
+	return nil
+}

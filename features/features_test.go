@@ -1,0 +1,92 @@
+package features
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestLandlockProbe(t *testing.T) {
+	abi, err := LandlockABI()
+	if errors.Is(err, ErrNotSupported) {
+		t.Skipf("this kernel has no Landlock: %v", err)
+	}
+	if err != nil || abi < 1 {
+		t.Fatalf("abi %d, %v", abi, err)
+	}
+	if err := HaveLandlock(abi); err != nil {
+		t.Fatalf("HaveLandlock(own ABI %d): %v", abi, err)
+	}
+	err = HaveLandlock(abi + 1)
+	if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "this kernel has ABI") {
+		t.Fatalf("HaveLandlock(%d): %v", abi+1, err)
+	}
+}
+
+func TestAppArmorProbeAgreesWithLSMList(t *testing.T) {
+	lsms, err := ActiveLSMs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(lsms, "capability") {
+		t.Fatalf("active LSMs %v lack capability, which is always first", lsms)
+	}
+	err = HaveAppArmor()
+	if slices.Contains(lsms, "apparmor") {
+		if err != nil {
+			t.Fatalf("apparmor is active but HaveAppArmor says %v", err)
+		}
+		return
+	}
+	if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), strings.Join(lsms, ",")) {
+		t.Fatalf("HaveAppArmor() = %v; want ErrNotSupported naming %v", err, lsms)
+	}
+	// The per-task AppArmor attribute is absent too, as the error says.
+	if _, err := os.ReadFile("/proc/self/attr/apparmor/current"); err == nil {
+		t.Fatal("AppArmor attributes are readable, yet the LSM list lacks apparmor")
+	}
+}
+
+func TestLSMListMatchesSecurityfs(t *testing.T) {
+	b, err := os.ReadFile("/sys/kernel/security/lsm")
+	if err != nil {
+		if os.Geteuid() != 0 {
+			t.Skipf("securityfs is not mounted and mounting it needs root: %v", err)
+		}
+		// Mount it in a private mount namespace of a child, which leaves
+		// the host's mounts untouched.
+		b, err = exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
+			"mount -t securityfs securityfs /sys/kernel/security && cat /sys/kernel/security/lsm").Output()
+		if err != nil {
+			t.Fatalf("reading the LSM list from a private securityfs: %v", err)
+		}
+	}
+	sys, err := lsmListModules()
+	if err != nil {
+		t.Skipf("lsm_list_modules: %v", err)
+	}
+	if strings.Join(sys, ",") != strings.TrimSpace(string(b)) {
+		t.Fatalf("syscall %v, securityfs %q", sys, b)
+	}
+}
+
+func TestSeccompProbe(t *testing.T) {
+	err := HaveSeccompFilter()
+	if !libseccompBuilt {
+		if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "-tags seccomp") {
+			t.Fatalf("build without libseccomp: %v", err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unix.PrctlRetInt(unix.PR_GET_SECCOMP, 0, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,237 @@
+// Package bpf interprets classic-BPF seccomp programs over struct
+// seccomp_data, the way the kernel runs them, and returns the action and
+// the path taken. It accepts exactly the instructions the kernel's
+// seccomp_check_filter accepts, so a program it runs is one the kernel
+// would load.
+package bpf
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// Data is struct seccomp_data.
+type Data struct {
+	Nr                 int32
+	Arch               uint32
+	InstructionPointer uint64
+	Args               [6]uint64
+}
+
+// Audit architectures (linux/audit.h) and the x32 syscall bit.
+const (
+	ArchX86_64 uint32 = 0xc000003e
+	ArchI386   uint32 = 0x40000003
+	X32Bit     int32  = 0x40000000
+)
+
+// dataSize is sizeof(struct seccomp_data).
+const dataSize = 64
+
+// bytes lays Data out as the kernel does, in host (little-endian) order.
+func (d *Data) bytes() [dataSize]byte {
+	var b [dataSize]byte
+	binary.LittleEndian.PutUint32(b[0:], uint32(d.Nr))
+	binary.LittleEndian.PutUint32(b[4:], d.Arch)
+	binary.LittleEndian.PutUint64(b[8:], d.InstructionPointer)
+	for i, a := range d.Args {
+		binary.LittleEndian.PutUint64(b[16+8*i:], a)
+	}
+	return b
+}
+
+// Action classes of a seccomp return value (SECCOMP_RET_ACTION_FULL).
+const (
+	RetKillProcess uint32 = 0x80000000
+	RetKillThread  uint32 = 0x00000000
+	RetTrap        uint32 = 0x00030000
+	RetErrno       uint32 = 0x00050000
+	RetUserNotif   uint32 = 0x7fc00000
+	RetTrace       uint32 = 0x7ff00000
+	RetLog         uint32 = 0x7ffc0000
+	RetAllow       uint32 = 0x7fff0000
+
+	actionMask uint32 = 0xffff0000
+	dataMask   uint32 = 0x0000ffff
+)
+
+// Action splits a return value into its action and data (errno, trace
+// message).
+func Action(ret uint32) (action uint32, data uint16) {
+	return ret & actionMask, uint16(ret & dataMask)
+}
+
+// ErrInvalid reports a program the kernel would refuse to load.
+var ErrInvalid = errors.New("invalid seccomp program")
+
+// Validate checks prog as seccomp_check_filter and bpf_check_classic do:
+// length, known opcodes, aligned in-bounds data loads, in-bounds jumps and
+// scratch memory, and a return at the end.
+func Validate(prog []unix.SockFilter) error {
+	if len(prog) == 0 || len(prog) > unix.BPF_MAXINSNS {
+		return fmt.Errorf("%w: %d instructions", ErrInvalid, len(prog))
+	}
+	for pc, in := range prog {
+		bad := func(why string) error {
+			return fmt.Errorf("%w: instruction %d (%#04x): %s", ErrInvalid, pc, in.Code, why)
+		}
+		switch in.Code {
+		case unix.BPF_LD | unix.BPF_W | unix.BPF_ABS:
+			if in.K >= dataSize || in.K&3 != 0 {
+				return bad("load outside struct seccomp_data or unaligned")
+			}
+		case unix.BPF_LD | unix.BPF_W | unix.BPF_LEN, unix.BPF_LDX | unix.BPF_W | unix.BPF_LEN,
+			unix.BPF_LD | unix.BPF_IMM, unix.BPF_LDX | unix.BPF_IMM,
+			unix.BPF_MISC | unix.BPF_TAX, unix.BPF_MISC | unix.BPF_TXA,
+			unix.BPF_RET | unix.BPF_K, unix.BPF_RET | unix.BPF_A:
+		case unix.BPF_LD | unix.BPF_MEM, unix.BPF_LDX | unix.BPF_MEM, unix.BPF_ST, unix.BPF_STX:
+			if in.K >= 16 {
+				return bad("scratch memory index out of range")
+			}
+		case unix.BPF_ALU | unix.BPF_ADD | unix.BPF_K, unix.BPF_ALU | unix.BPF_ADD | unix.BPF_X,
+			unix.BPF_ALU | unix.BPF_SUB | unix.BPF_K, unix.BPF_ALU | unix.BPF_SUB | unix.BPF_X,
+			unix.BPF_ALU | unix.BPF_MUL | unix.BPF_K, unix.BPF_ALU | unix.BPF_MUL | unix.BPF_X,
+			unix.BPF_ALU | unix.BPF_DIV | unix.BPF_X, unix.BPF_ALU | unix.BPF_MOD | unix.BPF_X,
+			unix.BPF_ALU | unix.BPF_AND | unix.BPF_K, unix.BPF_ALU | unix.BPF_AND | unix.BPF_X,
+			unix.BPF_ALU | unix.BPF_OR | unix.BPF_K, unix.BPF_ALU | unix.BPF_OR | unix.BPF_X,
+			unix.BPF_ALU | unix.BPF_XOR | unix.BPF_K, unix.BPF_ALU | unix.BPF_XOR | unix.BPF_X,
+			unix.BPF_ALU | unix.BPF_LSH | unix.BPF_X, unix.BPF_ALU | unix.BPF_RSH | unix.BPF_X,
+			unix.BPF_ALU | unix.BPF_NEG:
+		case unix.BPF_ALU | unix.BPF_DIV | unix.BPF_K, unix.BPF_ALU | unix.BPF_MOD | unix.BPF_K:
+			if in.K == 0 {
+				return bad("division by constant zero")
+			}
+		case unix.BPF_ALU | unix.BPF_LSH | unix.BPF_K, unix.BPF_ALU | unix.BPF_RSH | unix.BPF_K:
+			if in.K >= 32 {
+				return bad("shift by 32 or more")
+			}
+		case unix.BPF_JMP | unix.BPF_JA:
+			if uint64(pc)+1+uint64(in.K) >= uint64(len(prog)) {
+				return bad("jump out of the program")
+			}
+		case unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_X,
+			unix.BPF_JMP | unix.BPF_JGT | unix.BPF_K, unix.BPF_JMP | unix.BPF_JGT | unix.BPF_X,
+			unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K, unix.BPF_JMP | unix.BPF_JGE | unix.BPF_X,
+			unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K, unix.BPF_JMP | unix.BPF_JSET | unix.BPF_X:
+			if pc+1+int(in.Jt) >= len(prog) || pc+1+int(in.Jf) >= len(prog) {
+				return bad("jump out of the program")
+			}
+		default:
+			return bad("opcode not allowed in seccomp")
+		}
+	}
+	last := prog[len(prog)-1].Code
+	if last != unix.BPF_RET|unix.BPF_K && last != unix.BPF_RET|unix.BPF_A {
+		return fmt.Errorf("%w: does not end with a return", ErrInvalid)
+	}
+	return nil
+}
+
+// Run executes a validated program on d and returns the value it returns
+// and the instruction indexes it went through.
+func Run(prog []unix.SockFilter, d Data) (ret uint32, path []int, err error) {
+	if err := Validate(prog); err != nil {
+		return 0, nil, err
+	}
+	data := d.bytes()
+	var a, x uint32
+	var mem [16]uint32
+	for pc := 0; pc < len(prog); pc++ {
+		in := prog[pc]
+		path = append(path, pc)
+		switch in.Code {
+		case unix.BPF_LD | unix.BPF_W | unix.BPF_ABS:
+			a = binary.LittleEndian.Uint32(data[in.K:])
+		case unix.BPF_LD | unix.BPF_W | unix.BPF_LEN:
+			a = dataSize
+		case unix.BPF_LDX | unix.BPF_W | unix.BPF_LEN:
+			x = dataSize
+		case unix.BPF_LD | unix.BPF_IMM:
+			a = in.K
+		case unix.BPF_LDX | unix.BPF_IMM:
+			x = in.K
+		case unix.BPF_LD | unix.BPF_MEM:
+			a = mem[in.K]
+		case unix.BPF_LDX | unix.BPF_MEM:
+			x = mem[in.K]
+		case unix.BPF_ST:
+			mem[in.K] = a
+		case unix.BPF_STX:
+			mem[in.K] = x
+		case unix.BPF_MISC | unix.BPF_TAX:
+			x = a
+		case unix.BPF_MISC | unix.BPF_TXA:
+			a = x
+		case unix.BPF_RET | unix.BPF_K:
+			return in.K, path, nil
+		case unix.BPF_RET | unix.BPF_A:
+			return a, path, nil
+		case unix.BPF_JMP | unix.BPF_JA:
+			pc += int(in.K)
+		default:
+			switch in.Code & 0x07 {
+			case unix.BPF_ALU:
+				src := in.K
+				if in.Code&unix.BPF_X != 0 {
+					src = x
+				}
+				switch in.Code & 0xf0 {
+				case unix.BPF_ADD:
+					a += src
+				case unix.BPF_SUB:
+					a -= src
+				case unix.BPF_MUL:
+					a *= src
+				case unix.BPF_DIV:
+					if src == 0 {
+						return 0, path, nil // the kernel's classic BPF returns 0: kill
+					}
+					a /= src
+				case unix.BPF_MOD:
+					if src == 0 {
+						return 0, path, nil
+					}
+					a %= src
+				case unix.BPF_AND:
+					a &= src
+				case unix.BPF_OR:
+					a |= src
+				case unix.BPF_XOR:
+					a ^= src
+				case unix.BPF_LSH:
+					a <<= src & 31
+				case unix.BPF_RSH:
+					a >>= src & 31
+				case unix.BPF_NEG:
+					a = -a
+				}
+			case unix.BPF_JMP:
+				src := in.K
+				if in.Code&unix.BPF_X != 0 {
+					src = x
+				}
+				var cond bool
+				switch in.Code & 0xf0 {
+				case unix.BPF_JEQ:
+					cond = a == src
+				case unix.BPF_JGT:
+					cond = a > src
+				case unix.BPF_JGE:
+					cond = a >= src
+				case unix.BPF_JSET:
+					cond = a&src != 0
+				}
+				if cond {
+					pc += int(in.Jt)
+				} else {
+					pc += int(in.Jf)
+				}
+			}
+		}
+	}
+	// Unreachable for a validated program.
+	return 0, path, fmt.Errorf("%w: ran off the end", ErrInvalid)
+}

@@ -1,0 +1,309 @@
+//go:build linux && cgo && seccomp
+
+package seccomp
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"unsafe"
+
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Compiling a multi-architecture profile with libseccomp takes tens of
+// milliseconds (RuntimeDefault: about 35 ms here), more than the rest of a
+// launch together. rampart therefore keeps the programs runc's engine
+// produced: the first launch compiles the profile in a helper process
+// with that engine, reads the loaded program back from the kernel
+// (PTRACE_SECCOMP_GET_FILTER) and stores it; later launches load the
+// stored program directly. What is loaded is byte for byte what the
+// engine produced, not a re-implementation of it.
+//
+// The cache is trusted like a binary: its directory and files must belong
+// to the caller's uid and be writable by nobody else, or they are ignored.
+
+// compilerEnv makes a rampart process the compile helper.
+const compilerEnv = "RAMPART_SECCOMP_COMPILER"
+
+func init() {
+	if os.Getenv(compilerEnv) == "1" {
+		os.Exit(compilerMain())
+	}
+}
+
+// compilerMain loads the profile read from stdin into itself, says "ok",
+// and waits for stdin to close while the parent reads the filter.
+func compilerMain() int {
+	runtime.LockOSThread()
+	var spec specs.LinuxSeccomp
+	r := bufio.NewReader(os.Stdin)
+	if err := json.NewDecoder(r).Decode(&spec); err != nil {
+		fmt.Fprintln(os.Stderr, "seccomp compiler:", err)
+		return 1
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		fmt.Fprintln(os.Stderr, "seccomp compiler:", err)
+		return 1
+	}
+	if err := installDirect(&Profile{Name: "helper", Spec: &spec}); err != nil {
+		fmt.Fprintln(os.Stderr, "seccomp compiler:", err)
+		return 1
+	}
+	os.Stdout.WriteString("ok\n")
+	io.Copy(io.Discard, r)
+	return 0
+}
+
+// program is a compiled filter with the seccomp(2) flags to load it with.
+type program struct {
+	flags uint32
+	insns []unix.SockFilter
+}
+
+// compile returns the program for p from the cache, or compiles and
+// stores it. It returns an error when caching is not possible (no
+// CAP_SYS_ADMIN to read a filter back, no cache directory); the caller
+// then compiles in place.
+func compile(p *Profile, flags uint32) (*program, error) {
+	if os.Getenv("RAMPART_SECCOMP_CACHE") == "off" {
+		return nil, errors.New("cache disabled")
+	}
+	dir, err := cacheDir()
+	if err != nil {
+		return nil, err
+	}
+	key, err := cacheKey(p, flags)
+	if err != nil {
+		return nil, err
+	}
+	file := filepath.Join(dir, key+".bpf")
+	if prog, err := readProgram(file); err == nil {
+		return prog, nil
+	}
+	insns, err := compileInHelper(p)
+	if err != nil {
+		return nil, err
+	}
+	prog := &program{flags: flags, insns: insns}
+	writeProgram(dir, file, prog) // a failed store only costs the next launch time
+	return prog, nil
+}
+
+func cacheKey(p *Profile, flags uint32) (string, error) {
+	h := sha256.New()
+	spec, err := json.Marshal(p.Spec)
+	if err != nil {
+		return "", err
+	}
+	h.Write(spec)
+	fmt.Fprintf(h, "\x00flags=%d\x00libseccomp=%s\x00%s\x00%s", flags, libseccompVersion(), runtime.GOARCH, engineVersions())
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+// engineVersions names the Go modules that shape the program.
+func engineVersions() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	s := ""
+	for _, d := range bi.Deps {
+		switch d.Path {
+		case "github.com/opencontainers/runc", "github.com/seccomp/libseccomp-golang":
+			s += d.Path + "@" + d.Version + " "
+		}
+	}
+	return s
+}
+
+func cacheDir() (string, error) {
+	dir := os.Getenv("RAMPART_CACHE_DIR")
+	if dir == "" {
+		if os.Geteuid() == 0 {
+			dir = "/var/cache/rampart"
+		} else {
+			base, err := os.UserCacheDir()
+			if err != nil {
+				return "", err
+			}
+			dir = filepath.Join(base, "rampart")
+		}
+	}
+	dir = filepath.Join(dir, "seccomp")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	if err := trusted(dir, true); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// trusted refuses a cache path another user could have written: a planted
+// program would become the workload's filter.
+func trusted(path string, isDir bool) error {
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		return err
+	}
+	wantType := uint32(unix.S_IFREG)
+	if isDir {
+		wantType = unix.S_IFDIR
+	}
+	switch {
+	case st.Mode&unix.S_IFMT != wantType:
+		return fmt.Errorf("seccomp cache: %s is not a plain %s", path, map[bool]string{true: "directory", false: "file"}[isDir])
+	case int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("seccomp cache: %s belongs to uid %d, not %d", path, st.Uid, os.Geteuid())
+	case st.Mode&0o022 != 0:
+		return fmt.Errorf("seccomp cache: %s is writable by others (mode %o)", path, st.Mode&0o777)
+	}
+	return nil
+}
+
+var magic = [8]byte{'R', 'M', 'P', 'T', 'B', 'P', 'F', '1'}
+
+func readProgram(file string) (*program, error) {
+	f, err := os.OpenFile(file, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := trusted(file, false); err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	const hdr = 16
+	if len(b) < hdr || [8]byte(b[:8]) != magic {
+		return nil, errors.New("seccomp cache: bad header")
+	}
+	flags := binary.LittleEndian.Uint32(b[8:])
+	n := int(binary.LittleEndian.Uint32(b[12:]))
+	if n == 0 || n > unix.BPF_MAXINSNS || len(b) != hdr+n*8 {
+		return nil, errors.New("seccomp cache: bad length")
+	}
+	insns := make([]unix.SockFilter, n)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&insns[0])), n*8), b[hdr:])
+	return &program{flags: flags, insns: insns}, nil
+}
+
+func writeProgram(dir, file string, p *program) error {
+	b := make([]byte, 16, 16+len(p.insns)*8)
+	copy(b, magic[:])
+	binary.LittleEndian.PutUint32(b[8:], p.flags)
+	binary.LittleEndian.PutUint32(b[12:], uint32(len(p.insns)))
+	b = append(b, Bytes(p.insns)...)
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), file)
+}
+
+// compileInHelper runs the engine in a child and reads the filter back.
+func compileInHelper(p *Profile) ([]unix.SockFilter, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), compilerEnv+"=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	var stderr limitedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	defer cmd.Wait()
+	defer stdin.Close()
+	if err := json.NewEncoder(stdin).Encode(p.Spec); err != nil {
+		cmd.Process.Kill()
+		return nil, err
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "ok\n" {
+		cmd.Process.Kill()
+		return nil, fmt.Errorf("seccomp compile helper: %q %v: %s", line, err, stderr.String())
+	}
+	insns, err := DumpFilter(cmd.Process.Pid, 0)
+	if err != nil {
+		cmd.Process.Kill()
+		return nil, err
+	}
+	return insns, nil
+}
+
+type limitedBuffer struct{ b []byte }
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if len(l.b) < 4096 {
+		l.b = append(l.b, p...)
+	}
+	return len(p), nil
+}
+func (l *limitedBuffer) String() string { return string(l.b) }
+
+// kernelFlags maps the profile's OCI flags to seccomp(2) flags, as the
+// engine does when it loads: runc turns on SPEC_ALLOW by default where
+// supported.
+func kernelFlags(p *Profile) (uint32, error) {
+	cfg, err := specconv.SetupSeccomp(p.Spec)
+	if err != nil {
+		return 0, err
+	}
+	var f uint32
+	for _, fl := range cfg.Flags {
+		switch fl {
+		case specs.LinuxSeccompFlagLog:
+			f |= unix.SECCOMP_FILTER_FLAG_LOG
+		case specs.LinuxSeccompFlagSpecAllow:
+			f |= unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW
+		case specs.LinuxSeccompFlagWaitKillableRecv:
+			f |= unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+		default:
+			return 0, fmt.Errorf("seccomp flag %s", fl)
+		}
+	}
+	return f, nil
+}
+
+func loadProgram(p *program) error {
+	fprog := unix.SockFprog{Len: uint16(len(p.insns)), Filter: &p.insns[0]}
+	_, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(p.flags), uintptr(unsafe.Pointer(&fprog)))
+	runtime.KeepAlive(p)
+	if e != 0 {
+		return e
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+//go:build linux && cgo && seccomp
+
+package seccomp
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/seccomp/bpf"
+)
+
+func needRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("reading a filter back needs CAP_SYS_ADMIN (run as root)")
+	}
+}
+
+func TestCacheStoresWhatTheEngineLoaded(t *testing.T) {
+	needRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	p, err := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := Compile(p)
+	if err != nil || !first.Cached {
+		t.Fatalf("compile: %v (%s)", err, first.Why)
+	}
+	files, _ := filepath.Glob(filepath.Join(os.Getenv("RAMPART_CACHE_DIR"), "seccomp", "*.bpf"))
+	if len(files) != 1 {
+		t.Fatalf("cache files %v", files)
+	}
+	second, err := Compile(p)
+	if err != nil || !second.Cached {
+		t.Fatal(err)
+	}
+	if !slices.Equal(first.prog.insns, second.prog.insns) || first.prog.flags != second.prog.flags {
+		t.Fatal("program read from the cache differs from the one stored")
+	}
+	// the program starts by checking the architecture: ld [4]
+	if in := first.prog.insns[0]; in.Code != 0x20 || in.K != 4 {
+		t.Fatalf("first instruction %+v, want a load of seccomp_data.arch", in)
+	}
+	// A different profile must not hit the same entry.
+	other, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.Full)
+	o, err := Compile(other)
+	if err != nil || slices.Equal(o.prog.insns, first.prog.insns) {
+		t.Fatal("profiles resolved for different bounding sets share a program")
+	}
+}
+
+// A cache another user could write is never used: a planted program would
+// become the workload's filter.
+func TestUntrustedCacheIgnored(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	t.Setenv("RAMPART_CACHE_DIR", dir)
+	os.MkdirAll(filepath.Join(dir, "seccomp"), 0o777)
+	os.Chmod(filepath.Join(dir, "seccomp"), 0o777)
+	p, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	f, err := Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Cached || !strings.Contains(f.Why, "writable by others") {
+		t.Fatalf("cached=%v why=%q", f.Cached, f.Why)
+	}
+
+	// A trusted directory, but an entry owned by someone else.
+	os.Chmod(filepath.Join(dir, "seccomp"), 0o700)
+	good, err := Compile(p)
+	if err != nil || !good.Cached {
+		t.Fatalf("%v %s", err, good.Why)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "seccomp", "*.bpf"))
+	os.Chown(files[0], 65534, 65534)
+	if _, err := readProgram(files[0]); err == nil || !strings.Contains(err.Error(), "belongs to uid 65534") {
+		t.Fatalf("foreign entry read: %v", err)
+	}
+	// corrupt entries are rejected too
+	os.Chown(files[0], 0, 0)
+	os.WriteFile(files[0], []byte("RMPTBPF1garbage"), 0o600)
+	if _, err := readProgram(files[0]); err == nil {
+		t.Fatal("corrupt entry read")
+	}
+}
+
+// What the kernel decided in the launcher tests (cmd/rampart), the
+// interpreter reads off the same compiled program.
+func TestRuntimeDefaultDecisions(t *testing.T) {
+	needRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	p, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	f, err := Compile(p)
+	if err != nil || !f.Cached {
+		t.Fatalf("%v %s", err, f.Why)
+	}
+	const nsFlags = unix.CLONE_NEWUSER | unix.CLONE_NEWNET
+	for _, c := range []struct {
+		name string
+		d    bpf.Data
+		want uint32
+	}{
+		{"unshare x86_64", bpf.Data{Nr: unix.SYS_UNSHARE, Arch: bpf.ArchX86_64, Args: [6]uint64{nsFlags}}, bpf.RetErrno | 1},
+		{"unshare i386", bpf.Data{Nr: 310, Arch: bpf.ArchI386, Args: [6]uint64{nsFlags}}, bpf.RetErrno | 1},
+		{"unshare x32", bpf.Data{Nr: bpf.X32Bit | unix.SYS_UNSHARE, Arch: bpf.ArchX86_64, Args: [6]uint64{nsFlags}}, bpf.RetErrno | 1},
+		{"getpid", bpf.Data{Nr: unix.SYS_GETPID, Arch: bpf.ArchX86_64}, bpf.RetAllow},
+		{"raw socket is not seccomp's job", bpf.Data{Nr: unix.SYS_SOCKET, Arch: bpf.ArchX86_64, Args: [6]uint64{2, 3, 1}}, bpf.RetAllow},
+		{"clone with CLONE_NEWUSER", bpf.Data{Nr: unix.SYS_CLONE, Arch: bpf.ArchX86_64, Args: [6]uint64{unix.CLONE_NEWUSER}}, bpf.RetErrno | 1},
+		{"plain clone", bpf.Data{Nr: unix.SYS_CLONE, Arch: bpf.ArchX86_64, Args: [6]uint64{uint64(unix.SIGCHLD)}}, bpf.RetAllow},
+		{"kexec_load", bpf.Data{Nr: unix.SYS_KEXEC_LOAD, Arch: bpf.ArchX86_64}, bpf.RetErrno | 1},
+		// newer than the profile: ENOSYS so libc falls back
+		{"syscall past the table", bpf.Data{Nr: 1000, Arch: bpf.ArchX86_64}, bpf.RetErrno | uint32(unix.ENOSYS)},
+	} {
+		got, _, err := bpf.Run(f.prog.insns, c.d)
+		if err != nil || got != c.want {
+			t.Errorf("%s: %#x %v, want %#x", c.name, got, err, c.want)
+		}
+	}
+}
+
+// What a launch pays for seccomp before loading: resolve the profile and
+// find its program in the cache.
+func BenchmarkLoadAndCompileCached(b *testing.B) {
+	b.Setenv("RAMPART_CACHE_DIR", b.TempDir())
+	for i := 0; i < b.N; i++ {
+		p, err := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if f, err := Compile(p); err != nil || !f.Cached {
+			b.Fatal(err, f.Why)
+		}
+	}
+}

@@ -1,0 +1,97 @@
+//go:build linux && cgo && seccomp
+
+package seccomp
+
+import (
+	"errors"
+	"fmt"
+
+	rcseccomp "github.com/opencontainers/runc/libcontainer/seccomp"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+)
+
+var errNoCompiler = errors.New("this rampart was built without libseccomp (build with -tags seccomp and cgo, as `make` does)")
+
+func knownSyscall(name string) error {
+	_, err := libseccomp.GetSyscallFromName(name)
+	return err
+}
+
+func libseccompVersion() string {
+	a, b, c := libseccomp.GetLibraryVersion()
+	return fmt.Sprintf("%d.%d.%d", a, b, c)
+}
+
+// Filter is a profile ready to load: compiled ahead, or (where the
+// program cannot be cached) compiled at load time.
+type Filter struct {
+	profile *Profile
+	prog    *program
+	// Cached says whether the program came from the cache or a helper
+	// compile (true) or will be compiled in place at Install (false).
+	Cached bool
+	// Why says why the program is compiled in place, for -v.
+	Why string
+}
+
+// Compile prepares p for Install. It runs before any layer is applied: a
+// cache miss starts a helper process.
+func Compile(p *Profile) (*Filter, error) {
+	flags, err := kernelFlags(p)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
+	}
+	prog, err := compile(p, flags)
+	if err != nil {
+		return &Filter{profile: p, Why: err.Error()}, nil
+	}
+	return &Filter{profile: p, prog: prog, Cached: true}, nil
+}
+
+// Len is the program's length in BPF instructions, 0 when not known yet.
+func (f *Filter) Len() int {
+	if f.prog == nil {
+		return 0
+	}
+	return len(f.prog.insns)
+}
+
+// Install loads the filter into the calling thread. The caller must be on
+// a locked OS thread that will execve next: a seccomp filter without TSYNC
+// binds only the calling thread. Without no_new_privs the caller needs
+// CAP_SYS_ADMIN, as for runc.
+func (f *Filter) Install() error {
+	if f.prog != nil {
+		if err := loadProgram(f.prog); err != nil {
+			return fmt.Errorf("seccomp profile %s: load: %w", f.profile.Name, err)
+		}
+		return nil
+	}
+	return installDirect(f.profile)
+}
+
+// installDirect compiles p and loads it into the calling thread with the
+// engine runc uses (libseccomp, binary-tree rules for long profiles, and
+// the ENOSYS stub for syscalls newer than the profile).
+func installDirect(p *Profile) error {
+	cfg, err := specconv.SetupSeccomp(p.Spec)
+	if err != nil {
+		return fmt.Errorf("seccomp profile %s: %w", p.Name, err)
+	}
+	if cfg == nil {
+		return fmt.Errorf("seccomp profile %s resolves to no filter", p.Name)
+	}
+	fd, err := rcseccomp.InitSeccomp(cfg)
+	if err != nil {
+		return fmt.Errorf("seccomp profile %s: %w", p.Name, err)
+	}
+	if fd >= 0 {
+		// SCMP_ACT_NOTIFY: nobody listens; a notifying syscall would block
+		// forever. Refuse rather than hang the workload.
+		unix.Close(fd)
+		return fmt.Errorf("seccomp profile %s uses SCMP_ACT_NOTIFY, which needs a listener rampart does not provide", p.Name)
+	}
+	return nil
+}

@@ -1,0 +1,23 @@
+//go:build !linux || !cgo || !seccomp
+
+package seccomp
+
+import "github.com/rampart-sec/rampart/features"
+
+var errNoCompiler = &features.NotSupportedError{Feature: "seccomp filter", Reason: "this rampart was built without libseccomp (build with -tags seccomp and cgo, as `make` does)"}
+
+func knownSyscall(string) error { return errNoCompiler }
+
+func libseccompVersion() string { return "(none)" }
+
+// Filter is unavailable without libseccomp.
+type Filter struct {
+	Cached bool
+	Why    string
+}
+
+// Compile always fails: this build has no filter compiler.
+func Compile(*Profile) (*Filter, error) { return nil, errNoCompiler }
+
+func (*Filter) Install() error { return errNoCompiler }
+func (*Filter) Len() int       { return 0 }

@@ -1,0 +1,323 @@
+// Package seccomp loads seccomp profiles (OCI, Docker and containerd JSON,
+// and RuntimeDefault), resolves them the way container runtimes do against
+// a bounding set, and installs them with the same libseccomp-based engine
+// runc uses, so that a profile enforced by rampart is the filter a
+// Kubernetes node would enforce.
+package seccomp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	mobyseccomp "github.com/moby/profiles/seccomp"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/policy"
+)
+
+// Profile is a resolved profile: conditional rules (includes / excludes on
+// capabilities, architectures and kernel versions) have been decided, and
+// every syscall name is known to the filter compiler.
+type Profile struct {
+	// Name says where it came from: "runtime-default" or a file path.
+	Name string
+	// Spec is the resolved OCI form, what runc receives in config.json.
+	Spec *specs.LinuxSeccomp
+	// Notes are facts the user should know about the resolution, such as
+	// syscalls newer than this machine's libseccomp.
+	Notes []string
+}
+
+// Error is a profile error with its position.
+type Error struct {
+	File      string
+	Line, Col int // 0 when unknown
+	Field     string
+	Err       error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Col)
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Load resolves a policy's seccomp reference against the bounding set the
+// workload will have (RuntimeDefault allows namespace and admin syscalls
+// only when CAP_SYS_ADMIN is in it, as Docker and containerd decide).
+// It returns nil for unconfined.
+func Load(ref policy.Seccomp, bounding caps.Set) (*Profile, error) {
+	switch ref.Kind {
+	case policy.SeccompNone, policy.SeccompUnconfined:
+		return nil, nil
+	case policy.SeccompRuntimeDefault:
+		s, err := mobyseccomp.GetDefaultProfile(specFor(bounding))
+		if err != nil {
+			return nil, fmt.Errorf("runtime-default profile: %w", err)
+		}
+		return finish("runtime-default", s, nil)
+	case policy.SeccompFile:
+		body, err := os.ReadFile(ref.Path)
+		if err != nil {
+			if ref.Origin != "" {
+				return nil, fmt.Errorf("%s: seccomp profile: %w", ref.Origin, err)
+			}
+			return nil, err
+		}
+		return Parse(ref.Path, body, bounding)
+	}
+	return nil, fmt.Errorf("unknown seccomp profile kind %q", ref.Kind)
+}
+
+// Parse reads an OCI or Docker / containerd JSON profile.
+func Parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
+	if err := checkJSON(name, body); err != nil {
+		return nil, err
+	}
+	s, err := mobyseccomp.LoadProfile(string(body), specFor(bounding))
+	if err != nil {
+		return nil, &Error{File: name, Err: err}
+	}
+	if s == nil {
+		return nil, &Error{File: name, Err: errors.New("profile has neither defaultAction nor syscalls; an empty profile would leave the workload unconfined")}
+	}
+	return finish(name, s, body)
+}
+
+// checkJSON decodes strictly enough to give positions: syntax errors, wrong
+// types, and unknown fields (a misspelled "defaultAction" would otherwise
+// silently produce an empty, unconfined profile).
+func checkJSON(name string, body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var probe strictProfile
+	err := dec.Decode(&probe)
+	if err == nil {
+		return validate(name, body, &probe)
+	}
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		// Offset counts the offending byte itself.
+		l, c := lineCol(body, max(syn.Offset-1, 0))
+		return &Error{File: name, Line: l, Col: c, Err: errors.New(syn.Error())}
+	case errors.As(err, &typ):
+		l, c := lineCol(body, typ.Offset)
+		return &Error{File: name, Line: l, Col: c, Field: typ.Field, Err: fmt.Errorf("expected %s, found a JSON %s", typ.Type, typ.Value)}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		l, c := find(body, `"`+field+`"`)
+		return &Error{File: name, Line: l, Col: c, Field: field, Err: errors.New("unknown field")}
+	}
+	return &Error{File: name, Err: err}
+}
+
+// strictProfile mirrors the union of the OCI and Docker profile formats,
+// only to reject unknown fields with a position.
+type strictProfile struct {
+	DefaultAction    string          `json:"defaultAction"`
+	DefaultErrnoRet  *uint           `json:"defaultErrnoRet"`
+	Architectures    []string        `json:"architectures"`
+	ArchMap          []strictArch    `json:"archMap"`
+	Flags            []string        `json:"flags"`
+	ListenerPath     string          `json:"listenerPath"`
+	ListenerMetadata string          `json:"listenerMetadata"`
+	Syscalls         []strictSyscall `json:"syscalls"`
+	Comment          string          `json:"comment"`
+}
+
+type strictArch struct {
+	Arch      string   `json:"architecture"`
+	SubArches []string `json:"subArchitectures"`
+}
+
+type strictSyscall struct {
+	Name     string       `json:"name"`
+	Names    []string     `json:"names"`
+	Action   string       `json:"action"`
+	ErrnoRet *uint        `json:"errnoRet"`
+	Args     []strictArg  `json:"args"`
+	Comment  string       `json:"comment"`
+	Includes *strictMatch `json:"includes"`
+	Excludes *strictMatch `json:"excludes"`
+}
+
+type strictArg struct {
+	Index    uint   `json:"index"`
+	Value    uint64 `json:"value"`
+	ValueTwo uint64 `json:"valueTwo"`
+	Op       string `json:"op"`
+}
+
+type strictMatch struct {
+	Caps      []string `json:"caps"`
+	Arches    []string `json:"arches"`
+	MinKernel string   `json:"minKernel"`
+}
+
+var (
+	actions = map[string]bool{"SCMP_ACT_KILL": true, "SCMP_ACT_KILL_PROCESS": true,
+		"SCMP_ACT_KILL_THREAD": true, "SCMP_ACT_TRAP": true, "SCMP_ACT_ERRNO": true,
+		"SCMP_ACT_TRACE": true, "SCMP_ACT_ALLOW": true, "SCMP_ACT_LOG": true,
+		"SCMP_ACT_NOTIFY": true}
+	operators = map[string]bool{"SCMP_CMP_NE": true, "SCMP_CMP_LT": true,
+		"SCMP_CMP_LE": true, "SCMP_CMP_EQ": true, "SCMP_CMP_GE": true,
+		"SCMP_CMP_GT": true, "SCMP_CMP_MASKED_EQ": true}
+)
+
+// validate checks what the runtimes would reject later, with positions.
+func validate(name string, body []byte, p *strictProfile) error {
+	at := func(field, value string, err error) error {
+		l, c := find(body, `"`+value+`"`)
+		return &Error{File: name, Line: l, Col: c, Field: field, Err: err}
+	}
+	if p.DefaultAction != "" && !actions[p.DefaultAction] {
+		return at("defaultAction", p.DefaultAction, fmt.Errorf("unknown action %q", p.DefaultAction))
+	}
+	for i, s := range p.Syscalls {
+		if !actions[s.Action] {
+			return at(fmt.Sprintf("syscalls[%d].action", i), s.Action, fmt.Errorf("unknown action %q", s.Action))
+		}
+		if s.Action == "SCMP_ACT_NOTIFY" {
+			// A notifying syscall blocks until a seccomp agent answers;
+			// with no agent the workload would hang, not fail.
+			return at(fmt.Sprintf("syscalls[%d].action", i), s.Action, errors.New("SCMP_ACT_NOTIFY needs a seccomp agent, which rampart does not run"))
+		}
+		for j, a := range s.Args {
+			if !operators[a.Op] {
+				return at(fmt.Sprintf("syscalls[%d].args[%d].op", i, j), a.Op, fmt.Errorf("unknown operator %q", a.Op))
+			}
+			if a.Index > 5 {
+				l, c := find(body, `"index"`)
+				return &Error{File: name, Line: l, Col: c, Field: fmt.Sprintf("syscalls[%d].args[%d].index", i, j), Err: fmt.Errorf("index %d: a syscall has at most 6 arguments (0-5)", a.Index)}
+			}
+		}
+		if s.Includes != nil {
+			for _, c := range s.Includes.Caps {
+				if _, err := caps.Parse(c); err != nil {
+					return at(fmt.Sprintf("syscalls[%d].includes.caps", i), c, err)
+				}
+			}
+		}
+		if s.Excludes != nil {
+			for _, c := range s.Excludes.Caps {
+				if _, err := caps.Parse(c); err != nil {
+					return at(fmt.Sprintf("syscalls[%d].excludes.caps", i), c, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// finish checks every syscall name against the compiler's tables. runc
+// silently skips names libseccomp does not know, which turns a typo in an
+// allow rule into a denied syscall and, worse, a typo in a deny rule into
+// an allowed one; rampart refuses instead, except for syscalls known to be
+// newer than this machine's libseccomp, which are reported.
+func finish(name string, s *specs.LinuxSeccomp, body []byte) (*Profile, error) {
+	p := &Profile{Name: name, Spec: s}
+	newer := map[string]string{}
+	for _, sc := range s.Syscalls {
+		kept := sc.Names[:0:0]
+		for _, n := range sc.Names {
+			if err := knownSyscall(n); err == nil {
+				kept = append(kept, n)
+				continue
+			} else if errors.Is(err, errNoCompiler) {
+				return nil, err
+			}
+			if since, ok := newerSyscalls[n]; ok {
+				newer[n] = since
+				continue
+			}
+			e := &Error{File: name, Field: "syscalls[].names", Err: fmt.Errorf("unknown syscall %q (not in this machine's libseccomp %s tables, and not a known newer syscall)", n, libseccompVersion())}
+			if body != nil {
+				e.Line, e.Col = find(body, `"`+n+`"`)
+			}
+			return nil, e
+		}
+		sc.Names = kept
+	}
+	// Drop rules left with no names, so the compiler sees no empty rule.
+	out := s.Syscalls[:0]
+	for _, sc := range s.Syscalls {
+		if len(sc.Names) > 0 {
+			out = append(out, sc)
+		}
+	}
+	s.Syscalls = out
+	if len(newer) > 0 {
+		var list []string
+		for n, since := range newer {
+			list = append(list, n+" (Linux "+since+")")
+		}
+		sort.Strings(list)
+		p.Notes = append(p.Notes, fmt.Sprintf("libseccomp %s does not know %d syscall(s) the profile names; they get the filter's ENOSYS or default action: %s",
+			libseccompVersion(), len(list), strings.Join(list, ", ")))
+	}
+	return p, nil
+}
+
+// newerSyscalls are syscalls of recent kernels (with the version that added
+// them) that an older libseccomp may not know. A profile naming them is not
+// in error; the compiler just cannot place them.
+var newerSyscalls = map[string]string{
+	"riscv_hwprobe": "6.4", "cachestat": "6.5", "fchmodat2": "6.6",
+	"map_shadow_stack": "6.6", "futex_wake": "6.7", "futex_wait": "6.7",
+	"futex_requeue": "6.7", "statmount": "6.8", "listmount": "6.8",
+	"lsm_get_self_attr": "6.8", "lsm_set_self_attr": "6.8",
+	"lsm_list_modules": "6.8", "mseal": "6.10", "uretprobe": "6.11",
+	"setxattrat": "6.13", "getxattrat": "6.13", "listxattrat": "6.13",
+	"removexattrat": "6.13", "open_tree_attr": "6.15", "file_getattr": "6.17",
+	"file_setattr": "6.17",
+}
+
+func specFor(bounding caps.Set) *specs.Spec {
+	return &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{
+		Bounding: bounding.Names(caps.Cap.OCI),
+	}}}
+}
+
+func lineCol(body []byte, off int64) (int, int) {
+	if off > int64(len(body)) {
+		off = int64(len(body))
+	}
+	line, col := 1, 1
+	for _, b := range body[:off] {
+		if b == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+// find locates the first occurrence of s; positions of values are best
+// effort (the first place the text appears).
+func find(body []byte, s string) (int, int) {
+	i := bytes.Index(body, []byte(s))
+	if i < 0 {
+		return 0, 0
+	}
+	return lineCol(body, int64(i))
+}

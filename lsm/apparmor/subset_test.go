@@ -1,0 +1,150 @@
+package apparmor
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rampart-sec/rampart/policy"
+)
+
+const seed = `#include <tunables/global>
+
+profile flask-deny-shadow flags=(attach_disconnected,mediate_deleted) {
+  #include <abstractions/base>
+
+  file,
+  network,
+  capability,
+
+  deny /etc/shadow r,
+}
+`
+
+func TestSeedProfileAsLandlock(t *testing.T) {
+	ps, err := Parse("flask-deny-shadow", []byte(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || ps[0].Name != "flask-deny-shadow" || strings.Join(ps[0].Flags, ",") != "attach_disconnected,mediate_deleted" {
+		t.Fatalf("%+v", ps)
+	}
+	rules, err := ps[0].LandlockRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := policy.FSRule{Mode: policy.DenyRead, Path: "/etc/shadow", Origin: "flask-deny-shadow:10"}
+	if len(rules) != 1 || rules[0] != want {
+		t.Fatalf("rules %+v, want %+v", rules, want)
+	}
+}
+
+// Anything Landlock cannot express exactly is refused with its line, so
+// a fallback is never weaker than the profile.
+func TestNotExpressibleRefusedWithLine(t *testing.T) {
+	for body, want := range map[string]string{
+		"profile p {\n  file,\n  deny /etc/** r,\n}\n":                     "p:3: \"deny /etc/** r\": globs",
+		"profile p {\n  file,\n  deny network raw,\n}\n":                   "p:3: \"deny network raw\" cannot be expressed",
+		"profile p {\n  /usr/** r,\n}\n":                                   "p:2: \"/usr/** r\" cannot be expressed",
+		"profile p {\n  network,\n}\n":                                     "p:1: profile p does not allow files wholesale",
+		"profile p {\n  file,\n  owner deny /x r,\n}\n":                    "p:3:",
+		"profile p {\n  #include <abstractions/nameservice>\n  file,\n}\n": "p:2: include \"abstractions/nameservice\"",
+		"profile p flags=(complain) {\n  file,\n}\n":                       "p:1: profile mode \"complain\"",
+		"profile p {\n  file,\n  deny /x l,\n}\n":                          "only r, w and a",
+	} {
+		ps, err := Parse("p", []byte(body))
+		if err != nil {
+			t.Fatalf("%q: %v", body, err)
+		}
+		_, err = ps[0].LandlockRules()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want %q", body, err, want)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for body, want := range map[string]string{
+		"profile p {\n  file\n}\n":      "f:2: statement does not end with a comma",
+		"profile p {\n  file,\n":        "f:1: profile p is not closed",
+		"deny /x r,\n":                  "f:1: expected a profile header",
+		"profile p {\n  ^hat {\n}\n}\n": "f:2: nested blocks",
+		"":                              "no profile",
+	} {
+		if _, err := Parse("f", []byte(body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want %q", body, err, want)
+		}
+	}
+}
+
+func TestReferenceAndFind(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "seed.profile"), []byte(seed), 0o644)
+	ref, err := Reference("flask-deny-shadow", dir, "--apparmor")
+	if err != nil || ref.File != filepath.Join(dir, "seed.profile") || ref.Kind != policy.AppArmorLocalhost {
+		t.Fatalf("%+v %v", ref, err)
+	}
+	ref, err = Reference(filepath.Join(dir, "seed.profile"), "", "--apparmor")
+	if err != nil || ref.Name != "flask-deny-shadow" {
+		t.Fatalf("%+v %v", ref, err)
+	}
+	if _, err := Reference("other", dir, "--apparmor"); err == nil {
+		t.Fatal("unknown profile name found")
+	}
+	if _, err := Reference("/no/such/file", "", "--apparmor"); err == nil {
+		t.Fatal("missing file accepted")
+	}
+}
+
+func TestLabelName(t *testing.T) {
+	for in, want := range map[string]string{"p (enforce)\n": "p", "p (complain)": "p", "unconfined": "unconfined", "p\x00": "p"} {
+		if got := labelName(in); got != want {
+			t.Errorf("labelName(%q) = %q", in, got)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(seed))
+	f.Add([]byte("profile p {\n  file,\n  deny /etc/** r,\n}\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ps, err := Parse("fuzz", b)
+		if err != nil {
+			return
+		}
+		for _, p := range ps {
+			rules, err := p.LandlockRules()
+			if err != nil {
+				continue
+			}
+			for _, r := range rules {
+				// Only literal absolute paths may come out.
+				if !strings.HasPrefix(r.Path, "/") || strings.ContainsAny(r.Path, "*?[]{}@") {
+					t.Fatalf("rule %+v from %q", r, b)
+				}
+			}
+		}
+	})
+}
+
+func TestFindFile(t *testing.T) {
+	const dir = "testdata/find"
+	for name, want := range map[string]string{
+		"by-file-name":       dir + "/by-file-name",
+		"web-readonly":       dir + "/extra", // by declaration, not the decoy's comment
+		"web-readonly-v2":    dir + "/a-decoy",
+		"name with spaces":   dir + "/extra",
+		"/usr/bin/pathnamed": dir + "/extra",
+		"../find/extra":      "error", // not a file name: only declarations count
+		"nope":               "error",
+	} {
+		got, err := FindFile(dir, name)
+		if err != nil {
+			got = "error"
+		}
+		if got != want {
+			t.Errorf("%q: got %s (%v), want %s", name, got, err, want)
+		}
+	}
+}

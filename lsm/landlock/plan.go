@@ -1,0 +1,373 @@
+// Package landlock turns rampart's filesystem rules into a Landlock
+// ruleset and enforces it.
+//
+// Landlock only allows: a ruleset lists the access rights it handles and
+// grants them beneath chosen paths; everything handled and not granted is
+// denied. rampart's deny rules are therefore built by complement: the
+// handled rights are granted on /, except along the path to the denied
+// file, where they are granted on every sibling instead. What follows, and
+// is documented in `rampart run --help`:
+//
+//   - Files created later directly in a directory on the way to a denied
+//     path (for --deny-read /etc/shadow: in / and /etc) get no rights, so
+//     they cannot be read (deny-read) or created (deny-write).
+//   - Landlock follows paths, not inodes: another hard link or a bind mount
+//     of a denied file elsewhere stays reachable. rampart refuses a denied
+//     file with several links, handles REFER so the workload cannot make
+//     such a link itself, and a restricted process cannot mount.
+//   - A denied directory keeps its listing visible (reading a directory is
+//     a right of its parent's grant); the contents of its files are denied.
+package landlock
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	llsys "github.com/landlock-lsm/go-landlock/landlock/syscall"
+
+	"github.com/rampart-sec/rampart/policy"
+)
+
+// Access is a set of Landlock filesystem access rights.
+type Access uint64
+
+const (
+	Execute   Access = llsys.AccessFSExecute
+	WriteFile Access = llsys.AccessFSWriteFile
+	ReadFile  Access = llsys.AccessFSReadFile
+	ReadDir   Access = llsys.AccessFSReadDir
+	RemoveDir Access = llsys.AccessFSRemoveDir
+	RemoveFil Access = llsys.AccessFSRemoveFile
+	MakeChar  Access = llsys.AccessFSMakeChar
+	MakeDir   Access = llsys.AccessFSMakeDir
+	MakeReg   Access = llsys.AccessFSMakeReg
+	MakeSock  Access = llsys.AccessFSMakeSock
+	MakeFifo  Access = llsys.AccessFSMakeFifo
+	MakeBlock Access = llsys.AccessFSMakeBlock
+	MakeSym   Access = llsys.AccessFSMakeSym
+	Refer     Access = llsys.AccessFSRefer
+	Truncate  Access = llsys.AccessFSTruncate
+	IoctlDev  Access = llsys.AccessFSIoctlDev
+)
+
+// abiRights is what each Landlock ABI version can handle (kernel
+// Documentation/userspace-api/landlock.rst).
+var abiRights = []Access{
+	1: Execute | WriteFile | ReadFile | ReadDir | RemoveDir | RemoveFil | MakeChar |
+		MakeDir | MakeReg | MakeSock | MakeFifo | MakeBlock | MakeSym,
+	2: Refer, 3: Truncate, 4: 0, 5: IoctlDev,
+}
+
+// RightsOf returns every right the ABI version can handle.
+func RightsOf(abi int) Access {
+	var a Access
+	for v := 1; v <= abi && v < len(abiRights); v++ {
+		a |= abiRights[v]
+	}
+	return a
+}
+
+// MinABI is the lowest ABI that can handle all of a.
+func MinABI(a Access) int {
+	for v := 1; v < len(abiRights); v++ {
+		if a&^RightsOf(v) == 0 {
+			return v
+		}
+	}
+	return len(abiRights)
+}
+
+// fileRights are the rights Landlock accepts on a rule for a non-directory.
+const fileRights = Execute | WriteFile | ReadFile | Truncate | IoctlDev
+
+var (
+	readRights  = ReadFile | ReadDir
+	writeRights = WriteFile | Truncate | RemoveDir | RemoveFil | MakeChar | MakeDir |
+		MakeReg | MakeSock | MakeFifo | MakeBlock | MakeSym | Refer | IoctlDev
+	// What a deny rule takes away. deny-read leaves directory listings
+	// alone: denying READ_DIR of a directory would need it denied on every
+	// ancestor, breaking `ls /`.
+	denyReadRights  = ReadFile
+	denyWriteRights = writeRights &^ IoctlDev
+)
+
+var accessNames = []struct {
+	a    Access
+	name string
+}{
+	{Execute, "execute"}, {WriteFile, "write_file"}, {ReadFile, "read_file"},
+	{ReadDir, "read_dir"}, {RemoveDir, "remove_dir"}, {RemoveFil, "remove_file"},
+	{MakeChar, "make_char"}, {MakeDir, "make_dir"}, {MakeReg, "make_reg"},
+	{MakeSock, "make_sock"}, {MakeFifo, "make_fifo"}, {MakeBlock, "make_block"},
+	{MakeSym, "make_sym"}, {Refer, "refer"}, {Truncate, "truncate"},
+	{IoctlDev, "ioctl_dev"},
+}
+
+func (a Access) String() string {
+	if a == 0 {
+		return "none"
+	}
+	var out []string
+	for _, n := range accessNames {
+		if a&n.a != 0 {
+			out = append(out, n.name)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// Grant gives rights beneath a path (on the path itself for a file).
+type Grant struct {
+	Path   string
+	Access Access
+	IsDir  bool
+}
+
+// Denial is what a deny rule promised: the launcher checks it on the
+// kernel before the workload starts.
+type Denial struct {
+	Path   string // resolved
+	Access Access
+	Rule   policy.FSRule
+}
+
+// Plan is a ruleset before it touches the kernel.
+type Plan struct {
+	Handled Access
+	Grants  []Grant
+	Denials []Denial
+	ABI     int      // lowest Landlock ABI that can enforce the plan
+	Notes   []string // facts the user should know
+}
+
+// Entry is a directory entry as the planner needs it.
+type Entry struct {
+	Name    string
+	IsDir   bool
+	Symlink bool
+}
+
+// FS is what the planner reads of the filesystem; OSFS is the real one.
+type FS interface {
+	// Resolve returns path with every symlink resolved; a missing tail is
+	// kept as written (it is denied if created later).
+	Resolve(path string) (string, error)
+	// Stat describes a resolved path: exists, is a directory, link count.
+	Stat(path string) (exists, isDir bool, nlink uint64, err error)
+	ReadDir(dir string) ([]Entry, error)
+}
+
+// Compile builds the plan for rules. Without Allow rules the plan starts
+// from everything handled granted on /; Allow rules switch to an allow
+// list where only the listed paths are reachable. Deny rules are then
+// carved out of whatever grants cover them, so a deny always wins.
+func Compile(rules []policy.FSRule, fsys FS) (*Plan, error) {
+	p := &Plan{}
+	var allows, denies []policy.FSRule
+	for _, r := range rules {
+		switch r.Mode {
+		case policy.Allow:
+			allows = append(allows, r)
+		case policy.DenyRead, policy.DenyWrite, policy.ReadOnly:
+			denies = append(denies, r)
+		default:
+			return nil, fmt.Errorf("%s: unknown filesystem rule mode %q", origin(r), r.Mode)
+		}
+	}
+	if len(rules) == 0 {
+		return p, nil
+	}
+
+	// Handled rights: what the rules speak of. REFER is always handled so
+	// the workload cannot re-link a denied file to where it gains rights.
+	p.Handled = Refer
+	for _, r := range denies {
+		p.Handled |= denyRights(r.Mode)
+	}
+	grants := map[string]*Grant{}
+	add := func(pth string, a Access, isDir bool) {
+		if !isDir {
+			a &= fileRights
+		}
+		if a == 0 {
+			return
+		}
+		if g, ok := grants[pth]; ok {
+			g.Access |= a
+			return
+		}
+		grants[pth] = &Grant{Path: pth, Access: a, IsDir: isDir}
+	}
+	if len(allows) > 0 {
+		p.Handled |= readRights | writeRights | Execute
+		for _, r := range allows {
+			a, err := parseAllow(r)
+			if err != nil {
+				return nil, err
+			}
+			res, err := fsys.Resolve(r.Path)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", origin(r), err)
+			}
+			exists, isDir, _, err := fsys.Stat(res)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", origin(r), err)
+			}
+			if !exists {
+				return nil, fmt.Errorf("%s: %s does not exist (an allow rule needs an existing path)", origin(r), r.Path)
+			}
+			add(res, a, isDir)
+		}
+	} else {
+		add("/", p.Handled, true)
+	}
+
+	for _, r := range denies {
+		rights := denyRights(r.Mode)
+		res, err := fsys.Resolve(r.Path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", origin(r), err)
+		}
+		exists, isDir, nlink, err := fsys.Stat(res)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", origin(r), err)
+		}
+		if exists && !isDir && nlink > 1 {
+			// Stops the hard-link route: Landlock decides by path, so another
+			// name of the same file would stay open.
+			return nil, fmt.Errorf("%s: %s has %d hard links; Landlock rules follow paths, so the other links would stay reachable (remove them or deny their directories too)", origin(r), res, nlink)
+		}
+		if !exists {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s: %s does not exist; it is denied if created", r, res))
+		}
+		if res != path.Clean(r.Path) {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s: enforced on %s (symlinks resolved at launch)", r, res))
+		}
+		if err := carve(grants, res, rights, fsys, add); err != nil {
+			return nil, fmt.Errorf("%s: %w", origin(r), err)
+		}
+		p.Denials = append(p.Denials, Denial{Path: res, Access: rights, Rule: r})
+	}
+
+	for _, g := range grants {
+		if g.Access != 0 {
+			p.Grants = append(p.Grants, *g)
+		}
+	}
+	sort.Slice(p.Grants, func(i, j int) bool { return p.Grants[i].Path < p.Grants[j].Path })
+	p.ABI = MinABI(p.Handled)
+	return p, nil
+}
+
+// carve removes rights from the subtree at target while keeping them
+// everywhere else each grant reached.
+func carve(grants map[string]*Grant, target string, rights Access, fsys FS, add func(string, Access, bool)) error {
+	// Snapshot: add() below creates grants that must not be carved again.
+	var covering []*Grant
+	for _, g := range grants {
+		if g.Access&rights == 0 {
+			continue
+		}
+		switch {
+		case within(g.Path, target):
+			// A grant on or inside the denied subtree: deny wins.
+			g.Access &^= rights
+		case within(target, g.Path):
+			covering = append(covering, g)
+		}
+	}
+	for _, g := range covering {
+		keep := g.Access & rights
+		g.Access &^= rights
+		// Walk from the grant down to the target's parent; at each step
+		// grant the carved rights to every sibling of the next step.
+		chain := components(g.Path, target)
+		dir := g.Path
+		for _, next := range chain {
+			entries, err := fsys.ReadDir(dir)
+			if err != nil {
+				return err
+			}
+			for _, e := range entries {
+				if e.Name == next || e.Symlink {
+					// Symlinks need no rights: access is checked on
+					// their target, wherever it is.
+					continue
+				}
+				add(path.Join(dir, e.Name), keep, e.IsDir)
+			}
+			dir = path.Join(dir, next)
+			exists, isDir, _, err := fsys.Stat(dir)
+			if err != nil {
+				return err
+			}
+			if !exists || !isDir {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// within reports whether p is dir or beneath it.
+func within(p, dir string) bool {
+	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
+}
+
+// components lists the path elements from base (exclusive) to target.
+func components(base, target string) []string {
+	rest := strings.TrimPrefix(target, base)
+	rest = strings.Trim(rest, "/")
+	if rest == "" {
+		return nil
+	}
+	return strings.Split(rest, "/")
+}
+
+func denyRights(m policy.FSMode) Access {
+	if m == policy.DenyRead {
+		return denyReadRights
+	}
+	return denyWriteRights
+}
+
+func parseAllow(r policy.FSRule) (Access, error) {
+	var a Access
+	if r.Access == "" {
+		return 0, fmt.Errorf("%s: allow rule needs an access (r, w, x or a combination)", origin(r))
+	}
+	for _, c := range r.Access {
+		switch c {
+		case 'r':
+			a |= readRights
+		case 'w':
+			a |= writeRights
+		case 'x':
+			a |= Execute
+		default:
+			return 0, fmt.Errorf("%s: access %q: want a combination of r, w and x", origin(r), r.Access)
+		}
+	}
+	return a, nil
+}
+
+func origin(r policy.FSRule) string {
+	if r.Origin != "" {
+		return r.Origin
+	}
+	return r.String()
+}
+
+// Effective answers what the plan grants at p (union of the grants on p
+// and its ancestors, as Landlock computes it), for tests and explanations.
+func (p *Plan) Effective(pth string) Access {
+	var a Access
+	for _, g := range p.Grants {
+		if within(pth, g.Path) {
+			a |= g.Access
+		}
+	}
+	return a
+}

@@ -1,0 +1,194 @@
+package kube
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Read parses manifests: multi-document YAML or JSON, List objects, and
+// every kind with a pod template (Pod; Deployment, StatefulSet, DaemonSet,
+// ReplicaSet, ReplicationController and Job in spec.template; CronJob in
+// spec.jobTemplate.spec.template; PodTemplate in template; any other
+// object whose spec.template has spec.containers). Other objects are
+// skipped. name is used in positions and messages. It returns the
+// containers of every document it could read, and an *Error for each
+// document it could not, joined.
+func Read(name string, data []byte) ([]Container, error) {
+	r := reader{file: name}
+	doc := 0
+	for _, c := range splitDocs(data) {
+		dec := yaml.NewDecoder(bytes.NewReader(c.text))
+		for {
+			var root yaml.Node
+			err := safeDecode(dec, &root)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				r.errs = append(r.errs, syntaxError(name, doc, c, err))
+				doc++
+				break // the parser cannot resync inside a chunk
+			}
+			shiftLines(&root, c.line-1)
+			if len(root.Content) > 0 {
+				r.budget = 10*len(c.text) + 10000
+				r.object(root.Content[0], doc, "", 0)
+			}
+			doc++
+		}
+	}
+	return r.out, errors.Join(r.errs...)
+}
+
+// safeDecode turns a panic in the YAML parser into an error: a manifest
+// is untrusted input.
+func safeDecode(dec *yaml.Decoder, n *yaml.Node) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("yaml: parser failed: %v", p)
+		}
+	}()
+	return dec.Decode(n)
+}
+
+type reader struct {
+	file   string
+	budget int // nodes a document may still expand to; aliases make it a concern
+	out    []Container
+	errs   []error
+}
+
+// templatePaths says where each workload kind keeps its pod template.
+var templatePaths = map[string][]any{
+	"Pod":                   {},
+	"PodTemplate":           {"template"},
+	"Deployment":            {"spec", "template"},
+	"StatefulSet":           {"spec", "template"},
+	"DaemonSet":             {"spec", "template"},
+	"ReplicaSet":            {"spec", "template"},
+	"ReplicationController": {"spec", "template"},
+	"Job":                   {"spec", "template"},
+	"CronJob":               {"spec", "jobTemplate", "spec", "template"},
+}
+
+func (r *reader) object(n *yaml.Node, doc int, path string, depth int) {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return
+	}
+	kind := scalarText(get(n, "kind"))
+	name := scalarText(get(n, "metadata", "name"))
+	ns := scalarText(get(n, "metadata", "namespace"))
+	obj := strings.TrimSpace(kind + " " + name)
+
+	if items := get(n, "items"); (kind == "List" || strings.HasSuffix(kind, "List")) && items != nil && items.Kind == yaml.SequenceNode {
+		if depth >= 8 {
+			r.errs = append(r.errs, r.errAt(n, doc, obj, path, "Lists nested too deep"))
+			return
+		}
+		for i, it := range items.Content {
+			r.object(it, doc, path+"items["+strconv.Itoa(i)+"].", depth+1)
+		}
+		return
+	}
+
+	tpath, known := templatePaths[kind]
+	tmpl := n
+	if !known {
+		tpath = []any{"spec", "template"}
+		tmpl = get(n, tpath...)
+		if c := get(tmpl, "spec", "containers"); c == nil || c.Kind != yaml.SequenceNode {
+			return // not a workload
+		}
+	} else if len(tpath) > 0 {
+		tmpl = get(n, tpath...)
+	}
+	prefix := path + fieldPath(tpath)
+	if tmpl == nil || tmpl.Kind != yaml.MappingNode {
+		// Point at the deepest part of the path that is written.
+		at, p := n, path
+		for i := range tpath {
+			next := get(n, tpath[:i+1]...)
+			if next == nil {
+				break
+			}
+			at, p = next, path+fieldPath(tpath[:i+1])
+		}
+		r.errs = append(r.errs, r.errAt(at, doc, obj, strings.TrimSuffix(p, "."), fmt.Sprintf("%s has no pod template at %s", kind, strings.TrimSuffix(prefix, "."))))
+		return
+	}
+
+	var pt corev1.PodTemplateSpec
+	if err := decodeNode(tmpl, &pt, &r.budget); err != nil {
+		var ne *nodeError
+		if !errors.As(err, &ne) {
+			ne = &nodeError{msg: err.Error()}
+		}
+		if ne.node == nil {
+			ne.node = tmpl
+		}
+		r.errs = append(r.errs, r.errAt(ne.node, doc, obj, prefix+strings.TrimPrefix(ne.path, "."), ne.msg))
+		return
+	}
+
+	specNode, metaNode := get(tmpl, "spec"), get(tmpl, "metadata")
+	spec := &pt.Spec
+	add := func(typ, list string, i int, c *corev1.Container) {
+		r.out = append(r.out, Container{
+			File: r.file, Doc: doc,
+			Kind: kind, Name: name, Namespace: ns,
+			Container: c.Name, Type: typ,
+			Pod: spec, Meta: pt.ObjectMeta, Spec: c,
+			at: anchors{file: r.file, ctr: get(specNode, list, i), pod: specNode, meta: metaNode, tmpl: tmpl},
+		})
+	}
+	// Listed in the order the kubelet starts them.
+	for i := range spec.InitContainers {
+		add(TypeInitContainer, "initContainers", i, &spec.InitContainers[i])
+	}
+	for i := range spec.Containers {
+		add(TypeContainer, "containers", i, &spec.Containers[i])
+	}
+	for i := range spec.EphemeralContainers {
+		// EphemeralContainerCommon has exactly Container's fields.
+		c := corev1.Container(spec.EphemeralContainers[i].EphemeralContainerCommon)
+		add(TypeEphemeralContainer, "ephemeralContainers", i, &c)
+	}
+}
+
+func (r *reader) errAt(n *yaml.Node, doc int, obj, field, msg string) *Error {
+	e := &Error{File: r.file, Doc: doc + 1, Object: obj, Field: strings.TrimSuffix(field, "."), Msg: msg}
+	if n != nil {
+		e.Line, e.Column = n.Line, n.Column
+	}
+	return e
+}
+
+// fieldPath prints a path as a field path prefix: "spec.template.".
+func fieldPath(path []any) string {
+	var b strings.Builder
+	for _, p := range path {
+		switch p := p.(type) {
+		case string:
+			b.WriteString(p + ".")
+		case int:
+			b.WriteString("[" + strconv.Itoa(p) + "].")
+		}
+	}
+	return b.String()
+}
+
+// scalarText is a scalar's text, "" for anything else.
+func scalarText(n *yaml.Node) string {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
+}

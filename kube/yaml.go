@@ -1,0 +1,557 @@
+package kube
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// chunk is the text of one or more YAML documents and the line it starts
+// on in the file.
+type chunk struct {
+	text []byte
+	line int
+}
+
+// splitDocs cuts the input before every line that starts a document
+// ("---" alone or followed by blanks, a comment or content), as kubectl
+// does, so that a syntax error in one document does not hide the others.
+func splitDocs(data []byte) []chunk {
+	var out []chunk
+	start, startLine, line := 0, 1, 1
+	for i := 0; i < len(data); line++ {
+		end := len(data)
+		if j := bytes.IndexByte(data[i:], '\n'); j >= 0 {
+			end = i + j + 1
+		}
+		if i > start && isDocStart(data[i:end]) {
+			out = append(out, chunk{data[start:i], startLine})
+			start, startLine = i, line
+		}
+		i = end
+	}
+	return append(out, chunk{data[start:], startLine})
+}
+
+func isDocStart(line []byte) bool {
+	if !bytes.HasPrefix(line, []byte("---")) {
+		return false
+	}
+	return len(line) == 3 || strings.IndexByte(" \t\r\n", line[3]) >= 0
+}
+
+// shiftLines makes a chunk's node lines count from the top of the file.
+func shiftLines(n *yaml.Node, by int) {
+	n.Line += by
+	for _, c := range n.Content {
+		shiftLines(c, by)
+	}
+}
+
+var yamlLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)^yaml: line (\d+): (.*)$`) })
+
+// syntaxError places a yaml.v3 parse error in the file. The parser gives a
+// line but no column.
+func syntaxError(file string, doc int, c chunk, err error) *Error {
+	msg, line := err.Error(), c.line
+	if m := yamlLineRE().FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		line, msg = c.line+n-1, m[2]
+		// Tabs are the usual culprit when a manifest is pasted from a web
+		// page, and the parser's message does not say so.
+		lines := bytes.Split(c.text, []byte("\n"))
+		if n >= 1 && n <= len(lines) {
+			indent := lines[n-1][:len(lines[n-1])-len(bytes.TrimLeft(lines[n-1], " \t"))]
+			if bytes.IndexByte(indent, '\t') >= 0 {
+				msg += " (this line is indented with a tab; YAML indents with spaces only)"
+			}
+		}
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	return &Error{File: file, Line: line, Doc: doc + 1, Msg: "invalid YAML: " + msg}
+}
+
+// deref follows aliases to the node they name.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 1000; i++ {
+		n = n.Alias
+	}
+	if n != nil && n.Kind == yaml.AliasNode {
+		return nil
+	}
+	return n
+}
+
+// lookupBudget bounds the work of one mapping lookup: merge keys can
+// nest anchors so that a naive expansion takes exponential time.
+const lookupBudget = 1 << 16
+
+// nodeError is a problem with one node, placed later.
+type nodeError struct {
+	node *yaml.Node
+	path string
+	msg  string
+}
+
+func (e *nodeError) Error() string { return e.msg }
+
+type pair struct {
+	key, val *yaml.Node
+	name     string // the key as JSON sees it
+}
+
+// pairs lists a mapping's entries, with merge keys ("<<", which kubectl's
+// YAML 1.1 reader honours) expanded: a key written in the mapping wins over
+// a merged one, and an earlier merged mapping over a later one. Duplicate
+// keys are an error, as in the API server's strict field validation.
+// On error, the entries found so far are returned too.
+func pairs(n *yaml.Node, budget *int) ([]pair, error) {
+	var own, merged []pair
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if *budget--; *budget < 0 {
+			return own, &nodeError{node: n, msg: "too many mapping entries after expanding aliases and merge keys"}
+		}
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
+			srcs := []*yaml.Node{deref(v)}
+			if srcs[0] != nil && srcs[0].Kind == yaml.SequenceNode {
+				srcs = nil
+				for _, s := range deref(v).Content {
+					srcs = append(srcs, deref(s))
+				}
+			}
+			for _, s := range srcs {
+				if s == nil || s.Kind != yaml.MappingNode {
+					return own, &nodeError{node: v, msg: "a merge key (<<) needs a mapping or a list of mappings"}
+				}
+				ps, err := pairs(s, budget)
+				if err != nil {
+					return own, err
+				}
+				merged = append(merged, ps...)
+			}
+			continue
+		}
+		kd := deref(k)
+		if kd == nil || kd.Kind != yaml.ScalarNode {
+			return own, &nodeError{node: k, msg: "a mapping key must be a scalar"}
+		}
+		name, err := keyName(kd)
+		if err != nil {
+			return own, err
+		}
+		if prev, dup := seen[name]; dup {
+			return own, &nodeError{node: k, msg: fmt.Sprintf("duplicate key %q (first at line %d)", name, prev.Line)}
+		}
+		seen[name] = k
+		own = append(own, pair{k, v, name})
+	}
+	for _, p := range merged {
+		if _, ok := seen[p.name]; !ok {
+			seen[p.name] = p.key
+			own = append(own, p)
+		}
+	}
+	return own, nil
+}
+
+// keyName is a mapping key as kubectl's YAML-to-JSON conversion spells it:
+// the resolved value printed, so "yes" is "true" and 0x10 is "16".
+func keyName(k *yaml.Node) (string, error) {
+	v, err := resolveScalar(k)
+	if err != nil {
+		return "", err
+	}
+	switch v := v.(type) {
+	case string:
+		return v, nil
+	case bool:
+		return strconv.FormatBool(v), nil
+	case int64:
+		return strconv.FormatInt(v, 10), nil
+	case uint64:
+		return strconv.FormatUint(v, 10), nil
+	case float64:
+		switch {
+		case math.IsInf(v, 1):
+			return ".inf", nil
+		case math.IsInf(v, -1):
+			return "-.inf", nil
+		case math.IsNaN(v):
+			return ".nan", nil
+		}
+		return strconv.FormatFloat(v, 'g', -1, 32), nil
+	}
+	return "", &nodeError{node: k, msg: "a mapping key must not be null"}
+}
+
+// resolveScalar gives a scalar's value with YAML 1.1 rules, which kubectl
+// uses (its reader is YAML 1.1): yes/no/on/off are booleans, 0777 is
+// octal. yaml.v3 alone would read "allowPrivilegeEscalation: no" as the
+// string "no".
+func resolveScalar(n *yaml.Node) (any, error) {
+	tag := ""
+	if n.Style&yaml.TaggedStyle != 0 {
+		tag = n.ShortTag()
+	}
+	switch tag {
+	case "", "!!bool", "!!int", "!!float", "!!null":
+	default: // !!str, !!binary, !!timestamp and application tags keep the text
+		return n.Value, nil
+	}
+	if tag == "" && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		return n.Value, nil
+	}
+	v := resolvePlain(n.Value)
+	if i, ok := v.(int64); ok && tag == "!!float" {
+		v = float64(i)
+	}
+	var got string
+	switch v.(type) {
+	case nil:
+		got = "!!null"
+	case bool:
+		got = "!!bool"
+	case int64, uint64:
+		got = "!!int"
+	case float64:
+		got = "!!float"
+	default:
+		got = "!!str"
+	}
+	if tag != "" && tag != got {
+		return nil, &nodeError{node: n, msg: fmt.Sprintf("cannot read %q as %s", n.Value, tag)}
+	}
+	return v, nil
+}
+
+var yamlFloatRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)
+})
+
+func resolvePlain(s string) any {
+	switch s {
+	case "", "~", "null", "Null", "NULL":
+		return nil
+	case "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE":
+		return true
+	case "n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE":
+		return false
+	case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF":
+		return math.Inf(1)
+	case "-.inf", "-.Inf", "-.INF":
+		return math.Inf(-1)
+	case ".nan", ".NaN", ".NAN":
+		return math.NaN()
+	}
+	c := s[0]
+	if c == '.' {
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return f
+		}
+		return s
+	}
+	if c != '+' && c != '-' && (c < '0' || c > '9') {
+		return s
+	}
+	plain := strings.ReplaceAll(s, "_", "")
+	if i, err := strconv.ParseInt(plain, 0, 64); err == nil {
+		return i
+	}
+	if u, err := strconv.ParseUint(plain, 0, 64); err == nil {
+		return u
+	}
+	if yamlFloatRE().MatchString(plain) {
+		if f, err := strconv.ParseFloat(plain, 64); err == nil {
+			return f
+		}
+	}
+	return s // timestamps, versions ("1.2.3") and the like stay text
+}
+
+var (
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// target is the type whose fields name the keys of a value decoded into
+// t, or nil when any key goes (interfaces, types that decode themselves).
+func target(t reflect.Type) reflect.Type {
+	for t != nil {
+		pt := reflect.PointerTo(t)
+		if pt.Implements(jsonUnmarshaler) || pt.Implements(textUnmarshaler) {
+			return nil
+		}
+		switch t.Kind() {
+		case reflect.Pointer:
+			t = t.Elem()
+		case reflect.Interface:
+			return nil
+		default:
+			return t
+		}
+	}
+	return nil
+}
+
+type jsonField struct {
+	t     reflect.Type
+	depth int
+}
+
+var fieldCache sync.Map // reflect.Type -> map[string]jsonField
+
+// jsonFields maps the JSON names of a struct's fields (embedded structs'
+// promoted) to their types.
+func jsonFields(t reflect.Type) map[string]jsonField {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]jsonField)
+	}
+	m := map[string]jsonField{}
+	var walk func(t reflect.Type, depth int)
+	walk = func(t reflect.Type, depth int) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			if tag == "-" {
+				continue
+			}
+			name, _, _ := strings.Cut(tag, ",")
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
+				walk(ft, depth+1)
+				continue
+			}
+			if !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if old, ok := m[name]; !ok || depth < old.depth {
+				m[name] = jsonField{f.Type, depth}
+			}
+		}
+	}
+	walk(t, 0)
+	fieldCache.Store(t, m)
+	return m
+}
+
+// encoder turns a YAML node into the JSON kubectl would send, keeping
+// only the fields of the target type whose names match exactly: the API
+// server decodes JSON case-sensitively and drops unknown fields, whereas
+// encoding/json would match "Privileged" to "privileged".
+type encoder struct {
+	buf    []byte
+	budget int // nodes left; aliases can expand a small document a lot
+	path   []string
+}
+
+func (e *encoder) value(n *yaml.Node, t reflect.Type) error {
+	if e.budget--; e.budget < 0 {
+		return e.fail(n, "document too large after expanding aliases")
+	}
+	n = deref(n)
+	if n == nil {
+		return e.fail(n, "unresolved alias")
+	}
+	t = target(t)
+	switch n.Kind {
+	case yaml.MappingNode:
+		ps, err := pairs(n, &e.budget)
+		if err != nil {
+			var ne *nodeError
+			if errors.As(err, &ne) {
+				return e.fail(ne.node, ne.msg)
+			}
+			return e.fail(n, err.Error())
+		}
+		e.buf = append(e.buf, '{')
+		first := true
+		for _, p := range ps {
+			var ft reflect.Type
+			seg := "." + p.name
+			if t != nil {
+				switch t.Kind() {
+				case reflect.Struct:
+					f, ok := jsonFields(t)[p.name]
+					if !ok {
+						continue
+					}
+					ft = f.t
+				case reflect.Map:
+					ft, seg = t.Elem(), "["+p.name+"]"
+				}
+			}
+			if !first {
+				e.buf = append(e.buf, ',')
+			}
+			first = false
+			e.buf = appendJSONString(e.buf, p.name)
+			e.buf = append(e.buf, ':')
+			e.path = append(e.path, seg)
+			if err := e.value(p.val, ft); err != nil {
+				return err
+			}
+			e.path = e.path[:len(e.path)-1]
+		}
+		e.buf = append(e.buf, '}')
+	case yaml.SequenceNode:
+		var et reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			et = t.Elem()
+		}
+		e.buf = append(e.buf, '[')
+		for i, c := range n.Content {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			e.path = append(e.path, "["+strconv.Itoa(i)+"]")
+			if err := e.value(c, et); err != nil {
+				return err
+			}
+			e.path = e.path[:len(e.path)-1]
+		}
+		e.buf = append(e.buf, ']')
+	case yaml.ScalarNode:
+		v, err := resolveScalar(n)
+		if err != nil {
+			return e.fail(n, err.Error())
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return e.fail(n, fmt.Sprintf("%s cannot be represented in JSON", n.Value))
+		}
+		e.buf = append(e.buf, b...)
+	default:
+		e.buf = append(e.buf, "null"...)
+	}
+	return nil
+}
+
+func (e *encoder) fail(n *yaml.Node, msg string) error {
+	return &nodeError{node: n, path: strings.Join(e.path, ""), msg: msg}
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals
+	return append(b, q...)
+}
+
+// decodeNode decodes n into out (a pointer) the way the API server would
+// decode kubectl's JSON, spending *budget (nodes, counted with aliases
+// expanded). On failure it returns a nodeError for the innermost field
+// that fails on its own.
+func decodeNode(n *yaml.Node, out any, budget *int) error {
+	t := reflect.TypeOf(out).Elem()
+	e := encoder{budget: *budget}
+	err := e.value(n, t)
+	used := *budget - e.budget
+	*budget = e.budget
+	if err != nil {
+		return err
+	}
+	err = json.Unmarshal(e.buf, out)
+	if err == nil {
+		return nil
+	}
+	// Each part of n encodes within what the whole took.
+	key, val, path, err := locate(nil, n, t, "", err, used)
+	at := key
+	if val = deref(val); val != nil {
+		at = nodeAt(key, val)
+	}
+	return &nodeError{node: at, path: path, msg: describe(err)}
+}
+
+// locate descends to the deepest entry of n whose value alone fails to
+// decode into its field's type.
+func locate(key, n *yaml.Node, t reflect.Type, path string, err error, budget int) (*yaml.Node, *yaml.Node, string, error) {
+	n = deref(n)
+	tt := target(t)
+	if n == nil || tt == nil {
+		return key, n, path, err
+	}
+	try := func(v *yaml.Node, t reflect.Type) error {
+		e := encoder{budget: budget}
+		if err := e.value(v, t); err != nil {
+			return err
+		}
+		return json.Unmarshal(e.buf, reflect.New(t).Interface())
+	}
+	switch {
+	case n.Kind == yaml.MappingNode && (tt.Kind() == reflect.Struct || tt.Kind() == reflect.Map):
+		b := budget
+		ps, _ := pairs(n, &b)
+		for _, p := range ps {
+			ft, seg := tt, ""
+			if tt.Kind() == reflect.Struct {
+				f, ok := jsonFields(tt)[p.name]
+				if !ok {
+					continue
+				}
+				ft, seg = f.t, "."+p.name
+			} else {
+				ft, seg = tt.Elem(), "["+p.name+"]"
+			}
+			if e := try(p.val, ft); e != nil {
+				return locate(p.key, p.val, ft, path+seg, e, budget)
+			}
+		}
+	case n.Kind == yaml.SequenceNode && (tt.Kind() == reflect.Slice || tt.Kind() == reflect.Array):
+		for i, c := range n.Content {
+			if e := try(c, tt.Elem()); e != nil {
+				return locate(nil, c, tt.Elem(), path+"["+strconv.Itoa(i)+"]", e, budget)
+			}
+		}
+	}
+	return key, n, path, err
+}
+
+// describe words a decoding error for a person.
+func describe(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("expected %s, got %s", typeWord(te.Type), te.Value)
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+func typeWord(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean (true or false)"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer (" + t.Kind().String() + ")"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative integer (" + t.Kind().String() + ")"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "a mapping"
+	}
+	return t.String()
+}

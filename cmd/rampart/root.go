@@ -1,0 +1,72 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os/exec"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rampart-sec/rampart/sandbox"
+)
+
+// Exit statuses of rampart itself; any other status is the workload's.
+const (
+	exitUsage    = 2   // bad flags or arguments
+	exitRefused  = 125 // a requested layer could not be applied; the command never ran
+	exitCannot   = 126 // the command was found but could not be executed
+	exitNotFound = 127 // the command was not found
+)
+
+// usageError marks errors in what the user typed.
+type usageError struct{ error }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "rampart:", err)
+	return exitCode(err)
+}
+
+func exitCode(err error) int {
+	var le *sandbox.LayerError
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.As(err, &le) && le.Layer == sandbox.LayerExec:
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+			return exitNotFound
+		}
+		return exitCannot
+	case errors.As(err, &le):
+		return exitRefused
+	}
+	return exitRefused
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "rampart",
+		Short: "One boundary of capabilities, seccomp and an LSM around a workload, proven from the attacker's side",
+		Long: `rampart makes the three Linux runtime-security layers one boundary:
+
+  capabilities (the moat)   what the process is able to do at all
+  seccomp      (the wall)   how it may use the kernel
+  LSM          (the guards) whether it should be doing this at all
+                            (AppArmor where the kernel has it, Landlock elsewhere)`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newRunCmd(stderr))
+	return root
+}

@@ -1,0 +1,74 @@
+// Command benchprep prepares the peers of bench/launch.sh so that they run
+// the same layers as rampart:
+//
+//	benchprep filter PID FILE   writes the seccomp filter the kernel holds
+//	                            for PID (read back with ptrace) as raw BPF,
+//	                            the form bwrap --seccomp reads
+//	benchprep runc BUNDLE       rewrites BUNDLE/config.json (from `runc spec`)
+//	                            to run /bin/true with containerd's
+//	                            capabilities minus NET_RAW and SYS_ADMIN and
+//	                            the RuntimeDefault profile resolved for them
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/seccomp"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "benchprep:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	switch {
+	case len(args) == 3 && args[0] == "filter":
+		pid, err := strconv.Atoi(args[1])
+		if err != nil {
+			return err
+		}
+		prog, err := seccomp.DumpFilter(pid, 0)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(args[2], seccomp.Bytes(prog), 0o644)
+	case len(args) == 2 && args[0] == "runc":
+		path := filepath.Join(args[1], "config.json")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		var spec specs.Spec
+		if err := json.Unmarshal(b, &spec); err != nil {
+			return err
+		}
+		set := caps.ContainerdDefault.Remove(caps.NET_RAW).Remove(caps.SYS_ADMIN)
+		names := set.Names(caps.Cap.OCI)
+		spec.Process.Terminal = false
+		spec.Process.Args = []string{"/bin/true"}
+		spec.Process.NoNewPrivileges = true
+		spec.Process.Capabilities = &specs.LinuxCapabilities{Bounding: names, Effective: names, Permitted: names}
+		prof, err := seccomp.Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, set)
+		if err != nil {
+			return err
+		}
+		spec.Linux.Seccomp = prof.Spec
+		out, err := json.MarshalIndent(&spec, "", "  ")
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(path, out, 0o644)
+	}
+	return fmt.Errorf("usage: benchprep filter PID FILE | benchprep runc BUNDLE")
+}

@@ -1,0 +1,47 @@
+#!/bin/sh
+# Launch overhead of `rampart run` with all three layers, side by side in
+# one hyperfine run with: a plain exec of the same binary, bwrap with an
+# equivalent setup (same capability drop, the very seccomp filter rampart
+# loads read back from the kernel, /etc/shadow hidden), and `runc run` of a
+# busybox container with the same capabilities and RuntimeDefault.
+#
+# usage: bench/launch.sh [path/to/rampart]   (as root; `make bench` does it)
+# Results: bench/results/launch.md and .json
+set -eu
+cd "$(dirname "$0")/.."
+RAMPART=$(realpath "${1:-bin/rampart}")
+RUNS=${RUNS:-300}
+out=bench/results
+mkdir -p "$out"
+work=$(mktemp -d /tmp/rampart-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+CGO_ENABLED=1 go build -tags seccomp -o "$work/benchprep" ./bench/benchprep
+layers="--cap-drop NET_RAW,SYS_ADMIN --seccomp runtime-default --deny-read /etc/shadow"
+
+# The filter rampart loads, read back from a live workload.
+"$RAMPART" run $layers -- sleep 30 &
+pid=$!
+for _ in $(seq 100); do
+	grep -q '^Seccomp:[[:space:]]*2' /proc/$pid/status 2>/dev/null && grep -q sleep /proc/$pid/comm && break
+	sleep 0.05
+done
+"$work/benchprep" filter "$pid" "$work/filter.bpf"
+kill "$pid"; wait "$pid" 2>/dev/null || true
+
+# A busybox bundle for runc.
+mkdir -p "$work/bundle/rootfs/bin"
+cp /bin/busybox "$work/bundle/rootfs/bin/busybox"
+for a in sh true; do ln -s busybox "$work/bundle/rootfs/bin/$a"; done
+(cd "$work/bundle" && runc spec)
+"$work/benchprep" runc "$work/bundle"
+
+# Commands run through sh (bwrap needs a redirect for its filter fd);
+# hyperfine subtracts the shell's own start-up.
+hyperfine --warmup 20 --runs "$RUNS" \
+	--export-markdown "$out/launch.md" --export-json "$out/launch.json" \
+	-n 'plain exec' "/bin/true" \
+	-n 'rampart run (caps+seccomp+landlock)' "$RAMPART run $layers -- /bin/true" \
+	-n 'bwrap (caps+seccomp+bind)' "bwrap --dev-bind / / --ro-bind /dev/null /etc/shadow --cap-drop CAP_NET_RAW --cap-drop CAP_SYS_ADMIN --seccomp 9 /bin/true 9<$work/filter.bpf" \
+	-n 'runc run (busybox)' "runc run --bundle $work/bundle rampart-bench-$$"
+cat "$out/launch.md"

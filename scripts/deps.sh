@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the Debian packages a make target needs, only those missing.
+# usage: scripts/deps.sh test|bench|demo
+set -eu
+
+case "${1:-test}" in
+demo)  pkgs="gcc libc6-dev libseccomp-dev pkg-config python3 util-linux" ;;
+test)  pkgs="gcc libc6-dev gcc-multilib libseccomp-dev pkg-config python3 util-linux" ;;
+bench) pkgs="gcc libc6-dev libseccomp-dev pkg-config python3 util-linux bubblewrap runc busybox-static hyperfine" ;;
+*) echo "usage: $0 demo|test|bench" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "missing Debian packages:$missing" >&2
+	echo "install them as root: apt-get install$missing" >&2
+	exit 1
+fi
+echo "installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -219,8 +219,7 @@ func TestFailClosed(t *testing.T) {
 	linked := filepath.Join(dir, "linked")
 	os.WriteFile(linked, []byte("x"), 0o600)
 	os.Link(linked, filepath.Join(dir, "second-name"))
-	profile := filepath.Join(dir, "flask-deny-shadow")
-	os.WriteFile(profile, []byte(seedProfile), 0o644)
+	profile := seedProfile
 	globProfile := filepath.Join(dir, "glob")
 	os.WriteFile(globProfile, []byte("profile glob {\n  file,\n  deny /etc/ss*/** r,\n}\n"), 0o644)
 	badManifest := filepath.Join(dir, "pod.yaml")
@@ -269,18 +268,8 @@ type failCase struct {
 	msg   string
 }
 
-const seedProfile = `#include <tunables/global>
-
-profile flask-deny-shadow flags=(attach_disconnected,mediate_deleted) {
-  #include <abstractions/base>
-
-  file,
-  network,
-  capability,
-
-  deny /etc/shadow r,
-}
-`
+// seedProfile is the seed article's AppArmor profile.
+const seedProfile = "../../examples/seed/flask-deny-shadow"
 
 // An AppArmor profile stands in as Landlock only when asked, and says so.
 func TestLSMFallbackSaysSo(t *testing.T) {
@@ -288,8 +277,7 @@ func TestLSMFallbackSaysSo(t *testing.T) {
 	if features.HaveAppArmor() == nil {
 		t.Skip("this kernel has AppArmor; the fallback does not apply")
 	}
-	profile := filepath.Join(t.TempDir(), "flask-deny-shadow")
-	os.WriteFile(profile, []byte(seedProfile), 0o644)
+	profile := seedProfile
 	r := rampart(t, "", argv([]string{"--apparmor", profile, "--lsm-fallback", "landlock"}, readShadow)...)
 	if r.code == 0 || r.code >= 125 {
 		t.Fatalf("exit %d, want the read to fail: %s", r.code, r.stderr)

@@ -9,21 +9,19 @@ import (
 	"github.com/rampart-sec/rampart/policy"
 )
 
-const seed = `#include <tunables/global>
+// seedFile is the seed article's AppArmor profile.
+const seedFile = "../../examples/seed/flask-deny-shadow"
 
-profile flask-deny-shadow flags=(attach_disconnected,mediate_deleted) {
-  #include <abstractions/base>
-
-  file,
-  network,
-  capability,
-
-  deny /etc/shadow r,
+func seed(t testing.TB) []byte {
+	b, err := os.ReadFile(seedFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
-`
 
 func TestSeedProfileAsLandlock(t *testing.T) {
-	ps, err := Parse("flask-deny-shadow", []byte(seed))
+	ps, err := Parse("flask-deny-shadow", seed(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +78,7 @@ func TestParseErrors(t *testing.T) {
 
 func TestReferenceAndFind(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "seed.profile"), []byte(seed), 0o644)
+	os.WriteFile(filepath.Join(dir, "seed.profile"), seed(t), 0o644)
 	ref, err := Reference("flask-deny-shadow", dir, "--apparmor")
 	if err != nil || ref.File != filepath.Join(dir, "seed.profile") || ref.Kind != policy.AppArmorLocalhost {
 		t.Fatalf("%+v %v", ref, err)
@@ -106,7 +104,7 @@ func TestLabelName(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	f.Add([]byte(seed))
+	f.Add(seed(f))
 	f.Add([]byte("profile p {\n  file,\n  deny /etc/** r,\n}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ps, err := Parse("fuzz", b)

@@ -42,12 +42,29 @@ var activeLSMs = sync.OnceValues(func() ([]string, error) {
 	if l, err := lsmListModules(); err == nil {
 		return l, nil
 	}
-	b, err := os.ReadFile("/sys/kernel/security/lsm")
-	if err != nil {
-		return nil, fmt.Errorf("cannot list active LSMs: lsm_list_modules(2) unavailable and %w", err)
+	if b, err := os.ReadFile("/sys/kernel/security/lsm"); err == nil {
+		return strings.Split(strings.TrimSpace(string(b)), ","), nil
 	}
-	return strings.Split(strings.TrimSpace(string(b)), ","), nil
+	// Inside a seccomp filter that predates lsm_list_modules and without
+	// securityfs (a typical container), infer from what each LSM exposes.
+	return inferLSMs(), nil
 })
+
+// inferLSMs finds the LSMs that show themselves without securityfs: the
+// capability module is always there, Landlock answers its ABI query, and
+// AppArmor has its module parameter and per-task attributes.
+func inferLSMs() []string {
+	out := []string{"capability"}
+	if _, err := llsys.LandlockGetABIVersion(); err == nil {
+		out = append(out, "landlock")
+	}
+	if b, err := os.ReadFile("/sys/module/apparmor/parameters/enabled"); err == nil && strings.TrimSpace(string(b)) == "Y" {
+		if _, err := os.Stat("/proc/self/attr/apparmor/current"); err == nil {
+			out = append(out, "apparmor")
+		}
+	}
+	return out
+}
 
 // sysLSMListModules is lsm_list_modules(2) on x86_64.
 const sysLSMListModules = 461

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rampart-sec/rampart/probe"
+)
+
+// probeUnder runs `rampart probe -o json` (the test binary as rampart)
+// under `rampart run FLAGS` (none: unconfined) and returns the results by
+// path ID.
+func probeUnder(t *testing.T, flags []string, ids ...string) (map[string]probe.Result, *probe.Report) {
+	t.Helper()
+	self := os.Args[0]
+	if slices.Contains(flags, "--user") {
+		self = selfForEveryone(t)
+	}
+	args := []string{self, "probe", "-o", "json"}
+	if len(ids) > 0 {
+		args = append(args, "--only", strings.Join(ids, ","))
+	}
+	var r result
+	if flags == nil {
+		r = rampart(t, "", args[1:]...)
+	} else {
+		r = rampart(t, "", argv(flags, args)...)
+	}
+	if r.code != 0 {
+		t.Fatalf("probe under %v: exit %d\n%s", flags, r.code, r.stderr)
+	}
+	var rep probe.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("probe JSON: %v\n%s", err, r.stdout)
+	}
+	if rep.Schema != probe.SchemaVersion {
+		t.Fatalf("schema %q", rep.Schema)
+	}
+	out := map[string]probe.Result{}
+	for _, res := range rep.Results {
+		out[res.ID] = res
+	}
+	return out, &rep
+}
+
+// selfForEveryone copies the test binary where any uid can execute it
+// (go test builds it in a directory private to root).
+func selfForEveryone(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "rampart-test-bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	b, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "rampart.test")
+	if err := os.WriteFile(p, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// wantLayer asserts a path's verdict and attributed layer ("" = open).
+func wantLayer(t *testing.T, res map[string]probe.Result, id, layer, lsm string) {
+	t.Helper()
+	r, ok := res[id]
+	if !ok {
+		t.Fatalf("%s: no result", id)
+	}
+	switch {
+	case layer == "" && r.Verdict != probe.Open:
+		t.Errorf("%s: %s by %s (%s), want open", id, r.Verdict, r.Layer, r.Evidence)
+	case layer != "" && (r.Verdict != probe.Blocked || r.Layer != layer || (lsm != "" && r.LSM != lsm)):
+		t.Errorf("%s: %s by %s %s (%s: %s), want blocked by %s %s", id, r.Verdict, r.Layer, r.LSM, r.Errno, r.Evidence, layer, lsm)
+	case len(r.Ambiguous) > 0 && layer != "":
+		t.Errorf("%s: ambiguous %v (%s)", id, r.Ambiguous, r.Evidence)
+	}
+}
+
+func TestProbeSeedUnconfinedRoot(t *testing.T) {
+	needRoot(t)
+	res, _ := probeUnder(t, nil, probe.Seed...)
+	for _, id := range probe.Seed {
+		wantLayer(t, res, id, "", "")
+	}
+}
+
+// Each layer is credited with the path it closes: the attribution, not
+// only the refusal.
+func TestProbeSeedAttribution(t *testing.T) {
+	needRoot(t)
+	needSeccomp(t)
+	res, _ := probeUnder(t, []string{"--cap-drop", "NET_RAW"}, probe.Seed...)
+	wantLayer(t, res, "raw-socket", probe.ByCapabilities, "")
+	wantLayer(t, res, "userns-netns", "", "")
+	wantLayer(t, res, "read-shadow", "", "")
+
+	res, _ = probeUnder(t, []string{"--cap-drop", "SYS_ADMIN", "--seccomp", "runtime-default"}, probe.Seed...)
+	wantLayer(t, res, "raw-socket", "", "")
+	wantLayer(t, res, "userns-netns", probe.BySeccomp, "")
+	wantLayer(t, res, "read-shadow", "", "")
+
+	res, _ = probeUnder(t, []string{"--deny-read", "/etc/shadow"}, probe.Seed...)
+	wantLayer(t, res, "raw-socket", "", "")
+	wantLayer(t, res, "userns-netns", "", "")
+	wantLayer(t, res, "read-shadow", probe.ByLSM, "Landlock")
+
+	all := []string{"--cap-drop", "NET_RAW,SYS_ADMIN", "--seccomp", "runtime-default", "--deny-read", "/etc/shadow"}
+	res, rep := probeUnder(t, all, probe.Seed...)
+	wantLayer(t, res, "raw-socket", probe.ByCapabilities, "")
+	wantLayer(t, res, "userns-netns", probe.BySeccomp, "")
+	wantLayer(t, res, "read-shadow", probe.ByLSM, "Landlock")
+	if rep.State.Seccomp != 2 || !rep.State.NoNewPrivs || strings.Contains(strings.Join(rep.State.CapBnd, ","), "NET_RAW") {
+		t.Errorf("state: %+v", rep.State)
+	}
+}
+
+// A non-root workload: the shadow file is closed by permission bits, which
+// is no layer's doing, and says so.
+func TestProbeNonRoot(t *testing.T) {
+	needRoot(t)
+	res, _ := probeUnder(t, []string{"--user", "65534"}, "read-shadow", "raw-socket")
+	wantLayer(t, res, "read-shadow", probe.ByOther, "")
+	wantLayer(t, res, "raw-socket", probe.ByCapabilities, "")
+}
+
+func TestProbeOnlyUnknown(t *testing.T) {
+	r := rampart(t, "", "probe", "--only", "raw-socket,no-such-path")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "no-such-path") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}

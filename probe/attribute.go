@@ -1,0 +1,151 @@
+package probe
+
+import (
+	"fmt"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/caps"
+)
+
+// Verdict values.
+const (
+	Open    = "open"
+	Blocked = "blocked"
+)
+
+// Layer names a blocking layer.
+const (
+	ByCapabilities = "capabilities"
+	BySeccomp      = "seccomp"
+	ByLSM          = "lsm"
+	ByOther        = "other"
+)
+
+// Result is one path's verdict with its evidence.
+type Result struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Verdict is "open" or "blocked".
+	Verdict string `json:"verdict"`
+	// Layer is the blocking layer: capabilities, seccomp, lsm or other;
+	// empty when open. When the evidence fits more than one layer,
+	// Layer is the first in kernel order and Ambiguous lists them all.
+	Layer string `json:"layer,omitempty"`
+	// LSM names the LSM when Layer is lsm (AppArmor, Landlock, ...).
+	LSM       string   `json:"lsm,omitempty"`
+	Ambiguous []string `json:"ambiguous,omitempty"`
+	// Errno is the refusal ("EPERM"), empty when open.
+	Errno string `json:"errno,omitempty"`
+	// Step is the call the verdict is about.
+	Step string `json:"step"`
+	// Evidence says, in words, why this layer.
+	Evidence string `json:"evidence"`
+}
+
+func capName(c caps.Cap) string { return c.String() }
+
+// Attribute decides which layer closed a path, from the outcome and what
+// the process can read about itself. It runs the checks in the order the
+// kernel applies the layers: seccomp at syscall entry, then the
+// capability check, then LSM hooks; what remains is "other" (a sysctl, a
+// read-only mount, an absent target, yama).
+func Attribute(p *Path, o Outcome, st *State) Result {
+	r := Result{ID: p.ID, Title: p.Title, Step: o.Step}
+	if o.Open {
+		r.Verdict, r.Evidence = Open, o.Detail
+		return r
+	}
+	r.Verdict = Blocked
+	if o.Absent != "" {
+		r.Layer, r.Evidence = ByOther, o.Absent
+		return r
+	}
+	e := o.Errno
+	r.Errno = unix.ErrnoName(e)
+	if r.Errno == "" {
+		r.Errno = fmt.Sprintf("errno %d", int(e))
+	}
+	var layers []string
+	var evidence []string
+
+	// seccomp: the canary reached the filter with the same decision.
+	if st.Seccomp == 2 && o.CanaryErrno != nil && *o.CanaryErrno == e && e != p.canaryErrno {
+		layers = append(layers, BySeccomp)
+		evidence = append(evidence, fmt.Sprintf("a canary call the kernel rejects with %s got %s too, so the seccomp filter decided (mode 2, %d filter(s))",
+			unix.ErrnoName(p.canaryErrno), r.Errno, st.SeccompFilters))
+	}
+	// capabilities: the kernel checks one the process lacks.
+	if missing := p.Model.Caps.Minus(st.Status.CapEff); missing != 0 && permissionErrno(e) {
+		layers = append(layers, ByCapabilities)
+		evidence = append(evidence, fmt.Sprintf("CapEff lacks %s", strings.Join(missing.Names(caps.Cap.OCI), ", ")))
+	}
+	// LSM: a refusal that permission bits and capabilities do not explain.
+	if lsm, why := lsmExplains(p, o, st); lsm != "" {
+		layers = append(layers, ByLSM)
+		r.LSM = lsm
+		evidence = append(evidence, why)
+	}
+	switch {
+	case len(layers) == 0:
+		r.Layer = ByOther
+		r.Evidence = otherEvidence(p, o, st)
+	default:
+		r.Layer = layers[0]
+		r.Evidence = strings.Join(evidence, "; ")
+		if len(layers) > 1 {
+			r.Ambiguous = layers
+		}
+		if r.Layer != ByLSM {
+			r.LSM = ""
+		}
+	}
+	return r
+}
+
+func permissionErrno(e syscall.Errno) bool {
+	return e == unix.EPERM || e == unix.EACCES
+}
+
+// lsmExplains names the LSM that can explain a refusal, if any.
+func lsmExplains(p *Path, o Outcome, st *State) (string, string) {
+	if !permissionErrno(o.Errno) {
+		return "", ""
+	}
+	if st.AppArmorConfined() && hasLSMAccess(p) {
+		return "AppArmor", fmt.Sprintf("confined by AppArmor profile %s", st.AppArmor)
+	}
+	if o.DACAllows != nil && *o.DACAllows && o.Errno == unix.EACCES {
+		cands := st.PathLSMs()
+		switch {
+		case len(cands) == 1 && cands[0] == "landlock":
+			return "Landlock", "permission bits and capabilities allow it (faccessat), and Landlock is the only path-based LSM active: a Landlock domain denied it"
+		case len(cands) > 0:
+			return strings.Join(cands, "/"), "permission bits and capabilities allow it (faccessat), so an LSM denied it: one of " + strings.Join(cands, ", ")
+		}
+	}
+	return "", ""
+}
+
+func hasLSMAccess(p *Path) bool { return len(p.Model.LSM) > 0 }
+
+// otherEvidence explains a refusal none of the three layers explains.
+func otherEvidence(p *Path, o Outcome, st *State) string {
+	switch o.Errno {
+	case unix.EROFS:
+		return "read-only mount (EROFS)"
+	case unix.ENOENT:
+		return "not present (ENOENT)"
+	case unix.ENOSYS:
+		return "the kernel does not have this call (ENOSYS)"
+	}
+	if o.DACAllows != nil && !*o.DACAllows {
+		return fmt.Sprintf("file permissions deny uid %d (and CapEff has no DAC override)", st.UID)
+	}
+	if o.Detail != "" {
+		return o.Detail
+	}
+	return fmt.Sprintf("%s, not explained by capabilities (CapEff has what the kernel checks), seccomp (mode %d) or an LSM", unix.ErrnoName(o.Errno), st.Seccomp)
+}

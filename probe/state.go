@@ -1,0 +1,156 @@
+package probe
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/rampart-sec/rampart/features"
+	"github.com/rampart-sec/rampart/internal/procstatus"
+	"github.com/rampart-sec/rampart/lsm/apparmor"
+)
+
+// State is what a process can read about its own confinement.
+type State struct {
+	Status *procstatus.Status `json:"-"`
+	// Decoded capability sets, Kubernetes spelling.
+	CapEff, CapPrm, CapBnd, CapInh, CapAmb []string
+	UID, GID                                int
+	Groups                                  []int
+	NoNewPrivs                              bool
+	// Seccomp mode: 0 disabled, 1 strict, 2 filter; Filters is how many.
+	Seccomp, SeccompFilters int
+	// ActiveLSMs in the kernel's order.
+	ActiveLSMs []string
+	// AppArmor is this process's label, empty without AppArmor.
+	AppArmor string `json:",omitempty"`
+	// LandlockABI is the kernel's; whether this process is inside a
+	// Landlock domain cannot be read (Landlock has no self-query), so
+	// probes infer it from refusals that DAC does not explain.
+	LandlockABI int
+	// Namespaces maps a namespace type to whether it differs from pid 1's
+	// (when pid 1's is readable): "private", "host", or "unknown".
+	Namespaces map[string]string
+	// Container names the runtime this looks like ("docker",
+	// "containerd", "cri-o", "podman", "kubernetes"), empty on a host.
+	Container string `json:",omitempty"`
+	// ContainerEvidence says why.
+	ContainerEvidence string `json:",omitempty"`
+	// Sysctls that decide paths independently of the three layers.
+	Sysctls map[string]string
+}
+
+// sysctls that gate catalog paths outside the three layers.
+var sysctls = []string{
+	"kernel/unprivileged_userns_clone", "user/max_user_namespaces",
+	"kernel/perf_event_paranoid", "kernel/unprivileged_bpf_disabled",
+	"vm/unprivileged_userfaultfd", "kernel/yama/ptrace_scope",
+	"kernel/io_uring_disabled", "dev/tty/legacy_tiocsti",
+	"kernel/modules_disabled", "kernel/kexec_load_disabled",
+}
+
+// ReadState reads the calling thread's state.
+func ReadState() (*State, error) {
+	st, err := procstatus.Self()
+	if err != nil {
+		return nil, err
+	}
+	s := &State{
+		Status: st, CapEff: st.CapEff.Names(capName), CapPrm: st.CapPrm.Names(capName),
+		CapBnd: st.CapBnd.Names(capName), CapInh: st.CapInh.Names(capName), CapAmb: st.CapAmb.Names(capName),
+		UID: st.Uid[1], GID: st.Gid[1], Groups: st.Groups, NoNewPrivs: st.NoNewPrivs,
+		Seccomp: st.Seccomp, SeccompFilters: st.SeccompFilters,
+		Namespaces: map[string]string{}, Sysctls: map[string]string{},
+	}
+	s.ActiveLSMs, _ = features.ActiveLSMs()
+	if features.HaveAppArmor() == nil {
+		s.AppArmor, _ = apparmor.Current()
+	}
+	s.LandlockABI, _ = features.LandlockABI()
+	for _, ns := range []string{"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"} {
+		self, err1 := os.Readlink("/proc/self/ns/" + ns)
+		init, err2 := os.Readlink("/proc/1/ns/" + ns)
+		switch {
+		case err1 != nil:
+		case err2 != nil:
+			s.Namespaces[ns] = "unknown"
+		case self == init:
+			s.Namespaces[ns] = "host"
+		default:
+			s.Namespaces[ns] = "private"
+		}
+	}
+	for _, k := range sysctls {
+		if b, err := os.ReadFile(filepath.Join("/proc/sys", k)); err == nil {
+			s.Sysctls[strings.ReplaceAll(k, "/", ".")] = strings.TrimSpace(string(b))
+		}
+	}
+	s.Container, s.ContainerEvidence = detectContainer()
+	return s, nil
+}
+
+// AppArmorConfined reports whether an AppArmor profile confines us.
+func (s *State) AppArmorConfined() bool {
+	return s.AppArmor != "" && s.AppArmor != "unconfined"
+}
+
+// PathLSMs lists active LSMs that mediate file paths by policy (not yama,
+// lockdown or capability), the candidates for a refusal DAC does not
+// explain.
+func (s *State) PathLSMs() []string {
+	var out []string
+	for _, l := range s.ActiveLSMs {
+		switch l {
+		case "apparmor", "landlock", "selinux", "smack", "tomoyo":
+			out = append(out, l)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func detectContainer() (string, string) {
+	if _, err := os.Stat("/.dockerenv"); err == nil {
+		return "docker", "/.dockerenv exists"
+	}
+	if _, err := os.Stat("/run/.containerenv"); err == nil {
+		return "podman", "/run/.containerenv exists"
+	}
+	if os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		return "kubernetes", "KUBERNETES_SERVICE_HOST is set"
+	}
+	if f, err := os.Open("/proc/self/cgroup"); err == nil {
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			l := sc.Text()
+			switch {
+			case strings.Contains(l, "kubepods"):
+				return "kubernetes", "cgroup path " + l
+			case strings.Contains(l, "crio-"):
+				return "cri-o", "cgroup path " + l
+			case strings.Contains(l, "docker"):
+				return "docker", "cgroup path " + l
+			case strings.Contains(l, "containerd"):
+				return "containerd", "cgroup path " + l
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/1/environ"); err == nil && strings.Contains(string(b), "container=") {
+		for _, kv := range strings.Split(string(b), "\x00") {
+			if v, ok := strings.CutPrefix(kv, "container="); ok {
+				return v, "pid 1 has container=" + v
+			}
+		}
+	}
+	// A host's pid 2 is kthreadd; a private pid namespace has no kernel
+	// threads in it.
+	if b, err := os.ReadFile("/proc/2/comm"); err != nil || strings.TrimSpace(string(b)) != "kthreadd" {
+		if comm, err := os.ReadFile("/proc/1/comm"); err == nil {
+			return "container", "pid namespace without kernel threads; pid 1 is " + strings.TrimSpace(string(comm))
+		}
+	}
+	return "", ""
+}

@@ -17,9 +17,9 @@ type State struct {
 	Status *procstatus.Status `json:"-"`
 	// Decoded capability sets, Kubernetes spelling.
 	CapEff, CapPrm, CapBnd, CapInh, CapAmb []string
-	UID, GID                                int
-	Groups                                  []int
-	NoNewPrivs                              bool
+	UID, GID                               int
+	Groups                                 []int
+	NoNewPrivs                             bool
 	// Seccomp mode: 0 disabled, 1 strict, 2 filter; Filters is how many.
 	Seccomp, SeccompFilters int
 	// ActiveLSMs in the kernel's order.

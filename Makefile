@@ -10,12 +10,16 @@ export CGO_ENABLED := 1
 # copied into any container, and it starts faster without ld.so.
 STATIC  := -tags 'seccomp osusergo netgo' -ldflags '-s -w -linkmode external -extldflags "-static"' 
 
-.PHONY: all build demo test test-short fuzz bench vet clean
+.PHONY: all build static demo test test-short fuzz bench vet clean
 
 all: build
 
 build: deps-demo
 	$(GO) build $(STATIC) -o $(BIN) ./cmd/rampart
+
+# `make static` is `make build`: the binary is always static, so it can be
+# copied into any container (kubectl cp) and run there.
+static: build
 
 demo: build
 	./examples/seed/demo.sh $(BIN)
@@ -36,6 +40,7 @@ fuzz:
 	$(GO) test -tags $(TAGS) ./lsm/landlock -run '^$$' -fuzz FuzzPlanInvariants -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./lsm/apparmor -run '^$$' -fuzz FuzzParse       -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./kube     -run '^$$' -fuzz FuzzRead           -fuzztime $(FUZZTIME)
+	$(GO) test -tags $(TAGS) ./seccomp/bpf -run '^$$' -fuzz FuzzRun         -fuzztime $(FUZZTIME)
 
 bench: deps-bench build
 	./bench/launch.sh $(BIN)

@@ -5,7 +5,7 @@ set -eu
 
 case "${1:-test}" in
 demo)  pkgs="gcc libc6-dev libseccomp-dev pkg-config python3 util-linux" ;;
-test)  pkgs="gcc libc6-dev gcc-multilib libseccomp-dev pkg-config python3 util-linux" ;;
+test)  pkgs="gcc libc6-dev gcc-multilib libseccomp-dev pkg-config python3 util-linux runc busybox-static" ;;
 bench) pkgs="gcc libc6-dev libseccomp-dev pkg-config python3 util-linux bubblewrap runc busybox-static hyperfine" ;;
 *) echo "usage: $0 demo|test|bench" >&2; exit 2 ;;
 esac

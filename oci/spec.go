@@ -1,0 +1,99 @@
+// Package oci turns a policy into the OCI runtime config a container
+// runtime (runc) runs, with the defaults containerd gives a Kubernetes
+// container: its 14 capabilities, the masked and read-only /proc paths,
+// the usual namespaces and mounts.
+package oci
+
+import (
+	"fmt"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/features"
+	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/seccomp"
+)
+
+// Options are what the policy does not say.
+type Options struct {
+	// DefaultCaps is the runtime's default set, the base when the policy
+	// keeps "inherited" capabilities (containerd's 14 when zero).
+	DefaultCaps caps.Set
+	// Rootfs is the bundle-relative root filesystem path ("rootfs").
+	Rootfs string
+	// Env is the process environment (PATH when empty).
+	Env []string
+}
+
+// Spec builds the config for running args under p. Landlock rules have no
+// place in an OCI config; a caller that needs them wraps args in
+// `rampart run` inside the container (see Wrap).
+func Spec(p *policy.Policy, args []string, o Options) (*specs.Spec, error) {
+	if o.DefaultCaps == 0 {
+		o.DefaultCaps = caps.ContainerdDefault
+	}
+	if o.Rootfs == "" {
+		o.Rootfs = "rootfs"
+	}
+	if len(o.Env) == 0 {
+		o.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+	}
+	set := o.DefaultCaps
+	if c := p.Capabilities; c != nil {
+		supported, err := caps.Supported()
+		if err != nil {
+			return nil, err
+		}
+		set = c.Resolve(o.DefaultCaps, supported)
+	}
+	names := set.Names(caps.Cap.OCI)
+	s := &specs.Spec{
+		Version: specs.Version,
+		Root:    &specs.Root{Path: o.Rootfs},
+		Process: &specs.Process{
+			Args: args, Env: o.Env, Cwd: "/",
+			Capabilities: &specs.LinuxCapabilities{Bounding: names, Effective: names, Permitted: names},
+			// containerd sets it from allowPrivilegeEscalation: false
+			NoNewPrivileges: p.WantsNoNewPrivs(),
+			Rlimits:         []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Hard: 1024, Soft: 1024}},
+		},
+		Hostname: "rampart",
+		Mounts:   defaultMounts(),
+		Linux: &specs.Linux{
+			Namespaces: []specs.LinuxNamespace{{Type: specs.PIDNamespace}, {Type: specs.NetworkNamespace},
+				{Type: specs.IPCNamespace}, {Type: specs.UTSNamespace}, {Type: specs.MountNamespace}},
+			MaskedPaths: []string{"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+				"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+				"/sys/firmware", "/proc/scsi"},
+			ReadonlyPaths: []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"},
+		},
+	}
+	if u := p.User; u != nil {
+		s.Process.User = specs.User{UID: uint32(u.UID), GID: uint32(u.GID)}
+	}
+	if p.Seccomp.Enabled() {
+		prof, err := seccomp.Load(p.Seccomp, set)
+		if err != nil {
+			return nil, fmt.Errorf("seccomp: %w", err)
+		}
+		s.Linux.Seccomp = prof.Spec
+	}
+	if a := p.AppArmor; a != nil && a.Kind == policy.AppArmorLocalhost && features.HaveAppArmor() == nil {
+		s.Process.ApparmorProfile = a.Name
+	}
+	return s, nil
+}
+
+func defaultMounts() []specs.Mount {
+	return []specs.Mount{
+		{Destination: "/proc", Type: "proc", Source: "proc"},
+		{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=65536k"}},
+		{Destination: "/dev/pts", Type: "devpts", Source: "devpts", Options: []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
+		{Destination: "/dev/shm", Type: "tmpfs", Source: "shm", Options: []string{"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+		{Destination: "/dev/mqueue", Type: "mqueue", Source: "mqueue", Options: []string{"nosuid", "noexec", "nodev"}},
+		{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+		{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}},
+		{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "mode=1777"}},
+	}
+}

@@ -69,19 +69,7 @@ func ReadState() (*State, error) {
 		s.AppArmor, _ = apparmor.Current()
 	}
 	s.LandlockABI, _ = features.LandlockABI()
-	for _, ns := range []string{"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"} {
-		self, err1 := os.Readlink("/proc/self/ns/" + ns)
-		init, err2 := os.Readlink("/proc/1/ns/" + ns)
-		switch {
-		case err1 != nil:
-		case err2 != nil:
-			s.Namespaces[ns] = "unknown"
-		case self == init:
-			s.Namespaces[ns] = "host"
-		default:
-			s.Namespaces[ns] = "private"
-		}
-	}
+	s.Namespaces = namespaces()
 	for _, k := range sysctls {
 		if b, err := os.ReadFile(filepath.Join("/proc/sys", k)); err == nil {
 			s.Sysctls[strings.ReplaceAll(k, "/", ".")] = strings.TrimSpace(string(b))
@@ -109,6 +97,42 @@ func (s *State) PathLSMs() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// namespaces says, per namespace type, whether this process shares it
+// with the host. The pid namespace answers by its kernel threads (only
+// the initial one has kthreadd as pid 2), the user namespace by its uid
+// map; the others are compared with pid 1's, which only stands for the
+// host when the pid namespace is the host's.
+func namespaces() map[string]string {
+	out := map[string]string{"pid": "private"}
+	if hostPIDNamespace() {
+		out["pid"] = "host"
+	}
+	if m, err := os.ReadFile("/proc/self/uid_map"); err == nil {
+		out["user"] = map[bool]string{true: "host", false: "private"}[strings.Join(strings.Fields(string(m)), " ") == "0 0 4294967295"]
+	}
+	for _, ns := range []string{"cgroup", "ipc", "mnt", "net", "time", "uts"} {
+		self, err1 := os.Readlink("/proc/self/ns/" + ns)
+		init, err2 := os.Readlink("/proc/1/ns/" + ns)
+		switch {
+		case err1 != nil:
+		case err2 != nil || out["pid"] != "host":
+			out[ns] = "unknown"
+		case self == init:
+			out[ns] = "host"
+		default:
+			out[ns] = "private"
+		}
+	}
+	return out
+}
+
+// hostPIDNamespace: a host's pid 2 is kthreadd; a private pid namespace
+// has no kernel threads in it.
+func hostPIDNamespace() bool {
+	b, err := os.ReadFile("/proc/2/comm")
+	return err == nil && strings.TrimSpace(string(b)) == "kthreadd"
 }
 
 func detectContainer() (string, string) {
@@ -145,9 +169,7 @@ func detectContainer() (string, string) {
 			}
 		}
 	}
-	// A host's pid 2 is kthreadd; a private pid namespace has no kernel
-	// threads in it.
-	if b, err := os.ReadFile("/proc/2/comm"); err != nil || strings.TrimSpace(string(b)) != "kthreadd" {
+	if !hostPIDNamespace() {
 		if comm, err := os.ReadFile("/proc/1/comm"); err == nil {
 			return "container", "pid namespace without kernel threads; pid 1 is " + strings.TrimSpace(string(comm))
 		}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -78,6 +80,7 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 		f           policy.Flags
 		noNewPrivs  bool
 		from        string
+		policyFile  string
 		apparmorDir string
 		seccompDir  string
 		verbose     bool
@@ -92,7 +95,7 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 			if cmd.Flags().Changed("no-new-privs") {
 				f.NoNewPrivs = &noNewPrivs
 			}
-			p, err := buildPolicy(&f, from, apparmorDir, seccompDir)
+			p, err := buildPolicy(&f, from, policyFile, apparmorDir, seccompDir)
 			if err != nil {
 				return err
 			}
@@ -133,12 +136,24 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 	fl.StringVar(&f.LSMFallback, "lsm-fallback", "", "landlock: enforce an AppArmor profile's file rules with Landlock when the kernel has no AppArmor")
 	fl.StringVar(&from, "from", "", "take the layers from a Kubernetes manifest: FILE[#CONTAINER]")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "print the plan and the state the kernel reports before exec")
+	fl.StringVar(&policyFile, "policy", "", "take the layers from a policy JSON file (as `rampart layers` writes for its steps)")
+	fl.MarkHidden("policy")
 	return cmd
 }
 
 // buildPolicy combines --from and the layer flags into one policy.
-func buildPolicy(f *policy.Flags, from, apparmorDir, seccompDir string) (*policy.Policy, error) {
+func buildPolicy(f *policy.Flags, from, policyFile, apparmorDir, seccompDir string) (*policy.Policy, error) {
 	var p *policy.Policy
+	if policyFile != "" {
+		b, err := os.ReadFile(policyFile)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		p = &policy.Policy{}
+		if err := json.Unmarshal(b, p); err != nil {
+			return nil, usageError{fmt.Errorf("%s: %w", policyFile, err)}
+		}
+	}
 	if from != "" {
 		file, name := from, ""
 		if i := strings.LastIndexByte(from, '#'); i >= 0 {

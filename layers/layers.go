@@ -1,0 +1,291 @@
+// Package layers runs the attack-path catalog under cumulative
+// configurations — baseline, +capabilities, +seccomp, +LSM — and builds
+// the matrix of which path each layer closed: the seed article's
+// experiment, on any workload.
+package layers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/probe"
+)
+
+// Step names, in order.
+const (
+	Baseline      = "baseline"
+	PlusCaps      = "+capabilities"
+	PlusSeccomp   = "+seccomp"
+	PlusLSM       = "+lsm"
+	SchemaVersion = "rampart.layers/v1"
+)
+
+// Step is one column: a policy with the layers up to this one.
+type Step struct {
+	Name string `json:"name"`
+	// Layer is the layer this step adds ("" for the baseline).
+	Layer  string         `json:"layer,omitempty"`
+	Policy *policy.Policy `json:"-"`
+	// Describe says what the step applies, for people.
+	Describe string `json:"describe"`
+}
+
+// Steps splits p into cumulative steps. The baseline is the workload as
+// a container runtime runs it with no securityContext: root, the
+// runtime's default capability set (defaultCaps), no seccomp, no LSM.
+// Capabilities and the user join at +capabilities, the seccomp profile
+// at +seccomp, AppArmor and Landlock rules at +lsm.
+func Steps(p *policy.Policy, defaultCaps caps.Set) []Step {
+	noNNP := false
+	base := &policy.Policy{
+		Source:       p.Source,
+		Capabilities: &policy.Capabilities{Base: defaultCaps},
+		NoNewPrivs:   &noNNP,
+	}
+	if p.NoNewPrivs != nil {
+		v := *p.NoNewPrivs
+		base.NoNewPrivs = &v
+	}
+	withCaps := clone(base)
+	if c := p.Capabilities; c != nil {
+		cc := *c
+		if cc.InheritBase {
+			// In a container "what the process has" is the runtime's set.
+			cc.InheritBase, cc.Base = false, defaultCaps
+		}
+		withCaps.Capabilities = &cc
+	}
+	withCaps.User = p.User
+	withSeccomp := clone(withCaps)
+	withSeccomp.Seccomp = p.Seccomp
+	withLSM := clone(withSeccomp)
+	withLSM.AppArmor, withLSM.Landlock, withLSM.LSMFallback = p.AppArmor, p.Landlock, p.LSMFallback
+	return []Step{
+		{Name: Baseline, Policy: base, Describe: fmt.Sprintf("root, the runtime's %d default capabilities, no seccomp, no LSM", defaultCaps.Len())},
+		{Name: PlusCaps, Layer: probe.ByCapabilities, Policy: withCaps, Describe: describeCaps(withCaps, defaultCaps)},
+		{Name: PlusSeccomp, Layer: probe.BySeccomp, Policy: withSeccomp, Describe: "seccomp " + p.Seccomp.String()},
+		{Name: PlusLSM, Layer: probe.ByLSM, Policy: withLSM, Describe: describeLSM(p)},
+	}
+}
+
+func clone(p *policy.Policy) *policy.Policy {
+	c := *p
+	return &c
+}
+
+func describeCaps(p *policy.Policy, defaults caps.Set) string {
+	c := p.Capabilities
+	var parts []string
+	if c.Base != defaults {
+		parts = append(parts, "base {"+c.Base.String()+"}")
+	}
+	if c.AddAll {
+		parts = append(parts, "add ALL")
+	}
+	if c.DropAll {
+		parts = append(parts, "drop ALL")
+	}
+	if c.Add != 0 {
+		parts = append(parts, "add "+c.Add.String())
+	}
+	if c.Drop != 0 {
+		parts = append(parts, "drop "+c.Drop.String())
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no change")
+	}
+	s := "capabilities: " + strings.Join(parts, ", ")
+	if p.User != nil {
+		s += fmt.Sprintf(", user %d:%d", p.User.UID, p.User.GID)
+	}
+	return s
+}
+
+func describeLSM(p *policy.Policy) string {
+	var parts []string
+	if a := p.AppArmor; a != nil {
+		if a.Kind == policy.AppArmorLocalhost {
+			parts = append(parts, "AppArmor profile "+a.Name)
+		} else {
+			parts = append(parts, "AppArmor "+string(a.Kind))
+		}
+	}
+	for _, r := range p.Landlock {
+		parts = append(parts, r.String())
+	}
+	if len(parts) == 0 {
+		return "no LSM rules"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Engine runs a step's policy and reports what it observed.
+type Engine interface {
+	// Name is "local", "runc", ...
+	Name() string
+	// Probe runs `rampart probe` under the step's policy.
+	Probe(ctx context.Context, s Step, ids []string) (*probe.Report, []string, error)
+	// Attack runs a shell command under the step's policy; exit status 0
+	// means the path is open.
+	Attack(ctx context.Context, s Step, shell string) (open bool, detail string, err error)
+}
+
+// Cell is one path under one step.
+type Cell struct {
+	Verdict  string `json:"verdict"`
+	Layer    string `json:"layer,omitempty"`
+	LSM      string `json:"lsm,omitempty"`
+	Errno    string `json:"errno,omitempty"`
+	Evidence string `json:"evidence,omitempty"`
+}
+
+// Row is one path across the steps.
+type Row struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Attack is the shell command of a user-given row.
+	Attack string `json:"attack,omitempty"`
+	Cells  []Cell `json:"cells"`
+	// ClosedAt is the first step where the path is blocked ("" = a gap:
+	// open under every step); ClosedBy is the layer the probe credited
+	// there.
+	ClosedAt string `json:"closedAt,omitempty"`
+	ClosedBy string `json:"closedBy,omitempty"`
+	LSM      string `json:"lsm,omitempty"`
+}
+
+// Summary is what one step closed that the previous ones left open.
+type Summary struct {
+	Step   string   `json:"step"`
+	Closed []string `json:"closed"`
+}
+
+// Matrix is a full run.
+type Matrix struct {
+	Schema  string    `json:"schema"`
+	Policy  string    `json:"policy"`
+	Engine  string    `json:"engine"`
+	Steps   []Step    `json:"steps"`
+	Rows    []Row     `json:"rows"`
+	Summary []Summary `json:"summary"`
+	// Gaps are paths open under every step.
+	Gaps []string `json:"gaps"`
+	// Notes are facts the reader must know (Landlock standing in for
+	// AppArmor, rows where the engine's defaults differ).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Options tune a run.
+type Options struct {
+	// Only restricts the catalog to these IDs (nil: all).
+	Only []string
+	// Attacks are extra rows: shell commands, exit 0 = open.
+	Attacks []string
+}
+
+// Run probes every step with e and builds the matrix.
+func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Options) (*Matrix, error) {
+	m := &Matrix{Schema: SchemaVersion, Policy: p.Source, Engine: e.Name(), Steps: steps}
+	reports := make([]*probe.Report, len(steps))
+	notes := make([][]string, len(steps))
+	attacks := make([][]Cell, len(steps))
+	errs := make([]error, len(steps))
+	var wg sync.WaitGroup
+	for i, s := range steps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reports[i], notes[i], errs[i] = e.Probe(ctx, s, o.Only)
+			for _, a := range o.Attacks {
+				if errs[i] != nil {
+					return
+				}
+				open, detail, err := e.Attack(ctx, s, a)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				c := Cell{Verdict: probe.Open, Evidence: detail}
+				if !open {
+					c.Verdict = probe.Blocked
+				}
+				attacks[i] = append(attacks[i], c)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", steps[i].Name, err)
+		}
+	}
+	seen := map[string]bool{}
+	for _, n := range notes {
+		for _, s := range n {
+			if !seen[s] {
+				seen[s] = true
+				m.Notes = append(m.Notes, s)
+			}
+		}
+	}
+	for j, res := range reports[0].Results {
+		row := Row{ID: res.ID, Title: res.Title}
+		for i := range steps {
+			r := reports[i].Results[j]
+			row.Cells = append(row.Cells, Cell{Verdict: r.Verdict, Layer: r.Layer, LSM: r.LSM, Errno: r.Errno, Evidence: r.Evidence})
+		}
+		m.Rows = append(m.Rows, row)
+	}
+	for k, a := range o.Attacks {
+		row := Row{ID: fmt.Sprintf("attack-%d", k+1), Title: a, Attack: a}
+		for i := range steps {
+			c := attacks[i][k]
+			if c.Verdict == probe.Blocked && i > 0 {
+				c.Layer = steps[i].Layer
+			}
+			row.Cells = append(row.Cells, c)
+		}
+		m.Rows = append(m.Rows, row)
+	}
+	closed := map[string][]string{}
+	for i := range m.Rows {
+		row := &m.Rows[i]
+		for k, c := range row.Cells {
+			if c.Verdict == probe.Blocked {
+				row.ClosedAt, row.ClosedBy, row.LSM = steps[k].Name, c.Layer, c.LSM
+				if row.Attack != "" {
+					row.ClosedBy = steps[k].Layer
+					if k == 0 {
+						row.ClosedBy = "baseline"
+					}
+				}
+				closed[steps[k].Name] = append(closed[steps[k].Name], row.ID)
+				break
+			}
+		}
+		if row.ClosedAt == "" {
+			m.Gaps = append(m.Gaps, row.ID)
+		}
+	}
+	for _, s := range steps {
+		ids := closed[s.Name]
+		sort.Strings(ids)
+		m.Summary = append(m.Summary, Summary{Step: s.Name, Closed: ids})
+	}
+	return m, nil
+}
+
+// Row returns the row for id, or nil.
+func (m *Matrix) Row(id string) *Row {
+	for i := range m.Rows {
+		if m.Rows[i].ID == id {
+			return &m.Rows[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,106 @@
+package layers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/rampart-sec/rampart/probe"
+)
+
+// Local runs each step as a child of this host, launched by `rampart run`
+// (the same launcher a user runs), with `rampart probe` as its command.
+type Local struct {
+	// Self is the rampart executable.
+	Self string
+	// Dir holds the steps' policy files.
+	Dir string
+	// Env is the children's environment (nil: this process's).
+	Env []string
+}
+
+func (*Local) Name() string { return "local" }
+
+// policyFile writes the step's policy where `rampart run --policy` reads it.
+func (l *Local) policyFile(s Step) (string, error) {
+	b, err := json.Marshal(s.Policy)
+	if err != nil {
+		return "", err
+	}
+	f := filepath.Join(l.Dir, strings.TrimPrefix(s.Name, "+")+".json")
+	return f, os.WriteFile(f, b, 0o600)
+}
+
+func (l *Local) command(ctx context.Context, s Step, argv ...string) (*exec.Cmd, error) {
+	f, err := l.policyFile(s)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, l.Self, append([]string{"run", "--policy", f, "--"}, argv...)...)
+	cmd.Env = l.Env
+	return cmd, nil
+}
+
+func (l *Local) Probe(ctx context.Context, s Step, ids []string) (*probe.Report, []string, error) {
+	argv := []string{l.Self, "probe", "-o", "json"}
+	if len(ids) > 0 {
+		argv = append(argv, "--only", strings.Join(ids, ","))
+	}
+	cmd, err := l.command(ctx, s, argv...)
+	if err != nil {
+		return nil, nil, err
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, nil, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	var rep probe.Report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		return nil, nil, fmt.Errorf("probe output: %w", err)
+	}
+	return &rep, launcherNotes(stderr.String()), nil
+}
+
+// launcherNotes keeps what the launcher told the user ("rampart: ...").
+func launcherNotes(stderr string) []string {
+	var out []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if n, ok := strings.CutPrefix(l, "rampart: "); ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (l *Local) Attack(ctx context.Context, s Step, shell string) (bool, string, error) {
+	cmd, err := l.command(ctx, s, "/bin/sh", "-c", shell)
+	if err != nil {
+		return false, "", err
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return true, "exit 0", nil
+	case errors.As(err, &ee) && ee.ExitCode() == 125:
+		// 125: the launcher refused a layer; the command never ran
+		return false, "", fmt.Errorf("launcher refused: %s", strings.TrimSpace(out.String()))
+	case errors.As(err, &ee):
+		return false, fmt.Sprintf("exit %d: %s", ee.ExitCode(), lastLine(out.String())), nil
+	}
+	return false, "", err
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}

@@ -1,0 +1,153 @@
+package layers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rampart-sec/rampart/engine/runc"
+	"github.com/rampart-sec/rampart/features"
+	"github.com/rampart-sec/rampart/lsm/apparmor"
+	"github.com/rampart-sec/rampart/oci"
+	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/probe"
+)
+
+// Runc runs each step in a real runc container, from the OCI config
+// oci.Spec writes for it. Capabilities, the user, no_new_privs and
+// seccomp are runc's to apply; AppArmor too where the kernel has it.
+// Landlock has no place in an OCI config, so an LSM step that needs it
+// runs `rampart run` inside the container, applying only those rules.
+type Runc struct {
+	rootfs string
+	dir    string
+}
+
+// NewRunc prepares the root filesystem shared (read-only) by every
+// step's container: rootfs when given, else a busybox one with rampart
+// (self, which must be the static build) inside.
+func NewRunc(self, rootfs, dir string) (*Runc, error) {
+	if rootfs == "" {
+		rootfs = filepath.Join(dir, "rootfs")
+		if err := runc.Rootfs(rootfs, self); err != nil {
+			return nil, err
+		}
+	} else if _, err := os.Stat(filepath.Join(rootfs, runc.RampartInRootfs)); err != nil {
+		return nil, fmt.Errorf("--rootfs %s has no %s (copy the static rampart there)", rootfs, runc.RampartInRootfs)
+	}
+	abs, err := filepath.Abs(rootfs)
+	if err != nil {
+		return nil, err
+	}
+	return &Runc{rootfs: abs, dir: dir}, nil
+}
+
+func (*Runc) Name() string { return "runc" }
+
+// containerSpec splits the step: what runc applies goes into the config,
+// Landlock (own rules, or an AppArmor profile's on a kernel without
+// AppArmor) into a policy for `rampart run` inside.
+func (r *Runc) containerSpec(s Step, args []string) (*specs.Spec, []string, error) {
+	outer := *s.Policy
+	outer.Landlock, outer.LSMFallback = nil, ""
+	var inner []policy.FSRule
+	var notes []string
+	inner = append(inner, s.Policy.Landlock...)
+	if a := s.Policy.AppArmor; a != nil && a.Kind == policy.AppArmorLocalhost {
+		if err := features.HaveAppArmor(); err != nil {
+			if s.Policy.LSMFallback != "landlock" || a.File == "" {
+				return nil, nil, &policy.LayerError{Layer: policy.LayerAppArmor, Err: err}
+			}
+			prof, err := apparmor.ProfileIn(a.File, a.Name)
+			if err != nil {
+				return nil, nil, err
+			}
+			rules, err := prof.LandlockRules()
+			if err != nil {
+				return nil, nil, &policy.LayerError{Layer: policy.LayerAppArmor, Err: err}
+			}
+			inner = append(inner, rules...)
+			var desc []string
+			for _, r := range rules {
+				desc = append(desc, r.String())
+			}
+			notes = append(notes, fmt.Sprintf("AppArmor is not in this kernel: profile %s is enforced by Landlock as %s, by rampart run inside the container", prof.Name, strings.Join(desc, " ")))
+			outer.AppArmor = nil
+		} else if a.File != "" {
+			if err := apparmor.Load(a.File); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	spec, err := oci.Spec(&outer, args, oci.Options{Rootfs: r.rootfs})
+	if err != nil {
+		return nil, nil, err
+	}
+	spec.Root.Readonly = true
+	if len(inner) == 0 {
+		return spec, notes, nil
+	}
+	t := true
+	b, err := json.Marshal(&policy.Policy{Source: s.Policy.Source, Landlock: inner, NoNewPrivs: &t})
+	if err != nil {
+		return nil, nil, err
+	}
+	host := filepath.Join(r.dir, "lsm-"+strings.TrimPrefix(s.Name, "+")+".json")
+	if err := os.WriteFile(host, b, 0o644); err != nil {
+		return nil, nil, err
+	}
+	// /tmp is a tmpfs in the container; the file is bound over a path
+	// there so the read-only rootfs needs no mount point.
+	const inside = "/tmp/rampart-lsm.json"
+	spec.Mounts = append(spec.Mounts, specs.Mount{Destination: inside, Type: "bind", Source: host, Options: []string{"bind", "ro"}})
+	spec.Process.Args = append([]string{runc.RampartInRootfs, "run", "--policy", inside, "--"}, args...)
+	return spec, notes, nil
+}
+
+func (r *Runc) run(ctx context.Context, s Step, args []string) (*runc.Result, []string, error) {
+	spec, notes, err := r.containerSpec(s, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	bundle, err := os.MkdirTemp(r.dir, "bundle-")
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := runc.Run(ctx, bundle, spec)
+	return res, notes, err
+}
+
+func (r *Runc) Probe(ctx context.Context, s Step, ids []string) (*probe.Report, []string, error) {
+	args := []string{runc.RampartInRootfs, "probe", "-o", "json"}
+	if len(ids) > 0 {
+		args = append(args, "--only", strings.Join(ids, ","))
+	}
+	res, notes, err := r.run(ctx, s, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if res.ExitCode != 0 {
+		return nil, nil, fmt.Errorf("container exit %d: %s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+	}
+	var rep probe.Report
+	if err := json.Unmarshal(res.Stdout, &rep); err != nil {
+		return nil, nil, fmt.Errorf("probe output: %w: %s", err, res.Stderr)
+	}
+	return &rep, notes, nil
+}
+
+func (r *Runc) Attack(ctx context.Context, s Step, shell string) (bool, string, error) {
+	res, _, err := r.run(ctx, s, []string{"/bin/sh", "-c", shell})
+	if err != nil {
+		return false, "", err
+	}
+	if res.ExitCode == 0 {
+		return true, "exit 0", nil
+	}
+	return false, fmt.Sprintf("exit %d: %s", res.ExitCode, lastLine(string(res.Stdout)+string(res.Stderr))), nil
+}

@@ -22,7 +22,7 @@ build: deps-demo
 static: build
 
 demo: build
-	./examples/seed/demo.sh $(BIN)
+	$(BIN) layers
 
 test: deps-test
 	$(GO) vet -tags $(TAGS) ./...
@@ -41,6 +41,7 @@ fuzz:
 	$(GO) test -tags $(TAGS) ./lsm/apparmor -run '^$$' -fuzz FuzzParse       -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./kube     -run '^$$' -fuzz FuzzRead           -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./seccomp/bpf -run '^$$' -fuzz FuzzRun         -fuzztime $(FUZZTIME)
+	$(GO) test -tags $(TAGS) ./probe    -run '^$$' -fuzz FuzzAttribute      -fuzztime $(FUZZTIME)
 
 bench: deps-bench build
 	./bench/launch.sh $(BIN)

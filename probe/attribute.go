@@ -2,6 +2,7 @@ package probe
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -71,14 +72,32 @@ func Attribute(p *Path, o Outcome, st *State) Result {
 	var layers []string
 	var evidence []string
 
-	// seccomp: the canary reached the filter with the same decision.
+	// seccomp: the canary got the real call's errno where the kernel
+	// itself answers otherwise, so the filter decided at syscall entry
+	// and the kernel's own checks never ran. Only an LSM hook that also
+	// runs before the canary's argument check (AppArmor's socket_create)
+	// could have given the same errno.
 	if st.Seccomp == 2 && o.CanaryErrno != nil && *o.CanaryErrno == e && e != p.canaryErrno {
-		layers = append(layers, BySeccomp)
-		evidence = append(evidence, fmt.Sprintf("a canary call the kernel rejects with %s got %s too, so the seccomp filter decided (mode 2, %d filter(s))",
-			unix.ErrnoName(p.canaryErrno), r.Errno, st.SeccompFilters))
+		r.Layer = BySeccomp
+		how := fmt.Sprintf("a canary call the kernel rejects with %s got %s too", unix.ErrnoName(p.canaryErrno), r.Errno)
+		if p.canaryErrno == 0 {
+			how = fmt.Sprintf("the kernel never refuses this call, yet it got %s", r.Errno)
+		}
+		r.Evidence = fmt.Sprintf("%s, so the seccomp filter decided (mode 2, %d filter(s))", how, st.SeccompFilters)
+		if e == unix.EACCES && st.AppArmorConfined() && hasLSMAccess(p) {
+			r.Ambiguous = []string{BySeccomp, ByLSM}
+			r.Evidence += fmt.Sprintf("; or AppArmor profile %s, whose hooks can refuse before the same argument check", st.AppArmor)
+		}
+		return r
 	}
 	// capabilities: the kernel checks one the process lacks.
-	if missing := p.Model.Caps.Minus(st.Status.CapEff); missing != 0 && permissionErrno(e) {
+	if missing := p.Model.Caps.Minus(st.Status.CapEff); missing != 0 && (permissionErrno(e) || slices.Contains(p.capErrnos, e)) {
+		// No canary spoke (none exists where the kernel's first check is
+		// the capability): a filter that refused first cannot be ruled out.
+		if st.Seccomp == 2 && o.CanaryErrno == nil {
+			layers = append(layers, BySeccomp)
+			evidence = append(evidence, "no canary can tell whether the seccomp filter (mode 2) refused it first")
+		}
 		layers = append(layers, ByCapabilities)
 		evidence = append(evidence, fmt.Sprintf("CapEff lacks %s", strings.Join(missing.Names(caps.Cap.OCI), ", ")))
 	}

@@ -44,8 +44,13 @@ type Path struct {
 	// rejects with canaryErrno before any permission check, but that a
 	// seccomp filter sees the same way as the real call. If the canary
 	// fails with the real call's errno instead, the filter stopped both.
+	// A canary returns 0 when it cannot tell (an old kernel, a gate that
+	// closes before the filter matters).
 	canary      func() syscall.Errno
 	canaryErrno syscall.Errno
+	// capErrnos are refusals besides EPERM and EACCES that the kernel's
+	// capability check returns on this path (TIOCSTI: EIO).
+	capErrnos []syscall.Errno
 }
 
 // Model is a path's static description, layer by layer.
@@ -86,7 +91,8 @@ const (
 
 // Access is one LSM-mediated access: a file path and mode (AppArmor's
 // letters: r, w, x, m, k, l), a network family and type, a capability,
-// a mount, a ptrace, or a unix-socket connect.
+// a mount, a ptrace, or a unix-socket connect (Path the socket file, Type
+// the socket type, Mode "connect").
 type Access struct {
 	Kind   AccessKind
 	Path   string `json:",omitempty"`

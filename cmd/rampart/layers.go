@@ -107,11 +107,22 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 			default:
 				return usageError{fmt.Errorf("--engine %q: want local or runc", engine)}
 			}
-			m, err := layers.Run(context.Background(), e, p, layers.Steps(p, defaults), layers.Options{Only: ids, Attacks: attacks})
+			steps := layers.Steps(p, defaults)
+			opts := layers.Options{Only: ids, Attacks: attacks}
+			m, err := layers.Run(context.Background(), e, p, steps, opts)
 			if err != nil {
 				return err
 			}
 			m.Notes = append(notes, m.Notes...)
+			if engine != "local" {
+				// Rows the container's own defaults decide are explained
+				// against the same run on this host.
+				ref, err := layers.Run(context.Background(), &layers.Local{Self: self, Dir: tmp}, p, steps, opts)
+				if err != nil {
+					return fmt.Errorf("local reference run: %w", err)
+				}
+				m.Notes = append(m.Notes, layers.Differences(m, ref)...)
+			}
 			return writeLayers(stdout, m, output)
 		},
 	}

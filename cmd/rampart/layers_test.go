@@ -181,3 +181,46 @@ func TestLayersRuncEngine(t *testing.T) {
 	closedAt(t, m, "read-shadow", layers.PlusLSM, probe.ByLSM)
 	closedAt(t, m, "attack-1", layers.PlusLSM, probe.ByLSM)
 }
+
+func TestOCISpec(t *testing.T) {
+	r := rampart(t, "", "oci", "spec", "../../examples/seed/2-seccomp.yaml", "--", "/app/server", "--port", "5000")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var s struct {
+		Process struct {
+			Args            []string
+			NoNewPrivileges bool
+			Capabilities    struct{ Bounding, Effective []string }
+		}
+		Linux struct {
+			Seccomp *struct {
+				DefaultAction string
+				Syscalls      []struct{ Names []string }
+			}
+			ReadonlyPaths []string
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(s.Process.Args, " ") != "/app/server --port 5000" {
+		t.Errorf("args %q", s.Process.Args)
+	}
+	if len(s.Process.Capabilities.Bounding) != 13 || strings.Contains(strings.Join(s.Process.Capabilities.Bounding, ","), "NET_RAW") {
+		t.Errorf("bounding %v: want containerd's 14 without NET_RAW", s.Process.Capabilities.Bounding)
+	}
+	if s.Process.NoNewPrivileges {
+		t.Error("the manifest leaves allowPrivilegeEscalation unset: no_new_privs must be off, as the kubelet sets it")
+	}
+	if s.Linux.Seccomp == nil || s.Linux.Seccomp.DefaultAction != "SCMP_ACT_ERRNO" {
+		t.Fatalf("seccomp %+v", s.Linux.Seccomp)
+	}
+	for _, sc := range s.Linux.Seccomp.Syscalls {
+		for _, n := range sc.Names {
+			if n == "unshare" {
+				t.Error("RuntimeDefault resolved without SYS_ADMIN must not allow unshare")
+			}
+		}
+	}
+}

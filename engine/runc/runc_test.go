@@ -115,10 +115,14 @@ func TestProbeInContainerDefaults(t *testing.T) {
 	}
 	expect(t, res, "raw-socket", "")
 	expect(t, res, "read-shadow", "")
-	for _, id := range []string{"kernel-module", "mount-tmpfs", "reboot", "set-clock"} {
-		if _, ok := res[id]; ok {
-			expect(t, res, id, probe.ByCapabilities)
-		}
+	for _, id := range []string{"mount-tmpfs", "cgroup-mount", "reboot", "set-clock", "pivot-root", "open-by-handle", "bpf-load"} {
+		expect(t, res, id, probe.ByCapabilities)
+	}
+	// A kernel built without module support has no init_module at all.
+	if _, err := os.Stat("/proc/modules"); err == nil {
+		expect(t, res, "kernel-module", probe.ByCapabilities)
+	} else {
+		expect(t, res, "kernel-module", probe.ByOther)
 	}
 	// /proc/sys is read-only in the container's mount table: no layer's doing
 	if _, ok := res["core-pattern"]; ok {

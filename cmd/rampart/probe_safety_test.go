@@ -1,0 +1,132 @@
+package main
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/probe"
+)
+
+// hostDigest captures what a probe must never change: every file under
+// /etc (content, mode, owner), the mount table, the sysctls the probes
+// touch or read, the loaded modules, the cgroup hierarchies, leftovers in
+// /dev/shm, and the wall clock's offset from the monotonic clock.
+type hostDigest struct {
+	files, mounts, sysctls, modules, cgroups, shm string
+	clockOffset                                   time.Duration
+}
+
+func digestTree(root string) string {
+	h := sha256.New()
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			fmt.Fprintf(h, "%s err %v\n", p, err)
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		st, _ := info.Sys().(*unix.Stat_t)
+		if st != nil {
+			fmt.Fprintf(h, "%s %o %d:%d %d\n", p, st.Mode, st.Uid, st.Gid, info.Size())
+		}
+		if info.Mode().IsRegular() {
+			if f, err := os.Open(p); err == nil {
+				io.Copy(h, io.LimitReader(f, 1<<20))
+				f.Close()
+			}
+		}
+		return nil
+	})
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+func readAll(paths ...string) string {
+	var b strings.Builder
+	for _, p := range paths {
+		c, err := os.ReadFile(p)
+		fmt.Fprintf(&b, "== %s %v\n%s", p, err, c)
+	}
+	return b.String()
+}
+
+func clockOffset() time.Duration {
+	var rt, mono unix.Timespec
+	unix.ClockGettime(unix.CLOCK_REALTIME, &rt)
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &mono)
+	return time.Duration(rt.Nano() - mono.Nano())
+}
+
+func takeDigest() hostDigest {
+	var sysctls []string
+	for _, k := range []string{
+		"kernel/core_pattern", "kernel/modules_disabled", "kernel/kexec_load_disabled",
+		"kernel/perf_event_paranoid", "kernel/unprivileged_bpf_disabled",
+		"kernel/unprivileged_userns_clone", "user/max_user_namespaces",
+		"vm/unprivileged_userfaultfd", "kernel/yama/ptrace_scope",
+		"kernel/io_uring_disabled", "dev/tty/legacy_tiocsti", "kernel/sysrq",
+		"kernel/hostname", "kernel/panic_on_oops",
+	} {
+		sysctls = append(sysctls, "/proc/sys/"+k)
+	}
+	shm, _ := os.ReadDir("/dev/shm")
+	var shmNames []string
+	for _, e := range shm {
+		shmNames = append(shmNames, e.Name())
+	}
+	sort.Strings(shmNames)
+	return hostDigest{
+		files:       digestTree("/etc"),
+		mounts:      readAll("/proc/1/mountinfo", "/proc/self/mountinfo"),
+		sysctls:     readAll(sysctls...),
+		modules:     readAll("/proc/modules"),
+		cgroups:     readAll("/proc/cgroups"),
+		shm:         strings.Join(shmNames, "\n"),
+		clockOffset: clockOffset(),
+	}
+}
+
+// The whole catalog, unconfined as full root, leaves the host as it was.
+func TestProbeCatalogLeavesHostUnchanged(t *testing.T) {
+	needRoot(t)
+	before := takeDigest()
+	r := rampart(t, "", "probe", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("probe: exit %d: %s", r.code, r.stderr)
+	}
+	after := takeDigest()
+	for _, c := range []struct{ what, a, b string }{
+		{"files under /etc", before.files, after.files},
+		{"mount table", before.mounts, after.mounts},
+		{"sysctls", before.sysctls, after.sysctls},
+		{"loaded modules", before.modules, after.modules},
+		{"cgroup hierarchies", before.cgroups, after.cgroups},
+		{"/dev/shm entries", before.shm, after.shm},
+	} {
+		if c.a != c.b {
+			t.Errorf("%s changed:\nbefore:\n%s\nafter:\n%s", c.what, c.a, c.b)
+		}
+	}
+	// A settimeofday that set the clock would move the offset by far more
+	// than the scheduling noise between two readings.
+	if d := after.clockOffset - before.clockOffset; d > 50*time.Millisecond || d < -50*time.Millisecond {
+		t.Errorf("the wall clock moved by %v relative to the monotonic clock", d)
+	}
+	if n := len(probe.Catalog()); n < 24 {
+		t.Errorf("the catalog has %d paths, want at least 24", n)
+	}
+	if strings.Contains(r.stdout, "root:") {
+		t.Error("probe output contains what looks like /etc/shadow content")
+	}
+}

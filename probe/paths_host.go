@@ -1,0 +1,846 @@
+package probe
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/caps"
+)
+
+// Paths from a workload to the host: another process's memory, files by
+// handle, kernel attack surface (io_uring, userfaultfd), devices, the
+// crash handler, the magic SysRq key, the container runtime's socket and
+// the terminal's input queue.
+
+// ---------------------------------------------------------------------
+// A child to trace.
+//
+// ptrace-child and process-vm-readv need a live process of the same
+// credentials and layers: rampart re-executed with traceeEnv set, which
+// prints the address of traceeMark and then blocks reading stdin until
+// EOF. It is caught here, in package initialisation before main, under
+// its own variable (RAMPART_PROBE_CHILD names catalog paths), so it is no
+// catalog path and runs no probe.
+
+const traceeEnv = "RAMPART_PROBE_TRACEE"
+
+// traceeMark is the one byte process-vm-readv reads from the child: its
+// own constant, never anything secret.
+var traceeMark = [8]byte{'r', 'a', 'm', 'p', 'a', 'r', 't', 0}
+
+func init() {
+	if os.Getenv(traceeEnv) != "1" {
+		return
+	}
+	fmt.Printf("%#x\n", uintptr(unsafe.Pointer(&traceeMark[0])))
+	io.Copy(io.Discard, os.Stdin)
+	os.Exit(0)
+}
+
+type tracee struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stderr bytes.Buffer
+	mark   uintptr
+}
+
+// startTracee starts the child and waits until it runs Go code in its
+// new image (it has printed the marker's address).
+func startTracee() (*tracee, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), traceeEnv+"=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	t := &tracee{cmd: cmd, stdin: stdin}
+	// A pipe, not /dev/null: nothing to open, and a failure has words.
+	cmd.Stderr = &t.stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err == nil {
+		var mark uint64
+		mark, err = strconv.ParseUint(strings.TrimSpace(line), 0, 64)
+		t.mark = uintptr(mark)
+	}
+	if err != nil {
+		t.stop()
+		return nil, fmt.Errorf("the child did not report ready: %v: %s", err, bytes.TrimSpace(t.stderr.Bytes()))
+	}
+	return t, nil
+}
+
+func (t *tracee) pid() int { return t.cmd.Process.Pid }
+
+// stop closes the child's stdin, which ends it, and reaps it; a child
+// still stopped after a failed detach is killed.
+func (t *tracee) stop() {
+	t.stdin.Close()
+	timer := time.AfterFunc(5*time.Second, func() { t.cmd.Process.Kill() })
+	t.cmd.Wait()
+	timer.Stop()
+}
+
+func traceeFailed(err error) Outcome {
+	return Outcome{Errno: unix.ECHILD, Step: "start a child to trace (rampart re-executed)", Detail: err.Error()}
+}
+
+// yamaDetail explains a ptrace refusal that Yama may have made.
+func yamaDetail() string {
+	switch sysctl("kernel/yama/ptrace_scope") {
+	case "2":
+		return "kernel.yama.ptrace_scope=2: only CAP_SYS_PTRACE may attach"
+	case "3":
+		return "kernel.yama.ptrace_scope=3: no process may attach"
+	}
+	return ""
+}
+
+var _ = register(&Path{
+	ID:       "ptrace-child",
+	Title:    "ptrace a process (attach to one's own child)",
+	Gain:     "control of another process of the workload: read and write its memory and registers, inject code, steal its secrets and file descriptors",
+	Syscalls: []string{"ptrace"},
+	Model: Model{
+		CapNote: "none for a process with the same uids and gids, dumpable, whose permitted capabilities are a subset of ours (own child); CAP_SYS_PTRACE for any other; kernel.yama.ptrace_scope 1 allows descendants only, 2 needs CAP_SYS_PTRACE, 3 refuses all",
+		Calls: []Call{
+			{Name: "ptrace", Args: [6]uint64{unix.PTRACE_ATTACH}},
+			{Name: "ptrace", Args: [6]uint64{unix.PTRACE_SEIZE}},
+		},
+		LSM: []Access{{Kind: AccessPtrace, Mode: "trace"}},
+	},
+	Safety: "attaches to rampart's own freshly started child (rampart re-executed, blocked reading stdin) with PTRACE_SEIZE and no options, stops it with PTRACE_INTERRUPT, detaches at once with no signal; nothing of the child is read or changed; then the child's stdin is closed and it exits and is reaped. Done on a throw-away thread: if anything fails the kernel detaches when the thread exits, and the child is killed",
+	run: func(*env) Outcome {
+		t, err := startTracee()
+		if err != nil {
+			return traceeFailed(err)
+		}
+		defer t.stop()
+		return onThread(func() Outcome { return seizeAndRelease(t.pid()) })
+	},
+	// ptrace_attach rejects PTRACE_SEIZE with a non-zero addr (EIO)
+	// before ptrace_may_access; aimed at ourselves, it could only ever
+	// fail (same thread group) even if it got further.
+	canary: func() syscall.Errno {
+		_, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SEIZE, uintptr(unix.Getpid()), 1, 0, 0, 0)
+		return e
+	},
+	canaryErrno: unix.EIO,
+})
+
+// seizeAndRelease attaches to pid, stops it, and detaches; it must run on
+// a locked thread, the tracer.
+func seizeAndRelease(pid int) Outcome {
+	const step = "ptrace(PTRACE_SEIZE, <own child>, 0, 0)"
+	if err := unix.PtraceSeize(pid); err != nil {
+		o := refused(step, err)
+		o.Detail = yamaDetail()
+		return o
+	}
+	if err := unix.PtraceInterrupt(pid); err != nil {
+		// Attached all the same; the thread's exit detaches.
+		return open(step, "attached to its own child (PTRACE_INTERRUPT then failed: "+err.Error()+"; detached when the tracer thread exited)")
+	}
+	var ws unix.WaitStatus
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		wpid, err := unix.Wait4(pid, &ws, unix.WALL|unix.WNOHANG, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || wpid == pid || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if !ws.Stopped() {
+		return open(step, "attached to its own child, which did not report the stop; detached when the tracer thread exited")
+	}
+	unix.PtraceDetach(pid)
+	return open(step, "attached to its own child, stopped it (PTRACE_INTERRUPT) and detached; nothing read or changed")
+}
+
+var _ = register(&Path{
+	ID:       "process-vm-readv",
+	Title:    "read another process's memory (process_vm_readv)",
+	Gain:     "secrets in the memory of the workload's other processes (keys, tokens, passwords), without attaching",
+	Syscalls: []string{"process_vm_readv"},
+	Model: Model{
+		CapNote: "none for a process with the same credentials (ptrace_may_access with PTRACE_MODE_ATTACH_REALCREDS, as for ptrace); CAP_SYS_PTRACE for any other; Yama's ptrace_scope applies",
+		Calls: []Call{
+			{Name: "process_vm_readv", Args: [6]uint64{0, 0, 1, 0, 1, 0}},
+		},
+		LSM: []Access{{Kind: AccessPtrace, Mode: "trace"}},
+	},
+	Safety: "reads one byte from rampart's own freshly started child, at the address of a constant marker the child printed itself, into a buffer that is discarded; nothing is written. process_vm_rw_core calls mm_access (ptrace_may_access, PTRACE_MODE_ATTACH_REALCREDS) before it touches any page, so EFAULT or ENOMEM from the copy still means the read was permitted",
+	run: func(*env) Outcome {
+		t, err := startTracee()
+		if err != nil {
+			return traceeFailed(err)
+		}
+		defer t.stop()
+		const step = "process_vm_readv(<own child>, 1 byte, 1 byte, 0)"
+		var b [1]byte
+		local := []unix.Iovec{{Base: &b[0]}}
+		local[0].SetLen(1)
+		remote := []unix.RemoteIovec{{Base: t.mark, Len: 1}}
+		n, err := unix.ProcessVMReadv(t.pid(), local, remote, 0)
+		got := b[0]
+		b[0] = 0
+		switch {
+		case err == nil && n == 1 && got == traceeMark[0]:
+			return open(step, "read 1 byte of its own child's memory (the marker it printed the address of; discarded)")
+		case err == nil:
+			return open(step, fmt.Sprintf("read %d byte(s) of its own child's memory (discarded)", n))
+		case errors.Is(err, unix.EFAULT), errors.Is(err, unix.ENOMEM):
+			return open(step, unix.ErrnoName(errnoOf(err))+" after the access check (mm_access): permitted")
+		}
+		o := refused(step, err)
+		o.Detail = yamaDetail()
+		return o
+	},
+	// process_vm_rw rejects non-zero flags (EINVAL) before it copies the
+	// iovecs or looks at the target; the target is ourselves.
+	canary: func() syscall.Errno {
+		var b [1]byte
+		local := []unix.Iovec{{Base: &b[0]}}
+		local[0].SetLen(1)
+		remote := []unix.RemoteIovec{{Base: uintptr(unsafe.Pointer(&traceeMark[0])), Len: 1}}
+		_, err := unix.ProcessVMReadv(unix.Getpid(), local, remote, 1)
+		return errnoOf(err)
+	},
+	canaryErrno: unix.EINVAL,
+})
+
+// ---------------------------------------------------------------------
+
+var _ = register(&Path{
+	ID:       "open-by-handle",
+	Title:    "open a file by handle (open_by_handle_at, the \"shocker\" breakout)",
+	Gain:     "any file of a filesystem the container has one file of (a bind-mounted /etc/hosts is enough): handles are forged by guessing inode numbers, bypassing the mount namespace and path checks; reads the host's /etc/shadow",
+	Syscalls: []string{"open_by_handle_at", "name_to_handle_at"},
+	Model: Model{
+		Caps:    caps.Of(caps.DAC_READ_SEARCH),
+		CapNote: "in the initial user namespace (handle_to_path, before the handle is read); since the 2024 relaxation (6.10 or 6.11) a directory opened with O_DIRECTORY may instead pass with CAP_SYS_ADMIN over the filesystem or mount plus CAP_DAC_READ_SEARCH in the caller's user namespace",
+		Calls: []Call{
+			{Name: "open_by_handle_at", Args: [6]uint64{0, 0, unix.O_RDONLY}},
+			{Name: "open_by_handle_at", Args: [6]uint64{0, 0, unix.O_RDONLY | unix.O_CLOEXEC}},
+			{Name: "open_by_handle_at", Args: [6]uint64{0, 0, unix.O_RDONLY | unix.O_LARGEFILE}},
+		},
+		LSM: []Access{
+			{Kind: AccessCapability, Cap: "dac_read_search"},
+			{Kind: AccessFile, Path: "/", Mode: "r"},
+		},
+	},
+	Safety: "opens \"/\" by its own handle read-only and closes it; nothing is read. Without O_DIRECTORY only CAP_DAC_READ_SEARCH lets handle_to_path through. If name_to_handle_at is refused (an overlayfs root cannot encode handles) the probe sends an empty handle instead, which handle_to_path rejects with EINVAL after the capability check: permitted, and nothing opened",
+	run: func(*env) Outcome {
+		const step = "open_by_handle_at(fd of \"/\", handle of \"/\", O_RDONLY|O_CLOEXEC)"
+		mfd, err := unix.Open("/", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			// The working directory's mount serves as well: any mount fd
+			// reaches handle_to_path's capability check.
+			mfd = unix.AT_FDCWD
+		} else {
+			defer unix.Close(mfd)
+		}
+		// Attackers forge handles and need no name_to_handle_at; when it
+		// fails, an empty handle still tests the capability check.
+		h, _, nerr := unix.NameToHandleAt(unix.AT_FDCWD, "/", 0)
+		if nerr != nil {
+			h = unix.NewFileHandle(0, nil)
+		}
+		fd, err := unix.OpenByHandleAt(mfd, h, unix.O_RDONLY|unix.O_CLOEXEC)
+		switch {
+		case err == nil:
+			unix.Close(fd)
+			return open(step, "opened \"/\" by its file handle and closed it; nothing read")
+		case nerr != nil && errors.Is(err, unix.EINVAL):
+			return open("open_by_handle_at(fd of \"/\", empty handle, O_RDONLY|O_CLOEXEC)",
+				"EINVAL for the empty handle after the CAP_DAC_READ_SEARCH check: permitted (name_to_handle_at: "+nerr.Error()+"; attackers forge handles)")
+		case errors.Is(err, unix.ESTALE):
+			return open(step, "ESTALE after the CAP_DAC_READ_SEARCH check (the handle did not decode on this mount): permitted")
+		}
+		o := refused(step, err)
+		if errors.Is(err, unix.EACCES) {
+			// The decoded file's open was refused: DAC or an LSM.
+			dac := unix.Faccessat(unix.AT_FDCWD, "/", unix.R_OK, unix.AT_EACCESS) == nil
+			o.DACAllows = &dac
+		}
+		return o
+	},
+	// handle_to_path resolves the mount fd (EBADF for -1) before the
+	// capability check only since the 2024 relaxation of its permission
+	// checks (commit 620c266f3949, 6.10 or 6.11; 6.11 to be sure); before,
+	// capable() came first and the canary would prove nothing.
+	canary: func() syscall.Errno {
+		if !kernelAtLeast(6, 11) {
+			return 0
+		}
+		fd, err := unix.OpenByHandleAt(-1, unix.NewFileHandle(1, make([]byte, 8)), unix.O_RDONLY|unix.O_CLOEXEC)
+		if err == nil {
+			unix.Close(fd)
+		}
+		return errnoOf(err)
+	},
+	canaryErrno: unix.EBADF,
+})
+
+// ---------------------------------------------------------------------
+
+// ioUringParams is struct io_uring_params (120 bytes), zeroed.
+type ioUringParams [15]uint64
+
+var _ = register(&Path{
+	ID:       "io-uring",
+	Title:    "io_uring instance",
+	Gain:     "a large, fast-moving kernel attack surface (a steady source of privilege-escalation bugs), and I/O that syscall filters never see: io_uring operations bypass seccomp",
+	Syscalls: []string{"io_uring_setup", "io_uring_enter", "io_uring_register"},
+	Model: Model{
+		CapNote: "none while kernel.io_uring_disabled=0; 1 allows only CAP_SYS_ADMIN or members of kernel.io_uring_group; 2 refuses all (io_uring_allowed, before anything else)",
+		Calls:   []Call{{Name: "io_uring_setup", Args: [6]uint64{1}}},
+	},
+	Safety: "creates a one-entry ring and closes its fd; nothing is mapped or submitted",
+	run: func(*env) Outcome {
+		const step = "io_uring_setup(1, &params)"
+		var p ioUringParams
+		fd, _, e := unix.Syscall(unix.SYS_IO_URING_SETUP, 1, uintptr(unsafe.Pointer(&p)), 0)
+		if e != 0 {
+			o := refused(step, e)
+			if e == unix.EPERM {
+				switch v := sysctl("kernel/io_uring_disabled"); v {
+				case "1", "2":
+					o.Detail = "kernel.io_uring_disabled=" + v + " (io_uring_allowed refuses it before the arguments)"
+				}
+			}
+			return o
+		}
+		unix.Close(int(fd))
+		return open(step, "ring created and closed; nothing submitted")
+	},
+	// io_uring_setup reads params (EFAULT for NULL) only after
+	// io_uring_allowed, the sysctl and CAP_SYS_ADMIN gate: the canary
+	// says something only where that gate lets this process through.
+	canary: func() syscall.Errno {
+		if !ioUringGateOpen() {
+			return 0
+		}
+		fd, _, e := unix.Syscall(unix.SYS_IO_URING_SETUP, 1, 0, 0)
+		if e == 0 {
+			unix.Close(int(fd))
+		}
+		return e
+	},
+	canaryErrno: unix.EFAULT,
+})
+
+// ioUringGateOpen reports whether io_uring_allowed lets this process
+// through (kernel.io_uring_disabled, CAP_SYS_ADMIN, kernel.io_uring_group).
+func ioUringGateOpen() bool {
+	switch sysctl("kernel/io_uring_disabled") {
+	case "0":
+		return true
+	case "1":
+		if haveEffective(caps.SYS_ADMIN) {
+			return true
+		}
+		g, err := strconv.Atoi(sysctl("kernel/io_uring_group"))
+		if err != nil || g < 0 {
+			return false
+		}
+		if os.Getegid() == g {
+			return true
+		}
+		groups, _ := os.Getgroups()
+		for _, x := range groups {
+			if x == g {
+				return true
+			}
+		}
+		return false
+	case "":
+		// No sysctl: before 6.6 there is no gate at all.
+		return !kernelAtLeast(6, 6)
+	}
+	return false
+}
+
+// ---------------------------------------------------------------------
+
+// uffdUserModeOnly is UFFD_USER_MODE_ONLY (5.11): faults in user mode
+// only, which userfaultfd_syscall_allowed always permits.
+const uffdUserModeOnly = 1
+
+var _ = register(&Path{
+	ID:       "userfaultfd",
+	Title:    "userfaultfd",
+	Gain:     "page faults handled in user space: an exploit stalls the kernel mid-copy_from_user to win a race (the classic use-after-free enabler); the kernel-mode variant is what exploits need",
+	Syscalls: []string{"userfaultfd"},
+	Model: Model{
+		CapNote: "none with UFFD_USER_MODE_ONLY; faults in kernel mode (what exploits use) need CAP_SYS_PTRACE unless vm.unprivileged_userfaultfd=1; /dev/userfaultfd (6.1) is gated by its file mode instead",
+		Calls: []Call{
+			{Name: "userfaultfd", Args: [6]uint64{unix.O_CLOEXEC | uffdUserModeOnly}},
+			{Name: "userfaultfd", Args: [6]uint64{unix.O_CLOEXEC | unix.O_NONBLOCK | uffdUserModeOnly}},
+			{Name: "userfaultfd", Args: [6]uint64{unix.O_CLOEXEC}},
+			{Name: "userfaultfd", Args: [6]uint64{unix.O_CLOEXEC | unix.O_NONBLOCK}},
+			{Name: "userfaultfd", Args: [6]uint64{0}},
+		},
+	},
+	Safety: "creates a userfaultfd and closes it; no memory range is registered, so no fault is ever handled by it",
+	run: func(*env) Outcome {
+		step := "userfaultfd(O_CLOEXEC|UFFD_USER_MODE_ONLY)"
+		fd, _, e := unix.Syscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC|uffdUserModeOnly, 0, 0)
+		if e == unix.EINVAL && !kernelAtLeast(5, 11) {
+			// Before 5.11 there is no user-mode-only flag.
+			step = "userfaultfd(O_CLOEXEC)"
+			fd, _, e = unix.Syscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC, 0, 0)
+		}
+		if e != 0 {
+			o := refused(step, e)
+			if e == unix.EPERM && step == "userfaultfd(O_CLOEXEC)" && sysctl("vm/unprivileged_userfaultfd") == "0" {
+				o.Detail = "vm.unprivileged_userfaultfd=0 and CapEff lacks CAP_SYS_PTRACE"
+			}
+			return o
+		}
+		unix.Close(int(fd))
+		return open(step, "created and closed; nothing registered")
+	},
+	// With UFFD_USER_MODE_ONLY the permission check always passes, and
+	// new_userfaultfd then rejects an unknown flag bit with EINVAL.
+	canary: func() syscall.Errno {
+		if !kernelAtLeast(5, 11) {
+			return 0
+		}
+		fd, _, e := unix.Syscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC|uffdUserModeOnly|0x40000000, 0, 0)
+		if e == 0 {
+			unix.Close(int(fd))
+		}
+		return e
+	},
+	canaryErrno: unix.EINVAL,
+})
+
+// ---------------------------------------------------------------------
+
+var _ = register(&Path{
+	ID:       "mknod-block",
+	Title:    "create a block device node",
+	Gain:     "raw access to the host's disks through a node of their device number (e.g. 8:0), bypassing every file permission, where the device cgroup allows it",
+	Syscalls: []string{"mknodat", "mknod"},
+	Model: Model{
+		Caps:    caps.Of(caps.MKNOD),
+		CapNote: "in the initial user namespace (vfs_mknod); the device cgroup decides next, then the device's open",
+		Calls: []Call{
+			{Name: "mknodat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.S_IFBLK | 0o666, 0x800}},
+			{Name: "mknodat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.S_IFBLK | 0o600, 0x800}},
+			{Name: "mknod", Args: [6]uint64{0, unix.S_IFBLK | 0o666, 0x800}},
+		},
+		LSM: []Access{
+			{Kind: AccessCapability, Cap: "mknod"},
+			{Kind: AccessFile, Path: "/dev/shm/rampart-probe-*/b", Mode: "w"},
+		},
+	},
+	Safety: "creates a fresh directory on tmpfs (/dev/shm, else the temporary directory), makes a block node of device 0:0 in it (no device behind it; it is never opened), and removes the node and the directory at once, also on failure; nothing survives, and nothing reaches a disk",
+	run:    func(*env) Outcome { return mknodBlock() },
+	// do_mknodat checks the file type, then resolves the directory fd
+	// (EBADF for -1) before the path hooks, vfs_mknod and CAP_MKNOD.
+	canary: func() syscall.Errno {
+		return errnoOf(unix.Mknodat(-1, "b", unix.S_IFBLK|0o600, 0))
+	},
+	canaryErrno: unix.EBADF,
+})
+
+func mknodBlock() (o Outcome) {
+	const step = "mknodat(dirfd, \"b\", S_IFBLK|0600, makedev(0, 0))"
+	dir, err := os.MkdirTemp("/dev/shm", "rampart-probe-")
+	if err != nil {
+		dir, err = os.MkdirTemp("", "rampart-probe-")
+	}
+	if err != nil {
+		return Outcome{Errno: errnoOf(errors.Unwrap(err)), Step: "mkdir a temporary directory", Absent: "no writable directory to make the node in (/dev/shm, " + os.TempDir() + "): " + err.Error()}
+	}
+	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		os.Remove(dir)
+		return refused("open "+dir, err)
+	}
+	// Remove the node and the directory whatever happened; say so if
+	// anything is left behind.
+	defer func() {
+		var left []string
+		if err := unix.Unlinkat(dfd, "b", 0); err != nil && err != unix.ENOENT {
+			left = append(left, filepath.Join(dir, "b")+": "+err.Error())
+		}
+		unix.Close(dfd)
+		if err := os.Remove(dir); err != nil {
+			left = append(left, err.Error())
+		}
+		if len(left) > 0 {
+			o.Detail = strings.TrimPrefix(o.Detail+"; ", "; ") + "NOT REMOVED: " + strings.Join(left, "; ")
+		}
+	}()
+	err = unix.Mknodat(dfd, "b", unix.S_IFBLK|0o600, 0)
+	if err == nil {
+		return open(step, "block node (device 0:0) created on tmpfs and removed at once")
+	}
+	o = refused(step, err)
+	if errors.Is(err, unix.EACCES) {
+		dac := unix.Faccessat(unix.AT_FDCWD, dir, unix.W_OK|unix.X_OK, unix.AT_EACCESS) == nil
+		o.DACAllows = &dac
+	}
+	if errors.Is(err, unix.EPERM) && haveEffective(caps.MKNOD) {
+		o.Detail = "EPERM with CAP_MKNOD: the device cgroup refuses block nodes"
+	}
+	return o
+}
+
+// ---------------------------------------------------------------------
+// Files whose write reaches the host: opened for writing, never written.
+
+var _ = register(&Path{
+	ID:       "core-pattern",
+	Title:    "open /proc/sys/kernel/core_pattern for writing",
+	Gain:     "host root: a core_pattern of \"|/path\" makes the kernel run that program as full root in the host's namespaces at the next crash of any process",
+	Syscalls: []string{"openat", "open", "write"},
+	Model: Model{
+		CapNote: "none: proc_sys_permission compares the file mode (0644, root) with the euid, so root of the initial user namespace passes without any capability; root of a user namespace is refused. Containers mount /proc/sys read-only (EROFS)",
+		Calls:   writeOpenCalls(),
+		LSM:     []Access{{Kind: AccessFile, Path: "/proc/sys/kernel/core_pattern", Mode: "w"}},
+	},
+	Safety: "opens the file write-only without O_TRUNC and closes it without writing: opening a sysctl file runs only the permission checks (proc_sys_permission, then the mount's read-only check, then the LSM's file_open); only write() would change the pattern",
+	run:    func(*env) Outcome { return openForWriteOnly("/proc/sys/kernel/core_pattern") },
+	canary: func() syscall.Errno {
+		return canaryOpenWrite("/proc/sys/kernel/core_pattern")
+	},
+	canaryErrno: unix.EINVAL,
+})
+
+var _ = register(&Path{
+	ID:       "sysrq-trigger",
+	Title:    "open /proc/sysrq-trigger for writing",
+	Gain:     "the host's magic SysRq key: one byte crashes (c), reboots (b) or powers off (o) the host, kills every process (i), remounts filesystems read-only (u); kernel.sysrq does not restrict this file",
+	Syscalls: []string{"openat", "open", "write"},
+	Model: Model{
+		CapNote: "none for uid 0, the owner (mode 0200); another uid needs CAP_DAC_OVERRIDE. Container runtimes mount it read-only (EROFS)",
+		Calls:   writeOpenCalls(),
+		LSM:     []Access{{Kind: AccessFile, Path: "/proc/sysrq-trigger", Mode: "w"}},
+	},
+	Safety: "opens the file write-only and closes it without writing: the file has no open handler, only write_sysrq_trigger acts, and it is never called",
+	run:    func(*env) Outcome { return openForWriteOnly("/proc/sysrq-trigger") },
+	canary: func() syscall.Errno {
+		return canaryOpenWrite("/proc/sysrq-trigger")
+	},
+	canaryErrno: unix.EINVAL,
+})
+
+// writeOpenCalls lists how attackers open a file for writing: a shell's
+// redirection (O_WRONLY|O_CREAT|O_TRUNC), and runtimes' O_CLOEXEC.
+func writeOpenCalls() []Call {
+	return []Call{
+		{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC, 0o666}},
+		{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_WRONLY | unix.O_CLOEXEC}},
+		{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_WRONLY}},
+		{Name: "open", Args: [6]uint64{0, unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC, 0o666}},
+		{Name: "openat2"},
+	}
+}
+
+// openForWriteOnly opens path for writing and closes it: never a write,
+// never O_TRUNC or O_CREAT.
+func openForWriteOnly(path string) Outcome {
+	step := "openat(AT_FDCWD, \"" + path + "\", O_WRONLY|O_CLOEXEC), closed unwritten"
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return Outcome{Errno: unix.ENOENT, Step: step, Absent: path + " does not exist here"}
+		}
+		o := refused(step, err)
+		dac := unix.Faccessat(unix.AT_FDCWD, path, unix.W_OK, unix.AT_EACCESS) == nil
+		o.DACAllows = &dac
+		return o
+	}
+	unix.Close(fd)
+	return open(step, "opened for writing and closed; nothing written")
+}
+
+// canaryOpenWrite adds __O_TMPFILE without O_DIRECTORY, which
+// build_open_flags rejects (EINVAL) before the lookup.
+func canaryOpenWrite(path string) syscall.Errno {
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC|oTmpfileBit, 0)
+	if err == nil {
+		unix.Close(fd)
+	}
+	return errnoOf(err)
+}
+
+// ---------------------------------------------------------------------
+
+// runtimeSockets are the container runtimes' API sockets, in the order
+// attackers try them.
+var runtimeSockets = []string{
+	"/var/run/docker.sock", "/run/docker.sock",
+	"/run/containerd/containerd.sock", "/run/crio/crio.sock",
+	"/run/podman/podman.sock", "/var/run/cri-dockerd.sock",
+	"/run/k3s/containerd/containerd.sock",
+}
+
+func runtimeSocketLSM() []Access {
+	var out []Access
+	for _, p := range runtimeSockets {
+		out = append(out,
+			Access{Kind: AccessUnix, Path: p, Type: "stream", Mode: "connect"},
+			Access{Kind: AccessFile, Path: p, Mode: "w"})
+	}
+	return out
+}
+
+var _ = register(&Path{
+	ID:       "runtime-socket",
+	Title:    "connect to the container runtime's socket",
+	Gain:     "host root: the runtime's API starts a privileged container with the host's / mounted (docker run --privileged -v /:/host)",
+	Syscalls: []string{"socket", "connect"},
+	Model: Model{
+		CapNote: "none: connect needs write permission on the socket file (root, or the docker group; CAP_DAC_OVERRIDE for another uid); the socket is reachable only if it is mounted into the container",
+		Calls:   append(socketCalls(unix.AF_UNIX, unix.SOCK_STREAM, 0), Call{Name: "connect"}),
+		LSM:     runtimeSocketLSM(),
+	},
+	Safety: "connects to each runtime socket that exists and closes the connection at once without sending a byte: the runtime sees a client come and go, no request",
+	run: func(*env) Outcome {
+		var present []string
+		var first *Outcome
+		refusedAll := true
+		for _, p := range runtimeSockets {
+			fi, err := os.Stat(p)
+			if errors.Is(err, os.ErrNotExist) || (err == nil && fi.Mode()&os.ModeSocket == 0) {
+				continue
+			}
+			present = append(present, p)
+			o := connectUnix(p)
+			if o.Open {
+				return o
+			}
+			if o.Errno != unix.ECONNREFUSED {
+				refusedAll = false
+			}
+			if first == nil || (first.Errno == unix.ECONNREFUSED && o.Errno != unix.ECONNREFUSED) {
+				first = &o
+			}
+		}
+		switch {
+		case len(present) == 0:
+			return Outcome{Errno: unix.ENOENT, Step: "stat the runtime sockets", Absent: "no container runtime socket at " + strings.Join(runtimeSockets, ", ")}
+		case refusedAll:
+			// A stale socket file: no runtime listens behind it.
+			return Outcome{Errno: unix.ECONNREFUSED, Step: first.Step, Absent: "nothing listens on " + strings.Join(present, ", ") + " (ECONNREFUSED)"}
+		}
+		return *first
+	},
+	// The canary's socket() carries a flag bit sys_socket rejects (EINVAL)
+	// before the LSM's socket_create; then connect() with an address
+	// length over sizeof(sockaddr_storage), which move_addr_to_kernel
+	// rejects (EINVAL) before the lookup and the LSM's socket_connect.
+	canary: func() syscall.Errno {
+		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|0x10, 0)
+		if err == nil {
+			unix.Close(fd)
+			return 0
+		}
+		if e := errnoOf(err); e != unix.EINVAL {
+			return e // the filter refused socket(AF_UNIX)
+		}
+		fd, err = unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return unix.EINVAL // the filter let socket() through; something else refused it
+		}
+		defer unix.Close(fd)
+		var sa unix.RawSockaddrUnix
+		sa.Family = unix.AF_UNIX
+		for i, c := range []byte(runtimeSockets[0]) {
+			sa.Path[i] = int8(c)
+		}
+		_, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), 129)
+		return e
+	},
+	canaryErrno: unix.EINVAL,
+})
+
+// connectUnix connects to the stream socket at path and closes at once.
+func connectUnix(path string) Outcome {
+	step := "connect(AF_UNIX, \"" + path + "\")"
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return refused("socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0)", err)
+	}
+	defer unix.Close(fd)
+	for {
+		err = unix.Connect(fd, &unix.SockaddrUnix{Name: path})
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err == nil {
+		return open(step, "connected to "+path+" and closed; nothing sent")
+	}
+	o := refused(step, err)
+	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+		dac := unix.Faccessat(unix.AT_FDCWD, path, unix.W_OK, unix.AT_EACCESS) == nil
+		o.DACAllows = &dac
+	}
+	return o
+}
+
+// ---------------------------------------------------------------------
+
+// tiocstiHigh is TIOCSTI with the upper 32 bits set: sys_ioctl takes cmd
+// as an unsigned int, so the kernel sees TIOCSTI, while a seccomp filter
+// that compares all 64 bits sees another number (CVE-2019-10063).
+const tiocstiHigh = 0xffffffff<<32 | unix.TIOCSTI
+
+var _ = register(&Path{
+	ID:       "tiocsti",
+	Title:    "inject input into a terminal (TIOCSTI)",
+	Gain:     "commands typed into the terminal of whoever reads it next: a workload sharing the controlling terminal of a privileged shell (rampart run, su, sudo, kubectl exec -t) runs commands as that user once it exits",
+	Syscalls: []string{"ioctl"},
+	Model: Model{
+		CapNote: "none on the caller's own controlling terminal while dev.tty.legacy_tiocsti=1; CAP_SYS_ADMIN when it is 0 (EIO; 6.2+) and for any other terminal (EPERM)",
+		Calls: []Call{
+			{Name: "ioctl", Args: [6]uint64{0, unix.TIOCSTI}},
+			{Name: "ioctl", Args: [6]uint64{0, tiocstiHigh}},
+		},
+		LSM: []Access{
+			{Kind: AccessFile, Path: "/dev/ptmx", Mode: "rw"},
+			{Kind: AccessFile, Path: "/dev/pts/*", Mode: "rw"},
+		},
+	},
+	Safety: "in a re-executed rampart (setsid is process-wide) that ignores SIGHUP: a new session, a fresh pseudo-terminal from /dev/ptmx made its controlling terminal, one character pushed into that terminal's own input queue, both ends closed; nobody reads it. The user's terminal is never touched: the child has no descriptor of it (stdin is /dev/null, stdout and stderr are pipes) and its new session has no link to it",
+	child:  tiocstiChild,
+	// sys_ioctl resolves the fd (EBADF for -1) before the LSM's
+	// file_ioctl and before tty_ioctl's checks.
+	canary: func() syscall.Errno {
+		c := byte('x')
+		_, _, e := unix.Syscall(unix.SYS_IOCTL, ^uintptr(0), unix.TIOCSTI, uintptr(unsafe.Pointer(&c)))
+		return e
+	},
+	canaryErrno: unix.EBADF,
+})
+
+// tiocstiChild does what an attacker does to its own controlling
+// terminal, on a terminal of its own.
+func tiocstiChild() Outcome {
+	// Closing the pty's ends hangs up the session's terminal.
+	signal.Ignore(syscall.SIGHUP)
+	if _, err := unix.Setsid(); err != nil {
+		return refused("setsid()", err)
+	}
+	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return Outcome{Errno: unix.ENOENT, Step: "open(\"/dev/ptmx\")", Absent: "/dev/ptmx does not exist here"}
+		}
+		o := refused("open(\"/dev/ptmx\", O_RDWR)", err)
+		dac := unix.Faccessat(unix.AT_FDCWD, "/dev/ptmx", unix.R_OK|unix.W_OK, unix.AT_EACCESS) == nil
+		o.DACAllows = &dac
+		return o
+	}
+	defer unix.Close(m)
+	if err := unix.IoctlSetPointerInt(m, unix.TIOCSPTLCK, 0); err != nil {
+		return refused("ioctl(ptmx, TIOCSPTLCK, 0)", err)
+	}
+	s, err := openPeer(m)
+	if err != nil {
+		return refused("open the pty's peer", err)
+	}
+	defer unix.Close(s)
+	if err := unix.IoctlSetInt(s, unix.TIOCSCTTY, 0); err != nil {
+		return refused("ioctl(pty, TIOCSCTTY, 0)", err)
+	}
+	const step = "ioctl(own controlling pty, TIOCSTI, \"x\")"
+	c := byte('x')
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(s), unix.TIOCSTI, uintptr(unsafe.Pointer(&c)))
+	if e == 0 {
+		return open(step, "one character pushed into a fresh pty's input queue (its own controlling terminal), then closed")
+	}
+	if hi := uint64(tiocstiHigh); uint64(uintptr(hi)) == hi {
+		// The filter may compare all 64 bits; the kernel uses 32.
+		_, _, e2 := unix.Syscall(unix.SYS_IOCTL, uintptr(s), uintptr(hi), uintptr(unsafe.Pointer(&c)))
+		if e2 == 0 {
+			return open(fmt.Sprintf("ioctl(own controlling pty, %#x, \"x\")", hi),
+				fmt.Sprintf("TIOCSTI was refused (%s), but with the upper 32 bits set it went through: a filter compares all 64 bits of the command while the kernel uses 32 (CVE-2019-10063)", unix.ErrnoName(e)))
+		}
+	}
+	o := refused(step, e)
+	if e == unix.EIO && sysctl("dev/tty/legacy_tiocsti") == "0" {
+		o.Detail = "dev.tty.legacy_tiocsti=0: TIOCSTI needs CAP_SYS_ADMIN, which CapEff lacks (tiocsti's EIO)"
+	}
+	return o
+}
+
+// openPeer opens the pty's other end: TIOCGPTPEER (4.13), else by name.
+func openPeer(m int) (int, error) {
+	fd, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(m), unix.TIOCGPTPEER, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC)
+	if e == 0 {
+		return int(fd), nil
+	}
+	n, err := unix.IoctlGetInt(m, unix.TIOCGPTN)
+	if err != nil {
+		return -1, err
+	}
+	return unix.Open("/dev/pts/"+strconv.Itoa(n), unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+}
+
+// ---------------------------------------------------------------------
+
+// sysctl reads /proc/sys/KEY, "" when unreadable.
+func sysctl(key string) string {
+	b, err := os.ReadFile("/proc/sys/" + key)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// haveEffective reports whether the calling thread's effective set holds c.
+func haveEffective(c caps.Cap) bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return false
+	}
+	return data[c/32].Effective&(1<<(c%32)) != 0
+}
+
+// kernelAtLeast reports whether the running kernel is major.minor or later.
+func kernelAtLeast(major, minor int) bool {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return false
+	}
+	var ma, mi int
+	if n, _ := fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &ma, &mi); n != 2 {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
+}

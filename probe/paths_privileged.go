@@ -1,0 +1,774 @@
+package probe
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/caps"
+)
+
+// Privileged paths: what root in a container does with the capabilities
+// and syscalls a runtime leaves it. Each probe makes the call with
+// arguments the kernel refuses after its permission check, or does it
+// where it dies with a discarded thread or child.
+
+// badAddr is in the kernel's half of the address space: access_ok fails
+// on it, so any copy from it is EFAULT, whatever it points to.
+const badAddr = ^uintptr(0) &^ 0xfff
+
+var _ = register(&Path{
+	ID:       "packet-socket",
+	Title:    "packet socket (AF_PACKET)",
+	Gain:     "every frame on the pod's interfaces, sent and received raw: sniffing, ARP and IPv6 RA spoofing against neighbours on the node's bridge",
+	Syscalls: []string{"socket"},
+	Model: Model{
+		Caps:    caps.Of(caps.NET_RAW),
+		CapNote: "in the user namespace that owns the network namespace, checked first in packet_create",
+		Calls: append(socketCalls(unix.AF_PACKET, unix.SOCK_RAW, int(htons(unix.ETH_P_ALL))),
+			socketCalls(unix.AF_PACKET, unix.SOCK_DGRAM, int(htons(unix.ETH_P_ALL)))...),
+		LSM: []Access{
+			{Kind: AccessNetwork, Family: "packet", Type: "raw"},
+			{Kind: AccessCapability, Cap: "net_raw"},
+		},
+	},
+	Safety: "creates the socket and closes it at once; nothing is sent, nothing read. " +
+		"The canary adds an unknown type flag, which __sys_socket_create rejects with EINVAL before packet_create checks CAP_NET_RAW",
+	run: func(*env) Outcome {
+		const step = "socket(AF_PACKET, SOCK_RAW|SOCK_CLOEXEC, htons(ETH_P_ALL))"
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
+		if err != nil {
+			return refused(step, err)
+		}
+		unix.Close(fd)
+		return open(step, "packet socket created and closed; nothing sent or read")
+	},
+	canary: func() syscall.Errno {
+		// The family and type (SOCK_TYPE_MASK) a filter tests stay the same.
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC|1<<30, int(htons(unix.ETH_P_ALL)))
+		if err == nil {
+			unix.Close(fd)
+		}
+		return errnoOf(err)
+	},
+	canaryErrno: unix.EINVAL,
+})
+
+// mountCalls are the ways to mount a filesystem: mount(2) as mount(8) and
+// runtimes issue it, and the new mount API a filter on mount alone misses.
+var mountCalls = []Call{
+	{Name: "unshare", Args: [6]uint64{unix.CLONE_NEWNS}},
+	{Name: "mount", Args: [6]uint64{0, 0, 0, unix.MS_REC | unix.MS_PRIVATE}},
+	{Name: "mount", Args: [6]uint64{0, 0, 0, 0}},
+	{Name: "mount", Args: [6]uint64{0, 0, 0, unix.MS_SILENT}},
+	{Name: "fsopen", Args: [6]uint64{0, 0}},
+	{Name: "fsopen", Args: [6]uint64{0, unix.FSOPEN_CLOEXEC}},
+	{Name: "fsconfig"},
+	{Name: "fsmount"},
+	{Name: "move_mount"},
+}
+
+var mountSyscalls = []string{"unshare", "mount", "fsopen", "fsconfig", "fsmount", "move_mount"}
+
+const mountNote = "over the user namespace that owns the mount namespace: unshare(CLONE_NEWNS) checks it, then may_mount() in path_mount"
+
+var _ = register(&Path{
+	ID:       "mount-tmpfs",
+	Title:    "mount a filesystem (tmpfs)",
+	Gain:     "mounts of its own: the first step of most container escapes (a host block device, procfs or sysfs mounted fresh, outside the runtime's masks)",
+	Syscalls: mountSyscalls,
+	Model: Model{
+		Caps:    caps.Of(caps.SYS_ADMIN),
+		CapNote: mountNote,
+		Calls:   mountCalls,
+		LSM: []Access{
+			{Kind: AccessMount, Path: "/tmp", Type: "tmpfs"},
+			{Kind: AccessCapability, Cap: "sys_admin"},
+		},
+	},
+	Safety: privateMountSafety + " The tmpfs (4 KiB) is unmounted and dies with the namespace.",
+	run: func(e *env) Outcome {
+		return privateMount(e, "rampart-probe", "tmpfs", "size=4k", "a 4 KiB tmpfs")
+	},
+	canaryErrno: unix.EINVAL,
+})
+
+var _ = register(&Path{
+	ID:       "cgroup-mount",
+	Title:    "mount a cgroup v1 hierarchy (release_agent escape)",
+	Gain:     "a cgroup v1 hierarchy whose release_agent the kernel runs as root in the host's namespaces when a cgroup empties: any host command as root (CVE-2022-0492)",
+	Syscalls: mountSyscalls,
+	Model: Model{
+		Caps:    caps.Of(caps.SYS_ADMIN),
+		CapNote: mountNote + "; cgroup1_get_tree checks it again over the cgroup namespace's owner",
+		Calls:   mountCalls,
+		LSM: []Access{
+			{Kind: AccessMount, Path: "/tmp", Type: "cgroup"},
+			{Kind: AccessCapability, Cap: "sys_admin"},
+		},
+	},
+	Safety: privateMountSafety + " The hierarchy is named, has no controllers and no child cgroup is made, so no release_agent is ever set; " +
+		"when its only mount goes, cgroup_kill_sb destroys it. While it exists (microseconds) every process lists it in /proc/PID/cgroup.",
+	run: func(e *env) Outcome {
+		return privateMount(e, "cgroup", "cgroup", "none,name=rampart-probe", "an empty named cgroup v1 hierarchy")
+	},
+	canaryErrno: unix.EINVAL,
+})
+
+const privateMountSafety = "Everything happens on a thread that the Go runtime then terminates: unshare(CLONE_NEWNS) gives that thread alone a copy of the mount namespace; " +
+	"mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE) then cuts propagation so no mount can reach the original namespace, and if that fails the probe stops. " +
+	"Canaries: unshare with an unknown flag bit (EINVAL in check_unshare_flags) and mount with a type string longer than PATH_MAX onto \"\" " +
+	"(EINVAL in copy_mount_string, the first thing the mount syscall does; the empty target could not resolve anyway)."
+
+// privateMount mounts fstype on a discarded thread, inside a mount
+// namespace only that thread sees and whose mounts propagate nowhere.
+func privateMount(e *env, source, fstype, data, what string) Outcome {
+	return onThread(func() Outcome {
+		const unshareStep = "unshare(CLONE_NEWNS) on a discarded thread"
+		if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+			return stepCanary(e, refused(unshareStep, err), func() syscall.Errno {
+				return errnoOf(unix.Unshare(unix.CLONE_NEWNS | 0x1))
+			})
+		}
+		// A shared "/" would carry the mount below back to the host's
+		// namespace: nothing is mounted unless this succeeds.
+		const privStep = `mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL)`
+		if err := mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+			if errors.Is(err, unix.EINVAL) {
+				// do_change_type runs after may_mount and the LSM hook.
+				return open(privStep, "EINVAL after the CAP_SYS_ADMIN check (/ is not a mount point here, so the probe stops before mounting): permitted")
+			}
+			return stepCanary(e, mountRefused(privStep, err), mountCanary(unix.MS_REC|unix.MS_PRIVATE))
+		}
+		target := "/tmp"
+		if fi, err := os.Stat(target); err != nil || !fi.IsDir() {
+			target = "/"
+		}
+		step := fmt.Sprintf("mount(%q, %q, %q, 0, %q)", source, target, fstype, data)
+		if err := mount(source, target, fstype, 0, data); err != nil {
+			return stepCanary(e, mountRefused(step, err), mountCanary(0))
+		}
+		unix.Unmount(target, unix.MNT_DETACH)
+		return open(step, what+" mounted in a private mount namespace of a discarded thread, then unmounted")
+	})
+}
+
+// mountRefused explains an EPERM from mount after unshare(CLONE_NEWNS)
+// passed, which proves CAP_SYS_ADMIN: path_mount calls the LSM hook
+// (security_sb_mount) before may_mount, and a Landlock domain refuses
+// every mount there.
+func mountRefused(step string, err error) Outcome {
+	o := refused(step, err)
+	if o.Errno == unix.EPERM {
+		o.Detail = "EPERM after unshare(CLONE_NEWNS) passed the CAP_SYS_ADMIN check: an LSM's mount hook refused it " +
+			"(a Landlock domain refuses every mount; AppArmor by its mount rules), unless a seccomp filter did"
+	}
+	return o
+}
+
+// mount is mount(2) with NULL for empty strings, as C callers pass them.
+func mount(source, target, fstype string, flags uintptr, data string) error {
+	src, tgt, typ, dat := cstr(source), cstr(target), cstr(fstype), cstr(data)
+	_, _, e := unix.Syscall6(unix.SYS_MOUNT, uintptr(unsafe.Pointer(src)), uintptr(unsafe.Pointer(tgt)),
+		uintptr(unsafe.Pointer(typ)), flags, uintptr(unsafe.Pointer(dat)), 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+func cstr(s string) *byte {
+	if s == "" {
+		return nil
+	}
+	p, err := unix.BytePtrFromString(s)
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
+// overlongType is longer than PATH_MAX: copy_mount_string fails on it
+// with EINVAL before the mount syscall looks at anything else.
+var overlongType = append([]byte(strings.Repeat("x", 2*unix.PathMax)), 0)
+
+// mountCanary repeats a mount with the same flags onto "" with a type the
+// kernel cannot copy: it can never mount anything.
+func mountCanary(flags uintptr) func() syscall.Errno {
+	return func() syscall.Errno {
+		empty := []byte{0}
+		_, _, e := unix.Syscall6(unix.SYS_MOUNT, 0, uintptr(unsafe.Pointer(&empty[0])),
+			uintptr(unsafe.Pointer(&overlongType[0])), flags, 0, 0)
+		return e
+	}
+}
+
+var _ = register(&Path{
+	ID:       "setns-host",
+	Title:    "enter pid 1's network namespace (setns)",
+	Gain:     "with the host's pid namespace shared (hostPID), the host's network stack: its interfaces, services on its localhost, its firewall; nsenter into pid 1's namespaces is a full escape",
+	Syscalls: []string{"openat", "setns", "pidfd_open"},
+	Model: Model{
+		Caps: caps.Of(caps.SYS_ADMIN, caps.SYS_PTRACE),
+		CapNote: "CAP_SYS_ADMIN over the target namespace's owner and over our own user namespace, in netns_install; " +
+			"opening /proc/1/ns/net needs ptrace read access to pid 1: CAP_SYS_PTRACE unless we share its uids and hold all its permitted capabilities",
+		Calls: []Call{
+			{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_RDONLY | unix.O_CLOEXEC}},
+			{Name: "setns", Args: [6]uint64{0, unix.CLONE_NEWNET}},
+			{Name: "setns", Args: [6]uint64{0, 0}},
+			{Name: "pidfd_open", Args: [6]uint64{1, 0}},
+		},
+		LSM: []Access{
+			{Kind: AccessPtrace, Path: "/proc/1", Mode: "read"},
+			{Kind: AccessFile, Path: "/proc/1/ns/net", Mode: "r"},
+			{Kind: AccessCapability, Cap: "sys_admin"},
+			{Kind: AccessCapability, Cap: "sys_ptrace"},
+		},
+	},
+	Safety: "opens /proc/1/ns/net read-only and calls setns on a thread that the Go runtime then terminates: only that thread ever enters the namespace, " +
+		"and Go starts new threads from a clean template thread, never from a locked one. Canaries (EINVAL, before any permission check): " +
+		"the open with __O_TMPFILE and no O_DIRECTORY (build_open_flags), and setns(fd of \"/\", CLONE_NEWNET), which is neither a namespace nor a pidfd",
+	run: func(e *env) Outcome {
+		const path = "/proc/1/ns/net"
+		const openStep = `openat(AT_FDCWD, "/proc/1/ns/net", O_RDONLY|O_CLOEXEC)`
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			if errors.Is(err, unix.ENOENT) {
+				return Outcome{Errno: unix.ENOENT, Step: openStep, Absent: path + " does not exist here (no procfs or no network namespaces)"}
+			}
+			o := refused(openStep, err)
+			o.Detail = "pid 1's namespace files need ptrace read access to pid 1"
+			// Holding CAP_SYS_PTRACE in the initial user namespace passes the
+			// capability part of ptrace_may_access, and the ns open turns any
+			// refusal into EACCES: an LSM's ptrace rule refused it. Blaming
+			// the capability setns checks later would be wrong.
+			if errors.Is(err, unix.EACCES) && caps.Of(caps.SYS_PTRACE).Minus(e.state.Status.CapEff) == 0 &&
+				initialUserNS() && !e.state.AppArmorConfined() {
+				o.Absent = "pid 1's namespace files are closed to us (EACCES) although CapEff holds CAP_SYS_PTRACE: " +
+					"an LSM's ptrace rule protects pid 1 (Landlock outside our domain, or a BPF LSM on this host)"
+				return o
+			}
+			// The seed's open canary: __O_TMPFILE without O_DIRECTORY is
+			// EINVAL in build_open_flags, before the lookup.
+			return stepCanary(e, o, func() syscall.Errno {
+				fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|oTmpfileBit, 0)
+				if err == nil {
+					unix.Close(fd)
+				}
+				return errnoOf(err)
+			})
+		}
+		defer unix.Close(fd)
+		const step = "setns(fd of /proc/1/ns/net, CLONE_NEWNET) on a discarded thread"
+		o := onThread(func() Outcome {
+			if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+				return refused(step, err)
+			}
+			return Outcome{Open: true, Step: step}
+		})
+		if o.Open {
+			var whose string
+			switch {
+			case e.state.Namespaces["pid"] != "host":
+				whose = "this pid namespace's init, not the host's (no escape here, but the CAP_SYS_ADMIN check passed)"
+			case e.state.Namespaces["net"] == "host":
+				whose = "the host's init, whose network namespace we already share"
+			default:
+				whose = "the host's init: the host's network namespace"
+			}
+			o.Detail = "a discarded thread entered the network namespace of pid 1, " + whose
+			return o
+		}
+		return stepCanary(e, o, setnsCanary)
+	},
+	canaryErrno: unix.EINVAL,
+})
+
+// setnsCanary passes the same flags with a directory's fd: setns finds it
+// is neither a namespace file nor a pidfd and returns EINVAL before
+// prepare_nsset or any capability check. 0: no fd to try with.
+func setnsCanary() syscall.Errno {
+	fd, err := unix.Open("/", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0
+	}
+	defer unix.Close(fd)
+	return onThread(func() Outcome {
+		return Outcome{Errno: errnoOf(unix.Setns(fd, unix.CLONE_NEWNET))}
+	}).Errno
+}
+
+var _ = register(&Path{
+	ID:       "chroot",
+	Title:    "chroot",
+	Gain:     "a changed root: with a directory fd kept open or a host filesystem mounted, the classic chroot escape or a shell rooted in the host's files",
+	Syscalls: []string{"chroot"},
+	Model: Model{
+		Caps:    caps.Of(caps.SYS_CHROOT),
+		CapNote: "in our own user namespace, checked by chroot after the path lookup",
+		Calls:   []Call{{Name: "chroot"}},
+		LSM:     []Access{{Kind: AccessCapability, Cap: "sys_chroot"}},
+	},
+	Safety: "chroot changes the root of the whole process, so a re-executed rampart makes the call and exits; its target is \"/\", the root it already has. " +
+		"The chroot syscall resolves the path and checks search permission before CAP_SYS_CHROOT: the canary passes an unreadable address (EFAULT in getname) and cannot change anything",
+	child: func() Outcome {
+		const step = `chroot("/") in a child process`
+		if err := unix.Chroot("/"); err != nil {
+			return refused(step, err)
+		}
+		return open(step, "root set to / (unchanged) in a child that then exited")
+	},
+	canary: func() syscall.Errno {
+		_, _, e := unix.Syscall(unix.SYS_CHROOT, badAddr, 0, 0)
+		return e
+	},
+	canaryErrno: unix.EFAULT,
+})
+
+var _ = register(&Path{
+	ID:       "pivot-root",
+	Title:    "pivot_root",
+	Gain:     "a new root for the mount namespace: with a host filesystem mounted, the container switches into it",
+	Syscalls: []string{"pivot_root"},
+	Model: Model{
+		Caps:    caps.Of(caps.SYS_ADMIN),
+		CapNote: "over the user namespace that owns the mount namespace, in may_mount",
+		Calls:   []Call{{Name: "pivot_root"}},
+		LSM: []Access{
+			{Kind: AccessMount, Type: "pivot_root"},
+			{Kind: AccessCapability, Cap: "sys_admin"},
+		},
+	},
+	Safety: "pivot_root(\"\", \"\"): the syscall's first statement is may_mount() (CAP_SYS_ADMIN); only then does user_path_at resolve new_root, " +
+		"and an empty path never resolves (ENOENT in getname), so nothing can move. A named path was not used: anyone able to create it as a mount point " +
+		"would turn the probe into a real pivot of the caller's mount namespace. The LSM hook (security_sb_pivotroot) comes after the lookups and is not reached. " +
+		"No argument is checked before the capability, so there is no canary; holding CAP_SYS_ADMIN, any answer but ENOENT is the filter's",
+	run: func(e *env) Outcome {
+		const step = `pivot_root("", "")`
+		err := unix.PivotRoot("", "")
+		switch {
+		case err == nil:
+			// An empty path cannot resolve; kept only so success is never hidden.
+			return open(step, "pivot_root returned 0")
+		case errors.Is(err, unix.ENOENT):
+			return open(step, "ENOENT after the CAP_SYS_ADMIN check (may_mount): capabilities and seccomp permit it; the empty paths stopped it before the LSM hook")
+		}
+		return heldCanary(e, refused(step, err), caps.Of(caps.SYS_ADMIN))
+	},
+	canaryErrno: unix.ENOENT,
+})
+
+// invalidMagic2 is none of LINUX_REBOOT_MAGIC2, 2A, 2B, 2C: reboot
+// returns EINVAL on it and never reaches the command.
+const invalidMagic2 = 0
+
+var _ = register(&Path{
+	ID:       "reboot",
+	Title:    "reboot the node",
+	Gain:     "the node rebooted, halted or powered off (a denial of service for every workload on it), or a new kernel kexec'd",
+	Syscalls: []string{"reboot"},
+	Model: Model{
+		Caps:    caps.Of(caps.SYS_BOOT),
+		CapNote: "over the user namespace that owns our pid namespace; inside a child pid namespace, reboot only ends that namespace's init",
+		Calls: []Call{
+			{Name: "reboot", Args: [6]uint64{unix.LINUX_REBOOT_MAGIC1, unix.LINUX_REBOOT_MAGIC2, unix.LINUX_REBOOT_CMD_RESTART}},
+			{Name: "reboot", Args: [6]uint64{unix.LINUX_REBOOT_MAGIC1, unix.LINUX_REBOOT_MAGIC2, unix.LINUX_REBOOT_CMD_POWER_OFF}},
+			{Name: "reboot", Args: [6]uint64{unix.LINUX_REBOOT_MAGIC1, unix.LINUX_REBOOT_MAGIC2, unix.LINUX_REBOOT_CMD_HALT}},
+			{Name: "reboot", Args: [6]uint64{unix.LINUX_REBOOT_MAGIC1, unix.LINUX_REBOOT_MAGIC2, unix.LINUX_REBOOT_CMD_KEXEC}},
+			{Name: "reboot", Args: [6]uint64{unix.LINUX_REBOOT_MAGIC1, unix.LINUX_REBOOT_MAGIC2, unix.LINUX_REBOOT_CMD_CAD_OFF}},
+		},
+		LSM: []Access{{Kind: AccessCapability, Cap: "sys_boot"}},
+	},
+	Safety: "reboot(LINUX_REBOOT_MAGIC1, 0, LINUX_REBOOT_CMD_CAD_OFF, NULL): kernel/reboot.c checks CAP_SYS_BOOT first, then the magic numbers, and 0 is no valid magic2, " +
+		"so the call returns EINVAL before the command is read (and CAD_OFF is the mildest command were it ever read). " +
+		"Nothing precedes the capability check, so there is no canary; holding CAP_SYS_BOOT, any answer but EINVAL is the filter's",
+	run: func(e *env) Outcome {
+		const step = "reboot(LINUX_REBOOT_MAGIC1, 0 /* invalid magic2 */, LINUX_REBOOT_CMD_CAD_OFF, NULL)"
+		_, _, errno := unix.Syscall6(unix.SYS_REBOOT, unix.LINUX_REBOOT_MAGIC1, invalidMagic2, unix.LINUX_REBOOT_CMD_CAD_OFF, 0, 0, 0)
+		switch errno {
+		case unix.EINVAL:
+			return open(step, "EINVAL after the CAP_SYS_BOOT check: permitted (the invalid magic stopped it)")
+		case 0:
+			return open(step, "reboot returned 0 for an invalid magic")
+		}
+		return heldCanary(e, refused(step, errno), caps.Of(caps.SYS_BOOT))
+	},
+	canaryErrno: unix.EINVAL,
+})
+
+var _ = register(&Path{
+	ID:       "set-clock",
+	Title:    "set the system clock",
+	Gain:     "the node's clock, which no namespace isolates: certificates and tokens made valid or expired, Kerberos and TOTP broken, log timelines forged for every workload on the node",
+	Syscalls: []string{"settimeofday", "clock_settime", "adjtimex", "clock_adjtime"},
+	Model: Model{
+		Caps:    caps.Of(caps.SYS_TIME),
+		CapNote: "in the initial user namespace, by cap_settime through security_settime64; adjtimex and clock_adjtime check it only when they change something",
+		Calls: []Call{
+			{Name: "settimeofday"},
+			{Name: "clock_settime", Args: [6]uint64{unix.CLOCK_REALTIME}},
+			{Name: "adjtimex"},
+			{Name: "clock_adjtime", Args: [6]uint64{unix.CLOCK_REALTIME}},
+			{Name: "stime", Compat: "i386"},
+		},
+		LSM: []Access{{Kind: AccessCapability, Cap: "sys_time"}},
+	},
+	Safety: "settimeofday(NULL, NULL): do_sys_settimeofday64 calls security_settime64 (cap_settime: CAP_SYS_TIME) and then, with neither a time nor a timezone, changes nothing and returns 0. " +
+		"The canary passes an unreadable timeval: get_user fails with EFAULT before the capability check, so the clock cannot change",
+	run: func(*env) Outcome {
+		const step = "settimeofday(NULL, NULL)"
+		if _, _, errno := unix.Syscall(unix.SYS_SETTIMEOFDAY, 0, 0, 0); errno != 0 {
+			return refused(step, errno)
+		}
+		return open(step, "passed the CAP_SYS_TIME check; with no time given, nothing changed")
+	},
+	canary: func() syscall.Errno {
+		_, _, e := unix.Syscall(unix.SYS_SETTIMEOFDAY, badAddr, 0, 0)
+		return e
+	},
+	canaryErrno: unix.EFAULT,
+})
+
+var _ = register(&Path{
+	ID:       "kernel-module",
+	Title:    "load a kernel module",
+	Gain:     "arbitrary code in the kernel: a rootkit, and every boundary gone",
+	Syscalls: []string{"init_module", "finit_module"},
+	Model: Model{
+		Caps:    caps.Of(caps.SYS_MODULE),
+		CapNote: "in the initial user namespace, by may_init_module, where kernel.modules_disabled=1 refuses it even then",
+		Calls: []Call{
+			{Name: "init_module"},
+			{Name: "finit_module", Args: [6]uint64{0, 0, 0}},
+			// modprobe --force
+			{Name: "finit_module", Args: [6]uint64{0, 0, unix.MODULE_INIT_IGNORE_MODVERSIONS | unix.MODULE_INIT_IGNORE_VERMAGIC}},
+			{Name: "finit_module", Args: [6]uint64{0, 0, unix.MODULE_INIT_COMPRESSED_FILE}},
+		},
+		LSM: []Access{{Kind: AccessCapability, Cap: "sys_module"}},
+	},
+	Safety: "init_module(buf, 0, \"\"): may_init_module (CAP_SYS_MODULE, then kernel.modules_disabled) runs first; copy_module_from_user then refuses an image " +
+		"shorter than an ELF header with ENOEXEC before copying anything, so nothing is loaded. Nothing precedes the capability check, so there is no canary; " +
+		"holding CAP_SYS_MODULE with modules enabled, an EPERM is the filter's",
+	run: func(e *env) Outcome {
+		const step = `init_module(buf, 0, "")`
+		err := unix.InitModule(nil, "")
+		switch {
+		case err == nil:
+			return open(step, "init_module returned 0 for an empty image")
+		case errors.Is(err, unix.ENOEXEC), errors.Is(err, unix.EINVAL), errors.Is(err, unix.EFAULT):
+			return open(step, unix.ErrnoName(errnoOf(err))+" after the CAP_SYS_MODULE check (may_init_module): permitted; the empty image was refused")
+		case errors.Is(err, unix.ENOSYS):
+			if _, serr := os.Stat("/proc/modules"); serr != nil {
+				return Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel has no loadable module support (init_module: ENOSYS, no /proc/modules)"}
+			}
+		}
+		o := refused(step, err)
+		if e.state.Sysctls["kernel.modules_disabled"] == "1" {
+			o.Detail = "kernel.modules_disabled=1: no module loads until reboot"
+			return o
+		}
+		return heldCanary(e, o, caps.Of(caps.SYS_MODULE))
+	},
+	canaryErrno: unix.ENOEXEC,
+})
+
+// bpfInsn is struct bpf_insn; the register nibbles are both 0 here.
+type bpfInsn struct {
+	Code uint8
+	Regs uint8
+	Off  int16
+	Imm  int32
+}
+
+// bpfProgLoad is the head of union bpf_attr for BPF_PROG_LOAD; the kernel
+// zero-fills the fields after it.
+type bpfProgLoad struct {
+	ProgType    uint32
+	InsnCnt     uint32
+	Insns       uint64
+	License     uint64
+	LogLevel    uint32
+	LogSize     uint32
+	LogBuf      uint64
+	KernVersion uint32
+	ProgFlags   uint32
+}
+
+// r0 = 0; exit: a socket filter that drops everything. Package-level, so
+// the addresses stored in the attribute never move.
+var (
+	bpfReturn0 = [2]bpfInsn{
+		{Code: unix.BPF_ALU64 | unix.BPF_MOV | unix.BPF_K},
+		{Code: unix.BPF_JMP | unix.BPF_EXIT},
+	}
+	bpfLicense = [4]byte{'G', 'P', 'L', 0}
+)
+
+var _ = register(&Path{
+	ID:       "bpf-load",
+	Title:    "load a BPF program",
+	Gain:     "code run by the kernel: socket filters are the unprivileged start; with CAP_BPF, tracing programs and kernel memory reads, and the verifier's bug history as an exploit surface",
+	Syscalls: []string{"bpf"},
+	Model: Model{
+		Caps: caps.Of(caps.BPF),
+		CapNote: "CAP_BPF or CAP_SYS_ADMIN, in the initial user namespace; only when kernel.unprivileged_bpf_disabled is 1 or 2: " +
+			"at 0 anyone may load a socket filter. Other program types need CAP_BPF always, tracing ones CAP_PERFMON too",
+		Calls: []Call{{Name: "bpf", Args: [6]uint64{unix.BPF_PROG_LOAD}}},
+		LSM:   []Access{{Kind: AccessCapability, Cap: "bpf"}},
+	},
+	Safety: "loads a two-instruction socket filter (r0 = 0; exit) and closes its only fd at once, which frees it: it is never attached to anything. " +
+		"The canary passes an unreadable attribute: __sys_bpf fails to copy it (EFAULT) before bpf_prog_load checks the sysctl and the capability",
+	run: func(*env) Outcome {
+		const step = "bpf(BPF_PROG_LOAD, {SOCKET_FILTER, r0 = 0; exit, \"GPL\"})"
+		attr := bpfProgLoad{
+			ProgType: unix.BPF_PROG_TYPE_SOCKET_FILTER,
+			InsnCnt:  uint32(len(bpfReturn0)),
+			Insns:    uint64(uintptr(unsafe.Pointer(&bpfReturn0[0]))),
+			License:  uint64(uintptr(unsafe.Pointer(&bpfLicense[0]))),
+		}
+		fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+		if errno != 0 {
+			return refused(step, errno)
+		}
+		unix.Close(int(fd))
+		return open(step, "socket filter loaded and its fd closed; never attached")
+	},
+	canary: func() syscall.Errno {
+		fd, _, e := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, badAddr, unsafe.Sizeof(bpfProgLoad{}))
+		if e == 0 {
+			unix.Close(int(fd))
+		}
+		return e
+	},
+	canaryErrno: unix.EFAULT,
+})
+
+var _ = register(&Path{
+	ID:       "perf-event-open",
+	Title:    "open a performance event",
+	Gain:     "hardware and software counters: cache and timing side channels, and a syscall with a long history of kernel privilege-escalation bugs",
+	Syscalls: []string{"perf_event_open"},
+	Model: Model{
+		Caps: caps.Of(caps.PERFMON),
+		CapNote: "CAP_PERFMON (or CAP_SYS_ADMIN) only where kernel.perf_event_paranoid forbids the event: at -1, 0, 1 and 2 (upstream's levels) " +
+			"a process may count its own user-space events (exclude_kernel=1) without it; kernel events need it from 2, CPU-wide events from 1, " +
+			"and everything at 3 and above (a Debian, Ubuntu and Android patch)",
+		Calls: []Call{
+			{Name: "perf_event_open", Args: [6]uint64{0, 0, 0xffffffff, 0xffffffff, 0}},
+			{Name: "perf_event_open", Args: [6]uint64{0, 0, 0xffffffff, 0xffffffff, unix.PERF_FLAG_FD_CLOEXEC}},
+			// CPU-wide: pid -1, cpu 0
+			{Name: "perf_event_open", Args: [6]uint64{0, 0xffffffff, 0, 0xffffffff, unix.PERF_FLAG_FD_CLOEXEC}},
+		},
+		LSM: []Access{{Kind: AccessCapability, Cap: "perfmon"}},
+	},
+	Safety: "opens a disabled software CPU-clock counter on itself (user space only) and closes it; nothing is ever counted. " +
+		"The canary passes an unreadable attribute: perf_copy_attr fails with EFAULT before the paranoid and capability checks",
+	run: func(e *env) Outcome {
+		const step = "perf_event_open({SOFTWARE, CPU_CLOCK, disabled, exclude_kernel}, 0, -1, -1, PERF_FLAG_FD_CLOEXEC)"
+		attr := unix.PerfEventAttr{
+			Type:   unix.PERF_TYPE_SOFTWARE,
+			Config: unix.PERF_COUNT_SW_CPU_CLOCK,
+			Size:   uint32(unsafe.Sizeof(unix.PerfEventAttr{})),
+			Bits:   unix.PerfBitDisabled | unix.PerfBitExcludeKernel,
+		}
+		fd, err := unix.PerfEventOpen(&attr, 0, -1, -1, unix.PERF_FLAG_FD_CLOEXEC)
+		if err != nil {
+			o := refused(step, err)
+			if p, ok := e.state.Sysctls["kernel.perf_event_paranoid"]; ok {
+				o.Detail = "kernel.perf_event_paranoid=" + p
+			}
+			return o
+		}
+		unix.Close(fd)
+		return open(step, "disabled counter on itself opened and closed")
+	},
+	canary: func() syscall.Errno {
+		fd, _, e := unix.Syscall6(unix.SYS_PERF_EVENT_OPEN, badAddr, 0, ^uintptr(0), ^uintptr(0), unix.PERF_FLAG_FD_CLOEXEC, 0)
+		if e == 0 {
+			unix.Close(int(fd))
+		}
+		return e
+	},
+	canaryErrno: unix.EFAULT,
+})
+
+var _ = register(&Path{
+	ID:       "setuid-root",
+	Title:    "become uid 0 (setuid)",
+	Gain:     "uid 0: root's files, and its capabilities back in the effective set",
+	Syscalls: []string{"setuid", "setreuid", "setresuid"},
+	Model: Model{
+		Caps:    caps.Of(caps.SETUID),
+		CapNote: "in our user namespace, by ns_capable_setid; not needed when the real or saved uid is already 0",
+		Calls: []Call{
+			{Name: "setuid", Args: [6]uint64{0}},
+			{Name: "setreuid", Args: [6]uint64{0, 0}},
+			{Name: "setresuid", Args: [6]uint64{0, 0, 0}},
+		},
+		LSM: []Access{{Kind: AccessCapability, Cap: "setuid"}},
+	},
+	Safety: "as uid 0 nothing is called. Otherwise the raw setuid syscall runs on a thread that the Go runtime then terminates: credentials are per thread " +
+		"in the kernel, and unix.Setuid (which changes every thread) is not used. The canary is setuid(-1), which __sys_setuid rejects as an invalid uid (EINVAL) " +
+		"before the capability check; a filter that tests the uid itself sees it differently",
+	run: func(*env) Outcome {
+		const step = "setuid(0) on a discarded thread"
+		if unix.Geteuid() == 0 {
+			return open("geteuid()", "already uid 0")
+		}
+		return onThread(func() Outcome {
+			if _, _, errno := unix.RawSyscall(unix.SYS_SETUID, 0, 0, 0); errno != 0 {
+				return refused(step, errno)
+			}
+			return open(step, "a discarded thread became uid 0")
+		})
+	},
+	canary: func() syscall.Errno {
+		return onThread(func() Outcome {
+			_, _, errno := unix.RawSyscall(unix.SYS_SETUID, uintptr(^uint32(0)), 0, 0)
+			return Outcome{Errno: errno}
+		}).Errno
+	},
+	canaryErrno: unix.EINVAL,
+})
+
+// Personality flags (linux/personality.h).
+const (
+	perLinux32      = 0x0008
+	addrNoRandomize = 0x0040000
+	readImpliesExec = 0x0400000
+	uname26         = 0x0020000
+)
+
+var _ = register(&Path{
+	ID:       "personality",
+	Title:    "personality(READ_IMPLIES_EXEC)",
+	Gain:     "every readable mapping executable after the next execve: data becomes code for memory-corruption exploits (and ADDR_NO_RANDOMIZE turns ASLR off)",
+	Syscalls: []string{"personality"},
+	Model: Model{
+		CapNote: "personality() has no permission check",
+		Calls: []Call{
+			{Name: "personality", Args: [6]uint64{readImpliesExec}},
+			{Name: "personality", Args: [6]uint64{readImpliesExec | perLinux32}},
+			{Name: "personality", Args: [6]uint64{readImpliesExec | uname26}},
+			{Name: "personality", Args: [6]uint64{readImpliesExec | addrNoRandomize}},
+		},
+	},
+	Safety: "the persona is per task: it is set on a thread that the Go runtime then terminates, and the old one is put back by the next raw syscall, " +
+		"before that thread can map memory (READ_IMPLIES_EXEC acts on mmap at once, and at execve, which it never makes). " +
+		"personality() never fails (it stores the value and returns the old one), so the repeated call is its own canary: any error is the filter's",
+	run: func(*env) Outcome {
+		const step = "personality(READ_IMPLIES_EXEC) on a discarded thread"
+		if errno := setPersonalityOnThread(readImpliesExec); errno != 0 {
+			return refused(step, errno)
+		}
+		return open(step, "a discarded thread set READ_IMPLIES_EXEC (and put its old persona back)")
+	},
+	canary: func() syscall.Errno {
+		return setPersonalityOnThread(readImpliesExec)
+	},
+	// The kernel never refuses it.
+	canaryErrno: 0,
+})
+
+// setPersonalityOnThread sets persona on a discarded thread and puts the
+// old one back at once: READ_IMPLIES_EXEC applies to the thread's next
+// mmap (do_mmap adds PROT_EXEC), and memory the Go runtime maps there
+// before the thread ends would be executable for the whole process.
+func setPersonalityOnThread(persona uintptr) syscall.Errno {
+	return onThread(func() Outcome {
+		old, _, errno := unix.RawSyscall(unix.SYS_PERSONALITY, persona, 0, 0)
+		if errno == 0 {
+			unix.RawSyscall(unix.SYS_PERSONALITY, old, 0, 0)
+		}
+		return Outcome{Errno: errno}
+	}).Errno
+}
+
+var _ = register(&Path{
+	ID:       "keyctl",
+	Title:    "kernel keyring (keyctl)",
+	Gain:     "the kernel keyring, which no namespace isolates: keys the same uid cached elsewhere on the node, and a kernel attack surface with a history of bugs",
+	Syscalls: []string{"keyctl", "add_key", "request_key"},
+	Model: Model{
+		CapNote: "a process reads its own keyrings without a capability",
+		Calls: []Call{
+			{Name: "keyctl", Args: [6]uint64{unix.KEYCTL_GET_KEYRING_ID, unix.KEY_SPEC_THREAD_KEYRING & 0xffffffff, 0}},
+			{Name: "add_key"},
+			{Name: "request_key"},
+		},
+	},
+	Safety: "keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_THREAD_KEYRING, 0) only looks the thread keyring up and, with create 0, never makes one: ENOKEY or an id. " +
+		"The canary asks for keyring id 0, which lookup_user_key rejects with EINVAL",
+	run: func(*env) Outcome {
+		const step = "keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_THREAD_KEYRING, 0)"
+		_, err := unix.KeyctlInt(unix.KEYCTL_GET_KEYRING_ID, unix.KEY_SPEC_THREAD_KEYRING, 0, 0, 0)
+		switch {
+		case err == nil:
+			return open(step, "the kernel answered with the thread keyring's id")
+		case errors.Is(err, unix.ENOKEY):
+			return open(step, "the kernel answered ENOKEY (no thread keyring): the keyring API is reachable")
+		case errors.Is(err, unix.ENOSYS):
+			if _, serr := os.Stat("/proc/keys"); serr != nil {
+				return Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel has no key management (keyctl: ENOSYS)"}
+			}
+		}
+		return refused(step, err)
+	},
+	canary: func() syscall.Errno {
+		_, err := unix.KeyctlInt(unix.KEYCTL_GET_KEYRING_ID, 0, 0, 0, 0)
+		return errnoOf(err)
+	},
+	canaryErrno: unix.EINVAL,
+})
+
+// stepCanary runs a multi-step probe's canary for the step that failed,
+// under the same conditions runOne applies to Path.canary (which cannot
+// know the step).
+func stepCanary(e *env, o Outcome, c func() syscall.Errno) Outcome {
+	if o.Open || o.Absent != "" || e.state.Seccomp != 2 {
+		return o
+	}
+	// 0: the canary could not tell (runOne's convention)
+	if got := c(); got != 0 {
+		o.CanaryErrno = &got
+	}
+	return o
+}
+
+// heldCanary covers calls whose first check is the capability, so that
+// no argument makes a canary. Holding the capability in the initial user
+// namespace (where it satisfies every namespace's check), the kernel
+// would have passed it and answered the path's canaryErrno: under a
+// filter, the call was its own canary.
+func heldCanary(e *env, o Outcome, need caps.Set) Outcome {
+	if o.Open || o.Absent != "" || e.state.Seccomp != 2 || need.Minus(e.state.Status.CapEff) != 0 || !initialUserNS() {
+		return o
+	}
+	got := o.Errno
+	o.CanaryErrno = &got
+	return o
+}
+
+// initialUserNS reports whether we are in the initial user namespace,
+// whose uid map is the identity over all 2^32-1 ids.
+func initialUserNS() bool {
+	b, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b))
+	return len(f) == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295"
+}
+
+// htons converts to network byte order, as socket() wants the protocol.
+func htons(v uint16) uint16 {
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], v)
+	return binary.NativeEndian.Uint16(b[:])
+}

@@ -289,3 +289,38 @@ func (m *Matrix) Row(id string) *Row {
 	}
 	return nil
 }
+
+// Differences explains, one note per row, where m (a container engine's
+// matrix) differs from ref (the local engine's, same policy and steps):
+// the container's own defaults — its mount table, namespaces, devices —
+// decide those rows, not the policy.
+func Differences(m, ref *Matrix) []string {
+	var out []string
+	for _, r := range m.Rows {
+		lr := ref.Row(r.ID)
+		if lr == nil {
+			continue
+		}
+		for i, c := range r.Cells {
+			lc := lr.Cells[i]
+			if c.Verdict == lc.Verdict && c.Layer == lc.Layer {
+				continue
+			}
+			out = append(out, fmt.Sprintf("%s differs from the local engine at %s: in the %s container %s, locally %s",
+				r.ID, m.Steps[i].Name, m.Engine, cellWords(c), cellWords(lc)))
+			break
+		}
+	}
+	return out
+}
+
+func cellWords(c Cell) string {
+	if c.Verdict == probe.Open {
+		return "open"
+	}
+	s := "blocked by " + c.Layer
+	if c.Evidence != "" {
+		s += " (" + c.Evidence + ")"
+	}
+	return s
+}

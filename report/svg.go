@@ -37,7 +37,8 @@ const (
 // attack path an arrow from the attacker that stops at the wall that
 // closed it, or reaches the host when no layer did.
 func LayersSVG(w io.Writer, m *layers.Matrix) error {
-	h := top + len(m.Rows)*rowHeight + 80
+	summary := wrap(SummaryLines(m), 140)
+	h := top + len(m.Rows)*rowHeight + 40 + len(summary)*15
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">`+"\n", svgWidth, h, svgWidth, h)
 	b.WriteString(`<defs>`)
@@ -90,16 +91,29 @@ func LayersSVG(w io.Writer, m *layers.Matrix) error {
 		}
 	}
 	ly := bottom + 30
-	var parts []string
-	for _, s := range SummaryLines(m) {
-		parts = append(parts, s)
-	}
-	for k, s := range parts {
+	for k, s := range summary {
 		fmt.Fprintf(&b, `<text x="20" y="%d" font-size="11" fill="#374151">%s</text>`+"\n", ly+k*15, esc(s))
 	}
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// wrap breaks lines longer than width at spaces (SVG text does not wrap).
+func wrap(lines []string, width int) []string {
+	var out []string
+	for _, l := range lines {
+		for len(l) > width {
+			i := strings.LastIndex(l[:width], " ")
+			if i <= 0 {
+				break
+			}
+			out = append(out, l[:i])
+			l = "    " + l[i+1:]
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 func bandColours() []string {

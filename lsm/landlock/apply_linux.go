@@ -104,6 +104,12 @@ func Prepare(p *Plan) (*Ruleset, error) {
 
 func (rs *Ruleset) addGrant(g Grant, denied map[inode]string) error {
 	pfd, err := openNoSymlinks(g.Path)
+	if errors.Is(err, unix.ENOENT) {
+		// Gone since planning (a process's /proc entry, a temp file):
+		// without its grant it only gets fewer rights, like any entry
+		// created later, so the deny still holds.
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("landlock: open %s: %w", g.Path, err)
 	}

@@ -210,3 +210,25 @@ func BenchmarkCompilePrepareShadow(b *testing.B) {
 		rs.Close()
 	}
 }
+
+// Entries that vanish between planning and building the ruleset (here:
+// a sibling removed after Compile) cost only their own rights.
+func TestVanishedSiblingIsSkipped(t *testing.T) {
+	if err := features.HaveLandlock(2); err != nil {
+		t.Skipf("needs Landlock ABI 2: %v", err)
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"secret", "gone", "kept"} {
+		os.WriteFile(filepath.Join(dir, f), []byte(f), 0o644)
+	}
+	pl, err := Compile([]policy.FSRule{{Mode: policy.DenyRead, Path: filepath.Join(dir, "secret")}}, OSFS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "gone"))
+	rs, err := Prepare(pl)
+	if err != nil {
+		t.Fatalf("a vanished sibling made Prepare fail: %v", err)
+	}
+	rs.Close()
+}

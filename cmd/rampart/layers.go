@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -16,7 +15,6 @@ import (
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/examples"
 	"github.com/rampart-sec/rampart/features"
-	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/layers"
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/policy"
@@ -47,9 +45,7 @@ nothing plus the same layer flags as ` + "`rampart run`" + `.`
 
 func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 	var (
-		f           policy.Flags
-		apparmorDir string
-		seccompDir  string
+		lf          layerFlags
 		output      string
 		only        []string
 		attacks     []string
@@ -83,7 +79,7 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 			}
 			defer os.RemoveAll(tmp)
 
-			p, notes, err := layersPolicy(args, &f, apparmorDir, seccompDir, tmp, defaults)
+			p, notes, err := layersPolicy(args, &lf, tmp, defaults)
 			if err != nil {
 				return err
 			}
@@ -127,18 +123,7 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringSliceVar(&f.CapDrop, "cap-drop", nil, "capabilities to drop (as rampart run)")
-	fl.StringSliceVar(&f.CapAdd, "cap-add", nil, "capabilities to add (as rampart run)")
-	fl.StringVar(&f.User, "user", "", "run as UID[:GID] from +capabilities on")
-	fl.StringVar(&f.Seccomp, "seccomp", "", "seccomp profile: runtime-default, unconfined, or FILE")
-	fl.StringVar(&f.AppArmor, "apparmor", "", "AppArmor profile NAME or FILE")
-	fl.StringArrayVar(&f.DenyRead, "deny-read", nil, "Landlock: deny reading PATH")
-	fl.StringArrayVar(&f.DenyWrite, "deny-write", nil, "Landlock: deny writing PATH")
-	fl.StringArrayVar(&f.ReadOnly, "read-only", nil, "Landlock: make PATH read-only")
-	fl.StringArrayVar(&f.Allow, "allow", nil, "Landlock allow list PATH:ACCESS")
-	fl.StringVar(&f.LSMFallback, "lsm-fallback", "landlock", "where the kernel has no AppArmor: landlock (enforce the profile's file rules with Landlock, and say so) or none (refuse)")
-	fl.StringVar(&apparmorDir, "apparmor-dir", "", "directory of AppArmor profiles, found by name")
-	fl.StringVar(&seccompDir, "seccomp-dir", kube.DefaultSeccompDir, "root for Localhost seccomp profiles")
+	lf.register(fl, "landlock")
 	fl.StringVarP(&output, "output", "o", "table", "table, json, markdown, svg or html")
 	fl.StringSliceVar(&only, "only", nil, "catalog paths to run (IDs); default: all")
 	fl.StringArrayVar(&attacks, "attack", nil, "an extra row: a shell command run with /bin/sh -c under each configuration (exit 0 = open)")
@@ -149,37 +134,25 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 }
 
 // layersPolicy resolves POLICY (or the embedded default, or flags).
-func layersPolicy(args []string, f *policy.Flags, apparmorDir, seccompDir, tmp string, defaults caps.Set) (*policy.Policy, []string, error) {
+func layersPolicy(args []string, lf *layerFlags, tmp string, defaults caps.Set) (*policy.Policy, []string, error) {
+	f := &lf.Flags
 	var notes []string
 	var p *policy.Policy
 	switch {
 	case len(args) == 1:
-		file, name := args[0], ""
-		if i := strings.LastIndexByte(args[0], '#'); i >= 0 {
-			file, name = args[0][:i], args[0][i+1:]
-		}
-		cs, err := kube.ReadFile(file)
-		if err != nil && len(cs) == 0 {
-			return nil, nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
-		}
-		c, err := kube.Select(cs, name)
-		if err != nil {
-			return nil, nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
-		}
-		if p, err = c.Policy(kube.Options{ApparmorDir: apparmorDir, SeccompDir: seccompDir, DefaultCaps: defaults}); err != nil {
-			return nil, nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
+		var err error
+		if p, err = lf.manifestPolicy(args[0], defaults); err != nil {
+			return nil, nil, err
 		}
 	case f.Empty():
 		// The embedded default: the seed's last manifest and its profile.
 		if err := writeSeed(tmp); err != nil {
 			return nil, nil, err
 		}
-		data, _ := examples.Seed.ReadFile(examples.SeedDefault)
-		cs, err := kube.Read(examples.SeedDefault, data)
-		if err != nil {
-			return nil, nil, err
-		}
-		if p, err = cs[0].Policy(kube.Options{ApparmorDir: filepath.Join(tmp, "seed"), DefaultCaps: defaults}); err != nil {
+		seedDir := *lf
+		seedDir.apparmorDir = filepath.Join(tmp, "seed")
+		var err error
+		if p, err = seedDir.manifestPolicy(filepath.Join(tmp, examples.SeedDefault), defaults); err != nil {
 			return nil, nil, err
 		}
 		p.Source = "the seed's workload (" + examples.SeedDefault + ", embedded)"
@@ -189,7 +162,7 @@ func layersPolicy(args []string, f *policy.Flags, apparmorDir, seccompDir, tmp s
 		return nil, nil, err
 	}
 	if f.AppArmor != "" {
-		if p.AppArmor, err = apparmor.Reference(f.AppArmor, apparmorDir, "--apparmor"); err != nil {
+		if p.AppArmor, err = apparmor.Reference(f.AppArmor, lf.apparmorDir, "--apparmor"); err != nil {
 			return nil, nil, &policy.LayerError{Layer: policy.LayerAppArmor, Err: err}
 		}
 	}

@@ -9,17 +9,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/caps"
-	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/policy"
 )
 
 func newOCICmd(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{Use: "oci", Short: "OCI runtime configs from a policy"}
-	var (
-		f           policy.Flags
-		apparmorDir string
-	)
+	var lf layerFlags
 	spec := &cobra.Command{
 		Use:   "spec [POLICY] [-- ARGS...]",
 		Short: "Print the config.json runc runs for a policy (containerd's defaults for the rest)",
@@ -49,7 +45,7 @@ silently dropped.`,
 				return err
 			}
 			defer os.RemoveAll(tmp)
-			p, _, err := layersPolicy(pol, &f, apparmorDir, kube.DefaultSeccompDir, tmp, caps.ContainerdDefault)
+			p, _, err := layersPolicy(pol, &lf, tmp, caps.ContainerdDefault)
 			if err != nil {
 				return err
 			}
@@ -71,14 +67,7 @@ silently dropped.`,
 			return enc.Encode(s)
 		},
 	}
-	fl := spec.Flags()
-	fl.StringSliceVar(&f.CapDrop, "cap-drop", nil, "capabilities to drop")
-	fl.StringSliceVar(&f.CapAdd, "cap-add", nil, "capabilities to add")
-	fl.StringVar(&f.User, "user", "", "UID[:GID]")
-	fl.StringVar(&f.Seccomp, "seccomp", "", "runtime-default, unconfined or FILE")
-	fl.StringVar(&f.AppArmor, "apparmor", "", "AppArmor profile NAME or FILE")
-	fl.StringArrayVar(&f.DenyRead, "deny-read", nil, "Landlock rule (reported: not expressible in OCI)")
-	fl.StringVar(&apparmorDir, "apparmor-dir", "", "directory of AppArmor profiles, found by name")
+	lf.register(spec.Flags(), "")
 	root.AddCommand(spec)
 	return root
 }

@@ -174,12 +174,15 @@ func printCatalog(w io.Writer, paths []*probe.Path, output string) error {
 		fmt.Fprintf(w, "%s — %s\n", p.ID, p.Title)
 		fmt.Fprintf(w, "  gains:    %s\n", p.Gain)
 		fmt.Fprintf(w, "  syscalls: %s\n", strings.Join(p.Syscalls, ", "))
-		c := "none"
+		c := "no capability"
 		if p.Model.Caps != 0 {
 			c = strings.Join(p.Model.Caps.Names(caps.Cap.OCI), ", ")
 		}
-		if p.Model.CapNote != "" {
-			c += " (" + p.Model.CapNote + ")"
+		switch {
+		case p.Model.CapNote != "" && p.Model.Caps == 0:
+			c = p.Model.CapNote
+		case p.Model.CapNote != "":
+			c += ": " + p.Model.CapNote
 		}
 		fmt.Fprintf(w, "  checks:   %s\n", c)
 		fmt.Fprintf(w, "  safe:     %s\n\n", p.Safety)

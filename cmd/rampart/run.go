@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/caps"
-	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/sandbox"
@@ -77,14 +75,13 @@ const runExample = `  # the seed's three layers, one at a time
 
 func newRunCmd(stderr io.Writer) *cobra.Command {
 	var (
-		f           policy.Flags
-		noNewPrivs  bool
-		from        string
-		policyFile  string
-		apparmorDir string
-		seccompDir  string
-		verbose     bool
+		lf         layerFlags
+		noNewPrivs bool
+		from       string
+		policyFile string
+		verbose    bool
 	)
+	f := &lf.Flags
 	cmd := &cobra.Command{
 		Use:     "run [flags] -- CMD [ARGS...]",
 		Short:   "Run a command under capabilities, seccomp and an LSM, failing closed",
@@ -95,7 +92,7 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 			if cmd.Flags().Changed("no-new-privs") {
 				f.NoNewPrivs = &noNewPrivs
 			}
-			p, err := buildPolicy(&f, from, policyFile, apparmorDir, seccompDir)
+			p, err := buildPolicy(&lf, from, policyFile)
 			if err != nil {
 				return err
 			}
@@ -120,20 +117,9 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.SetInterspersed(false)
-	fl.StringSliceVar(&f.CapDrop, "cap-drop", nil, "capabilities to drop (NET_RAW, CAP_NET_RAW, net_raw, ALL; repeatable, comma lists)")
-	fl.StringSliceVar(&f.CapAdd, "cap-add", nil, "capabilities to add back (same forms)")
+	lf.register(fl, "")
 	fl.BoolVar(&f.CapAmbient, "cap-ambient", false, "also raise the resulting set into the ambient set, so a non-root CMD keeps it")
-	fl.StringVar(&f.User, "user", "", "run as UID[:GID] (numbers or names); supplementary groups are cleared")
-	fl.BoolVar(&noNewPrivs, "no-new-privs", true, "set no_new_privs (default: on when seccomp or Landlock is used)")
-	fl.StringVar(&f.Seccomp, "seccomp", "", "seccomp profile: runtime-default, unconfined, or an OCI / Docker JSON FILE")
-	fl.StringVar(&f.AppArmor, "apparmor", "", "AppArmor profile NAME (loaded) or FILE (loaded with apparmor_parser -r)")
-	fl.StringVar(&apparmorDir, "apparmor-dir", "", "directory of AppArmor profile files, looked up by profile name")
-	fl.StringVar(&seccompDir, "seccomp-dir", "/var/lib/kubelet/seccomp", "root for Localhost seccomp profiles of --from manifests (the kubelet's)")
-	fl.StringArrayVar(&f.DenyRead, "deny-read", nil, "deny reading files at or beneath PATH (Landlock; repeatable)")
-	fl.StringArrayVar(&f.DenyWrite, "deny-write", nil, "deny writing at or beneath PATH (Landlock; repeatable)")
-	fl.StringArrayVar(&f.ReadOnly, "read-only", nil, "make PATH read-only (Landlock; repeatable)")
-	fl.StringArrayVar(&f.Allow, "allow", nil, "allow-list PATH:ACCESS with ACCESS of r, w, x (Landlock; repeatable)")
-	fl.StringVar(&f.LSMFallback, "lsm-fallback", "", "landlock: enforce an AppArmor profile's file rules with Landlock when the kernel has no AppArmor")
+	fl.BoolVar(&noNewPrivs, "no-new-privs", false, "set no_new_privs; =false turns it off (unset: on when seccomp or Landlock is used)")
 	fl.StringVar(&from, "from", "", "take the layers from a Kubernetes manifest: FILE[#CONTAINER]")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "print the plan and the state the kernel reports before exec")
 	fl.StringVar(&policyFile, "policy", "", "take the layers from a policy JSON file (as `rampart layers` writes for its steps)")
@@ -141,8 +127,10 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 	return cmd
 }
 
-// buildPolicy combines --from and the layer flags into one policy.
-func buildPolicy(f *policy.Flags, from, policyFile, apparmorDir, seccompDir string) (*policy.Policy, error) {
+// buildPolicy combines --policy or --from and the layer flags into one
+// policy.
+func buildPolicy(lf *layerFlags, from, policyFile string) (*policy.Policy, error) {
+	f := &lf.Flags
 	var p *policy.Policy
 	if policyFile != "" {
 		b, err := os.ReadFile(policyFile)
@@ -155,21 +143,9 @@ func buildPolicy(f *policy.Flags, from, policyFile, apparmorDir, seccompDir stri
 		}
 	}
 	if from != "" {
-		file, name := from, ""
-		if i := strings.LastIndexByte(from, '#'); i >= 0 {
-			file, name = from[:i], from[i+1:]
-		}
-		cs, err := kube.ReadFile(file)
-		if err != nil && len(cs) == 0 {
-			return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
-		}
-		c, err := kube.Select(cs, name)
-		if err != nil {
-			return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
-		}
-		p, err = c.Policy(kube.Options{ApparmorDir: apparmorDir, SeccompDir: seccompDir, DefaultCaps: caps.ContainerdDefault})
-		if err != nil {
-			return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
+		var err error
+		if p, err = lf.manifestPolicy(from, caps.ContainerdDefault); err != nil {
+			return nil, err
 		}
 	}
 	p, err := f.Apply(p)
@@ -177,7 +153,7 @@ func buildPolicy(f *policy.Flags, from, policyFile, apparmorDir, seccompDir stri
 		return nil, err
 	}
 	if f.AppArmor != "" {
-		ref, err := apparmor.Reference(f.AppArmor, apparmorDir, "--apparmor")
+		ref, err := apparmor.Reference(f.AppArmor, lf.apparmorDir, "--apparmor")
 		if err != nil {
 			return nil, &sandbox.LayerError{Layer: sandbox.LayerAppArmor, Err: err}
 		}

@@ -10,6 +10,8 @@ import (
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
 var errNoCompiler = errors.New("this rampart was built without libseccomp (build with -tags seccomp and cgo, as `make` does)")
@@ -94,4 +96,44 @@ func installDirect(p *Profile) error {
 		return fmt.Errorf("seccomp profile %s uses SCMP_ACT_NOTIFY, which needs a listener rampart does not provide", p.Name)
 	}
 	return nil
+}
+
+// SyscallNumber resolves a syscall name on arch, with the x32 bit for x32.
+func SyscallNumber(name string, arch Arch) (int32, error) {
+	a, err := libseccomp.GetArchFromString(arch.scmp)
+	if err != nil {
+		return 0, err
+	}
+	nr, err := libseccomp.GetSyscallFromNameByArch(name, a)
+	if err != nil {
+		return 0, fmt.Errorf("unknown syscall %q on %s", name, arch.Name)
+	}
+	return int32(nr), nil
+}
+
+// SyscallNames lists every syscall libseccomp knows on arch.
+func SyscallNames(arch Arch) []string {
+	a, err := libseccomp.GetArchFromString(arch.scmp)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for nr := 0; nr < 1024; nr++ {
+		n := libseccomp.ScmpSyscall(nr)
+		if arch.X32 {
+			n = libseccomp.ScmpSyscall(nr | 0x40000000)
+		}
+		if name, err := n.GetNameByArch(a); err == nil && name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// Program returns the compiled program, when it could be read back.
+func (f *Filter) Program() []bpf.Insn {
+	if f == nil || f.prog == nil {
+		return nil
+	}
+	return f.prog.insns
 }

@@ -2,7 +2,10 @@
 
 package seccomp
 
-import "github.com/rampart-sec/rampart/features"
+import (
+	"github.com/rampart-sec/rampart/features"
+	"github.com/rampart-sec/rampart/seccomp/bpf"
+)
 
 var errNoCompiler = &features.NotSupportedError{Feature: "seccomp filter", Reason: "this rampart was built without libseccomp (build with -tags seccomp and cgo, as `make` does)"}
 
@@ -21,3 +24,12 @@ func Compile(*Profile) (*Filter, error) { return nil, errNoCompiler }
 
 func (*Filter) Install() error { return errNoCompiler }
 func (*Filter) Len() int       { return 0 }
+
+// SyscallNumber needs libseccomp's tables.
+func SyscallNumber(string, Arch) (int32, error) { return 0, errNoCompiler }
+
+// SyscallNames needs libseccomp's tables.
+func SyscallNames(Arch) []string { return nil }
+
+// Program is unavailable without libseccomp.
+func (*Filter) Program() []bpf.Insn { return nil }

@@ -85,8 +85,12 @@ func Load(ref policy.Seccomp, bounding caps.Set) (*Profile, error) {
 	return nil, fmt.Errorf("unknown seccomp profile kind %q", ref.Kind)
 }
 
-// Parse reads an OCI or Docker / containerd JSON profile.
+// Parse reads an OCI or Docker / containerd JSON profile, or a Security
+// Profiles Operator SeccompProfile object.
 func Parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
+	if isSPO(body) {
+		return parseSPO(name, body, bounding)
+	}
 	if err := checkJSON(name, body); err != nil {
 		return nil, err
 	}

@@ -8,7 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/probe"
+	"github.com/rampart-sec/rampart/seccomp"
 )
 
 // probeUnder runs `rampart probe -o json` (the test binary as rampart)
@@ -137,4 +140,38 @@ func TestProbeOnlyUnknown(t *testing.T) {
 	if r.code != exitUsage || !strings.Contains(r.stderr, "no-such-path") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
+}
+
+// Prediction equals measurement for the wall: what the simulator says
+// RuntimeDefault does with each path's calls is what the probes measure
+// under it (paths another layer closes first are not the wall's to judge).
+func TestProbeSeccompPredictionMatchesMeasurement(t *testing.T) {
+	needRoot(t)
+	needSeccomp(t)
+	prof, err := seccomp.Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.Full.Remove(caps.SYS_ADMIN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := seccomp.Compile(prof)
+	if err != nil || f.Program() == nil {
+		t.Fatalf("compile: %v", err)
+	}
+	res, _ := probeUnder(t, []string{"--cap-drop", "SYS_ADMIN", "--seccomp", "runtime-default"})
+	compared := 0
+	for _, p := range probe.Catalog() {
+		r := res[p.ID]
+		predOpen, why, err := probe.PredictSeccomp(p, f.Program())
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case r.Verdict == probe.Open && !predOpen:
+			t.Errorf("%s: measured open, predicted closed by seccomp (%s)", p.ID, why)
+		case r.Verdict == probe.Blocked && r.Layer == probe.BySeccomp && len(r.Ambiguous) == 0 && predOpen:
+			t.Errorf("%s: measured blocked by seccomp (%s), predicted open (%s)", p.ID, r.Evidence, why)
+		default:
+			compared++
+		}
+	}
+	t.Logf("%d paths agree", compared)
 }

@@ -13,6 +13,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// Insn is one classic-BPF instruction (struct sock_filter).
+type Insn = unix.SockFilter
+
 // Data is struct seccomp_data.
 type Data struct {
 	Nr                 int32

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestSeccompCommands(t *testing.T) {
+	needSeccomp(t)
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"seccomp", "explain", "runtime-default", "unshare", "CLONE_NEWUSER|CLONE_NEWNET"},
+			[]string{"SCMP_ACT_ERRNO(EPERM)", "the default action"}},
+		{[]string{"seccomp", "explain", "runtime-default", "--caps", "ALL", "unshare", "CLONE_NEWUSER"},
+			[]string{"SCMP_ACT_ALLOW", "decided by: syscalls["}},
+		{[]string{"seccomp", "explain", "runtime-default", "clone", "CLONE_NEWUSER|SIGCHLD"},
+			[]string{"SCMP_ACT_ERRNO(EPERM)"}},
+		{[]string{"seccomp", "explain", "runtime-default", "clone", "SIGCHLD"},
+			[]string{"SCMP_ACT_ALLOW", "arg0 & 0x7e020000 == 0x0"}},
+		{[]string{"seccomp", "list", "runtime-default"},
+			[]string{"CONDITIONALLY ALLOWED", "clone", "DENIED", "open_by_handle_at  open any file"}},
+		{[]string{"seccomp", "diff", "runtime-default", "runtime-default", "--caps-b", "ALL"},
+			[]string{"unshare", "mount", "syscall(s) differ"}},
+		{[]string{"seccomp", "diff", "runtime-default", "runtime-default"},
+			[]string{"decide every syscall the same way"}},
+	} {
+		r := rampart(t, "", c.args...)
+		if r.code != 0 {
+			t.Errorf("%v: exit %d: %s", c.args, r.code, r.stderr)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("%v: output lacks %q:\n%s", c.args, w, r.stdout)
+			}
+		}
+	}
+	r := rampart(t, "", "seccomp", "show", "runtime-default", "--caps", "ALL")
+	var spec struct {
+		DefaultAction string
+		Syscalls      []struct{ Names []string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &spec); err != nil || spec.DefaultAction != "SCMP_ACT_ERRNO" {
+		t.Fatalf("show: %v %q", err, spec.DefaultAction)
+	}
+	if r := rampart(t, "", "seccomp", "explain", "runtime-default", "socket", "AF_NOPE"); r.code != exitUsage {
+		t.Errorf("unknown constant: exit %d", r.code)
+	}
+}

@@ -1,0 +1,158 @@
+package seccomp
+
+import (
+	"fmt"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rampart-sec/rampart/seccomp/bpf"
+)
+
+// Arch is a syscall ABI a filter distinguishes.
+type Arch struct {
+	Name   string // x86_64, x86, x32
+	Audit  uint32 // AUDIT_ARCH_* in seccomp_data.arch
+	X32    bool   // numbers carry the x32 bit
+	Bits32 bool   // the filter sees 32-bit arguments
+	scmp   string // libseccomp's name
+}
+
+// Arches are the ABIs an x86_64 host runs.
+var Arches = []Arch{
+	{Name: "x86_64", Audit: bpf.ArchX86_64, scmp: "amd64"},
+	{Name: "x86", Audit: bpf.ArchI386, Bits32: true, scmp: "x86"},
+	{Name: "x32", Audit: bpf.ArchX86_64, X32: true, scmp: "x32"},
+}
+
+// ArchByName accepts x86_64/amd64, x86/i386/i686, x32.
+func ArchByName(s string) (Arch, error) {
+	switch strings.ToLower(s) {
+	case "", "x86_64", "amd64", "scmp_arch_x86_64":
+		return Arches[0], nil
+	case "x86", "i386", "i686", "scmp_arch_x86":
+		return Arches[1], nil
+	case "x32", "scmp_arch_x32":
+		return Arches[2], nil
+	}
+	return Arch{}, fmt.Errorf("unknown architecture %q (x86_64, x86 or x32)", s)
+}
+
+// Decision is what a profile does with one call, and why.
+type Decision struct {
+	Syscall string
+	Nr      int32
+	Arch    string
+	Args    [6]uint64
+	// Action is the outcome: SCMP_ACT_ALLOW, SCMP_ACT_ERRNO(EPERM), ...
+	Action string
+	// Source says who decided: "compiled filter" (the program the launcher
+	// loads, run by the interpreter) or "profile rules" (without it).
+	Source string
+	// Rules are the profile rules that match the call; empty when the
+	// default action decided.
+	Rules []Rule
+	// Default is true when no rule matched.
+	Default bool
+	// PathLen is the number of BPF instructions the filter ran.
+	PathLen int
+	Notes   []string
+}
+
+// Explain decides name(args) on arch. With prog (the compiled program)
+// the decision is the filter's; the matching rules explain it. Without,
+// the rules decide as the engine installs them.
+func Explain(p *Profile, prog []bpf.Insn, arch Arch, name string, args [6]uint64) (*Decision, error) {
+	nr, err := SyscallNumber(name, arch)
+	if err != nil {
+		return nil, err
+	}
+	d := &Decision{Syscall: name, Nr: nr, Arch: arch.Name, Args: args}
+	if arch.Bits32 {
+		for i := range d.Args {
+			d.Args[i] &= 0xffffffff
+		}
+	}
+	for _, r := range p.Rules() {
+		if r.Name == name && r.Matches(d.Args, arch.Bits32) {
+			d.Rules = append(d.Rules, r)
+		}
+	}
+	ruleAction := ActionString(p.Spec.DefaultAction, errnoOf(p.Spec.DefaultErrnoRet, nil, p.Spec.DefaultAction))
+	if len(d.Rules) > 0 {
+		r := d.Rules[0]
+		ruleAction = ActionString(r.Action, errnoOf(r.Errno, p.Spec.DefaultErrnoRet, r.Action))
+	}
+	if !archListed(p, arch) {
+		d.Notes = append(d.Notes, fmt.Sprintf("the profile does not list %s: the filter refuses the whole ABI", arch.Name))
+	}
+	if prog == nil {
+		d.Action, d.Source, d.Default = ruleAction, "profile rules", len(d.Rules) == 0
+		if arch.Bits32 && socketcallFamily[name] {
+			d.Notes = append(d.Notes, "on x86 the engine cannot test the arguments of direct socket calls: where the profile conditions them, it makes the direct call fail with ENOSYS so libc uses socketcall(2), which it filters")
+		}
+		return d, nil
+	}
+	data := bpf.Data{Nr: nr, Arch: arch.Audit, Args: d.Args}
+	ret, path, err := bpf.Run(prog, data)
+	if err != nil {
+		return nil, err
+	}
+	d.Source, d.PathLen = "compiled filter", len(path)
+	d.Action = RetString(ret)
+	// Keep only the rules whose action is what the filter did.
+	var agree []Rule
+	for _, r := range d.Rules {
+		if ActionString(r.Action, errnoOf(r.Errno, p.Spec.DefaultErrnoRet, r.Action)) == d.Action {
+			agree = append(agree, r)
+		}
+	}
+	d.Rules = agree
+	d.Default = len(agree) == 0
+	if d.Default && d.Action != ActionString(p.Spec.DefaultAction, errnoOf(p.Spec.DefaultErrnoRet, nil, p.Spec.DefaultAction)) {
+		d.Notes = append(d.Notes, "no rule and not the default action: the engine's own addition (the ENOSYS stub for syscalls newer than the profile, or an architecture check)")
+	}
+	return d, nil
+}
+
+// socketcallFamily are the calls i386 can also make through socketcall(2).
+var socketcallFamily = map[string]bool{"socket": true, "bind": true, "connect": true, "listen": true,
+	"accept": true, "accept4": true, "getsockname": true, "getpeername": true, "socketpair": true,
+	"send": true, "recv": true, "sendto": true, "recvfrom": true, "shutdown": true, "setsockopt": true,
+	"getsockopt": true, "sendmsg": true, "recvmsg": true, "recvmmsg": true, "sendmmsg": true}
+
+func archListed(p *Profile, a Arch) bool {
+	if len(p.Spec.Architectures) == 0 {
+		return a.Name == "x86_64"
+	}
+	for _, x := range p.Spec.Architectures {
+		if strings.EqualFold(strings.TrimPrefix(string(x), "SCMP_ARCH_"), a.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// RetString prints a filter's return value as a profile action.
+func RetString(ret uint32) string {
+	act, data := bpf.Action(ret)
+	switch act {
+	case bpf.RetAllow:
+		return string(specs.ActAllow)
+	case bpf.RetErrno:
+		return ActionString(specs.ActErrno, uint(data))
+	case bpf.RetKillProcess:
+		return string(specs.ActKillProcess)
+	case bpf.RetKillThread:
+		return string(specs.ActKillThread)
+	case bpf.RetTrap:
+		return string(specs.ActTrap)
+	case bpf.RetTrace:
+		return ActionString(specs.ActTrace, uint(data))
+	case bpf.RetLog:
+		return string(specs.ActLog)
+	case bpf.RetUserNotif:
+		return string(specs.ActNotify)
+	}
+	return fmt.Sprintf("%#x", ret)
+}

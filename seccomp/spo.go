@@ -1,0 +1,80 @@
+package seccomp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/rampart-sec/rampart/caps"
+)
+
+// isSPO reports whether body is a Security Profiles Operator
+// SeccompProfile object (YAML or JSON) rather than a bare profile.
+func isSPO(body []byte) bool {
+	t := bytes.TrimSpace(body)
+	return bytes.Contains(t, []byte("SeccompProfile")) && (bytes.HasPrefix(t, []byte("apiVersion")) ||
+		bytes.HasPrefix(t, []byte("kind")) || bytes.HasPrefix(t, []byte("---")) || bytes.Contains(t, []byte(`"kind"`)))
+}
+
+// parseSPO reads the spec of a SeccompProfile object: the same fields as
+// an OCI profile, in YAML. Errors are located in the YAML by the value
+// that caused them.
+func parseSPO(name string, body []byte, bounding caps.Set) (*Profile, error) {
+	var obj struct {
+		APIVersion string         `yaml:"apiVersion"`
+		Kind       string         `yaml:"kind"`
+		Spec       map[string]any `yaml:"spec"`
+	}
+	if err := yaml.Unmarshal(body, &obj); err != nil {
+		return nil, &Error{File: name, Err: err}
+	}
+	if obj.Kind != "SeccompProfile" || !strings.HasPrefix(obj.APIVersion, "security-profiles-operator.x-k8s.io/") {
+		return nil, &Error{File: name, Err: fmt.Errorf("kind %q apiVersion %q: want a Security Profiles Operator SeccompProfile", obj.Kind, obj.APIVersion)}
+	}
+	if obj.Spec == nil {
+		return nil, &Error{File: name, Field: "spec", Err: errors.New("missing")}
+	}
+	if base, ok := obj.Spec["baseProfileName"]; ok {
+		return nil, &Error{File: name, Field: "spec.baseProfileName", Err: fmt.Errorf("%v: base profiles live in the cluster; merge it into this spec to use it here", base)}
+	}
+	delete(obj.Spec, "disabled")
+	spec, err := json.Marshal(obj.Spec)
+	if err != nil {
+		return nil, &Error{File: name, Err: err}
+	}
+	p, err := Parse(name+" (spec)", spec, bounding)
+	var pe *Error
+	if errors.As(err, &pe) {
+		// Re-locate in the YAML the user wrote.
+		pe.File = name
+		pe.Line, pe.Col = 0, 0
+		if v := quotedValue(pe.Err.Error()); v != "" {
+			pe.Line, pe.Col = find(body, v)
+		} else if pe.Field != "" {
+			pe.Line, pe.Col = find(body, pe.Field+":")
+		}
+		pe.Field = "spec." + pe.Field
+		return nil, pe
+	}
+	if p != nil {
+		p.Name = name
+	}
+	return p, err
+}
+
+// quotedValue extracts the first "..." of an error message.
+func quotedValue(s string) string {
+	i := strings.IndexByte(s, '"')
+	if i < 0 {
+		return ""
+	}
+	j := strings.IndexByte(s[i+1:], '"')
+	if j < 0 {
+		return ""
+	}
+	return s[i+1 : i+1+j]
+}

@@ -44,7 +44,7 @@ fuzz:
 	$(GO) test -tags $(TAGS) ./probe    -run '^$$' -fuzz FuzzAttribute      -fuzztime $(FUZZTIME)
 
 bench: deps-bench build
-	./bench/launch.sh $(BIN)
+	./bench/launch.sh $(BIN) && ./bench/seccomp.sh $(BIN)
 
 deps-%:
 	@./scripts/deps.sh $*

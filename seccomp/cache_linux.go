@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/opencontainers/runc/libcontainer/specconv"
@@ -44,26 +46,53 @@ func init() {
 	}
 }
 
-// compilerMain loads the profile read from stdin into itself, says "ok",
-// and waits for stdin to close while the parent reads the filter.
+// compilerMain loads the profile read from stdin into one of its
+// threads, says "ok TID", and exits when stdin closes, after the parent
+// has read the filter of that thread. The filtered thread makes no
+// syscall after loading (it spins on a flag), so a profile that denies
+// read, write or futex cannot stop the helper; the helper runs without
+// garbage collection, so nothing needs to stop that thread.
 func compilerMain() int {
-	runtime.LockOSThread()
+	debug.SetGCPercent(-1)
 	var spec specs.LinuxSeccomp
 	r := bufio.NewReader(os.Stdin)
 	if err := json.NewDecoder(r).Decode(&spec); err != nil {
 		fmt.Fprintln(os.Stderr, "seccomp compiler:", err)
 		return 1
 	}
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		fmt.Fprintln(os.Stderr, "seccomp compiler:", err)
+	// After loading, the filtered thread touches only atomics: a channel
+	// send could need futex, which the profile may deny.
+	var state atomic.Int64 // 0 loading, >0 the thread's tid, <0 failed
+	var loadErr error
+	var done atomic.Bool
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread carries the filter
+		tid := unix.Gettid()
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			loadErr = err
+			state.Store(-1)
+			return
+		}
+		if err := installDirect(&Profile{Name: "helper", Spec: &spec}); err != nil {
+			loadErr = err
+			state.Store(-1)
+			return
+		}
+		state.Store(int64(tid))
+		for !done.Load() {
+		}
+	}()
+	for state.Load() == 0 {
+		time.Sleep(100 * time.Microsecond)
+	}
+	if state.Load() < 0 {
+		fmt.Fprintln(os.Stderr, "seccomp compiler:", loadErr)
 		return 1
 	}
-	if err := installDirect(&Profile{Name: "helper", Spec: &spec}); err != nil {
-		fmt.Fprintln(os.Stderr, "seccomp compiler:", err)
-		return 1
-	}
-	os.Stdout.WriteString("ok\n")
+	l := struct{ tid int64 }{state.Load()}
+	fmt.Fprintf(os.Stdout, "ok %d\n", l.tid)
 	io.Copy(io.Discard, r)
+	done.Store(true)
 	return 0
 }
 
@@ -231,7 +260,9 @@ func compileInHelper(p *Profile) ([]unix.SockFilter, error) {
 		return nil, err
 	}
 	cmd := exec.Command(self)
-	cmd.Env = append(os.Environ(), compilerEnv+"=1")
+	// No asynchronous preemption: its signal's return path (rt_sigreturn)
+	// may be denied by the profile the helper loads.
+	cmd.Env = append(os.Environ(), compilerEnv+"=1", "GODEBUG=asyncpreemptoff=1")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -252,11 +283,15 @@ func compileInHelper(p *Profile) ([]unix.SockFilter, error) {
 		return nil, err
 	}
 	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || line != "ok\n" {
+	var tid int
+	if err == nil {
+		_, err = fmt.Sscanf(line, "ok %d\n", &tid)
+	}
+	if err != nil {
 		cmd.Process.Kill()
 		return nil, fmt.Errorf("seccomp compile helper: %q %v: %s", line, err, stderr.String())
 	}
-	insns, err := DumpFilter(cmd.Process.Pid, 0)
+	insns, err := DumpFilter(tid, 0)
 	if err != nil {
 		cmd.Process.Kill()
 		return nil, err

@@ -140,3 +140,25 @@ func BenchmarkLoadAndCompileCached(b *testing.B) {
 		}
 	}
 }
+
+// A profile that denies what the compile helper itself uses (read, write,
+// futex) still compiles and caches: the filtered thread makes no syscall.
+func TestCompileProfileDenyingHelperIO(t *testing.T) {
+	needRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	for i := 0; i < 20; i++ {
+		p, err := Parse("deny-io.json", []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+			{"names":["read","write","futex","nanosleep"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}`), caps.Full)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Spec.Syscalls[0].Names = append(p.Spec.Syscalls[0].Names, "getpid") // a new cache entry each round
+		if i%2 == 0 {
+			p.Spec.Syscalls[0].Names = p.Spec.Syscalls[0].Names[:4]
+		}
+		f, err := Compile(p)
+		if err != nil || !f.Cached {
+			t.Fatalf("round %d: %v (%s)", i, err, f.Why)
+		}
+	}
+}

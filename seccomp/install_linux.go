@@ -5,6 +5,7 @@ package seccomp
 import (
 	"errors"
 	"fmt"
+	"syscall"
 
 	rcseccomp "github.com/opencontainers/runc/libcontainer/seccomp"
 	"github.com/opencontainers/runc/libcontainer/specconv"
@@ -86,6 +87,9 @@ func installDirect(p *Profile) error {
 		return fmt.Errorf("seccomp profile %s resolves to no filter", p.Name)
 	}
 	fd, err := rcseccomp.InitSeccomp(cfg)
+	if errors.Is(err, syscall.EEXIST) {
+		return fmt.Errorf("seccomp profile %s: %w (libseccomp refuses rules on one syscall that differ only in action; on x86 socket rules also land on socketcall, whose arguments it cannot see, so socket rules there must share an action)", p.Name, err)
+	}
 	if err != nil {
 		return fmt.Errorf("seccomp profile %s: %w", p.Name, err)
 	}

@@ -195,9 +195,20 @@ func validate(name string, body []byte, p *strictProfile) error {
 	if p.DefaultAction != "" && !actions[p.DefaultAction] {
 		return at("defaultAction", p.DefaultAction, fmt.Errorf("unknown action %q", p.DefaultAction))
 	}
+	// The kernel caps errno values at MAX_ERRNO and libseccomp refuses
+	// larger ones with a misleading error.
+	const maxErrno = 4095
+	if e := p.DefaultErrnoRet; e != nil && *e > maxErrno {
+		l, c := find(body, `"defaultErrnoRet"`)
+		return &Error{File: name, Line: l, Col: c, Field: "defaultErrnoRet", Err: fmt.Errorf("%d: errno values stop at %d", *e, maxErrno)}
+	}
 	for i, s := range p.Syscalls {
 		if !actions[s.Action] {
 			return at(fmt.Sprintf("syscalls[%d].action", i), s.Action, fmt.Errorf("unknown action %q", s.Action))
+		}
+		if e := s.ErrnoRet; e != nil && *e > maxErrno {
+			l, c := find(body, fmt.Sprint(*e))
+			return &Error{File: name, Line: l, Col: c, Field: fmt.Sprintf("syscalls[%d].errnoRet", i), Err: fmt.Errorf("%d: errno values stop at %d", *e, maxErrno)}
 		}
 		if s.Action == "SCMP_ACT_NOTIFY" {
 			// A notifying syscall blocks until a seccomp agent answers;

@@ -8,6 +8,20 @@
 //	                            to run /bin/true with containerd's
 //	                            capabilities minus NET_RAW and SYS_ADMIN and
 //	                            the RuntimeDefault profile resolved for them
+//	benchprep seccomp-peers PID DIR
+//	                            for the RuntimeDefault profile resolved for
+//	                            PID's bounding set (what `rampart run
+//	                            --seccomp runtime-default` loaded into PID),
+//	                            writes DIR/runc.bpf, the filter Debian's runc
+//	                            loads into a container for it, DIR/linear.bpf,
+//	                            libseccomp's linear form of it, and
+//	                            DIR/profile.json, DIR/bounding
+//	benchprep seccomp-report DIR...
+//	                            prints the Markdown report of bench/seccomp.sh,
+//	                            a section per DIR, from DIR/{rampart,runc,
+//	                            linear}.bpf, DIR/flags (the `rampart run`
+//	                            flags) and DIR/times.txt (bench/syscallcost's
+//	                            lines, each prefixed with the filter's name)
 package main
 
 import (
@@ -69,6 +83,14 @@ func run(args []string) error {
 			return err
 		}
 		return os.WriteFile(path, out, 0o644)
+	case len(args) == 3 && args[0] == "seccomp-peers":
+		pid, err := strconv.Atoi(args[1])
+		if err != nil {
+			return err
+		}
+		return seccompPeers(pid, args[2])
+	case len(args) >= 2 && args[0] == "seccomp-report":
+		return seccompReport(args[1:], os.Stdout)
 	}
-	return fmt.Errorf("usage: benchprep filter PID FILE | benchprep runc BUNDLE")
+	return fmt.Errorf("usage: benchprep filter PID FILE | benchprep runc BUNDLE | benchprep seccomp-peers PID DIR | benchprep seccomp-report DIR...")
 }

@@ -51,3 +51,11 @@ deps-%:
 
 clean:
 	rm -rf bin
+
+# The lab (DESIGN.md tier 4): Debian 12's kernel, AppArmor active, booted
+# in qemu (TCG) with an initramfs holding bin/rampart; one boot runs every
+# check. The kernel is downloaded with apt once, cached in
+# /var/cache/rampart/lab. Needs root.
+.PHONY: lab
+lab: deps-lab build
+	RAMPART_LAB=1 $(GO) test -tags $(TAGS) ./lab/ -v -count=1

@@ -7,6 +7,7 @@ case "${1:-test}" in
 demo)  pkgs="gcc libc6-dev libseccomp-dev pkg-config python3 util-linux" ;;
 test)  pkgs="gcc libc6-dev gcc-multilib libseccomp-dev pkg-config python3 util-linux runc busybox-static" ;;
 bench) pkgs="gcc libc6-dev libseccomp-dev pkg-config python3 util-linux bubblewrap runc busybox-static hyperfine" ;;
+lab)   pkgs="qemu-system-x86 busybox-static apparmor" ;;
 *) echo "usage: $0 demo|test|bench" >&2; exit 2 ;;
 esac
 

@@ -4,6 +4,7 @@ package seccomp
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -54,6 +55,9 @@ func init() {
 // garbage collection, so nothing needs to stop that thread.
 func compilerMain() int {
 	debug.SetGCPercent(-1)
+	// The spinning thread holds a P for good: the main goroutine needs
+	// another, even on one CPU or under GOMAXPROCS=1.
+	runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
 	var spec specs.LinuxSeccomp
 	r := bufio.NewReader(os.Stdin)
 	if err := json.NewDecoder(r).Decode(&spec); err != nil {
@@ -259,7 +263,11 @@ func compileInHelper(p *Profile) ([]unix.SockFilter, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self)
+	// A helper that never answers must not hang the launch: past the
+	// deadline it is killed and the caller compiles in place.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, self)
 	// No asynchronous preemption: its signal's return path (rt_sigreturn)
 	// may be denied by the profile the helper loads.
 	cmd.Env = append(os.Environ(), compilerEnv+"=1", "GODEBUG=asyncpreemptoff=1")

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -154,5 +155,22 @@ func TestCompileProfileDenyingHelperIO(t *testing.T) {
 		if err != nil || !f.Cached {
 			t.Fatalf("round %d: %v (%s)", i, err, f.Why)
 		}
+	}
+}
+
+// On one CPU (a 1-vCPU VM, a container limited to one CPU) the helper
+// must still answer: its filtered thread spins and holds a P.
+func TestCompileOnOneCPU(t *testing.T) {
+	needRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	t.Setenv("GOMAXPROCS", "1")
+	p, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	start := time.Now()
+	f, err := Compile(p)
+	if err != nil || !f.Cached {
+		t.Fatalf("%v (%s)", err, f.Why)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("compile took %v", d)
 	}
 }

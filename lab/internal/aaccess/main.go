@@ -1,0 +1,130 @@
+// Command aaccess performs one access and reports the kernel's decision.
+// The lab's differential harness execs it under an AppArmor profile
+// (an exec transition set by its parent), so that the profile confines
+// it from its first instruction and no further exec is needed.
+//
+//	aaccess file PATH r|w|a        open(2): O_RDONLY, O_WRONLY|O_CREAT, O_WRONLY|O_APPEND|O_CREAT
+//	aaccess network FAMILY TYPE [PROTO]  socket(2), e.g. "network inet raw icmp"
+//
+// It prints one line, VERDICT<TAB>ERRNO<TAB>DETAIL<TAB>LABEL, VERDICT being
+// allow, deny (EACCES or EPERM) or error (anything else: ENOENT,
+// EAFNOSUPPORT, bad arguments), and exits 0, 1 or 3 accordingly (2 is the Go runtime's own failure). LABEL is
+// the process's AppArmor label when the profile lets it read it, else "-".
+// The access is the first thing it does; nothing is written to a file
+// it opens.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+var families = map[string]int{
+	"unix": unix.AF_UNIX, "local": unix.AF_UNIX, "inet": unix.AF_INET, "inet6": unix.AF_INET6,
+	"netlink": unix.AF_NETLINK, "packet": unix.AF_PACKET, "key": unix.AF_KEY,
+	"alg": unix.AF_ALG, "vsock": unix.AF_VSOCK, "bluetooth": unix.AF_BLUETOOTH,
+	"appletalk": unix.AF_APPLETALK, "ax25": unix.AF_AX25, "x25": unix.AF_X25,
+	"ipx": unix.AF_IPX, "can": unix.AF_CAN, "tipc": unix.AF_TIPC, "xdp": unix.AF_XDP,
+}
+
+var types = map[string]int{
+	"stream": unix.SOCK_STREAM, "dgram": unix.SOCK_DGRAM, "raw": unix.SOCK_RAW,
+	"seqpacket": unix.SOCK_SEQPACKET, "rdm": unix.SOCK_RDM, "packet": unix.SOCK_PACKET,
+}
+
+var protos = map[string]int{
+	"ip": 0, "icmp": unix.IPPROTO_ICMP, "tcp": unix.IPPROTO_TCP, "udp": unix.IPPROTO_UDP,
+	"icmpv6": unix.IPPROTO_ICMPV6, "sctp": unix.IPPROTO_SCTP, "udplite": unix.IPPROTO_UDPLITE,
+}
+
+func main() {
+	args := os.Args[1:]
+	if len(args) == 1 {
+		args = strings.Fields(args[0]) // the access as one word, as the manifest has it
+	}
+	err := access(args)
+	label := "-"
+	if b, rerr := os.ReadFile("/proc/self/attr/apparmor/current"); rerr == nil {
+		label = strings.TrimSpace(strings.TrimRight(string(b), "\x00\n"))
+	}
+	verdict, code, name := "allow", 0, "-"
+	var detail string
+	var errno unix.Errno
+	switch {
+	case err == nil:
+		detail = "-"
+	case errors.As(err, &errno) && (errno == unix.EACCES || errno == unix.EPERM):
+		verdict, code, name, detail = "deny", 1, unix.ErrnoName(errno), err.Error()
+	case errors.As(err, &errno):
+		verdict, code, name, detail = "error", 3, unix.ErrnoName(errno), err.Error()
+	default:
+		verdict, code, detail = "error", 3, err.Error()
+	}
+	fmt.Printf("%s\t%s\t%s\t%s\n", verdict, name, strings.ReplaceAll(detail, "\t", " "), label)
+	os.Exit(code)
+}
+
+type usage string
+
+func (u usage) Error() string { return "usage: " + string(u) }
+
+func access(a []string) error {
+	if len(a) == 0 {
+		return usage("aaccess file PATH r|w|a | network FAMILY TYPE [PROTO]")
+	}
+	switch a[0] {
+	case "file":
+		if len(a) != 3 {
+			return usage("aaccess file PATH r|w|a")
+		}
+		var flags int
+		switch a[2] {
+		case "r":
+			flags = unix.O_RDONLY
+		case "w":
+			flags = unix.O_WRONLY | unix.O_CREAT
+		case "a":
+			flags = unix.O_WRONLY | unix.O_APPEND | unix.O_CREAT
+		default:
+			return usage("file access is r, w or a, not " + a[2])
+		}
+		fd, err := unix.Open(a[1], flags|unix.O_CLOEXEC|unix.O_NOCTTY, 0o644)
+		if err != nil {
+			return fmt.Errorf("open %s: %w", a[1], err)
+		}
+		return unix.Close(fd)
+	case "network":
+		if len(a) != 3 && len(a) != 4 {
+			return usage("aaccess network FAMILY TYPE [PROTO]")
+		}
+		fam, ok := families[a[1]]
+		if !ok {
+			return usage("unknown family " + a[1])
+		}
+		typ, ok := types[a[2]]
+		if !ok {
+			return usage("unknown type " + a[2])
+		}
+		proto := 0
+		if len(a) == 4 {
+			if p, ok := protos[a[3]]; ok {
+				proto = p
+			} else if n, err := strconv.Atoi(a[3]); err == nil {
+				proto = n
+			} else {
+				return usage("unknown protocol " + a[3])
+			}
+		}
+		fd, err := unix.Socket(fam, typ|unix.SOCK_CLOEXEC, proto)
+		if err != nil {
+			return fmt.Errorf("socket(%s, %s, %d): %w", a[1], a[2], proto, err)
+		}
+		return unix.Close(fd)
+	}
+	return usage("unknown access kind " + a[0] + " (file, network)")
+}

@@ -68,5 +68,6 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newLayersCmd(stdout, stderr), newRunCmd(stderr), newProbeCmd(stdout), newOCICmd(stdout, stderr), newSeccompCmd(stdout))
+	root.AddCommand(newAppArmorCmd(stdout))
 	return root
 }

@@ -1,7 +1,7 @@
-// Package apparmor loads AppArmor profiles and attaches them to the
-// workload with an exec transition, and reads the small profile subset
-// rampart can hand to Landlock when the kernel has no AppArmor.
 package apparmor
+
+// This file is the part that touches the kernel: loading profiles and
+// attaching them at exec.
 
 import (
 	"bytes"

@@ -1,0 +1,850 @@
+package apparmor
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rampart-sec/rampart/caps"
+)
+
+// Class is what an access is about.
+type Class string
+
+const (
+	ClassFile       Class = "file"
+	ClassNetwork    Class = "network"
+	ClassCapability Class = "capability"
+)
+
+// Access is one request to decide: a file opened, a socket created, a
+// capability used.
+type Access struct {
+	Class Class
+
+	// ClassFile: the path (a directory's ends with '/'), the permissions
+	// asked for (any of r w a l k m x), and whether the file's owner is the
+	// task's fsuid, which `owner` rules require.
+	Path  string
+	Perms Perm
+	Owner bool
+
+	// ClassNetwork: the socket's family and type; "" stands for every
+	// one, and the access is allowed only if all of them are. A protocol
+	// (tcp, udp, icmp) stands for the family and type apparmor_parser
+	// maps it to.
+	Family, Type string
+
+	// ClassCapability.
+	Capability caps.Cap
+}
+
+func (a Access) String() string {
+	switch a.Class {
+	case ClassFile:
+		s := quotePath(a.Path) + " " + a.Perms.String()
+		if a.Owner {
+			s += " owner"
+		}
+		return s
+	case ClassNetwork:
+		s := "network"
+		for _, w := range []string{a.Family, a.Type} {
+			if w != "" {
+				s += " " + w
+			}
+		}
+		return s
+	case ClassCapability:
+		return "capability " + a.Capability.AppArmor()
+	}
+	return "?"
+}
+
+// ParseAccess reads an access written as on the command line:
+//
+//	/etc/shadow r              a file and the permissions asked for
+//	/etc/shadow r owner        ... of a file the task owns (or: owner /etc/shadow r)
+//	/usr/bin/id x              executing a file
+//	/tmp/ r                    a directory (its path ends with '/')
+//	network inet raw           creating a socket: family and type (or protocol)
+//	network packet             ... of every type of a family
+//	capability net_raw         using a capability (any spelling: NET_RAW, CAP_NET_RAW)
+func ParseAccess(s string) (Access, error) {
+	fields, err := splitAccess(s)
+	if err != nil {
+		return Access{}, err
+	}
+	var a Access
+	var rest []string
+	for _, f := range fields {
+		if f == "owner" {
+			a.Owner = true
+			continue
+		}
+		rest = append(rest, f)
+	}
+	if len(rest) == 0 {
+		return a, fmt.Errorf("empty access")
+	}
+	switch rest[0] {
+	case "network":
+		if a.Owner {
+			return a, fmt.Errorf("access %q: owner applies to files only", s)
+		}
+		a.Class = ClassNetwork
+		switch len(rest) {
+		case 1:
+		case 2:
+			if isFamily(rest[1]) {
+				a.Family = rest[1]
+			} else {
+				a.Type = rest[1]
+			}
+		case 3:
+			a.Family, a.Type = rest[1], rest[2]
+		default:
+			return a, fmt.Errorf("access %q: want network [FAMILY] [TYPE]", s)
+		}
+		if err := checkNetwork(a.Family, a.Type); err != nil {
+			return a, fmt.Errorf("access %q: %v", s, err)
+		}
+		return a, nil
+	case "capability":
+		if a.Owner {
+			return a, fmt.Errorf("access %q: owner applies to files only", s)
+		}
+		if len(rest) != 2 {
+			return a, fmt.Errorf("access %q: want capability NAME", s)
+		}
+		c, err := caps.Parse(rest[1])
+		if err != nil {
+			return a, fmt.Errorf("access %q: %v", s, err)
+		}
+		a.Class, a.Capability = ClassCapability, c
+		return a, nil
+	}
+	if len(rest) != 2 {
+		return a, fmt.Errorf("access %q: want PATH PERMS (/etc/shadow r), network [FAMILY] [TYPE], or capability NAME", s)
+	}
+	path, perms := rest[0], rest[1]
+	if !strings.HasPrefix(path, "/") {
+		path, perms = perms, path
+	}
+	if !strings.HasPrefix(path, "/") {
+		return a, fmt.Errorf("access %q: a path starts with /", s)
+	}
+	if perms == "" || strings.Trim(perms, "rwalkmx") != "" {
+		return a, fmt.Errorf("access %q: permissions are letters of r w a l k m x (the exec mode comes from the profile)", s)
+	}
+	a.Class, a.Path = ClassFile, path
+	for _, l := range permLetters {
+		if strings.IndexByte(perms, l.c) >= 0 {
+			a.Perms |= l.p
+		}
+	}
+	return a, nil
+}
+
+// splitAccess splits on blanks, keeping "quoted paths" whole.
+func splitAccess(s string) ([]string, error) {
+	var out []string
+	for i := 0; i < len(s); {
+		for i < len(s) && isSpace(s[i]) {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
+		if s[i] == '"' {
+			j := strings.IndexByte(s[i+1:], '"')
+			if j < 0 {
+				return nil, fmt.Errorf("access %q: quote is not closed", s)
+			}
+			out = append(out, s[i+1:i+1+j])
+			i += j + 2
+			continue
+		}
+		j := i
+		for j < len(s) && !isSpace(s[j]) {
+			j++
+		}
+		out = append(out, s[i:j])
+		i = j
+	}
+	return out, nil
+}
+
+// Decision is the outcome of an access under a profile.
+type Decision struct {
+	Access  Access
+	Allowed bool
+	Mode    Mode
+	// Logged says whether the kernel writes an audit record for it.
+	Logged bool
+	// Rule is the rule that decided: the deny rule that denied, or an
+	// allow rule that granted. It is nil when no rule matched (denied in
+	// enforce mode, allowed in complain mode) or the profile is in
+	// unconfined mode.
+	Rule *Rule
+	// Via lists the include statements that brought Rule in, the
+	// profile's own first.
+	Via []Pos
+	// Exec and Target are the exec transition of an allowed x.
+	Exec   ExecMode
+	Target string
+	// Reason explains the decision in words.
+	Reason string
+}
+
+// Verdict is "allowed" or "denied".
+func (d Decision) Verdict() string {
+	if d.Allowed {
+		return "allowed"
+	}
+	return "denied"
+}
+
+// Where is the deciding rule's position, with the includes that brought
+// it in: "/etc/apparmor.d/abstractions/base:31:3 (included from p:4:3)".
+func (d Decision) Where() string {
+	if d.Rule == nil {
+		return ""
+	}
+	return where(d.Rule, d.Via)
+}
+
+func where(r *Rule, via []Pos) string {
+	s := r.Pos.String()
+	for i := len(via) - 1; i >= 0; i-- {
+		s += fmt.Sprintf(" (included from %s)", via[i])
+	}
+	return s
+}
+
+// Eval decides an access under a profile, with includes resolved as
+// SystemIncludes does. To decide many accesses, Compile once.
+func Eval(p *Profile, a Access) (Decision, error) {
+	c, err := Compile(p, SystemIncludes)
+	if err != nil {
+		return Decision{}, err
+	}
+	return c.Eval(a)
+}
+
+// Compiled is a profile ready to decide accesses: includes read,
+// variables expanded, globs compiled.
+type Compiled struct {
+	Profile *Profile
+	Mode    Mode
+	// AuditAll is the profile's audit flag: every access is logged.
+	AuditAll bool
+	// Sources lists the files includes brought in, in order.
+	Sources []string
+
+	vars  map[string]*variable
+	files []*fileRule
+	nets  []ruleRef
+	caps  []ruleRef
+}
+
+type variable struct {
+	values []string
+	pos    Pos
+}
+
+type ruleRef struct {
+	rule *Rule
+	via  []Pos
+}
+
+type fileRule struct {
+	ruleRef
+	all   bool // bare `file,`
+	glob  *Glob
+	perms Perm // effective: w implies a, inheriting exec modes imply m
+	exec  ExecMode
+}
+
+func (f *fileRule) match(path string) bool { return f.all || f.glob.Match(path) }
+
+// maxIncludeDepth bounds nested includes (and include cycles).
+const maxIncludeDepth = 16
+
+// Compile prepares a profile for evaluation: it reads the includes of
+// its preamble (and of the preambles before it in its file) and of its
+// body, expands variables and compiles globs. Errors name the rule's
+// position.
+func Compile(p *Profile, inc Includes) (*Compiled, error) {
+	c := &Compiled{Profile: p, Mode: p.Mode(), vars: map[string]*variable{}}
+	for _, f := range p.Flags {
+		if f == "audit" {
+			c.AuditAll = true
+		}
+	}
+	cc := &compiler{c: c, inc: inc}
+	for _, r := range append(append([]*Rule(nil), p.inherited...), p.Preamble...) {
+		if err := cc.statement(r, nil, false); err != nil {
+			return nil, err
+		}
+	}
+	if _, ok := c.vars["profile_name"]; !ok {
+		c.vars["profile_name"] = &variable{values: []string{p.Name}}
+	}
+	for _, r := range p.Rules {
+		if err := cc.statement(r, nil, true); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+type compiler struct {
+	c     *Compiled
+	inc   Includes
+	stack []string // files being included, for cycles
+}
+
+func (cc *compiler) statement(r *Rule, via []Pos, body bool) error {
+	c := cc.c
+	ctx := func(err error) error {
+		if len(via) > 0 {
+			return fmt.Errorf("%w (included from %s)", err, via[0])
+		}
+		return err
+	}
+	switch r.Kind {
+	case KindInclude:
+		if len(via) >= maxIncludeDepth {
+			return ctx(&Error{Pos: r.Pos, Msg: "includes nest too deep"})
+		}
+		srcs, err := cc.inc.resolve(r)
+		if err != nil {
+			return ctx(err)
+		}
+		inner := append(append([]Pos(nil), via...), r.Pos)
+		for _, s := range srcs {
+			for _, open := range cc.stack {
+				if open == s.name {
+					return ctx(&Error{Pos: r.Pos, Msg: fmt.Sprintf("include cycle through %s", s.name)})
+				}
+			}
+			c.Sources = append(c.Sources, s.name)
+			rules, err := parseFragment(s.name, s.data, body)
+			if err != nil {
+				return ctx(err)
+			}
+			cc.stack = append(cc.stack, s.name)
+			for _, ir := range rules {
+				if err := cc.statement(ir, inner, body); err != nil {
+					return err
+				}
+			}
+			cc.stack = cc.stack[:len(cc.stack)-1]
+		}
+	case KindVariable:
+		v, ok := c.vars[r.Var]
+		switch {
+		case r.Append && !ok:
+			return ctx(&Error{Pos: r.Pos, Msg: fmt.Sprintf("@{%s} += adds to a variable never assigned", r.Var)})
+		case r.Append:
+			v.values = append(v.values, r.Values...)
+		case ok:
+			return ctx(&Error{Pos: r.Pos, Msg: fmt.Sprintf("@{%s} is assigned again (first at %s)", r.Var, v.pos)})
+		default:
+			c.vars[r.Var] = &variable{values: append([]string(nil), r.Values...), pos: r.Pos}
+		}
+	case KindAlias:
+		return ctx(&Error{Pos: r.Pos, Unsupported: true, Msg: "alias rules rewrite paths; rampart does not evaluate them"})
+	case KindFile:
+		fr := &fileRule{ruleRef: ruleRef{r, via}, exec: r.Exec}
+		if r.Path == "" {
+			fr.all = true
+			fr.perms = PermRead | PermWrite | PermAppend | PermLink | PermLock | PermMmap | PermExec
+			fr.exec = "ix"
+		} else {
+			expanded, err := c.expand(r.Path, 0)
+			if err != nil {
+				return ctx(&Error{Pos: r.Pos, Msg: err.Error()})
+			}
+			g, err := CompileGlob(expanded)
+			if err != nil {
+				return ctx(&Error{Pos: r.Pos, Msg: err.Error()})
+			}
+			fr.glob, fr.perms = g, r.Perms
+		}
+		if fr.perms&PermWrite != 0 {
+			fr.perms |= PermAppend
+		}
+		if r.Target != "" && (r.Exec == "" || r.Exec == "x") {
+			// `l -> target` allows links to target only; an access
+			// does not say what it links to.
+			fr.perms &^= PermLink
+		}
+		if !r.Deny && fr.exec.Inherits() {
+			fr.perms |= PermMmap
+		}
+		c.files = append(c.files, fr)
+	case KindNetwork:
+		c.nets = append(c.nets, ruleRef{r, via})
+	case KindCapability:
+		c.caps = append(c.caps, ruleRef{r, via})
+	}
+	return nil
+}
+
+// maxExpansion bounds what variables may expand to.
+const maxExpansion = 1 << 20
+
+// expand replaces the variables in a glob with their values, as
+// apparmor_parser does: one value in place, several as {a,b}; a value
+// followed by '/' loses its trailing slashes.
+func (c *Compiled) expand(s string, depth int) (string, error) {
+	if depth > maxIncludeDepth {
+		return "", fmt.Errorf("variables refer to each other too deeply (a cycle?)")
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch == '\\' && i+1 < len(s) {
+			b.WriteByte(ch)
+			b.WriteByte(s[i+1])
+			i++
+			continue
+		}
+		if ch != '@' || i+1 >= len(s) || s[i+1] != '{' {
+			b.WriteByte(ch)
+			continue
+		}
+		end := strings.IndexByte(s[i:], '}')
+		if end < 0 {
+			return "", fmt.Errorf("variable in %q is not closed with }", s)
+		}
+		name := s[i+2 : i+end]
+		v, ok := c.vars[name]
+		if !ok {
+			return "", fmt.Errorf("variable @{%s} is used but never assigned (include <tunables/global>?)", name)
+		}
+		next := i + end + 1
+		vals := make([]string, 0, len(v.values))
+		for _, raw := range v.values {
+			e, err := c.expand(raw, depth+1)
+			if err != nil {
+				return "", err
+			}
+			if next < len(s) && s[next] == '/' {
+				e = strings.TrimRight(e, "/")
+			}
+			vals = append(vals, e)
+		}
+		if len(vals) == 1 {
+			b.WriteString(vals[0])
+		} else {
+			b.WriteByte('{')
+			for k, v := range vals {
+				if k > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(escapeTopCommas(v))
+			}
+			b.WriteByte('}')
+		}
+		if b.Len() > maxExpansion {
+			return "", fmt.Errorf("variables expand to more than %d bytes", maxExpansion)
+		}
+		i = next - 1
+	}
+	return b.String(), nil
+}
+
+// escapeTopCommas escapes commas outside braces and classes, so that a
+// value stays one alternative.
+func escapeTopCommas(s string) string {
+	if !strings.Contains(s, ",") {
+		return s
+	}
+	var b strings.Builder
+	depth, class := 0, false
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch == '\\' && i+1 < len(s):
+			b.WriteByte(ch)
+			i++
+			ch = s[i]
+		case class:
+			class = ch != ']'
+		case ch == '[':
+			class = true
+		case ch == '{':
+			depth++
+		case ch == '}':
+			depth--
+		case ch == ',' && depth == 0:
+			b.WriteByte('\\')
+		}
+		b.WriteByte(ch)
+	}
+	return b.String()
+}
+
+// Eval decides one access.
+func (c *Compiled) Eval(a Access) (Decision, error) {
+	switch a.Class {
+	case ClassFile:
+		return c.evalFile(a)
+	case ClassNetwork:
+		return c.evalNetwork(a), nil
+	case ClassCapability:
+		return c.evalCapability(a), nil
+	}
+	return Decision{}, fmt.Errorf("access class %q is not evaluated", a.Class)
+}
+
+// tally is what the matching rules say about the requested permissions,
+// as the kernel computes it.
+type tally struct {
+	req, allow, deny, quiet, audit Perm
+}
+
+// settle applies the profile mode to a tally, the way the kernel does:
+// what is not allowed, or is denied, is refused; deny rules are quiet
+// unless marked audit; complain mode lets refused accesses through and
+// logs them, except the ones a quiet deny rule refuses (those stay
+// denied, unlogged, as in enforce mode).
+func (c *Compiled) settle(d *Decision, t tally) (denied Perm, quietDeny bool) {
+	d.Mode = c.Mode
+	denied = t.req &^ (t.allow &^ t.deny)
+	if c.Mode == Unconfined {
+		d.Allowed = true
+		return denied, false
+	}
+	if denied == 0 {
+		d.Allowed = true
+		d.Logged = c.AuditAll || t.req&t.audit != 0
+		return 0, false
+	}
+	loud := denied &^ t.quiet
+	if c.AuditAll {
+		loud = denied
+	}
+	switch c.Mode {
+	case Complain:
+		d.Allowed = loud != 0
+		d.Logged = loud != 0
+	default:
+		d.Logged = loud != 0
+	}
+	return denied, loud == 0
+}
+
+func (c *Compiled) evalFile(a Access) (Decision, error) {
+	d := Decision{Access: a}
+	path := foldSlashes(a.Path)
+	t := tally{req: a.Perms}
+	var allowBy, denyBy, ownerOnly, execCands, execApply []*fileRule
+	for _, fr := range c.files {
+		if !fr.match(path) {
+			continue
+		}
+		r := fr.rule
+		if a.Perms&PermExec != 0 && !r.Deny && fr.exec != "" {
+			execCands = append(execCands, fr)
+		}
+		if r.Owner && !a.Owner {
+			if !r.Deny && fr.perms&a.Perms != 0 {
+				ownerOnly = append(ownerOnly, fr)
+			}
+			continue
+		}
+		if r.Deny {
+			t.deny |= fr.perms
+			if !r.Audit {
+				t.quiet |= fr.perms
+			}
+			if fr.perms&a.Perms != 0 {
+				denyBy = append(denyBy, fr)
+			}
+			continue
+		}
+		t.allow |= fr.perms
+		if r.Audit {
+			t.audit |= fr.perms
+		}
+		if fr.perms&a.Perms != 0 {
+			allowBy = append(allowBy, fr)
+		}
+		if a.Perms&PermExec != 0 && fr.exec != "" {
+			execApply = append(execApply, fr)
+		}
+	}
+	if len(execCands) > 0 {
+		if err := execConflict(path, execCands); err != nil {
+			return d, err
+		}
+	}
+	denied, quiet := c.settle(&d, t)
+	var why []string
+	switch {
+	case c.Mode == Unconfined:
+		why = append(why, "the profile is in unconfined mode: nothing is mediated")
+	case denied == 0:
+		d.Rule, d.Via = pickAllow(allowBy, a.Perms)
+		if grantsAll(allowBy, a.Perms) {
+			why = append(why, fmt.Sprintf("the rule grants %s and no deny rule covers it", a.Perms))
+		} else {
+			why = append(why, fmt.Sprintf("no single rule grants %s: %s; no deny rule covers it", a.Perms, grants(allowBy, a.Perms)))
+		}
+	case denied&t.deny != 0:
+		fr := firstCovering(denyBy, denied)
+		d.Rule, d.Via = fr.rule, fr.via
+		s := fmt.Sprintf("the deny rule covers %s, and deny rules win over allow rules", denied&t.deny)
+		if ok := firstCovering(allowBy, denied&t.deny); ok != nil {
+			s += fmt.Sprintf(" (%s at %s allows it)", ok.rule, where(ok.rule, ok.via))
+		}
+		why = append(why, s)
+	default:
+		s := fmt.Sprintf("no rule allows %s on %s, and what a profile does not allow is denied", denied, a.Path)
+		if rest := a.Perms &^ denied; rest != 0 && len(allowBy) > 0 {
+			s += fmt.Sprintf(" (%s: %s)", rest, grants(allowBy, rest))
+		}
+		why = append(why, s)
+		if len(ownerOnly) > 0 {
+			why = append(why, fmt.Sprintf("%s (%s) applies only to files the task owns (add owner to the access)", ownerOnly[0].rule, where(ownerOnly[0].rule, ownerOnly[0].via)))
+		}
+	}
+	if note := modeNote(d, quiet, c.Mode); note != "" {
+		why = append(why, note)
+	}
+	if d.Allowed && a.Perms&PermExec != 0 && c.Mode != Unconfined && len(execApply) > 0 {
+		w := execWinner(execApply)
+		d.Exec, d.Target = w.exec, w.rule.Target
+		s := "exec " + w.exec.Describe()
+		if w.rule.Target != "" {
+			s += " (profile " + w.rule.Target + ")"
+		}
+		why = append(why, s)
+	}
+	d.Reason = strings.Join(why, "; ")
+	return d, nil
+}
+
+// grantsAll reports whether one rule grants all of req.
+func grantsAll(rs []*fileRule, req Perm) bool {
+	for _, r := range rs {
+		if r.perms&req == req {
+			return true
+		}
+	}
+	return false
+}
+
+// modeNote says what the profile's mode and audit flags did.
+func modeNote(d Decision, quiet bool, m Mode) string {
+	switch {
+	case m == Unconfined:
+		return ""
+	case d.Allowed && m == Complain && (d.Rule == nil || d.Rule.Deny):
+		return "allowed anyway: the profile is in complain mode, which lets through what it would deny and logs it as ALLOWED"
+	case d.Allowed && d.Logged:
+		return "logged (audit)"
+	case d.Allowed:
+		return ""
+	case m == Complain:
+		return "complain mode does not let it through: an explicit deny rule without audit denies quietly in every mode"
+	case m == Kill && !quiet:
+		return "the profile is in kill mode: the task is killed as well"
+	case !d.Logged:
+		return "not logged: deny rules are quiet unless marked audit"
+	}
+	return "logged as DENIED"
+}
+
+func firstCovering(rs []*fileRule, p Perm) *fileRule {
+	for _, r := range rs {
+		if r.perms&p != 0 {
+			return r
+		}
+	}
+	return nil
+}
+
+// pickAllow prefers a rule that grants every requested permission.
+func pickAllow(rs []*fileRule, req Perm) (*Rule, []Pos) {
+	for _, r := range rs {
+		if r.perms&req == req {
+			return r.rule, r.via
+		}
+	}
+	if len(rs) > 0 {
+		return rs[0].rule, rs[0].via
+	}
+	return nil, nil
+}
+
+// grants names the rules granting req: one that grants it all, else the
+// first rule for each permission.
+func grants(rs []*fileRule, req Perm) string {
+	for _, r := range rs {
+		if r.perms&req == req {
+			return fmt.Sprintf("%s (%s)", r.rule, where(r.rule, r.via))
+		}
+	}
+	var parts []string
+	for _, l := range permLetters {
+		if req&l.p == 0 {
+			continue
+		}
+		if r := firstCovering(rs, l.p); r != nil {
+			parts = append(parts, fmt.Sprintf("%c by %s (%s)", l.c, r.rule, where(r.rule, r.via)))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// execConflict applies apparmor_parser's rule for exec transitions: rules
+// with a literal path win over globs; the remaining ones must agree, or
+// the profile does not compile.
+func execConflict(path string, cands []*fileRule) error {
+	w := execWinners(cands)
+	for _, o := range w[1:] {
+		if o.exec != w[0].exec || o.rule.Target != w[0].rule.Target {
+			return &Error{Pos: o.rule.Pos, Msg: fmt.Sprintf("%s and %s (%s) give %s conflicting exec transitions; apparmor_parser refuses the profile (\"conflicting x modifiers\")",
+				o.rule, w[0].rule, where(w[0].rule, w[0].via), path)}
+		}
+	}
+	return nil
+}
+
+func execWinners(cands []*fileRule) []*fileRule {
+	var lit []*fileRule
+	for _, c := range cands {
+		if c.glob != nil && c.glob.Literal() {
+			lit = append(lit, c)
+		}
+	}
+	if len(lit) > 0 {
+		return lit
+	}
+	return cands
+}
+
+func execWinner(cands []*fileRule) *fileRule { return execWinners(cands)[0] }
+
+// netCovers reports whether a network rule covers a socket of family fam
+// and type typ.
+func netCovers(r *Rule, fam, typ string) bool {
+	if p, ok := netProtocols[r.Type]; ok {
+		if typ != p.typ || !contains(p.families, fam) {
+			return false
+		}
+		return r.Family == "" || r.Family == fam
+	}
+	return (r.Family == "" || r.Family == fam) && (r.Type == "" || r.Type == typ)
+}
+
+// sockets lists the (family, type) pairs an access stands for.
+func sockets(a Access) [][2]string {
+	fams, types := netFamilies, netTypes
+	if a.Family != "" {
+		fams = []string{a.Family}
+	}
+	if p, ok := netProtocols[a.Type]; ok {
+		types = []string{p.typ}
+		if a.Family == "" {
+			fams = p.families
+		}
+	} else if a.Type != "" {
+		types = []string{a.Type}
+	}
+	var out [][2]string
+	for _, f := range fams {
+		for _, t := range types {
+			out = append(out, [2]string{f, t})
+		}
+	}
+	return out
+}
+
+func (c *Compiled) evalNetwork(a Access) Decision {
+	socks := sockets(a)
+	var first Decision
+	for i, s := range socks {
+		d := c.evalOne(a, c.nets, func(r *Rule) bool { return netCovers(r, s[0], s[1]) },
+			fmt.Sprintf("network %s %s", s[0], s[1]))
+		if !d.Allowed {
+			if len(socks) > 1 {
+				d.Reason = fmt.Sprintf("%s stands for %d family and type pairs, and not all are allowed: ", a, len(socks)) + d.Reason
+			}
+			return d
+		}
+		if i == 0 {
+			first = d
+		}
+		first.Logged = first.Logged || d.Logged
+	}
+	if len(socks) > 1 && c.Mode != Unconfined {
+		first.Reason = fmt.Sprintf("rules allow all %d family and type pairs %s stands for, and no deny rule covers one", len(socks), a)
+		if note := modeNote(first, false, c.Mode); note != "" {
+			first.Reason += "; " + note
+		}
+	}
+	return first
+}
+
+func (c *Compiled) evalCapability(a Access) Decision {
+	name := a.Capability.AppArmor()
+	d := c.evalOne(a, c.caps, func(r *Rule) bool { return len(r.Caps) == 0 || contains(r.Caps, name) }, "capability "+name)
+	if d.Allowed && c.Mode != Unconfined {
+		d.Reason += fmt.Sprintf("; the task still needs %s in its effective set: AppArmor only restricts", a.Capability.OCI())
+	}
+	return d
+}
+
+// evalOne decides a one-permission access (a socket, a capability).
+func (c *Compiled) evalOne(a Access, rules []ruleRef, covers func(*Rule) bool, subject string) Decision {
+	d := Decision{Access: a}
+	const bit = Perm(1)
+	t := tally{req: bit}
+	var allowBy, denyBy []ruleRef
+	for _, rr := range rules {
+		if !covers(rr.rule) {
+			continue
+		}
+		if rr.rule.Deny {
+			t.deny |= bit
+			if !rr.rule.Audit {
+				t.quiet |= bit
+			}
+			denyBy = append(denyBy, rr)
+		} else {
+			t.allow |= bit
+			if rr.rule.Audit {
+				t.audit |= bit
+			}
+			allowBy = append(allowBy, rr)
+		}
+	}
+	_, quiet := c.settle(&d, t)
+	var why []string
+	switch {
+	case c.Mode == Unconfined:
+		why = append(why, "the profile is in unconfined mode: nothing is mediated")
+	case len(denyBy) > 0:
+		d.Rule, d.Via = denyBy[0].rule, denyBy[0].via
+		s := fmt.Sprintf("the deny rule covers %s, and deny rules win over allow rules", subject)
+		if len(allowBy) > 0 {
+			s += fmt.Sprintf(" (%s at %s allows it)", allowBy[0].rule, where(allowBy[0].rule, allowBy[0].via))
+		}
+		why = append(why, s)
+	case len(allowBy) > 0:
+		d.Rule, d.Via = allowBy[0].rule, allowBy[0].via
+		why = append(why, fmt.Sprintf("the rule allows %s and no deny rule covers it", subject))
+	default:
+		why = append(why, fmt.Sprintf("no rule allows %s, and what a profile does not allow is denied", subject))
+	}
+	if note := modeNote(d, quiet, c.Mode); note != "" {
+		why = append(why, note)
+	}
+	d.Reason = strings.Join(why, "; ")
+	return d
+}

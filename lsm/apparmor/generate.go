@@ -1,0 +1,226 @@
+package apparmor
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rampart-sec/rampart/policy"
+)
+
+// Options describe a generated profile: a container profile that allows
+// what it does not deny, as the seed article's flask-deny-shadow does.
+type Options struct {
+	// Name is the profile's name ("rampart" when empty).
+	Name string
+	// DenyRead and DenyWrite are AppArmor globs, used as written
+	// (variables such as @{PROC} and @{HOME} included); a path ending in
+	// '/' stands for the directory and everything beneath it.
+	DenyRead, DenyWrite []string
+	// ContainerDefault appends rampart's container defaults: rules in
+	// the spirit of the container runtimes' default profiles, which keep
+	// the workload from the host kernel's controls in /proc and /sys, and
+	// from mounting.
+	ContainerDefault bool
+	// Complain generates the profile in complain mode.
+	Complain bool
+}
+
+// Generate builds the profile. With DenyRead /etc/shadow and the name
+// flask-deny-shadow it is the seed article's profile, line for line:
+//
+//	#include <tunables/global>
+//
+//	profile flask-deny-shadow flags=(attach_disconnected,mediate_deleted) {
+//	  #include <abstractions/base>
+//
+//	  file,
+//	  network,
+//	  capability,
+//
+//	  deny /etc/shadow r,
+//	}
+func Generate(o Options) (*Document, error) {
+	name := o.Name
+	if name == "" {
+		name = "rampart"
+	}
+	if strings.ContainsAny(name, "\x00\n\r") || strings.TrimSpace(name) != name {
+		return nil, fmt.Errorf("profile name %q: no line breaks or surrounding blanks", name)
+	}
+	p := &Profile{
+		Name:     name,
+		Flags:    []string{"attach_disconnected", "mediate_deleted"},
+		File:     name,
+		Preamble: []*Rule{{Kind: KindInclude, Include: "tunables/global", Angle: true, Hash: true}},
+		Space:    true,
+		Rules: []*Rule{
+			{Kind: KindInclude, Include: "abstractions/base", Angle: true, Hash: true},
+			{Kind: KindFile, Space: true},
+			{Kind: KindNetwork},
+			{Kind: KindCapability},
+		},
+	}
+	if o.Complain {
+		p.Flags = append(p.Flags, "complain")
+	}
+	type deny struct {
+		glob  string
+		perms Perm
+	}
+	var denies []*deny
+	seen := map[string]*deny{}
+	for _, l := range []struct {
+		flag  string
+		paths []string
+		perms Perm
+	}{{"deny-read", o.DenyRead, PermRead}, {"deny-write", o.DenyWrite, PermWrite}} {
+		for _, path := range l.paths {
+			g, err := denyGlob(path)
+			if err != nil {
+				return nil, fmt.Errorf("%s %q: %w", l.flag, path, err)
+			}
+			if d := seen[g]; d != nil {
+				d.perms |= l.perms
+				continue
+			}
+			d := &deny{g, l.perms}
+			seen[g] = d
+			denies = append(denies, d)
+		}
+	}
+	for i, d := range denies {
+		p.Rules = append(p.Rules, &Rule{Kind: KindFile, Deny: true, Path: d.glob, Perms: d.perms, Space: i == 0})
+	}
+	if o.ContainerDefault {
+		tail, err := parseFragment("container-default", []byte(containerDefault()), true)
+		if err != nil {
+			return nil, fmt.Errorf("rampart's container defaults: %w", err) // a bug, caught by the tests
+		}
+		tail[0].Space = true
+		p.Rules = append(p.Rules, tail...)
+	}
+	for _, r := range append(p.Preamble, p.Rules...) {
+		r.Pos = Pos{File: name} // made, not read: render and parse for lines
+	}
+	return &Document{Name: name, Profiles: []*Profile{p}}, nil
+}
+
+// denyGlob turns a --deny-read/--deny-write path into the glob of a deny
+// rule.
+func denyGlob(path string) (string, error) {
+	if !strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "@{") {
+		return "", fmt.Errorf("want an absolute path or glob (or one starting with a variable such as @{HOME})")
+	}
+	if strings.ContainsAny(path, "\x00\n\r") {
+		return "", fmt.Errorf("no line breaks")
+	}
+	masked, err := maskVariables(path)
+	if err != nil {
+		return "", err
+	}
+	if _, err := CompileGlob(masked); err != nil {
+		return "", err
+	}
+	if strings.HasSuffix(path, "/") {
+		path += "{,**}"
+	}
+	return path, nil
+}
+
+// OptionsFromPolicy turns a policy's filesystem rules into deny rules:
+// deny-read PATH becomes `deny PATH r,` and `deny PATH/** r,` (the path,
+// and what lies beneath it if it is a directory, as the policy's rules
+// mean), deny-write and read-only PATH the same with w. Allow-list rules
+// cannot be written as deny rules and are refused.
+func OptionsFromPolicy(name string, p *policy.Policy) (Options, error) {
+	o := Options{Name: name}
+	for _, r := range p.Landlock {
+		var globs []string
+		switch {
+		case r.Path == "/":
+			globs = []string{"/{,**}"}
+		case strings.HasSuffix(r.Path, "/"):
+			globs = []string{QuoteGlob(r.Path) + "{,**}"}
+		default:
+			globs = []string{QuoteGlob(r.Path), QuoteGlob(r.Path) + "/**"}
+		}
+		switch r.Mode {
+		case policy.DenyRead:
+			o.DenyRead = append(o.DenyRead, globs...)
+		case policy.DenyWrite, policy.ReadOnly:
+			o.DenyWrite = append(o.DenyWrite, globs...)
+		default:
+			return o, fmt.Errorf("%s: allow-list rules cannot be written as an AppArmor deny profile", r)
+		}
+	}
+	return o, nil
+}
+
+// notComponent is a glob alternation matching every path component other
+// than name, and, with prefix, other than every name that starts with
+// name. A component also may not start with a byte of the class exclude
+// ("1-9": not a process ID).
+func notComponent(name string, prefix bool, exclude string) string {
+	var alts []string
+	for i := 0; i < len(name); i++ {
+		ex := string(name[i])
+		if i == 0 {
+			ex += exclude
+		}
+		alts = append(alts, name[:i]+"[^"+ex+"/]*")
+		if i > 0 {
+			alts = append(alts, name[:i])
+		}
+	}
+	if !prefix {
+		alts = append(alts, name+"?*")
+	}
+	return "{" + strings.Join(alts, ",") + "}"
+}
+
+// containerDefault is rampart's container-default tail. The rules are
+// rampart's own, written to the intent of the default profiles container
+// runtimes load (containerd's, CRI-O's, Docker's): the workload shares the
+// host's kernel, so the kernel's controls in /proc and /sys stay out of
+// its reach, and so does mounting.
+func containerDefault() string {
+	return `# Container defaults (rampart's rules, in the spirit of the runtimes'
+# default profiles): a container shares the host's kernel, so the kernel's
+# controls stay out of the workload's reach.
+#
+# Files directly in /proc act on the whole machine (sysrq-trigger, ...).
+deny @{PROC}/* w,
+# /proc/<pid>/ is the workload's own processes; the other directories of
+# /proc (fs, irq, bus, sysvipc, ...) hold host-wide state. /proc/sys has
+# its own rules below.
+deny @{PROC}/` + notComponent("sys", false, "1-9") + `/** w,
+# Kernel settings outside /proc/sys/kernel (vm, fs, net, ...) are the
+# host's, or the runtime's to set.
+deny @{PROC}/sys/` + notComponent("kernel", false, "") + `{,/**} w,
+# In /proc/sys/kernel only the shm* limits belong to the container's IPC
+# namespace; core_pattern, modprobe and the rest act on the host.
+deny @{PROC}/sys/kernel/` + notComponent("shm", true, "") + `{,/**} w,
+# sysrq-trigger reboots or crashes the host; kcore is an image of the
+# host's memory (as mem and kmem were, on kernels that had them).
+deny @{PROC}/sysrq-trigger rwlkx,
+deny @{PROC}/{kcore,kmem,mem} rwlkx,
+# The host's physical memory and I/O ports.
+deny /dev/{mem,kmem,port} rwlkx,
+# /sys is the host's device and kernel model: nothing in it is written,
+# except the container's own cgroup files under /sys/fs/cgroup.
+deny /sys/` + notComponent("fs", false, "") + `/** wlkx,
+deny /sys/fs/` + notComponent("cgroup", false, "") + `/** wlkx,
+# Firmware tables and EFI variables, the security modules' policy files
+# (AppArmor's own among them), and the RAPL energy counters (a side channel
+# into the host's computations) are not read either.
+deny /sys/firmware/** rwlkx,
+deny /sys/kernel/security/** rwlkx,
+deny /sys/devices/virtual/powercap/** rwlkx,
+# Mounting is the runtime's job: a workload that mounts or unmounts can
+# uncover what the runtime masked, or reach the host's file systems.
+deny mount,
+deny remount,
+deny umount,
+deny pivot_root,
+`
+}

@@ -1,0 +1,421 @@
+package apparmor
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The lexer splits a policy file into statements of words. AppArmor is
+// line-oriented only for comments, includes and variable assignments;
+// other rules end with a comma at nesting depth 0 and may span lines, and
+// blocks open with a `{` that stands apart and close with a `}`.
+
+type word struct {
+	text string // as written; quotes kept, white space in (...) folded
+	pos  Pos
+}
+
+type stmtKind int
+
+const (
+	stmtComma stmtKind = iota // a rule ended by ','
+	stmtLine                  // an include or a variable assignment, ended by the line
+	stmtOpen                  // a block header ended by '{'
+	stmtClose                 // '}'
+)
+
+type stmt struct {
+	kind        stmtKind
+	pos         Pos
+	words       []word
+	comments    []string
+	lineComment string
+	space       bool
+	endLine     int
+}
+
+type lexer struct {
+	name      string
+	src       string
+	i         int
+	line, col int
+
+	stmts           []*stmt
+	pendingComments []string
+	pendingSpace    bool
+	lastLine        int   // line of the last content (statement end or comment)
+	last            *stmt // last statement, to take a same-line comment
+	endComments     []string
+}
+
+func lex(name string, src []byte) (*lexer, error) {
+	lx := &lexer{name: name, src: string(src), line: 1, col: 1}
+	if err := lx.run(); err != nil {
+		return nil, err
+	}
+	return lx, nil
+}
+
+func (lx *lexer) pos() Pos { return Pos{lx.name, lx.line, lx.col} }
+
+func (lx *lexer) errf(p Pos, format string, args ...any) error {
+	return &Error{Pos: p, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (lx *lexer) eof() bool { return lx.i >= len(lx.src) }
+
+func (lx *lexer) advance() {
+	if lx.src[lx.i] == '\n' {
+		lx.line++
+		lx.col = 1
+	} else {
+		lx.col++
+	}
+	lx.i++
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f' }
+func isSpace(c byte) bool { return isBlank(c) || c == '\n' }
+
+// spaceOrEnd reports whether the byte k past the cursor is white space
+// or past the end.
+func (lx *lexer) spaceOrEnd(k int) bool {
+	return lx.i+k >= len(lx.src) || isSpace(lx.src[lx.i+k])
+}
+
+// atInclude reports whether a '#' at the cursor starts `#include`.
+func (lx *lexer) atInclude() bool {
+	rest := lx.src[lx.i:]
+	if !strings.HasPrefix(rest, "#include") {
+		return false
+	}
+	if len(rest) == len("#include") {
+		return true
+	}
+	c := rest[len("#include")]
+	return isSpace(c) || c == '<' || c == '"'
+}
+
+// comment consumes a comment to the end of its line and returns its text
+// without the '#' and trailing blanks.
+func (lx *lexer) comment() string {
+	start := lx.i + 1
+	for !lx.eof() && lx.src[lx.i] != '\n' {
+		lx.advance()
+	}
+	return strings.TrimRight(lx.src[start:lx.i], " \t\r\v\f")
+}
+
+func (lx *lexer) run() error {
+	for {
+		for !lx.eof() && isSpace(lx.src[lx.i]) {
+			lx.advance()
+		}
+		if lx.eof() {
+			lx.endComments = lx.pendingComments
+			return nil
+		}
+		p := lx.pos()
+		if lx.src[lx.i] == '#' && !lx.atInclude() {
+			sameLine := lx.last != nil && lx.last.endLine == p.Line
+			text := lx.comment()
+			if sameLine && lx.last.lineComment == "" && len(lx.pendingComments) == 0 {
+				lx.last.lineComment = text
+			} else {
+				if len(lx.pendingComments) == 0 {
+					lx.pendingSpace = lx.lastLine > 0 && p.Line-lx.lastLine > 1
+				}
+				lx.pendingComments = append(lx.pendingComments, text)
+			}
+			lx.lastLine = p.Line
+			continue
+		}
+		st, err := lx.statement()
+		if err != nil {
+			return err
+		}
+		if len(lx.pendingComments) > 0 {
+			st.comments, st.space = lx.pendingComments, lx.pendingSpace
+			lx.pendingComments = nil
+		} else {
+			st.space = lx.lastLine > 0 && p.Line-lx.lastLine > 1
+		}
+		st.endLine = lx.line
+		lx.lastLine = st.endLine
+		lx.last = st
+		lx.stmts = append(lx.stmts, st)
+	}
+}
+
+// statement reads one statement starting at the cursor.
+func (lx *lexer) statement() (*stmt, error) {
+	st := &stmt{pos: lx.pos()}
+	if lx.src[lx.i] == '}' {
+		lx.advance()
+		st.kind = stmtClose
+		return st, nil
+	}
+	lineMode := false
+	for {
+		for !lx.eof() && isBlank(lx.src[lx.i]) {
+			lx.advance()
+		}
+		if lx.eof() {
+			if lineMode {
+				st.kind = stmtLine
+				return st, nil
+			}
+			return nil, lx.missingComma(st)
+		}
+		c := lx.src[lx.i]
+		switch {
+		case c == '\n':
+			if lineMode {
+				st.kind = stmtLine
+				return st, nil
+			}
+			lx.advance()
+			continue
+		case c == '#' && !(len(st.words) == 0 && lx.atInclude()):
+			if lineMode {
+				st.kind = stmtLine
+				st.lineComment = lx.comment()
+				return st, nil
+			}
+			lx.comment() // a comment inside a multi-line rule is dropped
+			continue
+		case c == ',':
+			if lineMode {
+				return nil, lx.errf(lx.pos(), "unexpected `,` after %s", describeLine(st))
+			}
+			if len(st.words) == 0 {
+				return nil, lx.errf(lx.pos(), "`,` with no rule before it")
+			}
+			lx.advance()
+			st.kind = stmtComma
+			return st, nil
+		case c == '{' && lx.spaceOrEnd(1):
+			if lineMode {
+				return nil, lx.errf(lx.pos(), "unexpected `{` after %s", describeLine(st))
+			}
+			if len(st.words) == 0 {
+				return nil, lx.errf(lx.pos(), "`{` opens a block with no header")
+			}
+			lx.advance()
+			st.kind = stmtOpen
+			return st, nil
+		case c == '}':
+			if lineMode {
+				return nil, lx.errf(lx.pos(), "unexpected `}` after %s", describeLine(st))
+			}
+			return nil, lx.missingComma(st)
+		}
+		w, comma, open, err := lx.word()
+		if err != nil {
+			return nil, err
+		}
+		st.words = append(st.words, w)
+		if len(st.words) == 1 {
+			lineMode = w.text == "include" || strings.HasPrefix(w.text, "#include") || lx.isAssignment(w.text)
+		}
+		if comma || open {
+			if lineMode {
+				return nil, lx.errf(lx.pos(), "unexpected `%s` after %s", map[bool]string{true: ",", false: "{"}[comma], describeLine(st))
+			}
+			if comma {
+				st.kind = stmtComma
+			} else {
+				st.kind = stmtOpen
+			}
+			return st, nil
+		}
+	}
+}
+
+func describeLine(st *stmt) string {
+	if len(st.words) > 0 && strings.HasPrefix(st.words[0].text, "@{") {
+		return "a variable assignment (it ends with the line, without a comma)"
+	}
+	return "an include (it ends with the line, without a comma)"
+}
+
+func (lx *lexer) missingComma(st *stmt) error {
+	if len(st.words) == 0 {
+		return lx.errf(st.pos, "unexpected end of input")
+	}
+	var ws []string
+	for _, w := range st.words {
+		ws = append(ws, w.text)
+	}
+	return lx.errf(st.pos, "rule does not end with a comma: %q", strings.Join(ws, " "))
+}
+
+// isAssignment reports whether a statement whose first word is w assigns
+// a variable: @{NAME}=..., @{NAME}+=..., or @{NAME} followed by = or +=.
+func (lx *lexer) isAssignment(w string) bool {
+	if !strings.HasPrefix(w, "@{") {
+		return false
+	}
+	end := strings.IndexByte(w, '}')
+	if end < 0 {
+		return false
+	}
+	rest := w[end+1:]
+	if strings.HasPrefix(rest, "=") || strings.HasPrefix(rest, "+=") {
+		return true
+	}
+	if rest != "" {
+		return false
+	}
+	j := lx.i
+	for j < len(lx.src) && isBlank(lx.src[j]) {
+		j++
+	}
+	return j < len(lx.src) && (lx.src[j] == '=' || strings.HasPrefix(lx.src[j:], "+="))
+}
+
+// word reads one word. It reports whether a ',' (consumed) or a block's
+// '{' (consumed) directly ended it.
+func (lx *lexer) word() (w word, comma, open bool, err error) {
+	w.pos = lx.pos()
+	var b strings.Builder
+	parens, braces := 0, 0
+	var parenAt, braceAt, classAt, quoteAt Pos
+	inClass, inQuote := false, false
+	for !lx.eof() {
+		c := lx.src[lx.i]
+		switch {
+		case inQuote:
+			if c == '\\' && lx.i+1 < len(lx.src) {
+				b.WriteByte(c)
+				lx.advance()
+				b.WriteByte(lx.src[lx.i])
+				lx.advance()
+				continue
+			}
+			if c == '"' {
+				inQuote = false
+			}
+		case inClass:
+			if c == '\\' && lx.i+1 < len(lx.src) {
+				b.WriteByte(c)
+				lx.advance()
+				b.WriteByte(lx.src[lx.i])
+				lx.advance()
+				continue
+			}
+			if isSpace(c) {
+				return w, false, false, lx.errf(classAt, "`[` is not closed before the white space")
+			}
+			if c == ']' {
+				inClass = false
+			}
+		case c == '\\' && lx.i+1 < len(lx.src) && lx.src[lx.i+1] != '\n':
+			b.WriteByte(c)
+			lx.advance()
+			b.WriteByte(lx.src[lx.i])
+			lx.advance()
+			continue
+		case c == '"':
+			inQuote, quoteAt = true, lx.pos()
+		case c == '[':
+			inClass, classAt = true, lx.pos()
+		case c == '(':
+			if parens == 0 {
+				parenAt = lx.pos()
+			}
+			parens++
+		case c == ')':
+			if parens == 0 {
+				return w, false, false, lx.errf(lx.pos(), "`)` closes no `(`")
+			}
+			parens--
+			s := strings.TrimRight(b.String(), " ")
+			b.Reset()
+			b.WriteString(s)
+		case isSpace(c):
+			if parens > 0 {
+				s := b.String()
+				if !strings.HasSuffix(s, " ") && !strings.HasSuffix(s, "(") {
+					b.WriteByte(' ')
+				}
+				lx.advance()
+				continue
+			}
+			if braces > 0 {
+				return w, false, false, lx.errf(braceAt, "`{` is not closed before the white space (a block's `{` stands apart)")
+			}
+			w.text = b.String()
+			return w, false, false, nil
+		case c == '#' && parens > 0:
+			return w, false, false, lx.errf(parenAt, "`(` is not closed before the comment")
+		case c == ',' && parens == 0 && braces == 0:
+			lx.advance()
+			w.text = b.String()
+			return w, true, false, nil
+		case c == '{':
+			if parens == 0 && braces == 0 && lx.spaceOrEnd(1) {
+				lx.advance()
+				w.text = b.String()
+				return w, false, true, nil
+			}
+			if braces == 0 {
+				braceAt = lx.pos()
+			}
+			braces++
+		case c == '}':
+			if braces > 0 {
+				braces--
+			}
+		}
+		b.WriteByte(c)
+		lx.advance()
+	}
+	switch {
+	case inQuote:
+		return w, false, false, lx.errf(quoteAt, "quote is not closed")
+	case inClass:
+		return w, false, false, lx.errf(classAt, "`[` is not closed")
+	case parens > 0:
+		return w, false, false, lx.errf(parenAt, "`(` is not closed")
+	case braces > 0:
+		return w, false, false, lx.errf(braceAt, "`{` is not closed")
+	}
+	w.text = b.String()
+	return w, false, false, nil
+}
+
+// unquote removes the quotes of a word written "...", resolving \" and
+// \\; other words are returned as they are.
+func unquote(s string) (string, bool) {
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		if strings.ContainsRune(s, '"') {
+			return s, false
+		}
+		return s, true
+	}
+	in := s[1 : len(s)-1]
+	var b strings.Builder
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		if c == '\\' && i+1 < len(in) && (in[i+1] == '"' || in[i+1] == '\\') {
+			i++
+			c = in[i]
+		} else if c == '"' {
+			return s, false
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), true
+}
+
+// lexesAsWord reports whether s, written unquoted, reads back as exactly
+// one word with the same text.
+func lexesAsWord(s string) bool {
+	if s == "" || strings.ContainsRune(s, '"') || s[0] == '#' || s[0] == '}' || s[0] == ',' {
+		return false
+	}
+	lx := &lexer{src: s, line: 1, col: 1}
+	w, comma, open, err := lx.word()
+	return err == nil && !comma && !open && lx.eof() && w.text == s
+}

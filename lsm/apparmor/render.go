@@ -1,0 +1,111 @@
+package apparmor
+
+import (
+	"strings"
+)
+
+// Render writes the document in rampart's normal form: one statement a
+// line, two-space indentation in bodies, qualifiers and permissions in
+// canonical order (audit allow|deny owner; mrwalk then the exec mode),
+// the trailing form of file rules (`/path perms`), `profile NAME` headers,
+// and at most one blank line where the source had any. Comment lines
+// above a statement and comments at the end of its line are kept; other
+// comments (inside a multi-line rule, after a `}`) are dropped. Rendering
+// is stable: parsing the output and rendering again yields the same text.
+func (d *Document) Render() string {
+	var w renderer
+	for _, p := range d.Profiles {
+		w.profile(p)
+	}
+	for _, r := range d.Trailer {
+		w.rule(r, "")
+	}
+	if len(d.EndComments) > 0 {
+		if w.b.Len() > 0 {
+			w.b.WriteByte('\n')
+		}
+		w.comments(d.EndComments, "")
+	}
+	return w.b.String()
+}
+
+// Render writes the profile with its own preamble (not those of the
+// profiles before it in its file), as Document.Render does.
+func (p *Profile) Render() string {
+	var w renderer
+	w.profile(p)
+	return w.b.String()
+}
+
+type renderer struct {
+	b     strings.Builder
+	fresh bool // just after a `{`: no blank line
+}
+
+func (w *renderer) space(s bool) {
+	if s && !w.fresh && w.b.Len() > 0 {
+		w.b.WriteByte('\n')
+	}
+	w.fresh = false
+}
+
+func (w *renderer) comments(cs []string, indent string) {
+	for _, c := range cs {
+		for _, line := range strings.Split(c, "\n") {
+			w.b.WriteString(indent + "#" + safeComment(line) + "\n")
+		}
+	}
+}
+
+// safeComment keeps a comment from reading back as an #include.
+func safeComment(c string) string {
+	c = strings.TrimRight(c, " \t\r\v\f")
+	if strings.HasPrefix(c, "include") && (len(c) == len("include") || strings.IndexByte(" \t<\"", c[len("include")]) >= 0) {
+		return " " + c
+	}
+	return c
+}
+
+func (w *renderer) line(indent, text, lineComment string) {
+	w.b.WriteString(indent + text)
+	if lineComment != "" {
+		w.b.WriteString(" #" + safeComment(lineComment))
+	}
+	w.b.WriteByte('\n')
+}
+
+func (w *renderer) rule(r *Rule, indent string) {
+	w.space(r.Space)
+	w.comments(r.Comments, indent)
+	w.line(indent, r.String(), strings.ReplaceAll(r.LineComment, "\n", " "))
+}
+
+func (w *renderer) profile(p *Profile) {
+	for _, r := range p.Preamble {
+		w.rule(r, "")
+	}
+	w.space(p.Space)
+	w.comments(p.Comments, "")
+	w.line("", p.header(), strings.ReplaceAll(p.LineComment, "\n", " "))
+	w.fresh = true
+	for _, r := range p.Rules {
+		w.rule(r, "  ")
+	}
+	w.fresh = false
+	w.comments(p.EndComments, "  ")
+	w.b.WriteString("}\n")
+}
+
+// header is the profile's first line.
+func (p *Profile) header() string {
+	var b strings.Builder
+	b.WriteString("profile " + quoteName(p.Name))
+	if p.Attach != "" {
+		b.WriteString(" " + quotePath(p.Attach))
+	}
+	if len(p.Flags) > 0 {
+		b.WriteString(" flags=(" + strings.Join(p.Flags, ",") + ")")
+	}
+	b.WriteString(" {")
+	return b.String()
+}

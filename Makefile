@@ -34,14 +34,15 @@ test-short:
 
 FUZZTIME ?= 20s
 fuzz:
-	$(GO) test -tags $(TAGS) ./caps     -run '^$$' -fuzz FuzzParse          -fuzztime $(FUZZTIME)
-	$(GO) test -tags $(TAGS) ./policy   -run '^$$' -fuzz FuzzFlags          -fuzztime $(FUZZTIME)
-	$(GO) test -tags $(TAGS) ./seccomp  -run '^$$' -fuzz FuzzParse          -fuzztime $(FUZZTIME)
-	$(GO) test -tags $(TAGS) ./lsm/landlock -run '^$$' -fuzz FuzzPlanInvariants -fuzztime $(FUZZTIME)
-	$(GO) test -tags $(TAGS) ./lsm/apparmor -run '^$$' -fuzz FuzzParse       -fuzztime $(FUZZTIME)
-	$(GO) test -tags $(TAGS) ./kube     -run '^$$' -fuzz FuzzRead           -fuzztime $(FUZZTIME)
-	$(GO) test -tags $(TAGS) ./seccomp/bpf -run '^$$' -fuzz FuzzRun         -fuzztime $(FUZZTIME)
-	$(GO) test -tags $(TAGS) ./probe    -run '^$$' -fuzz FuzzAttribute      -fuzztime $(FUZZTIME)
+	$(GO) test -tags $(TAGS) ./caps     -run '^$$' -fuzz '^FuzzParse$$'          -fuzztime $(FUZZTIME)
+	$(GO) test -tags $(TAGS) ./policy   -run '^$$' -fuzz '^FuzzFlags$$'          -fuzztime $(FUZZTIME)
+	$(GO) test -tags $(TAGS) ./seccomp  -run '^$$' -fuzz '^FuzzParse$$'          -fuzztime $(FUZZTIME)
+	$(GO) test -tags $(TAGS) ./lsm/landlock -run '^$$' -fuzz '^FuzzPlanInvariants$$' -fuzztime $(FUZZTIME)
+	$(GO) test -tags $(TAGS) ./lsm/apparmor -run '^$$' -fuzz '^FuzzParseRender$$' -fuzztime $(FUZZTIME)
+	$(GO) test -tags $(TAGS) ./lsm/apparmor -run '^$$' -fuzz '^FuzzGlob$$'        -fuzztime $(FUZZTIME)
+	$(GO) test -tags $(TAGS) ./kube     -run '^$$' -fuzz '^FuzzRead$$'           -fuzztime $(FUZZTIME)
+	$(GO) test -tags $(TAGS) ./seccomp/bpf -run '^$$' -fuzz '^FuzzRun$$'         -fuzztime $(FUZZTIME)
+	$(GO) test -tags $(TAGS) ./probe    -run '^$$' -fuzz '^FuzzAttribute$$'      -fuzztime $(FUZZTIME)
 
 bench: deps-bench build
 	./bench/launch.sh $(BIN) && ./bench/seccomp.sh $(BIN)

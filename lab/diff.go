@@ -105,10 +105,16 @@ type DiffPlan struct {
 // PlanDiff prepares pairs. helper is the host path of the aaccess
 // binary (BuildHelper).
 func PlanDiff(pairs []Pair, helper string) (*DiffPlan, error) {
+	return PlanDiffIn("/lab/diff", pairs, helper)
+}
+
+// PlanDiffIn is PlanDiff with its files under dir in the image, so that
+// several plans can share one boot.
+func PlanDiffIn(dir string, pairs []Pair, helper string) (*DiffPlan, error) {
 	if len(pairs) == 0 {
 		return nil, fmt.Errorf("lab: no pairs")
 	}
-	p := &DiffPlan{pairs: pairs, files: map[string]File{}, dir: "/lab/diff"}
+	p := &DiffPlan{pairs: pairs, files: map[string]File{}, dir: dir}
 	profIndex := map[string]int{}
 	var order []int // profile index per pair
 	for i, pr := range pairs {

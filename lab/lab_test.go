@@ -83,6 +83,7 @@ var (
 	suiteRes  Result
 	suiteErr  error
 	suitePlan *DiffPlan
+	suiteEval *DiffPlan
 	suiteTime time.Duration
 )
 
@@ -123,8 +124,15 @@ uname -r`, 0)
 			suiteErr = err
 			return
 		}
-		suitePlan.AddTo(&s, "diff")
+		// before the differentials, whose hundreds of loads fill the log
 		s.Add("dmesg", "dmesg | grep -i -E 'apparmor|audit' | tail -n 40", 0)
+		suitePlan.AddTo(&s, "diff")
+		s.Add("evalsetup", evalSetup, 0)
+		if suiteEval, err = PlanDiffIn("/lab/evaldiff", evalPairs(), helper); err != nil {
+			suiteErr = err
+			return
+		}
+		suiteEval.AddTo(&s, "evaldiff")
 		// Last: when it hangs, its spinning helper would slow what follows.
 		s.Add("seccomp-1cpu", oneCPUCheck, 15*time.Second)
 		script, files := s.Build()

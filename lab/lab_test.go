@@ -111,6 +111,8 @@ uname -r`, 0)
 		s.Add("run-label", runSeed+"cat /proc/self/attr/current", 30*time.Second)
 		s.Add("probe", runSeed+"rampart probe -o json --only read-shadow", 30*time.Second)
 		s.Add("layers", "rampart layers -o json --only raw-socket,userns-netns,read-shadow", 60*time.Second)
+		s.Add("default-label", "rampart run --apparmor runtime-default -- cat /proc/self/attr/current", 30*time.Second)
+		s.Add("default-probe", "rampart run --apparmor runtime-default -- rampart probe -o json --only core-pattern,read-shadow", 30*time.Second)
 		helper, err := BuildHelper(ctx, t.TempDir())
 		if err != nil {
 			suiteErr = err
@@ -393,5 +395,37 @@ func TestLabBootTimeout(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "about to hang") || !strings.Contains(console, "about to hang") {
 		t.Errorf("the error should end with the guest's last console lines, got: %v", err)
+	}
+}
+
+// AppArmor RuntimeDefault: rampart generates its container default
+// profile, loads and attaches it; writing core_pattern is then the
+// guards' to refuse, while /etc/shadow stays readable.
+func TestLabRuntimeDefaultAppArmor(t *testing.T) {
+	label := labSection(t, "default-label")
+	if label.Status != 0 || strings.TrimSpace(label.Output) != "rampart-default (enforce)" {
+		t.Fatalf("label: status %d, %q", label.Status, label.Output)
+	}
+	sec := labSection(t, "default-probe")
+	if sec.Status != 0 {
+		t.Fatalf("probe: status %d:\n%s", sec.Status, sec.Output)
+	}
+	var rep struct {
+		Results []struct{ ID, Verdict, Layer, LSM, Evidence string }
+	}
+	if err := json.Unmarshal([]byte(sec.Output[strings.Index(sec.Output, "{"):]), &rep); err != nil {
+		t.Fatalf("%v:\n%s", err, sec.Output)
+	}
+	for _, r := range rep.Results {
+		switch r.ID {
+		case "core-pattern":
+			if r.Verdict != "blocked" || r.Layer != "lsm" || r.LSM != "AppArmor" {
+				t.Errorf("core-pattern: %s %s %s (%s), want blocked by lsm AppArmor", r.Verdict, r.Layer, r.LSM, r.Evidence)
+			}
+		case "read-shadow":
+			if r.Verdict != "open" {
+				t.Errorf("read-shadow: %s by %s (%s): the container default does not guard it", r.Verdict, r.Layer, r.Evidence)
+			}
+		}
 	}
 }

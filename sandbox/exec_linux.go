@@ -47,7 +47,11 @@ func (pl *Plan) Exec(verbose io.Writer) error {
 
 	if pl.AppArmorProfile != "" {
 		if pl.AppArmorLoad != "" {
-			if err := apparmor.Load(pl.AppArmorLoad); err != nil {
+			err := apparmor.Load(pl.AppArmorLoad)
+			if pl.appArmorTemp {
+				os.Remove(pl.AppArmorLoad)
+			}
+			if err != nil {
 				return &LayerError{Layer: LayerAppArmor, Err: err}
 			}
 		}

@@ -9,6 +9,7 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 
@@ -55,6 +56,7 @@ type Plan struct {
 
 	AppArmorProfile string // profile to attach at exec
 	AppArmorLoad    string // file to load with apparmor_parser -r first
+	appArmorTemp    bool   // AppArmorLoad is ours, removed once loaded
 
 	Landlock *landlock.Plan
 	// LandlockFor says what the Landlock rules stand for: "filesystem
@@ -210,7 +212,23 @@ func (pl *Plan) prepareAppArmor(a *policy.AppArmor, fallback string) ([]policy.F
 	if haveErr == nil {
 		switch a.Kind {
 		case policy.AppArmorRuntimeDefault:
-			return nil, refuse(LayerAppArmor, "%sthe runtime-default AppArmor profile is not supported by the launcher yet; name a profile", where())
+			// The runtimes generate and load their default profile on the
+			// node; rampart does the same with its container defaults.
+			doc, err := apparmor.Generate(apparmor.Options{Name: RuntimeDefaultAppArmor, ContainerDefault: true})
+			if err != nil {
+				return nil, &LayerError{Layer: LayerAppArmor, Err: err}
+			}
+			f, err := os.CreateTemp("", "rampart-default-*.apparmor")
+			if err != nil {
+				return nil, &LayerError{Layer: LayerAppArmor, Err: err}
+			}
+			_, werr := f.WriteString(doc.Render())
+			if cerr := f.Close(); werr != nil || cerr != nil {
+				os.Remove(f.Name())
+				return nil, refuse(LayerAppArmor, "writing the runtime-default profile: %v %v", werr, cerr)
+			}
+			pl.AppArmorProfile, pl.AppArmorLoad, pl.appArmorTemp = RuntimeDefaultAppArmor, f.Name(), true
+			return nil, nil
 		case policy.AppArmorLocalhost:
 			pl.AppArmorProfile, pl.AppArmorLoad = a.Name, a.File
 			return nil, nil
@@ -246,8 +264,15 @@ func (pl *Plan) prepareAppArmor(a *policy.AppArmor, fallback string) ([]policy.F
 	return rules, nil
 }
 
+// RuntimeDefaultAppArmor names the profile rampart generates and loads
+// for an AppArmor RuntimeDefault (containerd's is cri-containerd.apparmor.d).
+const RuntimeDefaultAppArmor = "rampart-default"
+
 // Close releases what Prepare holds, for a plan that will not be run.
 func (pl *Plan) Close() {
+	if pl.appArmorTemp {
+		os.Remove(pl.AppArmorLoad)
+	}
 	if pl.ruleset != nil {
 		pl.ruleset.Close()
 		pl.ruleset = nil

@@ -23,6 +23,14 @@ const (
 // usageError marks errors in what the user typed.
 type usageError struct{ error }
 
+// statusError carries a command's own exit status (audit --fail-on: 1).
+type statusError struct {
+	code int
+	err  error
+}
+
+func (e statusError) Error() string { return e.err.Error() }
+
 func run(args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
@@ -37,7 +45,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 func exitCode(err error) int {
 	var le *sandbox.LayerError
 	var ue usageError
+	var se statusError
 	switch {
+	case errors.As(err, &se):
+		return se.code
 	case errors.As(err, &ue):
 		return exitUsage
 	case errors.As(err, &le) && le.Layer == sandbox.LayerExec:
@@ -69,5 +80,6 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newLayersCmd(stdout, stderr), newRunCmd(stderr), newProbeCmd(stdout), newOCICmd(stdout, stderr), newSeccompCmd(stdout))
 	root.AddCommand(newAppArmorCmd(stdout))
+	root.AddCommand(newAuditCmd(stdout))
 	return root
 }

@@ -1,0 +1,626 @@
+// Package audit predicts, without running anything, what each container
+// of Kubernetes manifests runs under on a node — its effective capability
+// set, seccomp profile and AppArmor profile, resolved against the node's
+// defaults — which attack paths of the probe catalog stay open, and its
+// Pod Security Standards level.
+//
+// Each path is decided in kernel order from the catalog's static models:
+// seccomp first (the wall answers before any permission check), then
+// capabilities, then AppArmor. A path is open when no layer refuses it.
+package audit
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/kube"
+	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/probe"
+	"github.com/rampart-sec/rampart/seccomp"
+	"github.com/rampart-sec/rampart/seccomp/bpf"
+)
+
+// Schema names the JSON report's version.
+const Schema = "rampart.audit/v1"
+
+// Verdicts and layers, as the probe package names them.
+const (
+	Open    = probe.Open
+	Blocked = probe.Blocked
+)
+
+// Node is what the audit assumes of the node the manifests run on.
+type Node struct {
+	// Runtime is containerd, cri-o or docker; it picks the default
+	// capability set when DefaultCaps is zero.
+	Runtime string
+	// DefaultCaps is the runtime's default capability set.
+	DefaultCaps caps.Set
+	// SeccompDefault is the kubelet's seccompDefault: an unset seccomp
+	// profile becomes RuntimeDefault.
+	SeccompDefault bool
+	// AppArmor says the node's kernel has AppArmor: an unset profile gets
+	// the runtime's default profile, and a pod asking for a profile is
+	// admitted (without AppArmor the kubelet refuses it).
+	AppArmor bool
+	// ProfilesDir holds Localhost profiles: seccomp JSON by relative path
+	// (as the kubelet's seccomp root), AppArmor profiles by name.
+	ProfilesDir string
+}
+
+// RuntimeCaps is the default capability set of a runtime by name.
+func RuntimeCaps(runtime string) (caps.Set, error) {
+	switch runtime {
+	case "", "containerd", "docker":
+		return caps.ContainerdDefault, nil
+	case "cri-o", "crio":
+		return caps.CRIODefault, nil
+	}
+	return 0, fmt.Errorf("unknown runtime %q: want containerd, cri-o or docker", runtime)
+}
+
+// allCaps is what a privileged container gets: every capability rampart
+// can name (the kernel's set, statically).
+var allCaps = caps.Set(1<<(caps.Last+1) - 1)
+
+// Auditor audits containers against one node. It caches compiled seccomp
+// profiles and parsed AppArmor profiles; it is not safe for concurrent use.
+type Auditor struct {
+	node    Node
+	paths   []*probe.Path
+	sec     map[string]*secEntry
+	aa      map[string]*aaEntry
+	generic *aaEntry // the runtime-default AppArmor profile
+	pss     *pssChecker
+}
+
+// New makes an Auditor. The node's DefaultCaps is filled in from Runtime.
+func New(n Node) (*Auditor, error) {
+	if n.DefaultCaps == 0 {
+		d, err := RuntimeCaps(n.Runtime)
+		if err != nil {
+			return nil, err
+		}
+		n.DefaultCaps = d
+	}
+	if n.Runtime == "" {
+		n.Runtime = "containerd"
+	}
+	pss, err := newPSSChecker()
+	if err != nil {
+		return nil, err
+	}
+	return &Auditor{node: n, paths: probe.Catalog(), sec: map[string]*secEntry{}, aa: map[string]*aaEntry{}, pss: pss}, nil
+}
+
+// Paths is the catalog the audit decides.
+func (a *Auditor) Paths() []*probe.Path { return a.paths }
+
+// Report is a whole audit.
+type Report struct {
+	Schema    string     `json:"schema"`
+	Node      NodeInfo   `json:"node"`
+	Workloads []Workload `json:"workloads"`
+	// Errors are documents or files that could not be read.
+	Errors  []DocError `json:"errors"`
+	Summary Summary    `json:"summary"`
+}
+
+// NodeInfo is the node assumed.
+type NodeInfo struct {
+	Runtime        string   `json:"runtime"`
+	DefaultCaps    []string `json:"defaultCapabilities"`
+	SeccompDefault bool     `json:"seccompDefault"`
+	AppArmor       bool     `json:"apparmor"`
+	ProfilesDir    string   `json:"profilesDir,omitempty"`
+}
+
+// DocError is a file or document that could not be used.
+type DocError struct {
+	File    string `json:"file"`
+	Doc     int    `json:"document,omitempty"` // 1-based; 0 when the whole file
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+}
+
+// Workload is one object with a pod template.
+type Workload struct {
+	File       string      `json:"file"`
+	Doc        int         `json:"document"` // 1-based
+	Kind       string      `json:"kind"`
+	Name       string      `json:"name"`
+	Namespace  string      `json:"namespace,omitempty"`
+	PSS        PSS         `json:"podSecurity"`
+	Containers []Container `json:"containers"`
+}
+
+// Container is one container's layers and predictions.
+type Container struct {
+	Name string `json:"name"`
+	Type string `json:"type"` // container, initContainer, ephemeralContainer
+	Pos  string `json:"position"`
+	// Error says why no policy could be built (the API server would
+	// reject the manifest, or the pod is for Windows); then only PSS is
+	// filled in.
+	Error        string       `json:"error,omitempty"`
+	Privileged   bool         `json:"privileged"`
+	User         string       `json:"user"`
+	Capabilities Capabilities `json:"capabilities"`
+	Seccomp      Layer        `json:"seccomp"`
+	AppArmor     Layer        `json:"apparmor"`
+	// Refused is set when the kubelet would not start the pod on this
+	// node (an AppArmor profile on a node without AppArmor).
+	Refused string       `json:"refused,omitempty"`
+	Paths   []PathResult `json:"paths"`
+	Open    []string     `json:"open"`
+	PSS     PSS          `json:"podSecurity"`
+	Notes   []string     `json:"notes,omitempty"`
+}
+
+// Capabilities are the resolved sets, Kubernetes spelling.
+type Capabilities struct {
+	Bounding  []string `json:"bounding"`
+	Effective []string `json:"effective"`
+	// Change is the request relative to the runtime default ("-NET_RAW").
+	Change string `json:"change,omitempty"`
+	Pos    string `json:"position"`
+}
+
+// Layer is the seccomp or AppArmor profile that applies.
+type Layer struct {
+	Profile string `json:"profile"`
+	// Origin is the field or annotation, or the node default, that chose it.
+	Origin string `json:"origin,omitempty"`
+	// Evaluated says how decisions were made ("compiled filter", "profile
+	// rules", "AppArmor evaluator"), or why they could not be.
+	Evaluated string `json:"evaluated,omitempty"`
+	Pos       string `json:"position"`
+}
+
+// PathResult is one attack path's predicted verdict.
+type PathResult struct {
+	ID      string `json:"id"`
+	Verdict string `json:"verdict"`         // open or blocked
+	Layer   string `json:"layer,omitempty"` // seccomp, capabilities or lsm
+	Why     string `json:"why"`
+	// Fix is where to change the manifest to close (or that keeps open)
+	// the path: file:line:col.
+	Fix string `json:"fix"`
+}
+
+// Summary counts the report.
+type Summary struct {
+	Files      int            `json:"files"`
+	Objects    int            `json:"objects"`
+	Containers int            `json:"containers"`
+	Errors     int            `json:"errors"`
+	Invalid    int            `json:"invalid"` // containers without a policy
+	Refused    int            `json:"refused"`
+	Privileged int            `json:"privileged"`
+	WithOpen   int            `json:"containersWithOpenPaths"`
+	OpenPaths  map[string]int `json:"openPaths"`   // path ID -> containers
+	PSSLevels  map[string]int `json:"podSecurity"` // level -> objects
+}
+
+// Files audits files and directories ("-" is standard input; directories
+// are walked for *.yaml, *.yml and *.json). Unreadable files and
+// malformed documents land in Report.Errors.
+func (a *Auditor) Files(args []string) *Report {
+	r := a.newReport()
+	for _, arg := range args {
+		for _, f := range expand(arg, r) {
+			r.Summary.Files++
+			var cs []kube.Container
+			var err error
+			if f == "-" {
+				cs, err = kube.ReadFile("-")
+			} else {
+				cs, err = kube.ReadFile(f)
+			}
+			a.add(r, f, cs, err)
+		}
+	}
+	a.finish(r)
+	return r
+}
+
+// Read audits one file's contents.
+func (a *Auditor) Read(name string, data []byte) *Report {
+	r := a.newReport()
+	r.Summary.Files = 1
+	cs, err := kube.Read(name, data)
+	a.add(r, name, cs, err)
+	a.finish(r)
+	return r
+}
+
+func (a *Auditor) newReport() *Report {
+	return &Report{
+		Schema: Schema,
+		Node: NodeInfo{Runtime: a.node.Runtime, DefaultCaps: caps.Sorted(a.node.DefaultCaps, caps.Cap.String),
+			SeccompDefault: a.node.SeccompDefault, AppArmor: a.node.AppArmor, ProfilesDir: a.node.ProfilesDir},
+		Workloads: []Workload{},
+		Errors:    []DocError{},
+		Summary:   Summary{OpenPaths: map[string]int{}, PSSLevels: map[string]int{}},
+	}
+}
+
+func expand(arg string, r *Report) []string {
+	if arg == "-" {
+		return []string{"-"}
+	}
+	st, err := os.Stat(arg)
+	if err != nil {
+		r.Errors = append(r.Errors, DocError{File: arg, Message: err.Error()})
+		return nil
+	}
+	if !st.IsDir() {
+		return []string{arg}
+	}
+	var out []string
+	err = filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			r.Errors = append(r.Errors, DocError{File: p, Message: err.Error()})
+			return nil
+		}
+		if d.IsDir() {
+			if p != arg && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json":
+			if d.Type().IsRegular() {
+				out = append(out, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		r.Errors = append(r.Errors, DocError{File: arg, Message: err.Error()})
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (a *Auditor) add(r *Report, file string, cs []kube.Container, err error) {
+	if err != nil {
+		r.Errors = append(r.Errors, docErrors(file, err)...)
+	}
+	var w *Workload
+	for _, c := range cs {
+		if w == nil || w.Doc != c.Doc+1 || w.Kind != c.Kind || w.Name != c.Name || w.File != c.File || w.Namespace != c.Namespace {
+			r.Workloads = append(r.Workloads, Workload{File: c.File, Doc: c.Doc + 1, Kind: c.Kind, Name: c.Name, Namespace: c.Namespace})
+			w = &r.Workloads[len(r.Workloads)-1]
+			w.PSS = a.pss.pod(c, nil)
+		}
+		w.Containers = append(w.Containers, a.Container(c))
+	}
+}
+
+// docErrors splits kube.Read's joined errors.
+func docErrors(file string, err error) []DocError {
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	var out []DocError
+	for _, e := range errs {
+		var ke *kube.Error
+		if errors.As(e, &ke) {
+			out = append(out, DocError{File: ke.File, Doc: ke.Doc, Line: ke.Line, Message: ke.Error()})
+			continue
+		}
+		out = append(out, DocError{File: file, Message: e.Error()})
+	}
+	return out
+}
+
+func (a *Auditor) finish(r *Report) {
+	s := &r.Summary
+	s.Errors = len(r.Errors)
+	s.Objects = len(r.Workloads)
+	for _, w := range r.Workloads {
+		s.PSSLevels[w.PSS.Level]++
+		for _, c := range w.Containers {
+			s.Containers++
+			if c.Error != "" {
+				s.Invalid++
+			}
+			if c.Refused != "" {
+				s.Refused++
+			}
+			if c.Privileged {
+				s.Privileged++
+			}
+			if len(c.Open) > 0 {
+				s.WithOpen++
+			}
+			for _, id := range c.Open {
+				s.OpenPaths[id]++
+			}
+		}
+	}
+}
+
+// Container audits one container.
+func (a *Auditor) Container(c kube.Container) Container {
+	out := Container{Name: c.Container, Type: c.Type, Pos: c.Pos(), Paths: []PathResult{}, Open: []string{}}
+	out.PSS = a.pss.pod(c, c.Spec)
+	sc := c.Spec.SecurityContext
+	if sc == nil {
+		sc = &corev1.SecurityContext{}
+	}
+	psc := c.Pod.SecurityContext
+	if psc == nil {
+		psc = &corev1.PodSecurityContext{}
+	}
+	out.Privileged = sc.Privileged != nil && *sc.Privileged
+	out.Capabilities.Pos = c.Pos("securityContext", "capabilities")
+	out.Seccomp.Pos = c.Pos("securityContext", "seccompProfile")
+	out.AppArmor.Pos = c.Pos("securityContext", "appArmorProfile")
+
+	// The user: the image's when no runAsUser is written (root, unless
+	// runAsNonRoot makes the kubelet insist on a non-root image user).
+	uid := sc.RunAsUser
+	if uid == nil {
+		uid = psc.RunAsUser
+	}
+	nonRoot := sc.RunAsNonRoot
+	if nonRoot == nil {
+		nonRoot = psc.RunAsNonRoot
+	}
+	pc := c
+	switch {
+	case uid != nil:
+		out.User = fmt.Sprint(*uid)
+		if *uid == 0 {
+			out.User = "0 (root)"
+		}
+	case nonRoot != nil && *nonRoot:
+		out.User = "the image's, non-root (runAsNonRoot)"
+		// kube.Policy wants a UID to check runAsNonRoot against; the
+		// kubelet checks the image's. Stand one in.
+		spec := *c.Spec
+		s := *sc
+		placeholder := int64(65534)
+		s.RunAsUser = &placeholder
+		spec.SecurityContext = &s
+		pc.Spec = &spec
+	default:
+		out.User = "the image's (root if it names none)"
+	}
+	rootUser := uid == nil && (nonRoot == nil || !*nonRoot) || uid != nil && *uid == 0
+
+	p, err := pc.Policy(kube.Options{ApparmorDir: a.node.ProfilesDir, SeccompDir: a.seccompDir(), DefaultCaps: a.node.DefaultCaps, SeccompDefault: a.node.SeccompDefault})
+	if err != nil {
+		out.Error = err.Error()
+		return out
+	}
+
+	// Capabilities.
+	bounding := p.Capabilities.Resolve(a.node.DefaultCaps, allCaps)
+	effective := bounding
+	if !rootUser {
+		// A non-root user keeps no capability across execve without
+		// ambient capabilities, which containerd and CRI-O never grant.
+		effective = 0
+		out.Notes = append(out.Notes, "non-root user: the effective capability set after exec is empty (no ambient capabilities)")
+	}
+	out.Capabilities.Bounding = caps.Sorted(bounding, caps.Cap.String)
+	out.Capabilities.Effective = caps.Sorted(effective, caps.Cap.String)
+	out.Capabilities.Change = change(p.Capabilities)
+	if out.Privileged {
+		out.Notes = append(out.Notes, "privileged: every capability, no seccomp filter, no AppArmor confinement unless a Localhost profile is named, and the host's devices")
+	}
+
+	// Seccomp.
+	sec := a.seccomp(p.Seccomp, bounding)
+	out.Seccomp.Profile = p.Seccomp.String()
+	out.Seccomp.Origin = p.Seccomp.Origin
+	out.Seccomp.Evaluated = sec.how
+	if sec.note != "" {
+		out.Notes = append(out.Notes, sec.note)
+	}
+
+	// AppArmor.
+	lsm := a.apparmor(p.AppArmor)
+	out.AppArmor.Profile, out.AppArmor.Origin, out.AppArmor.Evaluated = lsm.name, lsm.origin, lsm.how
+	if lsm.note != "" {
+		out.Notes = append(out.Notes, lsm.note)
+	}
+	if p.AppArmor != nil && (p.AppArmor.Kind == policy.AppArmorLocalhost || p.AppArmor.Kind == policy.AppArmorRuntimeDefault) && !a.node.AppArmor {
+		out.Refused = fmt.Sprintf("the kubelet refuses the pod: it asks for AppArmor profile %s (%s) and the node has no AppArmor (pass --apparmor-node if it does)", p.AppArmor, p.AppArmor.Origin)
+	}
+
+	for _, path := range a.paths {
+		pr := PathResult{ID: path.ID}
+		pr.Verdict, pr.Layer, pr.Why = a.decide(path, sec, effective, lsm)
+		pr.Fix = fixPos(c, path, pr, out.Privileged)
+		out.Paths = append(out.Paths, pr)
+		if pr.Verdict == Open {
+			out.Open = append(out.Open, path.ID)
+		}
+	}
+	return out
+}
+
+func (a *Auditor) seccompDir() string {
+	if a.node.ProfilesDir != "" {
+		return a.node.ProfilesDir
+	}
+	return kube.DefaultSeccompDir
+}
+
+func change(c *policy.Capabilities) string {
+	var parts []string
+	if c.AddAll {
+		parts = append(parts, "+ALL")
+	}
+	if c.DropAll {
+		parts = append(parts, "-ALL")
+	}
+	for _, x := range c.Add.List() {
+		parts = append(parts, "+"+x.String())
+	}
+	for _, x := range c.Drop.List() {
+		parts = append(parts, "-"+x.String())
+	}
+	return strings.Join(parts, " ")
+}
+
+// decide walks the layers in the kernel's order.
+func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, lsm *aaEntry) (verdict, layer, why string) {
+	if sec.profile != nil {
+		open, why, err := sec.predict(p)
+		if err == nil && !open {
+			return Blocked, probe.BySeccomp, why
+		}
+	}
+	if missing := p.Model.Caps.Minus(effective); p.Model.Caps != 0 && missing != 0 {
+		return Blocked, probe.ByCapabilities, "the effective set lacks " + strings.Join(missing.Names(caps.Cap.String), ", ")
+	}
+	if lsm.compiled != nil {
+		if denied, why := lsm.denies(p); denied {
+			return Blocked, probe.ByLSM, why
+		}
+	}
+	var parts []string
+	if sec.profile == nil {
+		parts = append(parts, "no seccomp filter")
+	} else {
+		parts = append(parts, "seccomp allows it")
+	}
+	if p.Model.Caps != 0 {
+		parts = append(parts, "has "+strings.Join(p.Model.Caps.Names(caps.Cap.String), ", "))
+	} else {
+		parts = append(parts, "needs no capability")
+	}
+	if lsm.compiled == nil {
+		parts = append(parts, "no AppArmor confinement")
+	} else {
+		parts = append(parts, "AppArmor allows it")
+	}
+	return Open, "", strings.Join(parts, "; ")
+}
+
+// fixPos is the field to change for a path: what closed it, or for an
+// open path the first layer that could.
+func fixPos(c kube.Container, p *probe.Path, r PathResult, privileged bool) string {
+	if privileged {
+		return c.Pos("securityContext", "privileged")
+	}
+	switch r.Layer {
+	case probe.ByCapabilities:
+		return c.Pos("securityContext", "capabilities")
+	case probe.BySeccomp:
+		return c.Pos("securityContext", "seccompProfile")
+	case probe.ByLSM:
+		return c.Pos("securityContext", "appArmorProfile")
+	}
+	switch {
+	case p.Model.Caps != 0:
+		return c.Pos("securityContext", "capabilities")
+	case len(p.Model.Calls) > 0:
+		return c.Pos("securityContext", "seccompProfile")
+	}
+	return c.Pos("securityContext", "appArmorProfile")
+}
+
+// secEntry is a seccomp profile resolved and compiled once.
+type secEntry struct {
+	profile *seccomp.Profile
+	prog    []bpf.Insn
+	how     string
+	note    string
+	memo    map[string]secVerdict
+}
+
+type secVerdict struct {
+	open bool
+	why  string
+	err  error
+}
+
+func (a *Auditor) seccomp(ref policy.Seccomp, bounding caps.Set) *secEntry {
+	key := string(ref.Kind) + "\x00" + ref.Path + "\x00" + bounding.Hex()
+	if e, ok := a.sec[key]; ok {
+		return e
+	}
+	e := &secEntry{memo: map[string]secVerdict{}}
+	a.sec[key] = e
+	if !ref.Enabled() {
+		e.how = "no filter"
+		return e
+	}
+	prof, err := seccomp.Load(ref, bounding)
+	if err != nil {
+		e.how = "not evaluated"
+		e.note = fmt.Sprintf("seccomp profile %s could not be loaded (%v): the container cannot start on a node without it; predicted as if no filter", ref, err)
+		return e
+	}
+	e.profile = prof
+	if f, err := seccomp.Compile(prof); err == nil && f != nil {
+		if prog := f.Program(); prog != nil {
+			e.prog = prog
+			e.how = "compiled filter"
+			return e
+		}
+	}
+	e.how = "profile rules (x86_64)"
+	return e
+}
+
+func (e *secEntry) predict(p *probe.Path) (bool, string, error) {
+	if v, ok := e.memo[p.ID]; ok {
+		return v.open, v.why, v.err
+	}
+	var v secVerdict
+	if len(e.prog) > 0 {
+		v.open, v.why, v.err = probe.PredictSeccomp(p, e.prog)
+	} else {
+		v.open, v.why, v.err = explainSeccomp(e.profile, p)
+	}
+	e.memo[p.ID] = v
+	return v.open, v.why, v.err
+}
+
+// explainSeccomp is PredictSeccomp on the profile's rules, for when no
+// compiled program is at hand.
+func explainSeccomp(prof *seccomp.Profile, p *probe.Path) (bool, string, error) {
+	if len(p.Model.Calls) == 0 {
+		return true, "the path makes no call a filter could refuse", nil
+	}
+	arch := seccomp.Arches[0]
+	var denied []string
+	seen := map[string]bool{}
+	for _, c := range p.Model.Calls {
+		d, err := seccomp.Explain(prof, nil, arch, c.Name, c.Args)
+		if err != nil {
+			continue // unknown here: the filter answers it as any unknown number
+		}
+		if strings.HasPrefix(d.Action, "SCMP_ACT_ALLOW") || strings.HasPrefix(d.Action, "SCMP_ACT_LOG") {
+			return true, fmt.Sprintf("%s(%#x) is allowed", c.Name, c.Args[:3]), nil
+		}
+		s := c.Name + ": " + d.Action
+		if !seen[s] {
+			seen[s] = true
+			denied = append(denied, s)
+		}
+	}
+	if len(denied) == 0 {
+		return true, "none of the path's calls is known here", nil
+	}
+	return false, "every variant is refused: " + strings.Join(denied, ", "), nil
+}

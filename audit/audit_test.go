@@ -1,0 +1,168 @@
+package audit
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rampart-sec/rampart/kube"
+	"github.com/rampart-sec/rampart/probe"
+)
+
+const seedDir = "../examples/seed"
+
+func verdict(t *testing.T, c Container, id string) string {
+	t.Helper()
+	for _, p := range c.Paths {
+		if p.ID == id {
+			if p.Verdict == Open {
+				return Open
+			}
+			return "blocked by " + p.Layer
+		}
+	}
+	t.Fatalf("no path %s", id)
+	return ""
+}
+
+// TestAuditSeedProgression is the article's progression: NET_RAW dropped
+// closes raw-socket, RuntimeDefault closes userns-netns, the AppArmor
+// profile closes read-shadow.
+func TestAuditSeedProgression(t *testing.T) {
+	a, err := New(Node{Runtime: "containerd", AppArmor: true, ProfilesDir: seedDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][3]string{
+		"0-baseline.yaml":     {"open", "open", "open"},
+		"1-drop-net-raw.yaml": {"blocked by capabilities", "open", "open"},
+		"2-seccomp.yaml":      {"blocked by capabilities", "blocked by seccomp", "open"},
+		"3-apparmor.yaml":     {"blocked by capabilities", "blocked by seccomp", "blocked by lsm"},
+	}
+	for file, w := range want {
+		r := a.Files([]string{filepath.Join(seedDir, file)})
+		if len(r.Workloads) != 1 || len(r.Workloads[0].Containers) != 1 {
+			t.Fatalf("%s: %d workloads", file, len(r.Workloads))
+		}
+		c := r.Workloads[0].Containers[0]
+		for i, id := range probe.Seed {
+			if got := verdict(t, c, id); got != w[i] {
+				t.Errorf("%s: %s = %s, want %s", file, id, got, w[i])
+			}
+		}
+		if c.Refused != "" {
+			t.Errorf("%s: refused on an AppArmor node: %s", file, c.Refused)
+		}
+	}
+}
+
+// TestAuditAppArmorWithoutNode: a Localhost profile on a node without
+// AppArmor is a pod the kubelet refuses; the audit says so.
+func TestAuditAppArmorWithoutNode(t *testing.T) {
+	a, err := New(Node{ProfilesDir: seedDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := a.Files([]string{filepath.Join(seedDir, "3-apparmor.yaml")})
+	c := r.Workloads[0].Containers[0]
+	if c.Refused == "" {
+		t.Error("not reported as refused")
+	}
+	if got := verdict(t, c, "read-shadow"); got != Open {
+		t.Errorf("read-shadow = %s without AppArmor on the node", got)
+	}
+	r = a.Files([]string{filepath.Join(seedDir, "2-seccomp.yaml")})
+	if c := r.Workloads[0].Containers[0]; c.Refused != "" {
+		t.Errorf("2-seccomp refused: %s", c.Refused)
+	}
+}
+
+func TestAuditNodeFlags(t *testing.T) {
+	doc := []byte(`apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: root
+    image: x
+  - name: user
+    image: x
+    securityContext: {runAsUser: 1000}
+  - name: priv
+    image: x
+    securityContext: {privileged: true}
+`)
+	a, _ := New(Node{Runtime: "cri-o", SeccompDefault: true})
+	r := a.Read("p.yaml", doc)
+	cs := r.Workloads[0].Containers
+	if got := len(cs[0].Capabilities.Effective); got != 9 {
+		t.Errorf("cri-o root: %d effective capabilities, want 9", got)
+	}
+	if cs[0].Seccomp.Profile != "runtime-default" {
+		t.Errorf("seccomp-default: %s", cs[0].Seccomp.Profile)
+	}
+	if got := verdict(t, cs[0], "raw-socket"); got != "blocked by capabilities" {
+		t.Errorf("cri-o raw-socket: %s", got)
+	}
+	if len(cs[1].Capabilities.Effective) != 0 || len(cs[1].Capabilities.Bounding) != 9 {
+		t.Errorf("non-root: effective %v bounding %v", cs[1].Capabilities.Effective, cs[1].Capabilities.Bounding)
+	}
+	if !cs[2].Privileged || cs[2].Seccomp.Profile != "unconfined" || verdict(t, cs[2], "kernel-module") != Open {
+		t.Errorf("privileged: %+v", cs[2].Seccomp)
+	}
+	if r.Workloads[0].PSS.Level != LevelPrivileged {
+		t.Errorf("pod level %s", r.Workloads[0].PSS.Level)
+	}
+}
+
+// TestAuditPSSAgreesWithEvaluator: the per-check levels equal the
+// module's own evaluator's on the corpus.
+func TestAuditPSSAgreesWithEvaluator(t *testing.T) {
+	a, _ := New(Node{})
+	files, _ := filepath.Glob("/work/shared/corpus/manifests/*/*.yaml")
+	if len(files) == 0 {
+		files, _ = filepath.Glob(seedDir + "/*.yaml")
+	}
+	n := 0
+	for _, f := range files {
+		cs, _ := kube.ReadFile(f)
+		for _, c := range cs {
+			lvl := a.pss.pod(c, nil).Level
+			if err := a.pss.agrees(c, lvl); err != nil {
+				t.Errorf("%s: %v", c.Pos(), err)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("no containers")
+	}
+}
+
+func FuzzAudit(f *testing.F) {
+	for _, name := range []string{"0-baseline.yaml", "3-apparmor.yaml"} {
+		b, err := os.ReadFile(filepath.Join(seedDir, name))
+		if err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("kind: List\nitems:\n- kind: Pod\n  spec: {containers: [{name: a, securityContext: {privileged: true, capabilities: {add: [ALL]}}}]}\n"))
+	f.Add([]byte("kind: CronJob\nspec: {jobTemplate: {spec: {template: {spec: {containers: [{name: a, securityContext: {seccompProfile: {type: Localhost, localhostProfile: x.json}}}]}}}}}\n"))
+	a, err := New(Node{AppArmor: true, SeccompDefault: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := a.Read("fuzz.yaml", data)
+		_ = r.Failed(FailOpenPath)
+		var sink nopWriter
+		r.Table(sink)
+		if err := r.SARIF(sink); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+type nopWriter struct{}
+
+func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }

@@ -1,0 +1,136 @@
+package audit
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rampart-sec/rampart/lsm/apparmor"
+	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/probe"
+)
+
+// RuntimeDefaultProfile names the generated stand-in for the runtime's
+// default AppArmor profile.
+const RuntimeDefaultProfile = "rampart-runtime-default"
+
+// aaEntry is an AppArmor profile parsed and compiled once.
+type aaEntry struct {
+	name, origin, how, note string
+	compiled                *apparmor.Compiled
+	memo                    map[string]aaVerdict
+}
+
+type aaVerdict struct {
+	denied bool
+	why    string
+}
+
+var noLSM = &aaEntry{name: "none", how: "no confinement"}
+
+func (a *Auditor) apparmor(ref *policy.AppArmor) *aaEntry {
+	if !a.node.AppArmor {
+		if ref == nil || ref.Kind == policy.AppArmorUnconfined {
+			e := *noLSM
+			if ref != nil {
+				e.name, e.origin = "unconfined", ref.Origin
+			}
+			e.how = "no AppArmor on the node"
+			return &e
+		}
+		// The pod is refused (see Container); the layer is absent.
+		return &aaEntry{name: ref.String(), origin: ref.Origin, how: "not applied: the node has no AppArmor"}
+	}
+	if ref == nil || ref.Kind == policy.AppArmorRuntimeDefault {
+		origin := "node default (--apparmor-node)"
+		if ref != nil {
+			origin = ref.Origin
+		}
+		if a.generic == nil {
+			a.generic = &aaEntry{name: "runtime/default", how: "AppArmor evaluator on rampart's runtime-default profile", memo: map[string]aaVerdict{}}
+			doc, err := apparmor.Generate(apparmor.Options{Name: RuntimeDefaultProfile, ContainerDefault: true})
+			if err == nil && len(doc.Profiles) > 0 {
+				a.generic.compiled, err = apparmor.Compile(doc.Profiles[0], apparmor.BundledIncludes)
+			}
+			if err != nil {
+				a.generic.how, a.generic.note = "not evaluated", "runtime-default AppArmor profile: "+err.Error()
+			}
+		}
+		e := *a.generic
+		e.origin = origin
+		return &e
+	}
+	if ref.Kind == policy.AppArmorUnconfined {
+		return &aaEntry{name: "unconfined", origin: ref.Origin, how: "no confinement"}
+	}
+	// Localhost.
+	if ref.File == "" {
+		return &aaEntry{name: ref.Name, origin: ref.Origin, how: "not evaluated",
+			note: fmt.Sprintf("AppArmor profile %q: its source is not at hand (--profiles DIR): predicted as if it denied nothing", ref.Name)}
+	}
+	key := ref.File + "\x00" + ref.Name
+	if e, ok := a.aa[key]; ok {
+		c := *e
+		c.origin = ref.Origin
+		return &c
+	}
+	e := &aaEntry{name: ref.Name, how: "AppArmor evaluator (" + ref.File + ")", memo: map[string]aaVerdict{}}
+	a.aa[key] = e
+	prof, err := apparmor.ProfileIn(ref.File, ref.Name)
+	if err == nil {
+		e.compiled, err = apparmor.Compile(prof, apparmor.SystemIncludes)
+	}
+	if err != nil {
+		e.how = "not evaluated"
+		e.note = fmt.Sprintf("AppArmor profile %q: %v: predicted as if it denied nothing", ref.Name, err)
+	}
+	c := *e
+	c.origin = ref.Origin
+	return &c
+}
+
+// denies says whether the profile refuses any of the path's accesses.
+// Mount, ptrace and unix-socket accesses are beyond the evaluator and
+// count as allowed.
+func (e *aaEntry) denies(p *probe.Path) (bool, string) {
+	if v, ok := e.memo[p.ID]; ok {
+		return v.denied, v.why
+	}
+	var v aaVerdict
+	for _, acc := range p.Model.LSM {
+		q, ok := toAppArmor(acc)
+		if !ok {
+			continue
+		}
+		d, err := e.compiled.Eval(q)
+		if err != nil || d.Allowed {
+			continue
+		}
+		v.denied = true
+		v.why = "AppArmor " + e.name + " denies " + q.String()
+		if w := d.Where(); w != "" {
+			v.why += " (" + w + ")"
+		}
+		break
+	}
+	e.memo[p.ID] = v
+	return v.denied, v.why
+}
+
+func toAppArmor(a probe.Access) (apparmor.Access, bool) {
+	var s string
+	switch a.Kind {
+	case probe.AccessFile:
+		if a.Path == "" || a.Mode == "" || strings.ContainsAny(a.Path, "\"") {
+			return apparmor.Access{}, false
+		}
+		s = fmt.Sprintf("%q %s", a.Path, a.Mode)
+	case probe.AccessNetwork:
+		s = strings.TrimSpace("network " + a.Family + " " + a.Type)
+	case probe.AccessCapability:
+		s = "capability " + a.Cap
+	default:
+		return apparmor.Access{}, false
+	}
+	q, err := apparmor.ParseAccess(s)
+	return q, err == nil
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rampart-sec/rampart/audit"
+)
+
+const auditLong = `For each container of Kubernetes manifests, predict statically what it runs
+under on a node and which attack paths stay open:
+
+  - the effective layers, resolved against the node's defaults: the
+    capability set (the runtime's default set with the manifest's adds and
+    drops; empty after exec for a non-root runAsUser, which keeps no
+    ambient capabilities), the seccomp profile, the AppArmor profile;
+  - for every path of the probe catalog, open or blocked and by which
+    layer, decided in kernel order from the paths' static models: seccomp
+    (the compiled filter through the BPF interpreter, or the profile's
+    rules), then capabilities, then AppArmor;
+  - the Pod Security Standards level (privileged, baseline, restricted),
+    with the failing checks of k8s.io/pod-security-admission.
+
+FILES are manifests (all workload kinds, multi-document YAML, JSON, Lists),
+directories (walked for *.yaml, *.yml, *.json) or - for standard input.
+Malformed documents are reported with file and document; the rest is
+audited.
+
+The node is described with flags: --runtime picks the default capability
+set (containerd and docker: 14; cri-o: 9); --seccomp-default is the
+kubelet's seccompDefault (unset seccomp becomes RuntimeDefault);
+--apparmor-node says the node has AppArmor (unset AppArmor becomes the
+runtime's default profile; without it, the kubelet refuses a pod that asks
+for an AppArmor profile, and the audit says so); --profiles DIR holds
+Localhost profiles (seccomp JSON by relative path, AppArmor by name).
+privileged: true means every capability, no seccomp, no AppArmor unless a
+Localhost profile is named, and is always reported.
+
+Exit status:
+  0  audited; no --fail-on condition met
+  1  a --fail-on condition is met: open-path (any container has an open
+     path), baseline (any pod fails baseline), restricted (any pod fails
+     restricted)
+  2  bad flags or arguments
+  125 nothing could be audited (no file readable, no container found)`
+
+func newAuditCmd(stdout io.Writer) *cobra.Command {
+	var (
+		node   audit.Node
+		output string
+		failOn string
+	)
+	cmd := &cobra.Command{
+		Use:   "audit FILES...",
+		Short: "Predict each Kubernetes container's layers, open attack paths and Pod Security level",
+		Long:  auditLong,
+		Example: `  rampart audit deploy.yaml
+  rampart audit k8s/ --runtime cri-o --seccomp-default
+  rampart audit examples/seed --apparmor-node --profiles examples/seed
+  helm template . | rampart audit - -o sarif > rampart.sarif
+  rampart audit k8s/ --fail-on restricted -o junit > audit.xml`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch output {
+			case "table", "json", "sarif", "junit":
+			default:
+				return usageError{fmt.Errorf("-o %q: want table, json, sarif or junit", output)}
+			}
+			switch failOn {
+			case "", audit.FailOpenPath, audit.FailBaseline, audit.FailRestricted:
+			default:
+				return usageError{fmt.Errorf("--fail-on %q: want open-path, baseline or restricted", failOn)}
+			}
+			if _, err := audit.RuntimeCaps(node.Runtime); err != nil {
+				return usageError{fmt.Errorf("--runtime: %w", err)}
+			}
+			if node.ProfilesDir != "" {
+				if st, err := os.Stat(node.ProfilesDir); err != nil || !st.IsDir() {
+					return usageError{fmt.Errorf("--profiles %s: not a directory", node.ProfilesDir)}
+				}
+			}
+			a, err := audit.New(node)
+			if err != nil {
+				return err
+			}
+			r := a.Files(args)
+			switch output {
+			case "json":
+				err = r.JSON(stdout)
+			case "sarif":
+				err = r.SARIF(stdout)
+			case "junit":
+				err = r.JUnit(stdout)
+			default:
+				r.Table(stdout)
+			}
+			if err != nil {
+				return err
+			}
+			if output != "table" {
+				for _, e := range r.Errors {
+					fmt.Fprintln(cmd.ErrOrStderr(), "rampart: audit:", e.Message)
+				}
+			}
+			if r.Summary.Containers == 0 && r.Summary.Objects == 0 {
+				return fmt.Errorf("audit: no workload found in %v", args)
+			}
+			if failOn != "" && r.Failed(failOn) {
+				return statusError{code: 1, err: fmt.Errorf("audit: --fail-on %s: condition met", failOn)}
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&node.Runtime, "runtime", "containerd", "the node's container runtime: containerd, cri-o or docker (its default capability set)")
+	fl.BoolVar(&node.SeccompDefault, "seccomp-default", false, "the kubelet's seccompDefault: an unset seccomp profile is RuntimeDefault")
+	fl.BoolVar(&node.AppArmor, "apparmor-node", false, "the node has AppArmor: an unset AppArmor profile is the runtime's default profile")
+	fl.StringVar(&node.ProfilesDir, "profiles", "", "directory of Localhost profiles: seccomp JSON by relative path, AppArmor profiles by name")
+	fl.StringVarP(&output, "output", "o", "table", "output format: table, json, sarif or junit")
+	fl.StringVar(&failOn, "fail-on", "", "exit 1 when: open-path (a container has an open path), baseline (a pod fails baseline), restricted (a pod fails restricted)")
+	return cmd
+}

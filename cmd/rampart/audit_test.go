@@ -1,0 +1,294 @@
+package main
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rampart-sec/rampart/probe"
+)
+
+const auditSeed = "../../examples/seed"
+
+type auditJSON struct {
+	Schema    string `json:"schema"`
+	Workloads []struct {
+		File       string `json:"file"`
+		Containers []struct {
+			Name    string `json:"name"`
+			Refused string `json:"refused"`
+			Paths   []struct {
+				ID, Verdict, Layer string
+			} `json:"paths"`
+		} `json:"containers"`
+	} `json:"workloads"`
+	Summary struct {
+		Files, Objects, Containers, Errors int
+	} `json:"summary"`
+}
+
+func auditRun(t *testing.T, args ...string) auditJSON {
+	t.Helper()
+	r := rampart(t, "", append([]string{"audit", "-o", "json"}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("audit %v: exit %d: %s", args, r.code, r.stderr)
+	}
+	var out auditJSON
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("audit %v: %v\n%s", args, err, r.stdout)
+	}
+	return out
+}
+
+func cellVerdict(verdict, layer string) string {
+	if verdict == "open" {
+		return "open"
+	}
+	return "blocked by " + layer
+}
+
+// TestAuditSeedProgression: the article's progression, through the CLI.
+func TestAuditSeedProgression(t *testing.T) {
+	out := auditRun(t, auditSeed, "--apparmor-node", "--profiles", auditSeed)
+	want := map[string]map[string]string{
+		"0-baseline.yaml":     {"raw-socket": "open", "userns-netns": "open", "read-shadow": "open"},
+		"1-drop-net-raw.yaml": {"raw-socket": "blocked by capabilities", "userns-netns": "open", "read-shadow": "open"},
+		"2-seccomp.yaml":      {"raw-socket": "blocked by capabilities", "userns-netns": "blocked by seccomp", "read-shadow": "open"},
+		"3-apparmor.yaml":     {"raw-socket": "blocked by capabilities", "userns-netns": "blocked by seccomp", "read-shadow": "blocked by lsm"},
+	}
+	if len(out.Workloads) != 4 {
+		t.Fatalf("%d workloads, want 4", len(out.Workloads))
+	}
+	for _, w := range out.Workloads {
+		exp := want[filepath.Base(w.File)]
+		for _, p := range w.Containers[0].Paths {
+			if v, ok := exp[p.ID]; ok && cellVerdict(p.Verdict, p.Layer) != v {
+				t.Errorf("%s: %s = %s, want %s", w.File, p.ID, cellVerdict(p.Verdict, p.Layer), v)
+			}
+		}
+	}
+	// Without --apparmor-node, the Localhost profile makes the kubelet
+	// refuse the pod.
+	out = auditRun(t, filepath.Join(auditSeed, "3-apparmor.yaml"), "--profiles", auditSeed)
+	if out.Workloads[0].Containers[0].Refused == "" {
+		t.Error("3-apparmor.yaml on a node without AppArmor: not reported as refused")
+	}
+}
+
+// TestAuditAgreesWithLayers compares the prediction with what `rampart
+// layers` measures at its +lsm step, on the seed's paths.
+func TestAuditAgreesWithLayers(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("rampart layers needs root to apply the layers (CI runs as root)")
+	}
+	for _, f := range []string{"0-baseline.yaml", "1-drop-net-raw.yaml", "2-seccomp.yaml", "3-apparmor.yaml"} {
+		file := filepath.Join(auditSeed, f)
+		lr := rampart(t, "", "layers", file, "--apparmor-dir", auditSeed, "-o", "json", "--only", strings.Join(probe.Seed, ","))
+		if lr.code != 0 {
+			t.Fatalf("layers %s: exit %d: %s", f, lr.code, lr.stderr)
+		}
+		var m struct {
+			Steps []struct{ Name string }
+			Rows  []struct {
+				ID    string
+				Cells []struct{ Verdict, Layer string }
+			}
+		}
+		if err := json.Unmarshal([]byte(lr.stdout), &m); err != nil {
+			t.Fatal(err)
+		}
+		measured := map[string]string{}
+		for _, row := range m.Rows {
+			last := row.Cells[len(row.Cells)-1] // +lsm
+			measured[row.ID] = cellVerdict(last.Verdict, last.Layer)
+		}
+		out := auditRun(t, file, "--apparmor-node", "--profiles", auditSeed)
+		for _, p := range out.Workloads[0].Containers[0].Paths {
+			if want, ok := measured[p.ID]; ok && cellVerdict(p.Verdict, p.Layer) != want {
+				t.Errorf("%s: %s predicted %s, measured %s", f, p.ID, cellVerdict(p.Verdict, p.Layer), want)
+			}
+		}
+	}
+}
+
+func TestAuditCorpus(t *testing.T) {
+	const corpus = "/work/shared/corpus/manifests"
+	if _, err := os.Stat(corpus); err != nil {
+		t.Skipf("corpus %s: %v", corpus, err)
+	}
+	out := auditRun(t, corpus, "--seccomp-default")
+	t.Logf("corpus: %d files, %d objects, %d containers, %d unreadable documents", out.Summary.Files, out.Summary.Objects, out.Summary.Containers, out.Summary.Errors)
+	if out.Summary.Containers <= 200 {
+		t.Errorf("%d containers audited, want > 200", out.Summary.Containers)
+	}
+}
+
+func TestAuditSARIF(t *testing.T) {
+	r := rampart(t, "", "audit", "-o", "sarif", auditSeed, "--profiles", auditSeed, "--apparmor-node")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var log struct {
+		Version string `json:"version"`
+		Runs    []struct {
+			Tool struct {
+				Driver struct {
+					Name  string
+					Rules []struct{ ID string }
+				}
+			}
+			Results []struct {
+				RuleID    string
+				RuleIndex int
+				Level     string
+				Message   struct{ Text string }
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI string }
+						Region           struct{ StartLine, StartColumn int }
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &log); err != nil {
+		t.Fatal(err)
+	}
+	if log.Version != "2.1.0" || len(log.Runs) != 1 || log.Runs[0].Tool.Driver.Name != "rampart" {
+		t.Fatalf("bad SARIF header: %+v", log)
+	}
+	rules := log.Runs[0].Tool.Driver.Rules
+	ids := map[string]bool{}
+	for _, ru := range rules {
+		ids[ru.ID] = true
+	}
+	for _, want := range []string{"rampart/open-path/raw-socket", "rampart/open-path/read-shadow", "rampart/pss/privileged", "rampart/pss/runAsNonRoot"} {
+		if !ids[want] {
+			t.Errorf("no rule %s", want)
+		}
+	}
+	found := false
+	for _, res := range log.Runs[0].Results {
+		if rules[res.RuleIndex].ID != res.RuleID {
+			t.Errorf("ruleIndex %d is %s, not %s", res.RuleIndex, rules[res.RuleIndex].ID, res.RuleID)
+		}
+		loc := res.Locations[0].PhysicalLocation
+		if loc.ArtifactLocation.URI == "" || loc.Region.StartLine == 0 {
+			t.Errorf("%s: no location", res.RuleID)
+		}
+		// 0-baseline has no securityContext: the container's line.
+		if res.RuleID == "rampart/open-path/raw-socket" && strings.HasSuffix(loc.ArtifactLocation.URI, "0-baseline.yaml") {
+			found = true
+			if loc.Region.StartLine != 16 {
+				t.Errorf("raw-socket in 0-baseline at line %d, want 16 (the container)", loc.Region.StartLine)
+			}
+		}
+		if res.RuleID == "rampart/open-path/raw-socket" && !strings.HasSuffix(loc.ArtifactLocation.URI, "0-baseline.yaml") {
+			t.Errorf("raw-socket reported open in %s", loc.ArtifactLocation.URI)
+		}
+	}
+	if !found {
+		t.Error("no raw-socket result for 0-baseline.yaml")
+	}
+}
+
+func TestAuditJUnit(t *testing.T) {
+	r := rampart(t, "", "audit", "-o", "junit", filepath.Join(auditSeed, "1-drop-net-raw.yaml"))
+	var s struct {
+		Tests  int `xml:"tests,attr"`
+		Suites []struct {
+			Cases []struct {
+				Name    string    `xml:"name,attr"`
+				Failure *struct{} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if len(s.Suites) != 1 || s.Tests != len(probe.Catalog()) {
+		t.Fatalf("%d suites, %d tests", len(s.Suites), s.Tests)
+	}
+	for _, c := range s.Suites[0].Cases {
+		if c.Name == "raw-socket" && c.Failure != nil || c.Name == "userns-netns" && c.Failure == nil {
+			t.Errorf("%s: failure %v", c.Name, c.Failure != nil)
+		}
+	}
+}
+
+func TestAuditFailOn(t *testing.T) {
+	restricted := `apiVersion: v1
+kind: Pod
+metadata: {name: ok}
+spec:
+  securityContext: {runAsNonRoot: true, runAsUser: 1000, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: app
+    image: x
+    securityContext:
+      allowPrivilegeEscalation: false
+      capabilities: {drop: [ALL]}
+`
+	priv := `apiVersion: v1
+kind: Pod
+metadata: {name: bad}
+spec:
+  containers:
+  - name: app
+    image: x
+    securityContext: {privileged: true}
+`
+	for _, tc := range []struct {
+		stdin, failOn string
+		code          int
+	}{
+		{restricted, "restricted", 0},
+		{restricted, "baseline", 0},
+		{priv, "baseline", 1},
+		{priv, "restricted", 1},
+		{priv, "open-path", 1},
+		{priv, "", 0},
+		{restricted, "bogus", 2},
+	} {
+		args := []string{"audit", "-"}
+		if tc.failOn != "" {
+			args = append(args, "--fail-on", tc.failOn)
+		}
+		r := rampart(t, tc.stdin, args...)
+		if r.code != tc.code {
+			t.Errorf("--fail-on %q on %s: exit %d, want %d\n%s", tc.failOn, strings.Fields(tc.stdin)[6], r.code, tc.code, r.stderr)
+		}
+	}
+	r := rampart(t, restricted, "audit", "-", "-o", "json")
+	if !strings.Contains(r.stdout, `"level": "restricted"`) {
+		t.Errorf("restricted pod not restricted:\n%s", r.stdout)
+	}
+}
+
+func TestAuditMalformed(t *testing.T) {
+	in := "kind: Pod\nspec: {containers: [{name: a, image: x}]}\n---\nkind: Pod\nspec: [\n---\nkind: Pod\nspec: {containers: [{name: b, image: x}]}\n"
+	r := rampart(t, in, "audit", "-", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var out struct {
+		Workloads []any
+		Errors    []struct {
+			File     string
+			Document int
+			Message  string
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Workloads) != 2 || len(out.Errors) != 1 || out.Errors[0].Document != 2 || out.Errors[0].File != "<stdin>" {
+		t.Errorf("workloads %d, errors %+v", len(out.Workloads), out.Errors)
+	}
+	if r := rampart(t, "", "audit", "/nonexistent"); r.code != 125 {
+		t.Errorf("nothing to audit: exit %d, want 125", r.code)
+	}
+}

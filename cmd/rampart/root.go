@@ -81,5 +81,6 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newLayersCmd(stdout, stderr), newRunCmd(stderr), newProbeCmd(stdout), newOCICmd(stdout, stderr), newSeccompCmd(stdout))
 	root.AddCommand(newAppArmorCmd(stdout))
 	root.AddCommand(newAuditCmd(stdout))
+	root.AddCommand(newHardenCmd(stdout, stderr))
 	return root
 }

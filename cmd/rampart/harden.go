@@ -1,0 +1,226 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rampart-sec/rampart/harden"
+)
+
+const hardenLong = `Write hardened copies of Kubernetes manifests, with minimal edits that keep
+comments, key order and formatting. In every container (containers,
+initContainers, ephemeralContainers) of every workload, at container level:
+
+  - capabilities.drop: [ALL], keeping the capabilities the manifest adds
+    (or exactly --keep CAP...);
+  - seccompProfile: RuntimeDefault;
+  - appArmorProfile: Localhost rampart-<workload>-<container>, a generated
+    profile (rampart's container defaults, deny reading /etc/shadow and
+    writing the container runtimes' sockets; change with --deny-read and
+    --deny-write) written to --profiles-out (default: next to the output);
+  - allowPrivilegeEscalation: false;
+  - runAsNonRoot: true when runAsUser is a non-zero UID, or with
+    --assume-nonroot (the kubelet then refuses to start an image whose
+    user is root or not numeric).
+
+What is already at least as strict stays (a Localhost profile, drop
+[ALL], a pod-level profile). privileged: true is reported and left unless
+--unprivileged. Findings go to standard error.
+
+Output: FILE.yaml becomes FILE.hardened.yaml next to it (or in --out DIR;
+--in-place overwrites). --diff prints a unified diff and writes nothing.
+--spo also writes Security Profiles Operator AppArmorProfile and
+ProfileBinding objects (FILE.spo.yaml) so the profiles reach every node.
+A file with nothing to change is still written, unchanged. - reads standard
+input and writes the hardened manifest to standard output.
+
+Exit status: 0 hardened; 1 some file could not be read or hardened;
+2 bad flags or arguments.`
+
+func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		o                         harden.Options
+		keep, denyRead, denyWrite []string
+		outDir, profilesOut       string
+		inPlace, diff, spo        bool
+	)
+	cmd := &cobra.Command{
+		Use:   "harden FILES...",
+		Short: "Write hardened manifests and the AppArmor profiles they reference",
+		Long:  hardenLong,
+		Example: `  rampart harden deploy.yaml --assume-nonroot
+  rampart harden k8s/ --out hardened/ --spo
+  rampart harden deploy.yaml --keep NET_BIND_SERVICE --diff
+  rampart audit deploy.hardened.yaml --apparmor-node --profiles .`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fl := cmd.Flags()
+			if inPlace && outDir != "" {
+				return usageError{fmt.Errorf("--in-place and --out: choose one")}
+			}
+			o.Keep, o.KeepSet = keep, fl.Changed("keep")
+			if fl.Changed("deny-read") {
+				o.DenyRead = append([]string{}, denyRead...)
+			}
+			if fl.Changed("deny-write") {
+				o.DenyWrite = append([]string{}, denyWrite...)
+			}
+			var files []string
+			for _, a := range args {
+				fs, err := hardenFiles(a)
+				if err != nil {
+					return usageError{err}
+				}
+				files = append(files, fs...)
+			}
+			failed := 0
+			for _, f := range files {
+				if err := hardenOne(f, o, outDir, profilesOut, inPlace, diff, spo, stdout, stderr); err != nil {
+					fmt.Fprintln(stderr, "rampart: harden:", err)
+					failed++
+				}
+			}
+			if failed > 0 {
+				return statusError{code: 1, err: fmt.Errorf("harden: %d of %d files failed", failed, len(files))}
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVar(&keep, "keep", nil, "the capabilities the workload needs (replaces the manifest's adds; --keep= keeps none)")
+	fl.BoolVar(&o.AssumeNonRoot, "assume-nonroot", false, "set runAsNonRoot: true where the image's user is not known")
+	fl.BoolVar(&o.Unprivileged, "unprivileged", false, "turn privileged: true into false")
+	fl.BoolVar(&o.NoAppArmor, "no-apparmor", false, "leave AppArmor alone (no profile generated)")
+	fl.StringSliceVar(&denyRead, "deny-read", harden.DefaultDenyRead, "paths the generated AppArmor profiles deny reading")
+	fl.StringSliceVar(&denyWrite, "deny-write", harden.DefaultDenyWrite, "paths the generated AppArmor profiles deny writing")
+	fl.StringVar(&outDir, "out", "", "write the hardened manifests into DIR (default: FILE.hardened.yaml next to FILE)")
+	fl.StringVar(&profilesOut, "profiles-out", "", "write the AppArmor profiles into DIR (default: the hardened manifest's directory)")
+	fl.BoolVar(&inPlace, "in-place", false, "overwrite the input files")
+	fl.BoolVar(&diff, "diff", false, "print a unified diff instead of writing anything")
+	fl.BoolVar(&spo, "spo", false, "also write Security Profiles Operator objects (FILE.spo.yaml)")
+	return cmd
+}
+
+// hardenFiles expands a directory into its manifests, leaving out
+// rampart's own outputs.
+func hardenFiles(arg string) ([]string, error) {
+	if arg == "-" {
+		return []string{"-"}, nil
+	}
+	st, err := os.Stat(arg)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return []string{arg}, nil
+	}
+	var out []string
+	err = filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != arg && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		n := strings.ToLower(d.Name())
+		if (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) && !strings.HasSuffix(n, ".hardened.yaml") && !strings.HasSuffix(n, ".spo.yaml") && d.Type().IsRegular() {
+			out = append(out, p)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+func hardenOne(f string, o harden.Options, outDir, profilesOut string, inPlace, diff, spo bool, stdout, stderr io.Writer) error {
+	var data []byte
+	var err error
+	if f == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(f)
+	}
+	if err != nil {
+		return err
+	}
+	res, err := harden.Manifest(f, data, o)
+	if err != nil {
+		return err
+	}
+	for _, c := range res.Findings() {
+		fmt.Fprintf(stderr, "rampart: harden: %s: %s (left)\n", f, c)
+	}
+	if diff {
+		d, err := harden.Diff(f, data, res.Data)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(stdout, d)
+		return err
+	}
+	dest := f
+	switch {
+	case f == "-":
+		dest = "-"
+	case inPlace:
+	case outDir != "":
+		dest = filepath.Join(outDir, filepath.Base(f))
+	default:
+		ext := filepath.Ext(f)
+		dest = strings.TrimSuffix(f, ext) + ".hardened.yaml"
+	}
+	dir := profilesOut
+	if dir == "" {
+		dir = filepath.Dir(f)
+		if outDir != "" {
+			dir = outDir
+		}
+	}
+	if err := write(dest, res.Data, stdout); err != nil {
+		return err
+	}
+	for _, p := range res.Profiles {
+		if err := write(filepath.Join(dir, p.Name), []byte(p.Text), stdout); err != nil {
+			return err
+		}
+	}
+	if spo && len(res.Profiles) > 0 {
+		objs, err := harden.SPO(res.Profiles)
+		if err != nil {
+			return err
+		}
+		sd := strings.TrimSuffix(dest, filepath.Ext(dest))
+		sd = strings.TrimSuffix(sd, ".hardened") + ".spo.yaml"
+		if dest == "-" {
+			sd = filepath.Join(dir, "rampart.spo.yaml")
+		}
+		if err := write(sd, objs, stdout); err != nil {
+			return err
+		}
+	}
+	if dest != "-" {
+		fmt.Fprintf(stderr, "rampart: harden: %s -> %s (%d edits, %d profiles in %s)\n", f, dest, len(res.Edits()), len(res.Profiles), dir)
+	}
+	return nil
+}
+
+func write(path string, data []byte, stdout io.Writer) error {
+	if path == "-" {
+		_, err := stdout.Write(data)
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}

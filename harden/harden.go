@@ -1,0 +1,536 @@
+// Package harden rewrites Kubernetes manifests so that every container
+// runs under the three layers: capabilities.drop [ALL] plus only the
+// capabilities the workload declares, seccompProfile RuntimeDefault, a
+// generated Localhost AppArmor profile, allowPrivilegeEscalation false,
+// and runAsNonRoot where the user is known (or assumed) non-root.
+//
+// Edits are made with kyaml on the parsed documents, so comments, key
+// order and formatting of everything not edited are kept; a file with
+// nothing to change comes back byte for byte. Fields already at least as
+// strict are left alone (a Localhost seccomp or AppArmor profile, drop
+// [ALL], a pod-level setting that already applies). Edits are always made
+// at container level.
+package harden
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/lsm/apparmor"
+	"github.com/rampart-sec/rampart/probe"
+)
+
+// DefaultDenyRead is what the generated AppArmor profiles deny reading
+// unless Options.DenyRead says otherwise: the seed article's
+// flask-deny-shadow rule, which closes the read-shadow path for a
+// container running as root.
+var DefaultDenyRead = []string{"/etc/shadow"}
+
+// DefaultDenyWrite is what the generated profiles deny writing unless
+// Options.DenyWrite says otherwise: the container runtimes' sockets (the
+// catalog's runtime-socket path; connecting to a Unix socket needs write
+// access to it), which a workload reaches only through a hostPath mount
+// and which give host root.
+var DefaultDenyWrite = runtimeSockets()
+
+func runtimeSockets() []string {
+	var out []string
+	for _, p := range probe.Catalog() {
+		if p.ID != "runtime-socket" {
+			continue
+		}
+		for _, a := range p.Model.LSM {
+			if a.Kind == probe.AccessFile && strings.HasPrefix(a.Path, "/") {
+				out = append(out, a.Path)
+			}
+		}
+	}
+	return out
+}
+
+// Options choose the edits.
+type Options struct {
+	// Keep are the capabilities the workload needs (any spelling:
+	// NET_BIND_SERVICE, CAP_NET_BIND_SERVICE). When KeepSet is false,
+	// a container keeps the capabilities its manifest already adds.
+	Keep    []string
+	KeepSet bool
+	// AssumeNonRoot sets runAsNonRoot: true where the user is not known.
+	// Without it runAsNonRoot is set only where runAsUser is a non-zero
+	// UID.
+	AssumeNonRoot bool
+	// Unprivileged turns privileged: true into false; otherwise a
+	// privileged container is reported and left as it is.
+	Unprivileged bool
+	// NoAppArmor leaves AppArmor alone.
+	NoAppArmor bool
+	// DenyRead and DenyWrite go into the generated AppArmor profiles
+	// (see apparmor.Options); nil means DefaultDenyRead and
+	// DefaultDenyWrite, an empty slice nothing.
+	DenyRead, DenyWrite []string
+}
+
+// Profile is a generated AppArmor profile that a hardened manifest
+// references.
+type Profile struct {
+	Name      string
+	Text      string
+	Namespace string   // of the workload, for SPO objects
+	Images    []string // the images of the containers that use it
+}
+
+// Change is one edit, or one finding that was not edited (Skipped).
+type Change struct {
+	Object    string // "Deployment flask-app"
+	Container string
+	Field     string // securityContext.capabilities.drop
+	What      string
+	Skipped   bool
+}
+
+func (c Change) String() string {
+	s := c.Object
+	if c.Container != "" {
+		s += " container " + c.Container
+	}
+	if c.Field != "" {
+		s += ": " + c.Field
+	}
+	return s + ": " + c.What
+}
+
+// Result is one hardened file.
+type Result struct {
+	// Data is the hardened file; the input itself when nothing changed.
+	Data     []byte
+	Changed  bool
+	Changes  []Change
+	Profiles []Profile
+}
+
+// Edits lists the changes that were made.
+func (r *Result) Edits() []Change {
+	var out []Change
+	for _, c := range r.Changes {
+		if !c.Skipped {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Findings lists what was reported and left.
+func (r *Result) Findings() []Change {
+	var out []Change
+	for _, c := range r.Changes {
+		if c.Skipped {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// templatePaths says where each workload kind keeps its pod template (as
+// package kube reads them).
+var templatePaths = map[string][]string{
+	"Pod":                   {},
+	"PodTemplate":           {"template"},
+	"Deployment":            {"spec", "template"},
+	"StatefulSet":           {"spec", "template"},
+	"DaemonSet":             {"spec", "template"},
+	"ReplicaSet":            {"spec", "template"},
+	"ReplicationController": {"spec", "template"},
+	"Job":                   {"spec", "template"},
+	"CronJob":               {"spec", "jobTemplate", "spec", "template"},
+}
+
+type hardener struct {
+	o        Options
+	keep     caps.Set
+	changes  []Change
+	profiles map[string]*Profile
+	order    []string
+	edited   bool
+}
+
+// Manifest hardens one file's documents. name is used in messages.
+func Manifest(name string, data []byte, o Options) (*Result, error) {
+	h := &hardener{o: o, profiles: map[string]*Profile{}}
+	if o.KeepSet {
+		k, err := caps.FromNames(o.Keep)
+		if err != nil {
+			return nil, fmt.Errorf("--keep: %w", err)
+		}
+		h.keep = k
+	}
+	if h.o.DenyRead == nil {
+		h.o.DenyRead = DefaultDenyRead
+	}
+	if h.o.DenyWrite == nil {
+		h.o.DenyWrite = DefaultDenyWrite
+	}
+	rd := &kio.ByteReader{Reader: bytes.NewReader(data), PreserveSeqIndent: true, DisableUnwrapping: true}
+	nodes, err := rd.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	for _, n := range nodes {
+		if err := h.object(n, 0); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	res := &Result{Data: data, Changes: h.changes}
+	for _, n := range h.order {
+		res.Profiles = append(res.Profiles, *h.profiles[n])
+	}
+	if !h.edited {
+		return res, nil
+	}
+	var buf bytes.Buffer
+	if err := (kio.ByteWriter{Writer: &buf}).Write(nodes); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	out := buf.Bytes()
+	// Keep a leading document separator the input had.
+	if t := bytes.TrimLeft(data, " \t\r\n"); bytes.HasPrefix(t, []byte("---")) && !bytes.HasPrefix(out, []byte("---")) {
+		out = append([]byte("---\n"), out...)
+	}
+	res.Data, res.Changed = out, !bytes.Equal(out, data)
+	return res, nil
+}
+
+func (h *hardener) object(n *yaml.RNode, depth int) error {
+	if n == nil || n.YNode().Kind != yaml.MappingNode {
+		return nil
+	}
+	kind := n.GetKind()
+	if items := n.Field("items"); items != nil && strings.HasSuffix(kind, "List") && items.Value.YNode().Kind == yaml.SequenceNode {
+		if depth >= 8 {
+			return nil
+		}
+		els, _ := items.Value.Elements()
+		for _, it := range els {
+			if err := h.object(it, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	path, known := templatePaths[kind]
+	if !known {
+		path = []string{"spec", "template"}
+	}
+	tmpl, err := n.Pipe(yaml.Lookup(path...))
+	if err != nil || tmpl == nil || tmpl.YNode().Kind != yaml.MappingNode {
+		return nil
+	}
+	spec := tmpl.Field("spec")
+	if spec == nil || spec.Value.YNode().Kind != yaml.MappingNode {
+		return nil
+	}
+	if c := spec.Value.Field("containers"); c == nil || c.Value.YNode().Kind != yaml.SequenceNode {
+		return nil
+	}
+	name := n.GetName()
+	obj := strings.TrimSpace(kind + " " + name)
+	w := &workload{h: h, obj: obj, name: name, ns: n.GetNamespace(), kind: kind, tmpl: tmpl, spec: spec.Value}
+	for _, list := range []string{"initContainers", "containers", "ephemeralContainers"} {
+		f := spec.Value.Field(list)
+		if f == nil || f.Value.YNode().Kind != yaml.SequenceNode {
+			continue
+		}
+		els, _ := f.Value.Elements()
+		for _, c := range els {
+			if c.YNode().Kind == yaml.MappingNode {
+				if err := w.container(c); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+type workload struct {
+	h                   *hardener
+	obj, name, ns, kind string
+	tmpl, spec          *yaml.RNode
+}
+
+func (w *workload) note(ctr, field, what string, skipped bool) {
+	w.h.changes = append(w.h.changes, Change{Object: w.obj, Container: ctr, Field: field, What: what, Skipped: skipped})
+	if !skipped {
+		w.h.edited = true
+	}
+}
+
+// str is the scalar at path under n, "" when absent.
+func str(n *yaml.RNode, path ...string) string {
+	if n == nil {
+		return ""
+	}
+	v, err := n.Pipe(yaml.Lookup(path...))
+	if err != nil || v == nil || v.YNode().Kind != yaml.ScalarNode {
+		return ""
+	}
+	return v.YNode().Value
+}
+
+func boolNode(b bool) *yaml.RNode {
+	return yaml.NewRNode(&yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagBool, Value: fmt.Sprint(b)})
+}
+
+func (w *workload) podSC(path ...string) string {
+	return str(w.spec, append([]string{"securityContext"}, path...)...)
+}
+
+func (w *workload) container(c *yaml.RNode) error {
+	name := str(c, "name")
+	image := str(c, "image")
+	set := func(sc *yaml.RNode, field string, v *yaml.RNode, what string) error {
+		if err := sc.PipeE(yaml.SetField(field, v)); err != nil {
+			return fmt.Errorf("%s container %s: %s: %w", w.obj, name, field, err)
+		}
+		w.note(name, "securityContext."+field, what, false)
+		return nil
+	}
+	if str(c, "securityContext", "privileged") == "true" && !w.h.o.Unprivileged {
+		w.note(name, "securityContext.privileged", "privileged: true left as it is (every capability, no seccomp, no AppArmor): pass --unprivileged to set it to false", true)
+		return nil
+	}
+	if n := c.Field("securityContext"); n != nil && n.Value.YNode().Kind != yaml.MappingNode && n.Value.YNode().Tag != yaml.NodeTagNull {
+		w.note(name, "securityContext", "not a mapping: left as it is", true)
+		return nil
+	}
+	sc, err := c.Pipe(yaml.LookupCreate(yaml.MappingNode, "securityContext"))
+	if err != nil {
+		return fmt.Errorf("%s container %s: securityContext: %w", w.obj, name, err)
+	}
+	if sc.YNode().Kind != yaml.MappingNode {
+		// securityContext: null
+		sc.YNode().Kind, sc.YNode().Tag, sc.YNode().Value = yaml.MappingNode, yaml.NodeTagMap, ""
+	}
+	if str(sc, "privileged") == "true" {
+		if err := set(sc, "privileged", boolNode(false), "true -> false (--unprivileged)"); err != nil {
+			return err
+		}
+	}
+
+	// Capabilities.
+	capsNode, err := sc.Pipe(yaml.LookupCreate(yaml.MappingNode, "capabilities"))
+	if err != nil {
+		return fmt.Errorf("%s container %s: capabilities: %w", w.obj, name, err)
+	}
+	adds := scalars(capsNode, "add")
+	drops := scalars(capsNode, "drop")
+	addAll := false
+	var added caps.Set
+	for _, a := range adds {
+		if strings.EqualFold(a, "ALL") || strings.EqualFold(a, "CAP_ALL") {
+			addAll = true
+			continue
+		}
+		if c, err := caps.Parse(a); err == nil {
+			added = added.Add(c)
+		}
+	}
+	hasDropAll := false
+	for _, d := range drops {
+		if strings.EqualFold(d, "ALL") {
+			hasDropAll = true
+		}
+	}
+	if !hasDropAll {
+		what := "[ALL]"
+		if len(drops) > 0 {
+			what = fmt.Sprintf("%v -> [ALL]", drops)
+		}
+		if err := capsNode.PipeE(yaml.SetField("drop", yaml.NewListRNode("ALL"))); err != nil {
+			return err
+		}
+		w.note(name, "securityContext.capabilities.drop", what, false)
+	}
+	keep := added
+	if w.h.o.KeepSet {
+		keep = w.h.keep
+		if addAll || keep != added {
+			names := caps.Sorted(keep, caps.Cap.String)
+			if len(names) == 0 {
+				if err := capsNode.PipeE(yaml.Clear("add")); err != nil {
+					return err
+				}
+				w.note(name, "securityContext.capabilities.add", fmt.Sprintf("%v removed (--keep)", adds), false)
+			} else {
+				if err := capsNode.PipeE(yaml.SetField("add", yaml.NewListRNode(names...))); err != nil {
+					return err
+				}
+				w.note(name, "securityContext.capabilities.add", fmt.Sprintf("%v -> %v (--keep)", adds, names), false)
+			}
+		}
+	} else if addAll {
+		w.note(name, "securityContext.capabilities.add", "adds ALL: left as it is; pass --keep with the capabilities the workload needs", true)
+	}
+	if len(capsNode.YNode().Content) == 0 {
+		_ = sc.PipeE(yaml.Clear("capabilities"))
+	}
+
+	// Seccomp.
+	ct, pt := str(sc, "seccompProfile", "type"), w.podSC("seccompProfile", "type")
+	if !(ct == "RuntimeDefault" || ct == "Localhost" || ct == "" && (pt == "RuntimeDefault" || pt == "Localhost")) {
+		prof, _ := yaml.Parse("type: RuntimeDefault")
+		what := "RuntimeDefault"
+		if ct != "" {
+			what = ct + " -> RuntimeDefault"
+		}
+		if err := set(sc, "seccompProfile", prof, what); err != nil {
+			return err
+		}
+		w.clearAnnotation("container.seccomp.security.alpha.kubernetes.io/"+name, name)
+	}
+
+	// AppArmor.
+	if !w.h.o.NoAppArmor {
+		annKey := "container.apparmor.security.beta.kubernetes.io/" + name
+		ann := str(w.tmpl, "metadata", "annotations", annKey)
+		ct, pt := str(sc, "appArmorProfile", "type"), w.podSC("appArmorProfile", "type")
+		strict := ct == "Localhost" || ct == "" && (strings.HasPrefix(ann, "localhost/") || ann == "" && pt == "Localhost")
+		if !strict {
+			pname := profileName(w.name, w.kind, name)
+			if err := w.h.profile(pname, w.ns, image); err != nil {
+				return fmt.Errorf("%s container %s: AppArmor profile: %w", w.obj, name, err)
+			}
+			prof, _ := yaml.Parse("type: Localhost\nlocalhostProfile: " + pname)
+			what := "Localhost " + pname
+			if ct != "" {
+				what = ct + " -> " + what
+			}
+			if err := set(sc, "appArmorProfile", prof, what); err != nil {
+				return err
+			}
+			w.clearAnnotation(annKey, name)
+		} else if p := w.h.profiles[profileName(w.name, w.kind, name)]; p != nil && image != "" {
+			p.addImage(image)
+		}
+	}
+
+	// No privilege escalation. The API server refuses it with
+	// CAP_SYS_ADMIN added, or with privileged.
+	if str(sc, "allowPrivilegeEscalation") != "false" {
+		sysAdmin := w.h.o.KeepSet && w.h.keep.Has(caps.SYS_ADMIN) || !w.h.o.KeepSet && (added.Has(caps.SYS_ADMIN) || addAll)
+		if sysAdmin {
+			w.note(name, "securityContext.allowPrivilegeEscalation", "left unset: the API server refuses false with CAP_SYS_ADMIN added", true)
+		} else if err := set(sc, "allowPrivilegeEscalation", boolNode(false), "false"); err != nil {
+			return err
+		}
+	}
+
+	// Non-root.
+	nonRoot := str(sc, "runAsNonRoot")
+	if nonRoot == "" {
+		nonRoot = w.podSC("runAsNonRoot")
+	}
+	uid := str(sc, "runAsUser")
+	if uid == "" {
+		uid = w.podSC("runAsUser")
+	}
+	if nonRoot != "true" {
+		switch {
+		case uid == "0":
+			w.note(name, "securityContext.runAsNonRoot", "not set: runAsUser is 0 (root)", true)
+		case uid != "":
+			if err := set(sc, "runAsNonRoot", boolNode(true), "true (runAsUser "+uid+")"); err != nil {
+				return err
+			}
+		case w.h.o.AssumeNonRoot:
+			if err := set(sc, "runAsNonRoot", boolNode(true), "true (--assume-nonroot: the kubelet refuses to start an image whose user is root or not numeric)"); err != nil {
+				return err
+			}
+		default:
+			w.note(name, "securityContext.runAsNonRoot", "not set: the image's user is not known (pass --assume-nonroot, or set runAsUser)", true)
+		}
+	}
+	return nil
+}
+
+// clearAnnotation removes a legacy per-container annotation that the
+// field now set would contradict (the API server refuses a mismatch).
+func (w *workload) clearAnnotation(key, ctr string) {
+	ann, err := w.tmpl.Pipe(yaml.Lookup("metadata", "annotations"))
+	if err != nil || ann == nil || ann.Field(key) == nil {
+		return
+	}
+	_ = ann.PipeE(yaml.Clear(key))
+	if len(ann.YNode().Content) == 0 {
+		if md, err := w.tmpl.Pipe(yaml.Lookup("metadata")); err == nil && md != nil {
+			_ = md.PipeE(yaml.Clear("annotations"))
+		}
+	}
+	w.note(ctr, "metadata.annotations."+key, "removed (replaced by the field)", false)
+}
+
+// scalars are the scalar elements of the sequence at field.
+func scalars(n *yaml.RNode, field string) []string {
+	f := n.Field(field)
+	if f == nil || f.Value.YNode().Kind != yaml.SequenceNode {
+		return nil
+	}
+	var out []string
+	for _, e := range f.Value.YNode().Content {
+		if e.Kind == yaml.ScalarNode {
+			out = append(out, e.Value)
+		}
+	}
+	return out
+}
+
+var badName = regexp.MustCompile(`[^a-z0-9._-]+`)
+
+// profileName is rampart-<workload>-<container>, in the characters a
+// profile name and a Kubernetes object name both allow.
+func profileName(workload, kind, ctr string) string {
+	if workload == "" {
+		workload = strings.ToLower(kind)
+	}
+	s := badName.ReplaceAllString(strings.ToLower("rampart-"+workload+"-"+ctr), "-")
+	s = strings.Trim(s, "-.")
+	if len(s) > 253 {
+		s = s[:253]
+	}
+	return s
+}
+
+func (h *hardener) profile(name, ns, image string) error {
+	if p, ok := h.profiles[name]; ok {
+		p.addImage(image)
+		return nil
+	}
+	doc, err := apparmor.Generate(apparmor.Options{Name: name, DenyRead: h.o.DenyRead, DenyWrite: h.o.DenyWrite, ContainerDefault: true})
+	if err != nil {
+		return err
+	}
+	p := &Profile{Name: name, Text: doc.Render(), Namespace: ns}
+	p.addImage(image)
+	h.profiles[name] = p
+	h.order = append(h.order, name)
+	return nil
+}
+
+func (p *Profile) addImage(image string) {
+	if image == "" {
+		return
+	}
+	for _, i := range p.Images {
+		if i == image {
+			return
+		}
+	}
+	p.Images = append(p.Images, image)
+	sort.Strings(p.Images)
+}

@@ -10,7 +10,7 @@ export CGO_ENABLED := 1
 # copied into any container, and it starts faster without ld.so.
 STATIC  := -tags 'seccomp osusergo netgo' -ldflags '-s -w -linkmode external -extldflags "-static"' 
 
-.PHONY: all build static demo test test-short fuzz bench vet clean
+.PHONY: all build static demo test test-short fuzz bench bench-audit vet clean
 
 all: build
 
@@ -46,6 +46,12 @@ fuzz:
 
 bench: deps-bench build
 	./bench/launch.sh $(BIN) && ./bench/seccomp.sh $(BIN)
+
+# rampart audit against kube-score, the Kyverno CLI and trivy config on the
+# shared corpus; builds the peers with go install (slow: Kyverno and trivy
+# take many minutes).
+bench-audit: deps-bench build
+	./bench/audit.sh $(BIN)
 
 deps-%:
 	@./scripts/deps.sh $*

@@ -137,6 +137,14 @@ func (r *reader) object(n *yaml.Node, doc int, path string, depth int) {
 		r.errs = append(r.errs, r.errAt(ne.node, doc, obj, prefix+strings.TrimPrefix(ne.path, "."), ne.msg))
 		return
 	}
+	// The API server defaults a volume that names no source to emptyDir
+	// before admission sees it; do the same, or Pod Security's
+	// restrictedVolumes check would fail a pod the cluster admits.
+	for i := range pt.Spec.Volumes {
+		if pt.Spec.Volumes[i].VolumeSource == (corev1.VolumeSource{}) {
+			pt.Spec.Volumes[i].EmptyDir = &corev1.EmptyDirVolumeSource{}
+		}
+	}
 
 	specNode, metaNode := get(tmpl, "spec"), get(tmpl, "metadata")
 	spec := &pt.Spec

@@ -10,7 +10,7 @@ export CGO_ENABLED := 1
 # copied into any container, and it starts faster without ld.so.
 STATIC  := -tags 'seccomp osusergo netgo' -ldflags '-s -w -linkmode external -extldflags "-static"' 
 
-.PHONY: all build static demo test test-short fuzz bench bench-audit vet clean
+.PHONY: all build static demo test test-host lab test-short fuzz bench bench-audit vet clean
 
 all: build
 
@@ -24,7 +24,11 @@ static: build
 demo: build
 	$(BIN) layers
 
-test: deps-test
+# Every tier: unit, host and container tests, then the AppArmor lab.
+test: test-host lab
+
+# Unit, host (real enforcement) and container (runc) tests.
+test-host: deps-test
 	$(GO) vet -tags $(TAGS) ./...
 	$(GO) test -tags $(TAGS) -count=1 ./...
 

@@ -18,8 +18,6 @@ import (
 	"sort"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/policy"
@@ -358,14 +356,7 @@ func (a *Auditor) finish(r *Report) {
 func (a *Auditor) Container(c kube.Container) Container {
 	out := Container{Name: c.Container, Type: c.Type, Pos: c.Pos(), Paths: []PathResult{}, Open: []string{}}
 	out.PSS = a.pss.pod(c, c.Spec)
-	sc := c.Spec.SecurityContext
-	if sc == nil {
-		sc = &corev1.SecurityContext{}
-	}
-	psc := c.Pod.SecurityContext
-	if psc == nil {
-		psc = &corev1.PodSecurityContext{}
-	}
+	sc, psc := c.SecurityContexts()
 	out.Privileged = sc.Privileged != nil && *sc.Privileged
 	out.Capabilities.Pos = c.Pos("securityContext", "capabilities")
 	out.Seccomp.Pos = c.Pos("securityContext", "seccompProfile")

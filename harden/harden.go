@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/probe"
 )
@@ -137,20 +138,6 @@ func (r *Result) Findings() []Change {
 	return out
 }
 
-// templatePaths says where each workload kind keeps its pod template (as
-// package kube reads them).
-var templatePaths = map[string][]string{
-	"Pod":                   {},
-	"PodTemplate":           {"template"},
-	"Deployment":            {"spec", "template"},
-	"StatefulSet":           {"spec", "template"},
-	"DaemonSet":             {"spec", "template"},
-	"ReplicaSet":            {"spec", "template"},
-	"ReplicationController": {"spec", "template"},
-	"Job":                   {"spec", "template"},
-	"CronJob":               {"spec", "jobTemplate", "spec", "template"},
-}
-
 type hardener struct {
 	o        Options
 	keep     caps.Set
@@ -223,7 +210,7 @@ func (h *hardener) object(n *yaml.RNode, depth int) error {
 		}
 		return nil
 	}
-	path, known := templatePaths[kind]
+	path, known := kube.TemplatePaths[kind]
 	if !known {
 		path = []string{"spec", "template"}
 	}

@@ -171,14 +171,7 @@ func (m *mapper) build() *policy.Policy {
 		m.errorf(podField("os", "name"), "the pod is for Windows; Linux security layers do not apply")
 		return nil
 	}
-	sc := c.Spec.SecurityContext
-	if sc == nil {
-		sc = &corev1.SecurityContext{}
-	}
-	psc := c.Pod.SecurityContext
-	if psc == nil {
-		psc = &corev1.PodSecurityContext{}
-	}
+	sc, psc := c.SecurityContexts()
 	privileged := sc.Privileged != nil && *sc.Privileged
 
 	p := &policy.Policy{Source: c.File + "#" + c.Container}
@@ -580,4 +573,17 @@ func (m *mapper) apparmorAnnotation(key string) *profile {
 	}
 	m.errorf(w, "%q is not an AppArmor profile: expected runtime/default, unconfined or localhost/NAME", v)
 	return nil
+}
+
+// SecurityContexts returns the container's and the pod's security
+// contexts, empty ones where the manifest has none.
+func (c Container) SecurityContexts() (*corev1.SecurityContext, *corev1.PodSecurityContext) {
+	sc, psc := c.Spec.SecurityContext, c.Pod.SecurityContext
+	if sc == nil {
+		sc = &corev1.SecurityContext{}
+	}
+	if psc == nil {
+		psc = &corev1.PodSecurityContext{}
+	}
+	return sc, psc
 }

@@ -65,8 +65,9 @@ type reader struct {
 	errs   []error
 }
 
-// templatePaths says where each workload kind keeps its pod template.
-var templatePaths = map[string][]any{
+// TemplatePaths says where each workload kind keeps its pod template
+// (package harden edits the same places this package reads).
+var TemplatePaths = map[string][]string{
 	"Pod":                   {},
 	"PodTemplate":           {"template"},
 	"Deployment":            {"spec", "template"},
@@ -76,6 +77,16 @@ var templatePaths = map[string][]any{
 	"ReplicationController": {"spec", "template"},
 	"Job":                   {"spec", "template"},
 	"CronJob":               {"spec", "jobTemplate", "spec", "template"},
+}
+
+// templatePath is TemplatePaths[kind] as node lookup keys.
+func templatePath(kind string) ([]any, bool) {
+	p, ok := TemplatePaths[kind]
+	out := make([]any, len(p))
+	for i, k := range p {
+		out[i] = k
+	}
+	return out, ok
 }
 
 func (r *reader) object(n *yaml.Node, doc int, path string, depth int) {
@@ -99,7 +110,7 @@ func (r *reader) object(n *yaml.Node, doc int, path string, depth int) {
 		return
 	}
 
-	tpath, known := templatePaths[kind]
+	tpath, known := templatePath(kind)
 	tmpl := n
 	if !known {
 		tpath = []any{"spec", "template"}

@@ -6,6 +6,7 @@ package layers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -33,7 +34,20 @@ type Step struct {
 	Policy *policy.Policy `json:"-"`
 	// Describe says what the step applies, for people.
 	Describe string `json:"describe"`
+	// Refused is why the engine's platform would not run this step (a
+	// kubelet refusing the Pod), as the platform said it; its cells are
+	// NotRun.
+	Refused string `json:"refused,omitempty"`
 }
+
+// NotRun is the verdict of a cell whose step the platform refused.
+const NotRun = "not-run"
+
+// Refused is returned by an Engine when the platform refuses to run a
+// step's configuration at all: not an error of rampart's, a finding.
+type Refused struct{ Reason string }
+
+func (r *Refused) Error() string { return "refused: " + r.Reason }
 
 // Steps splits p into cumulative steps. The baseline is the workload as
 // a container runtime runs it with no securityContext: root, the
@@ -163,6 +177,8 @@ type Row struct {
 type Summary struct {
 	Step   string   `json:"step"`
 	Closed []string `json:"closed"`
+	// Refused is set when the step did not run (see Step.Refused).
+	Refused string `json:"refused,omitempty"`
 }
 
 // Matrix is a full run.
@@ -220,6 +236,12 @@ func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Option
 	}
 	wg.Wait()
 	for i, err := range errs {
+		var ref *Refused
+		if i > 0 && errors.As(err, &ref) {
+			m.Steps = append([]Step(nil), m.Steps...)
+			m.Steps[i].Refused = ref.Reason
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", steps[i].Name, err)
 		}
@@ -236,6 +258,10 @@ func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Option
 	for j, res := range reports[0].Results {
 		row := Row{ID: res.ID, Title: res.Title}
 		for i := range steps {
+			if reports[i] == nil {
+				row.Cells = append(row.Cells, Cell{Verdict: NotRun, Evidence: m.Steps[i].Refused})
+				continue
+			}
 			r := reports[i].Results[j]
 			row.Cells = append(row.Cells, Cell{Verdict: r.Verdict, Layer: r.Layer, LSM: r.LSM, Errno: r.Errno, Evidence: r.Evidence})
 		}
@@ -244,6 +270,10 @@ func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Option
 	for k, a := range o.Attacks {
 		row := Row{ID: fmt.Sprintf("attack-%d", k+1), Title: a, Attack: a}
 		for i := range steps {
+			if m.Steps[i].Refused != "" {
+				row.Cells = append(row.Cells, Cell{Verdict: NotRun, Evidence: m.Steps[i].Refused})
+				continue
+			}
 			c := attacks[i][k]
 			if c.Verdict == probe.Blocked && i > 0 {
 				c.Layer = steps[i].Layer
@@ -272,12 +302,27 @@ func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Option
 			m.Gaps = append(m.Gaps, row.ID)
 		}
 	}
-	for _, s := range steps {
+	for i, s := range m.Steps {
 		ids := closed[s.Name]
 		sort.Strings(ids)
-		m.Summary = append(m.Summary, Summary{Step: s.Name, Closed: ids})
+		m.Summary = append(m.Summary, Summary{Step: s.Name, Closed: ids, Refused: s.Refused})
+		if s.Refused != "" {
+			m.Notes = append(m.Notes, fmt.Sprintf("%s did not run: %s; these paths therefore stay open: %s",
+				s.Name, s.Refused, strings.Join(openAt(m.Rows, i-1), ", ")))
+		}
 	}
 	return m, nil
+}
+
+// openAt lists the rows open under step i.
+func openAt(rows []Row, i int) []string {
+	var ids []string
+	for _, r := range rows {
+		if i >= 0 && i < len(r.Cells) && r.Cells[i].Verdict == probe.Open {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
 }
 
 // Row returns the row for id, or nil.

@@ -73,6 +73,8 @@ func LayersTable(w io.Writer, m *layers.Matrix, colour bool) {
 			v := fmt.Sprintf("%-7s", c.Verdict)
 			if c.Verdict == probe.Open {
 				v = paint(red, v)
+			} else if c.Verdict == layers.NotRun {
+				v = paint(dim, v)
 			} else {
 				v = paint(green, v)
 			}
@@ -97,6 +99,8 @@ func SummaryLines(m *layers.Matrix) []string {
 		case s.Step == layers.Baseline && len(s.Closed) > 0:
 			out = append(out, fmt.Sprintf("baseline: %d path(s) already closed by the runtime's defaults: %s", len(s.Closed), strings.Join(s.Closed, ", ")))
 		case s.Step == layers.Baseline:
+		case s.Refused != "":
+			out = append(out, fmt.Sprintf("%s did not run: %s", s.Step, s.Refused))
 		case len(s.Closed) == 0:
 			out = append(out, fmt.Sprintf("%s closed nothing the previous layers left open", s.Step))
 		default:

@@ -129,7 +129,7 @@ func esc(s string) string { return html.EscapeString(s) }
 // LayersHTML is a standalone page: the picture and the table.
 func LayersHTML(w io.Writer, m *layers.Matrix) error {
 	fmt.Fprintf(w, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>rampart layers: %s</title>\n", esc(m.Policy))
-	fmt.Fprint(w, `<style>body{font-family:system-ui,sans-serif;margin:2em;color:#111827}table{border-collapse:collapse}td,th{border:1px solid #d1d5db;padding:4px 8px;font-size:13px}td.open{background:#fee2e2}td.blocked{background:#dcfce7}code{font-size:12px}</style></head><body>`+"\n")
+	fmt.Fprint(w, `<style>body{font-family:system-ui,sans-serif;margin:2em;color:#111827}table{border-collapse:collapse}td,th{border:1px solid #d1d5db;padding:4px 8px;font-size:13px}td.open{background:#fee2e2}td.blocked{background:#dcfce7}td.notrun{background:#f3f4f6;color:#6b7280}code{font-size:12px}</style></head><body>`+"\n")
 	if err := LayersSVG(w, m); err != nil {
 		return err
 	}
@@ -155,6 +155,8 @@ func LayersHTML(w io.Writer, m *layers.Matrix) error {
 			class := "blocked"
 			if c.Verdict == probe.Open {
 				class = "open"
+			} else if c.Verdict == layers.NotRun {
+				class = "notrun"
 			}
 			fmt.Fprintf(w, `<td class="%s" title="%s">%s</td>`, class, esc(c.Evidence), esc(c.Verdict))
 		}

@@ -32,7 +32,10 @@ layer closed which path — the seed article's experiment, live:
   +lsm           the policy's AppArmor profile or Landlock rules
 
 Each configuration is a fresh child launched by ` + "`rampart run`" + `, running
-` + "`rampart probe`" + `. With no POLICY, rampart runs its embedded default: the
+` + "`rampart probe`" + ` (--engine runc: a runc container; --engine kubernetes: a Pod
+in a scratch namespace of the current kubeconfig's cluster, deleted
+afterwards — a step the kubelet refuses, such as an AppArmor profile on a
+node without AppArmor, is reported as not run, with the kubelet's words). With no POLICY, rampart runs its embedded default: the
 seed's workload (examples/seed/3-apparmor.yaml) — drop NET_RAW,
 seccompProfile RuntimeDefault, and the AppArmor profile flask-deny-shadow
 (deny /etc/shadow r). On a kernel without AppArmor, Landlock enforces the
@@ -52,6 +55,8 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 		engine      string
 		rootfs      string
 		runtimeName string
+		image       string
+		kubectl     string
 	)
 	cmd := &cobra.Command{
 		Use:   "layers [POLICY]",
@@ -100,17 +105,25 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 				if err != nil {
 					return err
 				}
+			case "kubernetes", "k8s":
+				k, err := layers.NewKubernetes(cmd.Context(), layers.KubernetesOptions{
+					Kubectl: kubectl, Image: image, Defaults: defaults, SeccompDir: lf.seccompDir})
+				if err != nil {
+					return err
+				}
+				defer k.Close()
+				e = k
 			default:
-				return usageError{fmt.Errorf("--engine %q: want local or runc", engine)}
+				return usageError{fmt.Errorf("--engine %q: want local, runc or kubernetes", engine)}
 			}
 			steps := layers.Steps(p, defaults)
 			opts := layers.Options{Only: ids, Attacks: attacks}
-			m, err := layers.Run(context.Background(), e, p, steps, opts)
+			m, err := layers.Run(cmd.Context(), e, p, steps, opts)
 			if err != nil {
 				return err
 			}
 			m.Notes = append(notes, m.Notes...)
-			if engine != "local" {
+			if engine == "runc" {
 				// Rows the container's own defaults decide are explained
 				// against the same run on this host.
 				ref, err := layers.Run(context.Background(), &layers.Local{Self: self, Dir: tmp}, p, steps, opts)
@@ -127,7 +140,9 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 	fl.StringVarP(&output, "output", "o", "table", "table, json, markdown, svg or html")
 	fl.StringSliceVar(&only, "only", nil, "catalog paths to run (IDs); default: all")
 	fl.StringArrayVar(&attacks, "attack", nil, "an extra row: a shell command run with /bin/sh -c under each configuration (exit 0 = open)")
-	fl.StringVar(&engine, "engine", "local", "local (children of this host) or runc (a real runc container per configuration)")
+	fl.StringVar(&engine, "engine", "local", "local (children of this host), runc (a real runc container per configuration) or kubernetes (a Pod per configuration in a scratch namespace of the current kubeconfig's cluster)")
+	fl.StringVar(&image, "image", layers.DefaultImage, "with --engine kubernetes: an image holding the static rampart at "+layers.RampartInImage+" (make image builds one)")
+	fl.StringVar(&kubectl, "kubectl", "kubectl", "with --engine kubernetes: the kubectl to use (it reads KUBECONFIG as usual)")
 	fl.StringVar(&rootfs, "rootfs", "", "with --engine runc: the root filesystem (default: a busybox one rampart assembles)")
 	fl.StringVar(&runtimeName, "runtime", "containerd", "the runtime whose default capabilities form the baseline: containerd (14) or cri-o (9)")
 	return cmd

@@ -30,8 +30,11 @@ const (
 	serviceIP = "10.251.0.1"
 	// Image is the image every test Pod runs: busybox and the static
 	// rampart at /usr/local/bin/rampart.
-	Image      = "localhost/rampart:latest"
-	pauseImage = "localhost/pause:lab"
+	Image = "localhost/rampart:latest"
+	// BusyboxImage is the same filesystem without rampart: a stand-in for
+	// a user's image that rampart must reach from outside.
+	BusyboxImage = "localhost/busybox:lab"
+	pauseImage   = "localhost/pause:lab"
 )
 
 // StateDir holds everything a running lab has: configs, PKI, logs, etcd,
@@ -127,7 +130,7 @@ func Up(ctx context.Context, rampart string, log func(string)) (c *Cluster, err 
 	}); err != nil {
 		return c, err
 	}
-	for _, img := range []string{"pause.tar", "rampart.tar"} {
+	for _, img := range []string{"pause.tar", "rampart.tar", "busybox.tar"} {
 		if out, err := exec.CommandContext(ctx, "ctr", "-a", sock, "-n", "k8s.io", "images", "import", c.path("images/"+img)).CombinedOutput(); err != nil {
 			return c, fmt.Errorf("importing %s: %w: %s", img, err, out)
 		}
@@ -360,7 +363,15 @@ func (c *Cluster) buildImages(ctx context.Context, rampart string) error {
 	if err := runc.Rootfs(root, rampart); err != nil {
 		return err
 	}
-	return writeImage(root, Image, c.path("images/rampart.tar"), nil, []string{"sh"})
+	if err := writeImage(root, Image, c.path("images/rampart.tar"), nil, []string{"sh"}); err != nil {
+		return err
+	}
+	if err := os.Rename(filepath.Join(root, runc.RampartInRootfs), c.path("images/rampart.bin")); err != nil {
+		return err
+	}
+	err := writeImage(root, BusyboxImage, c.path("images/busybox.tar"), nil, []string{"sh"})
+	os.Remove(c.path("images/rampart.bin"))
+	return err
 }
 
 // Attach returns the lab a `kubelab up` left running, for working on the

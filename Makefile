@@ -10,7 +10,7 @@ export CGO_ENABLED := 1
 # copied into any container, and it starts faster without ld.so.
 STATIC  := -tags 'seccomp osusergo netgo' -ldflags '-s -w -linkmode external -extldflags "-static"' 
 
-.PHONY: all build static demo test test-host lab test-short fuzz bench bench-audit vet clean
+.PHONY: all build static image demo test test-host lab kube-test kube-down test-short fuzz bench bench-audit vet clean
 
 all: build
 
@@ -24,8 +24,9 @@ static: build
 demo: build
 	$(BIN) layers
 
-# Every tier: unit, host and container tests, then the AppArmor lab.
-test: test-host lab
+# Every tier: unit, host and container tests, the AppArmor lab, then a
+# real Kubernetes node.
+test: test-host lab kube-test
 
 # Unit, host (real enforcement) and container (runc) tests.
 test-host: deps-test
@@ -70,3 +71,21 @@ clean:
 .PHONY: lab
 lab: deps-lab build
 	RAMPART_LAB=1 $(GO) test -tags $(TAGS) ./lab/ -v -count=1
+
+# The kube tier (DESIGN.md tier 5): a real single-node Kubernetes on this
+# machine — kubelet, containerd, runc — with the seed's manifests and the
+# corpus run and dry-run on it. Kubernetes is built from the Go module
+# proxy once (7-10 min cold) and cached in /var/cache/rampart/kube; the
+# node comes up in seconds and is always torn down (kube-down clears what
+# a killed run left). Needs root.
+kube-test: deps-kube build
+	RAMPART_KUBE=1 RAMPART_BIN=$(CURDIR)/$(BIN) $(GO) test -tags $(TAGS) -count=1 -timeout 45m ./kubelab/ -v
+
+kube-down:
+	$(GO) run ./kubelab/cmd/kubelab down
+
+# An image with busybox and the static rampart at /usr/local/bin/rampart,
+# as a docker-archive (ctr -n k8s.io images import, docker load, kind load
+# image-archive): what `rampart layers --engine kubernetes` runs.
+image: build
+	$(GO) run ./kubelab/cmd/kubelab image $(BIN) bin/rampart-image.tar

@@ -345,6 +345,20 @@ func (c *Cluster) ReloadImage(ctx context.Context, rampart string) error {
 	return nil
 }
 
+// WriteImage writes Image (busybox and the static rampart) to out as a
+// docker-archive, for clusters other than the lab.
+func WriteImage(rampart, out string) error {
+	root, err := os.MkdirTemp("", "rampart-image-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(root)
+	if err := runc.Rootfs(root, rampart); err != nil {
+		return err
+	}
+	return writeImage(root, Image, out, nil, []string{"sh"})
+}
+
 func (c *Cluster) buildImages(ctx context.Context, rampart string) error {
 	pauseDir := c.path("images/pause-root")
 	if err := os.MkdirAll(pauseDir, 0o755); err != nil {

@@ -18,7 +18,7 @@ import (
 func main() {
 	log := func(s string) { fmt.Fprintln(os.Stderr, s) }
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: kubelab up RAMPART-STATIC-BINARY | reload RAMPART-STATIC-BINARY | down | build")
+		fmt.Fprintln(os.Stderr, "usage: kubelab up RAMPART-STATIC-BINARY | reload RAMPART-STATIC-BINARY | image RAMPART-STATIC-BINARY OUT.tar | down | build")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -55,6 +55,16 @@ func main() {
 			log(err.Error())
 			os.Exit(1)
 		}
+	case "image":
+		if len(os.Args) != 4 {
+			log("usage: kubelab image RAMPART-STATIC-BINARY OUT.tar")
+			os.Exit(2)
+		}
+		if err := kubelab.WriteImage(os.Args[2], os.Args[3]); err != nil {
+			log(err.Error())
+			os.Exit(1)
+		}
+		log("wrote " + os.Args[3] + " (" + kubelab.Image + ")")
 	case "down":
 		kubelab.Down(log)
 	default:

@@ -1,0 +1,125 @@
+package kubelab
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampart-sec/rampart/layers"
+	"github.com/rampart-sec/rampart/probe"
+)
+
+// runLayers runs `rampart layers --engine kubernetes` against the lab and
+// decodes its JSON.
+func runLayers(t *testing.T, c *Cluster, args ...string) *layers.Matrix {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, rampartBin, append([]string{"layers", "--engine", "kubernetes", "-o", "json"}, args...)...)
+	cmd.Env = c.Env()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("rampart layers: %v\n%s", err, stderr.String())
+	}
+	var m layers.Matrix
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return &m
+}
+
+func cell(t *testing.T, m *layers.Matrix, id, step string) layers.Cell {
+	t.Helper()
+	r := m.Row(id)
+	if r == nil {
+		t.Fatalf("no row %s", id)
+	}
+	for i, s := range m.Steps {
+		if s.Name == step {
+			return r.Cells[i]
+		}
+	}
+	t.Fatalf("no step %s", step)
+	return layers.Cell{}
+}
+
+// The main job on a real kubelet: the seed's progression, each step a
+// Pod. This node has no AppArmor, so the kubelet refuses the +lsm Pod;
+// the matrix must say so in the kubelet's words, and that /etc/shadow
+// therefore stays readable — no stand-in is quietly substituted.
+func TestLayersEngineKubernetesSeed(t *testing.T) {
+	c := needLab(t)
+	m := runLayers(t, c, "--attack", "cat /etc/shadow >/dev/null")
+	if m.Engine != "kubernetes" {
+		t.Fatalf("engine %q", m.Engine)
+	}
+	want := map[string][2]string{ // path -> step that closed it, layer
+		"raw-socket":   {layers.PlusCaps, probe.ByCapabilities},
+		"userns-netns": {layers.PlusSeccomp, probe.BySeccomp},
+	}
+	for id, w := range want {
+		r := m.Row(id)
+		if r == nil || r.ClosedAt != w[0] || r.ClosedBy != w[1] {
+			t.Errorf("%s: closed at %q by %q, want %s by %s", id, r.ClosedAt, r.ClosedBy, w[0], w[1])
+		}
+		if got := cell(t, m, id, layers.Baseline).Verdict; got != probe.Open {
+			t.Errorf("%s is %s at baseline, want open", id, got)
+		}
+	}
+	lsm := m.Steps[3]
+	if lsm.Name != layers.PlusLSM || !strings.Contains(lsm.Refused, "AppArmor is not enabled on the host") {
+		t.Fatalf("+lsm step: %+v, want the kubelet's AppArmor refusal", lsm)
+	}
+	for _, id := range []string{"read-shadow", "attack-1"} {
+		if got := cell(t, m, id, layers.PlusSeccomp).Verdict; got != probe.Open {
+			t.Errorf("%s at +seccomp: %s, want open", id, got)
+		}
+		if got := cell(t, m, id, layers.PlusLSM).Verdict; got != layers.NotRun {
+			t.Errorf("%s at +lsm: %s, want %s", id, got, layers.NotRun)
+		}
+	}
+	var said bool
+	for _, n := range m.Notes {
+		said = said || (strings.Contains(n, "+lsm did not run") && strings.Contains(n, "read-shadow"))
+	}
+	if !said {
+		t.Errorf("no note says +lsm did not run and read-shadow stays open: %q", m.Notes)
+	}
+	// The scratch namespace is gone or going.
+	out, err := c.Kubectl(context.Background(), "get", "namespaces", "-o", "jsonpath={range .items[*]}{.metadata.name} {.status.phase}{\"\\n\"}{end}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "rampart-layers-") && !strings.HasSuffix(line, "Terminating") {
+			t.Errorf("scratch namespace left behind: %s", line)
+		}
+	}
+}
+
+// A seccomp profile given as a file reaches the node as a Localhost
+// profile (placed in the kubelet's seccomp directory), and the kubelet
+// enforces it: a profile that denies only unshare closes the userns path
+// at +seccomp and leaves keyctl (which RuntimeDefault would close) open.
+func TestLayersEngineKubernetesLocalhostSeccomp(t *testing.T) {
+	c := needLab(t)
+	prof := filepath.Join(t.TempDir(), "deny-unshare.json")
+	if err := os.WriteFile(prof, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["unshare"],"action":"SCMP_ACT_ERRNO"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := runLayers(t, c, "--seccomp", prof, "--seccomp-dir", c.SeccompDir, "--only", "userns-netns,keyctl")
+	if got := cell(t, m, "userns-netns", layers.PlusSeccomp); got.Verdict != probe.Blocked || got.Layer != probe.BySeccomp {
+		t.Errorf("userns-netns at +seccomp: %+v, want blocked by seccomp", got)
+	}
+	if got := cell(t, m, "keyctl", layers.PlusSeccomp).Verdict; got != probe.Open {
+		t.Errorf("keyctl at +seccomp: %s, want open (the profile allows it)", got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rampart-sec/rampart/audit"
 	"github.com/rampart-sec/rampart/probe"
 )
 
@@ -266,7 +267,11 @@ spec:
 		}
 	}
 	r := rampart(t, restricted, "audit", "-", "-o", "json")
-	if !strings.Contains(r.stdout, `"level": "restricted"`) {
+	var rep audit.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if len(rep.Workloads) != 1 || rep.Workloads[0].PSS.Level != "restricted" {
 		t.Errorf("restricted pod not restricted:\n%s", r.stdout)
 	}
 }

@@ -207,11 +207,17 @@ func writeSeed(dir string) error {
 	})
 }
 
+// isTerminal says whether w is a terminal: people get colour and
+// indentation, pipes get what machines read fastest.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 func writeLayers(w io.Writer, m *layers.Matrix, output string) error {
 	switch output {
 	case "table", "":
-		f, isFile := w.(*os.File)
-		colour := isFile && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == ""
+		colour := isTerminal(w) && os.Getenv("NO_COLOR") == ""
 		report.LayersTable(w, m, colour)
 	case "json":
 		enc := json.NewEncoder(w)

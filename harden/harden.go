@@ -26,6 +26,7 @@ import (
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/probe"
+	"github.com/rampart-sec/rampart/seccomp"
 )
 
 // DefaultDenyRead is what the generated AppArmor profiles deny reading
@@ -76,6 +77,26 @@ type Options struct {
 	// (see apparmor.Options); nil means DefaultDenyRead and
 	// DefaultDenyWrite, an empty slice nothing.
 	DenyRead, DenyWrite []string
+	// SeccompLocalhost replaces RuntimeDefault (set or missing) with a
+	// Localhost profile per container: RuntimeDefault narrowed for the
+	// capabilities it keeps (seccomp.Narrowed), written beside the
+	// AppArmor profiles.
+	SeccompLocalhost bool
+	// SPO makes Localhost seccomp references point where the Security
+	// Profiles Operator installs SeccompProfile objects
+	// (operator/NAMESPACE/NAME.json) instead of rampart/NAME.json.
+	SPO bool
+}
+
+// SeccompProfile is a generated seccomp profile that a hardened manifest
+// references as Localhost.
+type SeccompProfile struct {
+	Name string
+	// Path is the localhostProfile: relative to the kubelet's seccomp
+	// directory (and to --profiles-out).
+	Path      string
+	JSON      []byte
+	Namespace string
 }
 
 // Profile is a generated AppArmor profile that a hardened manifest
@@ -114,6 +135,7 @@ type Result struct {
 	Changed  bool
 	Changes  []Change
 	Profiles []Profile
+	Seccomp  []SeccompProfile
 }
 
 // Edits lists the changes that were made.
@@ -144,6 +166,7 @@ type hardener struct {
 	changes  []Change
 	profiles map[string]*Profile
 	order    []string
+	seccomp  []SeccompProfile
 	edited   bool
 }
 
@@ -173,7 +196,7 @@ func Manifest(name string, data []byte, o Options) (*Result, error) {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	res := &Result{Data: data, Changes: h.changes}
+	res := &Result{Data: data, Changes: h.changes, Seccomp: h.seccomp}
 	for _, n := range h.order {
 		res.Profiles = append(res.Profiles, *h.profiles[n])
 	}
@@ -370,7 +393,25 @@ func (w *workload) container(c *yaml.RNode) error {
 
 	// Seccomp.
 	ct, pt := str(sc, "seccompProfile", "type"), w.podSC("seccompProfile", "type")
-	if !(ct == "RuntimeDefault" || ct == "Localhost" || ct == "" && (pt == "RuntimeDefault" || pt == "Localhost")) {
+	if w.h.o.SeccompLocalhost && !(ct == "Localhost" || ct == "" && pt == "Localhost") {
+		bounding := keep
+		if addAll && !w.h.o.KeepSet {
+			bounding = caps.Full // add: [ALL] was left: RuntimeDefault widens for it
+		}
+		path, err := w.h.seccompProfile(profileName(w.name, w.kind, name), w.ns, bounding)
+		if err != nil {
+			return fmt.Errorf("%s container %s: seccomp profile: %w", w.obj, name, err)
+		}
+		prof, _ := yaml.Parse("type: Localhost\nlocalhostProfile: " + path)
+		what := "Localhost " + path
+		if ct != "" {
+			what = ct + " -> " + what
+		}
+		if err := set(sc, "seccompProfile", prof, what); err != nil {
+			return err
+		}
+		w.clearAnnotation("container.seccomp.security.alpha.kubernetes.io/"+name, name)
+	} else if !(ct == "RuntimeDefault" || ct == "Localhost" || ct == "" && (pt == "RuntimeDefault" || pt == "Localhost")) {
 		prof, _ := yaml.Parse("type: RuntimeDefault")
 		what := "RuntimeDefault"
 		if ct != "" {
@@ -507,6 +548,28 @@ func (h *hardener) profile(name, ns, image string) error {
 	h.profiles[name] = p
 	h.order = append(h.order, name)
 	return nil
+}
+
+// seccompProfile generates the narrowed RuntimeDefault for a container
+// keeping caps and returns its localhostProfile path.
+func (h *hardener) seccompProfile(name, ns string, keep caps.Set) (string, error) {
+	p, err := seccomp.Narrowed(keep)
+	if err != nil {
+		return "", err
+	}
+	body, err := p.JSON()
+	if err != nil {
+		return "", err
+	}
+	path := "rampart/" + name + ".json"
+	if h.o.SPO {
+		if ns == "" {
+			ns = "default"
+		}
+		path = "operator/" + ns + "/" + name + ".json"
+	}
+	h.seccomp = append(h.seccomp, SeccompProfile{Name: name, Path: path, JSON: body, Namespace: ns})
+	return path, nil
 }
 
 func (p *Profile) addImage(image string) {

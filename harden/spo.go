@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -73,6 +74,41 @@ func SPO(profiles []Profile) ([]byte, error) {
 				return nil, err
 			}
 		}
+	}
+	return buf.Bytes(), nil
+}
+
+// SPOSeccompAPIVersion is the API version of the operator's
+// SeccompProfile objects.
+const SPOSeccompAPIVersion = "security-profiles-operator.x-k8s.io/v1beta1"
+
+// SPOSeccomp renders a SeccompProfile object per generated seccomp
+// profile: the operator writes each to operator/NAMESPACE/NAME.json in
+// every node's kubelet seccomp directory, the path Options.SPO makes the
+// hardened manifests reference. The spec is the profile itself.
+func SPOSeccomp(profiles []SeccompProfile) ([]byte, error) {
+	var buf bytes.Buffer
+	for _, p := range profiles {
+		// Decoded as YAML (JSON is YAML): numbers stay integers, where
+		// encoding/json would make 0xffffffff a float.
+		var spec map[string]any
+		if err := yamlv3.Unmarshal(p.JSON, &spec); err != nil {
+			return nil, err
+		}
+		obj := map[string]any{
+			"apiVersion": SPOSeccompAPIVersion,
+			"kind":       "SeccompProfile",
+			"metadata":   map[string]any{"name": p.Name, "namespace": p.Namespace},
+			"spec":       spec,
+		}
+		b, err := yamlv3.Marshal(obj)
+		if err != nil {
+			return nil, err
+		}
+		if buf.Len() > 0 {
+			buf.WriteString("---\n")
+		}
+		buf.Write(b)
 	}
 	return buf.Bytes(), nil
 }

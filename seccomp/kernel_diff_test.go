@@ -596,6 +596,8 @@ func kdProfiles(t testing.TB) []kdProfile {
 	add("runtime-default/full", p, err)
 	p, err = Load(rd, caps.ContainerdDefault)
 	add("runtime-default/containerd", p, err)
+	p, err = Narrowed(caps.ContainerdDefault)
+	add(NarrowedName, p, err)
 	for _, name := range []string{"denylist", "clone", "socket", "personality", "ioctl64", "ioctl_masked"} {
 		p, err := Load(policy.Seccomp{Kind: policy.SeccompFile, Path: "testdata/kernel_diff_" + name + ".json"}, caps.ContainerdDefault)
 		add(name, p, err)
@@ -688,6 +690,16 @@ func TestKernelDiff(t *testing.T) {
 		{"ioctl_masked", kdX32, 514 | bpf.X32Bit, 0xffffffff00005412, -2601},
 		{"ioctl_masked", kdX32, unix.SYS_IOCTL | bpf.X32Bit, 0xffffffff00005412, -kdNetErrno},
 		{"ioctl_masked", kdI386, 54, 0xffffffff00005412, -2601},
+		// Narrowed's 32 rules: TIOCSTI refused on every ABI, upper bits
+		// or not; its neighbours (bit 31 set, TIOCGWINSZ) allowed.
+		{NarrowedName, kdX86_64, unix.SYS_IOCTL, 0x5412, -int64(unix.EPERM)},
+		{NarrowedName, kdX86_64, unix.SYS_IOCTL, 1<<32 | 0x5412, -int64(unix.EPERM)},
+		{NarrowedName, kdX86_64, unix.SYS_IOCTL, 0xffffffff00005412, -int64(unix.EPERM)},
+		{NarrowedName, kdX86_64, unix.SYS_IOCTL, 0x80005412, -kdNetErrno},
+		{NarrowedName, kdX86_64, unix.SYS_IOCTL, 0x5413, -kdNetErrno},
+		{NarrowedName, kdX32, 514 | bpf.X32Bit, 0xffffffff00005412, -int64(unix.EPERM)},
+		{NarrowedName, kdI386, 54, 0x5412, -int64(unix.EPERM)},
+		{NarrowedName, kdI386, 54, 0xffffffff00005412, -int64(unix.EPERM)},
 	} {
 		got, found := kdLookup(profiles, outcomes, calls, c.profile, kdCall{ABI: c.abi, Nr: c.nr, Args: [6]uint64{0, c.req}})
 		if !found || got != c.want {

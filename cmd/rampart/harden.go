@@ -20,7 +20,13 @@ initContainers, ephemeralContainers) of every workload, at container level:
 
   - capabilities.drop: [ALL], keeping the capabilities the manifest adds
     (or exactly --keep CAP...);
-  - seccompProfile: RuntimeDefault;
+  - seccompProfile: RuntimeDefault, or with --seccomp localhost a
+    Localhost profile rampart/rampart-<workload>-<container>.json:
+    RuntimeDefault for the capabilities the container keeps, less ptrace,
+    process_vm_readv/writev (unless it keeps SYS_PTRACE) and
+    ioctl TIOCSTI (refused on the request's low 32 bits, as the kernel
+    reads it) — copy --profiles-out/rampart/ into the kubelet's seccomp
+    directory (/var/lib/kubelet/seccomp) on every node, or use --spo;
   - appArmorProfile: Localhost rampart-<workload>-<container>, a generated
     profile (rampart's container defaults, deny reading /etc/shadow and
     writing the container runtimes' sockets; change with --deny-read and
@@ -36,8 +42,10 @@ What is already at least as strict stays (a Localhost profile, drop
 
 Output: FILE.yaml becomes FILE.hardened.yaml next to it (or in --out DIR;
 --in-place overwrites). --diff prints a unified diff and writes nothing.
---spo also writes Security Profiles Operator AppArmorProfile and
-ProfileBinding objects (FILE.spo.yaml) so the profiles reach every node.
+--spo also writes Security Profiles Operator AppArmorProfile,
+ProfileBinding and SeccompProfile objects (FILE.spo.yaml) so the profiles
+reach every node; Localhost seccomp references then name the operator's
+path, operator/<namespace>/<name>.json.
 A file with nothing to change is still written, unchanged. - reads standard
 input and writes the hardened manifest to standard output.
 
@@ -50,6 +58,7 @@ func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
 		keep, denyRead, denyWrite []string
 		outDir, profilesOut       string
 		inPlace, diff, spo        bool
+		seccompMode               string
 	)
 	cmd := &cobra.Command{
 		Use:   "harden FILES...",
@@ -66,6 +75,14 @@ func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
 				return usageError{fmt.Errorf("--in-place and --out: choose one")}
 			}
 			o.Keep, o.KeepSet = keep, fl.Changed("keep")
+			switch seccompMode {
+			case "runtime-default":
+			case "localhost":
+				o.SeccompLocalhost = true
+			default:
+				return usageError{fmt.Errorf("--seccomp %q: want runtime-default or localhost", seccompMode)}
+			}
+			o.SPO = spo
 			if fl.Changed("deny-read") {
 				o.DenyRead = append([]string{}, denyRead...)
 			}
@@ -104,6 +121,7 @@ func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
 	fl.StringVar(&profilesOut, "profiles-out", "", "write the AppArmor profiles into DIR (default: the hardened manifest's directory)")
 	fl.BoolVar(&inPlace, "in-place", false, "overwrite the input files")
 	fl.BoolVar(&diff, "diff", false, "print a unified diff instead of writing anything")
+	fl.StringVar(&seccompMode, "seccomp", "runtime-default", "runtime-default, or localhost: a generated profile per container, RuntimeDefault narrowed (see above)")
 	fl.BoolVar(&spo, "spo", false, "also write Security Profiles Operator objects (FILE.spo.yaml)")
 	return cmd
 }
@@ -194,11 +212,24 @@ func hardenOne(f string, o harden.Options, outDir, profilesOut string, inPlace, 
 			return err
 		}
 	}
-	if spo && len(res.Profiles) > 0 {
+	for _, p := range res.Seccomp {
+		if err := write(filepath.Join(dir, filepath.FromSlash(p.Path)), p.JSON, stdout); err != nil {
+			return err
+		}
+	}
+	if spo && len(res.Profiles)+len(res.Seccomp) > 0 {
 		objs, err := harden.SPO(res.Profiles)
 		if err != nil {
 			return err
 		}
+		sec, err := harden.SPOSeccomp(res.Seccomp)
+		if err != nil {
+			return err
+		}
+		if len(objs) > 0 && len(sec) > 0 {
+			objs = append(objs, "---\n"...)
+		}
+		objs = append(objs, sec...)
 		sd := strings.TrimSuffix(dest, filepath.Ext(dest))
 		sd = strings.TrimSuffix(sd, ".hardened") + ".spo.yaml"
 		if dest == "-" {
@@ -209,7 +240,7 @@ func hardenOne(f string, o harden.Options, outDir, profilesOut string, inPlace, 
 		}
 	}
 	if dest != "-" {
-		fmt.Fprintf(stderr, "rampart: harden: %s -> %s (%d edits, %d profiles in %s)\n", f, dest, len(res.Edits()), len(res.Profiles), dir)
+		fmt.Fprintf(stderr, "rampart: harden: %s -> %s (%d edits, %d profiles in %s)\n", f, dest, len(res.Edits()), len(res.Profiles)+len(res.Seccomp), dir)
 	}
 	return nil
 }

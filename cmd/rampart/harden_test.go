@@ -91,3 +91,92 @@ func TestHardenSeed(t *testing.T) {
 		t.Errorf("stdin: exit %d: %s\n%s", r.code, r.stderr, r.stdout)
 	}
 }
+
+// TestHardenSeccompLocalhost: --seccomp localhost writes a narrowed
+// RuntimeDefault per container and references it; the audit predicts, and
+// the kernel confirms under `rampart run`, that it closes the memory and
+// terminal paths RuntimeDefault leaves open — ptrace, process_vm_readv and
+// TIOCSTI — while what RuntimeDefault closes stays closed. Keeping
+// SYS_PTRACE gives ptrace back (the workload asked for a debugger).
+func TestHardenSeccompLocalhost(t *testing.T) {
+	needSeccomp(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "app.yaml")
+	data, err := os.ReadFile(filepath.Join(auditSeed, "0-baseline.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{"ptrace-child", "process-vm-readv", "tiocsti", "userns-netns", "keyctl"}
+	for _, tc := range []struct {
+		keep string
+		want map[string]string // path -> verdict word
+	}{
+		{"", map[string]string{"ptrace-child": "seccomp", "process-vm-readv": "seccomp", "tiocsti": "seccomp", "userns-netns": "seccomp", "keyctl": "seccomp"}},
+		{"SYS_PTRACE", map[string]string{"ptrace-child": "open", "process-vm-readv": "open", "tiocsti": "seccomp", "userns-netns": "seccomp", "keyctl": "seccomp"}},
+	} {
+		out := filepath.Join(dir, "out-"+tc.keep)
+		r := rampart(t, "", "harden", "--seccomp", "localhost", "--keep="+tc.keep, "--spo", "--out", out, src)
+		if r.code != 0 {
+			t.Fatalf("harden: exit %d: %s", r.code, r.stderr)
+		}
+		hardened, _ := os.ReadFile(filepath.Join(out, "app.yaml"))
+		const ref = "localhostProfile: operator/default/rampart-flask-app-flask.json"
+		if !strings.Contains(string(hardened), "type: Localhost\n              "+ref) {
+			t.Fatalf("no Localhost seccomp reference (%s):\n%s", ref, hardened)
+		}
+		prof := filepath.Join(out, "operator", "default", "rampart-flask-app-flask.json")
+		spo, _ := os.ReadFile(filepath.Join(out, "app.spo.yaml"))
+		// The last of the 32 ioctl rules: every bit of the low half
+		// compared, TIOCSTI (0x5412) with bit 0 flipped.
+		if !strings.Contains(string(spo), "kind: SeccompProfile") || !strings.Contains(string(spo), "valueTwo: 21523") {
+			t.Errorf("no SeccompProfile object with the ioctl rules:\n%s", spo)
+		}
+
+		// Predicted.
+		r = rampart(t, "", "audit", "-o", "json", "--profiles", out, filepath.Join(out, "app.yaml"))
+		var rep struct {
+			Workloads []struct {
+				Containers []struct {
+					Paths []struct{ ID, Verdict, Layer string }
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Workloads) != 1 {
+			t.Fatalf("audit: %v: %s %s", err, r.stdout, r.stderr)
+		}
+		predicted := map[string]string{}
+		for _, p := range rep.Workloads[0].Containers[0].Paths {
+			predicted[p.ID] = p.Verdict
+			if p.Verdict == "blocked" {
+				predicted[p.ID] = p.Layer
+			}
+		}
+		// Measured: the profile as the kernel enforces it, with the
+		// capabilities the manifest keeps.
+		args := []string{"run", "--cap-drop", "ALL", "--seccomp", prof}
+		if tc.keep != "" {
+			args = append(args, "--cap-add", tc.keep)
+		}
+		args = append(args, "--", os.Args[0], "probe", "-o", "json", "--only", strings.Join(paths, ","))
+		r = rampart(t, "", args...)
+		if r.code != 0 {
+			t.Fatalf("run: exit %d: %s", r.code, r.stderr)
+		}
+		var measured struct{ Results []struct{ ID, Verdict, Layer string } }
+		if err := json.Unmarshal([]byte(r.stdout), &measured); err != nil {
+			t.Fatalf("%v: %s", err, r.stdout)
+		}
+		for _, m := range measured.Results {
+			got := m.Verdict
+			if got == "blocked" {
+				got = m.Layer
+			}
+			if got != tc.want[m.ID] || predicted[m.ID] != tc.want[m.ID] {
+				t.Errorf("keep %q: %s measured %s, predicted %s, want %s", tc.keep, m.ID, got, predicted[m.ID], tc.want[m.ID])
+			}
+		}
+	}
+}

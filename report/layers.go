@@ -110,7 +110,13 @@ func SummaryLines(m *layers.Matrix) []string {
 	if len(m.Gaps) == 0 {
 		out = append(out, "no gaps: every path is closed by some layer")
 	} else {
-		out = append(out, fmt.Sprintf("gaps: %d path(s) stay open with every layer of this policy: %s", len(m.Gaps), strings.Join(m.Gaps, ", ")))
+		which := "every layer of this policy"
+		for _, s := range m.Steps {
+			if s.Refused != "" {
+				which = "every layer that ran"
+			}
+		}
+		out = append(out, fmt.Sprintf("gaps: %d path(s) stay open with %s: %s", len(m.Gaps), which, strings.Join(m.Gaps, ", ")))
 	}
 	return out
 }

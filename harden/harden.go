@@ -265,6 +265,30 @@ func (h *hardener) object(n *yaml.RNode, depth int) error {
 			}
 		}
 	}
+	if err := w.podUnconfined("seccompProfile"); err != nil {
+		return err
+	}
+	if !h.o.NoAppArmor {
+		return w.podUnconfined("appArmorProfile")
+	}
+	return nil
+}
+
+// podUnconfined turns a pod-level profile of type Unconfined into
+// RuntimeDefault. Every container harden edited now names its own
+// profile, so the pod's applies to none of them (nor to a privileged
+// container, which runs unconfined whatever it says); but Pod Security
+// refuses Unconfined at pod level even when every container overrides
+// it, and the hardened pod would not even meet baseline.
+func (w *workload) podUnconfined(field string) error {
+	if w.podSC(field, "type") != "Unconfined" {
+		return nil
+	}
+	prof, _ := yaml.Parse("type: RuntimeDefault")
+	if err := w.spec.PipeE(yaml.Lookup("securityContext"), yaml.SetField(field, prof)); err != nil {
+		return fmt.Errorf("%s: securityContext.%s: %w", w.obj, field, err)
+	}
+	w.note("", "spec.securityContext."+field, "Unconfined -> RuntimeDefault (pod level; every container names its own profile)", false)
 	return nil
 }
 

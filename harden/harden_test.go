@@ -201,3 +201,27 @@ items:
 		}
 	}
 }
+
+// A pod-level Unconfined profile fails Pod Security even when every
+// container overrides it: hardened, it becomes RuntimeDefault and the pod
+// meets restricted.
+func TestPodLevelUnconfined(t *testing.T) {
+	data := []byte(`apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  securityContext:
+    seccompProfile: {type: Unconfined}
+    appArmorProfile: {type: Unconfined}
+  containers:
+  - name: app
+    image: x
+`)
+	res, r := hardenAudit(t, "pod.yaml", data, Options{AssumeNonRoot: true})
+	if n := strings.Count(string(res.Data), "{type: RuntimeDefault}"); n != 2 {
+		t.Errorf("%d pod-level RuntimeDefault profiles, want 2:\n%s", n, res.Data)
+	}
+	if len(r.Workloads) != 1 || r.Workloads[0].PSS.Level != audit.LevelRestricted {
+		t.Errorf("pod security: %+v\n%s", r.Workloads, res.Data)
+	}
+}

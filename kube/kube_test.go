@@ -659,7 +659,7 @@ spec:
       image: x
       securityContext: {}
       securityContext: {privileged: true}
-`, err: `pod.yaml:9:7: document 1 (Pod p): spec.containers[0]: duplicate key "securityContext" (first at line 8)`},
+`, containers: []string{"app x"}}, // TestLastKeyWins checks which one
 		{name: "a list where a mapping goes", manifest: `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: d}
@@ -736,6 +736,26 @@ spec:
 	// A merged field is placed where the anchor wrote it.
 	if pos := cs[0].Pos("securityContext", "capabilities", "drop", 0); pos != "pod.yaml:3:25" {
 		t.Errorf("merged field at %s", pos)
+	}
+}
+
+// TestLastKeyWins: kubectl's YAML reader keeps the last of duplicate keys
+// and applies merge keys in document order, so a later entry wins over an
+// earlier one whether written or merged. The API server admits what it
+// sends; rampart must read the same securityContext.
+func TestLastKeyWins(t *testing.T) {
+	for _, sc := range []string{
+		"securityContext: {}\n      securityContext: {privileged: true}",
+		"securityContext:\n        privileged: false\n        <<: {privileged: true}",
+		"securityContext:\n        <<: [{privileged: true}, {privileged: false}]",
+	} {
+		cs, err := Read("pod.yaml", []byte("kind: Pod\nspec:\n  containers:\n    - name: app\n      "+sc+"\n"))
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("%q: %d containers, %v", sc, len(cs), err)
+		}
+		if p := cs[0].Spec.SecurityContext.Privileged; p == nil || !*p {
+			t.Errorf("%q: privileged %v, want true", sc, p)
+		}
 	}
 }
 

@@ -111,60 +111,63 @@ type pair struct {
 	name     string // the key as JSON sees it
 }
 
-// pairs lists a mapping's entries, with merge keys ("<<", which kubectl's
-// YAML 1.1 reader honours) expanded: a key written in the mapping wins over
-// a merged one, and an earlier merged mapping over a later one. Duplicate
-// keys are an error, as in the API server's strict field validation.
+// pairs lists a mapping's entries, with merge keys ("<<") expanded, as
+// kubectl's YAML 1.1 reader resolves them: entries apply in document
+// order and the last one to set a key wins, whether written or merged
+// (a list of merged mappings applies from its end, so the earlier wins).
+// A duplicate key is not an error: kubectl keeps the last and the API
+// server never sees the others, so rampart must read the same object.
 // On error, the entries found so far are returned too.
 func pairs(n *yaml.Node, budget *int) ([]pair, error) {
-	var own, merged []pair
-	seen := map[string]*yaml.Node{}
+	var out []pair
+	at := map[string]int{} // key -> index in out
+	set := func(p pair) {
+		if i, ok := at[p.name]; ok {
+			out[i] = p
+			return
+		}
+		at[p.name] = len(out)
+		out = append(out, p)
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if *budget--; *budget < 0 {
-			return own, &nodeError{node: n, msg: "too many mapping entries after expanding aliases and merge keys"}
+			return out, &nodeError{node: n, msg: "too many mapping entries after expanding aliases and merge keys"}
 		}
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
 			srcs := []*yaml.Node{deref(v)}
 			if srcs[0] != nil && srcs[0].Kind == yaml.SequenceNode {
 				srcs = nil
-				for _, s := range deref(v).Content {
-					srcs = append(srcs, deref(s))
+				c := deref(v).Content
+				for j := len(c) - 1; j >= 0; j-- {
+					srcs = append(srcs, deref(c[j]))
 				}
 			}
 			for _, s := range srcs {
 				if s == nil || s.Kind != yaml.MappingNode {
-					return own, &nodeError{node: v, msg: "a merge key (<<) needs a mapping or a list of mappings"}
+					return out, &nodeError{node: v, msg: "a merge key (<<) needs a mapping or a list of mappings"}
 				}
 				ps, err := pairs(s, budget)
 				if err != nil {
-					return own, err
+					return out, err
 				}
-				merged = append(merged, ps...)
+				for _, p := range ps {
+					set(p)
+				}
 			}
 			continue
 		}
 		kd := deref(k)
 		if kd == nil || kd.Kind != yaml.ScalarNode {
-			return own, &nodeError{node: k, msg: "a mapping key must be a scalar"}
+			return out, &nodeError{node: k, msg: "a mapping key must be a scalar"}
 		}
 		name, err := keyName(kd)
 		if err != nil {
-			return own, err
+			return out, err
 		}
-		if prev, dup := seen[name]; dup {
-			return own, &nodeError{node: k, msg: fmt.Sprintf("duplicate key %q (first at line %d)", name, prev.Line)}
-		}
-		seen[name] = k
-		own = append(own, pair{k, v, name})
+		set(pair{k, v, name})
 	}
-	for _, p := range merged {
-		if _, ok := seen[p.name]; !ok {
-			seen[p.name] = p.key
-			own = append(own, p)
-		}
-	}
-	return own, nil
+	return out, nil
 }
 
 // keyName is a mapping key as kubectl's YAML-to-JSON conversion spells it:

@@ -192,6 +192,11 @@ func Manifest(name string, data []byte, o Options) (*Result, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	for _, n := range nodes {
+		if err := duplicateKey(n.YNode()); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	for _, n := range nodes {
 		if err := h.object(n, 0); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -214,6 +219,47 @@ func Manifest(name string, data []byte, o Options) (*Result, error) {
 	}
 	res.Data, res.Changed = out, !bytes.Equal(out, data)
 	return res, nil
+}
+
+// readKeys are the keys harden reads or edits on its way to a container's
+// securityContext.
+var readKeys = map[string]bool{
+	"kind": true, "metadata": true, "name": true, "namespace": true, "annotations": true,
+	"spec": true, "template": true, "jobTemplate": true, "items": true,
+	"containers": true, "initContainers": true, "ephemeralContainers": true, "image": true,
+	"securityContext": true, "privileged": true, "capabilities": true, "add": true, "drop": true,
+	"seccompProfile": true, "appArmorProfile": true, "type": true, "localhostProfile": true,
+	"allowPrivilegeEscalation": true, "runAsNonRoot": true, "runAsUser": true,
+}
+
+// duplicateKey refuses a document with one of readKeys written twice in
+// one mapping. kubectl keeps the last one, but an edit lands on the first:
+// a privileged securityContext written after an empty one would stay
+// privileged while the hardened file looked fixed. (Other duplicates,
+// such as a repeated resources, are left for kubectl to resolve.)
+func duplicateKey(n *yaml.Node) error {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.MappingNode {
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Value == "<<" {
+				continue
+			}
+			if line, ok := seen[k.Value]; ok && readKeys[k.Value] {
+				return fmt.Errorf("line %d: duplicate key %q (first at line %d): kubectl keeps the last, an edit would change the first; remove one", k.Line, k.Value, line)
+			}
+			seen[k.Value] = k.Line
+		}
+	}
+	for _, c := range n.Content {
+		if err := duplicateKey(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (h *hardener) object(n *yaml.RNode, depth int) error {

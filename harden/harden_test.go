@@ -225,3 +225,22 @@ spec:
 		t.Errorf("pod security: %+v\n%s", r.Workloads, res.Data)
 	}
 }
+
+// A key written twice is refused, not edited: kubectl would keep the
+// privileged second securityContext while harden edited the first.
+func TestDuplicateKeyRefused(t *testing.T) {
+	in := []byte(`apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: c
+    image: x
+    securityContext: {}
+    securityContext: {privileged: true}
+`)
+	_, err := Manifest("p.yaml", in, Options{})
+	if err == nil || !strings.Contains(err.Error(), `line 9: duplicate key "securityContext" (first at line 8)`) {
+		t.Fatalf("err = %v, want the duplicate named with both lines", err)
+	}
+}

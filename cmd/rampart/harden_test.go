@@ -165,7 +165,9 @@ func TestHardenSeccompLocalhost(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("run: exit %d: %s", r.code, r.stderr)
 		}
-		var measured struct{ Results []struct{ ID, Verdict, Layer string } }
+		var measured struct {
+			Results []struct{ ID, Verdict, Layer string }
+		}
 		if err := json.Unmarshal([]byte(r.stdout), &measured); err != nil {
 			t.Fatalf("%v: %s", err, r.stdout)
 		}

@@ -15,6 +15,18 @@ type Report struct {
 	Schema  string   `json:"schema"`
 	State   *State   `json:"state"`
 	Results []Result `json:"results"`
+	// Pod is set when the probe ran in a Kubernetes container reached from
+	// outside (rampart probe --pod); absent for a probe of this process.
+	Pod *PodRef `json:"pod,omitempty"`
+}
+
+// PodRef names the container a report was taken in, as the API server
+// names it.
+type PodRef struct {
+	Namespace string `json:"namespace"`
+	Pod       string `json:"pod"`
+	Container string `json:"container"`
+	Node      string `json:"node,omitempty"`
 }
 
 // SchemaVersion is the JSON schema's identifier.

@@ -1,15 +1,20 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/kube/podexec"
 	"github.com/rampart-sec/rampart/probe"
 )
 
@@ -32,6 +37,17 @@ Landlock when it is the only path LSM), else other (a sysctl, a read-only
 mount, an absent target). Evidence that fits more than one layer is
 reported as ambiguous, never guessed.
 
+With --pod, the probe runs in a container of a running Pod of the
+kubeconfig's cluster instead, and the image need not hold rampart: this
+binary (static, so it runs in any image) is streamed in over
+` + "`kubectl exec -i`" + `, placed in the first of /tmp, /var/tmp, /run, /dev/shm, /dev
+where the container may write and execute, run, and removed again. A
+process started by kubectl exec gets the container's capabilities, seccomp
+filter, AppArmor profile, user and no_new_privs, so the report measures
+the live workload without rebuilding its image. The image needs /bin/sh
+with cat, chmod and rm. In /dev/shm or /dev the binary's size counts
+against the container's memory limit while it runs.
+
 The JSON form (-o json) is documented in docs/probe-json.md.`
 
 func newProbeCmd(stdout io.Writer) *cobra.Command {
@@ -39,6 +55,7 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
 		only   []string
 		output string
 		list   bool
+		target podexec.Target
 	)
 	cmd := &cobra.Command{
 		Use:   "probe",
@@ -46,9 +63,19 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
 		Long:  probeLong,
 		Example: `  rampart probe
   rampart probe --only raw-socket,userns-netns,read-shadow -o json
-  rampart run --cap-drop NET_RAW -- rampart probe --only raw-socket`,
+  rampart run --cap-drop NET_RAW -- rampart probe --only raw-socket
+  rampart probe --pod web-7d9f8 -c app -n shop`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if target.Pod == "" {
+				for _, f := range []string{"container", "namespace", "context", "kubectl"} {
+					if cmd.Flags().Changed(f) {
+						return usageError{fmt.Errorf("--%s says where --pod is; it needs --pod", f)}
+					}
+				}
+			} else if list {
+				return usageError{fmt.Errorf("--list describes the catalog, it probes nothing: drop --pod")}
+			}
 			var paths []*probe.Path
 			if len(only) > 0 {
 				var err error
@@ -62,30 +89,74 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
 				}
 				return printCatalog(stdout, paths, output)
 			}
-			rep, err := probe.Run(paths)
+			if output != "json" && output != "table" && output != "" {
+				return usageError{fmt.Errorf("-o %q: want table or json", output)}
+			}
+			var rep *probe.Report
+			var err error
+			if target.Pod != "" {
+				rep, err = probePod(cmd.Context(), target, only, cmd.ErrOrStderr())
+			} else {
+				rep, err = probe.Run(paths)
+			}
 			if err != nil {
 				return err
 			}
-			switch output {
-			case "json":
+			if output == "json" {
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")
 				return enc.Encode(rep)
-			case "table", "":
-				printProbe(stdout, rep)
-				return nil
 			}
-			return usageError{fmt.Errorf("-o %q: want table or json", output)}
+			printProbe(stdout, rep)
+			return nil
 		},
 	}
 	cmd.Flags().StringSliceVar(&only, "only", nil, "probe only these paths (IDs, comma-separated)")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	cmd.Flags().BoolVar(&list, "list", false, "describe the catalog instead of probing")
+	cmd.Flags().StringVar(&target.Pod, "pod", "", "probe inside this running Pod (through kubectl exec; its image need not hold rampart)")
+	cmd.Flags().StringVarP(&target.Container, "container", "c", "", "with --pod: the container (default: the Pod's default container, as kubectl picks it)")
+	cmd.Flags().StringVarP(&target.Namespace, "namespace", "n", "", "with --pod: the Pod's namespace (default: the kubeconfig context's)")
+	cmd.Flags().StringVar(&target.Context, "context", "", "with --pod: the kubeconfig context (default: the current one)")
+	cmd.Flags().StringVar(&target.Kubectl, "kubectl", "kubectl", "with --pod: the kubectl to use (it reads KUBECONFIG as usual)")
 	return cmd
+}
+
+// probePod runs this binary's probe in the target container and returns
+// its report, marked with where it ran.
+func probePod(ctx context.Context, t podexec.Target, only []string, stderr io.Writer) (*probe.Report, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	if err := podexec.Static(self); err != nil {
+		return nil, fmt.Errorf("--pod: %w (make build writes a static bin/rampart)", err)
+	}
+	// Ctrl-C ends the run through ctx, so the binary is still removed.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	args := []string{"probe", "-o", "json"}
+	if len(only) > 0 {
+		args = append(args, "--only", strings.Join(only, ","))
+	}
+	res, err := podexec.Run(ctx, t, self, args)
+	if err != nil {
+		return nil, err
+	}
+	stderr.Write(res.Stderr) // the probe's own warnings
+	var rep probe.Report
+	if err := json.Unmarshal(res.Stdout, &rep); err != nil {
+		return nil, fmt.Errorf("container %s of pod %s/%s: the probe printed no report: %w", res.Container, res.Namespace, res.Pod, err)
+	}
+	rep.Pod = &probe.PodRef{Namespace: res.Namespace, Pod: res.Pod, Container: res.Container, Node: res.Node}
+	return &rep, nil
 }
 
 func printProbe(w io.Writer, rep *probe.Report) {
 	st := rep.State
+	if p := rep.Pod; p != nil {
+		fmt.Fprintf(w, "pod       %s/%s container %s on node %s (through kubectl exec)\n", p.Namespace, p.Pod, p.Container, p.Node)
+	}
 	fmt.Fprintf(w, "process   uid %d gid %d groups %v, no_new_privs %v\n", st.UID, st.GID, st.Groups, st.NoNewPrivs)
 	fmt.Fprintf(w, "moat      effective %s\n", capList(st.CapEff))
 	if strings.Join(st.CapBnd, ",") != strings.Join(st.CapEff, ",") {

@@ -9,8 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/kube"
+	"github.com/rampart-sec/rampart/kube/kubectl"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/probe"
 )
@@ -95,29 +96,13 @@ func (k *Kubernetes) Close() error {
 }
 
 func (k *Kubernetes) kubectl(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, k.o.Kubectl, args...)
+	var in io.Reader
 	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
+		in = bytes.NewReader(stdin)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return out, &kubectlError{args: args, msg: msg}
-	}
-	return out, nil
+	out, _, err := kubectl.Kubectl{Path: k.o.Kubectl}.Run(ctx, in, args...)
+	return out, err
 }
-
-type kubectlError struct {
-	args []string
-	msg  string
-}
-
-func (e *kubectlError) Error() string { return "kubectl " + strings.Join(e.args, " ") + ": " + e.msg }
 
 // pod renders the step's policy as a Pod running argv.
 func (k *Kubernetes) pod(s Step, kind string, argv []string) (*corev1.Pod, error) {
@@ -186,9 +171,9 @@ func (k *Kubernetes) run(ctx context.Context, pod *corev1.Pod) (*outcome, error)
 		return nil, err
 	}
 	if _, err := k.kubectl(ctx, body, "create", "-f", "-"); err != nil {
-		var ke *kubectlError
-		if errors.As(err, &ke) && strings.Contains(ke.msg, "forbidden") {
-			return nil, &Refused{Reason: "the API server refused the Pod: " + ke.msg}
+		var ke *kubectl.Error
+		if errors.As(err, &ke) && strings.Contains(ke.Msg, "forbidden") {
+			return nil, &Refused{Reason: "the API server refused the Pod: " + ke.Msg}
 		}
 		return nil, err
 	}

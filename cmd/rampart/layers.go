@@ -7,7 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -106,7 +108,12 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 					return err
 				}
 			case "kubernetes", "k8s":
-				k, err := layers.NewKubernetes(cmd.Context(), layers.KubernetesOptions{
+				// Ctrl-C cancels the run, and the deferred Close still
+				// deletes the scratch namespace.
+				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				cmd.SetContext(ctx)
+				k, err := layers.NewKubernetes(ctx, layers.KubernetesOptions{
 					Kubectl: kubectl, Image: image, Defaults: defaults, SeccompDir: lf.seccompDir})
 				if err != nil {
 					return err

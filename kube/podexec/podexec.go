@@ -25,12 +25,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/rampart-sec/rampart/kube/kubectl"
 )
 
 // Target names a container and how to reach it.
@@ -270,40 +270,8 @@ func (t Target) cleanup(res *Result, path string) error {
 // kubectl runs kubectl with stdin, returning stdout and stderr; on failure
 // the error carries kubectl's own words.
 func (t Target) kubectl(ctx context.Context, stdin io.Reader, args ...string) ([]byte, []byte, error) {
-	if t.Context != "" {
-		args = append([]string{"--context", t.Context}, args...)
-	}
-	cmd := exec.CommandContext(ctx, t.Kubectl, args...)
-	cmd.Stdin = stdin
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	// Its own process group: a Ctrl-C at the terminal reaches only the
-	// caller, which then cancels ctx and cleans up in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	err := cmd.Run()
-	if err == nil {
-		return stdout.Bytes(), stderr.Bytes(), nil
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		return nil, nil, fmt.Errorf("running %s: %w (--kubectl names another)", t.Kubectl, err)
-	}
-	if i := slices.Index(args, "--"); i >= 0 {
-		args = args[:i] // a streamed script is not worth repeating
-	}
-	return stdout.Bytes(), stderr.Bytes(), &kubectlError{args: args, msg: lastLine(stderr.Bytes()), exit: ee}
+	return kubectl.Kubectl{Path: t.Kubectl, Context: t.Context}.Run(ctx, stdin, args...)
 }
-
-// kubectlError is a kubectl that ran and failed: its command and the
-// last line it printed.
-type kubectlError struct {
-	args []string
-	msg  string
-	exit *exec.ExitError
-}
-
-func (e *kubectlError) Error() string { return "kubectl " + strings.Join(e.args, " ") + ": " + e.msg }
-func (e *kubectlError) Unwrap() error { return e.exit }
 
 // split separates runScript's lines from the rest of stderr.
 func split(stderr []byte) (map[string]bool, []byte) {

@@ -6,7 +6,8 @@
 //
 // Each path is decided in kernel order from the catalog's static models:
 // seccomp first (the wall answers before any permission check), then
-// capabilities, then AppArmor. A path is open when no layer refuses it.
+// capabilities, then the runtime's read-only /proc mounts ("other"), then
+// AppArmor. A path is open when nothing refuses it.
 package audit
 
 import (
@@ -16,8 +17,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/kube"
@@ -53,6 +57,10 @@ type Node struct {
 	// ProfilesDir holds Localhost profiles: seccomp JSON by relative path
 	// (as the kubelet's seccomp root), AppArmor profiles by name.
 	ProfilesDir string
+	// Sysctls are the node's that decide whether a path's capability is
+	// checked (kernel.perf_event_paranoid), by dotted name; an absent one
+	// has the upstream kernel's default.
+	Sysctls map[string]string
 }
 
 // RuntimeCaps is the default capability set of a runtime by name.
@@ -188,7 +196,7 @@ type Layer struct {
 type PathResult struct {
 	ID      string `json:"id"`
 	Verdict string `json:"verdict"`         // open or blocked
-	Layer   string `json:"layer,omitempty"` // seccomp, capabilities or lsm
+	Layer   string `json:"layer,omitempty"` // seccomp, capabilities, lsm, or other (a read-only mount)
 	Why     string `json:"why"`
 	// Fix is where to change the manifest to close (or that keeps open)
 	// the path: file:line:col.
@@ -397,6 +405,18 @@ func (a *Auditor) Container(c kube.Container) Container {
 		nonRoot = psc.RunAsNonRoot
 	}
 	pc := c
+	// Since Kubernetes v1.27 the seccomp annotations do nothing: the API
+	// server no longer copies them into the fields and the kubelet ignores
+	// them. A profile named only there is not applied.
+	if keys := seccompAnnotations(c.Meta.Annotations); len(keys) > 0 {
+		pc.Meta.Annotations = map[string]string{}
+		for k, v := range c.Meta.Annotations {
+			if !slices.Contains(keys, k) {
+				pc.Meta.Annotations[k] = v
+			}
+		}
+		out.Notes = append(out.Notes, "ignored (non-functional since Kubernetes v1.27; use securityContext.seccompProfile): annotation "+strings.Join(keys, ", "))
+	}
 	switch {
 	case uid != nil:
 		out.User = fmt.Sprint(*uid)
@@ -417,6 +437,10 @@ func (a *Auditor) Container(c kube.Container) Container {
 		out.User = "the image's (root if it names none)"
 	}
 	rootUser := uid == nil && (nonRoot == nil || !*nonRoot) || uid != nil && *uid == 0
+	// pid 1 is the container's own first process unless the pod shares
+	// the host's pid namespace or one among its containers (pause's).
+	ctx := probe.Context{Root: rootUser, Sysctls: a.node.Sysctls,
+		ForeignPID1: c.Pod.HostPID || c.Pod.ShareProcessNamespace != nil && *c.Pod.ShareProcessNamespace}
 
 	p, err := pc.Policy(kube.Options{ApparmorDir: a.node.ProfilesDir, SeccompDir: a.seccompDir(), DefaultCaps: a.node.DefaultCaps, SeccompDefault: a.node.SeccompDefault})
 	if err != nil {
@@ -461,7 +485,7 @@ func (a *Auditor) Container(c kube.Container) Container {
 
 	for _, path := range a.paths {
 		pr := PathResult{ID: path.ID}
-		pr.Verdict, pr.Layer, pr.Why = a.decide(path, sec, effective, lsm)
+		pr.Verdict, pr.Layer, pr.Why = a.decide(path, sec, effective, ctx, out.Privileged, lsm)
 		pr.Fix = fixPos(c, path, pr, out.Privileged)
 		out.Paths = append(out.Paths, pr)
 		if pr.Verdict == Open {
@@ -469,6 +493,18 @@ func (a *Auditor) Container(c kube.Container) Container {
 		}
 	}
 	return out
+}
+
+// seccompAnnotations are the seccomp annotation keys among ann, sorted.
+func seccompAnnotations(ann map[string]string) []string {
+	var keys []string
+	for k := range ann {
+		if k == corev1.SeccompPodAnnotationKey || strings.HasPrefix(k, corev1.SeccompContainerAnnotationKeyPrefix) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func (a *Auditor) seccompDir() string {
@@ -496,15 +532,20 @@ func change(c *policy.Capabilities) string {
 }
 
 // decide walks the layers in the kernel's order.
-func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, lsm *aaEntry) (verdict, layer, why string) {
+func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx probe.Context, privileged bool, lsm *aaEntry) (verdict, layer, why string) {
 	if sec.profile != nil {
 		open, why, err := sec.predict(p)
 		if err == nil && !open {
 			return Blocked, probe.BySeccomp, why
 		}
 	}
-	if missing := p.Model.Caps.Minus(effective); p.Model.Caps != 0 && missing != 0 {
+	if missing := probe.MissingCaps(p, effective, ctx); missing != 0 {
 		return Blocked, probe.ByCapabilities, "the effective set lacks " + strings.Join(missing.Names(caps.Cap.String), ", ")
+	}
+	// The runtime's read-only mounts refuse the write after the
+	// permission checks and before the LSM's file_open hook.
+	if f := readOnlyWrite(p); f != "" && !privileged {
+		return Blocked, probe.ByOther, "the runtime mounts " + f + " read-only in a container that is not privileged (EROFS)"
 	}
 	if lsm.compiled != nil {
 		if denied, why := lsm.denies(p); denied {
@@ -517,10 +558,15 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, lsm *
 	} else {
 		parts = append(parts, "seccomp allows it")
 	}
-	if p.Model.Caps != 0 {
-		parts = append(parts, "has "+strings.Join(p.Model.Caps.Names(caps.Cap.String), ", "))
-	} else {
+	switch lacking := p.Model.Caps.Minus(effective); {
+	case p.Model.Caps == 0:
 		parts = append(parts, "needs no capability")
+	case lacking == 0:
+		parts = append(parts, "has "+strings.Join(p.Model.Caps.Names(caps.Cap.String), ", "))
+	default:
+		// CAP_SYS_ADMIN stands in, or the check does not apply (see
+		// probe.MissingCaps).
+		parts = append(parts, "does not need "+strings.Join(lacking.Names(caps.Cap.String), ", ")+" here")
 	}
 	if lsm.compiled == nil {
 		parts = append(parts, "no AppArmor confinement")
@@ -528,6 +574,26 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, lsm *
 		parts = append(parts, "AppArmor allows it")
 	}
 	return Open, "", strings.Join(parts, "; ")
+}
+
+// runtimeReadOnly are the /proc paths containerd, CRI-O and Docker mount
+// read-only in every container that is not privileged.
+var runtimeReadOnly = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+
+// readOnlyWrite is the file under runtimeReadOnly the path opens for
+// writing, if any.
+func readOnlyWrite(p *probe.Path) string {
+	for _, acc := range p.Model.LSM {
+		if acc.Kind != probe.AccessFile || !strings.Contains(acc.Mode, "w") {
+			continue
+		}
+		for _, ro := range runtimeReadOnly {
+			if acc.Path == ro || strings.HasPrefix(acc.Path, ro+"/") {
+				return acc.Path
+			}
+		}
+	}
+	return ""
 }
 
 // fixPos is the field to change for a path: what closed it, or for an
@@ -543,6 +609,8 @@ func fixPos(c kube.Container, p *probe.Path, r PathResult, privileged bool) stri
 		return c.Pos("securityContext", "seccompProfile")
 	case probe.ByLSM:
 		return c.Pos("securityContext", "appArmorProfile")
+	case probe.ByOther:
+		return c.Pos("securityContext", "privileged")
 	}
 	switch {
 	case p.Model.Caps != 0:

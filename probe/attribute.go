@@ -91,7 +91,7 @@ func Attribute(p *Path, o Outcome, st *State) Result {
 		return r
 	}
 	// capabilities: the kernel checks one the process lacks.
-	if missing := p.Model.Caps.Minus(st.Status.CapEff); missing != 0 && (permissionErrno(e) || slices.Contains(p.capErrnos, e)) {
+	if missing := MissingCaps(p, st.Status.CapEff, st.context()); missing != 0 && (permissionErrno(e) || slices.Contains(p.capErrnos, e)) {
 		// No canary spoke (none exists where the kernel's first check is
 		// the capability): a filter that refused first cannot be ruled out.
 		if st.Seccomp == 2 && o.CanaryErrno == nil {
@@ -122,6 +122,12 @@ func Attribute(p *Path, o Outcome, st *State) Result {
 		}
 	}
 	return r
+}
+
+// context is what MissingCaps needs to know about this process. Only on
+// the host's pid namespace is pid 1 surely another process's.
+func (st *State) context() Context {
+	return Context{Root: st.UID == 0, ForeignPID1: st.Namespaces["pid"] == "host", Sysctls: st.Sysctls}
 }
 
 func permissionErrno(e syscall.Errno) bool {

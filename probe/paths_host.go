@@ -256,7 +256,7 @@ var _ = register(&Path{
 			{Kind: AccessFile, Path: "/", Mode: "r"},
 		},
 	},
-	Safety: "opens \"/\" by its own handle read-only and closes it; nothing is read. Without O_DIRECTORY only CAP_DAC_READ_SEARCH lets handle_to_path through. If name_to_handle_at is refused (an overlayfs root cannot encode handles) the probe sends an empty handle instead, which handle_to_path rejects with EINVAL after the capability check: permitted, and nothing opened",
+	Safety: "opens \"/\" by its own handle read-only and closes it; nothing is read. Without O_DIRECTORY only CAP_DAC_READ_SEARCH lets handle_to_path through. If name_to_handle_at is refused (an overlayfs root cannot encode handles) the probe sends a forged handle instead (inode 0, generation 0), which no filesystem decodes: ESTALE after the capability check, and nothing opened",
 	run: func(*env) Outcome {
 		const step = "open_by_handle_at(fd of \"/\", handle of \"/\", O_RDONLY|O_CLOEXEC)"
 		mfd, err := unix.Open("/", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -268,19 +268,21 @@ var _ = register(&Path{
 			defer unix.Close(mfd)
 		}
 		// Attackers forge handles and need no name_to_handle_at; when it
-		// fails, an empty handle still tests the capability check.
+		// fails, a forged one still reaches the capability check. Not an
+		// empty one: since 6.10 handle_to_path rejects a zero length
+		// (EINVAL) before it checks any capability.
 		h, _, nerr := unix.NameToHandleAt(unix.AT_FDCWD, "/", 0)
 		if nerr != nil {
-			h = unix.NewFileHandle(0, nil)
+			h = unix.NewFileHandle(forgedHandleType, make([]byte, 8))
 		}
 		fd, err := unix.OpenByHandleAt(mfd, h, unix.O_RDONLY|unix.O_CLOEXEC)
 		switch {
 		case err == nil:
 			unix.Close(fd)
 			return open(step, "opened \"/\" by its file handle and closed it; nothing read")
-		case nerr != nil && errors.Is(err, unix.EINVAL):
-			return open("open_by_handle_at(fd of \"/\", empty handle, O_RDONLY|O_CLOEXEC)",
-				"EINVAL for the empty handle after the CAP_DAC_READ_SEARCH check: permitted (name_to_handle_at: "+nerr.Error()+"; attackers forge handles)")
+		case nerr != nil && errors.Is(err, unix.ESTALE):
+			return open("open_by_handle_at(fd of \"/\", forged handle, O_RDONLY|O_CLOEXEC)",
+				"ESTALE for the forged handle after the CAP_DAC_READ_SEARCH check: permitted (name_to_handle_at: "+nerr.Error()+"; attackers forge handles)")
 		case errors.Is(err, unix.ESTALE):
 			return open(step, "ESTALE after the CAP_DAC_READ_SEARCH check (the handle did not decode on this mount): permitted")
 		}
@@ -300,7 +302,7 @@ var _ = register(&Path{
 		if !kernelAtLeast(6, 11) {
 			return 0
 		}
-		fd, err := unix.OpenByHandleAt(-1, unix.NewFileHandle(1, make([]byte, 8)), unix.O_RDONLY|unix.O_CLOEXEC)
+		fd, err := unix.OpenByHandleAt(-1, unix.NewFileHandle(forgedHandleType, make([]byte, 8)), unix.O_RDONLY|unix.O_CLOEXEC)
 		if err == nil {
 			unix.Close(fd)
 		}
@@ -310,6 +312,10 @@ var _ = register(&Path{
 })
 
 // ---------------------------------------------------------------------
+
+// forgedHandleType is FILEID_INO32_GEN: with 8 zero bytes, inode 0 of
+// generation 0, which no filesystem has.
+const forgedHandleType = 1
 
 // ioUringParams is struct io_uring_params (120 bytes), zeroed.
 type ioUringParams [15]uint64

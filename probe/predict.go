@@ -2,8 +2,10 @@ package probe
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
+	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/seccomp"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
@@ -50,4 +52,55 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
+}
+
+// Context is what a prediction knows about a process besides its layers:
+// facts that decide whether the kernel checks a path's capabilities at
+// all, which a Model's Caps alone cannot say.
+type Context struct {
+	// Root: the process runs as uid 0.
+	Root bool
+	// ForeignPID1: pid 1 is not the process's own first process (the
+	// host's init with hostPID, the pod's pause with a shared process
+	// namespace), so reaching it needs ptrace access.
+	ForeignPID1 bool
+	// Sysctls are the node's, by dotted name; a missing one has the
+	// upstream kernel's default.
+	Sysctls map[string]string
+}
+
+// sysAdminSplit are the capabilities split from CAP_SYS_ADMIN in 5.8 and
+// 5.9: the kernel's bpf_capable, perfmon_capable and
+// checkpoint_restore_ns_capable still accept CAP_SYS_ADMIN for each.
+var sysAdminSplit = caps.Of(caps.BPF, caps.PERFMON, caps.CHECKPOINT_RESTORE)
+
+// MissingCaps is what of the path's capability check effective lacks in
+// ctx: empty when the check passes or the kernel does not make it.
+func MissingCaps(p *Path, effective caps.Set, ctx Context) caps.Set {
+	need := p.Model.Caps
+	switch p.ID {
+	case "setuid-root":
+		// Already uid 0: nothing to become.
+		if ctx.Root {
+			need = 0
+		}
+	case "setns-host":
+		// pid 1 is our own first process, with our credentials:
+		// ptrace_may_access passes without CAP_SYS_PTRACE.
+		if !ctx.ForeignPID1 {
+			need = need.Remove(caps.SYS_PTRACE)
+		}
+	case "perf-event-open":
+		// Counting one's own user-space events needs no capability up to
+		// perf_event_paranoid 2, the upstream default; 3 and above are
+		// Debian's and Ubuntu's patch.
+		if level, err := strconv.Atoi(ctx.Sysctls["kernel.perf_event_paranoid"]); err != nil || level <= 2 {
+			need = 0
+		}
+	}
+	missing := need.Minus(effective)
+	if effective.Has(caps.SYS_ADMIN) {
+		missing = missing.Minus(sysAdminSplit)
+	}
+	return missing
 }

@@ -17,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 
@@ -405,16 +404,9 @@ func (a *Auditor) Container(c kube.Container) Container {
 		nonRoot = psc.RunAsNonRoot
 	}
 	pc := c
-	// Since Kubernetes v1.27 the seccomp annotations do nothing: the API
-	// server no longer copies them into the fields and the kubelet ignores
-	// them. A profile named only there is not applied.
+	// Since Kubernetes v1.27 the seccomp annotations do nothing (see
+	// kube's seccomp mapping): say so where a manifest still relies on them.
 	if keys := seccompAnnotations(c.Meta.Annotations); len(keys) > 0 {
-		pc.Meta.Annotations = map[string]string{}
-		for k, v := range c.Meta.Annotations {
-			if !slices.Contains(keys, k) {
-				pc.Meta.Annotations[k] = v
-			}
-		}
 		out.Notes = append(out.Notes, "ignored (non-functional since Kubernetes v1.27; use securityContext.seccompProfile): annotation "+strings.Join(keys, ", "))
 	}
 	switch {

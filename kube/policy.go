@@ -338,11 +338,13 @@ func (m *mapper) seccomp(sc *corev1.SecurityContext, psc *corev1.PodSecurityCont
 	// that disagree.
 	m.sameProfile(cf, ca, "seccomp")
 	m.sameProfile(pf, pa, "seccomp")
-	// When creating a pod, the API server copies an annotation into its
-	// level's unset field; the kubelet then prefers the container's field
-	// to the pod's. Hence this order.
+	// The annotations are validated, but since Kubernetes v1.27 nothing
+	// applies them: the API server no longer copies them into the fields
+	// and the kubelet reads only the fields (measured on a v1.37 node:
+	// a Pod with only the annotation runs with no filter). The kubelet
+	// prefers the container's field to the pod's.
 	var chosen *profile
-	for _, p := range []*profile{cf, ca, pf, pa} {
+	for _, p := range []*profile{cf, pf} {
 		if p != nil {
 			chosen = p
 			break

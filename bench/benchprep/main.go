@@ -22,6 +22,15 @@
 //	                            linear}.bpf, DIR/flags (the `rampart run`
 //	                            flags) and DIR/times.txt (bench/syscallcost's
 //	                            lines, each prefixed with the filter's name)
+//
+// and the corpus of bench/audit.sh:
+//
+//	benchprep flatten SRC DST   copies the manifests under SRC to DST/fNNN.yaml,
+//	                            one flat directory, every object's
+//	                            metadata.namespace made unique per file (see
+//	                            flatten.go); prints "fNNN.yaml<TAB>source"
+//	benchprep objects DIR       prints each object of DIR/*.yaml as a JSON
+//	                            line {"file": "fNNN.yaml", "object": ...}
 package main
 
 import (
@@ -91,6 +100,10 @@ func run(args []string) error {
 		return seccompPeers(pid, args[2])
 	case len(args) >= 2 && args[0] == "seccomp-report":
 		return seccompReport(args[1:], os.Stdout)
+	case len(args) == 3 && args[0] == "flatten":
+		return flatten(args[1], args[2], os.Stdout)
+	case len(args) == 2 && args[0] == "objects":
+		return objectsJSON(args[1], os.Stdout)
 	}
-	return fmt.Errorf("usage: benchprep filter PID FILE | benchprep runc BUNDLE | benchprep seccomp-peers PID DIR | benchprep seccomp-report DIR...")
+	return fmt.Errorf("usage: benchprep filter PID FILE | benchprep runc BUNDLE | benchprep seccomp-peers PID DIR | benchprep seccomp-report DIR... | benchprep flatten SRC DST | benchprep objects DIR")
 }

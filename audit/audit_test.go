@@ -170,3 +170,42 @@ func FuzzAudit(f *testing.F) {
 type nopWriter struct{}
 
 func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// A per-container annotation counts against its own container only: the
+// sibling of an unconfined container keeps its level.
+func TestPSSPerContainerAnnotation(t *testing.T) {
+	doc := []byte(`apiVersion: v1
+kind: Pod
+metadata:
+  name: two
+  annotations:
+    container.apparmor.security.beta.kubernetes.io/b: unconfined
+spec:
+  containers:
+  - {name: a, image: x}
+  - {name: b, image: x}
+`)
+	a, err := New(Node{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := a.Read("two.yaml", doc)
+	if len(r.Workloads) != 1 || len(r.Workloads[0].Containers) != 2 {
+		t.Fatalf("%+v", r)
+	}
+	has := func(c Container) bool {
+		for _, f := range c.PSS.Failures {
+			if f.Check == "appArmorProfile" {
+				return true
+			}
+		}
+		return false
+	}
+	ca, cb := r.Workloads[0].Containers[0], r.Workloads[0].Containers[1]
+	if has(ca) || !has(cb) {
+		t.Errorf("appArmorProfile failure: a %v, b %v; want only b", has(ca), has(cb))
+	}
+	if r.Workloads[0].PSS.Level != LevelPrivileged {
+		t.Errorf("the pod's level is %s, want privileged (b is unconfined)", r.Workloads[0].PSS.Level)
+	}
+}

@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	psaapi "k8s.io/pod-security-admission/api"
@@ -104,6 +105,18 @@ func (p *pssChecker) pod(c kube.Container, only *corev1.Container) PSS {
 		spec = &s
 	}
 	meta := c.Meta
+	if only != nil {
+		// Per-container annotations of the other containers are theirs:
+		// the AppArmor check reads every such annotation, whatever the
+		// containers, and would charge this one with a sibling's
+		// unconfined profile.
+		meta.Annotations = map[string]string{}
+		for k, v := range c.Meta.Annotations {
+			if ctr, ok := perContainer(k); !ok || ctr == only.Name {
+				meta.Annotations[k] = v
+			}
+		}
+	}
 	res := PSS{Level: LevelRestricted, Failures: []PSSFailure{}}
 	baselineFails := false
 	restrictedFails := false
@@ -126,6 +139,16 @@ func (p *pssChecker) pod(c kube.Container, only *corev1.Container) PSS {
 		res.Level = LevelBaseline
 	}
 	return res
+}
+
+// perContainer is the container a per-container annotation names.
+func perContainer(key string) (string, bool) {
+	for _, prefix := range []string{corev1.DeprecatedAppArmorBetaContainerAnnotationKeyPrefix, corev1.SeccompContainerAnnotationKeyPrefix} {
+		if name, ok := strings.CutPrefix(key, prefix); ok {
+			return name, true
+		}
+	}
+	return "", false
 }
 
 // agrees cross-checks a level against the module's own evaluator.

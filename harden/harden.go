@@ -106,6 +106,9 @@ type Profile struct {
 	Text      string
 	Namespace string   // of the workload, for SPO objects
 	Images    []string // the images of the containers that use it
+	// Abstract is the profile as allow-lists, when it can be written so:
+	// the only form the Security Profiles Operator carries (see SPO).
+	Abstract *SPOAbstract
 }
 
 // Change is one edit, or one finding that was not edited (Skipped).

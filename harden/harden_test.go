@@ -244,3 +244,30 @@ spec:
 		t.Fatalf("err = %v, want the duplicate named with both lines", err)
 	}
 }
+
+// An allow-list profile becomes the operator's AppArmorProfile in its
+// real shape (spec.abstract), with every network rule written so that
+// what was not allowed is refused; a deny-list one is skipped, named.
+func TestSPOAbstract(t *testing.T) {
+	allow := Profile{Name: "rec", Namespace: "web", Images: []string{"app:1"}, Abstract: &SPOAbstract{
+		Executables: []string{"/usr/bin/python3"}, ReadOnly: []string{"/etc/hostname"},
+		ReadWrite: []string{"/tmp/**"}, AllowTCP: true, Capabilities: []string{"net_bind_service"}}}
+	deny := Profile{Name: "deny", Text: "profile deny {}"}
+	out, err := SPO([]Profile{allow, deny})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"kind: AppArmorProfile", "abstract:", "allowedExecutables:\n                - /usr/bin/python3",
+		"readOnlyPaths:\n                - /etc/hostname", "allowRaw: false", "allowTcp: true", "allowUdp: false",
+		"allowedCapabilities:\n                - net_bind_service", "kind: ProfileBinding", "image: app:1"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("SPO output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "name: deny") {
+		t.Errorf("a deny-list profile was rendered:\n%s", out)
+	}
+	if sk := SPOSkipped([]Profile{allow, deny}); len(sk) != 1 || !strings.HasPrefix(sk[0], "deny: ") {
+		t.Errorf("SPOSkipped = %q", sk)
+	}
+}

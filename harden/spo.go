@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	yamlv3 "go.yaml.in/yaml/v3"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // SPOAPIVersion is the Security Profiles Operator API group version of
@@ -14,66 +13,109 @@ import (
 // v1alpha1 in the operator's CRDs).
 const SPOAPIVersion = "security-profiles-operator.x-k8s.io/v1alpha1"
 
-// SPO renders Security Profiles Operator objects for the profiles: an
-// AppArmorProfile holding each generated policy (so the operator loads
-// it on every node), and a ProfileBinding per container image using it
-// (for pods created without the hardened securityContext, in namespaces
-// labelled spo.x-k8s.io/enable-binding). Objects go to the workload's
-// namespace when it names one.
+// SPOAbstract is an AppArmor profile in the only form the operator's
+// AppArmorProfile holds: allow-lists (spec.abstract), from which the
+// operator writes the profile itself. It has no deny rules, so a profile
+// that works by denying paths cannot travel through the operator.
+type SPOAbstract struct {
+	Executables, Libraries         []string
+	ReadOnly, WriteOnly, ReadWrite []string
+	AllowRaw, AllowTCP, AllowUDP   bool
+	Capabilities                   []string // lower case, no CAP_ (net_bind_service)
+}
+
+// SPO renders Security Profiles Operator objects for the profiles that
+// have an allow-list form (Profile.Abstract): an AppArmorProfile (so the
+// operator loads it on every node) and a ProfileBinding per container
+// image using it (for pods created without the hardened securityContext,
+// in namespaces labelled spo.x-k8s.io/enable-binding). Objects go to the
+// workload's namespace when it names one. Profiles without that form are
+// left out: SPOSkipped names them.
 func SPO(profiles []Profile) ([]byte, error) {
-	var buf bytes.Buffer
-	doc := func(n *yaml.RNode) error {
-		s, err := n.String()
-		if err != nil {
-			return err
-		}
-		if buf.Len() > 0 {
-			buf.WriteString("---\n")
-		}
-		buf.WriteString(s)
-		return nil
-	}
+	var docs []any
 	for _, p := range profiles {
-		ap := yaml.NewMapRNode(nil)
-		meta := map[string]string{"name": p.Name}
+		if p.Abstract == nil {
+			continue
+		}
+		meta := map[string]any{"name": p.Name}
 		if p.Namespace != "" {
 			meta["namespace"] = p.Namespace
 		}
-		if err := ap.PipeE(yaml.SetField("apiVersion", yaml.NewStringRNode(SPOAPIVersion))); err != nil {
-			return nil, err
-		}
-		_ = ap.PipeE(yaml.SetField("kind", yaml.NewStringRNode("AppArmorProfile")))
-		_ = ap.PipeE(yaml.SetField("metadata", yaml.NewMapRNode(&meta)))
-		pol := yaml.NewStringRNode(p.Text)
-		pol.YNode().Style = yaml.LiteralStyle
-		spec := yaml.NewMapRNode(nil)
-		_ = spec.PipeE(yaml.SetField("policy", pol))
-		_ = ap.PipeE(yaml.SetField("spec", spec))
-		if err := doc(ap); err != nil {
-			return nil, err
-		}
+		docs = append(docs, map[string]any{
+			"apiVersion": SPOAPIVersion, "kind": "AppArmorProfile", "metadata": meta,
+			"spec": map[string]any{"abstract": abstractSpec(p.Abstract)},
+		})
 		for i, img := range p.Images {
-			pb := yaml.NewMapRNode(nil)
 			name := p.Name
 			if len(p.Images) > 1 {
 				name = fmt.Sprintf("%s-%d", p.Name, i)
 			}
-			bm := map[string]string{"name": strings.TrimSuffix(name, "-")}
+			bm := map[string]any{"name": strings.TrimSuffix(name, "-")}
 			if p.Namespace != "" {
 				bm["namespace"] = p.Namespace
 			}
-			_ = pb.PipeE(yaml.SetField("apiVersion", yaml.NewStringRNode(SPOAPIVersion)))
-			_ = pb.PipeE(yaml.SetField("kind", yaml.NewStringRNode("ProfileBinding")))
-			_ = pb.PipeE(yaml.SetField("metadata", yaml.NewMapRNode(&bm)))
-			ref := map[string]string{"kind": "AppArmorProfile", "name": p.Name}
-			bs := yaml.NewMapRNode(nil)
-			_ = bs.PipeE(yaml.SetField("profileRef", yaml.NewMapRNode(&ref)))
-			_ = bs.PipeE(yaml.SetField("image", yaml.NewStringRNode(img)))
-			_ = pb.PipeE(yaml.SetField("spec", bs))
-			if err := doc(pb); err != nil {
-				return nil, err
-			}
+			docs = append(docs, map[string]any{
+				"apiVersion": SPOAPIVersion, "kind": "ProfileBinding", "metadata": bm,
+				"spec": map[string]any{"profileRef": map[string]any{"kind": "AppArmorProfile", "name": p.Name}, "image": img},
+			})
 		}
+	}
+	return yamlDocs(docs)
+}
+
+// SPOSkipped names the profiles SPO leaves out, with why.
+func SPOSkipped(profiles []Profile) []string {
+	var out []string
+	for _, p := range profiles {
+		if p.Abstract == nil {
+			out = append(out, p.Name+": its rules deny paths, and the operator's AppArmorProfile holds allow-lists only (spec.abstract); load the file with apparmor_parser on each node instead")
+		}
+	}
+	return out
+}
+
+func abstractSpec(a *SPOAbstract) map[string]any {
+	spec := map[string]any{}
+	put := func(m map[string]any, k string, v []string) {
+		if len(v) > 0 {
+			m[k] = v
+		}
+	}
+	ex := map[string]any{}
+	put(ex, "allowedExecutables", a.Executables)
+	put(ex, "allowedLibraries", a.Libraries)
+	if len(ex) > 0 {
+		spec["executable"] = ex
+	}
+	fs := map[string]any{}
+	put(fs, "readOnlyPaths", a.ReadOnly)
+	put(fs, "writeOnlyPaths", a.WriteOnly)
+	put(fs, "readWritePaths", a.ReadWrite)
+	if len(fs) > 0 {
+		spec["filesystem"] = fs
+	}
+	// Unset network rules would leave the operator's defaults; every
+	// field is written so that what was not recorded is refused.
+	spec["network"] = map[string]any{"allowRaw": a.AllowRaw,
+		"allowedProtocols": map[string]any{"allowTcp": a.AllowTCP, "allowUdp": a.AllowUDP}}
+	if len(a.Capabilities) > 0 {
+		spec["capability"] = map[string]any{"allowedCapabilities": a.Capabilities}
+	}
+	return spec
+}
+
+// yamlDocs renders objects as one multi-document YAML stream.
+func yamlDocs(docs []any) ([]byte, error) {
+	var buf bytes.Buffer
+	for _, d := range docs {
+		b, err := yamlv3.Marshal(d)
+		if err != nil {
+			return nil, err
+		}
+		if buf.Len() > 0 {
+			buf.WriteString("---\n")
+		}
+		buf.Write(b)
 	}
 	return buf.Bytes(), nil
 }
@@ -87,7 +129,7 @@ const SPOSeccompAPIVersion = "security-profiles-operator.x-k8s.io/v1beta1"
 // every node's kubelet seccomp directory, the path Options.SPO makes the
 // hardened manifests reference. The spec is the profile itself.
 func SPOSeccomp(profiles []SeccompProfile) ([]byte, error) {
-	var buf bytes.Buffer
+	var docs []any
 	for _, p := range profiles {
 		// Decoded as YAML (JSON is YAML): numbers stay integers, where
 		// encoding/json would make 0xffffffff a float.
@@ -95,20 +137,12 @@ func SPOSeccomp(profiles []SeccompProfile) ([]byte, error) {
 		if err := yamlv3.Unmarshal(p.JSON, &spec); err != nil {
 			return nil, err
 		}
-		obj := map[string]any{
+		docs = append(docs, map[string]any{
 			"apiVersion": SPOSeccompAPIVersion,
 			"kind":       "SeccompProfile",
 			"metadata":   map[string]any{"name": p.Name, "namespace": p.Namespace},
 			"spec":       spec,
-		}
-		b, err := yamlv3.Marshal(obj)
-		if err != nil {
-			return nil, err
-		}
-		if buf.Len() > 0 {
-			buf.WriteString("---\n")
-		}
-		buf.Write(b)
+		})
 	}
-	return buf.Bytes(), nil
+	return yamlDocs(docs)
 }

@@ -42,10 +42,14 @@ What is already at least as strict stays (a Localhost profile, drop
 
 Output: FILE.yaml becomes FILE.hardened.yaml next to it (or in --out DIR;
 --in-place overwrites). --diff prints a unified diff and writes nothing.
---spo also writes Security Profiles Operator AppArmorProfile,
-ProfileBinding and SeccompProfile objects (FILE.spo.yaml) so the profiles
-reach every node; Localhost seccomp references then name the operator's
-path, operator/<namespace>/<name>.json.
+--spo also writes Security Profiles Operator objects (FILE.spo.yaml) so
+the profiles reach every node: SeccompProfile objects for --seccomp
+localhost (the Localhost references then name the operator's path,
+operator/<namespace>/<name>.json), and AppArmorProfile + ProfileBinding
+objects for AppArmor profiles that are allow-lists (recorded ones:
+--from-recording). The operator's AppArmorProfile holds allow-lists only
+(spec.abstract), so the generated deny-list profiles are not sent through
+it: load those files with apparmor_parser (harden says which).
 A file with nothing to change is still written, unchanged. - reads standard
 input and writes the hardened manifest to standard output.
 
@@ -218,6 +222,9 @@ func hardenOne(f string, o harden.Options, outDir, profilesOut string, inPlace, 
 		}
 	}
 	if spo && len(res.Profiles)+len(res.Seccomp) > 0 {
+		for _, why := range harden.SPOSkipped(res.Profiles) {
+			fmt.Fprintf(stderr, "rampart: harden: %s: no SPO AppArmorProfile for %s\n", f, why)
+		}
 		objs, err := harden.SPO(res.Profiles)
 		if err != nil {
 			return err
@@ -235,8 +242,10 @@ func hardenOne(f string, o harden.Options, outDir, profilesOut string, inPlace, 
 		if dest == "-" {
 			sd = filepath.Join(dir, "rampart.spo.yaml")
 		}
-		if err := write(sd, objs, stdout); err != nil {
-			return err
+		if len(objs) > 0 {
+			if err := write(sd, objs, stdout); err != nil {
+				return err
+			}
 		}
 	}
 	if dest != "-" {

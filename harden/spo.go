@@ -120,6 +120,29 @@ func yamlDocs(docs []any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// spoSeccompSpec adapts an OCI profile to the operator's SeccompProfile
+// spec, which differs in two fields: it has no defaultErrnoRet (an ERRNO
+// default returns EPERM, as runc's does without one) and its per-rule
+// errnoRet is a string. Anything else would be rejected or, worse,
+// pruned by the CRD's schema.
+func spoSeccompSpec(spec map[string]any) error {
+	if v, ok := spec["defaultErrnoRet"]; ok {
+		if v != 1 {
+			return fmt.Errorf("defaultErrnoRet %v: the operator's SeccompProfile can only return EPERM by default", v)
+		}
+		delete(spec, "defaultErrnoRet")
+	}
+	rules, _ := spec["syscalls"].([]any)
+	for _, r := range rules {
+		if m, ok := r.(map[string]any); ok {
+			if v, ok := m["errnoRet"]; ok {
+				m["errnoRet"] = fmt.Sprint(v)
+			}
+		}
+	}
+	return nil
+}
+
 // SPOSeccompAPIVersion is the API version of the operator's
 // SeccompProfile objects.
 const SPOSeccompAPIVersion = "security-profiles-operator.x-k8s.io/v1beta1"
@@ -136,6 +159,9 @@ func SPOSeccomp(profiles []SeccompProfile) ([]byte, error) {
 		var spec map[string]any
 		if err := yamlv3.Unmarshal(p.JSON, &spec); err != nil {
 			return nil, err
+		}
+		if err := spoSeccompSpec(spec); err != nil {
+			return nil, fmt.Errorf("%s: %w", p.Name, err)
 		}
 		docs = append(docs, map[string]any{
 			"apiVersion": SPOSeccompAPIVersion,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -42,6 +43,22 @@ func parseSPO(name string, body []byte, bounding caps.Set) (*Profile, error) {
 		return nil, &Error{File: name, Field: "spec.baseProfileName", Err: fmt.Errorf("%v: base profiles live in the cluster; merge it into this spec to use it here", base)}
 	}
 	delete(obj.Spec, "disabled")
+	// The operator's errnoRet is a string ("38"); OCI's is a number.
+	if rules, ok := obj.Spec["syscalls"].([]any); ok {
+		for _, r := range rules {
+			m, ok := r.(map[string]any)
+			if !ok {
+				continue
+			}
+			if v, ok := m["errnoRet"].(string); ok {
+				n, err := strconv.ParseUint(v, 10, 32)
+				if err != nil {
+					return nil, &Error{File: name, Field: "spec.syscalls.errnoRet", Err: fmt.Errorf("%q is not a number", v)}
+				}
+				m["errnoRet"] = n
+			}
+		}
+	}
 	spec, err := json.Marshal(obj.Spec)
 	if err != nil {
 		return nil, &Error{File: name, Err: err}

@@ -144,6 +144,10 @@ func TestHardenSeccompLocalhost(t *testing.T) {
 		if strings.Contains(string(spo), "defaultErrnoRet") || !strings.Contains(string(spo), `errnoRet: "38"`) {
 			t.Errorf("SeccompProfile spec not in the operator's shape:\n%s", spo)
 		}
+		// ... and rampart reads the object back as the same profile.
+		if r := rampart(t, "", "seccomp", "explain", filepath.Join(out, "app.spo.yaml"), "ioctl", "1", "0x100005412"); r.code != 0 || !strings.Contains(r.stdout, "SCMP_ACT_ERRNO(EPERM)") {
+			t.Errorf("explain on the SPO object: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
 
 		// Predicted.
 		r = rampart(t, "", "audit", "-o", "json", "--profiles", out, filepath.Join(out, "app.yaml"))

@@ -107,12 +107,17 @@ func TestLayersEngineKubernetesSeed(t *testing.T) {
 
 // A seccomp profile given as a file reaches the node as a Localhost
 // profile (placed in the kubelet's seccomp directory), and the kubelet
-// enforces it: a profile that denies only unshare closes the userns path
-// at +seccomp and leaves keyctl (which RuntimeDefault would close) open.
+// enforces it: a profile that refuses new user namespaces (unshare and
+// clone with CLONE_NEWUSER, clone3 answered ENOSYS so libc falls back to
+// clone) closes the userns path at +seccomp and leaves keyctl (which
+// RuntimeDefault would close) open. (Refusing unshare alone closes
+// nothing: clone gets through, and the probe says so.)
 func TestLayersEngineKubernetesLocalhostSeccomp(t *testing.T) {
 	c := needLab(t)
-	prof := filepath.Join(t.TempDir(), "deny-unshare.json")
-	if err := os.WriteFile(prof, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["unshare"],"action":"SCMP_ACT_ERRNO"}]}`), 0o644); err != nil {
+	prof := filepath.Join(t.TempDir(), "deny-userns.json")
+	if err := os.WriteFile(prof, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+		{"names":["unshare","clone"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":268435456,"valueTwo":268435456,"op":"SCMP_CMP_MASKED_EQ"}]},
+		{"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":38}]}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	m := runLayers(t, c, "--seccomp", prof, "--seccomp-dir", c.SeccompDir, "--only", "userns-netns,keyctl")

@@ -229,14 +229,6 @@ var knownBugs = []struct{ path, seccomp, predicted, measured, cause string }{
 		"audit's RuntimeDefault is Docker's profile (moby/profiles); containerd 1.6's allows io_uring_setup"},
 	{"process-vm-readv", "runtime-default", "open", "blocked by seccomp",
 		"containerd 1.6's RuntimeDefault allows process_vm_readv only with CAP_SYS_PTRACE; Docker's allows it from kernel 4.8"},
-	{"set-clock", "runtime-default", "blocked by capabilities", "blocked by seccomp",
-		"the probe calls settimeofday only, which the filter refuses; adjtimex and clock_adjtime pass it and stop at CAP_SYS_TIME"},
-	{"userns-netns", "/deny-unshare.json", "open", "blocked by seccomp",
-		"the probe calls unshare only; clone(CLONE_NEWUSER|CLONE_NEWNET) passes a filter that refuses unshare alone"},
-	{"mount-tmpfs", "/deny-unshare.json", "blocked by capabilities", "blocked by seccomp",
-		"the probe's safety step unshare(CLONE_NEWNS) is refused; mount itself passes the filter and stops at CAP_SYS_ADMIN"},
-	{"cgroup-mount", "/deny-unshare.json", "blocked by capabilities", "blocked by seccomp",
-		"the probe's safety step unshare(CLONE_NEWNS) is refused; mount itself passes the filter and stops at CAP_SYS_ADMIN"},
 }
 
 func knownBug(path, seccomp, predicted, measured string) int {

@@ -44,6 +44,10 @@ type Result struct {
 	Step string `json:"step"`
 	// Evidence says, in words, why this layer.
 	Evidence string `json:"evidence"`
+	// Inferred: the probe could not make the call harmlessly here, and
+	// the verdict follows from a canary, CapEff and the kernel's order
+	// of checks (the evidence says how).
+	Inferred bool `json:"inferred,omitempty"`
 }
 
 func capName(c caps.Cap) string { return c.String() }
@@ -54,6 +58,17 @@ func capName(c caps.Cap) string { return c.String() }
 // capability check, then LSM hooks; what remains is "other" (a sysctl, a
 // read-only mount, an absent target, yama).
 func Attribute(p *Path, o Outcome, st *State) Result {
+	r := attribute(p, o, st)
+	if o.Inferred != "" {
+		r.Inferred = true
+		if !o.Open {
+			r.Evidence += "; inferred, not measured: " + o.Inferred
+		}
+	}
+	return r
+}
+
+func attribute(p *Path, o Outcome, st *State) Result {
 	r := Result{ID: p.ID, Title: p.Title, Step: o.Step}
 	if o.Open {
 		r.Verdict, r.Evidence = Open, o.Detail

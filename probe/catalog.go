@@ -6,8 +6,9 @@
 //
 // Safety is the first requirement: every probe is harmless when run as
 // full root on a production host. Nothing persistent is written, nothing
-// is mounted outside a private mount namespace of a thread that then
-// exits, no clock is changed, nothing is loaded, no secret is printed.
+// is mounted outside a private mount namespace of a thread or a child
+// process that then exits, no clock is changed, nothing is loaded, no
+// secret is printed.
 // Where the real call would change the system, the probe uses arguments
 // that make the kernel's permission check run before the argument check,
 // and its Safety field says which kernel function checks what, in which

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -62,8 +63,11 @@ var _ = register(&Path{
 
 // mountCalls are the ways to mount a filesystem: mount(2) as mount(8) and
 // runtimes issue it, and the new mount API a filter on mount alone misses.
+// unshare(CLONE_NEWNS) is not one: a workload mounts in its own mount
+// namespace without it, and a filter that allows unshare but refuses
+// mount has closed the path. (The probe still needs a namespace of its
+// own to mount harmlessly: see privateMountSafety.)
 var mountCalls = []Call{
-	{Name: "unshare", Args: [6]uint64{unix.CLONE_NEWNS}},
 	{Name: "mount", Args: [6]uint64{0, 0, 0, unix.MS_REC | unix.MS_PRIVATE}},
 	{Name: "mount", Args: [6]uint64{0, 0, 0, 0}},
 	{Name: "mount", Args: [6]uint64{0, 0, 0, unix.MS_SILENT}},
@@ -76,7 +80,7 @@ var mountCalls = []Call{
 
 var mountSyscalls = []string{"unshare", "mount", "fsopen", "fsconfig", "fsmount", "move_mount"}
 
-const mountNote = "over the user namespace that owns the mount namespace: unshare(CLONE_NEWNS) checks it, then may_mount() in path_mount"
+const mountNote = "over the user namespace that owns the mount namespace, by may_mount() in path_mount (after the LSM hook security_sb_mount); unshare(CLONE_NEWNS) checks the same"
 
 var _ = register(&Path{
 	ID:       "mount-tmpfs",
@@ -94,7 +98,7 @@ var _ = register(&Path{
 	},
 	Safety: privateMountSafety + " The tmpfs (4 KiB) is unmounted and dies with the namespace.",
 	run: func(e *env) Outcome {
-		return privateMount(e, "rampart-probe", "tmpfs", "size=4k", "a 4 KiB tmpfs")
+		return mountPath(e, "rampart-probe", "tmpfs", "size=4k", "a 4 KiB tmpfs")
 	},
 	canaryErrno: unix.EINVAL,
 })
@@ -116,57 +120,150 @@ var _ = register(&Path{
 	Safety: privateMountSafety + " The hierarchy is named, has no controllers and no child cgroup is made, so no release_agent is ever set; " +
 		"when its only mount goes, cgroup_kill_sb destroys it. While it exists (microseconds) every process lists it in /proc/PID/cgroup.",
 	run: func(e *env) Outcome {
-		return privateMount(e, "cgroup", "cgroup", "none,name=rampart-probe", "an empty named cgroup v1 hierarchy")
+		return mountPath(e, "cgroup", "cgroup", "none,name=rampart-probe", "an empty named cgroup v1 hierarchy")
 	},
 	canaryErrno: unix.EINVAL,
 })
 
-const privateMountSafety = "Everything happens on a thread that the Go runtime then terminates: unshare(CLONE_NEWNS) gives that thread alone a copy of the mount namespace; " +
-	"mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE) then cuts propagation so no mount can reach the original namespace, and if that fails the probe stops. " +
-	"Canaries: unshare with an unknown flag bit (EINVAL in check_unshare_flags) and mount with a type string longer than PATH_MAX onto \"\" " +
+const privateMountSafety = "The mount is made only in a mount namespace of the probe's own that dies at once: unshare(CLONE_NEWNS) on a thread that the Go runtime then terminates or, " +
+	"where a filter refuses unshare, clone(CLONE_NEWNS|SIGCHLD) for a child that, every signal blocked, makes the two mount calls below as raw system calls and exits. " +
+	"There, mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE) first cuts propagation so no mount can reach the original namespace, and if that fails nothing is mounted. " +
+	"Where neither namespace can be made, nothing is mounted: the mount canary says whether the filter lets mount through, and past the filter the verdict is " +
+	"inferred from CapEff (path_mount calls security_sb_mount, then may_mount checks CAP_SYS_ADMIN) and marked inferred. " +
+	"Canaries: unshare with an unknown flag bit (EINVAL in check_unshare_flags), clone with CLONE_FS added (EINVAL: copy_process refuses CLONE_NEWNS|CLONE_FS first, " +
+	"before copying anything), and mount with a type string longer than PATH_MAX onto \"\" " +
 	"(EINVAL in copy_mount_string, the first thing the mount syscall does; the empty target could not resolve anyway)."
 
-// privateMount mounts fstype on a discarded thread, inside a mount
-// namespace only that thread sees and whose mounts propagate nowhere.
-func privateMount(e *env, source, fstype, data, what string) Outcome {
-	return onThread(func() Outcome {
-		const unshareStep = "unshare(CLONE_NEWNS) on a discarded thread"
+const privStep = `mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL)`
+
+// mountPath mounts fstype where the mount cannot outlive the probe: in
+// a private mount namespace of a discarded thread (unshare) or, where a
+// filter refuses unshare, of a child that exits (clone), the way an
+// attacker would get past such a filter. With neither, it mounts
+// nothing and decides from the mount canary.
+func mountPath(e *env, source, fstype, data, what string) Outcome {
+	target := "/tmp"
+	if fi, err := os.Stat(target); err != nil || !fi.IsDir() {
+		target = "/"
+	}
+	step := fmt.Sprintf("mount(%q, %q, %q, 0, %q)", source, target, fstype, data)
+	viaUnshare, inNS := unshareMount(e, source, target, fstype, data, step, what)
+	if inNS {
+		return viaUnshare
+	}
+	viaClone, inNS := cloneMount(e, source, target, fstype, data, step, what)
+	if inNS {
+		return viaClone
+	}
+	return withoutNamespace(e, step, viaUnshare, viaClone)
+}
+
+// unshareMount mounts on a discarded thread inside a mount namespace
+// only that thread sees; inNS says unshare succeeded.
+func unshareMount(e *env, source, target, fstype, data, step, what string) (o Outcome, inNS bool) {
+	o = onThread(func() Outcome {
+		const nsStep = "unshare(CLONE_NEWNS) on a discarded thread"
 		if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
-			return stepCanary(e, refused(unshareStep, err), func() syscall.Errno {
+			return stepCanary(e, refused(nsStep, err), func() syscall.Errno {
 				return errnoOf(unix.Unshare(unix.CLONE_NEWNS | 0x1))
 			})
 		}
+		inNS = true
 		// A shared "/" would carry the mount below back to the host's
 		// namespace: nothing is mounted unless this succeeds.
-		const privStep = `mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL)`
-		if err := mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-			if errors.Is(err, unix.EINVAL) {
-				// do_change_type runs after may_mount and the LSM hook.
-				return open(privStep, "EINVAL after the CAP_SYS_ADMIN check (/ is not a mount point here, so the probe stops before mounting): permitted")
+		privErr := errnoOf(mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""))
+		var mntErr syscall.Errno
+		if privErr == 0 {
+			if mntErr = errnoOf(mount(source, target, fstype, 0, data)); mntErr == 0 {
+				unix.Unmount(target, unix.MNT_DETACH)
 			}
-			return stepCanary(e, mountRefused(privStep, err), mountCanary(unix.MS_REC|unix.MS_PRIVATE))
 		}
-		target := "/tmp"
-		if fi, err := os.Stat(target); err != nil || !fi.IsDir() {
-			target = "/"
-		}
-		step := fmt.Sprintf("mount(%q, %q, %q, 0, %q)", source, target, fstype, data)
-		if err := mount(source, target, fstype, 0, data); err != nil {
-			return stepCanary(e, mountRefused(step, err), mountCanary(0))
-		}
-		unix.Unmount(target, unix.MNT_DETACH)
-		return open(step, what+" mounted in a private mount namespace of a discarded thread, then unmounted")
+		return mountOutcome(e, privErr, mntErr, step, what+" mounted in a private mount namespace of a discarded thread, then unmounted")
 	})
+	return o, inNS
+}
+
+// cloneMount forks a child into a new mount namespace, which makes "/"
+// private and mounts with raw calls (forkRun) and exits, taking the
+// namespace and the mount with it; inNS says clone succeeded.
+func cloneMount(e *env, source, target, fstype, data, step, what string) (Outcome, bool) {
+	const nsStep = "clone(CLONE_NEWNS|SIGCHLD) for a child that mounts and exits"
+	const flags = unix.CLONE_NEWNS | uintptr(unix.SIGCHLD)
+	root, src, tgt, typ, dat := cstr("/"), cstr(source), cstr(target), cstr(fstype), cstr(data)
+	p := func(b *byte) uintptr { return uintptr(unsafe.Pointer(b)) }
+	calls := &[2]rawCall{
+		{unix.SYS_MOUNT, 0, p(root), 0, unix.MS_REC | unix.MS_PRIVATE, 0, 0},
+		{unix.SYS_MOUNT, p(src), p(tgt), p(typ), 0, p(dat), 0},
+	}
+	status, errno := forkWait(unix.SYS_CLONE, flags, nil, 0, calls, 2)
+	runtime.KeepAlive([]*byte{root, src, tgt, typ, dat})
+	if errno != 0 {
+		return stepCanary(e, refused(nsStep, errno), cloneCanary(flags)), false
+	}
+	var privErr, mntErr syscall.Errno
+	switch {
+	case status < 0:
+		return Outcome{Errno: unix.ECHILD, Step: nsStep, Detail: "the child did not exit normally"}, true
+	case status >= 128:
+		mntErr = syscall.Errno(status - 128)
+	default:
+		privErr = syscall.Errno(status)
+	}
+	return mountOutcome(e, privErr, mntErr, step, what+" mounted in the private mount namespace of a child, which then exited"), true
+}
+
+// mountOutcome reads the two steps made inside a private mount
+// namespace: making "/" private, then the mount.
+func mountOutcome(e *env, privErr, mntErr syscall.Errno, step, detail string) Outcome {
+	switch {
+	case privErr == unix.EINVAL:
+		// do_change_type runs after may_mount and the LSM hook.
+		return open(privStep, "EINVAL after the CAP_SYS_ADMIN check (/ is not a mount point here, so the probe stops before mounting): permitted")
+	case privErr != 0:
+		return stepCanary(e, mountRefused(privStep, privErr), mountCanary(unix.MS_REC|unix.MS_PRIVATE))
+	case mntErr != 0:
+		return stepCanary(e, mountRefused(step, mntErr), mountCanary(0))
+	}
+	return open(step, detail)
+}
+
+// withoutNamespace decides a mount path where neither unshare nor clone
+// made a private mount namespace, so nothing was mounted. The workload
+// needs none (it mounts in its own), so the question is the mount's:
+// its canary says whether the filter refuses mount; past the filter, a
+// namespace step the kernel refused made the CAP_SYS_ADMIN check may_mount
+// makes, over the same user namespace; only where the filter refused
+// both namespace steps is the verdict inferred from CapEff.
+func withoutNamespace(e *env, step string, tries ...Outcome) Outcome {
+	if e.state.Seccomp == 2 {
+		if c := mountCanary(0)(); c != 0 && c != unix.EINVAL {
+			return Outcome{Errno: c, CanaryErrno: &c,
+				Step: "mount(NULL, \"\", <type longer than PATH_MAX>, 0, NULL), the canary of " + step +
+					"; nothing mounted: neither unshare(CLONE_NEWNS) nor clone(CLONE_NEWNS) made a private namespace"}
+		}
+	}
+	for i, o := range tries {
+		if passedFilter(e, o, unix.EINVAL) {
+			if i > 0 && !passedFilter(e, tries[0], unix.EINVAL) {
+				o.Step += "; unshare(CLONE_NEWNS) refused by the filter"
+			}
+			return o
+		}
+	}
+	held := caps.Of(caps.SYS_ADMIN).Minus(e.state.Status.CapEff) == 0
+	return pastFilter(step+" not made", "the filter refused unshare(CLONE_NEWNS) and clone(CLONE_NEWNS), so the probe made no mount; "+
+		"mount passes the filter (its canary got EINVAL from copy_mount_string), and path_mount then checks the LSM hook and CAP_SYS_ADMIN (may_mount)",
+		unix.EINVAL, held)
 }
 
 // mountRefused explains an EPERM from mount after unshare(CLONE_NEWNS)
-// passed, which proves CAP_SYS_ADMIN: path_mount calls the LSM hook
-// (security_sb_mount) before may_mount, and a Landlock domain refuses
-// every mount there.
-func mountRefused(step string, err error) Outcome {
+// or clone(CLONE_NEWNS) passed, which proves CAP_SYS_ADMIN: path_mount
+// calls the LSM hook (security_sb_mount) before may_mount, and a
+// Landlock domain refuses every mount there.
+func mountRefused(step string, err syscall.Errno) Outcome {
 	o := refused(step, err)
 	if o.Errno == unix.EPERM {
-		o.Detail = "EPERM after unshare(CLONE_NEWNS) passed the CAP_SYS_ADMIN check: an LSM's mount hook refused it " +
+		o.Detail = "EPERM after the new mount namespace passed the CAP_SYS_ADMIN check: an LSM's mount hook refused it " +
 			"(a Landlock domain refuses every mount; AppArmor by its mount rules), unless a seccomp filter did"
 	}
 	return o
@@ -421,20 +518,72 @@ var _ = register(&Path{
 		LSM: []Access{{Kind: AccessCapability, Cap: "sys_time"}},
 	},
 	Safety: "settimeofday(NULL, NULL): do_sys_settimeofday64 calls security_settime64 (cap_settime: CAP_SYS_TIME) and then, with neither a time nor a timezone, changes nothing and returns 0. " +
-		"The canary passes an unreadable timeval: get_user fails with EFAULT before the capability check, so the clock cannot change",
-	run: func(*env) Outcome {
-		const step = "settimeofday(NULL, NULL)"
-		if _, _, errno := unix.Syscall(unix.SYS_SETTIMEOFDAY, 0, 0, 0); errno != 0 {
-			return refused(step, errno)
+		"adjtimex and clock_adjtime(CLOCK_REALTIME) with modes ADJ_TICK and tick 0: do_adjtimex's first step, timekeeping_validate_timex, refuses any mode without CAP_SYS_TIME (EPERM), " +
+		"then a tick outside 900000/USER_HZ..1100000/USER_HZ (EINVAL), before anything is changed (the same order in ntp_validate_timex on older kernels). " +
+		"clock_settime is never called: do_sys_settimeofday64 validates the time before the capability check, so no argument stops it after that check; " +
+		"its canary alone says whether the filter lets it through, and past the filter the verdict is inferred from CapEff. " +
+		"Canaries pass an unreadable address: get_user or copy_from_user fails with EFAULT before any check, so the clock cannot change",
+	run: func(e *env) Outcome {
+		// RuntimeDefault refuses settimeofday without CAP_SYS_TIME but
+		// allows adjtimex: the capability closes the path, not the filter.
+		o := anyVariant(e, unix.EFAULT,
+			variant{name: "settimeofday", run: func(*env) Outcome {
+				const step = "settimeofday(NULL, NULL)"
+				if _, _, errno := unix.Syscall(unix.SYS_SETTIMEOFDAY, 0, 0, 0); errno != 0 {
+					return refused(step, errno)
+				}
+				return open(step, "passed the CAP_SYS_TIME check; with no time given, nothing changed")
+			}, canary: func() syscall.Errno {
+				_, _, e := unix.Syscall(unix.SYS_SETTIMEOFDAY, badAddr, 0, 0)
+				return e
+			}},
+			variant{name: "adjtimex", run: func(*env) Outcome {
+				tx := unix.Timex{Modes: unix.ADJ_TICK}
+				_, err := unix.Adjtimex(&tx)
+				return adjTickOutcome("adjtimex({modes: ADJ_TICK, tick: 0})", err)
+			}, canary: func() syscall.Errno {
+				_, _, e := unix.Syscall(unix.SYS_ADJTIMEX, badAddr, 0, 0)
+				return e
+			}},
+			variant{name: "clock_adjtime", run: func(*env) Outcome {
+				tx := unix.Timex{Modes: unix.ADJ_TICK}
+				_, err := unix.ClockAdjtime(unix.CLOCK_REALTIME, &tx)
+				return adjTickOutcome("clock_adjtime(CLOCK_REALTIME, {modes: ADJ_TICK, tick: 0})", err)
+			}, canary: func() syscall.Errno {
+				_, _, e := unix.Syscall(unix.SYS_CLOCK_ADJTIME, unix.CLOCK_REALTIME, badAddr, 0)
+				return e
+			}},
+		)
+		if passedFilter(e, o, unix.EFAULT) {
+			return o
 		}
-		return open(step, "passed the CAP_SYS_TIME check; with no time given, nothing changed")
-	},
-	canary: func() syscall.Errno {
-		_, _, e := unix.Syscall(unix.SYS_SETTIMEOFDAY, badAddr, 0, 0)
-		return e
+		// Every call above was the filter's to refuse; clock_settime may
+		// still pass it.
+		_, _, c := unix.Syscall(unix.SYS_CLOCK_SETTIME, unix.CLOCK_REALTIME, badAddr, 0)
+		if c != unix.EFAULT {
+			return o
+		}
+		held := caps.Of(caps.SYS_TIME).Minus(e.state.Status.CapEff) == 0 && initialUserNS()
+		return pastFilter("clock_settime(CLOCK_REALTIME, ...) not called; "+o.Step,
+			"clock_settime passes the filter (its canary got EFAULT from the kernel), and do_sys_settimeofday64 then checks CAP_SYS_TIME in the initial user namespace (security_settime64)",
+			c, held)
 	},
 	canaryErrno: unix.EFAULT,
 })
+
+// adjTickOutcome reads adjtimex's answer to a tick of 0: EINVAL comes
+// after timekeeping_validate_timex's CAP_SYS_TIME check.
+func adjTickOutcome(step string, err error) Outcome {
+	switch {
+	case errors.Is(err, unix.EINVAL):
+		return open(step, "EINVAL after the CAP_SYS_TIME check: permitted (the invalid tick stopped it before anything changed)")
+	case err == nil:
+		// Every kernel since 1.x refuses this tick; kept so that success
+		// is never hidden.
+		return open(step, "returned 0 for a tick of 0")
+	}
+	return refused(step, err)
+}
 
 var _ = register(&Path{
 	ID:       "kernel-module",

@@ -62,10 +62,50 @@ var _ = register(&Path{
 			{Name: "clone3"},
 		},
 	},
-	Safety: "a forked child unshares the namespaces and execs rampart as a no-op that exits at once; the namespaces die with it",
-	run: func(*env) Outcome {
-		const step = "unshare(CLONE_NEWUSER|CLONE_NEWNET) in a forked child"
-		err := spawnNoop(&syscall.SysProcAttr{Unshareflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNET})
+	Safety: "every variant the model lists is tried, each in a child that exits at once, taking its namespaces with it: " +
+		"unshare(CLONE_NEWUSER|CLONE_NEWNET) and unshare(CLONE_NEWUSER) in a forked child that then execs rampart as a no-op; " +
+		"clone(CLONE_NEWUSER|CLONE_NEWNET|SIGCHLD) and clone3 with those flags fork a copy of this process that, every signal blocked, makes no call but exit_group. " +
+		"Canaries (EINVAL before any namespace exists or any check runs): unshare with an unknown flag bit (check_unshare_flags), " +
+		"clone with CLONE_FS added (copy_process refuses CLONE_NEWUSER|CLONE_FS first), clone3 with an exit signal above CSIGNAL (copy_clone_args_from_user)",
+	run: func(e *env) Outcome {
+		// A filter that refuses unshare alone leaves clone: the path is
+		// open if any variant makes the namespaces.
+		return anyVariant(e, unix.EINVAL,
+			unshareVariant(unix.CLONE_NEWUSER|unix.CLONE_NEWNET, "unshare(CLONE_NEWUSER|CLONE_NEWNET)", "new user and network namespaces"),
+			variant{name: "clone(CLONE_NEWUSER|CLONE_NEWNET)", run: func(*env) Outcome {
+				const step = "clone(CLONE_NEWUSER|CLONE_NEWNET|SIGCHLD), the child exiting at once"
+				if _, errno := forkWait(unix.SYS_CLONE, unix.CLONE_NEWUSER|unix.CLONE_NEWNET|uintptr(unix.SIGCHLD), nil, 0, nil, 0); errno != 0 {
+					return refused(step, errno)
+				}
+				return open(step, "a child was created in new user and network namespaces, and exited")
+			}, canary: cloneCanary(unix.CLONE_NEWUSER | unix.CLONE_NEWNET | uintptr(unix.SIGCHLD))},
+			variant{name: "clone3", run: func(*env) Outcome {
+				// The flags are in memory, where no filter can read them.
+				const step = "clone3({flags: CLONE_NEWUSER|CLONE_NEWNET, exit_signal: SIGCHLD}), the child exiting at once"
+				if errno := forkClone3(&cloneArgs{Flags: unix.CLONE_NEWUSER | unix.CLONE_NEWNET, ExitSignal: uint64(unix.SIGCHLD)}); errno != 0 {
+					return refused(step, errno)
+				}
+				return open(step, "a child was created in new user and network namespaces, and exited")
+			}, canary: func() syscall.Errno {
+				// exit_signal must fit CSIGNAL: EINVAL in copy_clone_args_from_user.
+				return forkClone3(&cloneArgs{Flags: unix.CLONE_NEWUSER | unix.CLONE_NEWNET, ExitSignal: 0x100})
+			}},
+			// A user namespace alone gives every capability in it; the
+			// network namespace is then the new namespace's to grant.
+			unshareVariant(unix.CLONE_NEWUSER, "unshare(CLONE_NEWUSER)", "a new user namespace, with every capability in it,"),
+		)
+	},
+	canaryErrno: unix.EINVAL,
+})
+
+// unshareVariant unshares flags in a forked child (unshare(CLONE_NEWUSER)
+// needs a single-threaded caller; the child is one) that then execs
+// rampart as a no-op. Its canary adds an unknown flag bit (0x1), which
+// check_unshare_flags rejects with EINVAL before anything else.
+func unshareVariant(flags uintptr, call, what string) variant {
+	return variant{name: call, run: func(*env) Outcome {
+		step := call + " in a forked child"
+		err := spawnNoop(&syscall.SysProcAttr{Unshareflags: flags})
 		if err != nil {
 			var e syscall.Errno
 			if errors.As(err, &e) {
@@ -73,14 +113,11 @@ var _ = register(&Path{
 			}
 			return Outcome{Errno: unix.ECHILD, Step: step, Detail: err.Error()}
 		}
-		return open(step, "new user and network namespaces created in a child that then exited")
-	},
-	// ksys_unshare rejects unknown flag bits (0x1) before anything else.
-	canary: func() syscall.Errno {
-		return errnoOf(unix.Unshare(unix.CLONE_NEWUSER | unix.CLONE_NEWNET | 0x1))
-	},
-	canaryErrno: unix.EINVAL,
-})
+		return open(step, what+" created in a child that then exited")
+	}, canary: func() syscall.Errno {
+		return errnoOf(unix.Unshare(int(flags) | 0x1))
+	}}
+}
 
 // oTmpfileBit is __O_TMPFILE without O_DIRECTORY: openat rejects it with
 // EINVAL in build_open_flags, before any lookup or permission check.

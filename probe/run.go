@@ -35,6 +35,11 @@ type Outcome struct {
 	// AT_EACCESS, which LSMs do not mediate): a refusal despite it is an
 	// LSM's.
 	DACAllows *bool
+	// Inferred is set when no harmless call could reach the check that
+	// decides (a mount without a private namespace, clock_settime): the
+	// verdict follows from a canary, CapEff and the kernel's order, and
+	// Inferred says how.
+	Inferred string `json:",omitempty"`
 }
 
 func open(step, detail string) Outcome { return Outcome{Open: true, Step: step, Detail: detail} }

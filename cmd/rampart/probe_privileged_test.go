@@ -281,8 +281,14 @@ func TestProbePrivilegedFilterDecidesFirst(t *testing.T) {
 	// Everything dropped: the profile keeps none of the capability-gated
 	// rules, so the filter refuses these before their capability checks.
 	res, _ = probeUnder(t, []string{"--cap-drop", "ALL", "--seccomp", "runtime-default"}, privilegedPaths...)
-	for _, id := range []string{"mount-tmpfs", "cgroup-mount", "chroot", "set-clock", "bpf-load", "perf-event-open", "keyctl", "personality"} {
+	for _, id := range []string{"mount-tmpfs", "cgroup-mount", "chroot", "bpf-load", "perf-event-open", "keyctl", "personality"} {
 		wantLayer(t, res, id, probe.BySeccomp, "")
+	}
+	// But the profile allows adjtimex and clock_adjtime to everyone (they
+	// read the clock too): they reach CAP_SYS_TIME, which closes the path.
+	wantLayer(t, res, "set-clock", probe.ByCapabilities, "")
+	if r := res["set-clock"]; !strings.HasPrefix(r.Step, "adjtimex(") || !strings.Contains(r.Step, "refused by the filter: settimeofday") {
+		t.Errorf("set-clock: step %q, want adjtimex after the filter refused settimeofday", r.Step)
 	}
 	for _, id := range []string{"pivot-root", "reboot"} {
 		privWantAmbiguous(t, res, id, probe.BySeccomp, probe.ByCapabilities)
@@ -331,8 +337,8 @@ func TestProbePrivilegedCanaries(t *testing.T) {
 	denyMine := privProfile(t, `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
 		{"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
 		 "args": [{"index": 0, "value": 17, "op": "SCMP_CMP_EQ"}]},
-		{"names": ["mount", "setns", "chroot", "pivot_root", "reboot", "settimeofday", "init_module",
-		           "bpf", "perf_event_open", "personality", "keyctl"],
+		{"names": ["mount", "setns", "chroot", "pivot_root", "reboot", "settimeofday", "adjtimex", "clock_adjtime",
+		           "clock_settime", "init_module", "bpf", "perf_event_open", "personality", "keyctl"],
 		 "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}`)
 	res = privProbeInPidNS(t, []string{"--seccomp", denyMine}, privilegedPaths...)
 	for _, id := range privilegedPaths {
@@ -347,6 +353,13 @@ func TestProbePrivilegedCanaries(t *testing.T) {
 	if r := res["mount-tmpfs"]; !strings.HasPrefix(r.Step, `mount(NULL, "/"`) {
 		t.Errorf("mount-tmpfs: refused at %q, want the MS_PRIVATE step", r.Step)
 	}
+	// Refusing settimeofday alone leaves adjtimex: root with CAP_SYS_TIME
+	// gets past its capability check (EINVAL on the tick).
+	stod := privProfile(t, `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["settimeofday"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}`)
+	res, _ = probeUnder(t, []string{"--seccomp", stod}, "set-clock")
+	wantLayer(t, res, "set-clock", "", "")
+	privWantEvidence(t, res, "set-clock", "EINVAL after the CAP_SYS_TIME check")
 
 	// Filters that test mount's flags: the canary follows the step that
 	// failed. Refusing MS_PRIVATE stops the probe before it mounts anything.
@@ -367,5 +380,79 @@ func TestProbePrivilegedCanaries(t *testing.T) {
 		if r := res[id]; strings.Contains(r.Step, "MS_PRIVATE") || !strings.HasPrefix(r.Step, "mount(") {
 			t.Errorf("%s: refused at %q, want the final mount", id, r.Step)
 		}
+	}
+}
+
+// A filter that refuses one variant of a call and lets another through
+// has not closed the path: the probe tries the variants the model lists
+// (unshare, clone, clone3; settimeofday, adjtimex, clock_adjtime), and
+// where none can be made harmlessly (a mount without a namespace of the
+// probe's own, clock_settime) it infers the verdict past the filter from
+// CapEff and says so.
+func TestProbePrivilegedVariantsPastTheFilter(t *testing.T) {
+	needRoot(t)
+	needSeccomp(t)
+	ids := []string{"userns-netns", "mount-tmpfs", "cgroup-mount", "set-clock"}
+	// The kube lab's deny-unshare profile with a runtime's default
+	// capabilities: clone makes the namespaces, and mount reaches may_mount.
+	unshare := privProfile(t, `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["unshare"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}`)
+	res, _ := probeUnder(t, []string{"--cap-drop", "SYS_ADMIN,SYS_TIME", "--seccomp", unshare}, ids...)
+	wantLayer(t, res, "userns-netns", "", "")
+	privWantEvidence(t, res, "userns-netns", "child was created in new user and network namespaces")
+	for _, id := range []string{"mount-tmpfs", "cgroup-mount"} {
+		wantLayer(t, res, id, probe.ByCapabilities, "")
+		if r := res[id]; !strings.HasPrefix(r.Step, "clone(CLONE_NEWNS") || r.Inferred {
+			t.Errorf("%s: step %q (inferred %v), want the measured clone(CLONE_NEWNS) step", id, r.Step, r.Inferred)
+		}
+	}
+	wantLayer(t, res, "set-clock", probe.ByCapabilities, "")
+	// Full root under it: the mounts are made, in a child's namespace.
+	res, _ = probeUnder(t, []string{"--seccomp", unshare}, ids...)
+	for _, id := range ids {
+		wantLayer(t, res, id, "", "")
+	}
+	privWantEvidence(t, res, "mount-tmpfs", "private mount namespace of a child")
+
+	// clone3's flags are out of a filter's sight: refusing the namespace
+	// flags on unshare and clone leaves it.
+	noUserns := privProfile(t, `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["unshare", "clone"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+		 "args": [{"index": 0, "value": 268435456, "valueTwo": 268435456, "op": "SCMP_CMP_MASKED_EQ"}]}]}`)
+	res, _ = probeUnder(t, []string{"--cap-drop", "ALL", "--seccomp", noUserns}, "userns-netns")
+	wantLayer(t, res, "userns-netns", "", "")
+	if r := res["userns-netns"]; !strings.HasPrefix(r.Step, "clone3(") {
+		t.Errorf("userns-netns: open at %q, want clone3", r.Step)
+	}
+
+	// No namespace for the probe (unshare and clone(CLONE_NEWNS) refused),
+	// but mount passes the filter: nothing is mounted, and the verdict is
+	// inferred from CapEff.
+	noNS := privProfile(t, `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["unshare"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+		{"names": ["clone"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+		 "args": [{"index": 0, "value": 131072, "valueTwo": 131072, "op": "SCMP_CMP_MASKED_EQ"}]}]}`)
+	res, _ = probeUnder(t, []string{"--cap-drop", "SYS_ADMIN", "--seccomp", noNS}, "mount-tmpfs")
+	wantLayer(t, res, "mount-tmpfs", probe.ByCapabilities, "")
+	privWantInferred(t, res, "mount-tmpfs")
+	res, _ = probeUnder(t, []string{"--seccomp", noNS}, "mount-tmpfs")
+	wantLayer(t, res, "mount-tmpfs", "", "")
+	privWantInferred(t, res, "mount-tmpfs")
+
+	// Every clock call the probe can make refused; clock_settime passes.
+	clock := privProfile(t, `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["settimeofday", "adjtimex", "clock_adjtime"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}`)
+	res, _ = probeUnder(t, []string{"--cap-drop", "SYS_TIME", "--seccomp", clock}, "set-clock")
+	wantLayer(t, res, "set-clock", probe.ByCapabilities, "")
+	privWantInferred(t, res, "set-clock")
+	res, _ = probeUnder(t, []string{"--seccomp", clock}, "set-clock")
+	wantLayer(t, res, "set-clock", "", "")
+	privWantInferred(t, res, "set-clock")
+}
+
+func privWantInferred(t *testing.T, res map[string]probe.Result, id string) {
+	t.Helper()
+	if r := res[id]; !r.Inferred || !strings.Contains(r.Evidence, "not called") && !strings.Contains(r.Evidence, "inferred, not measured") {
+		t.Errorf("%s: inferred %v, evidence %q: want an inferred verdict that says so", id, r.Inferred, r.Evidence)
 	}
 }

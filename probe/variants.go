@@ -1,0 +1,173 @@
+package probe
+
+import (
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// variant is one way to make a path's call. An attacker picks the one a
+// filter lets through, so a path whose model lists several calls tries
+// each: a filter that refuses unshare but not clone has not closed the
+// path.
+type variant struct {
+	name   string // short, for evidence ("clone3")
+	run    func(*env) Outcome
+	canary func() syscall.Errno
+}
+
+// anyVariant tries every variant; the first open one is the verdict.
+// When all are refused, the verdict is the refusal that got furthest
+// into the kernel: the first whose canary shows the seccomp filter let
+// it through (a later layer refused it, and that layer closes the path),
+// else the first refusal (the filter refused every variant). want is the
+// errno every variant's canary gets from the kernel itself.
+func anyVariant(e *env, want syscall.Errno, vs ...variant) Outcome {
+	var outs []Outcome
+	var filtered []string
+	for _, v := range vs {
+		o := v.run(e)
+		if o.Open {
+			return o
+		}
+		o = stepCanary(e, o, v.canary)
+		outs = append(outs, o)
+		if !passedFilter(e, o, want) {
+			filtered = append(filtered, v.name)
+		}
+	}
+	for i, o := range outs {
+		if passedFilter(e, o, want) {
+			if len(filtered) > 0 {
+				outs[i].Step += "; refused by the filter: " + strings.Join(filtered, ", ")
+			}
+			return outs[i]
+		}
+	}
+	if len(filtered) > 1 {
+		outs[0].Step += "; every variant refused alike: " + strings.Join(filtered, ", ")
+	}
+	return outs[0]
+}
+
+// passedFilter says an outcome came from past the seccomp filter: the
+// call worked, there is no filter, or the call's canary got an answer
+// the filter did not give (Attribute's seccomp test, negated). Without a
+// canary answer under a filter it is unproven.
+func passedFilter(e *env, o Outcome, want syscall.Errno) bool {
+	if o.Open || o.Absent != "" || e.state.Seccomp != 2 {
+		return true
+	}
+	return o.CanaryErrno != nil && (*o.CanaryErrno != o.Errno || o.Errno == want)
+}
+
+// pastFilter is the verdict on a call that no harmless argument carries
+// past its permission check, inferred from the kernel's order: the
+// call's canary got the kernel's own answer (canary), so the seccomp
+// filter lets the call through, and the kernel's next check is the
+// capability, which held says CapEff passes. Nothing is called for
+// real; the result says it is inferred and why.
+func pastFilter(step, why string, canary syscall.Errno, held bool) Outcome {
+	if held {
+		o := open(step, "not called; "+why)
+		o.Inferred = why
+		return o
+	}
+	// EPERM: what the capability check returns.
+	return Outcome{Errno: unix.EPERM, Step: step, CanaryErrno: &canary, Inferred: why}
+}
+
+// rawCall is a system call a forked child makes: the number, then six
+// arguments.
+type rawCall [7]uintptr
+
+// forkRun makes a fork-style call (clone or clone3: trap, a1, a2) and,
+// in the child it creates, makes up to n calls in order, then exits: 0
+// when all succeed, else 128*i + errno of the first that fails (errnos
+// stay below 128). The parent gets the child's pid and the call's errno.
+//
+// The child is a copy of this multi-threaded Go process with only the
+// calling thread: it must make raw system calls and nothing else, hence
+// nosplit (no stack growth), norace and no allocation. forkWait blocks
+// every signal first, so no Go signal handler can run in it.
+//
+//go:norace
+//go:nosplit
+func forkRun(trap, a1, a2 uintptr, calls *[2]rawCall, n int) (uintptr, syscall.Errno) {
+	pid, _, errno := unix.RawSyscall(trap, a1, a2, 0)
+	if errno != 0 || pid != 0 {
+		return pid, errno
+	}
+	code := uintptr(0)
+	for i := 0; i < n && i < len(calls); i++ {
+		c := &calls[i]
+		if _, _, e := unix.RawSyscall6(c[0], c[1], c[2], c[3], c[4], c[5], c[6]); e != 0 {
+			code = uintptr(i)*128 + uintptr(e)
+			break
+		}
+	}
+	unix.RawSyscall(unix.SYS_EXIT_GROUP, code, 0, 0)
+	return 0, 0
+}
+
+// forkWait runs forkRun on a discarded thread with every signal blocked
+// and reaps the child. status is its exit status, -1 when the call made
+// no child or the child did not exit normally. arg, when set, is a1 (a
+// pointer, kept as one until the call: the caller's stack may move).
+func forkWait(trap, a1 uintptr, arg unsafe.Pointer, a2 uintptr, calls *[2]rawCall, n int) (status int, errno syscall.Errno) {
+	status = -1
+	onThread(func() Outcome {
+		if arg != nil {
+			a1 = uintptr(arg)
+		}
+		var all, old unix.Sigset_t
+		for i := range all.Val {
+			all.Val[i] = ^uint64(0)
+		}
+		const setSize = 8 // the kernel's sigset_t
+		unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&all)), uintptr(unsafe.Pointer(&old)), setSize, 0, 0)
+		var pid uintptr
+		pid, errno = forkRun(trap, a1, a2, calls, n)
+		unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&old)), 0, setSize, 0, 0)
+		if errno != 0 {
+			return Outcome{}
+		}
+		var ws unix.WaitStatus
+		for {
+			_, err := unix.Wait4(int(pid), &ws, 0, nil)
+			if err != unix.EINTR {
+				break
+			}
+		}
+		if ws.Exited() {
+			status = ws.ExitStatus()
+		}
+		return Outcome{}
+	})
+	return status, errno
+}
+
+// cloneArgs is struct clone_args as first published
+// (CLONE_ARGS_SIZE_VER0, 64 bytes).
+type cloneArgs struct {
+	Flags, Pidfd, ChildTID, ParentTID, ExitSignal, Stack, StackSize, TLS uint64
+}
+
+// forkClone3 is clone3 through forkRun, the child exiting at once.
+func forkClone3(args *cloneArgs) syscall.Errno {
+	_, errno := forkWait(unix.SYS_CLONE3, 0, unsafe.Pointer(args), unsafe.Sizeof(*args), nil, 0)
+	return errno
+}
+
+// cloneCanary repeats clone(flags) with CLONE_FS added: copy_process
+// refuses CLONE_NEWNS|CLONE_FS and CLONE_NEWUSER|CLONE_FS with EINVAL as
+// its first checks, before anything is copied or any capability is
+// checked. A filter that tests the namespace bits sees the same call.
+func cloneCanary(flags uintptr) func() syscall.Errno {
+	return func() syscall.Errno {
+		_, errno := forkWait(unix.SYS_CLONE, flags|unix.CLONE_FS, nil, 0, nil, 0)
+		return errno
+	}
+}

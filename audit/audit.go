@@ -42,8 +42,13 @@ const (
 // Node is what the audit assumes of the node the manifests run on.
 type Node struct {
 	// Runtime is containerd, cri-o or docker; it picks the default
-	// capability set when DefaultCaps is zero.
+	// capability set when DefaultCaps is zero, and with RuntimeVersion
+	// the RuntimeDefault seccomp profile.
 	Runtime string
+	// RuntimeVersion is the runtime's release ("1.6", "1.7.35"), as
+	// seccomp.RuntimeDefaultFor reads it; empty for the newest modeled.
+	// Each release's RuntimeDefault differs.
+	RuntimeVersion string
 	// DefaultCaps is the runtime's default capability set.
 	DefaultCaps caps.Set
 	// SeccompDefault is the kubelet's seccompDefault: an unset seccomp
@@ -81,6 +86,7 @@ var allCaps = caps.Set(1<<(caps.Last+1) - 1)
 // profiles and parsed AppArmor profiles; it is not safe for concurrent use.
 type Auditor struct {
 	node    Node
+	rtSec   *seccomp.RuntimeDefault
 	paths   []*probe.Path
 	sec     map[string]*secEntry
 	aa      map[string]*aaEntry
@@ -100,11 +106,15 @@ func New(n Node) (*Auditor, error) {
 	if n.Runtime == "" {
 		n.Runtime = "containerd"
 	}
+	rtSec, err := seccomp.RuntimeDefaultFor(n.Runtime, n.RuntimeVersion)
+	if err != nil {
+		return nil, err
+	}
 	pss, err := newPSSChecker()
 	if err != nil {
 		return nil, err
 	}
-	return &Auditor{node: n, paths: probe.Catalog(), sec: map[string]*secEntry{}, aa: map[string]*aaEntry{}, pss: pss}, nil
+	return &Auditor{node: n, rtSec: rtSec, paths: probe.Catalog(), sec: map[string]*secEntry{}, aa: map[string]*aaEntry{}, pss: pss}, nil
 }
 
 // Paths is the catalog the audit decides.
@@ -122,11 +132,16 @@ type Report struct {
 
 // NodeInfo is the node assumed.
 type NodeInfo struct {
-	Runtime        string   `json:"runtime"`
-	DefaultCaps    []string `json:"defaultCapabilities"`
-	SeccompDefault bool     `json:"seccompDefault"`
-	AppArmor       bool     `json:"apparmor"`
-	ProfilesDir    string   `json:"profilesDir,omitempty"`
+	Runtime string `json:"runtime"`
+	// RuntimeVersion is the version asked for; empty for the newest.
+	RuntimeVersion string `json:"runtimeVersion,omitempty"`
+	// SeccompRuntimeDefault is the release whose RuntimeDefault profile
+	// was modeled ("containerd 1.6.20").
+	SeccompRuntimeDefault string   `json:"seccompRuntimeDefault"`
+	DefaultCaps           []string `json:"defaultCapabilities"`
+	SeccompDefault        bool     `json:"seccompDefault"`
+	AppArmor              bool     `json:"apparmor"`
+	ProfilesDir           string   `json:"profilesDir,omitempty"`
 }
 
 // DocError is a file or document that could not be used.
@@ -274,7 +289,8 @@ func (a *Auditor) Read(name string, data []byte) *Report {
 func (a *Auditor) newReport() *Report {
 	return &Report{
 		Schema: Schema,
-		Node: NodeInfo{Runtime: a.node.Runtime, DefaultCaps: caps.Sorted(a.node.DefaultCaps, caps.Cap.String),
+		Node: NodeInfo{Runtime: a.node.Runtime, RuntimeVersion: a.node.RuntimeVersion,
+			SeccompRuntimeDefault: a.rtSec.String(), DefaultCaps: caps.Sorted(a.node.DefaultCaps, caps.Cap.String),
 			SeccompDefault: a.node.SeccompDefault, AppArmor: a.node.AppArmor, ProfilesDir: a.node.ProfilesDir},
 		Workloads: []Workload{},
 		Errors:    []DocError{},
@@ -639,7 +655,13 @@ func (a *Auditor) seccomp(ref policy.Seccomp, bounding caps.Set) *secEntry {
 		e.how = "no filter"
 		return e
 	}
-	prof, err := seccomp.Load(ref, bounding)
+	var prof *seccomp.Profile
+	var err error
+	if ref.Kind == policy.SeccompRuntimeDefault {
+		prof, err = a.rtSec.Load(bounding)
+	} else {
+		prof, err = seccomp.Load(ref, bounding)
+	}
 	if err != nil {
 		e.how = "not evaluated"
 		e.note = fmt.Sprintf("seccomp profile %s could not be loaded (%v): the container cannot start on a node without it; predicted as if no filter", ref, err)

@@ -61,17 +61,14 @@ func (e *Error) Unwrap() error { return e.Err }
 // Load resolves a policy's seccomp reference against the bounding set the
 // workload will have (RuntimeDefault allows namespace and admin syscalls
 // only when CAP_SYS_ADMIN is in it, as Docker and containerd decide).
+// RuntimeDefault is Docker's; RuntimeDefaultFor has the others.
 // It returns nil for unconfined.
 func Load(ref policy.Seccomp, bounding caps.Set) (*Profile, error) {
 	switch ref.Kind {
 	case policy.SeccompNone, policy.SeccompUnconfined:
 		return nil, nil
 	case policy.SeccompRuntimeDefault:
-		s, err := mobyseccomp.GetDefaultProfile(specFor(bounding))
-		if err != nil {
-			return nil, fmt.Errorf("runtime-default profile: %w", err)
-		}
-		return finish("runtime-default", s, nil)
+		return Docker.Load(bounding)
 	case policy.SeccompFile:
 		body, err := os.ReadFile(ref.Path)
 		if err != nil {

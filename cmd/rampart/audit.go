@@ -5,10 +5,12 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/audit"
+	"github.com/rampart-sec/rampart/seccomp"
 )
 
 const auditLong = `For each container of Kubernetes manifests, predict statically what it runs
@@ -31,15 +33,24 @@ Malformed documents are reported with file and document; the rest is
 audited.
 
 The node is described with flags: --runtime picks the default capability
-set (containerd and docker: 14; cri-o: 9); --seccomp-default is the
-kubelet's seccompDefault (unset seccomp becomes RuntimeDefault);
---apparmor-node says the node has AppArmor (unset AppArmor becomes the
-runtime's default profile; without it, the kubelet refuses a pod that asks
-for an AppArmor profile, and the audit says so); --profiles DIR holds
-Localhost profiles (seccomp JSON by relative path, AppArmor by name).
+set (containerd and docker: 14; cri-o: 9) and, with --runtime-version,
+the RuntimeDefault seccomp profile; --seccomp-default is the kubelet's
+seccompDefault (unset seccomp becomes RuntimeDefault); --apparmor-node
+says the node has AppArmor (unset AppArmor becomes the runtime's default
+profile; without it, the kubelet refuses a pod that asks for an AppArmor
+profile, and the audit says so); --profiles DIR holds Localhost profiles
+(seccomp JSON by relative path, AppArmor by name).
 privileged: true means every capability, no seccomp, no AppArmor unless a
 Localhost profile is named, and is always reported.
 
+RuntimeDefault differs between runtimes and between releases of one
+(containerd 1.6 allows io_uring to every container and process_vm_readv
+only with CAP_SYS_PTRACE; Docker's profile, the reverse). --runtime-version
+takes the node's release (1.6.20, v1.7.35, 1.6.20~ds1) or a line (1.7, 2)
+and models the newest release rampart has at or below it in that line;
+unset, the newest it has. The report's node.seccompRuntimeDefault says
+which. Modeled:
+%s
 Exit status:
   0  audited; no --fail-on condition met
   1  a --fail-on condition is met: open-path (any container has an open
@@ -57,9 +68,10 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit FILES...",
 		Short: "Predict each Kubernetes container's layers, open attack paths and Pod Security level",
-		Long:  auditLong,
+		Long:  fmt.Sprintf(auditLong, modeledRuntimes()),
 		Example: `  rampart audit deploy.yaml
   rampart audit k8s/ --runtime cri-o --seccomp-default
+  rampart audit k8s/ --runtime containerd --runtime-version 1.6.20
   rampart audit examples/seed --apparmor-node --profiles examples/seed
   helm template . | rampart audit - -o sarif > rampart.sarif
   rampart audit k8s/ --fail-on restricted -o junit > audit.xml`,
@@ -77,6 +89,9 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 			}
 			if _, err := audit.RuntimeCaps(node.Runtime); err != nil {
 				return usageError{fmt.Errorf("--runtime: %w", err)}
+			}
+			if _, err := seccomp.RuntimeDefaultFor(node.Runtime, node.RuntimeVersion); err != nil {
+				return usageError{fmt.Errorf("--runtime-version: %w", err)}
 			}
 			if node.ProfilesDir != "" {
 				if st, err := os.Stat(node.ProfilesDir); err != nil || !st.IsDir() {
@@ -122,11 +137,38 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&node.Runtime, "runtime", "containerd", "the node's container runtime: containerd, cri-o or docker (its default capability set)")
+	fl.StringVar(&node.Runtime, "runtime", "containerd", "the node's container runtime: containerd, cri-o or docker (its default capability set and RuntimeDefault seccomp profile)")
+	fl.StringVar(&node.RuntimeVersion, "runtime-version", "", "the runtime's release or line (1.6.20, 1.7), which picks its RuntimeDefault seccomp profile (default the newest modeled)")
 	fl.BoolVar(&node.SeccompDefault, "seccomp-default", false, "the kubelet's seccompDefault: an unset seccomp profile is RuntimeDefault")
 	fl.BoolVar(&node.AppArmor, "apparmor-node", false, "the node has AppArmor: an unset AppArmor profile is the runtime's default profile")
 	fl.StringVar(&node.ProfilesDir, "profiles", "", "directory of Localhost profiles: seccomp JSON by relative path, AppArmor profiles by name")
 	fl.StringVarP(&output, "output", "o", "table", "output format: table, json, sarif or junit")
 	fl.StringVar(&failOn, "fail-on", "", "exit 1 when: open-path (a container has an open path), baseline (a pod fails baseline), restricted (a pod fails restricted)")
 	return cmd
+}
+
+// modeledRuntimes lists, for --help, the releases whose RuntimeDefault
+// seccomp profiles rampart has, a runtime a paragraph.
+func modeledRuntimes() string {
+	var b strings.Builder
+	for _, rt := range seccomp.Runtimes {
+		list := seccomp.RuntimeDefaultReleases(rt)
+		if rt == "docker" {
+			list = []string{seccomp.Docker.Release}
+		}
+		line := "  " + rt
+		for i, r := range list {
+			w := " " + r
+			if i < len(list)-1 {
+				w += ","
+			}
+			if len(line)+len(w) > 76 {
+				b.WriteString(line + "\n")
+				line = "   "
+			}
+			line += w
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
 }

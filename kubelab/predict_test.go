@@ -49,8 +49,8 @@ type predictCase struct {
 // running Pod on the lab's node (containerd defaults, no seccompDefault,
 // no AppArmor). Pods the kubelet refuses (an AppArmor profile on a node
 // without AppArmor) must be the ones audit says it refuses. The rules are
-// comparePaths'; the disagreements left are knownBugs. The log ends with
-// the seed's table.
+// comparePaths'; every disagreement fails. The log ends with the seed's
+// table.
 func TestPredictionEqualsMeasurement(t *testing.T) {
 	c := needLab(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -106,7 +106,6 @@ func TestPredictionEqualsMeasurement(t *testing.T) {
 
 	pods := waitPodsDone(t, ctx, c, ns, len(cases))
 	bounding := runtimeBounding(t, c)
-	seen := map[int]bool{}
 
 	var table []string
 	for _, pc := range cases {
@@ -131,15 +130,10 @@ func TestPredictionEqualsMeasurement(t *testing.T) {
 				continue
 			}
 			meas[ctr.Name] = rep
-			comparePaths(t, pc, ctr, rep, bounding, seen)
+			comparePaths(t, pc, ctr, rep, bounding)
 		}
 		if pc.seed {
 			table = append(table, seedRow(pc, w.Containers[0], meas[w.Containers[0].Name]))
-		}
-	}
-	for i, b := range knownBugs {
-		if !seen[i] {
-			t.Errorf("known bug no longer shows (fixed? remove it from knownBugs): %s under %s: %s", b.path, b.seccomp, b.cause)
 		}
 	}
 	t.Logf("the seed's steps on the lab's node, measured / predicted:\n\n%s\n%s\n%s",
@@ -158,7 +152,7 @@ func TestPredictionEqualsMeasurement(t *testing.T) {
 //     and the probe's canary would have said so.
 //   - measured ambiguous: the evidence fits several layers; the
 //     prediction must name one of them.
-func comparePaths(t *testing.T, pc predictCase, ctr audit.Container, rep *probe.Report, runtimeBounding caps.Set, seen map[int]bool) {
+func comparePaths(t *testing.T, pc predictCase, ctr audit.Container, rep *probe.Report, runtimeBounding caps.Set) {
 	t.Helper()
 	where := pc.file + " " + ctr.Name
 	// The layers themselves first: the capability set and seccomp mode
@@ -185,11 +179,6 @@ func comparePaths(t *testing.T, pc predictCase, ctr audit.Container, rep *probe.
 			continue
 		}
 		pred, meas := cellOf(p.Verdict, p.Layer), cellOf(m.Verdict, m.Layer)
-		if i := knownBug(p.ID, ctr.Seccomp.Profile, pred, meas); i >= 0 {
-			seen[i] = true
-			t.Logf("%s: %s predicted %s, measured %s: known bug: %s", where, p.ID, pred, meas, knownBugs[i].cause)
-			continue
-		}
 		switch {
 		case pred == meas:
 		case m.Verdict == probe.Blocked && m.Layer == probe.ByOther:
@@ -219,22 +208,6 @@ func checkRefused(t *testing.T, pc predictCase, pod *corev1.Pod, ctr audit.Conta
 	if !strings.HasPrefix(ctr.AppArmor.Evaluated, "not applied") {
 		t.Errorf("%s: AppArmor %s evaluated %q, want not applied on a node without AppArmor", pc.file, ctr.AppArmor.Profile, ctr.AppArmor.Evaluated)
 	}
-}
-
-// knownBugs are disagreements this test found whose fix lies outside the
-// prediction and the attribution (the runtime's default profile, the
-// probes' choice of call). Each is matched exactly — path, seccomp
-// profile, both verdicts — and must still show, so that its fix fails
-// the test until the entry goes.
-var knownBugs = []struct{ path, seccomp, predicted, measured, cause string }{}
-
-func knownBug(path, seccomp, predicted, measured string) int {
-	for i, b := range knownBugs {
-		if b.path == path && strings.HasSuffix(seccomp, b.seccomp) && b.predicted == predicted && b.measured == measured {
-			return i
-		}
-	}
-	return -1
 }
 
 // runtimeBounding is containerd's own bounding set: all a privileged

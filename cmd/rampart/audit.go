@@ -142,6 +142,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 	fl.BoolVar(&node.SeccompDefault, "seccomp-default", false, "the kubelet's seccompDefault: an unset seccomp profile is RuntimeDefault")
 	fl.BoolVar(&node.AppArmor, "apparmor-node", false, "the node has AppArmor: an unset AppArmor profile is the runtime's default profile")
 	fl.StringVar(&node.ProfilesDir, "profiles", "", "directory of Localhost profiles: seccomp JSON by relative path, AppArmor profiles by name")
+	fl.StringToStringVar(&node.Sysctls, "sysctl", nil, "a node sysctl that decides a path, KEY=VALUE (kernel.perf_event_paranoid=3 on Debian and Ubuntu, where the upstream default is 2); repeatable")
 	fl.StringVarP(&output, "output", "o", "table", "output format: table, json, sarif or junit")
 	fl.StringVar(&failOn, "fail-on", "", "exit 1 when: open-path (a container has an open path), baseline (a pod fails baseline), restricted (a pod fails restricted)")
 	return cmd

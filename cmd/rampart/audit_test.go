@@ -300,3 +300,28 @@ func TestAuditMalformed(t *testing.T) {
 		t.Errorf("nothing to audit: exit %d, want 125", r.code)
 	}
 }
+
+// --sysctl describes the node: at perf_event_paranoid 3 (Debian's and
+// Ubuntu's kernels) counting one's own events needs PERFMON; at the
+// upstream default 2 it does not.
+func TestAuditSysctl(t *testing.T) {
+	verdict := func(args ...string) string {
+		r := rampart(t, "", append([]string{"audit", "-o", "json", filepath.Join(auditSeed, "1-drop-net-raw.yaml")}, args...)...)
+		var rep audit.Report
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("%v: %s", err, r.stderr)
+		}
+		for _, p := range rep.Workloads[0].Containers[0].Paths {
+			if p.ID == "perf-event-open" {
+				return p.Verdict + " " + p.Layer
+			}
+		}
+		return "missing"
+	}
+	if got := verdict(); got != "open " {
+		t.Errorf("default: perf-event-open %q, want open", got)
+	}
+	if got := verdict("--sysctl", "kernel.perf_event_paranoid=3"); got != "blocked capabilities" {
+		t.Errorf("paranoid 3: perf-event-open %q, want blocked by capabilities", got)
+	}
+}

@@ -97,7 +97,7 @@ func (r *Report) Table(w io.Writer) {
 					by[p.Layer] = append(by[p.Layer], p.ID)
 				}
 			}
-			for _, l := range []string{probe.BySeccomp, probe.ByCapabilities, probe.ByLSM} {
+			for _, l := range []string{probe.BySeccomp, probe.ByCapabilities, probe.ByOther, probe.ByLSM} {
 				if len(by[l]) > 0 {
 					fmt.Fprintf(w, "    blocked by %-12s %s\n", l, strings.Join(by[l], ", "))
 				}

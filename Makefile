@@ -48,6 +48,7 @@ fuzz:
 	$(GO) test -tags $(TAGS) ./kube     -run '^$$' -fuzz '^FuzzRead$$'           -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./seccomp/bpf -run '^$$' -fuzz '^FuzzRun$$'         -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./probe    -run '^$$' -fuzz '^FuzzAttribute$$'      -fuzztime $(FUZZTIME)
+	$(GO) test -tags $(TAGS) ./record   -run '^$$' -fuzz '^FuzzGenerate$$'       -fuzztime $(FUZZTIME)
 
 bench: deps-bench build
 	./bench/launch.sh $(BIN) && ./bench/seccomp.sh $(BIN)
@@ -89,3 +90,10 @@ kube-down:
 # image-archive): what `rampart layers --engine kubernetes` runs.
 image: build
 	$(GO) run ./kubelab/cmd/kubelab image $(BIN) bin/rampart-image.tar
+
+# Recording overhead of `rampart record` (eBPF) against the plain run and
+# `strace -f -c`, one hyperfine run per workload: bench/results/record.md.
+# Needs root; strace is optional (its column is left out without it).
+.PHONY: bench-record
+bench-record: deps-bench build
+	./bench/record.sh $(BIN)

@@ -86,6 +86,25 @@ type Options struct {
 	// Profiles Operator installs SeccompProfile objects
 	// (operator/NAMESPACE/NAME.json) instead of rampart/NAME.json.
 	SPO bool
+	// Recorded, when set, gives the containers it applies to the
+	// profiles generated from a recording (rampart record), in place of
+	// what harden would generate or keep: exactly its capabilities, its
+	// seccomp profile as Localhost and its AppArmor profile.
+	Recorded *Recorded
+}
+
+// Recorded are the profiles of a recorded workload.
+type Recorded struct {
+	// Container names the container they are for; empty: every one.
+	Container string
+	// Name is the AppArmor profile's name and the seccomp profile's
+	// (rampart/NAME.json).
+	Name     string
+	Caps     caps.Set
+	AppArmor string // the profile's text
+	Seccomp  []byte // the profile's JSON
+	// Abstract is the AppArmor profile as the operator's allow-lists.
+	Abstract *SPOAbstract
 }
 
 // SeccompProfile is a generated seccomp profile that a hardened manifest
@@ -377,6 +396,14 @@ func (w *workload) podSC(path ...string) string {
 func (w *workload) container(c *yaml.RNode) error {
 	name := str(c, "name")
 	image := str(c, "image")
+	rec := w.h.o.Recorded
+	if rec != nil && rec.Container != "" && rec.Container != name {
+		rec = nil
+	}
+	keepSet, keepCaps := w.h.o.KeepSet, w.h.keep
+	if rec != nil {
+		keepSet, keepCaps = true, rec.Caps
+	}
 	set := func(sc *yaml.RNode, field string, v *yaml.RNode, what string) error {
 		if err := sc.PipeE(yaml.SetField(field, v)); err != nil {
 			return fmt.Errorf("%s container %s: %s: %w", w.obj, name, field, err)
@@ -441,8 +468,8 @@ func (w *workload) container(c *yaml.RNode) error {
 		w.note(name, "securityContext.capabilities.drop", what, false)
 	}
 	keep := added
-	if w.h.o.KeepSet {
-		keep = w.h.keep
+	if keepSet {
+		keep = keepCaps
 		if addAll || keep != added {
 			names := caps.Sorted(keep, caps.Cap.String)
 			if len(names) == 0 {
@@ -466,9 +493,18 @@ func (w *workload) container(c *yaml.RNode) error {
 
 	// Seccomp.
 	ct, pt := str(sc, "seccompProfile", "type"), w.podSC("seccompProfile", "type")
-	if w.h.o.SeccompLocalhost && !(ct == "Localhost" || ct == "" && pt == "Localhost") {
+	if rec != nil {
+		path := w.h.recordedSeccomp(rec, w.ns)
+		if ct != "Localhost" || str(sc, "seccompProfile", "localhostProfile") != path {
+			prof, _ := yaml.Parse("type: Localhost\nlocalhostProfile: " + path)
+			if err := set(sc, "seccompProfile", prof, "Localhost "+path+" (recorded)"); err != nil {
+				return err
+			}
+			w.clearAnnotation("container.seccomp.security.alpha.kubernetes.io/"+name, name)
+		}
+	} else if w.h.o.SeccompLocalhost && !(ct == "Localhost" || ct == "" && pt == "Localhost") {
 		bounding := keep
-		if addAll && !w.h.o.KeepSet {
+		if addAll && !keepSet {
 			bounding = caps.Full // add: [ALL] was left: RuntimeDefault widens for it
 		}
 		path, err := w.h.seccompProfile(profileName(w.name, w.kind, name), w.ns, bounding)
@@ -502,7 +538,16 @@ func (w *workload) container(c *yaml.RNode) error {
 		ann := str(w.tmpl, "metadata", "annotations", annKey)
 		ct, pt := str(sc, "appArmorProfile", "type"), w.podSC("appArmorProfile", "type")
 		strict := ct == "Localhost" || ct == "" && (strings.HasPrefix(ann, "localhost/") || ann == "" && pt == "Localhost")
-		if !strict {
+		if rec != nil {
+			w.h.recordedProfile(rec, w.ns, image)
+			if ct != "Localhost" || str(sc, "appArmorProfile", "localhostProfile") != rec.Name {
+				prof, _ := yaml.Parse("type: Localhost\nlocalhostProfile: " + rec.Name)
+				if err := set(sc, "appArmorProfile", prof, "Localhost "+rec.Name+" (recorded)"); err != nil {
+					return err
+				}
+				w.clearAnnotation(annKey, name)
+			}
+		} else if !strict {
 			pname := profileName(w.name, w.kind, name)
 			if err := w.h.profile(pname, w.ns, image); err != nil {
 				return fmt.Errorf("%s container %s: AppArmor profile: %w", w.obj, name, err)
@@ -524,7 +569,7 @@ func (w *workload) container(c *yaml.RNode) error {
 	// No privilege escalation. The API server refuses it with
 	// CAP_SYS_ADMIN added, or with privileged.
 	if str(sc, "allowPrivilegeEscalation") != "false" {
-		sysAdmin := w.h.o.KeepSet && w.h.keep.Has(caps.SYS_ADMIN) || !w.h.o.KeepSet && (added.Has(caps.SYS_ADMIN) || addAll)
+		sysAdmin := keepSet && keepCaps.Has(caps.SYS_ADMIN) || !keepSet && (added.Has(caps.SYS_ADMIN) || addAll)
 		if sysAdmin {
 			w.note(name, "securityContext.allowPrivilegeEscalation", "left unset: the API server refuses false with CAP_SYS_ADMIN added", true)
 		} else if err := set(sc, "allowPrivilegeEscalation", boolNode(false), "false"); err != nil {
@@ -643,6 +688,37 @@ func (h *hardener) seccompProfile(name, ns string, keep caps.Set) (string, error
 	}
 	h.seccomp = append(h.seccomp, SeccompProfile{Name: name, Path: path, JSON: body, Namespace: ns})
 	return path, nil
+}
+
+// recordedSeccomp adds the recording's seccomp profile (once per
+// namespace) and returns its localhostProfile path.
+func (h *hardener) recordedSeccomp(rec *Recorded, ns string) string {
+	path := "rampart/" + rec.Name + ".json"
+	if h.o.SPO {
+		if ns == "" {
+			ns = "default"
+		}
+		path = "operator/" + ns + "/" + rec.Name + ".json"
+	}
+	for _, p := range h.seccomp {
+		if p.Path == path {
+			return path
+		}
+	}
+	h.seccomp = append(h.seccomp, SeccompProfile{Name: rec.Name, Path: path, JSON: rec.Seccomp, Namespace: ns})
+	return path
+}
+
+// recordedProfile adds the recording's AppArmor profile.
+func (h *hardener) recordedProfile(rec *Recorded, ns, image string) {
+	if p, ok := h.profiles[rec.Name]; ok {
+		p.addImage(image)
+		return
+	}
+	p := &Profile{Name: rec.Name, Text: rec.AppArmor, Namespace: ns, Abstract: rec.Abstract}
+	p.addImage(image)
+	h.profiles[rec.Name] = p
+	h.order = append(h.order, rec.Name)
 }
 
 func (p *Profile) addImage(image string) {

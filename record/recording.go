@@ -58,6 +58,10 @@ type Recording struct {
 	// Limits says what the recorder could not see: lost events, paths it
 	// could not resolve, kernel features it lacked.
 	Limits []string `json:"limits"`
+	// Sockets are the sockets created (socket, socketpair): family and
+	// type together, as AppArmor's network rules pair them, the type
+	// with its flags as passed.
+	Sockets []SocketUse `json:"sockets"`
 }
 
 // ArgValue is one argument value of one call.
@@ -84,9 +88,20 @@ type FileAccess struct {
 	// run-specific numbers and hashes become *.
 	Path string `json:"path"`
 	// Mode is what was asked, in AppArmor's letters: r, w, a (append),
-	// c (create), x (execute), k (lock is not recorded).
+	// c (create), x (execute), l (hard link: the new name), k (lock is
+	// not recorded). w also stands for delete and attribute changes,
+	// which AppArmor's w covers.
 	Mode string `json:"mode"`
 	// Raw are the paths as opened (up to a few; Count says how many).
 	Raw   []string `json:"raw"`
 	Count uint64   `json:"count"`
+}
+
+// SocketUse is one kind of socket a workload created.
+type SocketUse struct {
+	Syscall  string `json:"syscall"`  // socket, socketpair
+	Family   string `json:"family"`   // AF_INET (AF_<n> when unnamed)
+	Type     string `json:"type"`     // SOCK_STREAM|SOCK_NONBLOCK
+	Protocol int    `json:"protocol"` // as passed; 0: the family's default
+	Count    uint64 `json:"count"`
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/harden"
+	"github.com/rampart-sec/rampart/record"
 )
 
 const hardenLong = `Write hardened copies of Kubernetes manifests, with minimal edits that keep
@@ -35,6 +36,12 @@ initContainers, ephemeralContainers) of every workload, at container level:
   - runAsNonRoot: true when runAsUser is a non-zero UID, or with
     --assume-nonroot (the kubelet then refuses to start an image whose
     user is root or not numeric).
+
+--from-recording DIR[#CONTAINER] takes the policy rampart record generated
+from DIR/recording.json instead, for CONTAINER (default: every container):
+exactly the capabilities the recording used, its seccomp allow list as the
+Localhost profile rampart/<name>.json, and its AppArmor allow list as the
+Localhost profile <name>, replacing whatever the manifest had.
 
 What is already at least as strict stays (a Localhost profile, drop
 [ALL], a pod-level profile). privileged: true is reported and left unless
@@ -62,7 +69,7 @@ func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
 		keep, denyRead, denyWrite []string
 		outDir, profilesOut       string
 		inPlace, diff, spo        bool
-		seccompMode               string
+		seccompMode, fromRec      string
 	)
 	cmd := &cobra.Command{
 		Use:   "harden FILES...",
@@ -87,6 +94,16 @@ func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
 				return usageError{fmt.Errorf("--seccomp %q: want runtime-default or localhost", seccompMode)}
 			}
 			o.SPO = spo
+			if fromRec != "" {
+				if fl.Changed("keep") {
+					return usageError{fmt.Errorf("--keep and --from-recording: the recording says which capabilities to keep")}
+				}
+				r, err := recordedProfiles(fromRec)
+				if err != nil {
+					return usageError{err}
+				}
+				o.Recorded = r
+			}
 			if fl.Changed("deny-read") {
 				o.DenyRead = append([]string{}, denyRead...)
 			}
@@ -127,7 +144,30 @@ func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
 	fl.BoolVar(&diff, "diff", false, "print a unified diff instead of writing anything")
 	fl.StringVar(&seccompMode, "seccomp", "runtime-default", "runtime-default, or localhost: a generated profile per container, RuntimeDefault narrowed (see above)")
 	fl.BoolVar(&spo, "spo", false, "also write Security Profiles Operator objects (FILE.spo.yaml)")
+	fl.StringVar(&fromRec, "from-recording", "", "DIR[#CONTAINER]: give the container the policy generated from DIR/recording.json (rampart record)")
 	return cmd
+}
+
+// recordedProfiles generates the profiles of a recording directory for
+// --from-recording DIR[#CONTAINER].
+func recordedProfiles(arg string) (*harden.Recorded, error) {
+	dir, ctr := arg, ""
+	if i := strings.LastIndexByte(arg, '#'); i >= 0 {
+		dir, ctr = arg[:i], arg[i+1:]
+	}
+	rec, err := record.ReadRecording(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--from-recording: %w", err)
+	}
+	g, err := record.Generate(rec, record.GenerateOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("--from-recording: %w", err)
+	}
+	js, err := g.Seccomp.JSON()
+	if err != nil {
+		return nil, err
+	}
+	return &harden.Recorded{Container: ctr, Name: g.Name, Caps: g.Caps, AppArmor: g.AppArmor.Render(), Seccomp: js, Abstract: g.SPOAbstract}, nil
 }
 
 // hardenFiles expands a directory into its manifests, leaving out

@@ -46,7 +46,8 @@ instead).
 
 POLICY is a Kubernetes manifest (any workload kind; FILE#CONTAINER picks a
 container; AppArmor profiles are found by name in --apparmor-dir), or
-nothing plus the same layer flags as ` + "`rampart run`" + `.`
+nothing plus the same layer flags as ` + "`rampart run`" + `, or --policy FILE: a
+policy JSON file such as the policy.json ` + "`rampart record`" + ` writes.`
 
 func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 	var (
@@ -59,6 +60,7 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 		runtimeName string
 		image       string
 		kubectl     string
+		policyFile  string
 	)
 	cmd := &cobra.Command{
 		Use:   "layers [POLICY]",
@@ -86,7 +88,16 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 			}
 			defer os.RemoveAll(tmp)
 
-			p, notes, err := layersPolicy(args, &lf, tmp, defaults)
+			var p *policy.Policy
+			var notes []string
+			if policyFile != "" {
+				if len(args) > 0 {
+					return usageError{fmt.Errorf("POLICY and --policy: choose one")}
+				}
+				p, err = buildPolicy(&lf, "", policyFile)
+			} else {
+				p, notes, err = layersPolicy(args, &lf, tmp, defaults)
+			}
 			if err != nil {
 				return err
 			}
@@ -151,6 +162,7 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 	fl.StringVar(&image, "image", layers.DefaultImage, "with --engine kubernetes: an image holding the static rampart at "+layers.RampartInImage+" (make image builds one)")
 	fl.StringVar(&kubectl, "kubectl", "kubectl", "with --engine kubernetes: the kubectl to use (it reads KUBECONFIG as usual)")
 	fl.StringVar(&rootfs, "rootfs", "", "with --engine runc: the root filesystem (default: a busybox one rampart assembles)")
+	fl.StringVar(&policyFile, "policy", "", "take the layers from a policy JSON file (as `rampart record` writes), with the layer flags over it")
 	fl.StringVar(&runtimeName, "runtime", "containerd", "the runtime whose default capabilities form the baseline: containerd (14) or cri-o (9)")
 	return cmd
 }

@@ -82,5 +82,6 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newAppArmorCmd(stdout))
 	root.AddCommand(newAuditCmd(stdout))
 	root.AddCommand(newHardenCmd(stdout, stderr))
+	root.AddCommand(newRecordCmd(stderr))
 	return root
 }

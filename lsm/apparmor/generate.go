@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
 )
 
@@ -23,7 +24,33 @@ type Options struct {
 	ContainerDefault bool
 	// Complain generates the profile in complain mode.
 	Complain bool
+	// Allow, when set, makes the profile an allow list: only its rules
+	// in place of the blanket `file, network, capability,`.
+	Allow *AllowList
 }
+
+// AllowList is what an allow-list profile permits besides
+// <abstractions/base>. Deny rules and the container defaults still
+// follow it, and win.
+type AllowList struct {
+	Files   []FileAllow
+	Network []NetworkAllow
+	// Caps are capability names (any spelling: NET_RAW, net_raw).
+	Caps []string
+}
+
+// FileAllow is one file rule: a glob, as for Options.DenyRead, and its
+// permissions. Exec is set exactly when Perms has PermExec (ix: the
+// program runs under this same profile).
+type FileAllow struct {
+	Path  string
+	Perms Perm
+	Exec  ExecMode
+}
+
+// NetworkAllow is one network rule: an address family and a socket type
+// (or protocol), "" for any.
+type NetworkAllow struct{ Family, Type string }
 
 // Generate builds the profile. With DenyRead /etc/shadow and the name
 // flask-deny-shadow it is the seed article's profile, line for line:
@@ -62,6 +89,13 @@ func Generate(o Options) (*Document, error) {
 	}
 	if o.Complain {
 		p.Flags = append(p.Flags, "complain")
+	}
+	if o.Allow != nil {
+		rules, err := allowRules(o.Allow)
+		if err != nil {
+			return nil, err
+		}
+		p.Rules = append(p.Rules[:1], rules...)
 	}
 	type deny struct {
 		glob  string
@@ -105,20 +139,62 @@ func Generate(o Options) (*Document, error) {
 	return &Document{Name: name, Profiles: []*Profile{p}}, nil
 }
 
-// denyGlob turns a --deny-read/--deny-write path into the glob of a deny
-// rule.
-func denyGlob(path string) (string, error) {
+// allowRules turns an allow list into rules, in its order.
+func allowRules(a *AllowList) ([]*Rule, error) {
+	var out []*Rule
+	for _, f := range a.Files {
+		if err := CheckPath(f.Path); err != nil {
+			return nil, fmt.Errorf("allow %q: %w", f.Path, err)
+		}
+		perms := f.Perms
+		if perms&PermWrite != 0 {
+			perms &^= PermAppend // w already allows appending
+		}
+		if perms == 0 || (perms&PermExec != 0) != (f.Exec != "") || f.Exec == "x" {
+			return nil, fmt.Errorf("allow %q: permissions %q: want some of r w a l k m, and an exec mode exactly with x", f.Path, formatPerms(perms, f.Exec))
+		}
+		out = append(out, &Rule{Kind: KindFile, Path: f.Path, Perms: perms, Exec: f.Exec})
+	}
+	for _, n := range a.Network {
+		if err := checkNetwork(n.Family, n.Type); err != nil {
+			return nil, fmt.Errorf("allow network %s %s: %w", n.Family, n.Type, err)
+		}
+		out = append(out, &Rule{Kind: KindNetwork, Family: n.Family, Type: n.Type})
+	}
+	for _, name := range a.Caps {
+		c, err := caps.Parse(name)
+		if err != nil {
+			return nil, fmt.Errorf("allow capability: %w", err)
+		}
+		out = append(out, &Rule{Kind: KindCapability, Caps: []string{c.AppArmor()}})
+	}
+	if len(out) > 0 {
+		out[0].Space = true
+	}
+	return out, nil
+}
+
+// CheckPath reports whether path can be a rule's glob: absolute or
+// starting with a variable (@{HOME}), on one line, a valid glob.
+func CheckPath(path string) error {
 	if !strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "@{") {
-		return "", fmt.Errorf("want an absolute path or glob (or one starting with a variable such as @{HOME})")
+		return fmt.Errorf("want an absolute path or glob (or one starting with a variable such as @{HOME})")
 	}
 	if strings.ContainsAny(path, "\x00\n\r") {
-		return "", fmt.Errorf("no line breaks")
+		return fmt.Errorf("no line breaks")
 	}
 	masked, err := maskVariables(path)
 	if err != nil {
-		return "", err
+		return err
 	}
-	if _, err := CompileGlob(masked); err != nil {
+	_, err = CompileGlob(masked)
+	return err
+}
+
+// denyGlob turns a --deny-read/--deny-write path into the glob of a deny
+// rule.
+func denyGlob(path string) (string, error) {
+	if err := CheckPath(path); err != nil {
 		return "", err
 	}
 	if strings.HasSuffix(path, "/") {

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/record"
+)
+
+// recordMerge is `rampart record --merge DIR... --out DIR`: it merges
+// recordings of the same workload (replicas, test runs; directories
+// rampart record wrote, or recording files) into one, writes it and the
+// policy generated from it into out, and prints how many runs made each
+// syscall that not all of them made.
+func recordMerge(args []string, out string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{errors.New("--merge: name the recordings to merge (directories rampart record wrote, or recording files)")}
+	}
+	if out == "" {
+		return usageError{errors.New("--merge: --out DIR says where the merged recording goes")}
+	}
+	var recs []*record.Recording
+	for _, a := range args {
+		r, err := record.ReadRecording(a)
+		if err != nil {
+			return usageError{err}
+		}
+		recs = append(recs, r)
+	}
+	m := record.Merge(recs...)
+	p, err := record.WriteRecording(out, m)
+	if err != nil {
+		return err
+	}
+	written, err := record.WritePolicy(out, m)
+	if err != nil {
+		return fmt.Errorf("merged recording written to %s, but the policy could not be generated: %w", p, err)
+	}
+	fmt.Fprintf(stdout, "merged %d runs of %s\n", m.Runs, strings.Join(m.Command, " "))
+	fmt.Fprintf(stdout, "coverage (runs that made the syscall, of %d):\n", m.Runs)
+	for _, abi := range slices.Sorted(maps.Keys(m.Syscalls)) {
+		byRuns := map[int][]string{}
+		for name := range m.Syscalls[abi] {
+			byRuns[m.RunsUsing[abi][name]] = append(byRuns[m.RunsUsing[abi][name]], name)
+		}
+		var counts []int
+		for n := range byRuns {
+			counts = append(counts, n)
+		}
+		sort.Sort(sort.Reverse(sort.IntSlice(counts)))
+		for _, n := range counts {
+			names := byRuns[n]
+			sort.Strings(names)
+			if n == m.Runs {
+				fmt.Fprintf(stdout, "  %-7s %d/%d  %d syscalls\n", abi, n, m.Runs, len(names))
+				continue
+			}
+			fmt.Fprintf(stdout, "  %-7s %d/%d  %s\n", abi, n, m.Runs, strings.Join(names, " "))
+		}
+	}
+	for _, f := range append([]string{p}, written...) {
+		fmt.Fprintln(stdout, "wrote", f)
+	}
+	return nil
+}
+
+// recordCheck is the gate of `rampart record --check POLICY -- CMD`:
+// given the run's recording, it prints each use the policy does not
+// allow and fails with exit status 1 if there is any. POLICY is a policy
+// JSON file, a directory rampart record wrote (its policy.json), or a
+// Kubernetes manifest (FILE[#CONTAINER], Localhost profiles looked up in
+// apparmorDir and seccompDir).
+func recordCheck(rec *record.Recording, policyArg, apparmorDir, seccompDir string, stdout io.Writer) error {
+	p, err := checkPolicy(policyArg, apparmorDir, seccompDir)
+	if err != nil {
+		return err
+	}
+	missing, err := record.Check(rec, p)
+	if err != nil {
+		return fmt.Errorf("--check %s: %w", policyArg, err)
+	}
+	if len(missing) == 0 {
+		fmt.Fprintf(stdout, "rampart record: the run stayed within %s\n", policyArg)
+		return nil
+	}
+	fmt.Fprintf(stdout, "rampart record: the run needs %d thing(s) %s does not allow:\n", len(missing), policyArg)
+	for _, m := range missing {
+		fmt.Fprintf(stdout, "  %s (%d)\n", m, m.Count)
+	}
+	return statusError{code: 1, err: fmt.Errorf("--check %s: %d use(s) not allowed", policyArg, len(missing))}
+}
+
+// checkPolicy reads --check's POLICY.
+func checkPolicy(arg, apparmorDir, seccompDir string) (*policy.Policy, error) {
+	file := arg
+	if fi, err := os.Stat(arg); err == nil && fi.IsDir() {
+		file = filepath.Join(arg, record.PolicyFile)
+	}
+	if strings.HasSuffix(file, ".json") {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		p := &policy.Policy{}
+		if err := json.Unmarshal(b, p); err != nil {
+			return nil, usageError{fmt.Errorf("%s: %w", file, err)}
+		}
+		return p, nil
+	}
+	lf := layerFlags{apparmorDir: apparmorDir, seccompDir: seccompDir}
+	return lf.manifestPolicy(arg, caps.ContainerdDefault)
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rampart-sec/rampart/record"
+)
+
+// recordCmd runs `rampart record ARGS` in this process (the recorded
+// child is this test binary re-executed; package record catches it
+// before main) and returns the exit status run would give, and stderr.
+func recordCmd(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd := newRecordCmd(&stderr)
+	cmd.SetArgs(args)
+	cmd.SetOut(&stderr)
+	cmd.SetErr(&stderr)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	if err := cmd.Execute(); err != nil {
+		return exitCode(err), stderr.String() + "rampart: " + err.Error()
+	}
+	return 0, stderr.String()
+}
+
+func TestRecordWritesRecordingAndSummary(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the eBPF recorder loads BPF programs")
+	}
+	out := filepath.Join(t.TempDir(), "rec")
+	code, stderr := recordCmd(t, "--out", out, "--recorder", "ebpf", "--", "sh", "-c", "cat /etc/hostname >/dev/null; exit 3")
+	if code != 3 {
+		t.Fatalf("exit %d, want CMD's 3; stderr:\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "recording.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec record.Recording
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Schema != record.Schema || rec.Recorder != "ebpf" || rec.ExitCode != 3 || rec.Syscalls["x86_64"]["execve"] == 0 {
+		t.Errorf("recording: schema %q recorder %q exit %d syscalls %v", rec.Schema, rec.Recorder, rec.ExitCode, rec.Syscalls)
+	}
+	for _, want := range []string{"recorded by ebpf", "syscalls", "x86_64", "capabilities", "files", "exec", "wrote", "recording.json", "exited with status 3"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+func TestRecordUsage(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--recorder", "dtrace", "--", "true"}, exitUsage, "want auto, ebpf or ptrace"},
+		{[]string{"--user", "nosuchuser-rampart", "--", "true"}, exitUsage, "unknown user"},
+		{[]string{"--out", "", "--", "true"}, exitRefused, ""},
+		{[]string{"--out", t.TempDir(), "--", "/nonexistent/cmd"}, exitNotFound, "/nonexistent/cmd"},
+	} {
+		code, stderr := recordCmd(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("record %q: exit %d, want %d with %q; stderr:\n%s", c.args, code, c.code, c.want, stderr)
+		}
+	}
+	var help bytes.Buffer
+	cmd := newRecordCmd(&help)
+	cmd.SetOut(&help)
+	cmd.SetArgs([]string{"--help"})
+	cmd.Execute()
+	for _, want := range []string{"--recorder", "ebpf", "ptrace", "@{pid}", "limits", "recording.json", "Exit status"} {
+		if !strings.Contains(help.String(), want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+}

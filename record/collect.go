@@ -1,0 +1,322 @@
+package record
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/rampart-sec/rampart/caps"
+)
+
+// maxRaw is how many raw paths a generalised one keeps as examples.
+const maxRaw = 5
+
+// collector turns what a recorder observed into a Recording. Both
+// recorders feed it the same observations, so their recordings compare.
+// It is not safe for concurrent use: one goroutine owns it at a time.
+type collector struct {
+	rec  *Recording
+	sys  *sysTable
+	args map[ArgValue]uint64 // Count zeroed: the key
+	sock map[SocketUse]uint64
+	caps [64][2]uint64
+	// files counts raw accesses by absolute path, mode and directory-ness.
+	files    map[rawAccess]uint64
+	execSeen map[string]bool
+
+	// What could not be recorded, by kind, with a few examples.
+	unresolved []string
+	unresolvedN,
+	truncated, unreadable int
+}
+
+type rawAccess struct {
+	path, mode string
+	dir        bool
+}
+
+func newCollector(sys *sysTable) *collector {
+	return &collector{
+		rec: &Recording{
+			Schema:   Schema,
+			Runs:     1,
+			Syscalls: map[string]map[string]uint64{},
+		},
+		sys:      sys,
+		args:     map[ArgValue]uint64{},
+		sock:     map[SocketUse]uint64{},
+		files:    map[rawAccess]uint64{},
+		execSeen: map[string]bool{},
+	}
+}
+
+func (c *collector) syscall(abi, nr int, n uint64) {
+	if n == 0 {
+		return
+	}
+	a := abiNames[abi]
+	if c.rec.Syscalls[a] == nil {
+		c.rec.Syscalls[a] = map[string]uint64{}
+	}
+	c.rec.Syscalls[a][c.sys.name(abi, nr)] += n
+}
+
+func (c *collector) arg(abi, nr, arg int, v, n uint64) {
+	c.args[ArgValue{ABI: abiNames[abi], Syscall: c.sys.name(abi, nr), Arg: arg, Value: v}] += n
+}
+
+func (c *collector) socket(abi, nr int, family, typ, proto uint32, n uint64) {
+	c.sock[SocketUse{Syscall: c.sys.name(abi, nr), Family: familyName(family), Type: sockTypeName(typ), Protocol: int(proto)}] += n
+}
+
+func (c *collector) capability(cp int, denied bool, n uint64) {
+	if cp >= 0 && cp < 64 {
+		c.caps[cp][b2i(denied)] += n
+	}
+}
+
+// file records a successful access; path is absolute, or "" when the
+// recorder could not resolve it (rel says what was asked).
+func (c *collector) file(op fileOp, flags uint64, path, path2 string, n uint64) []rawAccess {
+	m1, m2 := modes(op, flags)
+	var out []rawAccess
+	add := func(p, m string, dir bool) {
+		if m == "" {
+			return
+		}
+		k := rawAccess{path: filepath.Clean(p), mode: m, dir: dir}
+		c.files[k] += n
+		out = append(out, k)
+	}
+	add(path, m1, isDirOp(op, flags))
+	if path2 != "" {
+		add(path2, m2, false)
+	}
+	return out
+}
+
+// unresolvedPath notes a relative path the recorder could not anchor.
+func (c *collector) unresolvedPath(tid uint32, dirfd int32, rel string) {
+	c.unresolvedN++
+	if len(c.unresolved) < 3 {
+		at := "cwd"
+		if dirfd != atFDCWD {
+			at = fmt.Sprintf("fd %d", dirfd)
+		}
+		c.unresolved = append(c.unresolved, fmt.Sprintf("%q (thread %d, relative to its %s)", rel, tid, at))
+	}
+}
+
+// exec records an executed file (absolute, as the kernel was given it).
+func (c *collector) exec(path string) {
+	path = filepath.Clean(path)
+	c.files[rawAccess{path: path, mode: "x"}]++
+	if !c.execSeen[path] {
+		c.execSeen[path] = true
+		c.rec.Exec = append(c.rec.Exec, path)
+	}
+}
+
+func (c *collector) limit(format string, a ...any) {
+	c.rec.Limits = append(c.rec.Limits, fmt.Sprintf(format, a...))
+}
+
+// finish fills the Recording's lists, sorted, and states the limits.
+func (c *collector) finish() *Recording {
+	r := c.rec
+	if !c.sys.known() {
+		c.limit("syscall names and argument tables need libseccomp, which this build lacks: syscalls are kept as numbers (nr_N), and no files or argument values are recorded")
+	}
+	for k, n := range c.args {
+		k.Count = n
+		r.Args = append(r.Args, k)
+	}
+	sort.Slice(r.Args, func(i, j int) bool {
+		a, b := r.Args[i], r.Args[j]
+		if a.ABI != b.ABI {
+			return a.ABI < b.ABI
+		}
+		if a.Syscall != b.Syscall {
+			return a.Syscall < b.Syscall
+		}
+		if a.Arg != b.Arg {
+			return a.Arg < b.Arg
+		}
+		return a.Value < b.Value
+	})
+	for k, n := range c.sock {
+		k.Count = n
+		r.Sockets = append(r.Sockets, k)
+	}
+	sort.Slice(r.Sockets, func(i, j int) bool {
+		a, b := r.Sockets[i], r.Sockets[j]
+		return fmt.Sprint(a.Family, a.Type, a.Protocol, a.Syscall) < fmt.Sprint(b.Family, b.Type, b.Protocol, b.Syscall)
+	})
+	for cp, n := range c.caps {
+		if n[0]+n[1] > 0 {
+			r.Capabilities = append(r.Capabilities, CapUse{Cap: caps.Cap(cp).String(), Granted: n[0], Denied: n[1]})
+		}
+	}
+	r.Files = c.generalisedFiles()
+	if c.unresolvedN > 0 {
+		c.limit("%d file access(es) with relative paths could not be resolved (the process or its directory fd was gone before rampart read /proc), e.g. %s", c.unresolvedN, strings.Join(c.unresolved, ", "))
+	}
+	if c.truncated > 0 {
+		c.limit("%d path(s) longer than %d bytes were cut short; their rules may be too narrow", c.truncated, pathLen-1)
+	}
+	if c.unreadable > 0 {
+		c.limit("%d path(s) could not be read from the process's memory", c.unreadable)
+	}
+	// Empty lists, not nulls: a reader of the JSON sees "none recorded".
+	for _, l := range []*[]string{&r.Exec, &r.Limits} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+	if r.Args == nil {
+		r.Args = []ArgValue{}
+	}
+	if r.Capabilities == nil {
+		r.Capabilities = []CapUse{}
+	}
+	if r.Sockets == nil {
+		r.Sockets = []SocketUse{}
+	}
+	return r
+}
+
+// generalisedFiles groups the raw accesses by AppArmor glob, merging
+// their modes. Symbolic links are resolved first (outside /proc, whose
+// links are the kernel's): AppArmor decides on the path the kernel
+// reaches, not the one the program named.
+func (c *collector) generalisedFiles() []FileAccess {
+	byPath := map[string]*FileAccess{}
+	raws := map[string]map[string]bool{}
+	keys := make([]rawAccess, 0, len(c.files))
+	for k := range c.files {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].path < keys[j].path })
+	lr := &linkResolver{dirs: map[string]*resolvedDir{}}
+	for _, k := range keys {
+		n := c.files[k]
+		if n == 0 {
+			continue
+		}
+		real, dir := lr.resolve(k.path)
+		g := Generalise(real)
+		if (dir || k.dir) && !strings.HasSuffix(g, "/") {
+			g += "/"
+		}
+		fa := byPath[g]
+		if fa == nil {
+			fa = &FileAccess{Path: g}
+			byPath[g] = fa
+			raws[g] = map[string]bool{}
+		}
+		fa.Mode = normMode(fa.Mode + k.mode)
+		fa.Count += n
+		if !raws[g][k.path] && len(fa.Raw) < maxRaw {
+			fa.Raw = append(fa.Raw, k.path)
+		}
+		raws[g][k.path] = true
+	}
+	out := make([]FileAccess, 0, len(byPath))
+	for _, fa := range byPath {
+		out = append(out, *fa)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// linkResolver resolves symbolic links in paths. It resolves each
+// directory once and learns the types of its entries from one directory
+// read (d_type), not one lstat per file: a recording can hold tens of
+// thousands of files in a few hundred directories.
+type linkResolver struct {
+	dirs map[string]*resolvedDir
+}
+
+type resolvedDir struct {
+	path  string                 // the directory, resolved; "" when gone
+	types map[string]fs.FileMode // its entries' types (fs.ModeType bits)
+}
+
+// dir resolves directory d from its parent's resolution and entry
+// types: one directory read per directory, no walk per path.
+func (lr *linkResolver) dir(d string) *resolvedDir {
+	if rd, ok := lr.dirs[d]; ok {
+		return rd
+	}
+	rd := &resolvedDir{}
+	lr.dirs[d] = rd
+	if d == "/" {
+		rd.path = "/"
+	} else {
+		parent, base := filepath.Split(d)
+		prd := lr.dir(filepath.Clean(parent))
+		t, known := prd.types[base]
+		switch {
+		case prd.path == "":
+		case prd.types == nil || t&fs.ModeSymlink != 0:
+			rd.path, _ = filepath.EvalSymlinks(d)
+		case known && t.IsDir():
+			rd.path = filepath.Join(prd.path, base)
+		}
+	}
+	if rd.path != "" {
+		if f, err := os.Open(rd.path); err == nil {
+			ents, _ := f.ReadDir(-1)
+			f.Close()
+			rd.types = make(map[string]fs.FileMode, len(ents))
+			for _, e := range ents {
+				rd.types[e.Name()] = e.Type()
+			}
+		}
+	}
+	return rd
+}
+
+// resolve returns p with symbolic links resolved, and whether it is a
+// directory now. A path that is gone (a temporary file) keeps its name
+// under its resolved parent.
+func (lr *linkResolver) resolve(p string) (string, bool) {
+	// 40 links, as the kernel allows (MAXSYMLINKS), then give up.
+	for hops := 0; hops < 40; hops++ {
+		if p == "/" {
+			return p, true
+		}
+		if p == "/proc" || strings.HasPrefix(p, "/proc/") || strings.HasPrefix(p, "/dev/fd/") {
+			return p, false
+		}
+		d, base := filepath.Split(p)
+		rd := lr.dir(filepath.Clean(d))
+		if rd.path == "" {
+			return p, false
+		}
+		full := filepath.Join(rd.path, base)
+		t, ok := rd.types[base]
+		if !ok || t&fs.ModeSymlink == 0 {
+			return full, ok && t.IsDir()
+		}
+		target, err := os.Readlink(full)
+		if err != nil {
+			return full, false
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(rd.path, target)
+		}
+		p = filepath.Clean(target)
+	}
+	return p, false
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,383 @@
+//go:build linux && amd64
+
+package record
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/features"
+)
+
+// Recorder names, for Options.Recorder.
+const (
+	RecorderAuto   = "auto"   // eBPF where the kernel allows it, else ptrace
+	RecorderEBPF   = "ebpf"   // raw tracepoints; sees capability checks
+	RecorderPtrace = "ptrace" // works everywhere; slower, no capabilities
+)
+
+// Options says how to run the recorded command.
+type Options struct {
+	// Recorder is RecorderAuto (the default), RecorderEBPF or
+	// RecorderPtrace.
+	Recorder string
+	// Stdin, Stdout, Stderr are CMD's; nil means rampart's own.
+	Stdin, Stdout, Stderr *os.File
+	// Env is CMD's environment; nil means rampart's own.
+	Env []string
+	// Dir is CMD's working directory; empty means rampart's.
+	Dir string
+	// Credential, when set, runs CMD as that user and group (its
+	// supplementary groups as listed). Set after the recording started,
+	// so the identity change is rampart's and is not recorded.
+	Credential *syscall.Credential
+}
+
+// ExecError says CMD could not be started: it never ran.
+type ExecError struct {
+	Path string
+	Err  error
+}
+
+func (e *ExecError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *ExecError) Unwrap() error { return e.Err }
+
+// recorder is one mechanism: it starts CMD through l and fills col.
+type recorder interface {
+	name() string
+	run(ctx context.Context, l *launch, col *collector) (exitCode int, err error)
+	close()
+}
+
+// Run runs argv and records what it and every descendant ask of the
+// kernel from CMD's execve on, until CMD exits. CMD keeps rampart's
+// stdio, environment and process group; the signals a terminal does not
+// already deliver to the whole group are forwarded. The Recording holds
+// CMD's exit status; an error means the recording could not be made.
+func Run(ctx context.Context, argv []string, opts Options) (*Recording, error) {
+	if len(argv) == 0 {
+		return nil, errors.New("record: no command")
+	}
+	path, err := lookPath(argv[0], opts.Dir)
+	if err != nil {
+		return nil, &ExecError{Path: argv[0], Err: err}
+	}
+
+	sys := syscalls()
+	col := newCollector(sys)
+	var rec recorder
+	switch opts.Recorder {
+	case RecorderEBPF:
+		if rec, err = newEBPF(sys, col); err != nil {
+			return nil, err
+		}
+	case RecorderAuto, "":
+		rec, err = newEBPF(sys, col)
+		if errors.Is(err, features.ErrNotSupported) {
+			col.limit("%v; the ptrace recorder ran instead", err)
+			rec, err = newPtrace(col), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	case RecorderPtrace:
+		rec = newPtrace(col)
+	default:
+		return nil, fmt.Errorf("unknown recorder %q (auto, ebpf or ptrace)", opts.Recorder)
+	}
+	defer rec.close()
+
+	r := col.rec
+	r.Command = append([]string(nil), argv...)
+	r.Recorder = rec.name()
+	var uts unix.Utsname
+	if unix.Uname(&uts) == nil {
+		r.Kernel = unix.ByteSliceToString(uts.Release[:])
+	}
+	r.Started = time.Now().UTC()
+	l := &launch{path: path, argv: argv, opts: &opts}
+	code, err := rec.run(ctx, l, col)
+	if err != nil {
+		return nil, err
+	}
+	r.Duration = time.Since(r.Started)
+	r.ExitCode = code
+	return col.finish(), nil
+}
+
+// lookPath finds CMD as a shell would, before anything starts: a name
+// with a slash is taken as it is (relative to dir), any other is looked
+// up in $PATH.
+func lookPath(name, dir string) (string, error) {
+	if !strings.Contains(name, "/") {
+		p, err := exec.LookPath(name)
+		if errors.Is(err, exec.ErrDot) {
+			err = nil
+		}
+		return p, err
+	}
+	check := name
+	if dir != "" && !filepath.IsAbs(name) {
+		check = filepath.Join(dir, name)
+	}
+	if _, err := os.Stat(check); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// launch is how a recorder starts CMD.
+type launch struct {
+	path string
+	argv []string
+	opts *Options
+}
+
+func (l *launch) env() []string {
+	if l.opts.Env != nil {
+		return l.opts.Env
+	}
+	return os.Environ()
+}
+
+func (l *launch) stdio() [3]*os.File {
+	f := [3]*os.File{l.opts.Stdin, l.opts.Stdout, l.opts.Stderr}
+	for i, std := range []*os.File{os.Stdin, os.Stdout, os.Stderr} {
+		if f[i] == nil {
+			f[i] = std
+		}
+	}
+	return f
+}
+
+// The launch protocol of the eBPF recorder. rampart re-executes itself
+// with childEnv naming CMD and a socket on fd 3. The child, once running
+// (its exec of rampart long finished), says "ready"; rampart enters its
+// PID in the recorded set as pending and says "go"; the child execs CMD.
+// The kernel side starts counting at that exec (sched_process_exec of a
+// pending process), so the child's Go runtime start-up, the handshake,
+// the credential change and the execve itself are rampart's, never the
+// workload's: a profile built from the recording does not allow
+// rampart's own calls. The "ready" step matters: registering right after
+// fork+exec returned could race the tail of the exec of rampart itself
+// (whose sched_process_exec fires after the parent already saw the exec
+// succeed) and start the recording one exec early.
+const (
+	childEnv = "RAMPART_RECORD_EXEC" // CMD's resolved path
+	credEnv  = "RAMPART_RECORD_CRED" // uid:gid[:group,group...]
+	syncFd   = 3
+)
+
+func init() {
+	path, ok := os.LookupEnv(childEnv)
+	if !ok {
+		return
+	}
+	os.Exit(child(path))
+}
+
+// child is the re-executed rampart that becomes CMD.
+func child(path string) int {
+	cred := os.Getenv(credEnv)
+	os.Unsetenv(childEnv)
+	os.Unsetenv(credEnv)
+	if !handshake(syncFd) {
+		// rampart closed the socket without a go: it could not
+		// register this process, so CMD must not run unrecorded.
+		return 125
+	}
+	unix.Close(syncFd)
+	if cred != "" {
+		if err := setCred(cred); err != nil {
+			fmt.Fprintln(os.Stderr, "rampart record: set user:", err)
+			return 125
+		}
+	}
+	err := unix.Exec(path, os.Args[1:], os.Environ())
+	fmt.Fprintf(os.Stderr, "rampart record: %s: %v\n", path, err)
+	if errors.Is(err, unix.ENOENT) {
+		return 127
+	}
+	return 126
+}
+
+func credString(c *syscall.Credential) string {
+	s := fmt.Sprintf("%d:%d:", c.Uid, c.Gid)
+	for i, g := range c.Groups {
+		if i > 0 {
+			s += ","
+		}
+		s += strconv.FormatUint(uint64(g), 10)
+	}
+	return s
+}
+
+// setCred changes every thread's identity (syscall's wrappers do all
+// threads), groups first while still privileged.
+func setCred(s string) error {
+	f := strings.SplitN(s, ":", 3)
+	if len(f) != 3 {
+		return fmt.Errorf("bad credential %q", s)
+	}
+	uid, err1 := strconv.Atoi(f[0])
+	gid, err2 := strconv.Atoi(f[1])
+	if err := errors.Join(err1, err2); err != nil {
+		return err
+	}
+	groups := []int{}
+	if f[2] != "" {
+		for _, g := range strings.Split(f[2], ",") {
+			n, err := strconv.Atoi(g)
+			if err != nil {
+				return err
+			}
+			groups = append(groups, n)
+		}
+	}
+	if err := syscall.Setgroups(groups); err != nil {
+		return fmt.Errorf("setgroups: %w", err)
+	}
+	if err := syscall.Setresgid(gid, gid, gid); err != nil {
+		return fmt.Errorf("setresgid(%d): %w", gid, err)
+	}
+	if err := syscall.Setresuid(uid, uid, uid); err != nil {
+		return fmt.Errorf("setresuid(%d): %w", uid, err)
+	}
+	return nil
+}
+
+// handshake is the child's side: say ready, wait for go.
+func handshake(fd int) bool {
+	b := []byte{'r'}
+	for {
+		_, err := unix.Write(fd, b)
+		if err != unix.EINTR {
+			if err != nil {
+				return false
+			}
+			break
+		}
+	}
+	for {
+		n, err := unix.Read(fd, b)
+		if err != unix.EINTR {
+			return err == nil && n == 1 && b[0] == 'g'
+		}
+	}
+}
+
+// startChild starts the child and, once it is ready, registers it before
+// letting it exec CMD.
+func (l *launch) startChild(register func(pid int) error) (*exec.Cmd, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("sync socket: %w", err)
+	}
+	ours, theirs := os.NewFile(uintptr(fds[0]), "record-sync"), os.NewFile(uintptr(fds[1]), "record-sync-child")
+	defer ours.Close()
+	std := l.stdio()
+	env := append(l.env(), childEnv+"="+l.path)
+	if c := l.opts.Credential; c != nil {
+		env = append(env, credEnv+"="+credString(c))
+	}
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       append([]string{"rampart-record"}, l.argv...),
+		Env:        env,
+		Dir:        l.opts.Dir,
+		Stdin:      std[0],
+		Stdout:     std[1],
+		Stderr:     std[2],
+		ExtraFiles: []*os.File{theirs},
+	}
+	err = cmd.Start()
+	theirs.Close()
+	if err != nil {
+		return nil, fmt.Errorf("start recorded child: %w", err)
+	}
+	fail := func(err error) (*exec.Cmd, error) {
+		ours.Close() // the child reads EOF and exits without exec
+		cmd.Wait()
+		return nil, err
+	}
+	b := make([]byte, 1)
+	if n, err := ours.Read(b); n != 1 || b[0] != 'r' {
+		return fail(fmt.Errorf("recorded child did not start: %v", err))
+	}
+	if err := register(cmd.Process.Pid); err != nil {
+		return fail(err)
+	}
+	if _, err := ours.Write([]byte{'g'}); err != nil {
+		return fail(fmt.Errorf("release recorded child: %w", err))
+	}
+	return cmd, nil
+}
+
+// forwardSignals passes the signals rampart receives on to pid until
+// stop is called. SIGINT and SIGQUIT are not passed: the terminal sends
+// them to the whole foreground process group, CMD included, and a second
+// copy would interrupt CMD's own handling of the first. rampart itself
+// survives them, so it can still write the recording.
+func forwardSignals(pid int) (stop func()) {
+	ch := make(chan os.Signal, 16)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGHUP,
+		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH, syscall.SIGCONT, syscall.SIGALRM)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for s := range ch {
+			if s == syscall.SIGINT || s == syscall.SIGQUIT {
+				continue
+			}
+			syscall.Kill(pid, s.(syscall.Signal))
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(ch)
+		<-done
+	}
+}
+
+// exitCode is a shell's view of a wait status: the exit status, or 128
+// plus the signal that killed the process.
+func exitCode(ws syscall.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+// resolveAt anchors a relative path the way the kernel did: against the
+// directory fd, or the thread's cwd for AT_FDCWD, read from /proc (the
+// thread's entry first, the process's when the thread is gone). An empty
+// path (AT_EMPTY_PATH) names the fd itself.
+func resolveAt(tid, tgid uint32, dirfd int32, p string) (string, bool) {
+	if strings.HasPrefix(p, "/") {
+		return filepath.Clean(p), true
+	}
+	link := "cwd"
+	if dirfd != atFDCWD {
+		link = "fd/" + strconv.Itoa(int(dirfd))
+	}
+	for _, id := range []uint32{tid, tgid} {
+		base, err := os.Readlink("/proc/" + strconv.Itoa(int(id)) + "/" + link)
+		if err != nil || !strings.HasPrefix(base, "/") {
+			continue
+		}
+		base = strings.TrimSuffix(base, " (deleted)")
+		return filepath.Join(base, p), true
+	}
+	return "", false
+}

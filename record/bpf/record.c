@@ -411,12 +411,20 @@ static __always_inline __u64 arg(struct pt_regs *r, int abi, __u32 i)
 	return 0;
 }
 
+// fnv hashes the string of len-1 bytes at s (len counts the NUL) eight
+// bytes at a time: a loop of 64 steps, not 512, for the verifier to walk.
+// Bytes past the string (the buffer is reused) are masked off.
 static __always_inline __u64 fnv(const char *s, int len, __u64 h)
 {
-	for (int i = 0; i < PATH_LEN; i++) {
-		if (i >= len - 1) // len counts the NUL
+	const __u64 *w = (const __u64 *)s;
+	for (int i = 0; i < PATH_LEN / 8; i++) {
+		int rem = len - 1 - i * 8;
+		if (rem <= 0)
 			break;
-		h ^= (unsigned char)s[i];
+		__u64 v = w[i];
+		if (rem < 8)
+			v &= (1ULL << (rem * 8)) - 1;
+		h ^= v;
 		h *= 1099511628211ULL;
 	}
 	return h;
@@ -436,22 +444,21 @@ static __always_inline int walk(struct path *p, char *buf)
 	struct dentry *root = BPF_CORE_READ(vm, mnt_root);
 	__u32 off = 0;
 	for (int i = 0; i < MAX_DEPTH; i++) {
+		// At the root of a mount, step to where it is mounted; at the
+		// root of the mount tree, done.
 		if (d == root) {
 			struct mount *up = BPF_CORE_READ(m, mnt_parent);
 			if (up == m || !up)
-				return off; // the root of the mount tree
+				return off;
 			d = BPF_CORE_READ(m, mnt_mountpoint);
 			m = up;
 			root = BPF_CORE_READ(m, mnt.mnt_root);
-			continue;
 		}
 		struct dentry *parent = BPF_CORE_READ(d, d_parent);
 		if (parent == d)
 			return off; // the root of a filesystem not mounted here
 		long n = bpf_probe_read_kernel_str(buf + (off & (PATH_LEN - 1)), NAME_CHUNK, BPF_CORE_READ(d, d_name.name));
-		if (n <= 0 || n >= NAME_CHUNK)
-			return -1;
-		off += n;
+		off += n > 0 ? n : BASE_LEN; // a fault ends the walk below
 		if (off >= PATH_LEN)
 			return -1;
 		d = parent;

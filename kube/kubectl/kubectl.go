@@ -49,7 +49,7 @@ func (k Kubectl) Run(ctx context.Context, stdin io.Reader, args ...string) ([]by
 	if i := slices.Index(args, "--"); i >= 0 {
 		args = args[:i] // a streamed script is not worth repeating
 	}
-	return stdout.Bytes(), stderr.Bytes(), &Error{Args: args, Msg: lastLine(stderr.Bytes()), Exit: ee}
+	return stdout.Bytes(), stderr.Bytes(), &Error{Args: args, Msg: LastLine(stderr.Bytes()), Exit: ee}
 }
 
 // Error is a kubectl that ran and failed: its command and the last line
@@ -63,7 +63,9 @@ type Error struct {
 func (e *Error) Error() string { return "kubectl " + strings.Join(e.Args, " ") + ": " + e.Msg }
 func (e *Error) Unwrap() error { return e.Exit }
 
-func lastLine(b []byte) string {
+// LastLine is the last non-empty line of a command's output, where
+// kubectl and shells put their error.
+func LastLine(b []byte) string {
 	s := strings.TrimSpace(string(b))
 	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
 		s = s[i+1:]

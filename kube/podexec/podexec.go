@@ -172,7 +172,7 @@ func Run(ctx context.Context, t Target, binary string, args []string) (*Result, 
 		// The binary ran (or could not be written) and the shell
 		// exited with its status: its words, not kubectl's.
 		cmd := strings.Join(append([]string{filepath.Base(binary)}, args...), " ")
-		return res, errors.Join(fmt.Errorf("%s: %s exited %d: %s", where, cmd, ee.ExitCode(), lastLine(theirs)), cerr)
+		return res, errors.Join(fmt.Errorf("%s: %s exited %d: %s", where, cmd, ee.ExitCode(), kubectl.LastLine(theirs)), cerr)
 	default:
 		err = fmt.Errorf("%s: %w", where, err)
 	}
@@ -285,15 +285,4 @@ func split(stderr []byte) (map[string]bool, []byte) {
 		}
 	}
 	return own, rest.Bytes()
-}
-
-func lastLine(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	if s == "" {
-		return "(no output)"
-	}
-	return s
 }

@@ -2,6 +2,7 @@ package apparmor
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rampart-sec/rampart/caps"
@@ -243,6 +244,7 @@ type Compiled struct {
 
 	vars  map[string]*variable
 	files []*fileRule
+	index *fileIndex
 	nets  []ruleRef
 	caps  []ruleRef
 }
@@ -263,9 +265,22 @@ type fileRule struct {
 	glob  *Glob
 	perms Perm // effective: w implies a, inheriting exec modes imply m
 	exec  ExecMode
+	// exact is the one path the glob matches, when it matches one (and
+	// isExact says so): compared, not run.
+	exact   string
+	isExact bool
 }
 
-func (f *fileRule) match(path string) bool { return f.all || f.glob.Match(path) }
+// match takes a path with its runs of '/' folded.
+func (f *fileRule) match(path string) bool {
+	switch {
+	case f.all:
+		return true
+	case f.isExact:
+		return path == f.exact
+	}
+	return f.glob.Match(path)
+}
 
 // maxIncludeDepth bounds nested includes (and include cycles).
 const maxIncludeDepth = 16
@@ -295,7 +310,56 @@ func Compile(p *Profile, inc Includes) (*Compiled, error) {
 			return nil, err
 		}
 	}
+	c.index = newFileIndex(c.files)
 	return c, nil
+}
+
+// fileIndex finds the file rules that may match a path without running
+// every glob: a rule for one exact path is found by that path, the others
+// by the literal prefix every path they match begins with. Candidates
+// come back in rule order, which the decision's reasons depend on.
+type fileIndex struct {
+	exact    map[string][]int
+	byPrefix map[string][]int
+	lens     []int // the distinct lengths of byPrefix's keys, ascending
+	all      []int // set by tests: every rule, as a linear scan sees them
+}
+
+func newFileIndex(files []*fileRule) *fileIndex {
+	x := &fileIndex{exact: map[string][]int{}, byPrefix: map[string][]int{}}
+	for i, fr := range files {
+		p, whole := "", false // bare `file,` matches every path
+		if !fr.all {
+			p, whole = fr.glob.Prefix()
+		}
+		if whole {
+			fr.exact, fr.isExact = p, true
+			x.exact[p] = append(x.exact[p], i)
+			continue
+		}
+		if _, ok := x.byPrefix[p]; !ok && !slices.Contains(x.lens, len(p)) {
+			x.lens = append(x.lens, len(p))
+		}
+		x.byPrefix[p] = append(x.byPrefix[p], i)
+	}
+	slices.Sort(x.lens)
+	return x
+}
+
+// candidates are the indexes of the rules that may match path, ascending.
+func (x *fileIndex) candidates(path string) []int {
+	if x.all != nil {
+		return x.all
+	}
+	out := append([]int(nil), x.exact[path]...)
+	for _, n := range x.lens {
+		if n > len(path) {
+			break
+		}
+		out = append(out, x.byPrefix[path[:n]]...)
+	}
+	slices.Sort(out)
+	return out
 }
 
 type compiler struct {
@@ -542,7 +606,8 @@ func (c *Compiled) evalFile(a Access) (Decision, error) {
 	path := foldSlashes(a.Path)
 	t := tally{req: a.Perms}
 	var allowBy, denyBy, ownerOnly, execCands, execApply []*fileRule
-	for _, fr := range c.files {
+	for _, i := range c.index.candidates(path) {
+		fr := c.files[i]
 		if !fr.match(path) {
 			continue
 		}

@@ -2,6 +2,7 @@ package apparmor
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -400,4 +401,56 @@ func TestAppArmorUnsupportedErrors(t *testing.T) {
 	if _, err := Compile(ps[0], BundledIncludes); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("alias: %v", err)
 	}
+}
+
+// The rule index decides every access as a scan of every rule would:
+// same verdict, same deciding rule, same reason.
+func FuzzFileIndex(f *testing.F) {
+	f.Add("/etc/shadow\n/etc/**\n/usr/lib/libc.so*\n/tmp//x", "/etc/shadow", uint8(1))
+	f.Add("/proc/[0-9]*/maps\n/**\n/proc/self/status", "/proc/12/maps", uint8(3))
+	f.Add("/a/{b,c}/d\n/a/b/d\n/a/*/d", "/a//b/d", uint8(6))
+	f.Fuzz(func(t *testing.T, patterns, path string, flags uint8) {
+		if len(patterns) > 2048 || len(path) > 256 || strings.ContainsAny(path, "\x00\n") {
+			return
+		}
+		var b strings.Builder
+		b.WriteString("profile p {\n")
+		for i, p := range strings.Split(patterns, "\n") {
+			if p == "" || strings.ContainsAny(p, " ,#\"") {
+				continue
+			}
+			switch {
+			case flags>>(i%8)&1 == 0:
+				fmt.Fprintf(&b, "  %s rw,\n", p)
+			case i%3 == 0:
+				fmt.Fprintf(&b, "  deny %s w,\n", p)
+			default:
+				fmt.Fprintf(&b, "  owner %s r,\n", p)
+			}
+		}
+		b.WriteString("}\n")
+		ps, err := Parse("p", []byte(b.String()))
+		if err != nil || len(ps) != 1 {
+			return
+		}
+		indexed, err := Compile(ps[0], BundledIncludes)
+		if err != nil {
+			return
+		}
+		scan, _ := Compile(ps[0], BundledIncludes)
+		for i := range scan.files {
+			scan.index.all = append(scan.index.all, i)
+		}
+		for _, a := range []Access{
+			{Class: ClassFile, Path: path, Perms: PermRead},
+			{Class: ClassFile, Path: path, Perms: PermWrite, Owner: true},
+			{Class: ClassFile, Path: path, Perms: PermRead | PermAppend},
+		} {
+			d1, err1 := indexed.Eval(a)
+			d2, err2 := scan.Eval(a)
+			if (err1 == nil) != (err2 == nil) || d1.Allowed != d2.Allowed || d1.Rule != d2.Rule || d1.Reason != d2.Reason {
+				t.Fatalf("%s on\n%s\nindexed: %v %v %q\nscan:    %v %v %q", a.Path, b.String(), d1.Allowed, err1, d1.Reason, d2.Allowed, err2, d2.Reason)
+			}
+		}
+	})
 }

@@ -185,7 +185,16 @@ func FuzzGlob(f *testing.F) {
 			return
 		}
 		if g, err := CompileGlob(pattern); err == nil {
-			g.Match(path) // must not panic
+			// The prefix the rule index files a glob under holds for
+			// every path it matches; a whole one is the only match.
+			m, folded := g.Match(path), foldSlashes(path)
+			prefix, whole := g.Prefix()
+			if m && !strings.HasPrefix(folded, prefix) {
+				t.Fatalf("%q matches %q, which lacks its prefix %q", pattern, path, prefix)
+			}
+			if whole && m != (folded == prefix) {
+				t.Fatalf("%q: whole prefix %q, but Match(%q) = %v", pattern, prefix, path, m)
+			}
 		}
 		// A path, quoted, matches itself.
 		g, err := CompileGlob(QuoteGlob(path))

@@ -142,7 +142,9 @@ func (g *Generated) checkAppArmor(doc *apparmor.Document, rec *Recording) {
 // decidedPaths are the paths AppArmor decides an access on: the
 // recorded path, which the recorder resolved (symbolic links followed,
 // a directory's with its '/'), or, where it is a glob, the raw paths as
-// the kernel sees them.
+// the kernel sees them: /proc/self resolved to a pid, and a raw path
+// that went through a symbolic link resolved here, since the rule was
+// written for its target (a man page's alias, a jar's version link).
 func decidedPaths(f FileAccess) []string {
 	if !apparmor.HasGlob(f.Path) || len(f.Raw) == 0 {
 		return []string{f.Path}
@@ -150,6 +152,12 @@ func decidedPaths(f FileAccess) []string {
 	var out []string
 	for _, raw := range f.Raw {
 		p := kernelPath(raw)
+		if !strings.HasPrefix(p, "/proc/") {
+			// /proc's links are the kernel's own, resolved per process.
+			if r, err := filepath.EvalSymlinks(p); err == nil {
+				p = r
+			}
+		}
 		if strings.HasSuffix(f.Path, "/") && !strings.HasSuffix(p, "/") {
 			p += "/"
 		}

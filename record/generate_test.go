@@ -324,6 +324,34 @@ func TestGenerateFilesAppArmorLandlock(t *testing.T) {
 	}
 }
 
+// A glob's raw paths that went through a symbolic link are decided at
+// their target, as the kernel decides them: an alias of a man page is
+// allowed by the rule the recorder wrote for the page, with no note
+// claiming it stays denied.
+func TestGenerateCheckFollowsSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	page := filepath.Join(dir, "unit@.service.8.gz")
+	os.WriteFile(page, []byte("x"), 0o644)
+	os.Symlink(filepath.Base(page), filepath.Join(dir, "unit.8.gz"))
+	rec := genRecording()
+	rec.Files = []FileAccess{{Path: Generalise(page), Mode: "r", Raw: []string{filepath.Join(dir, "unit.8.gz"), page}, Count: 2}}
+	g, err := Generate(rec, GenerateOptions{Name: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hasNote(g, "stays denied") {
+		t.Errorf("a symbolic link's target reported denied:\n%s", strings.Join(g.Notes, "\n"))
+	}
+	// A raw path the rule does not cover is still reported.
+	rec.Files[0].Raw = append(rec.Files[0].Raw, filepath.Join(dir, "other.8.gz"))
+	if g, err = Generate(rec, GenerateOptions{Name: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	if !hasNote(g, "other.8.gz r stays denied") {
+		t.Errorf("no note on the path the rule misses:\n%s", strings.Join(g.Notes, "\n"))
+	}
+}
+
 func TestGenerateKubernetesForms(t *testing.T) {
 	g, err := Generate(genRecording(), GenerateOptions{Namespace: "shop"})
 	if err != nil {

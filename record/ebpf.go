@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -30,7 +31,7 @@ import (
 
 // Process states and event kinds shared with record.c.
 const (
-	stPending = 1
+	stSpawner = 3
 
 	evFile = 1
 	evExec = 2
@@ -215,12 +216,7 @@ func (r *ebpfRecorder) run(ctx context.Context, l *launch, col *collector) (int,
 		}
 	}()
 
-	cmd, err := l.startChild(func(pid int) error {
-		if err := r.objs.Procs.Put(uint32(pid), uint32(stPending)); err != nil {
-			return fmt.Errorf("eBPF recorder: register CMD's process: %w", err)
-		}
-		return nil
-	})
+	cmd, err := r.start(l)
 	if err != nil {
 		close(exited)
 		rd.Flush()
@@ -246,6 +242,59 @@ func (r *ebpfRecorder) run(ctx context.Context, l *launch, col *collector) (int,
 		return 0, err
 	}
 	return exitCode(ws), nil
+}
+
+// start forks and execs CMD with rampart marked as its spawner, so that
+// the kernel side enters the child in the recorded tree as pending at
+// the fork, before it runs, and starts counting at its execve: what the
+// child does in between (rampart's setup: descriptors, process group,
+// user and groups) is never in the recording, and no second process is
+// needed to hand over to CMD. Nothing else forks in rampart meanwhile.
+func (r *ebpfRecorder) start(l *launch) (*exec.Cmd, error) {
+	self := uint32(os.Getpid())
+	full := r.stat(statProcsFull)
+	if err := r.objs.Procs.Put(self, uint32(stSpawner)); err != nil {
+		return nil, fmt.Errorf("eBPF recorder: mark rampart as CMD's spawner: %w", err)
+	}
+	std := l.stdio()
+	cmd := &exec.Cmd{
+		Path:        l.path,
+		Args:        l.argv,
+		Env:         l.env(),
+		Dir:         l.opts.Dir,
+		Stdin:       std[0],
+		Stdout:      std[1],
+		Stderr:      std[2],
+		SysProcAttr: &syscall.SysProcAttr{Credential: l.opts.Credential},
+	}
+	err := cmd.Start()
+	// Unmarked before anything else can fork: rampart's later children
+	// (none today) stay out of the recording.
+	if derr := r.objs.Procs.Delete(self); derr != nil && err == nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, fmt.Errorf("eBPF recorder: unmark rampart: %w", derr)
+	}
+	if err != nil {
+		return nil, &ExecError{Path: l.path, Err: err}
+	}
+	// A full process table means CMD was not entered: it must not run
+	// unrecorded.
+	if r.stat(statProcsFull) != full {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, errors.New("eBPF recorder: CMD could not be entered in the process table (full)")
+	}
+	return cmd, nil
+}
+
+// stat reads one of record.c's counters.
+func (r *ebpfRecorder) stat(i int) uint64 {
+	var per []uint64
+	if err := r.objs.Stats.Lookup(uint32(i), &per); err != nil {
+		return 0
+	}
+	return sum(per)
 }
 
 // Offsets in struct event (record.c); ebpf_test.go checks them against
@@ -412,9 +461,7 @@ func (r *ebpfRecorder) collect(c *collector) error {
 
 	stats := make([]uint64, statMax)
 	for i := range stats {
-		if err := r.objs.Stats.Lookup(uint32(i), &per); err == nil {
-			stats[i] = sum(per)
-		}
+		stats[i] = r.stat(i)
 	}
 	if n := stats[statLost]; n > 0 {
 		c.limit("%d file or exec event(s) were lost (the ring buffer was full): those files are missing", n)

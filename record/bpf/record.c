@@ -39,8 +39,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define NOISE_FRAMES 8
 
 // Process states in procs.
-#define ST_PENDING 1   // registered by rampart, has not exec'd CMD yet
+#define ST_PENDING 1   // CMD's process, forked, has not exec'd CMD yet
 #define ST_RECORDING 2 // CMD or a descendant
+#define ST_SPAWNER 3   // rampart while it forks CMD: its child is pending
 
 // Ring buffer records.
 #define EV_FILE 1
@@ -707,6 +708,11 @@ int sched_process_fork(struct bpf_raw_tracepoint_args *ctx)
 	if (pid != tgid)
 		return 0;
 	__u32 v = *st;
+	// rampart's fork of CMD: registered here, before the child first
+	// runs (the tracepoint fires ahead of its wake-up), so no call of
+	// CMD's can slip past; its setup until execve is still rampart's.
+	if (v == ST_SPAWNER)
+		v = ST_PENDING;
 	if (bpf_map_update_elem(&procs, &tgid, &v, BPF_ANY)) {
 		stat(STAT_PROCS_FULL);
 	} else if (v == ST_RECORDING) {
@@ -726,7 +732,7 @@ int sched_process_exec(struct bpf_raw_tracepoint_args *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 	__u32 *st = bpf_map_lookup_elem(&procs, &tgid);
-	if (!st)
+	if (!st || *st == ST_SPAWNER)
 		return 0;
 	// An exec from another thread than the leader changed this thread's
 	// id: clear the mark its execve left under the old one.

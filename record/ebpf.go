@@ -419,24 +419,19 @@ func (r *ebpfRecorder) str(b []byte, off int, n int32) (string, bool) {
 // collect reads the kernel's counters into the collector and states what
 // was lost.
 func (r *ebpfRecorder) collect(c *collector) error {
-	var (
-		slot uint32
-		per  []uint64
-	)
-	it := r.objs.Counts.Iterate()
-	for it.Next(&slot, &per) {
-		c.syscall(int(slot/nrSlots), int(slot%nrSlots), sum(per))
-	}
-	if err := it.Err(); err != nil {
+	if err := eachPerCPU(r.objs.Counts, func(slot uint32, n uint64) {
+		c.syscall(int(slot/nrSlots), int(slot%nrSlots), n)
+	}); err != nil {
 		return fmt.Errorf("eBPF recorder: read syscall counts: %w", err)
 	}
-	it = r.objs.Caps.Iterate()
-	for it.Next(&slot, &per) {
-		c.capability(int(slot/2), slot%2 == 1, sum(per))
+	if err := eachPerCPU(r.objs.Caps, func(slot uint32, n uint64) {
+		c.capability(int(slot/2), slot%2 == 1, n)
+	}); err != nil {
+		return fmt.Errorf("eBPF recorder: read capability checks: %w", err)
 	}
 	var ak recorderArgKey
 	var n uint64
-	it = r.objs.Args.Iterate()
+	it := r.objs.Args.Iterate()
 	for it.Next(&ak, &n) {
 		c.arg(int(ak.Abi), int(ak.Nr), int(ak.Arg), ak.Value, n)
 	}
@@ -485,6 +480,46 @@ func (r *ebpfRecorder) collect(c *collector) error {
 		c.limit("%d descendant process(es) were still running when CMD exited: what they did afterwards is not recorded", alive)
 	}
 	return nil
+}
+
+// eachPerCPU reads a per-CPU array of counters, summed over the CPUs,
+// in one bpf(2) call where the kernel has batch lookups: the syscall
+// table has 3072 slots, and a call per slot cost a recording
+// milliseconds.
+func eachPerCPU(m *ebpf.Map, f func(uint32, uint64)) error {
+	n := int(m.MaxEntries())
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		return err
+	}
+	keys, vals := make([]uint32, n), make([]uint64, n*cpus)
+	var cursor ebpf.MapBatchCursor
+	for {
+		got, err := m.BatchLookup(&cursor, keys, vals, nil)
+		for i := range got {
+			f(keys[i], sum(vals[i*cpus:(i+1)*cpus]))
+		}
+		switch {
+		case errors.Is(err, ebpf.ErrKeyNotExist):
+			return nil
+		case err == nil && got > 0:
+			continue
+		case err == nil:
+			return nil
+		case got > 0 || !errors.Is(err, ebpf.ErrNotSupported):
+			return err
+		}
+		break
+	}
+	var (
+		slot uint32
+		per  []uint64
+	)
+	it := m.Iterate()
+	for it.Next(&slot, &per) {
+		f(slot, sum(per))
+	}
+	return it.Err()
 }
 
 // eachSeen reads the dedup table, which can hold tens of thousands of

@@ -412,12 +412,27 @@ static __always_inline __u64 arg(struct pt_regs *r, int abi, __u32 i)
 	return 0;
 }
 
+// The two loops below are global functions: the verifier checks each
+// once, on its own, instead of walking every iteration again at every
+// call site and in every state of the caller, which made loading the
+// programs cost tens of milliseconds of every recording. Their buffers
+// are passed as fixed-size structs, the form global functions accept.
+struct pathbuf {
+	char b[PATH_LEN];
+};
+
+struct basebuf {
+	char b[BASE_LEN];
+};
+
 // fnv hashes the string of len-1 bytes at s (len counts the NUL) eight
 // bytes at a time: a loop of 64 steps, not 512, for the verifier to walk.
 // Bytes past the string (the buffer is reused) are masked off.
-static __always_inline __u64 fnv(const char *s, int len, __u64 h)
+__attribute__((noinline)) __u64 fnv(struct pathbuf *s, int len, __u64 h)
 {
-	const __u64 *w = (const __u64 *)s;
+	if (!s)
+		return h;
+	const __u64 *w = (const __u64 *)s->b;
 	for (int i = 0; i < PATH_LEN / 8; i++) {
 		int rem = len - 1 - i * 8;
 		if (rem <= 0)
@@ -437,8 +452,12 @@ static __always_inline __u64 fnv(const char *s, int len, __u64 h)
 // when the path is deeper or longer than the buffer (user space then
 // asks /proc). Resolving here, in the call's own context, is what makes
 // a relative path of a process that exits at once resolvable at all.
-static __always_inline int walk(struct path *p, char *buf)
+__attribute__((noinline)) int walk(__u64 ptr, struct basebuf *out)
 {
+	struct path *p = (struct path *)ptr;
+	if (!p || !out)
+		return -1;
+	char *buf = out->b;
 	struct dentry *d = BPF_CORE_READ(p, dentry);
 	struct vfsmount *vm = BPF_CORE_READ(p, mnt);
 	struct mount *m = (struct mount *)((char *)vm - bpf_core_field_offset(struct mount, mnt));
@@ -489,7 +508,7 @@ static __always_inline struct path *dir_of(int dirfd)
 static __always_inline void resolve_base(struct event *e, int dirfd)
 {
 	struct path *p = dir_of(dirfd);
-	e->blen = p ? walk(p, e->base) : -1;
+	e->blen = p ? walk((__u64)p, (struct basebuf *)e->base) : -1;
 }
 
 // file_exit sends a successful file call's path(s). It runs at syscall
@@ -532,9 +551,9 @@ static __always_inline void file_exit(struct spec *sp, struct pt_regs *r, int ab
 	int fresh = 0;
 	int absolute = e->len > 1 && e->path[0] == '/' && (e->len2 == 0 || (e->len2 > 1 && e->path2[0] == '/'));
 	if (absolute) {
-		__u64 h = fnv(e->path, e->len, 14695981039346656037ULL);
+		__u64 h = fnv((struct pathbuf *)e->path, e->len, 14695981039346656037ULL);
 		if (e->len2 > 0)
-			h = fnv(e->path2, e->len2, h ^ 0xff);
+			h = fnv((struct pathbuf *)e->path2, e->len2, h ^ 0xff);
 		k.hash = h | 1; // never 0, which means "not deduplicated"
 		k.flags = e->flags;
 		k.op = e->op;

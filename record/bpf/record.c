@@ -386,28 +386,51 @@ static __always_inline int abi_of(long nr)
 	return ABI_X86_64;
 }
 
+// regs is a copy of the call's saved registers, read with one helper
+// call: reading each register on its own cost a helper call apiece, on
+// every open of the recorded tree. The fields sit where the running
+// kernel's struct pt_regs puts them (CO-RE offsets).
+#define REGS_LEN 168
+struct regs {
+	__u64 w[REGS_LEN / 8];
+};
+
+static __always_inline int read_regs(struct regs *r, void *pt)
+{
+	return bpf_probe_read_kernel(r, sizeof(*r), pt);
+}
+
+static __always_inline __u64 reg(struct regs *r, __u32 off)
+{
+	if (off > REGS_LEN - 8) // never, for the offsets below: the verifier sees constants
+		return 0;
+	return *(__u64 *)((char *)r->w + off);
+}
+
+#define REG(r, field) reg(r, bpf_core_field_offset(struct pt_regs, field))
+
 // arg reads argument i (0-5) of the call from its saved registers; an
 // i386 call's are 32 bits.
-static __always_inline __u64 arg(struct pt_regs *r, int abi, __u32 i)
+static __always_inline __u64 arg(struct regs *r, int abi, __u32 i)
 {
 	if (abi == ABI_X86) {
 		switch (i) {
-		case 0: return (__u32)BPF_CORE_READ(r, bx);
-		case 1: return (__u32)BPF_CORE_READ(r, cx);
-		case 2: return (__u32)BPF_CORE_READ(r, dx);
-		case 3: return (__u32)BPF_CORE_READ(r, si);
-		case 4: return (__u32)BPF_CORE_READ(r, di);
-		case 5: return (__u32)BPF_CORE_READ(r, bp);
+		case 0: return (__u32)REG(r, bx);
+		case 1: return (__u32)REG(r, cx);
+		case 2: return (__u32)REG(r, dx);
+		case 3: return (__u32)REG(r, si);
+		case 4: return (__u32)REG(r, di);
+		case 5: return (__u32)REG(r, bp);
 		}
 		return 0;
 	}
 	switch (i) {
-	case 0: return BPF_CORE_READ(r, di);
-	case 1: return BPF_CORE_READ(r, si);
-	case 2: return BPF_CORE_READ(r, dx);
-	case 3: return BPF_CORE_READ(r, r10);
-	case 4: return BPF_CORE_READ(r, r8);
-	case 5: return BPF_CORE_READ(r, r9);
+	case 0: return REG(r, di);
+	case 1: return REG(r, si);
+	case 2: return REG(r, dx);
+	case 3: return REG(r, r10);
+	case 4: return REG(r, r8);
+	case 5: return REG(r, r9);
 	}
 	return 0;
 }
@@ -515,7 +538,7 @@ static __always_inline void resolve_base(struct event *e, int dirfd)
 // exit, after the kernel copied the path in: at entry the string's page
 // may not be mapped yet (a literal in untouched .rodata), and a BPF
 // program cannot fault it in.
-static __always_inline void file_exit(struct spec *sp, struct pt_regs *r, int abi, long nr, __u64 id, long ret)
+static __always_inline void file_exit(struct spec *sp, struct regs *r, int abi, long nr, __u64 id, long ret)
 {
 	__u32 zero = 0;
 	struct event *e = bpf_map_lookup_elem(&scratch, &zero);
@@ -599,7 +622,7 @@ static __always_inline void file_exit(struct spec *sp, struct pt_regs *r, int ab
 
 // mem_values counts the argument values that live in user memory; like
 // paths, they are read at exit, when the kernel has touched them.
-static __always_inline void mem_values(struct spec *sp, struct pt_regs *r, int abi, long nr)
+static __always_inline void mem_values(struct spec *sp, struct regs *r, int abi, long nr)
 {
 	if (sp->mem == MEM_SOCKET) {
 		struct sock_key k = {.abi = abi, .nr = nr, .family = arg(r, abi, 0), .type = arg(r, abi, 1), .protocol = arg(r, abi, 2)};
@@ -666,11 +689,13 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		set_bit(&busy, (__u32)id, 1);
 	if (!sp->vals)
 		return 0;
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	struct regs regs;
+	if (read_regs(&regs, (void *)ctx->args[0]))
+		return 0;
 	for (int i = 0; i < 6; i++) {
 		if (!(sp->vals & (1 << i)))
 			continue;
-		struct arg_key k = {.abi = abi, .nr = nr, .arg = i, .value = arg(regs, abi, i)};
+		struct arg_key k = {.abi = abi, .nr = nr, .arg = i, .value = arg(&regs, abi, i)};
 		bump(&args, &k, STAT_ARGS_FULL);
 	}
 	return 0;
@@ -691,11 +716,13 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	if (b > 0)
 		set_bit(&busy, tid, 0);
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	struct regs regs;
+	if (read_regs(&regs, (void *)ctx->args[0]))
+		return 0;
 	long ret = ctx->args[1];
 	int abi;
 	long nr;
-	long s = call_slot(BPF_CORE_READ(regs, orig_ax), &abi, &nr);
+	long s = call_slot(REG(&regs, orig_ax), &abi, &nr);
 	if (s < 0)
 		return 0;
 	__u32 slot = s;
@@ -705,9 +732,9 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	// A new clone3 child returns 0 from the same call: count it once,
 	// in the parent.
 	if (sp->mem && !(sp->mem == MEM_CLONE3 && ret == 0))
-		mem_values(sp, regs, abi, nr);
+		mem_values(sp, &regs, abi, nr);
 	if (sp->op && ret >= 0)
-		file_exit(sp, regs, abi, nr, id, ret);
+		file_exit(sp, &regs, abi, nr, id, ret);
 	return 0;
 }
 

@@ -63,6 +63,7 @@ when CMD exits). Those lines are "limits" in the summary and the JSON.
 Output, in --out DIR (default ./rampart-recording):
 
   recording.json   the recording (schema rampart.recording/v1)
+                   documented in docs/recording-json.md
   and the policy files generated from it, listed in the summary
   (--policy=false writes the recording only).
 

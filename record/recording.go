@@ -46,7 +46,7 @@ type Recording struct {
 	// Args are the distinct argument values seen for the calls whose
 	// arguments profiles condition on (socket family and type with its
 	// flags, clone and clone3 flags, personality, ioctl requests, prctl
-	// options).
+	// options, the address family connect and bind were given).
 	Args []ArgValue `json:"args"`
 	// Capabilities are the capability checks the kernel made.
 	Capabilities []CapUse `json:"capabilities"`
@@ -69,7 +69,8 @@ type ArgValue struct {
 	ABI     string `json:"abi"`
 	Syscall string `json:"syscall"`
 	// Arg is the argument's index (0-based), or -1 for a value read from
-	// memory (clone3's clone_args.flags).
+	// memory (clone3's clone_args.flags; the sa_family of the address
+	// connect and bind were given).
 	Arg   int    `json:"arg"`
 	Value uint64 `json:"value"`
 	Count uint64 `json:"count"`

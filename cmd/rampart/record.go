@@ -109,7 +109,11 @@ func newRecordCmd(stderr io.Writer) *cobra.Command {
 				if check != "" {
 					return usageError{errors.New("--merge and --check: choose one")}
 				}
-				return recordMerge(args, out, cmd.OutOrStdout(), stderr)
+				recs, o, err := mergeArgs(args, out)
+				if err != nil {
+					return err
+				}
+				return recordMerge(recs, o, cmd.OutOrStdout(), stderr)
 			}
 			switch recorder {
 			case record.RecorderAuto, record.RecorderEBPF, record.RecorderPtrace:
@@ -167,6 +171,34 @@ func newRecordCmd(stderr io.Writer) *cobra.Command {
 	fl.BoolVar(&merge, "merge", false, "merge the recordings named as arguments (directories or recording files) into --out, with per-syscall coverage")
 	fl.StringVar(&check, "check", "", "POLICY (policy JSON, a recording's directory, or a manifest FILE[#CONTAINER]): exit 1, naming what is missing, if the run needs more than it allows")
 	return cmd
+}
+
+// mergeArgs takes --out (or -o) from among the recordings to merge:
+// flags stop at the first argument so that CMD's own flags stay CMD's,
+// but --merge runs no command, and `--merge a/ b/ --out m/` must not
+// read --out as a third recording.
+func mergeArgs(args []string, out string) ([]string, string, error) {
+	var recs []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return append(recs, args[i+1:]...), out, nil
+		case a == "--out" || a == "-o":
+			if i+1 == len(args) {
+				return nil, "", usageError{fmt.Errorf("%s needs a directory", a)}
+			}
+			out = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--out="):
+			out = strings.TrimPrefix(a, "--out=")
+		case strings.HasPrefix(a, "-") && a != "-":
+			return nil, "", usageError{fmt.Errorf("--merge: %s: only --out goes with the recordings to merge", a)}
+		default:
+			recs = append(recs, a)
+		}
+	}
+	return recs, out, nil
 }
 
 // writeRecording writes DIR/recording.json and the policy generated

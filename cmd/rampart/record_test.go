@@ -13,9 +13,8 @@ import (
 	"github.com/rampart-sec/rampart/record"
 )
 
-// recordCmd runs `rampart record ARGS` in this process (the recorded
-// child is this test binary re-executed; package record catches it
-// before main) and returns the exit status run would give, and stderr.
+// recordCmd runs `rampart record ARGS` in this process and returns the
+// exit status run would give, and stderr.
 func recordCmd(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	var stderr bytes.Buffer
@@ -83,5 +82,41 @@ func TestRecordUsage(t *testing.T) {
 		if !strings.Contains(help.String(), want) {
 			t.Errorf("--help lacks %q", want)
 		}
+	}
+}
+
+// --merge takes --out before or after the recordings, as a user writes
+// it; any other flag among them is a usage error that names it.
+func TestRecordMergeOutAnywhere(t *testing.T) {
+	var dirs []string
+	for _, name := range []string{"python-udp", "python-bind"} {
+		dir := t.TempDir()
+		if _, err := record.WriteRecording(dir, genRecording(t, name, t.TempDir())); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	for _, args := range [][]string{
+		{"--merge", dirs[0], dirs[1], "--out", "OUT"},
+		{"--merge", "--out", "OUT", dirs[0], dirs[1]},
+		{"--merge", dirs[0], "--out=OUT", dirs[1]},
+		{"--merge", dirs[0], "-o", "OUT", "--", dirs[1]},
+	} {
+		out := filepath.Join(t.TempDir(), "merged")
+		for i := range args {
+			args[i] = strings.Replace(args[i], "OUT", out, 1)
+		}
+		if code, stderr := recordCmd(t, args...); code != 0 {
+			t.Errorf("%q: exit %d\n%s", args, code, stderr)
+			continue
+		}
+		m, err := record.ReadRecording(out)
+		if err != nil || m.Runs != 2 {
+			t.Errorf("%q: merged %v, %v", args, m, err)
+		}
+	}
+	code, stderr := recordCmd(t, "--merge", dirs[0], "--recorder", "ebpf", dirs[1], "--out", t.TempDir())
+	if code != exitUsage || !strings.Contains(stderr, "--recorder: only --out goes with the recordings") {
+		t.Errorf("a stray flag: exit %d\n%s", code, stderr)
 	}
 }

@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -93,7 +94,7 @@ func Generate(rec *Recording, o GenerateOptions) (*Generated, error) {
 	if rec == nil {
 		return nil, errors.New("no recording")
 	}
-	name, err := profileName(o.Name, rec.Command)
+	name, err := profileName(cmp.Or(o.Name, rec.Name), rec.Command)
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +142,13 @@ func (g *Generated) note(format string, a ...any) {
 var unsafeName = regexp.MustCompile(`[^a-z0-9.-]+`)
 
 // profileName is a name both AppArmor and Kubernetes objects accept.
+// CheckName says whether name can name the profiles (record --name),
+// before anything is recorded.
+func CheckName(name string) error {
+	_, err := profileName(name, nil)
+	return err
+}
+
 func profileName(name string, command []string) (string, error) {
 	if name == "" {
 		base := "recorded"

@@ -482,6 +482,23 @@ func TestProfileName(t *testing.T) {
 			t.Errorf("profileName(%q, %q) = %q, %v; want %q", c.name, c.cmd, got, err, c.want)
 		}
 	}
+	// A recording's own name (record --name) names its profiles, and
+	// survives a merge; GenerateOptions.Name still wins.
+	rec := genRecording()
+	rec.Name = "shop-web"
+	for _, c := range []struct {
+		rec  *Recording
+		opt  string
+		want string
+	}{{rec, "", "shop-web"}, {Merge(genRecording(), rec), "", "shop-web"}, {rec, "other", "other"}} {
+		g, err := Generate(c.rec, GenerateOptions{Name: c.opt})
+		if err != nil || g.Name != c.want || g.AppArmor.Profiles[0].Name != c.want {
+			t.Errorf("Generate(name %q, option %q): %v, %v; want %q", c.rec.Name, c.opt, g, err, c.want)
+		}
+	}
+	if CheckName("Shop") == nil || CheckName("shop") != nil {
+		t.Error("CheckName does not hold names to the profile rules")
+	}
 }
 
 // FuzzGenerate: whatever a recording holds, Generate makes a profile

@@ -69,6 +69,7 @@ func Merge(recs ...*Recording) *Recording {
 		if out.Runs == 0 {
 			out.Command, out.Recorder, out.Kernel, out.Started = r.Command, r.Recorder, r.Kernel, r.Started
 		}
+		out.Name = cmp.Or(out.Name, r.Name) // the first recording's that has one
 		out.Runs += runs
 		out.Duration += r.Duration
 		out.ExitCode = r.ExitCode

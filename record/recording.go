@@ -27,6 +27,11 @@ type Recording struct {
 	Schema string `json:"schema"`
 	// Command is the recorded command line (the first run's, merged).
 	Command []string `json:"command"`
+	// Name names the profiles generated from the recording (record
+	// --name); empty: rampart-<command's base name>. Two workloads run
+	// through one interpreter need names of their own, or their profiles
+	// share a file on the node.
+	Name string `json:"name,omitempty"`
 	// Recorder is the mechanism that ran: "ebpf" or a fallback's name.
 	Recorder string `json:"recorder"`
 	Kernel   string `json:"kernel"`

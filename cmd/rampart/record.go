@@ -98,6 +98,7 @@ func newRecordCmd(stderr io.Writer) *cobra.Command {
 	var out, recorder, user, check string
 	var merge bool
 	policyToo := true
+	var name string
 	cmd := &cobra.Command{
 		Use:     "record [--out DIR] [--recorder auto|ebpf|ptrace] -- CMD [ARGS...]",
 		Short:   "Run a command and record what it asks of the kernel, for a least-privilege policy",
@@ -105,6 +106,11 @@ func newRecordCmd(stderr io.Writer) *cobra.Command {
 		Example: recordExample,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if name != "" {
+				if err := record.CheckName(name); err != nil {
+					return usageError{fmt.Errorf("--name: %w", err)}
+				}
+			}
 			if merge {
 				if check != "" {
 					return usageError{errors.New("--merge and --check: choose one")}
@@ -113,7 +119,7 @@ func newRecordCmd(stderr io.Writer) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return recordMerge(recs, o, cmd.OutOrStdout(), stderr)
+				return recordMerge(recs, o, name, cmd.OutOrStdout(), stderr)
 			}
 			switch recorder {
 			case record.RecorderAuto, record.RecorderEBPF, record.RecorderPtrace:
@@ -136,6 +142,9 @@ func newRecordCmd(stderr io.Writer) *cobra.Command {
 				ctx = context.Background()
 			}
 			rec, err := record.Run(ctx, args, opts)
+			if rec != nil {
+				rec.Name = name
+			}
 			var ee *record.ExecError
 			switch {
 			case errors.As(err, &ee) && errors.Is(err, fs.ErrNotExist):
@@ -166,6 +175,7 @@ func newRecordCmd(stderr io.Writer) *cobra.Command {
 	fl.SetInterspersed(false)
 	fl.StringVarP(&out, "out", "o", "rampart-recording", "directory for recording.json and the generated policy")
 	fl.StringVar(&recorder, "recorder", record.RecorderAuto, "auto, ebpf or ptrace")
+	fl.StringVar(&name, "name", "", "name the generated profiles (AppArmor profile, seccomp file on the node, SPO objects); default rampart-<command's base name>; kept in recording.json")
 	fl.StringVar(&user, "user", "", "run CMD as UID[:GID] (numbers or names), set after the recording started")
 	fl.BoolVar(&policyToo, "policy", true, "also write the policy generated from the recording (--policy=false: recording.json only)")
 	fl.BoolVar(&merge, "merge", false, "merge the recordings named as arguments (directories or recording files) into --out, with per-syscall coverage")

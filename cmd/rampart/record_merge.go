@@ -22,7 +22,7 @@ import (
 // rampart record wrote, or recording files) into one, writes it and the
 // policy generated from it into out, and prints how many runs made each
 // syscall that not all of them made.
-func recordMerge(args []string, out string, stdout, stderr io.Writer) error {
+func recordMerge(args []string, out, name string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError{errors.New("--merge: name the recordings to merge (directories rampart record wrote, or recording files)")}
 	}
@@ -38,6 +38,9 @@ func recordMerge(args []string, out string, stdout, stderr io.Writer) error {
 		recs = append(recs, r)
 	}
 	m := record.Merge(recs...)
+	if name != "" {
+		m.Name = name
+	}
 	p, err := record.WriteRecording(out, m)
 	if err != nil {
 		return err

@@ -360,7 +360,7 @@ func TestRecordMerge(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "merged")
 	var stdout, stderr bytes.Buffer
-	if err := recordMerge(dirs, out, &stdout, &stderr); err != nil {
+	if err := recordMerge(dirs, out, "", &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"merged 2 runs of /usr/bin/python3", "x86_64  2/2  ", "x86_64  1/2  bind", "wrote " + filepath.Join(out, record.RecordingFile), "wrote " + filepath.Join(out, record.PolicyFile)} {
@@ -385,7 +385,7 @@ func TestRecordMerge(t *testing.T) {
 		args []string
 		out  string
 	}{{nil, out}, {dirs, ""}, {[]string{t.TempDir()}, out}} {
-		if err := recordMerge(c.args, c.out, &stdout, &stderr); exitCode(err) != exitUsage {
+		if err := recordMerge(c.args, c.out, "", &stdout, &stderr); exitCode(err) != exitUsage {
 			t.Errorf("recordMerge(%q, %q): %v, want a usage error", c.args, c.out, err)
 		}
 	}

@@ -120,3 +120,16 @@ func TestRecordMergeOutAnywhere(t *testing.T) {
 		t.Errorf("a stray flag: exit %d\n%s", code, stderr)
 	}
 }
+
+// --name is checked before anything runs: a name the profiles cannot
+// carry is a usage error, not a recording thrown away afterwards.
+func TestRecordNameCheckedFirst(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "rec")
+	code, stderr := recordCmd(t, "--name", "Shop Web", "--out", out, "--", "/bin/true")
+	if code != exitUsage || !strings.Contains(stderr, "--name: profile name \"Shop Web\"") {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("the output directory was made for a refused run")
+	}
+}

@@ -29,9 +29,11 @@ that a least-privilege policy can be built from a real run:
                 (with SOCK_NONBLOCK/SOCK_CLOEXEC), clone and clone3 flags,
                 personality, ioctl requests, prctl options, the address
                 family of connect and bind
-  capabilities  every check the kernel made, granted or denied (the
-                kernel's memory-accounting probe of SYS_ADMIN, which is
-                no use of the privilege, is left out)
+  capabilities  every check the kernel made, granted or denied (two
+                checks that are no use of the privilege are left out:
+                the memory-accounting probe of SYS_ADMIN, and the
+                NET_ADMIN check that only widens a /proc/sys/net
+                file's mode)
   files         successful opens, creates, truncates, renames, links,
                 removals and attribute changes, with AppArmor's modes
                 (r w a c x l); relative paths anchored at the caller's

@@ -35,8 +35,9 @@ char LICENSE[] SEC("license") = "GPL";
 #define NAME_CHUNK 256 // longest name component read (NAME_MAX + 1)
 #define BASE_LEN (PATH_LEN + NAME_CHUNK)
 #define MAX_DEPTH 48 // directory levels walked to find a cwd or dirfd
+#define CAP_NET_ADMIN 12
 #define CAP_SYS_ADMIN 21
-#define NOISE_FRAMES 8
+#define NOISE_FRAMES 12
 
 // Process states in procs.
 #define ST_PENDING 1   // CMD's process, forked, has not exec'd CMD yet
@@ -290,7 +291,12 @@ struct {
 // cap_vm_enough_memory (often a tail call, so not on the stack). It asks
 // for CAP_SYS_ADMIN on every private writable mapping, brk and fork,
 // only to pick a reserve; counted, it would make every workload look
-// like it needs SYS_ADMIN.
+// like it needs SYS_ADMIN. The third range is net_ctl_permissions: every
+// open and read of a /proc/sys/net file asks for CAP_NET_ADMIN only to
+// give a network administrator the owner's mode bits; reading needs
+// none; counted, it would add NET_ADMIN to the policy of every Go server
+// (net.Listen reads somaxconn). Writing a net sysctl as non-root does
+// need it; container runtimes mount /proc/sys read-only anyway.
 struct range {
 	__u64 start;
 	__u64 end;
@@ -298,7 +304,7 @@ struct range {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, 3);
 	__type(key, __u32);
 	__type(value, struct range);
 } noise SEC(".maps");
@@ -851,12 +857,15 @@ static __always_inline int in_noise(__u64 *ips, long n, __u32 k, int *known)
 	return 0;
 }
 
-// noise_check says whether the memory-accounting hook made this check.
-static __always_inline int noise_check(struct bpf_raw_tracepoint_args *ctx)
+// noise_check says whether the memory-accounting hook (SYS_ADMIN) or
+// the net sysctl mode check (NET_ADMIN) made this check.
+static __always_inline int noise_check(struct bpf_raw_tracepoint_args *ctx, int cap)
 {
 	__u64 ips[NOISE_FRAMES] = {};
 	long n = bpf_get_stack(ctx, ips, sizeof(ips), 0);
 	int known = 0;
+	if (cap == CAP_NET_ADMIN)
+		return in_noise(ips, n, 2, &known);
 	if (in_noise(ips, n, 0, &known) || in_noise(ips, n, 1, &known))
 		return 1;
 	if (!known)
@@ -877,7 +886,7 @@ int cap_capable(struct bpf_raw_tracepoint_args *ctx)
 	int ret = ctx->args[4];
 	if (cap < 0 || cap >= 64)
 		return 0;
-	if (cap == CAP_SYS_ADMIN && noise_check(ctx))
+	if ((cap == CAP_SYS_ADMIN || cap == CAP_NET_ADMIN) && noise_check(ctx, cap))
 		return 0;
 	__u32 slot = cap * 2 + (ret != 0);
 	__u64 *v = bpf_map_lookup_elem(&caps, &slot);

@@ -91,7 +91,9 @@ func newEBPF(sys *sysTable, col *collector) (*ebpfRecorder, error) {
 	r := &ebpfRecorder{col: col, dedup: map[recorderSeenKey][]rawAccess{}}
 	// /proc/kallsyms takes tens of milliseconds to read: meanwhile, load.
 	symc := make(chan [][2]uint64, 1)
-	go func() { symc <- kernelSymbols("security_vm_enough_memory_mm", "cap_vm_enough_memory", "net_ctl_permissions") }()
+	go func() {
+		symc <- kernelSymbols("security_vm_enough_memory_mm", "cap_vm_enough_memory", "net_ctl_permissions")
+	}()
 	if err := rlimit.RemoveMemlock(); err != nil {
 		return nil, unavailable("lift the locked-memory limit for BPF maps", err)
 	}

@@ -23,7 +23,6 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
-	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 
 	"github.com/rampart-sec/rampart/features"
@@ -94,9 +93,6 @@ func newEBPF(sys *sysTable, col *collector) (*ebpfRecorder, error) {
 	go func() {
 		symc <- kernelSymbols("security_vm_enough_memory_mm", "cap_vm_enough_memory", "net_ctl_permissions")
 	}()
-	if err := rlimit.RemoveMemlock(); err != nil {
-		return nil, unavailable("lift the locked-memory limit for BPF maps", err)
-	}
 	spec, err := loadRecorder()
 	if err != nil {
 		return nil, fmt.Errorf("eBPF recorder: %w", err)
@@ -107,7 +103,7 @@ func newEBPF(sys *sysTable, col *collector) (*ebpfRecorder, error) {
 	if testRingSize > 0 {
 		spec.Maps["events"].MaxEntries = testRingSize
 	}
-	if err := spec.LoadAndAssign(&r.objs, nil); err != nil {
+	if err := loadObjects(spec, &r.objs); err != nil {
 		return nil, unavailable("load the BPF programs", err)
 	}
 	for i, rg := range <-symc {
@@ -145,6 +141,28 @@ func newEBPF(sys *sysTable, col *collector) (*ebpfRecorder, error) {
 		r.links = append(r.links, l)
 	}
 	return r, nil
+}
+
+// loadObjects loads the programs and maps. Kernels before 5.11 charge
+// BPF maps to RLIMIT_MEMLOCK rather than to the memory cgroup: there a
+// refused load is retried with the limit lifted, and the limit is put
+// back right after, so that CMD inherits the limits it would have had.
+// (cilium/ebpf's rlimit package probes for this with a BPF map created
+// at init, in every rampart process: the launcher and the probe too.)
+func loadObjects(spec *ebpf.CollectionSpec, objs *recorderObjects) error {
+	err := spec.LoadAndAssign(objs, nil)
+	if !errors.Is(err, unix.EPERM) {
+		return err
+	}
+	var old unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_MEMLOCK, &old) != nil || old.Cur == unix.RLIM_INFINITY {
+		return err
+	}
+	if unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}) != nil {
+		return err
+	}
+	defer unix.Setrlimit(unix.RLIMIT_MEMLOCK, &old)
+	return spec.LoadAndAssign(objs, nil)
 }
 
 // unavailable wraps what stopped the eBPF recorder. Refusals by the

@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 
+	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/probe"
 )
 
@@ -47,6 +49,18 @@ func (l *Local) command(ctx context.Context, s Step, argv ...string) (*exec.Cmd,
 	return cmd, nil
 }
 
+// exitedBadly says whether the probe died of a signal (SIGSYS, or a
+// fault where a refused call left the Go runtime without memory) or
+// with the Go runtime's fatal-error status.
+func exitedBadly(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && (ws.Signaled() || ws.ExitStatus() == 2)
+}
+
 func (l *Local) Probe(ctx context.Context, s Step, ids []string) (*probe.Report, []string, error) {
 	argv := []string{l.Self, "probe", "-o", "json"}
 	if len(ids) > 0 {
@@ -59,7 +73,14 @@ func (l *Local) Probe(ctx context.Context, s Step, ids []string) (*probe.Report,
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return nil, nil, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+		msg := fmt.Sprintf("%v: %s", err, strings.TrimSpace(stderr.String()))
+		if s.Policy.Seccomp.Kind == policy.SeccompFile && exitedBadly(err) {
+			// The probe is a Go program: an allow list written for
+			// another program (a recording's) refuses its runtime's
+			// calls, and it dies before it can report.
+			msg += fmt.Sprintf("\nthe probe could not run under the seccomp profile %s: an allow list must let the probe's own calls through; give --policy the directory `rampart record` wrote (or its policy.json next to recording.json) and rampart adds them", s.Policy.Seccomp.Path)
+		}
+		return nil, nil, errors.New(msg)
 	}
 	var rep probe.Report
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {

@@ -47,7 +47,10 @@ instead).
 POLICY is a Kubernetes manifest (any workload kind; FILE#CONTAINER picks a
 container; AppArmor profiles are found by name in --apparmor-dir), or
 nothing plus the same layer flags as ` + "`rampart run`" + `, or --policy FILE: a
-policy JSON file such as the policy.json ` + "`rampart record`" + ` writes.`
+policy JSON file, or a recording (the directory ` + "`rampart record`" + ` wrote):
+its policy is generated with the probe's own system calls and file
+reads added, none of them an attack's, since the probe is a program the
+workload's allow list knows nothing of; the output lists them.`
 
 func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 	var (
@@ -88,26 +91,34 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 			}
 			defer os.RemoveAll(tmp)
 
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
 			var p *policy.Policy
 			var notes []string
 			if policyFile != "" {
 				if len(args) > 0 {
 					return usageError{fmt.Errorf("POLICY and --policy: choose one")}
 				}
-				p, err = buildPolicy(&lf, "", policyFile)
-			} else {
-				p, notes, err = layersPolicy(args, &lf, tmp, defaults)
-			}
-			if err != nil {
+				rec, recPath, err := recordingOf(policyFile)
+				switch {
+				case err != nil:
+					return err
+				case rec != nil:
+					p, notes, err = recordedPolicy(rec, recPath, self, tmp, &lf)
+				default:
+					p, err = buildPolicy(&lf, "", policyFile)
+				}
+				if err != nil {
+					return err
+				}
+			} else if p, notes, err = layersPolicy(args, &lf, tmp, defaults); err != nil {
 				return err
 			}
 			var ids []string
 			if len(only) > 0 {
 				ids = only
-			}
-			self, err := os.Executable()
-			if err != nil {
-				return err
 			}
 			var e layers.Engine
 			switch engine {
@@ -162,7 +173,7 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 	fl.StringVar(&image, "image", layers.DefaultImage, "with --engine kubernetes: an image holding the static rampart at "+layers.RampartInImage+" (make image builds one)")
 	fl.StringVar(&kubectl, "kubectl", "kubectl", "with --engine kubernetes: the kubectl to use (it reads KUBECONFIG as usual)")
 	fl.StringVar(&rootfs, "rootfs", "", "with --engine runc: the root filesystem (default: a busybox one rampart assembles)")
-	fl.StringVar(&policyFile, "policy", "", "take the layers from a policy JSON file (as `rampart record` writes), with the layer flags over it")
+	fl.StringVar(&policyFile, "policy", "", "take the layers from a policy JSON file, or from a recording (the directory `rampart record` wrote, its recording.json or policy.json: the probe's own calls are added so that it can run under the recorded allow list), with the layer flags over it")
 	fl.StringVar(&runtimeName, "runtime", "containerd", "the runtime whose default capabilities form the baseline: containerd (14) or cri-o (9)")
 	return cmd
 }

@@ -30,7 +30,8 @@ import (
 
 // Process states and event kinds shared with record.c.
 const (
-	stSpawner = 3
+	stRecording = 2
+	stSpawner   = 3
 
 	evFile = 1
 	evExec = 2
@@ -73,6 +74,7 @@ type ebpfRecorder struct {
 	// dedup maps a kernel-side dedup key to the accesses its first event
 	// recorded; the kernel's count for the key covers the repeats.
 	dedup map[recorderSeenKey][]rawAccess
+	wait  bool // Options.Wait: the limit on what is left says so
 }
 
 // newEBPF loads and attaches the programs. An error that wraps
@@ -246,9 +248,12 @@ func (r *ebpfRecorder) run(ctx context.Context, l *launch, col *collector) (int,
 	stop := forwardSignals(cmd.Process.Pid)
 	stopCtx := context.AfterFunc(ctx, func() { cmd.Process.Kill() })
 	cmd.Wait()
+	stop()
+	if r.wait = l.opts.Wait; r.wait {
+		waitTree(ctx, r.alive)
+	}
 	close(exited)
 	stopCtx()
-	stop()
 	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
 
 	// Stop the programs, then drain what they sent; the maps are final.
@@ -306,6 +311,20 @@ func (r *ebpfRecorder) start(l *launch) (*exec.Cmd, error) {
 		return nil, errors.New("eBPF recorder: CMD could not be entered in the process table (full)")
 	}
 	return cmd, nil
+}
+
+// alive counts the processes of the recorded tree still running (the
+// kernel side deletes each at its exit).
+func (r *ebpfRecorder) alive() int {
+	var pid, st uint32
+	n := 0
+	it := r.objs.Procs.Iterate()
+	for it.Next(&pid, &st) {
+		if st == stRecording {
+			n++
+		}
+	}
+	return n
 }
 
 // stat reads one of record.c's counters.
@@ -467,12 +486,7 @@ func (r *ebpfRecorder) collect(c *collector) error {
 	}); err != nil {
 		return fmt.Errorf("eBPF recorder: read repeated file accesses: %w", err)
 	}
-	var pid, st uint32
-	alive := 0
-	it = r.objs.Procs.Iterate()
-	for it.Next(&pid, &st) {
-		alive++
-	}
+	alive := r.alive()
 
 	stats := make([]uint64, statMax)
 	for i := range stats {
@@ -497,7 +511,7 @@ func (r *ebpfRecorder) collect(c *collector) error {
 		c.limit("SYS_ADMIN: %d check(s) could not be told apart from the kernel's memory-accounting probe (security_vm_enough_memory_mm, not a privilege use): /proc/kallsyms did not give its address", n)
 	}
 	if alive > 0 {
-		c.limit("%d descendant process(es) were still running when CMD exited: what they did afterwards is not recorded", alive)
+		c.limit(leftMsg(r.wait), alive)
 	}
 	return nil
 }

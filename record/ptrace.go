@@ -7,10 +7,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -33,6 +36,12 @@ type ptraceRecorder struct {
 	counts   [3][nrSlots]uint64
 	badNr    uint64
 	detached map[int]bool // processes left running when CMD exited
+	// wait (Options.Wait) keeps tracing after CMD exits; ended is set
+	// by a signal to rampart (or ctx) to stop waiting.
+	wait       bool
+	waited     bool // Options.Wait, as asked
+	mainExited bool
+	ended      atomic.Bool
 }
 
 type tracee struct {
@@ -118,6 +127,14 @@ func (r *ptraceRecorder) run(ctx context.Context, l *launch, col *collector) (in
 	defer stop()
 	stopCtx := context.AfterFunc(ctx, func() { unix.Kill(r.main, unix.SIGKILL) })
 	defer stopCtx()
+	if r.wait = l.opts.Wait; r.wait {
+		r.waited = true
+		// The loop polls while it waits for the tree: a signal cannot
+		// interrupt its wait4, and only this thread may detach.
+		wctx, cancel := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+		defer cancel()
+		go func() { <-wctx.Done(); r.ended.Store(true) }()
+	}
 
 	unix.PtraceSyscall(r.main, 0)
 	code, err := r.loop()
@@ -136,9 +153,28 @@ func wait4(pid int, ws *unix.WaitStatus) (int, error) {
 
 func (r *ptraceRecorder) loop() (int, error) {
 	code := 0
+	idle := 20 * time.Microsecond
 	for len(r.ts) > 0 {
 		var ws unix.WaitStatus
-		tid, err := wait4(-1, &ws)
+		var tid int
+		var err error
+		if r.wait && r.mainExited {
+			if r.ended.Load() {
+				r.wait = false
+				r.letGo()
+				continue
+			}
+			if tid, err = unix.Wait4(-1, &ws, unix.WALL|unix.WNOHANG, nil); tid == 0 || err == unix.EINTR {
+				// Stops come in bursts: poll again soon after one, and
+				// back off to 5 ms while the tree sleeps.
+				time.Sleep(idle)
+				idle = min(idle*2, 5*time.Millisecond)
+				continue
+			}
+			idle = 20 * time.Microsecond
+		} else {
+			tid, err = wait4(-1, &ws)
+		}
 		if err == unix.ECHILD {
 			break
 		}
@@ -150,7 +186,11 @@ func (r *ptraceRecorder) loop() (int, error) {
 			delete(r.ts, tid)
 			if tid == r.main {
 				code = exitCode(syscall.WaitStatus(ws))
-				r.letGo()
+				if r.wait {
+					r.mainExited = true // the wait for the tree begins
+				} else {
+					r.letGo()
+				}
 			}
 			continue
 		}
@@ -466,7 +506,7 @@ func (r *ptraceRecorder) flush() {
 		r.col.limit("%d call(s) with a syscall number beyond %d were counted nowhere", r.badNr, nrSlots-1)
 	}
 	if len(r.detached) > 0 {
-		r.col.limit("%d descendant process(es) were still running when CMD exited: what they did afterwards is not recorded", len(r.detached))
+		r.col.limit(leftMsg(r.waited), len(r.detached))
 	}
 	if r.counts[abiX86_64][unix.SYS_PTRACE] > 0 {
 		r.col.limit("the workload calls ptrace, which fails on a process that is already traced: under the ptrace recorder it may have behaved differently")

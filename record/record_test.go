@@ -506,3 +506,50 @@ func TestAutoFallsBackWithoutBPF(t *testing.T) {
 		t.Errorf("as nobody: %v\n%s", err, out)
 	}
 }
+
+// A process that outlives CMD (a daemon forking away) is recorded to its
+// end with Wait, and named as a limit without; a signal or ctx ends the
+// wait, and what still runs then is a limit too.
+func TestWaitFollowsDescendants(t *testing.T) {
+	needRoot(t)
+	late := "(sleep 0.3; exec /bin/cat /etc/hostname) & exit 0"
+	hasFile := func(rec *Recording, p string) bool {
+		return slices.ContainsFunc(rec.Files, func(f FileAccess) bool { return f.Path == p })
+	}
+	hasLimit := func(rec *Recording, s string) bool {
+		return slices.ContainsFunc(rec.Limits, func(l string) bool { return strings.Contains(l, s) })
+	}
+	for _, r := range recorders {
+		t.Run(r, func(t *testing.T) {
+			rec := record(t, r, []string{"/bin/sh", "-c", late}, Options{})
+			if hasFile(rec, "/etc/hostname") || !hasLimit(rec, "descendant process(es) were still running when CMD exited") {
+				t.Errorf("without Wait: files %v, limits %q", keysOf(rec), rec.Limits)
+			}
+			rec = record(t, r, []string{"/bin/sh", "-c", late}, Options{Wait: true})
+			if !hasFile(rec, "/etc/hostname") || hasLimit(rec, "still running") || !slices.Contains(rec.Exec, "/bin/cat") {
+				t.Errorf("with Wait: files %v, exec %v, limits %q", keysOf(rec), rec.Exec, rec.Limits)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			rec, err := Run(ctx, []string{"/bin/sh", "-c", "(exec /bin/sleep 2) & exit 0"}, Options{Recorder: r, Wait: true, Stdout: devNull(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !hasLimit(rec, "descendant process(es) were still running when the wait for them was ended") {
+				t.Errorf("a wait ended by ctx: limits %q", rec.Limits)
+			}
+			if d := time.Since(start); d > 1500*time.Millisecond {
+				t.Errorf("the wait ended %v after it was asked to (300ms)", d)
+			}
+		})
+	}
+}
+
+func keysOf(rec *Recording) []string {
+	var out []string
+	for _, f := range rec.Files {
+		out = append(out, f.Path)
+	}
+	return out
+}

@@ -38,6 +38,11 @@ type Options struct {
 	Env []string
 	// Dir is CMD's working directory; empty means rampart's.
 	Dir string
+	// Wait keeps recording after CMD exits until every process it
+	// started has exited too: a daemon that forks away, a server's
+	// workers. SIGINT, SIGTERM or SIGHUP to rampart (or ctx) ends the
+	// wait; what still runs then is a limit of the recording.
+	Wait bool
 	// Credential, when set, runs CMD as that user and group (its
 	// supplementary groups as listed). Set after the recording started,
 	// so the identity change is rampart's and is not recorded.
@@ -159,6 +164,33 @@ func (l *launch) stdio() [3]*os.File {
 		}
 	}
 	return f
+}
+
+// waitTree waits, after CMD exited, until alive reports no recorded
+// process left, or a signal or ctx ends the wait; it reports whether the
+// tree emptied.
+func waitTree(ctx context.Context, alive func() int) bool {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for alive() > 0 {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
+	return true
+}
+
+// leftMsg is the limit for processes of the tree still running when the
+// recording stopped.
+func leftMsg(wait bool) string {
+	if wait {
+		return "%d descendant process(es) were still running when the wait for them was ended: what they did afterwards is not recorded"
+	}
+	return "%d descendant process(es) were still running when CMD exited: what they did afterwards is not recorded (--wait follows them until they exit)"
 }
 
 // forwardSignals passes the signals rampart receives on to pid until

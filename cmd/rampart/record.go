@@ -59,8 +59,11 @@ Recorders (--recorder):
 
 What a recorder could not see is written down, never dropped: lost
 events, paths it could not resolve, a kernel without the capability
-tracepoint, descendants still running when CMD exited (recording stops
-when CMD exits). Those lines are "limits" in the summary and the JSON.
+tracepoint, descendants still running when CMD exited. Recording stops
+when CMD exits; --wait keeps it going until every process CMD started
+has exited too (a daemon that forks away, a server's workers), or until
+rampart gets SIGINT, SIGTERM or SIGHUP. Those lines are "limits" in the
+summary and the JSON.
 
 Output, in --out DIR (default ./rampart-recording):
 
@@ -101,6 +104,7 @@ func newRecordCmd(stderr io.Writer) *cobra.Command {
 	var merge bool
 	policyToo := true
 	var name string
+	var wait bool
 	cmd := &cobra.Command{
 		Use:     "record [--out DIR] [--recorder auto|ebpf|ptrace] -- CMD [ARGS...]",
 		Short:   "Run a command and record what it asks of the kernel, for a least-privilege policy",
@@ -128,7 +132,7 @@ func newRecordCmd(stderr io.Writer) *cobra.Command {
 			default:
 				return usageError{fmt.Errorf("--recorder %q: want auto, ebpf or ptrace", recorder)}
 			}
-			opts := record.Options{Recorder: recorder}
+			opts := record.Options{Recorder: recorder, Wait: wait}
 			if user != "" {
 				u, err := policy.ParseUser(user)
 				if err != nil {
@@ -178,6 +182,7 @@ func newRecordCmd(stderr io.Writer) *cobra.Command {
 	fl.StringVarP(&out, "out", "o", "rampart-recording", "directory for recording.json and the generated policy")
 	fl.StringVar(&recorder, "recorder", record.RecorderAuto, "auto, ebpf or ptrace")
 	fl.StringVar(&name, "name", "", "name the generated profiles (AppArmor profile, seccomp file on the node, SPO objects); default rampart-<command's base name>; kept in recording.json")
+	fl.BoolVar(&wait, "wait", false, "after CMD exits, keep recording until every process it started has exited too (daemons); a signal to rampart ends the wait")
 	fl.StringVar(&user, "user", "", "run CMD as UID[:GID] (numbers or names), set after the recording started")
 	fl.BoolVar(&policyToo, "policy", true, "also write the policy generated from the recording (--policy=false: recording.json only)")
 	fl.BoolVar(&merge, "merge", false, "merge the recordings named as arguments (directories or recording files) into --out, with per-syscall coverage")

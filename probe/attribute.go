@@ -105,6 +105,21 @@ func attribute(p *Path, o Outcome, st *State) Result {
 		}
 		return r
 	}
+	// seccomp, inferred: the probe's set-up failed, so the attack's call
+	// was never made, but its canary got something other than the
+	// kernel's own answer: the filter refuses the call itself, whatever
+	// the set-up. (Inferred: the canary's arguments are not the attack's,
+	// and a filter could tell them apart.)
+	if o.Setup && st.Seccomp == 2 && o.CanaryErrno != nil && *o.CanaryErrno != p.canaryErrno {
+		r.Layer, r.Inferred = BySeccomp, true
+		kernel := "which the kernel rejects with " + unix.ErrnoName(p.canaryErrno)
+		if p.canaryErrno == 0 {
+			kernel = "which the kernel never refuses"
+		}
+		r.Evidence = fmt.Sprintf("the probe's set-up failed (%s: %s), so the attack's call was never made; its canary call, %s, got %s: the seccomp filter (mode 2, %d filter(s)) refuses the call itself; inferred, not measured: the canary's arguments are not the attack's",
+			o.Step, r.Errno, kernel, unix.ErrnoName(*o.CanaryErrno), st.SeccompFilters)
+		return r
+	}
 	// capabilities: the kernel checks one the process lacks.
 	if missing := MissingCaps(p, st.Status.CapEff, st.context()); missing != 0 && (permissionErrno(e) || slices.Contains(p.capErrnos, e)) {
 		// No canary spoke (none exists where the kernel's first check is

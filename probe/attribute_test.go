@@ -20,6 +20,7 @@ func errp(e syscall.Errno) *syscall.Errno { return &e }
 func TestAttributeKernelOrder(t *testing.T) {
 	raw := registry["raw-socket"]
 	shadow := registry["read-shadow"]
+	vmRead := registry["process-vm-readv"]
 	yes, no := true, false
 	for _, c := range []struct {
 		name  string
@@ -42,6 +43,12 @@ func TestAttributeKernelOrder(t *testing.T) {
 		{"permission bits", shadow, Outcome{Errno: unix.EACCES, DACAllows: &no}, state(0, 0, "capability", "landlock"), ByOther, "", nil},
 		{"two path LSMs", shadow, Outcome{Errno: unix.EACCES, DACAllows: &yes}, state(caps.Full, 0, "landlock", "selinux"), ByLSM, "landlock/selinux", nil},
 		{"absent", shadow, Outcome{Errno: unix.ENOENT, Absent: "no file"}, state(caps.Full, 0), ByOther, "", nil},
+		// the set-up failed; the canary got the filter's errno: the
+		// filter refuses the attack's call whatever the set-up
+		{"set-up failed, filter refuses the call", vmRead, Outcome{Errno: unix.ECHILD, Setup: true, CanaryErrno: errp(unix.EPERM)}, state(0, 2), BySeccomp, "", nil},
+		// the canary passed the filter: nothing is known of the call
+		{"set-up failed, call passes the filter", vmRead, Outcome{Errno: unix.ECHILD, Setup: true, CanaryErrno: errp(unix.EINVAL)}, state(0, 2), ByOther, "", nil},
+		{"set-up failed, no filter", vmRead, Outcome{Errno: unix.ECHILD, Setup: true}, state(0, 0), ByOther, "", nil},
 	} {
 		r := Attribute(c.p, c.o, c.st)
 		if r.Layer != c.layer || r.LSM != c.lsm || !slices.Equal(r.Ambiguous, c.amb) {
@@ -49,6 +56,9 @@ func TestAttributeKernelOrder(t *testing.T) {
 		}
 		if (r.Verdict == Open) != c.o.Open || (r.Verdict == Blocked && r.Evidence == "") {
 			t.Errorf("%s: verdict %q evidence %q", c.name, r.Verdict, r.Evidence)
+		}
+		if c.o.Setup && r.Layer == BySeccomp && !r.Inferred {
+			t.Errorf("%s: a set-up failure attributed to seccomp without saying it is inferred", c.name)
 		}
 	}
 }
@@ -60,7 +70,7 @@ func FuzzAttribute(f *testing.F) {
 	f.Fuzz(func(t *testing.T, idx uint8, isOpen bool, errno, canary int32, hasCanary bool, eff uint64, mode int, dac bool) {
 		paths := Catalog()
 		p := paths[int(idx)%len(paths)]
-		o := Outcome{Open: isOpen, Errno: syscall.Errno(uint32(errno) % 200), DACAllows: &dac}
+		o := Outcome{Open: isOpen, Errno: syscall.Errno(uint32(errno) % 200), DACAllows: &dac, Setup: eff%5 == 3}
 		if hasCanary {
 			c := syscall.Errno(uint32(canary) % 200)
 			o.CanaryErrno = &c

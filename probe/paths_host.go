@@ -106,7 +106,7 @@ func (t *tracee) stop() {
 }
 
 func traceeFailed(err error) Outcome {
-	return Outcome{Errno: unix.ECHILD, Step: "start a child to trace (rampart re-executed)", Detail: err.Error()}
+	return Outcome{Errno: unix.ECHILD, Step: "start a child to trace (rampart re-executed)", Detail: err.Error(), Setup: true}
 }
 
 // yamaDetail explains a ptrace refusal that Yama may have made.

@@ -40,6 +40,11 @@ type Outcome struct {
 	// verdict follows from a canary, CapEff and the kernel's order, and
 	// Inferred says how.
 	Inferred string `json:",omitempty"`
+	// Setup is set when the probe's own preparation failed (starting a
+	// child to probe in or to trace) and the attack's call was never
+	// made: under an allow list written for another program, the
+	// probe's helper calls (pipe2, a re-exec) can be refused.
+	Setup bool `json:",omitempty"`
 }
 
 func open(step, detail string) Outcome { return Outcome{Open: true, Step: step, Detail: detail} }
@@ -95,18 +100,18 @@ func init() {
 func inChild(p *Path) Outcome {
 	self, err := os.Executable()
 	if err != nil {
-		return Outcome{Errno: unix.ENOEXEC, Step: "locate own executable", Detail: err.Error()}
+		return Outcome{Errno: unix.ENOEXEC, Step: "locate own executable", Detail: err.Error(), Setup: true}
 	}
 	cmd := exec.Command(self)
 	cmd.Env = append(os.Environ(), childEnv+"="+p.ID)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return Outcome{Errno: unix.ECHILD, Step: "probe child", Detail: fmt.Sprintf("%v: %s", err, bytes.TrimSpace(stderr.Bytes()))}
+		return Outcome{Errno: unix.ECHILD, Step: "probe child", Detail: fmt.Sprintf("%v: %s", err, bytes.TrimSpace(stderr.Bytes())), Setup: true}
 	}
 	var out Outcome
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		return Outcome{Errno: unix.ECHILD, Step: "probe child", Detail: "unreadable report: " + err.Error()}
+		return Outcome{Errno: unix.ECHILD, Step: "probe child", Detail: "unreadable report: " + err.Error(), Setup: true}
 	}
 	return out
 }

@@ -119,6 +119,9 @@ func Generate(rec *Recording, o GenerateOptions) (*Generated, error) {
 		Seccomp:      policy.Seccomp{Kind: policy.SeccompFile, Path: filepath.Join(o.Dir, SeccompFile), Origin: filepath.Join(o.Dir, PolicyFile)},
 		Landlock:     g.Landlock,
 	}
+	if u := rec.User; u != nil {
+		g.Policy.User = &policy.User{UID: u.UID, GID: u.GID}
+	}
 	if g.SecurityContext, err = g.securityContext(rec); err != nil {
 		return nil, err
 	}
@@ -216,6 +219,14 @@ func (g *Generated) securityContext(rec *Recording) ([]byte, error) {
 	}
 	for _, n := range caps.Sorted(g.Caps, caps.Cap.String) {
 		sc.Capabilities.Add = append(sc.Capabilities.Add, corev1.Capability(n))
+	}
+	if u := rec.User; u != nil {
+		uid, gid := int64(u.UID), int64(u.GID)
+		sc.RunAsUser, sc.RunAsGroup = &uid, &gid
+		if u.UID != 0 {
+			t := true
+			sc.RunAsNonRoot = &t
+		}
 	}
 	if g.Caps.Has(caps.SYS_ADMIN) {
 		g.note("kubernetes: allowPrivilegeEscalation left unset, as the API server refuses false with SYS_ADMIN added; without no_new_privs runc loads the filter before its own capability and user setup, which the profile does not allow")

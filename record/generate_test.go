@@ -352,6 +352,32 @@ func TestGenerateCheckFollowsSymlinks(t *testing.T) {
 	}
 }
 
+// A recording made as another user (record --user) runs as that user
+// under its policy and its securityContext.
+func TestGenerateRunsAsRecordedUser(t *testing.T) {
+	rec := genRecording()
+	rec.User = &RunAs{UID: 65534, GID: 65533}
+	g, err := Generate(rec, GenerateOptions{Name: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := g.Policy.User; u == nil || u.UID != 65534 || u.GID != 65533 {
+		t.Errorf("policy user %+v, want 65534:65533", g.Policy.User)
+	}
+	for _, s := range []string{"runAsUser: 65534", "runAsGroup: 65533", "runAsNonRoot: true"} {
+		if !strings.Contains(string(g.SecurityContext), s) {
+			t.Errorf("securityContext lacks %q:\n%s", s, g.SecurityContext)
+		}
+	}
+	if m := Merge(genRecording(), rec); m.User == nil || *m.User != *rec.User {
+		t.Errorf("merged user %+v", m.User)
+	}
+	g, _ = Generate(genRecording(), GenerateOptions{Name: "app"})
+	if g.Policy.User != nil || strings.Contains(string(g.SecurityContext), "runAs") {
+		t.Errorf("no user recorded, yet the policy sets one: %+v\n%s", g.Policy.User, g.SecurityContext)
+	}
+}
+
 func TestGenerateKubernetesForms(t *testing.T) {
 	g, err := Generate(genRecording(), GenerateOptions{Namespace: "shop"})
 	if err != nil {

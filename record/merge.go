@@ -70,6 +70,9 @@ func Merge(recs ...*Recording) *Recording {
 			out.Command, out.Recorder, out.Kernel, out.Started = r.Command, r.Recorder, r.Kernel, r.Started
 		}
 		out.Name = cmp.Or(out.Name, r.Name) // the first recording's that has one
+		if out.User == nil {
+			out.User = r.User
+		}
 		out.Runs += runs
 		out.Duration += r.Duration
 		out.ExitCode = r.ExitCode

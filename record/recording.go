@@ -32,6 +32,9 @@ type Recording struct {
 	// through one interpreter need names of their own, or their profiles
 	// share a file on the node.
 	Name string `json:"name,omitempty"`
+	// User is the identity CMD ran as when rampart set one (record
+	// --user); nil: rampart's own. The policy runs the workload as it.
+	User *RunAs `json:"user,omitempty"`
 	// Recorder is the mechanism that ran: "ebpf" or a fallback's name.
 	Recorder string `json:"recorder"`
 	Kernel   string `json:"kernel"`
@@ -67,6 +70,12 @@ type Recording struct {
 	// type together, as AppArmor's network rules pair them, the type
 	// with its flags as passed.
 	Sockets []SocketUse `json:"sockets"`
+}
+
+// RunAs is a user and group by number.
+type RunAs struct {
+	UID int `json:"uid"`
+	GID int `json:"gid"`
 }
 
 // ArgValue is one argument value of one call.

@@ -110,6 +110,9 @@ func Run(ctx context.Context, argv []string, opts Options) (*Recording, error) {
 	if unix.Uname(&uts) == nil {
 		r.Kernel = unix.ByteSliceToString(uts.Release[:])
 	}
+	if c := opts.Credential; c != nil {
+		r.User = &RunAs{UID: int(c.Uid), GID: int(c.Gid)}
+	}
 	r.Started = time.Now().UTC()
 	l := &launch{path: path, argv: argv, opts: &opts}
 	code, err := rec.run(ctx, l, col)

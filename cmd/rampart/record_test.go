@@ -133,3 +133,24 @@ func TestRecordNameCheckedFirst(t *testing.T) {
 		t.Error("the output directory was made for a refused run")
 	}
 }
+
+// Recorded as another user, run as that user: the policy carries the
+// identity, so `rampart run --policy` does not run the workload with
+// more than it was recorded with.
+func TestRecordUserCarriesToThePolicy(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("recording as another user needs root")
+	}
+	out := filepath.Join(t.TempDir(), "rec")
+	if code, stderr := recordCmd(t, "--user", "65534:65534", "--out", out, "--", "/usr/bin/id", "-u"); code != 0 {
+		t.Fatalf("record: exit %d\n%s", code, stderr)
+	}
+	rec, err := record.ReadRecording(out)
+	if err != nil || rec.User == nil || rec.User.UID != 65534 {
+		t.Fatalf("recording user %+v, %v", rec.User, err)
+	}
+	r := rampart(t, "", "run", "--policy", filepath.Join(out, record.PolicyFile), "--", "/usr/bin/id", "-u")
+	if r.code != 0 || r.stdout != "65534\n" {
+		t.Errorf("under the policy: exit %d, stdout %q, stderr %q; want uid 65534", r.code, r.stdout, r.stderr)
+	}
+}

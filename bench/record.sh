@@ -17,6 +17,10 @@
 #   startup   `true`: what rampart adds before and after any workload
 #             (loading the BPF programs, writing the recording).
 #
+# Each workload also runs under `benchprep floor`: programs that do
+# nothing attached to sys_enter and sys_exit, the price of the mechanism
+# itself; rampart's own cost is its distance to that column.
+#
 # And, from BenchmarkSyscallCost (go test, same kernel, same run of this
 # script), one syscall's price with nothing attached, with no-op programs
 # on the syscall tracepoints (the floor of any recorder built on them),
@@ -41,6 +45,8 @@ out=bench/results
 mkdir -p "$out"
 work=$(mktemp -d /tmp/rampart-bench-record.XXXXXX)
 [ -n "${KEEP_WORK:-}" ] || trap 'rm -rf "$work"' EXIT
+
+go build -o "$work/benchprep" ./bench/benchprep
 
 cat >"$work/statread.c" <<'EOF'
 #include <fcntl.h>
@@ -161,11 +167,13 @@ bench() { # name, description, command...
 	if [ "$have_strace" = yes ]; then
 		hyperfine -N --warmup 1 --runs "$RUNS" --export-markdown "$work/$name.md" --export-json "$work/$name.json" \
 			-n plain "$cmd" \
+			-n "floor (no-op programs)" "$work/benchprep floor -- $cmd" \
 			-n "rampart record (ebpf)" "$RAMPART record --policy=false --recorder ebpf --out $work/rec-$name -- $cmd" \
 			-n "strace -f -c" "strace -f -c -o /dev/null $cmd" >&2
 	else
 		hyperfine -N --warmup 1 --runs "$RUNS" --export-markdown "$work/$name.md" --export-json "$work/$name.json" \
 			-n plain "$cmd" \
+			-n "floor (no-op programs)" "$work/benchprep floor -- $cmd" \
 			-n "rampart record (ebpf)" "$RAMPART record --policy=false --recorder ebpf --out $work/rec-$name -- $cmd" >&2
 	fi
 	set -- $(calls "$work/rec-$name/recording.json")
@@ -185,22 +193,24 @@ bench scan "Python walks $SCAN_DIR: stat every file, open and read 4 KiB of each
 # A workload's own clock, plain and recorded: the slowdown of the
 # workload itself, without rampart's fixed start-up and its work after
 # CMD exits (reading the maps, generalising and writing the paths).
-# inner WHAT PLAIN-COMMAND RECORDED-COMMAND (each prints "elapsed S").
+# inner WHAT PLAIN-COMMAND FLOOR-COMMAND RECORDED-COMMAND (each prints
+# "elapsed S").
 inner() {
-	what=$1 plain=$2 recorded=$3
+	what=$1 plain=$2 floor=$3 recorded=$4
 	for _ in $(seq "$RUNS"); do
 		SCAN_TIMING=1 sh -c "$plain" 2>&1 | sed -n 's/^elapsed/plain/p'
+		SCAN_TIMING=1 sh -c "$floor" 2>&1 | sed -n 's/^elapsed/floor/p'
 		SCAN_TIMING=1 sh -c "$recorded" 2>&1 | sed -n 's/^elapsed/recorded/p'
 	done | "$PYTHON" -c 'import sys, statistics
 t = {}
 for line in sys.stdin:
     k, v = line.split()
     t.setdefault(k, []).append(float(v))
-p, r = statistics.median(t["plain"]), statistics.median(t["recorded"])
-print("%s timed by itself (median of %d): %.3f s plain, %.3f s recorded: **%.2f×**." % (sys.argv[1], len(t["plain"]), p, r, r / p))' "$what"
+p, f, r = (statistics.median(t[k]) for k in ("plain", "floor", "recorded"))
+print("%s timed by itself (median of %d): %.3f s plain, %.3f s under no-op programs (%.2f×), %.3f s recorded: **%.2f×** (%.2f× the floor)." % (sys.argv[1], len(t["plain"]), p, f, f / p, r, r / p, r / f))' "$what"
 	echo
 }
-inner "The scan" "$PYTHON $work/scan.py $SCAN_DIR" "$RAMPART record --policy=false --recorder ebpf --out $work/rec-inner -- $PYTHON $work/scan.py $SCAN_DIR" >>"$work/report.md"
+inner "The scan" "$PYTHON $work/scan.py $SCAN_DIR" "$work/benchprep floor -- $PYTHON $work/scan.py $SCAN_DIR" "$RAMPART record --policy=false --recorder ebpf --out $work/rec-inner -- $PYTHON $work/scan.py $SCAN_DIR" >>"$work/report.md"
 
 # serve: the wrapper is what runs the server, so each column wraps it.
 serve() {
@@ -212,6 +222,7 @@ serve() {
 	fi
 	hyperfine -N --warmup 1 --runs "$RUNS" --export-markdown "$work/serve.md" --export-json "$work/serve.json" \
 		-n plain "$work/serve.sh" \
+		-n "floor (no-op programs)" "$work/serve.sh $work/benchprep floor --" \
 		-n "rampart record (ebpf)" "$work/serve.sh $RAMPART record --policy=false --recorder ebpf --out $work/rec-serve --" "$@" >&2
 	set -- $(calls "$work/rec-serve/recording.json")
 	{
@@ -224,7 +235,7 @@ serve() {
 		cat "$work/serve.md"
 		echo
 	} >>"$work/report.md"
-	inner "The server's request loop" "$work/serve.sh" "$work/serve.sh $RAMPART record --policy=false --recorder ebpf --out $work/rec-inner --" >>"$work/report.md"
+	inner "The server's request loop" "$work/serve.sh" "$work/serve.sh $work/benchprep floor --" "$work/serve.sh $RAMPART record --policy=false --recorder ebpf --out $work/rec-inner --" >>"$work/report.md"
 }
 serve
 
@@ -260,17 +271,21 @@ w = sys.argv[1]
 def means(name):
     return {r["command"]: r["mean"] for r in json.load(open(f"{w}/{name}.json"))["results"]}
 fixed = means("startup")["rampart record (ebpf)"] - means("startup")["plain"]
+# benchprep floor has a fixed cost of its own (load, attach, detach).
+ffixed = means("startup")["floor (no-op programs)"] - means("startup")["plain"]
 print("## Reading\n")
-print(f"- rampart's fixed cost (startup row, record minus plain): {fixed * 1000:.0f} ms.")
+print(f"- rampart's fixed cost (startup row, record minus plain): {fixed * 1000:.0f} ms; benchprep floor's: {ffixed * 1000:.0f} ms.")
 for name in ("scan", "serve", "statread"):
     m = means(name)
     rec = json.load(open(f"{w}/rec-{name}/recording.json"))
     calls = sum(sum(v.values()) for v in rec["syscalls"].values())
-    plain, rec_t = m["plain"], m["rampart record (ebpf)"]
+    plain, rec_t, floor = m["plain"], m["rampart record (ebpf)"], m["floor (no-op programs)"]
     paths = len(rec["files"])
     print(f"- {name}: {rec_t / plain:.2f}× as recorded; {(rec_t - fixed) / plain:.2f}× without the fixed cost, "
           f"that is {(rec_t - fixed - plain) / calls * 1e9:.0f} ns per syscall of the workload ({calls} syscalls; "
-          f"with rampart's work on its {paths} paths after it exited).")
+          f"with rampart's work on its {paths} paths after it exited). The floor alone (no-op programs, "
+          f"without benchprep's own {ffixed * 1000:.0f} ms): {(floor - ffixed) / plain:.2f}×; rampart without "
+          f"its fixed cost is {(rec_t - fixed) / (floor - ffixed):.2f}× the floor.")
 print()
 EOF
 

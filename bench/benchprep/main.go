@@ -31,6 +31,12 @@
 //	                            flatten.go); prints "fNNN.yaml<TAB>source"
 //	benchprep objects DIR       prints each object of DIR/*.yaml as a JSON
 //	                            line {"file": "fNNN.yaml", "object": ...}
+//
+// and the floor column of bench/record.sh:
+//
+//	benchprep floor -- CMD...   runs CMD with no-op programs on the raw
+//	                            tracepoints sys_enter and sys_exit (see
+//	                            floor.go)
 package main
 
 import (
@@ -104,6 +110,8 @@ func run(args []string) error {
 		return flatten(args[1], args[2], os.Stdout)
 	case len(args) == 2 && args[0] == "objects":
 		return objectsJSON(args[1], os.Stdout)
+	case len(args) >= 3 && args[0] == "floor" && args[1] == "--":
+		return floor(args[2:])
 	}
-	return fmt.Errorf("usage: benchprep filter PID FILE | benchprep runc BUNDLE | benchprep seccomp-peers PID DIR | benchprep seccomp-report DIR... | benchprep flatten SRC DST | benchprep objects DIR")
+	return fmt.Errorf("usage: benchprep filter PID FILE | benchprep runc BUNDLE | benchprep seccomp-peers PID DIR | benchprep seccomp-report DIR... | benchprep flatten SRC DST | benchprep objects DIR | benchprep floor -- CMD...")
 }

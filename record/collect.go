@@ -5,8 +5,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/rampart-sec/rampart/caps"
 )
@@ -200,17 +202,13 @@ func (c *collector) generalisedFiles() []FileAccess {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].path < keys[j].path })
-	lr := &linkResolver{dirs: map[string]*resolvedDir{}}
-	for _, k := range keys {
+	gs := c.generalise(keys)
+	for i, k := range keys {
 		n := c.files[k]
 		if n == 0 {
 			continue
 		}
-		real, dir := lr.resolve(k.path)
-		g := Generalise(real)
-		if (dir || k.dir) && !strings.HasSuffix(g, "/") {
-			g += "/"
-		}
+		g := gs[i]
 		fa := byPath[g]
 		if fa == nil {
 			fa = &FileAccess{Path: g}
@@ -230,6 +228,41 @@ func (c *collector) generalisedFiles() []FileAccess {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
+}
+
+// generalise resolves and generalises each key's path. A walk of a big
+// tree leaves tens of thousands of paths to do after CMD exits, and each
+// is independent: the sorted keys are cut into one contiguous run per
+// CPU (neighbours share directories, so each run's resolver reads few of
+// them again), and the caller merges the results in key order, as one
+// loop would have.
+func (c *collector) generalise(keys []rawAccess) []string {
+	gs := make([]string, len(keys))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(keys)/2048))
+	per := (len(keys) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(keys); lo += per {
+		hi := min(lo+per, len(keys))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lr := &linkResolver{dirs: map[string]*resolvedDir{}}
+			for i := lo; i < hi; i++ {
+				k := keys[i]
+				if c.files[k] == 0 {
+					continue
+				}
+				real, dir := lr.resolve(k.path)
+				g := Generalise(real)
+				if (dir || k.dir) && !strings.HasSuffix(g, "/") {
+					g += "/"
+				}
+				gs[i] = g
+			}
+		}()
+	}
+	wg.Wait()
+	return gs
 }
 
 // linkResolver resolves symbolic links in paths. It resolves each

@@ -104,7 +104,7 @@ func attachRecorder(b *testing.B, self bool) func() {
 	}
 	if self {
 		tgid := uint32(os.Getpid())
-		if err := r.objs.Procs.Put(tgid, uint32(2)); err != nil { // ST_RECORDING
+		if err := r.objs.Procs.Put(tgid, uint32(stRecording)); err != nil {
 			b.Fatal(err)
 		}
 		var word uint64

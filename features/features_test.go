@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -88,5 +89,31 @@ func TestSeccompProbe(t *testing.T) {
 	}
 	if _, err := unix.PrctlRetInt(unix.PR_GET_SECCOMP, 0, 0, 0, 0); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The IA32 probe agrees with the kernel: with it, an int 0x80 program
+// built by the toolchain runs; without it, exec refuses i386 programs.
+func TestIA32Probe(t *testing.T) {
+	err := HaveIA32()
+	if err != nil && !errors.Is(err, ErrNotSupported) {
+		t.Fatal(err)
+	}
+	t.Logf("HaveIA32: %v", err)
+	gcc, lerr := exec.LookPath("gcc")
+	if lerr != nil {
+		t.Skip("gcc not installed: no second i386 program to compare with")
+	}
+	bin := filepath.Join(t.TempDir(), "t32")
+	src := filepath.Join(t.TempDir(), "t.c")
+	os.WriteFile(src, []byte("int main(void){return 7;}\n"), 0o644)
+	if out, err := exec.Command(gcc, "-m32", "-static", "-o", bin, src).CombinedOutput(); err != nil {
+		t.Skipf("gcc -m32 (Debian gcc-multilib) cannot build: %v\n%s", err, out)
+	}
+	runErr := exec.Command(bin).Run()
+	var ee *exec.ExitError
+	ran := errors.As(runErr, &ee) && ee.ExitCode() == 7
+	if ran != (err == nil) {
+		t.Errorf("HaveIA32 = %v, but a gcc -m32 program: %v", err, runErr)
 	}
 }

@@ -158,6 +158,7 @@ func TestRecordedPolicyRefuses(t *testing.T) {
 func TestRecordedPolicyCompatABI(t *testing.T) {
 	needRoot(t)
 	needSeccomp(t)
+	needIA32(t)
 	needTools(t, "/bin/busybox")
 	prog := filepath.Join(t.TempDir(), "gen-i386")
 	out, err := exec.Command("gcc", "-m32", "-static", "-nostdlib", "-ffreestanding", "-O2", "-fno-stack-protector",

@@ -41,6 +41,7 @@ FUZZTIME ?= 20s
 fuzz:
 	$(GO) test -tags $(TAGS) ./caps     -run '^$$' -fuzz '^FuzzParse$$'          -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./policy   -run '^$$' -fuzz '^FuzzFlags$$'          -fuzztime $(FUZZTIME)
+	$(GO) test -tags $(TAGS) ./policy   -run '^$$' -fuzz '^FuzzDecode$$'         -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./seccomp  -run '^$$' -fuzz '^FuzzParse$$'          -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./lsm/landlock -run '^$$' -fuzz '^FuzzPlanInvariants$$' -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./lsm/apparmor -run '^$$' -fuzz '^FuzzParseRender$$' -fuzztime $(FUZZTIME)

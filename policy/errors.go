@@ -28,3 +28,20 @@ func (e *LayerError) Unwrap() error { return e.Err }
 func Refuse(layer string, format string, a ...any) error {
 	return &LayerError{Layer: layer, Err: fmt.Errorf(format, a...)}
 }
+
+// FlagError is a malformed flag value: what the user typed cannot be
+// read at all (an empty item in a list, a signed number). Commands exit
+// with their usage status on it, where a well-formed value that cannot
+// be applied is a LayerError.
+type FlagError struct {
+	Flag, Value string
+	Err         error
+}
+
+func (e *FlagError) Error() string {
+	if e.Flag == "" {
+		return fmt.Sprintf("%q: %v", e.Value, e.Err)
+	}
+	return fmt.Sprintf("%s %q: %v", e.Flag, e.Value, e.Err)
+}
+func (e *FlagError) Unwrap() error { return e.Err }

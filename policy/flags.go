@@ -51,7 +51,11 @@ func (f *Flags) Apply(p *Policy) (*Policy, error) {
 			all  *bool
 			set  *caps.Set
 		}{{f.CapAdd, "--cap-add", &c.AddAll, &c.Add}, {f.CapDrop, "--cap-drop", &c.DropAll, &c.Drop}} {
-			for _, item := range splitList(spec.list) {
+			items, err := splitList(spec.flag, spec.list)
+			if err != nil {
+				return nil, err
+			}
+			for _, item := range items {
 				if strings.EqualFold(item, "ALL") {
 					*spec.all = true
 					continue
@@ -67,7 +71,12 @@ func (f *Flags) Apply(p *Policy) (*Policy, error) {
 	}
 	if f.User != "" {
 		u, err := ParseUser(f.User)
-		if err != nil {
+		var fe *FlagError
+		switch {
+		case errors.As(err, &fe):
+			fe.Flag = "--user"
+			return nil, fe
+		case err != nil:
 			return nil, &LayerError{Layer: LayerUser, Err: fmt.Errorf("--user: %w", err)}
 		}
 		p.User = u
@@ -131,17 +140,38 @@ func checkPath(p string) error {
 	return nil
 }
 
-// splitList flattens repeated and comma-separated values.
-func splitList(in []string) []string {
+// splitList flattens repeated and comma-separated values. An empty item
+// ("", ",", "NET_RAW,") is an error: it is a typo whose intent cannot be
+// known, and dropping it silently would run with a set nobody wrote.
+func splitList(flag string, in []string) ([]string, error) {
 	var out []string
 	for _, s := range in {
 		for _, f := range strings.Split(s, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				out = append(out, f)
+			if f = strings.TrimSpace(f); f == "" {
+				return nil, &FlagError{Flag: flag, Value: s, Err: errors.New("empty item in the list")}
 			}
+			out = append(out, f)
 		}
 	}
-	return out
+	return out, nil
+}
+
+// parseID reads a uid or gid: decimal digits only. strconv.Atoi would
+// take "+1000" and "-0", spellings no runtime accepts; anything else
+// that is not all digits is a name.
+func parseID(s string) (n int, isID bool, err error) {
+	digits := strings.TrimLeft(s, "+-")
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return 0, false, nil
+	}
+	if digits != s {
+		return 0, false, fmt.Errorf("%s: a uid or gid is unsigned decimal digits", s)
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || v > maxID {
+		return 0, false, fmt.Errorf("%s out of range (0 to %d)", s, maxID)
+	}
+	return int(v), true, nil
 }
 
 // ParseUser parses UID[:GID] with numbers or names. A user given alone
@@ -150,13 +180,14 @@ func splitList(in []string) []string {
 func ParseUser(s string) (*User, error) {
 	us, gs, hasGroup := strings.Cut(s, ":")
 	if us == "" || (hasGroup && gs == "") {
-		return nil, fmt.Errorf("%q: want UID[:GID]", s)
+		return nil, &FlagError{Value: s, Err: errors.New("want UID[:GID]")}
 	}
 	u := &User{}
-	if n, err := strconv.Atoi(us); err == nil {
-		if n < 0 || n > 1<<32-2 {
-			return nil, fmt.Errorf("uid %d out of range", n)
-		}
+	n, isID, err := parseID(us)
+	if err != nil {
+		return nil, &FlagError{Value: s, Err: err}
+	}
+	if isID {
 		u.UID = n
 		if pw, err := user.LookupId(us); err == nil && !hasGroup {
 			u.GID, _ = strconv.Atoi(pw.Gid)
@@ -170,10 +201,11 @@ func ParseUser(s string) (*User, error) {
 		u.GID, _ = strconv.Atoi(pw.Gid)
 	}
 	if hasGroup {
-		if n, err := strconv.Atoi(gs); err == nil {
-			if n < 0 || n > 1<<32-2 {
-				return nil, fmt.Errorf("gid %d out of range", n)
-			}
+		n, isID, err := parseID(gs)
+		if err != nil {
+			return nil, &FlagError{Value: s, Err: err}
+		}
+		if isID {
 			u.GID = n
 		} else {
 			gr, err := user.LookupGroup(gs)

@@ -41,7 +41,6 @@ func TestFlagsErrorsNameTheLayer(t *testing.T) {
 		msg   string
 	}{
 		{Flags{CapDrop: []string{"NET_RAWW"}}, LayerCapabilities, `--cap-drop: unknown capability "NET_RAWW"`},
-		{Flags{User: "1:"}, LayerUser, "want UID[:GID]"},
 		{Flags{User: "no-such-user-here"}, LayerUser, "unknown user"},
 		{Flags{Allow: []string{"/usr"}}, LayerLandlock, "want PATH:ACCESS"},
 		{Flags{Allow: []string{"/usr:rwz"}}, LayerLandlock, `access "rwz"`},
@@ -52,6 +51,29 @@ func TestFlagsErrorsNameTheLayer(t *testing.T) {
 		var le *LayerError
 		if !errors.As(err, &le) || le.Layer != c.layer || !strings.Contains(err.Error(), c.msg) {
 			t.Errorf("%+v: got %v, want layer %s and %q", c.f, err, c.layer, c.msg)
+		}
+	}
+}
+
+// Values that cannot be read at all are FlagErrors (usage), not a
+// layer's refusal, and never a policy with the typo dropped.
+func TestFlagsMalformed(t *testing.T) {
+	for _, c := range []struct {
+		f   Flags
+		msg string
+	}{
+		{Flags{User: "1:"}, `--user "1:": want UID[:GID]`},
+		{Flags{User: "+1000"}, "unsigned decimal digits"},
+		{Flags{User: "1000:-1"}, "unsigned decimal digits"},
+		{Flags{User: "4294967295"}, "out of range"},
+		{Flags{CapDrop: []string{""}}, `--cap-drop "": empty item`},
+		{Flags{CapDrop: []string{","}}, `--cap-drop ",": empty item`},
+		{Flags{CapAdd: []string{"NET_RAW,"}}, `--cap-add "NET_RAW,": empty item`},
+	} {
+		_, err := c.f.Apply(nil)
+		var fe *FlagError
+		if !errors.As(err, &fe) || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%+v: got %v, want a FlagError with %q", c.f, err, c.msg)
 		}
 	}
 }

@@ -19,8 +19,8 @@ type layerFlags struct {
 // register adds the flags; fallback is --lsm-fallback's default.
 func (l *layerFlags) register(fl *pflag.FlagSet, fallback string) {
 	f := &l.Flags
-	fl.StringSliceVar(&f.CapDrop, "cap-drop", nil, "capabilities to drop (NET_RAW, CAP_NET_RAW, net_raw, ALL; repeatable, comma lists)")
-	fl.StringSliceVar(&f.CapAdd, "cap-add", nil, "capabilities to add back (same forms)")
+	fl.StringArrayVar(&f.CapDrop, "cap-drop", nil, "capabilities to drop (NET_RAW, CAP_NET_RAW, net_raw, ALL; repeatable, comma lists)")
+	fl.StringArrayVar(&f.CapAdd, "cap-add", nil, "capabilities to add back (same forms)")
 	fl.StringVar(&f.User, "user", "", "run as UID[:GID] (numbers or names); supplementary groups are cleared")
 	fl.StringVar(&f.Seccomp, "seccomp", "", "seccomp profile: runtime-default, unconfined, or an OCI / Docker JSON FILE")
 	fl.StringVar(&f.AppArmor, "apparmor", "", "AppArmor profile NAME (loaded) or FILE (loaded with apparmor_parser -r)")

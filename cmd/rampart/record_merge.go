@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -114,11 +113,7 @@ func checkPolicy(arg, apparmorDir, seccompDir string) (*policy.Policy, error) {
 		if err != nil {
 			return nil, usageError{err}
 		}
-		p := &policy.Policy{}
-		if err := json.Unmarshal(b, p); err != nil {
-			return nil, usageError{fmt.Errorf("%s: %w", file, err)}
-		}
-		return p, nil
+		return policy.Decode(file, b)
 	}
 	lf := layerFlags{apparmorDir: apparmorDir, seccompDir: seccompDir}
 	return lf.manifestPolicy(arg, caps.ContainerdDefault)

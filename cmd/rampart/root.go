@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/sandbox"
 )
 
@@ -46,10 +47,11 @@ func exitCode(err error) int {
 	var le *sandbox.LayerError
 	var ue usageError
 	var se statusError
+	var fe *policy.FlagError
 	switch {
 	case errors.As(err, &se):
 		return se.code
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &fe):
 		return exitUsage
 	case errors.As(err, &le) && le.Layer == sandbox.LayerExec:
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {

@@ -35,6 +35,18 @@ func (pl *Plan) Exec(verbose io.Writer) error {
 	runtime.LockOSThread()
 	// No UnlockOSThread: the thread is tainted whichever way this ends.
 
+	if pl.PreserveFDs < 0 {
+		return refuse(LayerExec, "--preserve-fds %d: want 0 or more", pl.PreserveFDs)
+	}
+	if pl.Landlock != nil {
+		if err := checkKeptFDs(2+pl.PreserveFDs, pl.Landlock.Denials); err != nil {
+			return err
+		}
+	}
+	if err := closeExtraFDs(3 + pl.PreserveFDs); err != nil {
+		return &LayerError{Layer: LayerExec, Err: err}
+	}
+
 	// Opened before Landlock and seccomp could refuse a new open.
 	statusFile, err := os.Open("/proc/thread-self/status")
 	if err != nil {
@@ -195,8 +207,8 @@ func (pl *Plan) verify(st *procstatus.Status) error {
 		check(LayerUser, "gid", st.Gid, [4]int{u.GID, u.GID, u.GID, u.GID})
 		check(LayerUser, "supplementary groups", len(st.Groups), 0)
 	}
-	if pl.NoNewPrivs {
-		check(LayerNoNewPrivs, "NoNewPrivs", st.NoNewPrivs, true)
+	if pl.NoNewPrivs || pl.noNNP {
+		check(LayerNoNewPrivs, "NoNewPrivs", st.NoNewPrivs, pl.NoNewPrivs)
 	}
 	return errors.Join(errs...)
 }
@@ -212,6 +224,9 @@ func (pl *Plan) report(w io.Writer, st *procstatus.Status) {
 	if pl.AppArmorProfile != "" {
 		fmt.Fprintf(w, "rampart: AppArmor exec label %s\n", pl.AppArmorProfile)
 	}
+	a := pl.AfterExec
+	fmt.Fprintf(w, "rampart: after exec: CapEff=%s CapPrm=%s CapInh=%s CapAmb=%s (%s)\n", a.Effective.Hex(), a.Permitted.Hex(), a.Inheritable.Hex(), a.Ambient.Hex(), pl.AfterExecWhy)
+	fmt.Fprintf(w, "rampart: after exec: CMD's effective capabilities: %s\n", a.Effective)
 }
 
 func b2i(b bool) int {

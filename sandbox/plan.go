@@ -39,9 +39,7 @@ type LayerError = policy.LayerError
 var refuse = policy.Refuse
 
 // CapSets are the five capability sets the workload is given.
-type CapSets struct {
-	Bounding, Effective, Permitted, Inheritable, Ambient caps.Set
-}
+type CapSets = caps.Sets
 
 // Plan is a launch with every layer resolved against this machine and
 // checked, before anything is applied.
@@ -51,6 +49,7 @@ type Plan struct {
 	Caps       *CapSets // nil: capabilities untouched
 	User       *policy.User
 	NoNewPrivs bool
+	noNNP      bool             // no_new_privs explicitly off: verified off
 	Seccomp    *seccomp.Profile // nil: no filter
 	filter     *seccomp.Filter
 
@@ -64,9 +63,20 @@ type Plan struct {
 	LandlockFor string
 	ruleset     *landlock.Ruleset
 
+	// AfterExec is what the kernel leaves CMD after execve (see
+	// caps.Sets.Exec), and AfterExecWhy says what decided it.
+	AfterExec    caps.Sets
+	AfterExecWhy string
+	cmdUID       int // CMD's effective uid after execve
+
 	Path string   // resolved executable
 	Argv []string // argv[0] as given
 	Env  []string
+
+	// PreserveFDs keeps descriptors 3 to 3+PreserveFDs-1 open in the
+	// workload (runc's --preserve-fds); every other one above stderr is
+	// closed at exec.
+	PreserveFDs int
 
 	// Notes are facts the user must be told (a fallback, a resolution);
 	// Details are for -v.
@@ -135,19 +145,36 @@ func Prepare(p *policy.Policy, argv []string, env []string) (*Plan, error) {
 	if len(fsRules) > 0 {
 		pl.LandlockFor = "filesystem rules"
 	}
+	var fallback []policy.FSRule
 	if p.AppArmor != nil {
 		extra, err := pl.prepareAppArmor(p.AppArmor, p.LSMFallback)
 		if err != nil {
 			return nil, err
 		}
 		fsRules = append(fsRules, extra...)
+		fallback = extra
 	}
-	pl.NoNewPrivs = p.WantsNoNewPrivs() || len(fsRules) > 0
-	if p.NoNewPrivs != nil && !*p.NoNewPrivs && len(fsRules) > 0 && !self.CapEff.Has(caps.SYS_ADMIN) {
+	// no_new_privs: on by default with seccomp or Landlock (the AppArmor
+	// fallback's rules included); an explicit =false is honoured, never
+	// silently overridden: the kernel then wants CAP_SYS_ADMIN to load
+	// either, which rampart still holds when it does.
+	explicitOff := p.NoNewPrivs != nil && !*p.NoNewPrivs
+	pl.NoNewPrivs = p.WantsNoNewPrivs() || (len(fsRules) > 0 && !explicitOff)
+	pl.noNNP = explicitOff
+	if explicitOff && self.NoNewPrivs {
+		return nil, refuse(LayerNoNewPrivs, "--no-new-privs=false: rampart itself already runs with no_new_privs (inherited from its parent), which cannot be cleared")
+	}
+	if explicitOff && len(fsRules) > 0 && !self.CapEff.Has(caps.SYS_ADMIN) {
 		return nil, refuse(LayerNoNewPrivs, "Landlock needs no_new_privs unless the launcher has CAP_SYS_ADMIN")
 	}
 	if !pl.NoNewPrivs && pl.Seccomp != nil && !self.CapEff.Has(caps.SYS_ADMIN) {
 		return nil, refuse(LayerSeccomp, "loading a filter without no_new_privs needs CAP_SYS_ADMIN (drop --no-new-privs=false or run as root)")
+	}
+	if err := pl.predictExec(self); err != nil {
+		return nil, err
+	}
+	if err := pl.checkMetadata(p.Landlock, fallback); err != nil {
+		return nil, err
 	}
 	if len(fsRules) > 0 {
 		lp, err := landlock.Compile(fsRules, landlock.OSFS{})

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 
@@ -75,11 +73,12 @@ const runExample = `  # the seed's three layers, one at a time
 
 func newRunCmd(stderr io.Writer) *cobra.Command {
 	var (
-		lf         layerFlags
-		noNewPrivs bool
-		from       string
-		policyFile string
-		verbose    bool
+		lf          layerFlags
+		noNewPrivs  bool
+		from        string
+		policyFile  string
+		verbose     bool
+		preserveFDs int
 	)
 	f := &lf.Flags
 	cmd := &cobra.Command{
@@ -100,6 +99,7 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			pl.PreserveFDs = preserveFDs
 			for _, n := range pl.Notes {
 				io.WriteString(stderr, "rampart: "+n+"\n")
 			}
@@ -121,6 +121,7 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 	fl.BoolVar(&f.CapAmbient, "cap-ambient", false, "also raise the resulting set into the ambient set, so a non-root CMD keeps it")
 	fl.BoolVar(&noNewPrivs, "no-new-privs", false, "set no_new_privs; =false turns it off (unset: on when seccomp or Landlock is used)")
 	fl.StringVar(&from, "from", "", "take the layers from a Kubernetes manifest: FILE[#CONTAINER]")
+	fl.IntVar(&preserveFDs, "preserve-fds", 0, "keep descriptors 3 to 3+N-1 open in CMD (every other one above 2 is closed, as runc does)")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "print the plan and the state the kernel reports before exec")
 	fl.StringVar(&policyFile, "policy", "", "take the layers from a policy JSON file (as `rampart layers` writes for its steps)")
 	fl.MarkHidden("policy")
@@ -137,9 +138,8 @@ func buildPolicy(lf *layerFlags, from, policyFile string) (*policy.Policy, error
 		if err != nil {
 			return nil, usageError{err}
 		}
-		p = &policy.Policy{}
-		if err := json.Unmarshal(b, p); err != nil {
-			return nil, usageError{fmt.Errorf("%s: %w", policyFile, err)}
+		if p, err = policy.Decode(policyFile, b); err != nil {
+			return nil, err
 		}
 	}
 	if from != "" {

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/rampart-sec/rampart/features"
+)
+
+// rampartFDs runs rampart with stdin and extra descriptors (3, 4, ...)
+// opened by the test, as a shell's redirections would hand them over.
+func rampartFDs(t *testing.T, stdin *os.File, extra []*os.File, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), asRampart+"=1")
+	if stdin != nil {
+		cmd.Stdin = stdin
+	}
+	cmd.ExtraFiles = extra
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	default:
+		t.Fatalf("rampart %v: %v", args, err)
+	}
+	return r
+}
+
+func openFile(t *testing.T, path string, flag int) *os.File {
+	t.Helper()
+	f, err := os.OpenFile(path, flag, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// A descriptor opened before the launch crosses execve, and Landlock
+// checks opens, not reads: the launcher closes every descriptor above
+// stderr (runc's rule), keeps --preserve-fds N of them, and refuses when
+// one it keeps is already open on what a denial covers.
+func TestInheritedDescriptors(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	os.WriteFile(secret, []byte("TOP\n"), 0o600)
+	public := filepath.Join(dir, "public")
+	os.WriteFile(public, []byte("PUB\n"), 0o644)
+	deny := []string{"--deny-read", secret}
+	readFd3 := []string{"sh", "-c", "cat <&3"}
+
+	// fd 3 on the denied file, not preserved: closed at exec, so CMD
+	// cannot read it.
+	r := rampartFDs(t, nil, []*os.File{openFile(t, secret, os.O_RDONLY)}, argv(deny, readFd3)...)
+	if strings.Contains(r.stdout, "TOP") || r.code == 0 {
+		t.Fatalf("CMD read the denied file through an inherited fd 3: exit %d, stdout %q", r.code, r.stdout)
+	}
+	// The same descriptor kept with --preserve-fds: refused, CMD never runs.
+	r = rampartFDs(t, nil, []*os.File{openFile(t, secret, os.O_RDONLY)}, argv(append([]string{"--preserve-fds", "1"}, deny...), readFd3)...)
+	if r.code != exitRefused || strings.Contains(r.stdout, "TOP") || !strings.Contains(r.stderr, "fd 3 is open on "+secret) {
+		t.Fatalf("preserved fd on the denied file: exit %d stdout %q stderr %q, want refusal", r.code, r.stdout, r.stderr)
+	}
+	// stdin on the denied file: the same refusal.
+	r = rampartFDs(t, openFile(t, secret, os.O_RDONLY), nil, argv(deny, []string{"cat"})...)
+	if r.code != exitRefused || strings.Contains(r.stdout, "TOP") || !strings.Contains(r.stderr, "fd 0 is open on "+secret) {
+		t.Fatalf("stdin on the denied file: exit %d stdout %q stderr %q, want refusal", r.code, r.stdout, r.stderr)
+	}
+	// A write descriptor on a --deny-write file.
+	r = rampartFDs(t, nil, []*os.File{openFile(t, secret, os.O_WRONLY)}, argv([]string{"--preserve-fds", "1", "--deny-write", secret}, []string{"sh", "-c", "echo X >&3"})...)
+	if r.code != exitRefused || !strings.Contains(r.stderr, "fd 3 is open on "+secret+" with write_file") {
+		t.Fatalf("write fd on a --deny-write file: exit %d stderr %q, want refusal", r.code, r.stderr)
+	}
+	// A descriptor on a file beneath a denied directory.
+	r = rampartFDs(t, nil, []*os.File{openFile(t, public, os.O_RDONLY)}, argv([]string{"--preserve-fds", "1", "--deny-read", dir}, readFd3)...)
+	if r.code != exitRefused || !strings.Contains(r.stderr, "fd 3 is open on "+public) {
+		t.Fatalf("fd beneath a denied directory: exit %d stderr %q, want refusal", r.code, r.stderr)
+	}
+	// What is not denied: preserved and readable; not preserved: closed.
+	r = rampartFDs(t, nil, []*os.File{openFile(t, public, os.O_RDONLY)}, argv(append([]string{"--preserve-fds", "1"}, deny...), readFd3)...)
+	if r.code != 0 || r.stdout != "PUB\n" {
+		t.Fatalf("preserved fd on an allowed file: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = rampartFDs(t, nil, []*os.File{openFile(t, public, os.O_RDONLY)}, argv([]string{"--cap-drop", "NET_RAW"}, readFd3)...)
+	if r.code == 0 || r.stdout != "" {
+		t.Fatalf("fd 3 without --preserve-fds reached CMD: exit %d stdout %q", r.code, r.stdout)
+	}
+	// Every descriptor above the preserved ones is closed.
+	fds := []*os.File{openFile(t, public, os.O_RDONLY), openFile(t, public, os.O_RDONLY), openFile(t, public, os.O_RDONLY)}
+	r = rampartFDs(t, nil, fds, argv([]string{"--preserve-fds", "1", "--cap-drop", "NET_RAW"}, []string{"sh", "-c", "for n in 3 4 5; do [ -e /proc/self/fd/$n ] && echo $n; done; true"})...)
+	if r.code != 0 || r.stdout != "3\n" {
+		t.Fatalf("--preserve-fds 1 with fds 3, 4, 5 open: CMD sees %q (exit %d %s), want only 3", r.stdout, r.code, r.stderr)
+	}
+}
+
+// A policy file is read strictly: a misspelt field or an unknown kind
+// would otherwise be no layer at all, and CMD would run unconfined.
+func TestPolicyFileStrict(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	for _, c := range []struct{ name, body, msg string }{
+		{"unknown-seccomp-kind", `{"Seccomp":{"Kind":"runtime_default"}}`, `Seccomp.Kind "runtime_default"`},
+		{"misspelt-field", `{"Capabilitiez":{"DropAll":true}}`, `unknown field "Capabilitiez"`},
+		{"trailing-data", `{"Seccomp":{"Kind":"runtime-default"}} {"Seccomp":{"Kind":"unconfined"}}`, "data after the policy object"},
+		{"empty", "", "empty file"},
+		{"unknown-mode", `{"Landlock":[{"Mode":"deny-reed","Path":"/etc/shadow"}]}`, `Mode "deny-reed"`},
+		{"unknown-apparmor-kind", `{"AppArmor":{"Kind":"Localhost","Name":"x"}}`, `AppArmor.Kind "Localhost"`},
+		{"seccomp-file-without-path", `{"Seccomp":{"Kind":"file"}}`, "needs a Path"},
+		{"capability-bits", `{"Capabilities":{"Drop":18446744073709551615}}`, "no capability rampart knows"},
+		{"fallback", `{"LSMFallback":"selinux","Seccomp":{"Kind":"runtime-default"}}`, `LSMFallback "selinux"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			file := filepath.Join(dir, c.name+".json")
+			os.WriteFile(file, []byte(c.body), 0o644)
+			marker := filepath.Join(dir, c.name+".ran")
+			r := rampart(t, "", "run", "--policy", file, "--", "sh", "-c", "touch "+marker)
+			if _, err := os.Stat(marker); err == nil {
+				t.Fatalf("CMD ran under %s; stderr %q", c.body, r.stderr)
+			}
+			if r.code != exitRefused || !strings.Contains(r.stderr, "rampart: policy: "+file+": ") || !strings.Contains(r.stderr, c.msg) {
+				t.Fatalf("exit %d stderr %q, want %d naming the file and %q", r.code, r.stderr, exitRefused, c.msg)
+			}
+		})
+	}
+}
+
+// Malformed flag values are usage errors, never a different policy:
+// an empty item in a capability list is not dropped, a signed uid is
+// not read as a number.
+func TestMalformedFlags(t *testing.T) {
+	for _, flags := range [][]string{
+		{"--cap-drop", ""}, {"--cap-drop", ","}, {"--cap-drop", "NET_RAW,"}, {"--cap-add", ",NET_RAW"},
+		{"--user", "+1000"}, {"--user", "-0"}, {"--user", "1000:+5"}, {"--user", "4294967295"},
+	} {
+		r := rampart(t, "", argv(flags, []string{"true"})...)
+		if r.code != exitUsage {
+			t.Errorf("%q: exit %d, want %d (stderr %q)", flags, r.code, exitUsage, r.stderr)
+		}
+	}
+}
+
+var afterExecLine = regexp.MustCompile(`rampart: after exec: CapEff=(\w+) CapPrm=(\w+) CapInh=(\w+) CapAmb=(\w+)`)
+
+// What -v says CMD will hold after execve is what the kernel gives it:
+// for root, for a non-root user (only the ambient set survives), with
+// --cap-ambient, and for a program with file capabilities with and
+// without no_new_privs.
+func TestAfterExecCapabilities(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	// uid 1000 must reach the program without capabilities
+	os.Chmod(dir, 0o755)
+	os.Chmod(filepath.Dir(dir), 0o755)
+	grep, err := exec.LookPath("grep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withCaps := filepath.Join(dir, "grep-caps")
+	b, _ := os.ReadFile(grep)
+	os.WriteFile(withCaps, b, 0o755)
+	if out, err := exec.Command("setcap", "cap_net_raw,cap_chown+ep", withCaps).CombinedOutput(); err != nil {
+		t.Fatalf("setcap (Debian libcap2-bin): %v %s", err, out)
+	}
+	for _, c := range []struct {
+		name  string
+		flags []string
+		prog  string
+		fails string
+	}{
+		{"root", []string{"--cap-drop", "NET_RAW"}, grep, ""},
+		{"non-root", []string{"--cap-drop", "NET_RAW", "--user", "1000"}, grep, ""},
+		{"non-root-ambient", []string{"--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE", "--cap-ambient", "--user", "1000"}, grep, ""},
+		{"file-caps", []string{"--cap-drop", "SYS_ADMIN", "--user", "1000", "--no-new-privs=false"}, withCaps, ""},
+		{"file-caps-nnp", []string{"--cap-drop", "SYS_ADMIN", "--user", "1000", "--no-new-privs"}, withCaps, ""},
+		// fE with a permitted capability the bounding set lacks: the
+		// kernel refuses the exec, and rampart says why before trying.
+		{"file-caps-no-bounding", []string{"--cap-drop", "NET_RAW", "--user", "1000", "--no-new-privs=false"}, withCaps, "need NET_RAW"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := rampart(t, "", argv(append([]string{"-v"}, c.flags...), []string{c.prog, "^Cap", "/proc/self/status"})...)
+			if c.fails != "" {
+				if r.code != exitCannot || !strings.Contains(r.stderr, c.fails) {
+					t.Fatalf("exit %d stderr %q, want %d and %q", r.code, r.stderr, exitCannot, c.fails)
+				}
+				// The kernel agrees: a shell (no file capabilities, so it
+				// starts) that execs the program under the same sets fails.
+				r = rampart(t, "", argv(c.flags, []string{"sh", "-c", "exec " + c.prog + " ^Cap /proc/self/status"})...)
+				if r.code == 0 || !strings.Contains(r.stderr, "Operation not permitted") {
+					t.Fatalf("the kernel ran the program: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+				}
+				return
+			}
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			m := afterExecLine.FindStringSubmatch(r.stderr)
+			if m == nil {
+				t.Fatalf("-v has no after-exec line:\n%s", r.stderr)
+			}
+			got := map[string]string{}
+			for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+				k, v, _ := strings.Cut(l, ":")
+				got[k] = strings.TrimSpace(v)
+			}
+			for i, k := range []string{"CapEff", "CapPrm", "CapInh", "CapAmb"} {
+				if got[k] != m[i+1] {
+					t.Errorf("%s: -v predicted %s, the kernel gave CMD %s", k, m[i+1], got[k])
+				}
+			}
+		})
+	}
+}
+
+// --no-new-privs=false is honoured with Landlock when rampart may load a
+// domain without it (CAP_SYS_ADMIN), never silently turned back on, and
+// the denial still holds.
+func TestNoNewPrivsOffWithLandlock(t *testing.T) {
+	needRoot(t)
+	r := rampart(t, "", argv([]string{"--no-new-privs=false", "--deny-read", "/etc/shadow"}, []string{"sh", "-c", "grep NoNewPrivs /proc/self/status; head -c1 /etc/shadow >/dev/null && echo READ"})...)
+	if !strings.Contains(r.stdout, "NoNewPrivs:\t0") || strings.Contains(r.stdout, "READ") {
+		t.Fatalf("stdout %q stderr %q: want NoNewPrivs 0 and the read denied", r.stdout, r.stderr)
+	}
+	// A rampart that already has no_new_privs cannot clear it: refused.
+	r = rampart(t, "", argv([]string{"--no-new-privs"}, []string{os.Args[0], "run", "--no-new-privs=false", "--deny-read", "/etc/shadow", "--", "true"})...)
+	if r.code != exitRefused || !strings.Contains(r.stderr, "cannot be cleared") {
+		t.Fatalf("exit %d stderr %q, want a refusal", r.code, r.stderr)
+	}
+}
+
+// A write denial leaves metadata to the kernel's own checks: the launch
+// says so where CMD can change it, and an AppArmor profile enforced by
+// Landlock refuses, since AppArmor's w denies chmod and chown too. The
+// kernel shows the gap: chmod succeeds under --read-only.
+func TestWriteDenialMetadata(t *testing.T) {
+	needRoot(t)
+	if err := features.HaveAppArmor(); err == nil {
+		t.Skip("this kernel has AppArmor; the fallback does not apply")
+	}
+	dir := t.TempDir()
+	f := filepath.Join(dir, "f")
+	os.WriteFile(f, []byte("x"), 0o644)
+	r := rampart(t, "", argv([]string{"--read-only", f}, []string{"chmod", "600", f})...)
+	if r.code != 0 || !strings.Contains(r.stderr, "--read-only "+f+": CMD runs as its owner (uid 0) and keeps CAP_FOWNER and CAP_CHOWN") {
+		t.Fatalf("exit %d stderr %q: want the chmod to pass and a note saying so", r.code, r.stderr)
+	}
+	if fi, _ := os.Stat(f); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v: the chmod did not pass; the note would be wrong", fi.Mode())
+	}
+	r = rampart(t, "", argv([]string{"--read-only", f, "--user", "1000"}, []string{"chmod", "644", f})...)
+	if r.code == 0 || strings.Contains(r.stderr, "can still change") {
+		t.Fatalf("uid 1000, not the owner: exit %d stderr %q: want chmod refused by the kernel and no note", r.code, r.stderr)
+	}
+
+	profile := filepath.Join(dir, "ro")
+	os.WriteFile(profile, []byte(fmt.Sprintf("profile ro {\n  file,\n  deny %s w,\n}\n", f)), 0o644)
+	marker := filepath.Join(dir, "ran")
+	r = rampart(t, "", argv([]string{"--apparmor", profile, "--lsm-fallback", "landlock"}, []string{"touch", marker})...)
+	if _, err := os.Stat(marker); err == nil || r.code != exitRefused || !strings.Contains(r.stderr, profile+":3: AppArmor's w also denies chmod") {
+		t.Fatalf("fallback of deny w as root: exit %d stderr %q, want a refusal", r.code, r.stderr)
+	}
+	r = rampart(t, "", argv([]string{"--apparmor", profile, "--lsm-fallback", "landlock", "--user", "1000"}, []string{"true"})...)
+	if r.code != 0 {
+		t.Fatalf("fallback of deny w as uid 1000: exit %d stderr %q", r.code, r.stderr)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	llsys "github.com/landlock-lsm/go-landlock/landlock/syscall"
 	"golang.org/x/sys/unix"
@@ -15,29 +17,101 @@ import (
 // OSFS is the real filesystem.
 type OSFS struct{}
 
-// Resolve resolves symlinks in the longest existing prefix of p and keeps
-// the missing tail as written.
+// Resolve names what the kernel will reach at p when the workload opens
+// it: symlinks are followed component by component, also when their
+// target does not exist yet (a dangling link protects nothing if the rule
+// lands on the link: the file is created at the target), and a missing
+// tail is kept as written. What cannot be known at launch is refused: a
+// loop, a component that is not a directory, a directory rampart cannot
+// read, a ".." beneath a missing component, and /proc's magic links
+// (fd/, root, cwd, exe: they resolve to a process's object, not to the
+// text readlink gives).
 func (OSFS) Resolve(p string) (string, error) {
-	p, err := filepath.Abs(p)
-	if err != nil {
-		return "", err
-	}
-	tail := ""
-	for {
-		r, err := filepath.EvalSymlinks(p)
-		if err == nil {
-			return filepath.Join(r, tail), nil
-		}
-		if !errors.Is(err, os.ErrNotExist) {
+	// Not filepath.Abs: it cleans "link/.." lexically, where the kernel
+	// goes to the parent of the link's target.
+	abs := p
+	if !filepath.IsAbs(p) {
+		wd, err := os.Getwd()
+		if err != nil {
 			return "", err
 		}
-		parent := filepath.Dir(p)
-		if parent == p {
-			return "", err
-		}
-		tail = filepath.Join(filepath.Base(p), tail)
-		p = parent
+		abs = wd + "/" + p
 	}
+	rest := splitPath(abs)
+	cur := "/"
+	links := 0
+	for len(rest) > 0 {
+		c := rest[0]
+		rest = rest[1:]
+		switch c {
+		case ".":
+			continue
+		case "..":
+			cur = filepath.Dir(cur)
+			continue
+		}
+		next := filepath.Join(cur, c)
+		var st unix.Stat_t
+		err := unix.Lstat(next, &st)
+		switch {
+		case errors.Is(err, unix.ENOENT):
+			for _, r := range rest {
+				if r == ".." {
+					return "", fmt.Errorf("%s: \"..\" beneath %s, which does not exist: what it names depends on what is created there later", p, next)
+				}
+			}
+			return filepath.Join(append([]string{next}, rest...)...), nil
+		case errors.Is(err, unix.ENOTDIR):
+			return "", fmt.Errorf("%s: %s is not a directory", p, cur)
+		case err != nil:
+			return "", fmt.Errorf("%s: %w", p, &os.PathError{Op: "lstat", Path: next, Err: err})
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFLNK {
+			cur = next
+			continue
+		}
+		if links++; links > maxSymlinks {
+			return "", fmt.Errorf("%s: %w (more than %d symlinks)", p, unix.ELOOP, maxSymlinks)
+		}
+		if magicLink(cur) {
+			return "", fmt.Errorf("%s: %s is a /proc link to a process's file, root or directory: the rule could not follow it", p, next)
+		}
+		target, err := os.Readlink(next)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", p, err)
+		}
+		if filepath.IsAbs(target) {
+			cur = "/"
+		}
+		rest = append(splitPath(target), rest...)
+	}
+	return cur, nil
+}
+
+// maxSymlinks is the kernel's limit on links followed in one lookup
+// (MAXSYMLINKS).
+const maxSymlinks = 40
+
+func splitPath(p string) []string {
+	var out []string
+	for _, c := range strings.Split(p, "/") {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// magicLink reports whether the symlinks in dir are procfs's per-process
+// links (/proc/PID/fd/N, /proc/PID/root, cwd, exe, map_files/...):
+// everything in procfs except /proc/self and /proc/thread-self, whose
+// text names the process directory and resolves like any link.
+func magicLink(dir string) bool {
+	var fs unix.Statfs_t
+	if unix.Statfs(dir, &fs) != nil || fs.Type != unix.PROC_SUPER_MAGIC {
+		return false
+	}
+	return filepath.Clean(dir) != "/proc"
 }
 
 func (OSFS) Stat(p string) (bool, bool, uint64, error) {
@@ -49,6 +123,86 @@ func (OSFS) Stat(p string) (bool, bool, uint64, error) {
 		return false, false, 0, &os.PathError{Op: "lstat", Path: p, Err: err}
 	}
 	return true, st.Mode&unix.S_IFMT == unix.S_IFDIR, uint64(st.Nlink), nil
+}
+
+func (OSFS) Inode(p string) (uint64, uint64, error) {
+	var st unix.Stat_t
+	if err := unix.Lstat(p, &st); err != nil {
+		return 0, 0, &os.PathError{Op: "lstat", Path: p, Err: err}
+	}
+	return st.Dev, st.Ino, nil
+}
+
+// otherLinksBudget bounds the search for a hard link's other names: it
+// only improves a refusal's message, and a filesystem can be huge.
+const (
+	otherLinksBudget = 200000
+	otherLinksTime   = 2 * time.Second
+)
+
+// OtherLinks looks for other names of (dev, ino) nearest first: the
+// directory around except, then each parent up to the top of the
+// filesystem, never crossing into another filesystem or back into what
+// was searched.
+func (OSFS) OtherLinks(file string, dev, ino uint64, except string, want int) []string {
+	top := mountTop(file, dev)
+	var found []string
+	visited := 0
+	deadline := time.Now().Add(otherLinksTime)
+	var walk func(dir, skip string) bool
+	walk = func(dir, skip string) bool {
+		des, err := os.ReadDir(dir)
+		if err != nil {
+			return true
+		}
+		for _, d := range des {
+			if visited++; visited > otherLinksBudget || len(found) >= want || (visited%1024 == 0 && time.Now().After(deadline)) {
+				return false
+			}
+			p := filepath.Join(dir, d.Name())
+			if p == skip || p == except || strings.HasPrefix(p, except+"/") {
+				continue
+			}
+			var st unix.Stat_t
+			if unix.Lstat(p, &st) != nil || st.Dev != dev {
+				continue
+			}
+			switch st.Mode & unix.S_IFMT {
+			case unix.S_IFDIR:
+				if !walk(p, "") {
+					return false
+				}
+			case unix.S_IFLNK:
+			default:
+				if st.Ino == ino {
+					found = append(found, p)
+				}
+			}
+		}
+		return true
+	}
+	skip := except
+	for dir := filepath.Dir(except); ; dir = filepath.Dir(dir) {
+		if !walk(dir, skip) || dir == top || dir == "/" {
+			break
+		}
+		skip = dir
+	}
+	return found
+}
+
+// mountTop is the highest directory above p on the same device: where a
+// walk of p's filesystem starts.
+func mountTop(p string, dev uint64) string {
+	top := filepath.Dir(p)
+	for top != "/" {
+		var st unix.Stat_t
+		if unix.Lstat(filepath.Dir(top), &st) != nil || st.Dev != dev {
+			break
+		}
+		top = filepath.Dir(top)
+	}
+	return top
 }
 
 func (OSFS) ReadDir(dir string) ([]Entry, error) {

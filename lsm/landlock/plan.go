@@ -157,6 +157,12 @@ type FS interface {
 	// Stat describes a resolved path: exists, is a directory, link count.
 	Stat(path string) (exists, isDir bool, nlink uint64, err error)
 	ReadDir(dir string) ([]Entry, error)
+	// Inode identifies the file at a resolved path (device, inode).
+	Inode(path string) (dev, ino uint64, err error)
+	// OtherLinks looks for the names of file (dev, ino) outside the
+	// subtree at except, stopping at want names or at its budget; it
+	// returns what it found, for messages.
+	OtherLinks(file string, dev, ino uint64, except string, want int) []string
 }
 
 // Compile builds the plan for rules. Without Allow rules the plan starts
@@ -234,10 +240,13 @@ func Compile(rules []policy.FSRule, fsys FS) (*Plan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", origin(r), err)
 		}
-		if exists && !isDir && nlink > 1 {
-			// Stops the hard-link route: Landlock decides by path, so another
-			// name of the same file would stay open.
-			return nil, fmt.Errorf("%s: %s has %d hard links; Landlock rules follow paths, so the other links would stay reachable (remove them or deny their directories too)", origin(r), res, nlink)
+		// Stops the hard-link route: Landlock decides by path, so another
+		// name of a denied file, outside what is denied, would stay open.
+		// A file beneath a denied directory counts as much as a denied file.
+		if exists {
+			if err := checkLinks(fsys, res, isDir, nlink); err != nil {
+				return nil, fmt.Errorf("%s: %w", origin(r), err)
+			}
 		}
 		if !exists {
 			p.Notes = append(p.Notes, fmt.Sprintf("%s: %s does not exist; it is denied if created", r, res))
@@ -259,6 +268,101 @@ func Compile(rules []policy.FSRule, fsys FS) (*Plan, error) {
 	sort.Slice(p.Grants, func(i, j int) bool { return p.Grants[i].Path < p.Grants[j].Path })
 	p.ABI = MinABI(p.Handled)
 	return p, nil
+}
+
+// checkLinks refuses a denied path that holds a file with a name outside
+// it: the file itself when it has several links, or, for a directory, any
+// file beneath it whose links are not all beneath it too.
+func checkLinks(fsys FS, root string, isDir bool, nlink uint64) error {
+	type inode struct{ dev, ino uint64 }
+	type seen struct {
+		path  string
+		nlink uint64
+		count uint64
+	}
+	files := map[inode]*seen{}
+	note := func(p string, nlink uint64) error {
+		dev, ino, err := fsys.Inode(p)
+		if err != nil {
+			return err
+		}
+		k := inode{dev, ino}
+		if files[k] == nil {
+			files[k] = &seen{path: p, nlink: nlink}
+		}
+		files[k].count++
+		return nil
+	}
+	if !isDir {
+		if nlink > 1 {
+			if err := note(root, nlink); err != nil {
+				return err
+			}
+		}
+	} else {
+		var walk func(dir string) error
+		walk = func(dir string) error {
+			entries, err := fsys.ReadDir(dir)
+			if err != nil {
+				return err
+			}
+			for _, e := range entries {
+				p := path.Join(dir, e.Name)
+				switch {
+				case e.Symlink:
+					// a link's target is reached by its own path
+				case e.IsDir:
+					if err := walk(p); err != nil {
+						return err
+					}
+				default:
+					_, _, n, err := fsys.Stat(p)
+					if err != nil {
+						return err
+					}
+					if n > 1 {
+						if err := note(p, n); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			return nil
+		}
+		if err := walk(root); err != nil {
+			return err
+		}
+	}
+	var inside []string
+	for _, f := range files {
+		if f.count < f.nlink {
+			inside = append(inside, f.path)
+		}
+	}
+	if len(inside) == 0 {
+		return nil
+	}
+	sort.Strings(inside)
+	p := inside[0]
+	dev, ino, err := fsys.Inode(p)
+	if err != nil {
+		return err
+	}
+	f := files[inode{dev, ino}]
+	missing := int(f.nlink - f.count)
+	others := fsys.OtherLinks(p, dev, ino, root, missing)
+	where := "elsewhere"
+	if len(others) > 0 {
+		where = "at " + strings.Join(others, ", ")
+		if len(others) < missing {
+			where += fmt.Sprintf(" and %d more", missing-len(others))
+		}
+	}
+	more := ""
+	if len(inside) > 1 {
+		more = fmt.Sprintf(" (and %d more such file(s) beneath %s)", len(inside)-1, root)
+	}
+	return fmt.Errorf("%s has %d hard links, %d of them %s; Landlock rules follow paths, so that name would stay reachable%s (remove the other links or deny their directories too)", p, f.nlink, missing, where, more)
 }
 
 // carve removes rights from the subtree at target while keeping them

@@ -1,8 +1,10 @@
 package landlock
 
 import (
+	"fmt"
 	"math/rand"
 	"path"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -22,10 +24,41 @@ type memNode struct {
 	link  string // symlink target (absolute)
 }
 
+// A spec "/new == /old" makes /new a hard link of /old.
+func (m *memFS) hardLink(newp, old string) {
+	n := m.nodes[old]
+	n.nlink++
+	m.nodes[newp] = n
+}
+
+// Inode numbers a node by its identity: hard links share it.
+func (m *memFS) Inode(p string) (uint64, uint64, error) {
+	n, ok := m.nodes[p]
+	if !ok {
+		return 0, 0, fmt.Errorf("%s: no such file", p)
+	}
+	return 1, uint64(reflect.ValueOf(n).Pointer()), nil
+}
+
+func (m *memFS) OtherLinks(file string, dev, ino uint64, except string, want int) []string {
+	var out []string
+	for p, n := range m.nodes {
+		if uint64(reflect.ValueOf(n).Pointer()) == ino && !within(p, except) {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 func newMemFS(spec ...string) *memFS {
 	m := &memFS{nodes: map[string]*memNode{"/": {dir: true}}}
 	for _, s := range spec {
 		p, target, isLink := strings.Cut(s, " -> ")
+		hl, old, isHard := strings.Cut(s, " == ")
+		if isHard {
+			p = hl
+		}
 		isDir := strings.HasSuffix(p, "/")
 		p = path.Clean(p)
 		for d := path.Dir(p); ; d = path.Dir(d) {
@@ -35,6 +68,10 @@ func newMemFS(spec ...string) *memFS {
 			if d == "/" {
 				break
 			}
+		}
+		if isHard {
+			m.hardLink(p, path.Clean(old))
+			continue
 		}
 		n := &memNode{dir: isDir, nlink: 1}
 		if isLink {
@@ -163,6 +200,27 @@ func TestHardLinkedDeniedFileRefused(t *testing.T) {
 	_, err := Compile([]policy.FSRule{deny(policy.DenyRead, "/etc/shadow")}, fs)
 	if err == nil || !strings.Contains(err.Error(), "hard links") {
 		t.Fatalf("want a hard-link refusal, got %v", err)
+	}
+}
+
+// A denied directory holding a file with a name outside it is refused,
+// naming both names; links that all stay inside are fine.
+func TestHardLinkBeneathDeniedDirectory(t *testing.T) {
+	fs := newMemFS("/secrets/", "/secrets/a", "/secrets/b", "/tmp/", "/tmp/copy == /secrets/a", "/secrets/sub/c == /secrets/b")
+	_, err := Compile([]policy.FSRule{deny(policy.DenyRead, "/secrets")}, fs)
+	if err == nil || !strings.Contains(err.Error(), "/secrets/a has 2 hard links, 1 of them at /tmp/copy") {
+		t.Fatalf("want a refusal naming /secrets/a and /tmp/copy, got %v", err)
+	}
+	if _, err := Compile([]policy.FSRule{deny(policy.DenyRead, "/secrets/sub")}, fs); err == nil || !strings.Contains(err.Error(), "/secrets/sub/c has 2 hard links, 1 of them at /secrets/b") {
+		t.Fatalf("a link in the parent is outside the denied subtree too: %v", err)
+	}
+	fs = newMemFS("/secrets/", "/secrets/a", "/secrets/sub/b == /secrets/a")
+	if _, err := Compile([]policy.FSRule{deny(policy.DenyRead, "/secrets")}, fs); err != nil {
+		t.Fatalf("links that stay inside the denied directory: %v", err)
+	}
+	fs = newMemFS("/etc/shadow", "/backup/shadow == /etc/shadow")
+	if _, err := Compile([]policy.FSRule{deny(policy.DenyRead, "/etc/shadow")}, fs); err == nil || !strings.Contains(err.Error(), "at /backup/shadow") {
+		t.Fatalf("a denied file's other name must be given: %v", err)
 	}
 }
 

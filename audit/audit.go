@@ -550,6 +550,11 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 	if missing := probe.MissingCaps(p, effective, ctx); missing != 0 {
 		return Blocked, probe.ByCapabilities, "the effective set lacks " + strings.Join(missing.Names(caps.Cap.String), ", ")
 	}
+	// A host disk's node: not in a container's /dev, and its device
+	// cgroup refuses block devices, unless privileged.
+	if p.Model.HostDevice && !privileged {
+		return Blocked, probe.ByOther, "a container that is not privileged has no node of the host's disks in its /dev, and its device cgroup refuses to open one"
+	}
 	// The runtime's read-only mounts refuse the write after the
 	// permission checks and before the LSM's file_open hook.
 	if f := readOnlyWrite(p); f != "" && !privileged {

@@ -93,6 +93,11 @@ func (p *Policy) Validate() error {
 			bad("Landlock[%d].Path: %v", i, err)
 		}
 	}
+	for i, d := range p.AllowDevices {
+		if err := checkPath(d); err != nil {
+			bad("AllowDevices[%d]: %v", i, err)
+		}
+	}
 	switch p.LSMFallback {
 	case "", "landlock":
 	default:

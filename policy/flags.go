@@ -23,6 +23,7 @@ type Flags struct {
 	DenyWrite       []string
 	ReadOnly        []string
 	Allow           []string // PATH:ACCESS
+	AllowDevices    []string // device nodes deny rules leave open
 	LSMFallback     string   // "" | landlock
 }
 
@@ -30,7 +31,7 @@ type Flags struct {
 func (f *Flags) Empty() bool {
 	return len(f.CapDrop) == 0 && len(f.CapAdd) == 0 && !f.CapAmbient && f.User == "" &&
 		f.NoNewPrivs == nil && f.Seccomp == "" && f.AppArmor == "" && len(f.DenyRead) == 0 &&
-		len(f.DenyWrite) == 0 && len(f.ReadOnly) == 0 && len(f.Allow) == 0
+		len(f.DenyWrite) == 0 && len(f.ReadOnly) == 0 && len(f.Allow) == 0 && len(f.AllowDevices) == 0
 }
 
 // Apply layers the flags over p (nil starts an empty policy): capability
@@ -119,6 +120,12 @@ func (f *Flags) Apply(p *Policy) (*Policy, error) {
 			return nil, Refuse(LayerLandlock, "--allow %q: access %q: want a combination of r, w and x", a, acc)
 		}
 		p.Landlock = append(p.Landlock, FSRule{Mode: Allow, Path: path, Access: acc, Origin: "--allow " + a})
+	}
+	for _, d := range f.AllowDevices {
+		if err := checkPath(d); err != nil {
+			return nil, Refuse(LayerLandlock, "--allow-device %q: %w", d, err)
+		}
+		p.AllowDevices = append(p.AllowDevices, d)
 	}
 	switch f.LSMFallback {
 	case "", "none":

@@ -38,6 +38,11 @@ type Policy struct {
 	// Landlock holds filesystem rules enforced with Landlock.
 	Landlock []FSRule
 
+	// AllowDevices are device nodes a deny rule leaves open although they
+	// hold a denied file's filesystem (a backup agent reading the disk):
+	// by default every such device is denied with the file.
+	AllowDevices []string `json:",omitempty"`
+
 	// LSMFallback, when "landlock", lets Landlock stand in for an AppArmor
 	// profile on a kernel without AppArmor, if the profile's rules can be
 	// expressed with Landlock. Empty means AppArmor or nothing.

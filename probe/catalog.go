@@ -68,6 +68,10 @@ type Model struct {
 	Calls []Call
 	// LSM lists the accesses an LSM mediates on this path.
 	LSM []Access
+	// HostDevice: the path opens a node of the host's disks. A container
+	// that is not privileged has no such node in its /dev, and its device
+	// cgroup refuses to open one.
+	HostDevice bool `json:",omitempty"`
 }
 
 // Call is one syscall with the arguments a filter may test.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/internal/procstatus"
+	"github.com/rampart-sec/rampart/lsm/landlock"
 	"github.com/rampart-sec/rampart/policy"
 )
 
@@ -130,4 +131,29 @@ func (pl *Plan) checkMetadata(rules, fallback []policy.FSRule) error {
 		}
 	}
 	return nil
+}
+
+// memoryCaps reach a file's bytes where no path rule can follow: kernel
+// and physical memory (SYS_RAWIO: /proc/kcore, /dev/mem), code in the
+// kernel (SYS_MODULE), BPF tracing programs that read kernel memory
+// (BPF with PERFMON, or SYS_ADMIN), and the memory of another process
+// that read the file (SYS_PTRACE). Closing them is the capability
+// layer's job; a deny-read says which CMD keeps.
+var memoryCaps = caps.Of(caps.SYS_RAWIO, caps.SYS_MODULE, caps.BPF, caps.PERFMON, caps.SYS_ADMIN, caps.SYS_PTRACE)
+
+func (pl *Plan) noteCapabilityRoutes(rules []policy.FSRule) {
+	kept := pl.AfterExec.Permitted.Intersect(memoryCaps)
+	if kept == 0 {
+		return
+	}
+	for _, r := range rules {
+		if r.Mode == policy.DenyRead {
+			detail := ""
+			if m := landlock.MemoryRoutes(); len(m) > 0 {
+				detail = " (here: " + strings.Join(m, ", ") + ")"
+			}
+			pl.Notes = append(pl.Notes, fmt.Sprintf("deny-read holds against paths, not against %s, which CMD keeps: they read kernel or process memory%s, where a denied file's bytes may be; --cap-drop %s closes that", kept, detail, strings.Join(kept.Names(caps.Cap.String), ",")))
+			return
+		}
+	}
 }

@@ -177,6 +177,13 @@ func Prepare(p *policy.Policy, argv []string, env []string) (*Plan, error) {
 		return nil, err
 	}
 	if len(fsRules) > 0 {
+		var notes []string
+		fsRules, notes, err = landlock.WithRoutes(fsRules, p.AllowDevices, landlock.OSFS{})
+		if err != nil {
+			return nil, &LayerError{Layer: LayerLandlock, Err: err}
+		}
+		pl.Notes = append(pl.Notes, notes...)
+		pl.noteCapabilityRoutes(fsRules)
 		lp, err := landlock.Compile(fsRules, landlock.OSFS{})
 		if err != nil {
 			return nil, &LayerError{Layer: LayerLandlock, Err: err}

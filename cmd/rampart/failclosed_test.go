@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,7 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/rampart-sec/rampart/features"
+	"github.com/rampart-sec/rampart/probe"
 )
 
 // rampartFDs runs rampart with stdin and extra descriptors (3, 4, ...)
@@ -332,5 +336,141 @@ func TestDenyReadDirectoryHardLink(t *testing.T) {
 	r = rampart(t, "", argv([]string{"--deny-read", secrets + "/nothing-here"}, []string{"cat", outside})...)
 	if r.stdout != "K" {
 		t.Fatalf("the outside name under an unrelated rule: %q %q", r.stdout, r.stderr)
+	}
+}
+
+// loopSecret mounts a fresh ext4 image on a loop device and writes
+// secret in it, flushed to the device; everything is undone afterwards.
+func loopSecret(t *testing.T, dir string) (img, loop, mnt, secret string) {
+	t.Helper()
+	run := func(name string, args ...string) string {
+		t.Helper()
+		out, err := exec.Command(name, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	img = filepath.Join(dir, "img")
+	run("truncate", "-s", "8M", img)
+	run("mkfs.ext4", "-q", "-F", img)
+	loop = run("losetup", "-f", "--show", img)
+	t.Cleanup(func() { exec.Command("losetup", "-d", loop).Run() })
+	mnt = filepath.Join(dir, "mnt")
+	os.Mkdir(mnt, 0o755)
+	run("mount", loop, mnt)
+	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+	secret = filepath.Join(mnt, "secret")
+	os.WriteFile(secret, []byte("TOP\n"), 0o600)
+	run("sync", "-f", secret)
+	return img, loop, mnt, secret
+}
+
+// --deny-read closes the other routes to the same bytes (the issue's
+// attack: uid 0 with every capability dropped reads the file through
+// debugfs on the loop device): the device, the image file behind it,
+// a new node of the device, and another mount of the same directory.
+// Each route is first shown open without the rule.
+func TestDenyReadOtherRoutes(t *testing.T) {
+	needRoot(t)
+	needSeccomp(t)
+	if _, err := exec.LookPath("debugfs"); err != nil {
+		t.Fatal("debugfs (Debian e2fsprogs) not installed")
+	}
+	dir := t.TempDir()
+	img, loop, mnt, secret := loopSecret(t, dir)
+	debugfs := func(flags []string, device string) result {
+		return rampart(t, "", argv(append(flags, "--cap-drop", "ALL", "--seccomp", "runtime-default"), []string{"debugfs", "-R", "cat /secret", device})...)
+	}
+	deny := []string{"--deny-read", secret}
+	for _, device := range []string{loop, img} {
+		if r := debugfs([]string{"--cap-drop", "NET_RAW"}, device); !strings.Contains(r.stdout, "TOP") {
+			t.Fatalf("without the rule debugfs on %s should read the secret: %q %q", device, r.stdout, r.stderr)
+		}
+		r := debugfs(deny, device)
+		if strings.Contains(r.stdout, "TOP") || !strings.Contains(r.stderr, "Permission denied while trying to open "+device) {
+			t.Fatalf("--deny-read %s: debugfs on %s: stdout %q stderr %q", secret, device, r.stdout, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "also denied, the same bytes: ") || !strings.Contains(r.stderr, device) {
+			t.Fatalf("the launch must name the routes it closed: %q", r.stderr)
+		}
+	}
+	// --allow-device leaves that device open, as asked, and says so.
+	r := debugfs(append([]string{"--allow-device", loop}, deny...), loop)
+	if !strings.Contains(r.stdout, "TOP") || !strings.Contains(r.stderr, "left open as asked: "+loop) {
+		t.Fatalf("--allow-device %s: stdout %q stderr %q", loop, r.stdout, r.stderr)
+	}
+
+	// A new node of the device (CAP_MKNOD is in the runtimes' defaults):
+	// making device nodes is refused under a deny rule.
+	var st unix.Stat_t
+	unix.Stat(loop, &st)
+	mk := fmt.Sprintf("mknod %s/node b %d %d && debugfs -R 'cat /secret' %s/node", dir, unix.Major(st.Rdev), unix.Minor(st.Rdev), dir)
+	if r := rampart(t, "", argv([]string{"--cap-drop", "NET_RAW"}, []string{"sh", "-c", mk})...); !strings.Contains(r.stdout, "TOP") {
+		t.Fatalf("without the rule a new node reads the secret: %q %q", r.stdout, r.stderr)
+	}
+	os.Remove(filepath.Join(dir, "node"))
+	r = rampart(t, "", argv(deny, []string{"sh", "-c", mk})...)
+	if strings.Contains(r.stdout, "TOP") || !strings.Contains(r.stderr, "Permission denied") {
+		t.Fatalf("a new device node under --deny-read: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+
+	// --deny-write closes writing through the device the same way (an
+	// open for writing that writes nothing: ": >" on a block device).
+	openW := []string{"sh", "-c", ": > " + loop + " && echo OPENED"}
+	if r := rampart(t, "", argv([]string{"--cap-drop", "NET_RAW"}, openW)...); r.stdout != "OPENED\n" {
+		t.Fatalf("without the rule the device opens for writing: %q %q", r.stdout, r.stderr)
+	}
+	if r := rampart(t, "", argv([]string{"--deny-write", secret}, openW)...); r.stdout != "" || !strings.Contains(r.stderr, "Permission denied") {
+		t.Fatalf("--deny-write %s: the device opened for writing: %q %q", secret, r.stdout, r.stderr)
+	}
+
+	// Another mount of the same directory shows the same file.
+	bound := filepath.Join(dir, "bound")
+	os.Mkdir(bound, 0o755)
+	if out, err := exec.Command("mount", "--bind", mnt, bound).CombinedOutput(); err != nil {
+		t.Fatalf("mount --bind: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", bound).Run() })
+	r = rampart(t, "", argv(deny, []string{"cat", filepath.Join(bound, "secret")})...)
+	if strings.Contains(r.stdout, "TOP") || !strings.Contains(r.stderr, filepath.Join(bound, "secret")) {
+		t.Fatalf("the bind mount's name of the secret: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+}
+
+// The probe's read-shadow-blockdev path, where /etc/shadow lives on a
+// readable disk (a private mount namespace binds a loop-mounted file
+// over it): open without a rule, closed by Landlock under --deny-read
+// /etc/shadow.
+func TestProbeReadShadowBlockDevice(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	_, loop, _, secret := loopSecret(t, dir)
+	probeIn := func(flags ...string) probe.Result {
+		t.Helper()
+		self := os.Args[0]
+		cmd := self + " probe -o json --only read-shadow-blockdev"
+		if len(flags) > 0 {
+			cmd = self + " run " + strings.Join(flags, " ") + " -- " + cmd
+		}
+		c := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", "mount --bind "+secret+" /etc/shadow && exec "+cmd)
+		c.Env = append(os.Environ(), asRampart+"=1")
+		out, err := c.Output()
+		if err != nil {
+			t.Fatalf("%s: %v %s", cmd, err, out)
+		}
+		var rep probe.Report
+		if err := json.Unmarshal(out, &rep); err != nil || len(rep.Results) != 1 {
+			t.Fatalf("probe JSON: %v\n%s", err, out)
+		}
+		return rep.Results[0]
+	}
+	r := probeIn()
+	if r.Verdict != probe.Open || !strings.Contains(r.Step, loop) {
+		t.Fatalf("unconfined: %+v, want open through %s", r, loop)
+	}
+	r = probeIn("--deny-read", "/etc/shadow")
+	if r.Verdict != probe.Blocked || r.Layer != probe.ByLSM || r.LSM != "Landlock" {
+		t.Fatalf("under --deny-read /etc/shadow: %+v, want blocked by Landlock", r)
 	}
 }

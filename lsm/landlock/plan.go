@@ -91,6 +91,8 @@ var (
 	// ancestor, breaking `ls /`.
 	denyReadRights  = ReadFile
 	denyWriteRights = writeRights &^ IoctlDev
+	// noDevices is what a plan with a deny rule never grants.
+	noDevices = MakeBlock | MakeChar
 )
 
 var accessNames = []struct {
@@ -188,9 +190,13 @@ func Compile(rules []policy.FSRule, fsys FS) (*Plan, error) {
 
 	// Handled rights: what the rules speak of. REFER is always handled so
 	// the workload cannot re-link a denied file to where it gains rights.
+	// With a deny rule, making device nodes is handled and granted
+	// nowhere: a new node for the disk under a denied file would be a
+	// route to its bytes that no path rule covers (CAP_MKNOD is in the
+	// container runtimes' default set).
 	p.Handled = Refer
 	for _, r := range denies {
-		p.Handled |= denyRights(r.Mode)
+		p.Handled |= denyRights(r.Mode) | noDevices
 	}
 	grants := map[string]*Grant{}
 	add := func(pth string, a Access, isDir bool) {
@@ -261,6 +267,9 @@ func Compile(rules []policy.FSRule, fsys FS) (*Plan, error) {
 	}
 
 	for _, g := range grants {
+		if len(denies) > 0 {
+			g.Access &^= noDevices
+		}
 		if g.Access != 0 {
 			p.Grants = append(p.Grants, *g)
 		}

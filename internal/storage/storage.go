@@ -1,0 +1,508 @@
+// Package storage finds the other ways to the bytes of a file: the block
+// devices that hold its filesystem (and the devices stacked under and on
+// top of them), the files those are backed by (a loop device's image,
+// swap), and the other paths the same file shows at (bind mounts,
+// overlay layers). A rule that denies a path must deny these too, or an
+// attacker reads the same bytes another way: debugfs on the disk, the
+// loop image, the overlay's lower directory.
+//
+// Everything is read from this process's mount namespace, /sys and /dev;
+// nothing is opened but directories and sysfs attributes.
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/moby/sys/mountinfo"
+	"golang.org/x/sys/unix"
+)
+
+// Device is a device number.
+type Device struct{ Major, Minor uint32 }
+
+func (d Device) String() string { return fmt.Sprintf("%d:%d", d.Major, d.Minor) }
+
+// Node is a device node in the filesystem.
+type Node struct {
+	Path  string
+	Dev   Device
+	Block bool // a block device; otherwise a character device of a disk (SCSI generic, NVMe)
+}
+
+// Routes are the other ways to a path's bytes.
+type Routes struct {
+	// Nodes are device nodes that read or write the blocks of the
+	// filesystem the path is on.
+	Nodes []Node
+	// Files hold those blocks too: loop devices' backing files, swap
+	// files.
+	Files []string
+	// Aliases are other paths of the same file: where another mount
+	// shows the same directory (bind mounts) or an overlay shows a
+	// layer's file, and the layers of an overlay the path is on.
+	Aliases []string
+	// Why says, for each route, how it was found.
+	Why map[string]string
+	// Unfollowed names filesystems whose storage is not local block
+	// devices (network, FUSE, virtio-fs): their bytes may be reachable
+	// elsewhere, beyond what this machine can see.
+	Unfollowed []string
+	// HiddenLayers: the path is on an overlay whose layers this mount
+	// namespace cannot see (a container's root): the disk under them is
+	// not known here.
+	HiddenLayers bool
+}
+
+// Of finds the routes to the bytes at p, an absolute path with symlinks
+// resolved (it may not exist yet: its nearest existing directory
+// decides the filesystem).
+func Of(p string) (*Routes, error) {
+	mounts, err := mountinfo.GetMounts(nil)
+	if err != nil {
+		return nil, fmt.Errorf("mount table: %w", err)
+	}
+	w := &walker{
+		mounts:  mounts,
+		r:       &Routes{Why: map[string]string{}},
+		devs:    map[Device]string{},
+		paths:   map[string]bool{p: true},
+		sysRoot: "/sys",
+	}
+	if err := w.path(p, ""); err != nil {
+		return nil, err
+	}
+	if err := w.swap(); err != nil {
+		return nil, err
+	}
+	if err := w.nodes([]string{"/dev"}); err != nil {
+		return nil, err
+	}
+	if w.hidden {
+		w.r.Unfollowed = append(w.r.Unfollowed, "an overlay whose layers are not visible in this mount namespace (a container's root)")
+		w.r.HiddenLayers = true
+	}
+	sort.Strings(w.r.Files)
+	sort.Strings(w.r.Aliases)
+	sort.Slice(w.r.Nodes, func(i, j int) bool { return w.r.Nodes[i].Path < w.r.Nodes[j].Path })
+	return w.r, nil
+}
+
+type walker struct {
+	mounts  []*mountinfo.Info
+	r       *Routes
+	devs    map[Device]string // block devices holding the bytes, and why
+	paths   map[string]bool   // paths already followed
+	sysRoot string
+	hidden  bool // an overlay's layers are not visible here
+	capped  bool // stopped at maxRoutes
+}
+
+// maxRoutes bounds the walk.
+const maxRoutes = 256
+
+// path follows one path of the bytes: its filesystem's storage, and the
+// other places the same file shows.
+func (w *walker) path(p, why string) error {
+	m := w.mountOf(p)
+	if m == nil {
+		return fmt.Errorf("%s: on no mount of this namespace", p)
+	}
+	inFS := filepath.Join(m.Root, rel(m.Mountpoint, p))
+	// The same directory mounted elsewhere (a bind mount, or the whole
+	// filesystem mounted twice) shows the file there too.
+	for _, o := range w.mounts {
+		if o == m || o.Major != m.Major || o.Minor != m.Minor || o.FSType != m.FSType || !within(inFS, o.Root) {
+			continue
+		}
+		alias := filepath.Join(o.Mountpoint, rel(o.Root, inFS))
+		w.alias(alias, fmt.Sprintf("mount %s shows %s of the same filesystem", o.Mountpoint, o.Root))
+	}
+	// An overlay whose layer holds the file shows it in the merged tree.
+	for _, o := range w.mounts {
+		if o.FSType != "overlay" {
+			continue
+		}
+		for _, layer := range overlayLayers(o) {
+			if within(p, layer) && o.Mountpoint != layer {
+				w.alias(filepath.Join(o.Mountpoint, rel(layer, p)), "overlay "+o.Mountpoint+" has the layer "+layer)
+			}
+		}
+	}
+	return w.storage(m, p, why)
+}
+
+func (w *walker) alias(p, why string) {
+	if w.paths[p] {
+		return
+	}
+	if len(w.paths) > maxRoutes {
+		// Mounts stacked on themselves could go on; what was found is
+		// kept, and the rest said.
+		if !w.capped {
+			w.capped = true
+			w.r.Unfollowed = append(w.r.Unfollowed, fmt.Sprintf("more than %d routes (mounts stacked on each other)", maxRoutes))
+		}
+		return
+	}
+	w.paths[p] = true
+	w.r.Aliases = append(w.r.Aliases, p)
+	w.r.Why[p] = why
+	// An alias is another path of the same bytes: its own mounts count.
+	w.path(p, why)
+}
+
+// storage follows the filesystem of mount m to what stores it.
+func (w *walker) storage(m *mountinfo.Info, p, why string) error {
+	switch {
+	case m.FSType == "overlay":
+		// The merged file is one of the layers' files. A layer that is
+		// not visible in this namespace (a container's root, whose
+		// layers are the host's paths) resolves back onto the overlay
+		// itself: it is not followed, and said.
+		for _, layer := range overlayLayers(m) {
+			if w.mountOf(layer) == m {
+				w.hidden = true
+				continue
+			}
+			w.alias(filepath.Join(layer, rel(m.Mountpoint, p)), "layer of overlay "+m.Mountpoint)
+		}
+		return nil
+	case m.Major != 0:
+		return w.device(Device{uint32(m.Major), uint32(m.Minor)}, "holds "+m.Mountpoint)
+	}
+	// Filesystems on anonymous device numbers: btrfs and others name
+	// their device as the source.
+	var st unix.Stat_t
+	if strings.HasPrefix(m.Source, "/dev/") && unix.Stat(m.Source, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFBLK {
+		return w.device(Device{unix.Major(st.Rdev), unix.Minor(st.Rdev)}, "holds "+m.Mountpoint+" ("+m.FSType+")")
+	}
+	switch m.FSType {
+	case "tmpfs", "ramfs", "devtmpfs", "proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue", "securityfs",
+		"debugfs", "tracefs", "bpf", "pstore", "configfs", "hugetlbfs", "fusectl", "efivarfs", "binfmt_misc", "autofs", "nsfs":
+		// In memory (swap is added for everyone) or kernel-generated.
+		return nil
+	}
+	w.r.Unfollowed = append(w.r.Unfollowed, fmt.Sprintf("%s (%s from %s)", m.Mountpoint, m.FSType, m.Source))
+	return nil
+}
+
+// device adds a block device and every device sharing its blocks: the
+// disk of a partition and the partitions of a disk, the devices it is
+// built from (slaves: device-mapper, md) and built into (holders), and a
+// loop device's backing file.
+func (w *walker) device(d Device, why string) error {
+	if _, ok := w.devs[d]; ok {
+		return nil
+	}
+	w.devs[d] = why
+	dir, err := filepath.EvalSymlinks(filepath.Join(w.sysRoot, "dev/block", d.String()))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil // a device number without a block device
+		}
+		return err
+	}
+	name := filepath.Base(dir)
+	var next []string
+	if isFile(filepath.Join(dir, "partition")) {
+		next = append(next, filepath.Dir(dir))
+	} else if des, err := os.ReadDir(dir); err == nil {
+		for _, e := range des {
+			if isFile(filepath.Join(dir, e.Name(), "partition")) {
+				next = append(next, filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	for _, rel := range []string{"slaves", "holders"} {
+		des, _ := os.ReadDir(filepath.Join(dir, rel))
+		for _, e := range des {
+			if t, err := filepath.EvalSymlinks(filepath.Join(dir, rel, e.Name())); err == nil {
+				next = append(next, t)
+			}
+		}
+	}
+	for _, n := range next {
+		nd, err := readDev(filepath.Join(n, "dev"))
+		if err != nil {
+			continue
+		}
+		if err := w.device(nd, "shares blocks with "+name); err != nil {
+			return err
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "loop", "backing_file")); err == nil {
+		f := strings.TrimSpace(string(b))
+		f = strings.TrimSuffix(f, " (deleted)")
+		w.file(f, "backs "+name)
+	}
+	return nil
+}
+
+// file adds a file that holds blocks (a loop image, swap) and follows
+// its own bytes.
+func (w *walker) file(f, why string) {
+	if w.paths[f] {
+		return
+	}
+	w.paths[f] = true
+	w.r.Files = append(w.r.Files, f)
+	w.r.Why[f] = why
+	w.path(f, why)
+}
+
+// swap adds the active swap areas: they hold the pages of tmpfs files
+// and of every process that read the file.
+func (w *walker) swap() error {
+	b, err := os.ReadFile("/proc/swaps")
+	if err != nil {
+		return nil
+	}
+	for _, l := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		name := unescapeOctal(f[0])
+		switch f[1] {
+		case "partition":
+			var st unix.Stat_t
+			if unix.Stat(name, &st) == nil {
+				w.device(Device{unix.Major(st.Rdev), unix.Minor(st.Rdev)}, "swap")
+			}
+		case "file":
+			w.file(name, "swap")
+		}
+	}
+	return nil
+}
+
+// nodes finds the device nodes, beneath roots and on every devtmpfs
+// mount, of the block devices found, and the character devices that
+// reach the same disks (SCSI generic, NVMe controllers and generic
+// namespaces).
+func (w *walker) nodes(roots []string) error {
+	if len(w.devs) == 0 {
+		return nil
+	}
+	blockSys := map[string]bool{}
+	for d := range w.devs {
+		if p, err := filepath.EvalSymlinks(filepath.Join(w.sysRoot, "dev/block", d.String())); err == nil {
+			blockSys[p] = true
+		}
+	}
+	for _, m := range w.mounts {
+		if m.FSType == "devtmpfs" {
+			roots = append(roots, m.Mountpoint)
+		}
+	}
+	seen := map[string]bool{}
+	var walk func(dir string)
+	walk = func(dir string) {
+		if seen[dir] {
+			return
+		}
+		seen[dir] = true
+		des, err := os.ReadDir(dir)
+		if err != nil {
+			return
+		}
+		for _, e := range des {
+			p := filepath.Join(dir, e.Name())
+			switch t := e.Type(); {
+			case t.IsDir():
+				walk(p)
+			case t&os.ModeDevice != 0:
+				var st unix.Stat_t
+				if unix.Lstat(p, &st) != nil {
+					continue
+				}
+				d := Device{unix.Major(st.Rdev), unix.Minor(st.Rdev)}
+				if t&os.ModeCharDevice == 0 {
+					if why, ok := w.devs[d]; ok {
+						w.addNode(Node{Path: p, Dev: d, Block: true}, why)
+					}
+				} else if disk := w.charDisk(d, blockSys); disk != "" {
+					w.addNode(Node{Path: p, Dev: d}, "reaches the disk "+disk)
+				}
+			}
+		}
+	}
+	for _, r := range roots {
+		walk(r)
+	}
+	return nil
+}
+
+func (w *walker) addNode(n Node, why string) {
+	w.r.Nodes = append(w.r.Nodes, n)
+	w.r.Why[n.Path] = why
+}
+
+// charDisk returns the block device a character device reaches, if any:
+// one whose sysfs directory is beneath the character device's own, or
+// beneath the device it belongs to (sg0 belongs to the SCSI device that
+// also has block/sda; nvme0's namespaces are beneath it).
+func (w *walker) charDisk(d Device, blockSys map[string]bool) string {
+	dir, err := filepath.EvalSymlinks(filepath.Join(w.sysRoot, "dev/char", d.String()))
+	if err != nil {
+		return ""
+	}
+	cands := []string{dir}
+	if dev, err := filepath.EvalSymlinks(filepath.Join(dir, "device")); err == nil {
+		cands = append(cands, dev)
+	}
+	for b := range blockSys {
+		for _, c := range cands {
+			if strings.HasPrefix(b, c+"/") {
+				return filepath.Base(b)
+			}
+		}
+	}
+	return ""
+}
+
+// mountOf returns the mount p is on: the last mounted of the longest
+// mount points containing it (a mount hides what is beneath it).
+func (w *walker) mountOf(p string) *mountinfo.Info {
+	var best *mountinfo.Info
+	for _, m := range w.mounts {
+		if within(p, m.Mountpoint) && (best == nil || len(m.Mountpoint) >= len(best.Mountpoint)) {
+			best = m
+		}
+	}
+	return best
+}
+
+// overlayLayers lists an overlay's upper and lower directories.
+func overlayLayers(m *mountinfo.Info) []string {
+	var out []string
+	for _, opt := range splitOptions(m.VFSOptions) {
+		k, v, _ := strings.Cut(opt, "=")
+		switch k {
+		case "upperdir", "lowerdir+", "datadir+":
+			out = append(out, unescapeOctal(v))
+		case "lowerdir":
+			for _, l := range splitUnescaped(v, ':') {
+				if l != "" {
+					out = append(out, unescapeOctal(l))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// splitOptions splits mount options on commas not escaped by a
+// backslash (overlayfs escapes commas in layer paths).
+func splitOptions(s string) []string { return splitUnescaped(s, ',') }
+
+func splitUnescaped(s string, sep byte) []string {
+	var out []string
+	var cur strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && i+1 < len(s) && (s[i+1] == sep || s[i+1] == '\\'):
+			cur.WriteByte(s[i+1])
+			i++
+		case s[i] == sep:
+			out = append(out, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(s[i])
+		}
+	}
+	return append(out, cur.String())
+}
+
+// unescapeOctal undoes the kernel's \ooo escapes of mount paths.
+func unescapeOctal(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+4 <= len(s) && isOctal(s[i+1:i+4]) {
+			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isOctal(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '7' {
+			return false
+		}
+	}
+	return true
+}
+
+func readDev(file string) (Device, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return Device{}, err
+	}
+	var d Device
+	if _, err := fmt.Sscanf(strings.TrimSpace(string(b)), "%d:%d", &d.Major, &d.Minor); err != nil {
+		return Device{}, fmt.Errorf("%s: %w", file, err)
+	}
+	return d, nil
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// within reports whether p is dir or beneath it.
+func within(p, dir string) bool {
+	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
+}
+
+// rel is p relative to dir, which contains it ("" for dir itself).
+func rel(dir, p string) string {
+	if dir == "/" {
+		return strings.TrimPrefix(p, "/")
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
+}
+
+// MountedDisks returns the block device nodes under /dev of the devices
+// that hold any filesystem mounted in this namespace: in a container
+// whose root is an overlay of invisible layers, the disks its other
+// mounts (the runtime's /etc/hosts, volumes) come from, which on a node
+// are where the image layers live too.
+func MountedDisks() ([]Node, error) {
+	mounts, err := mountinfo.GetMounts(nil)
+	if err != nil {
+		return nil, fmt.Errorf("mount table: %w", err)
+	}
+	w := &walker{mounts: mounts, r: &Routes{Why: map[string]string{}}, devs: map[Device]string{}, paths: map[string]bool{}, sysRoot: "/sys"}
+	for _, m := range mounts {
+		if m.Major != 0 {
+			w.device(Device{uint32(m.Major), uint32(m.Minor)}, "holds "+m.Mountpoint)
+		}
+	}
+	if err := w.nodes([]string{"/dev"}); err != nil {
+		return nil, err
+	}
+	var out []Node
+	for _, n := range w.r.Nodes {
+		if n.Block {
+			out = append(out, n)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}

@@ -1,0 +1,83 @@
+package probe
+
+import (
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/internal/storage"
+)
+
+// The same bytes as read-shadow, by another road: the block device that
+// holds /etc/shadow's filesystem. A path rule on /etc/shadow does not
+// cover /dev/vda, and debugfs (or a 4 KiB read at the right offset)
+// needs nothing but the device node, which root owns.
+var _ = register(&Path{
+	ID:       "read-shadow-blockdev",
+	Title:    "read /etc/shadow's disk through its block device",
+	Gain:     "the password hashes, and every other file of that filesystem, from the raw blocks, past any rule on their paths",
+	Syscalls: []string{"openat", "read"},
+	Model: Model{
+		CapNote: "none for root, which owns the device node; another uid needs CAP_DAC_OVERRIDE or the disk group",
+		Calls: []Call{
+			{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_RDONLY}},
+			{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_RDONLY | unix.O_CLOEXEC}},
+			{Name: "open", Args: [6]uint64{0, unix.O_RDONLY}},
+			{Name: "openat2"},
+		},
+		LSM:        []Access{{Kind: AccessFile, Path: "/dev/sda", Mode: "r"}},
+		HostDevice: true,
+	},
+	Safety: "finds the device node under /etc/shadow's filesystem from the mount table and /sys, opens it read-only, reads one byte of its first block into a buffer that is discarded, and closes it; nothing is written or printed",
+	run:    func(*env) Outcome { return readShadowDevice() },
+	canary: func() syscall.Errno {
+		n, _ := shadowDevice()
+		if n == "" {
+			return 0
+		}
+		fd, err := unix.Open(n, unix.O_RDONLY|unix.O_CLOEXEC|oTmpfileBit, 0)
+		if err == nil {
+			unix.Close(fd)
+		}
+		return errnoOf(err)
+	},
+	canaryErrno: unix.EINVAL,
+})
+
+// shadowDevice names the block device node that holds /etc/shadow here,
+// and how it was found; "" with the reason when there is none.
+func shadowDevice() (node, why string) {
+	r, err := storage.Of("/etc/shadow")
+	if err != nil {
+		return "", err.Error()
+	}
+	for _, n := range r.Nodes {
+		if n.Block {
+			return n.Path, r.Why[n.Path]
+		}
+	}
+	if r.HiddenLayers {
+		// A container's root: the layers are the node's paths, on the
+		// disk its other mounts come from.
+		disks, err := storage.MountedDisks()
+		if err == nil && len(disks) > 0 {
+			return disks[0].Path, "the disk under this container's mounts, where its overlay's layers live"
+		}
+		return "", "/etc/shadow is on an overlay whose layers are not visible here, and no disk of this namespace's mounts has a node in /dev"
+	}
+	if len(r.Unfollowed) > 0 {
+		return "", "/etc/shadow's filesystem is not on a local block device: " + strings.Join(r.Unfollowed, "; ")
+	}
+	return "", "no node in /dev for the block device of /etc/shadow's filesystem"
+}
+
+func readShadowDevice() Outcome {
+	node, why := shadowDevice()
+	if node == "" {
+		return Outcome{Errno: unix.ENOENT, Step: "find the block device of /etc/shadow", Absent: why}
+	}
+	o := readOneByte(node)
+	o.Step += " (" + why + ")"
+	return o
+}

@@ -40,28 +40,67 @@ Which kernel mechanism enforces which flag:
 
 Landlock limits (it allows by path; denies are built by complement):
   * --deny-read PATH denies reading file contents at or beneath PATH;
-    directory listings stay visible.
+    directory listings and stat() stay visible.
   * --deny-write / --read-only PATH deny writing, truncating, creating,
-    removing and renaming at or beneath PATH.
+    removing and renaming at or beneath PATH. Metadata is not covered:
+    chmod, chown, utimes and setxattr stay as the kernel's own checks
+    allow them (the owner; CAP_FOWNER, CAP_CHOWN). rampart says so where
+    CMD has that power, and refuses an AppArmor profile's deny w under
+    --lsm-fallback there (AppArmor's w denies them too).
   * Files created later directly in a directory on the way to a denied
     path (for /etc/shadow: in / and /etc) get no rights: they cannot be
     read (deny-read) or written (deny-write).
-  * Rules follow paths: a denied file must have one hard link (rampart
-    refuses otherwise); bind mounts of it elsewhere are not covered. The
-    workload cannot make new links to it or mount anything.
+  * Symlinks are resolved at launch as the kernel will resolve them,
+    dangling ones included: the rule lands where the file is or will be.
   * --allow PATH:ACCESS (r, w, x) switches to an allow list: only allowed
     paths are reachable, with the listed access; denies still win.
 
-rampart fails closed: if a requested layer cannot be applied (no AppArmor
-in the kernel, a Landlock ABI too old for a rule, an unknown capability or
-syscall, an unreadable or invalid profile), CMD is never started and
-rampart exits with status 125, naming the layer and the reason. Before
-execve it reads back what the kernel holds (capability sets, no_new_privs,
-seccomp mode, uid and gid, Landlock denials, the AppArmor exec label) and
-refuses on any mismatch; -v prints that state.
+The other routes to the same bytes, closed with each deny rule:
+  * the block devices of the denied path's filesystem and every device
+    sharing its blocks (the disk of a partition, device-mapper and md
+    devices, a loop device's image file), the disks' SCSI generic and
+    NVMe nodes, and swap; --allow-device PATH leaves one open on purpose
+  * other paths of the same file: bind mounts and second mounts of its
+    filesystem, the layers of an overlay it is on, and the merged tree
+    of an overlay whose layer holds it
+  * new names: CMD cannot link or rename a denied file elsewhere, make a
+    device node anywhere, or mount anything
+  * descriptors: every one above stderr is closed at exec (runc's rule);
+    --preserve-fds N keeps 3 to 3+N-1
+The launch names the routes it closed. Routes that need a capability
+(kernel memory with SYS_RAWIO, BPF tracing, modules, another process's
+memory with SYS_PTRACE) are the capability layer's to close: the launch
+names the ones CMD keeps.
+
+rampart fails closed: CMD is never started, and rampart exits 125 naming
+the layer and the reason, when
+  * a layer the kernel lacks is asked for: seccomp filters, AppArmor
+    (unless --lsm-fallback landlock can express the profile exactly),
+    the Landlock ABI a rule needs
+  * a capability is unknown to the kernel, not in rampart's own bounding
+    or permitted set, or a drop needs CAP_SETPCAP rampart lacks; --user
+    needs CAP_SETUID and CAP_SETGID
+  * a seccomp profile is unreadable, empty, malformed (position given),
+    has an unknown field, action, operator, architecture or capability,
+    a duplicate or case-variant key, a deny rule that cannot be
+    installed, or refuses a call CMD needs to start (execve)
+  * a policy file (--policy) has an unknown field or value, or trailing
+    data; a manifest (--from) names an unknown capability or profile
+  * a deny rule cannot be protected by path: a denied file or a file
+    beneath a denied directory has a hard link outside it (both named),
+    a symlink loop, a ".." beneath a missing directory, a /proc magic
+    link; or a descriptor CMD would keep is open on what it denies
+  * --no-new-privs=false when rampart inherited no_new_privs, or when
+    Landlock or seccomp then needs CAP_SYS_ADMIN rampart lacks
+  * what the kernel reports after applying the layers differs from the
+    plan (capability sets, no_new_privs, seccomp mode and filter count,
+    uid and gid, a denied file still opening); -v prints that state and
+    the capability sets CMD will hold after execve
 
 Exit status: CMD's own; 125 a layer was refused (CMD did not run);
-126 CMD could not be executed; 127 CMD not found; 2 bad usage.`
+126 CMD could not be executed (also when its file capabilities cannot
+all be granted); 127 CMD not found; 2 bad usage (an unknown flag, an
+empty item in a list, a uid with a sign).`
 
 const runExample = `  # the seed's three layers, one at a time
   rampart run --cap-drop NET_RAW -- python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)'

@@ -1503,3 +1503,107 @@ func kdChildSockets() int {
 	runtime.KeepAlive(fprog)
 	return code
 }
+
+// TestKernelDiffBypasses asks the kernel about every bypass Bypasses
+// finds: under the safety net and the profile, each refused call must
+// come back with the profile's errno and each call of its variant with
+// the net's 4001, which means the profile let it through (the call never
+// runs). i386 calls are made only where the kernel has an i386 entry.
+func TestKernelDiffBypasses(t *testing.T) {
+	kdNeedRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	_, i386Err := kdRunKind("int80")
+	type named struct {
+		name string
+		p    *Profile
+		err  error
+	}
+	var profiles []named
+	for _, f := range []string{"variants-socket-raw", "kernel_diff_socket", "kernel_diff_ioctl64", "deny-unshare", "kernel_diff_denylist"} {
+		p, err := Load(policy.Seccomp{Kind: policy.SeccompFile, Path: "testdata/" + f + ".json"}, caps.ContainerdDefault)
+		profiles = append(profiles, named{f, p, err})
+	}
+	p, err := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	profiles = append(profiles, named{"runtime-default", p, err})
+	rd, err := RuntimeDefaultFor("containerd", "2.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err = rd.Load(caps.ContainerdDefault)
+	profiles = append(profiles, named{"containerd-2.2.1", p, err})
+	if rd, err = RuntimeDefaultFor("cri-o", "1.31"); err != nil {
+		t.Fatal(err)
+	}
+	p, err = rd.Load(caps.ContainerdDefault.Remove(caps.AUDIT_WRITE))
+	profiles = append(profiles, named{"cri-o-1.31/no-AUDIT_WRITE", p, err})
+
+	abi := map[string]uint32{"x86_64": kdX86_64, "x32": kdX32, "x86": kdI386}
+	total := 0
+	for _, np := range profiles {
+		if np.err != nil {
+			t.Fatalf("%s: %v", np.name, np.err)
+		}
+		f, err := Compile(np.p)
+		if err != nil || !f.Cached {
+			t.Fatalf("%s: %v (%s)", np.name, err, f.Why)
+		}
+		bs, err := Bypasses(np.p, f.Program())
+		if err != nil {
+			t.Fatal(err)
+		}
+		kp := kdProfile{name: np.name, prog: f.prog.insns, flags: f.prog.flags, denies: map[int64]bool{}}
+		var calls []kdCall
+		var want []int64
+		var what []string
+		add := func(c Call, w int64, s string) {
+			k := kdCall{ABI: abi[c.Arch], Nr: c.Nr, Args: c.Args}
+			if k.ABI == kdI386 && i386Err != nil {
+				return
+			}
+			if k.ABI == kdX86_64 {
+				if _, safe := kdSafeFor(k.Nr); safe || kdNeverIssued[k.Nr] != "" {
+					t.Fatalf("%s: %v is a call the net lets run", np.name, k)
+				}
+			}
+			calls, want, what = append(calls, k), append(want, w), append(what, s)
+		}
+		for _, b := range bs {
+			ret, _, err := bpf.Run(kp.prog, bpf.Data{Nr: b.Refused.Nr, Arch: bpf.ArchX86_64, Args: b.Refused.Args})
+			if err != nil {
+				t.Fatal(err)
+			}
+			refused, ok := kdResult(ret)
+			if !ok {
+				t.Fatalf("%s: the refused call %s gets %#x", np.name, b.Refused, ret)
+			}
+			add(b.Refused, refused, "refused: "+b.Refused.String())
+			for _, c := range b.Variant {
+				add(c, -kdNetErrno, fmt.Sprintf("variant (%s): %s", b.Kind, c))
+			}
+		}
+		if len(calls) == 0 {
+			t.Errorf("%s: no bypass to ask the kernel about", np.name)
+			continue
+		}
+		o := kdCompare(kp, calls)
+		if o.err != nil {
+			t.Fatalf("%s: %v", np.name, o.err)
+		}
+		for _, m := range o.mismatches {
+			t.Errorf("%s: %s", np.name, m)
+		}
+		for i, got := range o.results {
+			if got != want[i] {
+				t.Errorf("%s: %s: kernel returned %d (%v), want %d", np.name, what[i], got, kdErrnoName(got), want[i])
+			}
+		}
+		total += len(calls)
+		t.Logf("%s: %d bypasses, %d calls: the kernel agrees", np.name, len(bs), len(calls))
+	}
+	if i386Err != nil {
+		t.Logf("i386 calls left out: this kernel runs none (%v)", i386Err)
+	}
+	if total < 50 {
+		t.Errorf("only %d calls asked", total)
+	}
+}

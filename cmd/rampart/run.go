@@ -62,6 +62,19 @@ execve it reads back what the kernel holds (capability sets, no_new_privs,
 seccomp mode, uid and gid, Landlock denials, the AppArmor exec label) and
 refuses on any mismatch; -v prints that state.
 
+A seccomp deny holds only if the filter also refuses the other ways to
+the same call. At launch rampart tries them for each deny of the profile:
+the same call on every ABI the filter lets in (x86_64, x32, i386 through
+int 0x80), i386 socketcall(2) and ipc(2), a harmless flag added to an
+argument a rule compares with == (SOCK_CLOEXEC, O_CLOEXEC, CLONE_*...),
+high bits the kernel drops from an int argument, and sibling calls
+(openat for open, clone and clone3 for unshare, the new mount API,
+io_uring). The compiled filter decides each; a deny that one gets past on
+this kernel is one warning line naming the rule (file:line) and the
+variant; -v lists all, with those on ABIs this kernel does not run.
+--strict-profile refuses such a profile (125), and one it cannot check
+(a filter compiled at launch, as for a non-root user).
+
 Exit status: CMD's own; 125 a layer was refused (CMD did not run);
 126 CMD could not be executed; 127 CMD not found; 2 bad usage.`
 
@@ -80,6 +93,7 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 		from       string
 		policyFile string
 		verbose    bool
+		strict     bool
 	)
 	f := &lf.Flags
 	cmd := &cobra.Command{
@@ -103,6 +117,10 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 			for _, n := range pl.Notes {
 				io.WriteString(stderr, "rampart: "+n+"\n")
 			}
+			if err := checkProfileVariants(stderr, pl, strict, verbose); err != nil {
+				pl.Close()
+				return err
+			}
 			if verbose {
 				for _, n := range pl.Details {
 					io.WriteString(stderr, "rampart: "+n+"\n")
@@ -122,6 +140,7 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 	fl.BoolVar(&noNewPrivs, "no-new-privs", false, "set no_new_privs; =false turns it off (unset: on when seccomp or Landlock is used)")
 	fl.StringVar(&from, "from", "", "take the layers from a Kubernetes manifest: FILE[#CONTAINER]")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "print the plan and the state the kernel reports before exec")
+	fl.BoolVar(&strict, "strict-profile", false, "refuse (exit 125) a seccomp profile with a deny that a variant of the same call gets past on this kernel, instead of warning")
 	fl.StringVar(&policyFile, "policy", "", "take the layers from a policy JSON file (as `rampart layers` writes for its steps)")
 	fl.MarkHidden("policy")
 	return cmd

@@ -1519,7 +1519,7 @@ func TestKernelDiffBypasses(t *testing.T) {
 		err  error
 	}
 	var profiles []named
-	for _, f := range []string{"variants-socket-raw", "kernel_diff_socket", "kernel_diff_ioctl64", "deny-unshare", "kernel_diff_denylist"} {
+	for _, f := range []string{"variants-socket-raw", "variants-chmod-setuid", "kernel_diff_socket", "kernel_diff_ioctl64", "deny-unshare", "kernel_diff_denylist"} {
 		p, err := Load(policy.Seccomp{Kind: policy.SeccompFile, Path: "testdata/" + f + ".json"}, caps.ContainerdDefault)
 		profiles = append(profiles, named{f, p, err})
 	}

@@ -520,11 +520,11 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 		arches    []Arch
 	}
 	var changes []change
-	for i, bits := range flagArgs[d.Syscall] {
+	for i := 0; i < 6; i++ {
 		if !d.conditioned(i) {
 			continue
 		}
-		for _, f := range bits {
+		for _, f := range flagArgs[d.Syscall][i] {
 			if w[i]&f.bit != 0 {
 				continue
 			}
@@ -532,22 +532,20 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 			x[i] |= f.bit
 			changes = append(changes, change{"flag", fmt.Sprintf("%s added to arg%d: the kernel does the same", f.name, i), x, Arches})
 		}
-	}
-	for i, e := range equivalents[d.Syscall] {
-		if d.conditioned(i) && w[i] != e.value {
+		if e, ok := equivalents[d.Syscall][i]; ok && w[i] != e.value {
 			x := w
 			x[i] = e.value
 			changes = append(changes, change{"value", fmt.Sprintf("arg%d %#x: %s", i, e.value, e.why), x, Arches})
 		}
-	}
-	for i := 0; i < 6; i++ {
-		if !d.conditioned(i) {
-			continue
-		}
 		if width, ok := narrowArgs[d.Syscall][i]; ok {
+			// a 16-bit argument drops bit 16 on i386 too
+			arches := []Arch{Arches[0], Arches[2]}
+			if width < 32 {
+				arches = Arches
+			}
 			x := w
 			x[i] |= 1 << width
-			changes = append(changes, change{"high-bits", fmt.Sprintf("bit %d set in arg%d, which the kernel reads as %d bits", width, i, width), x, []Arch{Arches[0], Arches[2]}})
+			changes = append(changes, change{"high-bits", fmt.Sprintf("bit %d set in arg%d, which the kernel reads as %d bits", width, i, width), x, arches})
 		}
 		// INT $0x80 from 64-bit code shows the filter whole 64-bit
 		// registers; the i386 kernel reads their low halves.

@@ -7,8 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
 // bypassesOf compiles the profile and runs the analysis.
@@ -107,6 +110,25 @@ func TestBypassesIoctlHighBits(t *testing.T) {
 	bs := bypassesOf(t, p, err)
 	if len(bs) != 1 || short(bs[0]) != "high-bits x86_64 ioctl(0x0, 0x100005412, 0x0)" {
 		t.Errorf("got %d bypasses, want the one high-bits TIOCSTI on x86_64", len(bs))
+	}
+}
+
+// chmod's mode is a umode_t: bit 16 is dropped by the kernel on every
+// ABI, and fchmodat and fchmodat2 set the same mode by path.
+func TestBypassesNarrowMode(t *testing.T) {
+	needRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	p, err := loadFile("testdata/variants-chmod-setuid.json")
+	bs := bypassesOf(t, p, err)
+	for _, want := range []string{
+		"high-bits x86_64 chmod(0x0, 0x109ed, 0x0)",
+		"high-bits x86 chmod(0x0, 0x109ed, 0x0)",
+		"sibling x86_64 fchmodat(0xffffff9c, 0x0, 0x9ed)",
+		"sibling x86_64 fchmodat2(0xffffff9c, 0x0, 0x9ed)",
+	} {
+		if !has(bs, want) {
+			t.Errorf("missing: %s", want)
+		}
 	}
 }
 
@@ -250,5 +272,42 @@ func TestRuleSource(t *testing.T) {
 	rd, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
 	if s := rd.RuleSource(rd.Rules()[0]); s != "runtime-default syscalls[0]" {
 		t.Errorf("runtime-default: %s", s)
+	}
+}
+
+// The filter decides, not the rule's name: a program that refuses socket
+// on x86_64 alone (as a rule installed by x86_64 number would) is walked
+// around by the same call on every other ABI, and i386's socketcall.
+func TestBypassesDecidedByTheProgram(t *testing.T) {
+	p, err := Parse("deny-socket.json", []byte(`{"defaultAction": "SCMP_ACT_ALLOW",
+		"architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+		"syscalls": [{"names": ["socket"], "action": "SCMP_ACT_ERRNO"}]}`), caps.Full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a kdAsm
+	a.stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, 4) // arch
+	a.jump(unix.BPF_JEQ, bpf.ArchX86_64, "", "allow")
+	a.stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, 0) // nr
+	a.jump(unix.BPF_JEQ, unix.SYS_SOCKET, "", "allow")
+	a.stmt(unix.BPF_RET|unix.BPF_K, bpf.RetErrno|1)
+	a.label("allow")
+	a.stmt(unix.BPF_RET|unix.BPF_K, bpf.RetAllow)
+	bs, err := Bypasses(p, a.done())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range bs {
+		if b.Kind == "abi" || b.Kind == "multiplexer" {
+			got = append(got, short(b))
+		}
+	}
+	want := "abi x86 socket(0x0, 0x0, 0x0) abi x32 socket(0x0, 0x0, 0x0) multiplexer x86 socketcall(1, &args)"
+	if strings.Join(got, " ") != want {
+		t.Errorf("got %s\nwant %s", strings.Join(got, " "), want)
+	}
+	if _, err := Bypasses(p, nil); err != ErrNoProgram {
+		t.Errorf("no program: %v", err)
 	}
 }

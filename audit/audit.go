@@ -704,18 +704,31 @@ func explainSeccomp(prof *seccomp.Profile, p *probe.Path) (bool, string, error) 
 	if len(p.Model.Calls) == 0 {
 		return true, "the path makes no call a filter could refuse", nil
 	}
-	arch := seccomp.Arches[0]
 	var denied []string
 	seen := map[string]bool{}
 	for _, c := range p.Model.Calls {
+		// a compat call is decided on its own ABI, which the profile
+		// may not cover at all
+		arch, name := seccomp.Arches[0], c.Name
+		if c.Compat != "" {
+			a, err := seccomp.ArchByName(c.Compat)
+			if err != nil {
+				return false, "", fmt.Errorf("%s: call %s: %w", p.ID, c.Name, err)
+			}
+			arch, name = a, c.Compat+" "+c.Name
+		}
 		d, err := seccomp.Explain(prof, nil, arch, c.Name, c.Args)
 		if err != nil {
 			continue // unknown here: the filter answers it as any unknown number
 		}
-		if strings.HasPrefix(d.Action, "SCMP_ACT_ALLOW") || strings.HasPrefix(d.Action, "SCMP_ACT_LOG") {
-			return true, fmt.Sprintf("%s(%#x) is allowed", c.Name, c.Args[:3]), nil
+		action := d.Action
+		if !prof.Covers(arch) {
+			action = "refused: the profile does not list " + arch.Name
 		}
-		s := c.Name + ": " + d.Action
+		if strings.HasPrefix(action, "SCMP_ACT_ALLOW") || strings.HasPrefix(action, "SCMP_ACT_LOG") {
+			return true, fmt.Sprintf("%s(%#x) is allowed", name, c.Args[:3]), nil
+		}
+		s := name + ": " + action
 		if !seen[s] {
 			seen[s] = true
 			denied = append(denied, s)

@@ -18,9 +18,18 @@ func PredictSeccomp(p *Path, prog []bpf.Insn) (open bool, why string, err error)
 	if len(p.Model.Calls) == 0 {
 		return true, "the path makes no call a filter could refuse", nil
 	}
-	arch := seccomp.Arches[0]
 	var denied []string
 	for _, c := range p.Model.Calls {
+		// A compat call is decided on its own ABI: its number there, and
+		// the filter's branch for that architecture.
+		arch := seccomp.Arches[0]
+		if c.Compat != "" {
+			a, err := seccomp.ArchByName(c.Compat)
+			if err != nil {
+				return false, "", fmt.Errorf("%s: call %s: %w", p.ID, c.Name, err)
+			}
+			arch = a
+		}
 		nr, err := seccomp.SyscallNumber(c.Name, arch)
 		if err != nil {
 			// A call this machine's tables do not know cannot be placed;
@@ -32,14 +41,21 @@ func PredictSeccomp(p *Path, prog []bpf.Insn) (open bool, why string, err error)
 			return false, "", err
 		}
 		if act, _ := bpf.Action(ret); act == bpf.RetAllow || act == bpf.RetLog {
-			return true, fmt.Sprintf("%s(%#x) is allowed", c.Name, c.Args[:3]), nil
+			return true, fmt.Sprintf("%s%s(%#x) is allowed", compatPrefix(c), c.Name, c.Args[:3]), nil
 		}
-		denied = append(denied, fmt.Sprintf("%s: %s", c.Name, seccomp.RetString(ret)))
+		denied = append(denied, fmt.Sprintf("%s%s: %s", compatPrefix(c), c.Name, seccomp.RetString(ret)))
 	}
 	if len(denied) == 0 {
 		return true, "none of the path's calls is known here", nil
 	}
 	return false, "every variant is refused: " + strings.Join(dedupe(denied), ", "), nil
+}
+
+func compatPrefix(c Call) string {
+	if c.Compat == "" {
+		return ""
+	}
+	return c.Compat + " "
 }
 
 func dedupe(s []string) []string {

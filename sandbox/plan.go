@@ -313,6 +313,11 @@ func (pl *Plan) Close() {
 	}
 }
 
+// SeccompFilter is the filter the launch loads (nil without seccomp):
+// its Program is what the kernel will run, or nil when it is compiled at
+// launch (Why says why).
+func (pl *Plan) SeccompFilter() *seccomp.Filter { return pl.filter }
+
 // Describe lists the plan for humans, one layer per line.
 func (pl *Plan) Describe() []string {
 	var out []string

@@ -64,14 +64,28 @@ type Decision struct {
 // the rules decide as the engine installs them.
 func Explain(p *Profile, prog []bpf.Insn, arch Arch, name string, args [6]uint64) (*Decision, error) {
 	nr, err := SyscallNumber(name, arch)
+	mux := ""
 	if err != nil {
-		return nil, err
+		// i386 has no accept, send, recv, semop or semtimedop of its own:
+		// the multiplexer is the only way to make them, so decide that.
+		if mux = multiplexer(name); mux == "" || arch.Name != "x86" {
+			return nil, err
+		}
+		if nr, err = SyscallNumber(mux, arch); err != nil {
+			return nil, err
+		}
 	}
 	d := &Decision{Syscall: name, Nr: nr, Arch: arch.Name, Args: args}
 	if arch.Bits32 {
 		for i := range d.Args {
 			d.Args[i] &= 0xffffffff
 		}
+	}
+	// filterArgs are the arguments the filter sees.
+	filterArgs := d.Args
+	if mux != "" {
+		filterArgs = multiplexed(name, d.Args)
+		d.Notes = append(d.Notes, fmt.Sprintf("x86 has no %s of its own: i386 makes it as %s(%s), which is what the filter decides", name, mux, muxArgs(name, filterArgs)))
 	}
 	for _, r := range p.Rules() {
 		if r.Name == name && r.Matches(d.Args, arch.Bits32) {
@@ -88,8 +102,8 @@ func Explain(p *Profile, prog []bpf.Insn, arch Arch, name string, args [6]uint64
 	}
 	if prog == nil {
 		d.Action, d.Source, d.Default = ruleAction, "profile rules", len(d.Rules) == 0
-		if arch.Bits32 && socketcallFamily[name] {
-			d.Notes = append(d.Notes, "on x86 the engine cannot test the arguments of direct socket calls: where the profile conditions them, it makes the direct call fail with ENOSYS so libc uses socketcall(2), which it filters")
+		if arch.Name == "x86" && socketcallCalls[name] != 0 && mux == "" {
+			d.Notes = append(d.Notes, fmt.Sprintf("i386 can also make %s through socketcall(2), whose arguments a filter cannot read: run as root to see what the compiled filter does with it", name))
 		}
 		return d, nil
 	}
@@ -99,10 +113,19 @@ func Explain(p *Profile, prog []bpf.Insn, arch Arch, name string, args [6]uint64
 	if name == "socketcall" || name == "ipc" {
 		d.Notes = append(d.Notes, name+"'s real arguments sit behind a pointer a filter cannot read: whatever the profile says of the multiplexed calls, this decides them all")
 	}
-	data := bpf.Data{Nr: nr, Arch: arch.Audit, Args: d.Args}
+	data := bpf.Data{Nr: nr, Arch: arch.Audit, Args: filterArgs}
 	ret, path, err := bpf.Run(prog, data)
 	if err != nil {
 		return nil, err
+	}
+	if arch.Name == "x86" && socketcallCalls[name] != 0 && mux == "" {
+		// The same call through the multiplexer, which i386 keeps: a
+		// different answer there is a way around this one.
+		sc, _ := SyscallNumber("socketcall", arch)
+		viaArgs := multiplexed(name, d.Args)
+		if r, _, err := bpf.Run(prog, bpf.Data{Nr: sc, Arch: arch.Audit, Args: viaArgs}); err == nil && r != ret {
+			d.Notes = append(d.Notes, fmt.Sprintf("i386 also makes %s as socketcall(%s), whose arguments the filter cannot read: that call gets %s", name, muxArgs(name, viaArgs), RetString(r)))
+		}
 	}
 	d.Source, d.PathLen = "compiled filter", len(path)
 	d.Action = RetString(ret)
@@ -121,11 +144,42 @@ func Explain(p *Profile, prog []bpf.Insn, arch Arch, name string, args [6]uint64
 	return d, nil
 }
 
-// socketcallFamily are the calls i386 can also make through socketcall(2).
-var socketcallFamily = map[string]bool{"socket": true, "bind": true, "connect": true, "listen": true,
-	"accept": true, "accept4": true, "getsockname": true, "getpeername": true, "socketpair": true,
-	"send": true, "recv": true, "sendto": true, "recvfrom": true, "shutdown": true, "setsockopt": true,
-	"getsockopt": true, "sendmsg": true, "recvmsg": true, "recvmmsg": true, "sendmmsg": true}
+// multiplexed returns the arguments of the i386 multiplexer call that
+// makes name(args): socketcall(call, pointer) or ipc(call, ...). The
+// pointer is a placeholder: the filter sees an address, never what it
+// points at.
+func multiplexed(name string, args [6]uint64) [6]uint64 {
+	if c, ok := socketcallCalls[name]; ok {
+		return [6]uint64{c, muxPointer}
+	}
+	c := ipcCalls[name]
+	out := [6]uint64{c.call}
+	for i, at := range c.at {
+		if at > 0 {
+			out[at] = args[i]
+		}
+	}
+	return out
+}
+
+// muxPointer stands for the address of socketcall's argument block.
+const muxPointer = 0x10000
+
+func muxArgs(name string, args [6]uint64) string {
+	if _, ok := socketcallCalls[name]; ok {
+		return fmt.Sprintf("SYS_%s, &args", strings.ToUpper(name))
+	}
+	parts := make([]string, len(args))
+	for i, a := range args {
+		parts[i] = fmt.Sprintf("%#x", a)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Covers says whether the profile's filter decides a's calls by its
+// rules; an ABI it does not list is refused whole (the engine's
+// bad-architecture action).
+func (p *Profile) Covers(a Arch) bool { return archListed(p, a) }
 
 func archListed(p *Profile, a Arch) bool {
 	if len(p.Spec.Architectures) == 0 {

@@ -102,7 +102,8 @@ func installDirect(p *Profile) error {
 	return nil
 }
 
-// SyscallNumber resolves a syscall name on arch, with the x32 bit for x32.
+// SyscallNumber resolves a syscall name on arch, with the x32 bit for x32:
+// the number the kernel sees when a process makes that call.
 func SyscallNumber(name string, arch Arch) (int32, error) {
 	a, err := libseccomp.GetArchFromString(arch.scmp)
 	if err != nil {
@@ -112,7 +113,21 @@ func SyscallNumber(name string, arch Arch) (int32, error) {
 	if err != nil {
 		return 0, fmt.Errorf("unknown syscall %q on %s", name, arch.Name)
 	}
-	return int32(nr), nil
+	if nr >= 0 {
+		return int32(nr), nil
+	}
+	// A negative number is libseccomp's pseudo-number for a call this
+	// ABI makes through a multiplexer, or not at all: never what the
+	// kernel sees.
+	if arch.Name == "x86" {
+		if d, ok := i386Direct[name]; ok {
+			return d, nil
+		}
+		if m := multiplexer(name); m != "" {
+			return 0, fmt.Errorf("%s has no number of its own on x86: i386 makes it only through %s(2)", name, m)
+		}
+	}
+	return 0, fmt.Errorf("%s is not a system call on %s", name, arch.Name)
 }
 
 // SyscallNames lists every syscall libseccomp knows on arch.

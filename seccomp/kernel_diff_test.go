@@ -408,6 +408,10 @@ func init() {
 		os.Exit(kdChildDiff())
 	case "facts":
 		os.Exit(kdChildFacts())
+	case "sockets":
+		os.Exit(kdChildSockets())
+	case "int80":
+		os.Exit(kdChildInt80())
 	}
 }
 
@@ -553,8 +557,12 @@ func kdChild(kind string, prog []unix.SockFilter, flags uint32, calls []kdCall) 
 	if _, err := f.ReadAt(buf, 0); err != nil {
 		return kdHeader{}, nil, err
 	}
-	// buf now holds what the child wrote
+	// buf now holds what the child wrote: the results, and the calls as
+	// it issued them (a child may compute arguments, see kdChildSockets)
 	results := append([]int64(nil), unsafe.Slice((*int64)(unsafe.Pointer(&buf[l.results])), len(calls))...)
+	if len(calls) > 0 {
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(&calls[0])), l.results-l.calls), buf[l.calls:l.results])
+	}
 	h := *(*kdHeader)(unsafe.Pointer(&buf[0]))
 	switch {
 	case runErr != nil || h.Stage != kdStageFinished:
@@ -1152,4 +1160,486 @@ func kdKernelAtLeast(major, minor int) bool {
 	var a, b int
 	fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &a, &b)
 	return a > major || a == major && b >= minor
+}
+
+// TestKernelDiffSocketCalls makes the i386 socket and SysV IPC calls by
+// name: each name resolves with SyscallNumber (what `rampart seccomp
+// explain --arch x86` decides) and the call goes through INT $0x80 under
+// the profile, with real arguments (a UDP socket on the loopback that
+// talks to itself, a socket pair, IPC calls that fail before creating
+// anything). The kernel's answer must be the simulator's, the profile's
+// rules must decide the name as the filter decides its number, and where
+// the filter allows, the kernel must have run the call the name says.
+// On i386 these calls have numbers of their own since Linux 4.3 (sockets)
+// and 5.1 (IPC) besides the socketcall(2) and ipc(2) multiplexers; a
+// lookup that answers the multiplexers' pseudo-numbers decides a call no
+// process makes.
+func TestKernelDiffSocketCalls(t *testing.T) {
+	kdNeedRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	x86, _ := ArchByName("x86")
+	rd := policy.Seccomp{Kind: policy.SeccompRuntimeDefault}
+	for _, c := range []struct {
+		name string
+		ref  policy.Seccomp
+	}{
+		{"runtime-default/containerd", rd},
+		{"socket", policy.Seccomp{Kind: policy.SeccompFile, Path: "testdata/kernel_diff_socket.json"}},
+	} {
+		t.Run(strings.ReplaceAll(c.name, "/", "-"), func(t *testing.T) {
+			p, err := Load(c.ref, caps.ContainerdDefault)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := Compile(p)
+			if err != nil || !f.Cached {
+				t.Fatalf("%v (%s)", err, f.Why)
+			}
+			prog := f.Program()
+			steps := kdSockScript()
+			calls := make([]kdCall, len(steps))
+			for i, s := range steps {
+				nr, err := SyscallNumber(s.name, x86)
+				if err != nil {
+					t.Fatalf("%s: %v", s.name, err)
+				}
+				calls[i] = kdCall{ABI: kdI386, Nr: nr}
+			}
+			// First without the kernel, with the arguments a scratch page
+			// here gives: explain, the simulator and the rules agree.
+			scratch, err := unix.Mmap(-1, 0, kdsSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_32BIT)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unix.Munmap(scratch)
+			env := &kdSockEnv{mem: scratch, steps: steps, results: make([]int64, len(steps))}
+			env.setup()
+			for i, s := range steps {
+				c := calls[i]
+				c.Args = s.args(env)
+				kdSockDecide(t, p, prog, s, c)
+			}
+			if t.Failed() {
+				return
+			}
+			kdNeedI386(t)
+			_, results, err := kdChild("sockets", prog, f.prog.flags, calls)
+			if err != nil {
+				t.Fatal(err)
+			}
+			denies := map[int64]bool{-int64(unix.ENOSYS): true}
+			for _, in := range prog {
+				if want, ok := kdResult(in.K); in.Code == unix.BPF_RET|unix.BPF_K && ok && want != 0 {
+					denies[want] = true
+				}
+			}
+			for i, s := range steps {
+				// calls[i] holds the arguments the child computed and issued
+				call, got := calls[i], results[i]
+				action, ret := kdSockDecide(t, p, prog, s, call)
+				want, denied := kdResult(ret)
+				ok := got == want
+				switch {
+				case denied:
+				case s.want == kdOK:
+					want, ok = kdOK, got >= 0
+				case s.want == kdRan:
+					want, ok = kdRan, !denies[got]
+				default:
+					want, ok = s.want, got == s.want
+				}
+				if !ok {
+					t.Errorf("%s: %v: kernel returned %d (%v), want %s; filter %s", s.what, call, got, kdErrnoName(got), kdWantString(want), action)
+				} else {
+					t.Logf("%-58s %-24s %d", s.what, action, got)
+				}
+			}
+		})
+	}
+}
+
+// kdSockDecide checks that explain decides the step's call as the
+// simulator does at the number the call is made with, and, for a named
+// call, as the profile's rules do; it returns the filter's answer.
+func kdSockDecide(t *testing.T, p *Profile, prog []unix.SockFilter, s kdSockStep, call kdCall) (string, uint32) {
+	t.Helper()
+	x86, _ := ArchByName("x86")
+	d, err := Explain(p, prog, x86, s.name, call.Args)
+	if err != nil {
+		t.Fatalf("%s: %v", s.what, err)
+	}
+	if d.Nr != call.Nr {
+		t.Errorf("%s: explain decides nr %d, the call is %d", s.what, d.Nr, call.Nr)
+	}
+	ret, _, err := bpf.Run(prog, call.data())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if RetString(ret) != d.Action {
+		t.Errorf("%s: explain says %s, the simulator %s", s.what, d.Action, RetString(ret))
+	}
+	if s.name != "socketcall" && s.name != "ipc" {
+		// The multiplexers get rules the engine adds on its own; a named
+		// call is decided by the profile's rules.
+		r, err := Explain(p, nil, x86, s.name, call.Args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Action != d.Action {
+			t.Errorf("%s: the profile's rules say %s, the filter at nr %d %s", s.what, r.Action, call.Nr, d.Action)
+		}
+	}
+	return d.Action, ret
+}
+
+// kdNeedI386 skips when this kernel has no i386 entry (IA32 emulation
+// off: INT $0x80 faults before any filter runs).
+func kdNeedI386(t *testing.T) {
+	t.Helper()
+	out, err := kdRunKind("int80")
+	if err != nil {
+		t.Skipf("this kernel runs no i386 system calls (INT $0x80 from a child: %v, %q): the i386 calls cannot be made here", err, out)
+	}
+}
+
+func kdRunKind(kind string) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), kdChildEnv+"="+kind)
+	out, err := cmd.CombinedOutput()
+	first, _, _ := strings.Cut(string(out), "\n")
+	return first, err
+}
+
+// kdChildInt80 makes one i386 getpid.
+func kdChildInt80() int {
+	runtime.LockOSThread()
+	if r := kdInt80(20, 0, 0, 0, 0, 0, 0); r <= 0 {
+		fmt.Fprintln(os.Stderr, "i386 getpid:", r)
+		return 1
+	}
+	return 0
+}
+
+// kdRan: the call ran, whatever it returned, as long as it is not an
+// answer the filter gives.
+const kdRan = 1 << 61
+
+func kdWantString(w int64) string {
+	switch w {
+	case kdOK:
+		return "success (>= 0)"
+	case kdRan:
+		return "the call to run"
+	}
+	return fmt.Sprintf("%d (%v)", w, kdErrnoName(w))
+}
+
+// kdSockStep is one call of TestKernelDiffSocketCalls.
+type kdSockStep struct {
+	label string
+	name  string // the i386 syscall, by name
+	what  string
+	// args computes the arguments in the child, from the scratch page and
+	// earlier results; it runs on the filtered thread, so it must not
+	// allocate or call into the runtime.
+	args func(e *kdSockEnv) [6]uint64
+	// want is the result when the filter lets the call run: -errno,
+	// kdOK or kdRan, or an exact value.
+	want int64
+}
+
+// kdSockEnv is what a step's arguments come from: a scratch page below 4
+// GiB (i386 pointers are 32-bit) and the results so far.
+type kdSockEnv struct {
+	mem     []byte
+	steps   []kdSockStep
+	results []int64
+}
+
+// Scratch page layout: compat (i386) structures, 32-bit pointers.
+const (
+	kdsSin     = 0   // struct sockaddr_in 127.0.0.1:0
+	kdsSinGot  = 16  // getsockname's answer: the bound port
+	kdsLenA    = 32  // socklen_t 16
+	kdsLenB    = 36  // socklen_t 16
+	kdsSinPeer = 40  // getpeername's answer
+	kdsTimeval = 56  // struct old_timeval32 {1, 0}: SO_RCVTIMEO
+	kdsOptOut  = 64  // getsockopt's int
+	kdsOptLen  = 68  // socklen_t 4
+	kdsBuf     = 72  // "abc"
+	kdsRbuf    = 88  // 64 bytes
+	kdsIov     = 152 // struct compat_iovec {buf, 3}
+	kdsRiov    = 160 // {rbuf, 64}
+	kdsMsg     = 168 // struct compat_msghdr, 28 bytes, iov
+	kdsRmsg    = 196 // ... riov
+	kdsMmsg    = 224 // struct compat_mmsghdr, 32 bytes
+	kdsRmmsg   = 256
+	kdsSv      = 288 // int[2] for socketpair
+	kdsScArgs  = 296 // socketcall's argument block, u32[6]
+	kdsSize    = 4096
+	kdIPCKey   = 0x5250_4b44 // a SysV key nothing on this host uses
+)
+
+func (e *kdSockEnv) addr(off int) uint64 { return uint64(uintptr(unsafe.Pointer(&e.mem[off]))) }
+
+func (e *kdSockEnv) put32(off int, v uint64) {
+	binary.LittleEndian.PutUint32(e.mem[off:off+4], uint32(v))
+}
+
+// fd is an earlier step's result (a descriptor).
+func (e *kdSockEnv) fd(label string) uint64 {
+	for i := range e.steps {
+		if e.steps[i].label == label {
+			return uint64(uint32(e.results[i]))
+		}
+	}
+	return ^uint64(0)
+}
+
+// socketcall writes the argument block and returns socketcall's args.
+func (e *kdSockEnv) socketcall(call uint64, args ...uint64) [6]uint64 {
+	for i, a := range args {
+		e.put32(kdsScArgs+4*i, a)
+	}
+	return [6]uint64{call, e.addr(kdsScArgs)}
+}
+
+// setup lays out the scratch page, before the filter.
+func (e *kdSockEnv) setup() {
+	sin := []byte{2, 0, 0, 0, 127, 0, 0, 1}
+	copy(e.mem[kdsSin:], sin)
+	e.put32(kdsLenA, 16)
+	e.put32(kdsLenB, 16)
+	e.put32(kdsTimeval, 1)
+	e.put32(kdsOptLen, 4)
+	copy(e.mem[kdsBuf:], "abc")
+	for _, m := range []struct{ iov, buf, n, msg, mmsg int }{{kdsIov, kdsBuf, 3, kdsMsg, kdsMmsg}, {kdsRiov, kdsRbuf, 64, kdsRmsg, kdsRmmsg}} {
+		e.put32(m.iov, e.addr(m.buf))
+		e.put32(m.iov+4, uint64(m.n))
+		for _, at := range []int{m.msg, m.mmsg} {
+			e.put32(at+8, e.addr(m.iov)) // msg_iov
+			e.put32(at+12, 1)            // msg_iovlen
+		}
+	}
+}
+
+func kdSockScript() []kdSockStep {
+	const (
+		afUnix, afInet, afVsock = 1, 2, 40
+		sockStream, sockDgram   = 1, 2
+		sockRaw, ipprotoICMP    = 3, 1
+		solSocket, soType       = 1, 3
+		soRcvtimeo              = 20
+		ipcRmid                 = 0
+	)
+	u := func(e *kdSockEnv) uint64 { return e.fd("udp") }
+	eopnotsupp, enoent, einval := -int64(unix.EOPNOTSUPP), -int64(unix.ENOENT), -int64(unix.EINVAL)
+	neg1 := uint64(0xffffffff)
+	return []kdSockStep{
+		{"udp", "socket", "socket(AF_INET, SOCK_DGRAM, 0)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{afInet, sockDgram} }, kdOK},
+		{"", "bind", "bind(udp, 127.0.0.1:0)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{u(e), e.addr(kdsSin), 16} }, 0},
+		{"", "getsockname", "getsockname(udp)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{u(e), e.addr(kdsSinGot), e.addr(kdsLenA)} }, 0},
+		{"", "connect", "connect(udp, its own address)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{u(e), e.addr(kdsSinGot), 16} }, 0},
+		{"", "getpeername", "getpeername(udp)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{u(e), e.addr(kdsSinPeer), e.addr(kdsLenB)} }, 0},
+		{"", "setsockopt", "setsockopt(udp, SO_RCVTIMEO, 1 s)", func(e *kdSockEnv) [6]uint64 {
+			return [6]uint64{u(e), solSocket, soRcvtimeo, e.addr(kdsTimeval), 8}
+		}, 0},
+		{"", "getsockopt", "getsockopt(udp, SO_TYPE)", func(e *kdSockEnv) [6]uint64 {
+			return [6]uint64{u(e), solSocket, soType, e.addr(kdsOptOut), e.addr(kdsOptLen)}
+		}, 0},
+		{"", "sendto", "sendto(udp, \"abc\")", func(e *kdSockEnv) [6]uint64 { return [6]uint64{u(e), e.addr(kdsBuf), 3} }, 3},
+		{"", "recvfrom", "recvfrom(udp)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{u(e), e.addr(kdsRbuf), 64} }, 3},
+		{"", "sendmsg", "sendmsg(udp, \"abc\")", func(e *kdSockEnv) [6]uint64 { return [6]uint64{u(e), e.addr(kdsMsg)} }, 3},
+		{"", "recvmsg", "recvmsg(udp)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{u(e), e.addr(kdsRmsg)} }, 3},
+		{"", "sendmmsg", "sendmmsg(udp, one message)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{u(e), e.addr(kdsMmsg), 1} }, 1},
+		{"", "recvmmsg", "recvmmsg(udp, one message)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{u(e), e.addr(kdsRmmsg), 1} }, 1},
+		{"", "listen", "listen(udp): datagram sockets do not listen", func(e *kdSockEnv) [6]uint64 { return [6]uint64{u(e), 1} }, eopnotsupp},
+		{"", "accept4", "accept4(udp): nor accept", func(e *kdSockEnv) [6]uint64 { return [6]uint64{u(e)} }, eopnotsupp},
+		{"", "shutdown", "shutdown(udp, SHUT_RDWR)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{u(e), 2} }, 0},
+		{"", "socketpair", "socketpair(AF_UNIX, SOCK_STREAM)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{afUnix, sockStream, 0, e.addr(kdsSv)} }, 0},
+		{"", "socketpair", "socketpair(AF_INET, SOCK_STREAM): inet has no pairs", func(e *kdSockEnv) [6]uint64 { return [6]uint64{afInet, sockStream, 0, e.addr(kdsSv)} }, eopnotsupp},
+		{"", "socket", "socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{afInet, sockRaw, ipprotoICMP} }, kdOK},
+		{"", "socket", "socket(AF_INET, SOCK_RAW|SOCK_CLOEXEC, IPPROTO_ICMP)", func(e *kdSockEnv) [6]uint64 {
+			return [6]uint64{afInet, sockRaw | unix.SOCK_CLOEXEC, ipprotoICMP}
+		}, kdOK},
+		{"", "socket", "socket(AF_VSOCK, SOCK_STREAM, 0)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{afVsock, sockStream} }, kdRan},
+		{"", "socketcall", "socketcall(SYS_SOCKET, AF_INET, SOCK_RAW, IPPROTO_ICMP)", func(e *kdSockEnv) [6]uint64 {
+			return e.socketcall(1, afInet, sockRaw, ipprotoICMP)
+		}, kdOK},
+		{"", "socketcall", "socketcall(SYS_SOCKET, AF_VSOCK, SOCK_STREAM, 0)", func(e *kdSockEnv) [6]uint64 {
+			return e.socketcall(1, afVsock, sockStream, 0)
+		}, kdRan},
+		{"", "socketcall", "socketcall(SYS_SOCKETPAIR, AF_UNIX, SOCK_STREAM)", func(e *kdSockEnv) [6]uint64 {
+			return e.socketcall(8, afUnix, sockStream, 0, e.addr(kdsSv))
+		}, 0},
+		{"", "semget", "semget(unused key, 0, 0)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{kdIPCKey} }, enoent},
+		{"", "shmget", "shmget(unused key, 0, 0)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{kdIPCKey} }, enoent},
+		{"", "msgget", "msgget(unused key, 0)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{kdIPCKey} }, enoent},
+		{"", "semctl", "semctl(-1, 0, IPC_RMID)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{neg1, 0, ipcRmid} }, einval},
+		{"", "shmctl", "shmctl(-1, IPC_RMID)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{neg1, ipcRmid} }, einval},
+		{"", "msgctl", "msgctl(-1, IPC_RMID)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{neg1, ipcRmid} }, einval},
+		{"", "shmat", "shmat(-1)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{neg1} }, einval},
+		{"", "shmdt", "shmdt(the scratch page: nothing attached)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{e.addr(0)} }, einval},
+		{"", "msgsnd", "msgsnd(-1)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{neg1, e.addr(kdsBuf)} }, einval},
+		{"", "msgrcv", "msgrcv(-1)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{neg1, e.addr(kdsRbuf)} }, einval},
+		{"", "ipc", "ipc(SEMGET, unused key, 0, 0)", func(e *kdSockEnv) [6]uint64 { return [6]uint64{2, kdIPCKey} }, enoent},
+	}
+}
+
+// kdChildSockets runs kdSockScript under the profile on one locked
+// thread: no safety net, since every call is one of the script's.
+func kdChildSockets() int {
+	mem, hdr, err := kdMap()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kernel sockets child:", err)
+		return 2
+	}
+	l := kdLayoutFor(int(hdr.ProgLen), int(hdr.NCalls))
+	prog := unsafe.Slice((*unix.SockFilter)(unsafe.Pointer(&mem[l.prog])), hdr.ProgLen)
+	calls := unsafe.Slice((*kdCall)(unsafe.Pointer(&mem[l.calls])), hdr.NCalls)
+	results := unsafe.Slice((*int64)(unsafe.Pointer(&mem[l.results])), hdr.NCalls)
+	scratch, err := unix.Mmap(-1, 0, kdsSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_32BIT)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kernel sockets child: scratch page below 4 GiB:", err)
+		return 2
+	}
+	env := &kdSockEnv{mem: scratch, steps: kdSockScript(), results: results}
+	if len(env.steps) != len(calls) {
+		fmt.Fprintln(os.Stderr, "kernel sockets child: the script and the calls differ")
+		return 2
+	}
+	env.setup()
+	fprog := &unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	debug.SetGCPercent(-1)
+	go func() {
+		runtime.LockOSThread()
+		kdGrowStack()
+		if r := kdSys64(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0); r != 0 {
+			kdFail(hdr, kdStageNoNewPrivs, r)
+			return
+		}
+		if r := kdSys64(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, hdr.ProgFlags, uint64(uintptr(unsafe.Pointer(fprog))), 0, 0, 0); r != 0 {
+			kdFail(hdr, kdStageProfile, r)
+			return
+		}
+		hdr.Stage = kdStageProfile
+		for i := range calls {
+			calls[i].Args = env.steps[i].args(env)
+			results[i] = calls[i].issue()
+			hdr.Done = uint64(i + 1)
+		}
+		atomic.StoreUint64(&hdr.Stage, kdStageFinished)
+		kdSys64(unix.SYS_EXIT_GROUP, 0, 0, 0, 0, 0, 0)
+	}()
+	code := kdWaitStage(hdr)
+	runtime.KeepAlive(fprog)
+	return code
+}
+
+// TestKernelDiffBypasses asks the kernel about every bypass Bypasses
+// finds: under the safety net and the profile, each refused call must
+// come back with the profile's errno and each call of its variant with
+// the net's 4001, which means the profile let it through (the call never
+// runs). i386 calls are made only where the kernel has an i386 entry.
+func TestKernelDiffBypasses(t *testing.T) {
+	kdNeedRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	_, i386Err := kdRunKind("int80")
+	type named struct {
+		name string
+		p    *Profile
+		err  error
+	}
+	var profiles []named
+	for _, f := range []string{"variants-socket-raw", "variants-chmod-setuid", "kernel_diff_socket", "kernel_diff_ioctl64", "deny-unshare", "kernel_diff_denylist"} {
+		p, err := Load(policy.Seccomp{Kind: policy.SeccompFile, Path: "testdata/" + f + ".json"}, caps.ContainerdDefault)
+		profiles = append(profiles, named{f, p, err})
+	}
+	p, err := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	profiles = append(profiles, named{"runtime-default", p, err})
+	rd, err := RuntimeDefaultFor("containerd", "2.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err = rd.Load(caps.ContainerdDefault)
+	profiles = append(profiles, named{"containerd-2.2.1", p, err})
+	if rd, err = RuntimeDefaultFor("cri-o", "1.31"); err != nil {
+		t.Fatal(err)
+	}
+	p, err = rd.Load(caps.ContainerdDefault.Remove(caps.AUDIT_WRITE))
+	profiles = append(profiles, named{"cri-o-1.31/no-AUDIT_WRITE", p, err})
+
+	abi := map[string]uint32{"x86_64": kdX86_64, "x32": kdX32, "x86": kdI386}
+	total := 0
+	for _, np := range profiles {
+		if np.err != nil {
+			t.Fatalf("%s: %v", np.name, np.err)
+		}
+		f, err := Compile(np.p)
+		if err != nil || !f.Cached {
+			t.Fatalf("%s: %v (%s)", np.name, err, f.Why)
+		}
+		bs, err := Bypasses(np.p, f.Program())
+		if err != nil {
+			t.Fatal(err)
+		}
+		kp := kdProfile{name: np.name, prog: f.prog.insns, flags: f.prog.flags, denies: map[int64]bool{}}
+		var calls []kdCall
+		var want []int64
+		var what []string
+		add := func(c Call, w int64, s string) {
+			k := kdCall{ABI: abi[c.Arch], Nr: c.Nr, Args: c.Args}
+			if k.ABI == kdI386 && i386Err != nil {
+				return
+			}
+			if k.ABI == kdX86_64 {
+				if _, safe := kdSafeFor(k.Nr); safe || kdNeverIssued[k.Nr] != "" {
+					t.Fatalf("%s: %v is a call the net lets run", np.name, k)
+				}
+			}
+			calls, want, what = append(calls, k), append(want, w), append(what, s)
+		}
+		for _, b := range bs {
+			ret, _, err := bpf.Run(kp.prog, bpf.Data{Nr: b.Refused.Nr, Arch: bpf.ArchX86_64, Args: b.Refused.Args})
+			if err != nil {
+				t.Fatal(err)
+			}
+			refused, ok := kdResult(ret)
+			if !ok {
+				t.Fatalf("%s: the refused call %s gets %#x", np.name, b.Refused, ret)
+			}
+			add(b.Refused, refused, "refused: "+b.Refused.String())
+			for _, c := range b.Variant {
+				add(c, -kdNetErrno, fmt.Sprintf("variant (%s): %s", b.Kind, c))
+			}
+		}
+		if len(calls) == 0 {
+			t.Errorf("%s: no bypass to ask the kernel about", np.name)
+			continue
+		}
+		o := kdCompare(kp, calls)
+		if o.err != nil {
+			t.Fatalf("%s: %v", np.name, o.err)
+		}
+		for _, m := range o.mismatches {
+			t.Errorf("%s: %s", np.name, m)
+		}
+		for i, got := range o.results {
+			if got != want[i] {
+				t.Errorf("%s: %s: kernel returned %d (%v), want %d", np.name, what[i], got, kdErrnoName(got), want[i])
+			}
+		}
+		total += len(calls)
+		t.Logf("%s: %d bypasses, %d calls: the kernel agrees", np.name, len(bs), len(calls))
+	}
+	if i386Err != nil {
+		t.Logf("i386 calls left out: this kernel runs none (%v)", i386Err)
+	}
+	if total < 50 {
+		t.Errorf("only %d calls asked", total)
+	}
 }

@@ -60,7 +60,11 @@ func Narrowed(bounding caps.Set) (*Profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Parse(NarrowedName, body, bounding)
+	n, err := Parse(NarrowedName, body, bounding)
+	if n != nil {
+		n.source = nil // generated: no lines to point at
+	}
+	return n, err
 }
 
 // ioctlExcept allows ioctl for every request whose low 32 bits differ from

@@ -32,6 +32,8 @@ type Profile struct {
 	// Notes are facts the user should know about the resolution, such as
 	// syscalls newer than this machine's libseccomp.
 	Notes []string
+	// source is the JSON the profile was read from, for RuleSource.
+	source []byte
 }
 
 // Error is a profile error with its position.
@@ -245,7 +247,7 @@ func validate(name string, body []byte, p *strictProfile) error {
 // an allowed one; rampart refuses instead, except for syscalls known to be
 // newer than this machine's libseccomp, which are reported.
 func finish(name string, s *specs.LinuxSeccomp, body []byte) (*Profile, error) {
-	p := &Profile{Name: name, Spec: s}
+	p := &Profile{Name: name, Spec: s, source: body}
 	newer := map[string]string{}
 	for _, sc := range s.Syscalls {
 		kept := sc.Names[:0:0]

@@ -78,7 +78,8 @@ func parseSPO(name string, body []byte, bounding caps.Set) (*Profile, error) {
 		return nil, pe
 	}
 	if p != nil {
-		p.Name = name
+		// positions in the JSON made from the YAML mean nothing to the user
+		p.Name, p.source = name, nil
 	}
 	return p, err
 }

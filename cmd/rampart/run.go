@@ -83,7 +83,8 @@ the layer and the reason, when
   * a seccomp profile is unreadable, empty, malformed (position given),
     has an unknown field, action, operator, architecture or capability,
     a duplicate or case-variant key, a deny rule that cannot be
-    installed, or refuses a call CMD needs to start (execve)
+    installed, or refuses a call CMD needs to start (execve); with
+    --strict-profile, a deny that a variant of the call gets past
   * a policy file (--policy) has an unknown field or value, or trailing
     data; a manifest (--from) names an unknown capability or profile
   * a deny rule cannot be protected by path: a denied file or a file
@@ -96,6 +97,19 @@ the layer and the reason, when
     plan (capability sets, no_new_privs, seccomp mode and filter count,
     uid and gid, a denied file still opening); -v prints that state and
     the capability sets CMD will hold after execve
+
+A seccomp deny holds only if the filter also refuses the other ways to
+the same call. At launch rampart tries them for each deny of the profile:
+the same call on every ABI the filter lets in (x86_64, x32, i386 through
+int 0x80), i386 socketcall(2) and ipc(2), a harmless flag added to an
+argument a rule compares with == (SOCK_CLOEXEC, O_CLOEXEC, CLONE_*...),
+high bits the kernel drops from an int argument, and sibling calls
+(openat for open, clone and clone3 for unshare, the new mount API,
+io_uring). The compiled filter decides each; a deny that one gets past on
+this kernel is one warning line naming the rule (file:line) and the
+variant; -v lists all, with those on ABIs this kernel does not run.
+--strict-profile refuses such a profile (125), and one it cannot check
+(a filter compiled at launch, as for a non-root user).
 
 Exit status: CMD's own; 125 a layer was refused (CMD did not run);
 126 CMD could not be executed (also when its file capabilities cannot
@@ -118,6 +132,7 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 		policyFile  string
 		verbose     bool
 		preserveFDs int
+		strict      bool
 	)
 	f := &lf.Flags
 	cmd := &cobra.Command{
@@ -142,6 +157,10 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 			for _, n := range pl.Notes {
 				io.WriteString(stderr, "rampart: "+n+"\n")
 			}
+			if err := checkProfileVariants(stderr, pl, strict, verbose); err != nil {
+				pl.Close()
+				return err
+			}
 			if verbose {
 				for _, n := range pl.Details {
 					io.WriteString(stderr, "rampart: "+n+"\n")
@@ -162,6 +181,7 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 	fl.StringVar(&from, "from", "", "take the layers from a Kubernetes manifest: FILE[#CONTAINER]")
 	fl.IntVar(&preserveFDs, "preserve-fds", 0, "keep descriptors 3 to 3+N-1 open in CMD (every other one above 2 is closed, as runc does)")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "print the plan and the state the kernel reports before exec")
+	fl.BoolVar(&strict, "strict-profile", false, "refuse (exit 125) a seccomp profile with a deny that a variant of the same call gets past on this kernel, instead of warning")
 	fl.StringVar(&policyFile, "policy", "", "take the layers from a policy JSON file (as `rampart layers` writes for its steps)")
 	fl.MarkHidden("policy")
 	return cmd

@@ -20,6 +20,13 @@ func TestSeccompCommands(t *testing.T) {
 			[]string{"SCMP_ACT_ERRNO(EPERM)"}},
 		{[]string{"seccomp", "explain", "runtime-default", "clone", "SIGCHLD"},
 			[]string{"SCMP_ACT_ALLOW", "arg0 & 0x7e020000 == 0x0"}},
+		// i386's own socket(2), 359: the filter tests its arguments
+		{[]string{"seccomp", "explain", "runtime-default", "--arch", "x86", "socket", "AF_INET", "SOCK_RAW"},
+			[]string{"on x86 (nr 359)", "SCMP_ACT_ALLOW", "arg0 < 0x3"}},
+		{[]string{"seccomp", "explain", "runtime-default", "--arch", "x86", "socket", "AF_VSOCK", "SOCK_STREAM"},
+			[]string{"on x86 (nr 359)", "SCMP_ACT_ERRNO(EPERM)", "socketcall(SYS_SOCKET, &args), whose arguments the filter cannot read: that call gets SCMP_ACT_ALLOW"}},
+		{[]string{"seccomp", "explain", "runtime-default", "--arch", "x86", "accept", "3"},
+			[]string{"on x86 (nr 102)", "i386 makes it as socketcall(SYS_ACCEPT, &args)"}},
 		{[]string{"seccomp", "list", "runtime-default"},
 			[]string{"CONDITIONALLY ALLOWED", "clone", "DENIED", "open_by_handle_at  open any file"}},
 		{[]string{"seccomp", "diff", "runtime-default", "runtime-default", "--caps-b", "ALL"},

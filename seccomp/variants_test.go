@@ -1,0 +1,313 @@
+//go:build linux && cgo && seccomp
+
+package seccomp
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/seccomp/bpf"
+)
+
+// bypassesOf compiles the profile and runs the analysis.
+func bypassesOf(t *testing.T, p *Profile, err error) []Bypass {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Compile(p)
+	if err != nil || f.Program() == nil {
+		t.Fatalf("compile %s: %v (%s)", p.Name, err, f.Why)
+	}
+	bs, err := Bypasses(p, f.Program())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bs {
+		t.Logf("%s: %s [%s] %s", b.Deny.Source, b.Deny.Describe(), b.Kind, b)
+	}
+	return bs
+}
+
+func loadFile(path string) (*Profile, error) {
+	return Load(policy.Seccomp{Kind: policy.SeccompFile, Path: path}, caps.ContainerdDefault)
+}
+
+// short is "kind arch syscall(args)" of a bypass's first call.
+func short(b Bypass) string {
+	return b.Kind + " " + b.Variant[0].String()
+}
+
+func has(bs []Bypass, want string) bool {
+	for _, b := range bs {
+		if short(b) == want {
+			return true
+		}
+	}
+	return false
+}
+
+// The rule `socket ERRNO when arg1 == SOCK_RAW` and the forms of the same
+// request it misses. (The kernel test makes them: TestKernelDiffBypasses.)
+func TestBypassesEqualityRule(t *testing.T) {
+	needRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	p, err := loadFile("testdata/variants-socket-raw.json")
+	bs := bypassesOf(t, p, err)
+	for _, want := range []string{
+		"flag x86_64 socket(0x0, 0x80003, 0x0)",          // SOCK_CLOEXEC
+		"flag x86_64 socket(0x0, 0x803, 0x0)",            // SOCK_NONBLOCK
+		"flag x86 socket(0x0, 0x80003, 0x0)",             // i386's own socket(2), 359
+		"flag x32 socket(0x0, 0x80003, 0x0)",             // where the kernel has x32
+		"high-bits x86_64 socket(0x0, 0x100000003, 0x0)", // the kernel reads an int
+		"multiplexer x86 socketcall(1, &args)",           // i386 socketcall(SYS_SOCKET)
+		"sibling x86_64 socket(0x2, 0xa, 0x0)",           // (AF_INET, SOCK_PACKET) is a packet socket
+		"io_uring x86_64 io_uring_setup(0x8, 0x10000, 0x0)",
+	} {
+		if !has(bs, want) {
+			t.Errorf("missing: %s", want)
+		}
+	}
+	for _, b := range bs {
+		if b.Deny.Source != "testdata/variants-socket-raw.json:6" || b.Deny.Describe() != "socket SCMP_ACT_ERRNO(EPERM) when arg1 == 0x3" {
+			t.Errorf("deny %q at %q, want the rule at testdata/variants-socket-raw.json:6", b.Deny.Describe(), b.Deny.Source)
+		}
+		if b.Action != "SCMP_ACT_ALLOW" {
+			t.Errorf("%s: %s", short(b), b.Action)
+		}
+	}
+	// i386 direct socket(2) without the flag is the rule's own: refused
+	if has(bs, "abi x86 socket(0x0, 0x3, 0x0)") {
+		t.Error("i386 socket(.., SOCK_RAW) reported as passing: the filter refuses it")
+	}
+}
+
+// The same refusal written to hold: the type's low bits (MASKED_EQ),
+// SOCK_PACKET too, socketpair too, io_uring refused, x86_64 alone.
+func TestBypassesNoneForRobustRule(t *testing.T) {
+	needRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	p, err := loadFile("testdata/variants-socket-raw-robust.json")
+	if bs := bypassesOf(t, p, err); len(bs) != 0 {
+		t.Errorf("%d bypasses of a profile that holds", len(bs))
+	}
+	p, err = loadFile("testdata/kernel_diff_ioctl_masked.json")
+	if bs := bypassesOf(t, p, err); len(bs) != 0 {
+		t.Errorf("%d bypasses of TIOCSTI refused on its low 32 bits", len(bs))
+	}
+}
+
+// CVE-2019-10063's form: TIOCSTI refused with a 64-bit ==.
+func TestBypassesIoctlHighBits(t *testing.T) {
+	needRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	p, err := loadFile("testdata/kernel_diff_ioctl64.json")
+	bs := bypassesOf(t, p, err)
+	if len(bs) != 1 || short(bs[0]) != "high-bits x86_64 ioctl(0x0, 0x100005412, 0x0)" {
+		t.Errorf("got %d bypasses, want the one high-bits TIOCSTI on x86_64", len(bs))
+	}
+}
+
+// chmod's mode is a umode_t: bit 16 is dropped by the kernel on every
+// ABI, and fchmodat and fchmodat2 set the same mode by path.
+func TestBypassesNarrowMode(t *testing.T) {
+	needRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	p, err := loadFile("testdata/variants-chmod-setuid.json")
+	bs := bypassesOf(t, p, err)
+	for _, want := range []string{
+		"high-bits x86_64 chmod(0x0, 0x109ed, 0x0)",
+		"high-bits x86 chmod(0x0, 0x109ed, 0x0)",
+		"sibling x86_64 fchmodat(0xffffff9c, 0x0, 0x9ed)",
+		"sibling x86_64 fchmodat2(0xffffff9c, 0x0, 0x9ed)",
+	} {
+		if !has(bs, want) {
+			t.Errorf("missing: %s", want)
+		}
+	}
+}
+
+// Docker's RuntimeDefault, what `rampart run --seccomp runtime-default`
+// loads, with containerd's capabilities and with all: the one way around
+// it is i386 socketcall(SYS_SOCKET), which it allows for every address
+// family it refuses to socket(2). Anything else would be a false
+// warning. rampart's narrowed profile keeps the same gap.
+func TestBypassesRuntimeDefault(t *testing.T) {
+	needRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	for _, bounding := range []caps.Set{caps.ContainerdDefault, caps.Full} {
+		for _, narrowed := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%d-caps/narrowed=%v", len(bounding.Names(caps.Cap.OCI)), narrowed), func(t *testing.T) {
+				var p *Profile
+				var err error
+				if narrowed {
+					p, err = Narrowed(bounding)
+				} else {
+					p, err = Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, bounding)
+				}
+				bs := bypassesOf(t, p, err)
+				if len(bs) != 1 {
+					t.Fatalf("%d bypasses, want the one through socketcall", len(bs))
+				}
+				b := bs[0]
+				if short(b) != "multiplexer x86 socketcall(1, &args)" || b.Deny.Syscall != "socket" || !b.Deny.Implicit ||
+					b.Refused.String() != "x86_64 socket(0x3, 0x0, 0x0)" || b.Others < 10 {
+					t.Errorf("got %s for %s", b, b.Deny.Describe())
+				}
+			})
+		}
+	}
+}
+
+// containerd's RuntimeDefault of 2.2.1 allows socket when arg0 != AF_VSOCK:
+// a 64-bit comparison, and socket(2) takes an int, so AF_VSOCK with bit 32
+// set passes it on x86_64 (TestKernelDiffBypasses shows the kernel let it
+// through).
+func TestBypassesContainerdNotEqualFamily(t *testing.T) {
+	needRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	rd, err := RuntimeDefaultFor("containerd", "2.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := rd.Load(caps.ContainerdDefault)
+	bs := bypassesOf(t, p, err)
+	if !has(bs, "high-bits x86_64 socket(0x100000028, 0x0, 0x0)") {
+		t.Error("AF_VSOCK | 1<<32 not found")
+	}
+}
+
+// CRI-O 1.31 refuses socket(AF_NETLINK, _, NETLINK_AUDIT) to a container
+// without AUDIT_WRITE by ==, and allows socket when either argument
+// differs: high bits in either pass. Reported once, under the deny rule,
+// not again as what the allow rules leave out.
+func TestBypassesCRIOAuditSocket(t *testing.T) {
+	needRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	rd, err := RuntimeDefaultFor("cri-o", "1.31")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := rd.Load(caps.ContainerdDefault.Remove(caps.AUDIT_WRITE))
+	bs := bypassesOf(t, p, err)
+	for _, want := range []string{"high-bits x86_64 socket(0x100000010, 0x0, 0x9)", "high-bits x86_64 socket(0x10, 0x0, 0x100000009)"} {
+		if !has(bs, want) {
+			t.Errorf("missing: %s", want)
+		}
+	}
+	for _, b := range bs {
+		if b.Deny.Implicit || b.Deny.Action != "SCMP_ACT_ERRNO(EINVAL)" {
+			t.Errorf("reported under %s: %s", b.Deny.Describe(), b)
+		}
+	}
+	p, err = rd.Load(caps.ContainerdDefault) // with AUDIT_WRITE socket is allowed outright: nothing to walk around
+	if bs := bypassesOf(t, p, err); len(bs) != 0 {
+		t.Errorf("with AUDIT_WRITE: %d bypasses", len(bs))
+	}
+}
+
+// Siblings: unshare refused, clone and clone3 allowed; setns refused for
+// one namespace type, nstype 0 taking any; a clone3 refused with ENOSYS is
+// the fallback runtimes ask for, not a deny that clone walks around.
+func TestBypassesSiblings(t *testing.T) {
+	needRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	p, err := loadFile("testdata/deny-unshare.json")
+	bs := bypassesOf(t, p, err)
+	for _, want := range []string{
+		"sibling x86_64 clone(0x20000, 0x0, 0x0)", // CLONE_NEWNS, not 0x80: clone reads that as the exit signal
+		"sibling x86_64 clone3(0x10000, 0x58, 0x0)",
+	} {
+		if !has(bs, want) {
+			t.Errorf("missing: %s", want)
+		}
+	}
+	p, err = Parse("inline.json", []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+		"syscalls": [
+			{"names": ["setns"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 1073741824, "op": "SCMP_CMP_EQ"}]},
+			{"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}
+		]}`), caps.Full)
+	bs = bypassesOf(t, p, err)
+	if !has(bs, "value x86_64 setns(0x0, 0x0, 0x0)") {
+		t.Error("setns(fd, 0) not found")
+	}
+	for _, b := range bs {
+		if b.Deny.Syscall == "clone3" {
+			t.Errorf("clone3's ENOSYS reported: %s", b)
+		}
+	}
+}
+
+// A deny rule is named by its line in a JSON profile, by its index
+// otherwise.
+func TestRuleSource(t *testing.T) {
+	p, err := Parse("p.json", []byte(`{
+  "defaultAction": "SCMP_ACT_ALLOW",
+  "syscalls": [
+    {"names": ["mount"], "action": "SCMP_ACT_ERRNO", "includes": {"caps": ["CAP_SYS_ADMIN"]}},
+    {"names": ["getpid",
+               "mount"], "action": "SCMP_ACT_ERRNO"},
+    {"names": ["socket"], "action": "SCMP_ACT_ERRNO",
+     "args": [{"index": 0, "value": 40, "op": "SCMP_CMP_EQ"}]},
+    {"names": ["socket"], "action": "SCMP_ACT_ERRNO",
+     "args": [{"index": 0, "value": 41, "op": "SCMP_CMP_EQ"}]}
+  ]
+}`), caps.ContainerdDefault) // no SYS_ADMIN: the first entry is dropped
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range p.Rules() {
+		got = append(got, r.Name+"@"+p.RuleSource(r))
+	}
+	want := "getpid@p.json:5 mount@p.json:6 socket@p.json:7 socket@p.json:9"
+	if strings.Join(got, " ") != want {
+		t.Errorf("got %s, want %s", strings.Join(got, " "), want)
+	}
+	rd, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	if s := rd.RuleSource(rd.Rules()[0]); s != "runtime-default syscalls[0]" {
+		t.Errorf("runtime-default: %s", s)
+	}
+}
+
+// The filter decides, not the rule's name: a program that refuses socket
+// on x86_64 alone (as a rule installed by x86_64 number would) is walked
+// around by the same call on every other ABI, and i386's socketcall.
+func TestBypassesDecidedByTheProgram(t *testing.T) {
+	p, err := Parse("deny-socket.json", []byte(`{"defaultAction": "SCMP_ACT_ALLOW",
+		"architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+		"syscalls": [{"names": ["socket"], "action": "SCMP_ACT_ERRNO"}]}`), caps.Full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a kdAsm
+	a.stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, 4) // arch
+	a.jump(unix.BPF_JEQ, bpf.ArchX86_64, "", "allow")
+	a.stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, 0) // nr
+	a.jump(unix.BPF_JEQ, unix.SYS_SOCKET, "", "allow")
+	a.stmt(unix.BPF_RET|unix.BPF_K, bpf.RetErrno|1)
+	a.label("allow")
+	a.stmt(unix.BPF_RET|unix.BPF_K, bpf.RetAllow)
+	bs, err := Bypasses(p, a.done())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range bs {
+		if b.Kind == "abi" || b.Kind == "multiplexer" {
+			got = append(got, short(b))
+		}
+	}
+	want := "abi x86 socket(0x0, 0x0, 0x0) abi x32 socket(0x0, 0x0, 0x0) multiplexer x86 socketcall(1, &args)"
+	if strings.Join(got, " ") != want {
+		t.Errorf("got %s\nwant %s", strings.Join(got, " "), want)
+	}
+	if _, err := Bypasses(p, nil); err != ErrNoProgram {
+		t.Errorf("no program: %v", err)
+	}
+}

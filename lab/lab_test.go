@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -113,6 +115,18 @@ uname -r`, 0)
 		s.Add("layers", "rampart layers -o json --only raw-socket,userns-netns,read-shadow", 60*time.Second)
 		s.Add("default-label", "rampart run --apparmor runtime-default -- cat /proc/self/attr/current", 30*time.Second)
 		s.Add("default-probe", "rampart run --apparmor runtime-default -- rampart probe -o json --only core-pattern,read-shadow", 30*time.Second)
+		// Debian's kernel runs 32-bit code (a host that does not, like
+		// the CI machine's, cannot show the i386 ABI): the same filter
+		// through int 0x80, from a 32-bit and a 64-bit program.
+		for _, b := range []struct{ name, flag string }{{"compat32", "-m32"}, {"compat64", "-m64"}} {
+			out := filepath.Join(t.TempDir(), b.name)
+			if msg, err := exec.Command("gcc", b.flag, "-O1", "-static", "-o", out, filepath.Join(root, "cmd", "rampart", "testdata", "compat.c")).CombinedOutput(); err != nil {
+				suiteErr = fmt.Errorf("gcc %s (Debian gcc-multilib): %v\n%s", b.flag, err, msg)
+				return
+			}
+			s.File("/lab/"+b.name, HostFile(out))
+		}
+		s.Add("ia32", ia32Check, 30*time.Second)
 		helper, err := BuildHelper(ctx, t.TempDir())
 		if err != nil {
 			suiteErr = err
@@ -430,5 +444,44 @@ func TestLabRuntimeDefaultAppArmor(t *testing.T) {
 				t.Errorf("read-shadow: %s by %s (%s): the container default does not guard it", r.Verdict, r.Layer, r.Evidence)
 			}
 		}
+	}
+}
+
+// ia32Check runs unshare(CLONE_NEWUSER|CLONE_NEWNET) through int 0x80
+// without and with RuntimeDefault (CAP_SYS_ADMIN dropped, so the profile
+// refuses it), then a launch under RuntimeDefault whose warning names
+// the walk-around this kernel runs: i386 socketcall.
+const ia32Check = `for b in compat32 compat64; do
+  printf '%s open %s\n' $b "$(rampart run --cap-drop SYS_ADMIN -- /lab/$b int80)"
+  printf '%s closed %s\n' $b "$(rampart run --cap-drop SYS_ADMIN --seccomp runtime-default -- /lab/$b int80)"
+done
+rampart run --cap-drop SYS_ADMIN --seccomp runtime-default -- true 2>&1
+`
+
+// On a kernel that runs i386 code, the filter sees int 0x80 calls with
+// i386 numbers, from a 32-bit program and from a 64-bit one switching
+// ABI, and refuses them as RuntimeDefault says (EPERM, printed as 1)
+// where the kernel alone answers otherwise; and the launch warns of the
+// i386 socketcall route past the profile's socket rules.
+func TestLabIA32(t *testing.T) {
+	sec := labSection(t, "ia32")
+	t.Logf("the guest printed:\n%s", sec.Output)
+	got := map[string]string{}
+	for _, l := range strings.Split(sec.Output, "\n") {
+		if f := strings.Fields(l); len(f) == 3 && strings.HasPrefix(f[0], "compat") {
+			got[f[0]+" "+f[1]] = f[2]
+		}
+	}
+	for _, b := range []string{"compat32", "compat64"} {
+		open, closed := got[b+" open"], got[b+" closed"]
+		if open == "" || open == "1" {
+			t.Errorf("%s int80 without a filter: %q, want the kernel's own answer (not EPERM)", b, open)
+		}
+		if closed != "1" {
+			t.Errorf("%s int80 under runtime-default: %q, want 1 (EPERM from the filter)", b, closed)
+		}
+	}
+	if !strings.Contains(sec.Output, "socketcall") || !strings.Contains(sec.Output, "warning: seccomp") {
+		t.Errorf("no warning of the i386 socketcall route under runtime-default:\n%s", sec.Output)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/harden"
+	"github.com/rampart-sec/rampart/internal/atomicfile"
 	"github.com/rampart-sec/rampart/record"
 )
 
@@ -48,7 +49,11 @@ What is already at least as strict stays (a Localhost profile, drop
 --unprivileged. Findings go to standard error.
 
 Output: FILE.yaml becomes FILE.hardened.yaml next to it (or in --out DIR;
---in-place overwrites). --diff prints a unified diff and writes nothing.
+--in-place overwrites; through a symbolic link, the file it names). Every
+file is written whole or not at all: to a temporary file beside it,
+synced, then renamed over it, keeping an existing file's mode and owner
+(hard links to the old file keep the old text). --diff prints a unified
+diff and writes nothing.
 --spo also writes Security Profiles Operator objects (FILE.spo.yaml) so
 the profiles reach every node: SeccompProfile objects for --seccomp
 localhost (the Localhost references then name the operator's path,
@@ -235,6 +240,11 @@ func hardenOne(f string, o harden.Options, outDir, profilesOut string, inPlace, 
 	case f == "-":
 		dest = "-"
 	case inPlace:
+		// The file a link names is the user's manifest: replace it, and
+		// keep the link.
+		if dest, err = filepath.EvalSymlinks(f); err != nil {
+			return err
+		}
 	case outDir != "":
 		dest = filepath.Join(outDir, filepath.Base(f))
 	default:
@@ -302,5 +312,5 @@ func write(path string, data []byte, stdout io.Writer) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(path, data, 0o644)
+	return atomicfile.WriteFile(path, data, 0o644)
 }

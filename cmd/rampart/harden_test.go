@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rampart-sec/rampart/internal/tmpfstest"
 )
 
 // TestHardenSeed: harden the seed's baseline through the CLI, re-audit
@@ -194,5 +198,82 @@ func TestHardenSeccompLocalhost(t *testing.T) {
 				t.Errorf("keep %q: %s measured %s, predicted %s, want %s", tc.keep, m.ID, got, predicted[m.ID], tc.want[m.ID])
 			}
 		}
+	}
+}
+
+// seedPadded is the seed's baseline with comments added up to 3,962
+// bytes: one page, which hardening grows past.
+func seedPadded(t *testing.T) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(auditSeed, "0-baseline.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for len(data) < 3962-40 {
+		data = append(data, "# a comment the user keeps, 40 bytes ..\n"...)
+	}
+	return append(data, strings.Repeat("#", 3962-len(data)-1)+"\n"...)
+}
+
+// TestHardenInPlaceFullDisk: --in-place on a full disk leaves the
+// manifest whole (it used to be truncated, then cut at the last page that
+// fitted) and no temporary file.
+func TestHardenInPlaceFullDisk(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		flags []string
+	}{
+		{"manifest", []string{"--no-apparmor"}}, // nothing but the manifest to write
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tmpfstest.Mount(t, 64<<10)
+			src := filepath.Join(dir, "pod.yaml")
+			data := seedPadded(t)
+			if err := os.WriteFile(src, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			tmpfstest.Fill(t, dir)
+			r := rampart(t, "", append([]string{"harden", "--in-place", "--assume-nonroot", src}, tc.flags...)...)
+			if r.code != 1 || !strings.Contains(r.stderr, "no space left on device") {
+				t.Errorf("harden --in-place on a full disk: exit %d, want 1 and ENOSPC: %s", r.code, r.stderr)
+			}
+			if got, _ := os.ReadFile(src); !bytes.Equal(got, data) {
+				t.Errorf("the manifest was changed: %d bytes, ending %q", len(got), got[max(0, len(got)-20):])
+			}
+			if es := tmpfstest.Entries(t, dir); !slices.Equal(es, []string{"filler", "pod.yaml"}) {
+				t.Errorf("left in the directory: %v", es)
+			}
+		})
+	}
+}
+
+// TestHardenInPlaceKeeps: --in-place keeps the manifest's mode, and
+// through a symbolic link rewrites the file it names, keeping the link.
+func TestHardenInPlaceKeeps(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.yaml")
+	if err := os.WriteFile(real, seedPadded(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "pod.yaml")
+	if err := os.Symlink("real.yaml", link); err != nil {
+		t.Fatal(err)
+	}
+	r := rampart(t, "", "harden", "--in-place", "--no-apparmor", link)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v %v", st, err)
+	}
+	st, err := os.Stat(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode() != 0o600 {
+		t.Errorf("mode %v, want 0600", st.Mode())
+	}
+	if b, _ := os.ReadFile(real); !strings.Contains(string(b), "allowPrivilegeEscalation: false") {
+		t.Errorf("not hardened:\n%s", b)
 	}
 }

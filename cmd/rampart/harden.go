@@ -52,8 +52,10 @@ Output: FILE.yaml becomes FILE.hardened.yaml next to it (or in --out DIR;
 --in-place overwrites; through a symbolic link, the file it names). Every
 file is written whole or not at all: to a temporary file beside it,
 synced, then renamed over it, keeping an existing file's mode and owner
-(hard links to the old file keep the old text). --diff prints a unified
-diff and writes nothing.
+(hard links to the old file keep the old text). The profiles are written
+first and the manifest last, so a manifest never names a profile that
+could not be written: on any failure it is left as it was. --diff prints
+a unified diff and writes nothing.
 --spo also writes Security Profiles Operator objects (FILE.spo.yaml) so
 the profiles reach every node: SeccompProfile objects for --seccomp
 localhost (the Localhost references then name the operator's path,
@@ -258,9 +260,6 @@ func hardenOne(f string, o harden.Options, outDir, profilesOut string, inPlace, 
 			dir = outDir
 		}
 	}
-	if err := write(dest, res.Data, stdout); err != nil {
-		return err
-	}
 	for _, p := range res.Profiles {
 		if err := write(filepath.Join(dir, p.Name), []byte(p.Text), stdout); err != nil {
 			return err
@@ -297,6 +296,11 @@ func hardenOne(f string, o harden.Options, outDir, profilesOut string, inPlace, 
 				return err
 			}
 		}
+	}
+	// The manifest last, so that it never names a profile that is not
+	// there: a failure above leaves it as it was.
+	if err := write(dest, res.Data, stdout); err != nil {
+		return err
 	}
 	if dest != "-" {
 		fmt.Fprintf(stderr, "rampart: harden: %s -> %s (%d edits, %d profiles in %s)\n", f, dest, len(res.Edits()), len(res.Profiles)+len(res.Seccomp), dir)

@@ -217,13 +217,15 @@ func seedPadded(t *testing.T) []byte {
 
 // TestHardenInPlaceFullDisk: --in-place on a full disk leaves the
 // manifest whole (it used to be truncated, then cut at the last page that
-// fitted) and no temporary file.
+// fitted) and no temporary file, whether the manifest itself or a profile
+// written before it runs out of space.
 func TestHardenInPlaceFullDisk(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		flags []string
 	}{
 		{"manifest", []string{"--no-apparmor"}}, // nothing but the manifest to write
+		{"profiles", nil},                       // the AppArmor profile, beside it
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := tmpfstest.Mount(t, 64<<10)
@@ -242,6 +244,45 @@ func TestHardenInPlaceFullDisk(t *testing.T) {
 			}
 			if es := tmpfstest.Entries(t, dir); !slices.Equal(es, []string{"filler", "pod.yaml"}) {
 				t.Errorf("left in the directory: %v", es)
+			}
+		})
+	}
+}
+
+// TestHardenProfilesFirst: when a profile cannot be written (here
+// --profiles-out names a file), harden fails before the manifest is
+// touched: it used to rewrite the manifest to name a profile it then
+// failed to write.
+func TestHardenProfilesFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		flags []string
+	}{
+		{"apparmor", nil},
+		{"seccomp", []string{"--no-apparmor", "--seccomp", "localhost"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			src := filepath.Join(dir, "pod.yaml")
+			data := seedPadded(t)
+			if err := os.WriteFile(src, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			notDir := filepath.Join(dir, "profiles")
+			if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, mode := range []string{"--in-place", "--out=" + filepath.Join(dir, "out")} {
+				r := rampart(t, "", append([]string{"harden", mode, "--profiles-out", notDir, src}, tc.flags...)...)
+				if r.code != 1 || !strings.Contains(r.stderr, "not a directory") {
+					t.Errorf("harden %s --profiles-out FILE: exit %d, want 1 (not a directory): %s", mode, r.code, r.stderr)
+				}
+			}
+			if got, _ := os.ReadFile(src); !bytes.Equal(got, data) {
+				t.Error("--in-place rewrote the manifest although its profile could not be written")
+			}
+			if _, err := os.Stat(filepath.Join(dir, "out", "pod.yaml")); err == nil {
+				t.Error("--out wrote a manifest whose profile could not be written")
 			}
 		})
 	}

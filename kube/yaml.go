@@ -200,6 +200,26 @@ func keyName(k *yaml.Node) (string, error) {
 	return "", &nodeError{node: k, msg: "a mapping key must not be null"}
 }
 
+// Scalar is the value of the scalar at n as kubectl reads it (see
+// resolveScalar), aliases followed: a string, bool, int64, uint64,
+// float64, or nil for null. It fails for a node that is not a scalar and
+// for a tag the text does not fit. Everything in rampart that reads a
+// manifest's fields reads its scalars here, so that harden edits what the
+// audit predicts and the API server admits: "privileged: True" is as
+// privileged to each of them as to the cluster.
+func Scalar(n *yaml.Node) (any, error) {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return nil, errors.New("not a scalar")
+	}
+	return resolveScalar(n)
+}
+
+// Lookup follows path (field names and list indexes) from n as kubectl's
+// reading does: aliases followed, merge keys (<<) applied, the last of
+// duplicate keys winning. It returns nil when the path is not written.
+func Lookup(n *yaml.Node, path ...any) *yaml.Node { return get(n, path...) }
+
 // resolveScalar gives a scalar's value with YAML 1.1 rules, which kubectl
 // uses (its reader is YAML 1.1): yes/no/on/off are booleans, 0777 is
 // octal. yaml.v3 alone would read "allowPrivilegeEscalation: no" as the

@@ -48,6 +48,13 @@ What is already at least as strict stays (a Localhost profile, drop
 [ALL], a pod-level profile). privileged: true is reported and left unless
 --unprivileged. Findings go to standard error.
 
+Fields are read as kubectl reads them (YAML 1.1: privileged: True, yes
+or on is privileged; runAsUser: 0x0 is root). A file is refused where a
+field harden reads or edits reaches kubectl another way than as written:
+a duplicate key, a merge key (<<) that brings it in or overrides it, an
+alias of a mapping or list (an edit would change every place sharing the
+anchor).
+
 Output: FILE.yaml becomes FILE.hardened.yaml next to it (or in --out DIR;
 --in-place overwrites; through a symbolic link, the file it names). Every
 file is written whole or not at all: to a temporary file beside it,

@@ -23,33 +23,6 @@ type chunk struct {
 	line int
 }
 
-// splitDocs cuts the input before every line that starts a document
-// ("---" alone or followed by blanks, a comment or content), as kubectl
-// does, so that a syntax error in one document does not hide the others.
-func splitDocs(data []byte) []chunk {
-	var out []chunk
-	start, startLine, line := 0, 1, 1
-	for i := 0; i < len(data); line++ {
-		end := len(data)
-		if j := bytes.IndexByte(data[i:], '\n'); j >= 0 {
-			end = i + j + 1
-		}
-		if i > start && isDocStart(data[i:end]) {
-			out = append(out, chunk{data[start:i], startLine})
-			start, startLine = i, line
-		}
-		i = end
-	}
-	return append(out, chunk{data[start:], startLine})
-}
-
-func isDocStart(line []byte) bool {
-	if !bytes.HasPrefix(line, []byte("---")) {
-		return false
-	}
-	return len(line) == 3 || strings.IndexByte(" \t\r\n", line[3]) >= 0
-}
-
 // shiftLines makes a chunk's node lines count from the top of the file.
 func shiftLines(n *yaml.Node, by int) {
 	n.Line += by

@@ -13,13 +13,12 @@
 package harden
 
 import (
-	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
 
-	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/rampart-sec/rampart/caps"
@@ -185,17 +184,22 @@ func (r *Result) Findings() []Change {
 type hardener struct {
 	o        Options
 	keep     caps.Set
+	sink     Sink
 	changes  []Change
 	profiles map[string]*Profile
 	order    []string
 	seccomp  []SeccompProfile
-	edited   bool
-	err      error // the first field harden cannot read as kubectl does (see field)
+	// digests are the seccomp profiles handed out, by path.
+	digests map[string][sha256.Size]byte
+	// annotations are kyaml's reader's, carried from one document to the
+	// next as its reader carries them through a whole file.
+	annotations map[string]string
+	edited      bool  // the current document
+	err         error // the first field harden cannot read as kubectl does (see field)
 }
 
-// Manifest hardens one file's documents. name is used in messages.
-func Manifest(name string, data []byte, o Options) (*Result, error) {
-	h := &hardener{o: o, profiles: map[string]*Profile{}}
+func newHardener(o Options, s Sink) (*hardener, error) {
+	h := &hardener{o: o, sink: s, profiles: map[string]*Profile{}, digests: map[string][sha256.Size]byte{}, annotations: map[string]string{}}
 	if o.KeepSet {
 		k, err := caps.FromNames(o.Keep)
 		if err != nil {
@@ -209,39 +213,7 @@ func Manifest(name string, data []byte, o Options) (*Result, error) {
 	if h.o.DenyWrite == nil {
 		h.o.DenyWrite = DefaultDenyWrite
 	}
-	rd := &kio.ByteReader{Reader: bytes.NewReader(data), PreserveSeqIndent: true, DisableUnwrapping: true}
-	nodes, err := rd.Read()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	for _, n := range nodes {
-		if err := duplicateKey(n.YNode()); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	for _, n := range nodes {
-		if err := h.object(n, 0); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	res := &Result{Data: data, Changes: h.changes, Seccomp: h.seccomp}
-	for _, n := range h.order {
-		res.Profiles = append(res.Profiles, *h.profiles[n])
-	}
-	if !h.edited {
-		return res, nil
-	}
-	var buf bytes.Buffer
-	if err := (kio.ByteWriter{Writer: &buf}).Write(nodes); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	out := buf.Bytes()
-	// Keep a leading document separator the input had.
-	if t := bytes.TrimLeft(data, " \t\r\n"); bytes.HasPrefix(t, []byte("---")) && !bytes.HasPrefix(out, []byte("---")) {
-		out = append([]byte("---\n"), out...)
-	}
-	res.Data, res.Changed = out, !bytes.Equal(out, data)
-	return res, nil
+	return h, nil
 }
 
 // readKeys are the keys harden reads or edits on its way to a container's
@@ -366,7 +338,13 @@ type workload struct {
 }
 
 func (w *workload) note(ctr, field, what string, skipped bool) {
-	w.h.changes = append(w.h.changes, Change{Object: w.obj, Container: ctr, Field: field, What: what, Skipped: skipped})
+	c := Change{Object: w.obj, Container: ctr, Field: field, What: what, Skipped: skipped}
+	if w.h.sink.Change != nil {
+		w.h.sink.Change(c)
+	}
+	if w.h.sink.Collect {
+		w.h.changes = append(w.h.changes, c)
+	}
 	if !skipped {
 		w.h.edited = true
 	}
@@ -576,7 +554,10 @@ func (w *workload) container(c *yaml.RNode) error {
 	// Seccomp.
 	ct, pt := h.str(sc, "seccompProfile", "type"), w.podSC("seccompProfile", "type")
 	if rec != nil {
-		path := w.h.recordedSeccomp(rec, w.ns)
+		path, err := w.h.recordedSeccomp(rec, w.ns)
+		if err != nil {
+			return fmt.Errorf("%s container %s: %w", w.obj, name, err)
+		}
 		if ct != "Localhost" || h.str(sc, "seccompProfile", "localhostProfile") != path {
 			prof, _ := yaml.Parse("type: Localhost\nlocalhostProfile: " + path)
 			if err := set(sc, "seccompProfile", prof, "Localhost "+path+" (recorded)"); err != nil {
@@ -621,7 +602,9 @@ func (w *workload) container(c *yaml.RNode) error {
 		ct, pt := h.str(sc, "appArmorProfile", "type"), w.podSC("appArmorProfile", "type")
 		strict := ct == "Localhost" || ct == "" && (strings.HasPrefix(ann, "localhost/") || ann == "" && pt == "Localhost")
 		if rec != nil {
-			w.h.recordedProfile(rec, w.ns, image)
+			if err := w.h.recordedProfile(rec, w.ns, image); err != nil {
+				return fmt.Errorf("%s container %s: AppArmor profile: %w", w.obj, name, err)
+			}
 			if ct != "Localhost" || h.str(sc, "appArmorProfile", "localhostProfile") != rec.Name {
 				prof, _ := yaml.Parse("type: Localhost\nlocalhostProfile: " + rec.Name)
 				if err := set(sc, "appArmorProfile", prof, "Localhost "+rec.Name+" (recorded)"); err != nil {
@@ -750,10 +733,49 @@ func (h *hardener) profile(name, ns, image string) error {
 	if err != nil {
 		return err
 	}
-	p := &Profile{Name: name, Text: doc.Render(), Namespace: ns}
+	return h.newProfile(&Profile{Name: name, Text: doc.Render(), Namespace: ns}, image)
+}
+
+// newProfile hands a profile to the sink, and keeps it (without its text
+// unless collecting) for the next containers that use it.
+func (h *hardener) newProfile(p *Profile, image string) error {
 	p.addImage(image)
-	h.profiles[name] = p
-	h.order = append(h.order, name)
+	if h.sink.Profile != nil {
+		if err := h.sink.Profile(*p); err != nil {
+			return err
+		}
+	}
+	if !h.sink.Collect {
+		p.Text, p.Abstract = "", nil
+	}
+	h.profiles[p.Name] = p
+	if h.sink.Collect {
+		h.order = append(h.order, p.Name)
+	}
+	return nil
+}
+
+// newSeccomp hands a seccomp profile to the sink once per path. Two
+// containers whose profiles land on one path must get the same rules:
+// the second would silently replace the first's (a Deployment and a
+// StatefulSet of one name, keeping different capabilities).
+func (h *hardener) newSeccomp(p SeccompProfile) error {
+	sum := sha256.Sum256(p.JSON)
+	if old, ok := h.digests[p.Path]; ok {
+		if old != sum {
+			return fmt.Errorf("seccomp profile %s: generated twice with different rules (two workloads of one name keep different capabilities); rename one", p.Path)
+		}
+		return nil
+	}
+	h.digests[p.Path] = sum
+	if h.sink.Seccomp != nil {
+		if err := h.sink.Seccomp(p); err != nil {
+			return err
+		}
+	}
+	if h.sink.Collect {
+		h.seccomp = append(h.seccomp, p)
+	}
 	return nil
 }
 
@@ -775,13 +797,12 @@ func (h *hardener) seccompProfile(name, ns string, keep caps.Set) (string, error
 		}
 		path = "operator/" + ns + "/" + name + ".json"
 	}
-	h.seccomp = append(h.seccomp, SeccompProfile{Name: name, Path: path, JSON: body, Namespace: ns})
-	return path, nil
+	return path, h.newSeccomp(SeccompProfile{Name: name, Path: path, JSON: body, Namespace: ns})
 }
 
 // recordedSeccomp adds the recording's seccomp profile (once per
 // namespace) and returns its localhostProfile path.
-func (h *hardener) recordedSeccomp(rec *Recorded, ns string) string {
+func (h *hardener) recordedSeccomp(rec *Recorded, ns string) (string, error) {
 	path := "rampart/" + rec.Name + ".json"
 	if h.o.SPO {
 		if ns == "" {
@@ -789,25 +810,16 @@ func (h *hardener) recordedSeccomp(rec *Recorded, ns string) string {
 		}
 		path = "operator/" + ns + "/" + rec.Name + ".json"
 	}
-	for _, p := range h.seccomp {
-		if p.Path == path {
-			return path
-		}
-	}
-	h.seccomp = append(h.seccomp, SeccompProfile{Name: rec.Name, Path: path, JSON: rec.Seccomp, Namespace: ns})
-	return path
+	return path, h.newSeccomp(SeccompProfile{Name: rec.Name, Path: path, JSON: rec.Seccomp, Namespace: ns})
 }
 
 // recordedProfile adds the recording's AppArmor profile.
-func (h *hardener) recordedProfile(rec *Recorded, ns, image string) {
+func (h *hardener) recordedProfile(rec *Recorded, ns, image string) error {
 	if p, ok := h.profiles[rec.Name]; ok {
 		p.addImage(image)
-		return
+		return nil
 	}
-	p := &Profile{Name: rec.Name, Text: rec.AppArmor, Namespace: ns, Abstract: rec.Abstract}
-	p.addImage(image)
-	h.profiles[rec.Name] = p
-	h.order = append(h.order, rec.Name)
+	return h.newProfile(&Profile{Name: rec.Name, Text: rec.AppArmor, Namespace: ns, Abstract: rec.Abstract}, image)
 }
 
 func (p *Profile) addImage(image string) {

@@ -409,10 +409,10 @@ spec:
 }
 
 // TestYAML11Fixtures: the Pods the kube tier submits to the API server
-// after hardening (testdata/yaml11.yaml) pass its validation as the audit
+// after hardening (testdata/yaml11/pods.yaml) pass its validation as the audit
 // models it, and the privileged ones stay privileged, reported.
 func TestYAML11Fixtures(t *testing.T) {
-	data, err := os.ReadFile("testdata/yaml11.yaml")
+	data, err := os.ReadFile("testdata/yaml11/pods.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

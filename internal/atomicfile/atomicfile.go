@@ -138,6 +138,17 @@ func (a *File) named(err error) error {
 // the directory. On error before the rename the path is untouched and the
 // temporary file removed.
 func (a *File) Commit() error {
+	if err := a.commit(); err != nil {
+		return err
+	}
+	if err := syncDir(filepath.Dir(a.path)); err != nil {
+		return fmt.Errorf("%s written, but its directory could not be synced: %w", a.path, err)
+	}
+	return nil
+}
+
+// commit syncs the file and renames it over the path.
+func (a *File) commit() error {
 	if a.done {
 		return fmt.Errorf("%s: already committed or aborted", a.path)
 	}
@@ -153,9 +164,6 @@ func (a *File) Commit() error {
 	if err != nil {
 		os.Remove(tmp)
 		return a.named(err)
-	}
-	if err := syncDir(filepath.Dir(a.path)); err != nil {
-		return fmt.Errorf("%s written, but its directory could not be synced: %w", a.path, err)
 	}
 	return nil
 }
@@ -185,13 +193,55 @@ func syncDir(dir string) error {
 
 // WriteFile replaces path's content with data (see Create).
 func WriteFile(path string, data []byte, perm fs.FileMode) error {
-	a, err := Create(path, perm)
+	a, err := write(path, data, perm)
 	if err != nil {
 		return err
 	}
-	defer a.Abort()
+	return a.Commit()
+}
+
+func write(path string, data []byte, perm fs.FileMode) (*File, error) {
+	a, err := Create(path, perm)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := a.Write(data); err != nil {
+		a.Abort()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Batch writes many files, each whole or not at all as WriteFile writes
+// it, but syncs each directory once, in Sync, rather than once per file:
+// a directory sync costs as much as a file's. Until Sync returns, a crash
+// may lose a file's rename (the old content stays), never cut it.
+type Batch struct{ dirs map[string]bool }
+
+// WriteFile replaces path's content with data, leaving its directory's
+// sync to Sync.
+func (b *Batch) WriteFile(path string, data []byte, perm fs.FileMode) error {
+	a, err := write(path, data, perm)
+	if err != nil {
 		return err
 	}
-	return a.Commit()
+	if err := a.commit(); err != nil {
+		return err
+	}
+	if b.dirs == nil {
+		b.dirs = map[string]bool{}
+	}
+	b.dirs[filepath.Dir(path)] = true
+	return nil
+}
+
+// Sync syncs the directories of the files written since the last Sync.
+func (b *Batch) Sync() error {
+	for d := range b.dirs {
+		if err := syncDir(d); err != nil {
+			return fmt.Errorf("%s: %w", d, err)
+		}
+		delete(b.dirs, d)
+	}
+	return nil
 }

@@ -93,6 +93,9 @@ func (h *hardener) document(d doc) (*yaml.RNode, error) {
 		}
 		return nil, err
 	}
+	if err := oneDocument(d); err != nil {
+		return nil, err
+	}
 	if len(nodes) == 0 {
 		return nil, nil
 	}
@@ -102,6 +105,22 @@ func (h *hardener) document(d doc) (*yaml.RNode, error) {
 		return nil, err
 	}
 	return n, h.object(n, 0)
+}
+
+// oneDocument refuses text after a document's end marker ("...") with
+// no separator before it. kyaml reads the first document and drops the
+// rest: harden would write the file without it.
+func oneDocument(d doc) error {
+	at := strings.Index("\n"+d.text, "\n...")
+	if at < 0 {
+		return nil
+	}
+	dec := yaml.NewDecoder(strings.NewReader(d.text))
+	var n yaml.Node
+	if dec.Decode(&n) == nil && dec.Decode(&n) == io.EOF {
+		return nil
+	}
+	return fmt.Errorf("line %d: text after the end of a document (...) without --- before it: harden would drop it", d.line+strings.Count(d.text[:at], "\n"))
 }
 
 // shiftLines makes a document's node lines count from the top of the

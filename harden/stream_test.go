@@ -99,3 +99,62 @@ func TestStreamDocumentLimit(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestTextAfterDocumentEnd: text after "..." with no separator is
+// refused; it used to vanish from the hardened file (kyaml reads one
+// document between separators), taking a privileged Pod with it.
+func TestTextAfterDocumentEnd(t *testing.T) {
+	in := "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c, image: x}]}\n...\n" +
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec: {containers: [{name: c, image: x, securityContext: {privileged: true}}]}\n"
+	res, err := Manifest("in.yaml", []byte(in), Options{})
+	if err == nil || !strings.Contains(err.Error(), "in.yaml: line 5: text after the end of a document (...)") {
+		var out []byte
+		if res != nil {
+			out = res.Data
+		}
+		t.Errorf("err = %v, output:\n%s", err, out)
+	}
+	// An end marker followed by nothing, or by a separator, is fine.
+	for _, ok := range []string{"a: 1\n...\n", "a: 1\n...\n# done\n", "a: 1\n...\n---\nb: 2\n"} {
+		if _, err := Manifest("ok.yaml", []byte(ok), Options{}); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+}
+
+// TestSeccompProfileConflict: two workloads whose generated seccomp
+// profiles land on one path with different rules are refused; the second
+// used to replace the first's profile, so one workload ran under rules
+// narrowed for the other's capabilities.
+func TestSeccompProfileConflict(t *testing.T) {
+	in := `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+      - {name: app, image: x}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+      - {name: app, image: x, securityContext: {capabilities: {add: [SYS_PTRACE]}}}
+`
+	res, err := Manifest("in.yaml", []byte(in), Options{SeccompLocalhost: true, NoAppArmor: true})
+	if err == nil || !strings.Contains(err.Error(), "seccomp profile rampart/rampart-web-app.json: generated twice with different rules") {
+		t.Errorf("err = %v", err)
+		if res != nil {
+			t.Logf("%d seccomp profiles", len(res.Seccomp))
+		}
+	}
+	// The same rules twice are one profile.
+	same := strings.Replace(in, ", securityContext: {capabilities: {add: [SYS_PTRACE]}}", "", 1)
+	if res, err := Manifest("in.yaml", []byte(same), Options{SeccompLocalhost: true, NoAppArmor: true}); err != nil || len(res.Seccomp) != 1 {
+		t.Errorf("same rules twice: %v", err)
+	}
+}

@@ -62,8 +62,9 @@ file is written whole or not at all: to a temporary file beside it,
 synced, then renamed over it, keeping an existing file's mode and owner
 (hard links to the old file keep the old text). The profiles are written
 first and the manifest last, so a manifest never names a profile that
-could not be written: on any failure it is left as it was. --diff prints
-a unified diff and writes nothing.
+could not be written: on any failure it is left as it was. Two workloads
+whose generated seccomp profiles would land on one path with different
+rules are refused. --diff prints a unified diff and writes nothing.
 --spo also writes Security Profiles Operator objects (FILE.spo.yaml) so
 the profiles reach every node: SeccompProfile objects for --seccomp
 localhost (the Localhost references then name the operator's path,
@@ -80,8 +81,9 @@ grow with the input, an endless stream on standard input included (until
 the first edit, the documents before it wait in a temporary file: a file
 with nothing to change comes back byte for byte). A document over
 --max-document-size (default 8MiB, 0 for no limit) fails the file, naming
-the line it starts on. --diff reads each file whole, and --spo keeps a
-file's profiles until its end, for the objects that list them.
+the line it starts on (with -, the documents before it are already
+written). --diff reads each file whole, and --spo keeps a file's profiles
+until its end, for the objects that list them.
 
 Exit status: 0 hardened; 1 some file could not be read or hardened;
 2 bad flags or arguments.`

@@ -16,7 +16,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 
@@ -128,6 +127,9 @@ type Report struct {
 	// Errors are documents or files that could not be read.
 	Errors  []DocError `json:"errors"`
 	Summary Summary    `json:"summary"`
+	// failed are the --fail-on conditions the workloads met, kept as
+	// they are emitted (Stream keeps no workload).
+	failed map[string]bool
 }
 
 // NodeInfo is the node assumed.
@@ -233,58 +235,32 @@ type Summary struct {
 
 // Files audits files and directories ("-" is standard input; directories
 // are walked for *.yaml, *.yml and *.json). Unreadable files and
-// malformed documents land in Report.Errors.
+// malformed documents land in Report.Errors. The report holds every
+// workload; Stream keeps none.
 func (a *Auditor) Files(args []string) *Report {
-	r := a.newReport()
-	var files []string
-	for _, arg := range args {
-		files = append(files, expand(arg, r)...)
-	}
-	// Decoding YAML is most of an audit's time: files are decoded on every
-	// CPU, then audited in order, so the report does not depend on timing.
-	type parsed struct {
-		cs   []kube.Container
-		err  error
-		done chan struct{}
-	}
-	out := make([]parsed, len(files))
-	work := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		go func() {
-			for i := range work {
-				out[i].cs, out[i].err = kube.ReadFile(files[i])
-				close(out[i].done)
-			}
-		}()
-	}
-	for i := range out {
-		out[i].done = make(chan struct{})
-	}
-	go func() {
-		for i := range files {
-			work <- i
-		}
-		close(work)
-	}()
-	for i, f := range files {
-		<-out[i].done
-		r.Summary.Files++
-		a.add(r, f, out[i].cs, out[i].err)
-		out[i] = parsed{}
-	}
-	a.finish(r)
+	var ws []Workload
+	r, _ := a.Stream(args, 0, func(w *Workload) error {
+		ws = append(ws, *w)
+		return nil
+	})
+	r.Workloads = append(r.Workloads, ws...)
 	return r
 }
 
 // Read audits one file's contents.
 func (a *Auditor) Read(name string, data []byte) *Report {
 	r := a.newReport()
-	r.Summary.Files = 1
-	cs, err := kube.Read(name, data)
-	a.add(r, name, cs, err)
+	_ = a.stream(r, []source{dataSource(name, data)}, 0, func(w *Workload) error {
+		r.Workloads = append(r.Workloads, *w)
+		return nil
+	})
 	a.finish(r)
 	return r
 }
+
+// Report is an empty report on the auditor's node: what a Writer's Begin
+// takes.
+func (a *Auditor) Report() *Report { return a.newReport() }
 
 func (a *Auditor) newReport() *Report {
 	return &Report{
@@ -295,6 +271,7 @@ func (a *Auditor) newReport() *Report {
 		Workloads: []Workload{},
 		Errors:    []DocError{},
 		Summary:   Summary{OpenPaths: map[string]int{}, PSSLevels: map[string]int{}},
+		failed:    map[string]bool{},
 	}
 }
 
@@ -337,19 +314,59 @@ func expand(arg string, r *Report) []string {
 	return out
 }
 
-func (a *Auditor) add(r *Report, file string, cs []kube.Container, err error) {
+// add audits the containers of one piece of a file, grouped into
+// workloads (the consecutive containers of one object), hands each
+// workload to emit and counts it in the summary.
+func (a *Auditor) add(r *Report, file string, cs []kube.Container, err error, emit func(*Workload) error) error {
 	if err != nil {
 		r.Errors = append(r.Errors, docErrors(file, err)...)
 	}
 	var w *Workload
 	for _, c := range cs {
 		if w == nil || w.Doc != c.Doc+1 || w.Kind != c.Kind || w.Name != c.Name || w.File != c.File || w.Namespace != c.Namespace {
-			r.Workloads = append(r.Workloads, Workload{File: c.File, Doc: c.Doc + 1, Kind: c.Kind, Name: c.Name, Namespace: c.Namespace})
-			w = &r.Workloads[len(r.Workloads)-1]
+			if err := r.emit(w, emit); err != nil {
+				return err
+			}
+			w = &Workload{File: c.File, Doc: c.Doc + 1, Kind: c.Kind, Name: c.Name, Namespace: c.Namespace}
 			w.PSS = a.pss.pod(c, nil)
 		}
 		w.Containers = append(w.Containers, a.Container(c))
 	}
+	return r.emit(w, emit)
+}
+
+// emit counts a workload in the summary and hands it on.
+func (r *Report) emit(w *Workload, emit func(*Workload) error) error {
+	if w == nil {
+		return nil
+	}
+	s := &r.Summary
+	s.Objects++
+	s.PSSLevels[w.PSS.Level]++
+	for _, c := range w.Containers {
+		s.Containers++
+		if c.Error != "" {
+			s.Invalid++
+		}
+		if c.Refused != "" {
+			s.Refused++
+		}
+		if c.Privileged {
+			s.Privileged++
+		}
+		if len(c.Open) > 0 {
+			s.WithOpen++
+		}
+		for _, id := range c.Open {
+			s.OpenPaths[id]++
+		}
+	}
+	for _, on := range []string{FailOpenPath, FailBaseline, FailRestricted} {
+		if w.fails(on) {
+			r.failed[on] = true
+		}
+	}
+	return emit(w)
 }
 
 // docErrors splits kube.Read's joined errors.
@@ -372,31 +389,9 @@ func docErrors(file string, err error) []DocError {
 	return out
 }
 
+// finish completes the summary once every workload is counted.
 func (a *Auditor) finish(r *Report) {
-	s := &r.Summary
-	s.Errors = len(r.Errors)
-	s.Objects = len(r.Workloads)
-	for _, w := range r.Workloads {
-		s.PSSLevels[w.PSS.Level]++
-		for _, c := range w.Containers {
-			s.Containers++
-			if c.Error != "" {
-				s.Invalid++
-			}
-			if c.Refused != "" {
-				s.Refused++
-			}
-			if c.Privileged {
-				s.Privileged++
-			}
-			if len(c.Open) > 0 {
-				s.WithOpen++
-			}
-			for _, id := range c.Open {
-				s.OpenPaths[id]++
-			}
-		}
-	}
+	r.Summary.Errors = len(r.Errors)
 }
 
 // Container audits one container.

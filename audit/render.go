@@ -1,10 +1,12 @@
 package audit
 
 import (
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -20,25 +22,71 @@ const (
 
 // Failed says whether the report meets a --fail-on condition.
 func (r *Report) Failed(on string) bool {
-	for _, w := range r.Workloads {
-		switch on {
-		case FailBaseline:
-			if w.PSS.Level == LevelPrivileged {
+	if r.failed[on] {
+		return true
+	}
+	for i := range r.Workloads {
+		if r.Workloads[i].fails(on) {
+			return true
+		}
+	}
+	return false
+}
+
+// fails says whether the workload meets a --fail-on condition.
+func (w *Workload) fails(on string) bool {
+	switch on {
+	case FailBaseline:
+		return w.PSS.Level == LevelPrivileged
+	case FailRestricted:
+		return w.PSS.Level != LevelRestricted
+	case FailOpenPath:
+		for _, c := range w.Containers {
+			if len(c.Open) > 0 {
 				return true
-			}
-		case FailRestricted:
-			if w.PSS.Level != LevelRestricted {
-				return true
-			}
-		case FailOpenPath:
-			for _, c := range w.Containers {
-				if len(c.Open) > 0 {
-					return true
-				}
 			}
 		}
 	}
 	return false
+}
+
+// A Writer renders an audit as it is made: Begin before the first
+// workload, Workload for each, End once the errors and summary are known.
+// Stream hands workloads to Workload, so a report is written without
+// being held.
+type Writer interface {
+	Begin(r *Report) error
+	Workload(w *Workload) error
+	End(r *Report) error
+}
+
+// NewWriter makes the Writer of a format: table, json (indented for
+// people when indent is set), sarif or junit.
+func NewWriter(format string, w io.Writer, indent bool) (Writer, error) {
+	switch format {
+	case "table":
+		return &tableWriter{w: w}, nil
+	case "json":
+		return &jsonWriter{w: w, indent: indent}, nil
+	case "sarif":
+		return &sarifWriter{w: w}, nil
+	case "junit":
+		return &junitWriter{w: w}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q: want table, json, sarif or junit", format)
+}
+
+// write renders a whole report through a Writer.
+func (r *Report) write(w Writer) error {
+	if err := w.Begin(r); err != nil {
+		return err
+	}
+	for i := range r.Workloads {
+		if err := w.Workload(&r.Workloads[i]); err != nil {
+			return err
+		}
+	}
+	return w.End(r)
 }
 
 // JSON writes the report (schema: docs/audit-json.md), indented for
@@ -46,78 +94,199 @@ func (r *Report) Failed(on string) bool {
 // of megabytes: indenting them takes longer than the audit itself, so
 // machines get compact JSON.
 func (r *Report) JSON(w io.Writer, indent bool) error {
-	enc := json.NewEncoder(w)
-	if indent {
+	return r.write(&jsonWriter{w: w, indent: indent})
+}
+
+// jsonWriter writes the report's JSON, byte for byte what json.Encoder
+// writes of the whole Report, with the workloads written as they come.
+type jsonWriter struct {
+	w      io.Writer
+	indent bool
+	list   *jsonList
+}
+
+func (j *jsonWriter) Begin(r *Report) error {
+	head, _, err := j.frame(r)
+	if err != nil {
+		return err
+	}
+	j.list, err = openList(j.w, head, j.indent)
+	return err
+}
+
+func (j *jsonWriter) Workload(w *Workload) error { return j.list.add(w) }
+
+func (j *jsonWriter) End(r *Report) error {
+	_, tail, err := j.frame(r)
+	if err != nil {
+		return err
+	}
+	return j.list.close(tail)
+}
+
+// frame is the report's JSON with no workloads, cut where they go.
+func (j *jsonWriter) frame(r *Report) (head, tail string, err error) {
+	empty := *r
+	empty.Workloads = []Workload{}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	if j.indent {
 		enc.SetIndent("", "  ")
 	}
-	return enc.Encode(r)
+	if err := enc.Encode(&empty); err != nil {
+		return "", "", err
+	}
+	return cutList(b.String(), "workloads", j.indent)
+}
+
+// cutList cuts a JSON document at the empty list of key ("key": []),
+// which must be there, into what comes up to its "[" and after its "]".
+func cutList(doc, key string, indent bool) (head, tail string, err error) {
+	marker := `"` + key + `":[]`
+	if indent {
+		marker = `"` + key + `": []`
+	}
+	i := strings.Index(doc, marker)
+	if i < 0 {
+		return "", "", fmt.Errorf("no %s in the report's frame", marker)
+	}
+	end := i + len(marker) - 1
+	return doc[:end], doc[end+1:], nil
+}
+
+// jsonList writes a JSON list's elements one at a time, indented as
+// json.Encoder indents them in the whole document.
+type jsonList struct {
+	w      io.Writer
+	indent bool
+	pad    string // before each element, when indented
+	n      int
+	buf    bytes.Buffer
+}
+
+// openList writes head, which ends with the list's "[", and returns the
+// list. Its elements are indented one level deeper than head's last line.
+func openList(w io.Writer, head string, indent bool) (*jsonList, error) {
+	l := &jsonList{w: w, indent: indent}
+	if indent {
+		last := head[strings.LastIndexByte(head, '\n')+1:]
+		l.pad = last[:len(last)-len(strings.TrimLeft(last, " "))] + "  "
+	}
+	_, err := io.WriteString(w, head)
+	return l, err
+}
+
+func (l *jsonList) add(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	l.buf.Reset()
+	if l.n > 0 {
+		l.buf.WriteByte(',')
+	}
+	if l.indent {
+		l.buf.WriteString("\n" + l.pad)
+		if err := json.Indent(&l.buf, b, l.pad, "  "); err != nil {
+			return err
+		}
+	} else {
+		l.buf.Write(b)
+	}
+	l.n++
+	_, err = l.w.Write(l.buf.Bytes())
+	return err
+}
+
+// close ends the list and writes tail, what follows its "]".
+func (l *jsonList) close(tail string) error {
+	end := "]"
+	if l.indent && l.n > 0 {
+		end = "\n" + l.pad[2:] + "]"
+	}
+	_, err := io.WriteString(l.w, end+tail)
+	return err
 }
 
 // Table writes the report for people, grouped by workload.
 func (r *Report) Table(w io.Writer) {
-	paths := map[string]*probe.Path{}
-	for _, p := range probe.Catalog() {
-		paths[p.ID] = p
+	_ = r.write(&tableWriter{w: w})
+}
+
+// tableWriter writes the table: a block per workload, then the errors
+// and the summary.
+type tableWriter struct{ w io.Writer }
+
+func (t *tableWriter) Begin(*Report) error { return nil }
+
+func (t *tableWriter) Workload(wl *Workload) error {
+	var b strings.Builder
+	w := &b
+	obj := wl.Kind + " " + wl.Name
+	if wl.Namespace != "" {
+		obj += " (namespace " + wl.Namespace + ")"
 	}
-	for _, wl := range r.Workloads {
-		obj := wl.Kind + " " + wl.Name
-		if wl.Namespace != "" {
-			obj += " (namespace " + wl.Namespace + ")"
+	fmt.Fprintf(w, "%s: document %d: %s\n", wl.File, wl.Doc, obj)
+	fmt.Fprintf(w, "  pod security: %s%s\n", wl.PSS.Level, failList(wl.PSS))
+	for _, c := range wl.Containers {
+		kind := ""
+		if c.Type != "container" {
+			kind = " (" + c.Type + ")"
 		}
-		fmt.Fprintf(w, "%s: document %d: %s\n", wl.File, wl.Doc, obj)
-		fmt.Fprintf(w, "  pod security: %s%s\n", wl.PSS.Level, failList(wl.PSS))
-		for _, c := range wl.Containers {
-			kind := ""
-			if c.Type != "container" {
-				kind = " (" + c.Type + ")"
-			}
-			fmt.Fprintf(w, "  container %s%s at %s\n", c.Name, kind, c.Pos)
-			if c.Error != "" {
-				fmt.Fprintf(w, "    INVALID       %s\n", indent(c.Error, "                  "))
-				continue
-			}
-			if c.Privileged {
-				fmt.Fprintf(w, "    PRIVILEGED    every capability, no seccomp filter\n")
-			}
-			if c.Refused != "" {
-				fmt.Fprintf(w, "    REFUSED       %s\n", c.Refused)
-			}
-			change := ""
-			if c.Capabilities.Change != "" {
-				change = " (" + c.Capabilities.Change + ")"
-			}
-			fmt.Fprintf(w, "    user          %s\n", c.User)
-			fmt.Fprintf(w, "    capabilities  %d bounding%s; effective: %s\n", len(c.Capabilities.Bounding), change, listOr(c.Capabilities.Effective, "none"))
-			fmt.Fprintf(w, "    seccomp       %s [%s]\n", c.Seccomp.Profile, c.Seccomp.Evaluated)
-			fmt.Fprintf(w, "    apparmor      %s [%s]\n", c.AppArmor.Profile, c.AppArmor.Evaluated)
-			fmt.Fprintf(w, "    open          %d of %d: %s\n", len(c.Open), len(c.Paths), listOr(c.Open, "none"))
-			by := map[string][]string{}
-			for _, p := range c.Paths {
-				if p.Verdict == Blocked {
-					by[p.Layer] = append(by[p.Layer], p.ID)
-				}
-			}
-			for _, l := range []string{probe.BySeccomp, probe.ByCapabilities, probe.ByOther, probe.ByLSM} {
-				if len(by[l]) > 0 {
-					fmt.Fprintf(w, "    blocked by %-12s %s\n", l, strings.Join(by[l], ", "))
-				}
-			}
-			if c.PSS.Level != wl.PSS.Level {
-				fmt.Fprintf(w, "    pod security  %s%s\n", c.PSS.Level, failList(c.PSS))
-			}
-			for _, n := range c.Notes {
-				fmt.Fprintf(w, "    note          %s\n", n)
+		fmt.Fprintf(w, "  container %s%s at %s\n", c.Name, kind, c.Pos)
+		if c.Error != "" {
+			fmt.Fprintf(w, "    INVALID       %s\n", indent(c.Error, "                  "))
+			continue
+		}
+		if c.Privileged {
+			fmt.Fprintf(w, "    PRIVILEGED    every capability, no seccomp filter\n")
+		}
+		if c.Refused != "" {
+			fmt.Fprintf(w, "    REFUSED       %s\n", c.Refused)
+		}
+		change := ""
+		if c.Capabilities.Change != "" {
+			change = " (" + c.Capabilities.Change + ")"
+		}
+		fmt.Fprintf(w, "    user          %s\n", c.User)
+		fmt.Fprintf(w, "    capabilities  %d bounding%s; effective: %s\n", len(c.Capabilities.Bounding), change, listOr(c.Capabilities.Effective, "none"))
+		fmt.Fprintf(w, "    seccomp       %s [%s]\n", c.Seccomp.Profile, c.Seccomp.Evaluated)
+		fmt.Fprintf(w, "    apparmor      %s [%s]\n", c.AppArmor.Profile, c.AppArmor.Evaluated)
+		fmt.Fprintf(w, "    open          %d of %d: %s\n", len(c.Open), len(c.Paths), listOr(c.Open, "none"))
+		by := map[string][]string{}
+		for _, p := range c.Paths {
+			if p.Verdict == Blocked {
+				by[p.Layer] = append(by[p.Layer], p.ID)
 			}
 		}
-		fmt.Fprintln(w)
+		for _, l := range []string{probe.BySeccomp, probe.ByCapabilities, probe.ByOther, probe.ByLSM} {
+			if len(by[l]) > 0 {
+				fmt.Fprintf(w, "    blocked by %-12s %s\n", l, strings.Join(by[l], ", "))
+			}
+		}
+		if c.PSS.Level != wl.PSS.Level {
+			fmt.Fprintf(w, "    pod security  %s%s\n", c.PSS.Level, failList(c.PSS))
+		}
+		for _, n := range c.Notes {
+			fmt.Fprintf(w, "    note          %s\n", n)
+		}
 	}
+	fmt.Fprintln(w)
+	_, err := io.WriteString(t.w, b.String())
+	return err
+}
+
+func (t *tableWriter) End(r *Report) error {
+	var b strings.Builder
 	for _, e := range r.Errors {
-		fmt.Fprintf(w, "error: %s\n", e.Message)
+		fmt.Fprintf(&b, "error: %s\n", e.Message)
 	}
 	s := r.Summary
-	fmt.Fprintf(w, "%d files, %d objects, %d containers (%d invalid, %d refused, %d privileged); %d with open paths; %d unreadable documents\n",
+	fmt.Fprintf(&b, "%d files, %d objects, %d containers (%d invalid, %d refused, %d privileged); %d with open paths; %d unreadable documents\n",
 		s.Files, s.Objects, s.Containers, s.Invalid, s.Refused, s.Privileged, s.WithOpen, s.Errors)
-	fmt.Fprintf(w, "pod security: %d restricted, %d baseline, %d privileged\n", s.PSSLevels[LevelRestricted], s.PSSLevels[LevelBaseline], s.PSSLevels[LevelPrivileged])
+	fmt.Fprintf(&b, "pod security: %d restricted, %d baseline, %d privileged\n", s.PSSLevels[LevelRestricted], s.PSSLevels[LevelBaseline], s.PSSLevels[LevelPrivileged])
+	_, err := io.WriteString(t.w, b.String())
+	return err
 }
 
 func failList(p PSS) string {
@@ -230,11 +399,22 @@ func PSSRule(check string) string   { return "rampart/pss/" + check }
 
 // SARIF writes the report as SARIF 2.1.0: a result per container and
 // open path, and per container and failing Pod Security check.
-func (r *Report) SARIF(w io.Writer) error {
+func (r *Report) SARIF(w io.Writer) error { return r.write(&sarifWriter{w: w}) }
+
+// sarifWriter writes the SARIF log: the rules, then each workload's
+// results as it comes.
+type sarifWriter struct {
+	w     io.Writer
+	index map[string]int // rule ID -> index in the rules
+	list  *jsonList
+	tail  string
+}
+
+func (s *sarifWriter) Begin(*Report) error {
 	var rules []sarifRule
-	index := map[string]int{}
+	s.index = map[string]int{}
 	for _, p := range probe.Catalog() {
-		index[OpenPathRule(p.ID)] = len(rules)
+		s.index[OpenPathRule(p.ID)] = len(rules)
 		rules = append(rules, sarifRule{
 			ID: OpenPathRule(p.ID), Name: "OpenPath/" + p.ID,
 			ShortDescription: sarifText{"attack path open: " + p.Title},
@@ -245,7 +425,7 @@ func (r *Report) SARIF(w io.Writer) error {
 		})
 	}
 	for _, id := range CheckIDs() {
-		index[PSSRule(id)] = len(rules)
+		s.index[PSSRule(id)] = len(rules)
 		rules = append(rules, sarifRule{
 			ID: PSSRule(id), Name: "PodSecurity/" + id,
 			ShortDescription: sarifText{"Pod Security Standards check " + id + " fails"},
@@ -255,7 +435,30 @@ func (r *Report) SARIF(w io.Writer) error {
 			Properties:       map[string]any{"tags": []string{"security", "pod-security"}},
 		})
 	}
-	results := []sarifResult{}
+	log := sarifLog{
+		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
+		Version: "2.1.0",
+		Runs: []sarifRun{{
+			Tool:    sarifTool{Driver: sarifDriver{Name: "rampart", InformationURI: "https://github.com/rampart-sec/rampart", Rules: rules}},
+			Results: []sarifResult{},
+		}},
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(log); err != nil {
+		return err
+	}
+	head, tail, err := cutList(b.String(), "results", true)
+	if err != nil {
+		return err
+	}
+	s.tail = tail
+	s.list, err = openList(s.w, head, true)
+	return err
+}
+
+func (s *sarifWriter) Workload(wl *Workload) error {
 	loc := func(pos string) []sarifLocation {
 		file, line, col := splitPos(pos)
 		l := sarifLocation{Physical: sarifPhysical{Artifact: sarifArtifact{URI: file}}}
@@ -264,52 +467,46 @@ func (r *Report) SARIF(w io.Writer) error {
 		}
 		return []sarifLocation{l}
 	}
-	for _, wl := range r.Workloads {
-		obj := fmt.Sprintf("%s/%s/%s", wl.Kind, wl.Namespace, wl.Name)
-		for _, c := range wl.Containers {
-			who := fmt.Sprintf("%s %s, container %s", wl.Kind, wl.Name, c.Name)
-			for _, p := range c.Paths {
-				if p.Verdict != Open {
-					continue
-				}
-				id := OpenPathRule(p.ID)
-				level := "warning"
-				if c.Privileged {
-					level = "error"
-				}
-				results = append(results, sarifResult{RuleID: id, RuleIndex: index[id], Level: level,
-					Message:             sarifText{fmt.Sprintf("%s: attack path %s is open (%s)", who, p.ID, p.Why)},
-					Locations:           loc(p.Fix),
-					PartialFingerprints: map[string]string{"rampart/v1": obj + "/" + c.Name + "/" + id}})
+	obj := fmt.Sprintf("%s/%s/%s", wl.Kind, wl.Namespace, wl.Name)
+	for _, c := range wl.Containers {
+		who := fmt.Sprintf("%s %s, container %s", wl.Kind, wl.Name, c.Name)
+		for _, p := range c.Paths {
+			if p.Verdict != Open {
+				continue
 			}
-			for _, f := range c.PSS.Failures {
-				id := PSSRule(f.Check)
-				msg := fmt.Sprintf("%s: fails Pod Security %s check %s: %s", who, f.Level, f.Check, f.Reason)
-				if f.Detail != "" {
-					msg += " (" + f.Detail + ")"
-				}
-				level := "warning"
-				if f.Level == LevelBaseline {
-					level = "error"
-				}
-				results = append(results, sarifResult{RuleID: id, RuleIndex: index[id], Level: level,
-					Message: sarifText{msg}, Locations: loc(f.Pos),
-					PartialFingerprints: map[string]string{"rampart/v1": obj + "/" + c.Name + "/" + id}})
+			id := OpenPathRule(p.ID)
+			level := "warning"
+			if c.Privileged {
+				level = "error"
+			}
+			if err := s.list.add(sarifResult{RuleID: id, RuleIndex: s.index[id], Level: level,
+				Message:             sarifText{fmt.Sprintf("%s: attack path %s is open (%s)", who, p.ID, p.Why)},
+				Locations:           loc(p.Fix),
+				PartialFingerprints: map[string]string{"rampart/v1": obj + "/" + c.Name + "/" + id}}); err != nil {
+				return err
+			}
+		}
+		for _, f := range c.PSS.Failures {
+			id := PSSRule(f.Check)
+			msg := fmt.Sprintf("%s: fails Pod Security %s check %s: %s", who, f.Level, f.Check, f.Reason)
+			if f.Detail != "" {
+				msg += " (" + f.Detail + ")"
+			}
+			level := "warning"
+			if f.Level == LevelBaseline {
+				level = "error"
+			}
+			if err := s.list.add(sarifResult{RuleID: id, RuleIndex: s.index[id], Level: level,
+				Message: sarifText{msg}, Locations: loc(f.Pos),
+				PartialFingerprints: map[string]string{"rampart/v1": obj + "/" + c.Name + "/" + id}}); err != nil {
+				return err
 			}
 		}
 	}
-	log := sarifLog{
-		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
-		Version: "2.1.0",
-		Runs: []sarifRun{{
-			Tool:    sarifTool{Driver: sarifDriver{Name: "rampart", InformationURI: "https://github.com/rampart-sec/rampart", Rules: rules}},
-			Results: results,
-		}},
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(log)
+	return nil
 }
+
+func (s *sarifWriter) End(*Report) error { return s.list.close(s.tail) }
 
 // JUnit types.
 type junitSuites struct {
@@ -344,39 +541,90 @@ type junitFailure struct {
 
 // JUnit writes a test suite per container and a test case per attack
 // path: an open path fails; an invalid container is one error.
-func (r *Report) JUnit(w io.Writer) error {
-	all := junitSuites{Name: "rampart audit"}
-	for _, wl := range r.Workloads {
-		for _, c := range wl.Containers {
-			s := junitSuite{Name: fmt.Sprintf("%s: %s %s / %s", wl.File, wl.Kind, wl.Name, c.Name)}
-			class := fmt.Sprintf("%s.%s.%s", wl.Kind, wl.Name, c.Name)
-			if c.Error != "" {
-				s.Cases = append(s.Cases, junitCase{Name: "policy", Classname: class, Error: &junitFailure{Message: "no policy", Type: "invalid", Text: c.Error}})
-				s.Errors++
-			}
-			for _, p := range c.Paths {
-				tc := junitCase{Name: p.ID, Classname: class}
-				if p.Verdict == Open {
-					tc.Failure = &junitFailure{Message: "attack path open", Type: "open-path", Text: p.Why + "\nfix: " + p.Fix}
-					s.Failures++
-				}
-				s.Cases = append(s.Cases, tc)
-			}
-			s.Tests = len(s.Cases)
-			all.Tests += s.Tests
-			all.Failures += s.Failures
-			all.Errors += s.Errors
-			all.Suites = append(all.Suites, s)
+func (r *Report) JUnit(w io.Writer) error { return r.write(&junitWriter{w: w}) }
+
+// junitWriter writes the JUnit report. Its root element carries the
+// totals, known only at the end: the suites wait in a temporary file
+// until then, not in memory.
+type junitWriter struct {
+	w     io.Writer
+	spool *os.File
+	all   junitSuites // the totals; no suites
+	n     int
+}
+
+func (j *junitWriter) Begin(*Report) error {
+	f, err := os.CreateTemp("", "rampart-junit-*")
+	if err != nil {
+		return err
+	}
+	os.Remove(f.Name()) // gone with the descriptor, whatever happens
+	j.spool, j.all = f, junitSuites{Name: "rampart audit"}
+	return nil
+}
+
+func (j *junitWriter) Workload(wl *Workload) error {
+	for _, c := range wl.Containers {
+		s := junitSuite{Name: fmt.Sprintf("%s: %s %s / %s", wl.File, wl.Kind, wl.Name, c.Name)}
+		class := fmt.Sprintf("%s.%s.%s", wl.Kind, wl.Name, c.Name)
+		if c.Error != "" {
+			s.Cases = append(s.Cases, junitCase{Name: "policy", Classname: class, Error: &junitFailure{Message: "no policy", Type: "invalid", Text: c.Error}})
+			s.Errors++
 		}
+		for _, p := range c.Paths {
+			tc := junitCase{Name: p.ID, Classname: class}
+			if p.Verdict == Open {
+				tc.Failure = &junitFailure{Message: "attack path open", Type: "open-path", Text: p.Why + "\nfix: " + p.Fix}
+				s.Failures++
+			}
+			s.Cases = append(s.Cases, tc)
+		}
+		s.Tests = len(s.Cases)
+		j.all.Tests += s.Tests
+		j.all.Failures += s.Failures
+		j.all.Errors += s.Errors
+		// A suite is one level into the root: indented as in the whole
+		// document, a newline between suites.
+		if j.n > 0 {
+			if _, err := io.WriteString(j.spool, "\n"); err != nil {
+				return err
+			}
+		}
+		enc := xml.NewEncoder(j.spool)
+		enc.Indent("  ", "  ")
+		if err := enc.EncodeElement(s, xml.StartElement{Name: xml.Name{Local: "testsuite"}}); err != nil {
+			return err
+		}
+		j.n++
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
+	return nil
+}
+
+func (j *junitWriter) End(*Report) error {
+	defer j.spool.Close()
+	var root strings.Builder
+	enc := xml.NewEncoder(&root)
 	enc.Indent("", "  ")
-	if err := enc.Encode(all); err != nil {
+	if err := enc.Encode(j.all); err != nil {
 		return err
 	}
-	_, err := io.WriteString(w, "\n")
+	const end = "</testsuites>"
+	if _, err := io.WriteString(j.w, xml.Header); err != nil {
+		return err
+	}
+	if j.n == 0 {
+		_, err := io.WriteString(j.w, root.String()+"\n")
+		return err
+	}
+	if _, err := io.WriteString(j.w, strings.TrimSuffix(root.String(), end)+"\n"); err != nil {
+		return err
+	}
+	if _, err := j.spool.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if _, err := io.Copy(j.w, j.spool); err != nil {
+		return err
+	}
+	_, err := io.WriteString(j.w, "\n"+end+"\n")
 	return err
 }

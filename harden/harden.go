@@ -13,13 +13,12 @@
 package harden
 
 import (
-	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
 
-	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/rampart-sec/rampart/caps"
@@ -185,16 +184,22 @@ func (r *Result) Findings() []Change {
 type hardener struct {
 	o        Options
 	keep     caps.Set
+	sink     Sink
 	changes  []Change
 	profiles map[string]*Profile
 	order    []string
 	seccomp  []SeccompProfile
-	edited   bool
+	// digests are the seccomp profiles handed out, by path.
+	digests map[string][sha256.Size]byte
+	// annotations are kyaml's reader's, carried from one document to the
+	// next as its reader carries them through a whole file.
+	annotations map[string]string
+	edited      bool  // the current document
+	err         error // the first field harden cannot read as kubectl does (see field)
 }
 
-// Manifest hardens one file's documents. name is used in messages.
-func Manifest(name string, data []byte, o Options) (*Result, error) {
-	h := &hardener{o: o, profiles: map[string]*Profile{}}
+func newHardener(o Options, s Sink) (*hardener, error) {
+	h := &hardener{o: o, sink: s, profiles: map[string]*Profile{}, digests: map[string][sha256.Size]byte{}, annotations: map[string]string{}}
 	if o.KeepSet {
 		k, err := caps.FromNames(o.Keep)
 		if err != nil {
@@ -208,39 +213,7 @@ func Manifest(name string, data []byte, o Options) (*Result, error) {
 	if h.o.DenyWrite == nil {
 		h.o.DenyWrite = DefaultDenyWrite
 	}
-	rd := &kio.ByteReader{Reader: bytes.NewReader(data), PreserveSeqIndent: true, DisableUnwrapping: true}
-	nodes, err := rd.Read()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	for _, n := range nodes {
-		if err := duplicateKey(n.YNode()); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	for _, n := range nodes {
-		if err := h.object(n, 0); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	res := &Result{Data: data, Changes: h.changes, Seccomp: h.seccomp}
-	for _, n := range h.order {
-		res.Profiles = append(res.Profiles, *h.profiles[n])
-	}
-	if !h.edited {
-		return res, nil
-	}
-	var buf bytes.Buffer
-	if err := (kio.ByteWriter{Writer: &buf}).Write(nodes); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	out := buf.Bytes()
-	// Keep a leading document separator the input had.
-	if t := bytes.TrimLeft(data, " \t\r\n"); bytes.HasPrefix(t, []byte("---")) && !bytes.HasPrefix(out, []byte("---")) {
-		out = append([]byte("---\n"), out...)
-	}
-	res.Data, res.Changed = out, !bytes.Equal(out, data)
-	return res, nil
+	return h, nil
 }
 
 // readKeys are the keys harden reads or edits on its way to a container's
@@ -288,50 +261,48 @@ func (h *hardener) object(n *yaml.RNode, depth int) error {
 	if n == nil || n.YNode().Kind != yaml.MappingNode {
 		return nil
 	}
-	kind := n.GetKind()
-	if items := n.Field("items"); items != nil && strings.HasSuffix(kind, "List") && items.Value.YNode().Kind == yaml.SequenceNode {
+	kind := h.str(n, "kind")
+	if items := h.lookup(n, "items"); items != nil && strings.HasSuffix(kind, "List") && items.YNode().Kind == yaml.SequenceNode {
 		if depth >= 8 {
 			return nil
 		}
-		els, _ := items.Value.Elements()
-		for _, it := range els {
+		for _, it := range h.elements(items, "items") {
 			if err := h.object(it, depth+1); err != nil {
 				return err
 			}
 		}
-		return nil
+		return h.err
 	}
 	path, known := kube.TemplatePaths[kind]
 	if !known {
 		path = []string{"spec", "template"}
 	}
-	tmpl, err := n.Pipe(yaml.Lookup(path...))
-	if err != nil || tmpl == nil || tmpl.YNode().Kind != yaml.MappingNode {
-		return nil
+	tmpl := h.lookup(n, path...)
+	spec := h.lookup(tmpl, "spec")
+	if h.err != nil || tmpl == nil || tmpl.YNode().Kind != yaml.MappingNode || spec == nil || spec.YNode().Kind != yaml.MappingNode {
+		return h.err
 	}
-	spec := tmpl.Field("spec")
-	if spec == nil || spec.Value.YNode().Kind != yaml.MappingNode {
-		return nil
+	if c := h.lookup(spec, "containers"); c == nil || c.YNode().Kind != yaml.SequenceNode {
+		return h.err
 	}
-	if c := spec.Value.Field("containers"); c == nil || c.Value.YNode().Kind != yaml.SequenceNode {
-		return nil
-	}
-	name := n.GetName()
+	name := h.str(n, "metadata", "name")
 	obj := strings.TrimSpace(kind + " " + name)
-	w := &workload{h: h, obj: obj, name: name, ns: n.GetNamespace(), kind: kind, tmpl: tmpl, spec: spec.Value}
+	w := &workload{h: h, obj: obj, name: name, ns: h.str(n, "metadata", "namespace"), kind: kind, tmpl: tmpl, spec: spec}
 	for _, list := range []string{"initContainers", "containers", "ephemeralContainers"} {
-		f := spec.Value.Field(list)
-		if f == nil || f.Value.YNode().Kind != yaml.SequenceNode {
+		f := h.lookup(spec, list)
+		if f == nil || f.YNode().Kind != yaml.SequenceNode {
 			continue
 		}
-		els, _ := f.Value.Elements()
-		for _, c := range els {
+		for _, c := range h.elements(f, list) {
 			if c.YNode().Kind == yaml.MappingNode {
 				if err := w.container(c); err != nil {
 					return err
 				}
 			}
 		}
+	}
+	if h.err != nil {
+		return h.err
 	}
 	if err := w.podUnconfined("seccompProfile"); err != nil {
 		return err
@@ -350,7 +321,7 @@ func (h *hardener) object(n *yaml.RNode, depth int) error {
 // it, and the hardened pod would not even meet baseline.
 func (w *workload) podUnconfined(field string) error {
 	if w.podSC(field, "type") != "Unconfined" {
-		return nil
+		return w.h.err
 	}
 	prof, _ := yaml.Parse("type: RuntimeDefault")
 	if err := w.spec.PipeE(yaml.Lookup("securityContext"), yaml.SetField(field, prof)); err != nil {
@@ -367,22 +338,103 @@ type workload struct {
 }
 
 func (w *workload) note(ctr, field, what string, skipped bool) {
-	w.h.changes = append(w.h.changes, Change{Object: w.obj, Container: ctr, Field: field, What: what, Skipped: skipped})
+	c := Change{Object: w.obj, Container: ctr, Field: field, What: what, Skipped: skipped}
+	if w.h.sink.Change != nil {
+		w.h.sink.Change(c)
+	}
+	if w.h.sink.Collect {
+		w.h.changes = append(w.h.changes, c)
+	}
 	if !skipped {
 		w.h.edited = true
 	}
 }
 
-// str is the scalar at path under n, "" when absent.
-func str(n *yaml.RNode, path ...string) string {
-	if n == nil {
-		return ""
+// field is the value of key in the mapping n as written, nil when it is
+// absent (or n is not a mapping). harden reads and edits what is written;
+// where kubectl would read something else there, an edit could look
+// applied and not be (a privileged: true brought in by a merge key stays
+// privileged next to the allowPrivilegeEscalation: false harden adds,
+// which the API server then refuses). So field fails, and the file is
+// refused, where kubectl's reading (kube.Lookup) differs: a merge key
+// (<<) that brings the key in or overrides it, a duplicate key, and an
+// alias of a mapping or list, whose edit would change every place that
+// shares the anchor. An alias of a scalar is read through (kube.Scalar).
+// The first failure sticks in h.err; field then returns nil.
+func (h *hardener) field(n *yaml.RNode, key string) *yaml.RNode {
+	if h.err != nil || n == nil || n.YNode().Kind != yaml.MappingNode {
+		return nil
 	}
-	v, err := n.Pipe(yaml.Lookup(path...))
-	if err != nil || v == nil || v.YNode().Kind != yaml.ScalarNode {
-		return ""
+	var lit, at *yaml.Node
+	if f := n.Field(key); f != nil {
+		lit, at = f.Value.YNode(), f.Key.YNode()
 	}
-	return v.YNode().Value
+	kubectl := kube.Lookup(n.YNode(), key)
+	switch {
+	case lit == nil && kubectl == nil:
+		return nil
+	case lit == nil:
+		h.err = fmt.Errorf("line %d: %q comes from a merge key (<<): kubectl reads it, an edit here would not see it; write it out", n.YNode().Line, key)
+	case kube.Lookup(lit) != kubectl:
+		h.err = fmt.Errorf("line %d: %q is overridden by a merge key (<<) or a duplicate: kubectl reads another value than the one written here; remove one", at.Line, key)
+	case lit.Kind == yaml.AliasNode && kubectl.Kind != yaml.ScalarNode:
+		h.err = fmt.Errorf("line %d: %q is an alias (*%s): an edit would change every place that shares the anchor; write it out", at.Line, key, lit.Value)
+	default:
+		return yaml.NewRNode(lit)
+	}
+	return nil
+}
+
+// lookup follows path from n through field.
+func (h *hardener) lookup(n *yaml.RNode, path ...string) *yaml.RNode {
+	for _, k := range path {
+		n = h.field(n, k)
+	}
+	return n
+}
+
+// elements are the elements of a list harden reads, each refused when it
+// is an alias of a mapping, as field refuses one.
+func (h *hardener) elements(list *yaml.RNode, name string) []*yaml.RNode {
+	els, _ := list.Elements()
+	for i, e := range els {
+		if e.YNode().Kind == yaml.AliasNode && h.err == nil {
+			if d := kube.Lookup(e.YNode()); d != nil && d.Kind != yaml.ScalarNode {
+				h.err = fmt.Errorf("line %d: %s[%d] is an alias (*%s): an edit would change every place that shares the anchor; write it out", e.YNode().Line, name, i, e.YNode().Value)
+			}
+		}
+	}
+	if h.err != nil {
+		return nil
+	}
+	return els
+}
+
+// value is the scalar at path under n as kubectl reads it (kube.Scalar):
+// YAML 1.1, so "privileged: True" (or yes, or on) is true; nil when
+// absent or not a scalar.
+func (h *hardener) value(n *yaml.RNode, path ...string) any {
+	v := h.lookup(n, path...)
+	if v == nil {
+		return nil
+	}
+	x, err := kube.Scalar(v.YNode())
+	if err != nil {
+		return nil
+	}
+	return x
+}
+
+// str is the string at path under n, "" when absent or not a string.
+func (h *hardener) str(n *yaml.RNode, path ...string) string {
+	s, _ := h.value(n, path...).(string)
+	return s
+}
+
+// is says whether the boolean at path under n is written and is b.
+func (h *hardener) is(n *yaml.RNode, b bool, path ...string) bool {
+	v, ok := h.value(n, path...).(bool)
+	return ok && v == b
 }
 
 func boolNode(b bool) *yaml.RNode {
@@ -390,12 +442,17 @@ func boolNode(b bool) *yaml.RNode {
 }
 
 func (w *workload) podSC(path ...string) string {
-	return str(w.spec, append([]string{"securityContext"}, path...)...)
+	return w.h.str(w.spec, append([]string{"securityContext"}, path...)...)
+}
+
+func (w *workload) podValue(path ...string) any {
+	return w.h.value(w.spec, append([]string{"securityContext"}, path...)...)
 }
 
 func (w *workload) container(c *yaml.RNode) error {
-	name := str(c, "name")
-	image := str(c, "image")
+	h := w.h
+	name := h.str(c, "name")
+	image := h.str(c, "image")
 	rec := w.h.o.Recorded
 	if rec != nil && rec.Container != "" && rec.Container != name {
 		rec = nil
@@ -411,11 +468,11 @@ func (w *workload) container(c *yaml.RNode) error {
 		w.note(name, "securityContext."+field, what, false)
 		return nil
 	}
-	if str(c, "securityContext", "privileged") == "true" && !w.h.o.Unprivileged {
+	if h.is(c, true, "securityContext", "privileged") && !w.h.o.Unprivileged {
 		w.note(name, "securityContext.privileged", "privileged: true left as it is (every capability, no seccomp, no AppArmor): pass --unprivileged to set it to false", true)
 		return nil
 	}
-	if n := c.Field("securityContext"); n != nil && n.Value.YNode().Kind != yaml.MappingNode && n.Value.YNode().Tag != yaml.NodeTagNull {
+	if n := h.field(c, "securityContext"); n != nil && n.YNode().Kind != yaml.MappingNode && n.YNode().Tag != yaml.NodeTagNull {
 		w.note(name, "securityContext", "not a mapping: left as it is", true)
 		return nil
 	}
@@ -427,19 +484,22 @@ func (w *workload) container(c *yaml.RNode) error {
 		// securityContext: null
 		sc.YNode().Kind, sc.YNode().Tag, sc.YNode().Value = yaml.MappingNode, yaml.NodeTagMap, ""
 	}
-	if str(sc, "privileged") == "true" {
+	if h.is(sc, true, "privileged") {
 		if err := set(sc, "privileged", boolNode(false), "true -> false (--unprivileged)"); err != nil {
 			return err
 		}
 	}
 
 	// Capabilities.
+	if n := h.field(sc, "capabilities"); h.err != nil || n != nil && n.YNode().Kind != yaml.MappingNode {
+		return h.err // not a mapping: the API server refuses the manifest
+	}
 	capsNode, err := sc.Pipe(yaml.LookupCreate(yaml.MappingNode, "capabilities"))
 	if err != nil {
 		return fmt.Errorf("%s container %s: capabilities: %w", w.obj, name, err)
 	}
-	adds := scalars(capsNode, "add")
-	drops := scalars(capsNode, "drop")
+	adds := h.scalars(capsNode, "add")
+	drops := h.scalars(capsNode, "drop")
 	addAll := false
 	var added caps.Set
 	for _, a := range adds {
@@ -492,10 +552,13 @@ func (w *workload) container(c *yaml.RNode) error {
 	}
 
 	// Seccomp.
-	ct, pt := str(sc, "seccompProfile", "type"), w.podSC("seccompProfile", "type")
+	ct, pt := h.str(sc, "seccompProfile", "type"), w.podSC("seccompProfile", "type")
 	if rec != nil {
-		path := w.h.recordedSeccomp(rec, w.ns)
-		if ct != "Localhost" || str(sc, "seccompProfile", "localhostProfile") != path {
+		path, err := w.h.recordedSeccomp(rec, w.ns)
+		if err != nil {
+			return fmt.Errorf("%s container %s: %w", w.obj, name, err)
+		}
+		if ct != "Localhost" || h.str(sc, "seccompProfile", "localhostProfile") != path {
 			prof, _ := yaml.Parse("type: Localhost\nlocalhostProfile: " + path)
 			if err := set(sc, "seccompProfile", prof, "Localhost "+path+" (recorded)"); err != nil {
 				return err
@@ -535,12 +598,14 @@ func (w *workload) container(c *yaml.RNode) error {
 	// AppArmor.
 	if !w.h.o.NoAppArmor {
 		annKey := "container.apparmor.security.beta.kubernetes.io/" + name
-		ann := str(w.tmpl, "metadata", "annotations", annKey)
-		ct, pt := str(sc, "appArmorProfile", "type"), w.podSC("appArmorProfile", "type")
+		ann := h.str(w.tmpl, "metadata", "annotations", annKey)
+		ct, pt := h.str(sc, "appArmorProfile", "type"), w.podSC("appArmorProfile", "type")
 		strict := ct == "Localhost" || ct == "" && (strings.HasPrefix(ann, "localhost/") || ann == "" && pt == "Localhost")
 		if rec != nil {
-			w.h.recordedProfile(rec, w.ns, image)
-			if ct != "Localhost" || str(sc, "appArmorProfile", "localhostProfile") != rec.Name {
+			if err := w.h.recordedProfile(rec, w.ns, image); err != nil {
+				return fmt.Errorf("%s container %s: AppArmor profile: %w", w.obj, name, err)
+			}
+			if ct != "Localhost" || h.str(sc, "appArmorProfile", "localhostProfile") != rec.Name {
 				prof, _ := yaml.Parse("type: Localhost\nlocalhostProfile: " + rec.Name)
 				if err := set(sc, "appArmorProfile", prof, "Localhost "+rec.Name+" (recorded)"); err != nil {
 					return err
@@ -568,7 +633,7 @@ func (w *workload) container(c *yaml.RNode) error {
 
 	// No privilege escalation. The API server refuses it with
 	// CAP_SYS_ADMIN added, or with privileged.
-	if str(sc, "allowPrivilegeEscalation") != "false" {
+	if !h.is(sc, false, "allowPrivilegeEscalation") {
 		sysAdmin := keepSet && keepCaps.Has(caps.SYS_ADMIN) || !keepSet && (added.Has(caps.SYS_ADMIN) || addAll)
 		if sysAdmin {
 			w.note(name, "securityContext.allowPrivilegeEscalation", "left unset: the API server refuses false with CAP_SYS_ADMIN added", true)
@@ -577,39 +642,44 @@ func (w *workload) container(c *yaml.RNode) error {
 		}
 	}
 
-	// Non-root.
-	nonRoot := str(sc, "runAsNonRoot")
-	if nonRoot == "" {
-		nonRoot = w.podSC("runAsNonRoot")
+	// Non-root. The container's fields, when written, override the
+	// pod's.
+	nonRoot := h.value(sc, "runAsNonRoot")
+	if nonRoot == nil {
+		nonRoot = w.podValue("runAsNonRoot")
 	}
-	uid := str(sc, "runAsUser")
-	if uid == "" {
-		uid = w.podSC("runAsUser")
+	uid := h.value(sc, "runAsUser")
+	if uid == nil {
+		uid = w.podValue("runAsUser")
 	}
-	if nonRoot != "true" {
-		switch {
-		case uid == "0":
-			w.note(name, "securityContext.runAsNonRoot", "not set: runAsUser is 0 (root)", true)
-		case uid != "":
-			if err := set(sc, "runAsNonRoot", boolNode(true), "true (runAsUser "+uid+")"); err != nil {
-				return err
+	if nonRoot != true {
+		switch uid := uid.(type) {
+		case int64:
+			if uid == 0 {
+				w.note(name, "securityContext.runAsNonRoot", "not set: runAsUser is 0 (root)", true)
+				break
 			}
-		case w.h.o.AssumeNonRoot:
-			if err := set(sc, "runAsNonRoot", boolNode(true), "true (--assume-nonroot: the kubelet refuses to start an image whose user is root or not numeric)"); err != nil {
+			if err := set(sc, "runAsNonRoot", boolNode(true), fmt.Sprintf("true (runAsUser %d)", uid)); err != nil {
 				return err
 			}
 		default:
+			if w.h.o.AssumeNonRoot {
+				if err := set(sc, "runAsNonRoot", boolNode(true), "true (--assume-nonroot: the kubelet refuses to start an image whose user is root or not numeric)"); err != nil {
+					return err
+				}
+				break
+			}
 			w.note(name, "securityContext.runAsNonRoot", "not set: the image's user is not known (pass --assume-nonroot, or set runAsUser)", true)
 		}
 	}
-	return nil
+	return h.err
 }
 
 // clearAnnotation removes a legacy per-container annotation that the
 // field now set would contradict (the API server refuses a mismatch).
 func (w *workload) clearAnnotation(key, ctr string) {
-	ann, err := w.tmpl.Pipe(yaml.Lookup("metadata", "annotations"))
-	if err != nil || ann == nil || ann.Field(key) == nil {
+	ann := w.h.lookup(w.tmpl, "metadata", "annotations")
+	if ann == nil || w.h.field(ann, key) == nil {
 		return
 	}
 	_ = ann.PipeE(yaml.Clear(key))
@@ -621,16 +691,18 @@ func (w *workload) clearAnnotation(key, ctr string) {
 	w.note(ctr, "metadata.annotations."+key, "removed (replaced by the field)", false)
 }
 
-// scalars are the scalar elements of the sequence at field.
-func scalars(n *yaml.RNode, field string) []string {
-	f := n.Field(field)
-	if f == nil || f.Value.YNode().Kind != yaml.SequenceNode {
+// scalars are the string elements of the sequence at field.
+func (h *hardener) scalars(n *yaml.RNode, field string) []string {
+	f := h.field(n, field)
+	if f == nil || f.YNode().Kind != yaml.SequenceNode {
 		return nil
 	}
 	var out []string
-	for _, e := range f.Value.YNode().Content {
-		if e.Kind == yaml.ScalarNode {
-			out = append(out, e.Value)
+	for _, e := range f.YNode().Content {
+		if v, err := kube.Scalar(e); err == nil {
+			if s, ok := v.(string); ok {
+				out = append(out, s)
+			}
 		}
 	}
 	return out
@@ -661,10 +733,49 @@ func (h *hardener) profile(name, ns, image string) error {
 	if err != nil {
 		return err
 	}
-	p := &Profile{Name: name, Text: doc.Render(), Namespace: ns}
+	return h.newProfile(&Profile{Name: name, Text: doc.Render(), Namespace: ns}, image)
+}
+
+// newProfile hands a profile to the sink, and keeps it (without its text
+// unless collecting) for the next containers that use it.
+func (h *hardener) newProfile(p *Profile, image string) error {
 	p.addImage(image)
-	h.profiles[name] = p
-	h.order = append(h.order, name)
+	if h.sink.Profile != nil {
+		if err := h.sink.Profile(*p); err != nil {
+			return err
+		}
+	}
+	if !h.sink.Collect {
+		p.Text, p.Abstract = "", nil
+	}
+	h.profiles[p.Name] = p
+	if h.sink.Collect {
+		h.order = append(h.order, p.Name)
+	}
+	return nil
+}
+
+// newSeccomp hands a seccomp profile to the sink once per path. Two
+// containers whose profiles land on one path must get the same rules:
+// the second would silently replace the first's (a Deployment and a
+// StatefulSet of one name, keeping different capabilities).
+func (h *hardener) newSeccomp(p SeccompProfile) error {
+	sum := sha256.Sum256(p.JSON)
+	if old, ok := h.digests[p.Path]; ok {
+		if old != sum {
+			return fmt.Errorf("seccomp profile %s: generated twice with different rules (two workloads of one name keep different capabilities); rename one", p.Path)
+		}
+		return nil
+	}
+	h.digests[p.Path] = sum
+	if h.sink.Seccomp != nil {
+		if err := h.sink.Seccomp(p); err != nil {
+			return err
+		}
+	}
+	if h.sink.Collect {
+		h.seccomp = append(h.seccomp, p)
+	}
 	return nil
 }
 
@@ -686,13 +797,12 @@ func (h *hardener) seccompProfile(name, ns string, keep caps.Set) (string, error
 		}
 		path = "operator/" + ns + "/" + name + ".json"
 	}
-	h.seccomp = append(h.seccomp, SeccompProfile{Name: name, Path: path, JSON: body, Namespace: ns})
-	return path, nil
+	return path, h.newSeccomp(SeccompProfile{Name: name, Path: path, JSON: body, Namespace: ns})
 }
 
 // recordedSeccomp adds the recording's seccomp profile (once per
 // namespace) and returns its localhostProfile path.
-func (h *hardener) recordedSeccomp(rec *Recorded, ns string) string {
+func (h *hardener) recordedSeccomp(rec *Recorded, ns string) (string, error) {
 	path := "rampart/" + rec.Name + ".json"
 	if h.o.SPO {
 		if ns == "" {
@@ -700,25 +810,16 @@ func (h *hardener) recordedSeccomp(rec *Recorded, ns string) string {
 		}
 		path = "operator/" + ns + "/" + rec.Name + ".json"
 	}
-	for _, p := range h.seccomp {
-		if p.Path == path {
-			return path
-		}
-	}
-	h.seccomp = append(h.seccomp, SeccompProfile{Name: rec.Name, Path: path, JSON: rec.Seccomp, Namespace: ns})
-	return path
+	return path, h.newSeccomp(SeccompProfile{Name: rec.Name, Path: path, JSON: rec.Seccomp, Namespace: ns})
 }
 
 // recordedProfile adds the recording's AppArmor profile.
-func (h *hardener) recordedProfile(rec *Recorded, ns, image string) {
+func (h *hardener) recordedProfile(rec *Recorded, ns, image string) error {
 	if p, ok := h.profiles[rec.Name]; ok {
 		p.addImage(image)
-		return
+		return nil
 	}
-	p := &Profile{Name: rec.Name, Text: rec.AppArmor, Namespace: ns, Abstract: rec.Abstract}
-	p.addImage(image)
-	h.profiles[rec.Name] = p
-	h.order = append(h.order, rec.Name)
+	return h.newProfile(&Profile{Name: rec.Name, Text: rec.AppArmor, Namespace: ns, Abstract: rec.Abstract}, image)
 }
 
 func (p *Profile) addImage(image string) {

@@ -1,8 +1,10 @@
 package harden
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -272,5 +274,142 @@ func TestSPOAbstract(t *testing.T) {
 	}
 	if sk := SPOSkipped([]Profile{allow, deny}); len(sk) != 1 || !strings.HasPrefix(sk[0], "deny: ") {
 		t.Errorf("SPOSkipped = %q", sk)
+	}
+}
+
+// yaml11Pod is a Pod whose container's securityContext holds sc (one
+// field a line, indented for it) and whose pod spec holds podExtra.
+func yaml11Pod(sc, podExtra string) []byte {
+	return []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n" + podExtra + "  containers:\n  - name: c\n    image: x\n    securityContext:\n" + sc)
+}
+
+// TestYAML11Scalars: harden reads scalars as kubectl and the API server
+// do (YAML 1.1, through kube.Scalar). It used to compare the text with
+// "true": a container written privileged: True was not seen as
+// privileged, got allowPrivilegeEscalation: false, and the API server
+// refused the hardened manifest; with --unprivileged it stayed
+// privileged. The hardened manifest goes through the audit, whose reading
+// of the pod applies the API server's validation.
+func TestYAML11Scalars(t *testing.T) {
+	for _, tc := range []struct {
+		name, sc, pod string
+		o             Options
+		privileged    bool     // after hardening, as the audit reads it
+		finding       string   // a finding harden must report
+		notEdited     []string // fields harden must not edit
+		untouched     string   // a field harden must neither edit nor report
+	}{
+		{name: "privileged True", sc: "      privileged: True\n", privileged: true, finding: "privileged: true left", notEdited: []string{"securityContext.allowPrivilegeEscalation"}},
+		{name: "privileged yes", sc: "      privileged: yes\n", privileged: true, finding: "privileged: true left", notEdited: []string{"securityContext.allowPrivilegeEscalation"}},
+		{name: "privileged on", sc: "      privileged: on\n", privileged: true, finding: "privileged: true left", notEdited: []string{"securityContext.allowPrivilegeEscalation"}},
+		{name: "privileged Y", sc: "      privileged: Y\n", privileged: true, finding: "privileged: true left", notEdited: []string{"securityContext.allowPrivilegeEscalation"}},
+		{name: "privileged through an alias", pod: "  automountServiceAccountToken: &t true\n", sc: "      privileged: *t\n", privileged: true, finding: "privileged: true left", notEdited: []string{"securityContext.allowPrivilegeEscalation"}},
+		{name: "privileged ON --unprivileged", sc: "      privileged: ON\n", o: Options{Unprivileged: true}},
+		{name: "privileged !!bool true --unprivileged", sc: "      privileged: !!bool true\n", o: Options{Unprivileged: true}},
+		{name: "allowPrivilegeEscalation no", sc: "      allowPrivilegeEscalation: no\n", notEdited: []string{"securityContext.allowPrivilegeEscalation"}},
+		{name: "allowPrivilegeEscalation Off", sc: "      allowPrivilegeEscalation: Off\n", notEdited: []string{"securityContext.allowPrivilegeEscalation"}},
+		{name: "runAsNonRoot yes", sc: "      runAsNonRoot: yes\n", untouched: "securityContext.runAsNonRoot"},
+		{name: "runAsNonRoot yes at pod level", pod: "  securityContext: {runAsNonRoot: yes}\n", sc: "      {}\n", untouched: "securityContext.runAsNonRoot"},
+		// runAsNonRoot: true with a root UID is a container the kubelet
+		// refuses to start: root is reported instead.
+		{name: "runAsUser 0x0", sc: "      runAsUser: 0x0\n", o: Options{AssumeNonRoot: true}, finding: "runAsUser is 0 (root)", notEdited: []string{"securityContext.runAsNonRoot"}},
+		{name: "runAsUser 00", pod: "  securityContext: {runAsUser: 00}\n", sc: "      {}\n", o: Options{AssumeNonRoot: true}, finding: "runAsUser is 0 (root)", notEdited: []string{"securityContext.runAsNonRoot"}},
+		{name: "runAsUser 0x3e8", sc: "      runAsUser: 0x3e8\n"}, // 1000: runAsNonRoot is set
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, r := hardenAudit(t, "p.yaml", yaml11Pod(tc.sc, tc.pod), tc.o)
+			if len(r.Errors) > 0 || len(r.Workloads) != 1 || len(r.Workloads[0].Containers) != 1 {
+				t.Fatalf("audit of the hardened manifest: %+v\n%s", r.Errors, res.Data)
+			}
+			c := r.Workloads[0].Containers[0]
+			if c.Error != "" {
+				t.Errorf("the API server would refuse the hardened manifest: %s\n%s", c.Error, res.Data)
+			}
+			if c.Privileged != tc.privileged {
+				t.Errorf("privileged after hardening: %v, want %v\n%s", c.Privileged, tc.privileged, res.Data)
+			}
+			if tc.finding != "" && !strings.Contains(fmt.Sprint(res.Findings()), tc.finding) {
+				t.Errorf("findings %v, want %q", res.Findings(), tc.finding)
+			}
+			for _, e := range res.Changes {
+				if !e.Skipped && slices.Contains(tc.notEdited, e.Field) || e.Field == tc.untouched {
+					t.Errorf("%s: %s\n%s", e.Field, e.What, res.Data)
+				}
+			}
+		})
+	}
+}
+
+// TestMergedOrAliasedRefused: where kubectl would read a field through a
+// merge key or a shared anchor, harden refuses the file rather than edit
+// beside it: a privileged: true merged in used to get
+// allowPrivilegeEscalation: false next to it, which the API server
+// refuses, and an edit through an alias would change every container
+// sharing the anchor.
+func TestMergedOrAliasedRefused(t *testing.T) {
+	// Each spec follows the same four lines: the errors' lines count them.
+	const pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+	for _, tc := range []struct {
+		name, spec, err string
+	}{
+		{"merged privileged", `  containers:
+  - {name: a, image: x, securityContext: &sc {privileged: true}}
+  - name: b
+    image: x
+    securityContext: {<<: *sc, runAsUser: 1000}
+`, `line 9: "privileged" comes from a merge key (<<)`},
+		{"merge overrides what is written", `  containers:
+  - name: a
+    image: x
+    securityContext:
+      allowPrivilegeEscalation: false
+      <<: {allowPrivilegeEscalation: true}
+`, `line 9: "allowPrivilegeEscalation" is overridden by a merge key (<<) or a duplicate`},
+		{"aliased securityContext", `  containers:
+  - {name: a, image: x, securityContext: &sc {runAsUser: 1000}}
+  - {name: b, image: x, securityContext: *sc}
+`, `line 7: "securityContext" is an alias (*sc)`},
+		{"aliased container", `  initContainers:
+  - &c {name: a, image: x}
+  containers:
+  - *c
+`, `line 8: containers[0] is an alias (*c)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Manifest("p.yaml", []byte(pod+tc.spec), Options{})
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				var data []byte
+				if res != nil {
+					data = res.Data
+				}
+				t.Errorf("err = %v, want %q\n%s", err, tc.err, data)
+			}
+		})
+	}
+}
+
+// TestYAML11Fixtures: the Pods the kube tier submits to the API server
+// after hardening (testdata/yaml11/pods.yaml) pass its validation as the audit
+// models it, and the privileged ones stay privileged, reported.
+func TestYAML11Fixtures(t *testing.T) {
+	data, err := os.ReadFile("testdata/yaml11/pods.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, r := hardenAudit(t, "yaml11.yaml", data, Options{AssumeNonRoot: true})
+	if len(r.Errors) > 0 || len(r.Workloads) != 9 {
+		t.Fatalf("%d workloads, errors %+v", len(r.Workloads), r.Errors)
+	}
+	for _, w := range r.Workloads {
+		c := w.Containers[0]
+		if c.Error != "" {
+			t.Errorf("%s: the API server would refuse it hardened: %s", w.Name, c.Error)
+		}
+		if priv := strings.HasPrefix(w.Name, "priv-"); c.Privileged != priv {
+			t.Errorf("%s: privileged %v after hardening", w.Name, c.Privileged)
+		}
+	}
+	if n := strings.Count(fmt.Sprint(res.Findings()), "privileged: true left"); n != 4 {
+		t.Errorf("%d privileged containers reported, want 4: %v", n, res.Findings())
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
@@ -21,30 +20,20 @@ import (
 // containers of every document it could read, and an *Error for each
 // document it could not, joined.
 func Read(name string, data []byte) ([]Container, error) {
-	r := reader{file: name}
-	doc := 0
-	for _, c := range splitDocs(data) {
-		dec := yaml.NewDecoder(bytes.NewReader(c.text))
-		for {
-			var root yaml.Node
-			err := safeDecode(dec, &root)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				r.errs = append(r.errs, syntaxError(name, doc, c, err))
-				doc++
-				break // the parser cannot resync inside a chunk
-			}
-			shiftLines(&root, c.line-1)
-			if len(root.Content) > 0 {
-				r.budget = 10*len(c.text) + 10000
-				r.object(root.Content[0], doc, "", 0)
-			}
-			doc++
+	var (
+		out  []Container
+		errs []error
+	)
+	s := NewSplitter(name, bytes.NewReader(data), 0)
+	for doc := 0; ; {
+		d, err := s.Next()
+		if err != nil { // io.EOF: a bytes.Reader fails no other way
+			break
 		}
+		cs, n, es := d.Read(doc)
+		out, errs, doc = append(out, cs...), append(errs, es...), doc+n
 	}
-	return r.out, errors.Join(r.errs...)
+	return out, errors.Join(errs...)
 }
 
 // safeDecode turns a panic in the YAML parser into an error: a manifest

@@ -23,33 +23,6 @@ type chunk struct {
 	line int
 }
 
-// splitDocs cuts the input before every line that starts a document
-// ("---" alone or followed by blanks, a comment or content), as kubectl
-// does, so that a syntax error in one document does not hide the others.
-func splitDocs(data []byte) []chunk {
-	var out []chunk
-	start, startLine, line := 0, 1, 1
-	for i := 0; i < len(data); line++ {
-		end := len(data)
-		if j := bytes.IndexByte(data[i:], '\n'); j >= 0 {
-			end = i + j + 1
-		}
-		if i > start && isDocStart(data[i:end]) {
-			out = append(out, chunk{data[start:i], startLine})
-			start, startLine = i, line
-		}
-		i = end
-	}
-	return append(out, chunk{data[start:], startLine})
-}
-
-func isDocStart(line []byte) bool {
-	if !bytes.HasPrefix(line, []byte("---")) {
-		return false
-	}
-	return len(line) == 3 || strings.IndexByte(" \t\r\n", line[3]) >= 0
-}
-
 // shiftLines makes a chunk's node lines count from the top of the file.
 func shiftLines(n *yaml.Node, by int) {
 	n.Line += by
@@ -199,6 +172,26 @@ func keyName(k *yaml.Node) (string, error) {
 	}
 	return "", &nodeError{node: k, msg: "a mapping key must not be null"}
 }
+
+// Scalar is the value of the scalar at n as kubectl reads it (see
+// resolveScalar), aliases followed: a string, bool, int64, uint64,
+// float64, or nil for null. It fails for a node that is not a scalar and
+// for a tag the text does not fit. Everything in rampart that reads a
+// manifest's fields reads its scalars here, so that harden edits what the
+// audit predicts and the API server admits: "privileged: True" is as
+// privileged to each of them as to the cluster.
+func Scalar(n *yaml.Node) (any, error) {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return nil, errors.New("not a scalar")
+	}
+	return resolveScalar(n)
+}
+
+// Lookup follows path (field names and list indexes) from n as kubectl's
+// reading does: aliases followed, merge keys (<<) applied, the last of
+// duplicate keys winning. It returns nil when the path is not written.
+func Lookup(n *yaml.Node, path ...any) *yaml.Node { return get(n, path...) }
 
 // resolveScalar gives a scalar's value with YAML 1.1 rules, which kubectl
 // uses (its reader is YAML 1.1): yes/no/on/off are booleans, 0777 is

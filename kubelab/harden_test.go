@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"sort"
 	"strings"
@@ -53,6 +54,9 @@ func hardenSet(t *testing.T, a *audit.Auditor, fsys fs.FS, o harden.Options) (or
 	return orig, hard, left, failed
 }
 
+// hardenYAML11 holds Pods written with YAML 1.1 scalars.
+const hardenYAML11 = "../harden/testdata/yaml11"
+
 // hardenChecks are the Pod Security checks harden's own edits satisfy: a
 // hardened object may fail one only where harden reported what it left.
 var hardenChecks = map[string]bool{"seccompProfile_baseline": true, "seccompProfile_restricted": true,
@@ -64,6 +68,9 @@ var hardenChecks = map[string]bool{"seccompProfile_baseline": true, "seccompProf
 // restricted. Every seed manifest must get there; a corpus workload stays
 // below only for what it declares it needs (privileged, host namespaces,
 // hostPath, added capabilities, runAsUser 0...), which harden leaves.
+// harden's YAML 1.1 fixtures (privileged: True, yes, on, through an
+// alias; allowPrivilegeEscalation: no; runAsUser: 0x3e8...) go with the
+// corpus: what the API server took before hardening it must take after.
 func TestHardenAdmittedUnderRestricted(t *testing.T) {
 	c := needLab(t)
 	t0 := time.Now()
@@ -80,7 +87,13 @@ func TestHardenAdmittedUnderRestricted(t *testing.T) {
 	opts := harden.Options{AssumeNonRoot: true}
 	seedOrig, seedHard, _, seedFailed := hardenSet(t, a, seedFS, opts)
 	corpOrig, corpHard, left, corpFailed := hardenSet(t, a, os.DirFS(corpusManifests), opts)
-	for _, f := range append(seedFailed, corpFailed...) {
+	spellOrig, spellHard, spellLeft, spellFailed := hardenSet(t, a, os.DirFS(hardenYAML11), opts)
+	if len(spellHard) < 9 {
+		t.Fatalf("%d objects hardened from %s", len(spellHard), hardenYAML11)
+	}
+	corpOrig, corpHard = append(corpOrig, spellOrig...), append(corpHard, spellHard...)
+	maps.Copy(left, spellLeft)
+	for _, f := range append(append(seedFailed, corpFailed...), spellFailed...) {
 		t.Errorf("harden failed: %s", f)
 	}
 	if len(seedHard) < 4 || len(corpHard) < 1000 {

@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/internal/atomicfile"
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/kube/kubectl"
 	"github.com/rampart-sec/rampart/policy"
@@ -145,7 +146,7 @@ func placeSeccomp(dir, path string) (string, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "rampart"), 0o755); err != nil {
 		return "", err
 	}
-	return name, os.WriteFile(filepath.Join(dir, name), b, 0o644)
+	return name, atomicfile.WriteFile(filepath.Join(dir, name), b, 0o644)
 }
 
 func stepSlug(name string) string {

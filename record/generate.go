@@ -19,6 +19,7 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/harden"
+	"github.com/rampart-sec/rampart/internal/atomicfile"
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/seccomp"
@@ -355,7 +356,7 @@ func (g *Generated) Write(dir string) ([]string, error) {
 		{SecurityContextFile, g.SecurityContext}, {SPOFile, g.SPO}, {NotesFile, []byte(notes)},
 	} {
 		p := filepath.Join(dir, f.name)
-		if err := os.WriteFile(p, f.data, 0o644); err != nil {
+		if err := atomicfile.WriteFile(p, f.data, 0o644); err != nil {
 			return paths, err
 		}
 		paths = append(paths, p)

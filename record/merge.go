@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/rampart-sec/rampart/internal/atomicfile"
 )
 
 // RecordingFile is a recording's name in its directory.
@@ -43,7 +45,7 @@ func WriteRecording(dir string, rec *Recording) (string, error) {
 		return "", err
 	}
 	p := filepath.Join(dir, RecordingFile)
-	return p, os.WriteFile(p, append(b, '\n'), 0o644)
+	return p, atomicfile.WriteFile(p, append(b, '\n'), 0o644)
 }
 
 // mergedRaw is how many raw paths a merged file access keeps.

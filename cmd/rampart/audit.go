@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/audit"
+	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/seccomp"
 )
 
@@ -30,7 +31,14 @@ under on a node and which attack paths stay open:
 FILES are manifests (all workload kinds, multi-document YAML, JSON, Lists),
 directories (walked for *.yaml, *.yml, *.json) or - for standard input.
 Malformed documents are reported with file and document; the rest is
-audited.
+audited. Documents are read, audited and written out one at a time, so
+memory does not grow with the input, an endless stream on standard input
+included. A document over --max-document-size (default 8MiB, 0 for no
+limit) is reported with its file, number and line, and skipped; a List
+(kubectl get -o yaml) is one document, so raise the limit for a large one.
+The summary keeps counts and the unreadable documents' messages only;
+-o junit, whose root element carries the totals, keeps its test suites in
+a temporary file until the end.
 
 The node is described with flags: --runtime picks the default capability
 set (containerd and docker: 14; cri-o: 9) and, with --runtime-version,
@@ -64,6 +72,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 		node   audit.Node
 		output string
 		failOn string
+		maxDoc = byteSize(kube.DefaultMaxDocument)
 	)
 	cmd := &cobra.Command{
 		Use:   "audit FILES...",
@@ -108,16 +117,16 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r := a.Files(args)
-			switch output {
-			case "json":
-				err = r.JSON(stdout, isTerminal(stdout))
-			case "sarif":
-				err = r.SARIF(stdout)
-			case "junit":
-				err = r.JUnit(stdout)
-			default:
-				r.Table(stdout)
+			out, err := audit.NewWriter(output, stdout, isTerminal(stdout))
+			if err != nil {
+				return err
+			}
+			if err := out.Begin(a.Report()); err != nil {
+				return err
+			}
+			r, err := a.Stream(args, int(maxDoc), out.Workload)
+			if err == nil {
+				err = out.End(r)
 			}
 			if err != nil {
 				return err
@@ -144,6 +153,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 	fl.StringVar(&node.ProfilesDir, "profiles", "", "directory of Localhost profiles: seccomp JSON by relative path, AppArmor profiles by name")
 	fl.StringToStringVar(&node.Sysctls, "sysctl", nil, "a node sysctl that decides a path, KEY=VALUE (kernel.perf_event_paranoid=3 on Debian and Ubuntu, where the upstream default is 2); repeatable")
 	fl.StringVarP(&output, "output", "o", "table", "output format: table, json, sarif or junit")
+	fl.Var(&maxDoc, "max-document-size", "the most read of one YAML document (a larger one is an error, and skipped): bytes, or with KiB, MiB or GiB; 0 for no limit")
 	fl.StringVar(&failOn, "fail-on", "", "exit 1 when: open-path (a container has an open path), baseline (a pod fails baseline), restricted (a pod fails restricted)")
 	return cmd
 }

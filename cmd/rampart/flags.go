@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/internal/bytesize"
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/policy"
 )
@@ -53,4 +54,15 @@ func (l *layerFlags) manifestPolicy(ref string, defaults caps.Set) (*policy.Poli
 		return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
 	}
 	return p, nil
+}
+
+// byteSize is a size flag: 8MiB, 512KiB, 1000.
+type byteSize int
+
+func (b *byteSize) String() string { return bytesize.Format(int(*b)) }
+func (b *byteSize) Type() string   { return "size" }
+func (b *byteSize) Set(s string) error {
+	n, err := bytesize.Parse(s)
+	*b = byteSize(n)
+	return err
 }

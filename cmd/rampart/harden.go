@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/harden"
+	"github.com/rampart-sec/rampart/internal/atomicfile"
+	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/record"
 )
 
@@ -47,8 +49,22 @@ What is already at least as strict stays (a Localhost profile, drop
 [ALL], a pod-level profile). privileged: true is reported and left unless
 --unprivileged. Findings go to standard error.
 
+Fields are read as kubectl reads them (YAML 1.1: privileged: True, yes
+or on is privileged; runAsUser: 0x0 is root). A file is refused where a
+field harden reads or edits reaches kubectl another way than as written:
+a duplicate key, a merge key (<<) that brings it in or overrides it, an
+alias of a mapping or list (an edit would change every place sharing the
+anchor).
+
 Output: FILE.yaml becomes FILE.hardened.yaml next to it (or in --out DIR;
---in-place overwrites). --diff prints a unified diff and writes nothing.
+--in-place overwrites; through a symbolic link, the file it names). Every
+file is written whole or not at all: to a temporary file beside it,
+synced, then renamed over it, keeping an existing file's mode and owner
+(hard links to the old file keep the old text). The profiles are written
+first and the manifest last, so a manifest never names a profile that
+could not be written: on any failure it is left as it was. Two workloads
+whose generated seccomp profiles would land on one path with different
+rules are refused. --diff prints a unified diff and writes nothing.
 --spo also writes Security Profiles Operator objects (FILE.spo.yaml) so
 the profiles reach every node: SeccompProfile objects for --seccomp
 localhost (the Localhost references then name the operator's path,
@@ -60,6 +76,15 @@ it: load those files with apparmor_parser (harden says which).
 A file with nothing to change is still written, unchanged. - reads standard
 input and writes the hardened manifest to standard output.
 
+Documents are read, hardened and written one at a time, so memory does not
+grow with the input, an endless stream on standard input included (until
+the first edit, the documents before it wait in a temporary file: a file
+with nothing to change comes back byte for byte). A document over
+--max-document-size (default 8MiB, 0 for no limit) fails the file, naming
+the line it starts on (with -, the documents before it are already
+written). --diff reads each file whole, and --spo keeps a file's profiles
+until its end, for the objects that list them.
+
 Exit status: 0 hardened; 1 some file could not be read or hardened;
 2 bad flags or arguments.`
 
@@ -70,6 +95,7 @@ func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
 		outDir, profilesOut       string
 		inPlace, diff, spo        bool
 		seccompMode, fromRec      string
+		maxDoc                    = byteSize(kube.DefaultMaxDocument)
 	)
 	cmd := &cobra.Command{
 		Use:   "harden FILES...",
@@ -119,8 +145,9 @@ func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
 				files = append(files, fs...)
 			}
 			failed := 0
+			job := hardenJob{o: o, outDir: outDir, profilesOut: profilesOut, inPlace: inPlace, diff: diff, spo: spo, maxDoc: int(maxDoc), stdout: stdout, stderr: stderr}
 			for _, f := range files {
-				if err := hardenOne(f, o, outDir, profilesOut, inPlace, diff, spo, stdout, stderr); err != nil {
+				if err := hardenOne(f, job); err != nil {
 					fmt.Fprintln(stderr, "rampart: harden:", err)
 					failed++
 				}
@@ -144,6 +171,7 @@ func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
 	fl.BoolVar(&diff, "diff", false, "print a unified diff instead of writing anything")
 	fl.StringVar(&seccompMode, "seccomp", "runtime-default", "runtime-default, or localhost: a generated profile per container, RuntimeDefault narrowed (see above)")
 	fl.BoolVar(&spo, "spo", false, "also write Security Profiles Operator objects (FILE.spo.yaml)")
+	fl.Var(&maxDoc, "max-document-size", "the most read of one YAML document (a larger one fails the file): bytes, or with KiB, MiB or GiB; 0 for no limit")
 	fl.StringVar(&fromRec, "from-recording", "", "DIR[#CONTAINER]: give the container the policy generated from DIR/recording.json (rampart record)")
 	return cmd
 }
@@ -204,103 +232,173 @@ func hardenFiles(arg string) ([]string, error) {
 	return out, err
 }
 
-func hardenOne(f string, o harden.Options, outDir, profilesOut string, inPlace, diff, spo bool, stdout, stderr io.Writer) error {
-	var data []byte
-	var err error
-	if f == "-" {
-		data, err = io.ReadAll(os.Stdin)
-	} else {
-		data, err = os.ReadFile(f)
+// hardenJob is what hardenOne needs besides the file.
+type hardenJob struct {
+	o                   harden.Options
+	outDir, profilesOut string
+	inPlace, diff, spo  bool
+	maxDoc              int
+	stdout, stderr      io.Writer
+}
+
+func hardenOne(f string, j hardenJob) error {
+	if j.diff {
+		return hardenDiff(f, j)
 	}
+	in, err := openInput(f)
 	if err != nil {
 		return err
 	}
-	res, err := harden.Manifest(f, data, o)
-	if err != nil {
-		return err
-	}
-	for _, c := range res.Findings() {
-		fmt.Fprintf(stderr, "rampart: harden: %s: %s (left)\n", f, c)
-	}
-	if diff {
-		d, err := harden.Diff(f, data, res.Data)
-		if err != nil {
-			return err
-		}
-		_, err = io.WriteString(stdout, d)
-		return err
-	}
+	defer in.Close()
 	dest := f
 	switch {
 	case f == "-":
-		dest = "-"
-	case inPlace:
-	case outDir != "":
-		dest = filepath.Join(outDir, filepath.Base(f))
+	case j.inPlace:
+		// The file a link names is the user's manifest: replace it, and
+		// keep the link.
+		if dest, err = filepath.EvalSymlinks(f); err != nil {
+			return err
+		}
+	case j.outDir != "":
+		dest = filepath.Join(j.outDir, filepath.Base(f))
 	default:
 		ext := filepath.Ext(f)
 		dest = strings.TrimSuffix(f, ext) + ".hardened.yaml"
 	}
-	dir := profilesOut
+	dir := j.profilesOut
 	if dir == "" {
 		dir = filepath.Dir(f)
-		if outDir != "" {
-			dir = outDir
+		if j.outDir != "" {
+			dir = j.outDir
 		}
 	}
-	if err := write(dest, res.Data, stdout); err != nil {
+	// The manifest goes to a temporary file, put in place only once
+	// every profile it names is written: a failure on the way leaves the
+	// destination as it was.
+	var out io.Writer = j.stdout
+	if dest != "-" {
+		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+			return err
+		}
+		a, err := atomicfile.Create(dest, 0o644)
+		if err != nil {
+			return err
+		}
+		defer a.Abort()
+		out = a
+	}
+	edits, profiles := 0, 0
+	var batch atomicfile.Batch // the profiles' directories are synced once, before the manifest goes in place
+	sink := harden.Sink{
+		Collect:     j.spo, // the SPO objects come after every document
+		MaxDocument: j.maxDoc,
+		Change: func(c harden.Change) {
+			if c.Skipped {
+				fmt.Fprintf(j.stderr, "rampart: harden: %s: %s (left)\n", f, c)
+			} else {
+				edits++
+			}
+		},
+		Profile: func(p harden.Profile) error {
+			profiles++
+			return write(filepath.Join(dir, p.Name), []byte(p.Text), &batch)
+		},
+		Seccomp: func(p harden.SeccompProfile) error {
+			profiles++
+			return write(filepath.Join(dir, filepath.FromSlash(p.Path)), p.JSON, &batch)
+		},
+	}
+	res, err := harden.Stream(f, in, out, j.o, sink)
+	if err != nil {
 		return err
 	}
-	for _, p := range res.Profiles {
-		if err := write(filepath.Join(dir, p.Name), []byte(p.Text), stdout); err != nil {
+	if j.spo && len(res.Profiles)+len(res.Seccomp) > 0 {
+		if err := writeSPO(f, dest, dir, res, j, &batch); err != nil {
 			return err
 		}
 	}
-	for _, p := range res.Seccomp {
-		if err := write(filepath.Join(dir, filepath.FromSlash(p.Path)), p.JSON, stdout); err != nil {
-			return err
-		}
+	if err := batch.Sync(); err != nil {
+		return err
 	}
-	if spo && len(res.Profiles)+len(res.Seccomp) > 0 {
-		for _, why := range harden.SPOSkipped(res.Profiles) {
-			fmt.Fprintf(stderr, "rampart: harden: %s: no SPO AppArmorProfile for %s\n", f, why)
-		}
-		objs, err := harden.SPO(res.Profiles)
-		if err != nil {
+	if a, ok := out.(*atomicfile.File); ok {
+		if err := a.Commit(); err != nil {
 			return err
-		}
-		sec, err := harden.SPOSeccomp(res.Seccomp)
-		if err != nil {
-			return err
-		}
-		if len(objs) > 0 && len(sec) > 0 {
-			objs = append(objs, "---\n"...)
-		}
-		objs = append(objs, sec...)
-		sd := strings.TrimSuffix(dest, filepath.Ext(dest))
-		sd = strings.TrimSuffix(sd, ".hardened") + ".spo.yaml"
-		if dest == "-" {
-			sd = filepath.Join(dir, "rampart.spo.yaml")
-		}
-		if len(objs) > 0 {
-			if err := write(sd, objs, stdout); err != nil {
-				return err
-			}
 		}
 	}
 	if dest != "-" {
-		fmt.Fprintf(stderr, "rampart: harden: %s -> %s (%d edits, %d profiles in %s)\n", f, dest, len(res.Edits()), len(res.Profiles)+len(res.Seccomp), dir)
+		fmt.Fprintf(j.stderr, "rampart: harden: %s -> %s (%d edits, %d profiles in %s)\n", f, dest, edits, profiles, dir)
 	}
 	return nil
 }
 
-func write(path string, data []byte, stdout io.Writer) error {
-	if path == "-" {
-		_, err := stdout.Write(data)
+// hardenDiff prints what hardening f would change. A diff needs the
+// whole file and its hardened form: --diff reads each file whole.
+func hardenDiff(f string, j hardenJob) error {
+	in, err := openInput(f)
+	if err != nil {
 		return err
 	}
+	defer in.Close()
+	data, err := io.ReadAll(in)
+	if err != nil {
+		return err
+	}
+	res, err := harden.Manifest(f, data, j.o)
+	if err != nil {
+		return err
+	}
+	for _, c := range res.Findings() {
+		fmt.Fprintf(j.stderr, "rampart: harden: %s: %s (left)\n", f, c)
+	}
+	d, err := harden.Diff(f, data, res.Data)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(j.stdout, d)
+	return err
+}
+
+func openInput(f string) (io.ReadCloser, error) {
+	if f == "-" {
+		return io.NopCloser(os.Stdin), nil
+	}
+	return os.Open(f)
+}
+
+// writeSPO writes the Security Profiles Operator objects of a file's
+// profiles beside its hardened manifest.
+func writeSPO(f, dest, dir string, res *harden.Result, j hardenJob, batch *atomicfile.Batch) error {
+	for _, why := range harden.SPOSkipped(res.Profiles) {
+		fmt.Fprintf(j.stderr, "rampart: harden: %s: no SPO AppArmorProfile for %s\n", f, why)
+	}
+	objs, err := harden.SPO(res.Profiles)
+	if err != nil {
+		return err
+	}
+	sec, err := harden.SPOSeccomp(res.Seccomp)
+	if err != nil {
+		return err
+	}
+	if len(objs) > 0 && len(sec) > 0 {
+		objs = append(objs, "---\n"...)
+	}
+	objs = append(objs, sec...)
+	sd := strings.TrimSuffix(dest, filepath.Ext(dest))
+	sd = strings.TrimSuffix(sd, ".hardened") + ".spo.yaml"
+	if dest == "-" {
+		sd = filepath.Join(dir, "rampart.spo.yaml")
+	}
+	if len(objs) == 0 {
+		return nil
+	}
+	return write(sd, objs, batch)
+}
+
+// write writes a file harden makes beside the manifest, creating its
+// directory.
+func write(path string, data []byte, batch *atomicfile.Batch) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(path, data, 0o644)
+	return batch.WriteFile(path, data, 0o644)
 }

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rampart-sec/rampart/internal/tmpfstest"
 )
 
 // TestHardenSeed: harden the seed's baseline through the CLI, re-audit
@@ -194,5 +199,164 @@ func TestHardenSeccompLocalhost(t *testing.T) {
 				t.Errorf("keep %q: %s measured %s, predicted %s, want %s", tc.keep, m.ID, got, predicted[m.ID], tc.want[m.ID])
 			}
 		}
+	}
+}
+
+// seedPadded is the seed's baseline with comments added up to 3,962
+// bytes: one page, which hardening grows past.
+func seedPadded(t *testing.T) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(auditSeed, "0-baseline.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for len(data) < 3962-40 {
+		data = append(data, "# a comment the user keeps, 40 bytes ..\n"...)
+	}
+	return append(data, strings.Repeat("#", 3962-len(data)-1)+"\n"...)
+}
+
+// TestHardenInPlaceFullDisk: --in-place on a full disk leaves the
+// manifest whole (it used to be truncated, then cut at the last page that
+// fitted) and no temporary file, whether the manifest itself or a profile
+// written before it runs out of space.
+func TestHardenInPlaceFullDisk(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		flags []string
+	}{
+		{"manifest", []string{"--no-apparmor"}}, // nothing but the manifest to write
+		{"profiles", nil},                       // the AppArmor profile, beside it
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tmpfstest.Mount(t, 64<<10)
+			src := filepath.Join(dir, "pod.yaml")
+			data := seedPadded(t)
+			if err := os.WriteFile(src, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			tmpfstest.Fill(t, dir)
+			r := rampart(t, "", append([]string{"harden", "--in-place", "--assume-nonroot", src}, tc.flags...)...)
+			if r.code != 1 || !strings.Contains(r.stderr, "no space left on device") {
+				t.Errorf("harden --in-place on a full disk: exit %d, want 1 and ENOSPC: %s", r.code, r.stderr)
+			}
+			if got, _ := os.ReadFile(src); !bytes.Equal(got, data) {
+				t.Errorf("the manifest was changed: %d bytes, ending %q", len(got), got[max(0, len(got)-20):])
+			}
+			if es := tmpfstest.Entries(t, dir); !slices.Equal(es, []string{"filler", "pod.yaml"}) {
+				t.Errorf("left in the directory: %v", es)
+			}
+		})
+	}
+}
+
+// TestHardenProfilesFirst: when a profile cannot be written (here
+// --profiles-out names a file), harden fails before the manifest is
+// touched: it used to rewrite the manifest to name a profile it then
+// failed to write.
+func TestHardenProfilesFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		flags []string
+	}{
+		{"apparmor", nil},
+		{"seccomp", []string{"--no-apparmor", "--seccomp", "localhost"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			src := filepath.Join(dir, "pod.yaml")
+			data := seedPadded(t)
+			if err := os.WriteFile(src, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			notDir := filepath.Join(dir, "profiles")
+			if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, mode := range []string{"--in-place", "--out=" + filepath.Join(dir, "out")} {
+				r := rampart(t, "", append([]string{"harden", mode, "--profiles-out", notDir, src}, tc.flags...)...)
+				if r.code != 1 || !strings.Contains(r.stderr, "not a directory") {
+					t.Errorf("harden %s --profiles-out FILE: exit %d, want 1 (not a directory): %s", mode, r.code, r.stderr)
+				}
+			}
+			if got, _ := os.ReadFile(src); !bytes.Equal(got, data) {
+				t.Error("--in-place rewrote the manifest although its profile could not be written")
+			}
+			if _, err := os.Stat(filepath.Join(dir, "out", "pod.yaml")); err == nil {
+				t.Error("--out wrote a manifest whose profile could not be written")
+			}
+		})
+	}
+}
+
+// TestHardenInPlaceKeeps: --in-place keeps the manifest's mode, and
+// through a symbolic link rewrites the file it names, keeping the link.
+func TestHardenInPlaceKeeps(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.yaml")
+	if err := os.WriteFile(real, seedPadded(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "pod.yaml")
+	if err := os.Symlink("real.yaml", link); err != nil {
+		t.Fatal(err)
+	}
+	r := rampart(t, "", "harden", "--in-place", "--no-apparmor", link)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v %v", st, err)
+	}
+	st, err := os.Stat(real)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode() != 0o600 {
+		t.Errorf("mode %v, want 0600", st.Mode())
+	}
+	if b, _ := os.ReadFile(real); !strings.Contains(string(b), "allowPrivilegeEscalation: false") {
+		t.Errorf("not hardened:\n%s", b)
+	}
+}
+
+// TestHardenBoundedMemory: harden - reads a stream of documents one at a
+// time (harden, write, forget): its peak memory does not grow with the
+// number of Pods. It used to hold the whole input and its parsed form:
+// 10,000 Pods took 610 MB.
+func TestHardenBoundedMemory(t *testing.T) {
+	const few, many = 1000, 10000
+	_, small := peakRSS(t, few, "harden", "--no-apparmor", "--assume-nonroot", "-")
+	code, large := peakRSS(t, many, "harden", "--no-apparmor", "--assume-nonroot", "-")
+	t.Logf("peak RSS %d MiB for %d Pods, %d MiB for %d", small>>20, few, large>>20, many)
+	if code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	if large-small > 32<<20 || large > 160<<20 {
+		t.Errorf("peak RSS grew from %d MiB (%d Pods) to %d MiB (%d Pods)", small>>20, few, large>>20, many)
+	}
+}
+
+// TestHardenDocumentLimit: a document over --max-document-size fails
+// the file, naming the line it starts on, and --in-place leaves the file
+// as it was (the documents before it were already hardened into the
+// temporary file, which is removed).
+func TestHardenDocumentLimit(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "pod.yaml")
+	data := append(seedPadded(t), "---\napiVersion: v1\nkind: ConfigMap\ndata:\n  big: "+strings.Repeat("x", 100<<10)+"\n"...)
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := rampart(t, "", "harden", "--in-place", "--no-apparmor", "--max-document-size", "64KiB", src)
+	want := src + ": line " + strconv.Itoa(bytes.Count(seedPadded(t), []byte("\n"))+2) + ": document larger than 64KiB"
+	if r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, want 1 and %q: %s", r.code, want, r.stderr)
+	}
+	if got, _ := os.ReadFile(src); !bytes.Equal(got, data) {
+		t.Error("the manifest was changed")
+	}
+	if es := tmpfstest.Entries(t, dir); !slices.Equal(es, []string{"pod.yaml"}) {
+		t.Errorf("left in the directory: %v", es)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rampart-sec/rampart/internal/atomicfile"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/record"
 )
@@ -226,7 +227,7 @@ func writeRecording(dir string, rec *record.Recording, policyToo bool) ([]string
 		return nil, err
 	}
 	p := filepath.Join(dir, "recording.json")
-	if err := os.WriteFile(p, append(b, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteFile(p, append(b, '\n'), 0o644); err != nil {
 		return nil, err
 	}
 	written := []string{p}

@@ -1,0 +1,141 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// streamInput is the seed, several documents in one file (one of them
+// unreadable) and a missing file: every kind of piece Stream handles.
+func streamInput(t *testing.T) []string {
+	t.Helper()
+	dir := t.TempDir()
+	var multi strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&multi, "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p%d}\nspec:\n  containers:\n  - {name: c, image: x}\n  - {name: d, image: x, securityContext: {privileged: true}}\n", i)
+		if i == 1 {
+			multi.WriteString("---\nkind: [\n")
+		}
+	}
+	f := filepath.Join(dir, "multi.yaml")
+	if err := os.WriteFile(f, []byte(multi.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return []string{seedDir, f, filepath.Join(dir, "missing.yaml")}
+}
+
+// TestStreamEqualsFiles: Stream emits, in order, the workloads Files
+// keeps, and ends with the same errors, summary and --fail-on answers.
+func TestStreamEqualsFiles(t *testing.T) {
+	a, err := New(Node{AppArmor: true, ProfilesDir: seedDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := streamInput(t)
+	whole := a.Files(args)
+	var got []Workload
+	r, err := a.Stream(args, 0, func(w *Workload) error {
+		got = append(got, *w)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Workloads) != 0 {
+		t.Errorf("Stream kept %d workloads", len(r.Workloads))
+	}
+	r.Workloads = got
+	a1, _ := json.Marshal(whole)
+	a2, _ := json.Marshal(r)
+	if !bytes.Equal(a1, a2) {
+		t.Errorf("Stream and Files differ:\n%s\n%s", a1, a2)
+	}
+	if len(got) != 7 || r.Summary.Errors != 2 || r.Summary.Files != 5 {
+		t.Errorf("%d workloads, summary %+v", len(got), r.Summary)
+	}
+	r.Workloads = nil
+	for _, on := range []string{FailOpenPath, FailBaseline, FailRestricted} {
+		if r.Failed(on) != whole.Failed(on) || !r.Failed(on) {
+			t.Errorf("Failed(%s): streamed %v, whole %v", on, r.Failed(on), whole.Failed(on))
+		}
+	}
+	// emit's error stops the audit.
+	stop := errors.New("stop")
+	n := 0
+	if _, err := a.Stream(args, 0, func(*Workload) error { n++; return stop }); err != stop || n != 1 {
+		t.Errorf("Stream after emit failed: %v, %d workloads emitted", err, n)
+	}
+}
+
+// TestWritersEqualWholeEncoding: each format, written a workload at a
+// time, is byte for byte the encoding of the whole document at once
+// (decoded from the output and encoded again), so streaming changed no
+// output.
+func TestWritersEqualWholeEncoding(t *testing.T) {
+	a, err := New(Node{AppArmor: true, ProfilesDir: seedDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{streamInput(t), {filepath.Join(t.TempDir(), "none.yaml")}} {
+		r := a.Files(args)
+		for _, tc := range []struct {
+			name   string
+			render func(*bytes.Buffer) error
+			whole  func([]byte) ([]byte, error)
+		}{
+			{"json", func(b *bytes.Buffer) error { return r.JSON(b, false) }, func(out []byte) ([]byte, error) { return reencodeJSON[Report](out, false) }},
+			{"json indented", func(b *bytes.Buffer) error { return r.JSON(b, true) }, func(out []byte) ([]byte, error) { return reencodeJSON[Report](out, true) }},
+			{"sarif", func(b *bytes.Buffer) error { return r.SARIF(b) }, func(out []byte) ([]byte, error) { return reencodeJSON[sarifLog](out, true) }},
+			{"junit", func(b *bytes.Buffer) error { return r.JUnit(b) }, reencodeJUnit},
+		} {
+			var b bytes.Buffer
+			if err := tc.render(&b); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			want, err := tc.whole(b.Bytes())
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", tc.name, err, b.Bytes())
+			}
+			if !bytes.Equal(b.Bytes(), want) {
+				t.Errorf("%s (%d workloads): streamed output differs from the whole document's encoding:\n%s\nwant:\n%s", tc.name, len(r.Workloads), b.Bytes(), want)
+			}
+		}
+	}
+}
+
+func reencodeJSON[T any](out []byte, indent bool) ([]byte, error) {
+	var v T
+	if err := json.Unmarshal(out, &v); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	if indent {
+		enc.SetIndent("", "  ")
+	}
+	err := enc.Encode(&v)
+	return b.Bytes(), err
+}
+
+func reencodeJUnit(out []byte) ([]byte, error) {
+	var v junitSuites
+	if err := xml.Unmarshal(out, &v); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	enc := xml.NewEncoder(&b)
+	enc.Indent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	b.WriteString("\n")
+	return b.Bytes(), nil
+}

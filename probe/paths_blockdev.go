@@ -19,13 +19,8 @@ var _ = register(&Path{
 	Gain:     "the password hashes, and every other file of that filesystem, from the raw blocks, past any rule on their paths",
 	Syscalls: []string{"openat", "read"},
 	Model: Model{
-		CapNote: "none for root, which owns the device node; another uid needs CAP_DAC_OVERRIDE or the disk group",
-		Calls: []Call{
-			{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_RDONLY}},
-			{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_RDONLY | unix.O_CLOEXEC}},
-			{Name: "open", Args: [6]uint64{0, unix.O_RDONLY}},
-			{Name: "openat2"},
-		},
+		CapNote:    "none for root, which owns the device node; another uid needs CAP_DAC_OVERRIDE or the disk group",
+		Calls:      readOnlyOpens(),
 		LSM:        []Access{{Kind: AccessFile, Path: "/dev/sda", Mode: "r"}},
 		HostDevice: true,
 	},

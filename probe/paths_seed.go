@@ -130,13 +130,8 @@ var _ = register(&Path{
 	Syscalls: []string{"openat", "read"},
 	Model: Model{
 		CapNote: "none for root, which owns the file; another uid needs CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE",
-		Calls: []Call{
-			{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_RDONLY}},
-			{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_RDONLY | unix.O_CLOEXEC}},
-			{Name: "open", Args: [6]uint64{0, unix.O_RDONLY}},
-			{Name: "openat2"},
-		},
-		LSM: []Access{{Kind: AccessFile, Path: "/etc/shadow", Mode: "r"}},
+		Calls:   readOnlyOpens(),
+		LSM:     []Access{{Kind: AccessFile, Path: "/etc/shadow", Mode: "r"}},
 	},
 	Safety: "opens the file, reads one byte into a buffer that is discarded, closes it; nothing is printed",
 	run: func(*env) Outcome {
@@ -151,6 +146,17 @@ var _ = register(&Path{
 	},
 	canaryErrno: unix.EINVAL,
 })
+
+// readOneByte's calls, as a filter sees them: openat with and without
+// O_CLOEXEC, open, and openat2 (whose flags are in memory).
+func readOnlyOpens() []Call {
+	return []Call{
+		{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_RDONLY}},
+		{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_RDONLY | unix.O_CLOEXEC}},
+		{Name: "open", Args: [6]uint64{0, unix.O_RDONLY}},
+		{Name: "openat2"},
+	}
+}
 
 // readOneByte opens path read-only, reads one byte and throws it away.
 func readOneByte(path string) Outcome {

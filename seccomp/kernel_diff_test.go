@@ -418,15 +418,11 @@ func init() {
 // kdChildDiff is the child: it maps the shared file (fd 3), loads the net
 // and the profile on one locked thread and issues the calls there.
 func kdChildDiff() int {
-	mem, hdr, err := kdMap()
+	_, hdr, prog, calls, results, err := kdShared()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kernel diff child:", err)
 		return 2
 	}
-	l := kdLayoutFor(int(hdr.ProgLen), int(hdr.NCalls))
-	prog := unsafe.Slice((*unix.SockFilter)(unsafe.Pointer(&mem[l.prog])), hdr.ProgLen)
-	calls := unsafe.Slice((*kdCall)(unsafe.Pointer(&mem[l.calls])), hdr.NCalls)
-	results := unsafe.Slice((*int64)(unsafe.Pointer(&mem[l.results])), hdr.NCalls)
 	// The profile's sock_fprog lives in the shared mapping: its address,
 	// which the net lets seccomp(2) use, is new in every child.
 	hdr.SockFprog = [2]uint64{uint64(len(prog)), uint64(uintptr(unsafe.Pointer(&prog[0])))}
@@ -439,6 +435,20 @@ func kdChildDiff() int {
 	code := kdWaitStage(hdr)
 	runtime.KeepAlive(netFprog)
 	return code
+}
+
+// kdShared maps the shared file and returns its parts: the profile's
+// program, the calls to issue and where their results go.
+func kdShared() (mem []byte, hdr *kdHeader, prog []unix.SockFilter, calls []kdCall, results []int64, err error) {
+	mem, hdr, err = kdMap()
+	if err != nil {
+		return nil, nil, nil, nil, nil, err
+	}
+	l := kdLayoutFor(int(hdr.ProgLen), int(hdr.NCalls))
+	prog = unsafe.Slice((*unix.SockFilter)(unsafe.Pointer(&mem[l.prog])), hdr.ProgLen)
+	calls = unsafe.Slice((*kdCall)(unsafe.Pointer(&mem[l.calls])), hdr.NCalls)
+	results = unsafe.Slice((*int64)(unsafe.Pointer(&mem[l.results])), hdr.NCalls)
+	return mem, hdr, prog, calls, results, nil
 }
 
 func kdMap() ([]byte, *kdHeader, error) {
@@ -896,14 +906,22 @@ func FuzzKernelDiff(f *testing.F) {
 		if len(calls) == 0 {
 			return
 		}
-		o := kdCompare(p, calls)
-		if o.err != nil {
-			t.Fatalf("%s: %v", p.name, o.err)
-		}
-		for _, m := range o.mismatches {
-			t.Errorf("%s: %s", p.name, m)
-		}
+		kdCompareT(t, p.name, p, calls)
 	})
+}
+
+// kdCompareT runs calls under p, failing t on an error and reporting
+// every call where the interpreter and the kernel disagree.
+func kdCompareT(t *testing.T, name string, p kdProfile, calls []kdCall) kdOutcome {
+	t.Helper()
+	o := kdCompare(p, calls)
+	if o.err != nil {
+		t.Fatalf("%s: %v", name, o.err)
+	}
+	for _, m := range o.mismatches {
+		t.Errorf("%s: %s", name, m)
+	}
+	return o
 }
 
 // kdDecode turns fuzz input into calls.
@@ -1493,15 +1511,11 @@ func kdSockScript() []kdSockStep {
 // kdChildSockets runs kdSockScript under the profile on one locked
 // thread: no safety net, since every call is one of the script's.
 func kdChildSockets() int {
-	mem, hdr, err := kdMap()
+	_, hdr, prog, calls, results, err := kdShared()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kernel sockets child:", err)
 		return 2
 	}
-	l := kdLayoutFor(int(hdr.ProgLen), int(hdr.NCalls))
-	prog := unsafe.Slice((*unix.SockFilter)(unsafe.Pointer(&mem[l.prog])), hdr.ProgLen)
-	calls := unsafe.Slice((*kdCall)(unsafe.Pointer(&mem[l.calls])), hdr.NCalls)
-	results := unsafe.Slice((*int64)(unsafe.Pointer(&mem[l.results])), hdr.NCalls)
 	scratch, err := unix.Mmap(-1, 0, kdsSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_32BIT)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kernel sockets child: scratch page below 4 GiB:", err)
@@ -1621,13 +1635,7 @@ func TestKernelDiffBypasses(t *testing.T) {
 			t.Errorf("%s: no bypass to ask the kernel about", np.name)
 			continue
 		}
-		o := kdCompare(kp, calls)
-		if o.err != nil {
-			t.Fatalf("%s: %v", np.name, o.err)
-		}
-		for _, m := range o.mismatches {
-			t.Errorf("%s: %s", np.name, m)
-		}
+		o := kdCompareT(t, np.name, kp, calls)
 		for i, got := range o.results {
 			if got != want[i] {
 				t.Errorf("%s: %s: kernel returned %d (%v), want %d", np.name, what[i], got, kdErrnoName(got), want[i])

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,24 +21,11 @@ import (
 func rampartFDs(t *testing.T, stdin *os.File, extra []*os.File, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), asRampart+"=1")
 	if stdin != nil {
 		cmd.Stdin = stdin
 	}
 	cmd.ExtraFiles = extra
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	default:
-		t.Fatalf("rampart %v: %v", args, err)
-	}
-	return r
+	return runAsRampart(t, cmd)
 }
 
 func openFile(t *testing.T, path string, flag int) *os.File {

@@ -41,8 +41,16 @@ type result struct {
 func rampart(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), asRampart+"=1")
 	cmd.Stdin = strings.NewReader(stdin)
+	return runAsRampart(t, cmd)
+}
+
+// runAsRampart runs cmd, the test binary, as rampart and collects what
+// it printed and how it ended.
+func runAsRampart(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
+	cmd.Env = append(os.Environ(), asRampart+"=1")
+	args := cmd.Args[1:]
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -19,10 +19,7 @@ func TestRunWarnsOfProfileVariants(t *testing.T) {
 	needSeccomp(t)
 	dir := t.TempDir()
 	t.Setenv("RAMPART_CACHE_DIR", filepath.Join(dir, "cache"))
-	helper := filepath.Join(dir, "sockvariant")
-	if out, err := exec.Command("gcc", "-O1", "-static", "-o", helper, "testdata/sockvariant.c").CombinedOutput(); err != nil {
-		t.Fatalf("gcc: %v\n%s", err, out)
-	}
+	helper := sockVariant(t, dir)
 	profile := filepath.Join(dir, "raw.json")
 	if err := os.WriteFile(profile, []byte(`{
   "defaultAction": "SCMP_ACT_ALLOW",
@@ -107,10 +104,7 @@ func TestRunWarnsOfContainerdFamilyHighBits(t *testing.T) {
 	needSeccomp(t)
 	dir := t.TempDir()
 	t.Setenv("RAMPART_CACHE_DIR", filepath.Join(dir, "cache"))
-	helper := filepath.Join(dir, "sockvariant")
-	if out, err := exec.Command("gcc", "-O1", "-static", "-o", helper, "testdata/sockvariant.c").CombinedOutput(); err != nil {
-		t.Fatalf("gcc: %v\n%s", err, out)
-	}
+	helper := sockVariant(t, dir)
 	prof := []string{"--seccomp", "../../seccomp/runtimedefault/containerd-2.2.1.json"}
 	r := rampart(t, "", argv(prof, []string{helper, "sys64", "40", "1", "0"})...)
 	if r.code != 0 || r.stdout != "1\n" {
@@ -124,4 +118,15 @@ func TestRunWarnsOfContainerdFamilyHighBits(t *testing.T) {
 		t.Errorf("socket(AF_VSOCK | 1<<32): exit %d, %q: the filter refused it", r.code, r.stdout)
 	}
 	t.Logf("socket(AF_VSOCK | 1<<32) under containerd 2.2.1's profile: %s", strings.TrimSpace(r.stdout))
+}
+
+// sockVariant builds testdata/sockvariant.c, the program that makes one
+// socket call as told, into dir.
+func sockVariant(t *testing.T, dir string) string {
+	t.Helper()
+	helper := filepath.Join(dir, "sockvariant")
+	if out, err := exec.Command("gcc", "-O1", "-static", "-o", helper, "testdata/sockvariant.c").CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	return helper
 }

@@ -86,22 +86,21 @@ func nodePaths(r *Routes) []string {
 	return out
 }
 
-func rdevOf(t *testing.T, p string) Device {
-	t.Helper()
-	var st unix.Stat_t
-	if err := unix.Stat(p, &st); err != nil {
-		t.Fatal(err)
-	}
-	return Device{unix.Major(st.Rdev), unix.Minor(st.Rdev)}
-}
+// rdevOf is the device a node stands for; devOf the device a file is on.
+func rdevOf(t *testing.T, p string) Device { return statDev(t, p, true) }
+func devOf(t *testing.T, p string) Device  { return statDev(t, p, false) }
 
-func devOf(t *testing.T, p string) Device {
+func statDev(t *testing.T, p string, node bool) Device {
 	t.Helper()
 	var st unix.Stat_t
 	if err := unix.Stat(p, &st); err != nil {
 		t.Fatal(err)
 	}
-	return Device{unix.Major(st.Dev), unix.Minor(st.Dev)}
+	d := st.Dev
+	if node {
+		d = st.Rdev
+	}
+	return Device{unix.Major(d), unix.Minor(d)}
 }
 
 // A file on a loop-mounted image: the loop device, the image file, and

@@ -81,7 +81,7 @@ func Explain(p *Profile, prog []bpf.Insn, arch Arch, name string, args [6]uint64
 	ruleAction := ActionString(p.Spec.DefaultAction, errnoOf(p.Spec.DefaultErrnoRet, nil, p.Spec.DefaultAction))
 	if len(d.Rules) > 0 {
 		r := d.Rules[0]
-		ruleAction = ActionString(r.Action, errnoOf(r.Errno, p.Spec.DefaultErrnoRet, r.Action))
+		ruleAction = ActionString(r.Action, r.ErrnoValue())
 	}
 	if !archListed(p, arch) {
 		d.Notes = append(d.Notes, fmt.Sprintf("the profile does not list %s: the filter refuses the whole ABI", arch.Name))
@@ -109,13 +109,13 @@ func Explain(p *Profile, prog []bpf.Insn, arch Arch, name string, args [6]uint64
 	// Keep only the rules whose action is what the filter did.
 	var agree []Rule
 	for _, r := range d.Rules {
-		if ActionString(r.Action, errnoOf(r.Errno, p.Spec.DefaultErrnoRet, r.Action)) == d.Action {
+		if Ret(r.Action, r.ErrnoValue()) == ret {
 			agree = append(agree, r)
 		}
 	}
 	d.Rules = agree
 	d.Default = len(agree) == 0
-	if d.Default && d.Action != ActionString(p.Spec.DefaultAction, errnoOf(p.Spec.DefaultErrnoRet, nil, p.Spec.DefaultAction)) {
+	if d.Default && ret != p.defaultRet() {
 		d.Notes = append(d.Notes, "no rule and not the default action: the engine's own addition (the ENOSYS stub for syscalls newer than the profile, or an architecture check)")
 	}
 	return d, nil

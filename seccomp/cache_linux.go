@@ -334,6 +334,9 @@ func kernelFlags(p *Profile) (uint32, error) {
 			f |= unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW
 		case specs.LinuxSeccompFlagWaitKillableRecv:
 			f |= unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+		case "SECCOMP_FILTER_FLAG_TSYNC":
+			// runc accepts and ignores it: the filter binds the one
+			// thread that execs, and the others end at execve.
 		default:
 			return 0, fmt.Errorf("seccomp flag %s", fl)
 		}

@@ -11,13 +11,17 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
 	mobyseccomp "github.com/moby/profiles/seccomp"
+	rcseccomp "github.com/opencontainers/runc/libcontainer/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/internal/strictjson"
 	"github.com/rampart-sec/rampart/policy"
 )
 
@@ -101,33 +105,35 @@ func Parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	return finish(name, s, body)
 }
 
-// checkJSON decodes strictly enough to give positions: syntax errors, wrong
-// types, and unknown fields (a misspelled "defaultAction" would otherwise
-// silently produce an empty, unconfined profile).
+// checkJSON reads the profile strictly enough to give positions: syntax
+// errors, wrong types, unknown fields (a misspelled "defaultAction" would
+// otherwise silently produce an empty, unconfined profile), keys the
+// runtimes' decoders would match ignoring case ("DefaultAction") and keys
+// written twice (the decoders keep the last one, so a second
+// "defaultAction" far down a long file would turn a deny-by-default
+// profile into an allow-by-default one).
 func checkJSON(name string, body []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
+	doc, err := strictjson.Check(body, reflect.TypeFor[strictProfile](), strictjson.Options{DisallowUnknown: true, Locate: true})
+	if err != nil {
+		if errors.Is(err, strictjson.ErrEmpty) {
+			return &Error{File: name, Err: errors.New("the file is empty: a profile needs at least a defaultAction, and an empty one would leave the workload unconfined")}
+		}
+		var se *strictjson.Error
+		if errors.As(err, &se) {
+			return &Error{File: name, Line: se.Line, Col: se.Col, Field: se.Path, Err: se.Err}
+		}
+		return &Error{File: name, Err: err}
+	}
 	var probe strictProfile
-	err := dec.Decode(&probe)
-	if err == nil {
-		return validate(name, body, &probe)
+	if err := json.Unmarshal(body, &probe); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) {
+			l, c := lineCol(body, typ.Offset)
+			return &Error{File: name, Line: l, Col: c, Field: typ.Field, Err: fmt.Errorf("expected %s, found a JSON %s", typ.Type, typ.Value)}
+		}
+		return &Error{File: name, Err: err}
 	}
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		// Offset counts the offending byte itself.
-		l, c := lineCol(body, max(syn.Offset-1, 0))
-		return &Error{File: name, Line: l, Col: c, Err: errors.New(syn.Error())}
-	case errors.As(err, &typ):
-		l, c := lineCol(body, typ.Offset)
-		return &Error{File: name, Line: l, Col: c, Field: typ.Field, Err: fmt.Errorf("expected %s, found a JSON %s", typ.Type, typ.Value)}
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		l, c := find(body, `"`+field+`"`)
-		return &Error{File: name, Line: l, Col: c, Field: field, Err: errors.New("unknown field")}
-	}
-	return &Error{File: name, Err: err}
+	return validate(name, doc, &probe)
 }
 
 // strictProfile mirrors the union of the OCI and Docker profile formats,
@@ -183,58 +189,134 @@ var (
 		"SCMP_CMP_GT": true, "SCMP_CMP_MASKED_EQ": true}
 )
 
-// validate checks what the runtimes would reject later, with positions.
-func validate(name string, body []byte, p *strictProfile) error {
-	at := func(field, value string, err error) error {
-		l, c := find(body, `"`+value+`"`)
-		return &Error{File: name, Line: l, Col: c, Field: field, Err: err}
+// validate checks what the runtimes would reject later, and every name
+// in a list that they would silently fail to match, with positions.
+func validate(name string, doc *strictjson.Doc, p *strictProfile) error {
+	at := func(path string, err error) error {
+		l, c := doc.Pos(path)
+		return &Error{File: name, Line: l, Col: c, Field: path, Err: err}
 	}
 	if p.DefaultAction != "" && !actions[p.DefaultAction] {
-		return at("defaultAction", p.DefaultAction, fmt.Errorf("unknown action %q", p.DefaultAction))
+		return at("defaultAction", fmt.Errorf("unknown action %q", p.DefaultAction))
 	}
 	// The kernel caps errno values at MAX_ERRNO and libseccomp refuses
 	// larger ones with a misleading error.
 	const maxErrno = 4095
 	if e := p.DefaultErrnoRet; e != nil && *e > maxErrno {
-		l, c := find(body, `"defaultErrnoRet"`)
-		return &Error{File: name, Line: l, Col: c, Field: "defaultErrnoRet", Err: fmt.Errorf("%d: errno values stop at %d", *e, maxErrno)}
+		return at("defaultErrnoRet", fmt.Errorf("%d: errno values stop at %d", *e, maxErrno))
+	}
+	// runc refuses an architecture or a flag it does not know, but only
+	// when the filter is built, without saying where.
+	for i, a := range p.Architectures {
+		if err := knownArch(a); err != nil {
+			return at(fmt.Sprintf("architectures[%d]", i), err)
+		}
+	}
+	// moby's reader keeps the archMap entry of the architecture it runs
+	// on and ignores the others: a misspelt entry would silently leave
+	// the filter with the native ABI only.
+	for i, m := range p.ArchMap {
+		if err := knownArch(m.Arch); err != nil {
+			return at(fmt.Sprintf("archMap[%d].architecture", i), err)
+		}
+		for j, a := range m.SubArches {
+			if err := knownArch(a); err != nil {
+				return at(fmt.Sprintf("archMap[%d].subArchitectures[%d]", i, j), err)
+			}
+		}
+	}
+	if len(p.Architectures) > 0 && len(p.ArchMap) > 0 {
+		return at("archMap", errors.New("both architectures and archMap are given; the runtimes refuse that, use one"))
+	}
+	for i, f := range p.Flags {
+		if !slices.Contains(rcseccomp.KnownFlags(), f) {
+			return at(fmt.Sprintf("flags[%d]", i), fmt.Errorf("unknown flag %q (known: %s)", f, strings.Join(rcseccomp.KnownFlags(), ", ")))
+		}
 	}
 	for i, s := range p.Syscalls {
+		path := fmt.Sprintf("syscalls[%d]", i)
 		if !actions[s.Action] {
-			return at(fmt.Sprintf("syscalls[%d].action", i), s.Action, fmt.Errorf("unknown action %q", s.Action))
+			return at(path+".action", fmt.Errorf("unknown action %q", s.Action))
 		}
 		if e := s.ErrnoRet; e != nil && *e > maxErrno {
-			l, c := find(body, fmt.Sprint(*e))
-			return &Error{File: name, Line: l, Col: c, Field: fmt.Sprintf("syscalls[%d].errnoRet", i), Err: fmt.Errorf("%d: errno values stop at %d", *e, maxErrno)}
+			return at(path+".errnoRet", fmt.Errorf("%d: errno values stop at %d", *e, maxErrno))
 		}
 		if s.Action == "SCMP_ACT_NOTIFY" {
 			// A notifying syscall blocks until a seccomp agent answers;
 			// with no agent the workload would hang, not fail.
-			return at(fmt.Sprintf("syscalls[%d].action", i), s.Action, errors.New("SCMP_ACT_NOTIFY needs a seccomp agent, which rampart does not run"))
+			return at(path+".action", errors.New("SCMP_ACT_NOTIFY needs a seccomp agent, which rampart does not run"))
+		}
+		if s.Name != "" && len(s.Names) > 0 {
+			return at(path+".name", errors.New("both name and names are given; the runtimes refuse that, use names"))
 		}
 		for j, a := range s.Args {
 			if !operators[a.Op] {
-				return at(fmt.Sprintf("syscalls[%d].args[%d].op", i, j), a.Op, fmt.Errorf("unknown operator %q", a.Op))
+				return at(fmt.Sprintf("%s.args[%d].op", path, j), fmt.Errorf("unknown operator %q", a.Op))
 			}
 			if a.Index > 5 {
-				l, c := find(body, `"index"`)
-				return &Error{File: name, Line: l, Col: c, Field: fmt.Sprintf("syscalls[%d].args[%d].index", i, j), Err: fmt.Errorf("index %d: a syscall has at most 6 arguments (0-5)", a.Index)}
+				return at(fmt.Sprintf("%s.args[%d].index", path, j), fmt.Errorf("index %d: a syscall has at most 6 arguments (0-5)", a.Index))
 			}
 		}
-		if s.Includes != nil {
-			for _, c := range s.Includes.Caps {
-				if _, err := caps.Parse(c); err != nil {
-					return at(fmt.Sprintf("syscalls[%d].includes.caps", i), c, err)
-				}
+		for _, m := range []struct {
+			path  string
+			match *strictMatch
+		}{{path + ".includes", s.Includes}, {path + ".excludes", s.Excludes}} {
+			if err := validateMatch(m.path, m.match, at); err != nil {
+				return err
 			}
 		}
-		if s.Excludes != nil {
-			for _, c := range s.Excludes.Caps {
-				if _, err := caps.Parse(c); err != nil {
-					return at(fmt.Sprintf("syscalls[%d].excludes.caps", i), c, err)
-				}
-			}
+	}
+	return nil
+}
+
+// validateMatch checks the conditions of an includes or excludes. The
+// runtimes compare capability and architecture names as plain strings, so
+// a name they do not spell exactly never matches: a misspelt includes
+// silently drops the rule (a deny rule on unshare vanishes), a misspelt
+// excludes silently keeps it. Both are refused instead.
+func validateMatch(path string, m *strictMatch, at func(string, error) error) error {
+	if m == nil {
+		return nil
+	}
+	for i, c := range m.Caps {
+		p := fmt.Sprintf("%s.caps[%d]", path, i)
+		cp, err := caps.Parse(c)
+		if err != nil {
+			return at(p, err)
 		}
+		if want := cp.OCI(); c != want {
+			return at(p, fmt.Errorf("%q: write it %q; the runtimes compare the bounding set's names exactly, so %q would never match", c, want, c))
+		}
+	}
+	for i, a := range m.Arches {
+		if !slices.Contains(matchArches, a) {
+			return at(fmt.Sprintf("%s.arches[%d]", path, i), fmt.Errorf("unknown architecture %q: the runtimes match libseccomp's names (%s), so %q would never match", a, strings.Join(matchArches, ", "), a))
+		}
+	}
+	if m.MinKernel != "" {
+		var v mobyseccomp.KernelVersion
+		q, _ := json.Marshal(m.MinKernel)
+		if err := v.UnmarshalJSON(q); err != nil {
+			return at(path+".minKernel", err)
+		}
+	}
+	return nil
+}
+
+// matchArches are the names includes.arches and excludes.arches are
+// compared with: the libseccomp names moby's profile reader gives the
+// GOARCHes it knows (moby/profiles seccomp_linux.go, goToNative), which
+// containerd's reader shares; "x86_64" or "SCMP_ARCH_X86_64" never match
+// anything there. x32 is no GOARCH and so never matches either, but
+// CRI-O's own RuntimeDefault lists it beside amd64.
+var matchArches = []string{"x86", "amd64", "arm", "arm64", "loongarch64", "mips64",
+	"mips64n32", "mipsel64", "mips3l64n32", "mipsel", "ppc", "ppc64", "ppc64le",
+	"riscv64", "s390", "s390x", "x32"}
+
+// knownArch accepts the architecture names runc accepts.
+func knownArch(a string) error {
+	if _, err := rcseccomp.ConvertStringToArch(a); err != nil {
+		return fmt.Errorf("unknown architecture %q (known: %s)", a, strings.Join(rcseccomp.KnownArchs(), ", "))
 	}
 	return nil
 }

@@ -62,6 +62,14 @@ execve it reads back what the kernel holds (capability sets, no_new_privs,
 seccomp mode, uid and gid, Landlock denials, the AppArmor exec label) and
 refuses on any mismatch; -v prints that state.
 
+A seccomp profile is refused (125, file:line:col where there is one) when
+  * a name in one of its lists would never match where the runtimes
+    compare it: includes/excludes arches (amd64, x86, arm64, ...) and caps
+    (CAP_SYS_ADMIN, spelt exactly), architectures, archMap, flags;
+  * a key is written twice, or differs from its field only in case
+    ("DefaultAction"): the runtimes' decoder would read the last one, or
+    read it anyway; the file is empty.
+
 Exit status: CMD's own; 125 a layer was refused (CMD did not run);
 126 CMD could not be executed; 127 CMD not found; 2 bad usage.`
 

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -107,12 +108,17 @@ type program struct {
 }
 
 // compile returns the program for p from the cache, or compiles and
-// stores it. It returns an error when caching is not possible (no
-// CAP_SYS_ADMIN to read a filter back, no cache directory); the caller
-// then compiles in place.
+// stores it, with the profile's rules on syscalls newer than libseccomp
+// in front (numberedPrefix). It returns an error when caching is not
+// possible (no CAP_SYS_ADMIN to read a filter back, no cache directory);
+// the caller then compiles in place.
 func compile(p *Profile, flags uint32) (*program, error) {
 	if os.Getenv("RAMPART_SECCOMP_CACHE") == "off" {
 		return nil, errors.New("cache disabled")
+	}
+	prefix, err := numberedPrefix(p)
+	if err != nil {
+		return nil, err
 	}
 	dir, err := cacheDir()
 	if err != nil {
@@ -123,16 +129,15 @@ func compile(p *Profile, flags uint32) (*program, error) {
 		return nil, err
 	}
 	file := filepath.Join(dir, key+".bpf")
-	if prog, err := readProgram(file); err == nil {
-		return prog, nil
+	if engine, err := readProgram(file); err == nil {
+		return &program{flags: engine.flags, insns: append(slices.Clip(prefix), engine.insns...)}, nil
 	}
 	insns, err := compileInHelper(p)
 	if err != nil {
 		return nil, err
 	}
-	prog := &program{flags: flags, insns: insns}
-	writeProgram(dir, file, prog) // a failed store only costs the next launch time
-	return prog, nil
+	writeProgram(dir, file, &program{flags: flags, insns: insns}) // a failed store only costs the next launch time
+	return &program{flags: flags, insns: append(slices.Clip(prefix), insns...)}, nil
 }
 
 func cacheKey(p *Profile, flags uint32) (string, error) {

@@ -16,13 +16,14 @@ type Arch struct {
 	X32    bool   // numbers carry the x32 bit
 	Bits32 bool   // the filter sees 32-bit arguments
 	scmp   string // libseccomp's name
+	spec   specs.Arch
 }
 
 // Arches are the ABIs an x86_64 host runs.
 var Arches = []Arch{
-	{Name: "x86_64", Audit: bpf.ArchX86_64, scmp: "amd64"},
-	{Name: "x86", Audit: bpf.ArchI386, Bits32: true, scmp: "x86"},
-	{Name: "x32", Audit: bpf.ArchX86_64, X32: true, scmp: "x32"},
+	{Name: "x86_64", Audit: bpf.ArchX86_64, scmp: "amd64", spec: specs.ArchX86_64},
+	{Name: "x86", Audit: bpf.ArchI386, Bits32: true, scmp: "x86", spec: specs.ArchX86},
+	{Name: "x32", Audit: bpf.ArchX86_64, X32: true, scmp: "x32", spec: specs.ArchX32},
 }
 
 // ArchByName accepts x86_64/amd64, x86/i386/i686, x32.

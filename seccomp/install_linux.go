@@ -37,6 +37,10 @@ type Filter struct {
 	Cached bool
 	// Why says why the program is compiled in place, for -v.
 	Why string
+	// numbered is the block for the rules rampart installs by number,
+	// loaded as a filter of its own when the program is compiled in place.
+	numbered []bpf.Insn
+	flags    uint32
 }
 
 // Compile prepares p for Install. It runs before any layer is applied: a
@@ -48,9 +52,28 @@ func Compile(p *Profile) (*Filter, error) {
 	}
 	prog, err := compile(p, flags)
 	if err != nil {
-		return &Filter{profile: p, Why: err.Error()}, nil
+		f := &Filter{profile: p, Why: err.Error(), flags: flags}
+		prefix, err := numberedPrefix(p)
+		if err != nil {
+			return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
+		}
+		if len(prefix) > 0 {
+			// Its own filter, after the engine's: it returns the rule's
+			// action for the rule's numbers and allows everything else,
+			// and the kernel keeps the stricter answer of the two.
+			f.numbered = append(prefix, bpf.Insn{Code: unix.BPF_RET | unix.BPF_K, K: bpf.RetAllow})
+		}
+		return f, nil
 	}
-	return &Filter{profile: p, prog: prog, Cached: true}, nil
+	return &Filter{profile: p, prog: prog, Cached: true, flags: flags}, nil
+}
+
+// Filters is the number of filters Install loads.
+func (f *Filter) Filters() int {
+	if f.numbered != nil {
+		return 2
+	}
+	return 1
 }
 
 // Len is the program's length in BPF instructions, 0 when not known yet.
@@ -72,7 +95,15 @@ func (f *Filter) Install() error {
 		}
 		return nil
 	}
-	return installDirect(f.profile)
+	if err := installDirect(f.profile); err != nil {
+		return err
+	}
+	if f.numbered != nil {
+		if err := loadProgram(&program{flags: f.flags, insns: f.numbered}); err != nil {
+			return fmt.Errorf("seccomp profile %s: load the rules installed by number: %w", f.profile.Name, err)
+		}
+	}
+	return nil
 }
 
 // installDirect compiles p and loads it into the calling thread with the
@@ -110,6 +141,10 @@ func SyscallNumber(name string, arch Arch) (int32, error) {
 	}
 	nr, err := libseccomp.GetSyscallFromNameByArch(name, a)
 	if err != nil {
+		// rampart's own numbers for syscalls newer than libseccomp
+		if n, ok, err := newSyscallNumber(name, arch.spec); err == nil && ok {
+			return n, nil
+		}
 		return 0, fmt.Errorf("unknown syscall %q on %s", name, arch.Name)
 	}
 	return int32(nr), nil

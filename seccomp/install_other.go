@@ -24,6 +24,7 @@ func Compile(*Profile) (*Filter, error) { return nil, errNoCompiler }
 
 func (*Filter) Install() error { return errNoCompiler }
 func (*Filter) Len() int       { return 0 }
+func (*Filter) Filters() int   { return 0 }
 
 // SyscallNumber needs libseccomp's tables.
 func SyscallNumber(string, Arch) (int32, error) { return 0, errNoCompiler }

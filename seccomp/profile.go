@@ -34,8 +34,12 @@ type Profile struct {
 	// Spec is the resolved OCI form, what runc receives in config.json.
 	Spec *specs.LinuxSeccomp
 	// Notes are facts the user should know about the resolution, such as
-	// syscalls newer than this machine's libseccomp.
-	Notes []string
+	// syscalls newer than this machine's libseccomp; Details are for -v.
+	Notes, Details []string
+	// ByNumber are the rules on syscalls newer than this machine's
+	// libseccomp that deny more than the default: rampart installs them
+	// itself, in front of the engine's program.
+	ByNumber []NumberedRule
 }
 
 // Error is a profile error with its position.
@@ -325,11 +329,21 @@ func knownArch(a string) error {
 // silently skips names libseccomp does not know, which turns a typo in an
 // allow rule into a denied syscall and, worse, a typo in a deny rule into
 // an allowed one; rampart refuses instead, except for syscalls known to be
-// newer than this machine's libseccomp, which are reported.
+// newer than this machine's libseccomp. Allow rules on those are
+// reported; rules that deny more than the default are installed by
+// number (NumberedRule), or the profile is refused where they cannot be.
 func finish(name string, s *specs.LinuxSeccomp, body []byte) (*Profile, error) {
 	p := &Profile{Name: name, Spec: s}
+	locate := func(e *Error, what string) *Error {
+		if body != nil {
+			e.Line, e.Col = find(body, `"`+what+`"`)
+		}
+		return e
+	}
+	defRet := Ret(s.DefaultAction, errnoOf(s.DefaultErrnoRet, nil, s.DefaultAction))
 	newer := map[string]string{}
-	for _, sc := range s.Syscalls {
+	var numbered []NumberedRule
+	for i, sc := range s.Syscalls {
 		kept := sc.Names[:0:0]
 		for _, n := range sc.Names {
 			if err := knownSyscall(n); err == nil {
@@ -338,26 +352,48 @@ func finish(name string, s *specs.LinuxSeccomp, body []byte) (*Profile, error) {
 			} else if errors.Is(err, errNoCompiler) {
 				return nil, err
 			}
-			if since, ok := newerSyscalls[n]; ok {
-				newer[n] = since
+			ns, ok := newerSyscalls[n]
+			if !ok {
+				return nil, locate(&Error{File: name, Field: "syscalls[].names", Err: fmt.Errorf("unknown syscall %q (not in this machine's libseccomp %s tables, and not a known newer syscall)", n, libseccompVersion())}, n)
+			}
+			if !stricter(Ret(sc.Action, ruleErrno(sc.ErrnoRet, sc.Action)), defRet) {
+				newer[n] = ns.since
 				continue
 			}
-			e := &Error{File: name, Field: "syscalls[].names", Err: fmt.Errorf("unknown syscall %q (not in this machine's libseccomp %s tables, and not a known newer syscall)", n, libseccompVersion())}
-			if body != nil {
-				e.Line, e.Col = find(body, `"`+n+`"`)
+			if len(sc.Args) > 0 {
+				return nil, locate(&Error{File: name, Field: "syscalls[].names", Err: fmt.Errorf("%s (Linux %s) is newer than this machine's libseccomp %s, so rampart installs its rules by number, which it does for rules without conditions only; this rule has args, and dropping it would leave %s open", n, ns.since, libseccompVersion(), n)}, n)
 			}
-			return nil, e
+			numbered = append(numbered, NumberedRule{Index: i, Name: n, Action: sc.Action, Errno: sc.ErrnoRet})
 		}
-		sc.Names = kept
+		s.Syscalls[i].Names = kept
 	}
 	// Drop rules left with no names, so the compiler sees no empty rule.
 	out := s.Syscalls[:0]
-	for _, sc := range s.Syscalls {
+	newIndex := make([]int, len(s.Syscalls))
+	for i, sc := range s.Syscalls {
+		newIndex[i] = -1
 		if len(sc.Names) > 0 {
+			newIndex[i] = len(out)
 			out = append(out, sc)
 		}
 	}
 	s.Syscalls = out
+	// Two rules on one such syscall with different actions: libseccomp
+	// refuses that for the syscalls it knows (EEXIST), and so does rampart.
+	for i, r := range numbered {
+		for _, o := range numbered[:i] {
+			if o.Name == r.Name && Ret(o.Action, ruleErrno(o.Errno, o.Action)) != Ret(r.Action, ruleErrno(r.Errno, r.Action)) {
+				return nil, locate(&Error{File: name, Field: "syscalls[].names", Err: fmt.Errorf("%s has two rules with different actions (%s and %s)", r.Name, o.Action, r.Action)}, r.Name)
+			}
+		}
+		if !slices.ContainsFunc(p.ByNumber, func(o NumberedRule) bool { return o.Name == r.Name }) {
+			r.Index = newIndex[r.Index]
+			p.ByNumber = append(p.ByNumber, r)
+		}
+	}
+	if _, err := numberedPrefix(p); err != nil {
+		return nil, &Error{File: name, Err: fmt.Errorf("a rule that denies a syscall newer than this machine's libseccomp %s cannot be installed: %w", libseccompVersion(), err)}
+	}
 	if len(newer) > 0 {
 		var list []string
 		for n, since := range newer {
@@ -367,21 +403,14 @@ func finish(name string, s *specs.LinuxSeccomp, body []byte) (*Profile, error) {
 		p.Notes = append(p.Notes, fmt.Sprintf("libseccomp %s does not know %d syscall(s) the profile names; they get the filter's ENOSYS or default action: %s",
 			libseccompVersion(), len(list), strings.Join(list, ", ")))
 	}
+	if len(p.ByNumber) > 0 {
+		var list []string
+		for _, r := range p.ByNumber {
+			list = append(list, r.Name)
+		}
+		p.Details = append(p.Details, fmt.Sprintf("libseccomp %s does not know %s: rampart installs the profile's rules on them by number", libseccompVersion(), strings.Join(list, ", ")))
+	}
 	return p, nil
-}
-
-// newerSyscalls are syscalls of recent kernels (with the version that added
-// them) that an older libseccomp may not know. A profile naming them is not
-// in error; the compiler just cannot place them.
-var newerSyscalls = map[string]string{
-	"riscv_hwprobe": "6.4", "cachestat": "6.5", "fchmodat2": "6.6",
-	"map_shadow_stack": "6.6", "futex_wake": "6.7", "futex_wait": "6.7",
-	"futex_requeue": "6.7", "statmount": "6.8", "listmount": "6.8",
-	"lsm_get_self_attr": "6.8", "lsm_set_self_attr": "6.8",
-	"lsm_list_modules": "6.8", "mseal": "6.10", "uretprobe": "6.11",
-	"setxattrat": "6.13", "getxattrat": "6.13", "listxattrat": "6.13",
-	"removexattrat": "6.13", "open_tree_attr": "6.15", "file_getattr": "6.17",
-	"file_setattr": "6.17",
 }
 
 func specFor(bounding caps.Set) *specs.Spec {

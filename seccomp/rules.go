@@ -25,12 +25,19 @@ type Rule struct {
 	// ORed is true when conditions share an argument and the engine
 	// therefore matches any one of them.
 	ORed bool
+	// ByNumber is true for a rule on a syscall the linked libseccomp
+	// does not know, which rampart installs by number.
+	ByNumber bool
 }
 
 // Rules expands the resolved profile per syscall name, in profile order,
-// without the rules the engine drops.
+// without the rules the engine drops; the rules rampart installs by
+// number (Profile.ByNumber) come first, as their program does.
 func (p *Profile) Rules() []Rule {
 	var out []Rule
+	for _, r := range p.ByNumber {
+		out = append(out, Rule{Index: r.Index, Name: r.Name, Action: r.Action, Errno: r.Errno, ByNumber: true})
+	}
 	for i, sc := range p.Spec.Syscalls {
 		// runc compares the libseccomp actions: KILL is KILL_THREAD, and
 		// a rule's errno is its own (EPERM when not given), never the
@@ -244,4 +251,10 @@ func Ret(act specs.LinuxSeccompAction, errno uint) uint32 {
 		return bpf.RetUserNotif
 	}
 	return bpf.RetAllow
+}
+
+// stricter says whether the kernel ranks ret a above b: a lower signed
+// action value wins when filters or rules disagree (kernel/seccomp.c).
+func stricter(a, b uint32) bool {
+	return int32(a&0xffff0000) < int32(b&0xffff0000)
 }

@@ -68,7 +68,10 @@ A seccomp profile is refused (125, file:line:col where there is one) when
     (CAP_SYS_ADMIN, spelt exactly), architectures, archMap, flags;
   * a key is written twice, or differs from its field only in case
     ("DefaultAction"): the runtimes' decoder would read the last one, or
-    read it anyway; the file is empty.
+    read it anyway; the file is empty;
+  * a rule that denies a syscall newer than the linked libseccomp has
+    argument conditions (without them, rampart installs it by number, as
+    runc would not: it drops such rules without a word).
 
 Exit status: CMD's own; 125 a layer was refused (CMD did not run);
 126 CMD could not be executed; 127 CMD not found; 2 bad usage.`

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,5 +42,61 @@ func TestSeccompProfileRefused(t *testing.T) {
 				t.Fatalf("stderr %q\nwant     %q…", r.stderr, want)
 			}
 		})
+	}
+}
+
+// buildNrcall compiles the raw-syscall helper.
+func buildNrcall(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "nrcall")
+	if out, err := exec.Command("gcc", "-O1", "-static", "-o", bin, "testdata/nrcall.c").CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// A deny rule on a syscall newer than the linked libseccomp holds in the
+// kernel: rampart installs it by number, from the cache (in front of the
+// engine's program) and compiled in place (as a filter of its own).
+func TestSeccompDenyNewerSyscallHolds(t *testing.T) {
+	needRoot(t)
+	needSeccomp(t)
+	nrcall := buildNrcall(t)
+	profile := filepath.Join(t.TempDir(), "deny-newer.json")
+	os.WriteFile(profile, []byte(`{"defaultAction":"SCMP_ACT_ALLOW",
+  "architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"],
+  "syscalls":[{"names":["mseal","statmount"],"action":"SCMP_ACT_ERRNO","errnoRet":77}]}`), 0o644)
+	const mseal, statmount = "462", "457"
+	for _, nr := range []string{mseal, statmount} {
+		if open := rampart(t, "", argv([]string{"--seccomp", "unconfined"}, []string{nrcall, nr})...); open.code != 0 || open.stdout == "77\n" {
+			t.Fatalf("nr %s unconfined: exit %d, errno %q: the test proves nothing", nr, open.code, open.stdout)
+		}
+	}
+	cache := t.TempDir()
+	for _, env := range []string{"RAMPART_SECCOMP_CACHE=on", "RAMPART_SECCOMP_CACHE=off"} {
+		for _, nr := range []string{mseal, statmount} {
+			t.Run(env+"/"+nr, func(t *testing.T) {
+				cmd := exec.Command(os.Args[0], argv([]string{"-v", "--seccomp", profile}, []string{nrcall, nr})...)
+				cmd.Env = append(os.Environ(), asRampart+"=1", "RAMPART_CACHE_DIR="+cache, env)
+				var out, errb strings.Builder
+				cmd.Stdout, cmd.Stderr = &out, &errb
+				if err := cmd.Run(); err != nil {
+					t.Fatalf("%v: %s", err, errb.String())
+				}
+				if out.String() != "77\n" {
+					t.Fatalf("errno %q, want 77 from the filter; stderr: %s", out.String(), errb.String())
+				}
+				if !strings.Contains(errb.String(), "rampart installs the profile's rules on them by number") {
+					t.Fatalf("-v does not say so: %s", errb.String())
+				}
+				filters := "Seccomp_filters=1"
+				if strings.HasSuffix(env, "off") {
+					filters = "Seccomp_filters=2"
+				}
+				if !strings.Contains(errb.String(), filters) {
+					t.Fatalf("want %s: %s", filters, errb.String())
+				}
+			})
+		}
 	}
 }

@@ -123,6 +123,7 @@ func Prepare(p *policy.Policy, argv []string, env []string) (*Plan, error) {
 		if !pl.filter.Cached {
 			pl.Details = append(pl.Details, "seccomp: compiled at launch ("+pl.filter.Why+")")
 		}
+		pl.Details = append(pl.Details, pl.filter.Details...)
 		pl.Details = append(pl.Details, prof.Details...)
 		if p.Seccomp.Kind == policy.SeccompRuntimeDefault {
 			// rampart's own choice of profile: its resolution is detail

@@ -37,6 +37,9 @@ type Filter struct {
 	Cached bool
 	// Why says why the program is compiled in place, for -v.
 	Why string
+	// Details say what happened to a cache entry that was not used, for
+	// -v.
+	Details []string
 	// numbered is the block for the rules rampart installs by number,
 	// loaded as a filter of its own when the program is compiled in place.
 	numbered []bpf.Insn
@@ -44,15 +47,20 @@ type Filter struct {
 }
 
 // Compile prepares p for Install. It runs before any layer is applied: a
-// cache miss starts a helper process.
+// cache miss starts a helper process. It refuses a profile whose compiled
+// program does not do what the profile's rules say.
 func Compile(p *Profile) (*Filter, error) {
 	flags, err := kernelFlags(p)
 	if err != nil {
 		return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
 	}
-	prog, err := compile(p, flags)
+	prog, details, err := compile(p, flags)
+	var ce *errCheck
+	if errors.As(err, &ce) {
+		return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
+	}
 	if err != nil {
-		f := &Filter{profile: p, Why: err.Error(), flags: flags}
+		f := &Filter{profile: p, Why: err.Error(), Details: details, flags: flags}
 		prefix, err := numberedPrefix(p)
 		if err != nil {
 			return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
@@ -65,7 +73,7 @@ func Compile(p *Profile) (*Filter, error) {
 		}
 		return f, nil
 	}
-	return &Filter{profile: p, prog: prog, Cached: true, flags: flags}, nil
+	return &Filter{profile: p, prog: prog, Cached: true, Details: details, flags: flags}, nil
 }
 
 // Filters is the number of filters Install loads.

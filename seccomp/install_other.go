@@ -15,8 +15,9 @@ func libseccompVersion() string { return "(none)" }
 
 // Filter is unavailable without libseccomp.
 type Filter struct {
-	Cached bool
-	Why    string
+	Cached  bool
+	Why     string
+	Details []string
 }
 
 // Compile always fails: this build has no filter compiler.

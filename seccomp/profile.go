@@ -33,6 +33,8 @@ type Profile struct {
 	Name string
 	// Spec is the resolved OCI form, what runc receives in config.json.
 	Spec *specs.LinuxSeccomp
+	// Bounding is the bounding set the profile was resolved for.
+	Bounding caps.Set
 	// Notes are facts the user should know about the resolution, such as
 	// syscalls newer than this machine's libseccomp; Details are for -v.
 	Notes, Details []string
@@ -106,7 +108,12 @@ func Parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if s == nil {
 		return nil, &Error{File: name, Err: errors.New("profile has neither defaultAction nor syscalls; an empty profile would leave the workload unconfined")}
 	}
-	return finish(name, s, body)
+	p, err := finish(name, s, body)
+	if err != nil {
+		return nil, err
+	}
+	p.Bounding = bounding
+	return p, nil
 }
 
 // checkJSON reads the profile strictly enough to give positions: syntax

@@ -71,7 +71,10 @@ A seccomp profile is refused (125, file:line:col where there is one) when
     read it anyway; the file is empty;
   * a rule that denies a syscall newer than the linked libseccomp has
     argument conditions (without them, rampart installs it by number, as
-    runc would not: it drops such rules without a word).
+    runc would not: it drops such rules without a word);
+  * the compiled program does not do what the profile's rules say for the
+    syscalls it names. A cached program that fails this check, or whose
+    recorded input is not this profile's, is compiled again (-v says so).
 
 Exit status: CMD's own; 125 a layer was refused (CMD did not run);
 126 CMD could not be executed; 127 CMD not found; 2 bad usage.`

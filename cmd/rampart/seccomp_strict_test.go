@@ -1,11 +1,17 @@
 package main
 
 import (
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/seccomp"
+	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
 // A profile that would silently not hold is a refused layer: exit 125,
@@ -98,5 +104,60 @@ func TestSeccompDenyNewerSyscallHolds(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A cache entry planted under the right name, with the right owner and
+// digest, but an allow-all program, is not loaded: -v says the entry
+// fails the check, the launch compiles again, and the kernel refuses what
+// the profile denies.
+func TestSeccompForgedCacheEntryNotLoaded(t *testing.T) {
+	needRoot(t)
+	needSeccomp(t)
+	cache := t.TempDir()
+	profile, _ := filepath.Abs("../../seccomp/testdata/deny-unshare.json")
+	launch := func(cmdline ...string) (string, string, int) {
+		cmd := exec.Command(os.Args[0], argv([]string{"-v", "--seccomp", profile}, cmdline)...)
+		cmd.Env = append(os.Environ(), asRampart+"=1", "RAMPART_CACHE_DIR="+cache)
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		cmd.Run()
+		return out.String(), errb.String(), cmd.ProcessState.ExitCode()
+	}
+	if _, stderr, code := launch("true"); code != 0 {
+		t.Fatalf("first launch: %d %s", code, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(cache, "seccomp", "*.bpf"))
+	if len(files) != 1 {
+		t.Fatalf("cache files %v", files)
+	}
+	// Overwrite every instruction with "ret ALLOW", header untouched: an
+	// entry ends with the instruction count and the instructions.
+	b, _ := os.ReadFile(files[0])
+	count := 0
+	for n := 1; 8*n+4 <= len(b); n++ {
+		if int(binary.LittleEndian.Uint32(b[len(b)-8*n-4:])) == n {
+			count = n
+			break
+		}
+	}
+	if count < 2 {
+		t.Fatalf("cannot find the instructions of %s", files[0])
+	}
+	allow := seccomp.Bytes([]unix.SockFilter{{Code: unix.BPF_RET | unix.BPF_K, K: bpf.RetAllow}})
+	for i := 0; i < count; i++ {
+		copy(b[len(b)-8*(count-i):], allow)
+	}
+	os.WriteFile(files[0], b, 0o600)
+
+	stdout, stderr, code := launch("sh", "-c", "unshare -U true && echo unshared")
+	if strings.Contains(stdout, "unshared") || code == 0 {
+		t.Fatalf("unshare ran under the planted entry (exit %d): %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "seccomp cache: ") || !strings.Contains(stderr, "compiled again") {
+		t.Fatalf("-v does not say why the entry was not used: %s", stderr)
+	}
+	if strings.Contains(stderr, " 1 BPF instructions") {
+		t.Fatalf("the planted program was loaded: %s", stderr)
 	}
 }

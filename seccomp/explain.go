@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -128,16 +129,13 @@ var socketcallFamily = map[string]bool{"socket": true, "bind": true, "connect": 
 	"send": true, "recv": true, "sendto": true, "recvfrom": true, "shutdown": true, "setsockopt": true,
 	"getsockopt": true, "sendmsg": true, "recvmsg": true, "recvmmsg": true, "sendmmsg": true}
 
-func archListed(p *Profile, a Arch) bool {
-	if len(p.Spec.Architectures) == 0 {
-		return a.Name == "x86_64"
-	}
-	for _, x := range p.Spec.Architectures {
-		if strings.EqualFold(strings.TrimPrefix(string(x), "SCMP_ARCH_"), a.Name) {
-			return true
-		}
-	}
-	return false
+func archListed(p *Profile, a Arch) bool { return p.Covers(a) }
+
+// Covers says whether the filter for p covers the ABI: the profile lists
+// it, or it is the native one, which libseccomp always includes. Calls
+// of an ABI it does not cover are refused whole.
+func (p *Profile) Covers(a Arch) bool {
+	return slices.Contains(filterArches(p), a.spec)
 }
 
 // RetString prints a filter's return value as a profile action.

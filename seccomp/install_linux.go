@@ -76,6 +76,12 @@ func Compile(p *Profile) (*Filter, error) {
 	return &Filter{profile: p, prog: prog, Cached: true, Details: details, flags: flags}, nil
 }
 
+// Require refuses the filter when it does not allow every need (see
+// Need).
+func (f *Filter) Require(needs ...Need) error {
+	return refusedNeed(f.profile, f.Program(), needs)
+}
+
 // Filters is the number of filters Install loads.
 func (f *Filter) Filters() int {
 	if f.numbered != nil {

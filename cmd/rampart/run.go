@@ -72,6 +72,11 @@ A seccomp profile is refused (125, file:line:col where there is one) when
   * a rule that denies a syscall newer than the linked libseccomp has
     argument conditions (without them, rampart installs it by number, as
     runc would not: it drops such rules without a word);
+  * the compiled filter refuses execve (CMD could never start), exit_group
+    and its fallback exit on CMD's ABI (CMD could only end by a signal), or
+    a call rampart makes after loading it (pread64 and close; without
+    no_new_privs also prctl, capget, capset and the user calls): decided
+    on the compiled program, so argument conditions and the default count;
   * the compiled program does not do what the profile's rules say for the
     syscalls it names. A cached program that fails this check, or whose
     recorded input is not this profile's, is compiled again (-v says so).

@@ -14,8 +14,9 @@ import (
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
-// A profile that would silently not hold is a refused layer: exit 125,
-// the layer, the file and the reason, and CMD never runs.
+// A profile that would silently not hold, or would kill the workload
+// before it starts or as it ends, is a refused layer: exit 125, the
+// layer, the file and the reason, and CMD never runs.
 func TestSeccompProfileRefused(t *testing.T) {
 	needRoot(t)
 	needSeccomp(t)
@@ -32,6 +33,17 @@ func TestSeccompProfileRefused(t *testing.T) {
 		{"case-variant", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}],"DefaultAction":"SCMP_ACT_ALLOW"}`,
 			`case-variant.json:1:93: DefaultAction: key "DefaultAction" differs from "defaultAction" only in case`},
 		{"empty", "", `empty.json: the file is empty`},
+		// CMD would die as it starts (exit 126 or 159) or ends (139, 159).
+		{"deny-execve", `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["execve"],"action":"SCMP_ACT_KILL_PROCESS"}]}`,
+			`deny-execve.json: the profile refuses execve (SCMP_ACT_KILL_PROCESS on x86_64), so CMD can never start`},
+		{"execve-by-default", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write","close","pread64","exit_group"],"action":"SCMP_ACT_ALLOW"}]}`,
+			`execve-by-default.json: the profile refuses execve (SCMP_ACT_ERRNO(EPERM) on x86_64), so CMD can never start`},
+		{"kill-exit-group", `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["exit_group"],"action":"SCMP_ACT_KILL_PROCESS"}]}`,
+			`kill-exit-group.json: the profile refuses exit_group (SCMP_ACT_KILL_PROCESS on x86_64), so CMD cannot end but by a signal`},
+		{"deny-both-exits", `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["exit_group","exit"],"action":"SCMP_ACT_ERRNO"}]}`,
+			`deny-both-exits.json: the profile refuses exit_group (SCMP_ACT_ERRNO(EPERM) on x86_64) and exit, its fallback (SCMP_ACT_ERRNO(EPERM)), so CMD cannot end but by a signal`},
+		{"kill-verify-read", `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["pread64"],"action":"SCMP_ACT_KILL_PROCESS"}]}`,
+			`kill-verify-read.json: the profile refuses pread64 (SCMP_ACT_KILL_PROCESS on x86_64), which rampart needs after loading the filter`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			file := filepath.Join(dir, c.name+".json")

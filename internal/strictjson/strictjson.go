@@ -61,8 +61,11 @@ func (e *Error) Error() string {
 	if e.Line > 0 {
 		fmt.Fprintf(&b, "%d:%d: ", e.Line, e.Col)
 	}
-	if e.Path != "" {
-		b.WriteString(e.Path + ": ")
+	if p := e.Path; p != "" {
+		if len(p) > 120 {
+			p = p[:60] + "…" + p[len(p)-60:]
+		}
+		b.WriteString(p + ": ")
 	}
 	b.WriteString(e.Err.Error())
 	return b.String()
@@ -287,24 +290,42 @@ func CheckYAML(n *yaml.Node, t reflect.Type, o Options) (*Doc, error) {
 	if o.Locate {
 		doc.pos = map[string][2]int{}
 	}
-	budget := 1 << 20 // aliases can make a small document expand a lot
-	if err := yamlValue(n, t, "", o, &budget, doc); err != nil {
+	w := &yamlWalker{o: o, doc: doc, budget: 1 << 20}
+	if err := w.value(n, t, "", 0, false); err != nil {
 		return nil, err
 	}
 	return doc, nil
 }
 
-func yamlValue(n *yaml.Node, t reflect.Type, path string, o Options, budget *int, doc *Doc) error {
+type yamlWalker struct {
+	o      Options
+	doc    *Doc
+	budget int // nodes left: aliases can make a small document expand a lot
+}
+
+// maxDepth bounds nesting, as encoding/json's decoder does.
+const maxDepth = 1000
+
+// value checks n, to be decoded into t; aliased says n was reached
+// through an alias, whose expansion gets no positions of its own.
+func (w *yamlWalker) value(n *yaml.Node, t reflect.Type, path string, depth int, aliased bool) error {
+	o, doc, budget := w.o, w.doc, &w.budget
+	at := n
 	for i := 0; n != nil && n.Kind == yaml.AliasNode; i++ {
+		aliased = true
 		if i > 100 {
-			return &Error{Line: n.Line, Col: n.Column, Path: path, Err: errors.New("aliases nested too deep")}
+			return &Error{Line: at.Line, Col: at.Column, Path: path, Err: errors.New("aliases nested too deep")}
 		}
 		n = n.Alias
 	}
 	if *budget--; n == nil || *budget < 0 {
 		return &Error{Path: path, Err: errors.New("document too large after expanding aliases")}
 	}
-	if doc.pos != nil {
+	if depth > maxDepth {
+		// also an alias that holds itself ("&a {m: *a}")
+		return &Error{Line: at.Line, Col: at.Column, Path: path, Err: errors.New("nested too deep")}
+	}
+	if doc.pos != nil && !aliased {
 		if _, seen := doc.pos[path]; !seen {
 			doc.pos[path] = [2]int{n.Line, n.Column}
 		}
@@ -317,7 +338,7 @@ func yamlValue(n *yaml.Node, t reflect.Type, path string, o Options, budget *int
 			et = t.Elem()
 		}
 		for i, c := range n.Content {
-			if err := yamlValue(c, et, path+"["+strconv.Itoa(i)+"]", o, budget, doc); err != nil {
+			if err := w.value(c, et, path+"["+strconv.Itoa(i)+"]", depth+1, aliased); err != nil {
 				return err
 			}
 		}
@@ -340,7 +361,7 @@ func yamlValue(n *yaml.Node, t reflect.Type, path string, o Options, budget *int
 			if err != nil {
 				return &Error{Line: k.Line, Col: k.Column, Path: kpath, Err: err}
 			}
-			if err := yamlValue(v, vt, kpath, o, budget, doc); err != nil {
+			if err := w.value(v, vt, kpath, depth+1, aliased); err != nil {
 				return err
 			}
 		}

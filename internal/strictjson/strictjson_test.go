@@ -95,6 +95,7 @@ func TestYAML(t *testing.T) {
 		{"merge key", "any: &b {name: x}\ninner:\n  <<: *b\n", `3:3: inner: merge keys`},
 		{"unknown", "inner: {nope: 1}\n", `1:9: inner.nope: unknown field`},
 		{"alias followed", "any: &a {x: 1}\ninner: {m: *a}\n", ""},
+		{"alias holding itself", "any: &a {m: *a}\n", ".m.m.m: nested too deep"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var n yaml.Node
@@ -235,4 +236,38 @@ func exactField(t reflect.Type, key string) (reflect.StructField, bool) {
 		}
 	}
 	return best, found
+}
+
+// FuzzCheckYAML: the YAML and the JSON checks agree. A YAML document
+// CheckYAML accepts, converted to JSON as a Kubernetes client converts
+// it, is accepted by Check: no key reaches the decoder that CheckYAML let
+// pass and Check would refuse.
+func FuzzCheckYAML(f *testing.F) {
+	for _, s := range []string{
+		"action: a\ninner:\n  name: n\n  vals: [1, 2]\n  m: {x: 1}\nlist:\n- name: b\ndeep: d\nUntagged: u\n",
+		"Action: a\n", "action: a\naction: b\n", "any: &a {x: 1}\ninner: {m: *a}\n", "list:\n- NAME: x\n",
+		"inner:\n  <<: {name: x}\n", "'action': \"a\"\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var n yaml.Node
+		if yaml.Unmarshal(b, &n) != nil {
+			return
+		}
+		if _, err := CheckYAML(&n, docType, Options{}); err != nil {
+			return
+		}
+		var v any
+		if n.Decode(&v) != nil {
+			return
+		}
+		js, err := json.Marshal(v)
+		if err != nil {
+			return // keys that are not strings: no JSON object
+		}
+		if _, err := Check(js, docType, Options{}); err != nil {
+			t.Fatalf("YAML accepted, its JSON refused: %v\n%s\n%s", err, b, js)
+		}
+	})
 }

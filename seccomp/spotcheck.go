@@ -93,7 +93,11 @@ func spotCheck(p *Profile, prog []bpf.Insn) error {
 					}
 				}
 				if got := run.Decide(bpf.Data{Nr: nr, Arch: arch.Audit, Args: args}); got != want {
-					return fmt.Errorf("the program answers %s(%#x) on %s with %s where the profile says %s", name, args[:argCount(rules)], arch.Name, RetString(got), RetString(want))
+					call := name
+					if n := argCount(rules); n > 0 {
+						call = fmt.Sprintf("%s(%#x)", name, args[:n])
+					}
+					return fmt.Errorf("the program answers %s on %s with %s where the profile says %s", call, arch.Name, RetString(got), RetString(want))
 				}
 			}
 		}

@@ -2,6 +2,9 @@ package sandbox
 
 import (
 	"debug/elf"
+	"encoding/binary"
+	"io"
+	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -16,7 +19,7 @@ import (
 // argument conditions and the default action count. Calls the Go runtime
 // may make in the same window (futex, sched_yield) depend on timing and
 // are not among them.
-func (pl *Plan) seccompNeeds() []seccomp.Need {
+func (pl *Plan) seccompNeeds(cmdABI seccomp.Arch) []seccomp.Need {
 	native := seccomp.Arches[0]
 	var needs []seccomp.Need
 	if !pl.NoNewPrivs {
@@ -51,26 +54,30 @@ func (pl *Plan) seccompNeeds() []seccomp.Need {
 	// profile that does not cover CMD's ABI at all refuses it whole, by
 	// design: that is said in Prepare, and the kernel kills CMD at its
 	// first call.
-	if arch := cmdArch(pl.Path); pl.Seccomp.Covers(arch) {
-		needs = append(needs, seccomp.Need{Name: "exit_group", Arch: arch, Fallback: "exit",
+	if pl.Seccomp.Covers(cmdABI) {
+		needs = append(needs, seccomp.Need{Name: "exit_group", Arch: cmdABI, Fallback: "exit",
 			Why: "so CMD cannot end but by a signal", Args: [][6]uint64{{0}, {1}}})
 	}
 	return needs
 }
 
-// cmdArch is the ABI the executable makes its calls in: i386 or x32 for
-// such ELF files, the native one otherwise (scripts run a native
-// interpreter).
+// cmdArch is the ABI the executable makes its calls in, from its ELF
+// header: i386 or x32 for such files, the native one otherwise (scripts
+// run a native interpreter).
 func cmdArch(path string) seccomp.Arch {
-	f, err := elf.Open(path)
+	var h [20]byte // e_ident, e_type, e_machine
+	f, err := os.Open(path)
 	if err != nil {
 		return seccomp.Arches[0]
 	}
 	defer f.Close()
-	switch {
-	case f.Class == elf.ELFCLASS32 && f.Machine == elf.EM_386:
+	if _, err := io.ReadFull(f, h[:]); err != nil || string(h[:4]) != elf.ELFMAG || elf.Class(h[elf.EI_CLASS]) != elf.ELFCLASS32 {
+		return seccomp.Arches[0]
+	}
+	switch elf.Machine(binary.LittleEndian.Uint16(h[18:])) {
+	case elf.EM_386:
 		return seccomp.Arches[1]
-	case f.Class == elf.ELFCLASS32 && f.Machine == elf.EM_X86_64:
+	case elf.EM_X86_64:
 		return seccomp.Arches[2]
 	}
 	return seccomp.Arches[0]

@@ -152,10 +152,11 @@ func Prepare(p *policy.Policy, argv []string, env []string) (*Plan, error) {
 		return nil, refuse(LayerSeccomp, "loading a filter without no_new_privs needs CAP_SYS_ADMIN (drop --no-new-privs=false or run as root)")
 	}
 	if pl.Seccomp != nil {
-		if err := pl.filter.Require(pl.seccompNeeds()...); err != nil {
+		a := cmdArch(pl.Path)
+		if err := pl.filter.Require(pl.seccompNeeds(a)...); err != nil {
 			return nil, &LayerError{Layer: LayerSeccomp, Err: err}
 		}
-		if a := cmdArch(pl.Path); !pl.Seccomp.Covers(a) {
+		if !pl.Seccomp.Covers(a) {
 			pl.Notes = append(pl.Notes, fmt.Sprintf("%s makes %s system calls, an ABI the seccomp profile does not cover: the kernel kills it at its first call (SIGSYS)", pl.Path, a.Name))
 		}
 	}

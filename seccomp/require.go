@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -36,12 +37,36 @@ type Need struct {
 // action count as the kernel counts them), or, when the program is
 // compiled in place and rampart never sees it, with p's rules.
 func refusedNeed(p *Profile, prog []bpf.Insn, needs []Need) error {
+	// Explain's decision, for many calls at a time: the program is
+	// validated once, the rules expanded once.
+	var run *bpf.Program
+	var rules []Rule
+	if prog != nil {
+		var err error
+		if run, err = bpf.Load(prog); err != nil {
+			return fmt.Errorf("seccomp profile %s: %w", p.Name, err)
+		}
+	} else {
+		rules = p.Rules()
+	}
 	allowed := func(name string, arch Arch, args [6]uint64) (string, bool, error) {
-		d, err := Explain(p, prog, arch, name, args)
+		nr, err := SyscallNumber(name, arch)
 		if err != nil {
 			return "", false, fmt.Errorf("seccomp profile %s: deciding %s on %s: %w", p.Name, name, arch.Name, err)
 		}
-		return d.Action, d.Action == string(specs.ActAllow) || d.Action == string(specs.ActLog), nil
+		if arch.Bits32 {
+			for i := range args {
+				args[i] &= 0xffffffff
+			}
+		}
+		ret := p.defaultRet()
+		if run != nil {
+			ret = run.Decide(bpf.Data{Nr: nr, Arch: arch.Audit, Args: args})
+		} else if i := slices.IndexFunc(rules, func(r Rule) bool { return r.Name == name && r.Matches(args, arch.Bits32) }); i >= 0 {
+			ret = Ret(rules[i].Action, rules[i].ErrnoValue()) // the first rule that matches, as Explain
+		}
+		action, _ := bpf.Action(ret)
+		return RetString(ret), action == bpf.RetAllow || action == bpf.RetLog, nil
 	}
 	for _, n := range needs {
 		for _, args := range n.Args {

@@ -51,6 +51,8 @@ fuzz:
 	$(GO) test -tags $(TAGS) ./seccomp/bpf -run '^$$' -fuzz '^FuzzRun$$'         -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./probe    -run '^$$' -fuzz '^FuzzAttribute$$'      -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./record   -run '^$$' -fuzz '^FuzzGenerate$$'       -fuzztime $(FUZZTIME)
+	$(GO) test -tags $(TAGS) ./internal/strictjson -run '^$$' -fuzz '^FuzzCheck$$'     -fuzztime $(FUZZTIME)
+	$(GO) test -tags $(TAGS) ./internal/strictjson -run '^$$' -fuzz '^FuzzCheckYAML$$' -fuzztime $(FUZZTIME)
 
 bench: deps-bench build
 	./bench/launch.sh $(BIN) && ./bench/seccomp.sh $(BIN)

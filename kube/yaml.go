@@ -2,7 +2,6 @@ package kube
 
 import (
 	"bytes"
-	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,8 @@ import (
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rampart-sec/rampart/internal/strictjson"
 )
 
 // chunk is the text of one or more YAML documents and the line it starts
@@ -277,78 +278,6 @@ func resolvePlain(s string) any {
 	return s // timestamps, versions ("1.2.3") and the like stay text
 }
 
-var (
-	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
-	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
-)
-
-// target is the type whose fields name the keys of a value decoded into
-// t, or nil when any key goes (interfaces, types that decode themselves).
-func target(t reflect.Type) reflect.Type {
-	for t != nil {
-		pt := reflect.PointerTo(t)
-		if pt.Implements(jsonUnmarshaler) || pt.Implements(textUnmarshaler) {
-			return nil
-		}
-		switch t.Kind() {
-		case reflect.Pointer:
-			t = t.Elem()
-		case reflect.Interface:
-			return nil
-		default:
-			return t
-		}
-	}
-	return nil
-}
-
-type jsonField struct {
-	t     reflect.Type
-	depth int
-}
-
-var fieldCache sync.Map // reflect.Type -> map[string]jsonField
-
-// jsonFields maps the JSON names of a struct's fields (embedded structs'
-// promoted) to their types.
-func jsonFields(t reflect.Type) map[string]jsonField {
-	if m, ok := fieldCache.Load(t); ok {
-		return m.(map[string]jsonField)
-	}
-	m := map[string]jsonField{}
-	var walk func(t reflect.Type, depth int)
-	walk = func(t reflect.Type, depth int) {
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			tag := f.Tag.Get("json")
-			if tag == "-" {
-				continue
-			}
-			name, _, _ := strings.Cut(tag, ",")
-			ft := f.Type
-			if ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
-				walk(ft, depth+1)
-				continue
-			}
-			if !f.IsExported() {
-				continue
-			}
-			if name == "" {
-				name = f.Name
-			}
-			if old, ok := m[name]; !ok || depth < old.depth {
-				m[name] = jsonField{f.Type, depth}
-			}
-		}
-	}
-	walk(t, 0)
-	fieldCache.Store(t, m)
-	return m
-}
-
 // encoder turns a YAML node into the JSON kubectl would send, keeping
 // only the fields of the target type whose names match exactly: the API
 // server decodes JSON case-sensitively and drops unknown fields, whereas
@@ -367,7 +296,7 @@ func (e *encoder) value(n *yaml.Node, t reflect.Type) error {
 	if n == nil {
 		return e.fail(n, "unresolved alias")
 	}
-	t = target(t)
+	t = strictjson.Target(t)
 	switch n.Kind {
 	case yaml.MappingNode:
 		ps, err := pairs(n, &e.budget)
@@ -386,11 +315,11 @@ func (e *encoder) value(n *yaml.Node, t reflect.Type) error {
 			if t != nil {
 				switch t.Kind() {
 				case reflect.Struct:
-					f, ok := jsonFields(t)[p.name]
+					f, ok := strictjson.Fields(t)[p.name]
 					if !ok {
 						continue
 					}
-					ft = f.t
+					ft = f
 				case reflect.Map:
 					ft, seg = t.Elem(), "["+p.name+"]"
 				}
@@ -480,7 +409,7 @@ func decodeNode(n *yaml.Node, out any, budget *int) error {
 // decode into its field's type.
 func locate(key, n *yaml.Node, t reflect.Type, path string, err error, budget int) (*yaml.Node, *yaml.Node, string, error) {
 	n = deref(n)
-	tt := target(t)
+	tt := strictjson.Target(t)
 	if n == nil || tt == nil {
 		return key, n, path, err
 	}
@@ -498,11 +427,11 @@ func locate(key, n *yaml.Node, t reflect.Type, path string, err error, budget in
 		for _, p := range ps {
 			ft, seg := tt, ""
 			if tt.Kind() == reflect.Struct {
-				f, ok := jsonFields(tt)[p.name]
+				f, ok := strictjson.Fields(tt)[p.name]
 				if !ok {
 					continue
 				}
-				ft, seg = f.t, "."+p.name
+				ft, seg = f, "."+p.name
 			} else {
 				ft, seg = tt.Elem(), "["+p.name+"]"
 			}

@@ -6,6 +6,7 @@ package oci
 
 import (
 	"fmt"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -76,6 +77,16 @@ func Spec(p *policy.Policy, args []string, o Options) (*specs.Spec, error) {
 		prof, err := seccomp.Load(p.Seccomp, set)
 		if err != nil {
 			return nil, fmt.Errorf("seccomp: %w", err)
+		}
+		// rampart installs these itself; runc, given the names, drops
+		// them without a word when its libseccomp does not know them, and
+		// the calls stay open in the container.
+		if len(prof.ByNumber) > 0 {
+			var names []string
+			for _, r := range prof.ByNumber {
+				names = append(names, r.Name)
+			}
+			return nil, fmt.Errorf("seccomp: %s: the profile denies %s, newer than this machine's libseccomp: runc would drop those rules without a word (rampart run installs them by number)", prof.Name, strings.Join(names, ", "))
 		}
 		s.Linux.Seccomp = prof.Spec
 	}

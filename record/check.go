@@ -163,11 +163,7 @@ func decide(prof *seccomp.Profile, rules []seccomp.Rule, name string, known map[
 			return true, ""
 		}
 		if refusal == "" {
-			e := r.Errno
-			if e == nil {
-				e = prof.Spec.DefaultErrnoRet
-			}
-			refusal = "rule " + seccomp.ActionString(r.Action, errnoOr(e))
+			refusal = "rule " + seccomp.ActionString(r.Action, r.ErrnoValue())
 		}
 	}
 	if refusal != "" {

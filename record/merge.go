@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/rampart-sec/rampart/internal/atomicfile"
+	"github.com/rampart-sec/rampart/internal/strictjson"
 )
 
 // RecordingFile is a recording's name in its directory.
@@ -24,6 +26,12 @@ func ReadRecording(p string) (*Recording, error) {
 	b, err := os.ReadFile(p)
 	if err != nil {
 		return nil, err
+	}
+	// A key written twice, or in another case than its field's, would be
+	// read as the last one or as the field: a recording edited by hand
+	// (or planted) must mean what it shows.
+	if _, err := strictjson.Check(b, reflect.TypeFor[Recording](), strictjson.Options{}); err != nil {
+		return nil, strictjson.InFile(err, p)
 	}
 	var rec Recording
 	if err := json.Unmarshal(b, &rec); err != nil {

@@ -1,9 +1,11 @@
 package record
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -105,5 +107,24 @@ func TestRecordingFileRoundTrip(t *testing.T) {
 	}
 	if _, err := ReadRecording(filepath.Join(dir, "missing")); err == nil {
 		t.Error("no error for a missing recording")
+	}
+}
+
+// A recording read back means what it shows: a key written twice (the
+// decoder would keep the last: a syscall's count, or a second list of
+// files replacing the first) or in another case than its field is
+// refused, with its position.
+func TestRecordingKeysChecked(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ name, body, want string }{
+		{"duplicate syscall", `{"schema":"` + Schema + `","syscalls":{"x86_64":{"read":1,"read":2}}}`, `:1:65: syscalls.x86_64.read: key "read" written twice (first at 1:56)`},
+		{"duplicate field", "{\"schema\":\"" + Schema + "\",\n\"exec\":[\"/bin/sh\"],\n\"exec\":[]}", `:3:1: exec: key "exec" written twice (first at 2:1)`},
+		{"case variant", `{"schema":"` + Schema + `","Exec":["/bin/sh"]}`, `: Exec: key "Exec" differs from "exec" only in case`},
+	} {
+		p := filepath.Join(dir, c.name+".json")
+		os.WriteFile(p, []byte(c.body), 0o644)
+		if _, err := ReadRecording(p); err == nil || !strings.HasPrefix(err.Error(), p) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %s%s", c.name, err, p, c.want)
+		}
 	}
 }

@@ -134,8 +134,8 @@ func (pl *Plan) Exec(verbose io.Writer) error {
 		if err != nil {
 			return &LayerError{Layer: LayerSeccomp, Err: fmt.Errorf("verify: %w", err)}
 		}
-		if after.Seccomp != 2 || (before.SeccompFilters >= 0 && after.SeccompFilters != before.SeccompFilters+1) {
-			return refuse(LayerSeccomp, "verify: kernel reports seccomp mode %d with %d filters after loading one (had %d)", after.Seccomp, after.SeccompFilters, before.SeccompFilters)
+		if n := pl.filter.Filters(); after.Seccomp != 2 || (before.SeccompFilters >= 0 && after.SeccompFilters != before.SeccompFilters+n) {
+			return refuse(LayerSeccomp, "verify: kernel reports seccomp mode %d with %d filters after loading %d (had %d)", after.Seccomp, after.SeccompFilters, n, before.SeccompFilters)
 		}
 		st = after
 	}

@@ -133,6 +133,8 @@ func Prepare(p *policy.Policy, argv []string, env []string) (*Plan, error) {
 		if !pl.filter.Cached {
 			pl.Details = append(pl.Details, "seccomp: compiled at launch ("+pl.filter.Why+")")
 		}
+		pl.Details = append(pl.Details, pl.filter.Details...)
+		pl.Details = append(pl.Details, prof.Details...)
 		if p.Seccomp.Kind == policy.SeccompRuntimeDefault {
 			// rampart's own choice of profile: its resolution is detail
 			pl.Details = append(pl.Details, prof.Notes...)
@@ -169,6 +171,15 @@ func Prepare(p *policy.Policy, argv []string, env []string) (*Plan, error) {
 	}
 	if !pl.NoNewPrivs && pl.Seccomp != nil && !self.CapEff.Has(caps.SYS_ADMIN) {
 		return nil, refuse(LayerSeccomp, "loading a filter without no_new_privs needs CAP_SYS_ADMIN (drop --no-new-privs=false or run as root)")
+	}
+	if pl.Seccomp != nil {
+		a := cmdArch(pl.Path)
+		if err := pl.filter.Require(pl.seccompNeeds(a)...); err != nil {
+			return nil, &LayerError{Layer: LayerSeccomp, Err: err}
+		}
+		if !pl.Seccomp.Covers(a) {
+			pl.Notes = append(pl.Notes, fmt.Sprintf("%s makes %s system calls, an ABI the seccomp profile does not cover: the kernel kills it at its first call (SIGSYS)", pl.Path, a.Name))
+		}
 	}
 	if err := pl.predictExec(self); err != nil {
 		return nil, err

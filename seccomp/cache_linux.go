@@ -12,11 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -37,6 +39,14 @@ import (
 //
 // The cache is trusted like a binary: its directory and files must belong
 // to the caller's uid and be writable by nobody else, or they are ignored.
+// Ownership alone does not make an entry the right one, though: root (or
+// a mistake) can put any program under any name. So each entry carries
+// the digest of the input it was compiled from (the resolved profile, the
+// bounding set it was resolved for, the flags, libseccomp's version, the
+// architectures and the engine's versions), which must equal the digest
+// of what is asked, and the program read back is then held to the
+// profile's rules by the interpreter (spotCheck) before it is used: an
+// entry that fails either is compiled again.
 
 // compilerEnv makes a rampart process the compile helper.
 const compilerEnv = "RAMPART_SECCOMP_COMPILER"
@@ -106,44 +116,72 @@ type program struct {
 	insns []unix.SockFilter
 }
 
-// compile returns the program for p from the cache, or compiles and
-// stores it. It returns an error when caching is not possible (no
-// CAP_SYS_ADMIN to read a filter back, no cache directory); the caller
-// then compiles in place.
-func compile(p *Profile, flags uint32) (*program, error) {
+// errCheck marks a program that does not do what the profile says.
+type errCheck struct{ err error }
+
+func (e *errCheck) Error() string { return e.err.Error() }
+
+// compile returns the program for p, from the cache or compiled and
+// stored, with the profile's rules on syscalls newer than libseccomp in
+// front (numberedPrefix), checked against the profile (spotCheck). It
+// returns an *errCheck when a freshly compiled program fails the check,
+// and another error when caching is not possible (no CAP_SYS_ADMIN to
+// read a filter back, no cache directory); the caller then compiles in
+// place. details say what happened to a cache entry that was not used.
+func compile(p *Profile, flags uint32) (prog *program, details []string, err error) {
 	if os.Getenv("RAMPART_SECCOMP_CACHE") == "off" {
-		return nil, errors.New("cache disabled")
+		return nil, nil, errors.New("cache disabled")
+	}
+	prefix, err := numberedPrefix(p)
+	if err != nil {
+		return nil, nil, err
 	}
 	dir, err := cacheDir()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	key, err := cacheKey(p, flags)
+	digest, err := cacheDigest(p, flags)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	file := filepath.Join(dir, key+".bpf")
-	if prog, err := readProgram(file); err == nil {
-		return prog, nil
+	file := filepath.Join(dir, hex.EncodeToString(digest[:16])+".bpf")
+	engine, err := readProgram(file, digest)
+	switch {
+	case err == nil && engine.flags != flags:
+		details = append(details, fmt.Sprintf("seccomp cache: %s has flags %#x, not %#x; compiled again", file, engine.flags, flags))
+	case err == nil:
+		prog := &program{flags: flags, insns: append(slices.Clip(prefix), engine.insns...)}
+		cerr := spotCheck(p, prog.insns)
+		if cerr == nil {
+			return prog, nil, nil
+		}
+		details = append(details, fmt.Sprintf("seccomp cache: %s: %v; compiled again", file, cerr))
+	case !errors.Is(err, fs.ErrNotExist):
+		details = append(details, fmt.Sprintf("seccomp cache: %v; compiled again", err))
 	}
 	insns, err := compileInHelper(p)
 	if err != nil {
-		return nil, err
+		return nil, details, err
 	}
-	prog := &program{flags: flags, insns: insns}
-	writeProgram(dir, file, prog) // a failed store only costs the next launch time
-	return prog, nil
+	prog = &program{flags: flags, insns: append(slices.Clip(prefix), insns...)}
+	if err := spotCheck(p, prog.insns); err != nil {
+		return nil, details, &errCheck{fmt.Errorf("the compiled filter does not do what the profile says: %w", err)}
+	}
+	writeProgram(dir, file, digest, &program{flags: flags, insns: insns}) // a failed store only costs the next launch time
+	return prog, details, nil
 }
 
-func cacheKey(p *Profile, flags uint32) (string, error) {
+// cacheDigest is the digest of everything the engine's program depends
+// on.
+func cacheDigest(p *Profile, flags uint32) ([sha256.Size]byte, error) {
 	h := sha256.New()
 	spec, err := json.Marshal(p.Spec)
 	if err != nil {
-		return "", err
+		return [sha256.Size]byte{}, err
 	}
 	h.Write(spec)
-	fmt.Fprintf(h, "\x00flags=%d\x00libseccomp=%s\x00%s\x00%s", flags, libseccompVersion(), runtime.GOARCH, engineVersions())
-	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+	fmt.Fprintf(h, "\x00bounding=%#x\x00flags=%d\x00libseccomp=%s\x00%s\x00%s", uint64(p.Bounding), flags, libseccompVersion(), runtime.GOARCH, engineVersions())
+	return [sha256.Size]byte(h.Sum(nil)), nil
 }
 
 // engineVersions names the Go modules that shape the program.
@@ -207,9 +245,15 @@ func trusted(path string, isDir bool) error {
 	return nil
 }
 
-var magic = [8]byte{'R', 'M', 'P', 'T', 'B', 'P', 'F', '1'}
+// An entry is the magic, the digest of its input, the flags, the number of
+// instructions and the instructions (little-endian).
+var magic = [8]byte{'R', 'M', 'P', 'T', 'B', 'P', 'F', '2'}
 
-func readProgram(file string) (*program, error) {
+const headerLen = 8 + sha256.Size + 4 + 4
+
+// readProgram reads an entry and checks it was compiled from the input
+// whose digest is given.
+func readProgram(file string, digest [sha256.Size]byte) (*program, error) {
 	f, err := os.OpenFile(file, os.O_RDONLY|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, err
@@ -222,25 +266,29 @@ func readProgram(file string) (*program, error) {
 	if err != nil {
 		return nil, err
 	}
-	const hdr = 16
-	if len(b) < hdr || [8]byte(b[:8]) != magic {
-		return nil, errors.New("seccomp cache: bad header")
+	if len(b) < headerLen || [8]byte(b[:8]) != magic {
+		return nil, fmt.Errorf("seccomp cache: %s: bad header", file)
 	}
-	flags := binary.LittleEndian.Uint32(b[8:])
-	n := int(binary.LittleEndian.Uint32(b[12:]))
-	if n == 0 || n > unix.BPF_MAXINSNS || len(b) != hdr+n*8 {
-		return nil, errors.New("seccomp cache: bad length")
+	if [sha256.Size]byte(b[8:]) != digest {
+		// A program compiled for another profile, or planted.
+		return nil, fmt.Errorf("seccomp cache: %s was compiled from another input than this profile's", file)
+	}
+	flags := binary.LittleEndian.Uint32(b[8+sha256.Size:])
+	n := int(binary.LittleEndian.Uint32(b[8+sha256.Size+4:]))
+	if n == 0 || n > unix.BPF_MAXINSNS || len(b) != headerLen+n*8 {
+		return nil, fmt.Errorf("seccomp cache: %s: bad length", file)
 	}
 	insns := make([]unix.SockFilter, n)
-	copy(unsafe.Slice((*byte)(unsafe.Pointer(&insns[0])), n*8), b[hdr:])
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&insns[0])), n*8), b[headerLen:])
 	return &program{flags: flags, insns: insns}, nil
 }
 
-func writeProgram(dir, file string, p *program) error {
-	b := make([]byte, 16, 16+len(p.insns)*8)
+func writeProgram(dir, file string, digest [sha256.Size]byte, p *program) error {
+	b := make([]byte, headerLen, headerLen+len(p.insns)*8)
 	copy(b, magic[:])
-	binary.LittleEndian.PutUint32(b[8:], p.flags)
-	binary.LittleEndian.PutUint32(b[12:], uint32(len(p.insns)))
+	copy(b[8:], digest[:])
+	binary.LittleEndian.PutUint32(b[8+sha256.Size:], p.flags)
+	binary.LittleEndian.PutUint32(b[8+sha256.Size+4:], uint32(len(p.insns)))
 	b = append(b, Bytes(p.insns)...)
 	tmp, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {
@@ -334,6 +382,9 @@ func kernelFlags(p *Profile) (uint32, error) {
 			f |= unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW
 		case specs.LinuxSeccompFlagWaitKillableRecv:
 			f |= unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+		case "SECCOMP_FILTER_FLAG_TSYNC":
+			// runc accepts and ignores it: the filter binds the one
+			// thread that execs, and the others end at execve.
 		default:
 			return 0, fmt.Errorf("seccomp flag %s", fl)
 		}

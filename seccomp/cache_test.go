@@ -3,6 +3,8 @@
 package seccomp
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"slices"
@@ -75,14 +77,21 @@ func TestUntrustedCacheIgnored(t *testing.T) {
 		t.Fatalf("%v %s", err, good.Why)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "seccomp", "*.bpf"))
+	digest, err := cacheDigest(p, good.prog.flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readProgram(files[0], digest); err != nil {
+		t.Fatalf("own entry not read: %v", err)
+	}
 	os.Chown(files[0], 65534, 65534)
-	if _, err := readProgram(files[0]); err == nil || !strings.Contains(err.Error(), "belongs to uid 65534") {
+	if _, err := readProgram(files[0], digest); err == nil || !strings.Contains(err.Error(), "belongs to uid 65534") {
 		t.Fatalf("foreign entry read: %v", err)
 	}
 	// corrupt entries are rejected too
 	os.Chown(files[0], 0, 0)
 	os.WriteFile(files[0], []byte("RMPTBPF1garbage"), 0o600)
-	if _, err := readProgram(files[0]); err == nil {
+	if _, err := readProgram(files[0], digest); err == nil {
 		t.Fatal("corrupt entry read")
 	}
 }
@@ -173,4 +182,129 @@ func TestCompileOnOneCPU(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("compile took %v", d)
 	}
+}
+
+// forge overwrites every instruction of a cache entry with "ret ALLOW",
+// keeping its header (and so its digest and its length): what root, or a
+// mistake, can put under the right name.
+func forge(t *testing.T, file string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int(binary.LittleEndian.Uint32(b[headerLen-4:]))
+	allow := Bytes([]unix.SockFilter{{Code: unix.BPF_RET | unix.BPF_K, K: bpf.RetAllow}})
+	for i := 0; i < n; i++ {
+		copy(b[len(b)-8*(n-i):], allow)
+	}
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An entry is held to the profile it is cached for: a planted allow-all
+// program with the right name, owner and digest is not loaded; the
+// profile is compiled again, and -v says why.
+func TestForgedCacheEntryRecompiled(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	t.Setenv("RAMPART_CACHE_DIR", dir)
+	p, err := Load(policy.Seccomp{Kind: policy.SeccompFile, Path: "testdata/deny-unshare.json"}, caps.Full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := Compile(p)
+	if err != nil || !good.Cached {
+		t.Fatalf("%v %s", err, good.Why)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "seccomp", "*.bpf"))
+	if len(files) != 1 {
+		t.Fatalf("cache files %v", files)
+	}
+	forge(t, files[0])
+	digest, _ := cacheDigest(p, good.prog.flags)
+	if planted, err := readProgram(files[0], digest); err != nil || planted.insns[0].K != bpf.RetAllow {
+		t.Fatalf("the forged entry does not pass the owner and digest checks (%v): the test proves nothing", err)
+	}
+	again, err := Compile(p)
+	if err != nil || !again.Cached {
+		t.Fatalf("%v %s", err, again.Why)
+	}
+	if !slices.Equal(again.prog.insns, good.prog.insns) {
+		t.Fatalf("loaded %d instructions, not the engine's %d", len(again.prog.insns), len(good.prog.insns))
+	}
+	if len(again.Details) != 1 || !strings.Contains(again.Details[0], "the program answers") || !strings.Contains(again.Details[0], "compiled again") {
+		t.Fatalf("details %q", again.Details)
+	}
+	if got, _, _ := bpf.Run(again.prog.insns, bpf.Data{Nr: unix.SYS_UNSHARE, Arch: bpf.ArchX86_64}); got != bpf.RetErrno|1 {
+		t.Fatalf("unshare: %s", RetString(got))
+	}
+	// The entry was written again: the next launch uses it as is.
+	third, err := Compile(p)
+	if err != nil || len(third.Details) != 0 {
+		t.Fatalf("%v %q", err, third.Details)
+	}
+
+	// An entry compiled for another profile, copied under this one's name.
+	other, _ := Parse("other.json", []byte(`{"defaultAction":"SCMP_ACT_ALLOW"}`), caps.Full)
+	if _, err := Compile(other); err != nil {
+		t.Fatal(err)
+	}
+	otherDigest, _ := cacheDigest(other, good.prog.flags)
+	otherFile := filepath.Join(dir, "seccomp", hex.EncodeToString(otherDigest[:16])+".bpf")
+	b, err := os.ReadFile(otherFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(files[0], b, 0o600)
+	fourth, err := Compile(p)
+	if err != nil || len(fourth.Details) != 1 || !strings.Contains(fourth.Details[0], "compiled from another input") {
+		t.Fatalf("%v %q", err, fourth.Details)
+	}
+	if !slices.Equal(fourth.prog.insns, good.prog.insns) {
+		t.Fatal("the copied entry was loaded")
+	}
+}
+
+// The RuntimeDefault program read back from the cache passes the spot
+// check (a check that refused the engine's own output would recompile on
+// every launch), and the check looks at enough of the program to catch
+// the smallest forgery that opens something: any one refusing return
+// turned into ALLOW, where a call of an x86 ABI reaches it.
+func TestSpotCheckCatchesOneOpenedDecision(t *testing.T) {
+	needRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	p, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	f, err := Compile(p)
+	if err != nil || !f.Cached {
+		t.Fatalf("%v %s", err, f.Why)
+	}
+	if err := spotCheck(p, f.prog.insns); err != nil {
+		t.Fatal(err)
+	}
+	reached := map[int]bool{}
+	for _, d := range bpf.Samples() {
+		if d.Arch != bpf.ArchX86_64 && d.Arch != bpf.ArchI386 {
+			continue
+		}
+		_, path, _ := bpf.Run(f.prog.insns, d)
+		reached[path[len(path)-1]] = true
+	}
+	opened := 0
+	for i, in := range f.prog.insns {
+		if in.Code != unix.BPF_RET|unix.BPF_K || in.K == bpf.RetAllow || !reached[i] {
+			continue
+		}
+		forged := slices.Clone(f.prog.insns)
+		forged[i].K = bpf.RetAllow
+		opened++
+		if spotCheck(p, forged) == nil {
+			t.Errorf("return %d (%s) turned into ALLOW is not caught", i, RetString(in.K))
+		}
+	}
+	if opened < 3 {
+		t.Fatalf("only %d refusing returns reached: the test proves little", opened)
+	}
+	t.Logf("%d refusing returns, each turned into ALLOW, caught", opened)
 }

@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -16,13 +17,14 @@ type Arch struct {
 	X32    bool   // numbers carry the x32 bit
 	Bits32 bool   // the filter sees 32-bit arguments
 	scmp   string // libseccomp's name
+	spec   specs.Arch
 }
 
 // Arches are the ABIs an x86_64 host runs.
 var Arches = []Arch{
-	{Name: "x86_64", Audit: bpf.ArchX86_64, scmp: "amd64"},
-	{Name: "x86", Audit: bpf.ArchI386, Bits32: true, scmp: "x86"},
-	{Name: "x32", Audit: bpf.ArchX86_64, X32: true, scmp: "x32"},
+	{Name: "x86_64", Audit: bpf.ArchX86_64, scmp: "amd64", spec: specs.ArchX86_64},
+	{Name: "x86", Audit: bpf.ArchI386, Bits32: true, scmp: "x86", spec: specs.ArchX86},
+	{Name: "x32", Audit: bpf.ArchX86_64, X32: true, scmp: "x32", spec: specs.ArchX32},
 }
 
 // ArchByName accepts x86_64/amd64, x86/i386/i686, x32.
@@ -95,7 +97,7 @@ func Explain(p *Profile, prog []bpf.Insn, arch Arch, name string, args [6]uint64
 	ruleAction := ActionString(p.Spec.DefaultAction, errnoOf(p.Spec.DefaultErrnoRet, nil, p.Spec.DefaultAction))
 	if len(d.Rules) > 0 {
 		r := d.Rules[0]
-		ruleAction = ActionString(r.Action, errnoOf(r.Errno, p.Spec.DefaultErrnoRet, r.Action))
+		ruleAction = ActionString(r.Action, r.ErrnoValue())
 	}
 	if !archListed(p, arch) {
 		d.Notes = append(d.Notes, fmt.Sprintf("the profile does not list %s: the filter refuses the whole ABI", arch.Name))
@@ -132,16 +134,24 @@ func Explain(p *Profile, prog []bpf.Insn, arch Arch, name string, args [6]uint64
 	// Keep only the rules whose action is what the filter did.
 	var agree []Rule
 	for _, r := range d.Rules {
-		if ActionString(r.Action, errnoOf(r.Errno, p.Spec.DefaultErrnoRet, r.Action)) == d.Action {
+		if Ret(r.Action, r.ErrnoValue()) == ret {
 			agree = append(agree, r)
 		}
 	}
 	d.Rules = agree
 	d.Default = len(agree) == 0
-	if d.Default && d.Action != ActionString(p.Spec.DefaultAction, errnoOf(p.Spec.DefaultErrnoRet, nil, p.Spec.DefaultAction)) {
+	if d.Default && ret != p.defaultRet() {
 		d.Notes = append(d.Notes, "no rule and not the default action: the engine's own addition (the ENOSYS stub for syscalls newer than the profile, or an architecture check)")
 	}
 	return d, nil
+}
+
+// isMultiplexed: an i386 process can also make name through socketcall(2)
+// or ipc(2), and libseccomp places its rules on the multiplexer too.
+func isMultiplexed(name string) bool {
+	_, sock := socketcallCalls[name]
+	_, ipc := ipcCalls[name]
+	return sock || ipc || name == "socketcall" || name == "ipc"
 }
 
 // multiplexed returns the arguments of the i386 multiplexer call that
@@ -176,21 +186,13 @@ func muxArgs(name string, args [6]uint64) string {
 	return strings.Join(parts, ", ")
 }
 
-// Covers says whether the profile's filter decides a's calls by its
-// rules; an ABI it does not list is refused whole (the engine's
-// bad-architecture action).
-func (p *Profile) Covers(a Arch) bool { return archListed(p, a) }
+func archListed(p *Profile, a Arch) bool { return p.Covers(a) }
 
-func archListed(p *Profile, a Arch) bool {
-	if len(p.Spec.Architectures) == 0 {
-		return a.Name == "x86_64"
-	}
-	for _, x := range p.Spec.Architectures {
-		if strings.EqualFold(strings.TrimPrefix(string(x), "SCMP_ARCH_"), a.Name) {
-			return true
-		}
-	}
-	return false
+// Covers says whether the filter for p covers the ABI: the profile lists
+// it, or it is the native one, which libseccomp always includes. Calls
+// of an ABI it does not cover are refused whole.
+func (p *Profile) Covers(a Arch) bool {
+	return slices.Contains(filterArches(p), a.spec)
 }
 
 // RetString prints a filter's return value as a profile action.

@@ -37,20 +37,57 @@ type Filter struct {
 	Cached bool
 	// Why says why the program is compiled in place, for -v.
 	Why string
+	// Details say what happened to a cache entry that was not used, for
+	// -v.
+	Details []string
+	// numbered is the block for the rules rampart installs by number,
+	// loaded as a filter of its own when the program is compiled in place.
+	numbered []bpf.Insn
+	flags    uint32
 }
 
 // Compile prepares p for Install. It runs before any layer is applied: a
-// cache miss starts a helper process.
+// cache miss starts a helper process. It refuses a profile whose compiled
+// program does not do what the profile's rules say.
 func Compile(p *Profile) (*Filter, error) {
 	flags, err := kernelFlags(p)
 	if err != nil {
 		return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
 	}
-	prog, err := compile(p, flags)
-	if err != nil {
-		return &Filter{profile: p, Why: err.Error()}, nil
+	prog, details, err := compile(p, flags)
+	var ce *errCheck
+	if errors.As(err, &ce) {
+		return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
 	}
-	return &Filter{profile: p, prog: prog, Cached: true}, nil
+	if err != nil {
+		f := &Filter{profile: p, Why: err.Error(), Details: details, flags: flags}
+		prefix, err := numberedPrefix(p)
+		if err != nil {
+			return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
+		}
+		if len(prefix) > 0 {
+			// Its own filter, after the engine's: it returns the rule's
+			// action for the rule's numbers and allows everything else,
+			// and the kernel keeps the stricter answer of the two.
+			f.numbered = append(prefix, bpf.Insn{Code: unix.BPF_RET | unix.BPF_K, K: bpf.RetAllow})
+		}
+		return f, nil
+	}
+	return &Filter{profile: p, prog: prog, Cached: true, Details: details, flags: flags}, nil
+}
+
+// Require refuses the filter when it does not allow every need (see
+// Need).
+func (f *Filter) Require(needs ...Need) error {
+	return refusedNeed(f.profile, f.Program(), needs)
+}
+
+// Filters is the number of filters Install loads.
+func (f *Filter) Filters() int {
+	if f.numbered != nil {
+		return 2
+	}
+	return 1
 }
 
 // Len is the program's length in BPF instructions, 0 when not known yet.
@@ -72,7 +109,15 @@ func (f *Filter) Install() error {
 		}
 		return nil
 	}
-	return installDirect(f.profile)
+	if err := installDirect(f.profile); err != nil {
+		return err
+	}
+	if f.numbered != nil {
+		if err := loadProgram(&program{flags: f.flags, insns: f.numbered}); err != nil {
+			return fmt.Errorf("seccomp profile %s: load the rules installed by number: %w", f.profile.Name, err)
+		}
+	}
+	return nil
 }
 
 // installDirect compiles p and loads it into the calling thread with the
@@ -111,6 +156,10 @@ func SyscallNumber(name string, arch Arch) (int32, error) {
 	}
 	nr, err := libseccomp.GetSyscallFromNameByArch(name, a)
 	if err != nil {
+		// rampart's own numbers for syscalls newer than libseccomp
+		if n, ok, err := newSyscallNumber(name, arch.spec); err == nil && ok {
+			return n, nil
+		}
 		return 0, fmt.Errorf("unknown syscall %q on %s", name, arch.Name)
 	}
 	if nr >= 0 {

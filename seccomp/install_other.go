@@ -15,15 +15,18 @@ func libseccompVersion() string { return "(none)" }
 
 // Filter is unavailable without libseccomp.
 type Filter struct {
-	Cached bool
-	Why    string
+	Cached  bool
+	Why     string
+	Details []string
 }
 
 // Compile always fails: this build has no filter compiler.
 func Compile(*Profile) (*Filter, error) { return nil, errNoCompiler }
 
-func (*Filter) Install() error { return errNoCompiler }
-func (*Filter) Len() int       { return 0 }
+func (*Filter) Install() error        { return errNoCompiler }
+func (*Filter) Len() int              { return 0 }
+func (*Filter) Filters() int          { return 0 }
+func (*Filter) Require(...Need) error { return errNoCompiler }
 
 // SyscallNumber needs libseccomp's tables.
 func SyscallNumber(string, Arch) (int32, error) { return 0, errNoCompiler }

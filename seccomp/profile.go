@@ -11,13 +11,17 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
 	mobyseccomp "github.com/moby/profiles/seccomp"
+	rcseccomp "github.com/opencontainers/runc/libcontainer/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/internal/strictjson"
 	"github.com/rampart-sec/rampart/policy"
 )
 
@@ -29,9 +33,15 @@ type Profile struct {
 	Name string
 	// Spec is the resolved OCI form, what runc receives in config.json.
 	Spec *specs.LinuxSeccomp
+	// Bounding is the bounding set the profile was resolved for.
+	Bounding caps.Set
 	// Notes are facts the user should know about the resolution, such as
-	// syscalls newer than this machine's libseccomp.
-	Notes []string
+	// syscalls newer than this machine's libseccomp; Details are for -v.
+	Notes, Details []string
+	// ByNumber are the rules on syscalls newer than this machine's
+	// libseccomp that deny more than the default: rampart installs them
+	// itself, in front of the engine's program.
+	ByNumber []NumberedRule
 	// source is the JSON the profile was read from, for RuleSource.
 	source []byte
 }
@@ -100,36 +110,43 @@ func Parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if s == nil {
 		return nil, &Error{File: name, Err: errors.New("profile has neither defaultAction nor syscalls; an empty profile would leave the workload unconfined")}
 	}
-	return finish(name, s, body)
+	p, err := finish(name, s, body)
+	if err != nil {
+		return nil, err
+	}
+	p.Bounding = bounding
+	return p, nil
 }
 
-// checkJSON decodes strictly enough to give positions: syntax errors, wrong
-// types, and unknown fields (a misspelled "defaultAction" would otherwise
-// silently produce an empty, unconfined profile).
+// checkJSON reads the profile strictly enough to give positions: syntax
+// errors, wrong types, unknown fields (a misspelled "defaultAction" would
+// otherwise silently produce an empty, unconfined profile), keys the
+// runtimes' decoders would match ignoring case ("DefaultAction") and keys
+// written twice (the decoders keep the last one, so a second
+// "defaultAction" far down a long file would turn a deny-by-default
+// profile into an allow-by-default one).
 func checkJSON(name string, body []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
+	doc, err := strictjson.Check(body, reflect.TypeFor[strictProfile](), strictjson.Options{DisallowUnknown: true, Locate: true})
+	if err != nil {
+		if errors.Is(err, strictjson.ErrEmpty) {
+			return &Error{File: name, Err: errors.New("the file is empty: a profile needs at least a defaultAction, and an empty one would leave the workload unconfined")}
+		}
+		var se *strictjson.Error
+		if errors.As(err, &se) {
+			return &Error{File: name, Line: se.Line, Col: se.Col, Field: se.Path, Err: se.Err}
+		}
+		return &Error{File: name, Err: err}
+	}
 	var probe strictProfile
-	err := dec.Decode(&probe)
-	if err == nil {
-		return validate(name, body, &probe)
+	if err := json.Unmarshal(body, &probe); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) {
+			l, c := lineCol(body, typ.Offset)
+			return &Error{File: name, Line: l, Col: c, Field: typ.Field, Err: fmt.Errorf("expected %s, found a JSON %s", typ.Type, typ.Value)}
+		}
+		return &Error{File: name, Err: err}
 	}
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		// Offset counts the offending byte itself.
-		l, c := lineCol(body, max(syn.Offset-1, 0))
-		return &Error{File: name, Line: l, Col: c, Err: errors.New(syn.Error())}
-	case errors.As(err, &typ):
-		l, c := lineCol(body, typ.Offset)
-		return &Error{File: name, Line: l, Col: c, Field: typ.Field, Err: fmt.Errorf("expected %s, found a JSON %s", typ.Type, typ.Value)}
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		l, c := find(body, `"`+field+`"`)
-		return &Error{File: name, Line: l, Col: c, Field: field, Err: errors.New("unknown field")}
-	}
-	return &Error{File: name, Err: err}
+	return validate(name, doc, &probe)
 }
 
 // strictProfile mirrors the union of the OCI and Docker profile formats,
@@ -185,58 +202,134 @@ var (
 		"SCMP_CMP_GT": true, "SCMP_CMP_MASKED_EQ": true}
 )
 
-// validate checks what the runtimes would reject later, with positions.
-func validate(name string, body []byte, p *strictProfile) error {
-	at := func(field, value string, err error) error {
-		l, c := find(body, `"`+value+`"`)
-		return &Error{File: name, Line: l, Col: c, Field: field, Err: err}
+// validate checks what the runtimes would reject later, and every name
+// in a list that they would silently fail to match, with positions.
+func validate(name string, doc *strictjson.Doc, p *strictProfile) error {
+	at := func(path string, err error) error {
+		l, c := doc.Pos(path)
+		return &Error{File: name, Line: l, Col: c, Field: path, Err: err}
 	}
 	if p.DefaultAction != "" && !actions[p.DefaultAction] {
-		return at("defaultAction", p.DefaultAction, fmt.Errorf("unknown action %q", p.DefaultAction))
+		return at("defaultAction", fmt.Errorf("unknown action %q", p.DefaultAction))
 	}
 	// The kernel caps errno values at MAX_ERRNO and libseccomp refuses
 	// larger ones with a misleading error.
 	const maxErrno = 4095
 	if e := p.DefaultErrnoRet; e != nil && *e > maxErrno {
-		l, c := find(body, `"defaultErrnoRet"`)
-		return &Error{File: name, Line: l, Col: c, Field: "defaultErrnoRet", Err: fmt.Errorf("%d: errno values stop at %d", *e, maxErrno)}
+		return at("defaultErrnoRet", fmt.Errorf("%d: errno values stop at %d", *e, maxErrno))
+	}
+	// runc refuses an architecture or a flag it does not know, but only
+	// when the filter is built, without saying where.
+	for i, a := range p.Architectures {
+		if err := knownArch(a); err != nil {
+			return at(fmt.Sprintf("architectures[%d]", i), err)
+		}
+	}
+	// moby's reader keeps the archMap entry of the architecture it runs
+	// on and ignores the others: a misspelt entry would silently leave
+	// the filter with the native ABI only.
+	for i, m := range p.ArchMap {
+		if err := knownArch(m.Arch); err != nil {
+			return at(fmt.Sprintf("archMap[%d].architecture", i), err)
+		}
+		for j, a := range m.SubArches {
+			if err := knownArch(a); err != nil {
+				return at(fmt.Sprintf("archMap[%d].subArchitectures[%d]", i, j), err)
+			}
+		}
+	}
+	if len(p.Architectures) > 0 && len(p.ArchMap) > 0 {
+		return at("archMap", errors.New("both architectures and archMap are given; the runtimes refuse that, use one"))
+	}
+	for i, f := range p.Flags {
+		if !slices.Contains(rcseccomp.KnownFlags(), f) {
+			return at(fmt.Sprintf("flags[%d]", i), fmt.Errorf("unknown flag %q (known: %s)", f, strings.Join(rcseccomp.KnownFlags(), ", ")))
+		}
 	}
 	for i, s := range p.Syscalls {
+		path := fmt.Sprintf("syscalls[%d]", i)
 		if !actions[s.Action] {
-			return at(fmt.Sprintf("syscalls[%d].action", i), s.Action, fmt.Errorf("unknown action %q", s.Action))
+			return at(path+".action", fmt.Errorf("unknown action %q", s.Action))
 		}
 		if e := s.ErrnoRet; e != nil && *e > maxErrno {
-			l, c := find(body, fmt.Sprint(*e))
-			return &Error{File: name, Line: l, Col: c, Field: fmt.Sprintf("syscalls[%d].errnoRet", i), Err: fmt.Errorf("%d: errno values stop at %d", *e, maxErrno)}
+			return at(path+".errnoRet", fmt.Errorf("%d: errno values stop at %d", *e, maxErrno))
 		}
 		if s.Action == "SCMP_ACT_NOTIFY" {
 			// A notifying syscall blocks until a seccomp agent answers;
 			// with no agent the workload would hang, not fail.
-			return at(fmt.Sprintf("syscalls[%d].action", i), s.Action, errors.New("SCMP_ACT_NOTIFY needs a seccomp agent, which rampart does not run"))
+			return at(path+".action", errors.New("SCMP_ACT_NOTIFY needs a seccomp agent, which rampart does not run"))
+		}
+		if s.Name != "" && len(s.Names) > 0 {
+			return at(path+".name", errors.New("both name and names are given; the runtimes refuse that, use names"))
 		}
 		for j, a := range s.Args {
 			if !operators[a.Op] {
-				return at(fmt.Sprintf("syscalls[%d].args[%d].op", i, j), a.Op, fmt.Errorf("unknown operator %q", a.Op))
+				return at(fmt.Sprintf("%s.args[%d].op", path, j), fmt.Errorf("unknown operator %q", a.Op))
 			}
 			if a.Index > 5 {
-				l, c := find(body, `"index"`)
-				return &Error{File: name, Line: l, Col: c, Field: fmt.Sprintf("syscalls[%d].args[%d].index", i, j), Err: fmt.Errorf("index %d: a syscall has at most 6 arguments (0-5)", a.Index)}
+				return at(fmt.Sprintf("%s.args[%d].index", path, j), fmt.Errorf("index %d: a syscall has at most 6 arguments (0-5)", a.Index))
 			}
 		}
-		if s.Includes != nil {
-			for _, c := range s.Includes.Caps {
-				if _, err := caps.Parse(c); err != nil {
-					return at(fmt.Sprintf("syscalls[%d].includes.caps", i), c, err)
-				}
+		for _, m := range []struct {
+			path  string
+			match *strictMatch
+		}{{path + ".includes", s.Includes}, {path + ".excludes", s.Excludes}} {
+			if err := validateMatch(m.path, m.match, at); err != nil {
+				return err
 			}
 		}
-		if s.Excludes != nil {
-			for _, c := range s.Excludes.Caps {
-				if _, err := caps.Parse(c); err != nil {
-					return at(fmt.Sprintf("syscalls[%d].excludes.caps", i), c, err)
-				}
-			}
+	}
+	return nil
+}
+
+// validateMatch checks the conditions of an includes or excludes. The
+// runtimes compare capability and architecture names as plain strings, so
+// a name they do not spell exactly never matches: a misspelt includes
+// silently drops the rule (a deny rule on unshare vanishes), a misspelt
+// excludes silently keeps it. Both are refused instead.
+func validateMatch(path string, m *strictMatch, at func(string, error) error) error {
+	if m == nil {
+		return nil
+	}
+	for i, c := range m.Caps {
+		p := fmt.Sprintf("%s.caps[%d]", path, i)
+		cp, err := caps.Parse(c)
+		if err != nil {
+			return at(p, err)
 		}
+		if want := cp.OCI(); c != want {
+			return at(p, fmt.Errorf("%q: write it %q; the runtimes compare the bounding set's names exactly, so %q would never match", c, want, c))
+		}
+	}
+	for i, a := range m.Arches {
+		if !slices.Contains(matchArches, a) {
+			return at(fmt.Sprintf("%s.arches[%d]", path, i), fmt.Errorf("unknown architecture %q: the runtimes match libseccomp's names (%s), so %q would never match", a, strings.Join(matchArches, ", "), a))
+		}
+	}
+	if m.MinKernel != "" {
+		var v mobyseccomp.KernelVersion
+		q, _ := json.Marshal(m.MinKernel)
+		if err := v.UnmarshalJSON(q); err != nil {
+			return at(path+".minKernel", err)
+		}
+	}
+	return nil
+}
+
+// matchArches are the names includes.arches and excludes.arches are
+// compared with: the libseccomp names moby's profile reader gives the
+// GOARCHes it knows (moby/profiles seccomp_linux.go, goToNative), which
+// containerd's reader shares; "x86_64" or "SCMP_ARCH_X86_64" never match
+// anything there. x32 is no GOARCH and so never matches either, but
+// CRI-O's own RuntimeDefault lists it beside amd64.
+var matchArches = []string{"x86", "amd64", "arm", "arm64", "loongarch64", "mips64",
+	"mips64n32", "mipsel64", "mips3l64n32", "mipsel", "ppc", "ppc64", "ppc64le",
+	"riscv64", "s390", "s390x", "x32"}
+
+// knownArch accepts the architecture names runc accepts.
+func knownArch(a string) error {
+	if _, err := rcseccomp.ConvertStringToArch(a); err != nil {
+		return fmt.Errorf("unknown architecture %q (known: %s)", a, strings.Join(rcseccomp.KnownArchs(), ", "))
 	}
 	return nil
 }
@@ -245,11 +338,21 @@ func validate(name string, body []byte, p *strictProfile) error {
 // silently skips names libseccomp does not know, which turns a typo in an
 // allow rule into a denied syscall and, worse, a typo in a deny rule into
 // an allowed one; rampart refuses instead, except for syscalls known to be
-// newer than this machine's libseccomp, which are reported.
+// newer than this machine's libseccomp. Allow rules on those are
+// reported; rules that deny more than the default are installed by
+// number (NumberedRule), or the profile is refused where they cannot be.
 func finish(name string, s *specs.LinuxSeccomp, body []byte) (*Profile, error) {
 	p := &Profile{Name: name, Spec: s, source: body}
+	locate := func(e *Error, what string) *Error {
+		if body != nil {
+			e.Line, e.Col = find(body, `"`+what+`"`)
+		}
+		return e
+	}
+	defRet := Ret(s.DefaultAction, errnoOf(s.DefaultErrnoRet, nil, s.DefaultAction))
 	newer := map[string]string{}
-	for _, sc := range s.Syscalls {
+	var numbered []NumberedRule
+	for i, sc := range s.Syscalls {
 		kept := sc.Names[:0:0]
 		for _, n := range sc.Names {
 			if err := knownSyscall(n); err == nil {
@@ -258,26 +361,48 @@ func finish(name string, s *specs.LinuxSeccomp, body []byte) (*Profile, error) {
 			} else if errors.Is(err, errNoCompiler) {
 				return nil, err
 			}
-			if since, ok := newerSyscalls[n]; ok {
-				newer[n] = since
+			ns, ok := newerSyscalls[n]
+			if !ok {
+				return nil, locate(&Error{File: name, Field: "syscalls[].names", Err: fmt.Errorf("unknown syscall %q (not in this machine's libseccomp %s tables, and not a known newer syscall)", n, libseccompVersion())}, n)
+			}
+			if !stricter(Ret(sc.Action, ruleErrno(sc.ErrnoRet, sc.Action)), defRet) {
+				newer[n] = ns.since
 				continue
 			}
-			e := &Error{File: name, Field: "syscalls[].names", Err: fmt.Errorf("unknown syscall %q (not in this machine's libseccomp %s tables, and not a known newer syscall)", n, libseccompVersion())}
-			if body != nil {
-				e.Line, e.Col = find(body, `"`+n+`"`)
+			if len(sc.Args) > 0 {
+				return nil, locate(&Error{File: name, Field: "syscalls[].names", Err: fmt.Errorf("%s (Linux %s) is newer than this machine's libseccomp %s, so rampart installs its rules by number, which it does for rules without conditions only; this rule has args, and dropping it would leave %s open", n, ns.since, libseccompVersion(), n)}, n)
 			}
-			return nil, e
+			numbered = append(numbered, NumberedRule{Index: i, Name: n, Action: sc.Action, Errno: sc.ErrnoRet})
 		}
-		sc.Names = kept
+		s.Syscalls[i].Names = kept
 	}
 	// Drop rules left with no names, so the compiler sees no empty rule.
 	out := s.Syscalls[:0]
-	for _, sc := range s.Syscalls {
+	newIndex := make([]int, len(s.Syscalls))
+	for i, sc := range s.Syscalls {
+		newIndex[i] = -1
 		if len(sc.Names) > 0 {
+			newIndex[i] = len(out)
 			out = append(out, sc)
 		}
 	}
 	s.Syscalls = out
+	// Two rules on one such syscall with different actions: libseccomp
+	// refuses that for the syscalls it knows (EEXIST), and so does rampart.
+	for i, r := range numbered {
+		for _, o := range numbered[:i] {
+			if o.Name == r.Name && Ret(o.Action, ruleErrno(o.Errno, o.Action)) != Ret(r.Action, ruleErrno(r.Errno, r.Action)) {
+				return nil, locate(&Error{File: name, Field: "syscalls[].names", Err: fmt.Errorf("%s has two rules with different actions (%s and %s)", r.Name, o.Action, r.Action)}, r.Name)
+			}
+		}
+		if !slices.ContainsFunc(p.ByNumber, func(o NumberedRule) bool { return o.Name == r.Name }) {
+			r.Index = newIndex[r.Index]
+			p.ByNumber = append(p.ByNumber, r)
+		}
+	}
+	if _, err := numberedPrefix(p); err != nil {
+		return nil, &Error{File: name, Err: fmt.Errorf("a rule that denies a syscall newer than this machine's libseccomp %s cannot be installed: %w", libseccompVersion(), err)}
+	}
 	if len(newer) > 0 {
 		var list []string
 		for n, since := range newer {
@@ -287,21 +412,14 @@ func finish(name string, s *specs.LinuxSeccomp, body []byte) (*Profile, error) {
 		p.Notes = append(p.Notes, fmt.Sprintf("libseccomp %s does not know %d syscall(s) the profile names; they get the filter's ENOSYS or default action: %s",
 			libseccompVersion(), len(list), strings.Join(list, ", ")))
 	}
+	if len(p.ByNumber) > 0 {
+		var list []string
+		for _, r := range p.ByNumber {
+			list = append(list, r.Name)
+		}
+		p.Details = append(p.Details, fmt.Sprintf("libseccomp %s does not know %s: rampart installs the profile's rules on them by number", libseccompVersion(), strings.Join(list, ", ")))
+	}
 	return p, nil
-}
-
-// newerSyscalls are syscalls of recent kernels (with the version that added
-// them) that an older libseccomp may not know. A profile naming them is not
-// in error; the compiler just cannot place them.
-var newerSyscalls = map[string]string{
-	"riscv_hwprobe": "6.4", "cachestat": "6.5", "fchmodat2": "6.6",
-	"map_shadow_stack": "6.6", "futex_wake": "6.7", "futex_wait": "6.7",
-	"futex_requeue": "6.7", "statmount": "6.8", "listmount": "6.8",
-	"lsm_get_self_attr": "6.8", "lsm_set_self_attr": "6.8",
-	"lsm_list_modules": "6.8", "mseal": "6.10", "uretprobe": "6.11",
-	"setxattrat": "6.13", "getxattrat": "6.13", "listxattrat": "6.13",
-	"removexattrat": "6.13", "open_tree_attr": "6.15", "file_getattr": "6.17",
-	"file_setattr": "6.17",
 }
 
 func specFor(bounding caps.Set) *specs.Spec {

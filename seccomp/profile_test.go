@@ -8,9 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
 func TestMain(m *testing.M) {
@@ -102,6 +105,9 @@ func FuzzParse(f *testing.F) {
 		b, _ := os.ReadFile("testdata/" + n)
 		f.Add(b)
 	}
+	f.Add([]byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["unshare"],"action":"SCMP_ACT_ERRNO","includes":{"arches":["amd64"],"caps":["CAP_SYS_ADMIN"]}}]}`))
+	f.Add([]byte(`{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86"],"syscalls":[{"names":["mseal","statmount"],"action":"SCMP_ACT_KILL"}]}`))
+	f.Add([]byte(`{"defaultAction":"SCMP_ACT_ERRNO","DefaultAction":"SCMP_ACT_ALLOW"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := Parse("fuzz.json", b, caps.ContainerdDefault)
 		if err != nil {
@@ -114,6 +120,17 @@ func FuzzParse(f *testing.F) {
 		for _, s := range p.Spec.Syscalls {
 			if len(s.Names) == 0 {
 				t.Fatal("rule with no names survived")
+			}
+		}
+		// The rules installed by number assemble into a program the
+		// kernel accepts.
+		prefix, err := numberedPrefix(p)
+		if err != nil {
+			t.Fatalf("accepted, but its rules by number do not assemble: %v", err)
+		}
+		if len(prefix) > 0 {
+			if err := bpf.Validate(append(prefix, bpf.Insn{Code: unix.BPF_RET | unix.BPF_K, K: bpf.RetAllow})); err != nil {
+				t.Fatal(err)
 			}
 		}
 	})

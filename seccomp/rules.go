@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
 // Rule is one syscall's rule as the engine installs it: the profile's
@@ -23,14 +25,24 @@ type Rule struct {
 	// ORed is true when conditions share an argument and the engine
 	// therefore matches any one of them.
 	ORed bool
+	// ByNumber is true for a rule on a syscall the linked libseccomp
+	// does not know, which rampart installs by number.
+	ByNumber bool
 }
 
 // Rules expands the resolved profile per syscall name, in profile order,
-// without the rules the engine drops.
+// without the rules the engine drops; the rules rampart installs by
+// number (Profile.ByNumber) come first, as their program does.
 func (p *Profile) Rules() []Rule {
 	var out []Rule
+	for _, r := range p.ByNumber {
+		out = append(out, Rule{Index: r.Index, Name: r.Name, Action: r.Action, Errno: r.Errno, ByNumber: true})
+	}
 	for i, sc := range p.Spec.Syscalls {
-		if sc.Action == p.Spec.DefaultAction && errnoOf(sc.ErrnoRet, p.Spec.DefaultErrnoRet, sc.Action) == errnoOf(p.Spec.DefaultErrnoRet, nil, p.Spec.DefaultAction) {
+		// runc compares the libseccomp actions: KILL is KILL_THREAD, and
+		// a rule's errno is its own (EPERM when not given), never the
+		// default's.
+		if Ret(sc.Action, ruleErrno(sc.ErrnoRet, sc.Action)) == p.defaultRet() {
 			continue
 		}
 		seen := map[uint]int{}
@@ -44,6 +56,21 @@ func (p *Profile) Rules() []Rule {
 		}
 	}
 	return out
+}
+
+// defaultRet is what the filter returns when no rule matches.
+func (p *Profile) defaultRet() uint32 {
+	return Ret(p.Spec.DefaultAction, errnoOf(p.Spec.DefaultErrnoRet, nil, p.Spec.DefaultAction))
+}
+
+// ErrnoValue is the errno the rule's action returns (ERRNO, TRACE): its
+// errnoRet, or EPERM when it has none, as the engine installs it.
+func (r Rule) ErrnoValue() uint { return ruleErrno(r.Errno, r.Action) }
+
+// ruleErrno is the errno the engine gives a rule: its own errnoRet, else
+// EPERM (runc does not fall back to defaultErrnoRet for rules).
+func ruleErrno(e *uint, act specs.LinuxSeccompAction) uint {
+	return errnoOf(e, nil, act)
 }
 
 func errnoOf(e, def *uint, act specs.LinuxSeccompAction) uint {
@@ -181,7 +208,7 @@ func (p *Profile) Classify(names []string) []Entry {
 		uncond := ""
 		for _, r := range rules {
 			if len(r.Args) == 0 && uncond == "" {
-				uncond = ActionString(r.Action, errnoOf(r.Errno, p.Spec.DefaultErrnoRet, r.Action))
+				uncond = ActionString(r.Action, r.ErrnoValue())
 			} else if len(r.Args) > 0 {
 				cond = append(cond, r)
 			}
@@ -202,4 +229,32 @@ func (p *Profile) Classify(names []string) []Entry {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// Ret is the value a filter returns for an action: what the kernel acts
+// on. runc installs SCMP_ACT_KILL as KILL_THREAD.
+func Ret(act specs.LinuxSeccompAction, errno uint) uint32 {
+	switch act {
+	case specs.ActKill, specs.ActKillThread:
+		return bpf.RetKillThread
+	case specs.ActKillProcess:
+		return bpf.RetKillProcess
+	case specs.ActTrap:
+		return bpf.RetTrap
+	case specs.ActErrno:
+		return bpf.RetErrno | uint32(errno&0xffff)
+	case specs.ActTrace:
+		return bpf.RetTrace | uint32(errno&0xffff)
+	case specs.ActLog:
+		return bpf.RetLog
+	case specs.ActNotify:
+		return bpf.RetUserNotif
+	}
+	return bpf.RetAllow
+}
+
+// stricter says whether the kernel ranks ret a above b: a lower signed
+// action value wins when filters or rules disagree (kernel/seccomp.c).
+func stricter(a, b uint32) bool {
+	return int32(a&0xffff0000) < int32(b&0xffff0000)
 }

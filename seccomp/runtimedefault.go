@@ -50,7 +50,12 @@ func (d *RuntimeDefault) Load(bounding caps.Set) (*Profile, error) {
 		if err != nil {
 			return nil, fmt.Errorf("runtime-default profile: %w", err)
 		}
-		return finish("runtime-default", s, nil)
+		p, err := finish("runtime-default", s, nil)
+		if err != nil {
+			return nil, err
+		}
+		p.Bounding = bounding
+		return p, nil
 	}
 	body, err := runtimeDefaults.ReadFile(d.file)
 	if err != nil {

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/internal/strictjson"
 )
 
 // isSPO reports whether body is a Security Profiles Operator
@@ -21,16 +23,46 @@ func isSPO(body []byte) bool {
 		bytes.HasPrefix(t, []byte("kind")) || bytes.HasPrefix(t, []byte("---")) || bytes.Contains(t, []byte(`"kind"`)))
 }
 
+// spoObject is a SeccompProfile object as the operator's API reads it,
+// for strictjson: the spec has an OCI profile's fields and the operator's
+// own two.
+type spoObject struct {
+	APIVersion string  `json:"apiVersion"`
+	Kind       string  `json:"kind"`
+	Metadata   any     `json:"metadata"`
+	Status     any     `json:"status"`
+	Spec       spoSpec `json:"spec"`
+}
+
+type spoSpec struct {
+	strictProfile
+	BaseProfileName string `json:"baseProfileName"`
+	Disabled        any    `json:"disabled"`
+}
+
 // parseSPO reads the spec of a SeccompProfile object: the same fields as
-// an OCI profile, in YAML. Errors are located in the YAML by the value
-// that caused them.
+// an OCI profile, in YAML. Its keys are held to the same rules as a JSON
+// profile's (exact spelling, each once: the spec reaches the decoder as
+// JSON). Errors are located in the YAML.
 func parseSPO(name string, body []byte, bounding caps.Set) (*Profile, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(body, &root); err != nil {
+		return nil, &Error{File: name, Err: err}
+	}
+	doc, err := strictjson.CheckYAML(&root, reflect.TypeFor[spoObject](), strictjson.Options{DisallowUnknown: true, Locate: true})
+	if err != nil {
+		var se *strictjson.Error
+		if errors.As(err, &se) {
+			return nil, &Error{File: name, Line: se.Line, Col: se.Col, Field: se.Path, Err: se.Err}
+		}
+		return nil, &Error{File: name, Err: err}
+	}
 	var obj struct {
 		APIVersion string         `yaml:"apiVersion"`
 		Kind       string         `yaml:"kind"`
 		Spec       map[string]any `yaml:"spec"`
 	}
-	if err := yaml.Unmarshal(body, &obj); err != nil {
+	if err := root.Decode(&obj); err != nil {
 		return nil, &Error{File: name, Err: err}
 	}
 	if obj.Kind != "SeccompProfile" || !strings.HasPrefix(obj.APIVersion, "security-profiles-operator.x-k8s.io/") {
@@ -68,10 +100,12 @@ func parseSPO(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if errors.As(err, &pe) {
 		// Re-locate in the YAML the user wrote.
 		pe.File = name
-		pe.Line, pe.Col = 0, 0
-		if v := quotedValue(pe.Err.Error()); v != "" {
+		pe.Line, pe.Col = doc.Pos("spec." + pe.Field)
+		switch v := quotedValue(pe.Err.Error()); {
+		case pe.Line > 0: // found by its path
+		case v != "":
 			pe.Line, pe.Col = find(body, v)
-		} else if pe.Field != "" {
+		case pe.Field != "":
 			pe.Line, pe.Col = find(body, pe.Field+":")
 		}
 		pe.Field = "spec." + pe.Field

@@ -111,6 +111,25 @@ variant; -v lists all, with those on ABIs this kernel does not run.
 --strict-profile refuses such a profile (125), and one it cannot check
 (a filter compiled at launch, as for a non-root user).
 
+A seccomp profile is refused (125, file:line:col where there is one) when
+  * a name in one of its lists would never match where the runtimes
+    compare it: includes/excludes arches (amd64, x86, arm64, ...) and caps
+    (CAP_SYS_ADMIN, spelt exactly), architectures, archMap, flags;
+  * a key is written twice, or differs from its field only in case
+    ("DefaultAction"): the runtimes' decoder would read the last one, or
+    read it anyway; the file is empty;
+  * a rule that denies a syscall newer than the linked libseccomp has
+    argument conditions (without them, rampart installs it by number, as
+    runc would not: it drops such rules without a word);
+  * the compiled filter refuses execve (CMD could never start), exit_group
+    and its fallback exit on CMD's ABI (CMD could only end by a signal), or
+    a call rampart makes after loading it (pread64 and close; without
+    no_new_privs also prctl, capget, capset and the user calls): decided
+    on the compiled program, so argument conditions and the default count;
+  * the compiled program does not do what the profile's rules say for the
+    syscalls it names. A cached program that fails this check, or whose
+    recorded input is not this profile's, is compiled again (-v says so).
+
 Exit status: CMD's own; 125 a layer was refused (CMD did not run);
 126 CMD could not be executed (also when its file capabilities cannot
 all be granted); 127 CMD not found; 2 bad usage (an unknown flag, an

@@ -217,7 +217,7 @@ func printDecision(w io.Writer, p *seccomp.Profile, d *seccomp.Decision, rawArgs
 		fmt.Fprintf(w, "  decided by: the default action (no rule matches %s with these arguments)\n", d.Syscall)
 	default:
 		for _, r := range d.Rules {
-			fmt.Fprintf(w, "  decided by: syscalls[%d] %s when %s\n", r.Index, seccomp.ActionString(r.Action, derefErrno(r.Errno, p)), r.Conditions())
+			fmt.Fprintf(w, "  decided by: syscalls[%d] %s when %s\n", r.Index, seccomp.ActionString(r.Action, r.ErrnoValue()), r.Conditions())
 			if r.ORed {
 				fmt.Fprintf(w, "  note: this rule has several conditions on one argument; the engine ORs them, so it matches more than it seems to\n")
 			}
@@ -266,7 +266,7 @@ func printList(w io.Writer, p *seccomp.Profile, es []seccomp.Entry, all bool) {
 			if i > 0 {
 				name = ""
 			}
-			fmt.Fprintf(tw, "  %s\t%s\twhen %s\n", name, seccomp.ActionString(r.Action, derefErrno(r.Errno, p)), r.Conditions())
+			fmt.Fprintf(tw, "  %s\t%s\twhen %s\n", name, seccomp.ActionString(r.Action, r.ErrnoValue()), r.Conditions())
 		}
 		fmt.Fprintf(tw, "  \t%s\totherwise\n", e.Action)
 	}
@@ -309,7 +309,7 @@ func entryWords(e seccomp.Entry, p *seccomp.Profile) string {
 	}
 	var parts []string
 	for _, r := range e.Rules {
-		parts = append(parts, seccomp.ActionString(r.Action, derefErrno(r.Errno, p))+" when "+r.Conditions())
+		parts = append(parts, seccomp.ActionString(r.Action, r.ErrnoValue())+" when "+r.Conditions())
 	}
 	return strings.Join(parts, "; ") + "; otherwise " + e.Action
 }

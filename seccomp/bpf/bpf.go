@@ -139,12 +139,35 @@ func Run(prog []unix.SockFilter, d Data) (ret uint32, path []int, err error) {
 	if err := Validate(prog); err != nil {
 		return 0, nil, err
 	}
+	return run(prog, d, true)
+}
+
+// Program is a validated program, to run on many inputs.
+type Program struct{ insns []unix.SockFilter }
+
+// Load validates prog once for Decide.
+func Load(prog []unix.SockFilter) (*Program, error) {
+	if err := Validate(prog); err != nil {
+		return nil, err
+	}
+	return &Program{insns: prog}, nil
+}
+
+// Decide runs the program on d and returns the value it returns.
+func (p *Program) Decide(d Data) uint32 {
+	ret, _, _ := run(p.insns, d, false)
+	return ret
+}
+
+func run(prog []unix.SockFilter, d Data, trace bool) (ret uint32, path []int, err error) {
 	data := d.bytes()
 	var a, x uint32
 	var mem [16]uint32
 	for pc := 0; pc < len(prog); pc++ {
 		in := prog[pc]
-		path = append(path, pc)
+		if trace {
+			path = append(path, pc)
+		}
 		switch in.Code {
 		case unix.BPF_LD | unix.BPF_W | unix.BPF_ABS:
 			a = binary.LittleEndian.Uint32(data[in.K:])

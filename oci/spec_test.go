@@ -1,0 +1,34 @@
+//go:build linux && cgo && seccomp
+
+package oci
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	libseccomp "github.com/seccomp/libseccomp-golang"
+
+	"github.com/rampart-sec/rampart/policy"
+)
+
+// A deny rule that runc would drop (a syscall newer than its libseccomp)
+// is not written into a config that would run without it.
+func TestSpecRefusesRulesRuncWouldDrop(t *testing.T) {
+	if _, err := libseccomp.GetSyscallFromName("mseal"); err == nil {
+		t.Skip("this machine's libseccomp knows mseal")
+	}
+	file := filepath.Join(t.TempDir(), "deny-mseal.json")
+	os.WriteFile(file, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mseal"],"action":"SCMP_ACT_ERRNO"}]}`), 0o644)
+	p := &policy.Policy{Seccomp: policy.Seccomp{Kind: policy.SeccompFile, Path: file}}
+	_, err := Spec(p, []string{"true"}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "the profile denies mseal") {
+		t.Fatalf("got %v", err)
+	}
+	// A profile that only allows it is written as before.
+	os.WriteFile(file, []byte(`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","mseal"],"action":"SCMP_ACT_ALLOW"}]}`), 0o644)
+	if s, err := Spec(p, []string{"true"}, Options{}); err != nil || s.Linux.Seccomp == nil {
+		t.Fatalf("%v", err)
+	}
+}

@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"reflect"
 	"strings"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/internal/strictjson"
 )
 
 // LayerPolicy names refusals of a policy file itself.
@@ -26,14 +27,15 @@ func Decode(name string, b []byte) (*Policy, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, refuse("empty file: a policy file holds one JSON object")
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	p := &Policy{}
-	if err := dec.Decode(p); err != nil {
-		return nil, refuse("%v", err)
+	// Keys exactly as the fields are spelt, each once, none unknown, and
+	// nothing after the object: a case variant or a second "Seccomp"
+	// must not change what the file says without a word.
+	if _, err := strictjson.Check(b, reflect.TypeFor[Policy](), strictjson.Options{DisallowUnknown: true}); err != nil {
+		return nil, &LayerError{Layer: LayerPolicy, Err: strictjson.InFile(err, name)}
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, refuse("data after the policy object")
+	p := &Policy{}
+	if err := json.Unmarshal(b, p); err != nil {
+		return nil, refuse("%v", err)
 	}
 	if err := p.Validate(); err != nil {
 		return nil, refuse("%v", err)

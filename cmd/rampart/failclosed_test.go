@@ -102,8 +102,10 @@ func TestPolicyFileStrict(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range []struct{ name, body, msg string }{
 		{"unknown-seccomp-kind", `{"Seccomp":{"Kind":"runtime_default"}}`, `Seccomp.Kind "runtime_default"`},
-		{"misspelt-field", `{"Capabilitiez":{"DropAll":true}}`, `unknown field "Capabilitiez"`},
-		{"trailing-data", `{"Seccomp":{"Kind":"runtime-default"}} {"Seccomp":{"Kind":"unconfined"}}`, "data after the policy object"},
+		{"misspelt-field", `{"Capabilitiez":{"DropAll":true}}`, `.json:1:2: Capabilitiez: unknown field`},
+		{"trailing-data", `{"Seccomp":{"Kind":"runtime-default"}} {"Seccomp":{"Kind":"unconfined"}}`, ".json:1:40: data after the end of the document"},
+		{"case-variant", `{"seccomp":{"Kind":"runtime-default"}}`, ".json:1:2: seccomp"},
+		{"duplicate", "{\"Seccomp\":{\"Kind\":\"runtime-default\"},\n \"Seccomp\":{\"Kind\":\"unconfined\"}}", ".json:2:2: Seccomp"},
 		{"empty", "", "empty file"},
 		{"unknown-mode", `{"Landlock":[{"Mode":"deny-reed","Path":"/etc/shadow"}]}`, `Mode "deny-reed"`},
 		{"unknown-apparmor-kind", `{"AppArmor":{"Kind":"Localhost","Name":"x"}}`, `AppArmor.Kind "Localhost"`},
@@ -119,7 +121,7 @@ func TestPolicyFileStrict(t *testing.T) {
 			if _, err := os.Stat(marker); err == nil {
 				t.Fatalf("CMD ran under %s; stderr %q", c.body, r.stderr)
 			}
-			if r.code != exitRefused || !strings.Contains(r.stderr, "rampart: policy: "+file+": ") || !strings.Contains(r.stderr, c.msg) {
+			if r.code != exitRefused || !strings.Contains(r.stderr, "rampart: policy: "+file) || !strings.Contains(r.stderr, c.msg) {
 				t.Fatalf("exit %d stderr %q, want %d naming the file and %q", r.code, r.stderr, exitRefused, c.msg)
 			}
 		})

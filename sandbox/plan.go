@@ -342,7 +342,11 @@ func (pl *Plan) Describe() []string {
 	}
 	out = append(out, fmt.Sprintf("no_new_privs: %v", pl.NoNewPrivs))
 	if pl.Seccomp != nil {
-		out = append(out, fmt.Sprintf("seccomp: %s (default %s, %d rules, %d BPF instructions)", pl.Seccomp.Name, pl.Seccomp.Spec.DefaultAction, len(pl.Seccomp.Spec.Syscalls), pl.filter.Len()))
+		byNumber := ""
+		if n := len(pl.Seccomp.ByNumber); n > 0 {
+			byNumber = fmt.Sprintf(" and %d installed by number", n)
+		}
+		out = append(out, fmt.Sprintf("seccomp: %s (default %s, %d rules%s, %d BPF instructions)", pl.Seccomp.Name, pl.Seccomp.Spec.DefaultAction, len(pl.Seccomp.Spec.Syscalls), byNumber, pl.filter.Len()))
 	} else {
 		out = append(out, "seccomp: none")
 	}

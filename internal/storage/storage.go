@@ -76,6 +76,15 @@ func Of(p string) (*Routes, error) {
 	if err := w.path(p, ""); err != nil {
 		return nil, err
 	}
+	// A directory's files include those of every filesystem mounted
+	// beneath it, which live on their own devices.
+	for _, m := range mounts {
+		if m.Mountpoint != p && within(m.Mountpoint, p) {
+			if err := w.path(m.Mountpoint, "mounted beneath "+p); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if err := w.swap(); err != nil {
 		return nil, err
 	}

@@ -311,3 +311,18 @@ func TestStackingFakeSysfs(t *testing.T) {
 		t.Errorf("the NVMe controller reaches %q, want nvme0n1", disk)
 	}
 }
+
+// A directory's bytes include those of the filesystems mounted beneath
+// it: a disk mounted inside a denied directory is a route too.
+func TestMountedBeneath(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	_, loop, _, mnt := loopFS(t, dir, false)
+	r, err := Of(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(nodePaths(r), loop) {
+		t.Errorf("routes of %s (with %s mounted at %s): nodes %v lack %s", dir, loop, mnt, nodePaths(r), loop)
+	}
+}

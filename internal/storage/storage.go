@@ -309,6 +309,7 @@ func (w *walker) nodes(roots []string) error {
 			roots = append(roots, m.Mountpoint)
 		}
 	}
+	diskChars := diskCharMajors()
 	seen := map[string]bool{}
 	var walk func(dir string)
 	walk = func(dir string) {
@@ -335,6 +336,8 @@ func (w *walker) nodes(roots []string) error {
 					if why, ok := w.devs[d]; ok {
 						w.addNode(Node{Path: p, Dev: d, Block: true}, why)
 					}
+				} else if diskChars != nil && !diskChars[d.Major] {
+					// not a driver that speaks to disks: no sysfs lookup
 				} else if disk := w.charDisk(d, blockSys); disk != "" {
 					w.addNode(Node{Path: p, Dev: d}, "reaches the disk "+disk)
 				}
@@ -350,6 +353,34 @@ func (w *walker) nodes(roots []string) error {
 func (w *walker) addNode(n Node, why string) {
 	w.r.Nodes = append(w.r.Nodes, n)
 	w.r.Why[n.Path] = why
+}
+
+// diskCharDrivers are the character-device drivers that pass commands
+// to a disk: SCSI generic and its block layer twin, NVMe controllers and
+// their generic namespace nodes, raw flash (MTD, UBI). Each is then
+// checked against sysfs (charDisk); /proc/devices names their majors,
+// which are dynamic.
+var diskCharDrivers = map[string]bool{"sg": true, "bsg": true, "nvme": true, "nvme-generic": true, "mtd": true, "ubi": true, "ubi_ctrl": true}
+
+// diskCharMajors reads the majors of diskCharDrivers from /proc/devices;
+// on failure every character device is checked.
+func diskCharMajors() map[uint32]bool {
+	b, err := os.ReadFile("/proc/devices")
+	if err != nil {
+		return nil
+	}
+	out := map[uint32]bool{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "Block devices") {
+			break
+		}
+		var major uint32
+		var name string
+		if n, _ := fmt.Sscanf(strings.TrimSpace(l), "%d %s", &major, &name); n == 2 && diskCharDrivers[name] {
+			out[major] = true
+		}
+	}
+	return out
 }
 
 // charDisk returns the block device a character device reaches, if any:

@@ -90,7 +90,7 @@ func spotCheck(p *Profile, prog []bpf.Insn) error {
 			}
 			// libseccomp compares 32 bits on x86 and on x32 too, although
 			// the x32 kernel passes 64.
-			if (arch.Bits32 && isMultiplexed(name)) || ((arch.Bits32 || arch.X32) && slices.ContainsFunc(rules, highBits)) {
+			if (arch.Bits32 && isMultiplexed(name)) || (arch.Low32() && slices.ContainsFunc(rules, highBits)) {
 				continue
 			}
 			samples = append(samples[:0], [6]uint64{})
@@ -100,7 +100,7 @@ func spotCheck(p *Profile, prog []bpf.Insn) error {
 				}
 			}
 			for _, args := range samples {
-				want, ok := expect(rules, args, arch.Bits32, def)
+				want, ok := expect(rules, args, arch.Low32(), def)
 				if !ok {
 					continue
 				}

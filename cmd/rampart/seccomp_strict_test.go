@@ -44,6 +44,11 @@ func TestSeccompProfileRefused(t *testing.T) {
 			`deny-both-exits.json: the profile refuses exit_group (SCMP_ACT_ERRNO(EPERM) on x86_64) and exit, its fallback (SCMP_ACT_ERRNO(EPERM)), so CMD cannot end but by a signal`},
 		{"kill-verify-read", `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["pread64"],"action":"SCMP_ACT_KILL_PROCESS"}]}`,
 			`kill-verify-read.json: the profile refuses pread64 (SCMP_ACT_KILL_PROCESS on x86_64), which rampart needs after loading the filter`},
+		// Two rules that answer differently for one call: libseccomp keeps
+		// the unconditional one, and a packet socket would be made.
+		{"overlapping-rules", "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[\n{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_LOG\"},\n" +
+			`{"names":["socket"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":17,"op":"SCMP_CMP_EQ"}]}]}`,
+			`overlapping-rules.json:3:1: syscalls[1]: the rules at ` + "DIR/" + `overlapping-rules.json:2 (socket SCMP_ACT_LOG) and DIR/overlapping-rules.json:3 (socket SCMP_ACT_ERRNO(EPERM) when arg0 == 0x11) both match x86_64 socket(0x11, 0x0, 0x0) with different actions`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			file := filepath.Join(dir, c.name+".json")
@@ -56,7 +61,7 @@ func TestSeccompProfileRefused(t *testing.T) {
 			if r.code != exitRefused {
 				t.Fatalf("exit %d (signal %v), want %d; stderr: %s", r.code, r.signal, exitRefused, r.stderr)
 			}
-			if want := "rampart: seccomp: " + filepath.Join(dir, c.msg); !strings.HasPrefix(r.stderr, want) {
+			if want := "rampart: seccomp: " + filepath.Join(dir, strings.ReplaceAll(c.msg, "DIR/", dir+"/")); !strings.HasPrefix(r.stderr, want) {
 				t.Fatalf("stderr %q\nwant     %q…", r.stderr, want)
 			}
 		})

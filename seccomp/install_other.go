@@ -13,6 +13,8 @@ func knownSyscall(string) error { return errNoCompiler }
 
 func libseccompVersion() string { return "(none)" }
 
+func engineNumber(string, Arch) (int32, bool) { return 0, false }
+
 // Filter is unavailable without libseccomp.
 type Filter struct {
 	Cached  bool

@@ -136,8 +136,12 @@ A seccomp profile is refused (125, file:line:col where there is one) when
     no_new_privs also prctl, capget, capset and the user calls): decided
     on the compiled program, so argument conditions and the default count;
   * the compiled program does not do what the profile's rules say for the
-    syscalls it names. A cached program that fails this check, or whose
-    recorded input is not this profile's, is compiled again (-v says so).
+    syscalls it names, tried with arguments on both sides of each
+    condition (libseccomp 2.5.4 miscompiles some rules whose conditions
+    meet on one argument); a program compiled at exec time is checked as
+    libseccomp exports it. A cached program that fails this check, or
+    whose recorded input is not this profile's, is compiled again (-v
+    says so).
 
 Exit status: CMD's own; 125 a layer was refused (CMD did not run);
 126 CMD could not be executed (also when its file capabilities cannot

@@ -178,3 +178,31 @@ func TestSeccompForgedCacheEntryNotLoaded(t *testing.T) {
 		t.Fatalf("the planted program was loaded: %s", stderr)
 	}
 }
+
+// A profile libseccomp 2.5.4 compiles wrong is refused, whether the
+// launch compiles it ahead or at exec time: its filter lets setns(0, 10)
+// run, which the second rule denies (on today's kernel the call then
+// fails with EINVAL instead of the rule's EPERM: the deny does not hold).
+func TestSeccompMiscompiledFilterRefused(t *testing.T) {
+	needRoot(t)
+	needSeccomp(t)
+	nrcall := buildNrcall(t)
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "setns.json")
+	os.WriteFile(profile, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+ {"names":["setns"],"action":"SCMP_ACT_ERRNO","args":[{"index":2,"value":1073741842,"valueTwo":1073741842,"op":"SCMP_CMP_MASKED_EQ"},{"index":1,"value":1073741824,"op":"SCMP_CMP_LE"}]},
+ {"names":["setns"],"action":"SCMP_ACT_ERRNO","args":[{"index":1,"value":18446744073709551615,"valueTwo":32769,"op":"SCMP_CMP_MASKED_EQ"},{"index":1,"value":10,"op":"SCMP_CMP_GE"}]}]}`), 0o644)
+	for _, cache := range []string{"on", "off"} {
+		t.Run("cache-"+cache, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], argv([]string{"--seccomp", profile}, []string{nrcall, "308", "0", "10"})...)
+			cmd.Env = append(os.Environ(), "RAMPART_CACHE_DIR="+t.TempDir(), "RAMPART_SECCOMP_CACHE="+cache)
+			r := runAsRampart(t, cmd)
+			if r.code != exitRefused {
+				t.Fatalf("exit %d, setns(0, 10) errno %q, want refused (125); stderr: %s", r.code, r.stdout, r.stderr)
+			}
+			if want := "rampart: seccomp: seccomp profile " + profile + ": the compiled filter does not do what the profile says: the program answers setns("; !strings.HasPrefix(r.stderr, want) {
+				t.Fatalf("stderr %q\nwant     %q…", r.stderr, want)
+			}
+		})
+	}
+}

@@ -20,20 +20,22 @@ import (
 // and load the profile at exec time: the program is never seen. But
 // libseccomp 2.5.4 builds programs that do not do what the rules say
 // (see spotCheck), and such a launch would load one unchecked: a deny
-// that does not hold. So before it, engineProgram builds the filter with
+// that does not hold. So before it, EngineProgram builds the filter with
 // libseccomp the way runc's engine does and exports the program
 // libseccomp generates, without loading it, for the spot check; runc's
 // engine then builds the same filter from the same calls and loads it.
 // Only runc's ENOSYS stub, which runc adds in front at load time, is
 // missing from the export.
 
-// engineProgram is libseccomp's program for p, built with the calls runc
+// EngineProgram is libseccomp's program for p, built with the calls runc
 // makes (libcontainer/seccomp InitSeccomp and matchCall): the default
-// action, the architectures, the flags, binary-tree optimization past 32
-// syscalls, then one rule per syscall name, skipped where its action is
-// the default's or libseccomp does not know the name, with one rule per
-// condition where conditions share an argument.
-func engineProgram(p *Profile) ([]unix.SockFilter, error) {
+// action, the architectures, the flags, with optimize binary-tree
+// optimization past 32 syscalls as runc asks for it (without, the
+// program is libseccomp's linear form), then one rule per syscall name,
+// skipped where its action is the default's or libseccomp does not know
+// the name, with one rule per condition where conditions share an
+// argument. Nothing is loaded, and runc's ENOSYS stub is not in it.
+func EngineProgram(p *Profile, optimize bool) ([]unix.SockFilter, error) {
 	cfg, err := specconv.SetupSeccomp(p.Spec)
 	if err != nil {
 		return nil, err
@@ -72,7 +74,7 @@ func engineProgram(p *Profile) ([]unix.SockFilter, error) {
 			return nil, err
 		}
 	}
-	if len(cfg.Syscalls) > 32 {
+	if optimize && len(cfg.Syscalls) > 32 {
 		filter.SetOptimize(2) // an older libseccomp has none: runc goes on too
 	}
 	if err := filter.SetNoNewPrivsBit(false); err != nil {

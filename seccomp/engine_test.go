@@ -3,7 +3,6 @@
 package seccomp
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -12,16 +11,14 @@ import (
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
-// engineProgram is what runc's engine loads, but for runc's ENOSYS stub:
+// EngineProgram is what runc's engine loads, but for runc's ENOSYS stub:
 // on every sampled call of every x86 ABI the two programs answer alike,
 // except where the stub answers ENOSYS past the last syscall the profile
 // names. The loaded program is read back from the kernel after runc's
-// engine loaded it (the cache's compile), so this holds engineProgram to
+// engine loaded it (the cache's compile), so this holds EngineProgram to
 // the engine itself.
 func TestEngineProgramIsWhatRuncLoads(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("reading the loaded filter back needs CAP_SYS_ADMIN")
-	}
+	needRoot(t)
 	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
 	var profiles []*Profile
 	for _, b := range []caps.Set{caps.Full, caps.ContainerdDefault} {
@@ -55,7 +52,7 @@ func TestEngineProgramIsWhatRuncLoads(t *testing.T) {
 		if err != nil || !f.Cached {
 			t.Fatalf("%s: %v (%s)", p.Name, err, f.Why)
 		}
-		lib, err := engineProgram(p)
+		lib, err := EngineProgram(p, true)
 		if err != nil {
 			t.Fatalf("%s: %v", p.Name, err)
 		}
@@ -95,9 +92,7 @@ func TestEngineProgramIsWhatRuncLoads(t *testing.T) {
 // loads, and checks libseccomp's export instead); a profile refusing on
 // i386 is not refused for the stub's answers there.
 func TestSpotCheckEngineMistakes(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("the compile ahead reads the filter back, which needs CAP_SYS_ADMIN")
-	}
+	needRoot(t)
 	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
 	for _, c := range []struct{ name, body, want string }{
 		// traps writev(0x10), which neither rule holds for

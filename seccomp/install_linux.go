@@ -84,7 +84,7 @@ func Compile(p *Profile) (*Filter, error) {
 		}
 		// What libseccomp will generate at exec time, checked as a
 		// cached program is (without runc's stub, added at load).
-		lib, err := engineProgram(p)
+		lib, err := EngineProgram(p, true)
 		if err != nil {
 			return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
 		}

@@ -30,6 +30,9 @@ func (*Filter) Len() int              { return 0 }
 func (*Filter) Filters() int          { return 0 }
 func (*Filter) Require(...Need) error { return errNoCompiler }
 
+// EngineProgram needs libseccomp.
+func EngineProgram(*Profile, bool) ([]bpf.Insn, error) { return nil, errNoCompiler }
+
 // SyscallNumber needs libseccomp's tables.
 func SyscallNumber(string, Arch) (int32, error) { return 0, errNoCompiler }
 

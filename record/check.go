@@ -110,13 +110,13 @@ func (c *checker) seccomp(prof *seccomp.Profile) {
 				c.miss(policy.LayerSeccomp, what, "the profile does not list the "+abi+" ABI: the filter refuses it wholesale", n)
 				continue
 			}
-			ok, why := decide(prof, rules, name, nil, sa.Bits32)
+			ok, why := decide(prof, rules, name, nil, sa.Low32())
 			if !ok && name == "clone3" && strings.HasSuffix(why, "(ENOSYS)") {
 				// libc falls back to clone(2): the flags must pass there
 				ok = true
 				for _, a := range c.rec.Args {
 					if a.ABI == abi && a.Syscall == "clone3" && a.Arg == -1 {
-						if fine, why := decide(prof, rules, "clone", map[int]uint64{0: a.Value}, sa.Bits32); !fine {
+						if fine, why := decide(prof, rules, "clone", map[int]uint64{0: a.Value}, sa.Low32()); !fine {
 							c.miss(policy.LayerSeccomp, fmt.Sprintf("clone3 flags %#x, through the fallback to clone (%s)", a.Value, abi), why, a.Count)
 						}
 					}
@@ -142,7 +142,7 @@ func (c *checker) seccomp(prof *seccomp.Profile) {
 			if a.ABI != abi || a.Arg < 0 || paired[a.Syscall] || !listed {
 				continue
 			}
-			if ok, why := decide(prof, rules, a.Syscall, map[int]uint64{a.Arg: a.Value}, sa.Bits32); !ok {
+			if ok, why := decide(prof, rules, a.Syscall, map[int]uint64{a.Arg: a.Value}, sa.Low32()); !ok {
 				c.miss(policy.LayerSeccomp, fmt.Sprintf("%s arg%d = %#x (%s)", a.Syscall, a.Arg, a.Value, abi), why, a.Count)
 			}
 		}

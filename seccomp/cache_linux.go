@@ -151,7 +151,7 @@ func compile(p *Profile, flags uint32) (prog *program, details []string, err err
 		details = append(details, fmt.Sprintf("seccomp cache: %s has flags %#x, not %#x; compiled again", file, engine.flags, flags))
 	case err == nil:
 		prog := &program{flags: flags, insns: append(slices.Clip(prefix), engine.insns...)}
-		cerr := spotCheck(p, prog.insns)
+		cerr := spotCheck(p, prog.insns, true)
 		if cerr == nil {
 			return prog, nil, nil
 		}
@@ -164,7 +164,7 @@ func compile(p *Profile, flags uint32) (prog *program, details []string, err err
 		return nil, details, err
 	}
 	prog = &program{flags: flags, insns: append(slices.Clip(prefix), insns...)}
-	if err := spotCheck(p, prog.insns); err != nil {
+	if err := spotCheck(p, prog.insns, true); err != nil {
 		return nil, details, &errCheck{fmt.Errorf("the compiled filter does not do what the profile says: %w", err)}
 	}
 	writeProgram(dir, file, digest, &program{flags: flags, insns: insns}) // a failed store only costs the next launch time

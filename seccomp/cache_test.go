@@ -280,7 +280,7 @@ func TestSpotCheckCatchesOneOpenedDecision(t *testing.T) {
 	if err != nil || !f.Cached {
 		t.Fatalf("%v %s", err, f.Why)
 	}
-	if err := spotCheck(p, f.prog.insns); err != nil {
+	if err := spotCheck(p, f.prog.insns, true); err != nil {
 		t.Fatal(err)
 	}
 	reached := map[int]bool{}
@@ -299,7 +299,7 @@ func TestSpotCheckCatchesOneOpenedDecision(t *testing.T) {
 		forged := slices.Clone(f.prog.insns)
 		forged[i].K = bpf.RetAllow
 		opened++
-		if spotCheck(p, forged) == nil {
+		if spotCheck(p, forged, true) == nil {
 			t.Errorf("return %d (%s) turned into ALLOW is not caught", i, RetString(in.K))
 		}
 	}

@@ -27,6 +27,12 @@ var Arches = []Arch{
 	{Name: "x32", Audit: bpf.ArchX86_64, X32: true, scmp: "x32", spec: specs.ArchX32},
 }
 
+// Low32 says whether the filter compares arguments on their low 32 bits
+// on this ABI: libseccomp does on x86, and on x32 too, although the x32
+// kernel passes the filter all 64 (kernel_diff_test.go shows both). A
+// rule's conditions are read that way there.
+func (a Arch) Low32() bool { return a.Bits32 || a.X32 }
+
 // ArchByName accepts x86_64/amd64, x86/i386/i686, x32.
 func ArchByName(s string) (Arch, error) {
 	switch strings.ToLower(s) {
@@ -90,7 +96,7 @@ func Explain(p *Profile, prog []bpf.Insn, arch Arch, name string, args [6]uint64
 		d.Notes = append(d.Notes, fmt.Sprintf("x86 has no %s of its own: i386 makes it as %s(%s), which is what the filter decides", name, mux, muxArgs(name, filterArgs)))
 	}
 	for _, r := range p.Rules() {
-		if r.Name == name && r.Matches(d.Args, arch.Bits32) {
+		if r.Name == name && r.Matches(d.Args, arch.Low32()) {
 			d.Rules = append(d.Rules, r)
 		}
 	}

@@ -5,6 +5,7 @@ package seccomp
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"syscall"
 
 	rcseccomp "github.com/opencontainers/runc/libcontainer/seccomp"
@@ -20,6 +21,22 @@ var errNoCompiler = errors.New("this rampart was built without libseccomp (build
 func knownSyscall(name string) error {
 	_, err := libseccomp.GetSyscallFromName(name)
 	return err
+}
+
+// engineNumber is libseccomp's own number for name on arch, the one runc's
+// ENOSYS stub compares with: ok is false where libseccomp has none (a
+// syscall it does not know, or i386's socket and IPC calls, for which it
+// answers a pseudo-number).
+func engineNumber(name string, arch Arch) (int32, bool) {
+	a, err := libseccomp.GetArchFromString(arch.scmp)
+	if err != nil {
+		return 0, false
+	}
+	nr, err := libseccomp.GetSyscallFromNameByArch(name, a)
+	if err != nil || nr < 0 {
+		return 0, false
+	}
+	return int32(nr), true
 }
 
 func libseccompVersion() string {
@@ -64,6 +81,15 @@ func Compile(p *Profile) (*Filter, error) {
 		prefix, err := numberedPrefix(p)
 		if err != nil {
 			return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
+		}
+		// What libseccomp will generate at exec time, checked as a
+		// cached program is (without runc's stub, added at load).
+		lib, err := EngineProgram(p, true)
+		if err != nil {
+			return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
+		}
+		if err := spotCheck(p, append(slices.Clip(prefix), lib...), false); err != nil {
+			return nil, fmt.Errorf("seccomp profile %s: the compiled filter does not do what the profile says: %w", p.Name, err)
 		}
 		if len(prefix) > 0 {
 			// Its own filter, after the engine's: it returns the rule's

@@ -13,6 +13,8 @@ func knownSyscall(string) error { return errNoCompiler }
 
 func libseccompVersion() string { return "(none)" }
 
+func engineNumber(string, Arch) (int32, bool) { return 0, false }
+
 // Filter is unavailable without libseccomp.
 type Filter struct {
 	Cached  bool
@@ -27,6 +29,9 @@ func (*Filter) Install() error        { return errNoCompiler }
 func (*Filter) Len() int              { return 0 }
 func (*Filter) Filters() int          { return 0 }
 func (*Filter) Require(...Need) error { return errNoCompiler }
+
+// EngineProgram needs libseccomp.
+func EngineProgram(*Profile, bool) ([]bpf.Insn, error) { return nil, errNoCompiler }
 
 // SyscallNumber needs libseccomp's tables.
 func SyscallNumber(string, Arch) (int32, error) { return 0, errNoCompiler }

@@ -622,7 +622,15 @@ func kdProfiles(t testing.TB) []kdProfile {
 	p, err = Narrowed(caps.ContainerdDefault)
 	add(NarrowedName, p, err)
 	for _, name := range []string{"denylist", "clone", "socket", "personality", "ioctl64", "ioctl_masked"} {
-		p, err := Load(policy.Seccomp{Kind: policy.SeccompFile, Path: "testdata/kernel_diff_" + name + ".json"}, caps.ContainerdDefault)
+		// parse, not Parse: clone's rules overlap on purpose (a clone with
+		// two namespace flags matches two of them), which Parse refuses;
+		// the diff compares whatever program the engine builds
+		file := "testdata/kernel_diff_" + name + ".json"
+		body, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := parse(file, body, caps.ContainerdDefault)
 		add(name, p, err)
 	}
 	return out

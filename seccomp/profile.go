@@ -95,11 +95,25 @@ func Load(ref policy.Seccomp, bounding caps.Set) (*Profile, error) {
 }
 
 // Parse reads an OCI or Docker / containerd JSON profile, or a Security
-// Profiles Operator SeccompProfile object.
+// Profiles Operator SeccompProfile object. It refuses a profile with two
+// rules that answer differently for one call (see conflict).
 func Parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if isSPO(body) {
 		return parseSPO(name, body, bounding)
 	}
+	p, err := parse(name, body, bounding)
+	if err != nil {
+		return nil, err
+	}
+	if c := p.conflict(); c != nil {
+		return nil, p.conflictError(c)
+	}
+	return p, nil
+}
+
+// parse reads a JSON profile as it is, rules that conflict included: a
+// runtime's own default profile is modeled as the runtime enforces it.
+func parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if err := checkJSON(name, body); err != nil {
 		return nil, err
 	}

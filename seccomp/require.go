@@ -62,7 +62,7 @@ func refusedNeed(p *Profile, prog []bpf.Insn, needs []Need) error {
 		ret := p.defaultRet()
 		if run != nil {
 			ret = run.Decide(bpf.Data{Nr: nr, Arch: arch.Audit, Args: args})
-		} else if i := slices.IndexFunc(rules, func(r Rule) bool { return r.Name == name && r.Matches(args, arch.Bits32) }); i >= 0 {
+		} else if i := slices.IndexFunc(rules, func(r Rule) bool { return r.Name == name && r.Matches(args, arch.Low32()) }); i >= 0 {
 			ret = Ret(rules[i].Action, rules[i].ErrnoValue()) // the first rule that matches, as Explain
 		}
 		action, _ := bpf.Action(ret)

@@ -55,19 +55,21 @@ func (d *RuntimeDefault) Load(bounding caps.Set) (*Profile, error) {
 			return nil, err
 		}
 		p.Bounding = bounding
+		p.noteConflict(d)
 		return p, nil
 	}
 	body, err := runtimeDefaults.ReadFile(d.file)
 	if err != nil {
 		return nil, err
 	}
-	p, err := Parse(d.file, body, bounding)
+	p, err := parse(d.file, body, bounding)
 	if err != nil {
 		return nil, fmt.Errorf("runtime-default profile of %s: %w", d, err)
 	}
 	// lines in an embedded file mean nothing to the user: rules are
 	// named by their syscalls[] index, as `seccomp show` prints them
 	p.Name, p.source = "runtime-default", nil
+	p.noteConflict(d)
 	return p, nil
 }
 

@@ -13,21 +13,32 @@ import (
 
 // spotCheck runs prog, the program about to be loaded for p, on the
 // syscalls p names (on the native ABI all of them, on the compat ABIs the
-// filter covers those with a rule that can refuse), with arguments that
-// satisfy each rule and with none, on a few syscalls p does not name, past
-// the last one it names, and on the ABIs it does not cover, and compares
-// every answer with what p's rules say. It is how a
-// program read from the cache is held to the profile it is cached for: a
-// planted entry (an allow-all program under the right name) answers
-// differently for the first syscall the profile denies. It also holds a
-// freshly compiled program to the rules, so that a rule the engine did
-// not install is found before the workload runs.
+// filter covers those with a rule that can refuse), with no arguments,
+// with arguments that satisfy each rule (each condition of an ORed one)
+// and with values on both sides of each condition's bound or mask, on a
+// few syscalls p does not name, past the last one it names, and on the
+// ABIs it does not cover, and compares every answer with what p's rules
+// say. It is how a program read from the cache is held to the profile it
+// is cached for: a planted entry (an allow-all program under the right
+// name) answers differently for the first syscall the profile denies. It
+// also holds a freshly compiled program to the rules, so that a rule the
+// engine did not install, or installed wrong, is found before the
+// workload runs: libseccomp 2.5.4 builds programs that match values no
+// rule holds for, or miss ones a deny holds for, where several
+// conditions meet on one argument (a >= on a 64-bit value beside a < on
+// the same argument traps values neither holds for), and ones that never
+// load the syscall number.
+//
+// stub says whether prog starts with runc's ENOSYS stub, which answers
+// ENOSYS under a refusing default past the highest syscall the profile
+// names on an ABI (libseccomp's numbers: i386's socket calls have none).
 //
 // Cases whose answer depends on the engine's own choices are left out:
-// a call that two rules with different actions both match, conditions on
-// the upper 32 bits on x86 and x32, and on x86 the socketcall(2) and
-// ipc(2) families, which libseccomp places on the multiplexer as well.
-func spotCheck(p *Profile, prog []bpf.Insn) error {
+// conditions on the upper 32 bits on x86 and x32, and on x86 the
+// socketcall(2) and ipc(2) families, which libseccomp places on the
+// multiplexer as well (two rules that answer differently for one call
+// are refused before: see conflict).
+func spotCheck(p *Profile, prog []bpf.Insn, stub bool) error {
 	run, err := bpf.Load(prog)
 	if err != nil {
 		return err
@@ -56,8 +67,9 @@ func spotCheck(p *Profile, prog []bpf.Insn) error {
 		return ok
 	}
 	def := p.defaultRet()
+	enosys := Ret(specs.ActErrno, uint(unix.ENOSYS))
 	arches := filterArches(p)
-	samples := make([][6]uint64, 0, 8)
+	var samples [][6]uint64
 	for _, arch := range Arches {
 		if !slices.Contains(arches, arch.spec) {
 			// An ABI the filter does not cover is refused whole (the
@@ -71,7 +83,10 @@ func spotCheck(p *Profile, prog []bpf.Insn) error {
 			}
 			continue
 		}
-		maxNr := int32(-1)
+		// runc's stub answers past bound (runc leaves it out for an ABI
+		// whose highest number is 0)
+		bound := stubBound(p, arch)
+		stubbed := func(nr int32) bool { return stub && !permissive(def) && bound > 0 && nr&^bpf.X32Bit > bound }
 		for _, rules := range groups {
 			name := rules[0].Name
 			// On the compat ABIs only the rules that refuse something are
@@ -85,24 +100,22 @@ func spotCheck(p *Profile, prog []bpf.Insn) error {
 			if err != nil || nr < 0 {
 				continue // not a syscall of this ABI, or a multiplexed one
 			}
-			if !rules[0].ByNumber { // runc's stub does not know those
-				maxNr = max(maxNr, nr&^bpf.X32Bit)
-			}
 			// libseccomp compares 32 bits on x86 and on x32 too, although
 			// the x32 kernel passes 64.
-			if (arch.Bits32 && isMultiplexed(name)) || ((arch.Bits32 || arch.X32) && slices.ContainsFunc(rules, highBits)) {
+			if (arch.Bits32 && isMultiplexed(name)) || (arch.Low32() && slices.ContainsFunc(rules, highBits)) {
 				continue
 			}
 			samples = append(samples[:0], [6]uint64{})
 			for _, r := range rules {
-				if a, ok := satisfying(r); ok {
-					samples = append(samples, a)
-				}
+				samples = ruleSamples(samples, r)
 			}
 			for _, args := range samples {
-				want, ok := expect(rules, args, arch.Bits32, def)
+				want, ok := expect(rules, args, arch.Low32(), def)
 				if !ok {
 					continue
+				}
+				if !rules[0].ByNumber && stubbed(nr) {
+					want = enosys // the stub comes before the engine's rules
 				}
 				if arch.Bits32 {
 					for i := range args {
@@ -118,32 +131,33 @@ func spotCheck(p *Profile, prog []bpf.Insn) error {
 				}
 			}
 		}
-		// The default action, on syscalls the profile does not name and
-		// that come before the last one it names (past it, runc's ENOSYS
-		// stub answers instead).
+		// The default action, on syscalls the profile does not name,
+		// and, past the last one it names, runc's stub's ENOSYS (so that
+		// libc falls back from a call newer than the profile) where the
+		// default refuses; a permissive default answers itself.
 		for _, name := range defaultProbes {
 			if named(name) {
 				continue
 			}
 			nr, err := SyscallNumber(name, arch)
-			if err != nil || nr < 0 || nr&^bpf.X32Bit > maxNr {
+			if err != nil || nr < 0 {
 				continue
 			}
-			if got := run.Decide(bpf.Data{Nr: nr, Arch: arch.Audit}); got != def {
-				return fmt.Errorf("the program answers %s on %s with %s where the profile's default is %s", name, arch.Name, RetString(got), RetString(def))
+			want, what := def, "the profile's default is"
+			if stubbed(nr) {
+				want, what = enosys, "past the last syscall the profile names, runc's stub answers"
 			}
-		}
-		// Past every syscall the profile names, runc's stub answers
-		// ENOSYS (so that libc falls back from a call newer than the
-		// profile) where the default refuses; a permissive default
-		// answers itself.
-		want := def
-		if !permissive(def) && (maxNr >= 0 || specMax(p, arch) >= 0) {
-			want = Ret(specs.ActErrno, uint(unix.ENOSYS))
+			if got := run.Decide(bpf.Data{Nr: nr, Arch: arch.Audit}); got != want {
+				return fmt.Errorf("the program answers %s on %s with %s where %s %s", name, arch.Name, RetString(got), what, RetString(want))
+			}
 		}
 		nr := int32(1000)
 		if arch.X32 {
 			nr |= bpf.X32Bit
+		}
+		want := def
+		if stubbed(nr) {
+			want = enosys
 		}
 		if got := run.Decide(bpf.Data{Nr: nr, Arch: arch.Audit}); got != want {
 			return fmt.Errorf("the program answers syscall %d on %s, newer than the profile, with %s, not %s", nr&^bpf.X32Bit, arch.Name, RetString(got), RetString(want))
@@ -156,6 +170,48 @@ func spotCheck(p *Profile, prog []bpf.Insn) error {
 	return nil
 }
 
+// ruleSamples appends to samples argument vectors around r's
+// conditions: ones that satisfy it (each condition alone where the
+// engine ORs them), and, from there and from none, each condition's
+// argument set to values on both sides of its bound, mask or upper half.
+func ruleSamples(samples [][6]uint64, r Rule) [][6]uint64 {
+	bases := [][6]uint64{{}}
+	if a, ok := satisfying(r); ok {
+		bases = append(bases, a)
+	}
+	if r.ORed {
+		for _, c := range r.Args[1:] {
+			if v, ok := solve(c); ok {
+				var a [6]uint64
+				a[c.Index] = v
+				bases = append(bases, a)
+			}
+		}
+	}
+	add := func(a [6]uint64) {
+		if !slices.Contains(samples, a) {
+			samples = append(samples, a)
+		}
+	}
+	for _, b := range bases {
+		add(b)
+	}
+	for _, c := range r.Args {
+		vals := []uint64{c.Value - 1, c.Value, c.Value + 1, c.Value | 1<<32, c.Value & 0xffffffff}
+		if c.Op == specs.OpMaskedEqual {
+			free := ^c.Value
+			vals = append(vals, c.ValueTwo, c.ValueTwo^(c.Value&-c.Value), c.ValueTwo|free&-free)
+		}
+		for _, b := range bases {
+			for _, v := range vals {
+				b[c.Index] = v
+				add(b)
+			}
+		}
+	}
+	return samples
+}
+
 // permissive says whether ret lets the call run (runc's ENOSYS stub
 // counts TRACE as permissive too).
 func permissive(ret uint32) bool {
@@ -166,14 +222,14 @@ func permissive(ret uint32) bool {
 	return false
 }
 
-// specMax is the highest number on arch of a syscall the resolved
-// profile names, as runc's stub computes it (-1 for none), rules equal to
-// the default included.
-func specMax(p *Profile, arch Arch) int32 {
-	m := int32(-1)
+// stubBound is the highest number on arch of a syscall the resolved
+// profile names, as runc's stub computes it: libseccomp's numbers, rules
+// equal to the default included, 0 for none.
+func stubBound(p *Profile, arch Arch) int32 {
+	m := int32(0)
 	for _, sc := range p.Spec.Syscalls {
 		for _, n := range sc.Names {
-			if nr, err := SyscallNumber(n, arch); err == nil && nr >= 0 {
+			if nr, ok := engineNumber(n, arch); ok {
 				m = max(m, nr&^bpf.X32Bit)
 			}
 		}

@@ -62,6 +62,13 @@ var ipcCalls = map[string]ipcCall{
 	"shmctl": {24, [6]int{1, 2, 4}}, // (shmid, cmd, buf)
 }
 
+// SocketcallNumber is socketcall(2)'s call number for name (SYS_SOCKET
+// is 1), false for a call socketcall does not make.
+func SocketcallNumber(name string) (uint64, bool) {
+	n, ok := socketcallCalls[name]
+	return n, ok
+}
+
 // multiplexer names the i386 multiplexer that carries name, if any.
 func multiplexer(name string) string {
 	if _, ok := socketcallCalls[name]; ok {

@@ -640,3 +640,18 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// Siblings lists the other syscalls that reach the kernel operation name
+// reaches (the sibling and io_uring routes Bypasses tries), each once, in
+// the table's order: the calls a rule on name must be read together with.
+func Siblings(name string) []string {
+	var out []string
+	for _, rt := range siblings[name] {
+		for _, s := range rt.steps {
+			if s.name != name && !contains(out, s.name) {
+				out = append(out, s.name)
+			}
+		}
+	}
+	return out
+}

@@ -54,7 +54,7 @@ func seccompPeers(pid int, dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, "runc.bpf"), seccomp.Bytes(rc), 0o644); err != nil {
 		return err
 	}
-	lin, err := linearFilter(prof)
+	lin, err := seccomp.EngineProgram(prof, false)
 	if err != nil {
 		return fmt.Errorf("libseccomp linear form: %w", err)
 	}

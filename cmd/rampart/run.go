@@ -83,8 +83,9 @@ the layer and the reason, when
   * a seccomp profile is unreadable, empty, malformed (position given),
     has an unknown field, action, operator, architecture or capability,
     a duplicate or case-variant key, a deny rule that cannot be
-    installed, or refuses a call CMD needs to start (execve); with
-    --strict-profile, a deny that a variant of the call gets past
+    installed, two rules that answer differently for one call, or
+    refuses a call CMD needs to start (execve); with --strict-profile,
+    a deny that a variant of the call gets past
   * a policy file (--policy) has an unknown field or value, or trailing
     data; a manifest (--from) names an unknown capability or profile
   * a deny rule cannot be protected by path: a denied file or a file
@@ -121,14 +122,26 @@ A seccomp profile is refused (125, file:line:col where there is one) when
   * a rule that denies a syscall newer than the linked libseccomp has
     argument conditions (without them, rampart installs it by number, as
     runc would not: it drops such rules without a word);
+  * two rules on one syscall with different actions both match one call
+    (both rules and the call are named): the format does not say which
+    wins, and libseccomp picks by the shape of the conditions (an
+    unconditional rule replaces conditional ones), so a deny beside an
+    allow may silently not hold. Checked where the filter compares: on
+    each ABI it covers, on the low 32 bits on x86 and x32, and on x86's
+    socketcall(2) and ipc(2), which carry every socket and IPC rule. A
+    rule whose action is the default's does not count (runc drops it);
   * the compiled filter refuses execve (CMD could never start), exit_group
     and its fallback exit on CMD's ABI (CMD could only end by a signal), or
     a call rampart makes after loading it (pread64 and close; without
     no_new_privs also prctl, capget, capset and the user calls): decided
     on the compiled program, so argument conditions and the default count;
   * the compiled program does not do what the profile's rules say for the
-    syscalls it names. A cached program that fails this check, or whose
-    recorded input is not this profile's, is compiled again (-v says so).
+    syscalls it names, tried with arguments on both sides of each
+    condition (libseccomp 2.5.4 miscompiles some rules whose conditions
+    meet on one argument); a program compiled at exec time is checked as
+    libseccomp exports it. A cached program that fails this check, or
+    whose recorded input is not this profile's, is compiled again (-v
+    says so).
 
 Exit status: CMD's own; 125 a layer was refused (CMD did not run);
 126 CMD could not be executed (also when its file capabilities cannot

@@ -44,6 +44,11 @@ func TestSeccompProfileRefused(t *testing.T) {
 			`deny-both-exits.json: the profile refuses exit_group (SCMP_ACT_ERRNO(EPERM) on x86_64) and exit, its fallback (SCMP_ACT_ERRNO(EPERM)), so CMD cannot end but by a signal`},
 		{"kill-verify-read", `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["pread64"],"action":"SCMP_ACT_KILL_PROCESS"}]}`,
 			`kill-verify-read.json: the profile refuses pread64 (SCMP_ACT_KILL_PROCESS on x86_64), which rampart needs after loading the filter`},
+		// Two rules that answer differently for one call: libseccomp keeps
+		// the unconditional one, and a packet socket would be made.
+		{"overlapping-rules", "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[\n{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_LOG\"},\n" +
+			`{"names":["socket"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":17,"op":"SCMP_CMP_EQ"}]}]}`,
+			`overlapping-rules.json:3:1: syscalls[1]: the rules at ` + "DIR/" + `overlapping-rules.json:2 (socket SCMP_ACT_LOG) and DIR/overlapping-rules.json:3 (socket SCMP_ACT_ERRNO(EPERM) when arg0 == 0x11) both match x86_64 socket(0x11, 0x0, 0x0) with different actions`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			file := filepath.Join(dir, c.name+".json")
@@ -56,7 +61,7 @@ func TestSeccompProfileRefused(t *testing.T) {
 			if r.code != exitRefused {
 				t.Fatalf("exit %d (signal %v), want %d; stderr: %s", r.code, r.signal, exitRefused, r.stderr)
 			}
-			if want := "rampart: seccomp: " + filepath.Join(dir, c.msg); !strings.HasPrefix(r.stderr, want) {
+			if want := "rampart: seccomp: " + filepath.Join(dir, strings.ReplaceAll(c.msg, "DIR/", dir+"/")); !strings.HasPrefix(r.stderr, want) {
 				t.Fatalf("stderr %q\nwant     %q…", r.stderr, want)
 			}
 		})
@@ -171,5 +176,33 @@ func TestSeccompForgedCacheEntryNotLoaded(t *testing.T) {
 	}
 	if strings.Contains(stderr, " 1 BPF instructions") {
 		t.Fatalf("the planted program was loaded: %s", stderr)
+	}
+}
+
+// A profile libseccomp 2.5.4 compiles wrong is refused, whether the
+// launch compiles it ahead or at exec time: its filter lets setns(0, 10)
+// run, which the second rule denies (on today's kernel the call then
+// fails with EINVAL instead of the rule's EPERM: the deny does not hold).
+func TestSeccompMiscompiledFilterRefused(t *testing.T) {
+	needRoot(t)
+	needSeccomp(t)
+	nrcall := buildNrcall(t)
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "setns.json")
+	os.WriteFile(profile, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+ {"names":["setns"],"action":"SCMP_ACT_ERRNO","args":[{"index":2,"value":1073741842,"valueTwo":1073741842,"op":"SCMP_CMP_MASKED_EQ"},{"index":1,"value":1073741824,"op":"SCMP_CMP_LE"}]},
+ {"names":["setns"],"action":"SCMP_ACT_ERRNO","args":[{"index":1,"value":18446744073709551615,"valueTwo":32769,"op":"SCMP_CMP_MASKED_EQ"},{"index":1,"value":10,"op":"SCMP_CMP_GE"}]}]}`), 0o644)
+	for _, cache := range []string{"on", "off"} {
+		t.Run("cache-"+cache, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], argv([]string{"--seccomp", profile}, []string{nrcall, "308", "0", "10"})...)
+			cmd.Env = append(os.Environ(), "RAMPART_CACHE_DIR="+t.TempDir(), "RAMPART_SECCOMP_CACHE="+cache)
+			r := runAsRampart(t, cmd)
+			if r.code != exitRefused {
+				t.Fatalf("exit %d, setns(0, 10) errno %q, want refused (125); stderr: %s", r.code, r.stdout, r.stderr)
+			}
+			if want := "rampart: seccomp: seccomp profile " + profile + ": the compiled filter does not do what the profile says: the program answers setns("; !strings.HasPrefix(r.stderr, want) {
+				t.Fatalf("stderr %q\nwant     %q…", r.stderr, want)
+			}
+		})
 	}
 }

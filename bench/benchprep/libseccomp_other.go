@@ -1,0 +1,5 @@
+//go:build !linux || !cgo || !seccomp
+
+package main
+
+func libseccompVersion() string { return "(none)" }

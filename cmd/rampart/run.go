@@ -80,12 +80,10 @@ the layer and the reason, when
   * a capability is unknown to the kernel, not in rampart's own bounding
     or permitted set, or a drop needs CAP_SETPCAP rampart lacks; --user
     needs CAP_SETUID and CAP_SETGID
-  * a seccomp profile is unreadable, empty, malformed (position given),
-    has an unknown field, action, operator, architecture or capability,
-    a duplicate or case-variant key, a deny rule that cannot be
-    installed, two rules that answer differently for one call, or
-    refuses a call CMD needs to start (execve); with --strict-profile,
-    a deny that a variant of the call gets past
+  * a seccomp profile is unreadable, malformed (position given), has an
+    unknown field, action or operator, or is refused for one of the
+    reasons listed below; with --strict-profile, a deny that a variant
+    of the call gets past
   * a policy file (--policy) has an unknown field or value, or trailing
     data; a manifest (--from) names an unknown capability or profile
   * a deny rule cannot be protected by path: a denied file or a file

@@ -99,13 +99,7 @@ func TestUntrustedCacheIgnored(t *testing.T) {
 // What the kernel decided in the launcher tests (cmd/rampart), the
 // interpreter reads off the same compiled program.
 func TestRuntimeDefaultDecisions(t *testing.T) {
-	needRoot(t)
-	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
-	p, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
-	f, err := Compile(p)
-	if err != nil || !f.Cached {
-		t.Fatalf("%v %s", err, f.Why)
-	}
+	_, f := cachedRuntimeDefault(t)
 	const nsFlags = unix.CLONE_NEWUSER | unix.CLONE_NEWNET
 	for _, c := range []struct {
 		name string
@@ -273,13 +267,7 @@ func TestForgedCacheEntryRecompiled(t *testing.T) {
 // the smallest forgery that opens something: any one refusing return
 // turned into ALLOW, where a call of an x86 ABI reaches it.
 func TestSpotCheckCatchesOneOpenedDecision(t *testing.T) {
-	needRoot(t)
-	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
-	p, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
-	f, err := Compile(p)
-	if err != nil || !f.Cached {
-		t.Fatalf("%v %s", err, f.Why)
-	}
+	p, f := cachedRuntimeDefault(t)
 	if err := spotCheck(p, f.prog.insns, true); err != nil {
 		t.Fatal(err)
 	}
@@ -307,4 +295,18 @@ func TestSpotCheckCatchesOneOpenedDecision(t *testing.T) {
 		t.Fatalf("only %d refusing returns reached: the test proves little", opened)
 	}
 	t.Logf("%d refusing returns, each turned into ALLOW, caught", opened)
+}
+
+// cachedRuntimeDefault compiles containerd's RuntimeDefault into a fresh
+// cache, as root, and fails unless the program came from the cache.
+func cachedRuntimeDefault(t *testing.T) (*Profile, *Filter) {
+	t.Helper()
+	needRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	p, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	f, err := Compile(p)
+	if err != nil || !f.Cached {
+		t.Fatalf("%v %s", err, f.Why)
+	}
+	return p, f
 }

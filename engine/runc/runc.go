@@ -22,6 +22,9 @@ import (
 // BusyboxPath is where Debian's busybox-static installs its binary.
 const BusyboxPath = "/bin/busybox"
 
+// shadowGID is group shadow in the rootfs's /etc/group, Debian's number.
+const shadowGID = 42
+
 // RampartInRootfs is where the rootfs carries rampart.
 const RampartInRootfs = "/usr/local/bin/rampart"
 
@@ -70,6 +73,11 @@ func Rootfs(dir, rampart string) error {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), mode); err != nil {
 			return err
 		}
+	}
+	// As Debian ships it: 0640 root:shadow, so a non-root user reads it
+	// only as a member of group shadow (42), which audit models.
+	if err := os.Chown(filepath.Join(dir, "etc/shadow"), 0, shadowGID); err != nil && os.Geteuid() == 0 {
+		return err
 	}
 	return copyFile(rampart, filepath.Join(dir, RampartInRootfs), 0o755)
 }

@@ -41,3 +41,6 @@ func SyscallNames(Arch) []string { return nil }
 
 // Program is unavailable without libseccomp.
 func (*Filter) Program() []bpf.Insn { return nil }
+
+// Analysed is unavailable without libseccomp.
+func (*Filter) Analysed() ([]bpf.Insn, bool) { return nil, false }

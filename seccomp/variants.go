@@ -107,7 +107,7 @@ type Bypass struct {
 	// route of several steps, such as the new mount API).
 	Variant []Call
 	// Kind is abi, multiplexer, flag, value, high-bits, sibling or
-	// io_uring.
+	// io_uring, or fallback (Fallbacks).
 	Kind string
 	Why  string
 	// Action is the filter's answer to the variant's first call.
@@ -178,8 +178,53 @@ func Bypasses(p *Profile, prog []bpf.Insn) ([]Bypass, error) {
 	return out, nil
 }
 
+// Fallbacks returns, for each deny rule of p that answers ENOSYS, the
+// sibling calls that prog lets through, as Bypasses finds them, with Kind
+// "fallback". Bypasses leaves them out: ENOSYS is how a profile tells
+// libc a call is not implemented so that it falls back to a sibling
+// (clone3 to clone), and the sibling's own rules then decide. But where
+// the refused call has a sibling that does the same thing and the
+// profile allows it, the refusal stops nobody: an attacker, and libc
+// itself, take the sibling. Calls whose arguments a filter cannot read
+// (clone3, openat2) are left out, as in Bypasses: refusing those is how a
+// profile sends callers to a sibling it can filter.
+func Fallbacks(p *Profile, prog []bpf.Insn) ([]Bypass, error) {
+	if len(prog) == 0 {
+		return nil, ErrNoProgram
+	}
+	a := &analysis{p: p, prog: prog, nrs: map[string]nrResult{}, fallbacks: true}
+	var out []Bypass
+	for _, d := range a.denies() {
+		if !a.enosys(d) || hiddenArgs[d.Syscall] {
+			continue
+		}
+		seen := map[string]int{}
+		for _, w := range a.witnesses(d) {
+			bs, err := a.variants(d, w)
+			if err != nil {
+				return nil, err
+			}
+			for _, b := range bs {
+				k := b.key()
+				if i, ok := seen[k]; ok {
+					out[i].Others++
+					continue
+				}
+				seen[k] = len(out)
+				out = append(out, b)
+			}
+		}
+	}
+	return out, nil
+}
+
+// enosys says whether d is a deny rule that answers ENOSYS.
+func (a *analysis) enosys(d Deny) bool {
+	return !d.Implicit && d.Rules[0].Action == specs.ActErrno && errnoOf(d.Rules[0].Errno, a.p.Spec.DefaultErrnoRet, specs.ActErrno) == uint(unix.ENOSYS)
+}
+
 // kindRank orders a deny's bypasses: the plainest first.
-var kindRank = map[string]int{"flag": 0, "value": 1, "high-bits": 2, "abi": 3, "multiplexer": 4, "sibling": 5, "io_uring": 6}
+var kindRank = map[string]int{"flag": 0, "value": 1, "high-bits": 2, "abi": 3, "multiplexer": 4, "sibling": 5, "io_uring": 6, "fallback": 7}
 
 // key identifies a form of variant, whatever refused call it stands for.
 func (b Bypass) key() string {
@@ -200,6 +245,9 @@ type analysis struct {
 	nrs  map[string]nrResult // SyscallNumber's answers: a cgo call each
 	// denyRules are the profile's deny rules by syscall
 	denyRules map[string][]Rule
+	// fallbacks: only the sibling routes of a deny, as kind "fallback"
+	// (Fallbacks)
+	fallbacks bool
 }
 
 type nrResult struct {
@@ -238,7 +286,7 @@ func (a *analysis) run(arch Arch, nr int32, args [6]uint64) (uint32, error) {
 func (a *analysis) denies() []Deny {
 	p := a.p
 	var out []Deny
-	source := p.ruleSources()
+	source := p.RuleSource
 	rules := p.Rules()
 	a.denyRules = map[string][]Rule{}
 	for _, r := range rules {
@@ -486,6 +534,12 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 		out = append(out, Bypass{Deny: d, Refused: from, Variant: calls, Kind: kind, Why: why, Action: RetString(first)})
 		return nil
 	}
+	if a.fallbacks {
+		err := a.siblingRoutes(d, w, refused, func(_, why string, from Call, calls ...Call) error {
+			return try("fallback", why, from, calls...)
+		})
+		return out, err
+	}
 	// The same call on each ABI, and i386's multiplexers.
 	for _, arch := range Arches[1:] {
 		c, ok := a.call(arch, d.Syscall, w)
@@ -568,10 +622,17 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 		}
 	}
 	// Sibling calls that reach the same operation.
-	if hiddenArgs[d.Syscall] || (!d.Implicit && d.Rules[0].Action == specs.ActErrno && errnoOf(d.Rules[0].Errno, a.p.Spec.DefaultErrnoRet, specs.ActErrno) == uint(unix.ENOSYS)) {
+	if hiddenArgs[d.Syscall] || a.enosys(d) {
 		// ENOSYS is how a profile tells libc to fall back to a sibling
+		// (see Fallbacks)
 		return out, nil
 	}
+	err := a.siblingRoutes(d, w, refused, try)
+	return out, err
+}
+
+// siblingRoutes tries each sibling route of d's refused call w with try.
+func (a *analysis) siblingRoutes(d Deny, w [6]uint64, refused Call, try func(kind, why string, from Call, calls ...Call) error) error {
 	for _, rt := range siblings[d.Syscall] {
 		x := w
 		for _, c := range rt.when {
@@ -583,7 +644,7 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 			// is that call refused too?
 			ok, err := a.refuses(d, x)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if !ok {
 				continue
@@ -625,11 +686,11 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 				continue
 			}
 			if err := try(rt.kind, rt.why, from, calls...); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func contains(list []string, s string) bool {

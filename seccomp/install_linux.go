@@ -39,6 +39,9 @@ func engineNumber(name string, arch Arch) (int32, bool) {
 	return int32(nr), true
 }
 
+// LibseccompVersion is the linked libseccomp's version ("2.5.4").
+func LibseccompVersion() string { return libseccompVersion() }
+
 func libseccompVersion() string {
 	a, b, c := libseccomp.GetLibraryVersion()
 	return fmt.Sprintf("%d.%d.%d", a, b, c)

@@ -13,6 +13,9 @@ func knownSyscall(string) error { return errNoCompiler }
 
 func libseccompVersion() string { return "(none)" }
 
+// LibseccompVersion says there is no libseccomp.
+func LibseccompVersion() string { return libseccompVersion() }
+
 func engineNumber(string, Arch) (int32, bool) { return 0, false }
 
 // Filter is unavailable without libseccomp.

@@ -60,6 +60,9 @@ func (d Deny) Condition() string {
 // Describe names the deny: "socket SCMP_ACT_ERRNO(EPERM) when arg1 ==
 // 0x3", or "socket SCMP_ACT_ERRNO(EPERM) outside its 30 allow rules".
 func (d Deny) Describe() string {
+	if !d.Implicit && len(d.Rules[0].Args) == 0 {
+		return d.Syscall + " " + d.Action
+	}
 	if !d.Implicit {
 		return fmt.Sprintf("%s %s when %s", d.Syscall, d.Action, d.Rules[0].Conditions())
 	}
@@ -115,6 +118,11 @@ type Bypass struct {
 	// Others counts further refused calls of the same deny that the same
 	// form of variant gets past.
 	Others int
+	// Arg is the argument a flag, value or high-bits variant changes, -1
+	// for the other kinds; Width is, for high-bits, how many of its bits
+	// the kernel reads.
+	Arg   int
+	Width uint
 }
 
 // Arches are the ABIs the variant's calls use.
@@ -531,7 +539,7 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 				first = ret
 			}
 		}
-		out = append(out, Bypass{Deny: d, Refused: from, Variant: calls, Kind: kind, Why: why, Action: RetString(first)})
+		out = append(out, Bypass{Deny: d, Refused: from, Variant: calls, Kind: kind, Why: why, Action: RetString(first), Arg: -1})
 		return nil
 	}
 	if a.fallbacks {
@@ -572,6 +580,8 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 		kind, why string
 		args      [6]uint64
 		arches    []Arch
+		arg       int
+		width     uint
 	}
 	var changes []change
 	for i := 0; i < 6; i++ {
@@ -584,12 +594,12 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 			}
 			x := w
 			x[i] |= f.bit
-			changes = append(changes, change{"flag", fmt.Sprintf("%s added to arg%d: the kernel does the same", f.name, i), x, Arches})
+			changes = append(changes, change{"flag", fmt.Sprintf("%s added to arg%d: the kernel does the same", f.name, i), x, Arches, i, 0})
 		}
 		if e, ok := equivalents[d.Syscall][i]; ok && w[i] != e.value {
 			x := w
 			x[i] = e.value
-			changes = append(changes, change{"value", fmt.Sprintf("arg%d %#x: %s", i, e.value, e.why), x, Arches})
+			changes = append(changes, change{"value", fmt.Sprintf("arg%d %#x: %s", i, e.value, e.why), x, Arches, i, 0})
 		}
 		if width, ok := narrowArgs[d.Syscall][i]; ok {
 			// a 16-bit argument drops bit 16 on i386 too
@@ -599,13 +609,13 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 			}
 			x := w
 			x[i] |= 1 << width
-			changes = append(changes, change{"high-bits", fmt.Sprintf("bit %d set in arg%d, which the kernel reads as %d bits", width, i, width), x, arches})
+			changes = append(changes, change{"high-bits", fmt.Sprintf("bit %d set in arg%d, which the kernel reads as %d bits", width, i, width), x, arches, i, width})
 		}
 		// INT $0x80 from 64-bit code shows the filter whole 64-bit
 		// registers; the i386 kernel reads their low halves.
 		x := w
 		x[i] |= 1 << 32
-		changes = append(changes, change{"high-bits", fmt.Sprintf("bit 32 set in arg%d, which i386 reads as 32 bits", i), x, []Arch{Arches[1]}})
+		changes = append(changes, change{"high-bits", fmt.Sprintf("bit 32 set in arg%d, which i386 reads as 32 bits", i), x, []Arch{Arches[1]}, i, 32})
 	}
 	for _, ch := range changes {
 		for _, arch := range ch.arches {
@@ -616,8 +626,12 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 			if arch.Bits32 {
 				c.Args = ch.args // the registers as loaded, before the kernel truncates
 			}
+			n := len(out)
 			if err := try(ch.kind, ch.why, refused, c); err != nil {
 				return nil, err
+			}
+			if len(out) > n {
+				out[n].Arg, out[n].Width = ch.arg, ch.width
 			}
 		}
 	}

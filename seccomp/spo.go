@@ -19,6 +19,11 @@ import (
 // SeccompProfile object (YAML or JSON) rather than a bare profile.
 func isSPO(body []byte) bool {
 	t := bytes.TrimSpace(body)
+	// comments before the first key (a YAML file's header)
+	for bytes.HasPrefix(t, []byte("#")) {
+		_, rest, _ := bytes.Cut(t, []byte("\n"))
+		t = bytes.TrimSpace(rest)
+	}
 	return bytes.Contains(t, []byte("SeccompProfile")) && (bytes.HasPrefix(t, []byte("apiVersion")) ||
 		bytes.HasPrefix(t, []byte("kind")) || bytes.HasPrefix(t, []byte("---")) || bytes.Contains(t, []byte(`"kind"`)))
 }

@@ -305,6 +305,9 @@ func invalid(name string, err error) Finding {
 	if errors.As(err, &pe) {
 		f.File, f.Line, f.Col, f.Field = pe.File, pe.Line, pe.Col, pe.Field
 		f.Message = "rampart run refuses this profile: " + pe.Err.Error()
+		if pe.Field != "" {
+			f.Message = "rampart run refuses this profile: " + pe.Field + ": " + pe.Err.Error()
+		}
 	}
 	return f
 }

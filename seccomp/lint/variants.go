@@ -305,8 +305,8 @@ func siblingFix(p *seccomp.Profile, d seccomp.Deny, vs []Variant) string {
 		case n == "unshare" && d.Syscall == "clone":
 			parts = append(parts, "refuse unshare with the same namespace flags")
 		case slices.Contains(newMountAPI, n):
-			if !slices.Contains(plain, "the new mount API") {
-				plain = append(plain, "the new mount API ("+strings.Join(newMountAPI, ", ")+")")
+			if api := "the new mount API (" + strings.Join(newMountAPI, ", ") + ")"; !slices.Contains(plain, api) {
+				plain = append(plain, api)
 			}
 		default:
 			plain = append(plain, n)

@@ -140,11 +140,12 @@ func RelativeURI(path, wd string) string {
 	return b.String()
 }
 
-// Version is rampart's version as the Go build records it ("(devel)" for
-// a build from a work tree).
+// Version is rampart's version as the Go build records it, without its
+// "v"; "0.0.0-devel" for a build from a work tree (Go's "(devel)": SARIF
+// consumers compare versions that start with a number).
 func Version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
+	if bi, ok := debug.ReadBuildInfo(); ok && strings.HasPrefix(bi.Main.Version, "v") {
+		return strings.TrimPrefix(bi.Main.Version, "v")
 	}
-	return "(devel)"
+	return "0.0.0-devel"
 }

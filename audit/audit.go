@@ -475,6 +475,7 @@ func (a *Auditor) Container(c kube.Container) Container {
 	if sec.note != "" {
 		out.Notes = append(out.Notes, sec.note)
 	}
+	out.Notes = append(out.Notes, sec.lint...)
 
 	// AppArmor.
 	lsm := a.apparmor(p.AppArmor)
@@ -635,7 +636,9 @@ type secEntry struct {
 	prog    []bpf.Insn
 	how     string
 	note    string
-	memo    map[string]secVerdict
+	// lint are seccomp lint's findings in a Localhost profile
+	lint []string
+	memo map[string]secVerdict
 }
 
 type secVerdict struct {
@@ -668,6 +671,7 @@ func (a *Auditor) seccomp(ref policy.Seccomp, bounding caps.Set) *secEntry {
 		return e
 	}
 	e.profile = prof
+	e.lint = lintNotes(ref, prof)
 	if f, err := seccomp.Compile(prof); err == nil && f != nil {
 		if prog := f.Program(); prog != nil {
 			e.prog = prog

@@ -60,6 +60,10 @@ var newerSyscalls = map[string]newSyscall{
 	"file_setattr":      {"6.17", 469, "", false},
 }
 
+// NewerSince is the Linux release that added name, for a syscall rampart
+// knows to be newer than some libseccomp releases; "" for the others.
+func NewerSince(name string) string { return newerSyscalls[name].since }
+
 // archABI is how a filter tells an architecture's calls apart: the
 // AUDIT_ARCH_* value in seccomp_data.arch, and what its syscall numbers
 // add to the common number.

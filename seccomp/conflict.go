@@ -133,10 +133,8 @@ func (p *Profile) conflictError(c *conflict) error {
 	e := &Error{File: p.Name, Field: fmt.Sprintf("syscalls[%d]", c.b.Index),
 		Err: fmt.Errorf("the rules at %s and %s both match %s with different actions: %s; write their conditions so that they exclude each other",
 			p.describeRule(c.a), p.describeRule(c.b), c.call(), c.how())}
-	if p.source != nil {
-		if l := p.ruleLine(syscallEntries(p.source), c.b); l > 0 {
-			e.Line, e.Col = l, 1
-		}
+	if l, _ := p.RulePos(c.b); l > 0 {
+		e.Line, e.Col = l, 1
 	}
 	return e
 }

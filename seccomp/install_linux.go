@@ -39,6 +39,9 @@ func engineNumber(name string, arch Arch) (int32, bool) {
 	return int32(nr), true
 }
 
+// LibseccompVersion is the linked libseccomp's version ("2.5.4").
+func LibseccompVersion() string { return libseccompVersion() }
+
 func libseccompVersion() string {
 	a, b, c := libseccomp.GetLibraryVersion()
 	return fmt.Sprintf("%d.%d.%d", a, b, c)
@@ -61,6 +64,10 @@ type Filter struct {
 	// loaded as a filter of its own when the program is compiled in place.
 	numbered []bpf.Insn
 	flags    uint32
+	// checked is, for a program compiled in place, what the spot check
+	// held to the profile: libseccomp's export with the rules installed
+	// by number in front, without runc's ENOSYS stub.
+	checked []bpf.Insn
 }
 
 // Compile prepares p for Install. It runs before any layer is applied: a
@@ -88,7 +95,8 @@ func Compile(p *Profile) (*Filter, error) {
 		if err != nil {
 			return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
 		}
-		if err := spotCheck(p, append(slices.Clip(prefix), lib...), false); err != nil {
+		f.checked = append(slices.Clip(prefix), lib...)
+		if err := spotCheck(p, f.checked, false); err != nil {
 			return nil, fmt.Errorf("seccomp profile %s: the compiled filter does not do what the profile says: %w", p.Name, err)
 		}
 		if len(prefix) > 0 {
@@ -230,4 +238,18 @@ func (f *Filter) Program() []bpf.Insn {
 		return nil
 	}
 	return f.prog.insns
+}
+
+// Analysed returns the program to decide calls with: the compiled one
+// when it could be read back (Program), else the one libseccomp builds
+// for runc's engine, as Compile checked it, which lacks only runc's
+// ENOSYS stub for syscalls newer than the profile. exact says which.
+func (f *Filter) Analysed() (prog []bpf.Insn, exact bool) {
+	if p := f.Program(); p != nil {
+		return p, true
+	}
+	if f == nil {
+		return nil, false
+	}
+	return f.checked, false
 }

@@ -13,6 +13,9 @@ func knownSyscall(string) error { return errNoCompiler }
 
 func libseccompVersion() string { return "(none)" }
 
+// LibseccompVersion says there is no libseccomp.
+func LibseccompVersion() string { return libseccompVersion() }
+
 func engineNumber(string, Arch) (int32, bool) { return 0, false }
 
 // Filter is unavailable without libseccomp.
@@ -41,3 +44,6 @@ func SyscallNames(Arch) []string { return nil }
 
 // Program is unavailable without libseccomp.
 func (*Filter) Program() []bpf.Insn { return nil }
+
+// Analysed is unavailable without libseccomp.
+func (*Filter) Analysed() ([]bpf.Insn, bool) { return nil, false }

@@ -62,7 +62,7 @@ func Narrowed(bounding caps.Set) (*Profile, error) {
 	}
 	n, err := Parse(NarrowedName, body, bounding)
 	if n != nil {
-		n.source = nil // generated: no lines to point at
+		n.loc = nil // generated: no lines to point at
 	}
 	return n, err
 }

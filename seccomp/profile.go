@@ -42,8 +42,13 @@ type Profile struct {
 	// libseccomp that deny more than the default: rampart installs them
 	// itself, in front of the engine's program.
 	ByNumber []NumberedRule
-	// source is the JSON the profile was read from, for RuleSource.
-	source []byte
+	// Dropped are the rules on syscalls newer than this machine's
+	// libseccomp that deny no more than the default: left out of the
+	// filter (the calls get its default action or ENOSYS), as runc does.
+	Dropped []NumberedRule
+	// loc says where the profile's values are written in its file, for
+	// RuleSource and RulePos; nil without a file.
+	loc *locator
 }
 
 // Error is a profile error with its position.
@@ -98,23 +103,41 @@ func Load(ref policy.Seccomp, bounding caps.Set) (*Profile, error) {
 // Profiles Operator SeccompProfile object. It refuses a profile with two
 // rules that answer differently for one call (see conflict).
 func Parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
-	if isSPO(body) {
-		return parseSPO(name, body, bounding)
-	}
-	p, err := parse(name, body, bounding)
+	p, err := ParseAll(name, body, bounding)
 	if err != nil {
 		return nil, err
 	}
-	if c := p.conflict(); c != nil {
-		return nil, p.conflictError(c)
+	if err := p.Conflict(); err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// ParseAll reads a profile as Parse does but keeps two rules that answer
+// differently for one call, for a tool that reports such a pair beside
+// the rest of what it finds (Conflict names it) instead of refusing.
+func ParseAll(name string, body []byte, bounding caps.Set) (*Profile, error) {
+	if isSPO(body) {
+		return parseSPO(name, body, bounding)
+	}
+	return parse(name, body, bounding)
+}
+
+// Conflict is Parse's refusal of p's first pair of rules that answer
+// differently for a call both match (see conflict), with the position
+// of the second; nil when there is none.
+func (p *Profile) Conflict() error {
+	if c := p.conflict(); c != nil {
+		return p.conflictError(c)
+	}
+	return nil
 }
 
 // parse reads a JSON profile as it is, rules that conflict included: a
 // runtime's own default profile is modeled as the runtime enforces it.
 func parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
-	if err := checkJSON(name, body); err != nil {
+	loc, err := checkJSON(name, body)
+	if err != nil {
 		return nil, err
 	}
 	s, err := mobyseccomp.LoadProfile(string(body), specFor(bounding))
@@ -128,7 +151,7 @@ func parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Bounding = bounding
+	p.Bounding, p.loc = bounding, loc
 	return p, nil
 }
 
@@ -139,28 +162,31 @@ func parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
 // written twice (the decoders keep the last one, so a second
 // "defaultAction" far down a long file would turn a deny-by-default
 // profile into an allow-by-default one).
-func checkJSON(name string, body []byte) error {
+func checkJSON(name string, body []byte) (*locator, error) {
 	doc, err := strictjson.Check(body, reflect.TypeFor[strictProfile](), strictjson.Options{DisallowUnknown: true, Locate: true})
 	if err != nil {
 		if errors.Is(err, strictjson.ErrEmpty) {
-			return &Error{File: name, Err: errors.New("the file is empty: a profile needs at least a defaultAction, and an empty one would leave the workload unconfined")}
+			return nil, &Error{File: name, Err: errors.New("the file is empty: a profile needs at least a defaultAction, and an empty one would leave the workload unconfined")}
 		}
 		var se *strictjson.Error
 		if errors.As(err, &se) {
-			return &Error{File: name, Line: se.Line, Col: se.Col, Field: se.Path, Err: se.Err}
+			return nil, &Error{File: name, Line: se.Line, Col: se.Col, Field: se.Path, Err: se.Err}
 		}
-		return &Error{File: name, Err: err}
+		return nil, &Error{File: name, Err: err}
 	}
 	var probe strictProfile
 	if err := json.Unmarshal(body, &probe); err != nil {
 		var typ *json.UnmarshalTypeError
 		if errors.As(err, &typ) {
 			l, c := lineCol(body, typ.Offset)
-			return &Error{File: name, Line: l, Col: c, Field: typ.Field, Err: fmt.Errorf("expected %s, found a JSON %s", typ.Type, typ.Value)}
+			return nil, &Error{File: name, Line: l, Col: c, Field: typ.Field, Err: fmt.Errorf("expected %s, found a JSON %s", typ.Type, typ.Value)}
 		}
-		return &Error{File: name, Err: err}
+		return nil, &Error{File: name, Err: err}
 	}
-	return validate(name, doc, &probe)
+	if err := validate(name, doc, &probe); err != nil {
+		return nil, err
+	}
+	return &locator{doc: doc, entries: probe.Syscalls}, nil
 }
 
 // strictProfile mirrors the union of the OCI and Docker profile formats,
@@ -356,7 +382,7 @@ func knownArch(a string) error {
 // reported; rules that deny more than the default are installed by
 // number (NumberedRule), or the profile is refused where they cannot be.
 func finish(name string, s *specs.LinuxSeccomp, body []byte) (*Profile, error) {
-	p := &Profile{Name: name, Spec: s, source: body}
+	p := &Profile{Name: name, Spec: s}
 	locate := func(e *Error, what string) *Error {
 		if body != nil {
 			e.Line, e.Col = find(body, `"`+what+`"`)
@@ -381,6 +407,7 @@ func finish(name string, s *specs.LinuxSeccomp, body []byte) (*Profile, error) {
 			}
 			if !stricter(Ret(sc.Action, ruleErrno(sc.ErrnoRet, sc.Action)), defRet) {
 				newer[n] = ns.since
+				p.Dropped = append(p.Dropped, NumberedRule{Index: i, Name: n, Action: sc.Action, Errno: sc.ErrnoRet})
 				continue
 			}
 			if len(sc.Args) > 0 {
@@ -401,6 +428,9 @@ func finish(name string, s *specs.LinuxSeccomp, body []byte) (*Profile, error) {
 		}
 	}
 	s.Syscalls = out
+	for i := range p.Dropped {
+		p.Dropped[i].Index = newIndex[p.Dropped[i].Index]
+	}
 	// Two rules on one such syscall with different actions: libseccomp
 	// refuses that for the syscalls it knows (EEXIST), and so does rampart.
 	for i, r := range numbered {

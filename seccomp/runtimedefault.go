@@ -68,7 +68,7 @@ func (d *RuntimeDefault) Load(bounding caps.Set) (*Profile, error) {
 	}
 	// lines in an embedded file mean nothing to the user: rules are
 	// named by their syscalls[] index, as `seccomp show` prints them
-	p.Name, p.source = "runtime-default", nil
+	p.Name, p.loc = "runtime-default", nil
 	p.noteConflict(d)
 	return p, nil
 }

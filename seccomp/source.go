@@ -1,112 +1,163 @@
 package seccomp
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"strings"
+	"strconv"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/rampart-sec/rampart/internal/strictjson"
 )
 
-// RuleSource says where a rule is written: "file:line" in a JSON
-// profile, or "NAME syscalls[i]" (the resolved profile's entry, as
-// `rampart seccomp show` prints it) where there is no file to point in.
-func (p *Profile) RuleSource(r Rule) string { return p.ruleSources()(r) }
-
-// ruleSources reads the profile's JSON once and returns RuleSource.
-func (p *Profile) ruleSources() func(Rule) string {
-	var entries []sourceEntry
-	if p.source != nil {
-		entries = syscallEntries(p.source)
-	}
-	return func(r Rule) string {
-		if line := p.ruleLine(entries, r); line > 0 {
-			return fmt.Sprintf("%s:%d", p.Name, line)
-		}
-		return fmt.Sprintf("%s syscalls[%d]", p.Name, r.Index)
-	}
+// locator says where the values of a profile's file are: the checked
+// document (JSON, or the YAML of a Security Profiles Operator object),
+// the path prefix of the profile in it ("spec." for an SPO object) and
+// the syscalls[] entries as written, before resolving.
+type locator struct {
+	doc     *strictjson.Doc
+	prefix  string
+	entries []strictSyscall
 }
 
-// ruleLine finds the line of r's name in the syscalls[] entry of the
-// profile's JSON that r's resolved entry came from. Resolving drops
-// entries (includes, excludes) and names but keeps the order, so resolved
-// entries are matched in order to the next original entry with the same
-// action, errno and conditions and all their names.
-func (p *Profile) ruleLine(entries []sourceEntry, r Rule) int {
-	if len(entries) == 0 || r.Index >= len(p.Spec.Syscalls) {
-		return 0
+// RuleSource says where a rule is written: "file:line" in a profile file,
+// or "NAME syscalls[i]" (the resolved profile's entry, as `rampart
+// seccomp show` prints it) where there is no file to point in.
+func (p *Profile) RuleSource(r Rule) string {
+	if line, _ := p.RulePos(r); line > 0 {
+		return fmt.Sprintf("%s:%d", p.Name, line)
 	}
+	return fmt.Sprintf("%s syscalls[%d]", p.Name, r.Index)
+}
+
+// RulePos is the line and column of r's syscall name in the profile's
+// file, 0, 0 where there is no file (RuntimeDefault, a generated
+// profile) or a rule installed by number no longer has an entry.
+func (p *Profile) RulePos(r Rule) (line, col int) {
+	e, ok := p.RuleEntry(r)
+	if !ok {
+		return 0, 0
+	}
+	field := ""
+	switch names := p.loc.entries[e].Names; {
+	case p.loc.entries[e].Name == r.Name:
+		field = "name"
+	default:
+		for k, n := range names {
+			if n == r.Name {
+				field = "names[" + strconv.Itoa(k) + "]"
+				break
+			}
+		}
+	}
+	if field != "" {
+		if l, c := p.EntryPos(e, field); l > 0 {
+			return l, c
+		}
+	}
+	return p.EntryPos(e, "")
+}
+
+// RuleEntry is the index in the file's syscalls[] of the entry r was
+// resolved from. Resolving drops entries (includes, excludes) and names
+// but keeps the order, so resolved entries are matched in order to the
+// next written entry with the same action, errno and conditions and all
+// their names.
+func (p *Profile) RuleEntry(r Rule) (int, bool) {
+	if p.loc == nil || r.Index < 0 || r.Index >= len(p.Spec.Syscalls) {
+		if r.ByNumber && r.Index < 0 && p.loc != nil {
+			// an entry that named only such syscalls was dropped from
+			// the resolved profile: the first written entry naming it
+			for j, e := range p.loc.entries {
+				if e.Name == r.Name || contains(e.Names, r.Name) {
+					return j, true
+				}
+			}
+		}
+		return 0, false
+	}
+	entries := p.loc.entries
 	j := 0
 	for i := 0; i <= r.Index; i++ {
 		for j < len(entries) && !entries[j].covers(p.Spec.Syscalls[i]) {
 			j++
 		}
 		if j == len(entries) {
-			return 0
+			return 0, false
 		}
 		if i < r.Index {
 			j++
 		}
 	}
-	e := entries[j]
-	span := p.source[e.start:e.end]
-	if k := bytes.Index(span, []byte(`"`+r.Name+`"`)); k >= 0 {
-		l, _ := lineCol(p.source, int64(e.start+k))
-		return l
+	return j, true
+}
+
+// EntryPos is where field ("action", "args[0]", "" for the entry itself)
+// of the file's syscalls[e] is written.
+func (p *Profile) EntryPos(e int, field string) (line, col int) {
+	path := "syscalls[" + strconv.Itoa(e) + "]"
+	if field != "" {
+		path += "." + field
 	}
-	l, _ := lineCol(p.source, int64(e.start))
-	return l
+	return p.FieldPos(path)
 }
 
-type sourceEntry struct {
-	start, end int
-	strictSyscall
+// FieldPos is where the value at path ("defaultAction",
+// "architectures[1]", "syscalls[3].errnoRet") is written in the
+// profile's file, 0, 0 when it is not written or there is no file.
+func (p *Profile) FieldPos(path string) (line, col int) {
+	if p.loc == nil || p.loc.doc == nil {
+		return 0, 0
+	}
+	return p.loc.doc.Pos(p.loc.prefix + path)
 }
 
-// syscallEntries decodes a JSON profile's syscalls[] with each entry's
-// byte span; nil for anything it cannot read (the profile was already
-// checked when parsed, so that is an SPO object or no JSON).
-func syscallEntries(body []byte) []sourceEntry {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+// FieldPath is path as written in the file: "spec.defaultAction" in a
+// Security Profiles Operator object.
+func (p *Profile) FieldPath(path string) string {
+	if p.loc == nil {
+		return path
+	}
+	return p.loc.prefix + path
+}
+
+// WrittenEntry is a syscalls[] entry as written in the profile's file, before
+// resolving.
+type WrittenEntry struct {
+	Names  []string
+	Action string
+	Errno  *uint
+	Args   []specs.LinuxSeccompArg
+	// Arches are its includes.arches; NotArches its excludes.arches.
+	Arches, NotArches []string
+}
+
+// Written are the file's syscalls[] as written (nil without a file).
+func (p *Profile) Written() []WrittenEntry {
+	if p.loc == nil {
 		return nil
 	}
-	var out []sourceEntry
-	for dec.More() {
-		t, err := dec.Token()
-		key, ok := t.(string)
-		if err != nil || !ok {
-			return out
+	out := make([]WrittenEntry, len(p.loc.entries))
+	for i, e := range p.loc.entries {
+		x := WrittenEntry{Names: e.Names, Action: e.Action, Errno: e.ErrnoRet}
+		if e.Name != "" {
+			x.Names = []string{e.Name}
 		}
-		if !strings.EqualFold(key, "syscalls") {
-			var skip json.RawMessage
-			if dec.Decode(&skip) != nil {
-				return out
-			}
-			continue
+		for _, a := range e.Args {
+			x.Args = append(x.Args, specs.LinuxSeccompArg{Index: a.Index, Value: a.Value, ValueTwo: a.ValueTwo, Op: specs.LinuxSeccompOperator(a.Op)})
 		}
-		if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-			return out
+		if e.Includes != nil {
+			x.Arches = e.Includes.Arches
 		}
-		for dec.More() {
-			start := dec.InputOffset()
-			var e sourceEntry
-			if dec.Decode(&e.strictSyscall) != nil {
-				return out
-			}
-			e.start, e.end = int(start), int(dec.InputOffset())
-			out = append(out, e)
+		if e.Excludes != nil {
+			x.NotArches = e.Excludes.Arches
 		}
-		if _, err := dec.Token(); err != nil {
-			return out
-		}
+		out[i] = x
 	}
 	return out
 }
 
 // covers says whether resolved could come from e.
-func (e sourceEntry) covers(resolved specs.LinuxSyscall) bool {
+func (e strictSyscall) covers(resolved specs.LinuxSyscall) bool {
 	for _, n := range resolved.Names {
 		if e.Name != n && !contains(e.Names, n) {
 			return false

@@ -19,6 +19,11 @@ import (
 // SeccompProfile object (YAML or JSON) rather than a bare profile.
 func isSPO(body []byte) bool {
 	t := bytes.TrimSpace(body)
+	// comments before the first key (a YAML file's header)
+	for bytes.HasPrefix(t, []byte("#")) {
+		_, rest, _ := bytes.Cut(t, []byte("\n"))
+		t = bytes.TrimSpace(rest)
+	}
 	return bytes.Contains(t, []byte("SeccompProfile")) && (bytes.HasPrefix(t, []byte("apiVersion")) ||
 		bytes.HasPrefix(t, []byte("kind")) || bytes.HasPrefix(t, []byte("---")) || bytes.Contains(t, []byte(`"kind"`)))
 }
@@ -95,7 +100,7 @@ func parseSPO(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if err != nil {
 		return nil, &Error{File: name, Err: err}
 	}
-	p, err := Parse(name+" (spec)", spec, bounding)
+	p, err := ParseAll(name+" (spec)", spec, bounding)
 	var pe *Error
 	if errors.As(err, &pe) {
 		// Re-locate in the YAML the user wrote.
@@ -111,11 +116,13 @@ func parseSPO(name string, body []byte, bounding caps.Set) (*Profile, error) {
 		pe.Field = "spec." + pe.Field
 		return nil, pe
 	}
-	if p != nil {
-		// positions in the JSON made from the YAML mean nothing to the user
-		p.Name, p.source = name, nil
+	if err != nil {
+		return nil, err
 	}
-	return p, err
+	// positions are the YAML's the user wrote, not those of the JSON
+	// made from it
+	p.Name, p.loc.doc, p.loc.prefix = name, doc, "spec."
+	return p, nil
 }
 
 // quotedValue extracts the first "..." of an error message.

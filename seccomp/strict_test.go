@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -102,5 +103,24 @@ func TestSPOStillReads(t *testing.T) {
 	p, err := Load(policy.Seccomp{Kind: policy.SeccompFile, Path: "testdata/spo.yaml"}, caps.Full)
 	if err != nil || p.Spec.DefaultAction != "SCMP_ACT_ERRNO" {
 		t.Fatalf("%v", err)
+	}
+}
+
+// A SeccompProfile object whose file starts with comments is still one:
+// read as JSON it would fail on the '#'. Its rules are placed in the
+// YAML (line and column of the syscall's name).
+func TestSPOAfterComments(t *testing.T) {
+	body := []byte("# the operator's object, written by hand\n# second line\napiVersion: security-profiles-operator.x-k8s.io/v1beta1\nkind: SeccompProfile\nmetadata:\n  name: x\nspec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n  - action: SCMP_ACT_ERRNO\n    names:\n    - getpid\n    - unshare\n")
+	p, err := Parse("spo.yaml", body, caps.ContainerdDefault)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range p.Rules() {
+		l, c := p.RulePos(r)
+		got = append(got, fmt.Sprintf("%s@%d:%d", r.Name, l, c))
+	}
+	if want := "getpid@12:7 unshare@13:7"; strings.Join(got, " ") != want {
+		t.Errorf("got %s, want %s", strings.Join(got, " "), want)
 	}
 }

@@ -60,6 +60,9 @@ func (d Deny) Condition() string {
 // Describe names the deny: "socket SCMP_ACT_ERRNO(EPERM) when arg1 ==
 // 0x3", or "socket SCMP_ACT_ERRNO(EPERM) outside its 30 allow rules".
 func (d Deny) Describe() string {
+	if !d.Implicit && len(d.Rules[0].Args) == 0 {
+		return d.Syscall + " " + d.Action
+	}
 	if !d.Implicit {
 		return fmt.Sprintf("%s %s when %s", d.Syscall, d.Action, d.Rules[0].Conditions())
 	}
@@ -107,7 +110,7 @@ type Bypass struct {
 	// route of several steps, such as the new mount API).
 	Variant []Call
 	// Kind is abi, multiplexer, flag, value, high-bits, sibling or
-	// io_uring.
+	// io_uring, or fallback (Fallbacks).
 	Kind string
 	Why  string
 	// Action is the filter's answer to the variant's first call.
@@ -115,6 +118,11 @@ type Bypass struct {
 	// Others counts further refused calls of the same deny that the same
 	// form of variant gets past.
 	Others int
+	// Arg is the argument a flag, value or high-bits variant changes, -1
+	// for the other kinds; Width is, for high-bits, how many of its bits
+	// the kernel reads.
+	Arg   int
+	Width uint
 }
 
 // Arches are the ABIs the variant's calls use.
@@ -178,8 +186,53 @@ func Bypasses(p *Profile, prog []bpf.Insn) ([]Bypass, error) {
 	return out, nil
 }
 
+// Fallbacks returns, for each deny rule of p that answers ENOSYS, the
+// sibling calls that prog lets through, as Bypasses finds them, with Kind
+// "fallback". Bypasses leaves them out: ENOSYS is how a profile tells
+// libc a call is not implemented so that it falls back to a sibling
+// (clone3 to clone), and the sibling's own rules then decide. But where
+// the refused call has a sibling that does the same thing and the
+// profile allows it, the refusal stops nobody: an attacker, and libc
+// itself, take the sibling. Calls whose arguments a filter cannot read
+// (clone3, openat2) are left out, as in Bypasses: refusing those is how a
+// profile sends callers to a sibling it can filter.
+func Fallbacks(p *Profile, prog []bpf.Insn) ([]Bypass, error) {
+	if len(prog) == 0 {
+		return nil, ErrNoProgram
+	}
+	a := &analysis{p: p, prog: prog, nrs: map[string]nrResult{}, fallbacks: true}
+	var out []Bypass
+	for _, d := range a.denies() {
+		if !a.enosys(d) || hiddenArgs[d.Syscall] {
+			continue
+		}
+		seen := map[string]int{}
+		for _, w := range a.witnesses(d) {
+			bs, err := a.variants(d, w)
+			if err != nil {
+				return nil, err
+			}
+			for _, b := range bs {
+				k := b.key()
+				if i, ok := seen[k]; ok {
+					out[i].Others++
+					continue
+				}
+				seen[k] = len(out)
+				out = append(out, b)
+			}
+		}
+	}
+	return out, nil
+}
+
+// enosys says whether d is a deny rule that answers ENOSYS.
+func (a *analysis) enosys(d Deny) bool {
+	return !d.Implicit && d.Rules[0].Action == specs.ActErrno && errnoOf(d.Rules[0].Errno, a.p.Spec.DefaultErrnoRet, specs.ActErrno) == uint(unix.ENOSYS)
+}
+
 // kindRank orders a deny's bypasses: the plainest first.
-var kindRank = map[string]int{"flag": 0, "value": 1, "high-bits": 2, "abi": 3, "multiplexer": 4, "sibling": 5, "io_uring": 6}
+var kindRank = map[string]int{"flag": 0, "value": 1, "high-bits": 2, "abi": 3, "multiplexer": 4, "sibling": 5, "io_uring": 6, "fallback": 7}
 
 // key identifies a form of variant, whatever refused call it stands for.
 func (b Bypass) key() string {
@@ -200,6 +253,9 @@ type analysis struct {
 	nrs  map[string]nrResult // SyscallNumber's answers: a cgo call each
 	// denyRules are the profile's deny rules by syscall
 	denyRules map[string][]Rule
+	// fallbacks: only the sibling routes of a deny, as kind "fallback"
+	// (Fallbacks)
+	fallbacks bool
 }
 
 type nrResult struct {
@@ -238,7 +294,7 @@ func (a *analysis) run(arch Arch, nr int32, args [6]uint64) (uint32, error) {
 func (a *analysis) denies() []Deny {
 	p := a.p
 	var out []Deny
-	source := p.ruleSources()
+	source := p.RuleSource
 	rules := p.Rules()
 	a.denyRules = map[string][]Rule{}
 	for _, r := range rules {
@@ -483,8 +539,14 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 				first = ret
 			}
 		}
-		out = append(out, Bypass{Deny: d, Refused: from, Variant: calls, Kind: kind, Why: why, Action: RetString(first)})
+		out = append(out, Bypass{Deny: d, Refused: from, Variant: calls, Kind: kind, Why: why, Action: RetString(first), Arg: -1})
 		return nil
+	}
+	if a.fallbacks {
+		err := a.siblingRoutes(d, w, refused, func(_, why string, from Call, calls ...Call) error {
+			return try("fallback", why, from, calls...)
+		})
+		return out, err
 	}
 	// The same call on each ABI, and i386's multiplexers.
 	for _, arch := range Arches[1:] {
@@ -518,6 +580,8 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 		kind, why string
 		args      [6]uint64
 		arches    []Arch
+		arg       int
+		width     uint
 	}
 	var changes []change
 	for i := 0; i < 6; i++ {
@@ -530,12 +594,12 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 			}
 			x := w
 			x[i] |= f.bit
-			changes = append(changes, change{"flag", fmt.Sprintf("%s added to arg%d: the kernel does the same", f.name, i), x, Arches})
+			changes = append(changes, change{"flag", fmt.Sprintf("%s added to arg%d: the kernel does the same", f.name, i), x, Arches, i, 0})
 		}
 		if e, ok := equivalents[d.Syscall][i]; ok && w[i] != e.value {
 			x := w
 			x[i] = e.value
-			changes = append(changes, change{"value", fmt.Sprintf("arg%d %#x: %s", i, e.value, e.why), x, Arches})
+			changes = append(changes, change{"value", fmt.Sprintf("arg%d %#x: %s", i, e.value, e.why), x, Arches, i, 0})
 		}
 		if width, ok := narrowArgs[d.Syscall][i]; ok {
 			// a 16-bit argument drops bit 16 on i386 too
@@ -545,13 +609,13 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 			}
 			x := w
 			x[i] |= 1 << width
-			changes = append(changes, change{"high-bits", fmt.Sprintf("bit %d set in arg%d, which the kernel reads as %d bits", width, i, width), x, arches})
+			changes = append(changes, change{"high-bits", fmt.Sprintf("bit %d set in arg%d, which the kernel reads as %d bits", width, i, width), x, arches, i, width})
 		}
 		// INT $0x80 from 64-bit code shows the filter whole 64-bit
 		// registers; the i386 kernel reads their low halves.
 		x := w
 		x[i] |= 1 << 32
-		changes = append(changes, change{"high-bits", fmt.Sprintf("bit 32 set in arg%d, which i386 reads as 32 bits", i), x, []Arch{Arches[1]}})
+		changes = append(changes, change{"high-bits", fmt.Sprintf("bit 32 set in arg%d, which i386 reads as 32 bits", i), x, []Arch{Arches[1]}, i, 32})
 	}
 	for _, ch := range changes {
 		for _, arch := range ch.arches {
@@ -562,16 +626,27 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 			if arch.Bits32 {
 				c.Args = ch.args // the registers as loaded, before the kernel truncates
 			}
+			n := len(out)
 			if err := try(ch.kind, ch.why, refused, c); err != nil {
 				return nil, err
+			}
+			if len(out) > n {
+				out[n].Arg, out[n].Width = ch.arg, ch.width
 			}
 		}
 	}
 	// Sibling calls that reach the same operation.
-	if hiddenArgs[d.Syscall] || (!d.Implicit && d.Rules[0].Action == specs.ActErrno && errnoOf(d.Rules[0].Errno, a.p.Spec.DefaultErrnoRet, specs.ActErrno) == uint(unix.ENOSYS)) {
+	if hiddenArgs[d.Syscall] || a.enosys(d) {
 		// ENOSYS is how a profile tells libc to fall back to a sibling
+		// (see Fallbacks)
 		return out, nil
 	}
+	err := a.siblingRoutes(d, w, refused, try)
+	return out, err
+}
+
+// siblingRoutes tries each sibling route of d's refused call w with try.
+func (a *analysis) siblingRoutes(d Deny, w [6]uint64, refused Call, try func(kind, why string, from Call, calls ...Call) error) error {
 	for _, rt := range siblings[d.Syscall] {
 		x := w
 		for _, c := range rt.when {
@@ -583,7 +658,7 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 			// is that call refused too?
 			ok, err := a.refuses(d, x)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if !ok {
 				continue
@@ -625,11 +700,11 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 				continue
 			}
 			if err := try(rt.kind, rt.why, from, calls...); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func contains(list []string, s string) bool {

@@ -319,6 +319,21 @@ var siblings = map[string][]route{
 	"move_mount": {{kind: "sibling", steps: []step{{"mount", [6]argFrom{pointer, pointer, pointer, val(unix.MS_MOVE)}}}, why: "mount(MS_MOVE) moves a mount"}},
 	"open_tree":  {{kind: "sibling", steps: []step{{"mount", [6]argFrom{pointer, pointer, val(0), val(unix.MS_BIND)}}}, why: "mount(MS_BIND) makes the same bind mount"}},
 	"umount2":    {{kind: "sibling", when: []cond{low32(1, 0)}, steps: []step{{"umount", [6]argFrom{arg(0)}}}, arches: []string{"x86"}, why: "i386 umount (22) is umount2(target, 0)"}},
+	// Another process's memory: attached with ptrace, or read and written
+	// with process_vm_readv and process_vm_writev, which the kernel lets
+	// through on the same access check (PTRACE_MODE_ATTACH_REALCREDS)
+	// without tracing.
+	"ptrace": {
+		{kind: "sibling", when: []cond{low32(0, unix.PTRACE_ATTACH)}, steps: []step{{"process_vm_readv", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_readv reads the memory of the process ptrace would attach to, on the same access check"},
+		{kind: "sibling", when: []cond{low32(0, unix.PTRACE_PEEKDATA)}, steps: []step{{"process_vm_readv", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_readv reads what PTRACE_PEEKDATA reads, on the same access check"},
+		{kind: "sibling", when: []cond{low32(0, unix.PTRACE_ATTACH)}, steps: []step{{"process_vm_writev", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_writev writes the memory of the process ptrace would attach to, on the same access check"},
+		{kind: "sibling", when: []cond{low32(0, unix.PTRACE_POKEDATA)}, steps: []step{{"process_vm_writev", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_writev writes what PTRACE_POKEDATA writes, on the same access check"},
+	},
+	"process_vm_readv":  {{kind: "sibling", steps: []step{{"ptrace", [6]argFrom{val(unix.PTRACE_PEEKDATA), arg(0), pointer}}}, why: "ptrace(PTRACE_PEEKDATA) reads the same memory"}},
+	"process_vm_writev": {{kind: "sibling", steps: []step{{"ptrace", [6]argFrom{val(unix.PTRACE_POKEDATA), arg(0), pointer, pointer}}}, why: "ptrace(PTRACE_POKEDATA) writes the same memory"}},
+	// Loading a kernel module: from memory, or from a file descriptor.
+	"init_module":  {{kind: "sibling", steps: []step{{"finit_module", [6]argFrom{val(3), pointer, val(0)}}}, why: "finit_module loads a module from a file descriptor"}},
+	"finit_module": {{kind: "sibling", steps: []step{{"init_module", [6]argFrom{pointer, val(4096), pointer}}}, why: "init_module loads the same module from memory"}},
 	// Running a program: execve, execveat.
 	"execve":   {{kind: "sibling", steps: []step{{"execveat", [6]argFrom{val(atFDCWD), arg(0), arg(1), arg(2), val(0)}}}, why: "execveat(AT_FDCWD, path, ..., 0) is execve"}},
 	"execveat": {{kind: "sibling", when: []cond{low32(0, atFDCWD), low32(4, 0)}, steps: []step{{"execve", [6]argFrom{arg(1), arg(2), arg(3)}}}, why: "execve is execveat(AT_FDCWD, path, ..., 0)"}},

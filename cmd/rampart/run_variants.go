@@ -8,21 +8,23 @@ import (
 
 	"github.com/rampart-sec/rampart/sandbox"
 	"github.com/rampart-sec/rampart/seccomp"
+	"github.com/rampart-sec/rampart/seccomp/lint"
 )
 
 // checkProfileVariants tells, before CMD runs, which denies of the
 // seccomp profile another form of the same request gets past on this
-// kernel (seccomp.Bypasses: the same call on another ABI, socketcall,
-// a harmless flag, high bits, a sibling syscall), one warning line per
-// deny; -v lists every variant, and those on ABIs this kernel does not
-// run. With strict, any such deny refuses the launch, as does a filter
-// that cannot be checked.
+// kernel: the variant checks of `rampart seccomp lint` (lint.Variants:
+// the same call on another ABI, socketcall, a harmless flag, high bits,
+// a sibling syscall, the fallback an ENOSYS invites), one warning line
+// per deny; -v lists every variant, and those on ABIs this kernel does
+// not run. With strict, any such deny refuses the launch, as does a
+// filter that cannot be checked.
 func checkProfileVariants(w io.Writer, pl *sandbox.Plan, strict, verbose bool) error {
 	f := pl.SeccompFilter()
 	if pl.Seccomp == nil || f == nil {
 		return nil
 	}
-	bs, err := seccomp.Bypasses(pl.Seccomp, f.Program())
+	fs, err := lint.Variants(pl.Seccomp, f.Program())
 	if errors.Is(err, seccomp.ErrNoProgram) {
 		why := "the filter is compiled at launch (" + f.Why + ")"
 		if strict {
@@ -36,51 +38,52 @@ func checkProfileVariants(w io.Writer, pl *sandbox.Plan, strict, verbose bool) e
 	if err != nil {
 		return &sandbox.LayerError{Layer: sandbox.LayerSeccomp, Err: err}
 	}
-	runs, known := seccomp.KernelABIs()
+	_, known := seccomp.KernelABIs()
+	// the findings of one deny, one per class, in the order of the
+	// profile's rules
 	type deny struct {
 		d          seccomp.Deny
-		live, here []seccomp.Bypass
+		live, here []lint.Variant
 	}
 	var denies []*deny
 	byKey := map[string]*deny{}
-	for _, b := range bs {
-		k := b.Deny.Source + "|" + b.Deny.Syscall
-		d := byKey[k]
-		if d == nil {
-			d = &deny{d: b.Deny}
-			byKey[k] = d
-			denies = append(denies, d)
-		}
-		live := true
-		for _, a := range b.Arches() {
-			live = live && runs[a]
-		}
-		if live {
-			d.live = append(d.live, b)
-		} else {
-			d.here = append(d.here, b)
+	for _, fd := range fs {
+		for _, v := range fd.Variants {
+			b := v.Bypass
+			k := b.Deny.Source + "|" + b.Deny.Syscall
+			d := byKey[k]
+			if d == nil {
+				d = &deny{d: b.Deny}
+				byKey[k] = d
+				denies = append(denies, d)
+			}
+			if v.Live {
+				d.live = append(d.live, v)
+			} else {
+				d.here = append(d.here, v)
+			}
 		}
 	}
 	var broken []string
 	for _, d := range denies {
 		if len(d.live) > 0 {
-			b := d.live[0]
+			v := d.live[0]
 			more := ""
 			if n := len(d.live) - 1; n > 0 {
 				more = fmt.Sprintf("; %d more way(s), -v lists them", n)
 			}
 			fmt.Fprintf(w, "rampart: warning: seccomp %s: %s does not hold: %s gets %s (%s)%s\n",
-				d.d.Source, d.d.Describe(), variantCalls(b), b.Action, b.Why, more)
+				d.d.Source, d.d.Describe(), v.CallString(), v.Action, v.Why, more)
 			broken = append(broken, d.d.Source+": "+d.d.Syscall)
 		}
 		if !verbose {
 			continue
 		}
-		for _, b := range d.live {
-			fmt.Fprintf(w, "rampart: seccomp variant: %s: %s\n", d.d.Source, b)
+		for _, v := range d.live {
+			fmt.Fprintf(w, "rampart: seccomp variant: %s: %s\n", d.d.Source, v)
 		}
-		for _, b := range d.here {
-			fmt.Fprintf(w, "rampart: seccomp variant: %s: %s; this kernel does not run %s, so the deny holds here\n", d.d.Source, b, strings.Join(b.Arches(), ", "))
+		for _, v := range d.here {
+			fmt.Fprintf(w, "rampart: seccomp variant: %s: %s; this kernel does not run %s, so the deny holds here\n", d.d.Source, v, strings.Join(v.Bypass.Arches(), ", "))
 		}
 	}
 	if verbose && !known {
@@ -90,12 +93,4 @@ func checkProfileVariants(w io.Writer, pl *sandbox.Plan, strict, verbose bool) e
 		return &sandbox.LayerError{Layer: sandbox.LayerSeccomp, Err: fmt.Errorf("--strict-profile: %d deny rule(s) of %s do not hold against variants of the same call: %s", len(broken), pl.Seccomp.Name, strings.Join(broken, ", "))}
 	}
 	return nil
-}
-
-func variantCalls(b seccomp.Bypass) string {
-	calls := make([]string, len(b.Variant))
-	for i, c := range b.Variant {
-		calls[i] = c.String()
-	}
-	return strings.Join(calls, " + ")
 }

@@ -66,7 +66,7 @@ var notable = map[string]string{
 func newSeccompCmd(stdout io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "seccomp",
-		Short: "Profile tools: show, explain a decision, list, diff",
+		Short: "Profile tools: show, explain a decision, list, diff, lint",
 		Long: `Tools for seccomp profiles: OCI / Docker / containerd JSON files, Security
 Profiles Operator SeccompProfile objects, or runtime-default (Docker's and
 containerd's default profile, resolved against the bounding set given by
@@ -205,7 +205,7 @@ READ_IMPLIES_EXEC, ...`,
 		},
 	}
 	diff.Flags().StringSliceVar(&capListB, "caps-b", nil, "resolve B against this bounding set instead of --caps")
-	root.AddCommand(show, explain, list, diff)
+	root.AddCommand(show, explain, list, diff, newSeccompLintCmd(stdout, &capList))
 	return root
 }
 

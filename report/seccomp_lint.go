@@ -1,0 +1,113 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/rampart-sec/rampart/seccomp/lint"
+)
+
+// LintTable writes `rampart seccomp lint`'s findings for people, as a
+// compiler writes diagnostics: "file:line:col: severity: message [check]",
+// the fix beneath; with verbose, every variant of a variant finding.
+func LintTable(w io.Writer, r *lint.Report, verbose bool) {
+	for _, p := range r.Profiles {
+		head := p.Name
+		if p.Runtime != "" {
+			head += " (" + p.Runtime + ")"
+		}
+		fmt.Fprintf(w, "%s: %s; bounding set of %d capabilities\n", head, p.Evaluated, len(p.Bounding))
+		if len(p.Findings) == 0 {
+			fmt.Fprintln(w, "  no findings")
+		}
+		for _, f := range p.Findings {
+			fmt.Fprintf(w, "  %s: %s: %s [%s]\n", f.Position(p.Name), f.Severity, f.Message, f.Check)
+			if f.Fix != "" {
+				fmt.Fprintf(w, "      fix: %s\n", f.Fix)
+			}
+			if !verbose {
+				continue
+			}
+			for _, v := range f.Variants {
+				here := ""
+				if !v.Live {
+					here = "; not run by this kernel"
+				}
+				fmt.Fprintf(w, "      variant (%s): %s%s\n", v.Kind, v, here)
+			}
+		}
+	}
+	s := r.Summary
+	fmt.Fprintf(w, "%d profile(s): %d error(s), %d warning(s), %d info\n", s.Profiles, s.Errors, s.Warnings, s.Infos)
+}
+
+// LintJSON writes the report (schema: docs/seccomp-lint-json.md).
+func LintJSON(w io.Writer, r *lint.Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// LintRule is the SARIF rule ID of a lint check.
+func LintRule(check string) string { return "rampart/seccomp-lint/" + check }
+
+// LintSARIF writes the report as SARIF 2.1.0: a rule per check, a result
+// per finding, located in the profile's file by a URI relative to the
+// working directory, or, for a runtime's own profile, by a logical name.
+func LintSARIF(w io.Writer, r *lint.Report) error {
+	wd, _ := os.Getwd()
+	var rules []SARIFRule
+	index := map[string]int{}
+	for _, c := range lint.Checks {
+		index[c.ID] = len(rules)
+		rules = append(rules, SARIFRule{
+			ID: LintRule(c.ID), Name: "SeccompLint/" + c.ID,
+			ShortDescription: SARIFText{c.Title},
+			FullDescription:  SARIFText{c.Help},
+			Help:             SARIFText{c.Help + " `rampart seccomp lint PROFILE` says how to fix each finding."},
+			Default:          SARIFConfig{SARIFLevel(string(c.Severity))},
+			Properties:       map[string]any{"tags": []string{"security", "seccomp"}},
+		})
+	}
+	results := []SARIFResult{}
+	for _, p := range r.Profiles {
+		for _, f := range p.Findings {
+			msg := f.Message
+			if f.Fix != "" {
+				msg += ". Fix: " + f.Fix
+			}
+			res := SARIFResult{RuleID: LintRule(f.Check), RuleIndex: index[f.Check], Level: SARIFLevel(string(f.Severity)),
+				Message:             SARIFText{msg},
+				PartialFingerprints: map[string]string{"rampart/v1": p.Name + "/" + f.Field + "/" + f.Check + "/" + f.Rule},
+				Properties:          map[string]any{"fix": f.Fix}}
+			if f.File != "" {
+				loc := SARIFLocation{Physical: &SARIFPhysical{Artifact: SARIFArtifact{URI: RelativeURI(f.File, wd)}}}
+				if f.Line > 0 {
+					loc.Physical.Region = &SARIFRegion{StartLine: f.Line, StartColumn: f.Col}
+				}
+				res.Locations = []SARIFLocation{loc}
+			} else {
+				name := p.Name
+				if p.Runtime != "" {
+					name = "RuntimeDefault of " + p.Runtime
+				}
+				fq := name
+				if f.Field != "" {
+					fq += " " + f.Field
+				}
+				res.Locations = []SARIFLocation{{Logical: []SARIFLogical{{Name: strings.TrimSpace(f.Field), FullyQualifiedName: fq, Kind: "object"}}}}
+			}
+			results = append(results, res)
+		}
+	}
+	log := SARIFLog{Schema: SARIFSchema, Version: "2.1.0", Runs: []SARIFRun{{
+		Tool:    SARIFTool{Driver: SARIFDriver{Name: "rampart", Version: Version(), InformationURI: "https://github.com/rampart-sec/rampart", Rules: rules}},
+		Results: results,
+	}}}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(log)
+}

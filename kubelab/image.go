@@ -75,7 +75,8 @@ func writeImage(root, ref, out string, entrypoint, cmd []string) error {
 }
 
 // tarTree writes root's files with root-relative names, owned by root,
-// keeping modes and symlinks (busybox's applets are symlinks).
+// keeping their groups, modes and symlinks (busybox's applets are
+// symlinks).
 func tarTree(root string, w io.Writer) error {
 	tw := tar.NewWriter(w)
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -97,7 +98,9 @@ func tarTree(root string, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		hdr.Name, hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = rel, 0, 0, "", ""
+		// Owned by root; the group is kept: /etc/shadow is root:shadow,
+		// as in a Debian image.
+		hdr.Name, hdr.Uid, hdr.Uname, hdr.Gname = rel, 0, "", ""
 		if d.IsDir() {
 			hdr.Name += "/"
 		}

@@ -6,8 +6,11 @@
 //
 // Each path is decided in kernel order from the catalog's static models:
 // seccomp first (the wall answers before any permission check), then
-// capabilities, then the runtime's read-only /proc mounts ("other"), then
-// AppArmor. A path is open when nothing refuses it.
+// capabilities, then what the node decides by itself ("other": the
+// runtime's read-only /proc mounts, file permissions against the user's
+// groups, sysctls; gates.go), then AppArmor. A runtime socket no mount
+// brings in is "other" before all of them. A path is open when nothing
+// refuses it.
 package audit
 
 import (
@@ -60,10 +63,25 @@ type Node struct {
 	// ProfilesDir holds Localhost profiles: seccomp JSON by relative path
 	// (as the kubelet's seccomp root), AppArmor profiles by name.
 	ProfilesDir string
-	// Sysctls are the node's that decide whether a path's capability is
-	// checked (kernel.perf_event_paranoid), by dotted name; an absent one
-	// has the upstream kernel's default.
+	// Sysctls are the node's that decide a path (Sysctls lists them), by
+	// dotted name; an absent one is assumed at its default, and the
+	// paths it decides say so.
 	Sysctls map[string]string
+	// Kernel are facts of the node's kernel (KernelFacts).
+	Kernel []string
+	// ImageShadow is /etc/shadow's mode in the workloads' images; nil
+	// assumes DebianShadow.
+	ImageShadow *FileMode
+	// Disk is the mode of the node's disk device nodes, which a
+	// privileged container has in its /dev; nil assumes UdevDisk.
+	Disk *FileMode
+	// DiskRefused: the node refuses to open its disks to any container,
+	// privileged root included (a device cgroup or LSM above the
+	// runtime's).
+	DiskRefused bool
+	// RuntimeSockets are where the node's runtimes listen; nil assumes
+	// Runtime's usual (RuntimeSockets).
+	RuntimeSockets []RuntimeSocket
 }
 
 // RuntimeCaps is the default capability set of a runtime by name.
@@ -144,6 +162,17 @@ type NodeInfo struct {
 	SeccompDefault        bool     `json:"seccompDefault"`
 	AppArmor              bool     `json:"apparmor"`
 	ProfilesDir           string   `json:"profilesDir,omitempty"`
+	// Sysctls and Kernel are the node's facts given (--sysctl,
+	// --node-kernel); what is not given is assumed, and the paths it
+	// decides say so.
+	Sysctls map[string]string `json:"sysctls,omitempty"`
+	Kernel  []string          `json:"kernel,omitempty"`
+	// ImageShadow, Disk and RuntimeSockets are the files whose modes
+	// decide paths by their permission bits, each "(given)" by its flag
+	// or "(assumed)".
+	ImageShadow    string   `json:"imageShadow"`
+	Disk           string   `json:"disk"`
+	RuntimeSockets []string `json:"runtimeSockets"`
 }
 
 // DocError is a file or document that could not be used.
@@ -263,16 +292,19 @@ func (a *Auditor) Read(name string, data []byte) *Report {
 func (a *Auditor) Report() *Report { return a.newReport() }
 
 func (a *Auditor) newReport() *Report {
-	return &Report{
+	r := &Report{
 		Schema: Schema,
 		Node: NodeInfo{Runtime: a.node.Runtime, RuntimeVersion: a.node.RuntimeVersion,
 			SeccompRuntimeDefault: a.rtSec.String(), DefaultCaps: caps.Sorted(a.node.DefaultCaps, caps.Cap.String),
-			SeccompDefault: a.node.SeccompDefault, AppArmor: a.node.AppArmor, ProfilesDir: a.node.ProfilesDir},
+			SeccompDefault: a.node.SeccompDefault, AppArmor: a.node.AppArmor, ProfilesDir: a.node.ProfilesDir,
+			Sysctls: a.node.Sysctls, Kernel: a.node.Kernel},
 		Workloads: []Workload{},
 		Errors:    []DocError{},
 		Summary:   Summary{OpenPaths: map[string]int{}, PSSLevels: map[string]int{}},
 		failed:    map[string]bool{},
 	}
+	a.describeFiles(&r.Node)
+	return r
 }
 
 func expand(arg string, r *Report) []string {
@@ -451,15 +483,21 @@ func (a *Auditor) Container(c kube.Container) Container {
 		return out
 	}
 
-	// Capabilities.
+	// Capabilities: what the runtime hands the process, then what
+	// survives its execve of the workload (a program without file
+	// capabilities). containerd and CRI-O grant no ambient capabilities,
+	// so a non-root user keeps none.
 	bounding := p.Capabilities.Resolve(a.node.DefaultCaps, allCaps)
-	effective := bounding
+	after, err := caps.Sets{Bounding: bounding, Effective: bounding, Permitted: bounding}.Exec(caps.ExecContext{RealRoot: rootUser, EffectiveRoot: rootUser})
+	if err != nil {
+		out.Error = err.Error()
+		return out
+	}
+	effective := after.Effective
 	if !rootUser {
-		// A non-root user keeps no capability across execve without
-		// ambient capabilities, which containerd and CRI-O never grant.
-		effective = 0
 		out.Notes = append(out.Notes, "non-root user: the effective capability set after exec is empty (no ambient capabilities)")
 	}
+	who := newSubject(c, sc, psc, rootUser, effective)
 	out.Capabilities.Bounding = caps.Sorted(bounding, caps.Cap.String)
 	out.Capabilities.Effective = caps.Sorted(effective, caps.Cap.String)
 	out.Capabilities.Change = change(p.Capabilities)
@@ -489,8 +527,11 @@ func (a *Auditor) Container(c kube.Container) Container {
 
 	for _, path := range a.paths {
 		pr := PathResult{ID: path.ID}
-		pr.Verdict, pr.Layer, pr.Why = a.decide(path, sec, effective, ctx, out.Privileged, lsm)
+		pr.Verdict, pr.Layer, pr.Why = a.decide(path, sec, effective, ctx, out.Privileged, lsm, who)
 		pr.Fix = fixPos(c, path, pr, out.Privileged)
+		if f := who.fix[path.ID]; f != "" {
+			pr.Fix = f
+		}
 		out.Paths = append(out.Paths, pr)
 		if pr.Verdict == Open {
 			out.Open = append(out.Open, path.ID)
@@ -535,16 +576,27 @@ func change(c *policy.Capabilities) string {
 	return strings.Join(parts, " ")
 }
 
-// decide walks the layers in the kernel's order.
-func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx probe.Context, privileged bool, lsm *aaEntry) (verdict, layer, why string) {
+// decide walks the layers in the kernel's order, with the node's own
+// decisions (gates.go) where the kernel makes them.
+func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx probe.Context, privileged bool, lsm *aaEntry, who *subject) (verdict, layer, why string) {
+	if g := a.beforeFilter(p, who, ctx); g != nil {
+		return Blocked, g.layer, g.why
+	}
 	if sec.profile != nil {
 		open, why, err := sec.predict(p)
 		if err == nil && !open {
 			return Blocked, probe.BySeccomp, why
 		}
 	}
+	if g := a.beforeCaps(p); g != nil {
+		return Blocked, g.layer, g.why
+	}
 	if missing := probe.MissingCaps(p, effective, ctx); missing != 0 {
-		return Blocked, probe.ByCapabilities, "the effective set lacks " + strings.Join(missing.Names(caps.Cap.String), ", ")
+		why := "the effective set lacks " + strings.Join(missing.Names(caps.Cap.String), ", ")
+		if cond := a.capsCondition(p); cond != "" {
+			why += "; " + cond
+		}
+		return Blocked, probe.ByCapabilities, why
 	}
 	// A host disk's node: not in a container's /dev, and its device
 	// cgroup refuses block devices, unless privileged.
@@ -555,6 +607,9 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 	// permission checks and before the LSM's file_open hook.
 	if f := readOnlyWrite(p); f != "" && !privileged {
 		return Blocked, probe.ByOther, "the runtime mounts " + f + " read-only in a container that is not privileged (EROFS)"
+	}
+	if g := a.afterCaps(p, who, privileged); g != nil {
+		return Blocked, g.layer, g.why
 	}
 	if lsm.compiled != nil {
 		if denied, why := lsm.denies(p); denied {
@@ -581,6 +636,9 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 		parts = append(parts, "no AppArmor confinement")
 	} else {
 		parts = append(parts, "AppArmor allows it")
+	}
+	if node := a.assumed(p, who, privileged); node != "" {
+		parts = append(parts, node)
 	}
 	return Open, "", strings.Join(parts, "; ")
 }

@@ -169,6 +169,11 @@ func lsmExplains(p *Path, o Outcome, st *State) (string, string) {
 	if !permissionErrno(o.Errno) {
 		return "", ""
 	}
+	// The permission bits are checked before any LSM's file hooks: where
+	// faccessat says they refuse, no LSM was asked.
+	if o.DACAllows != nil && !*o.DACAllows {
+		return "", ""
+	}
 	if st.AppArmorConfined() && hasLSMAccess(p) {
 		return "AppArmor", fmt.Sprintf("confined by AppArmor profile %s", st.AppArmor)
 	}

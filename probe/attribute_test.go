@@ -17,6 +17,11 @@ func state(eff caps.Set, seccompMode int, lsms ...string) *State {
 
 func errp(e syscall.Errno) *syscall.Errno { return &e }
 
+func confined(st *State) *State {
+	st.AppArmor = "cri-containerd.apparmor.d (enforce)"
+	return st
+}
+
 func TestAttributeKernelOrder(t *testing.T) {
 	raw := registry["raw-socket"]
 	shadow := registry["read-shadow"]
@@ -41,6 +46,9 @@ func TestAttributeKernelOrder(t *testing.T) {
 		{"no canary under a filter", raw, Outcome{Errno: unix.EPERM}, state(0, 2), BySeccomp, "", []string{BySeccomp, ByCapabilities}},
 		{"landlock", shadow, Outcome{Errno: unix.EACCES, DACAllows: &yes}, state(caps.Full, 0, "capability", "landlock"), ByLSM, "Landlock", nil},
 		{"permission bits", shadow, Outcome{Errno: unix.EACCES, DACAllows: &no}, state(0, 0, "capability", "landlock"), ByOther, "", nil},
+		// the permission bits refuse before AppArmor's file_open hook
+		{"permission bits under AppArmor", shadow, Outcome{Errno: unix.EACCES, DACAllows: &no}, confined(state(0, 0, "capability", "apparmor")), ByOther, "", nil},
+		{"AppArmor", shadow, Outcome{Errno: unix.EACCES, DACAllows: &yes}, confined(state(caps.Full, 0, "capability", "apparmor")), ByLSM, "AppArmor", nil},
 		{"two path LSMs", shadow, Outcome{Errno: unix.EACCES, DACAllows: &yes}, state(caps.Full, 0, "landlock", "selinux"), ByLSM, "landlock/selinux", nil},
 		{"absent", shadow, Outcome{Errno: unix.ENOENT, Absent: "no file"}, state(caps.Full, 0), ByOther, "", nil},
 		// the set-up failed; the canary got the filter's errno: the

@@ -9,13 +9,16 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 	"unsafe"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 
 	"github.com/rampart-sec/rampart/caps"
@@ -605,12 +608,122 @@ func canaryOpenWrite(path string) syscall.Errno {
 // ---------------------------------------------------------------------
 
 // runtimeSockets are the container runtimes' API sockets, in the order
-// attackers try them.
-var runtimeSockets = []string{
-	"/var/run/docker.sock", "/run/docker.sock",
-	"/run/containerd/containerd.sock", "/run/crio/crio.sock",
-	"/run/podman/podman.sock", "/var/run/cri-dockerd.sock",
-	"/run/k3s/containerd/containerd.sock",
+// attackers try them, each under /run and under /var/run: most images
+// link /var/run to /run, but in one that does not, a mount of the node's
+// /run at /var/run brings the sockets in below /var/run.
+var runtimeSockets = underBothRuns(wellKnownSockets...)
+
+var wellKnownSockets = []string{
+	"/var/run/docker.sock", "/run/containerd/containerd.sock", "/run/crio/crio.sock",
+	"/run/podman/podman.sock", "/var/run/cri-dockerd.sock", "/run/k3s/containerd/containerd.sock",
+}
+
+// underBothRuns lists each path as given and then under the other of
+// /run and /var/run.
+func underBothRuns(paths ...string) []string {
+	var out []string
+	for _, p := range paths {
+		twin := "/var" + p
+		if rest, ok := strings.CutPrefix(p, "/var/run/"); ok {
+			twin = "/run/" + rest
+		}
+		out = append(out, p, twin)
+	}
+	return out
+}
+
+// WellKnownSocket says whether p, a path in the container, is one where
+// the runtime-socket probe looks for a runtime's socket.
+func WellKnownSocket(p string) bool { return slices.Contains(runtimeSockets, path.Clean(p)) }
+
+// socketTails are the well-known socket paths' trailing parts
+// ("containerd/containerd.sock", "containerd.sock"), and the whole paths
+// without their leading slash: what a mount of one of their directories
+// (or of the node's root) brings in below its mount point.
+var socketTails = func() []string {
+	var out []string
+	for _, p := range runtimeSockets {
+		parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+		for i := range parts {
+			if t := strings.Join(parts[i:], "/"); !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}()
+
+// SocketInMount says whether the probe finds a runtime socket that a
+// mount at mountPoint brings in at rel below it ("" when the mount is the
+// socket itself): at a well-known path, at a well-known path's tail
+// below the mount point, or as the mount point itself when it bears a
+// runtime socket's name. A socket a mount brings in elsewhere is not
+// looked for, so prediction (package audit) asks this too.
+func SocketInMount(mountPoint, rel string) bool {
+	at := path.Join(mountPoint, rel)
+	if WellKnownSocket(at) {
+		return true
+	}
+	if rel == "" {
+		rel = path.Base(at)
+	}
+	return path.Clean(mountPoint) != "/" && slices.Contains(socketTails, path.Clean(rel))
+}
+
+// pid1Root is where pid 1's root directory shows: with the host's pid
+// namespace (hostPID), the node's /, whose sockets it reaches.
+const pid1Root = "/proc/1/root"
+
+// socketCandidate is a path the probe tries, and whether a refusal to
+// look there (EACCES) just means it is out of reach.
+type socketCandidate struct {
+	path     string
+	lookOnly bool
+}
+
+// runtimeSocketCandidates are where this process may reach a runtime
+// socket, in the order tried: the well-known paths; below every mount
+// point, what SocketInMount looks for (a hostPath volume is a mount, at
+// whatever mountPath the manifest chose); and the well-known paths under
+// pid 1's root. Network and FUSE filesystems are skipped: a stat there
+// can hang, and no runtime's socket lives on one.
+func runtimeSocketCandidates() []socketCandidate {
+	var out []socketCandidate
+	seen := map[string]bool{}
+	add := func(p string, lookOnly bool) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, socketCandidate{p, lookOnly})
+		}
+	}
+	for _, p := range runtimeSockets {
+		add(p, false)
+	}
+	mounts, _ := mountinfo.GetMounts(nil)
+	for _, m := range mounts {
+		if m.Mountpoint == "/" || remoteFS(m.FSType) {
+			continue
+		}
+		if SocketInMount(m.Mountpoint, "") {
+			add(m.Mountpoint, true)
+		}
+		for _, t := range socketTails {
+			add(path.Join(m.Mountpoint, t), true)
+		}
+	}
+	for _, p := range runtimeSockets {
+		add(pid1Root+p, true)
+	}
+	return out
+}
+
+func remoteFS(fstype string) bool {
+	for _, p := range []string{"nfs", "cifs", "smb", "fuse", "ceph", "glusterfs", "9p", "afs", "lustre"} {
+		if strings.HasPrefix(fstype, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func runtimeSocketLSM() []Access {
@@ -629,22 +742,28 @@ var _ = register(&Path{
 	Gain:     "host root: the runtime's API starts a privileged container with the host's / mounted (docker run --privileged -v /:/host)",
 	Syscalls: []string{"socket", "connect"},
 	Model: Model{
-		CapNote: "none: connect needs write permission on the socket file (root, or the docker group; CAP_DAC_OVERRIDE for another uid); the socket is reachable only if it is mounted into the container",
+		CapNote: "none: connect needs write permission on the socket file (root, or the docker group; CAP_DAC_OVERRIDE for another uid); the socket is reachable only where a mount brings it in (a hostPath volume) or pid 1's root is the node's (hostPID, with ptrace read access to pid 1: CAP_SYS_PTRACE)",
 		Calls:   append(socketCalls(unix.AF_UNIX, unix.SOCK_STREAM, 0), Call{Name: "connect"}),
 		LSM:     runtimeSocketLSM(),
 	},
-	Safety: "connects to each runtime socket that exists and closes the connection at once without sending a byte: the runtime sees a client come and go, no request",
+	Safety: "looks for the sockets with stat alone (the well-known paths, their tails below each mount point other than network and FUSE filesystems, the well-known paths under /proc/1/root), connects to each runtime socket that exists and closes the connection at once without sending a byte: the runtime sees a client come and go, no request",
 	run: func(*env) Outcome {
 		var present []string
 		var first *Outcome
 		refusedAll := true
-		for _, p := range runtimeSockets {
-			fi, err := os.Stat(p)
-			if errors.Is(err, os.ErrNotExist) || (err == nil && fi.Mode()&os.ModeSocket == 0) {
+		for _, c := range runtimeSocketCandidates() {
+			fi, err := os.Stat(c.path)
+			if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENOTDIR) || (err == nil && fi.Mode()&os.ModeSocket == 0) {
 				continue
 			}
-			present = append(present, p)
-			o := connectUnix(p)
+			// Below a mount point or pid 1's root, a path closed to us
+			// (pid 1 refuses ptrace read access, a directory without
+			// search permission) is one more place nothing is reached.
+			if err != nil && c.lookOnly {
+				continue
+			}
+			present = append(present, c.path)
+			o := connectUnix(c.path)
 			if o.Open {
 				return o
 			}
@@ -657,7 +776,8 @@ var _ = register(&Path{
 		}
 		switch {
 		case len(present) == 0:
-			return Outcome{Errno: unix.ENOENT, Step: "stat the runtime sockets", Absent: "no container runtime socket at " + strings.Join(runtimeSockets, ", ")}
+			return Outcome{Errno: unix.ENOENT, Step: "stat the runtime sockets",
+				Absent: "no container runtime socket at " + strings.Join(wellKnownSockets, ", ") + " (each under /run and /var/run), below a mount point, or under " + pid1Root}
 		case refusedAll:
 			// A stale socket file: no runtime listens behind it.
 			return Outcome{Errno: unix.ECONNREFUSED, Step: first.Step, Absent: "nothing listens on " + strings.Join(present, ", ") + " (ECONNREFUSED)"}

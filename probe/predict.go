@@ -113,6 +113,12 @@ func MissingCaps(p *Path, effective caps.Set, ctx Context) caps.Set {
 		if level, err := strconv.Atoi(ctx.Sysctls["kernel.perf_event_paranoid"]); err != nil || level <= 2 {
 			need = 0
 		}
+	case "bpf-load":
+		// At 0 anyone may load a socket filter; 1 and 2 (the default
+		// since 5.16) want CAP_BPF, and an unknown value is taken as 2.
+		if ctx.Sysctls["kernel.unprivileged_bpf_disabled"] == "0" {
+			need = 0
+		}
 	}
 	missing := need.Minus(effective)
 	if effective.Has(caps.SYS_ADMIN) {

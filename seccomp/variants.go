@@ -717,3 +717,14 @@ func Routes(name string, args [6]uint64) []Route {
 	}
 	return out
 }
+
+// ArgWidth is how many bits of argument i of name the kernel reads on
+// x86_64 (an int is 32): a rule comparing all 64 bits with == misses the
+// same value with a bit above them set, which the kernel drops. 64 when
+// the kernel reads the whole register.
+func ArgWidth(name string, i int) uint {
+	if w, ok := narrowArgs[name][i]; ok {
+		return w
+	}
+	return 64
+}

@@ -31,6 +31,11 @@ import (
 // call that really got another errno, which that filter cannot have
 // given.
 //
+// A supervisor of the workload's filter (USER_NOTIF) outranks TRACE and
+// may let the call continue: only calls that are harmless when made on
+// the discarded thread are asked about (never clone, whose child would
+// be a copy of the Go runtime), and a descriptor one returns is closed.
+//
 // ok is false when the net could not be loaded (no_new_privs or seccomp
 // refused by the workload's filter, an old kernel) or the thread did not
 // come back (a filter that kills the thread).
@@ -97,18 +102,4 @@ var fdReturning = map[uintptr]bool{
 // discarded thread anyway (no clone: a copy of the Go runtime would run).
 func asking(nr uintptr, args [6]uintptr, keep ...any) func() (syscall.Errno, bool) {
 	return func() (syscall.Errno, bool) { return filterAnswerKeep(nr, args, keep...) }
-}
-
-// filterPasses says whether the workload's filter lets nr(args) through,
-// for a call that got the errno got (not ENOSYS) when made for real: known is false
-// when the filter cannot be asked.
-func filterPasses(nr uintptr, args [6]uintptr, got syscall.Errno) (passes, known bool) {
-	if got == unix.ENOSYS {
-		return false, false
-	}
-	e, ok := filterAnswer(nr, args)
-	if !ok {
-		return false, false
-	}
-	return e == unix.ENOSYS, true
 }

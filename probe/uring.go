@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"fmt"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -164,5 +163,3 @@ func uringRefused(e *env, s *uringStep, want syscall.Errno) Outcome {
 	}
 	return o
 }
-
-func (s *uringStep) String() string { return fmt.Sprintf("%s: %s", s.call, unix.ErrnoName(s.errno)) }

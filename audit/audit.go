@@ -539,8 +539,12 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 	// The variants past the filter: every one without a filter. Each
 	// later layer must close all of them, and its evidence names the
 	// variant that got furthest (a filter refusing mount(2) and not
-	// fsopen leaves the path to CAP_SYS_ADMIN).
-	passing := p.Model.Variants()
+	// fsopen leaves the path to CAP_SYS_ADMIN). A variant that needs
+	// more than the layers let through (a user namespace to join, a
+	// filesystem that encodes file handles) has it only where the node
+	// provides it, which no manifest says: it is assumed absent, no way
+	// in, as the probe finds it in a fresh container.
+	passing, assumed := usableVariants(p.Model.Variants())
 	filterWhy := ""
 	if sec.profile != nil {
 		pr, err := sec.predict(p)
@@ -548,32 +552,21 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 			return Blocked, probe.BySeccomp, pr.Why
 		}
 		if err == nil && len(pr.Passing) > 0 {
-			passing = pr.Passing
+			passing, assumed = usableVariants(pr.Passing)
+			if len(passing) == 0 {
+				return Blocked, probe.BySeccomp, "seccomp refuses " + strings.Join(pr.Refused, ", ") + "; " + assumed
+			}
 			if len(pr.Refused) > 0 {
-				filterWhy = pr.Why
+				filterWhy = "seccomp refuses " + strings.Join(pr.Refused, ", ") + " but allows " + passing[0].Name
+				if passing[0].Name == pr.Passing[0].Name && pr.Rule != "" {
+					filterWhy += " (rule: " + pr.Rule + ")"
+				}
 			}
 		}
 	}
 	if len(passing) == 0 {
 		passing = []probe.Variant{{Name: p.ID}}
 	}
-	// A variant that needs more than the layers let through (a user
-	// namespace to join) has it only where the node provides it, which
-	// no manifest says: assumed absent.
-	var usable []probe.Variant
-	for _, v := range passing {
-		if v.Needs == "" {
-			usable = append(usable, v)
-		}
-	}
-	if len(usable) == 0 {
-		why := fmt.Sprintf("%s passes the filter, but it needs %s, assumed absent (no manifest provides one)", passing[0].Name, passing[0].Needs)
-		if filterWhy != "" {
-			why = filterWhy + "; " + why
-		}
-		return Blocked, probe.ByOther, why
-	}
-	passing = usable
 	var missing caps.Set
 	var via probe.Variant
 	for i, v := range passing {
@@ -634,6 +627,20 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 		parts = append(parts, "AppArmor allows it")
 	}
 	return Open, "", strings.Join(parts, "; ")
+}
+
+// usableVariants drops the variants that need what no manifest says is
+// there (probe.Variant.Needs) and says which were assumed absent.
+func usableVariants(vs []probe.Variant) (usable []probe.Variant, assumed string) {
+	var notes []string
+	for _, v := range vs {
+		if v.Needs == "" {
+			usable = append(usable, v)
+		} else if len(notes) < 2 {
+			notes = append(notes, v.Name+" passes the filter but needs "+v.Needs+", assumed absent (no manifest provides one)")
+		}
+	}
+	return usable, strings.Join(notes, "; ")
 }
 
 // runtimeReadOnly are the /proc paths containerd, CRI-O and Docker mount

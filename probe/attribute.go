@@ -62,11 +62,14 @@ func Attribute(p *Path, o Outcome, st *State) Result {
 	// Name the variant that decided where the filter refused others: the
 	// layer that closes the path is the one that closes them all.
 	switch {
-	case len(o.Filtered) == 0 || o.Variant == "":
+	case (len(o.Filtered) == 0 && len(o.Missing) == 0) || o.Variant == "":
 	case r.Verdict == Open:
 		r.Evidence += fmt.Sprintf(" (through %s: the seccomp filter refuses %s)", o.Variant, strings.Join(o.Filtered, ", "))
 	case r.Layer == BySeccomp:
 		r.Evidence += "; it refuses every variant: " + strings.Join(o.Filtered, ", ")
+		if len(o.Missing) > 0 {
+			r.Evidence += "; not here: " + strings.Join(o.Missing, "; ")
+		}
 	default:
 		asked := ""
 		if o.FilterAsked != "" {

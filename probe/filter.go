@@ -92,7 +92,7 @@ func filterAnswerKeep(nr uintptr, args [6]uintptr, keep ...any) (errno syscall.E
 
 // fdReturning are the calls asked about that return a descriptor.
 var fdReturning = map[uintptr]bool{
-	unix.SYS_OPEN: true, unix.SYS_OPENAT: true, unix.SYS_OPENAT2: true, unix.SYS_OPEN_BY_HANDLE_AT: true,
+	sysOpen: true, unix.SYS_OPENAT: true, unix.SYS_OPENAT2: true, unix.SYS_OPEN_BY_HANDLE_AT: true,
 	unix.SYS_FSOPEN: true, unix.SYS_FSMOUNT: true, unix.SYS_SOCKET: true, unix.SYS_BPF: true,
 	unix.SYS_PERF_EVENT_OPEN: true, unix.SYS_IO_URING_SETUP: true,
 }

@@ -3,6 +3,7 @@ package probe
 import (
 	"errors"
 	"os"
+	"slices"
 	"syscall"
 	"unsafe"
 
@@ -104,21 +105,21 @@ func openers(e *env, read bool) []opener {
 			if err != nil {
 				return -1, refused(step, unix.EINVAL)
 			}
-			fd, _, errno := unix.Syscall(unix.SYS_OPEN, uintptr(unsafe.Pointer(p)), uintptr(flags), 0)
+			fd, _, errno := unix.Syscall(sysOpen, uintptr(unsafe.Pointer(p)), uintptr(flags), 0)
 			if errno != 0 {
 				return -1, refused(step, errno)
 			}
 			return int(fd), open(step, "")
 		}, canary: func(path string, flags int) syscall.Errno {
 			p, _ := unix.BytePtrFromString(path)
-			fd, _, errno := unix.Syscall(unix.SYS_OPEN, uintptr(unsafe.Pointer(p)), uintptr(flags|oTmpfileBit), 0)
+			fd, _, errno := unix.Syscall(sysOpen, uintptr(unsafe.Pointer(p)), uintptr(flags|oTmpfileBit), 0)
 			if errno == 0 {
 				unix.Close(int(fd))
 			}
 			return errno
 		}, ask: func(path string, flags int) func() (syscall.Errno, bool) {
 			p, _ := unix.BytePtrFromString(path)
-			return asking(unix.SYS_OPEN, [6]uintptr{uintptr(unsafe.Pointer(p)), uintptr(flags)}, p)
+			return asking(sysOpen, [6]uintptr{uintptr(unsafe.Pointer(p)), uintptr(flags)}, p)
 		}},
 		{name: "openat2", open: func(path string, flags int) (int, Outcome) {
 			step := "openat2(AT_FDCWD, \"" + path + "\", {flags: " + openFlagNames(flags) + "})"
@@ -163,6 +164,10 @@ func openers(e *env, read bool) []opener {
 			}
 			return int(res), open(step, "")
 		}},
+	}
+	if sysOpen == 0 {
+		// an ABI without open(2): the variant does not exist
+		out = slices.DeleteFunc(out, func(o opener) bool { return o.name == "open" })
 	}
 	if read {
 		out = append(out, opener{name: "open_by_handle_at", open: openByOwnHandle, canary: func(string, int) syscall.Errno {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -262,12 +263,15 @@ func socketCalls(family, typ, proto int) []Call {
 	return out
 }
 
-// socketVariantCalls are socketCalls and the siblings seccomp's table
-// knows for the socket: (AF_INET, SOCK_PACKET) for a packet socket, and
-// an io_uring SOCKET. socketpair is none: its sockets are AF_UNIX, and
-// connected to each other.
+// socketVariantCalls are socketCalls, the same call on i386 (through
+// socketcall(2), whose arguments a filter cannot read, and directly),
+// and the siblings seccomp's table knows for the socket: (AF_INET,
+// SOCK_PACKET) for a packet socket, and an io_uring SOCKET. socketpair
+// is none: its sockets are AF_UNIX, and connected to each other.
 func socketVariantCalls(family, typ, proto int) []Call {
-	out := socketCalls(family, typ, proto)
+	out := append(socketCalls(family, typ, proto),
+		Call{Name: "socketcall", Args: [6]uint64{sysSocket, 0x10000}, Compat: "i386", Label: "i386 socketcall(SYS_SOCKET)"},
+		Call{Name: "socket", Args: [6]uint64{uint64(family), uint64(typ), uint64(proto)}, Compat: "i386", Label: "i386 socket"})
 	for _, c := range siblingCalls(Call{Name: "socket", Args: [6]uint64{uint64(family), uint64(typ), uint64(proto)}})[1:] {
 		if c.Name == "socketpair" {
 			continue
@@ -281,6 +285,9 @@ func socketVariantCalls(family, typ, proto int) []Call {
 }
 
 const socketSafety = "Each way to make the socket is tried in turn until one makes it, each closed at once: socket() with and without SOCK_CLOEXEC and SOCK_NONBLOCK, " +
+	"the same call on i386 (socketcall(SYS_SOCKET) and socket through INT $0x80, made by a child forked from a discarded thread, every signal blocked, " +
+	"that makes itself not dumpable, makes the one call and exits, so its socket goes with it and a fault or a filter's kill ends only the child, without a core file; " +
+	"its arguments sit in a page mapped below 4 GiB), " +
 	"the siblings seccomp's table knows (for AF_PACKET, (AF_INET, SOCK_PACKET), which the kernel turns into a packet socket), and an io_uring SOCKET " +
 	"(a one-entry ring of the probe's own, closed with its maps once the single entry completes). " +
 	"Canaries add an unknown type flag bit, which __sys_socket_create rejects with EINVAL before the family's create and its capability check"
@@ -335,6 +342,9 @@ func socketPath(e *env, family int, types []int, proto int, what string) Outcome
 		}, ask: asking(unix.SYS_SOCKET, [6]uintptr{uintptr(t.family), uintptr(t.typ), uintptr(proto)})})
 	}
 	t0 := types[0]
+	if haveInt80 {
+		vs = append(vs, i386SocketVariant(true, family, t0|unix.SOCK_CLOEXEC, proto, what), i386SocketVariant(false, family, t0|unix.SOCK_CLOEXEC, proto, what))
+	}
 	vs = append(vs, variant{name: "io_uring SOCKET", run: func(e *env) Outcome {
 		step := fmt.Sprintf("io_uring SOCKET(%s, %s, %#x)", familyNames[family], sockTypeName(t0|unix.SOCK_CLOEXEC), proto)
 		if !kernelAtLeast(5, 19) {
@@ -358,4 +368,63 @@ func socketPath(e *env, family int, types []int, proto int, what string) Outcome
 		return open(step, what+" created through io_uring and closed; nothing sent")
 	}})
 	return anyVariant(e, unix.EINVAL, vs...)
+}
+
+// i386SocketVariant makes the socket on the i386 ABI, the way a 64-bit
+// program reaches it with INT $0x80: through socketcall(SYS_SOCKET, args),
+// whose arguments sit in memory where no filter reads them, or through
+// i386's own socket. A kernel without IA32 emulation faults the
+// instruction: the variant does not exist there.
+func i386SocketVariant(viaSocketcall bool, family, typ, proto int, what string) variant {
+	name := "i386 socket"
+	step := fmt.Sprintf("i386 socket(%s, %s, %#x) through INT $0x80, in a forked child", familyNames[family], sockTypeName(typ), proto)
+	if viaSocketcall {
+		name = "i386 socketcall(SYS_SOCKET)"
+		step = fmt.Sprintf("i386 socketcall(SYS_SOCKET, {%s, %s, %#x}) through INT $0x80, in a forked child", familyNames[family], sockTypeName(typ), proto)
+	}
+	call := func(typ int) (i386Outcome, Outcome, bool) {
+		page, err := low32Page()
+		if err != nil {
+			return i386Outcome{}, Outcome{Errno: errnoOf(err), Step: "mmap a page below 4 GiB for " + name, Detail: err.Error(), Setup: true}, false
+		}
+		defer unix.Munmap(page)
+		args := (*[3]uint32)(unsafe.Pointer(&page[0]))
+		*args = [3]uint32{uint32(family), uint32(typ), uint32(proto)}
+		var o i386Outcome
+		var ferr syscall.Errno
+		if viaSocketcall {
+			o, ferr = i386Call(i386Socketcall, sysSocket, uintptr(unsafe.Pointer(&page[0])), 0)
+		} else {
+			o, ferr = i386Call(i386Socket, uintptr(family), uintptr(typ), uintptr(proto))
+		}
+		if ferr != 0 {
+			return o, Outcome{Errno: ferr, Step: "fork a child for " + name, Detail: "the fork itself was refused", Setup: true}, false
+		}
+		return o, Outcome{}, true
+	}
+	return variant{name: name, run: func(e *env) Outcome {
+		o, setup, ok := call(typ)
+		switch {
+		case !ok:
+			return setup
+		case o.signal == unix.SIGSEGV:
+			return Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel runs no i386 code (IA32 emulation is off: INT $0x80 faults), so the i386 ABI is no way in here"}
+		case o.signal == unix.SIGSYS:
+			c := unix.EPERM
+			return Outcome{Errno: c, CanaryErrno: &c, Step: step, FilterAsked: "the seccomp filter killed the child at the call (SIGSYS)"}
+		case o.signal != 0:
+			return Outcome{Errno: unix.ECHILD, Step: step, Detail: "the child was killed by " + o.signal.String()}
+		case o.errno == 0:
+			return open(step, what+" created on the i386 ABI by a child that then exited")
+		}
+		return refused(step, o.errno)
+	}, canary: func() syscall.Errno {
+		// an unknown type flag bit: EINVAL before the family's create;
+		// socketcall's filter sees the same (SYS_SOCKET, pointer)
+		o, _, ok := call(typ | 1<<30)
+		if !ok || o.signal != 0 {
+			return 0
+		}
+		return o.errno
+	}}
 }

@@ -52,6 +52,8 @@ type Outcome struct {
 	// several; Filtered are the variants the seccomp filter refused.
 	Variant  string   `json:",omitempty"`
 	Filtered []string `json:",omitempty"`
+	// Missing are the variants that do not exist here, with why.
+	Missing []string `json:",omitempty"`
 	// Setup is set when the probe's own preparation failed (starting a
 	// child to probe in or to trace) and the attack's call was never
 	// made: under an allow list written for another program, the

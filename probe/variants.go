@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"slices"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -52,8 +53,17 @@ func anyVariant(e *env, want syscall.Errno, vs ...variant) Outcome {
 			filtered = append(filtered, v.name)
 		}
 	}
+	// A variant that does not exist here (no i386 code in this kernel, no
+	// user namespace to join) is no way in, and no layer closed it: the
+	// verdict is the existing variants', unless none exists.
+	var missing []string
+	for _, o := range outs {
+		if o.Absent != "" {
+			missing = append(missing, o.Variant+" ("+o.Absent+")")
+		}
+	}
 	for i, o := range outs {
-		if passedFilter(e, o, want) {
+		if o.Absent == "" && passedFilter(e, o, want) {
 			if len(filtered) > 0 {
 				outs[i].Step += "; refused by the filter: " + strings.Join(filtered, ", ")
 				outs[i].Filtered = filtered
@@ -61,11 +71,18 @@ func anyVariant(e *env, want syscall.Errno, vs ...variant) Outcome {
 			return outs[i]
 		}
 	}
-	if len(filtered) > 1 {
-		outs[0].Step += "; every variant refused alike: " + strings.Join(filtered, ", ")
-		outs[0].Filtered = filtered
+	first := slices.IndexFunc(outs, func(o Outcome) bool { return o.Absent == "" })
+	if first < 0 {
+		return outs[0] // none exists here: the first says why
 	}
-	return outs[0]
+	o := outs[first]
+	if len(filtered) > 1 {
+		o.Step += "; every variant refused alike: " + strings.Join(filtered, ", ")
+	}
+	if len(filtered) > 1 || len(missing) > 0 {
+		o.Filtered, o.Missing = filtered, missing
+	}
+	return o
 }
 
 // passedFilter says an outcome came from past the seccomp filter: the

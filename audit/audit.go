@@ -544,7 +544,7 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 	// filesystem that encodes file handles) has it only where the node
 	// provides it, which no manifest says: it is assumed absent, no way
 	// in, as the probe finds it in a fresh container.
-	passing, assumed := usableVariants(p.Model.Variants())
+	passing, _ := usableVariants(p.Variants())
 	filterWhy := ""
 	if sec.profile != nil {
 		pr, err := sec.predict(p)
@@ -552,9 +552,10 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 			return Blocked, probe.BySeccomp, pr.Why
 		}
 		if err == nil && len(pr.Passing) > 0 {
-			passing, assumed = usableVariants(pr.Passing)
+			var needing []probe.Variant
+			passing, needing = usableVariants(pr.Passing)
 			if len(passing) == 0 {
-				return Blocked, probe.BySeccomp, "seccomp refuses " + strings.Join(pr.Refused, ", ") + "; " + assumed
+				return Blocked, probe.BySeccomp, "seccomp refuses " + strings.Join(pr.Refused, ", ") + "; " + assumedAbsent(needing)
 			}
 			if len(pr.Refused) > 0 {
 				filterWhy = "seccomp refuses " + strings.Join(pr.Refused, ", ") + " but allows " + passing[0].Name
@@ -630,17 +631,36 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 }
 
 // usableVariants drops the variants that need what no manifest says is
-// there (probe.Variant.Needs) and says which were assumed absent.
-func usableVariants(vs []probe.Variant) (usable []probe.Variant, assumed string) {
-	var notes []string
-	for _, v := range vs {
+// there (probe.Variant.Needs), returned apart.
+func usableVariants(vs []probe.Variant) (usable, needing []probe.Variant) {
+	for i, v := range vs {
 		if v.Needs == "" {
-			usable = append(usable, v)
-		} else if len(notes) < 2 {
-			notes = append(notes, v.Name+" passes the filter but needs "+v.Needs+", assumed absent (no manifest provides one)")
+			if needing != nil {
+				usable = append(usable, v)
+			}
+			continue
 		}
+		if needing == nil {
+			usable = append([]probe.Variant{}, vs[:i]...)
+		}
+		needing = append(needing, v)
 	}
-	return usable, strings.Join(notes, "; ")
+	if needing == nil {
+		return vs, nil
+	}
+	return usable, needing
+}
+
+// assumedAbsent says which variants were taken for absent, and why.
+func assumedAbsent(needing []probe.Variant) string {
+	var notes []string
+	for i, v := range needing {
+		if i == 2 {
+			break
+		}
+		notes = append(notes, v.Name+" passes the filter but needs "+v.Needs+", assumed absent (no manifest provides one)")
+	}
+	return strings.Join(notes, "; ")
 }
 
 // runtimeReadOnly are the /proc paths containerd, CRI-O and Docker mount

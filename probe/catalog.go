@@ -56,6 +56,16 @@ type Path struct {
 	// capErrnos are refusals besides EPERM and EACCES that the kernel's
 	// capability check returns on this path (TIOCSTI: EIO).
 	capErrnos []syscall.Errno
+	// variants are Model.Variants(), grouped once at registration.
+	variants []Variant
+}
+
+// Variants are the path's Model.Variants(); callers must not change them.
+func (p *Path) Variants() []Variant {
+	if p.variants == nil {
+		p.variants = p.Model.Variants()
+	}
+	return p.variants
 }
 
 // Model is a path's static description, layer by layer.
@@ -220,6 +230,7 @@ func register(p *Path) *Path {
 		panic("probe: duplicate path " + p.ID)
 	}
 	registry[p.ID] = p
+	p.variants = p.Model.Variants()
 	return p
 }
 

@@ -43,16 +43,22 @@ func PredictSeccomp(p *Path, prog []bpf.Insn) (open bool, why string, err error)
 // let a variant through is named.
 func PredictSeccompVariants(p *Path, prof *seccomp.Profile, prog []bpf.Insn) (SeccompPrediction, error) {
 	var pr SeccompPrediction
-	vs := p.Model.Variants()
+	vs := p.Variants()
 	if len(vs) == 0 {
 		pr.Open, pr.Why = true, "the path makes no call a filter could refuse"
 		return pr, nil
+	}
+	// With the program, the interpreter decides each call (cheap); the
+	// profile explains only the variant that passes, to name its rule.
+	decideWith := prof
+	if len(prog) > 0 {
+		decideWith = nil
 	}
 	known := false
 	for _, v := range vs {
 		pass, placed, refusal, rule := true, false, "", ""
 		for _, c := range v.Calls {
-			d, ok, err := decideCall(p, c, prof, prog)
+			d, ok, err := decideCall(p, c, decideWith, prog)
 			if err != nil {
 				return pr, err
 			}
@@ -86,6 +92,11 @@ func PredictSeccompVariants(p *Path, prof *seccomp.Profile, prog []bpf.Insn) (Se
 			pr.Passing = append(pr.Passing, v)
 		case !slices.Contains(pr.Refused, refusal):
 			pr.Refused = append(pr.Refused, refusal)
+		}
+	}
+	if prof != nil && decideWith == nil && len(pr.Passing) > 0 {
+		if d, ok, err := decideCall(p, pr.Passing[0].Calls[0], prof, prog); err == nil && ok {
+			pr.Rule = d.rule
 		}
 	}
 	switch {

@@ -103,3 +103,9 @@ var fdReturning = map[uintptr]bool{
 func asking(nr uintptr, args [6]uintptr, keep ...any) func() (syscall.Errno, bool) {
 	return func() (syscall.Errno, bool) { return filterAnswerKeep(nr, args, keep...) }
 }
+
+// askSafety is the Safety sentence of a path whose refusals are put to
+// the filter (variant.ask, askFilter).
+const askSafety = " A refusal is also put to the seccomp filter without the call running: on a thread then thrown away, " +
+	"a filter of the probe's own answers SECCOMP_RET_TRACE for that one call, which then fails with ENOSYS, or gets the workload filter's refusal; " +
+	"a descriptor it returns, should a supervisor of the workload's filter let it run, is closed"

@@ -68,12 +68,12 @@ const readOpensSafety = "Each way to open it is tried in turn until one opens it
 	"(a one-entry ring of the probe's own, closed with its maps once the single entry completes), and open_by_handle_at with the file's own handle (name_to_handle_at); " +
 	"each opens read-only, and the first fd is read once as above and closed. Canaries: __O_TMPFILE without O_DIRECTORY (EINVAL in build_open_flags, before the lookup), " +
 	"openat2 with a struct size below OPEN_HOW_SIZE_VER0 (EINVAL before anything), io_uring_setup with NULL params (EFAULT) and io_uring_enter on fd -1 (EBADF), " +
-	"and the open-by-handle path's (EBADF for mount fd -1)"
+	"and the open-by-handle path's (EBADF for mount fd -1)." + askSafety
 
 const writeOpensSafety = "Each way to open it is tried in turn until one opens it, each write-only without O_TRUNC or O_CREAT and closed unwritten: " +
 	"openat, open, openat2 and an io_uring OPENAT (a one-entry ring of the probe's own, closed with its maps once the single entry completes). " +
 	"Canaries: __O_TMPFILE without O_DIRECTORY (EINVAL in build_open_flags, before the lookup), openat2 with a struct size below OPEN_HOW_SIZE_VER0, " +
-	"io_uring_setup with NULL params (EFAULT) and io_uring_enter on fd -1 (EBADF)"
+	"io_uring_setup with NULL params (EFAULT) and io_uring_enter on fd -1 (EBADF)." + askSafety
 
 // opener makes one variant of an open and returns the fd, or the outcome
 // of its refusal.

@@ -795,7 +795,7 @@ var _ = register(&Path{
 	},
 	Safety: "loads a two-instruction socket filter (r0 = 0; exit) and closes its only fd at once, which frees it: it is never attached to anything. " +
 		"The load is tried with the command as a libc passes it and with bit 32 set, which the kernel drops (cmd is an int) and a rule comparing all 64 bits does not. " +
-		"The canary passes an unreadable attribute: __sys_bpf fails to copy it (EFAULT) before bpf_prog_load checks the sysctl and the capability",
+		"The canary passes an unreadable attribute: __sys_bpf fails to copy it (EFAULT) before bpf_prog_load checks the sysctl and the capability." + askSafety,
 	run: func(e *env) Outcome {
 		var vs []variant
 		for _, cmd := range []uintptr{unix.BPF_PROG_LOAD, 1<<32 | unix.BPF_PROG_LOAD} {
@@ -860,7 +860,7 @@ var _ = register(&Path{
 	},
 	Safety: "opens a disabled software CPU-clock counter on itself (user space only) and closes it; nothing is ever counted. " +
 		"It is tried with PERF_FLAG_FD_CLOEXEC and without flags, the ways a libc or runtime calls it. " +
-		"The canary passes an unreadable attribute: perf_copy_attr fails with EFAULT before the paranoid and capability checks",
+		"The canary passes an unreadable attribute: perf_copy_attr fails with EFAULT before the paranoid and capability checks." + askSafety,
 	run: func(e *env) Outcome {
 		var vs []variant
 		attr := &unix.PerfEventAttr{

@@ -54,7 +54,7 @@ var _ = register(&Path{
 		"setns(CLONE_NEWUSER) joins a user namespace that already exists (another process's, found through /proc/PID/ns/user; none is ever made for it) from a forked child that, every signal blocked, makes that one raw call and exits. " +
 		"Canaries (EINVAL before any namespace exists or any check runs): unshare with an unknown flag bit (check_unshare_flags), " +
 		"clone with CLONE_FS added (copy_process refuses CLONE_NEWUSER|CLONE_FS first), clone3 with an exit signal above CSIGNAL (copy_clone_args_from_user), " +
-		"setns with the fd of \"/\" (neither a namespace nor a pidfd)",
+		"setns with the fd of \"/\" (neither a namespace nor a pidfd)." + askSafety,
 	run: func(e *env) Outcome {
 		// A filter that refuses unshare alone leaves clone: the path is
 		// open if any variant makes the namespaces.
@@ -290,7 +290,7 @@ const socketSafety = "Each way to make the socket is tried in turn until one mak
 	"its arguments sit in a page mapped below 4 GiB), " +
 	"the siblings seccomp's table knows (for AF_PACKET, (AF_INET, SOCK_PACKET), which the kernel turns into a packet socket), and an io_uring SOCKET " +
 	"(a one-entry ring of the probe's own, closed with its maps once the single entry completes). " +
-	"Canaries add an unknown type flag bit, which __sys_socket_create rejects with EINVAL before the family's create and its capability check"
+	"Canaries add an unknown type flag bit, which __sys_socket_create rejects with EINVAL before the family's create and its capability check." + askSafety
 
 // sockTypeNames spells socket types and flags for evidence.
 func sockTypeName(t int) string {

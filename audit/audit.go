@@ -582,19 +582,60 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 	if g := a.beforeFilter(p, who, ctx); g != nil {
 		return Blocked, g.layer, g.why
 	}
+	// The variants past the filter: every one without a filter. Each
+	// later layer must close all of them, and its evidence names the
+	// variant that got furthest (a filter refusing mount(2) and not
+	// fsopen leaves the path to CAP_SYS_ADMIN). A variant that needs
+	// more than the layers let through (a user namespace to join, a
+	// filesystem that encodes file handles) has it only where the node
+	// provides it, which no manifest says: it is assumed absent, no way
+	// in, as the probe finds it in a fresh container.
+	passing, _ := usableVariants(p.Variants())
+	filterWhy := ""
 	if sec.profile != nil {
-		open, why, err := sec.predict(p)
-		if err == nil && !open {
-			return Blocked, probe.BySeccomp, why
+		pr, err := sec.predict(p)
+		if err == nil && !pr.Open {
+			return Blocked, probe.BySeccomp, pr.Why
 		}
+		if err == nil && len(pr.Passing) > 0 {
+			var needing []probe.Variant
+			passing, needing = usableVariants(pr.Passing)
+			if len(passing) == 0 {
+				return Blocked, probe.BySeccomp, "seccomp refuses " + strings.Join(pr.Refused, ", ") + "; " + assumedAbsent(needing)
+			}
+			if len(pr.Refused) > 0 {
+				filterWhy = "seccomp refuses " + strings.Join(pr.Refused, ", ") + " but allows " + passing[0].Name
+				if passing[0].Name == pr.Passing[0].Name && pr.Rule != "" {
+					filterWhy += " (rule: " + pr.Rule + ")"
+				}
+			}
+		}
+	}
+	if len(passing) == 0 {
+		passing = []probe.Variant{{Name: p.ID}}
 	}
 	if g := a.beforeCaps(p); g != nil {
 		return Blocked, g.layer, g.why
 	}
-	if missing := probe.MissingCaps(p, effective, ctx); missing != 0 {
+	var missing caps.Set
+	var via probe.Variant
+	for i, v := range passing {
+		m := probe.MissingCapsFor(p, v.Caps, effective, ctx)
+		if m == 0 {
+			missing, via = 0, v
+			break
+		}
+		if i == 0 {
+			missing, via = m, v
+		}
+	}
+	if missing != 0 {
 		why := "the effective set lacks " + strings.Join(missing.Names(caps.Cap.String), ", ")
 		if cond := a.capsCondition(p); cond != "" {
 			why += "; " + cond
+		}
+		if filterWhy != "" {
+			why = filterWhy + "; " + via.Name + " passes the filter, then " + why
 		}
 		return Blocked, probe.ByCapabilities, why
 	}
@@ -617,16 +658,20 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 		}
 	}
 	var parts []string
-	if sec.profile == nil {
+	switch {
+	case sec.profile == nil:
 		parts = append(parts, "no seccomp filter")
-	} else {
+	case filterWhy != "":
+		parts = append(parts, filterWhy)
+	default:
 		parts = append(parts, "seccomp allows it")
 	}
-	switch lacking := p.Model.Caps.Minus(effective); {
-	case p.Model.Caps == 0:
+	need := p.Model.Caps | via.Caps
+	switch lacking := need.Minus(effective); {
+	case need == 0:
 		parts = append(parts, "needs no capability")
 	case lacking == 0:
-		parts = append(parts, "has "+strings.Join(p.Model.Caps.Names(caps.Cap.String), ", "))
+		parts = append(parts, "has "+strings.Join(need.Names(caps.Cap.String), ", "))
 	default:
 		// CAP_SYS_ADMIN stands in, or the check does not apply (see
 		// probe.MissingCaps).
@@ -641,6 +686,39 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 		parts = append(parts, node)
 	}
 	return Open, "", strings.Join(parts, "; ")
+}
+
+// usableVariants drops the variants that need what no manifest says is
+// there (probe.Variant.Needs), returned apart.
+func usableVariants(vs []probe.Variant) (usable, needing []probe.Variant) {
+	for i, v := range vs {
+		if v.Needs == "" {
+			if needing != nil {
+				usable = append(usable, v)
+			}
+			continue
+		}
+		if needing == nil {
+			usable = append([]probe.Variant{}, vs[:i]...)
+		}
+		needing = append(needing, v)
+	}
+	if needing == nil {
+		return vs, nil
+	}
+	return usable, needing
+}
+
+// assumedAbsent says which variants were taken for absent, and why.
+func assumedAbsent(needing []probe.Variant) string {
+	var notes []string
+	for i, v := range needing {
+		if i == 2 {
+			break
+		}
+		notes = append(notes, v.Name+" passes the filter but needs "+v.Needs+", assumed absent (no manifest provides one)")
+	}
+	return strings.Join(notes, "; ")
 }
 
 // runtimeReadOnly are the /proc paths containerd, CRI-O and Docker mount
@@ -700,9 +778,8 @@ type secEntry struct {
 }
 
 type secVerdict struct {
-	open bool
-	why  string
-	err  error
+	pr  probe.SeccompPrediction
+	err error
 }
 
 func (a *Auditor) seccomp(ref policy.Seccomp, bounding caps.Set) *secEntry {
@@ -741,58 +818,21 @@ func (a *Auditor) seccomp(ref policy.Seccomp, bounding caps.Set) *secEntry {
 	return e
 }
 
-func (e *secEntry) predict(p *probe.Path) (bool, string, error) {
+func (e *secEntry) predict(p *probe.Path) (probe.SeccompPrediction, error) {
 	if v, ok := e.memo[p.ID]; ok {
-		return v.open, v.why, v.err
+		return v.pr, v.err
 	}
 	var v secVerdict
-	if len(e.prog) > 0 {
-		v.open, v.why, v.err = probe.PredictSeccomp(p, e.prog)
-	} else {
-		v.open, v.why, v.err = explainSeccomp(e.profile, p)
-	}
+	// With the compiled program the filter decides; without, the
+	// profile's rules (x86_64, and a compat call on its own ABI).
+	v.pr, v.err = probe.PredictSeccompVariants(p, e.profile, e.prog)
 	e.memo[p.ID] = v
-	return v.open, v.why, v.err
+	return v.pr, v.err
 }
 
-// explainSeccomp is PredictSeccomp on the profile's rules, for when no
+// explainSeccomp is the prediction from the profile's rules, for when no
 // compiled program is at hand.
 func explainSeccomp(prof *seccomp.Profile, p *probe.Path) (bool, string, error) {
-	if len(p.Model.Calls) == 0 {
-		return true, "the path makes no call a filter could refuse", nil
-	}
-	var denied []string
-	seen := map[string]bool{}
-	for _, c := range p.Model.Calls {
-		// a compat call is decided on its own ABI, which the profile
-		// may not cover at all
-		arch, name := seccomp.Arches[0], c.Name
-		if c.Compat != "" {
-			a, err := seccomp.ArchByName(c.Compat)
-			if err != nil {
-				return false, "", fmt.Errorf("%s: call %s: %w", p.ID, c.Name, err)
-			}
-			arch, name = a, c.Compat+" "+c.Name
-		}
-		d, err := seccomp.Explain(prof, nil, arch, c.Name, c.Args)
-		if err != nil {
-			continue // unknown here: the filter answers it as any unknown number
-		}
-		action := d.Action
-		if !prof.Covers(arch) {
-			action = "refused: the profile does not list " + arch.Name
-		}
-		if strings.HasPrefix(action, "SCMP_ACT_ALLOW") || strings.HasPrefix(action, "SCMP_ACT_LOG") {
-			return true, fmt.Sprintf("%s(%#x) is allowed", name, c.Args[:3]), nil
-		}
-		s := name + ": " + action
-		if !seen[s] {
-			seen[s] = true
-			denied = append(denied, s)
-		}
-	}
-	if len(denied) == 0 {
-		return true, "none of the path's calls is known here", nil
-	}
-	return false, "every variant is refused: " + strings.Join(denied, ", "), nil
+	pr, err := probe.PredictSeccompVariants(p, prof, nil)
+	return pr.Open, pr.Why, err
 }

@@ -59,6 +59,24 @@ func capName(c caps.Cap) string { return c.String() }
 // read-only mount, an absent target, yama).
 func Attribute(p *Path, o Outcome, st *State) Result {
 	r := attribute(p, o, st)
+	// Name the variant that decided where the filter refused others: the
+	// layer that closes the path is the one that closes them all.
+	switch {
+	case (len(o.Filtered) == 0 && len(o.Missing) == 0) || o.Variant == "":
+	case r.Verdict == Open:
+		r.Evidence += fmt.Sprintf(" (through %s: the seccomp filter refuses %s)", o.Variant, strings.Join(o.Filtered, ", "))
+	case r.Layer == BySeccomp:
+		r.Evidence += "; it refuses every variant: " + strings.Join(o.Filtered, ", ")
+		if len(o.Missing) > 0 {
+			r.Evidence += "; not here: " + strings.Join(o.Missing, "; ")
+		}
+	default:
+		asked := ""
+		if o.FilterAsked != "" {
+			asked = " (asked about the call without running it)"
+		}
+		r.Evidence = fmt.Sprintf("the seccomp filter refuses %s but lets %s through%s; then %s", strings.Join(o.Filtered, ", "), o.Variant, asked, r.Evidence)
+	}
 	if o.Inferred != "" {
 		r.Inferred = true
 		if !o.Open {
@@ -95,7 +113,10 @@ func attribute(p *Path, o Outcome, st *State) Result {
 	if st.Seccomp == 2 && o.CanaryErrno != nil && *o.CanaryErrno == e && e != p.canaryErrno {
 		r.Layer = BySeccomp
 		how := fmt.Sprintf("a canary call the kernel rejects with %s got %s too", unix.ErrnoName(p.canaryErrno), r.Errno)
-		if p.canaryErrno == 0 {
+		switch {
+		case o.FilterAsked != "":
+			how = o.FilterAsked
+		case p.canaryErrno == 0:
 			how = fmt.Sprintf("the kernel never refuses this call, yet it got %s", r.Errno)
 		}
 		r.Evidence = fmt.Sprintf("%s, so the seccomp filter decided (mode 2, %d filter(s))", how, st.SeccompFilters)
@@ -121,7 +142,7 @@ func attribute(p *Path, o Outcome, st *State) Result {
 		return r
 	}
 	// capabilities: the kernel checks one the process lacks.
-	if missing := MissingCaps(p, st.Status.CapEff, st.context()); missing != 0 && (permissionErrno(e) || slices.Contains(p.capErrnos, e)) {
+	if missing := MissingCapsFor(p, o.NeedCaps, st.Status.CapEff, st.context()); missing != 0 && (permissionErrno(e) || slices.Contains(p.capErrnos, e)) {
 		// No canary spoke (none exists where the kernel's first check is
 		// the capability): a filter that refused first cannot be ruled out.
 		if st.Seccomp == 2 && o.CanaryErrno == nil {
@@ -129,7 +150,11 @@ func attribute(p *Path, o Outcome, st *State) Result {
 			evidence = append(evidence, "no canary can tell whether the seccomp filter (mode 2) refused it first")
 		}
 		layers = append(layers, ByCapabilities)
-		evidence = append(evidence, fmt.Sprintf("CapEff lacks %s", strings.Join(missing.Names(caps.Cap.OCI), ", ")))
+		ev := fmt.Sprintf("CapEff lacks %s", strings.Join(missing.Names(caps.Cap.OCI), ", "))
+		if o.FilterAsked != "" && len(o.Filtered) == 0 {
+			ev = o.FilterAsked + ", and " + ev
+		}
+		evidence = append(evidence, ev)
 	}
 	// LSM: a refusal that permission bits and capabilities do not explain.
 	if lsm, why := lsmExplains(p, o, st); lsm != "" {

@@ -16,11 +16,15 @@
 package probe
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/seccomp"
 )
 
 // Path is one attack path.
@@ -52,6 +56,16 @@ type Path struct {
 	// capErrnos are refusals besides EPERM and EACCES that the kernel's
 	// capability check returns on this path (TIOCSTI: EIO).
 	capErrnos []syscall.Errno
+	// variants are Model.Variants(), grouped once at registration.
+	variants []Variant
+}
+
+// Variants are the path's Model.Variants(); callers must not change them.
+func (p *Path) Variants() []Variant {
+	if p.variants == nil {
+		p.variants = p.Model.Variants()
+	}
+	return p.variants
 }
 
 // Model is a path's static description, layer by layer.
@@ -80,6 +94,108 @@ type Call struct {
 	Args [6]uint64
 	// Compat marks a call made through a compat ABI (i386 or x32).
 	Compat string `json:",omitempty"`
+	// Route names the variant this call is a step of when the variant
+	// takes several calls (the new mount API: fsopen, fsconfig,
+	// fsmount): a filter closes it by refusing any step. Empty for a
+	// call that is a variant by itself.
+	Route string `json:",omitempty"`
+	// Label names the call in evidence ("clone(CLONE_NEWUSER)"); empty
+	// for the name and arguments in hex.
+	Label string `json:",omitempty"`
+	// Caps are capabilities the kernel checks on this variant besides
+	// the path's (open_by_handle_at: CAP_DAC_READ_SEARCH).
+	Caps caps.Set `json:",omitempty"`
+	// Needs is what the variant needs to exist besides the layers (a
+	// user namespace to join); empty when nothing.
+	Needs string `json:",omitempty"`
+}
+
+// String names the call as evidence does.
+func (c Call) String() string {
+	if c.Label != "" {
+		return c.Label
+	}
+	prefix := ""
+	if c.Compat != "" {
+		prefix = c.Compat + " "
+	}
+	if c.Args == [6]uint64{} {
+		return prefix + c.Name
+	}
+	n := 1
+	for i := 5; i > 0; i-- {
+		if c.Args[i] != 0 {
+			n = i + 1
+			break
+		}
+	}
+	args := make([]string, n)
+	for i := range args {
+		args[i] = fmt.Sprintf("%#x", c.Args[i])
+	}
+	return prefix + c.Name + "(" + strings.Join(args, ", ") + ")"
+}
+
+// Variant is one way an attacker makes a path's call: one Call, or the
+// steps of a Route.
+type Variant struct {
+	Name  string
+	Calls []Call
+	// Caps are what the kernel checks on it besides the path's.
+	Caps caps.Set
+	// Needs is what it needs to exist besides the layers (Call.Needs).
+	Needs string
+}
+
+// Variants groups the model's calls into the variants an attacker picks
+// from, in the model's order.
+func (m Model) Variants() []Variant {
+	var out []Variant
+	at := map[string]int{}
+	for _, c := range m.Calls {
+		if c.Route == "" {
+			out = append(out, Variant{Name: c.String(), Calls: []Call{c}, Caps: c.Caps, Needs: c.Needs})
+			continue
+		}
+		i, ok := at[c.Route]
+		if !ok {
+			i = len(out)
+			at[c.Route] = i
+			out = append(out, Variant{Name: c.Route})
+		}
+		out[i].Calls = append(out[i].Calls, c)
+		out[i].Caps |= c.Caps
+	}
+	return out
+}
+
+// siblingCalls lists c and every route seccomp's sibling table knows to
+// the same kernel operation (seccomp.Routes): one vocabulary for the
+// probe, audit and the launcher's variant warnings. A route of several
+// steps is named by them ("fsopen+fsconfig+fsmount"); a one-step route
+// keeps the arguments.
+func siblingCalls(c Call) []Call {
+	out := []Call{c}
+	for _, r := range seccomp.Routes(c.Name, c.Args) {
+		names := make([]string, len(r.Calls))
+		for i, rc := range r.Calls {
+			names[i] = rc.Name
+		}
+		route := strings.Join(names, "+")
+		if r.Kind == "io_uring" {
+			route = "io_uring " + strings.ToUpper(r.Op)
+		}
+		for _, rc := range r.Calls {
+			sc := Call{Name: rc.Name, Args: rc.Args, Caps: c.Caps}
+			if len(r.Calls) > 1 {
+				sc.Route = route
+			} else {
+				sc.Label = siblingLabel(rc)
+			}
+			out = append(out, sc)
+		}
+	}
+	return out
 }
 
 // AccessKind names what an LSM mediates.
@@ -114,6 +230,7 @@ func register(p *Path) *Path {
 		panic("probe: duplicate path " + p.ID)
 	}
 	registry[p.ID] = p
+	p.variants = p.Model.Variants()
 	return p
 }
 
@@ -167,4 +284,65 @@ type UnknownError struct{ IDs []string }
 
 func (e *UnknownError) Error() string {
 	return "unknown attack path(s): " + strings.Join(e.IDs, ", ") + " (rampart probe --list shows the catalog)"
+}
+
+// cloneFlagNames are the clone and unshare flags evidence spells out.
+var cloneFlagNames = []struct {
+	bit  uint64
+	name string
+}{
+	{unix.CLONE_NEWUSER, "CLONE_NEWUSER"}, {unix.CLONE_NEWNET, "CLONE_NEWNET"}, {unix.CLONE_NEWNS, "CLONE_NEWNS"},
+	{unix.CLONE_NEWPID, "CLONE_NEWPID"}, {unix.CLONE_NEWUTS, "CLONE_NEWUTS"}, {unix.CLONE_NEWIPC, "CLONE_NEWIPC"},
+	{unix.CLONE_NEWCGROUP, "CLONE_NEWCGROUP"},
+}
+
+// cloneFlags spells a clone or unshare flags word: CLONE_NEWUSER|CLONE_NEWNET.
+func cloneFlags(v uint64) string {
+	var parts []string
+	for _, f := range cloneFlagNames {
+		if v&f.bit != 0 {
+			parts = append(parts, f.name)
+			v &^= f.bit
+		}
+	}
+	if v&0xff == uint64(unix.SIGCHLD) {
+		// clone's low byte is the exit signal
+		parts = append(parts, "SIGCHLD")
+		v &^= 0xff
+	}
+	if v != 0 {
+		parts = append(parts, fmt.Sprintf("%#x", v))
+	}
+	if len(parts) == 0 {
+		return "0"
+	}
+	return strings.Join(parts, "|")
+}
+
+// siblingLabel names a one-step route: a call whose arguments are out of
+// a filter's sight by its name alone, clone and unshare by their flags.
+func siblingLabel(rc seccomp.RouteCall) string {
+	switch {
+	case rc.Hidden:
+		return rc.Name
+	case rc.Name == "clone" || rc.Name == "unshare":
+		return rc.Name + "(" + cloneFlags(rc.Args[0]) + ")"
+	}
+	return ""
+}
+
+// highBitCall is c with the lowest bit above what the kernel reads of
+// argument i set (seccomp.ArgWidth): the kernel does the same, a rule
+// comparing the whole argument with == does not match it. ok is false
+// when the kernel reads all 64 bits.
+func highBitCall(c Call, i int) (Call, bool) {
+	w := seccomp.ArgWidth(c.Name, i)
+	if w >= 64 {
+		return c, false
+	}
+	c.Args[i] |= 1 << w
+	if c.Label != "" {
+		c.Label += fmt.Sprintf(" with bit %d set in arg%d", w, i)
+	}
+	return c, true
 }

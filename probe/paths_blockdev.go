@@ -2,7 +2,6 @@ package probe
 
 import (
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -24,19 +23,8 @@ var _ = register(&Path{
 		LSM:        []Access{{Kind: AccessFile, Path: "/dev/sda", Mode: "r"}},
 		HostDevice: true,
 	},
-	Safety: "finds the device node under /etc/shadow's filesystem from the mount table and /sys, opens it read-only, reads one byte of its first block into a buffer that is discarded, and closes it; nothing is written or printed",
-	run:    func(*env) Outcome { return readShadowDevice() },
-	canary: func() syscall.Errno {
-		n, _ := shadowDevice()
-		if n == "" {
-			return 0
-		}
-		fd, err := unix.Open(n, unix.O_RDONLY|unix.O_CLOEXEC|oTmpfileBit, 0)
-		if err == nil {
-			unix.Close(fd)
-		}
-		return errnoOf(err)
-	},
+	Safety:      "finds the device node under /etc/shadow's filesystem from the mount table and /sys, opens it read-only, reads one byte of its first block into a buffer that is discarded, and closes it; nothing is written or printed. " + readOpensSafety,
+	run:         func(e *env) Outcome { return readShadowDevice(e) },
 	canaryErrno: unix.EINVAL,
 })
 
@@ -67,12 +55,12 @@ func shadowDevice() (node, why string) {
 	return "", "no node in /dev for the block device of /etc/shadow's filesystem"
 }
 
-func readShadowDevice() Outcome {
+func readShadowDevice(e *env) Outcome {
 	node, why := shadowDevice()
 	if node == "" {
 		return Outcome{Errno: unix.ENOENT, Step: "find the block device of /etc/shadow", Absent: why}
 	}
-	o := readOneByte(node)
+	o := readOneByte(e, node)
 	o.Step += " (" + why + ")"
 	return o
 }

@@ -301,18 +301,20 @@ var _ = register(&Path{
 	// capability check only since the 2024 relaxation of its permission
 	// checks (commit 620c266f3949, 6.10 or 6.11; 6.11 to be sure); before,
 	// capable() came first and the canary would prove nothing.
-	canary: func() syscall.Errno {
-		if !kernelAtLeast(6, 11) {
-			return 0
-		}
-		fd, err := unix.OpenByHandleAt(-1, unix.NewFileHandle(forgedHandleType, make([]byte, 8)), unix.O_RDONLY|unix.O_CLOEXEC)
-		if err == nil {
-			unix.Close(fd)
-		}
-		return errnoOf(err)
-	},
+	canary:      handleCanary,
 	canaryErrno: unix.EBADF,
 })
+
+func handleCanary() syscall.Errno {
+	if !kernelAtLeast(6, 11) {
+		return 0
+	}
+	fd, err := unix.OpenByHandleAt(-1, unix.NewFileHandle(forgedHandleType, make([]byte, 8)), unix.O_RDONLY|unix.O_CLOEXEC)
+	if err == nil {
+		unix.Close(fd)
+	}
+	return errnoOf(err)
+}
 
 // ---------------------------------------------------------------------
 
@@ -539,11 +541,8 @@ var _ = register(&Path{
 		Calls:   writeOpenCalls(),
 		LSM:     []Access{{Kind: AccessFile, Path: "/proc/sys/kernel/core_pattern", Mode: "w"}},
 	},
-	Safety: "opens the file write-only without O_TRUNC and closes it without writing: opening a sysctl file runs only the permission checks (proc_sys_permission, then the mount's read-only check, then the LSM's file_open); only write() would change the pattern",
-	run:    func(*env) Outcome { return openForWriteOnly("/proc/sys/kernel/core_pattern") },
-	canary: func() syscall.Errno {
-		return canaryOpenWrite("/proc/sys/kernel/core_pattern")
-	},
+	Safety:      "opens the file write-only without O_TRUNC and closes it without writing: opening a sysctl file runs only the permission checks (proc_sys_permission, then the mount's read-only check, then the LSM's file_open); only write() would change the pattern. " + writeOpensSafety,
+	run:         func(e *env) Outcome { return openForWriteOnly(e, "/proc/sys/kernel/core_pattern") },
 	canaryErrno: unix.EINVAL,
 })
 
@@ -557,53 +556,10 @@ var _ = register(&Path{
 		Calls:   writeOpenCalls(),
 		LSM:     []Access{{Kind: AccessFile, Path: "/proc/sysrq-trigger", Mode: "w"}},
 	},
-	Safety: "opens the file write-only and closes it without writing: the file has no open handler, only write_sysrq_trigger acts, and it is never called",
-	run:    func(*env) Outcome { return openForWriteOnly("/proc/sysrq-trigger") },
-	canary: func() syscall.Errno {
-		return canaryOpenWrite("/proc/sysrq-trigger")
-	},
+	Safety:      "opens the file write-only and closes it without writing: the file has no open handler, only write_sysrq_trigger acts, and it is never called. " + writeOpensSafety,
+	run:         func(e *env) Outcome { return openForWriteOnly(e, "/proc/sysrq-trigger") },
 	canaryErrno: unix.EINVAL,
 })
-
-// writeOpenCalls lists how attackers open a file for writing: a shell's
-// redirection (O_WRONLY|O_CREAT|O_TRUNC), and runtimes' O_CLOEXEC.
-func writeOpenCalls() []Call {
-	return []Call{
-		{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC, 0o666}},
-		{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_WRONLY | unix.O_CLOEXEC}},
-		{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_WRONLY}},
-		{Name: "open", Args: [6]uint64{0, unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC, 0o666}},
-		{Name: "openat2"},
-	}
-}
-
-// openForWriteOnly opens path for writing and closes it: never a write,
-// never O_TRUNC or O_CREAT.
-func openForWriteOnly(path string) Outcome {
-	step := "openat(AT_FDCWD, \"" + path + "\", O_WRONLY|O_CLOEXEC), closed unwritten"
-	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
-	if err != nil {
-		if errors.Is(err, unix.ENOENT) {
-			return Outcome{Errno: unix.ENOENT, Step: step, Absent: path + " does not exist here"}
-		}
-		o := refused(step, err)
-		dac := unix.Faccessat(unix.AT_FDCWD, path, unix.W_OK, unix.AT_EACCESS) == nil
-		o.DACAllows = &dac
-		return o
-	}
-	unix.Close(fd)
-	return open(step, "opened for writing and closed; nothing written")
-}
-
-// canaryOpenWrite adds __O_TMPFILE without O_DIRECTORY, which
-// build_open_flags rejects (EINVAL) before the lookup.
-func canaryOpenWrite(path string) syscall.Errno {
-	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC|oTmpfileBit, 0)
-	if err == nil {
-		unix.Close(fd)
-	}
-	return errnoOf(err)
-}
 
 // ---------------------------------------------------------------------
 

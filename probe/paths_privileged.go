@@ -32,53 +32,33 @@ var _ = register(&Path{
 	Model: Model{
 		Caps:    caps.Of(caps.NET_RAW),
 		CapNote: "in the user namespace that owns the network namespace, checked first in packet_create",
-		Calls: append(socketCalls(unix.AF_PACKET, unix.SOCK_RAW, int(htons(unix.ETH_P_ALL))),
+		Calls: append(socketVariantCalls(unix.AF_PACKET, unix.SOCK_RAW, int(htons(unix.ETH_P_ALL))),
 			socketCalls(unix.AF_PACKET, unix.SOCK_DGRAM, int(htons(unix.ETH_P_ALL)))...),
 		LSM: []Access{
 			{Kind: AccessNetwork, Family: "packet", Type: "raw"},
 			{Kind: AccessCapability, Cap: "net_raw"},
 		},
 	},
-	Safety: "creates the socket and closes it at once; nothing is sent, nothing read. " +
-		"The canary adds an unknown type flag, which __sys_socket_create rejects with EINVAL before packet_create checks CAP_NET_RAW",
-	run: func(*env) Outcome {
-		const step = "socket(AF_PACKET, SOCK_RAW|SOCK_CLOEXEC, htons(ETH_P_ALL))"
-		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
-		if err != nil {
-			return refused(step, err)
-		}
-		unix.Close(fd)
-		return open(step, "packet socket created and closed; nothing sent or read")
-	},
-	canary: func() syscall.Errno {
-		// The family and type (SOCK_TYPE_MASK) a filter tests stay the same.
-		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC|1<<30, int(htons(unix.ETH_P_ALL)))
-		if err == nil {
-			unix.Close(fd)
-		}
-		return errnoOf(err)
+	Safety: "creates the socket and closes it at once; nothing is sent, nothing read. " + socketSafety,
+	run: func(e *env) Outcome {
+		return socketPath(e, unix.AF_PACKET, []int{unix.SOCK_RAW, unix.SOCK_DGRAM}, int(htons(unix.ETH_P_ALL)), "packet socket")
 	},
 	canaryErrno: unix.EINVAL,
 })
 
 // mountCalls are the ways to mount a filesystem: mount(2) as mount(8) and
-// runtimes issue it, and the new mount API a filter on mount alone misses.
+// runtimes issue it, and the new mount API a filter on mount alone misses
+// (seccomp's sibling table: fsopen, fsconfig, fsmount).
 // unshare(CLONE_NEWNS) is not one: a workload mounts in its own mount
 // namespace without it, and a filter that allows unshare but refuses
 // mount has closed the path. (The probe still needs a namespace of its
-// own to mount harmlessly: see privateMountSafety.)
-var mountCalls = []Call{
-	{Name: "mount", Args: [6]uint64{0, 0, 0, unix.MS_REC | unix.MS_PRIVATE}},
-	{Name: "mount", Args: [6]uint64{0, 0, 0, 0}},
-	{Name: "mount", Args: [6]uint64{0, 0, 0, unix.MS_SILENT}},
-	{Name: "fsopen", Args: [6]uint64{0, 0}},
-	{Name: "fsopen", Args: [6]uint64{0, unix.FSOPEN_CLOEXEC}},
-	{Name: "fsconfig"},
-	{Name: "fsmount"},
-	{Name: "move_mount"},
-}
+// own to mount with mount(2) harmlessly: see privateMountSafety.)
+var mountCalls = append([]Call{
+	{Name: "mount", Args: [6]uint64{0, 0, 0, unix.MS_REC | unix.MS_PRIVATE}, Label: "mount(2) with MS_REC|MS_PRIVATE"},
+	{Name: "mount", Args: [6]uint64{0, 0, 0, unix.MS_SILENT}, Label: "mount(2) with MS_SILENT"},
+}, siblingCalls(Call{Name: "mount", Label: "mount(2)"})...)
 
-var mountSyscalls = []string{"unshare", "mount", "fsopen", "fsconfig", "fsmount", "move_mount"}
+var mountSyscalls = []string{"unshare", "mount", "fsopen", "fsconfig", "fsmount"}
 
 const mountNote = "over the user namespace that owns the mount namespace, by may_mount() in path_mount (after the LSM hook security_sb_mount); unshare(CLONE_NEWNS) checks the same"
 
@@ -96,7 +76,7 @@ var _ = register(&Path{
 			{Kind: AccessCapability, Cap: "sys_admin"},
 		},
 	},
-	Safety: privateMountSafety + " The tmpfs (4 KiB) is unmounted and dies with the namespace.",
+	Safety: privateMountSafety + " The tmpfs (4 KiB) is unmounted and dies with the namespace. " + newMountAPISafety,
 	run: func(e *env) Outcome {
 		return mountPath(e, "rampart-probe", "tmpfs", "size=4k", "a 4 KiB tmpfs")
 	},
@@ -118,7 +98,7 @@ var _ = register(&Path{
 		},
 	},
 	Safety: privateMountSafety + " The hierarchy is named, has no controllers and no child cgroup is made, so no release_agent is ever set; " +
-		"when its only mount goes, cgroup_kill_sb destroys it. While it exists (microseconds) every process lists it in /proc/PID/cgroup.",
+		"when its only mount goes, cgroup_kill_sb destroys it. While it exists (microseconds) every process lists it in /proc/PID/cgroup. " + newMountAPISafety,
 	run: func(e *env) Outcome {
 		return mountPath(e, "cgroup", "cgroup", "none,name=rampart-probe", "an empty named cgroup v1 hierarchy")
 	},
@@ -134,14 +114,29 @@ const privateMountSafety = "The mount is made only in a mount namespace of the p
 	"before copying anything), and mount with a type string longer than PATH_MAX onto \"\" " +
 	"(EINVAL in copy_mount_string, the first thing the mount syscall does; the empty target could not resolve anyway)."
 
+const newMountAPISafety = "Where mount(2) does not mount it, the new mount API is tried: fsopen, fsconfig with the same options and FSCONFIG_CMD_CREATE, then fsmount, whose mount is detached " +
+	"(in no namespace's tree, so nothing can propagate) and reachable only through its fd, which is closed at once and dissolves it; nothing is ever attached with move_mount. " +
+	"fsopen and fsmount check CAP_SYS_ADMIN first, so no canary exists for them: a refusal is attributed by asking the filter, on a thread then thrown away, " +
+	"under a filter of the probe's own that answers SECCOMP_RET_TRACE for that call: the call fails with ENOSYS without running, or gets the workload filter's refusal."
+
 const privStep = `mount(NULL, "/", NULL, MS_REC|MS_PRIVATE, NULL)`
 
-// mountPath mounts fstype where the mount cannot outlive the probe: in
-// a private mount namespace of a discarded thread (unshare) or, where a
-// filter refuses unshare, of a child that exits (clone), the way an
-// attacker would get past such a filter. With neither, it mounts
-// nothing and decides from the mount canary.
+// mountPath tries both ways to mount fstype, mount(2) and the new mount
+// API: a filter that refuses one has not closed the path, and the
+// layer that closes the path is the one that closes both.
 func mountPath(e *env, source, fstype, data, what string) Outcome {
+	return anyVariant(e, unix.EINVAL,
+		variant{name: "mount(2)", run: func(e *env) Outcome { return mountSyscall(e, source, fstype, data, what) }},
+		variant{name: newMountAPIName, run: func(e *env) Outcome { return newMountAPI(e, fstype, data, what) }},
+	)
+}
+
+// mountSyscall mounts fstype where the mount cannot outlive the probe:
+// in a private mount namespace of a discarded thread (unshare) or, where
+// a filter refuses unshare, of a child that exits (clone), the way an
+// attacker would get past such a filter. With neither, it mounts nothing
+// and decides from the mount canary.
+func mountSyscall(e *env, source, fstype, data, what string) Outcome {
 	target := "/tmp"
 	if fi, err := os.Stat(target); err != nil || !fi.IsDir() {
 		target = "/"
@@ -254,6 +249,83 @@ func withoutNamespace(e *env, step string, tries ...Outcome) Outcome {
 	return pastFilter(step+" not made", "the filter refused unshare(CLONE_NEWNS) and clone(CLONE_NEWNS), so the probe made no mount; "+
 		"mount passes the filter (its canary got EINVAL from copy_mount_string), and path_mount then checks the LSM hook and CAP_SYS_ADMIN (may_mount)",
 		unix.EINVAL, held)
+}
+
+// newMountAPIName names the new mount API's route as the model does.
+const newMountAPIName = "fsopen+fsconfig+fsmount"
+
+// newMountAPI makes fstype the new mount API's way (Linux 5.2): fsopen,
+// fsconfig with data's options, FSCONFIG_CMD_CREATE, fsmount. The mount
+// fsmount returns is detached: in no namespace's tree, reachable only
+// through its fd, which is closed at once, and that dissolves it. No
+// mount namespace of the probe's own is needed, and nothing propagates.
+// fsopen and fsmount check CAP_SYS_ADMIN before anything else (may_mount),
+// so no canary exists for them: a refusal is attributed by asking the
+// filter (filterAnswer).
+func newMountAPI(e *env, fstype, data, what string) Outcome {
+	name := cstr(fstype)
+	defer runtime.KeepAlive(name)
+	step := fmt.Sprintf("fsopen(%q, FSOPEN_CLOEXEC)", fstype)
+	fd, err := unix.Fsopen(fstype, unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		o := refused(step, err)
+		if o.Errno == unix.ENOSYS && !kernelAtLeast(5, 2) {
+			return Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel has no new mount API (fsopen: ENOSYS; Linux 5.2)"}
+		}
+		if o.Errno == unix.EPERM {
+			o.Detail = "fsopen checks CAP_SYS_ADMIN over the mount namespace's owner (may_mount) before anything else"
+		}
+		return askFilter(e, o, unix.EINVAL, unix.SYS_FSOPEN, [6]uintptr{uintptr(unsafe.Pointer(name)), unix.FSOPEN_CLOEXEC})
+	}
+	defer unix.Close(fd)
+	for _, opt := range strings.Split(data, ",") {
+		if opt == "" {
+			continue
+		}
+		k, v, isString := strings.Cut(opt, "=")
+		key, val := cstr(k), cstr(v)
+		cmd, step := uintptr(unix.FSCONFIG_SET_FLAG), fmt.Sprintf("fsconfig(fd, FSCONFIG_SET_FLAG, %q)", k)
+		if isString {
+			cmd, step = unix.FSCONFIG_SET_STRING, fmt.Sprintf("fsconfig(fd, FSCONFIG_SET_STRING, %q, %q)", k, v)
+		}
+		args := [6]uintptr{uintptr(fd), cmd, uintptr(unsafe.Pointer(key)), uintptr(unsafe.Pointer(val))}
+		_, _, errno := unix.Syscall6(unix.SYS_FSCONFIG, args[0], args[1], args[2], args[3], 0, 0)
+		runtime.KeepAlive(key)
+		runtime.KeepAlive(val)
+		if errno != 0 {
+			return askFilter(e, refused(step, errno), unix.EINVAL, unix.SYS_FSCONFIG, args)
+		}
+	}
+	const createStep = "fsconfig(fd, FSCONFIG_CMD_CREATE)"
+	if err := unix.FsconfigCreate(fd); err != nil {
+		return askFilter(e, refused(createStep, err), unix.EINVAL, unix.SYS_FSCONFIG, [6]uintptr{uintptr(fd), unix.FSCONFIG_CMD_CREATE})
+	}
+	const mountStep = "fsmount(fd, FSMOUNT_CLOEXEC, 0)"
+	mfd, err := unix.Fsmount(fd, unix.FSMOUNT_CLOEXEC, 0)
+	if err != nil {
+		return askFilter(e, refused(mountStep, err), unix.EINVAL, unix.SYS_FSMOUNT, [6]uintptr{uintptr(fd), unix.FSMOUNT_CLOEXEC})
+	}
+	unix.Close(mfd)
+	return open(step+", fsconfig, "+mountStep, what+" made through the new mount API and mounted detached (fsmount); its fd closed, which dissolved it: never attached anywhere")
+}
+
+// askFilter attributes a refusal no canary can speak for by asking the
+// filter itself (filterAnswer) about the same call: its answer is
+// recorded as the step's canary: the refusal's errno when the filter
+// gave it, want (the path's canaryErrno, the kernel's own answer) when
+// it let the call through.
+func askFilter(e *env, o Outcome, want syscall.Errno, nr uintptr, args [6]uintptr) Outcome {
+	if o.Open || o.Absent != "" || e.state.Seccomp != 2 || o.CanaryErrno != nil {
+		return o
+	}
+	if o.Errno == unix.ENOSYS {
+		// The kernel has the call (the caller ruled an old kernel out):
+		// the ENOSYS is a filter's, sending libc to a fallback.
+		c := o.Errno
+		o.CanaryErrno, o.FilterAsked = &c, "the kernel has this call, so ENOSYS is the seccomp filter's answer"
+		return o
+	}
+	return recordAnswer(o, want, func() (syscall.Errno, bool) { return filterAnswer(nr, args) })
 }
 
 // mountRefused explains an EPERM from mount after unshare(CLONE_NEWNS)
@@ -446,7 +518,8 @@ var _ = register(&Path{
 	Safety: "pivot_root(\"\", \"\"): the syscall's first statement is may_mount() (CAP_SYS_ADMIN); only then does user_path_at resolve new_root, " +
 		"and an empty path never resolves (ENOENT in getname), so nothing can move. A named path was not used: anyone able to create it as a mount point " +
 		"would turn the probe into a real pivot of the caller's mount namespace. The LSM hook (security_sb_pivotroot) comes after the lookups and is not reached. " +
-		"No argument is checked before the capability, so there is no canary; holding CAP_SYS_ADMIN, any answer but ENOENT is the filter's",
+		"No argument is checked before the capability, so there is no canary: a refusal is attributed by asking the filter about the same call without running it " +
+		"(a filter of the probe's own answering SECCOMP_RET_TRACE, on a thread then thrown away); where it cannot be asked, holding CAP_SYS_ADMIN, any answer but ENOENT is the filter's",
 	run: func(e *env) Outcome {
 		const step = `pivot_root("", "")`
 		err := unix.PivotRoot("", "")
@@ -457,7 +530,8 @@ var _ = register(&Path{
 		case errors.Is(err, unix.ENOENT):
 			return open(step, "ENOENT after the CAP_SYS_ADMIN check (may_mount): capabilities and seccomp permit it; the empty paths stopped it before the LSM hook")
 		}
-		return heldCanary(e, refused(step, err), caps.Of(caps.SYS_ADMIN))
+		return askFilter(e, heldCanary(e, refused(step, err), caps.Of(caps.SYS_ADMIN)), unix.ENOENT,
+			unix.SYS_PIVOT_ROOT, [6]uintptr{uintptr(unsafe.Pointer(&emptyCString[0])), uintptr(unsafe.Pointer(&emptyCString[0]))})
 	},
 	canaryErrno: unix.ENOENT,
 })
@@ -485,7 +559,8 @@ var _ = register(&Path{
 	},
 	Safety: "reboot(LINUX_REBOOT_MAGIC1, 0, LINUX_REBOOT_CMD_CAD_OFF, NULL): kernel/reboot.c checks CAP_SYS_BOOT first, then the magic numbers, and 0 is no valid magic2, " +
 		"so the call returns EINVAL before the command is read (and CAD_OFF is the mildest command were it ever read). " +
-		"Nothing precedes the capability check, so there is no canary; holding CAP_SYS_BOOT, any answer but EINVAL is the filter's",
+		"Nothing precedes the capability check, so there is no canary: a refusal is attributed by asking the filter about the same call without running it " +
+		"(a filter of the probe's own answering SECCOMP_RET_TRACE, on a thread then thrown away); where it cannot be asked, holding CAP_SYS_BOOT, any answer but EINVAL is the filter's",
 	run: func(e *env) Outcome {
 		const step = "reboot(LINUX_REBOOT_MAGIC1, 0 /* invalid magic2 */, LINUX_REBOOT_CMD_CAD_OFF, NULL)"
 		_, _, errno := unix.Syscall6(unix.SYS_REBOOT, unix.LINUX_REBOOT_MAGIC1, invalidMagic2, unix.LINUX_REBOOT_CMD_CAD_OFF, 0, 0, 0)
@@ -495,7 +570,8 @@ var _ = register(&Path{
 		case 0:
 			return open(step, "reboot returned 0 for an invalid magic")
 		}
-		return heldCanary(e, refused(step, errno), caps.Of(caps.SYS_BOOT))
+		return askFilter(e, heldCanary(e, refused(step, errno), caps.Of(caps.SYS_BOOT)), unix.EINVAL,
+			unix.SYS_REBOOT, [6]uintptr{unix.LINUX_REBOOT_MAGIC1, invalidMagic2, unix.LINUX_REBOOT_CMD_CAD_OFF})
 	},
 	canaryErrno: unix.EINVAL,
 })
@@ -595,38 +671,83 @@ var _ = register(&Path{
 		CapNote: "in the initial user namespace, by may_init_module, where kernel.modules_disabled=1 refuses it even then",
 		Calls: []Call{
 			{Name: "init_module"},
-			{Name: "finit_module", Args: [6]uint64{0, 0, 0}},
+			{Name: "finit_module", Args: [6]uint64{0, 0, 0}, Label: "finit_module"},
 			// modprobe --force
-			{Name: "finit_module", Args: [6]uint64{0, 0, unix.MODULE_INIT_IGNORE_MODVERSIONS | unix.MODULE_INIT_IGNORE_VERMAGIC}},
-			{Name: "finit_module", Args: [6]uint64{0, 0, unix.MODULE_INIT_COMPRESSED_FILE}},
+			{Name: "finit_module", Args: [6]uint64{0, 0, unix.MODULE_INIT_IGNORE_MODVERSIONS | unix.MODULE_INIT_IGNORE_VERMAGIC}, Label: "finit_module(MODULE_INIT_IGNORE_MODVERSIONS|MODULE_INIT_IGNORE_VERMAGIC)"},
+			{Name: "finit_module", Args: [6]uint64{0, 0, unix.MODULE_INIT_COMPRESSED_FILE}, Label: "finit_module(MODULE_INIT_COMPRESSED_FILE)"},
 		},
 		LSM: []Access{{Kind: AccessCapability, Cap: "sys_module"}},
 	},
 	Safety: "init_module(buf, 0, \"\"): may_init_module (CAP_SYS_MODULE, then kernel.modules_disabled) runs first; copy_module_from_user then refuses an image " +
-		"shorter than an ELF header with ENOEXEC before copying anything, so nothing is loaded. Nothing precedes the capability check, so there is no canary; " +
-		"holding CAP_SYS_MODULE with modules enabled, an EPERM is the filter's",
+		"shorter than an ELF header with ENOEXEC before copying anything, so nothing is loaded. finit_module(-1, \"\", 0): the same may_init_module first, then the flags, " +
+		"then the fd, which -1 never is (EBADF), so nothing is read or loaded. Nothing precedes the capability check, so there is no canary: a refusal is attributed " +
+		"by asking the filter about the same call, on a thread then thrown away, under a filter of the probe's own that answers SECCOMP_RET_TRACE for it " +
+		"(the call fails with ENOSYS without running, or gets the workload filter's refusal); where the filter cannot be asked, holding CAP_SYS_MODULE with modules enabled, an EPERM is the filter's",
 	run: func(e *env) Outcome {
-		const step = `init_module(buf, 0, "")`
-		err := unix.InitModule(nil, "")
-		switch {
-		case err == nil:
-			return open(step, "init_module returned 0 for an empty image")
-		case errors.Is(err, unix.ENOEXEC), errors.Is(err, unix.EINVAL), errors.Is(err, unix.EFAULT):
-			return open(step, unix.ErrnoName(errnoOf(err))+" after the CAP_SYS_MODULE check (may_init_module): permitted; the empty image was refused")
-		case errors.Is(err, unix.ENOSYS):
-			if _, serr := os.Stat("/proc/modules"); serr != nil {
-				return Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel has no loadable module support (init_module: ENOSYS, no /proc/modules)"}
-			}
-		}
-		o := refused(step, err)
-		if e.state.Sysctls["kernel.modules_disabled"] == "1" {
-			o.Detail = "kernel.modules_disabled=1: no module loads until reboot"
-			return o
-		}
-		return heldCanary(e, o, caps.Of(caps.SYS_MODULE))
+		empty := &emptyCString[0]
+		return anyVariant(e, unix.ENOEXEC,
+			variant{name: "init_module", run: initModule, ask: asking(unix.SYS_INIT_MODULE, [6]uintptr{0, 0, uintptr(unsafe.Pointer(empty))}, empty)},
+			variant{name: "finit_module", run: finitModule, ask: asking(unix.SYS_FINIT_MODULE, [6]uintptr{^uintptr(0), uintptr(unsafe.Pointer(empty))}, empty)},
+		)
 	},
 	canaryErrno: unix.ENOEXEC,
 })
+
+// emptyCString is "" for C: package-level, so its address never moves.
+var emptyCString = [1]byte{}
+
+// noModules says, for an ENOSYS from a module call, whether the kernel
+// has no module support (no /proc/modules) rather than a filter's
+// fallback answer.
+func noModules(step string, err error) (Outcome, bool) {
+	if errors.Is(err, unix.ENOSYS) {
+		if _, serr := os.Stat("/proc/modules"); serr != nil {
+			return Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel has no loadable module support (" + step + ": ENOSYS, no /proc/modules)"}, true
+		}
+	}
+	return Outcome{}, false
+}
+
+func initModule(e *env) Outcome {
+	const step = `init_module(buf, 0, "")`
+	err := unix.InitModule(nil, "")
+	switch {
+	case err == nil:
+		return open(step, "init_module returned 0 for an empty image")
+	case errors.Is(err, unix.ENOEXEC), errors.Is(err, unix.EINVAL), errors.Is(err, unix.EFAULT):
+		return open(step, unix.ErrnoName(errnoOf(err))+" after the CAP_SYS_MODULE check (may_init_module): permitted; the empty image was refused")
+	}
+	if o, ok := noModules(step, err); ok {
+		return o
+	}
+	return moduleRefused(e, refused(step, err))
+}
+
+func finitModule(e *env) Outcome {
+	const step = `finit_module(-1, "", 0)`
+	_, _, errno := unix.Syscall(unix.SYS_FINIT_MODULE, ^uintptr(0), uintptr(unsafe.Pointer(&emptyCString[0])), 0)
+	switch errno {
+	case unix.EBADF:
+		return open(step, "EBADF after the CAP_SYS_MODULE check (may_init_module): permitted; fd -1 was refused, nothing read")
+	case 0:
+		return open(step, "finit_module returned 0 for fd -1")
+	}
+	if o, ok := noModules(step, errno); ok {
+		return o
+	}
+	return moduleRefused(e, refused(step, errno))
+}
+
+// moduleRefused explains a module call's refusal: the sysctl that closes
+// loading until reboot, else the call as its own canary where the
+// capability is held (heldCanary).
+func moduleRefused(e *env, o Outcome) Outcome {
+	if e.state.Sysctls["kernel.modules_disabled"] == "1" {
+		o.Detail = "kernel.modules_disabled=1: no module loads until reboot"
+		return o
+	}
+	return heldCanary(e, o, caps.Of(caps.SYS_MODULE))
+}
 
 // bpfInsn is struct bpf_insn; the register nibbles are both 0 here.
 type bpfInsn struct {
@@ -669,35 +790,55 @@ var _ = register(&Path{
 		Caps: caps.Of(caps.BPF),
 		CapNote: "CAP_BPF or CAP_SYS_ADMIN, in the initial user namespace; only when kernel.unprivileged_bpf_disabled is 1 or 2: " +
 			"at 0 anyone may load a socket filter. Other program types need CAP_BPF always, tracing ones CAP_PERFMON too",
-		Calls: []Call{{Name: "bpf", Args: [6]uint64{unix.BPF_PROG_LOAD}}},
+		Calls: bpfCalls(),
 		LSM:   []Access{{Kind: AccessCapability, Cap: "bpf"}},
 	},
 	Safety: "loads a two-instruction socket filter (r0 = 0; exit) and closes its only fd at once, which frees it: it is never attached to anything. " +
-		"The canary passes an unreadable attribute: __sys_bpf fails to copy it (EFAULT) before bpf_prog_load checks the sysctl and the capability",
-	run: func(*env) Outcome {
-		const step = "bpf(BPF_PROG_LOAD, {SOCKET_FILTER, r0 = 0; exit, \"GPL\"})"
-		attr := bpfProgLoad{
-			ProgType: unix.BPF_PROG_TYPE_SOCKET_FILTER,
-			InsnCnt:  uint32(len(bpfReturn0)),
-			Insns:    uint64(uintptr(unsafe.Pointer(&bpfReturn0[0]))),
-			License:  uint64(uintptr(unsafe.Pointer(&bpfLicense[0]))),
+		"The load is tried with the command as a libc passes it and with bit 32 set, which the kernel drops (cmd is an int) and a rule comparing all 64 bits does not. " +
+		"The canary passes an unreadable attribute: __sys_bpf fails to copy it (EFAULT) before bpf_prog_load checks the sysctl and the capability." + askSafety,
+	run: func(e *env) Outcome {
+		var vs []variant
+		for _, cmd := range []uintptr{unix.BPF_PROG_LOAD, 1<<32 | unix.BPF_PROG_LOAD} {
+			name, step := "bpf(BPF_PROG_LOAD)", "bpf(BPF_PROG_LOAD, {SOCKET_FILTER, r0 = 0; exit, \"GPL\"})"
+			if cmd>>32 != 0 {
+				name, step = "bpf(BPF_PROG_LOAD with bit 32 set)", "bpf(1<<32|BPF_PROG_LOAD, {SOCKET_FILTER, r0 = 0; exit, \"GPL\"})"
+			}
+			attr := &bpfProgLoad{
+				ProgType: unix.BPF_PROG_TYPE_SOCKET_FILTER,
+				InsnCnt:  uint32(len(bpfReturn0)),
+				Insns:    uint64(uintptr(unsafe.Pointer(&bpfReturn0[0]))),
+				License:  uint64(uintptr(unsafe.Pointer(&bpfLicense[0]))),
+			}
+			vs = append(vs, variant{name: name, run: func(*env) Outcome {
+				fd, _, errno := unix.Syscall(unix.SYS_BPF, cmd, uintptr(unsafe.Pointer(attr)), unsafe.Sizeof(*attr))
+				if errno != 0 {
+					return refused(step, errno)
+				}
+				unix.Close(int(fd))
+				return open(step, "socket filter loaded and its fd closed; never attached")
+			}, canary: func() syscall.Errno {
+				fd, _, e := unix.Syscall(unix.SYS_BPF, cmd, badAddr, unsafe.Sizeof(bpfProgLoad{}))
+				if e == 0 {
+					unix.Close(int(fd))
+				}
+				return e
+			}, ask: asking(unix.SYS_BPF, [6]uintptr{cmd, uintptr(unsafe.Pointer(attr)), unsafe.Sizeof(*attr)}, attr)})
 		}
-		fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
-		if errno != 0 {
-			return refused(step, errno)
-		}
-		unix.Close(int(fd))
-		return open(step, "socket filter loaded and its fd closed; never attached")
-	},
-	canary: func() syscall.Errno {
-		fd, _, e := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, badAddr, unsafe.Sizeof(bpfProgLoad{}))
-		if e == 0 {
-			unix.Close(int(fd))
-		}
-		return e
+		return anyVariant(e, unix.EFAULT, vs...)
 	},
 	canaryErrno: unix.EFAULT,
 })
+
+// bpfCalls are the program load as a filter sees it, and with the
+// command's bit 32 set (seccomp.ArgWidth: the kernel reads an int).
+func bpfCalls() []Call {
+	c := Call{Name: "bpf", Args: [6]uint64{unix.BPF_PROG_LOAD}, Label: "bpf(BPF_PROG_LOAD)"}
+	out := []Call{c}
+	if h, ok := highBitCall(c, 0); ok {
+		out = append(out, h)
+	}
+	return out
+}
 
 var _ = register(&Path{
 	ID:       "perf-event-open",
@@ -718,32 +859,41 @@ var _ = register(&Path{
 		LSM: []Access{{Kind: AccessCapability, Cap: "perfmon"}},
 	},
 	Safety: "opens a disabled software CPU-clock counter on itself (user space only) and closes it; nothing is ever counted. " +
-		"The canary passes an unreadable attribute: perf_copy_attr fails with EFAULT before the paranoid and capability checks",
+		"It is tried with PERF_FLAG_FD_CLOEXEC and without flags, the ways a libc or runtime calls it. " +
+		"The canary passes an unreadable attribute: perf_copy_attr fails with EFAULT before the paranoid and capability checks." + askSafety,
 	run: func(e *env) Outcome {
-		const step = "perf_event_open({SOFTWARE, CPU_CLOCK, disabled, exclude_kernel}, 0, -1, -1, PERF_FLAG_FD_CLOEXEC)"
-		attr := unix.PerfEventAttr{
+		var vs []variant
+		attr := &unix.PerfEventAttr{
 			Type:   unix.PERF_TYPE_SOFTWARE,
 			Config: unix.PERF_COUNT_SW_CPU_CLOCK,
 			Size:   uint32(unsafe.Sizeof(unix.PerfEventAttr{})),
 			Bits:   unix.PerfBitDisabled | unix.PerfBitExcludeKernel,
 		}
-		fd, err := unix.PerfEventOpen(&attr, 0, -1, -1, unix.PERF_FLAG_FD_CLOEXEC)
-		if err != nil {
-			o := refused(step, err)
-			if p, ok := e.state.Sysctls["kernel.perf_event_paranoid"]; ok {
-				o.Detail = "kernel.perf_event_paranoid=" + p
+		for _, flags := range []int{unix.PERF_FLAG_FD_CLOEXEC, 0} {
+			name, step := "perf_event_open(PERF_FLAG_FD_CLOEXEC)", "perf_event_open({SOFTWARE, CPU_CLOCK, disabled, exclude_kernel}, 0, -1, -1, PERF_FLAG_FD_CLOEXEC)"
+			if flags == 0 {
+				name, step = "perf_event_open(0)", "perf_event_open({SOFTWARE, CPU_CLOCK, disabled, exclude_kernel}, 0, -1, -1, 0)"
 			}
-			return o
+			vs = append(vs, variant{name: name, run: func(*env) Outcome {
+				fd, err := unix.PerfEventOpen(attr, 0, -1, -1, flags)
+				if err != nil {
+					o := refused(step, err)
+					if p, ok := e.state.Sysctls["kernel.perf_event_paranoid"]; ok {
+						o.Detail = "kernel.perf_event_paranoid=" + p
+					}
+					return o
+				}
+				unix.Close(fd)
+				return open(step, "disabled counter on itself opened and closed")
+			}, canary: func() syscall.Errno {
+				fd, _, e := unix.Syscall6(unix.SYS_PERF_EVENT_OPEN, badAddr, 0, ^uintptr(0), ^uintptr(0), uintptr(flags), 0)
+				if e == 0 {
+					unix.Close(int(fd))
+				}
+				return e
+			}, ask: asking(unix.SYS_PERF_EVENT_OPEN, [6]uintptr{uintptr(unsafe.Pointer(attr)), 0, ^uintptr(0), ^uintptr(0), uintptr(flags)}, attr)})
 		}
-		unix.Close(fd)
-		return open(step, "disabled counter on itself opened and closed")
-	},
-	canary: func() syscall.Errno {
-		fd, _, e := unix.Syscall6(unix.SYS_PERF_EVENT_OPEN, badAddr, 0, ^uintptr(0), ^uintptr(0), unix.PERF_FLAG_FD_CLOEXEC, 0)
-		if e == 0 {
-			unix.Close(int(fd))
-		}
-		return e
+		return anyVariant(e, unix.EFAULT, vs...)
 	},
 	canaryErrno: unix.EFAULT,
 })
@@ -847,35 +997,89 @@ var _ = register(&Path{
 	Syscalls: []string{"keyctl", "add_key", "request_key"},
 	Model: Model{
 		CapNote: "a process reads its own keyrings without a capability",
-		Calls: []Call{
-			{Name: "keyctl", Args: [6]uint64{unix.KEYCTL_GET_KEYRING_ID, unix.KEY_SPEC_THREAD_KEYRING & 0xffffffff, 0}},
-			{Name: "add_key"},
-			{Name: "request_key"},
-		},
+		Calls:   keyCalls(),
 	},
-	Safety: "keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_THREAD_KEYRING, 0) only looks the thread keyring up and, with create 0, never makes one: ENOKEY or an id. " +
-		"The canary asks for keyring id 0, which lookup_user_key rejects with EINVAL",
-	run: func(*env) Outcome {
-		const step = "keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_THREAD_KEYRING, 0)"
-		_, err := unix.KeyctlInt(unix.KEYCTL_GET_KEYRING_ID, unix.KEY_SPEC_THREAD_KEYRING, 0, 0, 0)
-		switch {
-		case err == nil:
+	Safety: "keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_THREAD_KEYRING, 0) only looks the thread keyring up and, with create 0, never makes one: ENOKEY or an id; " +
+		"it is also tried with bit 32 set in the option, which the kernel drops (an int). " +
+		"add_key(\"user\", \"rampart-probe\", \"x\", 1, 0) copies its arguments in and then finds no keyring 0 (EINVAL in lookup_user_key): nothing is added. " +
+		"request_key(\"user\", \"rampart-probe\", NULL, 0) searches the process's keyrings and, with no callout, makes nothing and runs no helper: ENOKEY. " +
+		"The keyctl canary asks for keyring id 0, which lookup_user_key rejects with EINVAL; add_key's and request_key's answers are the kernel's own (EINVAL, ENOKEY), " +
+		"and the filter is asked about a refusal of them without running the call (a filter of the probe's own answering SECCOMP_RET_TRACE, on a thread then thrown away)",
+	run: func(e *env) Outcome {
+		typ, desc, payload := cstr("user"), cstr("rampart-probe"), cstr("x")
+		return anyVariant(e, unix.EINVAL,
+			keyctlVariant(0),
+			keyctlVariant(1<<32),
+			variant{name: "add_key", run: func(*env) Outcome {
+				const step = `add_key("user", "rampart-probe", "x", 1, 0)`
+				_, _, errno := unix.Syscall6(unix.SYS_ADD_KEY, uintptr(unsafe.Pointer(typ)), uintptr(unsafe.Pointer(desc)), uintptr(unsafe.Pointer(payload)), 1, 0, 0)
+				runtime.KeepAlive(typ)
+				switch errno {
+				case unix.EINVAL:
+					return open(step, "the kernel copied the key in and answered EINVAL for keyring 0: the keyring API is reachable; nothing added")
+				case unix.ENOSYS:
+					if _, serr := os.Stat("/proc/keys"); serr != nil {
+						return Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel has no key management (add_key: ENOSYS)"}
+					}
+				}
+				return refused(step, errno)
+			}, ask: asking(unix.SYS_ADD_KEY, [6]uintptr{uintptr(unsafe.Pointer(typ)), uintptr(unsafe.Pointer(desc)), uintptr(unsafe.Pointer(payload)), 1}, typ, desc, payload)},
+			variant{name: "request_key", run: func(*env) Outcome {
+				const step = `request_key("user", "rampart-probe", NULL, 0)`
+				_, _, errno := unix.Syscall6(unix.SYS_REQUEST_KEY, uintptr(unsafe.Pointer(typ)), uintptr(unsafe.Pointer(desc)), 0, 0, 0, 0)
+				runtime.KeepAlive(desc)
+				switch errno {
+				case 0, unix.ENOKEY:
+					return open(step, "the kernel searched the keyrings (ENOKEY, no callout): the keyring API is reachable; nothing made")
+				case unix.ENOSYS:
+					if _, serr := os.Stat("/proc/keys"); serr != nil {
+						return Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel has no key management (request_key: ENOSYS)"}
+					}
+				}
+				return refused(step, errno)
+			}, ask: asking(unix.SYS_REQUEST_KEY, [6]uintptr{uintptr(unsafe.Pointer(typ)), uintptr(unsafe.Pointer(desc))}, typ, desc)},
+		)
+	},
+	canaryErrno: unix.EINVAL,
+})
+
+// keyCalls are the keyring calls as a filter sees them, keyctl also with
+// bit 32 set in the option (seccomp.ArgWidth: the kernel reads an int).
+func keyCalls() []Call {
+	c := Call{Name: "keyctl", Args: [6]uint64{unix.KEYCTL_GET_KEYRING_ID, unix.KEY_SPEC_THREAD_KEYRING & 0xffffffff, 0}, Label: "keyctl(KEYCTL_GET_KEYRING_ID)"}
+	out := []Call{c}
+	if h, ok := highBitCall(c, 0); ok {
+		out = append(out, h)
+	}
+	return append(out, Call{Name: "add_key"}, Call{Name: "request_key"})
+}
+
+// keyctlVariant looks the thread keyring up, with high (bits above the
+// option's 32) set in the option.
+func keyctlVariant(high uintptr) variant {
+	name, step := "keyctl(KEYCTL_GET_KEYRING_ID)", "keyctl(KEYCTL_GET_KEYRING_ID, KEY_SPEC_THREAD_KEYRING, 0)"
+	if high != 0 {
+		name, step = "keyctl(KEYCTL_GET_KEYRING_ID with bit 32 set)", "keyctl(1<<32|KEYCTL_GET_KEYRING_ID, KEY_SPEC_THREAD_KEYRING, 0)"
+	}
+	thread := uintptr(unix.KEY_SPEC_THREAD_KEYRING & 0xffffffff)
+	return variant{name: name, run: func(*env) Outcome {
+		_, _, errno := unix.Syscall6(unix.SYS_KEYCTL, high|unix.KEYCTL_GET_KEYRING_ID, thread, 0, 0, 0, 0)
+		switch errno {
+		case 0:
 			return open(step, "the kernel answered with the thread keyring's id")
-		case errors.Is(err, unix.ENOKEY):
+		case unix.ENOKEY:
 			return open(step, "the kernel answered ENOKEY (no thread keyring): the keyring API is reachable")
-		case errors.Is(err, unix.ENOSYS):
+		case unix.ENOSYS:
 			if _, serr := os.Stat("/proc/keys"); serr != nil {
 				return Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel has no key management (keyctl: ENOSYS)"}
 			}
 		}
-		return refused(step, err)
-	},
-	canary: func() syscall.Errno {
-		_, err := unix.KeyctlInt(unix.KEYCTL_GET_KEYRING_ID, 0, 0, 0, 0)
-		return errnoOf(err)
-	},
-	canaryErrno: unix.EINVAL,
-})
+		return refused(step, errno)
+	}, canary: func() syscall.Errno {
+		_, _, errno := unix.Syscall6(unix.SYS_KEYCTL, high|unix.KEYCTL_GET_KEYRING_ID, 0, 0, 0, 0, 0)
+		return errno
+	}, ask: asking(unix.SYS_KEYCTL, [6]uintptr{high | unix.KEYCTL_GET_KEYRING_ID, thread})}
+}
 
 // stepCanary runs a multi-step probe's canary for the step that failed,
 // under the same conditions runOne applies to Path.canary (which cannot

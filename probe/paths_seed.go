@@ -2,7 +2,12 @@ package probe
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -19,30 +24,16 @@ var _ = register(&Path{
 	Model: Model{
 		Caps:    caps.Of(caps.NET_RAW),
 		CapNote: "in the user namespace that owns the network namespace (inet_create)",
-		Calls:   socketCalls(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP),
+		Calls:   socketVariantCalls(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP),
 		LSM: []Access{
 			{Kind: AccessNetwork, Family: "inet", Type: "raw"},
 			{Kind: AccessCapability, Cap: "net_raw"},
 		},
 	},
-	Safety: "creates the socket and closes it; nothing is sent",
-	run: func(*env) Outcome {
+	Safety: "creates the socket and closes it; nothing is sent. " + socketSafety,
+	run: func(e *env) Outcome {
 		// Python's socket.socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) adds SOCK_CLOEXEC.
-		const step = "socket(AF_INET, SOCK_RAW|SOCK_CLOEXEC, IPPROTO_ICMP)"
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_ICMP)
-		if err != nil {
-			return refused(step, err)
-		}
-		unix.Close(fd)
-		return open(step, "raw socket created and closed; nothing sent")
-	},
-	// inet_create rejects protocol -1 before it checks CAP_NET_RAW.
-	canary: func() syscall.Errno {
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, -1)
-		if err == nil {
-			unix.Close(fd)
-		}
-		return errnoOf(err)
+		return socketPath(e, unix.AF_INET, []int{unix.SOCK_RAW}, unix.IPPROTO_ICMP, "raw socket")
 	},
 	canaryErrno: unix.EINVAL,
 })
@@ -51,34 +42,25 @@ var _ = register(&Path{
 	ID:       "userns-netns",
 	Title:    "user + network namespace (unshare -r -n)",
 	Gain:     "full capabilities inside a new user namespace: the kernel's namespaced attack surface (netfilter, mount, ...) opens up",
-	Syscalls: []string{"unshare", "clone", "clone3"},
+	Syscalls: []string{"unshare", "clone", "clone3", "setns"},
 	Model: Model{
-		CapNote: "none: creating a user namespace needs no capability, and CLONE_NEWNET is checked in the new one; kernel.unprivileged_userns_clone, user.max_user_namespaces and AppArmor's userns restriction can refuse it",
-		Calls: []Call{
-			{Name: "unshare", Args: [6]uint64{unix.CLONE_NEWUSER | unix.CLONE_NEWNET}},
-			{Name: "unshare", Args: [6]uint64{unix.CLONE_NEWUSER}},
-			{Name: "clone", Args: [6]uint64{unix.CLONE_NEWUSER | unix.CLONE_NEWNET | uint64(unix.SIGCHLD)}},
-			// clone3 passes flags in memory a filter cannot read.
-			{Name: "clone3"},
-		},
+		CapNote: "none: creating a user namespace needs no capability, and CLONE_NEWNET is checked in the new one; kernel.unprivileged_userns_clone, user.max_user_namespaces and AppArmor's userns restriction can refuse it. " +
+			"Joining one that exists needs CAP_SYS_ADMIN in it, which its owner's uid holds",
+		Calls: usernsCalls(),
 	},
 	Safety: "every variant the model lists is tried, each in a child that exits at once, taking its namespaces with it: " +
 		"unshare(CLONE_NEWUSER|CLONE_NEWNET) and unshare(CLONE_NEWUSER) in a forked child that then execs rampart as a no-op; " +
-		"clone(CLONE_NEWUSER|CLONE_NEWNET|SIGCHLD) and clone3 with those flags fork a copy of this process that, every signal blocked, makes no call but exit_group. " +
+		"clone(CLONE_NEWUSER|CLONE_NEWNET|SIGCHLD), clone(CLONE_NEWUSER|SIGCHLD) and clone3 with the first flags fork a copy of this process that, every signal blocked, makes no call but exit_group; " +
+		"setns(CLONE_NEWUSER) joins a user namespace that already exists (another process's, found through /proc/PID/ns/user; none is ever made for it) from a forked child that, every signal blocked, makes that one raw call and exits. " +
 		"Canaries (EINVAL before any namespace exists or any check runs): unshare with an unknown flag bit (check_unshare_flags), " +
-		"clone with CLONE_FS added (copy_process refuses CLONE_NEWUSER|CLONE_FS first), clone3 with an exit signal above CSIGNAL (copy_clone_args_from_user)",
+		"clone with CLONE_FS added (copy_process refuses CLONE_NEWUSER|CLONE_FS first), clone3 with an exit signal above CSIGNAL (copy_clone_args_from_user), " +
+		"setns with the fd of \"/\" (neither a namespace nor a pidfd)." + askSafety,
 	run: func(e *env) Outcome {
 		// A filter that refuses unshare alone leaves clone: the path is
 		// open if any variant makes the namespaces.
 		return anyVariant(e, unix.EINVAL,
 			unshareVariant(unix.CLONE_NEWUSER|unix.CLONE_NEWNET, "unshare(CLONE_NEWUSER|CLONE_NEWNET)", "new user and network namespaces"),
-			variant{name: "clone(CLONE_NEWUSER|CLONE_NEWNET)", run: func(*env) Outcome {
-				const step = "clone(CLONE_NEWUSER|CLONE_NEWNET|SIGCHLD), the child exiting at once"
-				if _, errno := forkWait(unix.SYS_CLONE, unix.CLONE_NEWUSER|unix.CLONE_NEWNET|uintptr(unix.SIGCHLD), nil, 0, nil, 0); errno != 0 {
-					return refused(step, errno)
-				}
-				return open(step, "a child was created in new user and network namespaces, and exited")
-			}, canary: cloneCanary(unix.CLONE_NEWUSER | unix.CLONE_NEWNET | uintptr(unix.SIGCHLD))},
+			cloneVariant(unix.CLONE_NEWUSER|unix.CLONE_NEWNET, "new user and network namespaces"),
 			variant{name: "clone3", run: func(*env) Outcome {
 				// The flags are in memory, where no filter can read them.
 				const step = "clone3({flags: CLONE_NEWUSER|CLONE_NEWNET, exit_signal: SIGCHLD}), the child exiting at once"
@@ -93,10 +75,140 @@ var _ = register(&Path{
 			// A user namespace alone gives every capability in it; the
 			// network namespace is then the new namespace's to grant.
 			unshareVariant(unix.CLONE_NEWUSER, "unshare(CLONE_NEWUSER)", "a new user namespace, with every capability in it,"),
+			cloneVariant(unix.CLONE_NEWUSER, "a new user namespace, with every capability in it"),
+			// One that exists already: joined, not made.
+			variant{name: "setns(CLONE_NEWUSER)", run: setnsUserns},
 		)
 	},
 	canaryErrno: unix.EINVAL,
 })
+
+// usernsCalls are the ways to a user namespace: unshare, and the
+// siblings seccomp's table knows (clone, clone3) for each flag set, the
+// clone a libc makes (with SIGCHLD), and setns into one that exists.
+func usernsCalls() []Call {
+	var out []Call
+	for _, flags := range []uint64{unix.CLONE_NEWUSER | unix.CLONE_NEWNET, unix.CLONE_NEWUSER} {
+		for _, c := range siblingCalls(Call{Name: "unshare", Args: [6]uint64{flags}, Label: "unshare(" + cloneFlags(flags) + ")"}) {
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	flags := unix.CLONE_NEWUSER | unix.CLONE_NEWNET | uint64(unix.SIGCHLD)
+	return append(out,
+		Call{Name: "clone", Args: [6]uint64{flags}, Label: "clone(" + cloneFlags(flags) + ")"},
+		Call{Name: "setns", Args: [6]uint64{0, unix.CLONE_NEWUSER}, Label: "setns(CLONE_NEWUSER)", Needs: userNSToJoin},
+		Call{Name: "setns", Args: [6]uint64{0, 0}, Label: "setns(fd, 0)", Needs: userNSToJoin},
+	)
+}
+
+// userNSToJoin is what the setns variants need besides the layers.
+const userNSToJoin = "a user namespace to join: another process's, whose /proc/PID/ns/user this one can open"
+
+// cloneVariant forks a child into new namespaces (flags|SIGCHLD) that
+// exits at once; its canary adds CLONE_FS (cloneCanary).
+func cloneVariant(flags uintptr, what string) variant {
+	call := "clone(" + cloneFlags(uint64(flags|uintptr(unix.SIGCHLD))) + ")"
+	return variant{name: call, run: func(*env) Outcome {
+		step := call + ", the child exiting at once"
+		if _, errno := forkWait(unix.SYS_CLONE, flags|uintptr(unix.SIGCHLD), nil, 0, nil, 0); errno != 0 {
+			return refused(step, errno)
+		}
+		return open(step, "a child was created in "+what+", and exited")
+	}, canary: cloneCanary(flags | uintptr(unix.SIGCHLD))}
+}
+
+// setnsUserns joins a user namespace that exists, the way to one when
+// every way to make one is refused: the filter is asked first (the
+// canary), then a namespace is looked for, then a forked child joins it
+// and exits (userns_install wants a single-threaded caller with its own
+// fs_struct: a fork is one).
+func setnsUserns(e *env) Outcome {
+	// setns(fd, 0) joins whatever fd is: a filter comparing nstype with
+	// CLONE_NEWUSER does not see it.
+	nstype, nsName := unix.CLONE_NEWUSER, "CLONE_NEWUSER"
+	c := setnsCanaryFlags(nstype)
+	if e.state.Seccomp == 2 && c != 0 && c != unix.EINVAL {
+		if c0 := setnsCanaryFlags(0); c0 == unix.EINVAL {
+			nstype, nsName, c = 0, "0", c0
+		} else {
+			return Outcome{Errno: c, CanaryErrno: &c,
+				Step: `setns(fd of "/", CLONE_NEWUSER) and setns(fd of "/", 0), the canaries of setns into a user namespace; no user namespace was looked for`}
+		}
+	}
+	ns, why := userNSToJoinHere()
+	if ns == "" {
+		o := Outcome{Errno: unix.ENOENT, Step: "find a user namespace to join", Absent: why}
+		return o
+	}
+	step := "setns(fd of " + ns + ", " + nsName + ") in a forked child that exits at once"
+	fd, err := unix.Open(ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return refused("open "+ns, err)
+	}
+	defer unix.Close(fd)
+	calls := &[2]rawCall{{unix.SYS_SETNS, uintptr(fd), uintptr(nstype)}}
+	status, errno := forkWait(unix.SYS_CLONE, uintptr(unix.SIGCHLD), nil, 0, calls, 1)
+	switch {
+	case errno != 0:
+		return Outcome{Errno: errno, Step: "fork a child to join " + ns, Detail: "the fork itself was refused", Setup: true}
+	case status == 0:
+		return open(step, "a child joined an existing user namespace, with every capability its owner's uid holds there, and exited")
+	case status < 0:
+		return Outcome{Errno: unix.ECHILD, Step: step, Detail: "the child did not exit normally"}
+	}
+	o := refused(step, syscall.Errno(status))
+	if c != 0 {
+		o.CanaryErrno = &c
+	}
+	return o
+}
+
+// setnsCanaryFlags is setnsCanary for another namespace type.
+func setnsCanaryFlags(nstype int) syscall.Errno {
+	fd, err := unix.Open("/", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0
+	}
+	defer unix.Close(fd)
+	return onThread(func() Outcome {
+		return Outcome{Errno: errnoOf(unix.Setns(fd, nstype))}
+	}).Errno
+}
+
+// userNSToJoinHere finds another process's user namespace this process
+// can open, or says why there is none.
+func userNSToJoinHere() (string, string) {
+	own, err := os.Readlink("/proc/self/ns/user")
+	if err != nil {
+		return "", "this kernel or /proc shows no user namespaces (" + err.Error() + ")"
+	}
+	ents, _ := os.ReadDir("/proc")
+	seen, closed := 0, 0
+	for _, d := range ents {
+		if _, err := strconv.Atoi(d.Name()); err != nil {
+			continue
+		}
+		p := "/proc/" + d.Name() + "/ns/user"
+		ns, err := os.Readlink(p)
+		if err != nil || ns == own {
+			continue
+		}
+		seen++
+		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			closed++
+			continue
+		}
+		unix.Close(fd)
+		return p, ""
+	}
+	if seen == 0 {
+		return "", "no process this one can see is in another user namespace: none exists to join, and every way to make one is tried as its own variant"
+	}
+	return "", fmt.Sprintf("the %d process(es) in another user namespace are closed to this one (their /proc/PID/ns/user needs ptrace read access)", closed)
+}
 
 // unshareVariant unshares flags in a forked child (unshare(CLONE_NEWUSER)
 // needs a single-threaded caller; the child is one) that then execs
@@ -116,7 +228,7 @@ func unshareVariant(flags uintptr, call, what string) variant {
 		return open(step, what+" created in a child that then exited")
 	}, canary: func() syscall.Errno {
 		return errnoOf(unix.Unshare(int(flags) | 0x1))
-	}}
+	}, ask: asking(unix.SYS_UNSHARE, [6]uintptr{flags})}
 }
 
 // oTmpfileBit is __O_TMPFILE without O_DIRECTORY: openat rejects it with
@@ -133,53 +245,12 @@ var _ = register(&Path{
 		Calls:   readOnlyOpens(),
 		LSM:     []Access{{Kind: AccessFile, Path: "/etc/shadow", Mode: "r"}},
 	},
-	Safety: "opens the file, reads one byte into a buffer that is discarded, closes it; nothing is printed",
-	run: func(*env) Outcome {
-		return readOneByte("/etc/shadow")
-	},
-	canary: func() syscall.Errno {
-		fd, err := unix.Open("/etc/shadow", unix.O_RDONLY|unix.O_CLOEXEC|oTmpfileBit, 0)
-		if err == nil {
-			unix.Close(fd)
-		}
-		return errnoOf(err)
+	Safety: "opens the file, reads one byte into a buffer that is discarded, closes it; nothing is printed. " + readOpensSafety,
+	run: func(e *env) Outcome {
+		return readOneByte(e, "/etc/shadow")
 	},
 	canaryErrno: unix.EINVAL,
 })
-
-// readOneByte's calls, as a filter sees them: openat with and without
-// O_CLOEXEC, open, and openat2 (whose flags are in memory).
-func readOnlyOpens() []Call {
-	return []Call{
-		{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_RDONLY}},
-		{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_RDONLY | unix.O_CLOEXEC}},
-		{Name: "open", Args: [6]uint64{0, unix.O_RDONLY}},
-		{Name: "openat2"},
-	}
-}
-
-// readOneByte opens path read-only, reads one byte and throws it away.
-func readOneByte(path string) Outcome {
-	step := "openat(AT_FDCWD, \"" + path + "\", O_RDONLY|O_CLOEXEC)"
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
-	if err != nil {
-		if errors.Is(err, unix.ENOENT) {
-			return Outcome{Errno: unix.ENOENT, Step: step, Absent: path + " does not exist here"}
-		}
-		o := refused(step, err)
-		dac := unix.Faccessat(unix.AT_FDCWD, path, unix.R_OK, unix.AT_EACCESS) == nil
-		o.DACAllows = &dac
-		return o
-	}
-	var b [1]byte
-	_, err = unix.Read(fd, b[:])
-	unix.Close(fd)
-	b[0] = 0
-	if err != nil {
-		return refused("read(1 byte)", err)
-	}
-	return open(step, "opened and read one byte (discarded)")
-}
 
 // socketCalls lists the variants of socket(family, type, proto) an
 // attacker's libc or runtime may issue: plain, and with SOCK_CLOEXEC and
@@ -190,4 +261,170 @@ func socketCalls(family, typ, proto int) []Call {
 		out = append(out, Call{Name: "socket", Args: [6]uint64{uint64(family), uint64(typ | flags), uint64(proto)}})
 	}
 	return out
+}
+
+// socketVariantCalls are socketCalls, the same call on i386 (through
+// socketcall(2), whose arguments a filter cannot read, and directly),
+// and the siblings seccomp's table knows for the socket: (AF_INET,
+// SOCK_PACKET) for a packet socket, and an io_uring SOCKET. socketpair
+// is none: its sockets are AF_UNIX, and connected to each other.
+func socketVariantCalls(family, typ, proto int) []Call {
+	out := append(socketCalls(family, typ, proto),
+		Call{Name: "socketcall", Args: [6]uint64{sysSocket, 0x10000}, Compat: "i386", Label: "i386 socketcall(SYS_SOCKET)"},
+		Call{Name: "socket", Args: [6]uint64{uint64(family), uint64(typ), uint64(proto)}, Compat: "i386", Label: "i386 socket"})
+	for _, c := range siblingCalls(Call{Name: "socket", Args: [6]uint64{uint64(family), uint64(typ), uint64(proto)}})[1:] {
+		if c.Name == "socketpair" {
+			continue
+		}
+		if c.Name == "socket" {
+			c.Label = "socket(AF_INET, SOCK_PACKET)"
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+const socketSafety = "Each way to make the socket is tried in turn until one makes it, each closed at once: socket() with and without SOCK_CLOEXEC and SOCK_NONBLOCK, " +
+	"the same call on i386 (socketcall(SYS_SOCKET) and socket through INT $0x80, made by a child forked from a discarded thread, every signal blocked, " +
+	"that makes itself not dumpable, makes the one call and exits, so its socket goes with it and a fault or a filter's kill ends only the child, without a core file; " +
+	"its arguments sit in a page mapped below 4 GiB), " +
+	"the siblings seccomp's table knows (for AF_PACKET, (AF_INET, SOCK_PACKET), which the kernel turns into a packet socket), and an io_uring SOCKET " +
+	"(a one-entry ring of the probe's own, closed with its maps once the single entry completes). " +
+	"Canaries add an unknown type flag bit, which __sys_socket_create rejects with EINVAL before the family's create and its capability check." + askSafety
+
+// sockTypeNames spells socket types and flags for evidence.
+func sockTypeName(t int) string {
+	s := map[int]string{unix.SOCK_RAW: "SOCK_RAW", unix.SOCK_DGRAM: "SOCK_DGRAM", unix.SOCK_STREAM: "SOCK_STREAM", unix.SOCK_PACKET: "SOCK_PACKET"}[t&0xf]
+	if t&unix.SOCK_CLOEXEC != 0 {
+		s += "|SOCK_CLOEXEC"
+	}
+	if t&unix.SOCK_NONBLOCK != 0 {
+		s += "|SOCK_NONBLOCK"
+	}
+	return s
+}
+
+var familyNames = map[int]string{unix.AF_INET: "AF_INET", unix.AF_INET6: "AF_INET6", unix.AF_PACKET: "AF_PACKET", unix.AF_UNIX: "AF_UNIX"}
+
+// socketPath makes socket(family, type, proto) every way an attacker can,
+// for each of types, until one makes it.
+func socketPath(e *env, family int, types []int, proto int, what string) Outcome {
+	type try struct{ family, typ int }
+	var tries []try
+	for _, t := range types {
+		for _, f := range []int{unix.SOCK_CLOEXEC, 0, unix.SOCK_NONBLOCK, unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK} {
+			tries = append(tries, try{family, t | f})
+		}
+	}
+	if family == unix.AF_PACKET {
+		// __sock_create turns (AF_INET, SOCK_PACKET) into AF_PACKET.
+		tries = append(tries, try{unix.AF_INET, unix.SOCK_PACKET | unix.SOCK_CLOEXEC})
+	}
+	var vs []variant
+	for _, t := range tries {
+		name := fmt.Sprintf("socket(%s, %s)", familyNames[t.family], sockTypeName(t.typ))
+		step := fmt.Sprintf("socket(%s, %s, %#x)", familyNames[t.family], sockTypeName(t.typ), proto)
+		vs = append(vs, variant{name: name, run: func(*env) Outcome {
+			fd, err := unix.Socket(t.family, t.typ, proto)
+			if err != nil {
+				return refused(step, err)
+			}
+			unix.Close(fd)
+			return open(step, what+" created and closed; nothing sent")
+		}, canary: func() syscall.Errno {
+			// an unknown flag bit: EINVAL in __sys_socket_create, before
+			// the family's create; family and SOCK_TYPE_MASK unchanged
+			fd, err := unix.Socket(t.family, t.typ|1<<30, proto)
+			if err == nil {
+				unix.Close(fd)
+			}
+			return errnoOf(err)
+		}, ask: asking(unix.SYS_SOCKET, [6]uintptr{uintptr(t.family), uintptr(t.typ), uintptr(proto)})})
+	}
+	t0 := types[0]
+	if haveInt80 {
+		vs = append(vs, i386SocketVariant(true, family, t0|unix.SOCK_CLOEXEC, proto, what), i386SocketVariant(false, family, t0|unix.SOCK_CLOEXEC, proto, what))
+	}
+	vs = append(vs, variant{name: "io_uring SOCKET", run: func(e *env) Outcome {
+		step := fmt.Sprintf("io_uring SOCKET(%s, %s, %#x)", familyNames[family], sockTypeName(t0|unix.SOCK_CLOEXEC), proto)
+		if !kernelAtLeast(5, 19) {
+			return Outcome{Errno: unix.EINVAL, Step: step, Absent: "this kernel's io_uring has no SOCKET operation (Linux 5.19)"}
+		}
+		res, failed := uringOp(uringSQE{Opcode: uringOpSocket, Fd: int32(family), Off: uint64(t0 | unix.SOCK_CLOEXEC), Len: uint32(proto)})
+		if failed != nil {
+			return uringRefused(e, failed, unix.EINVAL)
+		}
+		if res < 0 {
+			// The ring's calls got through the filter, which never sees
+			// the operation: the refusal is a later layer's.
+			o := refused(step, syscall.Errno(-res))
+			if e.state.Seccomp == 2 {
+				c := unix.EINVAL
+				o.CanaryErrno = &c
+			}
+			return o
+		}
+		unix.Close(int(res))
+		return open(step, what+" created through io_uring and closed; nothing sent")
+	}})
+	return anyVariant(e, unix.EINVAL, vs...)
+}
+
+// i386SocketVariant makes the socket on the i386 ABI, the way a 64-bit
+// program reaches it with INT $0x80: through socketcall(SYS_SOCKET, args),
+// whose arguments sit in memory where no filter reads them, or through
+// i386's own socket. A kernel without IA32 emulation faults the
+// instruction: the variant does not exist there.
+func i386SocketVariant(viaSocketcall bool, family, typ, proto int, what string) variant {
+	name := "i386 socket"
+	step := fmt.Sprintf("i386 socket(%s, %s, %#x) through INT $0x80, in a forked child", familyNames[family], sockTypeName(typ), proto)
+	if viaSocketcall {
+		name = "i386 socketcall(SYS_SOCKET)"
+		step = fmt.Sprintf("i386 socketcall(SYS_SOCKET, {%s, %s, %#x}) through INT $0x80, in a forked child", familyNames[family], sockTypeName(typ), proto)
+	}
+	call := func(typ int) (i386Outcome, Outcome, bool) {
+		page, err := low32Page()
+		if err != nil {
+			return i386Outcome{}, Outcome{Errno: errnoOf(err), Step: "mmap a page below 4 GiB for " + name, Detail: err.Error(), Setup: true}, false
+		}
+		defer unix.Munmap(page)
+		args := (*[3]uint32)(unsafe.Pointer(&page[0]))
+		*args = [3]uint32{uint32(family), uint32(typ), uint32(proto)}
+		var o i386Outcome
+		var ferr syscall.Errno
+		if viaSocketcall {
+			o, ferr = i386Call(i386Socketcall, sysSocket, uintptr(unsafe.Pointer(&page[0])), 0)
+		} else {
+			o, ferr = i386Call(i386Socket, uintptr(family), uintptr(typ), uintptr(proto))
+		}
+		if ferr != 0 {
+			return o, Outcome{Errno: ferr, Step: "fork a child for " + name, Detail: "the fork itself was refused", Setup: true}, false
+		}
+		return o, Outcome{}, true
+	}
+	return variant{name: name, run: func(e *env) Outcome {
+		o, setup, ok := call(typ)
+		switch {
+		case !ok:
+			return setup
+		case o.signal == unix.SIGSEGV:
+			return Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel runs no i386 code (IA32 emulation is off: INT $0x80 faults), so the i386 ABI is no way in here"}
+		case o.signal == unix.SIGSYS:
+			c := unix.EPERM
+			return Outcome{Errno: c, CanaryErrno: &c, Step: step, FilterAsked: "the seccomp filter killed the child at the call (SIGSYS)"}
+		case o.signal != 0:
+			return Outcome{Errno: unix.ECHILD, Step: step, Detail: "the child was killed by " + o.signal.String()}
+		case o.errno == 0:
+			return open(step, what+" created on the i386 ABI by a child that then exited")
+		}
+		return refused(step, o.errno)
+	}, canary: func() syscall.Errno {
+		// an unknown type flag bit: EINVAL before the family's create;
+		// socketcall's filter sees the same (SYS_SOCKET, pointer)
+		o, _, ok := call(typ | 1<<30)
+		if !ok || o.signal != 0 {
+			return 0
+		}
+		return o.errno
+	}}
 }

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -10,64 +11,156 @@ import (
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
+// SeccompPrediction is what a filter does with a path's variants.
+type SeccompPrediction struct {
+	// Open: some variant gets through the filter.
+	Open bool
+	// Passing are the variants that get through, in the model's order.
+	Passing []Variant
+	// Rule names what let Passing[0] through ("default action",
+	// "p.json:5"); empty when only the compiled program was asked.
+	Rule string
+	// Refused are the refused variants with the filter's answer
+	// ("unshare(CLONE_NEWUSER): SCMP_ACT_ERRNO(EPERM)").
+	Refused []string
+	// Why says it in a sentence.
+	Why string
+}
+
 // PredictSeccomp says, without running anything, whether a filter closes
-// the path: the path stays open if any of its calls, in any variant the
-// model lists, is allowed on x86_64 — an attacker picks the one that gets
-// through. It runs the compiled program through the interpreter.
+// the path: the path stays open if any variant the model lists gets
+// through on x86_64 (a variant of several steps only when every step
+// does) — an attacker picks the one that gets through. It runs the
+// compiled program through the interpreter.
 func PredictSeccomp(p *Path, prog []bpf.Insn) (open bool, why string, err error) {
-	if len(p.Model.Calls) == 0 {
-		return true, "the path makes no call a filter could refuse", nil
+	pr, err := PredictSeccompVariants(p, nil, prog)
+	return pr.Open, pr.Why, err
+}
+
+// PredictSeccompVariants is PredictSeccomp with the variants that pass.
+// With prof, each call is explained by the profile (seccomp.Explain): by
+// prog when it is given, else by the profile's rules, and the rule that
+// let a variant through is named.
+func PredictSeccompVariants(p *Path, prof *seccomp.Profile, prog []bpf.Insn) (SeccompPrediction, error) {
+	var pr SeccompPrediction
+	vs := p.Variants()
+	if len(vs) == 0 {
+		pr.Open, pr.Why = true, "the path makes no call a filter could refuse"
+		return pr, nil
 	}
-	var denied []string
-	for _, c := range p.Model.Calls {
-		// A compat call is decided on its own ABI: its number there, and
-		// the filter's branch for that architecture.
-		arch := seccomp.Arches[0]
-		if c.Compat != "" {
-			a, err := seccomp.ArchByName(c.Compat)
+	// With the program, the interpreter decides each call (cheap); the
+	// profile explains only the variant that passes, to name its rule.
+	decideWith := prof
+	if len(prog) > 0 {
+		decideWith = nil
+	}
+	known := false
+	for _, v := range vs {
+		pass, placed, refusal, rule := true, false, "", ""
+		for _, c := range v.Calls {
+			d, ok, err := decideCall(p, c, decideWith, prog)
 			if err != nil {
-				return false, "", fmt.Errorf("%s: call %s: %w", p.ID, c.Name, err)
+				return pr, err
 			}
-			arch = a
+			if !ok {
+				// A call this machine's tables do not know cannot be
+				// placed; the filter answers it as any unknown number.
+				continue
+			}
+			placed = true
+			if !d.pass {
+				pass, refusal = false, c.String()+": "+d.action
+				if c.Route != "" {
+					// a route's step by its name: the route says the rest
+					refusal = v.Name + " (" + c.Name + ": " + d.action + ")"
+				}
+				break
+			}
+			if rule == "" {
+				rule = d.rule
+			}
 		}
+		if !placed {
+			continue
+		}
+		known = true
+		switch {
+		case pass:
+			if len(pr.Passing) == 0 {
+				pr.Rule = rule
+			}
+			pr.Passing = append(pr.Passing, v)
+		case !slices.Contains(pr.Refused, refusal):
+			pr.Refused = append(pr.Refused, refusal)
+		}
+	}
+	if prof != nil && decideWith == nil && len(pr.Passing) > 0 {
+		if d, ok, err := decideCall(p, pr.Passing[0].Calls[0], prof, prog); err == nil && ok {
+			pr.Rule = d.rule
+		}
+	}
+	switch {
+	case !known:
+		pr.Open, pr.Why = true, "none of the path's calls is known here"
+	case len(pr.Passing) > 0:
+		pr.Open = true
+		pr.Why = pr.Passing[0].Name + " is allowed"
+		if len(pr.Refused) > 0 {
+			pr.Why = "seccomp refuses " + strings.Join(pr.Refused, ", ") + " but allows " + pr.Passing[0].Name
+		}
+		if pr.Rule != "" {
+			pr.Why += " (rule: " + pr.Rule + ")"
+		}
+	default:
+		pr.Why = "every variant is refused: " + strings.Join(pr.Refused, ", ")
+	}
+	return pr, nil
+}
+
+// callDecision is the filter's answer to one call.
+type callDecision struct {
+	pass         bool
+	action, rule string
+}
+
+// decideCall asks the program, or the profile, about one call. A compat
+// call is decided on its own ABI: its number there, and the filter's
+// branch for that architecture (or the profile's coverage of it).
+func decideCall(p *Path, c Call, prof *seccomp.Profile, prog []bpf.Insn) (callDecision, bool, error) {
+	arch := seccomp.Arches[0]
+	if c.Compat != "" {
+		a, err := seccomp.ArchByName(c.Compat)
+		if err != nil {
+			return callDecision{}, false, fmt.Errorf("%s: call %s: %w", p.ID, c.Name, err)
+		}
+		arch = a
+	}
+	if prof == nil {
 		nr, err := seccomp.SyscallNumber(c.Name, arch)
 		if err != nil {
-			// A call this machine's tables do not know cannot be placed;
-			// the filter answers it as any unknown number.
-			continue
+			return callDecision{}, false, nil
 		}
 		ret, _, err := bpf.Run(prog, bpf.Data{Nr: nr, Arch: arch.Audit, Args: c.Args})
 		if err != nil {
-			return false, "", err
+			return callDecision{}, false, err
 		}
-		if act, _ := bpf.Action(ret); act == bpf.RetAllow || act == bpf.RetLog {
-			return true, fmt.Sprintf("%s%s(%#x) is allowed", compatPrefix(c), c.Name, c.Args[:3]), nil
-		}
-		denied = append(denied, fmt.Sprintf("%s%s: %s", compatPrefix(c), c.Name, seccomp.RetString(ret)))
+		act, _ := bpf.Action(ret)
+		return callDecision{pass: act == bpf.RetAllow || act == bpf.RetLog, action: seccomp.RetString(ret)}, true, nil
 	}
-	if len(denied) == 0 {
-		return true, "none of the path's calls is known here", nil
+	d, err := seccomp.Explain(prof, prog, arch, c.Name, c.Args)
+	if err != nil {
+		return callDecision{}, false, nil
 	}
-	return false, "every variant is refused: " + strings.Join(dedupe(denied), ", "), nil
-}
-
-func compatPrefix(c Call) string {
-	if c.Compat == "" {
-		return ""
+	action := d.Action
+	if prog == nil && !prof.Covers(arch) {
+		action = "refused: the profile does not list " + arch.Name
 	}
-	return c.Compat + " "
-}
-
-func dedupe(s []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, x := range s {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
+	pass := strings.HasPrefix(action, "SCMP_ACT_ALLOW") || strings.HasPrefix(action, "SCMP_ACT_LOG")
+	rule := "default action"
+	if len(d.Rules) > 0 {
+		rule = prof.RuleSource(d.Rules[0])
 	}
-	return out
+	return callDecision{pass: pass, action: action, rule: rule}, true, nil
 }
 
 // Context is what a prediction knows about a process besides its layers:
@@ -93,7 +186,13 @@ var sysAdminSplit = caps.Of(caps.BPF, caps.PERFMON, caps.CHECKPOINT_RESTORE)
 // MissingCaps is what of the path's capability check effective lacks in
 // ctx: empty when the check passes or the kernel does not make it.
 func MissingCaps(p *Path, effective caps.Set, ctx Context) caps.Set {
-	need := p.Model.Caps
+	return MissingCapsFor(p, 0, effective, ctx)
+}
+
+// MissingCapsFor is MissingCaps for a variant whose kernel path checks
+// extra besides the path's capabilities (a Variant's Caps).
+func MissingCapsFor(p *Path, extra, effective caps.Set, ctx Context) caps.Set {
+	need := p.Model.Caps | extra
 	switch p.ID {
 	case "setuid-root":
 		// Already uid 0: nothing to become.

@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/caps"
 )
 
 // Outcome is what running one probe observed.
@@ -40,6 +42,18 @@ type Outcome struct {
 	// verdict follows from a canary, CapEff and the kernel's order, and
 	// Inferred says how.
 	Inferred string `json:",omitempty"`
+	// FilterAsked is set when the seccomp filter itself was asked about
+	// the call (filterAnswer) instead of a canary: what it answered.
+	FilterAsked string `json:",omitempty"`
+	// NeedCaps are capabilities the kernel checks on the variant that
+	// decided besides the path's (Call.Caps).
+	NeedCaps caps.Set `json:",omitempty"`
+	// Variant names the variant the outcome is about, when the path has
+	// several; Filtered are the variants the seccomp filter refused.
+	Variant  string   `json:",omitempty"`
+	Filtered []string `json:",omitempty"`
+	// Missing are the variants that do not exist here, with why.
+	Missing []string `json:",omitempty"`
 	// Setup is set when the probe's own preparation failed (starting a
 	// child to probe in or to trace) and the attack's call was never
 	// made: under an allow list written for another program, the

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"slices"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -16,6 +17,11 @@ type variant struct {
 	name   string // short, for evidence ("clone3")
 	run    func(*env) Outcome
 	canary func() syscall.Errno
+	// ask, when set, asks the filter itself about the variant's call
+	// (filterAnswer): exact where a canary's changed argument could be
+	// told apart, and possible where no canary exists. The canary is the
+	// fallback where the filter cannot be asked.
+	ask func() (syscall.Errno, bool)
 }
 
 // anyVariant tries every variant; the first open one is the verdict.
@@ -23,33 +29,60 @@ type variant struct {
 // into the kernel: the first whose canary shows the seccomp filter let
 // it through (a later layer refused it, and that layer closes the path),
 // else the first refusal (the filter refused every variant). want is the
-// errno every variant's canary gets from the kernel itself.
+// errno every variant's canary gets from the kernel itself. A variant
+// without a canary attributes its own refusal (sets CanaryErrno). The
+// outcome names its variant and the ones the filter refused before it.
 func anyVariant(e *env, want syscall.Errno, vs ...variant) Outcome {
 	var outs []Outcome
 	var filtered []string
 	for _, v := range vs {
 		o := v.run(e)
+		o.Variant = v.name
 		if o.Open {
+			o.Filtered = filtered
 			return o
 		}
-		o = stepCanary(e, o, v.canary)
+		if v.ask != nil && o.CanaryErrno == nil && o.Absent == "" && e.state.Seccomp == 2 && o.Errno != unix.ENOSYS {
+			o = recordAnswer(o, want, v.ask)
+		}
+		if v.canary != nil && o.CanaryErrno == nil {
+			o = stepCanary(e, o, v.canary)
+		}
 		outs = append(outs, o)
 		if !passedFilter(e, o, want) {
 			filtered = append(filtered, v.name)
 		}
 	}
+	// A variant that does not exist here (no i386 code in this kernel, no
+	// user namespace to join) is no way in, and no layer closed it: the
+	// verdict is the existing variants', unless none exists.
+	var missing []string
+	for _, o := range outs {
+		if o.Absent != "" {
+			missing = append(missing, o.Variant+" ("+o.Absent+")")
+		}
+	}
 	for i, o := range outs {
-		if passedFilter(e, o, want) {
+		if o.Absent == "" && passedFilter(e, o, want) {
 			if len(filtered) > 0 {
 				outs[i].Step += "; refused by the filter: " + strings.Join(filtered, ", ")
+				outs[i].Filtered = filtered
 			}
 			return outs[i]
 		}
 	}
-	if len(filtered) > 1 {
-		outs[0].Step += "; every variant refused alike: " + strings.Join(filtered, ", ")
+	first := slices.IndexFunc(outs, func(o Outcome) bool { return o.Absent == "" })
+	if first < 0 {
+		return outs[0] // none exists here: the first says why
 	}
-	return outs[0]
+	o := outs[first]
+	if len(filtered) > 1 {
+		o.Step += "; every variant refused alike: " + strings.Join(filtered, ", ")
+	}
+	if len(filtered) > 1 || len(missing) > 0 {
+		o.Filtered, o.Missing = filtered, missing
+	}
+	return o
 }
 
 // passedFilter says an outcome came from past the seccomp filter: the
@@ -170,4 +203,23 @@ func cloneCanary(flags uintptr) func() syscall.Errno {
 		_, errno := forkWait(unix.SYS_CLONE, flags|unix.CLONE_FS, nil, 0, nil, 0)
 		return errno
 	}
+}
+
+// recordAnswer asks the filter about a refused call (ENOSYS excepted: a
+// filter's fallback answer looks like an allow to the net) and records
+// the answer as the call's canary: the refusal's errno when the filter
+// gave it, want (the kernel's own answer) when it let the call through.
+func recordAnswer(o Outcome, want syscall.Errno, ask func() (syscall.Errno, bool)) Outcome {
+	a, ok := ask()
+	if !ok {
+		return o
+	}
+	c := a
+	o.FilterAsked = "the seccomp filter, asked about the same call without running it, refuses it with " + unix.ErrnoName(a)
+	if a == unix.ENOSYS {
+		c = want
+		o.FilterAsked = "the seccomp filter, asked about the same call without running it, lets it through"
+	}
+	o.CanaryErrno = &c
+	return o
 }

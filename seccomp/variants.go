@@ -730,3 +730,76 @@ func Siblings(name string) []string {
 	}
 	return out
 }
+
+// Route is another way to what a call asks the kernel for, as the
+// sibling table knows it (the sibling and io_uring routes Bypasses
+// tries), on x86_64: calls that must all get through a filter. The
+// probe catalog models its paths' variants with it, so that the probe,
+// audit and Bypasses name the same ways around a refusal.
+type Route struct {
+	// Kind is sibling or io_uring.
+	Kind string
+	// Op is an io_uring route's operation ("openat", "socket").
+	Op  string
+	Why string
+	// Calls are the route's steps with the arguments a filter sees.
+	Calls []RouteCall
+}
+
+// RouteCall is one step of a Route.
+type RouteCall struct {
+	Name string
+	Args [6]uint64
+	// Hidden: the call's real arguments sit in memory, where no filter
+	// reads them (Args holds a stand-in address there).
+	Hidden bool
+}
+
+// Routes lists the routes to name(args) on x86_64 whose conditions args
+// meet, in the table's order: what an attacker calls instead when a
+// filter refuses name(args).
+func Routes(name string, args [6]uint64) []Route {
+	var out []Route
+	for _, rt := range siblings[name] {
+		if rt.arches != nil && !contains(rt.arches, home.Name) {
+			continue
+		}
+		holds := true
+		for _, c := range rt.when {
+			holds = holds && c.holds(args)
+		}
+		if !holds {
+			continue
+		}
+		r := Route{Kind: rt.kind, Op: rt.op, Why: rt.why}
+		for _, s := range rt.steps {
+			c := RouteCall{Name: s.name}
+			for i, f := range s.args {
+				switch f.kind {
+				case argWitness:
+					c.Args[i] = args[f.index]
+				case argValue:
+					c.Args[i] = f.value
+				case argMasked:
+					c.Args[i] = args[f.index] & f.value
+				case argPointer:
+					c.Args[i], c.Hidden = muxPointer, true
+				}
+			}
+			r.Calls = append(r.Calls, c)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// ArgWidth is how many bits of argument i of name the kernel reads on
+// x86_64 (an int is 32): a rule comparing all 64 bits with == misses the
+// same value with a bit above them set, which the kernel drops. 64 when
+// the kernel reads the whole register.
+func ArgWidth(name string, i int) uint {
+	if w, ok := narrowArgs[name][i]; ok {
+		return w
+	}
+	return 64
+}

@@ -174,6 +174,8 @@ type step struct {
 // through the filter (a mount with the new API takes four calls).
 type route struct {
 	kind string // "sibling" or "io_uring"
+	// op is an io_uring route's operation ("openat")
+	op string
 	// when are conditions on the refused call's arguments under which
 	// the route does the same thing (all must hold).
 	when  []cond
@@ -229,20 +231,22 @@ const (
 // queue entry the filter never sees, and io_uring_enter runs it. since
 // is the kernel that added the operation.
 func uring(op, since string) route {
-	return route{kind: "io_uring", steps: []step{
+	return route{kind: "io_uring", op: op, steps: []step{
 		{"io_uring_setup", [6]argFrom{val(8), pointer}},
 		{"io_uring_enter", [6]argFrom{val(3), val(1), val(1), val(1)}},
 	}, why: "io_uring runs " + op + " from a queue entry the filter never sees (Linux " + since + ")"}
 }
 
 // newMount is the new mount API's way to mount a filesystem: fsopen,
-// fsconfig(FSCONFIG_CMD_CREATE), fsmount, move_mount onto the target.
+// fsconfig(FSCONFIG_CMD_CREATE), fsmount. fsmount's fd is a detached
+// mount that openat, mkdirat and the rest use as they would its mount
+// point (a cgroup v1 release_agent is written through it), so move_mount,
+// which only attaches it to the tree, is no step an attacker needs.
 var newMount = route{kind: "sibling", steps: []step{
 	{"fsopen", [6]argFrom{arg(2)}},
 	{"fsconfig", [6]argFrom{val(3), val(6)}},
 	{"fsmount", [6]argFrom{val(3)}},
-	{"move_mount", [6]argFrom{val(4), pointer, val(atFDCWD), arg(1), val(4)}},
-}, why: "the new mount API mounts the same filesystem (fsopen, fsconfig, fsmount, move_mount)"}
+}, why: "the new mount API mounts the same filesystem (fsopen, fsconfig, fsmount), usable through fsmount's fd without move_mount"}
 
 // bindMount is the new mount API's bind mount: open_tree(OPEN_TREE_CLONE)
 // then move_mount.

@@ -29,13 +29,18 @@ would change the system use arguments the kernel rejects after its
 permission check (reboot with a bad magic, init_module with an empty
 image). ` + "`rampart probe --list`" + ` says, for each path, why it is safe.
 
-Layers are attributed in the kernel's order: seccomp (a canary call the
-kernel would reject with a known errno gets the filter's errno instead),
-capabilities (CapEff lacks what the kernel checks), LSM (a refusal the
-permission bits and capabilities do not explain: AppArmor by its label,
-Landlock when it is the only path LSM), else other (a sysctl, a read-only
-mount, an absent target). Evidence that fits more than one layer is
-reported as ambiguous, never guessed.
+Each path is tried every way an attacker has to it (mount(2) and the new
+mount API, unshare, clone, clone3 and setns, socket flag bits, i386
+socketcall and io_uring, openat, open, openat2 and file handles, ...), and
+a layer closes it only by closing every way; the evidence names the way
+that got past a layer. Layers are attributed in the kernel's order:
+seccomp (a canary call the kernel would reject with a known errno gets the
+filter's errno instead; where there is no canary, the filter itself is
+asked about the call without it running), capabilities (CapEff lacks what
+the kernel checks), LSM (a refusal the permission bits and capabilities do
+not explain: AppArmor by its label, Landlock when it is the only path
+LSM), else other (a sysctl, a read-only mount, an absent target). Evidence
+that fits more than one layer is reported as ambiguous, never guessed.
 
 With --pod, the probe runs in a container of a running Pod of the
 kubeconfig's cluster instead, and the image need not hold rampart: this

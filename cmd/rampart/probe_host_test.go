@@ -232,10 +232,13 @@ func TestProbeHostCanariesReachTheFilter(t *testing.T) {
 		names += `,"open_by_handle_at"`
 		ids = append(ids, "open-by-handle")
 	}
-	// openat for writing only (O_ACCMODE == O_WRONLY): core-pattern's
+	// openat and open for writing only (O_ACCMODE == O_WRONLY), and
+	// openat2, whose flags a filter cannot read: every way the probe opens
+	// core_pattern (io_uring_setup is refused above). core-pattern's
 	// canary keeps O_WRONLY and adds a bit the kernel rejects.
-	prof := writeProfile(t, `{"names":[`+names+`],"action":"SCMP_ACT_ERRNO"},
-		{"names":["openat"],"action":"SCMP_ACT_ERRNO","args":[{"index":2,"value":3,"valueTwo":1,"op":"SCMP_CMP_MASKED_EQ"}]}`)
+	prof := writeProfile(t, `{"names":[`+names+`,"openat2"],"action":"SCMP_ACT_ERRNO"},
+		{"names":["openat"],"action":"SCMP_ACT_ERRNO","args":[{"index":2,"value":3,"valueTwo":1,"op":"SCMP_CMP_MASKED_EQ"}]},
+		{"names":["open"],"action":"SCMP_ACT_ERRNO","args":[{"index":1,"value":3,"valueTwo":1,"op":"SCMP_CMP_MASKED_EQ"}]}`)
 	res, _ := probeUnder(t, []string{"--seccomp", prof}, ids...)
 	for _, id := range ids {
 		if id == "io-uring" && sysctlHere("kernel/io_uring_disabled") == "2" {

@@ -272,9 +272,12 @@ func TestProbePrivilegedFilterDecidesFirst(t *testing.T) {
 	// (an unknown flag bit, EINVAL) gets EPERM too.
 	wantLayer(t, res, "mount-tmpfs", probe.BySeccomp, "")
 	wantLayer(t, res, "cgroup-mount", probe.BySeccomp, "")
-	// pivot_root has no rule even with SYS_ADMIN, but without the
-	// capability nothing can show whether the filter or may_mount refused.
-	privWantAmbiguous(t, res, "pivot-root", probe.BySeccomp, probe.ByCapabilities)
+	// pivot_root has no rule even with SYS_ADMIN. Without the capability
+	// no canary can show whether the filter or may_mount refused, but the
+	// filter itself can be asked (a net of the probe's own answering
+	// SECCOMP_RET_TRACE): it refuses.
+	wantLayer(t, res, "pivot-root", probe.BySeccomp, "")
+	privWantEvidence(t, res, "pivot-root", "asked about the same call without running it")
 	res = privProbeInPidNS(t, noAdmin, "setns-host")
 	wantLayer(t, res, "setns-host", probe.BySeccomp, "")
 
@@ -291,10 +294,18 @@ func TestProbePrivilegedFilterDecidesFirst(t *testing.T) {
 		t.Errorf("set-clock: step %q, want adjtimex after the filter refused settimeofday", r.Step)
 	}
 	for _, id := range []string{"pivot-root", "reboot"} {
-		privWantAmbiguous(t, res, id, probe.BySeccomp, probe.ByCapabilities)
+		wantLayer(t, res, id, probe.BySeccomp, "")
 	}
 	if h.modules {
-		privWantAmbiguous(t, res, "kernel-module", probe.BySeccomp, probe.ByCapabilities)
+		wantLayer(t, res, "kernel-module", probe.BySeccomp, "")
+	}
+	// Where the filter cannot be asked (it refuses seccomp(2), so the
+	// probe's net cannot be loaded), nothing can tell the two apart.
+	noAsk := privProfile(t, `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["pivot_root", "reboot", "seccomp"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}`)
+	unasked, _ := probeUnder(t, []string{"--cap-drop", "ALL", "--seccomp", noAsk}, "pivot-root", "reboot")
+	for _, id := range []string{"pivot-root", "reboot"} {
+		privWantAmbiguous(t, unasked, id, probe.BySeccomp, probe.ByCapabilities)
 	}
 	// AF_PACKET sockets are allowed by the profile: the canary passes the
 	// filter and the kernel's EINVAL shows it, so capabilities alone.
@@ -333,12 +344,17 @@ func TestProbePrivilegedCanaries(t *testing.T) {
 	// for each, through a canary, or for pivot_root, reboot and
 	// init_module (no canary possible) because holding the capability the
 	// kernel would have answered otherwise. In a pid namespace, so that
-	// setns-host reaches setns.
+	// setns-host reaches setns. Every variant the probe tries is refused:
+	// the new mount API beside mount(2), (AF_INET, SOCK_PACKET) and
+	// io_uring's SOCKET beside socket(AF_PACKET), finit_module, add_key
+	// and request_key.
 	denyMine := privProfile(t, `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
 		{"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
 		 "args": [{"index": 0, "value": 17, "op": "SCMP_CMP_EQ"}]},
-		{"names": ["mount", "setns", "chroot", "pivot_root", "reboot", "settimeofday", "adjtimex", "clock_adjtime",
-		           "clock_settime", "init_module", "bpf", "perf_event_open", "personality", "keyctl"],
+		{"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+		 "args": [{"index": 1, "value": 15, "valueTwo": 10, "op": "SCMP_CMP_MASKED_EQ"}]},
+		{"names": ["mount", "fsopen", "fsconfig", "fsmount", "setns", "chroot", "pivot_root", "reboot", "settimeofday", "adjtimex", "clock_adjtime",
+		           "clock_settime", "init_module", "finit_module", "bpf", "perf_event_open", "personality", "keyctl", "add_key", "request_key", "io_uring_setup"],
 		 "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}`)
 	res = privProbeInPidNS(t, []string{"--seccomp", denyMine}, privilegedPaths...)
 	for _, id := range privilegedPaths {
@@ -363,7 +379,9 @@ func TestProbePrivilegedCanaries(t *testing.T) {
 
 	// Filters that test mount's flags: the canary follows the step that
 	// failed. Refusing MS_PRIVATE stops the probe before it mounts anything.
+	// (fsopen is refused too: the new mount API would mount without either.)
 	privOnly := privProfile(t, `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["fsopen"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
 		{"names": ["mount"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
 		 "args": [{"index": 3, "value": 262144, "valueTwo": 262144, "op": "SCMP_CMP_MASKED_EQ"}]}]}`)
 	res, _ = probeUnder(t, []string{"--seccomp", privOnly}, "mount-tmpfs")
@@ -372,6 +390,7 @@ func TestProbePrivilegedCanaries(t *testing.T) {
 		t.Errorf("mount-tmpfs: refused at %q, want the MS_PRIVATE step", r.Step)
 	}
 	plainOnly := privProfile(t, `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["fsopen"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
 		{"names": ["mount"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
 		 "args": [{"index": 3, "value": 0, "op": "SCMP_CMP_EQ"}]}]}`)
 	res, _ = probeUnder(t, []string{"--seccomp", plainOnly}, "mount-tmpfs", "cgroup-mount")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -142,5 +143,94 @@ func TestProbeCatalogLeavesHostUnchanged(t *testing.T) {
 	}
 	if strings.Contains(r.stdout, "root:") {
 		t.Error("probe output contains what looks like /etc/shadow content")
+	}
+}
+
+// reachLateVariants refuses the first ways the catalog tries (mount(2),
+// the probe's own openat and open flags, openat2, raw and packet socket
+// calls, keyctl, add_key, init_module, bpf's plain command, perf's
+// O_CLOEXEC flag, every way to make a user namespace), so that the
+// variants tried after them run: the new mount API, io_uring's OPENAT
+// and SOCKET, request_key, finit_module, bpf's command with bit 32 set,
+// perf without flags, setns into an existing user namespace. With
+// io_uring_setup refused as well, the file handle runs, and so do the
+// i386 socket calls (which fault in their child where the kernel runs
+// no i386 code).
+const reachLateVariants = `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+	{"names": ["mount", "openat2", "keyctl", "add_key", "init_module"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+	{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 2, "value": 256, "valueTwo": 256, "op": "SCMP_CMP_MASKED_EQ"}]},
+	{"names": ["open"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 1, "value": 256, "valueTwo": 256, "op": "SCMP_CMP_MASKED_EQ"}]},
+	{"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 0, "value": 17, "op": "SCMP_CMP_EQ"}]},
+	{"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 1, "value": 15, "valueTwo": 3, "op": "SCMP_CMP_MASKED_EQ"}]},
+	{"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 1, "value": 15, "valueTwo": 10, "op": "SCMP_CMP_MASKED_EQ"}]},
+	{"names": ["bpf"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 0, "value": 5, "op": "SCMP_CMP_EQ"}]},
+	{"names": ["perf_event_open"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 4, "value": 8, "op": "SCMP_CMP_EQ"}]},
+	{"names": ["unshare", "clone"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 0, "value": 268435456, "valueTwo": 268435456, "op": "SCMP_CMP_MASKED_EQ"}]},
+	{"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}%s
+]}`
+
+// Every variant leaves the host as it was: the whole catalog under
+// profiles that refuse the first ways in, with every capability (the
+// variants run for real) and with none (the filter is asked about their
+// refusals), next to a user namespace to join.
+func TestProbeVariantsLeaveHostUnchanged(t *testing.T) {
+	needRoot(t)
+	needSeccomp(t)
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Fatalf("unshare (Debian util-linux; `make test` installs it): %v", err)
+	}
+	holder := exec.Command(unshare, "--user", "sleep", "120")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
+	waitOtherUserNS(t, holder.Process.Pid)
+
+	late := privProfile(t, fmt.Sprintf(reachLateVariants, ""))
+	handle := filepath.Join(t.TempDir(), "handle.json")
+	if err := os.WriteFile(handle, []byte(fmt.Sprintf(reachLateVariants, `,
+	{"names": ["io_uring_setup"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}`)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := takeDigest()
+	reached := map[string]bool{}
+	for _, prof := range []string{late, handle} {
+		for _, drop := range []string{"", "ALL"} {
+			flags := []string{"--seccomp", prof}
+			if drop != "" {
+				flags = append(flags, "--cap-drop", drop)
+			}
+			res, _ := probeUnder(t, flags)
+			for _, r := range res {
+				for _, v := range []string{"fsopen", "io_uring OPENAT", "io_uring SOCKET", "request_key", "finit_module", "bit 32", "perf_event_open(0)", "setns(", "open_by_handle_at", "SOCK_PACKET", "i386 socketcall"} {
+					if strings.Contains(r.Step, v) || strings.Contains(r.Evidence, v) {
+						reached[v] = true
+					}
+				}
+			}
+		}
+	}
+	after := takeDigest()
+	for _, c := range []struct{ what, a, b string }{
+		{"files under /etc", before.files, after.files},
+		{"mount table", before.mounts, after.mounts},
+		{"sysctls", before.sysctls, after.sysctls},
+		{"loaded modules", before.modules, after.modules},
+		{"cgroup hierarchies", before.cgroups, after.cgroups},
+		{"/dev/shm entries", before.shm, after.shm},
+	} {
+		if c.a != c.b {
+			t.Errorf("%s changed:\nbefore:\n%s\nafter:\n%s", c.what, c.a, c.b)
+		}
+	}
+	if d := after.clockOffset - before.clockOffset; d > 50*time.Millisecond || d < -50*time.Millisecond {
+		t.Errorf("the wall clock moved by %v relative to the monotonic clock", d)
+	}
+	// The profiles did reach the late variants (the evidence names them).
+	for _, v := range []string{"fsopen", "io_uring OPENAT", "io_uring SOCKET", "request_key", "finit_module", "bit 32", "perf_event_open(0)", "setns(", "open_by_handle_at", "SOCK_PACKET", "i386 socketcall"} {
+		if !reached[v] {
+			t.Errorf("no result names %s: the variant was not reached", v)
+		}
 	}
 }

@@ -227,6 +227,18 @@ func refLibseccompNr(name string, abi seccomp.Arch) (uint32, bool) {
 	return uint32(nr), true
 }
 
+// refSocketcallName is the socket-family call socketcall(2) makes for
+// its call number n (SYS_SOCKET: socket), "" for none.
+func refSocketcallName(n uint64) string {
+	for _, name := range []string{"socket", "bind", "connect", "listen", "accept", "getsockname", "getpeername", "socketpair",
+		"send", "recv", "sendto", "recvfrom", "shutdown", "setsockopt", "getsockopt", "sendmsg", "recvmsg", "accept4", "recvmmsg", "sendmmsg"} {
+		if k, ok := seccomp.SocketcallNumber(name); ok && k == n {
+			return name
+		}
+	}
+	return ""
+}
+
 // decide is the referee's answer for c.
 func (r *referee) decide(c propCall) refDecision {
 	abi := c.abi
@@ -238,6 +250,13 @@ func (r *referee) decide(c propCall) refDecision {
 	}
 	if l := r.largest[abi.Name]; r.stub && l != 0 && uint32(c.nr) > l && (abi.Name != "x86_64" || c.nr&bpf.X32Bit == 0) {
 		return refDecision{ret: bpf.RetErrno | uint32(unix.ENOSYS), why: fmt.Sprintf("runc's ENOSYS stub: past %d, the highest syscall the profile names on %s", l&^uint32(bpf.X32Bit), abi.Name)}
+	}
+	if c.name == "socketcall" && c.via == 0 && abi.Name == "x86" {
+		// socketcall(SYS_*, args) made directly is that socket-family call
+		// multiplexed: libseccomp put the call's rules on it too.
+		if n := refSocketcallName(c.args[0] & 0xffffffff); n != "" {
+			c.name, c.via = n, c.args[0]
+		}
 	}
 	bits32 := abi.Bits32 || abi.X32
 	var cands []refRule

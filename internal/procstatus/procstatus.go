@@ -135,3 +135,22 @@ func capHex(v string) (caps.Set, error) {
 	n, err := strconv.ParseUint(v, 16, 64)
 	return caps.Set(n), err
 }
+
+// HighWater reads VmHWM, a process's peak resident set since its last
+// execve, in bytes, from a status file.
+func HighWater(path string) (int64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("%s: VmHWM %q: %w", path, v, err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, fmt.Errorf("%s: no VmHWM", path)
+}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -460,4 +461,92 @@ func TestProbeReadShadowBlockDevice(t *testing.T) {
 	if r.Verdict != probe.Blocked || r.Layer != probe.ByLSM || r.LSM != "Landlock" {
 		t.Fatalf("under --deny-read /etc/shadow: %+v, want blocked by Landlock", r)
 	}
+}
+
+// asNewMounter makes the test binary the attacker of
+// TestDenyReadNewMountAPI: with the new mount API, which Landlock does
+// not mediate, it makes detached mounts of the denied file's
+// filesystem and tries to read the file through each.
+const asNewMounter = "RAMPART_TEST_AS_NEW_MOUNTER"
+
+// newMounter reads "secret" through: a clone of the directory's mount
+// (open_tree), a fresh mount of each device named (fsopen, fsmount),
+// and attaches a tmpfs with mount(2). One line per route.
+func newMounter(args []string) int {
+	dir, devices := args[0], args[1:]
+	read := func(root int, err error) string {
+		if err != nil {
+			return "mount: " + err.Error()
+		}
+		fd, err := unix.Openat(root, "secret", unix.O_RDONLY, 0)
+		if err != nil {
+			return "read: " + err.Error()
+		}
+		b := make([]byte, 16)
+		n, _ := unix.Read(fd, b)
+		return "READ " + strings.TrimSpace(string(b[:n]))
+	}
+	fmt.Println("open_tree:", read(unix.OpenTree(unix.AT_FDCWD, dir, unix.OPEN_TREE_CLONE)))
+	for _, dev := range devices {
+		fmt.Printf("fsmount %s: %s\n", dev, read(fsmountExt4(dev)))
+	}
+	fmt.Println("mount(2):", unix.Mount("none", dir, "tmpfs", 0, ""))
+	return 0
+}
+
+func fsmountExt4(dev string) (int, error) {
+	fs, err := unix.Fsopen("ext4", 0)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(fs)
+	if err := unix.FsconfigSetString(fs, "source", dev); err != nil {
+		return -1, err
+	}
+	if err := unix.FsconfigCreate(fs); err != nil {
+		return -1, err
+	}
+	return unix.Fsmount(fs, 0, unix.MOUNT_ATTR_RDONLY)
+}
+
+// With CAP_SYS_ADMIN kept, CMD can still make mounts with the new mount
+// API (fsopen, fsmount, open_tree): Landlock refuses attaching one
+// (mount(2), move_mount), not making one, and the kernel opens a
+// filesystem's device itself, past any path rule. None of it reaches a
+// denied file's bytes: a clone of the mount holds the same inodes, a
+// second mount of the same device the same superblock, and a mount of
+// another device holding the same blocks (a second loop device on the
+// image, unknown to the launch) has a root no allow rule covers, so
+// Landlock grants nothing beneath it. Each route is first shown open.
+func TestDenyReadNewMountAPI(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	img, loop, mnt, secret := loopSecret(t, dir)
+	out, err := exec.Command("losetup", "-f", "--show", img).CombinedOutput()
+	if err != nil {
+		t.Fatalf("losetup: %v %s", err, out)
+	}
+	loop2 := strings.TrimSpace(string(out))
+	t.Cleanup(func() { exec.Command("losetup", "-d", loop2).Run() })
+
+	attack := func(flags ...string) result {
+		return rampart(t, "", argv(append(flags, "--cap-drop", "NET_RAW"), []string{"env", asNewMounter + "=1", os.Args[0], mnt, loop, loop2})...)
+	}
+	want := func(r result, lines ...string) {
+		t.Helper()
+		if got := strings.Split(strings.TrimSpace(r.stdout), "\n"); !slices.Equal(got, lines) {
+			t.Fatalf("got\n%s\nwant\n%s\n(stderr %s)", r.stdout, strings.Join(lines, "\n"), r.stderr)
+		}
+	}
+	want(attack(),
+		"open_tree: READ TOP",
+		"fsmount "+loop+": READ TOP",
+		"fsmount "+loop2+": READ TOP",
+		"mount(2): <nil>")
+	exec.Command("umount", mnt).Run() // the tmpfs just attached
+	want(attack("--deny-read", secret),
+		"open_tree: read: permission denied",
+		"fsmount "+loop+": read: permission denied",
+		"fsmount "+loop2+": read: permission denied",
+		"mount(2): operation not permitted")
 }

@@ -64,7 +64,10 @@ The other routes to the same bytes, closed with each deny rule:
     filesystem, the layers of an overlay it is on, and the merged tree
     of an overlay whose layer holds it
   * new names: CMD cannot link or rename a denied file elsewhere, make a
-    device node anywhere, or mount anything
+    device node anywhere, or attach a mount (mount, move_mount,
+    pivot_root); a detached mount it makes with CAP_SYS_ADMIN (fsopen,
+    fsmount, open_tree) gets none of the access a deny rule handles: no
+    rule covers a path beneath it
   * descriptors: every one above stderr is closed at exec (runc's rule);
     --preserve-fds N keeps 3 to 3+N-1
 The launch names the routes it closed. Routes that need a capability

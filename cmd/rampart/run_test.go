@@ -26,6 +26,11 @@ import (
 const asRampart = "RAMPART_TEST_AS_MAIN"
 
 func TestMain(m *testing.M) {
+	// CMD inherits the launcher's environment: the attacker is asked
+	// for first.
+	if os.Getenv(asNewMounter) == "1" {
+		os.Exit(newMounter(os.Args[1:]))
+	}
 	if os.Getenv(asRampart) == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}

@@ -70,6 +70,9 @@ func Attribute(p *Path, o Outcome, st *State) Result {
 		if len(o.Missing) > 0 {
 			r.Evidence += "; not here: " + strings.Join(o.Missing, "; ")
 		}
+	case len(o.Filtered) == 0:
+		// No variant was refused by the filter; some do not exist here.
+		r.Evidence += "; not here: " + strings.Join(o.Missing, "; ")
 	default:
 		asked := ""
 		if o.FilterAsked != "" {

@@ -837,7 +837,7 @@ func tiocstiChild() Outcome {
 	if _, err := unix.Setsid(); err != nil {
 		return refused("setsid()", err)
 	}
-	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	m, err := openBare("/dev/ptmx", unix.O_RDWR, unix.O_NOCTTY|unix.O_CLOEXEC)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return Outcome{Errno: unix.ENOENT, Step: "open(\"/dev/ptmx\")", Absent: "/dev/ptmx does not exist here"}
@@ -890,7 +890,24 @@ func openPeer(m int) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	return unix.Open("/dev/pts/"+strconv.Itoa(n), unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	return openBare("/dev/pts/"+strconv.Itoa(n), unix.O_RDWR, unix.O_NOCTTY|unix.O_CLOEXEC)
+}
+
+// openBare opens a file a path only needs as a means (a pty of its own),
+// with flags|extra, then, when that is refused for permission, with
+// flags alone: the extra bits are the probe's tidiness, not the
+// attack's, and a filter that refuses them has not closed the path.
+// (A pty master never becomes a controlling terminal, and the peer is
+// made one on purpose, so O_NOCTTY changes nothing the path does.)
+func openBare(path string, flags, extra int) (int, error) {
+	fd, err := unix.Open(path, flags|extra, 0)
+	if err != nil && permissionErrno(errnoOf(err)) {
+		if fd2, err2 := unix.Open(path, flags, 0); err2 == nil {
+			unix.CloseOnExec(fd2)
+			return fd2, nil
+		}
+	}
+	return fd, err
 }
 
 // ---------------------------------------------------------------------

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -97,10 +98,14 @@ var _ = register(&Path{
 			{Kind: AccessCapability, Cap: "sys_admin"},
 		},
 	},
-	Safety: privateMountSafety + " The hierarchy is named, has no controllers and no child cgroup is made, so no release_agent is ever set; " +
+	Safety: privateMountSafety + " The hierarchy is named (rampart-probe-PID-NANOSECONDS, so no other mount shares it), has no controllers and no child cgroup is made, so no release_agent is ever set; " +
 		"when its only mount goes, cgroup_kill_sb destroys it. While it exists (microseconds) every process lists it in /proc/PID/cgroup. " + newMountAPISafety,
 	run: func(e *env) Outcome {
-		return mountPath(e, "cgroup", "cgroup", "none,name=rampart-probe", "an empty named cgroup v1 hierarchy")
+		// A name of its own: hierarchies are global, and one of the same
+		// name that another probe's mount left dying makes the kernel
+		// restart the mount, which fsconfig cannot (EBUSY).
+		name := fmt.Sprintf("rampart-probe-%d-%d", os.Getpid(), time.Now().UnixNano()%1e9)
+		return mountPath(e, "cgroup", "cgroup", "none,name="+name, "an empty named cgroup v1 hierarchy")
 	},
 	canaryErrno: unix.EINVAL,
 })
@@ -263,6 +268,10 @@ const newMountAPIName = "fsopen+fsconfig+fsmount"
 // so no canary exists for them: a refusal is attributed by asking the
 // filter (filterAnswer).
 func newMountAPI(e *env, fstype, data, what string) Outcome {
+	return newMountAPIRetry(e, fstype, data, what, 20)
+}
+
+func newMountAPIRetry(e *env, fstype, data, what string, retry int) Outcome {
 	name := cstr(fstype)
 	defer runtime.KeepAlive(name)
 	step := fmt.Sprintf("fsopen(%q, FSOPEN_CLOEXEC)", fstype)
@@ -298,6 +307,14 @@ func newMountAPI(e *env, fstype, data, what string) Outcome {
 	}
 	const createStep = "fsconfig(fd, FSCONFIG_CMD_CREATE)"
 	if err := unix.FsconfigCreate(fd); err != nil {
+		if errors.Is(err, unix.EBUSY) && retry > 0 {
+			// A filesystem that asks for a restart (cgroup v1 while a
+			// hierarchy of the same name dies) fails the context, and the
+			// restarted fsconfig sees EBUSY: a fresh context, as mount(2)
+			// would restart. (This one is closed by the deferred Close.)
+			time.Sleep(10 * time.Millisecond)
+			return newMountAPIRetry(e, fstype, data, what, retry-1)
+		}
 		return askFilter(e, refused(createStep, err), unix.EINVAL, unix.SYS_FSCONFIG, [6]uintptr{uintptr(fd), unix.FSCONFIG_CMD_CREATE})
 	}
 	const mountStep = "fsmount(fd, FSMOUNT_CLOEXEC, 0)"
@@ -685,10 +702,19 @@ var _ = register(&Path{
 		"(the call fails with ENOSYS without running, or gets the workload filter's refusal); where the filter cannot be asked, holding CAP_SYS_MODULE with modules enabled, an EPERM is the filter's",
 	run: func(e *env) Outcome {
 		empty := &emptyCString[0]
-		return anyVariant(e, unix.ENOEXEC,
+		o := anyVariant(e, unix.ENOEXEC,
 			variant{name: "init_module", run: initModule, ask: asking(unix.SYS_INIT_MODULE, [6]uintptr{0, 0, uintptr(unsafe.Pointer(empty))}, empty)},
 			variant{name: "finit_module", run: finitModule, ask: asking(unix.SYS_FINIT_MODULE, [6]uintptr{^uintptr(0), uintptr(unsafe.Pointer(empty))}, empty)},
 		)
+		if !o.Open && o.Absent == "" && len(o.Missing) > 0 && len(o.Filtered) > 0 {
+			// The filter refused a variant and let the other through to
+			// a kernel without module support: the refused one is no
+			// more there than the other. The kernel closes both, the
+			// filter only one (audit's --node-kernel no-modules).
+			return Outcome{Errno: unix.ENOSYS, Step: strings.Join(o.Missing, "; "), Variant: "finit_module", Filtered: o.Filtered,
+				Absent: "this kernel has no loadable module support (no /proc/modules): neither init_module nor finit_module exists"}
+		}
+		return o
 	},
 	canaryErrno: unix.ENOEXEC,
 })

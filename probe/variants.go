@@ -73,7 +73,10 @@ func anyVariant(e *env, want syscall.Errno, vs ...variant) Outcome {
 	}
 	first := slices.IndexFunc(outs, func(o Outcome) bool { return o.Absent == "" })
 	if first < 0 {
-		return outs[0] // none exists here: the first says why
+		// none exists here: the first says why, the rest are named
+		o := outs[0]
+		o.Missing = missing[1:]
+		return o
 	}
 	o := outs[first]
 	if len(filtered) > 1 {

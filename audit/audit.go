@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -598,10 +599,18 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 			return Blocked, probe.BySeccomp, pr.Why
 		}
 		if err == nil && len(pr.Passing) > 0 {
-			var needing []probe.Variant
+			var needing, noABI []probe.Variant
 			passing, needing = usableVariants(pr.Passing)
+			passing, noABI = a.runnable(passing)
 			if len(passing) == 0 {
-				return Blocked, probe.BySeccomp, "seccomp refuses " + strings.Join(pr.Refused, ", ") + "; " + assumedAbsent(needing)
+				var absent []string
+				if len(needing) > 0 {
+					absent = append(absent, assumedAbsent(needing))
+				}
+				for _, v := range noABI {
+					absent = append(absent, v.Name+" passes the filter, but the node's kernel runs no i386 code (--node-kernel "+KernelNoIA32+")")
+				}
+				return Blocked, probe.BySeccomp, "seccomp refuses " + strings.Join(pr.Refused, ", ") + "; " + strings.Join(absent, "; ")
 			}
 			if len(pr.Refused) > 0 {
 				filterWhy = "seccomp refuses " + strings.Join(pr.Refused, ", ") + " but allows " + passing[0].Name
@@ -686,6 +695,22 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 		parts = append(parts, node)
 	}
 	return Open, "", strings.Join(parts, "; ")
+}
+
+// runnable drops the variants the node's kernel cannot run (i386 calls
+// where IA32 emulation is off), returned apart.
+func (a *Auditor) runnable(vs []probe.Variant) (kept, gone []probe.Variant) {
+	if !a.node.kernel(KernelNoIA32) {
+		return vs, nil
+	}
+	for _, v := range vs {
+		if slices.ContainsFunc(v.Calls, func(c probe.Call) bool { return c.Compat == "i386" }) {
+			gone = append(gone, v)
+		} else {
+			kept = append(kept, v)
+		}
+	}
+	return kept, gone
 }
 
 // usableVariants drops the variants that need what no manifest says is
@@ -802,7 +827,7 @@ func (a *Auditor) seccomp(ref policy.Seccomp, bounding caps.Set) *secEntry {
 	}
 	if err != nil {
 		e.how = "not evaluated"
-		e.note = fmt.Sprintf("seccomp profile %s could not be loaded (%v): the container cannot start on a node without it; predicted as if no filter", ref, err)
+		e.note = fmt.Sprintf("seccomp profile %s is refused (%v); predicted as if no filter: fix the profile (a missing one keeps the container from starting, a faulty one may be loaded differently by the runtime)", ref, err)
 		return e
 	}
 	e.profile = prof

@@ -30,6 +30,11 @@ func (a *Auditor) beforeFilter(p *probe.Path, s *subject, ctx probe.Context) *ga
 		if len(r.via) == 0 {
 			return &gate{probe.ByOther, r.none}
 		}
+	case "sysrq-trigger":
+		// The probe looks for the file before it opens it.
+		if a.node.kernel(KernelNoSysrq) {
+			return &gate{probe.ByOther, "the node's kernel has no magic SysRq key (--node-kernel " + KernelNoSysrq + "): /proc/sysrq-trigger does not exist"}
+		}
 	case "setns-host":
 		// Opening /proc/1/ns/net comes before setns: when pid 1 is
 		// another process, ptrace read access to it is checked first.
@@ -68,6 +73,14 @@ func (a *Auditor) afterCaps(p *probe.Path, s *subject, privileged bool) *gate {
 		if ok, why, pos := s.access(mode, mayRead); !ok {
 			s.fix[p.ID] = pos
 			return &gate{probe.ByOther, "file permissions: /etc/shadow is " + mode.String() + " (" + assumed + "); " + why}
+		}
+	case "core-pattern", "sysrq-trigger":
+		// Past the runtime's read-only mount (decide's), the file's
+		// own mode decides for a uid other than 0.
+		mode := procFiles[p.ID]
+		if ok, why, pos := s.access(mode, mayWrite); !ok {
+			s.fix[p.ID] = pos
+			return &gate{probe.ByOther, "file permissions: " + p.Model.LSM[0].Path + " is " + mode.String() + "; " + why}
 		}
 	case "read-shadow-blockdev":
 		// Only a privileged container has the node's disks in its /dev
@@ -171,6 +184,8 @@ func (a *Auditor) assumed(p *probe.Path, s *subject, privileged bool) string {
 			return "assumed the node's kernel loads modules (--node-kernel " + KernelNoModules + " says it does not); " + assumedSysctl("kernel.modules_disabled")
 		}
 		return "assumed the node's kernel loads modules (--node-kernel " + KernelNoModules + " says it does not)"
+	case "sysrq-trigger":
+		return "assumed the node's kernel has the magic SysRq key (--node-kernel " + KernelNoSysrq + " says it has not)"
 	case "setns-host":
 		if s.hostPID {
 			return "assumed the node's pid 1 is open to CAP_SYS_PTRACE (--node-kernel " + KernelPID1Protected + " says it is not)"
@@ -208,6 +223,14 @@ func (a *Auditor) capsCondition(p *probe.Path) string {
 		return assumedSysctl(key)
 	}
 	return ""
+}
+
+// procFiles are the modes of the /proc files paths open for writing:
+// the same on every kernel. proc_sys_permission compares core_pattern's
+// mode with the euid and egid alone: no capability overrides it.
+var procFiles = map[string]FileMode{
+	"core-pattern":  {Perm: 0o644, UID: 0, GID: 0, Owner: "root", Group: "root", NoOverride: "proc_sys_permission compares the mode alone"},
+	"sysrq-trigger": {Perm: 0o200, UID: 0, GID: 0, Owner: "root", Group: "root"},
 }
 
 // shadowMode is /etc/shadow's mode in the images, and whence it comes.

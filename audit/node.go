@@ -26,6 +26,9 @@ type FileMode struct {
 	// Owner and Group are their names, for messages; "" when only the
 	// numbers are known.
 	Owner, Group string
+	// NoOverride, when set, says why no capability passes the bits
+	// (procfs's sysctl files compare the mode alone).
+	NoOverride string
 }
 
 // Groups whose number is the same on every Debian, Ubuntu and Alpine
@@ -169,11 +172,20 @@ const (
 	// (its /proc files) even to a process holding CAP_SYS_PTRACE: an LSM
 	// guards it.
 	KernelPID1Protected = "pid1-protected"
+	// KernelNoIA32: IA32 emulation is off (built without it, or
+	// ia32_emulation=0): no i386 code runs, so an i386 call is no way
+	// past a filter.
+	KernelNoIA32 = "no-ia32"
+	// KernelNoSysrq: built without the magic SysRq key, so
+	// /proc/sysrq-trigger does not exist.
+	KernelNoSysrq = "no-sysrq"
 )
 
 // KernelFacts describes each --node-kernel fact.
 var KernelFacts = map[string]string{
 	KernelNoModules:     "built without loadable module support, so init_module does not exist and kernel-module is closed by other",
+	KernelNoIA32:        "IA32 emulation is off, so no i386 call (int 0x80) is a way past a seccomp filter",
+	KernelNoSysrq:       "built without the magic SysRq key, so /proc/sysrq-trigger does not exist and sysrq-trigger is closed by other",
 	KernelPID1Protected: "an LSM refuses access to pid 1's /proc files even with CAP_SYS_PTRACE, so with hostPID setns-host and the runtime sockets under /proc/1/root are closed by other",
 }
 

@@ -367,6 +367,7 @@ spec:
   - {name: privileged, image: x, securityContext: {privileged: true}}
   - {name: user, image: x, securityContext: {runAsUser: 1000, runAsGroup: 1000}}
   - {name: io-uring-group, image: x, securityContext: {runAsUser: 1000, runAsGroup: 1005}}
+  - {name: privileged-user, image: x, securityContext: {privileged: true, runAsUser: 1000}}
 `)
 	type want struct {
 		ctr, path, cell, why string
@@ -386,6 +387,15 @@ spec:
 			{"root", "ptrace-child", Open, "assumed kernel.yama.ptrace_scope at 0 or 1"},
 			{"root", "tiocsti", Open, "assumed dev.tty.legacy_tiocsti at 1"},
 			{"privileged", "tiocsti", Open, ""},
+			{"privileged", "sysrq-trigger", Open, "assumed the node's kernel has the magic SysRq key"},
+			// The files' own modes, for a uid other than 0: no capability
+			// passes core_pattern's (proc_sys_permission).
+			{"privileged-user", "core-pattern", "blocked by other", "/proc/sys/kernel/core_pattern is 0644 root:root; uid 1000"},
+			{"privileged-user", "sysrq-trigger", "blocked by other", "/proc/sysrq-trigger is 0200 root:root"},
+		}},
+		{"no sysrq", Node{Kernel: []string{KernelNoSysrq}}, []want{
+			{"privileged", "sysrq-trigger", "blocked by other", "no magic SysRq key (--node-kernel no-sysrq)"},
+			{"root", "sysrq-trigger", "blocked by other", "no magic SysRq key"},
 		}},
 		{"no modules", Node{Kernel: []string{KernelNoModules}}, []want{
 			{"privileged", "kernel-module", "blocked by other", "no loadable module support (--node-kernel no-modules)"},
@@ -490,7 +500,7 @@ func TestParseNodeFlags(t *testing.T) {
 	if err := CheckKernelFacts([]string{"no-modules", "pid1-protected"}); err != nil {
 		t.Error(err)
 	}
-	if err := CheckKernelFacts([]string{"no-module"}); err == nil || !strings.Contains(err.Error(), "no-modules, pid1-protected") {
+	if err := CheckKernelFacts([]string{"no-module"}); err == nil || !strings.Contains(err.Error(), "no-ia32, no-modules, no-sysrq, pid1-protected") {
 		t.Errorf("CheckKernelFacts(no-module): %v", err)
 	}
 }

@@ -155,6 +155,9 @@ func (s *subject) access(f FileMode, want uint32) (ok bool, why, pos string) {
 	if bits&want == want {
 		return true, why, pos
 	}
+	if f.NoOverride != "" {
+		return false, why + ", and no capability passes the permission bits (" + f.NoOverride + ")", pos
+	}
 	override := caps.Of(caps.DAC_OVERRIDE)
 	if want == mayRead {
 		override = override.Add(caps.DAC_READ_SEARCH)

@@ -135,3 +135,35 @@ func TestExplainSeccompVariants(t *testing.T) {
 		t.Errorf("mount-tmpfs: open=%v %q %v", open, why, err)
 	}
 }
+
+// A node whose kernel runs no i386 code (--node-kernel no-ia32): the
+// i386 calls a profile lets through are no way past it there.
+func TestAuditVariantsNoIA32(t *testing.T) {
+	doc := []byte(`apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: c
+    image: x
+    securityContext: {seccompProfile: {type: Localhost, localhostProfile: variants/deny-raw-x86_64.json}}
+`)
+	for _, c := range []struct {
+		kernel []string
+		want   string
+		why    string
+	}{
+		{nil, Open, "but allows i386 socketcall(SYS_SOCKET)"},
+		{[]string{KernelNoIA32}, "blocked by seccomp", "i386 socketcall(SYS_SOCKET) passes the filter, but the node's kernel runs no i386 code (--node-kernel no-ia32)"},
+	} {
+		a, err := New(Node{Runtime: "containerd", ProfilesDir: "testdata", Kernel: c.kernel})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := a.Read("p.yaml", doc)
+		ctr := r.Workloads[0].Containers[0]
+		if got := verdict(t, ctr, "raw-socket"); got != c.want || !strings.Contains(why(ctr, "raw-socket"), c.why) {
+			t.Errorf("kernel %v: raw-socket %s (%s), want %s saying %q", c.kernel, got, why(ctr, "raw-socket"), c.want, c.why)
+		}
+	}
+}

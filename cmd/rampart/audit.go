@@ -68,7 +68,8 @@ flags give them, and without them a path's "why" says what was assumed:
       process holding CAP_SYS_PTRACE, and the socket's mode admits the user.
   --node-disk  the node's disk nodes (assumed udev's, 0660:root:disk), which
       a privileged container can open (read-shadow-blockdev), or refused.
-  --node-kernel  facts of the kernel: no-modules, pid1-protected.
+  --node-kernel  facts of the kernel: no-modules, no-ia32, no-sysrq,
+      pid1-protected.
   --sysctl  the sysctls that decide paths:
 %s
 
@@ -216,7 +217,7 @@ func nodeSysctls() string {
 // kernelFacts lists, for --help, the --node-kernel facts.
 func kernelFacts() string {
 	var parts []string
-	for _, f := range []string{audit.KernelNoModules, audit.KernelPID1Protected} {
+	for _, f := range []string{audit.KernelNoModules, audit.KernelNoIA32, audit.KernelNoSysrq, audit.KernelPID1Protected} {
 		parts = append(parts, f+": "+audit.KernelFacts[f])
 	}
 	return strings.Join(parts, "; ")

@@ -474,9 +474,10 @@ func (a *Auditor) Container(c kube.Container) Container {
 	}
 	rootUser := uid == nil && (nonRoot == nil || !*nonRoot) || uid != nil && *uid == 0
 	// pid 1 is the container's own first process unless the pod shares
-	// the host's pid namespace or one among its containers (pause's).
+	// the host's pid namespace or one among its containers (pause's), or
+	// an ephemeral container joins its target's.
 	ctx := probe.Context{Root: rootUser, Sysctls: a.node.Sysctls,
-		ForeignPID1: c.Pod.HostPID || c.Pod.ShareProcessNamespace != nil && *c.Pod.ShareProcessNamespace}
+		ForeignPID1: c.Pod.HostPID || c.Pod.ShareProcessNamespace != nil && *c.Pod.ShareProcessNamespace || c.Target != ""}
 
 	p, err := pc.Policy(kube.Options{ApparmorDir: a.node.ProfilesDir, SeccompDir: a.seccompDir(), DefaultCaps: a.node.DefaultCaps, SeccompDefault: a.node.SeccompDefault})
 	if err != nil {

@@ -42,6 +42,9 @@ type Container struct {
 	Pod  *corev1.PodSpec   // shared by the containers of one pod template
 	Meta metav1.ObjectMeta // the pod template's metadata (annotations live there)
 	Spec *corev1.Container // an ephemeral container is converted to a Container
+	// Target is an ephemeral container's targetContainerName: it runs in
+	// that container's pid namespace (kubectl debug --target).
+	Target string
 
 	at anchors
 }

@@ -148,7 +148,7 @@ func (r *reader) object(n *yaml.Node, doc int, path string, depth int) {
 
 	specNode, metaNode := get(tmpl, "spec"), get(tmpl, "metadata")
 	spec := &pt.Spec
-	add := func(typ, list string, i int, c *corev1.Container) {
+	add := func(typ, list string, i int, c *corev1.Container) *Container {
 		r.out = append(r.out, Container{
 			File: r.file, Doc: doc,
 			Kind: kind, Name: name, Namespace: ns,
@@ -156,6 +156,7 @@ func (r *reader) object(n *yaml.Node, doc int, path string, depth int) {
 			Pod: spec, Meta: pt.ObjectMeta, Spec: c,
 			at: anchors{file: r.file, ctr: get(specNode, list, i), pod: specNode, meta: metaNode, tmpl: tmpl},
 		})
+		return &r.out[len(r.out)-1]
 	}
 	// Listed in the order the kubelet starts them.
 	for i := range spec.InitContainers {
@@ -167,7 +168,7 @@ func (r *reader) object(n *yaml.Node, doc int, path string, depth int) {
 	for i := range spec.EphemeralContainers {
 		// EphemeralContainerCommon has exactly Container's fields.
 		c := corev1.Container(spec.EphemeralContainers[i].EphemeralContainerCommon)
-		add(TypeEphemeralContainer, "ephemeralContainers", i, &c)
+		add(TypeEphemeralContainer, "ephemeralContainers", i, &c).Target = spec.EphemeralContainers[i].TargetContainerName
 	}
 }
 

@@ -163,22 +163,9 @@ func Bypasses(p *Profile, prog []bpf.Insn) ([]Bypass, error) {
 	a := &analysis{p: p, prog: prog, nrs: map[string]nrResult{}}
 	var out []Bypass
 	for _, d := range a.denies() {
-		var found []Bypass
-		seen := map[string]int{}
-		for _, w := range a.witnesses(d) {
-			bs, err := a.variants(d, w)
-			if err != nil {
-				return nil, err
-			}
-			for _, b := range bs {
-				k := b.key()
-				if i, ok := seen[k]; ok {
-					found[i].Others++
-					continue
-				}
-				seen[k] = len(found)
-				found = append(found, b)
-			}
+		found, err := a.bypassesOf(d)
+		if err != nil {
+			return nil, err
 		}
 		sort.SliceStable(found, func(i, j int) bool { return kindRank[found[i].Kind] < kindRank[found[j].Kind] })
 		out = append(out, found...)
@@ -206,24 +193,36 @@ func Fallbacks(p *Profile, prog []bpf.Insn) ([]Bypass, error) {
 		if !a.enosys(d) || hiddenArgs[d.Syscall] {
 			continue
 		}
-		seen := map[string]int{}
-		for _, w := range a.witnesses(d) {
-			bs, err := a.variants(d, w)
-			if err != nil {
-				return nil, err
-			}
-			for _, b := range bs {
-				k := b.key()
-				if i, ok := seen[k]; ok {
-					out[i].Others++
-					continue
-				}
-				seen[k] = len(out)
-				out = append(out, b)
-			}
+		found, err := a.bypassesOf(d)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, found...)
 	}
 	return out, nil
+}
+
+// bypassesOf are the variants of d that prog lets through, from every
+// witness of the rule, each once: the same bypass found from another
+// witness counts in Others.
+func (a *analysis) bypassesOf(d Deny) ([]Bypass, error) {
+	var found []Bypass
+	seen := map[string]int{}
+	for _, w := range a.witnesses(d) {
+		bs, err := a.variants(d, w)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range bs {
+			if i, ok := seen[b.key()]; ok {
+				found[i].Others++
+				continue
+			}
+			seen[b.key()] = len(found)
+			found = append(found, b)
+		}
+	}
+	return found, nil
 }
 
 // enosys says whether d is a deny rule that answers ENOSYS.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/rampart-sec/rampart/probe"
+	"github.com/rampart-sec/rampart/report/sarif"
 )
 
 // Fail conditions for FailOn.
@@ -324,75 +325,6 @@ func splitPos(pos string) (file string, line, col int) {
 	return file, 0, 0
 }
 
-// SARIF types (2.1.0), the subset rampart writes.
-type sarifLog struct {
-	Schema  string     `json:"$schema"`
-	Version string     `json:"version"`
-	Runs    []sarifRun `json:"runs"`
-}
-
-type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
-}
-
-type sarifTool struct {
-	Driver sarifDriver `json:"driver"`
-}
-
-type sarifDriver struct {
-	Name           string      `json:"name"`
-	InformationURI string      `json:"informationUri"`
-	Rules          []sarifRule `json:"rules"`
-}
-
-type sarifText struct {
-	Text string `json:"text"`
-}
-
-type sarifRule struct {
-	ID               string         `json:"id"`
-	Name             string         `json:"name"`
-	ShortDescription sarifText      `json:"shortDescription"`
-	FullDescription  sarifText      `json:"fullDescription"`
-	Help             sarifText      `json:"help"`
-	Default          sarifConfig    `json:"defaultConfiguration"`
-	Properties       map[string]any `json:"properties,omitempty"`
-}
-
-type sarifConfig struct {
-	Level string `json:"level"`
-}
-
-type sarifResult struct {
-	RuleID    string          `json:"ruleId"`
-	RuleIndex int             `json:"ruleIndex"`
-	Level     string          `json:"level"`
-	Message   sarifText       `json:"message"`
-	Locations []sarifLocation `json:"locations"`
-	// PartialFingerprints make results stable across runs for code
-	// scanning: the object, the container and the rule.
-	PartialFingerprints map[string]string `json:"partialFingerprints"`
-}
-
-type sarifLocation struct {
-	Physical sarifPhysical `json:"physicalLocation"`
-}
-
-type sarifPhysical struct {
-	Artifact sarifArtifact `json:"artifactLocation"`
-	Region   *sarifRegion  `json:"region,omitempty"`
-}
-
-type sarifArtifact struct {
-	URI string `json:"uri"`
-}
-
-type sarifRegion struct {
-	StartLine   int `json:"startLine"`
-	StartColumn int `json:"startColumn,omitempty"`
-}
-
 // Rule IDs.
 func OpenPathRule(id string) string { return "rampart/open-path/" + id }
 func PSSRule(check string) string   { return "rampart/pss/" + check }
@@ -411,36 +343,36 @@ type sarifWriter struct {
 }
 
 func (s *sarifWriter) Begin(*Report) error {
-	var rules []sarifRule
+	var rules []sarif.Rule
 	s.index = map[string]int{}
 	for _, p := range probe.Catalog() {
 		s.index[OpenPathRule(p.ID)] = len(rules)
-		rules = append(rules, sarifRule{
+		rules = append(rules, sarif.Rule{
 			ID: OpenPathRule(p.ID), Name: "OpenPath/" + p.ID,
-			ShortDescription: sarifText{"attack path open: " + p.Title},
-			FullDescription:  sarifText{p.Title + ": " + p.Gain},
-			Help:             sarifText{"No layer closes this path for the container. Drop the capabilities it needs, set a seccomp profile that refuses its calls, or an AppArmor profile that denies its accesses; `rampart audit` says which field."},
-			Default:          sarifConfig{"warning"},
+			ShortDescription: sarif.Text{Text: "attack path open: " + p.Title},
+			FullDescription:  sarif.Text{Text: p.Title + ": " + p.Gain},
+			Help:             sarif.Text{Text: "No layer closes this path for the container. Drop the capabilities it needs, set a seccomp profile that refuses its calls, or an AppArmor profile that denies its accesses; `rampart audit` says which field."},
+			Default:          sarif.Config{Level: "warning"},
 			Properties:       map[string]any{"tags": []string{"security", "attack-path"}},
 		})
 	}
 	for _, id := range CheckIDs() {
 		s.index[PSSRule(id)] = len(rules)
-		rules = append(rules, sarifRule{
+		rules = append(rules, sarif.Rule{
 			ID: PSSRule(id), Name: "PodSecurity/" + id,
-			ShortDescription: sarifText{"Pod Security Standards check " + id + " fails"},
-			FullDescription:  sarifText{"The pod fails the Pod Security Standards check " + id + " (k8s.io/pod-security-admission, latest version)."},
-			Help:             sarifText{"See https://kubernetes.io/docs/concepts/security/pod-security-standards/"},
-			Default:          sarifConfig{"warning"},
+			ShortDescription: sarif.Text{Text: "Pod Security Standards check " + id + " fails"},
+			FullDescription:  sarif.Text{Text: "The pod fails the Pod Security Standards check " + id + " (k8s.io/pod-security-admission, latest version)."},
+			Help:             sarif.Text{Text: "See https://kubernetes.io/docs/concepts/security/pod-security-standards/"},
+			Default:          sarif.Config{Level: "warning"},
 			Properties:       map[string]any{"tags": []string{"security", "pod-security"}},
 		})
 	}
-	log := sarifLog{
-		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
+	log := sarif.Log{
+		Schema:  sarif.Schema,
 		Version: "2.1.0",
-		Runs: []sarifRun{{
-			Tool:    sarifTool{Driver: sarifDriver{Name: "rampart", InformationURI: "https://github.com/rampart-sec/rampart", Rules: rules}},
-			Results: []sarifResult{},
+		Runs: []sarif.Run{{
+			Tool:    sarif.Tool{Driver: sarif.Driver{Name: "rampart", InformationURI: "https://github.com/rampart-sec/rampart", Rules: rules}},
+			Results: []sarif.Result{},
 		}},
 	}
 	var b bytes.Buffer
@@ -459,13 +391,13 @@ func (s *sarifWriter) Begin(*Report) error {
 }
 
 func (s *sarifWriter) Workload(wl *Workload) error {
-	loc := func(pos string) []sarifLocation {
+	loc := func(pos string) []sarif.Location {
 		file, line, col := splitPos(pos)
-		l := sarifLocation{Physical: sarifPhysical{Artifact: sarifArtifact{URI: file}}}
+		l := sarif.Location{Physical: &sarif.Physical{Artifact: sarif.Artifact{URI: file}}}
 		if line > 0 {
-			l.Physical.Region = &sarifRegion{StartLine: line, StartColumn: col}
+			l.Physical.Region = &sarif.Region{StartLine: line, StartColumn: col}
 		}
-		return []sarifLocation{l}
+		return []sarif.Location{l}
 	}
 	obj := fmt.Sprintf("%s/%s/%s", wl.Kind, wl.Namespace, wl.Name)
 	for _, c := range wl.Containers {
@@ -479,8 +411,8 @@ func (s *sarifWriter) Workload(wl *Workload) error {
 			if c.Privileged {
 				level = "error"
 			}
-			if err := s.list.add(sarifResult{RuleID: id, RuleIndex: s.index[id], Level: level,
-				Message:             sarifText{fmt.Sprintf("%s: attack path %s is open (%s)", who, p.ID, p.Why)},
+			if err := s.list.add(sarif.Result{RuleID: id, RuleIndex: s.index[id], Level: level,
+				Message:             sarif.Text{Text: fmt.Sprintf("%s: attack path %s is open (%s)", who, p.ID, p.Why)},
 				Locations:           loc(p.Fix),
 				PartialFingerprints: map[string]string{"rampart/v1": obj + "/" + c.Name + "/" + id}}); err != nil {
 				return err
@@ -496,8 +428,8 @@ func (s *sarifWriter) Workload(wl *Workload) error {
 			if f.Level == LevelBaseline {
 				level = "error"
 			}
-			if err := s.list.add(sarifResult{RuleID: id, RuleIndex: s.index[id], Level: level,
-				Message: sarifText{msg}, Locations: loc(f.Pos),
+			if err := s.list.add(sarif.Result{RuleID: id, RuleIndex: s.index[id], Level: level,
+				Message: sarif.Text{Text: msg}, Locations: loc(f.Pos),
 				PartialFingerprints: map[string]string{"rampart/v1": obj + "/" + c.Name + "/" + id}}); err != nil {
 				return err
 			}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rampart-sec/rampart/report/sarif"
 )
 
 // streamInput is the seed, several documents in one file (one of them
@@ -92,7 +94,7 @@ func TestWritersEqualWholeEncoding(t *testing.T) {
 		}{
 			{"json", func(b *bytes.Buffer) error { return r.JSON(b, false) }, func(out []byte) ([]byte, error) { return reencodeJSON[Report](out, false) }},
 			{"json indented", func(b *bytes.Buffer) error { return r.JSON(b, true) }, func(out []byte) ([]byte, error) { return reencodeJSON[Report](out, true) }},
-			{"sarif", func(b *bytes.Buffer) error { return r.SARIF(b) }, func(out []byte) ([]byte, error) { return reencodeJSON[sarifLog](out, true) }},
+			{"sarif", func(b *bytes.Buffer) error { return r.SARIF(b) }, func(out []byte) ([]byte, error) { return reencodeJSON[sarif.Log](out, true) }},
 			{"junit", func(b *bytes.Buffer) error { return r.JUnit(b) }, reencodeJUnit},
 		} {
 			var b bytes.Buffer

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/rampart-sec/rampart/report/sarif"
 	"github.com/rampart-sec/rampart/seccomp/lint"
 )
 
@@ -59,36 +60,36 @@ func LintRule(check string) string { return "rampart/seccomp-lint/" + check }
 // working directory, or, for a runtime's own profile, by a logical name.
 func LintSARIF(w io.Writer, r *lint.Report) error {
 	wd, _ := os.Getwd()
-	var rules []SARIFRule
+	var rules []sarif.Rule
 	index := map[string]int{}
 	for _, c := range lint.Checks {
 		index[c.ID] = len(rules)
-		rules = append(rules, SARIFRule{
+		rules = append(rules, sarif.Rule{
 			ID: LintRule(c.ID), Name: "SeccompLint/" + c.ID,
-			ShortDescription: SARIFText{c.Title},
-			FullDescription:  SARIFText{c.Help},
-			Help:             SARIFText{c.Help + " `rampart seccomp lint PROFILE` says how to fix each finding."},
-			Default:          SARIFConfig{SARIFLevel(string(c.Severity))},
+			ShortDescription: sarif.Text{Text: c.Title},
+			FullDescription:  sarif.Text{Text: c.Help},
+			Help:             sarif.Text{Text: c.Help + " `rampart seccomp lint PROFILE` says how to fix each finding."},
+			Default:          sarif.Config{Level: sarif.Level(string(c.Severity))},
 			Properties:       map[string]any{"tags": []string{"security", "seccomp"}},
 		})
 	}
-	results := []SARIFResult{}
+	results := []sarif.Result{}
 	for _, p := range r.Profiles {
 		for _, f := range p.Findings {
 			msg := f.Message
 			if f.Fix != "" {
 				msg += ". Fix: " + f.Fix
 			}
-			res := SARIFResult{RuleID: LintRule(f.Check), RuleIndex: index[f.Check], Level: SARIFLevel(string(f.Severity)),
-				Message:             SARIFText{msg},
+			res := sarif.Result{RuleID: LintRule(f.Check), RuleIndex: index[f.Check], Level: sarif.Level(string(f.Severity)),
+				Message:             sarif.Text{Text: msg},
 				PartialFingerprints: map[string]string{"rampart/v1": p.Name + "/" + f.Field + "/" + f.Check + "/" + f.Rule},
 				Properties:          map[string]any{"fix": f.Fix}}
 			if f.File != "" {
-				loc := SARIFLocation{Physical: &SARIFPhysical{Artifact: SARIFArtifact{URI: RelativeURI(f.File, wd)}}}
+				loc := sarif.Location{Physical: &sarif.Physical{Artifact: sarif.Artifact{URI: sarif.RelativeURI(f.File, wd)}}}
 				if f.Line > 0 {
-					loc.Physical.Region = &SARIFRegion{StartLine: f.Line, StartColumn: f.Col}
+					loc.Physical.Region = &sarif.Region{StartLine: f.Line, StartColumn: f.Col}
 				}
-				res.Locations = []SARIFLocation{loc}
+				res.Locations = []sarif.Location{loc}
 			} else {
 				name := p.Name
 				if p.Runtime != "" {
@@ -98,13 +99,13 @@ func LintSARIF(w io.Writer, r *lint.Report) error {
 				if f.Field != "" {
 					fq += " " + f.Field
 				}
-				res.Locations = []SARIFLocation{{Logical: []SARIFLogical{{Name: strings.TrimSpace(f.Field), FullyQualifiedName: fq, Kind: "object"}}}}
+				res.Locations = []sarif.Location{{Logical: []sarif.Logical{{Name: strings.TrimSpace(f.Field), FullyQualifiedName: fq, Kind: "object"}}}}
 			}
 			results = append(results, res)
 		}
 	}
-	log := SARIFLog{Schema: SARIFSchema, Version: "2.1.0", Runs: []SARIFRun{{
-		Tool:    SARIFTool{Driver: SARIFDriver{Name: "rampart", Version: Version(), InformationURI: "https://github.com/rampart-sec/rampart", Rules: rules}},
+	log := sarif.Log{Schema: sarif.Schema, Version: "2.1.0", Runs: []sarif.Run{{
+		Tool:    sarif.Tool{Driver: sarif.Driver{Name: "rampart", Version: sarif.Version(), InformationURI: "https://github.com/rampart-sec/rampart", Rules: rules}},
 		Results: results,
 	}}}
 	enc := json.NewEncoder(w)

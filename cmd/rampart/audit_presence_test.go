@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -77,21 +76,7 @@ func probeIn(t *testing.T, setup string, args []string, flags []string, ids ...s
 	cmd := exec.Command("unshare", sh...)
 	cmd.Env = append(os.Environ(), asRampart+"=1")
 	out, err := cmd.Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Fatalf("probe in %q %v: %v\n%s", setup, args, err, ee.Stderr)
-		}
-		t.Fatal(err)
-	}
-	var rep probe.Report
-	if err := json.Unmarshal(out, &rep); err != nil {
-		t.Fatalf("probe JSON: %v\n%s", err, out)
-	}
-	res := map[string]probe.Result{}
-	for _, r := range rep.Results {
-		res[r.ID] = r
-	}
+	res, _ := decodeProbe(t, fmt.Sprintf("in %q %v", setup, args), out, err)
 	return res
 }
 

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -390,20 +388,6 @@ func probeWithRun(t *testing.T, run string, flags []string, ids ...string) map[s
 	cmd := exec.Command("unshare", append([]string{"--mount", "--propagation", "private", "sh", "-c", `mount --bind "$0" /run && exec "$@"`, run}, args...)...)
 	cmd.Env = append(os.Environ(), asRampart+"=1")
 	out, err := cmd.Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Fatalf("probe in a private /run: %v\n%s", err, ee.Stderr)
-		}
-		t.Fatal(err)
-	}
-	var rep probe.Report
-	if err := json.Unmarshal(out, &rep); err != nil {
-		t.Fatalf("probe JSON: %v\n%s", err, out)
-	}
-	res := map[string]probe.Result{}
-	for _, r := range rep.Results {
-		res[r.ID] = r
-	}
+	res, _ := decodeProbe(t, "in a private /run", out, err)
 	return res
 }

@@ -1,8 +1,7 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,23 +84,9 @@ func privProbeInPidNS(t *testing.T, flags []string, ids ...string) map[string]pr
 	cmd := exec.Command(unshare, args...)
 	cmd.Env = append(os.Environ(), asRampart+"=1")
 	out, err := cmd.Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Fatalf("probe in a pid namespace under %v: %v\n%s", flags, err, ee.Stderr)
-		}
-		t.Fatal(err)
-	}
-	var rep probe.Report
-	if err := json.Unmarshal(out, &rep); err != nil {
-		t.Fatalf("probe JSON: %v\n%s", err, out)
-	}
+	res, rep := decodeProbe(t, fmt.Sprintf("in a pid namespace under %v", flags), out, err)
 	if rep.State.Namespaces["pid"] != "private" {
 		t.Fatalf("the probe did not run in a private pid namespace: %v", rep.State.Namespaces)
-	}
-	res := map[string]probe.Result{}
-	for _, r := range rep.Results {
-		res[r.ID] = r
 	}
 	return res
 }

@@ -83,6 +83,33 @@ func clockOffset() time.Duration {
 	return time.Duration(rt.Nano() - mono.Nano())
 }
 
+// lateVariants are the ways in, named as the evidence names them, that
+// the probe reaches only when a filter refuses the usual ones.
+var lateVariants = []string{"fsopen", "io_uring OPENAT", "io_uring SOCKET", "request_key", "finit_module", "bit 32", "perf_event_open(0)", "setns(", "open_by_handle_at", "SOCK_PACKET", "i386 socketcall"}
+
+// sameHost fails the test for every part of the host that differs
+// between the two digests.
+func sameHost(t *testing.T, before, after hostDigest) {
+	t.Helper()
+	for _, c := range []struct{ what, a, b string }{
+		{"files under /etc", before.files, after.files},
+		{"mount table", before.mounts, after.mounts},
+		{"sysctls", before.sysctls, after.sysctls},
+		{"loaded modules", before.modules, after.modules},
+		{"cgroup hierarchies", before.cgroups, after.cgroups},
+		{"/dev/shm entries", before.shm, after.shm},
+	} {
+		if c.a != c.b {
+			t.Errorf("%s changed:\nbefore:\n%s\nafter:\n%s", c.what, c.a, c.b)
+		}
+	}
+	// A settimeofday that set the clock would move the offset by far more
+	// than the scheduling noise between two readings.
+	if d := after.clockOffset - before.clockOffset; d > 50*time.Millisecond || d < -50*time.Millisecond {
+		t.Errorf("the wall clock moved by %v relative to the monotonic clock", d)
+	}
+}
+
 func takeDigest() hostDigest {
 	var sysctls []string
 	for _, k := range []string{
@@ -121,23 +148,7 @@ func TestProbeCatalogLeavesHostUnchanged(t *testing.T) {
 		t.Fatalf("probe: exit %d: %s", r.code, r.stderr)
 	}
 	after := takeDigest()
-	for _, c := range []struct{ what, a, b string }{
-		{"files under /etc", before.files, after.files},
-		{"mount table", before.mounts, after.mounts},
-		{"sysctls", before.sysctls, after.sysctls},
-		{"loaded modules", before.modules, after.modules},
-		{"cgroup hierarchies", before.cgroups, after.cgroups},
-		{"/dev/shm entries", before.shm, after.shm},
-	} {
-		if c.a != c.b {
-			t.Errorf("%s changed:\nbefore:\n%s\nafter:\n%s", c.what, c.a, c.b)
-		}
-	}
-	// A settimeofday that set the clock would move the offset by far more
-	// than the scheduling noise between two readings.
-	if d := after.clockOffset - before.clockOffset; d > 50*time.Millisecond || d < -50*time.Millisecond {
-		t.Errorf("the wall clock moved by %v relative to the monotonic clock", d)
-	}
+	sameHost(t, before, after)
 	if n := len(probe.Catalog()); n < 24 {
 		t.Errorf("the catalog has %d paths, want at least 24", n)
 	}
@@ -203,7 +214,7 @@ func TestProbeVariantsLeaveHostUnchanged(t *testing.T) {
 			}
 			res, _ := probeUnder(t, flags)
 			for _, r := range res {
-				for _, v := range []string{"fsopen", "io_uring OPENAT", "io_uring SOCKET", "request_key", "finit_module", "bit 32", "perf_event_open(0)", "setns(", "open_by_handle_at", "SOCK_PACKET", "i386 socketcall"} {
+				for _, v := range lateVariants {
 					if strings.Contains(r.Step, v) || strings.Contains(r.Evidence, v) {
 						reached[v] = true
 					}
@@ -212,23 +223,9 @@ func TestProbeVariantsLeaveHostUnchanged(t *testing.T) {
 		}
 	}
 	after := takeDigest()
-	for _, c := range []struct{ what, a, b string }{
-		{"files under /etc", before.files, after.files},
-		{"mount table", before.mounts, after.mounts},
-		{"sysctls", before.sysctls, after.sysctls},
-		{"loaded modules", before.modules, after.modules},
-		{"cgroup hierarchies", before.cgroups, after.cgroups},
-		{"/dev/shm entries", before.shm, after.shm},
-	} {
-		if c.a != c.b {
-			t.Errorf("%s changed:\nbefore:\n%s\nafter:\n%s", c.what, c.a, c.b)
-		}
-	}
-	if d := after.clockOffset - before.clockOffset; d > 50*time.Millisecond || d < -50*time.Millisecond {
-		t.Errorf("the wall clock moved by %v relative to the monotonic clock", d)
-	}
+	sameHost(t, before, after)
 	// The profiles did reach the late variants (the evidence names them).
-	for _, v := range []string{"fsopen", "io_uring OPENAT", "io_uring SOCKET", "request_key", "finit_module", "bit 32", "perf_event_open(0)", "setns(", "open_by_handle_at", "SOCK_PACKET", "i386 socketcall"} {
+	for _, v := range lateVariants {
 		if !reached[v] {
 			t.Errorf("no result names %s: the variant was not reached", v)
 		}

@@ -2,7 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -36,18 +39,32 @@ func probeUnder(t *testing.T, flags []string, ids ...string) (map[string]probe.R
 	if r.code != 0 {
 		t.Fatalf("probe under %v: exit %d\n%s", flags, r.code, r.stderr)
 	}
+	return decodeProbe(t, fmt.Sprintf("under %v", flags), []byte(r.stdout), nil)
+}
+
+// decodeProbe reads `rampart probe -o json`'s output (out, and the error
+// of the command that printed it) as results by path ID.
+func decodeProbe(t *testing.T, where string, out []byte, err error) (map[string]probe.Result, *probe.Report) {
+	t.Helper()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("probe %s: %v\n%s", where, err, ee.Stderr)
+		}
+		t.Fatal(err)
+	}
 	var rep probe.Report
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
-		t.Fatalf("probe JSON: %v\n%s", err, r.stdout)
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("probe %s: JSON: %v\n%s", where, err, out)
 	}
 	if rep.Schema != probe.SchemaVersion {
-		t.Fatalf("schema %q", rep.Schema)
+		t.Fatalf("probe %s: schema %q", where, rep.Schema)
 	}
-	out := map[string]probe.Result{}
-	for _, res := range rep.Results {
-		out[res.ID] = res
+	res := map[string]probe.Result{}
+	for _, r := range rep.Results {
+		res[r.ID] = r
 	}
-	return out, &rep
+	return res, &rep
 }
 
 // selfForEveryone copies the test binary where any uid can execute it

@@ -702,19 +702,10 @@ var _ = register(&Path{
 		"(the call fails with ENOSYS without running, or gets the workload filter's refusal); where the filter cannot be asked, holding CAP_SYS_MODULE with modules enabled, an EPERM is the filter's",
 	run: func(e *env) Outcome {
 		empty := &emptyCString[0]
-		o := anyVariant(e, unix.ENOEXEC,
+		return anyVariant(e, unix.ENOEXEC,
 			variant{name: "init_module", run: initModule, ask: asking(unix.SYS_INIT_MODULE, [6]uintptr{0, 0, uintptr(unsafe.Pointer(empty))}, empty)},
 			variant{name: "finit_module", run: finitModule, ask: asking(unix.SYS_FINIT_MODULE, [6]uintptr{^uintptr(0), uintptr(unsafe.Pointer(empty))}, empty)},
 		)
-		if !o.Open && o.Absent == "" && len(o.Missing) > 0 && len(o.Filtered) > 0 {
-			// The filter refused a variant and let the other through to
-			// a kernel without module support: the refused one is no
-			// more there than the other. The kernel closes both, the
-			// filter only one (audit's --node-kernel no-modules).
-			return Outcome{Errno: unix.ENOSYS, Step: strings.Join(o.Missing, "; "), Variant: "finit_module", Filtered: o.Filtered,
-				Absent: "this kernel has no loadable module support (no /proc/modules): neither init_module nor finit_module exists"}
-		}
-		return o
 	},
 	canaryErrno: unix.ENOEXEC,
 })
@@ -723,15 +714,23 @@ var _ = register(&Path{
 var emptyCString = [1]byte{}
 
 // noModules says, for an ENOSYS from a module call, whether the kernel
-// has no module support (no /proc/modules) rather than a filter's
-// fallback answer.
+// has no module support rather than a filter's fallback answer.
 func noModules(step string, err error) (Outcome, bool) {
-	if errors.Is(err, unix.ENOSYS) {
-		if _, serr := os.Stat("/proc/modules"); serr != nil {
-			return Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel has no loadable module support (" + step + ": ENOSYS, no /proc/modules)"}, true
-		}
+	return unbuilt(step, err, "/proc/modules", "loadable module support")
+}
+
+// unbuilt says, for an ENOSYS, whether the kernel was built without the
+// feature (procFile, which the feature makes, is missing) rather than a
+// filter answering ENOSYS to send callers to a fallback.
+func unbuilt(step string, err error, procFile, feature string) (Outcome, bool) {
+	if !errors.Is(err, unix.ENOSYS) {
+		return Outcome{}, false
 	}
-	return Outcome{}, false
+	if _, serr := os.Stat(procFile); serr == nil {
+		return Outcome{}, false
+	}
+	return Outcome{Errno: unix.ENOSYS, Step: step, Unbuilt: true,
+		Absent: "this kernel has no " + feature + " (" + step + ": ENOSYS, no " + procFile + ")"}, true
 }
 
 func initModule(e *env) Outcome {
@@ -1044,8 +1043,8 @@ var _ = register(&Path{
 				case unix.EINVAL:
 					return open(step, "the kernel copied the key in and answered EINVAL for keyring 0: the keyring API is reachable; nothing added")
 				case unix.ENOSYS:
-					if _, serr := os.Stat("/proc/keys"); serr != nil {
-						return Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel has no key management (add_key: ENOSYS)"}
+					if o, ok := unbuilt(step, errno, "/proc/keys", "key management"); ok {
+						return o
 					}
 				}
 				return refused(step, errno)
@@ -1058,8 +1057,8 @@ var _ = register(&Path{
 				case 0, unix.ENOKEY:
 					return open(step, "the kernel searched the keyrings (ENOKEY, no callout): the keyring API is reachable; nothing made")
 				case unix.ENOSYS:
-					if _, serr := os.Stat("/proc/keys"); serr != nil {
-						return Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel has no key management (request_key: ENOSYS)"}
+					if o, ok := unbuilt(step, errno, "/proc/keys", "key management"); ok {
+						return o
 					}
 				}
 				return refused(step, errno)
@@ -1096,8 +1095,8 @@ func keyctlVariant(high uintptr) variant {
 		case unix.ENOKEY:
 			return open(step, "the kernel answered ENOKEY (no thread keyring): the keyring API is reachable")
 		case unix.ENOSYS:
-			if _, serr := os.Stat("/proc/keys"); serr != nil {
-				return Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel has no key management (keyctl: ENOSYS)"}
+			if o, ok := unbuilt(step, errno, "/proc/keys", "key management"); ok {
+				return o
 			}
 		}
 		return refused(step, errno)

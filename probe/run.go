@@ -30,6 +30,11 @@ type Outcome struct {
 	// Absent says the target does not exist here (no runtime socket, no
 	// /etc/shadow): the path is closed, but by no layer.
 	Absent string
+	// Unbuilt: Absent because the kernel was built without the feature
+	// the whole path needs (module loading, key management), so every
+	// variant is gone, not only this one (unlike an ABI or a namespace
+	// to join that one variant lacks).
+	Unbuilt bool
 	// CanaryErrno is the seccomp canary's result, when one ran.
 	CanaryErrno *syscall.Errno
 	// DACAllows reports, for file paths, whether permission bits and

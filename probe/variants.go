@@ -71,6 +71,20 @@ func anyVariant(e *env, want syscall.Errno, vs ...variant) Outcome {
 			return outs[i]
 		}
 	}
+	// A variant the filter let through found the feature missing from
+	// the kernel: the variants the filter refused are no more there. The
+	// kernel closes every one, the filter only some. (Where the filter
+	// refuses them all, none reaches the kernel: the filter decides.)
+	if i := slices.IndexFunc(outs, func(o Outcome) bool { return o.Unbuilt }); i >= 0 {
+		o := outs[i]
+		o.Filtered, o.Missing = filtered, nil
+		for j, other := range outs {
+			if j != i && other.Absent != "" {
+				o.Missing = append(o.Missing, other.Variant+" ("+other.Absent+")")
+			}
+		}
+		return o
+	}
 	first := slices.IndexFunc(outs, func(o Outcome) bool { return o.Absent == "" })
 	if first < 0 {
 		// none exists here: the first says why, the rest are named

@@ -355,18 +355,23 @@ var _ = register(&Path{
 	// io_uring_setup reads params (EFAULT for NULL) only after
 	// io_uring_allowed, the sysctl and CAP_SYS_ADMIN gate: the canary
 	// says something only where that gate lets this process through.
-	canary: func() syscall.Errno {
-		if !ioUringGateOpen() {
-			return 0
-		}
-		fd, _, e := unix.Syscall(unix.SYS_IO_URING_SETUP, 1, 0, 0)
-		if e == 0 {
-			unix.Close(int(fd))
-		}
-		return e
-	},
+	canary:      uringSetupCanary,
 	canaryErrno: unix.EFAULT,
 })
+
+// uringSetupCanary is io_uring_setup with NULL params: EFAULT from the
+// kernel, once past the gate (0, no answer, where the gate would refuse
+// first).
+func uringSetupCanary() syscall.Errno {
+	if !ioUringGateOpen() {
+		return 0
+	}
+	fd, _, e := unix.Syscall(unix.SYS_IO_URING_SETUP, 1, 0, 0)
+	if e == 0 {
+		unix.Close(int(fd))
+	}
+	return e
+}
 
 // ioUringGateOpen reports whether io_uring_allowed lets this process
 // through (kernel.io_uring_disabled, CAP_SYS_ADMIN, kernel.io_uring_group).

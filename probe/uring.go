@@ -134,16 +134,7 @@ func uringRefused(e *env, s *uringStep, want syscall.Errno) Outcome {
 				return o
 			}
 		}
-		kernel, canary = unix.EFAULT, func() syscall.Errno {
-			if !ioUringGateOpen() {
-				return 0
-			}
-			fd, _, e := unix.Syscall(unix.SYS_IO_URING_SETUP, 1, 0, 0)
-			if e == 0 {
-				unix.Close(int(fd))
-			}
-			return e
-		}
+		kernel, canary = unix.EFAULT, uringSetupCanary
 	case strings.HasPrefix(s.call, "io_uring_enter"):
 		kernel, canary = unix.EBADF, func() syscall.Errno {
 			_, _, e := unix.Syscall6(unix.SYS_IO_URING_ENTER, ^uintptr(0), 1, 1, uringEnterGetEvents, 0, 0)

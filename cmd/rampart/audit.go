@@ -85,7 +85,8 @@ Exit status:
   0  audited; no --fail-on condition met
   1  a --fail-on condition is met: open-path (any container has an open
      path), baseline (any pod fails baseline), restricted (any pod fails
-     restricted)
+     restricted); or, with --fail-on, a document could not be read
+     (missing, malformed, larger than --max-document-size)
   2  bad flags or arguments
   125 nothing could be audited (no file readable, no container found)`
 
@@ -169,6 +170,12 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 			}
 			if failOn != "" && r.Failed(failOn) {
 				return statusError{code: 1, err: fmt.Errorf("audit: --fail-on %s: condition met", failOn)}
+			}
+			// A gate passes only what it has read: a document it could
+			// not read (missing, malformed, over --max-document-size)
+			// may hold what the condition is about.
+			if failOn != "" && len(r.Errors) > 0 {
+				return statusError{code: 1, err: fmt.Errorf("audit: --fail-on %s: %d document(s) could not be read, so the condition is not ruled out", failOn, len(r.Errors))}
 			}
 			return nil
 		},

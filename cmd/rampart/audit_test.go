@@ -273,6 +273,15 @@ spec:
 			t.Errorf("--fail-on %q on %s: exit %d, want %d\n%s", tc.failOn, strings.Fields(tc.stdin)[6], r.code, tc.code, r.stderr)
 		}
 	}
+	// A privileged Pod in a document over --max-document-size beside a
+	// restricted one: the gate cannot rule the condition out.
+	big := priv + "    env: [{name: PAD, value: \"" + strings.Repeat("x", 4096) + "\"}]\n---\n" + restricted
+	if r := rampart(t, big, "audit", "-", "--max-document-size", "1KiB", "--fail-on", "baseline"); r.code != 1 || !strings.Contains(r.stderr, "could not be read") {
+		t.Errorf("--fail-on with an unreadable document: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	if r := rampart(t, big, "audit", "-", "--max-document-size", "1KiB"); r.code != 0 {
+		t.Errorf("no --fail-on, an unreadable document: exit %d, want 0\n%s", r.code, r.stderr)
+	}
 	r := rampart(t, restricted, "audit", "-", "-o", "json")
 	var rep audit.Report
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {

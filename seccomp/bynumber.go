@@ -212,3 +212,20 @@ func numberedPrefix(p *Profile) ([]bpf.Insn, error) {
 	}
 	return prog, nil
 }
+
+// Resolved is the resolved profile as a runtime reads it: Spec, with the
+// rules on syscalls newer than this machine's libseccomp put back as
+// entries of their own. Spec leaves them out because rampart installs
+// them itself; a profile printed without them would lose those denies in
+// a runtime whose libseccomp knows the syscalls.
+func (p *Profile) Resolved() *specs.LinuxSeccomp {
+	if len(p.ByNumber) == 0 && len(p.Dropped) == 0 {
+		return p.Spec
+	}
+	s := *p.Spec
+	s.Syscalls = slices.Clone(p.Spec.Syscalls)
+	for _, r := range slices.Concat(p.ByNumber, p.Dropped) {
+		s.Syscalls = append(s.Syscalls, specs.LinuxSyscall{Names: []string{r.Name}, Action: r.Action, ErrnoRet: r.Errno})
+	}
+	return &s
+}

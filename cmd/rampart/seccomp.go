@@ -116,7 +116,7 @@ containerd's default profile, resolved against the bounding set given by
 			}
 			enc := json.NewEncoder(stdout)
 			enc.SetIndent("", "  ")
-			return enc.Encode(p.Spec)
+			return enc.Encode(p.Resolved())
 		},
 	}
 

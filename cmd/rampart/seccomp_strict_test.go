@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/rampart-sec/rampart/seccomp"
@@ -93,6 +96,20 @@ func TestSeccompDenyNewerSyscallHolds(t *testing.T) {
 	for _, nr := range []string{mseal, statmount} {
 		if open := rampart(t, "", argv([]string{"--seccomp", "unconfined"}, []string{nrcall, nr})...); open.code != 0 || open.stdout == "77\n" {
 			t.Fatalf("nr %s unconfined: exit %d, errno %q: the test proves nothing", nr, open.code, open.stdout)
+		}
+	}
+	// seccomp show prints the profile for a runtime to load: the denies
+	// rampart installs by number stay in it.
+	show := rampart(t, "", "seccomp", "show", profile)
+	var shown specs.LinuxSeccomp
+	if err := json.Unmarshal([]byte(show.stdout), &shown); err != nil {
+		t.Fatalf("seccomp show: %v\n%s%s", err, show.stdout, show.stderr)
+	}
+	for _, name := range []string{"mseal", "statmount"} {
+		if !slices.ContainsFunc(shown.Syscalls, func(sc specs.LinuxSyscall) bool {
+			return slices.Contains(sc.Names, name) && sc.Action == specs.ActErrno && sc.ErrnoRet != nil && *sc.ErrnoRet == 77
+		}) {
+			t.Errorf("seccomp show lost the deny on %s:\n%s", name, show.stdout)
 		}
 	}
 	cache := t.TempDir()

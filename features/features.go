@@ -153,3 +153,17 @@ func HaveSeccompFilter() error {
 	}
 	return nil
 }
+
+// KernelAtLeast reports whether the running kernel is major.minor or
+// later (false when uname cannot say).
+func KernelAtLeast(major, minor int) bool {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return false
+	}
+	var ma, mi int
+	if n, _ := fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &ma, &mi); n != 2 {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
+}

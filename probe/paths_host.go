@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/features"
 )
 
 // Paths from a workload to the host: another process's memory, files by
@@ -306,7 +307,7 @@ var _ = register(&Path{
 })
 
 func handleCanary() syscall.Errno {
-	if !kernelAtLeast(6, 11) {
+	if !features.KernelAtLeast(6, 11) {
 		return 0
 	}
 	fd, err := unix.OpenByHandleAt(-1, unix.NewFileHandle(forgedHandleType, make([]byte, 8)), unix.O_RDONLY|unix.O_CLOEXEC)
@@ -399,7 +400,7 @@ func ioUringGateOpen() bool {
 		return false
 	case "":
 		// No sysctl: before 6.6 there is no gate at all.
-		return !kernelAtLeast(6, 6)
+		return !features.KernelAtLeast(6, 6)
 	}
 	return false
 }
@@ -429,7 +430,7 @@ var _ = register(&Path{
 	run: func(*env) Outcome {
 		step := "userfaultfd(O_CLOEXEC|UFFD_USER_MODE_ONLY)"
 		fd, _, e := unix.Syscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC|uffdUserModeOnly, 0, 0)
-		if e == unix.EINVAL && !kernelAtLeast(5, 11) {
+		if e == unix.EINVAL && !features.KernelAtLeast(5, 11) {
 			// Before 5.11 there is no user-mode-only flag.
 			step = "userfaultfd(O_CLOEXEC)"
 			fd, _, e = unix.Syscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC, 0, 0)
@@ -447,7 +448,7 @@ var _ = register(&Path{
 	// With UFFD_USER_MODE_ONLY the permission check always passes, and
 	// new_userfaultfd then rejects an unknown flag bit with EINVAL.
 	canary: func() syscall.Errno {
-		if !kernelAtLeast(5, 11) {
+		if !features.KernelAtLeast(5, 11) {
 			return 0
 		}
 		fd, _, e := unix.Syscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC|uffdUserModeOnly|0x40000000, 0, 0)
@@ -936,15 +937,3 @@ func haveEffective(c caps.Cap) bool {
 	return data[c/32].Effective&(1<<(c%32)) != 0
 }
 
-// kernelAtLeast reports whether the running kernel is major.minor or later.
-func kernelAtLeast(major, minor int) bool {
-	var u unix.Utsname
-	if err := unix.Uname(&u); err != nil {
-		return false
-	}
-	var ma, mi int
-	if n, _ := fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &ma, &mi); n != 2 {
-		return false
-	}
-	return ma > major || ma == major && mi >= minor
-}

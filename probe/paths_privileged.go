@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/features"
 )
 
 // Privileged paths: what root in a container does with the capabilities
@@ -278,7 +279,7 @@ func newMountAPIRetry(e *env, fstype, data, what string, retry int) Outcome {
 	fd, err := unix.Fsopen(fstype, unix.FSOPEN_CLOEXEC)
 	if err != nil {
 		o := refused(step, err)
-		if o.Errno == unix.ENOSYS && !kernelAtLeast(5, 2) {
+		if o.Errno == unix.ENOSYS && !features.KernelAtLeast(5, 2) {
 			return Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel has no new mount API (fsopen: ENOSYS; Linux 5.2)"}
 		}
 		if o.Errno == unix.EPERM {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/features"
 )
 
 // The seed article's three paths.
@@ -347,7 +348,7 @@ func socketPath(e *env, family int, types []int, proto int, what string) Outcome
 	}
 	vs = append(vs, variant{name: "io_uring SOCKET", run: func(e *env) Outcome {
 		step := fmt.Sprintf("io_uring SOCKET(%s, %s, %#x)", familyNames[family], sockTypeName(t0|unix.SOCK_CLOEXEC), proto)
-		if !kernelAtLeast(5, 19) {
+		if !features.KernelAtLeast(5, 19) {
 			return Outcome{Errno: unix.EINVAL, Step: step, Absent: "this kernel's io_uring has no SOCKET operation (Linux 5.19)"}
 		}
 		res, failed := uringOp(uringSQE{Opcode: uringOpSocket, Fd: int32(family), Off: uint64(t0 | unix.SOCK_CLOEXEC), Len: uint32(proto)})

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/internal/strictjson"
 	"github.com/rampart-sec/rampart/policy"
 )
@@ -42,6 +44,9 @@ type Profile struct {
 	// libseccomp that deny more than the default: rampart installs them
 	// itself, in front of the engine's program.
 	ByNumber []NumberedRule
+	// Unapplied are the deny entries of the file that resolution left
+	// out on this host (includes.arches, minKernel); each is in Notes.
+	Unapplied []Unapplied
 	// Dropped are the rules on syscalls newer than this machine's
 	// libseccomp that deny no more than the default: left out of the
 	// filter (the calls get its default action or ENOSYS), as runc does.
@@ -152,7 +157,77 @@ func parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
 		return nil, err
 	}
 	p.Bounding, p.loc = bounding, loc
+	p.findUnapplied()
 	return p, nil
+}
+
+// Unapplied is a deny entry of the file that resolution left out on this
+// host, and why.
+type Unapplied struct {
+	Entry int // in the file's syscalls[]
+	Names []string
+	Field string // the includes or excludes field that removed it
+	Why   string
+}
+
+// findUnapplied names the deny entries that resolution dropped for this
+// host's architecture or kernel. The runtimes do the same, and a profile
+// shared between hosts may mean it; but includes.arches is compared with
+// the host's architecture, not with the ABI of the call, so a deny
+// written for i386 calls ("x86") vanishes on every amd64 host without a
+// word. Drops for the bounding set (includes.caps) are the format's
+// purpose and are not named.
+func (p *Profile) findUnapplied() {
+	if p.loc == nil {
+		return
+	}
+	host := mobyArch[runtime.GOARCH]
+	defRet := p.defaultRet()
+	for i, e := range p.loc.entries {
+		if !stricter(Ret(specs.LinuxSeccompAction(e.Action), ruleErrno(e.ErrnoRet, specs.LinuxSeccompAction(e.Action))), defRet) {
+			continue
+		}
+		names := e.Names
+		if e.Name != "" {
+			names = []string{e.Name}
+		}
+		add := func(field, why string) {
+			p.Unapplied = append(p.Unapplied, Unapplied{Entry: i, Names: names, Field: field, Why: why})
+			p.Notes = append(p.Notes, fmt.Sprintf("syscalls[%d] (%s %s) does not apply on this host: %s", i, strings.Join(names, ", "), e.Action, why))
+		}
+		if in := e.Includes; in != nil {
+			if len(in.Arches) > 0 && !slices.Contains(in.Arches, host) {
+				add("includes.arches", fmt.Sprintf("includes.arches %v does not name this host's architecture (%s); the runtimes compare it with the host, not with the ABI of the call: to refuse a call of another ABI, list that ABI in architectures and drop includes.arches", in.Arches, host))
+			}
+			if in.MinKernel != "" && !kernelReaches(in.MinKernel) {
+				add("includes.minKernel", fmt.Sprintf("includes.minKernel %s is newer than this kernel", in.MinKernel))
+			}
+		}
+		if ex := e.Excludes; ex != nil {
+			if slices.Contains(ex.Arches, host) {
+				add("excludes.arches", fmt.Sprintf("excludes.arches %v names this host's architecture (%s)", ex.Arches, host))
+			}
+			if ex.MinKernel != "" && kernelReaches(ex.MinKernel) {
+				add("excludes.minKernel", fmt.Sprintf("excludes.minKernel %s: this kernel is that or newer", ex.MinKernel))
+			}
+		}
+	}
+}
+
+// mobyArch is the architecture name includes.arches is compared with,
+// by GOARCH (the runtimes' profile reader's own table).
+var mobyArch = map[string]string{"386": "x86", "amd64": "amd64", "arm": "arm", "arm64": "arm64",
+	"loong64": "loongarch64", "ppc64le": "ppc64le", "riscv64": "riscv64", "s390x": "s390x"}
+
+// kernelReaches says whether the running kernel is v ("5.8") or newer,
+// as the runtimes compare it (kernel and major number).
+func kernelReaches(v string) bool {
+	var k mobyseccomp.KernelVersion
+	q, _ := json.Marshal(v)
+	if k.UnmarshalJSON(q) != nil {
+		return false
+	}
+	return features.KernelAtLeast(int(k.Kernel), int(k.Major))
 }
 
 // checkJSON reads the profile strictly enough to give positions: syntax

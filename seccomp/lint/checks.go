@@ -28,6 +28,7 @@ const (
 	CheckArchMissing     = "arch-missing"
 	CheckNewerDeny       = "newer-syscall-deny"
 	CheckNewerAllow      = "newer-syscall-allow"
+	CheckDenyUnapplied   = "deny-not-applied"
 )
 
 // Check describes one kind of finding.
@@ -68,6 +69,8 @@ var Checks = []Check{
 		"The profile lists an ABI (x32, i386) and no rule is written for it: every call allowed on x86_64 is allowed from that ABI too, whose kernel entry points few workloads use. Without it in architectures the kernel refuses the whole ABI."},
 	{CheckArchMissing, Info, "rules for an ABI the profile does not list",
 		"Rules name calls of an ABI (i386's socketcall, the 32-bit ID calls) or include an architecture that architectures leaves out: they never apply, and the filter refuses every call of that ABI (the process is killed)."},
+	{CheckDenyUnapplied, Warning, "a deny that does not apply on this host",
+		"The runtimes leave out an entry whose includes or excludes do not match the host: includes.arches is compared with the host's architecture (amd64), not with the ABI of the call, so a deny written for i386 calls (\"x86\") never applies on an x86_64 host; includes.minKernel above the running kernel drops it too. The call is allowed there. To refuse a call of another ABI, list that ABI in architectures and drop includes.arches."},
 	{CheckNewerDeny, Warning, "a deny on a syscall newer than libseccomp",
 		"This machine's libseccomp does not know the syscall: runc, and the runtimes built on it, drop the rule without a word and the kernel runs the call. rampart run installs it by number."},
 	{CheckNewerAllow, Info, "an allow on a syscall newer than libseccomp",
@@ -153,6 +156,15 @@ func (l *linter) enosys() {
 	}
 }
 
+// unapplied reports the deny entries resolution left out on this host.
+func (l *linter) unapplied() {
+	for _, u := range l.p.Unapplied {
+		l.add(l.at(Finding{Check: CheckDenyUnapplied, Severity: Warning, Syscall: strings.Join(u.Names, ","),
+			Message: fmt.Sprintf("%s %s does not apply on this host: %s", strings.Join(u.Names, ", "), l.p.Written()[u.Entry].Action, u.Why),
+			Fix:     "drop the condition, or write the deny without it in a profile for this host"}, fmt.Sprintf("syscalls[%d].%s", u.Entry, u.Field)))
+	}
+}
+
 // arches reports ABIs the filter lets in without a rule written for
 // them, and rules for ABIs it does not let in.
 func (l *linter) arches() {
@@ -162,8 +174,8 @@ func (l *linter) arches() {
 		// rules written for the ABI: an entry that includes it, or a
 		// syscall only that ABI has
 		var own []string
-		for _, e := range written {
-			if slices.Contains(e.Arches, scmpName(arch)) {
+		for i, e := range written {
+			if slices.Contains(e.Arches, scmpName(arch)) && !slices.ContainsFunc(p.Unapplied, func(u seccomp.Unapplied) bool { return u.Entry == i }) {
 				own = append(own, e.Names...)
 			}
 		}

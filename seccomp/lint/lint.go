@@ -209,6 +209,7 @@ func Lint(t Target) Result {
 	l.defaults()
 	l.logRules()
 	l.enosys()
+	l.unapplied()
 	l.arches()
 	l.newer()
 	f, err := seccomp.Compile(p)

@@ -94,6 +94,8 @@ func TestCrafted(t *testing.T) {
 		{"enosys-clone3.json", nil, []string{CheckENOSYS, CheckFallback}, "", nil},
 		{"newer-deny.json", []string{CheckNewerDeny}, nil, "6:16", nil},
 		{"newer-allow.json", []string{CheckNewerAllow}, []string{CheckNewerDeny}, "7:16", nil},
+		{"deny-arch-x86.json", []string{CheckDenyUnapplied, CheckArchUnused}, nil, "6:94", nil},
+		{"deny-arch-host.json", nil, []string{CheckDenyUnapplied}, "", nil},
 		{"conflict.json", []string{CheckConflict}, nil, "8:1", nil},
 		{"no-conflict.json", nil, []string{CheckConflict}, "", nil},
 		{"refuses-execve.json", []string{CheckRefusesStart}, nil, "6:16", nil},

@@ -936,4 +936,3 @@ func haveEffective(c caps.Cap) bool {
 	}
 	return data[c/32].Effective&(1<<(c%32)) != 0
 }
-

@@ -550,3 +550,45 @@ func TestDenyReadNewMountAPI(t *testing.T) {
 		"fsmount "+loop2+": read: permission denied",
 		"mount(2): operation not permitted")
 }
+
+// A mount of a directory beneath a denied one (what a subPath volume
+// makes), and an overlay one of whose layers lies beneath it, show part
+// of the denied tree elsewhere: both are denied whole. The bind mount's
+// point is a sibling of the denied directory, which the launch grants on
+// the way to it: before, that grant followed the mount's root inode and
+// opened the denied subdirectory under its own name too.
+func TestDenyReadMountsBeneath(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	for f, body := range map[string]string{"secret/sub/f": "TOP\n", "secret/low/g": "LOW\n", "other/h": "open\n"} {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(f)), 0o755)
+		os.WriteFile(filepath.Join(dir, f), []byte(body), 0o644)
+	}
+	mount := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("mount", args...).CombinedOutput(); err != nil {
+			t.Fatalf("mount %v: %v %s", args, err, out)
+		}
+		target := args[len(args)-1]
+		t.Cleanup(func() { exec.Command("umount", "-l", target).Run() })
+	}
+	sub, merged := filepath.Join(dir, "mnt"), filepath.Join(dir, "ov")
+	os.Mkdir(sub, 0o755)
+	os.Mkdir(merged, 0o755)
+	mount("--bind", filepath.Join(dir, "secret/sub"), sub)
+	mount("-t", "overlay", "overlay", "-o", "lowerdir="+filepath.Join(dir, "secret/low")+":"+filepath.Join(dir, "other"), merged)
+
+	read := []string{"sh", "-c", fmt.Sprintf("for f in %s/f %s/secret/sub/f %s/g %s/h; do cat $f || echo DENIED; done", sub, dir, merged, merged)}
+	if r := rampart(t, "", argv([]string{"--cap-drop", "NET_RAW"}, read)...); r.stdout != "TOP\nTOP\nLOW\nopen\n" {
+		t.Fatalf("without the rule every file reads: %q %q", r.stdout, r.stderr)
+	}
+	r := rampart(t, "", argv([]string{"--deny-read", filepath.Join(dir, "secret")}, read)...)
+	if r.stdout != "DENIED\nDENIED\nDENIED\nDENIED\n" {
+		t.Fatalf("--deny-read %s/secret: got %q (want every read refused: the merged tree holds a layer of it)\n%s", dir, r.stdout, r.stderr)
+	}
+	for _, m := range []string{sub, merged} {
+		if !strings.Contains(r.stderr, m) {
+			t.Errorf("the launch does not name %s among the routes it closed: %s", m, r.stderr)
+		}
+	}
+}

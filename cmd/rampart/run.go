@@ -62,7 +62,9 @@ The other routes to the same bytes, closed with each deny rule:
     NVMe nodes, and swap; --allow-device PATH leaves one open on purpose
   * other paths of the same file: bind mounts and second mounts of its
     filesystem, the layers of an overlay it is on, and the merged tree
-    of an overlay whose layer holds it
+    of an overlay whose layer holds it; a mount of a directory beneath a
+    denied one (a subPath volume) and an overlay with a layer beneath
+    it are denied whole
   * new names: CMD cannot link or rename a denied file elsewhere, make a
     device node anywhere, or attach a mount (mount, move_mount,
     pivot_root); a detached mount it makes with CAP_SYS_ADMIN (fsopen,

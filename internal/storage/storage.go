@@ -123,22 +123,37 @@ func (w *walker) path(p, why string) error {
 	}
 	inFS := filepath.Join(m.Root, rel(m.Mountpoint, p))
 	// The same directory mounted elsewhere (a bind mount, or the whole
-	// filesystem mounted twice) shows the file there too.
+	// filesystem mounted twice) shows the file there too; a mount of a
+	// directory beneath a denied one (a subPath volume) shows part of it,
+	// and all of its tree is then denied. Left out, its mount point would
+	// even be granted as a sibling on the way to the denied path, and
+	// Landlock's grant, which follows the inode, would open the denied
+	// subdirectory under its own name.
 	for _, o := range w.mounts {
-		if o == m || o.Major != m.Major || o.Minor != m.Minor || o.FSType != m.FSType || !within(inFS, o.Root) {
+		if o == m || o.Major != m.Major || o.Minor != m.Minor || o.FSType != m.FSType {
 			continue
 		}
-		alias := filepath.Join(o.Mountpoint, rel(o.Root, inFS))
-		w.alias(alias, fmt.Sprintf("mount %s shows %s of the same filesystem", o.Mountpoint, o.Root))
+		switch {
+		case within(inFS, o.Root):
+			w.alias(filepath.Join(o.Mountpoint, rel(o.Root, inFS)), fmt.Sprintf("mount %s shows %s of the same filesystem", o.Mountpoint, o.Root))
+		case within(o.Root, inFS):
+			w.alias(o.Mountpoint, fmt.Sprintf("mount %s shows %s, beneath %s", o.Mountpoint, o.Root, inFS))
+		}
 	}
-	// An overlay whose layer holds the file shows it in the merged tree.
+	// An overlay whose layer holds the file shows it in the merged tree;
+	// one whose layer is beneath a denied directory shows part of it
+	// anywhere in the merged tree, which is then denied whole.
 	for _, o := range w.mounts {
 		if o.FSType != "overlay" {
 			continue
 		}
 		for _, layer := range overlayLayers(o) {
-			if within(p, layer) && o.Mountpoint != layer {
+			switch {
+			case o.Mountpoint == layer:
+			case within(p, layer):
 				w.alias(filepath.Join(o.Mountpoint, rel(layer, p)), "overlay "+o.Mountpoint+" has the layer "+layer)
+			case within(layer, p):
+				w.alias(o.Mountpoint, "overlay "+o.Mountpoint+" has the layer "+layer+", beneath "+p)
 			}
 		}
 	}

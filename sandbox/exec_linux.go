@@ -35,8 +35,8 @@ func (pl *Plan) Exec(verbose io.Writer) error {
 	runtime.LockOSThread()
 	// No UnlockOSThread: the thread is tainted whichever way this ends.
 
-	if pl.PreserveFDs < 0 {
-		return refuse(LayerExec, "--preserve-fds %d: want 0 or more", pl.PreserveFDs)
+	if err := CheckPreserveFDs(pl.PreserveFDs); err != nil {
+		return refuse(LayerExec, "%v", err)
 	}
 	if pl.Landlock != nil {
 		if err := checkKeptFDs(2+pl.PreserveFDs, pl.Landlock.Denials); err != nil {
@@ -234,4 +234,20 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// CheckPreserveFDs refuses a --preserve-fds count no process can have: a
+// count past the descriptor limit names no descriptor, and past 2^32-3
+// close_range's unsigned start would wrap to 0 and close stdin, stdout
+// and stderr at exec.
+func CheckPreserveFDs(n int) error {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return fmt.Errorf("RLIMIT_NOFILE: %w", err)
+	}
+	limit := min(lim.Cur, 1<<30) // fs.nr_open's ceiling: no table is larger
+	if n < 0 || uint64(n) > limit-3 {
+		return fmt.Errorf("--preserve-fds %d: want 0 to %d (RLIMIT_NOFILE %d, less stdin, stdout and stderr)", n, limit-3, limit)
+	}
+	return nil
 }

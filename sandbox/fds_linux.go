@@ -86,7 +86,14 @@ func checkKeptFDs(last int, denials []landlock.Denial) error {
 		}
 		targets = append(targets, t)
 	}
-	for fd := 0; fd <= last; fd++ {
+	fds, err := openFDs()
+	if err != nil {
+		return err
+	}
+	for _, fd := range fds {
+		if fd > last {
+			continue
+		}
 		var st unix.Stat_t
 		if err := unix.Fstat(fd, &st); err != nil {
 			continue // not open

@@ -94,6 +94,15 @@ func TestInheritedDescriptors(t *testing.T) {
 	if r.code != 0 || r.stdout != "3\n" {
 		t.Fatalf("--preserve-fds 1 with fds 3, 4, 5 open: CMD sees %q (exit %d %s), want only 3", r.stdout, r.code, r.stderr)
 	}
+	// A count no process can have is a usage error, not a long loop or a
+	// close_range whose start wraps to 0 (2^32-3: stdin, stdout and stderr
+	// closed at exec).
+	for _, n := range []string{"4294967293", "20000000", "-1"} {
+		r := rampart(t, "", argv([]string{"--preserve-fds", n, "--cap-drop", "NET_RAW"}, []string{"echo", "hi"})...)
+		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "--preserve-fds "+n+": want 0 to") {
+			t.Errorf("--preserve-fds %s: exit %d stdout %q stderr %q, want a usage error", n, r.code, r.stdout, r.stderr)
+		}
+	}
 }
 
 // A policy file is read strictly: a misspelt field or an unknown kind

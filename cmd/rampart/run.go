@@ -75,7 +75,10 @@ The other routes to the same bytes, closed with each deny rule:
 The launch names the routes it closed. Routes that need a capability
 (kernel memory with SYS_RAWIO, BPF tracing, modules, another process's
 memory with SYS_PTRACE) are the capability layer's to close: the launch
-names the ones CMD keeps.
+names the ones CMD keeps. Not closed, because no path rule can: a
+descriptor another process sends CMD later over a socket CMD keeps
+(Landlock refuses opening, not receiving), and a device node made before
+the launch outside /dev (the disks' nodes are looked for in /dev).
 
 rampart fails closed: CMD is never started, and rampart exits 125 naming
 the layer and the reason, when
@@ -179,6 +182,9 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("no-new-privs") {
 				f.NoNewPrivs = &noNewPrivs
+			}
+			if err := sandbox.CheckPreserveFDs(preserveFDs); err != nil {
+				return usageError{err}
 			}
 			p, err := buildPolicy(&lf, from, policyFile)
 			if err != nil {

@@ -117,6 +117,7 @@ func TestPolicyFileStrict(t *testing.T) {
 		{"case-variant", `{"seccomp":{"Kind":"runtime-default"}}`, ".json:1:2: seccomp"},
 		{"duplicate", "{\"Seccomp\":{\"Kind\":\"runtime-default\"},\n \"Seccomp\":{\"Kind\":\"unconfined\"}}", ".json:2:2: Seccomp"},
 		{"empty", "", "empty file"},
+		{"null", "null", ".json:1:1: want a JSON object"},
 		{"unknown-mode", `{"Landlock":[{"Mode":"deny-reed","Path":"/etc/shadow"}]}`, `Mode "deny-reed"`},
 		{"unknown-apparmor-kind", `{"AppArmor":{"Kind":"Localhost","Name":"x"}}`, `AppArmor.Kind "Localhost"`},
 		{"seccomp-file-without-path", `{"Seccomp":{"Kind":"file"}}`, "needs a Path"},

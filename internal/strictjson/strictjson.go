@@ -133,7 +133,7 @@ func Check(body []byte, t reflect.Type, o Options) (*Doc, error) {
 	if off >= len(body) {
 		return nil, &Error{Err: ErrEmpty}
 	}
-	if err := w.value(t, ""); err != nil {
+	if err := w.value(t, "", 0); err != nil {
 		return nil, err
 	}
 	off = int(w.dec.InputOffset())
@@ -185,16 +185,27 @@ func (w *jsonWalker) token(path string) (json.Token, int, error) {
 	return tok, off, nil
 }
 
-// value checks the value at path, to be decoded into t (nil: anything).
-func (w *jsonWalker) value(t reflect.Type, path string) error {
+// value checks the value at path, depth levels down, to be decoded into
+// t (nil: anything).
+func (w *jsonWalker) value(t reflect.Type, path string, depth int) error {
 	tok, off, err := w.token(path)
 	if err != nil {
 		return err
+	}
+	if depth > maxDepth {
+		// Each level costs a path as long as the levels above it: a
+		// file of nothing but "[" would take minutes and the stack.
+		return w.errAt(off, path, errors.New("nested too deep"))
 	}
 	if w.doc.offs != nil {
 		w.doc.offs[path] = off
 	}
 	d, ok := tok.(json.Delim)
+	if tt := Target(t); depth == 0 && tt != nil && (tt.Kind() == reflect.Struct || tt.Kind() == reflect.Map) && d != '{' {
+		// A document that is only null decodes into nothing, without an
+		// error: a policy file holding it would say nothing, silently.
+		return w.errAt(off, path, fmt.Errorf("want a JSON object, found %v", tok))
+	}
 	if !ok {
 		return nil // a scalar: its type is the decoder's business
 	}
@@ -206,7 +217,7 @@ func (w *jsonWalker) value(t reflect.Type, path string) error {
 			et = t.Elem()
 		}
 		for i := 0; w.dec.More(); i++ {
-			if err := w.value(et, path+"["+strconv.Itoa(i)+"]"); err != nil {
+			if err := w.value(et, path+"["+strconv.Itoa(i)+"]", depth+1); err != nil {
 				return err
 			}
 		}
@@ -228,7 +239,7 @@ func (w *jsonWalker) value(t reflect.Type, path string) error {
 			if err != nil {
 				return w.errAt(koff, kpath, err)
 			}
-			if err := w.value(vt, kpath); err != nil {
+			if err := w.value(vt, kpath, depth+1); err != nil {
 				return err
 			}
 		}

@@ -58,6 +58,11 @@ func TestRefusals(t *testing.T) {
 		{"cut short", `{"action":`, false, `1:11: unexpected end of the document`},
 		{"escaped key is the field", `{"\u0061ction":"a"}`, true, ""},
 		{"escaped duplicate", `{"action":"a","\u0061ction":"b"}`, false, `key "action" written twice`},
+		// 200 KB of "[" took minutes, each level building a longer path.
+		{"null document", " null ", false, `1:2: want a JSON object, found <nil>`},
+		{"array document", `[{"action":"a"}]`, false, `want a JSON object`},
+		{"nested too deep", `{"any":` + strings.Repeat("[", 200000), false, `nested too deep`},
+		{"nested deep enough", `{"any":` + strings.Repeat("[", 999) + strings.Repeat("]", 999) + `}`, false, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Check([]byte(c.body), docType, Options{DisallowUnknown: c.unknown})

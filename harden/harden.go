@@ -264,7 +264,8 @@ func (h *hardener) object(n *yaml.RNode, depth int) error {
 	kind := h.str(n, "kind")
 	if items := h.lookup(n, "items"); items != nil && strings.HasSuffix(kind, "List") && items.YNode().Kind == yaml.SequenceNode {
 		if depth >= 8 {
-			return nil
+			// Skipping it would leave its Pods unhardened without a word.
+			return fmt.Errorf("line %d: Lists nested too deep", n.YNode().Line)
 		}
 		for _, it := range h.elements(items, "items") {
 			if err := h.object(it, depth+1); err != nil {

@@ -107,12 +107,15 @@ func (h *hardener) document(d doc) (*yaml.RNode, error) {
 	return n, h.object(n, 0)
 }
 
-// oneDocument refuses text after a document's end marker ("...") with
-// no separator before it. kyaml reads the first document and drops the
-// rest: harden would write the file without it.
+// oneDocument refuses a piece of text the YAML parser reads as more than
+// one document. kyaml reads the first and drops the rest, so harden
+// would write the file without them: after an end marker ("...") with
+// no separator, or behind a "---" that follows a line break other than
+// "\n" (a lone "\r", NEL, U+2028, U+2029), which the parser honours and
+// the splitter does not; and text the parser decodes from UTF-16.
 func oneDocument(d doc) error {
-	at := strings.Index("\n"+d.text, "\n...")
-	if at < 0 {
+	end := strings.Index("\n"+d.text, "\n...")
+	if end < 0 && !strings.ContainsAny(d.text, "\r\u0085\u2028\u2029\x00\ufeff") {
 		return nil
 	}
 	dec := yaml.NewDecoder(strings.NewReader(d.text))
@@ -120,7 +123,10 @@ func oneDocument(d doc) error {
 	if dec.Decode(&n) == nil && dec.Decode(&n) == io.EOF {
 		return nil
 	}
-	return fmt.Errorf("line %d: text after the end of a document (...) without --- before it: harden would drop it", d.line+strings.Count(d.text[:at], "\n"))
+	if end < 0 {
+		return fmt.Errorf("the document at line %d holds more than one YAML document (a --- after a line break other than \\n, or UTF-16 text): harden would drop all but the first", d.line)
+	}
+	return fmt.Errorf("line %d: text after the end of a document (...) without --- before it: harden would drop it", d.line+strings.Count(d.text[:end], "\n"))
 }
 
 // shiftLines makes a document's node lines count from the top of the

@@ -158,3 +158,42 @@ spec:
 		t.Errorf("same rules twice: %v", err)
 	}
 }
+
+// TestOtherLineBreaks: the YAML parser also breaks lines at a lone "\r",
+// NEL, U+2028 and U+2029, and decodes UTF-16, where the splitter sees
+// one document; harden wrote the first and dropped the rest, a
+// privileged Pod with it. Now refused; CRLF stays fine.
+func TestOtherLineBreaks(t *testing.T) {
+	one := "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c, image: x}]}\n"
+	two := "apiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec: {containers: [{name: c, image: x, securityContext: {privileged: true}}]}\n"
+	for name, in := range map[string]string{
+		"CR":     strings.ReplaceAll(one+"---\n"+two, "\n", "\r"),
+		"NEL":    one + "\u0085---\n" + two,
+		"U+2028": one + "\u2028---\n" + two,
+		"U+2029": one + "\u2029---\n" + two,
+	} {
+		res, err := Manifest("in.yaml", []byte(in), Options{})
+		if err == nil || !strings.Contains(err.Error(), "holds more than one YAML document") {
+			var out []byte
+			if res != nil {
+				out = res.Data
+			}
+			t.Errorf("%s: err = %v, output:\n%s", name, err, out)
+		}
+	}
+	if _, err := Manifest("crlf.yaml", []byte(strings.ReplaceAll(one+"---\n"+two, "\n", "\r\n")), Options{}); err != nil {
+		t.Errorf("CRLF: %v", err)
+	}
+}
+
+// TestListsNestedTooDeep: Lists nested past the limit are refused, not
+// left unhardened without a word.
+func TestListsNestedTooDeep(t *testing.T) {
+	n := "{apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: a, image: x}]}}"
+	for range 9 {
+		n = "{apiVersion: v1, kind: List, items: [" + n + "]}"
+	}
+	if _, err := Manifest("deep.yaml", []byte(n+"\n"), Options{}); err == nil || !strings.Contains(err.Error(), "Lists nested too deep") {
+		t.Errorf("err = %v", err)
+	}
+}

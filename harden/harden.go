@@ -711,6 +711,22 @@ func (h *hardener) scalars(n *yaml.RNode, field string) []string {
 
 var badName = regexp.MustCompile(`[^a-z0-9._-]+`)
 
+// pathSegment is what a segment of a profile's path may be: a
+// namespace's or name's characters, never "." or "..".
+var pathSegment = regexp.MustCompile(`^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$`)
+
+// localPath refuses a profile path that could leave the directory the
+// profiles are written to: its segments come from manifests (a
+// namespace, a recording's name), and "../../etc" is no namespace.
+func localPath(p string) error {
+	for _, seg := range strings.Split(p, "/") {
+		if !pathSegment.MatchString(strings.TrimSuffix(seg, ".json")) || strings.Contains(seg, "..") {
+			return fmt.Errorf("%q: each part of the path must be a lower-case DNS name (a namespace, a workload's name)", p)
+		}
+	}
+	return nil
+}
+
 // profileName is rampart-<workload>-<container>, in the characters a
 // profile name and a Kubernetes object name both allow.
 func profileName(workload, kind, ctr string) string {
@@ -740,6 +756,9 @@ func (h *hardener) profile(name, ns, image string) error {
 // newProfile hands a profile to the sink, and keeps it (without its text
 // unless collecting) for the next containers that use it.
 func (h *hardener) newProfile(p *Profile, image string) error {
+	if err := localPath(p.Name); err != nil {
+		return fmt.Errorf("AppArmor profile: %w", err)
+	}
 	p.addImage(image)
 	if h.sink.Profile != nil {
 		if err := h.sink.Profile(*p); err != nil {
@@ -761,6 +780,9 @@ func (h *hardener) newProfile(p *Profile, image string) error {
 // the second would silently replace the first's (a Deployment and a
 // StatefulSet of one name, keeping different capabilities).
 func (h *hardener) newSeccomp(p SeccompProfile) error {
+	if err := localPath(p.Path); err != nil {
+		return fmt.Errorf("seccomp profile: %w", err)
+	}
 	sum := sha256.Sum256(p.JSON)
 	if old, ok := h.digests[p.Path]; ok {
 		if old != sum {

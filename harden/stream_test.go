@@ -197,3 +197,17 @@ func TestListsNestedTooDeep(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestProfilePathsStayLocal: a profile's path is built from the
+// manifest's namespace; one that climbs out ("../../tmp/x") would have
+// written the profile outside the profiles directory.
+func TestProfilePathsStayLocal(t *testing.T) {
+	in := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: ../../../tmp/escaped}\nspec:\n  template:\n    spec:\n      containers: [{name: app, image: x}]\n"
+	var written []string
+	_, err := Stream("in.yaml", strings.NewReader(in), &bytes.Buffer{}, Options{SeccompLocalhost: true, SPO: true}, Sink{
+		Seccomp: func(p SeccompProfile) error { written = append(written, p.Path); return nil },
+	})
+	if err == nil || !strings.Contains(err.Error(), "must be a lower-case DNS name") || len(written) > 0 {
+		t.Errorf("err = %v, written %v", err, written)
+	}
+}

@@ -146,6 +146,9 @@ func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
 			}
 			failed := 0
 			job := hardenJob{o: o, outDir: outDir, profilesOut: profilesOut, inPlace: inPlace, diff: diff, spo: spo, maxDoc: int(maxDoc), stdout: stdout, stderr: stderr}
+			if err := job.checkDests(files); err != nil {
+				return usageError{err}
+			}
 			for _, f := range files {
 				if err := hardenOne(f, job); err != nil {
 					fmt.Fprintln(stderr, "rampart: harden:", err)
@@ -241,6 +244,53 @@ type hardenJob struct {
 	stdout, stderr      io.Writer
 }
 
+// dest is where the hardened f goes ("-" for standard output).
+func (j hardenJob) dest(f string) (string, error) {
+	switch {
+	case f == "-":
+		return f, nil
+	case j.inPlace:
+		// The file a link names is the user's manifest: replace it, and
+		// keep the link.
+		return filepath.EvalSymlinks(f)
+	case j.outDir != "":
+		return filepath.Join(j.outDir, filepath.Base(f)), nil
+	}
+	return strings.TrimSuffix(f, filepath.Ext(f)) + ".hardened.yaml", nil
+}
+
+// checkDests refuses a run that would write two inputs to one file (the
+// second would replace the first: two deploy.yaml under --out, or
+// deploy.yaml beside deploy.yml) or an input over itself without
+// --in-place.
+func (j hardenJob) checkDests(files []string) error {
+	if j.diff {
+		return nil
+	}
+	from := map[string]string{}
+	for _, f := range files {
+		d, err := j.dest(f)
+		if err != nil || d == "-" {
+			continue // hardenOne says why
+		}
+		key, _ := filepath.Abs(d)
+		if other, dup := from[key]; dup {
+			return fmt.Errorf("%s and %s would both be written to %s: harden them in separate runs, or without --out", other, f, d)
+		}
+		from[key] = f
+		if !j.inPlace {
+			if fi, err := os.Stat(d); err == nil {
+				for _, in := range files {
+					if ii, err := os.Stat(in); err == nil && os.SameFile(fi, ii) {
+						return fmt.Errorf("%s would be written over the input %s: use --in-place to mean that, or another --out", d, in)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
 func hardenOne(f string, j hardenJob) error {
 	if j.diff {
 		return hardenDiff(f, j)
@@ -250,20 +300,9 @@ func hardenOne(f string, j hardenJob) error {
 		return err
 	}
 	defer in.Close()
-	dest := f
-	switch {
-	case f == "-":
-	case j.inPlace:
-		// The file a link names is the user's manifest: replace it, and
-		// keep the link.
-		if dest, err = filepath.EvalSymlinks(f); err != nil {
-			return err
-		}
-	case j.outDir != "":
-		dest = filepath.Join(j.outDir, filepath.Base(f))
-	default:
-		ext := filepath.Ext(f)
-		dest = strings.TrimSuffix(f, ext) + ".hardened.yaml"
+	dest, err := j.dest(f)
+	if err != nil {
+		return err
 	}
 	dir := j.profilesOut
 	if dir == "" {

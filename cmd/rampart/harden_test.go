@@ -363,3 +363,38 @@ func TestHardenDocumentLimit(t *testing.T) {
 		t.Errorf("left in the directory: %v", es)
 	}
 }
+
+// Two inputs bound for one file, or an input written over itself without
+// --in-place, are refused before anything is written: the second used to
+// replace the first without a word, and --out the input's own directory
+// overwrote it.
+func TestHardenDestinations(t *testing.T) {
+	dir := t.TempDir()
+	seed, err := os.ReadFile("../../examples/seed/0-baseline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"k8s/a/deploy.yaml", "k8s/b/deploy.yaml", "one/deploy.yaml", "one/deploy.yml"} {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(f)), 0o755)
+		os.WriteFile(filepath.Join(dir, f), seed, 0o644)
+	}
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{filepath.Join(dir, "k8s"), "--out", filepath.Join(dir, "out")}, "would both be written to " + filepath.Join(dir, "out", "deploy.yaml")},
+		{[]string{filepath.Join(dir, "one")}, "would both be written to " + filepath.Join(dir, "one", "deploy.hardened.yaml")},
+		{[]string{filepath.Join(dir, "k8s/a/deploy.yaml"), "--out", filepath.Join(dir, "k8s/a")}, "would be written over the input"},
+	} {
+		r := rampart(t, "", append([]string{"harden"}, c.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.says) {
+			t.Errorf("harden %v: exit %d, stderr %q; want 2 saying %q", c.args, r.code, r.stderr, c.says)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+		t.Error("a refused run wrote its --out directory")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "k8s/a/deploy.yaml")); string(b) != string(seed) {
+		t.Error("a refused run changed its input")
+	}
+}

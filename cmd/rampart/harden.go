@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"io/fs"
@@ -145,7 +146,7 @@ func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
 				files = append(files, fs...)
 			}
 			failed := 0
-			job := hardenJob{o: o, outDir: outDir, profilesOut: profilesOut, inPlace: inPlace, diff: diff, spo: spo, maxDoc: int(maxDoc), stdout: stdout, stderr: stderr}
+			job := hardenJob{o: o, outDir: outDir, profilesOut: profilesOut, inPlace: inPlace, diff: diff, spo: spo, maxDoc: int(maxDoc), stdout: stdout, stderr: stderr, profiles: map[string]claim{}}
 			if err := job.checkDests(files); err != nil {
 				return usageError{err}
 			}
@@ -242,6 +243,28 @@ type hardenJob struct {
 	inPlace, diff, spo  bool
 	maxDoc              int
 	stdout, stderr      io.Writer
+	// profiles are the profile files this run wrote, by path: a second
+	// file's workload of the same name must not replace one with other
+	// rules (the library checks this within one file).
+	profiles map[string]claim
+}
+
+// claim is who wrote a profile file, and what.
+type claim struct {
+	by  string
+	sum [sha256.Size]byte
+}
+
+// claim records that f writes data to path, and refuses other rules
+// than an earlier file's. (The same rules are written again: each file's
+// batch stands alone, and an earlier one may have been abandoned.)
+func (j hardenJob) claim(path, f string, data []byte) error {
+	sum := sha256.Sum256(data)
+	if c, ok := j.profiles[path]; ok && c.sum != sum {
+		return fmt.Errorf("profile %s: %s needs other rules than %s wrote there (workloads of one name in different namespaces or files); harden them in separate runs or rename one", path, f, c.by)
+	}
+	j.profiles[path] = claim{by: f, sum: sum}
+	return nil
 }
 
 // dest is where the hardened f goes ("-" for standard output).
@@ -340,11 +363,19 @@ func hardenOne(f string, j hardenJob) error {
 		},
 		Profile: func(p harden.Profile) error {
 			profiles++
-			return write(filepath.Join(dir, p.Name), []byte(p.Text), &batch)
+			path := filepath.Join(dir, p.Name)
+			if err := j.claim(path, f, []byte(p.Text)); err != nil {
+				return err
+			}
+			return write(path, []byte(p.Text), &batch)
 		},
 		Seccomp: func(p harden.SeccompProfile) error {
 			profiles++
-			return write(filepath.Join(dir, filepath.FromSlash(p.Path)), p.JSON, &batch)
+			path := filepath.Join(dir, filepath.FromSlash(p.Path))
+			if err := j.claim(path, f, p.JSON); err != nil {
+				return err
+			}
+			return write(path, p.JSON, &batch)
 		},
 	}
 	res, err := harden.Stream(f, in, out, j.o, sink)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -396,5 +397,23 @@ func TestHardenDestinations(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "k8s/a/deploy.yaml")); string(b) != string(seed) {
 		t.Error("a refused run changed its input")
+	}
+}
+
+// Two files of one run whose workloads share a name but not their rules
+// (another namespace, another capability) would write one profile file:
+// the second is refused instead of replacing the first's profile, which
+// the first's manifest names.
+func TestHardenProfileAcrossFiles(t *testing.T) {
+	dir := t.TempDir()
+	web := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: %s}\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: x\n        securityContext: {runAsNonRoot: true%s}\n"
+	os.WriteFile(filepath.Join(dir, "one.yaml"), fmt.Appendf(nil, web, "one", ""), 0o644)
+	os.WriteFile(filepath.Join(dir, "two.yaml"), fmt.Appendf(nil, web, "two", ", capabilities: {add: [SYS_ADMIN]}"), 0o644)
+	r := rampart(t, "", "harden", filepath.Join(dir, "one.yaml"), filepath.Join(dir, "two.yaml"), "--seccomp", "localhost")
+	if r.code != 1 || !strings.Contains(r.stderr, "two.yaml needs other rules than "+filepath.Join(dir, "one.yaml")) {
+		t.Fatalf("exit %d stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "two.hardened.yaml")); err == nil {
+		t.Error("the refused file's manifest was written")
 	}
 }

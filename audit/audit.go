@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -123,6 +124,18 @@ func New(n Node) (*Auditor, error) {
 	}
 	if n.Runtime == "" {
 		n.Runtime = "containerd"
+	}
+	// One spelling of each value ("00", " 0", "+0" are 0), so that every
+	// model that compares one sees what the kernel would parse.
+	if len(n.Sysctls) > 0 {
+		canon := make(map[string]string, len(n.Sysctls))
+		for k, v := range n.Sysctls {
+			if i, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+				v = strconv.Itoa(i)
+			}
+			canon[k] = v
+		}
+		n.Sysctls = canon
 	}
 	rtSec, err := seccomp.RuntimeDefaultFor(n.Runtime, n.RuntimeVersion)
 	if err != nil {

@@ -519,3 +519,16 @@ func TestNodeInfoFiles(t *testing.T) {
 		t.Errorf("given: %+v", r.Node)
 	}
 }
+
+// A sysctl is read as the kernel parses it: "00", " 0" and "+0" are 0,
+// whichever model compares it.
+func TestSysctlSpellings(t *testing.T) {
+	doc := []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: c, image: x, securityContext: {seccompProfile: {type: Unconfined}}}\n")
+	for _, v := range []string{"0", "00", " 0", "+0"} {
+		a := newAuditor(t, Node{Sysctls: map[string]string{"kernel.unprivileged_bpf_disabled": v}})
+		r := a.Read("p.yaml", doc)
+		if got := verdict(t, r.Workloads[0].Containers[0], "bpf-load"); got != Open {
+			t.Errorf("kernel.unprivileged_bpf_disabled=%q: bpf-load %s, want open", v, got)
+		}
+	}
+}

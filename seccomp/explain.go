@@ -100,7 +100,7 @@ func Explain(p *Profile, prog []bpf.Insn, arch Arch, name string, args [6]uint64
 			d.Rules = append(d.Rules, r)
 		}
 	}
-	ruleAction := ActionString(p.Spec.DefaultAction, errnoOf(p.Spec.DefaultErrnoRet, nil, p.Spec.DefaultAction))
+	ruleAction := p.defaultAction()
 	if len(d.Rules) > 0 {
 		r := d.Rules[0]
 		ruleAction = ActionString(r.Action, r.ErrnoValue())

@@ -464,7 +464,7 @@ func finish(name string, s *specs.LinuxSeccomp, body []byte) (*Profile, error) {
 		}
 		return e
 	}
-	defRet := Ret(s.DefaultAction, errnoOf(s.DefaultErrnoRet, nil, s.DefaultAction))
+	defRet := Ret(s.DefaultAction, errnoOf(s.DefaultErrnoRet, s.DefaultAction))
 	newer := map[string]string{}
 	var numbered []NumberedRule
 	for i, sc := range s.Syscalls {

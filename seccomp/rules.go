@@ -60,7 +60,7 @@ func (p *Profile) Rules() []Rule {
 
 // defaultRet is what the filter returns when no rule matches.
 func (p *Profile) defaultRet() uint32 {
-	return Ret(p.Spec.DefaultAction, errnoOf(p.Spec.DefaultErrnoRet, nil, p.Spec.DefaultAction))
+	return Ret(p.Spec.DefaultAction, errnoOf(p.Spec.DefaultErrnoRet, p.Spec.DefaultAction))
 }
 
 // ErrnoValue is the errno the rule's action returns (ERRNO, TRACE): its
@@ -70,20 +70,22 @@ func (r Rule) ErrnoValue() uint { return ruleErrno(r.Errno, r.Action) }
 // ruleErrno is the errno the engine gives a rule: its own errnoRet, else
 // EPERM (runc does not fall back to defaultErrnoRet for rules).
 func ruleErrno(e *uint, act specs.LinuxSeccompAction) uint {
-	return errnoOf(e, nil, act)
+	return errnoOf(e, act)
 }
 
-func errnoOf(e, def *uint, act specs.LinuxSeccompAction) uint {
+func errnoOf(e *uint, act specs.LinuxSeccompAction) uint {
 	if act != specs.ActErrno && act != specs.ActTrace {
 		return 0
 	}
 	if e != nil {
 		return *e
 	}
-	if def != nil {
-		return *def
-	}
 	return 1 // EPERM: the engine's default errno
+}
+
+// defaultAction names the profile's default action as ActionString does.
+func (p *Profile) defaultAction() string {
+	return ActionString(p.Spec.DefaultAction, errnoOf(p.Spec.DefaultErrnoRet, p.Spec.DefaultAction))
 }
 
 // Matches reports whether args satisfy the rule's conditions. On a 32-bit
@@ -199,7 +201,7 @@ func (p *Profile) Classify(names []string) []Entry {
 	for n := range byName {
 		all[n] = true
 	}
-	defAct := ActionString(p.Spec.DefaultAction, errnoOf(p.Spec.DefaultErrnoRet, nil, p.Spec.DefaultAction))
+	defAct := p.defaultAction()
 	var out []Entry
 	for n := range all {
 		e := Entry{Name: n}

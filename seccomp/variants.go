@@ -227,7 +227,7 @@ func (a *analysis) bypassesOf(d Deny) ([]Bypass, error) {
 
 // enosys says whether d is a deny rule that answers ENOSYS.
 func (a *analysis) enosys(d Deny) bool {
-	return !d.Implicit && d.Rules[0].Action == specs.ActErrno && errnoOf(d.Rules[0].Errno, a.p.Spec.DefaultErrnoRet, specs.ActErrno) == uint(unix.ENOSYS)
+	return !d.Implicit && d.Rules[0].Action == specs.ActErrno && d.Rules[0].ErrnoValue() == uint(unix.ENOSYS)
 }
 
 // kindRank orders a deny's bypasses: the plainest first.
@@ -299,7 +299,7 @@ func (a *analysis) denies() []Deny {
 	for _, r := range rules {
 		if !allows(r.Action) {
 			out = append(out, Deny{Syscall: r.Name, Rules: []Rule{r},
-				Action: ActionString(r.Action, errnoOf(r.Errno, p.Spec.DefaultErrnoRet, r.Action)), Source: source(r)})
+				Action: ActionString(r.Action, r.ErrnoValue()), Source: source(r)})
 			a.denyRules[r.Name] = append(a.denyRules[r.Name], r)
 		}
 	}
@@ -328,7 +328,7 @@ func (a *analysis) denies() []Deny {
 		}
 		rs := byName[n]
 		out = append(out, Deny{Syscall: n, Rules: rs, Implicit: true,
-			Action: ActionString(p.Spec.DefaultAction, errnoOf(p.Spec.DefaultErrnoRet, nil, p.Spec.DefaultAction)), Source: source(rs[0])})
+			Action: p.defaultAction(), Source: source(rs[0])})
 	}
 	return out
 }

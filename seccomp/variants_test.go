@@ -311,3 +311,35 @@ func TestBypassesDecidedByTheProgram(t *testing.T) {
 		t.Errorf("no program: %v", err)
 	}
 }
+
+// A rule without errnoRet answers EPERM whatever defaultErrnoRet says
+// (runc's engine gives it no fallback): the analysis names the action
+// the filter takes, and the sibling finding is a bypass, not an ENOSYS
+// fallback.
+func TestBypassesRuleErrnoIgnoresDefault(t *testing.T) {
+	needRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	p, err := Parse("inline.json", []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "defaultErrnoRet": 38, "architectures": ["SCMP_ARCH_X86_64"],
+		"syscalls": [{"names": ["unshare"], "action": "SCMP_ACT_ERRNO"}]}`), caps.Full)
+	bs := bypassesOf(t, p, err)
+	if len(bs) == 0 {
+		t.Fatal("no bypass of unshare found")
+	}
+	for _, b := range bs {
+		if b.Deny.Action != "SCMP_ACT_ERRNO(EPERM)" {
+			t.Errorf("%s: deny action %s, want SCMP_ACT_ERRNO(EPERM)", b, b.Deny.Action)
+		}
+	}
+	if f, err := Fallbacks(p, mustProgram(t, p)); err != nil || len(f) > 0 {
+		t.Errorf("fallbacks %v (%v): an EPERM rule sends nobody to a fallback", f, err)
+	}
+}
+
+func mustProgram(t *testing.T, p *Profile) []bpf.Insn {
+	t.Helper()
+	f, err := Compile(p)
+	if err != nil || f.Program() == nil {
+		t.Fatalf("compile %s: %v", p.Name, err)
+	}
+	return f.Program()
+}

@@ -669,7 +669,7 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 	}
 	// The runtime's read-only mounts refuse the write after the
 	// permission checks and before the LSM's file_open hook.
-	if f := readOnlyWrite(p); f != "" && !privileged {
+	if f := readOnlyWrite(p); f != "" && !privileged && who.procWritable(f) == "" {
 		return Blocked, probe.ByOther, "the runtime mounts " + f + " read-only in a container that is not privileged (EROFS)"
 	}
 	if g := a.afterCaps(p, who, privileged); g != nil {

@@ -184,8 +184,15 @@ func (a *Auditor) assumed(p *probe.Path, s *subject, privileged bool) string {
 			return "assumed the node's kernel loads modules (--node-kernel " + KernelNoModules + " says it does not); " + assumedSysctl("kernel.modules_disabled")
 		}
 		return "assumed the node's kernel loads modules (--node-kernel " + KernelNoModules + " says it does not)"
-	case "sysrq-trigger":
-		return "assumed the node's kernel has the magic SysRq key (--node-kernel " + KernelNoSysrq + " says it has not)"
+	case "sysrq-trigger", "core-pattern":
+		var parts []string
+		if f := readOnlyWrite(p); f != "" && !privileged {
+			parts = append(parts, s.procWritable(f))
+		}
+		if p.ID == "sysrq-trigger" {
+			parts = append(parts, "assumed the node's kernel has the magic SysRq key (--node-kernel "+KernelNoSysrq+" says it has not)")
+		}
+		return strings.Join(parts, "; ")
 	case "setns-host":
 		if s.hostPID {
 			return "assumed the node's pid 1 is open to CAP_SYS_PTRACE (--node-kernel " + KernelPID1Protected + " says it is not)"

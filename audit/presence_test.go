@@ -532,3 +532,29 @@ func TestSysctlSpellings(t *testing.T) {
 		}
 	}
 }
+
+// The node's procfs brought in by a hostPath volume is not the
+// runtime's read-only /proc/sys: core-pattern opens there unless the
+// volume is readOnly, and a readOnly volume of the node's / still brings
+// /proc along as a mount of its own.
+func TestHostProcWritable(t *testing.T) {
+	a := newAuditor(t, Node{})
+	for _, c := range []struct {
+		path, mountPath string
+		readOnly        bool
+		want, why       string
+	}{
+		{"/proc", "/host/proc", false, Open, `hostPath volume "v" (/proc) mounted at /host/proc brings the node's procfs in writable: /host/proc/sys/kernel/core_pattern`},
+		{"/proc", "/host/proc", true, "blocked by other", "read-only"},
+		{"/", "/host", true, Open, "/host/proc/sys/kernel/core_pattern"},
+		{"/proc/sys", "/sys-of-node", false, Open, "/sys-of-node/kernel/core_pattern"},
+		{"/proc/sys", "/sys-of-node", true, "blocked by other", "read-only"},
+		{"/var/log", "/logs", false, "blocked by other", "read-only"},
+	} {
+		doc := fmt.Sprintf("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: c, image: x, volumeMounts: [{name: v, mountPath: %s, readOnly: %t}]}\n  volumes: [{name: v, hostPath: {path: %s}}]\n", c.mountPath, c.readOnly, c.path)
+		ctr := a.Read("p.yaml", []byte(doc)).Workloads[0].Containers[0]
+		if got := verdict(t, ctr, "core-pattern"); got != c.want || !strings.Contains(why(ctr, "core-pattern"), c.why) {
+			t.Errorf("hostPath %s at %s (readOnly %t): core-pattern %s (%s), want %s saying %q", c.path, c.mountPath, c.readOnly, got, why(ctr, "core-pattern"), c.want, c.why)
+		}
+	}
+}

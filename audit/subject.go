@@ -207,12 +207,7 @@ func (a *Auditor) reachSocket(s *subject) *socketReach {
 	for _, sk := range socks {
 		names = append(names, sk.Path)
 	}
-	vols := map[string]*corev1.HostPathVolumeSource{}
-	for _, v := range s.c.Pod.Volumes {
-		if v.HostPath != nil {
-			vols[v.Name] = v.HostPath
-		}
-	}
+	vols := s.hostPaths()
 	var missed []string
 	for j, m := range s.c.Spec.VolumeMounts {
 		hp := vols[m.Name]
@@ -278,6 +273,46 @@ func (a *Auditor) reachSocket(s *subject) *socketReach {
 		r.none += " (the node's: " + strings.Join(names, ", ") + ", " + assumed + ")"
 	}
 	return r
+}
+
+// hostPaths are the pod's hostPath volumes, by name.
+func (s *subject) hostPaths() map[string]*corev1.HostPathVolumeSource {
+	vols := map[string]*corev1.HostPathVolumeSource{}
+	for _, v := range s.c.Pod.Volumes {
+		if v.HostPath != nil {
+			vols[v.Name] = v.HostPath
+		}
+	}
+	return vols
+}
+
+// procWritable says how a hostPath volume brings the node's procfs in
+// writable, with file (under /proc) in it: a mount of /proc or below not
+// marked readOnly, or a mount of a directory above /proc (the node's /),
+// whose /proc the kubelet's recursive bind brings along as a mount of
+// its own, which readOnly on the volume does not reach. The runtime's
+// read-only /proc/sys and /proc/sysrq-trigger are the container's own
+// procfs, not this one. "" when none does.
+func (s *subject) procWritable(file string) string {
+	vols := s.hostPaths()
+	for _, m := range s.c.Spec.VolumeMounts {
+		hp := vols[m.Name]
+		if hp == nil || m.SubPathExpr != "" {
+			continue
+		}
+		src := nodePath(path.Join(hp.Path, m.SubPath))
+		rel, under := relUnder(src, file)
+		if !under {
+			continue
+		}
+		_, aboveProc := relUnder(src, "/proc")
+		aboveProc = aboveProc && src != "/proc"
+		if m.ReadOnly && !aboveProc {
+			continue
+		}
+		return fmt.Sprintf("hostPath volume %q (%s) mounted at %s brings the node's procfs in writable: %s", m.Name, src, m.MountPath, path.Join(m.MountPath, rel))
+	}
+	return ""
 }
 
 // relUnder is p relative to dir, when p is dir or below it.

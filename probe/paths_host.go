@@ -537,6 +537,29 @@ func mknodBlock() (o Outcome) {
 // ---------------------------------------------------------------------
 // Files whose write reaches the host: opened for writing, never written.
 
+// openProcForWrite opens /proc/REL for writing, then the same file in
+// every other procfs this process sees (a hostPath volume of the node's
+// /proc, or of its / with /proc beneath): the runtime makes the
+// container's own /proc/sys read-only, not those, and the file is the
+// same host-wide one in each. The first that opens decides; else
+// /proc's refusal.
+func openProcForWrite(e *env, rel string) Outcome {
+	o := openForWriteOnly(e, "/proc/"+rel)
+	if o.Open {
+		return o
+	}
+	mounts, _ := mountinfo.GetMounts(mountinfo.FSTypeFilter("proc"))
+	for _, m := range mounts {
+		if m.Mountpoint == "/proc" || strings.HasPrefix(m.Mountpoint, "/proc/") {
+			continue
+		}
+		if alt := openForWriteOnly(e, path.Join(m.Mountpoint, rel)); alt.Open {
+			return alt
+		}
+	}
+	return o
+}
+
 var _ = register(&Path{
 	ID:       "core-pattern",
 	Title:    "open /proc/sys/kernel/core_pattern for writing",
@@ -548,7 +571,7 @@ var _ = register(&Path{
 		LSM:     []Access{{Kind: AccessFile, Path: "/proc/sys/kernel/core_pattern", Mode: "w"}},
 	},
 	Safety:      "opens the file write-only without O_TRUNC and closes it without writing: opening a sysctl file runs only the permission checks (proc_sys_permission, then the mount's read-only check, then the LSM's file_open); only write() would change the pattern. " + writeOpensSafety,
-	run:         func(e *env) Outcome { return openForWriteOnly(e, "/proc/sys/kernel/core_pattern") },
+	run:         func(e *env) Outcome { return openProcForWrite(e, "sys/kernel/core_pattern") },
 	canaryErrno: unix.EINVAL,
 })
 
@@ -563,7 +586,7 @@ var _ = register(&Path{
 		LSM:     []Access{{Kind: AccessFile, Path: "/proc/sysrq-trigger", Mode: "w"}},
 	},
 	Safety:      "opens the file write-only and closes it without writing: the file has no open handler, only write_sysrq_trigger acts, and it is never called. " + writeOpensSafety,
-	run:         func(e *env) Outcome { return openForWriteOnly(e, "/proc/sysrq-trigger") },
+	run:         func(e *env) Outcome { return openProcForWrite(e, "sysrq-trigger") },
 	canaryErrno: unix.EINVAL,
 })
 

@@ -305,3 +305,37 @@ func TestAuditNodeFlagsCLI(t *testing.T) {
 		}
 	}
 }
+
+// The runtime makes the container's /proc/sys read-only; a hostPath
+// volume of the node's /proc is another procfs, writable unless the
+// volume is readOnly. Here the container's /proc/sys is made read-only
+// and a second procfs mounted where the volume would be: the probe
+// opens core_pattern there, as audit predicts, and not through a
+// read-only one.
+func TestPresenceHostProc(t *testing.T) {
+	needUnshare(t)
+	hostProc := filepath.Join(t.TempDir(), "hostproc")
+	os.Mkdir(hostProc, 0o755)
+	for _, ro := range []bool{false, true} {
+		manifest := fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - {name: root, image: x, volumeMounts: [{name: proc, mountPath: %q, readOnly: %t}]}
+  volumes: [{name: proc, hostPath: {path: /proc}}]
+`, hostProc, ro)
+		pred := predictPaths(t, manifest)
+		opts := "rw"
+		if ro {
+			opts = "ro"
+		}
+		setup := `mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && mount -t proc -o "$2" proc "$1" && shift 2 && exec "$@"`
+		meas := probeIn(t, setup, []string{hostProc, opts}, nil, "core-pattern")
+		where := fmt.Sprintf("hostPath /proc, readOnly %t", ro)
+		samePrediction(t, where, pred["root"]["core-pattern"], meas["core-pattern"])
+		if got := meas["core-pattern"]; got.Verdict == probe.Open != !ro {
+			t.Errorf("%s: core-pattern %s (%s), want open only through a writable procfs", where, got.Verdict, got.Step)
+		}
+	}
+}

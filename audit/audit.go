@@ -676,7 +676,16 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 		return Blocked, g.layer, g.why
 	}
 	if lsm.compiled != nil {
-		if denied, why := lsm.denies(p); denied {
+		key, accs := p.ID, p.Model.LSM
+		if p.ID == "runtime-socket" {
+			// The sockets this container reaches, where it reaches them.
+			var at []string
+			for _, w := range a.reachSocket(who).via {
+				at = append(at, w.at)
+			}
+			key, accs = p.ID+"\x00"+strings.Join(at, "\x00"), probe.SocketAccesses(at...)
+		}
+		if denied, why := lsm.denies(key, accs); denied {
 			return Blocked, probe.ByLSM, why
 		}
 	}

@@ -88,31 +88,32 @@ func (a *Auditor) apparmor(ref *policy.AppArmor) *aaEntry {
 	return &c
 }
 
-// denies says whether the profile refuses any of the path's accesses.
-// Mount, ptrace and unix-socket accesses are beyond the evaluator and
-// count as allowed.
-func (e *aaEntry) denies(p *probe.Path) (bool, string) {
-	if v, ok := e.memo[p.ID]; ok {
+// denies says whether the profile refuses every way in of the path's
+// accesses (probe.LSMRefuses); key names accs for the memo (the path's
+// ID, with the sockets a container reaches for runtime-socket). Mount,
+// ptrace and unix-socket accesses are beyond the evaluator and count as
+// allowed.
+func (e *aaEntry) denies(key string, accs []probe.Access) (bool, string) {
+	if v, ok := e.memo[key]; ok {
 		return v.denied, v.why
 	}
 	var v aaVerdict
-	for _, acc := range p.Model.LSM {
+	v.why, v.denied = probe.LSMRefuses(accs, func(acc probe.Access) (string, bool) {
 		q, ok := toAppArmor(acc)
 		if !ok {
-			continue
+			return "", false
 		}
 		d, err := e.compiled.Eval(q)
 		if err != nil || d.Allowed {
-			continue
+			return "", false
 		}
-		v.denied = true
-		v.why = "AppArmor " + e.name + " denies " + q.String()
+		why := "AppArmor " + e.name + " denies " + q.String()
 		if w := d.Where(); w != "" {
-			v.why += " (" + w + ")"
+			why += " (" + w + ")"
 		}
-		break
-	}
-	e.memo[p.ID] = v
+		return why, true
+	})
+	e.memo[key] = v
 	return v.denied, v.why
 }
 

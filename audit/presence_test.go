@@ -2,6 +2,8 @@ package audit
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -555,6 +557,46 @@ func TestHostProcWritable(t *testing.T) {
 		ctr := a.Read("p.yaml", []byte(doc)).Workloads[0].Containers[0]
 		if got := verdict(t, ctr, "core-pattern"); got != c.want || !strings.Contains(why(ctr, "core-pattern"), c.why) {
 			t.Errorf("hostPath %s at %s (readOnly %t): core-pattern %s (%s), want %s saying %q", c.path, c.mountPath, c.readOnly, got, why(ctr, "core-pattern"), c.want, c.why)
+		}
+	}
+}
+
+// An AppArmor rule on one way in does not close a path with others: a
+// profile that denies /var/run/docker.sock leaves the containerd socket
+// a hostPath of / brings in; one that denies /dev/sd* leaves /dev/vda.
+// Denying the socket where the container reaches it, or every disk
+// name, closes the path.
+func TestAppArmorWaysIn(t *testing.T) {
+	dir := t.TempDir()
+	for name, rules := range map[string]string{
+		"deny-docker": "  deny /var/run/docker.sock w,\n  deny /dev/sd* r,\n",
+		"deny-all":    "  deny /host/** w,\n  deny /dev/{sd,vd,xvd,nvme}* r,\n",
+	} {
+		os.WriteFile(filepath.Join(dir, name), []byte("profile "+name+" flags=(attach_disconnected) {\n  file,\n  capability,\n  network,\n  unix,\n"+rules+"}\n"), 0o644)
+	}
+	a := newAuditor(t, Node{AppArmor: true, ProfilesDir: dir})
+	for _, c := range []struct {
+		profile, path, want string
+	}{
+		{"deny-docker", "runtime-socket", Open},
+		{"deny-docker", "read-shadow-blockdev", Open},
+		{"deny-all", "runtime-socket", "blocked by lsm"},
+		{"deny-all", "read-shadow-blockdev", "blocked by lsm"},
+	} {
+		doc := fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: c
+    image: x
+    securityContext: {privileged: true, appArmorProfile: {type: Localhost, localhostProfile: %s}}
+    volumeMounts: [{name: root, mountPath: /host}]
+  volumes: [{name: root, hostPath: {path: /}}]
+`, c.profile)
+		ctr := a.Read("p.yaml", []byte(doc)).Workloads[0].Containers[0]
+		if got := verdict(t, ctr, c.path); got != c.want {
+			t.Errorf("%s: %s %s (%s), want %s", c.profile, c.path, got, why(ctr, c.path), c.want)
 		}
 	}
 }

@@ -221,6 +221,53 @@ type Access struct {
 	Family string `json:",omitempty"`
 	Type   string `json:",omitempty"`
 	Cap    string `json:",omitempty"`
+	// Route groups the accesses of one way in: a path needs every access
+	// with no Route, and of those with one, all of some Route (one of the
+	// sockets it may find, one of the disk names a node may have). An
+	// LSM closes the path only by refusing every way.
+	Route string `json:",omitempty"`
+}
+
+// LSMRefuses says whether an LSM that refuses what refused says refuses
+// every way in of accs (Access.Route), and names the access it refuses
+// on the first way. refused is asked once per access at most.
+func LSMRefuses(accs []Access, refused func(Access) (string, bool)) (string, bool) {
+	var why string
+	routes := map[string]bool{} // route -> refused
+	var order []string
+	for _, a := range accs {
+		if a.Route == "" {
+			if w, ok := refused(a); ok {
+				return w, true
+			}
+			continue
+		}
+		if _, seen := routes[a.Route]; !seen {
+			routes[a.Route] = false
+			order = append(order, a.Route)
+		}
+		if routes[a.Route] {
+			continue
+		}
+		if w, ok := refused(a); ok {
+			routes[a.Route] = true
+			if why == "" {
+				why = w
+			}
+		}
+	}
+	if len(order) == 0 {
+		return "", false
+	}
+	for _, r := range order {
+		if !routes[r] {
+			return "", false
+		}
+	}
+	if len(order) > 1 {
+		why += fmt.Sprintf(" (and every other way in: %s)", strings.Join(order[1:], ", "))
+	}
+	return why, true
 }
 
 var registry = map[string]*Path{}

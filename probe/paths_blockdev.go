@@ -20,7 +20,7 @@ var _ = register(&Path{
 	Model: Model{
 		CapNote:    "none for root, which owns the device node; another uid needs CAP_DAC_OVERRIDE or the disk group",
 		Calls:      readOnlyOpens(),
-		LSM:        []Access{{Kind: AccessFile, Path: "/dev/sda", Mode: "r"}},
+		LSM:        diskAccesses("/dev/sda", "/dev/vda", "/dev/xvda", "/dev/nvme0n1"),
 		HostDevice: true,
 	},
 	Safety:      "finds the device node under /etc/shadow's filesystem from the mount table and /sys, opens it read-only, reads one byte of its first block into a buffer that is discarded, and closes it; nothing is written or printed. " + readOpensSafety,
@@ -63,4 +63,15 @@ func readShadowDevice(e *env) Outcome {
 	o := readOneByte(e, node)
 	o.Step += " (" + why + ")"
 	return o
+}
+
+// diskAccesses are the LSM's checks on reading a node's disk, by each
+// name the disk may have there: each one way in (Access.Route), since a
+// profile that denies /dev/sd* leaves /dev/vda open.
+func diskAccesses(names ...string) []Access {
+	var out []Access
+	for _, n := range names {
+		out = append(out, Access{Kind: AccessFile, Path: n, Mode: "r", Route: n})
+	}
+	return out
 }

@@ -711,12 +711,18 @@ func remoteFS(fstype string) bool {
 	return false
 }
 
-func runtimeSocketLSM() []Access {
+// runtimeSocketLSM are the LSM's checks on each socket the attack may
+// find: each socket is a way in of its own.
+func runtimeSocketLSM() []Access { return SocketAccesses(runtimeSockets...) }
+
+// SocketAccesses are the LSM's checks on connecting to each of the
+// sockets at paths, each one way in (Access.Route).
+func SocketAccesses(paths ...string) []Access {
 	var out []Access
-	for _, p := range runtimeSockets {
+	for _, p := range paths {
 		out = append(out,
-			Access{Kind: AccessUnix, Path: p, Type: "stream", Mode: "connect"},
-			Access{Kind: AccessFile, Path: p, Mode: "w"})
+			Access{Kind: AccessUnix, Path: p, Type: "stream", Mode: "connect", Route: p},
+			Access{Kind: AccessFile, Path: p, Mode: "w", Route: p})
 	}
 	return out
 }

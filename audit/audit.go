@@ -619,7 +619,7 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 			if len(passing) == 0 {
 				var absent []string
 				if len(needing) > 0 {
-					absent = append(absent, assumedAbsent(needing))
+					absent = append(absent, assumedAbsent(needing, ctx))
 				}
 				for _, v := range noABI {
 					absent = append(absent, v.Name+" passes the filter, but the node's kernel runs no i386 code (--node-kernel "+KernelNoIA32+")")
@@ -758,13 +758,21 @@ func usableVariants(vs []probe.Variant) (usable, needing []probe.Variant) {
 }
 
 // assumedAbsent says which variants were taken for absent, and why.
-func assumedAbsent(needing []probe.Variant) string {
+// Where the container sees processes other than its own (hostPID, a
+// shared process namespace, an ephemeral container's target), one of
+// them may be in a user namespace it can join: that is an assumption
+// about the node, said as one.
+func assumedAbsent(needing []probe.Variant, ctx probe.Context) string {
 	var notes []string
 	for i, v := range needing {
 		if i == 2 {
 			break
 		}
-		notes = append(notes, v.Name+" passes the filter but needs "+v.Needs+", assumed absent (no manifest provides one)")
+		why := "no manifest provides one"
+		if ctx.ForeignPID1 && v.Needs == probe.UserNSToJoin {
+			why = "the container sees other processes; none is assumed to run in a user namespace it may join"
+		}
+		notes = append(notes, v.Name+" passes the filter but needs "+v.Needs+", assumed absent ("+why+")")
 	}
 	return strings.Join(notes, "; ")
 }

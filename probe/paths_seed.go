@@ -99,13 +99,13 @@ func usernsCalls() []Call {
 	flags := unix.CLONE_NEWUSER | unix.CLONE_NEWNET | uint64(unix.SIGCHLD)
 	return append(out,
 		Call{Name: "clone", Args: [6]uint64{flags}, Label: "clone(" + cloneFlags(flags) + ")"},
-		Call{Name: "setns", Args: [6]uint64{0, unix.CLONE_NEWUSER}, Label: "setns(CLONE_NEWUSER)", Needs: userNSToJoin},
-		Call{Name: "setns", Args: [6]uint64{0, 0}, Label: "setns(fd, 0)", Needs: userNSToJoin},
+		Call{Name: "setns", Args: [6]uint64{0, unix.CLONE_NEWUSER}, Label: "setns(CLONE_NEWUSER)", Needs: UserNSToJoin},
+		Call{Name: "setns", Args: [6]uint64{0, 0}, Label: "setns(fd, 0)", Needs: UserNSToJoin},
 	)
 }
 
-// userNSToJoin is what the setns variants need besides the layers.
-const userNSToJoin = "a user namespace to join: another process's, whose /proc/PID/ns/user this one can open"
+// UserNSToJoin is what the setns variants need besides the layers.
+const UserNSToJoin = "a user namespace to join: another process's, whose /proc/PID/ns/user this one can open"
 
 // cloneVariant forks a child into new namespaces (flags|SIGCHLD) that
 // exits at once; its canary adds CLONE_FS (cloneCanary).

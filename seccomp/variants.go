@@ -588,7 +588,7 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 			continue
 		}
 		for _, f := range flagArgs[d.Syscall][i] {
-			if w[i]&f.bit != 0 {
+			if w[i]&f.bit != 0 || w[i]&f.clear != 0 {
 				continue
 			}
 			x := w

@@ -15,27 +15,32 @@ import (
 type flagBit struct {
 	name string
 	bit  uint64
+	// clear are bits that must be unset in the argument for bit to be
+	// harmless there (zero: none).
+	clear uint64
 }
 
 var (
-	sockFlags = []flagBit{{"SOCK_CLOEXEC", unix.SOCK_CLOEXEC}, {"SOCK_NONBLOCK", unix.SOCK_NONBLOCK}}
+	sockFlags = []flagBit{{name: "SOCK_CLOEXEC", bit: unix.SOCK_CLOEXEC}, {name: "SOCK_NONBLOCK", bit: unix.SOCK_NONBLOCK}}
 	// open(2) flags that change neither which file is opened nor how
 	// (O_LARGEFILE is what x86_64 adds to every open anyway).
-	openFlags = []flagBit{{"O_CLOEXEC", unix.O_CLOEXEC}, {"O_NONBLOCK", unix.O_NONBLOCK}, {"O_NOCTTY", unix.O_NOCTTY}, {"O_LARGEFILE", 0x8000}}
+	openFlags = []flagBit{{name: "O_CLOEXEC", bit: unix.O_CLOEXEC}, {name: "O_NONBLOCK", bit: unix.O_NONBLOCK}, {name: "O_NOCTTY", bit: unix.O_NOCTTY}, {name: "O_LARGEFILE", bit: 0x8000}}
 	// clone(2): CLONE_DETACHED is ignored by clone (kernel/fork.c keeps
 	// it for old callers); CLONE_UNTRACED only stops a tracer from
 	// following the child.
-	cloneFlags = []flagBit{{"CLONE_DETACHED", 0x00400000}, {"CLONE_UNTRACED", unix.CLONE_UNTRACED}}
+	cloneFlags = []flagBit{{name: "CLONE_DETACHED", bit: 0x00400000}, {name: "CLONE_UNTRACED", bit: unix.CLONE_UNTRACED}}
 	// unshare(2) of the fd table, fs info or SysV undo list: harmless
 	// companions of a namespace flag.
-	unshareFlags = []flagBit{{"CLONE_FILES", unix.CLONE_FILES}, {"CLONE_FS", unix.CLONE_FS}, {"CLONE_SYSVSEM", unix.CLONE_SYSVSEM}}
-	// mount(2): MS_SILENT only quiets the kernel log; MS_MGC_VAL in the
-	// top half is the old magic number path_mount strips.
-	mountFlags = []flagBit{{"MS_SILENT", unix.MS_SILENT}, {"MS_MGC_VAL", unix.MS_MGC_VAL}}
+	unshareFlags = []flagBit{{name: "CLONE_FILES", bit: unix.CLONE_FILES}, {name: "CLONE_FS", bit: unix.CLONE_FS}, {name: "CLONE_SYSVSEM", bit: unix.CLONE_SYSVSEM}}
+	// mount(2): MS_SILENT only quiets the kernel log; MS_MGC_VAL is the
+	// old magic number path_mount strips, but only when it is the whole
+	// top half (flags & MS_MGC_MSK == MS_MGC_VAL): beside MS_SHARED or
+	// another high flag it makes the call EINVAL, not the same call.
+	mountFlags = []flagBit{{name: "MS_SILENT", bit: unix.MS_SILENT}, {name: "MS_MGC_VAL", bit: unix.MS_MGC_VAL, clear: 0xffff0000}}
 	// PROT_READ: a writable or executable mapping may as well be readable.
-	protFlags = []flagBit{{"PROT_READ", unix.PROT_READ}}
+	protFlags = []flagBit{{name: "PROT_READ", bit: unix.PROT_READ}}
 	// personality(2): UNAME26 only changes what uname reports.
-	personaFlags = []flagBit{{"UNAME26", 0x0020000}}
+	personaFlags = []flagBit{{name: "UNAME26", bit: 0x0020000}}
 )
 
 // flagArgs are, per syscall, the flags arguments and their harmless bits.

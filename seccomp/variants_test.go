@@ -4,6 +4,7 @@ package seccomp
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -342,4 +343,26 @@ func mustProgram(t *testing.T, p *Profile) []bpf.Insn {
 		t.Fatalf("compile %s: %v", p.Name, err)
 	}
 	return f.Program()
+}
+
+// MS_MGC_VAL is stripped only when it is the whole top half of mount's
+// flags: beside MS_SHARED it makes the call EINVAL, which is no bypass.
+func TestBypassesMountMagic(t *testing.T) {
+	needRoot(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	for _, c := range []struct {
+		flags uint64
+		magic bool
+	}{
+		{unix.MS_SHARED | unix.MS_REC, false},
+		{unix.MS_BIND, true},
+	} {
+		p, err := Parse("inline.json", fmt.Appendf(nil, `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+			"syscalls": [{"names": ["mount"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 3, "value": %d, "op": "SCMP_CMP_EQ"}]}]}`, c.flags), caps.Full)
+		bs := bypassesOf(t, p, err)
+		found := slices.ContainsFunc(bs, func(b Bypass) bool { return strings.Contains(b.Why, "MS_MGC_VAL") })
+		if found != c.magic {
+			t.Errorf("mount flags %#x: MS_MGC_VAL variant reported %t, want %t", c.flags, found, c.magic)
+		}
+	}
 }

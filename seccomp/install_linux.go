@@ -100,9 +100,10 @@ func Compile(p *Profile) (*Filter, error) {
 			return nil, fmt.Errorf("seccomp profile %s: the compiled filter does not do what the profile says: %w", p.Name, err)
 		}
 		if len(prefix) > 0 {
-			// Its own filter, after the engine's: it returns the rule's
-			// action for the rule's numbers and allows everything else,
-			// and the kernel keeps the stricter answer of the two.
+			// Its own filter, loaded before the engine's (see Install):
+			// it returns the rule's action for the rule's numbers and
+			// allows everything else, and the kernel keeps the stricter
+			// answer of the two.
 			f.numbered = append(prefix, bpf.Insn{Code: unix.BPF_RET | unix.BPF_K, K: bpf.RetAllow})
 		}
 		return f, nil
@@ -143,15 +144,17 @@ func (f *Filter) Install() error {
 		}
 		return nil
 	}
-	if err := installDirect(f.profile); err != nil {
-		return err
-	}
+	// The rules installed by number go first: the engine's filter may
+	// refuse seccomp(2) itself (a profile may deny it), and a later load
+	// would then fail. The order changes no answer: the kernel keeps the
+	// stricter of the two, and a numbered rule under a refusing default
+	// is KILL or TRAP, which outranks any ERRNO.
 	if f.numbered != nil {
 		if err := loadProgram(&program{flags: f.flags, insns: f.numbered}); err != nil {
 			return fmt.Errorf("seccomp profile %s: load the rules installed by number: %w", f.profile.Name, err)
 		}
 	}
-	return nil
+	return installDirect(f.profile)
 }
 
 // installDirect compiles p and loads it into the calling thread with the

@@ -141,6 +141,28 @@ func TestSeccompDenyNewerSyscallHolds(t *testing.T) {
 	}
 }
 
+// A profile that denies seccomp(2) and a syscall newer than libseccomp,
+// compiled at launch: the rules installed by number are a filter of
+// their own, loaded before the engine's one refuses seccomp(2).
+func TestSeccompDenyNewerAndSeccomp(t *testing.T) {
+	needRoot(t)
+	needSeccomp(t)
+	nrcall := buildNrcall(t)
+	profile := filepath.Join(t.TempDir(), "deny-newer-seccomp.json")
+	os.WriteFile(profile, []byte(`{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],
+  "syscalls":[{"names":["mseal","seccomp"],"action":"SCMP_ACT_ERRNO","errnoRet":77}]}`), 0o644)
+	cmd := exec.Command(os.Args[0], argv([]string{"--seccomp", profile}, []string{nrcall, "462"})...)
+	cmd.Env = append(os.Environ(), asRampart+"=1", "RAMPART_CACHE_DIR="+t.TempDir(), "RAMPART_SECCOMP_CACHE=off")
+	out, err := cmd.Output()
+	if err != nil || string(out) != "77\n" {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("mseal under the profile: %v, errno %q, want 77; %s", err, out, stderr)
+	}
+}
+
 // A cache entry planted under the right name, with the right owner and
 // digest, but an allow-all program, is not loaded: -v says the entry
 // fails the check, the launch compiles again, and the kernel refuses what

@@ -235,8 +235,15 @@ func Prepare(p *Plan) (*Ruleset, error) {
 	if err := features.HaveLandlock(p.ABI); err != nil {
 		return nil, fmt.Errorf("landlock: the rules need %w", err)
 	}
+	// The denied files as planned, and what their paths hold now: a
+	// swap between planning and here (an entry renamed over the denied
+	// one, the denied one renamed to a granted name) leaves one of the
+	// two under a granted name, and addGrant refuses either.
 	denied := map[inode]string{}
 	for _, d := range p.Denials {
+		if d.Ino != 0 {
+			denied[inode{d.Dev, d.Ino}] = d.Path
+		}
 		var st unix.Stat_t
 		if err := unix.Lstat(d.Path, &st); err == nil {
 			denied[inode{st.Dev, st.Ino}] = d.Path

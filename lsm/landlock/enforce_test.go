@@ -232,3 +232,33 @@ func TestVanishedSiblingIsSkipped(t *testing.T) {
 	}
 	rs.Close()
 }
+
+// The denied file renamed over a granted sibling between planning and
+// building the ruleset (an attacker who can write the directory, racing
+// the launch), a harmless file put in its place: the grant on the
+// sibling's name would now hold the denied inode. Refused.
+func TestPrepareRefusesSwappedDenial(t *testing.T) {
+	if _, err := features.LandlockABI(); err != nil {
+		t.Skipf("no Landlock: %v", err)
+	}
+	dir := t.TempDir()
+	secret, other := filepath.Join(dir, "secret"), filepath.Join(dir, "other")
+	os.WriteFile(secret, []byte("TOP\n"), 0o600)
+	os.WriteFile(other, []byte("open\n"), 0o644)
+	pl, err := Compile([]policy.FSRule{{Mode: policy.DenyRead, Path: secret}}, OSFS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(secret, other); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(secret, []byte("decoy\n"), 0o600)
+	rs, err := Prepare(pl)
+	if err == nil {
+		rs.Close()
+		t.Fatal("the ruleset was built with the denied file under a granted name")
+	}
+	if !strings.Contains(err.Error(), "is the same file as denied") {
+		t.Fatalf("got %v", err)
+	}
+}

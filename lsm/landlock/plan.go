@@ -133,6 +133,10 @@ type Denial struct {
 	Path   string // resolved
 	Access Access
 	Rule   policy.FSRule
+	// Dev and Ino are the denied file's as planned (0, 0: it did not
+	// exist): Prepare refuses to grant that inode under any name, so a
+	// swap after planning cannot move it under a granted one.
+	Dev, Ino uint64
 }
 
 // Plan is a ruleset before it touches the kernel.
@@ -263,7 +267,13 @@ func Compile(rules []policy.FSRule, fsys FS) (*Plan, error) {
 		if err := carve(grants, res, rights, fsys, add); err != nil {
 			return nil, fmt.Errorf("%s: %w", origin(r), err)
 		}
-		p.Denials = append(p.Denials, Denial{Path: res, Access: rights, Rule: r})
+		d := Denial{Path: res, Access: rights, Rule: r}
+		if exists {
+			if d.Dev, d.Ino, err = fsys.Inode(res); err != nil {
+				return nil, fmt.Errorf("%s: %w", origin(r), err)
+			}
+		}
+		p.Denials = append(p.Denials, d)
 	}
 
 	for _, g := range grants {

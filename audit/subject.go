@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/internal/pathtree"
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/probe"
 )
@@ -227,7 +228,7 @@ func (a *Auditor) reachSocket(s *subject) *socketReach {
 		found := false
 		for _, sk := range socks {
 			node := nodePath(sk.Path)
-			rel, under := relUnder(src, node)
+			rel, under := pathtree.Rel(src, node)
 			if !under {
 				continue
 			}
@@ -301,11 +302,11 @@ func (s *subject) procWritable(file string) string {
 			continue
 		}
 		src := nodePath(path.Join(hp.Path, m.SubPath))
-		rel, under := relUnder(src, file)
+		rel, under := pathtree.Rel(src, file)
 		if !under {
 			continue
 		}
-		_, aboveProc := relUnder(src, "/proc")
+		_, aboveProc := pathtree.Rel(src, "/proc")
 		aboveProc = aboveProc && src != "/proc"
 		if m.ReadOnly && !aboveProc {
 			continue
@@ -313,16 +314,4 @@ func (s *subject) procWritable(file string) string {
 		return fmt.Sprintf("hostPath volume %q (%s) mounted at %s brings the node's procfs in writable: %s", m.Name, src, m.MountPath, path.Join(m.MountPath, rel))
 	}
 	return ""
-}
-
-// relUnder is p relative to dir, when p is dir or below it.
-func relUnder(dir, p string) (string, bool) {
-	if dir == p {
-		return "", true
-	}
-	if dir == "/" {
-		return strings.TrimPrefix(p, "/"), true
-	}
-	rest, ok := strings.CutPrefix(p, dir+"/")
-	return rest, ok
 }

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rampart-sec/rampart/internal/pathtree"
 	"github.com/rampart-sec/rampart/lsm/landlock"
 )
 
@@ -124,7 +124,7 @@ func checkKeptFDs(last int, denials []landlock.Denial) error {
 			}
 			sameFile := t.exists && st.Dev == t.st.Dev && st.Ino == t.st.Ino
 			sameDevice := t.isDevice && st.Mode&unix.S_IFMT == t.st.Mode&unix.S_IFMT && st.Rdev == t.st.Rdev
-			beneath := where != "" && strings.HasPrefix(where, t.d.Path+"/")
+			beneath := where != "" && where != t.d.Path && pathtree.Within(where, t.d.Path)
 			if sameFile || sameDevice || beneath {
 				return refuse(LayerLandlock, "fd %d is open on %s with %s, which %s denies: CMD would inherit it (close it before rampart runs)", fd, where, lost, ruleName(t.d))
 			}

@@ -20,6 +20,8 @@ import (
 
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/internal/pathtree"
 )
 
 // Device is a device number.
@@ -79,7 +81,7 @@ func Of(p string) (*Routes, error) {
 	// A directory's files include those of every filesystem mounted
 	// beneath it, which live on their own devices.
 	for _, m := range mounts {
-		if m.Mountpoint != p && within(m.Mountpoint, p) {
+		if m.Mountpoint != p && pathtree.Within(m.Mountpoint, p) {
 			if err := w.path(m.Mountpoint, "mounted beneath "+p); err != nil {
 				return nil, err
 			}
@@ -134,9 +136,9 @@ func (w *walker) path(p, why string) error {
 			continue
 		}
 		switch {
-		case within(inFS, o.Root):
+		case pathtree.Within(inFS, o.Root):
 			w.alias(filepath.Join(o.Mountpoint, rel(o.Root, inFS)), fmt.Sprintf("mount %s shows %s of the same filesystem", o.Mountpoint, o.Root))
-		case within(o.Root, inFS):
+		case pathtree.Within(o.Root, inFS):
 			w.alias(o.Mountpoint, fmt.Sprintf("mount %s shows %s, beneath %s", o.Mountpoint, o.Root, inFS))
 		}
 	}
@@ -150,9 +152,9 @@ func (w *walker) path(p, why string) error {
 		for _, layer := range overlayLayers(o) {
 			switch {
 			case o.Mountpoint == layer:
-			case within(p, layer):
+			case pathtree.Within(p, layer):
 				w.alias(filepath.Join(o.Mountpoint, rel(layer, p)), "overlay "+o.Mountpoint+" has the layer "+layer)
-			case within(layer, p):
+			case pathtree.Within(layer, p):
 				w.alias(o.Mountpoint, "overlay "+o.Mountpoint+" has the layer "+layer+", beneath "+p)
 			}
 		}
@@ -426,7 +428,7 @@ func (w *walker) charDisk(d Device, blockSys map[string]bool) string {
 func (w *walker) mountOf(p string) *mountinfo.Info {
 	var best *mountinfo.Info
 	for _, m := range w.mounts {
-		if within(p, m.Mountpoint) && (best == nil || len(m.Mountpoint) >= len(best.Mountpoint)) {
+		if pathtree.Within(p, m.Mountpoint) && (best == nil || len(m.Mountpoint) >= len(best.Mountpoint)) {
 			best = m
 		}
 	}
@@ -521,16 +523,10 @@ func isFile(p string) bool {
 }
 
 // within reports whether p is dir or beneath it.
-func within(p, dir string) bool {
-	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
-}
-
 // rel is p relative to dir, which contains it ("" for dir itself).
 func rel(dir, p string) string {
-	if dir == "/" {
-		return strings.TrimPrefix(p, "/")
-	}
-	return strings.TrimPrefix(strings.TrimPrefix(p, dir), "/")
+	r, _ := pathtree.Rel(dir, p)
+	return r
 }
 
 // MountedDisks returns the block device nodes under /dev of the devices

@@ -27,6 +27,7 @@ import (
 
 	llsys "github.com/landlock-lsm/go-landlock/landlock/syscall"
 
+	"github.com/rampart-sec/rampart/internal/pathtree"
 	"github.com/rampart-sec/rampart/policy"
 )
 
@@ -394,10 +395,10 @@ func carve(grants map[string]*Grant, target string, rights Access, fsys FS, add 
 			continue
 		}
 		switch {
-		case within(g.Path, target):
+		case pathtree.Within(g.Path, target):
 			// A grant on or inside the denied subtree: deny wins.
 			g.Access &^= rights
-		case within(target, g.Path):
+		case pathtree.Within(target, g.Path):
 			covering = append(covering, g)
 		}
 	}
@@ -435,9 +436,6 @@ func carve(grants map[string]*Grant, target string, rights Access, fsys FS, add 
 }
 
 // within reports whether p is dir or beneath it.
-func within(p, dir string) bool {
-	return p == dir || dir == "/" || strings.HasPrefix(p, dir+"/")
-}
 
 // components lists the path elements from base (exclusive) to target.
 func components(base, target string) []string {
@@ -488,7 +486,7 @@ func origin(r policy.FSRule) string {
 func (p *Plan) Effective(pth string) Access {
 	var a Access
 	for _, g := range p.Grants {
-		if within(pth, g.Path) {
+		if pathtree.Within(pth, g.Path) {
 			a |= g.Access
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rampart-sec/rampart/internal/pathtree"
 	"github.com/rampart-sec/rampart/policy"
 )
 
@@ -43,7 +44,7 @@ func (m *memFS) Inode(p string) (uint64, uint64, error) {
 func (m *memFS) OtherLinks(file string, dev, ino uint64, except string, want int) []string {
 	var out []string
 	for p, n := range m.nodes {
-		if uint64(reflect.ValueOf(n).Pointer()) == ino && !within(p, except) {
+		if uint64(reflect.ValueOf(n).Pointer()) == ino && !pathtree.Within(p, except) {
 			out = append(out, p)
 		}
 	}
@@ -362,12 +363,12 @@ func checkInvariants(t *testing.T, seed int64) {
 		var onChain Access
 		denied := false
 		for _, d := range pl.Denials {
-			if within(p, d.Path) {
+			if pathtree.Within(p, d.Path) {
 				denied = true
 				if got := at(pl, fs, p) & d.Access; got != 0 {
 					t.Fatalf("seed %d: %s keeps denied %s (rules %v, grants %v)", seed, p, got, rules, pl.Grants)
 				}
-			} else if within(d.Path, p) {
+			} else if pathtree.Within(d.Path, p) {
 				onChain |= d.Access
 			}
 		}

@@ -371,6 +371,5 @@ func Manifest(name string, data []byte, o Options) (*Result, error) {
 		return nil, err
 	}
 	res.Data = out.Bytes()
-	res.Changed = !bytes.Equal(res.Data, data)
 	return res, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -413,14 +414,16 @@ func hardenDiff(f string, j hardenJob) error {
 	if err != nil {
 		return err
 	}
-	res, err := harden.Manifest(f, data, j.o)
+	// Stream, not Manifest: the document limit holds under --diff too.
+	var out bytes.Buffer
+	res, err := harden.Stream(f, bytes.NewReader(data), &out, j.o, harden.Sink{Collect: true, MaxDocument: j.maxDoc})
 	if err != nil {
 		return err
 	}
 	for _, c := range res.Findings() {
 		fmt.Fprintf(j.stderr, "rampart: harden: %s: %s (left)\n", f, c)
 	}
-	d, err := harden.Diff(f, data, res.Data)
+	d, err := harden.Diff(f, data, out.Bytes())
 	if err != nil {
 		return err
 	}

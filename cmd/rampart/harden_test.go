@@ -363,6 +363,10 @@ func TestHardenDocumentLimit(t *testing.T) {
 	if es := tmpfstest.Entries(t, dir); !slices.Equal(es, []string{"pod.yaml"}) {
 		t.Errorf("left in the directory: %v", es)
 	}
+	// --diff holds the limit too.
+	if r := rampart(t, "", "harden", "--diff", "--no-apparmor", "--max-document-size", "64KiB", src); r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("--diff: exit %d, want 1 and %q: %s", r.code, want, r.stderr)
+	}
 }
 
 // Two inputs bound for one file, or an input written over itself without

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -328,6 +329,11 @@ func hardenOne(f string, j hardenJob) error {
 	if err != nil {
 		return err
 	}
+	if fi, err := os.Stat(dest); err == nil && dest != "-" {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink > 1 {
+			fmt.Fprintf(j.stderr, "rampart: harden: %s has %d names (hard links): it is replaced, not rewritten, so the other names keep the old text\n", dest, st.Nlink)
+		}
+	}
 	dir := j.profilesOut
 	if dir == "" {
 		dir = filepath.Dir(f)
@@ -340,7 +346,7 @@ func hardenOne(f string, j hardenJob) error {
 	// destination as it was.
 	var out io.Writer = j.stdout
 	if dest != "-" {
-		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		if err := atomicfile.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 			return err
 		}
 		a, err := atomicfile.Create(dest, 0o644)
@@ -470,7 +476,7 @@ func writeSPO(f, dest, dir string, res *harden.Result, j hardenJob, batch *atomi
 // write writes a file harden makes beside the manifest, creating its
 // directory.
 func write(path string, data []byte, batch *atomicfile.Batch) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := atomicfile.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
 	return batch.WriteFile(path, data, 0o644)

@@ -50,7 +50,11 @@ func Create(path string, perm fs.FileMode) (*File, error) {
 	}
 	f, err := createTemp(path, createPerm)
 	if err != nil {
-		return nil, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("%s: cannot create a temporary file beside it: %w", path, err)
 	}
 	a := &File{f: f, path: path}
 	if exists {
@@ -128,7 +132,13 @@ func (a *File) Write(p []byte) (int, error) {
 // temporary name means nothing to the user and is gone after Abort.
 func (a *File) named(err error) error {
 	var pe *fs.PathError
-	if errors.As(err, &pe) {
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &le) && errors.Is(le.Err, syscall.EBUSY):
+		return fmt.Errorf("%s: it is a mount point (a file bind-mounted there), which cannot be replaced: write the result elsewhere and copy it: %w", a.path, le.Err)
+	case errors.As(err, &le):
+		return fmt.Errorf("%s: put in place: %w", a.path, le.Err)
+	case errors.As(err, &pe):
 		return fmt.Errorf("%s: %s: %w", a.path, pe.Op, pe.Err)
 	}
 	return err
@@ -177,6 +187,28 @@ func (a *File) Abort() {
 	a.done = true
 	a.f.Close()
 	os.Remove(a.f.Name())
+}
+
+// MkdirAll makes dir and any missing parents, as os.MkdirAll does, and
+// syncs the parent of each directory it makes: a file committed inside
+// then survives a crash together with the directory that names it.
+func MkdirAll(dir string, perm fs.FileMode) error {
+	var made []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || d == filepath.Dir(d) {
+			break
+		}
+		made = append(made, d)
+	}
+	if err := os.MkdirAll(dir, perm); err != nil {
+		return err
+	}
+	for _, d := range made {
+		if err := syncDir(filepath.Dir(d)); err != nil {
+			return fmt.Errorf("%s made, but its directory could not be synced: %w", d, err)
+		}
+	}
+	return nil
 }
 
 func syncDir(dir string) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -152,5 +153,42 @@ func TestAbort(t *testing.T) {
 	}
 	if es, _ := os.ReadDir(dir); len(es) != 1 {
 		t.Errorf("left: %v", es)
+	}
+}
+
+// A file bind-mounted over the path cannot be renamed over: the error
+// names the path and says why, and leaves nothing behind.
+func TestCommitOverMountPoint(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("bind mounts need root")
+	}
+	dir := t.TempDir()
+	path, src := filepath.Join(dir, "x.yaml"), filepath.Join(dir, "src.yaml")
+	os.WriteFile(path, []byte("old\n"), 0o644)
+	os.WriteFile(src, []byte("mounted\n"), 0o644)
+	if out, err := exec.Command("mount", "--bind", src, path).CombinedOutput(); err != nil {
+		t.Skipf("mount --bind: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", path).Run() })
+	err := WriteFile(path, []byte("new\n"), 0o644)
+	if err == nil || !strings.Contains(err.Error(), path+": it is a mount point") || strings.Contains(err.Error(), ".tmp-") {
+		t.Fatalf("err = %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "mounted\n" {
+		t.Errorf("the mounted file now holds %q", b)
+	}
+}
+
+// MkdirAll syncs what it makes, and refuses nothing os.MkdirAll allows.
+func TestMkdirAll(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a", "b", "c")
+	if err := MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		t.Fatalf("%s: %v", dir, err)
+	}
+	if err := MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("again: %v", err)
 	}
 }

@@ -3,18 +3,14 @@
 package seccomp
 
 import (
-	"runtime"
-	"runtime/debug"
 	"sync"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/internal/procstatus"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
-
-// int80 makes an i386 system call through INT $0x80 (abi_amd64.s).
-func int80(nr uint64) int64
 
 // KernelABIs says which of Arches this kernel runs: a kernel without IA32
 // emulation faults INT $0x80 before any filter runs, one without the x32
@@ -46,20 +42,6 @@ func probeABIs() (map[string]bool, bool) {
 	abis := map[string]bool{"x86_64": true}
 	_, _, e := unix.RawSyscall(unix.SYS_GETPID|uintptr(bpf.X32Bit), 0, 0, 0)
 	abis["x32"] = e != unix.ENOSYS
-	abis["x86"] = i386Runs()
+	abis["x86"] = features.HaveIA32() == nil
 	return abis, true
-}
-
-// i386Runs makes an i386 getpid; without IA32 emulation the INT $0x80
-// faults, which SetPanicOnFault turns into a panic recovered here.
-func i386Runs() (ok bool) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if recover() != nil {
-			ok = false
-		}
-	}()
-	return int80(20 /* i386 getpid */) > 0
 }

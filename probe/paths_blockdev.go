@@ -31,7 +31,11 @@ var _ = register(&Path{
 // shadowDevice names the block device node that holds /etc/shadow here,
 // and how it was found; "" with the reason when there is none.
 func shadowDevice() (node, why string) {
-	r, err := storage.Of("/etc/shadow")
+	f, err := storage.NewFinder()
+	if err != nil {
+		return "", err.Error()
+	}
+	r, err := f.Of("/etc/shadow")
 	if err != nil {
 		return "", err.Error()
 	}
@@ -43,7 +47,7 @@ func shadowDevice() (node, why string) {
 	if r.HiddenLayers {
 		// A container's root: the layers are the node's paths, on the
 		// disk its other mounts come from.
-		disks, err := storage.MountedDisks()
+		disks, err := f.MountedDisks()
 		if err == nil && len(disks) > 0 {
 			return disks[0].Path, "the disk under this container's mounts, where its overlay's layers live"
 		}

@@ -64,12 +64,43 @@ type Routes struct {
 // resolved (it may not exist yet: its nearest existing directory
 // decides the filesystem).
 func Of(p string) (*Routes, error) {
+	f, err := NewFinder()
+	if err != nil {
+		return nil, err
+	}
+	return f.Of(p)
+}
+
+// Finder answers Of for several paths from one reading of the mount
+// table and one walk of the device nodes: a launch with several deny
+// rules pays for them once.
+type Finder struct {
+	mounts []*mountinfo.Info
+	nodes  []devNode // every device node beneath /dev and devtmpfs mounts, read on first need
+	walked bool
+}
+
+// devNode is a device node found by the walk.
+type devNode struct {
+	path  string
+	dev   Device
+	block bool
+}
+
+// NewFinder reads this namespace's mount table.
+func NewFinder() (*Finder, error) {
 	mounts, err := mountinfo.GetMounts(nil)
 	if err != nil {
 		return nil, fmt.Errorf("mount table: %w", err)
 	}
+	return &Finder{mounts: mounts}, nil
+}
+
+// Of is the package's Of, on the finder's mount table and device nodes.
+func (f *Finder) Of(p string) (*Routes, error) {
 	w := &walker{
-		mounts:  mounts,
+		mounts:  f.mounts,
+		finder:  f,
 		r:       &Routes{Why: map[string]string{}},
 		devs:    map[Device]string{},
 		paths:   map[string]bool{p: true},
@@ -80,7 +111,7 @@ func Of(p string) (*Routes, error) {
 	}
 	// A directory's files include those of every filesystem mounted
 	// beneath it, which live on their own devices.
-	for _, m := range mounts {
+	for _, m := range f.mounts {
 		if m.Mountpoint != p && pathtree.Within(m.Mountpoint, p) {
 			if err := w.path(m.Mountpoint, "mounted beneath "+p); err != nil {
 				return nil, err
@@ -103,8 +134,52 @@ func Of(p string) (*Routes, error) {
 	return w.r, nil
 }
 
+// deviceNodes walks roots and every devtmpfs mount once for the device
+// nodes there.
+func (f *Finder) deviceNodes(roots []string) []devNode {
+	if f.walked {
+		return f.nodes
+	}
+	f.walked = true
+	for _, m := range f.mounts {
+		if m.FSType == "devtmpfs" {
+			roots = append(roots, m.Mountpoint)
+		}
+	}
+	seen := map[string]bool{}
+	var walk func(dir string)
+	walk = func(dir string) {
+		if seen[dir] {
+			return
+		}
+		seen[dir] = true
+		des, err := os.ReadDir(dir)
+		if err != nil {
+			return
+		}
+		for _, e := range des {
+			p := filepath.Join(dir, e.Name())
+			switch t := e.Type(); {
+			case t.IsDir():
+				walk(p)
+			case t&os.ModeDevice != 0:
+				var st unix.Stat_t
+				if unix.Lstat(p, &st) != nil {
+					continue
+				}
+				f.nodes = append(f.nodes, devNode{p, Device{unix.Major(st.Rdev), unix.Minor(st.Rdev)}, t&os.ModeCharDevice == 0})
+			}
+		}
+	}
+	for _, r := range roots {
+		walk(r)
+	}
+	return f.nodes
+}
+
 type walker struct {
 	mounts  []*mountinfo.Info
+	finder  *Finder // nil: the device nodes are walked for this walker alone
 	r       *Routes
 	devs    map[Device]string // block devices holding the bytes, and why
 	paths   map[string]bool   // paths already followed
@@ -321,48 +396,24 @@ func (w *walker) nodes(roots []string) error {
 			blockSys[p] = true
 		}
 	}
-	for _, m := range w.mounts {
-		if m.FSType == "devtmpfs" {
-			roots = append(roots, m.Mountpoint)
-		}
+	f := w.finder
+	if f == nil {
+		f = &Finder{mounts: w.mounts}
 	}
 	diskChars := diskCharMajors()
-	seen := map[string]bool{}
-	var walk func(dir string)
-	walk = func(dir string) {
-		if seen[dir] {
-			return
-		}
-		seen[dir] = true
-		des, err := os.ReadDir(dir)
-		if err != nil {
-			return
-		}
-		for _, e := range des {
-			p := filepath.Join(dir, e.Name())
-			switch t := e.Type(); {
-			case t.IsDir():
-				walk(p)
-			case t&os.ModeDevice != 0:
-				var st unix.Stat_t
-				if unix.Lstat(p, &st) != nil {
-					continue
-				}
-				d := Device{unix.Major(st.Rdev), unix.Minor(st.Rdev)}
-				if t&os.ModeCharDevice == 0 {
-					if why, ok := w.devs[d]; ok {
-						w.addNode(Node{Path: p, Dev: d, Block: true}, why)
-					}
-				} else if diskChars != nil && !diskChars[d.Major] {
-					// not a driver that speaks to disks: no sysfs lookup
-				} else if disk := w.charDisk(d, blockSys); disk != "" {
-					w.addNode(Node{Path: p, Dev: d}, "reaches the disk "+disk)
-				}
+	for _, n := range f.deviceNodes(roots) {
+		switch {
+		case n.block:
+			if why, ok := w.devs[n.dev]; ok {
+				w.addNode(Node{Path: n.path, Dev: n.dev, Block: true}, why)
+			}
+		case diskChars != nil && !diskChars[n.dev.Major]:
+			// not a driver that speaks to disks: no sysfs lookup
+		default:
+			if disk := w.charDisk(n.dev, blockSys); disk != "" {
+				w.addNode(Node{Path: n.path, Dev: n.dev}, "reaches the disk "+disk)
 			}
 		}
-	}
-	for _, r := range roots {
-		walk(r)
 	}
 	return nil
 }
@@ -522,7 +573,6 @@ func isFile(p string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-// within reports whether p is dir or beneath it.
 // rel is p relative to dir, which contains it ("" for dir itself).
 func rel(dir, p string) string {
 	r, _ := pathtree.Rel(dir, p)
@@ -535,11 +585,18 @@ func rel(dir, p string) string {
 // mounts (the runtime's /etc/hosts, volumes) come from, which on a node
 // are where the image layers live too.
 func MountedDisks() ([]Node, error) {
-	mounts, err := mountinfo.GetMounts(nil)
+	f, err := NewFinder()
 	if err != nil {
-		return nil, fmt.Errorf("mount table: %w", err)
+		return nil, err
 	}
-	w := &walker{mounts: mounts, r: &Routes{Why: map[string]string{}}, devs: map[Device]string{}, paths: map[string]bool{}, sysRoot: "/sys"}
+	return f.MountedDisks()
+}
+
+// MountedDisks is the package's MountedDisks, on the finder's mount table
+// and device nodes.
+func (f *Finder) MountedDisks() ([]Node, error) {
+	mounts := f.mounts
+	w := &walker{mounts: mounts, finder: f, r: &Routes{Why: map[string]string{}}, devs: map[Device]string{}, paths: map[string]bool{}, sysRoot: "/sys"}
 	for _, m := range mounts {
 		if m.Major != 0 {
 			w.device(Device{uint32(m.Major), uint32(m.Minor)}, "holds "+m.Mountpoint)

@@ -37,15 +37,23 @@ func WithRoutes(rules []policy.FSRule, keep []string, fsys FS) ([]policy.FSRule,
 		have[string(r.Mode)+"\x00"+r.Path] = true
 	}
 	var notes []string
+	var finder *storage.Finder // one mount table and device walk for every rule
 	for _, r := range rules {
 		if r.Mode == policy.Allow {
 			continue
+		}
+		if finder == nil {
+			f, err := storage.NewFinder()
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: the other routes: %w", origin(r), err)
+			}
+			finder = f
 		}
 		res, err := fsys.Resolve(r.Path)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", origin(r), err)
 		}
-		routes, err := storage.Of(res)
+		routes, err := finder.Of(res)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: the other routes to %s: %w", origin(r), res, err)
 		}

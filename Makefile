@@ -75,7 +75,7 @@ clean:
 # /var/cache/rampart/lab. Needs root.
 .PHONY: lab
 lab: deps-lab build
-	RAMPART_LAB=1 $(GO) test -tags $(TAGS) ./lab/ -v -count=1
+	RAMPART_LAB=1 $(GO) test -tags $(TAGS) ./internal/lab/ -v -count=1
 
 # The kube tier (DESIGN.md tier 5): a real single-node Kubernetes on this
 # machine — kubelet, containerd, runc — with the seed's manifests and the
@@ -84,16 +84,16 @@ lab: deps-lab build
 # node comes up in seconds and is always torn down (kube-down clears what
 # a killed run left). Needs root.
 kube-test: deps-kube build
-	RAMPART_KUBE=1 RAMPART_BIN=$(CURDIR)/$(BIN) $(GO) test -tags $(TAGS) -count=1 -timeout 45m ./kubelab/ -v
+	RAMPART_KUBE=1 RAMPART_BIN=$(CURDIR)/$(BIN) $(GO) test -tags $(TAGS) -count=1 -timeout 45m ./internal/kubelab/ -v
 
 kube-down:
-	$(GO) run ./kubelab/cmd/kubelab down
+	$(GO) run ./internal/kubelab/cmd/kubelab down
 
 # An image with busybox and the static rampart at /usr/local/bin/rampart,
 # as a docker-archive (ctr -n k8s.io images import, docker load, kind load
 # image-archive): what `rampart layers --engine kubernetes` runs.
 image: build
-	$(GO) run ./kubelab/cmd/kubelab image $(BIN) bin/rampart-image.tar
+	$(GO) run ./internal/kubelab/cmd/kubelab image $(BIN) bin/rampart-image.tar
 
 # Recording overhead of `rampart record` (eBPF) against the plain run and
 # `strace -f -c`, one hyperfine run per workload: bench/results/record.md.

@@ -21,7 +21,7 @@ import (
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/internal/atomicfile"
 	"github.com/rampart-sec/rampart/kube"
-	"github.com/rampart-sec/rampart/kube/kubectl"
+	"github.com/rampart-sec/rampart/internal/kubectl"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/probe"
 )

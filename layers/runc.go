@@ -10,7 +10,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/rampart-sec/rampart/engine/runc"
+	"github.com/rampart-sec/rampart/internal/runc"
 	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/oci"

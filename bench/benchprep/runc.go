@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rampart-sec/rampart/caps"
-	"github.com/rampart-sec/rampart/engine/runc"
+	"github.com/rampart-sec/rampart/internal/runc"
 	"github.com/rampart-sec/rampart/internal/procstatus"
 	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/policy"

@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/caps"
-	"github.com/rampart-sec/rampart/kube/podexec"
+	"github.com/rampart-sec/rampart/internal/podexec"
 	"github.com/rampart-sec/rampart/probe"
 )
 

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/rampart-sec/rampart/caps"
-	"github.com/rampart-sec/rampart/engine/runc"
+	"github.com/rampart-sec/rampart/internal/runc"
 	"github.com/rampart-sec/rampart/layers"
 	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/policy"

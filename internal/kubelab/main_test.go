@@ -15,7 +15,7 @@ import (
 // The kube tier runs only when asked (RAMPART_KUBE=1, as `make kube-test`
 // and CI do): it builds Kubernetes on a cold machine and changes host
 // sysctls while it runs. RAMPART_KUBE=attach uses a lab that
-// `go run ./kubelab/cmd/kubelab up` left running and leaves it up.
+// `go run ./internal/kubelab/cmd/kubelab up` left running and leaves it up.
 var (
 	lab        *Cluster
 	labErr     error
@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 	}
 	rampartBin = os.Getenv("RAMPART_BIN")
 	if rampartBin == "" {
-		rampartBin, _ = filepath.Abs("../bin/rampart")
+		rampartBin, _ = filepath.Abs("../../bin/rampart")
 	}
 	log := func(s string) { fmt.Fprintln(os.Stderr, "kubelab:", s) }
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)

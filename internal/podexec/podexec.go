@@ -30,7 +30,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/rampart-sec/rampart/kube/kubectl"
+	"github.com/rampart-sec/rampart/internal/kubectl"
 )
 
 // Target names a container and how to reach it.

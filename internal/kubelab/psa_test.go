@@ -26,7 +26,7 @@ import (
 // k8s.io/pod-security-admission tests itself with.
 const (
 	corpusManifests = "/work/shared/corpus/manifests"
-	psaFixturesDir  = "../audit/testdata/psa"
+	psaFixturesDir  = "../../audit/testdata/psa"
 )
 
 // psaResources are the Pod-bearing kinds and their REST collections.

@@ -239,7 +239,7 @@ func (l *Lab) Differential(ctx context.Context, pairs []Pair) ([]Decision, error
 	return plan.Parse(sec.Output)
 }
 
-// BuildHelper builds the guest's access helper (lab/internal/aaccess,
+// BuildHelper builds the guest's access helper (internal/lab/internal/aaccess,
 // static, pure Go) into dir (default: a directory under the OS's temp
 // dir) with the Go toolchain, and returns its path.
 func BuildHelper(ctx context.Context, dir string) (string, error) {
@@ -260,7 +260,7 @@ func BuildHelper(ctx context.Context, dir string) (string, error) {
 	out := filepath.Join(dir, "aaccess")
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./lab/internal/aaccess")
+	cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./internal/lab/internal/aaccess")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {

@@ -2,8 +2,8 @@
 // AppArmor, under qemu) and prints what it printed — for trying things
 // by hand:
 //
-//	go run ./lab/internal/labrun -f /profiles/p=./p.profile 'rampart run --apparmor /profiles/p -- cat /etc/shadow'
-//	go run ./lab/internal/labrun -console script.sh
+//	go run ./internal/lab/internal/labrun -f /profiles/p=./p.profile 'rampart run --apparmor /profiles/p -- cat /etc/shadow'
+//	go run ./internal/lab/internal/labrun -console script.sh
 package main
 
 import (
@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rampart-sec/rampart/lab"
+	"github.com/rampart-sec/rampart/internal/lab"
 )
 
 type fileFlags map[string]lab.File

@@ -12,7 +12,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/rampart-sec/rampart/kubelab"
+	"github.com/rampart-sec/rampart/internal/kubelab"
 )
 
 func main() {

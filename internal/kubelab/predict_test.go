@@ -37,7 +37,7 @@ const (
 	predictPods     = "testdata/predict/pods"
 	predictProfiles = "testdata/predict/profiles"
 	profileSubdir   = "rampart-predict"
-	seedDir         = "../examples/seed"
+	seedDir         = "../../examples/seed"
 )
 
 // predictCase is one manifest: audit reads file; the lab runs it as the

@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/rampart-sec/rampart/engine/runc"
+	"github.com/rampart-sec/rampart/internal/runc"
 )
 
 // The lab's addresses. The bridge is the lab's own: the API server, the

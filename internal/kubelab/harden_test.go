@@ -55,7 +55,7 @@ func hardenSet(t *testing.T, a *audit.Auditor, fsys fs.FS, o harden.Options) (or
 }
 
 // hardenYAML11 holds Pods written with YAML 1.1 scalars.
-const hardenYAML11 = "../harden/testdata/yaml11"
+const hardenYAML11 = "../../harden/testdata/yaml11"
 
 // hardenChecks are the Pod Security checks harden's own edits satisfy: a
 // hardened object may fail one only where harden reported what it left.

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rampart-sec/rampart/kube/podexec"
+	"github.com/rampart-sec/rampart/internal/podexec"
 	"github.com/rampart-sec/rampart/probe"
 )
 

@@ -30,6 +30,7 @@ import (
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/probe"
+	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
@@ -90,9 +91,9 @@ type Node struct {
 func RuntimeCaps(runtime string) (caps.Set, error) {
 	switch runtime {
 	case "", "containerd", "docker":
-		return caps.ContainerdDefault, nil
+		return runtimes.Containerd.Caps, nil
 	case "cri-o", "crio":
-		return caps.CRIODefault, nil
+		return runtimes.CRIO.Caps, nil
 	}
 	return 0, fmt.Errorf("unknown runtime %q: want containerd, cri-o or docker", runtime)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/probe"
+	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp"
 )
 
@@ -109,7 +110,7 @@ func why(c Container, id string) string {
 // Without a compiled program the profile's rules decide each variant,
 // and the rule that let one through is named by its line.
 func TestExplainSeccompVariants(t *testing.T) {
-	prof, err := seccomp.Load(policy.Seccomp{Kind: policy.SeccompFile, Path: filepath.Join("testdata", "variants", "deny-unshare.json")}, caps.ContainerdDefault)
+	prof, err := seccomp.Load(policy.Seccomp{Kind: policy.SeccompFile, Path: filepath.Join("testdata", "variants", "deny-unshare.json")}, runtimes.Containerd.Caps)
 	if err != nil {
 		t.Fatal(err)
 	}

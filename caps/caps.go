@@ -186,16 +186,6 @@ func ParseList(list []string, within Set) (Set, error) {
 // FromNames parses OCI or Kubernetes names without "ALL" expansion.
 func FromNames(list []string) (Set, error) { return ParseList(list, 0) }
 
-// ContainerdDefault is the set containerd (and so most Kubernetes nodes)
-// grants a non-privileged container: 14 capabilities.
-var ContainerdDefault = Of(CHOWN, DAC_OVERRIDE, FSETID, FOWNER, MKNOD, NET_RAW,
-	SETGID, SETUID, SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL, AUDIT_WRITE)
-
-// CRIODefault is CRI-O's default since 1.18: containerd's set without
-// MKNOD, NET_RAW, SYS_CHROOT, SETFCAP and AUDIT_WRITE.
-var CRIODefault = Of(CHOWN, DAC_OVERRIDE, FSETID, FOWNER, SETGID, SETUID,
-	SETPCAP, NET_BIND_SERVICE, KILL)
-
 // LastSupported is the highest capability the running kernel knows.
 func LastSupported() (Cap, error) {
 	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")

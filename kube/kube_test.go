@@ -12,6 +12,7 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 )
 
 const apparmorDir = "../examples/seed"
@@ -25,7 +26,7 @@ func want(src string, mods ...func(*policy.Policy)) *policy.Policy {
 	f := false
 	p := &policy.Policy{
 		Source:       src,
-		Capabilities: &policy.Capabilities{Base: caps.ContainerdDefault},
+		Capabilities: &policy.Capabilities{Base: runtimes.Containerd.Caps},
 		NoNewPrivs:   &f,
 	}
 	for _, m := range mods {
@@ -415,8 +416,8 @@ func TestPolicy(t *testing.T) {
 			`pod.yaml:11:22: securityContext.capabilities.add[1]: unknown capability " NET_RAW"`,
 			`pod.yaml:12:18: securityContext.capabilities.drop[0]: unknown capability "CAP_BAR"`,
 		}, "\n")},
-		{name: "custom default set", manifest: pod("", "", ""), opts: Options{DefaultCaps: caps.CRIODefault},
-			want: want(src, func(p *policy.Policy) { p.Capabilities.Base = caps.CRIODefault })},
+		{name: "custom default set", manifest: pod("", "", ""), opts: Options{DefaultCaps: runtimes.CRIO.Caps},
+			want: want(src, func(p *policy.Policy) { p.Capabilities.Base = runtimes.CRIO.Caps })},
 
 		// privileged.
 		{name: "privileged wins", manifest: pod("", `    seccompProfile:

@@ -13,6 +13,7 @@ import (
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 )
 
 // DefaultSeccompDir is the kubelet's default seccomp profile root.
@@ -28,7 +29,7 @@ type Options struct {
 	// are relative to. Empty means DefaultSeccompDir.
 	SeccompDir string
 	// DefaultCaps is the runtime's default capability set. Zero means
-	// caps.ContainerdDefault.
+	// runtimes.Containerd.Caps.
 	DefaultCaps caps.Set
 	// SeccompDefault is the kubelet's --seccomp-default: a container with
 	// no seccomp profile gets RuntimeDefault instead of none.
@@ -66,7 +67,7 @@ func (c Container) Policy(o Options) (*policy.Policy, error) {
 		o.SeccompDir = DefaultSeccompDir
 	}
 	if o.DefaultCaps == 0 {
-		o.DefaultCaps = caps.ContainerdDefault
+		o.DefaultCaps = runtimes.Containerd.Caps
 	}
 	m := mapper{c: c, o: o, flagged: map[int]bool{}}
 	p := m.build()

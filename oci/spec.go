@@ -13,6 +13,7 @@ import (
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp"
 )
 
@@ -32,7 +33,7 @@ type Options struct {
 // `rampart run` inside the container (see Wrap).
 func Spec(p *policy.Policy, args []string, o Options) (*specs.Spec, error) {
 	if o.DefaultCaps == 0 {
-		o.DefaultCaps = caps.ContainerdDefault
+		o.DefaultCaps = runtimes.Containerd.Caps
 	}
 	if o.Rootfs == "" {
 		o.Rootfs = "rootfs"

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/runtimes"
 )
 
 func TestFlagsCapabilities(t *testing.T) {
@@ -19,12 +20,12 @@ func TestFlagsCapabilities(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 	// containerd's order: drops win over adds of the same capability
-	got := (&Capabilities{Base: caps.ContainerdDefault, Add: caps.Of(caps.NET_RAW), Drop: caps.Of(caps.NET_RAW)}).Resolve(0, caps.Full)
+	got := (&Capabilities{Base: runtimes.Containerd.Caps, Add: caps.Of(caps.NET_RAW), Drop: caps.Of(caps.NET_RAW)}).Resolve(0, caps.Full)
 	if got.Has(caps.NET_RAW) {
 		t.Fatal("drop must win")
 	}
 	// drop ALL then add one
-	got = (&Capabilities{Base: caps.ContainerdDefault, DropAll: true, Add: caps.Of(caps.NET_BIND_SERVICE)}).Resolve(0, caps.Full)
+	got = (&Capabilities{Base: runtimes.Containerd.Caps, DropAll: true, Add: caps.Of(caps.NET_BIND_SERVICE)}).Resolve(0, caps.Full)
 	if got != caps.Of(caps.NET_BIND_SERVICE) {
 		t.Fatalf("drop ALL + add: %s", got)
 	}

@@ -16,13 +16,14 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
 func TestCacheStoresWhatTheEngineLoaded(t *testing.T) {
 	needRoot(t)
 	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
-	p, err := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	p, err := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, runtimes.Containerd.Caps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func TestUntrustedCacheIgnored(t *testing.T) {
 	t.Setenv("RAMPART_CACHE_DIR", dir)
 	os.MkdirAll(filepath.Join(dir, "seccomp"), 0o777)
 	os.Chmod(filepath.Join(dir, "seccomp"), 0o777)
-	p, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	p, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, runtimes.Containerd.Caps)
 	f, err := Compile(p)
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +130,7 @@ func TestRuntimeDefaultDecisions(t *testing.T) {
 func BenchmarkLoadAndCompileCached(b *testing.B) {
 	b.Setenv("RAMPART_CACHE_DIR", b.TempDir())
 	for i := 0; i < b.N; i++ {
-		p, err := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+		p, err := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, runtimes.Containerd.Caps)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -167,7 +168,7 @@ func TestCompileOnOneCPU(t *testing.T) {
 	needRoot(t)
 	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
 	t.Setenv("GOMAXPROCS", "1")
-	p, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	p, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, runtimes.Containerd.Caps)
 	start := time.Now()
 	f, err := Compile(p)
 	if err != nil || !f.Cached {
@@ -303,7 +304,7 @@ func cachedRuntimeDefault(t *testing.T) (*Profile, *Filter) {
 	t.Helper()
 	needRoot(t)
 	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
-	p, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	p, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, runtimes.Containerd.Caps)
 	f, err := Compile(p)
 	if err != nil || !f.Cached {
 		t.Fatalf("%v %s", err, f.Why)

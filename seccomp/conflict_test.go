@@ -8,6 +8,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/runtimes"
 )
 
 // solveArg against a search: conditions on small values and masks whose
@@ -139,7 +140,7 @@ func TestRuntimeDefaultConflictNoted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := rd.Load(caps.ContainerdDefault)
+	p, err := rd.Load(runtimes.Containerd.Caps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
@@ -21,7 +22,7 @@ func TestEngineProgramIsWhatRuncLoads(t *testing.T) {
 	needRoot(t)
 	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
 	var profiles []*Profile
-	for _, b := range []caps.Set{caps.Full, caps.ContainerdDefault} {
+	for _, b := range []caps.Set{caps.Full, runtimes.Containerd.Caps} {
 		p, err := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, b)
 		if err != nil {
 			t.Fatal(err)
@@ -33,14 +34,14 @@ func TestEngineProgramIsWhatRuncLoads(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := rd.Load(caps.ContainerdDefault)
+		p, err := rd.Load(runtimes.Containerd.Caps)
 		if err != nil {
 			t.Fatal(err)
 		}
 		profiles = append(profiles, p)
 	}
 	for _, f := range []string{"deny-unshare", "kernel_diff_socket", "kernel_diff_denylist", "variants-socket-raw"} {
-		p, err := Load(policy.Seccomp{Kind: policy.SeccompFile, Path: "testdata/" + f + ".json"}, caps.ContainerdDefault)
+		p, err := Load(policy.Seccomp{Kind: policy.SeccompFile, Path: "testdata/" + f + ".json"}, runtimes.Containerd.Caps)
 		if err != nil {
 			t.Fatal(err)
 		}

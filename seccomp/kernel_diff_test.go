@@ -60,6 +60,7 @@ import (
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
@@ -617,9 +618,9 @@ func kdProfiles(t testing.TB) []kdProfile {
 	rd := policy.Seccomp{Kind: policy.SeccompRuntimeDefault}
 	p, err := Load(rd, caps.Full)
 	add("runtime-default/full", p, err)
-	p, err = Load(rd, caps.ContainerdDefault)
+	p, err = Load(rd, runtimes.Containerd.Caps)
 	add("runtime-default/containerd", p, err)
-	p, err = Narrowed(caps.ContainerdDefault)
+	p, err = Narrowed(runtimes.Containerd.Caps)
 	add(NarrowedName, p, err)
 	for _, name := range []string{"denylist", "clone", "socket", "personality", "ioctl64", "ioctl_masked"} {
 		// parse, not Parse: clone's rules overlap on purpose (a clone with
@@ -630,7 +631,7 @@ func kdProfiles(t testing.TB) []kdProfile {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := parse(file, body, caps.ContainerdDefault)
+		p, err := parse(file, body, runtimes.Containerd.Caps)
 		add(name, p, err)
 	}
 	return out
@@ -1213,7 +1214,7 @@ func TestKernelDiffSocketCalls(t *testing.T) {
 		{"socket", policy.Seccomp{Kind: policy.SeccompFile, Path: "testdata/kernel_diff_socket.json"}},
 	} {
 		t.Run(strings.ReplaceAll(c.name, "/", "-"), func(t *testing.T) {
-			p, err := Load(c.ref, caps.ContainerdDefault)
+			p, err := Load(c.ref, runtimes.Containerd.Caps)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1578,21 +1579,21 @@ func TestKernelDiffBypasses(t *testing.T) {
 	}
 	var profiles []named
 	for _, f := range []string{"variants-socket-raw", "variants-chmod-setuid", "kernel_diff_socket", "kernel_diff_ioctl64", "deny-unshare", "kernel_diff_denylist"} {
-		p, err := Load(policy.Seccomp{Kind: policy.SeccompFile, Path: "testdata/" + f + ".json"}, caps.ContainerdDefault)
+		p, err := Load(policy.Seccomp{Kind: policy.SeccompFile, Path: "testdata/" + f + ".json"}, runtimes.Containerd.Caps)
 		profiles = append(profiles, named{f, p, err})
 	}
-	p, err := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	p, err := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, runtimes.Containerd.Caps)
 	profiles = append(profiles, named{"runtime-default", p, err})
 	rd, err := RuntimeDefaultFor("containerd", "2.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err = rd.Load(caps.ContainerdDefault)
+	p, err = rd.Load(runtimes.Containerd.Caps)
 	profiles = append(profiles, named{"containerd-2.2.1", p, err})
 	if rd, err = RuntimeDefaultFor("cri-o", "1.31"); err != nil {
 		t.Fatal(err)
 	}
-	p, err = rd.Load(caps.ContainerdDefault.Remove(caps.AUDIT_WRITE))
+	p, err = rd.Load(runtimes.Containerd.Caps.Remove(caps.AUDIT_WRITE))
 	profiles = append(profiles, named{"cri-o-1.31/no-AUDIT_WRITE", p, err})
 
 	abi := map[string]uint32{"x86_64": kdX86_64, "x32": kdX32, "x86": kdI386}

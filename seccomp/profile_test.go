@@ -13,6 +13,7 @@ import (
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
@@ -109,7 +110,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86"],"syscalls":[{"names":["mseal","statmount"],"action":"SCMP_ACT_KILL"}]}`))
 	f.Add([]byte(`{"defaultAction":"SCMP_ACT_ERRNO","DefaultAction":"SCMP_ACT_ALLOW"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := Parse("fuzz.json", b, caps.ContainerdDefault)
+		p, err := Parse("fuzz.json", b, runtimes.Containerd.Caps)
 		if err != nil {
 			var pe *Error
 			if !errors.As(err, &pe) {

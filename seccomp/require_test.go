@@ -8,6 +8,7 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 )
 
 var startNeeds = []Need{
@@ -63,7 +64,7 @@ func TestRequireDecidesOnTheProgram(t *testing.T) {
 		}
 	}
 	// Every RuntimeDefault lets a workload start and end.
-	for _, bounding := range []caps.Set{0, caps.ContainerdDefault, caps.Full} {
+	for _, bounding := range []caps.Set{0, runtimes.Containerd.Caps, caps.Full} {
 		p, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, bounding)
 		f, err := Compile(p)
 		if err != nil {

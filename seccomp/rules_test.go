@@ -8,6 +8,7 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
@@ -21,7 +22,7 @@ func classOf(es []Entry, name string) Entry {
 }
 
 func TestClassifyRuntimeDefault(t *testing.T) {
-	p, err := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	p, err := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, runtimes.Containerd.Caps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func TestParseArg(t *testing.T) {
 func TestExplainRulesAgreeWithFilter(t *testing.T) {
 	needRoot(t)
 	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
-	p, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	p, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, runtimes.Containerd.Caps)
 	f, err := Compile(p)
 	if err != nil || f.Program() == nil {
 		t.Fatalf("%v %s", err, f.Why)

@@ -17,10 +17,10 @@ import (
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
-	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/internal/runc"
 	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
@@ -106,11 +106,11 @@ func TestRuncEquivalence(t *testing.T) {
 		t.Logf("runc binary: %s", strings.ReplaceAll(strings.TrimSpace(string(out)), "\n", "; "))
 	}
 
-	rd, err := seccomp.Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	rd, err := seccomp.Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, runtimes.Containerd.Caps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	args, err := seccomp.Parse("args.json", []byte(equivArgsProfile), caps.ContainerdDefault)
+	args, err := seccomp.Parse("args.json", []byte(equivArgsProfile), runtimes.Containerd.Caps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/runtimes"
 )
 
 func TestRuntimeDefaultForPicksTheRelease(t *testing.T) {
@@ -57,7 +58,7 @@ func TestRuntimeDefaultsLoad(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, bounding := range []caps.Set{0, caps.ContainerdDefault, caps.CRIODefault, caps.Full} {
+			for _, bounding := range []caps.Set{0, runtimes.Containerd.Caps, runtimes.CRIO.Caps, caps.Full} {
 				p, err := d.Load(bounding)
 				if err != nil {
 					t.Fatalf("%s %v: %v", d, bounding, err)
@@ -85,28 +86,28 @@ func TestContainerd16IsNotDockers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ptrace := caps.ContainerdDefault.Add(caps.SYS_PTRACE)
+	ptrace := runtimes.Containerd.Caps.Add(caps.SYS_PTRACE)
 	for _, c := range []struct {
 		d        *RuntimeDefault
 		bounding caps.Set
 		call     string
 		allowed  bool
 	}{
-		{c16, caps.ContainerdDefault, "io_uring_setup", true},
+		{c16, runtimes.Containerd.Caps, "io_uring_setup", true},
 		{c16, 0, "io_uring_enter", true},
-		{c16, caps.ContainerdDefault, "process_vm_readv", false},
+		{c16, runtimes.Containerd.Caps, "process_vm_readv", false},
 		{c16, ptrace, "process_vm_readv", true},
 		{c16, ptrace, "process_vm_writev", true},
-		{c16, caps.ContainerdDefault, "name_to_handle_at", false},
-		{c16, caps.ContainerdDefault.Add(caps.SYS_ADMIN), "name_to_handle_at", true},
-		{c16, caps.ContainerdDefault, "unshare", false},
-		{c16, caps.ContainerdDefault, "ptrace", true}, // from kernel 4.8, as Docker
+		{c16, runtimes.Containerd.Caps, "name_to_handle_at", false},
+		{c16, runtimes.Containerd.Caps.Add(caps.SYS_ADMIN), "name_to_handle_at", true},
+		{c16, runtimes.Containerd.Caps, "unshare", false},
+		{c16, runtimes.Containerd.Caps, "ptrace", true}, // from kernel 4.8, as Docker
 		// containerd 1.7.x and 2.x dropped io_uring and, like Docker,
 		// allow process_vm_readv from kernel 4.8.
-		{newest, caps.ContainerdDefault, "io_uring_setup", false},
-		{newest, caps.ContainerdDefault, "process_vm_readv", true},
-		{Docker, caps.ContainerdDefault, "io_uring_setup", false},
-		{Docker, caps.ContainerdDefault, "process_vm_readv", true},
+		{newest, runtimes.Containerd.Caps, "io_uring_setup", false},
+		{newest, runtimes.Containerd.Caps, "process_vm_readv", true},
+		{Docker, runtimes.Containerd.Caps, "io_uring_setup", false},
+		{Docker, runtimes.Containerd.Caps, "process_vm_readv", true},
 	} {
 		p, err := c.d.Load(c.bounding)
 		if err != nil {
@@ -121,7 +122,11 @@ func TestContainerd16IsNotDockers(t *testing.T) {
 // The generated files keep containerd's conditions in moby's form rather
 // than one resolution of them.
 func TestRuntimeDefaultKeepsConditions(t *testing.T) {
-	body, err := runtimeDefaults.ReadFile("runtimedefault/containerd-1.6.20.json")
+	d, err := RuntimeDefaultFor("containerd", "1.6.20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, err := d.Profile()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 )
 
 // Every name in a list the runtimes match silently is refused where it
@@ -69,7 +70,11 @@ func TestProfileNamesRefusedWithPositions(t *testing.T) {
 func TestRuntimeProfilesSpellNamesAsMatched(t *testing.T) {
 	for _, rt := range []string{"containerd", "cri-o"} {
 		for _, v := range RuntimeDefaultReleases(rt) {
-			body, err := runtimeDefaults.ReadFile("runtimedefault/" + rt + "-" + v + ".json")
+			d, err := RuntimeDefaultFor(rt, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, body, err := d.Profile()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,7 +116,7 @@ func TestSPOStillReads(t *testing.T) {
 // YAML (line and column of the syscall's name).
 func TestSPOAfterComments(t *testing.T) {
 	body := []byte("# the operator's object, written by hand\n# second line\napiVersion: security-profiles-operator.x-k8s.io/v1beta1\nkind: SeccompProfile\nmetadata:\n  name: x\nspec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n  - action: SCMP_ACT_ERRNO\n    names:\n    - getpid\n    - unshare\n")
-	p, err := Parse("spo.yaml", body, caps.ContainerdDefault)
+	p, err := Parse("spo.yaml", body, runtimes.Containerd.Caps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
@@ -36,7 +37,7 @@ func bypassesOf(t *testing.T, p *Profile, err error) []Bypass {
 }
 
 func loadFile(path string) (*Profile, error) {
-	return Load(policy.Seccomp{Kind: policy.SeccompFile, Path: path}, caps.ContainerdDefault)
+	return Load(policy.Seccomp{Kind: policy.SeccompFile, Path: path}, runtimes.Containerd.Caps)
 }
 
 // short is "kind arch syscall(args)" of a bypass's first call.
@@ -141,7 +142,7 @@ func TestBypassesNarrowMode(t *testing.T) {
 func TestBypassesRuntimeDefault(t *testing.T) {
 	needRoot(t)
 	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
-	for _, bounding := range []caps.Set{caps.ContainerdDefault, caps.Full} {
+	for _, bounding := range []caps.Set{runtimes.Containerd.Caps, caps.Full} {
 		for _, narrowed := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%d-caps/narrowed=%v", len(bounding.Names(caps.Cap.OCI)), narrowed), func(t *testing.T) {
 				var p *Profile
@@ -176,7 +177,7 @@ func TestBypassesContainerdNotEqualFamily(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := rd.Load(caps.ContainerdDefault)
+	p, err := rd.Load(runtimes.Containerd.Caps)
 	bs := bypassesOf(t, p, err)
 	if !has(bs, "high-bits x86_64 socket(0x100000028, 0x0, 0x0)") {
 		t.Error("AF_VSOCK | 1<<32 not found")
@@ -194,7 +195,7 @@ func TestBypassesCRIOAuditSocket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := rd.Load(caps.ContainerdDefault.Remove(caps.AUDIT_WRITE))
+	p, err := rd.Load(runtimes.Containerd.Caps.Remove(caps.AUDIT_WRITE))
 	bs := bypassesOf(t, p, err)
 	for _, want := range []string{"high-bits x86_64 socket(0x100000010, 0x0, 0x9)", "high-bits x86_64 socket(0x10, 0x0, 0x100000009)"} {
 		if !has(bs, want) {
@@ -206,7 +207,7 @@ func TestBypassesCRIOAuditSocket(t *testing.T) {
 			t.Errorf("reported under %s: %s", b.Deny.Describe(), b)
 		}
 	}
-	p, err = rd.Load(caps.ContainerdDefault) // with AUDIT_WRITE socket is allowed outright: nothing to walk around
+	p, err = rd.Load(runtimes.Containerd.Caps) // with AUDIT_WRITE socket is allowed outright: nothing to walk around
 	if bs := bypassesOf(t, p, err); len(bs) != 0 {
 		t.Errorf("with AUDIT_WRITE: %d bypasses", len(bs))
 	}
@@ -258,7 +259,7 @@ func TestRuleSource(t *testing.T) {
     {"names": ["socket"], "action": "SCMP_ACT_ERRNO",
      "args": [{"index": 0, "value": 41, "op": "SCMP_CMP_EQ"}]}
   ]
-}`), caps.ContainerdDefault) // no SYS_ADMIN: the first entry is dropped
+}`), runtimes.Containerd.Caps) // no SYS_ADMIN: the first entry is dropped
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +271,7 @@ func TestRuleSource(t *testing.T) {
 	if strings.Join(got, " ") != want {
 		t.Errorf("got %s, want %s", strings.Join(got, " "), want)
 	}
-	rd, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, caps.ContainerdDefault)
+	rd, _ := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, runtimes.Containerd.Caps)
 	if s := rd.RuleSource(rd.Rules()[0]); s != "runtime-default syscalls[0]" {
 		t.Errorf("runtime-default: %s", s)
 	}

@@ -50,6 +50,7 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp"
 )
 
@@ -82,7 +83,7 @@ func run(args []string) error {
 		if err := json.Unmarshal(b, &spec); err != nil {
 			return err
 		}
-		set := caps.ContainerdDefault.Remove(caps.NET_RAW).Remove(caps.SYS_ADMIN)
+		set := runtimes.Containerd.Caps.Remove(caps.NET_RAW).Remove(caps.SYS_ADMIN)
 		names := set.Names(caps.Cap.OCI)
 		spec.Process.Terminal = false
 		spec.Process.Args = []string{"/bin/true"}

@@ -21,6 +21,7 @@ import (
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/report"
+	"github.com/rampart-sec/rampart/runtimes"
 )
 
 const layersLong = `Run the attack-path catalog under cumulative configurations and show which
@@ -77,11 +78,11 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
   rampart layers -o svg > layers.svg`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			defaults := caps.ContainerdDefault
+			defaults := runtimes.Containerd.Caps
 			switch runtimeName {
 			case "containerd", "docker":
 			case "cri-o", "crio":
-				defaults = caps.CRIODefault
+				defaults = runtimes.CRIO.Caps
 			default:
 				return usageError{fmt.Errorf("--runtime %q: want containerd, docker or cri-o", runtimeName)}
 			}

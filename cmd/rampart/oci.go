@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 )
 
 func newOCICmd(stdout, stderr io.Writer) *cobra.Command {
@@ -45,12 +45,12 @@ silently dropped.`,
 				return err
 			}
 			defer os.RemoveAll(tmp)
-			p, _, err := layersPolicy(pol, &lf, tmp, caps.ContainerdDefault)
+			p, _, err := layersPolicy(pol, &lf, tmp, runtimes.Containerd.Caps)
 			if err != nil {
 				return err
 			}
 			if c := p.Capabilities; c != nil && c.InheritBase {
-				c.InheritBase, c.Base = false, caps.ContainerdDefault
+				c.InheritBase, c.Base = false, runtimes.Containerd.Caps
 			}
 			s, err := oci.Spec(p, argv, oci.Options{})
 			if err != nil {

@@ -11,9 +11,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/record"
+	"github.com/rampart-sec/rampart/runtimes"
 )
 
 // recordMerge is `rampart record --merge DIR... --out DIR`: it merges
@@ -116,5 +116,5 @@ func checkPolicy(arg, apparmorDir, seccompDir string) (*policy.Policy, error) {
 		return policy.Decode(file, b)
 	}
 	lf := layerFlags{apparmorDir: apparmorDir, seccompDir: seccompDir}
-	return lf.manifestPolicy(arg, caps.ContainerdDefault)
+	return lf.manifestPolicy(arg, runtimes.Containerd.Caps)
 }

@@ -7,9 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/sandbox"
 )
 
@@ -244,7 +244,7 @@ func buildPolicy(lf *layerFlags, from, policyFile string) (*policy.Policy, error
 	}
 	if from != "" {
 		var err error
-		if p, err = lf.manifestPolicy(from, caps.ContainerdDefault); err != nil {
+		if p, err = lf.manifestPolicy(from, runtimes.Containerd.Caps); err != nil {
 			return nil, err
 		}
 	}

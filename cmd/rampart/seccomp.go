@@ -12,6 +12,7 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp"
 )
 
@@ -74,7 +75,7 @@ containerd's default profile, resolved against the bounding set given by
 	}
 	var capList, capListB []string
 	resolveWith := func(ref string, capList []string) (*seccomp.Profile, error) {
-		bounding := caps.ContainerdDefault
+		bounding := runtimes.Containerd.Caps
 		if len(capList) > 0 {
 			supported, err := caps.Supported()
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/report"
+	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp"
 	"github.com/rampart-sec/rampart/seccomp/lint"
 )
@@ -189,15 +190,15 @@ func lintTargets(arg string, bounding *caps.Set) ([]lint.Target, error) {
 // runtimeCaps is a runtime's default bounding set.
 func runtimeCaps(runtime string) caps.Set {
 	if runtime == "cri-o" {
-		return caps.CRIODefault
+		return runtimes.CRIO.Caps
 	}
-	return caps.ContainerdDefault
+	return runtimes.Containerd.Caps
 }
 
 // lintFile reads a profile file, keeping rules that conflict (lint
 // reports them).
 func lintFile(path string, bounding *caps.Set) lint.Target {
-	b := caps.ContainerdDefault
+	b := runtimes.Containerd.Caps
 	if bounding != nil {
 		b = *bounding
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/probe"
+	"github.com/rampart-sec/rampart/runtimes"
 )
 
 // staticRampart is built once per test run: the container needs the
@@ -110,8 +111,8 @@ func TestProbeInContainerDefaults(t *testing.T) {
 	if rep.State.Namespaces["pid"] != "private" {
 		t.Errorf("pid namespace %q", rep.State.Namespaces["pid"])
 	}
-	if got := rep.State.CapBnd; len(got) != caps.ContainerdDefault.Len() {
-		t.Errorf("bounding set %v, want containerd's %d", got, caps.ContainerdDefault.Len())
+	if got := rep.State.CapBnd; len(got) != runtimes.Containerd.Caps.Len() {
+		t.Errorf("bounding set %v, want containerd's %d", got, runtimes.Containerd.Caps.Len())
 	}
 	expect(t, res, "raw-socket", "")
 	expect(t, res, "read-shadow", "")

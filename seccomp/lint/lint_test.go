@@ -13,6 +13,7 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/record"
+	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
@@ -109,7 +110,7 @@ func TestCrafted(t *testing.T) {
 					t.Skipf("libseccomp %s knows mseal: nothing is newer than it here", seccomp.LibseccompVersion())
 				}
 			}
-			r := lintFile(t, filepath.Join("../testdata/lint", c.file), caps.ContainerdDefault)
+			r := lintFile(t, filepath.Join("../testdata/lint", c.file), runtimes.Containerd.Caps)
 			got := checks(r)
 			for _, w := range c.want {
 				if len(got[w]) == 0 {
@@ -165,7 +166,7 @@ func TestFixes(t *testing.T) {
 		{"ptrace-only.json", CheckSibling, "refuse process_vm_readv, process_vm_writev too"},
 		{"socket-i386.json", CheckABIVariant, "remove SCMP_ARCH_X86 from the architectures"},
 	} {
-		r := lintFile(t, filepath.Join("../testdata/lint", c.file), caps.ContainerdDefault)
+		r := lintFile(t, filepath.Join("../testdata/lint", c.file), runtimes.Containerd.Caps)
 		fs := checks(r)[c.check]
 		if len(fs) == 0 || !strings.Contains(fs[0].Fix, c.want) {
 			t.Errorf("%s: %s fix %v, want it to say %q", c.file, c.check, fs, c.want)
@@ -234,16 +235,16 @@ func TestRuntimeDefaults(t *testing.T) {
 		d        *seccomp.RuntimeDefault
 		bounding caps.Set
 	}
-	all := []rd{{seccomp.Docker, caps.ContainerdDefault}}
+	all := []rd{{seccomp.Docker, runtimes.Containerd.Caps}}
 	for _, rt := range []string{"containerd", "cri-o"} {
 		for _, v := range seccomp.RuntimeDefaultReleases(rt) {
 			d, err := seccomp.RuntimeDefaultFor(rt, v)
 			if err != nil {
 				t.Fatal(err)
 			}
-			b := caps.ContainerdDefault
+			b := runtimes.Containerd.Caps
 			if rt == "cri-o" {
-				b = caps.CRIODefault
+				b = runtimes.CRIO.Caps
 			}
 			all = append(all, rd{d, b})
 		}
@@ -331,7 +332,7 @@ func TestCorpusProfiles(t *testing.T) {
 		{"violation.json", []string{CheckRefusesStart, CheckRefusesStart}},
 		{"fine-grained.json", []string{CheckArchUnused, CheckArchUnused}},
 	} {
-		r := lintFile(t, filepath.Join("../testdata/lint/corpus", c.file), caps.ContainerdDefault)
+		r := lintFile(t, filepath.Join("../testdata/lint/corpus", c.file), runtimes.Containerd.Caps)
 		var got []string
 		for _, f := range r.Findings {
 			got = append(got, f.Check)

@@ -1,0 +1,169 @@
+// Package runtimes holds what a node's container runtime gives a
+// container that is not privileged when nothing asks otherwise: its
+// capability set, the /proc and /sys paths it masks and mounts read-only,
+// its RuntimeDefault seccomp profile per release, where it listens on the
+// node, and the name rampart gives its stand-in for the runtime's default
+// AppArmor profile. Audit predicts from these, oci writes them into a
+// config, sandbox and layers enforce them.
+//
+// The tables are facts of the runtimes' own code; runtimes_test.go holds
+// them against runc's example spec and against the runtimes' sources
+// (testdata/upstream, written by gen/main.go).
+package runtimes
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rampart-sec/rampart/caps"
+)
+
+// Runtime is what one container runtime gives a container that is not
+// privileged, whatever its release.
+type Runtime struct {
+	// Name is containerd, cri-o or docker.
+	Name string
+	// Caps is the capability set: bounding, effective and permitted for
+	// root, bounding alone for another user.
+	Caps caps.Set
+	// MaskedPaths are hidden (an empty bind or /dev/null over them), and
+	// ReadOnlyPaths bound read-only, in every container that is not
+	// privileged: the runtime's own lists, which a Kubernetes node's
+	// kubelet replaces with KubeletMaskedPaths and KubeletReadOnlyPaths.
+	MaskedPaths, ReadOnlyPaths []string
+	// Sockets are where the runtime listens on the node by default.
+	Sockets []Socket
+	aliases []string
+}
+
+// Socket is a runtime's API socket on the node. Group owns it: root
+// (containerd and CRI-O chmod theirs 0660 root:root) or docker, a group
+// whose number differs from node to node.
+type Socket struct{ Path, Group string }
+
+// AppArmorProfile names the profile rampart generates and loads for an
+// AppArmor RuntimeDefault, and models in audit: its stand-in for the
+// runtime's own (containerd's cri-containerd.apparmor.d, CRI-O's
+// crio-default, Docker's docker-default), made from the same rules.
+const AppArmorProfile = "rampart-default"
+
+// The read-only paths of every runtime and of the kubelet: a write there
+// reconfigures the host's kernel (/proc/sys, /proc/sysrq-trigger reboots
+// it) or its devices (/proc/bus, /proc/irq).
+var readOnly = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+
+// The masked paths leak the host: its memory (/proc/kcore), the kernel's
+// keyrings (/proc/keys), timing side channels (/proc/timer_list,
+// /proc/sched_debug, /proc/interrupts), firmware (/sys/firmware) and the
+// RAPL energy counters that leak what another process computes
+// (/sys/devices/virtual/powercap).
+var (
+	// KubeletMaskedPaths are what the kubelet asks the runtime to mask in
+	// a container whose procMount is Default (Kubernetes 1.35's static
+	// list; it adds each CPU's thermal_throttle directory of the node).
+	KubeletMaskedPaths = []string{"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+		"/sys/firmware", "/sys/devices/virtual/powercap"}
+	// KubeletReadOnlyPaths are what the kubelet asks to mount read-only.
+	KubeletReadOnlyPaths = readOnly
+)
+
+var (
+	// Containerd is containerd's defaults (its pkg/oci default spec, the
+	// same in 1.6.36, 1.7.35 and 2.x; releases up to 1.6.20 did not mask
+	// powercap): the capabilities most Kubernetes nodes grant.
+	Containerd = &Runtime{
+		Name: "containerd",
+		Caps: caps.Of(caps.CHOWN, caps.DAC_OVERRIDE, caps.FSETID, caps.FOWNER, caps.MKNOD, caps.NET_RAW,
+			caps.SETGID, caps.SETUID, caps.SETFCAP, caps.SETPCAP, caps.NET_BIND_SERVICE, caps.SYS_CHROOT, caps.KILL, caps.AUDIT_WRITE),
+		MaskedPaths: []string{"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+			"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/sys/devices/virtual/powercap", "/proc/scsi"},
+		ReadOnlyPaths: readOnly,
+		Sockets:       []Socket{{"/run/containerd/containerd.sock", "root"}},
+		aliases:       []string{""}, // a node's runtime unless said otherwise
+	}
+	// CRIO is CRI-O's defaults: since 1.18 containerd's capabilities
+	// without MKNOD, NET_RAW, SYS_CHROOT, SETFCAP and AUDIT_WRITE
+	// (crio.conf's default_capabilities). CRI-O runs under a kubelet
+	// only, and masks and mounts read-only what it asks.
+	CRIO = &Runtime{
+		Name: "cri-o",
+		Caps: caps.Of(caps.CHOWN, caps.DAC_OVERRIDE, caps.FSETID, caps.FOWNER, caps.SETGID, caps.SETUID,
+			caps.SETPCAP, caps.NET_BIND_SERVICE, caps.KILL),
+		MaskedPaths:   KubeletMaskedPaths,
+		ReadOnlyPaths: readOnly,
+		Sockets:       []Socket{{"/run/crio/crio.sock", "root"}},
+		aliases:       []string{"crio"},
+	}
+	// Docker is dockerd's defaults (moby 28's oci package, which also
+	// masks each CPU's thermal_throttle directory; the kubelet keeps its
+	// lists in step with moby's): containerd's capabilities. It listens on its own socket, group docker, and runs
+	// on a containerd, whose socket is the node's too.
+	Docker = &Runtime{
+		Name:          "docker",
+		Caps:          Containerd.Caps,
+		MaskedPaths:   KubeletMaskedPaths,
+		ReadOnlyPaths: readOnly,
+		Sockets:       []Socket{{"/run/docker.sock", "docker"}, {"/run/containerd/containerd.sock", "root"}},
+	}
+)
+
+// All are the runtimes modeled.
+var All = []*Runtime{Containerd, CRIO, Docker}
+
+// Release is a runtime at the release a node runs: Lookup's answer.
+type Release struct {
+	*Runtime
+	// Version is the version asked for; "" for the newest modeled.
+	Version string
+	// Seccomp is the release's RuntimeDefault seccomp profile.
+	Seccomp Seccomp
+}
+
+// UnknownError is a runtime rampart does not model.
+type UnknownError struct{ Name string }
+
+func (e *UnknownError) Error() string {
+	return fmt.Sprintf("unknown runtime %q: want %s", e.Name, names())
+}
+
+// names is "containerd, cri-o or docker".
+func names() string {
+	var n []string
+	for _, r := range All {
+		n = append(n, r.Name)
+	}
+	return strings.Join(n[:len(n)-1], ", ") + " or " + n[len(n)-1]
+}
+
+// Named is the runtime of a name ("crio" is CRI-O; "" containerd).
+func Named(name string) (*Runtime, error) {
+	for _, r := range All {
+		if r.Name == name {
+			return r, nil
+		}
+		for _, a := range r.aliases {
+			if a == name {
+				return r, nil
+			}
+		}
+	}
+	return nil, &UnknownError{Name: name}
+}
+
+// Lookup is a runtime at a release. version is "" for the newest modeled
+// release, a line ("1.7", "2") for the newest of that line, or a release
+// ("1.6.20", "v1.6.20", "1.6.20~ds1") for the newest modeled at or below
+// it in its line; it picks the RuntimeDefault seccomp profile. Docker
+// has one profile, so no version. An unknown name is an *UnknownError.
+func Lookup(name, version string) (*Release, error) {
+	r, err := Named(name)
+	if err != nil {
+		return nil, err
+	}
+	s, err := seccompFor(r.Name, version)
+	if err != nil {
+		return nil, err
+	}
+	return &Release{Runtime: r, Version: version, Seccomp: s}, nil
+}

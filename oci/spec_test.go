@@ -5,12 +5,14 @@ package oci
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	libseccomp "github.com/seccomp/libseccomp-golang"
 
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 )
 
 // A deny rule that runc would drop (a syscall newer than its libseccomp)
@@ -30,5 +32,24 @@ func TestSpecRefusesRulesRuncWouldDrop(t *testing.T) {
 	os.WriteFile(file, []byte(`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","mseal"],"action":"SCMP_ACT_ALLOW"}]}`), 0o644)
 	if s, err := Spec(p, []string{"true"}, Options{}); err != nil || s.Linux.Seccomp == nil {
 		t.Fatalf("%v", err)
+	}
+}
+
+// The config hides what containerd hides, its newest release's list:
+// the RAPL energy counters (powercap), whose readings leak what another
+// process on the host computes, and /proc/interrupts, a side channel of
+// the host's activity.
+func TestSpecMasksContainerdsPaths(t *testing.T) {
+	s, err := Spec(&policy.Policy{}, []string{"true"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/sys/devices/virtual/powercap", "/proc/interrupts", "/proc/kcore"} {
+		if !slices.Contains(s.Linux.MaskedPaths, p) {
+			t.Errorf("%s is not masked: %q", p, s.Linux.MaskedPaths)
+		}
+	}
+	if !slices.Equal(s.Linux.MaskedPaths, runtimes.Containerd.MaskedPaths) || !slices.Equal(s.Linux.ReadonlyPaths, runtimes.Containerd.ReadOnlyPaths) {
+		t.Errorf("masked %q, read-only %q: not containerd's", s.Linux.MaskedPaths, s.Linux.ReadonlyPaths)
 	}
 }

@@ -19,7 +19,9 @@ import (
 )
 
 // Runtime is what one container runtime gives a container that is not
-// privileged, whatever its release.
+// privileged: its newest modeled release's, where releases differ (Lookup
+// picks an older release's seccomp profile; masked paths are said per
+// runtime below).
 type Runtime struct {
 	// Name is containerd, cri-o or docker.
 	Name string
@@ -69,14 +71,16 @@ var (
 )
 
 var (
-	// Containerd is containerd's defaults (its pkg/oci default spec, the
-	// same in 1.6.36, 1.7.35 and 2.x; releases up to 1.6.20 did not mask
-	// powercap): the capabilities most Kubernetes nodes grant.
+	// Containerd is containerd's defaults, its newest modeled release's
+	// (pkg/oci's default spec; 2.4 also masks each CPU's thermal_throttle
+	// directory of the host): the capabilities most Kubernetes nodes
+	// grant. Older releases mask fewer paths: 1.6.36 and 1.7.35 not
+	// /proc/interrupts, 1.6.20 and before not powercap either.
 	Containerd = &Runtime{
 		Name: "containerd",
 		Caps: caps.Of(caps.CHOWN, caps.DAC_OVERRIDE, caps.FSETID, caps.FOWNER, caps.MKNOD, caps.NET_RAW,
 			caps.SETGID, caps.SETUID, caps.SETFCAP, caps.SETPCAP, caps.NET_BIND_SERVICE, caps.SYS_CHROOT, caps.KILL, caps.AUDIT_WRITE),
-		MaskedPaths: []string{"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+		MaskedPaths: []string{"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
 			"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/sys/devices/virtual/powercap", "/proc/scsi"},
 		ReadOnlyPaths: readOnly,
 		Sockets:       []Socket{{"/run/containerd/containerd.sock", "root"}},

@@ -46,13 +46,14 @@ const (
 
 // Node is what the audit assumes of the node the manifests run on.
 type Node struct {
-	// Runtime is containerd, cri-o or docker; it picks the default
-	// capability set when DefaultCaps is zero, and with RuntimeVersion
-	// the RuntimeDefault seccomp profile.
+	// Runtime is containerd, cri-o or docker (runtimes.Lookup); it picks
+	// the default capability set when DefaultCaps is zero, the read-only
+	// paths and sockets, and with RuntimeVersion the RuntimeDefault
+	// seccomp profile.
 	Runtime string
 	// RuntimeVersion is the runtime's release ("1.6", "1.7.35"), as
-	// seccomp.RuntimeDefaultFor reads it; empty for the newest modeled.
-	// Each release's RuntimeDefault differs.
+	// runtimes.Lookup reads it; empty for the newest modeled. Each
+	// release's RuntimeDefault differs.
 	RuntimeVersion string
 	// DefaultCaps is the runtime's default capability set.
 	DefaultCaps caps.Set
@@ -87,17 +88,6 @@ type Node struct {
 	RuntimeSockets []RuntimeSocket
 }
 
-// RuntimeCaps is the default capability set of a runtime by name.
-func RuntimeCaps(runtime string) (caps.Set, error) {
-	switch runtime {
-	case "", "containerd", "docker":
-		return runtimes.Containerd.Caps, nil
-	case "cri-o", "crio":
-		return runtimes.CRIO.Caps, nil
-	}
-	return 0, fmt.Errorf("unknown runtime %q: want containerd, cri-o or docker", runtime)
-}
-
 // allCaps is what a privileged container gets: every capability rampart
 // can name (the kernel's set, statically).
 var allCaps = caps.Set(1<<(caps.Last+1) - 1)
@@ -106,6 +96,7 @@ var allCaps = caps.Set(1<<(caps.Last+1) - 1)
 // profiles and parsed AppArmor profiles; it is not safe for concurrent use.
 type Auditor struct {
 	node    Node
+	rt      *runtimes.Release
 	rtSec   *seccomp.RuntimeDefault
 	paths   []*probe.Path
 	sec     map[string]*secEntry
@@ -116,15 +107,15 @@ type Auditor struct {
 
 // New makes an Auditor. The node's DefaultCaps is filled in from Runtime.
 func New(n Node) (*Auditor, error) {
+	rt, err := runtimes.Lookup(n.Runtime, n.RuntimeVersion)
+	if err != nil {
+		return nil, err
+	}
 	if n.DefaultCaps == 0 {
-		d, err := RuntimeCaps(n.Runtime)
-		if err != nil {
-			return nil, err
-		}
-		n.DefaultCaps = d
+		n.DefaultCaps = rt.Caps
 	}
 	if n.Runtime == "" {
-		n.Runtime = "containerd"
+		n.Runtime = rt.Name
 	}
 	// One spelling of each value ("00", " 0", "+0" are 0), so that every
 	// model that compares one sees what the kernel would parse.
@@ -138,15 +129,11 @@ func New(n Node) (*Auditor, error) {
 		}
 		n.Sysctls = canon
 	}
-	rtSec, err := seccomp.RuntimeDefaultFor(n.Runtime, n.RuntimeVersion)
-	if err != nil {
-		return nil, err
-	}
 	pss, err := newPSSChecker()
 	if err != nil {
 		return nil, err
 	}
-	return &Auditor{node: n, rtSec: rtSec, paths: probe.Catalog(), sec: map[string]*secEntry{}, aa: map[string]*aaEntry{}, pss: pss}, nil
+	return &Auditor{node: n, rt: rt, rtSec: &seccomp.RuntimeDefault{Seccomp: rt.Seccomp}, paths: probe.Catalog(), sec: map[string]*secEntry{}, aa: map[string]*aaEntry{}, pss: pss}, nil
 }
 
 // Paths is the catalog the audit decides.
@@ -670,7 +657,7 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 	}
 	// The runtime's read-only mounts refuse the write after the
 	// permission checks and before the LSM's file_open hook.
-	if f := readOnlyWrite(p); f != "" && !privileged && who.procWritable(f) == "" {
+	if f := readOnlyWrite(p, a.rt.ReadOnlyPaths); f != "" && !privileged && who.procWritable(f) == "" {
 		return Blocked, probe.ByOther, "the runtime mounts " + f + " read-only in a container that is not privileged (EROFS)"
 	}
 	if g := a.afterCaps(p, who, privileged); g != nil {
@@ -778,18 +765,15 @@ func assumedAbsent(needing []probe.Variant, ctx probe.Context) string {
 	return strings.Join(notes, "; ")
 }
 
-// runtimeReadOnly are the /proc paths containerd, CRI-O and Docker mount
-// read-only in every container that is not privileged.
-var runtimeReadOnly = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
-
-// readOnlyWrite is the file under runtimeReadOnly the path opens for
-// writing, if any.
-func readOnlyWrite(p *probe.Path) string {
+// readOnlyWrite is the file under the runtime's read-only paths (which
+// it mounts in every container that is not privileged) the path opens
+// for writing, if any.
+func readOnlyWrite(p *probe.Path, readOnly []string) string {
 	for _, acc := range p.Model.LSM {
 		if acc.Kind != probe.AccessFile || !strings.Contains(acc.Mode, "w") {
 			continue
 		}
-		for _, ro := range runtimeReadOnly {
+		for _, ro := range readOnly {
 			if acc.Path == ro || strings.HasPrefix(acc.Path, ro+"/") {
 				return acc.Path
 			}

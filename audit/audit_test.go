@@ -7,6 +7,7 @@ import (
 
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/probe"
+	"github.com/rampart-sec/rampart/runtimes"
 )
 
 const seedDir = "../examples/seed"
@@ -207,5 +208,22 @@ spec:
 	}
 	if r.Workloads[0].PSS.Level != LevelPrivileged {
 		t.Errorf("the pod's level is %s, want privileged (b is unconfined)", r.Workloads[0].PSS.Level)
+	}
+}
+
+// The runtime-default AppArmor profile the audit predicts with is the
+// one rampart run generates and loads, by the same name: a prediction
+// and an enforcement of one profile speak of it alike.
+func TestAuditRuntimeDefaultAppArmorIsRunsProfile(t *testing.T) {
+	a, err := New(Node{AppArmor: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := a.apparmor(nil)
+	if e.compiled == nil {
+		t.Fatalf("not compiled: %s %s", e.how, e.note)
+	}
+	if got := e.compiled.Profile.Name; got != runtimes.AppArmorProfile {
+		t.Errorf("audit models profile %q; rampart run loads %q", got, runtimes.AppArmorProfile)
 	}
 }

@@ -186,7 +186,7 @@ func (a *Auditor) assumed(p *probe.Path, s *subject, privileged bool) string {
 		return "assumed the node's kernel loads modules (--node-kernel " + KernelNoModules + " says it does not)"
 	case "sysrq-trigger", "core-pattern":
 		var parts []string
-		if f := readOnlyWrite(p); f != "" && !privileged {
+		if f := readOnlyWrite(p, a.rt.ReadOnlyPaths); f != "" && !privileged {
 			parts = append(parts, s.procWritable(f))
 		}
 		if p.ID == "sysrq-trigger" {

@@ -7,11 +7,8 @@ import (
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/probe"
+	"github.com/rampart-sec/rampart/runtimes"
 )
-
-// RuntimeDefaultProfile names the generated stand-in for the runtime's
-// default AppArmor profile.
-const RuntimeDefaultProfile = "rampart-runtime-default"
 
 // aaEntry is an AppArmor profile parsed and compiled once.
 type aaEntry struct {
@@ -47,7 +44,7 @@ func (a *Auditor) apparmor(ref *policy.AppArmor) *aaEntry {
 		}
 		if a.generic == nil {
 			a.generic = &aaEntry{name: "runtime/default", how: "AppArmor evaluator on rampart's runtime-default profile", memo: map[string]aaVerdict{}}
-			doc, err := apparmor.Generate(apparmor.Options{Name: RuntimeDefaultProfile, ContainerDefault: true})
+			doc, err := apparmor.Generate(apparmor.Options{Name: runtimes.AppArmorProfile, ContainerDefault: true})
 			if err == nil && len(doc.Profiles) > 0 {
 				a.generic.compiled, err = apparmor.Compile(doc.Profiles[0], apparmor.BundledIncludes)
 			}

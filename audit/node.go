@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/rampart-sec/rampart/runtimes"
 )
 
 // Facts of the node that decide paths besides the three layers — the
@@ -138,17 +140,18 @@ func ParseRuntimeSocket(s string) (RuntimeSocket, error) {
 	return r, nil
 }
 
-// RuntimeSockets are where a runtime listens by default: its own socket,
-// and for Docker also the containerd it runs on.
-func RuntimeSockets(runtime string) []RuntimeSocket {
-	containerd := RuntimeSocket{Path: "/run/containerd/containerd.sock", Mode: rootSocket}
-	switch runtime {
-	case "cri-o", "crio":
-		return []RuntimeSocket{{Path: "/run/crio/crio.sock", Mode: rootSocket}}
-	case "docker":
-		return []RuntimeSocket{{Path: "/run/docker.sock", Mode: dockerSocket}, containerd}
+// RuntimeSockets are where a runtime listens by default (runtimes): its
+// own socket, and for Docker also the containerd it runs on.
+func RuntimeSockets(rt *runtimes.Runtime) []RuntimeSocket {
+	var out []RuntimeSocket
+	for _, s := range rt.Sockets {
+		m := rootSocket
+		if s.Group == dockerSocket.Group {
+			m = dockerSocket
+		}
+		out = append(out, RuntimeSocket{Path: s.Path, Mode: m})
 	}
-	return []RuntimeSocket{containerd}
+	return out
 }
 
 // nodePath is a node path as the node resolves it when it mounts a

@@ -189,7 +189,7 @@ func (a *Auditor) runtimeSockets() ([]RuntimeSocket, string) {
 	if len(a.node.RuntimeSockets) > 0 {
 		return a.node.RuntimeSockets, "--node-runtime-socket"
 	}
-	return RuntimeSockets(a.node.Runtime), "assumed " + a.node.Runtime + "'s; --node-runtime-socket names the node's"
+	return RuntimeSockets(a.rt.Runtime), "assumed " + a.node.Runtime + "'s; --node-runtime-socket names the node's"
 }
 
 // reachSocket finds how the node's runtime sockets reach the container,

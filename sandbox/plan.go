@@ -19,6 +19,7 @@ import (
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/lsm/landlock"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp"
 )
 
@@ -259,11 +260,11 @@ func (pl *Plan) prepareAppArmor(a *policy.AppArmor, fallback string) ([]policy.F
 		case policy.AppArmorRuntimeDefault:
 			// The runtimes generate and load their default profile on the
 			// node; rampart does the same with its container defaults.
-			doc, err := apparmor.Generate(apparmor.Options{Name: RuntimeDefaultAppArmor, ContainerDefault: true})
+			doc, err := apparmor.Generate(apparmor.Options{Name: runtimes.AppArmorProfile, ContainerDefault: true})
 			if err != nil {
 				return nil, &LayerError{Layer: LayerAppArmor, Err: err}
 			}
-			f, err := os.CreateTemp("", "rampart-default-*.apparmor")
+			f, err := os.CreateTemp("", runtimes.AppArmorProfile+"-*.apparmor")
 			if err != nil {
 				return nil, &LayerError{Layer: LayerAppArmor, Err: err}
 			}
@@ -272,7 +273,7 @@ func (pl *Plan) prepareAppArmor(a *policy.AppArmor, fallback string) ([]policy.F
 				os.Remove(f.Name())
 				return nil, refuse(LayerAppArmor, "writing the runtime-default profile: %v %v", werr, cerr)
 			}
-			pl.AppArmorProfile, pl.AppArmorLoad, pl.appArmorTemp = RuntimeDefaultAppArmor, f.Name(), true
+			pl.AppArmorProfile, pl.AppArmorLoad, pl.appArmorTemp = runtimes.AppArmorProfile, f.Name(), true
 			return nil, nil
 		case policy.AppArmorLocalhost:
 			pl.AppArmorProfile, pl.AppArmorLoad = a.Name, a.File
@@ -308,10 +309,6 @@ func (pl *Plan) prepareAppArmor(a *policy.AppArmor, fallback string) ([]policy.F
 	pl.Notes = append(pl.Notes, fmt.Sprintf("AppArmor is not in this kernel: profile %s is enforced by Landlock as %s", prof.Name, strings.Join(desc, " ")))
 	return rules, nil
 }
-
-// RuntimeDefaultAppArmor names the profile rampart generates and loads
-// for an AppArmor RuntimeDefault (containerd's is cri-containerd.apparmor.d).
-const RuntimeDefaultAppArmor = "rampart-default"
 
 // Close releases what Prepare holds, for a plan that will not be run.
 func (pl *Plan) Close() {

@@ -1,0 +1,79 @@
+package main
+
+// auditLong is audit's --help: what it predicts, what it reads, the
+// node's flags (the sysctls and modeled runtimes are filled in from the
+// audit package) and its exit statuses.
+const auditLong = `For each container of Kubernetes manifests, predict statically what it runs
+under on a node and which attack paths stay open:
+
+  - the effective layers, resolved against the node's defaults: the
+    capability set (the runtime's default set with the manifest's adds and
+    drops; empty after exec for a non-root runAsUser, which keeps no
+    ambient capabilities), the seccomp profile, the AppArmor profile;
+  - for every path of the probe catalog, open or blocked and by which
+    layer, decided in kernel order from the paths' static models: seccomp
+    (the compiled filter through the BPF interpreter, or the profile's
+    rules), then capabilities, then what the node decides by itself
+    ("other": read-only mounts, file permissions, sysctls; see below),
+    then AppArmor;
+  - the Pod Security Standards level (privileged, baseline, restricted),
+    with the failing checks of k8s.io/pod-security-admission.
+
+FILES are manifests (all workload kinds, multi-document YAML, JSON, Lists),
+directories (walked for *.yaml, *.yml, *.json) or - for standard input.
+Malformed documents are reported with file and document; the rest is
+audited. Documents are read, audited and written out one at a time, so
+memory does not grow with the input, an endless stream on standard input
+included. A document over --max-document-size (default 8MiB, 0 for no
+limit) is reported with its file, number and line, and skipped; a List
+(kubectl get -o yaml) is one document, so raise the limit for a large one.
+The summary keeps counts and the unreadable documents' messages only;
+-o junit, whose root element carries the totals, keeps its test suites in
+a temporary file until the end.
+
+The node is described with flags: --runtime picks the default capability
+set (containerd and docker: 14; cri-o: 9) and, with --runtime-version,
+the RuntimeDefault seccomp profile; --seccomp-default is the kubelet's
+seccompDefault (unset seccomp becomes RuntimeDefault); --apparmor-node
+says the node has AppArmor (unset AppArmor becomes the runtime's default
+profile; without it, the kubelet refuses a pod that asks for an AppArmor
+profile, and the audit says so); --profiles DIR holds Localhost profiles
+(seccomp JSON by relative path, AppArmor by name).
+privileged: true means every capability, no seccomp, no AppArmor unless a
+Localhost profile is named, and is always reported.
+
+Some paths the node closes by itself, from facts no manifest holds; these
+flags give them, and without them a path's "why" says what was assumed:
+  --image-shadow  /etc/shadow's mode in the images (assumed Debian's and
+      Ubuntu's, 0640:root:shadow; Fedora's and RHEL's is 0000:root:root).
+      A non-root user, whose effective set is empty, reads it (read-shadow)
+      only through its groups: runAsGroup (without it, gid 0 for a uid the
+      image's /etc/passwd does not name), supplementalGroups, fsGroup.
+  --node-runtime-socket  where the node's runtime listens (assumed its
+      usual socket, 0660 root:root; Docker's, group docker). runtime-socket
+      is open only where a hostPath volume brings one in at a path the
+      attack tries, or hostPID gives the node's root at /proc/1/root to a
+      process holding CAP_SYS_PTRACE, and the socket's mode admits the user.
+  --node-disk  the node's disk nodes (assumed udev's, 0660:root:disk), which
+      a privileged container can open (read-shadow-blockdev), or refused.
+  --node-kernel  facts of the kernel: no-modules, no-ia32, no-sysrq,
+      pid1-protected.
+  --sysctl  the sysctls that decide paths:
+%s
+
+RuntimeDefault differs between runtimes and between releases of one
+(containerd 1.6 allows io_uring to every container and process_vm_readv
+only with CAP_SYS_PTRACE; Docker's profile, the reverse). --runtime-version
+takes the node's release (1.6.20, v1.7.35, 1.6.20~ds1) or a line (1.7, 2)
+and models the newest release rampart has at or below it in that line;
+unset, the newest it has. The report's node.seccompRuntimeDefault says
+which. Modeled:
+%s
+Exit status:
+  0  audited; no --fail-on condition met
+  1  a --fail-on condition is met: open-path (any container has an open
+     path), baseline (any pod fails baseline), restricted (any pod fails
+     restricted); or, with --fail-on, a document could not be read
+     (missing, malformed, larger than --max-document-size)
+  2  bad flags or arguments
+  125 nothing could be audited (no file readable, no container found)`

@@ -3,15 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/report"
-	"github.com/rampart-sec/rampart/runtimes"
-	"github.com/rampart-sec/rampart/seccomp"
 	"github.com/rampart-sec/rampart/seccomp/lint"
 )
 
@@ -105,7 +101,7 @@ func newSeccompLintCmd(stdout io.Writer, capList *[]string) *cobra.Command {
 			}
 			var targets []lint.Target
 			for _, a := range args {
-				ts, err := lintTargets(a, bounding)
+				ts, err := lint.Targets(a, bounding)
 				if err != nil {
 					return usageError{err}
 				}
@@ -135,79 +131,4 @@ func newSeccompLintCmd(stdout io.Writer, capList *[]string) *cobra.Command {
 	fl.StringVar(&failOn, "fail-on", "", "exit 1 on a finding of this severity or above: warning or error")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "table: list every variant that gets past each deny")
 	return cmd
-}
-
-// lintTargets reads one PROFILE argument: a file, runtime-default, or
-// runtime-default:RUNTIME[@VERSION] / runtime-default:all.
-func lintTargets(arg string, bounding *caps.Set) ([]lint.Target, error) {
-	spec, ok := strings.CutPrefix(arg, "runtime-default")
-	if !ok || (spec != "" && !strings.HasPrefix(spec, ":")) {
-		return []lint.Target{lintFile(arg, bounding)}, nil
-	}
-	spec = strings.TrimPrefix(spec, ":")
-	var rds []*seccomp.RuntimeDefault
-	switch {
-	case spec == "":
-		rds = []*seccomp.RuntimeDefault{seccomp.Docker}
-	case spec == "all":
-		rds = append(rds, seccomp.Docker)
-		for _, rt := range []string{"containerd", "cri-o"} {
-			for _, v := range seccomp.RuntimeDefaultReleases(rt) {
-				rd, err := seccomp.RuntimeDefaultFor(rt, v)
-				if err != nil {
-					return nil, err
-				}
-				rds = append(rds, rd)
-			}
-		}
-	default:
-		rt, version, _ := strings.Cut(spec, "@")
-		rd, err := seccomp.RuntimeDefaultFor(rt, version)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", arg, err)
-		}
-		rds = []*seccomp.RuntimeDefault{rd}
-	}
-	var out []lint.Target
-	for _, rd := range rds {
-		b := runtimeCaps(rd.Runtime)
-		if bounding != nil {
-			b = *bounding
-		}
-		name := "runtime-default"
-		if arg != "runtime-default" {
-			name = "runtime-default:" + rd.Runtime + "@" + strings.TrimPrefix(rd.Release, "moby/profiles ")
-			if rd.Runtime == "docker" {
-				name = "runtime-default:docker"
-			}
-		}
-		p, err := rd.Load(b)
-		out = append(out, lint.Target{Name: name, Runtime: rd.String(), Profile: p, Err: err})
-	}
-	return out, nil
-}
-
-// runtimeCaps is a runtime's default bounding set.
-func runtimeCaps(runtime string) caps.Set {
-	if runtime == "cri-o" {
-		return runtimes.CRIO.Caps
-	}
-	return runtimes.Containerd.Caps
-}
-
-// lintFile reads a profile file, keeping rules that conflict (lint
-// reports them).
-func lintFile(path string, bounding *caps.Set) lint.Target {
-	b := runtimes.Containerd.Caps
-	if bounding != nil {
-		b = *bounding
-	}
-	t := lint.Target{Name: path}
-	body, err := os.ReadFile(path)
-	if err != nil {
-		t.Err = err
-		return t
-	}
-	t.Profile, t.Err = seccomp.ParseAll(path, body, b)
-	return t
 }

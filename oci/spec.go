@@ -30,8 +30,8 @@ type Options struct {
 }
 
 // Spec builds the config for running args under p. Landlock rules have no
-// place in an OCI config; a caller that needs them wraps args in
-// `rampart run` inside the container (see Wrap).
+// place in an OCI config, nor an AppArmor profile on a machine without
+// AppArmor: Dropped says what the config leaves out.
 func Spec(p *policy.Policy, args []string, o Options) (*specs.Spec, error) {
 	if o.DefaultCaps == 0 {
 		o.DefaultCaps = runtimes.Containerd.Caps
@@ -94,6 +94,20 @@ func Spec(p *policy.Policy, args []string, o Options) (*specs.Spec, error) {
 		s.Process.ApparmorProfile = a.Name
 	}
 	return s, nil
+}
+
+// Dropped says what of p the config s, made by Spec, does not carry, and
+// how to get it: a container run from s would not be held by it, and
+// nothing in s says so.
+func Dropped(p *policy.Policy, s *specs.Spec) []string {
+	var out []string
+	for _, r := range p.Landlock {
+		out = append(out, fmt.Sprintf("%s is a Landlock rule, which an OCI config cannot carry: run the process under `rampart run %s` inside the container", r, r))
+	}
+	if p.AppArmor != nil && s.Process.ApparmorProfile == "" && p.AppArmor.Kind == policy.AppArmorLocalhost {
+		out = append(out, fmt.Sprintf("AppArmor is not in this kernel: the config names no profile (on an AppArmor node set process.apparmorProfile to %q)", p.AppArmor.Name))
+	}
+	return out
 }
 
 func defaultMounts() []specs.Mount {

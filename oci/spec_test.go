@@ -11,6 +11,7 @@ import (
 
 	libseccomp "github.com/seccomp/libseccomp-golang"
 
+	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/runtimes"
 )
@@ -51,5 +52,31 @@ func TestSpecMasksContainerdsPaths(t *testing.T) {
 	}
 	if !slices.Equal(s.Linux.MaskedPaths, runtimes.Containerd.MaskedPaths) || !slices.Equal(s.Linux.ReadonlyPaths, runtimes.Containerd.ReadOnlyPaths) {
 		t.Errorf("masked %q, read-only %q: not containerd's", s.Linux.MaskedPaths, s.Linux.ReadonlyPaths)
+	}
+}
+
+// What the config cannot carry is said, each with the way to get it.
+func TestSpecDropped(t *testing.T) {
+	p := &policy.Policy{
+		Landlock: []policy.FSRule{{Mode: policy.DenyRead, Path: "/etc/shadow"}},
+		AppArmor: &policy.AppArmor{Kind: policy.AppArmorLocalhost, Name: "web"},
+	}
+	s, err := Spec(p, []string{"true"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := strings.Join(Dropped(p, s), "\n")
+	if !strings.Contains(d, "which an OCI config cannot carry: run the process under `rampart run") {
+		t.Errorf("the Landlock rule is not said: %q", d)
+	}
+	if features.HaveAppArmor() == nil {
+		if s.Process.ApparmorProfile != "web" || strings.Contains(d, "AppArmor") {
+			t.Errorf("profile %q, dropped %q", s.Process.ApparmorProfile, d)
+		}
+	} else if s.Process.ApparmorProfile != "" || !strings.Contains(d, `set process.apparmorProfile to "web"`) {
+		t.Errorf("profile %q, dropped %q", s.Process.ApparmorProfile, d)
+	}
+	if got := Dropped(&policy.Policy{}, s); len(got) != 0 {
+		t.Errorf("an empty policy drops %q", got)
 	}
 }

@@ -78,14 +78,11 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
   rampart layers -o svg > layers.svg`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			defaults := runtimes.Containerd.Caps
-			switch runtimeName {
-			case "containerd", "docker":
-			case "cri-o", "crio":
-				defaults = runtimes.CRIO.Caps
-			default:
-				return usageError{fmt.Errorf("--runtime %q: want containerd, docker or cri-o", runtimeName)}
+			rt, err := runtimes.Named(runtimeName)
+			if err != nil {
+				return usageError{fmt.Errorf("--runtime: %w", err)}
 			}
+			defaults := rt.Caps
 			tmp, err := os.MkdirTemp("", "rampart-layers-")
 			if err != nil {
 				return err

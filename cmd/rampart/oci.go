@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/oci"
-	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/runtimes"
 )
 
@@ -49,18 +48,14 @@ silently dropped.`,
 			if err != nil {
 				return err
 			}
-			if c := p.Capabilities; c != nil && c.InheritBase {
-				c.InheritBase, c.Base = false, runtimes.Containerd.Caps
-			}
+			// A policy that keeps the inherited capabilities keeps
+			// containerd's, Options' default base.
 			s, err := oci.Spec(p, argv, oci.Options{})
 			if err != nil {
 				return err
 			}
-			for _, r := range p.Landlock {
-				fmt.Fprintf(stderr, "rampart: %s is a Landlock rule, which an OCI config cannot carry: run the process under `rampart run %s` inside the container\n", r, r)
-			}
-			if p.AppArmor != nil && s.Process.ApparmorProfile == "" && p.AppArmor.Kind == policy.AppArmorLocalhost {
-				fmt.Fprintf(stderr, "rampart: AppArmor is not in this kernel: the config names no profile (on an AppArmor node set process.apparmorProfile to %q)\n", p.AppArmor.Name)
+			for _, d := range oci.Dropped(p, s) {
+				fmt.Fprintln(stderr, "rampart:", d)
 			}
 			enc := json.NewEncoder(stdout)
 			enc.SetIndent("", "  ")

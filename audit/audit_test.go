@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -143,34 +142,6 @@ func TestAuditPSSAgreesWithEvaluator(t *testing.T) {
 		t.Fatal("no containers")
 	}
 }
-
-func FuzzAudit(f *testing.F) {
-	for _, name := range []string{"0-baseline.yaml", "3-apparmor.yaml"} {
-		b, err := os.ReadFile(filepath.Join(seedDir, name))
-		if err == nil {
-			f.Add(b)
-		}
-	}
-	f.Add([]byte("kind: List\nitems:\n- kind: Pod\n  spec: {containers: [{name: a, securityContext: {privileged: true, capabilities: {add: [ALL]}}}]}\n"))
-	f.Add([]byte("kind: CronJob\nspec: {jobTemplate: {spec: {template: {spec: {containers: [{name: a, securityContext: {seccompProfile: {type: Localhost, localhostProfile: x.json}}}]}}}}}\n"))
-	a, err := New(Node{AppArmor: true, SeccompDefault: true})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		r := a.Read("fuzz.yaml", data)
-		_ = r.Failed(FailOpenPath)
-		var sink nopWriter
-		r.Table(sink)
-		if err := r.SARIF(sink); err != nil {
-			t.Fatal(err)
-		}
-	})
-}
-
-type nopWriter struct{}
-
-func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
 
 // A per-container annotation counts against its own container only: the
 // sibling of an unconfined container keeps its level.

@@ -3,15 +3,12 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/rampart-sec/rampart/report/sarif"
 )
 
 // streamInput is the seed, several documents in one file (one of them
@@ -74,70 +71,4 @@ func TestStreamEqualsFiles(t *testing.T) {
 	if _, err := a.Stream(args, 0, func(*Workload) error { n++; return stop }); err != stop || n != 1 {
 		t.Errorf("Stream after emit failed: %v, %d workloads emitted", err, n)
 	}
-}
-
-// TestWritersEqualWholeEncoding: each format, written a workload at a
-// time, is byte for byte the encoding of the whole document at once
-// (decoded from the output and encoded again), so streaming changed no
-// output.
-func TestWritersEqualWholeEncoding(t *testing.T) {
-	a, err := New(Node{AppArmor: true, ProfilesDir: seedDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, args := range [][]string{streamInput(t), {filepath.Join(t.TempDir(), "none.yaml")}} {
-		r := a.Files(args)
-		for _, tc := range []struct {
-			name   string
-			render func(*bytes.Buffer) error
-			whole  func([]byte) ([]byte, error)
-		}{
-			{"json", func(b *bytes.Buffer) error { return r.JSON(b, false) }, func(out []byte) ([]byte, error) { return reencodeJSON[Report](out, false) }},
-			{"json indented", func(b *bytes.Buffer) error { return r.JSON(b, true) }, func(out []byte) ([]byte, error) { return reencodeJSON[Report](out, true) }},
-			{"sarif", func(b *bytes.Buffer) error { return r.SARIF(b) }, func(out []byte) ([]byte, error) { return reencodeJSON[sarif.Log](out, true) }},
-			{"junit", func(b *bytes.Buffer) error { return r.JUnit(b) }, reencodeJUnit},
-		} {
-			var b bytes.Buffer
-			if err := tc.render(&b); err != nil {
-				t.Fatalf("%s: %v", tc.name, err)
-			}
-			want, err := tc.whole(b.Bytes())
-			if err != nil {
-				t.Fatalf("%s: %v\n%s", tc.name, err, b.Bytes())
-			}
-			if !bytes.Equal(b.Bytes(), want) {
-				t.Errorf("%s (%d workloads): streamed output differs from the whole document's encoding:\n%s\nwant:\n%s", tc.name, len(r.Workloads), b.Bytes(), want)
-			}
-		}
-	}
-}
-
-func reencodeJSON[T any](out []byte, indent bool) ([]byte, error) {
-	var v T
-	if err := json.Unmarshal(out, &v); err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	if indent {
-		enc.SetIndent("", "  ")
-	}
-	err := enc.Encode(&v)
-	return b.Bytes(), err
-}
-
-func reencodeJUnit(out []byte) ([]byte, error) {
-	var v junitSuites
-	if err := xml.Unmarshal(out, &v); err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	b.WriteString(xml.Header)
-	enc := xml.NewEncoder(&b)
-	enc.Indent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	b.WriteString("\n")
-	return b.Bytes(), nil
 }

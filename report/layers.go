@@ -1,6 +1,3 @@
-// Package report renders rampart's results for people and tools: terminal
-// tables (with colour on a terminal), Markdown, JSON, and the seed
-// article's picture of the layers as SVG or HTML.
 package report
 
 import (

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rampart-sec/rampart/audit"
 	"github.com/rampart-sec/rampart/kube"
+	"github.com/rampart-sec/rampart/report"
 )
 
 func newAuditCmd(stdout io.Writer) *cobra.Command {
@@ -53,7 +54,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := audit.NewWriter(output, stdout, isTerminal(stdout))
+			out, err := report.NewAuditWriter(output, stdout, isTerminal(stdout))
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package audit
+package report
 
 import (
 	"bytes"
@@ -10,103 +10,69 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rampart-sec/rampart/audit"
 	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/report/sarif"
 )
 
-// Fail conditions for FailOn.
-const (
-	FailOpenPath   = "open-path"
-	FailBaseline   = "baseline"
-	FailRestricted = "restricted"
-)
-
-// Failed says whether the report meets a --fail-on condition.
-func (r *Report) Failed(on string) bool {
-	if r.failed[on] {
-		return true
-	}
-	for i := range r.Workloads {
-		if r.Workloads[i].fails(on) {
-			return true
-		}
-	}
-	return false
-}
-
-// fails says whether the workload meets a --fail-on condition.
-func (w *Workload) fails(on string) bool {
-	switch on {
-	case FailBaseline:
-		return w.PSS.Level == LevelPrivileged
-	case FailRestricted:
-		return w.PSS.Level != LevelRestricted
-	case FailOpenPath:
-		for _, c := range w.Containers {
-			if len(c.Open) > 0 {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// A Writer renders an audit as it is made: Begin before the first
+// An AuditWriter renders an audit as it is made: Begin before the first
 // workload, Workload for each, End once the errors and summary are known.
-// Stream hands workloads to Workload, so a report is written without
-// being held.
-type Writer interface {
-	Begin(r *Report) error
-	Workload(w *Workload) error
-	End(r *Report) error
+// audit.Auditor.Stream hands workloads to Workload, so a report is
+// written without being held.
+type AuditWriter interface {
+	Begin(r *audit.Report) error
+	Workload(w *audit.Workload) error
+	End(r *audit.Report) error
 }
 
-// NewWriter makes the Writer of a format: table, json (indented for
-// people when indent is set), sarif or junit.
-func NewWriter(format string, w io.Writer, indent bool) (Writer, error) {
+// auditFormats are the formats NewAuditWriter writes.
+var auditFormats = []string{"table", "json", "sarif", "junit"}
+
+// NewAuditWriter makes the AuditWriter of a format: table, json
+// (schema: docs/audit-json.md; indented for people when indent is set:
+// a corpus of a thousand workloads makes tens of megabytes, and
+// indenting them takes longer than the audit itself, so machines get
+// compact JSON), sarif or junit.
+func NewAuditWriter(format string, w io.Writer, indent bool) (AuditWriter, error) {
 	switch format {
 	case "table":
-		return &tableWriter{w: w}, nil
+		return &auditTable{w: w}, nil
 	case "json":
-		return &jsonWriter{w: w, indent: indent}, nil
+		return &auditJSON{w: w, indent: indent}, nil
 	case "sarif":
-		return &sarifWriter{w: w}, nil
+		return &auditSARIF{w: w}, nil
 	case "junit":
-		return &junitWriter{w: w}, nil
+		return &auditJUnit{w: w}, nil
 	}
-	return nil, fmt.Errorf("unknown format %q: want table, json, sarif or junit", format)
+	return nil, &FormatError{Format: format, Want: auditFormats}
 }
 
-// write renders a whole report through a Writer.
-func (r *Report) write(w Writer) error {
-	if err := w.Begin(r); err != nil {
+// Audit writes a whole report in a format of NewAuditWriter.
+func Audit(w io.Writer, r *audit.Report, format string, indent bool) error {
+	aw, err := NewAuditWriter(format, w, indent)
+	if err != nil {
+		return err
+	}
+	if err := aw.Begin(r); err != nil {
 		return err
 	}
 	for i := range r.Workloads {
-		if err := w.Workload(&r.Workloads[i]); err != nil {
+		if err := aw.Workload(&r.Workloads[i]); err != nil {
 			return err
 		}
 	}
-	return w.End(r)
+	return aw.End(r)
 }
 
-// JSON writes the report (schema: docs/audit-json.md), indented for
-// people when indent is set. A corpus of a thousand workloads makes tens
-// of megabytes: indenting them takes longer than the audit itself, so
-// machines get compact JSON.
-func (r *Report) JSON(w io.Writer, indent bool) error {
-	return r.write(&jsonWriter{w: w, indent: indent})
-}
-
-// jsonWriter writes the report's JSON, byte for byte what json.Encoder
+// auditJSON writes the report's JSON, byte for byte what json.Encoder
 // writes of the whole Report, with the workloads written as they come.
-type jsonWriter struct {
+type auditJSON struct {
 	w      io.Writer
 	indent bool
 	list   *jsonList
 }
 
-func (j *jsonWriter) Begin(r *Report) error {
+func (j *auditJSON) Begin(r *audit.Report) error {
 	head, _, err := j.frame(r)
 	if err != nil {
 		return err
@@ -115,9 +81,9 @@ func (j *jsonWriter) Begin(r *Report) error {
 	return err
 }
 
-func (j *jsonWriter) Workload(w *Workload) error { return j.list.add(w) }
+func (j *auditJSON) Workload(w *audit.Workload) error { return j.list.add(w) }
 
-func (j *jsonWriter) End(r *Report) error {
+func (j *auditJSON) End(r *audit.Report) error {
 	_, tail, err := j.frame(r)
 	if err != nil {
 		return err
@@ -126,9 +92,9 @@ func (j *jsonWriter) End(r *Report) error {
 }
 
 // frame is the report's JSON with no workloads, cut where they go.
-func (j *jsonWriter) frame(r *Report) (head, tail string, err error) {
+func (j *auditJSON) frame(r *audit.Report) (head, tail string, err error) {
 	empty := *r
-	empty.Workloads = []Workload{}
+	empty.Workloads = []audit.Workload{}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	if j.indent {
@@ -209,18 +175,13 @@ func (l *jsonList) close(tail string) error {
 	return err
 }
 
-// Table writes the report for people, grouped by workload.
-func (r *Report) Table(w io.Writer) {
-	_ = r.write(&tableWriter{w: w})
-}
-
-// tableWriter writes the table: a block per workload, then the errors
+// auditTable writes the table: a block per workload, then the errors
 // and the summary.
-type tableWriter struct{ w io.Writer }
+type auditTable struct{ w io.Writer }
 
-func (t *tableWriter) Begin(*Report) error { return nil }
+func (t *auditTable) Begin(*audit.Report) error { return nil }
 
-func (t *tableWriter) Workload(wl *Workload) error {
+func (t *auditTable) Workload(wl *audit.Workload) error {
 	var b strings.Builder
 	w := &b
 	obj := wl.Kind + " " + wl.Name
@@ -256,7 +217,7 @@ func (t *tableWriter) Workload(wl *Workload) error {
 		fmt.Fprintf(w, "    open          %d of %d: %s\n", len(c.Open), len(c.Paths), listOr(c.Open, "none"))
 		by := map[string][]string{}
 		for _, p := range c.Paths {
-			if p.Verdict == Blocked {
+			if p.Verdict == audit.Blocked {
 				by[p.Layer] = append(by[p.Layer], p.ID)
 			}
 		}
@@ -277,7 +238,7 @@ func (t *tableWriter) Workload(wl *Workload) error {
 	return err
 }
 
-func (t *tableWriter) End(r *Report) error {
+func (t *auditTable) End(r *audit.Report) error {
 	var b strings.Builder
 	for _, e := range r.Errors {
 		fmt.Fprintf(&b, "error: %s\n", e.Message)
@@ -285,12 +246,12 @@ func (t *tableWriter) End(r *Report) error {
 	s := r.Summary
 	fmt.Fprintf(&b, "%d files, %d objects, %d containers (%d invalid, %d refused, %d privileged); %d with open paths; %d unreadable documents\n",
 		s.Files, s.Objects, s.Containers, s.Invalid, s.Refused, s.Privileged, s.WithOpen, s.Errors)
-	fmt.Fprintf(&b, "pod security: %d restricted, %d baseline, %d privileged\n", s.PSSLevels[LevelRestricted], s.PSSLevels[LevelBaseline], s.PSSLevels[LevelPrivileged])
+	fmt.Fprintf(&b, "pod security: %d restricted, %d baseline, %d privileged\n", s.PSSLevels[audit.LevelRestricted], s.PSSLevels[audit.LevelBaseline], s.PSSLevels[audit.LevelPrivileged])
 	_, err := io.WriteString(t.w, b.String())
 	return err
 }
 
-func failList(p PSS) string {
+func failList(p audit.PSS) string {
 	if len(p.Failures) == 0 {
 		return ""
 	}
@@ -326,29 +287,26 @@ func splitPos(pos string) (file string, line, col int) {
 }
 
 // Rule IDs.
-func OpenPathRule(id string) string { return "rampart/open-path/" + id }
-func PSSRule(check string) string   { return "rampart/pss/" + check }
+func openPathRule(id string) string { return "rampart/open-path/" + id }
+func pssRule(check string) string   { return "rampart/pss/" + check }
 
-// SARIF writes the report as SARIF 2.1.0: a result per container and
-// open path, and per container and failing Pod Security check.
-func (r *Report) SARIF(w io.Writer) error { return r.write(&sarifWriter{w: w}) }
-
-// sarifWriter writes the SARIF log: the rules, then each workload's
-// results as it comes.
-type sarifWriter struct {
+// auditSARIF writes the report as SARIF 2.1.0, a result per container
+// and open path, and per container and failing Pod Security check: the
+// rules, then each workload's results as it comes.
+type auditSARIF struct {
 	w     io.Writer
 	index map[string]int // rule ID -> index in the rules
 	list  *jsonList
 	tail  string
 }
 
-func (s *sarifWriter) Begin(*Report) error {
+func (s *auditSARIF) Begin(*audit.Report) error {
 	var rules []sarif.Rule
 	s.index = map[string]int{}
 	for _, p := range probe.Catalog() {
-		s.index[OpenPathRule(p.ID)] = len(rules)
+		s.index[openPathRule(p.ID)] = len(rules)
 		rules = append(rules, sarif.Rule{
-			ID: OpenPathRule(p.ID), Name: "OpenPath/" + p.ID,
+			ID: openPathRule(p.ID), Name: "OpenPath/" + p.ID,
 			ShortDescription: sarif.Text{Text: "attack path open: " + p.Title},
 			FullDescription:  sarif.Text{Text: p.Title + ": " + p.Gain},
 			Help:             sarif.Text{Text: "No layer closes this path for the container. Drop the capabilities it needs, set a seccomp profile that refuses its calls, or an AppArmor profile that denies its accesses; `rampart audit` says which field."},
@@ -356,10 +314,10 @@ func (s *sarifWriter) Begin(*Report) error {
 			Properties:       map[string]any{"tags": []string{"security", "attack-path"}},
 		})
 	}
-	for _, id := range CheckIDs() {
-		s.index[PSSRule(id)] = len(rules)
+	for _, id := range audit.CheckIDs() {
+		s.index[pssRule(id)] = len(rules)
 		rules = append(rules, sarif.Rule{
-			ID: PSSRule(id), Name: "PodSecurity/" + id,
+			ID: pssRule(id), Name: "PodSecurity/" + id,
 			ShortDescription: sarif.Text{Text: "Pod Security Standards check " + id + " fails"},
 			FullDescription:  sarif.Text{Text: "The pod fails the Pod Security Standards check " + id + " (k8s.io/pod-security-admission, latest version)."},
 			Help:             sarif.Text{Text: "See https://kubernetes.io/docs/concepts/security/pod-security-standards/"},
@@ -390,7 +348,7 @@ func (s *sarifWriter) Begin(*Report) error {
 	return err
 }
 
-func (s *sarifWriter) Workload(wl *Workload) error {
+func (s *auditSARIF) Workload(wl *audit.Workload) error {
 	loc := func(pos string) []sarif.Location {
 		file, line, col := splitPos(pos)
 		l := sarif.Location{Physical: &sarif.Physical{Artifact: sarif.Artifact{URI: file}}}
@@ -403,10 +361,10 @@ func (s *sarifWriter) Workload(wl *Workload) error {
 	for _, c := range wl.Containers {
 		who := fmt.Sprintf("%s %s, container %s", wl.Kind, wl.Name, c.Name)
 		for _, p := range c.Paths {
-			if p.Verdict != Open {
+			if p.Verdict != audit.Open {
 				continue
 			}
-			id := OpenPathRule(p.ID)
+			id := openPathRule(p.ID)
 			level := "warning"
 			if c.Privileged {
 				level = "error"
@@ -419,13 +377,13 @@ func (s *sarifWriter) Workload(wl *Workload) error {
 			}
 		}
 		for _, f := range c.PSS.Failures {
-			id := PSSRule(f.Check)
+			id := pssRule(f.Check)
 			msg := fmt.Sprintf("%s: fails Pod Security %s check %s: %s", who, f.Level, f.Check, f.Reason)
 			if f.Detail != "" {
 				msg += " (" + f.Detail + ")"
 			}
 			level := "warning"
-			if f.Level == LevelBaseline {
+			if f.Level == audit.LevelBaseline {
 				level = "error"
 			}
 			if err := s.list.add(sarif.Result{RuleID: id, RuleIndex: s.index[id], Level: level,
@@ -438,7 +396,7 @@ func (s *sarifWriter) Workload(wl *Workload) error {
 	return nil
 }
 
-func (s *sarifWriter) End(*Report) error { return s.list.close(s.tail) }
+func (s *auditSARIF) End(*audit.Report) error { return s.list.close(s.tail) }
 
 // JUnit types.
 type junitSuites struct {
@@ -471,21 +429,19 @@ type junitFailure struct {
 	Text    string `xml:",chardata"`
 }
 
-// JUnit writes a test suite per container and a test case per attack
-// path: an open path fails; an invalid container is one error.
-func (r *Report) JUnit(w io.Writer) error { return r.write(&junitWriter{w: w}) }
-
-// junitWriter writes the JUnit report. Its root element carries the
+// auditJUnit writes the report as JUnit XML, a test suite per container
+// and a test case per attack path: an open path fails; an invalid
+// container is one error. Its root element carries the
 // totals, known only at the end: the suites wait in a temporary file
 // until then, not in memory.
-type junitWriter struct {
+type auditJUnit struct {
 	w     io.Writer
 	spool *os.File
 	all   junitSuites // the totals; no suites
 	n     int
 }
 
-func (j *junitWriter) Begin(*Report) error {
+func (j *auditJUnit) Begin(*audit.Report) error {
 	f, err := os.CreateTemp("", "rampart-junit-*")
 	if err != nil {
 		return err
@@ -495,7 +451,7 @@ func (j *junitWriter) Begin(*Report) error {
 	return nil
 }
 
-func (j *junitWriter) Workload(wl *Workload) error {
+func (j *auditJUnit) Workload(wl *audit.Workload) error {
 	for _, c := range wl.Containers {
 		s := junitSuite{Name: fmt.Sprintf("%s: %s %s / %s", wl.File, wl.Kind, wl.Name, c.Name)}
 		class := fmt.Sprintf("%s.%s.%s", wl.Kind, wl.Name, c.Name)
@@ -505,7 +461,7 @@ func (j *junitWriter) Workload(wl *Workload) error {
 		}
 		for _, p := range c.Paths {
 			tc := junitCase{Name: p.ID, Classname: class}
-			if p.Verdict == Open {
+			if p.Verdict == audit.Open {
 				tc.Failure = &junitFailure{Message: "attack path open", Type: "open-path", Text: p.Why + "\nfix: " + p.Fix}
 				s.Failures++
 			}
@@ -532,7 +488,7 @@ func (j *junitWriter) Workload(wl *Workload) error {
 	return nil
 }
 
-func (j *junitWriter) End(*Report) error {
+func (j *auditJUnit) End(*audit.Report) error {
 	defer j.spool.Close()
 	var root strings.Builder
 	enc := xml.NewEncoder(&root)

@@ -18,6 +18,31 @@ const (
 	reset = "\x1b[0m"
 )
 
+// layersFormats are the formats Layers writes.
+var layersFormats = []string{"table", "json", "markdown", "svg", "html"}
+
+// Layers writes a layers matrix: a terminal table (coloured when colour
+// is set, for terminals only), json (schema: docs/layers-json.md),
+// markdown (or md), the picture as svg, or html (the picture and the
+// table in a standalone page).
+func Layers(w io.Writer, m *layers.Matrix, format string, colour bool) error {
+	switch format {
+	case "table", "":
+		layersTable(w, m, colour)
+	case "json":
+		return writeJSON(w, m)
+	case "markdown", "md":
+		layersMarkdown(w, m)
+	case "svg":
+		return layersSVG(w, m)
+	case "html":
+		return layersHTML(w, m)
+	default:
+		return &FormatError{Format: format, Want: layersFormats}
+	}
+	return nil
+}
+
 // closedBy says who closed a row, in words.
 func closedBy(r layers.Row) string {
 	switch {
@@ -38,9 +63,9 @@ func layerName(layer, lsm string) string {
 	return layer
 }
 
-// LayersTable writes the matrix as a terminal table; colour is for
+// layersTable writes the matrix as a terminal table; colour is for
 // terminals only.
-func LayersTable(w io.Writer, m *layers.Matrix, colour bool) {
+func layersTable(w io.Writer, m *layers.Matrix, colour bool) {
 	paint := func(c, s string) string {
 		if !colour {
 			return s
@@ -82,14 +107,14 @@ func LayersTable(w io.Writer, m *layers.Matrix, colour bool) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
-	for _, line := range SummaryLines(m) {
+	for _, line := range summaryLines(m) {
 		fmt.Fprintln(w, line)
 	}
 }
 
-// SummaryLines is one line per layer: what it closed that the previous
+// summaryLines is one line per layer: what it closed that the previous
 // ones left open, then the gaps in plain words.
-func SummaryLines(m *layers.Matrix) []string {
+func summaryLines(m *layers.Matrix) []string {
 	var out []string
 	for _, s := range m.Summary {
 		switch {
@@ -118,8 +143,8 @@ func SummaryLines(m *layers.Matrix) []string {
 	return out
 }
 
-// LayersMarkdown writes the matrix as a Markdown table.
-func LayersMarkdown(w io.Writer, m *layers.Matrix) {
+// layersMarkdown writes the matrix as a Markdown table.
+func layersMarkdown(w io.Writer, m *layers.Matrix) {
 	fmt.Fprintf(w, "### rampart layers: %s (%s engine)\n\n", m.Policy, m.Engine)
 	for _, s := range m.Steps {
 		fmt.Fprintf(w, "- **%s**: %s\n", s.Name, s.Describe)
@@ -147,7 +172,7 @@ func LayersMarkdown(w io.Writer, m *layers.Matrix) {
 		fmt.Fprintln(w, line+" "+closedBy(r)+" |")
 	}
 	fmt.Fprintln(w)
-	for _, l := range SummaryLines(m) {
+	for _, l := range summaryLines(m) {
 		fmt.Fprintln(w, "- "+l)
 	}
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -11,10 +10,29 @@ import (
 	"github.com/rampart-sec/rampart/seccomp/lint"
 )
 
-// LintTable writes `rampart seccomp lint`'s findings for people, as a
+// lintFormats are the formats Lint writes.
+var lintFormats = []string{"table", "json", "sarif"}
+
+// Lint writes `rampart seccomp lint`'s report: a table (with verbose,
+// every variant of a variant finding), json (schema:
+// docs/seccomp-lint-json.md) or sarif.
+func Lint(w io.Writer, r *lint.Report, format string, verbose bool) error {
+	switch format {
+	case "table":
+		lintTable(w, r, verbose)
+		return nil
+	case "json":
+		return writeJSON(w, r)
+	case "sarif":
+		return lintSARIF(w, r)
+	}
+	return &FormatError{Format: format, Want: lintFormats}
+}
+
+// lintTable writes `rampart seccomp lint`'s findings for people, as a
 // compiler writes diagnostics: "file:line:col: severity: message [check]",
 // the fix beneath; with verbose, every variant of a variant finding.
-func LintTable(w io.Writer, r *lint.Report, verbose bool) {
+func lintTable(w io.Writer, r *lint.Report, verbose bool) {
 	for _, p := range r.Profiles {
 		head := p.Name
 		if p.Runtime != "" {
@@ -45,27 +63,20 @@ func LintTable(w io.Writer, r *lint.Report, verbose bool) {
 	fmt.Fprintf(w, "%d profile(s): %d error(s), %d warning(s), %d info\n", s.Profiles, s.Errors, s.Warnings, s.Infos)
 }
 
-// LintJSON writes the report (schema: docs/seccomp-lint-json.md).
-func LintJSON(w io.Writer, r *lint.Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
+// lintRule is the SARIF rule ID of a lint check.
+func lintRule(check string) string { return "rampart/seccomp-lint/" + check }
 
-// LintRule is the SARIF rule ID of a lint check.
-func LintRule(check string) string { return "rampart/seccomp-lint/" + check }
-
-// LintSARIF writes the report as SARIF 2.1.0: a rule per check, a result
+// lintSARIF writes the report as SARIF 2.1.0: a rule per check, a result
 // per finding, located in the profile's file by a URI relative to the
 // working directory, or, for a runtime's own profile, by a logical name.
-func LintSARIF(w io.Writer, r *lint.Report) error {
+func lintSARIF(w io.Writer, r *lint.Report) error {
 	wd, _ := os.Getwd()
 	var rules []sarif.Rule
 	index := map[string]int{}
 	for _, c := range lint.Checks {
 		index[c.ID] = len(rules)
 		rules = append(rules, sarif.Rule{
-			ID: LintRule(c.ID), Name: "SeccompLint/" + c.ID,
+			ID: lintRule(c.ID), Name: "SeccompLint/" + c.ID,
 			ShortDescription: sarif.Text{Text: c.Title},
 			FullDescription:  sarif.Text{Text: c.Help},
 			Help:             sarif.Text{Text: c.Help + " `rampart seccomp lint PROFILE` says how to fix each finding."},
@@ -80,7 +91,7 @@ func LintSARIF(w io.Writer, r *lint.Report) error {
 			if f.Fix != "" {
 				msg += ". Fix: " + f.Fix
 			}
-			res := sarif.Result{RuleID: LintRule(f.Check), RuleIndex: index[f.Check], Level: sarif.Level(string(f.Severity)),
+			res := sarif.Result{RuleID: lintRule(f.Check), RuleIndex: index[f.Check], Level: sarif.Level(string(f.Severity)),
 				Message:             sarif.Text{Text: msg},
 				PartialFingerprints: map[string]string{"rampart/v1": p.Name + "/" + f.Field + "/" + f.Check + "/" + f.Rule},
 				Properties:          map[string]any{"fix": f.Fix}}
@@ -108,7 +119,5 @@ func LintSARIF(w io.Writer, r *lint.Report) error {
 		Tool:    sarif.Tool{Driver: sarif.Driver{Name: "rampart", Version: sarif.Version(), InformationURI: "https://github.com/rampart-sec/rampart", Rules: rules}},
 		Results: results,
 	}}}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(log)
+	return writeJSON(w, log)
 }

@@ -33,11 +33,11 @@ const (
 	gapColour = "#dc2626"
 )
 
-// LayersSVG draws the seed article's picture: the layers as walls, each
+// layersSVG draws the seed article's picture: the layers as walls, each
 // attack path an arrow from the attacker that stops at the wall that
 // closed it, or reaches the host when no layer did.
-func LayersSVG(w io.Writer, m *layers.Matrix) error {
-	summary := wrap(SummaryLines(m), 140)
+func layersSVG(w io.Writer, m *layers.Matrix) error {
+	summary := wrap(summaryLines(m), 140)
 	h := top + len(m.Rows)*rowHeight + 40 + len(summary)*15
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">`+"\n", svgWidth, h, svgWidth, h)
@@ -126,11 +126,11 @@ func bandColours() []string {
 
 func esc(s string) string { return html.EscapeString(s) }
 
-// LayersHTML is a standalone page: the picture and the table.
-func LayersHTML(w io.Writer, m *layers.Matrix) error {
+// layersHTML is a standalone page: the picture and the table.
+func layersHTML(w io.Writer, m *layers.Matrix) error {
 	fmt.Fprintf(w, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>rampart layers: %s</title>\n", esc(m.Policy))
 	fmt.Fprint(w, `<style>body{font-family:system-ui,sans-serif;margin:2em;color:#111827}table{border-collapse:collapse}td,th{border:1px solid #d1d5db;padding:4px 8px;font-size:13px}td.open{background:#fee2e2}td.blocked{background:#dcfce7}td.notrun{background:#f3f4f6;color:#6b7280}code{font-size:12px}</style></head><body>`+"\n")
-	if err := LayersSVG(w, m); err != nil {
+	if err := layersSVG(w, m); err != nil {
 		return err
 	}
 	fmt.Fprint(w, "<ul>\n")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -243,22 +242,6 @@ func isTerminal(w io.Writer) bool {
 }
 
 func writeLayers(w io.Writer, m *layers.Matrix, output string) error {
-	switch output {
-	case "table", "":
-		colour := isTerminal(w) && os.Getenv("NO_COLOR") == ""
-		report.LayersTable(w, m, colour)
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(m)
-	case "markdown", "md":
-		report.LayersMarkdown(w, m)
-	case "svg":
-		return report.LayersSVG(w, m)
-	case "html":
-		return report.LayersHTML(w, m)
-	default:
-		return usageError{fmt.Errorf("-o %q: want table, json, markdown, svg or html", output)}
-	}
-	return nil
+	colour := isTerminal(w) && os.Getenv("NO_COLOR") == ""
+	return report.Layers(w, m, output, colour)
 }

@@ -108,16 +108,7 @@ func newSeccompLintCmd(stdout io.Writer, capList *[]string) *cobra.Command {
 				targets = append(targets, ts...)
 			}
 			r := lint.NewReport(targets)
-			var err error
-			switch output {
-			case "json":
-				err = report.LintJSON(stdout, r)
-			case "sarif":
-				err = report.LintSARIF(stdout, r)
-			default:
-				report.LintTable(stdout, r, verbose)
-			}
-			if err != nil {
+			if err := report.Lint(stdout, r, output, verbose); err != nil {
 				return err
 			}
 			if fail != "" && r.Failed(fail) {

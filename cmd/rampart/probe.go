@@ -9,13 +9,12 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/internal/podexec"
 	"github.com/rampart-sec/rampart/probe"
+	"github.com/rampart-sec/rampart/report"
 )
 
 const probeLong = `From inside any process or container: which attack paths are open now,
@@ -92,7 +91,10 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
 				if paths == nil {
 					paths = probe.Catalog()
 				}
-				return printCatalog(stdout, paths, output)
+				if output != "json" {
+					output = "table" // --list prints its table for any -o but json
+				}
+				return report.Catalog(stdout, paths, output)
 			}
 			if output != "json" && output != "table" && output != "" {
 				return usageError{fmt.Errorf("-o %q: want table or json", output)}
@@ -107,13 +109,7 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if output == "json" {
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
-			}
-			printProbe(stdout, rep)
-			return nil
+			return report.Probe(stdout, rep, output)
 		},
 	}
 	cmd.Flags().StringSliceVar(&only, "only", nil, "probe only these paths (IDs, comma-separated)")
@@ -155,113 +151,4 @@ func probePod(ctx context.Context, t podexec.Target, only []string, stderr io.Wr
 	}
 	rep.Pod = &probe.PodRef{Namespace: res.Namespace, Pod: res.Pod, Container: res.Container, Node: res.Node}
 	return &rep, nil
-}
-
-func printProbe(w io.Writer, rep *probe.Report) {
-	st := rep.State
-	if p := rep.Pod; p != nil {
-		fmt.Fprintf(w, "pod       %s/%s container %s on node %s (through kubectl exec)\n", p.Namespace, p.Pod, p.Container, p.Node)
-	}
-	fmt.Fprintf(w, "process   uid %d gid %d groups %v, no_new_privs %v\n", st.UID, st.GID, st.Groups, st.NoNewPrivs)
-	fmt.Fprintf(w, "moat      effective %s\n", capList(st.CapEff))
-	if strings.Join(st.CapBnd, ",") != strings.Join(st.CapEff, ",") {
-		fmt.Fprintf(w, "          bounding  %s\n", capList(st.CapBnd))
-	}
-	fmt.Fprintf(w, "wall      seccomp %s\n", seccompMode(st))
-	fmt.Fprintf(w, "guards    %s\n", guards(st))
-	where := "host (no container detected)"
-	if st.Container != "" {
-		where = st.Container + " (" + st.ContainerEvidence + ")"
-	}
-	fmt.Fprintf(w, "where     %s; namespaces %s\n\n", where, namespaces(st.Namespaces))
-
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PATH\tRESULT\tLAYER\tEVIDENCE")
-	for _, r := range rep.Results {
-		layer := r.Layer
-		if r.LSM != "" {
-			layer += " (" + r.LSM + ")"
-		}
-		if len(r.Ambiguous) > 0 {
-			layer += " [ambiguous: " + strings.Join(r.Ambiguous, "/") + "]"
-		}
-		ev := r.Evidence
-		if r.Errno != "" {
-			ev = r.Errno + ": " + ev
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Verdict, layer, ev)
-	}
-	tw.Flush()
-}
-
-func capList(c []string) string {
-	switch {
-	case len(c) == 0:
-		return "none"
-	case len(c) > 20:
-		return fmt.Sprintf("%d capabilities", len(c))
-	}
-	return strings.Join(c, ",")
-}
-
-func seccompMode(st *probe.State) string {
-	switch st.Seccomp {
-	case 0:
-		return "disabled"
-	case 1:
-		return "strict"
-	}
-	return fmt.Sprintf("filter (%d filter(s))", st.SeccompFilters)
-}
-
-func guards(st *probe.State) string {
-	var parts []string
-	if st.AppArmor != "" {
-		parts = append(parts, "AppArmor "+st.AppArmor)
-	} else {
-		parts = append(parts, "AppArmor not in kernel")
-	}
-	if st.LandlockABI > 0 {
-		parts = append(parts, fmt.Sprintf("Landlock ABI %d (a domain is seen only through refusals)", st.LandlockABI))
-	}
-	return strings.Join(parts, "; ") + "; active LSMs " + strings.Join(st.ActiveLSMs, ",")
-}
-
-func namespaces(ns map[string]string) string {
-	var priv []string
-	for _, k := range []string{"user", "pid", "mnt", "net", "uts", "ipc", "cgroup", "time"} {
-		if ns[k] == "private" {
-			priv = append(priv, k)
-		}
-	}
-	if len(priv) == 0 {
-		return "all shared with pid 1"
-	}
-	return "private " + strings.Join(priv, ",")
-}
-
-func printCatalog(w io.Writer, paths []*probe.Path, output string) error {
-	if output == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(paths)
-	}
-	for _, p := range paths {
-		fmt.Fprintf(w, "%s — %s\n", p.ID, p.Title)
-		fmt.Fprintf(w, "  gains:    %s\n", p.Gain)
-		fmt.Fprintf(w, "  syscalls: %s\n", strings.Join(p.Syscalls, ", "))
-		c := "no capability"
-		if p.Model.Caps != 0 {
-			c = strings.Join(p.Model.Caps.Names(caps.Cap.OCI), ", ")
-		}
-		switch {
-		case p.Model.CapNote != "" && p.Model.Caps == 0:
-			c = p.Model.CapNote
-		case p.Model.CapNote != "":
-			c += ": " + p.Model.CapNote
-		}
-		fmt.Fprintf(w, "  checks:   %s\n", c)
-		fmt.Fprintf(w, "  safe:     %s\n\n", p.Safety)
-	}
-	return nil
 }

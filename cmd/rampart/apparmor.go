@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/lsm/apparmor"
+	"github.com/rampart-sec/rampart/report"
 )
 
 // decideHelp is how a profile decides, for the help texts.
@@ -117,111 +117,15 @@ The exit status is 0 whether accesses are allowed or denied.
 				}
 				ds = append(ds, d)
 			}
-			if output == "json" {
-				return writeDecisionsJSON(stdout, ds)
-			}
-			writeDecisions(stdout, c, ds)
-			return nil
+			return report.AppArmor(stdout, c, ds, output)
 		},
 	}
 	eval.Flags().BoolVar(&owner, "owner", false, "the task owns the files (its fsuid is their owner): owner rules apply")
 	eval.Flags().StringVar(&profileName, "profile", "", "the profile to use, in a file that defines several")
 	eval.Flags().StringVarP(&output, "output", "o", "text", "text or json")
 
-	var opts apparmor.Options
-	var check bool
-	generate := &cobra.Command{
-		Use:   "generate",
-		Short: "Write a container profile that allows what it does not deny",
-		Long: `Print a profile in the shape of the seed article's flask-deny-shadow: the
-system's tunables and base abstraction, file, network and capability allowed
-wholesale, then deny rules. --deny-read and --deny-write take AppArmor paths
-and globs as written (@{HOME}/.ssh/**, /etc/shadow); a path ending in / is
-the directory and everything beneath it.
-
---container-default adds rampart's container defaults, rules in the spirit of
-the default profiles container runtimes load: no writes to the kernel's
-controls in /proc (sysrq-trigger, /proc/sys outside the IPC namespace's shm*
-limits) and /sys (outside /sys/fs/cgroup), no access to kcore, /dev/mem and
-firmware tables, no mounting. Each rule carries a comment saying why.
-
---check compiles the result with apparmor_parser -Q -K (no kernel load, no
-cache) before printing it.`,
-		Example: `  rampart apparmor generate --name flask-deny-shadow --deny-read /etc/shadow
-  rampart apparmor generate --name web --deny-write /srv/www/ --container-default --check > /etc/apparmor.d/web`,
-		Args: usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			d, err := apparmor.Generate(opts)
-			if err != nil {
-				return usageError{err}
-			}
-			text := d.Render()
-			if check {
-				if err := apparmor.CheckCompile(d.Name, []byte(text), includeList(includeDirs)...); err != nil {
-					return err
-				}
-			}
-			_, err = io.WriteString(stdout, text)
-			return err
-		},
-	}
-	gf := generate.Flags()
-	gf.StringVar(&opts.Name, "name", "rampart", "profile name")
-	gf.StringArrayVar(&opts.DenyRead, "deny-read", nil, "deny reading PATH (an AppArmor glob; PATH/ is the directory and all beneath; repeatable)")
-	gf.StringArrayVar(&opts.DenyWrite, "deny-write", nil, "deny writing PATH (same forms; repeatable)")
-	gf.BoolVar(&opts.ContainerDefault, "container-default", false, "add rampart's container defaults (/proc, /sys, kcore, mounts)")
-	gf.BoolVar(&opts.Complain, "complain", false, "complain mode: log what would be denied instead of denying it")
-	gf.BoolVar(&check, "check", false, "compile the profile with apparmor_parser -Q -K first")
-
-	var checkParse bool
-	parse := &cobra.Command{
-		Use:   "parse PROFILE",
-		Short: "Print a profile file in normal form, or its first error at file:line:col",
-		Long: `Parse the policy file PROFILE (- reads standard input) and print it in
-rampart's normal form: one statement a line, canonical qualifier and
-permission order, comments above statements kept. Errors name file:line:col.
-Hats, child profiles and qualifier blocks are refused as not supported.
---check also compiles the file with apparmor_parser -Q -K.`,
-		Example: `  rampart apparmor parse examples/seed/flask-deny-shadow
-  rampart apparmor parse --check /etc/apparmor.d/containers/web`,
-		Args: usageArgs(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			name, src, err := readInput(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			d, err := apparmor.ParseDocument(name, src)
-			if err != nil {
-				return err
-			}
-			if checkParse {
-				if err := apparmor.CheckCompile(name, src, includeList(includeDirs)...); err != nil {
-					return err
-				}
-			}
-			_, err = io.WriteString(stdout, d.Render())
-			return err
-		},
-	}
-	parse.Flags().BoolVar(&checkParse, "check", false, "also compile it with apparmor_parser -Q -K")
-
-	root.AddCommand(eval, generate, parse)
+	root.AddCommand(eval, newAppArmorGenerateCmd(stdout, &includeDirs), newAppArmorParseCmd(stdout, &includeDirs))
 	return root
-}
-
-// includeList is --includes for apparmor_parser: none for "bundled" (its
-// check then uses /etc/apparmor.d or the bundled files).
-func includeList(dirs []string) []string {
-	if len(dirs) == 1 && dirs[0] == "bundled" {
-		return nil
-	}
-	var out []string
-	for _, d := range dirs {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 func readInput(cmd *cobra.Command, arg string) (string, []byte, error) {
@@ -259,62 +163,4 @@ func readProfile(cmd *cobra.Command, arg, name string) (*apparmor.Profile, error
 		return nil, usageError{fmt.Errorf("%s defines %d profiles (%s): name one with --profile", file, len(names), strings.Join(names, ", "))}
 	}
 	return nil, usageError{fmt.Errorf("%s does not define profile %q (it has %s)", file, name, strings.Join(names, ", "))}
-}
-
-func writeDecisions(w io.Writer, c *apparmor.Compiled, ds []apparmor.Decision) {
-	p := c.Profile
-	fmt.Fprintf(w, "profile %s (%s mode) in %s\n", p.Name, c.Mode, p.File)
-	var bundled []string
-	for _, s := range c.Sources {
-		if strings.HasPrefix(s, apparmor.BundledPrefix) {
-			bundled = append(bundled, strings.TrimPrefix(s, apparmor.BundledPrefix))
-		}
-	}
-	if len(bundled) > 0 {
-		fmt.Fprintf(w, "rampart's bundled %s stand in for the system's\n", strings.Join(bundled, " and "))
-	}
-	for _, d := range ds {
-		fmt.Fprintf(w, "\n%s: %s\n", d.Access, d.Verdict())
-		if d.Rule != nil {
-			fmt.Fprintf(w, "  by   %s   %s\n", d.Rule, d.Where())
-		} else {
-			fmt.Fprintf(w, "  by   no rule\n")
-		}
-		if d.Exec != "" {
-			e := string(d.Exec)
-			if d.Target != "" {
-				e += " -> " + d.Target
-			}
-			fmt.Fprintf(w, "  exec %s\n", e)
-		}
-		fmt.Fprintf(w, "  why  %s\n", d.Reason)
-	}
-}
-
-type jsonDecision struct {
-	Access  string `json:"access"`
-	Verdict string `json:"verdict"`
-	Allowed bool   `json:"allowed"`
-	Mode    string `json:"mode"`
-	Logged  bool   `json:"logged"`
-	Rule    string `json:"rule,omitempty"`
-	At      string `json:"at,omitempty"`
-	Exec    string `json:"exec,omitempty"`
-	Target  string `json:"target,omitempty"`
-	Reason  string `json:"reason"`
-}
-
-func writeDecisionsJSON(w io.Writer, ds []apparmor.Decision) error {
-	out := []jsonDecision{}
-	for _, d := range ds {
-		j := jsonDecision{Access: d.Access.String(), Verdict: d.Verdict(), Allowed: d.Allowed, Mode: string(d.Mode),
-			Logged: d.Logged, Exec: string(d.Exec), Target: d.Target, Reason: d.Reason}
-		if d.Rule != nil {
-			j.Rule, j.At = d.Rule.String(), d.Where()
-		}
-		out = append(out, j)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
 }

@@ -1,0 +1,86 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rampart-sec/rampart/lsm/apparmor"
+)
+
+// appArmorFormats are the formats AppArmor writes.
+var appArmorFormats = []string{"text", "json"}
+
+// AppArmor writes `rampart apparmor eval`'s decisions under the compiled
+// profile c: text, or json (a list of AppArmorDecision).
+func AppArmor(w io.Writer, c *apparmor.Compiled, ds []apparmor.Decision, format string) error {
+	switch format {
+	case "text":
+		appArmorText(w, c, ds)
+		return nil
+	case "json":
+		return appArmorJSON(w, ds)
+	}
+	return &FormatError{Format: format, Want: appArmorFormats}
+}
+
+// appArmorText writes the profile and, per access, the verdict, the
+// deciding rule at its file:line:col, the exec transition and why.
+func appArmorText(w io.Writer, c *apparmor.Compiled, ds []apparmor.Decision) {
+	p := c.Profile
+	fmt.Fprintf(w, "profile %s (%s mode) in %s\n", p.Name, c.Mode, p.File)
+	var bundled []string
+	for _, s := range c.Sources {
+		if strings.HasPrefix(s, apparmor.BundledPrefix) {
+			bundled = append(bundled, strings.TrimPrefix(s, apparmor.BundledPrefix))
+		}
+	}
+	if len(bundled) > 0 {
+		fmt.Fprintf(w, "rampart's bundled %s stand in for the system's\n", strings.Join(bundled, " and "))
+	}
+	for _, d := range ds {
+		fmt.Fprintf(w, "\n%s: %s\n", d.Access, d.Verdict())
+		if d.Rule != nil {
+			fmt.Fprintf(w, "  by   %s   %s\n", d.Rule, d.Where())
+		} else {
+			fmt.Fprintf(w, "  by   no rule\n")
+		}
+		if d.Exec != "" {
+			e := string(d.Exec)
+			if d.Target != "" {
+				e += " -> " + d.Target
+			}
+			fmt.Fprintf(w, "  exec %s\n", e)
+		}
+		fmt.Fprintf(w, "  why  %s\n", d.Reason)
+	}
+}
+
+// An AppArmorDecision is one access's decision in `rampart apparmor
+// eval -o json` (schema: docs/apparmor-eval.schema.json).
+type AppArmorDecision struct {
+	Access  string `json:"access"`
+	Verdict string `json:"verdict"`
+	Allowed bool   `json:"allowed"`
+	Mode    string `json:"mode"`
+	Logged  bool   `json:"logged"`
+	Rule    string `json:"rule,omitempty"`
+	At      string `json:"at,omitempty"`
+	Exec    string `json:"exec,omitempty"`
+	Target  string `json:"target,omitempty"`
+	Reason  string `json:"reason"`
+}
+
+// appArmorJSON writes a list of AppArmorDecision.
+func appArmorJSON(w io.Writer, ds []apparmor.Decision) error {
+	out := []AppArmorDecision{}
+	for _, d := range ds {
+		j := AppArmorDecision{Access: d.Access.String(), Verdict: d.Verdict(), Allowed: d.Allowed, Mode: string(d.Mode),
+			Logged: d.Logged, Exec: string(d.Exec), Target: d.Target, Reason: d.Reason}
+		if d.Rule != nil {
+			j.Rule, j.At = d.Rule.String(), d.Where()
+		}
+		out = append(out, j)
+	}
+	return writeJSON(w, out)
+}

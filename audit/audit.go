@@ -430,7 +430,10 @@ func (a *Auditor) finish(r *Report) {
 
 // Container audits one container.
 func (a *Auditor) Container(c kube.Container) Container {
-	out := Container{Name: c.Container, Type: c.Type, Pos: c.Pos(), Paths: []PathResult{}, Open: []string{}}
+	// Lists are [], never null (docs/audit-json.md), for an invalid
+	// container too.
+	out := Container{Name: c.Container, Type: c.Type, Pos: c.Pos(), Paths: []PathResult{}, Open: []string{},
+		Capabilities: Capabilities{Bounding: []string{}, Effective: []string{}}}
 	out.PSS = a.pss.pod(c, c.Spec)
 	sc, psc := c.SecurityContexts()
 	out.Privileged = sc.Privileged != nil && *sc.Privileged
@@ -501,8 +504,8 @@ func (a *Auditor) Container(c kube.Container) Container {
 		out.Notes = append(out.Notes, "non-root user: the effective capability set after exec is empty (no ambient capabilities)")
 	}
 	who := newSubject(c, sc, psc, rootUser, effective)
-	out.Capabilities.Bounding = caps.Sorted(bounding, caps.Cap.String)
-	out.Capabilities.Effective = caps.Sorted(effective, caps.Cap.String)
+	out.Capabilities.Bounding = append([]string{}, caps.Sorted(bounding, caps.Cap.String)...)
+	out.Capabilities.Effective = append([]string{}, caps.Sorted(effective, caps.Cap.String)...)
 	out.Capabilities.Change = change(p.Capabilities)
 	if out.Privileged {
 		out.Notes = append(out.Notes, "privileged: every capability, no seccomp filter, no AppArmor confinement unless a Localhost profile is named, and the host's devices")

@@ -206,7 +206,8 @@ type Options struct {
 
 // Run probes every step with e and builds the matrix.
 func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Options) (*Matrix, error) {
-	m := &Matrix{Schema: SchemaVersion, Policy: p.Source, Engine: e.Name(), Steps: steps}
+	// Lists are [], never null, in the JSON form (docs/layers-json.md).
+	m := &Matrix{Schema: SchemaVersion, Policy: p.Source, Engine: e.Name(), Steps: steps, Gaps: []string{}}
 	reports := make([]*probe.Report, len(steps))
 	notes := make([][]string, len(steps))
 	attacks := make([][]Cell, len(steps))
@@ -303,7 +304,7 @@ func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Option
 		}
 	}
 	for i, s := range m.Steps {
-		ids := closed[s.Name]
+		ids := append([]string{}, closed[s.Name]...)
 		sort.Strings(ids)
 		m.Summary = append(m.Summary, Summary{Step: s.Name, Closed: ids, Refused: s.Refused})
 		if s.Refused != "" {

@@ -122,7 +122,7 @@ The exit status is 0 whether accesses are allowed or denied.
 	}
 	eval.Flags().BoolVar(&owner, "owner", false, "the task owns the files (its fsuid is their owner): owner rules apply")
 	eval.Flags().StringVar(&profileName, "profile", "", "the profile to use, in a file that defines several")
-	eval.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	eval.Flags().StringVarP(&output, "output", "o", "text", "text or json (schema: docs/apparmor-eval.schema.json)")
 
 	root.AddCommand(eval, newAppArmorGenerateCmd(stdout, &includeDirs), newAppArmorParseCmd(stdout, &includeDirs))
 	return root

@@ -52,7 +52,8 @@ the live workload without rebuilding its image. The image needs /bin/sh
 with cat, chmod and rm. In /dev/shm or /dev the binary's size counts
 against the container's memory limit while it runs.
 
-The JSON form (-o json) is documented in docs/probe-json.md.`
+The JSON form (-o json) is documented in docs/probe-json.md; that of
+--list -o json has a schema, docs/catalog.schema.json.`
 
 func newProbeCmd(stdout io.Writer) *cobra.Command {
 	var (

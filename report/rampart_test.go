@@ -51,6 +51,9 @@ func TestMain(m *testing.M) {
 	if buildBin != "" {
 		os.RemoveAll(filepath.Dir(buildBin))
 	}
+	if recordRoot != "" {
+		os.RemoveAll(recordRoot)
+	}
 	os.Exit(code)
 }
 

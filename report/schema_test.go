@@ -212,6 +212,7 @@ func lintProfiles(t *testing.T) []string {
 
 var (
 	recordOnce sync.Once
+	recordRoot string // removed by TestMain
 	recordDirs []string
 	recordErr  error
 )
@@ -229,6 +230,7 @@ func recordings(t *testing.T) []string {
 			recordErr = err
 			return
 		}
+		recordRoot = root
 		ebpf, ptrace, merged := filepath.Join(root, "ebpf"), filepath.Join(root, "ptrace"), filepath.Join(root, "merged")
 		for _, args := range [][]string{
 			{"record", "--recorder", "ebpf", "--name", "schema-test", "--out", ebpf, "--", "/bin/sh", "-c",

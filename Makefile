@@ -49,7 +49,7 @@ fuzz:
 	$(GO) test -tags $(TAGS) ./lsm/apparmor -run '^$$' -fuzz '^FuzzFileIndex$$'   -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./kube     -run '^$$' -fuzz '^FuzzRead$$'           -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./seccomp/bpf -run '^$$' -fuzz '^FuzzRun$$'         -fuzztime $(FUZZTIME)
-	$(GO) test -tags $(TAGS) ./probe    -run '^$$' -fuzz '^FuzzAttribute$$'      -fuzztime $(FUZZTIME)
+	$(GO) test -tags $(TAGS) ./attack   -run '^$$' -fuzz '^FuzzAttribute$$'      -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./record   -run '^$$' -fuzz '^FuzzGenerate$$'       -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./internal/strictjson -run '^$$' -fuzz '^FuzzCheck$$'     -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./internal/strictjson -run '^$$' -fuzz '^FuzzCheckYAML$$' -fuzztime $(FUZZTIME)

@@ -26,10 +26,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/policy"
-	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
@@ -38,10 +38,10 @@ import (
 // Schema names the JSON report's version.
 const Schema = "rampart.audit/v1"
 
-// Verdicts and layers, as the probe package names them.
+// Verdicts and layers, as package attack names them.
 const (
-	Open    = probe.Open
-	Blocked = probe.Blocked
+	Open    = attack.Open
+	Blocked = attack.Blocked
 )
 
 // Node is what the audit assumes of the node the manifests run on.
@@ -98,7 +98,7 @@ type Auditor struct {
 	node    Node
 	rt      *runtimes.Release
 	rtSec   *seccomp.RuntimeDefault
-	paths   []*probe.Path
+	paths   []*attack.Path
 	sec     map[string]*secEntry
 	aa      map[string]*aaEntry
 	generic *aaEntry // the runtime-default AppArmor profile
@@ -133,11 +133,11 @@ func New(n Node) (*Auditor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Auditor{node: n, rt: rt, rtSec: &seccomp.RuntimeDefault{Seccomp: rt.Seccomp}, paths: probe.Catalog(), sec: map[string]*secEntry{}, aa: map[string]*aaEntry{}, pss: pss}, nil
+	return &Auditor{node: n, rt: rt, rtSec: &seccomp.RuntimeDefault{Seccomp: rt.Seccomp}, paths: attack.Catalog(), sec: map[string]*secEntry{}, aa: map[string]*aaEntry{}, pss: pss}, nil
 }
 
 // Paths is the catalog the audit decides.
-func (a *Auditor) Paths() []*probe.Path { return a.paths }
+func (a *Auditor) Paths() []*attack.Path { return a.paths }
 
 // Report is a whole audit.
 type Report struct {
@@ -480,7 +480,7 @@ func (a *Auditor) Container(c kube.Container) Container {
 	// pid 1 is the container's own first process unless the pod shares
 	// the host's pid namespace or one among its containers (pause's), or
 	// an ephemeral container joins its target's.
-	ctx := probe.Context{Root: rootUser, Sysctls: a.node.Sysctls,
+	ctx := attack.Context{Root: rootUser, Sysctls: a.node.Sysctls,
 		ForeignPID1: c.Pod.HostPID || c.Pod.ShareProcessNamespace != nil && *c.Pod.ShareProcessNamespace || c.Target != ""}
 
 	p, err := pc.Policy(kube.Options{ApparmorDir: a.node.ProfilesDir, SeccompDir: a.seccompDir(), DefaultCaps: a.node.DefaultCaps, SeccompDefault: a.node.SeccompDefault})
@@ -584,7 +584,7 @@ func change(c *policy.Capabilities) string {
 
 // decide walks the layers in the kernel's order, with the node's own
 // decisions (gates.go) where the kernel makes them.
-func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx probe.Context, privileged bool, lsm *aaEntry, who *subject) (verdict, layer, why string) {
+func (a *Auditor) decide(p *attack.Path, sec *secEntry, effective caps.Set, ctx attack.Context, privileged bool, lsm *aaEntry, who *subject) (verdict, layer, why string) {
 	if g := a.beforeFilter(p, who, ctx); g != nil {
 		return Blocked, g.layer, g.why
 	}
@@ -601,10 +601,10 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 	if sec.profile != nil {
 		pr, err := sec.predict(p)
 		if err == nil && !pr.Open {
-			return Blocked, probe.BySeccomp, pr.Why
+			return Blocked, attack.BySeccomp, pr.Why
 		}
 		if err == nil && len(pr.Passing) > 0 {
-			var needing, noABI []probe.Variant
+			var needing, noABI []attack.Variant
 			passing, needing = usableVariants(pr.Passing)
 			passing, noABI = a.runnable(passing)
 			if len(passing) == 0 {
@@ -615,7 +615,7 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 				for _, v := range noABI {
 					absent = append(absent, v.Name+" passes the filter, but the node's kernel runs no i386 code (--node-kernel "+KernelNoIA32+")")
 				}
-				return Blocked, probe.BySeccomp, "seccomp refuses " + strings.Join(pr.Refused, ", ") + "; " + strings.Join(absent, "; ")
+				return Blocked, attack.BySeccomp, "seccomp refuses " + strings.Join(pr.Refused, ", ") + "; " + strings.Join(absent, "; ")
 			}
 			if len(pr.Refused) > 0 {
 				filterWhy = "seccomp refuses " + strings.Join(pr.Refused, ", ") + " but allows " + passing[0].Name
@@ -626,15 +626,15 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 		}
 	}
 	if len(passing) == 0 {
-		passing = []probe.Variant{{Name: p.ID}}
+		passing = []attack.Variant{{Name: p.ID}}
 	}
 	if g := a.beforeCaps(p); g != nil {
 		return Blocked, g.layer, g.why
 	}
 	var missing caps.Set
-	var via probe.Variant
+	var via attack.Variant
 	for i, v := range passing {
-		m := probe.MissingCapsFor(p, v.Caps, effective, ctx)
+		m := attack.MissingCapsFor(p, v.Caps, effective, ctx)
 		if m == 0 {
 			missing, via = 0, v
 			break
@@ -651,17 +651,17 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 		if filterWhy != "" {
 			why = filterWhy + "; " + via.Name + " passes the filter, then " + why
 		}
-		return Blocked, probe.ByCapabilities, why
+		return Blocked, attack.ByCapabilities, why
 	}
 	// A host disk's node: not in a container's /dev, and its device
 	// cgroup refuses block devices, unless privileged.
 	if p.Model.HostDevice && !privileged {
-		return Blocked, probe.ByOther, "a container that is not privileged has no node of the host's disks in its /dev, and its device cgroup refuses to open one"
+		return Blocked, attack.ByOther, "a container that is not privileged has no node of the host's disks in its /dev, and its device cgroup refuses to open one"
 	}
 	// The runtime's read-only mounts refuse the write after the
 	// permission checks and before the LSM's file_open hook.
 	if f := readOnlyWrite(p, a.rt.ReadOnlyPaths); f != "" && !privileged && who.procWritable(f) == "" {
-		return Blocked, probe.ByOther, "the runtime mounts " + f + " read-only in a container that is not privileged (EROFS)"
+		return Blocked, attack.ByOther, "the runtime mounts " + f + " read-only in a container that is not privileged (EROFS)"
 	}
 	if g := a.afterCaps(p, who, privileged); g != nil {
 		return Blocked, g.layer, g.why
@@ -674,10 +674,10 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 			for _, w := range a.reachSocket(who).via {
 				at = append(at, w.at)
 			}
-			key, accs = p.ID+"\x00"+strings.Join(at, "\x00"), probe.SocketAccesses(at...)
+			key, accs = p.ID+"\x00"+strings.Join(at, "\x00"), attack.SocketAccesses(at...)
 		}
 		if denied, why := lsm.denies(key, accs); denied {
-			return Blocked, probe.ByLSM, why
+			return Blocked, attack.ByLSM, why
 		}
 	}
 	var parts []string
@@ -697,7 +697,7 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 		parts = append(parts, "has "+strings.Join(need.Names(caps.Cap.String), ", "))
 	default:
 		// CAP_SYS_ADMIN stands in, or the check does not apply (see
-		// probe.MissingCaps).
+		// attack.MissingCaps).
 		parts = append(parts, "does not need "+strings.Join(lacking.Names(caps.Cap.String), ", ")+" here")
 	}
 	if lsm.compiled == nil {
@@ -713,12 +713,12 @@ func (a *Auditor) decide(p *probe.Path, sec *secEntry, effective caps.Set, ctx p
 
 // runnable drops the variants the node's kernel cannot run (i386 calls
 // where IA32 emulation is off), returned apart.
-func (a *Auditor) runnable(vs []probe.Variant) (kept, gone []probe.Variant) {
+func (a *Auditor) runnable(vs []attack.Variant) (kept, gone []attack.Variant) {
 	if !a.node.kernel(KernelNoIA32) {
 		return vs, nil
 	}
 	for _, v := range vs {
-		if slices.ContainsFunc(v.Calls, func(c probe.Call) bool { return c.Compat == "i386" }) {
+		if slices.ContainsFunc(v.Calls, func(c attack.Call) bool { return c.Compat == "i386" }) {
 			gone = append(gone, v)
 		} else {
 			kept = append(kept, v)
@@ -728,8 +728,8 @@ func (a *Auditor) runnable(vs []probe.Variant) (kept, gone []probe.Variant) {
 }
 
 // usableVariants drops the variants that need what no manifest says is
-// there (probe.Variant.Needs), returned apart.
-func usableVariants(vs []probe.Variant) (usable, needing []probe.Variant) {
+// there (attack.Variant.Needs), returned apart.
+func usableVariants(vs []attack.Variant) (usable, needing []attack.Variant) {
 	for i, v := range vs {
 		if v.Needs == "" {
 			if needing != nil {
@@ -738,7 +738,7 @@ func usableVariants(vs []probe.Variant) (usable, needing []probe.Variant) {
 			continue
 		}
 		if needing == nil {
-			usable = append([]probe.Variant{}, vs[:i]...)
+			usable = append([]attack.Variant{}, vs[:i]...)
 		}
 		needing = append(needing, v)
 	}
@@ -753,14 +753,14 @@ func usableVariants(vs []probe.Variant) (usable, needing []probe.Variant) {
 // shared process namespace, an ephemeral container's target), one of
 // them may be in a user namespace it can join: that is an assumption
 // about the node, said as one.
-func assumedAbsent(needing []probe.Variant, ctx probe.Context) string {
+func assumedAbsent(needing []attack.Variant, ctx attack.Context) string {
 	var notes []string
 	for i, v := range needing {
 		if i == 2 {
 			break
 		}
 		why := "no manifest provides one"
-		if ctx.ForeignPID1 && v.Needs == probe.UserNSToJoin {
+		if ctx.ForeignPID1 && v.Needs == attack.UserNSToJoin {
 			why = "the container sees other processes; none is assumed to run in a user namespace it may join"
 		}
 		notes = append(notes, v.Name+" passes the filter but needs "+v.Needs+", assumed absent ("+why+")")
@@ -771,9 +771,9 @@ func assumedAbsent(needing []probe.Variant, ctx probe.Context) string {
 // readOnlyWrite is the file under the runtime's read-only paths (which
 // it mounts in every container that is not privileged) the path opens
 // for writing, if any.
-func readOnlyWrite(p *probe.Path, readOnly []string) string {
+func readOnlyWrite(p *attack.Path, readOnly []string) string {
 	for _, acc := range p.Model.LSM {
-		if acc.Kind != probe.AccessFile || !strings.Contains(acc.Mode, "w") {
+		if acc.Kind != attack.AccessFile || !strings.Contains(acc.Mode, "w") {
 			continue
 		}
 		for _, ro := range readOnly {
@@ -787,18 +787,18 @@ func readOnlyWrite(p *probe.Path, readOnly []string) string {
 
 // fixPos is the field to change for a path: what closed it, or for an
 // open path the first layer that could.
-func fixPos(c kube.Container, p *probe.Path, r PathResult, privileged bool) string {
+func fixPos(c kube.Container, p *attack.Path, r PathResult, privileged bool) string {
 	if privileged {
 		return c.Pos("securityContext", "privileged")
 	}
 	switch r.Layer {
-	case probe.ByCapabilities:
+	case attack.ByCapabilities:
 		return c.Pos("securityContext", "capabilities")
-	case probe.BySeccomp:
+	case attack.BySeccomp:
 		return c.Pos("securityContext", "seccompProfile")
-	case probe.ByLSM:
+	case attack.ByLSM:
 		return c.Pos("securityContext", "appArmorProfile")
-	case probe.ByOther:
+	case attack.ByOther:
 		return c.Pos("securityContext", "privileged")
 	}
 	switch {
@@ -822,7 +822,7 @@ type secEntry struct {
 }
 
 type secVerdict struct {
-	pr  probe.SeccompPrediction
+	pr  attack.SeccompPrediction
 	err error
 }
 
@@ -862,21 +862,21 @@ func (a *Auditor) seccomp(ref policy.Seccomp, bounding caps.Set) *secEntry {
 	return e
 }
 
-func (e *secEntry) predict(p *probe.Path) (probe.SeccompPrediction, error) {
+func (e *secEntry) predict(p *attack.Path) (attack.SeccompPrediction, error) {
 	if v, ok := e.memo[p.ID]; ok {
 		return v.pr, v.err
 	}
 	var v secVerdict
 	// With the compiled program the filter decides; without, the
 	// profile's rules (x86_64, and a compat call on its own ABI).
-	v.pr, v.err = probe.PredictSeccompVariants(p, e.profile, e.prog)
+	v.pr, v.err = attack.PredictSeccompVariants(p, e.profile, e.prog)
 	e.memo[p.ID] = v
 	return v.pr, v.err
 }
 
 // explainSeccomp is the prediction from the profile's rules, for when no
 // compiled program is at hand.
-func explainSeccomp(prof *seccomp.Profile, p *probe.Path) (bool, string, error) {
-	pr, err := probe.PredictSeccompVariants(p, prof, nil)
+func explainSeccomp(prof *seccomp.Profile, p *attack.Path) (bool, string, error) {
+	pr, err := attack.PredictSeccompVariants(p, prof, nil)
 	return pr.Open, pr.Why, err
 }

@@ -4,8 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/kube"
-	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/runtimes"
 )
 
@@ -45,7 +45,7 @@ func TestAuditSeedProgression(t *testing.T) {
 			t.Fatalf("%s: %d workloads", file, len(r.Workloads))
 		}
 		c := r.Workloads[0].Containers[0]
-		for i, id := range probe.Seed {
+		for i, id := range attack.Seed {
 			if got := verdict(t, c, id); got != w[i] {
 				t.Errorf("%s: %s = %s, want %s", file, id, got, w[i])
 			}

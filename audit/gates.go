@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/caps"
-	"github.com/rampart-sec/rampart/probe"
 )
 
 // The node's own decisions on a path, each placed where the kernel (or
@@ -20,7 +20,7 @@ type gate struct{ layer, why string }
 
 // beforeFilter is what the attack does before the calls a filter
 // decides on.
-func (a *Auditor) beforeFilter(p *probe.Path, s *subject, ctx probe.Context) *gate {
+func (a *Auditor) beforeFilter(p *attack.Path, s *subject, ctx attack.Context) *gate {
 	switch p.ID {
 	case "runtime-socket":
 		// The attack looks for a socket before it makes one: where none
@@ -28,12 +28,12 @@ func (a *Auditor) beforeFilter(p *probe.Path, s *subject, ctx probe.Context) *ga
 		// filter says of socket and connect.
 		r := a.reachSocket(s)
 		if len(r.via) == 0 {
-			return &gate{probe.ByOther, r.none}
+			return &gate{attack.ByOther, r.none}
 		}
 	case "sysrq-trigger":
 		// The probe looks for the file before it opens it.
 		if a.node.kernel(KernelNoSysrq) {
-			return &gate{probe.ByOther, "the node's kernel has no magic SysRq key (--node-kernel " + KernelNoSysrq + "): /proc/sysrq-trigger does not exist"}
+			return &gate{attack.ByOther, "the node's kernel has no magic SysRq key (--node-kernel " + KernelNoSysrq + "): /proc/sysrq-trigger does not exist"}
 		}
 	case "setns-host":
 		// Opening /proc/1/ns/net comes before setns: when pid 1 is
@@ -43,12 +43,12 @@ func (a *Auditor) beforeFilter(p *probe.Path, s *subject, ctx probe.Context) *ga
 		}
 		if !s.effective.Has(caps.SYS_PTRACE) {
 			s.fix[p.ID] = s.c.Pos("securityContext", "capabilities")
-			return &gate{probe.ByCapabilities, "the effective set lacks " + strings.Join(probe.MissingCaps(p, s.effective, ctx).Names(caps.Cap.String), ", ") +
+			return &gate{attack.ByCapabilities, "the effective set lacks " + strings.Join(attack.MissingCaps(p, s.effective, ctx).Names(caps.Cap.String), ", ") +
 				": opening /proc/1/ns/net, before setns, needs ptrace read access to pid 1, which is not the container's own process"}
 		}
 		if s.hostPID && a.node.kernel(KernelPID1Protected) {
 			s.fix[p.ID] = s.c.PodPos("hostPID")
-			return &gate{probe.ByOther, "the node protects its pid 1 (--node-kernel " + KernelPID1Protected + "): opening /proc/1/ns/net is refused even with CAP_SYS_PTRACE, before setns"}
+			return &gate{attack.ByOther, "the node protects its pid 1 (--node-kernel " + KernelPID1Protected + "): opening /proc/1/ns/net is refused even with CAP_SYS_PTRACE, before setns"}
 		}
 	}
 	return nil
@@ -56,9 +56,9 @@ func (a *Auditor) beforeFilter(p *probe.Path, s *subject, ctx probe.Context) *ga
 
 // beforeCaps: a call the kernel was built without answers ENOSYS once
 // the filter has let it through, before any check.
-func (a *Auditor) beforeCaps(p *probe.Path) *gate {
+func (a *Auditor) beforeCaps(p *attack.Path) *gate {
 	if p.ID == "kernel-module" && a.node.kernel(KernelNoModules) {
-		return &gate{probe.ByOther, "the node's kernel has no loadable module support (--node-kernel " + KernelNoModules + "): init_module and finit_module do not exist (ENOSYS)"}
+		return &gate{attack.ByOther, "the node's kernel has no loadable module support (--node-kernel " + KernelNoModules + "): init_module and finit_module do not exist (ENOSYS)"}
 	}
 	return nil
 }
@@ -66,13 +66,13 @@ func (a *Auditor) beforeCaps(p *probe.Path) *gate {
 // afterCaps are the file permission checks and the sysctls that the
 // kernel applies after the capability checks and before the LSM's hooks
 // (file_open, socket_connect).
-func (a *Auditor) afterCaps(p *probe.Path, s *subject, privileged bool) *gate {
+func (a *Auditor) afterCaps(p *attack.Path, s *subject, privileged bool) *gate {
 	switch p.ID {
 	case "read-shadow":
 		mode, assumed := a.shadowMode()
 		if ok, why, pos := s.access(mode, mayRead); !ok {
 			s.fix[p.ID] = pos
-			return &gate{probe.ByOther, "file permissions: /etc/shadow is " + mode.String() + " (" + assumed + "); " + why}
+			return &gate{attack.ByOther, "file permissions: /etc/shadow is " + mode.String() + " (" + assumed + "); " + why}
 		}
 	case "core-pattern", "sysrq-trigger":
 		// Past the runtime's read-only mount (decide's), the file's
@@ -80,7 +80,7 @@ func (a *Auditor) afterCaps(p *probe.Path, s *subject, privileged bool) *gate {
 		mode := procFiles[p.ID]
 		if ok, why, pos := s.access(mode, mayWrite); !ok {
 			s.fix[p.ID] = pos
-			return &gate{probe.ByOther, "file permissions: " + p.Model.LSM[0].Path + " is " + mode.String() + "; " + why}
+			return &gate{attack.ByOther, "file permissions: " + p.Model.LSM[0].Path + " is " + mode.String() + "; " + why}
 		}
 	case "read-shadow-blockdev":
 		// Only a privileged container has the node's disks in its /dev
@@ -91,10 +91,10 @@ func (a *Auditor) afterCaps(p *probe.Path, s *subject, privileged bool) *gate {
 		mode, assumed := a.diskMode()
 		if ok, why, pos := s.access(mode, mayRead); !ok {
 			s.fix[p.ID] = pos
-			return &gate{probe.ByOther, "file permissions: the node's disk is " + mode.String() + " (" + assumed + "); " + why}
+			return &gate{attack.ByOther, "file permissions: the node's disk is " + mode.String() + " (" + assumed + "); " + why}
 		}
 		if a.node.DiskRefused {
-			return &gate{probe.ByOther, "the node refuses to open its disks even to a privileged container's root (--node-disk refused)"}
+			return &gate{attack.ByOther, "the node refuses to open its disks even to a privileged container's root (--node-disk refused)"}
 		}
 	case "runtime-socket":
 		// connect needs write permission on the socket file.
@@ -111,16 +111,16 @@ func (a *Auditor) afterCaps(p *probe.Path, s *subject, privileged bool) *gate {
 			}
 		}
 		if first != "" {
-			return &gate{probe.ByOther, first}
+			return &gate{attack.ByOther, first}
 		}
 	case "kernel-module":
 		if v, ok := a.node.sysctl("kernel.modules_disabled"); ok && v == 1 {
-			return &gate{probe.ByOther, "kernel.modules_disabled=1: no module loads until the node reboots, CAP_SYS_MODULE or not"}
+			return &gate{attack.ByOther, "kernel.modules_disabled=1: no module loads until the node reboots, CAP_SYS_MODULE or not"}
 		}
 	case "io-uring":
 		switch v, _ := a.node.sysctl("kernel.io_uring_disabled"); v {
 		case 2:
-			return &gate{probe.ByOther, "kernel.io_uring_disabled=2: io_uring_setup is refused to every process"}
+			return &gate{attack.ByOther, "kernel.io_uring_disabled=2: io_uring_setup is refused to every process"}
 		case 1:
 			if s.effective.Has(caps.SYS_ADMIN) {
 				break
@@ -128,26 +128,26 @@ func (a *Auditor) afterCaps(p *probe.Path, s *subject, privileged bool) *gate {
 			if g, ok := a.node.sysctl("kernel.io_uring_group"); ok && s.inGroup(int64(g)) != nil {
 				break
 			}
-			return &gate{probe.ByOther, "kernel.io_uring_disabled=1: io_uring_setup is refused without CAP_SYS_ADMIN or the group kernel.io_uring_group"}
+			return &gate{attack.ByOther, "kernel.io_uring_disabled=1: io_uring_setup is refused without CAP_SYS_ADMIN or the group kernel.io_uring_group"}
 		}
 	case "userns-netns":
 		if v, ok := a.node.sysctl("user.max_user_namespaces"); ok && v == 0 {
-			return &gate{probe.ByOther, "user.max_user_namespaces=0: no user namespace can be made (ENOSPC)"}
+			return &gate{attack.ByOther, "user.max_user_namespaces=0: no user namespace can be made (ENOSPC)"}
 		}
 		if v, ok := a.node.sysctl("kernel.unprivileged_userns_clone"); ok && v == 0 && !s.effective.Has(caps.SYS_ADMIN) {
-			return &gate{probe.ByOther, "kernel.unprivileged_userns_clone=0: a user namespace needs CAP_SYS_ADMIN, which the effective set lacks"}
+			return &gate{attack.ByOther, "kernel.unprivileged_userns_clone=0: a user namespace needs CAP_SYS_ADMIN, which the effective set lacks"}
 		}
 	case "ptrace-child", "process-vm-readv":
 		// Yama's hook, after the kernel's own ptrace checks.
 		switch v, _ := a.node.sysctl("kernel.yama.ptrace_scope"); {
 		case v >= 3:
-			return &gate{probe.ByOther, fmt.Sprintf("kernel.yama.ptrace_scope=%d: no process may attach", v)}
+			return &gate{attack.ByOther, fmt.Sprintf("kernel.yama.ptrace_scope=%d: no process may attach", v)}
 		case v == 2 && !s.effective.Has(caps.SYS_PTRACE):
-			return &gate{probe.ByOther, "kernel.yama.ptrace_scope=2: only CAP_SYS_PTRACE may attach, and the effective set lacks it"}
+			return &gate{attack.ByOther, "kernel.yama.ptrace_scope=2: only CAP_SYS_PTRACE may attach, and the effective set lacks it"}
 		}
 	case "tiocsti":
 		if v, ok := a.node.sysctl("dev.tty.legacy_tiocsti"); ok && v == 0 && !s.effective.Has(caps.SYS_ADMIN) {
-			return &gate{probe.ByOther, "dev.tty.legacy_tiocsti=0: TIOCSTI needs CAP_SYS_ADMIN, which the effective set lacks (EIO)"}
+			return &gate{attack.ByOther, "dev.tty.legacy_tiocsti=0: TIOCSTI needs CAP_SYS_ADMIN, which the effective set lacks (EIO)"}
 		}
 	}
 	return nil
@@ -155,7 +155,7 @@ func (a *Auditor) afterCaps(p *probe.Path, s *subject, privileged bool) *gate {
 
 // assumed is what the node let through for a path left open, and what
 // of that was assumed rather than given: for the path's why.
-func (a *Auditor) assumed(p *probe.Path, s *subject, privileged bool) string {
+func (a *Auditor) assumed(p *attack.Path, s *subject, privileged bool) string {
 	given := func(key string) string {
 		if v, ok := a.node.Sysctls[key]; ok {
 			return key + "=" + v
@@ -219,7 +219,7 @@ func (a *Auditor) assumed(p *probe.Path, s *subject, privileged bool) string {
 
 // capsCondition says, for a path whose capability check a sysctl turns
 // on, what turned it on.
-func (a *Auditor) capsCondition(p *probe.Path) string {
+func (a *Auditor) capsCondition(p *attack.Path) string {
 	for id, key := range map[string]string{"perf-event-open": "kernel.perf_event_paranoid", "bpf-load": "kernel.unprivileged_bpf_disabled"} {
 		if p.ID != id {
 			continue

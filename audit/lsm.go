@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/policy"
-	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/runtimes"
 )
 
@@ -86,16 +86,16 @@ func (a *Auditor) apparmor(ref *policy.AppArmor) *aaEntry {
 }
 
 // denies says whether the profile refuses every way in of the path's
-// accesses (probe.LSMRefuses); key names accs for the memo (the path's
+// accesses (attack.LSMRefuses); key names accs for the memo (the path's
 // ID, with the sockets a container reaches for runtime-socket). Mount,
 // ptrace and unix-socket accesses are beyond the evaluator and count as
 // allowed.
-func (e *aaEntry) denies(key string, accs []probe.Access) (bool, string) {
+func (e *aaEntry) denies(key string, accs []attack.Access) (bool, string) {
 	if v, ok := e.memo[key]; ok {
 		return v.denied, v.why
 	}
 	var v aaVerdict
-	v.why, v.denied = probe.LSMRefuses(accs, func(acc probe.Access) (string, bool) {
+	v.why, v.denied = attack.LSMRefuses(accs, func(acc attack.Access) (string, bool) {
 		q, ok := toAppArmor(acc)
 		if !ok {
 			return "", false
@@ -114,17 +114,17 @@ func (e *aaEntry) denies(key string, accs []probe.Access) (bool, string) {
 	return v.denied, v.why
 }
 
-func toAppArmor(a probe.Access) (apparmor.Access, bool) {
+func toAppArmor(a attack.Access) (apparmor.Access, bool) {
 	var s string
 	switch a.Kind {
-	case probe.AccessFile:
+	case attack.AccessFile:
 		if a.Path == "" || a.Mode == "" || strings.ContainsAny(a.Path, "\"") {
 			return apparmor.Access{}, false
 		}
 		s = fmt.Sprintf("%q %s", a.Path, a.Mode)
-	case probe.AccessNetwork:
+	case attack.AccessNetwork:
 		s = strings.TrimSpace("network " + a.Family + " " + a.Type)
-	case probe.AccessCapability:
+	case attack.AccessCapability:
 		s = "capability " + a.Cap
 	default:
 		return apparmor.Access{}, false

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/caps"
-	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/seccomp"
 )
 
@@ -16,7 +16,7 @@ import (
 // keeps set-clock open where the profile lists x86, and is refused with
 // the whole ABI where it does not.
 func TestExplainSeccompCompatCall(t *testing.T) {
-	paths, err := probe.Lookup([]string{"set-clock"})
+	paths, err := attack.Lookup([]string{"set-clock"})
 	if err != nil {
 		t.Fatal(err)
 	}

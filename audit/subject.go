@@ -8,10 +8,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/internal/pathtree"
 	"github.com/rampart-sec/rampart/kube"
-	"github.com/rampart-sec/rampart/probe"
 )
 
 // subject is who a container's process is and what the node lets reach
@@ -193,7 +193,7 @@ func (a *Auditor) runtimeSockets() ([]RuntimeSocket, string) {
 }
 
 // reachSocket finds how the node's runtime sockets reach the container,
-// exactly where the runtime-socket probe looks (probe.SocketInMount): a
+// exactly where the runtime-socket probe looks (attack.SocketInMount): a
 // hostPath volume that is a socket or a directory above one, mounted at a
 // path the probe tries; a hostPath socket mounted under a runtime
 // socket's name; or, with hostPID, the node's root at /proc/1/root.
@@ -232,7 +232,7 @@ func (a *Auditor) reachSocket(s *subject) *socketReach {
 			if !under {
 				continue
 			}
-			if probe.SocketInMount(m.MountPath, rel) {
+			if attack.SocketInMount(m.MountPath, rel) {
 				r.via = append(r.via, socketWay{sk, path.Join(m.MountPath, rel), how + ": the node's " + sk.Path, pos})
 				found = true
 			} else {
@@ -241,7 +241,7 @@ func (a *Auditor) reachSocket(s *subject) *socketReach {
 		}
 		// A socket the kubelet checks is one, under a runtime socket's
 		// name: the runtime's, wherever the node keeps it.
-		if !found && hp.Type != nil && *hp.Type == corev1.HostPathSocket && probe.SocketInMount(m.MountPath, "") {
+		if !found && hp.Type != nil && *hp.Type == corev1.HostPathSocket && attack.SocketInMount(m.MountPath, "") {
 			sk := RuntimeSocket{Path: src, Mode: rootSocket}
 			r.via = append(r.via, socketWay{sk, m.MountPath, how + ": a socket (type Socket) under a runtime socket's name, assumed the runtime's, " + rootSocket.String(), pos})
 		}
@@ -256,7 +256,7 @@ func (a *Auditor) reachSocket(s *subject) *socketReach {
 		}
 		for _, sk := range socks {
 			switch {
-			case !probe.WellKnownSocket(nodePath(sk.Path)):
+			case !attack.WellKnownSocket(nodePath(sk.Path)):
 				missed = append(missed, fmt.Sprintf("hostPID: the node's %s is at /proc/1/root%s, where the attack does not look", sk.Path, sk.Path))
 			case why == "":
 				r.via = append(r.via, socketWay{sk, "/proc/1/root" + nodePath(sk.Path), "hostPID: the node's root at /proc/1/root, with CAP_SYS_PTRACE", s.c.PodPos("hostPID")})

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
-	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp"
 )
@@ -114,7 +114,7 @@ func TestExplainSeccompVariants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	paths, err := probe.Lookup([]string{"userns-netns", "mount-tmpfs"})
+	paths, err := attack.Lookup([]string{"userns-netns", "mount-tmpfs"})
 	if err != nil {
 		t.Fatal(err)
 	}

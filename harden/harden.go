@@ -21,10 +21,10 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/lsm/apparmor"
-	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/seccomp"
 )
 
@@ -43,12 +43,12 @@ var DefaultDenyWrite = runtimeSockets()
 
 func runtimeSockets() []string {
 	var out []string
-	for _, p := range probe.Catalog() {
+	for _, p := range attack.Catalog() {
 		if p.ID != "runtime-socket" {
 			continue
 		}
 		for _, a := range p.Model.LSM {
-			if a.Kind == probe.AccessFile && strings.HasPrefix(a.Path, "/") {
+			if a.Kind == attack.AccessFile && strings.HasPrefix(a.Path, "/") {
 				out = append(out, a.Path)
 			}
 		}

@@ -18,12 +18,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/internal/atomicfile"
-	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/internal/kubectl"
+	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/policy"
-	"github.com/rampart-sec/rampart/probe"
 )
 
 // Kubernetes runs each step as a Pod in a scratch namespace of the
@@ -241,7 +241,7 @@ func (k *Kubernetes) ended(ctx context.Context, st *corev1.Pod) (*outcome, error
 }
 
 // Probe runs `rampart probe -o json` as the Pod's only process.
-func (k *Kubernetes) Probe(ctx context.Context, s Step, ids []string) (*probe.Report, []string, error) {
+func (k *Kubernetes) Probe(ctx context.Context, s Step, ids []string) (*attack.Report, []string, error) {
 	argv := []string{RampartInImage, "probe", "-o", "json"}
 	if len(ids) > 0 {
 		argv = append(argv, "--only", strings.Join(ids, ","))
@@ -266,7 +266,7 @@ func (k *Kubernetes) Probe(ctx context.Context, s Step, ids []string) (*probe.Re
 
 // decodeReport finds the report in a container log, which interleaves
 // stderr (warnings) with the JSON on stdout.
-func decodeReport(logs string) (*probe.Report, error) {
+func decodeReport(logs string) (*attack.Report, error) {
 	i := strings.Index(logs, "\n{")
 	switch {
 	case strings.HasPrefix(logs, "{"):
@@ -276,7 +276,7 @@ func decodeReport(logs string) (*probe.Report, error) {
 	default:
 		return nil, fmt.Errorf("no probe report in the log: %s", lastLine(logs))
 	}
-	var rep probe.Report
+	var rep attack.Report
 	if err := json.NewDecoder(strings.NewReader(logs[i:])).Decode(&rep); err != nil {
 		return nil, fmt.Errorf("probe report: %w", err)
 	}

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
-	"github.com/rampart-sec/rampart/probe"
 )
 
 // Step names, in order.
@@ -81,9 +81,9 @@ func Steps(p *policy.Policy, defaultCaps caps.Set) []Step {
 	withLSM.AppArmor, withLSM.Landlock, withLSM.LSMFallback = p.AppArmor, p.Landlock, p.LSMFallback
 	return []Step{
 		{Name: Baseline, Policy: base, Describe: fmt.Sprintf("root, the runtime's %d default capabilities, no seccomp, no LSM", defaultCaps.Len())},
-		{Name: PlusCaps, Layer: probe.ByCapabilities, Policy: withCaps, Describe: describeCaps(withCaps, defaultCaps)},
-		{Name: PlusSeccomp, Layer: probe.BySeccomp, Policy: withSeccomp, Describe: "seccomp " + p.Seccomp.String()},
-		{Name: PlusLSM, Layer: probe.ByLSM, Policy: withLSM, Describe: describeLSM(p)},
+		{Name: PlusCaps, Layer: attack.ByCapabilities, Policy: withCaps, Describe: describeCaps(withCaps, defaultCaps)},
+		{Name: PlusSeccomp, Layer: attack.BySeccomp, Policy: withSeccomp, Describe: "seccomp " + p.Seccomp.String()},
+		{Name: PlusLSM, Layer: attack.ByLSM, Policy: withLSM, Describe: describeLSM(p)},
 	}
 }
 
@@ -143,7 +143,7 @@ type Engine interface {
 	// Name is "local", "runc", ...
 	Name() string
 	// Probe runs `rampart probe` under the step's policy.
-	Probe(ctx context.Context, s Step, ids []string) (*probe.Report, []string, error)
+	Probe(ctx context.Context, s Step, ids []string) (*attack.Report, []string, error)
 	// Attack runs a shell command under the step's policy; exit status 0
 	// means the path is open.
 	Attack(ctx context.Context, s Step, shell string) (open bool, detail string, err error)
@@ -208,7 +208,7 @@ type Options struct {
 func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Options) (*Matrix, error) {
 	// Lists are [], never null, in the JSON form (docs/layers-json.md).
 	m := &Matrix{Schema: SchemaVersion, Policy: p.Source, Engine: e.Name(), Steps: steps, Gaps: []string{}}
-	reports := make([]*probe.Report, len(steps))
+	reports := make([]*attack.Report, len(steps))
 	notes := make([][]string, len(steps))
 	attacks := make([][]Cell, len(steps))
 	errs := make([]error, len(steps))
@@ -227,9 +227,9 @@ func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Option
 					errs[i] = err
 					return
 				}
-				c := Cell{Verdict: probe.Open, Evidence: detail}
+				c := Cell{Verdict: attack.Open, Evidence: detail}
 				if !open {
-					c.Verdict = probe.Blocked
+					c.Verdict = attack.Blocked
 				}
 				attacks[i] = append(attacks[i], c)
 			}
@@ -276,7 +276,7 @@ func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Option
 				continue
 			}
 			c := attacks[i][k]
-			if c.Verdict == probe.Blocked && i > 0 {
+			if c.Verdict == attack.Blocked && i > 0 {
 				c.Layer = steps[i].Layer
 			}
 			row.Cells = append(row.Cells, c)
@@ -287,7 +287,7 @@ func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Option
 	for i := range m.Rows {
 		row := &m.Rows[i]
 		for k, c := range row.Cells {
-			if c.Verdict == probe.Blocked {
+			if c.Verdict == attack.Blocked {
 				row.ClosedAt, row.ClosedBy, row.LSM = steps[k].Name, c.Layer, c.LSM
 				if row.Attack != "" {
 					row.ClosedBy = steps[k].Layer
@@ -319,7 +319,7 @@ func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Option
 func openAt(rows []Row, i int) []string {
 	var ids []string
 	for _, r := range rows {
-		if i >= 0 && i < len(r.Cells) && r.Cells[i].Verdict == probe.Open {
+		if i >= 0 && i < len(r.Cells) && r.Cells[i].Verdict == attack.Open {
 			ids = append(ids, r.ID)
 		}
 	}
@@ -361,7 +361,7 @@ func Differences(m, ref *Matrix) []string {
 }
 
 func cellWords(c Cell) string {
-	if c.Verdict == probe.Open {
+	if c.Verdict == attack.Open {
 		return "open"
 	}
 	s := "blocked by " + c.Layer

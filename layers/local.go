@@ -12,8 +12,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/policy"
-	"github.com/rampart-sec/rampart/probe"
 )
 
 // Local runs each step as a child of this host, launched by `rampart run`
@@ -61,7 +61,7 @@ func exitedBadly(err error) bool {
 	return ok && (ws.Signaled() || ws.ExitStatus() == 2)
 }
 
-func (l *Local) Probe(ctx context.Context, s Step, ids []string) (*probe.Report, []string, error) {
+func (l *Local) Probe(ctx context.Context, s Step, ids []string) (*attack.Report, []string, error) {
 	argv := []string{l.Self, "probe", "-o", "json"}
 	if len(ids) > 0 {
 		argv = append(argv, "--only", strings.Join(ids, ","))
@@ -82,7 +82,7 @@ func (l *Local) Probe(ctx context.Context, s Step, ids []string) (*probe.Report,
 		}
 		return nil, nil, errors.New(msg)
 	}
-	var rep probe.Report
+	var rep attack.Report
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		return nil, nil, fmt.Errorf("probe output: %w", err)
 	}

@@ -10,12 +10,12 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/rampart-sec/rampart/internal/runc"
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/features"
+	"github.com/rampart-sec/rampart/internal/runc"
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/policy"
-	"github.com/rampart-sec/rampart/probe"
 )
 
 // Runc runs each step in a real runc container, from the OCI config
@@ -122,7 +122,7 @@ func (r *Runc) run(ctx context.Context, s Step, args []string) (*runc.Result, []
 	return res, notes, err
 }
 
-func (r *Runc) Probe(ctx context.Context, s Step, ids []string) (*probe.Report, []string, error) {
+func (r *Runc) Probe(ctx context.Context, s Step, ids []string) (*attack.Report, []string, error) {
 	args := []string{runc.RampartInRootfs, "probe", "-o", "json"}
 	if len(ids) > 0 {
 		args = append(args, "--only", strings.Join(ids, ","))
@@ -134,7 +134,7 @@ func (r *Runc) Probe(ctx context.Context, s Step, ids []string) (*probe.Report, 
 	if res.ExitCode != 0 {
 		return nil, nil, fmt.Errorf("container exit %d: %s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 	}
-	var rep probe.Report
+	var rep attack.Report
 	if err := json.Unmarshal(res.Stdout, &rep); err != nil {
 		return nil, nil, fmt.Errorf("probe output: %w: %s", err, res.Stderr)
 	}

@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/attack"
 )
 
 // int80 makes an i386 system call through INT $0x80 (abi_amd64.s).
@@ -16,7 +18,6 @@ func int80(nr, a1, a2, a3 uintptr) uintptr
 const (
 	i386Socketcall = 102
 	i386Socket     = 359
-	sysSocket      = 1 // socketcall's SYS_SOCKET
 )
 
 // i386Outcome is what an i386 call made in a forked child came to.
@@ -34,7 +35,7 @@ type i386Outcome struct {
 func i386Call(nr, a1, a2, a3 uintptr) (i386Outcome, syscall.Errno) {
 	var out i386Outcome
 	var forkErr syscall.Errno
-	onThread(func() Outcome {
+	onThread(func() attack.Outcome {
 		var all, old unix.Sigset_t
 		for i := range all.Val {
 			all.Val[i] = ^uint64(0)
@@ -45,7 +46,7 @@ func i386Call(nr, a1, a2, a3 uintptr) (i386Outcome, syscall.Errno) {
 		unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&old)), 0, setSize, 0, 0)
 		if errno != 0 {
 			forkErr = errno
-			return Outcome{}
+			return attack.Outcome{}
 		}
 		var ws unix.WaitStatus
 		for {
@@ -59,7 +60,7 @@ func i386Call(nr, a1, a2, a3 uintptr) (i386Outcome, syscall.Errno) {
 		case ws.Signaled():
 			out.signal = ws.Signal()
 		}
-		return Outcome{}
+		return attack.Outcome{}
 	})
 	return out, forkErr
 }

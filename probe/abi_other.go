@@ -12,7 +12,6 @@ type i386Outcome struct {
 const (
 	i386Socketcall = 102
 	i386Socket     = 359
-	sysSocket      = 1
 )
 
 // Only an x86-64 kernel runs i386 code beside its own.

@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/attack"
 )
 
 // Some calls check a capability before anything else (fsopen, fsmount,
@@ -61,17 +63,17 @@ func filterAnswerKeep(nr uintptr, args [6]uintptr, keep ...any) (errno syscall.E
 		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
 	}
 	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
-	ch := make(chan Outcome, 1)
+	ch := make(chan attack.Outcome, 1)
 	go func() {
-		ch <- onThread(func() Outcome {
+		ch <- onThread(func() attack.Outcome {
 			// Both are the thread's own: no_new_privs and the filter die
 			// with it, and the Go runtime starts no thread from a locked
 			// one.
 			if _, _, e := unix.RawSyscall6(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0); e != 0 {
-				return Outcome{Setup: true}
+				return attack.Outcome{Setup: true}
 			}
 			if _, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&fprog))); e != 0 {
-				return Outcome{Setup: true}
+				return attack.Outcome{Setup: true}
 			}
 			r, _, e := unix.RawSyscall6(nr, args[0], args[1], args[2], args[3], args[4], args[5])
 			runtime.KeepAlive(keep)
@@ -80,7 +82,7 @@ func filterAnswerKeep(nr uintptr, args [6]uintptr, keep ...any) (errno syscall.E
 				// continue): its descriptor goes.
 				unix.Close(int(r))
 			}
-			return Outcome{Errno: e}
+			return attack.Outcome{Errno: e}
 		})
 	}()
 	select {
@@ -109,9 +111,3 @@ var fdReturning = map[uintptr]bool{
 func asking(nr uintptr, args [6]uintptr, keep ...any) func() (syscall.Errno, bool) {
 	return func() (syscall.Errno, bool) { return filterAnswerKeep(nr, args, keep...) }
 }
-
-// askSafety is the Safety sentence of a path whose refusals are put to
-// the filter (variant.ask, askFilter).
-const askSafety = " A refusal is also put to the seccomp filter without the call running: on a thread then thrown away, " +
-	"a filter of the probe's own answers SECCOMP_RET_TRACE for that one call, which then fails with ENOSYS, or gets the workload filter's refusal; " +
-	"a descriptor it returns, should a supervisor of the workload's filter let it run, is closed"

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/caps"
 )
 
@@ -19,67 +20,11 @@ import (
 // one has not closed the path; the permission bits, the capability and
 // the LSM's file_open hook decide every one of them alike.
 
-// readOnlyOpens are the read opens as a filter sees them: openat with
-// and without O_CLOEXEC, and the siblings seccomp's table knows (open,
-// openat2, io_uring OPENAT); then the file handle, which also needs
-// CAP_DAC_READ_SEARCH and a filesystem that encodes handles.
-func readOnlyOpens() []Call {
-	out := siblingCalls(Call{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_RDONLY}, Label: "openat(O_RDONLY)"})
-	out = append(out,
-		Call{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_RDONLY | unix.O_CLOEXEC}, Label: "openat(O_RDONLY|O_CLOEXEC)"},
-		Call{Name: "open_by_handle_at", Args: [6]uint64{0, 0, unix.O_RDONLY}, Label: "open_by_handle_at", Caps: caps.Of(caps.DAC_READ_SEARCH), Needs: handleNeeds},
-	)
-	return out
-}
-
-// handleNeeds is what the file-handle variant needs besides the layers.
-const handleNeeds = "a filesystem that encodes file handles (an overlayfs root does not, unless mounted with nfs_export=on)"
-
-// writeOpenCalls lists how attackers open a file for writing: a shell's
-// redirection (O_WRONLY|O_CREAT|O_TRUNC), runtimes' O_CLOEXEC, and the
-// siblings of each (open, openat2, io_uring OPENAT). procfs encodes no
-// file handles, so open_by_handle_at is no door to these files.
-func writeOpenCalls() []Call {
-	var out []Call
-	for _, c := range []Call{
-		{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC, 0o666}, Label: "openat(O_WRONLY|O_CREAT|O_TRUNC)"},
-		{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_WRONLY | unix.O_CLOEXEC}, Label: "openat(O_WRONLY|O_CLOEXEC)"},
-		{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_WRONLY}, Label: "openat(O_WRONLY)"},
-	} {
-		for _, s := range siblingCalls(c) {
-			if !containsCall(out, s) {
-				out = append(out, s)
-			}
-		}
-	}
-	return out
-}
-
-func containsCall(cs []Call, c Call) bool {
-	for _, x := range cs {
-		if x == c {
-			return true
-		}
-	}
-	return false
-}
-
-const readOpensSafety = "Each way to open it is tried in turn until one opens it: openat, open, openat2, an io_uring OPENAT " +
-	"(a one-entry ring of the probe's own, closed with its maps once the single entry completes), and open_by_handle_at with the file's own handle (name_to_handle_at); " +
-	"each opens read-only, and the first fd is read once as above and closed. Canaries: __O_TMPFILE without O_DIRECTORY (EINVAL in build_open_flags, before the lookup), " +
-	"openat2 with a struct size below OPEN_HOW_SIZE_VER0 (EINVAL before anything), io_uring_setup with NULL params (EFAULT) and io_uring_enter on fd -1 (EBADF), " +
-	"and the open-by-handle path's (EBADF for mount fd -1)." + askSafety
-
-const writeOpensSafety = "Each way to open it is tried in turn until one opens it, each write-only without O_TRUNC or O_CREAT and closed unwritten: " +
-	"openat, open, openat2 and an io_uring OPENAT (a one-entry ring of the probe's own, closed with its maps once the single entry completes). " +
-	"Canaries: __O_TMPFILE without O_DIRECTORY (EINVAL in build_open_flags, before the lookup), openat2 with a struct size below OPEN_HOW_SIZE_VER0, " +
-	"io_uring_setup with NULL params (EFAULT) and io_uring_enter on fd -1 (EBADF)." + askSafety
-
 // opener makes one variant of an open and returns the fd, or the outcome
 // of its refusal.
 type opener struct {
 	name   string
-	open   func(path string, flags int) (int, Outcome)
+	open   func(path string, flags int) (int, attack.Outcome)
 	canary func(path string, flags int) syscall.Errno
 	// ask asks the filter about the same call (variant.ask)
 	ask func(path string, flags int) func() (syscall.Errno, bool)
@@ -88,7 +33,7 @@ type opener struct {
 // openers are the variants, in the order they are tried.
 func openers(e *env, read bool) []opener {
 	out := []opener{
-		{name: "openat", open: func(path string, flags int) (int, Outcome) {
+		{name: "openat", open: func(path string, flags int) (int, attack.Outcome) {
 			step := "openat(AT_FDCWD, \"" + path + "\", " + openFlagNames(flags) + ")"
 			fd, err := unix.Open(path, flags, 0)
 			if err != nil {
@@ -99,7 +44,7 @@ func openers(e *env, read bool) []opener {
 			p, _ := unix.BytePtrFromString(path)
 			return asking(unix.SYS_OPENAT, [6]uintptr{atFDCWD, uintptr(unsafe.Pointer(p)), uintptr(flags)}, p)
 		}},
-		{name: "open", open: func(path string, flags int) (int, Outcome) {
+		{name: "open", open: func(path string, flags int) (int, attack.Outcome) {
 			step := "open(\"" + path + "\", " + openFlagNames(flags) + ")"
 			p, err := unix.BytePtrFromString(path)
 			if err != nil {
@@ -121,7 +66,7 @@ func openers(e *env, read bool) []opener {
 			p, _ := unix.BytePtrFromString(path)
 			return asking(sysOpen, [6]uintptr{uintptr(unsafe.Pointer(p)), uintptr(flags)}, p)
 		}},
-		{name: "openat2", open: func(path string, flags int) (int, Outcome) {
+		{name: "openat2", open: func(path string, flags int) (int, attack.Outcome) {
 			step := "openat2(AT_FDCWD, \"" + path + "\", {flags: " + openFlagNames(flags) + "})"
 			fd, err := unix.Openat2(unix.AT_FDCWD, path, &unix.OpenHow{Flags: uint64(flags)})
 			if err != nil {
@@ -142,7 +87,7 @@ func openers(e *env, read bool) []opener {
 			how := &unix.OpenHow{Flags: uint64(flags)}
 			return asking(unix.SYS_OPENAT2, [6]uintptr{atFDCWD, uintptr(unsafe.Pointer(p)), uintptr(unsafe.Pointer(how)), unsafe.Sizeof(*how)}, p, how)
 		}},
-		{name: "io_uring OPENAT", open: func(path string, flags int) (int, Outcome) {
+		{name: "io_uring OPENAT", open: func(path string, flags int) (int, attack.Outcome) {
 			step := "io_uring OPENAT(AT_FDCWD, \"" + path + "\", " + openFlagNames(flags) + ")"
 			p, err := unix.BytePtrFromString(path)
 			if err != nil {
@@ -188,14 +133,14 @@ func openers(e *env, read bool) []opener {
 // openVariants opens path every way an attacker can, until one opens
 // it, then hands the fd to use (which closes it). what says what use
 // does, for the evidence.
-func openVariants(e *env, path string, flags int, use func(fd int, step string) Outcome) Outcome {
+func openVariants(e *env, path string, flags int, use func(fd int, step string) attack.Outcome) attack.Outcome {
 	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
-		return Outcome{Errno: unix.ENOENT, Step: "openat(AT_FDCWD, \"" + path + "\", " + openFlagNames(flags) + ")", Absent: path + " does not exist here"}
+		return attack.Outcome{Errno: unix.ENOENT, Step: "openat(AT_FDCWD, \"" + path + "\", " + openFlagNames(flags) + ")", Absent: path + " does not exist here"}
 	}
 	var vs []variant
 	for _, op := range openers(e, flags&unix.O_ACCMODE == unix.O_RDONLY) {
 		op := op
-		v := variant{name: op.name, run: func(*env) Outcome {
+		v := variant{name: op.name, run: func(*env) attack.Outcome {
 			fd, o := op.open(path, flags)
 			if fd >= 0 {
 				return use(fd, o.Step)
@@ -229,8 +174,8 @@ func openVariants(e *env, path string, flags int, use func(fd int, step string) 
 }
 
 // readOneByte opens path read-only, reads one byte and throws it away.
-func readOneByte(e *env, path string) Outcome {
-	return openVariants(e, path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, func(fd int, step string) Outcome {
+func readOneByte(e *env, path string) attack.Outcome {
+	return openVariants(e, path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, func(fd int, step string) attack.Outcome {
 		var b [1]byte
 		_, err := unix.Read(fd, b[:])
 		unix.Close(fd)
@@ -244,8 +189,8 @@ func readOneByte(e *env, path string) Outcome {
 
 // openForWriteOnly opens path for writing and closes it: never a write,
 // never O_TRUNC or O_CREAT.
-func openForWriteOnly(e *env, path string) Outcome {
-	return openVariants(e, path, unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOCTTY, func(fd int, step string) Outcome {
+func openForWriteOnly(e *env, path string) attack.Outcome {
+	return openVariants(e, path, unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOCTTY, func(fd int, step string) attack.Outcome {
 		unix.Close(fd)
 		return open(step+", closed unwritten", "opened for writing and closed; nothing written")
 	})
@@ -264,7 +209,7 @@ func tmpfileCanary(path string, flags int) syscall.Errno {
 // openByOwnHandle opens path by the handle name_to_handle_at gives it,
 // through the mount of "/": the shocker route to a file, which skips
 // the path walk's permission checks and needs CAP_DAC_READ_SEARCH.
-func openByOwnHandle(path string, flags int) (int, Outcome) {
+func openByOwnHandle(path string, flags int) (int, attack.Outcome) {
 	step := "open_by_handle_at(fd of \"/\", handle of \"" + path + "\", " + openFlagNames(flags) + ")"
 	h, _, err := unix.NameToHandleAt(unix.AT_FDCWD, path, 0)
 	if err != nil {

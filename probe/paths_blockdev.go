@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/internal/storage"
 )
 
@@ -12,20 +13,8 @@ import (
 // holds /etc/shadow's filesystem. A path rule on /etc/shadow does not
 // cover /dev/vda, and debugfs (or a 4 KiB read at the right offset)
 // needs nothing but the device node, which root owns.
-var _ = register(&Path{
-	ID:       "read-shadow-blockdev",
-	Title:    "read /etc/shadow's disk through its block device",
-	Gain:     "the password hashes, and every other file of that filesystem, from the raw blocks, past any rule on their paths",
-	Syscalls: []string{"openat", "read"},
-	Model: Model{
-		CapNote:    "none for root, which owns the device node; another uid needs CAP_DAC_OVERRIDE or the disk group",
-		Calls:      readOnlyOpens(),
-		LSM:        diskAccesses("/dev/sda", "/dev/vda", "/dev/xvda", "/dev/nvme0n1"),
-		HostDevice: true,
-	},
-	Safety:      "finds the device node under /etc/shadow's filesystem from the mount table and /sys, opens it read-only, reads one byte of its first block into a buffer that is discarded, and closes it; nothing is written or printed. " + readOpensSafety,
-	run:         func(e *env) Outcome { return readShadowDevice(e) },
-	canaryErrno: unix.EINVAL,
+var _ = register("read-shadow-blockdev", prober{
+	run: func(e *env) attack.Outcome { return readShadowDevice(e) },
 })
 
 // shadowDevice names the block device node that holds /etc/shadow here,
@@ -59,23 +48,12 @@ func shadowDevice() (node, why string) {
 	return "", "no node in /dev for the block device of /etc/shadow's filesystem"
 }
 
-func readShadowDevice(e *env) Outcome {
+func readShadowDevice(e *env) attack.Outcome {
 	node, why := shadowDevice()
 	if node == "" {
-		return Outcome{Errno: unix.ENOENT, Step: "find the block device of /etc/shadow", Absent: why}
+		return attack.Outcome{Errno: unix.ENOENT, Step: "find the block device of /etc/shadow", Absent: why}
 	}
 	o := readOneByte(e, node)
 	o.Step += " (" + why + ")"
 	return o
-}
-
-// diskAccesses are the LSM's checks on reading a node's disk, by each
-// name the disk may have there: each one way in (Access.Route), since a
-// profile that denies /dev/sd* leaves /dev/vda open.
-func diskAccesses(names ...string) []Access {
-	var out []Access
-	for _, n := range names {
-		out = append(out, Access{Kind: AccessFile, Path: n, Mode: "r", Route: n})
-	}
-	return out
 }

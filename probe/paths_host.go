@@ -11,18 +11,20 @@ import (
 	"os/signal"
 	"path"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 	"unsafe"
 
+	"github.com/rampart-sec/rampart/attack"
+
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/features"
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 )
 
 // Paths from a workload to the host: another process's memory, files by
@@ -109,8 +111,8 @@ func (t *tracee) stop() {
 	timer.Stop()
 }
 
-func traceeFailed(err error) Outcome {
-	return Outcome{Errno: unix.ECHILD, Step: "start a child to trace (rampart re-executed)", Detail: err.Error(), Setup: true}
+func traceeFailed(err error) attack.Outcome {
+	return attack.Outcome{Errno: unix.ECHILD, Step: "start a child to trace (rampart re-executed)", Detail: err.Error(), Setup: true}
 }
 
 // yamaDetail explains a ptrace refusal that Yama may have made.
@@ -124,27 +126,14 @@ func yamaDetail() string {
 	return ""
 }
 
-var _ = register(&Path{
-	ID:       "ptrace-child",
-	Title:    "ptrace a process (attach to one's own child)",
-	Gain:     "control of another process of the workload: read and write its memory and registers, inject code, steal its secrets and file descriptors",
-	Syscalls: []string{"ptrace"},
-	Model: Model{
-		CapNote: "none for a process with the same uids and gids, dumpable, whose permitted capabilities are a subset of ours (own child); CAP_SYS_PTRACE for any other; kernel.yama.ptrace_scope 1 allows descendants only, 2 needs CAP_SYS_PTRACE, 3 refuses all",
-		Calls: []Call{
-			{Name: "ptrace", Args: [6]uint64{unix.PTRACE_ATTACH}},
-			{Name: "ptrace", Args: [6]uint64{unix.PTRACE_SEIZE}},
-		},
-		LSM: []Access{{Kind: AccessPtrace, Mode: "trace"}},
-	},
-	Safety: "attaches to rampart's own freshly started child (rampart re-executed, blocked reading stdin) with PTRACE_SEIZE and no options, stops it with PTRACE_INTERRUPT, detaches at once with no signal; nothing of the child is read or changed; then the child's stdin is closed and it exits and is reaped. Done on a throw-away thread: if anything fails the kernel detaches when the thread exits, and the child is killed",
-	run: func(*env) Outcome {
+var _ = register("ptrace-child", prober{
+	run: func(*env) attack.Outcome {
 		t, err := startTracee()
 		if err != nil {
 			return traceeFailed(err)
 		}
 		defer t.stop()
-		return onThread(func() Outcome { return seizeAndRelease(t.pid()) })
+		return onThread(func() attack.Outcome { return seizeAndRelease(t.pid()) })
 	},
 	// ptrace_attach rejects PTRACE_SEIZE with a non-zero addr (EIO)
 	// before ptrace_may_access; aimed at ourselves, it could only ever
@@ -153,12 +142,11 @@ var _ = register(&Path{
 		_, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SEIZE, uintptr(unix.Getpid()), 1, 0, 0, 0)
 		return e
 	},
-	canaryErrno: unix.EIO,
 })
 
 // seizeAndRelease attaches to pid, stops it, and detaches; it must run on
 // a locked thread, the tracer.
-func seizeAndRelease(pid int) Outcome {
+func seizeAndRelease(pid int) attack.Outcome {
 	const step = "ptrace(PTRACE_SEIZE, <own child>, 0, 0)"
 	if err := unix.PtraceSeize(pid); err != nil {
 		o := refused(step, err)
@@ -188,20 +176,8 @@ func seizeAndRelease(pid int) Outcome {
 	return open(step, "attached to its own child, stopped it (PTRACE_INTERRUPT) and detached; nothing read or changed")
 }
 
-var _ = register(&Path{
-	ID:       "process-vm-readv",
-	Title:    "read another process's memory (process_vm_readv)",
-	Gain:     "secrets in the memory of the workload's other processes (keys, tokens, passwords), without attaching",
-	Syscalls: []string{"process_vm_readv"},
-	Model: Model{
-		CapNote: "none for a process with the same credentials (ptrace_may_access with PTRACE_MODE_ATTACH_REALCREDS, as for ptrace); CAP_SYS_PTRACE for any other; Yama's ptrace_scope applies",
-		Calls: []Call{
-			{Name: "process_vm_readv", Args: [6]uint64{0, 0, 1, 0, 1, 0}},
-		},
-		LSM: []Access{{Kind: AccessPtrace, Mode: "trace"}},
-	},
-	Safety: "reads one byte from rampart's own freshly started child, at the address of a constant marker the child printed itself, into a buffer that is discarded; nothing is written. process_vm_rw_core calls mm_access (ptrace_may_access, PTRACE_MODE_ATTACH_REALCREDS) before it touches any page, so EFAULT or ENOMEM from the copy still means the read was permitted",
-	run: func(*env) Outcome {
+var _ = register("process-vm-readv", prober{
+	run: func(*env) attack.Outcome {
 		t, err := startTracee()
 		if err != nil {
 			return traceeFailed(err)
@@ -237,31 +213,12 @@ var _ = register(&Path{
 		_, err := unix.ProcessVMReadv(unix.Getpid(), local, remote, 1)
 		return errnoOf(err)
 	},
-	canaryErrno: unix.EINVAL,
 })
 
 // ---------------------------------------------------------------------
 
-var _ = register(&Path{
-	ID:       "open-by-handle",
-	Title:    "open a file by handle (open_by_handle_at, the \"shocker\" breakout)",
-	Gain:     "any file of a filesystem the container has one file of (a bind-mounted /etc/hosts is enough): handles are forged by guessing inode numbers, bypassing the mount namespace and path checks; reads the host's /etc/shadow",
-	Syscalls: []string{"open_by_handle_at", "name_to_handle_at"},
-	Model: Model{
-		Caps:    caps.Of(caps.DAC_READ_SEARCH),
-		CapNote: "in the initial user namespace (handle_to_path, before the handle is read); since the 2024 relaxation (6.10 or 6.11) a directory opened with O_DIRECTORY may instead pass with CAP_SYS_ADMIN over the filesystem or mount plus CAP_DAC_READ_SEARCH in the caller's user namespace",
-		Calls: []Call{
-			{Name: "open_by_handle_at", Args: [6]uint64{0, 0, unix.O_RDONLY}},
-			{Name: "open_by_handle_at", Args: [6]uint64{0, 0, unix.O_RDONLY | unix.O_CLOEXEC}},
-			{Name: "open_by_handle_at", Args: [6]uint64{0, 0, unix.O_RDONLY | unix.O_LARGEFILE}},
-		},
-		LSM: []Access{
-			{Kind: AccessCapability, Cap: "dac_read_search"},
-			{Kind: AccessFile, Path: "/", Mode: "r"},
-		},
-	},
-	Safety: "opens \"/\" by its own handle read-only and closes it; nothing is read. Without O_DIRECTORY only CAP_DAC_READ_SEARCH lets handle_to_path through. If name_to_handle_at is refused (an overlayfs root cannot encode handles) the probe sends a forged handle instead (inode 0, generation 0), which no filesystem decodes: ESTALE after the capability check, and nothing opened",
-	run: func(*env) Outcome {
+var _ = register("open-by-handle", prober{
+	run: func(*env) attack.Outcome {
 		const step = "open_by_handle_at(fd of \"/\", handle of \"/\", O_RDONLY|O_CLOEXEC)"
 		mfd, err := unix.Open("/", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
@@ -302,8 +259,7 @@ var _ = register(&Path{
 	// capability check only since the 2024 relaxation of its permission
 	// checks (commit 620c266f3949, 6.10 or 6.11; 6.11 to be sure); before,
 	// capable() came first and the canary would prove nothing.
-	canary:      handleCanary,
-	canaryErrno: unix.EBADF,
+	canary: handleCanary,
 })
 
 func handleCanary() syscall.Errno {
@@ -326,17 +282,8 @@ const forgedHandleType = 1
 // ioUringParams is struct io_uring_params (120 bytes), zeroed.
 type ioUringParams [15]uint64
 
-var _ = register(&Path{
-	ID:       "io-uring",
-	Title:    "io_uring instance",
-	Gain:     "a large, fast-moving kernel attack surface (a steady source of privilege-escalation bugs), and I/O that syscall filters never see: io_uring operations bypass seccomp",
-	Syscalls: []string{"io_uring_setup", "io_uring_enter", "io_uring_register"},
-	Model: Model{
-		CapNote: "none while kernel.io_uring_disabled=0; 1 allows only CAP_SYS_ADMIN or members of kernel.io_uring_group; 2 refuses all (io_uring_allowed, before anything else)",
-		Calls:   []Call{{Name: "io_uring_setup", Args: [6]uint64{1}}},
-	},
-	Safety: "creates a one-entry ring and closes its fd; nothing is mapped or submitted",
-	run: func(*env) Outcome {
+var _ = register("io-uring", prober{
+	run: func(*env) attack.Outcome {
 		const step = "io_uring_setup(1, &params)"
 		var p ioUringParams
 		fd, _, e := unix.Syscall(unix.SYS_IO_URING_SETUP, 1, uintptr(unsafe.Pointer(&p)), 0)
@@ -356,8 +303,7 @@ var _ = register(&Path{
 	// io_uring_setup reads params (EFAULT for NULL) only after
 	// io_uring_allowed, the sysctl and CAP_SYS_ADMIN gate: the canary
 	// says something only where that gate lets this process through.
-	canary:      uringSetupCanary,
-	canaryErrno: unix.EFAULT,
+	canary: uringSetupCanary,
 })
 
 // uringSetupCanary is io_uring_setup with NULL params: EFAULT from the
@@ -407,29 +353,10 @@ func ioUringGateOpen() bool {
 
 // ---------------------------------------------------------------------
 
-// uffdUserModeOnly is UFFD_USER_MODE_ONLY (5.11): faults in user mode
-// only, which userfaultfd_syscall_allowed always permits.
-const uffdUserModeOnly = 1
-
-var _ = register(&Path{
-	ID:       "userfaultfd",
-	Title:    "userfaultfd",
-	Gain:     "page faults handled in user space: an exploit stalls the kernel mid-copy_from_user to win a race (the classic use-after-free enabler); the kernel-mode variant is what exploits need",
-	Syscalls: []string{"userfaultfd"},
-	Model: Model{
-		CapNote: "none with UFFD_USER_MODE_ONLY; faults in kernel mode (what exploits use) need CAP_SYS_PTRACE unless vm.unprivileged_userfaultfd=1; /dev/userfaultfd (6.1) is gated by its file mode instead",
-		Calls: []Call{
-			{Name: "userfaultfd", Args: [6]uint64{unix.O_CLOEXEC | uffdUserModeOnly}},
-			{Name: "userfaultfd", Args: [6]uint64{unix.O_CLOEXEC | unix.O_NONBLOCK | uffdUserModeOnly}},
-			{Name: "userfaultfd", Args: [6]uint64{unix.O_CLOEXEC}},
-			{Name: "userfaultfd", Args: [6]uint64{unix.O_CLOEXEC | unix.O_NONBLOCK}},
-			{Name: "userfaultfd", Args: [6]uint64{0}},
-		},
-	},
-	Safety: "creates a userfaultfd and closes it; no memory range is registered, so no fault is ever handled by it",
-	run: func(*env) Outcome {
+var _ = register("userfaultfd", prober{
+	run: func(*env) attack.Outcome {
 		step := "userfaultfd(O_CLOEXEC|UFFD_USER_MODE_ONLY)"
-		fd, _, e := unix.Syscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC|uffdUserModeOnly, 0, 0)
+		fd, _, e := unix.Syscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC|linuxabi.UffdUserModeOnly, 0, 0)
 		if e == unix.EINVAL && !features.KernelAtLeast(5, 11) {
 			// Before 5.11 there is no user-mode-only flag.
 			step = "userfaultfd(O_CLOEXEC)"
@@ -451,53 +378,33 @@ var _ = register(&Path{
 		if !features.KernelAtLeast(5, 11) {
 			return 0
 		}
-		fd, _, e := unix.Syscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC|uffdUserModeOnly|0x40000000, 0, 0)
+		fd, _, e := unix.Syscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC|linuxabi.UffdUserModeOnly|0x40000000, 0, 0)
 		if e == 0 {
 			unix.Close(int(fd))
 		}
 		return e
 	},
-	canaryErrno: unix.EINVAL,
 })
 
 // ---------------------------------------------------------------------
 
-var _ = register(&Path{
-	ID:       "mknod-block",
-	Title:    "create a block device node",
-	Gain:     "raw access to the host's disks through a node of their device number (e.g. 8:0), bypassing every file permission, where the device cgroup allows it",
-	Syscalls: []string{"mknodat", "mknod"},
-	Model: Model{
-		Caps:    caps.Of(caps.MKNOD),
-		CapNote: "in the initial user namespace (vfs_mknod); the device cgroup decides next, then the device's open",
-		Calls: []Call{
-			{Name: "mknodat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.S_IFBLK | 0o666, 0x800}},
-			{Name: "mknodat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.S_IFBLK | 0o600, 0x800}},
-			{Name: "mknod", Args: [6]uint64{0, unix.S_IFBLK | 0o666, 0x800}},
-		},
-		LSM: []Access{
-			{Kind: AccessCapability, Cap: "mknod"},
-			{Kind: AccessFile, Path: "/dev/shm/rampart-probe-*/b", Mode: "w"},
-		},
-	},
-	Safety: "creates a fresh directory on tmpfs (/dev/shm, else the temporary directory), makes a block node of device 0:0 in it (no device behind it; it is never opened), and removes the node and the directory at once, also on failure; nothing survives, and nothing reaches a disk",
-	run:    func(*env) Outcome { return mknodBlock() },
+var _ = register("mknod-block", prober{
+	run: func(*env) attack.Outcome { return mknodBlock() },
 	// do_mknodat checks the file type, then resolves the directory fd
 	// (EBADF for -1) before the path hooks, vfs_mknod and CAP_MKNOD.
 	canary: func() syscall.Errno {
 		return errnoOf(unix.Mknodat(-1, "b", unix.S_IFBLK|0o600, 0))
 	},
-	canaryErrno: unix.EBADF,
 })
 
-func mknodBlock() (o Outcome) {
+func mknodBlock() (o attack.Outcome) {
 	const step = "mknodat(dirfd, \"b\", S_IFBLK|0600, makedev(0, 0))"
 	dir, err := os.MkdirTemp("/dev/shm", "rampart-probe-")
 	if err != nil {
 		dir, err = os.MkdirTemp("", "rampart-probe-")
 	}
 	if err != nil {
-		return Outcome{Errno: errnoOf(errors.Unwrap(err)), Step: "mkdir a temporary directory", Absent: "no writable directory to make the node in (/dev/shm, " + os.TempDir() + "): " + err.Error()}
+		return attack.Outcome{Errno: errnoOf(errors.Unwrap(err)), Step: "mkdir a temporary directory", Absent: "no writable directory to make the node in (/dev/shm, " + os.TempDir() + "): " + err.Error()}
 	}
 	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -543,7 +450,7 @@ func mknodBlock() (o Outcome) {
 // container's own /proc/sys read-only, not those, and the file is the
 // same host-wide one in each. The first that opens decides; else
 // /proc's refusal.
-func openProcForWrite(e *env, rel string) Outcome {
+func openProcForWrite(e *env, rel string) attack.Outcome {
 	o := openForWriteOnly(e, "/proc/"+rel)
 	if o.Open {
 		return o
@@ -560,100 +467,15 @@ func openProcForWrite(e *env, rel string) Outcome {
 	return o
 }
 
-var _ = register(&Path{
-	ID:       "core-pattern",
-	Title:    "open /proc/sys/kernel/core_pattern for writing",
-	Gain:     "host root: a core_pattern of \"|/path\" makes the kernel run that program as full root in the host's namespaces at the next crash of any process",
-	Syscalls: []string{"openat", "open", "write"},
-	Model: Model{
-		CapNote: "none: proc_sys_permission compares the file mode (0644, root) with the euid, so root of the initial user namespace passes without any capability; root of a user namespace is refused. Containers mount /proc/sys read-only (EROFS)",
-		Calls:   writeOpenCalls(),
-		LSM:     []Access{{Kind: AccessFile, Path: "/proc/sys/kernel/core_pattern", Mode: "w"}},
-	},
-	Safety:      "opens the file write-only without O_TRUNC and closes it without writing: opening a sysctl file runs only the permission checks (proc_sys_permission, then the mount's read-only check, then the LSM's file_open); only write() would change the pattern. " + writeOpensSafety,
-	run:         func(e *env) Outcome { return openProcForWrite(e, "sys/kernel/core_pattern") },
-	canaryErrno: unix.EINVAL,
+var _ = register("core-pattern", prober{
+	run: func(e *env) attack.Outcome { return openProcForWrite(e, "sys/kernel/core_pattern") },
 })
 
-var _ = register(&Path{
-	ID:       "sysrq-trigger",
-	Title:    "open /proc/sysrq-trigger for writing",
-	Gain:     "the host's magic SysRq key: one byte crashes (c), reboots (b) or powers off (o) the host, kills every process (i), remounts filesystems read-only (u); kernel.sysrq does not restrict this file",
-	Syscalls: []string{"openat", "open", "write"},
-	Model: Model{
-		CapNote: "none for uid 0, the owner (mode 0200); another uid needs CAP_DAC_OVERRIDE. Container runtimes mount it read-only (EROFS)",
-		Calls:   writeOpenCalls(),
-		LSM:     []Access{{Kind: AccessFile, Path: "/proc/sysrq-trigger", Mode: "w"}},
-	},
-	Safety:      "opens the file write-only and closes it without writing: the file has no open handler, only write_sysrq_trigger acts, and it is never called. " + writeOpensSafety,
-	run:         func(e *env) Outcome { return openProcForWrite(e, "sysrq-trigger") },
-	canaryErrno: unix.EINVAL,
+var _ = register("sysrq-trigger", prober{
+	run: func(e *env) attack.Outcome { return openProcForWrite(e, "sysrq-trigger") },
 })
 
 // ---------------------------------------------------------------------
-
-// runtimeSockets are the container runtimes' API sockets, in the order
-// attackers try them, each under /run and under /var/run: most images
-// link /var/run to /run, but in one that does not, a mount of the node's
-// /run at /var/run brings the sockets in below /var/run.
-var runtimeSockets = underBothRuns(wellKnownSockets...)
-
-var wellKnownSockets = []string{
-	"/var/run/docker.sock", "/run/containerd/containerd.sock", "/run/crio/crio.sock",
-	"/run/podman/podman.sock", "/var/run/cri-dockerd.sock", "/run/k3s/containerd/containerd.sock",
-}
-
-// underBothRuns lists each path as given and then under the other of
-// /run and /var/run.
-func underBothRuns(paths ...string) []string {
-	var out []string
-	for _, p := range paths {
-		twin := "/var" + p
-		if rest, ok := strings.CutPrefix(p, "/var/run/"); ok {
-			twin = "/run/" + rest
-		}
-		out = append(out, p, twin)
-	}
-	return out
-}
-
-// WellKnownSocket says whether p, a path in the container, is one where
-// the runtime-socket probe looks for a runtime's socket.
-func WellKnownSocket(p string) bool { return slices.Contains(runtimeSockets, path.Clean(p)) }
-
-// socketTails are the well-known socket paths' trailing parts
-// ("containerd/containerd.sock", "containerd.sock"), and the whole paths
-// without their leading slash: what a mount of one of their directories
-// (or of the node's root) brings in below its mount point.
-var socketTails = func() []string {
-	var out []string
-	for _, p := range runtimeSockets {
-		parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-		for i := range parts {
-			if t := strings.Join(parts[i:], "/"); !slices.Contains(out, t) {
-				out = append(out, t)
-			}
-		}
-	}
-	return out
-}()
-
-// SocketInMount says whether the probe finds a runtime socket that a
-// mount at mountPoint brings in at rel below it ("" when the mount is the
-// socket itself): at a well-known path, at a well-known path's tail
-// below the mount point, or as the mount point itself when it bears a
-// runtime socket's name. A socket a mount brings in elsewhere is not
-// looked for, so prediction (package audit) asks this too.
-func SocketInMount(mountPoint, rel string) bool {
-	at := path.Join(mountPoint, rel)
-	if WellKnownSocket(at) {
-		return true
-	}
-	if rel == "" {
-		rel = path.Base(at)
-	}
-	return path.Clean(mountPoint) != "/" && slices.Contains(socketTails, path.Clean(rel))
-}
 
 // pid1Root is where pid 1's root directory shows: with the host's pid
 // namespace (hostPID), the node's /, whose sockets it reaches.
@@ -681,7 +503,7 @@ func runtimeSocketCandidates() []socketCandidate {
 			out = append(out, socketCandidate{p, lookOnly})
 		}
 	}
-	for _, p := range runtimeSockets {
+	for _, p := range attack.RuntimeSockets() {
 		add(p, false)
 	}
 	mounts, _ := mountinfo.GetMounts(nil)
@@ -689,14 +511,14 @@ func runtimeSocketCandidates() []socketCandidate {
 		if m.Mountpoint == "/" || remoteFS(m.FSType) {
 			continue
 		}
-		if SocketInMount(m.Mountpoint, "") {
+		if attack.SocketInMount(m.Mountpoint, "") {
 			add(m.Mountpoint, true)
 		}
-		for _, t := range socketTails {
+		for _, t := range attack.SocketTails() {
 			add(path.Join(m.Mountpoint, t), true)
 		}
 	}
-	for _, p := range runtimeSockets {
+	for _, p := range attack.RuntimeSockets() {
 		add(pid1Root+p, true)
 	}
 	return out
@@ -711,36 +533,10 @@ func remoteFS(fstype string) bool {
 	return false
 }
 
-// runtimeSocketLSM are the LSM's checks on each socket the attack may
-// find: each socket is a way in of its own.
-func runtimeSocketLSM() []Access { return SocketAccesses(runtimeSockets...) }
-
-// SocketAccesses are the LSM's checks on connecting to each of the
-// sockets at paths, each one way in (Access.Route).
-func SocketAccesses(paths ...string) []Access {
-	var out []Access
-	for _, p := range paths {
-		out = append(out,
-			Access{Kind: AccessUnix, Path: p, Type: "stream", Mode: "connect", Route: p},
-			Access{Kind: AccessFile, Path: p, Mode: "w", Route: p})
-	}
-	return out
-}
-
-var _ = register(&Path{
-	ID:       "runtime-socket",
-	Title:    "connect to the container runtime's socket",
-	Gain:     "host root: the runtime's API starts a privileged container with the host's / mounted (docker run --privileged -v /:/host)",
-	Syscalls: []string{"socket", "connect"},
-	Model: Model{
-		CapNote: "none: connect needs write permission on the socket file (root, or the docker group; CAP_DAC_OVERRIDE for another uid); the socket is reachable only where a mount brings it in (a hostPath volume) or pid 1's root is the node's (hostPID, with ptrace read access to pid 1: CAP_SYS_PTRACE)",
-		Calls:   append(socketCalls(unix.AF_UNIX, unix.SOCK_STREAM, 0), Call{Name: "connect"}),
-		LSM:     runtimeSocketLSM(),
-	},
-	Safety: "looks for the sockets with stat alone (the well-known paths, their tails below each mount point other than network and FUSE filesystems, the well-known paths under /proc/1/root), connects to each runtime socket that exists and closes the connection at once without sending a byte: the runtime sees a client come and go, no request",
-	run: func(*env) Outcome {
+var _ = register("runtime-socket", prober{
+	run: func(*env) attack.Outcome {
 		var present []string
-		var first *Outcome
+		var first *attack.Outcome
 		refusedAll := true
 		for _, c := range runtimeSocketCandidates() {
 			fi, err := os.Stat(c.path)
@@ -767,11 +563,11 @@ var _ = register(&Path{
 		}
 		switch {
 		case len(present) == 0:
-			return Outcome{Errno: unix.ENOENT, Step: "stat the runtime sockets",
-				Absent: "no container runtime socket at " + strings.Join(wellKnownSockets, ", ") + " (each under /run and /var/run), below a mount point, or under " + pid1Root}
+			return attack.Outcome{Errno: unix.ENOENT, Step: "stat the runtime sockets",
+				Absent: "no container runtime socket at " + strings.Join(attack.WellKnownSockets(), ", ") + " (each under /run and /var/run), below a mount point, or under " + pid1Root}
 		case refusedAll:
 			// A stale socket file: no runtime listens behind it.
-			return Outcome{Errno: unix.ECONNREFUSED, Step: first.Step, Absent: "nothing listens on " + strings.Join(present, ", ") + " (ECONNREFUSED)"}
+			return attack.Outcome{Errno: unix.ECONNREFUSED, Step: first.Step, Absent: "nothing listens on " + strings.Join(present, ", ") + " (ECONNREFUSED)"}
 		}
 		return *first
 	},
@@ -795,17 +591,16 @@ var _ = register(&Path{
 		defer unix.Close(fd)
 		var sa unix.RawSockaddrUnix
 		sa.Family = unix.AF_UNIX
-		for i, c := range []byte(runtimeSockets[0]) {
+		for i, c := range []byte(attack.RuntimeSockets()[0]) {
 			sa.Path[i] = int8(c)
 		}
 		_, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), 129)
 		return e
 	},
-	canaryErrno: unix.EINVAL,
 })
 
 // connectUnix connects to the stream socket at path and closes at once.
-func connectUnix(path string) Outcome {
+func connectUnix(path string) attack.Outcome {
 	step := "connect(AF_UNIX, \"" + path + "\")"
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -831,29 +626,8 @@ func connectUnix(path string) Outcome {
 
 // ---------------------------------------------------------------------
 
-// tiocstiHigh is TIOCSTI with the upper 32 bits set: sys_ioctl takes cmd
-// as an unsigned int, so the kernel sees TIOCSTI, while a seccomp filter
-// that compares all 64 bits sees another number (CVE-2019-10063).
-const tiocstiHigh = 0xffffffff<<32 | unix.TIOCSTI
-
-var _ = register(&Path{
-	ID:       "tiocsti",
-	Title:    "inject input into a terminal (TIOCSTI)",
-	Gain:     "commands typed into the terminal of whoever reads it next: a workload sharing the controlling terminal of a privileged shell (rampart run, su, sudo, kubectl exec -t) runs commands as that user once it exits",
-	Syscalls: []string{"ioctl"},
-	Model: Model{
-		CapNote: "none on the caller's own controlling terminal while dev.tty.legacy_tiocsti=1; CAP_SYS_ADMIN when it is 0 (EIO; 6.2+) and for any other terminal (EPERM)",
-		Calls: []Call{
-			{Name: "ioctl", Args: [6]uint64{0, unix.TIOCSTI}},
-			{Name: "ioctl", Args: [6]uint64{0, tiocstiHigh}},
-		},
-		LSM: []Access{
-			{Kind: AccessFile, Path: "/dev/ptmx", Mode: "rw"},
-			{Kind: AccessFile, Path: "/dev/pts/*", Mode: "rw"},
-		},
-	},
-	Safety: "in a re-executed rampart (setsid is process-wide) that ignores SIGHUP: a new session, a fresh pseudo-terminal from /dev/ptmx made its controlling terminal, one character pushed into that terminal's own input queue, both ends closed; nobody reads it. The user's terminal is never touched: the child has no descriptor of it (stdin is /dev/null, stdout and stderr are pipes) and its new session has no link to it",
-	child:  tiocstiChild,
+var _ = register("tiocsti", prober{
+	child: tiocstiChild,
 	// sys_ioctl resolves the fd (EBADF for -1) before the LSM's
 	// file_ioctl and before tty_ioctl's checks.
 	canary: func() syscall.Errno {
@@ -861,12 +635,11 @@ var _ = register(&Path{
 		_, _, e := unix.Syscall(unix.SYS_IOCTL, ^uintptr(0), unix.TIOCSTI, uintptr(unsafe.Pointer(&c)))
 		return e
 	},
-	canaryErrno: unix.EBADF,
 })
 
 // tiocstiChild does what an attacker does to its own controlling
 // terminal, on a terminal of its own.
-func tiocstiChild() Outcome {
+func tiocstiChild() attack.Outcome {
 	// Closing the pty's ends hangs up the session's terminal.
 	signal.Ignore(syscall.SIGHUP)
 	if _, err := unix.Setsid(); err != nil {
@@ -875,7 +648,7 @@ func tiocstiChild() Outcome {
 	m, err := openBare("/dev/ptmx", unix.O_RDWR, unix.O_NOCTTY|unix.O_CLOEXEC)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) {
-			return Outcome{Errno: unix.ENOENT, Step: "open(\"/dev/ptmx\")", Absent: "/dev/ptmx does not exist here"}
+			return attack.Outcome{Errno: unix.ENOENT, Step: "open(\"/dev/ptmx\")", Absent: "/dev/ptmx does not exist here"}
 		}
 		o := refused("open(\"/dev/ptmx\", O_RDWR)", err)
 		dac := unix.Faccessat(unix.AT_FDCWD, "/dev/ptmx", unix.R_OK|unix.W_OK, unix.AT_EACCESS) == nil
@@ -900,7 +673,7 @@ func tiocstiChild() Outcome {
 	if e == 0 {
 		return open(step, "one character pushed into a fresh pty's input queue (its own controlling terminal), then closed")
 	}
-	if hi := uint64(tiocstiHigh); uint64(uintptr(hi)) == hi {
+	if hi := uint64(linuxabi.TIOCSTIHigh); uint64(uintptr(hi)) == hi {
 		// The filter may compare all 64 bits; the kernel uses 32.
 		_, _, e2 := unix.Syscall(unix.SYS_IOCTL, uintptr(s), uintptr(hi), uintptr(unsafe.Pointer(&c)))
 		if e2 == 0 {
@@ -954,6 +727,12 @@ func sysctl(key string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// permissionErrno says a refusal is a permission check's (attack's
+// attribution asks the same).
+func permissionErrno(e syscall.Errno) bool {
+	return e == unix.EPERM || e == unix.EACCES
 }
 
 // haveEffective reports whether the calling thread's effective set holds c.

@@ -4,65 +4,34 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/features"
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 )
 
 // The seed article's three paths.
 
-var _ = register(&Path{
-	ID:       "raw-socket",
-	Title:    "raw ICMP socket",
-	Gain:     "crafted packets on the pod network: ping sweeps, spoofing, ICMP tunnels",
-	Syscalls: []string{"socket"},
-	Model: Model{
-		Caps:    caps.Of(caps.NET_RAW),
-		CapNote: "in the user namespace that owns the network namespace (inet_create)",
-		Calls:   socketVariantCalls(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP),
-		LSM: []Access{
-			{Kind: AccessNetwork, Family: "inet", Type: "raw"},
-			{Kind: AccessCapability, Cap: "net_raw"},
-		},
-	},
-	Safety: "creates the socket and closes it; nothing is sent. " + socketSafety,
-	run: func(e *env) Outcome {
+var _ = register("raw-socket", prober{
+	run: func(e *env) attack.Outcome {
 		// Python's socket.socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) adds SOCK_CLOEXEC.
 		return socketPath(e, unix.AF_INET, []int{unix.SOCK_RAW}, unix.IPPROTO_ICMP, "raw socket")
 	},
-	canaryErrno: unix.EINVAL,
 })
 
-var _ = register(&Path{
-	ID:       "userns-netns",
-	Title:    "user + network namespace (unshare -r -n)",
-	Gain:     "full capabilities inside a new user namespace: the kernel's namespaced attack surface (netfilter, mount, ...) opens up",
-	Syscalls: []string{"unshare", "clone", "clone3", "setns"},
-	Model: Model{
-		CapNote: "none: creating a user namespace needs no capability, and CLONE_NEWNET is checked in the new one; kernel.unprivileged_userns_clone, user.max_user_namespaces and AppArmor's userns restriction can refuse it. " +
-			"Joining one that exists needs CAP_SYS_ADMIN in it, which its owner's uid holds",
-		Calls: usernsCalls(),
-	},
-	Safety: "every variant the model lists is tried, each in a child that exits at once, taking its namespaces with it: " +
-		"unshare(CLONE_NEWUSER|CLONE_NEWNET) and unshare(CLONE_NEWUSER) in a forked child that then execs rampart as a no-op; " +
-		"clone(CLONE_NEWUSER|CLONE_NEWNET|SIGCHLD), clone(CLONE_NEWUSER|SIGCHLD) and clone3 with the first flags fork a copy of this process that, every signal blocked, makes no call but exit_group; " +
-		"setns(CLONE_NEWUSER) joins a user namespace that already exists (another process's, found through /proc/PID/ns/user; none is ever made for it) from a forked child that, every signal blocked, makes that one raw call and exits. " +
-		"Canaries (EINVAL before any namespace exists or any check runs): unshare with an unknown flag bit (check_unshare_flags), " +
-		"clone with CLONE_FS added (copy_process refuses CLONE_NEWUSER|CLONE_FS first), clone3 with an exit signal above CSIGNAL (copy_clone_args_from_user), " +
-		"setns with the fd of \"/\" (neither a namespace nor a pidfd)." + askSafety,
-	run: func(e *env) Outcome {
+var _ = register("userns-netns", prober{
+	run: func(e *env) attack.Outcome {
 		// A filter that refuses unshare alone leaves clone: the path is
 		// open if any variant makes the namespaces.
 		return anyVariant(e, unix.EINVAL,
 			unshareVariant(unix.CLONE_NEWUSER|unix.CLONE_NEWNET, "unshare(CLONE_NEWUSER|CLONE_NEWNET)", "new user and network namespaces"),
 			cloneVariant(unix.CLONE_NEWUSER|unix.CLONE_NEWNET, "new user and network namespaces"),
-			variant{name: "clone3", run: func(*env) Outcome {
+			variant{name: "clone3", run: func(*env) attack.Outcome {
 				// The flags are in memory, where no filter can read them.
 				const step = "clone3({flags: CLONE_NEWUSER|CLONE_NEWNET, exit_signal: SIGCHLD}), the child exiting at once"
 				if errno := forkClone3(&cloneArgs{Flags: unix.CLONE_NEWUSER | unix.CLONE_NEWNET, ExitSignal: uint64(unix.SIGCHLD)}); errno != 0 {
@@ -81,37 +50,13 @@ var _ = register(&Path{
 			variant{name: "setns(CLONE_NEWUSER)", run: setnsUserns},
 		)
 	},
-	canaryErrno: unix.EINVAL,
 })
-
-// usernsCalls are the ways to a user namespace: unshare, and the
-// siblings seccomp's table knows (clone, clone3) for each flag set, the
-// clone a libc makes (with SIGCHLD), and setns into one that exists.
-func usernsCalls() []Call {
-	var out []Call
-	for _, flags := range []uint64{unix.CLONE_NEWUSER | unix.CLONE_NEWNET, unix.CLONE_NEWUSER} {
-		for _, c := range siblingCalls(Call{Name: "unshare", Args: [6]uint64{flags}, Label: "unshare(" + cloneFlags(flags) + ")"}) {
-			if !slices.Contains(out, c) {
-				out = append(out, c)
-			}
-		}
-	}
-	flags := unix.CLONE_NEWUSER | unix.CLONE_NEWNET | uint64(unix.SIGCHLD)
-	return append(out,
-		Call{Name: "clone", Args: [6]uint64{flags}, Label: "clone(" + cloneFlags(flags) + ")"},
-		Call{Name: "setns", Args: [6]uint64{0, unix.CLONE_NEWUSER}, Label: "setns(CLONE_NEWUSER)", Needs: UserNSToJoin},
-		Call{Name: "setns", Args: [6]uint64{0, 0}, Label: "setns(fd, 0)", Needs: UserNSToJoin},
-	)
-}
-
-// UserNSToJoin is what the setns variants need besides the layers.
-const UserNSToJoin = "a user namespace to join: another process's, whose /proc/PID/ns/user this one can open"
 
 // cloneVariant forks a child into new namespaces (flags|SIGCHLD) that
 // exits at once; its canary adds CLONE_FS (cloneCanary).
 func cloneVariant(flags uintptr, what string) variant {
-	call := "clone(" + cloneFlags(uint64(flags|uintptr(unix.SIGCHLD))) + ")"
-	return variant{name: call, run: func(*env) Outcome {
+	call := "clone(" + attack.CloneFlags(uint64(flags|uintptr(unix.SIGCHLD))) + ")"
+	return variant{name: call, run: func(*env) attack.Outcome {
 		step := call + ", the child exiting at once"
 		if _, errno := forkWait(unix.SYS_CLONE, flags|uintptr(unix.SIGCHLD), nil, 0, nil, 0); errno != 0 {
 			return refused(step, errno)
@@ -125,7 +70,7 @@ func cloneVariant(flags uintptr, what string) variant {
 // canary), then a namespace is looked for, then a forked child joins it
 // and exits (userns_install wants a single-threaded caller with its own
 // fs_struct: a fork is one).
-func setnsUserns(e *env) Outcome {
+func setnsUserns(e *env) attack.Outcome {
 	// setns(fd, 0) joins whatever fd is: a filter comparing nstype with
 	// CLONE_NEWUSER does not see it.
 	nstype, nsName := unix.CLONE_NEWUSER, "CLONE_NEWUSER"
@@ -134,13 +79,13 @@ func setnsUserns(e *env) Outcome {
 		if c0 := setnsCanaryFlags(0); c0 == unix.EINVAL {
 			nstype, nsName, c = 0, "0", c0
 		} else {
-			return Outcome{Errno: c, CanaryErrno: &c,
+			return attack.Outcome{Errno: c, CanaryErrno: &c,
 				Step: `setns(fd of "/", CLONE_NEWUSER) and setns(fd of "/", 0), the canaries of setns into a user namespace; no user namespace was looked for`}
 		}
 	}
 	ns, why := userNSToJoinHere()
 	if ns == "" {
-		o := Outcome{Errno: unix.ENOENT, Step: "find a user namespace to join", Absent: why}
+		o := attack.Outcome{Errno: unix.ENOENT, Step: "find a user namespace to join", Absent: why}
 		return o
 	}
 	step := "setns(fd of " + ns + ", " + nsName + ") in a forked child that exits at once"
@@ -153,11 +98,11 @@ func setnsUserns(e *env) Outcome {
 	status, errno := forkWait(unix.SYS_CLONE, uintptr(unix.SIGCHLD), nil, 0, calls, 1)
 	switch {
 	case errno != 0:
-		return Outcome{Errno: errno, Step: "fork a child to join " + ns, Detail: "the fork itself was refused", Setup: true}
+		return attack.Outcome{Errno: errno, Step: "fork a child to join " + ns, Detail: "the fork itself was refused", Setup: true}
 	case status == 0:
 		return open(step, "a child joined an existing user namespace, with every capability its owner's uid holds there, and exited")
 	case status < 0:
-		return Outcome{Errno: unix.ECHILD, Step: step, Detail: "the child did not exit normally"}
+		return attack.Outcome{Errno: unix.ECHILD, Step: step, Detail: "the child did not exit normally"}
 	}
 	o := refused(step, syscall.Errno(status))
 	if c != 0 {
@@ -173,8 +118,8 @@ func setnsCanaryFlags(nstype int) syscall.Errno {
 		return 0
 	}
 	defer unix.Close(fd)
-	return onThread(func() Outcome {
-		return Outcome{Errno: errnoOf(unix.Setns(fd, nstype))}
+	return onThread(func() attack.Outcome {
+		return attack.Outcome{Errno: errnoOf(unix.Setns(fd, nstype))}
 	}).Errno
 }
 
@@ -216,7 +161,7 @@ func userNSToJoinHere() (string, string) {
 // rampart as a no-op. Its canary adds an unknown flag bit (0x1), which
 // check_unshare_flags rejects with EINVAL before anything else.
 func unshareVariant(flags uintptr, call, what string) variant {
-	return variant{name: call, run: func(*env) Outcome {
+	return variant{name: call, run: func(*env) attack.Outcome {
 		step := call + " in a forked child"
 		err := spawnNoop(&syscall.SysProcAttr{Unshareflags: flags})
 		if err != nil {
@@ -224,7 +169,7 @@ func unshareVariant(flags uintptr, call, what string) variant {
 			if errors.As(err, &e) {
 				return refused(step, e)
 			}
-			return Outcome{Errno: unix.ECHILD, Step: step, Detail: err.Error()}
+			return attack.Outcome{Errno: unix.ECHILD, Step: step, Detail: err.Error()}
 		}
 		return open(step, what+" created in a child that then exited")
 	}, canary: func() syscall.Errno {
@@ -236,62 +181,11 @@ func unshareVariant(flags uintptr, call, what string) variant {
 // EINVAL in build_open_flags, before any lookup or permission check.
 const oTmpfileBit = unix.O_TMPFILE &^ unix.O_DIRECTORY
 
-var _ = register(&Path{
-	ID:       "read-shadow",
-	Title:    "read /etc/shadow",
-	Gain:     "password hashes to crack offline",
-	Syscalls: []string{"openat", "read"},
-	Model: Model{
-		CapNote: "none for root, which owns the file; another uid needs CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE",
-		Calls:   readOnlyOpens(),
-		LSM:     []Access{{Kind: AccessFile, Path: "/etc/shadow", Mode: "r"}},
-	},
-	Safety: "opens the file, reads one byte into a buffer that is discarded, closes it; nothing is printed. " + readOpensSafety,
-	run: func(e *env) Outcome {
+var _ = register("read-shadow", prober{
+	run: func(e *env) attack.Outcome {
 		return readOneByte(e, "/etc/shadow")
 	},
-	canaryErrno: unix.EINVAL,
 })
-
-// socketCalls lists the variants of socket(family, type, proto) an
-// attacker's libc or runtime may issue: plain, and with SOCK_CLOEXEC and
-// SOCK_NONBLOCK, which some filters compare exactly.
-func socketCalls(family, typ, proto int) []Call {
-	var out []Call
-	for _, flags := range []int{0, unix.SOCK_CLOEXEC, unix.SOCK_NONBLOCK, unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK} {
-		out = append(out, Call{Name: "socket", Args: [6]uint64{uint64(family), uint64(typ | flags), uint64(proto)}})
-	}
-	return out
-}
-
-// socketVariantCalls are socketCalls, the same call on i386 (through
-// socketcall(2), whose arguments a filter cannot read, and directly),
-// and the siblings seccomp's table knows for the socket: (AF_INET,
-// SOCK_PACKET) for a packet socket, and an io_uring SOCKET. socketpair
-// is none: its sockets are AF_UNIX, and connected to each other.
-func socketVariantCalls(family, typ, proto int) []Call {
-	out := append(socketCalls(family, typ, proto),
-		Call{Name: "socketcall", Args: [6]uint64{sysSocket, 0x10000}, Compat: "i386", Label: "i386 socketcall(SYS_SOCKET)"},
-		Call{Name: "socket", Args: [6]uint64{uint64(family), uint64(typ), uint64(proto)}, Compat: "i386", Label: "i386 socket"})
-	for _, c := range siblingCalls(Call{Name: "socket", Args: [6]uint64{uint64(family), uint64(typ), uint64(proto)}})[1:] {
-		if c.Name == "socketpair" {
-			continue
-		}
-		if c.Name == "socket" {
-			c.Label = "socket(AF_INET, SOCK_PACKET)"
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
-const socketSafety = "Each way to make the socket is tried in turn until one makes it, each closed at once: socket() with and without SOCK_CLOEXEC and SOCK_NONBLOCK, " +
-	"the same call on i386 (socketcall(SYS_SOCKET) and socket through INT $0x80, made by a child forked from a discarded thread, every signal blocked, " +
-	"that makes itself not dumpable, makes the one call and exits, so its socket goes with it and a fault or a filter's kill ends only the child, without a core file; " +
-	"its arguments sit in a page mapped below 4 GiB), " +
-	"the siblings seccomp's table knows (for AF_PACKET, (AF_INET, SOCK_PACKET), which the kernel turns into a packet socket), and an io_uring SOCKET " +
-	"(a one-entry ring of the probe's own, closed with its maps once the single entry completes). " +
-	"Canaries add an unknown type flag bit, which __sys_socket_create rejects with EINVAL before the family's create and its capability check." + askSafety
 
 // sockTypeNames spells socket types and flags for evidence.
 func sockTypeName(t int) string {
@@ -309,7 +203,7 @@ var familyNames = map[int]string{unix.AF_INET: "AF_INET", unix.AF_INET6: "AF_INE
 
 // socketPath makes socket(family, type, proto) every way an attacker can,
 // for each of types, until one makes it.
-func socketPath(e *env, family int, types []int, proto int, what string) Outcome {
+func socketPath(e *env, family int, types []int, proto int, what string) attack.Outcome {
 	type try struct{ family, typ int }
 	var tries []try
 	for _, t := range types {
@@ -325,7 +219,7 @@ func socketPath(e *env, family int, types []int, proto int, what string) Outcome
 	for _, t := range tries {
 		name := fmt.Sprintf("socket(%s, %s)", familyNames[t.family], sockTypeName(t.typ))
 		step := fmt.Sprintf("socket(%s, %s, %#x)", familyNames[t.family], sockTypeName(t.typ), proto)
-		vs = append(vs, variant{name: name, run: func(*env) Outcome {
+		vs = append(vs, variant{name: name, run: func(*env) attack.Outcome {
 			fd, err := unix.Socket(t.family, t.typ, proto)
 			if err != nil {
 				return refused(step, err)
@@ -346,10 +240,10 @@ func socketPath(e *env, family int, types []int, proto int, what string) Outcome
 	if haveInt80 {
 		vs = append(vs, i386SocketVariant(true, family, t0|unix.SOCK_CLOEXEC, proto, what), i386SocketVariant(false, family, t0|unix.SOCK_CLOEXEC, proto, what))
 	}
-	vs = append(vs, variant{name: "io_uring SOCKET", run: func(e *env) Outcome {
+	vs = append(vs, variant{name: "io_uring SOCKET", run: func(e *env) attack.Outcome {
 		step := fmt.Sprintf("io_uring SOCKET(%s, %s, %#x)", familyNames[family], sockTypeName(t0|unix.SOCK_CLOEXEC), proto)
 		if !features.KernelAtLeast(5, 19) {
-			return Outcome{Errno: unix.EINVAL, Step: step, Absent: "this kernel's io_uring has no SOCKET operation (Linux 5.19)"}
+			return attack.Outcome{Errno: unix.EINVAL, Step: step, Absent: "this kernel's io_uring has no SOCKET operation (Linux 5.19)"}
 		}
 		res, failed := uringOp(uringSQE{Opcode: uringOpSocket, Fd: int32(family), Off: uint64(t0 | unix.SOCK_CLOEXEC), Len: uint32(proto)})
 		if failed != nil {
@@ -383,10 +277,10 @@ func i386SocketVariant(viaSocketcall bool, family, typ, proto int, what string) 
 		name = "i386 socketcall(SYS_SOCKET)"
 		step = fmt.Sprintf("i386 socketcall(SYS_SOCKET, {%s, %s, %#x}) through INT $0x80, in a forked child", familyNames[family], sockTypeName(typ), proto)
 	}
-	call := func(typ int) (i386Outcome, Outcome, bool) {
+	call := func(typ int) (i386Outcome, attack.Outcome, bool) {
 		page, err := low32Page()
 		if err != nil {
-			return i386Outcome{}, Outcome{Errno: errnoOf(err), Step: "mmap a page below 4 GiB for " + name, Detail: err.Error(), Setup: true}, false
+			return i386Outcome{}, attack.Outcome{Errno: errnoOf(err), Step: "mmap a page below 4 GiB for " + name, Detail: err.Error(), Setup: true}, false
 		}
 		defer unix.Munmap(page)
 		args := (*[3]uint32)(unsafe.Pointer(&page[0]))
@@ -394,27 +288,27 @@ func i386SocketVariant(viaSocketcall bool, family, typ, proto int, what string) 
 		var o i386Outcome
 		var ferr syscall.Errno
 		if viaSocketcall {
-			o, ferr = i386Call(i386Socketcall, sysSocket, uintptr(unsafe.Pointer(&page[0])), 0)
+			o, ferr = i386Call(i386Socketcall, linuxabi.SocketcallSocket, uintptr(unsafe.Pointer(&page[0])), 0)
 		} else {
 			o, ferr = i386Call(i386Socket, uintptr(family), uintptr(typ), uintptr(proto))
 		}
 		if ferr != 0 {
-			return o, Outcome{Errno: ferr, Step: "fork a child for " + name, Detail: "the fork itself was refused", Setup: true}, false
+			return o, attack.Outcome{Errno: ferr, Step: "fork a child for " + name, Detail: "the fork itself was refused", Setup: true}, false
 		}
-		return o, Outcome{}, true
+		return o, attack.Outcome{}, true
 	}
-	return variant{name: name, run: func(e *env) Outcome {
+	return variant{name: name, run: func(e *env) attack.Outcome {
 		o, setup, ok := call(typ)
 		switch {
 		case !ok:
 			return setup
 		case o.signal == unix.SIGSEGV:
-			return Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel runs no i386 code (IA32 emulation is off: INT $0x80 faults), so the i386 ABI is no way in here"}
+			return attack.Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel runs no i386 code (IA32 emulation is off: INT $0x80 faults), so the i386 ABI is no way in here"}
 		case o.signal == unix.SIGSYS:
 			c := unix.EPERM
-			return Outcome{Errno: c, CanaryErrno: &c, Step: step, FilterAsked: "the seccomp filter killed the child at the call (SIGSYS)"}
+			return attack.Outcome{Errno: c, CanaryErrno: &c, Step: step, FilterAsked: "the seccomp filter killed the child at the call (SIGSYS)"}
 		case o.signal != 0:
-			return Outcome{Errno: unix.ECHILD, Step: step, Detail: "the child was killed by " + o.signal.String()}
+			return attack.Outcome{Errno: unix.ECHILD, Step: step, Detail: "the child was killed by " + o.signal.String()}
 		case o.errno == 0:
 			return open(step, what+" created on the i386 ABI by a child that then exited")
 		}

@@ -1,65 +1,111 @@
+// Package probe is the runner of rampart's attack catalog: for each path
+// of package attack it holds a harmless probe that issues the call the
+// way attackers' tools do, on Linux, from inside the process being
+// judged, and hands what happened (an attack.Outcome) to
+// attack.Attribute. It also reads what the process can see of its own
+// confinement (ReadState) and runs the probes whose call affects the
+// whole process in child processes.
+//
+// probe imports attack, which holds the catalog, the static models, the
+// attribution rules and the report's form; attack never imports probe,
+// so predicting, rendering and auditing make no system call and start
+// no child.
+//
+// Safety is the first requirement: every probe is harmless when run as
+// full root on a production host. Nothing persistent is written, nothing
+// is mounted outside a private mount namespace of a thread or a child
+// process that then exits, no clock is changed, nothing is loaded, no
+// secret is printed.
+// Where the real call would change the system, the probe uses arguments
+// that make the kernel's permission check run before the argument check,
+// and the path's Safety field says which kernel function checks what, in
+// which order.
 package probe
 
 import (
+	"fmt"
+	"sort"
+	"strings"
 	"syscall"
+
+	"github.com/rampart-sec/rampart/attack"
 )
 
 // env is what a probe sees while it runs.
 type env struct {
-	state *State
+	state *attack.State
 }
 
-// Report is a full probe run: the process's state and one result per path.
-type Report struct {
-	// Schema versions the JSON document (docs/probe-json.md).
-	Schema  string   `json:"schema"`
-	State   *State   `json:"state"`
-	Results []Result `json:"results"`
-	// Pod is set when the probe ran in a Kubernetes container reached from
-	// outside (rampart probe --pod); absent for a probe of this process.
-	Pod *PodRef `json:"pod,omitempty"`
+// prober is how the runner makes one catalog path's attack.
+type prober struct {
+	// run performs the probe in this process; child, when set instead,
+	// performs it in a re-executed rampart (see inChild).
+	run   func(*env) attack.Outcome
+	child func() attack.Outcome
+	// canary, when set, repeats the call with arguments the kernel
+	// rejects with the path's CanaryErrno before any permission check,
+	// but that a seccomp filter sees the same way as the real call. If
+	// the canary fails with the real call's errno instead, the filter
+	// stopped both. A canary returns 0 when it cannot tell (an old
+	// kernel, a gate that closes before the filter matters).
+	canary func() syscall.Errno
 }
 
-// PodRef names the container a report was taken in, as the API server
-// names it.
-type PodRef struct {
-	Namespace string `json:"namespace"`
-	Pod       string `json:"pod"`
-	Container string `json:"container"`
-	Node      string `json:"node,omitempty"`
-}
+// probers are the runner's probes by catalog path ID.
+var probers = map[string]*prober{}
 
-// SchemaVersion is the JSON schema's identifier.
-const SchemaVersion = "rampart.probe/v1"
+// register adds the probe of the catalog path id; a path the catalog
+// does not have, or a second probe for one, is a programming error.
+func register(id string, p prober) *prober {
+	if _, err := attack.Lookup([]string{id}); err != nil {
+		panic("probe: " + err.Error())
+	}
+	if _, dup := probers[id]; dup {
+		panic("probe: duplicate probe " + id)
+	}
+	probers[id] = &p
+	return &p
+}
 
 // Run probes the given paths (all when nil) and attributes each result.
-func Run(paths []*Path) (*Report, error) {
+func Run(paths []*attack.Path) (*attack.Report, error) {
+	if paths == nil {
+		paths = attack.Catalog()
+	}
+	var missing []string
+	for _, p := range paths {
+		if probers[p.ID] == nil {
+			missing = append(missing, p.ID)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return nil, fmt.Errorf("probe: no probe for attack path(s) %s", strings.Join(missing, ", "))
+	}
 	st, err := ReadState()
 	if err != nil {
 		return nil, err
 	}
-	if paths == nil {
-		paths = Catalog()
-	}
-	rep := &Report{Schema: SchemaVersion, State: st}
+	rep := &attack.Report{Schema: attack.SchemaVersion, State: st}
 	e := &env{state: st}
 	for _, p := range paths {
-		rep.Results = append(rep.Results, Attribute(p, runOne(p, e), st))
+		rep.Results = append(rep.Results, attack.Attribute(p, runOne(p, e), st))
 	}
 	return rep, nil
 }
 
-func runOne(p *Path, e *env) Outcome {
-	var o Outcome
-	if p.child != nil {
+func runOne(p *attack.Path, e *env) attack.Outcome {
+	pr := probers[p.ID]
+	var o attack.Outcome
+	if pr.child != nil {
 		o = inChild(p)
 	} else {
-		o = p.run(e)
+		o = pr.run(e)
 	}
 	// A path of several variants has run each one's canary already.
-	if !o.Open && o.Absent == "" && p.canary != nil && e.state.Seccomp == 2 && o.CanaryErrno == nil {
+	if !o.Open && o.Absent == "" && pr.canary != nil && e.state.Seccomp == 2 && o.CanaryErrno == nil {
 		// 0: the canary could not tell here (an old kernel, a closed gate)
-		if c := p.canary(); c != 0 {
+		if c := pr.canary(); c != 0 {
 			o.CanaryErrno = &c
 		}
 	}

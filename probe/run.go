@@ -12,68 +12,19 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/attack"
 )
 
-// Outcome is what running one probe observed.
-type Outcome struct {
-	// Open: the attacker's call succeeded (or reached the kernel's own
-	// argument checks, past every permission check).
-	Open bool
-	// Errno is the refusal, when not Open.
-	Errno syscall.Errno
-	// Step names the call that failed or succeeded ("socket(AF_INET, SOCK_RAW|SOCK_CLOEXEC, IPPROTO_ICMP)").
-	Step string
-	// Detail is a short observation ("created and closed", "EINVAL after
-	// the capability check: permitted").
-	Detail string
-	// Absent says the target does not exist here (no runtime socket, no
-	// /etc/shadow): the path is closed, but by no layer.
-	Absent string
-	// Unbuilt: Absent because the kernel was built without the feature
-	// the whole path needs (module loading, key management), so every
-	// variant is gone, not only this one (unlike an ABI or a namespace
-	// to join that one variant lacks).
-	Unbuilt bool
-	// CanaryErrno is the seccomp canary's result, when one ran.
-	CanaryErrno *syscall.Errno
-	// DACAllows reports, for file paths, whether permission bits and
-	// capabilities alone would allow the access (faccessat with
-	// AT_EACCESS, which LSMs do not mediate): a refusal despite it is an
-	// LSM's.
-	DACAllows *bool
-	// Inferred is set when no harmless call could reach the check that
-	// decides (a mount without a private namespace, clock_settime): the
-	// verdict follows from a canary, CapEff and the kernel's order, and
-	// Inferred says how.
-	Inferred string `json:",omitempty"`
-	// FilterAsked is set when the seccomp filter itself was asked about
-	// the call (filterAnswer) instead of a canary: what it answered.
-	FilterAsked string `json:",omitempty"`
-	// NeedCaps are capabilities the kernel checks on the variant that
-	// decided besides the path's (Call.Caps).
-	NeedCaps caps.Set `json:",omitempty"`
-	// Variant names the variant the outcome is about, when the path has
-	// several; Filtered are the variants the seccomp filter refused.
-	Variant  string   `json:",omitempty"`
-	Filtered []string `json:",omitempty"`
-	// Missing are the variants that do not exist here, with why.
-	Missing []string `json:",omitempty"`
-	// Setup is set when the probe's own preparation failed (starting a
-	// child to probe in or to trace) and the attack's call was never
-	// made: under an allow list written for another program, the
-	// probe's helper calls (pipe2, a re-exec) can be refused.
-	Setup bool `json:",omitempty"`
+func open(step, detail string) attack.Outcome {
+	return attack.Outcome{Open: true, Step: step, Detail: detail}
 }
 
-func open(step, detail string) Outcome { return Outcome{Open: true, Step: step, Detail: detail} }
-
-func refused(step string, err error) Outcome {
+func refused(step string, err error) attack.Outcome {
 	var e syscall.Errno
 	if !errors.As(err, &e) {
 		e = unix.EIO
 	}
-	return Outcome{Errno: e, Step: step}
+	return attack.Outcome{Errno: e, Step: step}
 }
 
 // onThread runs f on a fresh OS thread that is thrown away afterwards:
@@ -81,8 +32,8 @@ func refused(step string, err error) Outcome {
 // terminates the thread. Per-thread changes a probe makes (namespaces,
 // credentials, personality) die with it and never reach the rest of the
 // process.
-func onThread(f func() Outcome) Outcome {
-	ch := make(chan Outcome, 1)
+func onThread(f func() attack.Outcome) attack.Outcome {
+	ch := make(chan attack.Outcome, 1)
 	go func() {
 		runtime.LockOSThread()
 		ch <- f()
@@ -104,7 +55,7 @@ func init() {
 	if id == "noop" {
 		os.Exit(0)
 	}
-	p := registry[id]
+	p := probers[id]
 	if p == nil || p.child == nil {
 		fmt.Fprintln(os.Stderr, "rampart probe child: unknown path", id)
 		os.Exit(2)
@@ -116,21 +67,21 @@ func init() {
 }
 
 // inChild runs p's child function in a re-executed rampart.
-func inChild(p *Path) Outcome {
+func inChild(p *attack.Path) attack.Outcome {
 	self, err := os.Executable()
 	if err != nil {
-		return Outcome{Errno: unix.ENOEXEC, Step: "locate own executable", Detail: err.Error(), Setup: true}
+		return attack.Outcome{Errno: unix.ENOEXEC, Step: "locate own executable", Detail: err.Error(), Setup: true}
 	}
 	cmd := exec.Command(self)
 	cmd.Env = append(os.Environ(), childEnv+"="+p.ID)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return Outcome{Errno: unix.ECHILD, Step: "probe child", Detail: fmt.Sprintf("%v: %s", err, bytes.TrimSpace(stderr.Bytes())), Setup: true}
+		return attack.Outcome{Errno: unix.ECHILD, Step: "probe child", Detail: fmt.Sprintf("%v: %s", err, bytes.TrimSpace(stderr.Bytes())), Setup: true}
 	}
-	var out Outcome
+	var out attack.Outcome
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		return Outcome{Errno: unix.ECHILD, Step: "probe child", Detail: "unreadable report: " + err.Error(), Setup: true}
+		return attack.Outcome{Errno: unix.ECHILD, Step: "probe child", Detail: "unreadable report: " + err.Error(), Setup: true}
 	}
 	return out
 }

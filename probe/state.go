@@ -4,43 +4,14 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
+	"github.com/rampart-sec/rampart/attack"
+	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/internal/procstatus"
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 )
-
-// State is what a process can read about its own confinement.
-type State struct {
-	Status *procstatus.Status `json:"-"`
-	// Decoded capability sets, Kubernetes spelling.
-	CapEff, CapPrm, CapBnd, CapInh, CapAmb []string
-	UID, GID                               int
-	Groups                                 []int
-	NoNewPrivs                             bool
-	// Seccomp mode: 0 disabled, 1 strict, 2 filter; Filters is how many.
-	Seccomp, SeccompFilters int
-	// ActiveLSMs in the kernel's order.
-	ActiveLSMs []string
-	// AppArmor is this process's label, empty without AppArmor.
-	AppArmor string `json:",omitempty"`
-	// LandlockABI is the kernel's; whether this process is inside a
-	// Landlock domain cannot be read (Landlock has no self-query), so
-	// probes infer it from refusals that DAC does not explain.
-	LandlockABI int
-	// Namespaces maps a namespace type to whether it differs from pid 1's
-	// (when pid 1's is readable): "private", "host", or "unknown".
-	Namespaces map[string]string
-	// Container names the runtime this looks like ("docker",
-	// "containerd", "cri-o", "podman", "kubernetes"), empty on a host.
-	Container string `json:",omitempty"`
-	// ContainerEvidence says why.
-	ContainerEvidence string `json:",omitempty"`
-	// Sysctls that decide paths independently of the three layers.
-	Sysctls map[string]string
-}
 
 // sysctls that gate catalog paths outside the three layers.
 var sysctls = []string{
@@ -52,12 +23,12 @@ var sysctls = []string{
 }
 
 // ReadState reads the calling thread's state.
-func ReadState() (*State, error) {
+func ReadState() (*attack.State, error) {
 	st, err := procstatus.Self()
 	if err != nil {
 		return nil, err
 	}
-	s := &State{
+	s := &attack.State{
 		Status: st, CapEff: st.CapEff.Names(capName), CapPrm: st.CapPrm.Names(capName),
 		CapBnd: st.CapBnd.Names(capName), CapInh: st.CapInh.Names(capName), CapAmb: st.CapAmb.Names(capName),
 		UID: st.Uid[1], GID: st.Gid[1], Groups: st.Groups, NoNewPrivs: st.NoNewPrivs,
@@ -79,25 +50,7 @@ func ReadState() (*State, error) {
 	return s, nil
 }
 
-// AppArmorConfined reports whether an AppArmor profile confines us.
-func (s *State) AppArmorConfined() bool {
-	return s.AppArmor != "" && s.AppArmor != "unconfined"
-}
-
-// PathLSMs lists active LSMs that mediate file paths by policy (not yama,
-// lockdown or capability), the candidates for a refusal DAC does not
-// explain.
-func (s *State) PathLSMs() []string {
-	var out []string
-	for _, l := range s.ActiveLSMs {
-		switch l {
-		case "apparmor", "landlock", "selinux", "smack", "tomoyo":
-			out = append(out, l)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+func capName(c caps.Cap) string { return c.String() }
 
 // namespaces says, per namespace type, whether this process shares it
 // with the host. The pid namespace answers by its kernel threads (only

@@ -8,6 +8,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/attack"
 )
 
 // io_uring runs an operation from a submission queue entry in memory:
@@ -122,7 +124,7 @@ func uringOp(sqe uringSQE, keep ...any) (res int32, failed *uringStep) {
 // EFAULT, past the gate), io_uring_enter's an fd of -1 (EBADF before
 // anything). want is the path's canaryErrno, recorded when the canary
 // shows the filter let the call through.
-func uringRefused(e *env, s *uringStep, want syscall.Errno) Outcome {
+func uringRefused(e *env, s *uringStep, want syscall.Errno) attack.Outcome {
 	o := refused(s.call+" (io_uring route)", s.errno)
 	var kernel syscall.Errno
 	var canary func() syscall.Errno

@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/attack"
 )
 
 // variant is one way to make a path's call. An attacker picks the one a
@@ -15,7 +17,7 @@ import (
 // path.
 type variant struct {
 	name   string // short, for evidence ("clone3")
-	run    func(*env) Outcome
+	run    func(*env) attack.Outcome
 	canary func() syscall.Errno
 	// ask, when set, asks the filter itself about the variant's call
 	// (filterAnswer): exact where a canary's changed argument could be
@@ -32,8 +34,8 @@ type variant struct {
 // errno every variant's canary gets from the kernel itself. A variant
 // without a canary attributes its own refusal (sets CanaryErrno). The
 // outcome names its variant and the ones the filter refused before it.
-func anyVariant(e *env, want syscall.Errno, vs ...variant) Outcome {
-	var outs []Outcome
+func anyVariant(e *env, want syscall.Errno, vs ...variant) attack.Outcome {
+	var outs []attack.Outcome
 	var filtered []string
 	for _, v := range vs {
 		o := v.run(e)
@@ -75,7 +77,7 @@ func anyVariant(e *env, want syscall.Errno, vs ...variant) Outcome {
 	// the kernel: the variants the filter refused are no more there. The
 	// kernel closes every one, the filter only some. (Where the filter
 	// refuses them all, none reaches the kernel: the filter decides.)
-	if i := slices.IndexFunc(outs, func(o Outcome) bool { return o.Unbuilt }); i >= 0 {
+	if i := slices.IndexFunc(outs, func(o attack.Outcome) bool { return o.Unbuilt }); i >= 0 {
 		o := outs[i]
 		o.Filtered, o.Missing = filtered, nil
 		for j, other := range outs {
@@ -85,7 +87,7 @@ func anyVariant(e *env, want syscall.Errno, vs ...variant) Outcome {
 		}
 		return o
 	}
-	first := slices.IndexFunc(outs, func(o Outcome) bool { return o.Absent == "" })
+	first := slices.IndexFunc(outs, func(o attack.Outcome) bool { return o.Absent == "" })
 	if first < 0 {
 		// none exists here: the first says why, the rest are named
 		o := outs[0]
@@ -106,7 +108,7 @@ func anyVariant(e *env, want syscall.Errno, vs ...variant) Outcome {
 // call worked, there is no filter, or the call's canary got an answer
 // the filter did not give (Attribute's seccomp test, negated). Without a
 // canary answer under a filter it is unproven.
-func passedFilter(e *env, o Outcome, want syscall.Errno) bool {
+func passedFilter(e *env, o attack.Outcome, want syscall.Errno) bool {
 	if o.Open || o.Absent != "" || e.state.Seccomp != 2 {
 		return true
 	}
@@ -119,14 +121,14 @@ func passedFilter(e *env, o Outcome, want syscall.Errno) bool {
 // filter lets the call through, and the kernel's next check is the
 // capability, which held says CapEff passes. Nothing is called for
 // real; the result says it is inferred and why.
-func pastFilter(step, why string, canary syscall.Errno, held bool) Outcome {
+func pastFilter(step, why string, canary syscall.Errno, held bool) attack.Outcome {
 	if held {
 		o := open(step, "not called; "+why)
 		o.Inferred = why
 		return o
 	}
 	// EPERM: what the capability check returns.
-	return Outcome{Errno: unix.EPERM, Step: step, CanaryErrno: &canary, Inferred: why}
+	return attack.Outcome{Errno: unix.EPERM, Step: step, CanaryErrno: &canary, Inferred: why}
 }
 
 // rawCall is a system call a forked child makes: the number, then six
@@ -168,7 +170,7 @@ func forkRun(trap, a1, a2 uintptr, calls *[2]rawCall, n int) (uintptr, syscall.E
 // pointer, kept as one until the call: the caller's stack may move).
 func forkWait(trap, a1 uintptr, arg unsafe.Pointer, a2 uintptr, calls *[2]rawCall, n int) (status int, errno syscall.Errno) {
 	status = -1
-	onThread(func() Outcome {
+	onThread(func() attack.Outcome {
 		if arg != nil {
 			a1 = uintptr(arg)
 		}
@@ -182,7 +184,7 @@ func forkWait(trap, a1 uintptr, arg unsafe.Pointer, a2 uintptr, calls *[2]rawCal
 		pid, errno = forkRun(trap, a1, a2, calls, n)
 		unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&old)), 0, setSize, 0, 0)
 		if errno != 0 {
-			return Outcome{}
+			return attack.Outcome{}
 		}
 		var ws unix.WaitStatus
 		for {
@@ -194,7 +196,7 @@ func forkWait(trap, a1 uintptr, arg unsafe.Pointer, a2 uintptr, calls *[2]rawCal
 		if ws.Exited() {
 			status = ws.ExitStatus()
 		}
-		return Outcome{}
+		return attack.Outcome{}
 	})
 	return status, errno
 }
@@ -226,7 +228,7 @@ func cloneCanary(flags uintptr) func() syscall.Errno {
 // filter's fallback answer looks like an allow to the net) and records
 // the answer as the call's canary: the refusal's errno when the filter
 // gave it, want (the kernel's own answer) when it let the call through.
-func recordAnswer(o Outcome, want syscall.Errno, ask func() (syscall.Errno, bool)) Outcome {
+func recordAnswer(o attack.Outcome, want syscall.Errno, ask func() (syscall.Errno, bool)) attack.Outcome {
 	a, ok := ask()
 	if !ok {
 		return o

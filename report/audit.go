@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/audit"
-	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/report/sarif"
 )
 
@@ -221,7 +221,7 @@ func (t *auditTable) Workload(wl *audit.Workload) error {
 				by[p.Layer] = append(by[p.Layer], p.ID)
 			}
 		}
-		for _, l := range []string{probe.BySeccomp, probe.ByCapabilities, probe.ByOther, probe.ByLSM} {
+		for _, l := range []string{attack.BySeccomp, attack.ByCapabilities, attack.ByOther, attack.ByLSM} {
 			if len(by[l]) > 0 {
 				fmt.Fprintf(w, "    blocked by %-12s %s\n", l, strings.Join(by[l], ", "))
 			}
@@ -303,7 +303,7 @@ type auditSARIF struct {
 func (s *auditSARIF) Begin(*audit.Report) error {
 	var rules []sarif.Rule
 	s.index = map[string]int{}
-	for _, p := range probe.Catalog() {
+	for _, p := range attack.Catalog() {
 		s.index[openPathRule(p.ID)] = len(rules)
 		rules = append(rules, sarif.Rule{
 			ID: openPathRule(p.ID), Name: "OpenPath/" + p.ID,

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/layers"
-	"github.com/rampart-sec/rampart/probe"
 )
 
 const (
@@ -93,7 +93,7 @@ func layersTable(w io.Writer, m *layers.Matrix, colour bool) {
 		for _, c := range r.Cells {
 			// pad before painting: tabwriter counts escape bytes
 			v := fmt.Sprintf("%-7s", c.Verdict)
-			if c.Verdict == probe.Open {
+			if c.Verdict == attack.Open {
 				v = paint(red, v)
 			} else if c.Verdict == layers.NotRun {
 				v = paint(dim, v)

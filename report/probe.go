@@ -6,8 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/caps"
-	"github.com/rampart-sec/rampart/probe"
 )
 
 // probeFormats are the formats Probe and Catalog write.
@@ -16,7 +16,7 @@ var probeFormats = []string{"table", "json"}
 // Probe writes `rampart probe`'s report: a table (the process's layers,
 // then a row per path: verdict, layer, evidence) or json (schema:
 // docs/probe-json.md).
-func Probe(w io.Writer, rep *probe.Report, format string) error {
+func Probe(w io.Writer, rep *attack.Report, format string) error {
 	switch format {
 	case "table", "":
 		probeTable(w, rep)
@@ -31,7 +31,7 @@ func Probe(w io.Writer, rep *probe.Report, format string) error {
 // path what it gains, its syscalls, the capability the kernel checks and
 // why probing it is safe; or json, the paths as the probe package holds
 // them.
-func Catalog(w io.Writer, paths []*probe.Path, format string) error {
+func Catalog(w io.Writer, paths []*attack.Path, format string) error {
 	switch format {
 	case "table", "":
 		catalogTable(w, paths)
@@ -44,7 +44,7 @@ func Catalog(w io.Writer, paths []*probe.Path, format string) error {
 
 // probeTable writes the process's layers as the probe read them, then a
 // row per path.
-func probeTable(w io.Writer, rep *probe.Report) {
+func probeTable(w io.Writer, rep *attack.Report) {
 	st := rep.State
 	if p := rep.Pod; p != nil {
 		fmt.Fprintf(w, "pod       %s/%s container %s on node %s (through kubectl exec)\n", p.Namespace, p.Pod, p.Container, p.Node)
@@ -91,7 +91,7 @@ func capList(c []string) string {
 	return strings.Join(c, ",")
 }
 
-func seccompMode(st *probe.State) string {
+func seccompMode(st *attack.State) string {
 	switch st.Seccomp {
 	case 0:
 		return "disabled"
@@ -101,7 +101,7 @@ func seccompMode(st *probe.State) string {
 	return fmt.Sprintf("filter (%d filter(s))", st.SeccompFilters)
 }
 
-func guards(st *probe.State) string {
+func guards(st *attack.State) string {
 	var parts []string
 	if st.AppArmor != "" {
 		parts = append(parts, "AppArmor "+st.AppArmor)
@@ -128,7 +128,7 @@ func namespaces(ns map[string]string) string {
 }
 
 // catalogTable describes each path for people.
-func catalogTable(w io.Writer, paths []*probe.Path) {
+func catalogTable(w io.Writer, paths []*attack.Path) {
 	for _, p := range paths {
 		fmt.Fprintf(w, "%s — %s\n", p.ID, p.Title)
 		fmt.Fprintf(w, "  gains:    %s\n", p.Gain)

@@ -18,9 +18,9 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/audit"
 	"github.com/rampart-sec/rampart/layers"
-	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/record"
 	"github.com/rampart-sec/rampart/seccomp/lint"
 )
@@ -74,8 +74,8 @@ func schemaCases() []schemaCase {
 			}
 		}},
 		{name: "layers -o json", schema: "layers.schema.json", goType: reflect.TypeFor[layers.Matrix](), outputs: layersJSONOutputs},
-		{name: "probe -o json", schema: "probe.schema.json", goType: reflect.TypeFor[probe.Report](), outputs: probeJSONOutputs},
-		{name: "probe --list -o json", schema: "catalog.schema.json", goType: reflect.TypeFor[[]*probe.Path](), outputs: func(t *testing.T) []output {
+		{name: "probe -o json", schema: "probe.schema.json", goType: reflect.TypeFor[attack.Report](), outputs: probeJSONOutputs},
+		{name: "probe --list -o json", schema: "catalog.schema.json", goType: reflect.TypeFor[[]*attack.Path](), outputs: func(t *testing.T) []output {
 			return []output{rampartOut(t, "", "probe", "--list", "-o", "json")}
 		}},
 		{name: "seccomp lint -o json", schema: "seccomp-lint.schema.json", goType: reflect.TypeFor[lint.Report](), outputs: func(t *testing.T) []output {
@@ -181,7 +181,7 @@ func layersJSONOutputs(t *testing.T) []output {
 		// the embedded seed: Landlock standing in for AppArmor, a note
 		rampartOut(t, "", "layers", "-o", "json"),
 		// attack rows, and steps that close nothing
-		rampartOut(t, "", "layers", filepath.Join(seedDir, "1-drop-net-raw.yaml"), "--only", strings.Join(probe.Seed, ","),
+		rampartOut(t, "", "layers", filepath.Join(seedDir, "1-drop-net-raw.yaml"), "--only", strings.Join(attack.Seed, ","),
 			"--attack", "cat /etc/shadow", "--attack", "true", "-o", "json"),
 		// no gaps
 		rampartOut(t, "", "layers", filepath.Join(seedDir, "1-drop-net-raw.yaml"), "--only", "raw-socket", "-o", "json"),

@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/layers"
-	"github.com/rampart-sec/rampart/probe"
 )
 
 // band is one layer drawn as a wall the attacker's arrows run into.
@@ -153,7 +153,7 @@ func layersHTML(w io.Writer, m *layers.Matrix) error {
 		fmt.Fprintf(w, "<tr><td><code>%s</code></td>", esc(name))
 		for _, c := range r.Cells {
 			class := "blocked"
-			if c.Verdict == probe.Open {
+			if c.Verdict == attack.Open {
 				class = "open"
 			} else if c.Verdict == layers.NotRun {
 				class = "notrun"

@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/audit"
-	"github.com/rampart-sec/rampart/probe"
 )
 
 // What the node decides by itself — a runtime socket brought in by a
@@ -50,7 +50,7 @@ func predictPaths(t *testing.T, manifest string, flags ...string) map[string]map
 }
 
 // samePrediction fails unless audit's prediction is the measurement.
-func samePrediction(t *testing.T, what string, pred audit.PathResult, meas probe.Result) {
+func samePrediction(t *testing.T, what string, pred audit.PathResult, meas attack.Result) {
 	t.Helper()
 	p, m := cellVerdict(pred.Verdict, pred.Layer), cellVerdict(meas.Verdict, meas.Layer)
 	if p != m {
@@ -62,7 +62,7 @@ func samePrediction(t *testing.T, what string, pred audit.PathResult, meas probe
 // mount and pid namespaces set up by the shell script setup, which gets
 // args as $1... and must end with `exec "$@"` or run "$@" (the command
 // follows args).
-func probeIn(t *testing.T, setup string, args []string, flags []string, ids ...string) map[string]probe.Result {
+func probeIn(t *testing.T, setup string, args []string, flags []string, ids ...string) map[string]attack.Result {
 	t.Helper()
 	self := os.Args[0]
 	if len(flags) > 0 {
@@ -247,12 +247,12 @@ func TestPresenceReadShadow(t *testing.T) {
 		cmd.Env = append(os.Environ(), asRampart+"=1")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: u.uid, Gid: u.gid, Groups: u.groups}}
 		r := runAsRampart(t, cmd)
-		var rep probe.Report
+		var rep attack.Report
 		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || len(rep.Results) != 1 {
 			t.Fatalf("%s: probe: %v\n%s%s", name, err, r.stdout, r.stderr)
 		}
 		meas := rep.Results[0]
-		if (meas.Verdict == probe.Open) != u.wantOpenHere {
+		if (meas.Verdict == attack.Open) != u.wantOpenHere {
 			t.Fatalf("%s: the kernel says %s (%s) for uid %d gid %d groups %v on a %s /etc/shadow", name, meas.Verdict, meas.Evidence, u.uid, u.gid, u.groups, imageShadow)
 		}
 		samePrediction(t, name, pred, meas)
@@ -334,7 +334,7 @@ spec:
 		meas := probeIn(t, setup, []string{hostProc, opts}, nil, "core-pattern")
 		where := fmt.Sprintf("hostPath /proc, readOnly %t", ro)
 		samePrediction(t, where, pred["root"]["core-pattern"], meas["core-pattern"])
-		if got := meas["core-pattern"]; got.Verdict == probe.Open != !ro {
+		if got := meas["core-pattern"]; got.Verdict == attack.Open != !ro {
 			t.Errorf("%s: core-pattern %s (%s), want open only through a writable procfs", where, got.Verdict, got.Step)
 		}
 	}

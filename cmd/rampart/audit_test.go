@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/audit"
 	"github.com/rampart-sec/rampart/internal/procstatus"
-	"github.com/rampart-sec/rampart/probe"
 )
 
 const auditSeed = "../../examples/seed"
@@ -94,7 +94,7 @@ func TestAuditAgreesWithLayers(t *testing.T) {
 	}
 	for _, f := range []string{"0-baseline.yaml", "1-drop-net-raw.yaml", "2-seccomp.yaml", "3-apparmor.yaml"} {
 		file := filepath.Join(auditSeed, f)
-		lr := rampart(t, "", "layers", file, "--apparmor-dir", auditSeed, "-o", "json", "--only", strings.Join(probe.Seed, ","))
+		lr := rampart(t, "", "layers", file, "--apparmor-dir", auditSeed, "-o", "json", "--only", strings.Join(attack.Seed, ","))
 		if lr.code != 0 {
 			t.Fatalf("layers %s: exit %d: %s", f, lr.code, lr.stderr)
 		}
@@ -220,7 +220,7 @@ func TestAuditJUnit(t *testing.T) {
 	if err := xml.Unmarshal([]byte(r.stdout), &s); err != nil {
 		t.Fatalf("%v\n%s", err, r.stdout)
 	}
-	if len(s.Suites) != 1 || s.Tests != len(probe.Catalog()) {
+	if len(s.Suites) != 1 || s.Tests != len(attack.Catalog()) {
 		t.Fatalf("%d suites, %d tests", len(s.Suites), s.Tests)
 	}
 	for _, c := range s.Suites[0].Cases {

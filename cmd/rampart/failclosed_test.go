@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/features"
-	"github.com/rampart-sec/rampart/probe"
 )
 
 // rampartFDs runs rampart with stdin and extra descriptors (3, 4, ...)
@@ -444,7 +444,7 @@ func TestProbeReadShadowBlockDevice(t *testing.T) {
 	needRoot(t)
 	dir := t.TempDir()
 	_, loop, _, secret := loopSecret(t, dir)
-	probeIn := func(flags ...string) probe.Result {
+	probeIn := func(flags ...string) attack.Result {
 		t.Helper()
 		self := os.Args[0]
 		cmd := self + " probe -o json --only read-shadow-blockdev"
@@ -457,18 +457,18 @@ func TestProbeReadShadowBlockDevice(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v %s", cmd, err, out)
 		}
-		var rep probe.Report
+		var rep attack.Report
 		if err := json.Unmarshal(out, &rep); err != nil || len(rep.Results) != 1 {
 			t.Fatalf("probe JSON: %v\n%s", err, out)
 		}
 		return rep.Results[0]
 	}
 	r := probeIn()
-	if r.Verdict != probe.Open || !strings.Contains(r.Step, loop) {
+	if r.Verdict != attack.Open || !strings.Contains(r.Step, loop) {
 		t.Fatalf("unconfined: %+v, want open through %s", r, loop)
 	}
 	r = probeIn("--deny-read", "/etc/shadow")
-	if r.Verdict != probe.Blocked || r.Layer != probe.ByLSM || r.LSM != "Landlock" {
+	if r.Verdict != attack.Blocked || r.Layer != attack.ByLSM || r.LSM != "Landlock" {
 		t.Fatalf("under --deny-read /etc/shadow: %+v, want blocked by Landlock", r)
 	}
 }

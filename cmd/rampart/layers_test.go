@@ -9,8 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/layers"
-	"github.com/rampart-sec/rampart/probe"
 )
 
 func layersJSON(t *testing.T, r result) *layers.Matrix {
@@ -39,7 +39,7 @@ func closedAt(t *testing.T, m *layers.Matrix, id, step, layer string) {
 	if r.ClosedAt != step || r.ClosedBy != layer {
 		t.Errorf("%s: closed at %q by %q (cells %+v), want at %q by %q", id, r.ClosedAt, r.ClosedBy, r.Cells, step, layer)
 	}
-	if step != "" && r.Cells[0].Verdict != probe.Open {
+	if step != "" && r.Cells[0].Verdict != attack.Open {
 		t.Errorf("%s: not open at baseline: %+v", id, r.Cells[0])
 	}
 }
@@ -50,9 +50,9 @@ func TestLayersDefaultReproducesTheSeed(t *testing.T) {
 	needRoot(t)
 	needSeccomp(t)
 	m := layersJSON(t, rampart(t, "", "layers", "-o", "json"))
-	closedAt(t, m, "raw-socket", layers.PlusCaps, probe.ByCapabilities)
-	closedAt(t, m, "userns-netns", layers.PlusSeccomp, probe.BySeccomp)
-	closedAt(t, m, "read-shadow", layers.PlusLSM, probe.ByLSM)
+	closedAt(t, m, "raw-socket", layers.PlusCaps, attack.ByCapabilities)
+	closedAt(t, m, "userns-netns", layers.PlusSeccomp, attack.BySeccomp)
+	closedAt(t, m, "read-shadow", layers.PlusLSM, attack.ByLSM)
 	if r := m.Row("read-shadow"); r.LSM != "Landlock" {
 		t.Errorf("read-shadow closed by %q, want Landlock standing in for AppArmor on this kernel", r.LSM)
 	}
@@ -86,7 +86,7 @@ func TestLayersSeedManifests(t *testing.T) {
 		t.Run(c.file, func(t *testing.T) {
 			m := layersJSON(t, rampart(t, "", "layers", "../../examples/seed/"+c.file,
 				"--apparmor-dir", "../../examples/seed", "--only", strings.Join(seed, ","), "-o", "json"))
-			layer := map[string]string{layers.PlusCaps: probe.ByCapabilities, layers.PlusSeccomp: probe.BySeccomp, layers.PlusLSM: probe.ByLSM, "": ""}
+			layer := map[string]string{layers.PlusCaps: attack.ByCapabilities, layers.PlusSeccomp: attack.BySeccomp, layers.PlusLSM: attack.ByLSM, "": ""}
 			for i, id := range seed {
 				closedAt(t, m, id, c.steps[i], layer[c.steps[i]])
 			}
@@ -102,9 +102,9 @@ func TestLayersAttackRows(t *testing.T) {
 		"--attack", "/usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)'",
 		"--attack", "unshare -r -n sh -c true",
 		"--attack", "cat /etc/shadow >/dev/null"))
-	closedAt(t, m, "attack-1", layers.PlusCaps, probe.ByCapabilities)
-	closedAt(t, m, "attack-2", layers.PlusSeccomp, probe.BySeccomp)
-	closedAt(t, m, "attack-3", layers.PlusLSM, probe.ByLSM)
+	closedAt(t, m, "attack-1", layers.PlusCaps, attack.ByCapabilities)
+	closedAt(t, m, "attack-2", layers.PlusSeccomp, attack.BySeccomp)
+	closedAt(t, m, "attack-3", layers.PlusLSM, attack.ByLSM)
 }
 
 func TestLayersOutputs(t *testing.T) {
@@ -116,7 +116,7 @@ func TestLayersOutputs(t *testing.T) {
 		{"svg", "<svg xmlns=\"http://www.w3.org/2000/svg\""},
 		{"html", "<td class=\"open\""},
 	} {
-		r := rampart(t, "", "layers", "--only", strings.Join(probe.Seed, ","), "-o", c.format)
+		r := rampart(t, "", "layers", "--only", strings.Join(attack.Seed, ","), "-o", c.format)
 		if r.code != 0 || !strings.Contains(r.stdout, c.want) {
 			t.Errorf("-o %s: exit %d, output lacks %q:\n%s\n%s", c.format, r.code, c.want, r.stdout, r.stderr)
 		}
@@ -165,7 +165,7 @@ func TestLayersRuncEngine(t *testing.T) {
 		t.Fatal("runc not installed (Debian package runc; `make test` installs it)")
 	}
 	bin := staticRampart(t)
-	cmd := exec.Command(bin, "layers", "--engine", "runc", "-o", "json", "--only", strings.Join(probe.Seed, ","),
+	cmd := exec.Command(bin, "layers", "--engine", "runc", "-o", "json", "--only", strings.Join(attack.Seed, ","),
 		"--attack", "cat /etc/shadow >/dev/null")
 	out, err := cmd.Output()
 	var stderr string
@@ -176,10 +176,10 @@ func TestLayersRuncEngine(t *testing.T) {
 	if m.Engine != "runc" {
 		t.Fatalf("engine %q", m.Engine)
 	}
-	closedAt(t, m, "raw-socket", layers.PlusCaps, probe.ByCapabilities)
-	closedAt(t, m, "userns-netns", layers.PlusSeccomp, probe.BySeccomp)
-	closedAt(t, m, "read-shadow", layers.PlusLSM, probe.ByLSM)
-	closedAt(t, m, "attack-1", layers.PlusLSM, probe.ByLSM)
+	closedAt(t, m, "raw-socket", layers.PlusCaps, attack.ByCapabilities)
+	closedAt(t, m, "userns-netns", layers.PlusSeccomp, attack.BySeccomp)
+	closedAt(t, m, "read-shadow", layers.PlusLSM, attack.ByLSM)
+	closedAt(t, m, "attack-1", layers.PlusLSM, attack.ByLSM)
 }
 
 func TestOCISpec(t *testing.T) {

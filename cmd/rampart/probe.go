@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/internal/podexec"
 	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/report"
@@ -81,16 +82,16 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
 			} else if list {
 				return usageError{fmt.Errorf("--list describes the catalog, it probes nothing: drop --pod")}
 			}
-			var paths []*probe.Path
+			var paths []*attack.Path
 			if len(only) > 0 {
 				var err error
-				if paths, err = probe.Lookup(only); err != nil {
+				if paths, err = attack.Lookup(only); err != nil {
 					return usageError{err}
 				}
 			}
 			if list {
 				if paths == nil {
-					paths = probe.Catalog()
+					paths = attack.Catalog()
 				}
 				if output != "json" {
 					output = "table" // --list prints its table for any -o but json
@@ -100,7 +101,7 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
 			if output != "json" && output != "table" && output != "" {
 				return usageError{fmt.Errorf("-o %q: want table or json", output)}
 			}
-			var rep *probe.Report
+			var rep *attack.Report
 			var err error
 			if target.Pod != "" {
 				rep, err = probePod(cmd.Context(), target, only, cmd.ErrOrStderr())
@@ -126,7 +127,7 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
 
 // probePod runs this binary's probe in the target container and returns
 // its report, marked with where it ran.
-func probePod(ctx context.Context, t podexec.Target, only []string, stderr io.Writer) (*probe.Report, error) {
+func probePod(ctx context.Context, t podexec.Target, only []string, stderr io.Writer) (*attack.Report, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -146,10 +147,10 @@ func probePod(ctx context.Context, t podexec.Target, only []string, stderr io.Wr
 		return nil, err
 	}
 	stderr.Write(res.Stderr) // the probe's own warnings
-	var rep probe.Report
+	var rep attack.Report
 	if err := json.Unmarshal(res.Stdout, &rep); err != nil {
 		return nil, fmt.Errorf("container %s of pod %s/%s: the probe printed no report: %w", res.Container, res.Namespace, res.Pod, err)
 	}
-	rep.Pod = &probe.PodRef{Namespace: res.Namespace, Pod: res.Pod, Container: res.Container, Node: res.Node}
+	rep.Pod = &attack.PodRef{Namespace: res.Namespace, Pod: res.Pod, Container: res.Container, Node: res.Node}
 	return &rep, nil
 }

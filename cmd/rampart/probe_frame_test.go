@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/layers"
-	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/record"
 )
 
@@ -18,7 +18,7 @@ import (
 // must hold none of them, or it would open what it measures.
 func frameAttackCalls() map[string]bool {
 	set := map[string]bool{}
-	for _, p := range probe.Catalog() {
+	for _, p := range attack.Catalog() {
 		for _, s := range p.Syscalls {
 			set[s] = true
 		}
@@ -147,14 +147,14 @@ func TestLayersOnARecording(t *testing.T) {
 		for _, id := range m.Gaps {
 			t.Errorf("%s: %s open under the recorded policy: %+v", arg, id, m.Row(id).Cells)
 		}
-		closedAt(t, m, "raw-socket", layers.PlusCaps, probe.ByCapabilities)
-		closedAt(t, m, "userns-netns", layers.PlusSeccomp, probe.BySeccomp)
-		closedAt(t, m, "read-shadow", layers.PlusLSM, probe.ByLSM)
+		closedAt(t, m, "raw-socket", layers.PlusCaps, attack.ByCapabilities)
+		closedAt(t, m, "userns-netns", layers.PlusSeccomp, attack.BySeccomp)
+		closedAt(t, m, "read-shadow", layers.PlusLSM, attack.ByLSM)
 		// The probe's helpers (a re-executed child, its pipes) are not
 		// in the workload's allow list, but the attack's call is refused
 		// by the filter itself, which the canaries show (inferred).
 		for _, id := range []string{"process-vm-readv", "ptrace-child", "tiocsti"} {
-			closedAt(t, m, id, layers.PlusSeccomp, probe.BySeccomp)
+			closedAt(t, m, id, layers.PlusSeccomp, attack.BySeccomp)
 		}
 		if !slices.ContainsFunc(m.Notes, func(n string) bool { return strings.Contains(n, "with the probe's own needs added") }) {
 			t.Errorf("%s: no note on the probe's frame: %q", arg, m.Notes)

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/rampart-sec/rampart/probe"
+	"github.com/rampart-sec/rampart/attack"
 )
 
 // The paths from a workload to the host (probe/paths_host.go). The kernel
@@ -57,7 +57,7 @@ func ptraceOpen(withSysPtrace bool) bool {
 func tiocstiOpenWithoutSysAdmin() bool { return sysctlHere("dev/tty/legacy_tiocsti") != "0" }
 
 // wantEvidence asserts a word in the evidence.
-func wantEvidence(t *testing.T, res map[string]probe.Result, id, word string) {
+func wantEvidence(t *testing.T, res map[string]attack.Result, id, word string) {
 	t.Helper()
 	if r := res[id]; !strings.Contains(r.Evidence, word) {
 		t.Errorf("%s: evidence %q does not mention %q", id, r.Evidence, word)
@@ -65,7 +65,7 @@ func wantEvidence(t *testing.T, res map[string]probe.Result, id, word string) {
 }
 
 // wantOpenIf asserts open when cond, else blocked by layer.
-func wantOpenIf(t *testing.T, res map[string]probe.Result, id string, cond bool, otherwise string) {
+func wantOpenIf(t *testing.T, res map[string]attack.Result, id string, cond bool, otherwise string) {
 	t.Helper()
 	if cond {
 		wantLayer(t, res, id, "", "")
@@ -115,19 +115,19 @@ func TestProbeHostUnconfinedRoot(t *testing.T) {
 	res, _ := probeUnder(t, nil, hostPaths...)
 	takeLeftovers().check(t, before)
 
-	wantOpenIf(t, res, "ptrace-child", ptraceOpen(true), probe.ByOther)
-	wantOpenIf(t, res, "process-vm-readv", ptraceOpen(true), probe.ByOther)
+	wantOpenIf(t, res, "ptrace-child", ptraceOpen(true), attack.ByOther)
+	wantOpenIf(t, res, "process-vm-readv", ptraceOpen(true), attack.ByOther)
 	wantLayer(t, res, "open-by-handle", "", "")
-	wantOpenIf(t, res, "io-uring", sysctlHere("kernel/io_uring_disabled") != "2", probe.ByOther)
+	wantOpenIf(t, res, "io-uring", sysctlHere("kernel/io_uring_disabled") != "2", attack.ByOther)
 	wantLayer(t, res, "userfaultfd", "", "")
 	wantLayer(t, res, "mknod-block", "", "")
-	wantOpenIf(t, res, "core-pattern", writableByRoot("/proc/sys/kernel/core_pattern"), probe.ByOther)
+	wantOpenIf(t, res, "core-pattern", writableByRoot("/proc/sys/kernel/core_pattern"), attack.ByOther)
 	// This kernel may lack CONFIG_MAGIC_SYSRQ: then the file is absent, a
 	// closed path that no layer closed.
 	if exists("/proc/sysrq-trigger") {
-		wantOpenIf(t, res, "sysrq-trigger", writableByRoot("/proc/sysrq-trigger"), probe.ByOther)
+		wantOpenIf(t, res, "sysrq-trigger", writableByRoot("/proc/sysrq-trigger"), attack.ByOther)
 	} else {
-		wantLayer(t, res, "sysrq-trigger", probe.ByOther, "")
+		wantLayer(t, res, "sysrq-trigger", attack.ByOther, "")
 		wantEvidence(t, res, "sysrq-trigger", "does not exist")
 	}
 	var listening []string
@@ -140,7 +140,7 @@ func TestProbeHostUnconfinedRoot(t *testing.T) {
 	if len(listening) > 0 {
 		wantLayer(t, res, "runtime-socket", "", "")
 	} else if !slices.ContainsFunc([]string{"/var/run/docker.sock", "/run/containerd/containerd.sock", "/run/crio/crio.sock", "/run/podman/podman.sock"}, exists) {
-		wantLayer(t, res, "runtime-socket", probe.ByOther, "")
+		wantLayer(t, res, "runtime-socket", attack.ByOther, "")
 		wantEvidence(t, res, "runtime-socket", "no container runtime socket at")
 	}
 	// Full root has CAP_SYS_ADMIN, so only a 6.2-6.4 kernel with
@@ -153,22 +153,22 @@ func TestProbeHostUnconfinedRoot(t *testing.T) {
 func TestProbeHostCapDropAll(t *testing.T) {
 	needRoot(t)
 	res, _ := probeUnder(t, []string{"--cap-drop", "ALL"}, hostPaths...)
-	wantLayer(t, res, "open-by-handle", probe.ByCapabilities, "")
+	wantLayer(t, res, "open-by-handle", attack.ByCapabilities, "")
 	wantEvidence(t, res, "open-by-handle", "CAP_DAC_READ_SEARCH")
-	wantLayer(t, res, "mknod-block", probe.ByCapabilities, "")
+	wantLayer(t, res, "mknod-block", attack.ByCapabilities, "")
 	wantEvidence(t, res, "mknod-block", "CAP_MKNOD")
 	// A process's own child needs no CAP_SYS_PTRACE.
-	wantOpenIf(t, res, "ptrace-child", ptraceOpen(false), probe.ByOther)
-	wantOpenIf(t, res, "process-vm-readv", ptraceOpen(false), probe.ByOther)
+	wantOpenIf(t, res, "ptrace-child", ptraceOpen(false), attack.ByOther)
+	wantOpenIf(t, res, "process-vm-readv", ptraceOpen(false), attack.ByOther)
 	// proc_sys_permission checks the euid, not a capability: root with an
 	// empty capability set still opens core_pattern for writing.
-	wantOpenIf(t, res, "core-pattern", writableByRoot("/proc/sys/kernel/core_pattern"), probe.ByOther)
+	wantOpenIf(t, res, "core-pattern", writableByRoot("/proc/sys/kernel/core_pattern"), attack.ByOther)
 	// On one's own controlling terminal TIOCSTI needs CAP_SYS_ADMIN only
 	// when dev.tty.legacy_tiocsti=0 (then EIO, which no layer is credited
 	// with: the sysctl decided).
-	wantOpenIf(t, res, "tiocsti", tiocstiOpenWithoutSysAdmin(), probe.ByOther)
+	wantOpenIf(t, res, "tiocsti", tiocstiOpenWithoutSysAdmin(), attack.ByOther)
 	wantLayer(t, res, "userfaultfd", "", "")
-	wantOpenIf(t, res, "io-uring", sysctlHere("kernel/io_uring_disabled") == "0", probe.ByOther)
+	wantOpenIf(t, res, "io-uring", sysctlHere("kernel/io_uring_disabled") == "0", attack.ByOther)
 }
 
 // Docker's and containerd's default profile: io_uring and userfaultfd are
@@ -185,17 +185,17 @@ func TestProbeHostRuntimeDefault(t *testing.T) {
 	// where io_uring_allowed lets the process through: without
 	// CAP_SYS_ADMIN, that is kernel.io_uring_disabled=0.
 	if sysctlHere("kernel/io_uring_disabled") == "0" {
-		wantLayer(t, res, "io-uring", probe.BySeccomp, "")
+		wantLayer(t, res, "io-uring", attack.BySeccomp, "")
 	} else {
-		wantLayer(t, res, "io-uring", probe.ByOther, "")
+		wantLayer(t, res, "io-uring", attack.ByOther, "")
 	}
-	wantLayer(t, res, "userfaultfd", probe.BySeccomp, "")
+	wantLayer(t, res, "userfaultfd", attack.BySeccomp, "")
 	wantLayer(t, res, "open-by-handle", "", "")
-	wantOpenIf(t, res, "ptrace-child", ptraceOpen(true), probe.ByOther)
-	wantOpenIf(t, res, "process-vm-readv", ptraceOpen(true), probe.ByOther)
+	wantOpenIf(t, res, "ptrace-child", ptraceOpen(true), attack.ByOther)
+	wantOpenIf(t, res, "process-vm-readv", ptraceOpen(true), attack.ByOther)
 	wantLayer(t, res, "mknod-block", "", "")
-	wantOpenIf(t, res, "core-pattern", writableByRoot("/proc/sys/kernel/core_pattern"), probe.ByOther)
-	wantOpenIf(t, res, "tiocsti", tiocstiOpenWithoutSysAdmin(), probe.ByOther)
+	wantOpenIf(t, res, "core-pattern", writableByRoot("/proc/sys/kernel/core_pattern"), attack.ByOther)
+	wantOpenIf(t, res, "tiocsti", tiocstiOpenWithoutSysAdmin(), attack.ByOther)
 
 	// Without CAP_DAC_READ_SEARCH the profile drops open_by_handle_at:
 	// the canary (mount fd -1, EBADF before the capability check on 6.11+)
@@ -205,7 +205,7 @@ func TestProbeHostRuntimeDefault(t *testing.T) {
 		t.Skip("open_by_handle_at checks the capability before the mount fd before 6.11: no canary")
 	}
 	res, _ = probeUnder(t, []string{"--cap-drop", "SYS_ADMIN,DAC_READ_SEARCH", "--seccomp", "runtime-default"}, "open-by-handle")
-	wantLayer(t, res, "open-by-handle", probe.BySeccomp, "")
+	wantLayer(t, res, "open-by-handle", attack.BySeccomp, "")
 }
 
 func kernelAtLeast(major, minor int) bool {
@@ -242,7 +242,7 @@ func TestProbeHostCanariesReachTheFilter(t *testing.T) {
 		if id == "io-uring" && sysctlHere("kernel/io_uring_disabled") == "2" {
 			continue
 		}
-		wantLayer(t, res, id, probe.BySeccomp, "")
+		wantLayer(t, res, id, attack.BySeccomp, "")
 	}
 }
 
@@ -274,7 +274,7 @@ func TestProbeHostTIOCSTIUpperBits(t *testing.T) {
 
 	masked := writeProfile(t, `{"names":["ioctl"],"action":"SCMP_ACT_ERRNO","args":[{"index":1,"value":4294967295,"valueTwo":21522,"op":"SCMP_CMP_MASKED_EQ"}]}`)
 	res, _ = probeUnder(t, []string{"--seccomp", masked}, "tiocsti")
-	wantLayer(t, res, "tiocsti", probe.BySeccomp, "")
+	wantLayer(t, res, "tiocsti", attack.BySeccomp, "")
 }
 
 // Landlock mediates files in /proc like any other: a write-deny on the
@@ -289,17 +289,17 @@ func TestProbeHostLandlockProcFiles(t *testing.T) {
 	}
 	flags := []string{"--deny-write", "/proc/sys/kernel/core_pattern", "--deny-write", "/proc/sysrq-trigger"}
 	res, _ := probeUnder(t, flags, hostPaths...)
-	wantLayer(t, res, "core-pattern", probe.ByLSM, "Landlock")
+	wantLayer(t, res, "core-pattern", attack.ByLSM, "Landlock")
 	if exists("/proc/sysrq-trigger") {
-		wantLayer(t, res, "sysrq-trigger", probe.ByLSM, "Landlock")
+		wantLayer(t, res, "sysrq-trigger", attack.ByLSM, "Landlock")
 	} else {
-		wantLayer(t, res, "sysrq-trigger", probe.ByOther, "")
+		wantLayer(t, res, "sysrq-trigger", attack.ByOther, "")
 		wantEvidence(t, res, "sysrq-trigger", "does not exist")
 	}
 	// The deny is narrow: the neighbours stay as they were, except that
 	// no device node can be made under a deny rule (a new node of the
 	// disk would be a route around it).
-	wantLayer(t, res, "mknod-block", probe.ByLSM, "Landlock")
+	wantLayer(t, res, "mknod-block", attack.ByLSM, "Landlock")
 	wantLayer(t, res, "open-by-handle", "", "")
 	wantLayer(t, res, "tiocsti", "", "")
 }
@@ -310,16 +310,16 @@ func TestProbeHostLandlockProcFiles(t *testing.T) {
 func TestProbeHostNonRoot(t *testing.T) {
 	needRoot(t)
 	res, _ := probeUnder(t, []string{"--user", "65534"}, hostPaths...)
-	wantLayer(t, res, "core-pattern", probe.ByOther, "")
-	wantLayer(t, res, "sysrq-trigger", probe.ByOther, "")
+	wantLayer(t, res, "core-pattern", attack.ByOther, "")
+	wantLayer(t, res, "sysrq-trigger", attack.ByOther, "")
 	if exists("/proc/sys/kernel/core_pattern") && writableByRoot("/proc/sys/kernel/core_pattern") {
 		wantEvidence(t, res, "core-pattern", "file permissions deny uid 65534")
 	}
-	wantLayer(t, res, "open-by-handle", probe.ByCapabilities, "")
-	wantLayer(t, res, "mknod-block", probe.ByCapabilities, "")
-	wantOpenIf(t, res, "ptrace-child", ptraceOpen(false), probe.ByOther)
-	wantOpenIf(t, res, "process-vm-readv", ptraceOpen(false), probe.ByOther)
-	wantOpenIf(t, res, "tiocsti", tiocstiOpenWithoutSysAdmin(), probe.ByOther)
+	wantLayer(t, res, "open-by-handle", attack.ByCapabilities, "")
+	wantLayer(t, res, "mknod-block", attack.ByCapabilities, "")
+	wantOpenIf(t, res, "ptrace-child", ptraceOpen(false), attack.ByOther)
+	wantOpenIf(t, res, "process-vm-readv", ptraceOpen(false), attack.ByOther)
+	wantOpenIf(t, res, "tiocsti", tiocstiOpenWithoutSysAdmin(), attack.ByOther)
 }
 
 // The runtime-socket path against a real listening socket, without
@@ -355,7 +355,7 @@ func TestProbeHostRuntimeSocket(t *testing.T) {
 	// The socket's mode keeps uid 65534 out; faccessat agrees, so it is
 	// the permission bits, no layer.
 	res = probeWithRun(t, run, []string{"--user", "65534"}, "runtime-socket")
-	wantLayer(t, res, "runtime-socket", probe.ByOther, "")
+	wantLayer(t, res, "runtime-socket", attack.ByOther, "")
 	wantEvidence(t, res, "runtime-socket", "file permissions deny uid 65534")
 
 	// A stale socket file (bound, nobody listening) is no runtime.
@@ -369,13 +369,13 @@ func TestProbeHostRuntimeSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	res = probeWithRun(t, run, nil, "runtime-socket")
-	wantLayer(t, res, "runtime-socket", probe.ByOther, "")
+	wantLayer(t, res, "runtime-socket", attack.ByOther, "")
 	wantEvidence(t, res, "runtime-socket", "nothing listens on /run/podman/podman.sock")
 }
 
 // probeWithRun runs `rampart [run FLAGS --] rampart probe` in a private
 // mount namespace whose /run is the directory run.
-func probeWithRun(t *testing.T, run string, flags []string, ids ...string) map[string]probe.Result {
+func probeWithRun(t *testing.T, run string, flags []string, ids ...string) map[string]attack.Result {
 	t.Helper()
 	self := os.Args[0]
 	if slices.Contains(flags, "--user") {

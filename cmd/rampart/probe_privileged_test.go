@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/rampart-sec/rampart/probe"
+	"github.com/rampart-sec/rampart/attack"
 )
 
 // The privileged paths (probe/paths_privileged.go).
@@ -68,7 +68,7 @@ func privSysctl(t *testing.T, name string) int {
 // namespace (unshare -pf --mount-proc; rampart run execs in place), so
 // /proc/1/ns/net is its own and setns-host reaches its setns step on any
 // host, also where the host's pid 1 is protected.
-func privProbeInPidNS(t *testing.T, flags []string, ids ...string) map[string]probe.Result {
+func privProbeInPidNS(t *testing.T, flags []string, ids ...string) map[string]attack.Result {
 	t.Helper()
 	unshare, err := exec.LookPath("unshare")
 	if err != nil {
@@ -93,18 +93,18 @@ func privProbeInPidNS(t *testing.T, flags []string, ids ...string) map[string]pr
 
 // privWantAmbiguous asserts a refusal that the evidence cannot pin on one
 // layer: the first in kernel order, and all of them listed.
-func privWantAmbiguous(t *testing.T, res map[string]probe.Result, id string, layers ...string) {
+func privWantAmbiguous(t *testing.T, res map[string]attack.Result, id string, layers ...string) {
 	t.Helper()
 	r, ok := res[id]
 	if !ok {
 		t.Fatalf("%s: no result", id)
 	}
-	if r.Verdict != probe.Blocked || r.Layer != layers[0] || !slices.Equal(r.Ambiguous, layers) {
+	if r.Verdict != attack.Blocked || r.Layer != layers[0] || !slices.Equal(r.Ambiguous, layers) {
 		t.Errorf("%s: %s by %s, ambiguous %v (%s: %s), want blocked, ambiguous %v", id, r.Verdict, r.Layer, r.Ambiguous, r.Errno, r.Evidence, layers)
 	}
 }
 
-func privWantEvidence(t *testing.T, res map[string]probe.Result, id, substr string) {
+func privWantEvidence(t *testing.T, res map[string]attack.Result, id, substr string) {
 	t.Helper()
 	if r := res[id]; !strings.Contains(r.Evidence, substr) {
 		t.Errorf("%s: evidence %q lacks %q", id, r.Evidence, substr)
@@ -140,11 +140,11 @@ func TestProbePrivilegedUnconfinedRoot(t *testing.T) {
 		case "kernel-module":
 			// A kernel without CONFIG_MODULES has no init_module (ENOSYS):
 			// closed, by no layer.
-			wantLayer(t, res, id, privIf(h.modules, "", probe.ByOther), "")
+			wantLayer(t, res, id, privIf(h.modules, "", attack.ByOther), "")
 		case "setns-host":
 			// Where the host's LSM hides pid 1's namespaces even from full
 			// root, the open fails with EACCES: no layer of ours.
-			wantLayer(t, res, id, privIf(h.pid1NS, "", probe.ByOther), "")
+			wantLayer(t, res, id, privIf(h.pid1NS, "", attack.ByOther), "")
 		default:
 			wantLayer(t, res, id, "", "")
 		}
@@ -172,16 +172,16 @@ func TestProbePrivilegedCapDropAll(t *testing.T) {
 	h := privReadHostFacts(t)
 	res, _ := probeUnder(t, []string{"--cap-drop", "ALL"}, privilegedPaths...)
 	for _, id := range []string{"packet-socket", "mount-tmpfs", "cgroup-mount", "chroot", "pivot-root", "reboot", "set-clock"} {
-		wantLayer(t, res, id, probe.ByCapabilities, "")
+		wantLayer(t, res, id, attack.ByCapabilities, "")
 	}
 	// Opening /proc/1/ns/net needs CAP_SYS_PTRACE: pid 1's permitted set is
 	// no longer a subset of ours (cap_ptrace_access_check).
-	wantLayer(t, res, "setns-host", probe.ByCapabilities, "")
-	wantLayer(t, res, "kernel-module", privIf(h.modules, probe.ByCapabilities, probe.ByOther), "")
+	wantLayer(t, res, "setns-host", attack.ByCapabilities, "")
+	wantLayer(t, res, "kernel-module", privIf(h.modules, attack.ByCapabilities, attack.ByOther), "")
 	// At kernel.unprivileged_bpf_disabled=0 anyone loads a socket filter.
-	wantLayer(t, res, "bpf-load", privIf(h.bpfUnprivDisabled, probe.ByCapabilities, ""), "")
+	wantLayer(t, res, "bpf-load", privIf(h.bpfUnprivDisabled, attack.ByCapabilities, ""), "")
 	// Counting one's own user space needs no capability at paranoid <= 2.
-	wantLayer(t, res, "perf-event-open", privIf(h.perfNeedsCap, probe.ByCapabilities, ""), "")
+	wantLayer(t, res, "perf-event-open", privIf(h.perfNeedsCap, attack.ByCapabilities, ""), "")
 	// uid 0 without capabilities is still uid 0: nothing left to gain.
 	wantLayer(t, res, "setuid-root", "", "")
 	// No capability is checked on these.
@@ -190,15 +190,15 @@ func TestProbePrivilegedCapDropAll(t *testing.T) {
 
 	// setns itself (not the open) refused for CAP_SYS_ADMIN.
 	res = privProbeInPidNS(t, []string{"--cap-drop", "ALL"}, "setns-host")
-	wantLayer(t, res, "setns-host", probe.ByCapabilities, "")
+	wantLayer(t, res, "setns-host", attack.ByCapabilities, "")
 	if r := res["setns-host"]; !strings.HasPrefix(r.Step, "setns(") {
 		t.Errorf("setns-host: refused at %q, want the setns step", r.Step)
 	}
 
 	// A non-root uid: setuid(0) needs CAP_SETUID.
 	res, _ = probeUnder(t, []string{"--user", "65534"}, "setuid-root", "chroot")
-	wantLayer(t, res, "setuid-root", probe.ByCapabilities, "")
-	wantLayer(t, res, "chroot", probe.ByCapabilities, "")
+	wantLayer(t, res, "setuid-root", attack.ByCapabilities, "")
+	wantLayer(t, res, "chroot", attack.ByCapabilities, "")
 }
 
 // Docker's default profile, resolved without SYS_ADMIN. The profile
@@ -217,14 +217,14 @@ func TestProbePrivilegedRuntimeDefaultWithoutSysAdmin(t *testing.T) {
 		wantLayer(t, res, id, "", "")
 	}
 	// init_module is allowed (CAP_SYS_MODULE kept): the kernel answers.
-	wantLayer(t, res, "kernel-module", privIf(h.modules, "", probe.ByOther), "")
+	wantLayer(t, res, "kernel-module", privIf(h.modules, "", attack.ByOther), "")
 	// keyctl and personality(READ_IMPLIES_EXEC) have no rule at all, and no
 	// capability explains them: the canaries prove the filter.
-	wantLayer(t, res, "keyctl", probe.BySeccomp, "")
-	wantLayer(t, res, "personality", probe.BySeccomp, "")
+	wantLayer(t, res, "keyctl", attack.BySeccomp, "")
+	wantLayer(t, res, "personality", attack.BySeccomp, "")
 	if !h.pid1NS {
 		// The open of /proc/1/ns/net fails first, outside the layers.
-		wantLayer(t, res, "setns-host", probe.ByOther, "")
+		wantLayer(t, res, "setns-host", attack.ByOther, "")
 	}
 
 	// Full root under the same profile: mount, unshare and setns are
@@ -233,9 +233,9 @@ func TestProbePrivilegedRuntimeDefaultWithoutSysAdmin(t *testing.T) {
 	res, _ = probeUnder(t, []string{"--seccomp", "runtime-default"}, "mount-tmpfs", "cgroup-mount", "pivot-root", "keyctl", "personality")
 	wantLayer(t, res, "mount-tmpfs", "", "")
 	wantLayer(t, res, "cgroup-mount", "", "")
-	wantLayer(t, res, "pivot-root", probe.BySeccomp, "")
-	wantLayer(t, res, "keyctl", probe.BySeccomp, "")
-	wantLayer(t, res, "personality", probe.BySeccomp, "")
+	wantLayer(t, res, "pivot-root", attack.BySeccomp, "")
+	wantLayer(t, res, "keyctl", attack.BySeccomp, "")
+	wantLayer(t, res, "personality", attack.BySeccomp, "")
 }
 
 // The seccomp filter decides at syscall entry, before any capability is
@@ -243,7 +243,7 @@ func TestProbePrivilegedRuntimeDefaultWithoutSysAdmin(t *testing.T) {
 // answer is seccomp alone when a canary proves the filter, and ambiguous
 // where no canary can exist (the kernel's first check is the capability).
 //
-// These assertions need two changes to probe/attribute.go (see the
+// These assertions need two changes to attack/attribute.go (see the
 // report that came with probe/paths_privileged.go): a canary's proof is
 // not ambiguous with the capability check, and a path without a canary
 // under a filter cannot exclude seccomp.
@@ -255,34 +255,34 @@ func TestProbePrivilegedFilterDecidesFirst(t *testing.T) {
 	res, _ := probeUnder(t, noAdmin, "mount-tmpfs", "cgroup-mount", "pivot-root")
 	// unshare (the first step) has no rule without SYS_ADMIN; its canary
 	// (an unknown flag bit, EINVAL) gets EPERM too.
-	wantLayer(t, res, "mount-tmpfs", probe.BySeccomp, "")
-	wantLayer(t, res, "cgroup-mount", probe.BySeccomp, "")
+	wantLayer(t, res, "mount-tmpfs", attack.BySeccomp, "")
+	wantLayer(t, res, "cgroup-mount", attack.BySeccomp, "")
 	// pivot_root has no rule even with SYS_ADMIN. Without the capability
 	// no canary can show whether the filter or may_mount refused, but the
 	// filter itself can be asked (a net of the probe's own answering
 	// SECCOMP_RET_TRACE): it refuses.
-	wantLayer(t, res, "pivot-root", probe.BySeccomp, "")
+	wantLayer(t, res, "pivot-root", attack.BySeccomp, "")
 	privWantEvidence(t, res, "pivot-root", "asked about the same call without running it")
 	res = privProbeInPidNS(t, noAdmin, "setns-host")
-	wantLayer(t, res, "setns-host", probe.BySeccomp, "")
+	wantLayer(t, res, "setns-host", attack.BySeccomp, "")
 
 	// Everything dropped: the profile keeps none of the capability-gated
 	// rules, so the filter refuses these before their capability checks.
 	res, _ = probeUnder(t, []string{"--cap-drop", "ALL", "--seccomp", "runtime-default"}, privilegedPaths...)
 	for _, id := range []string{"mount-tmpfs", "cgroup-mount", "chroot", "bpf-load", "perf-event-open", "keyctl", "personality"} {
-		wantLayer(t, res, id, probe.BySeccomp, "")
+		wantLayer(t, res, id, attack.BySeccomp, "")
 	}
 	// But the profile allows adjtimex and clock_adjtime to everyone (they
 	// read the clock too): they reach CAP_SYS_TIME, which closes the path.
-	wantLayer(t, res, "set-clock", probe.ByCapabilities, "")
+	wantLayer(t, res, "set-clock", attack.ByCapabilities, "")
 	if r := res["set-clock"]; !strings.HasPrefix(r.Step, "adjtimex(") || !strings.Contains(r.Step, "refused by the filter: settimeofday") {
 		t.Errorf("set-clock: step %q, want adjtimex after the filter refused settimeofday", r.Step)
 	}
 	for _, id := range []string{"pivot-root", "reboot"} {
-		wantLayer(t, res, id, probe.BySeccomp, "")
+		wantLayer(t, res, id, attack.BySeccomp, "")
 	}
 	if h.modules {
-		wantLayer(t, res, "kernel-module", probe.BySeccomp, "")
+		wantLayer(t, res, "kernel-module", attack.BySeccomp, "")
 	}
 	// Where the filter cannot be asked (it refuses seccomp(2), so the
 	// probe's net cannot be loaded), nothing can tell the two apart.
@@ -290,18 +290,18 @@ func TestProbePrivilegedFilterDecidesFirst(t *testing.T) {
 		{"names": ["pivot_root", "reboot", "seccomp"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}`)
 	unasked, _ := probeUnder(t, []string{"--cap-drop", "ALL", "--seccomp", noAsk}, "pivot-root", "reboot")
 	for _, id := range []string{"pivot-root", "reboot"} {
-		privWantAmbiguous(t, unasked, id, probe.BySeccomp, probe.ByCapabilities)
+		privWantAmbiguous(t, unasked, id, attack.BySeccomp, attack.ByCapabilities)
 	}
 	// AF_PACKET sockets are allowed by the profile: the canary passes the
 	// filter and the kernel's EINVAL shows it, so capabilities alone.
-	wantLayer(t, res, "packet-socket", probe.ByCapabilities, "")
+	wantLayer(t, res, "packet-socket", attack.ByCapabilities, "")
 	wantLayer(t, res, "setuid-root", "", "")
 
 	// A filter that denies every setuid, for a non-root uid.
 	deny := privProfile(t, `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
 		{"names": ["setuid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}`)
 	res, _ = probeUnder(t, []string{"--user", "65534", "--seccomp", deny}, "setuid-root")
-	wantLayer(t, res, "setuid-root", probe.BySeccomp, "")
+	wantLayer(t, res, "setuid-root", attack.BySeccomp, "")
 }
 
 // Canaries, checked through the attribution they drive: under a filter
@@ -316,14 +316,14 @@ func TestProbePrivilegedCanaries(t *testing.T) {
 	allowAll := privProfile(t, `{"defaultAction": "SCMP_ACT_ALLOW"}`)
 	res, _ := probeUnder(t, []string{"--cap-drop", "ALL", "--seccomp", allowAll}, privilegedPaths...)
 	for _, id := range []string{"packet-socket", "mount-tmpfs", "cgroup-mount", "setns-host", "chroot", "set-clock"} {
-		wantLayer(t, res, id, probe.ByCapabilities, "")
+		wantLayer(t, res, id, attack.ByCapabilities, "")
 	}
-	wantLayer(t, res, "bpf-load", privIf(h.bpfUnprivDisabled, probe.ByCapabilities, ""), "")
-	wantLayer(t, res, "perf-event-open", privIf(h.perfNeedsCap, probe.ByCapabilities, ""), "")
+	wantLayer(t, res, "bpf-load", privIf(h.bpfUnprivDisabled, attack.ByCapabilities, ""), "")
+	wantLayer(t, res, "perf-event-open", privIf(h.perfNeedsCap, attack.ByCapabilities, ""), "")
 	wantLayer(t, res, "personality", "", "")
 	wantLayer(t, res, "keyctl", "", "")
 	res, _ = probeUnder(t, []string{"--user", "65534", "--seccomp", allowAll}, "setuid-root")
-	wantLayer(t, res, "setuid-root", probe.ByCapabilities, "")
+	wantLayer(t, res, "setuid-root", attack.ByCapabilities, "")
 
 	// Every probed call refused with EPERM, all capabilities held: seccomp
 	// for each, through a canary, or for pivot_root, reboot and
@@ -347,7 +347,7 @@ func TestProbePrivilegedCanaries(t *testing.T) {
 		case "setuid-root":
 			wantLayer(t, res, id, "", "") // root already
 		default:
-			wantLayer(t, res, id, probe.BySeccomp, "")
+			wantLayer(t, res, id, attack.BySeccomp, "")
 		}
 	}
 	// unshare is allowed: mount's own canary decides at the mount step.
@@ -370,7 +370,7 @@ func TestProbePrivilegedCanaries(t *testing.T) {
 		{"names": ["mount"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
 		 "args": [{"index": 3, "value": 262144, "valueTwo": 262144, "op": "SCMP_CMP_MASKED_EQ"}]}]}`)
 	res, _ = probeUnder(t, []string{"--seccomp", privOnly}, "mount-tmpfs")
-	wantLayer(t, res, "mount-tmpfs", probe.BySeccomp, "")
+	wantLayer(t, res, "mount-tmpfs", attack.BySeccomp, "")
 	if r := res["mount-tmpfs"]; !strings.Contains(r.Step, "MS_PRIVATE") {
 		t.Errorf("mount-tmpfs: refused at %q, want the MS_PRIVATE step", r.Step)
 	}
@@ -380,7 +380,7 @@ func TestProbePrivilegedCanaries(t *testing.T) {
 		 "args": [{"index": 3, "value": 0, "op": "SCMP_CMP_EQ"}]}]}`)
 	res, _ = probeUnder(t, []string{"--seccomp", plainOnly}, "mount-tmpfs", "cgroup-mount")
 	for _, id := range []string{"mount-tmpfs", "cgroup-mount"} {
-		wantLayer(t, res, id, probe.BySeccomp, "")
+		wantLayer(t, res, id, attack.BySeccomp, "")
 		if r := res[id]; strings.Contains(r.Step, "MS_PRIVATE") || !strings.HasPrefix(r.Step, "mount(") {
 			t.Errorf("%s: refused at %q, want the final mount", id, r.Step)
 		}
@@ -405,12 +405,12 @@ func TestProbePrivilegedVariantsPastTheFilter(t *testing.T) {
 	wantLayer(t, res, "userns-netns", "", "")
 	privWantEvidence(t, res, "userns-netns", "child was created in new user and network namespaces")
 	for _, id := range []string{"mount-tmpfs", "cgroup-mount"} {
-		wantLayer(t, res, id, probe.ByCapabilities, "")
+		wantLayer(t, res, id, attack.ByCapabilities, "")
 		if r := res[id]; !strings.HasPrefix(r.Step, "clone(CLONE_NEWNS") || r.Inferred {
 			t.Errorf("%s: step %q (inferred %v), want the measured clone(CLONE_NEWNS) step", id, r.Step, r.Inferred)
 		}
 	}
-	wantLayer(t, res, "set-clock", probe.ByCapabilities, "")
+	wantLayer(t, res, "set-clock", attack.ByCapabilities, "")
 	// Full root under it: the mounts are made, in a child's namespace.
 	res, _ = probeUnder(t, []string{"--seccomp", unshare}, ids...)
 	for _, id := range ids {
@@ -437,7 +437,7 @@ func TestProbePrivilegedVariantsPastTheFilter(t *testing.T) {
 		{"names": ["clone"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
 		 "args": [{"index": 0, "value": 131072, "valueTwo": 131072, "op": "SCMP_CMP_MASKED_EQ"}]}]}`)
 	res, _ = probeUnder(t, []string{"--cap-drop", "SYS_ADMIN", "--seccomp", noNS}, "mount-tmpfs")
-	wantLayer(t, res, "mount-tmpfs", probe.ByCapabilities, "")
+	wantLayer(t, res, "mount-tmpfs", attack.ByCapabilities, "")
 	privWantInferred(t, res, "mount-tmpfs")
 	res, _ = probeUnder(t, []string{"--seccomp", noNS}, "mount-tmpfs")
 	wantLayer(t, res, "mount-tmpfs", "", "")
@@ -447,14 +447,14 @@ func TestProbePrivilegedVariantsPastTheFilter(t *testing.T) {
 	clock := privProfile(t, `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
 		{"names": ["settimeofday", "adjtimex", "clock_adjtime"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}`)
 	res, _ = probeUnder(t, []string{"--cap-drop", "SYS_TIME", "--seccomp", clock}, "set-clock")
-	wantLayer(t, res, "set-clock", probe.ByCapabilities, "")
+	wantLayer(t, res, "set-clock", attack.ByCapabilities, "")
 	privWantInferred(t, res, "set-clock")
 	res, _ = probeUnder(t, []string{"--seccomp", clock}, "set-clock")
 	wantLayer(t, res, "set-clock", "", "")
 	privWantInferred(t, res, "set-clock")
 }
 
-func privWantInferred(t *testing.T, res map[string]probe.Result, id string) {
+func privWantInferred(t *testing.T, res map[string]attack.Result, id string) {
 	t.Helper()
 	if r := res[id]; !r.Inferred || !strings.Contains(r.Evidence, "not called") && !strings.Contains(r.Evidence, "inferred, not measured") {
 		t.Errorf("%s: inferred %v, evidence %q: want an inferred verdict that says so", id, r.Inferred, r.Evidence)

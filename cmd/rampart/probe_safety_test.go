@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/rampart-sec/rampart/probe"
+	"github.com/rampart-sec/rampart/attack"
 )
 
 // hostDigest captures what a probe must never change: every file under
@@ -149,7 +149,7 @@ func TestProbeCatalogLeavesHostUnchanged(t *testing.T) {
 	}
 	after := takeDigest()
 	sameHost(t, before, after)
-	if n := len(probe.Catalog()); n < 24 {
+	if n := len(attack.Catalog()); n < 24 {
 		t.Errorf("the catalog has %d paths, want at least 24", n)
 	}
 	if strings.Contains(r.stdout, "root:") {

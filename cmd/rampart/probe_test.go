@@ -11,16 +11,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
-	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/seccomp"
 )
 
 // probeUnder runs `rampart probe -o json` (the test binary as rampart)
 // under `rampart run FLAGS` (none: unconfined) and returns the results by
 // path ID.
-func probeUnder(t *testing.T, flags []string, ids ...string) (map[string]probe.Result, *probe.Report) {
+func probeUnder(t *testing.T, flags []string, ids ...string) (map[string]attack.Result, *attack.Report) {
 	t.Helper()
 	self := os.Args[0]
 	if slices.Contains(flags, "--user") {
@@ -44,7 +44,7 @@ func probeUnder(t *testing.T, flags []string, ids ...string) (map[string]probe.R
 
 // decodeProbe reads `rampart probe -o json`'s output (out, and the error
 // of the command that printed it) as results by path ID.
-func decodeProbe(t *testing.T, where string, out []byte, err error) (map[string]probe.Result, *probe.Report) {
+func decodeProbe(t *testing.T, where string, out []byte, err error) (map[string]attack.Result, *attack.Report) {
 	t.Helper()
 	if err != nil {
 		var ee *exec.ExitError
@@ -53,14 +53,14 @@ func decodeProbe(t *testing.T, where string, out []byte, err error) (map[string]
 		}
 		t.Fatal(err)
 	}
-	var rep probe.Report
+	var rep attack.Report
 	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatalf("probe %s: JSON: %v\n%s", where, err, out)
 	}
-	if rep.Schema != probe.SchemaVersion {
+	if rep.Schema != attack.SchemaVersion {
 		t.Fatalf("probe %s: schema %q", where, rep.Schema)
 	}
-	res := map[string]probe.Result{}
+	res := map[string]attack.Result{}
 	for _, r := range rep.Results {
 		res[r.ID] = r
 	}
@@ -89,16 +89,16 @@ func selfForEveryone(t *testing.T) string {
 }
 
 // wantLayer asserts a path's verdict and attributed layer ("" = open).
-func wantLayer(t *testing.T, res map[string]probe.Result, id, layer, lsm string) {
+func wantLayer(t *testing.T, res map[string]attack.Result, id, layer, lsm string) {
 	t.Helper()
 	r, ok := res[id]
 	if !ok {
 		t.Fatalf("%s: no result", id)
 	}
 	switch {
-	case layer == "" && r.Verdict != probe.Open:
+	case layer == "" && r.Verdict != attack.Open:
 		t.Errorf("%s: %s by %s (%s), want open", id, r.Verdict, r.Layer, r.Evidence)
-	case layer != "" && (r.Verdict != probe.Blocked || r.Layer != layer || (lsm != "" && r.LSM != lsm)):
+	case layer != "" && (r.Verdict != attack.Blocked || r.Layer != layer || (lsm != "" && r.LSM != lsm)):
 		t.Errorf("%s: %s by %s %s (%s: %s), want blocked by %s %s", id, r.Verdict, r.Layer, r.LSM, r.Errno, r.Evidence, layer, lsm)
 	case len(r.Ambiguous) > 0 && layer != "":
 		t.Errorf("%s: ambiguous %v (%s)", id, r.Ambiguous, r.Evidence)
@@ -107,8 +107,8 @@ func wantLayer(t *testing.T, res map[string]probe.Result, id, layer, lsm string)
 
 func TestProbeSeedUnconfinedRoot(t *testing.T) {
 	needRoot(t)
-	res, _ := probeUnder(t, nil, probe.Seed...)
-	for _, id := range probe.Seed {
+	res, _ := probeUnder(t, nil, attack.Seed...)
+	for _, id := range attack.Seed {
 		wantLayer(t, res, id, "", "")
 	}
 }
@@ -118,26 +118,26 @@ func TestProbeSeedUnconfinedRoot(t *testing.T) {
 func TestProbeSeedAttribution(t *testing.T) {
 	needRoot(t)
 	needSeccomp(t)
-	res, _ := probeUnder(t, []string{"--cap-drop", "NET_RAW"}, probe.Seed...)
-	wantLayer(t, res, "raw-socket", probe.ByCapabilities, "")
+	res, _ := probeUnder(t, []string{"--cap-drop", "NET_RAW"}, attack.Seed...)
+	wantLayer(t, res, "raw-socket", attack.ByCapabilities, "")
 	wantLayer(t, res, "userns-netns", "", "")
 	wantLayer(t, res, "read-shadow", "", "")
 
-	res, _ = probeUnder(t, []string{"--cap-drop", "SYS_ADMIN", "--seccomp", "runtime-default"}, probe.Seed...)
+	res, _ = probeUnder(t, []string{"--cap-drop", "SYS_ADMIN", "--seccomp", "runtime-default"}, attack.Seed...)
 	wantLayer(t, res, "raw-socket", "", "")
-	wantLayer(t, res, "userns-netns", probe.BySeccomp, "")
+	wantLayer(t, res, "userns-netns", attack.BySeccomp, "")
 	wantLayer(t, res, "read-shadow", "", "")
 
-	res, _ = probeUnder(t, []string{"--deny-read", "/etc/shadow"}, probe.Seed...)
+	res, _ = probeUnder(t, []string{"--deny-read", "/etc/shadow"}, attack.Seed...)
 	wantLayer(t, res, "raw-socket", "", "")
 	wantLayer(t, res, "userns-netns", "", "")
-	wantLayer(t, res, "read-shadow", probe.ByLSM, "Landlock")
+	wantLayer(t, res, "read-shadow", attack.ByLSM, "Landlock")
 
 	all := []string{"--cap-drop", "NET_RAW,SYS_ADMIN", "--seccomp", "runtime-default", "--deny-read", "/etc/shadow"}
-	res, rep := probeUnder(t, all, probe.Seed...)
-	wantLayer(t, res, "raw-socket", probe.ByCapabilities, "")
-	wantLayer(t, res, "userns-netns", probe.BySeccomp, "")
-	wantLayer(t, res, "read-shadow", probe.ByLSM, "Landlock")
+	res, rep := probeUnder(t, all, attack.Seed...)
+	wantLayer(t, res, "raw-socket", attack.ByCapabilities, "")
+	wantLayer(t, res, "userns-netns", attack.BySeccomp, "")
+	wantLayer(t, res, "read-shadow", attack.ByLSM, "Landlock")
 	if rep.State.Seccomp != 2 || !rep.State.NoNewPrivs || strings.Contains(strings.Join(rep.State.CapBnd, ","), "NET_RAW") {
 		t.Errorf("state: %+v", rep.State)
 	}
@@ -148,8 +148,8 @@ func TestProbeSeedAttribution(t *testing.T) {
 func TestProbeNonRoot(t *testing.T) {
 	needRoot(t)
 	res, _ := probeUnder(t, []string{"--user", "65534"}, "read-shadow", "raw-socket")
-	wantLayer(t, res, "read-shadow", probe.ByOther, "")
-	wantLayer(t, res, "raw-socket", probe.ByCapabilities, "")
+	wantLayer(t, res, "read-shadow", attack.ByOther, "")
+	wantLayer(t, res, "raw-socket", attack.ByCapabilities, "")
 }
 
 func TestProbeOnlyUnknown(t *testing.T) {
@@ -175,16 +175,16 @@ func TestProbeSeccompPredictionMatchesMeasurement(t *testing.T) {
 	}
 	res, _ := probeUnder(t, []string{"--cap-drop", "SYS_ADMIN", "--seccomp", "runtime-default"})
 	compared := 0
-	for _, p := range probe.Catalog() {
+	for _, p := range attack.Catalog() {
 		r := res[p.ID]
-		predOpen, why, err := probe.PredictSeccomp(p, f.Program())
+		predOpen, why, err := attack.PredictSeccomp(p, f.Program())
 		if err != nil {
 			t.Fatal(err)
 		}
 		switch {
-		case r.Verdict == probe.Open && !predOpen:
+		case r.Verdict == attack.Open && !predOpen:
 			t.Errorf("%s: measured open, predicted closed by seccomp (%s)", p.ID, why)
-		case r.Verdict == probe.Blocked && r.Layer == probe.BySeccomp && len(r.Ambiguous) == 0 && predOpen:
+		case r.Verdict == attack.Blocked && r.Layer == attack.BySeccomp && len(r.Ambiguous) == 0 && predOpen:
 			t.Errorf("%s: measured blocked by seccomp (%s), predicted open (%s)", p.ID, r.Evidence, why)
 		default:
 			compared++

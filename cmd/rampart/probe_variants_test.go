@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/audit"
 	"github.com/rampart-sec/rampart/features"
-	"github.com/rampart-sec/rampart/probe"
 )
 
 // An attacker picks whichever variant of a call a filter lets through:
@@ -29,7 +29,7 @@ func variantProfile(name string) string {
 
 // variantWant asserts a path's layer ("" open) and that the evidence
 // (or the step) names what decided.
-func variantWant(t *testing.T, res map[string]probe.Result, id, layer string, says ...string) {
+func variantWant(t *testing.T, res map[string]attack.Result, id, layer string, says ...string) {
 	t.Helper()
 	wantLayer(t, res, id, layer, "")
 	r := res[id]
@@ -49,7 +49,7 @@ func TestProbeVariantsMount(t *testing.T) {
 	deny := variantProfile("deny-mount")
 	res, _ := probeUnder(t, []string{"--cap-drop", "SYS_ADMIN", "--seccomp", deny}, ids...)
 	for _, id := range ids {
-		variantWant(t, res, id, probe.ByCapabilities, "refuses mount(2) but lets fsopen+fsconfig+fsmount through", "CapEff lacks CAP_SYS_ADMIN")
+		variantWant(t, res, id, attack.ByCapabilities, "refuses mount(2) but lets fsopen+fsconfig+fsmount through", "CapEff lacks CAP_SYS_ADMIN")
 		if r := res[id]; !strings.HasPrefix(r.Step, "fsopen(") {
 			t.Errorf("%s: step %q, want fsopen's", id, r.Step)
 		}
@@ -64,7 +64,7 @@ func TestProbeVariantsMount(t *testing.T) {
 	for _, flags := range [][]string{{"--seccomp", all}, {"--cap-drop", "SYS_ADMIN", "--seccomp", all}} {
 		res, _ = probeUnder(t, flags, ids...)
 		for _, id := range ids {
-			variantWant(t, res, id, probe.BySeccomp, "it refuses every variant: mount(2), fsopen+fsconfig+fsmount")
+			variantWant(t, res, id, attack.BySeccomp, "it refuses every variant: mount(2), fsopen+fsconfig+fsmount")
 		}
 	}
 }
@@ -87,7 +87,7 @@ func TestProbeVariantsUserns(t *testing.T) {
 	// way that does.
 	create := variantProfile("deny-userns-create")
 	res = privProbeInPidNS(t, []string{"--seccomp", create}, "userns-netns")
-	variantWant(t, res, "userns-netns", probe.BySeccomp, "it refuses every variant", "not here: setns(CLONE_NEWUSER)", "none exists to join")
+	variantWant(t, res, "userns-netns", attack.BySeccomp, "it refuses every variant", "not here: setns(CLONE_NEWUSER)", "none exists to join")
 	// A user namespace to join: root's, so root (the owner) holds every
 	// capability in it.
 	unshare, err := exec.LookPath("unshare")
@@ -103,7 +103,7 @@ func TestProbeVariantsUserns(t *testing.T) {
 	res, _ = probeUnder(t, []string{"--seccomp", create}, "userns-netns")
 	variantWant(t, res, "userns-netns", "", "through setns(CLONE_NEWUSER)", "joined an existing user namespace")
 	res, _ = probeUnder(t, []string{"--seccomp", variantProfile("deny-userns-all")}, "userns-netns")
-	variantWant(t, res, "userns-netns", probe.BySeccomp, "it refuses every variant", "setns(CLONE_NEWUSER)")
+	variantWant(t, res, "userns-netns", attack.BySeccomp, "it refuses every variant", "setns(CLONE_NEWUSER)")
 }
 
 // waitOtherUserNS waits until pid has entered its new user namespace
@@ -130,7 +130,7 @@ func TestProbeVariantsSockets(t *testing.T) {
 	res, _ := probeUnder(t, []string{"--seccomp", cloexec}, "raw-socket")
 	variantWant(t, res, "raw-socket", "", "through socket(AF_INET, SOCK_RAW)", "refuses socket(AF_INET, SOCK_RAW|SOCK_CLOEXEC)")
 	res, _ = probeUnder(t, []string{"--cap-drop", "NET_RAW", "--seccomp", cloexec}, "raw-socket")
-	variantWant(t, res, "raw-socket", probe.ByCapabilities, "refuses socket(AF_INET, SOCK_RAW|SOCK_CLOEXEC) but lets socket(AF_INET, SOCK_RAW) through", "CapEff lacks CAP_NET_RAW")
+	variantWant(t, res, "raw-socket", attack.ByCapabilities, "refuses socket(AF_INET, SOCK_RAW|SOCK_CLOEXEC) but lets socket(AF_INET, SOCK_RAW) through", "CapEff lacks CAP_NET_RAW")
 
 	// Every raw socket refused on x86_64, and io_uring: i386 is left,
 	// through socketcall, whose arguments no filter reads, where this
@@ -139,7 +139,7 @@ func TestProbeVariantsSockets(t *testing.T) {
 	res, _ = probeUnder(t, []string{"--seccomp", x86}, "raw-socket")
 	if err := features.HaveIA32(); err != nil {
 		t.Logf("i386: %v", err)
-		variantWant(t, res, "raw-socket", probe.BySeccomp, "it refuses every variant", "not here: i386 socketcall(SYS_SOCKET)", "runs no i386 code")
+		variantWant(t, res, "raw-socket", attack.BySeccomp, "it refuses every variant", "not here: i386 socketcall(SYS_SOCKET)", "runs no i386 code")
 	} else {
 		variantWant(t, res, "raw-socket", "", "through i386 socketcall(SYS_SOCKET)", "refuses socket(AF_INET, SOCK_RAW|SOCK_CLOEXEC)")
 	}
@@ -148,7 +148,7 @@ func TestProbeVariantsSockets(t *testing.T) {
 	res, _ = probeUnder(t, []string{"--seccomp", packet}, "packet-socket")
 	variantWant(t, res, "packet-socket", "", "through socket(AF_INET, SOCK_PACKET|SOCK_CLOEXEC)")
 	res, _ = probeUnder(t, []string{"--cap-drop", "NET_RAW", "--seccomp", packet}, "packet-socket")
-	variantWant(t, res, "packet-socket", probe.ByCapabilities, "lets socket(AF_INET, SOCK_PACKET|SOCK_CLOEXEC) through", "CapEff lacks CAP_NET_RAW")
+	variantWant(t, res, "packet-socket", attack.ByCapabilities, "lets socket(AF_INET, SOCK_PACKET|SOCK_CLOEXEC) through", "CapEff lacks CAP_NET_RAW")
 }
 
 // Files: openat and open refused when they carry O_NOCTTY, as the probe's
@@ -161,8 +161,8 @@ func TestProbeVariantsFiles(t *testing.T) {
 	res, _ := probeUnder(t, []string{"--seccomp", noctty}, "read-shadow")
 	variantWant(t, res, "read-shadow", "", "through openat2", "refuses openat, open")
 	res, _ = probeUnder(t, []string{"--seccomp", noctty, "--deny-read", "/etc/shadow"}, "read-shadow")
-	wantLayer(t, res, "read-shadow", probe.ByLSM, "Landlock")
-	variantWant(t, res, "read-shadow", probe.ByLSM, "refuses openat, open but lets openat2 through")
+	wantLayer(t, res, "read-shadow", attack.ByLSM, "Landlock")
+	variantWant(t, res, "read-shadow", attack.ByLSM, "refuses openat, open but lets openat2 through")
 }
 
 // Kernel objects: bpf's command with bit 32 set (the kernel reads an
@@ -177,7 +177,7 @@ func TestProbeVariantsKernelObjects(t *testing.T) {
 	variantWant(t, res, "bpf-load", "", "through bpf(BPF_PROG_LOAD with bit 32 set)")
 	res, _ = probeUnder(t, []string{"--cap-drop", "BPF,SYS_ADMIN", "--seccomp", bpfEq}, "bpf-load")
 	if h.bpfUnprivDisabled {
-		variantWant(t, res, "bpf-load", probe.ByCapabilities, "lets bpf(BPF_PROG_LOAD with bit 32 set) through", "CapEff lacks CAP_BPF")
+		variantWant(t, res, "bpf-load", attack.ByCapabilities, "lets bpf(BPF_PROG_LOAD with bit 32 set) through", "CapEff lacks CAP_BPF")
 	} else {
 		variantWant(t, res, "bpf-load", "", "through bpf(BPF_PROG_LOAD with bit 32 set)")
 	}
@@ -187,7 +187,7 @@ func TestProbeVariantsKernelObjects(t *testing.T) {
 
 	res, _ = probeUnder(t, []string{"--cap-drop", "PERFMON,SYS_ADMIN", "--seccomp", variantProfile("deny-perf-cloexec")}, "perf-event-open")
 	if h.perfNeedsCap {
-		variantWant(t, res, "perf-event-open", probe.ByCapabilities, "lets perf_event_open(0) through")
+		variantWant(t, res, "perf-event-open", attack.ByCapabilities, "lets perf_event_open(0) through")
 	} else {
 		variantWant(t, res, "perf-event-open", "", "through perf_event_open(0)", "refuses perf_event_open(PERF_FLAG_FD_CLOEXEC)")
 	}
@@ -196,13 +196,13 @@ func TestProbeVariantsKernelObjects(t *testing.T) {
 	// itself is asked whether it let the call through.
 	res, _ = probeUnder(t, []string{"--cap-drop", "SYS_MODULE", "--seccomp", variantProfile("deny-init-module")}, "kernel-module")
 	if h.modules {
-		variantWant(t, res, "kernel-module", probe.ByCapabilities, "refuses init_module but lets finit_module through", "CapEff lacks CAP_SYS_MODULE")
+		variantWant(t, res, "kernel-module", attack.ByCapabilities, "refuses init_module but lets finit_module through", "CapEff lacks CAP_SYS_MODULE")
 	} else {
 		// No module support: finit_module gets past the filter to a
 		// kernel without it, and init_module, which the filter refuses,
 		// is not there either: the kernel closes both, the filter one
 		// (audit's --node-kernel no-modules).
-		variantWant(t, res, "kernel-module", probe.ByOther, "refuses init_module but lets finit_module through", "no loadable module support")
+		variantWant(t, res, "kernel-module", attack.ByOther, "refuses init_module but lets finit_module through", "no loadable module support")
 	}
 }
 
@@ -293,7 +293,7 @@ spec:
 		for _, p := range ctr.Paths {
 			predicted[p.ID] = p
 		}
-		var res map[string]probe.Result
+		var res map[string]attack.Result
 		if c.pidNS {
 			res = privProbeInPidNS(t, flags, c.ids...)
 		} else {

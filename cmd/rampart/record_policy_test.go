@@ -12,12 +12,12 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/internal/runc"
 	"github.com/rampart-sec/rampart/layers"
 	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/policy"
-	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/record"
 )
 
@@ -243,7 +243,7 @@ func probeFrame(t *testing.T) *record.Recording {
 	}
 	defer devnull.Close()
 	var recs []*record.Recording
-	for _, p := range probe.Catalog() {
+	for _, p := range attack.Catalog() {
 		rec, err := record.Run(context.Background(), []string{os.Args[0], "probe", "-o", "json", "--only", p.ID},
 			record.Options{Recorder: record.RecorderPtrace, Env: append(os.Environ(), asRampart+"=1"), Stdout: devnull, Stderr: devnull})
 		if err != nil {
@@ -332,9 +332,9 @@ func TestRecordedPolicyLayers(t *testing.T) {
 	for _, id := range m.Gaps {
 		t.Errorf("%s open under the recorded policy: %+v", id, m.Row(id).Cells)
 	}
-	closedAt(t, m, "raw-socket", layers.PlusCaps, probe.ByCapabilities)
-	closedAt(t, m, "userns-netns", layers.PlusSeccomp, probe.BySeccomp)
-	closedAt(t, m, "read-shadow", layers.PlusLSM, probe.ByLSM)
+	closedAt(t, m, "raw-socket", layers.PlusCaps, attack.ByCapabilities)
+	closedAt(t, m, "userns-netns", layers.PlusSeccomp, attack.BySeccomp)
+	closedAt(t, m, "read-shadow", layers.PlusLSM, attack.ByLSM)
 	if len(m.Rows) < 24 {
 		t.Errorf("%d rows, want the whole catalog", len(m.Rows))
 	}

@@ -19,9 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/layers"
 	"github.com/rampart-sec/rampart/policy"
-	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/record"
 )
 
@@ -146,8 +146,8 @@ func recordedLayers(t *testing.T, rec *record.Recording, uses map[string]string)
 	t.Helper()
 	dir := genPolicy(t, record.Merge(rec, probeFrame(t)))
 	m := layersJSON(t, rampart(t, "", "layers", "--policy", filepath.Join(dir, record.PolicyFile), "-o", "json"))
-	if len(m.Rows) < len(probe.Catalog()) {
-		t.Errorf("%d rows, want the whole catalog (%d)", len(m.Rows), len(probe.Catalog()))
+	if len(m.Rows) < len(attack.Catalog()) {
+		t.Errorf("%d rows, want the whole catalog (%d)", len(m.Rows), len(attack.Catalog()))
 	}
 	for _, id := range m.Gaps {
 		if _, ok := uses[id]; !ok {
@@ -160,15 +160,15 @@ func recordedLayers(t *testing.T, rec *record.Recording, uses map[string]string)
 			t.Fatalf("no row %s", id)
 		}
 		for _, c := range r.Cells {
-			if c.Verdict != probe.Open || !strings.Contains(c.Evidence, evidence) {
+			if c.Verdict != attack.Open || !strings.Contains(c.Evidence, evidence) {
 				t.Errorf("%s: %+v, want open at every step (%q): the workload has it itself", id, r.Cells, evidence)
 				break
 			}
 		}
 	}
-	closedAt(t, m, "raw-socket", layers.PlusCaps, probe.ByCapabilities)
-	closedAt(t, m, "userns-netns", layers.PlusSeccomp, probe.BySeccomp)
-	closedAt(t, m, "read-shadow", layers.PlusLSM, probe.ByLSM)
+	closedAt(t, m, "raw-socket", layers.PlusCaps, attack.ByCapabilities)
+	closedAt(t, m, "userns-netns", layers.PlusSeccomp, attack.BySeccomp)
+	closedAt(t, m, "read-shadow", layers.PlusLSM, attack.ByLSM)
 }
 
 // `python3 -m http.server`, answering a GET on loopback: recorded with
@@ -282,12 +282,12 @@ func TestRecordRoundTripHTTPServer(t *testing.T) {
 // sockets that takes a connection from here (closed at once, as the
 // probe does), or "".
 func runtimeSocketListening() string {
-	for _, p := range probe.Catalog() {
+	for _, p := range attack.Catalog() {
 		if p.ID != "runtime-socket" {
 			continue
 		}
 		for _, a := range p.Model.LSM {
-			if a.Kind != probe.AccessUnix {
+			if a.Kind != attack.AccessUnix {
 				continue
 			}
 			if c, err := net.DialTimeout("unix", a.Path, time.Second); err == nil {

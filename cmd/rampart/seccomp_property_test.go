@@ -65,10 +65,10 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/internal/procstatus"
-	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/seccomp"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
@@ -162,7 +162,7 @@ func newPropUniverse() *propUniverse {
 			u.names = append(u.names, n)
 		}
 	}
-	for _, p := range probe.Catalog() {
+	for _, p := range attack.Catalog() {
 		for _, n := range p.Syscalls {
 			add(n)
 		}

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/layers"
-	"github.com/rampart-sec/rampart/probe"
 )
 
 // runLayers runs `rampart layers --engine kubernetes` against the lab and
@@ -62,15 +62,15 @@ func TestLayersEngineKubernetesSeed(t *testing.T) {
 		t.Fatalf("engine %q", m.Engine)
 	}
 	want := map[string][2]string{ // path -> step that closed it, layer
-		"raw-socket":   {layers.PlusCaps, probe.ByCapabilities},
-		"userns-netns": {layers.PlusSeccomp, probe.BySeccomp},
+		"raw-socket":   {layers.PlusCaps, attack.ByCapabilities},
+		"userns-netns": {layers.PlusSeccomp, attack.BySeccomp},
 	}
 	for id, w := range want {
 		r := m.Row(id)
 		if r == nil || r.ClosedAt != w[0] || r.ClosedBy != w[1] {
 			t.Errorf("%s: closed at %q by %q, want %s by %s", id, r.ClosedAt, r.ClosedBy, w[0], w[1])
 		}
-		if got := cell(t, m, id, layers.Baseline).Verdict; got != probe.Open {
+		if got := cell(t, m, id, layers.Baseline).Verdict; got != attack.Open {
 			t.Errorf("%s is %s at baseline, want open", id, got)
 		}
 	}
@@ -79,7 +79,7 @@ func TestLayersEngineKubernetesSeed(t *testing.T) {
 		t.Fatalf("+lsm step: %+v, want the kubelet's AppArmor refusal", lsm)
 	}
 	for _, id := range []string{"read-shadow", "attack-1"} {
-		if got := cell(t, m, id, layers.PlusSeccomp).Verdict; got != probe.Open {
+		if got := cell(t, m, id, layers.PlusSeccomp).Verdict; got != attack.Open {
 			t.Errorf("%s at +seccomp: %s, want open", id, got)
 		}
 		if got := cell(t, m, id, layers.PlusLSM).Verdict; got != layers.NotRun {
@@ -121,10 +121,10 @@ func TestLayersEngineKubernetesLocalhostSeccomp(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := runLayers(t, c, "--seccomp", prof, "--seccomp-dir", c.SeccompDir, "--only", "userns-netns,keyctl")
-	if got := cell(t, m, "userns-netns", layers.PlusSeccomp); got.Verdict != probe.Blocked || got.Layer != probe.BySeccomp {
+	if got := cell(t, m, "userns-netns", layers.PlusSeccomp); got.Verdict != attack.Blocked || got.Layer != attack.BySeccomp {
 		t.Errorf("userns-netns at +seccomp: %+v, want blocked by seccomp", got)
 	}
-	if got := cell(t, m, "keyctl", layers.PlusSeccomp).Verdict; got != probe.Open {
+	if got := cell(t, m, "keyctl", layers.PlusSeccomp).Verdict; got != attack.Open {
 		t.Errorf("keyctl at +seccomp: %s, want open (the profile allows it)", got)
 	}
 }

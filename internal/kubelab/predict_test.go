@@ -20,13 +20,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/audit"
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/internal/procstatus"
 	"github.com/rampart-sec/rampart/internal/storage"
 	"github.com/rampart-sec/rampart/kube"
-	"github.com/rampart-sec/rampart/probe"
 )
 
 // The manifests: testdata/predict/pods holds Pods with varied
@@ -121,7 +121,7 @@ func TestPredictionEqualsMeasurement(t *testing.T) {
 			t.Errorf("%s: Pod %s not found", pc.file, pc.pod)
 			continue
 		}
-		meas := map[string]*probe.Report{}
+		meas := map[string]*attack.Report{}
 		for _, ctr := range w.Containers {
 			if ctr.Refused != "" {
 				checkRefused(t, pc, pod, ctr)
@@ -161,7 +161,7 @@ type pathTally struct {
 func tallyTable(tally map[string]*pathTally) string {
 	order := []string{"open", "blocked by seccomp", "blocked by capabilities", "blocked by lsm", "blocked by other"}
 	rows := []string{"| path | predicted = measured | open | seccomp | capabilities | LSM | other |", "|---|---|---|---|---|---|---|"}
-	for _, path := range probe.Catalog() {
+	for _, path := range attack.Catalog() {
 		id := path.ID
 		pt, ok := tally[id]
 		if !ok {
@@ -182,7 +182,7 @@ func tallyTable(tally map[string]*pathTally) string {
 // socket, its disks) is told to audit with the node flags (labNodeFlags),
 // so a disagreement is a wrong model or a wrong measurement, never the
 // node's.
-func comparePaths(t *testing.T, pc predictCase, ctr audit.Container, rep *probe.Report, runtimeBounding caps.Set, tally map[string]*pathTally) {
+func comparePaths(t *testing.T, pc predictCase, ctr audit.Container, rep *attack.Report, runtimeBounding caps.Set, tally map[string]*pathTally) {
 	t.Helper()
 	where := pc.file + " " + ctr.Name
 	// The layers themselves first: the capability set and seccomp mode
@@ -197,7 +197,7 @@ func comparePaths(t *testing.T, pc predictCase, ctr audit.Container, rep *probe.
 	if filtered := ctr.Seccomp.Evaluated != "no filter"; filtered != (rep.State.Seccomp == 2) {
 		t.Errorf("%s: seccomp mode %d, audit predicts profile %s (%s)", where, rep.State.Seccomp, ctr.Seccomp.Profile, ctr.Seccomp.Evaluated)
 	}
-	measured := map[string]probe.Result{}
+	measured := map[string]attack.Result{}
 	for _, r := range rep.Results {
 		measured[r.ID] = r
 	}
@@ -301,7 +301,7 @@ func runtimeBounding(t *testing.T, c *Cluster) caps.Set {
 }
 
 func cellOf(verdict, layer string) string {
-	if verdict == probe.Open {
+	if verdict == attack.Open {
 		return "open"
 	}
 	return "blocked by " + layer
@@ -309,9 +309,9 @@ func cellOf(verdict, layer string) string {
 
 // seedRow is one line of the seed's table: each seed path measured /
 // predicted.
-func seedRow(pc predictCase, ctr audit.Container, rep *probe.Report) string {
+func seedRow(pc predictCase, ctr audit.Container, rep *attack.Report) string {
 	row := []string{strings.TrimPrefix(pc.pod, "seed-")}
-	for _, id := range probe.Seed {
+	for _, id := range attack.Seed {
 		meas := "refused by the kubelet (no AppArmor)"
 		if rep != nil {
 			meas = "not measured"
@@ -415,14 +415,14 @@ func waitPodsDone(t *testing.T, ctx context.Context, c *Cluster, ns string, n in
 	return pods
 }
 
-func probeLogs(t *testing.T, ctx context.Context, c *Cluster, ns, pod, ctr string) *probe.Report {
+func probeLogs(t *testing.T, ctx context.Context, c *Cluster, ns, pod, ctr string) *attack.Report {
 	t.Helper()
 	b, err := c.Kubectl(ctx, "logs", "-n", ns, pod, "-c", ctr)
 	if err != nil {
 		t.Error(err)
 		return nil
 	}
-	var rep probe.Report
+	var rep attack.Report
 	if err := json.Unmarshal(b, &rep); err != nil || rep.State == nil {
 		t.Errorf("%s/%s: not a probe report: %v\n%s", pod, ctr, err, b)
 		return nil

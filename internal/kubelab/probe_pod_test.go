@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/internal/podexec"
-	"github.com/rampart-sec/rampart/probe"
 )
 
 // Pods a user already runs, from an image without rampart: `rampart probe
@@ -140,13 +140,13 @@ func probeThroughExec(t *testing.T, c *Cluster, args ...string) (stdout, stderr 
 	return o.String(), e.String(), cmd.ProcessState.ExitCode()
 }
 
-func probeReport(t *testing.T, c *Cluster, args ...string) *probe.Report {
+func probeReport(t *testing.T, c *Cluster, args ...string) *attack.Report {
 	t.Helper()
 	out, errs, code := probeThroughExec(t, c, append(args, "-o", "json")...)
 	if code != 0 {
 		t.Fatalf("rampart probe %v: exit %d: %s", args, code, errs)
 	}
-	var rep probe.Report
+	var rep attack.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v:\n%s", err, out)
 	}
@@ -154,7 +154,7 @@ func probeReport(t *testing.T, c *Cluster, args ...string) *probe.Report {
 }
 
 // wantResult asserts one path's verdict and layer ("" for open).
-func wantResult(t *testing.T, rep *probe.Report, id, verdict, layer string) {
+func wantResult(t *testing.T, rep *attack.Report, id, verdict, layer string) {
 	t.Helper()
 	for _, r := range rep.Results {
 		if r.ID == id {
@@ -191,7 +191,7 @@ func TestProbePod(t *testing.T) {
 		rep := probeReport(t, c, "--pod", "hardened", "-n", ns)
 		wantResult(t, rep, "raw-socket", "blocked", "capabilities")
 		wantResult(t, rep, "userns-netns", "blocked", "seccomp")
-		want := probe.PodRef{Namespace: ns, Pod: "hardened", Container: "app", Node: "rampart-lab"}
+		want := attack.PodRef{Namespace: ns, Pod: "hardened", Container: "app", Node: "rampart-lab"}
 		if rep.Pod == nil || *rep.Pod != want {
 			t.Errorf("report's pod = %+v, want %+v", rep.Pod, want)
 		}

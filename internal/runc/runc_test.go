@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/policy"
-	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/runtimes"
 )
 
@@ -55,7 +55,7 @@ func needRuncRoot(t *testing.T) {
 
 // probeInContainer runs `rampart probe -o json` as the container's
 // process under p and returns the results by ID.
-func probeInContainer(t *testing.T, p *policy.Policy) (map[string]probe.Result, *probe.Report) {
+func probeInContainer(t *testing.T, p *policy.Policy) (map[string]attack.Result, *attack.Report) {
 	t.Helper()
 	bundle := t.TempDir()
 	if err := Rootfs(filepath.Join(bundle, "rootfs"), staticRampart); err != nil {
@@ -74,28 +74,28 @@ func probeInContainer(t *testing.T, p *policy.Policy) (map[string]probe.Result, 
 	if res.ExitCode != 0 {
 		t.Fatalf("container exit %d:\n%s", res.ExitCode, res.Stderr)
 	}
-	var rep probe.Report
+	var rep attack.Report
 	if err := json.Unmarshal(res.Stdout, &rep); err != nil {
 		t.Fatalf("%v:\n%s\n%s", err, res.Stdout, res.Stderr)
 	}
-	out := map[string]probe.Result{}
+	out := map[string]attack.Result{}
 	for _, r := range rep.Results {
 		out[r.ID] = r
 	}
 	return out, &rep
 }
 
-func expect(t *testing.T, res map[string]probe.Result, id, layer string) {
+func expect(t *testing.T, res map[string]attack.Result, id, layer string) {
 	t.Helper()
 	r, ok := res[id]
 	if !ok {
 		t.Errorf("%s: no result", id)
 		return
 	}
-	if layer == "" && r.Verdict != probe.Open {
+	if layer == "" && r.Verdict != attack.Open {
 		t.Errorf("%s: blocked by %s (%s %s), want open", id, r.Layer, r.Errno, r.Evidence)
 	}
-	if layer != "" && (r.Verdict != probe.Blocked || r.Layer != layer) {
+	if layer != "" && (r.Verdict != attack.Blocked || r.Layer != layer) {
 		t.Errorf("%s: %s %s (%s %s), want blocked by %s", id, r.Verdict, r.Layer, r.Errno, r.Evidence, layer)
 	}
 }
@@ -117,17 +117,17 @@ func TestProbeInContainerDefaults(t *testing.T) {
 	expect(t, res, "raw-socket", "")
 	expect(t, res, "read-shadow", "")
 	for _, id := range []string{"mount-tmpfs", "cgroup-mount", "reboot", "set-clock", "pivot-root", "open-by-handle", "bpf-load"} {
-		expect(t, res, id, probe.ByCapabilities)
+		expect(t, res, id, attack.ByCapabilities)
 	}
 	// A kernel built without module support has no init_module at all.
 	if _, err := os.Stat("/proc/modules"); err == nil {
-		expect(t, res, "kernel-module", probe.ByCapabilities)
+		expect(t, res, "kernel-module", attack.ByCapabilities)
 	} else {
-		expect(t, res, "kernel-module", probe.ByOther)
+		expect(t, res, "kernel-module", attack.ByOther)
 	}
 	// /proc/sys is read-only in the container's mount table: no layer's doing
 	if _, ok := res["core-pattern"]; ok {
-		expect(t, res, "core-pattern", probe.ByOther)
+		expect(t, res, "core-pattern", attack.ByOther)
 	}
 }
 
@@ -142,7 +142,7 @@ func TestProbeInContainerSeedStep2(t *testing.T) {
 	if rep.State.Seccomp != 2 {
 		t.Fatalf("seccomp mode %d inside the container", rep.State.Seccomp)
 	}
-	expect(t, res, "raw-socket", probe.ByCapabilities)
-	expect(t, res, "userns-netns", probe.BySeccomp)
+	expect(t, res, "raw-socket", attack.ByCapabilities)
+	expect(t, res, "userns-netns", attack.BySeccomp)
 	expect(t, res, "read-shadow", "")
 }

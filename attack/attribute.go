@@ -1,4 +1,4 @@
-package probe
+package attack
 
 import (
 	"fmt"
@@ -49,8 +49,6 @@ type Result struct {
 	// of checks (the evidence says how).
 	Inferred bool `json:"inferred,omitempty"`
 }
-
-func capName(c caps.Cap) string { return c.String() }
 
 // Attribute decides which layer closed a path, from the outcome and what
 // the process can read about itself. It runs the checks in the order the
@@ -113,13 +111,13 @@ func attribute(p *Path, o Outcome, st *State) Result {
 	// and the kernel's own checks never ran. Only an LSM hook that also
 	// runs before the canary's argument check (AppArmor's socket_create)
 	// could have given the same errno.
-	if st.Seccomp == 2 && o.CanaryErrno != nil && *o.CanaryErrno == e && e != p.canaryErrno {
+	if st.Seccomp == 2 && o.CanaryErrno != nil && *o.CanaryErrno == e && e != p.CanaryErrno {
 		r.Layer = BySeccomp
-		how := fmt.Sprintf("a canary call the kernel rejects with %s got %s too", unix.ErrnoName(p.canaryErrno), r.Errno)
+		how := fmt.Sprintf("a canary call the kernel rejects with %s got %s too", unix.ErrnoName(p.CanaryErrno), r.Errno)
 		switch {
 		case o.FilterAsked != "":
 			how = o.FilterAsked
-		case p.canaryErrno == 0:
+		case p.CanaryErrno == 0:
 			how = fmt.Sprintf("the kernel never refuses this call, yet it got %s", r.Errno)
 		}
 		r.Evidence = fmt.Sprintf("%s, so the seccomp filter decided (mode 2, %d filter(s))", how, st.SeccompFilters)
@@ -134,10 +132,10 @@ func attribute(p *Path, o Outcome, st *State) Result {
 	// kernel's own answer: the filter refuses the call itself, whatever
 	// the set-up. (Inferred: the canary's arguments are not the attack's,
 	// and a filter could tell them apart.)
-	if o.Setup && st.Seccomp == 2 && o.CanaryErrno != nil && *o.CanaryErrno != p.canaryErrno {
+	if o.Setup && st.Seccomp == 2 && o.CanaryErrno != nil && *o.CanaryErrno != p.CanaryErrno {
 		r.Layer, r.Inferred = BySeccomp, true
-		kernel := "which the kernel rejects with " + unix.ErrnoName(p.canaryErrno)
-		if p.canaryErrno == 0 {
+		kernel := "which the kernel rejects with " + unix.ErrnoName(p.CanaryErrno)
+		if p.CanaryErrno == 0 {
 			kernel = "which the kernel never refuses"
 		}
 		r.Evidence = fmt.Sprintf("the probe's set-up failed (%s: %s), so the attack's call was never made; its canary call, %s, got %s: the seccomp filter (mode 2, %d filter(s)) refuses the call itself; inferred, not measured: the canary's arguments are not the attack's",

@@ -1,19 +1,22 @@
-// Package probe is rampart's attack-path catalog: for each path an
-// attacker inside a workload would try, a harmless probe that issues the
-// call the way attackers' tools do, a static model of what each layer
-// checks (for prediction without running), and the attribution of a
-// blocked path to the layer that blocked it.
+// Package attack is rampart's attack model: the catalog of paths an
+// attacker inside a workload would try, and for each one what every
+// layer checks (the capabilities the kernel asks for, the syscalls and
+// argument values a seccomp filter decides on, the accesses an LSM
+// mediates), the variants an attacker picks from, and the rules that
+// turn an observation into a verdict: prediction without running
+// (PredictSeccomp, MissingCaps, LSMRefuses) and attribution of a refusal
+// to the layer that made it (Attribute). It also holds the probe report's
+// JSON form (Report, Result, State), so a report can be read, rendered
+// and compared without running anything.
 //
-// Safety is the first requirement: every probe is harmless when run as
-// full root on a production host. Nothing persistent is written, nothing
-// is mounted outside a private mount namespace of a thread or a child
-// process that then exits, no clock is changed, nothing is loaded, no
-// secret is printed.
-// Where the real call would change the system, the probe uses arguments
-// that make the kernel's permission check run before the argument check,
-// and its Safety field says which kernel function checks what, in which
-// order.
-package probe
+// Nothing here makes a system call: audit, harden, report and layers
+// import it to predict and render. Package probe is the runner:
+// it makes each path's call on Linux and hands the outcome to Attribute.
+// probe imports attack; attack never imports probe.
+//
+// The Safety text of a path says why its probe, in package probe, is
+// harmless when run as full root on a production host.
+package attack
 
 import (
 	"fmt"
@@ -41,18 +44,13 @@ type Path struct {
 	// Safety explains why running the probe is harmless.
 	Safety string
 
-	// run performs the probe in this process; child, when set instead,
-	// performs it in a re-executed rampart (see inChild).
-	run   func(*env) Outcome
-	child func() Outcome
-	// canary, when set, repeats the call with arguments the kernel
-	// rejects with canaryErrno before any permission check, but that a
-	// seccomp filter sees the same way as the real call. If the canary
-	// fails with the real call's errno instead, the filter stopped both.
-	// A canary returns 0 when it cannot tell (an old kernel, a gate that
-	// closes before the filter matters).
-	canary      func() syscall.Errno
-	canaryErrno syscall.Errno
+	// CanaryErrno is what the kernel itself answers the path's canary
+	// (package probe's call with arguments the kernel rejects before any
+	// permission check, which a seccomp filter sees the same way as the
+	// real call): a refusal whose canary got the real call's errno
+	// instead was the filter's. 0 where the kernel never refuses the
+	// call.
+	CanaryErrno syscall.Errno `json:"-"`
 	// capErrnos are refusals besides EPERM and EACCES that the kernel's
 	// capability check returns on this path (TIOCSTI: EIO).
 	capErrnos []syscall.Errno
@@ -274,7 +272,7 @@ var registry = map[string]*Path{}
 
 func register(p *Path) *Path {
 	if _, dup := registry[p.ID]; dup {
-		panic("probe: duplicate path " + p.ID)
+		panic("attack: duplicate path " + p.ID)
 	}
 	registry[p.ID] = p
 	p.variants = p.Model.Variants()
@@ -343,8 +341,8 @@ var cloneFlagNames = []struct {
 	{unix.CLONE_NEWCGROUP, "CLONE_NEWCGROUP"},
 }
 
-// cloneFlags spells a clone or unshare flags word: CLONE_NEWUSER|CLONE_NEWNET.
-func cloneFlags(v uint64) string {
+// CloneFlags spells a clone or unshare flags word: CLONE_NEWUSER|CLONE_NEWNET.
+func CloneFlags(v uint64) string {
 	var parts []string
 	for _, f := range cloneFlagNames {
 		if v&f.bit != 0 {
@@ -373,7 +371,7 @@ func siblingLabel(rc seccomp.RouteCall) string {
 	case rc.Hidden:
 		return rc.Name
 	case rc.Name == "clone" || rc.Name == "unshare":
-		return rc.Name + "(" + cloneFlags(rc.Args[0]) + ")"
+		return rc.Name + "(" + CloneFlags(rc.Args[0]) + ")"
 	}
 	return ""
 }

@@ -1,6 +1,6 @@
 //go:build linux && cgo && seccomp
 
-package probe
+package attack
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package probe
+package attack
 
 import (
 	"slices"
@@ -113,11 +113,8 @@ func TestCatalogShape(t *testing.T) {
 		}
 	}
 	for _, p := range cat {
-		if p.Title == "" || p.Gain == "" || p.Safety == "" || len(p.Syscalls) == 0 || (p.run == nil) == (p.child == nil) {
-			t.Errorf("%s: incomplete (title, gain, safety, syscalls, exactly one of run/child)", p.ID)
-		}
-		if p.canary != nil && p.canaryErrno == 0 && p.ID != "personality" {
-			t.Errorf("%s: a canary without the errno the kernel gives it", p.ID)
+		if p.Title == "" || p.Gain == "" || p.Safety == "" || len(p.Syscalls) == 0 {
+			t.Errorf("%s: incomplete (title, gain, safety, syscalls)", p.ID)
 		}
 	}
 }

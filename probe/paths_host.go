@@ -38,9 +38,8 @@ import (
 // ptrace-child and process-vm-readv need a live process of the same
 // credentials and layers: rampart re-executed with traceeEnv set, which
 // prints the address of traceeMark and then blocks reading stdin until
-// EOF. It is caught here, in package initialisation before main, under
-// its own variable (RAMPART_PROBE_CHILD names catalog paths), so it is no
-// catalog path and runs no probe.
+// EOF. ChildMain enters it under its own variable (RAMPART_PROBE_CHILD
+// names catalog paths), so it is no catalog path and runs no probe.
 
 const traceeEnv = "RAMPART_PROBE_TRACEE"
 
@@ -48,10 +47,8 @@ const traceeEnv = "RAMPART_PROBE_TRACEE"
 // own constant, never anything secret.
 var traceeMark = [8]byte{'r', 'a', 'm', 'p', 'a', 'r', 't', 0}
 
-func init() {
-	if os.Getenv(traceeEnv) != "1" {
-		return
-	}
+// traceeMain is the child to trace; it exits when its stdin closes.
+func traceeMain() {
 	fmt.Printf("%#x\n", uintptr(unsafe.Pointer(&traceeMark[0])))
 	io.Copy(io.Discard, os.Stdin)
 	os.Exit(0)
@@ -67,11 +64,11 @@ type tracee struct {
 // startTracee starts the child and waits until it runs Go code in its
 // new image (it has printed the marker's address).
 func startTracee() (*tracee, error) {
-	self, err := os.Executable()
+	exe, err := self()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self)
+	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), traceeEnv+"=1")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

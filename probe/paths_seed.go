@@ -164,6 +164,9 @@ func unshareVariant(flags uintptr, call, what string) variant {
 	return variant{name: call, run: func(*env) attack.Outcome {
 		step := call + " in a forked child"
 		err := spawnNoop(&syscall.SysProcAttr{Unshareflags: flags})
+		if errors.Is(err, errNoEntry) {
+			return attack.Outcome{Errno: unix.ENOEXEC, Step: step, Detail: err.Error(), Setup: true}
+		}
 		if err != nil {
 			var e syscall.Errno
 			if errors.As(err, &e) {

@@ -4,7 +4,9 @@
 // judged, and hands what happened (an attack.Outcome) to
 // attack.Attribute. It also reads what the process can see of its own
 // confinement (ReadState) and runs the probes whose call affects the
-// whole process in child processes.
+// whole process in child processes: the program re-executed, which is
+// why a program that runs probes calls ChildMain first thing in main.
+// Importing the package starts nothing and diverts nothing.
 //
 // probe imports attack, which holds the catalog, the static models, the
 // attribution rules and the report's form; attack never imports probe,

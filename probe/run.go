@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -47,7 +48,30 @@ func onThread(f func() attack.Outcome) attack.Outcome {
 // layer: capabilities, no_new_privs, seccomp and Landlock survive execve.
 const childEnv = "RAMPART_PROBE_CHILD"
 
-func init() {
+// entered says ChildMain ran in this process: only a program that calls
+// it turns into the child it is re-executed as, so only such a program
+// may be re-executed. Any other would start its own main a second time
+// (a server, a test binary running its tests again).
+var entered atomic.Bool
+
+// errNoEntry is the set-up failure of a probe that needs a child in a
+// program that does not call ChildMain.
+var errNoEntry = errors.New("this program does not call probe.ChildMain first thing in main, so it cannot be re-executed as a probe child")
+
+// ChildMain turns this process into the probe child it was re-executed
+// as, if it is one, and exits when the child is done; otherwise it
+// returns at once. A program that runs probes calls it first thing in
+// main (a test binary in TestMain), the way runc's main enters its init:
+// the probes whose call affects the whole process, and the process the
+// ptrace probes attach to, are this program re-executed (os.Executable)
+// with a variable naming the child. Without the call the runner
+// re-executes nothing, and those probes report that their set-up failed.
+// Importing the package diverts nothing.
+func ChildMain() {
+	entered.Store(true)
+	if os.Getenv(traceeEnv) == "1" {
+		traceeMain()
+	}
 	id, ok := os.LookupEnv(childEnv)
 	if !ok {
 		return
@@ -66,13 +90,21 @@ func init() {
 	os.Exit(0)
 }
 
+// self is this program, to re-execute as a probe child.
+func self() (string, error) {
+	if !entered.Load() {
+		return "", errNoEntry
+	}
+	return os.Executable()
+}
+
 // inChild runs p's child function in a re-executed rampart.
 func inChild(p *attack.Path) attack.Outcome {
-	self, err := os.Executable()
+	exe, err := self()
 	if err != nil {
 		return attack.Outcome{Errno: unix.ENOEXEC, Step: "locate own executable", Detail: err.Error(), Setup: true}
 	}
-	cmd := exec.Command(self)
+	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), childEnv+"="+p.ID)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -91,11 +123,11 @@ func inChild(p *attack.Path) attack.Outcome {
 // multi-threaded, and unshare(CLONE_NEWUSER) needs a single-threaded
 // caller: the forked child is one.
 func spawnNoop(attr *syscall.SysProcAttr) error {
-	self, err := os.Executable()
+	exe, err := self()
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(self)
+	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), childEnv+"=noop")
 	cmd.SysProcAttr = attr
 	return cmd.Run()

@@ -4,8 +4,14 @@ package main
 
 import (
 	"os"
+
+	"github.com/rampart-sec/rampart/probe"
 )
 
 func main() {
+	// rampart re-executes itself as the probe's children (a call that
+	// affects the whole process, a process to trace): such a process is
+	// that child and ends in here, before any command runs.
+	probe.ChildMain()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rampart-sec/rampart/features"
+	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/seccomp"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
@@ -26,6 +27,9 @@ import (
 const asRampart = "RAMPART_TEST_AS_MAIN"
 
 func TestMain(m *testing.M) {
+	// As rampart's main: the test binary, run as rampart, is re-executed
+	// as the probe's children.
+	probe.ChildMain()
 	// CMD inherits the launcher's environment: the attacker is asked
 	// for first.
 	if os.Getenv(asNewMounter) == "1" {

@@ -51,14 +51,15 @@ func TestChildMainEntersChildren(t *testing.T) {
 
 // Importing probe diverts nothing: a program that does not call
 // ChildMain runs its own main whatever the variables that name a probe
-// child say, and its runner re-executes nothing (it would start that
-// main again) but says why the probe could not run.
+// child (or the seccomp compile helper, which probe links) say, and its
+// runner re-executes nothing (it would start that main again) but says
+// why the probe could not run.
 func TestNoDivertWithoutEntry(t *testing.T) {
 	if os.Getenv(noEntryEnv) == "1" {
 		noEntryMain(t)
 		return
 	}
-	for _, v := range []string{"RAMPART_PROBE_CHILD=chroot", "RAMPART_PROBE_CHILD=noop", "RAMPART_PROBE_TRACEE=1"} {
+	for _, v := range []string{"RAMPART_PROBE_CHILD=chroot", "RAMPART_PROBE_CHILD=noop", "RAMPART_PROBE_TRACEE=1", "RAMPART_SECCOMP_COMPILER=1"} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestNoDivertWithoutEntry$", "-test.v")
 		cmd.Env = append(os.Environ(), noEntryEnv+"=1", v)
 		out, err := cmd.CombinedOutput()

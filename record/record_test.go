@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/features"
+	"github.com/rampart-sec/rampart/seccomp"
 )
 
 // These tests record real processes on this kernel: the kernel is the
@@ -87,6 +88,9 @@ func bin(t *testing.T, name string) string {
 }
 
 func TestMain(m *testing.M) {
+	// As rampart's main: a cache miss compiles the profile in this test
+	// binary, re-executed as the seccomp compile helper.
+	seccomp.HelperMain()
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/rampart-sec/rampart/seccomp"
 )
 
 // The output tests run rampart itself, built once from ../cmd/rampart
@@ -47,6 +49,9 @@ func rampartBin(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	// As rampart's main: audit's predictions compile profiles, a cache
+	// miss in this test binary re-executed as the seccomp compile helper.
+	seccomp.HelperMain()
 	code := m.Run()
 	if buildBin != "" {
 		os.RemoveAll(filepath.Dir(buildBin))

@@ -51,7 +51,27 @@ import (
 // compilerEnv makes a rampart process the compile helper.
 const compilerEnv = "RAMPART_SECCOMP_COMPILER"
 
-func init() {
+// helperEntered says HelperMain ran in this process: only a program that
+// calls it turns into the compile helper when re-executed, so only such
+// a program is re-executed. Any other would start its own main a second
+// time (a server, a test binary running its tests again).
+var helperEntered atomic.Bool
+
+// errNoHelper is why a program that does not call HelperMain compiles in
+// place.
+var errNoHelper = errors.New("this program does not call seccomp.HelperMain first thing in main, so no compile helper can be started")
+
+// HelperMain turns this process into the compile helper it was
+// re-executed as, if it is one, and exits when the helper is done;
+// otherwise it returns at once. A program that launches workloads or
+// predicts with compiled filters calls it first thing in main (a test
+// binary in TestMain), before anything else runs: a cache miss compiles
+// the profile in this program re-executed (os.Executable). Without the
+// call no helper is started, and profiles are compiled in place at
+// Install (Filter.Why says so): slower, and prediction falls back to
+// the program libseccomp exports. Importing the package diverts nothing.
+func HelperMain() {
+	helperEntered.Store(true)
 	if os.Getenv(compilerEnv) == "1" {
 		os.Exit(compilerMain())
 	}
@@ -307,6 +327,9 @@ func writeProgram(dir, file string, digest [sha256.Size]byte, p *program) error 
 
 // compileInHelper runs the engine in a child and reads the filter back.
 func compileInHelper(p *Profile) ([]unix.SockFilter, error) {
+	if !helperEntered.Load() {
+		return nil, errNoHelper
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err

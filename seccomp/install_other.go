@@ -25,6 +25,10 @@ type Filter struct {
 	Details []string
 }
 
+// HelperMain does nothing: without libseccomp there is no compile
+// helper to enter.
+func HelperMain() {}
+
 // Compile always fails: this build has no filter compiler.
 func Compile(*Profile) (*Filter, error) { return nil, errNoCompiler }
 

@@ -18,6 +18,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// As rampart's main: a cache miss compiles the profile in this test
+	// binary, re-executed as the compile helper.
+	if os.Getenv(noHelperEnv) != "1" {
+		HelperMain()
+	}
 	// These tests check names against libseccomp; a build without it
 	// would pass vacuously, so it fails instead.
 	if err := features.HaveSeccompFilter(); err != nil {

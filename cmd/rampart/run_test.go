@@ -28,8 +28,9 @@ const asRampart = "RAMPART_TEST_AS_MAIN"
 
 func TestMain(m *testing.M) {
 	// As rampart's main: the test binary, run as rampart, is re-executed
-	// as the probe's children.
+	// as the probe's children and the seccomp compile helper.
 	probe.ChildMain()
+	seccomp.HelperMain()
 	// CMD inherits the launcher's environment: the attacker is asked
 	// for first.
 	if os.Getenv(asNewMounter) == "1" {

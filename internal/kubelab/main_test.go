@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rampart-sec/rampart/seccomp"
 )
 
 // The kube tier runs only when asked (RAMPART_KUBE=1, as `make kube-test`
@@ -24,6 +26,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// As rampart's main: audit's predictions compile profiles, a cache
+	// miss in this test binary re-executed as the seccomp compile helper.
+	seccomp.HelperMain()
 	mode := os.Getenv("RAMPART_KUBE")
 	switch {
 	case mode == "":

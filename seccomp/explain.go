@@ -224,3 +224,23 @@ func RetString(ret uint32) string {
 	}
 	return fmt.Sprintf("%#x", ret)
 }
+
+// ParseCall reads a call as a user writes it: the ABI's name and up to
+// six arguments, each a number or constants joined by | (ParseArg).
+// Arguments left out are zero.
+func ParseCall(arch string, args []string) (Arch, [6]uint64, error) {
+	var argv [6]uint64
+	if len(args) > len(argv) {
+		return Arch{}, argv, fmt.Errorf("a syscall has at most %d arguments", len(argv))
+	}
+	a, err := ArchByName(arch)
+	if err != nil {
+		return Arch{}, argv, err
+	}
+	for i, s := range args {
+		if argv[i], err = ParseArg(s); err != nil {
+			return Arch{}, argv, err
+		}
+	}
+	return a, argv, nil
+}

@@ -1,30 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/report"
 )
-
-// decideHelp is how a profile decides, for the help texts.
-const decideHelp = `How a profile decides (AppArmor's rules):
-  - an access is allowed only if allow rules grant every permission asked
-    for and no deny rule covers any of them: deny wins over allow;
-  - what no rule allows is denied (enforce mode), or allowed and logged
-    (complain mode); an explicit deny rule without audit denies, quietly,
-    even in complain mode;
-  - owner rules apply only to files whose owner is the task's fsuid;
-  - w implies a; an x is granted with an exec transition (ix, px, cx, ux,
-    ...), and a rule with a literal path wins over globs for it;
-  - globs: * stays within a path component, ** crosses '/', ? is one
-    character, [a-c] [^a-c] classes ([^...] matches '/' too), {a,b}
-    alternatives; a directory's path ends with '/'.`
 
 // usageArgs makes an argument-count error a usage error (exit 2).
 func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
@@ -149,18 +135,9 @@ func readProfile(cmd *cobra.Command, arg, name string) (*apparmor.Profile, error
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for _, p := range d.Profiles {
-		if name == "" && len(d.Profiles) == 1 || p.Name == name {
-			return p, nil
-		}
-		names = append(names, p.Name)
+	p, err := d.Pick(name)
+	if ce := (*apparmor.ChoiceError)(nil); errors.As(err, &ce) && len(ce.Have) > 0 {
+		return nil, usageError{err}
 	}
-	switch {
-	case len(d.Profiles) == 0:
-		return nil, fmt.Errorf("%s: no profile in file", file)
-	case name == "":
-		return nil, usageError{fmt.Errorf("%s defines %d profiles (%s): name one with --profile", file, len(names), strings.Join(names, ", "))}
-	}
-	return nil, usageError{fmt.Errorf("%s does not define profile %q (it has %s)", file, name, strings.Join(names, ", "))}
+	return p, err
 }

@@ -83,22 +83,13 @@ READ_IMPLIES_EXEC, ...`,
   rampart seccomp explain runtime-default --arch x86 socket AF_INET SOCK_RAW`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 8 {
-				return usageError{fmt.Errorf("a syscall has at most 6 arguments")}
+			a, argv, err := seccomp.ParseCall(arch, args[2:])
+			if err != nil {
+				return usageError{err}
 			}
 			p, err := resolve(args[0])
 			if err != nil {
 				return err
-			}
-			a, err := seccomp.ArchByName(arch)
-			if err != nil {
-				return usageError{err}
-			}
-			var argv [6]uint64
-			for i, s := range args[2:] {
-				if argv[i], err = seccomp.ParseArg(s); err != nil {
-					return usageError{err}
-				}
 			}
 			f, err := seccomp.Compile(p)
 			if err != nil {

@@ -10,6 +10,9 @@
 // strict are left alone (a Localhost seccomp or AppArmor profile, drop
 // [ALL], a pod-level setting that already applies). Edits are always made
 // at container level.
+//
+// Manifest and Stream harden text; Files hardens files on disk as rampart
+// harden does, writing each profile before the manifest that names it.
 package harden
 
 import (

@@ -34,12 +34,14 @@ What is already at least as strict stays (a Localhost profile, drop
 [ALL], a pod-level profile). privileged: true is reported and left unless
 --unprivileged. Findings go to standard error.
 
-Fields are read as kubectl reads them (YAML 1.1: privileged: True, yes
-or on is privileged; runAsUser: 0x0 is root). A file is refused where a
-field harden reads or edits reaches kubectl another way than as written:
-a duplicate key, a merge key (<<) that brings it in or overrides it, an
-alias of a mapping or list (an edit would change every place sharing the
-anchor).
+Fields are read as the API server reads them (YAML 1.1: privileged: True,
+yes or on is privileged; runAsUser: 0x0 is root). A file is refused where
+a field harden reads or edits reaches the API server another way than as
+written: a duplicate key, a merge key (<<) that brings it in or overrides
+it, an alias of a mapping or list (an edit would change every place
+sharing the anchor); and where a field it reads holds a value the API
+server refuses (privileged: "yes", runAsUser: 1.5), at its line and
+column.
 
 Output: FILE.yaml becomes FILE.hardened.yaml next to it (or in --out DIR;
 --in-place overwrites; through a symbolic link, the file it names). Every

@@ -1,7 +1,20 @@
-package kube
+// Package k8syaml reads Kubernetes manifests as the API server does. The
+// API server (and kubectl before it) turns YAML into JSON with
+// sigs.k8s.io/yaml, that is go-yaml v2: YAML 1.1, where "privileged:
+// True", "yes" and "on" are true, 0x10 and 020 are 16, merge keys (<<)
+// apply and the last of two equal keys wins; and decodes the JSON into the
+// typed object, case-sensitively. rampart reads a manifest with yaml.v3,
+// for its positions and for edits that keep the text, which resolves
+// scalars by YAML 1.2 and drops some of what was written (the
+// non-specific tag "!"): every reader in rampart resolves the nodes here
+// instead, so that the audit predicts, harden edits and the seccomp
+// reader loads what the cluster is given. Where yaml.v3 cannot tell what
+// the API server would read, the reading fails at the node, never
+// guesses.
+package k8syaml
 
 import (
-	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,53 +24,16 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/rampart-sec/rampart/internal/strictjson"
 )
 
-// chunk is the text of one or more YAML documents and the line it starts
-// on in the file.
-type chunk struct {
-	text []byte
-	line int
-}
-
-// shiftLines makes a chunk's node lines count from the top of the file.
-func shiftLines(n *yaml.Node, by int) {
-	n.Line += by
-	for _, c := range n.Content {
-		shiftLines(c, by)
-	}
-}
-
-var yamlLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)^yaml: line (\d+): (.*)$`) })
-
-// syntaxError places a yaml.v3 parse error in the file. The parser gives a
-// line but no column.
-func syntaxError(file string, doc int, c chunk, err error) *Error {
-	msg, line := err.Error(), c.line
-	if m := yamlLineRE().FindStringSubmatch(msg); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		line, msg = c.line+n-1, m[2]
-		// Tabs are the usual culprit when a manifest is pasted from a web
-		// page, and the parser's message does not say so.
-		lines := bytes.Split(c.text, []byte("\n"))
-		if n >= 1 && n <= len(lines) {
-			indent := lines[n-1][:len(lines[n-1])-len(bytes.TrimLeft(lines[n-1], " \t"))]
-			if bytes.IndexByte(indent, '\t') >= 0 {
-				msg += " (this line is indented with a tab; YAML indents with spaces only)"
-			}
-		}
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
-	}
-	return &Error{File: file, Line: line, Doc: doc + 1, Msg: "invalid YAML: " + msg}
-}
-
-// deref follows aliases to the node they name.
-func deref(n *yaml.Node) *yaml.Node {
+// Deref follows aliases to the node they name; nil for an alias that
+// does not end.
+func Deref(n *yaml.Node) *yaml.Node {
 	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 1000; i++ {
 		n = n.Alias
 	}
@@ -71,18 +47,21 @@ func deref(n *yaml.Node) *yaml.Node {
 // nest anchors so that a naive expansion takes exponential time.
 const lookupBudget = 1 << 16
 
-// nodeError is a problem with one node, placed later.
-type nodeError struct {
-	node *yaml.Node
-	path string
-	msg  string
+// NodeError is a problem with one node, for the caller to place: Node's
+// line and column, and Path, the field path from the node decoded
+// (".securityContext.privileged"), when known.
+type NodeError struct {
+	Node *yaml.Node
+	Path string
+	Msg  string
 }
 
-func (e *nodeError) Error() string { return e.msg }
+func (e *NodeError) Error() string { return e.Msg }
 
 type pair struct {
 	key, val *yaml.Node
 	name     string // the key as JSON sees it
+	typ      string // the type of the key's value: "1" and 1 are two keys to go-yaml
 }
 
 // pairs lists a mapping's entries, with merge keys ("<<") expanded, as
@@ -91,121 +70,220 @@ type pair struct {
 // (a list of merged mappings applies from its end, so the earlier wins).
 // A duplicate key is not an error: kubectl keeps the last and the API
 // server never sees the others, so rampart must read the same object.
-// On error, the entries found so far are returned too.
+// Two keys of different types that JSON spells alike ("1" and 1, "true"
+// and yes) are: go-yaml keeps both, and which one JSON gets depends on
+// the order of a Go map. On error, the entries found so far are returned
+// too.
 func pairs(n *yaml.Node, budget *int) ([]pair, error) {
 	var out []pair
 	at := map[string]int{} // key -> index in out
-	set := func(p pair) {
+	set := func(p pair) error {
 		if i, ok := at[p.name]; ok {
+			if old := out[i]; old.typ != p.typ {
+				return &NodeError{Node: p.key, Msg: fmt.Sprintf("keys %q (line %d) and %q are both %q to the API server, which keeps either; write one", old.key.Value, old.key.Line, p.key.Value, p.name)}
+			}
 			out[i] = p
-			return
+			return nil
 		}
 		at[p.name] = len(out)
 		out = append(out, p)
+		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if *budget--; *budget < 0 {
-			return out, &nodeError{node: n, msg: "too many mapping entries after expanding aliases and merge keys"}
+			return out, &NodeError{Node: n, Msg: "too many mapping entries after expanding aliases and merge keys"}
 		}
 		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
-			srcs := []*yaml.Node{deref(v)}
-			if srcs[0] != nil && srcs[0].Kind == yaml.SequenceNode {
-				srcs = nil
-				c := deref(v).Content
-				for j := len(c) - 1; j >= 0; j-- {
-					srcs = append(srcs, deref(c[j]))
+		if isMerge(k) {
+			// go-yaml v2 merges a mapping, an alias of one, or a list
+			// (written out, not an alias) of those; anything else fails.
+			var srcs []*yaml.Node
+			if v.Kind == yaml.SequenceNode {
+				for j := len(v.Content) - 1; j >= 0; j-- {
+					srcs = append(srcs, Deref(v.Content[j]))
 				}
+			} else {
+				srcs = []*yaml.Node{Deref(v)}
 			}
 			for _, s := range srcs {
 				if s == nil || s.Kind != yaml.MappingNode {
-					return out, &nodeError{node: v, msg: "a merge key (<<) needs a mapping or a list of mappings"}
+					return out, &NodeError{Node: v, Msg: "a merge key (<<) needs a mapping or a list of mappings"}
 				}
 				ps, err := pairs(s, budget)
 				if err != nil {
 					return out, err
 				}
 				for _, p := range ps {
-					set(p)
+					if err := set(p); err != nil {
+						return out, err
+					}
 				}
 			}
 			continue
 		}
-		kd := deref(k)
+		kd := Deref(k)
 		if kd == nil || kd.Kind != yaml.ScalarNode {
-			return out, &nodeError{node: k, msg: "a mapping key must be a scalar"}
+			return out, &NodeError{Node: k, Msg: "a mapping key must be a scalar"}
 		}
-		name, err := keyName(kd)
+		name, typ, err := keyName(kd)
 		if err != nil {
 			return out, err
 		}
-		set(pair{k, v, name})
+		if err := set(pair{k, v, name, typ}); err != nil {
+			return out, err
+		}
 	}
 	return out, nil
 }
 
+// Child is the entry p (a key or an index) of n as the API server reads
+// it, or nil: the key's node (nil for an index) and its value, aliases
+// followed.
+func Child(n *yaml.Node, p any) (key, val *yaml.Node) {
+	if n == nil {
+		return nil, nil
+	}
+	switch p := p.(type) {
+	case string:
+		if n.Kind != yaml.MappingNode {
+			return nil, nil
+		}
+		budget := lookupBudget
+		ps, _ := pairs(n, &budget)
+		for _, e := range ps {
+			if e.name == p {
+				return e.key, Deref(e.val)
+			}
+		}
+	case int:
+		if n.Kind == yaml.SequenceNode && p >= 0 && p < len(n.Content) {
+			return nil, Deref(n.Content[p])
+		}
+	}
+	return nil, nil
+}
+
+// Get is the value of key in the mapping n as the API server reads it
+// (aliases followed, merge keys applied, the last of duplicate keys
+// winning), nil when absent, or the NodeError that makes the mapping
+// unreadable: a merge key of something other than mappings, a key that
+// is not a scalar.
+func Get(n *yaml.Node, key string) (*yaml.Node, error) {
+	n = Deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	budget := lookupBudget
+	ps, err := pairs(n, &budget)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ps {
+		if e.name == key {
+			return Deref(e.val), nil
+		}
+	}
+	return nil, nil
+}
+
+// Lookup follows path (field names and list indexes) from n as the API
+// server's reading does: aliases followed, merge keys (<<) applied, the
+// last of duplicate keys winning. It returns nil when the path is not
+// written.
+func Lookup(n *yaml.Node, path ...any) *yaml.Node {
+	n = Deref(n)
+	for _, p := range path {
+		_, n = Child(n, p)
+		if n == nil {
+			return nil
+		}
+	}
+	return n
+}
+
+// isMerge says whether k is a merge key, as go-yaml v2 decides: the text
+// "<<", untagged (or with the non-specific tag) or tagged !!merge. A
+// quoted "<<" is a key like any other.
+func isMerge(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && k.Value == "<<" && k.ShortTag() == "!!merge"
+}
+
 // keyName is a mapping key as kubectl's YAML-to-JSON conversion spells it:
-// the resolved value printed, so "yes" is "true" and 0x10 is "16".
-func keyName(k *yaml.Node) (string, error) {
+// the resolved value printed, so "yes" is "true" and 0x10 is "16"; and
+// the type of that value.
+func keyName(k *yaml.Node) (name, typ string, err error) {
 	v, err := resolveScalar(k)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
+	typ = fmt.Sprintf("%T", v)
 	switch v := v.(type) {
 	case string:
-		return v, nil
+		return v, typ, nil
 	case bool:
-		return strconv.FormatBool(v), nil
+		return strconv.FormatBool(v), typ, nil
 	case int64:
-		return strconv.FormatInt(v, 10), nil
+		return strconv.FormatInt(v, 10), typ, nil
 	case uint64:
-		return strconv.FormatUint(v, 10), nil
+		return strconv.FormatUint(v, 10), typ, nil
 	case float64:
 		switch {
 		case math.IsInf(v, 1):
-			return ".inf", nil
+			return ".inf", typ, nil
 		case math.IsInf(v, -1):
-			return "-.inf", nil
+			return "-.inf", typ, nil
 		case math.IsNaN(v):
-			return ".nan", nil
+			return ".nan", typ, nil
 		}
-		return strconv.FormatFloat(v, 'g', -1, 32), nil
+		return strconv.FormatFloat(v, 'g', -1, 32), typ, nil
 	}
-	return "", &nodeError{node: k, msg: "a mapping key must not be null"}
+	return "", "", &NodeError{Node: k, Msg: "a mapping key must not be null"}
 }
 
-// Scalar is the value of the scalar at n as kubectl reads it (see
+// Scalar is the value of the scalar at n as the API server reads it (see
 // resolveScalar), aliases followed: a string, bool, int64, uint64,
-// float64, or nil for null. It fails for a node that is not a scalar and
-// for a tag the text does not fit. Everything in rampart that reads a
-// manifest's fields reads its scalars here, so that harden edits what the
-// audit predicts and the API server admits: "privileged: True" is as
-// privileged to each of them as to the cluster.
+// float64, or nil for null. It fails for a node that is not a scalar, for
+// a tag the text does not fit and for !!binary text that is not base64.
+// Everything in rampart that reads a manifest's fields reads its scalars
+// here, so that harden edits what the audit predicts and the API server
+// admits: "privileged: True" is as privileged to each of them as to the
+// cluster. The tree must have been through Prepare.
 func Scalar(n *yaml.Node) (any, error) {
-	n = deref(n)
+	n = Deref(n)
 	if n == nil || n.Kind != yaml.ScalarNode {
 		return nil, errors.New("not a scalar")
 	}
 	return resolveScalar(n)
 }
 
-// Lookup follows path (field names and list indexes) from n as kubectl's
-// reading does: aliases followed, merge keys (<<) applied, the last of
-// duplicate keys winning. It returns nil when the path is not written.
-func Lookup(n *yaml.Node, path ...any) *yaml.Node { return get(n, path...) }
-
-// resolveScalar gives a scalar's value with YAML 1.1 rules, which kubectl
-// uses (its reader is YAML 1.1): yes/no/on/off are booleans, 0777 is
-// octal. yaml.v3 alone would read "allowPrivilegeEscalation: no" as the
-// string "no".
+// resolveScalar gives a scalar's value with go-yaml v2's YAML 1.1 rules,
+// which the API server's reader follows: yes/no/on/off are booleans,
+// 0777 is octal, !!binary is decoded, and the non-specific tag "!" makes
+// a string (Prepare finds it). yaml.v3 alone would read
+// "allowPrivilegeEscalation: no" as the string "no".
 func resolveScalar(n *yaml.Node) (any, error) {
+	if n.Tag == nonSpecific {
+		return n.Value, nil
+	}
 	tag := ""
 	if n.Style&yaml.TaggedStyle != 0 {
 		tag = n.ShortTag()
 	}
 	switch tag {
 	case "", "!!bool", "!!int", "!!float", "!!null":
-	default: // !!str, !!binary, !!timestamp and application tags keep the text
+	case "!!binary":
+		b, err := base64.StdEncoding.DecodeString(n.Value)
+		if err != nil {
+			return nil, &NodeError{Node: n, Msg: "!!binary value contains invalid base64 data"}
+		}
+		return string(b), nil
+	case "!!timestamp":
+		// A timestamp reaches JSON as written; other text fails.
+		if !isTimestamp(n.Value) {
+			return nil, &NodeError{Node: n, Msg: fmt.Sprintf("cannot read %q as !!timestamp", n.Value)}
+		}
+		return n.Value, nil
+	default: // !!str and application tags keep the text
 		return n.Value, nil
 	}
 	if tag == "" && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
@@ -229,9 +307,35 @@ func resolveScalar(n *yaml.Node) (any, error) {
 		got = "!!str"
 	}
 	if tag != "" && tag != got {
-		return nil, &nodeError{node: n, msg: fmt.Sprintf("cannot read %q as %s", n.Value, tag)}
+		return nil, &NodeError{Node: n, Msg: fmt.Sprintf("cannot read %q as %s", n.Value, tag)}
 	}
 	return v, nil
+}
+
+// timestampFormats are the timestamps go-yaml v2 recognises.
+var timestampFormats = []string{
+	"2006-1-2T15:4:5.999999999Z07:00",
+	"2006-1-2t15:4:5.999999999Z07:00",
+	"2006-1-2 15:4:5.999999999",
+	"2006-1-2",
+}
+
+// isTimestamp says whether go-yaml v2 reads s as a timestamp: four
+// digits, a dash, and one of timestampFormats.
+func isTimestamp(s string) bool {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i != 4 || i == len(s) || s[i] != '-' {
+		return false
+	}
+	for _, f := range timestampFormats {
+		if _, err := time.Parse(f, s); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 var yamlFloatRE = sync.OnceValue(func() *regexp.Regexp {
@@ -292,7 +396,7 @@ func (e *encoder) value(n *yaml.Node, t reflect.Type) error {
 	if e.budget--; e.budget < 0 {
 		return e.fail(n, "document too large after expanding aliases")
 	}
-	n = deref(n)
+	n = Deref(n)
 	if n == nil {
 		return e.fail(n, "unresolved alias")
 	}
@@ -301,9 +405,9 @@ func (e *encoder) value(n *yaml.Node, t reflect.Type) error {
 	case yaml.MappingNode:
 		ps, err := pairs(n, &e.budget)
 		if err != nil {
-			var ne *nodeError
+			var ne *NodeError
 			if errors.As(err, &ne) {
-				return e.fail(ne.node, ne.msg)
+				return e.fail(ne.Node, ne.Msg)
 			}
 			return e.fail(n, err.Error())
 		}
@@ -371,7 +475,7 @@ func (e *encoder) value(n *yaml.Node, t reflect.Type) error {
 }
 
 func (e *encoder) fail(n *yaml.Node, msg string) error {
-	return &nodeError{node: n, path: strings.Join(e.path, ""), msg: msg}
+	return &NodeError{Node: n, Path: strings.Join(e.path, ""), Msg: msg}
 }
 
 func appendJSONString(b []byte, s string) []byte {
@@ -379,11 +483,37 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, q...)
 }
 
-// decodeNode decodes n into out (a pointer) the way the API server would
+// NodeAt picks the node whose position names a field best: the value when
+// it is on the key's line (scalars, flow collections), else the key, since
+// a block collection's own position is that of its first entry.
+func NodeAt(key, val *yaml.Node) *yaml.Node {
+	if key == nil || val.Kind == yaml.ScalarNode || val.Style&yaml.FlowStyle != 0 {
+		return val
+	}
+	return key
+}
+
+// JSON is n (a document's node: its value) as the JSON the API server
+// decodes, keeping only the fields of t (nil: every field), spending *budget (nodes, counted with
+// aliases expanded). On failure it returns a NodeError.
+func JSON(n *yaml.Node, t reflect.Type, budget *int) ([]byte, error) {
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	e := encoder{budget: *budget}
+	err := e.value(n, t)
+	*budget = e.budget
+	if err != nil {
+		return nil, err
+	}
+	return e.buf, nil
+}
+
+// Decode decodes n into out (a pointer) the way the API server would
 // decode kubectl's JSON, spending *budget (nodes, counted with aliases
-// expanded). On failure it returns a nodeError for the innermost field
+// expanded). On failure it returns a NodeError for the innermost field
 // that fails on its own.
-func decodeNode(n *yaml.Node, out any, budget *int) error {
+func Decode(n *yaml.Node, out any, budget *int) error {
 	t := reflect.TypeOf(out).Elem()
 	e := encoder{budget: *budget}
 	err := e.value(n, t)
@@ -399,16 +529,16 @@ func decodeNode(n *yaml.Node, out any, budget *int) error {
 	// Each part of n encodes within what the whole took.
 	key, val, path, err := locate(nil, n, t, "", err, used)
 	at := key
-	if val = deref(val); val != nil {
-		at = nodeAt(key, val)
+	if val = Deref(val); val != nil {
+		at = NodeAt(key, val)
 	}
-	return &nodeError{node: at, path: path, msg: describe(err)}
+	return &NodeError{Node: at, Path: path, Msg: describe(err)}
 }
 
 // locate descends to the deepest entry of n whose value alone fails to
 // decode into its field's type.
 func locate(key, n *yaml.Node, t reflect.Type, path string, err error, budget int) (*yaml.Node, *yaml.Node, string, error) {
-	n = deref(n)
+	n = Deref(n)
 	tt := strictjson.Target(t)
 	if n == nil || tt == nil {
 		return key, n, path, err

@@ -227,3 +227,56 @@ func TestWritesWhatWasRead(t *testing.T) {
 		}
 	}
 }
+
+// TestSPOWrittenAsRead: the Security Profiles Operator objects harden
+// writes reach the API server with the values harden meant: strings that
+// YAML 1.1 would read as booleans, numbers or nulls stay strings, and a
+// seccomp rule's 64-bit argument stays an integer.
+func TestSPOWrittenAsRead(t *testing.T) {
+	odd := []string{"on", "yes", "y", "N", "off", "0o17", "017", "0x1F", "1e3", "1_000", "~", "null", "", "2001-12-14", "<<", "! x", "true"}
+	out, err := SPO([]Profile{{Name: "on", Namespace: "0o17", Images: odd, Abstract: &SPOAbstract{Executables: odd, Capabilities: []string{"net_raw"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := strings.Split(string(out), "\n---\n")
+	var objs []map[string]any
+	for _, d := range docs {
+		js, err := k8syamltest.JSON([]byte(d))
+		if err != nil {
+			t.Fatalf("%v\n%s", err, d)
+		}
+		objs = append(objs, js)
+	}
+	prof := objs[0]
+	if md := prof["metadata"].(map[string]any); md["name"] != "on" || md["namespace"] != "0o17" {
+		t.Errorf("metadata read as %v", md)
+	}
+	ex := prof["spec"].(map[string]any)["abstract"].(map[string]any)["executable"].(map[string]any)["allowedExecutables"]
+	if fmt.Sprint(ex) != fmt.Sprint(odd) {
+		t.Errorf("allowedExecutables read as %#v, written %#v", ex, odd)
+	}
+	var images []string
+	for _, o := range objs[1:] {
+		images = append(images, fmt.Sprint(o["spec"].(map[string]any)["image"]))
+	}
+	if fmt.Sprint(images) != fmt.Sprint(odd) {
+		t.Errorf("ProfileBinding images read as %q, written %q", images, odd)
+	}
+
+	sec, err := SPOSeccomp([]SeccompProfile{{Name: "s", Namespace: "ns", JSON: []byte(`{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,"syscalls":[{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":9223372036854775807,"valueTwo":4294967295,"op":"SCMP_CMP_EQ"}]},{"names":["on"],"action":"SCMP_ACT_ERRNO","errnoRet":38}]}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := k8syamltest.JSON(sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := js["spec"].(map[string]any)["syscalls"].([]any)
+	arg := rules[0].(map[string]any)["args"].([]any)[0].(map[string]any)
+	if fmt.Sprint(arg["value"], " ", arg["valueTwo"]) != "9223372036854775807 4294967295" {
+		t.Errorf("argument read as %v %v\n%s", arg["value"], arg["valueTwo"], sec)
+	}
+	if r := rules[1].(map[string]any); fmt.Sprint(r["names"]) != "[on]" || r["errnoRet"] != "38" {
+		t.Errorf("rule read as %v\n%s", r, sec)
+	}
+}

@@ -280,3 +280,29 @@ func TestSPOWrittenAsRead(t *testing.T) {
 		t.Errorf("rule read as %v\n%s", r, sec)
 	}
 }
+
+// TestRecordedNameWrittenAsString: a recording's name (rampart record
+// --name) goes into the manifest as the string it is. It was written
+// plain, so a profile named yes, on or 1e3 reached the API server as a
+// boolean or a number, and the hardened manifest was refused.
+func TestRecordedNameWrittenAsString(t *testing.T) {
+	for _, name := range []string{"yes", "on", "n", "null", "1e3", "017", "0x1f", "1", "rampart-web"} {
+		rec := &Recorded{Name: name, AppArmor: "profile " + name + " {}\n", Seccomp: []byte(`{"defaultAction":"SCMP_ACT_ERRNO"}`)}
+		res, err := Manifest("p.yaml", k8syamltest.PodYAML("", "      {}\n"), Options{Recorded: rec})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		pod, err := k8syamltest.Pod(res.Data)
+		if err != nil {
+			t.Errorf("%s: the API server refuses the hardened manifest: %v\n%s", name, err, res.Data)
+			continue
+		}
+		sc := pod.Spec.Containers[0].SecurityContext
+		if sc.AppArmorProfile == nil || sc.AppArmorProfile.LocalhostProfile == nil || *sc.AppArmorProfile.LocalhostProfile != name {
+			t.Errorf("%s: appArmorProfile read as %+v\n%s", name, sc.AppArmorProfile, res.Data)
+		}
+		if sc.SeccompProfile == nil || sc.SeccompProfile.LocalhostProfile == nil || *sc.SeccompProfile.LocalhostProfile != "rampart/"+name+".json" {
+			t.Errorf("%s: seccompProfile read as %+v\n%s", name, sc.SeccompProfile, res.Data)
+		}
+	}
+}

@@ -461,6 +461,16 @@ func (h *hardener) is(n *yaml.RNode, b bool, path ...string) bool {
 	return v != nil && *v == b
 }
 
+// localhost is a Localhost seccompProfile or appArmorProfile naming
+// profile, which the API server reads as the string it is (a recording
+// may be named yes or 1e3).
+func localhost(profile string) *yaml.RNode {
+	str := func(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: s} }
+	return yaml.NewRNode(&yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap, Content: []*yaml.Node{
+		str("type"), str("Localhost"), str("localhostProfile"), k8syaml.String(profile),
+	}})
+}
+
 func boolNode(b bool) *yaml.RNode {
 	return yaml.NewRNode(&yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagBool, Value: fmt.Sprint(b)})
 }
@@ -597,7 +607,7 @@ func (w *workload) container(c *yaml.RNode) error {
 			return fmt.Errorf("%s container %s: %w", w.obj, name, err)
 		}
 		if ct != "Localhost" || h.str(sc, "seccompProfile", "localhostProfile") != path {
-			prof, _ := yaml.Parse("type: Localhost\nlocalhostProfile: " + path)
+			prof := localhost(path)
 			if err := set(sc, "seccompProfile", prof, "Localhost "+path+" (recorded)"); err != nil {
 				return err
 			}
@@ -612,7 +622,7 @@ func (w *workload) container(c *yaml.RNode) error {
 		if err != nil {
 			return fmt.Errorf("%s container %s: seccomp profile: %w", w.obj, name, err)
 		}
-		prof, _ := yaml.Parse("type: Localhost\nlocalhostProfile: " + path)
+		prof := localhost(path)
 		what := "Localhost " + path
 		if ct != "" {
 			what = ct + " -> " + what
@@ -644,7 +654,7 @@ func (w *workload) container(c *yaml.RNode) error {
 				return fmt.Errorf("%s container %s: AppArmor profile: %w", w.obj, name, err)
 			}
 			if ct != "Localhost" || h.str(sc, "appArmorProfile", "localhostProfile") != rec.Name {
-				prof, _ := yaml.Parse("type: Localhost\nlocalhostProfile: " + rec.Name)
+				prof := localhost(rec.Name)
 				if err := set(sc, "appArmorProfile", prof, "Localhost "+rec.Name+" (recorded)"); err != nil {
 					return err
 				}
@@ -655,7 +665,7 @@ func (w *workload) container(c *yaml.RNode) error {
 			if err := w.h.profile(pname, w.ns, image); err != nil {
 				return fmt.Errorf("%s container %s: AppArmor profile: %w", w.obj, name, err)
 			}
-			prof, _ := yaml.Parse("type: Localhost\nlocalhostProfile: " + pname)
+			prof := localhost(pname)
 			what := "Localhost " + pname
 			if ct != "" {
 				what = ct + " -> " + what

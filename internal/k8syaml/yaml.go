@@ -312,6 +312,18 @@ func resolveScalar(n *yaml.Node) (any, error) {
 	return v, nil
 }
 
+// String is a scalar node for s that the API server reads back as the
+// string s: quoted where its plain form would read as something else
+// ("yes" and "on" are true, "1e3" is a number, "null" is null), which
+// yaml.v3, reading YAML 1.2, does not quote by itself.
+func String(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	if _, ok := resolvePlain(s).(string); !ok || s == "" {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
+
 // timestampFormats are the timestamps go-yaml v2 recognises.
 var timestampFormats = []string{
 	"2006-1-2T15:4:5.999999999Z07:00",

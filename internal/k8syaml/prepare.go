@@ -18,10 +18,10 @@ const nonSpecific = "!"
 // the non-specific tag ("privileged: ! true") is a string to go-yaml v2,
 // while yaml.v3 resolves it as if it had no tag, a boolean here, and
 // writes it back without the tag. Such a scalar gets the tag "!", which
-// Scalar reads as a string and yaml.v3 writes back as written. Call it
-// before the tree's lines are moved or its nodes edited. It fails where a
-// value's position is not in text, since the value could then not be
-// read as the API server reads it.
+// the reading here takes as a string and yaml.v3 writes back as written.
+// Call it before the tree's lines are moved or its nodes edited. It fails
+// where a value's position is not in text, since the value could then
+// not be read as the API server reads it.
 func Prepare(root *yaml.Node, text []byte) error {
 	var loc *locator
 	var walk func(n *yaml.Node) error

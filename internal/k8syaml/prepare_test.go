@@ -79,7 +79,7 @@ func check(t *testing.T, name string, text []byte) {
 	if err := Prepare(&root, text); err != nil {
 		t.Fatalf("%s: Prepare: %v", name, err)
 	}
-	got, err := Scalar(Lookup(root.Content[0], "v"))
+	got, err := resolveScalar(Lookup(root.Content[0], "v"))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}

@@ -240,27 +240,16 @@ func keyName(k *yaml.Node) (name, typ string, err error) {
 	return "", "", &NodeError{Node: k, Msg: "a mapping key must not be null"}
 }
 
-// Scalar is the value of the scalar at n as the API server reads it (see
-// resolveScalar), aliases followed: a string, bool, int64, uint64,
-// float64, or nil for null. It fails for a node that is not a scalar, for
-// a tag the text does not fit and for !!binary text that is not base64.
-// Everything in rampart that reads a manifest's fields reads its scalars
-// here, so that harden edits what the audit predicts and the API server
-// admits: "privileged: True" is as privileged to each of them as to the
-// cluster. The tree must have been through Prepare.
-func Scalar(n *yaml.Node) (any, error) {
-	n = Deref(n)
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return nil, errors.New("not a scalar")
-	}
-	return resolveScalar(n)
-}
-
 // resolveScalar gives a scalar's value with go-yaml v2's YAML 1.1 rules,
 // which the API server's reader follows: yes/no/on/off are booleans,
 // 0777 is octal, !!binary is decoded, and the non-specific tag "!" makes
-// a string (Prepare finds it). yaml.v3 alone would read
-// "allowPrivilegeEscalation: no" as the string "no".
+// a string (Prepare finds it): a string, bool, int64, uint64, float64,
+// or nil for null. yaml.v3 alone would read "allowPrivilegeEscalation:
+// no" as the string "no". It fails for a tag the text does not fit and
+// for !!binary text that is not base64. Every reader of a manifest in
+// rampart reaches its scalars through here (Decode, JSON), so that
+// harden edits what the audit predicts and the API server admits:
+// "privileged: True" is as privileged to each of them as to the cluster.
 func resolveScalar(n *yaml.Node) (any, error) {
 	if n.Tag == nonSpecific {
 		return n.Value, nil

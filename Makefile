@@ -69,7 +69,7 @@ deps-%:
 clean:
 	rm -rf bin
 
-# The lab (DESIGN.md tier 4): Debian 12's kernel, AppArmor active, booted
+# The lab (the AppArmor test tier, docs/ARCHITECTURE.md): Debian 12's kernel, AppArmor active, booted
 # in qemu (TCG) with an initramfs holding bin/rampart; one boot runs every
 # check. The kernel is downloaded with apt once, cached in
 # /var/cache/rampart/lab. Needs root.
@@ -77,7 +77,7 @@ clean:
 lab: deps-lab build
 	RAMPART_LAB=1 $(GO) test -tags $(TAGS) ./internal/lab/ -v -count=1
 
-# The kube tier (DESIGN.md tier 5): a real single-node Kubernetes on this
+# The kube tier (docs/ARCHITECTURE.md): a real single-node Kubernetes on this
 # machine — kubelet, containerd, runc — with the seed's manifests and the
 # corpus run and dry-run on it. Kubernetes is built from the Go module
 # proxy once (7-10 min cold) and cached in /var/cache/rampart/kube; the

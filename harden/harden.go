@@ -10,10 +10,14 @@
 // strict are left alone (a Localhost seccomp or AppArmor profile, drop
 // [ALL], a pod-level setting that already applies). Edits are always made
 // at container level.
+//
+// Manifest and Stream harden text; Files hardens files on disk as rampart
+// harden does, writing each profile before the manifest that names it.
 package harden
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -23,6 +27,7 @@ import (
 
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/internal/k8syaml"
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/seccomp"
@@ -353,15 +358,15 @@ func (w *workload) note(ctr, field, what string, skipped bool) {
 
 // field is the value of key in the mapping n as written, nil when it is
 // absent (or n is not a mapping). harden reads and edits what is written;
-// where kubectl would read something else there, an edit could look
-// applied and not be (a privileged: true brought in by a merge key stays
-// privileged next to the allowPrivilegeEscalation: false harden adds,
-// which the API server then refuses). So field fails, and the file is
-// refused, where kubectl's reading (kube.Lookup) differs: a merge key
-// (<<) that brings the key in or overrides it, a duplicate key, and an
-// alias of a mapping or list, whose edit would change every place that
-// shares the anchor. An alias of a scalar is read through (kube.Scalar).
-// The first failure sticks in h.err; field then returns nil.
+// where the API server would read something else there, an edit could
+// look applied and not be (a privileged: true brought in by a merge key
+// stays privileged next to the allowPrivilegeEscalation: false harden
+// adds, which the API server then refuses). So field fails, and the file
+// is refused, where the API server's reading (k8syaml.Lookup) differs: a
+// merge key (<<) that brings the key in or overrides it, a duplicate key,
+// and an alias of a mapping or list, whose edit would change every place
+// that shares the anchor. An alias of a scalar is read through (see
+// read). The first failure sticks in h.err; field then returns nil.
 func (h *hardener) field(n *yaml.RNode, key string) *yaml.RNode {
 	if h.err != nil || n == nil || n.YNode().Kind != yaml.MappingNode {
 		return nil
@@ -370,13 +375,18 @@ func (h *hardener) field(n *yaml.RNode, key string) *yaml.RNode {
 	if f := n.Field(key); f != nil {
 		lit, at = f.Value.YNode(), f.Key.YNode()
 	}
-	kubectl := kube.Lookup(n.YNode(), key)
+	kubectl, err := k8syaml.Get(n.YNode(), key)
+	var ne *k8syaml.NodeError
+	if errors.As(err, &ne) {
+		h.err = fmt.Errorf("line %d, column %d: %s (the API server refuses it)", ne.Node.Line, ne.Node.Column, ne.Msg)
+		return nil
+	}
 	switch {
 	case lit == nil && kubectl == nil:
 		return nil
 	case lit == nil:
 		h.err = fmt.Errorf("line %d: %q comes from a merge key (<<): kubectl reads it, an edit here would not see it; write it out", n.YNode().Line, key)
-	case kube.Lookup(lit) != kubectl:
+	case k8syaml.Deref(lit) != kubectl:
 		h.err = fmt.Errorf("line %d: %q is overridden by a merge key (<<) or a duplicate: kubectl reads another value than the one written here; remove one", at.Line, key)
 	case lit.Kind == yaml.AliasNode && kubectl.Kind != yaml.ScalarNode:
 		h.err = fmt.Errorf("line %d: %q is an alias (*%s): an edit would change every place that shares the anchor; write it out", at.Line, key, lit.Value)
@@ -400,7 +410,7 @@ func (h *hardener) elements(list *yaml.RNode, name string) []*yaml.RNode {
 	els, _ := list.Elements()
 	for i, e := range els {
 		if e.YNode().Kind == yaml.AliasNode && h.err == nil {
-			if d := kube.Lookup(e.YNode()); d != nil && d.Kind != yaml.ScalarNode {
+			if d := k8syaml.Deref(e.YNode()); d != nil && d.Kind != yaml.ScalarNode {
 				h.err = fmt.Errorf("line %d: %s[%d] is an alias (*%s): an edit would change every place that shares the anchor; write it out", e.YNode().Line, name, i, e.YNode().Value)
 			}
 		}
@@ -411,31 +421,54 @@ func (h *hardener) elements(list *yaml.RNode, name string) []*yaml.RNode {
 	return els
 }
 
-// value is the scalar at path under n as kubectl reads it (kube.Scalar):
-// YAML 1.1, so "privileged: True" (or yes, or on) is true; nil when
-// absent or not a scalar.
-func (h *hardener) value(n *yaml.RNode, path ...string) any {
+// read is the value at path under n as the API server decodes it into a
+// field of type T (k8syaml: YAML 1.1, so "privileged: True", yes or on
+// is true and "runAsUser: 0x0" is root); nil when absent or null. A value
+// the API server would refuse (privileged: "yes", runAsUser: 1.5) is not
+// guessed at: it stops harden (h.err), at its line and column, since an
+// edit beside it would harden a field the cluster reads otherwise.
+func read[T any](h *hardener, n *yaml.RNode, path ...string) *T {
 	v := h.lookup(n, path...)
 	if v == nil {
 		return nil
 	}
-	x, err := kube.Scalar(v.YNode())
-	if err != nil {
-		return nil
+	var out *T
+	budget := 1 << 16
+	err := k8syaml.Decode(v.YNode(), &out, &budget)
+	if err == nil {
+		return out
 	}
-	return x
+	at, msg := v.YNode(), err.Error()
+	var ne *k8syaml.NodeError
+	if errors.As(err, &ne) && ne.Node != nil {
+		at = ne.Node
+	}
+	h.err = fmt.Errorf("line %d, column %d: %s: %s", at.Line, at.Column, strings.Join(path, "."), msg)
+	return nil
 }
 
-// str is the string at path under n, "" when absent or not a string.
+// str is the string at path under n, "" when absent.
 func (h *hardener) str(n *yaml.RNode, path ...string) string {
-	s, _ := h.value(n, path...).(string)
-	return s
+	if s := read[string](h, n, path...); s != nil {
+		return *s
+	}
+	return ""
 }
 
 // is says whether the boolean at path under n is written and is b.
 func (h *hardener) is(n *yaml.RNode, b bool, path ...string) bool {
-	v, ok := h.value(n, path...).(bool)
-	return ok && v == b
+	v := read[bool](h, n, path...)
+	return v != nil && *v == b
+}
+
+// localhost is a Localhost seccompProfile or appArmorProfile naming
+// profile, which the API server reads as the string it is (a recording
+// may be named yes or 1e3).
+func localhost(profile string) *yaml.RNode {
+	str := func(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: s} }
+	return yaml.NewRNode(&yaml.Node{Kind: yaml.MappingNode, Tag: yaml.NodeTagMap, Content: []*yaml.Node{
+		str("type"), str("Localhost"), str("localhostProfile"), k8syaml.String(profile),
+	}})
 }
 
 func boolNode(b bool) *yaml.RNode {
@@ -446,8 +479,12 @@ func (w *workload) podSC(path ...string) string {
 	return w.h.str(w.spec, append([]string{"securityContext"}, path...)...)
 }
 
-func (w *workload) podValue(path ...string) any {
-	return w.h.value(w.spec, append([]string{"securityContext"}, path...)...)
+func (w *workload) podBool(field string) *bool {
+	return read[bool](w.h, w.spec, "securityContext", field)
+}
+
+func (w *workload) podInt(field string) *int64 {
+	return read[int64](w.h, w.spec, "securityContext", field)
 }
 
 func (w *workload) container(c *yaml.RNode) error {
@@ -492,15 +529,25 @@ func (w *workload) container(c *yaml.RNode) error {
 	}
 
 	// Capabilities.
-	if n := h.field(sc, "capabilities"); h.err != nil || n != nil && n.YNode().Kind != yaml.MappingNode {
-		return h.err // not a mapping: the API server refuses the manifest
+	if n := h.field(sc, "capabilities"); h.err != nil {
+		return h.err
+	} else if n != nil && n.YNode().Kind != yaml.MappingNode && n.YNode().Tag != yaml.NodeTagNull {
+		return fmt.Errorf("line %d, column %d: securityContext.capabilities: not a mapping: the API server refuses it", n.YNode().Line, n.YNode().Column)
 	}
 	capsNode, err := sc.Pipe(yaml.LookupCreate(yaml.MappingNode, "capabilities"))
 	if err != nil {
 		return fmt.Errorf("%s container %s: capabilities: %w", w.obj, name, err)
 	}
-	adds := h.scalars(capsNode, "add")
-	drops := h.scalars(capsNode, "drop")
+	if capsNode.YNode().Kind != yaml.MappingNode {
+		// capabilities: null, which the API server reads as absent: it
+		// used to leave the whole container as it was.
+		capsNode.YNode().Kind, capsNode.YNode().Tag, capsNode.YNode().Value = yaml.MappingNode, yaml.NodeTagMap, ""
+	}
+	adds := h.strs(capsNode, "add")
+	drops := h.strs(capsNode, "drop")
+	if h.err != nil {
+		return h.err
+	}
 	addAll := false
 	var added caps.Set
 	for _, a := range adds {
@@ -560,7 +607,7 @@ func (w *workload) container(c *yaml.RNode) error {
 			return fmt.Errorf("%s container %s: %w", w.obj, name, err)
 		}
 		if ct != "Localhost" || h.str(sc, "seccompProfile", "localhostProfile") != path {
-			prof, _ := yaml.Parse("type: Localhost\nlocalhostProfile: " + path)
+			prof := localhost(path)
 			if err := set(sc, "seccompProfile", prof, "Localhost "+path+" (recorded)"); err != nil {
 				return err
 			}
@@ -575,7 +622,7 @@ func (w *workload) container(c *yaml.RNode) error {
 		if err != nil {
 			return fmt.Errorf("%s container %s: seccomp profile: %w", w.obj, name, err)
 		}
-		prof, _ := yaml.Parse("type: Localhost\nlocalhostProfile: " + path)
+		prof := localhost(path)
 		what := "Localhost " + path
 		if ct != "" {
 			what = ct + " -> " + what
@@ -607,7 +654,7 @@ func (w *workload) container(c *yaml.RNode) error {
 				return fmt.Errorf("%s container %s: AppArmor profile: %w", w.obj, name, err)
 			}
 			if ct != "Localhost" || h.str(sc, "appArmorProfile", "localhostProfile") != rec.Name {
-				prof, _ := yaml.Parse("type: Localhost\nlocalhostProfile: " + rec.Name)
+				prof := localhost(rec.Name)
 				if err := set(sc, "appArmorProfile", prof, "Localhost "+rec.Name+" (recorded)"); err != nil {
 					return err
 				}
@@ -618,7 +665,7 @@ func (w *workload) container(c *yaml.RNode) error {
 			if err := w.h.profile(pname, w.ns, image); err != nil {
 				return fmt.Errorf("%s container %s: AppArmor profile: %w", w.obj, name, err)
 			}
-			prof, _ := yaml.Parse("type: Localhost\nlocalhostProfile: " + pname)
+			prof := localhost(pname)
 			what := "Localhost " + pname
 			if ct != "" {
 				what = ct + " -> " + what
@@ -645,22 +692,25 @@ func (w *workload) container(c *yaml.RNode) error {
 
 	// Non-root. The container's fields, when written, override the
 	// pod's.
-	nonRoot := h.value(sc, "runAsNonRoot")
+	nonRoot := read[bool](h, sc, "runAsNonRoot")
 	if nonRoot == nil {
-		nonRoot = w.podValue("runAsNonRoot")
+		nonRoot = w.podBool("runAsNonRoot")
 	}
-	uid := h.value(sc, "runAsUser")
+	uid := read[int64](h, sc, "runAsUser")
 	if uid == nil {
-		uid = w.podValue("runAsUser")
+		uid = w.podInt("runAsUser")
 	}
-	if nonRoot != true {
-		switch uid := uid.(type) {
-		case int64:
-			if uid == 0 {
+	if h.err != nil {
+		return h.err
+	}
+	if nonRoot == nil || !*nonRoot {
+		switch {
+		case uid != nil:
+			if *uid == 0 {
 				w.note(name, "securityContext.runAsNonRoot", "not set: runAsUser is 0 (root)", true)
 				break
 			}
-			if err := set(sc, "runAsNonRoot", boolNode(true), fmt.Sprintf("true (runAsUser %d)", uid)); err != nil {
+			if err := set(sc, "runAsNonRoot", boolNode(true), fmt.Sprintf("true (runAsUser %d)", *uid)); err != nil {
 				return err
 			}
 		default:
@@ -692,21 +742,12 @@ func (w *workload) clearAnnotation(key, ctr string) {
 	w.note(ctr, "metadata.annotations."+key, "removed (replaced by the field)", false)
 }
 
-// scalars are the string elements of the sequence at field.
-func (h *hardener) scalars(n *yaml.RNode, field string) []string {
-	f := h.field(n, field)
-	if f == nil || f.YNode().Kind != yaml.SequenceNode {
-		return nil
+// strs is the list of strings at field of n.
+func (h *hardener) strs(n *yaml.RNode, field string) []string {
+	if l := read[[]string](h, n, field); l != nil {
+		return *l
 	}
-	var out []string
-	for _, e := range f.YNode().Content {
-		if v, err := kube.Scalar(e); err == nil {
-			if s, ok := v.(string); ok {
-				out = append(out, s)
-			}
-		}
-	}
-	return out
+	return nil
 }
 
 var badName = regexp.MustCompile(`[^a-z0-9._-]+`)

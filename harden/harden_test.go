@@ -304,7 +304,7 @@ func yaml11Pod(sc, podExtra string) []byte {
 }
 
 // TestYAML11Scalars: harden reads scalars as kubectl and the API server
-// do (YAML 1.1, through kube.Scalar). It used to compare the text with
+// do (YAML 1.1, through k8syaml). It used to compare the text with
 // "true": a container written privileged: True was not seen as
 // privileged, got allowPrivilegeEscalation: false, and the API server
 // refused the hardened manifest; with --unprivileged it stayed

@@ -2,7 +2,9 @@ package harden
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	yamlv3 "go.yaml.in/yaml/v3"
@@ -127,7 +129,7 @@ func yamlDocs(docs []any) ([]byte, error) {
 // pruned by the CRD's schema.
 func spoSeccompSpec(spec map[string]any) error {
 	if v, ok := spec["defaultErrnoRet"]; ok {
-		if v != 1 {
+		if v != int64(1) {
 			return fmt.Errorf("defaultErrnoRet %v: the operator's SeccompProfile can only return EPERM by default", v)
 		}
 		delete(spec, "defaultErrnoRet")
@@ -154,11 +156,9 @@ const SPOSeccompAPIVersion = "security-profiles-operator.x-k8s.io/v1beta1"
 func SPOSeccomp(profiles []SeccompProfile) ([]byte, error) {
 	var docs []any
 	for _, p := range profiles {
-		// Decoded as YAML (JSON is YAML): numbers stay integers, where
-		// encoding/json would make 0xffffffff a float.
-		var spec map[string]any
-		if err := yamlv3.Unmarshal(p.JSON, &spec); err != nil {
-			return nil, err
+		spec, err := jsonObject(p.JSON)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.Name, err)
 		}
 		if err := spoSeccompSpec(spec); err != nil {
 			return nil, fmt.Errorf("%s: %w", p.Name, err)
@@ -171,4 +171,41 @@ func SPOSeccomp(profiles []SeccompProfile) ([]byte, error) {
 		})
 	}
 	return yamlDocs(docs)
+}
+
+// jsonObject decodes a JSON object with its numbers as integers where
+// they are (int64, else uint64; float64 otherwise): encoding/json alone
+// would make 0xffffffff a float, and the YAML written from it 4.294967295e+09.
+func jsonObject(b []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	var fix func(v any) any
+	fix = func(v any) any {
+		switch v := v.(type) {
+		case json.Number:
+			if i, err := v.Int64(); err == nil {
+				return i
+			}
+			if u, err := strconv.ParseUint(v.String(), 10, 64); err == nil {
+				return u
+			}
+			f, _ := v.Float64()
+			return f
+		case map[string]any:
+			for k, x := range v {
+				v[k] = fix(x)
+			}
+		case []any:
+			for i, x := range v {
+				v[i] = fix(x)
+			}
+		}
+		return v
+	}
+	fix(m)
+	return m, nil
 }

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/rampart-sec/rampart/internal/bytesize"
+	"github.com/rampart-sec/rampart/internal/k8syaml"
 )
 
 // Sink takes what Stream makes besides the hardened text.
@@ -85,6 +86,16 @@ func Stream(name string, r io.Reader, out io.Writer, o Options, s Sink) (*Result
 // hardens it. It returns nil for an empty document.
 func (h *hardener) document(d doc) (*yaml.RNode, error) {
 	h.edited = false
+	n, err := h.parse(d)
+	if n == nil || err != nil {
+		return nil, err
+	}
+	return n, h.object(n, 0)
+}
+
+// parse reads one document and checks that harden can read it as the
+// API server does; nil for an empty document.
+func (h *hardener) parse(d doc) (*yaml.RNode, error) {
 	rd := &kio.ByteReader{Reader: strings.NewReader(d.text), PreserveSeqIndent: true, DisableUnwrapping: true, SetAnnotations: h.annotations}
 	nodes, err := rd.Read()
 	if err != nil {
@@ -100,11 +111,16 @@ func (h *hardener) document(d doc) (*yaml.RNode, error) {
 		return nil, nil
 	}
 	n := nodes[0]
+	perr := k8syaml.Prepare(n.YNode(), []byte(d.text))
 	shiftLines(n.YNode(), d.line-1)
+	var ne *k8syaml.NodeError
+	if errors.As(perr, &ne) {
+		return nil, fmt.Errorf("line %d, column %d: %s", ne.Node.Line, ne.Node.Column, ne.Msg)
+	}
 	if err := duplicateKey(n.YNode()); err != nil {
 		return nil, err
 	}
-	return n, h.object(n, 0)
+	return n, nil
 }
 
 // oneDocument refuses a piece of text the YAML parser reads as more than

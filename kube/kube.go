@@ -17,6 +17,8 @@ import (
 	"go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/rampart-sec/rampart/internal/k8syaml"
 )
 
 // Container types, as the pod spec lists them.
@@ -89,63 +91,16 @@ func (a anchors) lineCol(start *yaml.Node, path []any) (int, int) {
 	if start == nil {
 		return 0, 0
 	}
-	key, val := (*yaml.Node)(nil), deref(start)
+	key, val := (*yaml.Node)(nil), k8syaml.Deref(start)
 	for _, p := range path {
-		k, v := child(val, p)
+		k, v := k8syaml.Child(val, p)
 		if v == nil {
 			break
 		}
 		key, val = k, v
 	}
-	n := nodeAt(key, val)
+	n := k8syaml.NodeAt(key, val)
 	return n.Line, n.Column
-}
-
-// child is the entry p (a key or an index) of n, or nil.
-func child(n *yaml.Node, p any) (key, val *yaml.Node) {
-	if n == nil {
-		return nil, nil
-	}
-	switch p := p.(type) {
-	case string:
-		if n.Kind != yaml.MappingNode {
-			return nil, nil
-		}
-		budget := lookupBudget
-		ps, _ := pairs(n, &budget)
-		for _, e := range ps {
-			if e.name == p {
-				return e.key, deref(e.val)
-			}
-		}
-	case int:
-		if n.Kind == yaml.SequenceNode && p >= 0 && p < len(n.Content) {
-			return nil, deref(n.Content[p])
-		}
-	}
-	return nil, nil
-}
-
-// get follows path from n, or returns nil.
-func get(n *yaml.Node, path ...any) *yaml.Node {
-	n = deref(n)
-	for _, p := range path {
-		_, n = child(n, p)
-		if n == nil {
-			return nil
-		}
-	}
-	return n
-}
-
-// nodeAt picks the node whose position names a field best: the value when
-// it is on the key's line (scalars, flow collections), else the key, since
-// a block collection's own position is that of its first entry.
-func nodeAt(key, val *yaml.Node) *yaml.Node {
-	if key == nil || val.Kind == yaml.ScalarNode || val.Style&yaml.FlowStyle != 0 {
-		return val
-	}
-	return key
 }
 
 // Error is a problem at a place in a manifest. Read returns them (joined)

@@ -9,6 +9,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/rampart-sec/rampart/internal/k8syaml"
 )
 
 // Read parses manifests: multi-document YAML or JSON, List objects, and
@@ -79,16 +81,16 @@ func templatePath(kind string) ([]any, bool) {
 }
 
 func (r *reader) object(n *yaml.Node, doc int, path string, depth int) {
-	n = deref(n)
+	n = k8syaml.Deref(n)
 	if n == nil || n.Kind != yaml.MappingNode {
 		return
 	}
-	kind := scalarText(get(n, "kind"))
-	name := scalarText(get(n, "metadata", "name"))
-	ns := scalarText(get(n, "metadata", "namespace"))
+	kind := scalarText(k8syaml.Lookup(n, "kind"))
+	name := scalarText(k8syaml.Lookup(n, "metadata", "name"))
+	ns := scalarText(k8syaml.Lookup(n, "metadata", "namespace"))
 	obj := strings.TrimSpace(kind + " " + name)
 
-	if items := get(n, "items"); (kind == "List" || strings.HasSuffix(kind, "List")) && items != nil && items.Kind == yaml.SequenceNode {
+	if items := k8syaml.Lookup(n, "items"); (kind == "List" || strings.HasSuffix(kind, "List")) && items != nil && items.Kind == yaml.SequenceNode {
 		if depth >= 8 {
 			r.errs = append(r.errs, r.errAt(n, doc, obj, path, "Lists nested too deep"))
 			return
@@ -103,19 +105,19 @@ func (r *reader) object(n *yaml.Node, doc int, path string, depth int) {
 	tmpl := n
 	if !known {
 		tpath = []any{"spec", "template"}
-		tmpl = get(n, tpath...)
-		if c := get(tmpl, "spec", "containers"); c == nil || c.Kind != yaml.SequenceNode {
+		tmpl = k8syaml.Lookup(n, tpath...)
+		if c := k8syaml.Lookup(tmpl, "spec", "containers"); c == nil || c.Kind != yaml.SequenceNode {
 			return // not a workload
 		}
 	} else if len(tpath) > 0 {
-		tmpl = get(n, tpath...)
+		tmpl = k8syaml.Lookup(n, tpath...)
 	}
 	prefix := path + fieldPath(tpath)
 	if tmpl == nil || tmpl.Kind != yaml.MappingNode {
 		// Point at the deepest part of the path that is written.
 		at, p := n, path
 		for i := range tpath {
-			next := get(n, tpath[:i+1]...)
+			next := k8syaml.Lookup(n, tpath[:i+1]...)
 			if next == nil {
 				break
 			}
@@ -126,15 +128,15 @@ func (r *reader) object(n *yaml.Node, doc int, path string, depth int) {
 	}
 
 	var pt corev1.PodTemplateSpec
-	if err := decodeNode(tmpl, &pt, &r.budget); err != nil {
-		var ne *nodeError
+	if err := k8syaml.Decode(tmpl, &pt, &r.budget); err != nil {
+		var ne *k8syaml.NodeError
 		if !errors.As(err, &ne) {
-			ne = &nodeError{msg: err.Error()}
+			ne = &k8syaml.NodeError{Msg: err.Error()}
 		}
-		if ne.node == nil {
-			ne.node = tmpl
+		if ne.Node == nil {
+			ne.Node = tmpl
 		}
-		r.errs = append(r.errs, r.errAt(ne.node, doc, obj, prefix+strings.TrimPrefix(ne.path, "."), ne.msg))
+		r.errs = append(r.errs, r.errAt(ne.Node, doc, obj, prefix+strings.TrimPrefix(ne.Path, "."), ne.Msg))
 		return
 	}
 	// The API server defaults a volume that names no source to emptyDir
@@ -146,7 +148,7 @@ func (r *reader) object(n *yaml.Node, doc int, path string, depth int) {
 		}
 	}
 
-	specNode, metaNode := get(tmpl, "spec"), get(tmpl, "metadata")
+	specNode, metaNode := k8syaml.Lookup(tmpl, "spec"), k8syaml.Lookup(tmpl, "metadata")
 	spec := &pt.Spec
 	add := func(typ, list string, i int, c *corev1.Container) *Container {
 		r.out = append(r.out, Container{
@@ -154,7 +156,7 @@ func (r *reader) object(n *yaml.Node, doc int, path string, depth int) {
 			Kind: kind, Name: name, Namespace: ns,
 			Container: c.Name, Type: typ,
 			Pod: spec, Meta: pt.ObjectMeta, Spec: c,
-			at: anchors{file: r.file, ctr: get(specNode, list, i), pod: specNode, meta: metaNode, tmpl: tmpl},
+			at: anchors{file: r.file, ctr: k8syaml.Lookup(specNode, list, i), pod: specNode, meta: metaNode, tmpl: tmpl},
 		})
 		return &r.out[len(r.out)-1]
 	}

@@ -6,10 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/rampart-sec/rampart/internal/bytesize"
+	"github.com/rampart-sec/rampart/internal/k8syaml"
 )
 
 // DefaultMaxDocument is the most a stream's reader takes of one document
@@ -135,12 +140,55 @@ func (d Document) Read(first int) (cs []Container, docs int, errs []error) {
 			doc++
 			break // the parser cannot resync inside a chunk
 		}
+		perr := k8syaml.Prepare(&root, c.text)
 		shiftLines(&root, c.line-1)
-		if len(root.Content) > 0 {
+		var ne *k8syaml.NodeError
+		if errors.As(perr, &ne) {
+			r.errs = append(r.errs, r.errAt(ne.Node, doc, "", "", ne.Msg))
+		} else if len(root.Content) > 0 {
 			r.budget = 10*len(c.text) + 10000
 			r.object(root.Content[0], doc, "", 0)
 		}
 		doc++
 	}
 	return r.out, doc - first, r.errs
+}
+
+// chunk is the text of one or more YAML documents and the line it starts
+// on in the file.
+type chunk struct {
+	text []byte
+	line int
+}
+
+// shiftLines makes a chunk's node lines count from the top of the file.
+func shiftLines(n *yaml.Node, by int) {
+	n.Line += by
+	for _, c := range n.Content {
+		shiftLines(c, by)
+	}
+}
+
+var yamlLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)^yaml: line (\d+): (.*)$`) })
+
+// syntaxError places a yaml.v3 parse error in the file. The parser gives a
+// line but no column.
+func syntaxError(file string, doc int, c chunk, err error) *Error {
+	msg, line := err.Error(), c.line
+	if m := yamlLineRE().FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		line, msg = c.line+n-1, m[2]
+		// Tabs are the usual culprit when a manifest is pasted from a web
+		// page, and the parser's message does not say so.
+		lines := bytes.Split(c.text, []byte("\n"))
+		if n >= 1 && n <= len(lines) {
+			indent := lines[n-1][:len(lines[n-1])-len(bytes.TrimLeft(lines[n-1], " \t"))]
+			if bytes.IndexByte(indent, '\t') >= 0 {
+				msg += " (this line is indented with a tab; YAML indents with spaces only)"
+			}
+		}
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	return &Error{File: file, Line: line, Doc: doc + 1, Msg: "invalid YAML: " + msg}
 }

@@ -40,6 +40,3 @@ func ProbeFrame(exe string) (*Recording, error) {
 	}
 	return &rec, nil
 }
-
-// ProbeFrameJSON is probeframe.json as embedded.
-func ProbeFrameJSON() []byte { return probeFrameJSON }

@@ -21,7 +21,7 @@ import (
 // has not run. The process must not be used afterwards: on failure some
 // layers may already hold the thread.
 //
-// The order is runc's (DESIGN.md rule 5): AppArmor exec label,
+// The order is runc's (docs/ARCHITECTURE.md): AppArmor exec label,
 // no_new_privs, Landlock, seccomp when no_new_privs is off (loading then
 // needs CAP_SYS_ADMIN, which the capability drop would take away),
 // bounding set, user and groups, capability sets, and seccomp last when

@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/internal/k8syaml"
 	"github.com/rampart-sec/rampart/internal/strictjson"
 )
 
@@ -54,6 +55,9 @@ func parseSPO(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if err := yaml.Unmarshal(body, &root); err != nil {
 		return nil, &Error{File: name, Err: err}
 	}
+	if err := k8syaml.Prepare(&root, body); err != nil {
+		return nil, spoNodeError(name, err)
+	}
 	doc, err := strictjson.CheckYAML(&root, reflect.TypeFor[spoObject](), strictjson.Options{DisallowUnknown: true, Locate: true})
 	if err != nil {
 		var se *strictjson.Error
@@ -62,12 +66,22 @@ func parseSPO(name string, body []byte, bounding caps.Set) (*Profile, error) {
 		}
 		return nil, &Error{File: name, Err: err}
 	}
-	var obj struct {
-		APIVersion string         `yaml:"apiVersion"`
-		Kind       string         `yaml:"kind"`
-		Spec       map[string]any `yaml:"spec"`
+	// The object as the API server reads it (YAML 1.1: "names: [on]" is
+	// [true], 0o17 is 15), not as yaml.v3 would: the operator installs
+	// what the cluster was given. Numbers stay as written.
+	budget := 1 << 20
+	js, err := k8syaml.JSON(&root, nil, &budget)
+	if err != nil {
+		return nil, spoNodeError(name, err)
 	}
-	if err := root.Decode(&obj); err != nil {
+	var obj struct {
+		APIVersion string         `json:"apiVersion"`
+		Kind       string         `json:"kind"`
+		Spec       map[string]any `json:"spec"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	if err := dec.Decode(&obj); err != nil {
 		return nil, &Error{File: name, Err: err}
 	}
 	if obj.Kind != "SeccompProfile" || !strings.HasPrefix(obj.APIVersion, "security-profiles-operator.x-k8s.io/") {
@@ -123,6 +137,15 @@ func parseSPO(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	// made from it
 	p.Name, p.loc.doc, p.loc.prefix = name, doc, "spec."
 	return p, nil
+}
+
+// spoNodeError places an error of k8syaml's in the file.
+func spoNodeError(name string, err error) error {
+	var ne *k8syaml.NodeError
+	if errors.As(err, &ne) && ne.Node != nil {
+		return &Error{File: name, Line: ne.Node.Line, Col: ne.Node.Column, Field: strings.TrimPrefix(ne.Path, "."), Err: errors.New(ne.Msg)}
+	}
+	return &Error{File: name, Err: err}
 }
 
 // quotedValue extracts the first "..." of an error message.

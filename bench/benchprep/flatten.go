@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rampart-sec/rampart/internal/k8syaml"
 )
 
 // flatten copies every .yaml/.yml/.json file under src (in lexical path
@@ -72,6 +74,12 @@ func flatten(src, dst string, w io.Writer) error {
 			}
 			if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 				continue // only comments or nothing
+			}
+			// Written back below: keep the tags yaml.v3 drops, or
+			// "! on" (a string) would be rewritten as on (true).
+			if err := k8syaml.Prepare(&doc, chunk); err != nil {
+				skipped++
+				continue
 			}
 			docNS := ns
 			for _, id := range identities(doc.Content[0]) {

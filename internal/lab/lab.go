@@ -1,5 +1,5 @@
-// Package lab is rampart's real-kernel test harness (DESIGN.md, tier 4):
-// it boots Debian 12's own kernel, which has AppArmor built in and
+// Package lab is rampart's real-kernel test harness (the AppArmor test
+// tier, docs/ARCHITECTURE.md): it boots Debian 12's own kernel, which has AppArmor built in and
 // enabled, under qemu (TCG) with an initramfs holding busybox, a static
 // rampart, apparmor_parser and the host's AppArmor includes, runs a check
 // script as root inside, and returns what the script printed.

@@ -14,16 +14,6 @@ import (
 	"github.com/rampart-sec/rampart/policy"
 )
 
-// Find returns the profile called name from the files in dir (see
-// FindFile).
-func Find(dir, name string) (*Profile, error) {
-	file, err := FindFile(dir, name)
-	if err != nil {
-		return nil, err
-	}
-	return ProfileIn(file, name)
-}
-
 // FindFile returns the file in dir that defines the profile name, the way
 // a node's profile directory is searched: a regular file called name,
 // else the first file (in name order) with a line declaring "profile

@@ -284,7 +284,6 @@ type gcomp struct {
 	i       int
 	prog    []ginst
 	literal bool
-	err     error
 }
 
 type gpatch struct {

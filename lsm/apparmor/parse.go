@@ -30,15 +30,6 @@ func Parse(name string, src []byte) ([]*Profile, error) {
 	return d.Profiles, nil
 }
 
-// ParseDocumentFile is ParseDocument on a file.
-func ParseDocumentFile(path string) (*Document, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return ParseDocument(path, b)
-}
-
 // ParseDocument parses policy text into a Document: the subset of the
 // AppArmor language that container profiles use (see the package
 // documentation). Errors are *Error values, positioned at file:line:col.

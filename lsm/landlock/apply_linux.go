@@ -369,6 +369,3 @@ func (rs *Ruleset) Verify() error {
 
 // Close releases the ruleset fd (after Restrict it is no longer needed).
 func (rs *Ruleset) Close() error { return unix.Close(rs.fd) }
-
-// Plan returns the plan the ruleset enforces.
-func (rs *Ruleset) Plan() *Plan { return rs.plan }

@@ -1,0 +1,76 @@
+package main
+
+// hardenLong is rampart harden --help: what it edits, how it reads a
+// manifest, and what it writes where.
+const hardenLong = `Write hardened copies of Kubernetes manifests, with minimal edits that keep
+comments, key order and formatting. In every container (containers,
+initContainers, ephemeralContainers) of every workload, at container level:
+
+  - capabilities.drop: [ALL], keeping the capabilities the manifest adds
+    (or exactly --keep CAP...);
+  - seccompProfile: RuntimeDefault, or with --seccomp localhost a
+    Localhost profile rampart/rampart-<workload>-<container>.json:
+    RuntimeDefault for the capabilities the container keeps, less ptrace,
+    process_vm_readv/writev (unless it keeps SYS_PTRACE) and
+    ioctl TIOCSTI (refused on the request's low 32 bits, as the kernel
+    reads it) — copy --profiles-out/rampart/ into the kubelet's seccomp
+    directory (/var/lib/kubelet/seccomp) on every node, or use --spo;
+  - appArmorProfile: Localhost rampart-<workload>-<container>, a generated
+    profile (rampart's container defaults, deny reading /etc/shadow and
+    writing the container runtimes' sockets; change with --deny-read and
+    --deny-write) written to --profiles-out (default: next to the output);
+  - allowPrivilegeEscalation: false;
+  - runAsNonRoot: true when runAsUser is a non-zero UID, or with
+    --assume-nonroot (the kubelet then refuses to start an image whose
+    user is root or not numeric).
+
+--from-recording DIR[#CONTAINER] takes the policy rampart record generated
+from DIR/recording.json instead, for CONTAINER (default: every container):
+exactly the capabilities the recording used, its seccomp allow list as the
+Localhost profile rampart/<name>.json, and its AppArmor allow list as the
+Localhost profile <name>, replacing whatever the manifest had.
+
+What is already at least as strict stays (a Localhost profile, drop
+[ALL], a pod-level profile). privileged: true is reported and left unless
+--unprivileged. Findings go to standard error.
+
+Fields are read as the API server reads them (YAML 1.1: privileged: True,
+yes or on is privileged; runAsUser: 0x0 is root). A file is refused where
+a field harden reads or edits reaches the API server another way than as
+written: a duplicate key, a merge key (<<) that brings it in or overrides
+it, an alias of a mapping or list (an edit would change every place
+sharing the anchor); and where a field it reads holds a value the API
+server refuses (privileged: "yes", runAsUser: 1.5), at its line and
+column.
+
+Output: FILE.yaml becomes FILE.hardened.yaml next to it (or in --out DIR;
+--in-place overwrites; through a symbolic link, the file it names). Every
+file is written whole or not at all: to a temporary file beside it,
+synced, then renamed over it, keeping an existing file's mode and owner
+(hard links to the old file keep the old text). The profiles are written
+first and the manifest last, so a manifest never names a profile that
+could not be written: on any failure it is left as it was. Two workloads
+whose generated seccomp profiles would land on one path with different
+rules are refused. --diff prints a unified diff and writes nothing.
+--spo also writes Security Profiles Operator objects (FILE.spo.yaml) so
+the profiles reach every node: SeccompProfile objects for --seccomp
+localhost (the Localhost references then name the operator's path,
+operator/<namespace>/<name>.json), and AppArmorProfile + ProfileBinding
+objects for AppArmor profiles that are allow-lists (recorded ones:
+--from-recording). The operator's AppArmorProfile holds allow-lists only
+(spec.abstract), so the generated deny-list profiles are not sent through
+it: load those files with apparmor_parser (harden says which).
+A file with nothing to change is still written, unchanged. - reads standard
+input and writes the hardened manifest to standard output.
+
+Documents are read, hardened and written one at a time, so memory does not
+grow with the input, an endless stream on standard input included (until
+the first edit, the documents before it wait in a temporary file: a file
+with nothing to change comes back byte for byte). A document over
+--max-document-size (default 8MiB, 0 for no limit) fails the file, naming
+the line it starts on (with -, the documents before it are already
+written). --diff reads each file whole, and --spo keeps a file's profiles
+until its end, for the objects that list them.
+
+Exit status: 0 hardened; 1 some file could not be read or hardened;
+2 bad flags or arguments.`

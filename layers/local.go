@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -29,14 +28,11 @@ type Local struct {
 
 func (*Local) Name() string { return "local" }
 
-// policyFile writes the step's policy where `rampart run --policy` reads it.
+// policyFile writes the step's policy (rampart.policy/v1) where
+// `rampart run --policy` reads it.
 func (l *Local) policyFile(s Step) (string, error) {
-	b, err := json.Marshal(s.Policy)
-	if err != nil {
-		return "", err
-	}
 	f := filepath.Join(l.Dir, strings.TrimPrefix(s.Name, "+")+".json")
-	return f, os.WriteFile(f, b, 0o600)
+	return f, policy.WriteFile(f, s.Policy)
 }
 
 func (l *Local) command(ctx context.Context, s Step, argv ...string) (*exec.Cmd, error) {

@@ -93,12 +93,8 @@ func (r *Runc) containerSpec(s Step, args []string) (*specs.Spec, []string, erro
 		return spec, notes, nil
 	}
 	t := true
-	b, err := json.Marshal(&policy.Policy{Source: s.Policy.Source, Landlock: inner, NoNewPrivs: &t})
-	if err != nil {
-		return nil, nil, err
-	}
 	host := filepath.Join(r.dir, "lsm-"+strings.TrimPrefix(s.Name, "+")+".json")
-	if err := os.WriteFile(host, b, 0o644); err != nil {
+	if err := policy.WriteFile(host, &policy.Policy{Source: s.Policy.Source, Landlock: inner, NoNewPrivs: &t}); err != nil {
 		return nil, nil, err
 	}
 	// /tmp is a tmpfs in the container; the file is bound over a path

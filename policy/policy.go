@@ -21,6 +21,12 @@ type Policy struct {
 	// for messages.
 	Source string
 
+	// Recording is the recording the policy was generated from (a
+	// recording.json `rampart record` wrote), empty for any other
+	// policy: `rampart layers` generates such a policy again with the
+	// probe's own needs added, so that the probe can run under it.
+	Recording string
+
 	// Capabilities is nil when the workload keeps the caller's
 	// capabilities untouched.
 	Capabilities *Capabilities

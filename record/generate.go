@@ -117,7 +117,7 @@ func Generate(rec *Recording, o GenerateOptions) (*Generated, error) {
 		Source:       "recording of " + strings.Join(rec.Command, " "),
 		Capabilities: &policy.Capabilities{DropAll: true, Add: g.Caps},
 		NoNewPrivs:   &nnp,
-		Seccomp:      policy.Seccomp{Kind: policy.SeccompFile, Path: filepath.Join(o.Dir, SeccompFile), Origin: filepath.Join(o.Dir, PolicyFile)},
+		Seccomp:      policy.Seccomp{Kind: policy.SeccompFile, Path: filepath.Join(o.Dir, SeccompFile)},
 		Landlock:     g.Landlock,
 	}
 	if u := rec.User; u != nil {
@@ -330,12 +330,19 @@ func (g *Generated) spoAbstract(rec *Recording) *harden.SPOAbstract {
 
 // Write puts every form into dir (created if needed) and returns the
 // paths written: PolicyFile, SeccompFile, the AppArmor profile (named
-// after it), SecurityContextFile, SPOFile and NotesFile.
+// after it), SecurityContextFile, SPOFile and NotesFile. The policy file
+// is rampart.policy/v1, naming the seccomp profile beside it, and the
+// recording when dir holds one (as `rampart record` writes it first).
 func (g *Generated) Write(dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	pol, err := json.MarshalIndent(g.Policy, "", "  ")
+	p := *g.Policy
+	p.Seccomp.Path = filepath.Join(dir, SeccompFile)
+	if rec := filepath.Join(dir, RecordingFile); fileExists(rec) {
+		p.Recording = rec
+	}
+	pol, err := policy.Encode(&p, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +359,7 @@ func (g *Generated) Write(dir string) ([]string, error) {
 		name string
 		data []byte
 	}{
-		{PolicyFile, append(pol, '\n')}, {SeccompFile, sec}, {g.Name, []byte(g.AppArmor.Render())},
+		{PolicyFile, pol}, {SeccompFile, sec}, {g.Name, []byte(g.AppArmor.Render())},
 		{SecurityContextFile, g.SecurityContext}, {SPOFile, g.SPO}, {NotesFile, []byte(notes)},
 	} {
 		p := filepath.Join(dir, f.name)
@@ -366,8 +373,8 @@ func (g *Generated) Write(dir string) ([]string, error) {
 
 // WritePolicy generates the policy of rec with the default options and
 // writes it into dir (see Generated.Write). The policy names its seccomp
-// profile by absolute path, so `rampart run --policy DIR/policy.json`
-// works from anywhere.
+// profile relative to itself, so `rampart run --policy DIR/policy.json`
+// works from anywhere, and DIR can be moved.
 func WritePolicy(dir string, rec *Recording) ([]string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -378,4 +385,9 @@ func WritePolicy(dir string, rec *Recording) ([]string, error) {
 		return nil, err
 	}
 	return g.Write(abs)
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
 }

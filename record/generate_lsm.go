@@ -242,10 +242,15 @@ func (g *Generated) landlockRules(rec *Recording) []policy.FSRule {
 			}
 			at = path.Dir(at)
 		}
+		r := policy.FSRule{Mode: policy.Allow, Path: at, Access: acc[p]}
 		if at != p {
+			// The rule stands for a path it does not name: say which. A
+			// rule at its own path is named by where the policy file
+			// holds it.
 			moved = append(moved, p+" -> "+at)
+			r.Origin = "recording: " + p
 		}
-		rules = append(rules, policy.FSRule{Mode: policy.Allow, Path: at, Access: acc[p], Origin: "recording: " + p})
+		rules = append(rules, r)
 	}
 	if len(moved) > 0 {
 		g.note("landlock: paths that do not exist here, granted at their nearest existing ancestor: %s", strings.Join(moved, ", "))

@@ -1,7 +1,6 @@
 package record
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -467,12 +466,8 @@ func TestWritePolicy(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Errorf("wrote %v, want %v", names, want)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, PolicyFile))
+	p, err := policy.ReadFile(filepath.Join(dir, PolicyFile))
 	if err != nil {
-		t.Fatal(err)
-	}
-	var p policy.Policy
-	if err := json.Unmarshal(b, &p); err != nil {
 		t.Fatal(err)
 	}
 	if p.Seccomp.Kind != policy.SeccompFile || p.Seccomp.Path != filepath.Join(dir, SeccompFile) {

@@ -110,19 +110,25 @@ func TestInheritedDescriptors(t *testing.T) {
 func TestPolicyFileStrict(t *testing.T) {
 	needRoot(t)
 	dir := t.TempDir()
+	const v1 = `{"schema": "rampart.policy/v1", `
 	for _, c := range []struct{ name, body, msg string }{
-		{"unknown-seccomp-kind", `{"Seccomp":{"Kind":"runtime_default"}}`, `Seccomp.Kind "runtime_default"`},
-		{"misspelt-field", `{"Capabilitiez":{"DropAll":true}}`, `.json:1:2: Capabilitiez: unknown field`},
-		{"trailing-data", `{"Seccomp":{"Kind":"runtime-default"}} {"Seccomp":{"Kind":"unconfined"}}`, ".json:1:40: data after the end of the document"},
-		{"case-variant", `{"seccomp":{"Kind":"runtime-default"}}`, ".json:1:2: seccomp"},
-		{"duplicate", "{\"Seccomp\":{\"Kind\":\"runtime-default\"},\n \"Seccomp\":{\"Kind\":\"unconfined\"}}", ".json:2:2: Seccomp"},
+		{"unknown-seccomp-kind", v1 + `"seccomp": {"kind": "runtime_default"}}`, `.json:1:53: seccomp.kind: "runtime_default"`},
+		{"misspelt-field", v1 + `"capabilitiez": {"drop": ["ALL"]}}`, `.json:1:33: capabilitiez: unknown field`},
+		{"trailing-data", v1 + `"seccomp": {"kind": "runtime-default"}} {"seccomp": {"kind": "unconfined"}}`, ".json:1:73: data after the end of the document"},
+		{"case-variant", v1 + `"Seccomp": {"kind": "runtime-default"}}`, ".json:1:33: Seccomp"},
+		{"duplicate", v1 + "\"seccomp\": {\"kind\": \"runtime-default\"},\n \"seccomp\": {\"kind\": \"unconfined\"}}", ".json:2:2: seccomp"},
 		{"empty", "", "empty file"},
 		{"null", "null", ".json:1:1: want a JSON object"},
-		{"unknown-mode", `{"Landlock":[{"Mode":"deny-reed","Path":"/etc/shadow"}]}`, `Mode "deny-reed"`},
-		{"unknown-apparmor-kind", `{"AppArmor":{"Kind":"Localhost","Name":"x"}}`, `AppArmor.Kind "Localhost"`},
-		{"seccomp-file-without-path", `{"Seccomp":{"Kind":"file"}}`, "needs a Path"},
-		{"capability-bits", `{"Capabilities":{"Drop":18446744073709551615}}`, "no capability rampart knows"},
-		{"fallback", `{"LSMFallback":"selinux","Seccomp":{"Kind":"runtime-default"}}`, `LSMFallback "selinux"`},
+		{"no-schema", `{"seccomp": {"kind": "runtime-default"}}`, `.json:1:1: no "schema"`},
+		{"other-schema", `{"schema": "rampart.policy/v2", "seccomp": {"kind": "runtime-default"}}`, `schema "rampart.policy/v2"`},
+		{"unknown-mode", v1 + `"landlock": [{"mode": "deny-reed", "path": "/etc/shadow"}]}`, `landlock[0].mode: "deny-reed"`},
+		{"unknown-apparmor-kind", v1 + `"apparmor": {"kind": "Localhost", "name": "x"}}`, `apparmor.kind: "Localhost"`},
+		{"seccomp-file-without-path", v1 + `"seccomp": {"kind": "file"}}`, "needs a path"},
+		{"unknown-capability", v1 + `"capabilities": {"inherit": true, "drop": ["NET_RAWW"]}}`, "no capability rampart knows"},
+		{"capability-bits", v1 + `"capabilities": {"inherit": true, "drop": 18446744073709551615}}`, "want a list"},
+		{"fallback", v1 + `"lsmFallback": "selinux", "seccomp": {"kind": "runtime-default"}}`, `lsmFallback: "selinux"`},
+		// What older rampart wrote: refused, saying how to convert it.
+		{"unversioned", `{"Seccomp":{"Kind":"runtime-default"},"Capabilities":null}`, "rampart policy convert"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			file := filepath.Join(dir, c.name+".json")

@@ -47,10 +47,12 @@ instead).
 POLICY is a Kubernetes manifest (any workload kind; FILE#CONTAINER picks a
 container; AppArmor profiles are found by name in --apparmor-dir), or
 nothing plus the same layer flags as ` + "`rampart run`" + `, or --policy FILE: a
-policy JSON file, or a recording (the directory ` + "`rampart record`" + ` wrote):
-its policy is generated with the probe's own system calls and file
-reads added, none of them an attack's, since the probe is a program the
-workload's allow list knows nothing of; the output lists them.`
+policy file (rampart.policy/v1, docs/policy-json.md), or a recording (the
+directory ` + "`rampart record`" + ` wrote, its recording.json, or the policy.json
+generated beside it, which names the recording): its policy is generated
+with the probe's own system calls and file reads added, none of them an
+attack's, since the probe is a program the workload's allow list knows
+nothing of; the output lists them.`
 
 func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 	var (
@@ -170,7 +172,7 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 	fl.StringVar(&image, "image", layers.DefaultImage, "with --engine kubernetes: an image holding the static rampart at "+layers.RampartInImage+" (make image builds one)")
 	fl.StringVar(&kubectl, "kubectl", "kubectl", "with --engine kubernetes: the kubectl to use (it reads KUBECONFIG as usual)")
 	fl.StringVar(&rootfs, "rootfs", "", "with --engine runc: the root filesystem (default: a busybox one rampart assembles)")
-	fl.StringVar(&policyFile, "policy", "", "take the layers from a policy JSON file, or from a recording (the directory `rampart record` wrote, its recording.json or policy.json: the probe's own calls are added so that it can run under the recorded allow list), with the layer flags over it")
+	fl.StringVar(&policyFile, "policy", "", "take the layers from a policy `FILE` (rampart.policy/v1), or from a recording (the directory rampart record wrote, its recording.json or policy.json: the probe's own calls are added so that it can run under the recorded allow list), with the layer flags over it")
 	fl.StringVar(&runtimeName, "runtime", "containerd", "the runtime whose default capabilities form the baseline: containerd (14) or cri-o (9)")
 	return cmd
 }

@@ -13,34 +13,42 @@ import (
 )
 
 // recordingOf finds the recording behind --policy ARG: a directory
-// `rampart record` wrote, its recording.json, or the policy.json it
-// generated beside it (Source "recording of ..."). Nil when ARG is some
-// other policy.
+// `rampart record` wrote, a recording file, or a policy file that names
+// the recording it was generated from (when that is still there). A
+// recording is known by its schema, not by its name. Nil when ARG is
+// some other policy.
 func recordingOf(arg string) (*record.Recording, string, error) {
 	fi, err := os.Stat(arg)
 	if err != nil {
 		return nil, "", usageError{err}
 	}
 	recPath := ""
-	switch {
-	case fi.IsDir():
+	if fi.IsDir() {
 		recPath = filepath.Join(arg, record.RecordingFile)
-	case filepath.Base(arg) == record.RecordingFile:
-		recPath = arg
-	default:
+	} else {
 		b, err := os.ReadFile(arg)
 		if err != nil {
 			return nil, "", usageError{err}
 		}
-		var p policy.Policy
-		if json.Unmarshal(b, &p) != nil || !strings.HasPrefix(p.Source, "recording of ") {
+		var head struct {
+			Schema string `json:"schema"`
+		}
+		json.Unmarshal(b, &head)
+		switch head.Schema {
+		case record.Schema:
+			recPath = arg
+		case policy.Schema:
+			p, err := policy.Decode(arg, b)
+			if err != nil {
+				return nil, "", err
+			}
+			if fi, err := os.Stat(p.Recording); p.Recording == "" || err != nil || !fi.Mode().IsRegular() {
+				return nil, "", nil
+			}
+			recPath = p.Recording
+		default:
 			return nil, "", nil
 		}
-		sibling := filepath.Join(filepath.Dir(arg), record.RecordingFile)
-		if _, err := os.Stat(sibling); err != nil {
-			return nil, "", nil
-		}
-		recPath = sibling
 	}
 	rec, err := record.ReadRecording(recPath)
 	if err != nil {

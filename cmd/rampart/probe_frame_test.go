@@ -160,14 +160,19 @@ func TestLayersOnARecording(t *testing.T) {
 			t.Errorf("%s: no note on the probe's frame: %q", arg, m.Notes)
 		}
 	}
-	// The same allow list, not known as a recording's: the probe cannot
-	// run under it, and the error says why and what to do.
+	// The same allow list, not known as a recording's (it does not name
+	// the recording beside it): the probe cannot run under it, and the
+	// error says why and what to do.
 	b, err := os.ReadFile(filepath.Join(dir, record.PolicyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	hand := filepath.Join(t.TempDir(), "hand.json")
-	os.WriteFile(hand, []byte(strings.Replace(string(b), `"recording of `, `"by hand, from `, 1)), 0o644)
+	named := `"recording": "` + record.RecordingFile + `",`
+	if !strings.Contains(string(b), named) {
+		t.Fatalf("%s does not name its recording:\n%s", record.PolicyFile, b)
+	}
+	hand := filepath.Join(dir, "hand.json")
+	os.WriteFile(hand, []byte(strings.Replace(string(b), named, "", 1)), 0o644)
 	r := rampart(t, "", "layers", "--policy", hand, "-o", "json")
 	if r.code == 0 || !strings.Contains(r.stderr, "the probe could not run under the seccomp profile") || !strings.Contains(r.stderr, "give --policy the directory `rampart record` wrote") {
 		t.Errorf("a recorded allow list given as a plain policy: exit %d\n%s", r.code, r.stderr)

@@ -70,11 +70,16 @@ Output, in --out DIR (default ./rampart-recording):
 
   recording.json   the recording (schema rampart.recording/v1)
                    documented in docs/recording-json.md
-  and the policy files generated from it, listed in the summary
-  (--policy=false writes the recording only).
+  policy.json      the policy generated from it (schema
+                   rampart.policy/v1, documented in docs/policy-json.md),
+                   for rampart run --policy, layers --policy and record
+                   --check
+  and the other files generated from it (profiles, securityContext, SPO
+  objects, notes), listed in the summary (--policy=false
+  writes the recording only).
 
 --check POLICY makes the run a CI gate: after it, every syscall, argument
-value, capability and file access it needed that POLICY (a policy JSON
+value, capability and file access it needed that POLICY (a policy
 file, a recording's directory, or a Kubernetes manifest FILE[#CONTAINER])
 does not allow is listed, and rampart exits with status 1 if there is any.
 
@@ -187,7 +192,7 @@ func newRecordCmd(stderr io.Writer) *cobra.Command {
 	fl.StringVar(&user, "user", "", "run CMD as UID[:GID] (numbers or names), set after the recording started")
 	fl.BoolVar(&policyToo, "policy", true, "also write the policy generated from the recording (--policy=false: recording.json only)")
 	fl.BoolVar(&merge, "merge", false, "merge the recordings named as arguments (directories or recording files) into --out, with per-syscall coverage")
-	fl.StringVar(&check, "check", "", "POLICY (policy JSON, a recording's directory, or a manifest FILE[#CONTAINER]): exit 1, naming what is missing, if the run needs more than it allows")
+	fl.StringVar(&check, "check", "", "POLICY (a policy file, a recording's directory, or a manifest FILE[#CONTAINER]): exit 1, naming what is missing, if the run needs more than it allows")
 	return cmd
 }
 

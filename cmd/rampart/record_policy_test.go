@@ -134,18 +134,18 @@ func TestRecordedPolicyRefuses(t *testing.T) {
 	// needs: without it, bind(80) fails with EACCES.
 	bind := genRecording(t, "python-bind", t.TempDir())
 	dir := genPolicy(t, bind)
-	b, _ := os.ReadFile(filepath.Join(dir, record.PolicyFile))
-	var p policy.Policy
-	if err := json.Unmarshal(b, &p); err != nil {
+	p, err := policy.ReadFile(filepath.Join(dir, record.PolicyFile))
+	if err != nil {
 		t.Fatal(err)
 	}
 	if p.Capabilities == nil || p.Capabilities.Add != caps.Of(caps.NET_BIND_SERVICE) {
 		t.Fatalf("policy capabilities %+v, want drop ALL, add NET_BIND_SERVICE", p.Capabilities)
 	}
 	p.Capabilities.Add = 0
-	b, _ = json.Marshal(&p)
 	without := filepath.Join(dir, "without-cap.json")
-	os.WriteFile(without, b, 0o644)
+	if err := policy.WriteFile(without, p); err != nil {
+		t.Fatal(err)
+	}
 	r := rampart(t, "", append([]string{"run", "--policy", without, "--"}, bind.Command...)...)
 	if r.code == 0 || !strings.Contains(r.stderr, "PermissionError: [Errno 13]") {
 		t.Errorf("bind(80) without NET_BIND_SERVICE: exit %d, stderr %q, want EACCES", r.code, r.stderr)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -230,18 +229,18 @@ func TestRecordRoundTripHTTPServer(t *testing.T) {
 	// serving /etc answers 404 for /etc/passwd (Landlock refuses the
 	// open; http.server turns the error into File not found), and 200
 	// with everything but Landlock, so the refusal is the LSM's.
-	var p policy.Policy
-	b, _ := os.ReadFile(pol)
-	if err := json.Unmarshal(b, &p); err != nil {
+	p, err := policy.ReadFile(pol)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Landlock) == 0 {
 		t.Fatalf("no Landlock rules in %s", pol)
 	}
 	p.Landlock = nil
-	b, _ = json.Marshal(&p)
 	noLSM := filepath.Join(t.TempDir(), "no-landlock.json")
-	os.WriteFile(noLSM, b, 0o644)
+	if err := policy.WriteFile(noLSM, p); err != nil {
+		t.Fatal(err)
+	}
 	passwd := fmt.Sprintf("http://127.0.0.1:%d/passwd", port)
 	for _, c := range []struct {
 		policy string
@@ -517,9 +516,8 @@ func TestRecordRoundTripStaticGo(t *testing.T) {
 	// the file's mode for a network administrator) is not a use, and
 	// the recorder leaves it out as it does the memory-accounting
 	// SYS_ADMIN one. The recording still shows no capability granted.
-	var p policy.Policy
-	b, _ := os.ReadFile(pol)
-	if err := json.Unmarshal(b, &p); err != nil {
+	p, err := policy.ReadFile(pol)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if p.Capabilities == nil || !p.Capabilities.DropAll || p.Capabilities.Add != 0 {

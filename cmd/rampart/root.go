@@ -87,5 +87,6 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newAuditCmd(stdout))
 	root.AddCommand(newHardenCmd(stdout, stderr))
 	root.AddCommand(newRecordCmd(stderr))
+	root.AddCommand(newPolicyCmd(stdout))
 	return root
 }

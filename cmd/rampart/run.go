@@ -19,6 +19,13 @@ rampart applies every layer to itself and then becomes CMD (execve), so
 CMD's stdin, stdout, stderr, environment, signals and exit status are its
 own.
 
+The layers come from the flags below, from a Kubernetes manifest (--from
+FILE[#CONTAINER]: its container's securityContext), or from a policy file
+(--policy FILE: rampart.policy/v1, documented in docs/policy-json.md;
+rampart record writes one); the layer flags apply over either. An
+unversioned policy file of an older rampart is refused with the command
+that converts it (rampart policy convert).
+
 Which kernel mechanism enforces which flag:
 
   capabilities  --cap-drop, --cap-add, --cap-ambient
@@ -92,8 +99,10 @@ the layer and the reason, when
     unknown field, action or operator, or is refused for one of the
     reasons listed below; with --strict-profile, a deny that a variant
     of the call gets past
-  * a policy file (--policy) has an unknown field or value, or trailing
-    data; a manifest (--from) names an unknown capability or profile
+  * a policy file (--policy) is no rampart.policy/v1 file, or has an
+    unknown field or value, a key written twice or in another case, or
+    trailing data (file:line:col); a manifest (--from) names an unknown
+    capability or profile
   * a deny rule cannot be protected by path: a denied file or a file
     beneath a denied directory has a hard link outside it (both named),
     a symlink loop, a ".." beneath a missing directory, a /proc magic
@@ -160,7 +169,11 @@ const runExample = `  # the seed's three layers, one at a time
   rampart run --deny-read /etc/shadow -- cat /etc/shadow
 
   # a Kubernetes container's securityContext, AppArmor enforced by Landlock here
-  rampart run --from examples/seed/3-apparmor.yaml --apparmor-dir examples/seed --lsm-fallback landlock -- cat /etc/shadow`
+  rampart run --from examples/seed/3-apparmor.yaml --apparmor-dir examples/seed --lsm-fallback landlock -- cat /etc/shadow
+
+  # the least privilege of a recorded run (docs/policy-json.md)
+  rampart record --out rec/ -- python3 -m http.server 8080
+  rampart run --policy rec/policy.json -- python3 -m http.server 8080`
 
 func newRunCmd(stderr io.Writer) *cobra.Command {
 	var (
@@ -223,8 +236,7 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 	fl.IntVar(&preserveFDs, "preserve-fds", 0, "keep descriptors 3 to 3+N-1 open in CMD (every other one above 2 is closed, as runc does)")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "print the plan and the state the kernel reports before exec")
 	fl.BoolVar(&strict, "strict-profile", false, "refuse (exit 125) a seccomp profile with a deny that a variant of the same call gets past on this kernel, instead of warning")
-	fl.StringVar(&policyFile, "policy", "", "take the layers from a policy JSON file (as `rampart layers` writes for its steps)")
-	fl.MarkHidden("policy")
+	fl.StringVar(&policyFile, "policy", "", "take the layers from a policy `FILE` (rampart.policy/v1, docs/policy-json.md; as rampart record writes), the layer flags over it")
 	return cmd
 }
 

@@ -56,6 +56,26 @@ func WriteRecording(dir string, rec *Recording) (string, error) {
 	return p, atomicfile.WriteFile(p, append(b, '\n'), 0o644)
 }
 
+// Save writes rec as dir/RecordingFile and, withPolicy, the policy
+// generated from it beside it (WritePolicy), and returns the files
+// written. The recording is written first, so that a policy that cannot
+// be generated loses nothing that was recorded.
+func Save(dir string, rec *Recording, withPolicy bool) ([]string, error) {
+	p, err := WriteRecording(dir, rec)
+	if err != nil {
+		return nil, err
+	}
+	written := []string{p}
+	if !withPolicy {
+		return written, nil
+	}
+	more, err := WritePolicy(dir, rec)
+	if err != nil {
+		return written, fmt.Errorf("recording written to %s, but the policy could not be generated: %w", p, err)
+	}
+	return append(written, more...), nil
+}
+
 // mergedRaw is how many raw paths a merged file access keeps.
 const mergedRaw = 5
 

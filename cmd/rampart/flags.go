@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -9,9 +10,11 @@ import (
 	"github.com/rampart-sec/rampart/internal/bytesize"
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/policy/source"
 )
 
-// layerFlags are the policy flags run, layers and oci spec share.
+// layerFlags are the policy flags run, layers and oci spec share; the
+// policy they describe is source.Resolve's to build.
 type layerFlags struct {
 	policy.Flags
 	apparmorDir, seccompDir string
@@ -35,25 +38,10 @@ func (l *layerFlags) register(fl *pflag.FlagSet, fallback string) {
 	fl.StringVar(&f.LSMFallback, "lsm-fallback", fallback, "landlock: where the kernel has no AppArmor, enforce an AppArmor profile's file rules with Landlock (and say so); none: refuse")
 }
 
-// manifestPolicy reads FILE[#CONTAINER] and builds its container's policy.
-func (l *layerFlags) manifestPolicy(ref string, defaults caps.Set) (*policy.Policy, error) {
-	file, name := ref, ""
-	if i := strings.LastIndexByte(ref, '#'); i >= 0 {
-		file, name = ref[:i], ref[i+1:]
-	}
-	cs, err := kube.ReadFile(file)
-	if err != nil && len(cs) == 0 {
-		return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
-	}
-	c, err := kube.Select(cs, name)
-	if err != nil {
-		return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
-	}
-	p, err := c.Policy(kube.Options{ApparmorDir: l.apparmorDir, SeccompDir: l.seccompDir, DefaultCaps: defaults})
-	if err != nil {
-		return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
-	}
-	return p, nil
+// input is what the flags say of the policy; defaults is the runtime's
+// capability set a manifest's container starts from.
+func (l *layerFlags) input(defaults caps.Set) source.Input {
+	return source.Input{Flags: l.Flags, ApparmorDir: l.apparmorDir, SeccompDir: l.seccompDir, Defaults: defaults}
 }
 
 // byteSize is a size flag: 8MiB, 512KiB, 1000.
@@ -65,4 +53,32 @@ func (b *byteSize) Set(s string) error {
 	n, err := bytesize.Parse(s)
 	*b = byteSize(n)
 	return err
+}
+
+// mergeArgs takes --out (or -o) from among the recordings to merge:
+// flags stop at the first argument so that CMD's own flags stay CMD's,
+// but --merge runs no command, and `--merge a/ b/ --out m/` must not
+// read --out as a third recording.
+func mergeArgs(args []string, out string) ([]string, string, error) {
+	var recs []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return append(recs, args[i+1:]...), out, nil
+		case a == "--out" || a == "-o":
+			if i+1 == len(args) {
+				return nil, "", usageError{fmt.Errorf("%s needs a directory", a)}
+			}
+			out = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--out="):
+			out = strings.TrimPrefix(a, "--out=")
+		case strings.HasPrefix(a, "-") && a != "-":
+			return nil, "", usageError{fmt.Errorf("--merge: %s: only --out goes with the recordings to merge", a)}
+		default:
+			recs = append(recs, a)
+		}
+	}
+	return recs, out, nil
 }

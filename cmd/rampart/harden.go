@@ -3,12 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/harden"
 	"github.com/rampart-sec/rampart/kube"
+	"github.com/rampart-sec/rampart/policy/source"
 	"github.com/rampart-sec/rampart/record"
 )
 
@@ -86,18 +86,14 @@ func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
 	fl.StringVar(&seccompMode, "seccomp", "runtime-default", "runtime-default, or localhost: a generated profile per container, RuntimeDefault narrowed (see above)")
 	fl.BoolVar(&spo, "spo", false, "also write Security Profiles Operator objects (FILE.spo.yaml)")
 	fl.Var(&maxDoc, "max-document-size", "the most read of one YAML document (a larger one fails the file): bytes, or with KiB, MiB or GiB; 0 for no limit")
-	fl.StringVar(&fromRec, "from-recording", "", "DIR[#CONTAINER]: give the container the policy generated from DIR/recording.json (rampart record)")
+	fl.StringVar(&fromRec, "from-recording", "", "DIR[#CONTAINER]: give the container the policy generated from DIR/recording.json (rampart record; or the recording file, or the policy.json generated from it)")
 	return cmd
 }
 
-// recordedProfiles generates the profiles of a recording directory for
-// --from-recording DIR[#CONTAINER].
+// recordedProfiles generates the profiles of a recording for
+// --from-recording DIR[#CONTAINER] (source.Recording finds it).
 func recordedProfiles(arg string) (*harden.Recorded, error) {
-	dir, ctr := arg, ""
-	if i := strings.LastIndexByte(arg, '#'); i >= 0 {
-		dir, ctr = arg[:i], arg[i+1:]
-	}
-	rec, err := record.ReadRecording(dir)
+	rec, ctr, err := source.Recording(arg)
 	if err != nil {
 		return nil, fmt.Errorf("--from-recording: %w", err)
 	}

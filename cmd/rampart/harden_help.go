@@ -25,7 +25,9 @@ initContainers, ephemeralContainers) of every workload, at container level:
     user is root or not numeric).
 
 --from-recording DIR[#CONTAINER] takes the policy rampart record generated
-from DIR/recording.json instead, for CONTAINER (default: every container):
+from DIR/recording.json instead (DIR may also be the recording file, or
+the policy.json generated from it, which names the recording), for
+CONTAINER (default: every container):
 exactly the capabilities the recording used, its seccomp allow list as the
 Localhost profile rampart/<name>.json, and its AppArmor allow list as the
 Localhost profile <name>, replacing whatever the manifest had.

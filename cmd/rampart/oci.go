@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/oci"
+	"github.com/rampart-sec/rampart/policy/source"
 	"github.com/rampart-sec/rampart/runtimes"
 )
 
@@ -39,15 +39,17 @@ silently dropped.`,
 			if len(pol) > 1 {
 				return usageError{fmt.Errorf("one POLICY at most, got %q", pol)}
 			}
-			tmp, err := os.MkdirTemp("", "rampart-oci-")
+			in := lf.input(runtimes.Containerd.Caps)
+			in.Seed = true
+			if len(pol) > 0 {
+				in.Manifest = pol[0]
+			}
+			res, err := source.Resolve(in)
 			if err != nil {
 				return err
 			}
-			defer os.RemoveAll(tmp)
-			p, _, err := layersPolicy(pol, &lf, tmp, runtimes.Containerd.Caps)
-			if err != nil {
-				return err
-			}
+			defer res.Close()
+			p := res.Policy
 			// A policy that keeps the inherited capabilities keeps
 			// containerd's, Options' default base.
 			s, err := oci.Spec(p, argv, oci.Options{})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rampart-sec/rampart/internal/atomicfile"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/policy/source"
 )
 
 func newPolicyCmd(stdout io.Writer) *cobra.Command {
@@ -35,7 +36,7 @@ the file goes to stdout, every profile named by absolute path.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := os.ReadFile(args[0])
 			if err != nil {
-				return usageError{err}
+				return &source.InputError{Err: err}
 			}
 			dir := ""
 			if out != "" {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rampart-sec/rampart/policy"
 )
 
 // An unversioned file of an older rampart is refused with the command
@@ -44,5 +46,20 @@ func TestPolicyConvert(t *testing.T) {
 	}
 	if r := rampart(t, "", "policy", "convert", conv); r.code != exitRefused {
 		t.Errorf("converting a v1 file: exit %d, want %d (it is no old file)\n%s", r.code, exitRefused, r.stderr)
+	}
+}
+
+// --from and --policy both given: refused, where the manifest used to
+// replace the policy file without a word.
+func TestRunManifestAndPolicy(t *testing.T) {
+	dir := t.TempDir()
+	pol := filepath.Join(dir, "p.json")
+	if err := policy.WriteFile(pol, &policy.Policy{Source: "t", Seccomp: policy.Seccomp{Kind: policy.SeccompRuntimeDefault}}); err != nil {
+		t.Fatal(err)
+	}
+	marker := filepath.Join(dir, "ran")
+	r := rampart(t, "", "run", "--policy", pol, "--from", "../../examples/seed/0-baseline.yaml", "--", "touch", marker)
+	if _, err := os.Stat(marker); err == nil || r.code != exitUsage || !strings.Contains(r.stderr, "choose one") {
+		t.Errorf("--policy with --from: exit %d, ran %v\n%s", r.code, err == nil, r.stderr)
 	}
 }

@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 
-	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/policy/source"
 	"github.com/rampart-sec/rampart/record"
 	"github.com/rampart-sec/rampart/runtimes"
 )
@@ -40,13 +38,9 @@ func recordMerge(args []string, out, name string, stdout, stderr io.Writer) erro
 	if name != "" {
 		m.Name = name
 	}
-	p, err := record.WriteRecording(out, m)
+	written, err := record.Save(out, m, true)
 	if err != nil {
 		return err
-	}
-	written, err := record.WritePolicy(out, m)
-	if err != nil {
-		return fmt.Errorf("merged recording written to %s, but the policy could not be generated: %w", p, err)
 	}
 	fmt.Fprintf(stdout, "merged %d runs of %s\n", m.Runs, strings.Join(m.Command, " "))
 	fmt.Fprintf(stdout, "coverage (runs that made the syscall, of %d):\n", m.Runs)
@@ -70,7 +64,7 @@ func recordMerge(args []string, out, name string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "  %-7s %d/%d  %s\n", abi, n, m.Runs, strings.Join(names, " "))
 		}
 	}
-	for _, f := range append([]string{p}, written...) {
+	for _, f := range written {
 		fmt.Fprintln(stdout, "wrote", f)
 	}
 	return nil
@@ -79,15 +73,18 @@ func recordMerge(args []string, out, name string, stdout, stderr io.Writer) erro
 // recordCheck is the gate of `rampart record --check POLICY -- CMD`:
 // given the run's recording, it prints each use the policy does not
 // allow and fails with exit status 1 if there is any. POLICY is a policy
-// JSON file, a directory rampart record wrote (its policy.json), or a
+// file, a directory rampart record wrote (its policy.json), or a
 // Kubernetes manifest (FILE[#CONTAINER], Localhost profiles looked up in
 // apparmorDir and seccompDir).
 func recordCheck(rec *record.Recording, policyArg, apparmorDir, seccompDir string, stdout io.Writer) error {
-	p, err := checkPolicy(policyArg, apparmorDir, seccompDir)
+	in := source.Input{ApparmorDir: apparmorDir, SeccompDir: seccompDir, Defaults: runtimes.Containerd.Caps}
+	in.Name(policyArg)
+	res, err := source.Resolve(in)
 	if err != nil {
 		return err
 	}
-	missing, err := record.Check(rec, p)
+	defer res.Close()
+	missing, err := record.Check(rec, res.Policy)
 	if err != nil {
 		return fmt.Errorf("--check %s: %w", policyArg, err)
 	}
@@ -100,21 +97,4 @@ func recordCheck(rec *record.Recording, policyArg, apparmorDir, seccompDir strin
 		fmt.Fprintf(stdout, "  %s (%d)\n", m, m.Count)
 	}
 	return statusError{code: 1, err: fmt.Errorf("--check %s: %d use(s) not allowed", policyArg, len(missing))}
-}
-
-// checkPolicy reads --check's POLICY.
-func checkPolicy(arg, apparmorDir, seccompDir string) (*policy.Policy, error) {
-	file := arg
-	if fi, err := os.Stat(arg); err == nil && fi.IsDir() {
-		file = filepath.Join(arg, record.PolicyFile)
-	}
-	if strings.HasSuffix(file, ".json") {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return nil, usageError{err}
-		}
-		return policy.Decode(file, b)
-	}
-	lf := layerFlags{apparmorDir: apparmorDir, seccompDir: seccompDir}
-	return lf.manifestPolicy(arg, runtimes.Containerd.Caps)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/policy/source"
 	"github.com/rampart-sec/rampart/report"
 	"github.com/rampart-sec/rampart/sandbox"
 )
@@ -49,11 +50,12 @@ func exitCode(err error) int {
 	var ue usageError
 	var se statusError
 	var fe *policy.FlagError
+	var ie *source.InputError
 	var rf *report.FormatError
 	switch {
 	case errors.As(err, &se):
 		return se.code
-	case errors.As(err, &ue), errors.As(err, &fe), errors.As(err, &rf):
+	case errors.As(err, &ue), errors.As(err, &fe), errors.As(err, &ie), errors.As(err, &rf):
 		return exitUsage
 	case errors.As(err, &le) && le.Layer == sandbox.LayerExec:
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {

@@ -1,0 +1,220 @@
+// Package source is rampart's one input step: it turns what a user names
+// on the command line — layer flags, a Kubernetes manifest
+// (FILE#CONTAINER), a policy file (rampart.policy/v1), a recording
+// (the directory `rampart record` wrote), or nothing at all (the
+// embedded seed's workload) — into one policy.Policy. `rampart run`,
+// `layers`, `oci spec`, `record --check` and `harden --from-recording`
+// all read their input here, so that one name means one policy whichever
+// command is given it.
+package source
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/examples"
+	"github.com/rampart-sec/rampart/kube"
+	"github.com/rampart-sec/rampart/lsm/apparmor"
+	"github.com/rampart-sec/rampart/policy"
+)
+
+// Input is everything a command can be told its policy is.
+type Input struct {
+	// Flags are the layer flags, applied over whatever else is named:
+	// capability adds and drops and filesystem rules accumulate,
+	// profiles replace.
+	Flags policy.Flags
+	// ApparmorDir holds AppArmor profile files by profile name, for a
+	// manifest's Localhost profiles and --apparmor NAME.
+	ApparmorDir string
+	// SeccompDir is the root of a manifest's Localhost seccomp profiles
+	// (the kubelet's).
+	SeccompDir string
+	// Defaults is the runtime's default capability set: the base of a
+	// manifest's container.
+	Defaults caps.Set
+
+	// Manifest is a Kubernetes manifest: FILE[#CONTAINER].
+	Manifest string
+	// Policy is a policy file, or a recording: the directory `rampart
+	// record` wrote, its recording.json, or the policy.json generated
+	// beside it. Files are told apart by their schema. A recording
+	// stands for the policy generated from it (see Probe).
+	Policy string
+	// Probe, when set, is the rampart executable whose probe will run
+	// under the policy (rampart layers): a recording's policy is then
+	// generated again with the probe's own needs added (record's
+	// ProbeFrame), since the probe is a program the workload's allow
+	// list knows nothing of. Empty, a recording stands for the policy
+	// `rampart record` wrote beside it.
+	Probe string
+	// Seed, with nothing named and no layer flag, takes the embedded
+	// seed's workload (examples.SeedDefault and its AppArmor profile).
+	Seed bool
+	// RequireLayer refuses a policy that asks for no layer at all: a
+	// launch with nothing to enforce is a mistake, not a run.
+	RequireLayer bool
+}
+
+// Name sets Policy or Manifest from one argument that may be either
+// (record --check POLICY): a directory or a .json file is a policy file
+// or a recording, anything else a manifest FILE[#CONTAINER].
+func (in *Input) Name(arg string) {
+	if fi, err := os.Stat(arg); (err == nil && fi.IsDir()) || strings.HasSuffix(arg, ".json") {
+		in.Policy = arg
+		return
+	}
+	in.Manifest = arg
+}
+
+// Resolved is a policy and what came with it.
+type Resolved struct {
+	Policy *policy.Policy
+	// Notes are facts the user must be told (what was added to a
+	// recording's policy, a layer that will be refused).
+	Notes []string
+	// dir holds files the policy names (the seed, a regenerated
+	// recording policy), removed by Close.
+	dir string
+}
+
+// Close removes the files the policy named that Resolve wrote: call it
+// when the policy has been enforced.
+func (r *Resolved) Close() error {
+	if r == nil || r.dir == "" {
+		return nil
+	}
+	return os.RemoveAll(r.dir)
+}
+
+// tmp is the directory for files Resolve writes, made on first use.
+func (r *Resolved) tmp() (string, error) {
+	if r.dir == "" {
+		d, err := os.MkdirTemp("", "rampart-policy-")
+		if err != nil {
+			return "", err
+		}
+		r.dir = d
+	}
+	return r.dir, nil
+}
+
+// InputError is an input that cannot be read at all (a file that does
+// not exist, two inputs where one goes): the user's to fix, reported as
+// a usage error. A file that is read and refused is a policy.LayerError.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Resolve builds the policy in. On error nothing is left behind.
+func Resolve(in Input) (*Resolved, error) {
+	r := &Resolved{}
+	p, err := r.resolve(&in)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	r.Policy = p
+	return r, nil
+}
+
+func (r *Resolved) resolve(in *Input) (*policy.Policy, error) {
+	f := &in.Flags
+	var p *policy.Policy
+	var err error
+	switch {
+	case in.Manifest != "" && in.Policy != "":
+		// One would silently replace the other: the workload would run
+		// under a policy the user did not see chosen.
+		return nil, &InputError{fmt.Errorf("a manifest (%s) and a policy file (%s): choose one", in.Manifest, in.Policy)}
+	case in.Policy != "":
+		p, err = r.policyFile(in)
+	case in.Manifest != "":
+		p, err = manifest(in.Manifest, in.ApparmorDir, in)
+	case in.Seed && f.Empty():
+		p, err = r.seed(in)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if p, err = f.Apply(p); err != nil {
+		return nil, err
+	}
+	if f.AppArmor != "" {
+		if p.AppArmor, err = apparmor.Reference(f.AppArmor, in.ApparmorDir, "--apparmor"); err != nil {
+			return nil, &policy.LayerError{Layer: policy.LayerAppArmor, Err: err}
+		}
+	}
+	if f.LSMFallback == "none" {
+		// The flag says no stand-in, whatever the input asked for.
+		p.LSMFallback = ""
+	}
+	if in.RequireLayer && p.Capabilities == nil && p.User == nil && p.Seccomp.Kind == policy.SeccompNone &&
+		p.NoNewPrivs == nil && p.AppArmor == nil && len(p.Landlock) == 0 {
+		return nil, &InputError{errors.New("no layer requested; see rampart run --help")}
+	}
+	return p, nil
+}
+
+// manifest reads FILE[#CONTAINER] and builds its container's policy,
+// AppArmor profiles looked up in apparmorDir.
+func manifest(ref, apparmorDir string, in *Input) (*policy.Policy, error) {
+	file, name := ref, ""
+	if i := strings.LastIndexByte(ref, '#'); i >= 0 {
+		file, name = ref[:i], ref[i+1:]
+	}
+	cs, err := kube.ReadFile(file)
+	if err != nil && len(cs) == 0 {
+		return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
+	}
+	c, err := kube.Select(cs, name)
+	if err != nil {
+		return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
+	}
+	p, err := c.Policy(kube.Options{ApparmorDir: apparmorDir, SeccompDir: in.SeccompDir, DefaultCaps: in.Defaults})
+	if err != nil {
+		return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
+	}
+	return p, nil
+}
+
+// seed writes the embedded seed out and reads its last manifest, with
+// its AppArmor profile.
+func (r *Resolved) seed(in *Input) (*policy.Policy, error) {
+	dir, err := r.tmp()
+	if err != nil {
+		return nil, err
+	}
+	if err := writeSeed(dir); err != nil {
+		return nil, err
+	}
+	p, err := manifest(filepath.Join(dir, examples.SeedDefault), filepath.Join(dir, "seed"), in)
+	if err != nil {
+		return nil, err
+	}
+	p.Source = "the seed's workload (" + examples.SeedDefault + ", embedded)"
+	return p, nil
+}
+
+func writeSeed(dir string) error {
+	return fs.WalkDir(examples.Seed, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(dir, path)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		b, err := examples.Seed.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+}

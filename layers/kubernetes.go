@@ -240,13 +240,10 @@ func (k *Kubernetes) ended(ctx context.Context, st *corev1.Pod) (*outcome, error
 	return nil, nil
 }
 
-// Probe runs `rampart probe -o json` as the Pod's only process.
+// Probe runs the probe (StepCommand, the kubelet and the runtime having
+// applied the layers) as the Pod's only process.
 func (k *Kubernetes) Probe(ctx context.Context, s Step, ids []string) (*attack.Report, []string, error) {
-	argv := []string{RampartInImage, "probe", "-o", "json"}
-	if len(ids) > 0 {
-		argv = append(argv, "--only", strings.Join(ids, ","))
-	}
-	pod, err := k.pod(s, "probe", argv)
+	pod, err := k.pod(s, "probe", StepRequest{Only: ids}.Argv(RampartInImage))
 	if err != nil {
 		return nil, nil, err
 	}

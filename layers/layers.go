@@ -2,6 +2,23 @@
 // configurations — baseline, +capabilities, +seccomp, +LSM — and builds
 // the matrix of which path each layer closed: the seed article's
 // experiment, on any workload.
+//
+// Each step needs a fresh process: layers are applied to a process by
+// itself and last until it exits, and what a workload holds is what it
+// gets across execve. Every engine starts that process through one
+// internal entry point, rampart re-executed as
+//
+//	rampart layers-step [--policy FILE] [--only IDS] probe
+//	rampart layers-step --policy FILE -- CMD [ARG...]
+//
+// (StepCommand, StepRequest). FILE is the step's policy as a
+// rampart.policy/v1 file (docs/policy-json.md), which the process
+// applies to itself as `rampart run` does before it becomes CMD or
+// probes. The local engine passes every step's policy that way; the runc
+// and kubernetes engines let the runtime apply what it can and pass only
+// Landlock rules (runc) or nothing (kubernetes). Nothing else crosses a
+// process boundary: the engines call the library, and the report comes
+// back as the probe's JSON (docs/probe-json.md).
 package layers
 
 import (

@@ -15,8 +15,9 @@ import (
 	"github.com/rampart-sec/rampart/policy"
 )
 
-// Local runs each step as a child of this host, launched by `rampart run`
-// (the same launcher a user runs), with `rampart probe` as its command.
+// Local runs each step as a child of this host: rampart re-executed
+// through StepCommand, which applies the step's policy as `rampart run`
+// does and then probes, or runs the attack's command.
 type Local struct {
 	// Self is the rampart executable.
 	Self string
@@ -28,19 +29,15 @@ type Local struct {
 
 func (*Local) Name() string { return "local" }
 
-// policyFile writes the step's policy (rampart.policy/v1) where
-// `rampart run --policy` reads it.
-func (l *Local) policyFile(s Step) (string, error) {
-	f := filepath.Join(l.Dir, strings.TrimPrefix(s.Name, "+")+".json")
-	return f, policy.WriteFile(f, s.Policy)
-}
-
-func (l *Local) command(ctx context.Context, s Step, argv ...string) (*exec.Cmd, error) {
-	f, err := l.policyFile(s)
-	if err != nil {
+// command writes the step's policy (rampart.policy/v1) and returns the
+// child that applies it and then does what r asks.
+func (l *Local) command(ctx context.Context, s Step, r StepRequest) (*exec.Cmd, error) {
+	r.Policy = filepath.Join(l.Dir, strings.TrimPrefix(s.Name, "+")+".json")
+	if err := policy.WriteFile(r.Policy, s.Policy); err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, l.Self, append([]string{"run", "--policy", f, "--"}, argv...)...)
+	argv := r.Argv(l.Self)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = l.Env
 	return cmd, nil
 }
@@ -58,11 +55,7 @@ func exitedBadly(err error) bool {
 }
 
 func (l *Local) Probe(ctx context.Context, s Step, ids []string) (*attack.Report, []string, error) {
-	argv := []string{l.Self, "probe", "-o", "json"}
-	if len(ids) > 0 {
-		argv = append(argv, "--only", strings.Join(ids, ","))
-	}
-	cmd, err := l.command(ctx, s, argv...)
+	cmd, err := l.command(ctx, s, StepRequest{Only: ids})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -97,7 +90,7 @@ func launcherNotes(stderr string) []string {
 }
 
 func (l *Local) Attack(ctx context.Context, s Step, shell string) (bool, string, error) {
-	cmd, err := l.command(ctx, s, "/bin/sh", "-c", shell)
+	cmd, err := l.command(ctx, s, StepRequest{Command: []string{"/bin/sh", "-c", shell}})
 	if err != nil {
 		return false, "", err
 	}

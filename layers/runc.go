@@ -22,7 +22,8 @@ import (
 // oci.Spec writes for it. Capabilities, the user, no_new_privs and
 // seccomp are runc's to apply; AppArmor too where the kernel has it.
 // Landlock has no place in an OCI config, so an LSM step that needs it
-// runs `rampart run` inside the container, applying only those rules.
+// starts rampart's StepCommand inside the container, applying only
+// those rules.
 type Runc struct {
 	rootfs string
 	dir    string
@@ -51,8 +52,10 @@ func (*Runc) Name() string { return "runc" }
 
 // containerSpec splits the step: what runc applies goes into the config,
 // Landlock (own rules, or an AppArmor profile's on a kernel without
-// AppArmor) into a policy for `rampart run` inside.
-func (r *Runc) containerSpec(s Step, args []string) (*specs.Spec, []string, error) {
+// AppArmor) into a policy the StepCommand applies inside. req is what
+// the container's process does; its Command runs as the container's
+// process itself when there is no such policy.
+func (r *Runc) containerSpec(s Step, req StepRequest) (*specs.Spec, []string, error) {
 	outer := *s.Policy
 	outer.Landlock, outer.LSMFallback = nil, ""
 	var inner []policy.FSRule
@@ -84,6 +87,10 @@ func (r *Runc) containerSpec(s Step, args []string) (*specs.Spec, []string, erro
 			}
 		}
 	}
+	args := req.Command
+	if args == nil {
+		args = req.Argv(runc.RampartInRootfs)
+	}
 	spec, err := oci.Spec(&outer, args, oci.Options{Rootfs: r.rootfs})
 	if err != nil {
 		return nil, nil, err
@@ -99,14 +106,14 @@ func (r *Runc) containerSpec(s Step, args []string) (*specs.Spec, []string, erro
 	}
 	// /tmp is a tmpfs in the container; the file is bound over a path
 	// there so the read-only rootfs needs no mount point.
-	const inside = "/tmp/rampart-lsm.json"
-	spec.Mounts = append(spec.Mounts, specs.Mount{Destination: inside, Type: "bind", Source: host, Options: []string{"bind", "ro"}})
-	spec.Process.Args = append([]string{runc.RampartInRootfs, "run", "--policy", inside, "--"}, args...)
+	req.Policy = "/tmp/rampart-lsm.json"
+	spec.Mounts = append(spec.Mounts, specs.Mount{Destination: req.Policy, Type: "bind", Source: host, Options: []string{"bind", "ro"}})
+	spec.Process.Args = req.Argv(runc.RampartInRootfs)
 	return spec, notes, nil
 }
 
-func (r *Runc) run(ctx context.Context, s Step, args []string) (*runc.Result, []string, error) {
-	spec, notes, err := r.containerSpec(s, args)
+func (r *Runc) run(ctx context.Context, s Step, req StepRequest) (*runc.Result, []string, error) {
+	spec, notes, err := r.containerSpec(s, req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -119,11 +126,7 @@ func (r *Runc) run(ctx context.Context, s Step, args []string) (*runc.Result, []
 }
 
 func (r *Runc) Probe(ctx context.Context, s Step, ids []string) (*attack.Report, []string, error) {
-	args := []string{runc.RampartInRootfs, "probe", "-o", "json"}
-	if len(ids) > 0 {
-		args = append(args, "--only", strings.Join(ids, ","))
-	}
-	res, notes, err := r.run(ctx, s, args)
+	res, notes, err := r.run(ctx, s, StepRequest{Only: ids})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -138,7 +141,7 @@ func (r *Runc) Probe(ctx context.Context, s Step, ids []string) (*attack.Report,
 }
 
 func (r *Runc) Attack(ctx context.Context, s Step, shell string) (bool, string, error) {
-	res, _, err := r.run(ctx, s, []string{"/bin/sh", "-c", shell})
+	res, _, err := r.run(ctx, s, StepRequest{Command: []string{"/bin/sh", "-c", shell}})
 	if err != nil {
 		return false, "", err
 	}

@@ -89,6 +89,6 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newAuditCmd(stdout))
 	root.AddCommand(newHardenCmd(stdout, stderr))
 	root.AddCommand(newRecordCmd(stderr))
-	root.AddCommand(newPolicyCmd(stdout))
+	root.AddCommand(newPolicyCmd(stdout), newLayersStepCmd(stdout, stderr))
 	return root
 }

@@ -1,0 +1,80 @@
+package layers
+
+import (
+	"encoding/json"
+	"io"
+	"strings"
+
+	"github.com/rampart-sec/rampart/attack"
+	"github.com/rampart-sec/rampart/probe"
+)
+
+// StepCommand is rampart's internal entry point for a step's fresh
+// process (see the package documentation):
+//
+//	rampart layers-step [--policy FILE] [--only IDS] probe
+//	rampart layers-step --policy FILE -- CMD [ARG...]
+//
+// With --policy, rampart reads FILE (rampart.policy/v1), applies its
+// layers to itself as `rampart run` does and becomes the rest: CMD, or
+// the entry point again without --policy. Without --policy, it probes
+// the catalog paths IDS (all by default) under the layers it already
+// runs with and writes the report (docs/probe-json.md) to stdout.
+const StepCommand = "layers-step"
+
+// StepRequest is one StepCommand line.
+type StepRequest struct {
+	// Policy is the policy file to apply first ("": already applied).
+	Policy string
+	// Only are the catalog paths to probe (nil: all).
+	Only []string
+	// Command is what to run once the layers are applied; nil probes.
+	Command []string
+}
+
+// Argv is the command line that runs r with the rampart at exe.
+func (r StepRequest) Argv(exe string) []string {
+	argv := []string{exe, StepCommand}
+	if r.Policy != "" {
+		argv = append(argv, "--policy", r.Policy)
+	}
+	if r.Command != nil {
+		return append(append(argv, "--"), r.Command...)
+	}
+	if len(r.Only) > 0 {
+		argv = append(argv, "--only", strings.Join(r.Only, ","))
+	}
+	return append(argv, "probe")
+}
+
+// Next is what the process becomes once r's policy is applied: the
+// command, or the entry point again (exe) to probe under it. A probe
+// needs the fresh execve as much as the command does: the capability
+// sets and the AppArmor label it is measured under are the ones a
+// program gets across execve.
+func (r StepRequest) Next(exe string) []string {
+	if r.Command != nil {
+		return r.Command
+	}
+	return StepRequest{Only: r.Only}.Argv(exe)
+}
+
+// ProbeReport probes the paths ids (nil: the whole catalog) in this
+// process, under whatever layers it runs with, and writes the report as
+// JSON, as `rampart probe -o json` does.
+func ProbeReport(w io.Writer, ids []string) error {
+	var paths []*attack.Path
+	if len(ids) > 0 {
+		var err error
+		if paths, err = attack.Lookup(ids); err != nil {
+			return err
+		}
+	}
+	rep, err := probe.Run(paths)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}

@@ -105,7 +105,7 @@ func TestRunWarnsOfContainerdFamilyHighBits(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("RAMPART_CACHE_DIR", filepath.Join(dir, "cache"))
 	helper := sockVariant(t, dir)
-	prof := []string{"--seccomp", "../../seccomp/runtimedefault/containerd-2.2.1.json"}
+	prof := []string{"--seccomp", "../../runtimes/seccomp/containerd-2.2.1.json"}
 	r := rampart(t, "", argv(prof, []string{helper, "sys64", "40", "1", "0"})...)
 	if r.code != 0 || r.stdout != "1\n" {
 		t.Fatalf("socket(AF_VSOCK): exit %d, %q, want EPERM: %s", r.code, r.stdout, r.stderr)

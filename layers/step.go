@@ -1,13 +1,6 @@
 package layers
 
-import (
-	"encoding/json"
-	"io"
-	"strings"
-
-	"github.com/rampart-sec/rampart/attack"
-	"github.com/rampart-sec/rampart/probe"
-)
+import "strings"
 
 // StepCommand is rampart's internal entry point for a step's fresh
 // process (see the package documentation):
@@ -57,24 +50,4 @@ func (r StepRequest) Next(exe string) []string {
 		return r.Command
 	}
 	return StepRequest{Only: r.Only}.Argv(exe)
-}
-
-// ProbeReport probes the paths ids (nil: the whole catalog) in this
-// process, under whatever layers it runs with, and writes the report as
-// JSON, as `rampart probe -o json` does.
-func ProbeReport(w io.Writer, ids []string) error {
-	var paths []*attack.Path
-	if len(ids) > 0 {
-		var err error
-		if paths, err = attack.Lookup(ids); err != nil {
-			return err
-		}
-	}
-	rep, err := probe.Run(paths)
-	if err != nil {
-		return err
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
 }

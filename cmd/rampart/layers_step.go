@@ -7,8 +7,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/layers"
 	"github.com/rampart-sec/rampart/policy/source"
+	"github.com/rampart-sec/rampart/probe"
+	"github.com/rampart-sec/rampart/report"
 )
 
 // newLayersStepCmd is rampart's internal entry point for one step of
@@ -31,7 +34,7 @@ func newLayersStepCmd(stdout, stderr io.Writer) *cobra.Command {
 				if r.Command != nil {
 					return usageError{errors.New("-- CMD needs --policy")}
 				}
-				return layers.ProbeReport(stdout, r.Only)
+				return probeStep(stdout, r.Only)
 			}
 			p, err := source.ReadPolicy(r.Policy)
 			if err != nil {
@@ -47,4 +50,23 @@ func newLayersStepCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&r.Policy, "policy", "", "the step's policy file (rampart.policy/v1), applied before the rest")
 	cmd.Flags().StringSliceVar(&r.Only, "only", nil, "the catalog paths to probe (IDs)")
 	return cmd
+}
+
+// probeStep probes the paths ids (nil: the whole catalog) in this
+// process, under whatever layers it runs with, and writes the report as
+// `rampart probe -o json` does. It lives here, not in layers, so that
+// layers (and report, which renders its matrix) link no probe runner.
+func probeStep(w io.Writer, ids []string) error {
+	var paths []*attack.Path
+	if len(ids) > 0 {
+		var err error
+		if paths, err = attack.Lookup(ids); err != nil {
+			return err
+		}
+	}
+	rep, err := probe.Run(paths)
+	if err != nil {
+		return err
+	}
+	return report.Probe(w, rep, "json")
 }

@@ -26,6 +26,9 @@ type i386Outcome struct {
 	// signal killed the child: SIGSEGV where the kernel runs no i386 code
 	// (INT $0x80 faults), SIGSYS where a filter kills the call.
 	signal syscall.Signal
+	// reapErr is why the child could not be waited for: its outcome is
+	// unknown.
+	reapErr error
 }
 
 // i386Call makes the i386 call nr(a1, a2, a3) in a child forked from a
@@ -50,9 +53,17 @@ func i386Call(nr, a1, a2, a3 uintptr) (i386Outcome, syscall.Errno) {
 		}
 		var ws unix.WaitStatus
 		for {
-			if _, err := unix.Wait4(int(pid), &ws, 0, nil); err != unix.EINTR {
-				break
+			_, err := unix.Wait4(int(pid), &ws, 0, nil)
+			if err == unix.EINTR {
+				continue
 			}
+			if err != nil {
+				// ws stays zero, which reads as "exited 0": the socket
+				// was made. A refused wait is no evidence either way.
+				out.reapErr = err
+				return attack.Outcome{}
+			}
+			break
 		}
 		switch {
 		case ws.Exited():

@@ -5,8 +5,9 @@ package probe
 import "syscall"
 
 type i386Outcome struct {
-	errno  syscall.Errno
-	signal syscall.Signal
+	errno   syscall.Errno
+	signal  syscall.Signal
+	reapErr error
 }
 
 const (

@@ -305,6 +305,8 @@ func i386SocketVariant(viaSocketcall bool, family, typ, proto int, what string) 
 		switch {
 		case !ok:
 			return setup
+		case o.reapErr != nil:
+			return attack.Outcome{Errno: errnoOf(o.reapErr), Step: "wait for the child of " + name, Detail: o.reapErr.Error(), Setup: true}
 		case o.signal == unix.SIGSEGV:
 			return attack.Outcome{Errno: unix.ENOSYS, Step: step, Absent: "this kernel runs no i386 code (IA32 emulation is off: INT $0x80 faults), so the i386 ABI is no way in here"}
 		case o.signal == unix.SIGSYS:

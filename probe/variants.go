@@ -166,7 +166,7 @@ func forkRun(trap, a1, a2 uintptr, calls *[2]rawCall, n int) (uintptr, syscall.E
 
 // forkWait runs forkRun on a discarded thread with every signal blocked
 // and reaps the child. status is its exit status, -1 when the call made
-// no child or the child did not exit normally. arg, when set, is a1 (a
+// no child, the child did not exit normally or could not be reaped. arg, when set, is a1 (a
 // pointer, kept as one until the call: the caller's stack may move).
 func forkWait(trap, a1 uintptr, arg unsafe.Pointer, a2 uintptr, calls *[2]rawCall, n int) (status int, errno syscall.Errno) {
 	status = -1
@@ -189,9 +189,16 @@ func forkWait(trap, a1 uintptr, arg unsafe.Pointer, a2 uintptr, calls *[2]rawCal
 		var ws unix.WaitStatus
 		for {
 			_, err := unix.Wait4(int(pid), &ws, 0, nil)
-			if err != unix.EINTR {
-				break
+			if err == unix.EINTR {
+				continue
 			}
+			if err != nil {
+				// A refused wait (a filter without wait4) leaves ws
+				// zero, which reads as "exited 0": the call worked. The
+				// child's fate is unknown, so it is no evidence at all.
+				return attack.Outcome{}
+			}
+			break
 		}
 		if ws.Exited() {
 			status = ws.ExitStatus()

@@ -313,3 +313,23 @@ spec:
 	}
 	t.Logf("%d paths agree", compared)
 }
+
+// A probe whose child cannot be waited for (a filter that refuses wait4)
+// has no evidence about that child: the zero wait status must not read
+// as "the child exited 0, the call worked". Under drops that close both
+// paths, nothing may be reported open, whatever the filter does to wait4.
+func TestProbeUnreapedChildIsNoEvidence(t *testing.T) {
+	needRoot(t)
+	needSeccomp(t)
+	prof := filepath.Join(t.TempDir(), "deny-wait4.json")
+	if err := os.WriteFile(prof, []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["wait4", "socket", "io_uring_setup"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := probeUnder(t, []string{"--cap-drop", "NET_RAW,SYS_ADMIN", "--seccomp", prof}, "raw-socket", "mount-tmpfs")
+	for _, id := range []string{"raw-socket", "mount-tmpfs"} {
+		if r := res[id]; r.Verdict == attack.Open {
+			t.Errorf("%s: open (%s: %s) with its capability dropped", id, r.Step, r.Evidence)
+		}
+	}
+}

@@ -8,8 +8,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rampart-sec/rampart/caps"
-	"github.com/rampart-sec/rampart/internal/runc"
 	"github.com/rampart-sec/rampart/internal/procstatus"
+	"github.com/rampart-sec/rampart/internal/runc"
 	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/seccomp"

@@ -325,11 +325,29 @@ func writeProgram(dir, file string, digest [sha256.Size]byte, p *program) error 
 	return os.Rename(tmp.Name(), file)
 }
 
+// errHelperSilent marks a helper that died before answering and said
+// nothing.
+var errHelperSilent = errors.New("the helper died without a word")
+
 // compileInHelper runs the engine in a child and reads the filter back.
+// A profile that denies futex and write can kill the helper after it
+// loads: a runtime lock its filtered thread finds contended ends in a
+// futex wake the filter refuses, and the crash report cannot be written.
+// That death is the Go runtime's timing, not the profile's, so a silent
+// one is tried again, twice.
 func compileInHelper(p *Profile) ([]unix.SockFilter, error) {
 	if !helperEntered.Load() {
 		return nil, errNoHelper
 	}
+	for try := 1; ; try++ {
+		insns, err := compileInHelperOnce(p)
+		if err == nil || !errors.Is(err, errHelperSilent) || try == 3 {
+			return insns, err
+		}
+	}
+}
+
+func compileInHelperOnce(p *Profile) ([]unix.SockFilter, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -366,9 +384,12 @@ func compileInHelper(p *Profile) ([]unix.SockFilter, error) {
 	if err == nil {
 		_, err = fmt.Sscanf(line, "ok %d\n", &tid)
 	}
+	if errors.Is(err, io.EOF) && line == "" && stderr.String() == "" {
+		err = errHelperSilent
+	}
 	if err != nil {
 		cmd.Process.Kill()
-		return nil, fmt.Errorf("seccomp compile helper: %q %v: %s", line, err, stderr.String())
+		return nil, fmt.Errorf("seccomp compile helper: %q %w: %s", line, err, stderr.String())
 	}
 	insns, err := DumpFilter(tid, 0)
 	if err != nil {

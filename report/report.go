@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -39,4 +40,33 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// Kind is a kind of result, as CheckFormat names it.
+type Kind string
+
+const (
+	KindLayers   Kind = "layers"
+	KindAudit    Kind = "audit"
+	KindProbe    Kind = "probe"
+	KindLint     Kind = "lint"
+	KindAppArmor Kind = "apparmor"
+)
+
+// formats are the formats each kind's renderer writes; aliases, other
+// names it takes for them.
+var (
+	formats = map[Kind][]string{KindLayers: layersFormats, KindAudit: auditFormats, KindProbe: probeFormats,
+		KindLint: lintFormats, KindAppArmor: appArmorFormats}
+	aliases = map[Kind][]string{KindLayers: {"", "md"}, KindProbe: {""}}
+)
+
+// CheckFormat says whether kind's renderer writes format, so that a
+// command can refuse a bad -o before it does the work (a layers run, a
+// probe) whose result could not be written.
+func CheckFormat(kind Kind, format string) error {
+	if slices.Contains(formats[kind], format) || slices.Contains(aliases[kind], format) {
+		return nil
+	}
+	return &FormatError{Format: format, Want: formats[kind]}
 }

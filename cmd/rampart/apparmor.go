@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 
@@ -84,8 +83,8 @@ The exit status is 0 whether accesses are allowed or denied.
 				}
 				accesses = append(accesses, a)
 			}
-			if output != "text" && output != "json" {
-				return usageError{fmt.Errorf("-o %q: want text or json", output)}
+			if err := report.CheckFormat(report.KindAppArmor, output); err != nil {
+				return err
 			}
 			p, err := readProfile(cmd, args[0], profileName)
 			if err != nil {

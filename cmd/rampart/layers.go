@@ -53,6 +53,9 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 			if err := layers.CheckEngine(engine); err != nil {
 				return usageError{err}
 			}
+			if err := report.CheckFormat(report.KindLayers, output); err != nil {
+				return err // before the run, whose matrix could not be written
+			}
 			self, err := os.Executable()
 			if err != nil {
 				return err

@@ -224,3 +224,17 @@ func TestOCISpec(t *testing.T) {
 		}
 	}
 }
+
+// A format layers cannot write is refused before the run: no step runs
+// (the attack that would leave a file leaves none), and the status is
+// a usage error's.
+func TestLayersBadFormatRefusedFirst(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "ran")
+	r := rampart(t, "", "layers", "--only", "raw-socket", "--attack", "touch "+marker, "-o", "bogus")
+	if r.code != exitUsage || !strings.Contains(r.stderr, `-o "bogus": want table, json, markdown, svg or html`) {
+		t.Errorf("exit %d, want %d with the formats named:\n%s", r.code, exitUsage, r.stderr)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the layers ran before -o was checked")
+	}
+}

@@ -53,8 +53,8 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
 				}
 				return report.Catalog(stdout, paths, output)
 			}
-			if output != "json" && output != "table" && output != "" {
-				return usageError{fmt.Errorf("-o %q: want table or json", output)}
+			if err := report.CheckFormat(report.KindProbe, output); err != nil {
+				return err
 			}
 			var rep *attack.Report
 			var err error

@@ -29,13 +29,14 @@ func ReadState() (*attack.State, error) {
 		return nil, err
 	}
 	s := &attack.State{
-		Status: st, CapEff: st.CapEff.Names(capName), CapPrm: st.CapPrm.Names(capName),
-		CapBnd: st.CapBnd.Names(capName), CapInh: st.CapInh.Names(capName), CapAmb: st.CapAmb.Names(capName),
-		UID: st.Uid[1], GID: st.Gid[1], Groups: st.Groups, NoNewPrivs: st.NoNewPrivs,
+		Status: st, CapEff: capNames(st.CapEff), CapPrm: capNames(st.CapPrm),
+		CapBnd: capNames(st.CapBnd), CapInh: capNames(st.CapInh), CapAmb: capNames(st.CapAmb),
+		UID: st.Uid[1], GID: st.Gid[1], Groups: orEmpty(st.Groups), NoNewPrivs: st.NoNewPrivs,
 		Seccomp: st.Seccomp, SeccompFilters: st.SeccompFilters,
 		Namespaces: map[string]string{}, Sysctls: map[string]string{},
 	}
 	s.ActiveLSMs, _ = features.ActiveLSMs()
+	s.ActiveLSMs = orEmpty(s.ActiveLSMs)
 	if features.HaveAppArmor() == nil {
 		s.AppArmor, _ = apparmor.Current()
 	}
@@ -51,6 +52,17 @@ func ReadState() (*attack.State, error) {
 }
 
 func capName(c caps.Cap) string { return c.String() }
+
+// capNames spells a set as Kubernetes does, [] when it is empty: the
+// report's lists are never null (docs/probe-json.md).
+func capNames(s caps.Set) []string { return orEmpty(s.Names(capName)) }
+
+func orEmpty[T any](l []T) []T {
+	if l == nil {
+		return []T{}
+	}
+	return l
+}
 
 // namespaces says, per namespace type, whether this process shares it
 // with the host. The pid namespace answers by its kernel threads (only

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os/exec"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -90,5 +91,34 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newHardenCmd(stdout, stderr))
 	root.AddCommand(newRecordCmd(stderr))
 	root.AddCommand(newPolicyCmd(stdout), newLayersStepCmd(stdout, stderr))
+	argsAreUsage(root)
 	return root
+}
+
+// argsAreUsage makes every argument check in the tree a usage error
+// (exit 2): cobra's own errors for a missing or extra argument, and an
+// unknown subcommand, would otherwise fall through to 125, and a group
+// (rampart seccomp NAME) would show its help and exit 0 for a misspelt
+// NAME, so a CI step with a typo in it would pass.
+func argsAreUsage(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		argsAreUsage(sub)
+	}
+	if c.HasSubCommands() && !c.Runnable() {
+		c.Args = cobra.ArbitraryArgs
+		c.SuggestionsMinimumDistance = 2 // cobra's own default
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += "; did you mean " + strings.Join(s, " or ") + "?"
+			}
+			return usageError{errors.New(msg)}
+		}
+	}
+	if c.Args != nil {
+		c.Args = usageArgs(c.Args)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -83,7 +84,7 @@ func newRecordCmd(stderr io.Writer) *cobra.Command {
 			}
 			var ee *record.ExecError
 			switch {
-			case errors.As(err, &ee) && errors.Is(err, fs.ErrNotExist):
+			case errors.As(err, &ee) && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, exec.ErrNotFound)):
 				return statusError{code: exitNotFound, err: err}
 			case errors.As(err, &ee):
 				return statusError{code: exitCannot, err: err}

@@ -67,6 +67,8 @@ func TestRecordUsage(t *testing.T) {
 		{[]string{"--user", "nosuchuser-rampart", "--", "true"}, exitUsage, "unknown user"},
 		{[]string{"--out", "", "--", "true"}, exitRefused, ""},
 		{[]string{"--out", t.TempDir(), "--", "/nonexistent/cmd"}, exitNotFound, "/nonexistent/cmd"},
+		// Not found on $PATH is not found too, as for rampart run.
+		{[]string{"--out", t.TempDir(), "--", "nosuchcmd-rampart"}, exitNotFound, "nosuchcmd-rampart"},
 	} {
 		code, stderr := recordCmd(t, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.want) {

@@ -19,7 +19,10 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 		node   audit.Node
 		output string
 		failOn string
-		maxDoc = byteSize(kube.DefaultMaxDocument)
+		// allowEmpty: files without a workload are no error (a pre-commit
+		// hook is given every YAML file a commit touches).
+		allowEmpty bool
+		maxDoc     = byteSize(kube.DefaultMaxDocument)
 	)
 	cmd := &cobra.Command{
 		Use:   "audit FILES...",
@@ -73,6 +76,9 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 					fmt.Fprintln(cmd.ErrOrStderr(), "rampart: audit:", e.Message)
 				}
 			}
+			if allowEmpty && r.Summary.Containers == 0 && r.Summary.Objects == 0 && len(r.Errors) == 0 {
+				return nil // a hook's batch of YAML that holds no workload
+			}
 			err = r.Gate(args, failOn)
 			if ge := (*audit.GateError)(nil); errors.As(err, &ge) {
 				return statusError{code: 1, err: err}
@@ -93,6 +99,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 	fl.Var(audit.SocketsFlag{S: &node.RuntimeSockets}, "node-runtime-socket", "where the node's runtime listens, a node path with its mode (default 0660:root:root), as /run/containerd/containerd.sock or /run/docker.sock=0660:0:999; repeatable (assumed: the --runtime's usual socket)")
 	fl.StringVarP(&output, "output", "o", "table", "output format: table, json, sarif or junit")
 	fl.Var(&maxDoc, "max-document-size", "the most read of one YAML document (a larger one is an error, and skipped): bytes, or with KiB, MiB or GiB; 0 for no limit")
+	fl.BoolVar(&allowEmpty, "allow-empty", false, "exit 0, not 125, when the files hold no workload at all (a hook given a commit's YAML files)")
 	fl.StringVar(&failOn, "fail-on", "", "exit 1 when: open-path (a container has an open path), baseline (a pod fails baseline), restricted (a pod fails restricted)")
 	return cmd
 }

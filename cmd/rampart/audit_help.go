@@ -76,4 +76,7 @@ Exit status:
      restricted); or, with --fail-on, a document could not be read
      (missing, malformed, larger than --max-document-size)
   2  bad flags or arguments
-  125 nothing could be audited (no file readable, no container found)`
+  125 nothing could be audited (no file readable, no container found);
+      with --allow-empty, files that hold no workload exit 0 (a pre-commit
+      hook is given every YAML file a commit touches), one that cannot be
+      read still exits 125`

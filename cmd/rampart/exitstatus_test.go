@@ -131,7 +131,7 @@ func TestExitStatusTable(t *testing.T) {
 			t.Errorf("row %q: want a status number and an example `rampart ...` (%v)", row, err)
 			continue
 		}
-		if command != "any" && !strings.HasPrefix(example, "rampart "+command+" ") {
+		if command != "any" && !strings.HasPrefix(example+" ", "rampart "+command+" ") {
 			t.Errorf("row %q: the example does not run rampart %s", row, command)
 		}
 		t.Run(example, func(t *testing.T) {

@@ -34,6 +34,8 @@ func TestUsageStatus(t *testing.T) {
 		{[]string{"apparmor", "nosuchcmd"}, `unknown command "nosuchcmd" for "rampart apparmor"`},
 		{[]string{"oci", "nosuchcmd"}, `unknown command "nosuchcmd" for "rampart oci"`},
 		{[]string{"policy", "nosuchcmd"}, `unknown command "nosuchcmd" for "rampart policy"`},
+		{[]string{"completion", "tcsh"}, `unknown command "tcsh" for "rampart completion"`},
+		{[]string{"completion", "bash", "extra"}, `unknown command "extra" for "rampart completion bash"`},
 	} {
 		r := rampart(t, "", c.args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {

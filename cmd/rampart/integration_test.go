@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -210,6 +211,14 @@ func TestCIGitHubActions(t *testing.T) {
 		t.Fatalf("%s: want an upload-sarif step with sarif_file that runs when the gate fails", file)
 	}
 	lines := rampartLines(t, file, script)
+	// SARIF 2.1.0's own schema (report/sarif/testdata/ORIGIN.md).
+	comp := jsonschema.NewCompiler()
+	comp.AssertFormat()
+	abs, _ := filepath.Abs(filepath.Join(repoRoot, "report", "sarif", "testdata", "sarif-schema-2.1.0.json"))
+	schema, err := comp.Compile("file://" + abs)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		files string
 		code  int
@@ -228,6 +237,13 @@ func TestCIGitHubActions(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join(dir, upload.With["sarif_file"]))
 			if err != nil {
 				t.Fatalf("%s: the file upload-sarif sends: %v", line, err)
+			}
+			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+			if err == nil {
+				err = schema.Validate(doc)
+			}
+			if err != nil {
+				t.Errorf("%s on %s: not valid SARIF 2.1.0: %v", line, c.files, err)
 			}
 			var log struct {
 				Version string `json:"version"`

@@ -11,6 +11,7 @@
 package accept
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -82,13 +83,31 @@ type Node struct {
 	SeccompDefault *bool             `json:"seccompDefault"`
 	AppArmorNode   *bool             `json:"apparmorNode"`
 	Profiles       *string           `json:"profiles"`
-	Sysctls        map[string]string `json:"sysctls"`
+	Sysctls        map[string]Number `json:"sysctls"`
 	Kernel         []string          `json:"nodeKernel"`
 	ImageShadow    *string           `json:"imageShadow"`
 	Disk           *string           `json:"nodeDisk"`
 	RuntimeSockets []string          `json:"nodeRuntimeSockets"`
 	pos            map[string]string // flag -> file:line:col
 	applied        map[string]bool   // flags ApplyNode set
+}
+
+// Number is a sysctl's value, written as YAML writes a number (3) or as
+// a string ("3"); --sysctl parses it.
+type Number string
+
+func (n *Number) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*n = Number(s)
+		return nil
+	}
+	var num json.Number
+	if err := json.Unmarshal(b, &num); err != nil {
+		return errors.New("want a number")
+	}
+	*n = Number(num)
+	return nil
 }
 
 // Entry accepts one rule's findings where its globs all match (an empty
@@ -428,7 +447,7 @@ func (c *Config) ApplyNode(fs Flags) error {
 		vals["profiles"] = []string{p}
 	}
 	for _, k := range slices.Sorted(maps.Keys(n.Sysctls)) {
-		vals["sysctl"] = append(vals["sysctl"], k+"="+n.Sysctls[k])
+		vals["sysctl"] = append(vals["sysctl"], k+"="+string(n.Sysctls[k]))
 	}
 	vals["node-kernel"] = n.Kernel
 	str("image-shadow", n.ImageShadow)

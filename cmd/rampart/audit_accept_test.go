@@ -209,6 +209,7 @@ func TestAuditAcceptMalformed(t *testing.T) {
 		{"bad date", "accept:\n  - rule: open-path/tiocsti\n    reason: x\n    expires: 2027-02-31\n", ".rampart.yaml:4:14: accept[0].expires: \"2027-02-31\": want a date"},
 		{"unknown rule", "accept:\n  - rule: open-path/tiocstl\n    reason: x\n", ".rampart.yaml:2:11: accept[0].rule: \"open-path/tiocstl\": no such rule"},
 		{"bad node flag value", "node:\n  imageShadow: 0640:root\n", ".rampart.yaml:2:16: node.imageShadow: "},
+		{"bad sysctl", "node:\n  sysctls:\n    kernel.perf_event_paranoid: [3]\n", ".rampart.yaml:3:33: node.sysctls[kernel.perf_event_paranoid]: want a number"},
 		{"unknown node fact", "node:\n  runtim: cri-o\n", ".rampart.yaml:2:3: node.runtim: unknown field"},
 		{"bad node fact", "node:\n  runtime: rkt\n", ".rampart.yaml:2:12: node.runtime: "},
 	} {
@@ -225,17 +226,22 @@ func TestAuditAcceptMalformed(t *testing.T) {
 // TestAuditAcceptNodeFacts: the config's node facts are the flags'
 // defaults; a flag given wins.
 func TestAuditAcceptNodeFacts(t *testing.T) {
-	dir := acceptRepo(t, acceptPod, "node:\n  runtime: cri-o\n  seccompDefault: true\n")
+	dir := acceptRepo(t, acceptPod, "node:\n  runtime: cri-o\n  seccompDefault: true\n  sysctls:\n    kernel.perf_event_paranoid: 3\n")
 	node := func(args ...string) (rt string, sd bool) {
 		r := rampartIn(t, dir, append([]string{"audit", "k8s/pod.yaml", "-o", "json"}, args...)...)
 		var js struct {
 			Node struct {
 				Runtime        string
 				SeccompDefault bool
+				Sysctls        map[string]string
 			}
 		}
 		if err := json.Unmarshal([]byte(r.stdout), &js); err != nil {
 			t.Fatalf("%v: %s", err, r.stderr)
+		}
+		// A sysctl written as a YAML number is the flag's KEY=3.
+		if v := js.Node.Sysctls["kernel.perf_event_paranoid"]; v != "3" && len(args) == 0 {
+			t.Errorf("sysctl from the config = %q, want 3", v)
 		}
 		return js.Node.Runtime, js.Node.SeccompDefault
 	}

@@ -210,6 +210,7 @@ func TestAuditAcceptMalformed(t *testing.T) {
 		{"unknown rule", "accept:\n  - rule: open-path/tiocstl\n    reason: x\n", ".rampart.yaml:2:11: accept[0].rule: \"open-path/tiocstl\": no such rule"},
 		{"bad node flag value", "node:\n  imageShadow: 0640:root\n", ".rampart.yaml:2:16: node.imageShadow: "},
 		{"bad sysctl", "node:\n  sysctls:\n    kernel.perf_event_paranoid: [3]\n", ".rampart.yaml:3:33: node.sysctls[kernel.perf_event_paranoid]: want a number"},
+		{"no profiles directory", "node:\n  profiles: nowhere\n", ".rampart.yaml:2:13: node.profiles: "},
 		{"unknown node fact", "node:\n  runtim: cri-o\n", ".rampart.yaml:2:3: node.runtim: unknown field"},
 		{"bad node fact", "node:\n  runtime: rkt\n", ".rampart.yaml:2:12: node.runtime: "},
 	} {

@@ -103,6 +103,7 @@ type Auditor struct {
 	aa      map[string]*aaEntry
 	generic *aaEntry // the runtime-default AppArmor profile
 	pss     *pssChecker
+	accept  Acceptance
 }
 
 // New makes an Auditor. The node's DefaultCaps is filled in from Runtime.
@@ -217,6 +218,9 @@ type Container struct {
 	Open    []string     `json:"open"`
 	PSS     PSS          `json:"podSecurity"`
 	Notes   []string     `json:"notes,omitempty"`
+	// Accepted are the findings above that the repository accepted
+	// (Auditor.Accept, the rampart.dev/accept annotation).
+	Accepted []Accepted `json:"accepted,omitempty"`
 }
 
 // Capabilities are the resolved sets, Kubernetes spelling.
@@ -355,18 +359,29 @@ func (a *Auditor) add(r *Report, file string, cs []kube.Container, err error, em
 	if err != nil {
 		r.Errors = append(r.Errors, docErrors(file, err)...)
 	}
-	var w *Workload
+	var (
+		w     *Workload
+		first kube.Container // w's first, which carries its annotations
+	)
+	flush := func() error {
+		if w == nil {
+			return nil
+		}
+		a.mark(r, w, first)
+		return r.emit(w, emit)
+	}
 	for _, c := range cs {
 		if w == nil || w.Doc != c.Doc+1 || w.Kind != c.Kind || w.Name != c.Name || w.File != c.File || w.Namespace != c.Namespace {
-			if err := r.emit(w, emit); err != nil {
+			if err := flush(); err != nil {
 				return err
 			}
 			w = &Workload{File: c.File, Doc: c.Doc + 1, Kind: c.Kind, Name: c.Name, Namespace: c.Namespace}
 			w.PSS = a.pss.pod(c, nil)
+			first = c
 		}
 		w.Containers = append(w.Containers, a.Container(c))
 	}
-	return r.emit(w, emit)
+	return flush()
 }
 
 // emit counts a workload in the summary and hands it on.

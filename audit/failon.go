@@ -22,6 +22,13 @@ func (r *Report) Failed(on string) bool {
 
 // fails says whether the workload meets a --fail-on condition.
 func (w *Workload) fails(on string) bool {
+	for i := range w.Containers {
+		for _, x := range w.Containers[i].Accepted {
+			if !x.Expired {
+				return w.failsUnaccepted(on)
+			}
+		}
+	}
 	switch on {
 	case FailBaseline:
 		return w.PSS.Level == LevelPrivileged
@@ -31,6 +38,32 @@ func (w *Workload) fails(on string) bool {
 		for _, c := range w.Containers {
 			if len(c.Open) > 0 {
 				return true
+			}
+		}
+	}
+	return false
+}
+
+// failsUnaccepted is fails for a workload some of whose findings are
+// accepted: only the others count. The pod's level is decided by its
+// failing checks, and each container's checks (of the pod with only that
+// container) include the pod's own, so the containers' failures that
+// are not accepted decide.
+func (w *Workload) failsUnaccepted(on string) bool {
+	for i := range w.Containers {
+		c := &w.Containers[i]
+		switch on {
+		case FailOpenPath:
+			for _, id := range c.Open {
+				if !c.accepted(OpenPathRule(id)) {
+					return true
+				}
+			}
+		case FailBaseline, FailRestricted:
+			for _, f := range c.PSS.Failures {
+				if (on == FailRestricted || f.Level == LevelBaseline) && !c.accepted(PSSRule(f.Check)) {
+					return true
+				}
 			}
 		}
 	}

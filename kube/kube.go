@@ -58,6 +58,7 @@ type anchors struct {
 	pod  *yaml.Node // the pod spec mapping, nil if absent
 	meta *yaml.Node // the pod template's metadata mapping, nil if absent
 	tmpl *yaml.Node // the pod template (for a Pod, the object): the fallback
+	obj  *yaml.Node // the top-level object (for a List, the item)
 }
 
 // Pos says where a field of the container is written, as "file:line:col".
@@ -75,6 +76,19 @@ func (c Container) PodPos(path ...any) string { return c.at.pos(c.at.pod, path) 
 // MetaPos is Pos relative to the pod template's metadata:
 // MetaPos("annotations", key).
 func (c Container) MetaPos(path ...any) string { return c.at.pos(c.at.meta, path) }
+
+// Annotation is an annotation of the object (Deployment "web"), or
+// else of its pod template, with where its value is written: what the
+// object's author says of the object, which the decoded pod template's
+// Meta does not hold.
+func (c Container) Annotation(key string) (value, pos string, ok bool) {
+	for _, n := range []*yaml.Node{k8syaml.Lookup(c.at.obj, "metadata", "annotations", key), k8syaml.Lookup(c.at.meta, "annotations", key)} {
+		if n = k8syaml.Deref(n); n != nil && n.Kind == yaml.ScalarNode {
+			return n.Value, c.at.file + ":" + strconv.Itoa(n.Line) + ":" + strconv.Itoa(n.Column), true
+		}
+	}
+	return "", "", false
+}
 
 func (a anchors) pos(start *yaml.Node, path []any) string {
 	line, col := a.lineCol(start, path)

@@ -156,7 +156,7 @@ func (r *reader) object(n *yaml.Node, doc int, path string, depth int) {
 			Kind: kind, Name: name, Namespace: ns,
 			Container: c.Name, Type: typ,
 			Pod: spec, Meta: pt.ObjectMeta, Spec: c,
-			at: anchors{file: r.file, ctr: k8syaml.Lookup(specNode, list, i), pod: specNode, meta: metaNode, tmpl: tmpl},
+			at: anchors{file: r.file, ctr: k8syaml.Lookup(specNode, list, i), pod: specNode, meta: metaNode, tmpl: tmpl, obj: n},
 		})
 		return &r.out[len(r.out)-1]
 	}

@@ -232,6 +232,9 @@ func (t *auditTable) Workload(wl *audit.Workload) error {
 		for _, n := range c.Notes {
 			fmt.Fprintf(w, "    note          %s\n", n)
 		}
+		for _, x := range c.Accepted {
+			fmt.Fprintf(w, "    %s\n", acceptedLine(x))
+		}
 	}
 	fmt.Fprintln(w)
 	_, err := io.WriteString(t.w, b.String())
@@ -249,6 +252,34 @@ func (t *auditTable) End(r *audit.Report) error {
 	fmt.Fprintf(&b, "pod security: %d restricted, %d baseline, %d privileged\n", s.PSSLevels[audit.LevelRestricted], s.PSSLevels[audit.LevelBaseline], s.PSSLevels[audit.LevelPrivileged])
 	_, err := io.WriteString(t.w, b.String())
 	return err
+}
+
+// acceptedLine says how a finding is accepted, or that its acceptance
+// has run out.
+func acceptedLine(x audit.Accepted) string {
+	if x.Expired {
+		return fmt.Sprintf("EXPIRED       %s: accepted until %s (%s), at %s: counts again", x.Rule, x.Expires, x.Reason, x.Source)
+	}
+	return fmt.Sprintf("accepted      %s: %s (%s, %s)", x.Rule, x.Reason, x.Kind, x.Source)
+}
+
+// suppressions are a SARIF result's: none for a finding not accepted
+// or whose acceptance has expired (its message says so). A baseline is
+// an external suppression.
+func suppressions(c *audit.Container, rule string, msg *string) []sarif.Suppression {
+	x := c.Acceptance(rule)
+	switch {
+	case x == nil:
+		return nil
+	case x.Expired:
+		*msg += fmt.Sprintf(" (accepted until %s: %s)", x.Expires, x.Reason)
+		return nil
+	}
+	kind := x.Kind
+	if kind != "inSource" {
+		kind = "external"
+	}
+	return []sarif.Suppression{{Kind: kind, Justification: x.Reason + " (" + x.Kind + ", " + x.Source + ")"}}
 }
 
 func failList(p audit.PSS) string {
@@ -357,8 +388,8 @@ func (s *auditSARIF) Workload(wl *audit.Workload) error {
 		}
 		return []sarif.Location{l}
 	}
-	obj := fmt.Sprintf("%s/%s/%s", wl.Kind, wl.Namespace, wl.Name)
-	for _, c := range wl.Containers {
+	for i := range wl.Containers {
+		c := &wl.Containers[i]
 		who := fmt.Sprintf("%s %s, container %s", wl.Kind, wl.Name, c.Name)
 		for _, p := range c.Paths {
 			if p.Verdict != audit.Open {
@@ -369,10 +400,13 @@ func (s *auditSARIF) Workload(wl *audit.Workload) error {
 			if c.Privileged {
 				level = "error"
 			}
+			msg := fmt.Sprintf("%s: attack path %s is open (%s)", who, p.ID, p.Why)
+			sup := suppressions(c, audit.OpenPathRule(p.ID), &msg)
 			if err := s.list.add(sarif.Result{RuleID: id, RuleIndex: s.index[id], Level: level,
-				Message:             sarif.Text{Text: fmt.Sprintf("%s: attack path %s is open (%s)", who, p.ID, p.Why)},
+				Message:             sarif.Text{Text: msg},
 				Locations:           loc(p.Fix),
-				PartialFingerprints: map[string]string{"rampart/v1": obj + "/" + c.Name + "/" + id}}); err != nil {
+				PartialFingerprints: map[string]string{"rampart/v1": audit.Fingerprint(wl, c, audit.OpenPathRule(p.ID))},
+				Suppressions:        sup}); err != nil {
 				return err
 			}
 		}
@@ -386,9 +420,11 @@ func (s *auditSARIF) Workload(wl *audit.Workload) error {
 			if f.Level == audit.LevelBaseline {
 				level = "error"
 			}
+			sup := suppressions(c, audit.PSSRule(f.Check), &msg)
 			if err := s.list.add(sarif.Result{RuleID: id, RuleIndex: s.index[id], Level: level,
 				Message: sarif.Text{Text: msg}, Locations: loc(f.Pos),
-				PartialFingerprints: map[string]string{"rampart/v1": obj + "/" + c.Name + "/" + id}}); err != nil {
+				PartialFingerprints: map[string]string{"rampart/v1": audit.Fingerprint(wl, c, audit.PSSRule(f.Check))},
+				Suppressions:        sup}); err != nil {
 				return err
 			}
 		}
@@ -405,6 +441,7 @@ type junitSuites struct {
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr,omitempty"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
@@ -413,6 +450,7 @@ type junitSuite struct {
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
 	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr,omitempty"`
 	Cases    []junitCase `xml:"testcase"`
 }
 
@@ -421,6 +459,12 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
 	Error     *junitFailure `xml:"error,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+}
+
+// junitSkipped is an accepted finding: a test not failed, with why.
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitFailure struct {
@@ -462,8 +506,18 @@ func (j *auditJUnit) Workload(wl *audit.Workload) error {
 		for _, p := range c.Paths {
 			tc := junitCase{Name: p.ID, Classname: class}
 			if p.Verdict == audit.Open {
-				tc.Failure = &junitFailure{Message: "attack path open", Type: "open-path", Text: p.Why + "\nfix: " + p.Fix}
-				s.Failures++
+				x := c.Acceptance(audit.OpenPathRule(p.ID))
+				if x != nil && !x.Expired {
+					tc.Skipped = &junitSkipped{Message: "accepted: " + x.Reason + " (" + x.Kind + ", " + x.Source + ")"}
+					s.Skipped++
+				} else {
+					text := p.Why + "\nfix: " + p.Fix
+					if x != nil {
+						text += "\n" + acceptedLine(*x)
+					}
+					tc.Failure = &junitFailure{Message: "attack path open", Type: "open-path", Text: text}
+					s.Failures++
+				}
 			}
 			s.Cases = append(s.Cases, tc)
 		}
@@ -471,6 +525,7 @@ func (j *auditJUnit) Workload(wl *audit.Workload) error {
 		j.all.Tests += s.Tests
 		j.all.Failures += s.Failures
 		j.all.Errors += s.Errors
+		j.all.Skipped += s.Skipped
 		// A suite is one level into the root: indented as in the whole
 		// document, a newline between suites.
 		if j.n > 0 {

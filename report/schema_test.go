@@ -71,6 +71,7 @@ func schemaCases() []schemaCase {
 			return []output{
 				rampartOut(t, "", "audit", "-o", "sarif", seedDir, "--apparmor-node", "--profiles", seedDir),
 				rampartOut(t, "", "audit", "-o", "sarif", "../audit/testdata/psa"),
+				rampartOut(t, "", "audit", "-o", "sarif", "../audit/testdata/psa", "--config", acceptConfig(t)),
 			}
 		}},
 		{name: "layers -o json", schema: "layers.schema.json", goType: reflect.TypeFor[layers.Matrix](), outputs: layersJSONOutputs},
@@ -142,7 +143,10 @@ func auditJSONOutputs(t *testing.T) []output {
 	// pod for Windows and a container the API server would reject.
 	stdin := `apiVersion: apps/v1
 kind: Deployment
-metadata: {name: web, namespace: shop}
+metadata:
+  name: web
+  namespace: shop
+  annotations: {rampart.dev/accept: "pss/seccompProfile_restricted=accepted in the manifest"}
 spec:
   template:
     spec:
@@ -171,7 +175,7 @@ spec:
 		rampartOut(t, "", "audit", "-o", "json", "../audit/testdata/psa", "--runtime", "cri-o", "--runtime-version", "1.31",
 			"--sysctl", "kernel.perf_event_paranoid=3", "--node-kernel", "no-modules", "--seccomp-default",
 			"--image-shadow", "0000:0:0", "--node-disk", "refused", "--node-runtime-socket", "/run/docker.sock=0660:0:999"),
-		rampartOut(t, stdin, "audit", "-o", "json", "-", "--runtime", "docker"),
+		rampartOut(t, stdin, "audit", "-o", "json", "-", "--runtime", "docker", "--config", acceptConfig(t)),
 	}
 }
 
@@ -649,4 +653,21 @@ func TestLintSchemaNamesEveryCheck(t *testing.T) {
 	if !slices.Equal(got, ids) {
 		t.Errorf("the schema's checks %v, the linter's %v", got, ids)
 	}
+}
+
+// acceptConfig accepts findings of every kind of the audit's fixtures,
+// one acceptance expired, so that the outputs show both.
+func acceptConfig(t *testing.T) string {
+	f := filepath.Join(t.TempDir(), ".rampart.yaml")
+	body := `accept:
+  - rule: pss/runAsNonRoot
+    reason: accepted in the config
+  - rule: pss/capabilities_restricted
+    reason: accepted until 2000
+    expires: 2000-01-01
+`
+	if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/audit"
+	"github.com/rampart-sec/rampart/audit/accept"
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/report"
 )
@@ -19,6 +20,9 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 		node   audit.Node
 		output string
 		failOn string
+		config string
+		base   string
+		write  string
 		// allowEmpty: files without a workload are no error (a pre-commit
 		// hook is given every YAML file a commit touches).
 		allowEmpty bool
@@ -33,18 +37,24 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
   rampart audit k8s/ --runtime containerd --runtime-version 1.6.20
   rampart audit examples/seed --apparmor-node --profiles examples/seed
   helm template . | rampart audit - -o sarif > rampart.sarif
-  rampart audit k8s/ --fail-on restricted -o junit > audit.xml`,
+  rampart audit k8s/ --fail-on restricted -o junit > audit.xml
+  rampart audit k8s/ --baseline .rampart-baseline.json --fail-on open-path`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch output {
-			case "table", "json", "sarif", "junit":
-			default:
-				return usageError{fmt.Errorf("-o %q: want table, json, sarif or junit", output)}
+			if err := report.CheckFormat(report.KindAudit, output); err != nil {
+				return err
 			}
 			if err := audit.CheckFailOn(failOn); err != nil {
 				return usageError{err}
 			}
-			if err := node.Check(); err != nil {
+			acc, err := audit.LoadAcceptance(config, base, args)
+			if err == nil && acc.Config != nil {
+				err = acc.Config.ApplyNode(cmd.Flags())
+			}
+			if err != nil {
+				return usageError{err}
+			}
+			if err := audit.CheckNode(&node, acc); err != nil {
 				return usageError{err}
 			}
 			if os.Getenv("GOGC") == "" {
@@ -57,6 +67,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			a.Accept(acc)
 			out, err := report.NewAuditWriter(output, stdout, isTerminal(stdout))
 			if err != nil {
 				return err
@@ -64,9 +75,18 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 			if err := out.Begin(a.Report()); err != nil {
 				return err
 			}
-			r, err := a.Stream(args, int(maxDoc), out.Workload)
+			var fps []string
+			r, err := a.Stream(args, int(maxDoc), func(w *audit.Workload) error {
+				if write != "" {
+					fps = append(fps, w.Fingerprints()...)
+				}
+				return out.Workload(w)
+			})
 			if err == nil {
 				err = out.End(r)
+			}
+			if err == nil && write != "" {
+				err = accept.WriteBaseline(write, fps)
 			}
 			if err != nil {
 				return err
@@ -100,6 +120,9 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 	fl.StringVarP(&output, "output", "o", "table", "output format: table, json, sarif or junit")
 	fl.Var(&maxDoc, "max-document-size", "the most read of one YAML document (a larger one is an error, and skipped): bytes, or with KiB, MiB or GiB; 0 for no limit")
 	fl.BoolVar(&allowEmpty, "allow-empty", false, "exit 0, not 125, when the files hold no workload at all (a hook given a commit's YAML files)")
-	fl.StringVar(&failOn, "fail-on", "", "exit 1 when: open-path (a container has an open path), baseline (a pod fails baseline), restricted (a pod fails restricted)")
+	fl.StringVar(&config, "config", "", "the config `FILE` of accepted findings and node facts (default: .rampart.yaml, looked for upward from the audited files to a repository's root; see docs/config.md); command-line flags win over its node facts")
+	fl.StringVar(&base, "baseline", "", "a baseline `FILE` (of --write-baseline): its findings are marked and fail no --fail-on, so only new findings do")
+	fl.StringVar(&write, "write-baseline", "", "write the findings' fingerprints to `FILE`, a baseline for --baseline")
+	fl.StringVar(&failOn, "fail-on", "", "exit 1 when: open-path (a container has an open path), baseline (a pod fails baseline), restricted (a pod fails restricted); accepted findings (--config, --baseline, the rampart.dev/accept annotation) do not count")
 	return cmd
 }

@@ -69,13 +69,27 @@ and models the newest release rampart has at or below it in that line;
 unset, the newest it has. The report's node.seccompRuntimeDefault says
 which. Modeled:
 %s
+The node's facts can also come from .rampart.yaml, looked for upward from
+the audited files to a repository's root (a directory with .git), or from
+--config FILE; a flag given wins over the file. The file also accepts
+findings: a rule (open-path/ID, pss/CHECK), globs of the workload's kind,
+namespace, name, container and path, a required reason and an optional
+expiry date; a workload accepts its own with the annotation
+rampart.dev/accept: "open-path/tiocsti=REASON; pss/runAsNonRoot=REASON".
+--write-baseline FILE records the findings' fingerprints; --baseline FILE
+accepts those, so only new findings fail --fail-on. An accepted finding
+stays in every output, marked with its reason, and fails no --fail-on
+until its date has passed. A config or baseline that cannot be read
+exactly is refused, at its line and column. See docs/config.md.
+
 Exit status:
   0  audited; no --fail-on condition met
-  1  a --fail-on condition is met: open-path (any container has an open
-     path), baseline (any pod fails baseline), restricted (any pod fails
-     restricted); or, with --fail-on, a document could not be read
-     (missing, malformed, larger than --max-document-size)
-  2  bad flags or arguments
+  1  a --fail-on condition is met by a finding not accepted: open-path
+     (any container has an open path), baseline (any pod fails baseline),
+     restricted (any pod fails restricted); or, with --fail-on, a
+     document could not be read (missing, malformed, larger than
+     --max-document-size)
+  2  bad flags or arguments, a config or baseline refused
   125 nothing could be audited (no file readable, no container found);
       with --allow-empty, files that hold no workload exit 0 (a pre-commit
       hook is given every YAML file a commit touches), one that cannot be

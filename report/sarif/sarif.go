@@ -69,6 +69,16 @@ type Result struct {
 	// PartialFingerprints keep a result the same result across runs.
 	PartialFingerprints map[string]string `json:"partialFingerprints,omitempty"`
 	Properties          map[string]any    `json:"properties,omitempty"`
+	// Suppressions say the result was reviewed and accepted: a code
+	// scanning service shows it as dismissed, with the justification.
+	Suppressions []Suppression `json:"suppressions,omitempty"`
+}
+
+// Suppression is an accepted result: Kind is inSource (said in the
+// scanned file) or external (in a file beside it).
+type Suppression struct {
+	Kind          string `json:"kind"`
+	Justification string `json:"justification,omitempty"`
 }
 
 // Location is where a result is: in a file, or (for what has no

@@ -498,53 +498,82 @@ func (j *auditJUnit) Begin(*audit.Report) error {
 
 func (j *auditJUnit) Workload(wl *audit.Workload) error {
 	for _, c := range wl.Containers {
-		s := junitSuite{Name: fmt.Sprintf("%s: %s %s / %s", wl.File, wl.Kind, wl.Name, c.Name)}
-		class := fmt.Sprintf("%s.%s.%s", wl.Kind, wl.Name, c.Name)
-		if c.Error != "" {
-			s.Cases = append(s.Cases, junitCase{Name: "policy", Classname: class, Error: &junitFailure{Message: "no policy", Type: "invalid", Text: c.Error}})
-			s.Errors++
-		}
-		for _, p := range c.Paths {
-			tc := junitCase{Name: p.ID, Classname: class}
-			if p.Verdict == audit.Open {
-				x := c.Acceptance(audit.OpenPathRule(p.ID))
-				if x != nil && !x.Expired {
-					tc.Skipped = &junitSkipped{Text: "accepted: " + x.Reason + " (" + x.Kind + ", " + x.Source + ")"}
-					s.Skipped++
-				} else {
-					text := p.Why + "\nfix: " + p.Fix
-					if x != nil {
-						text += "\n" + acceptedLine(*x)
-					}
-					tc.Failure = &junitFailure{Message: "attack path open", Type: "open-path", Text: text}
-					s.Failures++
-				}
-			}
-			s.Cases = append(s.Cases, tc)
-		}
-		s.Tests = len(s.Cases)
-		j.all.Tests += s.Tests
-		j.all.Failures += s.Failures
-		j.all.Errors += s.Errors
-		// A suite is one level into the root: indented as in the whole
-		// document, a newline between suites.
-		if j.n > 0 {
-			if _, err := io.WriteString(j.spool, "\n"); err != nil {
-				return err
-			}
-		}
-		enc := xml.NewEncoder(j.spool)
-		enc.Indent("  ", "  ")
-		if err := enc.EncodeElement(s, xml.StartElement{Name: xml.Name{Local: "testsuite"}}); err != nil {
+		if err := j.suite(j.containerSuite(wl, c)); err != nil {
 			return err
 		}
-		j.n++
 	}
 	return nil
 }
 
-func (j *auditJUnit) End(*audit.Report) error {
+func (j *auditJUnit) containerSuite(wl *audit.Workload, c audit.Container) junitSuite {
+	s := junitSuite{Name: fmt.Sprintf("%s: %s %s / %s", wl.File, wl.Kind, wl.Name, c.Name)}
+	class := fmt.Sprintf("%s.%s.%s", wl.Kind, wl.Name, c.Name)
+	if c.Error != "" {
+		s.Cases = append(s.Cases, junitCase{Name: "policy", Classname: class, Error: &junitFailure{Message: "no policy", Type: "invalid", Text: c.Error}})
+		s.Errors++
+	}
+	for _, p := range c.Paths {
+		tc := junitCase{Name: p.ID, Classname: class}
+		if p.Verdict == audit.Open {
+			x := c.Acceptance(audit.OpenPathRule(p.ID))
+			if x != nil && !x.Expired {
+				tc.Skipped = &junitSkipped{Text: "accepted: " + x.Reason + " (" + x.Kind + ", " + x.Source + ")"}
+				s.Skipped++
+			} else {
+				text := p.Why + "\nfix: " + p.Fix
+				if x != nil {
+					text += "\n" + acceptedLine(*x)
+				}
+				tc.Failure = &junitFailure{Message: "attack path open", Type: "open-path", Text: text}
+				s.Failures++
+			}
+		}
+		s.Cases = append(s.Cases, tc)
+	}
+	return s
+}
+
+// suite adds s to the totals and spools it.
+func (j *auditJUnit) suite(s junitSuite) error {
+	s.Tests = len(s.Cases)
+	j.all.Tests += s.Tests
+	j.all.Failures += s.Failures
+	j.all.Errors += s.Errors
+	// A suite is one level into the root: indented as in the whole
+	// document, a newline between suites.
+	if j.n > 0 {
+		if _, err := io.WriteString(j.spool, "\n"); err != nil {
+			return err
+		}
+	}
+	enc := xml.NewEncoder(j.spool)
+	enc.Indent("  ", "  ")
+	if err := enc.EncodeElement(s, xml.StartElement{Name: xml.Name{Local: "testsuite"}}); err != nil {
+		return err
+	}
+	j.n++
+	return nil
+}
+
+func (j *auditJUnit) End(r *audit.Report) error {
 	defer j.spool.Close()
+	// A document that could not be read is an error of the run, not an
+	// absence: without a case for it a CI page would show green where
+	// --fail-on failed the job.
+	if r != nil && len(r.Errors) > 0 {
+		s := junitSuite{Name: "documents rampart could not read"}
+		for _, e := range r.Errors {
+			name := e.File
+			if e.Doc > 0 {
+				name = fmt.Sprintf("%s#%d", e.File, e.Doc)
+			}
+			s.Cases = append(s.Cases, junitCase{Name: name, Classname: "document", Error: &junitFailure{Message: "not read", Type: "unreadable", Text: e.Message}})
+			s.Errors++
+		}
+		if err := j.suite(s); err != nil {
+			return err
+		}
+	}
 	var root strings.Builder
 	enc := xml.NewEncoder(&root)
 	enc.Indent("", "  ")

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -67,6 +68,12 @@ func TestJUnitValidatesAgainstXSD(t *testing.T) {
 			}
 			if c.code == 1 && !strings.Contains(r.stdout, "<failure") {
 				t.Errorf("the gate failed, the report holds no failure")
+			}
+			// A document not read is an error case, counted in the
+			// root's errors: a CI page must not show green there.
+			if strings.Contains(c.name, "unreadable") && (!strings.Contains(r.stdout, `<error message="not read" type="unreadable">`) ||
+				!regexp.MustCompile(`<testsuites [^>]*errors="[1-9]`).MatchString(r.stdout)) {
+				t.Errorf("the unreadable documents are no error cases:\n%.1500s", r.stdout)
 			}
 			file := filepath.Join(t.TempDir(), "junit.xml")
 			if err := os.WriteFile(file, []byte(r.stdout), 0o644); err != nil {

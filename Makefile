@@ -8,7 +8,12 @@ BIN     := bin/rampart
 export CGO_ENABLED := 1
 # One static binary (libseccomp linked in, pure-Go user lookup): it can be
 # copied into any container, and it starts faster without ld.so.
-STATIC  := -tags 'seccomp osusergo netgo' -ldflags '-s -w -linkmode external -extldflags "-static"' 
+# The version every report names: git describe where there is a git tree,
+# else the one Go records (see `rampart version`).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+STAMP   := -X github.com/rampart-sec/rampart/version.stamped=$(VERSION) -X github.com/rampart-sec/rampart/version.stampedCommit=$(COMMIT)
+STATIC  := -tags 'seccomp osusergo netgo' -ldflags '-s -w $(STAMP) -linkmode external -extldflags "-static"' 
 
 .PHONY: all build static image demo test test-host lab kube-test kube-down test-short fuzz bench bench-audit vet clean
 

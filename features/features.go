@@ -167,3 +167,41 @@ func KernelAtLeast(major, minor int) bool {
 	}
 	return ma > major || ma == major && mi >= minor
 }
+
+// KernelRelease is the running kernel's release, as uname -r says it.
+func KernelRelease() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+// SeccompActions lists the seccomp filter return actions this kernel
+// supports (kill_process, errno, user_notif, log, ...), as it lists them
+// itself in /proc/sys/kernel/seccomp/actions_avail.
+func SeccompActions() ([]string, error) {
+	b, err := os.ReadFile("/proc/sys/kernel/seccomp/actions_avail")
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, &NotSupportedError{"seccomp filter", "this kernel was built without CONFIG_SECCOMP_FILTER"}
+		}
+		return nil, fmt.Errorf("probing seccomp actions: %w", err)
+	}
+	return strings.Fields(string(b)), nil
+}
+
+// HaveBPFLSM reports whether the BPF LSM is active, so eBPF programs can
+// attach to LSM hooks.
+func HaveBPFLSM() error {
+	lsms, err := ActiveLSMs()
+	if err != nil {
+		return err
+	}
+	for _, l := range lsms {
+		if l == "bpf" {
+			return nil
+		}
+	}
+	return &NotSupportedError{"BPF LSM", "it is not in this kernel's active LSMs: " + strings.Join(lsms, ",")}
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -115,5 +116,44 @@ func TestIA32Probe(t *testing.T) {
 	ran := errors.As(runErr, &ee) && ee.ExitCode() == 7
 	if ran != (err == nil) {
 		t.Errorf("HaveIA32 = %v, but a gcc -m32 program: %v", err, runErr)
+	}
+}
+
+// Each action the kernel lists, the kernel accepts when asked for it by
+// value (seccomp(SECCOMP_GET_ACTION_AVAIL)); the list is not taken on
+// trust from one source.
+func TestSeccompActionsAgreeWithKernel(t *testing.T) {
+	acts, err := SeccompActions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := map[string]uint32{
+		"kill_process": unix.SECCOMP_RET_KILL_PROCESS, "kill_thread": unix.SECCOMP_RET_KILL_THREAD,
+		"trap": unix.SECCOMP_RET_TRAP, "errno": unix.SECCOMP_RET_ERRNO, "user_notif": unix.SECCOMP_RET_USER_NOTIF,
+		"trace": unix.SECCOMP_RET_TRACE, "log": unix.SECCOMP_RET_LOG, "allow": unix.SECCOMP_RET_ALLOW,
+	}
+	avail := func(v uint32) error {
+		_, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_GET_ACTION_AVAIL, 0, uintptr(unsafe.Pointer(&v)))
+		if e != 0 {
+			return e
+		}
+		return nil
+	}
+	if !slices.Contains(acts, "allow") || !slices.Contains(acts, "errno") {
+		t.Fatalf("actions %v: no allow or errno", acts)
+	}
+	for _, a := range acts {
+		v, ok := value[a]
+		if !ok {
+			continue // newer than this test
+		}
+		if err := avail(v); err != nil {
+			t.Errorf("listed action %s (%#x): the kernel says %v", a, v, err)
+		}
+	}
+	for a, v := range value {
+		if !slices.Contains(acts, a) && avail(v) == nil {
+			t.Errorf("action %s is available but not listed in %v", a, acts)
+		}
 	}
 }

@@ -91,6 +91,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newHardenCmd(stdout, stderr))
 	root.AddCommand(newRecordCmd(stderr))
 	root.AddCommand(newPolicyCmd(stdout), newLayersStepCmd(stdout, stderr))
+	root.AddCommand(newVersionCmd(stdout))
+	versionFlag(root)
 	root.InitDefaultCompletionCmd() // now, not in Execute: argsAreUsage covers it too
 	argsAreUsage(root)
 	return root

@@ -27,7 +27,7 @@ var tiers = [][]string{
 	// the layers' own packages
 	{"seccomp", "lsm/apparmor", "lsm/landlock"},
 	// what is built on a layer: the attack model, inputs, configs
-	{"attack", "seccomp/lint", "kube", "audit/accept", "oci", "internal/runc", "internal/podexec"},
+	{"attack", "seccomp/lint", "kube", "audit/accept", "oci", "version", "internal/runc", "internal/podexec"},
 	// engines: enforce, measure, predict, learn, edit, resolve, compare
 	{"sandbox", "probe", "audit", "harden", "record", "policy/source", "layers"},
 	// outputs

@@ -95,6 +95,20 @@ func CheckIDs() []string {
 	return ids
 }
 
+// CheckLevels maps each check to the Pod Security level it belongs to:
+// baseline or restricted.
+func CheckLevels() map[string]string {
+	c, err := newPSSChecker()
+	if err != nil {
+		return nil
+	}
+	m := map[string]string{}
+	for _, x := range c.checks {
+		m[x.id] = string(x.level)
+	}
+	return m
+}
+
 // pod evaluates c's pod; with only set, the pod holding that container
 // alone (pod-level fields still count).
 func (p *pssChecker) pod(c kube.Container, only *corev1.Container) PSS {

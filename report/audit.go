@@ -33,14 +33,15 @@ var auditFormats = []string{"table", "json", "sarif", "junit"}
 // a corpus of a thousand workloads makes tens of megabytes, and
 // indenting them takes longer than the audit itself, so machines get
 // compact JSON), sarif or junit.
-func NewAuditWriter(format string, w io.Writer, indent bool) (AuditWriter, error) {
+func NewAuditWriter(format string, w io.Writer, indent bool, opts ...Option) (AuditWriter, error) {
+	o := options(opts)
 	switch format {
 	case "table":
 		return &auditTable{w: w}, nil
 	case "json":
 		return &auditJSON{w: w, indent: indent}, nil
 	case "sarif":
-		return &auditSARIF{w: w}, nil
+		return &auditSARIF{w: w, base: o.sarifBase}, nil
 	case "junit":
 		return &auditJUnit{w: w}, nil
 	}
@@ -48,8 +49,8 @@ func NewAuditWriter(format string, w io.Writer, indent bool) (AuditWriter, error
 }
 
 // Audit writes a whole report in a format of NewAuditWriter.
-func Audit(w io.Writer, r *audit.Report, format string, indent bool) error {
-	aw, err := NewAuditWriter(format, w, indent)
+func Audit(w io.Writer, r *audit.Report, format string, indent bool, opts ...Option) error {
+	aw, err := NewAuditWriter(format, w, indent, opts...)
 	if err != nil {
 		return err
 	}
@@ -326,12 +327,17 @@ func pssRule(check string) string   { return "rampart/pss/" + check }
 // rules, then each workload's results as it comes.
 type auditSARIF struct {
 	w     io.Writer
+	base  string // --sarif-base
+	wd    string
+	root  sarif.Base
 	index map[string]int // rule ID -> index in the rules
 	list  *jsonList
 	tail  string
 }
 
 func (s *auditSARIF) Begin(*audit.Report) error {
+	s.wd, _ = os.Getwd()
+	s.root = sarif.NewBase(s.base, s.wd)
 	var rules []sarif.Rule
 	s.index = map[string]int{}
 	for _, p := range attack.Catalog() {
@@ -341,27 +347,31 @@ func (s *auditSARIF) Begin(*audit.Report) error {
 			ShortDescription: sarif.Text{Text: "attack path open: " + p.Title},
 			FullDescription:  sarif.Text{Text: p.Title + ": " + p.Gain},
 			Help:             sarif.Text{Text: "No layer closes this path for the container. Drop the capabilities it needs, set a seccomp profile that refuses its calls, or an AppArmor profile that denies its accesses; `rampart audit` says which field."},
+			HelpURI:          ruleDoc(openPathRule(p.ID)),
 			Default:          sarif.Config{Level: "warning"},
-			Properties:       map[string]any{"tags": []string{"security", "attack-path"}},
+			Properties:       map[string]any{"tags": []string{"security", "attack-path"}, "security-severity": severityOpenPath},
 		})
 	}
+	levels := audit.CheckLevels()
 	for _, id := range audit.CheckIDs() {
 		s.index[pssRule(id)] = len(rules)
 		rules = append(rules, sarif.Rule{
 			ID: pssRule(id), Name: "PodSecurity/" + id,
 			ShortDescription: sarif.Text{Text: "Pod Security Standards check " + id + " fails"},
 			FullDescription:  sarif.Text{Text: "The pod fails the Pod Security Standards check " + id + " (k8s.io/pod-security-admission, latest version)."},
-			Help:             sarif.Text{Text: "See https://kubernetes.io/docs/concepts/security/pod-security-standards/"},
+			Help:             sarif.Text{Text: "Change the field the result points at as the Pod Security Standards require (https://kubernetes.io/docs/concepts/security/pod-security-standards/); `rampart harden` writes the edit."},
+			HelpURI:          ruleDoc(pssRule(id)),
 			Default:          sarif.Config{Level: "warning"},
-			Properties:       map[string]any{"tags": []string{"security", "pod-security"}},
+			Properties:       map[string]any{"tags": []string{"security", "pod-security", levels[id]}, "security-severity": pssSeverity(levels[id])},
 		})
 	}
 	log := sarif.Log{
 		Schema:  sarif.Schema,
 		Version: "2.1.0",
 		Runs: []sarif.Run{{
-			Tool:    sarif.Tool{Driver: sarif.Driver{Name: "rampart", InformationURI: "https://github.com/rampart-sec/rampart", Rules: rules}},
-			Results: []sarif.Result{},
+			Tool:               sarif.Tool{Driver: sarifDriver(rules)},
+			OriginalURIBaseIDs: s.root.URIBaseIDs(),
+			Results:            []sarif.Result{},
 		}},
 	}
 	var b bytes.Buffer
@@ -382,7 +392,7 @@ func (s *auditSARIF) Begin(*audit.Report) error {
 func (s *auditSARIF) Workload(wl *audit.Workload) error {
 	loc := func(pos string) []sarif.Location {
 		file, line, col := splitPos(pos)
-		l := sarif.Location{Physical: &sarif.Physical{Artifact: sarif.Artifact{URI: file}}}
+		l := sarif.Location{Physical: &sarif.Physical{Artifact: s.root.Artifact(file, s.wd)}}
 		if line > 0 {
 			l.Physical.Region = &sarif.Region{StartLine: line, StartColumn: col}
 		}

@@ -16,7 +16,7 @@ var lintFormats = []string{"table", "json", "sarif"}
 // Lint writes `rampart seccomp lint`'s report: a table (with verbose,
 // every variant of a variant finding), json (schema:
 // docs/seccomp-lint-json.md) or sarif.
-func Lint(w io.Writer, r *lint.Report, format string, verbose bool) error {
+func Lint(w io.Writer, r *lint.Report, format string, verbose bool, opts ...Option) error {
 	switch format {
 	case "table":
 		lintTable(w, r, verbose)
@@ -24,7 +24,7 @@ func Lint(w io.Writer, r *lint.Report, format string, verbose bool) error {
 	case "json":
 		return writeJSON(w, r)
 	case "sarif":
-		return lintSARIF(w, r)
+		return lintSARIF(w, r, options(opts).sarifBase)
 	}
 	return &FormatError{Format: format, Want: lintFormats}
 }
@@ -67,10 +67,11 @@ func lintTable(w io.Writer, r *lint.Report, verbose bool) {
 func lintRule(check string) string { return "rampart/seccomp-lint/" + check }
 
 // lintSARIF writes the report as SARIF 2.1.0: a rule per check, a result
-// per finding, located in the profile's file by a URI relative to the
-// working directory, or, for a runtime's own profile, by a logical name.
-func lintSARIF(w io.Writer, r *lint.Report) error {
+// per finding, located in the profile's file by a URI relative to base
+// (--sarif-base), or, for a runtime's own profile, by a logical name.
+func lintSARIF(w io.Writer, r *lint.Report, base string) error {
 	wd, _ := os.Getwd()
+	root := sarif.NewBase(base, wd)
 	var rules []sarif.Rule
 	index := map[string]int{}
 	for _, c := range lint.Checks {
@@ -80,8 +81,9 @@ func lintSARIF(w io.Writer, r *lint.Report) error {
 			ShortDescription: sarif.Text{Text: c.Title},
 			FullDescription:  sarif.Text{Text: c.Help},
 			Help:             sarif.Text{Text: c.Help + " `rampart seccomp lint PROFILE` says how to fix each finding."},
+			HelpURI:          ruleDoc(lintRule(c.ID)),
 			Default:          sarif.Config{Level: sarif.Level(string(c.Severity))},
-			Properties:       map[string]any{"tags": []string{"security", "seccomp"}},
+			Properties:       map[string]any{"tags": []string{"security", "seccomp"}, "security-severity": lintSeverity(c.Severity)},
 		})
 	}
 	results := []sarif.Result{}
@@ -96,7 +98,7 @@ func lintSARIF(w io.Writer, r *lint.Report) error {
 				PartialFingerprints: map[string]string{"rampart/v1": p.Name + "/" + f.Field + "/" + f.Check + "/" + f.Rule},
 				Properties:          map[string]any{"fix": f.Fix}}
 			if f.File != "" {
-				loc := sarif.Location{Physical: &sarif.Physical{Artifact: sarif.Artifact{URI: sarif.RelativeURI(f.File, wd)}}}
+				loc := sarif.Location{Physical: &sarif.Physical{Artifact: root.Artifact(f.File, wd)}}
 				if f.Line > 0 {
 					loc.Physical.Region = &sarif.Region{StartLine: f.Line, StartColumn: f.Col}
 				}
@@ -116,8 +118,9 @@ func lintSARIF(w io.Writer, r *lint.Report) error {
 		}
 	}
 	log := sarif.Log{Schema: sarif.Schema, Version: "2.1.0", Runs: []sarif.Run{{
-		Tool:    sarif.Tool{Driver: sarif.Driver{Name: "rampart", Version: sarif.Version(), InformationURI: "https://github.com/rampart-sec/rampart", Rules: rules}},
-		Results: results,
+		Tool:               sarif.Tool{Driver: sarifDriver(rules)},
+		OriginalURIBaseIDs: root.URIBaseIDs(),
+		Results:            results,
 	}}}
 	return writeJSON(w, log)
 }

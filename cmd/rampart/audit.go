@@ -17,12 +17,13 @@ import (
 
 func newAuditCmd(stdout io.Writer) *cobra.Command {
 	var (
-		node   audit.Node
-		output string
-		failOn string
-		config string
-		base   string
-		write  string
+		node      audit.Node
+		output    string
+		failOn    string
+		config    string
+		base      string
+		write     string
+		sarifBase string
 		// allowEmpty: files without a workload are no error (a pre-commit
 		// hook is given every YAML file a commit touches).
 		allowEmpty bool
@@ -68,7 +69,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 				return err
 			}
 			a.Accept(acc)
-			out, err := report.NewAuditWriter(output, stdout, isTerminal(stdout))
+			out, err := report.NewAuditWriter(output, stdout, isTerminal(stdout), report.SARIFBase(sarifBase))
 			if err != nil {
 				return err
 			}
@@ -118,6 +119,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 	fl.Var(audit.DiskFlag{N: &node}, "node-disk", "the mode and owner of the node's disk device nodes (assumed 0660:root:disk, udev's), or refused: the node refuses to open them to any container, privileged root included")
 	fl.Var(audit.SocketsFlag{S: &node.RuntimeSockets}, "node-runtime-socket", "where the node's runtime listens, a node path with its mode (default 0660:root:root), as /run/containerd/containerd.sock or /run/docker.sock=0660:0:999; repeatable (assumed: the --runtime's usual socket)")
 	fl.StringVarP(&output, "output", "o", "table", "output format: table, json, sarif or junit")
+	fl.StringVar(&sarifBase, "sarif-base", "", sarifBaseHelp)
 	fl.Var(&maxDoc, "max-document-size", "the most read of one YAML document (a larger one is an error, and skipped): bytes, or with KiB, MiB or GiB; 0 for no limit")
 	fl.BoolVar(&allowEmpty, "allow-empty", false, "exit 0, not 125, when the files hold no workload at all (a hook given a commit's YAML files)")
 	fl.StringVar(&config, "config", "", "the config `FILE` of accepted findings and node facts (default: .rampart.yaml, looked for upward from the audited files to a repository's root; see docs/config.md); command-line flags win over its node facts")

@@ -82,3 +82,7 @@ func mergeArgs(args []string, out string) ([]string, string, error) {
 	}
 	return recs, out, nil
 }
+
+// sarifBaseHelp is --sarif-base's help, the same in every command that
+// writes SARIF.
+const sarifBaseHelp = "SARIF file URIs are relative to this `DIR` (uriBaseId %SRCROOT%; a file outside it is an absolute file:// URI); default the current directory, a repository's root in CI"

@@ -48,8 +48,9 @@ runtime's default capabilities, a file against containerd's 14, unless
 --caps says otherwise.
 
 Output: -o table (default), json (docs/seccomp-lint-json.md), or sarif
-(SARIF 2.1.0; files by URIs relative to the working directory, a
-runtime's own profile by a logical location).
+(SARIF 2.1.0; files by URIs relative to --sarif-base, the working
+directory by default, a runtime's own profile by a logical location;
+docs/rules.md describes each rule).
 
 Exit status:
   0    linted; no --fail-on condition met
@@ -58,9 +59,10 @@ Exit status:
 
 func newSeccompLintCmd(stdout io.Writer, capList *[]string) *cobra.Command {
 	var (
-		output  string
-		failOn  string
-		verbose bool
+		output    string
+		failOn    string
+		sarifBase string
+		verbose   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "lint PROFILE...",
@@ -108,7 +110,7 @@ func newSeccompLintCmd(stdout io.Writer, capList *[]string) *cobra.Command {
 				targets = append(targets, ts...)
 			}
 			r := lint.NewReport(targets)
-			if err := report.Lint(stdout, r, output, verbose); err != nil {
+			if err := report.Lint(stdout, r, output, verbose, report.SARIFBase(sarifBase)); err != nil {
 				return err
 			}
 			if fail != "" && r.Failed(fail) {
@@ -119,6 +121,7 @@ func newSeccompLintCmd(stdout io.Writer, capList *[]string) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&output, "output", "o", "table", "output format: table, json or sarif")
+	fl.StringVar(&sarifBase, "sarif-base", "", sarifBaseHelp)
 	fl.StringVar(&failOn, "fail-on", "", "exit 1 on a finding of this severity or above: warning or error")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "table: list every variant that gets past each deny")
 	return cmd

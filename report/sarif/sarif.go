@@ -4,8 +4,8 @@
 package sarif
 
 import (
+	"net/url"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 )
 
@@ -21,8 +21,11 @@ type Log struct {
 
 // Run is one run of the tool.
 type Run struct {
-	Tool    Tool     `json:"tool"`
-	Results []Result `json:"results"`
+	Tool Tool `json:"tool"`
+	// OriginalURIBaseIDs says where SrcRoot, the base of every relative
+	// artifact URI, was on the machine that wrote the log.
+	OriginalURIBaseIDs map[string]Artifact `json:"originalUriBaseIds,omitempty"`
+	Results            []Result            `json:"results"`
 }
 
 // Tool names the tool.
@@ -32,10 +35,11 @@ type Tool struct {
 
 // Driver is the tool's component that made the results.
 type Driver struct {
-	Name           string `json:"name"`
-	Version        string `json:"version,omitempty"`
-	InformationURI string `json:"informationUri"`
-	Rules          []Rule `json:"rules"`
+	Name            string `json:"name"`
+	Version         string `json:"version,omitempty"`
+	SemanticVersion string `json:"semanticVersion,omitempty"`
+	InformationURI  string `json:"informationUri"`
+	Rules           []Rule `json:"rules"`
 }
 
 // Text is a message.
@@ -50,6 +54,7 @@ type Rule struct {
 	ShortDescription Text           `json:"shortDescription"`
 	FullDescription  Text           `json:"fullDescription"`
 	Help             Text           `json:"help"`
+	HelpURI          string         `json:"helpUri,omitempty"`
 	Default          Config         `json:"defaultConfiguration"`
 	Properties       map[string]any `json:"properties,omitempty"`
 }
@@ -95,9 +100,11 @@ type Physical struct {
 	Region   *Region  `json:"region,omitempty"`
 }
 
-// Artifact is a file, by a relative URI.
+// Artifact is a file: by a URI relative to the base URIBaseID names,
+// or by an absolute file:// URI.
 type Artifact struct {
-	URI string `json:"uri"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
 }
 
 // Region is a line and column (1-based).
@@ -124,38 +131,64 @@ func Level(severity string) string {
 	return "note"
 }
 
-// RelativeURI is path as a relative URI reference: relative to the
-// working directory when path is absolute, forward slashes, and spaces
-// and other reserved characters escaped.
-func RelativeURI(path, wd string) string {
-	if filepath.IsAbs(path) && wd != "" {
-		if rel, err := filepath.Rel(wd, path); err == nil {
-			path = rel
-		}
-	}
-	path = filepath.ToSlash(path)
-	var b strings.Builder
-	slash := false
-	for _, c := range []byte(path) {
-		slash = slash || c == '/'
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("-._~/!$&'()*+,;=@", c) >= 0:
-			b.WriteByte(c)
-		case c == ':' && slash:
-			b.WriteByte(c) // in the first segment it would read as a scheme
-		default:
-			b.WriteString("%" + strings.ToUpper(string("0123456789abcdef"[c>>4])+string("0123456789abcdef"[c&15])))
-		}
-	}
-	return b.String()
+// SrcRoot is the uriBaseId of every relative artifact URI: the
+// directory the log's paths are relative to, as code scanning expects.
+const SrcRoot = "%SRCROOT%"
+
+// Stdin is the artifact URI of input read from standard input: a name
+// relative to the base, as no file has it.
+const Stdin = "stdin"
+
+// Base turns file names into artifact locations relative to one
+// directory, the log's SrcRoot.
+type Base struct {
+	dir string // absolute and clean
 }
 
-// Version is rampart's version as the Go build records it, without its
-// "v"; "0.0.0-devel" for a build from a work tree (Go's "(devel)": SARIF
-// consumers compare versions that start with a number).
-func Version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && strings.HasPrefix(bi.Main.Version, "v") {
-		return strings.TrimPrefix(bi.Main.Version, "v")
+// NewBase is a Base at dir, relative to the working directory wd when
+// relative ("" is wd itself).
+func NewBase(dir, wd string) Base {
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(wd, dir)
 	}
-	return "0.0.0-devel"
+	return Base{dir: filepath.Clean(dir)}
+}
+
+// URIBaseIDs is the run's originalUriBaseIds: SrcRoot as an absolute
+// file:// URI ending in a slash, as RFC 3986 needs to resolve against it.
+func (b Base) URIBaseIDs() map[string]Artifact {
+	u := fileURI(b.dir)
+	if !strings.HasSuffix(u, "/") {
+		u += "/"
+	}
+	return map[string]Artifact{SrcRoot: {URI: u}}
+}
+
+// Artifact locates the file at path (relative to the working directory
+// wd, or absolute): relative to the base when it is inside it, else by
+// an absolute file:// URI; "<stdin>" and "-" are Stdin.
+func (b Base) Artifact(path, wd string) Artifact {
+	if path == "<stdin>" || path == "-" {
+		return Artifact{URI: Stdin, URIBaseID: SrcRoot}
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(wd, path)
+	}
+	path = filepath.Clean(path)
+	if rel, err := filepath.Rel(b.dir, path); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		return Artifact{URI: escapePath(rel), URIBaseID: SrcRoot}
+	}
+	return Artifact{URI: fileURI(path)}
+}
+
+// fileURI is an absolute path as a file:// URI.
+func fileURI(path string) string {
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String()
+}
+
+// escapePath is a relative path as a relative URI reference: forward
+// slashes, reserved characters escaped, and no colon in the first
+// segment, where it would read as a scheme.
+func escapePath(path string) string {
+	return (&url.URL{Path: filepath.ToSlash(path)}).String()
 }

@@ -9,9 +9,12 @@ import (
 // Report is a full probe run: the process's state and one result per path.
 type Report struct {
 	// Schema versions the JSON document (docs/probe-json.md).
-	Schema  string   `json:"schema"`
-	State   *State   `json:"state"`
-	Results []Result `json:"results"`
+	Schema string `json:"schema"`
+	// RampartVersion is the version of the rampart that probed (set by
+	// package probe: attack is a model and knows no build).
+	RampartVersion string   `json:"rampartVersion"`
+	State          *State   `json:"state"`
+	Results        []Result `json:"results"`
 	// Pod is set when the probe ran in a Kubernetes container reached from
 	// outside (rampart probe --pod); absent for a probe of this process.
 	Pod *PodRef `json:"pod,omitempty"`

@@ -33,6 +33,7 @@ import (
 	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
+	"github.com/rampart-sec/rampart/version"
 )
 
 // Schema names the JSON report's version.
@@ -142,9 +143,11 @@ func (a *Auditor) Paths() []*attack.Path { return a.paths }
 
 // Report is a whole audit.
 type Report struct {
-	Schema    string     `json:"schema"`
-	Node      NodeInfo   `json:"node"`
-	Workloads []Workload `json:"workloads"`
+	Schema string `json:"schema"`
+	// RampartVersion is the version of the rampart that wrote this.
+	RampartVersion string     `json:"rampartVersion"`
+	Node           NodeInfo   `json:"node"`
+	Workloads      []Workload `json:"workloads"`
 	// Errors are documents or files that could not be read.
 	Errors  []DocError `json:"errors"`
 	Summary Summary    `json:"summary"`
@@ -299,7 +302,7 @@ func (a *Auditor) Report() *Report { return a.newReport() }
 
 func (a *Auditor) newReport() *Report {
 	r := &Report{
-		Schema: Schema,
+		Schema: Schema, RampartVersion: version.Version(),
 		Node: NodeInfo{Runtime: a.node.Runtime, RuntimeVersion: a.node.RuntimeVersion,
 			SeccompRuntimeDefault: a.rtSec.String(), DefaultCaps: caps.Sorted(a.node.DefaultCaps, caps.Cap.String),
 			SeccompDefault: a.node.SeccompDefault, AppArmor: a.node.AppArmor, ProfilesDir: a.node.ProfilesDir,

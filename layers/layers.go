@@ -32,6 +32,7 @@ import (
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/version"
 )
 
 // Step names, in order.
@@ -200,12 +201,14 @@ type Summary struct {
 
 // Matrix is a full run.
 type Matrix struct {
-	Schema  string    `json:"schema"`
-	Policy  string    `json:"policy"`
-	Engine  string    `json:"engine"`
-	Steps   []Step    `json:"steps"`
-	Rows    []Row     `json:"rows"`
-	Summary []Summary `json:"summary"`
+	Schema string `json:"schema"`
+	// RampartVersion is the version of the rampart that wrote this.
+	RampartVersion string    `json:"rampartVersion"`
+	Policy         string    `json:"policy"`
+	Engine         string    `json:"engine"`
+	Steps          []Step    `json:"steps"`
+	Rows           []Row     `json:"rows"`
+	Summary        []Summary `json:"summary"`
 	// Gaps are paths open under every step.
 	Gaps []string `json:"gaps"`
 	// Notes are facts the reader must know (Landlock standing in for
@@ -224,7 +227,7 @@ type Options struct {
 // Run probes every step with e and builds the matrix.
 func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Options) (*Matrix, error) {
 	// Lists are [], never null, in the JSON form (docs/layers-json.md).
-	m := &Matrix{Schema: SchemaVersion, Policy: p.Source, Engine: e.Name(), Steps: steps, Gaps: []string{}}
+	m := &Matrix{Schema: SchemaVersion, RampartVersion: version.Version(), Policy: p.Source, Engine: e.Name(), Steps: steps, Gaps: []string{}}
 	reports := make([]*attack.Report, len(steps))
 	notes := make([][]string, len(steps))
 	attacks := make([][]Cell, len(steps))

@@ -31,6 +31,7 @@ import (
 	"syscall"
 
 	"github.com/rampart-sec/rampart/attack"
+	"github.com/rampart-sec/rampart/version"
 )
 
 // env is what a probe sees while it runs.
@@ -88,7 +89,7 @@ func Run(paths []*attack.Path) (*attack.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &attack.Report{Schema: attack.SchemaVersion, State: st}
+	rep := &attack.Report{Schema: attack.SchemaVersion, RampartVersion: version.Version(), State: st}
 	e := &env{state: st}
 	for _, p := range paths {
 		rep.Results = append(rep.Results, attack.Attribute(p, runOne(p, e), st))

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/version"
 )
 
 // maxRaw is how many raw paths a generalised one keeps as examples.
@@ -43,9 +44,10 @@ type rawAccess struct {
 func newCollector(sys *sysTable) *collector {
 	return &collector{
 		rec: &Recording{
-			Schema:   Schema,
-			Runs:     1,
-			Syscalls: map[string]map[string]uint64{},
+			Schema:         Schema,
+			RampartVersion: version.Version(),
+			Runs:           1,
+			Syscalls:       map[string]map[string]uint64{},
 		},
 		sys:      sys,
 		args:     map[ArgValue]uint64{},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rampart-sec/rampart/internal/atomicfile"
 	"github.com/rampart-sec/rampart/internal/strictjson"
+	"github.com/rampart-sec/rampart/version"
 )
 
 // RecordingFile is a recording's name in its directory.
@@ -85,7 +86,7 @@ const mergedRaw = 5
 // merged profile's confidence in that syscall rests on. The command is
 // the first recording's, the exit code the last one's.
 func Merge(recs ...*Recording) *Recording {
-	out := &Recording{Schema: Schema, Syscalls: map[string]map[string]uint64{}, RunsUsing: map[string]map[string]int{}}
+	out := &Recording{Schema: Schema, RampartVersion: version.Version(), Syscalls: map[string]map[string]uint64{}, RunsUsing: map[string]map[string]int{}}
 	args := map[ArgValue]uint64{}
 	socks := map[SocketUse]uint64{}
 	capIdx := map[string]int{}

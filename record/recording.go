@@ -25,6 +25,9 @@ const (
 // Recording is what one or more runs of a workload used.
 type Recording struct {
 	Schema string `json:"schema"`
+	// RampartVersion is the version of the rampart that recorded or
+	// merged this (absent in an older rampart's recording).
+	RampartVersion string `json:"rampartVersion,omitempty"`
 	// Command is the recorded command line (the first run's, merged).
 	Command []string `json:"command"`
 	// Name names the profiles generated from the recording (record

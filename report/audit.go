@@ -13,6 +13,7 @@ import (
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/audit"
 	"github.com/rampart-sec/rampart/report/sarif"
+	"github.com/rampart-sec/rampart/version"
 )
 
 // An AuditWriter renders an audit as it is made: Begin before the first
@@ -455,12 +456,21 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr,omitempty"`
-	Cases    []junitCase `xml:"testcase"`
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr,omitempty"`
+	Properties []junitProperty `xml:"properties>property"`
+	Cases      []junitCase     `xml:"testcase"`
+}
+
+// junitProperty is a suite's name=value fact: rampart's version, as
+// JUnit readers show a suite's properties (the schemas they read put
+// properties on suites, not on the root).
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 type junitCase struct {
@@ -545,6 +555,7 @@ func (j *auditJUnit) containerSuite(wl *audit.Workload, c audit.Container) junit
 
 // suite adds s to the totals and spools it.
 func (j *auditJUnit) suite(s junitSuite) error {
+	s.Properties = []junitProperty{{Name: "rampart.version", Value: version.Version()}}
 	s.Tests = len(s.Cases)
 	j.all.Tests += s.Tests
 	j.all.Failures += s.Failures

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"encoding/xml"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,6 +98,75 @@ func TestVersion(t *testing.T) {
 		acts, _ := os.ReadFile("/proc/sys/kernel/seccomp/actions_avail")
 		if !slices.Equal(i.Kernel.SeccompActions, strings.Fields(string(acts))) {
 			t.Errorf("seccompActions %v, the kernel lists %q", i.Kernel.SeccompActions, acts)
+		}
+	})
+
+	// Every report names the version of the rampart that wrote it: each
+	// JSON report's rampartVersion, SARIF's driver and JUnit's suites.
+	t.Run("reports", func(t *testing.T) {
+		needRoot(t)
+		t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+		seed := "../../examples/seed/"
+		rec := t.TempDir()
+		for _, c := range []struct {
+			name string
+			args []string
+			file string // the report, when not stdout
+		}{
+			{name: "audit", args: []string{"audit", "-o", "json", seed}},
+			{name: "seccomp lint", args: []string{"seccomp", "lint", "-o", "json", lintData + "flag-eq.json", "runtime-default:containerd"}},
+			{name: "probe", args: []string{"probe", "-o", "json"}},
+			{name: "layers", args: []string{"layers", "-o", "json"}},
+			{name: "record", args: []string{"record", "--out", rec, "--", "/bin/true"}, file: filepath.Join(rec, "recording.json")},
+		} {
+			r := stamped("", c.args...)
+			if r.code != 0 && !(c.name == "seccomp lint" && r.code == 1) {
+				t.Errorf("%s: exit %d: %s", c.name, r.code, r.stderr)
+				continue
+			}
+			out := []byte(r.stdout)
+			if c.file != "" {
+				var err error
+				if out, err = os.ReadFile(c.file); err != nil {
+					t.Errorf("%s: %v", c.name, err)
+					continue
+				}
+			}
+			var v struct {
+				Schema         string `json:"schema"`
+				RampartVersion string `json:"rampartVersion"`
+			}
+			if err := json.Unmarshal(out, &v); err != nil || v.Schema == "" || v.RampartVersion != testVersion {
+				t.Errorf("%s: schema %q, rampartVersion %q, want %q (%v)", c.name, v.Schema, v.RampartVersion, testVersion, err)
+			}
+		}
+		for _, args := range [][]string{{"audit", "-o", "sarif", seed}, {"seccomp", "lint", "-o", "sarif", lintData + "flag-eq.json"}} {
+			r := stamped("", args...)
+			var l sarifLog
+			if err := json.Unmarshal([]byte(r.stdout), &l); err != nil || len(l.Runs) != 1 {
+				t.Fatalf("%v: %v: %s", args, err, r.stderr)
+			}
+			if d := l.Runs[0].Tool.Driver; d.Version != testVersion || d.SemanticVersion != testVersion || d.InformationURI != version.URL {
+				t.Errorf("%v: driver version %q, semanticVersion %q, informationUri %q", args, d.Version, d.SemanticVersion, d.InformationURI)
+			}
+		}
+		r := stamped("", "audit", "-o", "junit", seed)
+		var j struct {
+			Suites []struct {
+				Name       string `xml:"name,attr"`
+				Properties []struct {
+					Name  string `xml:"name,attr"`
+					Value string `xml:"value,attr"`
+				} `xml:"properties>property"`
+			} `xml:"testsuite"`
+		}
+		if err := xml.Unmarshal([]byte(r.stdout), &j); err != nil || len(j.Suites) == 0 {
+			t.Fatalf("junit: %v: %s", err, r.stdout)
+		}
+		for _, s := range j.Suites {
+			if len(s.Properties) != 1 || s.Properties[0].Name != "rampart.version" || s.Properties[0].Value != testVersion {
+				t.Errorf("junit suite %s: properties %+v", s.Name, s.Properties)
+			}
 		}
 	})
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/seccomp"
+	"github.com/rampart-sec/rampart/version"
 )
 
 // Severity is how much a finding matters.
@@ -373,6 +374,8 @@ const Schema = "rampart.seccomp-lint/v1"
 // Report is lint's answer for a set of profiles.
 type Report struct {
 	Schema string `json:"schema"`
+	// RampartVersion is the version of the rampart that wrote this.
+	RampartVersion string `json:"rampartVersion"`
 	// Libseccomp is the version of the linked libseccomp, which decides
 	// the newer-syscall checks.
 	Libseccomp string `json:"libseccomp"`
@@ -393,7 +396,7 @@ type Summary struct {
 
 // NewReport lints each target.
 func NewReport(targets []Target) *Report {
-	r := &Report{Schema: Schema, Libseccomp: seccomp.LibseccompVersion(), KernelABIs: []string{}, Profiles: []Result{}}
+	r := &Report{Schema: Schema, RampartVersion: version.Version(), Libseccomp: seccomp.LibseccompVersion(), KernelABIs: []string{}, Profiles: []Result{}}
 	runs, _ := seccomp.KernelABIs()
 	for _, a := range seccomp.Arches {
 		if runs[a.Name] {

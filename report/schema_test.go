@@ -23,6 +23,7 @@ import (
 	"github.com/rampart-sec/rampart/layers"
 	"github.com/rampart-sec/rampart/record"
 	"github.com/rampart-sec/rampart/seccomp/lint"
+	"github.com/rampart-sec/rampart/version"
 )
 
 // The JSON Schemas of rampart's JSON outputs are held to the outputs two
@@ -95,6 +96,9 @@ func schemaCases() []schemaCase {
 				rampartOut(t, profile, "apparmor", "eval", "--includes", "bundled", "-o", "json", "-",
 					"/home/u/notes r", "/home/u/notes r owner", "/usr/bin/id x", "/opt/x x", "/secret r", "/etc/ld.so.cache r", "network inet raw"),
 			}
+		}},
+		{name: "version -o json", schema: "version.schema.json", goType: reflect.TypeFor[version.Info](), outputs: func(t *testing.T) []output {
+			return []output{rampartOut(t, "", "version", "-o", "json"), rampartOut(t, "", "version", "-v", "-o", "json")}
 		}},
 		{name: "recording.json", schema: "recording.schema.json", goType: reflect.TypeFor[record.Recording](), outputs: func(t *testing.T) []output {
 			var out []output

@@ -82,8 +82,12 @@ func Commit() string {
 	return rev + dirty
 }
 
+// Schema names the JSON form of an Info (docs/version-json.md).
+const Schema = "rampart.version/v1"
+
 // Info is what `rampart version` prints.
 type Info struct {
+	Schema     string `json:"schema"`
 	Version    string `json:"version"`
 	Commit     string `json:"commit,omitempty"`
 	Go         string `json:"go"`
@@ -108,7 +112,7 @@ type Kernel struct {
 
 // Get describes this build, and with kernel the running kernel too.
 func Get(kernel bool) Info {
-	i := Info{Version: Version(), Commit: Commit(), Go: runtime.Version(),
+	i := Info{Schema: Schema, Version: Version(), Commit: Commit(), Go: runtime.Version(),
 		Platform: runtime.GOOS + "/" + runtime.GOARCH, Libseccomp: seccomp.LibseccompVersion()}
 	if kernel {
 		i.Kernel = probeKernel()

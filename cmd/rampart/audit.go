@@ -119,7 +119,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 	fl.Var(audit.DiskFlag{N: &node}, "node-disk", "the mode and owner of the node's disk device nodes (assumed 0660:root:disk, udev's), or refused: the node refuses to open them to any container, privileged root included")
 	fl.Var(audit.SocketsFlag{S: &node.RuntimeSockets}, "node-runtime-socket", "where the node's runtime listens, a node path with its mode (default 0660:root:root), as /run/containerd/containerd.sock or /run/docker.sock=0660:0:999; repeatable (assumed: the --runtime's usual socket)")
 	fl.StringVarP(&output, "output", "o", "table", "output format: table, json, sarif or junit")
-	fl.StringVar(&sarifBase, "sarif-base", "", sarifBaseHelp)
+	fl.Var(dirFlag{&sarifBase}, "sarif-base", sarifBaseHelp)
 	fl.Var(&maxDoc, "max-document-size", "the most read of one YAML document (a larger one is an error, and skipped): bytes, or with KiB, MiB or GiB; 0 for no limit")
 	fl.BoolVar(&allowEmpty, "allow-empty", false, "exit 0, not 125, when the files hold no workload at all (a hook given a commit's YAML files)")
 	fl.StringVar(&config, "config", "", "the config `FILE` of accepted findings and node facts (default: .rampart.yaml, looked for upward from the audited files to a repository's root; see docs/config.md); command-line flags win over its node facts")

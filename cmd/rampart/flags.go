@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -81,6 +82,32 @@ func mergeArgs(args []string, out string) ([]string, string, error) {
 		}
 	}
 	return recs, out, nil
+}
+
+// dirFlag is a flag naming an existing directory: a misspelt
+// --sarif-base would otherwise make every URI an absolute file:// one
+// without a word.
+type dirFlag struct{ dir *string }
+
+func (f dirFlag) String() string {
+	if f.dir == nil {
+		return ""
+	}
+	return *f.dir
+}
+
+func (f dirFlag) Type() string { return "DIR" }
+
+func (f dirFlag) Set(s string) error {
+	fi, err := os.Stat(s)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", s)
+	}
+	*f.dir = s
+	return nil
 }
 
 // sarifBaseHelp is --sarif-base's help, the same in every command that

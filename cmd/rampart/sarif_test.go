@@ -248,3 +248,20 @@ func TestSARIFValid(t *testing.T) {
 		})
 	}
 }
+
+// A --sarif-base that is no directory is refused as a usage error,
+// naming the flag, before anything is read.
+func TestSARIFBaseRefused(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, base := range []string{filepath.Join(t.TempDir(), "missing"), file} {
+		for _, args := range [][]string{{"audit", "-o", "sarif", "../../examples/seed"}, {"seccomp", "lint", "-o", "sarif", lintData + "flag-eq.json"}} {
+			r := rampart(t, "", append(args, "--sarif-base", base)...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, "--sarif-base") || r.stdout != "" {
+				t.Errorf("%v --sarif-base %s: exit %d, stdout %d bytes, stderr %s", args, base, r.code, len(r.stdout), r.stderr)
+			}
+		}
+	}
+}

@@ -121,7 +121,7 @@ func newSeccompLintCmd(stdout io.Writer, capList *[]string) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&output, "output", "o", "table", "output format: table, json or sarif")
-	fl.StringVar(&sarifBase, "sarif-base", "", sarifBaseHelp)
+	fl.Var(dirFlag{&sarifBase}, "sarif-base", sarifBaseHelp)
 	fl.StringVar(&failOn, "fail-on", "", "exit 1 on a finding of this severity or above: warning or error")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "table: list every variant that gets past each deny")
 	return cmd

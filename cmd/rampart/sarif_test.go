@@ -219,6 +219,8 @@ func TestSARIFValid(t *testing.T) {
 			args: []string{"audit", "-o", "sarif", "--sarif-base", "..", "testdata/psa"}},
 		{name: "stdin", dir: root, stdin: string(stdin),
 			args: []string{"audit", "-o", "sarif", "-"}, want: []string{filepath.Join(root, "stdin")}},
+		{name: "stdin, a finding accepted by its annotation", dir: root, stdin: acceptPod,
+			args: []string{"audit", "-o", "sarif", "-"}, want: []string{filepath.Join(root, "stdin")}},
 		{name: "seccomp lint, files and a runtime's profile", dir: root,
 			args: []string{"seccomp", "lint", "-o", "sarif", "seccomp/testdata/lint/flag-eq.json", "seccomp/testdata/lint/invalid.json", "runtime-default:containerd"},
 			want: []string{filepath.Join(root, "seccomp/testdata/lint/flag-eq.json")}},

@@ -536,18 +536,26 @@ func TestWaitFollowsDescendants(t *testing.T) {
 			if !hasFile(rec, "/etc/hostname") || hasLimit(rec, "still running") || !slices.Contains(rec.Exec, "/bin/cat") {
 				t.Errorf("with Wait: files %v, exec %v, limits %q", keysOf(rec), rec.Exec, rec.Limits)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			// The context must outlast the recorder's set-up (loading
+			// the eBPF programs takes over 300ms on a loaded machine),
+			// so that it ends the wait, not CMD's start.
+			const within = 2 * time.Second
+			ctx, cancel := context.WithTimeout(context.Background(), within)
 			defer cancel()
 			start := time.Now()
-			rec, err := Run(ctx, []string{"/bin/sh", "-c", "(exec /bin/sleep 2) & exit 0"}, Options{Recorder: r, Wait: true, Stdout: devNull(t)})
+			rec, err := Run(ctx, []string{"/bin/sh", "-c", "(exec /bin/sleep 30) & exit 0"}, Options{Recorder: r, Wait: true, Stdout: devNull(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !hasLimit(rec, "descendant process(es) were still running when the wait for them was ended") {
 				t.Errorf("a wait ended by ctx: limits %q", rec.Limits)
 			}
-			if d := time.Since(start); d > 1500*time.Millisecond {
-				t.Errorf("the wait ended %v after it was asked to (300ms)", d)
+			if d := time.Since(start); d > within+1200*time.Millisecond {
+				t.Errorf("the wait ended %v after it was asked to (%v)", d, within)
+			}
+			// A context already ended records nothing and says so.
+			if _, err := Run(ctx, []string{"/bin/true"}, Options{Recorder: r}); err == nil || !strings.Contains(err.Error(), "ended before CMD started") {
+				t.Errorf("a recording with its context ended: %v", err)
 			}
 		})
 	}

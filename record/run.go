@@ -115,6 +115,11 @@ func Run(ctx context.Context, argv []string, opts Options) (*Recording, error) {
 	}
 	r.Started = time.Now().UTC()
 	l := &launch{path: path, argv: argv, opts: &opts}
+	// A context already ended would kill CMD as it starts: that is no
+	// recording of CMD, and must not pass for one.
+	if err := context.Cause(ctx); err != nil {
+		return nil, fmt.Errorf("record: ended before CMD started: %w", err)
+	}
 	code, err := rec.run(ctx, l, col)
 	if err != nil {
 		return nil, err

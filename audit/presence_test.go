@@ -600,3 +600,12 @@ spec:
 		}
 	}
 }
+
+func why(c Container, id string) string {
+	for _, p := range c.Paths {
+		if p.ID == id {
+			return p.Why
+		}
+	}
+	return ""
+}

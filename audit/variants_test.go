@@ -98,15 +98,6 @@ spec:
 	}
 }
 
-func why(c Container, id string) string {
-	for _, p := range c.Paths {
-		if p.ID == id {
-			return p.Why
-		}
-	}
-	return ""
-}
-
 // Without a compiled program the profile's rules decide each variant,
 // and the rule that let one through is named by its line.
 func TestExplainSeccompVariants(t *testing.T) {

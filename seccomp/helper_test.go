@@ -12,10 +12,6 @@ import (
 	"github.com/rampart-sec/rampart/runtimes"
 )
 
-// noHelperEnv makes the test binary a program that imports seccomp but
-// does not call HelperMain.
-const noHelperEnv = "RAMPART_SECCOMP_TEST_NO_HELPER"
-
 // Importing seccomp diverts nothing: a program that does not call
 // HelperMain runs its own main with RAMPART_SECCOMP_COMPILER set, and a
 // cache miss there compiles in place instead of re-executing it (which

@@ -141,3 +141,7 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// noHelperEnv makes the test binary a program that imports seccomp but
+// does not call HelperMain.
+const noHelperEnv = "RAMPART_SECCOMP_TEST_NO_HELPER"

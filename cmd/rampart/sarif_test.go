@@ -267,3 +267,6 @@ func TestSARIFBaseRefused(t *testing.T) {
 		}
 	}
 }
+
+// lintData holds the lint tests' profiles.
+const lintData = "../../seccomp/testdata/lint/"

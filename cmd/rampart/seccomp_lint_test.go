@@ -19,8 +19,6 @@ import (
 	"github.com/rampart-sec/rampart/seccomp/lint"
 )
 
-const lintData = "../../seccomp/testdata/lint/"
-
 // lintJSON runs `rampart seccomp lint -o json ARGS...` and decodes it.
 func lintJSON(t *testing.T, args ...string) lint.Report {
 	t.Helper()

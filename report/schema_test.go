@@ -20,6 +20,7 @@ import (
 
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/audit"
+	"github.com/rampart-sec/rampart/internal/doctest"
 	"github.com/rampart-sec/rampart/layers"
 	"github.com/rampart-sec/rampart/record"
 	"github.com/rampart-sec/rampart/seccomp/lint"
@@ -542,20 +543,20 @@ func (m *typeMatcher) match(s map[string]any, ty reflect.Type, at string) {
 		for _, r := range s["required"].([]any) {
 			required = append(required, r.(string))
 		}
-		fields := jsonFields(ty)
+		fields := doctest.StructFields(ty)
 		for _, f := range fields {
-			p, ok := props[f.name].(map[string]any)
+			p, ok := props[f.JSON].(map[string]any)
 			if !ok {
-				m.t.Errorf("%s: %s.%s: the field %q has no property in the schema", m.schema, at, f.goName, f.name)
+				m.t.Errorf("%s: %s.%s: the field %q has no property in the schema", m.schema, at, f.Go, f.JSON)
 				continue
 			}
-			if slices.Contains(required, f.name) == f.omitempty {
-				m.t.Errorf("%s: %s.%s: %q is required in the schema: %v, but omitted when empty in Go: %v", m.schema, at, f.goName, f.name, !f.omitempty, f.omitempty)
+			if slices.Contains(required, f.JSON) == f.OmitEmpty {
+				m.t.Errorf("%s: %s.%s: %q is required in the schema: %v, but omitted when empty in Go: %v", m.schema, at, f.Go, f.JSON, !f.OmitEmpty, f.OmitEmpty)
 			}
-			m.match(p, f.ty, at+"."+f.goName)
+			m.match(p, f.Type, at+"."+f.Go)
 		}
 		for name := range props {
-			if !slices.ContainsFunc(fields, func(f jsonField) bool { return f.name == name }) {
+			if !slices.ContainsFunc(fields, func(f doctest.Field) bool { return f.JSON == name }) {
 				m.t.Errorf("%s: %s: the schema's property %q is no field of %s", m.schema, at, name, ty)
 			}
 		}
@@ -587,43 +588,6 @@ func (m *typeMatcher) match(s map[string]any, ty reflect.Type, at string) {
 	default:
 		m.t.Errorf("%s: %s: %s has no JSON form this test knows", m.schema, at, ty)
 	}
-}
-
-type jsonField struct {
-	name, goName string
-	omitempty    bool
-	ty           reflect.Type
-}
-
-// jsonFields are the fields encoding/json writes of struct type ty, in
-// order, those of embedded structs promoted.
-func jsonFields(ty reflect.Type) []jsonField {
-	var out []jsonField
-	for f := range ty.Fields() {
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if f.Anonymous && name == "" {
-			ft := f.Type
-			if ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct {
-				out = append(out, jsonFields(ft)...)
-				continue
-			}
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		out = append(out, jsonField{name: name, goName: f.Name, omitempty: slices.Contains(strings.Split(opts, ","), "omitempty"), ty: f.Type})
-	}
-	return out
 }
 
 // TestLintSchemaNamesEveryCheck: the schema's enum of checks is the

@@ -12,6 +12,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -20,6 +21,38 @@ import (
 type Field struct {
 	JSON, Go  string
 	OmitEmpty bool
+	Type      reflect.Type
+}
+
+// StructFields are the fields encoding/json writes of struct type ty, in
+// order, those of embedded structs promoted.
+func StructFields(ty reflect.Type) []Field {
+	var out []Field
+	for f := range ty.Fields() {
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				out = append(out, StructFields(ft)...)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out = append(out, Field{JSON: name, Go: f.Name, OmitEmpty: slices.Contains(strings.Split(opts, ","), "omitempty"), Type: f.Type})
+	}
+	return out
 }
 
 // Fields returns, by type name, the JSON fields of root and of every
@@ -56,35 +89,10 @@ func Fields(t testing.TB, root reflect.Type) (map[string][]Field, []string) {
 		}
 		types[ty.Name()] = nil
 		order = append(order, ty.Name())
-		var fields func(reflect.Type)
-		fields = func(st reflect.Type) {
-			for f := range st.Fields() {
-				tag := f.Tag.Get("json")
-				if tag == "-" {
-					continue
-				}
-				name, opts, _ := strings.Cut(tag, ",")
-				if f.Anonymous && name == "" {
-					ft := f.Type
-					if ft.Kind() == reflect.Pointer {
-						ft = ft.Elem()
-					}
-					if ft.Kind() == reflect.Struct {
-						fields(ft)
-						continue
-					}
-				}
-				if !f.IsExported() {
-					continue
-				}
-				if name == "" {
-					name = f.Name
-				}
-				types[ty.Name()] = append(types[ty.Name()], Field{JSON: name, Go: f.Name, OmitEmpty: strings.Contains(","+opts+",", ",omitempty,")})
-				walk(f.Type, ty.Name()+"."+f.Name)
-			}
+		for _, f := range StructFields(ty) {
+			types[ty.Name()] = append(types[ty.Name()], f)
+			walk(f.Type, ty.Name()+"."+f.Go)
 		}
-		fields(ty)
 	}
 	walk(root, root.Name())
 	return types, order

@@ -4,30 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
 // streamInput is the seed, several documents in one file (one of them
 // unreadable) and a missing file: every kind of piece Stream handles.
 func streamInput(t *testing.T) []string {
-	t.Helper()
-	dir := t.TempDir()
-	var multi strings.Builder
-	for i := range 3 {
-		fmt.Fprintf(&multi, "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p%d}\nspec:\n  containers:\n  - {name: c, image: x}\n  - {name: d, image: x, securityContext: {privileged: true}}\n", i)
-		if i == 1 {
-			multi.WriteString("---\nkind: [\n")
-		}
-	}
-	f := filepath.Join(dir, "multi.yaml")
-	if err := os.WriteFile(f, []byte(multi.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return []string{seedDir, f, filepath.Join(dir, "missing.yaml")}
+	return []string{seedDir, "testdata/stream/multi.yaml", filepath.Join(t.TempDir(), "missing.yaml")}
 }
 
 // TestStreamEqualsFiles: Stream emits, in order, the workloads Files

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/rampart-sec/rampart/audit"
@@ -20,20 +18,7 @@ const seedDir = "../examples/seed"
 // unreadable) and a missing file: every kind of piece audit's Stream
 // handles.
 func streamInput(t *testing.T) []string {
-	t.Helper()
-	dir := t.TempDir()
-	var multi strings.Builder
-	for i := range 3 {
-		fmt.Fprintf(&multi, "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p%d}\nspec:\n  containers:\n  - {name: c, image: x}\n  - {name: d, image: x, securityContext: {privileged: true}}\n", i)
-		if i == 1 {
-			multi.WriteString("---\nkind: [\n")
-		}
-	}
-	f := filepath.Join(dir, "multi.yaml")
-	if err := os.WriteFile(f, []byte(multi.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return []string{seedDir, f, filepath.Join(dir, "missing.yaml")}
+	return []string{seedDir, "../audit/testdata/stream/multi.yaml", filepath.Join(t.TempDir(), "missing.yaml")}
 }
 
 // TestAuditWritersEqualWholeEncoding: each format, written a workload at

@@ -20,9 +20,12 @@ func TestLookupPicksTheRelease(t *testing.T) {
 		{"containerd", "v1.6.20", "containerd 1.6.20"},
 		{"containerd", "1.6.20~ds1", "containerd 1.6.20"}, // Debian's
 		{"containerd", "1.6.25", "containerd 1.6.20"},     // the newest at or below
+		{"containerd", "1.6", "containerd 1.6.36"},
 		{"containerd", "1.7", "containerd 1.7.35"},
 		{"containerd", "2.0.0-rc.1", "error"}, // below every modeled 2.0
 		{"containerd", "1.5", "error"},
+		{"containerd", "one", "error"},
+		{"containerd", "1.6.20.1", "error"},
 		{"cri-o", "", "cri-o 1.31"},
 		{"crio", "1.31.3", "cri-o 1.31"},
 		{"cri-o", "1.29", "error"},

@@ -68,6 +68,3 @@ func RuntimeDefaultFor(runtime, version string) (*RuntimeDefault, error) {
 	return &RuntimeDefault{r.Seccomp}, nil
 }
 
-// RuntimeDefaultReleases lists the releases of a runtime whose profiles are
-// modeled, oldest first.
-func RuntimeDefaultReleases(runtime string) []string { return runtimes.SeccompReleases(runtime) }

@@ -8,46 +8,11 @@ import (
 	"github.com/rampart-sec/rampart/runtimes"
 )
 
-func TestRuntimeDefaultForPicksTheRelease(t *testing.T) {
-	newest := func(rt string) string {
-		r := RuntimeDefaultReleases(rt)
-		return r[len(r)-1]
-	}
-	for _, c := range []struct{ runtime, version, want string }{
-		{"containerd", "", "containerd " + newest("containerd")},
-		{"", "", "containerd " + newest("containerd")},
-		{"containerd", "1.6.20", "containerd 1.6.20"},
-		{"containerd", "v1.6.20", "containerd 1.6.20"},
-		{"containerd", "1.6.20~ds1", "containerd 1.6.20"}, // Debian's
-		{"containerd", "1.6.25", "containerd 1.6.20"},     // the newest at or below
-		{"containerd", "1.6", "containerd 1.6.36"},
-		{"containerd", "1.7", "containerd 1.7.35"},
-		{"containerd", "2.0.0-rc.1", "error"}, // below every modeled 2.0
-		{"containerd", "1.5", "error"},
-		{"containerd", "one", "error"},
-		{"containerd", "1.6.20.1", "error"},
-		{"cri-o", "", "cri-o 1.31"},
-		{"crio", "1.31.3", "cri-o 1.31"},
-		{"cri-o", "1.29", "error"},
-		{"docker", "", Docker.String()},
-		{"docker", "27.0", "error"},
-		{"podman", "", "error"},
-	} {
-		got := "error"
-		if d, err := RuntimeDefaultFor(c.runtime, c.version); err == nil {
-			got = d.String()
-		}
-		if got != c.want {
-			t.Errorf("RuntimeDefaultFor(%q, %q) = %s, want %s", c.runtime, c.version, got, c.want)
-		}
-	}
-}
-
 // Every modeled profile resolves and compiles, for no capabilities,
 // containerd's and CRI-O's defaults, and full root.
 func TestRuntimeDefaultsLoad(t *testing.T) {
 	for _, rt := range Runtimes {
-		releases := RuntimeDefaultReleases(rt)
+		releases := runtimes.SeccompReleases(rt)
 		if rt == "docker" {
 			releases = []string{""}
 		} else if len(releases) == 0 {

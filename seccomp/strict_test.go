@@ -69,7 +69,7 @@ func TestProfileNamesRefusedWithPositions(t *testing.T) {
 // RuntimeDefault names its arches and caps as the runtimes match them.
 func TestRuntimeProfilesSpellNamesAsMatched(t *testing.T) {
 	for _, rt := range []string{"containerd", "cri-o"} {
-		for _, v := range RuntimeDefaultReleases(rt) {
+		for _, v := range runtimes.SeccompReleases(rt) {
 			d, err := RuntimeDefaultFor(rt, v)
 			if err != nil {
 				t.Fatal(err)

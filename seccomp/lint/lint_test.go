@@ -237,7 +237,7 @@ func TestRuntimeDefaults(t *testing.T) {
 	}
 	all := []rd{{seccomp.Docker, runtimes.Containerd.Caps}}
 	for _, rt := range []string{"containerd", "cri-o"} {
-		for _, v := range seccomp.RuntimeDefaultReleases(rt) {
+		for _, v := range runtimes.SeccompReleases(rt) {
 			d, err := seccomp.RuntimeDefaultFor(rt, v)
 			if err != nil {
 				t.Fatal(err)

@@ -165,7 +165,7 @@ func (d *decoder) policy(f *File) *Policy {
 		p.Landlock = append(p.Landlock, d.rule(i, r))
 	}
 	for i, dev := range f.AllowDevices {
-		if err := checkPath(dev); err != nil {
+		if err := checkFilePath(dev); err != nil {
 			d.bad(fmt.Sprintf("allowDevices[%d]", i), "%v", err)
 		}
 	}
@@ -287,10 +287,24 @@ func (d *decoder) rule(i int, r FileRule) FSRule {
 	default:
 		d.bad(at+".mode", "%q: want one of %q, %q, %q, %q", r.Mode, DenyRead, DenyWrite, ReadOnly, Allow)
 	}
-	if err := checkPath(r.Path); err != nil {
+	if err := checkFilePath(r.Path); err != nil {
 		d.bad(at+".path", "%v", err)
 	}
 	return out
+}
+
+// checkFilePath is checkPath for a path a policy file names: it must be
+// absolute. A relative one would be resolved against whatever directory
+// rampart is started in, and a deny rule naming a path that is not there
+// is only a note: the file's deny would silently deny nothing.
+func checkFilePath(p string) error {
+	if err := checkPath(p); err != nil {
+		return err
+	}
+	if !filepath.IsAbs(p) {
+		return fmt.Errorf("%q is relative: a policy file names paths from / (a relative one would follow the directory rampart runs in)", p)
+	}
+	return nil
 }
 
 // typeError names where a value of the wrong JSON type was written.

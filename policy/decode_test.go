@@ -110,6 +110,8 @@ func TestDecodeRefusals(t *testing.T) {
 		{h + "\"landlock\": [\n  {\"mode\": \"deny-read\", \"path\": \"/a\"},\n  {\"mode\": \"deny-reed\", \"path\": \"/etc/shadow\"}]}", `f.json:3:12: landlock[1].mode: "deny-reed": want one of`},
 		{h + `"landlock": [{"mode": "allow", "path": "/usr", "access": "rwxs"}]}`, `landlock[0].access: "rwxs": want a combination of r, w and x`},
 		{h + `"landlock": [{"mode": "deny-read", "path": "/usr", "access": "r"}]}`, `landlock[0].access: mode "deny-read" takes no access`},
+		{h + `"landlock": [{"mode": "deny-read", "path": "etc/shadow"}]}`, `landlock[0].path: "etc/shadow" is relative`},
+		{h + `"allowDevices": ["dev/vda"]}`, `allowDevices[0]: "dev/vda" is relative`},
 		{h + `"landlock": [{"mode": "deny-read", "path": ""}]}`, `landlock[0].path: empty path`},
 		{h + `"capabilities": {"inherit": true, "drop": ["NET_RAWW"]}}`, `f.json:1:76: capabilities.drop[0]: "NET_RAWW": no capability rampart knows`},
 		{h + `"capabilities": {"inherit": true, "drop": ["net_raw"]}}`, `capabilities.drop[0]: "net_raw": write NET_RAW (or CAP_NET_RAW)`},

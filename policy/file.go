@@ -128,8 +128,22 @@ func Encode(p *Policy, dir string) ([]byte, error) {
 			return nil, err
 		}
 	}
+	// The model's relative paths are the working directory's: the file
+	// names them from /, so that it means the same wherever it is read.
 	for _, r := range p.Landlock {
-		f.Landlock = append(f.Landlock, FileRule{Mode: string(r.Mode), Path: r.Path, Access: r.Access, Origin: r.Origin})
+		abs, err := filepath.Abs(r.Path)
+		if err != nil {
+			return nil, err
+		}
+		f.Landlock = append(f.Landlock, FileRule{Mode: string(r.Mode), Path: abs, Access: r.Access, Origin: r.Origin})
+	}
+	f.AllowDevices = nil
+	for _, d := range p.AllowDevices {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return nil, err
+		}
+		f.AllowDevices = append(f.AllowDevices, abs)
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

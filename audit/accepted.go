@@ -155,7 +155,8 @@ func (a *Auditor) mark(r *Report, w *Workload, k kube.Container) {
 // baseline file ("" for none). Every error is the user's to fix.
 func LoadAcceptance(config, baseline string, args []string) (Acceptance, error) {
 	var acc Acceptance
-	if config == "" {
+	found := config == ""
+	if found {
 		f, err := accept.Find(args)
 		if err != nil {
 			return acc, err
@@ -167,6 +168,7 @@ func LoadAcceptance(config, baseline string, args []string) (Acceptance, error) 
 		if err != nil {
 			return acc, err
 		}
+		c.Found = found
 		acc.Config = c
 	}
 	if baseline != "" {

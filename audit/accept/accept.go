@@ -73,6 +73,10 @@ type Config struct {
 	File, Dir string
 	Node      Node
 	Accept    []Entry
+	// Found is set when the config was found by searching upward from
+	// the audited files (not given with --config): it then speaks for
+	// the files beneath Dir only.
+	Found bool
 }
 
 // Node is the node's facts, by the audit flag each stands for: a flag
@@ -141,7 +145,7 @@ type file struct {
 // are refused, since one audit has one node.
 func Find(args []string) (string, error) {
 	found := ""
-	for _, a := range args {
+	for i, a := range args {
 		dir := a
 		if a == "-" {
 			dir = "."
@@ -173,12 +177,18 @@ func Find(args []string) (string, error) {
 				f = rel
 			}
 		}
-		if f != "" && found != "" && f != found {
+		// One audit has one node and one set of acceptances: files under
+		// another config, or under none, must not take this one's.
+		if i > 0 && f != found {
+			switch {
+			case found == "":
+				return "", fmt.Errorf("%s is under %s but %s is under no config: audit them apart, or give one with --config", a, f, args[0])
+			case f == "":
+				return "", fmt.Errorf("%s is under %s but %s is under no config: audit them apart, or give one with --config", args[0], found, a)
+			}
 			return "", fmt.Errorf("the audited files are under two configs, %s and %s: give one with --config", found, f)
 		}
-		if f != "" {
-			found = f
-		}
+		found = f
 	}
 	return found, nil
 }
@@ -334,20 +344,24 @@ func (c *Config) Match(f Finding) *Entry {
 	if c == nil {
 		return nil
 	}
+	// A config found beside the files speaks for the files beneath its
+	// directory only: a file outside it ("../x.yaml", which ** would
+	// match) is accepted by none of its entries.
+	abs, err := filepath.Abs(f.File)
+	if err != nil {
+		return nil
+	}
+	rel, err := filepath.Rel(c.Dir, abs)
+	if rel = filepath.ToSlash(rel); err != nil || c.Found && (rel == ".." || strings.HasPrefix(rel, "../")) {
+		return nil
+	}
 	for i := range c.Accept {
 		e := &c.Accept[i]
 		if e.Rule != f.Rule || !glob(e.Kind, f.Kind) || !glob(e.Namespace, f.Namespace) || !glob(e.Name, f.Name) || !glob(e.Container, f.Container) {
 			continue
 		}
-		if e.path != nil {
-			abs, err := filepath.Abs(f.File)
-			if err != nil {
-				continue
-			}
-			rel, err := filepath.Rel(c.Dir, abs)
-			if err != nil || !e.path.MatchString(filepath.ToSlash(rel)) {
-				continue
-			}
+		if e.path != nil && !e.path.MatchString(rel) {
+			continue
 		}
 		return e
 	}

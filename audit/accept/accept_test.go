@@ -65,6 +65,22 @@ func TestMatch(t *testing.T) {
 	if c.Match(f) == nil {
 		t.Errorf("k8s/**/prod/*.yaml does not match %s", f.File)
 	}
+
+	// A config found beside the files accepts nothing outside its
+	// directory, even by an entry with no path or a ** path.
+	wide := write(t, dir, "sub/"+FileName, "accept:\n  - rule: open-path/tiocsti\n    reason: x\n  - rule: open-path/tiocsti\n    path: \"**\"\n    reason: wide\n")
+	w, err := Load(wide, known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Found = true
+	out := Finding{Rule: "open-path/tiocsti", File: filepath.Join(dir, "elsewhere.yaml")}
+	if e := w.Match(out); e != nil {
+		t.Errorf("a found config accepts %s, outside its directory: %+v", out.File, e)
+	}
+	if e := w.Match(Finding{Rule: "open-path/tiocsti", File: filepath.Join(dir, "sub/k.yaml")}); e == nil {
+		t.Error("a found config accepts nothing beneath it")
+	}
 }
 
 func TestExpired(t *testing.T) {
@@ -121,6 +137,12 @@ func TestFind(t *testing.T) {
 	}
 	if _, err := Find([]string{filepath.Join(dir, "other/k8s"), filepath.Join(dir, "k.yaml")}); err == nil {
 		t.Error("files under two configs: no error")
+	}
+	// A config and none: one file's acceptances must not reach the other.
+	for _, args := range [][]string{{filepath.Join(dir, "other/k8s"), filepath.Join(dir, "repo/k8s/a.yaml")}, {filepath.Join(dir, "repo/k8s/a.yaml"), filepath.Join(dir, "other/k8s")}} {
+		if _, err := Find(args); err == nil || !strings.Contains(err.Error(), "under no config") {
+			t.Errorf("%v: %v, want a refusal (one under a config, one under none)", args, err)
+		}
 	}
 }
 

@@ -504,6 +504,7 @@ type auditJUnit struct {
 	spool *os.File
 	all   junitSuites // the totals; no suites
 	n     int
+	props []junitProperty // every suite's: rampart's version, read once
 }
 
 func (j *auditJUnit) Begin(*audit.Report) error {
@@ -513,6 +514,7 @@ func (j *auditJUnit) Begin(*audit.Report) error {
 	}
 	os.Remove(f.Name()) // gone with the descriptor, whatever happens
 	j.spool, j.all = f, junitSuites{Name: "rampart audit"}
+	j.props = []junitProperty{{Name: "rampart.version", Value: version.Version()}}
 	return nil
 }
 
@@ -555,7 +557,7 @@ func (j *auditJUnit) containerSuite(wl *audit.Workload, c audit.Container) junit
 
 // suite adds s to the totals and spools it.
 func (j *auditJUnit) suite(s junitSuite) error {
-	s.Properties = []junitProperty{{Name: "rampart.version", Value: version.Version()}}
+	s.Properties = j.props
 	s.Tests = len(s.Cases)
 	j.all.Tests += s.Tests
 	j.all.Failures += s.Failures

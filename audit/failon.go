@@ -1,5 +1,7 @@
 package audit
 
+import "slices"
+
 // Fail conditions for Failed, the conditions of audit --fail-on.
 const (
 	FailOpenPath   = "open-path"
@@ -64,6 +66,21 @@ func (w *Workload) failsUnaccepted(on string) bool {
 				if (on == FailRestricted || f.Level == LevelBaseline) && !c.accepted(PSSRule(f.Check)) {
 					return true
 				}
+			}
+		}
+	}
+	// A pod-level failure no container carries (an annotation for a
+	// container the pod does not have) can be accepted by none: it
+	// counts, or the gate would pass a pod the report calls failing.
+	if on == FailBaseline || on == FailRestricted {
+		for _, f := range w.PSS.Failures {
+			if on == FailBaseline && f.Level != LevelBaseline {
+				continue
+			}
+			if !slices.ContainsFunc(w.Containers, func(c Container) bool {
+				return slices.ContainsFunc(c.PSS.Failures, func(g PSSFailure) bool { return g.Check == f.Check })
+			}) {
+				return true
 			}
 		}
 	}

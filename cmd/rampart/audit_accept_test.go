@@ -307,3 +307,25 @@ func TestAuditBaseline(t *testing.T) {
 		t.Errorf("bad baseline: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// A pod-level Pod Security failure that no container carries (an
+// AppArmor annotation for a container the pod lacks) can be accepted by
+// no entry: with an unrelated finding accepted, --fail-on still fails on
+// it, as the report says the pod is privileged.
+func TestAuditAcceptKeepsPodLevelFailures(t *testing.T) {
+	const pod = `apiVersion: v1
+kind: Pod
+metadata:
+  name: ghost
+  annotations:
+    rampart.dev/accept: "open-path/process-vm-readv=a debugger is part of the app"
+    container.apparmor.security.beta.kubernetes.io/ghost: unconfined
+spec:
+  containers:
+  - {name: app, image: x}
+`
+	r := rampart(t, pod, "audit", "-", "--fail-on", "baseline")
+	if r.code != 1 || !strings.Contains(r.stdout, "pod security: privileged") {
+		t.Errorf("exit %d, want 1 (the pod fails baseline):\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/audit"
+	"github.com/rampart-sec/rampart/audit/accept"
 	"github.com/rampart-sec/rampart/report/sarif"
 	"github.com/rampart-sec/rampart/version"
 )
@@ -278,7 +279,7 @@ func suppressions(c *audit.Container, rule string, msg *string) []sarif.Suppress
 		return nil
 	}
 	kind := x.Kind
-	if kind != "inSource" {
+	if kind != accept.KindInSource {
 		kind = "external"
 	}
 	return []sarif.Suppression{{Kind: kind, Justification: x.Reason + " (" + x.Kind + ", " + x.Source + ")"}}
@@ -320,8 +321,9 @@ func splitPos(pos string) (file string, line, col int) {
 }
 
 // Rule IDs.
-func openPathRule(id string) string { return "rampart/open-path/" + id }
-func pssRule(check string) string   { return "rampart/pss/" + check }
+// SARIF rule IDs are audit's with the tool's prefix.
+func openPathRule(id string) string { return "rampart/" + audit.OpenPathRule(id) }
+func pssRule(check string) string   { return "rampart/" + audit.PSSRule(check) }
 
 // auditSARIF writes the report as SARIF 2.1.0, a result per container
 // and open path, and per container and failing Pod Security check: the

@@ -1,0 +1,188 @@
+package apparmor
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// updateConformance rewrites the list of known disagreements:
+// go test ./lsm/apparmor -run TestConformanceSuite -args -update-conformance
+var updateConformance = flag.Bool("update-conformance", false, "rewrite testdata/conformance/disagreements.txt")
+
+// conformanceReport names a file to write each disagreement to, with
+// rampart's error or the parser's: -args -conformance-report=FILE
+var conformanceReport = flag.String("conformance-report", "", "write each disagreement with its reason to this file")
+
+// knownDisagreements lists the suite's tests on which rampart's verdict
+// still differs from apparmor_parser's, one "FILE\tVERDICT" per line. The
+// test fails on any disagreement not listed (a regression) and on any
+// listed test that now agrees (so the list only shrinks).
+const knownDisagreements = "testdata/conformance/disagreements.txt"
+
+// conformanceDir finds AppArmor 3.0.8's parser test suite beside the
+// repository (as CI lays it out), or at the workplace's path.
+func conformanceDir() string {
+	for _, d := range []string{"../../../shared/conformance/apparmor-3.0.8", "/work/shared/conformance/apparmor-3.0.8"} {
+		if st, err := os.Stat(filepath.Join(d, "parser-3.0.8-verdicts.tsv")); err == nil && st.Mode().IsRegular() {
+			abs, _ := filepath.Abs(d)
+			return abs
+		}
+	}
+	return ""
+}
+
+// conformanceCase is one test of the suite with the real parser's verdict.
+type conformanceCase struct {
+	file   string // under simple_tests/
+	expect string // the file's EXRESULT
+	accept bool   // what apparmor_parser 3.0.8 did
+	msg    string // its first error line
+}
+
+func readVerdicts(t *testing.T, dir string) []conformanceCase {
+	f, err := os.Open(filepath.Join(dir, "parser-3.0.8-verdicts.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []conformanceCase
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") || line == "" {
+			continue
+		}
+		fs := strings.Split(line, "\t")
+		if len(fs) < 3 {
+			t.Fatalf("verdicts: bad line %q", line)
+		}
+		c := conformanceCase{file: fs[0], expect: fs[1], accept: fs[2] == "accept"}
+		if len(fs) > 3 {
+			c.msg = fs[3]
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// suiteInput is what the suite's runner feeds the parser: the file
+// without its #= header lines, and nothing after #=DISABLED.
+func suiteInput(b []byte) []byte {
+	var out bytes.Buffer
+	for _, l := range bytes.SplitAfter(b, []byte("\n")) {
+		if bytes.HasPrefix(l, []byte("#=DISABLED")) {
+			break
+		}
+		if bytes.HasPrefix(l, []byte("#=")) {
+			continue
+		}
+		out.Write(l)
+	}
+	return out.Bytes()
+}
+
+// rampartVerdict is nil when rampart accepts the input as the parser
+// would: it parses and every profile compiles with its includes.
+func rampartVerdict(dir string, src []byte) error {
+	d, err := ParseDocument("-", src)
+	if err != nil {
+		return err
+	}
+	inc := Includes{Dirs: []string{filepath.Join(dir, "simple_tests")}, NoBundled: true}
+	for _, p := range d.Profiles {
+		if _, err := Compile(p, inc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestConformanceSuite(t *testing.T) {
+	dir := conformanceDir()
+	if dir == "" {
+		t.Skip("AppArmor's parser test suite is not beside the repository (../shared/conformance/apparmor-3.0.8)")
+	}
+	cases := readVerdicts(t, dir)
+	wd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil { // quoted includes are relative to the runner's directory
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	var aa, rr int
+	var accWrong, refWrong []string
+	for _, c := range cases {
+		b, err := os.ReadFile(filepath.Join(dir, "simple_tests", c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = rampartVerdict(dir, suiteInput(b))
+		switch {
+		case c.accept && err == nil:
+			aa++
+		case !c.accept && err != nil:
+			rr++
+		case c.accept:
+			refWrong = append(refWrong, fmt.Sprintf("%s\trefused; %v", c.file, err))
+		default:
+			accWrong = append(accWrong, fmt.Sprintf("%s\taccepted; apparmor_parser: %s", c.file, c.msg))
+		}
+	}
+	sort.Strings(accWrong)
+	sort.Strings(refWrong)
+	t.Logf("%d tests: accepted by both %d, refused by both %d; apparmor_parser accepts and rampart refuses %d; apparmor_parser refuses and rampart accepts %d",
+		len(cases), aa, rr, len(refWrong), len(accWrong))
+	if *conformanceReport != "" {
+		body := strings.Join(append(append([]string(nil), refWrong...), accWrong...), "\n") + "\n"
+		if err := os.WriteFile(*conformanceReport, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, l := range append(append([]string(nil), refWrong...), accWrong...) {
+		f, why, _ := strings.Cut(l, "\t")
+		got = append(got, f+"\t"+strings.SplitN(why, ";", 2)[0])
+	}
+	sort.Strings(got)
+	path := filepath.Join(wd, knownDisagreements)
+	if *updateConformance {
+		body := "# Tests of AppArmor 3.0.8's parser suite on which rampart's verdict still differs\n" +
+			"# from apparmor_parser's. Written by: go test ./lsm/apparmor -run TestConformanceSuite -args -update-conformance\n"
+		if err := os.WriteFile(path, []byte(body+strings.Join(got, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if l != "" && !strings.HasPrefix(l, "#") {
+			known[l] = true
+		}
+	}
+	detail := map[string]string{}
+	for _, l := range append(append([]string(nil), refWrong...), accWrong...) {
+		f, why, _ := strings.Cut(l, "\t")
+		detail[f] = why
+	}
+	for _, g := range got {
+		if !known[g] {
+			f, _, _ := strings.Cut(g, "\t")
+			t.Errorf("%s: rampart now disagrees with apparmor_parser: %s", f, detail[f])
+		}
+		delete(known, g)
+	}
+	for k := range known {
+		f, _, _ := strings.Cut(k, "\t")
+		t.Errorf("%s: rampart now agrees with apparmor_parser; take it off %s (-args -update-conformance)", f, knownDisagreements)
+	}
+}

@@ -2,6 +2,7 @@ package apparmor
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -34,16 +35,26 @@ func roundTrip(t testing.TB, name string, src []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	out, err := renderReparse(name, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, nil
+}
+
+// renderReparse renders a parsed document, parses the render, and says
+// how the two differ, if they do.
+func renderReparse(name string, d *Document) (string, error) {
 	out := d.Render()
 	d2, err := ParseDocument(name, []byte(out))
 	if err != nil {
-		t.Fatalf("%s: the render does not parse: %v\n%s", name, err, out)
+		return "", fmt.Errorf("%s: the render does not parse: %v\n%s", name, err, out)
 	}
 	if out2 := d2.Render(); out2 != out {
-		t.Fatalf("%s: render is not stable:\n--- first\n%s--- second\n%s", name, out, out2)
+		return "", fmt.Errorf("%s: render is not stable:\n--- first\n%s--- second\n%s", name, out, out2)
 	}
 	if a, b := stripPos(d), stripPos(d2); !reflect.DeepEqual(a, b) {
-		t.Fatalf("%s: parse(render(p)) != p\n%s", name, out)
+		return "", fmt.Errorf("%s: parse(render(p)) != p\n%s", name, out)
 	}
 	return out, nil
 }

@@ -18,15 +18,21 @@ import (
 // kernel, pair by pair.
 
 // Pair is one differential case: a profile (AppArmor policy text, whose
-// first profile confines the access) and an access to perform under it:
+// first profile confines the access unless Name says which one) and an
+// access to perform under it:
 //
 //	file PATH r|w|a                 open(2) O_RDONLY, O_WRONLY|O_CREAT, O_WRONLY|O_APPEND|O_CREAT
 //	network FAMILY TYPE [PROTO]     socket(2), e.g. "network inet raw icmp"
+//	link TARGET PATH                link(2): PATH becomes a hard link to TARGET (removed again after the case)
 //
 // ("capability NAME" is not implemented yet.)
 type Pair struct {
 	Profile string
 	Access  string
+	// Name is the profile that confines the access, by its full name
+	// ("parent//child" for a child profile or a hat); "" is the file's
+	// first profile.
+	Name string
 }
 
 // Verdict is the kernel's answer to one access.
@@ -85,10 +91,14 @@ func CheckAccess(access string) error {
 		if len(f) != 3 && len(f) != 4 {
 			return fmt.Errorf("lab: access %q: want network FAMILY TYPE [PROTO]", access)
 		}
+	case "link":
+		if len(f) != 3 || !strings.HasPrefix(f[1], "/") || !strings.HasPrefix(f[2], "/") {
+			return fmt.Errorf("lab: access %q: want link /TARGET /PATH", access)
+		}
 	case "capability":
 		return fmt.Errorf("lab: access %q: capability accesses are not implemented yet", access)
 	default:
-		return fmt.Errorf("lab: access %q: unknown kind %q (file, network)", access, f[0])
+		return fmt.Errorf("lab: access %q: unknown kind %q (file, network, link)", access, f[0])
 	}
 	return nil
 }
@@ -121,8 +131,8 @@ func PlanDiffIn(dir string, pairs []Pair, helper string) (*DiffPlan, error) {
 		if err := CheckAccess(pr.Access); err != nil {
 			return nil, fmt.Errorf("pair %d: %w", i, err)
 		}
-		if strings.ContainsAny(pr.Access, "\t\n") {
-			return nil, fmt.Errorf("lab: pair %d: access has a tab or newline", i)
+		if strings.ContainsAny(pr.Access, "\t\n") || strings.ContainsAny(pr.Name, "\t\n ") {
+			return nil, fmt.Errorf("lab: pair %d: access or profile name has white space the manifest cannot carry", i)
 		}
 		k, ok := profIndex[pr.Profile]
 		if !ok {
@@ -136,7 +146,11 @@ func PlanDiffIn(dir string, pairs []Pair, helper string) (*DiffPlan, error) {
 	for k := 0; k < len(profIndex); k++ {
 		for i, pk := range order {
 			if pk == k {
-				fmt.Fprintf(&m, "%d\t%s/profiles/%03d\t%s\n", i, p.dir, k, pairs[i].Access)
+				name := pairs[i].Name
+				if name == "" {
+					name = "-"
+				}
+				fmt.Fprintf(&m, "%d\t%s/profiles/%03d\t%s\t%s\n", i, p.dir, k, name, pairs[i].Access)
 			}
 		}
 	}

@@ -148,9 +148,9 @@ func TestScriptSections(t *testing.T) {
 
 func TestPlanDiff(t *testing.T) {
 	pairs := []Pair{
-		{"profile a { /x r, }", "file /x r"},
-		{"profile b { }", "network inet raw icmp"},
-		{"profile a { /x r, }", "file /x w"},
+		{"profile a { /x r, }", "file /x r", ""},
+		{"profile b { }", "network inet raw icmp", ""},
+		{"profile a { /x r, }", "file /x w", "a//c"},
 	}
 	p, err := PlanDiff(pairs, "/bin/true")
 	if err != nil {
@@ -158,7 +158,7 @@ func TestPlanDiff(t *testing.T) {
 	}
 	// grouped by profile, so a loads once: cases 0 and 2, then 1
 	m := string(p.Files()["/lab/diff/manifest"].Data)
-	want := "0\t/lab/diff/profiles/000\tfile /x r\n2\t/lab/diff/profiles/000\tfile /x w\n1\t/lab/diff/profiles/001\tnetwork inet raw icmp\n"
+	want := "0\t/lab/diff/profiles/000\t-\tfile /x r\n2\t/lab/diff/profiles/000\ta//c\tfile /x w\n1\t/lab/diff/profiles/001\t-\tnetwork inet raw icmp\n"
 	if m != want {
 		t.Errorf("manifest:\n%s\nwant:\n%s", m, want)
 	}
@@ -173,10 +173,13 @@ func TestPlanDiff(t *testing.T) {
 	if _, err := p.Parse("@@diff\t0\tallow\t-\t-\t-\n"); err == nil || !strings.Contains(err.Error(), "1,2") {
 		t.Errorf("missing cases: got %v", err)
 	}
-	for _, bad := range []string{"file x r", "file /x rw", "capability NET_RAW", "exec /bin/sh", "network inet"} {
-		if _, err := PlanDiff([]Pair{{"profile a {}", bad}}, "/bin/true"); err == nil {
+	for _, bad := range []string{"file x r", "file /x rw", "capability NET_RAW", "exec /bin/sh", "network inet", "link /a", "link a /b"} {
+		if _, err := PlanDiff([]Pair{{Profile: "profile a {}", Access: bad}}, "/bin/true"); err == nil {
 			t.Errorf("access %q accepted", bad)
 		}
+	}
+	if _, err := PlanDiff([]Pair{{Profile: "profile a {}", Access: "file /x r", Name: "a b"}}, "/bin/true"); err == nil {
+		t.Error("a profile name with a space accepted")
 	}
 }
 

@@ -46,22 +46,77 @@ var diffPairs = []struct {
 	label string
 }{
 	// a glob: /etc/* matches the files in /etc, not deeper, and r only
-	{Pair{globProfile, "file /etc/passwd r"}, Allow, "-", ""},
-	{Pair{globProfile, "file /etc/apparmor.d/abi/3.0 r"}, Deny, "EACCES", ""},
-	{Pair{globProfile, "file /etc/passwd w"}, Deny, "EACCES", ""},
+	{Pair{Profile: globProfile, Access: "file /etc/passwd r"}, Allow, "-", ""},
+	{Pair{Profile: globProfile, Access: "file /etc/apparmor.d/abi/3.0 r"}, Deny, "EACCES", ""},
+	{Pair{Profile: globProfile, Access: "file /etc/passwd w"}, Deny, "EACCES", ""},
 	// not there: the path walk fails before AppArmor is asked
-	{Pair{globProfile, "file /etc/nonexistent r"}, Fail, "ENOENT", ""},
+	{Pair{Profile: globProfile, Access: "file /etc/nonexistent r"}, Fail, "ENOENT", ""},
 	// deny beats allow, for the permission it names only
-	{Pair{denyProfile, "file /etc/shadow r"}, Deny, "EACCES", ""},
-	{Pair{denyProfile, "file /etc/shadow a"}, Allow, "-", ""},
-	{Pair{denyProfile, "file /etc/group r"}, Allow, "-", ""},
+	{Pair{Profile: denyProfile, Access: "file /etc/shadow r"}, Deny, "EACCES", ""},
+	{Pair{Profile: denyProfile, Access: "file /etc/shadow a"}, Allow, "-", ""},
+	{Pair{Profile: denyProfile, Access: "file /etc/group r"}, Allow, "-", ""},
 	// network rules by family and type
-	{Pair{netProfile, "network inet dgram"}, Allow, "-", "lab-net (enforce)"},
-	{Pair{netProfile, "network inet stream"}, Deny, "EACCES", "lab-net (enforce)"},
-	{Pair{netProfile, "network inet raw icmp"}, Deny, "EACCES", "lab-net (enforce)"},
+	{Pair{Profile: netProfile, Access: "network inet dgram"}, Allow, "-", "lab-net (enforce)"},
+	{Pair{Profile: netProfile, Access: "network inet stream"}, Deny, "EACCES", "lab-net (enforce)"},
+	{Pair{Profile: netProfile, Access: "network inet raw icmp"}, Deny, "EACCES", "lab-net (enforce)"},
 	// a profile apparmor_parser refuses is an error of the harness
-	{Pair{"profile lab-bad {\n  /etc/passwd zz,\n}\n", "file /etc/passwd r"}, Fail, "load", ""},
+	{Pair{Profile: "profile lab-bad {\n  /etc/passwd zz,\n}\n", Access: "file /etc/passwd r"}, Fail, "load", ""},
+	// a child profile and a hat confine with their own rules, not their
+	// parent's
+	{Pair{Profile: childProfile, Access: "file /etc/group r", Name: "lab-parent//kid"}, Allow, "-", "lab-parent//kid (enforce)"},
+	{Pair{Profile: childProfile, Access: "file /etc/passwd r", Name: "lab-parent//kid"}, Deny, "EACCES", "lab-parent//kid (enforce)"},
+	{Pair{Profile: childProfile, Access: "file /etc/passwd r"}, Allow, "-", "lab-parent (enforce)"},
+	{Pair{Profile: childProfile, Access: "file /etc/group r", Name: "lab-parent//hat"}, Deny, "EACCES", "lab-parent//hat (enforce)"},
+	{Pair{Profile: childProfile, Access: "file /etc/passwd r", Name: "lab-parent//hat"}, Allow, "-", "lab-parent//hat (enforce)"},
+	// link: l allows a link to any target whose permissions in the
+	// profile cover the link's own (the subset test); a file rule's
+	// `l -> TARGET` does not narrow the target (apparmor_parser 3.0.8
+	// compiles it as plain l), only a `link PATH -> TARGET` rule does
+	{Pair{Profile: linkProfile, Access: "link /etc/passwd /etc/lnk-to"}, Allow, "-", "lab-link (enforce)"},
+	{Pair{Profile: linkProfile, Access: "link /etc/group /etc/lnk-to"}, Allow, "-", "lab-link (enforce)"},
+	{Pair{Profile: linkProfile, Access: "link /etc/group /etc/lnk-any"}, Allow, "-", "lab-link (enforce)"},
+	{Pair{Profile: linkProfile, Access: "link /etc/group /etc/lnk-rw"}, Deny, "EACCES", "lab-link (enforce)"},
+	{Pair{Profile: linkProfile, Access: "link /etc/passwd /etc/lnk-r"}, Allow, "-", "lab-link (enforce)"},
+	{Pair{Profile: linkProfile, Access: "link /etc/passwd /etc/nolink"}, Deny, "EACCES", "lab-link (enforce)"},
+	{Pair{Profile: linkRuleProfile, Access: "link /etc/passwd /etc/lnk-to"}, Allow, "-", "lab-link2 (enforce)"},
+	{Pair{Profile: linkRuleProfile, Access: "link /etc/group /etc/lnk-to"}, Deny, "EACCES", "lab-link2 (enforce)"},
+	{Pair{Profile: linkRuleProfile, Access: "link /etc/passwd /etc/lnk-sub"}, Allow, "-", "lab-link2 (enforce)"},
+	{Pair{Profile: linkRuleProfile, Access: "link /etc/group /etc/lnk-sub"}, Deny, "EACCES", "lab-link2 (enforce)"},
 }
+
+const childProfile = `profile lab-parent {
+  /etc/passwd r,
+  /proc/** r,
+  profile kid {
+    /etc/group r,
+    /proc/** r,
+  }
+  ^hat {
+    /etc/passwd r,
+    /proc/** r,
+  }
+}
+`
+
+const linkRuleProfile = `profile lab-link2 {
+  /etc/passwd r,
+  link /etc/lnk-to -> /etc/passwd,
+  link subset /etc/lnk-sub -> /etc/*,
+  /etc/lnk-sub r,
+  /proc/** r,
+}
+`
+
+// The links are made in /etc: /tmp is another file system in the guest.
+const linkProfile = `profile lab-link {
+  /etc/passwd r,
+  /etc/lnk-to l -> /etc/passwd,
+  /etc/lnk-any l,
+  /etc/lnk-rw rwl,
+  /etc/lnk-r rl,
+  /proc/** r,
+}
+`
 
 const globProfile = `profile lab-glob {
   /etc/* r,

@@ -5,6 +5,7 @@
 //
 //	aaccess file PATH r|w|a        open(2): O_RDONLY, O_WRONLY|O_CREAT, O_WRONLY|O_APPEND|O_CREAT
 //	aaccess network FAMILY TYPE [PROTO]  socket(2), e.g. "network inet raw icmp"
+//	aaccess link TARGET PATH       link(2): PATH becomes a hard link to TARGET
 //
 // It prints one line, VERDICT<TAB>ERRNO<TAB>DETAIL<TAB>LABEL, VERDICT being
 // allow, deny (EACCES or EPERM) or error (anything else: ENOENT,
@@ -75,7 +76,7 @@ func (u usage) Error() string { return "usage: " + string(u) }
 
 func access(a []string) error {
 	if len(a) == 0 {
-		return usage("aaccess file PATH r|w|a | network FAMILY TYPE [PROTO]")
+		return usage("aaccess file PATH r|w|a | network FAMILY TYPE [PROTO] | link TARGET PATH")
 	}
 	switch a[0] {
 	case "file":
@@ -125,6 +126,14 @@ func access(a []string) error {
 			return fmt.Errorf("socket(%s, %s, %d): %w", a[1], a[2], proto, err)
 		}
 		return unix.Close(fd)
+	case "link":
+		if len(a) != 3 {
+			return usage("aaccess link TARGET PATH")
+		}
+		if err := unix.Link(a[1], a[2]); err != nil {
+			return fmt.Errorf("link %s %s: %w", a[1], a[2], err)
+		}
+		return nil
 	}
-	return usage("unknown access kind " + a[0] + " (file, network)")
+	return usage("unknown access kind " + a[0] + " (file, network, link)")
 }

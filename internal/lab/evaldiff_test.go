@@ -30,6 +30,7 @@ var evalProfiles = []string{
 	"profile ed-file {\n  file,\n  deny /tmp/data/** w,\n}\n",
 	"profile ed-denyowner {\n  /** r,\n  deny owner /tmp/** r,\n}\n",
 	"#include <tunables/global>\nprofile ed-vars {\n  #include <abstractions/base>\n  @{PROC}/sys/** r,\n  /etc/pass* r,\n  /tmp/data/** r,\n}\n",
+	"@{DATA}=/tmp/data\n@{EXT}=txt log\n@{EXT}+=none\n@{TREE}=@{DATA}/sub\nprofile ed-vars2 {\n  @{DATA}/*.@{EXT} r,\n  @{TREE}/** w,\n  @{DATA}/{b,x}* a,\n}\n",
 	"profile ed-complain flags=(complain) {\n  /etc/passwd r,\n  deny /etc/shadow r,\n}\n",
 	"profile ed-audit {\n  /etc/** r,\n  audit deny /etc/shadow r,\n  audit /tmp/** w,\n}\n",
 	"profile ed-net {\n  network inet dgram,\n  network inet6 stream,\n  /etc/passwd r,\n}\n",

@@ -28,7 +28,18 @@ func AppArmor(w io.Writer, c *apparmor.Compiled, ds []apparmor.Decision, format 
 // deciding rule at its file:line:col, the exec transition and why.
 func appArmorText(w io.Writer, c *apparmor.Compiled, ds []apparmor.Decision) {
 	p := c.Profile
-	fmt.Fprintf(w, "profile %s (%s mode) in %s\n", p.Name, c.Mode, p.File)
+	fmt.Fprintf(w, "profile %s (%s mode) in %s\n", p.QualifiedName(), c.Mode, p.File)
+	switch {
+	case p.Parent != nil && p.Hat:
+		fmt.Fprintf(w, "a hat of %s: a task enters it by change_hat\n", p.Parent.FullName())
+	case p.Parent != nil && len(c.Entries) == 0:
+		fmt.Fprintf(w, "a child profile of %s: no exec rule of it leads here\n", p.Parent.FullName())
+	case p.Parent != nil:
+		fmt.Fprintf(w, "a child profile of %s, entered by:\n", p.Parent.FullName())
+		for _, t := range c.Entries {
+			fmt.Fprintf(w, "  %s   %s\n", t.Rule, t.Where())
+		}
+	}
 	var bundled []string
 	for _, s := range c.Sources {
 		if strings.HasPrefix(s, apparmor.BundledPrefix) {

@@ -64,6 +64,11 @@ argument (quote it):
                       all must be allowed: 'network packet'
   capability NAME     using a capability: 'capability net_raw' (any spelling)
 
+--profile names the profile in a file that defines several; a hat or
+child profile by its full name, parent//child. For a child profile the
+answer also lists the parent's exec rules (cx, Cx, px -> parent//child)
+that lead into it, with their positions.
+
 The exit status is 0 whether accesses are allowed or denied.
 
 ` + decideHelp,
@@ -106,7 +111,7 @@ The exit status is 0 whether accesses are allowed or denied.
 		},
 	}
 	eval.Flags().BoolVar(&owner, "owner", false, "the task owns the files (its fsuid is their owner): owner rules apply")
-	eval.Flags().StringVar(&profileName, "profile", "", "the profile to use, in a file that defines several")
+	eval.Flags().StringVar(&profileName, "profile", "", "the profile to use, in a file that defines several; parent//child for a hat or child profile")
 	eval.Flags().StringVarP(&output, "output", "o", "text", "text or json (schema: docs/apparmor-eval.schema.json)")
 
 	root.AddCommand(eval, newAppArmorGenerateCmd(stdout, &includeDirs), newAppArmorParseCmd(stdout, &includeDirs))

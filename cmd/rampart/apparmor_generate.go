@@ -65,7 +65,7 @@ func newAppArmorParseCmd(stdout io.Writer, includeDirs *[]string) *cobra.Command
 		Long: `Parse the policy file PROFILE (- reads standard input) and print it in
 rampart's normal form: one statement a line, canonical qualifier and
 permission order, comments above statements kept. Errors name file:line:col.
-Hats, child profiles and qualifier blocks are refused as not supported.
+Hats and child profiles are printed in place, one level deeper.
 --check also compiles the file with apparmor_parser -Q -K.`,
 		Example: `  rampart apparmor parse examples/seed/flask-deny-shadow
   rampart apparmor parse --check /etc/apparmor.d/containers/web`,

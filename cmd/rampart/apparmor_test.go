@@ -28,6 +28,20 @@ func TestAppArmorEvalSeed(t *testing.T) {
 	}
 }
 
+func TestAppArmorEvalChildProfile(t *testing.T) {
+	profile := "profile top {\n  /usr/bin/sed Cx -> sed,\n  /etc/passwd r,\n  profile sed {\n    /run/@{profile_name}/** w,\n  }\n}\n"
+	r := rampart(t, profile, "apparmor", "eval", "--includes", "bundled", "--profile", "top//sed", "-", "/run/top//sed/x w", "/etc/passwd r")
+	want := "profile top//sed (enforce mode) in <stdin>\na child profile of top, entered by:\n  /usr/bin/sed Cx -> sed,   <stdin>:2:3\n\n" +
+		"/run/top//sed/x w: allowed\n  by   /run/@{profile_name}/** w,   <stdin>:5:5\n"
+	if r.code != 0 || !strings.HasPrefix(r.stdout, want) || !strings.Contains(r.stdout, "/etc/passwd r: denied") {
+		t.Errorf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = rampart(t, profile, "apparmor", "parse", "-")
+	if r.code != 0 || r.stdout != profile {
+		t.Errorf("parse: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
 func TestAppArmorEvalOwnerAndJSON(t *testing.T) {
 	profile := "#include <tunables/global>\nprofile home {\n  owner @{HOME}/** rw,\n  /usr/bin/* ix,\n}\n"
 	r := rampart(t, profile, "apparmor", "eval", "--includes", "bundled", "-o", "json", "-", "/home/u/notes r", "/home/u/notes r owner", "/usr/bin/id x")
@@ -71,7 +85,8 @@ func TestAppArmorCommandErrors(t *testing.T) {
 		{two, []string{"apparmor", "eval", "--profile", "c", "-", "/x r"}, exitUsage, `does not define profile "c"`},
 		{"profile p {\n  file\n}\n", []string{"apparmor", "eval", "-", "/x r"}, exitRefused, `rampart: <stdin>:2:3: rule does not end with a comma: "file"`},
 		{"profile p {\n  /x wa,\n}\n", []string{"apparmor", "parse", "-"}, exitRefused, `rampart: <stdin>:2:6: "wa": w and a conflict`},
-		{"profile p {\n  ^hat {\n  }\n}\n", []string{"apparmor", "parse", "-"}, exitRefused, "<stdin>:2:3: nested blocks (hats, child profiles, qualifier blocks, conditionals) are not supported"},
+		{"profile p {\n  ^hat {\n  }\n  hat hat {\n  }\n}\n", []string{"apparmor", "parse", "-"}, exitRefused, "<stdin>:4:3: profile p//hat is defined twice (first at <stdin>:2:3)"},
+		{"profile p {\n  ^hat {\n  }\n}\n", []string{"apparmor", "eval", "--profile", "p//other", "-", "/x r"}, exitUsage, `does not define profile "p//other" (it has p, p//hat)`},
 		{"profile p {\n  #include <abstractions/nope>\n}\n", []string{"apparmor", "eval", "--includes", "bundled", "-", "/x r"}, exitRefused, "<stdin>:2:3: include <abstractions/nope>: not found"},
 		{"", []string{"apparmor", "eval", "nope", "/x r"}, exitRefused, "no such file"},
 		{"", []string{"apparmor", "generate", "--deny-read", "etc/shadow"}, exitUsage, "want an absolute path"},

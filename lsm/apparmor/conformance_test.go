@@ -98,7 +98,7 @@ func rampartVerdict(dir string, src []byte) error {
 		return err
 	}
 	inc := Includes{Dirs: []string{filepath.Join(dir, "simple_tests")}, NoBundled: true}
-	for _, p := range d.Profiles {
+	for _, p := range d.All() {
 		if _, err := Compile(p, inc); err != nil {
 			return err
 		}

@@ -23,10 +23,26 @@
 //     userns, change_profile, link, set rlimit, mqueue and io_uring rules,
 //     kept word by word and rendered back, not evaluated.
 //
-// Hats, child profiles, qualifier blocks (`audit { ... }`), conditionals
-// and xattrs attachments are refused with an error that
-// errors.Is(err, ErrUnsupported). Errors are *Error values positioned at
-// file:line:col.
+// Profile headers take the forms apparmor_parser 3.0.8 takes: `profile
+// NAME [ATTACH]`, a bare `/path` or `:ns:NAME` (`:ns://NAME`) at the top of
+// a file, `xattrs=(NAME[=VALUE] ...)` attachment conditions (kept and
+// rendered, not evaluated), and `flags=(...)` with the parser's conflicts
+// (modes; mediate_deleted and delegate_deleted; attach_disconnected and
+// no_attach_disconnected; chroot_attach and chroot_no_attach;
+// chroot_relative and namespace_relative) and without the removed debug
+// flag. Hats (`^NAME {`, `hat NAME {`) and child profiles (`profile NAME
+// {`) nest in a body to any depth; each is a Profile of its own (Parent,
+// Hat), held in its parent's body as a KindProfile rule. A child sees the
+// file-level statements of its top-level profile, and its
+// @{profile_name} is its full name, "parent//child" (FullName).
+// Document.Find and Pick take full names; Compile of a child also lists
+// the parent's exec rules that lead into it (Compiled.Entries). Two
+// profiles with one name at one level are refused, as the parser does.
+//
+// Qualifier blocks (`audit { ... }`) and conditionals are refused.
+// Errors are *Error values positioned at file:line:col; valid AppArmor
+// that rampart does not model (alias rewriting) is refused with an error
+// that errors.Is(err, ErrUnsupported).
 //
 // Document.Render writes the normal form; parse(render(d)) equals d
 // (positions aside) and rendering its result again gives the same text.

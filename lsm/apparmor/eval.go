@@ -241,6 +241,10 @@ type Compiled struct {
 	AuditAll bool
 	// Sources lists the files includes brought in, in order.
 	Sources []string
+	// Entries are the rules of the parent profile by which an exec moves
+	// a task into this child profile (none for a top-level profile or a
+	// hat, which change_hat enters).
+	Entries []Transition
 
 	vars  map[string]*variable
 	files []*fileRule
@@ -297,13 +301,30 @@ func Compile(p *Profile, inc Includes) (*Compiled, error) {
 		}
 	}
 	cc := &compiler{c: c, inc: inc}
-	for _, r := range append(append([]*Rule(nil), p.inherited...), p.Preamble...) {
+	// A hat or child profile sees the file-level statements of the
+	// profile that holds it, as apparmor_parser reads them.
+	root := p.Root()
+	for _, r := range append(append([]*Rule(nil), root.inherited...), root.Preamble...) {
 		if err := cc.statement(r, nil, false); err != nil {
 			return nil, err
 		}
 	}
+	// Variables in a name or attachment must be defined, as
+	// apparmor_parser requires; @{profile_name} is not yet, in the name.
+	if strings.Contains(p.Name, "@{") {
+		if _, err := c.expand(p.Name, 0); err != nil {
+			return nil, &Error{Pos: p.Pos(), Msg: fmt.Sprintf("profile name %s: %v", p.Name, err)}
+		}
+	}
 	if _, ok := c.vars["profile_name"]; !ok {
-		c.vars["profile_name"] = &variable{values: []string{p.Name}}
+		// A child's @{profile_name} is its full name, parent//child,
+		// without the namespace.
+		c.vars["profile_name"] = &variable{values: []string{p.FullName()}}
+	}
+	if p.Attach != "" {
+		if _, err := c.expand(p.Attach, 0); err != nil {
+			return nil, &Error{Pos: p.Pos(), Msg: fmt.Sprintf("attachment %s: %v", p.Attach, err)}
+		}
 	}
 	for _, r := range p.Rules {
 		if err := cc.statement(r, nil, true); err != nil {
@@ -311,6 +332,15 @@ func Compile(p *Profile, inc Includes) (*Compiled, error) {
 		}
 	}
 	c.index = newFileIndex(c.files)
+	if p.Parent != nil && !p.Hat {
+		// The parent is compiled too: its exec rules are how a task
+		// gets here, and the parser refuses the file if it is wrong.
+		pc, err := Compile(p.Parent, inc)
+		if err != nil {
+			return nil, err
+		}
+		c.Entries = pc.entries(p)
+	}
 	return c, nil
 }
 

@@ -66,11 +66,11 @@ func TestAppArmorNotExpressibleRefusedWithLine(t *testing.T) {
 
 func TestAppArmorParseErrors(t *testing.T) {
 	for body, want := range map[string]string{
-		"profile p {\n  file\n}\n":      "f:2:3: rule does not end with a comma: \"file\"",
-		"profile p {\n  file,\n":        "f:1:1: profile p is not closed",
-		"deny /x r,\n":                  "f:1:1: expected a profile header",
-		"profile p {\n  ^hat {\n}\n}\n": "f:2:3: nested blocks",
-		"":                              "no profile",
+		"profile p {\n  file\n}\n":        "f:2:3: rule does not end with a comma: \"file\"",
+		"profile p {\n  file,\n":          "f:1:1: profile p is not closed",
+		"deny /x r,\n":                    "f:1:1: expected a profile header",
+		"profile p {\n  /bin/x {\n}\n}\n": "f:2:3: a child profile in a body starts with the keyword profile",
+		"":                                "no profile",
 	} {
 		if _, err := Parse("f", []byte(body)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: got %v, want %q", body, err, want)

@@ -53,7 +53,8 @@ type Document struct {
 	EndComments []string
 }
 
-// Profile is one profile block.
+// Profile is one profile block: a profile at the top of a file, or a
+// hat or child profile in another profile's body.
 type Profile struct {
 	Name   string
 	Attach string   // attachment glob, if written apart from the name
@@ -61,6 +62,20 @@ type Profile struct {
 	File   string   // the file it was read from
 	Line   int
 	Col    int
+
+	// Namespace is the policy namespace a top-level profile is loaded
+	// into (`:ns:name`, `:ns://name`); "" is the current one.
+	Namespace string
+	// Hat marks a hat (`^name {` or `hat name {`): a child profile a task
+	// enters with change_hat rather than by exec.
+	Hat bool
+	// Xattrs are the extended-attribute conditions of the attachment
+	// (`xattrs=(user.foo=bar security.x)`): NAME or NAME=VALUE, the value
+	// unquoted. rampart keeps them; eval does not test them.
+	Xattrs []string
+	// Parent is the profile whose body defines this one; nil at the top
+	// of the file. The body holds the child as a KindProfile rule.
+	Parent *Profile
 
 	// Preamble holds the file-level statements written between the
 	// previous profile (or the start of the file) and this one:
@@ -97,10 +112,13 @@ const (
 	// unix, dbus, userns, change_profile, link, set rlimit, mqueue,
 	// io_uring.
 	KindOther
+	// KindProfile is a hat or child profile defined in a body: Child.
+	KindProfile
 )
 
 var kindNames = map[Kind]string{KindFile: "file", KindNetwork: "network", KindCapability: "capability",
-	KindInclude: "include", KindABI: "abi", KindVariable: "variable", KindAlias: "alias", KindOther: "other"}
+	KindInclude: "include", KindABI: "abi", KindVariable: "variable", KindAlias: "alias", KindOther: "other",
+	KindProfile: "profile"}
 
 func (k Kind) String() string {
 	if s, ok := kindNames[k]; ok {
@@ -163,6 +181,9 @@ type Rule struct {
 	// written (parenthesised groups kept whole, white space folded).
 	Keyword string
 	Args    []string
+
+	// KindProfile: the hat or child profile.
+	Child *Profile
 }
 
 // Perm is a set of file permissions.
@@ -349,7 +370,7 @@ var (
 	knownFlags = map[string]bool{"enforce": true, "complain": true, "kill": true, "unconfined": true, "prompt": true,
 		"audit": true, "mediate_deleted": true, "delegate_deleted": true, "attach_disconnected": true,
 		"no_attach_disconnected": true, "chroot_relative": true, "namespace_relative": true,
-		"chroot_attach": true, "chroot_no_attach": true, "debug": true}
+		"chroot_attach": true, "chroot_no_attach": true}
 	modeFlags = []string{"enforce", "complain", "kill", "unconfined", "prompt"}
 )
 
@@ -391,6 +412,8 @@ func (r *Rule) String() string {
 		b.WriteString("owner ")
 	}
 	switch r.Kind {
+	case KindProfile:
+		return r.Child.header()
 	case KindInclude:
 		if r.Hash {
 			b.WriteString("#")

@@ -39,76 +39,81 @@ func ParseDocument(name string, src []byte) (*Document, error) {
 		return nil, err
 	}
 	d := &Document{Name: name, EndComments: lx.endComments}
+	ps := &parser{stmts: lx.stmts}
 	var pre, inherited []*Rule
-	var cur *Profile
-	for _, st := range lx.stmts {
-		if cur == nil {
-			switch st.kind {
-			case stmtClose:
-				return nil, &Error{Pos: st.pos, Msg: "`}` closes no profile"}
-			case stmtOpen:
-				p, err := parseHeader(st)
-				if err != nil {
-					return nil, err
-				}
-				p.Preamble, p.inherited = pre, append([]*Rule(nil), inherited...)
-				inherited = append(inherited, pre...)
-				pre, cur = nil, p
-			default:
-				r, err := parseStatement(st, false)
-				if err != nil {
-					return nil, err
-				}
-				pre = append(pre, r)
-			}
-			continue
-		}
+	for !ps.done() {
+		st := ps.next()
 		switch st.kind {
 		case stmtClose:
-			cur.EndComments = st.comments
-			d.Profiles = append(d.Profiles, cur)
-			cur = nil
+			return nil, &Error{Pos: st.pos, Msg: "`}` closes no profile"}
 		case stmtOpen:
-			return nil, &Error{Pos: st.pos, Unsupported: true, Msg: fmt.Sprintf(
-				"nested blocks (hats, child profiles, qualifier blocks, conditionals) are not supported: %q", joinWords(st.words))}
-		default:
-			r, err := parseStatement(st, true)
+			if err := topLevelBlock(st); err != nil {
+				return nil, err
+			}
+			p, err := parseHeader(st, nil, false)
 			if err != nil {
 				return nil, err
 			}
-			cur.Rules = append(cur.Rules, r)
+			if err := ps.body(p, &p.Rules, &p.EndComments, st.pos, "profile "+p.Name); err != nil {
+				return nil, err
+			}
+			p.Preamble, p.inherited = pre, append([]*Rule(nil), inherited...)
+			inherited = append(inherited, pre...)
+			pre = nil
+			d.Profiles = append(d.Profiles, p)
+		default:
+			r, err := parseStatement(st, false)
+			if err != nil {
+				return nil, err
+			}
+			pre = append(pre, r)
 		}
 	}
-	if cur != nil {
-		return nil, &Error{Pos: cur.Pos(), Msg: fmt.Sprintf("profile %s is not closed with }", cur.Name)}
-	}
 	d.Trailer = pre
+	if err := d.checkNames(); err != nil {
+		return nil, err
+	}
 	d.normalize()
 	return d, nil
 }
 
 // parseFragment parses an included file: its statements, in a profile
 // body (body) or in a preamble. Profiles defined in a preamble include
-// are returned apart.
+// are not the including profile's business and are skipped.
 func parseFragment(name string, src []byte, body bool) ([]*Rule, error) {
 	lx, err := lex(name, src)
 	if err != nil {
 		return nil, err
 	}
+	ps := &parser{stmts: lx.stmts}
 	var out []*Rule
-	depth := 0
-	for _, st := range lx.stmts {
-		switch {
-		case st.kind == stmtOpen && body:
-			return nil, &Error{Pos: st.pos, Unsupported: true, Msg: fmt.Sprintf(
-				"nested blocks (hats, child profiles, qualifier blocks, conditionals) are not supported: %q", joinWords(st.words))}
-		case st.kind == stmtOpen:
-			depth++ // a profile defined by a preamble include: not this profile's business
-		case st.kind == stmtClose && depth == 0:
+	if body {
+		var end []string
+		ps.stmts = append(ps.stmts, &stmt{kind: stmtClose, pos: Pos{File: name}})
+		if err := ps.body(nil, &out, &end, Pos{File: name}, name); err != nil {
+			return nil, err
+		}
+		if !ps.done() {
+			return nil, &Error{Pos: ps.stmts[ps.i-1].pos, Msg: "`}` closes no block"}
+		}
+		return out, nil
+	}
+	for !ps.done() {
+		st := ps.next()
+		switch st.kind {
+		case stmtClose:
 			return nil, &Error{Pos: st.pos, Msg: "`}` closes no block"}
-		case st.kind == stmtClose:
-			depth--
-		case depth > 0:
+		case stmtOpen:
+			if err := topLevelBlock(st); err != nil {
+				return nil, err
+			}
+			p, err := parseHeader(st, nil, false)
+			if err != nil {
+				return nil, err
+			}
+			if err := ps.body(p, &p.Rules, &p.EndComments, st.pos, "profile "+p.Name); err != nil {
+				return nil, err
+			}
 		default:
 			r, err := parseStatement(st, body)
 			if err != nil {
@@ -117,10 +122,68 @@ func parseFragment(name string, src []byte, body bool) ([]*Rule, error) {
 			out = append(out, r)
 		}
 	}
-	if depth > 0 {
-		return nil, &Error{Pos: Pos{File: name}, Msg: "a block is not closed with }"}
-	}
 	return out, nil
+}
+
+// parser walks the lexer's statements, one block level at a time.
+type parser struct {
+	stmts []*stmt
+	i     int
+}
+
+func (ps *parser) done() bool  { return ps.i >= len(ps.stmts) }
+func (ps *parser) next() *stmt { ps.i++; return ps.stmts[ps.i-1] }
+
+// topLevelBlock refuses, at the top of a file, the blocks that only live
+// in a profile body.
+func topLevelBlock(st *stmt) error {
+	switch w := st.words[0].text; {
+	case isQualifier(w):
+		return errAt(st.pos, "a qualifier block (%s {) lives inside a profile", joinWords(st.words))
+	case w == "if" || w == "else":
+		return errAt(st.pos, "conditionals live inside a profile, not at the top of a file: %q", joinWords(st.words))
+	}
+	return nil
+}
+
+// body reads the statements of a block up to its `}`: the rules go to
+// *rules, the comments before the `}` to *end. owner is the profile
+// whose body it is (children defined in it get it as their parent).
+func (ps *parser) body(owner *Profile, rules *[]*Rule, end *[]string, open Pos, what string) error {
+	for !ps.done() {
+		st := ps.next()
+		switch st.kind {
+		case stmtClose:
+			*end = st.comments
+			return nil
+		case stmtOpen:
+			r, err := ps.block(owner, st)
+			if err != nil {
+				return err
+			}
+			*rules = append(*rules, r)
+		default:
+			r, err := parseStatement(st, true)
+			if err != nil {
+				return err
+			}
+			*rules = append(*rules, r)
+		}
+	}
+	return &Error{Pos: open, Msg: fmt.Sprintf("%s is not closed with }", what)}
+}
+
+// block reads a block that opens in a profile body: a hat or a child
+// profile.
+func (ps *parser) block(owner *Profile, st *stmt) (*Rule, error) {
+	c, err := parseHeader(st, owner, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := ps.body(c, &c.Rules, &c.EndComments, st.pos, "profile "+c.Name); err != nil {
+		return nil, err
+	}
+	return &Rule{Pos: st.pos, Kind: KindProfile, Child: c}, nil
 }
 
 // normalize clears the blank-line mark of the first item of the file and
@@ -138,13 +201,25 @@ func (d *Document) normalize() {
 			mark(&r.Space)
 		}
 		mark(&p.Space)
-		if len(p.Rules) > 0 {
-			p.Rules[0].Space = false
-		}
+	}
+	for _, p := range d.All() {
+		firstInBody(p.Rules)
 	}
 	for _, r := range d.Trailer {
 		mark(&r.Space)
 	}
+}
+
+// firstInBody clears the blank-line mark of a body's first item: the
+// renderer puts none after a `{`.
+func firstInBody(rs []*Rule) {
+	if len(rs) == 0 {
+		return
+	}
+	if rs[0].Kind == KindProfile {
+		rs[0].Child.Space = false
+	}
+	rs[0].Space = false
 }
 
 func joinWords(ws []word) string {
@@ -159,87 +234,239 @@ func errAt(p Pos, format string, args ...any) error {
 	return &Error{Pos: p, Msg: fmt.Sprintf(format, args...)}
 }
 
-// parseHeader reads `profile NAME [ATTACH] [flags=(...)] {` or
-// `/path/glob [flags=(...)] {`.
-func parseHeader(st *stmt) (*Profile, error) {
+// parseHeader reads a profile header: `profile NAME [ATTACH] [xattrs=(...)]
+// [flags=(...)] {`, `/path/glob ... {` or `:ns:NAME ... {`, and hats,
+// `^NAME ... {` or `hat NAME ... {`. inBody says it opens in a profile
+// body, parent is the profile whose body it is (nil at the top of a file
+// or in an included file).
+func parseHeader(st *stmt, parent *Profile, inBody bool) (*Profile, error) {
 	ws := st.words
-	p := &Profile{File: st.pos.File, Line: st.pos.Line, Col: st.pos.Col,
+	p := &Profile{File: st.pos.File, Line: st.pos.Line, Col: st.pos.Col, Parent: parent,
 		Comments: st.comments, LineComment: st.lineComment, Space: st.space}
 	first := ws[0].text
-	i := 0
+	nameW, i := ws[0], 1
 	switch {
-	case first == "profile":
+	case first == "profile" || first == "hat":
 		if len(ws) < 2 || isFlagsWord(ws[1].text) {
-			return nil, errAt(ws[0].pos, "`profile` needs a name")
+			return nil, errAt(ws[0].pos, "`%s` needs a name", first)
 		}
-		name, ok := unquote(ws[1].text)
-		if !ok || name == "" {
-			return nil, errAt(ws[1].pos, "bad profile name %s", ws[1].text)
+		p.Hat, nameW, i = first == "hat", ws[1], 2
+	case strings.HasPrefix(first, "^"):
+		// The parser reads `^NAME` as one token: `^ NAME` is refused.
+		if first == "^" {
+			return nil, errAt(ws[0].pos, "a hat's name follows `^` without a space")
 		}
-		p.Name, i = name, 2
-		if i < len(ws) && isPathStart(ws[i].text) {
-			a, ok := unquote(ws[i].text)
-			if !ok || !strings.HasPrefix(a, "/") && !strings.HasPrefix(a, "@{") {
-				return nil, errAt(ws[i].pos, "an attachment is a path: %s", ws[i].text)
-			}
-			if err := checkGlob(a, ws[i]); err != nil {
-				return nil, err
-			}
-			p.Attach, i = a, i+1
+		p.Hat = true
+		nameW.text, nameW.pos.Col = first[1:], nameW.pos.Col+1
+	case strings.HasPrefix(first, "@{") && !inBody:
+		// `@{A}` at the start of a line assigns a variable.
+		at := st.pos
+		if len(ws) > 1 {
+			at = ws[1].pos
 		}
-	case strings.HasPrefix(first, "^") || first == "hat":
-		return nil, &Error{Pos: st.pos, Unsupported: true, Msg: "hats are not supported (and only live inside a profile)"}
-	case first == "audit" || first == "allow" || first == "deny" || first == "owner":
-		return nil, &Error{Pos: st.pos, Unsupported: true, Msg: "qualifier blocks are not supported (and only live inside a profile)"}
-	case first == "if" || first == "else":
-		return nil, &Error{Pos: st.pos, Unsupported: true, Msg: "conditional blocks are not supported"}
-	case isPathStart(first):
-		name, ok := unquote(first)
-		if !ok || name == "" {
-			return nil, errAt(ws[0].pos, "bad profile name %s", first)
+		return nil, errAt(at, "expected = or += after the variable %s", first)
+	case isQualifier(first):
+		return nil, errAt(st.pos, "expected a profile header, found the qualifier %q (a block of rules sharing qualifiers: `audit {`, `owner {`, `audit owner {`)", first)
+	case !inBody && (strings.HasPrefix(first, "/") || strings.HasPrefix(first, ":") || strings.HasPrefix(first, `"/`)):
+		// At the top of a file, a profile named by its path (or
+		// namespace) needs no keyword.
+	case inBody && isPathStart(first):
+		return nil, errAt(st.pos, "a child profile in a body starts with the keyword profile (or is a hat: ^NAME, hat NAME): %q", joinWords(ws))
+	default:
+		return nil, errAt(st.pos, "expected a profile header such as `profile NAME flags=(...) {`: a profile name begins with /, a :namespace: or the keyword profile or hat, found %q", joinWords(ws))
+	}
+	name, ok := unquote(nameW.text)
+	if !ok || name == "" {
+		return nil, errAt(nameW.pos, "bad profile name %s", nameW.text)
+	}
+	if strings.HasPrefix(name, ":") {
+		ns, rest, err := splitNamespace(name)
+		if err != nil {
+			return nil, errAt(nameW.pos, "%v", err)
 		}
-		if err := checkGlob(name, ws[0]); err != nil {
+		p.Namespace, name = ns, rest
+	}
+	if strings.HasPrefix(name, "/") || strings.HasPrefix(name, "@{") {
+		if err := checkGlob(name, nameW); err != nil {
 			return nil, err
 		}
-		p.Name, i = name, 1
-	default:
-		return nil, errAt(st.pos, "expected a profile header such as `profile NAME flags=(...) {`, found %q", joinWords(ws))
 	}
-	if i == len(ws) {
-		return p, nil
+	p.Name = name
+	if i < len(ws) && !isFlagsWord(ws[i].text) {
+		a, ok := unquote(ws[i].text)
+		if !ok || !strings.HasPrefix(a, "/") && !strings.HasPrefix(a, "@{") {
+			return nil, errAt(ws[i].pos, "a profile's attachment begins with / or a variable: %s", ws[i].text)
+		}
+		if err := checkGlob(a, ws[i]); err != nil {
+			return nil, err
+		}
+		p.Attach, i = a, i+1
 	}
+	return p, parseHeaderTail(p, ws[i:])
+}
+
+// splitNamespace splits `:ns:name` (or `:ns://name`) into its namespace
+// and name, refusing what apparmor_parser refuses: an empty namespace, a
+// namespace not closed by ':', and no name after it.
+func splitNamespace(s string) (ns, name string, err error) {
+	end := strings.IndexByte(s[1:], ':')
+	if end < 0 {
+		return "", "", fmt.Errorf("namespace not terminated with ':' in %s", s)
+	}
+	ns, name = s[1:1+end], strings.TrimPrefix(s[2+end:], "//")
+	if ns == "" {
+		return "", "", fmt.Errorf("empty namespace in %s", s)
+	}
+	if strings.ContainsAny(ns, "/") {
+		return "", "", fmt.Errorf("namespace not terminated with ':' in %s", s)
+	}
+	if name == "" {
+		return "", "", fmt.Errorf("no profile name after the namespace in %s", s)
+	}
+	return ns, name, nil
+}
+
+// parseHeaderTail reads what follows the name and attachment: an
+// optional xattrs=(...) and then optional flags=(...), as the parser
+// takes them in that order.
+func parseHeaderTail(p *Profile, ws []word) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	at := ws[0].pos
 	var rest strings.Builder
-	for _, w := range ws[i:] {
+	for _, w := range ws {
 		rest.WriteString(w.text)
 	}
 	r := rest.String()
 	if strings.HasPrefix(r, "xattrs") {
-		return nil, &Error{Pos: ws[i].pos, Unsupported: true, Msg: "xattrs attachment conditions are not supported"}
+		body, tail, err := parenGroup(strings.TrimPrefix(strings.TrimPrefix(r, "xattrs"), "="), "xattrs", at)
+		if err != nil {
+			return err
+		}
+		if p.Hat {
+			return errAt(at, "a hat cannot have xattrs attachment conditions: a task enters it by change_hat, not by exec")
+		}
+		if p.Xattrs, err = parseXattrs(body, at); err != nil {
+			return err
+		}
+		if r = tail; r == "" {
+			return nil
+		}
 	}
-	r = strings.TrimPrefix(strings.TrimPrefix(r, "flags"), "=")
-	if !strings.HasPrefix(r, "(") || !strings.HasSuffix(r, ")") {
-		return nil, errAt(ws[i].pos, "expected flags=(...) and `{` in the profile header, found %q", joinWords(ws[i:]))
+	if !strings.HasPrefix(r, "(") {
+		if !strings.HasPrefix(r, "flags") {
+			return errAt(at, "expected xattrs=(...), flags=(...) and `{` in the profile header, found %q", joinWords(ws))
+		}
+		r = strings.TrimPrefix(r, "flags")
+		if !strings.HasPrefix(r, "=") {
+			return errAt(at, "expected flags=(...) in the profile header, found %q", joinWords(ws))
+		}
+		r = r[1:]
 	}
-	flags, err := parseFlags(r[1:len(r)-1], ws[i].pos)
+	body, tail, err := parenGroup(r, "flags", at)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	p.Flags = flags
-	return p, nil
+	if tail != "" {
+		return errAt(at, "unexpected %q after flags=(...) in the profile header (xattrs=(...) goes before the flags)", tail)
+	}
+	p.Flags, err = parseFlags(body, at)
+	return err
 }
 
+// parenGroup splits "(body)tail" into body and tail.
+func parenGroup(s, what string, at Pos) (body, tail string, err error) {
+	end := strings.IndexByte(s, ')')
+	if !strings.HasPrefix(s, "(") || end < 0 {
+		return "", "", errAt(at, "expected %s=(...) in the profile header, found %q", what, s)
+	}
+	return s[1:end], s[end+1:], nil
+}
+
+// fieldsQuoted splits s at white space outside double quotes.
+func fieldsQuoted(s string) []string {
+	var out []string
+	start, quoted := -1, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' && quoted:
+			i++
+		case c == '"':
+			quoted = !quoted
+		case isSpace(c) && !quoted:
+			if start >= 0 {
+				out = append(out, s[start:i])
+			}
+			start = -1
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+// parseXattrs reads the extended-attribute conditions of an attachment:
+// NAME or NAME=VALUE, separated by white space; a value may be quoted
+// and may be a glob.
+func parseXattrs(s string, at Pos) ([]string, error) {
+	var out []string
+	for _, f := range fieldsQuoted(s) {
+		name, value, hasValue := strings.Cut(f, "=")
+		if name == "" || strings.ContainsAny(name, `"(){}[]*?`) {
+			return nil, errAt(at, "bad xattr name in %q", f)
+		}
+		if !hasValue {
+			out = append(out, name)
+			continue
+		}
+		v, ok := unquote(value)
+		if !ok || v == "" {
+			return nil, errAt(at, "bad xattr value in %q", f)
+		}
+		if _, err := CompileGlob(v); err != nil {
+			return nil, errAt(at, "xattr %s: %v", name, err)
+		}
+		out = append(out, name+"="+v)
+	}
+	return out, nil
+}
+
+// isFlagsWord reports whether a header word starts the flags or the
+// xattrs conditions rather than naming the profile or its attachment.
 func isFlagsWord(s string) bool {
-	return strings.HasPrefix(s, "flags") || strings.HasPrefix(s, "(") || strings.HasPrefix(s, "xattrs")
+	return s == "flags" || s == "xattrs" || strings.HasPrefix(s, "(") ||
+		strings.HasPrefix(s, "flags=") || strings.HasPrefix(s, "xattrs=")
+}
+
+// isQualifier reports whether w is a rule qualifier.
+func isQualifier(w string) bool {
+	return w == "audit" || w == "allow" || w == "deny" || w == "owner"
 }
 
 func isPathStart(s string) bool {
 	return strings.HasPrefix(s, "/") || strings.HasPrefix(s, "@{") || strings.HasPrefix(s, `"`)
 }
 
+// flagConflicts are the pairs of profile flags apparmor_parser refuses
+// together: each pair sets one switch both ways.
+var flagConflicts = [][2]string{{"mediate_deleted", "delegate_deleted"}, {"attach_disconnected", "no_attach_disconnected"},
+	{"chroot_attach", "chroot_no_attach"}, {"chroot_relative", "namespace_relative"}}
+
+// parseFlags reads the flags between the parentheses, separated by commas
+// or white space; an empty list is refused, as the parser does.
 func parseFlags(s string, at Pos) ([]string, error) {
 	var out []string
 	mode := ""
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || isSpace(byte(r)) }) {
+		if f == "debug" {
+			return nil, errAt(at, "profile flag debug is no longer valid")
+		}
 		if !knownFlags[f] {
 			return nil, errAt(at, "unknown profile flag %q", f)
 		}
@@ -249,7 +476,15 @@ func parseFlags(s string, at Pos) ([]string, error) {
 			}
 			mode = f
 		}
+		for _, c := range flagConflicts {
+			if f == c[0] && contains(out, c[1]) || f == c[1] && contains(out, c[0]) {
+				return nil, errAt(at, "profile flags %s and %s conflict", c[0], c[1])
+			}
+		}
 		out = append(out, f)
+	}
+	if len(out) == 0 {
+		return nil, errAt(at, "empty flags=() list: name at least one flag")
 	}
 	return out, nil
 }
@@ -347,7 +582,7 @@ func parseStatement(st *stmt, body bool) (*Rule, error) {
 		r.Kind = KindFile
 		err = parseFileRule(r, ws[i:])
 	case kw.text == "profile" || kw.text == "hat" || strings.HasPrefix(kw.text, "^"):
-		return nil, errAt(kw.pos, "%q starts a block, which needs `{`", kw.text)
+		return nil, errAt(kw.pos, "%q starts a hat or child profile, which needs `{`", kw.text)
 	default:
 		return nil, errAt(kw.pos, "unknown rule %q (file rules start with / or @{; keywords: file, network, capability, ptrace, signal, mount, umount, remount, pivot_root, unix, dbus, userns, change_profile, link, set rlimit, abi)", kw.text)
 	}

@@ -25,15 +25,21 @@ func (e *ChoiceError) Error() string {
 }
 
 // Pick returns the profile called name, or the document's only profile
-// when name is empty. Guessing among several would evaluate or enforce a
+// when name is empty. A hat or child profile is named by its full name,
+// "parent//child". Guessing among several would evaluate or enforce a
 // profile the user did not mean.
 func (d *Document) Pick(name string) (*Profile, error) {
-	var have []string
-	for _, p := range d.Profiles {
-		if name == "" && len(d.Profiles) == 1 || p.Name == name {
+	if name == "" && len(d.Profiles) == 1 {
+		return d.Profiles[0], nil
+	}
+	if name != "" {
+		if p := d.Find(name); p != nil {
 			return p, nil
 		}
-		have = append(have, p.Name)
+	}
+	var have []string
+	for _, p := range d.All() {
+		have = append(have, p.QualifiedName())
 	}
 	return nil, &ChoiceError{File: d.Name, Name: name, Have: have}
 }

@@ -75,6 +75,10 @@ func (w *renderer) line(indent, text, lineComment string) {
 }
 
 func (w *renderer) rule(r *Rule, indent string) {
+	if r.Kind == KindProfile {
+		w.body(r.Child, indent)
+		return
+	}
 	w.space(r.Space)
 	w.comments(r.Comments, indent)
 	w.line(indent, r.String(), strings.ReplaceAll(r.LineComment, "\n", " "))
@@ -84,28 +88,26 @@ func (w *renderer) profile(p *Profile) {
 	for _, r := range p.Preamble {
 		w.rule(r, "")
 	}
-	w.space(p.Space)
-	w.comments(p.Comments, "")
-	w.line("", p.header(), strings.ReplaceAll(p.LineComment, "\n", " "))
-	w.fresh = true
-	for _, r := range p.Rules {
-		w.rule(r, "  ")
-	}
-	w.fresh = false
-	w.comments(p.EndComments, "  ")
-	w.b.WriteString("}\n")
+	w.body(p, "")
 }
 
-// header is the profile's first line.
-func (p *Profile) header() string {
-	var b strings.Builder
-	b.WriteString("profile " + quoteName(p.Name))
-	if p.Attach != "" {
-		b.WriteString(" " + quotePath(p.Attach))
+// body writes a profile's header, its rules (hats and child profiles in
+// their place, one level deeper) and its `}`.
+func (w *renderer) body(p *Profile, indent string) {
+	w.space(p.Space)
+	w.comments(p.Comments, indent)
+	w.line(indent, p.header(), strings.ReplaceAll(p.LineComment, "\n", " "))
+	w.block(p.Rules, p.EndComments, indent)
+}
+
+// block writes the rules of a block opened on the line before, its end
+// comments and its `}`.
+func (w *renderer) block(rs []*Rule, end []string, indent string) {
+	w.fresh = true
+	for _, r := range rs {
+		w.rule(r, indent+"  ")
 	}
-	if len(p.Flags) > 0 {
-		b.WriteString(" flags=(" + strings.Join(p.Flags, ",") + ")")
-	}
-	b.WriteString(" {")
-	return b.String()
+	w.fresh = false
+	w.comments(end, indent+"  ")
+	w.b.WriteString(indent + "}\n")
 }

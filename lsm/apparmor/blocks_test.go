@@ -1,0 +1,213 @@
+package apparmor
+
+import (
+	"strings"
+	"testing"
+)
+
+// Each input below was run through apparmor_parser 3.0.8 (-Q -K, and -N
+// for the names it defines); the expectations are what it did.
+
+// accepts parses src as file "x" and compiles every profile in it, as
+// the conformance suite does.
+func accepts(src string) error {
+	d, err := ParseDocument("x", []byte(src))
+	if err != nil {
+		return err
+	}
+	for _, p := range d.All() {
+		if _, err := Compile(p, BundledIncludes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const nested = `@{X}=/srv
+profile top /usr/bin/top {
+  /usr/bin/grep Cx,
+  /usr/bin/sed cx -> sed,
+  /usr/bin/x px -> top//sed,
+  /usr/bin/y px,
+  /etc/passwd r,
+
+  profile /usr/bin/grep {
+    /etc/** r,
+  }
+  # the sed child
+  profile sed flags=(complain) {
+    /run/@{profile_name} r,
+    ^deeper {
+      @{X}/** w,
+    }
+  }
+  hat web {
+  }
+}
+`
+
+func TestHatsAndChildProfilesParse(t *testing.T) {
+	d, err := ParseDocument("nested", []byte(nested))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range d.All() {
+		names = append(names, p.FullName())
+	}
+	// apparmor_parser -N lists the same four (and deeper).
+	if got := strings.Join(names, " "); got != "top top///usr/bin/grep top//sed top//sed//deeper top//web" {
+		t.Fatalf("profiles: %s", got)
+	}
+	sed := d.Find("top//sed")
+	if sed == nil || sed.Hat || sed.Parent != d.Profiles[0] || sed.Mode() != Complain || sed.Line != 13 || sed.Comments[0] != " the sed child" {
+		t.Fatalf("top//sed: %+v", sed)
+	}
+	if deeper := d.Find("top//sed//deeper"); deeper == nil || !deeper.Hat || deeper.Parent != sed {
+		t.Fatalf("top//sed//deeper: %+v", deeper)
+	}
+	if web := d.Find("top//web"); web == nil || !web.Hat {
+		t.Fatalf("top//web: %+v", web)
+	}
+	if _, err := d.Pick("top//nope"); err == nil || !strings.Contains(err.Error(), "top//sed") {
+		t.Fatalf("Pick of a missing child: %v", err)
+	}
+	out, err := roundTrip(t, "nested", []byte(nested))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "\n  profile sed flags=(complain) {\n    /run/@{profile_name} r,\n    hat deeper {\n") {
+		t.Errorf("render:\n%s", out)
+	}
+}
+
+func TestChildProfilesCompileAndEval(t *testing.T) {
+	d, err := ParseDocument("nested", []byte(nested))
+	if err != nil {
+		t.Fatal(err)
+	}
+	decide := func(name, access string) Decision {
+		t.Helper()
+		c, err := Compile(d.Find(name), BundledIncludes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := ParseAccess(access)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec, err := c.Eval(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dec
+	}
+	// The child's rules are its own: the parent's /etc/passwd r does not
+	// reach the grep child, and the child's /etc/** r does not reach top.
+	if dec := decide("top///usr/bin/grep", "/etc/shadow r"); !dec.Allowed || dec.Rule.Pos.Line != 10 {
+		t.Errorf("grep child /etc/shadow r: %+v", dec)
+	}
+	if dec := decide("top", "/etc/shadow r"); dec.Allowed {
+		t.Errorf("top /etc/shadow r: %+v", dec)
+	}
+	if dec := decide("top//web", "/etc/passwd r"); dec.Allowed {
+		t.Errorf("a hat does not inherit its parent's rules: %+v", dec)
+	}
+	// @{profile_name} in a child is its full name (apparmor_parser: a
+	// child's `/run/@{profile_name} px` conflicts with `/run/top//sed ix`).
+	if dec := decide("top//sed", "/run/top//sed r"); !dec.Allowed || dec.Rule == nil {
+		t.Errorf("@{profile_name} in top//sed: %+v", dec)
+	}
+	// The parent's variables reach the grandchild.
+	if dec := decide("top//sed//deeper", "/srv/a w"); !dec.Allowed || dec.Rule == nil {
+		t.Errorf("@{X} in top//sed//deeper: %+v", dec)
+	}
+	c, err := Compile(d.Find("top//sed"), BundledIncludes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range c.Entries {
+		got = append(got, e.Rule.String()+" "+e.Where())
+	}
+	if strings.Join(got, "; ") != "/usr/bin/sed cx -> sed, nested:4:3; /usr/bin/x px -> top//sed, nested:5:3" {
+		t.Errorf("entries of top//sed: %q", got)
+	}
+	c, err = Compile(d.Find("top///usr/bin/grep"), BundledIncludes)
+	if err != nil || len(c.Entries) != 1 || c.Entries[0].Rule.Pos.Line != 3 {
+		t.Errorf("entries of the grep child: %v %+v", err, c)
+	}
+}
+
+func TestProfileHeadersRefused(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		// apparmor_parser: unexpected TOK_OPEN, expecting TOK_MODE
+		{"/p {\n  /bin/foo {\n  }\n}\n", "x:2:3: a child profile in a body starts with the keyword profile"},
+		// Multiple definitions for hat h
+		{"/p {\n  ^h {\n  }\n  profile h {\n  }\n}\n", "x:4:3: profile /p//h is defined twice (first at x:2:3)"},
+		// Multiple definitions for profile /t (in one namespace)
+		{"profile :ns:/t {\n}\nprofile :ns:/t {\n}\n", "x:3:1: profile :ns:///t is defined twice"},
+		{"/p {\n}\n/p {\n}\n", "x:3:1: profile /p is defined twice"},
+		// Lexer found unexpected character: ' ' in state: SUB_ID
+		{"/p {\n  ^ h {\n  }\n}\n", "x:2:3: a hat's name follows `^` without a space"},
+		// Namespace not terminated: :ns/t
+		{"profile :ns/t {\n}\n", "x:1:9: namespace not terminated"},
+		// Empty namespace: ::/does/not/exist
+		{"::/does/not/exist {\n}\n", "x:1:1: empty namespace"},
+		// Empty named transition profile name: :ns:
+		{":ns: {\n}\n", "x:1:1: no profile name after the namespace"},
+		// Profile names must begin with a '/', namespace or keyword
+		{"foo {\n}\n", "x:1:1: expected a profile header"},
+		// Profile attachment must begin with a '/' or variable.
+		{"profile foo bar {\n}\n", "x:1:13: a profile's attachment begins with / or a variable"},
+		// hat profiles can't use xattrs matches
+		{"/p {\n  ^h xattrs=(a=b) {\n  }\n}\n", "x:2:6: a hat cannot have xattrs"},
+		// unexpected TOK_CONDLISTID, expecting TOK_OPEN
+		{"/p flags=(complain) xattrs=(a=b) {\n}\n", "x:1:4: unexpected \"xattrs=(a=b)\" after flags=(...)"},
+		// Profile flag 'debug' is no longer valid.
+		{"/p {\n  ^h flags=(debug) {\n  }\n}\n", "x:2:6: profile flag debug is no longer valid"},
+		// Profile flag mediate_deleted conflicts with delegate_deleted
+		{"/p flags=(mediate_deleted,delegate_deleted) {\n}\n", "profile flags mediate_deleted and delegate_deleted conflict"},
+		{"/p flags=(no_attach_disconnected attach_disconnected) {\n}\n", "profile flags attach_disconnected and no_attach_disconnected conflict"},
+		{"/p flags=(chroot_attach,chroot_no_attach) {\n}\n", "profile flags chroot_attach and chroot_no_attach conflict"},
+		{"/p flags=(namespace_relative,chroot_relative) {\n}\n", "profile flags chroot_relative and namespace_relative conflict"},
+		// unexpected TOK_CLOSEPAREN, expecting TOK_VALUE
+		{"/p flags=(,) {\n}\n", "x:1:4: empty flags=() list"},
+		{"/p (  ) {\n}\n", "x:1:4: empty flags=() list"},
+		// Found reference to variable FOO, but is never declared
+		{"/p@{FOO} {\n}\n", "x:1:1: profile name /p@{FOO}: variable @{FOO} is used but never assigned"},
+		{"profile @{profile_name} {\n}\n", "variable @{profile_name} is used but never assigned"},
+	} {
+		err := accepts(c.src)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %q", c.src, err, c.want)
+		}
+	}
+}
+
+func TestProfileHeadersAccepted(t *testing.T) {
+	// Forms apparmor_parser 3.0.8 accepts, each kept by a round trip.
+	for _, src := range []string{
+		"/foo//local1 /** {\n}\n",
+		"profile xattrs-test /usr/bin/hi xattrs=(user.foo=* user.bar=\"a b\" plain) flags=(audit, mediate_deleted) {\n}\n",
+		":ns:/t {\n}\nprofile :ns://t2 {\n}\n/t {\n}\n",
+		"hat /does/not/exist//HAT1 {\n}\n^top {\n}\n",
+		"/p flags = ( complain , audit ,) {\n  ^h (complain) {\n  }\n  hat h2 /bin/x {\n  }\n  profile :ns:c {\n  }\n}\n",
+		"/a/b {\n  ^c {\n  }\n}\nhat /a/b//c {\n}\n",
+	} {
+		if err := accepts(src); err != nil {
+			t.Errorf("%q: %v", src, err)
+			continue
+		}
+		if _, err := roundTrip(t, "x", []byte(src)); err != nil {
+			t.Errorf("%q: %v", src, err)
+		}
+	}
+	d, _ := ParseDocument("x", []byte(":ns:/t {\n}\nprofile :ns://t2 xattrs=(user.foo=\"a b\") {\n}\n"))
+	if p := d.Find(":ns://t2"); p == nil || p.Namespace != "ns" || p.Name != "t2" || p.Xattrs[0] != "user.foo=a b" {
+		t.Errorf("namespaced profile: %+v", p)
+	}
+	if d.Find(":other:/t") != nil || d.Find("/t") == nil {
+		t.Errorf("Find by namespace")
+	}
+}

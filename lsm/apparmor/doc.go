@@ -39,7 +39,13 @@
 // the parent's exec rules that lead into it (Compiled.Entries). Two
 // profiles with one name at one level are refused, as the parser does.
 //
-// Qualifier blocks (`audit { ... }`) and conditionals are refused.
+// Qualifier blocks (`audit {`, `owner {`, `audit allow owner {`, nested)
+// are KindBlock rules holding their rules in Body; the rules, and what
+// their includes bring, take the block's qualifiers when compiled (owner
+// only matters to file rules). A deny block is refused, as
+// apparmor_parser 3.0.8 refuses it. The renderer keeps the block form.
+//
+// Conditionals are refused.
 // Errors are *Error values positioned at file:line:col; valid AppArmor
 // that rampart does not model (alias rewriting) is refused with an error
 // that errors.Is(err, ErrUnsupported).

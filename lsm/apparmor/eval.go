@@ -396,10 +396,33 @@ type compiler struct {
 	c     *Compiled
 	inc   Includes
 	stack []string // files being included, for cycles
+	// audit and owner are the qualifiers of the blocks being read
+	// (`audit owner { ... }`), which their rules and includes take.
+	audit, owner bool
+}
+
+// qualify gives a rule the qualifiers of the blocks around it: a copy,
+// so that the rule as written stays as it is. owner only means
+// something to file rules.
+func (cc *compiler) qualify(r *Rule) *Rule {
+	switch r.Kind {
+	case KindFile, KindNetwork, KindCapability, KindOther:
+	default:
+		return r
+	}
+	owner := cc.owner && r.Kind == KindFile
+	if !cc.audit && !owner {
+		return r
+	}
+	q := *r
+	q.Audit = q.Audit || cc.audit
+	q.Owner = q.Owner || owner
+	return &q
 }
 
 func (cc *compiler) statement(r *Rule, via []Pos, body bool) error {
 	c := cc.c
+	r = cc.qualify(r)
 	ctx := func(err error) error {
 		if len(via) > 0 {
 			return fmt.Errorf("%w (included from %s)", err, via[0])
@@ -449,6 +472,15 @@ func (cc *compiler) statement(r *Rule, via []Pos, body bool) error {
 		}
 	case KindAlias:
 		return ctx(&Error{Pos: r.Pos, Unsupported: true, Msg: "alias rules rewrite paths; rampart does not evaluate them"})
+	case KindBlock:
+		audit, owner := cc.audit, cc.owner
+		cc.audit, cc.owner = audit || r.Audit, owner || r.Owner
+		for _, in := range r.Body {
+			if err := cc.statement(in, via, body); err != nil {
+				return err
+			}
+		}
+		cc.audit, cc.owner = audit, owner
 	case KindFile:
 		fr := &fileRule{ruleRef: ruleRef{r, via}, exec: r.Exec}
 		if r.Path == "" {

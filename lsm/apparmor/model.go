@@ -114,11 +114,15 @@ const (
 	KindOther
 	// KindProfile is a hat or child profile defined in a body: Child.
 	KindProfile
+	// KindBlock is a qualifier block, `audit owner { ... }`: its
+	// qualifiers (audit, allow, owner; never deny) apply to the rules of
+	// Body.
+	KindBlock
 )
 
 var kindNames = map[Kind]string{KindFile: "file", KindNetwork: "network", KindCapability: "capability",
 	KindInclude: "include", KindABI: "abi", KindVariable: "variable", KindAlias: "alias", KindOther: "other",
-	KindProfile: "profile"}
+	KindProfile: "profile", KindBlock: "block"}
 
 func (k Kind) String() string {
 	if s, ok := kindNames[k]; ok {
@@ -184,6 +188,11 @@ type Rule struct {
 
 	// KindProfile: the hat or child profile.
 	Child *Profile
+
+	// KindBlock: the rules in the block, and the comment lines before
+	// its `}`.
+	Body        []*Rule
+	EndComments []string
 }
 
 // Perm is a set of file permissions.
@@ -414,6 +423,8 @@ func (r *Rule) String() string {
 	switch r.Kind {
 	case KindProfile:
 		return r.Child.header()
+	case KindBlock:
+		return b.String() + "{"
 	case KindInclude:
 		if r.Hash {
 			b.WriteString("#")

@@ -77,6 +77,37 @@ func ParseDocument(name string, src []byte) (*Document, error) {
 	return d, nil
 }
 
+// qualifierBlock reads `[audit] [allow] [owner] {` and the rules up to
+// its `}`, which take its qualifiers. apparmor_parser 3.0.8 refuses a
+// deny block ("deny prefix not allowed"), whatever it holds.
+func (ps *parser) qualifierBlock(owner *Profile, st *stmt) (*Rule, error) {
+	r := &Rule{Pos: st.pos, Kind: KindBlock, Comments: st.comments, LineComment: st.lineComment, Space: st.space}
+	ws := st.words
+	i := 0
+	if ws[i].text == "audit" {
+		r.Audit, i = true, i+1
+	}
+	if i < len(ws) && (ws[i].text == "allow" || ws[i].text == "deny") {
+		if ws[i].text == "deny" {
+			return nil, errAt(ws[i].pos, "a deny block is not allowed (apparmor_parser refuses it): write deny on each rule")
+		}
+		r.Allow, i = true, i+1
+	}
+	if i < len(ws) && ws[i].text == "owner" {
+		r.Owner, i = true, i+1
+	}
+	if i < len(ws) {
+		if isQualifier(ws[i].text) {
+			return nil, errAt(ws[i].pos, "a qualifier block takes each of audit, allow, owner once, in that order: %q", joinWords(ws)+" {")
+		}
+		return nil, errAt(ws[i].pos, "a qualifier block is `[audit] [allow] [owner] {`, found %q", joinWords(ws)+" {")
+	}
+	if err := ps.body(owner, &r.Body, &r.EndComments, st.pos, "the `"+joinWords(ws)+" {` block"); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // parseFragment parses an included file: its statements, in a profile
 // body (body) or in a preamble. Profiles defined in a preamble include
 // are not the including profile's business and are skipped.
@@ -173,9 +204,12 @@ func (ps *parser) body(owner *Profile, rules *[]*Rule, end *[]string, open Pos, 
 	return &Error{Pos: open, Msg: fmt.Sprintf("%s is not closed with }", what)}
 }
 
-// block reads a block that opens in a profile body: a hat or a child
-// profile.
+// block reads a block that opens in a profile body: a hat, a child
+// profile, or a qualifier block.
 func (ps *parser) block(owner *Profile, st *stmt) (*Rule, error) {
+	if isQualifier(st.words[0].text) {
+		return ps.qualifierBlock(owner, st)
+	}
 	c, err := parseHeader(st, owner, true)
 	if err != nil {
 		return nil, err
@@ -204,6 +238,11 @@ func (d *Document) normalize() {
 	}
 	for _, p := range d.All() {
 		firstInBody(p.Rules)
+		walkRules(p.Rules, func(r *Rule) {
+			if r.Kind == KindBlock {
+				firstInBody(r.Body)
+			}
+		})
 	}
 	for _, r := range d.Trailer {
 		mark(&r.Space)

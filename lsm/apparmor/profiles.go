@@ -49,6 +49,9 @@ func (p *Profile) Children() []*Profile {
 func walkRules(rs []*Rule, f func(*Rule)) {
 	for _, r := range rs {
 		f(r)
+		if r.Kind == KindBlock {
+			walkRules(r.Body, f)
+		}
 	}
 }
 

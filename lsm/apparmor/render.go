@@ -80,6 +80,12 @@ func (w *renderer) rule(r *Rule, indent string) {
 		return
 	}
 	w.space(r.Space)
+	if r.Kind == KindBlock {
+		w.comments(r.Comments, indent)
+		w.line(indent, r.String(), strings.ReplaceAll(r.LineComment, "\n", " "))
+		w.block(r.Body, r.EndComments, indent)
+		return
+	}
 	w.comments(r.Comments, indent)
 	w.line(indent, r.String(), strings.ReplaceAll(r.LineComment, "\n", " "))
 }

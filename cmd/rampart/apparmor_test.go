@@ -85,7 +85,7 @@ func TestAppArmorCommandErrors(t *testing.T) {
 		{two, []string{"apparmor", "eval", "--profile", "c", "-", "/x r"}, exitUsage, `does not define profile "c"`},
 		{"profile p {\n  file\n}\n", []string{"apparmor", "eval", "-", "/x r"}, exitRefused, `rampart: <stdin>:2:3: rule does not end with a comma: "file"`},
 		{"profile p {\n  /x wa,\n}\n", []string{"apparmor", "parse", "-"}, exitRefused, `rampart: <stdin>:2:6: "wa": w and a conflict`},
-		{"profile p {\n  ^hat {\n  }\n  hat hat {\n  }\n}\n", []string{"apparmor", "parse", "-"}, exitRefused, "<stdin>:4:3: profile p//hat is defined twice (first at <stdin>:2:3)"},
+		{"profile p {\n  ^hat {\n  }\n  hat hat {\n  }\n}\n", []string{"apparmor", "eval", "-", "/x r"}, exitRefused, "<stdin>:4:3: profile p//hat is defined twice (first at <stdin>:2:3)"},
 		{"profile p {\n  ^hat {\n  }\n}\n", []string{"apparmor", "eval", "--profile", "p//other", "-", "/x r"}, exitUsage, `does not define profile "p//other" (it has p, p//hat)`},
 		{"profile p {\n  #include <abstractions/nope>\n}\n", []string{"apparmor", "eval", "--includes", "bundled", "-", "/x r"}, exitRefused, "<stdin>:2:3: include <abstractions/nope>: not found"},
 		{"", []string{"apparmor", "eval", "nope", "/x r"}, exitRefused, "no such file"},

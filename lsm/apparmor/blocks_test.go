@@ -15,8 +15,21 @@ func accepts(src string) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range d.All() {
-		if _, err := Compile(p, BundledIncludes); err != nil {
+	var compile func(p *Profile) error
+	compile = func(p *Profile) error {
+		c, err := Compile(p, BundledIncludes)
+		if err != nil {
+			return err
+		}
+		for _, k := range c.Children() {
+			if err := compile(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, p := range d.Profiles {
+		if err := compile(p); err != nil {
 			return err
 		}
 	}
@@ -289,6 +302,140 @@ func TestQualifierBlocksRefused(t *testing.T) {
 		// not at the top of a file
 		{"audit {\n}\n", "x:1:1: a qualifier block (audit {) lives inside a profile"},
 		{"/p {\n  audit {\n    /x r,\n}\n", "x:1:1: profile /p is not closed with }"},
+	} {
+		if err := accepts(c.src); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %q", c.src, err, c.want)
+		}
+	}
+}
+
+const conditionals = `$ON = True
+${OFF}=false
+@{SET}=/srv
+profile p {
+  if $ON {
+    /on r,
+  } else {
+    /on-else r,
+  }
+  if not $ON {
+    /not r,
+  } else if defined @{SET} {
+    @{SET}/** r,
+  } else {
+    /never r,
+  }
+  if defined $MISSING {
+    /missing r,
+  }
+  if not not ${OFF} {
+    ^offhat {
+    }
+  } else {
+    ^offhat {
+      /hat r,
+    }
+  }
+}
+`
+
+func TestConditionals(t *testing.T) {
+	// apparmor_parser accepts it, and -N names p and p//offhat.
+	if err := accepts(conditionals); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ParseDocument("c", []byte(conditionals))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := d.Profiles[0].Preamble[1]; b.Kind != KindBool || b.Var != "OFF" || b.Bool {
+		t.Errorf("${OFF}=false: %+v", b)
+	}
+	out, err := roundTrip(t, "c", []byte(conditionals))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "$ON=true\n$OFF=false\n") || !strings.Contains(out, "  } else if defined @{SET} {\n    @{SET}/** r,\n  } else {\n") ||
+		!strings.Contains(out, "  if not not $OFF {") && !strings.Contains(out, "  if $OFF {") {
+		t.Errorf("render:\n%s", out)
+	}
+	c, err := Compile(d.Profiles[0], BundledIncludes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range []struct {
+		access  string
+		allowed bool
+		line    int
+	}{
+		{"/on r", true, 6},
+		{"/on-else r", false, 0}, // the else of a condition that holds
+		{"/not r", false, 0},
+		{"/srv/x r", true, 13}, // else if defined @{SET}
+		{"/never r", false, 0},
+		{"/missing r", false, 0},
+	} {
+		a, _ := ParseAccess(x.access)
+		dec, err := c.Eval(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := 0
+		if dec.Rule != nil {
+			line = dec.Rule.Pos.Line
+		}
+		if dec.Allowed != x.allowed || line != x.line {
+			t.Errorf("%s: allowed %v at line %d, want %v at %d", x.access, dec.Allowed, line, x.allowed, x.line)
+		}
+	}
+	// Of the two ^offhat, the one in the branch taken is defined.
+	kids := c.Children()
+	if len(kids) != 1 || kids[0].Line != 24 {
+		t.Fatalf("children: %+v", kids)
+	}
+	hc, err := Compile(kids[0], BundledIncludes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec, _ := hc.Eval(Access{Class: ClassFile, Path: "/hat", Perms: PermRead}); !dec.Allowed {
+		t.Errorf("/hat r in the defined offhat: %+v", dec)
+	}
+	if _, err := Compile(d.Profiles[0].Children()[0], BundledIncludes); err == nil || !strings.Contains(err.Error(), "c:21:5: hat p//offhat stands in a branch of a conditional that p does not take") {
+		t.Errorf("the offhat of the branch not taken: %v", err)
+	}
+}
+
+func TestConditionalsRefused(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		// Invalid boolean assignment for ($F): maybe is not true or false
+		{"$F=maybe\n", "x:1:1: $F is assigned \"maybe\": a boolean is true or false"},
+		{"$F = true false\n/p {\n}\n", "x:1:1: $F is assigned \"true false\""},
+		// 'F' is already defined
+		{"$F=true\n${F} = TRUE\n", "x:2:1: $F is assigned again (first at x:1:1)"},
+		// unexpected TOK_VALUE (the comment is read as a value)
+		{"$F = true # on\n/p {\n}\n", "x:1:1: a boolean assignment takes no comment"},
+		// unexpected TOK_ADD_ASSIGN, expecting TOK_EQUALS
+		{"$F += true\n/p {\n}\n", "x:1:1: boolean variables are assigned with ="},
+		// unexpected TOK_BOOL_VAR, expecting TOK_ID or TOK_MODE or TOK_SET_VAR
+		{"/p {\n  $F=true\n}\n", "x:2:3: boolean variables are assigned before the profile"},
+		// unexpected TOK_BOOL_VAR, expecting end of file
+		{"/p {\n}\n$F=true\n", "x:3:1: variables are assigned before the first profile"},
+		{"/p {\n}\n@{X}=/a\n", "x:3:1: variables are assigned before the first profile"},
+		// unexpected TOK_IF, expecting end of file
+		{"$F=true\nif $F {\n}\n", "x:2:1: conditionals live inside a profile"},
+		// unexpected TOK_ELSE
+		{"$F=true\n/p {\n  else {\n  }\n}\n", "x:3:3: `else` follows the `}` of an if"},
+		{"$F=true\n/p {\n  if $F {\n  } else ^h {\n  }\n}\n", "x:4:10: `else` is followed by `{` or by `if`"},
+		// unexpected TOK_ID, expecting TOK_OPEN
+		{"$F=true\n/p {\n  if $F and $F {\n  }\n}\n", "x:3:9: unexpected \"and $F\" after the condition"},
+		// unexpected TOK_SET_VAR, expecting TOK_BOOL_VAR or TOK_NOT or TOK_DEFINED
+		{"@{S}=a\n/p {\n  if @{S} {\n  }\n}\n", "x:3:6: a set variable is tested with `defined @{S}`"},
+		// unexpected TOK_NOT, expecting TOK_SET_VAR or TOK_BOOL_VAR
+		{"$F=true\n/p {\n  if defined not $F {\n  }\n}\n", "x:3:14: a condition tests $BOOL"},
+		// Unset boolean variable $F used in if-expression
+		{"/p {\n  if not $F {\n  }\n}\n", "x:2:3: $F is tested but never assigned"},
+		// Multiple definitions for hat h (both branches taken)
+		{"$F=true\n/p {\n  if $F {\n    ^h {\n    }\n  }\n  if $F {\n    ^h {\n    }\n  }\n}\n", "x:8:5: profile /p//h is defined twice (first at x:4:5)"},
 	} {
 		if err := accepts(c.src); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: got %v, want %q", c.src, err, c.want)

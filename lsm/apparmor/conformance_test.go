@@ -98,8 +98,21 @@ func rampartVerdict(dir string, src []byte) error {
 		return err
 	}
 	inc := Includes{Dirs: []string{filepath.Join(dir, "simple_tests")}, NoBundled: true}
-	for _, p := range d.All() {
-		if _, err := Compile(p, inc); err != nil {
+	var compile func(p *Profile) error
+	compile = func(p *Profile) error {
+		c, err := Compile(p, inc)
+		if err != nil {
+			return err
+		}
+		for _, k := range c.Children() {
+			if err := compile(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, p := range d.Profiles {
+		if err := compile(p); err != nil {
 			return err
 		}
 	}

@@ -45,7 +45,16 @@
 // only matters to file rules). A deny block is refused, as
 // apparmor_parser 3.0.8 refuses it. The renderer keeps the block form.
 //
-// Conditionals are refused.
+// Boolean variables (`$NAME = true`, `${NAME}=False`: true or false in
+// any case, assigned once) are KindBool statements before the first
+// profile. Conditionals in a body (`if [not...] $B {`, `if defined $B
+// {`, `if defined @{V} {`, `} else if ... {`, `} else {`) are KindIf
+// rules that keep both branches as written; Compile evaluates the
+// condition with the variables assigned before the profile, as
+// apparmor_parser does, and compiles only the branch it selects: a rule
+// in the other branch does not count, and a hat or child profile there is
+// not defined (Compiled.Children lists the ones that are). A boolean
+// tested but never assigned is an error.
 // Errors are *Error values positioned at file:line:col; valid AppArmor
 // that rampart does not model (alias rewriting) is refused with an error
 // that errors.Is(err, ErrUnsupported).

@@ -247,10 +247,14 @@ type Compiled struct {
 	Entries []Transition
 
 	vars  map[string]*variable
-	files []*fileRule
-	index *fileIndex
-	nets  []ruleRef
-	caps  []ruleRef
+	bools map[string]*Rule
+	// defined are the hats and child profiles in the branches the
+	// conditionals take: the ones apparmor_parser defines.
+	defined map[*Profile]bool
+	files   []*fileRule
+	index   *fileIndex
+	nets    []ruleRef
+	caps    []ruleRef
 }
 
 type variable struct {
@@ -294,7 +298,7 @@ const maxIncludeDepth = 16
 // body, expands variables and compiles globs. Errors name the rule's
 // position.
 func Compile(p *Profile, inc Includes) (*Compiled, error) {
-	c := &Compiled{Profile: p, Mode: p.Mode(), vars: map[string]*variable{}}
+	c := &Compiled{Profile: p, Mode: p.Mode(), vars: map[string]*variable{}, bools: map[string]*Rule{}, defined: map[*Profile]bool{}}
 	for _, f := range p.Flags {
 		if f == "audit" {
 			c.AuditAll = true
@@ -332,14 +336,20 @@ func Compile(p *Profile, inc Includes) (*Compiled, error) {
 		}
 	}
 	c.index = newFileIndex(c.files)
-	if p.Parent != nil && !p.Hat {
+	if p.Parent != nil {
 		// The parent is compiled too: its exec rules are how a task
-		// gets here, and the parser refuses the file if it is wrong.
+		// gets here, its conditionals decide whether the child exists,
+		// and the parser refuses the file if it is wrong.
 		pc, err := Compile(p.Parent, inc)
 		if err != nil {
 			return nil, err
 		}
-		c.Entries = pc.entries(p)
+		if !pc.defined[p] {
+			return nil, &Error{Pos: p.Pos(), Msg: fmt.Sprintf("%s stands in a branch of a conditional that %s does not take: apparmor_parser does not define it", p.describe(), p.Parent.FullName())}
+		}
+		if !p.Hat {
+			c.Entries = pc.entries(p)
+		}
 	}
 	return c, nil
 }
@@ -472,6 +482,35 @@ func (cc *compiler) statement(r *Rule, via []Pos, body bool) error {
 		}
 	case KindAlias:
 		return ctx(&Error{Pos: r.Pos, Unsupported: true, Msg: "alias rules rewrite paths; rampart does not evaluate them"})
+	case KindProfile:
+		// Two hats or children of one name: apparmor_parser refuses
+		// the file (a task could not be told which one to enter).
+		for k := range c.defined {
+			if k.Name == r.Child.Name {
+				return ctx(&Error{Pos: r.Pos, Msg: fmt.Sprintf("profile %s is defined twice (first at %s); apparmor_parser refuses it", r.Child.FullName(), k.Pos())})
+			}
+		}
+		c.defined[r.Child] = true
+	case KindBool:
+		if first, ok := c.bools[r.Var]; ok {
+			return ctx(&Error{Pos: r.Pos, Msg: fmt.Sprintf("$%s is assigned again (first at %s)", r.Var, first.Pos)})
+		}
+		c.bools[r.Var] = r
+	case KindIf:
+		// The branch the values select is compiled; the other is text.
+		hold, err := c.holds(r)
+		if err != nil {
+			return ctx(err)
+		}
+		branch := r.Else
+		if hold {
+			branch = r.Body
+		}
+		for _, in := range branch {
+			if err := cc.statement(in, via, body); err != nil {
+				return err
+			}
+		}
 	case KindBlock:
 		audit, owner := cc.audit, cc.owner
 		cc.audit, cc.owner = audit || r.Audit, owner || r.Owner
@@ -516,6 +555,27 @@ func (cc *compiler) statement(r *Rule, via []Pos, body bool) error {
 		c.caps = append(c.caps, ruleRef{r, via})
 	}
 	return nil
+}
+
+// holds evaluates an if's condition with the variables assigned so far,
+// as apparmor_parser does while it reads: testing a boolean never
+// assigned is an error, `defined` is not.
+func (c *Compiled) holds(r *Rule) (bool, error) {
+	cond := r.Cond
+	var v bool
+	switch {
+	case cond.Defined && cond.Set:
+		_, v = c.vars[cond.Var]
+	case cond.Defined:
+		_, v = c.bools[cond.Var]
+	default:
+		b, ok := c.bools[cond.Var]
+		if !ok {
+			return false, &Error{Pos: r.Pos, Msg: fmt.Sprintf("$%s is tested but never assigned before the profile (test `defined $%s` for that)", cond.Var, cond.Var)}
+		}
+		v = b.Bool
+	}
+	return v != cond.Not, nil
 }
 
 // maxExpansion bounds what variables may expand to.

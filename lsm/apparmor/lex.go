@@ -233,7 +233,7 @@ func (lx *lexer) statement() (*stmt, error) {
 }
 
 func describeLine(st *stmt) string {
-	if len(st.words) > 0 && strings.HasPrefix(st.words[0].text, "@{") {
+	if len(st.words) > 0 && (strings.HasPrefix(st.words[0].text, "@{") || strings.HasPrefix(st.words[0].text, "$")) {
 		return "a variable assignment (it ends with the line, without a comma)"
 	}
 	return "an include (it ends with the line, without a comma)"
@@ -253,14 +253,24 @@ func (lx *lexer) missingComma(st *stmt) error {
 // isAssignment reports whether a statement whose first word is w assigns
 // a variable: @{NAME}=..., @{NAME}+=..., or @{NAME} followed by = or +=.
 func (lx *lexer) isAssignment(w string) bool {
-	if !strings.HasPrefix(w, "@{") {
+	var rest string
+	switch {
+	case strings.HasPrefix(w, "@{") || strings.HasPrefix(w, "${"):
+		end := strings.IndexByte(w, '}')
+		if end < 0 {
+			return false
+		}
+		rest = w[end+1:]
+	case strings.HasPrefix(w, "$"):
+		// $NAME: a boolean variable.
+		end := 1
+		for end < len(w) && (isAlpha(w[end]) || w[end] >= '0' && w[end] <= '9' || w[end] == '_') {
+			end++
+		}
+		rest = w[end:]
+	default:
 		return false
 	}
-	end := strings.IndexByte(w, '}')
-	if end < 0 {
-		return false
-	}
-	rest := w[end+1:]
 	if strings.HasPrefix(rest, "=") || strings.HasPrefix(rest, "+=") {
 		return true
 	}

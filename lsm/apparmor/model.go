@@ -118,11 +118,17 @@ const (
 	// qualifiers (audit, allow, owner; never deny) apply to the rules of
 	// Body.
 	KindBlock
+	// KindBool assigns a boolean variable before the profiles:
+	// `$Var = true` (Bool).
+	KindBool
+	// KindIf is a conditional, `if [not] [defined] $VAR|@{VAR} {`: Body
+	// applies when Cond holds, Else (after `} else {`) when it does not.
+	KindIf
 )
 
 var kindNames = map[Kind]string{KindFile: "file", KindNetwork: "network", KindCapability: "capability",
 	KindInclude: "include", KindABI: "abi", KindVariable: "variable", KindAlias: "alias", KindOther: "other",
-	KindProfile: "profile", KindBlock: "block"}
+	KindProfile: "profile", KindBlock: "block", KindBool: "boolean", KindIf: "if"}
 
 func (k Kind) String() string {
 	if s, ok := kindNames[k]; ok {
@@ -189,10 +195,44 @@ type Rule struct {
 	// KindProfile: the hat or child profile.
 	Child *Profile
 
-	// KindBlock: the rules in the block, and the comment lines before
-	// its `}`.
+	// KindBlock and KindIf: the rules in the block, and the comment
+	// lines before its `}`.
 	Body        []*Rule
 	EndComments []string
+
+	// KindBool: the value assigned to $Var.
+	Bool bool
+
+	// KindIf: the condition, and the else branch (HasElse: written, if
+	// empty). An `else if` is an Else of one KindIf rule.
+	Cond    Cond
+	HasElse bool
+	Else    []*Rule
+	ElseEnd []string
+}
+
+// Cond is the condition of an `if`: a boolean variable's value, or
+// whether a variable is defined (`defined $B`, `defined @{S}`), negated
+// when Not.
+type Cond struct {
+	Not     bool
+	Defined bool
+	Var     string // the name, without $ or @{}
+	Set     bool   // @{Var}, a set variable (only with Defined)
+}
+
+func (c Cond) String() string {
+	s := ""
+	if c.Not {
+		s = "not "
+	}
+	if c.Defined {
+		s += "defined "
+	}
+	if c.Set {
+		return s + "@{" + c.Var + "}"
+	}
+	return s + "$" + c.Var
 }
 
 // Perm is a set of file permissions.
@@ -425,6 +465,10 @@ func (r *Rule) String() string {
 		return r.Child.header()
 	case KindBlock:
 		return b.String() + "{"
+	case KindBool:
+		return fmt.Sprintf("$%s=%t", r.Var, r.Bool)
+	case KindIf:
+		return "if " + r.Cond.String() + " {"
 	case KindInclude:
 		if r.Hash {
 			b.WriteString("#")

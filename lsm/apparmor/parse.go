@@ -41,6 +41,7 @@ func ParseDocument(name string, src []byte) (*Document, error) {
 	d := &Document{Name: name, EndComments: lx.endComments}
 	ps := &parser{stmts: lx.stmts}
 	var pre, inherited []*Rule
+	bools := boolSet{}
 	for !ps.done() {
 		st := ps.next()
 		switch st.kind {
@@ -65,6 +66,14 @@ func ParseDocument(name string, src []byte) (*Document, error) {
 			r, err := parseStatement(st, false)
 			if err != nil {
 				return nil, err
+			}
+			if err := bools.add(r); err != nil {
+				return nil, err
+			}
+			if len(d.Profiles) > 0 && (r.Kind == KindBool || r.Kind == KindVariable) {
+				// apparmor_parser 3.0.8 takes assignments only before
+				// the first profile.
+				return nil, errAt(r.Pos, "variables are assigned before the first profile of a file, not after one")
 			}
 			pre = append(pre, r)
 		}
@@ -106,6 +115,115 @@ func (ps *parser) qualifierBlock(owner *Profile, st *stmt) (*Rule, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// ifBlock reads `if COND {`, its rules, and the `else {` or `else if
+// COND {` that follows its `}`.
+func (ps *parser) ifBlock(owner *Profile, st *stmt) (*Rule, error) {
+	r := &Rule{Pos: st.pos, Kind: KindIf, Comments: st.comments, LineComment: st.lineComment, Space: st.space}
+	var err error
+	if r.Cond, err = parseCond(st.words); err != nil {
+		return nil, err
+	}
+	if err := ps.body(owner, &r.Body, &r.EndComments, st.pos, "the `"+joinWords(st.words)+" {` block"); err != nil {
+		return nil, err
+	}
+	if ps.done() || ps.stmts[ps.i].kind != stmtOpen || ps.stmts[ps.i].words[0].text != "else" {
+		return r, nil
+	}
+	el := ps.next()
+	r.HasElse = true
+	switch {
+	case len(el.words) == 1:
+		err = ps.body(owner, &r.Else, &r.ElseEnd, el.pos, "the `else {` block")
+	case el.words[1].text == "if":
+		inner := &stmt{kind: stmtOpen, pos: el.words[1].pos, words: el.words[1:], lineComment: el.lineComment}
+		var e *Rule
+		e, err = ps.ifBlock(owner, inner)
+		r.Else = []*Rule{e}
+	default:
+		err = errAt(el.words[1].pos, "`else` is followed by `{` or by `if`, found %q", joinWords(el.words))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// parseCond reads the condition of `if`: any number of `not`, then
+// $BOOL (or ${BOOL}), `defined $BOOL` or `defined @{SET}`.
+func parseCond(ws []word) (Cond, error) {
+	var c Cond
+	i := 1
+	for i < len(ws) && ws[i].text == "not" {
+		c.Not, i = !c.Not, i+1
+	}
+	if i < len(ws) && ws[i].text == "defined" {
+		c.Defined, i = true, i+1
+	}
+	if i >= len(ws) {
+		return c, errAt(ws[len(ws)-1].pos, "`if` needs a condition: $BOOL, defined $BOOL or defined @{VAR}")
+	}
+	w := ws[i]
+	name, set, ok := condVar(w.text)
+	switch {
+	case !ok:
+		return c, errAt(w.pos, "a condition tests $BOOL, defined $BOOL or defined @{VAR}, found %q", w.text)
+	case set && !c.Defined:
+		return c, errAt(w.pos, "a set variable is tested with `defined %s`", w.text)
+	case i+1 < len(ws):
+		return c, errAt(ws[i+1].pos, "unexpected %q after the condition (conditions do not combine)", joinWords(ws[i+1:]))
+	}
+	c.Var, c.Set = name, set
+	return c, nil
+}
+
+// condVar reads $NAME, ${NAME} or @{NAME}.
+func condVar(s string) (name string, set, ok bool) {
+	switch {
+	case strings.HasPrefix(s, "@{") && strings.HasSuffix(s, "}"):
+		name, set = s[2:len(s)-1], true
+	case strings.HasPrefix(s, "${") && strings.HasSuffix(s, "}"):
+		name = s[2 : len(s)-1]
+	case strings.HasPrefix(s, "$"):
+		name = s[1:]
+	default:
+		return "", false, false
+	}
+	return name, set, validVarName(name)
+}
+
+// parseBool reads `$NAME = true` or `${NAME}=false` (case aside), as
+// apparmor_parser takes it: one value, no comment on the line.
+func parseBool(r *Rule, st *stmt) error {
+	r.Kind = KindBool
+	var b strings.Builder
+	for _, w := range st.words {
+		b.WriteString(w.text + " ")
+	}
+	lhs, value, _ := strings.Cut(strings.TrimSpace(b.String()), "=")
+	lhs = strings.TrimSpace(lhs)
+	if strings.HasSuffix(lhs, "+") {
+		return errAt(st.pos, "boolean variables are assigned with =, not +=")
+	}
+	name, set, ok := condVar(lhs)
+	if !ok || set {
+		return errAt(st.pos, "bad boolean variable name %q", lhs)
+	}
+	value = strings.TrimSpace(value)
+	switch {
+	case strings.EqualFold(value, "true"):
+		r.Bool = true
+	case strings.EqualFold(value, "false"):
+	default:
+		return errAt(st.pos, "$%s is assigned %q: a boolean is true or false", name, value)
+	}
+	if st.lineComment != "" {
+		// apparmor_parser reads the comment as a second value.
+		return errAt(st.pos, "a boolean assignment takes no comment on its line")
+	}
+	r.Var = name
+	return nil
 }
 
 // parseFragment parses an included file: its statements, in a profile
@@ -156,6 +274,21 @@ func parseFragment(name string, src []byte, body bool) ([]*Rule, error) {
 	return out, nil
 }
 
+// boolSet holds the boolean variables a file assigns, to refuse a second
+// assignment as apparmor_parser does even in a file without profiles.
+type boolSet map[string]*Rule
+
+func (b boolSet) add(r *Rule) error {
+	if r.Kind != KindBool {
+		return nil
+	}
+	if first := b[r.Var]; first != nil {
+		return errAt(r.Pos, "$%s is assigned again (first at %s)", r.Var, first.Pos)
+	}
+	b[r.Var] = r
+	return nil
+}
+
 // parser walks the lexer's statements, one block level at a time.
 type parser struct {
 	stmts []*stmt
@@ -188,7 +321,16 @@ func (ps *parser) body(owner *Profile, rules *[]*Rule, end *[]string, open Pos, 
 			*end = st.comments
 			return nil
 		case stmtOpen:
-			r, err := ps.block(owner, st)
+			var r *Rule
+			var err error
+			switch st.words[0].text {
+			case "if":
+				r, err = ps.ifBlock(owner, st)
+			case "else":
+				err = errAt(st.pos, "`else` follows the `}` of an if")
+			default:
+				r, err = ps.block(owner, st)
+			}
 			if err != nil {
 				return err
 			}
@@ -239,8 +381,9 @@ func (d *Document) normalize() {
 	for _, p := range d.All() {
 		firstInBody(p.Rules)
 		walkRules(p.Rules, func(r *Rule) {
-			if r.Kind == KindBlock {
+			if r.Kind == KindBlock || r.Kind == KindIf {
 				firstInBody(r.Body)
+				firstInBody(r.Else)
 			}
 		})
 	}
@@ -536,6 +679,12 @@ func parseStatement(st *stmt, body bool) (*Rule, error) {
 	if st.kind == stmtLine {
 		if ws[0].text == "include" || strings.HasPrefix(ws[0].text, "#include") {
 			return r, parseInclude(r, ws)
+		}
+		if strings.HasPrefix(ws[0].text, "$") {
+			if body {
+				return nil, errAt(st.pos, "boolean variables are assigned before the profile, not inside it")
+			}
+			return r, parseBool(r, st)
 		}
 		if body {
 			return nil, errAt(st.pos, "variables are assigned before the profile, not inside it")

@@ -169,7 +169,7 @@ func TestAppArmorParseErrorPositions(t *testing.T) {
 		{"profile p flags=(complain,enforce) {\n}\n", "f:1:11: profile flags complain and enforce conflict"},
 		{"profile p flags=(bogus) {\n}\n", `f:1:11: unknown profile flag "bogus"`},
 		{"profile p xattrs=(=b) {\n}\n", `f:1:11: bad xattr name in "=b"`},
-		{"profile p {\n  ^hat {\n  }\n  ^hat {\n  }\n}\n", "f:4:3: profile p//hat is defined twice (first at f:2:3)"},
+		{"profile p {\n}\nprofile p {\n}\n", "f:3:1: profile p is defined twice (first at f:1:1)"},
 		{"profile p {\n  profile child {\n  }\n", "f:1:1: profile p is not closed with }"},
 		{"profile p {\n  profile child {\n  ^hat {\n  }\n}\n", "f:1:1: profile p is not closed with }"},
 		{"^ hat {\n}\n", "f:1:1: a hat's name follows `^` without a space"},

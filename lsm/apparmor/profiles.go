@@ -49,8 +49,12 @@ func (p *Profile) Children() []*Profile {
 func walkRules(rs []*Rule, f func(*Rule)) {
 	for _, r := range rs {
 		f(r)
-		if r.Kind == KindBlock {
+		switch r.Kind {
+		case KindBlock:
 			walkRules(r.Body, f)
+		case KindIf:
+			walkRules(r.Body, f)
+			walkRules(r.Else, f)
 		}
 	}
 }
@@ -90,11 +94,11 @@ func (d *Document) Find(name string) *Profile {
 	return nil
 }
 
-// checkNames refuses two profiles with one name where the kernel would
-// load one over the other, as apparmor_parser does: two top-level
-// profiles in the same namespace, or two children (hats or not) of the
-// same profile. A top-level `hat parent//name` is a profile of its own
-// and does not clash with a child of parent.
+// checkNames refuses two top-level profiles with one name in one
+// namespace, as apparmor_parser does (the kernel would load one over the
+// other). Two children of one profile are checked by Compile, which knows
+// the branches the conditionals take. A top-level `hat parent//name` is
+// a profile of its own and does not clash with a child of parent.
 func (d *Document) checkNames() error {
 	seen := map[string]*Profile{}
 	for _, p := range d.Profiles {
@@ -104,16 +108,19 @@ func (d *Document) checkNames() error {
 		}
 		seen[key] = p
 	}
-	for _, p := range d.All() {
-		kids := map[string]*Profile{}
-		for _, c := range p.Children() {
-			if q := kids[c.Name]; q != nil {
-				return errAt(c.Pos(), "profile %s is defined twice (first at %s); apparmor_parser refuses it", c.FullName(), q.Pos())
-			}
-			kids[c.Name] = c
+	return nil
+}
+
+// Children lists the hats and child profiles the profile defines: those
+// in the branches its conditionals take.
+func (c *Compiled) Children() []*Profile {
+	var out []*Profile
+	for _, k := range c.Profile.Children() {
+		if c.defined[k] {
+			out = append(out, k)
 		}
 	}
-	return nil
+	return out
 }
 
 // header is the profile's first line.

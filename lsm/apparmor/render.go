@@ -80,6 +80,11 @@ func (w *renderer) rule(r *Rule, indent string) {
 		return
 	}
 	w.space(r.Space)
+	if r.Kind == KindIf {
+		w.comments(r.Comments, indent)
+		w.ifBlock(r, indent, "")
+		return
+	}
 	if r.Kind == KindBlock {
 		w.comments(r.Comments, indent)
 		w.line(indent, r.String(), strings.ReplaceAll(r.LineComment, "\n", " "))
@@ -116,4 +121,36 @@ func (w *renderer) block(rs []*Rule, end []string, indent string) {
 	w.fresh = false
 	w.comments(end, indent+"  ")
 	w.b.WriteString(indent + "}\n")
+}
+
+// ifBlock writes a conditional: `if ... {`, its rules, and its else
+// branch, `} else if ... {` when that is all the branch holds.
+func (w *renderer) ifBlock(r *Rule, indent, lead string) {
+	w.line(indent, lead+r.String(), strings.ReplaceAll(r.LineComment, "\n", " "))
+	if !r.HasElse {
+		w.block(r.Body, r.EndComments, indent)
+		return
+	}
+	w.fresh = true
+	for _, in := range r.Body {
+		w.rule(in, indent+"  ")
+	}
+	w.fresh = false
+	w.comments(r.EndComments, indent+"  ")
+	if elseIf(r) {
+		w.ifBlock(r.Else[0], indent, "} else ")
+		return
+	}
+	w.line(indent, "} else {", "")
+	w.block(r.Else, r.ElseEnd, indent)
+}
+
+// elseIf reports whether an if's else branch is one if, written
+// `else if`.
+func elseIf(r *Rule) bool {
+	if len(r.Else) != 1 || len(r.ElseEnd) > 0 {
+		return false
+	}
+	e := r.Else[0]
+	return e.Kind == KindIf && len(e.Comments) == 0 && !e.Space
 }

@@ -442,3 +442,63 @@ func TestConditionalsRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestLexerAsTheParser(t *testing.T) {
+	// apparmor_parser 3.0.8 accepts this file.
+	src := "@{int}=[0-9]\nprofile p {\n  /sys/cooling_device[@{int}/ r,\n  /run/smb-share:server=*,share=**/ r,\n" +
+		"  /sys/fs/cgroup/cpu,cpuacct/** r,\n  dbus send peer=(label=splat\\ ),\n  \"/a!b\" r,\n}\n"
+	if err := accepts(src); err != nil {
+		t.Fatal(err)
+	}
+	out, err := roundTrip(t, "l", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != src {
+		t.Errorf("render:\n%s", out)
+	}
+	d, _ := ParseDocument("l", []byte(src))
+	if got := d.Profiles[0].Rules[3].Args; len(got) != 2 || got[1] != `peer=(label=splat\ )` {
+		t.Errorf("the escaped blank in the group: %q", got)
+	}
+	c, err := Compile(d.Profiles[0], BundledIncludes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for access, line := range map[string]int{
+		"/sys/cooling_device7/ r":                    3, // the class closes in @{int}: [[0-9]
+		"/sys/cooling_device[/ r":                    3,
+		"/run/smb-share:server=nas,share=media/a/ r": 4,
+		"/sys/fs/cgroup/cpu,cpuacct/tasks r":         5,
+		"/a!b r":                                     7,
+	} {
+		a, err := ParseAccess(access)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dec, _ := c.Eval(a); !dec.Allowed || dec.Rule.Pos.Line != line {
+			t.Errorf("%s: %+v", access, dec)
+		}
+	}
+	for _, c := range []struct{ src, want string }{
+		// Lexer found unexpected character: '!' in state: INITIAL
+		{"/usr/bin/foo^!!!^BLAH {\n}\n", "x:1:14: unexpected character `!`"},
+		{"/p {\n  /foo!bar r,\n}\n", "x:2:7: unexpected character `!`"},
+		// ... in state: ASSIGN_MODE
+		{"@{A} = lib!virt\n/p {\n}\n", "x:1:11: unexpected character `!`"},
+		// ... in state: LIST_COND_MODE
+		{"/p {\n  dbus send peer=(name=a!b),\n}\n", "x:2:25: unexpected character `!`"},
+		// unexpected TOK_END_OF_RULE, expecting TOK_MODE: a comma and a
+		// blank end the rule, a comma ending the path too
+		{"/p {\n  /run/a, r,\n}\n", "x:2:3: file rule \"/run/a\" needs a path and permissions"},
+		{"/p {\n  /run/a,b,\n}\n", "x:2:3: file rule \"/run/a,b\" needs a path and permissions"},
+		// unexpected TOK_ID: white space ends a word, in a class too
+		{"/p {\n  /a/[ b] r,\n}\n", "x:2:6: `[` is not closed"},
+		// Regex grouping error: Unclosed grouping or character class
+		{"@{int}=0\n/p {\n  /sys/d[@{int}/ r,\n}\n", "x:3:3: glob \"/sys/d[0/\": `[` is not closed"},
+	} {
+		if err := accepts(c.src); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %q", c.src, err, c.want)
+		}
+	}
+}

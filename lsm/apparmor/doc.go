@@ -59,6 +59,13 @@
 // that rampart does not model (alias rewriting) is refused with an error
 // that errors.Is(err, ErrUnsupported).
 //
+// The lexer reads words as apparmor_parser's does: `!` outside quotes
+// and comments is refused; a path keeps a comma followed by more of it
+// (smb-share:server=*,share=**/, cpu,cpuacct/); white space ends a word
+// even inside `[...]`, and a class may close in a variable's value
+// (cooling_device[@{int}/, checked once expanded); an escaped blank in a
+// parenthesised group (peer=(label=splat\ )) is kept.
+//
 // Document.Render writes the normal form; parse(render(d)) equals d
 // (positions aside) and rendering its result again gives the same text.
 // The seed article's profile renders exactly as written.

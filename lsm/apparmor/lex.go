@@ -290,8 +290,12 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 	w.pos = lx.pos()
 	var b strings.Builder
 	parens, braces := 0, 0
-	var parenAt, braceAt, classAt, quoteAt Pos
-	inClass, inQuote := false, false
+	var parenAt, braceAt, quoteAt Pos
+	inQuote := false
+	// A path's word keeps a comma followed by more of the word, as
+	// apparmor_parser's lexer does: smb-share:server=*,share=**/ and
+	// cpu,cpuacct/ are one path; `/a, r` and `/a,b,` end at the comma.
+	path := isPathStart(lx.src[lx.i:min(lx.i+2, len(lx.src))])
 	for !lx.eof() {
 		c := lx.src[lx.i]
 		switch {
@@ -306,20 +310,10 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 			if c == '"' {
 				inQuote = false
 			}
-		case inClass:
-			if c == '\\' && lx.i+1 < len(lx.src) {
-				b.WriteByte(c)
-				lx.advance()
-				b.WriteByte(lx.src[lx.i])
-				lx.advance()
-				continue
-			}
-			if isSpace(c) {
-				return w, false, false, lx.errf(classAt, "`[` is not closed before the white space")
-			}
-			if c == ']' {
-				inClass = false
-			}
+		case c == '!':
+			// The parser's lexer takes `!` in no state outside quotes and
+			// comments.
+			return w, false, false, lx.errf(lx.pos(), "unexpected character `!` (quote the word to use it)")
 		case c == '\\' && lx.i+1 < len(lx.src) && lx.src[lx.i+1] != '\n':
 			b.WriteByte(c)
 			lx.advance()
@@ -328,8 +322,10 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 			continue
 		case c == '"':
 			inQuote, quoteAt = true, lx.pos()
-		case c == '[':
-			inClass, classAt = true, lx.pos()
+		case c == '!':
+			// The parser's lexer takes `!` in no state outside quotes and
+			// comments.
+			return w, false, false, lx.errf(lx.pos(), "unexpected character `!` (quote the word to use it)")
 		case c == '(':
 			if parens == 0 {
 				parenAt = lx.pos()
@@ -340,7 +336,7 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 				return w, false, false, lx.errf(lx.pos(), "`)` closes no `(`")
 			}
 			parens--
-			s := strings.TrimRight(b.String(), " ")
+			s := trimFolded(b.String())
 			b.Reset()
 			b.WriteString(s)
 		case isSpace(c):
@@ -359,6 +355,7 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 			return w, false, false, nil
 		case c == '#' && parens > 0:
 			return w, false, false, lx.errf(parenAt, "`(` is not closed before the comment")
+		case c == ',' && path && parens == 0 && braces == 0 && lx.i+1 < len(lx.src) && isIDChar(lx.src[lx.i+1]):
 		case c == ',' && parens == 0 && braces == 0:
 			lx.advance()
 			w.text = b.String()
@@ -384,8 +381,6 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 	switch {
 	case inQuote:
 		return w, false, false, lx.errf(quoteAt, "quote is not closed")
-	case inClass:
-		return w, false, false, lx.errf(classAt, "`[` is not closed")
 	case parens > 0:
 		return w, false, false, lx.errf(parenAt, "`(` is not closed")
 	case braces > 0:
@@ -393,6 +388,27 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 	}
 	w.text = b.String()
 	return w, false, false, nil
+}
+
+// isIDChar reports whether c may continue a word after a comma in a
+// path, as the parser's lexer takes it: not white space, a quote, `!` or
+// another comma.
+func isIDChar(c byte) bool { return !isSpace(c) && c != '"' && c != '!' && c != ',' }
+
+// trimFolded removes the white space folded before a `)`, but not an
+// escaped blank (`label=splat\ `), which is part of the value.
+func trimFolded(s string) string {
+	for strings.HasSuffix(s, " ") {
+		n := 0
+		for i := len(s) - 2; i >= 0 && s[i] == '\\'; i-- {
+			n++
+		}
+		if n%2 == 1 {
+			break
+		}
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // unquote removes the quotes of a word written "...", resolving \" and

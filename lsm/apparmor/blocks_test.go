@@ -327,6 +327,8 @@ profile p {
   }
   if defined $MISSING {
     /missing r,
+  } else if defined @UNSET {
+    /unset r,
   }
   if not not ${OFF} {
     ^offhat {
@@ -374,6 +376,7 @@ func TestConditionals(t *testing.T) {
 		{"/srv/x r", true, 13}, // else if defined @{SET}
 		{"/never r", false, 0},
 		{"/missing r", false, 0},
+		{"/unset r", false, 0}, // defined @UNSET: @{UNSET} is not
 	} {
 		a, _ := ParseAccess(x.access)
 		dec, err := c.Eval(a)
@@ -390,7 +393,7 @@ func TestConditionals(t *testing.T) {
 	}
 	// Of the two ^offhat, the one in the branch taken is defined.
 	kids := c.Children()
-	if len(kids) != 1 || kids[0].Line != 24 {
+	if len(kids) != 1 || kids[0].Line != 26 {
 		t.Fatalf("children: %+v", kids)
 	}
 	hc, err := Compile(kids[0], BundledIncludes)
@@ -400,7 +403,7 @@ func TestConditionals(t *testing.T) {
 	if dec, _ := hc.Eval(Access{Class: ClassFile, Path: "/hat", Perms: PermRead}); !dec.Allowed {
 		t.Errorf("/hat r in the defined offhat: %+v", dec)
 	}
-	if _, err := Compile(d.Profiles[0].Children()[0], BundledIncludes); err == nil || !strings.Contains(err.Error(), "c:21:5: hat p//offhat stands in a branch of a conditional that p does not take") {
+	if _, err := Compile(d.Profiles[0].Children()[0], BundledIncludes); err == nil || !strings.Contains(err.Error(), "c:23:5: hat p//offhat stands in a branch of a conditional that p does not take") {
 		t.Errorf("the offhat of the branch not taken: %v", err)
 	}
 }

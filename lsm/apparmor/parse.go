@@ -183,6 +183,9 @@ func condVar(s string) (name string, set, ok bool) {
 	switch {
 	case strings.HasPrefix(s, "@{") && strings.HasSuffix(s, "}"):
 		name, set = s[2:len(s)-1], true
+	case strings.HasPrefix(s, "@"):
+		// `defined @NAME`: the parser's older spelling of @{NAME}.
+		name, set = s[1:], true
 	case strings.HasPrefix(s, "${") && strings.HasSuffix(s, "}"):
 		name = s[2 : len(s)-1]
 	case strings.HasPrefix(s, "$"):

@@ -483,6 +483,13 @@ func TestLexerAsTheParser(t *testing.T) {
 			t.Errorf("%s: %+v", access, dec)
 		}
 	}
+	// A `{` that begins a word, or follows flags=(...), a qualifier or a
+	// boolean, opens a block (apparmor_parser accepts each of these).
+	for _, src := range []string{"/p {}\n", "/p flags=(complain){/x r,}\n", "$F=true\n/p {\n  owner{/x r,}\n  if $F{\n  }\n}\n"} {
+		if err := accepts(src); err != nil {
+			t.Errorf("%q: %v", src, err)
+		}
+	}
 	for _, c := range []struct{ src, want string }{
 		// Lexer found unexpected character: '!' in state: INITIAL
 		{"/usr/bin/foo^!!!^BLAH {\n}\n", "x:1:14: unexpected character `!`"},

@@ -194,7 +194,9 @@ func (lx *lexer) statement() (*stmt, error) {
 			lx.advance()
 			st.kind = stmtComma
 			return st, nil
-		case c == '{' && lx.spaceOrEnd(1):
+		case c == '{' && (lx.spaceOrEnd(1) || !lineMode && len(st.words) > 0):
+			// A `{` that begins a word opens a block, as in the parser's
+			// lexer: `/p {}`, `owner {/x r,}`.
 			if lineMode {
 				return nil, lx.errf(lx.pos(), "unexpected `{` after %s", describeLine(st))
 			}
@@ -361,7 +363,7 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 			w.text = b.String()
 			return w, true, false, nil
 		case c == '{':
-			if parens == 0 && braces == 0 && lx.spaceOrEnd(1) {
+			if parens == 0 && braces == 0 && (lx.spaceOrEnd(1) || opensAfter(b.String())) {
 				lx.advance()
 				w.text = b.String()
 				return w, false, true, nil
@@ -388,6 +390,16 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 	}
 	w.text = b.String()
 	return w, false, false, nil
+}
+
+// opensAfter reports whether a `{` right after the text s opens a block
+// whatever follows it, as after `flags=(...)`, a qualifier or `if $B`.
+func opensAfter(s string) bool {
+	if strings.HasSuffix(s, ")") || isQualifier(s) {
+		return true
+	}
+	_, set, ok := condVar(s)
+	return ok && !set && strings.HasPrefix(s, "$")
 }
 
 // isIDChar reports whether c may continue a word after a comma in a

@@ -29,6 +29,9 @@ func AppArmor(w io.Writer, c *apparmor.Compiled, ds []apparmor.Decision, format 
 func appArmorText(w io.Writer, c *apparmor.Compiled, ds []apparmor.Decision) {
 	p := c.Profile
 	fmt.Fprintf(w, "profile %s (%s mode) in %s\n", p.QualifiedName(), c.Mode, p.File)
+	if len(p.Xattrs) > 0 {
+		fmt.Fprintf(w, "it attaches only to programs with the xattrs %s: not evaluated\n", strings.Join(p.Xattrs, " "))
+	}
 	switch {
 	case p.Parent != nil && p.Hat:
 		fmt.Fprintf(w, "a hat of %s: a task enters it by change_hat\n", p.Parent.FullName())

@@ -36,6 +36,10 @@ func TestAppArmorEvalChildProfile(t *testing.T) {
 	if r.code != 0 || !strings.HasPrefix(r.stdout, want) || !strings.Contains(r.stdout, "/etc/passwd r: denied") {
 		t.Errorf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	r = rampart(t, "profile x /usr/bin/x xattrs=(user.a=b) {\n}\n", "apparmor", "eval", "-", "/x r")
+	if r.code != 0 || !strings.Contains(r.stdout, "\nit attaches only to programs with the xattrs user.a=b: not evaluated\n") {
+		t.Errorf("xattrs: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	r = rampart(t, profile, "apparmor", "parse", "-")
 	if r.code != 0 || r.stdout != profile {
 		t.Errorf("parse: exit %d:\n%s%s", r.code, r.stdout, r.stderr)

@@ -483,6 +483,27 @@ func TestLexerAsTheParser(t *testing.T) {
 			t.Errorf("%s: %+v", access, dec)
 		}
 	}
+	// A value may open an alternation its use closes (apparmor_parser
+	// accepts both files; their globs are checked once expanded).
+	for src, yes := range map[string]string{
+		"@{BAR}={bar,baz,blort\n/p {\n  /d/@{BAR},exist} r,\n}\n":    "/d/blort r",
+		"@{BAR}=bar,baz,blort}\n/p {\n  /d/{exist,x@{BAR}/m r,\n}\n": "/d/baz/m r",
+	} {
+		d, err := ParseDocument("v", []byte(src))
+		if err != nil {
+			t.Errorf("%q: %v", src, err)
+			continue
+		}
+		c, err := Compile(d.Profiles[0], BundledIncludes)
+		if err != nil {
+			t.Errorf("%q: %v", src, err)
+			continue
+		}
+		a, _ := ParseAccess(yes)
+		if dec, _ := c.Eval(a); !dec.Allowed {
+			t.Errorf("%q: %s: %+v", src, yes, dec)
+		}
+	}
 	// A `{` that begins a word, or follows flags=(...), a qualifier or a
 	// boolean, opens a block (apparmor_parser accepts each of these).
 	for _, src := range []string{"/p {}\n", "/p flags=(complain){/x r,}\n", "$F=true\n/p {\n  owner{/x r,}\n  if $F{\n  }\n}\n"} {
@@ -504,7 +525,11 @@ func TestLexerAsTheParser(t *testing.T) {
 		{"/p {\n  /run/a,b,\n}\n", "x:2:3: file rule \"/run/a,b\" needs a path and permissions"},
 		// unexpected TOK_ID: white space ends a word, in a class too
 		{"/p {\n  /a/[ b] r,\n}\n", "x:2:6: `[` is not closed"},
+		// Lexer found unexpected character: '+' in state: INITIAL
+		{"@{FOO} = /foo\n/p {\n  @{FOO}+/.foo/* r,\n}\n", "x:3:9: unexpected `+` after @{FOO}"},
 		// Regex grouping error: Unclosed grouping or character class
+		{"@{V}=a\n/p {\n  /x/{@{V} r,\n}\n", "x:3:3: glob \"/x/{a\": `{` is not closed"},
+		{"/p {\n  dbus send bus=s{ession,ystem peer=(label=splat),\n}\n", "x:2:18: `{` is not closed before the white space"},
 		{"@{int}=0\n/p {\n  /sys/d[@{int}/ r,\n}\n", "x:3:3: glob \"/sys/d[0/\": `[` is not closed"},
 	} {
 		if err := accepts(c.src); err == nil || !strings.Contains(err.Error(), c.want) {

@@ -61,10 +61,13 @@
 //
 // The lexer reads words as apparmor_parser's does: `!` outside quotes
 // and comments is refused; a path keeps a comma followed by more of it
-// (smb-share:server=*,share=**/, cpu,cpuacct/); white space ends a word
-// even inside `[...]`, and a class may close in a variable's value
-// (cooling_device[@{int}/, checked once expanded); an escaped blank in a
-// parenthesised group (peer=(label=splat\ )) is kept.
+// (smb-share:server=*,share=**/, cpu,cpuacct/), and so does an
+// assignment's value; white space ends a path or a value even inside
+// `[...]` or `{...}`, since a variable's value may open a class or an
+// alternation that its use closes (cooling_device[@{int}/, checked once
+// expanded); a `{` that begins a word opens a block; a statement starting
+// @{VAR}+ that is not += is refused; an escaped blank in a parenthesised
+// group (peer=(label=splat\ )) is kept.
 //
 // Document.Render writes the normal form; parse(render(d)) equals d
 // (positions aside) and rendering its result again gives the same text.

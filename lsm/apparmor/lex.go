@@ -43,6 +43,7 @@ type lexer struct {
 	stmts           []*stmt
 	pendingComments []string
 	pendingSpace    bool
+	inAssign        bool  // reading the values of an assignment
 	lastLine        int   // line of the last content (statement end or comment)
 	last            *stmt // last statement, to take a same-line comment
 	endComments     []string
@@ -212,6 +213,7 @@ func (lx *lexer) statement() (*stmt, error) {
 			}
 			return nil, lx.missingComma(st)
 		}
+		lx.inAssign = lineMode
 		w, comma, open, err := lx.word()
 		if err != nil {
 			return nil, err
@@ -219,6 +221,9 @@ func (lx *lexer) statement() (*stmt, error) {
 		st.words = append(st.words, w)
 		if len(st.words) == 1 {
 			lineMode = w.text == "include" || strings.HasPrefix(w.text, "#include") || lx.isAssignment(w.text)
+			if err := lx.varThenPlus(w); err != nil {
+				return nil, err
+			}
 		}
 		if comma || open {
 			if lineMode {
@@ -250,6 +255,22 @@ func (lx *lexer) missingComma(st *stmt) error {
 		ws = append(ws, w.text)
 	}
 	return lx.errf(st.pos, "rule does not end with a comma: %q", strings.Join(ws, " "))
+}
+
+// varThenPlus refuses a statement that starts with @{NAME}+ without
+// being a += assignment: the parser reads @{NAME} there as the start of
+// an assignment, and the `+` as an unexpected character.
+func (lx *lexer) varThenPlus(w word) error {
+	if !strings.HasPrefix(w.text, "@{") {
+		return nil
+	}
+	end := strings.IndexByte(w.text, '}')
+	if end < 0 || !strings.HasPrefix(w.text[end+1:], "+") || strings.HasPrefix(w.text[end+1:], "+=") {
+		return nil
+	}
+	p := w.pos
+	p.Col += end + 1
+	return lx.errf(p, "unexpected `+` after %s at the start of a statement (@{VAR}+=value adds to a variable)", w.text[:end+1])
 }
 
 // isAssignment reports whether a statement whose first word is w assigns
@@ -297,7 +318,7 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 	// A path's word keeps a comma followed by more of the word, as
 	// apparmor_parser's lexer does: smb-share:server=*,share=**/ and
 	// cpu,cpuacct/ are one path; `/a, r` and `/a,b,` end at the comma.
-	path := isPathStart(lx.src[lx.i:min(lx.i+2, len(lx.src))])
+	path := lx.inAssign || isPathStart(lx.src[lx.i:min(lx.i+2, len(lx.src))])
 	for !lx.eof() {
 		c := lx.src[lx.i]
 		switch {
@@ -350,7 +371,12 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 				lx.advance()
 				continue
 			}
-			if braces > 0 {
+			// White space ends a path or a value even inside {...}: a
+			// variable's value may open an alternation its use closes
+			// (@{V}={a,b then /x/@{V}}), checked once expanded. In the
+			// other words (rule conditionals) it is an unclosed group,
+			// which apparmor_parser refuses.
+			if braces > 0 && !path {
 				return w, false, false, lx.errf(braceAt, "`{` is not closed before the white space (a block's `{` stands apart)")
 			}
 			w.text = b.String()
@@ -385,7 +411,7 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 		return w, false, false, lx.errf(quoteAt, "quote is not closed")
 	case parens > 0:
 		return w, false, false, lx.errf(parenAt, "`(` is not closed")
-	case braces > 0:
+	case braces > 0 && !path:
 		return w, false, false, lx.errf(braceAt, "`{` is not closed")
 	}
 	w.text = b.String()

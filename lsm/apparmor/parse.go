@@ -849,9 +849,10 @@ func checkGlob(path string, w word) error {
 		return errAt(w.pos, "%v", err)
 	}
 	if _, err := CompileGlob(masked); err != nil {
-		if variableInClass(path) {
-			// cooling_device[@{int}/: the class closes in the value;
-			// Compile checks the glob once expanded.
+		if strings.Contains(path, "@{") {
+			// A variable's value may close what the text opens
+			// (cooling_device[@{int}/, @{V},b} with @{V}={a): Compile
+			// checks the glob once expanded, as apparmor_parser does.
 			return nil
 		}
 		p := w.pos
@@ -865,25 +866,6 @@ func checkGlob(path string, w word) error {
 		return errAt(p, "%v", err)
 	}
 	return nil
-}
-
-// variableInClass reports whether a variable stands inside a `[` that
-// the text does not close before it.
-func variableInClass(s string) bool {
-	class := false
-	for i := 0; i < len(s); i++ {
-		switch {
-		case s[i] == '\\':
-			i++
-		case strings.HasPrefix(s[i:], "@{") && class:
-			return true
-		case s[i] == '[':
-			class = true
-		case s[i] == ']':
-			class = false
-		}
-	}
-	return false
 }
 
 // maskVariables replaces each @{NAME} with as many 'v' bytes, checking

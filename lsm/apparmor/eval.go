@@ -296,7 +296,10 @@ const maxIncludeDepth = 16
 // Compile prepares a profile for evaluation: it reads the includes of
 // its preamble (and of the preambles before it in its file) and of its
 // body, expands variables and compiles globs. Errors name the rule's
-// position.
+// position. A hat or child profile compiles with its parent's file-level
+// statements; one that stands in a branch of a conditional its parent
+// does not take is an error, unless a sibling of the same name is
+// defined, which is then the one compiled (Compiled.Profile).
 func Compile(p *Profile, inc Includes) (*Compiled, error) {
 	c := &Compiled{Profile: p, Mode: p.Mode(), vars: map[string]*variable{}, bools: map[string]*Rule{}, defined: map[*Profile]bool{}}
 	for _, f := range p.Flags {
@@ -345,6 +348,13 @@ func Compile(p *Profile, inc Includes) (*Compiled, error) {
 			return nil, err
 		}
 		if !pc.defined[p] {
+			// `if $B { ^h {} } else { ^h {} }`: the name means the one
+			// the parser defines.
+			for k := range pc.defined {
+				if k.Name == p.Name {
+					return Compile(k, inc)
+				}
+			}
 			return nil, &Error{Pos: p.Pos(), Msg: fmt.Sprintf("%s stands in a branch of a conditional that %s does not take: apparmor_parser does not define it", p.describe(), p.Parent.FullName())}
 		}
 		if !p.Hat {

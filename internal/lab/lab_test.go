@@ -59,6 +59,18 @@ var diffPairs = []struct {
 	{Pair{Profile: netProfile, Access: "network inet dgram"}, Allow, "-", "lab-net (enforce)"},
 	{Pair{Profile: netProfile, Access: "network inet stream"}, Deny, "EACCES", "lab-net (enforce)"},
 	{Pair{Profile: netProfile, Access: "network inet raw icmp"}, Deny, "EACCES", "lab-net (enforce)"},
+	// unix sockets: network rules decide their creation like any family's
+	{Pair{Profile: netProfile, Access: "network unix stream"}, Deny, "EACCES", "lab-net (enforce)"},
+	{Pair{Profile: "profile lab-nonet {\n  /proc/** r,\n}\n", Access: "network netlink raw"}, Deny, "EACCES", "lab-nonet (enforce)"},
+	// and unix rules, which this kernel cannot mediate, are compiled
+	// down to network unix rules: an allow rule of any permissions and
+	// conditions becomes `network unix [type]`, a deny rule is dropped
+	{Pair{Profile: "profile lab-ux1 {\n  unix (create),\n  /proc/** r,\n}\n", Access: "network unix stream"}, Allow, "-", "lab-ux1 (enforce)"},
+	{Pair{Profile: "abi <abi/3.0>,\nprofile lab-ux2 {\n  unix (create),\n  /proc/** r,\n}\n", Access: "network unix stream"}, Allow, "-", "lab-ux2 (enforce)"},
+	{Pair{Profile: "profile lab-ux3 {\n  unix (send) peer=(label=foo),\n  /proc/** r,\n}\n", Access: "network unix stream"}, Allow, "-", "lab-ux3 (enforce)"},
+	{Pair{Profile: "profile lab-ux4 {\n  unix (create) type=dgram,\n  /proc/** r,\n}\n", Access: "network unix stream"}, Deny, "EACCES", "lab-ux4 (enforce)"},
+	{Pair{Profile: "profile lab-ux5 {\n  network unix,\n  deny unix (create),\n  /proc/** r,\n}\n", Access: "network unix stream"}, Allow, "-", "lab-ux5 (enforce)"},
+	{Pair{Profile: "profile lab-ux6 {\n  audit unix,\n  /proc/** r,\n}\n", Access: "network unix seqpacket"}, Allow, "-", "lab-ux6 (enforce)"},
 	// a profile apparmor_parser refuses is an error of the harness
 	{Pair{Profile: "profile lab-bad {\n  /etc/passwd zz,\n}\n", Access: "file /etc/passwd r"}, Fail, "load", ""},
 	// a child profile and a hat confine with their own rules, not their
@@ -137,12 +149,14 @@ const netProfile = `profile lab-net {
 `
 
 var (
-	suiteOnce sync.Once
-	suiteRes  Result
-	suiteErr  error
-	suitePlan *DiffPlan
-	suiteEval *DiffPlan
-	suiteTime time.Duration
+	suiteOnce  sync.Once
+	suiteRes   Result
+	suiteErr   error
+	suitePlan  *DiffPlan
+	suiteEval  *DiffPlan
+	suiteReal  *DiffPlan
+	realSample []realProfile
+	suiteTime  time.Duration
 )
 
 // suite boots the lab once for all tests.
@@ -205,10 +219,19 @@ uname -r`, 0)
 			return
 		}
 		suiteEval.AddTo(&s, "evaldiff")
+		if realSample, err = realProfiles(t); err != nil {
+			suiteErr = err
+			return
+		}
+		if suiteReal, err = PlanDiffIn("/lab/realdiff", realPairs(realSample), helper); err != nil {
+			suiteErr = err
+			return
+		}
+		suiteReal.AddTo(&s, "realdiff")
 		// Last: when it hangs, its spinning helper would slow what follows.
 		s.Add("seccomp-1cpu", oneCPUCheck, 15*time.Second)
 		script, files := s.Build()
-		l := &Lab{Log: testLog{t}, Timeout: 4 * time.Minute}
+		l := &Lab{Log: testLog{t}, Timeout: 6 * time.Minute}
 		suiteRes, suiteErr = l.Run(ctx, script, files)
 		t.Logf("lab: kernel %s; times: kernel %v, initramfs %v, boot+checks %v",
 			suiteRes.Kernel, suiteRes.Times.Kernel.Round(time.Millisecond), suiteRes.Times.Initramfs.Round(time.Millisecond), suiteRes.Times.Boot.Round(time.Millisecond))

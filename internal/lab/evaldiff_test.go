@@ -20,23 +20,49 @@ ls -la /tmp /tmp/data`
 
 // evalProfiles cover globs (*, **, ?, [], {,}), variables, deny over
 // allow, owner, audit, complain mode and network rules.
-var evalProfiles = []string{
-	"profile ed-star {\n  /etc/* r,\n}\n",
-	"profile ed-deny {\n  /etc/** r,\n  deny /etc/shadow r,\n}\n",
-	"profile ed-tree {\n  /tmp/data/** rw,\n  deny /tmp/data/*.log w,\n}\n",
-	"profile ed-owner {\n  owner /tmp/** rw,\n  /etc/passwd r,\n}\n",
-	"profile ed-alt {\n  /tmp/data/{a,b}.* r,\n  /tmp/data/? r,\n  /tmp/data/sub/*.txt a,\n}\n",
-	"profile ed-class {\n  /tmp/data/[ab]* r,\n  /tmp/data/[^ab]* w,\n  /tmp/** a,\n}\n",
-	"profile ed-file {\n  file,\n  deny /tmp/data/** w,\n}\n",
-	"profile ed-denyowner {\n  /** r,\n  deny owner /tmp/** r,\n}\n",
-	"#include <tunables/global>\nprofile ed-vars {\n  #include <abstractions/base>\n  @{PROC}/sys/** r,\n  /etc/pass* r,\n  /tmp/data/** r,\n}\n",
-	"@{DATA}=/tmp/data\n@{EXT}=txt log\n@{EXT}+=none\n@{TREE}=@{DATA}/sub\nprofile ed-vars2 {\n  @{DATA}/*.@{EXT} r,\n  @{TREE}/** w,\n  @{DATA}/{b,x}* a,\n}\n",
-	"profile ed-complain flags=(complain) {\n  /etc/passwd r,\n  deny /etc/shadow r,\n}\n",
-	"profile ed-audit {\n  /etc/** r,\n  audit deny /etc/shadow r,\n  audit /tmp/** w,\n}\n",
-	"profile ed-net {\n  network inet dgram,\n  network inet6 stream,\n  /etc/passwd r,\n}\n",
-	"profile ed-netdeny {\n  network,\n  capability,\n  deny network raw,\n  /etc/** r,\n}\n",
-	"profile ed-allnet {\n  network,\n  capability net_raw,\n}\n",
+// evalProfile is a profile text and the profile in it the access runs
+// under (its full name; "" for the first).
+type evalProfile struct{ text, name string }
+
+var evalProfiles = []evalProfile{
+	{"profile ed-star {\n  /etc/* r,\n}\n", ""},
+	{"profile ed-deny {\n  /etc/** r,\n  deny /etc/shadow r,\n}\n", ""},
+	{"profile ed-tree {\n  /tmp/data/** rw,\n  deny /tmp/data/*.log w,\n}\n", ""},
+	{"profile ed-owner {\n  owner /tmp/** rw,\n  /etc/passwd r,\n}\n", ""},
+	{"profile ed-alt {\n  /tmp/data/{a,b}.* r,\n  /tmp/data/? r,\n  /tmp/data/sub/*.txt a,\n}\n", ""},
+	{"profile ed-class {\n  /tmp/data/[ab]* r,\n  /tmp/data/[^ab]* w,\n  /tmp/** a,\n}\n", ""},
+	{"profile ed-file {\n  file,\n  deny /tmp/data/** w,\n}\n", ""},
+	{"profile ed-denyowner {\n  /** r,\n  deny owner /tmp/** r,\n}\n", ""},
+	{"#include <tunables/global>\nprofile ed-vars {\n  #include <abstractions/base>\n  @{PROC}/sys/** r,\n  /etc/pass* r,\n  /tmp/data/** r,\n}\n", ""},
+	{"@{DATA}=/tmp/data\n@{EXT}=txt log\n@{EXT}+=none\n@{TREE}=@{DATA}/sub\nprofile ed-vars2 {\n  @{DATA}/*.@{EXT} r,\n  @{TREE}/** w,\n  @{DATA}/{b,x}* a,\n}\n", ""},
+	{"profile ed-complain flags=(complain) {\n  /etc/passwd r,\n  deny /etc/shadow r,\n}\n", ""},
+	{"profile ed-audit {\n  /etc/** r,\n  audit deny /etc/shadow r,\n  audit /tmp/** w,\n}\n", ""},
+	{"profile ed-net {\n  network inet dgram,\n  network inet6 stream,\n  /etc/passwd r,\n}\n", ""},
+	{"profile ed-netdeny {\n  network,\n  capability,\n  deny network raw,\n  /etc/** r,\n}\n", ""},
+	{"profile ed-allnet {\n  network,\n  capability net_raw,\n}\n", ""},
+	// hats and child profiles decide with their own rules
+	{edParent, ""},
+	{edParent, "ed-parent//kid"},
+	{edParent, "ed-parent//hat"},
+	// conditionals take the branch the booleans select; qualifier
+	// blocks qualify what they hold
+	{"$ON = true\n$OFF = false\nprofile ed-cond {\n  if $ON {\n    /etc/passwd r,\n  } else {\n    /etc/group r,\n  }\n  if not $OFF {\n    /tmp/data/*.txt r,\n  }\n  if $OFF {\n    /tmp/** rw,\n  }\n  audit {\n    /tmp/data/sub/** r,\n  }\n  owner {\n    /tmp/** w,\n  }\n}\n", ""},
 }
+
+const edParent = `profile ed-parent {
+  /etc/passwd r,
+  /tmp/data/** r,
+  profile kid {
+    /etc/group r,
+    deny /tmp/data/*.log r,
+    /tmp/data/** rw,
+  }
+  ^hat {
+    /etc/shadow r,
+    /tmp/data/sub/** r,
+  }
+}
+`
 
 // An access as the harness makes it can ask the kernel for more than its
 // name says, and the expectation must ask rampart the same:
@@ -102,7 +128,7 @@ func evalPairs() []Pair {
 	var out []Pair
 	for _, p := range evalProfiles {
 		for _, a := range evalAccesses {
-			out = append(out, Pair{Profile: p, Access: a.lab})
+			out = append(out, Pair{Profile: p.text, Access: a.lab, Name: p.name})
 		}
 	}
 	return out
@@ -112,18 +138,24 @@ func evalPairs() []Pair {
 func evalExpect(t *testing.T, i int) (bool, string) {
 	prof := evalProfiles[i/len(evalAccesses)]
 	acc := evalAccesses[i%len(evalAccesses)]
-	ps, err := apparmor.Parse(fmt.Sprintf("profile-%d", i/len(evalAccesses)), []byte(prof))
+	doc, err := apparmor.ParseDocument(fmt.Sprintf("profile-%d", i/len(evalAccesses)), []byte(prof.text))
 	if err != nil {
-		t.Fatalf("parse %q: %v", prof, err)
+		t.Fatalf("parse %q: %v", prof.text, err)
+	}
+	p := doc.Profiles[0]
+	if prof.name != "" {
+		if p = doc.Find(prof.name); p == nil {
+			t.Fatalf("no profile %s in %q", prof.name, prof.text)
+		}
 	}
 	decide := func(s string) apparmor.Decision {
 		a, err := apparmor.ParseAccess(s)
 		if err != nil {
 			t.Fatalf("access %q: %v", s, err)
 		}
-		d, err := apparmor.Eval(ps[0], a)
+		d, err := apparmor.Eval(p, a)
 		if err != nil {
-			t.Fatalf("eval %q under %q: %v", s, prof, err)
+			t.Fatalf("eval %q under %q: %v", s, prof.text, err)
 		}
 		return d
 	}

@@ -277,6 +277,10 @@ type fileRule struct {
 	// isExact says so): compared, not run.
 	exact   string
 	isExact bool
+	// plain says the glob has no wildcard and no class (alternation
+	// allowed): apparmor_parser lets the exec transition of such a rule
+	// win over those of the globs that match the same file.
+	plain bool
 }
 
 // match takes a path with its runs of '/' folded.
@@ -339,6 +343,9 @@ func Compile(p *Profile, inc Includes) (*Compiled, error) {
 		}
 	}
 	c.index = newFileIndex(c.files)
+	if err := execConflicts(p, c.files); err != nil {
+		return nil, err
+	}
 	if p.Parent != nil {
 		// The parent is compiled too: its exec rules are how a task
 		// gets here, its conditionals decide whether the child exists,
@@ -545,7 +552,7 @@ func (cc *compiler) statement(r *Rule, via []Pos, body bool) error {
 			if err != nil {
 				return ctx(&Error{Pos: r.Pos, Msg: err.Error()})
 			}
-			fr.glob, fr.perms = g, r.Perms
+			fr.glob, fr.perms, fr.plain = g, r.Perms, !hasWildcard(expanded)
 		}
 		if fr.perms&PermWrite != 0 {
 			fr.perms |= PermAppend
@@ -753,6 +760,9 @@ func (c *Compiled) evalFile(a Access) (Decision, error) {
 			}
 			continue
 		}
+		if r.Other && a.Owner { // other rules cover only files the task does not own
+			continue
+		}
 		if r.Deny {
 			t.deny |= fr.perms
 			if !r.Audit {
@@ -915,7 +925,7 @@ func execConflict(path string, cands []*fileRule) error {
 func execWinners(cands []*fileRule) []*fileRule {
 	var lit []*fileRule
 	for _, c := range cands {
-		if c.glob != nil && c.glob.Literal() {
+		if c.plain {
 			lit = append(lit, c)
 		}
 	}

@@ -470,6 +470,12 @@ func (c *gcomp) alt(depth int) (gfrag, error) {
 	if len(alts) == 1 && c.src[open+1] == '}' {
 		return gfrag{}, c.errf(open, "empty alternation `{}`")
 	}
+	if len(alts) == 1 {
+		// apparmor_parser refuses `{}` and `{one}` ("Invalid number of
+		// items between {}"): a profile written with one would not load,
+		// so no path may be judged by it.
+		return gfrag{}, c.errf(open, "an alternation needs two or more items, separated by commas: `{a,b}` or `{,a}`")
+	}
 	// Chain the alternatives with splits.
 	f := alts[len(alts)-1]
 	out := append([]gpatch(nil), f.out...)

@@ -47,6 +47,7 @@ type lexer struct {
 	lastLine        int   // line of the last content (statement end or comment)
 	last            *stmt // last statement, to take a same-line comment
 	endComments     []string
+	afterArrow      bool // the word being read follows `->`
 }
 
 func lex(name string, src []byte) (*lexer, error) {
@@ -214,7 +215,9 @@ func (lx *lexer) statement() (*stmt, error) {
 			return nil, lx.missingComma(st)
 		}
 		lx.inAssign = lineMode
+		lx.afterArrow = len(st.words) > 0 && st.words[len(st.words)-1].text == "->"
 		w, comma, open, err := lx.word()
+		lx.afterArrow = false
 		if err != nil {
 			return nil, err
 		}
@@ -318,7 +321,8 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 	// A path's word keeps a comma followed by more of the word, as
 	// apparmor_parser's lexer does: smb-share:server=*,share=**/ and
 	// cpu,cpuacct/ are one path; `/a, r` and `/a,b,` end at the comma.
-	path := lx.inAssign || isPathStart(lx.src[lx.i:min(lx.i+2, len(lx.src))])
+	// A `->` target too (px -> a,b names the profile a,b).
+	path := lx.inAssign || lx.afterArrow || isPathStart(lx.src[lx.i:min(lx.i+2, len(lx.src))])
 	for !lx.eof() {
 		c := lx.src[lx.i]
 		switch {

@@ -154,8 +154,10 @@ type Rule struct {
 	LineComment string   // comment after it on the same line, without the '#'
 	Space       bool     // a blank line precedes it (or its comments)
 
-	// Qualifiers: [audit] [allow|deny] [owner].
-	Audit, Allow, Deny, Owner bool
+	// Qualifiers: [audit] [allow|deny] [owner|other]. Other is the
+	// opposite of owner: the rule applies only to files the task does
+	// not own.
+	Audit, Allow, Deny, Owner, Other bool
 
 	// KindFile: Path is the glob as written (variables unexpanded, quotes
 	// removed), "" for bare `file,`. Perms holds the permissions;
@@ -163,10 +165,13 @@ type Rule struct {
 	// profile an exec transition goes to, or the target a link (l) may
 	// point to.
 	// KindAlias: Path -> Target.
-	Path   string
-	Perms  Perm
-	Exec   ExecMode
-	Target string
+	// ExecQual is the file rule's `safe` or `unsafe` qualifier as
+	// written ("" without one); Exec already holds the mode it forces.
+	Path     string
+	Perms    Perm
+	Exec     ExecMode
+	ExecQual string
+	Target   string
 
 	// KindNetwork: a family (inet, inet6, packet, ...) and a socket type
 	// (stream, dgram, raw, ...) or protocol (tcp, udp, icmp); "" is any.
@@ -307,9 +312,13 @@ func (m ExecMode) Describe() string {
 	return string(m) + ": " + what + scrub
 }
 
-// ParsePerms parses a rule's permission word: any of r w a l k m, and at
-// most one exec mode (ix, px, Px, ux, Ux, cx, Cx, pix, Pix, cix, Cix, pux,
-// PUx, cux, CUx, or x).
+// ParsePerms parses a rule's permission word as apparmor_parser reads
+// it: any of r w a l k m (R W L M are accepted for r w l m), repeated or
+// not, and at most one exec mode, which may be written more than once
+// (pxpx; a bare x after it adds nothing, one before it only goes with ix). An exec mode is a qualifier and x: i, p, c or u (the upper case
+// P, C and U scrub the environment), or p and c with the fallback i or u
+// (pix, Pix, pux, PUx, ...; the fallback's case does not matter, pIx is
+// pix and Pux is PUx). A bare x (deny rules only) comes back as "x".
 func ParsePerms(s string) (Perm, ExecMode, error) {
 	var p Perm
 	var exec ExecMode
@@ -317,44 +326,105 @@ func ParsePerms(s string) (Perm, ExecMode, error) {
 		return 0, "", errors.New("no permissions")
 	}
 	for i := 0; i < len(s); {
+		var m ExecMode
+		n := 1
 		switch s[i] {
-		case 'r':
+		case 'r', 'R':
 			p |= PermRead
-		case 'w':
+		case 'w', 'W':
 			p |= PermWrite
 		case 'a':
 			p |= PermAppend
-		case 'l':
+		case 'l', 'L':
 			p |= PermLink
 		case 'k':
 			p |= PermLock
-		case 'm':
+		case 'm', 'M':
 			p |= PermMmap
+		case 'x', 'X':
+			m = "x"
+		case 'i', 'I', 'u', 'U', 'p', 'P', 'c', 'C':
+			m, n = execToken(s[i:])
+			if m == "" {
+				return 0, "", fmt.Errorf("unknown permission %q in %q: an exec qualifier (i p c u) is followed by x, or by i or u and then x", s[i:i+1], s)
+			}
 		default:
-			var found ExecMode
-			for _, m := range execModes {
-				if strings.HasPrefix(s[i:], string(m)) {
-					found = m
-					break
-				}
-			}
-			if found == "" {
-				return 0, "", fmt.Errorf("unknown permission %q in %q (r w a l k m, and one of ix px Px ux Ux cx Cx pix Pix cix Cix pux PUx cux CUx, or x in deny rules)", s[i:i+1], s)
-			}
-			if exec != "" {
-				return 0, "", fmt.Errorf("%q names two exec modes, %s and %s", s, exec, found)
-			}
-			exec = found
-			p |= PermExec
-			i += len(found)
-			continue
+			return 0, "", fmt.Errorf("unknown permission %q in %q (r w a l k m, and an exec mode: ix px Px ux Ux cx Cx pix Pix cix Cix pux PUx cux CUx, or x in deny rules)", s[i:i+1], s)
 		}
-		i++
+		if m != "" {
+			// A repeated mode is the same mode; two different ones leave
+			// the transition ambiguous, and the parser refuses them.
+			// A bare x after a mode is that mode's x; before one it
+			// reads as ix, so only ix may follow it.
+			switch {
+			case exec == "" || exec == "x" && m == "ix":
+				exec = m
+			case m == "x" || m == exec:
+			default:
+				return 0, "", fmt.Errorf("%q names two exec modes, %s and %s", s, exec, m)
+			}
+			p |= PermExec
+		}
+		i += n
 	}
 	if p&PermWrite != 0 && p&PermAppend != 0 {
 		return 0, "", fmt.Errorf("%q: w and a conflict (w already allows appending)", s)
 	}
 	return p, exec, nil
+}
+
+// execToken reads an exec mode at the start of s (a qualifier, maybe a
+// fallback, then x), in canonical spelling, and how many bytes it took;
+// "" when s does not start with one.
+func execToken(s string) (ExecMode, int) {
+	q := s[0]
+	scrub := q == 'P' || q == 'C' || q == 'U'
+	lower := q | 0x20
+	n, fallback := 1, byte(0)
+	if (lower == 'p' || lower == 'c') && n < len(s) && strings.IndexByte("iIuU", s[n]) >= 0 {
+		fallback, n = s[n]|0x20, n+1
+	}
+	if n >= len(s) || (s[n] != 'x' && s[n] != 'X') {
+		return "", 0
+	}
+	var m string
+	switch lower {
+	case 'i':
+		return "ix", n + 1
+	case 'u':
+		m = "ux"
+	default:
+		m = string(lower)
+		if fallback != 0 {
+			m += string(fallback)
+		}
+		m += "x"
+	}
+	if scrub {
+		m = strings.ToUpper(m[:len(m)-1]) + "x"
+		if m == "PIx" || m == "CIx" {
+			m = m[:1] + "ix"
+		}
+	}
+	return ExecMode(m), n + 1
+}
+
+// withScrub returns the mode with the environment scrubbed (safe) or
+// not (unsafe), as the `safe` and `unsafe` rule qualifiers force it; ix
+// has no scrubbed form.
+func (m ExecMode) withScrub(safe bool) ExecMode {
+	if m == "ix" || m == "x" || m == "" {
+		return m
+	}
+	lower := strings.ToLower(string(m))
+	if !safe {
+		return ExecMode(lower)
+	}
+	up := strings.ToUpper(lower[:len(lower)-1]) + "x"
+	if strings.HasSuffix(lower, "ix") && len(lower) == 3 {
+		up = strings.ToUpper(lower[:1]) + "ix"
+	}
+	return ExecMode(up)
 }
 
 // formatPerms renders permissions in canonical order, the exec mode last.
@@ -459,6 +529,12 @@ func (r *Rule) String() string {
 	}
 	if r.Owner {
 		b.WriteString("owner ")
+	}
+	if r.Other {
+		b.WriteString("other ")
+	}
+	if r.ExecQual != "" {
+		b.WriteString(r.ExecQual + " ")
 	}
 	switch r.Kind {
 	case KindProfile:

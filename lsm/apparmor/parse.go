@@ -704,13 +704,13 @@ func parseStatement(st *stmt, body bool) (*Rule, error) {
 	if i < len(ws) && (ws[i].text == "allow" || ws[i].text == "deny") {
 		r.Allow, r.Deny, i = ws[i].text == "allow", ws[i].text == "deny", i+1
 	}
-	if i < len(ws) && ws[i].text == "owner" {
-		r.Owner, i = true, i+1
+	if i < len(ws) && (ws[i].text == "owner" || ws[i].text == "other") {
+		r.Owner, r.Other, i = ws[i].text == "owner", ws[i].text == "other", i+1
 	}
 	if i < len(ws) {
 		switch ws[i].text {
-		case "audit", "allow", "deny", "owner":
-			return nil, errAt(ws[i].pos, "qualifiers go in the order audit, allow or deny, owner: %q", joinWords(ws)+",")
+		case "audit", "allow", "deny", "owner", "other":
+			return nil, errAt(ws[i].pos, "qualifiers go in the order audit, allow or deny, owner or other: %q", joinWords(ws)+",")
 		}
 	}
 	if i == len(ws) {
@@ -766,7 +766,7 @@ func parseStatement(st *stmt, body bool) (*Rule, error) {
 		if kw.text == "set" && (len(rest) == 0 || rest[0].text != "rlimit") {
 			return nil, errAt(kw.pos, "want set rlimit NAME <= VALUE,")
 		}
-	case isPathStart(kw.text):
+	case isPathStart(kw.text) || kw.text == "safe" || kw.text == "unsafe":
 		r.Kind = KindFile
 		err = parseFileRule(r, ws[i:])
 	case len(rest) > 0 && isPathStart(rest[0].text) && looksLikePerms(kw.text):
@@ -780,18 +780,26 @@ func parseStatement(st *stmt, body bool) (*Rule, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.Owner && r.Kind != KindFile && r.Keyword != "link" {
-		return nil, errAt(st.pos, "owner applies to file and link rules only")
+	if (r.Owner || r.Other) && r.Kind != KindFile && r.Keyword != "link" {
+		return nil, errAt(st.pos, "%s applies to file and link rules only", map[bool]string{true: "owner", false: "other"}[r.Owner])
 	}
 	return r, nil
 }
 
 func looksLikePerms(s string) bool {
-	return s != "" && strings.Trim(s, "rwalkmixpuPUCc") == ""
+	return s != "" && strings.Trim(s, "rRwWalLkmMxXiIpPuUcC") == ""
 }
 
-// parseFileRule reads `PATH PERMS [-> TARGET]` or `PERMS PATH [-> TARGET]`.
+// parseFileRule reads `[safe|unsafe] PATH PERMS [-> TARGET]` or
+// `[safe|unsafe] PERMS PATH [-> TARGET]`.
 func parseFileRule(r *Rule, ws []word) error {
+	if len(ws) > 0 && (ws[0].text == "safe" || ws[0].text == "unsafe") {
+		r.ExecQual = ws[0].text
+		if len(ws) == 1 {
+			return errAt(ws[0].pos, "%s needs a file rule with an exec mode after it", ws[0].text)
+		}
+		ws = ws[1:]
+	}
 	if len(ws) < 2 {
 		return errAt(ws[0].pos, "file rule %q needs a path and permissions", joinWords(ws))
 	}
@@ -821,6 +829,16 @@ func parseFileRule(r *Rule, ws []word) error {
 	}
 	if !r.Deny && exec == "x" {
 		return errAt(permW.pos, "x needs an exec mode in allow rules: ix, px, Px, cx, Cx, ux, Ux, pix, ...")
+	}
+	switch {
+	case r.ExecQual != "" && exec == "":
+		return errAt(permW.pos, "%s qualifies an exec mode, and the rule has none", r.ExecQual)
+	case r.ExecQual == "unsafe" && r.Deny:
+		return errAt(permW.pos, "deny rules take a bare x, which is never unsafe")
+	case r.ExecQual != "":
+		// safe forces a scrubbed environment (px reads as Px), unsafe
+		// an unscrubbed one, whatever the letters' case says.
+		exec = exec.withScrub(r.ExecQual == "safe")
 	}
 	r.Path, r.Perms, r.Exec = path, perms, exec
 	rest := ws[2:]

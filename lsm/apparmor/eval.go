@@ -327,6 +327,7 @@ func Compile(p *Profile, inc Includes) (*Compiled, error) {
 			return nil, &Error{Pos: p.Pos(), Msg: fmt.Sprintf("profile name %s: %v", p.Name, err)}
 		}
 	}
+	cc.seen = nil // the profile's body includes afresh what its preamble did
 	if _, ok := c.vars["profile_name"]; !ok {
 		// A child's @{profile_name} is its full name, parent//child,
 		// without the namespace.
@@ -420,9 +421,12 @@ func (x *fileIndex) candidates(path string) []int {
 }
 
 type compiler struct {
-	c     *Compiled
-	inc   Includes
-	stack []string // files being included, for cycles
+	c   *Compiled
+	inc Includes
+	// seen holds the files already included in the preamble or in the
+	// body: apparmor_parser reads a file once there and skips it after,
+	// which also ends include cycles.
+	seen map[string]bool
 	// audit and owner are the qualifiers of the blocks being read
 	// (`audit owner { ... }`), which their rules and includes take.
 	audit, owner bool
@@ -467,23 +471,23 @@ func (cc *compiler) statement(r *Rule, via []Pos, body bool) error {
 		}
 		inner := append(append([]Pos(nil), via...), r.Pos)
 		for _, s := range srcs {
-			for _, open := range cc.stack {
-				if open == s.name {
-					return ctx(&Error{Pos: r.Pos, Msg: fmt.Sprintf("include cycle through %s", s.name)})
-				}
+			if cc.seen[s.key] {
+				continue
 			}
+			if cc.seen == nil {
+				cc.seen = map[string]bool{}
+			}
+			cc.seen[s.key] = true
 			c.Sources = append(c.Sources, s.name)
 			rules, err := parseFragment(s.name, s.data, body)
 			if err != nil {
 				return ctx(err)
 			}
-			cc.stack = append(cc.stack, s.name)
 			for _, ir := range rules {
 				if err := cc.statement(ir, inner, body); err != nil {
 					return err
 				}
 			}
-			cc.stack = cc.stack[:len(cc.stack)-1]
 		}
 	case KindVariable:
 		v, ok := c.vars[r.Var]

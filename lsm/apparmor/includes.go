@@ -80,6 +80,26 @@ const maxIncludeSize = 4 << 20
 type source struct {
 	name string // for positions
 	data []byte
+	// key names the file as apparmor_parser does when it skips a file
+	// already included: the search directory and the path as written,
+	// joined with a '/' (not cleaned: <d/v> and <d//v> differ).
+	key string
+}
+
+// ignoredInDir reports whether apparmor_parser skips a file of an
+// included directory: hidden files, README, and the backups and
+// leftovers of package managers and editors.
+func ignoredInDir(name string) bool {
+	if strings.HasPrefix(name, ".") || name == "README" || strings.HasSuffix(name, "~") {
+		return true
+	}
+	for _, s := range []string{".dpkg-new", ".dpkg-old", ".dpkg-dist", ".dpkg-bak", ".dpkg-remove",
+		".pacsave", ".pacnew", ".rpmnew", ".rpmsave", ".orig", ".rej"} {
+		if strings.HasSuffix(name, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // resolve finds the files an include statement names: one file, the
@@ -87,7 +107,13 @@ type source struct {
 // an `if exists` include finds nothing.
 func (inc Includes) resolve(r *Rule) ([]source, error) {
 	if !r.Angle {
-		return readIncluded(r.Include, r)
+		key := r.Include
+		if !filepath.IsAbs(key) {
+			if wd, err := os.Getwd(); err == nil {
+				key = wd + "/" + key
+			}
+		}
+		return readIncluded(r.Include, key, r)
 	}
 	clean := path.Clean(r.Include)
 	if strings.HasPrefix(clean, "../") || clean == ".." || path.IsAbs(clean) {
@@ -96,12 +122,16 @@ func (inc Includes) resolve(r *Rule) ([]source, error) {
 	for _, dir := range inc.Dirs {
 		p := filepath.Join(dir, filepath.FromSlash(clean))
 		if _, err := os.Stat(p); err == nil {
-			return readIncluded(p, r)
+			key := dir
+			if abs, err := filepath.Abs(dir); err == nil {
+				key = abs
+			}
+			return readIncluded(p, key+"/"+r.Include, r)
 		}
 	}
 	if !inc.NoBundled {
 		if b, err := bundled.ReadFile("bundled/" + clean); err == nil {
-			return []source{{BundledPrefix + clean, b}}, nil
+			return []source{{BundledPrefix + clean, b, BundledPrefix + clean}}, nil
 		}
 	}
 	if r.IfExists {
@@ -118,7 +148,7 @@ func (inc Includes) resolve(r *Rule) ([]source, error) {
 	return nil, &Error{Pos: r.Pos, Msg: msg}
 }
 
-func readIncluded(p string, r *Rule) ([]source, error) {
+func readIncluded(p, key string, r *Rule) ([]source, error) {
 	st, err := os.Stat(p)
 	if err != nil {
 		if r.IfExists && errors.Is(err, fs.ErrNotExist) {
@@ -134,7 +164,7 @@ func readIncluded(p string, r *Rule) ([]source, error) {
 		if err != nil {
 			return nil, &Error{Pos: r.Pos, Msg: fmt.Sprintf("include %s: %v", includeArg(r.Include, r.Angle), err)}
 		}
-		return []source{{p, b}}, nil
+		return []source{{p, b, key}}, nil
 	}
 	entries, err := os.ReadDir(p)
 	if err != nil {
@@ -142,18 +172,25 @@ func readIncluded(p string, r *Rule) ([]source, error) {
 	}
 	var out []source
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
+		if ignoredInDir(e.Name()) {
 			continue
 		}
 		fp := filepath.Join(p, e.Name())
-		if fi, err := os.Stat(fp); err != nil || !fi.Mode().IsRegular() || fi.Size() > maxIncludeSize {
+		fi, err := os.Stat(fp)
+		if err != nil { // a dangling link: apparmor_parser fails too
+			return nil, &Error{Pos: r.Pos, Msg: fmt.Sprintf("include %s: %v", includeArg(r.Include, r.Angle), err)}
+		}
+		if fi.IsDir() { // not descended into
 			continue
+		}
+		if !fi.Mode().IsRegular() || fi.Size() > maxIncludeSize {
+			return nil, &Error{Pos: r.Pos, Msg: fmt.Sprintf("include %s: %s is not a regular file of at most %d bytes", includeArg(r.Include, r.Angle), fp, maxIncludeSize)}
 		}
 		b, err := os.ReadFile(fp)
 		if err != nil {
 			return nil, &Error{Pos: r.Pos, Msg: fmt.Sprintf("include %s: %v", includeArg(r.Include, r.Angle), err)}
 		}
-		out = append(out, source{fp, b})
+		out = append(out, source{fp, b, key + "/" + e.Name()})
 	}
 	return out, nil
 }

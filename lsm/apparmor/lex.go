@@ -98,6 +98,114 @@ func (lx *lexer) atInclude() bool {
 	return isSpace(c) || c == '<' || c == '"'
 }
 
+// atIncludeStatement reports whether the statement at the cursor is an
+// include: `#include` and white space, `<` or `"`; or `include` and a
+// blank (apparmor_parser wants its spec on the same line).
+func (lx *lexer) atIncludeStatement() bool {
+	rest := lx.src[lx.i:]
+	if strings.HasPrefix(rest, "#include") {
+		return lx.atInclude()
+	}
+	return strings.HasPrefix(rest, "include") && len(rest) > len("include") && isBlank(rest[len("include")])
+}
+
+// include reads an include statement as apparmor_parser's lexer does:
+// the keyword, `if exists`, and one spec: <path> (blanks around the path
+// dropped, "quotes" allowed around it), "path", or a bare path up to
+// white space or a comma. The statement ends with the spec, and the line
+// goes on (`#include <a> /foo r,` is an include and a rule).
+func (lx *lexer) include(st *stmt) (*stmt, error) {
+	st.kind = stmtLine
+	hash := lx.src[lx.i] == '#'
+	kw := word{text: "include", pos: lx.pos()}
+	if hash {
+		kw.text = "#include"
+	}
+	st.words = append(st.words, kw)
+	for range kw.text {
+		lx.advance()
+	}
+	blanks := func(newlines bool) {
+		for !lx.eof() && (isBlank(lx.src[lx.i]) || newlines && lx.src[lx.i] == '\n') {
+			lx.advance()
+		}
+	}
+	blanks(hash)
+	if w, ok := lx.ifExists(); ok {
+		st.words = append(st.words, w...)
+	}
+	p := lx.pos()
+	start := lx.i
+	// A bare path must stand on the keyword's line: rampart does not
+	// take the next line's first word for a file name.
+	if lx.eof() || isSpace(lx.src[lx.i]) || p.Line != kw.pos.Line && lx.src[lx.i] != '<' && lx.src[lx.i] != '"' {
+		return nil, lx.errf(kw.pos, "want include [if exists] <path>, \"path\" or path on the line of %s", kw.text)
+	}
+	switch lx.src[lx.i] {
+	case '<':
+		for !lx.eof() && lx.src[lx.i] != '>' && lx.src[lx.i] != '\n' {
+			lx.advance()
+		}
+		if lx.eof() || lx.src[lx.i] != '>' {
+			return nil, lx.errf(p, "`<` of the include is not closed with `>` on its line")
+		}
+		lx.advance()
+	case '"':
+		lx.advance()
+		for !lx.eof() && lx.src[lx.i] != '"' && lx.src[lx.i] != '\n' {
+			if lx.src[lx.i] == '\\' && lx.i+1 < len(lx.src) {
+				lx.advance()
+			}
+			lx.advance()
+		}
+		if lx.eof() || lx.src[lx.i] != '"' {
+			return nil, lx.errf(p, "quote is not closed")
+		}
+		lx.advance()
+	default:
+		for !lx.eof() && !isSpace(lx.src[lx.i]) && lx.src[lx.i] != ',' {
+			lx.advance()
+		}
+	}
+	st.words = append(st.words, word{text: lx.src[start:lx.i], pos: p})
+	return st, nil
+}
+
+// ifExists reads `if exists` and the blanks after it when a spec follows
+// on the same line; apparmor_parser otherwise takes `if` for a path.
+func (lx *lexer) ifExists() ([]word, bool) {
+	rest := lx.src[lx.i:]
+	if !strings.HasPrefix(rest, "if") || len(rest) < 3 || !isBlank(rest[2]) {
+		return nil, false
+	}
+	j := 2
+	for j < len(rest) && isBlank(rest[j]) {
+		j++
+	}
+	if !strings.HasPrefix(rest[j:], "exists") {
+		return nil, false
+	}
+	k := j + len("exists")
+	if k >= len(rest) || !isBlank(rest[k]) {
+		return nil, false
+	}
+	for k < len(rest) && isBlank(rest[k]) {
+		k++
+	}
+	if k >= len(rest) || isSpace(rest[k]) {
+		return nil, false
+	}
+	ifW := word{text: "if", pos: lx.pos()}
+	var existsW word
+	for n := 0; n < k; n++ {
+		if n == j {
+			existsW = word{text: "exists", pos: lx.pos()}
+		}
+		lx.advance()
+	}
+	return []word{ifW, existsW}, true
+}
+
 // comment consumes a comment to the end of its line and returns its text
 // without the '#' and trailing blanks.
 func (lx *lexer) comment() string {
@@ -157,6 +265,9 @@ func (lx *lexer) statement() (*stmt, error) {
 		st.kind = stmtClose
 		return st, nil
 	}
+	if lx.atIncludeStatement() {
+		return lx.include(st)
+	}
 	lineMode := false
 	for {
 		for !lx.eof() && isBlank(lx.src[lx.i]) {
@@ -189,6 +300,9 @@ func (lx *lexer) statement() (*stmt, error) {
 		case c == ',':
 			if lineMode {
 				return nil, lx.errf(lx.pos(), "unexpected `,` after %s", describeLine(st))
+			}
+			if len(st.words) == 0 && lx.last != nil && lx.last.kind == stmtLine && lx.last.endLine == lx.line {
+				return nil, lx.errf(lx.pos(), "unexpected `,` after %s", describeLine(lx.last))
 			}
 			if len(st.words) == 0 {
 				return nil, lx.errf(lx.pos(), "`,` with no rule before it")
@@ -246,7 +360,7 @@ func describeLine(st *stmt) string {
 	if len(st.words) > 0 && (strings.HasPrefix(st.words[0].text, "@{") || strings.HasPrefix(st.words[0].text, "$")) {
 		return "a variable assignment (it ends with the line, without a comma)"
 	}
-	return "an include (it ends with the line, without a comma)"
+	return "an include (it takes no comma)"
 }
 
 func (lx *lexer) missingComma(st *stmt) error {

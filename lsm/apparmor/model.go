@@ -605,6 +605,9 @@ func (r *Rule) String() string {
 }
 
 func includeArg(path string, angle bool) string {
+	if angle && strings.ContainsAny(path, " \t\"\\<>") {
+		return "<" + quote(path) + ">"
+	}
 	if angle {
 		return "<" + path + ">"
 	}

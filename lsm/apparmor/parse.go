@@ -694,7 +694,7 @@ func parseStatement(st *stmt, body bool) (*Rule, error) {
 		}
 		return r, parseVariable(r, ws)
 	}
-	if !body && ws[0].text != "abi" && ws[0].text != "alias" {
+	if !body && !isABIWord(ws[0].text) && ws[0].text != "alias" {
 		return nil, errAt(st.pos, "expected a profile header such as `profile NAME flags=(...) {`, found a rule outside any profile: %q", joinWords(ws)+",")
 	}
 	i := 0
@@ -735,15 +735,12 @@ func parseStatement(st *stmt, body bool) (*Rule, error) {
 	case kw.text == "capability":
 		r.Kind = KindCapability
 		err = parseCapability(r, rest)
-	case kw.text == "abi":
+	case isABIWord(kw.text):
 		r.Kind = KindABI
 		if qualified {
 			return nil, errAt(st.pos, "abi takes no qualifiers")
 		}
-		if len(rest) != 1 {
-			return nil, errAt(kw.pos, "want abi <abi/3.0>,")
-		}
-		r.Include, r.Angle, err = includePath(rest[0])
+		err = parseABI(r, kw, rest)
 	case kw.text == "alias":
 		r.Kind = KindAlias
 		if body {
@@ -960,15 +957,73 @@ func parseCapability(r *Rule, ws []word) error {
 	return nil
 }
 
+// includePath reads the file an include or abi names, as
+// apparmor_parser's lexer does: <path> searched in the include
+// directories (spaces around the path dropped, or the path in quotes
+// right inside: <"a b">), "path", or a bare path, both taken as written.
 func includePath(w word) (string, bool, error) {
 	s := w.text
-	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") && len(s) > 2 {
-		return s[1 : len(s)-1], true, nil
+	bad := errAt(w.pos, "want <relative/path>, \"path\" or path, found %s", s)
+	switch {
+	case strings.HasPrefix(s, "<"):
+		if len(s) < 2 || !strings.HasSuffix(s, ">") {
+			return "", false, bad
+		}
+		in := s[1 : len(s)-1]
+		if strings.HasPrefix(in, `"`) {
+			p, ok := unquote(in)
+			if !ok || !strings.HasSuffix(in, `"`) || p == "" {
+				return "", false, bad
+			}
+			return p, true, nil
+		}
+		p := strings.Trim(in, " ")
+		if p == "" || strings.ContainsAny(p, "\"\t\n<>") {
+			return "", false, bad
+		}
+		return p, true, nil
+	case strings.HasPrefix(s, `"`):
+		if p, ok := unquote(s); ok && p != "" {
+			return p, false, nil
+		}
+		return "", false, bad
 	}
-	if p, ok := unquote(s); ok && strings.HasPrefix(s, `"`) && p != "" {
-		return p, false, nil
+	if s == "" || strings.ContainsAny(s, "\"<> \t\n") {
+		return "", false, bad
 	}
-	return "", false, errAt(w.pos, "want <relative/path> or \"path\", found %s", s)
+	return s, false, nil
+}
+
+// isABIWord reports whether a statement's first word starts an abi
+// rule: `abi`, or `abi` with its spec written on (abi<abi/3.0>).
+func isABIWord(s string) bool {
+	return s == "abi" || strings.HasPrefix(s, "abi<") || strings.HasPrefix(s, `abi"`)
+}
+
+// parseABI reads `abi SPEC,`, where the spec may stand apart from the
+// keyword or not, and spaces may pad the path inside <...>.
+func parseABI(r *Rule, kw word, rest []word) error {
+	spec := word{text: strings.TrimPrefix(kw.text, "abi"), pos: kw.pos}
+	spec.pos.Col += len("abi")
+	if spec.text == "" {
+		if len(rest) == 0 {
+			return errAt(kw.pos, "want abi <abi/3.0>,")
+		}
+		spec, rest = rest[0], rest[1:]
+	}
+	var more []string
+	for _, w := range rest {
+		more = append(more, w.text)
+	}
+	if len(more) > 0 {
+		if !strings.HasPrefix(spec.text, "<") {
+			return errAt(rest[0].pos, "want abi <abi/3.0>, found %q after the abi", strings.Join(more, " "))
+		}
+		spec.text += " " + strings.Join(more, " ")
+	}
+	var err error
+	r.Include, r.Angle, err = includePath(spec)
+	return err
 }
 
 func parseInclude(r *Rule, ws []word) error {

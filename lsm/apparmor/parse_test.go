@@ -204,7 +204,7 @@ func TestAppArmorParseErrorPositions(t *testing.T) {
 		{"@{A}\nprofile p {\n}\n", "f:2:1: expected = or += after the variable @{A}"},
 		{"@{A}=\nprofile p {\n}\n", "f:1:1: @{A} is assigned no value"},
 		{"#include\nprofile p {\n}\n", "f:1:1: want include [if exists] <path>"},
-		{"include <a>,\nprofile p {\n}\n", "f:1:13: unexpected `,` after an include"},
+		{"include <a>,\nprofile p {\n}\n", "f:1:12: unexpected `,` after an include"},
 		{"profile p {\n  abi,\n}\n", "f:2:3: want abi <abi/3.0>,"},
 		{"profile p {\n  alias /a -> /b,\n}\n", "f:2:3: alias rules go before the profile"},
 		{"profile p {\n  signal (send\n}\n", "f:2:10: `(` is not closed"},

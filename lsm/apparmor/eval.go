@@ -328,11 +328,12 @@ func Compile(p *Profile, inc Includes) (*Compiled, error) {
 		}
 	}
 	cc.seen = nil // the profile's body includes afresh what its preamble did
-	if _, ok := c.vars["profile_name"]; !ok {
-		// A child's @{profile_name} is its full name, parent//child,
-		// without the namespace.
-		c.vars["profile_name"] = &variable{values: []string{p.FullName()}}
+	if v, ok := c.vars["profile_name"]; ok {
+		return nil, &Error{Pos: v.pos, Msg: "'profile_name' is already defined: apparmor_parser sets @{profile_name} to each profile's name"}
 	}
+	// A child's @{profile_name} is its full name, parent//child, without
+	// the namespace.
+	c.vars["profile_name"] = &variable{values: []string{p.FullName()}}
 	if p.Attach != "" {
 		if _, err := c.expand(p.Attach, 0); err != nil {
 			return nil, &Error{Pos: p.Pos(), Msg: fmt.Sprintf("attachment %s: %v", p.Attach, err)}
@@ -570,6 +571,12 @@ func (cc *compiler) statement(r *Rule, via []Pos, body bool) error {
 			fr.perms |= PermMmap
 		}
 		c.files = append(c.files, fr)
+	case KindOther:
+		// Rules rampart keeps without evaluating still must not name a
+		// variable nobody assigned: apparmor_parser refuses them.
+		if err := c.declared(r.Pos, r.Args...); err != nil {
+			return ctx(err)
+		}
 	case KindNetwork:
 		c.nets = append(c.nets, ruleRef{r, via})
 	case KindCapability:
@@ -597,6 +604,34 @@ func (c *Compiled) holds(r *Rule) (bool, error) {
 		v = b.Bool
 	}
 	return v != cond.Not, nil
+}
+
+// declared checks that every @{NAME} in texts is assigned (or is
+// @{profile_name}), as apparmor_parser does for every rule class:
+// "Found reference to variable NAME, but is never declared". Rule
+// classes call it on the words they hold.
+func (c *Compiled) declared(at Pos, texts ...string) error {
+	for _, s := range texts {
+		for i := 0; i+1 < len(s); i++ {
+			if s[i] == '\\' {
+				i++
+				continue
+			}
+			if s[i] != '@' || s[i+1] != '{' {
+				continue
+			}
+			end := strings.IndexByte(s[i:], '}')
+			if end < 0 {
+				break
+			}
+			name := s[i+2 : i+end]
+			if _, ok := c.vars[name]; !ok && name != "profile_name" {
+				return &Error{Pos: at, Msg: fmt.Sprintf("variable @{%s} is used but never assigned (include <tunables/global>?)", name)}
+			}
+			i += end
+		}
+	}
+	return nil
 }
 
 // maxExpansion bounds what variables may expand to.

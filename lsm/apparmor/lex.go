@@ -281,6 +281,12 @@ func (lx *lexer) statement() (*stmt, error) {
 			return nil, lx.missingComma(st)
 		}
 		c := lx.src[lx.i]
+		if lineMode && c == '\\' && lx.i+1 < len(lx.src) && lx.src[lx.i+1] == '\n' {
+			// A variable assignment goes on past a line ending in `\`.
+			lx.advance()
+			lx.advance()
+			continue
+		}
 		switch {
 		case c == '\n':
 			if lineMode {

@@ -82,6 +82,9 @@ func ParseDocument(name string, src []byte) (*Document, error) {
 	if err := d.checkNames(); err != nil {
 		return nil, err
 	}
+	if err := d.checkVariables(); err != nil {
+		return nil, err
+	}
 	d.normalize()
 	return d, nil
 }
@@ -226,6 +229,31 @@ func parseBool(r *Rule, st *stmt) error {
 		return errAt(st.pos, "a boolean assignment takes no comment on its line")
 	}
 	r.Var = name
+	return nil
+}
+
+// checkVariables refuses a variable the document itself assigns twice
+// (with =), as apparmor_parser does whatever its includes hold:
+// otherwise a second value could be read where the kernel never loads
+// the profile.
+func (d *Document) checkVariables() error {
+	first := map[string]Pos{}
+	var stmts []*Rule
+	for _, p := range d.Profiles {
+		stmts = append(stmts, p.Preamble...)
+	}
+	for _, r := range append(stmts, d.Trailer...) {
+		if r.Kind != KindVariable || r.Append {
+			continue
+		}
+		if r.Var == "profile_name" {
+			return errAt(r.Pos, "'profile_name' is already defined: apparmor_parser sets @{profile_name} to each profile's name")
+		}
+		if at, ok := first[r.Var]; ok {
+			return errAt(r.Pos, "@{%s} is assigned again (first at %s)", r.Var, at)
+		}
+		first[r.Var] = r.Pos
+	}
 	return nil
 }
 
@@ -807,6 +835,12 @@ func parseFileRule(r *Rule, ws []word) error {
 	if !isPathStart(pathW.text) {
 		return errAt(ws[0].pos, "file rule %q: a path starts with / or @{", joinWords(ws))
 	}
+	if varThenAssign(pathW.text) {
+		// apparmor_parser's lexer reads @{V}+ and @{V}= as the start of
+		// an assignment, and refuses the rule; rampart must not read it
+		// as a path (@{V}+/x would allow /value+/x).
+		return errAt(pathW.pos, "%s: a variable followed by + or = starts an assignment, not a path (quote the path to mean it)", pathW.text)
+	}
 	path, ok := unquote(pathW.text)
 	if !ok {
 		return errAt(pathW.pos, "bad quoting in %s", pathW.text)
@@ -854,6 +888,16 @@ func parseFileRule(r *Rule, ws []word) error {
 	}
 	r.Target = t
 	return nil
+}
+
+// varThenAssign reports whether an unquoted word starts with a
+// variable directly followed by + or =.
+func varThenAssign(s string) bool {
+	if !strings.HasPrefix(s, "@{") {
+		return false
+	}
+	end := strings.IndexByte(s, '}')
+	return end > 0 && end+1 < len(s) && (s[end+1] == '+' || s[end+1] == '=')
 }
 
 // checkGlob validates glob syntax, variables aside, and positions the
@@ -1079,6 +1123,9 @@ func parseVariable(r *Rule, ws []word) error {
 		return errAt(ws[0].pos, "@{%s} is assigned no value (write \"\" for an empty one)", name)
 	}
 	for _, v := range raw {
+		if !strings.HasPrefix(v, `"`) && strings.ContainsRune(v, '!') {
+			return errAt(ws[0].pos, "value %s: apparmor_parser does not take `!` in a variable's value", v)
+		}
 		u, ok := unquote(v)
 		if !ok {
 			return errAt(ws[0].pos, "bad quoting in value %s", v)

@@ -196,3 +196,23 @@ func TestAppArmorGlobIntersects(t *testing.T) {
 		}
 	}
 }
+
+// Network rule shapes apparmor_parser 3.0.8 accepts and refuses.
+func TestAppArmorNetworkForms(t *testing.T) {
+	for _, r := range []string{"network unspec,", "network unspec stream,", "network unspec raw,", "network inet icmp,",
+		"network inet packet,", "network netlink raw,", "network mctp,", "network tcp,", "network inet6 udp,"} {
+		if _, err := compileSrc("profile t {\n  " + r + "\n}\n"); err != nil {
+			t.Errorf("%s: %v", r, err)
+		}
+	}
+	for _, r := range []string{"network unspec tcp,", "network inet6 icmp,", "network unix tcp,", "network stream inet,",
+		"network inet stream dgram,", "network inet dccp,", "network decnet,", "network local,", "network unspec unspec,"} {
+		if _, err := compileSrc("profile t {\n  " + r + "\n}\n"); err == nil {
+			t.Errorf("%s: accepted, apparmor_parser refuses it", r)
+		}
+	}
+	// A rule for every family covers unspec too; socket families do not.
+	check(t, "unspec", "profile p {\n  network unspec stream,\n}",
+		want{"network unspec stream", true, 2, "", nil},
+		want{"network inet stream", false, 0, "", nil})
+}

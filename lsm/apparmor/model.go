@@ -454,7 +454,10 @@ var (
 	}
 )
 
-func isFamily(s string) bool { return contains(netFamilies, s) }
+// isFamily accepts unspec besides the families sockets are created in:
+// apparmor_parser takes `network unspec [type],` (AF_UNSPEC, which no
+// socket is created with, so evaluation never enumerates it).
+func isFamily(s string) bool { return s == "unspec" || contains(netFamilies, s) }
 func isType(s string) bool   { return contains(netTypes, s) }
 
 func contains(list []string, s string) bool {

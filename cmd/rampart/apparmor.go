@@ -58,6 +58,8 @@ argument (quote it):
                       r w a l k m x: '/etc/shadow r', '/proc/sys/kernel/core_pattern w'
   PATH PERMS owner    ... of a file the task owns (owner rules apply; or --owner)
   PATH x              executing it: the decision names the exec transition
+  link PATH -> TARGET a hard link at PATH to the existing TARGET: the rule
+                      for the pair decides, with its subset test
   network [FAMILY] [TYPE]
                       creating a socket: 'network inet raw', 'network inet tcp';
                       a family or type left out stands for all of them, and
@@ -73,7 +75,7 @@ The exit status is 0 whether accesses are allowed or denied.
 
 ` + decideHelp,
 		Example: `  rampart apparmor eval examples/seed/flask-deny-shadow '/etc/shadow r' 'network inet raw' 'capability net_raw'
-  rampart apparmor eval profile '/home/u/.ssh/id_rsa r owner' '/usr/bin/curl x'
+  rampart apparmor eval profile '/home/u/.ssh/id_rsa r owner' '/usr/bin/curl x' 'link /tmp/l -> /etc/shadow'
   rampart apparmor generate --container-default | rampart apparmor eval - '/proc/sys/kernel/core_pattern w'`,
 		Args: usageArgs(cobra.MinimumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -168,3 +168,33 @@ func TestAppArmorHelp(t *testing.T) {
 		}
 	}
 }
+
+// A hard link is asked for by its pair; the subset test keeps a link
+// from opening the target wider than the profile does.
+func TestAppArmorEvalLinkAccess(t *testing.T) {
+	profile := "profile p {\n  /tmp/** rwl,\n  /etc/passwd r,\n  link /var/only -> /etc/passwd,\n}\n"
+	r := rampart(t, profile, "apparmor", "eval", "--includes", "bundled", "-o", "json", "-",
+		"link /tmp/l -> /etc/shadow", "link /var/only -> /etc/passwd", "link /var/only -> /etc/group")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var ds []struct {
+		Access, Rule, Reason string
+		Allowed              bool
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &ds); err != nil || len(ds) != 3 {
+		t.Fatalf("%v:\n%s", err, r.stdout)
+	}
+	if ds[0].Allowed || ds[0].Access != "link /tmp/l -> /etc/shadow" || !strings.Contains(ds[0].Reason, "subset test fails") {
+		t.Errorf("subset: %+v", ds[0])
+	}
+	if !ds[1].Allowed || ds[1].Rule != "link /var/only -> /etc/passwd," {
+		t.Errorf("link rule: %+v", ds[1])
+	}
+	if ds[2].Allowed {
+		t.Errorf("other target: %+v", ds[2])
+	}
+	if r := rampart(t, profile, "apparmor", "eval", "-", "link /tmp/l"); r.code != 2 || !strings.Contains(r.stderr, "link /PATH -> /TARGET") {
+		t.Errorf("bad access: exit %d: %s", r.code, r.stderr)
+	}
+}

@@ -10,17 +10,19 @@
 // assignments, abi, alias) and their rules (Rule). Recognised rules:
 //
 //   - file rules: `/path perms`, `perms /path`, `file /path perms`, bare
-//     `file,`, with the qualifiers audit, allow, deny and owner, the
-//     permissions r w a l k m and the exec transitions ix px Px ux Ux cx
-//     Cx pix Pix cix Cix pux PUx cux CUx (x alone in deny rules), and
-//     `-> target` for an exec transition or a link;
+//     `file,`, with the qualifiers audit, allow, deny and owner or other,
+//     the permissions r w a l k m (and the spellings apparmor_parser
+//     takes: RWM, repeated letters) and the exec transitions ix px Px ux
+//     Ux cx Cx pix Pix cix Cix pux PUx cux CUx (x alone in deny rules),
+//     forced scrubbed or not by safe and unsafe, and `-> target` for an
+//     exec transition or a link; link rules (`link [subset] /a -> /b`);
 //   - network rules by family and type or protocol (`network inet raw,`,
 //     `network tcp,`, `deny network raw,`) and bare `network,`;
 //   - capability rules (`capability net_raw sys_admin,`, `capability,`);
 //   - #include / include [if exists] <...> or "...", abi, variables
 //     (`@{VAR}=a b`, `@{VAR}+=c`), alias;
 //   - ptrace, signal, mount, umount, remount, pivot_root, unix, dbus,
-//     userns, change_profile, link, set rlimit, mqueue and io_uring rules,
+//     userns, change_profile, set rlimit, mqueue and io_uring rules,
 //     kept word by word and rendered back, not evaluated.
 //
 // Profile headers take the forms apparmor_parser 3.0.8 takes: `profile
@@ -89,15 +91,17 @@
 // and win; what is not granted is denied in enforce mode; complain mode
 // lets it through and logs it, except what a deny rule without audit
 // denies (the kernel's quiet denials return an error in every mode);
-// owner rules need the task's fsuid to own the file; w implies a;
-// inheriting exec modes (ix, pix, cix) imply m; for an exec, rules with a
-// literal path win over globs, and differing transitions are the error
-// apparmor_parser reports.
+// owner rules need the task's fsuid to own the file, other rules that it
+// does not; w implies a; inheriting exec modes (ix, pix, cix) imply m;
+// for an exec, rules without wildcards win over globs, and transitions
+// that differ on some file are the error apparmor_parser reports when it
+// compiles. A hard link (link PATH -> TARGET) is decided on the pair, with
+// the subset test the rule asks for. An alias gives each file rule under
+// its path a copy for the rewritten path.
 //
 // Not evaluated: the rules kept word by word (ptrace, signal, mount, unix,
-// dbus, ...), alias rewriting (an error), the target of link rules (an
-// `l -> target` rule does not grant l), and network mediation finer than
-// family and type (the kernel's too).
+// dbus, ...), and network mediation finer than family and type (the
+// kernel's too).
 //
 // # Generation
 //

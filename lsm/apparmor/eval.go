@@ -25,9 +25,13 @@ type Access struct {
 	// ClassFile: the path (a directory's ends with '/'), the permissions
 	// asked for (any of r w a l k m x), and whether the file's owner is the
 	// task's fsuid, which `owner` rules require.
-	Path  string
-	Perms Perm
-	Owner bool
+	// LinkTarget, with Perms l, asks for a hard link at Path to the
+	// existing file LinkTarget; without it, l asks whether Path may be
+	// made a link whatever the target.
+	Path       string
+	Perms      Perm
+	Owner      bool
+	LinkTarget string
 
 	// ClassNetwork: the socket's family and type; "" stands for every
 	// one, and the access is allowed only if all of them are. A protocol
@@ -43,6 +47,9 @@ func (a Access) String() string {
 	switch a.Class {
 	case ClassFile:
 		s := quotePath(a.Path) + " " + a.Perms.String()
+		if a.LinkTarget != "" {
+			s = "link " + quotePath(a.Path) + " -> " + quotePath(a.LinkTarget)
+		}
 		if a.Owner {
 			s += " owner"
 		}
@@ -70,6 +77,7 @@ func (a Access) String() string {
 //	network inet raw           creating a socket: family and type (or protocol)
 //	network packet             ... of every type of a family
 //	capability net_raw         using a capability (any spelling: NET_RAW, CAP_NET_RAW)
+//	link /tmp/l -> /etc/passwd a hard link /tmp/l made to the existing /etc/passwd
 func ParseAccess(s string) (Access, error) {
 	fields, err := splitAccess(s)
 	if err != nil {
@@ -110,6 +118,12 @@ func ParseAccess(s string) (Access, error) {
 			return a, fmt.Errorf("access %q: %v", s, err)
 		}
 		return a, nil
+	case "link":
+		if len(rest) != 4 || rest[2] != "->" || !strings.HasPrefix(rest[1], "/") || !strings.HasPrefix(rest[3], "/") {
+			return a, fmt.Errorf("access %q: want link /PATH -> /TARGET (a link at /PATH to the existing /TARGET)", s)
+		}
+		a.Class, a.Path, a.LinkTarget, a.Perms = ClassFile, rest[1], rest[3], PermLink
+		return a, nil
 	case "capability":
 		if a.Owner {
 			return a, fmt.Errorf("access %q: owner applies to files only", s)
@@ -125,7 +139,7 @@ func ParseAccess(s string) (Access, error) {
 		return a, nil
 	}
 	if len(rest) != 2 {
-		return a, fmt.Errorf("access %q: want PATH PERMS (/etc/shadow r), network [FAMILY] [TYPE], or capability NAME", s)
+		return a, fmt.Errorf("access %q: want PATH PERMS (/etc/shadow r), link PATH -> TARGET, network [FAMILY] [TYPE], or capability NAME", s)
 	}
 	path, perms := rest[0], rest[1]
 	if !strings.HasPrefix(path, "/") {
@@ -281,6 +295,14 @@ type fileRule struct {
 	// allowed): apparmor_parser lets the exec transition of such a rule
 	// win over those of the globs that match the same file.
 	plain bool
+	// link is the l of the rule, on the link's path; linkTo, when set,
+	// is the only target a link may point to (nil: any target), and
+	// subset asks for the subset test.
+	link   bool
+	linkTo *Glob
+	subset bool
+	// alias is the alias rule that rewrote this copy of the rule.
+	alias *Rule
 }
 
 // match takes a path with its runs of '/' folded.
@@ -422,8 +444,9 @@ func (x *fileIndex) candidates(path string) []int {
 }
 
 type compiler struct {
-	c   *Compiled
-	inc Includes
+	c       *Compiled
+	inc     Includes
+	aliases []*Rule
 	// seen holds the files already included in the preamble or in the
 	// body: apparmor_parser reads a file once there and skips it after,
 	// which also ends include cycles.
@@ -503,7 +526,11 @@ func (cc *compiler) statement(r *Rule, via []Pos, body bool) error {
 			c.vars[r.Var] = &variable{values: append([]string(nil), r.Values...), pos: r.Pos}
 		}
 	case KindAlias:
-		return ctx(&Error{Pos: r.Pos, Unsupported: true, Msg: "alias rules rewrite paths; rampart does not evaluate them"})
+		// `alias /a -> /b,` gives every file rule whose path starts with
+		// /a a copy for the path rewritten to start with /b, as
+		// apparmor_parser does (the original stays; a link target is not
+		// rewritten).
+		cc.aliases = append(cc.aliases, r)
 	case KindProfile:
 		// Two hats or children of one name: apparmor_parser refuses
 		// the file (a task could not be told which one to enter).
@@ -543,34 +570,41 @@ func (cc *compiler) statement(r *Rule, via []Pos, body bool) error {
 		}
 		cc.audit, cc.owner = audit, owner
 	case KindFile:
-		fr := &fileRule{ruleRef: ruleRef{r, via}, exec: r.Exec}
 		if r.Path == "" {
-			fr.all = true
-			fr.perms = PermRead | PermWrite | PermAppend | PermLink | PermLock | PermMmap | PermExec
-			fr.exec = "ix"
-		} else {
-			expanded, err := c.expand(r.Path, 0)
+			c.files = append(c.files, cc.fileRule(r, via, "", nil))
+			break
+		}
+		expanded, err := c.expand(r.Path, 0)
+		if err != nil {
+			return ctx(&Error{Pos: r.Pos, Msg: err.Error()})
+		}
+		var linkTo *Glob
+		if r.Link {
+			t, err := c.expand(r.Target, 0)
+			if err == nil {
+				linkTo, err = CompileGlob(t)
+			}
 			if err != nil {
+				return ctx(&Error{Pos: r.Pos, Msg: "link target: " + err.Error()})
+			}
+		}
+		paths := []string{expanded}
+		var by []*Rule
+		for _, a := range cc.aliases {
+			if strings.HasPrefix(expanded, a.Path) {
+				paths, by = append(paths, a.Target+expanded[len(a.Path):]), append(by, a)
+			}
+		}
+		for i, p := range paths {
+			fr := cc.fileRule(r, via, p, linkTo)
+			if fr.glob, err = CompileGlob(p); err != nil {
 				return ctx(&Error{Pos: r.Pos, Msg: err.Error()})
 			}
-			g, err := CompileGlob(expanded)
-			if err != nil {
-				return ctx(&Error{Pos: r.Pos, Msg: err.Error()})
+			if i > 0 {
+				fr.alias = by[i-1]
 			}
-			fr.glob, fr.perms, fr.plain = g, r.Perms, !hasWildcard(expanded)
+			c.files = append(c.files, fr)
 		}
-		if fr.perms&PermWrite != 0 {
-			fr.perms |= PermAppend
-		}
-		if r.Target != "" && (r.Exec == "" || r.Exec == "x") {
-			// `l -> target` allows links to target only; an access
-			// does not say what it links to.
-			fr.perms &^= PermLink
-		}
-		if !r.Deny && fr.exec.Inherits() {
-			fr.perms |= PermMmap
-		}
-		c.files = append(c.files, fr)
 	case KindOther:
 		// Rules rampart keeps without evaluating still must not name a
 		// variable nobody assigned: apparmor_parser refuses them.
@@ -632,6 +666,37 @@ func (c *Compiled) declared(at Pos, texts ...string) error {
 		}
 	}
 	return nil
+}
+
+// fileRule prepares a file rule for the expanded glob pattern ("" for
+// bare `file,`) with the effective permissions the kernel gets.
+func (cc *compiler) fileRule(r *Rule, via []Pos, pattern string, linkTo *Glob) *fileRule {
+	fr := &fileRule{ruleRef: ruleRef{r, via}, exec: r.Exec, perms: r.Perms, plain: pattern != "" && !hasWildcard(pattern)}
+	if r.Path == "" {
+		fr.all = true
+		fr.perms = PermRead | PermWrite | PermAppend | PermLink | PermLock | PermMmap | PermExec
+		fr.exec = "ix"
+	}
+	if fr.perms&PermWrite != 0 {
+		fr.perms |= PermAppend
+	}
+	if fr.perms&PermLink != 0 {
+		// l is decided on the link and its target together: a rule
+		// that names its target (link PATH -> TARGET, l PATH -> TARGET)
+		// allows that target only, and without the subset test unless
+		// it says subset; any other l allows every target, with the
+		// subset test (a trailing `PATH l -> TARGET` too: apparmor_parser
+		// ignores that target).
+		fr.link, fr.subset = true, !r.Link || r.Subset
+		fr.linkTo = linkTo
+		if r.Link {
+			fr.perms &^= PermLink
+		}
+	}
+	if !r.Deny && fr.exec.Inherits() {
+		fr.perms |= PermMmap
+	}
+	return fr
 }
 
 // maxExpansion bounds what variables may expand to.
@@ -780,6 +845,9 @@ func (c *Compiled) settle(d *Decision, t tally) (denied Perm, quietDeny bool) {
 }
 
 func (c *Compiled) evalFile(a Access) (Decision, error) {
+	if a.LinkTarget != "" {
+		return c.evalLink(a), nil
+	}
 	d := Decision{Access: a}
 	path := foldSlashes(a.Path)
 	t := tally{req: a.Perms}

@@ -42,16 +42,19 @@ func TestAppArmorSeedProfileAsLandlock(t *testing.T) {
 // a fallback is never weaker than the profile.
 func TestAppArmorNotExpressibleRefusedWithLine(t *testing.T) {
 	for body, want := range map[string]string{
-		"profile p {\n  file,\n  deny /etc/** r,\n}\n":                     "p:3: \"deny /etc/** r,\": globs",
-		"profile p {\n  file,\n  deny @{HOME}/.ssh/id_rsa r,\n}\n":         "p:3: \"deny @{HOME}/.ssh/id_rsa r,\": globs and variables",
-		"profile p {\n  file,\n  deny network raw,\n}\n":                   "p:3: \"deny network raw,\" cannot be expressed",
-		"profile p {\n  /usr/** r,\n}\n":                                   "p:2: \"/usr/** r,\" cannot be expressed",
-		"profile p {\n  network,\n}\n":                                     "p:1: profile p does not allow files wholesale",
-		"profile p {\n  file,\n  deny owner /x r,\n}\n":                    "p:3:",
-		"profile p {\n  owner file,\n}\n":                                  "p:2: \"owner file,\" cannot be expressed",
-		"profile p {\n  #include <abstractions/nameservice>\n  file,\n}\n": "p:2: include \"abstractions/nameservice\"",
-		"profile p flags=(complain) {\n  file,\n}\n":                       "p:1: profile mode \"complain\"",
-		"profile p {\n  file,\n  deny /x l,\n}\n":                          "only r, w and a",
+		"profile p {\n  file,\n  deny /etc/** r,\n}\n":                         "p:3: \"deny /etc/** r,\": globs",
+		"profile p {\n  file,\n  deny @{HOME}/.ssh/id_rsa r,\n}\n":             "p:3: \"deny @{HOME}/.ssh/id_rsa r,\": globs and variables",
+		"profile p {\n  file,\n  deny network raw,\n}\n":                       "p:3: \"deny network raw,\" cannot be expressed",
+		"profile p {\n  /usr/** r,\n}\n":                                       "p:2: \"/usr/** r,\" cannot be expressed",
+		"profile p {\n  network,\n}\n":                                         "p:1: profile p does not allow files wholesale",
+		"profile p {\n  file,\n  deny owner /x r,\n}\n":                        "p:3:",
+		"profile p {\n  owner file,\n}\n":                                      "p:2: \"owner file,\" cannot be expressed",
+		"profile p {\n  #include <abstractions/nameservice>\n  file,\n}\n":     "p:2: include \"abstractions/nameservice\"",
+		"profile p flags=(complain) {\n  file,\n}\n":                           "p:1: profile mode \"complain\"",
+		"profile p {\n  file,\n  deny /x l,\n}\n":                              "only r, w and a",
+		"profile p {\n  other file,\n}\n":                                      "p:2: \"other file,\" cannot be expressed",
+		"profile p {\n  file,\n  deny other /x r,\n}\n":                        "p:3:",
+		"alias /tmp -> /var/tmp,\nprofile p {\n  file,\n  deny /tmp/x r,\n}\n": "p:1: \"alias /tmp -> /var/tmp,\" rewrites paths",
 	} {
 		ps, err := Parse("p", []byte(body))
 		if err != nil {

@@ -23,6 +23,13 @@ func (p *Profile) LandlockRules() ([]policy.FSRule, error) {
 			return nil, fmt.Errorf("%s:%d: profile mode %q cannot be expressed with Landlock", p.File, p.Line, f)
 		}
 	}
+	for _, r := range append(append([]*Rule(nil), p.inherited...), p.Preamble...) {
+		// An alias gives the deny rules more paths to cover, which the
+		// literal paths below would miss.
+		if r.Kind == KindAlias {
+			return nil, fmt.Errorf("%s:%d: %q rewrites paths, which cannot be expressed with Landlock", r.Pos.File, r.Pos.Line, r.String())
+		}
+	}
 	for _, r := range p.Rules {
 		where := fmt.Sprintf("%s:%d", r.Pos.File, r.Pos.Line)
 		text := r.String()
@@ -33,12 +40,12 @@ func (p *Profile) LandlockRules() ([]policy.FSRule, error) {
 			}
 		case r.Kind == KindABI:
 			// which language version the profile is written in
-		case r.Kind == KindFile && r.Path == "" && !r.Deny && !r.Owner:
+		case r.Kind == KindFile && r.Path == "" && !r.Deny && !r.Owner && !r.Other:
 			allFiles = true
 		case r.Kind == KindNetwork && r.Family == "" && r.Type == "" && !r.Deny,
 			r.Kind == KindCapability && len(r.Caps) == 0 && !r.Deny:
 			// allowed wholesale; nothing for Landlock to do
-		case r.Kind == KindFile && r.Deny && !r.Owner && r.Path != "":
+		case r.Kind == KindFile && r.Deny && !r.Owner && !r.Other && r.Path != "":
 			if HasGlob(r.Path) {
 				return nil, fmt.Errorf("%s: %q: globs and variables cannot be expressed with Landlock", where, text)
 			}

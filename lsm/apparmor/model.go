@@ -109,7 +109,7 @@ const (
 	KindAlias                      // `alias /a/ -> /b/,`
 	// KindOther is a rule rampart recognises, keeps and renders but does
 	// not evaluate: ptrace, signal, mount, umount, remount, pivot_root,
-	// unix, dbus, userns, change_profile, link, set rlimit, mqueue,
+	// unix, dbus, userns, change_profile, set rlimit, mqueue,
 	// io_uring.
 	KindOther
 	// KindProfile is a hat or child profile defined in a body: Child.
@@ -141,7 +141,7 @@ func (k Kind) String() string {
 var otherKeywords = map[string]bool{
 	"ptrace": true, "signal": true, "mount": true, "umount": true, "unmount": true, "remount": true,
 	"pivot_root": true, "unix": true, "dbus": true, "userns": true, "change_profile": true,
-	"link": true, "set": true, "mqueue": true, "io_uring": true,
+	"set": true, "mqueue": true, "io_uring": true,
 }
 
 // Rule is one statement: a rule in a profile body, or a file-level
@@ -167,11 +167,17 @@ type Rule struct {
 	// KindAlias: Path -> Target.
 	// ExecQual is the file rule's `safe` or `unsafe` qualifier as
 	// written ("" without one); Exec already holds the mode it forces.
-	Path     string
-	Perms    Perm
-	Exec     ExecMode
-	ExecQual string
-	Target   string
+	// Link marks a rule whose Target narrows what a link may point to:
+	// `link [subset] PATH -> TARGET` (Subset as written) or leading
+	// permissions with l (`l PATH -> TARGET`). A trailing `PATH l ->
+	// TARGET` keeps its Target as written, but apparmor_parser compiles
+	// it as plain l: a link to any target, with the subset test.
+	Link, Subset bool
+	Path         string
+	Perms        Perm
+	Exec         ExecMode
+	ExecQual     string
+	Target       string
 
 	// KindNetwork: a family (inet, inet6, packet, ...) and a socket type
 	// (stream, dgram, raw, ...) or protocol (tcp, udp, icmp); "" is any.
@@ -581,9 +587,20 @@ func (r *Rule) String() string {
 			b.WriteString("file")
 			break
 		}
-		b.WriteString(quotePath(r.Path) + " " + formatPerms(r.Perms, r.Exec))
-		if r.Target != "" {
-			b.WriteString(" -> " + quoteName(r.Target))
+		switch {
+		case r.Link && r.Perms == PermLink && r.Exec == "":
+			b.WriteString("link ")
+			if r.Subset {
+				b.WriteString("subset ")
+			}
+			b.WriteString(quotePath(r.Path) + " -> " + quotePath(r.Target))
+		case r.Link: // leading permissions keep the target narrowing
+			b.WriteString(formatPerms(r.Perms, r.Exec) + " " + quotePath(r.Path) + " -> " + quotePath(r.Target))
+		default:
+			b.WriteString(quotePath(r.Path) + " " + formatPerms(r.Perms, r.Exec))
+			if r.Target != "" {
+				b.WriteString(" -> " + quoteName(r.Target))
+			}
 		}
 	case KindNetwork:
 		b.WriteString("network")

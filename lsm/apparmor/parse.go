@@ -783,6 +783,9 @@ func parseStatement(st *stmt, body bool) (*Rule, error) {
 		if !ok1 || !ok2 {
 			return nil, errAt(st.pos, "bad quoting in alias rule")
 		}
+	case kw.text == "link":
+		r.Kind = KindFile
+		err = parseLinkRule(r, kw, rest)
 	case otherKeywords[kw.text]:
 		r.Kind, r.Keyword = KindOther, kw.text
 		for _, w := range rest {
@@ -805,7 +808,7 @@ func parseStatement(st *stmt, body bool) (*Rule, error) {
 	if err != nil {
 		return nil, err
 	}
-	if (r.Owner || r.Other) && r.Kind != KindFile && r.Keyword != "link" {
+	if (r.Owner || r.Other) && r.Kind != KindFile {
 		return nil, errAt(st.pos, "%s applies to file and link rules only", map[bool]string{true: "owner", false: "other"}[r.Owner])
 	}
 	return r, nil
@@ -829,7 +832,8 @@ func parseFileRule(r *Rule, ws []word) error {
 		return errAt(ws[0].pos, "file rule %q needs a path and permissions", joinWords(ws))
 	}
 	pathW, permW := ws[0], ws[1]
-	if !isPathStart(pathW.text) {
+	leading := !isPathStart(pathW.text)
+	if leading {
 		pathW, permW = ws[1], ws[0]
 	}
 	if !isPathStart(pathW.text) {
@@ -879,14 +883,58 @@ func parseFileRule(r *Rule, ws []word) error {
 	if rest[0].text != "->" || len(rest) != 2 {
 		return errAt(rest[0].pos, "unexpected %q after the permissions", joinWords(rest))
 	}
-	if (exec == "" || exec == "x") && (perms&PermLink == 0 || r.Deny) {
-		return errAt(rest[0].pos, "`->` names the profile an exec transition goes to, or the target of a link (with l); the rule has neither")
+	if leading && exec != "" && exec != "x" && perms&PermLink != 0 {
+		return errAt(rest[0].pos, "link and exec perms conflict on a file rule using `->` (in front of the path, l with a target is a link rule)")
 	}
 	t, ok := unquote(rest[1].text)
 	if !ok || t == "" {
 		return errAt(rest[1].pos, "bad exec target %s", rest[1].text)
 	}
 	r.Target = t
+	// Leading l with a target is a link rule (`l /a -> /b` is `link /a
+	// -> /b`); trailing, apparmor_parser ignores the target.
+	r.Link = leading && perms&PermLink != 0 && (exec == "" || exec == "x")
+	if r.Link {
+		return checkLinkTarget(t, rest[1])
+	}
+	return nil
+}
+
+// parseLinkRule reads `link [subset] PATH -> TARGET`.
+func parseLinkRule(r *Rule, kw word, ws []word) error {
+	if len(ws) > 0 && ws[0].text == "subset" {
+		r.Subset, ws = true, ws[1:]
+	}
+	if len(ws) == 2 && strings.HasPrefix(ws[1].text, "->") && len(ws[1].text) > 2 { // `/a ->/b`
+		arrow, t := ws[1], ws[1]
+		arrow.text, t.text = "->", t.text[2:]
+		t.pos.Col += 2
+		ws = []word{ws[0], arrow, t}
+	}
+	if len(ws) != 3 || ws[1].text != "->" || !isPathStart(ws[0].text) {
+		return errAt(kw.pos, "want link [subset] /path -> /target, found %q", joinWords(append([]word{kw}, ws...)))
+	}
+	path, ok := unquote(ws[0].text)
+	if !ok || !strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "@{") {
+		return errAt(ws[0].pos, "a link's path starts with / or a variable: %s", ws[0].text)
+	}
+	if err := checkGlob(path, ws[0]); err != nil {
+		return err
+	}
+	t, ok := unquote(ws[2].text)
+	if !ok || t == "" {
+		return errAt(ws[2].pos, "bad link target %s", ws[2].text)
+	}
+	r.Link, r.Path, r.Target, r.Perms = true, path, t, PermLink
+	return checkLinkTarget(t, ws[2])
+}
+
+// checkLinkTarget validates a link target's glob (a target that is not
+// absolute is taken, and matches no file).
+func checkLinkTarget(t string, w word) error {
+	if strings.HasPrefix(t, "/") || strings.HasPrefix(t, "@{") {
+		return checkGlob(t, w)
+	}
 	return nil
 }
 

@@ -237,6 +237,23 @@ func parseBool(r *Rule, st *stmt) error {
 // otherwise a second value could be read where the kernel never loads
 // the profile.
 func (d *Document) checkVariables() error {
+	// After the first profile apparmor_parser takes only profiles (and
+	// includes): an abi or alias there is a syntax error (variables are
+	// refused as the document is read).
+	var late []*Rule
+	for i, p := range d.Profiles {
+		if i > 0 {
+			late = append(late, p.Preamble...)
+		}
+	}
+	if len(d.Profiles) > 0 {
+		late = append(late, d.Trailer...)
+	}
+	for _, r := range late {
+		if r.Kind == KindABI || r.Kind == KindAlias {
+			return errAt(r.Pos, "%s comes after a profile: abi and alias rules go before the first profile of a file", r.Kind)
+		}
+	}
 	first := map[string]Pos{}
 	var stmts []*Rule
 	for _, p := range d.Profiles {

@@ -76,3 +76,21 @@ func TestAppArmorUndeclaredVariables(t *testing.T) {
 		}
 	}
 }
+
+// apparmor_parser takes variables, abi and alias only before the first
+// profile of a file.
+func TestAppArmorPreambleBeforeProfiles(t *testing.T) {
+	for _, src := range []string{
+		"profile t {\n}\n@{Y}=a\nprofile u {\n}\n",
+		"profile t {\n}\nabi <abi/3.0>,\nprofile u {\n}\n",
+		"profile t {\n}\nalias /a -> /b,\nprofile u {\n}\n",
+		"@{X}=a\nprofile t {\n}\n@{X}+=b\n",
+	} {
+		if _, err := ParseDocument("p", []byte(src)); err == nil || !strings.Contains(err.Error(), "after") {
+			t.Errorf("%q: %v", src, err)
+		}
+	}
+	if _, err := ParseDocument("p", []byte("@{X}=a\nabi <abi/3.0>,\nalias /a -> /b,\nprofile t {\n}\n#include <x>\nprofile u {\n}\n")); err != nil {
+		t.Error(err)
+	}
+}

@@ -2,6 +2,7 @@ package apparmor
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -63,8 +64,23 @@ func execConflicts(p *Profile, files []*fileRule) error {
 		}
 	}
 	for _, set := range [][]xr{plain, globs} {
+		// Two globs can share a path only when the literal prefix of
+		// one begins the other's: sorted by prefix, a rule meets only
+		// the run of rules after it whose prefixes begin with its own.
+		prefix := func(x xr) string {
+			if x.fr.all {
+				return ""
+			}
+			p, _ := x.fr.glob.Prefix()
+			return p
+		}
+		sort.SliceStable(set, func(i, j int) bool { return prefix(set[i]) < prefix(set[j]) })
 		for i, a := range set {
+			pa := prefix(a)
 			for _, b := range set[i+1:] {
+				if !strings.HasPrefix(prefix(b), pa) {
+					break
+				}
 				if a.key == b.key || !meetOwners(a.fr.rule, b.fr.rule) {
 					continue
 				}

@@ -1,8 +1,10 @@
 package apparmor
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // compileSrc parses src and compiles its first profile with the bundled
@@ -215,4 +217,23 @@ func TestAppArmorNetworkForms(t *testing.T) {
 	check(t, "unspec", "profile p {\n  network unspec stream,\n}",
 		want{"network unspec stream", true, 2, "", nil},
 		want{"network inet stream", false, 0, "", nil})
+}
+
+// A profile of many exec globs compiles quickly: the conflict check
+// compares only globs whose literal prefixes can meet.
+func TestAppArmorExecConflictsScale(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("profile t {\n")
+	for i := 0; i < 3000; i++ {
+		mode := []string{"ix", "px", "Px", "cx"}[i%4]
+		fmt.Fprintf(&b, "  /opt/app%d/bin/* %s,\n", i, mode)
+	}
+	b.WriteString("}\n")
+	start := time.Now()
+	if _, err := compileSrc(b.String()); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("3000 exec globs compile in %v", d)
+	}
 }

@@ -166,3 +166,17 @@ profile p {
 		t.Errorf("alias in a profile: %v", err)
 	}
 }
+
+// The alias shapes apparmor_parser 3.0.8 accepts and refuses.
+func TestAppArmorAliasForms(t *testing.T) {
+	for _, r := range []string{"alias /a -> b,", "alias /a* -> /b,", "alias \"/a b\" -> \"/c d\",", "alias foo -> /b,", "alias /a -> rw,"} {
+		if _, err := ParseDocument("p", []byte(r+"\nprofile t {\n}\n")); err != nil {
+			t.Errorf("%s: %v", r, err)
+		}
+	}
+	for _, r := range []string{"alias a -> /b,", "alias rw -> /b,", "alias @{X} -> /b,", "alias \"a\" -> /b,", "alias /a -> /b -> /c,", "alias /a /b,", "audit alias /a -> /b,", "alias /a->/b,"} {
+		if _, err := ParseDocument("p", []byte("@{X}=/x\n"+r+"\nprofile t {\n}\n")); err == nil {
+			t.Errorf("%s: accepted, apparmor_parser refuses it", r)
+		}
+	}
+}

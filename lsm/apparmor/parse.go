@@ -800,6 +800,12 @@ func parseStatement(st *stmt, body bool) (*Rule, error) {
 		if !ok1 || !ok2 {
 			return nil, errAt(st.pos, "bad quoting in alias rule")
 		}
+		// As apparmor_parser's lexer reads the source: not a variable,
+		// not a word of permissions, and quoted only as a path.
+		src := rest[0].text
+		if strings.HasPrefix(src, "@{") || looksLikePerms(src) || strings.HasPrefix(src, `"`) && !strings.HasPrefix(r.Path, "/") {
+			return nil, errAt(rest[0].pos, "an alias rewrites a path prefix: want alias /path -> /other/path, found %s", src)
+		}
 	case kw.text == "link":
 		r.Kind = KindFile
 		err = parseLinkRule(r, kw, rest)

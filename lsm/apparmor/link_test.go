@@ -97,6 +97,8 @@ func TestAppArmorLinkRuleForms(t *testing.T) {
 		{"owner link /a -> /b,", true, false, "/b", "owner link /a -> /b,"},
 		{"link /a -> b,", true, false, "b", "link /a -> b,"},
 		{"/x r -> /y,", false, false, "/y", "/x r -> /y,"},
+		{"link /a,b -> /c,d,", true, false, "/c,d", "link /a,b -> /c,d,"},
+		{"/foo px -> a,b,", false, false, "a,b", `/foo px -> "a,b",`},
 	} {
 		ps, err := Parse("p", []byte("profile t {\n  "+c.src+"\n}\n"))
 		if err != nil {

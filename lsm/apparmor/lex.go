@@ -407,6 +407,10 @@ func (lx *lexer) isAssignment(w string) bool {
 			return false
 		}
 		rest = w[end+1:]
+	case strings.HasPrefix(w, "@") && validVarName(w[1:]):
+		// @NAME = value: apparmor_parser's older spelling of @{NAME},
+		// an assignment only with white space before the = or +=.
+		rest = ""
 	case strings.HasPrefix(w, "$"):
 		// $NAME: a boolean variable.
 		end := 1

@@ -1167,7 +1167,12 @@ func parseVariable(r *Rule, ws []word) error {
 	r.Kind = KindVariable
 	first := ws[0].text
 	end := strings.IndexByte(first, '}')
-	name := first[2:end]
+	name := ""
+	if !strings.HasPrefix(first, "@{") { // @NAME
+		name, end = first[1:], len(first)-1
+	} else {
+		name = first[2:end]
+	}
 	if !validVarName(name) {
 		return errAt(ws[0].pos, "bad variable name %q", name)
 	}

@@ -94,3 +94,16 @@ func TestAppArmorPreambleBeforeProfiles(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// `@NAME = value` assigns @{NAME}, with white space before the =.
+func TestAppArmorVariableWithoutBraces(t *testing.T) {
+	check(t, "@FOO", "@FOO = bar\n@FOO += baz\nprofile p {\n  /@{FOO} r,\n}",
+		want{"/bar r", true, 4, "", nil},
+		want{"/baz r", true, 4, "", nil})
+	if _, err := Parse("p", []byte("@FOO = bar\n@{FOO} = baz\nprofile t {\n}\n")); err == nil || !strings.Contains(err.Error(), "assigned again") {
+		t.Errorf("@FOO and @{FOO}: %v", err)
+	}
+	if _, err := Parse("p", []byte("@FOO=bar\nprofile t {\n}\n")); err == nil {
+		t.Errorf("@FOO=bar: accepted, apparmor_parser refuses it")
+	}
+}

@@ -40,6 +40,9 @@ var evalProfiles = []evalProfile{
 	{"profile ed-net {\n  network inet dgram,\n  network inet6 stream,\n  /etc/passwd r,\n}\n", ""},
 	{"profile ed-netdeny {\n  network,\n  capability,\n  deny network raw,\n  /etc/** r,\n}\n", ""},
 	{"profile ed-allnet {\n  network,\n  capability net_raw,\n}\n", ""},
+	// link rules: l on the new name, the target's permissions covering
+	// the link's (subset), and a link rule's target
+	{"profile ed-link {\n  /tmp/data/** r,\n  /tmp/data/lnk l,\n  link subset /tmp/data/sub/lnk -> /tmp/data/*.txt,\n  /tmp/data/sub/** r,\n  /tmp/data/ln2 rwl,\n}\n", ""},
 	// hats and child profiles decide with their own rules
 	{edParent, ""},
 	{edParent, "ed-parent//kid"},
@@ -115,6 +118,11 @@ var evalAccesses = func() []evalAccess {
 		// through symlinks: decided on the target
 		fileAccess("/tmp/link-to-shadow", "r", "/etc/shadow", true),
 		fileAccess("/tmp/link-to-data", "r", "/tmp/data/a.txt", true),
+		// hard links, removed again after each case
+		evalAccess{lab: "link /tmp/data/a.txt /tmp/data/lnk", eval: "link /tmp/data/lnk -> /tmp/data/a.txt"},
+		evalAccess{lab: "link /tmp/data/a.txt /tmp/data/sub/lnk", eval: "link /tmp/data/sub/lnk -> /tmp/data/a.txt"},
+		evalAccess{lab: "link /tmp/data/b.log /tmp/data/sub/lnk", eval: "link /tmp/data/sub/lnk -> /tmp/data/b.log"},
+		evalAccess{lab: "link /tmp/data/a.txt /tmp/data/ln2", eval: "link /tmp/data/ln2 -> /tmp/data/a.txt"},
 		evalAccess{lab: "network inet dgram", eval: "network inet dgram"},
 		evalAccess{lab: "network inet stream", eval: "network inet stream"},
 		evalAccess{lab: "network inet6 stream", eval: "network inet6 stream"},

@@ -467,8 +467,8 @@ func TestLexerAsTheParser(t *testing.T) {
 		t.Errorf("render:\n%s", out)
 	}
 	d, _ := ParseDocument("l", []byte(src))
-	if got := d.Profiles[0].Rules[3].Args; len(got) != 2 || got[1] != `peer=(label=splat\ )` {
-		t.Errorf("the escaped blank in the group: %q", got)
+	if got, ok := d.Profiles[0].Rules[3].Model.(*DBusRule); !ok || *got != (DBusRule{Access: DBusSend, Peer: true, PeerLabel: `splat\ `}) {
+		t.Errorf("the escaped blank in the group: %+v", d.Profiles[0].Rules[3].Model)
 	}
 	c, err := Compile(d.Profiles[0], BundledIncludes)
 	if err != nil {

@@ -209,6 +209,10 @@ type Decision struct {
 	Target string
 	// Reason explains the decision in words.
 	Reason string
+	// NotEvaluated names the rule classes of the profile that evaluation
+	// does not read ("mount, dbus rules (3 rules)"), "" when there are
+	// none: what they would allow or deny is not in the decision.
+	NotEvaluated string
 }
 
 // Verdict is "allowed" or "denied".
@@ -269,6 +273,8 @@ type Compiled struct {
 	index   *fileIndex
 	nets    []ruleRef
 	caps    []ruleRef
+	// others are the rules of classes evaluation does not read.
+	others []ruleRef
 }
 
 type variable struct {
@@ -454,6 +460,9 @@ type compiler struct {
 	// audit and owner are the qualifiers of the blocks being read
 	// (`audit owner { ... }`), which their rules and includes take.
 	audit, owner bool
+	// onExec holds the change_profile rules with an exec condition seen
+	// so far, to find conflicting ones.
+	onExec map[string]*Rule
 }
 
 // qualify gives a rule the qualifiers of the blocks around it: a copy,
@@ -609,6 +618,9 @@ func (cc *compiler) statement(r *Rule, via []Pos, body bool) error {
 		// Rules rampart keeps without evaluating still must not name a
 		// variable nobody assigned: apparmor_parser refuses them.
 		if err := c.declared(r.Pos, r.Args...); err != nil {
+			return ctx(err)
+		}
+		if err := cc.classRule(r, via); err != nil {
 			return ctx(err)
 		}
 	case KindNetwork:
@@ -796,15 +808,20 @@ func escapeTopCommas(s string) string {
 
 // Eval decides one access.
 func (c *Compiled) Eval(a Access) (Decision, error) {
+	var d Decision
+	var err error
 	switch a.Class {
 	case ClassFile:
-		return c.evalFile(a)
+		d, err = c.evalFile(a)
 	case ClassNetwork:
-		return c.evalNetwork(a), nil
+		d = c.evalNetwork(a)
 	case ClassCapability:
-		return c.evalCapability(a), nil
+		d = c.evalCapability(a)
+	default:
+		return Decision{}, fmt.Errorf("access class %q is not evaluated", a.Class)
 	}
-	return Decision{}, fmt.Errorf("access class %q is not evaluated", a.Class)
+	d.NotEvaluated = c.NotEvaluated()
+	return d, err
 }
 
 // tally is what the matching rules say about the requested permissions,

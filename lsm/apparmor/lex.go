@@ -493,7 +493,7 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 		case isSpace(c):
 			if parens > 0 {
 				s := b.String()
-				if !strings.HasSuffix(s, " ") && !strings.HasSuffix(s, "(") {
+				if !endsUnescaped(s, ' ') && !endsUnescaped(s, '(') {
 					b.WriteByte(' ')
 				}
 				lx.advance()
@@ -575,6 +575,20 @@ func trimFolded(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// endsUnescaped reports whether s ends with c that no backslash escapes:
+// a space the folding of white space wrote, or a group's `(`, and not
+// `\ ` or `\(`, which are part of a value.
+func endsUnescaped(s string, c byte) bool {
+	if s == "" || s[len(s)-1] != c {
+		return false
+	}
+	n := 0
+	for i := len(s) - 2; i >= 0 && s[i] == '\\'; i-- {
+		n++
+	}
+	return n%2 == 0
 }
 
 // unquote removes the quotes of a word written "...", resolving \" and

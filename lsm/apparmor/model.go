@@ -198,9 +198,13 @@ type Rule struct {
 	Append bool
 	Values []string
 
-	// KindOther: the keyword and the rest of the rule, word by word, as
-	// written (parenthesised groups kept whole, white space folded).
+	// KindOther: the keyword, and the rule's model in Model for the
+	// classes rampart validates (signal, ptrace, unix, dbus, mount,
+	// umount, remount, pivot_root, change_profile, set rlimit); for the
+	// others, the rest of the rule word by word, as written (parenthesised
+	// groups kept whole, white space folded).
 	Keyword string
+	Model   ClassRule
 	Args    []string
 
 	// KindProfile: the hat or child profile.
@@ -616,6 +620,9 @@ func (r *Rule) String() string {
 		}
 	case KindOther:
 		b.WriteString(r.Keyword)
+		if r.Model != nil {
+			b.WriteString(r.Model.String())
+		}
 		for _, a := range r.Args {
 			b.WriteString(" " + a)
 		}

@@ -809,13 +809,13 @@ func parseStatement(st *stmt, body bool) (*Rule, error) {
 	case kw.text == "link":
 		r.Kind = KindFile
 		err = parseLinkRule(r, kw, rest)
+	case classParsers[kw.text] != nil:
+		r.Kind, r.Keyword = KindOther, kw.text
+		r.Model, err = parseClassRule(r, kw, rest)
 	case otherKeywords[kw.text]:
 		r.Kind, r.Keyword = KindOther, kw.text
 		for _, w := range rest {
 			r.Args = append(r.Args, w.text)
-		}
-		if kw.text == "set" && (len(rest) == 0 || rest[0].text != "rlimit") {
-			return nil, errAt(kw.pos, "want set rlimit NAME <= VALUE,")
 		}
 	case isPathStart(kw.text) || kw.text == "safe" || kw.text == "unsafe":
 		r.Kind = KindFile

@@ -97,10 +97,10 @@ func TestAppArmorRichRoundTrip(t *testing.T) {
 		"  /tmp/link l,\n",
 		"  network inet stream,\n  network inet6 tcp,\n  network raw,\n  deny network packet,\n  audit network netlink dgram,\n",
 		"  capability net_bind_service setuid setgid,\n  deny capability sys_admin,\n  capability,\n",
-		"  signal (send,receive) set=(\"exists\", hup) peer=web,\n",
+		"  signal (send, receive) set=(exists hup) peer=web,\n",
 		"  dbus send bus=system path=/org/freedesktop/DBus interface=org.freedesktop.DBus member={Hello,GetId},\n",
-		"  unix (connect, send, receive) type=stream peer=(label=other,addr=\"@sock\"),\n",
-		"  mount fstype=tmpfs options=(rw,nosuid) tmpfs -> /tmp/,\n  remount /data/,\n  umount /mnt/**,\n  deny pivot_root,\n",
+		"  unix (send, receive, connect) type=stream peer=(label=other addr=@sock),\n",
+		"  mount options=(rw nosuid) fstype=tmpfs tmpfs -> /tmp/,\n  remount /data/,\n  umount /mnt/**,\n  deny pivot_root,\n",
 		"  change_profile -> helper,\n  link subset /tmp/l* -> /tmp/** ,\n",
 		"  set rlimit nofile <= 1024,\n  userns,\n  # before the end\n}\n\nprofile \"second one\" {\n  file,\n}\n\n# the end\n",
 	} {
@@ -143,7 +143,7 @@ func TestAppArmorRuleFields(t *testing.T) {
 	if r[3].Family != "inet" || r[3].Type != "raw" || strings.Join(r[4].Caps, " ") != "net_raw sys_admin" {
 		t.Errorf("rules 3, 4: %+v %+v", r[3], r[4])
 	}
-	if r[5].Kind != KindOther || r[5].Keyword != "ptrace" || strings.Join(r[5].Args, "|") != "(trace)|peer=x" {
+	if pt, ok := r[5].Model.(*PtraceRule); r[5].Kind != KindOther || r[5].Keyword != "ptrace" || !ok || *pt != (PtraceRule{Access: PtraceTrace, Peer: "x"}) {
 		t.Errorf("rule 5: %+v", r[5])
 	}
 }
@@ -255,7 +255,7 @@ func TestAppArmorRenderNormalises(t *testing.T) {
 		"\"/x\" r,":                           "/x r,",
 		"\"/x y\" r,":                         "\"/x y\" r,",
 		"/x lk,":                              "/x lk,",
-		"signal ( send ,  receive ) peer=x ,": "signal (send , receive) peer=x,",
+		"signal ( send ,  receive ) peer=x ,": "signal (send, receive) peer=x,",
 		"network\n  inet\n  raw,":             "network inet raw,",
 		"audit allow owner /x r,":             "audit allow owner /x r,",
 	} {

@@ -1,0 +1,297 @@
+package apparmor
+
+import (
+	"sort"
+	"strings"
+)
+
+// mountOpt is what a mount option asks of mount(2): a command (remount,
+// bind, move, a propagation change) or a flag of a new mount.
+type mountOpt int
+
+const (
+	optFlag mountOpt = iota
+	optRemount
+	optBind
+	optMove
+	optPropagation
+	// optNone is norelatime, which apparmor_parser accepts but encodes as
+	// no flag at all.
+	optNone
+)
+
+// mountOptions are the options apparmor_parser 3.0.8 knows, as spelt.
+var mountOptions = map[string]mountOpt{
+	"ro": optFlag, "r": optFlag, "read-only": optFlag, "rw": optFlag, "w": optFlag,
+	"suid": optFlag, "nosuid": optFlag, "dev": optFlag, "nodev": optFlag, "exec": optFlag, "noexec": optFlag,
+	"sync": optFlag, "async": optFlag, "mand": optFlag, "nomand": optFlag, "dirsync": optFlag,
+	"atime": optFlag, "noatime": optFlag, "diratime": optFlag, "nodiratime": optFlag,
+	"verbose": optFlag, "silent": optFlag, "loud": optFlag, "acl": optFlag, "noacl": optFlag,
+	"relatime": optFlag, "norelatime": optNone, "iversion": optFlag, "noiversion": optFlag,
+	"strictatime": optFlag, "user": optFlag, "nouser": optFlag,
+	"remount": optRemount,
+	"bind":    optBind, "B": optBind, "rbind": optBind, "R": optBind,
+	"move": optMove, "M": optMove,
+	"unbindable": optPropagation, "make-unbindable": optPropagation, "runbindable": optPropagation, "make-runbindable": optPropagation,
+	"private": optPropagation, "make-private": optPropagation, "rprivate": optPropagation, "make-rprivate": optPropagation,
+	"slave": optPropagation, "make-slave": optPropagation, "rslave": optPropagation, "make-rslave": optPropagation,
+	"shared": optPropagation, "make-shared": optPropagation, "rshared": optPropagation, "make-rshared": optPropagation,
+}
+
+// MountRule is `mount [options=(...)] [options in (...)] [fstype=(...)]
+// [fstype in (...)] [SOURCE] [-> MOUNTPOINT]`, and `umount` and `remount`
+// with the conditionals and a MOUNTPOINT. Values other than options are
+// patterns.
+type MountRule struct {
+	Op string // mount, umount, remount
+	// Options must all be set (options=); OptionsIn may be set (options in).
+	Options, OptionsIn []string
+	// FSTypes: the filesystem type is one of them (fstype= or in).
+	FSTypes, FSTypesIn []string
+	// Source is mount's device or directory; "" is any.
+	Source string
+	// Target is the mount point: after -> for mount, the one value of
+	// umount and remount; "" is any.
+	Target string
+}
+
+func (m *MountRule) Class() string { return "mount" }
+
+func (m *MountRule) String() string {
+	var b strings.Builder
+	if len(m.Options) > 0 {
+		b.WriteString(" " + condEq("options", m.Options))
+	}
+	if len(m.OptionsIn) > 0 {
+		b.WriteString(" options in " + condList(m.OptionsIn))
+	}
+	if len(m.FSTypes) > 0 {
+		b.WriteString(" " + condEq("fstype", m.FSTypes))
+	}
+	if len(m.FSTypesIn) > 0 {
+		b.WriteString(" fstype in " + condList(m.FSTypesIn))
+	}
+	if m.Op == "mount" {
+		if m.Source != "" {
+			b.WriteString(" " + condSingle(m.Source))
+		}
+		if m.Target != "" {
+			b.WriteString(" -> " + condSingle(m.Target))
+		}
+	} else if m.Target != "" {
+		b.WriteString(" " + condSingle(m.Target))
+	}
+	return b.String()
+}
+
+func (m *MountRule) patterns() []string {
+	return append(append(append([]string(nil), m.FSTypes...), m.FSTypesIn...), nonEmpty(m.Source, m.Target)...)
+}
+
+// positional reads a source, mount point or profile: one word that is
+// not ->, and not empty.
+func (c *rscan) positional(what string) (string, error) {
+	at := c.i
+	raw := c.raw("")
+	v, err := c.value(raw, at)
+	if err != nil {
+		return "", err
+	}
+	if v == "" && raw == "" {
+		return "", c.errf(at, "%s expected", what)
+	}
+	return v, c.checkGlob(v, at)
+}
+
+func (c *rscan) arrowAhead() bool {
+	return c.peekRaw("") == "->"
+}
+
+func parseMount(op string, kw word, ws []word) (ClassRule, error) {
+	c := newRScan(kw, ws)
+	m := &MountRule{Op: op}
+	for c.condAhead() {
+		cd, err := c.cond(false)
+		if err != nil {
+			return nil, err
+		}
+		if cd.list && cd.empty {
+			return nil, c.errf(cd.at, "%s names no value", cd.name)
+		}
+		switch cd.name {
+		case "options":
+			for _, o := range cd.vals {
+				if _, ok := mountOptions[o]; !ok {
+					return nil, c.errf(cd.at, "unsupported mount option %q", o)
+				}
+			}
+			if cd.in {
+				m.OptionsIn = append(m.OptionsIn, cd.vals...)
+			} else {
+				m.Options = append(m.Options, cd.vals...)
+			}
+		case "fstype", "vfstype":
+			for _, v := range cd.vals {
+				if err := c.checkGlob(v, cd.at); err != nil {
+					return nil, err
+				}
+			}
+			if cd.in {
+				m.FSTypesIn = append(m.FSTypesIn, cd.vals...)
+			} else {
+				m.FSTypes = append(m.FSTypes, cd.vals...)
+			}
+		default:
+			return nil, c.errf(cd.at, "invalid mount conditional %q (options, fstype)", cd.name)
+		}
+	}
+	var err error
+	if !c.eof() && !c.arrowAhead() {
+		at := c.i
+		v, err := c.positional("a path")
+		if err != nil {
+			return nil, err
+		}
+		if v == "" {
+			return nil, c.errf(at, "an empty path")
+		}
+		if op == "mount" {
+			m.Source = v
+		} else {
+			m.Target = v
+		}
+	}
+	if op == "mount" && c.arrowAhead() {
+		c.raw("")
+		if c.condAhead() {
+			return nil, c.errf(c.i, "mount point conditionals are not supported by apparmor_parser")
+		}
+		if c.eof() {
+			return nil, c.errf(c.i, "-> needs a mount point")
+		}
+		at := c.i
+		if m.Target, err = c.positional("a mount point"); err != nil {
+			return nil, err
+		}
+		if m.Target == "" {
+			return nil, c.errf(at, "an empty mount point")
+		}
+	}
+	if err := c.rest(op); err != nil {
+		return nil, err
+	}
+	return m, m.check(c)
+}
+
+// check refuses the rules apparmor_parser cannot encode: options that ask
+// only for commands none of which applies to the rule as written (a
+// propagation change or a remount names no source, and no command takes
+// a filesystem type), as it would allow nothing.
+func (m *MountRule) check(c *rscan) error {
+	if m.Op == "umount" {
+		return nil
+	}
+	kinds := map[mountOpt]bool{}
+	for _, o := range append(append([]string(nil), m.Options...), m.OptionsIn...) {
+		kinds[mountOptions[o]] = true
+	}
+	if m.Op == "remount" {
+		kinds[optRemount] = true
+	}
+	delete(kinds, optNone)
+	if len(kinds) == 0 || kinds[optFlag] {
+		return nil // a new mount, with any flags or those named
+	}
+	fstype := len(m.FSTypes)+len(m.FSTypesIn) > 0
+	switch {
+	case kinds[optRemount] && m.Source == "" && !fstype,
+		kinds[optBind] && !fstype,
+		kinds[optPropagation] && m.Source == "" && !fstype,
+		kinds[optMove] && !fstype:
+		return nil
+	}
+	var names []string
+	for o := range kinds {
+		names = append(names, map[mountOpt]string{optRemount: "remount", optBind: "bind", optMove: "move", optPropagation: "a propagation change"}[o])
+	}
+	sort.Strings(names)
+	return c.ruleErrf("%s rule cannot be encoded: its options name only commands (%s), and none applies: bind and move take no filesystem type, remount and propagation changes neither a source nor a filesystem type",
+		m.Op, strings.Join(names, ", "))
+}
+
+// PivotRootRule is `pivot_root [oldroot=PATH] [NEWROOT] [-> PROFILE]`.
+type PivotRootRule struct {
+	OldRoot []string // where the old root goes; none is anywhere
+	NewRoot string
+	Profile string // the profile the task changes to
+}
+
+func (*PivotRootRule) Class() string { return "pivot_root" }
+
+func (p *PivotRootRule) String() string {
+	out := ""
+	if len(p.OldRoot) > 0 {
+		out += " " + condEq("oldroot", p.OldRoot)
+	}
+	if p.NewRoot != "" {
+		out += " " + condSingle(p.NewRoot)
+	}
+	if p.Profile != "" {
+		out += " -> " + condSingle(p.Profile)
+	}
+	return out
+}
+
+func (p *PivotRootRule) patterns() []string {
+	return append(append([]string(nil), p.OldRoot...), nonEmpty(p.NewRoot, p.Profile)...)
+}
+
+func parsePivotRoot(kw word, ws []word) (ClassRule, error) {
+	c := newRScan(kw, ws)
+	p := &PivotRootRule{}
+	for c.condAhead() {
+		cd, err := c.cond(false)
+		if err != nil {
+			return nil, err
+		}
+		if cd.name != "oldroot" {
+			return nil, c.errf(cd.at, "invalid pivot_root conditional %q (oldroot)", cd.name)
+		}
+		if cd.list && cd.empty {
+			return nil, c.errf(cd.at, "oldroot names no path")
+		}
+		for _, v := range cd.vals {
+			if v == "" {
+				return nil, c.errf(cd.at, "oldroot= needs a value")
+			}
+			if err := c.checkGlob(v, cd.at); err != nil {
+				return nil, err
+			}
+		}
+		p.OldRoot = append(p.OldRoot, cd.vals...)
+	}
+	var err error
+	if !c.eof() && !c.arrowAhead() {
+		at := c.i
+		if p.NewRoot, err = c.positional("a path"); err != nil {
+			return nil, err
+		}
+		if p.NewRoot == "" {
+			return nil, c.errf(at, "an empty path")
+		}
+	}
+	if c.arrowAhead() {
+		c.raw("")
+		if c.eof() {
+			return nil, c.errf(c.i, "-> needs a profile name")
+		}
+		at := c.i
+		if p.Profile, err = c.positional("a profile name"); err != nil {
+			return nil, err
+		}
+		if p.Profile == "" {
+			return nil, c.errf(at, "an empty profile name")
+		}
+	}
+	return p, c.rest("pivot_root")
+}

@@ -52,6 +52,10 @@ func appArmorText(w io.Writer, c *apparmor.Compiled, ds []apparmor.Decision) {
 	if len(bundled) > 0 {
 		fmt.Fprintf(w, "rampart's bundled %s stand in for the system's\n", strings.Join(bundled, " and "))
 	}
+	if n := c.NotEvaluated(); n != "" {
+		// What these rules allow or deny is not in any decision below.
+		fmt.Fprintf(w, "not evaluated: %s\n", n)
+	}
 	for _, d := range ds {
 		fmt.Fprintf(w, "\n%s: %s\n", d.Access, d.Verdict())
 		if d.Rule != nil {
@@ -83,6 +87,9 @@ type AppArmorDecision struct {
 	Exec    string `json:"exec,omitempty"`
 	Target  string `json:"target,omitempty"`
 	Reason  string `json:"reason"`
+	// NotEvaluated names the profile's rule classes the decision does
+	// not read: "mount, dbus rules (3 rules)".
+	NotEvaluated string `json:"not_evaluated,omitempty"`
 }
 
 // appArmorJSON writes a list of AppArmorDecision.
@@ -90,7 +97,7 @@ func appArmorJSON(w io.Writer, ds []apparmor.Decision) error {
 	out := []AppArmorDecision{}
 	for _, d := range ds {
 		j := AppArmorDecision{Access: d.Access.String(), Verdict: d.Verdict(), Allowed: d.Allowed, Mode: string(d.Mode),
-			Logged: d.Logged, Exec: string(d.Exec), Target: d.Target, Reason: d.Reason}
+			Logged: d.Logged, Exec: string(d.Exec), Target: d.Target, Reason: d.Reason, NotEvaluated: d.NotEvaluated}
 		if d.Rule != nil {
 			j.Rule, j.At = d.Rule.String(), d.Where()
 		}

@@ -90,8 +90,8 @@ func schemaCases() []schemaCase {
 		{name: "apparmor eval -o json", schema: "apparmor-eval.schema.json", goType: reflect.TypeFor[[]AppArmorDecision](), outputs: func(t *testing.T) []output {
 			// complain mode, owner rules, exec transitions with and
 			// without a target, an audit deny, an included rule, and an
-			// access no rule decides
-			profile := "#include <tunables/global>\nprofile home flags=(complain) {\n  #include <abstractions/base>\n  owner @{HOME}/** rw,\n  /usr/bin/* ix,\n  /opt/x px -> other,\n  audit deny /secret r,\n}\n"
+			// access no rule decides; a rule class not evaluated
+			profile := "#include <tunables/global>\nprofile home flags=(complain) {\n  #include <abstractions/base>\n  owner @{HOME}/** rw,\n  /usr/bin/* ix,\n  /opt/x px -> other,\n  audit deny /secret r,\n  mount options=(ro) /dev/sda1 -> /mnt/,\n}\n"
 			return []output{
 				rampartOut(t, "", "apparmor", "eval", "-o", "json", seedProfile, "/etc/shadow r", "network inet raw", "capability net_raw", "/usr/bin/curl x", "/home/u/x r owner"),
 				rampartOut(t, profile, "apparmor", "eval", "--includes", "bundled", "-o", "json", "-",

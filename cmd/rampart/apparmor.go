@@ -71,7 +71,8 @@ child profile by its full name, parent//child. For a child profile the
 answer also lists the parent's exec rules (cx, Cx, px -> parent//child)
 that lead into it, with their positions.
 
-The exit status is 0 whether accesses are allowed or denied.
+Rule classes eval does not decide are named ("not evaluated: mount, dbus
+rules (3 rules)"); the exit status is 0 whether accesses are allowed or denied.
 
 ` + decideHelp,
 		Example: `  rampart apparmor eval examples/seed/flask-deny-shadow '/etc/shadow r' 'network inet raw' 'capability net_raw'

@@ -74,6 +74,32 @@ func TestAppArmorEvalOwnerAndJSON(t *testing.T) {
 	}
 }
 
+// A profile with rule classes eval does not read says so, in text and
+// in JSON, so that none of them counts as absent.
+func TestAppArmorEvalNamesClassesNotEvaluated(t *testing.T) {
+	profile := "profile p {\n  /etc/** r,\n  mount options=(ro) /dev/sda1 -> /mnt/,\n  dbus send bus=system,\n  umount /mnt/,\n}\n"
+	r := rampart(t, profile, "apparmor", "eval", "--includes", "bundled", "-", "/etc/passwd r")
+	if r.code != 0 || !strings.Contains(r.stdout, "\nnot evaluated: mount, dbus rules (3 rules)\n") {
+		t.Errorf("text: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = rampart(t, profile, "apparmor", "eval", "--includes", "bundled", "-o", "json", "-", "/etc/passwd r", "capability net_raw")
+	var ds []struct {
+		NotEvaluated string `json:"not_evaluated"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &ds); err != nil || len(ds) != 2 {
+		t.Fatalf("%v:\n%s", err, r.stdout)
+	}
+	for _, d := range ds {
+		if d.NotEvaluated != "mount, dbus rules (3 rules)" {
+			t.Errorf("json: not_evaluated %q", d.NotEvaluated)
+		}
+	}
+	r = rampart(t, "profile p {\n  /etc/** r,\n}\n", "apparmor", "eval", "--includes", "bundled", "-", "/etc/passwd r")
+	if r.code != 0 || strings.Contains(r.stdout, "not evaluated") {
+		t.Errorf("a profile of file rules only: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
 func TestAppArmorCommandErrors(t *testing.T) {
 	two := "profile a {\n  file,\n}\nprofile b {\n}\n"
 	for _, c := range []struct {

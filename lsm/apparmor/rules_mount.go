@@ -48,11 +48,14 @@ type MountRule struct {
 	Options, OptionsIn []string
 	// FSTypes: the filesystem type is one of them (fstype= or in).
 	FSTypes, FSTypesIn []string
-	// Source is mount's device or directory; "" is any.
-	Source string
-	// Target is the mount point: after -> for mount, the one value of
-	// umount and remount; "" is any.
-	Target string
+	// Source is mount's device or directory, when HasSource (it may be
+	// ""); none is any.
+	HasSource bool
+	Source    string
+	// HasTarget says a mount point was written: Target, after -> for
+	// mount, the one value of umount and remount; none is any.
+	HasTarget bool
+	Target    string
 }
 
 func (m *MountRule) Class() string { return "mount" }
@@ -72,13 +75,13 @@ func (m *MountRule) String() string {
 		b.WriteString(" fstype in " + condList(m.FSTypesIn))
 	}
 	if m.Op == "mount" {
-		if m.Source != "" {
+		if m.HasSource {
 			b.WriteString(" " + condSingle(m.Source))
 		}
-		if m.Target != "" {
+		if m.HasTarget {
 			b.WriteString(" -> " + condSingle(m.Target))
 		}
-	} else if m.Target != "" {
+	} else if m.HasTarget {
 		b.WriteString(" " + condSingle(m.Target))
 	}
 	return b.String()
@@ -93,6 +96,9 @@ func (m *MountRule) patterns() []string {
 func (c *rscan) positional(what string) (string, error) {
 	at := c.i
 	raw := c.raw("")
+	if strings.HasPrefix(raw, "=") || strings.HasPrefix(raw, "(") || raw == "->" {
+		return "", c.errf(at, "unexpected %q where %s goes", raw, what)
+	}
 	v, err := c.value(raw, at)
 	if err != nil {
 		return "", err
@@ -119,7 +125,7 @@ func parseMount(op string, kw word, ws []word) (ClassRule, error) {
 			return nil, c.errf(cd.at, "%s names no value", cd.name)
 		}
 		switch cd.name {
-		case "options":
+		case "options", "option":
 			for _, o := range cd.vals {
 				if _, ok := mountOptions[o]; !ok {
 					return nil, c.errf(cd.at, "unsupported mount option %q", o)
@@ -147,18 +153,14 @@ func parseMount(op string, kw word, ws []word) (ClassRule, error) {
 	}
 	var err error
 	if !c.eof() && !c.arrowAhead() {
-		at := c.i
 		v, err := c.positional("a path")
 		if err != nil {
 			return nil, err
 		}
-		if v == "" {
-			return nil, c.errf(at, "an empty path")
-		}
 		if op == "mount" {
-			m.Source = v
+			m.HasSource, m.Source = true, v
 		} else {
-			m.Target = v
+			m.HasTarget, m.Target = true, v
 		}
 	}
 	if op == "mount" && c.arrowAhead() {
@@ -169,13 +171,10 @@ func parseMount(op string, kw word, ws []word) (ClassRule, error) {
 		if c.eof() {
 			return nil, c.errf(c.i, "-> needs a mount point")
 		}
-		at := c.i
 		if m.Target, err = c.positional("a mount point"); err != nil {
 			return nil, err
 		}
-		if m.Target == "" {
-			return nil, c.errf(at, "an empty mount point")
-		}
+		m.HasTarget = true
 	}
 	if err := c.rest(op); err != nil {
 		return nil, err
@@ -204,9 +203,9 @@ func (m *MountRule) check(c *rscan) error {
 	}
 	fstype := len(m.FSTypes)+len(m.FSTypesIn) > 0
 	switch {
-	case kinds[optRemount] && m.Source == "" && !fstype,
+	case kinds[optRemount] && !m.HasSource && !fstype,
 		kinds[optBind] && !fstype,
-		kinds[optPropagation] && m.Source == "" && !fstype,
+		kinds[optPropagation] && !m.HasSource && !fstype,
 		kinds[optMove] && !fstype:
 		return nil
 	}
@@ -223,7 +222,10 @@ func (m *MountRule) check(c *rscan) error {
 type PivotRootRule struct {
 	OldRoot []string // where the old root goes; none is anywhere
 	NewRoot string
-	Profile string // the profile the task changes to
+	// HasProfile says -> was written: the task changes to Profile (which
+	// may be "").
+	HasProfile bool
+	Profile    string
 }
 
 func (*PivotRootRule) Class() string { return "pivot_root" }
@@ -236,7 +238,7 @@ func (p *PivotRootRule) String() string {
 	if p.NewRoot != "" {
 		out += " " + condSingle(p.NewRoot)
 	}
-	if p.Profile != "" {
+	if p.HasProfile {
 		out += " -> " + condSingle(p.Profile)
 	}
 	return out
@@ -285,13 +287,13 @@ func parsePivotRoot(kw word, ws []word) (ClassRule, error) {
 		if c.eof() {
 			return nil, c.errf(c.i, "-> needs a profile name")
 		}
+		// What follows -> is read as a name, not a pattern: `(`, `=`
+		// and `->` too.
 		at := c.i
-		if p.Profile, err = c.positional("a profile name"); err != nil {
+		if p.Profile, err = c.value(c.raw(""), at); err != nil {
 			return nil, err
 		}
-		if p.Profile == "" {
-			return nil, c.errf(at, "an empty profile name")
-		}
+		p.HasProfile = true
 	}
 	return p, c.rest("pivot_root")
 }

@@ -96,6 +96,32 @@ func TestClassRulesAgainstParser(t *testing.T) {
 	}
 }
 
+// classRulesDiff names a file of rules, one a line, to run through both
+// rampart and apparmor_parser, reporting where they differ (a tool for
+// finding rules to record in testdata/classrules).
+var classRulesDiff = flag.String("classrules-diff", "", "run each rule of this file through rampart and apparmor_parser and report disagreements")
+
+func TestClassRulesDiff(t *testing.T) {
+	if *classRulesDiff == "" {
+		t.Skip("-classrules-diff=FILE")
+	}
+	dir := conformanceDir()
+	b, err := os.ReadFile(*classRulesDiff)
+	if err != nil || dir == "" {
+		t.Fatal(err, dir)
+	}
+	for _, rule := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		cmd := exec.Command("apparmor_parser", "--config-file=./parser.conf", "-M", "features_files/features.all", "-Q", "-K", "-I", "simple_tests")
+		cmd.Dir, cmd.Stdin = dir, bytes.NewReader(classRuleProfile(rule))
+		out, err := cmd.CombinedOutput()
+		parser := err == nil && len(out) == 0
+		_, rerr := compileDoc(classRuleProfile(rule))
+		if parser != (rerr == nil) {
+			t.Errorf("%s\tapparmor_parser accept=%v %s\trampart: %v", rule, parser, strings.SplitN(string(out), "\n", 2)[0], rerr)
+		}
+	}
+}
+
 // The model says what the rule says, in normal form.
 func TestClassRuleModels(t *testing.T) {
 	for _, c := range []struct {
@@ -118,10 +144,10 @@ func TestClassRuleModels(t *testing.T) {
 		{"dbus send peer=(path=/a name=n),", &DBusRule{Access: DBusSend, Path: "/a", Peer: true, PeerName: "n"},
 			"dbus send path=/a peer=(name=n),"},
 		{"mount fstype=tmpfs options=(rw,nosuid) options in (ro) tmpfs -> /tmp/,",
-			&MountRule{Op: "mount", Options: []string{"rw", "nosuid"}, OptionsIn: []string{"ro"}, FSTypes: []string{"tmpfs"}, Source: "tmpfs", Target: "/tmp/"},
+			&MountRule{Op: "mount", Options: []string{"rw", "nosuid"}, OptionsIn: []string{"ro"}, FSTypes: []string{"tmpfs"}, HasSource: true, Source: "tmpfs", HasTarget: true, Target: "/tmp/"},
 			"mount options=(rw nosuid) options in (ro) fstype=tmpfs tmpfs -> /tmp/,"},
-		{"unmount /mnt/**,", &MountRule{Op: "umount", Target: "/mnt/**"}, "unmount /mnt/**,"},
-		{"pivot_root oldroot=(/o /p) /new -> child,", &PivotRootRule{OldRoot: []string{"/o", "/p"}, NewRoot: "/new", Profile: "child"},
+		{"unmount /mnt/**,", &MountRule{Op: "umount", HasTarget: true, Target: "/mnt/**"}, "unmount /mnt/**,"},
+		{"pivot_root oldroot=(/o /p) /new -> child,", &PivotRootRule{OldRoot: []string{"/o", "/p"}, NewRoot: "/new", HasProfile: true, Profile: "child"},
 			"pivot_root oldroot=(/o /p) /new -> child,"},
 		{"change_profile unsafe /bin/x -> \"\",", &ChangeProfileRule{Mode: "unsafe", Exec: "/bin/x", HasTarget: true},
 			`change_profile unsafe /bin/x -> "",`},
@@ -226,4 +252,36 @@ func TestEvalNamesClassesNotEvaluated(t *testing.T) {
 	if d, _ := plain.Eval(Access{Class: ClassFile, Path: "/etc/x", Perms: PermRead}); d.NotEvaluated != "" {
 		t.Errorf("a profile of file rules only: NotEvaluated %q", d.NotEvaluated)
 	}
+}
+
+// FuzzClassRule feeds rule text of the classes rampart validates: it
+// never panics, and what it accepts renders, re-parses to the same
+// model, and renders the same again; compiling it does not panic.
+func FuzzClassRule(f *testing.F) {
+	b, err := os.ReadFile("testdata/classrules/parser-3.0.8.tsv")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if _, rule, ok := strings.Cut(l, "\t"); ok && !strings.HasPrefix(l, "#") {
+			f.Add(rule)
+		}
+	}
+	f.Fuzz(func(t *testing.T, rule string) {
+		if len(rule) > 1024 {
+			return
+		}
+		d, err := ParseDocument("fuzz", classRuleProfile(rule))
+		if err != nil {
+			return
+		}
+		if _, err := renderReparse("fuzz", d); err != nil {
+			t.Fatalf("%q: %v", rule, err)
+		}
+		for _, p := range d.Profiles {
+			if c, err := Compile(p, Includes{NoBundled: true}); err == nil {
+				c.NotEvaluated()
+			}
+		}
+	})
 }

@@ -236,7 +236,11 @@ func (p *PivotRootRule) String() string {
 		out += " " + condEq("oldroot", p.OldRoot)
 	}
 	if p.NewRoot != "" {
-		out += " " + condSingle(p.NewRoot)
+		if loneVariable(p.NewRoot) {
+			out += " " + quote(p.NewRoot) // as written: unquoted, the parser refuses it
+		} else {
+			out += " " + condSingle(p.NewRoot)
+		}
 	}
 	if p.HasProfile {
 		out += " -> " + condSingle(p.Profile)
@@ -245,7 +249,7 @@ func (p *PivotRootRule) String() string {
 }
 
 func (p *PivotRootRule) patterns() []string {
-	return append(append([]string(nil), p.OldRoot...), nonEmpty(p.NewRoot, p.Profile)...)
+	return append(append([]string(nil), p.OldRoot...), nonEmpty(p.NewRoot)...) // the profile is a name, not expanded
 }
 
 func parsePivotRoot(kw word, ws []word) (ClassRule, error) {
@@ -275,6 +279,10 @@ func parsePivotRoot(kw word, ws []word) (ClassRule, error) {
 	var err error
 	if !c.eof() && !c.arrowAhead() {
 		at := c.i
+		if t := c.peekRaw(""); loneVariable(t) {
+			// apparmor_parser's grammar takes no lone variable here.
+			return nil, c.errf(at, "pivot_root: the new root cannot be a variable alone (%s); write it as a path", t)
+		}
 		if p.NewRoot, err = c.positional("a path"); err != nil {
 			return nil, err
 		}
@@ -296,4 +304,9 @@ func parsePivotRoot(kw word, ws []word) (ClassRule, error) {
 		p.HasProfile = true
 	}
 	return p, c.rest("pivot_root")
+}
+
+// loneVariable reports whether s is one @{VARIABLE} and nothing else.
+func loneVariable(s string) bool {
+	return strings.HasPrefix(s, "@{") && strings.IndexByte(s, '}') == len(s)-1
 }

@@ -17,17 +17,35 @@ import (
 var classRulesParser = flag.Bool("classrules-parser", false, "check testdata/classrules against the installed apparmor_parser")
 
 // classRuleProfile is how each recorded rule was fed to the parser.
-func classRuleProfile(rule string) []byte {
-	return []byte("profile foo {\n  " + rule + "\n}\n")
+func classRuleProfile(rule string) []byte { return classRuleIn("", rule) }
+
+func classRuleIn(preamble, rule string) []byte {
+	return []byte(preamble + "profile foo {\n  " + rule + "\n}\n")
+}
+
+// classRuleFiles are the recorded verdicts, each with the variables its
+// rules were run with.
+var classRuleFiles = []struct{ file, preamble string }{
+	{"testdata/classrules/parser-3.0.8.tsv", ""},
+	{"testdata/classrules/parser-3.0.8-vars.tsv", "@{V1}=one\n@{V2}=a b\n@{P}=/tmp\n@{A}=@foo\n@{E}=\"\"\n"},
 }
 
 type classRuleCase struct {
 	accept bool
 	rule   string
+	src    []byte
 }
 
 func readClassRules(t *testing.T) []classRuleCase {
-	f, err := os.Open("testdata/classrules/parser-3.0.8.tsv")
+	var out []classRuleCase
+	for _, f := range classRuleFiles {
+		out = append(out, readClassRuleFile(t, f.file, f.preamble)...)
+	}
+	return out
+}
+
+func readClassRuleFile(t *testing.T, file, preamble string) []classRuleCase {
+	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +61,7 @@ func readClassRules(t *testing.T) []classRuleCase {
 		if !ok || v != "accept" && v != "reject" {
 			t.Fatalf("bad line %q", l)
 		}
-		out = append(out, classRuleCase{v == "accept", rule})
+		out = append(out, classRuleCase{v == "accept", rule, classRuleIn(preamble, rule)})
 	}
 	return out
 }
@@ -67,7 +85,7 @@ func compileDoc(src []byte) (*Document, error) {
 func TestClassRulesAgainstParser(t *testing.T) {
 	cases := readClassRules(t)
 	for _, c := range cases {
-		d, err := compileDoc(classRuleProfile(c.rule))
+		d, err := compileDoc(c.src)
 		switch {
 		case c.accept && err != nil:
 			t.Errorf("%q: apparmor_parser accepts it, rampart refuses: %v", c.rule, err)
@@ -88,7 +106,7 @@ func TestClassRulesAgainstParser(t *testing.T) {
 	}
 	for _, c := range cases {
 		cmd := exec.Command("apparmor_parser", "--config-file=./parser.conf", "-M", "features_files/features.all", "-Q", "-K", "-I", "simple_tests")
-		cmd.Dir, cmd.Stdin = dir, bytes.NewReader(classRuleProfile(c.rule))
+		cmd.Dir, cmd.Stdin = dir, bytes.NewReader(c.src)
 		out, err := cmd.CombinedOutput()
 		if got := err == nil && len(out) == 0; got != c.accept {
 			t.Errorf("%q: recorded accept=%v, apparmor_parser says %v: %s", c.rule, c.accept, got, out)
@@ -258,13 +276,15 @@ func TestEvalNamesClassesNotEvaluated(t *testing.T) {
 // never panics, and what it accepts renders, re-parses to the same
 // model, and renders the same again; compiling it does not panic.
 func FuzzClassRule(f *testing.F) {
-	b, err := os.ReadFile("testdata/classrules/parser-3.0.8.tsv")
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if _, rule, ok := strings.Cut(l, "\t"); ok && !strings.HasPrefix(l, "#") {
-			f.Add(rule)
+	for _, cf := range classRuleFiles {
+		b, err := os.ReadFile(cf.file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if _, rule, ok := strings.Cut(l, "\t"); ok && !strings.HasPrefix(l, "#") {
+				f.Add(rule)
+			}
 		}
 	}
 	f.Fuzz(func(t *testing.T, rule string) {

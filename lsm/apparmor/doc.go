@@ -21,9 +21,13 @@
 //   - capability rules (`capability net_raw sys_admin,`, `capability,`);
 //   - #include / include [if exists] <...> or "...", abi, variables
 //     (`@{VAR}=a b`, `@{VAR}+=c`), alias;
-//   - ptrace, signal, mount, umount, remount, pivot_root, unix, dbus,
-//     userns, change_profile, set rlimit, mqueue and io_uring rules,
-//     kept word by word and rendered back, not evaluated.
+//   - signal, ptrace, unix, dbus, mount, umount, remount, pivot_root,
+//     change_profile and set rlimit rules, parsed into a model (Rule.Model,
+//     a ClassRule: SignalRule, PtraceRule, UnixRule, DBusRule, MountRule,
+//     PivotRootRule, ChangeProfileRule, RlimitRule), validated as
+//     apparmor_parser 3.0.8 does and rendered in a normal form;
+//   - userns, mqueue and io_uring rules, kept word by word and rendered
+//     back.
 //
 // Profile headers take the forms apparmor_parser 3.0.8 takes: `profile
 // NAME [ATTACH]`, a bare `/path` or `:ns:NAME` (`:ns://NAME`) at the top of
@@ -99,9 +103,10 @@
 // the subset test the rule asks for. An alias gives each file rule under
 // its path a copy for the rewritten path.
 //
-// Not evaluated: the rules kept word by word (ptrace, signal, mount, unix,
-// dbus, ...), and network mediation finer than family and type (the
-// kernel's too).
+// Not evaluated: the rules of the classes above other than file, network
+// and capability (Decision.NotEvaluated and Compiled.NotEvaluated name
+// those a profile holds), and network mediation finer than family and
+// type (the kernel's too).
 //
 // # Generation
 //

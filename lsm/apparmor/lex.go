@@ -48,6 +48,7 @@ type lexer struct {
 	last            *stmt // last statement, to take a same-line comment
 	endComments     []string
 	afterArrow      bool // the word being read follows `->`
+	classRule       bool // the statement is a rule of a class classParsers reads
 }
 
 func lex(name string, src []byte) (*lexer, error) {
@@ -336,8 +337,9 @@ func (lx *lexer) statement() (*stmt, error) {
 		}
 		lx.inAssign = lineMode
 		lx.afterArrow = len(st.words) > 0 && st.words[len(st.words)-1].text == "->"
+		lx.classRule = isClassRule(st.words)
 		w, comma, open, err := lx.word()
-		lx.afterArrow = false
+		lx.afterArrow, lx.classRule = false, false
 		if err != nil {
 			return nil, err
 		}
@@ -512,6 +514,10 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 		case c == '#' && parens > 0:
 			return w, false, false, lx.errf(parenAt, "`(` is not closed before the comment")
 		case c == ',' && path && parens == 0 && braces == 0 && lx.i+1 < len(lx.src) && isIDChar(lx.src[lx.i+1]):
+		case c == ',' && parens == 0 && braces == 0 && lx.classRule && lx.commaInValue(b.String()):
+			// In signal, dbus, mount ... rules apparmor_parser reads on
+			// through a comma followed by more of the word:
+			// fstype=ext3,ext4.
 		case c == ',' && parens == 0 && braces == 0:
 			lx.advance()
 			w.text = b.String()
@@ -575,6 +581,29 @@ func trimFolded(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// isClassRule reports whether a statement whose words so far are ws is a
+// rule of the classes classParsers reads, set rlimit aside.
+func isClassRule(ws []word) bool {
+	for _, w := range ws {
+		switch w.text {
+		case "audit", "allow", "deny", "owner":
+			continue
+		}
+		return w.text != "set" && classParsers[w.text] != nil
+	}
+	return false
+}
+
+// commaInValue reports whether the comma at the cursor belongs to a
+// class rule's word so far: one that goes on right after it, not after a
+// group's `)`, and not with white space, another comma, a quote or `!`.
+func (lx *lexer) commaInValue(sofar string) bool {
+	if sofar == "" || endsUnescaped(sofar, ')') || lx.i+1 >= len(lx.src) {
+		return false
+	}
+	return isIDChar(lx.src[lx.i+1])
 }
 
 // endsUnescaped reports whether s ends with c that no backslash escapes:

@@ -21,6 +21,13 @@ func (cc *compiler) classRule(r *Rule, via []Pos) error {
 		if err != nil {
 			return &Error{Pos: r.Pos, Msg: err.Error()}
 		}
+		if strings.Contains(v, "@{") {
+			// Parsing left the pattern to be checked once its variables
+			// are expanded, as apparmor_parser checks it.
+			if _, err := CompileGlob(e); err != nil {
+				return &Error{Pos: r.Pos, Msg: fmt.Sprintf("%s (%s once its variables are expanded)", err, v)}
+			}
+		}
 		expanded[v] = e
 	}
 	cp, ok := r.Model.(*ChangeProfileRule)

@@ -191,7 +191,10 @@ func TestConformanceSuite(t *testing.T) {
 	if *updateConformance {
 		body := "# Tests of AppArmor 3.0.8's parser suite on which rampart's verdict still differs\n" +
 			"# from apparmor_parser's. Written by: go test ./lsm/apparmor -run TestConformanceSuite -args -update-conformance\n"
-		if err := os.WriteFile(path, []byte(body+strings.Join(got, "\n")+"\n"), 0o644); err != nil {
+		for _, g := range got {
+			body += g + "\n"
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return

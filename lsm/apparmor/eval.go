@@ -623,6 +623,15 @@ func (cc *compiler) statement(r *Rule, via []Pos, body bool) error {
 		if err := cc.classRule(r, via); err != nil {
 			return ctx(err)
 		}
+		// A kernel without AppArmor's unix mediation (Debian's, whose
+		// parser pins features without it) gets unix rules compiled down
+		// by apparmor_parser: an allow rule, whatever its permissions and
+		// conditions, becomes `network unix [type]`; a deny rule is
+		// dropped, since narrowing it would deny more than it says. The
+		// lab's kernel confirms both.
+		if _, ok := r.Model.(*UnixRule); ok && !r.Deny {
+			c.nets = append(c.nets, ruleRef{r, via})
+		}
 	case KindNetwork:
 		c.nets = append(c.nets, ruleRef{r, via})
 	case KindCapability:
@@ -1064,6 +1073,9 @@ func execWinner(cands []*fileRule) *fileRule { return execWinners(cands)[0] }
 // netCovers reports whether a network rule covers a socket of family fam
 // and type typ.
 func netCovers(r *Rule, fam, typ string) bool {
+	if u, ok := r.Model.(*UnixRule); ok { // compiled down to network unix [type]
+		return fam == "unix" && (u.Type == "" || u.Type == typ)
+	}
 	if p, ok := netProtocols[r.Type]; ok {
 		if typ != p.typ || !contains(p.families, fam) {
 			return false
@@ -1119,7 +1131,30 @@ func (c *Compiled) evalNetwork(a Access) Decision {
 			first.Reason += "; " + note
 		}
 	}
+	first.Reason += c.unixNote(a, first)
 	return first
+}
+
+// unixNote says how unix rules took part in a decision on unix sockets:
+// apparmor_parser compiles them down to network rules for a kernel
+// without AppArmor's unix mediation, which is what rampart assumes.
+func (c *Compiled) unixNote(a Access, d Decision) string {
+	if a.Family != "" && a.Family != "unix" {
+		return ""
+	}
+	var note string
+	if d.Rule != nil {
+		if _, ok := d.Rule.Model.(*UnixRule); ok {
+			note = "; a unix rule allows creating the socket whatever its permissions and conditions: apparmor_parser compiles it to `network unix` for a kernel without AppArmor's unix mediation (Debian's; Ubuntu's kernels mediate unix sockets finer)"
+		}
+	}
+	for _, o := range c.others {
+		if u, ok := o.rule.Model.(*UnixRule); ok && o.rule.Deny && (a.Type == "" || u.Type == "" || u.Type == a.Type) {
+			note += fmt.Sprintf("; %s at %s is not enforced: apparmor_parser drops deny unix rules for a kernel without AppArmor's unix mediation", o.rule, where(o.rule, o.via))
+			break
+		}
+	}
+	return note
 }
 
 func (c *Compiled) evalCapability(a Access) Decision {

@@ -15,10 +15,10 @@ import (
 // parserDir holds a profile apparmor_parser 3.0.8 refuses (a one-item
 // alternation, {shadow}) and a pod that names it.
 const (
-	parserDir      = "testdata/apparmor-parser"
-	parserRefuses  = parserDir + "/parser-refuses"
-	parserPod      = parserDir + "/pod.yaml"
-	parserMsg      = "Invalid number of items between {}"
+	parserDir     = "testdata/apparmor-parser"
+	parserRefuses = parserDir + "/parser-refuses"
+	parserPod     = parserDir + "/pod.yaml"
+	parserMsg     = "Invalid number of items between {}"
 	// aloneNote is what every command says when no parser judged.
 	aloneNote = "parser alone, not compiled by apparmor_parser"
 )

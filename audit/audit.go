@@ -29,6 +29,7 @@ import (
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/kube"
+	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp"
@@ -105,6 +106,13 @@ type Auditor struct {
 	generic *aaEntry // the runtime-default AppArmor profile
 	pss     *pssChecker
 	accept  Acceptance
+
+	// aaCheck compiles each Localhost profile file with apparmor_parser
+	// once; aaRefused are the files it refused, waiting to be reported
+	// (aaFailed: once each).
+	aaCheck   apparmor.Checker
+	aaRefused []DocError
+	aaFailed  map[string]bool
 }
 
 // New makes an Auditor. The node's DefaultCaps is filled in from Runtime.
@@ -135,7 +143,7 @@ func New(n Node) (*Auditor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Auditor{node: n, rt: rt, rtSec: &seccomp.RuntimeDefault{Seccomp: rt.Seccomp}, paths: attack.Catalog(), sec: map[string]*secEntry{}, aa: map[string]*aaEntry{}, pss: pss}, nil
+	return &Auditor{node: n, rt: rt, rtSec: &seccomp.RuntimeDefault{Seccomp: rt.Seccomp}, paths: attack.Catalog(), sec: map[string]*secEntry{}, aa: map[string]*aaEntry{}, aaFailed: map[string]bool{}, pss: pss}, nil
 }
 
 // Paths is the catalog the audit decides.
@@ -151,6 +159,10 @@ type Report struct {
 	// Errors are documents or files that could not be read.
 	Errors  []DocError `json:"errors"`
 	Summary Summary    `json:"summary"`
+	// AppArmorValidation says who judged the Localhost AppArmor
+	// profiles read from --profiles: rampart, and apparmor_parser when
+	// it is installed. Absent when no profile file was read.
+	AppArmorValidation *apparmor.Validation `json:"apparmorValidation,omitempty"`
 	// failed are the --fail-on conditions the workloads met, kept as
 	// they are emitted (Stream keeps no workload).
 	failed map[string]bool
@@ -384,6 +396,10 @@ func (a *Auditor) add(r *Report, file string, cs []kube.Container, err error, em
 		}
 		w.Containers = append(w.Containers, a.Container(c))
 	}
+	// A profile file apparmor_parser refuses is a file that could not be
+	// used: reported once, where the first container named it.
+	r.Errors = append(r.Errors, a.aaRefused...)
+	a.aaRefused = nil
 	return flush()
 }
 
@@ -444,6 +460,7 @@ func docErrors(file string, err error) []DocError {
 // finish completes the summary once every workload is counted.
 func (a *Auditor) finish(r *Report) {
 	r.Summary.Errors = len(r.Errors)
+	r.AppArmorValidation = a.aaCheck.Validation()
 }
 
 // Container audits one container.
@@ -544,6 +561,9 @@ func (a *Auditor) Container(c kube.Container) Container {
 	out.AppArmor.Profile, out.AppArmor.Origin, out.AppArmor.Evaluated = lsm.name, lsm.origin, lsm.how
 	if lsm.note != "" {
 		out.Notes = append(out.Notes, lsm.note)
+	}
+	if lsm.refused != "" {
+		out.Refused = lsm.refused
 	}
 	if p.AppArmor != nil && (p.AppArmor.Kind == policy.AppArmorLocalhost || p.AppArmor.Kind == policy.AppArmorRuntimeDefault) && !a.node.AppArmor {
 		out.Refused = fmt.Sprintf("the kubelet refuses the pod: it asks for AppArmor profile %s (%s) and the node has no AppArmor (pass --apparmor-node if it does)", p.AppArmor, p.AppArmor.Origin)

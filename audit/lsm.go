@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -13,8 +14,11 @@ import (
 // aaEntry is an AppArmor profile parsed and compiled once.
 type aaEntry struct {
 	name, origin, how, note string
-	compiled                *apparmor.Compiled
-	memo                    map[string]aaVerdict
+	// refused says why the node cannot load the profile, when
+	// apparmor_parser refuses it.
+	refused  string
+	compiled *apparmor.Compiled
+	memo     map[string]aaVerdict
 }
 
 type aaVerdict struct {
@@ -72,6 +76,24 @@ func (a *Auditor) apparmor(ref *policy.AppArmor) *aaEntry {
 	}
 	e := &aaEntry{name: ref.Name, how: "AppArmor evaluator (" + ref.File + ")", memo: map[string]aaVerdict{}}
 	a.aa[key] = e
+	// The node compiles the file with apparmor_parser before loading
+	// it: a profile the parser refuses confines nothing, and the runtime
+	// refuses to start a container that names a profile not loaded. Its
+	// predictions stay those of no profile, and the audit says why.
+	if err := a.aaCheck.CheckFile(ref.File); err != nil {
+		if pe := (*apparmor.ParserError)(nil); errors.As(err, &pe) {
+			if !a.aaFailed[ref.File] {
+				a.aaFailed[ref.File] = true
+				a.aaRefused = append(a.aaRefused, DocError{File: ref.File, Message: err.Error()})
+			}
+			e.how = "refused by apparmor_parser"
+			e.refused = fmt.Sprintf("the node cannot load AppArmor profile %q (%s): apparmor_parser refuses it, and the runtime refuses a container whose profile is not loaded", ref.Name, ref.File)
+			e.note = fmt.Sprintf("AppArmor profile %q: %v: predicted as if it denied nothing", ref.Name, err)
+			c := *e
+			c.origin = ref.Origin
+			return &c
+		}
+	}
 	prof, err := apparmor.ProfileIn(ref.File, ref.Name)
 	if err == nil {
 		e.compiled, err = apparmor.Compile(prof, apparmor.SystemIncludes)

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/rampart-sec/rampart/internal/atomicfile"
+	"github.com/rampart-sec/rampart/lsm/apparmor"
 )
 
 // Files is a run of harden over files on disk (or standard input): where
@@ -67,11 +68,17 @@ func (j *Files) Run(args []string) (failed, total int, err error) {
 		return 0, 0, err
 	}
 	j.profiles = map[string]claim{}
+	if j.Options.Check == nil {
+		j.Options.Check = &apparmor.Checker{}
+	}
 	for _, f := range files {
 		if err := j.one(f); err != nil {
 			j.note("%v", err)
 			failed++
 		}
+	}
+	if v := j.Options.Check.Validation(); v != nil && v.Note != "" {
+		j.note("%s", v.Note)
 	}
 	return failed, len(files), nil
 }

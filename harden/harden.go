@@ -95,6 +95,12 @@ type Options struct {
 	// what harden would generate or keep: exactly its capabilities, its
 	// seccomp profile as Localhost and its AppArmor profile.
 	Recorded *Recorded
+	// Check judges every AppArmor profile before it is handed out, as
+	// a node's apparmor_parser would: a profile it refuses fails the
+	// file. nil: a Checker of the stream's own. Share one across files
+	// to compile each distinct profile once and to ask it, at the end,
+	// whether the parser was there (Checker.Validation).
+	Check *apparmor.Checker
 }
 
 // Recorded are the profiles of a recorded workload.
@@ -205,6 +211,9 @@ type hardener struct {
 
 func newHardener(o Options, s Sink) (*hardener, error) {
 	h := &hardener{o: o, sink: s, profiles: map[string]*Profile{}, digests: map[string][sha256.Size]byte{}, annotations: map[string]string{}}
+	if h.o.Check == nil {
+		h.o.Check = &apparmor.Checker{}
+	}
 	if o.KeepSet {
 		k, err := caps.FromNames(o.Keep)
 		if err != nil {
@@ -800,6 +809,12 @@ func (h *hardener) newProfile(p *Profile, image string) error {
 	if err := localPath(p.Name); err != nil {
 		return fmt.Errorf("AppArmor profile: %w", err)
 	}
+	// A profile the node's parser refuses is never loaded, and the
+	// kubelet then refuses every pod that names it: the manifest must
+	// not be written to name it.
+	if err := h.check(p); err != nil {
+		return err
+	}
 	p.addImage(image)
 	if h.sink.Profile != nil {
 		if err := h.sink.Profile(*p); err != nil {
@@ -814,6 +829,31 @@ func (h *hardener) newProfile(p *Profile, image string) error {
 		h.order = append(h.order, p.Name)
 	}
 	return nil
+}
+
+// checkedName stands for a profile's name when it is compiled.
+const checkedName = "rampart-harden-profile"
+
+// check has apparmor_parser compile the profile. The generated profiles
+// of a run differ in little but their names, and the parser's verdict
+// does not hang on a name of the characters harden gives them: each is
+// compiled under one stand-in name, so a corpus of a thousand workloads
+// runs the parser once per distinct set of rules, not once per
+// container. A refusal names the profile itself.
+func (h *hardener) check(p *Profile) error {
+	decl := "profile " + p.Name + " "
+	text := strings.Replace(p.Text, decl, "profile "+checkedName+" ", 1)
+	name := checkedName
+	if text == p.Text {
+		name = p.Name
+	}
+	err := h.o.Check.Check(name, []byte(text))
+	if pe := (*apparmor.ParserError)(nil); errors.As(err, &pe) && name == checkedName {
+		named := *pe
+		named.File, named.Msg = p.Name, strings.ReplaceAll(pe.Msg, checkedName, p.Name)
+		return &named
+	}
+	return err
 }
 
 // newSeccomp hands a seccomp profile to the sink once per path. Two

@@ -12,14 +12,16 @@ import (
 var appArmorFormats = []string{"text", "json"}
 
 // AppArmor writes `rampart apparmor eval`'s decisions under the compiled
-// profile c: text, or json (a list of AppArmorDecision).
-func AppArmor(w io.Writer, c *apparmor.Compiled, ds []apparmor.Decision, format string) error {
+// profile c: text, or json (a list of AppArmorDecision). v says who
+// validated the profile; the text leaves it to the caller (standard
+// error), JSON carries it in every decision.
+func AppArmor(w io.Writer, c *apparmor.Compiled, ds []apparmor.Decision, v *apparmor.Validation, format string) error {
 	switch format {
 	case "text":
 		appArmorText(w, c, ds)
 		return nil
 	case "json":
-		return appArmorJSON(w, ds)
+		return appArmorJSON(w, ds, v)
 	}
 	return &FormatError{Format: format, Want: appArmorFormats}
 }
@@ -90,14 +92,23 @@ type AppArmorDecision struct {
 	// NotEvaluated names the profile's rule classes the decision does
 	// not read: "mount, dbus rules (3 rules)".
 	NotEvaluated string `json:"not_evaluated,omitempty"`
+	// ValidatedBy are the parsers that accepted the profile: rampart's,
+	// and apparmor_parser when it is installed (ValidationNote then
+	// says why it did not judge).
+	ValidatedBy    []string `json:"validatedBy"`
+	ValidationNote string   `json:"validationNote,omitempty"`
 }
 
 // appArmorJSON writes a list of AppArmorDecision.
-func appArmorJSON(w io.Writer, ds []apparmor.Decision) error {
+func appArmorJSON(w io.Writer, ds []apparmor.Decision, v *apparmor.Validation) error {
+	if v == nil {
+		v = &apparmor.Validation{By: []string{"rampart"}}
+	}
 	out := []AppArmorDecision{}
 	for _, d := range ds {
 		j := AppArmorDecision{Access: d.Access.String(), Verdict: d.Verdict(), Allowed: d.Allowed, Mode: string(d.Mode),
-			Logged: d.Logged, Exec: string(d.Exec), Target: d.Target, Reason: d.Reason, NotEvaluated: d.NotEvaluated}
+			Logged: d.Logged, Exec: string(d.Exec), Target: d.Target, Reason: d.Reason, NotEvaluated: d.NotEvaluated,
+			ValidatedBy: v.By, ValidationNote: v.Note}
 		if d.Rule != nil {
 			j.Rule, j.At = d.Rule.String(), d.Where()
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/audit"
 	"github.com/rampart-sec/rampart/audit/accept"
+	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/report/sarif"
 	"github.com/rampart-sec/rampart/version"
 )
@@ -336,6 +337,7 @@ type auditSARIF struct {
 	index map[string]int // rule ID -> index in the rules
 	list  *jsonList
 	tail  string
+	log   sarif.Log // without results, for the tail End writes
 }
 
 func (s *auditSARIF) Begin(*audit.Report) error {
@@ -377,19 +379,25 @@ func (s *auditSARIF) Begin(*audit.Report) error {
 			Results:            []sarif.Result{},
 		}},
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(log); err != nil {
-		return err
-	}
-	head, tail, err := cutList(b.String(), "results", true)
+	s.log = log
+	head, tail, err := sarifFrame(log)
 	if err != nil {
 		return err
 	}
 	s.tail = tail
 	s.list, err = openList(s.w, head, true)
 	return err
+}
+
+// sarifFrame is the log's JSON cut where its results go.
+func sarifFrame(log sarif.Log) (head, tail string, err error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(log); err != nil {
+		return "", "", err
+	}
+	return cutList(b.String(), "results", true)
 }
 
 func (s *auditSARIF) Workload(wl *audit.Workload) error {
@@ -445,7 +453,21 @@ func (s *auditSARIF) Workload(wl *audit.Workload) error {
 	return nil
 }
 
-func (s *auditSARIF) End(*audit.Report) error { return s.list.close(s.tail) }
+// End closes the results. When apparmor_parser did not judge the
+// AppArmor profiles, the run's invocation carries that as a note: the
+// verdicts on them are rampart's alone.
+func (s *auditSARIF) End(r *audit.Report) error {
+	if v := r.AppArmorValidation; v != nil && v.Note != "" {
+		s.log.Runs[0].Invocations = []sarif.Invocation{{ExecutionSuccessful: true,
+			Notifications: []sarif.Notification{{Level: "note", Message: sarif.Text{Text: v.Note}}}}}
+		_, tail, err := sarifFrame(s.log)
+		if err != nil {
+			return err
+		}
+		s.tail = tail
+	}
+	return s.list.close(s.tail)
+}
 
 // JUnit types.
 type junitSuites struct {
@@ -599,6 +621,15 @@ func (j *auditJUnit) End(r *audit.Report) error {
 			return err
 		}
 	}
+	// Profiles apparmor_parser did not judge: a skipped case that says
+	// so, where a CI page shows it.
+	if v := appArmorValidation(r); v != nil && v.Note != "" {
+		s := junitSuite{Name: "AppArmor profiles: validation", Skipped: 1,
+			Cases: []junitCase{{Name: "apparmor_parser", Classname: "apparmor", Skipped: &junitSkipped{Text: v.Note}}}}
+		if err := j.suite(s); err != nil {
+			return err
+		}
+	}
 	var root strings.Builder
 	enc := xml.NewEncoder(&root)
 	enc.Indent("", "  ")
@@ -624,4 +655,13 @@ func (j *auditJUnit) End(r *audit.Report) error {
 	}
 	_, err := io.WriteString(j.w, "\n"+end+"\n")
 	return err
+}
+
+// appArmorValidation is the report's AppArmor validation; nil for no
+// report.
+func appArmorValidation(r *audit.Report) *apparmor.Validation {
+	if r == nil {
+		return nil
+	}
+	return r.AppArmorValidation
 }

@@ -293,8 +293,16 @@ func (pl *Plan) prepareAppArmor(a *policy.AppArmor, fallback string) ([]policy.F
 	if a.File == "" {
 		return nil, refuse(LayerAppArmor, "%s%v; to let Landlock stand in, rampart needs the profile's source (give a file, or --apparmor-dir)", where(), haveErr)
 	}
+	// The profile stands for one a node would load: what apparmor_parser
+	// refuses never confines anything there, so Landlock must not stand
+	// in for it here as if it did.
+	var check apparmor.Checker
+	perr := check.CheckFile(a.File)
+	if v := check.Validation(); v.Note != "" {
+		pl.Notes = append(pl.Notes, v.Note)
+	}
 	prof, err := apparmor.ProfileIn(a.File, a.Name)
-	if err != nil {
+	if err := apparmor.Refusal(err, perr); err != nil {
 		return nil, &LayerError{Layer: LayerAppArmor, Err: err}
 	}
 	rules, err := prof.LandlockRules()

@@ -72,9 +72,10 @@ answer also lists the parent's exec rules (cx, Cx, px -> parent//child)
 that lead into it, with their positions.
 
 Rule classes eval does not decide are named ("not evaluated: mount, dbus
-rules (3 rules)"); the exit status is 0 whether accesses are allowed or denied.
+rules (3 rules)"); the exit status is 0 whether accesses are allowed or
+denied, 125 when the profile cannot be read or apparmor_parser refuses it.
 
-` + decideHelp,
+` + judgeHelp + "\n\n" + decideHelp,
 		Example: `  rampart apparmor eval examples/seed/flask-deny-shadow '/etc/shadow r' 'network inet raw' 'capability net_raw'
   rampart apparmor eval profile '/home/u/.ssh/id_rsa r owner' '/usr/bin/curl x' 'link /tmp/l -> /etc/shadow'
   rampart apparmor generate --container-default | rampart apparmor eval - '/proc/sys/kernel/core_pattern w'`,
@@ -94,11 +95,11 @@ rules (3 rules)"); the exit status is 0 whether accesses are allowed or denied.
 			if err := report.CheckFormat(report.KindAppArmor, output); err != nil {
 				return err
 			}
-			p, err := readProfile(cmd, args[0], profileName)
+			file, src, err := readInput(cmd, args[0])
 			if err != nil {
 				return err
 			}
-			c, err := apparmor.Compile(p, includes())
+			c, v, err := judgedProfile(cmd, includes(), file, src, profileName, output == "text")
 			if err != nil {
 				return err
 			}
@@ -110,7 +111,7 @@ rules (3 rules)"); the exit status is 0 whether accesses are allowed or denied.
 				}
 				ds = append(ds, d)
 			}
-			return report.AppArmor(stdout, c, ds, output)
+			return report.AppArmor(stdout, c, ds, v, output)
 		},
 	}
 	eval.Flags().BoolVar(&owner, "owner", false, "the task owns the files (its fsuid is their owner): owner rules apply")
@@ -133,11 +134,8 @@ func readInput(cmd *cobra.Command, arg string) (string, []byte, error) {
 	return arg, b, nil
 }
 
-func readProfile(cmd *cobra.Command, arg, name string) (*apparmor.Profile, error) {
-	file, src, err := readInput(cmd, arg)
-	if err != nil {
-		return nil, err
-	}
+// pickProfile parses a policy file and picks the profile to use.
+func pickProfile(file string, src []byte, name string) (*apparmor.Profile, error) {
 	d, err := apparmor.ParseDocument(file, src)
 	if err != nil {
 		return nil, err

@@ -96,6 +96,8 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 				for _, e := range r.Errors {
 					fmt.Fprintln(cmd.ErrOrStderr(), "rampart: audit:", e.Message)
 				}
+			} else if v := r.AppArmorValidation; v != nil && v.Note != "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), "rampart: audit:", v.Note)
 			}
 			if allowEmpty && r.Summary.Containers == 0 && r.Summary.Objects == 0 && len(r.Errors) == 0 {
 				return nil // a hook's batch of YAML that holds no workload

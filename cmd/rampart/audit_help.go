@@ -38,7 +38,15 @@ seccompDefault (unset seccomp becomes RuntimeDefault); --apparmor-node
 says the node has AppArmor (unset AppArmor becomes the runtime's default
 profile; without it, the kubelet refuses a pod that asks for an AppArmor
 profile, and the audit says so); --profiles DIR holds Localhost profiles
-(seccomp JSON by relative path, AppArmor by name).
+(seccomp JSON by relative path, AppArmor by name). Each AppArmor profile
+file is also compiled once with apparmor_parser -Q -K where it is
+installed, as the node compiles it before loading: one the parser refuses
+is an error (its message, the file named) and its containers are refused,
+for the runtime does not start a container whose profile is not loaded.
+Without the parser the audit says validation was rampart's alone: on
+standard error (table), apparmorValidation (json), a notification of the
+run (sarif), a skipped case (junit). RAMPART_APPARMOR_PARSER names the
+parser to run; "none" runs none.
 privileged: true means every capability, no seccomp, no AppArmor unless a
 Localhost profile is named, and is always reported.
 
@@ -88,7 +96,7 @@ Exit status:
      (any container has an open path), baseline (any pod fails baseline),
      restricted (any pod fails restricted); or, with --fail-on, a
      document could not be read (missing, malformed, larger than
-     --max-document-size)
+     --max-document-size), or apparmor_parser refuses a profile
   2  bad flags or arguments, a config or baseline refused
   125 nothing could be audited (no file readable, no container found);
       with --allow-empty, files that hold no workload exit 0 (a pre-commit

@@ -36,7 +36,7 @@ func (l *layerFlags) register(fl *pflag.FlagSet, fallback string) {
 	fl.StringArrayVar(&f.ReadOnly, "read-only", nil, "make PATH read-only (Landlock; repeatable)")
 	fl.StringArrayVar(&f.Allow, "allow", nil, "allow-list PATH:ACCESS with ACCESS of r, w, x (Landlock; repeatable)")
 	fl.StringArrayVar(&f.AllowDevices, "allow-device", nil, "leave device node PATH open although it holds a denied file's filesystem (repeatable)")
-	fl.StringVar(&f.LSMFallback, "lsm-fallback", fallback, "landlock: where the kernel has no AppArmor, enforce an AppArmor profile's file rules with Landlock (and say so); none: refuse")
+	fl.StringVar(&f.LSMFallback, "lsm-fallback", fallback, "landlock: where the kernel has no AppArmor, enforce an AppArmor profile's file rules with Landlock (and say so) if apparmor_parser -Q -K accepts the profile (where it is installed); none: refuse")
 }
 
 // input is what the flags say of the policy; defaults is the runtime's

@@ -74,5 +74,13 @@ the line it starts on (with -, the documents before it are already
 written). --diff reads each file whole, and --spo keeps a file's profiles
 until its end, for the objects that list them.
 
-Exit status: 0 hardened; 1 some file could not be read or hardened;
-2 bad flags or arguments.`
+Every AppArmor profile harden writes is first compiled with apparmor_parser
+-Q -K where it is installed (once per distinct set of rules), as the
+nodes compile it before loading: a profile the parser refuses fails the
+file, which is left unwritten, with the parser's message; a manifest must
+not name a profile no node can load. Without the parser harden says that
+validation was rampart's alone. RAMPART_APPARMOR_PARSER names the parser
+to run; "none" runs none.
+
+Exit status: 0 hardened; 1 some file could not be read or hardened (or
+apparmor_parser refuses its profile); 2 bad flags or arguments.`

@@ -98,7 +98,10 @@ func Reference(arg, dir, origin string) (*policy.AppArmor, error) {
 	if st, err := os.Stat(arg); err == nil && st.Mode().IsRegular() {
 		name, err := profileName(arg)
 		if err != nil {
-			return nil, err
+			// Refused here, the file is judged by apparmor_parser too:
+			// the user reads what a node's parser says of it as well.
+			var check Checker
+			return nil, Refusal(err, check.CheckFile(arg))
 		}
 		return &policy.AppArmor{Kind: policy.AppArmorLocalhost, Name: name, File: arg, Origin: origin}, nil
 	}

@@ -26,6 +26,22 @@ type Run struct {
 	// artifact URI, was on the machine that wrote the log.
 	OriginalURIBaseIDs map[string]Artifact `json:"originalUriBaseIds,omitempty"`
 	Results            []Result            `json:"results"`
+	// Invocations carry what the tool says of the run itself, such as
+	// a check it could not make.
+	Invocations []Invocation `json:"invocations,omitempty"`
+}
+
+// Invocation is one run of the tool, with its notes.
+type Invocation struct {
+	ExecutionSuccessful bool           `json:"executionSuccessful"`
+	Notifications       []Notification `json:"toolExecutionNotifications,omitempty"`
+}
+
+// Notification is a message about the run: Level is note, warning or
+// error.
+type Notification struct {
+	Level   string `json:"level"`
+	Message Text   `json:"message"`
 }
 
 // Tool names the tool.

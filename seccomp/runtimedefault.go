@@ -67,4 +67,3 @@ func RuntimeDefaultFor(runtime, version string) (*RuntimeDefault, error) {
 	}
 	return &RuntimeDefault{r.Seccomp}, nil
 }
-

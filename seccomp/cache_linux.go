@@ -19,7 +19,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -92,7 +91,7 @@ func compilerMain() int {
 	var spec specs.LinuxSeccomp
 	r := bufio.NewReader(os.Stdin)
 	if err := json.NewDecoder(r).Decode(&spec); err != nil {
-		fmt.Fprintln(os.Stderr, compilerPrefix, err)
+		fmt.Fprintln(os.Stderr, "seccomp compiler:", err)
 		return 1
 	}
 	// After loading, the filtered thread touches only atomics: a channel
@@ -121,7 +120,7 @@ func compilerMain() int {
 		time.Sleep(100 * time.Microsecond)
 	}
 	if state.Load() < 0 {
-		fmt.Fprintln(os.Stderr, compilerPrefix, loadErr)
+		fmt.Fprintln(os.Stderr, "seccomp compiler:", loadErr)
 		return 1
 	}
 	l := struct{ tid int64 }{state.Load()}
@@ -326,29 +325,23 @@ func writeProgram(dir, file string, digest [sha256.Size]byte, p *program) error 
 	return os.Rename(tmp.Name(), file)
 }
 
-// errHelperDied marks a helper that died before answering without a
-// refusal of its own: its runtime crashed.
-var errHelperDied = errors.New("the helper's runtime died before it answered")
-
-// compilerPrefix starts every refusal the helper itself reports.
-const compilerPrefix = "seccomp compiler:"
+// errHelperSilent marks a helper that died before answering and said
+// nothing.
+var errHelperSilent = errors.New("the helper died without a word")
 
 // compileInHelper runs the engine in a child and reads the filter back.
-// A profile that denies futex can kill the helper after it loads: once
-// the filtered thread is asked to yield (it ran past its time slice while
-// the engine built the filter, or its P was taken during the load
-// syscall), the scheduler on that locked thread wakes another with a
-// futex the filter refuses, and the runtime crashes, with a report when
-// write is allowed and silently when not. That death is the Go runtime's
-// timing, not the profile's, so it is tried again, twice; a refusal the
-// helper reports itself is not.
+// A profile that denies futex and write can kill the helper after it
+// loads: a runtime lock its filtered thread finds contended ends in a
+// futex wake the filter refuses, and the crash report cannot be written.
+// That death is the Go runtime's timing, not the profile's, so a silent
+// one is tried again, twice.
 func compileInHelper(p *Profile) ([]unix.SockFilter, error) {
 	if !helperEntered.Load() {
 		return nil, errNoHelper
 	}
 	for try := 1; ; try++ {
 		insns, err := compileInHelperOnce(p)
-		if err == nil || !errors.Is(err, errHelperDied) || try == 3 {
+		if err == nil || !errors.Is(err, errHelperSilent) || try == 3 {
 			return insns, err
 		}
 	}
@@ -391,8 +384,8 @@ func compileInHelperOnce(p *Profile) ([]unix.SockFilter, error) {
 	if err == nil {
 		_, err = fmt.Sscanf(line, "ok %d\n", &tid)
 	}
-	if errors.Is(err, io.EOF) && line == "" && !strings.HasPrefix(stderr.String(), compilerPrefix) {
-		err = errHelperDied
+	if errors.Is(err, io.EOF) && line == "" && stderr.String() == "" {
+		err = errHelperSilent
 	}
 	if err != nil {
 		cmd.Process.Kill()

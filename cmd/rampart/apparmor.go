@@ -68,8 +68,9 @@ argument (quote it):
 
 --profile names the profile in a file that defines several; a hat or
 child profile by its full name, parent//child. For a child profile the
-answer also lists the parent's exec rules (cx, Cx, px -> parent//child)
-that lead into it, with their positions.
+answer also lists the parent's exec rules (cx -> child, px -> parent//child;
+a cx target is always below the parent) that lead into it, with their
+positions.
 
 Rule classes eval does not decide are named ("not evaluated: mount, dbus
 rules (3 rules)"); the exit status is 0 whether accesses are allowed or

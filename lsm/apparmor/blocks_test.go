@@ -543,3 +543,66 @@ func TestLexerAsTheParser(t *testing.T) {
 		}
 	}
 }
+
+// TestCxTargetsAreBelowTheProfile: apparmor_parser writes a cx target
+// below the rule's profile whatever it looks like (cx -> c is p//c, and
+// cx -> p//c is p//p//c), unless it names a namespace; a px target is
+// taken as written. Measured with apparmor_parser -S (its exec table).
+func TestCxTargetsAreBelowTheProfile(t *testing.T) {
+	const src = `profile p {
+  /bin/a cx -> p//c,
+  /bin/b cx -> c,
+  /bin/d Px -> p//c,
+  /bin/e Cx -> :ns:p//c,
+  /bin/f px -> c,
+  profile c { }
+}
+profile :ns:q {
+  /bin/a cx -> :ns:q//c,
+  /bin/b cx -> :ns://q//c,
+  /bin/d cx -> q//c,
+  profile c { }
+}
+`
+	d, err := ParseDocument("cx", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := func(name string) string {
+		t.Helper()
+		c, err := Compile(d.Find(name), BundledIncludes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range c.Entries {
+			got = append(got, e.Rule.String())
+		}
+		return strings.Join(got, " ")
+	}
+	if got := entries("p//c"); got != "/bin/b cx -> c, /bin/d Px -> p//c," {
+		t.Errorf("entries of p//c: %q", got)
+	}
+	if got := entries("q//c"); got != "/bin/a cx -> :ns:q//c, /bin/b cx -> :ns://q//c," {
+		t.Errorf("entries of :ns:q//c: %q", got)
+	}
+	c, err := Compile(d.Find("p"), BundledIncludes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for access, want := range map[string]string{
+		"/bin/a x": "(profile p//p//c)",
+		"/bin/b x": "(profile p//c)",
+		"/bin/d x": "(profile p//c)",
+		"/bin/f x": "(profile c)",
+	} {
+		a, err := ParseAccess(access)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec, err := c.Eval(a)
+		if err != nil || !strings.HasSuffix(dec.Reason, want) {
+			t.Errorf("%s: %v %q, want the reason to end in %q", access, err, dec.Reason, want)
+		}
+	}
+}

@@ -960,7 +960,7 @@ func (c *Compiled) evalFile(a Access) (Decision, error) {
 		d.Exec, d.Target = w.exec, w.rule.Target
 		s := "exec " + w.exec.Describe()
 		if w.rule.Target != "" {
-			s += " (profile " + w.rule.Target + ")"
+			s += " (profile " + execTarget(c.Profile, w.exec, w.rule.Target) + ")"
 		}
 		why = append(why, s)
 	}

@@ -199,8 +199,10 @@ func leadsTo(parent *Profile, fr *fileRule, child *Profile) bool {
 	target := fr.rule.Target
 	switch {
 	case strings.HasPrefix(mode, "c") && target != "":
-		// cx -> NAME names a child of this profile.
-		return target == child.Name
+		// cx -> NAME names a child of this profile; the kernel looks up
+		// the name execTarget gives, so cx -> parent//child leads to
+		// parent//parent//child, not here.
+		return names(execTarget(parent, fr.exec, target), child)
 	case strings.HasPrefix(mode, "c"):
 		// cx without a target: the child named by the program's path,
 		// or whose attachment matches it.
@@ -218,7 +220,30 @@ func leadsTo(parent *Profile, fr *fileRule, child *Profile) bool {
 		return false
 	case strings.HasPrefix(mode, "p") && target != "":
 		// px -> NAME names a profile by its full name.
-		return target == child.FullName() || target == child.QualifiedName()
+		return names(target, child)
 	}
 	return false
+}
+
+// names reports whether the profile name t, as a rule of p's family
+// writes it (p//c in the rule's own namespace, or :ns:p//c, :ns://p//c),
+// is p.
+func names(t string, p *Profile) bool {
+	if !strings.HasPrefix(t, ":") {
+		return t == p.FullName()
+	}
+	ns, name, ok := strings.Cut(t[1:], ":")
+	return ok && ns == p.Root().Namespace && strings.TrimPrefix(name, "//") == p.FullName()
+}
+
+// execTarget is the name of the profile an exec rule of p with the
+// transition mode and target hands the task to, as apparmor_parser
+// writes it for the kernel: a px target as written, a cx target below
+// p (cx -> c is p//c, and cx -> p//c is p//p//c: the parser prefixes
+// every name that does not start with a namespace).
+func execTarget(p *Profile, mode ExecMode, target string) string {
+	if target == "" || !strings.HasPrefix(strings.ToLower(string(mode)), "c") || strings.HasPrefix(target, ":") {
+		return target
+	}
+	return p.FullName() + "//" + target
 }

@@ -21,7 +21,7 @@ func AppArmor(w io.Writer, c *apparmor.Compiled, ds []apparmor.Decision, v *appa
 		appArmorText(w, c, ds)
 		return nil
 	case "json":
-		return appArmorJSON(w, ds, v)
+		return appArmorJSON(w, c, ds, v)
 	}
 	return &FormatError{Format: format, Want: appArmorFormats}
 }
@@ -97,18 +97,46 @@ type AppArmorDecision struct {
 	// says why it did not judge).
 	ValidatedBy    []string `json:"validatedBy"`
 	ValidationNote string   `json:"validationNote,omitempty"`
+	// Profile is the full name of the profile decided under
+	// (parent//child, :ns://name); Parent, for a hat or child profile,
+	// its parent's; Hat says it is a hat (a task enters it by
+	// change_hat).
+	Profile string `json:"profile"`
+	Parent  string `json:"parent,omitempty"`
+	Hat     bool   `json:"hat,omitempty"`
+	// Entries are, for a child profile that is not a hat, the parent's
+	// exec rules by which a task enters it; empty when none does.
+	Entries []AppArmorEntry `json:"entries,omitempty"`
 }
 
-// appArmorJSON writes a list of AppArmorDecision.
-func appArmorJSON(w io.Writer, ds []apparmor.Decision, v *apparmor.Validation) error {
+// An AppArmorEntry is an exec rule of the parent profile that leads into
+// a child profile, in normal form, at its file:line:col.
+type AppArmorEntry struct {
+	Rule string `json:"rule"`
+	At   string `json:"at"`
+}
+
+// appArmorJSON writes a list of AppArmorDecision under the compiled
+// profile c.
+func appArmorJSON(w io.Writer, c *apparmor.Compiled, ds []apparmor.Decision, v *apparmor.Validation) error {
 	if v == nil {
 		v = &apparmor.Validation{By: []string{"rampart"}}
+	}
+	p := c.Profile
+	var parent string
+	var entries []AppArmorEntry
+	if p.Parent != nil {
+		parent = p.Parent.QualifiedName()
+		for _, t := range c.Entries {
+			entries = append(entries, AppArmorEntry{Rule: t.Rule.String(), At: t.Where()})
+		}
 	}
 	out := []AppArmorDecision{}
 	for _, d := range ds {
 		j := AppArmorDecision{Access: d.Access.String(), Verdict: d.Verdict(), Allowed: d.Allowed, Mode: string(d.Mode),
 			Logged: d.Logged, Exec: string(d.Exec), Target: d.Target, Reason: d.Reason, NotEvaluated: d.NotEvaluated,
-			ValidatedBy: v.By, ValidationNote: v.Note}
+			ValidatedBy: v.By, ValidationNote: v.Note,
+			Profile: p.QualifiedName(), Parent: parent, Hat: p.Hat, Entries: entries}
 		if d.Rule != nil {
 			j.Rule, j.At = d.Rule.String(), d.Where()
 		}

@@ -96,6 +96,10 @@ func schemaCases() []schemaCase {
 				rampartOut(t, "", "apparmor", "eval", "-o", "json", seedProfile, "/etc/shadow r", "network inet raw", "capability net_raw", "/usr/bin/curl x", "/home/u/x r owner"),
 				rampartOut(t, profile, "apparmor", "eval", "--includes", "bundled", "-o", "json", "-",
 					"/home/u/notes r", "/home/u/notes r owner", "/usr/bin/id x", "/opt/x x", "/secret r", "/etc/ld.so.cache r", "network inet raw"),
+				// a child profile with the parent's rules that lead
+				// into it, one of them included; a hat
+				rampartOut(t, nested, "apparmor", "eval", "--includes", "bundled", "-o", "json", "--profile", "top//c", "-", "/etc/hosts r"),
+				rampartOut(t, nested, "apparmor", "eval", "--includes", "bundled", "-o", "json", "--profile", "top//h", "-", "/etc/hosts r"),
 			}
 		}},
 		{name: "version -o json", schema: "version.schema.json", goType: reflect.TypeFor[version.Info](), outputs: func(t *testing.T) []output {

@@ -1163,6 +1163,34 @@ func parseInclude(r *Rule, ws []word) error {
 	return err
 }
 
+// valueSegments splits one word of a variable's value where a quoted
+// string starts or ends: apparmor_parser takes a"b c"d for the three
+// values a, "b c" and d. An unclosed quote stays in the last segment,
+// for unquote to refuse.
+func valueSegments(w string) []string {
+	var out []string
+	for w != "" {
+		end := strings.IndexByte(w, '"')
+		if end == 0 {
+			end = 1
+			for end < len(w) && w[end] != '"' {
+				if w[end] == '\\' && end+1 < len(w) {
+					end++
+				}
+				end++
+			}
+			if end == len(w) {
+				return append(out, w)
+			}
+			end++
+		} else if end < 0 {
+			end = len(w)
+		}
+		out, w = append(out, w[:end]), w[end:]
+	}
+	return out
+}
+
 func parseVariable(r *Rule, ws []word) error {
 	r.Kind = KindVariable
 	first := ws[0].text
@@ -1188,12 +1216,16 @@ func parseVariable(r *Rule, ws []word) error {
 	case strings.HasPrefix(rest, "="):
 		rest = rest[1:]
 	}
-	var raw []string
+	var words []string
 	if rest != "" {
-		raw = append(raw, rest)
+		words = append(words, rest)
 	}
 	for _, w := range values {
-		raw = append(raw, w.text)
+		words = append(words, w.text)
+	}
+	var raw []string
+	for _, w := range words {
+		raw = append(raw, valueSegments(w)...)
 	}
 	if len(raw) == 0 {
 		return errAt(ws[0].pos, "@{%s} is assigned no value (write \"\" for an empty one)", name)

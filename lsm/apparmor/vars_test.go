@@ -107,3 +107,26 @@ func TestAppArmorVariableWithoutBraces(t *testing.T) {
 		t.Errorf("@FOO=bar: accepted, apparmor_parser refuses it")
 	}
 }
+
+// apparmor_parser splits a value's word where a quoted string starts or
+// ends: @{X}=a"b c"d compiles as @{X}=a "b c" d (its compiled policy is
+// the same); an unclosed quote is refused.
+func TestAppArmorVariableValueQuotesSplit(t *testing.T) {
+	d, err := ParseDocument("p", []byte("@{X}=a\"b c\"d\n@{X}+=\"e\"f\nprofile t {\n  /@{X} r,\n}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range d.Profiles[0].Preamble {
+		got = append(got, strings.Join(r.Values, "|"))
+	}
+	if strings.Join(got, " ") != "a|b c|d e|f" {
+		t.Errorf("values: %q", got)
+	}
+	if _, err := compileSrc("@{X}=a\"b\"\nprofile t {\n  /@{X} r,\n}\n"); err != nil {
+		t.Errorf("a\"b\": %v", err)
+	}
+	if _, err := Parse("p", []byte("@{X}=a\"b\nprofile t {\n}\n")); err == nil {
+		t.Errorf("unclosed quote: accepted, apparmor_parser refuses it")
+	}
+}

@@ -1,6 +1,7 @@
 package apparmor
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -603,6 +604,38 @@ profile :ns:q {
 		dec, err := c.Eval(a)
 		if err != nil || !strings.HasSuffix(dec.Reason, want) {
 			t.Errorf("%s: %v %q, want the reason to end in %q", access, err, dec.Reason, want)
+		}
+	}
+}
+
+// A `{` glued to a name is part of the name for apparmor_parser (profile
+// x{ } has no block: unexpected TOK_CLOSE, expecting TOK_OPEN); glued to
+// flags=(...), a qualifier or a condition it opens the block.
+func TestBraceGluedToANameIsNoBlock(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{"profile x{ }\n", "x:1:10: `{` is not closed"},
+		{"hat h{ }\n", "x:1:6: `{` is not closed"},
+		{"/x{a,b}{\n}\n", "x:1:1: rule does not end with a comma"},
+		{"profile p {\n  ^h{ }\n}\n", "x:2:5: `{` is not closed"},
+		{"profile p {\n  ^h{\n  }\n}\n", "x:2:5: `{` is not closed"},
+		{"profile p {\n  profile c{ }\n}\n", "x:2:12: `{` is not closed"},
+		{"@{X}=a\nprofile p {\n  if defined @{X}{ /a r, }\n}\n", "x:3:3: unknown rule \"if\""},
+	} {
+		_, err := ParseDocument("x", []byte(c.src))
+		var pe *Error
+		if err == nil || !errors.As(err, &pe) || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%q:\n got %v\nwant %s", c.src, err, c.want)
+		}
+	}
+	for _, src := range []string{
+		"profile x flags=(complain){ }\n",
+		"profile x xattrs=(a=b){ }\n",
+		"profile p {\n  audit owner{ /a r, }\n}\n",
+		"$B=true\nprofile p {\n  if not $B{ /a r, } else{ /b r, }\n}\n",
+		"profile x {}\n",
+	} {
+		if _, err := compileSrc(src); err != nil {
+			t.Errorf("%q: %v", src, err)
 		}
 	}
 }

@@ -523,7 +523,11 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 			w.text = b.String()
 			return w, true, false, nil
 		case c == '{':
-			if parens == 0 && braces == 0 && (lx.spaceOrEnd(1) || opensAfter(b.String())) {
+			// A `{` glued to a name is part of it for apparmor_parser
+			// (profile x{ } names x{ and has no block), so it opens a
+			// block only standing apart or right after a header's
+			// flags=(...), a qualifier or a condition.
+			if parens == 0 && braces == 0 && (b.Len() == 0 && lx.spaceOrEnd(1) || opensAfter(b.String())) {
 				lx.advance()
 				w.text = b.String()
 				return w, false, true, nil
@@ -555,7 +559,7 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 // opensAfter reports whether a `{` right after the text s opens a block
 // whatever follows it, as after `flags=(...)`, a qualifier or `if $B`.
 func opensAfter(s string) bool {
-	if strings.HasSuffix(s, ")") || isQualifier(s) {
+	if strings.HasSuffix(s, ")") || isQualifier(s) || s == "else" {
 		return true
 	}
 	_, set, ok := condVar(s)

@@ -30,6 +30,11 @@ func TestAppArmorIncludeForms(t *testing.T) {
 		{"#include <a/b> /foo r,", "a/b", true, false, 1},
 		{`include "rel/file"/foo r,`, "rel/file", false, false, 1},
 		{"include <a/b> include <a/b>", "a/b", true, false, 1},
+		// After #include (not include) the spec may stand on a later
+		// line, whatever its form.
+		{"#include\n<a/b>", "a/b", true, false, 0},
+		{"#include\n  \"rel/file\"", "rel/file", false, false, 0},
+		{"#include\n\n  rel/file /foo r,", "rel/file", false, false, 1},
 	} {
 		ps, err := Parse("p", []byte("profile t {\n  "+c.src+"\n}\n"))
 		if err != nil {
@@ -49,6 +54,7 @@ func TestAppArmorIncludeForms(t *testing.T) {
 	for _, bad := range []string{
 		"include <a/b>,", "include <a/b> ,", "include rel/file,", "include<a/b>", `include"rel/file"`,
 		"include <a/b", "include <>", `include <"a/b" >`, "include <\ta/b>", "include <a/b>>",
+		"include\n<a/b>", "include\nrel/file", "#include if exists\n<a/b>", "#include",
 	} {
 		if _, err := Parse("p", []byte("profile t {\n  "+bad+"\n}\n")); err == nil {
 			t.Errorf("%s: accepted, apparmor_parser refuses it", bad)

@@ -137,10 +137,10 @@ func (lx *lexer) include(st *stmt) (*stmt, error) {
 	}
 	p := lx.pos()
 	start := lx.i
-	// A bare path must stand on the keyword's line: rampart does not
-	// take the next line's first word for a file name.
-	if lx.eof() || isSpace(lx.src[lx.i]) || p.Line != kw.pos.Line && lx.src[lx.i] != '<' && lx.src[lx.i] != '"' {
-		return nil, lx.errf(kw.pos, "want include [if exists] <path>, \"path\" or path on the line of %s", kw.text)
+	// After #include the parser's lexer skips newlines too and takes the
+	// next word, whatever it is, for the file to include.
+	if lx.eof() || isSpace(lx.src[lx.i]) {
+		return nil, lx.errf(kw.pos, "want include [if exists] <path>, \"path\" or path after %s", kw.text)
 	}
 	switch lx.src[lx.i] {
 	case '<':

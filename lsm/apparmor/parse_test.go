@@ -202,7 +202,7 @@ func TestAppArmorParseErrorPositions(t *testing.T) {
 		{"profile p {\n  @{A}=/a\n}\n", "f:2:3: variables are assigned before the profile"},
 		{"@{A}\nprofile p {\n}\n", "f:2:1: expected = or += after the variable @{A}"},
 		{"@{A}=\nprofile p {\n}\n", "f:1:1: @{A} is assigned no value"},
-		{"#include\nprofile p {\n}\n", "f:1:1: want include [if exists] <path>"},
+		{"profile p {\n#include\n", "f:2:1: want include [if exists] <path>"},
 		{"include <a>,\nprofile p {\n}\n", "f:1:12: unexpected `,` after an include"},
 		{"profile p {\n  abi,\n}\n", "f:2:3: want abi <abi/3.0>,"},
 		{"profile p {\n  alias /a -> /b,\n}\n", "f:2:3: alias rules go before the profile"},

@@ -444,6 +444,9 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 	parens, braces := 0, 0
 	var parenAt, braceAt, quoteAt Pos
 	inQuote := false
+	// grouped: the word has held a (...) group, after which a `)` closes
+	// nothing (name=(b)) is refused).
+	grouped := false
 	// A path's word keeps a comma followed by more of the word, as
 	// apparmor_parser's lexer does: smb-share:server=*,share=**/ and
 	// cpu,cpuacct/ are one path; `/a, r` and `/a,b,` end at the comma.
@@ -479,9 +482,19 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 			// The parser's lexer takes `!` in no state outside quotes and
 			// comments.
 			return w, false, false, lx.errf(lx.pos(), "unexpected character `!` (quote the word to use it)")
+		case c == '(' && parens == 0 && b.Len() > 0 && groupAfterKeyword[b.String()]:
+			// signal(send) is signal (send) for apparmor_parser.
+			w.text = b.String()
+			return w, false, false, nil
+		case c == '(' && parens == 0 && !opensGroup(b.String()):
+			// Inside a word, as in name=b(c or /a(, apparmor_parser's
+			// lexer takes a parenthesis for a character of the value.
+		case c == ')' && parens == 0 && !grouped && b.Len() > 0 && (!lx.classRule || path || strings.Contains(b.String(), "=")):
+			// ... and a `)` too, in a path or a conditional's value
+			// (signal send) is refused).
 		case c == '(':
 			if parens == 0 {
-				parenAt = lx.pos()
+				parenAt, grouped = lx.pos(), true
 			}
 			parens++
 		case c == ')':
@@ -492,6 +505,13 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 			s := trimFolded(b.String())
 			b.Reset()
 			b.WriteString(s)
+			if parens == 0 && s[0] == '(' {
+				// An access list ends its word: (send)peer=x is
+				// (send) peer=x.
+				lx.advance()
+				w.text = s + ")"
+				return w, false, false, nil
+			}
 		case isSpace(c):
 			if parens > 0 {
 				s := b.String()
@@ -555,6 +575,16 @@ func (lx *lexer) word() (w word, comma, open bool, err error) {
 	w.text = b.String()
 	return w, false, false, nil
 }
+
+// groupAfterKeyword are the rule keywords apparmor_parser lets an
+// access list follow without a space (signal(send)); after mount and the
+// others it refuses the `(`.
+var groupAfterKeyword = map[string]bool{"signal": true, "dbus": true, "ptrace": true, "unix": true}
+
+// opensGroup reports whether a `(` right after the text s opens a
+// parenthesised group: at the start of a word (signal (send)) or of a
+// value (peer=(label=x)).
+func opensGroup(s string) bool { return s == "" || endsUnescaped(s, '=') }
 
 // opensAfter reports whether a `{` right after the text s opens a block
 // whatever follows it, as after `flags=(...)`, a qualifier or `if $B`.

@@ -305,3 +305,43 @@ func FuzzClassRule(f *testing.F) {
 		}
 	})
 }
+
+// apparmor_parser takes a parenthesis inside a word for a character of
+// it (dbus name=b) names "b)", /a( r, is a file rule), opens a group
+// only at the start of a word or a value, and lets an access list follow
+// signal, dbus, ptrace and unix without a space: signal(send) is
+// signal (send). Each verdict was measured; the compiled policy of
+// name=b) and name="b)" is the same.
+func TestParenthesesInsideWords(t *testing.T) {
+	ok := []string{
+		"dbus name=b),", "dbus name=b(,", "dbus name=b(c),", "dbus name=b)c,", "signal peer=b),",
+		"ptrace peer=b),", "signal (send) peer=b),", "/a) r,", "/a( r,", "/a(b) r,",
+		"signal(send),", "dbus(send),", "ptrace(read),", "unix(send),", "audit signal(send),",
+		"signal(send)peer=x,", "mount options=(ro) /a( -> /b),", "change_profile /a) -> a),",
+	}
+	for _, r := range ok {
+		if _, err := compileSrc("profile p {\n  " + r + "\n}\n"); err != nil {
+			t.Errorf("%s: %v", r, err)
+		}
+	}
+	for r, want := range map[string]string{
+		"dbus name=(b)),":      "p:2:16: `)` closes no `(`",
+		"dbus name=b ),":       "p:2:15: `)` closes no `(`",
+		"dbus ) name=b,":       "p:2:8: `)` closes no `(`",
+		"signal set=(hup)),":   "p:2:19: `)` closes no `(`",
+		"signal set=hup),":     `unknown signal "hup)"`,
+		"unix addr=b),":        `invalid value for addr="b)"`,
+		"mount options=ro),":   `unsupported mount option "ro)"`,
+		"mount(ro),":           `unknown rule "mount(ro)"`,
+		"pivot_root(x),":       `unknown rule "pivot_root(x)"`,
+		"dbus(send)(receive),": `unexpected "(receive)"`,
+		"signal send),":        "p:2:14: `)` closes no `(`",
+		"signal(send,":         "p:2:9: `(` is not closed",
+		"/a(b c) r,":           `unknown permission "c"`,
+	} {
+		_, err := compileSrc("profile p {\n  " + r + "\n}\n")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %s", r, err, want)
+		}
+	}
+}

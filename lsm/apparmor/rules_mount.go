@@ -1,6 +1,7 @@
 package apparmor
 
 import (
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -282,6 +283,10 @@ func parsePivotRoot(kw word, ws []word) (ClassRule, error) {
 		if t := c.peekRaw(""); loneVariable(t) {
 			// apparmor_parser's grammar takes no lone variable here.
 			return nil, c.errf(at, "pivot_root: the new root cannot be a variable alone (%s); write it as a path", t)
+		} else if pivotRootKeywords[t] || modeWord.MatchString(t) {
+			// The parser lexes the new root as in a profile's body: a
+			// keyword or a permission word is no path there.
+			return nil, c.errf(at, "pivot_root: %q is a keyword or permissions, not a new root; write it as a path", t)
 		}
 		if p.NewRoot, err = c.positional("a path"); err != nil {
 			return nil, err
@@ -305,6 +310,25 @@ func parsePivotRoot(kw word, ws []word) (ClassRule, error) {
 	}
 	return p, c.rest("pivot_root")
 }
+
+// pivotRootKeywords are the words apparmor_parser 3.0.8 lexes as a
+// keyword where pivot_root's new root stands, and so refuses there
+// (pivot_root deny, is a syntax error; quiet, kill and exists are paths).
+var pivotRootKeywords = map[string]bool{}
+
+func init() {
+	for _, k := range strings.Fields(`abi alias allow audit bind capability change_profile dbus defined deny
+		eavesdrop else file hat if in link mount network not owner peer pivot_root profile ptrace
+		read readby receive remount rlimit safe send set signal subset trace tracedby umount unix
+		unmount unsafe user write`) {
+		pivotRootKeywords[k] = true
+	}
+}
+
+// modeWord matches a word apparmor_parser's lexer takes for permissions
+// in a body: r w a l k m x (R W L M X), and the exec modes px, cx, ix,
+// ux, pix, pux ... in any case, repeated (all, rwlkm, pxix).
+var modeWord = regexp.MustCompile(`^([rRwWalLkmMxX]|[pPcC][iIuU]?[xX]|[iIuU][xX])+$`)
 
 // loneVariable reports whether s is one @{VARIABLE} and nothing else.
 func loneVariable(s string) bool {

@@ -345,3 +345,24 @@ func TestParenthesesInsideWords(t *testing.T) {
 		}
 	}
 }
+
+// Where pivot_root's new root stands, apparmor_parser 3.0.8 lexes a
+// keyword or a permission word as such and refuses the rule (pivot_root
+// deny, is a syntax error), while other words are paths. Each word here
+// was run through the parser.
+func TestPivotRootNewRootIsNoKeyword(t *testing.T) {
+	for _, w := range []string{"deny", "safe", "unsafe", "audit", "owner", "user", "allow", "in", "send", "peer",
+		"trace", "bind", "file", "mount", "if", "else", "profile", "hat", "subset", "defined", "not",
+		"x", "r", "rw", "all", "ix", "PUx", "pxix", "iX"} {
+		_, err := compileSrc("profile p {\n  pivot_root " + w + ",\n}\n")
+		if err == nil || !strings.Contains(err.Error(), "p:2:14: pivot_root: \""+w+"\" is a keyword or permissions") {
+			t.Errorf("pivot_root %s: %v", w, err)
+		}
+	}
+	for _, w := range []string{"quiet", "kill", "priority", "complain", "include", "exists", "to", "exec",
+		"label", "ab", "iu", "px1", "ppx", "A", "K", "i", "p", "/x", "-> deny"} {
+		if _, err := compileSrc("profile p {\n  pivot_root " + w + ",\n}\n"); err != nil {
+			t.Errorf("pivot_root %s: %v", w, err)
+		}
+	}
+}

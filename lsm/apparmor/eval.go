@@ -534,6 +534,10 @@ func (cc *compiler) statement(r *Rule, via []Pos, body bool) error {
 		default:
 			c.vars[r.Var] = &variable{values: append([]string(nil), r.Values...), pos: r.Pos}
 		}
+	case KindABI:
+		if err := cc.inc.checkABI(r); err != nil {
+			return ctx(err)
+		}
 	case KindAlias:
 		// `alias /a -> /b,` gives every file rule whose path starts with
 		// /a a copy for the path rewritten to start with /b, as

@@ -194,3 +194,51 @@ func readIncluded(p, key string, r *Rule) ([]source, error) {
 	}
 	return out, nil
 }
+
+// knownABIs are the features files AppArmor 3.0.8 installs under
+// /etc/apparmor.d/abi. rampart does not bundle them (they are
+// AppArmor's, and eval reads no feature set from them): where the
+// machine has none, `abi <abi/3.0>,` is taken on this name alone, as a
+// node's apparmor_parser will find the file.
+var knownABIs = map[string]bool{"abi/3.0": true, "abi/kernel-5.4-outoftree-network": true, "abi/kernel-5.4-vanilla": true}
+
+// checkABI finds the features file an abi statement names, as
+// apparmor_parser opens it: <path> in the include directories, "path"
+// from the working directory. A missing file or a directory is refused,
+// as the parser refuses them: a node could not compile the profile.
+func (inc Includes) checkABI(r *Rule) error {
+	arg := includeArg(r.Include, r.Angle)
+	var candidates []string
+	if r.Angle {
+		clean := path.Clean(r.Include)
+		if strings.HasPrefix(clean, "../") || clean == ".." || path.IsAbs(clean) {
+			return &Error{Pos: r.Pos, Msg: fmt.Sprintf("abi %s leaves the include directories", arg)}
+		}
+		for _, dir := range inc.Dirs {
+			candidates = append(candidates, filepath.Join(dir, filepath.FromSlash(clean)))
+		}
+	} else {
+		candidates = append(candidates, r.Include)
+	}
+	for _, p := range candidates {
+		st, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if !st.Mode().IsRegular() {
+			return &Error{Pos: r.Pos, Msg: fmt.Sprintf("abi %s: %s is not a features file", arg, p)}
+		}
+		return nil
+	}
+	if r.Angle && !inc.NoBundled && knownABIs[path.Clean(r.Include)] {
+		return nil
+	}
+	where := "nowhere (no include directory)"
+	switch {
+	case !r.Angle:
+		where = "from " + func() string { wd, _ := os.Getwd(); return wd }()
+	case len(inc.Dirs) > 0:
+		where = "in " + strings.Join(inc.Dirs, ", ")
+	}
+	return &Error{Pos: r.Pos, Msg: fmt.Sprintf("abi %s: no such features file %s; apparmor_parser refuses it", arg, where)}
+}

@@ -184,3 +184,37 @@ func TestAppArmorIncludeDirectorySkips(t *testing.T) {
 		t.Errorf("a dangling link in an included directory: accepted, apparmor_parser refuses it")
 	}
 }
+
+// apparmor_parser opens the features file an abi statement names and
+// refuses the profile when it cannot (Could not open 'missing') or when
+// it is a directory; rampart takes AppArmor's own abi files on their
+// names where the machine has none, as it takes its bundled includes.
+func TestAppArmorABIFileIsOpened(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"abi/x": "query {label {multi_transaction {yes\n}\n}\n}\n"})
+	local := Includes{Dirs: []string{dir}, NoBundled: true}
+	for _, c := range []struct {
+		src  string
+		inc  Includes
+		want string
+	}{
+		{"abi <abi/x>,\nprofile t {\n}\n", local, ""},
+		{"abi \"" + dir + "/abi/x\",\nprofile t {\n}\n", local, ""},
+		{"profile t {\n  abi <abi/x>,\n}\n", local, ""},
+		{"abi <abi/3.0>,\nprofile t {\n}\n", BundledIncludes, ""},
+		{"abi <abi/3.0>,\nprofile t {\n}\n", Includes{Dirs: []string{dir}}, ""},
+		{"abi <missing>,\nprofile t {\n}\n", local, "p:1:1: abi <missing>: no such features file in " + dir},
+		{"profile t {\n  abi <missing>,\n}\n", BundledIncludes, "p:2:3: abi <missing>: no such features file"},
+		{"abi <abi/3.0>,\nprofile t {\n}\n", local, "p:1:1: abi <abi/3.0>: no such features file"},
+		{"abi \"" + dir + "/nope\",\nprofile t {\n}\n", local, "p:1:1: abi \"" + dir + "/nope\": no such features file"},
+		{"abi <abi>,\nprofile t {\n}\n", local, "p:1:1: abi <abi>: " + dir + "/abi is not a features file"},
+	} {
+		_, err := compileWith(c.src, c.inc)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%q: %v", c.src, err)
+		case c.want != "" && (err == nil || !strings.HasPrefix(err.Error(), c.want)):
+			t.Errorf("%q: got %v, want %s", c.src, err, c.want)
+		}
+	}
+}

@@ -52,6 +52,7 @@ fuzz:
 	$(GO) test -tags $(TAGS) ./lsm/apparmor -run '^$$' -fuzz '^FuzzParseRender$$' -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./lsm/apparmor -run '^$$' -fuzz '^FuzzGlob$$'        -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./lsm/apparmor -run '^$$' -fuzz '^FuzzFileIndex$$'   -fuzztime $(FUZZTIME)
+	$(GO) test -tags $(TAGS) ./lsm/apparmor -run '^$$' -fuzz '^FuzzClassRule$$'   -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./kube     -run '^$$' -fuzz '^FuzzRead$$'           -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./seccomp/bpf -run '^$$' -fuzz '^FuzzRun$$'         -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./attack   -run '^$$' -fuzz '^FuzzAttribute$$'      -fuzztime $(FUZZTIME)

@@ -49,6 +49,11 @@ type GenerateOptions struct {
 	// Dir is where the files will be written: the policy names the
 	// seccomp profile there. Empty leaves the reference relative.
 	Dir string
+	// Check, when set, is the second judge of the AppArmor profile
+	// (apparmor_parser, where installed): a profile it refuses is an
+	// error, not a file a node would fail to load. Its Validation says
+	// whether the parser judged.
+	Check *apparmor.Checker
 }
 
 // DefaultIoctlMax is GenerateOptions.IoctlMax's default: few enough
@@ -104,7 +109,7 @@ func Generate(rec *Recording, o GenerateOptions) (*Generated, error) {
 	if g.Seccomp, err = g.seccompProfile(rec, o.IoctlMax); err != nil {
 		return nil, err
 	}
-	if g.AppArmor, err = g.apparmorProfile(rec); err != nil {
+	if g.AppArmor, err = g.apparmorProfile(rec, o.Check); err != nil {
 		return nil, err
 	}
 	g.Landlock = g.landlockRules(rec)
@@ -376,11 +381,17 @@ func (g *Generated) Write(dir string) ([]string, error) {
 // profile relative to itself, so `rampart run --policy DIR/policy.json`
 // works from anywhere, and DIR can be moved.
 func WritePolicy(dir string, rec *Recording) ([]string, error) {
+	return writePolicy(dir, rec, nil)
+}
+
+// writePolicy is WritePolicy with the AppArmor profile judged by check
+// too (see GenerateOptions.Check).
+func writePolicy(dir string, rec *Recording, check *apparmor.Checker) ([]string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
-	g, err := Generate(rec, GenerateOptions{Dir: abs})
+	g, err := Generate(rec, GenerateOptions{Dir: abs, Check: check})
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ import (
 // the socket kinds created, the capabilities added back, on top of
 // <abstractions/base> and under rampart's container defaults (which
 // still deny the kernel's controls in /proc and /sys, and mounting).
-func (g *Generated) apparmorProfile(rec *Recording) (*apparmor.Document, error) {
+func (g *Generated) apparmorProfile(rec *Recording, check *apparmor.Checker) (*apparmor.Document, error) {
 	al := &apparmor.AllowList{Caps: caps.Sorted(g.Caps, caps.Cap.AppArmor)}
 	var skipped []string
 	for _, f := range rec.Files {
@@ -39,6 +39,13 @@ func (g *Generated) apparmorProfile(rec *Recording) (*apparmor.Document, error) 
 	doc, err := apparmor.Generate(apparmor.Options{Name: g.Name, ContainerDefault: true, Allow: al})
 	if err != nil {
 		return nil, fmt.Errorf("generated AppArmor profile: %w", err)
+	}
+	if check != nil {
+		// What the node's parser refuses is not written: the workload
+		// would run with no profile at all where it is used.
+		if err := check.Check(g.Name, []byte(doc.Render())); err != nil {
+			return nil, fmt.Errorf("generated AppArmor profile: %w", err)
+		}
 	}
 	g.checkAppArmor(doc, rec)
 	return doc, nil

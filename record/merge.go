@@ -12,6 +12,7 @@ import (
 
 	"github.com/rampart-sec/rampart/internal/atomicfile"
 	"github.com/rampart-sec/rampart/internal/strictjson"
+	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/version"
 )
 
@@ -62,6 +63,13 @@ func WriteRecording(dir string, rec *Recording) (string, error) {
 // written. The recording is written first, so that a policy that cannot
 // be generated loses nothing that was recorded.
 func Save(dir string, rec *Recording, withPolicy bool) ([]string, error) {
+	return SaveChecked(dir, rec, withPolicy, nil)
+}
+
+// SaveChecked is Save with the generated AppArmor profile judged by
+// check as well (GenerateOptions.Check): nothing of the policy is
+// written when it refuses the profile.
+func SaveChecked(dir string, rec *Recording, withPolicy bool, check *apparmor.Checker) ([]string, error) {
 	p, err := WriteRecording(dir, rec)
 	if err != nil {
 		return nil, err
@@ -70,7 +78,7 @@ func Save(dir string, rec *Recording, withPolicy bool) ([]string, error) {
 	if !withPolicy {
 		return written, nil
 	}
-	more, err := WritePolicy(dir, rec)
+	more, err := writePolicy(dir, rec, check)
 	if err != nil {
 		return written, fmt.Errorf("recording written to %s, but the policy could not be generated: %w", p, err)
 	}

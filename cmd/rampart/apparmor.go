@@ -119,7 +119,7 @@ denied, 125 when the profile cannot be read or apparmor_parser refuses it.
 	eval.Flags().StringVar(&profileName, "profile", "", "the profile to use, in a file that defines several; parent//child for a hat or child profile")
 	eval.Flags().StringVarP(&output, "output", "o", "text", "text or json (schema: docs/apparmor-eval.schema.json)")
 
-	root.AddCommand(eval, newAppArmorGenerateCmd(stdout, &includeDirs), newAppArmorParseCmd(stdout, &includeDirs))
+	root.AddCommand(eval, newAppArmorGenerateCmd(stdout, includes), newAppArmorParseCmd(stdout, includes))
 	return root
 }
 

@@ -2,14 +2,13 @@ package main
 
 import (
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 )
 
-func newAppArmorGenerateCmd(stdout io.Writer, includeDirs *[]string) *cobra.Command {
+func newAppArmorGenerateCmd(stdout io.Writer, includes func() apparmor.Includes) *cobra.Command {
 	var opts apparmor.Options
 	var check bool
 	generate := &cobra.Command{
@@ -27,21 +26,25 @@ controls in /proc (sysrq-trigger, /proc/sys outside the IPC namespace's shm*
 limits) and /sys (outside /sys/fs/cgroup), no access to kcore, /dev/mem and
 firmware tables, no mounting. Each rule carries a comment saying why.
 
---check compiles the result with apparmor_parser -Q -K (no kernel load, no
-cache) before printing it.`,
+The profile is compiled by rampart's own parser with --includes before it
+is printed, and by apparmor_parser -Q -K (no kernel load, no cache) where
+that is installed; what either refuses is not printed (exit 2 for a flag's
+value rampart refuses, 125 for the parser's refusal). Without the parser,
+rampart says that validation was its parser's alone; --check makes the
+parser required (exit 125 without it).`,
 		Example: `  rampart apparmor generate --name flask-deny-shadow --deny-read /etc/shadow
   rampart apparmor generate --name web --deny-write /srv/www/ --container-default --check > /etc/apparmor.d/web`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			inc := includes()
+			opts.Includes = &inc
 			d, err := apparmor.Generate(opts)
 			if err != nil {
 				return usageError{err}
 			}
 			text := d.Render()
-			if check {
-				if err := apparmor.CheckCompile(d.Name, []byte(text), includeList(*includeDirs)...); err != nil {
-					return err
-				}
+			if err := judgeFile(cmd, inc, d.Name, []byte(text), check); err != nil {
+				return err
 			}
 			_, err = io.WriteString(stdout, text)
 			return err
@@ -53,11 +56,11 @@ cache) before printing it.`,
 	gf.StringArrayVar(&opts.DenyWrite, "deny-write", nil, "deny writing PATH (same forms; repeatable)")
 	gf.BoolVar(&opts.ContainerDefault, "container-default", false, "add rampart's container defaults (/proc, /sys, kcore, mounts)")
 	gf.BoolVar(&opts.Complain, "complain", false, "complain mode: log what would be denied instead of denying it")
-	gf.BoolVar(&check, "check", false, "compile the profile with apparmor_parser -Q -K first")
+	gf.BoolVar(&check, "check", false, "require apparmor_parser: without it, refuse rather than say validation was rampart's alone")
 	return generate
 }
 
-func newAppArmorParseCmd(stdout io.Writer, includeDirs *[]string) *cobra.Command {
+func newAppArmorParseCmd(stdout io.Writer, includes func() apparmor.Includes) *cobra.Command {
 	var checkParse bool
 	parse := &cobra.Command{
 		Use:   "parse PROFILE",
@@ -66,7 +69,11 @@ func newAppArmorParseCmd(stdout io.Writer, includeDirs *[]string) *cobra.Command
 rampart's normal form: one statement a line, canonical qualifier and
 permission order, comments above statements kept. Errors name file:line:col.
 Hats and child profiles are printed in place, one level deeper.
---check also compiles the file with apparmor_parser -Q -K.`,
+
+The file is also compiled by apparmor_parser -Q -K where that is
+installed, and what it refuses is not printed (exit 125); without it,
+rampart says that validation was its parser's alone. --check makes the
+parser required (exit 125 without it).`,
 		Example: `  rampart apparmor parse examples/seed/flask-deny-shadow
   rampart apparmor parse --check /etc/apparmor.d/containers/web`,
 		Args: usageArgs(cobra.ExactArgs(1)),
@@ -75,34 +82,22 @@ Hats and child profiles are printed in place, one level deeper.
 			if err != nil {
 				return err
 			}
-			d, err := apparmor.ParseDocument(name, src)
-			if err != nil {
+			// Both judge, as for eval: rampart's error (line and
+			// column) first, the parser's after it.
+			inc := includes()
+			check := &apparmor.Checker{Includes: &inc}
+			perr := check.Check(name, src)
+			if err := sayAlone(cmd, check, checkParse); err != nil {
 				return err
 			}
-			if checkParse {
-				if err := apparmor.CheckCompile(name, src, includeList(*includeDirs)...); err != nil {
-					return err
-				}
+			d, err := apparmor.ParseDocument(name, src)
+			if err := apparmor.Refusal(err, perr); err != nil {
+				return err
 			}
 			_, err = io.WriteString(stdout, d.Render())
 			return err
 		},
 	}
-	parse.Flags().BoolVar(&checkParse, "check", false, "also compile it with apparmor_parser -Q -K")
+	parse.Flags().BoolVar(&checkParse, "check", false, "require apparmor_parser: without it, refuse rather than say validation was rampart's alone")
 	return parse
-}
-
-// includeList is --includes for apparmor_parser: none for "bundled" (its
-// check then uses /etc/apparmor.d or the bundled files).
-func includeList(dirs []string) []string {
-	if len(dirs) == 1 && dirs[0] == "bundled" {
-		return nil
-	}
-	var out []string
-	for _, d := range dirs {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			out = append(out, d)
-		}
-	}
-	return out
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/policy/source"
 	"github.com/rampart-sec/rampart/runtimes"
@@ -25,7 +26,12 @@ defaults for what the policy does not say: its 14 capabilities, the masked
 and read-only /proc paths, pid/net/ipc/uts/mount namespaces. The seccomp
 profile is resolved against the container's bounding set, as runtimes do.
 Landlock rules have no place in an OCI config; they are reported, not
-silently dropped.`,
+silently dropped.
+
+An AppArmor profile file the policy names is judged as for rampart apparmor
+eval: by rampart's parser, and by apparmor_parser -Q -K where that is
+installed (what either refuses exits 125; without the parser, rampart says
+that validation was its parser's alone).`,
 		Example: `  rampart oci spec examples/seed/2-seccomp.yaml > bundle/config.json
   rampart oci spec --cap-drop ALL --seccomp runtime-default -- /app/server`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -50,6 +56,15 @@ silently dropped.`,
 			}
 			defer res.Close()
 			p := res.Policy
+			// The config names the profile for the node to load: judge
+			// its file as the node's parser would.
+			var check apparmor.Checker
+			if err := judgeReference(&check, p.AppArmor); err != nil {
+				return err
+			}
+			if err := sayAlone(cmd, &check, false); err != nil {
+				return err
+			}
 			// A policy that keeps the inherited capabilities keeps
 			// containerd's, Options' default base.
 			s, err := oci.Spec(p, argv, oci.Options{})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/layers"
+	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/record"
 )
@@ -68,7 +69,7 @@ func TestPolicyFileRoundTrip(t *testing.T) {
 
 	// record --check: the workload stays within it, a wider run does not
 	var out bytes.Buffer
-	if err := recordCheck(genWorkloadRecording(t, workload), pol, "", "", &out); err != nil {
+	if err := recordCheck(genWorkloadRecording(t, workload), pol, "", "", &apparmor.Checker{}, &out); err != nil {
 		t.Errorf("record --check %s on the recorded workload: %v\n%s", pol, err, &out)
 	}
 	r := rampart(t, "", "record", "--out", t.TempDir(), "--check", pol, "--", "/bin/busybox", "sh", "-c", "cat /etc/passwd")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/record"
 )
@@ -91,16 +92,24 @@ func newRecordCmd(stderr io.Writer) *cobra.Command {
 			case err != nil:
 				return err
 			}
-			written, err := record.Save(out, rec, policyToo)
+			// One second judge for the profile generated and the one
+			// --check names: each distinct file compiled once.
+			judge := &apparmor.Checker{}
+			written, err := record.SaveChecked(out, rec, policyToo, judge)
 			if err != nil {
 				return err
 			}
 			summarise(stderr, rec, written)
+			var gate error
 			if check != "" {
 				// The gate: what the run needed and POLICY does not allow.
-				if err := recordCheck(rec, check, "", "", stderr); err != nil && rec.ExitCode == 0 {
-					return err
-				}
+				gate = recordCheck(rec, check, "", "", judge, stderr)
+			}
+			if err := sayAlone(cmd, judge, false); err != nil {
+				return err
+			}
+			if gate != nil && rec.ExitCode == 0 {
+				return gate
 			}
 			if rec.ExitCode != 0 {
 				return statusError{code: rec.ExitCode, err: fmt.Errorf("%s exited with status %d", args[0], rec.ExitCode)}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/policy/source"
 	"github.com/rampart-sec/rampart/record"
 	"github.com/rampart-sec/rampart/runtimes"
@@ -38,9 +39,13 @@ func recordMerge(args []string, out, name string, stdout, stderr io.Writer) erro
 	if name != "" {
 		m.Name = name
 	}
-	written, err := record.Save(out, m, true)
+	judge := &apparmor.Checker{}
+	written, err := record.SaveChecked(out, m, true, judge)
 	if err != nil {
 		return err
+	}
+	if v := judge.Validation(); v != nil && v.Note != "" {
+		fmt.Fprintln(stderr, "rampart: record:", v.Note)
 	}
 	fmt.Fprintf(stdout, "merged %d runs of %s\n", m.Runs, strings.Join(m.Command, " "))
 	fmt.Fprintf(stdout, "coverage (runs that made the syscall, of %d):\n", m.Runs)
@@ -76,7 +81,7 @@ func recordMerge(args []string, out, name string, stdout, stderr io.Writer) erro
 // file, a directory rampart record wrote (its policy.json), or a
 // Kubernetes manifest (FILE[#CONTAINER], Localhost profiles looked up in
 // apparmorDir and seccompDir).
-func recordCheck(rec *record.Recording, policyArg, apparmorDir, seccompDir string, stdout io.Writer) error {
+func recordCheck(rec *record.Recording, policyArg, apparmorDir, seccompDir string, judge *apparmor.Checker, stdout io.Writer) error {
 	in := source.Input{ApparmorDir: apparmorDir, SeccompDir: seccompDir, Defaults: runtimes.Containerd.Caps}
 	in.Name(policyArg)
 	res, err := source.Resolve(in)
@@ -84,6 +89,10 @@ func recordCheck(rec *record.Recording, policyArg, apparmorDir, seccompDir strin
 		return err
 	}
 	defer res.Close()
+	// A verdict against a profile no node loads would describe nothing.
+	if err := judgeReference(judge, res.Policy.AppArmor); err != nil {
+		return fmt.Errorf("--check %s: %w", policyArg, err)
+	}
 	missing, err := record.Check(rec, res.Policy)
 	if err != nil {
 		return fmt.Errorf("--check %s: %w", policyArg, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/internal/runc"
 	"github.com/rampart-sec/rampart/layers"
+	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/record"
@@ -399,12 +400,12 @@ func TestRecordCheck(t *testing.T) {
 	sh := genRecording(t, "busybox-sh", t.TempDir())
 	dir := genPolicy(t, sh)
 	var out bytes.Buffer
-	if err := recordCheck(sh, dir, "", "", &out); err != nil {
+	if err := recordCheck(sh, dir, "", "", &apparmor.Checker{}, &out); err != nil {
 		t.Fatalf("the recorded run: %v\n%s", err, out.String())
 	}
 	udp := genRecording(t, "python-udp", t.TempDir())
 	out.Reset()
-	err := recordCheck(udp, filepath.Join(dir, record.PolicyFile), "", "", &out)
+	err := recordCheck(udp, filepath.Join(dir, record.PolicyFile), "", "", &apparmor.Checker{}, &out)
 	if exitCode(err) != 1 {
 		t.Fatalf("a run that needs more: %v, want exit status 1", err)
 	}
@@ -413,7 +414,7 @@ func TestRecordCheck(t *testing.T) {
 			t.Errorf("--check output lacks %q:\n%s", s, out.String())
 		}
 	}
-	if err := recordCheck(sh, filepath.Join(t.TempDir(), "none.json"), "", "", &out); exitCode(err) != exitUsage {
+	if err := recordCheck(sh, filepath.Join(t.TempDir(), "none.json"), "", "", &apparmor.Checker{}, &out); exitCode(err) != exitUsage {
 		t.Errorf("a missing policy: %v", err)
 	}
 }

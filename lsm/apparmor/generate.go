@@ -1,8 +1,12 @@
 package apparmor
 
 import (
+	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
+	"sync"
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
@@ -27,6 +31,11 @@ type Options struct {
 	// Allow, when set, makes the profile an allow list: only its rules
 	// in place of the blanket `file, network, capability,`.
 	Allow *AllowList
+	// Includes are where the profile's includes resolve when it is
+	// loaded: Generate compiles what it wrote with them. nil means
+	// SystemIncludes (the bundled files stand in where the machine has
+	// no /etc/apparmor.d).
+	Includes *Includes
 }
 
 // AllowList is what an allow-list profile permits besides
@@ -66,7 +75,16 @@ type NetworkAllow struct{ Family, Type string }
 //
 //	  deny /etc/shadow r,
 //	}
+//
+// Generate fails closed: what it returns has been rendered, parsed back
+// and compiled by rampart's own parser with o.Includes, so a profile no
+// node could load (a misspelt variable in a deny path, say) is refused
+// here, naming the option that caused it, rather than written.
 func Generate(o Options) (*Document, error) {
+	inc := SystemIncludes
+	if o.Includes != nil {
+		inc = *o.Includes
+	}
 	name := o.Name
 	if name == "" {
 		name = "rampart"
@@ -91,7 +109,7 @@ func Generate(o Options) (*Document, error) {
 		p.Flags = append(p.Flags, "complain")
 	}
 	if o.Allow != nil {
-		rules, err := allowRules(o.Allow)
+		rules, err := allowRules(o.Allow, inc)
 		if err != nil {
 			return nil, err
 		}
@@ -109,9 +127,9 @@ func Generate(o Options) (*Document, error) {
 		perms Perm
 	}{{"deny-read", o.DenyRead, PermRead}, {"deny-write", o.DenyWrite, PermWrite}} {
 		for _, path := range l.paths {
-			g, err := denyGlob(path)
+			g, err := denyGlob(path, inc)
 			if err != nil {
-				return nil, fmt.Errorf("%s %q: %w", l.flag, path, err)
+				return nil, fmt.Errorf("--%s %q: %w", l.flag, path, err)
 			}
 			if d := seen[g]; d != nil {
 				d.perms |= l.perms
@@ -136,14 +154,91 @@ func Generate(o Options) (*Document, error) {
 	for _, r := range append(p.Preamble, p.Rules...) {
 		r.Pos = Pos{File: name} // made, not read: render and parse for lines
 	}
-	return &Document{Name: name, Profiles: []*Profile{p}}, nil
+	d := &Document{Name: name, Profiles: []*Profile{p}}
+	if err := selfCheck(d, inc, o); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// selfCheck parses the rendered profile back and compiles it as a node
+// would load it: what rampart writes must be what rampart itself accepts.
+// The checks on each option catch the mistakes known to slip through;
+// this catches the rest, whatever the option. The error names the option
+// whose value is on the line refused, where one is.
+func selfCheck(d *Document, inc Includes, o Options) error {
+	text := d.Render()
+	err := compileText(d.Name, text, inc)
+	if err == nil {
+		return nil
+	}
+	var at string
+	var e *Error
+	if errors.As(err, &e) && e.Pos.File == d.Name && e.Pos.Line > 0 {
+		lines := strings.Split(text, "\n")
+		if e.Pos.Line <= len(lines) {
+			at = lines[e.Pos.Line-1]
+		}
+	}
+	origin := ""
+	if at != "" {
+		for _, l := range []struct {
+			flag  string
+			paths []string
+		}{{"--deny-read", o.DenyRead}, {"--deny-write", o.DenyWrite}} {
+			for _, p := range l.paths {
+				if strings.Contains(at, strings.TrimSuffix(p, "/")) {
+					origin = fmt.Sprintf(" (from %s %q)", l.flag, p)
+				}
+			}
+		}
+		if o.Allow != nil && origin == "" {
+			for _, f := range o.Allow.Files {
+				if strings.Contains(at, f.Path) {
+					origin = fmt.Sprintf(" (from allow %q)", f.Path)
+				}
+			}
+		}
+	}
+	if origin == "" && strings.Contains(err.Error(), d.Name) {
+		origin = fmt.Sprintf(" (from the profile name %q)", d.Name)
+	}
+	return fmt.Errorf("generated AppArmor profile %s does not compile with rampart's parser%s: %w", d.Name, origin, err)
+}
+
+// selfChecked holds the verdicts of compileText in this process, by
+// includes and text: harden generates one profile per container, most of
+// them alike.
+var selfChecked sync.Map // string -> error
+
+// compileText parses text and compiles each profile it defines.
+func compileText(name, text string, inc Includes) error {
+	key := fmt.Sprintf("%q %v %q\x00%s", inc.Dirs, inc.NoBundled, name, text)
+	if v, ok := selfChecked.Load(key); ok {
+		err, _ := v.(error)
+		return err
+	}
+	err := func() error {
+		doc, err := ParseDocument(name, []byte(text))
+		if err != nil {
+			return err
+		}
+		for _, p := range doc.All() {
+			if _, err := Compile(p, inc); err != nil {
+				return err
+			}
+		}
+		return nil
+	}()
+	selfChecked.Store(key, err)
+	return err
 }
 
 // allowRules turns an allow list into rules, in its order.
-func allowRules(a *AllowList) ([]*Rule, error) {
+func allowRules(a *AllowList, inc Includes) ([]*Rule, error) {
 	var out []*Rule
 	for _, f := range a.Files {
-		if err := CheckPath(f.Path); err != nil {
+		if err := checkPathIn(f.Path, inc); err != nil {
 			return nil, fmt.Errorf("allow %q: %w", f.Path, err)
 		}
 		perms := f.Perms
@@ -175,8 +270,15 @@ func allowRules(a *AllowList) ([]*Rule, error) {
 }
 
 // CheckPath reports whether path can be a rule's glob: absolute or
-// starting with a variable (@{HOME}), on one line, a valid glob.
-func CheckPath(path string) error {
+// starting with a variable (@{HOME}), on one line, a valid glob, its
+// variables defined by <tunables/global> as SystemIncludes finds it.
+func CheckPath(path string) error { return checkPathIn(path, SystemIncludes) }
+
+// checkPathIn is CheckPath with the variables <tunables/global> defines
+// under inc. An undefined variable is refused here, before any profile is
+// written: apparmor_parser refuses the whole profile for it, so a rule
+// naming @{HOEM} would leave the workload with no profile a node loads.
+func checkPathIn(path string, inc Includes) error {
 	if !strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "@{") {
 		return fmt.Errorf("want an absolute path or glob (or one starting with a variable such as @{HOME})")
 	}
@@ -187,14 +289,96 @@ func CheckPath(path string) error {
 	if err != nil {
 		return err
 	}
-	_, err = CompileGlob(masked)
-	return err
+	if _, err = CompileGlob(masked); err != nil {
+		return err
+	}
+	if !strings.Contains(path, "@{") {
+		return nil
+	}
+	vars, err := globalVariables(inc)
+	if err != nil {
+		return err
+	}
+	for _, v := range usedVariables(path) {
+		if !slices.Contains(vars, v) {
+			return fmt.Errorf("variable @{%s} is not defined by <tunables/global> (%s); it defines %s", v, includesWhere(inc), variableList(vars))
+		}
+	}
+	return nil
+}
+
+// usedVariables are the names of the @{NAME} references in s (escaped
+// ones left out), which maskVariables has checked are closed.
+func usedVariables(s string) []string {
+	var out []string
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] == '\\' {
+			i++
+			continue
+		}
+		if s[i] != '@' || s[i+1] != '{' {
+			continue
+		}
+		end := strings.IndexByte(s[i:], '}')
+		if end < 0 {
+			break
+		}
+		out = append(out, s[i+2:i+end])
+		i += end
+	}
+	return out
+}
+
+// globals holds globalVariables' answers, by includes.
+var globals sync.Map // string -> []string
+
+// globalVariables are the variables <tunables/global> defines under inc
+// (with @{profile_name}, which apparmor_parser sets), sorted.
+func globalVariables(inc Includes) ([]string, error) {
+	key := fmt.Sprintf("%q %v", inc.Dirs, inc.NoBundled)
+	if v, ok := globals.Load(key); ok {
+		return v.([]string), nil
+	}
+	p := &Profile{Name: "variables", File: "variables",
+		Preamble: []*Rule{{Kind: KindInclude, Include: "tunables/global", Angle: true, Hash: true, Pos: Pos{File: "variables"}}}}
+	c, err := Compile(p, inc)
+	if err != nil {
+		return nil, fmt.Errorf("reading <tunables/global>: %w", err)
+	}
+	var vars []string
+	for v := range c.vars {
+		vars = append(vars, v)
+	}
+	sort.Strings(vars)
+	globals.Store(key, vars)
+	return vars, nil
+}
+
+func includesWhere(inc Includes) string {
+	var where []string
+	for _, d := range inc.Dirs {
+		where = append(where, "in "+d)
+	}
+	if !inc.NoBundled {
+		where = append(where, "rampart's bundled files standing in")
+	}
+	return strings.Join(where, ", ")
+}
+
+func variableList(vars []string) string {
+	var out []string
+	for _, v := range vars {
+		if v != "profile_name" {
+			out = append(out, "@{"+v+"}")
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // denyGlob turns a --deny-read/--deny-write path into the glob of a deny
 // rule.
-func denyGlob(path string) (string, error) {
-	if err := CheckPath(path); err != nil {
+func denyGlob(path string, inc Includes) (string, error) {
+	if err := checkPathIn(path, inc); err != nil {
 		return "", err
 	}
 	if strings.HasSuffix(path, "/") {

@@ -298,3 +298,42 @@ func TestAppArmorCheckCompileNoParser(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// A generated profile is one rampart's own parser accepts, or none: an
+// undefined variable in a user's path is refused up front, naming the
+// option and value, and whatever else would not compile (a name that
+// breaks @{profile_name}) is refused by compiling what was rendered.
+func TestGenerateRefusesWhatDoesNotCompile(t *testing.T) {
+	bundledOnly := BundledIncludes
+	for _, inc := range []*Includes{nil, &bundledOnly} {
+		for _, c := range []struct {
+			o    Options
+			want string
+		}{
+			{Options{DenyRead: []string{"@{HOEM}/.ssh/**"}}, `--deny-read "@{HOEM}/.ssh/**": variable @{HOEM} is not defined`},
+			{Options{DenyWrite: []string{"/srv/@{nope}/"}}, `--deny-write "/srv/@{nope}/": variable @{nope} is not defined`},
+			{Options{Allow: &AllowList{Files: []FileAllow{{Path: "@{PROCS}/1/maps", Perms: PermRead}}}}, `allow "@{PROCS}/1/maps": variable @{PROCS} is not defined`},
+			{Options{Name: "x{y"}, `generated AppArmor profile x{y does not compile with rampart's parser (from the profile name "x{y")`},
+			{Options{Name: "@{HOEM}"}, `does not compile with rampart's parser (from the profile name "@{HOEM}")`},
+		} {
+			c.o.Includes = inc
+			d, err := Generate(c.o)
+			if err == nil {
+				t.Errorf("%+v: generated\n%s", c.o, d.Render())
+				continue
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%+v: %v, want %q", c.o, err, c.want)
+			}
+		}
+	}
+	if err := CheckPath("@{HOEM}/x"); err == nil || !strings.Contains(err.Error(), "@{HOEM}") {
+		t.Errorf("CheckPath of an undefined variable: %v", err)
+	}
+	// What the bundled and the system's tunables define is taken.
+	for _, p := range []string{"@{HOME}/.ssh/**", "@{PROC}/@{pid}/mem"} {
+		if _, err := Generate(Options{DenyRead: []string{p}, Includes: &bundledOnly, ContainerDefault: true}); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+}

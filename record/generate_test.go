@@ -273,7 +273,7 @@ func TestGenerateFilesAppArmorLandlock(t *testing.T) {
 		// abstractions/base's `unix (create, ...)` reaches a kernel
 		// without AppArmor's unix mediation as `network unix`: every unix
 		// socket type is allowed there (the lab's kernel shows it)
-		"network unix stream": true,
+		"network unix stream":         true,
 		"capability net_bind_service": true, "capability sys_admin": false, "capability net_raw": false,
 	} {
 		a, err := apparmor.ParseAccess(acc)

@@ -187,42 +187,13 @@ func TestConformanceSuite(t *testing.T) {
 		got = append(got, f+"\t"+strings.SplitN(why, ";", 2)[0])
 	}
 	sort.Strings(got)
-	path := filepath.Join(wd, knownDisagreements)
-	if *updateConformance {
-		body := "# Tests of AppArmor 3.0.8's parser suite on which rampart's verdict still differs\n" +
-			"# from apparmor_parser's. Written by: go test ./lsm/apparmor -run TestConformanceSuite -args -update-conformance\n"
-		for _, g := range got {
-			body += g + "\n"
-		}
-		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	known := map[string]bool{}
-	for _, l := range strings.Split(string(b), "\n") {
-		if l != "" && !strings.HasPrefix(l, "#") {
-			known[l] = true
-		}
-	}
 	detail := map[string]string{}
 	for _, l := range all {
 		f, why, _ := strings.Cut(l, "\t")
 		detail[f] += why
 	}
-	for _, g := range got {
-		if !known[g] {
-			f, _, _ := strings.Cut(g, "\t")
-			t.Errorf("%s: rampart now disagrees with apparmor_parser: %s", f, detail[f])
-		}
-		delete(known, g)
-	}
-	for k := range known {
-		f, _, _ := strings.Cut(k, "\t")
-		t.Errorf("%s: rampart now agrees with apparmor_parser; take it off %s (-args -update-conformance)", f, knownDisagreements)
-	}
+	ratchet{path: filepath.Join(wd, knownDisagreements), flag: "update-conformance",
+		header: "# Tests of AppArmor 3.0.8's parser suite on which rampart's verdict still differs\n" +
+			"# from apparmor_parser's. Written by: go test ./lsm/apparmor -run TestConformanceSuite -args -update-conformance\n",
+	}.check(t, got, detail, *updateConformance)
 }

@@ -671,23 +671,10 @@ func (c *Compiled) holds(r *Rule) (bool, error) {
 // classes call it on the words they hold.
 func (c *Compiled) declared(at Pos, texts ...string) error {
 	for _, s := range texts {
-		for i := 0; i+1 < len(s); i++ {
-			if s[i] == '\\' {
-				i++
-				continue
-			}
-			if s[i] != '@' || s[i+1] != '{' {
-				continue
-			}
-			end := strings.IndexByte(s[i:], '}')
-			if end < 0 {
-				break
-			}
-			name := s[i+2 : i+end]
+		for _, name := range usedVariables(s) {
 			if _, ok := c.vars[name]; !ok && name != "profile_name" {
 				return &Error{Pos: at, Msg: fmt.Sprintf("variable @{%s} is used but never assigned (include <tunables/global>?)", name)}
 			}
-			i += end
 		}
 	}
 	return nil

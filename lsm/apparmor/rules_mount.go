@@ -314,16 +314,16 @@ func parsePivotRoot(kw word, ws []word) (ClassRule, error) {
 // pivotRootKeywords are the words apparmor_parser 3.0.8 lexes as a
 // keyword where pivot_root's new root stands, and so refuses there
 // (pivot_root deny, is a syntax error; quiet, kill and exists are paths).
-var pivotRootKeywords = map[string]bool{}
-
-func init() {
+var pivotRootKeywords = func() map[string]bool {
+	m := map[string]bool{}
 	for _, k := range strings.Fields(`abi alias allow audit bind capability change_profile dbus defined deny
 		eavesdrop else file hat if in link mount network not owner peer pivot_root profile ptrace
 		read readby receive remount rlimit safe send set signal subset trace tracedby umount unix
 		unmount unsafe user write`) {
-		pivotRootKeywords[k] = true
+		m[k] = true
 	}
-}
+	return m
+}()
 
 // modeWord matches a word apparmor_parser's lexer takes for permissions
 // in a body: r w a l k m x (R W L M X), and the exec modes px, cx, ix,

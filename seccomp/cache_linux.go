@@ -360,6 +360,10 @@ func compileInHelperOnce(p *Profile) ([]unix.SockFilter, error) {
 	// No asynchronous preemption: its signal's return path (rt_sigreturn)
 	// may be denied by the profile the helper loads.
 	cmd.Env = append(os.Environ(), compilerEnv+"=1", "GODEBUG=asyncpreemptoff=1")
+	// A helper whose filtered thread spins and whose parent was killed
+	// (a launch past its deadline) would spin on forever: it dies with
+	// its parent.
+	cmd.SysProcAttr = &unix.SysProcAttr{Pdeathsig: unix.SIGKILL}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err

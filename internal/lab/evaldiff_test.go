@@ -156,22 +156,32 @@ func evalExpect(t *testing.T, i int) (bool, string) {
 			t.Fatalf("no profile %s in %q", prof.name, prof.text)
 		}
 	}
+	c, err := apparmor.Compile(p, apparmor.SystemIncludes)
+	if err != nil {
+		t.Fatalf("compile %q: %v", prof.text, err)
+	}
+	return expect(t, c, acc)
+}
+
+// expect is rampart's answer for an access under a compiled profile: the
+// access allowed, and with it what else the kernel asks for.
+func expect(t *testing.T, c *apparmor.Compiled, acc evalAccess) (bool, string) {
 	decide := func(s string) apparmor.Decision {
 		a, err := apparmor.ParseAccess(s)
 		if err != nil {
 			t.Fatalf("access %q: %v", s, err)
 		}
-		d, err := apparmor.Eval(p, a)
+		d, err := c.Eval(a)
 		if err != nil {
-			t.Fatalf("eval %q under %q: %v", s, prof.text, err)
+			t.Fatalf("eval %q under %s: %v", s, c.Profile.Name, err)
 		}
 		return d
 	}
 	d := decide(acc.eval)
 	if d.Allowed {
 		for _, x := range acc.extra {
-			if c := decide(x); !c.Allowed {
-				return false, acc.eval + " allowed, but " + x + ": " + c.Reason
+			if e := decide(x); !e.Allowed {
+				return false, acc.eval + " allowed, but " + x + ": " + e.Reason
 			}
 		}
 	}

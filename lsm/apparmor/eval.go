@@ -122,6 +122,11 @@ func ParseAccess(s string) (Access, error) {
 		if len(rest) != 4 || rest[2] != "->" || !strings.HasPrefix(rest[1], "/") || !strings.HasPrefix(rest[3], "/") {
 			return a, fmt.Errorf("access %q: want link /PATH -> /TARGET (a link at /PATH to the existing /TARGET)", s)
 		}
+		for _, p := range []string{rest[1], rest[3]} {
+			if err := resolvedPath(p); err != nil {
+				return a, fmt.Errorf("access %q: %v", s, err)
+			}
+		}
 		a.Class, a.Path, a.LinkTarget, a.Perms = ClassFile, rest[1], rest[3], PermLink
 		return a, nil
 	case "capability":
@@ -151,6 +156,9 @@ func ParseAccess(s string) (Access, error) {
 	if perms == "" || strings.Trim(perms, "rwalkmx") != "" {
 		return a, fmt.Errorf("access %q: permissions are letters of r w a l k m x (the exec mode comes from the profile)", s)
 	}
+	if err := resolvedPath(path); err != nil {
+		return a, fmt.Errorf("access %q: %v", s, err)
+	}
 	a.Class, a.Path = ClassFile, path
 	for _, l := range permLetters {
 		if strings.IndexByte(perms, l.c) >= 0 {
@@ -158,6 +166,19 @@ func ParseAccess(s string) (Access, error) {
 		}
 	}
 	return a, nil
+}
+
+// resolvedPath refuses a path with . or .. components: the kernel
+// decides on the path resolved, so /etc/../etc/shadow must be asked as
+// /etc/shadow, or a rule for /etc/** would seem to allow it where
+// `deny /etc/shadow` denies it.
+func resolvedPath(p string) error {
+	for _, c := range strings.Split(p, "/") {
+		if c == "." || c == ".." {
+			return fmt.Errorf("%s has a %q component; the kernel decides on the resolved path: ask for that", p, c)
+		}
+	}
+	return nil
 }
 
 // splitAccess splits on blanks, keeping "quoted paths" whole.

@@ -285,6 +285,18 @@ func checkPathIn(path string, inc Includes) error {
 	if strings.ContainsAny(path, "\x00\n\r") {
 		return fmt.Errorf("no line breaks")
 	}
+	// `\a`, `\t`, `\x73` ... are apparmor_parser's escapes for other
+	// bytes: a deny rule written `/etc/sh\adow` guards a path with a BEL
+	// in it and leaves /etc/shadow open.
+	for i := 0; i+1 < len(path); i++ {
+		if path[i] != '\\' {
+			continue
+		}
+		if b, _, err := unescapeAt(path, i+1); err != nil || b != path[i+1] {
+			return fmt.Errorf("%q is apparmor_parser's escape for another byte, not the letter %q: write the character itself", path[i:i+2], path[i+1])
+		}
+		i++
+	}
 	masked, err := maskVariables(path)
 	if err != nil {
 		return err

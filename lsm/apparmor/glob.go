@@ -251,6 +251,66 @@ func foldSlashes(p string) string {
 	return b.String()
 }
 
+// unescapeAt decodes the escape whose letter is at src[i] (the byte after
+// a backslash) as apparmor_parser's pattern lexer does, and returns the
+// byte and the index after the escape: \a \e \f \n \r \t are control
+// bytes, \xH[H] (hex), \dD[D[D]] (decimal) and \O[O[O]] (octal) name a
+// byte, anything else is itself. Reading `\x73` as the letters x73 would
+// let `deny /etc/\x73hadow r,` look like it protects /etc/x73hadow while
+// the kernel denies /etc/shadow, and the other way round.
+func unescapeAt(src string, i int) (byte, int, error) {
+	digits := func(from, max, base int) (int, int) {
+		v, j := 0, from
+		for ; j < len(src) && j-from < max; j++ {
+			d := strings.IndexByte("0123456789abcdef", lower(src[j]))
+			if d < 0 || d >= base {
+				break
+			}
+			v = v*base + d
+		}
+		return v, j
+	}
+	switch c := src[i]; c {
+	case 'a':
+		return 7, i + 1, nil
+	case 'e':
+		return 27, i + 1, nil
+	case 'f':
+		return 12, i + 1, nil
+	case 'n':
+		return 10, i + 1, nil
+	case 'r':
+		return 13, i + 1, nil
+	case 't':
+		return 9, i + 1, nil
+	case 'x', 'd':
+		base := map[byte]int{'x': 16, 'd': 10}[c]
+		v, j := digits(i+1, map[byte]int{'x': 2, 'd': 3}[c], base)
+		if j == i+1 {
+			return c, i + 1, nil
+		}
+		if v > 255 {
+			return 0, 0, fmt.Errorf("escape \\%s names no byte", src[i:j])
+		}
+		return byte(v), j, nil
+	case '0', '1', '2', '3', '4', '5', '6', '7':
+		v, j := digits(i, 3, 8)
+		if v > 255 {
+			return 0, 0, fmt.Errorf("escape \\%s names no byte", src[i:j])
+		}
+		return byte(v), j, nil
+	default:
+		return c, i + 1, nil
+	}
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
 // QuoteGlob escapes the glob and variable syntax in a literal path, so
 // that the result matches exactly that path.
 func QuoteGlob(path string) string {
@@ -361,8 +421,14 @@ func (c *gcomp) seq(depth int) (gfrag, error) {
 			if c.i+1 >= len(c.src) {
 				return f, c.errf(c.i, "`\\` at the end escapes nothing")
 			}
-			b := c.src[c.i+1]
-			c.i += 2
+			b, next, err := unescapeAt(c.src, c.i+1)
+			if err != nil {
+				return f, c.errf(c.i, "%v", err)
+			}
+			if b != c.src[c.i+1] {
+				c.literal = false // a control or numbered byte: apparmor_parser counts it a pattern
+			}
+			c.i = next
 			if b == '/' && afterSlash {
 				continue
 			}
@@ -544,8 +610,12 @@ func (c *gcomp) classByte() (byte, error) {
 		if c.i+1 >= len(c.src) {
 			return 0, c.errf(c.i, "`\\` at the end escapes nothing")
 		}
-		c.i += 2
-		return c.src[c.i-1], nil
+		b, next, err := unescapeAt(c.src, c.i+1)
+		if err != nil {
+			return 0, c.errf(c.i, "%v", err)
+		}
+		c.i = next
+		return b, nil
 	}
 	c.i++
 	return ch, nil

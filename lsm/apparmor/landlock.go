@@ -73,13 +73,17 @@ func (p *Profile) LandlockRules() ([]policy.FSRule, error) {
 func unescapeGlob(s string) string {
 	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) {
-			i++
+		c := s[i]
+		if c == '\\' && i+1 < len(s) {
+			d, next, err := unescapeAt(s, i+1)
+			if err == nil {
+				c, i = d, next-1
+			}
 		}
-		if s[i] == '/' && len(b) > 0 && b[len(b)-1] == '/' {
+		if c == '/' && len(b) > 0 && b[len(b)-1] == '/' {
 			continue
 		}
-		b = append(b, s[i])
+		b = append(b, c)
 	}
 	return string(b)
 }

@@ -91,6 +91,10 @@ var diffPairs = []struct {
 	{Pair{Profile: linkProfile, Access: "link /etc/group /etc/lnk-rw"}, Deny, "EACCES", "lab-link (enforce)"},
 	{Pair{Profile: linkProfile, Access: "link /etc/passwd /etc/lnk-r"}, Allow, "-", "lab-link (enforce)"},
 	{Pair{Profile: linkProfile, Access: "link /etc/passwd /etc/nolink"}, Deny, "EACCES", "lab-link (enforce)"},
+	// the subset test on exec: a link that scrubs the environment (Px)
+	// may point at a px target, an unscrubbed one not at a Px target
+	{Pair{Profile: linkExecProfile, Access: "link /etc/passwd /etc/lnk-px"}, Allow, "-", "lab-link3 (enforce)"},
+	{Pair{Profile: linkExecProfile, Access: "link /etc/group /etc/lnk-up"}, Deny, "EACCES", "lab-link3 (enforce)"},
 	{Pair{Profile: linkRuleProfile, Access: "link /etc/passwd /etc/lnk-to"}, Allow, "-", "lab-link2 (enforce)"},
 	{Pair{Profile: linkRuleProfile, Access: "link /etc/group /etc/lnk-to"}, Deny, "EACCES", "lab-link2 (enforce)"},
 	{Pair{Profile: linkRuleProfile, Access: "link /etc/passwd /etc/lnk-sub"}, Allow, "-", "lab-link2 (enforce)"},
@@ -108,6 +112,15 @@ const childProfile = `profile lab-parent {
     /etc/passwd r,
     /proc/** r,
   }
+}
+`
+
+const linkExecProfile = `profile lab-link3 {
+  /etc/passwd rpx,
+  /etc/group rPx,
+  /etc/lnk-px rlPx,
+  /etc/lnk-up rlpx,
+  /proc/** r,
 }
 `
 

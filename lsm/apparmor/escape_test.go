@@ -72,3 +72,24 @@ func TestParseAccessRefusesDotComponents(t *testing.T) {
 		}
 	}
 }
+
+// The subset test on exec transitions, as the lab's kernel decided it
+// (TestLabDifferential, lab-link3): a link that scrubs the environment
+// may point at a target that does not, not the other way round.
+func TestLinkSubsetScrubbing(t *testing.T) {
+	src := "profile p {\n  /etc/passwd rpx,\n  /etc/group rPx,\n  /etc/lnk-px rlPx,\n  /etc/lnk-up rlpx,\n}\n"
+	ps, err := Parse("p", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for acc, want := range map[string]bool{"link /etc/lnk-px -> /etc/passwd": true, "link /etc/lnk-up -> /etc/group": false} {
+		a, err := ParseAccess(acc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := Eval(ps[0], a)
+		if err != nil || d.Allowed != want {
+			t.Errorf("%s: allowed=%v (%s) %v, want %v", acc, d.Allowed, d.Reason, err, want)
+		}
+	}
+}

@@ -89,7 +89,7 @@ func (c *Compiled) evalLink(a Access) Decision {
 		switch {
 		case extra != 0:
 			subsetWhy = fmt.Sprintf("the subset test fails: the profile grants %s on %s and not on %s, which a link would open to it", extra, a.Path, a.LinkTarget)
-		case lg.perms&PermExec != 0 && (lg.exec != tg.exec || lg.to != tg.to):
+		case lg.perms&PermExec != 0 && (!execSubset(lg.exec, tg.exec) || lg.to != tg.to):
 			subsetWhy = fmt.Sprintf("the subset test fails: x on %s runs %s, on %s %s", a.Path, lg.exec, a.LinkTarget, tg.exec)
 		}
 		if subsetWhy != "" {
@@ -136,4 +136,16 @@ func (c *Compiled) evalLink(a Access) Decision {
 	}
 	d.Reason = strings.Join(why, "; ")
 	return d
+}
+
+// execSubset reports whether a link whose exec transition is link may
+// point at a file whose transition is target, as the kernel's subset test
+// decides: the same transition, where a link that scrubs the environment
+// (Px) may point at one that does not (px), and not the other way round.
+func execSubset(link, target ExecMode) bool {
+	if !strings.EqualFold(string(link), string(target)) {
+		return false
+	}
+	scrubs := func(m ExecMode) bool { return strings.ContainsAny(string(m), "PCU") }
+	return scrubs(link) || !scrubs(target)
 }

@@ -93,3 +93,20 @@ func TestLinkSubsetScrubbing(t *testing.T) {
 		}
 	}
 }
+
+// When a literal rule's transition wins over a glob's, the decision names
+// the literal rule: it is the one that runs.
+func TestExecDecisionNamesTheWinningRule(t *testing.T) {
+	ps, err := Parse("p", []byte("profile p {\n  /usr/bin/* ix,\n  /usr/bin/foo px,\n}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := ParseAccess("/usr/bin/foo x")
+	d, err := Eval(ps[0], a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Allowed || d.Exec != "px" || d.Rule == nil || d.Rule.Path != "/usr/bin/foo" {
+		t.Errorf("allowed=%v exec %s by %v", d.Allowed, d.Exec, d.Rule)
+	}
+}

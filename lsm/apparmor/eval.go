@@ -970,6 +970,10 @@ func (c *Compiled) evalFile(a Access) (Decision, error) {
 	if d.Allowed && a.Perms&PermExec != 0 && c.Mode != Unconfined && len(execApply) > 0 {
 		w := execWinner(execApply)
 		d.Exec, d.Target = w.exec, w.rule.Target
+		if w.perms&a.Perms == a.Perms {
+			// the rule whose transition runs is the one that decided
+			d.Rule, d.Via = w.rule, w.via
+		}
 		s := "exec " + w.exec.Describe()
 		if w.rule.Target != "" {
 			s += " (profile " + execTarget(c.Profile, w.exec, w.rule.Target) + ")"

@@ -851,6 +851,22 @@ type tally struct {
 	req, allow, deny, quiet, audit Perm
 }
 
+// count adds what rule r says of bits: allowed or denied, audited, and
+// for a deny rule quiet unless marked audit.
+func (t *tally) count(r *Rule, bits Perm) {
+	if r.Deny {
+		t.deny |= bits
+		if !r.Audit {
+			t.quiet |= bits
+		}
+		return
+	}
+	t.allow |= bits
+	if r.Audit {
+		t.audit |= bits
+	}
+}
+
 // settle applies the profile mode to a tally, the way the kernel does:
 // what is not allowed, or is denied, is refused; deny rules are quiet
 // unless marked audit; complain mode lets refused accesses through and
@@ -908,19 +924,12 @@ func (c *Compiled) evalFile(a Access) (Decision, error) {
 		if r.Other && a.Owner { // other rules cover only files the task does not own
 			continue
 		}
+		t.count(r, fr.perms)
 		if r.Deny {
-			t.deny |= fr.perms
-			if !r.Audit {
-				t.quiet |= fr.perms
-			}
 			if fr.perms&a.Perms != 0 {
 				denyBy = append(denyBy, fr)
 			}
 			continue
-		}
-		t.allow |= fr.perms
-		if r.Audit {
-			t.audit |= fr.perms
 		}
 		if fr.perms&a.Perms != 0 {
 			allowBy = append(allowBy, fr)
@@ -1192,17 +1201,10 @@ func (c *Compiled) evalOne(a Access, rules []ruleRef, covers func(*Rule) bool, s
 		if !covers(rr.rule) {
 			continue
 		}
+		t.count(rr.rule, bit)
 		if rr.rule.Deny {
-			t.deny |= bit
-			if !rr.rule.Audit {
-				t.quiet |= bit
-			}
 			denyBy = append(denyBy, rr)
 		} else {
-			t.allow |= bit
-			if rr.rule.Audit {
-				t.audit |= bit
-			}
 			allowBy = append(allowBy, rr)
 		}
 	}

@@ -65,17 +65,10 @@ func (c *Compiled) evalLink(a Access) Decision {
 		if !fr.link || !fr.match(link) || !fr.applies(a.Owner) || fr.linkTo != nil && !fr.linkTo.Match(target) {
 			continue
 		}
+		t.count(fr.rule, PermLink)
 		if fr.rule.Deny {
-			t.deny |= PermLink
-			if !fr.rule.Audit {
-				t.quiet |= PermLink
-			}
 			denyBy = append(denyBy, fr)
 			continue
-		}
-		t.allow |= PermLink
-		if fr.rule.Audit {
-			t.audit |= PermLink
 		}
 		allowBy = append(allowBy, fr)
 		if fr.subset && subsetBy == nil {

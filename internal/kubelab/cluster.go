@@ -115,6 +115,10 @@ func Up(ctx context.Context, rampart string, log func(string)) (c *Cluster, err 
 		return c, err
 	}
 	step("configs and images written")
+	if err := c.bootAppArmorNode(ctx, rampart, log); err != nil {
+		return c, fmt.Errorf("the AppArmor node: %w", err)
+	}
+	step("AppArmor node booting")
 	if err := c.start("etcd", "etcd", "--name", "lab", "--data-dir", c.path("etcd/data"),
 		"--listen-client-urls", "http://127.0.0.1:2379", "--advertise-client-urls", "http://127.0.0.1:2379",
 		"--listen-peer-urls", "http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380",
@@ -176,25 +180,25 @@ func Up(ctx context.Context, rampart string, log func(string)) (c *Cluster, err 
 	}
 	if err := c.start("kubelet", filepath.Join(bin, "kubelet"), "--config="+c.path("kubelet/config.yaml"),
 		"--kubeconfig="+kc, "--root-dir="+c.path("kubelet/root"), "--cert-dir="+c.path("kubelet/pki"),
-		"--node-ip="+bridgeIP, "--hostname-override=rampart-lab"); err != nil {
+		"--node-ip="+bridgeIP, "--hostname-override="+HostNode); err != nil {
 		return c, err
 	}
-	if err := waitFor(ctx, 180*time.Second, "node Ready", func() error {
-		out, err := c.Kubectl(ctx, "get", "node", "rampart-lab", "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`)
-		if err == nil && string(out) != "True" {
-			err = fmt.Errorf("Ready=%q", out)
-		}
-		return err
-	}); err != nil {
+	if err := c.waitNode(ctx, HostNode, 180*time.Second); err != nil {
 		return c, err
 	}
+	step("node " + HostNode + " Ready")
 	if err := waitFor(ctx, 120*time.Second, "default ServiceAccount", func() error {
 		_, err := c.Kubectl(ctx, "get", "serviceaccount", "default")
 		return err
 	}); err != nil {
 		return c, err
 	}
-	step("node Ready")
+	// The guest booted while the host's components started; under TCG
+	// on two cores it is Ready about a minute after it starts.
+	if err := c.waitNode(ctx, AppArmorNode, 180*time.Second); err != nil {
+		return c, err
+	}
+	step("node " + AppArmorNode + " Ready")
 	return c, nil
 }
 
@@ -224,7 +228,7 @@ func (c *Cluster) start(name, prog string, args ...string) error {
 // tails is the end of each component's log, for errors.
 func (c *Cluster) tails() string {
 	var b strings.Builder
-	for _, n := range []string{"etcd", "containerd", "apiserver", "controller-manager", "scheduler", "kubelet"} {
+	for _, n := range []string{"etcd", "containerd", "apiserver", "controller-manager", "scheduler", "kubelet", "aanode"} {
 		data, err := os.ReadFile(c.path("logs/" + n + ".log"))
 		if err != nil || len(data) == 0 {
 			continue

@@ -39,10 +39,10 @@ state = %[2]q
   "name": "rampartlab",
   "plugins": [
     {"type": "bridge", "bridge": %q, "isGateway": true, "ipMasq": false,
-     "ipam": {"type": "host-local", "ranges": [[{"subnet": %q, "gateway": %q}]], "dataDir": %q}}
+     "ipam": {"type": "host-local", "ranges": [[{"subnet": %q, "gateway": %q, "rangeEnd": %q}]], "dataDir": %q}}
   ]
 }
-`, Bridge, podCIDR, bridgeIP, c.path("cni/ipam"))
+`, Bridge, podCIDR, bridgeIP, hostRangeEnd, c.path("cni/ipam"))
 	kubelet := fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 # cgroup v1 hosts are refused by default since v1.35.

@@ -22,7 +22,9 @@ func Down(log func(string)) {
 		return
 	}
 	t0 := time.Now()
-	for _, n := range []string{"controller-manager", "scheduler", "kubelet"} {
+	// The AppArmor node first: its kubelet, its Pods and their state all
+	// live in the guest's memory, gone with qemu.
+	for _, n := range []string{"aanode", "controller-manager", "scheduler", "kubelet"} {
 		stop(n)
 	}
 	sock := filepath.Join(StateDir, "run/containerd.sock")
@@ -195,8 +197,10 @@ func bridgeUp() error {
 }
 
 func bridgeDown() {
-	if _, err := os.Stat("/sys/class/net/" + Bridge); err == nil {
-		exec.Command("ip", "link", "del", Bridge).Run()
+	for _, l := range []string{aaTap, Bridge} {
+		if _, err := os.Stat("/sys/class/net/" + l); err == nil {
+			exec.Command("ip", "link", "del", l).Run()
+		}
 	}
 }
 
@@ -209,6 +213,9 @@ func Leftovers() []string {
 	}
 	if _, err := os.Stat("/sys/class/net/" + Bridge); err == nil {
 		out = append(out, "bridge "+Bridge)
+	}
+	if _, err := os.Stat("/sys/class/net/" + aaTap); err == nil {
+		out = append(out, "tap "+aaTap+" (the AppArmor node's NIC)")
 	}
 	if ms := mountsUnder(StateDir); len(ms) > 0 {
 		out = append(out, "mounts "+strings.Join(ms, " "))

@@ -86,6 +86,13 @@ type Options struct {
 	// AppArmorDir is where tunables/, abstractions/ and abi/ are copied
 	// from (default /etc/apparmor.d).
 	AppArmorDir string
+	// Programs are dynamically linked host programs: in-image path ->
+	// host path; the libraries ldd lists for each come along.
+	Programs map[string]string
+	// Uncompressed writes the cpio as is: a large image (a node's
+	// binaries) boots faster when the guest, emulated, need not inflate
+	// it.
+	Uncompressed bool
 }
 
 // Markers frame the check's output on the console.
@@ -146,16 +153,20 @@ func Initramfs(outPath string, opts Options) (marker string, err error) {
 	if err != nil {
 		return "", err
 	}
-	return marker, writeImage(im, outPath)
+	return marker, writeImage(im, outPath, !opts.Uncompressed)
 }
 
-func writeImage(im *image, outPath string) error {
+func writeImage(im *image, outPath string, compress bool) error {
 	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	if err := im.writeTo(zw); err != nil {
-		return fmt.Errorf("lab: writing the initramfs: %w", err)
-	}
-	if err := zw.Close(); err != nil {
+	if compress {
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		if err := im.writeTo(zw); err != nil {
+			return fmt.Errorf("lab: writing the initramfs: %w", err)
+		}
+		if err := zw.Close(); err != nil {
+			return fmt.Errorf("lab: writing the initramfs: %w", err)
+		}
+	} else if err := im.writeTo(&buf); err != nil {
 		return fmt.Errorf("lab: writing the initramfs: %w", err)
 	}
 	tmp := outPath + ".tmp"
@@ -261,6 +272,10 @@ func buildImage(ctx context.Context, opts Options) (*image, string, error) {
 		return nil, "", err
 	}
 
+	if err := addPrograms(ctx, im, opts.Programs); err != nil {
+		return nil, "", err
+	}
+
 	// the caller's files last: they may replace anything above
 	names := make([]string, 0, len(opts.Files))
 	for p := range opts.Files {
@@ -354,22 +369,8 @@ func addParser(ctx context.Context, im *image, parser, aaDir string) error {
 	if err := im.file("/usr/sbin/apparmor_parser", b, 0o755); err != nil {
 		return err
 	}
-	libs, err := lddLibs(ctx, parser)
-	if err != nil {
+	if err := addLibs(ctx, im, parser); err != nil {
 		return err
-	}
-	for _, l := range libs {
-		real, err := filepath.EvalSymlinks(l)
-		if err != nil {
-			return fmt.Errorf("lab: library %s of %s: %w", l, parser, err)
-		}
-		b, err := os.ReadFile(real)
-		if err != nil {
-			return fmt.Errorf("lab: library %s of %s: %w", l, parser, err)
-		}
-		if err := im.file(usrPath(l), b, 0o755); err != nil {
-			return err
-		}
 	}
 	if aaDir == "" {
 		aaDir = "/etc/apparmor.d"
@@ -386,6 +387,54 @@ func addParser(ctx context.Context, im *image, parser, aaDir string) error {
 			if err := im.file(f, b, 0o644); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// addPrograms adds each host program and the libraries ldd lists for it.
+func addPrograms(ctx context.Context, im *image, progs map[string]string) error {
+	names := make([]string, 0, len(progs))
+	for p := range progs {
+		names = append(names, p)
+	}
+	sort.Strings(names)
+	for _, dst := range names {
+		src := progs[dst]
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return fmt.Errorf("lab: %w", err)
+		}
+		if err := im.file(usrPath(dst), b, 0o755); err != nil {
+			return err
+		}
+		if err := addLibs(ctx, im, src); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addLibs adds the libraries ldd lists for bin (none for a static one).
+func addLibs(ctx context.Context, im *image, bin string) error {
+	libs, err := lddLibs(ctx, bin)
+	if err != nil {
+		return err
+	}
+	for _, l := range libs {
+		if im.has(usrPath(l)) {
+			continue
+		}
+		real, err := filepath.EvalSymlinks(l)
+		if err != nil {
+			return fmt.Errorf("lab: library %s of %s: %w", l, bin, err)
+		}
+		b, err := os.ReadFile(real)
+		if err != nil {
+			return fmt.Errorf("lab: library %s of %s: %w", l, bin, err)
+		}
+		if err := im.file(usrPath(l), b, 0o755); err != nil {
+			return err
 		}
 	}
 	return nil

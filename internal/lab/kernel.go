@@ -1,8 +1,6 @@
 package lab
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -166,65 +164,18 @@ func newestKernelPackage(ctx context.Context) (string, error) {
 // extractVmlinuz copies member out of the .deb's data archive to dst,
 // without unpacking the modules beside it.
 func extractVmlinuz(ctx context.Context, deb, member, dst string) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "dpkg-deb", "--fsys-tarfile", deb)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	pipe, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("lab: dpkg-deb: %w", err)
-	}
 	found := false
-	tr := tar.NewReader(pipe)
-	var copyErr error
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
+	err := extractFromDeb(ctx, deb, func(name string) string {
+		if name == member && !found {
+			found = true
+			return dst
 		}
-		if err != nil {
-			copyErr = fmt.Errorf("lab: reading %s: %w", deb, err)
-			break
-		}
-		if h.Name != member || h.Typeflag != tar.TypeReg {
-			continue
-		}
-		tmp := dst + ".tmp"
-		f, err := os.Create(tmp)
-		if err != nil {
-			copyErr = err
-			break
-		}
-		_, err = io.Copy(f, tr)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(tmp, dst)
-		}
-		if err != nil {
-			os.Remove(tmp)
-			copyErr = fmt.Errorf("lab: extracting %s: %w", member, err)
-			break
-		}
-		found = true
-		break
+		return ""
+	})
+	if err == nil && !found {
+		err = fmt.Errorf("lab: %s holds no %s", deb, member)
 	}
-	io.Copy(io.Discard, pipe)
-	werr := cmd.Wait()
-	switch {
-	case copyErr != nil:
-		return copyErr
-	case werr != nil:
-		return fmt.Errorf("lab: dpkg-deb --fsys-tarfile %s: %v: %s", deb, werr, strings.TrimSpace(stderr.String()))
-	case !found:
-		return fmt.Errorf("lab: %s holds no %s", deb, member)
-	}
-	return nil
+	return err
 }
 
 // runTool runs a command with a deadline, returning its combined output.

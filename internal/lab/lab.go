@@ -100,7 +100,7 @@ func (l *Lab) Run(ctx context.Context, script string, files map[string]File) (Re
 	initrd := filepath.Join(dir, "initramfs.cpio.gz")
 	im, marker, err := buildImage(ctx, Options{Rampart: rampart, Script: Executable(script), Files: files})
 	if err == nil {
-		err = writeImage(im, initrd)
+		err = writeImage(im, initrd, true)
 	}
 	res.Times.Initramfs = time.Since(t0)
 	if err != nil {

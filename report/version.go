@@ -49,6 +49,7 @@ func versionTable(w io.Writer, i version.Info) {
 	fmt.Fprintf(w, "  Landlock        %s\n", have(k.LandlockABI > 0, "landlock", "ABI "+strconv.Itoa(k.LandlockABI)))
 	fmt.Fprintf(w, "  AppArmor        %s\n", have(k.AppArmor, "apparmor", "yes"))
 	fmt.Fprintf(w, "  BPF LSM         %s\n", have(k.BPFLSM, "bpfLSM", "yes"))
+	fmt.Fprintf(w, "  i386 programs   %s\n", have(k.IA32, "ia32", "yes"))
 	fmt.Fprintf(w, "  seccomp filter  %s\n", have(k.SeccompFilter, "seccompFilter", "yes"))
 	fmt.Fprintf(w, "  seccomp actions %s\n", have(len(k.SeccompActions) > 0, "seccompActions", strings.Join(k.SeccompActions, " ")))
 }

@@ -100,11 +100,14 @@ type Info struct {
 // Kernel is what the running kernel offers each layer. A field that
 // says "" or lists nothing has its reason in Missing.
 type Kernel struct {
-	Release        string            `json:"release"`
-	LSMs           []string          `json:"lsms"`
-	LandlockABI    int               `json:"landlockABI"`
-	AppArmor       bool              `json:"apparmor"`
-	BPFLSM         bool              `json:"bpfLSM"`
+	Release     string   `json:"release"`
+	LSMs        []string `json:"lsms"`
+	LandlockABI int      `json:"landlockABI"`
+	AppArmor    bool     `json:"apparmor"`
+	BPFLSM      bool     `json:"bpfLSM"`
+	// IA32 says i386 programs run (x86-64 only): their system calls
+	// are a way past a seccomp filter written for x86-64 alone.
+	IA32           bool              `json:"ia32"`
 	SeccompFilter  bool              `json:"seccompFilter"`
 	SeccompActions []string          `json:"seccompActions"`
 	Missing        map[string]string `json:"missing,omitempty"`
@@ -136,6 +139,7 @@ func probeKernel() *Kernel {
 	}
 	k.AppArmor = miss("apparmor", features.HaveAppArmor())
 	k.BPFLSM = miss("bpfLSM", features.HaveBPFLSM())
+	k.IA32 = miss("ia32", features.HaveIA32())
 	k.SeccompFilter = miss("seccompFilter", features.HaveSeccompFilter())
 	if a, err := features.SeccompActions(); miss("seccompActions", err) {
 		k.SeccompActions = a

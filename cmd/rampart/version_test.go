@@ -89,6 +89,9 @@ func TestVersion(t *testing.T) {
 				t.Errorf("lsms %v, securityfs says %v", i.Kernel.LSMs, want)
 			}
 		}
+		if i.Kernel.IA32 != (features.HaveIA32() == nil) {
+			t.Errorf("ia32 %v, the i386 program says %v", i.Kernel.IA32, features.HaveIA32())
+		}
 		if i.Kernel.AppArmor != slices.Contains(i.Kernel.LSMs, "apparmor") || i.Kernel.BPFLSM != slices.Contains(i.Kernel.LSMs, "bpf") {
 			t.Errorf("apparmor %v, bpfLSM %v, with LSMs %v", i.Kernel.AppArmor, i.Kernel.BPFLSM, i.Kernel.LSMs)
 		}

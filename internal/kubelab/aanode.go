@@ -171,6 +171,9 @@ evictionHard: {memory.available: "100Mi", nodefs.available: "1%%", imagefs.avail
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 serializeImagePulls: false
+# Emulated, a sandbox can take minutes when many start at once; a CRI
+# call the kubelet gives up on is retried, and the retries pile up.
+runtimeRequestTimeout: 10m
 registerWithTaints:
 - {key: %q, effect: NoSchedule}
 `, aaNodeIP, AppArmorTaint),

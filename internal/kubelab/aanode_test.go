@@ -1,12 +1,20 @@
 package kubelab
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/rampart-sec/rampart/caps"
 )
 
 // seedPod is a Pod of the lab's image on node, idle, with the seed's
@@ -94,4 +102,194 @@ func firstLine(s string) string {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
+}
+
+// aaPredictPods are the manifests of testdata/predict/pods that also run
+// on the AppArmor node: every AppArmor shape, and Pods with no AppArmor
+// field (containerd confines them with its own profile there) across
+// capabilities, seccomp, users, privilege and host namespaces. The
+// runtime-socket presence Pods stay on the host node: they mount the
+// host containerd's socket path.
+var aaPredictPods = []string{
+	"apparmor-annotation", "apparmor-localhost", "apparmor-pod-runtime-default", "apparmor-unconfined",
+	"default", "drop-all", "drop-some", "add-sys-admin", "add-net-admin-sys-ptrace", "runtime-default-add-sys-admin",
+	"non-root", "non-root-restricted", "privileged", "privileged-non-root", "host-pid", "read-only-root",
+	"pod-runtime-default", "localhost-deny-userns", "variant-mount", "variant-mount-sys-admin", "two-containers",
+	"presence-host-proc", "presence-host-pid-ptrace", "root-no-escalation",
+}
+
+// TestPredictionEqualsMeasurementAppArmorNode: audit told that the node
+// has AppArmor predicts what the probe measures in Pods on the AppArmor
+// node — Localhost profiles rampart loaded there, and containerd's own
+// cri-containerd.apparmor.d for Pods that do not ask.
+func TestPredictionEqualsMeasurementAppArmorNode(t *testing.T) {
+	c := needLab(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cases := seedCases()
+	for _, p := range aaPredictPods {
+		cases = append(cases, predictCase{filepath.Join(predictPods, p+".yaml"), p, false, predictProfiles})
+	}
+	for _, f := range []string{filepath.Join(seedDir, "flask-deny-shadow"), filepath.Join(predictProfiles, "rampart-predict-deny-shadow")} {
+		if _, err := c.LoadAppArmor(ctx, AppArmorNode, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	installNodeSeccompProfiles(t, ctx, c, AppArmorNode)
+	node := predictNode{name: AppArmorNode, apparmor: true, wait: 12 * time.Minute, batch: 6}
+	node.flags, node.bounding = nodeFacts(t, ctx, c, AppArmorNode)
+	predictOn(t, c, node, cases)
+}
+
+// installNodeSeccompProfiles writes the Localhost seccomp profiles into
+// the node's kubelet seccomp root, as installSeccompProfiles does on the
+// host node.
+func installNodeSeccompProfiles(t *testing.T, ctx context.Context, c *Cluster, node string) {
+	t.Helper()
+	src, _ := filepath.Glob(filepath.Join(predictProfiles, profileSubdir, "*.json"))
+	var script strings.Builder
+	dir := "/var/lib/kubelet/seccomp/" + profileSubdir
+	fmt.Fprintf(&script, "mkdir -p %s\n", dir)
+	for _, f := range src {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&script, "cat > %s/%s <<'RAMPART_EOF'\n%s\nRAMPART_EOF\n", dir, filepath.Base(f), b)
+	}
+	if out, err := c.NodeExec(ctx, node, []byte(script.String()), "sh"); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	t.Cleanup(func() { c.NodeExec(context.Background(), node, nil, "rm", "-rf", dir) })
+}
+
+// nodeFacts measures on node, from its own root, the facts audit cannot
+// read from a manifest (as labNodeFlags does on the host node) and its
+// containerd's bounding set. The guest's root is a tmpfs: no block
+// device holds /etc/shadow's filesystem, so no container can open one.
+func nodeFacts(t *testing.T, ctx context.Context, c *Cluster, node string) ([]string, caps.Set) {
+	t.Helper()
+	out, err := c.NodeExec(ctx, node, nil, "sh", "-c", `
+test -e /proc/modules || echo kernel no-modules
+test -e /proc/sysrq-trigger || echo kernel no-sysrq
+readlink /proc/1/ns/net >/dev/null 2>&1 || echo kernel pid1-protected
+rampart version -v -o json | grep -q '"ia32": true' || echo kernel no-ia32
+echo bounding $(grep CapBnd /proc/$(pidof containerd)/status)
+`)
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	var kernel []string
+	var bounding caps.Set
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 2 && f[0] == "kernel":
+			kernel = append(kernel, f[1])
+		case len(f) == 3 && f[0] == "bounding":
+			v, err := strconv.ParseUint(f[2], 16, 64)
+			if err != nil {
+				t.Fatalf("containerd's CapBnd on %s: %q", node, line)
+			}
+			bounding = caps.Set(v)
+		default:
+			t.Fatalf("node %s: unexpected fact %q", node, line)
+		}
+	}
+	if bounding == 0 {
+		t.Fatalf("node %s: containerd's bounding set not read:\n%s", node, out)
+	}
+	flags := []string{"--node-runtime-socket", "/run/containerd/containerd.sock=0660:root:root", "--node-disk", "refused"}
+	if len(kernel) > 0 {
+		flags = append(flags, "--node-kernel", strings.Join(kernel, ","))
+	}
+	t.Logf("node %s's facts: %s; containerd's bounding set %v", node, strings.Join(flags, " "), bounding)
+	return flags, bounding
+}
+
+// The mixed cluster: the same Pod on a node without AppArmor and on one
+// with it. A Localhost profile is refused by the kubelet on the first and
+// enforced on the second; a Pod that names no profile is unconfined on
+// the first and confined by containerd's own profile on the second.
+// audit, told each node's facts, predicts all four.
+func TestSamePodBothNodes(t *testing.T) {
+	c := needLab(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	if _, err := c.LoadAppArmor(ctx, AppArmorNode, filepath.Join(predictProfiles, "rampart-predict-deny-shadow")); err != nil {
+		t.Fatal(err)
+	}
+	ns := scratchNamespace(t, c, "rampart-mixed-")
+	type want struct{ phase, label, auditProfile string }
+	cases := []struct {
+		manifest string
+		onNode   map[string]want
+	}{
+		{"apparmor-localhost", map[string]want{
+			HostNode:     {"Failed", "", ""}, // refused: audit says so
+			AppArmorNode: {"Succeeded", "rampart-predict-deny-shadow (enforce)", "rampart-predict-deny-shadow"},
+		}},
+		{"default", map[string]want{
+			HostNode:     {"Succeeded", "no AppArmor", "none"},
+			AppArmorNode: {"Succeeded", "cri-containerd.apparmor.d (enforce)", "cri-containerd.apparmor.d"},
+		}},
+	}
+	var items []*corev1.Pod
+	for _, tc := range cases {
+		for _, node := range []string{HostNode, AppArmorNode} {
+			p := probePod(t, predictCase{file: filepath.Join(predictPods, tc.manifest+".yaml"), pod: tc.manifest + "-" + node})
+			p.Spec.NodeName = node
+			for i := range p.Spec.Containers {
+				p.Spec.Containers[i].Command = []string{"sh", "-c", "cat /proc/self/attr/apparmor/current 2>/dev/null || echo no AppArmor"}
+			}
+			items = append(items, p)
+		}
+	}
+	body, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": items})
+	cmd := c.KubectlCmd(ctx, "create", "-n", ns, "-f", "-")
+	cmd.Stdin = bytes.NewReader(body)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("creating the Pods: %v\n%s", err, out)
+	}
+	pods := waitPodsDone(t, ctx, c, ns, len(items), 5*time.Minute)
+	for _, tc := range cases {
+		file := filepath.Join(predictPods, tc.manifest+".yaml")
+		for _, node := range []string{HostNode, AppArmorNode} {
+			w := tc.onNode[node]
+			pod := pods[tc.manifest+"-"+node]
+			if pod == nil {
+				t.Fatalf("no Pod %s-%s", tc.manifest, node)
+			}
+			args := []string{"--runtime", "containerd", "--runtime-version", "1.6.20", "--profiles", predictProfiles}
+			aa := node == AppArmorNode
+			if aa {
+				args = append(args, "--apparmor-node")
+			}
+			ctr := workload(t, runAudit(t, ctx, aa, append(args, file)...), file).Containers[0]
+			got := string(pod.Status.Phase)
+			if got == "Succeeded" {
+				out, err := c.Kubectl(ctx, "logs", "-n", ns, pod.Name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got += " " + strings.TrimSpace(string(out))
+			} else {
+				got += " " + pod.Status.Reason
+			}
+			t.Logf("%-20s on %-21s measured: %s | audit: AppArmor %s (%s), refused: %q", tc.manifest, node, got, ctr.AppArmor.Profile, ctr.AppArmor.Evaluated, ctr.Refused)
+			if pod.Status.Phase != corev1.PodPhase(w.phase) {
+				t.Errorf("%s on %s: %s, want %s", tc.manifest, node, got, w.phase)
+				continue
+			}
+			if w.phase == "Failed" {
+				if pod.Status.Reason != "AppArmor" || ctr.Refused == "" {
+					t.Errorf("%s on %s: the kubelet's reason %q, audit's refusal %q: want both to refuse for AppArmor", tc.manifest, node, pod.Status.Reason, ctr.Refused)
+				}
+				continue
+			}
+			if !strings.HasSuffix(got, w.label) || ctr.Refused != "" || ctr.AppArmor.Profile != w.auditProfile {
+				t.Errorf("%s on %s: measured %q, audit predicts profile %q (refused %q); want label %q, profile %q", tc.manifest, node, got, ctr.AppArmor.Profile, ctr.Refused, w.label, w.auditProfile)
+			}
+		}
+	}
 }

@@ -50,20 +50,14 @@ type predictCase struct {
 
 // TestPredictionEqualsMeasurement: for each manifest, what `rampart audit`
 // predicts per attack path is what `rampart probe` measures inside the
-// running Pod on the lab's node (containerd defaults, no seccompDefault,
-// no AppArmor). Pods the kubelet refuses (an AppArmor profile on a node
-// without AppArmor) must be the ones audit says it refuses. The rules are
-// comparePaths'; every disagreement fails. The log ends with the seed's
-// table.
+// running Pod on the lab's host node (containerd defaults, no
+// seccompDefault, no AppArmor). Pods the kubelet refuses (an AppArmor
+// profile on a node without AppArmor) must be the ones audit says it
+// refuses. The rules are comparePaths'; every disagreement fails. The log
+// ends with the seed's table.
 func TestPredictionEqualsMeasurement(t *testing.T) {
 	c := needLab(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-
-	var cases []predictCase
-	for _, f := range []string{"0-baseline.yaml", "1-drop-net-raw.yaml", "2-seccomp.yaml", "3-apparmor.yaml"} {
-		cases = append(cases, predictCase{filepath.Join(seedDir, f), "seed-" + strings.TrimSuffix(f, ".yaml"), true, seedDir})
-	}
+	cases := seedCases()
 	files, _ := filepath.Glob(filepath.Join(predictPods, "*.yaml"))
 	for _, f := range files {
 		cases = append(cases, predictCase{f, strings.TrimSuffix(filepath.Base(f), ".yaml"), false, predictProfiles})
@@ -71,46 +65,86 @@ func TestPredictionEqualsMeasurement(t *testing.T) {
 	if len(cases) < 60 {
 		t.Fatalf("%d Pods (%d manifests in %s and the seed's 4), want at least 60", len(cases), len(files), predictPods)
 	}
-
 	installSeccompProfiles(t, c)
-	ns := "rampart-predict-" + randomSuffix()
-	if _, err := c.Kubectl(ctx, "create", "namespace", ns); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Kubectl(context.Background(), "delete", "namespace", ns, "--wait=false") })
+	predictOn(t, c, predictNode{name: HostNode, flags: labNodeFlags(t), bounding: runtimeBounding(t, c), wait: 100 * time.Second}, cases)
+}
 
-	// One request for all Pods: they run concurrently.
+func seedCases() []predictCase {
+	var cases []predictCase
+	for _, f := range []string{"0-baseline.yaml", "1-drop-net-raw.yaml", "2-seccomp.yaml", "3-apparmor.yaml"} {
+		cases = append(cases, predictCase{filepath.Join(seedDir, f), "seed-" + strings.TrimSuffix(f, ".yaml"), true, seedDir})
+	}
+	return cases
+}
+
+// predictNode is a node the Pods run on and what audit is told of it.
+type predictNode struct {
+	name  string
+	flags []string // audit's node flags, measured on the node
+	// bounding is the node's containerd's bounding set: all a privileged
+	// container can get there.
+	bounding caps.Set
+	apparmor bool          // the node has AppArmor (audit --apparmor-node)
+	wait     time.Duration // for all Pods to finish
+	// batch is how many Pods run at once (0: all): an emulated node
+	// times out creating too many sandboxes at once.
+	batch int
+}
+
+// predictOn runs each case as a probe Pod on node and holds audit's
+// prediction against each measurement.
+func predictOn(t *testing.T, c *Cluster, node predictNode, cases []predictCase) {
+	ctx, cancel := context.WithTimeout(context.Background(), node.wait+2*time.Minute)
+	defer cancel()
+	ns := scratchNamespace(t, c, "rampart-predict-")
+
+	// One request per batch of Pods: they run concurrently.
 	var items []*corev1.Pod
 	for _, pc := range cases {
-		items = append(items, probePod(t, pc))
+		p := probePod(t, pc)
+		p.Spec.NodeName = node.name
+		items = append(items, p)
 	}
-	body, err := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": items})
-	if err != nil {
-		t.Fatal(err)
+	batch := node.batch
+	if batch == 0 {
+		batch = len(items)
 	}
-	cmd := c.KubectlCmd(ctx, "create", "-n", ns, "-f", "-")
-	cmd.Stdin = bytes.NewReader(body)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("creating the Pods: %v\n%s", err, out)
+	create := func(items []*corev1.Pod) {
+		body, err := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": items})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := c.KubectlCmd(ctx, "create", "-n", ns, "-f", "-")
+		cmd.Stdin = bytes.NewReader(body)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("creating the Pods: %v\n%s", err, out)
+		}
 	}
+	create(items[:batch])
 
 	// Audit while the Pods run.
 	reports := map[string]*audit.Report{}
-	node := labNodeFlags(t)
-	for _, dir := range []string{seedDir, predictProfiles} {
-		var files []string
-		for _, pc := range cases {
-			if pc.profiles == dir {
-				files = append(files, pc.file)
-			}
-		}
-		// The lab's node runs Debian's containerd 1.6.20, whose
+	flags := node.flags
+	if node.apparmor {
+		flags = append([]string{"--apparmor-node"}, flags...)
+	}
+	byDir := map[string][]string{}
+	for _, pc := range cases {
+		byDir[pc.profiles] = append(byDir[pc.profiles], pc.file)
+	}
+	for dir, files := range byDir {
+		// The lab's nodes run Debian's containerd 1.6.20, whose
 		// RuntimeDefault is not a newer release's.
-		reports[dir] = runAudit(t, ctx, append(append([]string{"--runtime", "containerd", "--runtime-version", "1.6.20", "--profiles", dir}, node...), files...)...)
+		reports[dir] = runAudit(t, ctx, node.apparmor, append(append([]string{"--runtime", "containerd", "--runtime-version", "1.6.20", "--profiles", dir}, flags...), files...)...)
 	}
 
-	pods := waitPodsDone(t, ctx, c, ns, len(cases))
-	bounding := runtimeBounding(t, c)
+	t0 := time.Now()
+	for done := batch; done < len(items); done += batch {
+		waitPodsDone(t, ctx, c, ns, done, node.wait-time.Since(t0))
+		create(items[done:min(done+batch, len(items))])
+	}
+	pods := waitPodsDone(t, ctx, c, ns, len(cases), node.wait-time.Since(t0))
+	t.Logf("%d Pods on node %s, %d at a time: all done in %.0fs", len(items), node.name, batch, time.Since(t0).Seconds())
 
 	var table []string
 	tally := map[string]*pathTally{}
@@ -136,15 +170,15 @@ func TestPredictionEqualsMeasurement(t *testing.T) {
 				continue
 			}
 			meas[ctr.Name] = rep
-			comparePaths(t, pc, ctr, rep, bounding, tally)
+			comparePaths(t, pc, ctr, rep, node.bounding, tally)
 		}
 		if pc.seed {
 			table = append(table, seedRow(pc, w.Containers[0], meas[w.Containers[0].Name]))
 		}
 	}
-	t.Logf("the seed's steps on the lab's node, measured / predicted:\n\n%s\n%s\n%s",
+	t.Logf("the seed's steps on node %s, measured / predicted:\n\n%s\n%s\n%s", node.name,
 		"| step | raw-socket | userns-netns | read-shadow |", "|---|---|---|---|", strings.Join(table, "\n"))
-	t.Logf("predicted = measured, per path, over the containers of %d Pods (a Pod the kubelet refuses has none measured):\n\n%s", len(cases), tallyTable(tally))
+	t.Logf("predicted = measured on node %s, per path, over the containers of %d Pods (a Pod the kubelet refuses has none measured):\n\n%s", node.name, len(cases), tallyTable(tally))
 }
 
 // pathTally counts, for one path, the containers compared, those whose
@@ -384,10 +418,10 @@ func installSeccompProfiles(t *testing.T, c *Cluster) {
 
 // waitPodsDone polls until every Pod has finished (the probe exits; the
 // kubelet fails a Pod it refuses) and returns them by name.
-func waitPodsDone(t *testing.T, ctx context.Context, c *Cluster, ns string, n int) map[string]*corev1.Pod {
+func waitPodsDone(t *testing.T, ctx context.Context, c *Cluster, ns string, n int, limit time.Duration) map[string]*corev1.Pod {
 	t.Helper()
 	pods := map[string]*corev1.Pod{}
-	err := waitFor(ctx, 100*time.Second, "the probe Pods to finish", func() error {
+	err := waitFor(ctx, limit, "the probe Pods to finish", func() error {
 		b, code, err := c.Get(ctx, "/api/v1/namespaces/"+ns+"/pods")
 		if err != nil || code != 200 {
 			return fmt.Errorf("HTTP %d: %v", code, err)
@@ -430,7 +464,7 @@ func probeLogs(t *testing.T, ctx context.Context, c *Cluster, ns, pod, ctr strin
 	return &rep
 }
 
-func runAudit(t *testing.T, ctx context.Context, args ...string) *audit.Report {
+func runAudit(t *testing.T, ctx context.Context, apparmor bool, args ...string) *audit.Report {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, rampartBin, append([]string{"audit", "-o", "json"}, args...)...)
 	out, err := cmd.Output()
@@ -441,7 +475,7 @@ func runAudit(t *testing.T, ctx context.Context, args ...string) *audit.Report {
 	if err := json.Unmarshal(out, &r); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if r.Node.SeccompDefault || r.Node.AppArmor || r.Node.Runtime != "containerd" {
+	if r.Node.SeccompDefault || r.Node.AppArmor != apparmor || r.Node.Runtime != "containerd" {
 		t.Fatalf("audit assumed a node unlike the lab's: %+v", r.Node)
 	}
 	return &r

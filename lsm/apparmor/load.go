@@ -47,8 +47,9 @@ func (o LoadOptions) includes() Includes {
 // cannot put back, and removing them could leave the tasks they confine
 // in the middle of a profile change.
 type LoadError struct {
-	File   string
-	Loaded []Loaded // the earlier files' profiles, loaded and verified
+	File    string
+	Removed bool     // a removal (Remove) failed, not a load
+	Loaded  []Loaded // the earlier files' profiles, loaded (removed) and verified
 	// Listed are the failed file's profiles the kernel lists after the
 	// failure: an earlier version, or those loaded before the parser
 	// stopped.
@@ -59,11 +60,15 @@ type LoadError struct {
 func (e *LoadError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Err.Error())
+	done, listed := "loaded", "an earlier version, or what loaded before the failure"
+	if e.Removed {
+		done, listed = "removed", "still loaded"
+	}
 	if len(e.Listed) > 0 {
-		fmt.Fprintf(&b, "\nthe kernel lists %s of %s (a part of it, or an earlier version)", strings.Join(e.Listed, ", "), e.File)
+		fmt.Fprintf(&b, "\nthe kernel lists %s of %s (%s)", strings.Join(e.Listed, ", "), e.File, listed)
 	}
 	if len(e.Loaded) == 0 {
-		b.WriteString("\nno earlier file was loaded")
+		fmt.Fprintf(&b, "\nno file was %s before it", done)
 		return b.String()
 	}
 	var files []string
@@ -72,7 +77,7 @@ func (e *LoadError) Error() string {
 			files = append(files, l.File)
 		}
 	}
-	fmt.Fprintf(&b, "\nloaded before it, and left loaded: %s", strings.Join(files, ", "))
+	fmt.Fprintf(&b, "\n%s before it, and left so: %s", done, strings.Join(files, ", "))
 	return b.String()
 }
 
@@ -118,7 +123,7 @@ func Load(files []string, opt LoadOptions) ([]Loaded, error) {
 	}
 	plans, err := planFiles(env.parser, files, opt, len(files) > 1)
 	if err != nil {
-		return nil, err
+		return nil, nothingDone{err, "loaded"}
 	}
 	var done []Loaded
 	for _, p := range plans {
@@ -145,7 +150,7 @@ func Remove(files []string, opt LoadOptions) ([]Loaded, error) {
 	}
 	plans, err := planFiles(env.parser, files, opt, false)
 	if err != nil {
-		return nil, err
+		return nil, nothingDone{err, "removed"}
 	}
 	var done []Loaded
 	for _, p := range plans {
@@ -154,12 +159,22 @@ func Remove(files []string, opt LoadOptions) ([]Loaded, error) {
 			err = env.verify(p, true)
 		}
 		if err != nil {
-			return done, &LoadError{File: p.file, Loaded: done, Listed: env.listed(p), Err: err}
+			return done, &LoadError{File: p.file, Removed: true, Loaded: done, Listed: env.listed(p), Err: err}
 		}
 		done = append(done, p.profiles...)
 	}
 	return done, nil
 }
+
+// nothingDone is a refusal of the files before any was loaded or
+// removed.
+type nothingDone struct {
+	err  error
+	done string
+}
+
+func (e nothingDone) Error() string { return e.err.Error() + "\nnothing was " + e.done }
+func (e nothingDone) Unwrap() error { return e.err }
 
 // CheckLoad is Load's dry run: it reads each file as Load does and
 // compiles it with apparmor_parser -Q -K, loading nothing, and returns

@@ -193,3 +193,22 @@ func TestParserArgs(t *testing.T) {
 		t.Errorf("args %q, want %q", got, want)
 	}
 }
+
+// A failure says what the kernel holds of the failed file and which
+// earlier files stay loaded (or removed); a refusal before any load says
+// nothing was loaded.
+func TestLoadErrorSaysWhatStays(t *testing.T) {
+	cause := errors.New("apparmor_parser -r -K refuses b: no")
+	e := &LoadError{File: "b", Loaded: []Loaded{{Name: "x", File: "a"}, {Name: "x//k", File: "a"}}, Listed: []string{"y (enforce)"}, Err: cause}
+	want := "apparmor_parser -r -K refuses b: no\nthe kernel lists y (enforce) of b (an earlier version, or what loaded before the failure)\nloaded before it, and left so: a"
+	if e.Error() != want || !errors.Is(e, cause) {
+		t.Errorf("%q\nwant %q", e, want)
+	}
+	e = &LoadError{File: "a", Removed: true, Err: cause}
+	if want := "apparmor_parser -r -K refuses b: no\nno file was removed before it"; e.Error() != want {
+		t.Errorf("%q\nwant %q", e, want)
+	}
+	if err := (nothingDone{cause, "loaded"}); err.Error() != cause.Error()+"\nnothing was loaded" || !errors.Is(err, cause) {
+		t.Errorf("%v", err)
+	}
+}

@@ -451,7 +451,14 @@ func parseList(s string) map[string]string {
 }
 
 // verify holds the kernel's list to what p defines: each profile listed
-// in the mode its file asks for, or, after a removal, none listed.
+// in the mode its file asks for, or, after a removal, none listed. The
+// parser's exit status alone is not trusted: a parser that exits 0
+// without loading (a wrapper script, a RAMPART_APPARMOR_PARSER that is
+// not the real parser) would leave a Pod naming the profile refused, or
+// rampart run attached to an earlier version of it;
+// a profile listed in complain mode where enforce was asked for (an
+// earlier load, a flags slip) would log what it should deny. It checks
+// names and modes, not the rules: the kernel's list holds no more.
 func (e *loadEnv) verify(p *loadPlan, removed bool) error {
 	list, err := e.readList()
 	if err != nil {

@@ -82,7 +82,7 @@ func (r *Runc) containerSpec(s Step, req StepRequest) (*specs.Spec, []string, er
 			notes = append(notes, fmt.Sprintf("AppArmor is not in this kernel: profile %s is enforced by Landlock as %s, by rampart run inside the container", prof.Name, strings.Join(desc, " ")))
 			outer.AppArmor = nil
 		} else if a.File != "" {
-			if err := apparmor.Load(a.File); err != nil {
+			if _, err := apparmor.Load([]string{a.File}, apparmor.LoadOptions{}); err != nil {
 				return nil, nil, err
 			}
 		}

@@ -102,6 +102,16 @@ func schemaCases() []schemaCase {
 				rampartOut(t, nested, "apparmor", "eval", "--includes", "bundled", "-o", "json", "--profile", "top//h", "-", "/etc/hosts r"),
 			}
 		}},
+		{name: "apparmor load -o json", schema: "apparmor-load.schema.json", goType: reflect.TypeFor[AppArmorLoadResult](), outputs: func(t *testing.T) []output {
+			// --check is the run a kernel without AppArmor makes (the lab
+			// loads and removes for real); hats and children by the
+			// kernel's names, two modes
+			f := filepath.Join(t.TempDir(), "nested")
+			if err := os.WriteFile(f, []byte(nested+"profile other flags=(complain) {\n}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return []output{rampartOut(t, "", "apparmor", "load", "--check", "-o", "json", seedProfile, f)}
+		}},
 		{name: "version -o json", schema: "version.schema.json", goType: reflect.TypeFor[version.Info](), outputs: func(t *testing.T) []output {
 			return []output{rampartOut(t, "", "version", "-o", "json"), rampartOut(t, "", "version", "-v", "-o", "json")}
 		}},

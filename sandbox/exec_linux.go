@@ -59,7 +59,7 @@ func (pl *Plan) Exec(verbose io.Writer) error {
 
 	if pl.AppArmorProfile != "" {
 		if pl.AppArmorLoad != "" {
-			err := apparmor.Load(pl.AppArmorLoad)
+			_, err := apparmor.Load([]string{pl.AppArmorLoad}, apparmor.LoadOptions{})
 			if pl.appArmorTemp {
 				os.Remove(pl.AppArmorLoad)
 			}

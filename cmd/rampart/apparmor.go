@@ -24,10 +24,11 @@ func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 func newAppArmorCmd(stdout io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "apparmor",
-		Short: "Profile tools: decide accesses, generate a container profile, parse and normalise",
+		Short: "Profile tools: decide accesses, generate a container profile, parse and normalise, load",
 		Long: `Tools for AppArmor profiles, without an AppArmor kernel: rampart reads the
 profile language container profiles use, decides accesses the way the kernel
-does, and writes profiles that apparmor_parser accepts.
+does, and writes profiles that apparmor_parser accepts. On a machine with
+AppArmor, load puts profiles into the kernel and verifies it holds them.
 
 ` + decideHelp + `
 
@@ -119,7 +120,7 @@ denied, 125 when the profile cannot be read or apparmor_parser refuses it.
 	eval.Flags().StringVar(&profileName, "profile", "", "the profile to use, in a file that defines several; parent//child for a hat or child profile")
 	eval.Flags().StringVarP(&output, "output", "o", "text", "text or json (schema: docs/apparmor-eval.schema.json)")
 
-	root.AddCommand(eval, newAppArmorGenerateCmd(stdout, includes), newAppArmorParseCmd(stdout, includes))
+	root.AddCommand(eval, newAppArmorGenerateCmd(stdout, includes), newAppArmorParseCmd(stdout, includes), newAppArmorLoadCmd(stdout, &includeDirs))
 	return root
 }
 

@@ -188,7 +188,7 @@ func TestAppArmorHelp(t *testing.T) {
 		}
 	}
 	r = rampart(t, "", "apparmor", "--help")
-	for _, want := range []string{"eval", "generate", "parse", "--includes"} {
+	for _, want := range []string{"eval", "generate", "parse", "load", "--includes"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("apparmor --help lacks %q", want)
 		}

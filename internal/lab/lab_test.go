@@ -225,6 +225,8 @@ uname -r`, 0)
 		}
 		// before the differentials, whose hundreds of loads fill the log
 		s.Add("dmesg", "dmesg | grep -i -E 'apparmor|audit' | tail -n 40", 0)
+		// after dmesg, whose tail the load checks' own loads would fill
+		addLoadSections(&s, root)
 		suitePlan.AddTo(&s, "diff")
 		s.Add("evalsetup", evalSetup, 0)
 		if suiteEval, err = PlanDiffIn("/lab/evaldiff", evalPairs(), helper); err != nil {

@@ -1,32 +1,14 @@
 package apparmor
 
-// This file is the part that touches the kernel: loading profiles and
-// attaching them at exec.
+// This file attaches loaded profiles at exec; load.go loads them.
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 )
-
-// Load compiles and loads (or replaces) the profiles in file with the
-// system's apparmor_parser, as `apparmor_parser -r` does on a node.
-func Load(file string) error {
-	parser, err := exec.LookPath("apparmor_parser")
-	if err != nil {
-		return fmt.Errorf("apparmor: cannot load %s: apparmor_parser not found (Debian package apparmor)", file)
-	}
-	var stderr bytes.Buffer
-	cmd := exec.Command(parser, "-r", file)
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("apparmor: apparmor_parser -r %s: %v: %s", file, err, strings.TrimSpace(stderr.String()))
-	}
-	return nil
-}
 
 // execAttrs are where a task asks for a profile at its next execve: the
 // per-LSM path (Linux 5.8+, needed when several LSMs share attr/) first.

@@ -50,6 +50,7 @@ func parserPath() (string, error) {
 // node's parser would refuse to load.
 type ParserError struct {
 	File string // the file as the user named it
+	Op   string // the parser's options: "-Q -K" when empty
 	Msg  string // the parser's own message, its paths as File
 	Err  error  // how the parser exited
 }
@@ -59,7 +60,11 @@ func (e *ParserError) Error() string {
 	if msg == "" {
 		msg = e.Err.Error()
 	}
-	return fmt.Sprintf("apparmor_parser -Q -K refuses %s: %s", e.File, msg)
+	op := e.Op
+	if op == "" {
+		op = "-Q -K"
+	}
+	return fmt.Sprintf("apparmor_parser %s refuses %s: %s", op, e.File, msg)
 }
 
 func (e *ParserError) Unwrap() error { return e.Err }

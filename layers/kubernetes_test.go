@@ -479,3 +479,33 @@ func TestCheckPlacement(t *testing.T) {
 		}
 	}
 }
+
+// A seccomp file reaches the kubelet through this machine's seccomp
+// directory; when the AppArmor node takes every step, a note says that
+// node must hold the profile too (its runtime would refuse the step for
+// a missing file, not for the profile's rules).
+func TestKubernetesAppArmorNodeAndLocalSeccomp(t *testing.T) {
+	dir := t.TempDir()
+	prof := filepath.Join(t.TempDir(), "p.json")
+	if err := os.WriteFile(prof, []byte(`{"defaultAction":"SCMP_ACT_ALLOW"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := seedPolicy(policy.AppArmorLocalhost)
+	p.Seccomp = policy.Seccomp{Kind: policy.SeccompFile, Path: prof}
+	for _, c := range []struct {
+		nodes []corev1.Node
+		note  bool
+	}{
+		{[]corev1.Node{node("aa", appArmorLabel), node("host")}, true},
+		{[]corev1.Node{node("host")}, false},
+	} {
+		newFakeCluster(t, c.nodes, "aa")
+		m, err := runFake(t, EngineOptions{SeccompDir: dir}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := hasNote(m, "the seccomp profile "+prof, "node aa must hold it"); got != c.note {
+			t.Errorf("steps on %q: note about the profile %v, want %v: %q", stepNodes(m), got, c.note, m.Notes)
+		}
+	}
+}

@@ -226,5 +226,15 @@ func (k *Kubernetes) Place(ctx context.Context, steps []Step) []string {
 		return []string{fmt.Sprintf("%s, and no Ready node is labelled %s=%s: the scheduler places every step, and a node without AppArmor refuses it", what, AppArmorNodeLabel, AppArmorNodeValue)}
 	}
 	k.pin = name
-	return []string{fmt.Sprintf("%s: every step runs on node %s (labelled %s=%s), so that the columns compare one node", what, name, AppArmorNodeLabel, AppArmorNodeValue)}
+	notes := []string{fmt.Sprintf("%s: every step runs on node %s (labelled %s=%s), so that the columns compare one node", what, name, AppArmorNodeLabel, AppArmorNodeValue)}
+	for _, s := range steps {
+		if s.Policy.Seccomp.Kind == policy.SeccompFile && k.o.SeccompDir != "" {
+			// The profile is placed where this machine's kubelet reads
+			// it; a node elsewhere has not got it, and its runtime
+			// refuses the step for that, not for the profile's rules.
+			notes = append(notes, fmt.Sprintf("the seccomp profile %s is given to the kubelet from %s on this machine: node %s must hold it there too (--node names this machine's node instead)", s.Policy.Seccomp.Path, k.o.SeccompDir, name))
+			break
+		}
+	}
+	return notes
 }

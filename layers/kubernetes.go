@@ -69,7 +69,8 @@ type KubernetesOptions struct {
 	Timeout time.Duration
 	// Node, when set, is the node every Pod runs on (spec.nodeName);
 	// NodeSelector, when set, is every Pod's nodeSelector. NewKubernetes
-	// refuses them unless a Ready node matches (see CheckPlacement).
+	// refuses them malformed (CheckPlacement) or when no Ready node
+	// matches.
 	Node         string
 	NodeSelector map[string]string
 }
@@ -94,6 +95,9 @@ func NewKubernetes(ctx context.Context, o KubernetesOptions) (*Kubernetes, error
 	suffix := make([]byte, 3)
 	rand.Read(suffix)
 	k := &Kubernetes{o: o, ns: "rampart-layers-" + hex.EncodeToString(suffix), pin: o.Node, ran: map[*policy.Policy]string{}}
+	if err := CheckPlacement("kubernetes", o.Node, o.NodeSelector); err != nil {
+		return nil, err
+	}
 	if o.Node != "" || len(o.NodeSelector) > 0 {
 		// Checked before anything is created: a Pod for a node that
 		// cannot take it waits, Pending, until its timeout.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,10 +15,6 @@ import (
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/layers"
 )
-
-// hostNode is the lab's node on this machine (kubelet
-// --hostname-override): no AppArmor in its kernel.
-const hostNode = "rampart-lab"
 
 // layersOut runs `rampart layers --engine kubernetes` against the lab.
 func layersOut(t *testing.T, c *Cluster, args ...string) []byte {
@@ -79,11 +76,11 @@ func stepsOn(t *testing.T, m *layers.Matrix, node string) {
 // stand-in is quietly substituted — and name the node that refused it.
 func TestLayersEngineKubernetesSeed(t *testing.T) {
 	c := needLab(t)
-	m := runLayers(t, c, "--node", hostNode, "--attack", "cat /etc/shadow >/dev/null")
+	m := runLayers(t, c, "--node", HostNode, "--attack", "cat /etc/shadow >/dev/null")
 	if m.Engine != "kubernetes" {
 		t.Fatalf("engine %q", m.Engine)
 	}
-	stepsOn(t, m, hostNode)
+	stepsOn(t, m, HostNode)
 	want := map[string][2]string{ // path -> step that closed it, layer
 		"raw-socket":   {layers.PlusCaps, attack.ByCapabilities},
 		"userns-netns": {layers.PlusSeccomp, attack.BySeccomp},
@@ -145,8 +142,8 @@ func TestLayersEngineKubernetesLocalhostSeccomp(t *testing.T) {
 	}
 	// The profile is placed in this machine's kubelet directory: the
 	// steps must run on this machine's node.
-	m := runLayers(t, c, "--node", hostNode, "--seccomp", prof, "--seccomp-dir", c.SeccompDir, "--only", "userns-netns,keyctl")
-	stepsOn(t, m, hostNode)
+	m := runLayers(t, c, "--node", HostNode, "--seccomp", prof, "--seccomp-dir", c.SeccompDir, "--only", "userns-netns,keyctl")
+	stepsOn(t, m, HostNode)
 	if got := cell(t, m, "userns-netns", layers.PlusSeccomp); got.Verdict != attack.Blocked || got.Layer != attack.BySeccomp {
 		t.Errorf("userns-netns at +seccomp: %+v, want blocked by seccomp", got)
 	}
@@ -159,32 +156,36 @@ func TestLayersEngineKubernetesLocalhostSeccomp(t *testing.T) {
 // nodes; the table names the node of each step.
 func TestLayersEngineKubernetesNodeSelector(t *testing.T) {
 	c := needLab(t)
-	out := string(layersOut(t, c, "--node-selector", "kubernetes.io/hostname="+hostNode, "--only", "raw-socket"))
-	if n := strings.Count(out, "(on node "+hostNode+")"); n != 4 {
-		t.Errorf("%d step lines name node %s, want 4:\n%s", n, hostNode, out)
+	out := string(layersOut(t, c, "--node-selector", "kubernetes.io/hostname="+HostNode, "--only", "raw-socket"))
+	if n := strings.Count(out, "(on node "+HostNode+")"); n != 4 {
+		t.Errorf("%d step lines name node %s, want 4:\n%s", n, HostNode, out)
 	}
 }
 
 // With no --node, the seed's +lsm step needs AppArmor, so every step goes
-// to the node labelled as having it; there the kubelet admits the
-// Localhost profile the lab loaded, and AppArmor closes read-shadow and
-// the attacker's own `cat /etc/shadow` at +lsm.
+// to the node labelled as having it (the lab's AppArmor node, tainted
+// NoSchedule: the engine's nodeName passes the taint); there the kubelet
+// admits the seed's Localhost profile, and AppArmor closes read-shadow
+// and the attacker's own `cat /etc/shadow` at +lsm.
 func TestLayersEngineKubernetesAppArmorNode(t *testing.T) {
 	c := needLab(t)
-	out, err := c.Kubectl(context.Background(), "get", "nodes", "-l", layers.AppArmorNodeLabel+"="+layers.AppArmorNodeValue,
-		"-o", "jsonpath={.items[*].metadata.name}")
+	ctx := context.Background()
+	label := layers.AppArmorNodeLabel + "=" + layers.AppArmorNodeValue
+	out, err := c.Kubectl(ctx, "get", "nodes", "-l", label, "-o", "jsonpath={.items[*].metadata.name}")
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := strings.Fields(string(out))
-	if len(names) == 0 {
-		t.Skipf("no node of the lab is labelled %s=%s", layers.AppArmorNodeLabel, layers.AppArmorNodeValue)
+	if names := strings.Fields(string(out)); !slices.Equal(names, []string{AppArmorNode}) {
+		t.Fatalf("nodes labelled %s: %q, want only %s (its kubelet runs with --node-labels=%s)", label, names, AppArmorNode, label)
 	}
-	node := names[0] // kubectl lists by name, as the engine chooses
-	m := runLayers(t, c, "--attack", "cat /etc/shadow >/dev/null")
-	stepsOn(t, m, node)
+	if out, err := c.LoadAppArmor(ctx, AppArmorNode, filepath.Join(seedDir, "flask-deny-shadow")); err != nil {
+		t.Fatalf("loading flask-deny-shadow on %s: %v\n%s", AppArmorNode, err, out)
+	}
+	// The seed's three paths only: the node is emulated (TCG), slow.
+	m := runLayers(t, c, "--only", strings.Join(attack.Seed, ","), "--attack", "cat /etc/shadow >/dev/null")
+	stepsOn(t, m, AppArmorNode)
 	if s := m.Steps[3]; s.Refused != "" {
-		t.Fatalf("+lsm refused on the AppArmor node %s: %s", node, s.Refused)
+		t.Fatalf("+lsm refused on the AppArmor node %s: %s", AppArmorNode, s.Refused)
 	}
 	closed := map[string][2]string{ // path -> step that closed it, layer
 		"raw-socket":   {layers.PlusCaps, attack.ByCapabilities},
@@ -203,9 +204,9 @@ func TestLayersEngineKubernetesAppArmorNode(t *testing.T) {
 	}
 	var said bool
 	for _, n := range m.Notes {
-		said = said || strings.Contains(n, "every step runs on node "+node)
+		said = said || strings.Contains(n, "every step runs on node "+AppArmorNode)
 	}
 	if !said {
-		t.Errorf("no note says every step ran on %s: %q", node, m.Notes)
+		t.Errorf("no note says every step ran on %s: %q", AppArmorNode, m.Notes)
 	}
 }

@@ -29,6 +29,10 @@ type EngineOptions struct {
 	Defaults caps.Set
 	// SeccompDir is the kubelet's seccomp directory.
 	SeccompDir string
+	// Node and NodeSelector place the kubernetes engine's Pods (see
+	// KubernetesOptions and CheckPlacement).
+	Node         string
+	NodeSelector map[string]string
 }
 
 // CheckEngine says whether name is an engine Open knows.
@@ -56,6 +60,9 @@ func Open(ctx context.Context, o EngineOptions) (*Runner, error) {
 	if err := CheckEngine(o.Name); err != nil {
 		return nil, err
 	}
+	if err := CheckPlacement(o.Name, o.Node, o.NodeSelector); err != nil {
+		return nil, err
+	}
 	dir, err := os.MkdirTemp("", "rampart-layers-")
 	if err != nil {
 		return nil, err
@@ -71,7 +78,7 @@ func Open(ctx context.Context, o EngineOptions) (*Runner, error) {
 		r.reference = &Local{Self: o.Self, Dir: dir}
 	default:
 		var k *Kubernetes
-		k, err = NewKubernetes(ctx, KubernetesOptions{Kubectl: o.Kubectl, Image: o.Image, Defaults: o.Defaults, SeccompDir: o.SeccompDir})
+		k, err = NewKubernetes(ctx, KubernetesOptions{Kubectl: o.Kubectl, Image: o.Image, Defaults: o.Defaults, SeccompDir: o.SeccompDir, Node: o.Node, NodeSelector: o.NodeSelector})
 		if err == nil {
 			r.Engine, r.close = k, k.Close
 		}
@@ -98,10 +105,13 @@ func (r *Runner) Close() error {
 // this host are explained in its notes.
 func (r *Runner) Run(ctx context.Context, p *policy.Policy, defaults caps.Set, o Options) (*Matrix, error) {
 	var notes []string
-	if p.AppArmor != nil && features.HaveAppArmor() != nil && p.LSMFallback != "landlock" {
+	steps := Steps(p, defaults)
+	if k, ok := r.Engine.(*Kubernetes); ok {
+		// The nodes' kernels decide there, not this one's.
+		notes = append(notes, k.Place(ctx, steps)...)
+	} else if p.AppArmor != nil && features.HaveAppArmor() != nil && p.LSMFallback != "landlock" {
 		notes = append(notes, "the kernel has no AppArmor and --lsm-fallback is none: the +lsm step will be refused")
 	}
-	steps := Steps(p, defaults)
 	m, err := Run(ctx, r.Engine, p, steps, o)
 	if err != nil {
 		return nil, err

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,11 +32,22 @@ import (
 // current kubeconfig's cluster: the kubelet, the container runtime and
 // the node's kernel decide, exactly as for the user's workloads. It talks
 // to the cluster through kubectl, so every kubeconfig, context and
-// credential plugin the user has works unchanged.
+// credential plugin the user has works unchanged. The scheduler places
+// the Pods, unless --node or --node-selector says where, or a step needs
+// AppArmor and a node is labelled as having it (Place); a step's later
+// Pods follow its first to the same node, which the matrix names.
 type Kubernetes struct {
 	o  KubernetesOptions
 	ns string
 	n  atomic.Int64
+	// pin is the node every Pod is given by spec.nodeName: --node, or
+	// the AppArmor node Place chose ("": the scheduler's choice).
+	pin string
+	mu  sync.Mutex
+	// ran is the node each step's first Pod ran on (keyed by the step's
+	// policy, one per step and run): its later Pods follow it, so that
+	// one column is one node.
+	ran map[*policy.Policy]string
 }
 
 // KubernetesOptions configure the engine.
@@ -54,6 +67,12 @@ type KubernetesOptions struct {
 	SeccompDir string
 	// Timeout bounds one Pod from creation to its end (default 2 min).
 	Timeout time.Duration
+	// Node, when set, is the node every Pod runs on (spec.nodeName);
+	// NodeSelector, when set, is every Pod's nodeSelector. NewKubernetes
+	// refuses them malformed (CheckPlacement) or when no Ready node
+	// matches.
+	Node         string
+	NodeSelector map[string]string
 }
 
 // RampartInImage is where the engine expects rampart in Image.
@@ -75,7 +94,21 @@ func NewKubernetes(ctx context.Context, o KubernetesOptions) (*Kubernetes, error
 	}
 	suffix := make([]byte, 3)
 	rand.Read(suffix)
-	k := &Kubernetes{o: o, ns: "rampart-layers-" + hex.EncodeToString(suffix)}
+	k := &Kubernetes{o: o, ns: "rampart-layers-" + hex.EncodeToString(suffix), pin: o.Node, ran: map[*policy.Policy]string{}}
+	if err := CheckPlacement("kubernetes", o.Node, o.NodeSelector); err != nil {
+		return nil, err
+	}
+	if o.Node != "" || len(o.NodeSelector) > 0 {
+		// Checked before anything is created: a Pod for a node that
+		// cannot take it waits, Pending, until its timeout.
+		nodes, err := k.nodes(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing the cluster's nodes to check --node or --node-selector: %w", err)
+		}
+		if err := checkNodes(nodes, o.Node, o.NodeSelector); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := k.kubectl(ctx, nil, "create", "namespace", k.ns); err != nil {
 		return nil, err
 	}
@@ -124,7 +157,34 @@ func (k *Kubernetes) pod(s Step, kind string, argv []string) (*corev1.Pod, error
 	// The kubelet has its own answer to a missing AppArmor: refusing the
 	// Pod. That answer is the finding, so no stand-in is asked for.
 	p.LSMFallback = ""
-	return kube.PodFor(&p, k.o.Defaults, o)
+	pod, err := kube.PodFor(&p, k.o.Defaults, o)
+	if err != nil {
+		return nil, err
+	}
+	pod.Spec.NodeName = k.pin
+	if pod.Spec.NodeName == "" {
+		pod.Spec.NodeName = k.NodeOf(s)
+	}
+	if len(k.o.NodeSelector) > 0 {
+		pod.Spec.NodeSelector = maps.Clone(k.o.NodeSelector)
+	}
+	return pod, nil
+}
+
+// NodeOf is the node that ran s's Pods ("" before one was bound to a
+// node, or when the API server refused it).
+func (k *Kubernetes) NodeOf(s Step) string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.ran[s.Policy]
+}
+
+func (k *Kubernetes) ranOn(s Step, node string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ran[s.Policy] == "" {
+		k.ran[s.Policy] = node
+	}
 }
 
 // placeSeccomp names the profile at path relative to the kubelet's seccomp
@@ -164,7 +224,7 @@ type outcome struct {
 // AppArmor profile on a node without AppArmor), or by the runtime (a
 // seccomp profile it cannot load) — is a *Refused carrying the
 // platform's own words.
-func (k *Kubernetes) run(ctx context.Context, pod *corev1.Pod) (*outcome, error) {
+func (k *Kubernetes) run(ctx context.Context, s Step, pod *corev1.Pod) (*outcome, error) {
 	ctx, cancel := context.WithTimeout(ctx, k.o.Timeout)
 	defer cancel()
 	body, err := json.Marshal(pod)
@@ -186,6 +246,9 @@ func (k *Kubernetes) run(ctx context.Context, pod *corev1.Pod) (*outcome, error)
 		var st corev1.Pod
 		if err := json.Unmarshal(out, &st); err != nil {
 			return nil, err
+		}
+		if st.Spec.NodeName != "" {
+			k.ranOn(s, st.Spec.NodeName)
 		}
 		if o, err := k.ended(ctx, &st); o != nil || err != nil {
 			return o, err
@@ -247,7 +310,7 @@ func (k *Kubernetes) Probe(ctx context.Context, s Step, ids []string) (*attack.R
 	if err != nil {
 		return nil, nil, err
 	}
-	o, err := k.run(ctx, pod)
+	o, err := k.run(ctx, s, pod)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -286,7 +349,7 @@ func (k *Kubernetes) Attack(ctx context.Context, s Step, shell string) (bool, st
 	if err != nil {
 		return false, "", err
 	}
-	o, err := k.run(ctx, pod)
+	o, err := k.run(ctx, s, pod)
 	if err != nil {
 		return false, "", err
 	}

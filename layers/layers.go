@@ -56,6 +56,14 @@ type Step struct {
 	// kubelet refusing the Pod), as the platform said it; its cells are
 	// NotRun.
 	Refused string `json:"refused,omitempty"`
+	// Node is the cluster node that ran (or refused) the step's Pods,
+	// for an engine whose steps run on nodes (kubernetes).
+	Node string `json:"node,omitempty"`
+}
+
+// nodeNamer is an engine whose steps run on cluster nodes it can name.
+type nodeNamer interface {
+	NodeOf(s Step) string
 }
 
 // NotRun is the verdict of a cell whose step the platform refused.
@@ -256,6 +264,12 @@ func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Option
 		}()
 	}
 	wg.Wait()
+	if nn, ok := e.(nodeNamer); ok {
+		m.Steps = append([]Step(nil), m.Steps...)
+		for i := range m.Steps {
+			m.Steps[i].Node = nn.NodeOf(steps[i])
+		}
+	}
 	for i, err := range errs {
 		var ref *Refused
 		if i > 0 && errors.As(err, &ref) {

@@ -43,6 +43,16 @@ func Layers(w io.Writer, m *layers.Matrix, format string, colour bool) error {
 	return nil
 }
 
+// stepWords says what a step applies and, for an engine that runs steps
+// on cluster nodes, which node ran it: columns from different nodes
+// compare kernels as well as configurations.
+func stepWords(s layers.Step) string {
+	if s.Node == "" {
+		return s.Describe
+	}
+	return s.Describe + " (on node " + s.Node + ")"
+}
+
 // closedBy says who closed a row, in words.
 func closedBy(r layers.Row) string {
 	switch {
@@ -74,7 +84,7 @@ func layersTable(w io.Writer, m *layers.Matrix, colour bool) {
 	}
 	fmt.Fprintf(w, "%s %s (%s engine)\n", paint(bold, "rampart layers:"), m.Policy, m.Engine)
 	for _, s := range m.Steps {
-		fmt.Fprintf(w, "  %-14s %s\n", s.Name, s.Describe)
+		fmt.Fprintf(w, "  %-14s %s\n", s.Name, stepWords(s))
 	}
 	for _, n := range m.Notes {
 		fmt.Fprintf(w, "  %s\n", paint(dim, "note: "+n))
@@ -147,7 +157,7 @@ func summaryLines(m *layers.Matrix) []string {
 func layersMarkdown(w io.Writer, m *layers.Matrix) {
 	fmt.Fprintf(w, "### rampart layers: %s (%s engine)\n\n", m.Policy, m.Engine)
 	for _, s := range m.Steps {
-		fmt.Fprintf(w, "- **%s**: %s\n", s.Name, s.Describe)
+		fmt.Fprintf(w, "- **%s**: %s\n", s.Name, stepWords(s))
 	}
 	for _, n := range m.Notes {
 		fmt.Fprintf(w, "- _note: %s_\n", n)

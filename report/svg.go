@@ -135,7 +135,7 @@ func layersHTML(w io.Writer, m *layers.Matrix) error {
 	}
 	fmt.Fprint(w, "<ul>\n")
 	for _, s := range m.Steps {
-		fmt.Fprintf(w, "<li><b>%s</b>: %s</li>\n", esc(s.Name), esc(s.Describe))
+		fmt.Fprintf(w, "<li><b>%s</b>: %s</li>\n", esc(s.Name), esc(stepWords(s)))
 	}
 	for _, n := range m.Notes {
 		fmt.Fprintf(w, "<li><i>note: %s</i></li>\n", esc(n))

@@ -32,6 +32,8 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 		image       string
 		kubectl     string
 		policyFile  string
+		node        string
+		selector    map[string]string
 	)
 	cmd := &cobra.Command{
 		Use:   "layers [POLICY]",
@@ -42,7 +44,8 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
   rampart layers deploy.yaml#web --apparmor-dir ./apparmor -o markdown
   rampart layers --cap-drop ALL --seccomp runtime-default --deny-read /etc/shadow
   rampart layers --attack 'unshare -r -n true' --attack 'cat /etc/shadow'
-  rampart layers -o svg > layers.svg`,
+  rampart layers -o svg > layers.svg
+  rampart layers --engine kubernetes --node worker-1`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := runtimes.Named(runtimeName)
@@ -51,6 +54,9 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 			}
 			defaults := rt.Caps
 			if err := layers.CheckEngine(engine); err != nil {
+				return usageError{err}
+			}
+			if err := layers.CheckPlacement(engine, node, selector); err != nil {
 				return usageError{err}
 			}
 			if err := report.CheckFormat(report.KindLayers, output); err != nil {
@@ -74,7 +80,7 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 			// the step files and a kubernetes engine's scratch namespace.
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			r, err := layers.Open(ctx, layers.EngineOptions{Name: engine, Self: self, Rootfs: rootfs, Image: image, Kubectl: kubectl, Defaults: defaults, SeccompDir: lf.seccompDir})
+			r, err := layers.Open(ctx, layers.EngineOptions{Name: engine, Self: self, Rootfs: rootfs, Image: image, Kubectl: kubectl, Defaults: defaults, SeccompDir: lf.seccompDir, Node: node, NodeSelector: selector})
 			if err != nil {
 				return err
 			}
@@ -95,6 +101,9 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 	fl.StringVar(&engine, "engine", "local", "local (children of this host), runc (a real runc container per configuration) or kubernetes (a Pod per configuration in a scratch namespace of the current kubeconfig's cluster)")
 	fl.StringVar(&image, "image", layers.DefaultImage, "with --engine kubernetes: an image holding the static rampart at "+layers.RampartInImage+" (make image builds one)")
 	fl.StringVar(&kubectl, "kubectl", "kubectl", "with --engine kubernetes: the kubectl to use (it reads KUBECONFIG as usual)")
+	fl.StringVar(&node, "node", "", "with --engine kubernetes: run every configuration's Pod on this node (spec.nodeName; it must be Ready)")
+	fl.StringToStringVar(&selector, "node-selector", nil, "with --engine kubernetes: a nodeSelector `KEY=VALUE[,...]` on every Pod; the scheduler picks among the Ready nodes it matches")
+	fl.Lookup("node-selector").DefValue = "" // none, not "[]"
 	fl.StringVar(&rootfs, "rootfs", "", "with --engine runc: the root filesystem (default: a busybox one rampart assembles)")
 	fl.StringVar(&policyFile, "policy", "", "take the layers from a policy `FILE` (rampart.policy/v1), or from a recording (the directory rampart record wrote, its recording.json or policy.json: the probe's own calls are added so that it can run under the recorded allow list), with the layer flags over it")
 	fl.StringVar(&runtimeName, "runtime", "containerd", "the runtime whose default capabilities form the baseline: containerd (14) or cri-o (9)")

@@ -48,8 +48,9 @@ func TestContainerdProfilesLoad(t *testing.T) {
 }
 
 // What containerd's default profile decides, release by release, as its
-// rules say: writes that reconfigure the host's kernel and reads of its
-// memory and firmware are denied, what a workload does is allowed.
+// rules say: writes that reconfigure the host's kernel, reads of its
+// memory and firmware, mounts and ptrace across profiles are denied,
+// what a workload does is allowed.
 func TestContainerdProfileDecides(t *testing.T) {
 	all := runtimes.AppArmorReleases("containerd")
 	before := func(v string) []string { // the releases older than v
@@ -99,6 +100,20 @@ func TestContainerdProfileDecides(t *testing.T) {
 		{"/sys/fs/cgroup/cpu.max w", nil},
 		{"/sys/class/net/eth0/mtu r", nil},
 		{"/proc/sys/kernel/hostname r", nil},
+		// deny mount; umount; no pivot_root rule.
+		{"mount tmpfs /tmp", all},
+		{"mount cgroup /sys/fs/cgroup/x", all},
+		{"pivot_root", all},
+		{"umount /tmp", nil},
+		// ptrace only among the container's own processes: not of the
+		// host's (unconfined) or another profile's, as hostPID would
+		// allow; the tracee's side (tracedby, readby) comes from
+		// abstractions/base before 1.7, from the profile's rule since.
+		{"ptrace read unconfined", all},
+		{"ptrace trace unconfined", all},
+		{"ptrace trace docker-default", all},
+		{"ptrace trace cri-containerd.apparmor.d", nil},
+		{"ptrace read cri-containerd.apparmor.d", nil},
 		{"network inet raw", nil},
 		{"network packet", nil},
 		{"capability sys_admin", nil},

@@ -269,13 +269,34 @@ func SocketInMount(mountPoint, rel string) bool {
 func runtimeSocketLSM() []Access { return SocketAccesses(runtimeSockets...) }
 
 // SocketAccesses are the LSM's checks on connecting to each of the
-// sockets at paths, each one way in (Access.Route).
+// sockets at paths, each one way in (Access.Route). A socket reached
+// through another process's root (/proc/1/root/..., with hostPID) is
+// reached only with ptrace read access to that process: the kernel asks
+// it (ptrace_may_access, PTRACE_MODE_READ_FSCREDS) to follow the link,
+// and an LSM that refuses ptrace of the host's init closes that way.
 func SocketAccesses(paths ...string) []Access {
 	var out []Access
 	for _, p := range paths {
+		if pid, ok := procRoot(p); ok {
+			out = append(out, Access{Kind: AccessPtrace, Path: pid, Mode: "read", Route: p})
+		}
 		out = append(out,
 			Access{Kind: AccessUnix, Path: p, Type: "stream", Mode: "connect", Route: p},
 			Access{Kind: AccessFile, Path: p, Mode: "w", Route: p})
 	}
 	return out
+}
+
+// procRoot says whether p is under a process's root link, /proc/PID/root,
+// and names /proc/PID.
+func procRoot(p string) (string, bool) {
+	rest, ok := strings.CutPrefix(p, "/proc/")
+	if !ok {
+		return "", false
+	}
+	pid, below, ok := strings.Cut(rest, "/")
+	if !ok || pid == "" || strings.Trim(pid, "0123456789") != "" || (below != "root" && !strings.HasPrefix(below, "root/")) {
+		return "", false
+	}
+	return "/proc/" + pid, true
 }

@@ -69,3 +69,28 @@ func TestMissingCapsSysctls(t *testing.T) {
 		}
 	}
 }
+
+// A socket reached through a process's root link is reached only with
+// ptrace read access to that process; one at its own path is not.
+func TestSocketAccessesThroughProcRoot(t *testing.T) {
+	for p, want := range map[string]string{
+		"/proc/1/root/run/containerd/containerd.sock": "/proc/1",
+		"/proc/42/root/var/run/docker.sock":           "/proc/42",
+		"/run/containerd/containerd.sock":             "",
+		"/proc/self/root/run/docker.sock":             "", // its own root: no other process
+		"/proc/1/rootfs/run/docker.sock":              "",
+	} {
+		got := ""
+		for _, a := range SocketAccesses(p) {
+			if a.Route != p {
+				t.Errorf("%s: access %+v outside its route", p, a)
+			}
+			if a.Kind == AccessPtrace && a.Mode == "read" {
+				got = a.Path
+			}
+		}
+		if got != want {
+			t.Errorf("%s: ptrace read of %q, want %q", p, got, want)
+		}
+	}
+}

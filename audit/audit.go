@@ -175,11 +175,16 @@ type NodeInfo struct {
 	RuntimeVersion string `json:"runtimeVersion,omitempty"`
 	// SeccompRuntimeDefault is the release whose RuntimeDefault profile
 	// was modeled ("containerd 1.6.20").
-	SeccompRuntimeDefault string   `json:"seccompRuntimeDefault"`
-	DefaultCaps           []string `json:"defaultCapabilities"`
-	SeccompDefault        bool     `json:"seccompDefault"`
-	AppArmor              bool     `json:"apparmor"`
-	ProfilesDir           string   `json:"profilesDir,omitempty"`
+	SeccompRuntimeDefault string `json:"seccompRuntimeDefault"`
+	// AppArmorRuntimeDefault is the profile a container asking for no
+	// AppArmor profile, or RuntimeDefault, runs under where the node has
+	// AppArmor ("containerd 1.6.20's cri-containerd.apparmor.d"), or
+	// rampart's stand-in where the runtime's own is not modeled.
+	AppArmorRuntimeDefault string   `json:"apparmorRuntimeDefault"`
+	DefaultCaps            []string `json:"defaultCapabilities"`
+	SeccompDefault         bool     `json:"seccompDefault"`
+	AppArmor               bool     `json:"apparmor"`
+	ProfilesDir            string   `json:"profilesDir,omitempty"`
 	// Sysctls and Kernel are the node's facts given (--sysctl,
 	// --node-kernel); what is not given is assumed, and the paths it
 	// decides say so.
@@ -316,7 +321,7 @@ func (a *Auditor) newReport() *Report {
 	r := &Report{
 		Schema: Schema, RampartVersion: version.Version(),
 		Node: NodeInfo{Runtime: a.node.Runtime, RuntimeVersion: a.node.RuntimeVersion,
-			SeccompRuntimeDefault: a.rtSec.String(), DefaultCaps: caps.Sorted(a.node.DefaultCaps, caps.Cap.String),
+			SeccompRuntimeDefault: a.rtSec.String(), AppArmorRuntimeDefault: a.rt.AppArmor.String(), DefaultCaps: caps.Sorted(a.node.DefaultCaps, caps.Cap.String),
 			SeccompDefault: a.node.SeccompDefault, AppArmor: a.node.AppArmor, ProfilesDir: a.node.ProfilesDir,
 			Sysctls: a.node.Sysctls, Kernel: a.node.Kernel},
 		Workloads: []Workload{},
@@ -714,7 +719,10 @@ func (a *Auditor) decide(p *attack.Path, sec *secEntry, effective caps.Set, ctx 
 			}
 			key, accs = p.ID+"\x00"+strings.Join(at, "\x00"), attack.SocketAccesses(at...)
 		}
-		if denied, why := lsm.denies(key, accs); denied {
+		peers := a.ptracePeers(who, lsm)
+		accs, mediated := lsmMediated(accs, passing)
+		key += "\x00" + peers.pid1 + "\x00" + mediated
+		if denied, why := lsm.denies(key, accs, peers); denied {
 			return Blocked, attack.ByLSM, why
 		}
 	}

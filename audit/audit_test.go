@@ -2,6 +2,7 @@ package audit
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rampart-sec/rampart/attack"
@@ -182,19 +183,25 @@ spec:
 	}
 }
 
-// The runtime-default AppArmor profile the audit predicts with is the
-// one rampart run generates and loads, by the same name: a prediction
-// and an enforcement of one profile speak of it alike.
+// Where the runtime's own default AppArmor profile is not modeled
+// (CRI-O's, Docker's), the audit predicts with the stand-in rampart run
+// generates and loads, by the same name: a prediction and an
+// enforcement of one profile speak of it alike.
 func TestAuditRuntimeDefaultAppArmorIsRunsProfile(t *testing.T) {
-	a, err := New(Node{AppArmor: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := a.apparmor(nil)
-	if e.compiled == nil {
-		t.Fatalf("not compiled: %s %s", e.how, e.note)
-	}
-	if got := e.compiled.Profile.Name; got != runtimes.AppArmorProfile {
-		t.Errorf("audit models profile %q; rampart run loads %q", got, runtimes.AppArmorProfile)
+	for _, rt := range []string{"cri-o", "docker"} {
+		a, err := New(Node{Runtime: rt, AppArmor: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := a.apparmor(nil)
+		if e.compiled == nil {
+			t.Fatalf("%s: not compiled: %s %s", rt, e.how, e.note)
+		}
+		if got := e.compiled.Profile.Name; got != runtimes.AppArmorProfile || e.name != runtimes.AppArmorProfile {
+			t.Errorf("%s: audit models profile %q (%s); rampart run loads %q", rt, got, e.name, runtimes.AppArmorProfile)
+		}
+		if !strings.Contains(e.how, "standing in for "+rt+"'s own") {
+			t.Errorf("%s: %q does not say the profile is a stand-in", rt, e.how)
+		}
 	}
 }

@@ -47,14 +47,7 @@ func (a *Auditor) apparmor(ref *policy.AppArmor) *aaEntry {
 			origin = ref.Origin
 		}
 		if a.generic == nil {
-			a.generic = &aaEntry{name: "runtime/default", how: "AppArmor evaluator on rampart's runtime-default profile", memo: map[string]aaVerdict{}}
-			doc, err := apparmor.Generate(apparmor.Options{Name: runtimes.AppArmorProfile, ContainerDefault: true})
-			if err == nil && len(doc.Profiles) > 0 {
-				a.generic.compiled, err = apparmor.Compile(doc.Profiles[0], apparmor.BundledIncludes)
-			}
-			if err != nil {
-				a.generic.how, a.generic.note = "not evaluated", "runtime-default AppArmor profile: "+err.Error()
-			}
+			a.generic = runtimeDefaultAppArmor(a.rt.AppArmor)
 		}
 		e := *a.generic
 		e.origin = origin
@@ -107,18 +100,58 @@ func (a *Auditor) apparmor(ref *policy.AppArmor) *aaEntry {
 	return &c
 }
 
+// runtimeDefaultAppArmor is the profile a container that asks for none,
+// or for RuntimeDefault, runs under on a node with AppArmor: the
+// runtime's own where rampart keeps it (containerd's
+// cri-containerd.apparmor.d, as the release renders it on the node), else
+// rampart's stand-in, made from the same kinds of rules. Predicting
+// containerd's with the stand-in would miss what its rules close and
+// leave open (its /proc/sys patterns, mount, ptrace across profiles).
+func runtimeDefaultAppArmor(d runtimes.AppArmor) *aaEntry {
+	e := &aaEntry{name: d.Name, memo: map[string]aaVerdict{}}
+	var prof *apparmor.Profile
+	var err error
+	// The stand-in is evaluated with rampart's bundled includes, as
+	// rampart run loads it; the runtime's own with the node's (Debian's
+	// and Ubuntu's abstractions/base allow what containerd's profile
+	// leaves to them: ptrace tracedby, signals from unconfined), where
+	// rampart's bundled ones stand in for what the machine lacks.
+	inc := apparmor.BundledIncludes
+	e.how = "AppArmor evaluator on " + d.String()
+	if d.Modeled() {
+		inc = apparmor.SystemIncludes
+		var ps []*apparmor.Profile
+		if ps, err = apparmor.Parse(d.File(), d.Profile); err == nil {
+			prof = ps[0]
+		}
+	} else {
+		var doc *apparmor.Document
+		if doc, err = apparmor.Generate(apparmor.Options{Name: runtimes.AppArmorProfile, ContainerDefault: true}); err == nil && len(doc.Profiles) > 0 {
+			prof = doc.Profiles[0]
+		}
+	}
+	if err == nil && prof != nil {
+		e.compiled, err = apparmor.Compile(prof, inc)
+	}
+	if err != nil {
+		e.how, e.note = "not evaluated", "runtime-default AppArmor profile "+d.Name+": "+err.Error()
+	}
+	return e
+}
+
 // denies says whether the profile refuses every way in of the path's
-// accesses (attack.LSMRefuses); key names accs for the memo (the path's
-// ID, with the sockets a container reaches for runtime-socket). Mount,
-// ptrace and unix-socket accesses are beyond the evaluator and count as
-// allowed.
-func (e *aaEntry) denies(key string, accs []attack.Access) (bool, string) {
+// accesses (attack.LSMRefuses); key names accs and peers for the memo
+// (the path's ID, with the sockets a container reaches for
+// runtime-socket, pid 1's label, which mounts count). A ptrace whose
+// tracee's label is not known, and unix-socket accesses, are beyond the
+// evaluator and count as allowed; so do the mounts lsmMediated drops.
+func (e *aaEntry) denies(key string, accs []attack.Access, peers ptracePeers) (bool, string) {
 	if v, ok := e.memo[key]; ok {
 		return v.denied, v.why
 	}
 	var v aaVerdict
 	v.why, v.denied = attack.LSMRefuses(accs, func(acc attack.Access) (string, bool) {
-		q, ok := toAppArmor(acc)
+		q, ok := toAppArmor(acc, peers)
 		if !ok {
 			return "", false
 		}
@@ -136,7 +169,69 @@ func (e *aaEntry) denies(key string, accs []attack.Access) (bool, string) {
 	return v.denied, v.why
 }
 
-func toAppArmor(a attack.Access) (apparmor.Access, bool) {
+// ptracePeers are the AppArmor labels of the tasks a path's ptrace
+// accesses reach: the container's own children, under its profile, and
+// the task it sees as pid 1 ("" where that is not known).
+type ptracePeers struct{ self, pid1 string }
+
+// ptracePeers says who the container's ptrace accesses reach. Its own
+// first process runs under its profile. With hostPID, pid 1 is the
+// node's init, assumed unconfined (Debian's and Ubuntu's systemd run
+// unconfined): a profile that allows ptrace only among its own tasks
+// (containerd's) keeps the container out of the host's /proc/1, its
+// namespaces and its root. With a shared process namespace pid 1 is the
+// pod's pause process, which containerd starts with no profile; under
+// another runtime, or an ephemeral container's target, its label is not
+// known.
+func (a *Auditor) ptracePeers(who *subject, lsm *aaEntry) ptracePeers {
+	p := ptracePeers{self: lsm.compiled.Profile.FullName()}
+	pod := who.c.Pod
+	switch {
+	case pod.HostPID:
+		p.pid1 = "unconfined"
+	case who.c.Target != "":
+	case pod.ShareProcessNamespace != nil && *pod.ShareProcessNamespace:
+		if a.rt.Runtime == runtimes.Containerd {
+			p.pid1 = "unconfined"
+		}
+	default:
+		p.pid1 = p.self
+	}
+	return p
+}
+
+// lsmMediated keeps of a path's LSM accesses those the LSM is asked on
+// its way in, given the variants that pass the layers before it, and
+// says which mounts it kept ("mount" or ""). AppArmor mediates mount(2)
+// (security_sb_mount) but not the new mount API: fsopen, fsconfig and
+// fsmount reach no AppArmor hook, so a mount rule closes a mount path
+// only where every variant past the filter is mount(2). The pivot_root
+// way in (pivot_root("", "")) fails its lookup before
+// security_sb_pivotroot, so no pivot_root rule decides it.
+func lsmMediated(accs []attack.Access, passing []attack.Variant) ([]attack.Access, string) {
+	calls, onlyMount := 0, true
+	for _, v := range passing {
+		for _, c := range v.Calls {
+			calls++
+			onlyMount = onlyMount && c.Name == "mount"
+		}
+	}
+	onlyMount = onlyMount && calls > 0
+	kept := accs[:0:0]
+	mediated := ""
+	for _, acc := range accs {
+		if acc.Kind == attack.AccessMount {
+			if !onlyMount || acc.Type == "pivot_root" {
+				continue
+			}
+			mediated = "mount"
+		}
+		kept = append(kept, acc)
+	}
+	return kept, mediated
+}
+
+func toAppArmor(a attack.Access, peers ptracePeers) (apparmor.Access, bool) {
 	var s string
 	switch a.Kind {
 	case attack.AccessFile:
@@ -148,6 +243,24 @@ func toAppArmor(a attack.Access) (apparmor.Access, bool) {
 		s = strings.TrimSpace("network " + a.Family + " " + a.Type)
 	case attack.AccessCapability:
 		s = "capability " + a.Cap
+	case attack.AccessPtrace:
+		// The path's own child, or the task at /proc/1.
+		peer := peers.self
+		if a.Path == "/proc/1" {
+			peer = peers.pid1
+		} else if a.Path != "" {
+			return apparmor.Access{}, false
+		}
+		if peer == "" || (a.Mode != "read" && a.Mode != "trace") {
+			return apparmor.Access{}, false
+		}
+		s = "ptrace " + a.Mode + " " + peer
+	case attack.AccessMount:
+		if a.Type == "pivot_root" {
+			s = "pivot_root"
+		} else {
+			s = "mount " + a.Type + " " + a.Path
+		}
 	default:
 		return apparmor.Access{}, false
 	}

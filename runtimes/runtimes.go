@@ -2,9 +2,9 @@
 // container that is not privileged when nothing asks otherwise: its
 // capability set, the /proc and /sys paths it masks and mounts read-only,
 // its RuntimeDefault seccomp profile per release, where it listens on the
-// node, and the name rampart gives its stand-in for the runtime's default
-// AppArmor profile. Audit predicts from these, oci writes them into a
-// config, sandbox and layers enforce them.
+// node, and its default AppArmor profile: containerd's own per release
+// (apparmor.go), rampart's stand-in for the others. Audit predicts from
+// these, oci writes them into a config, sandbox and layers enforce them.
 //
 // The tables are facts of the runtimes' own code; runtimes_test.go holds
 // them against runc's example spec and against the runtimes' sources
@@ -44,9 +44,11 @@ type Runtime struct {
 type Socket struct{ Path, Group string }
 
 // AppArmorProfile names the profile rampart generates and loads for an
-// AppArmor RuntimeDefault, and models in audit: its stand-in for the
-// runtime's own (containerd's cri-containerd.apparmor.d, CRI-O's
-// crio-default, Docker's docker-default), made from the same rules.
+// AppArmor RuntimeDefault where it runs a container itself, and models in
+// audit where the runtime's own is not modeled (CRI-O's crio-default,
+// Docker's docker-default): its stand-in, made from the same kinds of
+// rules. containerd's own, cri-containerd.apparmor.d, is kept per
+// release (AppArmorFor).
 const AppArmorProfile = "rampart-default"
 
 // The read-only paths of every runtime and of the kubelet: a write there
@@ -122,6 +124,8 @@ type Release struct {
 	Version string
 	// Seccomp is the release's RuntimeDefault seccomp profile.
 	Seccomp Seccomp
+	// AppArmor is the release's default AppArmor profile.
+	AppArmor AppArmor
 }
 
 // UnknownError is a runtime rampart does not model.
@@ -158,8 +162,9 @@ func Named(name string) (*Runtime, error) {
 // Lookup is a runtime at a release. version is "" for the newest modeled
 // release, a line ("1.7", "2") for the newest of that line, or a release
 // ("1.6.20", "v1.6.20", "1.6.20~ds1") for the newest modeled at or below
-// it in its line; it picks the RuntimeDefault seccomp profile. Docker
-// has one profile, so no version. An unknown name is an *UnknownError.
+// it in its line; it picks the RuntimeDefault seccomp profile and the
+// default AppArmor profile. Docker has one seccomp profile, so no
+// version. An unknown name is an *UnknownError.
 func Lookup(name, version string) (*Release, error) {
 	r, err := Named(name)
 	if err != nil {
@@ -169,5 +174,9 @@ func Lookup(name, version string) (*Release, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Release{Runtime: r, Version: version, Seccomp: s}, nil
+	a, err := AppArmorFor(r.Name, version)
+	if err != nil {
+		return nil, err
+	}
+	return &Release{Runtime: r, Version: version, Seccomp: s, AppArmor: a}, nil
 }

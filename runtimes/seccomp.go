@@ -3,6 +3,7 @@ package runtimes
 import (
 	"embed"
 	"fmt"
+	"io/fs"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -72,10 +73,20 @@ func seccompFor(runtime, version string) (Seccomp, error) {
 		}
 		return dockerSeccomp, nil
 	}
-	releases := SeccompReleases(runtime)
+	pick, err := pickRelease(runtime, version, SeccompReleases(runtime), "RuntimeDefault profile")
+	if err != nil {
+		return Seccomp{}, err
+	}
+	return Seccomp{Runtime: runtime, Release: pick, file: "seccomp/" + runtime + "-" + pick + ".json"}, nil
+}
+
+// pickRelease is the release of releases (oldest first) that stands for
+// version: the newest in version's line at or below it; what names what
+// is modeled, for the error.
+func pickRelease(runtime, version string, releases []string, what string) (string, error) {
 	want, err := parseVersion(version)
 	if err != nil {
-		return Seccomp{}, fmt.Errorf("%s version %q: %w", runtime, version, err)
+		return "", fmt.Errorf("%s version %q: %w", runtime, version, err)
 	}
 	var pick string
 	for _, r := range releases {
@@ -85,9 +96,9 @@ func seccompFor(runtime, version string) (Seccomp, error) {
 		}
 	}
 	if pick == "" {
-		return Seccomp{}, fmt.Errorf("%s %s: no RuntimeDefault profile modeled for it; modeled releases: %s", runtime, version, strings.Join(releases, ", "))
+		return "", fmt.Errorf("%s %s: no %s modeled for it; modeled releases: %s", runtime, version, what, strings.Join(releases, ", "))
 	}
-	return Seccomp{Runtime: runtime, Release: pick, file: "seccomp/" + runtime + "-" + pick + ".json"}, nil
+	return pick, nil
 }
 
 // matches says whether the modeled release have stands for want: the same
@@ -113,9 +124,19 @@ func matches(have, want []int) bool {
 // profile is compiled in.
 func SeccompReleases(runtime string) []string {
 	entries, _ := seccompProfiles.ReadDir("seccomp")
+	return releasesIn(entries, runtime, ".json")
+}
+
+// releasesIn are the releases of runtime among files named
+// RUNTIME-RELEASE+suffix, oldest first.
+func releasesIn(entries []fs.DirEntry, runtime, suffix string) []string {
 	var out []string
 	for _, e := range entries {
-		if v, ok := strings.CutPrefix(strings.TrimSuffix(e.Name(), ".json"), runtime+"-"); ok {
+		name, ok := strings.CutSuffix(e.Name(), suffix)
+		if !ok || e.IsDir() {
+			continue
+		}
+		if v, ok := strings.CutPrefix(name, runtime+"-"); ok {
 			out = append(out, v)
 		}
 	}

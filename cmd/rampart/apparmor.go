@@ -55,17 +55,7 @@ stand in for what is missing there.`,
 input) and name the deciding rule with its file:line:col. ACCESS is one
 argument (quote it):
 
-  PATH PERMS          a file and the permissions asked for, letters of
-                      r w a l k m x: '/etc/shadow r', '/proc/sys/kernel/core_pattern w'
-  PATH PERMS owner    ... of a file the task owns (owner rules apply; or --owner)
-  PATH x              executing it: the decision names the exec transition
-  link PATH -> TARGET a hard link at PATH to the existing TARGET: the rule
-                      for the pair decides, with its subset test
-  network [FAMILY] [TYPE]
-                      creating a socket: 'network inet raw', 'network inet tcp';
-                      a family or type left out stands for all of them, and
-                      all must be allowed: 'network packet'
-  capability NAME     using a capability: 'capability net_raw' (any spelling)
+` + accessHelp + `
 
 --profile names the profile in a file that defines several; a hat or
 child profile by its full name, parent//child. For a child profile the

@@ -1,5 +1,25 @@
 package main
 
+// accessHelp lists the accesses apparmor eval decides.
+const accessHelp = `  PATH PERMS          a file and the permissions asked for, letters of
+                      r w a l k m x: '/etc/shadow r', '/proc/sys/kernel/core_pattern w'
+  PATH PERMS owner    ... of a file the task owns (owner rules apply; or --owner)
+  PATH x              executing it: the decision names the exec transition
+  link PATH -> TARGET a hard link at PATH to the existing TARGET: the rule
+                      for the pair decides, with its subset test
+  network [FAMILY] [TYPE]
+                      creating a socket: 'network inet raw', 'network inet tcp';
+                      a family or type left out stands for all of them, and
+                      all must be allowed: 'network packet'
+  capability NAME     using a capability: 'capability net_raw' (any spelling)
+  mount FSTYPE PATH   mounting a new filesystem: 'mount tmpfs /mnt'; also
+                      'umount PATH' and 'pivot_root'
+  ptrace read|trace PEER
+                      reading another task's /proc files (read) or attaching
+                      to it (trace), the task labeled PEER: 'ptrace trace
+                      unconfined'; a PEER of the profile's own name asks its
+                      tracedby (readby) rules too`
+
 // decideHelp is how a profile decides, for the help texts.
 const decideHelp = `How a profile decides (AppArmor's rules):
   - an access is allowed only if allow rules grant every permission asked

@@ -36,8 +36,11 @@ set (containerd and docker: 14; cri-o: 9) and, with --runtime-version,
 the RuntimeDefault seccomp profile; --seccomp-default is the kubelet's
 seccompDefault (unset seccomp becomes RuntimeDefault); --apparmor-node
 says the node has AppArmor (unset AppArmor becomes the runtime's default
-profile; without it, the kubelet refuses a pod that asks for an AppArmor
-profile, and the audit says so); --profiles DIR holds Localhost profiles
+profile: containerd's own cri-containerd.apparmor.d of the release, as it
+renders it on a Debian 12 node; for cri-o and docker, whose own are not
+modeled, rampart's stand-in rampart-default, and the audit says so;
+without it, the kubelet refuses a pod that asks for an AppArmor profile,
+and the audit says so); --profiles DIR holds Localhost profiles
 (seccomp JSON by relative path, AppArmor by name). Each AppArmor profile
 file is also compiled once with apparmor_parser -Q -K where it is
 installed, as the node compiles it before loading: one the parser refuses

@@ -24,6 +24,9 @@ import (
 //	file PATH r|w|a                 open(2) O_RDONLY, O_WRONLY|O_CREAT, O_WRONLY|O_APPEND|O_CREAT
 //	network FAMILY TYPE [PROTO]     socket(2), e.g. "network inet raw icmp"
 //	link TARGET PATH                link(2): PATH becomes a hard link to TARGET (removed again after the case)
+//	ptrace read PID                 kcmp(2) of the process and PID: ptrace read access to PID
+//	ptrace trace child              PTRACE_SEIZE of a child of the process's own, under its profile
+//	mount FSTYPE DIR                mount(2) in a mount namespace of the process's own, unmounted at once
 //
 // ("capability NAME" is not implemented yet.)
 type Pair struct {
@@ -95,10 +98,18 @@ func CheckAccess(access string) error {
 		if len(f) != 3 || !strings.HasPrefix(f[1], "/") || !strings.HasPrefix(f[2], "/") {
 			return fmt.Errorf("lab: access %q: want link /TARGET /PATH", access)
 		}
+	case "ptrace":
+		if len(f) != 3 || !(f[1] == "read" && strings.Trim(f[2], "0123456789") == "" || f[1] == "trace" && f[2] == "child") {
+			return fmt.Errorf("lab: access %q: want ptrace read PID or ptrace trace child", access)
+		}
+	case "mount":
+		if len(f) != 3 || !strings.HasPrefix(f[2], "/") {
+			return fmt.Errorf("lab: access %q: want mount FSTYPE /DIR", access)
+		}
 	case "capability":
 		return fmt.Errorf("lab: access %q: capability accesses are not implemented yet", access)
 	default:
-		return fmt.Errorf("lab: access %q: unknown kind %q (file, network, link)", access, f[0])
+		return fmt.Errorf("lab: access %q: unknown kind %q (file, network, link, ptrace, mount)", access, f[0])
 	}
 	return nil
 }

@@ -167,6 +167,7 @@ var (
 	suiteErr   error
 	suitePlan  *DiffPlan
 	suiteEval  *DiffPlan
+	suiteCD    *DiffPlan
 	suiteReal  *DiffPlan
 	realSample []realProfile
 	suiteTime  time.Duration
@@ -234,6 +235,11 @@ uname -r`, 0)
 			return
 		}
 		suiteEval.AddTo(&s, "evaldiff")
+		if suiteCD, err = PlanDiffIn("/lab/cddiff", cdPairs(), helper); err != nil {
+			suiteErr = err
+			return
+		}
+		suiteCD.AddTo(&s, "cddiff")
 		if realSample, err = realProfiles(t); err != nil {
 			suiteErr = err
 			return

@@ -15,6 +15,8 @@ const (
 	ClassFile       Class = "file"
 	ClassNetwork    Class = "network"
 	ClassCapability Class = "capability"
+	ClassMount      Class = "mount"
+	ClassPtrace     Class = "ptrace"
 )
 
 // Access is one request to decide: a file opened, a socket created, a
@@ -41,6 +43,17 @@ type Access struct {
 
 	// ClassCapability.
 	Capability caps.Cap
+
+	// ClassMount: Op is mount (a new filesystem of type FSType at Path),
+	// umount (of Path) or pivot_root.
+	Op, FSType string
+
+	// ClassPtrace: Ptrace is PtraceRead (PTRACE_MODE_READ: another
+	// task's /proc files, kcmp) or PtraceTrace (attach; process_vm_readv),
+	// asked of a task labeled Peer: "unconfined", or a profile's name
+	// (this profile's own for a task it confines, a child of the tracer).
+	Ptrace uint32
+	Peer   string
 }
 
 func (a Access) String() string {
@@ -64,6 +77,8 @@ func (a Access) String() string {
 		return s
 	case ClassCapability:
 		return "capability " + a.Capability.AppArmor()
+	case ClassMount, ClassPtrace:
+		return a.taskString()
 	}
 	return "?"
 }
@@ -78,6 +93,10 @@ func (a Access) String() string {
 //	network packet             ... of every type of a family
 //	capability net_raw         using a capability (any spelling: NET_RAW, CAP_NET_RAW)
 //	link /tmp/l -> /etc/passwd a hard link /tmp/l made to the existing /etc/passwd
+//	mount tmpfs /mnt           mounting a new filesystem of a type at a mount point
+//	umount /mnt                unmounting
+//	pivot_root                 pivot_root(2)
+//	ptrace trace unconfined    attaching to a task of a label (read: its /proc files)
 func ParseAccess(s string) (Access, error) {
 	fields, err := splitAccess(s)
 	if err != nil {
@@ -129,6 +148,11 @@ func ParseAccess(s string) (Access, error) {
 		}
 		a.Class, a.Path, a.LinkTarget, a.Perms = ClassFile, rest[1], rest[3], PermLink
 		return a, nil
+	case "mount", "umount", "pivot_root", "ptrace":
+		if a.Owner {
+			return a, fmt.Errorf("access %q: owner applies to files only", s)
+		}
+		return parseTaskAccess(s, rest)
 	case "capability":
 		if a.Owner {
 			return a, fmt.Errorf("access %q: owner applies to files only", s)
@@ -144,7 +168,7 @@ func ParseAccess(s string) (Access, error) {
 		return a, nil
 	}
 	if len(rest) != 2 {
-		return a, fmt.Errorf("access %q: want PATH PERMS (/etc/shadow r), link PATH -> TARGET, network [FAMILY] [TYPE], or capability NAME", s)
+		return a, fmt.Errorf("access %q: want PATH PERMS (/etc/shadow r), link PATH -> TARGET, network [FAMILY] [TYPE], capability NAME, mount FSTYPE PATH, umount PATH, pivot_root, or ptrace read|trace PEER", s)
 	}
 	path, perms := rest[0], rest[1]
 	if !strings.HasPrefix(path, "/") {
@@ -838,6 +862,10 @@ func (c *Compiled) Eval(a Access) (Decision, error) {
 		d = c.evalNetwork(a)
 	case ClassCapability:
 		d = c.evalCapability(a)
+	case ClassMount:
+		d, err = c.evalMount(a)
+	case ClassPtrace:
+		d, err = c.evalPtrace(a)
 	default:
 		return Decision{}, fmt.Errorf("access class %q is not evaluated", a.Class)
 	}

@@ -57,16 +57,19 @@ func (cc *compiler) classRule(r *Rule, via []Pos) error {
 }
 
 // NotEvaluated names the rule classes of the profile (with its
-// includes) that evaluation does not read, in the order they first
+// includes) that evaluation does not read (ptrace rules and mount rules
+// without conditionals it reads), in the order they first
 // appear, and how many rules they hold: "mount, dbus rules (3 rules)";
 // "" when there are none.
 func (c *Compiled) NotEvaluated() string {
-	if len(c.others) == 0 {
-		return ""
-	}
 	var classes []string
 	seen := map[string]bool{}
+	n := 0
 	for _, o := range c.others {
+		if evaluated(o.rule) {
+			continue
+		}
+		n++
 		name := o.rule.Keyword
 		if o.rule.Model != nil {
 			name = o.rule.Model.Class()
@@ -76,9 +79,12 @@ func (c *Compiled) NotEvaluated() string {
 			classes = append(classes, name)
 		}
 	}
-	n := "1 rule"
-	if len(c.others) > 1 {
-		n = fmt.Sprintf("%d rules", len(c.others))
+	if n == 0 {
+		return ""
 	}
-	return strings.Join(classes, ", ") + " rules (" + n + ")"
+	count := "1 rule"
+	if n > 1 {
+		count = fmt.Sprintf("%d rules", n)
+	}
+	return strings.Join(classes, ", ") + " rules (" + count + ")"
 }

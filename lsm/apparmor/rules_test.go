@@ -237,7 +237,8 @@ func TestChangeProfileConflict(t *testing.T) {
 	}
 }
 
-// Evaluation names the rule classes it does not read, with includes.
+// Evaluation names the rule classes it does not read, with includes,
+// and does not guess under them.
 func TestEvalNamesClassesNotEvaluated(t *testing.T) {
 	p := mustProfile(t, `profile p {
   /etc/** r,
@@ -259,9 +260,17 @@ func TestEvalNamesClassesNotEvaluated(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.NotEvaluated != "mount, dbus, ptrace rules (4 rules)" {
+		// The ptrace rule is read (evalPtrace); the conditional mount
+		// and umount rules and the dbus rule are not.
+		if d.NotEvaluated != "mount, dbus rules (3 rules)" {
 			t.Errorf("%s: NotEvaluated %q", a, d.NotEvaluated)
 		}
+	}
+	if d, err := c.Eval(Access{Class: ClassPtrace, Ptrace: PtraceRead, Peer: "unconfined"}); err != nil || d.Allowed || d.Rule == nil || d.Rule.Pos.Line != 6 {
+		t.Errorf("deny ptrace: %+v, %v", d, err)
+	}
+	if _, err := c.Eval(Access{Class: ClassMount, Op: "mount", FSType: "tmpfs", Path: "/mnt"}); err == nil {
+		t.Error("a mount under a conditional mount rule was decided")
 	}
 	plain, err := Compile(mustProfile(t, "profile q {\n  /etc/** r,\n}\n"), Includes{NoBundled: true})
 	if err != nil {

@@ -6,6 +6,11 @@
 //	aaccess file PATH r|w|a        open(2): O_RDONLY, O_WRONLY|O_CREAT, O_WRONLY|O_APPEND|O_CREAT
 //	aaccess network FAMILY TYPE [PROTO]  socket(2), e.g. "network inet raw icmp"
 //	aaccess link TARGET PATH       link(2): PATH becomes a hard link to TARGET
+//	aaccess ptrace read PID        kcmp(2) of itself and PID: ptrace read access to both
+//	aaccess ptrace trace child     PTRACE_SEIZE of a child of its own (aaccess re-executed, so
+//	                               under the same profile), then the child is killed
+//	aaccess mount FSTYPE DIR       mount(2) of FSTYPE on DIR in a mount namespace of its own
+//	                               thread (unshare(CLONE_NEWNS)), unmounted at once
 //
 // It prints one line, VERDICT<TAB>ERRNO<TAB>DETAIL<TAB>LABEL, VERDICT being
 // allow, deny (EACCES or EPERM) or error (anything else: ENOENT,
@@ -19,8 +24,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -43,7 +51,15 @@ var protos = map[string]int{
 	"icmpv6": unix.IPPROTO_ICMPV6, "sctp": unix.IPPROTO_SCTP, "udplite": unix.IPPROTO_UDPLITE,
 }
 
+// childArg makes aaccess the child a ptrace access traces: it waits to
+// be killed.
+const childArg = "--be-traced"
+
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == childArg {
+		time.Sleep(time.Minute)
+		os.Exit(0)
+	}
 	args := os.Args[1:]
 	if len(args) == 1 {
 		args = strings.Fields(args[0]) // the access as one word, as the manifest has it
@@ -76,7 +92,7 @@ func (u usage) Error() string { return "usage: " + string(u) }
 
 func access(a []string) error {
 	if len(a) == 0 {
-		return usage("aaccess file PATH r|w|a | network FAMILY TYPE [PROTO] | link TARGET PATH")
+		return usage("aaccess file PATH r|w|a | network FAMILY TYPE [PROTO] | link TARGET PATH | ptrace read PID | ptrace trace child | mount FSTYPE DIR")
 	}
 	switch a[0] {
 	case "file":
@@ -134,6 +150,72 @@ func access(a []string) error {
 			return fmt.Errorf("link %s %s: %w", a[1], a[2], err)
 		}
 		return nil
+	case "ptrace":
+		if len(a) != 3 {
+			return usage("aaccess ptrace read PID | ptrace trace child")
+		}
+		return ptraceAccess(a[1], a[2])
+	case "mount":
+		if len(a) != 3 {
+			return usage("aaccess mount FSTYPE DIR")
+		}
+		return mountAccess(a[1], a[2])
 	}
-	return usage("unknown access kind " + a[0] + " (file, network, link)")
+	return usage("unknown access kind " + a[0] + " (file, network, link, ptrace, mount)")
+}
+
+// ptraceAccess asks for ptrace read access to a task (kcmp compares
+// nothing until ptrace_may_access allows both tasks, PTRACE_MODE_READ)
+// or traces a child of its own, which runs under the same profile.
+func ptraceAccess(mode, who string) error {
+	switch mode {
+	case "read":
+		pid, err := strconv.Atoi(who)
+		if err != nil {
+			return usage("ptrace read takes a pid, not " + who)
+		}
+		const kcmpFile = 0
+		_, _, e := unix.Syscall6(unix.SYS_KCMP, uintptr(os.Getpid()), uintptr(pid), kcmpFile, 0, 0, 0)
+		if e != 0 && e != unix.EBADF { // EBADF: allowed, and no such descriptor to compare
+			return fmt.Errorf("kcmp(%d, %d): %w", os.Getpid(), pid, e)
+		}
+		return nil
+	case "trace":
+		if who != "child" {
+			return usage("ptrace trace takes child")
+		}
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		child := exec.Command(self, childArg)
+		if err := child.Start(); err != nil {
+			return fmt.Errorf("start the child: %v", err) // not the decision asked for: a harness error
+		}
+		defer func() { _ = child.Process.Kill(); _ = child.Wait() }()
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		const ptraceSeize = 0x4206
+		if _, _, e := unix.Syscall6(unix.SYS_PTRACE, ptraceSeize, uintptr(child.Process.Pid), 0, 0, 0, 0); e != 0 {
+			return fmt.Errorf("PTRACE_SEIZE %d: %w", child.Process.Pid, e)
+		}
+		return nil
+	}
+	return usage("ptrace access is read or trace, not " + mode)
+}
+
+// mountAccess mounts fstype on dir where only this thread sees it, and
+// unmounts it again.
+func mountAccess(fstype, dir string) error {
+	runtime.LockOSThread() // the thread's namespace dies with the process
+	if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+		return fmt.Errorf("unshare(CLONE_NEWNS): %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := unix.Mount("aaccess", dir, fstype, 0, ""); err != nil {
+		return fmt.Errorf("mount %s on %s: %w", fstype, dir, err)
+	}
+	return unix.Unmount(dir, unix.MNT_DETACH)
 }

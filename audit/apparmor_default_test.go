@@ -1,0 +1,108 @@
+package audit
+
+import (
+	"strings"
+	"testing"
+)
+
+// A pod with no AppArmor field on a containerd node with AppArmor runs
+// under containerd's own cri-containerd.apparmor.d, as the node's release
+// renders it: the audit names it and predicts what its rules close. Its
+// ptrace rules allow only the container's own processes, so with the
+// host's pid namespace the node's init (unconfined) stays out of reach:
+// its network namespace (setns-host) and its root, where the runtime's
+// socket is (runtime-socket). Its `deny mount` does not close a mount:
+// the new mount API (fsopen, fsmount) reaches no AppArmor hook.
+func TestAuditContainerdDefaultAppArmor(t *testing.T) {
+	const hostPod = `apiVersion: v1
+kind: Pod
+metadata: {name: debug}
+spec:
+  hostPID: true
+  containers:
+  - name: app
+    image: debian
+    securityContext:%s
+      capabilities: {add: [SYS_ADMIN, SYS_PTRACE]}
+      seccompProfile: {type: Unconfined}
+`
+	pod := func(extra string) []byte { return []byte(strings.Replace(hostPod, "%s", extra, 1)) }
+	for _, c := range []struct {
+		name     string
+		node     Node
+		manifest []byte
+		profile  string
+		verdicts map[string]string
+	}{
+		{"no field, AppArmor node", Node{Runtime: "containerd", RuntimeVersion: "1.6.20~ds1", AppArmor: true}, pod(""),
+			"cri-containerd.apparmor.d", map[string]string{
+				"setns-host": "blocked by lsm", "runtime-socket": "blocked by lsm",
+				"ptrace-child": Open, "mount-tmpfs": Open, "cgroup-mount": Open, "pivot-root": Open, "read-shadow": Open,
+			}},
+		{"RuntimeDefault, AppArmor node", Node{Runtime: "containerd", RuntimeVersion: "1.6.20", AppArmor: true},
+			pod("\n      appArmorProfile: {type: RuntimeDefault}"),
+			"cri-containerd.apparmor.d", map[string]string{"setns-host": "blocked by lsm", "runtime-socket": "blocked by lsm"}},
+		{"newest containerd", Node{Runtime: "containerd", AppArmor: true}, pod(""),
+			"cri-containerd.apparmor.d", map[string]string{"setns-host": "blocked by lsm", "runtime-socket": "blocked by lsm", "ptrace-child": Open}},
+		{"no AppArmor on the node", Node{Runtime: "containerd", RuntimeVersion: "1.6.20"}, pod(""),
+			"none", map[string]string{"setns-host": Open, "runtime-socket": Open}},
+		{"privileged: unconfined", Node{Runtime: "containerd", RuntimeVersion: "1.6.20", AppArmor: true},
+			pod("\n      privileged: true"),
+			"unconfined", map[string]string{"setns-host": Open, "runtime-socket": Open}},
+		{"explicitly unconfined", Node{Runtime: "containerd", RuntimeVersion: "1.6.20", AppArmor: true},
+			pod("\n      appArmorProfile: {type: Unconfined}"),
+			"unconfined", map[string]string{"setns-host": Open}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a := newAuditor(t, c.node)
+			r := a.Read("pod.yaml", c.manifest)
+			if len(r.Workloads) != 1 || len(r.Workloads[0].Containers) != 1 {
+				t.Fatalf("%d workloads, errors %v", len(r.Workloads), r.Errors)
+			}
+			ctr := r.Workloads[0].Containers[0]
+			if ctr.Error != "" {
+				t.Fatal(ctr.Error)
+			}
+			if ctr.AppArmor.Profile != c.profile {
+				t.Errorf("apparmor profile %q (%s), want %q", ctr.AppArmor.Profile, ctr.AppArmor.Evaluated, c.profile)
+			}
+			if c.profile == "cri-containerd.apparmor.d" {
+				rel := "2.4.2"
+				if c.node.RuntimeVersion != "" {
+					rel = "1.6.20"
+				}
+				want := "containerd " + rel + "'s cri-containerd.apparmor.d"
+				if !strings.Contains(ctr.AppArmor.Evaluated, want) || r.Node.AppArmorRuntimeDefault != want {
+					t.Errorf("evaluated %q, node %q: want %s named", ctr.AppArmor.Evaluated, r.Node.AppArmorRuntimeDefault, want)
+				}
+			}
+			for id, want := range c.verdicts {
+				if got := verdict(t, ctr, id); got != want {
+					t.Errorf("%s = %s, want %s (%s)", id, got, want, why(ctr, id))
+				}
+			}
+			for _, p := range ctr.Paths {
+				if p.Layer == "lsm" && !strings.Contains(p.Why, "cri-containerd.apparmor.d denies ptrace read peer=unconfined") {
+					t.Errorf("%s blocked by lsm: %s", p.ID, p.Why)
+				}
+			}
+		})
+	}
+}
+
+// containerd's profile lets the container's processes trace one
+// another; a Localhost profile that allows no ptrace (the seed's, with
+// abstractions/base, which allows only reading itself) closes tracing
+// one's own child, as the kernel asks the profile even of its own tasks.
+func TestAuditAppArmorPtraceOfOwnChild(t *testing.T) {
+	a := newAuditor(t, Node{Runtime: "containerd", RuntimeVersion: "1.6.20", AppArmor: true, ProfilesDir: seedDir})
+	r := a.Files([]string{seedDir + "/0-baseline.yaml", seedDir + "/3-apparmor.yaml"})
+	want := map[string]string{"0-baseline.yaml": Open, "3-apparmor.yaml": "blocked by lsm"}
+	for _, w := range r.Workloads {
+		c := w.Containers[0]
+		base := w.File[strings.LastIndex(w.File, "/")+1:]
+		if got := verdict(t, c, "ptrace-child"); got != want[base] {
+			t.Errorf("%s under %s: ptrace-child = %s, want %s (%s)", base, c.AppArmor.Profile, got, want[base], why(c, "ptrace-child"))
+		}
+	}
+}

@@ -1,0 +1,193 @@
+package apparmor
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Mount and ptrace decisions. apparmor_parser marks every profile it
+// compiles for a kernel that mediates mount and ptrace as mediating them
+// (its policy holds the class whether or not the profile has rules of
+// it), so what a profile does not allow of them is denied, as for files.
+// A rule with conditionals beyond what is decided here (mount options, a
+// source, a mount point or filesystem type; a pivot_root's roots) makes
+// the decision an error rather than a guess, unless an unconditional
+// deny rule settles it.
+
+// evalMount decides a new mount (Op "mount"), an unmount or a
+// pivot_root.
+func (c *Compiled) evalMount(a Access) (Decision, error) {
+	var sure []ruleRef
+	var cond *ruleRef
+	surelyDenied := false
+	for i, o := range c.others {
+		switch m := o.rule.Model.(type) {
+		case *MountRule:
+			if m.Op != a.Op {
+				continue // remount rules do not cover a new mount
+			}
+		case *PivotRootRule:
+			if a.Op != "pivot_root" {
+				continue
+			}
+		default:
+			continue
+		}
+		plain := unconditional(o.rule)
+		if !plain {
+			if cond == nil {
+				cond = &c.others[i]
+			}
+			continue
+		}
+		sure = append(sure, o)
+		surelyDenied = surelyDenied || o.rule.Deny
+	}
+	if cond != nil && !surelyDenied {
+		return Decision{}, fmt.Errorf("%s at %s has conditionals, which rampart does not evaluate for %s", cond.rule, where(cond.rule, cond.via), a)
+	}
+	return c.evalOne(a, sure, func(*Rule) bool { return true }, a.String()), nil
+}
+
+// unconditional says whether a mount, umount or pivot_root rule has no
+// conditionals: it covers every such operation.
+func unconditional(r *Rule) bool {
+	switch m := r.Model.(type) {
+	case *MountRule:
+		return m.Op != "remount" && len(m.Options)+len(m.OptionsIn)+len(m.FSTypes)+len(m.FSTypesIn) == 0 && !m.HasSource && !m.HasTarget
+	case *PivotRootRule:
+		return len(m.OldRoot) == 0 && m.NewRoot == "" && !m.HasProfile
+	}
+	return false
+}
+
+// evaluated says whether Eval reads a rule of a class beyond file,
+// network and capability: every ptrace rule, and mount, umount and
+// pivot_root rules without conditionals.
+func evaluated(r *Rule) bool {
+	if _, ok := r.Model.(*PtraceRule); ok {
+		return true
+	}
+	return unconditional(r)
+}
+
+// evalPtrace decides a ptrace access of a task labeled a.Peer, as the
+// kernel's aa_may_ptrace does: the tracer's profile (this one) must allow
+// the access to the peer, and the tracee's must allow being traced or
+// read by the tracer. An unconfined tracee allows anything; a tracee
+// under this same profile is decided by its rules; another profile's
+// rules are unknown here, so only a refusal by this side is a decision.
+func (c *Compiled) evalPtrace(a Access) (Decision, error) {
+	self := c.Profile.FullName()
+	var rules []ruleRef
+	for _, o := range c.others {
+		if _, ok := o.rule.Model.(*PtraceRule); ok {
+			rules = append(rules, o)
+		}
+	}
+	var bad error
+	covers := func(bit uint32, peer string) func(*Rule) bool {
+		return func(r *Rule) bool {
+			p := r.Model.(*PtraceRule)
+			if p.Access != 0 && p.Access&bit == 0 {
+				return false
+			}
+			if p.Peer == "" {
+				return true
+			}
+			ok, err := c.labelMatches(p.Peer, peer)
+			if err != nil && bad == nil {
+				bad = &Error{Pos: r.Pos, Msg: err.Error()}
+			}
+			return ok
+		}
+	}
+	d := c.evalOne(a, rules, covers(a.Ptrace, a.Peer), a.String())
+	if bad != nil {
+		return Decision{}, bad
+	}
+	if !d.Allowed {
+		return d, nil
+	}
+	switch a.Peer {
+	case "unconfined":
+		return d, nil
+	case self:
+		// The tracee's side: traced by (read by) the tracer, of this
+		// same profile.
+		by := a
+		by.Ptrace = a.Ptrace << 2 // PtraceRead -> PtraceReadBy, PtraceTrace -> PtraceTracedBy
+		td := c.evalOne(by, rules, covers(by.Ptrace, self), "being "+map[uint32]string{PtraceRead: "read", PtraceTrace: "traced"}[a.Ptrace]+" by "+self)
+		if bad != nil {
+			return Decision{}, bad
+		}
+		if !td.Allowed {
+			td.Access = a
+			td.Reason = "the tracee, under the same profile: " + td.Reason
+			return td, nil
+		}
+		return d, nil
+	}
+	return Decision{}, fmt.Errorf("%s: this profile allows it, and the tracee's profile %s decides too, which is not at hand", a, a.Peer)
+}
+
+// labelMatches says whether a peer= pattern (variables expanded, as
+// @{profile_name}) matches a label.
+func (c *Compiled) labelMatches(pattern, label string) (bool, error) {
+	e, err := c.expand(pattern, 0)
+	if err != nil {
+		return false, err
+	}
+	g, err := CompileGlob(e)
+	if err != nil {
+		return false, err
+	}
+	return g.Match(label), nil
+}
+
+// parseTaskAccess reads the mount and ptrace forms of ParseAccess.
+func parseTaskAccess(s string, rest []string) (Access, error) {
+	var a Access
+	switch rest[0] {
+	case "mount":
+		if len(rest) != 3 || !strings.HasPrefix(rest[2], "/") {
+			return a, fmt.Errorf("access %q: want mount FSTYPE /MOUNTPOINT", s)
+		}
+		a.Class, a.Op, a.FSType, a.Path = ClassMount, "mount", rest[1], rest[2]
+	case "umount":
+		if len(rest) != 2 || !strings.HasPrefix(rest[1], "/") {
+			return a, fmt.Errorf("access %q: want umount /MOUNTPOINT", s)
+		}
+		a.Class, a.Op, a.Path = ClassMount, "umount", rest[1]
+	case "pivot_root":
+		if len(rest) != 1 {
+			return a, fmt.Errorf("access %q: want pivot_root", s)
+		}
+		a.Class, a.Op = ClassMount, "pivot_root"
+	case "ptrace":
+		if len(rest) != 3 || (rest[1] != "read" && rest[1] != "trace") {
+			return a, fmt.Errorf("access %q: want ptrace read|trace PEER (the tracee's label: unconfined, or a profile's name)", s)
+		}
+		a.Class, a.Peer = ClassPtrace, rest[2]
+		a.Ptrace = PtraceRead
+		if rest[1] == "trace" {
+			a.Ptrace = PtraceTrace
+		}
+	}
+	return a, nil
+}
+
+// taskString is String for mount and ptrace accesses.
+func (a Access) taskString() string {
+	switch {
+	case a.Class == ClassPtrace && a.Ptrace == PtraceTrace:
+		return "ptrace trace peer=" + a.Peer
+	case a.Class == ClassPtrace:
+		return "ptrace read peer=" + a.Peer
+	case a.Op == "mount":
+		return "mount fstype=" + a.FSType + " -> " + quotePath(a.Path)
+	case a.Op == "umount":
+		return "umount " + quotePath(a.Path)
+	}
+	return a.Op
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	guest "github.com/rampart-sec/rampart/internal/lab"
+	"github.com/rampart-sec/rampart/layers"
 )
 
 // The lab's second node: Debian's 6.1 kernel, AppArmor built in and on,
@@ -195,7 +196,10 @@ current-context: rampart-lab
 		"/etc/resolv.conf": "nameserver 127.0.0.1\n",
 		// The kubelet's cAdvisor reads the machine's identity.
 		"/etc/machine-id": "72616d70617274616170706172656d6f\n",
-		"/etc/node.env":   fmt.Sprintf("NODE=%s\nNODE_IP=%s\nMODULES=%q\n", AppArmorNode, aaNodeIP, strings.Join(aaModules, " ")),
+		// The label is how rampart layers finds a node with AppArmor: the
+		// kubelet reports none in the node's status.
+		"/etc/node.env": fmt.Sprintf("NODE=%s\nNODE_IP=%s\nNODE_LABELS=%s=%s\nMODULES=%q\n", AppArmorNode, aaNodeIP,
+			layers.AppArmorNodeLabel, layers.AppArmorNodeValue, strings.Join(aaModules, " ")),
 	}
 }
 
@@ -252,7 +256,7 @@ done
 t "images imported"
 (
   kubelet --config=/etc/kube/kubelet.yaml --kubeconfig=/etc/kube/kubeconfig --root-dir=/var/lib/kubelet \
-    --node-ip="$NODE_IP" --hostname-override="$NODE" > /var/log/kubelet.log 2>&1
+    --node-ip="$NODE_IP" --hostname-override="$NODE" --node-labels="$NODE_LABELS" > /var/log/kubelet.log 2>&1
   t "kubelet exited: $?"
   tail -n 30 /var/log/kubelet.log
 ) &

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -103,6 +105,46 @@ func TestAuditAppArmorPtraceOfOwnChild(t *testing.T) {
 		base := w.File[strings.LastIndex(w.File, "/")+1:]
 		if got := verdict(t, c, "ptrace-child"); got != want[base] {
 			t.Errorf("%s under %s: ptrace-child = %s, want %s (%s)", base, c.AppArmor.Profile, got, want[base], why(c, "ptrace-child"))
+		}
+	}
+}
+
+// The node's procfs brought in by a hostPath is written at the volume's
+// mount path, past the runtime's read-only /proc/sys: AppArmor matches
+// that path, which containerd's rules on /proc/sys/... do not cover, and
+// a Localhost profile that names it does.
+func TestAuditAppArmorHostProcAtMountPath(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "deny-host-proc"), []byte("#include <tunables/global>\nprofile deny-host-proc {\n  #include <abstractions/base>\n  file,\n  capability,\n  network,\n  deny /host/proc/** w,\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const pod = `apiVersion: v1
+kind: Pod
+metadata: {name: proc}
+spec:
+  volumes: [{name: proc, hostPath: {path: /proc}}]
+  containers:
+  - name: app
+    image: debian
+    volumeMounts: [{name: proc, mountPath: /host/proc}]
+    securityContext:%s
+`
+	for _, c := range []struct {
+		name, extra, want string
+	}{
+		{"containerd's profile", "\n      capabilities: {add: [SYS_ADMIN]}", Open},
+		{"a Localhost profile naming the mount path", "\n      appArmorProfile: {type: Localhost, localhostProfile: deny-host-proc}", "blocked by lsm"},
+	} {
+		a := newAuditor(t, Node{Runtime: "containerd", RuntimeVersion: "1.6.20", AppArmor: true, ProfilesDir: dir})
+		r := a.Read("pod.yaml", []byte(strings.Replace(pod, "%s", c.extra, 1)))
+		if len(r.Workloads) != 1 {
+			t.Fatalf("%s: %v", c.name, r.Errors)
+		}
+		ctr := r.Workloads[0].Containers[0]
+		for _, id := range []string{"core-pattern", "sysrq-trigger"} {
+			if got := verdict(t, ctr, id); got != c.want {
+				t.Errorf("%s: %s = %s, want %s (%s)", c.name, id, got, c.want, why(ctr, id))
+			}
 		}
 	}
 }

@@ -703,8 +703,15 @@ func (a *Auditor) decide(p *attack.Path, sec *secEntry, effective caps.Set, ctx 
 	}
 	// The runtime's read-only mounts refuse the write after the
 	// permission checks and before the LSM's file_open hook.
-	if f := readOnlyWrite(p, a.rt.ReadOnlyPaths); f != "" && !privileged && who.procWritable(f) == "" {
-		return Blocked, attack.ByOther, "the runtime mounts " + f + " read-only in a container that is not privileged (EROFS)"
+	// Past the read-only mount, through a hostPath of the node's procfs,
+	// the write opens the file at the volume's mount path.
+	var procAt map[string]string
+	if f := readOnlyWrite(p, a.rt.ReadOnlyPaths); f != "" && !privileged {
+		_, at := who.procWritableAt(f)
+		if at == "" {
+			return Blocked, attack.ByOther, "the runtime mounts " + f + " read-only in a container that is not privileged (EROFS)"
+		}
+		procAt = map[string]string{f: at}
 	}
 	if g := a.afterCaps(p, who, privileged); g != nil {
 		return Blocked, g.layer, g.why
@@ -718,6 +725,12 @@ func (a *Auditor) decide(p *attack.Path, sec *secEntry, effective caps.Set, ctx 
 				at = append(at, w.at)
 			}
 			key, accs = p.ID+"\x00"+strings.Join(at, "\x00"), attack.SocketAccesses(at...)
+		}
+		if len(procAt) > 0 {
+			accs = rerouted(accs, procAt)
+			for f, at := range procAt {
+				key += "\x00" + f + "=" + at
+			}
 		}
 		peers := a.ptracePeers(who, lsm)
 		accs, mediated := lsmMediated(accs, passing)

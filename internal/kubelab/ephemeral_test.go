@@ -100,6 +100,6 @@ spec:
 		t.FailNow()
 	}
 	tally := map[string]*pathTally{}
-	comparePaths(t, predictCase{file: "target (ephemeral probe)", pod: "target"}, *ctr, meas, runtimeBounding(t, c), tally)
+	comparePaths(t, predictCase{file: "target (ephemeral probe)", pod: "target"}, *ctr, meas, runtimeBounding(t, c), tally, nil)
 	t.Logf("the ephemeral container, per path:\n\n%s", tallyTable(tally))
 }

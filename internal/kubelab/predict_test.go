@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -89,6 +91,10 @@ type predictNode struct {
 	// batch is how many Pods run at once (0: all): an emulated node
 	// times out creating too many sandboxes at once.
 	batch int
+	// known are disagreements understood but not yet fixed, by "FILE
+	// CONTAINER PATH", with why: logged, not failed; one that agrees
+	// again fails, so the list only shrinks.
+	known map[string]string
 }
 
 // predictOn runs each case as a probe Pod on node and holds audit's
@@ -146,6 +152,7 @@ func predictOn(t *testing.T, c *Cluster, node predictNode, cases []predictCase) 
 	pods := waitPodsDone(t, ctx, c, ns, len(cases), node.wait-time.Since(t0))
 	t.Logf("%d Pods on node %s, %d at a time: all done in %.0fs", len(items), node.name, batch, time.Since(t0).Seconds())
 
+	known := maps.Clone(node.known)
 	var table []string
 	tally := map[string]*pathTally{}
 	for _, pc := range cases {
@@ -170,11 +177,14 @@ func predictOn(t *testing.T, c *Cluster, node predictNode, cases []predictCase) 
 				continue
 			}
 			meas[ctr.Name] = rep
-			comparePaths(t, pc, ctr, rep, node.bounding, tally)
+			comparePaths(t, pc, ctr, rep, node.bounding, tally, known)
 		}
 		if pc.seed {
 			table = append(table, seedRow(pc, w.Containers[0], meas[w.Containers[0].Name]))
 		}
+	}
+	for k, why := range known {
+		t.Errorf("%s: listed as a known disagreement (%s), but not one now: remove it from the list", k, why)
 	}
 	t.Logf("the seed's steps on node %s, measured / predicted:\n\n%s\n%s\n%s", node.name,
 		"| step | raw-socket | userns-netns | read-shadow |", "|---|---|---|---|", strings.Join(table, "\n"))
@@ -216,7 +226,7 @@ func tallyTable(tally map[string]*pathTally) string {
 // socket, its disks) is told to audit with the node flags (labNodeFlags),
 // so a disagreement is a wrong model or a wrong measurement, never the
 // node's.
-func comparePaths(t *testing.T, pc predictCase, ctr audit.Container, rep *attack.Report, runtimeBounding caps.Set, tally map[string]*pathTally) {
+func comparePaths(t *testing.T, pc predictCase, ctr audit.Container, rep *attack.Report, runtimeBounding caps.Set, tally map[string]*pathTally, known map[string]string) {
 	t.Helper()
 	where := pc.file + " " + ctr.Name
 	// The layers themselves first: the capability set and seccomp mode
@@ -249,9 +259,19 @@ func comparePaths(t *testing.T, pc predictCase, ctr audit.Container, rep *attack
 		}
 		pt.compared++
 		pt.cells[meas]++
-		if pred == meas {
+		switch {
+		case pred == meas:
 			pt.equal++
-		} else {
+		case p.Verdict != attack.Open && m.Verdict != attack.Open && slices.Contains(m.Ambiguous, p.Layer):
+			// The probe could not tell which of these layers refused (no
+			// canary could run: open-by-handle on the AppArmor node's
+			// 6.1 kernel); a prediction among them is not contradicted.
+			pt.equal++
+			t.Logf("%s: %s predicted %s, measured blocked by one of %v (the probe cannot tell which)", where, p.ID, pred, m.Ambiguous)
+		case known[where+" "+p.ID] != "":
+			t.Logf("%s: %s predicted %s, measured %s: a known disagreement: %s", where, p.ID, pred, meas, known[where+" "+p.ID])
+			delete(known, where+" "+p.ID)
+		default:
 			t.Errorf("%s: %s predicted %s (%s), measured %s (%s: %s; ambiguous: %v)", where, p.ID, pred, p.Why, meas, m.Step, m.Evidence, m.Ambiguous)
 		}
 	}

@@ -127,73 +127,18 @@ func (l logWriter) Write(p []byte) (int, error) {
 // paths, and a kubeconfig that reaches the API server over the bridge.
 func (c *Cluster) aaConfigs() map[string]string {
 	return map[string]string{
-		"/etc/containerd/config.toml": fmt.Sprintf(`version = 2
-root = "/var/lib/containerd"
-state = "/run/containerd"
-[grpc]
-  address = "/run/containerd/containerd.sock"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = %q
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        BinaryName = "/usr/sbin/runc"
-        SystemdCgroup = false
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = "/etc/cni/net.d"
-`, pauseImage),
-		"/etc/cni/net.d/10-rampartlab.conflist": fmt.Sprintf(`{
-  "cniVersion": "0.4.0",
-  "name": "rampartlab",
-  "plugins": [
-    {"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": false,
-     "ipam": {"type": "host-local", "ranges": [[{"subnet": %q, "gateway": %q}]], "dataDir": "/var/lib/cni"}}
-  ]
-}
-`, aaPodCIDR, aaPodGW),
-		"/etc/kube/kubelet.yaml": fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-cgroupDriver: cgroupfs
-containerRuntimeEndpoint: unix:///run/containerd/containerd.sock
-address: %s
-healthzBindAddress: 127.0.0.1
-readOnlyPort: 0
-authentication:
-  anonymous: {enabled: true}
-  webhook: {enabled: false}
-authorization: {mode: AlwaysAllow}
-failSwapOn: false
-clusterDomain: cluster.local
-evictionHard: {memory.available: "100Mi", nodefs.available: "1%%", imagefs.available: "1%%"}
-imageGCHighThresholdPercent: 100
-imageGCLowThresholdPercent: 99
-serializeImagePulls: false
-# Emulated, a sandbox can take minutes when many start at once; a CRI
+		"/etc/containerd/config.toml":           containerdConfig("/var/lib/containerd", "/run/containerd", "/run/containerd/containerd.sock", "/etc/cni/net.d", ""),
+		"/etc/cni/net.d/10-rampartlab.conflist": cniConfig("cni0", aaPodCIDR, aaPodGW, "", "/var/lib/cni"),
+		"/etc/kube/kubelet.yaml": kubeletConfig("/run/containerd/containerd.sock", aaNodeIP, fmt.Sprintf(`# Emulated, a sandbox can take minutes when many start at once; a CRI
 # call the kubelet gives up on is retried, and the retries pile up.
 runtimeRequestTimeout: 10m
 registerWithTaints:
 - {key: %q, effect: NoSchedule}
-`, aaNodeIP, AppArmorTaint),
-		"/etc/kube/kubeconfig": fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters:
-- name: rampart-lab
-  cluster: {server: %q, certificate-authority: /etc/kube/ca.crt}
-users:
-- name: admin
-  user: {token: %q}
-contexts:
-- name: rampart-lab
-  context: {cluster: rampart-lab, user: admin}
-current-context: rampart-lab
-`, c.Server, c.Token),
-		"/etc/hostname":    AppArmorNode + "\n",
-		"/etc/hosts":       "127.0.0.1 localhost\n" + aaNodeIP + " " + AppArmorNode + "\n",
-		"/etc/resolv.conf": "nameserver 127.0.0.1\n",
+`, AppArmorTaint)),
+		"/etc/kube/kubeconfig": kubeconfigFor(c.Server, "/etc/kube/ca.crt", c.Token),
+		"/etc/hostname":        AppArmorNode + "\n",
+		"/etc/hosts":           "127.0.0.1 localhost\n" + aaNodeIP + " " + AppArmorNode + "\n",
+		"/etc/resolv.conf":     "nameserver 127.0.0.1\n",
 		// The kubelet's cAdvisor reads the machine's identity.
 		"/etc/machine-id": "72616d70617274616170706172656d6f\n",
 		// The label is how rampart layers finds a node with AppArmor: the

@@ -368,7 +368,7 @@ func (w *walker) swap() error {
 		if len(f) < 2 {
 			continue
 		}
-		name := unescapeOctal(f[0])
+		name := UnescapeMountPath(f[0])
 		switch f[1] {
 		case "partition":
 			var st unix.Stat_t
@@ -493,11 +493,11 @@ func overlayLayers(m *mountinfo.Info) []string {
 		k, v, _ := strings.Cut(opt, "=")
 		switch k {
 		case "upperdir", "lowerdir+", "datadir+":
-			out = append(out, unescapeOctal(v))
+			out = append(out, UnescapeMountPath(v))
 		case "lowerdir":
 			for _, l := range splitUnescaped(v, ':') {
 				if l != "" {
-					out = append(out, unescapeOctal(l))
+					out = append(out, UnescapeMountPath(l))
 				}
 			}
 		}
@@ -528,7 +528,7 @@ func splitUnescaped(s string, sep byte) []string {
 }
 
 // unescapeOctal undoes the kernel's \ooo escapes of mount paths.
-func unescapeOctal(s string) string {
+func UnescapeMountPath(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}

@@ -230,8 +230,8 @@ func TestMountOptions(t *testing.T) {
 	if got := splitUnescaped(`/a,b:/c\:d`, ':'); !slices.Equal(got, []string{"/a,b", "/c:d"}) {
 		t.Errorf("layers: %q", got)
 	}
-	if got := unescapeOctal(`/a\040b\134`); got != `/a b\` {
-		t.Errorf("unescapeOctal: %q", got)
+	if got := UnescapeMountPath(`/a\040b\134`); got != `/a b\` {
+		t.Errorf("UnescapeMountPath: %q", got)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/rampart-sec/rampart/features"
+	"github.com/rampart-sec/rampart/internal/storage"
 )
 
 // Loaded is a profile a policy file defines, by the name the kernel
@@ -391,7 +392,7 @@ func profilesList() (string, error) {
 	if b, err := os.ReadFile("/proc/self/mounts"); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
 			if f := strings.Fields(l); len(f) > 2 && f[2] == "securityfs" {
-				p := filepath.Join(unescapeMount(f[1]), "apparmor", "profiles")
+				p := filepath.Join(storage.UnescapeMountPath(f[1]), "apparmor", "profiles")
 				if _, err := os.Stat(p); err == nil {
 					return p, nil
 				}
@@ -400,30 +401,6 @@ func profilesList() (string, error) {
 	}
 	return "", &features.NotSupportedError{Feature: "AppArmor policy loading",
 		Reason: "securityfs is not mounted (mount -t securityfs securityfs /sys/kernel/security): apparmor_parser loads profiles through it and rampart reads back the kernel's list from it"}
-}
-
-// unescapeMount undoes the octal escapes of a mount point in
-// /proc/self/mounts (\040 for a space).
-func unescapeMount(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) && isOctal(s[i+1:i+4]) {
-			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isOctal(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '7' {
-			return false
-		}
-	}
-	return true
 }
 
 // readList reads the kernel's list: profile name to mode, for the

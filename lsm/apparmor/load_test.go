@@ -180,9 +180,6 @@ func TestVerifyAgainstTheKernelsList(t *testing.T) {
 	if got := e.listed(plan(Loaded{Name: "lt-cmp"}, Loaded{Name: "lt-x"})); fmt.Sprint(got) != "[lt-cmp (complain)]" {
 		t.Errorf("listed: %v", got)
 	}
-	if got := unescapeMount(`/sys/kernel/sec\040fs\`); got != `/sys/kernel/sec fs\` {
-		t.Errorf("unescapeMount: %q", got)
-	}
 }
 
 // The parser runs with -K (no cache read or written) on a private copy.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -122,7 +123,8 @@ var aaPredictPods = []string{
 
 // TestPredictionEqualsMeasurementAppArmorNode: audit told that the node
 // has AppArmor predicts what the probe measures in Pods on the AppArmor
-// node — Localhost profiles rampart loaded there, and containerd's own
+// node — Localhost profiles rampart loaded there (the seed's, and those
+// rampart harden generated for three manifests), and containerd's own
 // cri-containerd.apparmor.d for Pods that do not ask.
 func TestPredictionEqualsMeasurementAppArmorNode(t *testing.T) {
 	c := needLab(t)
@@ -132,7 +134,22 @@ func TestPredictionEqualsMeasurementAppArmorNode(t *testing.T) {
 	for _, p := range aaPredictPods {
 		cases = append(cases, predictCase{filepath.Join(predictPods, p+".yaml"), p, false, predictProfiles})
 	}
-	for _, f := range []string{filepath.Join(seedDir, "flask-deny-shadow"), filepath.Join(predictProfiles, "rampart-predict-deny-shadow")} {
+	profiles := []string{filepath.Join(seedDir, "flask-deny-shadow"), filepath.Join(predictProfiles, "rampart-predict-deny-shadow")}
+	// rampart harden's output, its generated Localhost AppArmor profiles
+	// loaded on the node: admitted, enforced, and re-audited.
+	hardened := t.TempDir()
+	for _, f := range []string{filepath.Join(seedDir, "0-baseline.yaml"), filepath.Join(predictPods, "default.yaml"), filepath.Join(predictPods, "host-pid.yaml")} {
+		if out, err := exec.CommandContext(ctx, rampartBin, "harden", "--out", hardened, f).CombinedOutput(); err != nil {
+			t.Fatalf("rampart harden %s: %v\n%s", f, err, out)
+		}
+		base := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		cases = append(cases, predictCase{filepath.Join(hardened, base+".yaml"), "hardened-" + base, false, hardened})
+	}
+	generated, _ := filepath.Glob(filepath.Join(hardened, "rampart-*"))
+	if len(generated) != 3 {
+		t.Fatalf("harden generated %d AppArmor profiles (%v), want 3", len(generated), generated)
+	}
+	for _, f := range append(profiles, generated...) {
 		if _, err := c.LoadAppArmor(ctx, AppArmorNode, f); err != nil {
 			t.Fatal(err)
 		}

@@ -158,11 +158,13 @@ func TestPredictionEqualsMeasurementAppArmorNode(t *testing.T) {
 	node := predictNode{name: AppArmorNode, apparmor: true, wait: 12 * time.Minute, batch: 6, known: map[string]string{
 		// The probe's mount(2) variant is refused at its first step,
 		// making "/" private in its own namespace (containerd's deny
-		// mount); its new-mount-API variant, open for tmpfs, fails for
-		// a cgroup v1 hierarchy on this 6.1 kernel for a reason not yet
-		// pinned down, so the path's verdict is the first variant's.
-		predictPods + "/add-sys-admin.yaml probe cgroup-mount":                 "the new mount API's cgroup v1 mount fails on Linux 6.1 for a reason not yet modelled",
-		predictPods + "/runtime-default-add-sys-admin.yaml probe cgroup-mount": "the new mount API's cgroup v1 mount fails on Linux 6.1 for a reason not yet modelled",
+		// mount). Its new-mount-API variant, open for tmpfs, fails for a
+		// new cgroup v1 hierarchy; the same 6.1 kernel makes one through
+		// fsopen in its initial cgroup namespace, so the likely refusal
+		// is the kernel's own of a hierarchy created from a container's
+		// cgroup namespace, a kernel fact audit does not model yet.
+		predictPods + "/add-sys-admin.yaml probe cgroup-mount":                 "Linux 6.1 refuses the new cgroup v1 hierarchy from the container's cgroup namespace (not modelled)",
+		predictPods + "/runtime-default-add-sys-admin.yaml probe cgroup-mount": "Linux 6.1 refuses the new cgroup v1 hierarchy from the container's cgroup namespace (not modelled)",
 	}}
 	node.flags, node.bounding = nodeFacts(t, ctx, c, AppArmorNode)
 	predictOn(t, c, node, cases)

@@ -258,7 +258,7 @@ func (g *Generated) securityContext(rec *Recording) ([]byte, error) {
 # seccomp: copy %s to /var/lib/kubelet/seccomp/%s on every node (with %s
 # applied instead, the Security Profiles Operator installs it as
 # operator/<namespace>/%s.json: use that path).
-# AppArmor: load the profile file %s on every node (apparmor_parser -r), or apply %s.
+# AppArmor: load the profile file %s on every node (rampart apparmor load, which checks the kernel then lists it), or apply %s.
 `, oneLine(strings.Join(rec.Command, " ")), SeccompFile, seccompPath, SPOFile, g.Name, g.Name, SPOFile)
 	return append([]byte(head), y.Bytes()...), nil
 }

@@ -28,7 +28,7 @@ func (l *layerFlags) register(fl *pflag.FlagSet, fallback string) {
 	fl.StringArrayVar(&f.CapAdd, "cap-add", nil, "capabilities to add back (same forms)")
 	fl.StringVar(&f.User, "user", "", "run as UID[:GID] (numbers or names); supplementary groups are cleared")
 	fl.StringVar(&f.Seccomp, "seccomp", "", "seccomp profile: runtime-default, unconfined, or an OCI / Docker JSON FILE")
-	fl.StringVar(&f.AppArmor, "apparmor", "", "AppArmor profile NAME (loaded) or FILE (loaded with apparmor_parser -r)")
+	fl.StringVar(&f.AppArmor, "apparmor", "", "AppArmor profile NAME (loaded) or FILE (loaded as rampart apparmor load does)")
 	fl.StringVar(&l.apparmorDir, "apparmor-dir", "", "directory of AppArmor profile files, looked up by profile name")
 	fl.StringVar(&l.seccompDir, "seccomp-dir", kube.DefaultSeccompDir, "root for Localhost seccomp profiles of manifests (the kubelet's)")
 	fl.StringArrayVar(&f.DenyRead, "deny-read", nil, "deny reading files at or beneath PATH (Landlock; repeatable)")

@@ -61,7 +61,7 @@ operator/<namespace>/<name>.json), and AppArmorProfile + ProfileBinding
 objects for AppArmor profiles that are allow-lists (recorded ones:
 --from-recording). The operator's AppArmorProfile holds allow-lists only
 (spec.abstract), so the generated deny-list profiles are not sent through
-it: load those files with apparmor_parser (harden says which).
+it: load those files on each node with rampart apparmor load (harden says which).
 A file with nothing to change is still written, unchanged. - reads standard
 input and writes the hardened manifest to standard output.
 

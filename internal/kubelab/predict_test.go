@@ -68,7 +68,9 @@ func TestPredictionEqualsMeasurement(t *testing.T) {
 		t.Fatalf("%d Pods (%d manifests in %s and the seed's 4), want at least 60", len(cases), len(files), predictPods)
 	}
 	installSeccompProfiles(t, c)
-	predictOn(t, c, predictNode{name: HostNode, flags: labNodeFlags(t), bounding: runtimeBounding(t, c), wait: 100 * time.Second}, cases)
+	// 62 Pods at once on two cores the AppArmor node's emulator shares:
+	// about 90 s, and more on a busy machine.
+	predictOn(t, c, predictNode{name: HostNode, flags: labNodeFlags(t), bounding: runtimeBounding(t, c), wait: 4 * time.Minute}, cases)
 }
 
 func seedCases() []predictCase {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/features"
@@ -33,6 +34,8 @@ type EngineOptions struct {
 	// KubernetesOptions and CheckPlacement).
 	Node         string
 	NodeSelector map[string]string
+	// PodTimeout bounds each kubernetes Pod (0: DefaultPodTimeout).
+	PodTimeout time.Duration
 }
 
 // CheckEngine says whether name is an engine Open knows.
@@ -78,7 +81,7 @@ func Open(ctx context.Context, o EngineOptions) (*Runner, error) {
 		r.reference = &Local{Self: o.Self, Dir: dir}
 	default:
 		var k *Kubernetes
-		k, err = NewKubernetes(ctx, KubernetesOptions{Kubectl: o.Kubectl, Image: o.Image, Defaults: o.Defaults, SeccompDir: o.SeccompDir, Node: o.Node, NodeSelector: o.NodeSelector})
+		k, err = NewKubernetes(ctx, KubernetesOptions{Kubectl: o.Kubectl, Image: o.Image, Defaults: o.Defaults, SeccompDir: o.SeccompDir, Node: o.Node, NodeSelector: o.NodeSelector, Timeout: o.PodTimeout})
 		if err == nil {
 			r.Engine, r.close = k, k.Close
 		}

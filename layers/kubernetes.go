@@ -65,7 +65,8 @@ type KubernetesOptions struct {
 	// elsewhere is copied in when the directory exists here (the node is
 	// this machine). Otherwise such policies are refused.
 	SeccompDir string
-	// Timeout bounds one Pod from creation to its end (default 2 min).
+	// Timeout bounds one Pod from creation to its end (default
+	// DefaultPodTimeout).
 	Timeout time.Duration
 	// Node, when set, is the node every Pod runs on (spec.nodeName);
 	// NodeSelector, when set, is every Pod's nodeSelector. NewKubernetes
@@ -74,6 +75,11 @@ type KubernetesOptions struct {
 	Node         string
 	NodeSelector map[string]string
 }
+
+// DefaultPodTimeout bounds one step's Pod, from creation to its end,
+// unless --pod-timeout says otherwise: room for an image pull and a slow
+// (emulated, loaded) node.
+const DefaultPodTimeout = 5 * time.Minute
 
 // RampartInImage is where the engine expects rampart in Image.
 const RampartInImage = "/usr/local/bin/rampart"
@@ -87,7 +93,7 @@ func NewKubernetes(ctx context.Context, o KubernetesOptions) (*Kubernetes, error
 		o.Kubectl = "kubectl"
 	}
 	if o.Timeout == 0 {
-		o.Timeout = 2 * time.Minute
+		o.Timeout = DefaultPodTimeout
 	}
 	if o.Image == "" {
 		return nil, errors.New("the kubernetes engine needs --image: an image with the static rampart at " + RampartInImage)
@@ -238,25 +244,56 @@ func (k *Kubernetes) run(ctx context.Context, s Step, pod *corev1.Pod) (*outcome
 		}
 		return nil, err
 	}
+	late := func(phase corev1.PodPhase) error {
+		return fmt.Errorf("pod %s/%s did not finish within %s (phase %s; --pod-timeout gives it longer)", k.ns, pod.Name, k.o.Timeout, phase)
+	}
+	var phase corev1.PodPhase
 	for {
-		out, err := k.kubectl(ctx, nil, "get", "pod", "-n", k.ns, pod.Name, "-o", "json")
+		out, err := k.read(ctx, "get", "pod", "-n", k.ns, pod.Name, "-o", "json")
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, late(phase)
+			}
 			return nil, err
 		}
 		var st corev1.Pod
 		if err := json.Unmarshal(out, &st); err != nil {
 			return nil, err
 		}
+		phase = st.Status.Phase
 		if st.Spec.NodeName != "" {
 			k.ranOn(s, st.Spec.NodeName)
 		}
 		if o, err := k.ended(ctx, &st); o != nil || err != nil {
+			if err != nil && ctx.Err() != nil {
+				return nil, late(phase)
+			}
 			return o, err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("pod %s/%s did not finish within %s (phase %s)", k.ns, pod.Name, k.o.Timeout, st.Status.Phase)
+			return nil, late(phase)
 		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// read runs a kubectl that only reads, trying again twice when kubectl
+// fails: the path to a node's logs (API server, node proxy, kubelet) can
+// drop a request when the node is busy, and a Pod that ended has its
+// outcome in the cluster still. Errors of the Pod itself are not kubectl
+// failures and are never retried; nor is a timeout.
+func (k *Kubernetes) read(ctx context.Context, args ...string) ([]byte, error) {
+	for try := 1; ; try++ {
+		out, err := k.kubectl(ctx, nil, args...)
+		var ke *kubectl.Error
+		if err == nil || try == 3 || !errors.As(err, &ke) {
+			return out, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Duration(try) * time.Second):
 		}
 	}
 }
@@ -281,7 +318,7 @@ func (k *Kubernetes) ended(ctx context.Context, st *corev1.Pod) (*outcome, error
 			if t.Reason == "StartError" || t.Reason == "ContainerCannotRun" {
 				return nil, &Refused{Reason: fmt.Sprintf("the runtime could not start the container (%s): %s", t.Reason, strings.TrimSpace(t.Message))}
 			}
-			logs, err := k.kubectl(ctx, nil, "logs", "-n", k.ns, st.Name)
+			logs, err := k.read(ctx, "logs", "-n", k.ns, st.Name)
 			if err != nil {
 				return nil, err
 			}

@@ -81,6 +81,17 @@ func fakeKubectl(dir string, args []string) int {
 		os.Stdout.Write(b)
 		return 0
 	case strings.HasPrefix(cmd, "logs "):
+		// flaky-logs holds how many `logs` calls fail silently for each
+		// Pod, as requests dropped between the API server and a busy
+		// kubelet.
+		if b, err := os.ReadFile(filepath.Join(dir, "flaky-logs")); err == nil {
+			tries := filepath.Join(dir, "logs-"+args[len(args)-1])
+			t, _ := os.ReadFile(tries)
+			if len(t) < len(b) {
+				os.WriteFile(tries, append(t, 'x'), 0o644)
+				return 1
+			}
+		}
 		fmt.Println(`{"schema":"rampart.probe/v1","results":[{"id":"read-shadow","title":"read /etc/shadow","verdict":"open","step":"open"}]}`)
 		return 0
 	}
@@ -114,8 +125,8 @@ func fakeSchedule(dir string, pod *corev1.Pod) {
 			}
 		}
 	}
-	if pod.Spec.NodeName == "" {
-		pod.Status.Phase = corev1.PodPending
+	if _, err := os.Stat(filepath.Join(dir, "pending")); pod.Spec.NodeName == "" || err == nil {
+		pod.Status.Phase = corev1.PodPending // unbound, or never pulled
 		return
 	}
 	aa, _ := os.ReadFile(filepath.Join(dir, "apparmor"))
@@ -507,5 +518,55 @@ func TestKubernetesAppArmorNodeAndLocalSeccomp(t *testing.T) {
 		if got := hasNote(m, "the seccomp profile "+prof, "node aa must hold it"); got != c.note {
 			t.Errorf("steps on %q: note about the profile %v, want %v: %q", stepNodes(m), got, c.note, m.Notes)
 		}
+	}
+}
+
+// A `kubectl logs` that fails without a word (a request dropped on its
+// way to a busy node) is tried again: three tries in all. Beyond
+// that the error says what kubectl did, never just "(no output)".
+func TestKubernetesLogsRetried(t *testing.T) {
+	for _, tc := range []struct {
+		fails   int
+		wantErr string
+	}{
+		{fails: 2},
+		{fails: 3, wantErr: "(no output; exit status 1)"},
+	} {
+		c := newFakeCluster(t, []corev1.Node{node("n1")})
+		if err := os.WriteFile(filepath.Join(c.dir, "flaky-logs"), []byte(strings.Repeat("x", tc.fails)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m, err := runFake(t, EngineOptions{Node: "n1"}, seedPolicy(""))
+		logs := 0
+		for _, call := range c.calls(t) {
+			if strings.HasPrefix(call, "logs ") {
+				logs++
+			}
+		}
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%d silent failures: %v, want them retried", tc.fails, err)
+		case tc.wantErr == "" && len(m.Steps) != 4:
+			t.Errorf("%d silent failures: %d steps", tc.fails, len(m.Steps))
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%d silent failures: error %v, want one containing %q", tc.fails, err, tc.wantErr)
+		}
+		// Four steps' logs, each after its failures.
+		if tc.wantErr == "" && logs != 4*(1+tc.fails) {
+			t.Errorf("%d silent failures: %d logs calls, want %d", tc.fails, logs, 4*(1+tc.fails))
+		}
+	}
+}
+
+// A Pod that never ends is reported against --pod-timeout, with its
+// phase, not as whatever kubectl call the deadline happened to cut.
+func TestKubernetesPodTimeout(t *testing.T) {
+	c := newFakeCluster(t, []corev1.Node{node("n1")})
+	if err := os.WriteFile(filepath.Join(c.dir, "pending"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := runFake(t, EngineOptions{}, seedPolicy(""))
+	if err == nil || !strings.Contains(err.Error(), "did not finish within 5s (phase Pending; --pod-timeout gives it longer)") {
+		t.Errorf("error %v, want the Pod's timeout and phase", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -34,6 +35,7 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 		policyFile  string
 		node        string
 		selector    map[string]string
+		podTimeout  time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "layers [POLICY]",
@@ -59,6 +61,9 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 			if err := layers.CheckPlacement(engine, node, selector); err != nil {
 				return usageError{err}
 			}
+			if podTimeout <= 0 {
+				return usageError{fmt.Errorf("--pod-timeout %s: it must be positive", podTimeout)}
+			}
 			if err := report.CheckFormat(report.KindLayers, output); err != nil {
 				return err // before the run, whose matrix could not be written
 			}
@@ -80,7 +85,7 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 			// the step files and a kubernetes engine's scratch namespace.
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			r, err := layers.Open(ctx, layers.EngineOptions{Name: engine, Self: self, Rootfs: rootfs, Image: image, Kubectl: kubectl, Defaults: defaults, SeccompDir: lf.seccompDir, Node: node, NodeSelector: selector})
+			r, err := layers.Open(ctx, layers.EngineOptions{Name: engine, Self: self, Rootfs: rootfs, Image: image, Kubectl: kubectl, Defaults: defaults, SeccompDir: lf.seccompDir, Node: node, NodeSelector: selector, PodTimeout: podTimeout})
 			if err != nil {
 				return err
 			}
@@ -104,6 +109,7 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 	fl.StringVar(&node, "node", "", "with --engine kubernetes: run every configuration's Pod on this node (spec.nodeName; it must be Ready)")
 	fl.StringToStringVar(&selector, "node-selector", nil, "with --engine kubernetes: a nodeSelector `KEY=VALUE[,...]` on every Pod; the scheduler picks among the Ready nodes it matches")
 	fl.Lookup("node-selector").DefValue = "" // none, not "[]"
+	fl.DurationVar(&podTimeout, "pod-timeout", layers.DefaultPodTimeout, "with --engine kubernetes: how long one configuration's Pod may take, from creation to its end (image pull included)")
 	fl.StringVar(&rootfs, "rootfs", "", "with --engine runc: the root filesystem (default: a busybox one rampart assembles)")
 	fl.StringVar(&policyFile, "policy", "", "take the layers from a policy `FILE` (rampart.policy/v1), or from a recording (the directory rampart record wrote, its recording.json or policy.json: the probe's own calls are added so that it can run under the recorded allow list), with the layer flags over it")
 	fl.StringVar(&runtimeName, "runtime", "containerd", "the runtime whose default capabilities form the baseline: containerd (14) or cri-o (9)")

@@ -42,14 +42,22 @@ func (k Kubectl) Run(ctx context.Context, stdin io.Reader, args ...string) ([]by
 	if err == nil {
 		return stdout.Bytes(), stderr.Bytes(), nil
 	}
+	if i := slices.Index(args, "--"); i >= 0 {
+		args = args[:i] // a streamed script is not worth repeating
+	}
+	if ctx.Err() != nil {
+		// Killed because the caller gave up: say so, not "(no output)".
+		return nil, nil, fmt.Errorf("kubectl %s: %w", strings.Join(args, " "), context.Cause(ctx))
+	}
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
 		return nil, nil, fmt.Errorf("running %s: %w (--kubectl names another)", path, err)
 	}
-	if i := slices.Index(args, "--"); i >= 0 {
-		args = args[:i] // a streamed script is not worth repeating
+	msg := LastLine(stderr.Bytes())
+	if strings.TrimSpace(stderr.String()) == "" {
+		msg = "(no output; " + ee.String() + ")" // e.g. "signal: killed"
 	}
-	return stdout.Bytes(), stderr.Bytes(), &Error{Args: args, Msg: LastLine(stderr.Bytes()), Exit: ee}
+	return stdout.Bytes(), stderr.Bytes(), &Error{Args: args, Msg: msg, Exit: ee}
 }
 
 // Error is a kubectl that ran and failed: its command and the last line

@@ -19,7 +19,7 @@ import (
 // layersOut runs `rampart layers --engine kubernetes` against the lab.
 func layersOut(t *testing.T, c *Cluster, args ...string) []byte {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute) // a step's two Pods, 5 min each
 	defer cancel()
 	cmd := exec.CommandContext(ctx, rampartBin, append([]string{"layers", "--engine", "kubernetes"}, args...)...)
 	cmd.Env = c.Env()

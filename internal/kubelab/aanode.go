@@ -254,7 +254,7 @@ func (c *Cluster) NodeExec(ctx context.Context, node string, stdin []byte, argv 
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("creating %s: %w: %s", pod, err, out)
 		}
-		if _, err := c.Kubectl(ctx, "wait", "-n", "kube-system", "--for=condition=Ready", "pod/"+pod, "--timeout=120s"); err != nil {
+		if _, err := c.Kubectl(ctx, "wait", "-n", "kube-system", "--for=condition=Ready", "pod/"+pod, "--timeout=300s"); err != nil {
 			return nil, err
 		}
 	}

@@ -47,7 +47,9 @@ func (k Kubectl) Run(ctx context.Context, stdin io.Reader, args ...string) ([]by
 	}
 	if ctx.Err() != nil {
 		// Killed because the caller gave up: say so, not "(no output)".
-		return nil, nil, fmt.Errorf("kubectl %s: %w", strings.Join(args, " "), context.Cause(ctx))
+		// What it printed until then is returned: a caller may need it to
+		// clean up after a remote command that had started.
+		return stdout.Bytes(), stderr.Bytes(), fmt.Errorf("kubectl %s: %w", strings.Join(args, " "), context.Cause(ctx))
 	}
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {

@@ -157,9 +157,12 @@ func Run(ctx context.Context, t Target, binary string, args []string) (*Result, 
 	own, theirs := split(stderr)
 	res.Stdout, res.Stderr = out, theirs
 	var cerr error
-	if own["placing"] && !own["removed"] {
+	if !own["removed"] && (own["placing"] || ctx.Err() != nil) {
 		// The shell did not get to clean up (ctx ended, the connection
-		// broke): remove the file from here.
+		// broke): remove the file from here. When ctx ended, the shell
+		// may have created the file without its "placing" line reaching
+		// us; the name is still ours to remove (64 random bits: nothing
+		// in the container knows it before our shell creates it).
 		cerr = t.cleanup(res, path)
 	}
 	var ee *exec.ExitError

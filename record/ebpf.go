@@ -58,10 +58,11 @@ const drainEvery = 10 * time.Millisecond
 
 // Test hooks: a small ring buffer, and a reader that does not drain it
 // until CMD has exited, make losses certain, so that their accounting
-// can be checked exactly.
+// can be checked exactly; a small dedup table makes its inserts fail.
 var (
 	testRingSize   uint32
 	testHoldReader bool
+	testSeenSize   uint32
 )
 
 // ebpfRecorder counts in the kernel (raw tracepoints on sys_enter,
@@ -104,6 +105,22 @@ func newEBPF(sys *sysTable, col *collector) (*ebpfRecorder, error) {
 	spec.Maps["busy"].MaxEntries = words
 	if testRingSize > 0 {
 		spec.Maps["events"].MaxEntries = testRingSize
+	}
+	if testSeenSize > 0 {
+		spec.Maps["seen"].MaxEntries = testSeenSize
+	}
+	// A preallocated hash map builds all its elements at creation: for
+	// the 65536 of the dedup table, most of rampart's map set-up, paid by
+	// every recording however few files it opens. Allocated as they come,
+	// they cost only the files opened. Since 6.1 the kernel allocates
+	// them from per-CPU caches that are safe in tracepoints; before, a
+	// tracing program with such a map is refused or warned about. The
+	// dedup table may: an insert that fails (table full, or no memory)
+	// only sends that path without dedup, nothing is lost. The process
+	// and value tables stay preallocated: a failed insert there would
+	// drop a process or a value.
+	if features.KernelAtLeast(6, 1) {
+		spec.Maps["seen"].Flags |= unix.BPF_F_NO_PREALLOC
 	}
 	if err := loadObjects(spec, &r.objs); err != nil {
 		return nil, unavailable("load the BPF programs", err)

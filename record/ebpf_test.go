@@ -5,6 +5,11 @@ package record
 import (
 	"testing"
 	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/features"
 )
 
 // The ring buffer decoder reads struct event at fixed offsets; they must
@@ -36,5 +41,53 @@ func TestEventLayout(t *testing.T) {
 	}
 	if len(e.Path) != pathLen || len(e.Base) != baseLen || unsafe.Sizeof(e) != evOffBase+baseLen {
 		t.Errorf("path buffers %d and %d bytes, event %d bytes; decoder expects %d, %d and %d", len(e.Path), len(e.Base), unsafe.Sizeof(e), pathLen, baseLen, evOffBase+baseLen)
+	}
+}
+
+// The dedup table's elements are allocated as paths come, not all when
+// the programs load (that was most of a recording's fixed cost), where
+// the kernel allows it in tracepoints (6.1); the process and value
+// tables, where a failed insert would lose something, stay
+// preallocated. The flags are the kernel's, read back.
+func TestDedupTableAllocatedOnDemand(t *testing.T) {
+	needRoot(t)
+	if !features.KernelAtLeast(6, 1) {
+		t.Skip("kernel before 6.1: every table is preallocated")
+	}
+	sys := syscalls()
+	r, err := newEBPF(sys, newCollector(sys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.close()
+	for name, m := range map[string]*ebpf.Map{"seen": r.objs.Seen, "procs": r.objs.Procs, "args": r.objs.Args, "socks": r.objs.Socks} {
+		info, err := m.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		onDemand := info.Flags&unix.BPF_F_NO_PREALLOC != 0
+		if onDemand != (name == "seen") {
+			t.Errorf("%s: allocated on demand = %v, want %v", name, onDemand, name == "seen")
+		}
+	}
+}
+
+// A path the dedup table cannot take (full) is sent on its own: with a
+// table of 16 entries, openroot's 2000 distinct spellings of "/" are
+// all recorded, none lost.
+func TestDedupTableFullLosesNothing(t *testing.T) {
+	needRoot(t)
+	openroot := bin(t, "openroot")
+	testSeenSize = 16
+	defer func() { testSeenSize = 0 }()
+	rec := record(t, RecorderEBPF, []string{openroot}, Options{})
+	var n uint64
+	for _, f := range rec.Files {
+		if f.Path == "/" {
+			n = f.Count
+		}
+	}
+	if n != 2000 {
+		t.Errorf("recorded %d opens of /, want 2000; limits %q", n, rec.Limits)
 	}
 }

@@ -91,6 +91,13 @@ func newEBPF(sys *sysTable, col *collector) (*ebpfRecorder, error) {
 		return nil, &features.NotSupportedError{Feature: "the eBPF recorder", Reason: "rampart runs in a nested pid namespace (" + ns + ", a container): the kernel side would see other pids than rampart does"}
 	}
 	r := &ebpfRecorder{col: col, dedup: map[recorderSeenKey][]rawAccess{}}
+	// The programs' CO-RE relocations need the kernel's BTF, a 5 MB file
+	// whose decoding is the largest part of loading them in user space,
+	// and is needed only at the first program: decode it while the
+	// object is parsed and the maps are created. The loader waits for it
+	// (btf.Cache serialises), and an error here is met again there.
+	kernelTypes := btf.NewCache()
+	go kernelTypes.Kernel()
 	// /proc/kallsyms takes tens of milliseconds to read: meanwhile, load.
 	symc := make(chan [][2]uint64, 1)
 	go func() {
@@ -122,7 +129,7 @@ func newEBPF(sys *sysTable, col *collector) (*ebpfRecorder, error) {
 	if features.KernelAtLeast(6, 1) {
 		spec.Maps["seen"].Flags |= unix.BPF_F_NO_PREALLOC
 	}
-	if err := loadObjects(spec, &r.objs); err != nil {
+	if err := loadObjects(spec, &r.objs, kernelTypes); err != nil {
 		return nil, unavailable("load the BPF programs", err)
 	}
 	for i, rg := range <-symc {
@@ -168,8 +175,9 @@ func newEBPF(sys *sysTable, col *collector) (*ebpfRecorder, error) {
 // back right after, so that CMD inherits the limits it would have had.
 // (cilium/ebpf's rlimit package probes for this with a BPF map created
 // at init, in every rampart process: the launcher and the probe too.)
-func loadObjects(spec *ebpf.CollectionSpec, objs *recorderObjects) error {
-	err := spec.LoadAndAssign(objs, nil)
+func loadObjects(spec *ebpf.CollectionSpec, objs *recorderObjects, kernelTypes *btf.Cache) error {
+	opts := &ebpf.CollectionOptions{Cache: kernelTypes}
+	err := spec.LoadAndAssign(objs, opts)
 	if !errors.Is(err, unix.EPERM) {
 		return err
 	}
@@ -181,7 +189,7 @@ func loadObjects(spec *ebpf.CollectionSpec, objs *recorderObjects) error {
 		return err
 	}
 	defer unix.Setrlimit(unix.RLIMIT_MEMLOCK, &old)
-	return spec.LoadAndAssign(objs, nil)
+	return spec.LoadAndAssign(objs, opts)
 }
 
 // unavailable wraps what stopped the eBPF recorder. Refusals by the

@@ -98,10 +98,11 @@ func newEBPF(sys *sysTable, col *collector) (*ebpfRecorder, error) {
 	// (btf.Cache serialises), and an error here is met again there.
 	kernelTypes := btf.NewCache()
 	go kernelTypes.Kernel()
-	// /proc/kallsyms takes tens of milliseconds to read: meanwhile, load.
+	// /proc/kallsyms takes tens of milliseconds to read (once a boot,
+	// ksyms.go): meanwhile, load.
 	symc := make(chan [][2]uint64, 1)
 	go func() {
-		symc <- kernelSymbols("security_vm_enough_memory_mm", "cap_vm_enough_memory", "net_ctl_permissions")
+		symc <- kernelRanges("security_vm_enough_memory_mm", "cap_vm_enough_memory", "net_ctl_permissions")
 	}()
 	spec, err := loadRecorder()
 	if err != nil {

@@ -1,0 +1,174 @@
+//go:build linux && amd64
+
+package record
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Reading /proc/kallsyms makes the kernel format every one of its
+// symbols (over 100,000 lines here): tens of milliseconds of CPU, a large
+// part of each recording's fixed cost, for three ranges that do not
+// change until the next boot (kernel text moves only with KASLR, at
+// boot). The ranges found are therefore kept in rampart's cache
+// directory with the boot they belong to, and read from there while
+// that boot lasts.
+//
+// The cache decides which capability checks a recording ignores, so it
+// is trusted like the program that reads it: the directory and the file
+// must belong to the caller's uid and be writable by nobody else, or
+// they are ignored. A planted file could otherwise make every recording
+// count the memory-accounting check and put SYS_ADMIN in every policy
+// generated from it, or hide a real SYS_ADMIN use.
+
+// ksymsFile is the cache file's name in the cache directory.
+const ksymsFile = "kallsyms.json"
+
+type ksymsEntry struct {
+	Boot   string      `json:"boot"`
+	Names  []string    `json:"names"`
+	Ranges [][2]uint64 `json:"ranges"`
+}
+
+// kernelRanges is kernelSymbols, from the cache when it holds this
+// boot's answer for names.
+func kernelRanges(names ...string) [][2]uint64 {
+	boot := bootID()
+	dir, err := ksymsCacheDir()
+	if boot == "" || err != nil {
+		return kernelSymbols(names...)
+	}
+	file := filepath.Join(dir, ksymsFile)
+	if e, err := readKsyms(file); err == nil && e.Boot == boot && slices.Equal(e.Names, names) && len(e.Ranges) == len(names) {
+		return e.Ranges
+	}
+	out := kernelSymbols(names...)
+	// Addresses hidden from this process (kptr_restrict) read as zero
+	// ranges: not kept, the setting can change within a boot.
+	if slices.ContainsFunc(out, func(r [2]uint64) bool { return r != [2]uint64{} }) {
+		writeKsyms(dir, file, ksymsEntry{Boot: boot, Names: names, Ranges: out}) // a failed store only costs the next recording time
+	}
+	return out
+}
+
+// bootID names this boot; empty when the kernel does not say.
+func bootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// ksymsCacheDir is rampart's cache directory for the recorder, created
+// if needed, and refused when another user could write to it.
+func ksymsCacheDir() (string, error) {
+	dir := os.Getenv("RAMPART_CACHE_DIR")
+	if dir == "" {
+		if os.Geteuid() == 0 {
+			dir = "/var/cache/rampart"
+		} else {
+			base, err := os.UserCacheDir()
+			if err != nil {
+				return "", err
+			}
+			dir = filepath.Join(base, "rampart")
+		}
+	}
+	dir = filepath.Join(dir, "record")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	if err := ownedAlone(dir, nil, true); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// readKsyms reads a cache entry that only this user could have written.
+func readKsyms(file string) (*ksymsEntry, error) {
+	f, err := os.OpenFile(file, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// The file opened, not the name: it cannot be swapped in between.
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return nil, err
+	}
+	if err := ownedAlone(file, &st, false); err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 1<<16))
+	if err != nil {
+		return nil, err
+	}
+	var e ksymsEntry
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, err
+	}
+	for _, r := range e.Ranges {
+		if r[0] > r[1] {
+			return nil, errors.New("kallsyms cache: a range ends before it starts")
+		}
+	}
+	return &e, nil
+}
+
+// writeKsyms replaces the cache file with a new one of this user's,
+// mode 0600, whatever the old one's owner and mode were.
+func writeKsyms(dir, file string, e ksymsEntry) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".kallsyms-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), file)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+// ownedAlone refuses a cache path another user could have written; st is
+// the path's, or nil to look it up (not following a symbolic link).
+func ownedAlone(path string, st *unix.Stat_t, isDir bool) error {
+	if st == nil {
+		st = new(unix.Stat_t)
+		if err := unix.Lstat(path, st); err != nil {
+			return err
+		}
+	}
+	want := uint32(unix.S_IFREG)
+	if isDir {
+		want = unix.S_IFDIR
+	}
+	switch {
+	case st.Mode&unix.S_IFMT != want:
+		return fmt.Errorf("record cache: %s is not a plain file or directory", path)
+	case int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("record cache: %s belongs to uid %d, not %d", path, st.Uid, os.Geteuid())
+	case st.Mode&0o022 != 0:
+		return fmt.Errorf("record cache: %s is writable by others (mode %o)", path, st.Mode&0o777)
+	}
+	return nil
+}

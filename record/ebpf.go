@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
@@ -63,6 +64,7 @@ var (
 	testRingSize   uint32
 	testHoldReader bool
 	testSeenSize   uint32
+	testBadProgram string // a program the verifier is made to refuse
 )
 
 // ebpfRecorder counts in the kernel (raw tracepoints on sys_enter,
@@ -116,6 +118,9 @@ func newEBPF(sys *sysTable, col *collector) (*ebpfRecorder, error) {
 	}
 	if testSeenSize > 0 {
 		spec.Maps["seen"].MaxEntries = testSeenSize
+	}
+	if testBadProgram != "" {
+		spec.Programs[testBadProgram].Instructions = asm.Instructions{asm.Return()} // R0 never set
 	}
 	// A preallocated hash map builds all its elements at creation: for
 	// the 65536 of the dedup table, most of rampart's map set-up, paid by
@@ -177,8 +182,7 @@ func newEBPF(sys *sysTable, col *collector) (*ebpfRecorder, error) {
 // (cilium/ebpf's rlimit package probes for this with a BPF map created
 // at init, in every rampart process: the launcher and the probe too.)
 func loadObjects(spec *ebpf.CollectionSpec, objs *recorderObjects, kernelTypes *btf.Cache) error {
-	opts := &ebpf.CollectionOptions{Cache: kernelTypes}
-	err := spec.LoadAndAssign(objs, opts)
+	err := loadAll(spec, objs, kernelTypes)
 	if !errors.Is(err, unix.EPERM) {
 		return err
 	}
@@ -190,7 +194,51 @@ func loadObjects(spec *ebpf.CollectionSpec, objs *recorderObjects, kernelTypes *
 		return err
 	}
 	defer unix.Setrlimit(unix.RLIMIT_MEMLOCK, &old)
-	return spec.LoadAndAssign(objs, opts)
+	return loadAll(spec, objs, kernelTypes)
+}
+
+// loadAll creates the maps, then loads the programs in two halves at
+// once: the verifier's work is most of a load, and sys_exit is about
+// half of it, so a second CPU takes that half. On an error nothing is
+// left loaded.
+func loadAll(spec *ebpf.CollectionSpec, objs *recorderObjects, kernelTypes *btf.Cache) error {
+	err := spec.LoadAndAssign(&objs.recorderMaps, &ebpf.CollectionOptions{Cache: kernelTypes})
+	if err == nil {
+		err = loadPrograms(spec, objs, kernelTypes)
+	}
+	if err != nil {
+		objs.Close()
+		*objs = recorderObjects{}
+	}
+	return err
+}
+
+func loadPrograms(spec *ebpf.CollectionSpec, objs *recorderObjects, kernelTypes *btf.Cache) error {
+	m := &objs.recorderMaps
+	opts := &ebpf.CollectionOptions{Cache: kernelTypes, MapReplacements: map[string]*ebpf.Map{
+		"args": m.Args, "busy": m.Busy, "calls": m.Calls, "caps": m.Caps, "counts": m.Counts,
+		"events": m.Events, "noise": m.Noise, "procs": m.Procs, "scratch": m.Scratch,
+		"seen": m.Seen, "socks": m.Socks, "stats": m.Stats, "tracked": m.Tracked,
+	}}
+	var exit struct {
+		SysExit *ebpf.Program `ebpf:"sys_exit"`
+	}
+	exitSpec := spec.Copy()
+	errc := make(chan error, 1)
+	go func() { errc <- exitSpec.LoadAndAssign(&exit, opts) }()
+	var rest struct {
+		SysEnter         *ebpf.Program `ebpf:"sys_enter"`
+		SchedProcessFork *ebpf.Program `ebpf:"sched_process_fork"`
+		SchedProcessExec *ebpf.Program `ebpf:"sched_process_exec"`
+		SchedProcessExit *ebpf.Program `ebpf:"sched_process_exit"`
+		CapCapable       *ebpf.Program `ebpf:"cap_capable"`
+	}
+	err := spec.LoadAndAssign(&rest, opts)
+	err = errors.Join(err, <-errc)
+	p := &objs.recorderPrograms
+	p.SysExit, p.SysEnter, p.CapCapable = exit.SysExit, rest.SysEnter, rest.CapCapable
+	p.SchedProcessFork, p.SchedProcessExec, p.SchedProcessExit = rest.SchedProcessFork, rest.SchedProcessExec, rest.SchedProcessExit
+	return err
 }
 
 // unavailable wraps what stopped the eBPF recorder. Refusals by the

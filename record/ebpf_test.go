@@ -3,6 +3,9 @@
 package record
 
 import (
+	"errors"
+	"os"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -89,5 +92,41 @@ func TestDedupTableFullLosesNothing(t *testing.T) {
 	}
 	if n != 2000 {
 		t.Errorf("recorded %d opens of /, want 2000; limits %q", n, rec.Limits)
+	}
+}
+
+// The programs load in two halves at once; when either is refused, the
+// recorder is reported unavailable (so auto falls back to ptrace) and
+// nothing of the load is left open in rampart.
+func TestRefusedLoadLeavesNothing(t *testing.T) {
+	needRoot(t)
+	bpfFDs := func() int {
+		n := 0
+		ents, _ := os.ReadDir("/proc/self/fd")
+		for _, e := range ents {
+			if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.HasPrefix(l, "anon_inode:bpf") {
+				n++
+			}
+		}
+		return n
+	}
+	sys := syscalls()
+	for _, prog := range []string{"sys_exit", "sys_enter"} {
+		t.Run(prog, func(t *testing.T) {
+			before := bpfFDs()
+			testBadProgram = prog
+			defer func() { testBadProgram = "" }()
+			r, err := newEBPF(sys, newCollector(sys))
+			if err == nil {
+				r.close()
+				t.Fatal("loaded with a program the verifier must refuse")
+			}
+			if !errors.Is(err, features.ErrNotSupported) {
+				t.Errorf("error %v, want one that says the recorder is not supported here", err)
+			}
+			if after := bpfFDs(); after != before {
+				t.Errorf("%d BPF descriptors open after the refused load, %d before", after, before)
+			}
+		})
 	}
 }

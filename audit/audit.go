@@ -477,9 +477,10 @@ func (a *Auditor) Container(c kube.Container) Container {
 	out.PSS = a.pss.pod(c, c.Spec)
 	sc, psc := c.SecurityContexts()
 	out.Privileged = sc.Privileged != nil && *sc.Privileged
-	out.Capabilities.Pos = c.Pos("securityContext", "capabilities")
-	out.Seccomp.Pos = c.Pos("securityContext", "seccompProfile")
-	out.AppArmor.Pos = c.Pos("securityContext", "appArmorProfile")
+	at := scPos(c)
+	out.Capabilities.Pos = at("capabilities")
+	out.Seccomp.Pos = at("seccompProfile")
+	out.AppArmor.Pos = at("appArmorProfile")
 
 	// The user: the image's when no runAsUser is written (root, unless
 	// runAsNonRoot makes the kubelet insist on a non-root image user).
@@ -577,7 +578,7 @@ func (a *Auditor) Container(c kube.Container) Container {
 	for _, path := range a.paths {
 		pr := PathResult{ID: path.ID}
 		pr.Verdict, pr.Layer, pr.Why = a.decide(path, sec, effective, ctx, out.Privileged, lsm, who)
-		pr.Fix = fixPos(c, path, pr, out.Privileged)
+		pr.Fix = fixPos(at, path, pr, out.Privileged)
 		if f := who.fix[path.ID]; f != "" {
 			pr.Fix = f
 		}
@@ -845,28 +846,43 @@ func readOnlyWrite(p *attack.Path, readOnly []string) string {
 }
 
 // fixPos is the field to change for a path: what closed it, or for an
-// open path the first layer that could.
-func fixPos(c kube.Container, p *attack.Path, r PathResult, privileged bool) string {
+// open path the first layer that could. at is the container's scPos.
+func fixPos(at func(field string) string, p *attack.Path, r PathResult, privileged bool) string {
 	if privileged {
-		return c.Pos("securityContext", "privileged")
+		return at("privileged")
 	}
 	switch r.Layer {
 	case attack.ByCapabilities:
-		return c.Pos("securityContext", "capabilities")
+		return at("capabilities")
 	case attack.BySeccomp:
-		return c.Pos("securityContext", "seccompProfile")
+		return at("seccompProfile")
 	case attack.ByLSM:
-		return c.Pos("securityContext", "appArmorProfile")
+		return at("appArmorProfile")
 	case attack.ByOther:
-		return c.Pos("securityContext", "privileged")
+		return at("privileged")
 	}
 	switch {
 	case p.Model.Caps != 0:
-		return c.Pos("securityContext", "capabilities")
+		return at("capabilities")
 	case len(p.Model.Calls) > 0:
-		return c.Pos("securityContext", "seccompProfile")
+		return at("seccompProfile")
 	}
-	return c.Pos("securityContext", "appArmorProfile")
+	return at("appArmorProfile")
+}
+
+// scPos gives the position of a field of c's securityContext, each
+// looked up once: every path of the catalog points at one of a handful
+// of them, and a lookup walks the YAML.
+func scPos(c kube.Container) func(field string) string {
+	memo := map[string]string{}
+	return func(field string) string {
+		pos, ok := memo[field]
+		if !ok {
+			pos = c.Pos("securityContext", field)
+			memo[field] = pos
+		}
+		return pos
+	}
 }
 
 // secEntry is a seccomp profile resolved and compiled once.

@@ -58,6 +58,9 @@ type NodeError struct {
 
 func (e *NodeError) Error() string { return e.Msg }
 
+// pairScan is the most entries pairs finds a key among by scanning.
+const pairScan = 16
+
 type pair struct {
 	key, val *yaml.Node
 	name     string // the key as JSON sees it
@@ -76,17 +79,40 @@ type pair struct {
 // too.
 func pairs(n *yaml.Node, budget *int) ([]pair, error) {
 	var out []pair
-	at := map[string]int{} // key -> index in out
+	// at indexes out by key once it is long enough that a scan costs
+	// more than a map: most mappings in a manifest have a handful of keys,
+	// and they are looked up again for every position asked of them.
+	var at map[string]int
+	index := func(name string) (int, bool) {
+		if at != nil {
+			i, ok := at[name]
+			return i, ok
+		}
+		for i := range out {
+			if out[i].name == name {
+				return i, true
+			}
+		}
+		return 0, false
+	}
 	set := func(p pair) error {
-		if i, ok := at[p.name]; ok {
+		if i, ok := index(p.name); ok {
 			if old := out[i]; old.typ != p.typ {
 				return &NodeError{Node: p.key, Msg: fmt.Sprintf("keys %q (line %d) and %q are both %q to the API server, which keeps either; write one", old.key.Value, old.key.Line, p.key.Value, p.name)}
 			}
 			out[i] = p
 			return nil
 		}
-		at[p.name] = len(out)
 		out = append(out, p)
+		switch {
+		case at != nil:
+			at[p.name] = len(out) - 1
+		case len(out) > pairScan:
+			at = make(map[string]int, 2*len(out))
+			for i := range out {
+				at[out[i].name] = i
+			}
+		}
 		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -216,17 +242,19 @@ func keyName(k *yaml.Node) (name, typ string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	typ = fmt.Sprintf("%T", v)
+	// The type's name, as %T prints it, without fmt's cost: every key
+	// of every mapping comes here.
 	switch v := v.(type) {
 	case string:
-		return v, typ, nil
+		return v, "string", nil
 	case bool:
-		return strconv.FormatBool(v), typ, nil
+		return strconv.FormatBool(v), "bool", nil
 	case int64:
-		return strconv.FormatInt(v, 10), typ, nil
+		return strconv.FormatInt(v, 10), "int64", nil
 	case uint64:
-		return strconv.FormatUint(v, 10), typ, nil
+		return strconv.FormatUint(v, 10), "uint64", nil
 	case float64:
+		typ = "float64"
 		switch {
 		case math.IsInf(v, 1):
 			return ".inf", typ, nil

@@ -106,6 +106,7 @@ type Auditor struct {
 	generic *aaEntry // the runtime-default AppArmor profile
 	pss     *pssChecker
 	accept  Acceptance
+	byNS    bool // count each namespace in the summary
 
 	// aaCheck compiles each Localhost profile file with apparmor_parser
 	// once; aaRefused are the files it refused, waiting to be reported
@@ -145,6 +146,11 @@ func New(n Node) (*Auditor, error) {
 	}
 	return &Auditor{node: n, rt: rt, rtSec: &seccomp.RuntimeDefault{Seccomp: rt.Seccomp}, paths: attack.Catalog(), sec: map[string]*secEntry{}, aa: map[string]*aaEntry{}, aaFailed: map[string]bool{}, pss: pss}, nil
 }
+
+// CountNamespaces makes the reports' summaries count each namespace
+// too (Summary.Namespaces). What it holds grows with the namespaces, not
+// with the objects.
+func (a *Auditor) CountNamespaces() { a.byNS = true }
 
 // Paths is the catalog the audit decides.
 func (a *Auditor) Paths() []*attack.Path { return a.paths }
@@ -286,6 +292,19 @@ type Summary struct {
 	WithOpen   int            `json:"containersWithOpenPaths"`
 	OpenPaths  map[string]int `json:"openPaths"`   // path ID -> containers
 	PSSLevels  map[string]int `json:"podSecurity"` // level -> objects
+	// Namespaces are the counts per namespace as written ("" where the
+	// manifest names none), kept only when the Auditor was asked
+	// (CountNamespaces): a compact report of a large audit.
+	Namespaces map[string]*Counts `json:"namespaces,omitempty"`
+}
+
+// Counts are a namespace's share of the summary.
+type Counts struct {
+	Objects    int            `json:"objects"`
+	Containers int            `json:"containers"`
+	WithOpen   int            `json:"containersWithOpenPaths"`
+	OpenPaths  map[string]int `json:"openPaths"`   // path ID -> containers
+	PSSLevels  map[string]int `json:"podSecurity"` // level -> objects
 }
 
 // Files audits files and directories ("-" is standard input; directories
@@ -328,6 +347,9 @@ func (a *Auditor) newReport() *Report {
 		Errors:    []DocError{},
 		Summary:   Summary{OpenPaths: map[string]int{}, PSSLevels: map[string]int{}},
 		failed:    map[string]bool{},
+	}
+	if a.byNS {
+		r.Summary.Namespaces = map[string]*Counts{}
 	}
 	a.describeFiles(&r.Node)
 	return r
@@ -416,8 +438,16 @@ func (r *Report) emit(w *Workload, emit func(*Workload) error) error {
 	s := &r.Summary
 	s.Objects++
 	s.PSSLevels[w.PSS.Level]++
+	ns := s.namespace(w.Namespace)
+	if ns != nil {
+		ns.Objects++
+		ns.PSSLevels[w.PSS.Level]++
+	}
 	for _, c := range w.Containers {
 		s.Containers++
+		if ns != nil {
+			ns.container(c)
+		}
 		if c.Error != "" {
 			s.Invalid++
 		}
@@ -440,6 +470,30 @@ func (r *Report) emit(w *Workload, emit func(*Workload) error) error {
 		}
 	}
 	return emit(w)
+}
+
+// namespace is the Counts of namespace ns; nil when namespaces are not
+// counted.
+func (s *Summary) namespace(ns string) *Counts {
+	if s.Namespaces == nil {
+		return nil
+	}
+	c := s.Namespaces[ns]
+	if c == nil {
+		c = &Counts{OpenPaths: map[string]int{}, PSSLevels: map[string]int{}}
+		s.Namespaces[ns] = c
+	}
+	return c
+}
+
+func (n *Counts) container(c Container) {
+	n.Containers++
+	if len(c.Open) > 0 {
+		n.WithOpen++
+	}
+	for _, id := range c.Open {
+		n.OpenPaths[id]++
+	}
 }
 
 // docErrors splits kube.Read's joined errors.

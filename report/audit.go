@@ -6,7 +6,9 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,8 +38,21 @@ var auditFormats = []string{"table", "json", "sarif", "junit"}
 // a corpus of a thousand workloads makes tens of megabytes, and
 // indenting them takes longer than the audit itself, so machines get
 // compact JSON), sarif or junit.
+//
+// With SummaryOnly, table and json write the report without its
+// workloads, and other formats are refused: a SARIF log or JUnit
+// report without results would read as a clean audit.
 func NewAuditWriter(format string, w io.Writer, indent bool, opts ...Option) (AuditWriter, error) {
 	o := options(opts)
+	if o.summary {
+		switch format {
+		case "table":
+			return summaryOnly{&auditTable{w: w}}, nil
+		case "json":
+			return summaryOnly{&auditJSON{w: w, indent: indent}}, nil
+		}
+		return nil, fmt.Errorf("--summary: %w", &FormatError{Format: format, Want: []string{"table", "json"}})
+	}
 	switch format {
 	case "table":
 		return &auditTable{w: w}, nil
@@ -67,6 +82,12 @@ func Audit(w io.Writer, r *audit.Report, format string, indent bool, opts ...Opt
 	}
 	return aw.End(r)
 }
+
+// summaryOnly is a writer that drops every workload: what the report
+// holds is counts, whatever the number of objects.
+type summaryOnly struct{ AuditWriter }
+
+func (summaryOnly) Workload(*audit.Workload) error { return nil }
 
 // auditJSON writes the report's JSON, byte for byte what json.Encoder
 // writes of the whole Report, with the workloads written as they come.
@@ -254,8 +275,36 @@ func (t *auditTable) End(r *audit.Report) error {
 	fmt.Fprintf(&b, "%d files, %d objects, %d containers (%d invalid, %d refused, %d privileged); %d with open paths; %d unreadable documents\n",
 		s.Files, s.Objects, s.Containers, s.Invalid, s.Refused, s.Privileged, s.WithOpen, s.Errors)
 	fmt.Fprintf(&b, "pod security: %d restricted, %d baseline, %d privileged\n", s.PSSLevels[audit.LevelRestricted], s.PSSLevels[audit.LevelBaseline], s.PSSLevels[audit.LevelPrivileged])
+	if s.Namespaces != nil {
+		fmt.Fprintf(&b, "open paths: %s\n", openCounts(s.OpenPaths))
+		names := slices.Sorted(maps.Keys(s.Namespaces))
+		for _, ns := range names {
+			n := s.Namespaces[ns]
+			if ns == "" {
+				ns = "(none written)"
+			}
+			fmt.Fprintf(&b, "namespace %s: %d objects, %d containers; %d with open paths (%s); pod security: %d restricted, %d baseline, %d privileged\n",
+				ns, n.Objects, n.Containers, n.WithOpen, openCounts(n.OpenPaths), n.PSSLevels[audit.LevelRestricted], n.PSSLevels[audit.LevelBaseline], n.PSSLevels[audit.LevelPrivileged])
+		}
+	}
 	_, err := io.WriteString(t.w, b.String())
 	return err
+}
+
+// openCounts lists path IDs with their counts, the most open first.
+func openCounts(m map[string]int) string {
+	ids := slices.Collect(maps.Keys(m))
+	slices.SortFunc(ids, func(a, b string) int {
+		if m[a] != m[b] {
+			return m[b] - m[a]
+		}
+		return strings.Compare(a, b)
+	})
+	var parts []string
+	for _, id := range ids {
+		parts = append(parts, id+" "+strconv.Itoa(m[id]))
+	}
+	return listOr(parts, "none")
 }
 
 // acceptedLine says how a finding is accepted, or that its acceptance

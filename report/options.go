@@ -14,7 +14,12 @@ type Option func(*settings)
 
 type settings struct {
 	sarifBase string
+	summary   bool
 }
+
+// SummaryOnly makes an audit writer write no workload: the errors and
+// the summary only (--summary), in table or json.
+func SummaryOnly() Option { return func(s *settings) { s.summary = true } }
 
 // SARIFBase makes SARIF file URIs relative to dir (--sarif-base; default
 // the working directory), the root code scanning places results under.

@@ -195,6 +195,7 @@ spec:
 			"--sysctl", "kernel.perf_event_paranoid=3", "--node-kernel", "no-modules", "--seccomp-default",
 			"--image-shadow", "0000:0:0", "--node-disk", "refused", "--node-runtime-socket", "/run/docker.sock=0660:0:999"),
 		rampartOut(t, stdin, "audit", "-o", "json", "-", "--runtime", "docker", "--config", acceptConfig(t)),
+		rampartOut(t, stdin, "audit", "-o", "json", "-", "--summary"),
 	}
 }
 

@@ -27,6 +27,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 		// allowEmpty: files without a workload are no error (a pre-commit
 		// hook is given every YAML file a commit touches).
 		allowEmpty bool
+		summary    bool
 		maxDoc     = byteSize(kube.DefaultMaxDocument)
 	)
 	cmd := &cobra.Command{
@@ -69,7 +70,12 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 				return err
 			}
 			a.Accept(acc)
-			out, err := report.NewAuditWriter(output, stdout, isTerminal(stdout), report.SARIFBase(sarifBase))
+			opts := []report.Option{report.SARIFBase(sarifBase)}
+			if summary {
+				a.CountNamespaces()
+				opts = append(opts, report.SummaryOnly())
+			}
+			out, err := report.NewAuditWriter(output, stdout, isTerminal(stdout), opts...)
 			if err != nil {
 				return err
 			}
@@ -123,6 +129,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 	fl.StringVarP(&output, "output", "o", "table", "output format: table, json, sarif or junit")
 	fl.Var(dirFlag{&sarifBase}, "sarif-base", sarifBaseHelp)
 	fl.Var(&maxDoc, "max-document-size", "the most read of one YAML document (a larger one is an error, and skipped): bytes, or with KiB, MiB or GiB; 0 for no limit")
+	fl.BoolVar(&summary, "summary", false, "write counts only, no workload: the summary, per namespace too, and the errors (table or json)")
 	fl.BoolVar(&allowEmpty, "allow-empty", false, "exit 0, not 125, when the files hold no workload at all (a hook given a commit's YAML files)")
 	fl.StringVar(&config, "config", "", "the config `FILE` of accepted findings and node facts (default: .rampart.yaml, looked for upward from the audited files to a repository's root; see docs/config.md); command-line flags win over its node facts")
 	fl.StringVar(&base, "baseline", "", "a baseline `FILE` (of --write-baseline): its findings are marked and fail no --fail-on, so only new findings do")

@@ -29,7 +29,10 @@ limit) is reported with its file, number and line, and skipped; a List
 (kubectl get -o yaml) is one document, so raise the limit for a large one.
 The summary keeps counts and the unreadable documents' messages only;
 -o junit, whose root element carries the totals, keeps its test suites in
-a temporary file until the end.
+a temporary file until the end. --summary writes counts only, for a whole
+cluster's objects: no workload, the summary with each namespace's share
+(objects, containers, open paths by path, Pod Security levels), and the
+errors; in table or json. --fail-on and the exit status are the same.
 
 The node is described with flags: --runtime picks the default capability
 set (containerd and docker: 14; cri-o: 9) and, with --runtime-version,

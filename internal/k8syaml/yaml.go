@@ -78,7 +78,7 @@ type pair struct {
 // the order of a Go map. On error, the entries found so far are returned
 // too.
 func pairs(n *yaml.Node, budget *int) ([]pair, error) {
-	var out []pair
+	out := make([]pair, 0, len(n.Content)/2)
 	// at indexes out by key once it is long enough that a scan costs
 	// more than a map: most mappings in a manifest have a handful of keys,
 	// and they are looked up again for every position asked of them.

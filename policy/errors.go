@@ -45,3 +45,11 @@ func (e *FlagError) Error() string {
 	return fmt.Sprintf("%s %q: %v", e.Flag, e.Value, e.Err)
 }
 func (e *FlagError) Unwrap() error { return e.Err }
+
+// InputError is an input that cannot be read at all (a file that does
+// not exist, two inputs where one goes): the user's to fix, reported as
+// a usage error. A file that is read and refused is a LayerError.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }

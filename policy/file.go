@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -207,4 +208,15 @@ func ReadFile(path string) (*Policy, error) {
 		return nil, err
 	}
 	return Decode(path, b)
+}
+
+// ReadInput reads a policy file a user named: a file that cannot be read
+// is an InputError, one that is read and refused a LayerError.
+func ReadInput(path string) (*Policy, error) {
+	p, err := ReadFile(path)
+	var le *LayerError
+	if err != nil && !errors.As(err, &le) {
+		return nil, &InputError{Err: err}
+	}
+	return p, err
 }

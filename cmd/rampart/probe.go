@@ -8,6 +8,7 @@ import (
 
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/probe"
+	"github.com/rampart-sec/rampart/probe/inpod"
 	"github.com/rampart-sec/rampart/report"
 )
 
@@ -16,7 +17,7 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
 		only   []string
 		output string
 		list   bool
-		target probe.PodTarget
+		target inpod.Target
 	)
 	cmd := &cobra.Command{
 		Use:   "probe",
@@ -59,7 +60,7 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
 			var rep *attack.Report
 			var err error
 			if target.Pod != "" {
-				rep, err = probe.InPod(cmd.Context(), target, only, cmd.ErrOrStderr())
+				rep, err = inpod.Run(cmd.Context(), target, only, cmd.ErrOrStderr())
 			} else {
 				rep, err = probe.Run(paths)
 			}

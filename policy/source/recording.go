@@ -2,7 +2,6 @@ package source
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -42,14 +41,14 @@ type named struct {
 func lookup(arg string) (*named, error) {
 	fi, err := os.Stat(arg)
 	if err != nil {
-		return nil, &InputError{err}
+		return nil, &InputError{Err: err}
 	}
 	if fi.IsDir() {
 		return &named{recording: filepath.Join(arg, record.RecordingFile), file: filepath.Join(arg, record.PolicyFile)}, nil
 	}
 	b, err := os.ReadFile(arg)
 	if err != nil {
-		return nil, &InputError{err}
+		return nil, &InputError{Err: err}
 	}
 	switch schemaOf(b) {
 	case record.Schema:
@@ -83,7 +82,7 @@ func (r *Resolved) policyFile(in *Input) (*policy.Policy, error) {
 	if in.Probe != "" && n.recording != "" {
 		rec, err := record.ReadRecording(n.recording)
 		if err != nil {
-			return nil, &InputError{err}
+			return nil, &InputError{Err: err}
 		}
 		return r.recorded(rec, n.recording, in.Probe)
 	}
@@ -96,12 +95,7 @@ func (r *Resolved) policyFile(in *Input) (*policy.Policy, error) {
 // ReadPolicy reads a policy file: a file that cannot be read is an
 // InputError, one that is read and refused a policy.LayerError.
 func ReadPolicy(path string) (*policy.Policy, error) {
-	p, err := policy.ReadFile(path)
-	var le *policy.LayerError
-	if err != nil && !errors.As(err, &le) {
-		return nil, &InputError{err}
-	}
-	return p, err
+	return policy.ReadInput(path)
 }
 
 // Recording reads the recording `rampart harden --from-recording

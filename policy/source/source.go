@@ -9,7 +9,6 @@
 package source
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -19,8 +18,8 @@ import (
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/examples"
 	"github.com/rampart-sec/rampart/kube"
-	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/policy/overlay"
 )
 
 // Input is everything a command can be told its policy is.
@@ -104,13 +103,8 @@ func (r *Resolved) tmp() (string, error) {
 	return r.dir, nil
 }
 
-// InputError is an input that cannot be read at all (a file that does
-// not exist, two inputs where one goes): the user's to fix, reported as
-// a usage error. A file that is read and refused is a policy.LayerError.
-type InputError struct{ Err error }
-
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
+// InputError is policy.InputError: an input that cannot be read at all.
+type InputError = policy.InputError
 
 // Resolve builds the policy in. On error nothing is left behind.
 func Resolve(in Input) (*Resolved, error) {
@@ -132,7 +126,7 @@ func (r *Resolved) resolve(in *Input) (*policy.Policy, error) {
 	case in.Manifest != "" && in.Policy != "":
 		// One would silently replace the other: the workload would run
 		// under a policy the user did not see chosen.
-		return nil, &InputError{fmt.Errorf("a manifest (%s) and a policy file (%s): choose one", in.Manifest, in.Policy)}
+		return nil, &InputError{Err: fmt.Errorf("a manifest (%s) and a policy file (%s): choose one", in.Manifest, in.Policy)}
 	case in.Policy != "":
 		p, err = r.policyFile(in)
 	case in.Manifest != "":
@@ -143,23 +137,7 @@ func (r *Resolved) resolve(in *Input) (*policy.Policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p, err = f.Apply(p); err != nil {
-		return nil, err
-	}
-	if f.AppArmor != "" {
-		if p.AppArmor, err = apparmor.Reference(f.AppArmor, in.ApparmorDir, "--apparmor"); err != nil {
-			return nil, &policy.LayerError{Layer: policy.LayerAppArmor, Err: err}
-		}
-	}
-	if f.LSMFallback == "none" {
-		// The flag says no stand-in, whatever the input asked for.
-		p.LSMFallback = ""
-	}
-	if in.RequireLayer && p.Capabilities == nil && p.User == nil && p.Seccomp.Kind == policy.SeccompNone &&
-		p.NoNewPrivs == nil && p.AppArmor == nil && len(p.Landlock) == 0 {
-		return nil, &InputError{errors.New("no layer requested; see rampart run --help")}
-	}
-	return p, nil
+	return overlay.Flags(p, f, in.ApparmorDir, in.RequireLayer)
 }
 
 // manifest reads FILE[#CONTAINER] and builds its container's policy,

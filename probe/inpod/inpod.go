@@ -1,4 +1,8 @@
-package probe
+// Package inpod runs rampart's probe inside a running Pod's container:
+// the static binary streamed in over kubectl exec, its report read back.
+// It is apart from probe so that the probe (and every child it
+// re-executes) links no Kubernetes types.
+package inpod
 
 import (
 	"context"
@@ -14,15 +18,15 @@ import (
 	"github.com/rampart-sec/rampart/internal/podexec"
 )
 
-// PodTarget names a container of a running Pod and the kubectl that
+// Target names a container of a running Pod and the kubectl that
 // reaches it.
-type PodTarget = podexec.Target
+type Target = podexec.Target
 
-// InPod runs this binary's probe in the target container (streamed in
+// Run runs this binary's probe in the target container (streamed in
 // over kubectl exec, removed afterwards) and returns its report, marked
-// with where it ran. only limits the paths, as Run's argument does. The
+// with where it ran. only limits the paths, as probe.Run's argument does. The
 // probe's own warnings go to stderr.
-func InPod(ctx context.Context, t PodTarget, only []string, stderr io.Writer) (*attack.Report, error) {
+func Run(ctx context.Context, t Target, only []string, stderr io.Writer) (*attack.Report, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err

@@ -51,6 +51,11 @@ type Socket struct{ Path, Group string }
 // release (AppArmorFor).
 const AppArmorProfile = "rampart-default"
 
+// KubeletSeccompDir is the kubelet's default root for Localhost seccomp
+// profiles (its --seccomp-profile-root): a manifest's localhostProfile
+// is relative to it.
+const KubeletSeccompDir = "/var/lib/kubelet/seccomp"
+
 // The read-only paths of every runtime and of the kubelet: a write there
 // reconfigures the host's kernel (/proc/sys, /proc/sysrq-trigger reboots
 // it) or its devices (/proc/bus, /proc/irq).

@@ -8,41 +8,27 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/cmd/rampart/internal/launcher"
 	"github.com/rampart-sec/rampart/internal/bytesize"
-	"github.com/rampart-sec/rampart/kube"
-	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/policy/source"
 )
 
-// layerFlags are the policy flags run, layers and oci spec share; the
-// policy they describe is source.Resolve's to build.
-type layerFlags struct {
-	policy.Flags
-	apparmorDir, seccompDir string
-}
+// layerFlags are the policy flags run, layers and oci spec share
+// (launcher.LayerFlags, their one definition); the policy they describe
+// is source.Resolve's to build.
+type layerFlags struct{ launcher.LayerFlags }
 
 // register adds the flags; fallback is --lsm-fallback's default.
-func (l *layerFlags) register(fl *pflag.FlagSet, fallback string) {
-	f := &l.Flags
-	fl.StringArrayVar(&f.CapDrop, "cap-drop", nil, "capabilities to drop (NET_RAW, CAP_NET_RAW, net_raw, ALL; repeatable, comma lists)")
-	fl.StringArrayVar(&f.CapAdd, "cap-add", nil, "capabilities to add back (same forms)")
-	fl.StringVar(&f.User, "user", "", "run as UID[:GID] (numbers or names); supplementary groups are cleared")
-	fl.StringVar(&f.Seccomp, "seccomp", "", "seccomp profile: runtime-default, unconfined, or an OCI / Docker JSON FILE")
-	fl.StringVar(&f.AppArmor, "apparmor", "", "AppArmor profile NAME (loaded) or FILE (loaded as rampart apparmor load does)")
-	fl.StringVar(&l.apparmorDir, "apparmor-dir", "", "directory of AppArmor profile files, looked up by profile name")
-	fl.StringVar(&l.seccompDir, "seccomp-dir", kube.DefaultSeccompDir, "root for Localhost seccomp profiles of manifests (the kubelet's)")
-	fl.StringArrayVar(&f.DenyRead, "deny-read", nil, "deny reading files at or beneath PATH (Landlock; repeatable)")
-	fl.StringArrayVar(&f.DenyWrite, "deny-write", nil, "deny writing at or beneath PATH (Landlock; repeatable)")
-	fl.StringArrayVar(&f.ReadOnly, "read-only", nil, "make PATH read-only (Landlock; repeatable)")
-	fl.StringArrayVar(&f.Allow, "allow", nil, "allow-list PATH:ACCESS with ACCESS of r, w, x (Landlock; repeatable)")
-	fl.StringArrayVar(&f.AllowDevices, "allow-device", nil, "leave device node PATH open although it holds a denied file's filesystem (repeatable)")
-	fl.StringVar(&f.LSMFallback, "lsm-fallback", fallback, "landlock: where the kernel has no AppArmor, enforce an AppArmor profile's file rules with Landlock (and say so) if apparmor_parser -Q -K accepts the profile (where it is installed); none: refuse")
-}
+func (l *layerFlags) register(fl *pflag.FlagSet, fallback string) { l.Register(fl, fallback) }
 
 // input is what the flags say of the policy; defaults is the runtime's
 // capability set a manifest's container starts from.
 func (l *layerFlags) input(defaults caps.Set) source.Input {
-	return source.Input{Flags: l.Flags, ApparmorDir: l.apparmorDir, SeccompDir: l.seccompDir, Defaults: defaults}
+	return layerInput(&l.LayerFlags, defaults)
+}
+
+func layerInput(l *launcher.LayerFlags, defaults caps.Set) source.Input {
+	return source.Input{Flags: l.Flags, ApparmorDir: l.ApparmorDir, SeccompDir: l.SeccompDir, Defaults: defaults}
 }
 
 // byteSize is a size flag: 8MiB, 512KiB, 1000.

@@ -85,7 +85,7 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 			// the step files and a kubernetes engine's scratch namespace.
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			r, err := layers.Open(ctx, layers.EngineOptions{Name: engine, Self: self, Rootfs: rootfs, Image: image, Kubectl: kubectl, Defaults: defaults, SeccompDir: lf.seccompDir, Node: node, NodeSelector: selector, PodTimeout: podTimeout})
+			r, err := layers.Open(ctx, layers.EngineOptions{Name: engine, Self: self, Rootfs: rootfs, Image: image, Kubectl: kubectl, Defaults: defaults, SeccompDir: lf.SeccompDir, Node: node, NodeSelector: selector, PodTimeout: podTimeout})
 			if err != nil {
 				return err
 			}

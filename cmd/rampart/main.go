@@ -5,16 +5,13 @@ package main
 import (
 	"os"
 
-	"github.com/rampart-sec/rampart/probe"
-	"github.com/rampart-sec/rampart/seccomp"
+	// The launch path: `rampart run` from flags, a layers step, and the
+	// processes rampart re-executes itself as (the probe's children, the
+	// seccomp compile helper) end in its init, before the packages only
+	// the rest of the command line needs are initialised.
+	_ "github.com/rampart-sec/rampart/cmd/rampart/internal/launcher"
 )
 
 func main() {
-	// rampart re-executes itself as the probe's children (a call that
-	// affects the whole process, a process to trace) and as the seccomp
-	// compile helper: such a process is that child and ends in here,
-	// before any command runs.
-	probe.ChildMain()
-	seccomp.HelperMain()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -4,28 +4,28 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os/exec"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rampart-sec/rampart/policy"
-	"github.com/rampart-sec/rampart/policy/source"
+	"github.com/rampart-sec/rampart/cmd/rampart/internal/launcher"
 	"github.com/rampart-sec/rampart/report"
-	"github.com/rampart-sec/rampart/sandbox"
 )
 
-// Exit statuses of rampart itself; any other status is the workload's.
+// Exit statuses of rampart itself (launcher's); any other status is the
+// workload's.
 const (
-	exitUsage    = 2   // bad flags or arguments
-	exitRefused  = 125 // a requested layer could not be applied; the command never ran
-	exitCannot   = 126 // the command was found but could not be executed
-	exitNotFound = 127 // the command was not found
+	exitUsage    = launcher.ExitUsage
+	exitRefused  = launcher.ExitRefused
+	exitCannot   = launcher.ExitCannot
+	exitNotFound = launcher.ExitNotFound
 )
 
-// usageError marks errors in what the user typed.
+// usageError marks errors in what the user typed (as
+// launcher.UsageError does).
 type usageError struct{ error }
+
+func (usageError) IsUsage() {}
 
 // statusError carries a command's own exit status (audit --fail-on: 1).
 type statusError struct {
@@ -46,27 +46,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitCode(err)
 }
 
+// exitCode is launcher.ExitCode with the statuses of the commands the
+// launcher does not run: a command's own, and an unknown output format.
 func exitCode(err error) int {
-	var le *sandbox.LayerError
-	var ue usageError
 	var se statusError
-	var fe *policy.FlagError
-	var ie *source.InputError
 	var rf *report.FormatError
 	switch {
 	case errors.As(err, &se):
 		return se.code
-	case errors.As(err, &ue), errors.As(err, &fe), errors.As(err, &ie), errors.As(err, &rf):
+	case errors.As(err, &rf):
 		return exitUsage
-	case errors.As(err, &le) && le.Layer == sandbox.LayerExec:
-		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
-			return exitNotFound
-		}
-		return exitCannot
-	case errors.As(err, &le):
-		return exitRefused
 	}
-	return exitRefused
+	return launcher.ExitCode(err)
 }
 
 func newRoot(stdout, stderr io.Writer) *cobra.Command {

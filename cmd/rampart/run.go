@@ -3,14 +3,13 @@ package main
 import (
 	_ "embed"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/rampart-sec/rampart/cmd/rampart/internal/launcher"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/policy/source"
 	"github.com/rampart-sec/rampart/runtimes"
-	"github.com/rampart-sec/rampart/sandbox"
 )
 
 //go:embed help/run.txt
@@ -29,16 +28,10 @@ const runExample = `  # the seed's three layers, one at a time
   rampart run --policy rec/policy.json -- python3 -m http.server 8080`
 
 func newRunCmd(stderr io.Writer) *cobra.Command {
-	var (
-		lf          layerFlags
-		noNewPrivs  bool
-		from        string
-		policyFile  string
-		verbose     bool
-		preserveFDs int
-		strict      bool
-	)
-	f := &lf.Flags
+	// A launch from flags alone ends in launcher's entry before main runs;
+	// this command takes what that entry leaves: a file to resolve, a
+	// command line it could not parse, --help.
+	var r launcher.RunFlags
 	cmd := &cobra.Command{
 		Use:     "run [flags] -- CMD [ARGS...]",
 		Short:   "Run a command under capabilities, seccomp and an LSM, failing closed",
@@ -46,64 +39,22 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 		Example: runExample,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if cmd.Flags().Changed("no-new-privs") {
-				f.NoNewPrivs = &noNewPrivs
-			}
-			if err := sandbox.CheckPreserveFDs(preserveFDs); err != nil {
-				return usageError{err}
-			}
-			in := lf.input(runtimes.Containerd.Caps)
-			in.Manifest, in.Policy, in.RequireLayer = from, policyFile, true
-			res, err := source.Resolve(in)
-			if err != nil {
-				return err
-			}
-			// No file to remove: without Seed and Probe, Resolve writes none,
-			// and a successful launch never returns.
-			return launch(stderr, res.Policy, args, launchOptions{preserveFDs: preserveFDs, strict: strict, verbose: verbose})
+			return r.Run(cmd.Flags(), args, stderr, resolveRun)
 		},
 	}
-	fl := cmd.Flags()
-	fl.SetInterspersed(false)
-	lf.register(fl, "")
-	fl.BoolVar(&f.CapAmbient, "cap-ambient", false, "also raise the resulting set into the ambient set, so a non-root CMD keeps it")
-	fl.BoolVar(&noNewPrivs, "no-new-privs", false, "set no_new_privs; =false turns it off (unset: on when seccomp or Landlock is used)")
-	fl.StringVar(&from, "from", "", "take the layers from a Kubernetes manifest: FILE[#CONTAINER]")
-	fl.StringVar(&policyFile, "policy", "", "take the layers from a policy `FILE` (rampart.policy/v1, docs/policy-json.md; as rampart record writes, or the directory it wrote), the layer flags over it")
-	fl.IntVar(&preserveFDs, "preserve-fds", 0, "keep descriptors 3 to 3+N-1 open in CMD (every other one above 2 is closed, as runc does)")
-	fl.BoolVarP(&verbose, "verbose", "v", false, "print the plan and the state the kernel reports before exec")
-	fl.BoolVar(&strict, "strict-profile", false, "refuse (exit 125) a seccomp profile with a deny that a variant of the same call gets past on this kernel, instead of warning")
+	r.Register(cmd.Flags())
 	return cmd
 }
 
-type launchOptions struct {
-	preserveFDs     int
-	strict, verbose bool
-}
-
-// launch applies p's layers to this process and becomes argv, as `rampart
-// run` and a layers step do: it returns only when something refused.
-func launch(stderr io.Writer, p *policy.Policy, argv []string, o launchOptions) error {
-	pl, err := sandbox.Prepare(p, argv, os.Environ())
+// resolveRun reads the file r names (a manifest or a policy file), the
+// layer flags over it.
+func resolveRun(r *launcher.RunFlags) (*policy.Policy, error) {
+	in := layerInput(&r.Layers, runtimes.Containerd.Caps)
+	in.Manifest, in.Policy, in.RequireLayer = r.From, r.Policy, true
+	res, err := source.Resolve(in)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	pl.PreserveFDs = o.preserveFDs
-	for _, n := range pl.Notes {
-		io.WriteString(stderr, "rampart: "+n+"\n")
-	}
-	if err := checkProfileVariants(stderr, pl, o.strict, o.verbose); err != nil {
-		pl.Close()
-		return err
-	}
-	if !o.verbose {
-		return pl.Exec(nil)
-	}
-	for _, n := range pl.Details {
-		io.WriteString(stderr, "rampart: "+n+"\n")
-	}
-	for _, l := range pl.Describe() {
-		io.WriteString(stderr, "rampart: plan: "+l+"\n")
-	}
-	return pl.Exec(stderr)
+	// No file to remove: without Seed and Probe, Resolve writes none.
+	return res.Policy, nil
 }

@@ -29,11 +29,11 @@ var tiers = [][]string{
 	// what is built on a layer: the attack model, inputs, configs
 	{"attack", "seccomp/lint", "policy/overlay", "kube", "audit/accept", "oci", "version", "internal/runc", "internal/podexec"},
 	// engines: enforce, measure, predict, learn, edit, resolve, compare
-	{"sandbox", "probe", "probe/inpod", "audit", "harden", "record", "policy/source", "layers"},
+	{"sandbox", "probe", "probe/inpod", "audit", "harden", "record", "policy/source", "layers", "layers/step"},
 	// outputs
 	{"report"},
 	// programs and the harnesses that drive them
-	{"cmd/rampart", "internal/kubelab", "internal/kubelab/cmd/kubelab", "internal/kubelab/internal/pause",
+	{"cmd/rampart", "cmd/rampart/internal/launcher", "internal/kubelab", "internal/kubelab/cmd/kubelab", "internal/kubelab/internal/pause",
 		"internal/lab/internal/aaccess", "internal/lab/internal/labrun", "bench/benchprep"},
 }
 

@@ -1,9 +1,12 @@
-package layers
+// Package step is the command line of a layers step's fresh process:
+// what the engines write and rampart's entry point parses. It is apart
+// from layers so that the entry point links none of the engines.
+package step
 
 import "strings"
 
-// StepCommand is rampart's internal entry point for a step's fresh
-// process (see the package documentation):
+// Command is rampart's internal entry point for a step's fresh
+// process (see the layers package documentation):
 //
 //	rampart layers-step [--policy FILE] [--only IDS] probe
 //	rampart layers-step --policy FILE -- CMD [ARG...]
@@ -13,10 +16,10 @@ import "strings"
 // the entry point again without --policy. Without --policy, it probes
 // the catalog paths IDS (all by default) under the layers it already
 // runs with and writes the report (docs/probe-json.md) to stdout.
-const StepCommand = "layers-step"
+const Command = "layers-step"
 
-// StepRequest is one StepCommand line.
-type StepRequest struct {
+// Request is one Command line.
+type Request struct {
 	// Policy is the policy file to apply first ("": already applied).
 	Policy string
 	// Only are the catalog paths to probe (nil: all).
@@ -26,8 +29,8 @@ type StepRequest struct {
 }
 
 // Argv is the command line that runs r with the rampart at exe.
-func (r StepRequest) Argv(exe string) []string {
-	argv := []string{exe, StepCommand}
+func (r Request) Argv(exe string) []string {
+	argv := []string{exe, Command}
 	if r.Policy != "" {
 		argv = append(argv, "--policy", r.Policy)
 	}
@@ -45,9 +48,9 @@ func (r StepRequest) Argv(exe string) []string {
 // needs the fresh execve as much as the command does: the capability
 // sets and the AppArmor label it is measured under are the ones a
 // program gets across execve.
-func (r StepRequest) Next(exe string) []string {
+func (r Request) Next(exe string) []string {
 	if r.Command != nil {
 		return r.Command
 	}
-	return StepRequest{Only: r.Only}.Argv(exe)
+	return Request{Only: r.Only}.Argv(exe)
 }

@@ -1,0 +1,71 @@
+package launcher
+
+import (
+	"io"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/policy/overlay"
+	"github.com/rampart-sec/rampart/sandbox"
+)
+
+// Run is `rampart run` once fl, where r's flags are registered, has
+// parsed the command line: it builds the policy and becomes argv under
+// it. resolve builds the policy of an input that names a file
+// (NamesFile); a launch from flags alone is laid over nothing here, as
+// policy/source would.
+func (r *RunFlags) Run(fl *pflag.FlagSet, argv []string, stderr io.Writer, resolve func(*RunFlags) (*policy.Policy, error)) error {
+	f := &r.Layers.Flags
+	if fl.Changed("no-new-privs") {
+		f.NoNewPrivs = &r.noNewPrivs
+	}
+	if err := sandbox.CheckPreserveFDs(r.PreserveFDs); err != nil {
+		return UsageError{err}
+	}
+	var p *policy.Policy
+	var err error
+	if r.NamesFile() {
+		p, err = resolve(r)
+	} else {
+		p, err = overlay.Flags(nil, f, r.Layers.ApparmorDir, true)
+	}
+	if err != nil {
+		return err
+	}
+	return Launch(stderr, p, argv, Options{PreserveFDs: r.PreserveFDs, Strict: r.Strict, Verbose: r.Verbose})
+}
+
+// Options tune a launch.
+type Options struct {
+	PreserveFDs     int
+	Strict, Verbose bool
+}
+
+// Launch applies p's layers to this process and becomes argv, as `rampart
+// run` and a layers step do: it returns only when something refused.
+func Launch(stderr io.Writer, p *policy.Policy, argv []string, o Options) error {
+	pl, err := sandbox.Prepare(p, argv, os.Environ())
+	if err != nil {
+		return err
+	}
+	pl.PreserveFDs = o.PreserveFDs
+	for _, n := range pl.Notes {
+		io.WriteString(stderr, "rampart: "+n+"\n")
+	}
+	if err := checkProfileVariants(stderr, pl, o.Strict, o.Verbose); err != nil {
+		pl.Close()
+		return err
+	}
+	if !o.Verbose {
+		return pl.Exec(nil)
+	}
+	for _, n := range pl.Details {
+		io.WriteString(stderr, "rampart: "+n+"\n")
+	}
+	for _, l := range pl.Describe() {
+		io.WriteString(stderr, "rampart: plan: "+l+"\n")
+	}
+	return pl.Exec(stderr)
+}

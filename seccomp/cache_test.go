@@ -311,3 +311,23 @@ func cachedRuntimeDefault(t *testing.T) (*Profile, *Filter) {
 	}
 	return p, f
 }
+
+// What a launch pays for the variant warnings of RuntimeDefault: every
+// deny's variants decided by the compiled program.
+func BenchmarkBypassesRuntimeDefault(b *testing.B) {
+	b.Setenv("RAMPART_CACHE_DIR", b.TempDir())
+	p, err := Load(policy.Seccomp{Kind: policy.SeccompRuntimeDefault}, runtimes.Containerd.Caps)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := Compile(p)
+	if err != nil || f.Program() == nil {
+		b.Skip("no compiled program (reading a filter back needs root):", err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := Bypasses(p, f.Program()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

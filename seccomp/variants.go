@@ -249,7 +249,11 @@ func (b Bypass) key() string {
 type analysis struct {
 	p    *Profile
 	prog []bpf.Insn
-	nrs  map[string]nrResult // SyscallNumber's answers: a cgo call each
+	// loaded is prog validated once for the thousands of inputs an
+	// analysis decides (loadErr: why it is not a program)
+	loaded  *bpf.Program
+	loadErr error
+	nrs     map[string]nrResult // SyscallNumber's answers: a cgo call each
 	// denyRules are the profile's deny rules by syscall
 	denyRules map[string][]Rule
 	// fallbacks: only the sibling routes of a deny, as kind "fallback"
@@ -284,8 +288,13 @@ func allows(act specs.LinuxSeccompAction) bool {
 }
 
 func (a *analysis) run(arch Arch, nr int32, args [6]uint64) (uint32, error) {
-	ret, _, err := bpf.Run(a.prog, bpf.Data{Nr: nr, Arch: arch.Audit, Args: args})
-	return ret, err
+	if a.loaded == nil && a.loadErr == nil {
+		a.loaded, a.loadErr = bpf.Load(a.prog)
+	}
+	if a.loadErr != nil {
+		return 0, a.loadErr
+	}
+	return a.loaded.Decide(bpf.Data{Nr: nr, Arch: arch.Audit, Args: args}), nil
 }
 
 // denies lists the profile's refusals: its deny rules, then, under a

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -254,27 +255,54 @@ func Prepare(p *Plan) (*Ruleset, error) {
 		return nil, fmt.Errorf("landlock: create ruleset: %w", err)
 	}
 	rs := &Ruleset{fd: fd, plan: p}
+	// The rules' O_PATH descriptors are closed together once the rules
+	// are in (the ruleset keeps its own references): a complement has a
+	// rule per sibling of every directory on the way to a denied file,
+	// hundreds, and close_range closes a run of them in one call.
+	var held []int
+	defer func() { closeAll(held) }()
 	for _, g := range p.Grants {
-		if err := rs.addGrant(g, denied); err != nil {
+		pfd, err := rs.addGrant(g, denied)
+		if errors.Is(err, unix.EMFILE) && len(held) > 0 {
+			closeAll(held)
+			held = held[:0]
+			pfd, err = rs.addGrant(g, denied)
+		}
+		if err != nil {
 			rs.Close()
 			return nil, err
+		}
+		if pfd >= 0 {
+			held = append(held, pfd)
 		}
 	}
 	return rs, nil
 }
 
-func (rs *Ruleset) addGrant(g Grant, denied map[inode]string) error {
+// addGrant adds g's rule and returns the descriptor it opened for it
+// (-1: none), the caller's to close.
+func (rs *Ruleset) addGrant(g Grant, denied map[inode]string) (int, error) {
 	pfd, err := openNoSymlinks(g.Path)
 	if errors.Is(err, unix.ENOENT) {
 		// Gone since planning (a process's /proc entry, a temp file):
 		// without its grant it only gets fewer rights, like any entry
 		// created later, so the deny still holds.
-		return nil
+		return -1, nil
+	}
+	if errors.Is(err, unix.EMFILE) {
+		return -1, err
 	}
 	if err != nil {
-		return fmt.Errorf("landlock: open %s: %w", g.Path, err)
+		return -1, fmt.Errorf("landlock: open %s: %w", g.Path, err)
 	}
-	defer unix.Close(pfd) // the ruleset keeps its own reference
+	if err := rs.addRule(g, pfd, denied); err != nil {
+		unix.Close(pfd)
+		return -1, err
+	}
+	return pfd, nil
+}
+
+func (rs *Ruleset) addRule(g Grant, pfd int, denied map[inode]string) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(pfd, &st); err != nil {
 		return fmt.Errorf("landlock: stat %s: %w", g.Path, err)
@@ -295,6 +323,25 @@ func (rs *Ruleset) addGrant(g Grant, denied map[inode]string) error {
 		return fmt.Errorf("landlock: rule for %s (%s): %w", g.Path, g.Access, err)
 	}
 	return nil
+}
+
+// closeAll closes fds, each run of consecutive numbers with one
+// close_range (one close each where the kernel has none).
+func closeAll(fds []int) {
+	fds = slices.Clone(fds)
+	slices.Sort(fds)
+	for i := 0; i < len(fds); {
+		j := i
+		for j+1 < len(fds) && fds[j+1] == fds[j]+1 {
+			j++
+		}
+		if unix.CloseRange(uint(fds[i]), uint(fds[j]), 0) != nil {
+			for _, fd := range fds[i : j+1] {
+				unix.Close(fd)
+			}
+		}
+		i = j + 1
+	}
 }
 
 func (rs *Ruleset) deniedAt(p string) Access {

@@ -262,3 +262,55 @@ func TestPrepareRefusesSwappedDenial(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// Prepare holds a descriptor per rule until the rules are in and then
+// closes them all, also when the descriptor limit is reached on the way
+// (it closes what it holds and goes on): afterwards only the ruleset's
+// own descriptor is open, and none once it is closed.
+func TestPrepareClosesItsDescriptors(t *testing.T) {
+	if err := features.HaveLandlock(1); err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	for i := range 60 {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%02d", i)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plan, err := Compile([]policy.FSRule{{Mode: policy.DenyRead, Path: filepath.Join(dir, "f00")}}, OSFS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	openFDs := func() int {
+		des, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(des) - 1 // the directory's own
+	}
+	before := openFDs()
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	low := lim
+	low.Cur = uint64(before + 20) // fewer than the plan's grants
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Prepare(plan)
+	unix.Setrlimit(unix.RLIMIT_NOFILE, &lim)
+	if err != nil {
+		t.Fatalf("Prepare with %d grants under a limit of %d descriptors: %v", len(plan.Grants), low.Cur, err)
+	}
+	if len(plan.Grants) < 60 {
+		t.Fatalf("%d grants, want the 59 siblings and the rest", len(plan.Grants))
+	}
+	if n := openFDs(); n != before+1 {
+		t.Errorf("%d descriptors open after Prepare, want %d (the ruleset's)", n, before+1)
+	}
+	rs.Close()
+	if n := openFDs(); n != before {
+		t.Errorf("%d descriptors open after Close, want %d", n, before)
+	}
+}

@@ -3,7 +3,11 @@
 # one hyperfine run with: a plain exec of the same binary, bwrap with an
 # equivalent setup (same capability drop, the very seccomp filter rampart
 # loads read back from the kernel, /etc/shadow hidden), and `runc run` of a
-# busybox container with the same capabilities and RuntimeDefault.
+# busybox container with the same capabilities and RuntimeDefault. Each
+# layer alone is measured against bwrap's equivalent too: the capability
+# drop, the seccomp filter (rampart's, read back from a launch with only
+# that layer: RuntimeDefault depends on the bounding set), and
+# /etc/shadow denied (rampart: Landlock; bwrap: /dev/null bound over it).
 #
 # usage: bench/launch.sh [path/to/rampart]   (as root; `make bench` does it)
 # Results: bench/results/launch.md and .json
@@ -19,15 +23,19 @@ trap 'rm -rf "$work"' EXIT
 CGO_ENABLED=1 go build -tags seccomp -o "$work/benchprep" ./bench/benchprep
 layers="--cap-drop NET_RAW,SYS_ADMIN --seccomp runtime-default --deny-read /etc/shadow"
 
-# The filter rampart loads, read back from a live workload.
-"$RAMPART" run $layers -- sleep 30 &
-pid=$!
-for _ in $(seq 100); do
-	grep -q '^Seccomp:[[:space:]]*2' /proc/$pid/status 2>/dev/null && grep -q sleep /proc/$pid/comm && break
-	sleep 0.05
-done
-"$work/benchprep" filter "$pid" "$work/filter.bpf"
-kill "$pid"; wait "$pid" 2>/dev/null || true
+# The filter rampart loads with $1, read back from a live workload into $2.
+filter_of() {
+	"$RAMPART" run $1 -- sleep 30 &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q '^Seccomp:[[:space:]]*2' /proc/$pid/status 2>/dev/null && grep -q sleep /proc/$pid/comm && break
+		sleep 0.05
+	done
+	"$work/benchprep" filter "$pid" "$2"
+	kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+filter_of "$layers" "$work/filter.bpf"
+filter_of "--seccomp runtime-default" "$work/filter-alone.bpf"
 
 # A busybox bundle for runc.
 mkdir -p "$work/bundle/rootfs/bin"
@@ -43,5 +51,11 @@ hyperfine --warmup 20 --runs "$RUNS" \
 	-n 'plain exec' "/bin/true" \
 	-n 'rampart run (caps+seccomp+landlock)' "$RAMPART run $layers -- /bin/true" \
 	-n 'bwrap (caps+seccomp+bind)' "bwrap --dev-bind / / --ro-bind /dev/null /etc/shadow --cap-drop CAP_NET_RAW --cap-drop CAP_SYS_ADMIN --seccomp 9 /bin/true 9<$work/filter.bpf" \
-	-n 'runc run (busybox)' "runc run --bundle $work/bundle rampart-bench-$$"
+	-n 'runc run (busybox)' "runc run --bundle $work/bundle rampart-bench-$$" \
+	-n 'rampart run (caps)' "$RAMPART run --cap-drop NET_RAW,SYS_ADMIN -- /bin/true" \
+	-n 'bwrap (caps)' "bwrap --dev-bind / / --cap-drop CAP_NET_RAW --cap-drop CAP_SYS_ADMIN /bin/true" \
+	-n 'rampart run (seccomp)' "$RAMPART run --seccomp runtime-default -- /bin/true" \
+	-n 'bwrap (seccomp)' "bwrap --dev-bind / / --seccomp 9 /bin/true 9<$work/filter-alone.bpf" \
+	-n 'rampart run (deny-read: landlock)' "$RAMPART run --deny-read /etc/shadow -- /bin/true" \
+	-n 'bwrap (deny-read: bind)' "bwrap --dev-bind / / --ro-bind /dev/null /etc/shadow /bin/true"
 cat "$out/launch.md"

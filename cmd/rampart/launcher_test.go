@@ -186,3 +186,19 @@ func TestLaunchPathAgreesWithCLI(t *testing.T) {
 		})
 	}
 }
+
+// The launcher learns which ABIs the kernel runs (an i386 program forked
+// and executed) while it prepares the layers: that child is gone before
+// the workload starts, never a child the workload inherits.
+func TestLaunchLeavesNoChild(t *testing.T) {
+	needRoot(t)
+	needSeccomp(t)
+	env := append(os.Environ(), "RAMPART_CACHE_DIR="+filepath.Join(t.TempDir(), "cache"))
+	for range 5 {
+		_, r := initialised(t, env, "", "run", "--seccomp", "runtime-default", "--deny-read", "/etc/shadow", "--",
+			"/bin/sh", "-c", "exec cat /proc/self/task/*/children")
+		if r.code != 0 || strings.TrimSpace(r.stdout) != "" {
+			t.Fatalf("exit %d, the workload's children %q: %s", r.code, r.stdout, r.stderr)
+		}
+	}
+}

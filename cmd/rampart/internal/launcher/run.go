@@ -9,6 +9,7 @@ import (
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/policy/overlay"
 	"github.com/rampart-sec/rampart/sandbox"
+	"github.com/rampart-sec/rampart/seccomp"
 )
 
 // Run is `rampart run` once fl, where r's flags are registered, has
@@ -41,11 +42,26 @@ func (r *RunFlags) Run(fl *pflag.FlagSet, argv []string, stderr io.Writer, resol
 type Options struct {
 	PreserveFDs     int
 	Strict, Verbose bool
+
+	abis chan struct{} // closed once the kernel's ABIs are known
 }
 
 // Launch applies p's layers to this process and becomes argv, as `rampart
 // run` and a layers step do: it returns only when something refused.
 func Launch(stderr io.Writer, p *policy.Policy, argv []string, o Options) error {
+	if p.Seccomp.Enabled() {
+		// The variant check asks which ABIs this kernel runs, an i386
+		// program forked and executed: started now, it runs while the
+		// layers are prepared. It ends before anything is applied: no
+		// thread of ours may be forking when this one execs.
+		abis := make(chan struct{})
+		go func() {
+			defer close(abis)
+			seccomp.KernelABIs()
+		}()
+		defer func() { <-abis }() // on a refusal
+		o.abis = abis
+	}
 	pl, err := sandbox.Prepare(p, argv, os.Environ())
 	if err != nil {
 		return err
@@ -57,6 +73,9 @@ func Launch(stderr io.Writer, p *policy.Policy, argv []string, o Options) error 
 	if err := checkProfileVariants(stderr, pl, o.Strict, o.Verbose); err != nil {
 		pl.Close()
 		return err
+	}
+	if o.abis != nil {
+		<-o.abis
 	}
 	if !o.Verbose {
 		return pl.Exec(nil)

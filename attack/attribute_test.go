@@ -23,9 +23,9 @@ func confined(st *State) *State {
 }
 
 func TestAttributeKernelOrder(t *testing.T) {
-	raw := registry["raw-socket"]
-	shadow := registry["read-shadow"]
-	vmRead := registry["process-vm-readv"]
+	raw := registry()["raw-socket"]
+	shadow := registry()["read-shadow"]
+	vmRead := registry()["process-vm-readv"]
 	yes, no := true, false
 	for _, c := range []struct {
 		name  string

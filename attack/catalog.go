@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -54,7 +55,7 @@ type Path struct {
 	// capErrnos are refusals besides EPERM and EACCES that the kernel's
 	// capability check returns on this path (TIOCSTI: EIO).
 	capErrnos []syscall.Errno
-	// variants are Model.Variants(), grouped once at registration.
+	// variants are Model.Variants(), grouped once when the catalog is built.
 	variants []Variant
 }
 
@@ -268,21 +269,43 @@ func LSMRefuses(accs []Access, refused func(Access) (string, bool)) (string, boo
 	return why, true
 }
 
-var registry = map[string]*Path{}
+// declared builds each path of the catalog. The catalog is built on
+// first use, not at start: a process that never asks for it (a launch,
+// a compile helper) does not pay for it.
+var declared []func() *Path
 
-func register(p *Path) *Path {
-	if _, dup := registry[p.ID]; dup {
-		panic("attack: duplicate path " + p.ID)
-	}
-	registry[p.ID] = p
-	p.variants = p.Model.Variants()
-	return p
+func declare(f func() *Path) bool {
+	declared = append(declared, f)
+	return true
+}
+
+var (
+	registryOnce sync.Once
+	registryMap  map[string]*Path
+)
+
+// registry is the catalog by ID.
+func registry() map[string]*Path {
+	registryOnce.Do(func() {
+		registryMap = make(map[string]*Path, len(declared))
+		for _, f := range declared {
+			p := f()
+			if _, dup := registryMap[p.ID]; dup {
+				panic("attack: duplicate path " + p.ID)
+			}
+			// grouped once here, before any reader can see the path
+			p.variants = p.Model.Variants()
+			registryMap[p.ID] = p
+		}
+	})
+	return registryMap
 }
 
 // Catalog returns every path, seed paths first, then by ID.
 func Catalog() []*Path {
-	out := make([]*Path, 0, len(registry))
-	for _, p := range registry {
+	reg := registry()
+	out := make([]*Path, 0, len(reg))
+	for _, p := range reg {
 		out = append(out, p)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -312,7 +335,7 @@ func Lookup(ids []string) ([]*Path, error) {
 	var out []*Path
 	var unknown []string
 	for _, id := range ids {
-		if p, ok := registry[id]; ok {
+		if p, ok := registry()[id]; ok {
 			out = append(out, p)
 		} else {
 			unknown = append(unknown, id)

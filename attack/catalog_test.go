@@ -11,7 +11,7 @@ import (
 func TestModelVariants(t *testing.T) {
 	byName := func(id string) map[string]Variant {
 		out := map[string]Variant{}
-		for _, v := range registry[id].Model.Variants() {
+		for _, v := range registry()[id].Model.Variants() {
 			if _, dup := out[v.Name]; dup {
 				t.Errorf("%s: variant %q twice", id, v.Name)
 			}

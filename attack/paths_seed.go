@@ -11,56 +11,62 @@ import (
 
 // The seed article's three paths.
 
-var _ = register(&Path{
-	ID:       "raw-socket",
-	Title:    "raw ICMP socket",
-	Gain:     "crafted packets on the pod network: ping sweeps, spoofing, ICMP tunnels",
-	Syscalls: []string{"socket"},
-	Model: Model{
-		Caps:    caps.Of(caps.NET_RAW),
-		CapNote: "in the user namespace that owns the network namespace (inet_create)",
-		Calls:   socketVariantCalls(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP),
-		LSM: []Access{
-			{Kind: AccessNetwork, Family: "inet", Type: "raw"},
-			{Kind: AccessCapability, Cap: "net_raw"},
+var _ = declare(func() *Path {
+	return &Path{
+		ID:       "raw-socket",
+		Title:    "raw ICMP socket",
+		Gain:     "crafted packets on the pod network: ping sweeps, spoofing, ICMP tunnels",
+		Syscalls: []string{"socket"},
+		Model: Model{
+			Caps:    caps.Of(caps.NET_RAW),
+			CapNote: "in the user namespace that owns the network namespace (inet_create)",
+			Calls:   socketVariantCalls(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP),
+			LSM: []Access{
+				{Kind: AccessNetwork, Family: "inet", Type: "raw"},
+				{Kind: AccessCapability, Cap: "net_raw"},
+			},
 		},
-	},
-	Safety:      "creates the socket and closes it; nothing is sent. " + socketSafety,
-	CanaryErrno: unix.EINVAL,
+		Safety:      "creates the socket and closes it; nothing is sent. " + socketSafety,
+		CanaryErrno: unix.EINVAL,
+	}
 })
 
-var _ = register(&Path{
-	ID:       "userns-netns",
-	Title:    "user + network namespace (unshare -r -n)",
-	Gain:     "full capabilities inside a new user namespace: the kernel's namespaced attack surface (netfilter, mount, ...) opens up",
-	Syscalls: []string{"unshare", "clone", "clone3", "setns"},
-	Model: Model{
-		CapNote: "none: creating a user namespace needs no capability, and CLONE_NEWNET is checked in the new one; kernel.unprivileged_userns_clone, user.max_user_namespaces and AppArmor's userns restriction can refuse it. " +
-			"Joining one that exists needs CAP_SYS_ADMIN in it, which its owner's uid holds",
-		Calls: usernsCalls(),
-	},
-	Safety: "every variant the model lists is tried, each in a child that exits at once, taking its namespaces with it: " +
-		"unshare(CLONE_NEWUSER|CLONE_NEWNET) and unshare(CLONE_NEWUSER) in a forked child that then execs rampart as a no-op; " +
-		"clone(CLONE_NEWUSER|CLONE_NEWNET|SIGCHLD), clone(CLONE_NEWUSER|SIGCHLD) and clone3 with the first flags fork a copy of this process that, every signal blocked, makes no call but exit_group; " +
-		"setns(CLONE_NEWUSER) joins a user namespace that already exists (another process's, found through /proc/PID/ns/user; none is ever made for it) from a forked child that, every signal blocked, makes that one raw call and exits. " +
-		"Canaries (EINVAL before any namespace exists or any check runs): unshare with an unknown flag bit (check_unshare_flags), " +
-		"clone with CLONE_FS added (copy_process refuses CLONE_NEWUSER|CLONE_FS first), clone3 with an exit signal above CSIGNAL (copy_clone_args_from_user), " +
-		"setns with the fd of \"/\" (neither a namespace nor a pidfd)." + askSafety,
-	CanaryErrno: unix.EINVAL,
+var _ = declare(func() *Path {
+	return &Path{
+		ID:       "userns-netns",
+		Title:    "user + network namespace (unshare -r -n)",
+		Gain:     "full capabilities inside a new user namespace: the kernel's namespaced attack surface (netfilter, mount, ...) opens up",
+		Syscalls: []string{"unshare", "clone", "clone3", "setns"},
+		Model: Model{
+			CapNote: "none: creating a user namespace needs no capability, and CLONE_NEWNET is checked in the new one; kernel.unprivileged_userns_clone, user.max_user_namespaces and AppArmor's userns restriction can refuse it. " +
+				"Joining one that exists needs CAP_SYS_ADMIN in it, which its owner's uid holds",
+			Calls: usernsCalls(),
+		},
+		Safety: "every variant the model lists is tried, each in a child that exits at once, taking its namespaces with it: " +
+			"unshare(CLONE_NEWUSER|CLONE_NEWNET) and unshare(CLONE_NEWUSER) in a forked child that then execs rampart as a no-op; " +
+			"clone(CLONE_NEWUSER|CLONE_NEWNET|SIGCHLD), clone(CLONE_NEWUSER|SIGCHLD) and clone3 with the first flags fork a copy of this process that, every signal blocked, makes no call but exit_group; " +
+			"setns(CLONE_NEWUSER) joins a user namespace that already exists (another process's, found through /proc/PID/ns/user; none is ever made for it) from a forked child that, every signal blocked, makes that one raw call and exits. " +
+			"Canaries (EINVAL before any namespace exists or any check runs): unshare with an unknown flag bit (check_unshare_flags), " +
+			"clone with CLONE_FS added (copy_process refuses CLONE_NEWUSER|CLONE_FS first), clone3 with an exit signal above CSIGNAL (copy_clone_args_from_user), " +
+			"setns with the fd of \"/\" (neither a namespace nor a pidfd)." + askSafety,
+		CanaryErrno: unix.EINVAL,
+	}
 })
 
-var _ = register(&Path{
-	ID:       "read-shadow",
-	Title:    "read /etc/shadow",
-	Gain:     "password hashes to crack offline",
-	Syscalls: []string{"openat", "read"},
-	Model: Model{
-		CapNote: "none for root, which owns the file; another uid needs CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE",
-		Calls:   readOnlyOpens(),
-		LSM:     []Access{{Kind: AccessFile, Path: "/etc/shadow", Mode: "r"}},
-	},
-	Safety:      "opens the file, reads one byte into a buffer that is discarded, closes it; nothing is printed. " + readOpensSafety,
-	CanaryErrno: unix.EINVAL,
+var _ = declare(func() *Path {
+	return &Path{
+		ID:       "read-shadow",
+		Title:    "read /etc/shadow",
+		Gain:     "password hashes to crack offline",
+		Syscalls: []string{"openat", "read"},
+		Model: Model{
+			CapNote: "none for root, which owns the file; another uid needs CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE",
+			Calls:   readOnlyOpens(),
+			LSM:     []Access{{Kind: AccessFile, Path: "/etc/shadow", Mode: "r"}},
+		},
+		Safety:      "opens the file, reads one byte into a buffer that is discarded, closes it; nothing is printed. " + readOpensSafety,
+		CanaryErrno: unix.EINVAL,
+	}
 })
 
 // usernsCalls are the ways to a user namespace: unshare, and the

@@ -38,6 +38,11 @@ func TestProbesCoverCatalog(t *testing.T) {
 			t.Errorf("%s: a canary without the errno the kernel gives it", p.ID)
 		}
 	}
+	for id := range probers {
+		if _, err := attack.Lookup([]string{id}); err != nil {
+			t.Errorf("a probe for %s: %v", id, err)
+		}
+	}
 	if len(probers) != len(cat) {
 		t.Errorf("%d probes for %d catalog paths", len(probers), len(cat))
 	}

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // mountOpt is what a mount option asks of mount(2): a command (remount,
@@ -283,7 +284,7 @@ func parsePivotRoot(kw word, ws []word) (ClassRule, error) {
 		if t := c.peekRaw(""); loneVariable(t) {
 			// apparmor_parser's grammar takes no lone variable here.
 			return nil, c.errf(at, "pivot_root: the new root cannot be a variable alone (%s); write it as a path", t)
-		} else if pivotRootKeywords[t] || modeWord.MatchString(t) {
+		} else if pivotRootKeywords[t] || modeWord().MatchString(t) {
 			// The parser lexes the new root as in a profile's body: a
 			// keyword or a permission word is no path there.
 			return nil, c.errf(at, "pivot_root: %q is a keyword or permissions, not a new root; write it as a path", t)
@@ -328,7 +329,9 @@ var pivotRootKeywords = func() map[string]bool {
 // modeWord matches a word apparmor_parser's lexer takes for permissions
 // in a body: r w a l k m x (R W L M X), and the exec modes px, cx, ix,
 // ux, pix, pux ... in any case, repeated (all, rwlkm, pxix).
-var modeWord = regexp.MustCompile(`^([rRwWalLkmMxX]|[pPcC][iIuU]?[xX]|[iIuU][xX])+$`)
+var modeWord = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([rRwWalLkmMxX]|[pPcC][iIuU]?[xX]|[iIuU][xX])+$`)
+})
 
 // loneVariable reports whether s is one @{VARIABLE} and nothing else.
 func loneVariable(s string) bool {

@@ -60,8 +60,11 @@ fuzz:
 	$(GO) test -tags $(TAGS) ./internal/strictjson -run '^$$' -fuzz '^FuzzCheck$$'     -fuzztime $(FUZZTIME)
 	$(GO) test -tags $(TAGS) ./internal/strictjson -run '^$$' -fuzz '^FuzzCheckYAML$$' -fuzztime $(FUZZTIME)
 
+# Launch against bwrap and runc, the layers matrix, the filters' per-syscall
+# cost, and audit's time and memory from 1x to 50x the corpus beside
+# kube-score: bench/results/{launch,layers,seccomp,audit-scale}.md.
 bench: deps-bench build
-	./bench/launch.sh $(BIN) && ./bench/seccomp.sh $(BIN)
+	./bench/launch.sh $(BIN) && ./bench/layers.sh $(BIN) && ./bench/seccomp.sh $(BIN) && ./bench/audit-scale.sh $(BIN)
 
 # rampart audit against kube-score, the Kyverno CLI and trivy config on the
 # shared corpus; builds the peers with go install (slow: Kyverno and trivy

@@ -152,6 +152,8 @@ func TestLaunchPathAgreesWithCLI(t *testing.T) {
 		{[]string{"run", "--", "/bin/true"}, true, 2},
 		{[]string{"run", "--cap-drop", "NET_RAW", "--", filepath.Join(dir, "no-such-command")}, true, 127},
 		{[]string{"run", "--cap-drop", "NET_RAW", "--", good}, true, 126},
+		// Flags after the command are the command's, on both paths.
+		{[]string{"run", "--cap-drop", "SYS_ADMIN", "/bin/sh", "-c", `test "$*" = "--cap-drop NET_RAW"`, "sh", "--cap-drop", "NET_RAW"}, true, 0},
 		{[]string{"run", "--cap-drop", "NET_RAW"}, false, 2},
 		{[]string{"run", "--bogus", "--", "/bin/true"}, false, 2},
 		{[]string{"run", "--preserve-fds", "abc", "--", "/bin/true"}, false, 2},

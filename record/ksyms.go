@@ -5,14 +5,13 @@ package record
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/rampart-sec/rampart/internal/cachedir"
 )
 
 // Reading /proc/kallsyms makes the kernel format every one of its
@@ -43,7 +42,7 @@ type ksymsEntry struct {
 // boot's answer for names.
 func kernelRanges(names ...string) [][2]uint64 {
 	boot := bootID()
-	dir, err := ksymsCacheDir()
+	dir, err := cachedir.Dir("record")
 	if boot == "" || err != nil {
 		return kernelSymbols(names...)
 	}
@@ -69,46 +68,13 @@ func bootID() string {
 	return strings.TrimSpace(string(b))
 }
 
-// ksymsCacheDir is rampart's cache directory for the recorder, created
-// if needed, and refused when another user could write to it.
-func ksymsCacheDir() (string, error) {
-	dir := os.Getenv("RAMPART_CACHE_DIR")
-	if dir == "" {
-		if os.Geteuid() == 0 {
-			dir = "/var/cache/rampart"
-		} else {
-			base, err := os.UserCacheDir()
-			if err != nil {
-				return "", err
-			}
-			dir = filepath.Join(base, "rampart")
-		}
-	}
-	dir = filepath.Join(dir, "record")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
-	}
-	if err := ownedAlone(dir, nil, true); err != nil {
-		return "", err
-	}
-	return dir, nil
-}
-
 // readKsyms reads a cache entry that only this user could have written.
 func readKsyms(file string) (*ksymsEntry, error) {
-	f, err := os.OpenFile(file, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	f, err := cachedir.Open(file)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	// The file opened, not the name: it cannot be swapped in between.
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return nil, err
-	}
-	if err := ownedAlone(file, &st, false); err != nil {
-		return nil, err
-	}
 	b, err := io.ReadAll(io.LimitReader(f, 1<<16))
 	if err != nil {
 		return nil, err
@@ -147,28 +113,4 @@ func writeKsyms(dir, file string, e ksymsEntry) error {
 		os.Remove(f.Name())
 	}
 	return err
-}
-
-// ownedAlone refuses a cache path another user could have written; st is
-// the path's, or nil to look it up (not following a symbolic link).
-func ownedAlone(path string, st *unix.Stat_t, isDir bool) error {
-	if st == nil {
-		st = new(unix.Stat_t)
-		if err := unix.Lstat(path, st); err != nil {
-			return err
-		}
-	}
-	want := uint32(unix.S_IFREG)
-	if isDir {
-		want = unix.S_IFDIR
-	}
-	switch {
-	case st.Mode&unix.S_IFMT != want:
-		return fmt.Errorf("record cache: %s is not a plain file or directory", path)
-	case int(st.Uid) != os.Geteuid():
-		return fmt.Errorf("record cache: %s belongs to uid %d, not %d", path, st.Uid, os.Geteuid())
-	case st.Mode&0o022 != 0:
-		return fmt.Errorf("record cache: %s is writable by others (mode %o)", path, st.Mode&0o777)
-	}
-	return nil
 }

@@ -26,6 +26,8 @@ import (
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/internal/cachedir"
 )
 
 // Compiling a multi-architecture profile with libseccomp takes tens of
@@ -221,48 +223,11 @@ func engineVersions() string {
 }
 
 func cacheDir() (string, error) {
-	dir := os.Getenv("RAMPART_CACHE_DIR")
-	if dir == "" {
-		if os.Geteuid() == 0 {
-			dir = "/var/cache/rampart"
-		} else {
-			base, err := os.UserCacheDir()
-			if err != nil {
-				return "", err
-			}
-			dir = filepath.Join(base, "rampart")
-		}
-	}
-	dir = filepath.Join(dir, "seccomp")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
-	}
-	if err := trusted(dir, true); err != nil {
-		return "", err
+	dir, err := cachedir.Dir("seccomp")
+	if err != nil {
+		return "", fmt.Errorf("seccomp cache: %w", err)
 	}
 	return dir, nil
-}
-
-// trusted refuses a cache path another user could have written: a planted
-// program would become the workload's filter.
-func trusted(path string, isDir bool) error {
-	var st unix.Stat_t
-	if err := unix.Lstat(path, &st); err != nil {
-		return err
-	}
-	wantType := uint32(unix.S_IFREG)
-	if isDir {
-		wantType = unix.S_IFDIR
-	}
-	switch {
-	case st.Mode&unix.S_IFMT != wantType:
-		return fmt.Errorf("seccomp cache: %s is not a plain %s", path, map[bool]string{true: "directory", false: "file"}[isDir])
-	case int(st.Uid) != os.Geteuid():
-		return fmt.Errorf("seccomp cache: %s belongs to uid %d, not %d", path, st.Uid, os.Geteuid())
-	case st.Mode&0o022 != 0:
-		return fmt.Errorf("seccomp cache: %s is writable by others (mode %o)", path, st.Mode&0o777)
-	}
-	return nil
 }
 
 // An entry is the magic, the digest of its input, the flags, the number of
@@ -274,14 +239,12 @@ const headerLen = 8 + sha256.Size + 4 + 4
 // readProgram reads an entry and checks it was compiled from the input
 // whose digest is given.
 func readProgram(file string, digest [sha256.Size]byte) (*program, error) {
-	f, err := os.OpenFile(file, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	// A planted program would become the workload's filter.
+	f, err := cachedir.Open(file)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("seccomp cache: %w", err)
 	}
 	defer f.Close()
-	if err := trusted(file, false); err != nil {
-		return nil, err
-	}
 	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
 	if err != nil {
 		return nil, err

@@ -20,7 +20,7 @@ var tiers = [][]string{
 	// leaves
 	{"caps", "features", "examples", "report/sarif", "internal/atomicfile", "internal/bytesize",
 		"internal/pathtree", "internal/strictjson", "internal/tmpfstest", "internal/linuxabi",
-		"internal/procstatus", "internal/storage", "internal/kubectl", "internal/lab",
+		"internal/procstatus", "internal/storage", "internal/kubectl", "internal/lab", "internal/cachedir",
 		"internal/archtest", "internal/k8syaml", "internal/k8syaml/k8syamltest", "internal/doctest"},
 	// models
 	{"policy", "runtimes", "seccomp/bpf"},

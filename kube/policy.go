@@ -17,7 +17,7 @@ import (
 )
 
 // DefaultSeccompDir is the kubelet's default seccomp profile root.
-const DefaultSeccompDir = "/var/lib/kubelet/seccomp"
+const DefaultSeccompDir = runtimes.KubeletSeccompDir
 
 // Options describes the node a manifest is imagined running on.
 type Options struct {

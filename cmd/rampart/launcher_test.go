@@ -11,8 +11,6 @@ import (
 	"testing"
 
 	"github.com/rampart-sec/rampart/cmd/rampart/internal/launcher"
-	"github.com/rampart-sec/rampart/kube"
-	"github.com/rampart-sec/rampart/runtimes"
 )
 
 // cliOnly are packages only the rest of the command line needs: a launch
@@ -204,13 +202,5 @@ func TestLaunchLeavesNoChild(t *testing.T) {
 		if r.code != 0 || strings.TrimSpace(r.stdout) != "" {
 			t.Fatalf("exit %d, the workload's children %q: %s", r.code, r.stdout, r.stderr)
 		}
-	}
-}
-
-// --seccomp-dir's default (the launcher links no manifest reader, so it
-// holds its own copy) is the manifest reader's.
-func TestSeccompDirDefault(t *testing.T) {
-	if runtimes.KubeletSeccompDir != kube.DefaultSeccompDir {
-		t.Errorf("runtimes.KubeletSeccompDir %q, kube.DefaultSeccompDir %q", runtimes.KubeletSeccompDir, kube.DefaultSeccompDir)
 	}
 }

@@ -20,18 +20,11 @@
 # Results: bench/results/audit-scale.md
 set -eu
 cd "$(dirname "$0")/.."
-root=$(pwd)
 RUNS=${RUNS:-3}
 SCALES=${SCALES:-1 10 50}
-GOBIN=${GOBIN:-$root/bin/bench-peers}
-export GOBIN
-CORPUS=${CORPUS:-}
-for d in ../shared/corpus/manifests /work/shared/corpus/manifests; do
-	[ -n "$CORPUS" ] || { [ -d "$d" ] && CORPUS=$(realpath "$d"); } || true
-done
-[ -n "$CORPUS" ] || { echo "audit-scale.sh: no corpus" >&2; exit 1; }
+bench=audit-scale.sh . bench/corpus.sh
 out=bench/results
-mkdir -p "$out" "$GOBIN"
+mkdir -p "$out"
 work=$(mktemp -d /tmp/rampart-bench-scale.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 if [ $# -gt 0 ]; then

@@ -41,18 +41,11 @@
 # Results: bench/results/audit.md
 set -eu
 cd "$(dirname "$0")/.."
-root=$(pwd)
 RUNS=${RUNS:-5}
 BUILD_TIMEOUT=${BUILD_TIMEOUT:-600}
-GOBIN=${GOBIN:-$root/bin/bench-peers}
-export GOBIN
-CORPUS=${CORPUS:-}
-for d in ../shared/corpus/manifests /work/shared/corpus/manifests; do
-	[ -n "$CORPUS" ] || { [ -d "$d" ] && CORPUS=$(realpath "$d"); } || true
-done
-[ -n "$CORPUS" ] || { echo "audit.sh: no corpus" >&2; exit 1; }
+bench=audit.sh . bench/corpus.sh
 out=bench/results
-mkdir -p "$out" "$GOBIN"
+mkdir -p "$out"
 work=$(mktemp -d /tmp/rampart-bench-audit.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 notes=$work/notes.md

@@ -19,8 +19,12 @@ STATIC  := -tags 'seccomp osusergo netgo' -ldflags '-s -w $(STAMP) -linkmode ext
 
 all: build
 
+# bin/rampart-run is `rampart run` linking the launch path only (it
+# starts faster; see cmd/rampart-run); it hands what it cannot do alone
+# to the bin/rampart beside it.
 build: deps-demo
 	$(GO) build $(STATIC) -o $(BIN) ./cmd/rampart
+	$(GO) build $(STATIC) -o $(BIN)-run ./cmd/rampart-run
 
 # `make static` is `make build`: the binary is always static, so it can be
 # copied into any container (kubectl cp) and run there.

@@ -8,8 +8,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rampart-sec/rampart/caps"
-	"github.com/rampart-sec/rampart/cmd/rampart/internal/launcher"
 	"github.com/rampart-sec/rampart/internal/bytesize"
+	"github.com/rampart-sec/rampart/internal/launcher"
 	"github.com/rampart-sec/rampart/policy/source"
 )
 

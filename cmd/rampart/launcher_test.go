@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rampart-sec/rampart/cmd/rampart/internal/launcher"
+	"github.com/rampart-sec/rampart/internal/launcher"
 )
 
 // cliOnly are packages only the rest of the command line needs: a launch

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rampart-sec/rampart/cmd/rampart/internal/launcher"
+	"github.com/rampart-sec/rampart/internal/launcher"
 	"github.com/rampart-sec/rampart/layers/step"
 )
 

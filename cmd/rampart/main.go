@@ -7,9 +7,8 @@ import (
 
 	// The launch path: `rampart run` from flags, a layers step, and the
 	// processes rampart re-executes itself as (the probe's children, the
-	// seccomp compile helper) end in its init, before the packages only
-	// the rest of the command line needs are initialised.
-	_ "github.com/rampart-sec/rampart/cmd/rampart/internal/launcher"
+	// seccomp compile helper) end in its init, before main and cobra.
+	_ "github.com/rampart-sec/rampart/internal/launcher/initentry"
 )
 
 func main() {

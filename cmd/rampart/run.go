@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rampart-sec/rampart/cmd/rampart/internal/launcher"
+	"github.com/rampart-sec/rampart/internal/launcher"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/policy/source"
 	"github.com/rampart-sec/rampart/runtimes"

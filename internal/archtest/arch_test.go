@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -33,7 +34,7 @@ var tiers = [][]string{
 	// outputs
 	{"report"},
 	// programs and the harnesses that drive them
-	{"cmd/rampart", "cmd/rampart/internal/launcher", "internal/kubelab", "internal/kubelab/cmd/kubelab", "internal/kubelab/internal/pause",
+	{"cmd/rampart", "cmd/rampart-run", "internal/launcher", "internal/launcher/initentry", "internal/kubelab", "internal/kubelab/cmd/kubelab", "internal/kubelab/internal/pause",
 		"internal/lab/internal/aaccess", "internal/lab/internal/labrun", "bench/benchprep"},
 }
 
@@ -116,6 +117,38 @@ func TestCommandFilesAreShort(t *testing.T) {
 		}
 		if n := bytes.Count(b, []byte("\n")); n > limit {
 			t.Errorf("%s: %d lines, want at most %d: move the logic into its package", filepath.Base(f), n, limit)
+		}
+	}
+}
+
+// notLaunch are what rampart-run must not link: each is initialised at
+// every start of a program that links it, and a launch needs none of
+// them (the Kubernetes types and machinery, protobuf, the eBPF recorder,
+// the command line, HTTP, the renderers and engines above the launcher).
+var notLaunch = regexp.MustCompile(`^(k8s\.io/|sigs\.k8s\.io/|google\.golang\.org/protobuf|github\.com/cilium/ebpf|github\.com/spf13/cobra|` +
+	`github\.com/fxamacker/cbor|github\.com/json-iterator|github\.com/go-openapi/|github\.com/google/gnostic|net/http$|crypto/tls$|` +
+	`github\.com/rampart-sec/rampart/((kube|audit|report|harden|record|policy/source|oci|cmd/rampart)(/|$)|layers$))`)
+
+// rampart-run starts faster than rampart only while it links the launch
+// path alone: a package imported into that path for convenience would
+// bring back what it was made to leave out.
+func TestLauncherLinksOnlyTheLaunchPath(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go tool on PATH")
+	}
+	cmd := exec.Command("go", "list", "-tags", "seccomp", "-deps", "./cmd/rampart-run")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 50 {
+		t.Fatalf("go list gave %d packages: %q", len(deps), deps)
+	}
+	for _, p := range deps {
+		if notLaunch.MatchString(p) {
+			t.Errorf("rampart-run links %s", p)
 		}
 	}
 }

@@ -1,0 +1,70 @@
+// Command rampart-run is `rampart run` in a program that links the
+// launch path and nothing else: the same flags, the same refusals and
+// exit statuses, the same layers applied in the same order, without
+// paying at start for the rest of rampart (the Kubernetes types, the
+// YAML and protobuf registries, eBPF, the renderers), which a program
+// initialises whether it uses them or not.
+//
+//	rampart-run [FLAGS] [--] CMD [ARG...]   is   rampart run [FLAGS] [--] CMD [ARG...]
+//
+// A command line the launch path does not handle alone (--from a
+// manifest, --policy, --help, a flag it cannot parse) is handed to the
+// rampart next to this program, or on PATH, as `rampart run` with the
+// same arguments.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/internal/launcher"
+)
+
+func main() {
+	// This program re-executes itself as the probe's children and the
+	// seccomp compile helper, as rampart does.
+	launcher.Children()
+	if os.Getenv(launcher.FullCLIEnv) != "1" {
+		launcher.Enter("run", os.Args[1:])
+	}
+	err := handOver(os.Args[1:])
+	fmt.Fprintln(os.Stderr, "rampart-run:", err)
+	os.Exit(launcher.ExitCannot)
+}
+
+// handOver execs the full rampart as `rampart run ARGS`; it returns only
+// when that cannot be done.
+func handOver(args []string) error {
+	full, err := fullRampart()
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%s: %w", full, unix.Exec(full, append([]string{full, "run"}, args...), os.Environ()))
+}
+
+// fullRampart finds rampart: next to this program, else on PATH. A
+// rampart that is this program (a link or copy under that name) would
+// read `run` as the command to launch: refused.
+func fullRampart() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("finding this program: %w", err)
+	}
+	full := filepath.Join(filepath.Dir(self), "rampart")
+	if _, err := os.Stat(full); err != nil {
+		if full, err = exec.LookPath("rampart"); err != nil {
+			return "", errors.New("this command line needs the full rampart (a file to resolve, --help, or a flag only it can explain), and there is none next to " + self + " or on PATH")
+		}
+	}
+	a, errA := os.Stat(self)
+	b, errB := os.Stat(full)
+	if errA == nil && errB == nil && os.SameFile(a, b) {
+		return "", fmt.Errorf("%s is this program, not the full rampart", full)
+	}
+	return full, nil
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/features"
+	"github.com/rampart-sec/rampart/internal/launcher"
+)
+
+// asRampartRun makes the test binary rampart-run: its main, whole.
+const asRampartRun = "RAMPART_RUN_TEST_AS_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asRampartRun) == "1" {
+		main()
+	}
+	// The probe's children and the seccomp compile helper this program
+	// re-executes itself as carry the variable above: they end in main.
+	os.Exit(m.Run())
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runAs runs bin as rampart-run with args and the test's cache.
+func runAs(t *testing.T, bin string, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(append(os.Environ(), asRampartRun+"=1"), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("rampart-run %q: %v", args, err)
+	}
+	return r
+}
+
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("enforcing capabilities and the bounding set needs root")
+	}
+}
+
+// The layers rampart-run applies are the kernel's to report: each launch
+// is observed from inside the workload (the bounding set, and the seed's
+// unshare and cat /etc/shadow), and each refusal ends with rampart's
+// status.
+func TestLaunch(t *testing.T) {
+	needRoot(t)
+	if err := features.HaveSeccompFilter(); err != nil {
+		t.Fatalf("%v (run `make test`)", err)
+	}
+	if err := features.HaveLandlock(1); err != nil {
+		t.Skipf("the deny-read launches need Landlock: %v", err)
+	}
+	dir := t.TempDir()
+	notExec := filepath.Join(dir, "not-exec")
+	if err := os.WriteFile(notExec, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"RAMPART_CACHE_DIR=" + filepath.Join(dir, "cache")}
+	for _, c := range []struct {
+		name   string
+		args   []string
+		code   int
+		check  func(t *testing.T, r result)
+		stderr string
+	}{
+		{name: "capability dropped", args: []string{"--cap-drop", "NET_RAW,SYS_ADMIN", "--", "/bin/grep", "^CapBnd:", "/proc/self/status"},
+			check: func(t *testing.T, r result) {
+				f := strings.Fields(r.stdout)
+				if len(f) != 2 {
+					t.Fatalf("CapBnd line %q", r.stdout)
+				}
+				v, err := strconv.ParseUint(f[1], 16, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if held := caps.Set(v); held.Has(caps.NET_RAW) || held.Has(caps.SYS_ADMIN) || !held.Has(caps.CHOWN) {
+					t.Errorf("bounding set %s, want it without NET_RAW and SYS_ADMIN, with CHOWN", held)
+				}
+			}},
+		// RuntimeDefault refuses unshare to a bounding set without
+		// SYS_ADMIN; without the filter the same set may.
+		{name: "unshare (seed)", args: []string{"--cap-drop", "SYS_ADMIN", "--seccomp", "runtime-default", "--", "/usr/bin/unshare", "-r", "-n", "/bin/true"},
+			code: 1, stderr: "Operation not permitted"},
+		{name: "unshare without the filter", args: []string{"--cap-drop", "SYS_ADMIN", "--", "/usr/bin/unshare", "-r", "-n", "/bin/true"}},
+		{name: "read shadow (seed)", args: []string{"--deny-read", "/etc/shadow", "--", "/bin/cat", "/etc/shadow"},
+			code: 1, stderr: "Permission denied"},
+		{name: "workload's status", args: []string{"--cap-drop", "NET_RAW", "--", "/bin/sh", "-c", "exit 7"}, code: 7},
+		{name: "unknown capability", args: []string{"--cap-drop", "NET_RAWX", "--", "/bin/true"}, code: launcher.ExitRefused, stderr: "NET_RAWX"},
+		{name: "empty list item", args: []string{"--cap-drop", "NET_RAW,", "--", "/bin/true"}, code: launcher.ExitUsage},
+		{name: "no layer", args: []string{"--", "/bin/true"}, code: launcher.ExitUsage, stderr: "no layer requested"},
+		{name: "command not found", args: []string{"--cap-drop", "NET_RAW", "--", filepath.Join(dir, "missing")}, code: launcher.ExitNotFound},
+		{name: "not executable", args: []string{"--cap-drop", "NET_RAW", "--", notExec}, code: launcher.ExitCannot},
+		// The command's own flags and a command named like a rampart
+		// command stay the command's.
+		{name: "command named run", args: []string{"--cap-drop", "NET_RAW", "run"}, code: launcher.ExitNotFound, stderr: "run"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := runAs(t, os.Args[0], env, c.args...)
+			if r.code != c.code {
+				t.Fatalf("exit %d, want %d; stdout %q, stderr %q", r.code, c.code, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stderr, c.stderr) {
+				t.Errorf("stderr %q, want it to say %q", r.stderr, c.stderr)
+			}
+			if c.check != nil {
+				c.check(t, r)
+			}
+		})
+	}
+}
+
+// What the launch path leaves (--help, a file to resolve, a flag it
+// cannot parse) is handed, whole, to the rampart beside rampart-run as
+// `rampart run ARGS`; without one, or with one that is rampart-run
+// itself, rampart-run says so and runs nothing.
+func TestHandOver(t *testing.T) {
+	dir := t.TempDir()
+	self := filepath.Join(dir, "rampart-run")
+	copyFile(t, os.Args[0], self, 0o755)
+	out := filepath.Join(dir, "argv")
+	full := filepath.Join(dir, "rampart")
+	// The full rampart, as far as this test needs it: it writes the
+	// arguments it was given, one per line.
+	if err := os.WriteFile(full, []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" > "+out+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--help"},
+		{"--from", "pod.yaml#app", "--", "/bin/true"},
+		{"--bogus", "--", "/bin/true"},
+		{"--cap-drop", "NET_RAW"},
+	} {
+		os.Remove(out)
+		if r := runAs(t, self, nil, args...); r.code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, r.code, r.stderr)
+		}
+		got, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatalf("%q: the full rampart was not run: %v", args, err)
+		}
+		if want := strings.Join(append([]string{"run"}, args...), "\n") + "\n"; string(got) != want {
+			t.Errorf("%q: the full rampart got %q, want %q", args, got, want)
+		}
+	}
+
+	// rampart beside it is rampart-run (a link): refused, not run.
+	os.Remove(full)
+	if err := os.Link(self, full); err != nil {
+		t.Fatal(err)
+	}
+	r := runAs(t, self, nil, "--help")
+	if r.code != launcher.ExitCannot || !strings.Contains(r.stderr, "is this program, not the full rampart") {
+		t.Errorf("rampart linked to rampart-run: exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	// None beside it and none on PATH.
+	os.Remove(full)
+	r = runAs(t, self, []string{"PATH=" + filepath.Join(dir, "empty")}, "--help")
+	if r.code != launcher.ExitCannot || !strings.Contains(r.stderr, "needs the full rampart") {
+		t.Errorf("no rampart: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func copyFile(t *testing.T, from, to string, mode os.FileMode) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, mode); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -42,7 +42,7 @@ var _ = declare(func() *Path {
 		Model: Model{
 			Caps:    caps.Of(caps.SYS_ADMIN),
 			CapNote: mountNote,
-			Calls:   mountCalls,
+			Calls:   mountCalls(),
 			LSM: []Access{
 				{Kind: AccessMount, Path: "/tmp", Type: "tmpfs"},
 				{Kind: AccessCapability, Cap: "sys_admin"},
@@ -62,7 +62,7 @@ var _ = declare(func() *Path {
 		Model: Model{
 			Caps:    caps.Of(caps.SYS_ADMIN),
 			CapNote: mountNote + "; cgroup1_get_tree checks it again over the cgroup namespace's owner",
-			Calls:   mountCalls,
+			Calls:   mountCalls(),
 			LSM: []Access{
 				{Kind: AccessMount, Path: "/tmp", Type: "cgroup"},
 				{Kind: AccessCapability, Cap: "sys_admin"},
@@ -347,10 +347,13 @@ var _ = declare(func() *Path {
 // namespace without it, and a filter that allows unshare but refuses
 // mount has closed the path. (The probe still needs a namespace of its
 // own to mount with mount(2) harmlessly: see privateMountSafety.)
-var mountCalls = append([]Call{
-	{Name: "mount", Args: [6]uint64{0, 0, 0, unix.MS_REC | unix.MS_PRIVATE}, Label: "mount(2) with MS_REC|MS_PRIVATE"},
-	{Name: "mount", Args: [6]uint64{0, 0, 0, unix.MS_SILENT}, Label: "mount(2) with MS_SILENT"},
-}, siblingCalls(Call{Name: "mount", Label: "mount(2)"})...)
+// Built with its paths, when the catalog is first read.
+func mountCalls() []Call {
+	return append([]Call{
+		{Name: "mount", Args: [6]uint64{0, 0, 0, unix.MS_REC | unix.MS_PRIVATE}, Label: "mount(2) with MS_REC|MS_PRIVATE"},
+		{Name: "mount", Args: [6]uint64{0, 0, 0, unix.MS_SILENT}, Label: "mount(2) with MS_SILENT"},
+	}, siblingCalls(Call{Name: "mount", Label: "mount(2)"})...)
+}
 
 var mountSyscalls = []string{"unshare", "mount", "fsopen", "fsconfig", "fsmount"}
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unsafe"
@@ -306,16 +307,19 @@ func cstr(s string) *byte {
 }
 
 // overlongType is longer than PATH_MAX: copy_mount_string fails on it
-// with EINVAL before the mount syscall looks at anything else.
-var overlongType = append([]byte(strings.Repeat("x", 2*unix.PathMax)), 0)
+// with EINVAL before the mount syscall looks at anything else. Built when
+// a canary first runs: most processes that link the catalog probe nothing.
+var overlongType = sync.OnceValue(func() []byte {
+	return append([]byte(strings.Repeat("x", 2*unix.PathMax)), 0)
+})
 
 // mountCanary repeats a mount with the same flags onto "" with a type the
 // kernel cannot copy: it can never mount anything.
 func mountCanary(flags uintptr) func() syscall.Errno {
 	return func() syscall.Errno {
-		empty := []byte{0}
+		empty, typ := []byte{0}, overlongType()
 		_, _, e := unix.Syscall6(unix.SYS_MOUNT, 0, uintptr(unsafe.Pointer(&empty[0])),
-			uintptr(unsafe.Pointer(&overlongType[0])), flags, 0, 0)
+			uintptr(unsafe.Pointer(&typ[0])), flags, 0, 0)
 		return e
 	}
 }

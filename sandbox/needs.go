@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"debug/elf"
 	"encoding/binary"
 	"io"
 	"os"
@@ -61,6 +60,17 @@ func (pl *Plan) seccompNeeds(cmdABI seccomp.Arch) []seccomp.Need {
 	return needs
 }
 
+// The ELF header fields cmdArch reads (elf(5)). Not debug/elf: the launch
+// path would initialise its decompressors and DWARF tables for five
+// constants.
+const (
+	elfMagic   = "\x7fELF"
+	elfClass   = 4 // e_ident[EI_CLASS]
+	elfClass32 = 1
+	emI386     = 3
+	emX86_64   = 62
+)
+
 // cmdArch is the ABI the executable makes its calls in, from its ELF
 // header: i386 or x32 for such files, the native one otherwise (scripts
 // run a native interpreter).
@@ -71,13 +81,13 @@ func cmdArch(path string) seccomp.Arch {
 		return seccomp.Arches[0]
 	}
 	defer f.Close()
-	if _, err := io.ReadFull(f, h[:]); err != nil || string(h[:4]) != elf.ELFMAG || elf.Class(h[elf.EI_CLASS]) != elf.ELFCLASS32 {
+	if _, err := io.ReadFull(f, h[:]); err != nil || string(h[:4]) != elfMagic || h[elfClass] != elfClass32 {
 		return seccomp.Arches[0]
 	}
-	switch elf.Machine(binary.LittleEndian.Uint16(h[18:])) {
-	case elf.EM_386:
+	switch binary.LittleEndian.Uint16(h[18:]) {
+	case emI386:
 		return seccomp.Arches[1]
-	case elf.EM_X86_64:
+	case emX86_64:
 		return seccomp.Arches[2]
 	}
 	return seccomp.Arches[0]

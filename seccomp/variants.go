@@ -429,7 +429,7 @@ func (a *analysis) witnesses(d Deny) [][6]uint64 {
 	var out [][6]uint64
 	seen := map[[6]uint64]bool{}
 	for _, w := range cands {
-		for i, width := range narrowArgs[d.Syscall] {
+		for i, width := range narrowArgs()[d.Syscall] {
 			w[i] &= 1<<width - 1
 		}
 		if seen[w] {
@@ -596,7 +596,7 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 		if !d.conditioned(i) {
 			continue
 		}
-		for _, f := range flagArgs[d.Syscall][i] {
+		for _, f := range flagArgs()[d.Syscall][i] {
 			if w[i]&f.bit != 0 || w[i]&f.clear != 0 {
 				continue
 			}
@@ -604,12 +604,12 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 			x[i] |= f.bit
 			changes = append(changes, change{"flag", fmt.Sprintf("%s added to arg%d: the kernel does the same", f.name, i), x, Arches, i, 0})
 		}
-		if e, ok := equivalents[d.Syscall][i]; ok && w[i] != e.value {
+		if e, ok := equivalents()[d.Syscall][i]; ok && w[i] != e.value {
 			x := w
 			x[i] = e.value
 			changes = append(changes, change{"value", fmt.Sprintf("arg%d %#x: %s", i, e.value, e.why), x, Arches, i, 0})
 		}
-		if width, ok := narrowArgs[d.Syscall][i]; ok {
+		if width, ok := narrowArgs()[d.Syscall][i]; ok {
 			// a 16-bit argument drops bit 16 on i386 too
 			arches := []Arch{Arches[0], Arches[2]}
 			if width < 32 {
@@ -655,7 +655,7 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 
 // siblingRoutes tries each sibling route of d's refused call w with try.
 func (a *analysis) siblingRoutes(d Deny, w [6]uint64, refused Call, try func(kind, why string, from Call, calls ...Call) error) error {
-	for _, rt := range siblings[d.Syscall] {
+	for _, rt := range siblings()[d.Syscall] {
 		x := w
 		for _, c := range rt.when {
 			x = c.apply(x)
@@ -729,7 +729,7 @@ func contains(list []string, s string) bool {
 // the table's order: the calls a rule on name must be read together with.
 func Siblings(name string) []string {
 	var out []string
-	for _, rt := range siblings[name] {
+	for _, rt := range siblings()[name] {
 		for _, s := range rt.steps {
 			if s.name != name && !contains(out, s.name) {
 				out = append(out, s.name)
@@ -768,7 +768,7 @@ type RouteCall struct {
 // filter refuses name(args).
 func Routes(name string, args [6]uint64) []Route {
 	var out []Route
-	for _, rt := range siblings[name] {
+	for _, rt := range siblings()[name] {
 		if rt.arches != nil && !contains(rt.arches, home.Name) {
 			continue
 		}
@@ -806,7 +806,7 @@ func Routes(name string, args [6]uint64) []Route {
 // same value with a bit above them set, which the kernel drops. 64 when
 // the kernel reads the whole register.
 func ArgWidth(name string, i int) uint {
-	if w, ok := narrowArgs[name][i]; ok {
+	if w, ok := narrowArgs()[name][i]; ok {
 		return w
 	}
 	return 64

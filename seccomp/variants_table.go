@@ -1,6 +1,8 @@
 package seccomp
 
 import (
+	"sync"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -44,21 +46,25 @@ var (
 )
 
 // flagArgs are, per syscall, the flags arguments and their harmless bits.
-var flagArgs = map[string]map[int][]flagBit{
-	"socket":            {1: sockFlags},
-	"socketpair":        {1: sockFlags},
-	"accept4":           {3: sockFlags},
-	"open":              {1: openFlags},
-	"openat":            {2: openFlags},
-	"open_by_handle_at": {2: openFlags},
-	"clone":             {0: cloneFlags},
-	"unshare":           {0: unshareFlags},
-	"mount":             {3: mountFlags},
-	"mmap":              {2: protFlags},
-	"mprotect":          {2: protFlags},
-	"pkey_mprotect":     {2: protFlags},
-	"personality":       {0: personaFlags},
-}
+// The tables of this file are built on first use: a launch that loads a
+// cached program never reads them, and builds no map at start.
+var flagArgs = sync.OnceValue(func() map[string]map[int][]flagBit {
+	return map[string]map[int][]flagBit{
+		"socket":            {1: sockFlags},
+		"socketpair":        {1: sockFlags},
+		"accept4":           {3: sockFlags},
+		"open":              {1: openFlags},
+		"openat":            {2: openFlags},
+		"open_by_handle_at": {2: openFlags},
+		"clone":             {0: cloneFlags},
+		"unshare":           {0: unshareFlags},
+		"mount":             {3: mountFlags},
+		"mmap":              {2: protFlags},
+		"mprotect":          {2: protFlags},
+		"pkey_mprotect":     {2: protFlags},
+		"personality":       {0: personaFlags},
+	}
+})
 
 // equivalentValue is another value of an argument that asks the kernel
 // for the same thing, where the kernel reads the argument as "any".
@@ -67,10 +73,12 @@ type equivalentValue struct {
 	why   string
 }
 
-var equivalents = map[string]map[int]equivalentValue{
-	// setns(fd, 0) joins whatever namespace fd refers to
-	"setns": {1: {0, "nstype 0 accepts any namespace type"}},
-}
+var equivalents = sync.OnceValue(func() map[string]map[int]equivalentValue {
+	return map[string]map[int]equivalentValue{
+		// setns(fd, 0) joins whatever namespace fd refers to
+		"setns": {1: {0, "nstype 0 accepts any namespace type"}},
+	}
+})
 
 // narrowArgs are, per syscall, the arguments the kernel reads narrower
 // than the filter's 64 bits on x86_64 and x32 (int, unsigned int, pid_t,
@@ -79,65 +87,67 @@ var equivalents = map[string]map[int]equivalentValue{
 // comparing the whole 64 bits with == misses the same value with a high
 // bit set, which the kernel drops (CVE-2019-10063 for ioctl). From the
 // SYSCALL_DEFINE prototypes.
-var narrowArgs = map[string]map[int]uint{
-	"socket":            {0: 32, 1: 32, 2: 32},
-	"socketpair":        {0: 32, 1: 32, 2: 32},
-	"setsockopt":        {0: 32, 1: 32, 2: 32, 4: 32},
-	"getsockopt":        {0: 32, 1: 32, 2: 32},
-	"accept4":           {0: 32, 3: 32},
-	"ioctl":             {0: 32, 1: 32},
-	"fcntl":             {0: 32, 1: 32},
-	"personality":       {0: 32},
-	"prctl":             {0: 32},
-	"keyctl":            {0: 32},
-	"bpf":               {0: 32, 2: 32},
-	"seccomp":           {0: 32, 1: 32},
-	"setns":             {0: 32, 1: 32},
-	"clone":             {0: 32},
-	"kill":              {0: 32, 1: 32},
-	"tkill":             {0: 32, 1: 32},
-	"tgkill":            {0: 32, 1: 32, 2: 32},
-	"ptrace":            {1: 32},
-	"process_vm_readv":  {0: 32},
-	"process_vm_writev": {0: 32},
-	"kcmp":              {0: 32, 1: 32, 2: 32},
-	"pidfd_open":        {0: 32, 1: 32},
-	"perf_event_open":   {1: 32, 2: 32, 3: 32},
-	"reboot":            {0: 32, 1: 32, 2: 32},
-	"syslog":            {0: 32, 2: 32},
-	"quotactl":          {0: 32},
-	"setuid":            {0: 32},
-	"setgid":            {0: 32},
-	"setreuid":          {0: 32, 1: 32},
-	"setregid":          {0: 32, 1: 32},
-	"setresuid":         {0: 32, 1: 32, 2: 32},
-	"setresgid":         {0: 32, 1: 32, 2: 32},
-	"setfsuid":          {0: 32},
-	"setfsgid":          {0: 32},
-	"chown":             {1: 32, 2: 32},
-	"lchown":            {1: 32, 2: 32},
-	"fchown":            {0: 32, 1: 32, 2: 32},
-	"fchownat":          {0: 32, 2: 32, 3: 32, 4: 32},
-	"chmod":             {1: 16},
-	"fchmod":            {0: 32, 1: 16},
-	"fchmodat":          {0: 32, 2: 16},
-	"fchmodat2":         {0: 32, 2: 16, 3: 32},
-	"mknod":             {1: 16, 2: 32},
-	"mknodat":           {0: 32, 2: 16, 3: 32},
-	"open":              {1: 32, 2: 16},
-	"openat":            {0: 32, 2: 32, 3: 16},
-	"creat":             {1: 16},
-	"mkdir":             {1: 16},
-	"mkdirat":           {0: 32, 2: 16},
-	"clock_settime":     {0: 32},
-	"clock_adjtime":     {0: 32},
-	"memfd_create":      {1: 32},
-	"userfaultfd":       {0: 32},
-	"io_uring_setup":    {0: 32},
-	"finit_module":      {0: 32, 2: 32},
-	"delete_module":     {1: 32},
-	"swapon":            {1: 32},
-}
+var narrowArgs = sync.OnceValue(func() map[string]map[int]uint {
+	return map[string]map[int]uint{
+		"socket":            {0: 32, 1: 32, 2: 32},
+		"socketpair":        {0: 32, 1: 32, 2: 32},
+		"setsockopt":        {0: 32, 1: 32, 2: 32, 4: 32},
+		"getsockopt":        {0: 32, 1: 32, 2: 32},
+		"accept4":           {0: 32, 3: 32},
+		"ioctl":             {0: 32, 1: 32},
+		"fcntl":             {0: 32, 1: 32},
+		"personality":       {0: 32},
+		"prctl":             {0: 32},
+		"keyctl":            {0: 32},
+		"bpf":               {0: 32, 2: 32},
+		"seccomp":           {0: 32, 1: 32},
+		"setns":             {0: 32, 1: 32},
+		"clone":             {0: 32},
+		"kill":              {0: 32, 1: 32},
+		"tkill":             {0: 32, 1: 32},
+		"tgkill":            {0: 32, 1: 32, 2: 32},
+		"ptrace":            {1: 32},
+		"process_vm_readv":  {0: 32},
+		"process_vm_writev": {0: 32},
+		"kcmp":              {0: 32, 1: 32, 2: 32},
+		"pidfd_open":        {0: 32, 1: 32},
+		"perf_event_open":   {1: 32, 2: 32, 3: 32},
+		"reboot":            {0: 32, 1: 32, 2: 32},
+		"syslog":            {0: 32, 2: 32},
+		"quotactl":          {0: 32},
+		"setuid":            {0: 32},
+		"setgid":            {0: 32},
+		"setreuid":          {0: 32, 1: 32},
+		"setregid":          {0: 32, 1: 32},
+		"setresuid":         {0: 32, 1: 32, 2: 32},
+		"setresgid":         {0: 32, 1: 32, 2: 32},
+		"setfsuid":          {0: 32},
+		"setfsgid":          {0: 32},
+		"chown":             {1: 32, 2: 32},
+		"lchown":            {1: 32, 2: 32},
+		"fchown":            {0: 32, 1: 32, 2: 32},
+		"fchownat":          {0: 32, 2: 32, 3: 32, 4: 32},
+		"chmod":             {1: 16},
+		"fchmod":            {0: 32, 1: 16},
+		"fchmodat":          {0: 32, 2: 16},
+		"fchmodat2":         {0: 32, 2: 16, 3: 32},
+		"mknod":             {1: 16, 2: 32},
+		"mknodat":           {0: 32, 2: 16, 3: 32},
+		"open":              {1: 32, 2: 16},
+		"openat":            {0: 32, 2: 32, 3: 16},
+		"creat":             {1: 16},
+		"mkdir":             {1: 16},
+		"mkdirat":           {0: 32, 2: 16},
+		"clock_settime":     {0: 32},
+		"clock_adjtime":     {0: 32},
+		"memfd_create":      {1: 32},
+		"userfaultfd":       {0: 32},
+		"io_uring_setup":    {0: 32},
+		"finit_module":      {0: 32, 2: 32},
+		"delete_module":     {1: 32},
+		"swapon":            {1: 32},
+	}
+})
 
 // i386Hidden are i386 calls that take their arguments from memory, not
 // registers: the filter sees only the pointer.
@@ -264,132 +274,134 @@ var bindMount = route{kind: "sibling", when: []cond{hasBits(3, unix.MS_BIND)}, s
 // kernel operation. Routes from a call whose arguments the filter cannot
 // read (clone3, openat2) are not listed: refusing those is how a profile
 // sends callers to a sibling it can filter.
-var siblings = map[string][]route{
-	// Opening a file by path: open, openat, openat2, creat, io_uring.
-	"open": {
-		{kind: "sibling", steps: []step{{"openat", [6]argFrom{val(atFDCWD), arg(0), arg(1), arg(2)}}}, why: "openat(AT_FDCWD, ...) is open"},
-		{kind: "sibling", steps: []step{{"openat2", [6]argFrom{val(atFDCWD), arg(0), pointer, val(24)}}}, why: "openat2 carries the flags in a struct the filter cannot read"},
-		{kind: "sibling", when: []cond{low32(1, creatFlags)}, steps: []step{{"creat", [6]argFrom{arg(0), arg(2)}}}, why: "creat is open(O_CREAT|O_WRONLY|O_TRUNC)"},
-		uring("openat", "5.6"),
-	},
-	"openat": {
-		{kind: "sibling", when: []cond{low32(0, atFDCWD)}, steps: []step{{"open", [6]argFrom{arg(1), arg(2), arg(3)}}}, why: "open is openat(AT_FDCWD, ...)"},
-		{kind: "sibling", steps: []step{{"openat2", [6]argFrom{arg(0), arg(1), pointer, val(24)}}}, why: "openat2 carries the flags in a struct the filter cannot read"},
-		{kind: "sibling", when: []cond{low32(0, atFDCWD), low32(2, creatFlags)}, steps: []step{{"creat", [6]argFrom{arg(1), arg(3)}}}, why: "creat is open(O_CREAT|O_WRONLY|O_TRUNC)"},
-		uring("openat", "5.6"),
-	},
-	"creat": {
-		{kind: "sibling", steps: []step{{"open", [6]argFrom{arg(0), val(creatFlags), arg(1)}}}, why: "creat is open(O_CREAT|O_WRONLY|O_TRUNC)"},
-		{kind: "sibling", steps: []step{{"openat", [6]argFrom{val(atFDCWD), arg(0), val(creatFlags), arg(1)}}}, why: "creat is openat(AT_FDCWD, O_CREAT|O_WRONLY|O_TRUNC)"},
-		uring("openat", "5.6"),
-	},
-	// Sockets: socketpair makes AF_UNIX sockets; (AF_INET, SOCK_PACKET)
-	// is turned into a packet socket by __sock_create; io_uring makes
-	// sockets since 5.19.
-	"socket": {
-		{kind: "sibling", when: []cond{low32(0, unix.AF_UNIX)}, steps: []step{{"socketpair", [6]argFrom{arg(0), arg(1), arg(2), pointer}}}, why: "socketpair makes AF_UNIX sockets too"},
-		{kind: "sibling", when: []cond{low32(0, unix.AF_PACKET)}, steps: []step{{"socket", [6]argFrom{val(unix.AF_INET), val(unix.SOCK_PACKET), arg(2)}}}, why: "the kernel turns (AF_INET, SOCK_PACKET) into an AF_PACKET socket"},
-		uring("socket", "5.19"),
-	},
-	"connect":  {uring("connect", "5.5")},
-	"bind":     {uring("bind", "6.11")},
-	"listen":   {uring("listen", "6.11")},
-	"accept":   {{kind: "sibling", steps: []step{{"accept4", [6]argFrom{arg(0), arg(1), arg(2)}}}, why: "accept4(..., 0) is accept"}, uring("accept", "5.5")},
-	"accept4":  {{kind: "sibling", when: []cond{low32(3, 0)}, steps: []step{{"accept", [6]argFrom{arg(0), arg(1), arg(2)}}}, why: "accept is accept4(..., 0)"}, uring("accept", "5.5")},
-	"sendto":   {{kind: "sibling", steps: []step{{"sendmsg", [6]argFrom{arg(0), pointer, arg(3)}}}, why: "sendmsg sends the same data, described in memory"}, {kind: "sibling", steps: []step{{"sendmmsg", [6]argFrom{arg(0), pointer, val(1), arg(3)}}}, why: "sendmmsg sends the same data, described in memory"}, uring("send", "5.6")},
-	"sendmsg":  {{kind: "sibling", steps: []step{{"sendmmsg", [6]argFrom{arg(0), pointer, val(1), arg(2)}}}, why: "sendmmsg of one message is sendmsg"}, uring("sendmsg", "5.3")},
-	"recvfrom": {{kind: "sibling", steps: []step{{"recvmsg", [6]argFrom{arg(0), pointer, arg(3)}}}, why: "recvmsg receives the same data"}, {kind: "sibling", steps: []step{{"recvmmsg", [6]argFrom{arg(0), pointer, val(1), arg(3)}}}, why: "recvmmsg receives the same data"}, uring("recv", "5.6")},
-	"recvmsg":  {{kind: "sibling", steps: []step{{"recvmmsg", [6]argFrom{arg(0), pointer, val(1), arg(2)}}}, why: "recvmmsg of one message is recvmsg"}, uring("recvmsg", "5.3")},
-	"shutdown": {uring("shutdown", "5.11")},
-	// New tasks and namespaces: clone, unshare, fork, vfork, clone3.
-	"clone": {
-		{kind: "sibling", steps: []step{{"clone3", [6]argFrom{pointer, val(88)}}}, why: "clone3 takes its flags from a struct the filter cannot read"},
-		{kind: "sibling", when: []cond{anyOf(0, nsFlags)}, steps: []step{{"unshare", [6]argFrom{argMask(0, nsFlags)}}}, why: "unshare creates the same namespaces for the caller"},
-		{kind: "sibling", when: []cond{low32(0, sigchld)}, steps: []step{{"fork", [6]argFrom{}}}, why: "fork is clone(SIGCHLD)"},
-		{kind: "sibling", when: []cond{low32(0, unix.CLONE_VM|unix.CLONE_VFORK|sigchld)}, steps: []step{{"vfork", [6]argFrom{}}}, why: "vfork is clone(CLONE_VM|CLONE_VFORK|SIGCHLD)"},
-	},
-	"unshare": {
-		{kind: "sibling", when: []cond{anyOf(0, nsFlags)}, steps: []step{{"clone", [6]argFrom{argMask(0, nsFlags)}}}, why: "clone creates the same namespaces for a child"},
-		{kind: "sibling", when: []cond{anyOf(0, nsFlags)}, steps: []step{{"clone3", [6]argFrom{pointer, val(88)}}}, why: "clone3 takes its flags from a struct the filter cannot read"},
-	},
-	"fork": {
-		{kind: "sibling", steps: []step{{"clone", [6]argFrom{val(sigchld)}}}, why: "clone(SIGCHLD) is fork"},
-		{kind: "sibling", steps: []step{{"vfork", [6]argFrom{}}}, why: "vfork also starts a process"},
-		{kind: "sibling", steps: []step{{"clone3", [6]argFrom{pointer, val(88)}}}, why: "clone3 starts a process from a struct the filter cannot read"},
-	},
-	"vfork": {
-		{kind: "sibling", steps: []step{{"clone", [6]argFrom{val(unix.CLONE_VM | unix.CLONE_VFORK | sigchld)}}}, why: "clone(CLONE_VM|CLONE_VFORK|SIGCHLD) is vfork"},
-		{kind: "sibling", steps: []step{{"fork", [6]argFrom{}}}, why: "fork also starts a process"},
-	},
-	// Mounting: mount, and the new mount API (5.2).
-	"mount":      {newMount, bindMount},
-	"fsopen":     {{kind: "sibling", steps: []step{{"mount", [6]argFrom{pointer, pointer, arg(0)}}}, why: "mount(2) mounts the same filesystem"}},
-	"fsmount":    {{kind: "sibling", steps: []step{{"mount", [6]argFrom{pointer, pointer, pointer}}}, why: "mount(2) mounts the same filesystem"}},
-	"move_mount": {{kind: "sibling", steps: []step{{"mount", [6]argFrom{pointer, pointer, pointer, val(unix.MS_MOVE)}}}, why: "mount(MS_MOVE) moves a mount"}},
-	"open_tree":  {{kind: "sibling", steps: []step{{"mount", [6]argFrom{pointer, pointer, val(0), val(unix.MS_BIND)}}}, why: "mount(MS_BIND) makes the same bind mount"}},
-	"umount2":    {{kind: "sibling", when: []cond{low32(1, 0)}, steps: []step{{"umount", [6]argFrom{arg(0)}}}, arches: []string{"x86"}, why: "i386 umount (22) is umount2(target, 0)"}},
-	// Another process's memory: attached with ptrace, or read and written
-	// with process_vm_readv and process_vm_writev, which the kernel lets
-	// through on the same access check (PTRACE_MODE_ATTACH_REALCREDS)
-	// without tracing.
-	"ptrace": {
-		{kind: "sibling", when: []cond{low32(0, unix.PTRACE_ATTACH)}, steps: []step{{"process_vm_readv", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_readv reads the memory of the process ptrace would attach to, on the same access check"},
-		{kind: "sibling", when: []cond{low32(0, unix.PTRACE_PEEKDATA)}, steps: []step{{"process_vm_readv", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_readv reads what PTRACE_PEEKDATA reads, on the same access check"},
-		{kind: "sibling", when: []cond{low32(0, unix.PTRACE_ATTACH)}, steps: []step{{"process_vm_writev", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_writev writes the memory of the process ptrace would attach to, on the same access check"},
-		{kind: "sibling", when: []cond{low32(0, unix.PTRACE_POKEDATA)}, steps: []step{{"process_vm_writev", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_writev writes what PTRACE_POKEDATA writes, on the same access check"},
-	},
-	"process_vm_readv":  {{kind: "sibling", steps: []step{{"ptrace", [6]argFrom{val(unix.PTRACE_PEEKDATA), arg(0), pointer}}}, why: "ptrace(PTRACE_PEEKDATA) reads the same memory"}},
-	"process_vm_writev": {{kind: "sibling", steps: []step{{"ptrace", [6]argFrom{val(unix.PTRACE_POKEDATA), arg(0), pointer, pointer}}}, why: "ptrace(PTRACE_POKEDATA) writes the same memory"}},
-	// Loading a kernel module: from memory, or from a file descriptor.
-	"init_module":  {{kind: "sibling", steps: []step{{"finit_module", [6]argFrom{val(3), pointer, val(0)}}}, why: "finit_module loads a module from a file descriptor"}},
-	"finit_module": {{kind: "sibling", steps: []step{{"init_module", [6]argFrom{pointer, val(4096), pointer}}}, why: "init_module loads the same module from memory"}},
-	// Running a program: execve, execveat.
-	"execve":   {{kind: "sibling", steps: []step{{"execveat", [6]argFrom{val(atFDCWD), arg(0), arg(1), arg(2), val(0)}}}, why: "execveat(AT_FDCWD, path, ..., 0) is execve"}},
-	"execveat": {{kind: "sibling", when: []cond{low32(0, atFDCWD), low32(4, 0)}, steps: []step{{"execve", [6]argFrom{arg(1), arg(2), arg(3)}}}, why: "execve is execveat(AT_FDCWD, path, ..., 0)"}},
-	// Changing ids: setresuid sets what setuid and setreuid set; i386
-	// has 16-bit and 32-bit versions under different names.
-	"setuid":    {{kind: "sibling", steps: []step{{"setresuid", [6]argFrom{arg(0), arg(0), arg(0)}}}, why: "setresuid(uid, uid, uid) is setuid(uid) for root"}, {kind: "sibling", steps: []step{{"setreuid", [6]argFrom{arg(0), arg(0)}}}, why: "setreuid(uid, uid) sets the same ids"}, i386Twin("setuid32")},
-	"setgid":    {{kind: "sibling", steps: []step{{"setresgid", [6]argFrom{arg(0), arg(0), arg(0)}}}, why: "setresgid(gid, gid, gid) is setgid(gid) for root"}, {kind: "sibling", steps: []step{{"setregid", [6]argFrom{arg(0), arg(0)}}}, why: "setregid(gid, gid) sets the same ids"}, i386Twin("setgid32")},
-	"setreuid":  {{kind: "sibling", steps: []step{{"setresuid", [6]argFrom{arg(0), arg(1), val(0xffffffff)}}}, why: "setresuid(ruid, euid, -1) sets the same ids"}, i386Twin("setreuid32")},
-	"setregid":  {{kind: "sibling", steps: []step{{"setresgid", [6]argFrom{arg(0), arg(1), val(0xffffffff)}}}, why: "setresgid(rgid, egid, -1) sets the same ids"}, i386Twin("setregid32")},
-	"setresuid": {i386Twin("setresuid32")},
-	"setresgid": {i386Twin("setresgid32")},
-	"setfsuid":  {i386Twin("setfsuid32")},
-	"setfsgid":  {i386Twin("setfsgid32")},
-	"setgroups": {i386Twin("setgroups32")},
-	"chown":     {{kind: "sibling", steps: []step{{"fchownat", [6]argFrom{val(atFDCWD), arg(0), arg(1), arg(2), val(0)}}}, why: "fchownat(AT_FDCWD, path, ...) is chown"}, i386Twin("chown32")},
-	"lchown":    {{kind: "sibling", steps: []step{{"fchownat", [6]argFrom{val(atFDCWD), arg(0), arg(1), arg(2), val(unix.AT_SYMLINK_NOFOLLOW)}}}, why: "fchownat(..., AT_SYMLINK_NOFOLLOW) is lchown"}, i386Twin("lchown32")},
-	"fchown":    {{kind: "sibling", steps: []step{{"fchownat", [6]argFrom{arg(0), pointer, arg(1), arg(2), val(unix.AT_EMPTY_PATH)}}}, why: "fchownat(fd, \"\", ..., AT_EMPTY_PATH) is fchown"}, i386Twin("fchown32")},
-	// Modes, links and device nodes by path: the *at forms.
-	"chmod":    {{kind: "sibling", steps: []step{{"fchmodat", [6]argFrom{val(atFDCWD), arg(0), arg(1)}}}, why: "fchmodat(AT_FDCWD, path, mode) is chmod"}, {kind: "sibling", steps: []step{{"fchmodat2", [6]argFrom{val(atFDCWD), arg(0), arg(1), val(0)}}}, why: "fchmodat2(AT_FDCWD, path, mode, 0) is chmod"}},
-	"fchmodat": {{kind: "sibling", steps: []step{{"fchmodat2", [6]argFrom{arg(0), arg(1), arg(2), val(0)}}}, why: "fchmodat2(..., 0) is fchmodat"}, {kind: "sibling", when: []cond{low32(0, atFDCWD)}, steps: []step{{"chmod", [6]argFrom{arg(1), arg(2)}}}, why: "chmod is fchmodat(AT_FDCWD, ...)"}},
-	"mknod":    {{kind: "sibling", steps: []step{{"mknodat", [6]argFrom{val(atFDCWD), arg(0), arg(1), arg(2)}}}, why: "mknodat(AT_FDCWD, ...) is mknod"}},
-	"mknodat":  {{kind: "sibling", when: []cond{low32(0, atFDCWD)}, steps: []step{{"mknod", [6]argFrom{arg(1), arg(2), arg(3)}}}, why: "mknod is mknodat(AT_FDCWD, ...)"}},
-	"link":     {{kind: "sibling", steps: []step{{"linkat", [6]argFrom{val(atFDCWD), arg(0), val(atFDCWD), arg(1), val(0)}}}, why: "linkat(AT_FDCWD, ..., 0) is link"}, uring("linkat", "5.15")},
-	"symlink":  {{kind: "sibling", steps: []step{{"symlinkat", [6]argFrom{arg(0), val(atFDCWD), arg(1)}}}, why: "symlinkat(..., AT_FDCWD, ...) is symlink"}, uring("symlinkat", "5.15")},
-	"unlink":   {{kind: "sibling", steps: []step{{"unlinkat", [6]argFrom{val(atFDCWD), arg(0), val(0)}}}, why: "unlinkat(AT_FDCWD, path, 0) is unlink"}, uring("unlinkat", "5.11")},
-	"rmdir":    {{kind: "sibling", steps: []step{{"unlinkat", [6]argFrom{val(atFDCWD), arg(0), val(unix.AT_REMOVEDIR)}}}, why: "unlinkat(AT_FDCWD, path, AT_REMOVEDIR) is rmdir"}, uring("unlinkat", "5.11")},
-	"rename":   {{kind: "sibling", steps: []step{{"renameat", [6]argFrom{val(atFDCWD), arg(0), val(atFDCWD), arg(1)}}}, why: "renameat(AT_FDCWD, ...) is rename"}, {kind: "sibling", steps: []step{{"renameat2", [6]argFrom{val(atFDCWD), arg(0), val(atFDCWD), arg(1), val(0)}}}, why: "renameat2(..., 0) is rename"}, uring("renameat", "5.11")},
-	"renameat": {{kind: "sibling", steps: []step{{"renameat2", [6]argFrom{arg(0), arg(1), arg(2), arg(3), val(0)}}}, why: "renameat2(..., 0) is renameat"}, uring("renameat", "5.11")},
-	"mkdir":    {{kind: "sibling", steps: []step{{"mkdirat", [6]argFrom{val(atFDCWD), arg(0), arg(1)}}}, why: "mkdirat(AT_FDCWD, ...) is mkdir"}, uring("mkdirat", "5.15")},
-	// Setting the clock: settimeofday, clock_settime(CLOCK_REALTIME),
-	// i386 stime and clock_settime64; adjtimex and clock_adjtime.
-	"settimeofday":  {{kind: "sibling", steps: []step{{"clock_settime", [6]argFrom{val(unix.CLOCK_REALTIME), pointer}}}, why: "clock_settime(CLOCK_REALTIME) sets the same clock"}, {kind: "sibling", steps: []step{{"stime", [6]argFrom{pointer}}}, arches: []string{"x86"}, why: "i386 stime sets the same clock"}},
-	"clock_settime": {{kind: "sibling", when: []cond{low32(0, unix.CLOCK_REALTIME)}, steps: []step{{"settimeofday", [6]argFrom{pointer, val(0)}}}, why: "settimeofday sets CLOCK_REALTIME"}, {kind: "sibling", steps: []step{{"clock_settime64", [6]argFrom{arg(0), pointer}}}, arches: []string{"x86"}, why: "i386 clock_settime64 is clock_settime with a 64-bit time"}},
-	"adjtimex":      {{kind: "sibling", steps: []step{{"clock_adjtime", [6]argFrom{val(unix.CLOCK_REALTIME), arg(0)}}}, why: "clock_adjtime(CLOCK_REALTIME) is adjtimex"}},
-	"clock_adjtime": {{kind: "sibling", when: []cond{low32(0, unix.CLOCK_REALTIME)}, steps: []step{{"adjtimex", [6]argFrom{arg(1)}}}, why: "adjtimex is clock_adjtime(CLOCK_REALTIME)"}, {kind: "sibling", steps: []step{{"clock_adjtime64", [6]argFrom{arg(0), arg(1)}}}, arches: []string{"x86"}, why: "i386 clock_adjtime64 is clock_adjtime with a 64-bit time"}},
-	// Signals: a single-threaded process's pid is its tid.
-	"kill": {{kind: "sibling", steps: []step{{"tgkill", [6]argFrom{arg(0), arg(0), arg(1)}}}, why: "tgkill(pid, pid, sig) signals the same process"}, {kind: "sibling", steps: []step{{"tkill", [6]argFrom{arg(0), arg(1)}}}, why: "tkill(pid, sig) signals the same process"}, {kind: "sibling", steps: []step{{"rt_sigqueueinfo", [6]argFrom{arg(0), arg(1), pointer}}}, why: "rt_sigqueueinfo sends the same signal"}},
-	// Memory protection: pkey_mprotect(..., -1) is mprotect; i386 mmap2
-	// is mmap with the offset in pages.
-	"mprotect":      {{kind: "sibling", steps: []step{{"pkey_mprotect", [6]argFrom{arg(0), arg(1), arg(2), val(0xffffffff)}}}, why: "pkey_mprotect(..., -1) is mprotect"}},
-	"pkey_mprotect": {{kind: "sibling", when: []cond{low32(3, 0xffffffff)}, steps: []step{{"mprotect", [6]argFrom{arg(0), arg(1), arg(2)}}}, why: "mprotect is pkey_mprotect(..., -1)"}},
-	"mmap":          {{kind: "sibling", steps: []step{{"mmap2", [6]argFrom{arg(0), arg(1), arg(2), arg(3), arg(4), val(0)}}}, arches: []string{"x86"}, why: "i386 mmap2 is mmap with the offset in pages"}},
-	// Reading and writing a descriptor: the vector and positional forms
-	// (offset -1: the file position, as read and write use).
-	"write": {{kind: "sibling", steps: []step{{"writev", [6]argFrom{arg(0), pointer, val(1)}}}, why: "writev writes the same data to the same descriptor"}, {kind: "sibling", steps: []step{{"pwritev2", [6]argFrom{arg(0), pointer, val(1), val(^uint64(0)), val(^uint64(0)), val(0)}}}, why: "pwritev2 at offset -1 is writev"}, uring("write", "5.6")},
-	"read":  {{kind: "sibling", steps: []step{{"readv", [6]argFrom{arg(0), pointer, val(1)}}}, why: "readv reads from the same descriptor"}, {kind: "sibling", steps: []step{{"preadv2", [6]argFrom{arg(0), pointer, val(1), val(^uint64(0)), val(^uint64(0)), val(0)}}}, why: "preadv2 at offset -1 is readv"}, uring("read", "5.6")},
-}
+var siblings = sync.OnceValue(func() map[string][]route {
+	return map[string][]route{
+		// Opening a file by path: open, openat, openat2, creat, io_uring.
+		"open": {
+			{kind: "sibling", steps: []step{{"openat", [6]argFrom{val(atFDCWD), arg(0), arg(1), arg(2)}}}, why: "openat(AT_FDCWD, ...) is open"},
+			{kind: "sibling", steps: []step{{"openat2", [6]argFrom{val(atFDCWD), arg(0), pointer, val(24)}}}, why: "openat2 carries the flags in a struct the filter cannot read"},
+			{kind: "sibling", when: []cond{low32(1, creatFlags)}, steps: []step{{"creat", [6]argFrom{arg(0), arg(2)}}}, why: "creat is open(O_CREAT|O_WRONLY|O_TRUNC)"},
+			uring("openat", "5.6"),
+		},
+		"openat": {
+			{kind: "sibling", when: []cond{low32(0, atFDCWD)}, steps: []step{{"open", [6]argFrom{arg(1), arg(2), arg(3)}}}, why: "open is openat(AT_FDCWD, ...)"},
+			{kind: "sibling", steps: []step{{"openat2", [6]argFrom{arg(0), arg(1), pointer, val(24)}}}, why: "openat2 carries the flags in a struct the filter cannot read"},
+			{kind: "sibling", when: []cond{low32(0, atFDCWD), low32(2, creatFlags)}, steps: []step{{"creat", [6]argFrom{arg(1), arg(3)}}}, why: "creat is open(O_CREAT|O_WRONLY|O_TRUNC)"},
+			uring("openat", "5.6"),
+		},
+		"creat": {
+			{kind: "sibling", steps: []step{{"open", [6]argFrom{arg(0), val(creatFlags), arg(1)}}}, why: "creat is open(O_CREAT|O_WRONLY|O_TRUNC)"},
+			{kind: "sibling", steps: []step{{"openat", [6]argFrom{val(atFDCWD), arg(0), val(creatFlags), arg(1)}}}, why: "creat is openat(AT_FDCWD, O_CREAT|O_WRONLY|O_TRUNC)"},
+			uring("openat", "5.6"),
+		},
+		// Sockets: socketpair makes AF_UNIX sockets; (AF_INET, SOCK_PACKET)
+		// is turned into a packet socket by __sock_create; io_uring makes
+		// sockets since 5.19.
+		"socket": {
+			{kind: "sibling", when: []cond{low32(0, unix.AF_UNIX)}, steps: []step{{"socketpair", [6]argFrom{arg(0), arg(1), arg(2), pointer}}}, why: "socketpair makes AF_UNIX sockets too"},
+			{kind: "sibling", when: []cond{low32(0, unix.AF_PACKET)}, steps: []step{{"socket", [6]argFrom{val(unix.AF_INET), val(unix.SOCK_PACKET), arg(2)}}}, why: "the kernel turns (AF_INET, SOCK_PACKET) into an AF_PACKET socket"},
+			uring("socket", "5.19"),
+		},
+		"connect":  {uring("connect", "5.5")},
+		"bind":     {uring("bind", "6.11")},
+		"listen":   {uring("listen", "6.11")},
+		"accept":   {{kind: "sibling", steps: []step{{"accept4", [6]argFrom{arg(0), arg(1), arg(2)}}}, why: "accept4(..., 0) is accept"}, uring("accept", "5.5")},
+		"accept4":  {{kind: "sibling", when: []cond{low32(3, 0)}, steps: []step{{"accept", [6]argFrom{arg(0), arg(1), arg(2)}}}, why: "accept is accept4(..., 0)"}, uring("accept", "5.5")},
+		"sendto":   {{kind: "sibling", steps: []step{{"sendmsg", [6]argFrom{arg(0), pointer, arg(3)}}}, why: "sendmsg sends the same data, described in memory"}, {kind: "sibling", steps: []step{{"sendmmsg", [6]argFrom{arg(0), pointer, val(1), arg(3)}}}, why: "sendmmsg sends the same data, described in memory"}, uring("send", "5.6")},
+		"sendmsg":  {{kind: "sibling", steps: []step{{"sendmmsg", [6]argFrom{arg(0), pointer, val(1), arg(2)}}}, why: "sendmmsg of one message is sendmsg"}, uring("sendmsg", "5.3")},
+		"recvfrom": {{kind: "sibling", steps: []step{{"recvmsg", [6]argFrom{arg(0), pointer, arg(3)}}}, why: "recvmsg receives the same data"}, {kind: "sibling", steps: []step{{"recvmmsg", [6]argFrom{arg(0), pointer, val(1), arg(3)}}}, why: "recvmmsg receives the same data"}, uring("recv", "5.6")},
+		"recvmsg":  {{kind: "sibling", steps: []step{{"recvmmsg", [6]argFrom{arg(0), pointer, val(1), arg(2)}}}, why: "recvmmsg of one message is recvmsg"}, uring("recvmsg", "5.3")},
+		"shutdown": {uring("shutdown", "5.11")},
+		// New tasks and namespaces: clone, unshare, fork, vfork, clone3.
+		"clone": {
+			{kind: "sibling", steps: []step{{"clone3", [6]argFrom{pointer, val(88)}}}, why: "clone3 takes its flags from a struct the filter cannot read"},
+			{kind: "sibling", when: []cond{anyOf(0, nsFlags)}, steps: []step{{"unshare", [6]argFrom{argMask(0, nsFlags)}}}, why: "unshare creates the same namespaces for the caller"},
+			{kind: "sibling", when: []cond{low32(0, sigchld)}, steps: []step{{"fork", [6]argFrom{}}}, why: "fork is clone(SIGCHLD)"},
+			{kind: "sibling", when: []cond{low32(0, unix.CLONE_VM|unix.CLONE_VFORK|sigchld)}, steps: []step{{"vfork", [6]argFrom{}}}, why: "vfork is clone(CLONE_VM|CLONE_VFORK|SIGCHLD)"},
+		},
+		"unshare": {
+			{kind: "sibling", when: []cond{anyOf(0, nsFlags)}, steps: []step{{"clone", [6]argFrom{argMask(0, nsFlags)}}}, why: "clone creates the same namespaces for a child"},
+			{kind: "sibling", when: []cond{anyOf(0, nsFlags)}, steps: []step{{"clone3", [6]argFrom{pointer, val(88)}}}, why: "clone3 takes its flags from a struct the filter cannot read"},
+		},
+		"fork": {
+			{kind: "sibling", steps: []step{{"clone", [6]argFrom{val(sigchld)}}}, why: "clone(SIGCHLD) is fork"},
+			{kind: "sibling", steps: []step{{"vfork", [6]argFrom{}}}, why: "vfork also starts a process"},
+			{kind: "sibling", steps: []step{{"clone3", [6]argFrom{pointer, val(88)}}}, why: "clone3 starts a process from a struct the filter cannot read"},
+		},
+		"vfork": {
+			{kind: "sibling", steps: []step{{"clone", [6]argFrom{val(unix.CLONE_VM | unix.CLONE_VFORK | sigchld)}}}, why: "clone(CLONE_VM|CLONE_VFORK|SIGCHLD) is vfork"},
+			{kind: "sibling", steps: []step{{"fork", [6]argFrom{}}}, why: "fork also starts a process"},
+		},
+		// Mounting: mount, and the new mount API (5.2).
+		"mount":      {newMount, bindMount},
+		"fsopen":     {{kind: "sibling", steps: []step{{"mount", [6]argFrom{pointer, pointer, arg(0)}}}, why: "mount(2) mounts the same filesystem"}},
+		"fsmount":    {{kind: "sibling", steps: []step{{"mount", [6]argFrom{pointer, pointer, pointer}}}, why: "mount(2) mounts the same filesystem"}},
+		"move_mount": {{kind: "sibling", steps: []step{{"mount", [6]argFrom{pointer, pointer, pointer, val(unix.MS_MOVE)}}}, why: "mount(MS_MOVE) moves a mount"}},
+		"open_tree":  {{kind: "sibling", steps: []step{{"mount", [6]argFrom{pointer, pointer, val(0), val(unix.MS_BIND)}}}, why: "mount(MS_BIND) makes the same bind mount"}},
+		"umount2":    {{kind: "sibling", when: []cond{low32(1, 0)}, steps: []step{{"umount", [6]argFrom{arg(0)}}}, arches: []string{"x86"}, why: "i386 umount (22) is umount2(target, 0)"}},
+		// Another process's memory: attached with ptrace, or read and written
+		// with process_vm_readv and process_vm_writev, which the kernel lets
+		// through on the same access check (PTRACE_MODE_ATTACH_REALCREDS)
+		// without tracing.
+		"ptrace": {
+			{kind: "sibling", when: []cond{low32(0, unix.PTRACE_ATTACH)}, steps: []step{{"process_vm_readv", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_readv reads the memory of the process ptrace would attach to, on the same access check"},
+			{kind: "sibling", when: []cond{low32(0, unix.PTRACE_PEEKDATA)}, steps: []step{{"process_vm_readv", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_readv reads what PTRACE_PEEKDATA reads, on the same access check"},
+			{kind: "sibling", when: []cond{low32(0, unix.PTRACE_ATTACH)}, steps: []step{{"process_vm_writev", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_writev writes the memory of the process ptrace would attach to, on the same access check"},
+			{kind: "sibling", when: []cond{low32(0, unix.PTRACE_POKEDATA)}, steps: []step{{"process_vm_writev", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_writev writes what PTRACE_POKEDATA writes, on the same access check"},
+		},
+		"process_vm_readv":  {{kind: "sibling", steps: []step{{"ptrace", [6]argFrom{val(unix.PTRACE_PEEKDATA), arg(0), pointer}}}, why: "ptrace(PTRACE_PEEKDATA) reads the same memory"}},
+		"process_vm_writev": {{kind: "sibling", steps: []step{{"ptrace", [6]argFrom{val(unix.PTRACE_POKEDATA), arg(0), pointer, pointer}}}, why: "ptrace(PTRACE_POKEDATA) writes the same memory"}},
+		// Loading a kernel module: from memory, or from a file descriptor.
+		"init_module":  {{kind: "sibling", steps: []step{{"finit_module", [6]argFrom{val(3), pointer, val(0)}}}, why: "finit_module loads a module from a file descriptor"}},
+		"finit_module": {{kind: "sibling", steps: []step{{"init_module", [6]argFrom{pointer, val(4096), pointer}}}, why: "init_module loads the same module from memory"}},
+		// Running a program: execve, execveat.
+		"execve":   {{kind: "sibling", steps: []step{{"execveat", [6]argFrom{val(atFDCWD), arg(0), arg(1), arg(2), val(0)}}}, why: "execveat(AT_FDCWD, path, ..., 0) is execve"}},
+		"execveat": {{kind: "sibling", when: []cond{low32(0, atFDCWD), low32(4, 0)}, steps: []step{{"execve", [6]argFrom{arg(1), arg(2), arg(3)}}}, why: "execve is execveat(AT_FDCWD, path, ..., 0)"}},
+		// Changing ids: setresuid sets what setuid and setreuid set; i386
+		// has 16-bit and 32-bit versions under different names.
+		"setuid":    {{kind: "sibling", steps: []step{{"setresuid", [6]argFrom{arg(0), arg(0), arg(0)}}}, why: "setresuid(uid, uid, uid) is setuid(uid) for root"}, {kind: "sibling", steps: []step{{"setreuid", [6]argFrom{arg(0), arg(0)}}}, why: "setreuid(uid, uid) sets the same ids"}, i386Twin("setuid32")},
+		"setgid":    {{kind: "sibling", steps: []step{{"setresgid", [6]argFrom{arg(0), arg(0), arg(0)}}}, why: "setresgid(gid, gid, gid) is setgid(gid) for root"}, {kind: "sibling", steps: []step{{"setregid", [6]argFrom{arg(0), arg(0)}}}, why: "setregid(gid, gid) sets the same ids"}, i386Twin("setgid32")},
+		"setreuid":  {{kind: "sibling", steps: []step{{"setresuid", [6]argFrom{arg(0), arg(1), val(0xffffffff)}}}, why: "setresuid(ruid, euid, -1) sets the same ids"}, i386Twin("setreuid32")},
+		"setregid":  {{kind: "sibling", steps: []step{{"setresgid", [6]argFrom{arg(0), arg(1), val(0xffffffff)}}}, why: "setresgid(rgid, egid, -1) sets the same ids"}, i386Twin("setregid32")},
+		"setresuid": {i386Twin("setresuid32")},
+		"setresgid": {i386Twin("setresgid32")},
+		"setfsuid":  {i386Twin("setfsuid32")},
+		"setfsgid":  {i386Twin("setfsgid32")},
+		"setgroups": {i386Twin("setgroups32")},
+		"chown":     {{kind: "sibling", steps: []step{{"fchownat", [6]argFrom{val(atFDCWD), arg(0), arg(1), arg(2), val(0)}}}, why: "fchownat(AT_FDCWD, path, ...) is chown"}, i386Twin("chown32")},
+		"lchown":    {{kind: "sibling", steps: []step{{"fchownat", [6]argFrom{val(atFDCWD), arg(0), arg(1), arg(2), val(unix.AT_SYMLINK_NOFOLLOW)}}}, why: "fchownat(..., AT_SYMLINK_NOFOLLOW) is lchown"}, i386Twin("lchown32")},
+		"fchown":    {{kind: "sibling", steps: []step{{"fchownat", [6]argFrom{arg(0), pointer, arg(1), arg(2), val(unix.AT_EMPTY_PATH)}}}, why: "fchownat(fd, \"\", ..., AT_EMPTY_PATH) is fchown"}, i386Twin("fchown32")},
+		// Modes, links and device nodes by path: the *at forms.
+		"chmod":    {{kind: "sibling", steps: []step{{"fchmodat", [6]argFrom{val(atFDCWD), arg(0), arg(1)}}}, why: "fchmodat(AT_FDCWD, path, mode) is chmod"}, {kind: "sibling", steps: []step{{"fchmodat2", [6]argFrom{val(atFDCWD), arg(0), arg(1), val(0)}}}, why: "fchmodat2(AT_FDCWD, path, mode, 0) is chmod"}},
+		"fchmodat": {{kind: "sibling", steps: []step{{"fchmodat2", [6]argFrom{arg(0), arg(1), arg(2), val(0)}}}, why: "fchmodat2(..., 0) is fchmodat"}, {kind: "sibling", when: []cond{low32(0, atFDCWD)}, steps: []step{{"chmod", [6]argFrom{arg(1), arg(2)}}}, why: "chmod is fchmodat(AT_FDCWD, ...)"}},
+		"mknod":    {{kind: "sibling", steps: []step{{"mknodat", [6]argFrom{val(atFDCWD), arg(0), arg(1), arg(2)}}}, why: "mknodat(AT_FDCWD, ...) is mknod"}},
+		"mknodat":  {{kind: "sibling", when: []cond{low32(0, atFDCWD)}, steps: []step{{"mknod", [6]argFrom{arg(1), arg(2), arg(3)}}}, why: "mknod is mknodat(AT_FDCWD, ...)"}},
+		"link":     {{kind: "sibling", steps: []step{{"linkat", [6]argFrom{val(atFDCWD), arg(0), val(atFDCWD), arg(1), val(0)}}}, why: "linkat(AT_FDCWD, ..., 0) is link"}, uring("linkat", "5.15")},
+		"symlink":  {{kind: "sibling", steps: []step{{"symlinkat", [6]argFrom{arg(0), val(atFDCWD), arg(1)}}}, why: "symlinkat(..., AT_FDCWD, ...) is symlink"}, uring("symlinkat", "5.15")},
+		"unlink":   {{kind: "sibling", steps: []step{{"unlinkat", [6]argFrom{val(atFDCWD), arg(0), val(0)}}}, why: "unlinkat(AT_FDCWD, path, 0) is unlink"}, uring("unlinkat", "5.11")},
+		"rmdir":    {{kind: "sibling", steps: []step{{"unlinkat", [6]argFrom{val(atFDCWD), arg(0), val(unix.AT_REMOVEDIR)}}}, why: "unlinkat(AT_FDCWD, path, AT_REMOVEDIR) is rmdir"}, uring("unlinkat", "5.11")},
+		"rename":   {{kind: "sibling", steps: []step{{"renameat", [6]argFrom{val(atFDCWD), arg(0), val(atFDCWD), arg(1)}}}, why: "renameat(AT_FDCWD, ...) is rename"}, {kind: "sibling", steps: []step{{"renameat2", [6]argFrom{val(atFDCWD), arg(0), val(atFDCWD), arg(1), val(0)}}}, why: "renameat2(..., 0) is rename"}, uring("renameat", "5.11")},
+		"renameat": {{kind: "sibling", steps: []step{{"renameat2", [6]argFrom{arg(0), arg(1), arg(2), arg(3), val(0)}}}, why: "renameat2(..., 0) is renameat"}, uring("renameat", "5.11")},
+		"mkdir":    {{kind: "sibling", steps: []step{{"mkdirat", [6]argFrom{val(atFDCWD), arg(0), arg(1)}}}, why: "mkdirat(AT_FDCWD, ...) is mkdir"}, uring("mkdirat", "5.15")},
+		// Setting the clock: settimeofday, clock_settime(CLOCK_REALTIME),
+		// i386 stime and clock_settime64; adjtimex and clock_adjtime.
+		"settimeofday":  {{kind: "sibling", steps: []step{{"clock_settime", [6]argFrom{val(unix.CLOCK_REALTIME), pointer}}}, why: "clock_settime(CLOCK_REALTIME) sets the same clock"}, {kind: "sibling", steps: []step{{"stime", [6]argFrom{pointer}}}, arches: []string{"x86"}, why: "i386 stime sets the same clock"}},
+		"clock_settime": {{kind: "sibling", when: []cond{low32(0, unix.CLOCK_REALTIME)}, steps: []step{{"settimeofday", [6]argFrom{pointer, val(0)}}}, why: "settimeofday sets CLOCK_REALTIME"}, {kind: "sibling", steps: []step{{"clock_settime64", [6]argFrom{arg(0), pointer}}}, arches: []string{"x86"}, why: "i386 clock_settime64 is clock_settime with a 64-bit time"}},
+		"adjtimex":      {{kind: "sibling", steps: []step{{"clock_adjtime", [6]argFrom{val(unix.CLOCK_REALTIME), arg(0)}}}, why: "clock_adjtime(CLOCK_REALTIME) is adjtimex"}},
+		"clock_adjtime": {{kind: "sibling", when: []cond{low32(0, unix.CLOCK_REALTIME)}, steps: []step{{"adjtimex", [6]argFrom{arg(1)}}}, why: "adjtimex is clock_adjtime(CLOCK_REALTIME)"}, {kind: "sibling", steps: []step{{"clock_adjtime64", [6]argFrom{arg(0), arg(1)}}}, arches: []string{"x86"}, why: "i386 clock_adjtime64 is clock_adjtime with a 64-bit time"}},
+		// Signals: a single-threaded process's pid is its tid.
+		"kill": {{kind: "sibling", steps: []step{{"tgkill", [6]argFrom{arg(0), arg(0), arg(1)}}}, why: "tgkill(pid, pid, sig) signals the same process"}, {kind: "sibling", steps: []step{{"tkill", [6]argFrom{arg(0), arg(1)}}}, why: "tkill(pid, sig) signals the same process"}, {kind: "sibling", steps: []step{{"rt_sigqueueinfo", [6]argFrom{arg(0), arg(1), pointer}}}, why: "rt_sigqueueinfo sends the same signal"}},
+		// Memory protection: pkey_mprotect(..., -1) is mprotect; i386 mmap2
+		// is mmap with the offset in pages.
+		"mprotect":      {{kind: "sibling", steps: []step{{"pkey_mprotect", [6]argFrom{arg(0), arg(1), arg(2), val(0xffffffff)}}}, why: "pkey_mprotect(..., -1) is mprotect"}},
+		"pkey_mprotect": {{kind: "sibling", when: []cond{low32(3, 0xffffffff)}, steps: []step{{"mprotect", [6]argFrom{arg(0), arg(1), arg(2)}}}, why: "mprotect is pkey_mprotect(..., -1)"}},
+		"mmap":          {{kind: "sibling", steps: []step{{"mmap2", [6]argFrom{arg(0), arg(1), arg(2), arg(3), arg(4), val(0)}}}, arches: []string{"x86"}, why: "i386 mmap2 is mmap with the offset in pages"}},
+		// Reading and writing a descriptor: the vector and positional forms
+		// (offset -1: the file position, as read and write use).
+		"write": {{kind: "sibling", steps: []step{{"writev", [6]argFrom{arg(0), pointer, val(1)}}}, why: "writev writes the same data to the same descriptor"}, {kind: "sibling", steps: []step{{"pwritev2", [6]argFrom{arg(0), pointer, val(1), val(^uint64(0)), val(^uint64(0)), val(0)}}}, why: "pwritev2 at offset -1 is writev"}, uring("write", "5.6")},
+		"read":  {{kind: "sibling", steps: []step{{"readv", [6]argFrom{arg(0), pointer, val(1)}}}, why: "readv reads from the same descriptor"}, {kind: "sibling", steps: []step{{"preadv2", [6]argFrom{arg(0), pointer, val(1), val(^uint64(0)), val(^uint64(0)), val(0)}}}, why: "preadv2 at offset -1 is readv"}, uring("read", "5.6")},
+	}
+})
 
 // i386Twin is i386's other name for a call: the 32-bit-id version of a
 // call whose plain name takes 16-bit ids there.

@@ -101,6 +101,9 @@ func TestIA32Probe(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("HaveIA32: %v", err)
+	if probed := probeIA32(); (probed == nil) != (err == nil) {
+		t.Errorf("HaveIA32 = %v (kept for this boot, or probed), a probe now: %v", err, probed)
+	}
 	gcc, lerr := exec.LookPath("gcc")
 	if lerr != nil {
 		t.Skip("gcc not installed: no second i386 program to compare with")

@@ -4,12 +4,16 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/internal/cachedir"
 )
 
 // HaveIA32 reports whether the kernel runs 32-bit x86 code: i386
@@ -24,6 +28,77 @@ var haveIA32 = sync.OnceValue(func() error {
 	if runtime.GOARCH != "amd64" {
 		return &NotSupportedError{Feature: "32-bit x86 (IA32) code", Reason: "not an x86-64 machine"}
 	}
+	// The answer holds for the boot (the kernel's build and its
+	// ia32_emulation= parameter): kept per boot, it spares every later
+	// launch a fork and an exec.
+	boot := cachedir.BootID()
+	if ia32, ok := readIA32(boot); ok {
+		return ia32Answer(ia32)
+	}
+	err := probeIA32()
+	var nse *NotSupportedError
+	if err == nil || errors.As(err, &nse) {
+		writeIA32(boot, err == nil)
+	}
+	return err
+})
+
+var errNoIA32 = &NotSupportedError{Feature: "32-bit x86 (IA32) code", Reason: "the kernel refuses i386 programs (IA32 emulation is off)"}
+
+func ia32Answer(ia32 bool) error {
+	if ia32 {
+		return nil
+	}
+	return errNoIA32
+}
+
+// ia32Entry is the cache entry: the boot the answer is for, then 1 or 0.
+func ia32Entry(boot string, ia32 bool) string {
+	if ia32 {
+		return boot + " 1\n"
+	}
+	return boot + " 0\n"
+}
+
+// readIA32 reads the answer kept for this boot; an entry another user
+// could have written is not read (cachedir), and one for another boot
+// or in another form is not an answer.
+func readIA32(boot string) (ia32, ok bool) {
+	if boot == "" {
+		return false, false
+	}
+	dir, err := cachedir.Dir("kernel")
+	if err != nil {
+		return false, false
+	}
+	f, err := cachedir.Open(filepath.Join(dir, "ia32"))
+	if err != nil {
+		return false, false
+	}
+	defer f.Close()
+	var b [128]byte
+	n, _ := io.ReadFull(f, b[:])
+	switch string(b[:n]) {
+	case ia32Entry(boot, true):
+		return true, true
+	case ia32Entry(boot, false):
+		return false, true
+	}
+	return false, false
+}
+
+func writeIA32(boot string, ia32 bool) {
+	if boot == "" {
+		return
+	}
+	if dir, err := cachedir.Dir("kernel"); err == nil {
+		cachedir.Write(dir, filepath.Join(dir, "ia32"), []byte(ia32Entry(boot, ia32))) // a failed store only costs the next launch a probe
+	}
+}
+
+// probeIA32 runs the smallest i386 program: it exits 42 where the kernel
+// runs i386 code.
+func probeIA32() error {
 	fd, err := unix.MemfdCreate("rampart-ia32-probe", unix.MFD_CLOEXEC)
 	if err != nil {
 		return fmt.Errorf("ia32 probe: memfd: %w", err)
@@ -41,10 +116,10 @@ var haveIA32 = sync.OnceValue(func() error {
 	case errors.As(err, &ee) && ee.ExitCode() == 42:
 		return nil
 	case errors.Is(err, unix.ENOEXEC):
-		return &NotSupportedError{Feature: "32-bit x86 (IA32) code", Reason: "the kernel refuses i386 programs (IA32 emulation is off)"}
+		return errNoIA32
 	}
 	return fmt.Errorf("ia32 probe: %w", err)
-})
+}
 
 // i386Exit42 is the smallest i386 ELF program: exit(42) through int 0x80.
 func i386Exit42() []byte {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -84,4 +85,36 @@ func ownedAlone(path string, st *unix.Stat_t, typ uint32) error {
 		return fmt.Errorf("%s is writable by others (mode %o)", path, st.Mode&0o777)
 	}
 	return nil
+}
+
+// Write replaces the entry file of dir (a Dir) with data: written to a
+// new file of the caller's (mode 0600) and renamed over the old one,
+// whatever that one's owner and mode were, so a reader sees the old entry
+// or the new one, never a part.
+func Write(dir, file string, data []byte) error {
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), file)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}
+
+// BootID names this boot ("" when the kernel does not say): an entry
+// about the running kernel holds for one boot.
+func BootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }

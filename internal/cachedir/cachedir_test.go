@@ -72,3 +72,41 @@ func TestOnlyOwnEntriesTrusted(t *testing.T) {
 		t.Errorf("another's directory: %v", err)
 	}
 }
+
+// Write replaces an entry another reader would refuse (writable by
+// others) with one of the caller's that Open trusts, and leaves no
+// temporary file behind.
+func TestWriteReplaces(t *testing.T) {
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	dir, err := Dir("w")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "entry")
+	if err := os.WriteFile(file, []byte("old"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(file, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := Open(file); err == nil {
+		f.Close()
+		t.Fatal("an entry writable by others was opened")
+	}
+	if err := Write(dir, file, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(file)
+	if err != nil {
+		t.Fatalf("the entry written: %v", err)
+	}
+	defer f.Close()
+	b := make([]byte, 8)
+	n, _ := f.Read(b)
+	if string(b[:n]) != "new" {
+		t.Errorf("entry holds %q", b[:n])
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 1 {
+		t.Errorf("directory holds %d entries, want the one", len(es))
+	}
+}

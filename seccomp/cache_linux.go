@@ -136,6 +136,9 @@ func compilerMain() int {
 type program struct {
 	flags uint32
 	insns []unix.SockFilter
+	// digest is the cache digest of the input the program was compiled
+	// from (zero for a program that is not the cache's).
+	digest [sha256.Size]byte
 }
 
 // errCheck marks a program that does not do what the profile says.
@@ -172,7 +175,7 @@ func compile(p *Profile, flags uint32) (prog *program, details []string, err err
 	case err == nil && engine.flags != flags:
 		details = append(details, fmt.Sprintf("seccomp cache: %s has flags %#x, not %#x; compiled again", file, engine.flags, flags))
 	case err == nil:
-		prog := &program{flags: flags, insns: append(slices.Clip(prefix), engine.insns...)}
+		prog := &program{flags: flags, insns: append(slices.Clip(prefix), engine.insns...), digest: digest}
 		cerr := spotCheck(p, prog.insns, true)
 		if cerr == nil {
 			return prog, nil, nil
@@ -185,7 +188,7 @@ func compile(p *Profile, flags uint32) (prog *program, details []string, err err
 	if err != nil {
 		return nil, details, err
 	}
-	prog = &program{flags: flags, insns: append(slices.Clip(prefix), insns...)}
+	prog = &program{flags: flags, insns: append(slices.Clip(prefix), insns...), digest: digest}
 	if err := spotCheck(p, prog.insns, true); err != nil {
 		return nil, details, &errCheck{fmt.Errorf("the compiled filter does not do what the profile says: %w", err)}
 	}
@@ -273,19 +276,7 @@ func writeProgram(dir, file string, digest [sha256.Size]byte, p *program) error 
 	binary.LittleEndian.PutUint32(b[8+sha256.Size:], p.flags)
 	binary.LittleEndian.PutUint32(b[8+sha256.Size+4:], uint32(len(p.insns)))
 	b = append(b, Bytes(p.insns)...)
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), file)
+	return cachedir.Write(dir, file, b)
 }
 
 // errHelperSilent marks a helper that died before answering and said

@@ -117,6 +117,17 @@ func (f *Filter) Require(needs ...Need) error {
 	return refusedNeed(f.profile, f.Program(), needs)
 }
 
+// Digest names what the program was compiled from (the resolved profile,
+// the bounding set, the flags, the architecture and the engine's
+// versions): what is derived from the program alone can be kept under
+// it. ok is false for a program compiled in place.
+func (f *Filter) Digest() (d [32]byte, ok bool) {
+	if f.prog == nil || f.prog.digest == ([32]byte{}) {
+		return d, false
+	}
+	return f.prog.digest, true
+}
+
 // Filters is the number of filters Install loads.
 func (f *Filter) Filters() int {
 	if f.numbered != nil {

@@ -32,10 +32,11 @@ func HelperMain() {}
 // Compile always fails: this build has no filter compiler.
 func Compile(*Profile) (*Filter, error) { return nil, errNoCompiler }
 
-func (*Filter) Install() error        { return errNoCompiler }
-func (*Filter) Len() int              { return 0 }
-func (*Filter) Filters() int          { return 0 }
-func (*Filter) Require(...Need) error { return errNoCompiler }
+func (*Filter) Install() error           { return errNoCompiler }
+func (*Filter) Digest() ([32]byte, bool) { return [32]byte{}, false }
+func (*Filter) Len() int                 { return 0 }
+func (*Filter) Filters() int             { return 0 }
+func (*Filter) Require(...Need) error    { return errNoCompiler }
 
 // EngineProgram needs libseccomp.
 func EngineProgram(*Profile, bool) ([]bpf.Insn, error) { return nil, errNoCompiler }

@@ -19,6 +19,10 @@ type locator struct {
 	entries []strictSyscall
 }
 
+// InFile says whether the profile was read from a file, whose rules
+// RuleSource names by file and line.
+func (p *Profile) InFile() bool { return p.loc != nil }
+
 // RuleSource says where a rule is written: "file:line" in a profile file,
 // or "NAME syscalls[i]" (the resolved profile's entry, as `rampart
 // seccomp show` prints it) where there is no file to point in.

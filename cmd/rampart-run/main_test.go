@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -189,5 +190,97 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 	}
 	if err := os.WriteFile(to, b, mode); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The variant check's verdict on a cached RuntimeDefault program is
+// worked out once and then told from the cache: a launch tells what the
+// entry says (so the check did not run again), an entry for another
+// input or one another user could have written is no answer, -v always
+// checks, and a profile read from a file (whose warnings name its lines)
+// is never kept.
+func TestVariantVerdictKept(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	env := []string{"RAMPART_CACHE_DIR=" + dir}
+	launch := func(args ...string) result {
+		t.Helper()
+		r := runAs(t, os.Args[0], env, append(args, "--", "/bin/true")...)
+		if r.code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, r.code, r.stderr)
+		}
+		return r
+	}
+	if r := launch("--seccomp", "runtime-default"); r.stderr != "" {
+		t.Fatalf("RuntimeDefault warned: %s", r.stderr)
+	}
+	entries, _ := filepath.Glob(filepath.Join(dir, "seccomp", "*.variants"))
+	if len(entries) != 1 {
+		t.Fatalf("verdict entries %q, want one", entries)
+	}
+	entry := entries[0]
+	b, err := os.ReadFile(entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		Input    string   `json:"input"`
+		Warnings []string `json:"warnings"`
+		Broken   []string `json:"broken"`
+	}
+	if err := json.Unmarshal(b, &e); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(e.Input, `"runtime-default" `) || len(e.Warnings) != 0 || len(e.Broken) != 0 {
+		t.Fatalf("entry %s", b)
+	}
+	plant := func(input string, mode os.FileMode) {
+		t.Helper()
+		b, _ := json.Marshal(map[string]any{"input": input, "warnings": []string{"rampart: warning: planted"}, "broken": []string{"x"}})
+		os.Remove(entry)
+		if err := os.WriteFile(entry, b, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(entry, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	plant(e.Input, 0o600)
+	if r := launch("--seccomp", "runtime-default"); r.stderr != "rampart: warning: planted\n" {
+		t.Errorf("with the entry kept: stderr %q, want the entry's warning", r.stderr)
+	}
+	if r := runAs(t, os.Args[0], env, "--strict-profile", "--seccomp", "runtime-default", "--", "/bin/true"); r.code != launcher.ExitRefused {
+		t.Errorf("--strict-profile with a kept broken deny: exit %d", r.code)
+	}
+	if r := launch("-v", "--seccomp", "runtime-default"); strings.Contains(r.stderr, "planted") {
+		t.Errorf("-v told the kept verdict: %s", r.stderr)
+	}
+
+	plant(strings.Replace(e.Input, "known=true", "known=false", 1)+" x", 0o600)
+	if r := launch("--seccomp", "runtime-default"); r.stderr != "" {
+		t.Errorf("an entry for another input was told: %q", r.stderr)
+	}
+	var again struct {
+		Input string `json:"input"`
+	}
+	if b, _ := os.ReadFile(entry); json.Unmarshal(b, &again) != nil || again.Input != e.Input {
+		t.Errorf("the entry was not written again for this input: %s", b)
+	}
+
+	plant(e.Input, 0o666)
+	if r := launch("--seccomp", "runtime-default"); r.stderr != "" {
+		t.Errorf("an entry writable by others was told: %q", r.stderr)
+	}
+
+	file := filepath.Join(t.TempDir(), "p.json")
+	if err := os.WriteFile(file, []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["personality"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := launch("--seccomp", file); !strings.Contains(r.stderr, file+":1: personality") {
+		t.Errorf("the file profile's warning: %q", r.stderr)
+	}
+	if entries, _ := filepath.Glob(filepath.Join(dir, "seccomp", "*.variants")); len(entries) != 1 {
+		t.Errorf("verdict entries %q: a file profile's verdict was kept", entries)
 	}
 }

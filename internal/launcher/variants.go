@@ -1,10 +1,18 @@
 package launcher
 
 import (
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/rampart-sec/rampart/internal/cachedir"
 
 	"github.com/rampart-sec/rampart/sandbox"
 	"github.com/rampart-sec/rampart/seccomp"
@@ -23,6 +31,12 @@ func checkProfileVariants(w io.Writer, pl *sandbox.Plan, strict, verbose bool) e
 	f := pl.SeccompFilter()
 	if pl.Seccomp == nil || f == nil {
 		return nil
+	}
+	kept := keptVerdictOf(pl.Seccomp, f)
+	if !verbose {
+		if v, ok := kept.read(); ok {
+			return v.tell(w, pl, strict)
+		}
 	}
 	fs, err := lint.Variants(pl.Seccomp, f.Program())
 	if errors.Is(err, seccomp.ErrNoProgram) {
@@ -64,20 +78,30 @@ func checkProfileVariants(w io.Writer, pl *sandbox.Plan, strict, verbose bool) e
 			}
 		}
 	}
-	var broken []string
+	var v verdict
+	warning := map[*deny]string{}
 	for _, d := range denies {
-		if len(d.live) > 0 {
-			v := d.live[0]
-			more := ""
-			if n := len(d.live) - 1; n > 0 {
-				more = fmt.Sprintf("; %d more way(s), -v lists them", n)
-			}
-			fmt.Fprintf(w, "rampart: warning: seccomp %s: %s does not hold: %s gets %s (%s)%s\n",
-				d.d.Source, d.d.Describe(), v.CallString(), v.Action, v.Why, more)
-			broken = append(broken, d.d.Source+": "+d.d.Syscall)
-		}
-		if !verbose {
+		if len(d.live) == 0 {
 			continue
+		}
+		l := d.live[0]
+		more := ""
+		if n := len(d.live) - 1; n > 0 {
+			more = fmt.Sprintf("; %d more way(s), -v lists them", n)
+		}
+		warning[d] = fmt.Sprintf("rampart: warning: seccomp %s: %s does not hold: %s gets %s (%s)%s",
+			d.d.Source, d.d.Describe(), l.CallString(), l.Action, l.Why, more)
+		v.Warnings = append(v.Warnings, warning[d])
+		v.Broken = append(v.Broken, d.d.Source+": "+d.d.Syscall)
+	}
+	if !verbose {
+		kept.write(v)
+		return v.tell(w, pl, strict)
+	}
+	// -v: each deny's warning, then every variant of it
+	for _, d := range denies {
+		if l, ok := warning[d]; ok {
+			fmt.Fprintln(w, l)
 		}
 		for _, v := range d.live {
 			fmt.Fprintf(w, "rampart: seccomp variant: %s: %s\n", d.d.Source, v)
@@ -86,11 +110,89 @@ func checkProfileVariants(w io.Writer, pl *sandbox.Plan, strict, verbose bool) e
 			fmt.Fprintf(w, "rampart: seccomp variant: %s: %s; this kernel does not run %s, so the deny holds here\n", d.d.Source, v, strings.Join(v.Bypass.Arches(), ", "))
 		}
 	}
-	if verbose && !known {
+	if !known {
 		fmt.Fprintln(w, "rampart: seccomp: rampart runs under a seccomp filter already, so the ABIs this kernel runs were not probed: all count")
 	}
-	if strict && len(broken) > 0 {
-		return &sandbox.LayerError{Layer: sandbox.LayerSeccomp, Err: fmt.Errorf("--strict-profile: %d deny rule(s) of %s do not hold against variants of the same call: %s", len(broken), pl.Seccomp.Name, strings.Join(broken, ", "))}
+	return v.tell(io.Discard, pl, strict)
+}
+
+// verdict is what the variant check tells a launch that is not verbose:
+// a warning per deny a variant gets past on this kernel, and those
+// denies, which --strict-profile refuses.
+type verdict struct {
+	Warnings []string `json:"warnings"`
+	Broken   []string `json:"broken"`
+}
+
+func (v verdict) tell(w io.Writer, pl *sandbox.Plan, strict bool) error {
+	for _, l := range v.Warnings {
+		fmt.Fprintln(w, l)
+	}
+	if strict && len(v.Broken) > 0 {
+		return &sandbox.LayerError{Layer: sandbox.LayerSeccomp, Err: fmt.Errorf("--strict-profile: %d deny rule(s) of %s do not hold against variants of the same call: %s", len(v.Broken), pl.Seccomp.Name, strings.Join(v.Broken, ", "))}
 	}
 	return nil
+}
+
+// keptVerdict is where the verdict on a cached program is kept: the
+// check is the interpreter run over every variant of every deny, and its
+// answer depends only on what the program's cache digest names and on
+// the ABIs this kernel runs, so it is worked out once per program and
+// boot's answer. The warnings name rules by where they are written, which
+// the digest does not cover: the verdict on a profile read from a file
+// (a user's, whose lines move) is worked out every time; RuntimeDefault's
+// and a generated profile's rules are named by their index. An entry is
+// trusted as the program cache's are (internal/cachedir), and one for
+// another input is not an answer.
+type keptVerdict struct {
+	file, input string // "": not kept
+}
+
+func keptVerdictOf(p *seccomp.Profile, f *seccomp.Filter) keptVerdict {
+	d, ok := f.Digest()
+	if !ok || p.InFile() {
+		return keptVerdict{}
+	}
+	dir, err := cachedir.Dir("seccomp")
+	if err != nil {
+		return keptVerdict{}
+	}
+	abis, known := seccomp.KernelABIs()
+	names := slices.Sorted(maps.Keys(abis))
+	input := strconv.Quote(p.Name) + " " + hex.EncodeToString(d[:]) + " known=" + strconv.FormatBool(known)
+	for _, n := range names {
+		input += " " + n + "=" + strconv.FormatBool(abis[n])
+	}
+	return keptVerdict{file: filepath.Join(dir, hex.EncodeToString(d[:16])+".variants"), input: input}
+}
+
+type verdictEntry struct {
+	Input string `json:"input"`
+	verdict
+}
+
+func (k keptVerdict) read() (verdict, bool) {
+	if k.file == "" {
+		return verdict{}, false
+	}
+	f, err := cachedir.Open(k.file)
+	if err != nil {
+		return verdict{}, false
+	}
+	defer f.Close()
+	var e verdictEntry
+	if json.NewDecoder(io.LimitReader(f, 1<<20)).Decode(&e) != nil || e.Input != k.input {
+		return verdict{}, false
+	}
+	return e.verdict, true
+}
+
+func (k keptVerdict) write(v verdict) {
+	if k.file == "" {
+		return
+	}
+	b, err := json.Marshal(verdictEntry{Input: k.input, verdict: v})
+	if err == nil {
+		cachedir.Write(filepath.Dir(k.file), k.file, b) // a failed store only costs the next launch the check
+	}
 }

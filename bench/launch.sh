@@ -8,12 +8,16 @@
 # drop, the seccomp filter (rampart's, read back from a launch with only
 # that layer: RuntimeDefault depends on the bounding set), and
 # /etc/shadow denied (rampart: Landlock; bwrap: /dev/null bound over it).
+# rampart-run, the same launch in a program that links the launch path
+# alone (built beside rampart by `make build`), is measured beside each.
 #
 # usage: bench/launch.sh [path/to/rampart]   (as root; `make bench` does it)
 # Results: bench/results/launch.md and .json
 set -eu
 cd "$(dirname "$0")/.."
 RAMPART=$(realpath "${1:-bin/rampart}")
+RUN="$(dirname "$RAMPART")/rampart-run"
+[ -x "$RUN" ] || { echo "bench/launch.sh: no $RUN (make build builds it beside rampart)" >&2; exit 1; }
 RUNS=${RUNS:-300}
 out=bench/results
 mkdir -p "$out"
@@ -50,12 +54,16 @@ hyperfine --warmup 20 --runs "$RUNS" \
 	--export-markdown "$out/launch.md" --export-json "$out/launch.json" \
 	-n 'plain exec' "/bin/true" \
 	-n 'rampart run (caps+seccomp+landlock)' "$RAMPART run $layers -- /bin/true" \
+	-n 'rampart-run (caps+seccomp+landlock)' "$RUN $layers -- /bin/true" \
 	-n 'bwrap (caps+seccomp+bind)' "bwrap --dev-bind / / --ro-bind /dev/null /etc/shadow --cap-drop CAP_NET_RAW --cap-drop CAP_SYS_ADMIN --seccomp 9 /bin/true 9<$work/filter.bpf" \
 	-n 'runc run (busybox)' "runc run --bundle $work/bundle rampart-bench-$$" \
 	-n 'rampart run (caps)' "$RAMPART run --cap-drop NET_RAW,SYS_ADMIN -- /bin/true" \
+	-n 'rampart-run (caps)' "$RUN --cap-drop NET_RAW,SYS_ADMIN -- /bin/true" \
 	-n 'bwrap (caps)' "bwrap --dev-bind / / --cap-drop CAP_NET_RAW --cap-drop CAP_SYS_ADMIN /bin/true" \
 	-n 'rampart run (seccomp)' "$RAMPART run --seccomp runtime-default -- /bin/true" \
+	-n 'rampart-run (seccomp)' "$RUN --seccomp runtime-default -- /bin/true" \
 	-n 'bwrap (seccomp)' "bwrap --dev-bind / / --seccomp 9 /bin/true 9<$work/filter-alone.bpf" \
 	-n 'rampart run (deny-read: landlock)' "$RAMPART run --deny-read /etc/shadow -- /bin/true" \
+	-n 'rampart-run (deny-read: landlock)' "$RUN --deny-read /etc/shadow -- /bin/true" \
 	-n 'bwrap (deny-read: bind)' "bwrap --dev-bind / / --ro-bind /dev/null /etc/shadow /bin/true"
 cat "$out/launch.md"

@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,10 @@ type EngineOptions struct {
 	// for each step, the runc engine copies it into its root filesystem
 	// (it must then be the static build).
 	Self string
+	// Launcher is the program the local engine runs each step in ("":
+	// Self): rampart-run, which takes the same step command line and
+	// starts faster.
+	Launcher string
 	// Rootfs is the runc engine's root filesystem ("": a busybox one
 	// with Self inside).
 	Rootfs string
@@ -73,12 +78,12 @@ func Open(ctx context.Context, o EngineOptions) (*Runner, error) {
 	r := &Runner{dir: dir}
 	switch o.Name {
 	case "local":
-		r.Engine = &Local{Self: o.Self, Dir: dir}
+		r.Engine = &Local{Self: cmp.Or(o.Launcher, o.Self), Dir: dir}
 	case "runc":
 		r.Engine, err = NewRunc(o.Self, o.Rootfs, dir)
 		// Rows the container's own defaults decide are explained
 		// against the same run on this host.
-		r.reference = &Local{Self: o.Self, Dir: dir}
+		r.reference = &Local{Self: cmp.Or(o.Launcher, o.Self), Dir: dir}
 	default:
 		var k *Kubernetes
 		k, err = NewKubernetes(ctx, KubernetesOptions{Kubectl: o.Kubectl, Image: o.Image, Defaults: o.Defaults, SeccompDir: o.SeccompDir, Node: o.Node, NodeSelector: o.NodeSelector, Timeout: o.PodTimeout})

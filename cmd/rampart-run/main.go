@@ -11,6 +11,13 @@
 // manifest, --policy, --help, a flag it cannot parse) is handed to the
 // rampart next to this program, or on PATH, as `rampart run` with the
 // same arguments.
+//
+//	rampart-run layers-step ...   is   rampart layers-step ...
+//
+// the entry `rampart layers` runs each step through (layers/step): where
+// rampart-run is installed beside rampart, the steps and their probes'
+// children start in it. (A command of that name needs flags before it,
+// as every launch does.)
 package main
 
 import (
@@ -23,28 +30,33 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rampart-sec/rampart/internal/launcher"
+	"github.com/rampart-sec/rampart/layers/step"
 )
 
 func main() {
 	// This program re-executes itself as the probe's children and the
 	// seccomp compile helper, as rampart does.
 	launcher.Children()
-	if os.Getenv(launcher.FullCLIEnv) != "1" {
-		launcher.Enter("run", os.Args[1:])
+	cmd, args := "run", os.Args[1:]
+	if len(args) > 0 && args[0] == step.Command {
+		cmd, args = step.Command, args[1:]
 	}
-	err := handOver(os.Args[1:])
+	if os.Getenv(launcher.FullCLIEnv) != "1" {
+		launcher.Enter(cmd, args)
+	}
+	err := handOver(cmd, args)
 	fmt.Fprintln(os.Stderr, "rampart-run:", err)
 	os.Exit(launcher.ExitCannot)
 }
 
-// handOver execs the full rampart as `rampart run ARGS`; it returns only
+// handOver execs the full rampart as `rampart CMD ARGS`; it returns only
 // when that cannot be done.
-func handOver(args []string) error {
+func handOver(cmd string, args []string) error {
 	full, err := fullRampart()
 	if err != nil {
 		return err
 	}
-	return fmt.Errorf("%s: %w", full, unix.Exec(full, append([]string{full, "run"}, args...), os.Environ()))
+	return fmt.Errorf("%s: %w", full, unix.Exec(full, append([]string{full, cmd}, args...), os.Environ()))
 }
 
 // fullRampart finds rampart: next to this program, else on PATH. A

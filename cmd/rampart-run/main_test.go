@@ -145,22 +145,25 @@ func TestHandOver(t *testing.T) {
 	if err := os.WriteFile(full, []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" > "+out+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{
-		{"--help"},
-		{"--from", "pod.yaml#app", "--", "/bin/true"},
-		{"--bogus", "--", "/bin/true"},
-		{"--cap-drop", "NET_RAW"},
+	for _, c := range []struct{ args, want []string }{
+		{[]string{"--help"}, []string{"run", "--help"}},
+		{[]string{"--from", "pod.yaml#app", "--", "/bin/true"}, []string{"run", "--from", "pod.yaml#app", "--", "/bin/true"}},
+		{[]string{"--bogus", "--", "/bin/true"}, []string{"run", "--bogus", "--", "/bin/true"}},
+		{[]string{"--cap-drop", "NET_RAW"}, []string{"run", "--cap-drop", "NET_RAW"}},
+		// a layers step it cannot parse is rampart's layers-step's
+		{[]string{"layers-step"}, []string{"layers-step"}},
+		{[]string{"layers-step", "--bogus", "probe"}, []string{"layers-step", "--bogus", "probe"}},
 	} {
 		os.Remove(out)
-		if r := runAs(t, self, nil, args...); r.code != 0 {
-			t.Fatalf("%q: exit %d: %s", args, r.code, r.stderr)
+		if r := runAs(t, self, nil, c.args...); r.code != 0 {
+			t.Fatalf("%q: exit %d: %s", c.args, r.code, r.stderr)
 		}
 		got, err := os.ReadFile(out)
 		if err != nil {
-			t.Fatalf("%q: the full rampart was not run: %v", args, err)
+			t.Fatalf("%q: the full rampart was not run: %v", c.args, err)
 		}
-		if want := strings.Join(append([]string{"run"}, args...), "\n") + "\n"; string(got) != want {
-			t.Errorf("%q: the full rampart got %q, want %q", args, got, want)
+		if want := strings.Join(c.want, "\n") + "\n"; string(got) != want {
+			t.Errorf("%q: the full rampart got %q, want %q", c.args, got, want)
 		}
 	}
 
@@ -282,5 +285,45 @@ func TestVariantVerdictKept(t *testing.T) {
 	}
 	if entries, _ := filepath.Glob(filepath.Join(dir, "seccomp", "*.variants")); len(entries) != 1 {
 		t.Errorf("verdict entries %q: a file profile's verdict was kept", entries)
+	}
+}
+
+// rampart-run runs a layers step as rampart does: the step's policy
+// applied, then the probe under it, re-executed in rampart-run, whose
+// report the kernel's answers fill.
+func TestLayersStep(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	pol := filepath.Join(dir, "p.json")
+	if err := os.WriteFile(pol, []byte(`{"schema": "rampart.policy/v1", "capabilities": {"inherit": true, "drop": ["NET_RAW"]}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"RAMPART_CACHE_DIR=" + filepath.Join(dir, "cache")}
+	verdicts := func(args ...string) map[string]string {
+		t.Helper()
+		r := runAs(t, os.Args[0], env, args...)
+		if r.code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, r.code, r.stderr)
+		}
+		var rep struct {
+			Results []struct{ ID, Verdict string }
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("%q: report: %v\n%s", args, err, r.stdout)
+		}
+		v := map[string]string{}
+		for _, res := range rep.Results {
+			v[res.ID] = res.Verdict
+		}
+		return v
+	}
+	if v := verdicts("layers-step", "--only", "raw-socket", "probe"); v["raw-socket"] != "open" {
+		t.Errorf("root, no layer: raw-socket %q, want open", v["raw-socket"])
+	}
+	if v := verdicts("layers-step", "--policy", pol, "--only", "raw-socket", "probe"); v["raw-socket"] != "blocked" {
+		t.Errorf("NET_RAW dropped: raw-socket %q, want blocked", v["raw-socket"])
+	}
+	if r := runAs(t, os.Args[0], env, "layers-step", "--policy", pol, "--", "/bin/sh", "-c", "exit 4"); r.code != 4 {
+		t.Errorf("a step's command: exit %d, want 4: %s", r.code, r.stderr)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/rampart-sec/rampart/internal/launcher"
 	"github.com/rampart-sec/rampart/layers"
 	"github.com/rampart-sec/rampart/policy/source"
 	"github.com/rampart-sec/rampart/report"
@@ -85,7 +86,7 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 			// the step files and a kubernetes engine's scratch namespace.
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			r, err := layers.Open(ctx, layers.EngineOptions{Name: engine, Self: self, Rootfs: rootfs, Image: image, Kubectl: kubectl, Defaults: defaults, SeccompDir: lf.SeccompDir, Node: node, NodeSelector: selector, PodTimeout: podTimeout})
+			r, err := layers.Open(ctx, layers.EngineOptions{Name: engine, Self: self, Launcher: launcher.Program(self), Rootfs: rootfs, Image: image, Kubectl: kubectl, Defaults: defaults, SeccompDir: lf.SeccompDir, Node: node, NodeSelector: selector, PodTimeout: podTimeout})
 			if err != nil {
 				return err
 			}

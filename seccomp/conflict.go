@@ -44,13 +44,15 @@ type conflict struct {
 // for a call both match, nil when there is none.
 func (p *Profile) conflict() *conflict {
 	type conj struct {
-		r    Rule
+		r    *Rule
 		args []specs.LinuxSeccompArg
 	}
 	// the engine's rules: one per condition where runc ORs them
-	byName := map[string][]conj{}
+	rules := p.Rules()
+	byName := make(map[string][]conj, len(rules))
 	var names []string
-	for _, r := range p.Rules() {
+	for i := range rules {
+		r := &rules[i]
 		if r.ByNumber {
 			continue // one per syscall: finish refuses two that differ
 		}
@@ -77,7 +79,7 @@ func (p *Profile) conflict() *conflict {
 				if !ok {
 					continue
 				}
-				return &conflict{arch, call, a.r, b.r, args, fixed0 != nil}
+				return &conflict{arch, call, *a.r, *b.r, args, fixed0 != nil}
 			}
 		}
 		return nil
@@ -87,6 +89,9 @@ func (p *Profile) conflict() *conflict {
 			continue
 		}
 		for _, n := range names {
+			if len(byName[n]) < 2 {
+				continue // one rule cannot disagree with itself; asking the engine for the number costs a table walk
+			}
 			if _, err := SyscallNumber(n, arch); err != nil {
 				continue // not a call of this ABI (x86's socket calls are checked below)
 			}

@@ -34,22 +34,27 @@ type Rule struct {
 // without the rules the engine drops; the rules rampart installs by
 // number (Profile.ByNumber) come first, as their program does.
 func (p *Profile) Rules() []Rule {
-	var out []Rule
+	n := len(p.ByNumber)
+	for _, sc := range p.Spec.Syscalls {
+		n += len(sc.Names)
+	}
+	out := make([]Rule, 0, n)
 	for _, r := range p.ByNumber {
 		out = append(out, Rule{Index: r.Index, Name: r.Name, Action: r.Action, Errno: r.Errno, ByNumber: true})
 	}
+	def := p.defaultRet()
 	for i, sc := range p.Spec.Syscalls {
 		// runc compares the libseccomp actions: KILL is KILL_THREAD, and
 		// a rule's errno is its own (EPERM when not given), never the
 		// default's.
-		if Ret(sc.Action, ruleErrno(sc.ErrnoRet, sc.Action)) == p.defaultRet() {
+		if Ret(sc.Action, ruleErrno(sc.ErrnoRet, sc.Action)) == def {
 			continue
 		}
-		seen := map[uint]int{}
 		ored := false
-		for _, a := range sc.Args {
-			seen[a.Index]++
-			ored = ored || seen[a.Index] > 1
+		for j, a := range sc.Args {
+			for _, b := range sc.Args[:j] {
+				ored = ored || a.Index == b.Index
+			}
 		}
 		for _, n := range sc.Names {
 			out = append(out, Rule{Index: i, Name: n, Action: sc.Action, Errno: sc.ErrnoRet, Args: sc.Args, ORed: ored})

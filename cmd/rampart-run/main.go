@@ -23,9 +23,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 
@@ -59,19 +59,22 @@ func handOver(cmd string, args []string) error {
 	return fmt.Errorf("%s: %w", full, unix.Exec(full, append([]string{full, cmd}, args...), os.Environ()))
 }
 
-// fullRampart finds rampart: next to this program, else on PATH. A
-// rampart that is this program (a link or copy under that name) would
-// read `run` as the command to launch: refused.
+// fullRampart finds rampart: next to this program (launcher.Sibling:
+// not this program, and no one else's to change), else on PATH.
 func fullRampart() (string, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", fmt.Errorf("finding this program: %w", err)
 	}
-	full := filepath.Join(filepath.Dir(self), "rampart")
-	if _, err := os.Stat(full); err != nil {
-		if full, err = exec.LookPath("rampart"); err != nil {
-			return "", errors.New("this command line needs the full rampart (a file to resolve, --help, or a flag only it can explain), and there is none next to " + self + " or on PATH")
-		}
+	full, err := launcher.Sibling(self, "rampart")
+	switch {
+	case err == nil:
+		return full, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("the rampart beside this program: %w", err)
+	}
+	if full, err = exec.LookPath("rampart"); err != nil {
+		return "", errors.New("this command line needs the full rampart (a file to resolve, --help, or a flag only it can explain), and there is none next to " + self + " or on PATH")
 	}
 	a, errA := os.Stat(self)
 	b, errB := os.Stat(full)

@@ -173,8 +173,42 @@ func TestHandOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runAs(t, self, nil, "--help")
-	if r.code != launcher.ExitCannot || !strings.Contains(r.stderr, "is this program, not the full rampart") {
+	if r.code != launcher.ExitCannot || !strings.Contains(r.stderr, full+" is this program") {
 		t.Errorf("rampart linked to rampart-run: exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	// A rampart beside it that another user could have put or changed
+	// there is not run: the hand-over would run it with this user's
+	// privileges.
+	os.Remove(full)
+	os.Remove(out)
+	if err := os.WriteFile(full, []byte("#!/bin/sh\ntouch "+out+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(full, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	r = runAs(t, self, nil, "--help")
+	if r.code != launcher.ExitCannot || !strings.Contains(r.stderr, "writable by others") {
+		t.Errorf("rampart writable by others: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if os.Getuid() == 0 {
+		if err := os.Chmod(full, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(self, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(full, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		r = runAs(t, self, nil, "--help")
+		if r.code != launcher.ExitCannot || !strings.Contains(r.stderr, "belongs to uid 65534") {
+			t.Errorf("rampart of another user: exit %d, stderr %q", r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("an untrusted rampart beside rampart-run was run")
 	}
 
 	// None beside it and none on PATH.

@@ -20,11 +20,13 @@
 package launcher
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 
 	"github.com/rampart-sec/rampart/layers/step"
 	"github.com/rampart-sec/rampart/probe"
@@ -38,13 +40,37 @@ const FullCLIEnv = "RAMPART_FULL_CLI"
 // Program is the program to start a launch in: rampart-run where it is
 // installed beside rampart (self), which starts faster, else self.
 func Program(self string) string {
-	run := filepath.Join(filepath.Dir(self), "rampart-run")
-	a, errA := os.Stat(self)
-	b, errB := os.Stat(run)
-	if errA != nil || errB != nil || !b.Mode().IsRegular() || b.Mode()&0o111 == 0 || os.SameFile(a, b) {
-		return self
+	if run, err := Sibling(self, "rampart-run"); err == nil {
+		return run
 	}
-	return run
+	return self
+}
+
+// Sibling is the program name beside self, where rampart may run it: a
+// regular executable file, not self, owned by self's owner or root and
+// writable by no one else. A program another user could have put or
+// changed there (a world-writable directory such as /tmp holding
+// rampart) would otherwise run with the caller's privileges.
+func Sibling(self, name string) (string, error) {
+	p := filepath.Join(filepath.Dir(self), name)
+	var me, st unix.Stat_t
+	if err := unix.Stat(self, &me); err != nil {
+		return "", err
+	}
+	if err := unix.Stat(p, &st); err != nil {
+		return "", err
+	}
+	switch {
+	case st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0:
+		return "", fmt.Errorf("%s is not an executable file", p)
+	case st.Dev == me.Dev && st.Ino == me.Ino:
+		return "", fmt.Errorf("%s is this program", p)
+	case st.Uid != me.Uid && st.Uid != 0:
+		return "", fmt.Errorf("%s belongs to uid %d, not to %s's owner (%d) or root", p, st.Uid, self, me.Uid)
+	case st.Mode&0o022 != 0:
+		return "", fmt.Errorf("%s is writable by others (mode %o)", p, st.Mode&0o777)
+	}
+	return p, nil
 }
 
 // Children turns this process into the child rampart re-executed

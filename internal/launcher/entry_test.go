@@ -47,6 +47,36 @@ func TestProgram(t *testing.T) {
 			t.Errorf("rampart-run of another user: %s", got)
 		}
 	}
+	if os.Getuid() == 0 {
+		// another user's link to a program of root's
+		os.Remove(run)
+		if err := os.Symlink("/bin/sh", run); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Lchown(run, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		if got := Program(self); got != self {
+			t.Errorf("another user's link to /bin/sh: %s", got)
+		}
+		// a directory anyone can write without the sticky bit
+		write(run, 0o755)
+		if err := os.Chmod(dir, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if got := Program(self); got != self {
+			t.Errorf("in a directory anyone can write: %s", got)
+		}
+		if err := os.Chmod(dir, 0o777|os.ModeSticky); err != nil {
+			t.Fatal(err)
+		}
+		if got := Program(self); got != run {
+			t.Errorf("root's rampart-run in a sticky directory: %s", got)
+		}
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	os.Remove(run)
 	if err := os.Link(self, run); err != nil {
 		t.Fatal(err)

@@ -25,6 +25,10 @@ work=$(mktemp -d /tmp/rampart-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 CGO_ENABLED=1 go build -tags seccomp -o "$work/benchprep" ./bench/benchprep
+# The floor of any Go launcher here: a static Go program that only exits.
+mkdir -p "$work/emptygo"
+printf 'package main\n\nfunc main() {}\n' > "$work/emptygo/main.go"
+(cd "$work/emptygo" && printf 'module emptygo\n\ngo 1.22\n' > go.mod && CGO_ENABLED=0 go build -ldflags '-s -w' -o "$work/empty-go" .)
 layers="--cap-drop NET_RAW,SYS_ADMIN --seccomp runtime-default --deny-read /etc/shadow"
 
 # The filter rampart loads with $1, read back from a live workload into $2.
@@ -53,6 +57,7 @@ for a in sh true; do ln -s busybox "$work/bundle/rootfs/bin/$a"; done
 hyperfine --warmup 20 --runs "$RUNS" \
 	--export-markdown "$out/launch.md" --export-json "$out/launch.json" \
 	-n 'plain exec' "/bin/true" \
+	-n 'empty Go program' "$work/empty-go" \
 	-n 'rampart run (caps+seccomp+landlock)' "$RAMPART run $layers -- /bin/true" \
 	-n 'rampart-run (caps+seccomp+landlock)' "$RUN $layers -- /bin/true" \
 	-n 'bwrap (caps+seccomp+bind)' "bwrap --dev-bind / / --ro-bind /dev/null /etc/shadow --cap-drop CAP_NET_RAW --cap-drop CAP_SYS_ADMIN --seccomp 9 /bin/true 9<$work/filter.bpf" \

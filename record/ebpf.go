@@ -78,6 +78,9 @@ type ebpfRecorder struct {
 	// recorded; the kernel's count for the key covers the repeats.
 	dedup map[recorderSeenKey][]rawAccess
 	wait  bool // Options.Wait: the limit on what is left says so
+	// coreCached: the CO-RE relocations came from this boot's cache
+	// entry, not the kernel's BTF.
+	coreCached bool
 }
 
 // newEBPF loads and attaches the programs. An error that wraps
@@ -95,11 +98,14 @@ func newEBPF(sys *sysTable, col *collector) (*ebpfRecorder, error) {
 	r := &ebpfRecorder{col: col, dedup: map[recorderSeenKey][]rawAccess{}}
 	// The programs' CO-RE relocations need the kernel's BTF, a 5 MB file
 	// whose decoding is the largest part of loading them in user space,
-	// and is needed only at the first program: decode it while the
-	// object is parsed and the maps are created. The loader waits for it
+	// once a boot (core.go). When this boot's answer is not in the cache,
+	// decode it while the object is parsed; the relocation waits for it
 	// (btf.Cache serialises), and an error here is met again there.
+	core := openCORE(_RecorderBytes)
 	kernelTypes := btf.NewCache()
-	go kernelTypes.Kernel()
+	if core.entry == nil {
+		go kernelTypes.Kernel()
+	}
 	// /proc/kallsyms takes tens of milliseconds to read (once a boot,
 	// ksyms.go): meanwhile, load.
 	symc := make(chan [][2]uint64, 1)
@@ -135,8 +141,16 @@ func newEBPF(sys *sysTable, col *collector) (*ebpfRecorder, error) {
 	if features.KernelAtLeast(6, 1) {
 		spec.Maps["seen"].Flags |= unix.BPF_F_NO_PREALLOC
 	}
+	// What cannot be resolved here (no BTF, a field this kernel lacks)
+	// is left to the loader, which says so in its own error.
+	fixes, cached, coreErr := relocateCORE(spec, core, kernelTypes)
+	r.coreCached = cached
 	if err := loadObjects(spec, &r.objs, kernelTypes); err != nil {
 		return nil, unavailable("load the BPF programs", err)
+	}
+	// Kept once the verifier has accepted the programs so relocated.
+	if coreErr == nil && !cached {
+		core.store(fixes)
 	}
 	for i, rg := range <-symc {
 		if err := r.objs.Noise.Put(uint32(i), recorderRange{Start: rg[0], End: rg[1]}); err != nil {

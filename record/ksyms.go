@@ -3,13 +3,9 @@
 package record
 
 import (
-	"encoding/json"
 	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/rampart-sec/rampart/internal/cachedir"
 )
@@ -23,11 +19,10 @@ import (
 // that boot lasts.
 //
 // The cache decides which capability checks a recording ignores, so it
-// is trusted like the program that reads it: the directory and the file
-// must belong to the caller's uid and be writable by nobody else, or
-// they are ignored. A planted file could otherwise make every recording
-// count the memory-accounting check and put SYS_ADMIN in every policy
-// generated from it, or hide a real SYS_ADMIN use.
+// is trusted like the program that reads it (cache.go): a planted file
+// could otherwise make every recording count the memory-accounting check
+// and put SYS_ADMIN in every policy generated from it, or hide a real
+// SYS_ADMIN use.
 
 // ksymsFile is the cache file's name in the cache directory.
 const ksymsFile = "kallsyms.json"
@@ -54,33 +49,15 @@ func kernelRanges(names ...string) [][2]uint64 {
 	// Addresses hidden from this process (kptr_restrict) read as zero
 	// ranges: not kept, the setting can change within a boot.
 	if slices.ContainsFunc(out, func(r [2]uint64) bool { return r != [2]uint64{} }) {
-		writeKsyms(dir, file, ksymsEntry{Boot: boot, Names: names, Ranges: out}) // a failed store only costs the next recording time
+		writeEntry(dir, file, ksymsEntry{Boot: boot, Names: names, Ranges: out}) // a failed store only costs the next recording time
 	}
 	return out
 }
 
-// bootID names this boot; empty when the kernel does not say.
-func bootID() string {
-	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
-}
-
 // readKsyms reads a cache entry that only this user could have written.
 func readKsyms(file string) (*ksymsEntry, error) {
-	f, err := cachedir.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 1<<16))
-	if err != nil {
-		return nil, err
-	}
 	var e ksymsEntry
-	if err := json.Unmarshal(b, &e); err != nil {
+	if err := readEntry(file, &e); err != nil {
 		return nil, err
 	}
 	for _, r := range e.Ranges {
@@ -89,28 +66,4 @@ func readKsyms(file string) (*ksymsEntry, error) {
 		}
 	}
 	return &e, nil
-}
-
-// writeKsyms replaces the cache file with a new one of this user's,
-// mode 0600, whatever the old one's owner and mode were.
-func writeKsyms(dir, file string, e ksymsEntry) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".kallsyms-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), file)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
 }

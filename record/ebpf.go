@@ -59,11 +59,12 @@ const drainEvery = 10 * time.Millisecond
 
 // Test hooks: a small ring buffer, and a reader that does not drain it
 // until CMD has exited, make losses certain, so that their accounting
-// can be checked exactly; a small dedup table makes its inserts fail.
+// can be checked exactly; small tables (by map name) make their inserts
+// fail.
 var (
 	testRingSize   uint32
 	testHoldReader bool
-	testSeenSize   uint32
+	testMapSizes   map[string]uint32
 	testBadProgram string // a program the verifier is made to refuse
 )
 
@@ -122,24 +123,28 @@ func newEBPF(sys *sysTable, col *collector) (*ebpfRecorder, error) {
 	if testRingSize > 0 {
 		spec.Maps["events"].MaxEntries = testRingSize
 	}
-	if testSeenSize > 0 {
-		spec.Maps["seen"].MaxEntries = testSeenSize
+	for name, n := range testMapSizes {
+		spec.Maps[name].MaxEntries = n
 	}
 	if testBadProgram != "" {
 		spec.Programs[testBadProgram].Instructions = asm.Instructions{asm.Return()} // R0 never set
 	}
-	// A preallocated hash map builds all its elements at creation: for
-	// the 65536 of the dedup table, most of rampart's map set-up, paid by
-	// every recording however few files it opens. Allocated as they come,
-	// they cost only the files opened. Since 6.1 the kernel allocates
-	// them from per-CPU caches that are safe in tracepoints; before, a
-	// tracing program with such a map is refused or warned about. The
-	// dedup table may: an insert that fails (table full, or no memory)
-	// only sends that path without dedup, nothing is lost. The process
-	// and value tables stay preallocated: a failed insert there would
-	// drop a process or a value.
+	// A preallocated hash map builds all its elements at creation: the
+	// 32768 of the process table, the 8192 of the value table, the 65536
+	// of the dedup table, most of rampart's map set-up, paid by every
+	// recording however few processes, values and files it sees.
+	// Allocated as they come, they cost only what is recorded. Since 6.1
+	// the kernel allocates them from per-CPU caches, refilled ahead of
+	// need, that are safe in tracepoints; before, a tracing program with
+	// such a map is refused or warned about. An insert then fails when
+	// the table is full, as before, or when the kernel has no memory left
+	// at all: either way record.c counts it (STAT_*_FULL) and the
+	// recording states it as a limit, never silently. A failed dedup
+	// insert only sends that path without dedup.
 	if features.KernelAtLeast(6, 1) {
-		spec.Maps["seen"].Flags |= unix.BPF_F_NO_PREALLOC
+		for _, m := range []string{"procs", "args", "socks", "seen"} {
+			spec.Maps[m].Flags |= unix.BPF_F_NO_PREALLOC
+		}
 	}
 	// What cannot be resolved here (no BTF, a field this kernel lacks)
 	// is left to the loader, which says so in its own error.
@@ -396,7 +401,7 @@ func (r *ebpfRecorder) start(l *launch) (*exec.Cmd, error) {
 	if r.stat(statProcsFull) != full {
 		cmd.Process.Kill()
 		cmd.Wait()
-		return nil, errors.New("eBPF recorder: CMD could not be entered in the process table (full)")
+		return nil, errors.New("eBPF recorder: CMD could not be entered in the process table (full, or the kernel out of memory)")
 	}
 	return cmd, nil
 }
@@ -587,10 +592,10 @@ func (r *ebpfRecorder) collect(c *collector) error {
 		c.limit("%d argument value(s) in the process's memory (clone3 flags, socket address family, openat2 flags) could not be read", n)
 	}
 	if n := stats[statArgsFull] + stats[statSocksFull]; n > 0 {
-		c.limit("%d argument value(s) were not recorded (the value table was full)", n)
+		c.limit("%d argument value(s) were not recorded (the value table was full, or the kernel out of memory)", n)
 	}
 	if n := stats[statProcsFull]; n > 0 {
-		c.limit("%d process(es) were not followed (the process table was full): their calls are missing", n)
+		c.limit("%d process(es) were not followed (the process table was full, or the kernel out of memory): their calls are missing", n)
 	}
 	if n := stats[statBadNr]; n > 0 {
 		c.limit("%d call(s) with a syscall number beyond %d were counted nowhere", n, nrSlots-1)

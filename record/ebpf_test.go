@@ -5,6 +5,8 @@ package record
 import (
 	"errors"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
@@ -47,12 +49,11 @@ func TestEventLayout(t *testing.T) {
 	}
 }
 
-// The dedup table's elements are allocated as paths come, not all when
-// the programs load (that was most of a recording's fixed cost), where
-// the kernel allows it in tracepoints (6.1); the process and value
-// tables, where a failed insert would lose something, stay
-// preallocated. The flags are the kernel's, read back.
-func TestDedupTableAllocatedOnDemand(t *testing.T) {
+// The hash tables' elements (processes, argument values, sockets, dedup
+// keys) are allocated as they come, not all when the programs load (that
+// was most of a recording's fixed cost), where the kernel allows it in
+// tracepoints (6.1). The flags are the kernel's, read back.
+func TestHashTablesAllocatedOnDemand(t *testing.T) {
 	needRoot(t)
 	if !features.KernelAtLeast(6, 1) {
 		t.Skip("kernel before 6.1: every table is preallocated")
@@ -68,11 +69,67 @@ func TestDedupTableAllocatedOnDemand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		onDemand := info.Flags&unix.BPF_F_NO_PREALLOC != 0
-		if onDemand != (name == "seen") {
-			t.Errorf("%s: allocated on demand = %v, want %v", name, onDemand, name == "seen")
+		if info.Flags&unix.BPF_F_NO_PREALLOC == 0 {
+			t.Errorf("%s: preallocated (flags %#x), want allocated on demand", name, info.Flags)
 		}
 	}
+}
+
+// A process table allocated on demand still refuses a process past its
+// size, and the recording says how many were not followed: with room for
+// CMD and one child, the second and third children of three alive at once
+// are not. The one followed is recorded (its sched_yield and getcpu).
+func TestProcessTableFullIsCounted(t *testing.T) {
+	needRoot(t)
+	marker := bin(t, "marker")
+	s := script(t, marker+" & sleep 1 & sleep 1 & wait\n")
+	testMapSizes = map[string]uint32{"procs": 2}
+	defer func() { testMapSizes = nil }()
+	rec := record(t, RecorderEBPF, []string{s}, Options{})
+	if n := limitCount(rec, "process(es) were not followed"); n != 2 {
+		t.Errorf("%d process(es) counted as not followed, want 2; limits %q", n, rec.Limits)
+	}
+	if rec.Syscalls[ABIx86_64]["getcpu"] == 0 || rec.Syscalls[ABIx86_64]["sched_yield"] == 0 {
+		t.Errorf("the child that fitted was not followed: %v", rec.Syscalls[ABIx86_64])
+	}
+}
+
+// A value table allocated on demand still refuses a value past its size,
+// and the recording counts what it could not keep: room for two of
+// three sockets' (family, type, protocol) triples.
+func TestValueTablesFullAreCounted(t *testing.T) {
+	needRoot(t)
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not found")
+	}
+	prog := "import socket\nfor f, t in ((socket.AF_INET, socket.SOCK_STREAM), (socket.AF_INET6, socket.SOCK_DGRAM), (socket.AF_UNIX, socket.SOCK_STREAM)):\n    socket.socket(f, t).close()\n"
+	testMapSizes = map[string]uint32{"socks": 2, "args": 2}
+	defer func() { testMapSizes = nil }()
+	rec := record(t, RecorderEBPF, []string{py, "-c", prog}, Options{})
+	if len(rec.Sockets) != 2 {
+		t.Errorf("%d socket triples kept, want the table's 2: %+v", len(rec.Sockets), rec.Sockets)
+	}
+	if len(rec.Args) != 2 {
+		t.Errorf("%d argument values kept, want the table's 2: %+v", len(rec.Args), rec.Args)
+	}
+	// One triple and at least two argument values (the third socket's
+	// family and type, and whatever else Python's start-up passes) were
+	// refused.
+	if n := limitCount(rec, "argument value(s) were not recorded"); n < 3 {
+		t.Errorf("%d value(s) counted as not recorded, want at least 3; limits %q", n, rec.Limits)
+	}
+}
+
+// limitCount is the number a limit of rec that contains what starts with.
+func limitCount(rec *Recording, what string) int {
+	for _, l := range rec.Limits {
+		if strings.Contains(l, what) {
+			n, _ := strconv.Atoi(strings.Fields(l)[0])
+			return n
+		}
+	}
+	return 0
 }
 
 // A path the dedup table cannot take (full) is sent on its own: with a
@@ -81,8 +138,8 @@ func TestDedupTableAllocatedOnDemand(t *testing.T) {
 func TestDedupTableFullLosesNothing(t *testing.T) {
 	needRoot(t)
 	openroot := bin(t, "openroot")
-	testSeenSize = 16
-	defer func() { testSeenSize = 0 }()
+	testMapSizes = map[string]uint32{"seen": 16}
+	defer func() { testMapSizes = nil }()
 	rec := record(t, RecorderEBPF, []string{openroot}, Options{})
 	var n uint64
 	for _, f := range rec.Files {

@@ -268,20 +268,58 @@ func (c *collector) generalise(keys []rawAccess) []string {
 }
 
 // linkResolver resolves symbolic links in paths. It resolves each
-// directory once and learns the types of its entries from one directory
-// read (d_type), not one lstat per file: a recording can hold tens of
-// thousands of files in a few hundred directories.
+// directory once, and learns its entries' types by lstat while it has
+// been asked about few of them, then from one directory read (d_type):
+// a recording can hold tens of thousands of files in a few hundred
+// directories, and a short one a few files in directories of thousands
+// (/usr/lib/x86_64-linux-gnu), which one lstat each costs far less than
+// reading the whole directory.
 type linkResolver struct {
 	dirs map[string]*resolvedDir
 }
 
+// lstatBeforeRead is how many entries of a directory are looked up one
+// by one before the directory is read whole.
+const lstatBeforeRead = 8
+
 type resolvedDir struct {
-	path  string                 // the directory, resolved; "" when gone
-	types map[string]fs.FileMode // its entries' types (fs.ModeType bits)
+	path   string                 // the directory, resolved; "" when gone
+	types  map[string]fs.FileMode // entries' types (fs.ModeType bits) learnt
+	whole  bool                   // types holds every entry
+	noRead bool                   // the directory could not be read whole
+	asked  int                    // entries looked up by lstat
+}
+
+// entry is the type of d's entry name, and whether it exists.
+func (d *resolvedDir) entry(name string) (fs.FileMode, bool) {
+	if t, ok := d.types[name]; ok || d.whole || d.path == "" {
+		return t, ok
+	}
+	if d.asked++; d.asked > lstatBeforeRead && !d.noRead {
+		if f, err := os.Open(d.path); err == nil {
+			ents, err := f.ReadDir(-1)
+			f.Close()
+			if err == nil {
+				for _, e := range ents {
+					d.types[e.Name()] = e.Type()
+				}
+				d.whole = true
+				t, ok := d.types[name]
+				return t, ok
+			}
+		}
+		d.noRead = true
+	}
+	fi, err := os.Lstat(filepath.Join(d.path, name))
+	if err != nil {
+		return 0, false
+	}
+	d.types[name] = fi.Mode().Type()
+	return fi.Mode().Type(), true
 }
 
 // dir resolves directory d from its parent's resolution and entry
-// types: one directory read per directory, no walk per path.
+// types: no walk per path.
 func (lr *linkResolver) dir(d string) *resolvedDir {
 	if rd, ok := lr.dirs[d]; ok {
 		return rd
@@ -293,25 +331,16 @@ func (lr *linkResolver) dir(d string) *resolvedDir {
 	} else {
 		parent, base := filepath.Split(d)
 		prd := lr.dir(filepath.Clean(parent))
-		t, known := prd.types[base]
+		t, known := prd.entry(base)
 		switch {
 		case prd.path == "":
-		case prd.types == nil || t&fs.ModeSymlink != 0:
+		case t&fs.ModeSymlink != 0:
 			rd.path, _ = filepath.EvalSymlinks(d)
 		case known && t.IsDir():
 			rd.path = filepath.Join(prd.path, base)
 		}
 	}
-	if rd.path != "" {
-		if f, err := os.Open(rd.path); err == nil {
-			ents, _ := f.ReadDir(-1)
-			f.Close()
-			rd.types = make(map[string]fs.FileMode, len(ents))
-			for _, e := range ents {
-				rd.types[e.Name()] = e.Type()
-			}
-		}
-	}
+	rd.types = map[string]fs.FileMode{}
 	return rd
 }
 
@@ -333,7 +362,7 @@ func (lr *linkResolver) resolve(p string) (string, bool) {
 			return p, false
 		}
 		full := filepath.Join(rd.path, base)
-		t, ok := rd.types[base]
+		t, ok := rd.entry(base)
 		if !ok || t&fs.ModeSymlink == 0 {
 			return full, ok && t.IsDir()
 		}

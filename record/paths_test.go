@@ -1,6 +1,11 @@
 package record
 
-import "testing"
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 func TestGeneralise(t *testing.T) {
 	for in, want := range map[string]string{
@@ -109,5 +114,77 @@ func TestCollectorFiles(t *testing.T) {
 	}
 	if len(r.Exec) != 1 || r.Exec[0] != "/proc/12/exe" {
 		t.Errorf("Exec = %v", r.Exec)
+	}
+}
+
+// Symbolic links resolve to what the file system says (EvalSymlinks),
+// whether the directory's entries were learnt one by one (a few asked)
+// or from one read of the whole directory (many asked); a file that is
+// gone keeps its name under its resolved directory.
+func TestLinkResolver(t *testing.T) {
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := filepath.Join(root, "real")
+	small := filepath.Join(root, "small")
+	for _, d := range []string{filepath.Join(real, "sub"), small} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var files []string
+	for i := range 2 * lstatBeforeRead {
+		f := filepath.Join(real, fmt.Sprintf("f%d", i))
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, filepath.Join(root, "l", filepath.Base(f)))
+	}
+	os.WriteFile(filepath.Join(small, "x"), nil, 0o644)
+	for link, target := range map[string]string{
+		filepath.Join(root, "l"):     "real",                       // a directory, relative
+		filepath.Join(real, "rel"):   "f3",                         // a file, relative
+		filepath.Join(real, "abs"):   filepath.Join(real, "f4"),    // a file, absolute
+		filepath.Join(real, "hop"):   "rel",                        // a link to a link
+		filepath.Join(small, "up"):   "../l/sub",                   // a directory through a link
+		filepath.Join(small, "loop"): filepath.Join(small, "loop"), // never resolves
+	} {
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lr := &linkResolver{dirs: map[string]*resolvedDir{}}
+	check := func(p string) {
+		t.Helper()
+		got, dir := lr.resolve(p)
+		want, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := os.Stat(want)
+		if got != want || dir != st.IsDir() {
+			t.Errorf("%s: %s (dir %v), want %s (dir %v)", p, got, dir, want, st.IsDir())
+		}
+	}
+	// small's entries by lstat; real's, past the first few, from the
+	// directory read, its links among them.
+	check(filepath.Join(small, "x"))
+	check(filepath.Join(small, "up"))
+	for _, f := range files {
+		check(f)
+	}
+	for _, name := range []string{"rel", "abs", "hop", "sub"} {
+		check(filepath.Join(root, "l", name))
+	}
+	if got, dir := lr.resolve(filepath.Join(root, "l", "gone")); got != filepath.Join(real, "gone") || dir {
+		t.Errorf("a file gone: %s (dir %v), want %s", got, dir, filepath.Join(real, "gone"))
+	}
+	if got, _ := lr.resolve(filepath.Join(small, "loop")); got != filepath.Join(small, "loop") {
+		t.Errorf("a link loop: %s, want it left as it is", got)
+	}
+	// real, as reached through l, was asked about all its files.
+	if many := filepath.Join(root, "l"); !lr.dirs[many].whole || lr.dirs[small].whole {
+		t.Errorf("read whole: %s %v, %s %v; want only the directory asked about over %d times", many, lr.dirs[many].whole, small, lr.dirs[small].whole, lstatBeforeRead)
 	}
 }

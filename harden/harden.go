@@ -20,8 +20,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -43,8 +45,11 @@ var DefaultDenyRead = []string{"/etc/shadow"}
 // Options.DenyWrite says otherwise: the container runtimes' sockets (the
 // catalog's runtime-socket path; connecting to a Unix socket needs write
 // access to it), which a workload reaches only through a hostPath mount
-// and which give host root.
-var DefaultDenyWrite = runtimeSockets()
+// and which give host root. Built on first use: every rampart program links
+// this package, and most never read the catalog.
+func DefaultDenyWrite() []string { return slices.Clone(defaultDenyWrite()) }
+
+var defaultDenyWrite = sync.OnceValue(runtimeSockets)
 
 func runtimeSockets() []string {
 	var out []string
@@ -225,7 +230,7 @@ func newHardener(o Options, s Sink) (*hardener, error) {
 		h.o.DenyRead = DefaultDenyRead
 	}
 	if h.o.DenyWrite == nil {
-		h.o.DenyWrite = DefaultDenyWrite
+		h.o.DenyWrite = DefaultDenyWrite()
 	}
 	return h, nil
 }

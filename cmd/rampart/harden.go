@@ -78,7 +78,7 @@ func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
 	fl.BoolVar(&o.Unprivileged, "unprivileged", false, "turn privileged: true into false")
 	fl.BoolVar(&o.NoAppArmor, "no-apparmor", false, "leave AppArmor alone (no profile generated)")
 	fl.StringSliceVar(&denyRead, "deny-read", harden.DefaultDenyRead, "paths the generated AppArmor profiles deny reading")
-	fl.StringSliceVar(&denyWrite, "deny-write", harden.DefaultDenyWrite, "paths the generated AppArmor profiles deny writing")
+	fl.StringSliceVar(&denyWrite, "deny-write", harden.DefaultDenyWrite(), "paths the generated AppArmor profiles deny writing")
 	fl.StringVar(&outDir, "out", "", "write the hardened manifests into DIR (default: FILE.hardened.yaml next to FILE)")
 	fl.StringVar(&profilesOut, "profiles-out", "", "write the AppArmor profiles into DIR (default: the hardened manifest's directory)")
 	fl.BoolVar(&inPlace, "in-place", false, "overwrite the input files")

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rampart-sec/rampart/internal/cachedir"
+	"github.com/rampart-sec/rampart/internal/procstatus"
 )
 
 // HaveIA32 reports whether the kernel runs 32-bit x86 code: i386
@@ -37,11 +38,21 @@ var haveIA32 = sync.OnceValue(func() error {
 	}
 	err := probeIA32()
 	var nse *NotSupportedError
-	if err == nil || errors.As(err, &nse) {
+	if (err == nil || errors.As(err, &nse)) && !underFilter() {
 		writeIA32(boot, err == nil)
 	}
 	return err
 })
+
+// underFilter says whether this process runs under a seccomp filter (or
+// cannot tell). Such a filter can answer the probe's execve with
+// ENOEXEC, the kernel's own "no IA32" answer: kept, it would tell every
+// later launch of the boot that i386 variants of a call cannot get past
+// a filter. Its answer is this process's alone.
+func underFilter() bool {
+	st, err := procstatus.Self()
+	return err != nil || st.Seccomp != 0
+}
 
 var errNoIA32 = &NotSupportedError{Feature: "32-bit x86 (IA32) code", Reason: "the kernel refuses i386 programs (IA32 emulation is off)"}
 

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,47 +62,30 @@ func ia32Answer(ia32 bool) error {
 	return errNoIA32
 }
 
-// ia32Entry is the cache entry: the boot the answer is for, then 1 or 0.
-func ia32Entry(boot string, ia32 bool) string {
-	if ia32 {
-		return boot + " 1\n"
-	}
-	return boot + " 0\n"
+// ia32Entry is the cache entry: the answer, and the boot it is for.
+type ia32Entry struct {
+	Boot string `json:"boot"`
+	IA32 bool   `json:"ia32"`
 }
 
 // readIA32 reads the answer kept for this boot; an entry another user
 // could have written is not read (cachedir), and one for another boot
 // or in another form is not an answer.
 func readIA32(boot string) (ia32, ok bool) {
-	if boot == "" {
-		return false, false
-	}
 	dir, err := cachedir.Dir("kernel")
-	if err != nil {
+	if boot == "" || err != nil {
 		return false, false
 	}
-	f, err := cachedir.Open(filepath.Join(dir, "ia32"))
-	if err != nil {
+	var e ia32Entry
+	if cachedir.ReadJSON(filepath.Join(dir, "ia32.json"), &e) != nil || e.Boot != boot {
 		return false, false
 	}
-	defer f.Close()
-	var b [128]byte
-	n, _ := io.ReadFull(f, b[:])
-	switch string(b[:n]) {
-	case ia32Entry(boot, true):
-		return true, true
-	case ia32Entry(boot, false):
-		return false, true
-	}
-	return false, false
+	return e.IA32, true
 }
 
 func writeIA32(boot string, ia32 bool) {
-	if boot == "" {
-		return
-	}
-	if dir, err := cachedir.Dir("kernel"); err == nil {
-		cachedir.Write(dir, filepath.Join(dir, "ia32"), []byte(ia32Entry(boot, ia32))) // a failed store only costs the next launch a probe
+	if dir, err := cachedir.Dir("kernel"); boot != "" && err == nil {
+		cachedir.WriteJSON(dir, filepath.Join(dir, "ia32.json"), ia32Entry{Boot: boot, IA32: ia32}) // a failed store only costs the next launch a probe
 	}
 }
 

@@ -48,14 +48,14 @@ func TestIA32AnswerKeptPerBoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(dir, "ia32")
+	file := filepath.Join(dir, "ia32.json")
 	if err := os.Chmod(file, 0o666); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := readIA32(boot); ok {
 		t.Error("an entry writable by others was read")
 	}
-	if err := os.WriteFile(file, []byte(boot+" 1\nmore\n"), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte(`{"boot": "`+boot+`", "ia32": 1}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chmod(file, 0o600); err != nil {
@@ -124,7 +124,7 @@ func TestIA32AnswerUnderFilterNotKept(t *testing.T) {
 	if !strings.Contains(string(out), "IA32 emulation is off") {
 		t.Fatalf("under the filter, HaveIA32 said %q; want the probe to read ENOEXEC as no IA32", out)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "kernel", "ia32")); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, "kernel", "ia32.json")); err == nil {
 		t.Error("the answer of a process under a seccomp filter was kept for the boot")
 	}
 }

@@ -63,14 +63,14 @@ type coreCache struct {
 // boot that only this user could have written.
 func openCORE(object []byte) *coreCache {
 	sum := sha256.Sum256(object)
-	c := &coreCache{boot: bootID(), object: hex.EncodeToString(sum[:])}
+	c := &coreCache{boot: cachedir.BootID(), object: hex.EncodeToString(sum[:])}
 	dir, err := cachedir.Dir("record")
 	if c.boot == "" || err != nil {
 		return c
 	}
 	c.dir, c.file = dir, filepath.Join(dir, coreFile)
 	var e coreEntry
-	if readEntry(c.file, &e) == nil && e.Boot == c.boot && e.Object == c.object {
+	if cachedir.ReadJSON(c.file, &e) == nil && e.Boot == c.boot && e.Object == c.object {
 		c.entry = &e
 	}
 	return c
@@ -80,7 +80,7 @@ func openCORE(object []byte) *coreCache {
 // only costs the next recording time.
 func (c *coreCache) store(fixes map[string][]coreFix) {
 	if c.file != "" {
-		writeEntry(c.dir, c.file, coreEntry{Boot: c.boot, Object: c.object, Fixes: fixes})
+		cachedir.WriteJSON(c.dir, c.file, coreEntry{Boot: c.boot, Object: c.object, Fixes: fixes})
 	}
 }
 

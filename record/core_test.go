@@ -4,7 +4,6 @@ package record
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
+
+	"github.com/rampart-sec/rampart/internal/cachedir"
 )
 
 // loadedInsns loads spec's programs against maps and returns what the
@@ -138,17 +139,7 @@ func TestCORECacheTrusted(t *testing.T) {
 	sum := openCORE(_RecorderBytes).object
 	plant := func(e coreEntry, mode os.FileMode, uid int) {
 		t.Helper()
-		b, _ := json.Marshal(e)
-		os.Remove(file)
-		if err := os.WriteFile(file, b, mode); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(file, mode); err != nil { // past the umask
-			t.Fatal(err)
-		}
-		if err := os.Chown(file, uid, uid); err != nil {
-			t.Fatal(err)
-		}
+		plantEntry(t, file, e, mode, uid)
 	}
 	relocate := func() (map[string][]coreFix, bool) {
 		t.Helper()
@@ -163,7 +154,7 @@ func TestCORECacheTrusted(t *testing.T) {
 		return fixes, cached
 	}
 
-	plant(coreEntry{Boot: bootID(), Object: sum, Fixes: moved()}, 0o600, os.Geteuid())
+	plant(coreEntry{Boot: cachedir.BootID(), Object: sum, Fixes: moved()}, 0o600, os.Geteuid())
 	if got, cached := relocate(); !cached || got[prog][0] != moved()[prog][0] {
 		t.Fatalf("this user's entry for this boot and object was not used: cached %v, %s %+v", cached, prog, got[prog][0])
 	}
@@ -181,12 +172,12 @@ func TestCORECacheTrusted(t *testing.T) {
 		uid   int
 	}{
 		{"another boot's", coreEntry{Boot: "00000000-0000-0000-0000-000000000000", Object: sum, Fixes: moved()}, 0o600, os.Geteuid()},
-		{"another object's", coreEntry{Boot: bootID(), Object: "00", Fixes: moved()}, 0o600, os.Geteuid()},
-		{"a world-writable", coreEntry{Boot: bootID(), Object: sum, Fixes: moved()}, 0o666, os.Geteuid()},
-		{"another user's", coreEntry{Boot: bootID(), Object: sum, Fixes: moved()}, 0o600, 65534},
-		{"a relocation short", coreEntry{Boot: bootID(), Object: sum, Fixes: short}, 0o600, os.Geteuid()},
-		{"an out-of-range", coreEntry{Boot: bootID(), Object: sum, Fixes: outOfRange}, 0o600, os.Geteuid()},
-		{"a program short", coreEntry{Boot: bootID(), Object: sum, Fixes: gone}, 0o600, os.Geteuid()},
+		{"another object's", coreEntry{Boot: cachedir.BootID(), Object: "00", Fixes: moved()}, 0o600, os.Geteuid()},
+		{"a world-writable", coreEntry{Boot: cachedir.BootID(), Object: sum, Fixes: moved()}, 0o666, os.Geteuid()},
+		{"another user's", coreEntry{Boot: cachedir.BootID(), Object: sum, Fixes: moved()}, 0o600, 65534},
+		{"a relocation short", coreEntry{Boot: cachedir.BootID(), Object: sum, Fixes: short}, 0o600, os.Geteuid()},
+		{"an out-of-range", coreEntry{Boot: cachedir.BootID(), Object: sum, Fixes: outOfRange}, 0o600, os.Geteuid()},
+		{"a program short", coreEntry{Boot: cachedir.BootID(), Object: sum, Fixes: gone}, 0o600, os.Geteuid()},
 	} {
 		plant(c.entry, c.mode, c.uid)
 		got, cached := relocate()

@@ -36,7 +36,7 @@ type ksymsEntry struct {
 // kernelRanges is kernelSymbols, from the cache when it holds this
 // boot's answer for names.
 func kernelRanges(names ...string) [][2]uint64 {
-	boot := bootID()
+	boot := cachedir.BootID()
 	dir, err := cachedir.Dir("record")
 	if boot == "" || err != nil {
 		return kernelSymbols(names...)
@@ -49,7 +49,7 @@ func kernelRanges(names ...string) [][2]uint64 {
 	// Addresses hidden from this process (kptr_restrict) read as zero
 	// ranges: not kept, the setting can change within a boot.
 	if slices.ContainsFunc(out, func(r [2]uint64) bool { return r != [2]uint64{} }) {
-		writeEntry(dir, file, ksymsEntry{Boot: boot, Names: names, Ranges: out}) // a failed store only costs the next recording time
+		cachedir.WriteJSON(dir, file, ksymsEntry{Boot: boot, Names: names, Ranges: out}) // a failed store only costs the next recording time
 	}
 	return out
 }
@@ -57,7 +57,7 @@ func kernelRanges(names ...string) [][2]uint64 {
 // readKsyms reads a cache entry that only this user could have written.
 func readKsyms(file string) (*ksymsEntry, error) {
 	var e ksymsEntry
-	if err := readEntry(file, &e); err != nil {
+	if err := cachedir.ReadJSON(file, &e); err != nil {
 		return nil, err
 	}
 	for _, r := range e.Ranges {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/rampart-sec/rampart/internal/cachedir"
 )
 
 var noiseNames = []string{"security_vm_enough_memory_mm", "cap_vm_enough_memory", "net_ctl_permissions"}
@@ -28,7 +30,7 @@ func TestKernelRangesCache(t *testing.T) {
 	}
 	file := filepath.Join(dir, "record", ksymsFile)
 	e, err := readKsyms(file)
-	if err != nil || e.Boot != bootID() || !slices.Equal(e.Ranges, want) {
+	if err != nil || e.Boot != cachedir.BootID() || !slices.Equal(e.Ranges, want) {
 		t.Fatalf("cache entry %+v (%v), want this boot's ranges %x", e, err, want)
 	}
 
@@ -36,19 +38,9 @@ func TestKernelRangesCache(t *testing.T) {
 	// check noise.
 	plant := func(boot string, mode os.FileMode, uid int) {
 		t.Helper()
-		b, _ := json.Marshal(ksymsEntry{Boot: boot, Names: noiseNames, Ranges: [][2]uint64{{0, ^uint64(0)}, {0, ^uint64(0)}, {0, ^uint64(0)}}})
-		os.Remove(file)
-		if err := os.WriteFile(file, b, mode); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(file, mode); err != nil { // past the umask
-			t.Fatal(err)
-		}
-		if err := os.Chown(file, uid, uid); err != nil {
-			t.Fatal(err)
-		}
+		plantEntry(t, file, ksymsEntry{Boot: boot, Names: noiseNames, Ranges: [][2]uint64{{0, ^uint64(0)}, {0, ^uint64(0)}, {0, ^uint64(0)}}}, mode, uid)
 	}
-	plant(bootID(), 0o600, os.Geteuid())
+	plant(cachedir.BootID(), 0o600, os.Geteuid())
 	if got := kernelRanges(noiseNames...); got[0] != [2]uint64{0, ^uint64(0)} {
 		t.Fatalf("this user's entry for this boot was not used: %x", got)
 	}
@@ -59,8 +51,8 @@ func TestKernelRangesCache(t *testing.T) {
 		uid  int
 	}{
 		{"another boot's", "00000000-0000-0000-0000-000000000000", 0o600, os.Geteuid()},
-		{"a world-writable", bootID(), 0o666, os.Geteuid()},
-		{"another user's", bootID(), 0o600, 65534},
+		{"a world-writable", cachedir.BootID(), 0o666, os.Geteuid()},
+		{"another user's", cachedir.BootID(), 0o600, 65534},
 	} {
 		plant(c.boot, c.mode, c.uid)
 		if got := kernelRanges(noiseNames...); !slices.Equal(got, want) {
@@ -70,5 +62,25 @@ func TestKernelRangesCache(t *testing.T) {
 		if e, err := readKsyms(file); err != nil || !slices.Equal(e.Ranges, want) {
 			t.Errorf("after %s entry: cache %+v (%v), want this user's with %x", c.what, e, err, want)
 		}
+	}
+}
+
+// plantEntry writes v as the cache entry file, with mode (past the umask)
+// and owner uid: what another user, or a careless one, could leave there.
+func plantEntry(t *testing.T, file string, v any, mode os.FileMode, uid int) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(file)
+	if err := os.WriteFile(file, b, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(file, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(file, uid, uid); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -9,7 +9,9 @@
 package cachedir
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,6 +109,30 @@ func Write(dir, file string, data []byte) error {
 		os.Remove(tmp.Name())
 	}
 	return err
+}
+
+// ReadJSON decodes into v the entry file, read only when nobody but the
+// caller could have written it (Open), and at most 1 MiB of it.
+func ReadJSON(file string, v any) error {
+	f, err := Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// WriteJSON replaces the entry file of dir with v, written whole (Write).
+func WriteJSON(dir, file string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return Write(dir, file, b)
 }
 
 // BootID names this boot ("" when the kernel does not say): an entry

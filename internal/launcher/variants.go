@@ -1,8 +1,8 @@
 package launcher
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,11 +12,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rampart-sec/rampart/internal/cachedir"
+	"golang.org/x/sys/unix"
 
+	"github.com/rampart-sec/rampart/internal/cachedir"
 	"github.com/rampart-sec/rampart/sandbox"
 	"github.com/rampart-sec/rampart/seccomp"
 	"github.com/rampart-sec/rampart/seccomp/lint"
+	"github.com/rampart-sec/rampart/version"
 )
 
 // checkProfileVariants tells, before CMD runs, which denies of the
@@ -136,14 +138,14 @@ func (v verdict) tell(w io.Writer, pl *sandbox.Plan, strict bool) error {
 
 // keptVerdict is where the verdict on a cached program is kept: the
 // check is the interpreter run over every variant of every deny, and its
-// answer depends only on what the program's cache digest names and on
-// the ABIs this kernel runs, so it is worked out once per program and
-// boot's answer. The warnings name rules by where they are written, which
-// the digest does not cover: the verdict on a profile read from a file
-// (a user's, whose lines move) is worked out every time; RuntimeDefault's
-// and a generated profile's rules are named by their index. An entry is
-// trusted as the program cache's are (internal/cachedir), and one for
-// another input is not an answer.
+// answer depends only on what the program's cache digest names, on the
+// ABIs this kernel runs and on the rampart that checks (build), so it is
+// worked out once for each. The warnings name rules by where they are
+// written, which the digest does not cover: the verdict on a profile read
+// from a file (a user's, whose lines move) is worked out every time;
+// RuntimeDefault's and a generated profile's rules are named by their
+// index. An entry is trusted as the program cache's are
+// (internal/cachedir), and one for another input is not an answer.
 type keptVerdict struct {
 	file, input string // "": not kept
 }
@@ -159,11 +161,33 @@ func keptVerdictOf(p *seccomp.Profile, f *seccomp.Filter) keptVerdict {
 	}
 	abis, known := seccomp.KernelABIs()
 	names := slices.Sorted(maps.Keys(abis))
-	input := strconv.Quote(p.Name) + " " + hex.EncodeToString(d[:]) + " known=" + strconv.FormatBool(known)
+	b := build()
+	input := strconv.Quote(b) + " " + strconv.Quote(p.Name) + " " + hex.EncodeToString(d[:]) + " known=" + strconv.FormatBool(known)
 	for _, n := range names {
 		input += " " + n + "=" + strconv.FormatBool(abis[n])
 	}
-	return keptVerdict{file: filepath.Join(dir, hex.EncodeToString(d[:16])+".variants"), input: input}
+	// one entry per program and build: two builds at work on one machine
+	// (an upgrade, a developer's) each keep their own
+	bsum := sha256.Sum256([]byte(b))
+	return keptVerdict{file: filepath.Join(dir, hex.EncodeToString(d[:16])+"-"+hex.EncodeToString(bsum[:4])+".variants"), input: input}
+}
+
+// build names the rampart that checks: the verdict is its analysis's,
+// which another build may make differently. A build of a clean commit or
+// a release is named by its version, which rampart and rampart-run of
+// one build share; a build of a changed tree or an unversioned one also
+// by its executable (device, inode, modification time), which every
+// rebuild replaces.
+func build() string {
+	v := version.Version()
+	if v != version.Devel && !strings.HasSuffix(v, "-dirty") {
+		return v
+	}
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/exe", &st); err != nil {
+		return v + " exe=unknown"
+	}
+	return fmt.Sprintf("%s exe=%d:%d:%d", v, st.Dev, st.Ino, st.Mtim.Nano())
 }
 
 type verdictEntry struct {
@@ -172,27 +196,15 @@ type verdictEntry struct {
 }
 
 func (k keptVerdict) read() (verdict, bool) {
-	if k.file == "" {
-		return verdict{}, false
-	}
-	f, err := cachedir.Open(k.file)
-	if err != nil {
-		return verdict{}, false
-	}
-	defer f.Close()
 	var e verdictEntry
-	if json.NewDecoder(io.LimitReader(f, 1<<20)).Decode(&e) != nil || e.Input != k.input {
+	if k.file == "" || cachedir.ReadJSON(k.file, &e) != nil || e.Input != k.input {
 		return verdict{}, false
 	}
 	return e.verdict, true
 }
 
 func (k keptVerdict) write(v verdict) {
-	if k.file == "" {
-		return
-	}
-	b, err := json.Marshal(verdictEntry{Input: k.input, verdict: v})
-	if err == nil {
-		cachedir.Write(filepath.Dir(k.file), k.file, b) // a failed store only costs the next launch the check
+	if k.file != "" {
+		cachedir.WriteJSON(filepath.Dir(k.file), k.file, verdictEntry{Input: k.input, verdict: v}) // a failed store only costs the next launch the check
 	}
 }

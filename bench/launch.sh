@@ -33,15 +33,11 @@ printf 'package main\n\nfunc main() {}\n' > "$work/emptygo/main.go"
 layers="--cap-drop NET_RAW,SYS_ADMIN --seccomp runtime-default --deny-read /etc/shadow"
 
 # The filter rampart loads with $1, read back from a live workload into $2.
+. bench/filtered.sh
 filter_of() {
-	"$RAMPART" run $1 -- sleep 30 &
-	pid=$!
-	for _ in $(seq 100); do
-		grep -q '^Seccomp:[[:space:]]*2' /proc/$pid/status 2>/dev/null && grep -q sleep /proc/$pid/comm && break
-		sleep 0.05
-	done
+	start_filtered "$RAMPART" "$1"
 	"$work/benchprep" filter "$pid" "$2"
-	kill "$pid"; wait "$pid" 2>/dev/null || true
+	stop_filtered
 }
 filter_of "$layers" "$work/filter.bpf"
 filter_of "--seccomp runtime-default" "$work/filter-alone.bpf"

@@ -34,6 +34,7 @@ work=$(mktemp -d /tmp/rampart-bench-seccomp.XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 
+. bench/filtered.sh
 CGO_ENABLED=1 go build -tags seccomp -o "$work/benchprep" ./bench/benchprep
 ${CC:-cc} -O2 -Wall -o "$work/syscallcost" bench/syscallcost/syscallcost.c
 
@@ -46,17 +47,10 @@ for flags in "" "--cap-drop SYS_ADMIN"; do
 
 	# The program rampart loads, read back from a live workload; the peers
 	# for the profile it was compiled from.
-	# shellcheck disable=SC2086
-	"$RAMPART" run --seccomp runtime-default $flags -- sleep 30 &
-	pid=$!
-	for _ in $(seq 100); do
-		grep -q '^Seccomp:[[:space:]]*2' /proc/$pid/status 2>/dev/null && grep -q sleep /proc/$pid/comm && break
-		sleep 0.05
-	done
+	start_filtered "$RAMPART" "--seccomp runtime-default $flags"
 	"$work/benchprep" filter "$pid" "$dir/rampart.bpf"
 	"$work/benchprep" seccomp-peers "$pid" "$dir"
-	kill "$pid"; wait "$pid" 2>/dev/null || true
-	pid=
+	stop_filtered
 
 	for round in $(seq "$ROUNDS"); do
 		for f in none rampart runc linear; do

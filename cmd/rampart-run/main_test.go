@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +12,7 @@ import (
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/internal/launcher"
+	"github.com/rampart-sec/rampart/internal/runtest"
 )
 
 // asRampartRun makes the test binary rampart-run: its main, whole.
@@ -28,28 +27,15 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-type result struct {
-	code           int
-	stdout, stderr string
-}
+type result = runtest.Result
 
-// runAs runs bin as rampart-run with args and the test's cache.
+// runAs runs bin as rampart-run with args and env added to this
+// process's environment.
 func runAs(t *testing.T, bin string, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(append(os.Environ(), asRampartRun+"=1"), env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("rampart-run %q: %v", args, err)
-	}
-	return r
+	return runtest.Run(t, cmd)
 }
 
 func needRoot(t *testing.T) {
@@ -86,9 +72,9 @@ func TestLaunch(t *testing.T) {
 	}{
 		{name: "capability dropped", args: []string{"--cap-drop", "NET_RAW,SYS_ADMIN", "--", "/bin/grep", "^CapBnd:", "/proc/self/status"},
 			check: func(t *testing.T, r result) {
-				f := strings.Fields(r.stdout)
+				f := strings.Fields(r.Stdout)
 				if len(f) != 2 {
-					t.Fatalf("CapBnd line %q", r.stdout)
+					t.Fatalf("CapBnd line %q", r.Stdout)
 				}
 				v, err := strconv.ParseUint(f[1], 16, 64)
 				if err != nil {
@@ -117,11 +103,11 @@ func TestLaunch(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := runAs(t, os.Args[0], env, c.args...)
-			if r.code != c.code {
-				t.Fatalf("exit %d, want %d; stdout %q, stderr %q", r.code, c.code, r.stdout, r.stderr)
+			if r.Code != c.code {
+				t.Fatalf("exit %d, want %d; stdout %q, stderr %q", r.Code, c.code, r.Stdout, r.Stderr)
 			}
-			if !strings.Contains(r.stderr, c.stderr) {
-				t.Errorf("stderr %q, want it to say %q", r.stderr, c.stderr)
+			if !strings.Contains(r.Stderr, c.stderr) {
+				t.Errorf("stderr %q, want it to say %q", r.Stderr, c.stderr)
 			}
 			if c.check != nil {
 				c.check(t, r)
@@ -155,8 +141,8 @@ func TestHandOver(t *testing.T) {
 		{[]string{"layers-step", "--bogus", "probe"}, []string{"layers-step", "--bogus", "probe"}},
 	} {
 		os.Remove(out)
-		if r := runAs(t, self, nil, c.args...); r.code != 0 {
-			t.Fatalf("%q: exit %d: %s", c.args, r.code, r.stderr)
+		if r := runAs(t, self, nil, c.args...); r.Code != 0 {
+			t.Fatalf("%q: exit %d: %s", c.args, r.Code, r.Stderr)
 		}
 		got, err := os.ReadFile(out)
 		if err != nil {
@@ -173,8 +159,8 @@ func TestHandOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := runAs(t, self, nil, "--help")
-	if r.code != launcher.ExitCannot || !strings.Contains(r.stderr, full+" is this program") {
-		t.Errorf("rampart linked to rampart-run: exit %d, stderr %q", r.code, r.stderr)
+	if r.Code != launcher.ExitCannot || !strings.Contains(r.Stderr, full+" is this program") {
+		t.Errorf("rampart linked to rampart-run: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 
 	// A rampart beside it that another user could have put or changed
@@ -189,8 +175,8 @@ func TestHandOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = runAs(t, self, nil, "--help")
-	if r.code != launcher.ExitCannot || !strings.Contains(r.stderr, "writable by others") {
-		t.Errorf("rampart writable by others: exit %d, stderr %q", r.code, r.stderr)
+	if r.Code != launcher.ExitCannot || !strings.Contains(r.Stderr, "writable by others") {
+		t.Errorf("rampart writable by others: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 	if os.Getuid() == 0 {
 		if err := os.Chmod(full, 0o755); err != nil {
@@ -203,8 +189,8 @@ func TestHandOver(t *testing.T) {
 			t.Fatal(err)
 		}
 		r = runAs(t, self, nil, "--help")
-		if r.code != launcher.ExitCannot || !strings.Contains(r.stderr, "belongs to uid 65534") {
-			t.Errorf("rampart of another user: exit %d, stderr %q", r.code, r.stderr)
+		if r.Code != launcher.ExitCannot || !strings.Contains(r.Stderr, "belongs to uid 65534") {
+			t.Errorf("rampart of another user: exit %d, stderr %q", r.Code, r.Stderr)
 		}
 	}
 	if _, err := os.Stat(out); err == nil {
@@ -214,8 +200,8 @@ func TestHandOver(t *testing.T) {
 	// None beside it and none on PATH.
 	os.Remove(full)
 	r = runAs(t, self, []string{"PATH=" + filepath.Join(dir, "empty")}, "--help")
-	if r.code != launcher.ExitCannot || !strings.Contains(r.stderr, "needs the full rampart") {
-		t.Errorf("no rampart: exit %d, stderr %q", r.code, r.stderr)
+	if r.Code != launcher.ExitCannot || !strings.Contains(r.Stderr, "needs the full rampart") {
+		t.Errorf("no rampart: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 }
 
@@ -243,13 +229,13 @@ func TestVariantVerdictKept(t *testing.T) {
 	launch := func(args ...string) result {
 		t.Helper()
 		r := runAs(t, os.Args[0], env, append(args, "--", "/bin/true")...)
-		if r.code != 0 {
-			t.Fatalf("%q: exit %d: %s", args, r.code, r.stderr)
+		if r.Code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, r.Code, r.Stderr)
 		}
 		return r
 	}
-	if r := launch("--seccomp", "runtime-default"); r.stderr != "" {
-		t.Fatalf("RuntimeDefault warned: %s", r.stderr)
+	if r := launch("--seccomp", "runtime-default"); r.Stderr != "" {
+		t.Fatalf("RuntimeDefault warned: %s", r.Stderr)
 	}
 	entries, _ := filepath.Glob(filepath.Join(dir, "seccomp", "*.variants"))
 	if len(entries) != 1 {
@@ -284,29 +270,29 @@ func TestVariantVerdictKept(t *testing.T) {
 	}
 
 	plant(e.Input, 0o600)
-	if r := launch("--seccomp", "runtime-default"); r.stderr != "rampart: warning: planted\n" {
-		t.Errorf("with the entry kept: stderr %q, want the entry's warning", r.stderr)
+	if r := launch("--seccomp", "runtime-default"); r.Stderr != "rampart: warning: planted\n" {
+		t.Errorf("with the entry kept: stderr %q, want the entry's warning", r.Stderr)
 	}
 	// Another build (here a copy: another executable) makes its own
 	// check: the verdict is one build's analysis.
 	other := filepath.Join(t.TempDir(), "rampart-run")
 	copyFile(t, os.Args[0], other, 0o755)
-	if r := runAs(t, other, env, "--seccomp", "runtime-default", "--", "/bin/true"); r.code != 0 || r.stderr != "" {
-		t.Errorf("another build told the kept verdict: exit %d, stderr %q", r.code, r.stderr)
+	if r := runAs(t, other, env, "--seccomp", "runtime-default", "--", "/bin/true"); r.Code != 0 || r.Stderr != "" {
+		t.Errorf("another build told the kept verdict: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 	if entries, _ := filepath.Glob(filepath.Join(dir, "seccomp", "*.variants")); len(entries) != 2 {
 		t.Errorf("verdict entries %q, want one per build", entries)
 	}
-	if r := runAs(t, os.Args[0], env, "--strict-profile", "--seccomp", "runtime-default", "--", "/bin/true"); r.code != launcher.ExitRefused {
-		t.Errorf("--strict-profile with a kept broken deny: exit %d", r.code)
+	if r := runAs(t, os.Args[0], env, "--strict-profile", "--seccomp", "runtime-default", "--", "/bin/true"); r.Code != launcher.ExitRefused {
+		t.Errorf("--strict-profile with a kept broken deny: exit %d", r.Code)
 	}
-	if r := launch("-v", "--seccomp", "runtime-default"); strings.Contains(r.stderr, "planted") {
-		t.Errorf("-v told the kept verdict: %s", r.stderr)
+	if r := launch("-v", "--seccomp", "runtime-default"); strings.Contains(r.Stderr, "planted") {
+		t.Errorf("-v told the kept verdict: %s", r.Stderr)
 	}
 
 	plant(strings.Replace(e.Input, "known=true", "known=false", 1)+" x", 0o600)
-	if r := launch("--seccomp", "runtime-default"); r.stderr != "" {
-		t.Errorf("an entry for another input was told: %q", r.stderr)
+	if r := launch("--seccomp", "runtime-default"); r.Stderr != "" {
+		t.Errorf("an entry for another input was told: %q", r.Stderr)
 	}
 	var again struct {
 		Input string `json:"input"`
@@ -316,16 +302,16 @@ func TestVariantVerdictKept(t *testing.T) {
 	}
 
 	plant(e.Input, 0o666)
-	if r := launch("--seccomp", "runtime-default"); r.stderr != "" {
-		t.Errorf("an entry writable by others was told: %q", r.stderr)
+	if r := launch("--seccomp", "runtime-default"); r.Stderr != "" {
+		t.Errorf("an entry writable by others was told: %q", r.Stderr)
 	}
 
 	file := filepath.Join(t.TempDir(), "p.json")
 	if err := os.WriteFile(file, []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["personality"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]}]}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if r := launch("--seccomp", file); !strings.Contains(r.stderr, file+":1: personality") {
-		t.Errorf("the file profile's warning: %q", r.stderr)
+	if r := launch("--seccomp", file); !strings.Contains(r.Stderr, file+":1: personality") {
+		t.Errorf("the file profile's warning: %q", r.Stderr)
 	}
 	if entries, _ := filepath.Glob(filepath.Join(dir, "seccomp", "*.variants")); len(entries) != 2 {
 		t.Errorf("verdict entries %q: a file profile's verdict was kept", entries)
@@ -346,14 +332,14 @@ func TestLayersStep(t *testing.T) {
 	verdicts := func(args ...string) map[string]string {
 		t.Helper()
 		r := runAs(t, os.Args[0], env, args...)
-		if r.code != 0 {
-			t.Fatalf("%q: exit %d: %s", args, r.code, r.stderr)
+		if r.Code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, r.Code, r.Stderr)
 		}
 		var rep struct {
 			Results []struct{ ID, Verdict string }
 		}
-		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
-			t.Fatalf("%q: report: %v\n%s", args, err, r.stdout)
+		if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil {
+			t.Fatalf("%q: report: %v\n%s", args, err, r.Stdout)
 		}
 		v := map[string]string{}
 		for _, res := range rep.Results {
@@ -367,7 +353,7 @@ func TestLayersStep(t *testing.T) {
 	if v := verdicts("layers-step", "--policy", pol, "--only", "raw-socket", "probe"); v["raw-socket"] != "blocked" {
 		t.Errorf("NET_RAW dropped: raw-socket %q, want blocked", v["raw-socket"])
 	}
-	if r := runAs(t, os.Args[0], env, "layers-step", "--policy", pol, "--", "/bin/sh", "-c", "exit 4"); r.code != 4 {
-		t.Errorf("a step's command: exit %d, want 4: %s", r.code, r.stderr)
+	if r := runAs(t, os.Args[0], env, "layers-step", "--policy", pol, "--", "/bin/sh", "-c", "exit 4"); r.Code != 4 {
+		t.Errorf("a step's command: exit %d, want 4: %s", r.Code, r.Stderr)
 	}
 }

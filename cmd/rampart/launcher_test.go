@@ -1,12 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,19 +24,9 @@ var cliOnly = regexp.MustCompile(`^(github\.com/spf13/cobra|k8s\.io/api/|k8s\.io
 func initialised(t *testing.T, env []string, stdin string, args ...string) ([]string, result) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(env, "GODEBUG=inittrace=1", asRampart+"=1")
+	cmd.Env = append(slices.Clip(env), "GODEBUG=inittrace=1")
 	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("rampart %q: %v", args, err)
-	}
+	r := runAsRampart(t, cmd)
 	var pkgs, rest []string
 	for _, l := range strings.SplitAfter(r.stderr, "\n") {
 		if f := strings.Fields(l); len(f) > 2 && f[0] == "init" && strings.HasPrefix(f[2], "@") {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rampart-sec/rampart/features"
+	"github.com/rampart-sec/rampart/internal/runtest"
 	"github.com/rampart-sec/rampart/probe"
 	"github.com/rampart-sec/rampart/seccomp"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
@@ -55,31 +54,17 @@ func rampart(t *testing.T, stdin string, args ...string) result {
 	return runAsRampart(t, cmd)
 }
 
-// runAsRampart runs cmd, the test binary, as rampart and collects what
-// it printed and how it ended.
+// runAsRampart runs cmd, the test binary, as rampart (in cmd.Env, or
+// this process's environment) and collects what it printed and how it
+// ended.
 func runAsRampart(t *testing.T, cmd *exec.Cmd) result {
 	t.Helper()
-	cmd.Env = append(os.Environ(), asRampart+"=1")
-	args := cmd.Args[1:]
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		ws := ee.Sys().(syscall.WaitStatus)
-		if ws.Signaled() {
-			r.signal = ws.Signal()
-			r.code = -1
-		} else {
-			r.code = ws.ExitStatus()
-		}
-	default:
-		t.Fatalf("rampart %v: %v", args, err)
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
 	}
-	return r
+	cmd.Env = append(slices.Clip(cmd.Env), asRampart+"=1")
+	r := runtest.Run(t, cmd)
+	return result{code: r.Code, signal: r.Signal, stdout: r.Stdout, stderr: r.Stderr}
 }
 
 func needRoot(t *testing.T) {

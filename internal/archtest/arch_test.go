@@ -22,7 +22,7 @@ var tiers = [][]string{
 	{"caps", "features", "examples", "report/sarif", "internal/atomicfile", "internal/bytesize",
 		"internal/pathtree", "internal/strictjson", "internal/tmpfstest", "internal/linuxabi",
 		"internal/procstatus", "internal/storage", "internal/kubectl", "internal/lab", "internal/cachedir",
-		"internal/archtest", "internal/k8syaml", "internal/k8syaml/k8syamltest", "internal/doctest"},
+		"internal/archtest", "internal/k8syaml", "internal/k8syaml/k8syamltest", "internal/doctest", "internal/runtest"},
 	// models
 	{"policy", "runtimes", "seccomp/bpf"},
 	// the layers' own packages

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/version"
 )
 
 // Local runs each step as a child of this host: rampart re-executed
@@ -74,6 +75,12 @@ func (l *Local) Probe(ctx context.Context, s Step, ids []string) (*attack.Report
 	var rep attack.Report
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		return nil, nil, fmt.Errorf("probe output: %w", err)
+	}
+	// The step ran in Self, which may be another program (rampart-run
+	// beside rampart): one of another build probes another catalog, and
+	// its rows would not be this rampart's.
+	if v := version.Version(); rep.RampartVersion != v {
+		return nil, nil, fmt.Errorf("the step ran in %s, rampart %s, not this rampart (%s): install the two from one build", l.Self, rep.RampartVersion, v)
 	}
 	return &rep, launcherNotes(stderr.String()), nil
 }

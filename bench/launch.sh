@@ -10,6 +10,9 @@
 # /etc/shadow denied (rampart: Landlock; bwrap: /dev/null bound over it).
 # rampart-run, the same launch in a program that links the launch path
 # alone (built beside rampart by `make build`), is measured beside each.
+# So is bench/floor, the least a Go launcher does for the same layers
+# (the compiled filter read from a file, rampart's Landlock complement,
+# no flags, checks or verification): what any Go launcher pays here.
 #
 # usage: bench/launch.sh [path/to/rampart]   (as root; `make bench` does it)
 # Results: bench/results/launch.md and .json
@@ -30,6 +33,7 @@ CGO_ENABLED=1 go build -tags seccomp -o "$work/benchprep" ./bench/benchprep
 mkdir -p "$work/emptygo"
 printf 'package main\n\nfunc main() {}\n' > "$work/emptygo/main.go"
 (cd "$work/emptygo" && printf 'module emptygo\n\ngo 1.22\n' > go.mod && CGO_ENABLED=0 go build -ldflags '-s -w' -o "$work/empty-go" .)
+CGO_ENABLED=0 go build -ldflags '-s -w' -o "$work/floor" ./bench/floor
 layers="--cap-drop NET_RAW,SYS_ADMIN --seccomp runtime-default --deny-read /etc/shadow"
 
 # The filter rampart loads with $1, read back from a live workload into $2.
@@ -57,10 +61,12 @@ hyperfine --warmup 20 --runs "$RUNS" \
 	-n 'empty Go program' "$work/empty-go" \
 	-n 'rampart run (caps+seccomp+landlock)' "$RAMPART run $layers -- /bin/true" \
 	-n 'rampart-run (caps+seccomp+landlock)' "$RUN $layers -- /bin/true" \
+	-n 'Go floor (caps+seccomp+landlock)' "$work/floor -caps -seccomp $work/filter.bpf -deny-read /etc/shadow /bin/true" \
 	-n 'bwrap (caps+seccomp+bind)' "bwrap --dev-bind / / --ro-bind /dev/null /etc/shadow --cap-drop CAP_NET_RAW --cap-drop CAP_SYS_ADMIN --seccomp 9 /bin/true 9<$work/filter.bpf" \
 	-n 'runc run (busybox)' "runc run --bundle $work/bundle rampart-bench-$$" \
 	-n 'rampart run (caps)' "$RAMPART run --cap-drop NET_RAW,SYS_ADMIN -- /bin/true" \
 	-n 'rampart-run (caps)' "$RUN --cap-drop NET_RAW,SYS_ADMIN -- /bin/true" \
+	-n 'Go floor (caps)' "$work/floor -caps /bin/true" \
 	-n 'bwrap (caps)' "bwrap --dev-bind / / --cap-drop CAP_NET_RAW --cap-drop CAP_SYS_ADMIN /bin/true" \
 	-n 'rampart run (seccomp)' "$RAMPART run --seccomp runtime-default -- /bin/true" \
 	-n 'rampart-run (seccomp)' "$RUN --seccomp runtime-default -- /bin/true" \

@@ -634,6 +634,14 @@ func kdProfiles(t testing.TB) []kdProfile {
 		p, err := parse(file, body, runtimes.Containerd.Caps)
 		add(name, p, err)
 	}
+	// Podman's and CRI-O's own profile, in containers/common's dialect
+	// (errno names), as CRI-O resolves it for its default capabilities.
+	body, err := os.ReadFile(containersProfile)
+	if err != nil {
+		t.Fatalf("%v (`make test` installs golang-github-containers-common)", err)
+	}
+	p, err = parse(containersProfile, body, runtimes.CRIO.Caps)
+	add("containers-common", p, err)
 	return out
 }
 
@@ -841,8 +849,15 @@ func kdCompare(p kdProfile, calls []kdCall) kdOutcome {
 			default:
 				ok = got == w
 			}
-			// and in any case not an errno the profile denies with
-			ok = ok && !p.denies[got]
+			// and in any case not an errno the profile denies with,
+			// unless the call's own answer is that errno (munmap's
+			// EINVAL under containers/common's profile, which denies
+			// audit sockets with EINVAL): the kernel's answer cannot tell
+			// the two apart, and the call is counted as such
+			if p.denies[got] {
+				ok = ok && got == w
+				o.byAction["allow: ran, answer also a deny errno"]++
+			}
 		}
 		o.compared++
 		if !ok {

@@ -145,7 +145,11 @@ func parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := mobyseccomp.LoadProfile(string(body), specFor(bounding))
+	numeric, notes, err := errnoNumbers(body, loc)
+	if err != nil {
+		return nil, &Error{File: name, Err: err}
+	}
+	s, err := mobyseccomp.LoadProfile(string(numeric), specFor(bounding))
 	if err != nil {
 		return nil, &Error{File: name, Err: err}
 	}
@@ -157,6 +161,7 @@ func parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
 		return nil, err
 	}
 	p.Bounding, p.loc = bounding, loc
+	p.Notes = append(p.Notes, notes...)
 	p.findUnapplied()
 	return p, nil
 }
@@ -264,11 +269,15 @@ func checkJSON(name string, body []byte) (*locator, error) {
 	return &locator{doc: doc, entries: probe.Syscalls}, nil
 }
 
-// strictProfile mirrors the union of the OCI and Docker profile formats,
-// only to reject unknown fields with a position.
+// strictProfile mirrors the union of the OCI, Docker and containers/common
+// profile formats, only to reject unknown fields with a position.
 type strictProfile struct {
-	DefaultAction    string          `json:"defaultAction"`
-	DefaultErrnoRet  *uint           `json:"defaultErrnoRet"`
+	DefaultAction   string `json:"defaultAction"`
+	DefaultErrnoRet *uint  `json:"defaultErrnoRet"`
+	// DefaultErrno and a rule's Errno are containers/common's: an errno
+	// name or decimal number, read by CRI-O and Podman in place of the
+	// numeric field when given.
+	DefaultErrno     string          `json:"defaultErrno"`
 	Architectures    []string        `json:"architectures"`
 	ArchMap          []strictArch    `json:"archMap"`
 	Flags            []string        `json:"flags"`
@@ -288,6 +297,7 @@ type strictSyscall struct {
 	Names    []string     `json:"names"`
 	Action   string       `json:"action"`
 	ErrnoRet *uint        `json:"errnoRet"`
+	Errno    string       `json:"errno"`
 	Args     []strictArg  `json:"args"`
 	Comment  string       `json:"comment"`
 	Includes *strictMatch `json:"includes"`
@@ -327,11 +337,11 @@ func validate(name string, doc *strictjson.Doc, p *strictProfile) error {
 	if p.DefaultAction != "" && !actions[p.DefaultAction] {
 		return at("defaultAction", fmt.Errorf("unknown action %q", p.DefaultAction))
 	}
-	// The kernel caps errno values at MAX_ERRNO and libseccomp refuses
-	// larger ones with a misleading error.
-	const maxErrno = 4095
 	if e := p.DefaultErrnoRet; e != nil && *e > maxErrno {
 		return at("defaultErrnoRet", fmt.Errorf("%d: errno values stop at %d", *e, maxErrno))
+	}
+	if err := checkErrnoName(p.DefaultErrno, p.DefaultErrnoRet); err != nil {
+		return at("defaultErrno", err)
 	}
 	// runc refuses an architecture or a flag it does not know, but only
 	// when the filter is built, without saying where.
@@ -368,6 +378,9 @@ func validate(name string, doc *strictjson.Doc, p *strictProfile) error {
 		}
 		if e := s.ErrnoRet; e != nil && *e > maxErrno {
 			return at(path+".errnoRet", fmt.Errorf("%d: errno values stop at %d", *e, maxErrno))
+		}
+		if err := checkErrnoName(s.Errno, s.ErrnoRet); err != nil {
+			return at(path+".errno", err)
 		}
 		if s.Action == "SCMP_ACT_NOTIFY" {
 			// A notifying syscall blocks until a seccomp agent answers;

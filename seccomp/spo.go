@@ -94,6 +94,23 @@ func parseSPO(name string, body []byte, bounding caps.Set) (*Profile, error) {
 		return nil, &Error{File: name, Field: "spec.baseProfileName", Err: fmt.Errorf("%v: base profiles live in the cluster; merge it into this spec to use it here", base)}
 	}
 	delete(obj.Spec, "disabled")
+	// containers/common's errno names are no fields of the operator's
+	// API: the API server prunes them, and the profile the operator
+	// installs would answer with another errno than the one written.
+	noName := func(path string) error {
+		l, c := doc.Pos(path)
+		return &Error{File: name, Line: l, Col: c, Field: path, Err: errors.New("an errno name is containers/common's field, not the Security Profiles Operator's: the API server drops it; write the number as errnoRet")}
+	}
+	if _, ok := obj.Spec["defaultErrno"]; ok {
+		return nil, noName("spec.defaultErrno")
+	}
+	if rules, ok := obj.Spec["syscalls"].([]any); ok {
+		for i, r := range rules {
+			if m, ok := r.(map[string]any); ok && m["errno"] != nil {
+				return nil, noName(fmt.Sprintf("spec.syscalls[%d].errno", i))
+			}
+		}
+	}
 	// The operator's errnoRet is a string ("38"); OCI's is a number.
 	if rules, ok := obj.Spec["syscalls"].([]any); ok {
 		for _, r := range rules {

@@ -94,6 +94,9 @@ func TestSPOKeysChecked(t *testing.T) {
 		{"case variant", "spec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n  - Names: [unshare]\n    action: SCMP_ACT_ERRNO\n", `spo.yaml:8:5: spec.syscalls[0].Names: key "Names" differs from "names"`},
 		{"arch", "spec:\n  defaultAction: SCMP_ACT_ALLOW\n  architectures: [SCMP_ARCH_X86_64, x86]\n", `spo.yaml:7:37: spec.architectures[1]: unknown architecture "x86"`},
 		{"top-level duplicate", "spec:\n  defaultAction: SCMP_ACT_ALLOW\nspec:\n  defaultAction: SCMP_ACT_ERRNO\n", `spo.yaml:7:1: spec: key "spec" written twice`},
+		// containers/common's errno names: the API server would prune them
+		{"errno name", "spec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n  - names: [unshare]\n    action: SCMP_ACT_ERRNO\n    errno: EACCES\n", `spo.yaml:10:12: spec.syscalls[0].errno: an errno name is containers/common's field`},
+		{"default errno name", "spec:\n  defaultAction: SCMP_ACT_ERRNO\n  defaultErrno: ENOSYS\n", `spo.yaml:7:17: spec.defaultErrno: an errno name`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Parse("spo.yaml", []byte(head+c.spec), caps.Full)

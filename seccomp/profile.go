@@ -104,8 +104,9 @@ func Load(ref policy.Seccomp, bounding caps.Set) (*Profile, error) {
 	return nil, fmt.Errorf("unknown seccomp profile kind %q", ref.Kind)
 }
 
-// Parse reads an OCI or Docker / containerd JSON profile, or a Security
-// Profiles Operator SeccompProfile object. It refuses a profile with two
+// Parse reads an OCI, Docker / containerd or containers/common JSON
+// profile, the filter of an OCI runtime config (a bundle's config.json),
+// or a Security Profiles Operator SeccompProfile object. It refuses a profile with two
 // rules that answer differently for one call (see conflict).
 func Parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	p, err := ParseAll(name, body, bounding)
@@ -122,6 +123,9 @@ func Parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
 // differently for one call, for a tool that reports such a pair beside
 // the rest of what it finds (Conflict names it) instead of refusing.
 func ParseAll(name string, body []byte, bounding caps.Set) (*Profile, error) {
+	if isOCIConfig(body) {
+		return parseOCIConfig(name, body, bounding)
+	}
 	if isSPO(body) {
 		return parseSPO(name, body, bounding)
 	}

@@ -5,9 +5,11 @@ package seccomp_test
 import (
 	"context"
 	"debug/elf"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
+	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/internal/runc"
 	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/policy"
@@ -281,4 +284,77 @@ func equivRuncFilter(t *testing.T, profile *specs.LinuxSeccomp) []unix.SockFilte
 		t.Fatal(err)
 	}
 	return prog
+}
+
+// A bundle's config.json, read by rampart (seccomp.Load of the file), is
+// the filter runc loads from that very file: the config oci.Spec writes
+// for RuntimeDefault and for the argument profile, run by the runc
+// binary and read back from the kernel, answers every sample as
+// rampart's program does.
+func TestOCIConfigFilterIsRuncs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("reading a filter back needs CAP_SYS_ADMIN (run as root)")
+	}
+	if err := equivRequireBusybox(); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	args, err := seccomp.Parse("args.json", []byte(equivArgsProfile), runtimes.Containerd.Caps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		p    *policy.Policy
+		with *specs.LinuxSeccomp
+	}{
+		{"RuntimeDefault", &policy.Policy{Seccomp: policy.Seccomp{Kind: policy.SeccompRuntimeDefault}}, nil},
+		{"ArgConditions", &policy.Policy{}, args.Spec},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			spec, err := oci.Spec(c.p, nil, oci.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.with != nil {
+				spec.Linux.Seccomp = c.with
+			}
+			spec.Process.NoNewPrivileges = true
+			body, err := json.MarshalIndent(spec, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(t.TempDir(), "config.json")
+			if err := os.WriteFile(file, body, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			p, err := seccomp.Load(policy.Seccomp{Kind: policy.SeccompFile, Path: file}, caps.Set(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := seccomp.Compile(p)
+			if err != nil || !f.Cached {
+				t.Fatalf("%v %v", err, f)
+			}
+			// runc gets the file's bytes as they are
+			var fromFile specs.Spec
+			if err := json.Unmarshal(body, &fromFile); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			theirs, err := runc.LoadedFilter(ctx, &fromFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compared, diffs, actions := equivCompare(t, f.Program(), theirs, append(bpf.Samples(), equivBoundarySamples(t, fromFile.Linux.Seccomp)...))
+			for _, d := range diffs[:min(len(diffs), 20)] {
+				t.Error(d)
+			}
+			if len(diffs) > 0 || len(actions) < 3 {
+				t.Fatalf("%d of %d decisions differ; %d distinct return values", len(diffs), compared, len(actions))
+			}
+			t.Logf("%d decisions compared, all equal (%s)", compared, equivFormatActions(actions))
+		})
+	}
 }

@@ -14,9 +14,13 @@ import (
 // the path prefix of the profile in it ("spec." for an SPO object) and
 // the syscalls[] entries as written, before resolving.
 type locator struct {
-	doc     *strictjson.Doc
-	prefix  string
-	entries []strictSyscall
+	doc *strictjson.Doc
+	// prefix is the path of the profile within doc ("spec." in an SPO
+	// object); shown, within the file as the user names it
+	// ("linux.seccomp." in an OCI config, whose doc is the profile alone
+	// at its own offsets).
+	prefix, shown string
+	entries       []strictSyscall
 }
 
 // InFile says whether the profile was read from a file, whose rules
@@ -121,7 +125,7 @@ func (p *Profile) FieldPath(path string) string {
 	if p.loc == nil {
 		return path
 	}
-	return p.loc.prefix + path
+	return p.loc.shown + path
 }
 
 // WrittenEntry is a syscalls[] entry as written in the profile's file, before

@@ -152,7 +152,7 @@ func parseSPO(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	}
 	// positions are the YAML's the user wrote, not those of the JSON
 	// made from it
-	p.Name, p.loc.doc, p.loc.prefix = name, doc, "spec."
+	p.Name, p.loc.doc, p.loc.prefix, p.loc.shown = name, doc, "spec.", "spec."
 	return p, nil
 }
 

@@ -21,7 +21,7 @@ func (l *LayerFlags) Register(fl *pflag.FlagSet, fallback string) {
 	fl.StringArrayVar(&f.CapDrop, "cap-drop", nil, "capabilities to drop (NET_RAW, CAP_NET_RAW, net_raw, ALL; repeatable, comma lists)")
 	fl.StringArrayVar(&f.CapAdd, "cap-add", nil, "capabilities to add back (same forms)")
 	fl.StringVar(&f.User, "user", "", "run as UID[:GID] (numbers or names); supplementary groups are cleared")
-	fl.StringVar(&f.Seccomp, "seccomp", "", "seccomp profile: runtime-default, unconfined, or an OCI / Docker JSON FILE")
+	fl.StringVar(&f.Seccomp, "seccomp", "", "seccomp profile: runtime-default, unconfined, or a FILE (OCI, Docker or containers/common JSON, a bundle's config.json, an SPO SeccompProfile)")
 	fl.StringVar(&f.AppArmor, "apparmor", "", "AppArmor profile NAME (loaded) or FILE (loaded as rampart apparmor load does)")
 	fl.StringVar(&l.ApparmorDir, "apparmor-dir", "", "directory of AppArmor profile files, looked up by profile name")
 	fl.StringVar(&l.SeccompDir, "seccomp-dir", runtimes.KubeletSeccompDir, "root for Localhost seccomp profiles of manifests (the kubelet's)")

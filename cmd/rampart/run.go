@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	_ "embed"
 	"io"
 
@@ -39,22 +40,28 @@ func newRunCmd(stderr io.Writer) *cobra.Command {
 		Example: runExample,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return r.Run(cmd.Flags(), args, stderr, resolveRun)
+			return r.Run(cmd.Flags(), args, stderr, resolveRun(stderr))
 		},
 	}
 	r.Register(cmd.Flags())
 	return cmd
 }
 
-// resolveRun reads the file r names (a manifest or a policy file), the
-// layer flags over it.
-func resolveRun(r *launcher.RunFlags) (*policy.Policy, error) {
-	in := layerInput(&r.Layers, runtimes.Containerd.Caps)
-	in.Manifest, in.Policy, in.RequireLayer = r.From, r.Policy, true
-	res, err := source.Resolve(in)
-	if err != nil {
-		return nil, err
+// resolveRun reads the file r names (a manifest, an OCI runtime config or
+// a policy file), the layer flags over it, and says what the reading
+// noted on stderr.
+func resolveRun(stderr io.Writer) func(r *launcher.RunFlags) (*policy.Policy, error) {
+	return func(r *launcher.RunFlags) (*policy.Policy, error) {
+		in := layerInput(&r.Layers, runtimes.Containerd.Caps)
+		in.Manifest, in.Policy, in.RequireLayer = r.From, r.Policy, true
+		res, err := source.Resolve(in)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range res.Notes {
+			fmt.Fprintln(stderr, "rampart:", n)
+		}
+		// No file to remove: without Seed and Probe, Resolve writes none.
+		return res.Policy, nil
 	}
-	// No file to remove: without Seed and Probe, Resolve writes none.
-	return res.Policy, nil
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/record"
 )
@@ -75,6 +76,11 @@ func lookup(arg string) (*named, error) {
 // policyFile reads Input.Policy: the policy it names, or the policy of
 // the recording it names (see Input.Probe).
 func (r *Resolved) policyFile(in *Input) (*policy.Policy, error) {
+	// A bundle's config.json is named like a policy file (layers and
+	// record --check take any .json as one): it is read as --from reads it.
+	if body, err := os.ReadFile(in.Policy); err == nil && oci.IsConfig(body) {
+		return r.manifest(in.Policy, in.ApparmorDir, in)
+	}
 	n, err := lookup(in.Policy)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ import (
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/examples"
 	"github.com/rampart-sec/rampart/kube"
+	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/policy/overlay"
 )
@@ -130,7 +131,7 @@ func (r *Resolved) resolve(in *Input) (*policy.Policy, error) {
 	case in.Policy != "":
 		p, err = r.policyFile(in)
 	case in.Manifest != "":
-		p, err = manifest(in.Manifest, in.ApparmorDir, in)
+		p, err = r.manifest(in.Manifest, in.ApparmorDir, in)
 	case in.Seed && f.Empty():
 		p, err = r.seed(in)
 	}
@@ -141,11 +142,24 @@ func (r *Resolved) resolve(in *Input) (*policy.Policy, error) {
 }
 
 // manifest reads FILE[#CONTAINER] and builds its container's policy,
-// AppArmor profiles looked up in apparmorDir.
-func manifest(ref, apparmorDir string, in *Input) (*policy.Policy, error) {
+// AppArmor profiles looked up in apparmorDir. FILE may also be an OCI
+// runtime config (a bundle's config.json): its process's layers, with
+// what rampart run does not apply of it in r.Notes.
+func (r *Resolved) manifest(ref, apparmorDir string, in *Input) (*policy.Policy, error) {
 	file, name := ref, ""
 	if i := strings.LastIndexByte(ref, '#'); i >= 0 {
 		file, name = ref[:i], ref[i+1:]
+	}
+	if body, err := os.ReadFile(file); err == nil && oci.IsConfig(body) {
+		if name != "" {
+			return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: fmt.Errorf("%s is an OCI runtime config, which starts one process: drop #%s", file, name)}
+		}
+		p, notes, err := oci.Policy(file, body)
+		if err != nil {
+			return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
+		}
+		r.Notes = append(r.Notes, notes...)
+		return p, nil
 	}
 	cs, err := kube.ReadFile(file)
 	if err != nil && len(cs) == 0 {
@@ -172,7 +186,7 @@ func (r *Resolved) seed(in *Input) (*policy.Policy, error) {
 	if err := writeSeed(dir); err != nil {
 		return nil, err
 	}
-	p, err := manifest(filepath.Join(dir, examples.SeedDefault), filepath.Join(dir, "seed"), in)
+	p, err := r.manifest(filepath.Join(dir, examples.SeedDefault), filepath.Join(dir, "seed"), in)
 	if err != nil {
 		return nil, err
 	}

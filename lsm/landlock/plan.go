@@ -241,6 +241,7 @@ func Compile(rules []policy.FSRule, fsys FS) (*Plan, error) {
 		add("/", p.Handled, true)
 	}
 
+	laterNoted := map[string]bool{}
 	for _, r := range denies {
 		rights := denyRights(r.Mode)
 		res, err := fsys.Resolve(r.Path)
@@ -267,6 +268,21 @@ func Compile(rules []policy.FSRule, fsys FS) (*Plan, error) {
 		}
 		if err := carve(grants, res, rights, fsys, add); err != nil {
 			return nil, fmt.Errorf("%s: %w", origin(r), err)
+		}
+		// Landlock grants paths that exist: the siblings of the denied
+		// path are granted one by one, so what is made later beside it
+		// has no grant at all.
+		if dir := path.Dir(res); dir != res && !laterNoted[dir+string(r.Mode)] {
+			laterNoted[dir+string(r.Mode)] = true
+			what := "write or remove"
+			if r.Mode == policy.DenyRead {
+				what = "read"
+			}
+			n := fmt.Sprintf("%s: what is made in %s (or a directory above it) after launch has no grant: CMD cannot %s it", r, dir, what)
+			if dir == "/proc" {
+				n += ", the /proc/PID of every process it starts among it"
+			}
+			p.Notes = append(p.Notes, n)
 		}
 		d := Denial{Path: res, Access: rights, Rule: r}
 		if exists {

@@ -3,7 +3,9 @@ package landlock
 import (
 	"fmt"
 	"math/rand"
+	"os"
 	"path"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -399,4 +401,33 @@ func keys(m *memFS) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// What is made beside a denied path after launch has no grant (the
+// deny-read child shows the kernel refusing it); the plan says so, once
+// per directory and mode.
+func TestPlanNotesEntriesMadeLater(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"d/a", "d/b"} {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := Compile([]policy.FSRule{{Mode: policy.DenyRead, Path: filepath.Join(dir, "d/a")}, {Mode: policy.DenyRead, Path: filepath.Join(dir, "d/b")}}, OSFS{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var later []string
+	for _, n := range p.Notes {
+		if strings.Contains(n, "after launch has no grant") {
+			later = append(later, n)
+		}
+	}
+	want := "what is made in " + filepath.Join(dir, "d") + " (or a directory above it) after launch has no grant: CMD cannot read it"
+	if len(later) != 1 || !strings.HasSuffix(later[0], want) {
+		t.Errorf("notes %q, want one ending %q", later, want)
+	}
 }

@@ -28,7 +28,7 @@ var tiers = [][]string{
 	// the layers' own packages
 	{"seccomp", "lsm/apparmor", "lsm/landlock"},
 	// what is built on a layer: the attack model, inputs, configs
-	{"attack", "seccomp/lint", "policy/overlay", "kube", "audit/accept", "oci", "version", "internal/runc", "internal/podexec"},
+	{"attack", "seccomp/lint", "policy/overlay", "kube", "audit/accept", "oci", "compose", "version", "internal/runc", "internal/podexec"},
 	// engines: enforce, measure, predict, learn, edit, resolve, compare
 	{"sandbox", "probe", "probe/inpod", "audit", "harden", "record", "policy/source", "layers", "layers/step"},
 	// outputs

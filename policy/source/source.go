@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/compose"
 	"github.com/rampart-sec/rampart/examples"
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/oci"
@@ -143,8 +144,9 @@ func (r *Resolved) resolve(in *Input) (*policy.Policy, error) {
 
 // manifest reads FILE[#CONTAINER] and builds its container's policy,
 // AppArmor profiles looked up in apparmorDir. FILE may also be an OCI
-// runtime config (a bundle's config.json): its process's layers, with
-// what rampart run does not apply of it in r.Notes.
+// runtime config (a bundle's config.json) or a Docker Compose file
+// (FILE[#SERVICE]): its process's layers, with what rampart run does not
+// apply of it in r.Notes.
 func (r *Resolved) manifest(ref, apparmorDir string, in *Input) (*policy.Policy, error) {
 	file, name := ref, ""
 	if i := strings.LastIndexByte(ref, '#'); i >= 0 {
@@ -155,6 +157,14 @@ func (r *Resolved) manifest(ref, apparmorDir string, in *Input) (*policy.Policy,
 			return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: fmt.Errorf("%s is an OCI runtime config, which starts one process: drop #%s", file, name)}
 		}
 		p, notes, err := oci.Policy(file, body)
+		if err != nil {
+			return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
+		}
+		r.Notes = append(r.Notes, notes...)
+		return p, nil
+	}
+	if body, err := os.ReadFile(file); err == nil && compose.IsFile(body) {
+		p, notes, err := compose.Policy(file, name, body)
 		if err != nil {
 			return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
 		}

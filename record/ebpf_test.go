@@ -78,10 +78,12 @@ func TestHashTablesAllocatedOnDemand(t *testing.T) {
 // A process table allocated on demand still refuses a process past its
 // size, and the recording says how many were not followed: with room for
 // CMD and one child, the second and third children of three alive at once
-// are not. The one followed is recorded (its sched_yield and getcpu).
+// are not. The one followed is recorded (its sched_yield and getcpu); it
+// stays alive while the others are forked (marker itself exits at once,
+// and under load its place could be free again by then).
 func TestProcessTableFullIsCounted(t *testing.T) {
 	needRoot(t)
-	marker := bin(t, "marker")
+	marker := bin(t, "markerwait")
 	s := script(t, marker+" & sleep 1 & sleep 1 & wait\n")
 	testMapSizes = map[string]uint32{"procs": 2}
 	defer func() { testMapSizes = nil }()

@@ -65,6 +65,7 @@ func bin(t *testing.T, name string) string {
 		}{
 			{"exit", nolibc},
 			{"marker", nolibc},
+			{"markerwait", nolibc},
 			{"abi", nolibc},
 			{"openroot", nolibc},
 			{"relative", nolibc},

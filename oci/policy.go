@@ -1,7 +1,6 @@
 package oci
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,12 +11,10 @@ import (
 	"github.com/rampart-sec/rampart/policy"
 )
 
-// IsConfig says whether body is an OCI runtime config: a JSON object with
-// an ociVersion (a Kubernetes object in JSON never has one).
-func IsConfig(body []byte) bool {
-	t := bytes.TrimSpace(body)
-	return bytes.HasPrefix(t, []byte("{")) && bytes.Contains(t, []byte(`"ociVersion"`))
-}
+// IsConfig says whether body is an OCI runtime config: a JSON object
+// with an ociVersion at its top level (a Kubernetes object in JSON never
+// has one).
+func IsConfig(body []byte) bool { return strictjson.HasKey(body, "ociVersion") }
 
 // config is what Policy reads of a runtime config, for strictjson: the
 // keys runc's decoder would match ignoring case, or keep the last of, are

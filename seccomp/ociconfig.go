@@ -25,10 +25,7 @@ import (
 
 // isOCIConfig says whether body is an OCI runtime config: a JSON object
 // with an ociVersion.
-func isOCIConfig(body []byte) bool {
-	t := bytes.TrimSpace(body)
-	return bytes.HasPrefix(t, []byte("{")) && bytes.Contains(t, []byte(`"ociVersion"`))
-}
+func isOCIConfig(body []byte) bool { return strictjson.HasKey(body, "ociVersion") }
 
 // ociSeccomp has the runtime-spec's LinuxSeccomp fields, for strictjson.
 type ociSeccomp struct {

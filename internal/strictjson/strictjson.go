@@ -457,3 +457,31 @@ func Fields(t reflect.Type) map[string]reflect.Type {
 	fieldCache.Store(t, out)
 	return out
 }
+
+// HasKey says whether body is a JSON object with key at its top level,
+// spelled exactly. Only the top level is walked: a key of that name in a
+// nested object, or inside a string, does not count.
+func HasKey(body []byte, key string) bool {
+	t := bytes.TrimSpace(body)
+	if !bytes.HasPrefix(t, []byte("{")) || !bytes.Contains(t, []byte(`"`+key+`"`)) {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(t))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if tok == key {
+			return true
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return false
+		}
+	}
+	return false
+}

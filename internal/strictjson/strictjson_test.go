@@ -276,3 +276,20 @@ func FuzzCheckYAML(f *testing.F) {
 		}
 	})
 }
+
+func TestHasKey(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"ociVersion": "1.2.0", "process": {}}`:             true,
+		` {"a": {"ociVersion": 1}, "ociVersion": "x"}`:       true,
+		`{"a": {"ociVersion": "1.2.0"}}`:                     false,
+		`{"comment": "\"ociVersion\": written in a string"}`: false,
+		`{"OciVersion": "1.2.0"}`:                            false,
+		`["ociVersion"]`:                                     false,
+		`{"ociVersion"`:                                      true,
+		`ociVersion: 1`:                                      false,
+	} {
+		if got := HasKey([]byte(body), "ociVersion"); got != want {
+			t.Errorf("%s: %v, want %v", body, got, want)
+		}
+	}
+}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/features"
+	"github.com/rampart-sec/rampart/internal/strictjson"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/runtimes"
 )
@@ -59,26 +60,9 @@ type service struct {
 	Extends     any      `yaml:"extends"`
 }
 
-// Error is a problem at a place in a Compose file.
-type Error struct {
-	File      string
-	Line, Col int
-	Field     string
-	Err       error
-}
-
-func (e *Error) Error() string {
-	pos := e.File
-	if e.Line > 0 {
-		pos += fmt.Sprintf(":%d:%d", e.Line, e.Col)
-	}
-	if e.Field != "" {
-		pos += ": " + e.Field
-	}
-	return pos + ": " + e.Err.Error()
-}
-
-func (e *Error) Unwrap() error { return e.Err }
+// Error is a problem at a place in a Compose file (Path names the
+// field: services.web.cap_add[0]).
+type Error = strictjson.Error
 
 // Policy reads service name of the Compose file (the only one when name
 // is empty) as the policy Docker gives its container's process.
@@ -116,7 +100,7 @@ func Policy(file, name string, body []byte) (*policy.Policy, []string, error) {
 		if sub != "" {
 			f += "." + sub
 		}
-		return &Error{File: file, Line: n.Line, Col: n.Column, Field: f, Err: err}
+		return &Error{File: file, Line: n.Line, Col: n.Column, Path: f, Err: err}
 	}
 	// Compose's schema wants true or false; yaml.v3 would also decode
 	// "yes" or "on" into a bool, where Compose refuses the file.

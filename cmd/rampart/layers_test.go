@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rampart-sec/rampart/attack"
+	"github.com/rampart-sec/rampart/internal/runc"
 	"github.com/rampart-sec/rampart/layers"
 )
 
@@ -157,13 +158,32 @@ func staticRampart(t *testing.T) string {
 	return staticBin
 }
 
+// needRunc fails where runc is missing: `make test` installs it.
+func needRunc(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("runc"); err != nil {
+		t.Fatal("runc not installed (Debian package runc; `make test` installs it)")
+	}
+}
+
+// runcRootfs is a busybox root filesystem with the static rampart in it,
+// for runc containers; it needs runc and busybox.
+func runcRootfs(t *testing.T) string {
+	t.Helper()
+	needRunc(t)
+	needTools(t, "/bin/busybox")
+	rootfs := filepath.Join(t.TempDir(), "rootfs")
+	if err := runc.Rootfs(rootfs, staticRampart(t)); err != nil {
+		t.Fatal(err)
+	}
+	return rootfs
+}
+
 // In real runc containers the same three conclusions hold.
 func TestLayersRuncEngine(t *testing.T) {
 	needRoot(t)
 	needSeccomp(t)
-	if _, err := exec.LookPath("runc"); err != nil {
-		t.Fatal("runc not installed (Debian package runc; `make test` installs it)")
-	}
+	needRunc(t)
 	bin := staticRampart(t)
 	cmd := exec.Command(bin, "layers", "--engine", "runc", "-o", "json", "--only", strings.Join(attack.Seed, ","),
 		"--attack", "cat /etc/shadow >/dev/null")

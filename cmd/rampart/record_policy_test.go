@@ -190,14 +190,7 @@ func TestRecordedPolicyCompatABI(t *testing.T) {
 func TestRecordedPolicyInRunc(t *testing.T) {
 	needRoot(t)
 	needSeccomp(t)
-	needTools(t, "/bin/busybox")
-	if _, err := exec.LookPath("runc"); err != nil {
-		t.Fatal("runc not installed (Debian package runc; `make test` installs it)")
-	}
-	rootfs := filepath.Join(t.TempDir(), "rootfs")
-	if err := runc.Rootfs(rootfs, staticRampart(t)); err != nil {
-		t.Fatal(err)
-	}
+	rootfs := runcRootfs(t)
 	rec := genRecording(t, "busybox-sh", "/tmp")
 	g, err := record.Generate(rec, record.GenerateOptions{Dir: genPolicy(t, rec)})
 	if err != nil {

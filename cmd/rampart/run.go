@@ -1,8 +1,8 @@
 package main
 
 import (
-	"fmt"
 	_ "embed"
+	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,14 +21,7 @@ import (
 func TestRunFromOCIConfigIsRunc(t *testing.T) {
 	needRoot(t)
 	needSeccomp(t)
-	needTools(t, "/bin/busybox")
-	if _, err := exec.LookPath("runc"); err != nil {
-		t.Fatal("runc not installed (Debian package runc; `make test` installs it)")
-	}
-	rootfs := filepath.Join(t.TempDir(), "rootfs")
-	if err := runc.Rootfs(rootfs, staticRampart(t)); err != nil {
-		t.Fatal(err)
-	}
+	rootfs := runcRootfs(t)
 	yes := true
 	argv := []string{"/bin/busybox", "sh", "-c", `grep -E '^(Uid|Gid|Groups|Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):' /proc/self/status; /bin/busybox unshare -r true 2>/dev/null; echo unshare=$?`}
 	for _, c := range []struct {

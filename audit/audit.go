@@ -114,6 +114,10 @@ type Auditor struct {
 	aaCheck   apparmor.Checker
 	aaRefused []DocError
 	aaFailed  map[string]bool
+
+	// dialects audit the containers of other dialects' files whose
+	// runtime or profile directory is their own (forContainer).
+	dialects map[string]*Auditor
 }
 
 // New makes an Auditor. The node's DefaultCaps is filled in from Runtime.
@@ -421,7 +425,15 @@ func (a *Auditor) add(r *Report, file string, cs []kube.Container, err error, em
 			w.PSS = a.pss.pod(c, nil)
 			first = c
 		}
-		w.Containers = append(w.Containers, a.Container(c))
+		ca, err := a.forContainer(c)
+		if err != nil {
+			r.Errors = append(r.Errors, DocError{File: c.File, Doc: c.Doc + 1, Message: err.Error()})
+			continue
+		}
+		out := ca.Container(c)
+		out.Notes = append(out.Notes, c.Notes...)
+		w.Containers = append(w.Containers, out)
+		r.Errors = append(r.Errors, ca.takeRefused(a)...)
 	}
 	// A profile file apparmor_parser refuses is a file that could not be
 	// used: reported once, where the first container named it.

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/rampart-sec/rampart/compose"
-	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/runtimes"
 )
 
@@ -208,8 +207,8 @@ func RuntimesHelp() string {
 
 // otherDialects names the files among args that hold layers in a form
 // audit does not read yet, and what reads them: said when an audit found
-// nothing, so that a Compose file or a bundle is not taken for a file
-// with nothing in it.
+// nothing, so that a Compose file is not taken for a file with nothing
+// in it.
 func otherDialects(args []string) string {
 	var b strings.Builder
 	for _, a := range args {
@@ -217,11 +216,8 @@ func otherDialects(args []string) string {
 		if err != nil {
 			continue
 		}
-		switch {
-		case compose.IsFile(body):
+		if compose.IsFile(body) {
 			fmt.Fprintf(&b, "; %s is a Docker Compose file, which audit does not read yet: rampart layers %s#SERVICE measures a service's layers, rampart run --from %s#SERVICE runs under them", a, a, a)
-		case oci.IsConfig(body):
-			fmt.Fprintf(&b, "; %s is an OCI runtime config, which audit does not read yet: rampart layers %s measures its process's layers, rampart run --from %s runs under them", a, a, a)
 		}
 	}
 	return b.String()

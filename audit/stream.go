@@ -89,7 +89,7 @@ func (a *Auditor) stream(r *Report, srcs []source, maxDoc int, emit func(*Worklo
 	for range cpus {
 		go func() {
 			for p := range work {
-				p.cs, p.docs, p.errs = p.doc.Read(0)
+				p.cs, p.docs, p.errs = readDocument(p.doc)
 				p.doc.Text = nil
 				close(p.done)
 			}

@@ -48,6 +48,14 @@ type Container struct {
 	// that container's pid namespace (kubectl debug --target).
 	Target string
 
+	// For a container read from another dialect as the Pod it stands for
+	// (FromNode): Runtime is the runtime whose defaults apply to it
+	// ("docker" for a Compose service; "" for the node's), ProfileDir the
+	// directory its Localhost seccomp profile is relative to ("" for the
+	// node's), and Notes what the translation says of it.
+	Runtime, ProfileDir string
+	Notes               []string
+
 	at anchors
 }
 

@@ -38,6 +38,16 @@ func Read(name string, data []byte) ([]Container, error) {
 	return out, errors.Join(errs...)
 }
 
+// FromNode reads the containers of one object already parsed into obj:
+// another dialect's file translated into the Kubernetes object it stands
+// for, whose nodes carry the positions of what they were translated from
+// (compose, oci). name is used in positions and messages.
+func FromNode(name string, obj *yaml.Node) ([]Container, error) {
+	r := reader{file: name, budget: 1 << 20}
+	r.object(obj, 0, "", 0)
+	return r.out, errors.Join(r.errs...)
+}
+
 // safeDecode turns a panic in the YAML parser into an error: a manifest
 // is untrusted input.
 func safeDecode(dec *yaml.Decoder, n *yaml.Node) (err error) {

@@ -39,11 +39,40 @@ type config struct {
 		ApparmorProfile string `json:"apparmorProfile"`
 		SelinuxLabel    string `json:"selinuxLabel"`
 	} `json:"process"`
+	Root *struct {
+		Readonly bool `json:"readonly"`
+	} `json:"root"`
+	Mounts []struct {
+		Destination string   `json:"destination"`
+		Type        string   `json:"type"`
+		Source      string   `json:"source"`
+		Options     []string `json:"options"`
+	} `json:"mounts"`
 	Linux *struct {
+		Namespaces []struct {
+			Type string `json:"type"`
+			Path string `json:"path"`
+		} `json:"namespaces"`
 		MaskedPaths   []string `json:"maskedPaths"`
 		ReadonlyPaths []string `json:"readonlyPaths"`
 		Seccomp       any      `json:"seccomp"`
 	} `json:"linux"`
+}
+
+// read checks and decodes a config: doc says where its values are.
+func read(file string, body []byte) (*config, *strictjson.Doc, error) {
+	doc, err := strictjson.Check(body, reflect.TypeFor[config](), strictjson.Options{Locate: true})
+	if err != nil {
+		return nil, nil, strictjson.InFile(err, file)
+	}
+	var c config
+	if err := json.Unmarshal(body, &c); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if c.Process == nil {
+		return nil, nil, &strictjson.Error{File: file, Path: "process", Err: errors.New("missing: the config starts no process")}
+	}
+	return &c, doc, nil
 }
 
 // Policy reads the layers of the process an OCI runtime config (a
@@ -57,13 +86,9 @@ type config struct {
 // exactly (capability sets that differ from one another, supplementary
 // groups, an SELinux label) is refused, not approximated.
 func Policy(file string, body []byte) (*policy.Policy, []string, error) {
-	doc, err := strictjson.Check(body, reflect.TypeFor[config](), strictjson.Options{Locate: true})
+	c, doc, err := read(file, body)
 	if err != nil {
-		return nil, nil, strictjson.InFile(err, file)
-	}
-	var c config
-	if err := json.Unmarshal(body, &c); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", file, err)
+		return nil, nil, err
 	}
 	at := func(path string, err error) error {
 		l, col := doc.Pos(path)
@@ -75,9 +100,6 @@ func Policy(file string, body []byte) (*policy.Policy, []string, error) {
 	}
 	p := &policy.Policy{Source: file + " (OCI runtime config)"}
 	notes := []string{file + ": rampart run enforces the process's layers on the host's filesystem and in the caller's namespaces; the config's root filesystem, mounts, namespaces, devices, cgroups, rlimits and hooks, which make it a container, are runc's and not applied"}
-	if c.Process == nil {
-		return nil, nil, at("process", errors.New("missing: the config starts no process"))
-	}
 	pr := c.Process
 	if pr.Capabilities == nil {
 		notes = append(notes, file+": process.capabilities is absent: runc then leaves the process the capabilities of its caller, and so does rampart run")

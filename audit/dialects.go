@@ -1,15 +1,20 @@
 package audit
 
 import (
+	"github.com/rampart-sec/rampart/compose"
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/oci"
+	"github.com/rampart-sec/rampart/runtimes"
 )
 
 // readDocument reads one document of a stream: a Kubernetes manifest, or
 // a file of another dialect as the Pod it stands for (an OCI runtime
-// config), whose containers carry the runtime and profile directory
-// their layers are resolved with.
+// config, a Compose file), whose containers carry the runtime and
+// profile directory their layers are resolved with.
 func readDocument(d kube.Document) ([]kube.Container, int, []error) {
+	if !d.TooLarge && d.Line <= 1 && compose.IsFile(d.Text) {
+		return readCompose(d)
+	}
 	if d.TooLarge || !oci.IsConfig(d.Text) {
 		return d.Read(0)
 	}
@@ -69,4 +74,33 @@ func (a *Auditor) takeRefused(parent *Auditor) []DocError {
 	e := a.aaRefused
 	a.aaRefused = nil
 	return e
+}
+
+// readCompose reads each service of a Compose file as the Pod it stands
+// for, on a Docker node.
+func readCompose(d kube.Document) ([]kube.Container, int, []error) {
+	svcs, err := compose.Pods(d.File, d.Text)
+	if err != nil {
+		return nil, 1, []error{err}
+	}
+	var (
+		out  []kube.Container
+		errs []error
+	)
+	for _, sv := range svcs {
+		if sv.Err != nil {
+			errs = append(errs, sv.Err)
+			continue
+		}
+		cs, err := kube.FromNode(d.File, sv.Pod)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for i := range cs {
+			cs[i].Kind = "ComposeService"
+			cs[i].Runtime, cs[i].ProfileDir, cs[i].Notes = runtimes.Docker.Name, sv.ProfileDir, sv.Notes
+		}
+		out = append(out, cs...)
+	}
+	return out, 1, errs
 }

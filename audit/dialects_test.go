@@ -6,10 +6,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/compose"
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/runtimes"
@@ -142,5 +146,109 @@ spec:
 			}
 			t.Logf("%d paths alike; open: %v", len(gc.Paths), gc.Open)
 		})
+	}
+}
+
+// A Compose file is audited service by service as the Pods its services
+// stand for, on a Docker node: each service's verdicts are those of the
+// manifest written for the same container by hand, its bounding set is
+// the one rampart run gives the service's process (compose.Policy), and
+// a service that cannot be read is an error at its place while the
+// others are audited.
+func TestComposeAudit(t *testing.T) {
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	dir := t.TempDir()
+	file := filepath.Join(dir, "compose.yaml")
+	body := `x-hardening: &hardening
+  cap_drop: [ALL]
+  security_opt:
+    - no-new-privileges:true
+services:
+  web:
+    image: nginx
+    <<: *hardening
+    cap_add: [NET_BIND_SERVICE]
+    user: "1000:1000"
+  agent:
+    image: agent
+    cap_drop: [NET_RAW]
+    volumes:
+      - /run/docker.sock:/var/run/docker.sock
+      - data:/data
+  debug:
+    image: busybox
+    privileged: true
+    pid: host
+  named:
+    image: app
+    user: www-data
+`
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// What each service is, written as a Kubernetes manifest.
+	manifests := map[string]string{
+		"web": `securityContext: {runAsUser: 1000, runAsGroup: 1000, allowPrivilegeEscalation: false,
+      capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}, seccompProfile: {type: RuntimeDefault}}`,
+		"agent": `securityContext: {capabilities: {drop: [NET_RAW]}, seccompProfile: {type: RuntimeDefault}}
+    volumeMounts: [{name: s, mountPath: /var/run/docker.sock}]
+  volumes: [{name: s, hostPath: {path: /run/docker.sock}}]`,
+		"debug": `securityContext: {privileged: true}
+  hostPID: true`,
+	}
+	a, err := New(Node{Runtime: "containerd"}) // the Compose file brings Docker's
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := a.Files([]string{file})
+	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, `compose.yaml:23:11: services.named.user: "www-data": Docker resolves a user name`) {
+		t.Errorf("errors %+v", r.Errors)
+	}
+	got := map[string]Container{}
+	for _, w := range r.Workloads {
+		if w.Kind != "ComposeService" || len(w.Containers) != 1 {
+			t.Fatalf("workload %s %s: %d containers", w.Kind, w.Name, len(w.Containers))
+		}
+		got[w.Name] = w.Containers[0]
+	}
+	for name, m := range manifests {
+		t.Run(name, func(t *testing.T) {
+			mf := filepath.Join(t.TempDir(), name+".yaml")
+			text := "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + "}\nspec:\n  containers:\n  - name: " + name + "\n    image: x\n    " + m + "\n"
+			if err := os.WriteFile(mf, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			d, err := New(Node{Runtime: "docker"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mr := d.Files([]string{mf})
+			if len(mr.Errors) > 0 || len(mr.Workloads) != 1 {
+				t.Fatalf("manifest: %+v", mr)
+			}
+			want, gc := mr.Workloads[0].Containers[0], got[name]
+			if len(gc.Paths) != len(want.Paths) {
+				t.Fatalf("%d paths, want %d", len(gc.Paths), len(want.Paths))
+			}
+			for i, pr := range gc.Paths {
+				if w := want.Paths[i]; pr.Verdict != w.Verdict || pr.Layer != w.Layer {
+					t.Errorf("%s: compose %s by %s, manifest %s by %s", pr.ID, pr.Verdict, pr.Layer, w.Verdict, w.Layer)
+				}
+			}
+			p, _, err := compose.Policy(file, name, []byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b := strings.Join(caps.Sorted(p.Capabilities.Resolve(0, caps.Full), caps.Cap.String), ","); !gc.Privileged && b != strings.Join(gc.Capabilities.Bounding, ",") {
+				t.Errorf("bounding: audit %v, rampart run %s", gc.Capabilities.Bounding, b)
+			}
+			t.Logf("open: %v", gc.Open)
+		})
+	}
+	if web := got["web"]; web.Pos != file+":7:5" {
+		t.Errorf("web at %s, want its service in %s", web.Pos, file)
+	}
+	if agent := got["agent"]; !slices.Contains(agent.Open, "runtime-socket") {
+		t.Errorf("agent: Docker's socket mounted, runtime-socket not open: %v", agent.Open)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/rampart-sec/rampart/compose"
 	"github.com/rampart-sec/rampart/runtimes"
 )
 
@@ -70,7 +69,7 @@ func (e *GateError) Error() string { return e.msg }
 // read, or an error when nothing was audited at all.
 func (r *Report) Gate(args []string, failOn string) error {
 	if r.Summary.Containers == 0 && r.Summary.Objects == 0 {
-		return fmt.Errorf("audit: no workload found in %v%s", args, otherDialects(args))
+		return fmt.Errorf("audit: no workload found in %v", args)
 	}
 	if failOn != "" && r.Failed(failOn) {
 		return &GateError{fmt.Sprintf("audit: --fail-on %s: condition met", failOn)}
@@ -201,24 +200,6 @@ func RuntimesHelp() string {
 			line += w
 		}
 		b.WriteString(line + "\n")
-	}
-	return b.String()
-}
-
-// otherDialects names the files among args that hold layers in a form
-// audit does not read yet, and what reads them: said when an audit found
-// nothing, so that a Compose file is not taken for a file with nothing
-// in it.
-func otherDialects(args []string) string {
-	var b strings.Builder
-	for _, a := range args {
-		body, err := os.ReadFile(a)
-		if err != nil {
-			continue
-		}
-		if compose.IsFile(body) {
-			fmt.Fprintf(&b, "; %s is a Docker Compose file, which audit does not read yet: rampart layers %s#SERVICE measures a service's layers, rampart run --from %s#SERVICE runs under them", a, a, a)
-		}
 	}
 	return b.String()
 }

@@ -2,9 +2,6 @@ package audit
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/rampart-sec/rampart/runtimes"
@@ -36,23 +33,5 @@ func TestNodeCheckNamesTheFlag(t *testing.T) {
 	var ue *runtimes.UnknownError
 	if err := (&Node{Runtime: "podman"}).Check(); !errors.As(err, &ue) {
 		t.Errorf("an unknown runtime is not a runtimes.UnknownError: %v", err)
-	}
-}
-
-// An audit that found nothing says which of its files hold layers in a
-// form it does not read, and what reads them.
-func TestGateNamesOtherDialects(t *testing.T) {
-	dir := t.TempDir()
-	c := filepath.Join(dir, "compose.yaml")
-	n := filepath.Join(dir, "notes.yaml")
-	os.WriteFile(c, []byte("services:\n  web:\n    image: nginx\n"), 0o644)
-	os.WriteFile(n, []byte("a: b\n"), 0o644)
-	err := (&Report{}).Gate([]string{c, n}, "")
-	want := c + " is a Docker Compose file, which audit does not read yet: rampart layers " + c + "#SERVICE"
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Fatalf("%v\nwant %q", err, want)
-	}
-	if strings.Contains(err.Error(), "notes.yaml is") {
-		t.Errorf("a plain YAML file named: %v", err)
 	}
 }

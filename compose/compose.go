@@ -57,6 +57,7 @@ type service struct {
 	NetworkMode string   `yaml:"network_mode"`
 	UsernsMode  string   `yaml:"userns_mode"`
 	Devices     []any    `yaml:"devices"`
+	Volumes     []any    `yaml:"volumes"`
 	Extends     any      `yaml:"extends"`
 }
 
@@ -64,9 +65,29 @@ type service struct {
 // field: services.web.cap_add[0]).
 type Error = strictjson.Error
 
-// Policy reads service name of the Compose file (the only one when name
-// is empty) as the policy Docker gives its container's process.
-func Policy(file, name string, body []byte) (*policy.Policy, []string, error) {
+// entry is one service as read, for both readings of it: the policy of
+// its process (Policy) and the Pod it stands for (Pods).
+type entry struct {
+	file, name, field string
+	node              *yaml.Node
+	s                 service
+}
+
+// at is an error at n (the service's node when nil), under the
+// service's field path.
+func (e *entry) at(sub string, n *yaml.Node, err error) error {
+	if n == nil {
+		n = e.node
+	}
+	f := e.field
+	if sub != "" {
+		f += "." + sub
+	}
+	return &Error{File: e.file, Line: n.Line, Col: n.Column, Path: f, Err: err}
+}
+
+// services is the file's services mapping and the services' names.
+func services(file string, body []byte) (*yaml.Node, []string, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(body, &root); err != nil {
 		return nil, nil, &Error{File: file, Err: err}
@@ -74,13 +95,48 @@ func Policy(file, name string, body []byte) (*policy.Policy, []string, error) {
 	if len(root.Content) == 0 {
 		return nil, nil, &Error{File: file, Err: errors.New("empty")}
 	}
-	services := lookup(root.Content[0], "services")
-	if services == nil || services.Kind != yaml.MappingNode {
+	svcs := lookup(root.Content[0], "services")
+	if svcs == nil || svcs.Kind != yaml.MappingNode {
 		return nil, nil, &Error{File: file, Err: errors.New("no services mapping: not a Compose file")}
 	}
 	var names []string
-	for i := 0; i+1 < len(services.Content); i += 2 {
-		names = append(names, services.Content[i].Value)
+	for i := 0; i+1 < len(svcs.Content); i += 2 {
+		names = append(names, svcs.Content[i].Value)
+	}
+	return svcs, names, nil
+}
+
+// readService reads service name: what would be a guess is refused where
+// it is written.
+func readService(file, name string, svcs *yaml.Node) (*entry, error) {
+	e := &entry{file: file, name: name, field: "services." + name, node: lookup(svcs, name)}
+	// Compose's schema wants true or false; yaml.v3 would also decode
+	// "yes" or "on" into a bool, where Compose refuses the file.
+	for _, key := range []string{"privileged", "read_only"} {
+		if n := lookup(e.node, key); n != nil && n.ShortTag() != "!!bool" {
+			return nil, e.at(key, n, fmt.Errorf("%q: Compose takes true or false here and refuses the file otherwise", n.Value))
+		}
+	}
+	if err := e.node.Decode(&e.s); err != nil {
+		return nil, e.at("", nil, err)
+	}
+	if e.s.Extends != nil {
+		return nil, e.at("extends", lookup(e.node, "extends"), errors.New("the service extends another, whose settings Compose merges in; rampart reads one service as written: give it the merged file (docker compose config)"))
+	}
+	// A variable is substituted by Compose from the environment or an
+	// .env file rampart does not see: the layer would be a guess.
+	if err := noVariables(e.node, e.at); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Policy reads service name of the Compose file (the only one when name
+// is empty) as the policy Docker gives its container's process.
+func Policy(file, name string, body []byte) (*policy.Policy, []string, error) {
+	svcs, names, err := services(file, body)
+	if err != nil {
+		return nil, nil, err
 	}
 	switch {
 	case name == "" && len(names) == 1:
@@ -90,37 +146,11 @@ func Policy(file, name string, body []byte) (*policy.Policy, []string, error) {
 	case !slices.Contains(names, name):
 		return nil, nil, &Error{File: file, Err: fmt.Errorf("no service %q (services: %s)", name, strings.Join(names, ", "))}
 	}
-	node := lookup(services, name)
-	field := "services." + name
-	at := func(sub string, n *yaml.Node, err error) error {
-		if n == nil {
-			n = node
-		}
-		f := field
-		if sub != "" {
-			f += "." + sub
-		}
-		return &Error{File: file, Line: n.Line, Col: n.Column, Path: f, Err: err}
-	}
-	// Compose's schema wants true or false; yaml.v3 would also decode
-	// "yes" or "on" into a bool, where Compose refuses the file.
-	for _, key := range []string{"privileged", "read_only"} {
-		if n := lookup(node, key); n != nil && n.ShortTag() != "!!bool" {
-			return nil, nil, at(key, n, fmt.Errorf("%q: Compose takes true or false here and refuses the file otherwise", n.Value))
-		}
-	}
-	var s service
-	if err := node.Decode(&s); err != nil {
-		return nil, nil, at("", nil, err)
-	}
-	if s.Extends != nil {
-		return nil, nil, at("extends", lookup(node, "extends"), errors.New("the service extends another, whose settings Compose merges in; rampart reads one service as written: give it the merged file (docker compose config)"))
-	}
-	// A variable is substituted by Compose from the environment or an
-	// .env file rampart does not see: the layer would be a guess.
-	if err := noVariables(node, at); err != nil {
+	e, err := readService(file, name, svcs)
+	if err != nil {
 		return nil, nil, err
 	}
+	s, node, field, at := e.s, e.node, e.field, e.at
 
 	p := &policy.Policy{Source: fmt.Sprintf("%s service %s (Docker Compose)", file, name)}
 	var notes []string

@@ -11,6 +11,7 @@
 package compose
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -31,6 +32,13 @@ import (
 // IsFile says whether body is a Compose file: a YAML mapping with a
 // services mapping and no Kubernetes apiVersion or kind.
 func IsFile(body []byte) bool {
+	// Audit asks this of every document of a stream: look for the key
+	// at the start of a line before parsing anything. A Kubernetes
+	// object has no top-level services.
+	if !bytes.HasPrefix(body, []byte("services:")) && !bytes.Contains(body, []byte("\nservices:")) &&
+		!(bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) && bytes.Contains(body, []byte(`"services"`))) {
+		return false
+	}
 	var root yaml.Node
 	if yaml.Unmarshal(body, &root) != nil || len(root.Content) == 0 {
 		return false

@@ -142,3 +142,25 @@ func TestIsFile(t *testing.T) {
 		}
 	}
 }
+
+func TestIsFileForms(t *testing.T) {
+	for body, want := range map[string]bool{
+		"# a comment\nservices:\n  web: {image: x}\n": true,
+		`{"services": {"web": {"image": "x"}}}`:      true,
+		"metadata:\n  services: {}\n":                 false,
+	} {
+		if IsFile([]byte(body)) != want {
+			t.Errorf("%q: %v", body, !want)
+		}
+	}
+}
+
+func BenchmarkIsFileManifest(b *testing.B) {
+	body, err := os.ReadFile("../examples/seed/3-apparmor.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		IsFile(body)
+	}
+}

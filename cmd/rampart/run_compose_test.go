@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rampart-sec/rampart/attack"
 )
 
 // rampart run --from a Compose service: the kernel's account of the
@@ -50,4 +53,95 @@ services:
 			}
 		})
 	}
+}
+
+// Prediction equals measurement for Compose services: what audit
+// predicts for each service (as the Pod it stands for, on a Docker node)
+// is what rampart probe measures under rampart run --from the same
+// service (predictionMatchesMeasurement says for which paths).
+func TestComposePredictionEqualsMeasurement(t *testing.T) {
+	needRoot(t)
+	needSeccomp(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	file := filepath.Join(t.TempDir(), "compose.yaml")
+	if err := os.WriteFile(file, []byte(`services:
+  defaults:
+    image: app
+  hardened:
+    image: app
+    cap_drop: [ALL]
+    cap_add: [CHOWN, DAC_OVERRIDE, SETUID, SETGID]
+    security_opt: [no-new-privileges:true]
+  unfiltered:
+    image: app
+    cap_drop: [NET_RAW]
+    cap_add: [SYS_ADMIN]
+    security_opt: [seccomp=unconfined]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, paths := range auditPaths(t, file) {
+		t.Run(name, func(t *testing.T) {
+			measured, _ := probeUnder(t, []string{"--from", file + "#" + name})
+			predictionMatchesMeasurement(t, paths, measured)
+		})
+	}
+}
+
+// auditedPath is a path of `rampart audit -o json`.
+type auditedPath struct{ ID, Verdict, Layer string }
+
+// auditPaths audits file and returns each workload's first container's
+// paths, by workload name.
+func auditPaths(t *testing.T, file string) map[string][]auditedPath {
+	t.Helper()
+	r := rampart(t, "", "audit", "-o", "json", file)
+	if r.code != 0 && r.code != 1 {
+		t.Fatalf("audit: exit %d: %s", r.code, r.stderr)
+	}
+	var rep struct {
+		Workloads []struct {
+			Name       string
+			Containers []struct{ Paths []auditedPath }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]auditedPath{}
+	for _, w := range rep.Workloads {
+		out[w.Name] = w.Containers[0].Paths
+	}
+	return out
+}
+
+// predictionMatchesMeasurement compares, for every path that only the
+// capabilities and seccomp decide on both sides, what audit predicted
+// with what the probe measured. Paths the node decides (its sockets,
+// files, kernel modules) are a container's on one side and this host's
+// on the other, and so is setns-host: the host's namespaces are
+// another's from a container and the probe's own on the host.
+func predictionMatchesMeasurement(t *testing.T, predicted []auditedPath, measured map[string]attack.Result) {
+	t.Helper()
+	decides := func(layer string) bool {
+		return layer == "" || layer == attack.ByCapabilities || layer == attack.BySeccomp
+	}
+	compared := 0
+	for _, p := range predicted {
+		m, ok := measured[p.ID]
+		if !ok {
+			t.Fatalf("%s: not measured", p.ID)
+		}
+		if !decides(p.Layer) || !decides(m.Layer) || p.ID == "setns-host" {
+			continue
+		}
+		if p.Verdict != m.Verdict || p.Layer != m.Layer {
+			t.Errorf("%s: predicted %s by %s, measured %s by %s (%s)", p.ID, p.Verdict, p.Layer, m.Verdict, m.Layer, m.Evidence)
+		}
+		compared++
+	}
+	if compared < 10 {
+		t.Errorf("only %d paths compared", compared)
+	}
+	t.Logf("%d paths compared, prediction = measurement", compared)
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -65,6 +67,46 @@ func TestRunFromOCIConfigIsRunc(t *testing.T) {
 			}
 			if !strings.Contains(r.stderr, "the config's root filesystem, mounts, namespaces") {
 				t.Errorf("no note of what rampart run does not apply: %q", r.stderr)
+			}
+		})
+	}
+}
+
+// Prediction equals measurement for a bundle: what audit predicts for
+// a config.json is what rampart probe measures under rampart run --from
+// it (predictionMatchesMeasurement says for which paths).
+func TestOCIConfigPredictionEqualsMeasurement(t *testing.T) {
+	needRoot(t)
+	needSeccomp(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	for _, c := range []struct {
+		name string
+		p    *policy.Policy
+	}{
+		{"runtime-default", &policy.Policy{Capabilities: &policy.Capabilities{InheritBase: true, Drop: caps.Of(caps.NET_RAW)},
+			Seccomp: policy.Seccomp{Kind: policy.SeccompRuntimeDefault}}},
+		{"no filter, SYS_ADMIN", &policy.Policy{Capabilities: &policy.Capabilities{InheritBase: true, Add: caps.Of(caps.SYS_ADMIN)}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			spec, err := oci.Spec(c.p, []string{"sh"}, oci.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := json.MarshalIndent(spec, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(t.TempDir(), "config.json")
+			if err := os.WriteFile(file, body, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			predicted := auditPaths(t, file)
+			if len(predicted) != 1 {
+				t.Fatalf("%d workloads", len(predicted))
+			}
+			measured, _ := probeUnder(t, []string{"--from", file})
+			for _, paths := range predicted {
+				predictionMatchesMeasurement(t, paths, measured)
 			}
 		})
 	}

@@ -145,3 +145,45 @@ func predictionMatchesMeasurement(t *testing.T, predicted []auditedPath, measure
 	}
 	t.Logf("%d paths compared, prediction = measurement", compared)
 }
+
+// A Compose file and a bundle's config.json report as manifests do: a
+// SARIF log Microsoft's validator accepts, its results placed at lines
+// of those files, and --fail-on deciding on them.
+func TestDialectsReport(t *testing.T) {
+	needSeccomp(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	dir := t.TempDir()
+	composeFile := filepath.Join(dir, "compose.yaml")
+	if err := os.WriteFile(composeFile, []byte("services:\n  web:\n    image: nginx\n    cap_drop: [NET_RAW]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "config.json")
+	if err := os.WriteFile(config, []byte(`{
+  "ociVersion": "1.2.0",
+  "process": {"args": ["sh"], "noNewPrivileges": true,
+    "capabilities": {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]}},
+  "linux": {"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "mount"}]}
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range []string{composeFile, config} {
+		r := rampart(t, "", "audit", "-o", "sarif", "--sarif-base", dir, file)
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d: %s", file, r.code, r.stderr)
+		}
+		var log sarifLog
+		if err := json.Unmarshal([]byte(r.stdout), &log); err != nil || len(log.Runs) != 1 || len(log.Runs[0].Results) == 0 {
+			t.Fatalf("%s: %v %s", file, err, r.stdout)
+		}
+		for _, res := range log.Runs[0].Results {
+			if loc := res.Locations[0].PhysicalLocation; loc == nil || loc.ArtifactLocation.URI != filepath.Base(file) {
+				t.Errorf("%s: %s placed at %+v", file, res.RuleID, res.Locations)
+			}
+		}
+		validateSARIF(t, file, r.stdout)
+		if r := rampart(t, "", "audit", "--fail-on", "open-path", file); r.code != 1 {
+			t.Errorf("%s: --fail-on open-path: exit %d: %s", file, r.code, r.stderr)
+		}
+	}
+}

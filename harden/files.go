@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/rampart-sec/rampart/compose"
 	"github.com/rampart-sec/rampart/internal/atomicfile"
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 )
@@ -231,6 +232,31 @@ func (j *Files) one(f string) error {
 		out = a
 	}
 	edits, profiles := 0, 0
+	if data, ok := composeFile(f); ok {
+		res, err := Compose(f, data, j.Options)
+		if err != nil {
+			return err
+		}
+		for _, c := range res.Changes {
+			if c.Skipped {
+				j.note("%s: %s (left)", f, c)
+			} else {
+				edits++
+			}
+		}
+		if _, err := out.Write(res.Data); err != nil {
+			return err
+		}
+		if a, ok := out.(*atomicfile.File); ok {
+			if err := a.Commit(); err != nil {
+				return err
+			}
+		}
+		if dest != "-" {
+			j.note("%s -> %s (%d edits, Docker Compose)", f, dest, edits)
+		}
+		return nil
+	}
 	var batch atomicfile.Batch // the profiles' directories are synced once, before the manifest goes in place
 	sink := Sink{
 		Collect:     j.Options.SPO, // the SPO objects come after every document
@@ -292,6 +318,21 @@ func (j *Files) diff(f string) error {
 	defer in.Close()
 	data, err := io.ReadAll(in)
 	if err != nil {
+		return err
+	}
+	if compose.IsFile(data) {
+		res, err := Compose(f, data, j.Options)
+		if err != nil {
+			return err
+		}
+		for _, c := range res.Findings() {
+			j.note("%s: %s (left)", f, c)
+		}
+		d, err := Diff(f, data, res.Data)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(j.Stdout, d)
 		return err
 	}
 	// Stream, not Manifest: the document limit holds under Diff too.

@@ -89,6 +89,19 @@ func keepSet(o Options) ([]string, error) {
 }
 
 func hardenService(res *Result, obj string, svc *yaml.RNode, o Options, keep []string) error {
+	// As for manifests: an edit must change this service alone. Through
+	// an alias it would change every service sharing the anchor; over a
+	// field a merge key (<<) brings in, it would replace the whole
+	// merged list, other entries included.
+	n := svc.YNode()
+	if n.Kind == yaml.AliasNode {
+		return fmt.Errorf("the service is an alias of another (*%s): an edit would change every service sharing it; write it out", n.Value)
+	}
+	for _, f := range []string{"privileged", "cap_drop", "cap_add", "security_opt"} {
+		if merged(n, f) && svc.Field(f) == nil {
+			return fmt.Errorf("%s comes from a merge key (<<): an edit here would replace what it brings in; write %s in the service", f, f)
+		}
+	}
 	edit := func(field, what string) {
 		res.Changes = append(res.Changes, Change{Object: obj, Field: field, What: what})
 	}
@@ -182,4 +195,31 @@ func composeFile(f string) ([]byte, bool) {
 		return nil, false
 	}
 	return data, true
+}
+
+// merged says whether a merge key (<<) of mapping n brings in field f.
+func merged(n *yaml.Node, f string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != "<<" {
+			continue
+		}
+		srcs := []*yaml.Node{n.Content[i+1]}
+		if srcs[0].Kind == yaml.SequenceNode {
+			srcs = srcs[0].Content
+		}
+		for _, src := range srcs {
+			if src.Kind == yaml.AliasNode {
+				src = src.Alias
+			}
+			if src == nil || src.Kind != yaml.MappingNode {
+				continue
+			}
+			for j := 0; j+1 < len(src.Content); j += 2 {
+				if src.Content[j].Value == f {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -86,3 +86,18 @@ func TestCompose(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// An edit changes one service only: a service that is an alias, or a
+// field a merge key brings in, is refused where manifests are too.
+func TestComposeSharedNodesRefused(t *testing.T) {
+	for _, c := range []struct{ name, body, want string }{
+		{"merged security_opt", "x: &x\n  security_opt: [apparmor=web]\nservices:\n  s:\n    <<: *x\n    image: a\n", "security_opt comes from a merge key"},
+		{"aliased service", "x: &x\n  image: a\nservices:\n  s: *x\n", "the service is an alias of another"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if _, err := Compose("c.yaml", []byte(c.body), Options{}); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want %q", err, c.want)
+			}
+		})
+	}
+}

@@ -32,7 +32,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "audit FILES...",
-		Short: "Predict each Kubernetes container's layers, open attack paths and Pod Security level",
+		Short: "Predict each container's layers, open attack paths and Pod Security level (manifests, Compose, OCI bundles)",
 		Long:  fmt.Sprintf(auditLong, audit.SysctlsHelp(), audit.RuntimesHelp()),
 		Example: `  rampart audit deploy.yaml
   rampart audit k8s/ --runtime cri-o --seccomp-default

@@ -4,7 +4,11 @@ package main
 // node's flags (the sysctls and modeled runtimes are filled in from the
 // audit package) and its exit statuses.
 const auditLong = `For each container of Kubernetes manifests, predict statically what it runs
-under on a node and which attack paths stay open:
+under on a node and which attack paths stay open. A Docker Compose file is
+audited service by service as Docker runs it (its capabilities, its
+RuntimeDefault, docker-default where the node has AppArmor), and an OCI
+runtime config (a bundle's config.json) as runc runs it, with exactly its
+own layers; findings point into those files.
 
   - the effective layers, resolved against the node's defaults: the
     capability set (the runtime's default set with the manifest's adds and

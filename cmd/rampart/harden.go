@@ -28,6 +28,7 @@ func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
 		Example: `  rampart harden deploy.yaml --assume-nonroot
   rampart harden k8s/ --out hardened/ --spo
   rampart harden deploy.yaml --keep NET_BIND_SERVICE --diff
+  rampart harden compose.yaml --diff
   rampart audit deploy.hardened.yaml --apparmor-node --profiles .`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -2,7 +2,8 @@ package main
 
 // hardenLong is rampart harden --help: what it edits, how it reads a
 // manifest, and what it writes where.
-const hardenLong = `Write hardened copies of Kubernetes manifests, with minimal edits that keep
+const hardenLong = `Write hardened copies of Kubernetes manifests (and Docker Compose files, see
+below), with minimal edits that keep
 comments, key order and formatting. In every container (containers,
 initContainers, ephemeralContainers) of every workload, at container level:
 
@@ -35,6 +36,13 @@ Localhost profile <name>, replacing whatever the manifest had.
 What is already at least as strict stays (a Localhost profile, drop
 [ALL], a pod-level profile). privileged: true is reported and left unless
 --unprivileged. Findings go to standard error.
+
+A Docker Compose file is hardened service by service: cap_drop: [ALL]
+keeping what cap_add declares (or exactly --keep), no-new-privileges:true
+in security_opt, and seccomp=unconfined and apparmor=unconfined removed so
+that Docker's default profiles apply; privileged: true as above. A
+service that is an alias, or whose edited field a merge key (<<) brings
+in, is refused: the edit would change more than that service.
 
 Fields are read as the API server reads them (YAML 1.1: privileged: True,
 yes or on is privileged; runAsUser: 0x0 is root). A file is refused where

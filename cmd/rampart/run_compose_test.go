@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/rampart-sec/rampart/attack"
 )
 
@@ -148,7 +150,8 @@ func predictionMatchesMeasurement(t *testing.T, predicted []auditedPath, measure
 
 // A Compose file and a bundle's config.json report as manifests do: a
 // SARIF log Microsoft's validator accepts, its results placed at lines
-// of those files, and --fail-on deciding on them.
+// of those files, JSON that docs/audit.schema.json accepts, and
+// --fail-on deciding on them.
 func TestDialectsReport(t *testing.T) {
 	needSeccomp(t)
 	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
@@ -167,6 +170,11 @@ func TestDialectsReport(t *testing.T) {
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	abs, _ := filepath.Abs(filepath.Join(repoRoot, "docs", "audit.schema.json"))
+	schema, err := jsonschema.NewCompiler().Compile("file://" + abs)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, file := range []string{composeFile, config} {
 		r := rampart(t, "", "audit", "-o", "sarif", "--sarif-base", dir, file)
 		if r.code != 0 {
@@ -182,6 +190,14 @@ func TestDialectsReport(t *testing.T) {
 			}
 		}
 		validateSARIF(t, file, r.stdout)
+		j := rampart(t, "", "audit", "-o", "json", file)
+		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(j.stdout))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.Validate(inst); err != nil {
+			t.Errorf("%s: -o json against docs/audit.schema.json: %v", file, err)
+		}
 		if r := rampart(t, "", "audit", "--fail-on", "open-path", file); r.code != 1 {
 			t.Errorf("%s: --fail-on open-path: exit %d: %s", file, r.code, r.stderr)
 		}

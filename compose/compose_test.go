@@ -146,7 +146,7 @@ func TestIsFile(t *testing.T) {
 func TestIsFileForms(t *testing.T) {
 	for body, want := range map[string]bool{
 		"# a comment\nservices:\n  web: {image: x}\n": true,
-		`{"services": {"web": {"image": "x"}}}`:      true,
+		`{"services": {"web": {"image": "x"}}}`:       true,
 		"metadata:\n  services: {}\n":                 false,
 	} {
 		if IsFile([]byte(body)) != want {

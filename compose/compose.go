@@ -24,6 +24,7 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/features"
+	"github.com/rampart-sec/rampart/internal/k8syaml"
 	"github.com/rampart-sec/rampart/internal/strictjson"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/runtimes"
@@ -103,6 +104,12 @@ func services(file string, body []byte) (*yaml.Node, []string, error) {
 	if len(root.Content) == 0 {
 		return nil, nil, &Error{File: file, Err: errors.New("empty")}
 	}
+	// A key written twice: Compose refuses the file, and reading one of
+	// the two would audit or run a service Compose never starts.
+	var whole any
+	if err := yaml.Unmarshal(body, &whole); err != nil {
+		return nil, nil, &Error{File: file, Err: err}
+	}
 	svcs := lookup(root.Content[0], "services")
 	if svcs == nil || svcs.Kind != yaml.MappingNode {
 		return nil, nil, &Error{File: file, Err: errors.New("no services mapping: not a Compose file")}
@@ -172,20 +179,23 @@ func Policy(file, name string, body []byte) (*policy.Policy, []string, error) {
 		return nil, nil, err
 	}
 	p.Capabilities = c
+	o, err := e.dockerOpts()
+	if err != nil {
+		return nil, nil, err
+	}
+	p.Seccomp, p.AppArmor, p.NoNewPrivs = o.Seccomp, o.AppArmor, o.NoNewPrivs
 	if s.Privileged {
-		p.Seccomp = policy.Seccomp{Kind: policy.SeccompUnconfined, Origin: origin(file, lookup(node, "privileged"))}
-		p.AppArmor = &policy.AppArmor{Kind: policy.AppArmorUnconfined, Origin: origin(file, lookup(node, "privileged"))}
-		note("privileged: every capability, no seccomp filter, no AppArmor profile, and the host's devices (not given here)")
-	} else {
+		note("privileged: every capability, no seccomp filter, no AppArmor profile unless apparmor= names one, and the host's devices (not given here)")
+	}
+	if p.Seccomp.Kind == "" {
 		p.Seccomp = policy.Seccomp{Kind: policy.SeccompRuntimeDefault, Origin: origin(file, node)}
+	}
+	if p.AppArmor == nil {
 		if features.HaveAppArmor() == nil {
 			p.AppArmor = &policy.AppArmor{Kind: policy.AppArmorRuntimeDefault, Origin: origin(file, node)}
 		} else {
 			note("Docker confines a container with its docker-default AppArmor profile where the kernel has AppArmor; this kernel has none, and neither has the process here")
 		}
-	}
-	if err := securityOpts(file, s, node, p, at); err != nil {
-		return nil, nil, err
 	}
 	if s.User != "" {
 		u, err := user(s.User)
@@ -253,6 +263,26 @@ func capabilities(s service, node *yaml.Node, at func(string, *yaml.Node, error)
 		return &policy.Capabilities{Base: add}, nil
 	}
 	return &policy.Capabilities{Base: runtimes.Docker.Caps.Minus(drop).Union(add)}, nil
+}
+
+// dockerOpts are the seccomp profile, AppArmor profile and no_new_privs
+// Docker gives the service, as moby decides them: a privileged container
+// gets no filter whatever seccomp= says, and no AppArmor profile unless
+// apparmor= names one. A zero Seccomp kind and a nil AppArmor stand for
+// Docker's defaults, which Policy and Pods each spell their way.
+func (e *entry) dockerOpts() (*policy.Policy, error) {
+	o := &policy.Policy{}
+	if err := securityOpts(e.file, e.s, e.node, o, e.at); err != nil {
+		return nil, err
+	}
+	if e.s.Privileged {
+		at := origin(e.file, lookup(e.node, "privileged"))
+		o.Seccomp = policy.Seccomp{Kind: policy.SeccompUnconfined, Origin: at}
+		if o.AppArmor == nil {
+			o.AppArmor = &policy.AppArmor{Kind: policy.AppArmorUnconfined, Origin: at}
+		}
+	}
+	return o, nil
 }
 
 // securityOpts applies security_opt: seccomp=, apparmor=,
@@ -362,30 +392,17 @@ func noVariables(svc *yaml.Node, at func(string, *yaml.Node, error) error) error
 	return nil
 }
 
-// lookup is the value of key in mapping n (following aliases), nil if
-// absent.
-func lookup(n *yaml.Node, key string) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
 // item is the i-th element of sequence n, or n itself.
 func item(n *yaml.Node, i int) *yaml.Node {
-	if n != nil && n.Kind == yaml.SequenceNode && i < len(n.Content) {
-		return n.Content[i]
+	if e := k8syaml.Lookup(n, i); e != nil {
+		return e
 	}
 	return n
 }
+
+// lookup is the value of key in mapping n as Compose reads it: aliases
+// followed, merge keys (<<) applied; nil if absent.
+func lookup(n *yaml.Node, key string) *yaml.Node { return k8syaml.Lookup(n, key) }
 
 func origin(file string, n *yaml.Node) string {
 	if n == nil {

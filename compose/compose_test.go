@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/internal/k8syaml"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/runtimes"
 )
@@ -162,5 +163,35 @@ func BenchmarkIsFileManifest(b *testing.B) {
 	}
 	for b.Loop() {
 		IsFile(body)
+	}
+}
+
+// Docker loads no filter into a privileged container whatever seccomp=
+// says, and keeps an AppArmor profile apparmor= names; a key written twice
+// and a variable a merge key brings in are refused, as Compose refuses or
+// substitutes them.
+func TestPrivilegedOptionsAndSharedNodes(t *testing.T) {
+	body := "services:\n  s:\n    privileged: true\n    security_opt: [seccomp=profile.json, apparmor=tight]\n"
+	p, _, err := Policy("c.yaml", "", []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Seccomp.Kind != policy.SeccompUnconfined || p.AppArmor == nil || p.AppArmor.Kind != policy.AppArmorLocalhost || p.AppArmor.Name != "tight" {
+		t.Errorf("seccomp %+v, apparmor %+v", p.Seccomp, p.AppArmor)
+	}
+	svcs, err := Pods("c.yaml", []byte(body))
+	if err != nil || len(svcs) != 1 || svcs[0].Err != nil {
+		t.Fatalf("%v %+v", err, svcs)
+	}
+	if sc := k8syaml.Lookup(svcs[0].Pod, "spec", "containers", 0, "securityContext"); k8syaml.Lookup(sc, "seccompProfile") != nil || k8syaml.Lookup(sc, "appArmorProfile", "localhostProfile").Value != "tight" {
+		t.Errorf("pod securityContext: seccomp %v, apparmor %v", k8syaml.Lookup(sc, "seccompProfile"), k8syaml.Lookup(sc, "appArmorProfile"))
+	}
+	for _, c := range []struct{ name, body, want string }{
+		{"service twice", "services:\n  s:\n    cap_drop: [ALL]\n  s:\n    privileged: true\n", `mapping key "s" already defined`},
+		{"variable through a merge key", "x: &x\n  user: ${UID}\nservices:\n  s:\n    <<: *x\n", `"${UID}": Compose substitutes variables`},
+	} {
+		if _, _, err := Policy("c.yaml", "s", []byte(c.body)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
+		}
 	}
 }

@@ -86,33 +86,34 @@ func (e *entry) pod(sv *Service) error {
 	default:
 		sc = append(sc, "capabilities", k8syaml.Map(capsAt, "drop", k8syaml.Seq(capsAt, all), "add", k8syaml.Seq(capsAt, names(c.Base)...)))
 	}
-	opts := &policy.Policy{}
-	if err := securityOpts(e.file, s, node, opts, e.at); err != nil {
+	opts, err := e.dockerOpts()
+	if err != nil {
 		return err
 	}
 	optAt := key("security_opt")
-	if !s.Privileged {
-		switch opts.Seccomp.Kind {
-		case "":
-			sc = append(sc, "seccompProfile", k8syaml.Map(node, "type", k8syaml.Str("RuntimeDefault", node)))
-		case policy.SeccompRuntimeDefault:
-			sc = append(sc, "seccompProfile", k8syaml.Map(optAt, "type", k8syaml.Str("RuntimeDefault", optAt)))
-		case policy.SeccompUnconfined:
+	switch opts.Seccomp.Kind {
+	case "":
+		sc = append(sc, "seccompProfile", k8syaml.Map(node, "type", k8syaml.Str("RuntimeDefault", node)))
+	case policy.SeccompRuntimeDefault:
+		sc = append(sc, "seccompProfile", k8syaml.Map(optAt, "type", k8syaml.Str("RuntimeDefault", optAt)))
+	case policy.SeccompUnconfined:
+		if !s.Privileged { // privileged says it
 			sc = append(sc, "seccompProfile", k8syaml.Map(optAt, "type", k8syaml.Str("Unconfined", optAt)))
-		case policy.SeccompFile:
-			rel, err := filepath.Rel(sv.ProfileDir, opts.Seccomp.Path)
-			if err != nil || strings.HasPrefix(rel, "..") {
-				sv.ProfileDir, rel = filepath.Dir(opts.Seccomp.Path), filepath.Base(opts.Seccomp.Path)
-			}
-			sc = append(sc, "seccompProfile", k8syaml.Map(optAt, "type", k8syaml.Str("Localhost", optAt), "localhostProfile", k8syaml.Str(rel, optAt)))
 		}
-		if a := opts.AppArmor; a != nil {
-			switch a.Kind {
-			case policy.AppArmorUnconfined:
-				sc = append(sc, "appArmorProfile", k8syaml.Map(optAt, "type", k8syaml.Str("Unconfined", optAt)))
-			case policy.AppArmorLocalhost:
-				sc = append(sc, "appArmorProfile", k8syaml.Map(optAt, "type", k8syaml.Str("Localhost", optAt), "localhostProfile", k8syaml.Str(a.Name, optAt)))
-			}
+	case policy.SeccompFile:
+		rel, err := filepath.Rel(sv.ProfileDir, opts.Seccomp.Path)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			sv.ProfileDir, rel = filepath.Dir(opts.Seccomp.Path), filepath.Base(opts.Seccomp.Path)
+		}
+		sc = append(sc, "seccompProfile", k8syaml.Map(optAt, "type", k8syaml.Str("Localhost", optAt), "localhostProfile", k8syaml.Str(rel, optAt)))
+	}
+	// nil: left to the node (docker-default where it has AppArmor)
+	if a := opts.AppArmor; a != nil {
+		switch a.Kind {
+		case policy.AppArmorUnconfined:
+			sc = append(sc, "appArmorProfile", k8syaml.Map(optAt, "type", k8syaml.Str("Unconfined", optAt)))
+		case policy.AppArmorLocalhost:
+			sc = append(sc, "appArmorProfile", k8syaml.Map(optAt, "type", k8syaml.Str("Localhost", optAt), "localhostProfile", k8syaml.Str(a.Name, optAt)))
 		}
 	}
 	if opts.NoNewPrivs != nil {

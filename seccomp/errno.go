@@ -86,14 +86,7 @@ func checkErrnoName(name string, ret *uint) error {
 // containerd's readers ignore it, and the same file denies differently
 // there.
 func errnoNumbers(body []byte, loc *locator) ([]byte, []string, error) {
-	var top struct {
-		DefaultErrno    string `json:"defaultErrno"`
-		DefaultErrnoRet *uint  `json:"defaultErrnoRet"`
-	}
-	if err := json.Unmarshal(body, &top); err != nil {
-		return nil, nil, err
-	}
-	named := top.DefaultErrno != ""
+	named := loc.defaultErrno != ""
 	for _, e := range loc.entries {
 		named = named || e.Errno != ""
 	}
@@ -107,12 +100,12 @@ func errnoNumbers(body []byte, loc *locator) ([]byte, []string, error) {
 		return nil, nil, err
 	}
 	var alone []string
-	if top.DefaultErrno != "" {
-		v, err := containersErrno(top.DefaultErrno)
+	if loc.defaultErrno != "" {
+		v, err := containersErrno(loc.defaultErrno)
 		if err != nil {
 			return nil, nil, err
 		}
-		if top.DefaultErrnoRet == nil {
+		if loc.defaultErrnoRet == nil {
 			alone = append(alone, "defaultErrno")
 		}
 		doc["defaultErrnoRet"] = v

@@ -270,7 +270,7 @@ func checkJSON(name string, body []byte) (*locator, error) {
 	if err := validate(name, doc, &probe); err != nil {
 		return nil, err
 	}
-	return &locator{doc: doc, entries: probe.Syscalls}, nil
+	return &locator{doc: doc, entries: probe.Syscalls, defaultErrno: probe.DefaultErrno, defaultErrnoRet: probe.DefaultErrnoRet}, nil
 }
 
 // strictProfile mirrors the union of the OCI, Docker and containers/common

@@ -21,6 +21,9 @@ type locator struct {
 	// at its own offsets).
 	prefix, shown string
 	entries       []strictSyscall
+	// defaultErrno and defaultErrnoRet are the file's, as written.
+	defaultErrno    string
+	defaultErrnoRet *uint
 }
 
 // InFile says whether the profile was read from a file, whose rules

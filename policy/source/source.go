@@ -152,24 +152,8 @@ func (r *Resolved) manifest(ref, apparmorDir string, in *Input) (*policy.Policy,
 	if i := strings.LastIndexByte(ref, '#'); i >= 0 {
 		file, name = ref[:i], ref[i+1:]
 	}
-	if body, err := os.ReadFile(file); err == nil && oci.IsConfig(body) {
-		if name != "" {
-			return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: fmt.Errorf("%s is an OCI runtime config, which starts one process: drop #%s", file, name)}
-		}
-		p, notes, err := oci.Policy(file, body)
-		if err != nil {
-			return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
-		}
-		r.Notes = append(r.Notes, notes...)
-		return p, nil
-	}
-	if body, err := os.ReadFile(file); err == nil && compose.IsFile(body) {
-		p, notes, err := compose.Policy(file, name, body)
-		if err != nil {
-			return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
-		}
-		r.Notes = append(r.Notes, notes...)
-		return p, nil
+	if p, ok, err := r.dialect(file, name); ok || err != nil {
+		return p, err
 	}
 	cs, err := kube.ReadFile(file)
 	if err != nil && len(cs) == 0 {
@@ -184,6 +168,38 @@ func (r *Resolved) manifest(ref, apparmorDir string, in *Input) (*policy.Policy,
 		return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
 	}
 	return p, nil
+}
+
+// dialect reads file as the other dialects --from takes, when it is one
+// of them: an OCI runtime config, or a Compose file's service name.
+func (r *Resolved) dialect(file, name string) (*policy.Policy, bool, error) {
+	if file == "-" {
+		return nil, false, nil
+	}
+	body, err := os.ReadFile(file)
+	if err != nil {
+		return nil, false, nil // kube.ReadFile says why
+	}
+	var (
+		p     *policy.Policy
+		notes []string
+	)
+	switch {
+	case oci.IsConfig(body):
+		if name != "" {
+			return nil, true, &policy.LayerError{Layer: policy.LayerManifest, Err: fmt.Errorf("%s is an OCI runtime config, which starts one process: drop #%s", file, name)}
+		}
+		p, notes, err = oci.Policy(file, body)
+	case compose.IsFile(body):
+		p, notes, err = compose.Policy(file, name, body)
+	default:
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
+	}
+	r.Notes = append(r.Notes, notes...)
+	return p, true, nil
 }
 
 // seed writes the embedded seed out and reads its last manifest, with

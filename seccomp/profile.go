@@ -106,6 +106,7 @@ func Load(ref policy.Seccomp, bounding caps.Set) (*Profile, error) {
 
 // Parse reads an OCI, Docker / containerd or containers/common JSON
 // profile, the filter of an OCI runtime config (a bundle's config.json),
+// the filters a systemd service unit's directives build (NAME.service),
 // or a Security Profiles Operator SeccompProfile object. It refuses a profile with two
 // rules that answer differently for one call (see conflict).
 func Parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
@@ -123,6 +124,9 @@ func Parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
 // differently for one call, for a tool that reports such a pair beside
 // the rest of what it finds (Conflict names it) instead of refusing.
 func ParseAll(name string, body []byte, bounding caps.Set) (*Profile, error) {
+	if isUnit(name) {
+		return parseUnit(name, body, bounding)
+	}
 	if isOCIConfig(body) {
 		return parseOCIConfig(name, body, bounding)
 	}

@@ -22,13 +22,14 @@ var tiers = [][]string{
 	{"caps", "features", "examples", "report/sarif", "internal/atomicfile", "internal/bytesize",
 		"internal/pathtree", "internal/strictjson", "internal/tmpfstest", "internal/linuxabi",
 		"internal/procstatus", "internal/storage", "internal/kubectl", "internal/lab", "internal/cachedir",
-		"internal/archtest", "internal/k8syaml", "internal/k8syaml/k8syamltest", "internal/doctest", "internal/runtest"},
+		"internal/archtest", "internal/k8syaml", "internal/k8syaml/k8syamltest", "internal/doctest", "internal/runtest",
+		"internal/unitfile"},
 	// models
 	{"policy", "runtimes", "seccomp/bpf"},
 	// the layers' own packages
 	{"seccomp", "lsm/apparmor", "lsm/landlock"},
 	// what is built on a layer: the attack model, inputs, configs
-	{"attack", "seccomp/lint", "policy/overlay", "kube", "audit/accept", "oci", "compose", "version", "internal/runc", "internal/podexec"},
+	{"attack", "seccomp/lint", "policy/overlay", "kube", "audit/accept", "oci", "compose", "systemd", "version", "internal/runc", "internal/podexec", "internal/sdlab"},
 	// engines: enforce, measure, predict, learn, edit, resolve, compare
 	{"sandbox", "probe", "probe/inpod", "audit", "harden", "record", "policy/source", "layers", "layers/step"},
 	// outputs

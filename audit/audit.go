@@ -384,7 +384,7 @@ func expand(arg string, r *Report) []string {
 			return nil
 		}
 		switch strings.ToLower(filepath.Ext(p)) {
-		case ".yaml", ".yml", ".json":
+		case ".yaml", ".yml", ".json", ".service":
 			if d.Type().IsRegular() {
 				out = append(out, p)
 			}
@@ -601,13 +601,16 @@ func (a *Auditor) Container(c kube.Container) Container {
 	// capabilities). containerd and CRI-O grant no ambient capabilities,
 	// so a non-root user keeps none.
 	bounding := p.Capabilities.Resolve(a.node.DefaultCaps, allCaps)
-	after, err := caps.Sets{Bounding: bounding, Effective: bounding, Permitted: bounding}.Exec(caps.ExecContext{RealRoot: rootUser, EffectiveRoot: rootUser})
+	// A dialect's ambient set (an OCI config's, a systemd service's) is
+	// kept across exec; containerd and CRI-O grant none.
+	ambient := c.Ambient.Intersect(bounding)
+	after, err := caps.Sets{Bounding: bounding, Effective: bounding, Permitted: bounding, Inheritable: ambient, Ambient: ambient}.Exec(caps.ExecContext{RealRoot: rootUser, EffectiveRoot: rootUser})
 	if err != nil {
 		out.Error = err.Error()
 		return out
 	}
 	effective := after.Effective
-	if !rootUser {
+	if !rootUser && ambient == 0 {
 		out.Notes = append(out.Notes, "non-root user: the effective capability set after exec is empty (no ambient capabilities)")
 	}
 	who := newSubject(c, sc, psc, rootUser, effective)

@@ -1,10 +1,13 @@
 package audit
 
 import (
+	"errors"
+
 	"github.com/rampart-sec/rampart/compose"
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/runtimes"
+	"github.com/rampart-sec/rampart/systemd"
 )
 
 // readDocument reads one document of a stream: a Kubernetes manifest, or
@@ -12,13 +15,16 @@ import (
 // config, a Compose file), whose containers carry the runtime and
 // profile directory their layers are resolved with.
 func readDocument(d kube.Document) ([]kube.Container, int, []error) {
+	if systemd.IsUnit(d.File) {
+		return readUnit(d)
+	}
 	if !d.TooLarge && d.Line <= 1 && compose.IsFile(d.Text) {
 		return readCompose(d)
 	}
 	if d.TooLarge || !oci.IsConfig(d.Text) {
 		return d.Read(0)
 	}
-	pod, dir, notes, err := oci.Pod(d.File, d.Text)
+	pod, dir, ambient, notes, err := oci.Pod(d.File, d.Text)
 	if err != nil {
 		return nil, 1, []error{err}
 	}
@@ -26,7 +32,7 @@ func readDocument(d kube.Document) ([]kube.Container, int, []error) {
 	for i := range cs {
 		// reported as what it is, not as the Pod it stands for
 		cs[i].Kind = "OCIConfig"
-		cs[i].ProfileDir, cs[i].Notes = dir, notes
+		cs[i].ProfileDir, cs[i].Notes, cs[i].Ambient = dir, notes, ambient
 	}
 	var errs []error
 	if err != nil {
@@ -103,4 +109,29 @@ func readCompose(d kube.Document) ([]kube.Container, int, []error) {
 		out = append(out, cs...)
 	}
 	return out, 1, errs
+}
+
+// readUnit reads a systemd service unit (the whole file, as split hands
+// it over) as the Pod it stands for.
+func readUnit(d kube.Document) ([]kube.Container, int, []error) {
+	if d.TooLarge {
+		return nil, 1, []error{&kube.Error{File: d.File, Line: 1, Msg: "the unit is larger than a document may be"}}
+	}
+	pod, dir, ambient, notes, err := systemd.Pod(d.File, d.Text)
+	if errors.Is(err, systemd.ErrNoService) {
+		return nil, 1, nil // like a manifest's ConfigMap: nothing runs
+	}
+	if err != nil {
+		return nil, 1, []error{err}
+	}
+	cs, err := kube.FromNode(d.File, pod)
+	for i := range cs {
+		cs[i].Kind = "SystemdService"
+		cs[i].ProfileDir, cs[i].Notes, cs[i].Ambient = dir, notes, ambient
+	}
+	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return cs, 1, errs
 }

@@ -8,6 +8,7 @@ import (
 	"runtime"
 
 	"github.com/rampart-sec/rampart/kube"
+	"github.com/rampart-sec/rampart/systemd"
 )
 
 // Stream audits files and directories as Files does, a document at a
@@ -150,6 +151,18 @@ func (a *Auditor) split(src source, maxDoc int, put func(*piece) bool) bool {
 		return put(&piece{err: err})
 	}
 	defer rc.Close()
+	if systemd.IsUnit(name) {
+		// a unit is one document, whatever its lines look like
+		b, err := io.ReadAll(io.LimitReader(rc, int64(maxDoc)+1))
+		if err != nil {
+			return put(&piece{err: err})
+		}
+		d := kube.Document{File: name, Line: 1, Text: b, TooLarge: len(b) > maxDoc}
+		if d.TooLarge {
+			d.Text = nil
+		}
+		return put(&piece{doc: d, done: make(chan struct{})})
+	}
 	s := kube.NewSplitter(name, rc, maxDoc)
 	for {
 		d, err := s.Next()

@@ -9,6 +9,7 @@ package kube
 import (
 	"errors"
 	"fmt"
+	"github.com/rampart-sec/rampart/caps"
 	"io"
 	"os"
 	"strconv"
@@ -55,6 +56,10 @@ type Container struct {
 	// node's), and Notes what the translation says of it.
 	Runtime, ProfileDir string
 	Notes               []string
+	// Ambient is the ambient set the dialect gives the process, which a
+	// pod spec cannot say (an OCI config's, a systemd service's
+	// AmbientCapabilities=): a non-root user keeps it across exec.
+	Ambient caps.Set
 
 	at anchors
 }

@@ -23,11 +23,13 @@ import (
 // relative to the bundle: ProfileDir) or none, AppArmor the named
 // profile or none (runc applies no default), and the namespaces the
 // config does not unshare are the host's. The capability sets are held
-// to what Policy accepts. Notes say what the pod spec cannot say.
-func Pod(file string, body []byte) (pod *yaml.Node, profileDir string, notes []string, err error) {
+// to what Policy accepts. The ambient set, which a pod spec cannot say,
+// is returned beside it (kube.Container's Ambient). Notes say what the
+// pod spec cannot say.
+func Pod(file string, body []byte) (pod *yaml.Node, profileDir string, ambient caps.Set, notes []string, err error) {
 	c, doc, err := read(file, body)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", 0, nil, err
 	}
 	pos := func(path string) *yaml.Node {
 		l, col := doc.Pos(path)
@@ -48,12 +50,14 @@ func Pod(file string, body []byte) (pod *yaml.Node, profileDir string, notes []s
 		sc = append(sc, "capabilities", k8syaml.Map(pos("process"), "add", k8syaml.Seq(pos("process"), k8syaml.Str("ALL", pos("process")))))
 	} else {
 		cs := pr.Capabilities
-		set, ambient, err := capSets(cs.Bounding, cs.Effective, cs.Permitted, cs.Inheritable, cs.Ambient, at)
+		set, isAmbient, err := capSets(cs.Bounding, cs.Effective, cs.Permitted, cs.Inheritable, cs.Ambient, at)
 		if err != nil {
-			return nil, "", nil, err
+			return nil, "", 0, nil, err
 		}
-		if ambient {
-			notes = append(notes, "process.capabilities.ambient: the set is ambient too, so a non-root user keeps it across exec; a pod spec cannot say so, and the audit predicts without it")
+		if isAmbient {
+			// a non-root user keeps it across exec: returned beside
+			// the Pod, which cannot say so
+			ambient = set
 		}
 		capsAt := pos("process.capabilities.bounding")
 		var add []*yaml.Node
@@ -155,5 +159,5 @@ func Pod(file string, body []byte) (pod *yaml.Node, profileDir string, notes []s
 	pod = k8syaml.Map(top, "apiVersion", k8syaml.Str("v1", top), "kind", k8syaml.Str("Pod", top),
 		"metadata", k8syaml.Map(top, "name", k8syaml.Str(name, top)),
 		"spec", k8syaml.Map(top, spec...))
-	return pod, filepath.Dir(file), notes, nil
+	return pod, filepath.Dir(file), ambient, notes, nil
 }

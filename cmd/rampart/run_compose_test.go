@@ -93,11 +93,11 @@ func TestComposePredictionEqualsMeasurement(t *testing.T) {
 // auditedPath is a path of `rampart audit -o json`.
 type auditedPath struct{ ID, Verdict, Layer string }
 
-// auditPaths audits file and returns each workload's first container's
-// paths, by workload name.
-func auditPaths(t *testing.T, file string) map[string][]auditedPath {
+// auditPaths audits file (with audit's flags) and returns each
+// workload's first container's paths, by workload name.
+func auditPaths(t *testing.T, file string, flags ...string) map[string][]auditedPath {
 	t.Helper()
-	r := rampart(t, "", "audit", "-o", "json", file)
+	r := rampart(t, "", append(append([]string{"audit", "-o", "json"}, flags...), file)...)
 	if r.code != 0 && r.code != 1 {
 		t.Fatalf("audit: exit %d: %s", r.code, r.stderr)
 	}
@@ -125,9 +125,7 @@ func auditPaths(t *testing.T, file string) map[string][]auditedPath {
 // another's from a container and the probe's own on the host.
 func predictionMatchesMeasurement(t *testing.T, predicted []auditedPath, measured map[string]attack.Result) {
 	t.Helper()
-	decides := func(layer string) bool {
-		return layer == "" || layer == attack.ByCapabilities || layer == attack.BySeccomp
-	}
+	decides := decidedByLayers
 	compared := 0
 	for _, p := range predicted {
 		m, ok := measured[p.ID]
@@ -146,6 +144,12 @@ func predictionMatchesMeasurement(t *testing.T, predicted []auditedPath, measure
 		t.Errorf("only %d paths compared", compared)
 	}
 	t.Logf("%d paths compared, prediction = measurement", compared)
+}
+
+// decidedByLayers says whether a path's result is the process's own
+// layers' (capabilities, seccomp, or none: open), not the node's.
+func decidedByLayers(layer string) bool {
+	return layer == "" || layer == attack.ByCapabilities || layer == attack.BySeccomp
 }
 
 // A Compose file and a bundle's config.json report as manifests do: a

@@ -1,6 +1,7 @@
 // Package source is rampart's one input step: it turns what a user names
 // on the command line — layer flags, a Kubernetes manifest
-// (FILE#CONTAINER), a policy file (rampart.policy/v1), a recording
+// (FILE#CONTAINER), a Compose service, an OCI runtime config, a systemd
+// service unit, a policy file (rampart.policy/v1), a recording
 // (the directory `rampart record` wrote), or nothing at all (the
 // embedded seed's workload) — into one policy.Policy. `rampart run`,
 // `layers`, `oci spec`, `record --check` and `harden --from-recording`
@@ -22,6 +23,7 @@ import (
 	"github.com/rampart-sec/rampart/oci"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/policy/overlay"
+	"github.com/rampart-sec/rampart/systemd"
 )
 
 // Input is everything a command can be told its policy is.
@@ -171,7 +173,8 @@ func (r *Resolved) manifest(ref, apparmorDir string, in *Input) (*policy.Policy,
 }
 
 // dialect reads file as the other dialects --from takes, when it is one
-// of them: an OCI runtime config, or a Compose file's service name.
+// of them: a systemd service unit (NAME.service), an OCI runtime config,
+// or a Compose file's service name.
 func (r *Resolved) dialect(file, name string) (*policy.Policy, bool, error) {
 	if file == "-" {
 		return nil, false, nil
@@ -185,6 +188,11 @@ func (r *Resolved) dialect(file, name string) (*policy.Policy, bool, error) {
 		notes []string
 	)
 	switch {
+	case systemd.IsUnit(file):
+		if name != "" {
+			return nil, true, &policy.LayerError{Layer: policy.LayerManifest, Err: fmt.Errorf("%s is a systemd service, which starts one process: drop #%s", file, name)}
+		}
+		p, notes, err = systemd.Policy(file, body)
 	case oci.IsConfig(body):
 		if name != "" {
 			return nil, true, &policy.LayerError{Layer: policy.LayerManifest, Err: fmt.Errorf("%s is an OCI runtime config, which starts one process: drop #%s", file, name)}

@@ -763,5 +763,5 @@ func sdBool(e unitfile.Entry) (bool, error) {
 }
 
 func sdBad(e unitfile.Entry, err error) error {
-	return &Error{File: e.File, Line: e.Line, Field: e.Key, Err: err}
+	return &Error{File: e.File, Line: e.Line, Col: 1, Field: e.Key, Err: err}
 }

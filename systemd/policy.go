@@ -15,19 +15,16 @@ import (
 
 // NoNewPrivs says whether systemd sets no_new_privs: when the unit asks
 // (NoNewPrivileges=, DynamicUser=), or when it builds a seccomp filter
-// and the process, once its user is set, has no effective CAP_SYS_ADMIN
-// (a root service keeps its bounding set; any other user, its ambient
-// set): the kernel lets only such a process install a filter without
-// no_new_privs.
+// and the process, once its user is set, has no effective CAP_SYS_ADMIN:
+// the kernel lets only such a process install a filter without
+// no_new_privs. A root service still holds every capability then (the
+// bounding set takes effect at exec), whatever CapabilityBoundingSet=
+// says; any other user holds its ambient set.
 func (s *Service) NoNewPrivs() bool {
 	if s.NoNewPrivileges {
 		return true
 	}
-	effective := s.Ambient
-	if s.Root {
-		effective = s.Bounding
-	}
-	return s.Seccomp && !effective.Has(caps.SYS_ADMIN)
+	return s.Seccomp && !s.Root && !s.Ambient.Has(caps.SYS_ADMIN)
 }
 
 // at is the entry of key, if the unit wrote it.

@@ -24,6 +24,7 @@ import (
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/internal/strictjson"
+	"github.com/rampart-sec/rampart/internal/unitfile"
 	"github.com/rampart-sec/rampart/policy"
 )
 
@@ -54,6 +55,9 @@ type Profile struct {
 	// loc says where the profile's values are written in its file, for
 	// RuleSource and RulePos; nil without a file.
 	loc *locator
+	// unit, for a systemd unit's filters, is the directive each rule of
+	// Spec.Syscalls is written for.
+	unit []unitfile.Entry
 }
 
 // Error is a profile error with its position.

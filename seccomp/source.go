@@ -7,6 +7,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rampart-sec/rampart/internal/strictjson"
+	"github.com/rampart-sec/rampart/internal/unitfile"
 )
 
 // locator says where the values of a profile's file are: the checked
@@ -34,6 +35,9 @@ func (p *Profile) InFile() bool { return p.loc != nil }
 // or "NAME syscalls[i]" (the resolved profile's entry, as `rampart
 // seccomp show` prints it) where there is no file to point in.
 func (p *Profile) RuleSource(r Rule) string {
+	if e, ok := p.unitEntry(r); ok {
+		return fmt.Sprintf("%s %s=", e.At(), e.Key)
+	}
 	if line, _ := p.RulePos(r); line > 0 {
 		return fmt.Sprintf("%s:%d", p.Name, line)
 	}
@@ -44,6 +48,12 @@ func (p *Profile) RuleSource(r Rule) string {
 // file, 0, 0 where there is no file (RuntimeDefault, a generated
 // profile) or a rule installed by number no longer has an entry.
 func (p *Profile) RulePos(r Rule) (line, col int) {
+	if u, ok := p.unitEntry(r); ok {
+		if u.File != p.Name {
+			return 0, 0 // a drop-in's: RuleSource names it
+		}
+		return u.Line, 1
+	}
 	e, ok := p.RuleEntry(r)
 	if !ok {
 		return 0, 0
@@ -66,6 +76,14 @@ func (p *Profile) RulePos(r Rule) (line, col int) {
 		}
 	}
 	return p.EntryPos(e, "")
+}
+
+// unitEntry is the directive of a systemd unit r is written for.
+func (p *Profile) unitEntry(r Rule) (unitfile.Entry, bool) {
+	if p.unit == nil || r.Index < 0 || r.Index >= len(p.unit) || p.unit[r.Index].Key == "" {
+		return unitfile.Entry{}, false
+	}
+	return p.unit[r.Index], true
 }
 
 // RuleEntry is the index in the file's syscalls[] of the entry r was

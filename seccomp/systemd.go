@@ -77,9 +77,10 @@ type sdFilters struct {
 	// partial are the calls whose cond leaves a region unwritten, which
 	// the default then answers, by the line that asked for it
 	partial map[string]unitfile.Entry
-	scf     map[string]sdAct // SystemCallFilter='s answers for the calls it names
-	def     sdAct            // SystemCallFilter='s default, for every other call
-	arches  []specs.Arch     // the ABIs the filters cover
+	at      map[int]unitfile.Entry // the line of each filter's directive, by order
+	scf     map[string]sdAct       // SystemCallFilter='s answers for the calls it names
+	def     sdAct                  // SystemCallFilter='s default, for every other call
+	arches  []specs.Arch           // the ABIs the filters cover
 	notes   []string
 }
 
@@ -101,6 +102,17 @@ const (
 	orderSyscallFilter
 )
 
+// sdOrders are the directives' filters' places in the install order.
+var sdOrders = map[string]int{
+	"ProtectHostname": orderHostname, "RestrictAddressFamilies": orderAddressFamilies,
+	"MemoryDenyWriteExecute": orderMDWE, "RestrictRealtime": orderRealtime,
+	"RestrictSUIDSGID": orderSUIDSGID, "RestrictNamespaces": orderNamespaces,
+	"ProtectKernelTunables": orderTunables, "ProtectKernelModules": orderModules,
+	"ProtectKernelLogs": orderLogs, "ProtectClock": orderClock, "PrivateDevices": orderDevices,
+	"SystemCallArchitectures": orderArchitectures, "LockPersonality": orderPersonality,
+	"SystemCallFilter": orderSyscallFilter,
+}
+
 var sdEPERM = func(order int) sdAct { return sdAct{act: specs.ActErrno, errno: 1, order: order} }
 
 // parseUnit reads the seccomp directives of the service unit name.
@@ -110,17 +122,20 @@ func parseUnit(name string, body []byte, bounding caps.Set) (*Profile, error) {
 		return nil, err
 	}
 	f := &sdFilters{file: name, uncond: map[string][]sdAct{}, cond: map[string][]sdBranch{}, condBy: map[string]string{},
-		partial: map[string]unitfile.Entry{}, scf: map[string]sdAct{}, def: sdAllow}
+		partial: map[string]unitfile.Entry{}, scf: map[string]sdAct{}, def: sdAllow, at: map[int]unitfile.Entry{}}
 	if err := f.read(u.Section("Service")); err != nil {
 		return nil, err
 	}
-	s, err := f.spec()
+	s, origins, err := f.spec()
 	if err != nil {
 		return nil, err
 	}
 	p, err := finish(name, s, nil)
 	if err != nil {
 		return nil, err
+	}
+	if len(p.Spec.Syscalls) == len(origins) {
+		p.unit = origins
 	}
 	p.Bounding = bounding
 	p.Notes = append(p.Notes, f.notes...)
@@ -143,6 +158,9 @@ func (f *sdFilters) read(es []unitfile.Entry) error {
 	)
 	for _, e := range es {
 		var err error
+		if o, ok := sdOrders[e.Key]; ok {
+			f.at[o] = e
+		}
 		switch e.Key {
 		case "SystemCallFilter":
 			scfWritten = true
@@ -272,8 +290,10 @@ func (f *sdFilters) condition(by, name string, bs []sdBranch) {
 	f.cond[name], f.condBy[name] = bs, by
 }
 
-// spec writes the stack as one OCI filter.
-func (f *sdFilters) spec() (*specs.LinuxSeccomp, error) {
+// spec writes the stack as one OCI filter, with the directive each
+// rule is written for (the one whose answer it gives).
+func (f *sdFilters) spec() (*specs.LinuxSeccomp, []unitfile.Entry, error) {
+	var origins []unitfile.Entry
 	s := &specs.LinuxSeccomp{DefaultAction: f.def.act, Architectures: f.arches}
 	if f.def.act == specs.ActErrno {
 		e := f.def.errno
@@ -291,7 +311,9 @@ func (f *sdFilters) spec() (*specs.LinuxSeccomp, error) {
 	}
 	sorted := make([]string, 0, len(names))
 	for n := range names {
-		if knownSyscall(n) == nil {
+		// systemd skips a name its ABIs do not have (a group's cacheflush
+		// on x86), and libseccomp's unknown names
+		if knownSyscall(n) == nil && f.onSomeABI(n) {
 			sorted = append(sorted, n)
 		}
 	}
@@ -302,6 +324,7 @@ func (f *sdFilters) spec() (*specs.LinuxSeccomp, error) {
 			return // the default answers it
 		}
 		r := specs.LinuxSyscall{Names: []string{name}, Action: a.act, Args: args}
+		origins = append(origins, f.at[a.order])
 		if a.act == specs.ActErrno {
 			e := a.errno
 			r.ErrnoRet = &e
@@ -334,13 +357,25 @@ func (f *sdFilters) spec() (*specs.LinuxSeccomp, error) {
 			continue
 		}
 		if e, ok := f.partial[n]; ok && u.ret() != defRet {
-			return nil, sdBad(e, fmt.Errorf("%s beside SystemCallFilter='s allow list: what it lets %s do cannot be written apart from what it refuses, so the allow list's default would answer it; rampart will not enforce or predict a filter other than systemd's (retain all namespace kinds or none, or drop %s from the allow list)", f.condBy[n], n, n))
+			return nil, nil, sdBad(e, fmt.Errorf("%s beside SystemCallFilter='s allow list: what it lets %s do cannot be written apart from what it refuses, so the allow list's default would answer it; rampart will not enforce or predict a filter other than systemd's (retain all namespace kinds or none, or drop %s from the allow list)", f.condBy[n], n, n))
 		}
 		for _, b := range bs {
 			add(n, stricterOf(u, b.act), b.args)
 		}
 	}
-	return s, nil
+	return s, origins, nil
+}
+
+// onSomeABI says whether one of the filters' ABIs has the call.
+func (f *sdFilters) onSomeABI(name string) bool {
+	for _, a := range Arches {
+		if slices.Contains(f.arches, a.spec) {
+			if _, ok := engineNumber(name, a); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sdMode is SystemCallFilter='s list kind, decided by its first line.
@@ -448,7 +483,7 @@ func (f *sdFilters) syscallFilter(s *sdSyscallFilter, negative sdAct) {
 	for n, errno := range s.calls {
 		a := answer(errno)
 		if s.mode == sdAllowList && errno == -1 {
-			a = sdAllow
+			a = sdAct{act: specs.ActAllow, order: orderSyscallFilter}
 		}
 		f.scf[n] = a
 	}

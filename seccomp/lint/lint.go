@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -284,6 +285,11 @@ func placeRule(p *seccomp.Profile, file string, f Finding, r seccomp.Rule) Findi
 		return f
 	}
 	f.Field = fmt.Sprintf("syscalls[%d]", r.Index)
+	if src := p.RuleSource(r); file != "" && strings.HasSuffix(src, "=") {
+		// a systemd unit's rule: at the directive it is written for
+		f.Line, f.Col = p.RulePos(r)
+		f.Field = src[strings.LastIndexByte(src, ' ')+1:]
+	}
 	return f
 }
 

@@ -5,7 +5,7 @@ set -eu
 
 case "${1:-test}" in
 demo)  pkgs="gcc libc6-dev libseccomp-dev pkg-config python3 util-linux" ;;
-test)  pkgs="gcc libc6-dev gcc-multilib libseccomp-dev golang-github-containers-common pkg-config python3 util-linux runc busybox-static apparmor apparmor-profiles apparmor-profiles-extra chromium libxml2-utils npm" ;;
+test)  pkgs="gcc libc6-dev gcc-multilib libseccomp-dev golang-github-containers-common systemd binutils pkg-config python3 util-linux runc busybox-static apparmor apparmor-profiles apparmor-profiles-extra chromium libxml2-utils npm" ;;
 bench) pkgs="gcc libc6-dev libseccomp-dev pkg-config python3 util-linux bubblewrap runc busybox-static hyperfine strace jq bc time" ;;
 lab)   pkgs="qemu-system-x86 busybox-static apparmor apparmor-profiles apparmor-profiles-extra gcc libc6-dev gcc-multilib" ;;
 kube)  pkgs="etcd-server containerd runc containernetworking-plugins busybox-static iproute2 qemu-system-x86 apparmor" ;;

@@ -8,7 +8,10 @@ under on a node and which attack paths stay open. A Docker Compose file is
 audited service by service as Docker runs it (its capabilities, its
 RuntimeDefault, docker-default where the node has AppArmor), and an OCI
 runtime config (a bundle's config.json) as runc runs it, with exactly its
-own layers; findings point into those files.
+own layers; a systemd service unit (NAME.service, with the drop-ins beside
+it) as systemd 252 runs it: its bounding and ambient sets, user,
+no_new_privs and the seccomp filters its directives build; findings point
+into those files.
 
   - the effective layers, resolved against the node's defaults: the
     capability set (the runtime's default set with the manifest's adds and
@@ -24,7 +27,8 @@ own layers; findings point into those files.
     with the failing checks of k8s.io/pod-security-admission.
 
 FILES are manifests (all workload kinds, multi-document YAML, JSON, Lists),
-directories (walked for *.yaml, *.yml, *.json) or - for standard input.
+directories (walked for *.yaml, *.yml, *.json, *.service) or - for
+standard input.
 Malformed documents are reported with file and document; the rest is
 audited. Documents are read, audited and written out one at a time, so
 memory does not grow with the input, an endless stream on standard input

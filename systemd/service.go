@@ -115,7 +115,7 @@ func FromUnit(u *unitfile.Unit) (*Service, error) {
 		if e.Section != "Service" {
 			continue // [Unit] and [Install] say when and why, not with what
 		}
-		if readKeys[e.Key] && strings.Contains(e.Value, "%") {
+		if reads(e.Key) && strings.Contains(e.Value, "%") {
 			v, ok, err := specifiers(u.Name, e.Value)
 			switch {
 			case err != nil:
@@ -165,7 +165,7 @@ func FromUnit(u *unitfile.Unit) (*Service, error) {
 				filters[e.Key] = e.Value != ""
 			}
 		}
-		if n := noteKeys[e.Key]; n != "" {
+		if n := noteKeys[e.Key]; n != "" && e.Value != noteDefaults[e.Key] {
 			if on, berr := boolean(e); berr != nil || on {
 				s.Notes = append(s.Notes, fmt.Sprintf("%s: %s=%s %s; rampart run does not build that, and the audit predicts without it", e.At(), e.Key, e.Value, n))
 			}
@@ -244,7 +244,7 @@ func (s *Service) user(name, group string, dynamic bool) error {
 		s.Notes = append(s.Notes, fmt.Sprintf("%s: User=%s is not a user on this machine; rampart predicts with a non-root uid (65534)", s.At["User"], name))
 	}
 	s.Root = s.UID == 0
-	if group != "" {
+	if group != "" && group != "\x00instance" {
 		gid, ok := lookupGroup(group)
 		if !ok {
 			s.UserKnown = false

@@ -11,20 +11,24 @@ var seccompKeys = map[string]bool{
 	"ProtectHostname": true, "PrivateDevices": true,
 }
 
-// readKeys are the keys whose values rampart reads: a specifier (%i,
-// %h…) in one is refused, since only systemd on its host knows what it
-// stands for.
+// readKeys are the keys whose values rampart reads besides seccompKeys:
+// a specifier (%i, %h…) in one is refused, since only systemd on its
+// host knows what it stands for.
 var readKeys = map[string]bool{
 	"CapabilityBoundingSet": true, "AmbientCapabilities": true, "User": true, "Group": true,
 	"SupplementaryGroups": true, "DynamicUser": true, "NoNewPrivileges": true, "AppArmorProfile": true,
 	"SystemCallErrorNumber": true, "Personality": true,
 }
 
-func init() {
-	for k := range seccompKeys {
-		readKeys[k] = true
-	}
+// reads says whether rampart reads key's value.
+func reads(key string) bool {
+	_, filter := seccompKeys[key]
+	return filter || readKeys[key]
 }
+
+// noteDefaults are the values of noteKeys that are their defaults and
+// build nothing.
+var noteDefaults = map[string]string{"DevicePolicy": "auto", "ProtectProc": "default", "ProcSubset": "all", "KeyringMode": "private"}
 
 // noteKeys are keys that confine the process with something rampart run
 // does not build (mounts, namespaces, cgroup and BPF programs, another

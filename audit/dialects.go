@@ -2,6 +2,8 @@ package audit
 
 import (
 	"errors"
+	"os"
+	"strings"
 
 	"github.com/rampart-sec/rampart/compose"
 	"github.com/rampart-sec/rampart/kube"
@@ -17,6 +19,9 @@ import (
 func readDocument(d kube.Document) ([]kube.Container, int, []error) {
 	if systemd.IsUnit(d.File) {
 		return readUnit(d)
+	}
+	if strings.HasPrefix(d.File, dockerRunSource) {
+		return readDockerRun(d)
 	}
 	if !d.TooLarge && d.Line <= 1 && compose.IsFile(d.Text) {
 		return readCompose(d)
@@ -134,4 +139,53 @@ func readUnit(d kube.Document) ([]kube.Container, int, []error) {
 		errs = append(errs, err)
 	}
 	return cs, 1, errs
+}
+
+// dockerRunSource names a docker run command line audited (numbered
+// among the arguments): it is read as the one-service Compose file it
+// amounts to, on a Docker node.
+const dockerRunSource = "docker run #"
+
+// isDockerRun says whether an argument is a docker run command line
+// rather than a file: it starts with "docker " and names no file.
+func isDockerRun(arg string) bool {
+	t := strings.TrimSpace(arg)
+	if !strings.HasPrefix(t, "docker ") && !strings.HasPrefix(t, "sudo docker ") {
+		return false
+	}
+	_, err := os.Stat(arg)
+	return err != nil
+}
+
+// readDockerRun reads a docker run command line as the Pod its
+// container stands for.
+func readDockerRun(d kube.Document) ([]kube.Container, int, []error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, 1, []error{err}
+	}
+	dr, err := compose.ParseDockerRun(string(d.Text), wd)
+	if err != nil {
+		return nil, 1, []error{err}
+	}
+	var (
+		out  []kube.Container
+		errs []error
+	)
+	for _, sv := range dr.Pods() {
+		if sv.Err != nil {
+			errs = append(errs, sv.Err)
+			continue
+		}
+		cs, err := kube.FromNode(d.File, sv.Pod)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for i := range cs {
+			cs[i].Kind = "DockerRun"
+			cs[i].Runtime, cs[i].ProfileDir, cs[i].Notes = runtimes.Docker.Name, sv.ProfileDir, sv.Notes
+		}
+		out = append(out, cs...)
+	}
+	return out, 1, errs
 }

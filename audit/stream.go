@@ -3,9 +3,11 @@ package audit
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"runtime"
+	"strings"
 
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/systemd"
@@ -23,6 +25,11 @@ func (a *Auditor) Stream(args []string, maxDoc int, emit func(*Workload) error) 
 	r := a.newReport()
 	var srcs []source
 	for _, arg := range args {
+		if isDockerRun(arg) {
+			// a command line, not a file
+			srcs = append(srcs, dataSource(fmt.Sprintf("%s%d", dockerRunSource, len(srcs)+1), []byte(arg)))
+			continue
+		}
 		for _, f := range expand(arg, r) {
 			srcs = append(srcs, fileSource(f))
 		}
@@ -151,8 +158,9 @@ func (a *Auditor) split(src source, maxDoc int, put func(*piece) bool) bool {
 		return put(&piece{err: err})
 	}
 	defer rc.Close()
-	if systemd.IsUnit(name) {
-		// a unit is one document, whatever its lines look like
+	if systemd.IsUnit(name) || strings.HasPrefix(name, dockerRunSource) {
+		// a unit (or a command line) is one document, whatever its
+		// lines look like
 		b, err := io.ReadAll(io.LimitReader(rc, int64(maxDoc)+1))
 		if err != nil {
 			return put(&piece{err: err})

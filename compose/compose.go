@@ -63,6 +63,10 @@ type service struct {
 	ReadOnly    bool     `yaml:"read_only"`
 	Pid         string   `yaml:"pid"`
 	Ipc         string   `yaml:"ipc"`
+	Uts         string   `yaml:"uts"`
+	Cgroup      string   `yaml:"cgroup"`
+	GroupAdd    []any    `yaml:"group_add"`
+	DeviceRules []string `yaml:"device_cgroup_rules"`
 	NetworkMode string   `yaml:"network_mode"`
 	UsernsMode  string   `yaml:"userns_mode"`
 	Devices     []any    `yaml:"devices"`
@@ -110,7 +114,13 @@ func services(file string, body []byte) (*yaml.Node, []string, error) {
 	if err := yaml.Unmarshal(body, &whole); err != nil {
 		return nil, nil, &Error{File: file, Err: err}
 	}
-	svcs := lookup(root.Content[0], "services")
+	return servicesOf(file, root.Content[0])
+}
+
+// servicesOf is the services mapping of a Compose document and the
+// services' names.
+func servicesOf(file string, doc *yaml.Node) (*yaml.Node, []string, error) {
+	svcs := lookup(doc, "services")
 	if svcs == nil || svcs.Kind != yaml.MappingNode {
 		return nil, nil, &Error{File: file, Err: errors.New("no services mapping: not a Compose file")}
 	}
@@ -135,6 +145,10 @@ func readService(file, name string, svcs *yaml.Node) (*entry, error) {
 	if err := e.node.Decode(&e.s); err != nil {
 		return nil, e.at("", nil, err)
 	}
+	if len(e.s.DeviceRules) > 0 {
+		// with MKNOD, a rule that allows a block device opens the disk
+		return nil, e.at("device_cgroup_rules", lookup(e.node, "device_cgroup_rules"), errors.New("device cgroup rules open devices to the container, which rampart does not model: it would predict the disk closed where the rule opens it"))
+	}
 	if e.s.Extends != nil {
 		return nil, e.at("extends", lookup(e.node, "extends"), errors.New("the service extends another, whose settings Compose merges in; rampart reads one service as written: give it the merged file (docker compose config)"))
 	}
@@ -153,6 +167,11 @@ func Policy(file, name string, body []byte) (*policy.Policy, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return policyOf(file, name, svcs, names)
+}
+
+// policyOf is Policy of a parsed document's services.
+func policyOf(file, name string, svcs *yaml.Node, names []string) (*policy.Policy, []string, error) {
 	switch {
 	case name == "" && len(names) == 1:
 		name = names[0]
@@ -207,7 +226,10 @@ func Policy(file, name string, body []byte) (*policy.Policy, []string, error) {
 	if s.ReadOnly {
 		note("read_only: the container's root filesystem is read-only; the host's is not made so")
 	}
-	for _, f := range []struct{ key, value string }{{"pid", s.Pid}, {"ipc", s.Ipc}, {"network_mode", s.NetworkMode}, {"userns_mode", s.UsernsMode}} {
+	if len(s.GroupAdd) > 0 {
+		return nil, nil, at("group_add", lookup(node, "group_add"), errors.New("supplementary groups: rampart run clears them and has no way to set them, and will not run the process with other permissions than Docker gives"))
+	}
+	for _, f := range []struct{ key, value string }{{"pid", s.Pid}, {"ipc", s.Ipc}, {"network_mode", s.NetworkMode}, {"userns_mode", s.UsernsMode}, {"uts", s.Uts}, {"cgroup", s.Cgroup}} {
 		if f.value != "" {
 			note("%s: %s is a namespace setting: the process here runs in rampart's caller's namespaces", f.key, f.value)
 		}
@@ -366,7 +388,7 @@ func user(s string) (*policy.User, error) {
 
 // noVariables refuses ${VAR} and $VAR in the fields read.
 func noVariables(svc *yaml.Node, at func(string, *yaml.Node, error) error) error {
-	for _, key := range []string{"cap_add", "cap_drop", "privileged", "security_opt", "user"} {
+	for _, key := range []string{"cap_add", "cap_drop", "privileged", "security_opt", "user", "group_add"} {
 		n := lookup(svc, key)
 		if n == nil {
 			continue

@@ -3,6 +3,7 @@ package compose
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -39,6 +40,11 @@ func Pods(file string, body []byte) ([]Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	return podsOf(file, svcs, names), nil
+}
+
+// podsOf is Pods of a parsed document's services.
+func podsOf(file string, svcs *yaml.Node, names []string) []Service {
 	var out []Service
 	for _, name := range names {
 		sv := Service{Name: name, ProfileDir: filepath.Dir(file)}
@@ -49,7 +55,7 @@ func Pods(file string, body []byte) ([]Service, error) {
 		sv.Err = err
 		out = append(out, sv)
 	}
-	return out, nil
+	return out
 }
 
 func (e *entry) pod(sv *Service) error {
@@ -129,7 +135,7 @@ func (e *entry) pod(sv *Service) error {
 	if s.ReadOnly {
 		sc = append(sc, "readOnlyRootFilesystem", k8syaml.Bool(true, key("read_only")))
 	}
-	var spec []any
+	var spec, podSC []any
 	for _, ns := range []struct{ key, value, field string }{{"pid", s.Pid, "hostPID"}, {"ipc", s.Ipc, "hostIPC"}, {"network_mode", s.NetworkMode, "hostNetwork"}} {
 		switch ns.value {
 		case "":
@@ -138,6 +144,23 @@ func (e *entry) pod(sv *Service) error {
 		default:
 			sv.Notes = append(sv.Notes, fmt.Sprintf("%s: %s: another container's namespace, which the audit does not follow", ns.key, ns.value))
 		}
+	}
+	for _, ns := range []struct{ key, value string }{{"uts", s.Uts}, {"cgroup", s.Cgroup}} {
+		if ns.value == "host" {
+			sv.Notes = append(sv.Notes, fmt.Sprintf("%s: host: the host's %s namespace, which a pod spec cannot say; the audit predicts without it", ns.key, ns.key))
+		}
+	}
+	if len(s.GroupAdd) > 0 {
+		gn := lookup(node, "group_add")
+		var gs []*yaml.Node
+		for i, g := range s.GroupAdd {
+			n, err := strconv.Atoi(fmt.Sprint(g))
+			if err != nil || n < 0 {
+				return e.at("group_add", item(gn, i), fmt.Errorf("%v: Docker resolves a group name in the image's /etc/group; write the GID", g))
+			}
+			gs = append(gs, k8syaml.Int(int64(n), item(gn, i)))
+		}
+		podSC = append(podSC, "supplementalGroups", k8syaml.Seq(gn, gs...))
 	}
 	if len(s.Devices) > 0 {
 		sv.Notes = append(sv.Notes, fmt.Sprintf("devices: %d device(s) in the container's /dev, which the audit does not model outside privileged", len(s.Devices)))
@@ -148,6 +171,9 @@ func (e *entry) pod(sv *Service) error {
 		ctr = append(ctr, "volumeMounts", k8syaml.Seq(key("volumes"), mounts...))
 	}
 	spec = append(spec, "containers", k8syaml.Seq(node, k8syaml.Map(node, ctr...)))
+	if len(podSC) > 0 {
+		spec = append(spec, "securityContext", k8syaml.Map(key("group_add"), podSC...))
+	}
 	if len(volumes) > 0 {
 		spec = append(spec, "volumes", k8syaml.Seq(key("volumes"), volumes...))
 	}

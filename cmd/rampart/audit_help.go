@@ -10,8 +10,10 @@ RuntimeDefault, docker-default where the node has AppArmor), and an OCI
 runtime config (a bundle's config.json) as runc runs it, with exactly its
 own layers; a systemd service unit (NAME.service, with the drop-ins beside
 it) as systemd 252 runs it: its bounding and ambient sets, user,
-no_new_privs and the seccomp filters its directives build; findings point
-into those files.
+no_new_privs and the seccomp filters its directives build; a docker run
+command line given as an argument ('docker run --privileged IMAGE') as
+the Compose service it amounts to; findings point into those files (and
+at the command's flags).
 
   - the effective layers, resolved against the node's defaults: the
     capability set (the runtime's default set with the manifest's adds and

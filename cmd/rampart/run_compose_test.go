@@ -207,3 +207,43 @@ func TestDialectsReport(t *testing.T) {
 		}
 	}
 }
+
+// A docker run command line is the Compose service it amounts to: audit
+// predicts for the command what rampart probe measures under rampart run
+// --from the same command, and what it predicts for the Compose service
+// written for it by hand.
+func TestDockerRunPredictionEqualsMeasurement(t *testing.T) {
+	needRoot(t)
+	needSeccomp(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	dir := t.TempDir()
+	for _, c := range []struct{ cmd, service string }{
+		{"docker run app", "    image: app\n"},
+		{"docker run --rm -it --cap-drop ALL --cap-add CHOWN --cap-add=setuid -u 0 --security-opt no-new-privileges app sh",
+			"    image: app\n    cap_drop: [ALL]\n    cap_add: [CHOWN, setuid]\n    user: \"0\"\n    security_opt: [no-new-privileges]\n"},
+		{"docker container run --cap-drop NET_RAW --cap-add SYS_ADMIN --security-opt seccomp=unconfined -e A=1 app",
+			"    image: app\n    cap_drop: [NET_RAW]\n    cap_add: [SYS_ADMIN]\n    security_opt: [seccomp=unconfined]\n"},
+	} {
+		t.Run(c.cmd, func(t *testing.T) {
+			predicted := auditPaths(t, c.cmd)["run"]
+			if predicted == nil {
+				t.Fatalf("no prediction: %v", auditPaths(t, c.cmd))
+			}
+			measured, _ := probeUnder(t, []string{"--from", c.cmd})
+			predictionMatchesMeasurement(t, predicted, measured)
+			file := filepath.Join(dir, "compose.yaml")
+			if err := os.WriteFile(file, []byte("services:\n  run:\n"+c.service), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			asCompose := auditPaths(t, file)["run"]
+			if len(asCompose) != len(predicted) {
+				t.Fatalf("%d paths as Compose, %d as docker run", len(asCompose), len(predicted))
+			}
+			for i := range predicted {
+				if predicted[i] != asCompose[i] {
+					t.Errorf("%s: as docker run %+v, as Compose %+v", predicted[i].ID, predicted[i], asCompose[i])
+				}
+			}
+		})
+	}
+}

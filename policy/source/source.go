@@ -150,6 +150,9 @@ func (r *Resolved) resolve(in *Input) (*policy.Policy, error) {
 // (FILE[#SERVICE]): its process's layers, with what rampart run does not
 // apply of it in r.Notes.
 func (r *Resolved) manifest(ref, apparmorDir string, in *Input) (*policy.Policy, error) {
+	if IsDockerRun(ref) {
+		return r.dockerRun(ref)
+	}
 	file, name := ref, ""
 	if i := strings.LastIndexByte(ref, '#'); i >= 0 {
 		file, name = ref[:i], ref[i+1:]
@@ -208,6 +211,33 @@ func (r *Resolved) dialect(file, name string) (*policy.Policy, bool, error) {
 	}
 	r.Notes = append(r.Notes, notes...)
 	return p, true, nil
+}
+
+// IsDockerRun says whether --from names a docker run command line
+// rather than a file: it starts with "docker " (or "sudo docker ").
+func IsDockerRun(ref string) bool {
+	ref = strings.TrimSpace(ref)
+	return strings.HasPrefix(ref, "docker ") || strings.HasPrefix(ref, "sudo docker ")
+}
+
+// dockerRun reads a docker run command line as the policy Docker gives
+// its container's process; relative paths are the working directory's,
+// as the docker CLI reads them.
+func (r *Resolved) dockerRun(text string) (*policy.Policy, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	d, err := compose.ParseDockerRun(text, wd)
+	if err != nil {
+		return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
+	}
+	p, notes, err := d.Policy()
+	if err != nil {
+		return nil, &policy.LayerError{Layer: policy.LayerManifest, Err: err}
+	}
+	r.Notes = append(r.Notes, notes...)
+	return p, nil
 }
 
 // seed writes the embedded seed out and reads its last manifest, with

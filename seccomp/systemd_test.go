@@ -85,3 +85,21 @@ func TestUnitProfile(t *testing.T) {
 		t.Errorf("socket rules %d, clock_settime rules %d", socketRules, clock)
 	}
 }
+
+// Whatever a unit's directives, the profile written for them never holds
+// two rules that answer one call differently: the partitions are
+// disjoint, so the engine cannot pick between them.
+func FuzzUnitProfile(f *testing.F) {
+	f.Add("SystemCallFilter=@system-service\nSystemCallErrorNumber=EPERM\nSystemCallArchitectures=native\nRestrictAddressFamilies=AF_UNIX AF_INET\nRestrictNamespaces=yes\nMemoryDenyWriteExecute=yes\nRestrictSUIDSGID=yes\nLockPersonality=yes\nRestrictRealtime=yes\n")
+	f.Add("SystemCallFilter=~@mount:EPERM ptrace\nRestrictNamespaces=~user net\nProtectClock=yes\nPrivateDevices=yes\n")
+	f.Add("SystemCallArchitectures=native\nRestrictAddressFamilies=~AF_PACKET AF_NETLINK\nSystemCallFilter=@basic-io @file-system socket\n")
+	f.Fuzz(func(t *testing.T, body string) {
+		p, err := ParseAll("f.service", []byte("[Service]\n"+body), caps.Full)
+		if err != nil {
+			return
+		}
+		if err := p.Conflict(); err != nil {
+			t.Fatalf("%q: %v", body, err)
+		}
+	})
+}

@@ -204,3 +204,20 @@ func TestKeysAreSystemds(t *testing.T) {
 		t.Error("keys.go is not the installed systemd's table: run scripts/systemd-unit-keys.sh")
 	}
 }
+
+// No unit makes the reader panic, and what it accepts it reads whole.
+func FuzzService(f *testing.F) {
+	f.Add("[Service]\nUser=nobody\nCapabilityBoundingSet=~CAP_SYS_ADMIN\nAmbientCapabilities=CAP_NET_RAW\n")
+	f.Add("[Unit]\nDescription=x\n[Service]\nDynamicUser=yes\nPrivateDevices=yes\nSystemCallFilter=@system-service\n")
+	f.Fuzz(func(t *testing.T, body string) {
+		s, err := ReadBytes("/nonexistent/f.service", []byte(body))
+		if err != nil {
+			return
+		}
+		if s.Ambient&^s.Bounding != 0 || s.Bounding&^caps.Full != 0 {
+			t.Fatalf("ambient %s outside bounding %s", s.Ambient, s.Bounding)
+		}
+		Policy("/nonexistent/f.service", []byte(body))
+		Pod("/nonexistent/f.service", []byte(body))
+	})
+}

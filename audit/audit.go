@@ -48,7 +48,7 @@ const (
 
 // Node is what the audit assumes of the node the manifests run on.
 type Node struct {
-	// Runtime is containerd, cri-o or docker (runtimes.Lookup); it picks
+	// Runtime is containerd, cri-o, docker or podman (runtimes.Lookup); it picks
 	// the default capability set when DefaultCaps is zero, the read-only
 	// paths and sockets, and with RuntimeVersion the RuntimeDefault
 	// seccomp profile.

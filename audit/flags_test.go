@@ -13,7 +13,7 @@ func TestNodeCheckNamesTheFlag(t *testing.T) {
 		n    Node
 		flag string
 	}{
-		{Node{Runtime: "podman"}, "--runtime"},
+		{Node{Runtime: "rkt"}, "--runtime"},
 		{Node{Runtime: "containerd", RuntimeVersion: "1.5"}, "--runtime-version"},
 		{Node{Runtime: "docker", RuntimeVersion: "27"}, "--runtime-version"},
 		{Node{Sysctls: map[string]string{"kernel.perf_event_paranoia": "3"}}, "--sysctl"},
@@ -31,7 +31,7 @@ func TestNodeCheckNamesTheFlag(t *testing.T) {
 		}
 	}
 	var ue *runtimes.UnknownError
-	if err := (&Node{Runtime: "podman"}).Check(); !errors.As(err, &ue) {
+	if err := (&Node{Runtime: "rkt"}).Check(); !errors.As(err, &ue) {
 		t.Errorf("an unknown runtime is not a runtimes.UnknownError: %v", err)
 	}
 }

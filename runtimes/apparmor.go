@@ -32,7 +32,7 @@ const AppArmorRenderedFor = "apparmor_parser 3.0.8 with Debian 12's /etc/apparmo
 // when the node has AppArmor and the pod asks for none or for
 // RuntimeDefault.
 type AppArmor struct {
-	// Runtime is containerd, cri-o or docker.
+	// Runtime is containerd, cri-o, docker or podman.
 	Runtime string
 	// Release is the sampled release whose profile this is: the newest
 	// modeled at or below the version asked for; "" for the stand-in.

@@ -24,7 +24,8 @@ func TestAppArmorForPicksTheRelease(t *testing.T) {
 		{"containerd", "2.0.0-rc.1", "error"},
 		{"cri-o", "", "rampart-default (standing in for cri-o's own, which rampart does not model)"},
 		{"docker", "", "rampart-default (standing in for docker's own, which rampart does not model)"},
-		{"podman", "", "error"},
+		{"podman", "", "rampart-default (standing in for podman's own, which rampart does not model)"},
+		{"rkt", "", "error"},
 	} {
 		got := "error"
 		if a, err := AppArmorFor(c.runtime, c.version); err == nil {

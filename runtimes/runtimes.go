@@ -23,7 +23,7 @@ import (
 // picks an older release's seccomp profile; masked paths are said per
 // runtime below).
 type Runtime struct {
-	// Name is containerd, cri-o or docker.
+	// Name is containerd, cri-o, docker or podman.
 	Name string
 	// Caps is the capability set: bounding, effective and permitted for
 	// root, bounding alone for another user.
@@ -119,8 +119,25 @@ var (
 	}
 )
 
+// Podman is a rootful podman run's defaults, as Debian 12's podman 4.3.1
+// reads them from containers-common 0.50.1's containers.conf: its 11
+// default_capabilities (containers/common's compiled-in set since 4.5
+// too), containers/common's masked paths (/proc/asound is read-only, not
+// masked) and its seccomp.json as RuntimeDefault (seccomp/podman-*.json,
+// that package's file). Quadlet's .container units run on it.
+var Podman = &Runtime{
+	Name: "podman",
+	Caps: caps.Of(caps.CHOWN, caps.DAC_OVERRIDE, caps.FOWNER, caps.FSETID, caps.KILL, caps.NET_BIND_SERVICE,
+		caps.SETFCAP, caps.SETGID, caps.SETPCAP, caps.SETUID, caps.SYS_CHROOT),
+	MaskedPaths: []string{"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/sched_debug",
+		"/proc/scsi", "/proc/timer_list", "/proc/timer_stats", "/sys/dev/block", "/sys/devices/virtual/powercap",
+		"/sys/firmware", "/sys/fs/selinux"},
+	ReadOnlyPaths: append([]string{"/proc/asound"}, readOnly...),
+	Sockets:       []Socket{{"/run/podman/podman.sock", "root"}},
+}
+
 // All are the runtimes modeled.
-var All = []*Runtime{Containerd, CRIO, Docker}
+var All = []*Runtime{Containerd, CRIO, Docker, Podman}
 
 // Release is a runtime at the release a node runs: Lookup's answer.
 type Release struct {
@@ -140,7 +157,7 @@ func (e *UnknownError) Error() string {
 	return fmt.Sprintf("unknown runtime %q: want %s", e.Name, names())
 }
 
-// names is "containerd, cri-o or docker".
+// names is "containerd, cri-o, docker or podman".
 func names() string {
 	var n []string
 	for _, r := range All {

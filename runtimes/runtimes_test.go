@@ -2,6 +2,8 @@ package runtimes
 
 import (
 	"errors"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -31,7 +33,9 @@ func TestLookupPicksTheRelease(t *testing.T) {
 		{"cri-o", "1.29", "error"},
 		{"docker", "", dockerSeccomp.String()},
 		{"docker", "27.0", "error"},
-		{"podman", "", "error"},
+		{"podman", "", "podman 4.3.1"},
+		{"podman", "4.9", "error"},
+		{"rkt", "", "error"},
 	} {
 		got := "error"
 		if r, err := Lookup(c.runtime, c.version); err == nil {
@@ -46,15 +50,15 @@ func TestLookupPicksTheRelease(t *testing.T) {
 // A runtime's defaults do not depend on the name it is asked by, and an
 // unknown one is an *UnknownError naming those modeled.
 func TestLookupNames(t *testing.T) {
-	for name, want := range map[string]*Runtime{"": Containerd, "containerd": Containerd, "crio": CRIO, "cri-o": CRIO, "docker": Docker} {
+	for name, want := range map[string]*Runtime{"": Containerd, "containerd": Containerd, "crio": CRIO, "cri-o": CRIO, "docker": Docker, "podman": Podman} {
 		r, err := Lookup(name, "")
 		if err != nil || r.Runtime != want {
 			t.Errorf("Lookup(%q) = %v, %v; want %s", name, r, err, want.Name)
 		}
 	}
-	_, err := Lookup("podman", "")
+	_, err := Lookup("rkt", "")
 	var ue *UnknownError
-	if !errors.As(err, &ue) || ue.Name != "podman" || err.Error() != `unknown runtime "podman": want containerd, cri-o or docker` {
+	if !errors.As(err, &ue) || ue.Name != "rkt" || err.Error() != `unknown runtime "rkt": want containerd, cri-o, docker or podman` {
 		t.Errorf("got %v", err)
 	}
 	// A version is no way past an unknown name.
@@ -94,5 +98,22 @@ func TestSeccompProfiles(t *testing.T) {
 				t.Errorf("%s: %s is no profile", rel.Seccomp, name)
 			}
 		}
+	}
+}
+
+// Podman's RuntimeDefault is the file of the containers-common package
+// Debian 12's podman reads, where that package is installed.
+func TestPodmanSeccompIsContainersCommons(t *testing.T) {
+	out, err := exec.Command("dpkg-query", "-W", "-f=${Version}", "golang-github-containers-common").Output()
+	if err != nil || !strings.HasPrefix(string(out), "0.50.1") {
+		t.Skipf("containers-common 0.50.1 is not installed (%s): nothing to compare with", out)
+	}
+	want, err := os.ReadFile("/usr/share/containers/seccomp.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := seccompProfiles.ReadFile("seccomp/podman-4.3.1.json")
+	if err != nil || string(got) != string(want) {
+		t.Errorf("seccomp/podman-4.3.1.json is not /usr/share/containers/seccomp.json (%v)", err)
 	}
 }

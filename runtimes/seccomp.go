@@ -24,7 +24,7 @@ var seccompProfiles embed.FS
 // Seccomp is one runtime release's RuntimeDefault seccomp profile, before
 // the seccomp package resolves it against a bounding set.
 type Seccomp struct {
-	// Runtime is containerd, cri-o or docker.
+	// Runtime is containerd, cri-o, docker or podman.
 	Runtime string
 	// Release is the release the profile is taken from: the newest one
 	// modeled at or below the version asked for ("1.6.20"), or for

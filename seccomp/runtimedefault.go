@@ -10,7 +10,7 @@ import (
 )
 
 // Runtimes are the runtime names RuntimeDefaultFor accepts.
-var Runtimes = []string{runtimes.Containerd.Name, runtimes.CRIO.Name, runtimes.Docker.Name}
+var Runtimes = []string{runtimes.Containerd.Name, runtimes.CRIO.Name, runtimes.Docker.Name, runtimes.Podman.Name}
 
 // RuntimeDefault is one runtime release's RuntimeDefault profile (which
 // runtimes.Lookup picks), before it is resolved against a bounding set.

@@ -116,7 +116,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&node.Runtime, "runtime", "containerd", "the node's container runtime: containerd, cri-o or docker (its default capability set and RuntimeDefault seccomp profile)")
+	fl.StringVar(&node.Runtime, "runtime", "containerd", "the node's container runtime: containerd, cri-o, docker or podman (its default capability set and RuntimeDefault seccomp profile)")
 	fl.StringVar(&node.RuntimeVersion, "runtime-version", "", "the runtime's release or line (1.6.20, 1.7), which picks its RuntimeDefault seccomp profile (default the newest modeled)")
 	fl.BoolVar(&node.SeccompDefault, "seccomp-default", false, "the kubelet's seccompDefault: an unset seccomp profile is RuntimeDefault")
 	fl.BoolVar(&node.AppArmor, "apparmor-node", false, "the node has AppArmor: an unset AppArmor profile is the runtime's default profile")

@@ -41,7 +41,7 @@ rampart run warns of the same variants at launch.
 PROFILE is a file (OCI, Docker or containerd JSON, or a Security Profiles
 Operator SeccompProfile object), runtime-default (Docker's, what rampart
 run --seccomp runtime-default loads), runtime-default:RUNTIME[@VERSION] for
-a runtime's own release (containerd, cri-o, docker; VERSION a release or
+a runtime's own release (containerd, cri-o, docker, podman; VERSION a release or
 line as for audit --runtime-version), or runtime-default:all for every
 release rampart models. A runtime's profile is resolved against that
 runtime's default capabilities, a file against containerd's 14, unless

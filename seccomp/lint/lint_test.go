@@ -236,15 +236,18 @@ func TestRuntimeDefaults(t *testing.T) {
 		bounding caps.Set
 	}
 	all := []rd{{seccomp.Docker, runtimes.Containerd.Caps}}
-	for _, rt := range []string{"containerd", "cri-o"} {
+	for _, rt := range []string{"containerd", "cri-o", "podman"} {
 		for _, v := range runtimes.SeccompReleases(rt) {
 			d, err := seccomp.RuntimeDefaultFor(rt, v)
 			if err != nil {
 				t.Fatal(err)
 			}
 			b := runtimes.Containerd.Caps
-			if rt == "cri-o" {
+			switch rt {
+			case "cri-o":
 				b = runtimes.CRIO.Caps
+			case "podman":
+				b = runtimes.Podman.Caps
 			}
 			all = append(all, rd{d, b})
 		}
@@ -307,6 +310,12 @@ func TestRuntimeDefaults(t *testing.T) {
 				t.Errorf("%s: io_uring sibling finding %v, want one only in 1.7", release, got[CheckSibling])
 			}
 		case x.d.Runtime == "cri-o":
+			if len(got[CheckConflict]) != 1 || len(got[CheckArgumentVariant]) != 1 {
+				t.Errorf("%s: want the setns conflict and the audit socket's high bits, got %v", release, got)
+			}
+		case x.d.Runtime == "podman":
+			// containers/common's own file: CRI-O's without CRI-O's
+			// change to unshare, the same setns conflict
 			if len(got[CheckConflict]) != 1 || len(got[CheckArgumentVariant]) != 1 {
 				t.Errorf("%s: want the setns conflict and the audit socket's high bits, got %v", release, got)
 			}

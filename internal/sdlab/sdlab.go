@@ -6,6 +6,11 @@
 // capabilities its caller has and no seccomp filter or LSM profile of
 // its own: whatever a unit's process runs under is systemd's doing.
 //
+// The mounts are made in a mount namespace of their own, which the
+// container's processes keep alive: the host's mount table never shows
+// them, so a test running beside the lab (one that walks the mounts for
+// the routes to a file) is not changed by it.
+//
 // It is a test harness, not isolation: the container is root on the
 // host in all but its namespaces.
 package sdlab
@@ -19,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -79,48 +85,25 @@ func Start(ctx context.Context, dir, name string, install ...string) (_ *Lab, er
 			l.Close()
 		}
 	}()
-	for _, d := range []string{l.state, l.rootfs} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
+	// The mounts, the files written into them and runc run happen on one
+	// thread in a mount namespace of its own; the thread ends with the
+	// goroutine (it stays locked), and the namespace lives on in the
+	// container.
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+			done <- fmt.Errorf("unshare the mount namespace: %w", err)
+			return
 		}
-	}
-	if err := unix.Mount("sdlab-state", l.state, "tmpfs", 0, "size=1g,mode=755"); err != nil {
-		return nil, fmt.Errorf("mount tmpfs: %w", err)
-	}
-	upper, work := filepath.Join(l.state, "upper"), filepath.Join(l.state, "work")
-	for _, d := range []string{upper, work} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			return nil, err
+		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+			done <- fmt.Errorf("make the mounts private: %w", err)
+			return
 		}
-	}
-	if err := unix.Mount("sdlab-root", l.rootfs, "overlay", 0, "lowerdir=/,upperdir="+upper+",workdir="+work); err != nil {
-		return nil, fmt.Errorf("mount overlay: %w", err)
-	}
-	if err := l.prepare(name, install); err != nil {
+		done <- l.boot(ctx, name, install)
+	}()
+	if err := <-done; err != nil {
 		return nil, err
-	}
-	spec, err := l.spec()
-	if err != nil {
-		return nil, err
-	}
-	b, err := json.MarshalIndent(spec, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	bundle := filepath.Dir(l.rootfs)
-	if err := os.WriteFile(filepath.Join(bundle, "config.json"), b, 0o644); err != nil {
-		return nil, err
-	}
-	log, err := os.Create(filepath.Join(dir, "console.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer log.Close()
-	run := exec.CommandContext(ctx, "runc", "run", "-d", "--bundle", bundle, name)
-	run.Stdout, run.Stderr = log, log
-	if err := run.Run(); err != nil {
-		out, _ := os.ReadFile(log.Name())
-		return nil, fmt.Errorf("runc run: %v: %s", err, out)
 	}
 	// systemd accepts jobs once it is running (or degraded: a unit of
 	// this machine failed, which a test does not care about)
@@ -136,6 +119,55 @@ func Start(ctx context.Context, dir, name string, install ...string) (_ *Lab, er
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// boot mounts the root filesystem, writes the bundle and starts the
+// container, in the calling thread's mount namespace.
+func (l *Lab) boot(ctx context.Context, name string, install []string) error {
+	for _, d := range []string{l.state, l.rootfs} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	if err := unix.Mount("sdlab-state", l.state, "tmpfs", 0, "size=1g,mode=755"); err != nil {
+		return fmt.Errorf("mount tmpfs: %w", err)
+	}
+	upper, work := filepath.Join(l.state, "upper"), filepath.Join(l.state, "work")
+	for _, d := range []string{upper, work} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return err
+		}
+	}
+	if err := unix.Mount("sdlab-root", l.rootfs, "overlay", 0, "lowerdir=/,upperdir="+upper+",workdir="+work); err != nil {
+		return fmt.Errorf("mount overlay: %w", err)
+	}
+	if err := l.prepare(name, install); err != nil {
+		return err
+	}
+	spec, err := l.spec()
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(spec, "", "  ")
+	if err != nil {
+		return err
+	}
+	bundle := filepath.Dir(l.rootfs)
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), b, 0o644); err != nil {
+		return err
+	}
+	log, err := os.Create(filepath.Join(l.dir, "console.log"))
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	run := exec.CommandContext(ctx, "runc", "run", "-d", "--bundle", bundle, name)
+	run.Stdout, run.Stderr = log, log
+	if err := run.Run(); err != nil {
+		out, _ := os.ReadFile(log.Name())
+		return fmt.Errorf("runc run: %v: %s", err, out)
+	}
+	return nil
 }
 
 // prepare writes the container's identity and boot target into the
@@ -241,15 +273,6 @@ func (l *Lab) Exec(ctx context.Context, args ...string) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// WriteFile writes a file into the container's filesystem.
-func (l *Lab) WriteFile(path string, body []byte, mode os.FileMode) error {
-	p := filepath.Join(l.rootfs, path)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(p, body, mode)
-}
-
 // HostPID is the host's pid of the container's process pid.
 func (l *Lab) HostPID(pid int) (int, error) {
 	out, err := exec.Command("runc", "state", l.Name).Output()
@@ -296,20 +319,13 @@ func (l *Lab) Close() error {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	exec.Command("runc", "delete", "--force", l.Name).Run()
-	var errs []error
-	for _, m := range []string{l.rootfs, l.state} {
-		if err := unix.Unmount(m, 0); err != nil && !errors.Is(err, unix.EINVAL) {
-			if err := unix.Unmount(m, unix.MNT_DETACH); err != nil {
-				errs = append(errs, fmt.Errorf("umount %s: %w", m, err))
-			}
-		}
-	}
+	// the mounts go with the last process of their namespace
+	err := exec.Command("runc", "delete", "--force", l.Name).Run()
 	ms, _ := filepath.Glob("/sys/fs/cgroup/*/sdlab-" + l.Name)
 	for _, m := range ms {
 		removeTree(m)
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 // removeTree removes an empty cgroup directory tree, deepest first.

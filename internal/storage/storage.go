@@ -219,7 +219,11 @@ func (w *walker) path(p, why string) error {
 	}
 	// An overlay whose layer holds the file shows it in the merged tree;
 	// one whose layer is beneath a denied directory shows part of it
-	// anywhere in the merged tree, which is then denied whole.
+	// anywhere in the merged tree, which is then denied whole. A layer
+	// is a directory of one filesystem: what another mount shows beneath
+	// it is not in the layer (an overlay mounted inside its own lower
+	// layer, over "/" say, does not show itself again, nested without
+	// end).
 	for _, o := range w.mounts {
 		if o.FSType != "overlay" {
 			continue
@@ -227,6 +231,7 @@ func (w *walker) path(p, why string) error {
 		for _, layer := range overlayLayers(o) {
 			switch {
 			case o.Mountpoint == layer:
+			case pathtree.Within(p, layer) && w.mountOf(layer) != m:
 			case pathtree.Within(p, layer):
 				w.alias(filepath.Join(o.Mountpoint, rel(layer, p)), "overlay "+o.Mountpoint+" has the layer "+layer)
 			case pathtree.Within(layer, p):

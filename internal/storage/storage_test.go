@@ -326,3 +326,39 @@ func TestMountedBeneath(t *testing.T) {
 		t.Errorf("routes of %s (with %s mounted at %s): nodes %v lack %s", dir, loop, mnt, nodePaths(r), loop)
 	}
 }
+
+// An overlay's layer is a directory of one filesystem: a mount beneath
+// it, the overlay's own mount point among them, is not in the layer. An
+// overlay mounted inside its own lower layer (a test harness over "/"
+// does this) shows the layer's files once, not nested without end.
+func TestOverlayInsideItsLayer(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	// a filesystem of its own, so that the layer's mount is this tmpfs
+	sh(t, "mount", "-t", "tmpfs", "tmpfs", dir)
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	for _, d := range []string{"root/etc", "root/mnt", "upper", "work"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "root", "etc", "secret"), nil, 0o600)
+	merged := filepath.Join(dir, "root", "mnt")
+	opts := "lowerdir=" + filepath.Join(dir, "root") + ",upperdir=" + filepath.Join(dir, "upper") + ",workdir=" + filepath.Join(dir, "work")
+	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+		t.Fatalf("overlay: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(merged, unix.MNT_DETACH) })
+	r, err := Of(filepath.Join(dir, "root", "etc", "secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(merged, "etc", "secret"); !slices.Contains(r.Aliases, want) {
+		t.Errorf("aliases %v lack the overlay's %s", r.Aliases, want)
+	}
+	for _, a := range r.Aliases {
+		if strings.Contains(a, filepath.Join("mnt", "mnt")) {
+			t.Errorf("alias %s: the overlay's own mount point is no part of its layer", a)
+		}
+	}
+}

@@ -384,7 +384,7 @@ func expand(arg string, r *Report) []string {
 			return nil
 		}
 		switch strings.ToLower(filepath.Ext(p)) {
-		case ".yaml", ".yml", ".json", ".service":
+		case ".yaml", ".yml", ".json", ".service", ".container":
 			if d.Type().IsRegular() {
 				out = append(out, p)
 			}

@@ -20,6 +20,9 @@ func readDocument(d kube.Document) ([]kube.Container, int, []error) {
 	if systemd.IsUnit(d.File) {
 		return readUnit(d)
 	}
+	if systemd.IsQuadlet(d.File) {
+		return readQuadlet(d)
+	}
 	if strings.HasPrefix(d.File, dockerRunSource) {
 		return readDockerRun(d)
 	}
@@ -188,4 +191,26 @@ func readDockerRun(d kube.Document) ([]kube.Container, int, []error) {
 		out = append(out, cs...)
 	}
 	return out, 1, errs
+}
+
+// readQuadlet reads a Podman Quadlet .container unit as the Pod it
+// stands for, on a Podman host.
+func readQuadlet(d kube.Document) ([]kube.Container, int, []error) {
+	if d.TooLarge {
+		return nil, 1, []error{&kube.Error{File: d.File, Line: 1, Msg: "the unit is larger than a document may be"}}
+	}
+	pod, dir, ambient, notes, err := systemd.QuadletPod(d.File, d.Text)
+	if err != nil {
+		return nil, 1, []error{err}
+	}
+	cs, err := kube.FromNode(d.File, pod)
+	for i := range cs {
+		cs[i].Kind = "QuadletContainer"
+		cs[i].Runtime, cs[i].ProfileDir, cs[i].Notes, cs[i].Ambient = runtimes.Podman.Name, dir, notes, ambient
+	}
+	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return cs, 1, errs
 }

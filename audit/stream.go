@@ -158,7 +158,7 @@ func (a *Auditor) split(src source, maxDoc int, put func(*piece) bool) bool {
 		return put(&piece{err: err})
 	}
 	defer rc.Close()
-	if systemd.IsUnit(name) || strings.HasPrefix(name, dockerRunSource) {
+	if systemd.IsUnit(name) || systemd.IsQuadlet(name) || strings.HasPrefix(name, dockerRunSource) {
 		// a unit (or a command line) is one document, whatever its
 		// lines look like
 		b, err := io.ReadAll(io.LimitReader(rc, int64(maxDoc)+1))

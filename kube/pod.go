@@ -76,6 +76,10 @@ func PodFor(p *policy.Policy, defaults caps.Set, o PodOptions) (*corev1.Pod, err
 	case policy.SeccompUnconfined:
 		sc.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}
 	case policy.SeccompRuntimeDefault:
+		if r := p.Seccomp.Runtime; r != "" && r != "docker" {
+			// the node's runtime picks its own default, not this one
+			return nil, fmt.Errorf("the seccomp profile is %s's RuntimeDefault, which a Pod cannot ask for: the node's runtime applies its own", r)
+		}
 		sc.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
 	case policy.SeccompFile:
 		if o.SeccompLocalhost == "" {

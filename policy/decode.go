@@ -227,6 +227,14 @@ func (d *decoder) seccomp(s *FileSeccomp) Seccomp {
 	if out.Origin == "" {
 		out.Origin = d.origin("seccomp")
 	}
+	if s.Runtime != "" {
+		if out.Kind != SeccompRuntimeDefault {
+			d.bad("seccomp.runtime", "kind %q takes no runtime: a runtime names whose %s it is", s.Kind, SeccompRuntimeDefault)
+		} else if s.Runtime != "docker" && s.Runtime != "podman" {
+			d.bad("seccomp.runtime", "%q: want docker or podman (a runtime whose default profile rampart run enforces)", s.Runtime)
+		}
+		out.Runtime = s.Runtime
+	}
 	switch out.Kind {
 	case SeccompUnconfined, SeccompRuntimeDefault:
 		if s.Path != "" {

@@ -37,6 +37,13 @@ func TestFileRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got, p) {
 		t.Errorf("round trip:\n%+v\nwant\n%+v", got, p)
 	}
+	// Podman's RuntimeDefault keeps its runtime.
+	q := &Policy{Source: "s", Seccomp: Seccomp{Kind: SeccompRuntimeDefault, Runtime: "podman", Origin: "u.container"}}
+	if b, err := Encode(q, dir); err != nil {
+		t.Fatal(err)
+	} else if got, err := Decode(filepath.Join(dir, "r.json"), b); err != nil || !reflect.DeepEqual(got, q) {
+		t.Errorf("runtime: %v\n%s\n%+v", err, b, got)
+	}
 	// A base, and none where ALL makes it moot.
 	for _, c := range []*Capabilities{{Base: caps.Of(caps.CHOWN, caps.KILL, caps.NET_RAW), Drop: caps.Of(caps.NET_RAW)}, {DropAll: true, Add: caps.Of(caps.NET_BIND_SERVICE)}, {}} {
 		q := &Policy{Source: "s", Capabilities: c}
@@ -104,6 +111,8 @@ func TestDecodeRefusals(t *testing.T) {
 		{h + `"seccomp": {"kind": "runtime-default"}} {}`, "f.json:1:73: data after the end of the document"},
 		{h + `"seccomp": {"kind": "file"}}`, `f.json:1:44: seccomp: kind "file" needs a path`},
 		{h + `"seccomp": {"kind": "unconfined", "path": "x"}}`, `seccomp.path: kind "unconfined" takes no path`},
+		{h + `"seccomp": {"kind": "unconfined", "runtime": "podman"}}`, `seccomp.runtime: kind "unconfined" takes no runtime`},
+		{h + `"seccomp": {"kind": "runtime-default", "runtime": "cri-o"}}`, `seccomp.runtime: "cri-o": want docker or podman`},
 		{h + `"apparmor": {"kind": "Localhost", "name": "x"}}`, `f.json:1:54: apparmor.kind: "Localhost": want one of`},
 		{h + `"apparmor": {"kind": "localhost"}}`, `apparmor: kind "localhost" needs a name`},
 		{h + `"apparmor": {"kind": "runtime-default", "name": "x"}}`, `kind "runtime-default" takes no name and no file`},

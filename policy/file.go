@@ -60,9 +60,10 @@ type FileUser struct {
 
 // FileSeccomp is a Seccomp reference.
 type FileSeccomp struct {
-	Kind   string `json:"kind"`
-	Path   string `json:"path,omitempty"`
-	Origin string `json:"origin,omitempty"`
+	Kind    string `json:"kind"`
+	Path    string `json:"path,omitempty"`
+	Runtime string `json:"runtime,omitempty"`
+	Origin  string `json:"origin,omitempty"`
 }
 
 // FileAppArmor is an AppArmor reference.
@@ -118,7 +119,7 @@ func Encode(p *Policy, dir string) ([]byte, error) {
 		f.User = &FileUser{UID: &uid, GID: &gid}
 	}
 	if s := p.Seccomp; s.Kind != SeccompNone {
-		f.Seccomp = &FileSeccomp{Kind: string(s.Kind), Origin: s.Origin}
+		f.Seccomp = &FileSeccomp{Kind: string(s.Kind), Runtime: s.Runtime, Origin: s.Origin}
 		if f.Seccomp.Path, err = ref(s.Path); err != nil {
 			return nil, err
 		}

@@ -134,6 +134,9 @@ const (
 type Seccomp struct {
 	Kind SeccompKind
 	Path string // for SeccompFile
+	// Runtime, for SeccompRuntimeDefault, is the runtime whose default
+	// profile it is ("podman"); empty, Docker's.
+	Runtime string
 	// Origin is where the reference was written (file:line), for errors.
 	Origin string
 }
@@ -149,6 +152,10 @@ func (s Seccomp) String() string {
 		return "none"
 	case SeccompFile:
 		return s.Path
+	case SeccompRuntimeDefault:
+		if s.Runtime != "" {
+			return string(s.Kind) + " (" + s.Runtime + "'s)"
+		}
 	}
 	return string(s.Kind)
 }

@@ -94,6 +94,13 @@ func Load(ref policy.Seccomp, bounding caps.Set) (*Profile, error) {
 	case policy.SeccompNone, policy.SeccompUnconfined:
 		return nil, nil
 	case policy.SeccompRuntimeDefault:
+		if ref.Runtime != "" {
+			d, err := RuntimeDefaultFor(ref.Runtime, "")
+			if err != nil {
+				return nil, err
+			}
+			return d.Load(bounding)
+		}
 		return Docker.Load(bounding)
 	case policy.SeccompFile:
 		body, err := os.ReadFile(ref.Path)

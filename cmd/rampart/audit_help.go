@@ -10,10 +10,12 @@ RuntimeDefault, docker-default where the node has AppArmor), and an OCI
 runtime config (a bundle's config.json) as runc runs it, with exactly its
 own layers; a systemd service unit (NAME.service, with the drop-ins beside
 it) as systemd 252 runs it: its bounding and ambient sets, user,
-no_new_privs and the seccomp filters its directives build; a docker run
-command line given as an argument ('docker run --privileged IMAGE') as
-the Compose service it amounts to; findings point into those files (and
-at the command's flags).
+no_new_privs and the seccomp filters its directives build; a Podman
+Quadlet unit (NAME.container) as Podman runs it (its 11 capabilities,
+containers-common's seccomp.json); a docker run command line given as an
+argument ('docker run --privileged IMAGE') as the Compose service it
+amounts to; findings point into those files (and at the command's
+flags).
 
   - the effective layers, resolved against the node's defaults: the
     capability set (the runtime's default set with the manifest's adds and
@@ -29,8 +31,8 @@ at the command's flags).
     with the failing checks of k8s.io/pod-security-admission.
 
 FILES are manifests (all workload kinds, multi-document YAML, JSON, Lists),
-directories (walked for *.yaml, *.yml, *.json, *.service) or - for
-standard input.
+directories (walked for *.yaml, *.yml, *.json, *.service, *.container) or
+- for standard input.
 Malformed documents are reported with file and document; the rest is
 audited. Documents are read, audited and written out one at a time, so
 memory does not grow with the input, an endless stream on standard input

@@ -247,3 +247,47 @@ func TestDockerRunPredictionEqualsMeasurement(t *testing.T) {
 		})
 	}
 }
+
+// Prediction equals measurement for Podman Quadlet .container units:
+// what audit predicts for each (as the Pod it stands for, on a Podman
+// host) is what rampart probe measures under rampart run --from the
+// unit, and the kernel's account of a non-root container is Podman's:
+// its added capabilities raised into the ambient set.
+func TestQuadletPredictionEqualsMeasurement(t *testing.T) {
+	needRoot(t)
+	needSeccomp(t)
+	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
+	dir := t.TempDir()
+	units := map[string]string{
+		"defaults":   "",
+		"hardened":   "DropCapability=all\nAddCapability=CAP_CHOWN CAP_SETUID CAP_SETGID\nNoNewPrivileges=true\n",
+		"unfiltered": "DropCapability=CAP_NET_RAW\nAddCapability=CAP_SYS_ADMIN\nSeccompProfile=unconfined\n",
+		"nonroot":    "DropCapability=all\nAddCapability=CAP_NET_BIND_SERVICE CAP_NET_RAW\nUser=1000\nGroup=1000\n",
+	}
+	self := selfForEveryone(t)
+	for name, body := range units {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(dir, name+".container")
+			if err := os.WriteFile(file, []byte("[Unit]\nDescription=test\n\n[Container]\nImage=app\n"+body+"\n[Install]\nWantedBy=default.target\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			predicted := auditPaths(t, file)[name+"-container"]
+			if predicted == nil {
+				t.Fatalf("no prediction for %s", name)
+			}
+			r := rampart(t, "", "run", "--from", file, "--", self, "probe", "-o", "json")
+			if r.code != 0 {
+				t.Fatalf("run --from: exit %d: %s", r.code, r.stderr)
+			}
+			measured, _ := decodeProbe(t, "under run --from", []byte(r.stdout), nil)
+			predictionMatchesMeasurement(t, predicted, measured)
+		})
+	}
+	// uid 1000 keeps NET_BIND_SERVICE and NET_RAW, ambient as Podman
+	// raises them
+	r := rampart(t, "", "run", "--from", filepath.Join(dir, "nonroot.container"), "--", "grep", "-E", "^(Uid|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):", "/proc/self/status")
+	want := "Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000002400\nCapBnd:\t0000000000002400\nCapAmb:\t0000000000002400\nNoNewPrivs:\t0\nSeccomp:\t2\n"
+	if r.code != 0 || r.stdout != want {
+		t.Errorf("exit %d\n%s\nwant\n%s\n%s", r.code, r.stdout, want, r.stderr)
+	}
+}

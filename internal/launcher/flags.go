@@ -52,7 +52,7 @@ func (r *RunFlags) Register(fl *pflag.FlagSet) {
 	r.Layers.Register(fl, "")
 	fl.BoolVar(&f.CapAmbient, "cap-ambient", false, "also raise the resulting set into the ambient set, so a non-root CMD keeps it")
 	fl.BoolVar(&r.noNewPrivs, "no-new-privs", false, "set no_new_privs; =false turns it off (unset: on when seccomp or Landlock is used)")
-	fl.StringVar(&r.From, "from", "", "take the layers from a Kubernetes manifest FILE[#CONTAINER], a Docker Compose FILE[#SERVICE], an OCI runtime config (a bundle's config.json), a systemd service unit (NAME.service), or a docker run command line ('docker run --cap-drop ALL … IMAGE')")
+	fl.StringVar(&r.From, "from", "", "take the layers from a Kubernetes manifest FILE[#CONTAINER], a Docker Compose FILE[#SERVICE], an OCI runtime config (a bundle's config.json), a systemd service unit (NAME.service), a Podman Quadlet unit (NAME.container), or a docker run command line ('docker run --cap-drop ALL … IMAGE')")
 	fl.StringVar(&r.Policy, "policy", "", "take the layers from a policy `FILE` (rampart.policy/v1, docs/policy-json.md; as rampart record writes, or the directory it wrote), the layer flags over it")
 	fl.IntVar(&r.PreserveFDs, "preserve-fds", 0, "keep descriptors 3 to 3+N-1 open in CMD (every other one above 2 is closed, as runc does)")
 	fl.BoolVarP(&r.Verbose, "verbose", "v", false, "print the plan and the state the kernel reports before exec")

@@ -191,6 +191,11 @@ func (r *Resolved) dialect(file, name string) (*policy.Policy, bool, error) {
 		notes []string
 	)
 	switch {
+	case systemd.IsQuadlet(file):
+		if name != "" {
+			return nil, true, &policy.LayerError{Layer: policy.LayerManifest, Err: fmt.Errorf("%s is a Quadlet container unit, which starts one container: drop #%s", file, name)}
+		}
+		p, notes, err = systemd.QuadletPolicy(file, body)
 	case systemd.IsUnit(file):
 		if name != "" {
 			return nil, true, &policy.LayerError{Layer: policy.LayerManifest, Err: fmt.Errorf("%s is a systemd service, which starts one process: drop #%s", file, name)}

@@ -18,7 +18,7 @@ func TestTargetsAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := 1 + len(runtimes.SeccompReleases("containerd")) + len(runtimes.SeccompReleases("cri-o"))
+	want := 1 + len(runtimes.SeccompReleases("containerd")) + len(runtimes.SeccompReleases("cri-o")) + len(runtimes.SeccompReleases("podman"))
 	if len(ts) != want || ts[0].Name != "runtime-default:docker" {
 		t.Fatalf("%d targets, want %d, Docker's first: %v", len(ts), want, ts[0].Name)
 	}
@@ -37,7 +37,7 @@ func TestTargetsAll(t *testing.T) {
 		t.Fatalf("%+v, %v", one, err)
 	}
 	var ue *runtimes.UnknownError
-	if _, err := Targets("runtime-default:podman", nil); !errors.As(err, &ue) || !strings.HasPrefix(err.Error(), "runtime-default:podman: ") {
+	if _, err := Targets("runtime-default:rkt", nil); !errors.As(err, &ue) || !strings.HasPrefix(err.Error(), "runtime-default:rkt: ") {
 		t.Errorf("got %v", err)
 	}
 	// A name that only starts like one is a file.

@@ -174,12 +174,20 @@ func TestDialectsReport(t *testing.T) {
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	unit := filepath.Join(dir, "web.service")
+	if err := os.WriteFile(unit, []byte("[Service]\nExecStart=/bin/web\nUser=nobody\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE\nSystemCallFilter=@system-service\nSystemCallErrorNumber=EPERM\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	quadlet := filepath.Join(dir, "web.container")
+	if err := os.WriteFile(quadlet, []byte("[Container]\nImage=web\nDropCapability=CAP_NET_RAW\nVolume=/run/podman/podman.sock:/run/podman/podman.sock\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	abs, _ := filepath.Abs(filepath.Join(repoRoot, "docs", "audit.schema.json"))
 	schema, err := jsonschema.NewCompiler().Compile("file://" + abs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, file := range []string{composeFile, config} {
+	for _, file := range []string{composeFile, config, unit, quadlet} {
 		r := rampart(t, "", "audit", "-o", "sarif", "--sarif-base", dir, file)
 		if r.code != 0 {
 			t.Fatalf("%s: exit %d: %s", file, r.code, r.stderr)

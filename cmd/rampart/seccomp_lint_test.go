@@ -239,7 +239,8 @@ func TestLintFailOnAndTable(t *testing.T) {
 		{[]string{"--fail-on", "warning", lintData + "arch-native.json"}, 0},
 		{[]string{"--fail-on", "info", lintData + "arch-native.json"}, exitUsage},
 		{[]string{"-o", "xml", lintData + "arch-native.json"}, exitUsage},
-		{[]string{"runtime-default:podman"}, exitUsage},
+		{[]string{"runtime-default:rkt"}, exitUsage},
+		{[]string{"--fail-on", "warning", "runtime-default:podman"}, 1}, // its setns conflict
 	} {
 		r := rampart(t, "", append([]string{"seccomp", "lint"}, c.args...)...)
 		if r.code != c.code {

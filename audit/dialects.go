@@ -5,6 +5,9 @@ import (
 	"os"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/compose"
 	"github.com/rampart-sec/rampart/kube"
 	"github.com/rampart-sec/rampart/oci"
@@ -13,9 +16,10 @@ import (
 )
 
 // readDocument reads one document of a stream: a Kubernetes manifest, or
-// a file of another dialect as the Pod it stands for (an OCI runtime
-// config, a Compose file), whose containers carry the runtime and
-// profile directory their layers are resolved with.
+// a file of another dialect as the Pod it stands for (a systemd service
+// or Quadlet unit, a docker run command line, a Compose file, an OCI
+// runtime config), whose containers carry the runtime and profile
+// directory their layers are resolved with.
 func readDocument(d kube.Document) ([]kube.Container, int, []error) {
 	if systemd.IsUnit(d.File) {
 		return readUnit(d)
@@ -36,17 +40,50 @@ func readDocument(d kube.Document) ([]kube.Container, int, []error) {
 	if err != nil {
 		return nil, 1, []error{err}
 	}
-	cs, err := kube.FromNode(d.File, pod)
+	return standsFor(d.File, pod, dialect{kind: "OCIConfig", profileDir: dir, notes: notes, ambient: ambient})
+}
+
+// dialect is what a container read from another dialect carries beside
+// the Pod it stands for.
+type dialect struct {
+	kind, runtime, profileDir string
+	notes                     []string
+	ambient                   caps.Set
+}
+
+// standsFor reads the Pod a file of another dialect stands for, its
+// containers reported as what they are (kind), with the runtime,
+// profile directory, notes and ambient set their layers are resolved
+// with.
+func standsFor(file string, pod *yaml.Node, d dialect) ([]kube.Container, int, []error) {
+	cs, err := kube.FromNode(file, pod)
 	for i := range cs {
-		// reported as what it is, not as the Pod it stands for
-		cs[i].Kind = "OCIConfig"
-		cs[i].ProfileDir, cs[i].Notes, cs[i].Ambient = dir, notes, ambient
+		cs[i].Kind = d.kind
+		cs[i].Runtime, cs[i].ProfileDir, cs[i].Notes, cs[i].Ambient = d.runtime, d.profileDir, d.notes, d.ambient
 	}
 	var errs []error
 	if err != nil {
 		errs = append(errs, err)
 	}
 	return cs, 1, errs
+}
+
+// services reads Compose services (a file's, or a docker run command's)
+// as the Pods they stand for, on a Docker node.
+func services(file, kind string, svcs []compose.Service) ([]kube.Container, int, []error) {
+	var (
+		out  []kube.Container
+		errs []error
+	)
+	for _, sv := range svcs {
+		if sv.Err != nil {
+			errs = append(errs, sv.Err)
+			continue
+		}
+		cs, _, es := standsFor(file, sv.Pod, dialect{kind: kind, runtime: runtimes.Docker.Name, profileDir: sv.ProfileDir, notes: sv.Notes})
+		out, errs = append(out, cs...), append(errs, es...)
+	}
+	return out, 1, errs
 }
 
 // forContainer is the Auditor that audits c: this one, or, for a
@@ -97,26 +134,7 @@ func readCompose(d kube.Document) ([]kube.Container, int, []error) {
 	if err != nil {
 		return nil, 1, []error{err}
 	}
-	var (
-		out  []kube.Container
-		errs []error
-	)
-	for _, sv := range svcs {
-		if sv.Err != nil {
-			errs = append(errs, sv.Err)
-			continue
-		}
-		cs, err := kube.FromNode(d.File, sv.Pod)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		for i := range cs {
-			cs[i].Kind = "ComposeService"
-			cs[i].Runtime, cs[i].ProfileDir, cs[i].Notes = runtimes.Docker.Name, sv.ProfileDir, sv.Notes
-		}
-		out = append(out, cs...)
-	}
-	return out, 1, errs
+	return services(d.File, "ComposeService", svcs)
 }
 
 // readUnit reads a systemd service unit (the whole file, as split hands
@@ -132,16 +150,7 @@ func readUnit(d kube.Document) ([]kube.Container, int, []error) {
 	if err != nil {
 		return nil, 1, []error{err}
 	}
-	cs, err := kube.FromNode(d.File, pod)
-	for i := range cs {
-		cs[i].Kind = "SystemdService"
-		cs[i].ProfileDir, cs[i].Notes, cs[i].Ambient = dir, notes, ambient
-	}
-	var errs []error
-	if err != nil {
-		errs = append(errs, err)
-	}
-	return cs, 1, errs
+	return standsFor(d.File, pod, dialect{kind: "SystemdService", profileDir: dir, notes: notes, ambient: ambient})
 }
 
 // dockerRunSource names a docker run command line audited (numbered
@@ -171,26 +180,7 @@ func readDockerRun(d kube.Document) ([]kube.Container, int, []error) {
 	if err != nil {
 		return nil, 1, []error{err}
 	}
-	var (
-		out  []kube.Container
-		errs []error
-	)
-	for _, sv := range dr.Pods() {
-		if sv.Err != nil {
-			errs = append(errs, sv.Err)
-			continue
-		}
-		cs, err := kube.FromNode(d.File, sv.Pod)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		for i := range cs {
-			cs[i].Kind = "DockerRun"
-			cs[i].Runtime, cs[i].ProfileDir, cs[i].Notes = runtimes.Docker.Name, sv.ProfileDir, sv.Notes
-		}
-		out = append(out, cs...)
-	}
-	return out, 1, errs
+	return services(d.File, "DockerRun", dr.Pods())
 }
 
 // readQuadlet reads a Podman Quadlet .container unit as the Pod it
@@ -203,14 +193,5 @@ func readQuadlet(d kube.Document) ([]kube.Container, int, []error) {
 	if err != nil {
 		return nil, 1, []error{err}
 	}
-	cs, err := kube.FromNode(d.File, pod)
-	for i := range cs {
-		cs[i].Kind = "QuadletContainer"
-		cs[i].Runtime, cs[i].ProfileDir, cs[i].Notes, cs[i].Ambient = runtimes.Podman.Name, dir, notes, ambient
-	}
-	var errs []error
-	if err != nil {
-		errs = append(errs, err)
-	}
-	return cs, 1, errs
+	return standsFor(d.File, pod, dialect{kind: "QuadletContainer", runtime: runtimes.Podman.Name, profileDir: dir, notes: notes, ambient: ambient})
 }

@@ -720,11 +720,12 @@ var nsNames = map[string]uint64{"cgroup": nsCgroup, "ipc": nsIPC, "net": nsNet, 
 // keeps what it names and "~list" all but; a later list adds (or with
 // "~" takes away).
 func sdNamespaces(e unitfile.Entry, retain uint64) (uint64, error) {
-	switch strings.ToLower(e.Value) {
-	case "", "no", "false", "0", "off":
+	if b, ok := unitfile.Bool(e.Value); ok {
+		// yes keeps none; no (and empty, the default) every kind
+		if b {
+			return 0, nil
+		}
 		return nsAll, nil
-	case "yes", "true", "1", "on":
-		return 0, nil
 	}
 	v, invert := strings.CutPrefix(e.Value, "~")
 	var set uint64
@@ -788,11 +789,8 @@ func (f *sdFilters) namespaces(retain uint64, at unitfile.Entry) {
 }
 
 func sdBool(e unitfile.Entry) (bool, error) {
-	switch strings.ToLower(e.Value) {
-	case "1", "yes", "y", "true", "t", "on":
-		return true, nil
-	case "0", "no", "n", "false", "f", "off", "":
-		return false, nil
+	if b, ok := unitfile.Bool(e.Value); ok {
+		return b, nil
 	}
 	return false, sdBad(e, fmt.Errorf("%q: not a boolean; systemd ignores the line", e.Value))
 }

@@ -346,11 +346,8 @@ func capSet(e unitfile.Entry, set, initial caps.Set) (caps.Set, error) {
 
 // boolean reads systemd's booleans.
 func boolean(e unitfile.Entry) (bool, error) {
-	switch strings.ToLower(e.Value) {
-	case "1", "yes", "y", "true", "t", "on":
-		return true, nil
-	case "0", "no", "n", "false", "f", "off", "":
-		return false, nil
+	if b, ok := unitfile.Bool(e.Value); ok {
+		return b, nil
 	}
 	return false, bad(e, fmt.Errorf("%q: not a boolean; systemd ignores the line", e.Value))
 }

@@ -248,3 +248,16 @@ func (u *Unit) Section(name string) []Entry {
 	}
 	return out
 }
+
+// Bool reads a value as systemd reads a boolean: 1, yes, y, true, t or
+// on; 0, no, n, false, f, off or empty. ok is false for anything else,
+// a line systemd ignores.
+func Bool(v string) (b, ok bool) {
+	switch strings.ToLower(v) {
+	case "1", "yes", "y", "true", "t", "on":
+		return true, true
+	case "0", "no", "n", "false", "f", "off", "":
+		return false, true
+	}
+	return false, false
+}

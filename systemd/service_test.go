@@ -77,6 +77,7 @@ func TestNoNewPrivs(t *testing.T) {
 		{"User=nobody\nMemoryDenyWriteExecute=yes\nMemoryDenyWriteExecute=no\n", false},     // last wins
 		{"User=nobody\nSystemCallArchitectures=native\n", true},                             // an arch filter
 		{"User=nobody\nPrivateDevices=yes\n", true},                                         // @raw-io
+		{"User=nobody\nSystemCallLog=@mount\n", true},                                       // a filter that logs
 	} {
 		s, err := read(t, "a.service", "[Service]\n"+c.lines)
 		if err != nil {

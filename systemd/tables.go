@@ -5,6 +5,9 @@ package systemd
 // one on: a boolean's true, or any other non-empty value.
 var seccompKeys = map[string]bool{
 	"SystemCallFilter": false, "SystemCallArchitectures": false, "RestrictAddressFamilies": false,
+	// logs the calls it names and refuses none, but is a filter: it
+	// implies no_new_privs for a non-root user
+	"SystemCallLog":      false,
 	"RestrictNamespaces": true, "LockPersonality": true, "MemoryDenyWriteExecute": true,
 	"RestrictRealtime": true, "RestrictSUIDSGID": true, "ProtectClock": true,
 	"ProtectKernelModules": true, "ProtectKernelLogs": true, "ProtectKernelTunables": true,

@@ -46,6 +46,7 @@ func sdTestUnits(t *testing.T) map[string]string {
 		"nobody-ambient":  "User=nobody\nCapabilityBoundingSet=CAP_NET_RAW CAP_SYS_CHROOT\nAmbientCapabilities=CAP_NET_RAW CAP_SYS_CHROOT\n",
 		"nobody-hardened": "User=nobody\nNoNewPrivileges=yes\nSystemCallArchitectures=native\nSystemCallFilter=@system-service\nSystemCallErrorNumber=EPERM\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\nPrivateDevices=yes\nProtectClock=yes\nProtectKernelModules=yes\n",
 		"implied-drops":   "PrivateDevices=yes\nProtectKernelModules=yes\nProtectKernelLogs=yes\nProtectClock=yes\n",
+		"nobody-logged":   "User=nobody\nSystemCallLog=@mount\n",
 	}
 	ms, _ := filepath.Glob("/lib/systemd/system/*.service")
 	for _, m := range ms {

@@ -121,6 +121,17 @@ func parseUnit(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A key systemd does not know (a misspelt SystemCallFilter=) would
+	// leave its filter out without a word: refused, as the systemd
+	// package refuses it, for a unit named only as a profile too.
+	for _, e := range u.Entries {
+		switch {
+		case e.Section != "Unit" && e.Section != "Service" && e.Section != "Install" && !strings.HasPrefix(e.Section, "X-"):
+			return nil, &Error{File: e.File, Line: e.Line, Col: 1, Err: fmt.Errorf("[%s]: not a section of a service unit; systemd ignores it", e.Section)}
+		case !unitfile.Known(e.Section, e.Key) && !strings.HasPrefix(e.Key, "X-"):
+			return nil, sdBad(e, fmt.Errorf("not a key systemd %d knows in [%s]; systemd ignores it", unitfile.KeysVersion, e.Section))
+		}
+	}
 	f := &sdFilters{file: name, uncond: map[string][]sdAct{}, cond: map[string][]sdBranch{}, condBy: map[string]string{},
 		partial: map[string]unitfile.Entry{}, scf: map[string]sdAct{}, def: sdAllow, at: map[int]unitfile.Entry{}}
 	if err := f.read(u.Section("Service")); err != nil {

@@ -50,6 +50,7 @@ func TestUnitRefused(t *testing.T) {
 		{"RestrictNamespaces=user jail\n", `"jail": not a namespace kind`},
 		{"SystemCallArchitectures=arm64\n", `not an x86 architecture`},
 		{"SystemCallFilter=@system-service\nRestrictNamespaces=~user\n", "retain all namespace kinds or none"},
+		{"SystemCallFiltr=@system-service\n", "3:1: SystemCallFiltr: not a key systemd 252 knows in [Service]"},
 	} {
 		_, err := Parse("u.service", []byte("[Service]\nExecStart=/x\n"+c.body), caps.Full)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -124,13 +124,13 @@ func readQuadlet(path string, body []byte) (*container, error) {
 			if reads(e.Key) || noteKeys[e.Key] != "" || e.Key == "User" || e.Key == "Group" || e.Key == "DynamicUser" {
 				return nil, bad(e, fmt.Errorf("%s= in [Service] applies to podman, and through it to the container; rampart reads the container's layers from [Container] and does not model that", e.Key))
 			}
-			if !knownKeys["Service."+e.Key] {
-				return nil, bad(e, fmt.Errorf("%s=: not a key systemd %d knows in [Service]; systemd ignores it", e.Key, keysVersion))
+			if !unitfile.Known("Service", e.Key) {
+				return nil, bad(e, fmt.Errorf("%s=: not a key systemd %d knows in [Service]; systemd ignores it", e.Key, unitfile.KeysVersion))
 			}
 			continue
 		case "Unit", "Install":
-			if !knownKeys[e.Section+"."+e.Key] && !strings.HasPrefix(e.Key, "X-") {
-				return nil, bad(e, fmt.Errorf("%s=: not a key systemd %d knows in [%s]; systemd ignores it", e.Key, keysVersion, e.Section))
+			if !unitfile.Known(e.Section, e.Key) && !strings.HasPrefix(e.Key, "X-") {
+				return nil, bad(e, fmt.Errorf("%s=: not a key systemd %d knows in [%s]; systemd ignores it", e.Key, unitfile.KeysVersion, e.Section))
 			}
 			continue
 		default:

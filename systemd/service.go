@@ -109,8 +109,8 @@ func FromUnit(u *unitfile.Unit) (*Service, error) {
 		if strings.HasPrefix(e.Section, "X-") || strings.HasPrefix(e.Key, "X-") {
 			continue // systemd's extension space: ignored by design
 		}
-		if !knownKeys[e.Section+"."+e.Key] {
-			return nil, bad(e, fmt.Errorf("%s=: not a key systemd %d knows in [%s]; systemd ignores it", e.Key, keysVersion, e.Section))
+		if !unitfile.Known(e.Section, e.Key) {
+			return nil, bad(e, fmt.Errorf("%s=: not a key systemd %d knows in [%s]; systemd ignores it", e.Key, unitfile.KeysVersion, e.Section))
 		}
 		if e.Section != "Service" {
 			continue // [Unit] and [Install] say when and why, not with what

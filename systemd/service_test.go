@@ -3,9 +3,7 @@ package systemd
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -183,27 +181,6 @@ func TestDebianUnits(t *testing.T) {
 		}
 	}
 	t.Logf("%d units", len(ms))
-}
-
-// keys.go is the installed systemd's table, when it is the same systemd.
-func TestKeysAreSystemds(t *testing.T) {
-	out, err := exec.Command("systemd-analyze", "--version").Output()
-	if err != nil {
-		t.Skip("systemd-analyze is not installed")
-	}
-	if m := regexp.MustCompile(`^systemd (\d+)`).FindSubmatch(out); m == nil || string(m[1]) != "252" {
-		t.Skipf("the installed systemd is not 252, whose table keys.go holds: %s", out)
-	}
-	gen := filepath.Join(t.TempDir(), "keys.go")
-	cmd := exec.Command("../scripts/systemd-unit-keys.sh", gen)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%v: %s", err, b)
-	}
-	a, _ := os.ReadFile("keys.go")
-	b, _ := os.ReadFile(gen)
-	if string(a) != string(b) {
-		t.Error("keys.go is not the installed systemd's table: run scripts/systemd-unit-keys.sh")
-	}
 }
 
 // No unit makes the reader panic, and what it accepts it reads whole.

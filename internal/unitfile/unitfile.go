@@ -261,3 +261,8 @@ func Bool(v string) (b, ok bool) {
 	}
 	return false, false
 }
+
+// Known says whether systemd reads key in section of a service unit
+// ([Unit], [Service], [Install]): a key it does not know it ignores,
+// with a log line.
+func Known(section, key string) bool { return knownKeys[section+"."+key] }

@@ -3,7 +3,9 @@ package unitfile
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -140,4 +142,25 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// keys.go is the installed systemd's table, when it is the same systemd.
+func TestKeysAreSystemds(t *testing.T) {
+	out, err := exec.Command("systemd-analyze", "--version").Output()
+	if err != nil {
+		t.Skip("systemd-analyze is not installed")
+	}
+	if m := regexp.MustCompile(`^systemd (\d+)`).FindSubmatch(out); m == nil || string(m[1]) != "252" {
+		t.Skipf("the installed systemd is not 252, whose table keys.go holds: %s", out)
+	}
+	gen := filepath.Join(t.TempDir(), "keys.go")
+	cmd := exec.Command("../../scripts/systemd-unit-keys.sh", gen)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	a, _ := os.ReadFile("keys.go")
+	b, _ := os.ReadFile(gen)
+	if string(a) != string(b) {
+		t.Error("keys.go is not the installed systemd's table: run scripts/systemd-unit-keys.sh")
+	}
 }

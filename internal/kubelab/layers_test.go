@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,6 +181,19 @@ func TestLayersEngineKubernetesAppArmorNode(t *testing.T) {
 	}
 	if out, err := c.LoadAppArmor(ctx, AppArmorNode, filepath.Join(seedDir, "flask-deny-shadow")); err != nil {
 		t.Fatalf("loading flask-deny-shadow on %s: %v\n%s", AppArmorNode, err, out)
+	}
+	// The node is emulated (TCG): under load its kubelet can miss a
+	// heartbeat, and for a while it is NotReady and tainted NoExecute,
+	// and the engine rightly places the steps elsewhere. What is tested
+	// is the placement on a node that takes Pods: wait until it does.
+	if err := waitFor(ctx, 3*time.Minute, "node "+AppArmorNode+" Ready without a NoExecute taint", func() error {
+		out, err := c.Kubectl(ctx, "get", "node", AppArmorNode, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status} {.spec.taints[*].effect}`)
+		if err == nil && (!strings.HasPrefix(string(out), "True") || strings.Contains(string(out), "NoExecute")) {
+			err = fmt.Errorf("Ready and taints: %q", out)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
 	// The seed's three paths only: the node is emulated (TCG), slow.
 	m := runLayers(t, c, "--only", strings.Join(attack.Seed, ","), "--attack", "cat /etc/shadow >/dev/null")

@@ -43,9 +43,14 @@ var analyzeChecks = map[string][]string{
 
 const analyzeDoc = "../../docs/systemd-analyze.md"
 
+// analyzeVersion is the Debian systemd package the file is of.
+const analyzeVersion = "252.38-1~deb12u1"
+
 // rampart audit beside systemd-analyze security, for every service unit
-// Debian ships: docs/systemd-analyze.md is what both say today (held
-// to the installed systemd; RAMPART_UPDATE_DOCS=1 rewrites it). A path
+// Debian's systemd package ships (the units of other packages come and
+// go with what a machine has installed): docs/systemd-analyze.md is what
+// both say of them (held to the installed package, of the version the
+// file names; RAMPART_UPDATE_DOCS=1 rewrites it). A path
 // rampart finds open where systemd-analyze marks a check that claims
 // it done is listed with rampart's reason: that is a difference between
 // the two, explained.
@@ -58,8 +63,25 @@ func TestSystemdAnalyzeComparison(t *testing.T) {
 	if !strings.HasPrefix(string(out), "systemd 252 ") {
 		t.Skipf("the comparison is of Debian 12's systemd 252: %s", out)
 	}
+	pkg, err := exec.Command("dpkg-query", "-W", "-f=${Version}", "systemd").Output()
+	if err != nil {
+		t.Skipf("systemd is not a Debian package here: %v", err)
+	}
+	if want := analyzeVersion; string(pkg) != want {
+		t.Skipf("docs/systemd-analyze.md is of Debian's systemd %s; this machine has %s", want, pkg)
+	}
 	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
-	ms, _ := filepath.Glob("/lib/systemd/system/*.service")
+	list, err := exec.Command("dpkg-query", "-L", "systemd").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms []string
+	for _, f := range strings.Split(string(list), "\n") {
+		if strings.HasPrefix(f, "/lib/systemd/system/") && strings.HasSuffix(f, ".service") && !strings.Contains(strings.TrimPrefix(f, "/lib/systemd/system/"), "/") {
+			ms = append(ms, f)
+		}
+	}
+	slices.Sort(ms)
 	var rows []string
 	disagree := 0
 	for _, m := range ms {
@@ -131,13 +153,13 @@ func TestSystemdAnalyzeComparison(t *testing.T) {
 		rows = append(rows, fmt.Sprintf("| %s | %s | %d of %d | %s | %s |", filepath.Base(m), score[1], len(c.Open), len(c.Paths),
 			orNone(strings.Join(claimed, "<br>")), orNone(strings.Join(unchecked, ", "))))
 	}
-	if len(rows) < 50 {
+	if len(rows) < 40 {
 		t.Fatalf("only %d units compared", len(rows))
 	}
 	doc := fmt.Sprintf(`# rampart audit beside systemd-analyze security
 
-For every service unit Debian 12 ships in /lib/systemd/system (systemd 252),
-the exposure `+"`systemd-analyze security --offline=true`"+` gives it, and what
+For every service unit Debian 12's systemd package (%s) ships in
+/lib/systemd/system, the exposure `+"`systemd-analyze security --offline=true`"+` gives it, and what
 `+"`rampart audit`"+` finds open of the attack paths of its catalog. Written by
 `+"`RAMPART_UPDATE_DOCS=1 go test -tags seccomp ./cmd/rampart -run TestSystemdAnalyzeComparison`"+`,
 which fails when this file and the installed units disagree.
@@ -153,7 +175,7 @@ paths systemd-analyze has no check for at all.
 | unit | systemd-analyze | rampart: open | open, though systemd-analyze marks it done | open, no systemd-analyze check |
 |---|---|---|---|---|
 %s
-`, disagree, strings.Join(rows, "\n"))
+`, analyzeVersion, disagree, strings.Join(rows, "\n"))
 	if os.Getenv("RAMPART_UPDATE_DOCS") == "1" {
 		if err := os.WriteFile(analyzeDoc, []byte(doc), 0o644); err != nil {
 			t.Fatal(err)

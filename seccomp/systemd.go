@@ -10,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 	"github.com/rampart-sec/rampart/internal/unitfile"
 )
 
@@ -547,16 +548,18 @@ type sdFamilies struct {
 	at    unitfile.Entry
 }
 
-// addressFamilies are the names systemd reads, with Linux's numbers.
-var addressFamilies = map[string]uint64{
-	"AF_UNIX": 1, "AF_LOCAL": 1, "AF_INET": 2, "AF_AX25": 3, "AF_IPX": 4, "AF_APPLETALK": 5,
-	"AF_NETROM": 6, "AF_BRIDGE": 7, "AF_ATMPVC": 8, "AF_X25": 9, "AF_INET6": 10, "AF_ROSE": 11,
-	"AF_DECnet": 12, "AF_NETBEUI": 13, "AF_SECURITY": 14, "AF_KEY": 15, "AF_NETLINK": 16,
-	"AF_PACKET": 17, "AF_ASH": 18, "AF_ECONET": 19, "AF_ATMSVC": 20, "AF_RDS": 21, "AF_SNA": 22,
-	"AF_IRDA": 23, "AF_PPPOX": 24, "AF_WANPIPE": 25, "AF_LLC": 26, "AF_IB": 27, "AF_MPLS": 28,
-	"AF_CAN": 29, "AF_TIPC": 30, "AF_BLUETOOTH": 31, "AF_IUCV": 32, "AF_RXRPC": 33, "AF_ISDN": 34,
-	"AF_PHONET": 35, "AF_IEEE802154": 36, "AF_CAIF": 37, "AF_ALG": 38, "AF_NFC": 39, "AF_VSOCK": 40,
-	"AF_KCM": 41, "AF_QIPCRTR": 42, "AF_SMC": 43, "AF_XDP": 44, "AF_MCTP": 45,
+// addressFamily is the number of a family name systemd reads
+// (AF_LOCAL is AF_UNIX's other name).
+func addressFamily(name string) (uint64, bool) {
+	if name == "AF_LOCAL" {
+		name = "AF_UNIX"
+	}
+	for n, f := range linuxabi.Families {
+		if f == name && n > 0 {
+			return uint64(n), true
+		}
+	}
+	return 0, false
 }
 
 // line applies one RestrictAddressFamilies= line: empty resets, "none"
@@ -578,7 +581,7 @@ func (s *sdFamilies) line(e unitfile.Entry) error {
 		*s = sdFamilies{set: true, allow: !invert, fams: map[uint64]bool{}, at: e}
 	}
 	for _, name := range strings.Fields(v) {
-		n, ok := addressFamilies[name]
+		n, ok := addressFamily(name)
 		if !ok {
 			return sdBad(e, fmt.Errorf("%q: not an address family systemd knows; it ignores the name", name))
 		}

@@ -394,7 +394,15 @@ func QuadletPod(path string, body []byte) (pod *yaml.Node, profileDir string, am
 	var volumes, mounts []*yaml.Node
 	for i, e := range c.volumes {
 		parts := strings.Split(e.Value, ":")
-		if len(parts) < 2 || !filepath.IsAbs(parts[0]) {
+		if len(parts) < 2 {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(parts[0], "."):
+			// Quadlet takes a relative source from the unit's directory:
+			// a bind mount all the same
+			parts[0] = filepath.Join(filepath.Dir(path), parts[0])
+		case !filepath.IsAbs(parts[0]):
 			continue // a named volume, not the host's files
 		}
 		at := &yaml.Node{Line: e.Line, Column: 1}

@@ -1,10 +1,13 @@
 package systemd
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
@@ -73,6 +76,11 @@ func TestQuadletPolicy(t *testing.T) {
 	if p, _, err := QuadletPolicy(f, b); err != nil || p.Seccomp.Kind != policy.SeccompUnconfined {
 		t.Errorf("%+v %v", p, err)
 	}
+	// a relative source is the unit directory's, a bind mount too
+	f, b = quadlet(t, "Volume=./run/podman.sock:/run/podman/podman.sock\n")
+	if pod, _, _, _, err := QuadletPod(f, b); err != nil || !strings.Contains(fmt.Sprint(yamlText(t, pod)), filepath.Join(filepath.Dir(f), "run/podman.sock")) {
+		t.Errorf("relative volume: %v", err)
+	}
 	_, _, ambient, _, err := QuadletPod(quadlet(t, "AddCapability=CAP_NET_RAW\nUser=101\n"))
 	if err != nil || ambient != caps.Of(caps.NET_RAW) {
 		t.Errorf("ambient %s %v", ambient, err)
@@ -117,4 +125,13 @@ func FuzzQuadlet(f *testing.F) {
 			t.Fatalf("%q: pod %v ambient %s", body, pod, ambient)
 		}
 	})
+}
+
+func yamlText(t *testing.T, n *yaml.Node) string {
+	t.Helper()
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -23,6 +23,7 @@ type Options struct {
 	Stdin, Stdout, Stderr *os.File
 	Env                   []string
 	Dir                   string
+	Wait                  bool
 	Credential            *syscall.Credential
 }
 

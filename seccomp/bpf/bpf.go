@@ -28,7 +28,11 @@ type Data struct {
 const (
 	ArchX86_64 uint32 = 0xc000003e
 	ArchI386   uint32 = 0x40000003
-	X32Bit     int32  = 0x40000000
+	// AArch64 and its 32-bit compat ABI (EM_AARCH64 and EM_ARM, both
+	// little-endian; AArch64 has __AUDIT_ARCH_64BIT).
+	ArchAArch64 uint32 = 0xc00000b7
+	ArchARM     uint32 = 0x40000028
+	X32Bit      int32  = 0x40000000
 )
 
 // dataSize is sizeof(struct seccomp_data).

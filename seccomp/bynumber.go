@@ -2,11 +2,10 @@ package seccomp
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
@@ -74,33 +73,25 @@ type archABI struct {
 
 // archABIs covers every architecture runc accepts in a profile.
 var archABIs = map[specs.Arch]archABI{
-	specs.ArchX86:         {unix.AUDIT_ARCH_I386, 0},
-	specs.ArchX86_64:      {unix.AUDIT_ARCH_X86_64, 0},
-	specs.ArchX32:         {unix.AUDIT_ARCH_X86_64, bpf.X32Bit},
-	specs.ArchARM:         {unix.AUDIT_ARCH_ARM, 0},
-	specs.ArchAARCH64:     {unix.AUDIT_ARCH_AARCH64, 0},
-	specs.ArchMIPS:        {unix.AUDIT_ARCH_MIPS, 4000},
-	specs.ArchMIPSEL:      {unix.AUDIT_ARCH_MIPSEL, 4000},
-	specs.ArchMIPS64:      {unix.AUDIT_ARCH_MIPS64, 5000},
-	specs.ArchMIPSEL64:    {unix.AUDIT_ARCH_MIPSEL64, 5000},
-	specs.ArchMIPS64N32:   {unix.AUDIT_ARCH_MIPS64N32, 6000},
-	specs.ArchMIPSEL64N32: {unix.AUDIT_ARCH_MIPSEL64N32, 6000},
-	specs.ArchPPC:         {unix.AUDIT_ARCH_PPC, 0},
-	specs.ArchPPC64:       {unix.AUDIT_ARCH_PPC64, 0},
-	specs.ArchPPC64LE:     {unix.AUDIT_ARCH_PPC64LE, 0},
-	specs.ArchS390:        {unix.AUDIT_ARCH_S390, 0},
-	specs.ArchS390X:       {unix.AUDIT_ARCH_S390X, 0},
-	specs.ArchRISCV64:     {unix.AUDIT_ARCH_RISCV64, 0},
-	specs.ArchLOONGARCH64: {unix.AUDIT_ARCH_LOONGARCH64, 0},
+	specs.ArchX86:         {linuxabi.AUDIT_ARCH_I386, 0},
+	specs.ArchX86_64:      {linuxabi.AUDIT_ARCH_X86_64, 0},
+	specs.ArchX32:         {linuxabi.AUDIT_ARCH_X86_64, bpf.X32Bit},
+	specs.ArchARM:         {linuxabi.AUDIT_ARCH_ARM, 0},
+	specs.ArchAARCH64:     {linuxabi.AUDIT_ARCH_AARCH64, 0},
+	specs.ArchMIPS:        {linuxabi.AUDIT_ARCH_MIPS, 4000},
+	specs.ArchMIPSEL:      {linuxabi.AUDIT_ARCH_MIPSEL, 4000},
+	specs.ArchMIPS64:      {linuxabi.AUDIT_ARCH_MIPS64, 5000},
+	specs.ArchMIPSEL64:    {linuxabi.AUDIT_ARCH_MIPSEL64, 5000},
+	specs.ArchMIPS64N32:   {linuxabi.AUDIT_ARCH_MIPS64N32, 6000},
+	specs.ArchMIPSEL64N32: {linuxabi.AUDIT_ARCH_MIPSEL64N32, 6000},
+	specs.ArchPPC:         {linuxabi.AUDIT_ARCH_PPC, 0},
+	specs.ArchPPC64:       {linuxabi.AUDIT_ARCH_PPC64, 0},
+	specs.ArchPPC64LE:     {linuxabi.AUDIT_ARCH_PPC64LE, 0},
+	specs.ArchS390:        {linuxabi.AUDIT_ARCH_S390, 0},
+	specs.ArchS390X:       {linuxabi.AUDIT_ARCH_S390X, 0},
+	specs.ArchRISCV64:     {linuxabi.AUDIT_ARCH_RISCV64, 0},
+	specs.ArchLOONGARCH64: {linuxabi.AUDIT_ARCH_LOONGARCH64, 0},
 }
-
-// nativeArch is the architecture libseccomp always puts in a filter.
-var nativeArch = map[string]specs.Arch{
-	"386": specs.ArchX86, "amd64": specs.ArchX86_64, "arm": specs.ArchARM, "arm64": specs.ArchAARCH64,
-	"loong64": specs.ArchLOONGARCH64, "mips": specs.ArchMIPS, "mipsle": specs.ArchMIPSEL,
-	"mips64": specs.ArchMIPS64, "mips64le": specs.ArchMIPSEL64, "ppc64": specs.ArchPPC64,
-	"ppc64le": specs.ArchPPC64LE, "riscv64": specs.ArchRISCV64, "s390x": specs.ArchS390X,
-}[runtime.GOARCH]
 
 // newSyscallNumber is name's number on arch as the filter sees it;
 // exists is false where the syscall is not part of that architecture.
@@ -134,9 +125,10 @@ type NumberedRule struct {
 }
 
 // filterArches are the architectures a filter for p covers: the native
-// one, which libseccomp always includes, and the profile's.
+// one of its platform, which libseccomp always includes, and the
+// profile's.
 func filterArches(p *Profile) []specs.Arch {
-	out := []specs.Arch{nativeArch}
+	out := []specs.Arch{p.Platform().Native().spec}
 	for _, a := range p.Spec.Architectures {
 		if !slices.Contains(out, a) {
 			out = append(out, a)
@@ -196,16 +188,16 @@ func numberedPrefix(p *Profile) ([]bpf.Insn, error) {
 			return nil, fmt.Errorf("too many rules installed by number (%d)", len(checks))
 		}
 		prog = append(prog,
-			bpf.Insn{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 4},
-			bpf.Insn{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: audit, Jf: uint8(block - 1)},
-			bpf.Insn{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 0})
+			bpf.Insn{Code: linuxabi.BPF_LD | linuxabi.BPF_W | linuxabi.BPF_ABS, K: 4},
+			bpf.Insn{Code: linuxabi.BPF_JMP | linuxabi.BPF_JEQ | linuxabi.BPF_K, K: audit, Jf: uint8(block - 1)},
+			bpf.Insn{Code: linuxabi.BPF_LD | linuxabi.BPF_W | linuxabi.BPF_ABS, K: 0})
 		for _, c := range checks {
 			prog = append(prog,
-				bpf.Insn{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: uint32(c.nr), Jf: 1},
-				bpf.Insn{Code: unix.BPF_RET | unix.BPF_K, K: c.ret})
+				bpf.Insn{Code: linuxabi.BPF_JMP | linuxabi.BPF_JEQ | linuxabi.BPF_K, K: uint32(c.nr), Jf: 1},
+				bpf.Insn{Code: linuxabi.BPF_RET | linuxabi.BPF_K, K: c.ret})
 		}
 		toEnd = append(toEnd, len(prog))
-		prog = append(prog, bpf.Insn{Code: unix.BPF_JMP | unix.BPF_JA})
+		prog = append(prog, bpf.Insn{Code: linuxabi.BPF_JMP | linuxabi.BPF_JA})
 	}
 	for _, pc := range toEnd {
 		prog[pc].K = uint32(len(prog) - pc - 1)

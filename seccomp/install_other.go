@@ -3,17 +3,26 @@
 package seccomp
 
 import (
+	"fmt"
+
 	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
 var errNoCompiler = &features.NotSupportedError{Feature: "seccomp filter", Reason: "this rampart was built without libseccomp (build with -tags seccomp and cgo, as `make` does)"}
 
-func knownSyscall(string) error { return errNoCompiler }
+// knownSyscall answers from the tables libseccomp's were copied into.
+func knownSyscall(name string) error {
+	if tableKnown(name) {
+		return nil
+	}
+	return fmt.Errorf("unknown syscall %q", name)
+}
 
-func libseccompVersion() string { return "(none)" }
+func libseccompVersion() string { return tableLibseccomp }
 
-// LibseccompVersion says there is no libseccomp.
+// LibseccompVersion is the release whose syscall tables this build
+// carries: it links no libseccomp.
 func LibseccompVersion() string { return libseccompVersion() }
 
 func engineNumber(string, Arch) (int32, bool) { return 0, false }
@@ -41,11 +50,15 @@ func (*Filter) Require(...Need) error    { return errNoCompiler }
 // EngineProgram needs libseccomp.
 func EngineProgram(*Profile, bool) ([]bpf.Insn, error) { return nil, errNoCompiler }
 
-// SyscallNumber needs libseccomp's tables.
-func SyscallNumber(string, Arch) (int32, error) { return 0, errNoCompiler }
+// SyscallNumber resolves a syscall name on arch, with the x32 bit for x32,
+// from the tables copied from libseccomp: the number the kernel sees.
+func SyscallNumber(name string, arch Arch) (int32, error) {
+	nr, ok := tableNumber(name, arch)
+	return kernelNumber(name, arch, tableKnown(name), nr, ok)
+}
 
-// SyscallNames needs libseccomp's tables.
-func SyscallNames(Arch) []string { return nil }
+// SyscallNames lists every syscall the tables know on arch.
+func SyscallNames(arch Arch) []string { return tableNames(arch) }
 
 // Program is unavailable without libseccomp.
 func (*Filter) Program() []bpf.Insn { return nil }

@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
@@ -55,7 +55,7 @@ func Narrowed(bounding caps.Set) (*Profile, error) {
 		}
 		s.Syscalls = append(s.Syscalls, r)
 	}
-	s.Syscalls = append(s.Syscalls, ioctlExcept(unix.TIOCSTI)...)
+	s.Syscalls = append(s.Syscalls, ioctlExcept(linuxabi.TIOCSTI)...)
 	body, err := json.Marshal(&s)
 	if err != nil {
 		return nil, err

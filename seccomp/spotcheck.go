@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
@@ -67,10 +67,11 @@ func spotCheck(p *Profile, prog []bpf.Insn, stub bool) error {
 		return ok
 	}
 	def := p.defaultRet()
-	enosys := Ret(specs.ActErrno, uint(unix.ENOSYS))
+	enosys := Ret(specs.ActErrno, uint(linuxabi.ENOSYS))
 	arches := filterArches(p)
+	native := p.Platform().Native()
 	var samples [][6]uint64
-	for _, arch := range Arches {
+	for _, arch := range p.Platform().Arches {
 		if !slices.Contains(arches, arch.spec) {
 			// An ABI the filter does not cover is refused whole (the
 			// engine's bad-architecture action): an i386 or x32 call must
@@ -93,7 +94,7 @@ func spotCheck(p *Profile, prog []bpf.Insn, stub bool) error {
 			// checked: a forged program that opens a call must flip one of
 			// those (or the default, probed below), and looking up every
 			// allowed name again costs a launch more than the rest.
-			if arch.spec != nativeArch && !slices.ContainsFunc(rules, refuses) {
+			if arch != native && !slices.ContainsFunc(rules, refuses) {
 				continue
 			}
 			nr, err := SyscallNumber(name, arch)
@@ -164,7 +165,7 @@ func spotCheck(p *Profile, prog []bpf.Insn, stub bool) error {
 		}
 	}
 	// An architecture this machine does not run is refused too.
-	if got := run.Decide(bpf.Data{Nr: 0, Arch: unix.AUDIT_ARCH_AARCH64}); permissive(got) && !slices.Contains(arches, specs.ArchAARCH64) {
+	if got := run.Decide(bpf.Data{Nr: 0, Arch: linuxabi.AUDIT_ARCH_AARCH64}); permissive(got) && !slices.Contains(arches, specs.ArchAARCH64) {
 		return fmt.Errorf("the program answers an aarch64 call, an architecture the profile does not list, with %s", RetString(got))
 	}
 	return nil

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
@@ -227,7 +227,7 @@ func (a *analysis) bypassesOf(d Deny) ([]Bypass, error) {
 
 // enosys says whether d is a deny rule that answers ENOSYS.
 func (a *analysis) enosys(d Deny) bool {
-	return !d.Implicit && d.Rules[0].Action == specs.ActErrno && d.Rules[0].ErrnoValue() == uint(unix.ENOSYS)
+	return !d.Implicit && d.Rules[0].Action == specs.ActErrno && d.Rules[0].ErrnoValue() == uint(linuxabi.ENOSYS)
 }
 
 // kindRank orders a deny's bypasses: the plainest first.

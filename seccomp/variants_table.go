@@ -3,7 +3,7 @@ package seccomp
 import (
 	"sync"
 
-	"golang.org/x/sys/unix"
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 )
 
 // The kernel facts the variant analysis (variants.go) tries: for a call a
@@ -23,24 +23,24 @@ type flagBit struct {
 }
 
 var (
-	sockFlags = []flagBit{{name: "SOCK_CLOEXEC", bit: unix.SOCK_CLOEXEC}, {name: "SOCK_NONBLOCK", bit: unix.SOCK_NONBLOCK}}
+	sockFlags = []flagBit{{name: "SOCK_CLOEXEC", bit: linuxabi.SOCK_CLOEXEC}, {name: "SOCK_NONBLOCK", bit: linuxabi.SOCK_NONBLOCK}}
 	// open(2) flags that change neither which file is opened nor how
 	// (O_LARGEFILE is what x86_64 adds to every open anyway).
-	openFlags = []flagBit{{name: "O_CLOEXEC", bit: unix.O_CLOEXEC}, {name: "O_NONBLOCK", bit: unix.O_NONBLOCK}, {name: "O_NOCTTY", bit: unix.O_NOCTTY}, {name: "O_LARGEFILE", bit: 0x8000}}
+	openFlags = []flagBit{{name: "O_CLOEXEC", bit: linuxabi.O_CLOEXEC}, {name: "O_NONBLOCK", bit: linuxabi.O_NONBLOCK}, {name: "O_NOCTTY", bit: linuxabi.O_NOCTTY}, {name: "O_LARGEFILE", bit: 0x8000}}
 	// clone(2): CLONE_DETACHED is ignored by clone (kernel/fork.c keeps
 	// it for old callers); CLONE_UNTRACED only stops a tracer from
 	// following the child.
-	cloneFlags = []flagBit{{name: "CLONE_DETACHED", bit: 0x00400000}, {name: "CLONE_UNTRACED", bit: unix.CLONE_UNTRACED}}
+	cloneFlags = []flagBit{{name: "CLONE_DETACHED", bit: 0x00400000}, {name: "CLONE_UNTRACED", bit: linuxabi.CLONE_UNTRACED}}
 	// unshare(2) of the fd table, fs info or SysV undo list: harmless
 	// companions of a namespace flag.
-	unshareFlags = []flagBit{{name: "CLONE_FILES", bit: unix.CLONE_FILES}, {name: "CLONE_FS", bit: unix.CLONE_FS}, {name: "CLONE_SYSVSEM", bit: unix.CLONE_SYSVSEM}}
+	unshareFlags = []flagBit{{name: "CLONE_FILES", bit: linuxabi.CLONE_FILES}, {name: "CLONE_FS", bit: linuxabi.CLONE_FS}, {name: "CLONE_SYSVSEM", bit: linuxabi.CLONE_SYSVSEM}}
 	// mount(2): MS_SILENT only quiets the kernel log; MS_MGC_VAL is the
 	// old magic number path_mount strips, but only when it is the whole
 	// top half (flags & MS_MGC_MSK == MS_MGC_VAL): beside MS_SHARED or
 	// another high flag it makes the call EINVAL, not the same call.
-	mountFlags = []flagBit{{name: "MS_SILENT", bit: unix.MS_SILENT}, {name: "MS_MGC_VAL", bit: unix.MS_MGC_VAL, clear: 0xffff0000}}
+	mountFlags = []flagBit{{name: "MS_SILENT", bit: linuxabi.MS_SILENT}, {name: "MS_MGC_VAL", bit: linuxabi.MS_MGC_VAL, clear: 0xffff0000}}
 	// PROT_READ: a writable or executable mapping may as well be readable.
-	protFlags = []flagBit{{name: "PROT_READ", bit: unix.PROT_READ}}
+	protFlags = []flagBit{{name: "PROT_READ", bit: linuxabi.PROT_READ}}
 	// personality(2): UNAME26 only changes what uname reports.
 	personaFlags = []flagBit{{name: "UNAME26", bit: 0x0020000}}
 )
@@ -235,11 +235,11 @@ func (c cond) apply(args [6]uint64) [6]uint64 {
 
 const (
 	atFDCWD = 0xffffff9c // -100 as an int
-	sigchld = uint64(unix.SIGCHLD)
+	sigchld = uint64(linuxabi.SIGCHLD)
 	// nsFlags are the namespaces clone(2) and unshare(2) both create
 	// (CLONE_NEWTIME is 0x80, which clone reads as the exit signal).
-	nsFlags    = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET
-	creatFlags = unix.O_CREAT | unix.O_WRONLY | unix.O_TRUNC
+	nsFlags    = linuxabi.CLONE_NEWNS | linuxabi.CLONE_NEWCGROUP | linuxabi.CLONE_NEWUTS | linuxabi.CLONE_NEWIPC | linuxabi.CLONE_NEWUSER | linuxabi.CLONE_NEWPID | linuxabi.CLONE_NEWNET
+	creatFlags = linuxabi.O_CREAT | linuxabi.O_WRONLY | linuxabi.O_TRUNC
 )
 
 // uring is an io_uring route: the operation goes into a submission
@@ -265,7 +265,7 @@ var newMount = route{kind: "sibling", steps: []step{
 
 // bindMount is the new mount API's bind mount: open_tree(OPEN_TREE_CLONE)
 // then move_mount.
-var bindMount = route{kind: "sibling", when: []cond{hasBits(3, unix.MS_BIND)}, steps: []step{
+var bindMount = route{kind: "sibling", when: []cond{hasBits(3, linuxabi.MS_BIND)}, steps: []step{
 	{"open_tree", [6]argFrom{val(atFDCWD), arg(0), val(1)}},
 	{"move_mount", [6]argFrom{val(4), pointer, val(atFDCWD), arg(1), val(4)}},
 }, why: "open_tree and move_mount make the same bind mount"}
@@ -298,8 +298,8 @@ var siblings = sync.OnceValue(func() map[string][]route {
 		// is turned into a packet socket by __sock_create; io_uring makes
 		// sockets since 5.19.
 		"socket": {
-			{kind: "sibling", when: []cond{low32(0, unix.AF_UNIX)}, steps: []step{{"socketpair", [6]argFrom{arg(0), arg(1), arg(2), pointer}}}, why: "socketpair makes AF_UNIX sockets too"},
-			{kind: "sibling", when: []cond{low32(0, unix.AF_PACKET)}, steps: []step{{"socket", [6]argFrom{val(unix.AF_INET), val(unix.SOCK_PACKET), arg(2)}}}, why: "the kernel turns (AF_INET, SOCK_PACKET) into an AF_PACKET socket"},
+			{kind: "sibling", when: []cond{low32(0, linuxabi.AF_UNIX)}, steps: []step{{"socketpair", [6]argFrom{arg(0), arg(1), arg(2), pointer}}}, why: "socketpair makes AF_UNIX sockets too"},
+			{kind: "sibling", when: []cond{low32(0, linuxabi.AF_PACKET)}, steps: []step{{"socket", [6]argFrom{val(linuxabi.AF_INET), val(linuxabi.SOCK_PACKET), arg(2)}}}, why: "the kernel turns (AF_INET, SOCK_PACKET) into an AF_PACKET socket"},
 			uring("socket", "5.19"),
 		},
 		"connect":  {uring("connect", "5.5")},
@@ -317,7 +317,7 @@ var siblings = sync.OnceValue(func() map[string][]route {
 			{kind: "sibling", steps: []step{{"clone3", [6]argFrom{pointer, val(88)}}}, why: "clone3 takes its flags from a struct the filter cannot read"},
 			{kind: "sibling", when: []cond{anyOf(0, nsFlags)}, steps: []step{{"unshare", [6]argFrom{argMask(0, nsFlags)}}}, why: "unshare creates the same namespaces for the caller"},
 			{kind: "sibling", when: []cond{low32(0, sigchld)}, steps: []step{{"fork", [6]argFrom{}}}, why: "fork is clone(SIGCHLD)"},
-			{kind: "sibling", when: []cond{low32(0, unix.CLONE_VM|unix.CLONE_VFORK|sigchld)}, steps: []step{{"vfork", [6]argFrom{}}}, why: "vfork is clone(CLONE_VM|CLONE_VFORK|SIGCHLD)"},
+			{kind: "sibling", when: []cond{low32(0, linuxabi.CLONE_VM|linuxabi.CLONE_VFORK|sigchld)}, steps: []step{{"vfork", [6]argFrom{}}}, why: "vfork is clone(CLONE_VM|CLONE_VFORK|SIGCHLD)"},
 		},
 		"unshare": {
 			{kind: "sibling", when: []cond{anyOf(0, nsFlags)}, steps: []step{{"clone", [6]argFrom{argMask(0, nsFlags)}}}, why: "clone creates the same namespaces for a child"},
@@ -329,28 +329,28 @@ var siblings = sync.OnceValue(func() map[string][]route {
 			{kind: "sibling", steps: []step{{"clone3", [6]argFrom{pointer, val(88)}}}, why: "clone3 starts a process from a struct the filter cannot read"},
 		},
 		"vfork": {
-			{kind: "sibling", steps: []step{{"clone", [6]argFrom{val(unix.CLONE_VM | unix.CLONE_VFORK | sigchld)}}}, why: "clone(CLONE_VM|CLONE_VFORK|SIGCHLD) is vfork"},
+			{kind: "sibling", steps: []step{{"clone", [6]argFrom{val(linuxabi.CLONE_VM | linuxabi.CLONE_VFORK | sigchld)}}}, why: "clone(CLONE_VM|CLONE_VFORK|SIGCHLD) is vfork"},
 			{kind: "sibling", steps: []step{{"fork", [6]argFrom{}}}, why: "fork also starts a process"},
 		},
 		// Mounting: mount, and the new mount API (5.2).
 		"mount":      {newMount, bindMount},
 		"fsopen":     {{kind: "sibling", steps: []step{{"mount", [6]argFrom{pointer, pointer, arg(0)}}}, why: "mount(2) mounts the same filesystem"}},
 		"fsmount":    {{kind: "sibling", steps: []step{{"mount", [6]argFrom{pointer, pointer, pointer}}}, why: "mount(2) mounts the same filesystem"}},
-		"move_mount": {{kind: "sibling", steps: []step{{"mount", [6]argFrom{pointer, pointer, pointer, val(unix.MS_MOVE)}}}, why: "mount(MS_MOVE) moves a mount"}},
-		"open_tree":  {{kind: "sibling", steps: []step{{"mount", [6]argFrom{pointer, pointer, val(0), val(unix.MS_BIND)}}}, why: "mount(MS_BIND) makes the same bind mount"}},
+		"move_mount": {{kind: "sibling", steps: []step{{"mount", [6]argFrom{pointer, pointer, pointer, val(linuxabi.MS_MOVE)}}}, why: "mount(MS_MOVE) moves a mount"}},
+		"open_tree":  {{kind: "sibling", steps: []step{{"mount", [6]argFrom{pointer, pointer, val(0), val(linuxabi.MS_BIND)}}}, why: "mount(MS_BIND) makes the same bind mount"}},
 		"umount2":    {{kind: "sibling", when: []cond{low32(1, 0)}, steps: []step{{"umount", [6]argFrom{arg(0)}}}, arches: []string{"x86"}, why: "i386 umount (22) is umount2(target, 0)"}},
 		// Another process's memory: attached with ptrace, or read and written
 		// with process_vm_readv and process_vm_writev, which the kernel lets
 		// through on the same access check (PTRACE_MODE_ATTACH_REALCREDS)
 		// without tracing.
 		"ptrace": {
-			{kind: "sibling", when: []cond{low32(0, unix.PTRACE_ATTACH)}, steps: []step{{"process_vm_readv", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_readv reads the memory of the process ptrace would attach to, on the same access check"},
-			{kind: "sibling", when: []cond{low32(0, unix.PTRACE_PEEKDATA)}, steps: []step{{"process_vm_readv", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_readv reads what PTRACE_PEEKDATA reads, on the same access check"},
-			{kind: "sibling", when: []cond{low32(0, unix.PTRACE_ATTACH)}, steps: []step{{"process_vm_writev", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_writev writes the memory of the process ptrace would attach to, on the same access check"},
-			{kind: "sibling", when: []cond{low32(0, unix.PTRACE_POKEDATA)}, steps: []step{{"process_vm_writev", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_writev writes what PTRACE_POKEDATA writes, on the same access check"},
+			{kind: "sibling", when: []cond{low32(0, linuxabi.PTRACE_ATTACH)}, steps: []step{{"process_vm_readv", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_readv reads the memory of the process ptrace would attach to, on the same access check"},
+			{kind: "sibling", when: []cond{low32(0, linuxabi.PTRACE_PEEKDATA)}, steps: []step{{"process_vm_readv", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_readv reads what PTRACE_PEEKDATA reads, on the same access check"},
+			{kind: "sibling", when: []cond{low32(0, linuxabi.PTRACE_ATTACH)}, steps: []step{{"process_vm_writev", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_writev writes the memory of the process ptrace would attach to, on the same access check"},
+			{kind: "sibling", when: []cond{low32(0, linuxabi.PTRACE_POKEDATA)}, steps: []step{{"process_vm_writev", [6]argFrom{arg(1), pointer, val(1), pointer, val(1)}}}, why: "process_vm_writev writes what PTRACE_POKEDATA writes, on the same access check"},
 		},
-		"process_vm_readv":  {{kind: "sibling", steps: []step{{"ptrace", [6]argFrom{val(unix.PTRACE_PEEKDATA), arg(0), pointer}}}, why: "ptrace(PTRACE_PEEKDATA) reads the same memory"}},
-		"process_vm_writev": {{kind: "sibling", steps: []step{{"ptrace", [6]argFrom{val(unix.PTRACE_POKEDATA), arg(0), pointer, pointer}}}, why: "ptrace(PTRACE_POKEDATA) writes the same memory"}},
+		"process_vm_readv":  {{kind: "sibling", steps: []step{{"ptrace", [6]argFrom{val(linuxabi.PTRACE_PEEKDATA), arg(0), pointer}}}, why: "ptrace(PTRACE_PEEKDATA) reads the same memory"}},
+		"process_vm_writev": {{kind: "sibling", steps: []step{{"ptrace", [6]argFrom{val(linuxabi.PTRACE_POKEDATA), arg(0), pointer, pointer}}}, why: "ptrace(PTRACE_POKEDATA) writes the same memory"}},
 		// Loading a kernel module: from memory, or from a file descriptor.
 		"init_module":  {{kind: "sibling", steps: []step{{"finit_module", [6]argFrom{val(3), pointer, val(0)}}}, why: "finit_module loads a module from a file descriptor"}},
 		"finit_module": {{kind: "sibling", steps: []step{{"init_module", [6]argFrom{pointer, val(4096), pointer}}}, why: "init_module loads the same module from memory"}},
@@ -369,8 +369,8 @@ var siblings = sync.OnceValue(func() map[string][]route {
 		"setfsgid":  {i386Twin("setfsgid32")},
 		"setgroups": {i386Twin("setgroups32")},
 		"chown":     {{kind: "sibling", steps: []step{{"fchownat", [6]argFrom{val(atFDCWD), arg(0), arg(1), arg(2), val(0)}}}, why: "fchownat(AT_FDCWD, path, ...) is chown"}, i386Twin("chown32")},
-		"lchown":    {{kind: "sibling", steps: []step{{"fchownat", [6]argFrom{val(atFDCWD), arg(0), arg(1), arg(2), val(unix.AT_SYMLINK_NOFOLLOW)}}}, why: "fchownat(..., AT_SYMLINK_NOFOLLOW) is lchown"}, i386Twin("lchown32")},
-		"fchown":    {{kind: "sibling", steps: []step{{"fchownat", [6]argFrom{arg(0), pointer, arg(1), arg(2), val(unix.AT_EMPTY_PATH)}}}, why: "fchownat(fd, \"\", ..., AT_EMPTY_PATH) is fchown"}, i386Twin("fchown32")},
+		"lchown":    {{kind: "sibling", steps: []step{{"fchownat", [6]argFrom{val(atFDCWD), arg(0), arg(1), arg(2), val(linuxabi.AT_SYMLINK_NOFOLLOW)}}}, why: "fchownat(..., AT_SYMLINK_NOFOLLOW) is lchown"}, i386Twin("lchown32")},
+		"fchown":    {{kind: "sibling", steps: []step{{"fchownat", [6]argFrom{arg(0), pointer, arg(1), arg(2), val(linuxabi.AT_EMPTY_PATH)}}}, why: "fchownat(fd, \"\", ..., AT_EMPTY_PATH) is fchown"}, i386Twin("fchown32")},
 		// Modes, links and device nodes by path: the *at forms.
 		"chmod":    {{kind: "sibling", steps: []step{{"fchmodat", [6]argFrom{val(atFDCWD), arg(0), arg(1)}}}, why: "fchmodat(AT_FDCWD, path, mode) is chmod"}, {kind: "sibling", steps: []step{{"fchmodat2", [6]argFrom{val(atFDCWD), arg(0), arg(1), val(0)}}}, why: "fchmodat2(AT_FDCWD, path, mode, 0) is chmod"}},
 		"fchmodat": {{kind: "sibling", steps: []step{{"fchmodat2", [6]argFrom{arg(0), arg(1), arg(2), val(0)}}}, why: "fchmodat2(..., 0) is fchmodat"}, {kind: "sibling", when: []cond{low32(0, atFDCWD)}, steps: []step{{"chmod", [6]argFrom{arg(1), arg(2)}}}, why: "chmod is fchmodat(AT_FDCWD, ...)"}},
@@ -379,16 +379,16 @@ var siblings = sync.OnceValue(func() map[string][]route {
 		"link":     {{kind: "sibling", steps: []step{{"linkat", [6]argFrom{val(atFDCWD), arg(0), val(atFDCWD), arg(1), val(0)}}}, why: "linkat(AT_FDCWD, ..., 0) is link"}, uring("linkat", "5.15")},
 		"symlink":  {{kind: "sibling", steps: []step{{"symlinkat", [6]argFrom{arg(0), val(atFDCWD), arg(1)}}}, why: "symlinkat(..., AT_FDCWD, ...) is symlink"}, uring("symlinkat", "5.15")},
 		"unlink":   {{kind: "sibling", steps: []step{{"unlinkat", [6]argFrom{val(atFDCWD), arg(0), val(0)}}}, why: "unlinkat(AT_FDCWD, path, 0) is unlink"}, uring("unlinkat", "5.11")},
-		"rmdir":    {{kind: "sibling", steps: []step{{"unlinkat", [6]argFrom{val(atFDCWD), arg(0), val(unix.AT_REMOVEDIR)}}}, why: "unlinkat(AT_FDCWD, path, AT_REMOVEDIR) is rmdir"}, uring("unlinkat", "5.11")},
+		"rmdir":    {{kind: "sibling", steps: []step{{"unlinkat", [6]argFrom{val(atFDCWD), arg(0), val(linuxabi.AT_REMOVEDIR)}}}, why: "unlinkat(AT_FDCWD, path, AT_REMOVEDIR) is rmdir"}, uring("unlinkat", "5.11")},
 		"rename":   {{kind: "sibling", steps: []step{{"renameat", [6]argFrom{val(atFDCWD), arg(0), val(atFDCWD), arg(1)}}}, why: "renameat(AT_FDCWD, ...) is rename"}, {kind: "sibling", steps: []step{{"renameat2", [6]argFrom{val(atFDCWD), arg(0), val(atFDCWD), arg(1), val(0)}}}, why: "renameat2(..., 0) is rename"}, uring("renameat", "5.11")},
 		"renameat": {{kind: "sibling", steps: []step{{"renameat2", [6]argFrom{arg(0), arg(1), arg(2), arg(3), val(0)}}}, why: "renameat2(..., 0) is renameat"}, uring("renameat", "5.11")},
 		"mkdir":    {{kind: "sibling", steps: []step{{"mkdirat", [6]argFrom{val(atFDCWD), arg(0), arg(1)}}}, why: "mkdirat(AT_FDCWD, ...) is mkdir"}, uring("mkdirat", "5.15")},
 		// Setting the clock: settimeofday, clock_settime(CLOCK_REALTIME),
 		// i386 stime and clock_settime64; adjtimex and clock_adjtime.
-		"settimeofday":  {{kind: "sibling", steps: []step{{"clock_settime", [6]argFrom{val(unix.CLOCK_REALTIME), pointer}}}, why: "clock_settime(CLOCK_REALTIME) sets the same clock"}, {kind: "sibling", steps: []step{{"stime", [6]argFrom{pointer}}}, arches: []string{"x86"}, why: "i386 stime sets the same clock"}},
-		"clock_settime": {{kind: "sibling", when: []cond{low32(0, unix.CLOCK_REALTIME)}, steps: []step{{"settimeofday", [6]argFrom{pointer, val(0)}}}, why: "settimeofday sets CLOCK_REALTIME"}, {kind: "sibling", steps: []step{{"clock_settime64", [6]argFrom{arg(0), pointer}}}, arches: []string{"x86"}, why: "i386 clock_settime64 is clock_settime with a 64-bit time"}},
-		"adjtimex":      {{kind: "sibling", steps: []step{{"clock_adjtime", [6]argFrom{val(unix.CLOCK_REALTIME), arg(0)}}}, why: "clock_adjtime(CLOCK_REALTIME) is adjtimex"}},
-		"clock_adjtime": {{kind: "sibling", when: []cond{low32(0, unix.CLOCK_REALTIME)}, steps: []step{{"adjtimex", [6]argFrom{arg(1)}}}, why: "adjtimex is clock_adjtime(CLOCK_REALTIME)"}, {kind: "sibling", steps: []step{{"clock_adjtime64", [6]argFrom{arg(0), arg(1)}}}, arches: []string{"x86"}, why: "i386 clock_adjtime64 is clock_adjtime with a 64-bit time"}},
+		"settimeofday":  {{kind: "sibling", steps: []step{{"clock_settime", [6]argFrom{val(linuxabi.CLOCK_REALTIME), pointer}}}, why: "clock_settime(CLOCK_REALTIME) sets the same clock"}, {kind: "sibling", steps: []step{{"stime", [6]argFrom{pointer}}}, arches: []string{"x86"}, why: "i386 stime sets the same clock"}},
+		"clock_settime": {{kind: "sibling", when: []cond{low32(0, linuxabi.CLOCK_REALTIME)}, steps: []step{{"settimeofday", [6]argFrom{pointer, val(0)}}}, why: "settimeofday sets CLOCK_REALTIME"}, {kind: "sibling", steps: []step{{"clock_settime64", [6]argFrom{arg(0), pointer}}}, arches: []string{"x86"}, why: "i386 clock_settime64 is clock_settime with a 64-bit time"}},
+		"adjtimex":      {{kind: "sibling", steps: []step{{"clock_adjtime", [6]argFrom{val(linuxabi.CLOCK_REALTIME), arg(0)}}}, why: "clock_adjtime(CLOCK_REALTIME) is adjtimex"}},
+		"clock_adjtime": {{kind: "sibling", when: []cond{low32(0, linuxabi.CLOCK_REALTIME)}, steps: []step{{"adjtimex", [6]argFrom{arg(1)}}}, why: "adjtimex is clock_adjtime(CLOCK_REALTIME)"}, {kind: "sibling", steps: []step{{"clock_adjtime64", [6]argFrom{arg(0), arg(1)}}}, arches: []string{"x86"}, why: "i386 clock_adjtime64 is clock_adjtime with a 64-bit time"}},
 		// Signals: a single-threaded process's pid is its tid.
 		"kill": {{kind: "sibling", steps: []step{{"tgkill", [6]argFrom{arg(0), arg(0), arg(1)}}}, why: "tgkill(pid, pid, sig) signals the same process"}, {kind: "sibling", steps: []step{{"tkill", [6]argFrom{arg(0), arg(1)}}}, why: "tkill(pid, sig) signals the same process"}, {kind: "sibling", steps: []step{{"rt_sigqueueinfo", [6]argFrom{arg(0), arg(1), pointer}}}, why: "rt_sigqueueinfo sends the same signal"}},
 		// Memory protection: pkey_mprotect(..., -1) is mprotect; i386 mmap2

@@ -54,11 +54,20 @@ func PredictSeccompVariants(p *Path, prof *seccomp.Profile, prog []bpf.Insn) (Se
 	if len(prog) > 0 {
 		decideWith = nil
 	}
+	plat := seccomp.DefaultPlatform()
+	if prof != nil {
+		plat = prof.Platform()
+	}
 	known := false
 	for _, v := range vs {
+		if !v.On(plat) {
+			// a call the platform has no number for: the variant cannot
+			// be made there (open(2) on arm64, any x32 call)
+			continue
+		}
 		pass, placed, refusal, rule := true, false, "", ""
 		for _, c := range v.Calls {
-			d, ok, err := decideCall(p, c, decideWith, prog)
+			d, ok, err := decideCall(plat, p, c, decideWith, prog)
 			if err != nil {
 				return pr, err
 			}
@@ -95,7 +104,7 @@ func PredictSeccompVariants(p *Path, prof *seccomp.Profile, prog []bpf.Insn) (Se
 		}
 	}
 	if prof != nil && decideWith == nil && len(pr.Passing) > 0 {
-		if d, ok, err := decideCall(p, pr.Passing[0].Calls[0], prof, prog); err == nil && ok {
+		if d, ok, err := decideCall(plat, p, pr.Passing[0].Calls[0], prof, prog); err == nil && ok {
 			pr.Rule = d.rule
 		}
 	}
@@ -117,23 +126,38 @@ func PredictSeccompVariants(p *Path, prof *seccomp.Profile, prog []bpf.Insn) (Se
 	return pr, nil
 }
 
+// On says whether the variant can be made on plat: each of its calls is
+// made by one of that platform's ABIs (seccomp.Platform.CallArch).
+func (v Variant) On(plat seccomp.Platform) bool {
+	for _, c := range v.Calls {
+		if _, ok := plat.CallArch(c.Name, c.Compat); !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // callDecision is the filter's answer to one call.
 type callDecision struct {
 	pass         bool
 	action, rule string
 }
 
-// decideCall asks the program, or the profile, about one call. A compat
-// call is decided on its own ABI: its number there, and the filter's
-// branch for that architecture (or the profile's coverage of it).
-func decideCall(p *Path, c Call, prof *seccomp.Profile, prog []bpf.Insn) (callDecision, bool, error) {
-	arch := seccomp.Arches[0]
+// decideCall asks the program, or the profile, about one call on plat.
+// A compat call is decided on its own ABI: its number there, and the
+// filter's branch for that architecture (or the profile's coverage of
+// it); on arm64 an i386 call is AArch32's, a call AArch64 lacks (open)
+// is made as AArch32's, and an x32 call cannot be made at all. A call
+// plat has no ABI for is not placed (ok false).
+func decideCall(plat seccomp.Platform, p *Path, c Call, prof *seccomp.Profile, prog []bpf.Insn) (callDecision, bool, error) {
 	if c.Compat != "" {
-		a, err := seccomp.ArchByName(c.Compat)
-		if err != nil {
+		if _, err := seccomp.ArchByName(c.Compat); err != nil {
 			return callDecision{}, false, fmt.Errorf("%s: call %s: %w", p.ID, c.Name, err)
 		}
-		arch = a
+	}
+	arch, ok := plat.CallArch(c.Name, c.Compat)
+	if !ok {
+		return callDecision{}, false, nil
 	}
 	if prof == nil {
 		nr, err := seccomp.SyscallNumber(c.Name, arch)

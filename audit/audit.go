@@ -88,6 +88,13 @@ type Node struct {
 	// RuntimeSockets are where the node's runtimes listen; nil assumes
 	// Runtime's usual (RuntimeSockets).
 	RuntimeSockets []RuntimeSocket
+	// Arch is the node's architecture, amd64 or arm64
+	// (seccomp.PlatformByName); empty for seccomp.DefaultPlatform. Seccomp
+	// profiles are resolved and compiled for it (a runtime's archMap and
+	// includes.arches), and the catalog's calls take its numbers: on
+	// arm64 there is no open(2) or fork(2) to try, and i386's calls are
+	// AArch32's.
+	Arch string
 }
 
 // allCaps is what a privileged container gets: every capability rampart
@@ -100,6 +107,7 @@ type Auditor struct {
 	node    Node
 	rt      *runtimes.Release
 	rtSec   *seccomp.RuntimeDefault
+	plat    seccomp.Platform
 	paths   []*attack.Path
 	sec     map[string]*secEntry
 	aa      map[string]*aaEntry
@@ -144,11 +152,16 @@ func New(n Node) (*Auditor, error) {
 		}
 		n.Sysctls = canon
 	}
+	plat, err := seccomp.PlatformByName(n.Arch)
+	if err != nil {
+		return nil, err
+	}
+	n.Arch = plat.GOARCH
 	pss, err := newPSSChecker()
 	if err != nil {
 		return nil, err
 	}
-	return &Auditor{node: n, rt: rt, rtSec: &seccomp.RuntimeDefault{Seccomp: rt.Seccomp}, paths: attack.Catalog(), sec: map[string]*secEntry{}, aa: map[string]*aaEntry{}, aaFailed: map[string]bool{}, pss: pss}, nil
+	return &Auditor{node: n, rt: rt, rtSec: &seccomp.RuntimeDefault{Seccomp: rt.Seccomp}, plat: plat, paths: attack.Catalog(), sec: map[string]*secEntry{}, aa: map[string]*aaEntry{}, aaFailed: map[string]bool{}, pss: pss}, nil
 }
 
 // CountNamespaces makes the reports' summaries count each namespace
@@ -180,6 +193,9 @@ type Report struct {
 
 // NodeInfo is the node assumed.
 type NodeInfo struct {
+	// Arch is the node's architecture (amd64, arm64), which the
+	// seccomp predictions are made for.
+	Arch    string `json:"arch"`
 	Runtime string `json:"runtime"`
 	// RuntimeVersion is the version asked for; empty for the newest.
 	RuntimeVersion string `json:"runtimeVersion,omitempty"`
@@ -344,7 +360,7 @@ func (a *Auditor) newReport() *Report {
 	r := &Report{
 		Schema: Schema, RampartVersion: version.Version(),
 		Node: NodeInfo{Runtime: a.node.Runtime, RuntimeVersion: a.node.RuntimeVersion,
-			SeccompRuntimeDefault: a.rtSec.String(), AppArmorRuntimeDefault: a.rt.AppArmor.String(), DefaultCaps: caps.Sorted(a.node.DefaultCaps, caps.Cap.String),
+			Arch: a.plat.GOARCH, SeccompRuntimeDefault: a.rtSec.String(), AppArmorRuntimeDefault: a.rt.AppArmor.String(), DefaultCaps: caps.Sorted(a.node.DefaultCaps, caps.Cap.String),
 			SeccompDefault: a.node.SeccompDefault, AppArmor: a.node.AppArmor, ProfilesDir: a.node.ProfilesDir,
 			Sysctls: a.node.Sysctls, Kernel: a.node.Kernel},
 		Workloads: []Workload{},
@@ -984,9 +1000,9 @@ func (a *Auditor) seccomp(ref policy.Seccomp, bounding caps.Set) *secEntry {
 	var prof *seccomp.Profile
 	var err error
 	if ref.Kind == policy.SeccompRuntimeDefault {
-		prof, err = a.rtSec.Load(bounding)
+		prof, err = a.rtSec.LoadOn(a.plat, bounding)
 	} else {
-		prof, err = seccomp.Load(ref, bounding)
+		prof, err = seccomp.LoadOn(a.plat, ref, bounding)
 	}
 	if err != nil {
 		e.how = "not evaluated"
@@ -1002,7 +1018,7 @@ func (a *Auditor) seccomp(ref policy.Seccomp, bounding caps.Set) *secEntry {
 			return e
 		}
 	}
-	e.how = "profile rules (x86_64)"
+	e.how = "profile rules (" + a.plat.Native().Name + ")"
 	return e
 }
 
@@ -1012,7 +1028,8 @@ func (e *secEntry) predict(p *attack.Path) (attack.SeccompPrediction, error) {
 	}
 	var v secVerdict
 	// With the compiled program the filter decides; without, the
-	// profile's rules (x86_64, and a compat call on its own ABI).
+	// profile's rules (the node's native ABI, and a compat call on its
+	// own).
 	v.pr, v.err = attack.PredictSeccompVariants(p, e.profile, e.prog)
 	e.memo[p.ID] = v
 	return v.pr, v.err

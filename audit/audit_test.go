@@ -28,9 +28,15 @@ func verdict(t *testing.T, c Container, id string) string {
 
 // TestAuditSeedProgression is the article's progression: NET_RAW dropped
 // closes raw-socket, RuntimeDefault closes userns-netns, the AppArmor
-// profile closes read-shadow.
+// profile closes read-shadow; on an arm64 node as on an amd64 one.
 func TestAuditSeedProgression(t *testing.T) {
-	a, err := New(Node{Runtime: "containerd", AppArmor: true, ProfilesDir: seedDir})
+	for _, arch := range []string{"amd64", "arm64"} {
+		t.Run(arch, func(t *testing.T) { seedProgression(t, arch) })
+	}
+}
+
+func seedProgression(t *testing.T, arch string) {
+	a, err := New(Node{Runtime: "containerd", AppArmor: true, ProfilesDir: seedDir, Arch: arch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +50,9 @@ func TestAuditSeedProgression(t *testing.T) {
 		r := a.Files([]string{filepath.Join(seedDir, file)})
 		if len(r.Workloads) != 1 || len(r.Workloads[0].Containers) != 1 {
 			t.Fatalf("%s: %d workloads", file, len(r.Workloads))
+		}
+		if r.Node.Arch != arch {
+			t.Fatalf("node.arch %q", r.Node.Arch)
 		}
 		c := r.Workloads[0].Containers[0]
 		for i, id := range attack.Seed {

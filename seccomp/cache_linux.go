@@ -205,7 +205,7 @@ func cacheDigest(p *Profile, flags uint32) ([sha256.Size]byte, error) {
 		return [sha256.Size]byte{}, err
 	}
 	h.Write(spec)
-	fmt.Fprintf(h, "\x00bounding=%#x\x00flags=%d\x00libseccomp=%s\x00%s\x00%s", uint64(p.Bounding), flags, libseccompVersion(), runtime.GOARCH, engineVersions())
+	fmt.Fprintf(h, "\x00bounding=%#x\x00flags=%d\x00libseccomp=%s\x00%s\x00%s", uint64(p.Bounding), flags, libseccompVersion(), p.Platform().GOARCH, engineVersions())
 	return [sha256.Size]byte(h.Sum(nil)), nil
 }
 

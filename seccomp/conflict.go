@@ -84,7 +84,7 @@ func (p *Profile) conflict() *conflict {
 		}
 		return nil
 	}
-	for _, arch := range Arches {
+	for _, arch := range p.Platform().Arches {
 		if !p.Covers(arch) {
 			continue
 		}

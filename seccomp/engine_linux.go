@@ -52,6 +52,9 @@ func EngineProgram(p *Profile, optimize bool) ([]unix.SockFilter, error) {
 		return nil, err
 	}
 	defer filter.Release()
+	if err := targetArch(filter, p, cfg.Architectures); err != nil {
+		return nil, err
+	}
 	for _, a := range cfg.Architectures {
 		arch, err := libseccomp.GetArchFromString(a)
 		if err != nil {
@@ -128,6 +131,36 @@ func EngineProgram(p *Profile, optimize bool) ([]unix.SockFilter, error) {
 		}
 	}
 	return exportProgram(filter)
+}
+
+// targetArch makes the filter's own architecture the one of p's
+// platform when that is not this machine's: runc on an arm64 node starts
+// its filter with AArch64, where libseccomp here starts with x86_64. The
+// rules need nothing else: libseccomp names a syscall the same on every
+// architecture (a name another ABI lacks gets the same pseudo-number),
+// so the engine's rules land on the target's numbers as they do there.
+func targetArch(filter *libseccomp.ScmpFilter, p *Profile, listed []string) error {
+	target := p.Platform().Native()
+	host, err := libseccomp.GetNativeArch()
+	if err != nil {
+		return err
+	}
+	want, err := libseccomp.GetArchFromString(target.scmp)
+	if err != nil {
+		return err
+	}
+	if want == host {
+		return nil
+	}
+	if err := filter.AddArch(want); err != nil {
+		return err
+	}
+	for _, a := range listed {
+		if b, err := libseccomp.GetArchFromString(a); err == nil && b == host {
+			return nil // the profile lists this machine's ABI: it stays
+		}
+	}
+	return filter.RemoveArch(host)
 }
 
 var engineOps = map[configs.Operator]libseccomp.ScmpCompareOp{

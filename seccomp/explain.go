@@ -10,42 +10,6 @@ import (
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
-// Arch is a syscall ABI a filter distinguishes.
-type Arch struct {
-	Name   string // x86_64, x86, x32
-	Audit  uint32 // AUDIT_ARCH_* in seccomp_data.arch
-	X32    bool   // numbers carry the x32 bit
-	Bits32 bool   // the filter sees 32-bit arguments
-	scmp   string // libseccomp's name
-	spec   specs.Arch
-}
-
-// Arches are the ABIs an x86_64 host runs.
-var Arches = []Arch{
-	{Name: "x86_64", Audit: bpf.ArchX86_64, scmp: "amd64", spec: specs.ArchX86_64},
-	{Name: "x86", Audit: bpf.ArchI386, Bits32: true, scmp: "x86", spec: specs.ArchX86},
-	{Name: "x32", Audit: bpf.ArchX86_64, X32: true, scmp: "x32", spec: specs.ArchX32},
-}
-
-// Low32 says whether the filter compares arguments on their low 32 bits
-// on this ABI: libseccomp does on x86, and on x32 too, although the x32
-// kernel passes the filter all 64 (kernel_diff_test.go shows both). A
-// rule's conditions are read that way there.
-func (a Arch) Low32() bool { return a.Bits32 || a.X32 }
-
-// ArchByName accepts x86_64/amd64, x86/i386/i686, x32.
-func ArchByName(s string) (Arch, error) {
-	switch strings.ToLower(s) {
-	case "", "x86_64", "amd64", "scmp_arch_x86_64":
-		return Arches[0], nil
-	case "x86", "i386", "i686", "scmp_arch_x86":
-		return Arches[1], nil
-	case "x32", "scmp_arch_x32":
-		return Arches[2], nil
-	}
-	return Arch{}, fmt.Errorf("unknown architecture %q (x86_64, x86 or x32)", s)
-}
-
 // Decision is what a profile does with one call, and why.
 type Decision struct {
 	Syscall string

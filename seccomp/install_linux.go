@@ -5,11 +5,13 @@ package seccomp
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"syscall"
 
 	rcseccomp "github.com/opencontainers/runc/libcontainer/seccomp"
 	"github.com/opencontainers/runc/libcontainer/specconv"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
@@ -64,6 +66,8 @@ type Filter struct {
 	// loaded as a filter of its own when the program is compiled in place.
 	numbered []bpf.Insn
 	flags    uint32
+	// foreign: compiled for another platform, to decide calls only
+	foreign bool
 	// checked is, for a program compiled in place, what the spot check
 	// held to the profile: libseccomp's export with the rules installed
 	// by number in front, without runc's ENOSYS stub.
@@ -74,6 +78,9 @@ type Filter struct {
 // cache miss starts a helper process. It refuses a profile whose compiled
 // program does not do what the profile's rules say.
 func Compile(p *Profile) (*Filter, error) {
+	if p.Platform().GOARCH != runtime.GOARCH {
+		return compileForeign(p)
+	}
 	flags, err := kernelFlags(p)
 	if err != nil {
 		return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
@@ -109,6 +116,29 @@ func Compile(p *Profile) (*Filter, error) {
 		return f, nil
 	}
 	return &Filter{profile: p, prog: prog, Cached: true, Details: details, flags: flags}, nil
+}
+
+// compileForeign builds the program for a profile resolved for another
+// platform (audit --arch arm64 on an amd64 machine): the one runc's
+// engine builds on that platform, as EngineProgram exports it, with the
+// rules installed by number in front, held to the profile by the spot
+// check. It decides calls; it cannot be loaded here (Install refuses),
+// and it lacks runc's ENOSYS stub for syscalls newer than the profile.
+func compileForeign(p *Profile) (*Filter, error) {
+	prefix, err := numberedPrefix(p)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
+	}
+	lib, err := EngineProgram(p, true)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
+	}
+	insns := append(slices.Clip(prefix), lib...)
+	if err := spotCheck(p, insns, false); err != nil {
+		return nil, fmt.Errorf("seccomp profile %s: the compiled filter does not do what the profile says: %w", p.Name, err)
+	}
+	return &Filter{profile: p, prog: &program{insns: insns}, foreign: true,
+		Why: fmt.Sprintf("compiled for %s on %s: the program runc's engine builds there, without its ENOSYS stub", p.Platform(), runtime.GOARCH)}, nil
 }
 
 // Require refuses the filter when it does not allow every need (see
@@ -149,6 +179,9 @@ func (f *Filter) Len() int {
 // binds only the calling thread. Without no_new_privs the caller needs
 // CAP_SYS_ADMIN, as for runc.
 func (f *Filter) Install() error {
+	if f.foreign {
+		return fmt.Errorf("seccomp profile %s: compiled for %s, this machine is %s", f.profile.Name, f.profile.Platform(), runtime.GOARCH)
+	}
 	if f.prog != nil {
 		if err := loadProgram(f.prog); err != nil {
 			return fmt.Errorf("seccomp profile %s: load: %w", f.profile.Name, err)
@@ -203,28 +236,7 @@ func SyscallNumber(name string, arch Arch) (int32, error) {
 		return 0, err
 	}
 	nr, err := libseccomp.GetSyscallFromNameByArch(name, a)
-	if err != nil {
-		// rampart's own numbers for syscalls newer than libseccomp
-		if n, ok, err := newSyscallNumber(name, arch.spec); err == nil && ok {
-			return n, nil
-		}
-		return 0, fmt.Errorf("unknown syscall %q on %s", name, arch.Name)
-	}
-	if nr >= 0 {
-		return int32(nr), nil
-	}
-	// A negative number is libseccomp's pseudo-number for a call this
-	// ABI makes through a multiplexer, or not at all: never what the
-	// kernel sees.
-	if arch.Name == "x86" {
-		if d, ok := i386Direct[name]; ok {
-			return d, nil
-		}
-		if m := multiplexer(name); m != "" {
-			return 0, fmt.Errorf("%s has no number of its own on x86: i386 makes it only through %s(2)", name, m)
-		}
-	}
-	return 0, fmt.Errorf("%s is not a system call on %s", name, arch.Name)
+	return kernelNumber(name, arch, err == nil, int32(nr), err == nil)
 }
 
 // SyscallNames lists every syscall libseccomp knows on arch.
@@ -234,14 +246,21 @@ func SyscallNames(arch Arch) []string {
 		return nil
 	}
 	var out []string
-	for nr := 0; nr < 1024; nr++ {
-		n := libseccomp.ScmpSyscall(nr)
-		if arch.X32 {
-			n = libseccomp.ScmpSyscall(nr | 0x40000000)
+	numbers := func(from, to int) {
+		for nr := from; nr < to; nr++ {
+			n := libseccomp.ScmpSyscall(nr)
+			if arch.X32 {
+				n = libseccomp.ScmpSyscall(nr | 0x40000000)
+			}
+			if name, err := n.GetNameByArch(a); err == nil && name != "" {
+				out = append(out, name)
+			}
 		}
-		if name, err := n.GetNameByArch(a); err == nil && name != "" {
-			out = append(out, name)
-		}
+	}
+	numbers(0, 1024)
+	if arch.spec == specs.ArchARM {
+		// ARM's private calls (cacheflush, set_tls…) from __ARM_NR_BASE
+		numbers(0xf0000, 0xf0000+16)
 	}
 	return out
 }

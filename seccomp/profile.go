@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"reflect"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -58,6 +57,18 @@ type Profile struct {
 	// unit, for a systemd unit's filters, is the directive each rule of
 	// Spec.Syscalls is written for.
 	unit []unitfile.Entry
+	// platform is the machine the profile was resolved for; zero for
+	// DefaultPlatform.
+	platform Platform
+}
+
+// Platform is the machine architecture the profile was resolved for: its
+// filter covers that platform's native ABI and decides its numbers.
+func (p *Profile) Platform() Platform {
+	if p.platform.GOARCH == "" {
+		return DefaultPlatform()
+	}
+	return p.platform
 }
 
 // Error is a profile error with its position.
@@ -86,10 +97,18 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Load resolves a policy's seccomp reference against the bounding set the
 // workload will have (RuntimeDefault allows namespace and admin syscalls
-// only when CAP_SYS_ADMIN is in it, as Docker and containerd decide).
+// only when CAP_SYS_ADMIN is in it, as Docker and containerd decide), on
+// the default platform (LoadOn names another).
 // RuntimeDefault is Docker's; RuntimeDefaultFor has the others.
 // It returns nil for unconfined.
 func Load(ref policy.Seccomp, bounding caps.Set) (*Profile, error) {
+	return LoadOn(DefaultPlatform(), ref, bounding)
+}
+
+// LoadOn is Load for a host of plat: a profile's archMap,
+// includes.arches and excludes.arches are decided for it, and its filter
+// covers plat's native ABI.
+func LoadOn(plat Platform, ref policy.Seccomp, bounding caps.Set) (*Profile, error) {
 	switch ref.Kind {
 	case policy.SeccompNone, policy.SeccompUnconfined:
 		return nil, nil
@@ -99,9 +118,9 @@ func Load(ref policy.Seccomp, bounding caps.Set) (*Profile, error) {
 			if err != nil {
 				return nil, err
 			}
-			return d.Load(bounding)
+			return d.LoadOn(plat, bounding)
 		}
-		return Docker.Load(bounding)
+		return Docker.LoadOn(plat, bounding)
 	case policy.SeccompFile:
 		body, err := os.ReadFile(ref.Path)
 		if err != nil {
@@ -110,7 +129,7 @@ func Load(ref policy.Seccomp, bounding caps.Set) (*Profile, error) {
 			}
 			return nil, err
 		}
-		return Parse(ref.Path, body, bounding)
+		return ParseOn(plat, ref.Path, body, bounding)
 	}
 	return nil, fmt.Errorf("unknown seccomp profile kind %q", ref.Kind)
 }
@@ -121,7 +140,12 @@ func Load(ref policy.Seccomp, bounding caps.Set) (*Profile, error) {
 // or a Security Profiles Operator SeccompProfile object. It refuses a profile with two
 // rules that answer differently for one call (see conflict).
 func Parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
-	p, err := ParseAll(name, body, bounding)
+	return ParseOn(DefaultPlatform(), name, body, bounding)
+}
+
+// ParseOn is Parse for a host of plat (see LoadOn).
+func ParseOn(plat Platform, name string, body []byte, bounding caps.Set) (*Profile, error) {
+	p, err := parseAll(plat, name, body, bounding)
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +159,10 @@ func Parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
 // differently for one call, for a tool that reports such a pair beside
 // the rest of what it finds (Conflict names it) instead of refusing.
 func ParseAll(name string, body []byte, bounding caps.Set) (*Profile, error) {
+	return parseAll(DefaultPlatform(), name, body, bounding)
+}
+
+func parseAll(plat Platform, name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if isUnit(name) {
 		return parseUnit(name, body, bounding)
 	}
@@ -144,7 +172,7 @@ func ParseAll(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if isSPO(body) {
 		return parseSPO(name, body, bounding)
 	}
-	return parse(name, body, bounding)
+	return parseOn(plat, name, body, bounding)
 }
 
 // Conflict is Parse's refusal of p's first pair of rules that answer
@@ -160,6 +188,11 @@ func (p *Profile) Conflict() error {
 // parse reads a JSON profile as it is, rules that conflict included: a
 // runtime's own default profile is modeled as the runtime enforces it.
 func parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
+	return parseOn(DefaultPlatform(), name, body, bounding)
+}
+
+// parseOn is parse, resolved for a host of plat.
+func parseOn(plat Platform, name string, body []byte, bounding caps.Set) (*Profile, error) {
 	loc, err := checkJSON(name, body)
 	if err != nil {
 		return nil, err
@@ -168,7 +201,7 @@ func parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if err != nil {
 		return nil, &Error{File: name, Err: err}
 	}
-	s, err := mobyseccomp.LoadProfile(string(numeric), specFor(bounding))
+	s, err := resolveJSON(numeric, bounding, plat)
 	if err != nil {
 		return nil, &Error{File: name, Err: err}
 	}
@@ -179,7 +212,7 @@ func parse(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Bounding, p.loc = bounding, loc
+	p.Bounding, p.loc, p.platform = bounding, loc, plat
 	p.Notes = append(p.Notes, notes...)
 	p.findUnapplied()
 	return p, nil
@@ -205,7 +238,7 @@ func (p *Profile) findUnapplied() {
 	if p.loc == nil {
 		return
 	}
-	host := mobyArch[runtime.GOARCH]
+	host := mobyArch[p.Platform().GOARCH]
 	defRet := p.defaultRet()
 	for i, e := range p.loc.entries {
 		if !stricter(Ret(specs.LinuxSeccompAction(e.Action), ruleErrno(e.ErrnoRet, specs.LinuxSeccompAction(e.Action))), defRet) {
@@ -251,6 +284,10 @@ func kernelReaches(v string) bool {
 	if k.UnmarshalJSON(q) != nil {
 		return false
 	}
+	return kernelReachesVersion(k)
+}
+
+func kernelReachesVersion(k mobyseccomp.KernelVersion) bool {
 	return features.KernelAtLeast(int(k.Kernel), int(k.Major))
 }
 

@@ -3,8 +3,6 @@ package seccomp
 import (
 	"fmt"
 
-	mobyseccomp "github.com/moby/profiles/seccomp"
-
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/runtimes"
 )
@@ -17,14 +15,19 @@ var Runtimes = []string{runtimes.Containerd.Name, runtimes.CRIO.Name, runtimes.D
 type RuntimeDefault struct{ runtimes.Seccomp }
 
 // Load resolves the profile against the bounding set the workload will
-// have, as the runtime does.
+// have, as the runtime does, on the default platform.
 func (d *RuntimeDefault) Load(bounding caps.Set) (*Profile, error) {
+	return d.LoadOn(DefaultPlatform(), bounding)
+}
+
+// LoadOn is Load as the runtime resolves it on a host of plat.
+func (d *RuntimeDefault) LoadOn(plat Platform, bounding caps.Set) (*Profile, error) {
 	file, body, err := d.Profile()
 	if err != nil {
 		return nil, err
 	}
 	if body == nil {
-		s, err := mobyseccomp.GetDefaultProfile(specFor(bounding))
+		s, err := resolveJSON(dockerDefault, bounding, plat)
 		if err != nil {
 			return nil, fmt.Errorf("runtime-default profile: %w", err)
 		}
@@ -32,11 +35,11 @@ func (d *RuntimeDefault) Load(bounding caps.Set) (*Profile, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.Bounding = bounding
+		p.Bounding, p.platform = bounding, plat
 		p.noteConflict(d)
 		return p, nil
 	}
-	p, err := parse(file, body, bounding)
+	p, err := parseOn(plat, file, body, bounding)
 	if err != nil {
 		return nil, fmt.Errorf("runtime-default profile of %s: %w", d, err)
 	}

@@ -92,6 +92,7 @@ type Node struct {
 	ImageShadow    *string           `json:"imageShadow"`
 	Disk           *string           `json:"nodeDisk"`
 	RuntimeSockets []string          `json:"nodeRuntimeSockets"`
+	Arch           *string           `json:"arch"`
 	pos            map[string]string // flag -> file:line:col
 	applied        map[string]bool   // flags ApplyNode set
 }
@@ -422,6 +423,7 @@ var nodeKeys = map[string]string{
 	"runtime": "runtime", "runtime-version": "runtimeVersion", "seccomp-default": "seccompDefault",
 	"apparmor-node": "apparmorNode", "profiles": "profiles", "sysctl": "sysctls", "node-kernel": "nodeKernel",
 	"image-shadow": "imageShadow", "node-disk": "nodeDisk", "node-runtime-socket": "nodeRuntimeSockets",
+	"arch": "arch",
 }
 
 // Flags is what a command line's flags are set through
@@ -451,6 +453,7 @@ func (c *Config) ApplyNode(fs Flags) error {
 	}
 	str("runtime", n.Runtime)
 	str("runtime-version", n.RuntimeVersion)
+	str("arch", n.Arch)
 	boolean("seccomp-default", n.SeccompDefault)
 	boolean("apparmor-node", n.AppArmorNode)
 	if n.Profiles != nil {

@@ -118,6 +118,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&node.Runtime, "runtime", "containerd", "the node's container runtime: containerd, cri-o, docker or podman (its default capability set and RuntimeDefault seccomp profile)")
 	fl.StringVar(&node.RuntimeVersion, "runtime-version", "", "the runtime's release or line (1.6.20, 1.7), which picks its RuntimeDefault seccomp profile (default the newest modeled)")
+	fl.StringVar(&node.Arch, "arch", "", "the node's architecture, amd64 or arm64 (default: this machine's on Linux, amd64 elsewhere): the runtime's RuntimeDefault is resolved for it, and the catalog's calls take its numbers")
 	fl.BoolVar(&node.SeccompDefault, "seccomp-default", false, "the kubelet's seccompDefault: an unset seccomp profile is RuntimeDefault")
 	fl.BoolVar(&node.AppArmor, "apparmor-node", false, "the node has AppArmor: an unset AppArmor profile is the runtime's default profile")
 	fl.StringVar(&node.ProfilesDir, "profiles", "", "directory of Localhost profiles: seccomp JSON by relative path, AppArmor profiles by name")

@@ -84,6 +84,12 @@ flags give them, and without them a path's "why" says what was assumed:
       a privileged container can open (read-shadow-blockdev), or refused.
   --node-kernel  facts of the kernel: no-modules, no-ia32, no-sysrq,
       pid1-protected.
+  --arch  the node's architecture, amd64 or arm64 (default: this machine's
+      on Linux, amd64 on other systems). The runtime's RuntimeDefault is
+      resolved for it (its archMap and arch-only rules), compiled as runc
+      builds it there, and each path's calls take that architecture's
+      numbers: arm64 has no open, fork or socketcall, and i386's calls are
+      AArch32's there.
   --sysctl  the sysctls that decide paths:
 %s
 

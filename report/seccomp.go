@@ -180,7 +180,7 @@ func entryWords(e seccomp.Entry, p *seccomp.Profile) string {
 // SeccompDiff writes `rampart seccomp diff`: each syscall the two
 // profiles decide differently, per syscall and condition, in words.
 func SeccompDiff(w io.Writer, nameA, nameB string, a, b *seccomp.Profile) error {
-	universe := seccomp.SyscallNames(seccomp.Arches[0])
+	universe := seccomp.SyscallNames(a.Platform().Native())
 	for _, p := range []*seccomp.Profile{a, b} {
 		for _, r := range p.Rules() {
 			universe = append(universe, r.Name)

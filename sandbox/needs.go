@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"io"
 	"os"
+	"slices"
 
 	"golang.org/x/sys/unix"
 
@@ -19,7 +20,7 @@ import (
 // may make in the same window (futex, sched_yield) depend on timing and
 // are not among them.
 func (pl *Plan) seccompNeeds(cmdABI seccomp.Arch) []seccomp.Need {
-	native := seccomp.Arches[0]
+	native := pl.Seccomp.Platform().Native()
 	var needs []seccomp.Need
 	if !pl.NoNewPrivs {
 		// Without no_new_privs the filter is loaded before the
@@ -68,27 +69,37 @@ const (
 	elfClass   = 4 // e_ident[EI_CLASS]
 	elfClass32 = 1
 	emI386     = 3
+	emARM      = 40
 	emX86_64   = 62
 )
 
 // cmdArch is the ABI the executable makes its calls in, from its ELF
-// header: i386 or x32 for such files, the native one otherwise (scripts
-// run a native interpreter).
+// header: i386 or x32 for such files on amd64, AArch32 for a 32-bit ARM
+// file on arm64, the native one otherwise (scripts run a native
+// interpreter).
 func cmdArch(path string) seccomp.Arch {
+	plat := seccomp.DefaultPlatform()
+	native := plat.Native()
 	var h [20]byte // e_ident, e_type, e_machine
 	f, err := os.Open(path)
 	if err != nil {
-		return seccomp.Arches[0]
+		return native
 	}
 	defer f.Close()
 	if _, err := io.ReadFull(f, h[:]); err != nil || string(h[:4]) != elfMagic || h[elfClass] != elfClass32 {
-		return seccomp.Arches[0]
+		return native
 	}
+	abi := ""
 	switch binary.LittleEndian.Uint16(h[18:]) {
 	case emI386:
-		return seccomp.Arches[1]
+		abi = "x86"
 	case emX86_64:
-		return seccomp.Arches[2]
+		abi = "x32"
+	case emARM:
+		abi = "arm"
 	}
-	return seccomp.Arches[0]
+	if a, err := seccomp.ArchByName(abi); abi != "" && err == nil && slices.Contains(plat.Arches, a) {
+		return a
+	}
+	return native
 }

@@ -115,7 +115,7 @@ READ_IMPLIES_EXEC, ...`,
 			if err != nil {
 				return err
 			}
-			report.SeccompList(stdout, p, p.Classify(seccomp.SyscallNames(seccomp.Arches[0])), all)
+			report.SeccompList(stdout, p, p.Classify(seccomp.SyscallNames(p.Platform().Native())), all)
 			return nil
 		},
 	}

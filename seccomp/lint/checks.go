@@ -89,7 +89,7 @@ func CheckByID(id string) (Check, bool) {
 // start reports a filter that refuses what every workload needs to start
 // and end (the checks rampart run makes, less those of its own calls).
 func (l *linter) start(f *seccomp.Filter) {
-	native := seccomp.Arches[0]
+	native := l.p.Platform().Native()
 	needs := []seccomp.Need{
 		{Name: "execve", Arch: native, Why: "so the workload can never start", Args: [][6]uint64{{}, {0xc000100000, 0xc000100100, 0xc000100200}}},
 		{Name: "exit_group", Arch: native, Fallback: "exit", Why: "so the workload cannot end but by a signal", Args: [][6]uint64{{0}, {1}}},
@@ -170,7 +170,7 @@ func (l *linter) unapplied() {
 func (l *linter) arches() {
 	p := l.p
 	written := p.Written()
-	for _, arch := range seccomp.Arches[1:] {
+	for _, arch := range p.Platform().Arches[1:] {
 		// rules written for the ABI: an entry that includes it, or a
 		// syscall only that ABI has
 		var own []string
@@ -180,7 +180,7 @@ func (l *linter) arches() {
 			}
 		}
 		for _, r := range p.Rules() {
-			if onlyOn(r.Name, arch) && !slices.Contains(own, r.Name) {
+			if onlyOn(p.Platform(), r.Name, arch) && !slices.Contains(own, r.Name) {
 				own = append(own, r.Name)
 			}
 		}
@@ -247,9 +247,10 @@ func scmpName(a seccomp.Arch) string {
 	return a.Name
 }
 
-// onlyOn says whether name is a syscall of arch that x86_64 has not.
-func onlyOn(name string, arch seccomp.Arch) bool {
-	if _, err := seccomp.SyscallNumber(name, seccomp.Arches[0]); err == nil {
+// onlyOn says whether name is a syscall of arch that the native ABI of
+// plat has not.
+func onlyOn(plat seccomp.Platform, name string, arch seccomp.Arch) bool {
+	if _, err := seccomp.SyscallNumber(name, plat.Native()); err == nil {
 		return false
 	}
 	_, err := seccomp.SyscallNumber(name, arch)
@@ -271,7 +272,7 @@ func (l *linter) newer() {
 	var order []int
 	byEntry := map[int][]seccomp.NumberedRule{}
 	for _, r := range p.Dropped {
-		if _, err := seccomp.SyscallNumber(r.Name, seccomp.Arches[0]); err != nil {
+		if _, err := seccomp.SyscallNumber(r.Name, p.Platform().Native()); err != nil {
 			continue
 		}
 		if byEntry[r.Index] == nil {

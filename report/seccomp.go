@@ -83,9 +83,12 @@ func SeccompDecision(w io.Writer, p *seccomp.Profile, d *seccomp.Decision, rawAr
 			}
 		}
 	}
-	if d.Source == "compiled filter" {
+	switch {
+	case d.Source == "compiled filter" && p.Platform().GOARCH != seccomp.DefaultPlatform().GOARCH:
+		fmt.Fprintf(w, "  source: the filter runc's engine builds on %s, compiled here, %d BPF instructions on this path\n", p.Platform(), d.PathLen)
+	case d.Source == "compiled filter":
 		fmt.Fprintf(w, "  source: the compiled filter the launcher loads, %d BPF instructions on this path\n", d.PathLen)
-	} else {
+	default:
 		fmt.Fprintf(w, "  source: the profile's rules as the engine installs them (run as root to decide with the compiled filter)\n")
 	}
 	for _, n := range d.Notes {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -23,7 +24,12 @@ containerd's default profile, resolved against the bounding set given by
 --caps, as they resolve it).`,
 	}
 	var capList, capListB []string
+	var platform string
 	resolveWith := func(ref string, capList []string) (*seccomp.Profile, error) {
+		plat, err := seccomp.PlatformByName(platform)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--platform: %w", err)}
+		}
 		bounding := runtimes.Containerd.Caps
 		if len(capList) > 0 {
 			supported, err := caps.Supported()
@@ -41,7 +47,7 @@ containerd's default profile, resolved against the bounding set given by
 		if err != nil {
 			return nil, err
 		}
-		prof, err := seccomp.Load(p.Seccomp, bounding)
+		prof, err := seccomp.LoadOn(plat, p.Seccomp, bounding)
 		if err != nil {
 			return nil, err
 		}
@@ -51,6 +57,7 @@ containerd's default profile, resolved against the bounding set given by
 		return prof, nil
 	}
 	resolve := func(ref string) (*seccomp.Profile, error) { return resolveWith(ref, capList) }
+	root.PersistentFlags().StringVar(&platform, "platform", "", "the machine the profile is resolved and compiled for, amd64 or arm64 (default: this machine's on Linux, amd64 elsewhere; explain --arch aarch64 or arm implies arm64)")
 	root.PersistentFlags().StringSliceVar(&capList, "caps", nil, "the bounding set a profile is resolved against (default: containerd's 14; ALL for full root)")
 
 	show := &cobra.Command{
@@ -80,12 +87,21 @@ READ_IMPLIES_EXEC, ...`,
 		Example: `  rampart seccomp explain runtime-default unshare CLONE_NEWUSER|CLONE_NEWNET
   rampart seccomp explain runtime-default --caps ALL unshare CLONE_NEWUSER
   rampart seccomp explain profile.json ioctl 0 0xffffffff00005412
-  rampart seccomp explain runtime-default --arch x86 socket AF_INET SOCK_RAW`,
+  rampart seccomp explain runtime-default --arch x86 socket AF_INET SOCK_RAW
+  rampart seccomp explain runtime-default --arch aarch64 unshare CLONE_NEWUSER`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a, argv, err := seccomp.ParseCall(arch, args[2:])
 			if err != nil {
 				return usageError{err}
+			}
+			if !cmd.Flags().Changed("platform") {
+				// the ABI names its machine: aarch64 is an arm64 call
+				for _, pl := range seccomp.Platforms {
+					if slices.Contains(pl.Arches, a) {
+						platform = pl.GOARCH
+					}
+				}
 			}
 			p, err := resolve(args[0])
 			if err != nil {
@@ -103,7 +119,7 @@ READ_IMPLIES_EXEC, ...`,
 			return nil
 		},
 	}
-	explain.Flags().StringVar(&arch, "arch", "x86_64", "ABI: x86_64, x86 (i386) or x32")
+	explain.Flags().StringVar(&arch, "arch", "", "ABI: x86_64, x86 (i386) or x32 on amd64; aarch64 or arm (AArch32) on arm64 (default: the platform's native ABI)")
 
 	var all bool
 	list := &cobra.Command{

@@ -27,6 +27,16 @@ func TestSeccompCommands(t *testing.T) {
 			[]string{"on x86 (nr 359)", "SCMP_ACT_ERRNO(EPERM)", "socketcall(SYS_SOCKET, &args), whose arguments the filter cannot read: that call gets SCMP_ACT_ALLOW"}},
 		{[]string{"seccomp", "explain", "runtime-default", "--arch", "x86", "accept", "3"},
 			[]string{"on x86 (nr 102)", "i386 makes it as socketcall(SYS_ACCEPT, &args)"}},
+		// arm64: resolved and compiled as an arm64 node does; AArch64's
+		// unshare is 97, AArch32's open 5 (AArch64 has none)
+		{[]string{"seccomp", "explain", "runtime-default", "--arch", "aarch64", "unshare", "CLONE_NEWUSER"},
+			[]string{"on aarch64 (nr 97)", "SCMP_ACT_ERRNO(EPERM)"}},
+		{[]string{"seccomp", "explain", "runtime-default", "--arch", "arm", "open", "0", "0"},
+			[]string{"on arm (nr 5)", "SCMP_ACT_ALLOW"}},
+		{[]string{"seccomp", "explain", "runtime-default", "--platform", "arm64", "--arch", "x86_64", "getpid"},
+			[]string{"the profile does not list x86_64: the filter refuses the whole ABI"}},
+		{[]string{"seccomp", "show", "runtime-default", "--platform", "arm64"},
+			[]string{`"SCMP_ARCH_AARCH64"`, `"SCMP_ARCH_ARM"`}},
 		{[]string{"seccomp", "list", "runtime-default"},
 			[]string{"CONDITIONALLY ALLOWED", "clone", "DENIED", "open_by_handle_at  open any file"}},
 		{[]string{"seccomp", "diff", "runtime-default", "runtime-default", "--caps-b", "ALL"},

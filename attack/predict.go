@@ -61,10 +61,11 @@ func PredictSeccompVariants(p *Path, prof *seccomp.Profile, prog []bpf.Insn) (Se
 	known := false
 	for _, v := range vs {
 		if !v.On(plat) {
-			// a call the platform has no number for: the variant cannot
-			// be made there (open(2) on arm64, any x32 call)
+			// a call no ABI of the platform makes: the variant cannot
+			// be made there (i386's socketcall on arm64, any x32 call)
 			continue
 		}
+		v = v.namedOn(plat)
 		pass, placed, refusal, rule := true, false, "", ""
 		for _, c := range v.Calls {
 			d, ok, err := decideCall(plat, p, c, decideWith, prog)
@@ -135,6 +136,19 @@ func (v Variant) On(plat seccomp.Platform) bool {
 		}
 	}
 	return true
+}
+
+// namedOn names the variant by the ABI it takes on plat where that is
+// not the one its calls name: on arm64, open(2) is "arm open", an
+// AArch32 call.
+func (v Variant) namedOn(plat seccomp.Platform) Variant {
+	if len(v.Calls) != 1 || v.Calls[0].Compat != "" || v.Calls[0].Route != "" {
+		return v
+	}
+	if a, ok := plat.CallArch(v.Calls[0].Name, ""); ok && a != plat.Native() {
+		v.Name = a.Name + " " + v.Name
+	}
+	return v
 }
 
 // callDecision is the filter's answer to one call.

@@ -67,7 +67,8 @@ func TestArchDifferences(t *testing.T) {
 			pass := func(p attack.SeccompPrediction) []string {
 				var out []string
 				for _, v := range p.Passing {
-					out = append(out, v.Name)
+					// AArch32's open is open: named for its ABI only
+					out = append(out, strings.TrimPrefix(v.Name, "arm "))
 				}
 				return out
 			}

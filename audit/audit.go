@@ -742,7 +742,7 @@ func (a *Auditor) decide(p *attack.Path, sec *secEntry, effective caps.Set, ctx 
 					absent = append(absent, assumedAbsent(needing, ctx))
 				}
 				for _, v := range noABI {
-					absent = append(absent, v.Name+" passes the filter, but the node's kernel runs no i386 code (--node-kernel "+KernelNoIA32+")")
+					absent = append(absent, v.Name+" passes the filter, but "+a.noCompatWhy())
 				}
 				return Blocked, attack.BySeccomp, "seccomp refuses " + strings.Join(pr.Refused, ", ") + "; " + strings.Join(absent, "; ")
 			}
@@ -857,19 +857,41 @@ func (a *Auditor) decide(p *attack.Path, sec *secEntry, effective caps.Set, ctx 
 }
 
 // runnable drops the variants the node's kernel cannot run (i386 calls
-// where IA32 emulation is off), returned apart.
+// where IA32 emulation is off, AArch32 calls on an arm64 node without
+// it), returned apart.
 func (a *Auditor) runnable(vs []attack.Variant) (kept, gone []attack.Variant) {
-	if !a.node.kernel(KernelNoIA32) {
+	if !a.node.kernel(KernelNoIA32) && !a.node.kernel(KernelNoAArch32) {
 		return vs, nil
 	}
+	compat := func(c attack.Call) bool {
+		arch, ok := a.plat.CallArch(c.Name, c.Compat)
+		return ok && arch != a.plat.Native() && arch.Bits32
+	}
 	for _, v := range vs {
-		if slices.ContainsFunc(v.Calls, func(c attack.Call) bool { return c.Compat == "i386" }) {
+		if slices.ContainsFunc(v.Calls, compat) && a.node.kernel(a.noCompatFact()) {
 			gone = append(gone, v)
 		} else {
 			kept = append(kept, v)
 		}
 	}
 	return kept, gone
+}
+
+// noCompatWhy says why a 32-bit call is no way in on this node.
+func (a *Auditor) noCompatWhy() string {
+	if a.plat.GOARCH == "arm64" {
+		return "the node runs no AArch32 code (--node-kernel " + KernelNoAArch32 + ")"
+	}
+	return "the node's kernel runs no i386 code (--node-kernel " + KernelNoIA32 + ")"
+}
+
+// noCompatFact is the --node-kernel fact that says the platform's
+// 32-bit ABI does not run.
+func (a *Auditor) noCompatFact() string {
+	if a.plat.GOARCH == "arm64" {
+		return KernelNoAArch32
+	}
+	return KernelNoIA32
 }
 
 // usableVariants drops the variants that need what no manifest says is

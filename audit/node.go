@@ -179,6 +179,10 @@ const (
 	// ia32_emulation=0): no i386 code runs, so an i386 call is no way
 	// past a filter.
 	KernelNoIA32 = "no-ia32"
+	// KernelNoAArch32: an arm64 node whose cores run no 32-bit code
+	// (many recent server cores) or whose kernel has no COMPAT: no
+	// AArch32 call is a way past a filter.
+	KernelNoAArch32 = "no-aarch32"
 	// KernelNoSysrq: built without the magic SysRq key, so
 	// /proc/sysrq-trigger does not exist.
 	KernelNoSysrq = "no-sysrq"
@@ -188,6 +192,7 @@ const (
 var KernelFacts = map[string]string{
 	KernelNoModules:     "built without loadable module support, so init_module does not exist and kernel-module is closed by other",
 	KernelNoIA32:        "IA32 emulation is off, so no i386 call (int 0x80) is a way past a seccomp filter",
+	KernelNoAArch32:     "an arm64 node that runs no 32-bit (AArch32) code, so no AArch32 call (open, i386's calls) is a way past a seccomp filter",
 	KernelNoSysrq:       "built without the magic SysRq key, so /proc/sysrq-trigger does not exist and sysrq-trigger is closed by other",
 	KernelPID1Protected: "an LSM refuses access to pid 1's /proc files even with CAP_SYS_PTRACE, so with hostPID setns-host and the runtime sockets under /proc/1/root are closed by other",
 }

@@ -159,3 +159,42 @@ spec:
 		}
 	}
 }
+
+// An arm64 node: a profile that refuses every open on AArch64 but names
+// no open(2), which AArch64 lacks, lets AArch32's open through — unless
+// the node runs no 32-bit code (--node-kernel no-aarch32).
+func TestAuditVariantsNoAArch32(t *testing.T) {
+	doc := []byte(`apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: c
+    image: x
+    securityContext: {seccompProfile: {type: Localhost, localhostProfile: variants/deny-open-aarch64.json}}
+`)
+	for _, c := range []struct {
+		arch   string
+		kernel []string
+		want   string
+		why    string
+	}{
+		{"arm64", nil, Open, "but allows arm open"},
+		{"arm64", []string{KernelNoAArch32}, "blocked by seccomp", "open passes the filter, but the node runs no AArch32 code (--node-kernel no-aarch32)"},
+		// the fact of the other platform changes nothing
+		{"arm64", []string{KernelNoIA32}, Open, "but allows arm open"},
+		// on amd64 the filter still covers x86_64, as libseccomp always
+		// covers its own architecture, and x86_64 has open(2)
+		{"amd64", nil, Open, "but allows open (rule: default action)"},
+	} {
+		a, err := New(Node{Runtime: "containerd", ProfilesDir: "testdata", Kernel: c.kernel, Arch: c.arch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := a.Read("p.yaml", doc)
+		ctr := r.Workloads[0].Containers[0]
+		if got := verdict(t, ctr, "read-shadow"); got != c.want || !strings.Contains(why(ctr, "read-shadow"), c.why) {
+			t.Errorf("%s kernel %v: read-shadow %s (%s), want %s saying %q", c.arch, c.kernel, got, why(ctr, "read-shadow"), c.want, c.why)
+		}
+	}
+}

@@ -5,8 +5,8 @@ import (
 	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/rampart-sec/rampart/internal/linuxabi"
 
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 

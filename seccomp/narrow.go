@@ -5,9 +5,9 @@ import (
 	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/rampart-sec/rampart/internal/linuxabi"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 	"github.com/rampart-sec/rampart/policy"
 )
 

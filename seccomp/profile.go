@@ -162,6 +162,11 @@ func ParseAll(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	return parseAll(DefaultPlatform(), name, body, bounding)
 }
 
+// ParseAllOn is ParseAll for a host of plat (see LoadOn).
+func ParseAllOn(plat Platform, name string, body []byte, bounding caps.Set) (*Profile, error) {
+	return parseAll(plat, name, body, bounding)
+}
+
 func parseAll(plat Platform, name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if isUnit(name) {
 		return parseUnit(name, body, bounding)

@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/rampart-sec/rampart/internal/linuxabi"
 
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 

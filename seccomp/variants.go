@@ -3,12 +3,13 @@ package seccomp
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/rampart-sec/rampart/internal/linuxabi"
 
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
@@ -276,7 +277,15 @@ func (a *analysis) number(name string, arch Arch) (int32, error) {
 	return r.nr, r.err
 }
 
+// home is the native ABI Routes reads the sibling table for; an analysis
+// starts from its profile's platform's (analysis.home).
 var home = Arches[0]
+
+// home is the profile's native ABI: the calls a deny is written against.
+func (a *analysis) home() Arch { return a.p.Platform().Native() }
+
+// compat are the profile's platform's other ABIs.
+func (a *analysis) compat() []Arch { return a.p.Platform().Arches[1:] }
 
 func passes(ret uint32) bool {
 	act, _ := bpf.Action(ret)
@@ -364,11 +373,11 @@ func (a *analysis) refuses(d Deny, args [6]uint64) (bool, error) {
 			}
 		}
 	}
-	nr, err := a.number(d.Syscall, home)
+	nr, err := a.number(d.Syscall, a.home())
 	if err != nil {
-		return false, nil // not an x86_64 call: nothing to start from
+		return false, nil // not a native call: nothing to start from
 	}
-	ret, err := a.run(home, nr, args)
+	ret, err := a.run(a.home(), nr, args)
 	return err == nil && !passes(ret), err
 }
 
@@ -531,7 +540,7 @@ func (a *analysis) decide(c Call) (uint32, error) {
 
 // variants tries every other form of d's refused call w.
 func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
-	refused, _ := a.call(home, d.Syscall, w)
+	refused, _ := a.call(a.home(), d.Syscall, w)
 	var out []Bypass
 	try := func(kind, why string, from Call, calls ...Call) error {
 		var first uint32
@@ -557,7 +566,7 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 		return out, err
 	}
 	// The same call on each ABI, and i386's multiplexers.
-	for _, arch := range Arches[1:] {
+	for _, arch := range a.compat() {
 		c, ok := a.call(arch, d.Syscall, w)
 		if !ok {
 			continue
@@ -602,28 +611,34 @@ func (a *analysis) variants(d Deny, w [6]uint64) ([]Bypass, error) {
 			}
 			x := w
 			x[i] |= f.bit
-			changes = append(changes, change{"flag", fmt.Sprintf("%s added to arg%d: the kernel does the same", f.name, i), x, Arches, i, 0})
+			changes = append(changes, change{"flag", fmt.Sprintf("%s added to arg%d: the kernel does the same", f.name, i), x, a.p.Platform().Arches, i, 0})
 		}
 		if e, ok := equivalents()[d.Syscall][i]; ok && w[i] != e.value {
 			x := w
 			x[i] = e.value
-			changes = append(changes, change{"value", fmt.Sprintf("arg%d %#x: %s", i, e.value, e.why), x, Arches, i, 0})
+			changes = append(changes, change{"value", fmt.Sprintf("arg%d %#x: %s", i, e.value, e.why), x, a.p.Platform().Arches, i, 0})
 		}
 		if width, ok := narrowArgs()[d.Syscall][i]; ok {
-			// a 16-bit argument drops bit 16 on i386 too
-			arches := []Arch{Arches[0], Arches[2]}
-			if width < 32 {
-				arches = Arches
+			// the 64-bit ABIs read the argument narrower; a 16-bit
+			// argument drops bit 16 on the 32-bit ones too
+			var arches []Arch
+			for _, arch := range a.p.Platform().Arches {
+				if !arch.Bits32 || width < 32 {
+					arches = append(arches, arch)
+				}
 			}
 			x := w
 			x[i] |= 1 << width
 			changes = append(changes, change{"high-bits", fmt.Sprintf("bit %d set in arg%d, which the kernel reads as %d bits", width, i, width), x, arches, i, width})
 		}
 		// INT $0x80 from 64-bit code shows the filter whole 64-bit
-		// registers; the i386 kernel reads their low halves.
-		x := w
-		x[i] |= 1 << 32
-		changes = append(changes, change{"high-bits", fmt.Sprintf("bit 32 set in arg%d, which i386 reads as 32 bits", i), x, []Arch{Arches[1]}, i, 32})
+		// registers; the i386 kernel reads their low halves. (An
+		// AArch32 process has 32-bit registers: nothing to set.)
+		if slices.Contains(a.p.Platform().Arches, archX86) {
+			x := w
+			x[i] |= 1 << 32
+			changes = append(changes, change{"high-bits", fmt.Sprintf("bit 32 set in arg%d, which i386 reads as 32 bits", i), x, []Arch{archX86}, i, 32})
+		}
 	}
 	for _, ch := range changes {
 		for _, arch := range ch.arches {
@@ -671,11 +686,18 @@ func (a *analysis) siblingRoutes(d Deny, w [6]uint64, refused Call, try func(kin
 			if !ok {
 				continue
 			}
-			from, _ = a.call(home, d.Syscall, x)
+			from, _ = a.call(a.home(), d.Syscall, x)
 		}
-		for _, arch := range Arches {
-			if rt.arches != nil && !contains(rt.arches, arch.Name) {
+		for _, arch := range a.p.Platform().Arches {
+			// a route the table writes for i386 (its 32-bit-id
+			// calls, mmap2, stime) is one for every 32-bit ABI that has
+			// the calls: the number lookup below decides
+			if rt.arches != nil && !contains(rt.arches, arch.Name) && !(arch.Bits32 && contains(rt.arches, "x86")) {
 				continue
+			}
+			why := rt.why
+			if arch.Name != "x86" {
+				why = strings.Replace(why, "i386 ", arch.Name+" ", 1)
 			}
 			var calls []Call
 			for _, s := range rt.steps {
@@ -707,7 +729,7 @@ func (a *analysis) siblingRoutes(d Deny, w [6]uint64, refused Call, try func(kin
 			if calls == nil {
 				continue
 			}
-			if err := try(rt.kind, rt.why, from, calls...); err != nil {
+			if err := try(rt.kind, why, from, calls...); err != nil {
 				return err
 			}
 		}

@@ -367,3 +367,35 @@ func TestBypassesMountMagic(t *testing.T) {
 		}
 	}
 }
+
+// On arm64 the ways around a deny are AArch64's and AArch32's: a rule on
+// setuid misses AArch32's setuid32 (the 32-bit-id call, a name of its
+// own) and the setresuid sibling; there is no i386 to try and no INT
+// $0x80 high-bit trick. Decided on the program compiled as an arm64 node
+// builds it.
+func TestBypassesOnARM64(t *testing.T) {
+	p, err := ParseOn(ARM64, "inline.json", []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"],
+		"syscalls": [{"names": ["setuid"], "action": "SCMP_ACT_ERRNO"}]}`), caps.Full)
+	bs := bypassesOf(t, p, err)
+	for _, want := range []string{"sibling arm setuid32(0x0, 0x0, 0x0)", "sibling aarch64 setresuid(0x0, 0x0, 0x0)"} {
+		if !has(bs, want) {
+			t.Errorf("missing: %s", want)
+		}
+	}
+	for _, b := range bs {
+		for _, c := range b.Variant {
+			if c.Arch != "aarch64" && c.Arch != "arm" {
+				t.Errorf("a call of another platform: %s", b)
+			}
+		}
+		if strings.Contains(b.Why, "i386") {
+			t.Errorf("i386 named on arm64: %s", b.Why)
+		}
+	}
+	// AArch32 setuid32 reaches the kernel's setuid: the filter decides it
+	// on ARM's branch, number 213
+	nr, err := SyscallNumber("setuid32", archARM)
+	if err != nil || nr != 213 {
+		t.Fatalf("arm setuid32: %d %v", nr, err)
+	}
+}

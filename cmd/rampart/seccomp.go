@@ -160,6 +160,6 @@ READ_IMPLIES_EXEC, ...`,
 		},
 	}
 	diff.Flags().StringSliceVar(&capListB, "caps-b", nil, "resolve B against this bounding set instead of --caps")
-	root.AddCommand(show, explain, list, diff, newSeccompLintCmd(stdout, &capList))
+	root.AddCommand(show, explain, list, diff, newSeccompLintCmd(stdout, &capList, &platform))
 	return root
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/report"
+	"github.com/rampart-sec/rampart/seccomp"
 	"github.com/rampart-sec/rampart/seccomp/lint"
 )
 
@@ -57,7 +58,7 @@ Exit status:
   1    a finding at --fail-on's severity or above
   2    bad flags or arguments`
 
-func newSeccompLintCmd(stdout io.Writer, capList *[]string) *cobra.Command {
+func newSeccompLintCmd(stdout io.Writer, capList *[]string, platform *string) *cobra.Command {
 	var (
 		output    string
 		failOn    string
@@ -101,9 +102,13 @@ func newSeccompLintCmd(stdout io.Writer, capList *[]string) *cobra.Command {
 				}
 				bounding = &s
 			}
+			plat, err := seccomp.PlatformByName(*platform)
+			if err != nil {
+				return usageError{fmt.Errorf("--platform: %w", err)}
+			}
 			var targets []lint.Target
 			for _, a := range args {
-				ts, err := lint.Targets(a, bounding)
+				ts, err := lint.TargetsOn(plat, a, bounding)
 				if err != nil {
 					return usageError{err}
 				}

@@ -189,11 +189,15 @@ func (l *linter) arches() {
 		case listed && len(own) == 0:
 			path, spec := l.archPath(arch)
 			how := "a 64-bit program makes i386 calls with INT $0x80"
-			if arch.X32 {
+			switch {
+			case arch.X32:
 				how = "a 64-bit program makes x32 calls with the x32 bit in the syscall number, on a kernel built with x32"
+			case arch.Name == "arm":
+				how = "a 32-bit ARM program runs on an arm64 kernel with COMPAT, on cores that run AArch32"
 			}
+			native := p.Platform().Native().Name
 			l.add(l.at(Finding{Check: CheckArchUnused, Severity: Info,
-				Message: fmt.Sprintf("%s lets %s calls in and no rule is written for that ABI: every call allowed on x86_64 is allowed from %s code too (%s)", spec, arch.Name, arch.Name, how),
+				Message: fmt.Sprintf("%s lets %s calls in and no rule is written for that ABI: every call allowed on %s is allowed from %s code too (%s)", spec, arch.Name, native, arch.Name, how),
 				Fix:     fmt.Sprintf("remove %s from the architectures unless the workload runs %s code: the kernel then refuses the whole ABI", spec, arch.Name)}, path))
 		case !listed && len(own) > 0:
 			f := Finding{Check: CheckArchMissing, Severity: Info,
@@ -235,6 +239,10 @@ func specArch(a seccomp.Arch) string {
 		return string(specs.ArchX86)
 	case "x32":
 		return string(specs.ArchX32)
+	case "aarch64":
+		return string(specs.ArchAARCH64)
+	case "arm":
+		return string(specs.ArchARM)
 	}
 	return string(specs.ArchX86_64)
 }

@@ -381,3 +381,31 @@ func TestRecordedProfiles(t *testing.T) {
 		}
 	}
 }
+
+// A profile for arm64 nodes, linted as one: the ways around its denies
+// are AArch64's and AArch32's (the open(2) AArch64 lacks, setuid32), the
+// compat ABI it lists without rules is AArch32, and no x86 ABI is named.
+func TestLintARM64(t *testing.T) {
+	tg := FileOn(seccomp.ARM64, "testdata/arm64-deny-list.json", nil)
+	r := Lint(tg)
+	logResult(t, r)
+	cs := checks(r)
+	var sib []string
+	for _, f := range cs[CheckSibling] {
+		sib = append(sib, f.Message)
+	}
+	all := strings.Join(sib, "\n")
+	for _, want := range []string{"arm open(0x0, 0x0, 0x0) gets SCMP_ACT_ALLOW", "setuid SCMP_ACT_ERRNO(EPERM) does not hold"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no sibling finding %q in:\n%s", want, all)
+		}
+	}
+	if len(cs[CheckArchUnused]) != 1 || !strings.Contains(cs[CheckArchUnused][0].Message, "SCMP_ARCH_ARM lets arm calls in") {
+		t.Errorf("arch-without-rules: %v", cs[CheckArchUnused])
+	}
+	for _, f := range r.Findings {
+		if strings.Contains(f.Message, "x86") || strings.Contains(f.Message, "i386") || strings.Contains(f.Message, "this kernel runs no") {
+			t.Errorf("an amd64 host's fact in an arm64 lint: %s", f.Message)
+		}
+	}
+}

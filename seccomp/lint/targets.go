@@ -18,9 +18,14 @@ import (
 // bounding says otherwise. An error is in the argument itself; a profile
 // that cannot be read is a Target whose Err says why.
 func Targets(arg string, bounding *caps.Set) ([]Target, error) {
+	return TargetsOn(seccomp.DefaultPlatform(), arg, bounding)
+}
+
+// TargetsOn is Targets with the profiles resolved for a host of plat.
+func TargetsOn(plat seccomp.Platform, arg string, bounding *caps.Set) ([]Target, error) {
 	spec, ok := strings.CutPrefix(arg, "runtime-default")
 	if !ok || (spec != "" && !strings.HasPrefix(spec, ":")) {
-		return []Target{File(arg, bounding)}, nil
+		return []Target{FileOn(plat, arg, bounding)}, nil
 	}
 	spec = strings.TrimPrefix(spec, ":")
 	var rels []*runtimes.Release
@@ -67,7 +72,7 @@ func Targets(arg string, bounding *caps.Set) ([]Target, error) {
 				name = "runtime-default:docker"
 			}
 		}
-		p, err := (&seccomp.RuntimeDefault{Seccomp: r.Seccomp}).Load(b)
+		p, err := (&seccomp.RuntimeDefault{Seccomp: r.Seccomp}).LoadOn(plat, b)
 		out = append(out, Target{Name: name, Runtime: r.Seccomp.String(), Profile: p, Err: err})
 	}
 	return out, nil
@@ -77,6 +82,11 @@ func Targets(arg string, bounding *caps.Set) ([]Target, error) {
 // them), resolved against bounding or, when nil, containerd's default
 // capabilities.
 func File(path string, bounding *caps.Set) Target {
+	return FileOn(seccomp.DefaultPlatform(), path, bounding)
+}
+
+// FileOn is File with the profile resolved for a host of plat.
+func FileOn(plat seccomp.Platform, path string, bounding *caps.Set) Target {
 	b := runtimes.Containerd.Caps
 	if bounding != nil {
 		b = *bounding
@@ -87,6 +97,6 @@ func File(path string, bounding *caps.Set) Target {
 		t.Err = err
 		return t
 	}
-	t.Profile, t.Err = seccomp.ParseAll(path, body, b)
+	t.Profile, t.Err = seccomp.ParseAllOn(plat, path, body, b)
 	return t
 }

@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -36,6 +37,14 @@ func Variants(p *seccomp.Profile, prog []bpf.Insn) ([]Finding, error) {
 	}
 	bs = append(bs, fb...)
 	runs, _ := seccomp.KernelABIs()
+	if p.Platform().GOARCH != runtime.GOARCH {
+		// this kernel is not the platform's: it says nothing of what
+		// runs there, so every ABI of the platform counts as run
+		runs = map[string]bool{}
+		for _, a := range p.Platform().Arches {
+			runs[a.Name] = true
+		}
+	}
 	file := ""
 	if line, _ := firstRulePos(p); line > 0 {
 		file = p.Name

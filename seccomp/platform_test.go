@@ -4,6 +4,7 @@ package seccomp
 
 import (
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/rampart-sec/rampart/caps"
@@ -70,5 +71,17 @@ func TestRuntimeDefaultOnARM64(t *testing.T) {
 		if (err == nil) != c.ok || nr != c.nr {
 			t.Errorf("%s on %s: %d, %v", c.name, c.arch.Name, nr, err)
 		}
+	}
+}
+
+// A service unit's filters are systemd's x86 stack: read for arm64 they
+// are refused, not turned into a filter systemd does not build there.
+func TestUnitRefusedOnARM64(t *testing.T) {
+	unit := []byte("[Service]\nExecStart=/bin/true\nSystemCallFilter=@system-service\nSystemCallArchitectures=native\n")
+	if _, err := ParseOn(AMD64, "u.service", unit, 0); err != nil {
+		t.Fatalf("amd64: %v", err)
+	}
+	if _, err := ParseOn(ARM64, "u.service", unit, 0); err == nil || !strings.Contains(err.Error(), "modeled for amd64") {
+		t.Fatalf("arm64: %v", err)
 	}
 }

@@ -169,7 +169,7 @@ func ParseAllOn(plat Platform, name string, body []byte, bounding caps.Set) (*Pr
 
 func parseAll(plat Platform, name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if isUnit(name) {
-		return parseUnit(name, body, bounding)
+		return parseUnit(plat, name, body, bounding)
 	}
 	if isOCIConfig(body) {
 		return parseOCIConfig(name, body, bounding)

@@ -117,7 +117,13 @@ var sdOrders = map[string]int{
 var sdEPERM = func(order int) sdAct { return sdAct{act: specs.ActErrno, errno: 1, order: order} }
 
 // parseUnit reads the seccomp directives of the service unit name.
-func parseUnit(name string, body []byte, bounding caps.Set) (*Profile, error) {
+func parseUnit(plat Platform, name string, body []byte, bounding caps.Set) (*Profile, error) {
+	if plat.GOARCH != AMD64.GOARCH {
+		// The stack's ABIs (SystemCallArchitectures=native, the i386
+		// exceptions) are modeled for x86-64: read on another machine
+		// they would describe a filter systemd does not build there.
+		return nil, &Error{File: name, Err: fmt.Errorf("a service unit's filters are modeled for amd64 (x86-64, x86, x32), not %s: rampart will not predict or enforce them there", plat)}
+	}
 	u, err := unitfile.ReadBytes(name, body)
 	if err != nil {
 		return nil, err
@@ -149,7 +155,7 @@ func parseUnit(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if len(p.Spec.Syscalls) == len(origins) {
 		p.unit = origins
 	}
-	p.Bounding = bounding
+	p.Bounding, p.platform = bounding, plat
 	p.Notes = append(p.Notes, f.notes...)
 	return p, nil
 }

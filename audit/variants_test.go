@@ -131,15 +131,7 @@ func TestExplainSeccompVariants(t *testing.T) {
 // A node whose kernel runs no i386 code (--node-kernel no-ia32): the
 // i386 calls a profile lets through are no way past it there.
 func TestAuditVariantsNoIA32(t *testing.T) {
-	doc := []byte(`apiVersion: v1
-kind: Pod
-metadata: {name: p}
-spec:
-  containers:
-  - name: c
-    image: x
-    securityContext: {seccompProfile: {type: Localhost, localhostProfile: variants/deny-raw-x86_64.json}}
-`)
+	doc := localhostPod("variants/deny-raw-x86_64.json")
 	for _, c := range []struct {
 		kernel []string
 		want   string
@@ -164,15 +156,7 @@ spec:
 // no open(2), which AArch64 lacks, lets AArch32's open through — unless
 // the node runs no 32-bit code (--node-kernel no-aarch32).
 func TestAuditVariantsNoAArch32(t *testing.T) {
-	doc := []byte(`apiVersion: v1
-kind: Pod
-metadata: {name: p}
-spec:
-  containers:
-  - name: c
-    image: x
-    securityContext: {seccompProfile: {type: Localhost, localhostProfile: variants/deny-open-aarch64.json}}
-`)
+	doc := localhostPod("variants/deny-open-aarch64.json")
 	for _, c := range []struct {
 		arch   string
 		kernel []string
@@ -197,4 +181,18 @@ spec:
 			t.Errorf("%s kernel %v: read-shadow %s (%s), want %s saying %q", c.arch, c.kernel, got, why(ctr, "read-shadow"), c.want, c.why)
 		}
 	}
+}
+
+// localhostPod is a Pod of one container under the Localhost seccomp
+// profile at path (relative to the profiles directory).
+func localhostPod(path string) []byte {
+	return []byte(`apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: c
+    image: x
+    securityContext: {seccompProfile: {type: Localhost, localhostProfile: ` + path + `}}
+`)
 }

@@ -92,20 +92,13 @@ func Compile(p *Profile) (*Filter, error) {
 	}
 	if err != nil {
 		f := &Filter{profile: p, Why: err.Error(), Details: details, flags: flags}
-		prefix, err := numberedPrefix(p)
-		if err != nil {
-			return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
-		}
 		// What libseccomp will generate at exec time, checked as a
 		// cached program is (without runc's stub, added at load).
-		lib, err := EngineProgram(p, true)
+		prefix, checked, err := checkedExport(p)
 		if err != nil {
-			return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
+			return nil, err
 		}
-		f.checked = append(slices.Clip(prefix), lib...)
-		if err := spotCheck(p, f.checked, false); err != nil {
-			return nil, fmt.Errorf("seccomp profile %s: the compiled filter does not do what the profile says: %w", p.Name, err)
-		}
+		f.checked = checked
 		if len(prefix) > 0 {
 			// Its own filter, loaded before the engine's (see Install):
 			// it returns the rule's action for the rule's numbers and
@@ -118,6 +111,25 @@ func Compile(p *Profile) (*Filter, error) {
 	return &Filter{profile: p, prog: prog, Cached: true, Details: details, flags: flags}, nil
 }
 
+// checkedExport is libseccomp's export of p's program as runc's engine
+// builds it (EngineProgram), with the rules installed by number in front
+// (prefix), held to the profile by the spot check.
+func checkedExport(p *Profile) (prefix, insns []bpf.Insn, err error) {
+	prefix, err = numberedPrefix(p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
+	}
+	lib, err := EngineProgram(p, true)
+	if err != nil {
+		return nil, nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
+	}
+	insns = append(slices.Clip(prefix), lib...)
+	if err := spotCheck(p, insns, false); err != nil {
+		return nil, nil, fmt.Errorf("seccomp profile %s: the compiled filter does not do what the profile says: %w", p.Name, err)
+	}
+	return prefix, insns, nil
+}
+
 // compileForeign builds the program for a profile resolved for another
 // platform (audit --arch arm64 on an amd64 machine): the one runc's
 // engine builds on that platform, as EngineProgram exports it, with the
@@ -125,17 +137,9 @@ func Compile(p *Profile) (*Filter, error) {
 // check. It decides calls; it cannot be loaded here (Install refuses),
 // and it lacks runc's ENOSYS stub for syscalls newer than the profile.
 func compileForeign(p *Profile) (*Filter, error) {
-	prefix, err := numberedPrefix(p)
+	_, insns, err := checkedExport(p)
 	if err != nil {
-		return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
-	}
-	lib, err := EngineProgram(p, true)
-	if err != nil {
-		return nil, fmt.Errorf("seccomp profile %s: %w", p.Name, err)
-	}
-	insns := append(slices.Clip(prefix), lib...)
-	if err := spotCheck(p, insns, false); err != nil {
-		return nil, fmt.Errorf("seccomp profile %s: the compiled filter does not do what the profile says: %w", p.Name, err)
+		return nil, err
 	}
 	return &Filter{profile: p, prog: &program{insns: insns}, foreign: true,
 		Why: fmt.Sprintf("compiled for %s on %s: the program runc's engine builds there, without its ENOSYS stub", p.Platform(), runtime.GOARCH)}, nil

@@ -31,11 +31,11 @@ func requireARM64Lab(t *testing.T) {
 }
 
 // crossEnv is the environment of a static linux/arm64 build with cgo and
-// libseccomp: Debian's cross compiler and libseccomp-dev:arm64
+// libseccomp: Debian's cross compiler (CrossCC) and libseccomp-dev:arm64
 // (scripts/deps.sh lab-arm64).
-func crossEnv() []string {
+func crossEnv(cc string) []string {
 	return append(os.Environ(), "CGO_ENABLED=1", "GOOS=linux", "GOARCH=arm64",
-		"CC=aarch64-linux-gnu-gcc", "PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig")
+		"CC="+cc, "PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig")
 }
 
 // staticFlags are the Makefile's STATIC flags (without the version stamp).
@@ -43,15 +43,15 @@ var staticFlags = []string{"-tags", "seccomp osusergo netgo", "-ldflags", `-s -w
 
 // crossBuild runs go with args (build or test -c) for linux/arm64 in the
 // module root.
-func crossBuild(ctx context.Context, root string, args ...string) error {
-	if _, err := exec.LookPath("aarch64-linux-gnu-gcc"); err != nil {
-		return fmt.Errorf("aarch64-linux-gnu-gcc not found: install Debian package gcc-aarch64-linux-gnu (scripts/deps.sh lab-arm64)")
+func crossBuild(ctx context.Context, root, cc string, args ...string) error {
+	if _, err := os.Stat("/usr/lib/aarch64-linux-gnu/pkgconfig/libseccomp.pc"); err != nil {
+		return fmt.Errorf("libseccomp for arm64 not found: install Debian package libseccomp-dev:arm64 (scripts/deps.sh lab-arm64)")
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
-	cmd.Env = crossEnv()
+	cmd.Env = crossEnv(cc)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("GOARCH=arm64 go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -83,15 +83,20 @@ func arm64Suite(t *testing.T) Result {
 		}
 		dir := t.TempDir()
 		t0 := time.Now()
+		cc, err := CrossCC(ctx, &ARM64, "", testLog{t})
+		if err != nil {
+			arm64Err = err
+			return
+		}
 		rampart := os.Getenv("RAMPART_BIN_ARM64")
 		if rampart == "" {
 			rampart = filepath.Join(dir, "rampart")
-			if arm64Err = crossBuild(ctx, root, append(append([]string{"build"}, staticFlags...), "-o", rampart, "./cmd/rampart")...); arm64Err != nil {
+			if arm64Err = crossBuild(ctx, root, cc, append(append([]string{"build"}, staticFlags...), "-o", rampart, "./cmd/rampart")...); arm64Err != nil {
 				return
 			}
 		}
 		test := filepath.Join(dir, "seccomp.test")
-		if arm64Err = crossBuild(ctx, root, append(append([]string{"test", "-c"}, staticFlags...), "-o", test, "./seccomp/")...); arm64Err != nil {
+		if arm64Err = crossBuild(ctx, root, cc, append(append([]string{"test", "-c"}, staticFlags...), "-o", test, "./seccomp/")...); arm64Err != nil {
 			return
 		}
 		build := time.Since(t0)

@@ -15,7 +15,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 STAMP   := -X github.com/rampart-sec/rampart/version.stamped=$(VERSION) -X github.com/rampart-sec/rampart/version.stampedCommit=$(COMMIT)
 STATIC  := -tags 'seccomp osusergo netgo' -ldflags '-s -w $(STAMP) -linkmode external -extldflags "-static"' 
 
-.PHONY: all build static image demo test test-host lab kube-test kube-down test-short fuzz bench bench-audit vet clean
+.PHONY: all build static image demo test test-host lab lab-arm64 kube-test kube-down test-short fuzz bench bench-audit vet clean
 
 all: build
 
@@ -33,9 +33,9 @@ static: build
 demo: build
 	$(BIN) layers
 
-# Every tier: unit, host and container tests, the AppArmor lab, then a
-# real Kubernetes node.
-test: test-host lab kube-test
+# Every tier: unit, host and container tests, the AppArmor lab (amd64,
+# then arm64), then a real Kubernetes node.
+test: test-host lab lab-arm64 kube-test
 
 # Unit, host (real enforcement) and container (runc) tests.
 test-host: deps-test
@@ -89,6 +89,14 @@ clean:
 .PHONY: lab
 lab: deps-lab build
 	RAMPART_LAB=1 $(GO) test -tags $(TAGS) ./internal/lab/ -v -count=1
+
+# The arm64 lab: Debian 12's arm64 kernel under qemu-system-aarch64 (TCG),
+# with a static linux/arm64 rampart and seccomp test binary cross-built
+# with cgo and libseccomp; one boot runs the seed's layers, AppArmor and
+# seccomp's kernel differential on AArch64. The kernel, the arm64 debs and
+# the cross compiler are cached in /var/cache/rampart/lab. Needs root.
+lab-arm64: deps-lab-arm64
+	RAMPART_LAB_ARM64=1 $(GO) test -tags $(TAGS) ./internal/lab/ -run '^TestARM64' -v -count=1 -timeout 30m
 
 # The kube tier (docs/ARCHITECTURE.md): a real single-node Kubernetes on this
 # machine — kubelet, containerd, runc — with the seed's manifests and the

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, only those missing.
-# usage: scripts/deps.sh test|bench|demo
+# usage: scripts/deps.sh test|bench|demo|lab|lab-arm64|kube
 set -eu
 
 case "${1:-test}" in
@@ -8,8 +8,13 @@ demo)  pkgs="gcc libc6-dev libseccomp-dev pkg-config python3 util-linux" ;;
 test)  pkgs="gcc libc6-dev gcc-multilib libseccomp-dev golang-github-containers-common systemd binutils pkg-config python3 util-linux runc busybox-static apparmor apparmor-profiles apparmor-profiles-extra chromium libxml2-utils npm" ;;
 bench) pkgs="gcc libc6-dev libseccomp-dev pkg-config python3 util-linux bubblewrap runc busybox-static hyperfine strace jq bc time" ;;
 lab)   pkgs="qemu-system-x86 busybox-static apparmor apparmor-profiles apparmor-profiles-extra gcc libc6-dev gcc-multilib" ;;
+# The arm64 lab: qemu for the guest, and what a static linux/arm64 rampart
+# with libseccomp is built with. Not gcc-aarch64-linux-gnu: it conflicts
+# with gcc-multilib (lab, test); the lab downloads the cross compiler's
+# own packages into its cache instead (internal/lab/crosscc.go).
+lab-arm64) pkgs="qemu-system-arm binutils-aarch64-linux-gnu libgcc-12-dev-arm64-cross libc6-dev-arm64-cross libseccomp-dev:arm64 gcc libc6-dev libseccomp-dev pkg-config apparmor golang-github-containers-common" ;;
 kube)  pkgs="etcd-server containerd runc containernetworking-plugins busybox-static iproute2 qemu-system-x86 apparmor" ;;
-*) echo "usage: $0 demo|test|bench|lab|kube" >&2; exit 2 ;;
+*) echo "usage: $0 demo|test|bench|lab|lab-arm64|kube" >&2; exit 2 ;;
 esac
 
 missing=""
@@ -28,6 +33,15 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "installing:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# PKG:ARCH needs ARCH among dpkg's architectures (before apt-get update)
+for p in $missing; do
+	case "$p" in
+	*:*)
+		a=${p#*:}
+		dpkg --print-foreign-architectures | grep -qx "$a" || dpkg --add-architecture "$a"
+		;;
+	esac
+done
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,6 +1,9 @@
 package seccomp
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"runtime"
 	"slices"
@@ -168,4 +171,25 @@ func ArchByName(s string) (Arch, error) {
 		return archARM, nil
 	}
 	return Arch{}, fmt.Errorf("unknown architecture %q (x86_64, x86, x32, aarch64 or arm)", s)
+}
+
+// ProgramDigest names a program by its length and the SHA-256 of its
+// instructions as the kernel lays them out: two machines' builds of a
+// filter compare by it.
+type ProgramDigest struct {
+	Len    int    `json:"len"`
+	SHA256 string `json:"sha256"`
+}
+
+// DigestProgram is prog's ProgramDigest.
+func DigestProgram(prog []bpf.Insn) ProgramDigest {
+	h := sha256.New()
+	var b [8]byte
+	for _, in := range prog {
+		binary.LittleEndian.PutUint16(b[0:], in.Code)
+		b[2], b[3] = in.Jt, in.Jf
+		binary.LittleEndian.PutUint32(b[4:], in.K)
+		h.Write(b[:])
+	}
+	return ProgramDigest{Len: len(prog), SHA256: hex.EncodeToString(h.Sum(nil))}
 }

@@ -12,6 +12,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/runtimes"
+	"github.com/rampart-sec/rampart/seccomp"
 )
 
 // The arm64 lab: Debian 12's arm64 kernel (AppArmor built in and on)
@@ -112,7 +116,6 @@ grep -c ^processor /proc/cpuinfo`, 0)
 		s.Add("layers", "rampart layers -o json", 5*time.Minute)
 		// the seed's capability and AppArmor layers without its seccomp
 		// profile
-		s.Add("layers-noseccomp", "rampart layers -o json --cap-drop NET_RAW --apparmor "+seedProfile, 5*time.Minute)
 		s.Add("run-shadow", runSeed+"cat /etc/shadow", 60*time.Second)
 		// the kernel differential, as root, in the directory whose
 		// testdata/ it reads
@@ -126,6 +129,8 @@ grep -c ^processor /proc/cpuinfo`, 0)
 		const containers = "/usr/share/containers/seccomp.json"
 		s.File(containers, HostFile(containers))
 		s.Add("kernel-diff", "cd "+arm64SeccompDir+" && ./seccomp.test -test.run '^TestKernelDiff$' -test.v -test.count=1 -test.timeout 15m", 16*time.Minute)
+		// the programs runc's engine builds here, natively, by digest
+		s.Add("export", "cd "+arm64SeccompDir+" && RAMPART_SECCOMP_EXPORT=/tmp/export.json ./seccomp.test && cat /tmp/export.json", 5*time.Minute)
 		script, files := s.Build()
 		l := &Lab{Arch: &ARM64, Rampart: rampart, Log: testLog{t}, Timeout: 20 * time.Minute}
 		arm64Res, arm64Err = l.Run(ctx, script, files)
@@ -183,31 +188,8 @@ var seedWant = map[string]layersWant{
 	"read-shadow":  {"+lsm", "lsm", "AppArmor"},
 }
 
-// x86OnlyRefusal is how rampart, built for arm64, refuses a seccomp
-// profile while the seccomp package decides its launch needs with x86_64
-// numbers (seccomp.Arches[0]) and the filter libseccomp builds on arm64
-// answers only AArch64 calls: every x86_64 call gets the filter's
-// bad-architecture action, so the needs check refuses the launch (exit
-// 125) before anything is applied.
-var x86OnlyRefusal = regexp.MustCompile(`the profile refuses [a-z0-9_]+ \(SCMP_ACT_KILL_[A-Z]+ on x86_64\), which rampart needs`)
-
 func TestARM64Layers(t *testing.T) {
 	sec := arm64Section(t, "layers")
-	if sec.Status == 125 && x86OnlyRefusal.MatchString(sec.Output) {
-		// Known: fail closed, with the reason. What works without the
-		// seccomp step is asserted on the run without it.
-		t.Logf("rampart layers (embedded default) refuses its +seccomp step on arm64: %s", strings.TrimSpace(sec.Output))
-		nosec := arm64Section(t, "layers-noseccomp")
-		if nosec.Status != 0 {
-			t.Fatalf("rampart layers without seccomp: status %d:\n%s", nosec.Status, nosec.Output)
-		}
-		checkLayers(t, nosec.Output, map[string]layersWant{
-			"raw-socket":   seedWant["raw-socket"],
-			"userns-netns": {"", "", ""}, // nothing but seccomp closes it
-			"read-shadow":  seedWant["read-shadow"],
-		})
-		return
-	}
 	if sec.Status != 0 {
 		t.Fatalf("rampart layers: status %d:\n%s", sec.Status, sec.Output)
 	}
@@ -285,5 +267,44 @@ func TestARM64SeccompKernelDiff(t *testing.T) {
 	}
 	if !strings.Contains(sec.Output, "aarch64") {
 		t.Errorf("TestKernelDiff did not say it compared AArch64 calls")
+	}
+}
+
+// A filter compiled on amd64 for an arm64 node (audit --arch arm64,
+// seccomp explain --arch aarch64) is the one arm64 builds: every
+// runtime's RuntimeDefault, exported by runc's engine's calls to
+// libseccomp in the arm64 guest, has the digest of the program this
+// machine compiles for seccomp.ARM64.
+func TestARM64ForeignCompile(t *testing.T) {
+	sec := arm64Section(t, "export")
+	if sec.Status != 0 {
+		t.Fatalf("the export in the arm64 guest: status %d:\n%s", sec.Status, sec.Output)
+	}
+	var native map[string]seccomp.ProgramDigest
+	jsonOf(t, sec.Output, &native)
+	if len(native) < 2*len(seccomp.Runtimes) {
+		t.Fatalf("%d programs exported: %v", len(native), native)
+	}
+	for _, rt := range seccomp.Runtimes {
+		r, err := runtimes.Lookup(rt, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := &seccomp.RuntimeDefault{Seccomp: r.Seccomp}
+		for name, bounding := range map[string]caps.Set{rt: r.Caps, rt + "+SYS_ADMIN": r.Caps | caps.Of(caps.SYS_ADMIN)} {
+			p, err := d.LoadOn(seccomp.ARM64, bounding)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prog, err := seccomp.EngineProgram(p, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if here := seccomp.DigestProgram(prog); here != native[name] {
+				t.Errorf("%s: compiled here for arm64 %+v; on arm64 %+v", name, here, native[name])
+			} else {
+				t.Logf("%s: %d instructions, the same program", name, here.Len)
+			}
+		}
 	}
 }

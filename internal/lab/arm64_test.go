@@ -130,7 +130,7 @@ grep -c ^processor /proc/cpuinfo`, 0)
 		s.File(containers, HostFile(containers))
 		s.Add("kernel-diff", "cd "+arm64SeccompDir+" && ./seccomp.test -test.run '^TestKernelDiff$' -test.v -test.count=1 -test.timeout 15m", 16*time.Minute)
 		// the programs runc's engine builds here, natively, by digest
-		s.Add("export", "cd "+arm64SeccompDir+" && RAMPART_SECCOMP_EXPORT=/tmp/export.json ./seccomp.test && cat /tmp/export.json", 5*time.Minute)
+		s.Add("export", "cd "+arm64SeccompDir+" && RAMPART_SECCOMP_EXPORT=/tmp/export.json ./seccomp.test && cat /tmp/export.json && echo", 5*time.Minute)
 		script, files := s.Build()
 		l := &Lab{Arch: &ARM64, Rampart: rampart, Log: testLog{t}, Timeout: 20 * time.Minute}
 		arm64Res, arm64Err = l.Run(ctx, script, files)

@@ -4,8 +4,8 @@ package seccomp
 
 // The differential test: the seccomp simulator (bpf.Run over the program
 // Compile produced, the one the launcher loads) against the kernel, for
-// every syscall number of the three x86 ABIs with the argument values the
-// profiles condition on.
+// every syscall number of the three x86 ABIs (on arm64: of AArch64) with
+// the argument values the profiles condition on.
 //
 // How the kernel is asked without running anything dangerous. A child
 // process (this test binary, re-executed) loads two filters on one locked
@@ -27,7 +27,8 @@ package seccomp
 // one by one.
 //
 // The thread issues the calls from assembly (kernel_diff_amd64_test.s:
-// SYSCALL for x86_64 and x32, INT $0x80 for i386), writes each result
+// SYSCALL for x86_64 and x32, INT $0x80 for i386; kernel_diff_arm64_test.s:
+// SVC #0), writes each result
 // into a shared memory file the parent prepared, and ends the child with
 // exit_group. Nothing is allocated and no runtime code runs on the thread
 // between loading the filters and exiting (GC off, async preemption off),
@@ -64,10 +65,6 @@ import (
 	"github.com/rampart-sec/rampart/seccomp/bpf"
 )
 
-// Implemented in kernel_diff_amd64_test.s.
-func kdSys64(nr, a1, a2, a3, a4, a5, a6 uint64) int64
-func kdInt80(nr, a1, a2, a3, a4, a5, a6 uint64) int64
-
 const (
 	kdChildEnv = "RAMPART_KERNEL_DIFF_CHILD"
 	kdNetErrno = 4001                  // the safety net's answer; no profile here uses it
@@ -80,14 +77,16 @@ const (
 	kdOK = 1 << 62
 )
 
-// The ABI a call is issued with.
+// The ABI a call is issued with. kdX86_64 is the native 64-bit one:
+// x86_64, or AArch64 on arm64 (kdNativeArch), where the other two do not
+// exist.
 const (
 	kdX86_64 uint32 = iota
 	kdX32           // SYSCALL with nr|0x40000000; the kernel has no x32 ABI, the filter still sees the number
 	kdI386          // INT $0x80
 )
 
-var kdABIName = [...]string{kdX86_64: "x86_64", kdX32: "x32", kdI386: "i386"}
+var kdABIName = [...]string{kdX86_64: kdNativeName, kdX32: "x32", kdI386: "i386"}
 
 // kdCall is one system call, laid out as the child reads it.
 type kdCall struct {
@@ -97,7 +96,7 @@ type kdCall struct {
 }
 
 func (c kdCall) data() bpf.Data {
-	arch := bpf.ArchX86_64
+	arch := kdNativeArch
 	if c.ABI == kdI386 {
 		arch = bpf.ArchI386
 	}
@@ -147,19 +146,22 @@ var kdSafeCalls = []kdSafe{
 	{unix.SYS_CLOCK_GETTIME, [6]uint64{0, kdKernelAddr}, -int64(unix.EFAULT)}, // result unwritable
 }
 
-// kdNeverIssued are x86_64 numbers the net allows for the runtime, and
+// kdNeverIssued are native numbers the net allows for the runtime, and
 // numbers the kernel runs without consulting any filter
-// (seccomp_uprobe_exception: uretprobe raises SIGILL outside a
-// uretprobe trampoline; uprobe is checked in TestKernelDiffFacts).
-var kdNeverIssued = map[int32]string{
-	unix.SYS_RT_SIGRETURN: "allowed by the net; would return to a garbage frame",
-	unix.SYS_EXIT:         "allowed by the net; would end the thread",
-	unix.SYS_EXIT_GROUP:   "allowed by the net; would end the child",
-	335:                   "uretprobe: the kernel skips the filters for it and raises SIGILL",
-	336:                   "uprobe: the kernel skips the filters for it (TestKernelDiffFacts)",
-}
+// (kdArchNeverIssued).
+var kdNeverIssued = func() map[int32]string {
+	m := map[int32]string{
+		unix.SYS_RT_SIGRETURN: "allowed by the net; would return to a garbage frame",
+		unix.SYS_EXIT:         "allowed by the net; would end the thread",
+		unix.SYS_EXIT_GROUP:   "allowed by the net; would end the child",
+	}
+	for nr, why := range kdArchNeverIssued {
+		m[nr] = why
+	}
+	return m
+}()
 
-// kdNet is the safety net: on x86_64 it allows the runtime's calls (the
+// kdNet is the safety net: on the native ABI it allows the runtime's calls (the
 // numbers of kdSafeCalls and kdNeverIssued's first three) and seccomp(2)
 // when its third argument is fprog (the profile's struct sock_fprog in the
 // child; anything when fprog is 0, for TestKernelDiffFacts); everything
@@ -167,7 +169,7 @@ var kdNeverIssued = map[int32]string{
 func kdNet(fprog uint64) []unix.SockFilter {
 	var a kdAsm
 	a.stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, 4) // arch
-	a.jump(unix.BPF_JEQ, bpf.ArchX86_64, "", "deny")
+	a.jump(unix.BPF_JEQ, kdNativeArch, "", "deny")
 	a.stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, 0)       // nr
 	a.jump(unix.BPF_JGE, uint32(bpf.X32Bit), "deny", "") // x32 numbers, and negative ones
 	a.jump(unix.BPF_JEQ, unix.SYS_SECCOMP, "seccomp", "")
@@ -280,7 +282,9 @@ var kdExtraArgs = [][6]uint64{
 // kdCalls lists the calls of one run: bpf.Samples for the three x86 ABIs
 // (every number from 0 to 599, the odd ones, its argument sets) plus
 // kdExtraArgs, except that the numbers the net lets through are issued
-// only as kdSafeCalls.
+// only as kdSafeCalls. On arm64 the x86_64 samples' numbers and
+// arguments are issued as AArch64 calls (its numbers end below 600 too),
+// and x32 and i386 have no counterpart.
 func kdCalls() []kdCall {
 	netAllows := map[int32]bool{}
 	for _, s := range kdSafeCalls {
@@ -288,6 +292,15 @@ func kdCalls() []kdCall {
 	}
 	var calls []kdCall
 	add := func(d bpf.Data) {
+		if !kdX86 {
+			if d.Arch != bpf.ArchX86_64 && d.Arch != kdNativeArch {
+				return
+			}
+			if d.Arch == bpf.ArchX86_64 && d.Nr&bpf.X32Bit != 0 && d.Nr > 0 && d.Nr&^bpf.X32Bit < 0x1000 {
+				return // an x32 number
+			}
+			d.Arch = kdNativeArch
+		}
 		c := kdCall{Nr: d.Nr, Args: d.Args}
 		switch {
 		case d.Arch == bpf.ArchI386:
@@ -295,15 +308,15 @@ func kdCalls() []kdCall {
 				return // int 0x80 faults before the filter runs
 			}
 			c.ABI = kdI386
-		case d.Arch == bpf.ArchX86_64 && d.Nr&bpf.X32Bit != 0 && d.Nr > 0:
+		case kdX86 && d.Arch == bpf.ArchX86_64 && d.Nr&bpf.X32Bit != 0 && d.Nr > 0:
 			c.ABI = kdX32
-		case d.Arch == bpf.ArchX86_64:
+		case d.Arch == kdNativeArch:
 			c.ABI = kdX86_64
 			if netAllows[d.Nr] || kdNeverIssued[d.Nr] != "" {
 				return
 			}
 		default:
-			return // an architecture this machine cannot issue (Samples' aarch64)
+			return // an architecture this machine cannot issue (Samples' aarch64 on x86)
 		}
 		calls = append(calls, c)
 	}
@@ -557,7 +570,7 @@ func kdChild(kind string, prog []unix.SockFilter, flags uint32, calls []kdCall) 
 	if err != nil {
 		return kdHeader{}, nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), kdChildTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, self)
 	cmd.Env = append(os.Environ(), kdChildEnv+"="+kind, "GODEBUG=asyncpreemptoff=1", "GOGC=off", fmt.Sprintf("%s=%v", kdIA32Env, kdIA32()))
@@ -645,6 +658,15 @@ func kdProfiles(t testing.TB) []kdProfile {
 	return out
 }
 
+// kdNeedX86 skips the tests written for the x86 ABIs (i386, x32, x86_64
+// numbers) on another architecture; TestKernelDiff runs everywhere.
+func kdNeedX86(t testing.TB) {
+	t.Helper()
+	if !kdX86 {
+		t.Skipf("written for the x86 ABIs; this is %s (TestKernelDiff covers it)", kdNativeName)
+	}
+}
+
 func kdNeedRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -699,7 +721,7 @@ func TestKernelDiff(t *testing.T) {
 			t.Errorf("%s: %s", p.name, m)
 		}
 	}
-	t.Logf("%d calls compared across %d profiles in %v", total, len(profiles), time.Since(start).Round(time.Millisecond))
+	t.Logf("%d calls compared across %d profiles in %v (ABIs: %s)", total, len(profiles), time.Since(start).Round(time.Millisecond), kdABIs())
 	if total < 100000 {
 		t.Errorf("only %d calls compared, want at least 100000", total)
 	}
@@ -744,7 +766,7 @@ func TestKernelDiff(t *testing.T) {
 		{NarrowedName, kdI386, 54, 0x5412, -int64(unix.EPERM)},
 		{NarrowedName, kdI386, 54, 0xffffffff00005412, -int64(unix.EPERM)},
 	} {
-		if c.abi == kdI386 && !kdIA32() {
+		if c.abi == kdI386 && !kdIA32() || c.abi != kdX86_64 && !kdX86 {
 			continue
 		}
 		got, found := kdLookup(profiles, outcomes, calls, c.profile, kdCall{ABI: c.abi, Nr: c.nr, Args: [6]uint64{0, c.req}})
@@ -752,6 +774,25 @@ func TestKernelDiff(t *testing.T) {
 			t.Errorf("%s: %s ioctl (nr %#x) (0, %#x): kernel returned %d (found %v), want %d", c.profile, kdABIName[c.abi], c.nr, c.req, got, found, c.want)
 		}
 	}
+	// The seed's second step, as the kernel decided it: RuntimeDefault,
+	// for containerd's capabilities (no SYS_ADMIN), refuses unshare of a
+	// user namespace with EPERM.
+	newUser := kdCall{ABI: kdX86_64, Nr: unix.SYS_UNSHARE, Args: [6]uint64{0x10000000 | 0x40000000}}
+	if got, found := kdLookup(profiles, outcomes, calls, "runtime-default/containerd", newUser); !found || got != -int64(unix.EPERM) {
+		t.Errorf("runtime-default/containerd: %v (CLONE_NEWUSER|CLONE_NEWNET): kernel returned %d (found %v), want EPERM", newUser, got, found)
+	}
+}
+
+// kdABIs names the ABIs the calls were made in.
+func kdABIs() string {
+	abis := []string{kdABIName[kdX86_64]}
+	if kdX86 {
+		abis = append(abis, kdABIName[kdX32])
+		if kdIA32() {
+			abis = append(abis, kdABIName[kdI386])
+		}
+	}
+	return strings.Join(abis, ", ")
 }
 
 func kdLookup(profiles []kdProfile, outcomes []kdOutcome, calls []kdCall, profile string, want kdCall) (int64, bool) {
@@ -903,6 +944,7 @@ func kdPath(path []int) string {
 // the safety net would let run become safe calls; numbers never issued
 // are dropped. Without -fuzz it runs its seeds: three children.
 func FuzzKernelDiff(f *testing.F) {
+	kdNeedX86(f)
 	kdNeedRoot(f)
 	dir, err := os.MkdirTemp("", "rampart-kernel-diff-")
 	if err != nil {
@@ -1002,6 +1044,7 @@ func kdSafeFor(nr int32) (kdSafe, bool) {
 //     seccomp_uprobe_exception; likewise uretprobe, 335, which raises
 //     SIGILL outside its trampoline and so is never issued here).
 func TestKernelDiffFacts(t *testing.T) {
+	kdNeedX86(t)
 	kdNeedRoot(t)
 	steps := kdFactsScript()
 	var calls []kdCall
@@ -1096,6 +1139,9 @@ const kdIA32Env = "RAMPART_KERNEL_DIFF_IA32"
 
 // kdIA32 reports whether i386 calls can be issued (int 0x80 works).
 func kdIA32() bool {
+	if !kdX86 {
+		return false
+	}
 	if v := os.Getenv(kdIA32Env); v != "" {
 		return v == "true"
 	}
@@ -1217,6 +1263,7 @@ func kdKernelAtLeast(major, minor int) bool {
 // lookup that answers the multiplexers' pseudo-numbers decides a call no
 // process makes.
 func TestKernelDiffSocketCalls(t *testing.T) {
+	kdNeedX86(t)
 	kdNeedRoot(t)
 	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
 	x86, _ := ArchByName("x86")
@@ -1249,7 +1296,7 @@ func TestKernelDiffSocketCalls(t *testing.T) {
 			}
 			// First without the kernel, with the arguments a scratch page
 			// here gives: explain, the simulator and the rules agree.
-			scratch, err := unix.Mmap(-1, 0, kdsSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_32BIT)
+			scratch, err := unix.Mmap(-1, 0, kdsSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|kdMap32Bit)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1540,7 +1587,7 @@ func kdChildSockets() int {
 		fmt.Fprintln(os.Stderr, "kernel sockets child:", err)
 		return 2
 	}
-	scratch, err := unix.Mmap(-1, 0, kdsSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_32BIT)
+	scratch, err := unix.Mmap(-1, 0, kdsSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|kdMap32Bit)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kernel sockets child: scratch page below 4 GiB:", err)
 		return 2
@@ -1584,6 +1631,7 @@ func kdChildSockets() int {
 // the net's 4001, which means the profile let it through (the call never
 // runs). i386 calls are made only where the kernel has an i386 entry.
 func TestKernelDiffBypasses(t *testing.T) {
+	kdNeedX86(t)
 	kdNeedRoot(t)
 	t.Setenv("RAMPART_CACHE_DIR", t.TempDir())
 	_, i386Err := kdRunKind("int80")

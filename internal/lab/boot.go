@@ -21,6 +21,7 @@ type BootConfig struct {
 	MemoryMB       int           // default 512
 	CPUs           int           // default 2: the CI machine's cores; boots faster than 1 under TCG
 	Append         string        // extra kernel command line
+	Arch           *Arch         // the guest's architecture (nil: AMD64)
 }
 
 // DefaultTimeout bounds one boot: a few seconds of boot under TCG plus
@@ -61,32 +62,33 @@ func Boot(ctx context.Context, kernel, initrd string, timeout time.Duration) (st
 
 // BootWith is Boot with every knob.
 func BootWith(ctx context.Context, c BootConfig) (string, error) {
-	qemu, err := exec.LookPath(Qemu)
+	a := archOr(c.Arch)
+	qemu, err := exec.LookPath(a.Qemu)
 	if err != nil {
-		return "", fmt.Errorf("lab: %s not found: install Debian package qemu-system-x86 (scripts/deps.sh lab)", Qemu)
+		return "", fmt.Errorf("lab: %s not found: install Debian package %s (scripts/deps.sh %s)", a.Qemu, a.QemuPackage, a.depsTarget())
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}
 	if c.MemoryMB <= 0 {
-		c.MemoryMB = 512
+		c.MemoryMB = a.MemoryMB
 	}
 	if c.CPUs <= 0 {
 		c.CPUs = 2
 	}
-	cmdline := "console=ttyS0 panic=-1"
+	cmdline := "console=" + a.Console + " panic=-1"
 	if c.Append != "" {
 		cmdline += " " + c.Append
 	}
-	args := []string{
-		// KVM hangs on the machines this was built on; TCG is slower
-		// but always there.
-		"-accel", "tcg", "-cpu", "max",
+	// KVM hangs on the machines this was built on; TCG is slower but
+	// always there (and the only way to run another architecture).
+	args := append([]string{"-accel", "tcg"}, a.Machine...)
+	args = append(args,
 		"-m", fmt.Sprint(c.MemoryMB), "-smp", fmt.Sprint(c.CPUs),
 		"-nographic", "-no-reboot", "-nic", "none",
 		"-kernel", c.Kernel, "-initrd", c.Initrd,
 		"-append", cmdline,
-	}
+	)
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 

@@ -93,6 +93,12 @@ type Options struct {
 	// binaries) boots faster when the guest, emulated, need not inflate
 	// it.
 	Uncompressed bool
+	// Userland is a foreign architecture's busybox, apparmor_parser and
+	// its libraries (UserlandFor); it replaces Busybox and Parser, and
+	// the libraries come from it instead of the host's ldd.
+	Userland *Userland
+	// Arch is the guest's architecture (nil: AMD64); with Userland.
+	Arch *Arch
 }
 
 // Markers frame the check's output on the console.
@@ -116,6 +122,9 @@ func newMarker() string {
 // read them with dmesg.
 const initScript = `#!/bin/sh
 export PATH=/usr/bin:/usr/sbin:/bin:/sbin HOME=/root TERM=dumb
+# a foreign busybox, which the host could not ask for its applets, links
+# them itself
+[ -e /usr/bin/mount ] || /usr/bin/busybox --install -s
 mnt() { mount -t "$1" "$2" "$3" || echo "lab-init: mount -t $1 $3 failed"; }
 mnt proc proc /proc
 mnt sysfs sysfs /sys
@@ -181,6 +190,7 @@ func writeImage(im *image, outPath string, compress bool) error {
 }
 
 func buildImage(ctx context.Context, opts Options) (*image, string, error) {
+	var err error
 	im := newImage()
 	marker := opts.Marker
 	if marker == "" {
@@ -218,14 +228,20 @@ func buildImage(ctx context.Context, opts Options) (*image, string, error) {
 
 	// busybox and its applets
 	bb := opts.Busybox
+	if opts.Userland != nil {
+		bb = opts.Userland.Busybox
+	}
 	if bb == "" {
 		bb = "/bin/busybox"
 	}
 	if err := addStatic(im, bb, "/usr/bin/busybox", "busybox (Debian package busybox-static)"); err != nil {
 		return nil, "", err
 	}
-	applets, err := busyboxApplets(ctx, bb)
-	if err != nil {
+	var applets []string
+	if foreignBusybox(bb) {
+		// /init's shell; /init links the rest (busybox --install)
+		applets = []string{"/usr/bin/sh"}
+	} else if applets, err = busyboxApplets(ctx, bb); err != nil {
 		return nil, "", err
 	}
 	for _, a := range applets {
@@ -244,7 +260,16 @@ func buildImage(ctx context.Context, opts Options) (*image, string, error) {
 		}
 	}
 
-	if opts.Parser != "-" {
+	if opts.Userland != nil {
+		if err := addUserland(im, archOr(opts.Arch), *opts.Userland); err != nil {
+			return nil, "", err
+		}
+		if opts.Parser != "-" {
+			if err := addParser(ctx, im, opts.Userland.Parser, opts.AppArmorDir); err != nil {
+				return nil, "", err
+			}
+		}
+	} else if opts.Parser != "-" {
 		if err := addParser(ctx, im, opts.Parser, opts.AppArmorDir); err != nil {
 			return nil, "", err
 		}
@@ -416,7 +441,12 @@ func addPrograms(ctx context.Context, im *image, progs map[string]string) error 
 }
 
 // addLibs adds the libraries ldd lists for bin (none for a static one).
+// A foreign binary's come from its Userland (checked there): the host's
+// ldd cannot load it.
 func addLibs(ctx context.Context, im *image, bin string) error {
+	if m := elfMachine(bin); m != 0 && m != hostELF() {
+		return nil
+	}
 	libs, err := lddLibs(ctx, bin)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,9 +26,9 @@ const Qemu = "qemu-system-x86_64"
 
 // kernelPackage matches Debian 12's versioned 6.1 kernel packages, whose
 // configuration builds AppArmor in and enables it by default.
-var kernelPackage = regexp.MustCompile(`^linux-image-6\.1\.0-([0-9]+)-amd64$`)
+var kernelPackage = AMD64.kernelPackage()
 
-var cachedKernel = regexp.MustCompile(`^vmlinuz-6\.1\.0-([0-9]+)-amd64$`)
+var cachedKernel = AMD64.cachedKernel()
 
 // Kernel returns the path of Debian's linux-image-6.1 kernel (vmlinuz),
 // from cacheDir (default $RAMPART_LAB_CACHE, else DefaultCacheDir) when an earlier run left one
@@ -37,12 +38,19 @@ var cachedKernel = regexp.MustCompile(`^vmlinuz-6\.1\.0-([0-9]+)-amd64$`)
 // cannot download, or no such package is known. $RAMPART_LAB_KERNEL
 // names a vmlinuz to use instead.
 func Kernel(cacheDir string) (string, error) {
-	return kernel(context.Background(), cacheDir, nil)
+	return kernel(context.Background(), &AMD64, cacheDir, nil)
 }
 
-func kernel(ctx context.Context, cacheDir string, log io.Writer) (string, error) {
-	if _, err := exec.LookPath(Qemu); err != nil {
-		return "", fmt.Errorf("lab: %s not found: install Debian package qemu-system-x86 (scripts/deps.sh lab)", Qemu)
+// KernelFor is Kernel for the guest architecture a: Debian's
+// linux-image-6.1.0-N-ARCH (for arm64, the N of the newest cached amd64
+// kernel when apt knows it, so both labs boot one kernel release).
+func KernelFor(ctx context.Context, a *Arch, cacheDir string) (string, error) {
+	return kernel(ctx, a, cacheDir, nil)
+}
+
+func kernel(ctx context.Context, a *Arch, cacheDir string, log io.Writer) (string, error) {
+	if _, err := exec.LookPath(a.Qemu); err != nil {
+		return "", fmt.Errorf("lab: %s not found: install Debian package %s (scripts/deps.sh %s)", a.Qemu, a.QemuPackage, a.depsTarget())
 	}
 	if k := os.Getenv("RAMPART_LAB_KERNEL"); k != "" {
 		if _, err := os.Stat(k); err != nil {
@@ -53,7 +61,7 @@ func kernel(ctx context.Context, cacheDir string, log io.Writer) (string, error)
 	if cacheDir == "" {
 		cacheDir = (&Lab{}).cacheDir()
 	}
-	if k := newestCached(cacheDir); k != "" {
+	if k := newestCached(cacheDir, a.cachedKernel()); k != "" {
 		return k, nil
 	}
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
@@ -69,7 +77,7 @@ func kernel(ctx context.Context, cacheDir string, log io.Writer) (string, error)
 		return "", fmt.Errorf("lab: kernel cache %s is locked by another run: %w", cacheDir, err)
 	}
 	defer unix.Flock(int(lock.Fd()), unix.LOCK_UN)
-	if k := newestCached(cacheDir); k != "" {
+	if k := newestCached(cacheDir, a.cachedKernel()); k != "" {
 		return k, nil
 	}
 
@@ -78,13 +86,13 @@ func kernel(ctx context.Context, cacheDir string, log io.Writer) (string, error)
 			return "", fmt.Errorf("lab: %s not found: the lab downloads Debian's kernel with apt (Debian 12)", tool)
 		}
 	}
-	pkg, err := newestKernelPackage(ctx)
+	pkg, err := kernelPackageFor(ctx, a, cacheDir)
 	if err != nil && os.Geteuid() == 0 {
 		logf(log, "lab: %v; running apt-get update", err)
 		if out, uerr := runTool(ctx, 5*time.Minute, "", "apt-get", "update", "-qq"); uerr != nil {
 			return "", fmt.Errorf("lab: %v, and apt-get update failed: %v: %s", err, uerr, tail(out, 5))
 		}
-		pkg, err = newestKernelPackage(ctx)
+		pkg, err = kernelPackageFor(ctx, a, cacheDir)
 	}
 	if err != nil {
 		return "", err
@@ -96,7 +104,7 @@ func kernel(ctx context.Context, cacheDir string, log io.Writer) (string, error)
 	}
 	defer os.RemoveAll(dl)
 	// The sandbox user _apt cannot write a root-only cache directory.
-	if out, err := runTool(ctx, 10*time.Minute, dl, "apt-get", "download", "-q", "-o", "APT::Sandbox::User=root", pkg); err != nil {
+	if out, err := runTool(ctx, 10*time.Minute, dl, "apt-get", "download", "-q", "-o", "APT::Sandbox::User=root", pkg+":"+a.Debian); err != nil {
 		return "", fmt.Errorf("lab: apt-get download %s: %v: %s", pkg, err, tail(out, 5))
 	}
 	debs, _ := filepath.Glob(filepath.Join(dl, pkg+"_*.deb"))
@@ -117,7 +125,7 @@ func logf(w io.Writer, format string, args ...any) {
 }
 
 // newestCached is the cached vmlinuz with the highest ABI number.
-func newestCached(dir string) string {
+func newestCached(dir string, cachedKernel *regexp.Regexp) string {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return ""
@@ -135,12 +143,34 @@ func newestCached(dir string) string {
 	return best
 }
 
-// newestKernelPackage asks apt-cache for the linux-image-6.1.0-N-amd64
-// packages and picks the highest N.
-func newestKernelPackage(ctx context.Context) (string, error) {
-	out, err := runTool(ctx, time.Minute, "", "apt-cache", "search", "--names-only", `^linux-image-6\.1\.0-[0-9]+-amd64$`)
+// kernelPackageFor is the package to download for a: for amd64 the
+// newest; for another architecture the ABI number of the newest cached
+// amd64 kernel when apt has it (one kernel release for both labs), else
+// the newest.
+func kernelPackageFor(ctx context.Context, a *Arch, cacheDir string) (string, error) {
+	if a.Debian != AMD64.Debian {
+		if k := newestCached(cacheDir, cachedKernel); k != "" {
+			n := cachedKernel.FindStringSubmatch(filepath.Base(k))[1]
+			want := "linux-image-6.1.0-" + n + "-" + a.Debian
+			if all, err := kernelPackages(ctx, a); err == nil && slices.Contains(all, want) {
+				return want, nil
+			}
+		}
+	}
+	all, err := kernelPackages(ctx, a)
 	if err != nil {
-		return "", fmt.Errorf("lab: apt-cache search: %v: %s", err, tail(out, 5))
+		return "", err
+	}
+	return all[0], nil
+}
+
+// kernelPackages asks apt-cache for the linux-image-6.1.0-N-ARCH
+// packages, highest N first.
+func kernelPackages(ctx context.Context, a *Arch) ([]string, error) {
+	kernelPackage := a.kernelPackage()
+	out, err := runTool(ctx, time.Minute, "", "apt-cache", "search", "--names-only", `^linux-image-6\.1\.0-[0-9]+-`+a.Debian+`$`)
+	if err != nil {
+		return nil, fmt.Errorf("lab: apt-cache search: %v: %s", err, tail(out, 5))
 	}
 	type cand struct {
 		name string
@@ -155,10 +185,18 @@ func newestKernelPackage(ctx context.Context) (string, error) {
 		}
 	}
 	if len(cands) == 0 {
-		return "", errors.New("lab: apt knows no linux-image-6.1.0-N-amd64 package (a Debian 12 mirror in apt's sources, and apt-get update, are needed)")
+		hint := ""
+		if a.Debian != AMD64.Debian {
+			hint = ", and dpkg --add-architecture " + a.Debian
+		}
+		return nil, fmt.Errorf("lab: apt knows no linux-image-6.1.0-N-%s package (a Debian 12 mirror in apt's sources%s, and apt-get update, are needed)", a.Debian, hint)
 	}
 	sort.Slice(cands, func(i, j int) bool { return cands[i].n > cands[j].n })
-	return cands[0].name, nil
+	names := make([]string, len(cands))
+	for i, c := range cands {
+		names[i] = c.name
+	}
+	return names, nil
 }
 
 // extractVmlinuz copies member out of the .deb's data archive to dst,

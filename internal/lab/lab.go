@@ -44,6 +44,11 @@ type Lab struct {
 	Append string
 	// Log receives progress lines (kernel download); nil: none.
 	Log io.Writer
+	// Arch is the guest's architecture (nil: AMD64). For another than
+	// the host's, busybox, apparmor_parser and its libraries come from
+	// Debian's packages of that architecture (UserlandFor), and Rampart
+	// must be built for it.
+	Arch *Arch
 }
 
 // Times says where a run's time went.
@@ -80,7 +85,8 @@ func Run(ctx context.Context, script string, files map[string]File) (Result, err
 func (l *Lab) Run(ctx context.Context, script string, files map[string]File) (Result, error) {
 	var res Result
 	t0 := time.Now()
-	k, err := kernel(ctx, l.cacheDir(), l.Log)
+	a := archOr(l.Arch)
+	k, err := kernel(ctx, a, l.cacheDir(), l.Log)
 	res.Times.Kernel = time.Since(t0)
 	if err != nil {
 		return res, err
@@ -90,6 +96,17 @@ func (l *Lab) Run(ctx context.Context, script string, files map[string]File) (Re
 	if err != nil {
 		return res, err
 	}
+	opts := Options{Rampart: rampart, Script: Executable(script), Files: files, Arch: a}
+	if !a.native() {
+		u, err := UserlandFor(ctx, a, l.cacheDir(), l.Log)
+		if err != nil {
+			return res, err
+		}
+		opts.Userland = &u
+		if rampart != "" && elfMachine(rampart) != a.ELF {
+			return res, fmt.Errorf("lab: %s is not an %s program: the %s guest needs rampart built for it (make lab-%s)", rampart, a.Go, a.Debian, a.Debian)
+		}
+	}
 
 	t0 = time.Now()
 	dir, err := os.MkdirTemp("", "rampart-lab-")
@@ -98,7 +115,7 @@ func (l *Lab) Run(ctx context.Context, script string, files map[string]File) (Re
 	}
 	defer os.RemoveAll(dir)
 	initrd := filepath.Join(dir, "initramfs.cpio.gz")
-	im, marker, err := buildImage(ctx, Options{Rampart: rampart, Script: Executable(script), Files: files})
+	im, marker, err := buildImage(ctx, opts)
 	if err == nil {
 		err = writeImage(im, initrd, true)
 	}
@@ -108,7 +125,7 @@ func (l *Lab) Run(ctx context.Context, script string, files map[string]File) (Re
 	}
 
 	t0 = time.Now()
-	console, err := BootWith(ctx, BootConfig{Kernel: k, Initrd: initrd, Timeout: l.Timeout, CPUs: l.CPUs, Append: l.Append})
+	console, err := BootWith(ctx, BootConfig{Kernel: k, Initrd: initrd, Timeout: l.Timeout, CPUs: l.CPUs, Append: l.Append, Arch: a})
 	res.Times.Boot = time.Since(t0)
 	res.Console = console
 	if err != nil {

@@ -196,15 +196,17 @@ var syscalls = sync.OnceValue(func() *sysTable {
 // name is the syscall's name on abi, or nr_N when this machine's tables
 // do not know it.
 func (t *sysTable) name(abi, nr int) string {
-	if s, ok := t.names[abi][nr]; ok {
-		return s
+	if abi < len(t.names) {
+		if s, ok := t.names[abi][nr]; ok {
+			return s
+		}
 	}
 	return "nr_" + strconv.Itoa(nr)
 }
 
 // known says whether the tables could be loaded at all (they need a
 // build with libseccomp).
-func (t *sysTable) known() bool { return len(t.names[abiNative]) > 0 }
+func (t *sysTable) known() bool { return len(t.names) > 0 && len(t.names[abiNative]) > 0 }
 
 // specs lists, per ABI, the numbers with something to record.
 func (t *sysTable) specs() []map[int]callSpec {

@@ -41,8 +41,19 @@ func specArch(abi string) (specs.Arch, bool) {
 // recordingPlatform is the platform a recording was made on, known by
 // its ABIs: a recording made on an arm64 machine generates and checks
 // an arm64 profile wherever it is read. One with no calls is the
-// default platform's.
+// default platform's. (A merge of recordings from both kinds of machine
+// is this machine's, else the first platform's; the other's ABIs are
+// left out with a note.)
 func recordingPlatform(rec *Recording) seccomp.Platform {
+	// The native ABI decides (every recording has CMD's execve there);
+	// a compat one only when no native one is present. This machine's
+	// platform first: a merge with the probe's frame (recorded on
+	// x86_64) stays the recording's own.
+	for _, p := range append([]seccomp.Platform{seccomp.DefaultPlatform()}, seccomp.Platforms...) {
+		if _, ok := rec.Syscalls[p.Native().Name]; ok {
+			return p
+		}
+	}
 	for _, p := range seccomp.Platforms {
 		for _, a := range p.Arches {
 			if _, ok := rec.Syscalls[a.Name]; ok {

@@ -3,7 +3,9 @@ package lab
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -25,6 +27,42 @@ const recordCmd = "/bin/busybox head -n1 /etc/hostname"
 var recordWant = []string{"execve", "openat", "read", "write", "exit_group"}
 
 var recorders = []string{"ebpf", "ptrace", "auto"}
+
+// armProg is an AArch32 program (GOARCH=arm, static): what a 32-bit
+// process on an arm64 kernel asks for goes through the compat ABI
+// ("arm"), which both recorders must tell from AArch64.
+const armProg = `package main
+
+import "os"
+
+func main() {
+	b, err := os.ReadFile("/etc/hostname")
+	if err != nil {
+		os.Stderr.WriteString(err.Error() + "\n")
+		os.Exit(1)
+	}
+	os.Stdout.Write(b)
+}
+`
+
+// armProgPath is where the image has it.
+const armProgPath = "/lab/hello-arm"
+
+// buildARMProg builds armProg for linux/arm (ARMv7) into dir.
+func buildARMProg(ctx context.Context, dir string) (string, error) {
+	src := filepath.Join(dir, "hello.go")
+	if err := os.WriteFile(src, []byte(armProg), 0o644); err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "hello-arm")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, src)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm", "GOARM=7", "GOFLAGS=")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("GOARCH=arm go build: %v\n%s", err, b)
+	}
+	return out, nil
+}
 
 type recordingJSON struct {
 	Recorder string                       `json:"recorder"`
@@ -55,6 +93,10 @@ func TestARM64Record(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	armBin, err := buildARMProg(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	build := time.Since(t0)
 
 	var s Script
@@ -67,6 +109,14 @@ func TestARM64Record(t *testing.T) {
 		s.Add("run-"+r, fmt.Sprintf("rampart run --seccomp %s/seccomp.json -- %s", dir, recordCmd), 2*time.Minute)
 		// mkdirat is not in the recording: the filter must refuse it.
 		s.Add("deny-"+r, fmt.Sprintf("rampart run --seccomp %s/seccomp.json -- /bin/busybox mkdir /tmp/denied-%s", dir, r), 2*time.Minute)
+	}
+	s.File(armProgPath, File{Host: armBin, Mode: 0o755})
+	for _, r := range []string{"ebpf", "ptrace"} {
+		dir := "/tmp/rec-arm-" + r
+		s.Add("record-arm-"+r, fmt.Sprintf("rampart record --recorder %s -o %s -- %s", r, dir, armProgPath), 5*time.Minute)
+		s.Add("recording-arm-"+r, "cat "+dir+"/recording.json", 0)
+		s.Add("seccomp-arm-"+r, "cat "+dir+"/seccomp.json", 0)
+		s.Add("run-arm-"+r, fmt.Sprintf("rampart run --seccomp %s/seccomp.json -- %s", dir, armProgPath), 2*time.Minute)
 	}
 	s.Add("mkdir-unconfined", "/bin/busybox mkdir /tmp/unconfined && echo made", 0)
 	script, files := s.Build()
@@ -93,6 +143,7 @@ func TestARM64Record(t *testing.T) {
 	}
 
 	var ebpfRan bool
+	got := map[string]map[string]uint64{} // AArch64 calls by recorder
 	for _, r := range recorders {
 		t.Run(r, func(t *testing.T) {
 			rs := sec(t, "record-"+r)
@@ -106,6 +157,7 @@ func TestARM64Record(t *testing.T) {
 			var rec recordingJSON
 			jsonOf(t, sec(t, "recording-"+r).Output, &rec)
 			calls := rec.Syscalls["aarch64"]
+			got[r] = calls
 			t.Logf("recorder %s on %s: %d distinct AArch64 calls (%d calls) in %v: %s; ABIs %v; limits %q",
 				rec.Recorder, rec.Kernel, len(calls), callCount(calls), rec.Duration.Round(time.Microsecond), strings.Join(recKeys(calls), " "), recKeys(rec.Syscalls), rec.Limits)
 			switch {
@@ -159,6 +211,52 @@ func TestARM64Record(t *testing.T) {
 			t.Logf("busybox mkdir under the profile: status %d: %q", deny.Status, strings.TrimSpace(deny.Output))
 			if deny.Status == 0 || !strings.Contains(deny.Output, "Operation not permitted") {
 				t.Errorf("mkdir, never recorded, under the generated profile: status %d, want EPERM:\n%s", deny.Status, deny.Output)
+			}
+		})
+	}
+	// Two recorders, one of them in the kernel and one outside it, must
+	// count the same calls of a single-threaded program.
+	if !maps.Equal(got["ebpf"], got["ptrace"]) {
+		t.Errorf("the recorders disagree on %s:\nebpf   %v\nptrace %v", recordCmd, got["ebpf"], got["ptrace"])
+	}
+
+	for _, r := range []string{"ebpf", "ptrace"} {
+		t.Run("arm-"+r, func(t *testing.T) {
+			rs := sec(t, "record-arm-"+r)
+			t.Logf("rampart record --recorder %s -- %s (AArch32, %v of guest time):\n%s", r, armProgPath, rs.Duration.Round(time.Millisecond), rs.Output)
+			if rs.Status != 0 || !strings.Contains(rs.Output, "rampart-lab") {
+				t.Fatalf("rampart record of the AArch32 program: status %d", rs.Status)
+			}
+			var rec recordingJSON
+			jsonOf(t, sec(t, "recording-arm-"+r).Output, &rec)
+			arm := rec.Syscalls["arm"]
+			t.Logf("recorder %s: AArch32 calls %d distinct (%d calls): %s; AArch64 calls %v; limits %q",
+				rec.Recorder, len(arm), callCount(arm), strings.Join(recKeys(arm), " "), rec.Syscalls["aarch64"], rec.Limits)
+			for _, c := range []string{"openat", "read", "write", "exit_group"} {
+				if arm[c] == 0 {
+					t.Errorf("the %s recorder did not see the AArch32 %s", r, c)
+				}
+			}
+			for c := range arm {
+				if strings.HasPrefix(c, "nr_") {
+					t.Errorf("an AArch32 call libseccomp's arm table cannot name: %s", c)
+				}
+			}
+			// rampart's own execve of CMD is the only AArch64 call.
+			if a64 := rec.Syscalls["aarch64"]; len(a64) != 1 || a64["execve"] != 1 {
+				t.Errorf("AArch64 calls %v, want only the execve of CMD", a64)
+			}
+			var prof struct {
+				Architectures []string `json:"architectures"`
+			}
+			jsonOf(t, sec(t, "seccomp-arm-"+r).Output, &prof)
+			if !slices.Equal(prof.Architectures, []string{"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"}) {
+				t.Errorf("generated profile's architectures %v, want AArch64 and ARM", prof.Architectures)
+			}
+			run := sec(t, "run-arm-"+r)
+			t.Logf("rampart run --seccomp (generated) %s: status %d in %v: %q", armProgPath, run.Status, run.Duration.Round(time.Millisecond), strings.TrimSpace(run.Output))
+			if run.Status != 0 || !strings.Contains(run.Output, "rampart-lab") {
+				t.Errorf("the AArch32 program under its generated profile: status %d:\n%s", run.Status, run.Output)
 			}
 		})
 	}

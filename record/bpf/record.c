@@ -10,8 +10,9 @@
 // no tracefs, and kernels that refuse fentry/fexit and BPF-LSM programs
 // (lockdown, distribution policy) still load them.
 //
-// Rebuild with `go generate ./record/` (clang and libbpf headers); the
-// generated object is committed so that builds need neither.
+// Rebuild with `go generate ./record/` (clang, libbpf-dev's headers, and
+// linux-libc-dev-arm64-cross's for the arm64 object); the generated
+// objects are committed so that builds need none of them.
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

@@ -47,7 +47,7 @@ func Check(rec *Recording, p *policy.Policy) ([]Missing, error) {
 		set = p.Capabilities.Resolve(caps.Full, caps.Full)
 		c.capabilities(set)
 	}
-	prof, err := seccomp.Load(p.Seccomp, set)
+	prof, err := seccomp.LoadOn(recordingPlatform(rec), p.Seccomp, set)
 	if err != nil {
 		return nil, err
 	}
@@ -94,12 +94,12 @@ func (c *checker) capabilities(set caps.Set) {
 func (c *checker) seccomp(prof *seccomp.Profile) {
 	rules := prof.Rules()
 	for _, abi := range slices.Sorted(maps.Keys(c.rec.Syscalls)) {
-		arch, ok := abiArch[abi]
-		if !ok {
+		arch, ok := specArch(abi)
+		sa, err := seccomp.ArchByName(abi)
+		if !ok || err != nil || !slices.Contains(prof.Platform().Arches, sa) {
 			continue
 		}
-		sa, _ := seccomp.ArchByName(abi)
-		listed := slices.Contains(prof.Spec.Architectures, arch) || len(prof.Spec.Architectures) == 0 && arch == specs.ArchX86_64
+		listed := slices.Contains(prof.Spec.Architectures, arch) || len(prof.Spec.Architectures) == 0 && sa == prof.Platform().Native()
 		for _, name := range slices.Sorted(maps.Keys(c.rec.Syscalls[abi])) {
 			n := c.rec.Syscalls[abi][name]
 			if n == 0 {

@@ -1,8 +1,9 @@
-//go:build linux && amd64
+//go:build linux && (amd64 || arm64)
 
 package record
 
 //go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target amd64 -type event -type spec -type arg_key -type sock_key -type seen_key -type range recorder bpf/record.c -- -mcpu=v3 -Wall -Werror -I/usr/include/x86_64-linux-gnu
+//go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target arm64 -type event -type spec -type arg_key -type sock_key -type seen_key -type range recorder bpf/record.c -- -mcpu=v3 -Wall -Werror -I/usr/aarch64-linux-gnu/include
 
 import (
 	"bufio"
@@ -492,7 +493,7 @@ func (r *ebpfRecorder) event(b []byte) {
 			// CMD's own execve, made by rampart's child before the
 			// kernel side started counting: the workload needs it
 			// allowed all the same (runtimes load seccomp before it).
-			c.syscall(abiX86_64, unix.SYS_EXECVE, 1)
+			c.syscall(abiNative, unix.SYS_EXECVE, 1)
 		}
 		// bprm->interp is the file itself unless a script named an
 		// interpreter.

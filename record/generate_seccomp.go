@@ -33,9 +33,6 @@ var runtimeSyscalls = []string{
 	"mmap", "munmap", "madvise",
 }
 
-// abiArch maps a recording's ABI to the profile's architecture.
-var abiArch = map[string]specs.Arch{ABIx86_64: specs.ArchX86_64, ABIx86: specs.ArchX86, ABIx32: specs.ArchX32}
-
 // nsFlags are the namespace flags of clone(2): CLONE_NEWNS, NEWCGROUP,
 // NEWUTS, NEWIPC, NEWUSER, NEWPID and NEWNET, as Docker's profile masks
 // them. CLONE_NEWTIME (0x80) is left out: in clone(2)'s flags those bits
@@ -58,21 +55,25 @@ var valueArgs = []struct {
 // conditioned where the recording saw their values and the condition
 // can be expressed safely. Everything else fails with EPERM.
 func (g *Generated) seccompProfile(rec *Recording, ioctlMax int) (*seccomp.Profile, error) {
-	native := seccomp.Arches[0]
+	// The profile is for the machine the recording was made on: its
+	// native ABI always, each compat one the recording used.
+	plat := recordingPlatform(rec)
+	native := plat.Native()
 	if _, err := seccomp.SyscallNumber("read", native); err != nil {
 		return nil, fmt.Errorf("a seccomp profile needs libseccomp's syscall tables: %w", err)
 	}
+	nativeSpec, _ := specArch(native.Name)
 	eperm := uint(unix.EPERM)
-	spec := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: &eperm, Architectures: []specs.Arch{specs.ArchX86_64}}
+	spec := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: &eperm, Architectures: []specs.Arch{nativeSpec}}
 	allow := map[string]bool{}
 	var unknown []string
 	for _, abi := range slices.Sorted(maps.Keys(rec.Syscalls)) {
-		arch, ok := abiArch[abi]
-		if !ok {
-			g.note("seccomp: syscalls of ABI %q left out: not an ABI of x86_64 (x86_64, x86, x32)", abi)
+		sa, err := seccomp.ArchByName(abi)
+		if err != nil || !slices.Contains(plat.Arches, sa) {
+			g.note("seccomp: syscalls of ABI %q left out: not an ABI of %s (%s)", abi, plat, archList(plat))
 			continue
 		}
-		sa, _ := seccomp.ArchByName(abi)
+		arch, _ := specArch(sa.Name)
 		used := false
 		for _, name := range slices.Sorted(maps.Keys(rec.Syscalls[abi])) {
 			if rec.Syscalls[abi][name] == 0 {
@@ -84,14 +85,14 @@ func (g *Generated) seccompProfile(rec *Recording, ioctlMax int) (*seccomp.Profi
 			}
 			allow[name], used = true, true
 		}
-		if used && arch != specs.ArchX86_64 {
+		if used && arch != nativeSpec {
 			spec.Architectures = append(spec.Architectures, arch)
 		}
 	}
 	if len(unknown) > 0 {
 		g.note("seccomp: syscalls libseccomp cannot name, left out (they fail with EPERM): %s", strings.Join(unknown, ", "))
 	}
-	g.archNotes(spec.Architectures)
+	g.archNotes(plat, spec.Architectures)
 	for _, n := range runtimeSyscalls {
 		allow[n] = true
 	}
@@ -185,7 +186,7 @@ func (g *Generated) seccompProfile(rec *Recording, ioctlMax int) (*seccomp.Profi
 	if err != nil {
 		return nil, err
 	}
-	p, err := seccomp.Parse(g.Name+".json", body, g.Caps)
+	p, err := seccomp.ParseOn(plat, g.Name+".json", body, g.Caps)
 	if err != nil {
 		return nil, fmt.Errorf("generated seccomp profile: %w", err) // a bug: the fuzz target looks for it
 	}
@@ -195,16 +196,30 @@ func (g *Generated) seccompProfile(rec *Recording, ioctlMax int) (*seccomp.Profi
 	return p, nil
 }
 
-func (g *Generated) archNotes(arches []specs.Arch) {
+func (g *Generated) archNotes(plat seccomp.Platform, arches []specs.Arch) {
+	native := plat.Native().Name
 	if len(arches) == 1 {
-		g.note("seccomp: architectures x86_64 only: the recording made no 32-bit (x86, int 0x80) or x32 calls, so the filter refuses those ABIs wholesale (a process is killed with SIGSYS at its first such call), and the per-syscall rules cannot be sidestepped through them")
+		unused := "32-bit (x86, int 0x80) or x32 calls"
+		if plat.GOARCH == seccomp.ARM64.GOARCH {
+			unused = "32-bit (arm, AArch32) calls"
+		}
+		g.note("seccomp: architectures %s only: the recording made no %s, so the filter refuses those ABIs wholesale (a process is killed with SIGSYS at its first such call), and the per-syscall rules cannot be sidestepped through them", native, unused)
 		return
 	}
 	var extra []string
 	for _, a := range arches[1:] {
 		extra = append(extra, strings.ToLower(strings.TrimPrefix(string(a), "SCMP_ARCH_")))
 	}
-	g.note("seccomp: architectures x86_64 and %s, because the recording used them; the allow list applies to each", strings.Join(extra, ", "))
+	g.note("seccomp: architectures %s and %s, because the recording used them; the allow list applies to each", native, strings.Join(extra, ", "))
+}
+
+// archList names plat's ABIs: "x86_64, x86, x32".
+func archList(plat seccomp.Platform) string {
+	var names []string
+	for _, a := range plat.Arches {
+		names = append(names, a.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 func ioctlMaxOr(n int) int {

@@ -589,3 +589,82 @@ func FuzzGenerate(f *testing.F) {
 		}
 	})
 }
+
+// A recording made on an arm64 machine generates an arm64 profile
+// wherever it is read: AArch64 numbers, AArch32 refused wholesale unless
+// the recording used it. Compiled with this machine's libseccomp for
+// arm64 (seccomp's foreign compile).
+func TestGenerateARM64(t *testing.T) {
+	rec := &Recording{Schema: Schema, Command: []string{"/bin/busybox", "head"}, Runs: 1,
+		Syscalls: map[string]map[string]uint64{
+			ABIAArch64: {"execve": 1, "openat": 1, "read": 2, "write": 1, "exit_group": 1, "prctl": 1},
+		},
+		Args: []ArgValue{{ABIAArch64, "prctl", 0, unix.PR_SET_NAME, 1}},
+	}
+	g, err := Generate(rec, GenerateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := g.Seccomp.Platform(); p.GOARCH != "arm64" {
+		t.Fatalf("profile for %s, want arm64", p)
+	}
+	if !slices.Equal(g.Seccomp.Spec.Architectures, []specs.Arch{specs.ArchAARCH64}) {
+		t.Errorf("architectures %v, want aarch64 only", g.Seccomp.Spec.Architectures)
+	}
+	if !hasNote(g, "architectures aarch64 only", "32-bit (arm, AArch32)") {
+		t.Errorf("no note on the ABIs:\n%s", strings.Join(g.Notes, "\n"))
+	}
+	for _, c := range []struct {
+		abi, name string
+		args      []uint64
+		want      string
+	}{
+		{ABIAArch64, "read", nil, allow},
+		{ABIAArch64, "prctl", []uint64{unix.PR_SET_NAME}, allow},
+		{ABIAArch64, "prctl", []uint64{unix.PR_SET_DUMPABLE}, eperm},
+		{ABIAArch64, "mkdirat", nil, eperm},
+		{ABIARM, "read", nil, "KILL"},
+	} {
+		if got := filterSays(t, g.Seccomp, c.abi, c.name, c.args...); !strings.Contains(got, c.want) {
+			t.Errorf("%s %s%v: %s, want %s", c.abi, c.name, c.args, got, c.want)
+		}
+	}
+	// The x86 ABI names no arm64 profile knows are left out, with a note.
+	rec.Syscalls[ABIx86] = map[string]uint64{"read": 1}
+	if g, err = Generate(rec, GenerateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !hasNote(g, `ABI "x86" left out: not an ABI of arm64 (aarch64, arm)`) {
+		t.Errorf("no note on the foreign ABI:\n%s", strings.Join(g.Notes, "\n"))
+	}
+	delete(rec.Syscalls, ABIx86)
+
+	// AArch32 calls add the arm ABI, with the same allow list.
+	rec.Syscalls[ABIARM] = map[string]uint64{"read": 1, "write": 1, "exit_group": 1}
+	if g, err = Generate(rec, GenerateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(g.Seccomp.Spec.Architectures, []specs.Arch{specs.ArchAARCH64, specs.ArchARM}) {
+		t.Errorf("architectures %v, want aarch64 and arm", g.Seccomp.Spec.Architectures)
+	}
+	if got := filterSays(t, g.Seccomp, ABIARM, "read"); got != allow {
+		t.Errorf("arm read: %s", got)
+	}
+	if got := filterSays(t, g.Seccomp, ABIARM, "mkdir"); got != eperm {
+		t.Errorf("arm mkdir: %s", got)
+	}
+
+	// Check judges the arm64 recording against its arm64 profile.
+	p := genPolicy(t, rec)
+	if ms, err := Check(rec, p); err != nil || len(ms) != 0 {
+		t.Fatalf("the recorded run itself: %q %v", ms, err)
+	}
+	rec.Syscalls[ABIAArch64]["unshare"] = 1
+	ms, err := Check(rec, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := whats(ms); !slices.Equal(got, []string{"seccomp: syscall unshare (aarch64)"}) {
+		t.Errorf("missing: %q", got)
+	}
+}

@@ -1,4 +1,4 @@
-//go:build linux && amd64
+//go:build linux && (amd64 || arm64)
 
 package record
 
@@ -27,13 +27,13 @@ import (
 type ptraceRecorder struct {
 	col  *collector
 	sys  *sysTable
-	spec [3]map[int]callSpec
-	exec [3]map[int]bool // execve and execveat numbers
+	spec []map[int]callSpec // by ABI (abiNames)
+	exec []map[int]bool     // execve and execveat numbers
 
 	main     int
 	mainDone bool
 	ts       map[int]*tracee
-	counts   [3][nrSlots]uint64
+	counts   [][nrSlots]uint64
 	badNr    uint64
 	detached map[int]bool // processes left running when CMD exited
 	// wait (Options.Wait) keeps tracing after CMD exits; ended is set
@@ -63,7 +63,8 @@ type pending struct {
 
 func newPtrace(col *collector) *ptraceRecorder {
 	sys := col.sys
-	r := &ptraceRecorder{col: col, sys: sys, spec: sys.specs(), ts: map[int]*tracee{}, detached: map[int]bool{}}
+	r := &ptraceRecorder{col: col, sys: sys, spec: sys.specs(), ts: map[int]*tracee{}, detached: map[int]bool{},
+		exec: make([]map[int]bool, len(abiNames)), counts: make([][nrSlots]uint64, len(abiNames))}
 	for abi := range abiNames {
 		r.exec[abi] = map[int]bool{}
 		for _, name := range []string{"execve", "execveat"} {
@@ -80,7 +81,6 @@ func (r *ptraceRecorder) name() string { return RecorderPtrace }
 func (r *ptraceRecorder) close()       {}
 
 const (
-	auditArchI386 = 0x40000003
 	ptraceOptions = unix.PTRACE_O_TRACESYSGOOD | unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACEFORK |
 		unix.PTRACE_O_TRACEVFORK | unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_EXITKILL
 )
@@ -117,7 +117,7 @@ func (r *ptraceRecorder) run(ctx context.Context, l *launch, col *collector) (in
 	}
 	// CMD's own execve: rampart's, but the workload needs it allowed (see
 	// the eBPF recorder).
-	col.syscall(abiX86_64, unix.SYS_EXECVE, 1)
+	col.syscall(abiNative, unix.SYS_EXECVE, 1)
 	if abs, ok := resolveAt(uint32(r.main), uint32(r.main), atFDCWD, l.path); ok {
 		r.executed(abs)
 	}
@@ -299,17 +299,7 @@ func (r *ptraceRecorder) syscallStop(tid int, t *tracee) {
 }
 
 func (r *ptraceRecorder) entry(tid int, t *tracee, si *syscallInfo) {
-	abi, nr := abiX86_64, si.Nr
-	a := si.Args
-	switch {
-	case si.Arch == auditArchI386:
-		abi = abiX86
-		for i := range a {
-			a[i] = uint64(uint32(a[i])) // what the compat entry passes on
-		}
-	case nr&x32Bit != 0:
-		abi, nr = abiX32, nr&^x32Bit
-	}
+	abi, nr, a := entryABI(si)
 	if nr >= nrSlots {
 		r.badNr++
 		return
@@ -508,7 +498,7 @@ func (r *ptraceRecorder) flush() {
 	if len(r.detached) > 0 {
 		r.col.limit(leftMsg(r.waited), len(r.detached))
 	}
-	if r.counts[abiX86_64][unix.SYS_PTRACE] > 0 {
+	if r.counts[abiNative][unix.SYS_PTRACE] > 0 {
 		r.col.limit("the workload calls ptrace, which fails on a process that is already traced: under the ptrace recorder it may have behaved differently")
 	}
 }

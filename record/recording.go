@@ -20,6 +20,9 @@ const (
 	ABIx86_64 = "x86_64"
 	ABIx86    = "x86" // i386: int 0x80 from any process, or a 32-bit binary
 	ABIx32    = "x32"
+	// An arm64 machine's: its own, and AArch32 (a 32-bit process).
+	ABIAArch64 = "aarch64"
+	ABIARM     = "arm"
 )
 
 // Recording is what one or more runs of a workload used.

@@ -2,19 +2,70 @@ package record
 
 import (
 	"strconv"
+	"strings"
 	"sync"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rampart-sec/rampart/seccomp"
 )
 
-// ABIs by the index both recorders use (and the BPF program's ABI_*
-// constants): seccomp.Arches has the same order.
-var abiNames = [3]string{ABIx86_64, ABIx86, ABIx32}
+// recPlatform is the machine the recorders run on: its ABIs, native
+// first, are the ones they tell apart, in the order of its Arches.
+var recPlatform = seccomp.DefaultPlatform()
+
+// abiNames are the ABIs by the index both recorders use (and the BPF
+// program's ABI_* constants): recPlatform.Arches' order.
+var abiNames = func() []string {
+	var out []string
+	for _, a := range recPlatform.Arches {
+		out = append(out, a.Name)
+	}
+	return out
+}()
+
+// specArch is the profile's name of the ABI a recording names:
+// SCMP_ARCH_X86_64, SCMP_ARCH_AARCH64, ... (ok false for a name no
+// platform has).
+func specArch(abi string) (specs.Arch, bool) {
+	for _, p := range seccomp.Platforms {
+		for _, a := range p.Arches {
+			if a.Name == abi {
+				return specs.Arch("SCMP_ARCH_" + strings.ToUpper(abi)), true
+			}
+		}
+	}
+	return "", false
+}
+
+// recordingPlatform is the platform a recording was made on, known by
+// its ABIs: a recording made on an arm64 machine generates and checks
+// an arm64 profile wherever it is read. One with no calls is the
+// default platform's. (A merge of recordings from both kinds of machine
+// is this machine's, else the first platform's; the other's ABIs are
+// left out with a note.)
+func recordingPlatform(rec *Recording) seccomp.Platform {
+	// The native ABI decides (every recording has CMD's execve there);
+	// a compat one only when no native one is present. This machine's
+	// platform first: a merge with the probe's frame (recorded on
+	// x86_64) stays the recording's own.
+	for _, p := range append([]seccomp.Platform{seccomp.DefaultPlatform()}, seccomp.Platforms...) {
+		if _, ok := rec.Syscalls[p.Native().Name]; ok {
+			return p
+		}
+	}
+	for _, p := range seccomp.Platforms {
+		for _, a := range p.Arches {
+			if _, ok := rec.Syscalls[a.Name]; ok {
+				return p
+			}
+		}
+	}
+	return seccomp.DefaultPlatform()
+}
 
 const (
-	abiX86_64 = 0
-	abiX86    = 1
-	abiX32    = 2
+	abiNative = 0 // the platform's own ABI: x86_64, aarch64
 
 	x32Bit  = 0x40000000
 	nrSlots = 1024 // syscall numbers per ABI in the tables
@@ -123,22 +174,24 @@ var callSpecs = map[string]callSpec{
 // sysTable maps syscall numbers to names per ABI, from libseccomp's
 // tables (the ones the seccomp layer compiles with, so names agree).
 type sysTable struct {
-	names [3]map[int]string
-	nrs   [3]map[string]int
+	names []map[int]string
+	nrs   []map[string]int
 }
 
 var syscalls = sync.OnceValue(func() *sysTable {
-	t := &sysTable{}
+	t := &sysTable{names: make([]map[int]string, len(abiNames)), nrs: make([]map[string]int, len(abiNames))}
 	for abi := range abiNames {
 		t.names[abi] = map[int]string{}
 		t.nrs[abi] = map[string]int{}
-		arch := seccomp.Arches[abi]
+		arch := recPlatform.Arches[abi]
 		for _, name := range seccomp.SyscallNames(arch) {
 			nr, err := seccomp.SyscallNumber(name, arch)
 			if err != nil || nr < 0 {
 				continue // libseccomp's pseudo-syscalls for other arches
 			}
-			nr &^= x32Bit
+			if arch.X32 {
+				nr &^= x32Bit
+			}
 			if nr >= nrSlots {
 				continue
 			}
@@ -154,19 +207,21 @@ var syscalls = sync.OnceValue(func() *sysTable {
 // name is the syscall's name on abi, or nr_N when this machine's tables
 // do not know it.
 func (t *sysTable) name(abi, nr int) string {
-	if s, ok := t.names[abi][nr]; ok {
-		return s
+	if abi < len(t.names) {
+		if s, ok := t.names[abi][nr]; ok {
+			return s
+		}
 	}
 	return "nr_" + strconv.Itoa(nr)
 }
 
 // known says whether the tables could be loaded at all (they need a
 // build with libseccomp).
-func (t *sysTable) known() bool { return len(t.names[abiX86_64]) > 0 }
+func (t *sysTable) known() bool { return len(t.names) > 0 && len(t.names[abiNative]) > 0 }
 
 // specs lists, per ABI, the numbers with something to record.
-func (t *sysTable) specs() [3]map[int]callSpec {
-	var out [3]map[int]callSpec
+func (t *sysTable) specs() []map[int]callSpec {
+	out := make([]map[int]callSpec, len(abiNames))
 	for abi := range abiNames {
 		out[abi] = map[int]callSpec{}
 		for name, s := range callSpecs {

@@ -1,4 +1,4 @@
-//go:build !linux || !amd64
+//go:build !linux || !(amd64 || arm64)
 
 package record
 
@@ -36,7 +36,8 @@ type ExecError struct {
 func (e *ExecError) Error() string { return e.Path + ": " + e.Err.Error() }
 func (e *ExecError) Unwrap() error { return e.Err }
 
-// Run needs Linux on x86_64: both recorders read x86 syscall ABIs.
+// Run needs Linux on x86_64 or arm64: the recorders know those
+// machines' syscall ABIs.
 func Run(context.Context, []string, Options) (*Recording, error) {
-	return nil, &features.NotSupportedError{Feature: "rampart record", Reason: "recording needs Linux on x86_64"}
+	return nil, &features.NotSupportedError{Feature: "rampart record", Reason: "recording needs Linux on x86_64 or arm64"}
 }

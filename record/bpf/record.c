@@ -10,8 +10,9 @@
 // no tracefs, and kernels that refuse fentry/fexit and BPF-LSM programs
 // (lockdown, distribution policy) still load them.
 //
-// Rebuild with `go generate ./record/` (clang and libbpf headers); the
-// generated object is committed so that builds need neither.
+// Rebuild with `go generate ./record/` (clang, libbpf-dev's headers, and
+// linux-libc-dev-arm64-cross's for the arm64 object); the generated
+// objects are committed so that builds need none of them.
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -21,10 +22,18 @@
 // programs.
 char LICENSE[] SEC("license") = "GPL";
 
-// ABIs, as the Go side numbers them (record/syscalls.go).
+// ABIs, as the Go side numbers them (record/syscalls.go: the order of
+// the build platform's seccomp Arches). bpf2go's -target defines
+// __TARGET_ARCH_*; one object is built per architecture.
+#if defined(__TARGET_ARCH_arm64)
+#define ABI_AARCH64 0
+#define ABI_ARM 1   // AArch32: a 32-bit process under CONFIG_COMPAT
+#define TIF_32BIT 22 // thread_info.flags: an AArch32 task (asm/thread_info.h)
+#else
 #define ABI_X86_64 0
 #define ABI_X86 1
 #define ABI_X32 2
+#endif
 #define NR_SLOTS 1024 // syscall numbers per ABI
 
 #define TS_COMPAT 0x0002 // thread_info.status: in a 32-bit (i386) syscall
@@ -71,9 +80,15 @@ enum {
 
 // Hand-written CO-RE views of the kernel structures read here; libbpf
 // relocates the offsets against the running kernel's BTF at load.
+#if defined(__TARGET_ARCH_arm64)
+struct thread_info {
+	unsigned long flags;
+} __attribute__((preserve_access_index));
+#else
 struct thread_info {
 	__u32 status;
 } __attribute__((preserve_access_index));
+#endif
 
 struct atomic_t_view {
 	int counter;
@@ -139,9 +154,20 @@ struct linux_binprm {
 	const char *interp;
 } __attribute__((preserve_access_index));
 
+#if defined(__TARGET_ARCH_arm64)
+// The kernel's puts regs[] in an anonymous union with user_pt_regs;
+// CO-RE finds the field through it. orig_x0 keeps argument 0 after x0
+// took the return value; syscallno is the call's number (-1: none).
+struct pt_regs {
+	__u64 regs[31];
+	__u64 orig_x0;
+	__s32 syscallno;
+} __attribute__((preserve_access_index));
+#else
 struct pt_regs {
 	unsigned long bp, bx, r10, r9, r8, cx, dx, si, di, orig_ax;
 } __attribute__((preserve_access_index));
+#endif
 
 // spec says what to record of one syscall beyond its count; user space
 // fills it per ABI from libseccomp's tables.
@@ -378,6 +404,19 @@ static __always_inline int recording(__u32 tgid)
 	return st && *st == ST_RECORDING;
 }
 
+#if defined(__TARGET_ARCH_arm64)
+// abi_of tells AArch64 from AArch32: a 32-bit task carries TIF_32BIT,
+// which is what routes its calls to the compat table.
+static __always_inline int abi_of(long nr)
+{
+	// A BTF task pointer reads thread_info with a plain load, not a
+	// helper call: this runs on every call of the recorded tree.
+	struct task_struct *t = bpf_get_current_task_btf();
+	if (t->thread_info.flags & (1UL << TIF_32BIT))
+		return ABI_ARM;
+	return ABI_AARCH64;
+}
+#else
 // abi_of tells the three x86 ABIs apart: an int 0x80 or 32-bit process's
 // call runs with TS_COMPAT set; an x32 call's number carries X32_BIT.
 static __always_inline int abi_of(long nr)
@@ -391,12 +430,17 @@ static __always_inline int abi_of(long nr)
 		return ABI_X32;
 	return ABI_X86_64;
 }
+#endif
 
 // regs is a copy of the call's saved registers, read with one helper
 // call: reading each register on its own cost a helper call apiece, on
 // every open of the recorded tree. The fields sit where the running
 // kernel's struct pt_regs puts them (CO-RE offsets).
+#if defined(__TARGET_ARCH_arm64)
+#define REGS_LEN 288 // through syscallno
+#else
 #define REGS_LEN 168
+#endif
 struct regs {
 	__u64 w[REGS_LEN / 8];
 };
@@ -415,6 +459,24 @@ static __always_inline __u64 reg(struct regs *r, __u32 off)
 
 #define REG(r, field) reg(r, bpf_core_field_offset(struct pt_regs, field))
 
+#if defined(__TARGET_ARCH_arm64)
+// arg reads argument i (0-5): x0-x5, with x0 as it was at entry; an
+// AArch32 call's are r0-r5, 32 bits.
+static __always_inline __u64 arg(struct regs *r, int abi, __u32 i)
+{
+	__u64 v;
+	if (i == 0)
+		v = REG(r, orig_x0);
+	else if (i < 6)
+		v = reg(r, bpf_core_field_offset(struct pt_regs, regs) + i * 8);
+	else
+		return 0;
+	return abi == ABI_ARM ? (__u32)v : v;
+}
+
+// call_nr is the number of the call the registers were saved for.
+#define CALL_NR(r) ((__s32)REG(r, syscallno))
+#else
 // arg reads argument i (0-5) of the call from its saved registers; an
 // i386 call's are 32 bits.
 static __always_inline __u64 arg(struct regs *r, int abi, __u32 i)
@@ -440,6 +502,9 @@ static __always_inline __u64 arg(struct regs *r, int abi, __u32 i)
 	}
 	return 0;
 }
+
+#define CALL_NR(r) REG(r, orig_ax)
+#endif
 
 // The two loops below are global functions: the verifier checks each
 // once, on its own, instead of walking every iteration again at every
@@ -658,8 +723,10 @@ static __always_inline void mem_values(struct spec *sp, struct regs *r, int abi,
 static __always_inline long call_slot(long nr, int *abi, long *pnr)
 {
 	*abi = abi_of(nr);
+#if !defined(__TARGET_ARCH_arm64)
 	if (*abi == ABI_X32)
 		nr &= ~X32_BIT;
+#endif
 	*pnr = nr;
 	if (nr < 0 || nr >= NR_SLOTS) {
 		return -1;
@@ -728,7 +795,7 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	long ret = ctx->args[1];
 	int abi;
 	long nr;
-	long s = call_slot(REG(&regs, orig_ax), &abi, &nr);
+	long s = call_slot(CALL_NR(&regs), &abi, &nr);
 	if (s < 0)
 		return 0;
 	__u32 slot = s;

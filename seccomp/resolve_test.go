@@ -37,8 +37,9 @@ func TestDockerDefaultIsMobys(t *testing.T) {
 // resolve is the runtimes' reader (moby/profiles setupSeccomp) for the
 // platform this test runs on: every runtime's RuntimeDefault file and
 // Docker's, for bounding sets that switch each capability condition. Run
-// under qemu-user on arm64 (make cross), it holds the arm64 resolution
-// audit --arch arm64 predicts with to the reader's own answer there.
+// on Debian's arm64 kernel (make lab-arm64: TestARM64Resolve), it holds
+// the arm64 resolution audit --arch arm64 predicts with to the reader's
+// own answer there.
 func TestResolveIsMobys(t *testing.T) {
 	plat := DefaultPlatform()
 	if runtime.GOARCH != plat.GOARCH {

@@ -129,6 +129,13 @@ grep -c ^processor /proc/cpuinfo`, 0)
 		const containers = "/usr/share/containers/seccomp.json"
 		s.File(containers, HostFile(containers))
 		s.Add("kernel-diff", "cd "+arm64SeccompDir+" && ./seccomp.test -test.run '^TestKernelDiff$' -test.v -test.count=1 -test.timeout 15m", 16*time.Minute)
+		// the runtimes' reader (moby/profiles) deciding each RuntimeDefault
+		// on arm64, against rampart's resolution for arm64
+		rd, _ := filepath.Glob(filepath.Join(root, "runtimes", "seccomp", "*.json"))
+		for _, f := range rd {
+			s.File("/lab/runtimes/seccomp/"+filepath.Base(f), HostFile(f))
+		}
+		s.Add("resolve", "cd "+arm64SeccompDir+" && ./seccomp.test -test.run '^TestResolveIsMobys$' -test.v -test.count=1", 2*time.Minute)
 		// the programs runc's engine builds here, natively, by digest
 		s.Add("export", "cd "+arm64SeccompDir+" && RAMPART_SECCOMP_EXPORT=/tmp/export.json ./seccomp.test && cat /tmp/export.json && echo", 5*time.Minute)
 		script, files := s.Build()
@@ -306,5 +313,16 @@ func TestARM64ForeignCompile(t *testing.T) {
 				t.Logf("%s: %d instructions, the same program", name, here.Len)
 			}
 		}
+	}
+}
+
+// The runtimes' profile reader, run on arm64, resolves every runtime's
+// RuntimeDefault as rampart resolves it for seccomp.ARM64 (the seccomp
+// package's TestResolveIsMobys, natively in the guest).
+func TestARM64Resolve(t *testing.T) {
+	sec := arm64Section(t, "resolve")
+	t.Log(sec.Output)
+	if sec.Status != 0 || !strings.Contains(sec.Output, "--- PASS: TestResolveIsMobys") {
+		t.Fatalf("TestResolveIsMobys in the arm64 guest: status %d", sec.Status)
 	}
 }

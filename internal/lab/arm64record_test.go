@@ -88,8 +88,12 @@ func TestARM64Record(t *testing.T) {
 	t0 := time.Now()
 	rampart := os.Getenv("RAMPART_BIN_ARM64")
 	if rampart == "" {
+		cc, err := CrossCC(ctx, &ARM64, "", testLog{t})
+		if err != nil {
+			t.Fatal(err)
+		}
 		rampart = filepath.Join(t.TempDir(), "rampart")
-		if err := crossBuild(ctx, root, append(append([]string{"build"}, staticFlags...), "-o", rampart, "./cmd/rampart")...); err != nil {
+		if err := crossBuild(ctx, root, cc, append(append([]string{"build"}, staticFlags...), "-o", rampart, "./cmd/rampart")...); err != nil {
 			t.Fatal(err)
 		}
 	}

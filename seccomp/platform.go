@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -121,12 +122,22 @@ func (p Platform) CallArch(name, compat string) (Arch, bool) {
 // through its multiplexer; a name no table knows counts as made (it is
 // decided as an unknown number).
 func makes(name string, arch Arch) bool {
-	if !Known(name) {
-		return true
+	k := arch.Name + " " + name
+	if v, ok := madeBy.Load(k); ok {
+		return v.(bool)
 	}
-	_, err := SyscallNumber(name, arch)
-	return err == nil || Multiplexed(name, arch)
+	ok := !Known(name)
+	if !ok {
+		_, err := SyscallNumber(name, arch)
+		ok = err == nil || Multiplexed(name, arch)
+	}
+	madeBy.Store(k, ok)
+	return ok
 }
+
+// madeBy keeps makes' answers: a prediction asks about the same few
+// calls for every variant, and each lookup walks libseccomp's table.
+var madeBy sync.Map
 
 // PlatformByName accepts amd64/x86_64 and arm64/aarch64; "" is
 // DefaultPlatform.

@@ -139,6 +139,17 @@ func makes(name string, arch Arch) bool {
 // calls for every variant, and each lookup walks libseccomp's table.
 var madeBy sync.Map
 
+// PlatformOf is the platform whose ABI a is (the default platform for
+// none).
+func PlatformOf(a Arch) Platform {
+	for _, p := range Platforms {
+		if slices.Contains(p.Arches, a) {
+			return p
+		}
+	}
+	return DefaultPlatform()
+}
+
 // PlatformByName accepts amd64/x86_64 and arm64/aarch64; "" is
 // DefaultPlatform.
 func PlatformByName(s string) (Platform, error) {

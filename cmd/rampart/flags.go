@@ -11,6 +11,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/bytesize"
 	"github.com/rampart-sec/rampart/internal/launcher"
 	"github.com/rampart-sec/rampart/policy/source"
+	"github.com/rampart-sec/rampart/seccomp"
 )
 
 // layerFlags are the policy flags run, layers and oci spec share
@@ -99,3 +100,29 @@ func (f dirFlag) Set(s string) error {
 // sarifBaseHelp is --sarif-base's help, the same in every command that
 // writes SARIF.
 const sarifBaseHelp = "SARIF file URIs are relative to this `DIR` (uriBaseId %SRCROOT%; a file outside it is an absolute file:// URI); default the current directory, a repository's root in CI"
+
+// capsFlag reads a --caps list against the kernel's capabilities; set is
+// false for an empty list.
+func capsFlag(list []string) (s caps.Set, set bool, err error) {
+	if len(list) == 0 {
+		return 0, false, nil
+	}
+	supported, err := caps.Supported()
+	if err != nil {
+		return 0, false, err
+	}
+	s, err = caps.ParseList(list, supported)
+	if err != nil {
+		return 0, false, usageError{fmt.Errorf("--caps: %w", err)}
+	}
+	return s, true, nil
+}
+
+// platformFlag reads --platform.
+func platformFlag(s string) (seccomp.Platform, error) {
+	p, err := seccomp.PlatformByName(s)
+	if err != nil {
+		return p, usageError{fmt.Errorf("--platform: %w", err)}
+	}
+	return p, nil
+}

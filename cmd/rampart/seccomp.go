@@ -1,13 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/report"
 	"github.com/rampart-sec/rampart/runtimes"
@@ -26,21 +25,12 @@ containerd's default profile, resolved against the bounding set given by
 	var capList, capListB []string
 	var platform string
 	resolveWith := func(ref string, capList []string) (*seccomp.Profile, error) {
-		plat, err := seccomp.PlatformByName(platform)
-		if err != nil {
-			return nil, usageError{fmt.Errorf("--platform: %w", err)}
-		}
-		bounding := runtimes.Containerd.Caps
-		if len(capList) > 0 {
-			supported, err := caps.Supported()
-			if err != nil {
-				return nil, err
-			}
-			s, err := caps.ParseList(capList, supported)
-			if err != nil {
-				return nil, usageError{fmt.Errorf("--caps: %w", err)}
-			}
-			bounding = s
+		plat, err := platformFlag(platform)
+		bounding, set, cerr := capsFlag(capList)
+		if err = cmp.Or(err, cerr); err != nil {
+			return nil, err
+		} else if !set {
+			bounding = runtimes.Containerd.Caps
 		}
 		f := policy.Flags{Seccomp: ref}
 		p, err := f.Apply(nil)
@@ -96,12 +86,7 @@ READ_IMPLIES_EXEC, ...`,
 				return usageError{err}
 			}
 			if !cmd.Flags().Changed("platform") {
-				// the ABI names its machine: aarch64 is an arm64 call
-				for _, pl := range seccomp.Platforms {
-					if slices.Contains(pl.Arches, a) {
-						platform = pl.GOARCH
-					}
-				}
+				platform = seccomp.PlatformOf(a).GOARCH // aarch64 is an arm64 call
 			}
 			p, err := resolve(args[0])
 			if err != nil {

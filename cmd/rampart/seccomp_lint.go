@@ -8,7 +8,6 @@ import (
 
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/report"
-	"github.com/rampart-sec/rampart/seccomp"
 	"github.com/rampart-sec/rampart/seccomp/lint"
 )
 
@@ -91,20 +90,14 @@ func newSeccompLintCmd(stdout io.Writer, capList *[]string, platform *string) *c
 				fail = s
 			}
 			var bounding *caps.Set
-			if len(*capList) > 0 {
-				supported, err := caps.Supported()
-				if err != nil {
-					return err
-				}
-				s, err := caps.ParseList(*capList, supported)
-				if err != nil {
-					return usageError{fmt.Errorf("--caps: %w", err)}
-				}
+			if s, set, err := capsFlag(*capList); err != nil {
+				return err
+			} else if set {
 				bounding = &s
 			}
-			plat, err := seccomp.PlatformByName(*platform)
+			plat, err := platformFlag(*platform)
 			if err != nil {
-				return usageError{fmt.Errorf("--platform: %w", err)}
+				return err
 			}
 			var targets []lint.Target
 			for _, a := range args {

@@ -5,11 +5,7 @@
 // and the call the probe makes the same.
 package linuxabi
 
-import (
-	"encoding/binary"
-
-	"golang.org/x/sys/unix"
-)
+import "encoding/binary"
 
 // SocketcallSocket is socketcall(2)'s SYS_SOCKET (linux/net.h), the
 // multiplexer's call number for socket(2).
@@ -30,7 +26,7 @@ const (
 // TIOCSTIHigh is TIOCSTI with the upper 32 bits set: sys_ioctl takes cmd
 // as an unsigned int, so the kernel sees TIOCSTI, while a seccomp filter
 // that compares all 64 bits sees another number (CVE-2019-10063).
-const TIOCSTIHigh = 0xffffffff<<32 | unix.TIOCSTI
+const TIOCSTIHigh = 0xffffffff<<32 | TIOCSTI
 
 // Htons converts to network byte order, as socket() wants the protocol.
 func Htons(v uint16) uint16 {

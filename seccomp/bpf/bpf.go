@@ -10,11 +10,11 @@ import (
 	"errors"
 	"fmt"
 
-	"golang.org/x/sys/unix"
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 )
 
 // Insn is one classic-BPF instruction (struct sock_filter).
-type Insn = unix.SockFilter
+type Insn = linuxabi.SockFilter
 
 // Data is struct seccomp_data.
 type Data struct {
@@ -77,8 +77,8 @@ var ErrInvalid = errors.New("invalid seccomp program")
 // Validate checks prog as seccomp_check_filter and bpf_check_classic do:
 // length, known opcodes, aligned in-bounds data loads, in-bounds jumps and
 // scratch memory, and a return at the end.
-func Validate(prog []unix.SockFilter) error {
-	if len(prog) == 0 || len(prog) > unix.BPF_MAXINSNS {
+func Validate(prog []Insn) error {
+	if len(prog) == 0 || len(prog) > linuxabi.BPF_MAXINSNS {
 		return fmt.Errorf("%w: %d instructions", ErrInvalid, len(prog))
 	}
 	for pc, in := range prog {
@@ -86,43 +86,43 @@ func Validate(prog []unix.SockFilter) error {
 			return fmt.Errorf("%w: instruction %d (%#04x): %s", ErrInvalid, pc, in.Code, why)
 		}
 		switch in.Code {
-		case unix.BPF_LD | unix.BPF_W | unix.BPF_ABS:
+		case linuxabi.BPF_LD | linuxabi.BPF_W | linuxabi.BPF_ABS:
 			if in.K >= dataSize || in.K&3 != 0 {
 				return bad("load outside struct seccomp_data or unaligned")
 			}
-		case unix.BPF_LD | unix.BPF_W | unix.BPF_LEN, unix.BPF_LDX | unix.BPF_W | unix.BPF_LEN,
-			unix.BPF_LD | unix.BPF_IMM, unix.BPF_LDX | unix.BPF_IMM,
-			unix.BPF_MISC | unix.BPF_TAX, unix.BPF_MISC | unix.BPF_TXA,
-			unix.BPF_RET | unix.BPF_K, unix.BPF_RET | unix.BPF_A:
-		case unix.BPF_LD | unix.BPF_MEM, unix.BPF_LDX | unix.BPF_MEM, unix.BPF_ST, unix.BPF_STX:
+		case linuxabi.BPF_LD | linuxabi.BPF_W | linuxabi.BPF_LEN, linuxabi.BPF_LDX | linuxabi.BPF_W | linuxabi.BPF_LEN,
+			linuxabi.BPF_LD | linuxabi.BPF_IMM, linuxabi.BPF_LDX | linuxabi.BPF_IMM,
+			linuxabi.BPF_MISC | linuxabi.BPF_TAX, linuxabi.BPF_MISC | linuxabi.BPF_TXA,
+			linuxabi.BPF_RET | linuxabi.BPF_K, linuxabi.BPF_RET | linuxabi.BPF_A:
+		case linuxabi.BPF_LD | linuxabi.BPF_MEM, linuxabi.BPF_LDX | linuxabi.BPF_MEM, linuxabi.BPF_ST, linuxabi.BPF_STX:
 			if in.K >= 16 {
 				return bad("scratch memory index out of range")
 			}
-		case unix.BPF_ALU | unix.BPF_ADD | unix.BPF_K, unix.BPF_ALU | unix.BPF_ADD | unix.BPF_X,
-			unix.BPF_ALU | unix.BPF_SUB | unix.BPF_K, unix.BPF_ALU | unix.BPF_SUB | unix.BPF_X,
-			unix.BPF_ALU | unix.BPF_MUL | unix.BPF_K, unix.BPF_ALU | unix.BPF_MUL | unix.BPF_X,
-			unix.BPF_ALU | unix.BPF_DIV | unix.BPF_X, unix.BPF_ALU | unix.BPF_MOD | unix.BPF_X,
-			unix.BPF_ALU | unix.BPF_AND | unix.BPF_K, unix.BPF_ALU | unix.BPF_AND | unix.BPF_X,
-			unix.BPF_ALU | unix.BPF_OR | unix.BPF_K, unix.BPF_ALU | unix.BPF_OR | unix.BPF_X,
-			unix.BPF_ALU | unix.BPF_XOR | unix.BPF_K, unix.BPF_ALU | unix.BPF_XOR | unix.BPF_X,
-			unix.BPF_ALU | unix.BPF_LSH | unix.BPF_X, unix.BPF_ALU | unix.BPF_RSH | unix.BPF_X,
-			unix.BPF_ALU | unix.BPF_NEG:
-		case unix.BPF_ALU | unix.BPF_DIV | unix.BPF_K, unix.BPF_ALU | unix.BPF_MOD | unix.BPF_K:
+		case linuxabi.BPF_ALU | linuxabi.BPF_ADD | linuxabi.BPF_K, linuxabi.BPF_ALU | linuxabi.BPF_ADD | linuxabi.BPF_X,
+			linuxabi.BPF_ALU | linuxabi.BPF_SUB | linuxabi.BPF_K, linuxabi.BPF_ALU | linuxabi.BPF_SUB | linuxabi.BPF_X,
+			linuxabi.BPF_ALU | linuxabi.BPF_MUL | linuxabi.BPF_K, linuxabi.BPF_ALU | linuxabi.BPF_MUL | linuxabi.BPF_X,
+			linuxabi.BPF_ALU | linuxabi.BPF_DIV | linuxabi.BPF_X, linuxabi.BPF_ALU | linuxabi.BPF_MOD | linuxabi.BPF_X,
+			linuxabi.BPF_ALU | linuxabi.BPF_AND | linuxabi.BPF_K, linuxabi.BPF_ALU | linuxabi.BPF_AND | linuxabi.BPF_X,
+			linuxabi.BPF_ALU | linuxabi.BPF_OR | linuxabi.BPF_K, linuxabi.BPF_ALU | linuxabi.BPF_OR | linuxabi.BPF_X,
+			linuxabi.BPF_ALU | linuxabi.BPF_XOR | linuxabi.BPF_K, linuxabi.BPF_ALU | linuxabi.BPF_XOR | linuxabi.BPF_X,
+			linuxabi.BPF_ALU | linuxabi.BPF_LSH | linuxabi.BPF_X, linuxabi.BPF_ALU | linuxabi.BPF_RSH | linuxabi.BPF_X,
+			linuxabi.BPF_ALU | linuxabi.BPF_NEG:
+		case linuxabi.BPF_ALU | linuxabi.BPF_DIV | linuxabi.BPF_K, linuxabi.BPF_ALU | linuxabi.BPF_MOD | linuxabi.BPF_K:
 			if in.K == 0 {
 				return bad("division by constant zero")
 			}
-		case unix.BPF_ALU | unix.BPF_LSH | unix.BPF_K, unix.BPF_ALU | unix.BPF_RSH | unix.BPF_K:
+		case linuxabi.BPF_ALU | linuxabi.BPF_LSH | linuxabi.BPF_K, linuxabi.BPF_ALU | linuxabi.BPF_RSH | linuxabi.BPF_K:
 			if in.K >= 32 {
 				return bad("shift by 32 or more")
 			}
-		case unix.BPF_JMP | unix.BPF_JA:
+		case linuxabi.BPF_JMP | linuxabi.BPF_JA:
 			if uint64(pc)+1+uint64(in.K) >= uint64(len(prog)) {
 				return bad("jump out of the program")
 			}
-		case unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_X,
-			unix.BPF_JMP | unix.BPF_JGT | unix.BPF_K, unix.BPF_JMP | unix.BPF_JGT | unix.BPF_X,
-			unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K, unix.BPF_JMP | unix.BPF_JGE | unix.BPF_X,
-			unix.BPF_JMP | unix.BPF_JSET | unix.BPF_K, unix.BPF_JMP | unix.BPF_JSET | unix.BPF_X:
+		case linuxabi.BPF_JMP | linuxabi.BPF_JEQ | linuxabi.BPF_K, linuxabi.BPF_JMP | linuxabi.BPF_JEQ | linuxabi.BPF_X,
+			linuxabi.BPF_JMP | linuxabi.BPF_JGT | linuxabi.BPF_K, linuxabi.BPF_JMP | linuxabi.BPF_JGT | linuxabi.BPF_X,
+			linuxabi.BPF_JMP | linuxabi.BPF_JGE | linuxabi.BPF_K, linuxabi.BPF_JMP | linuxabi.BPF_JGE | linuxabi.BPF_X,
+			linuxabi.BPF_JMP | linuxabi.BPF_JSET | linuxabi.BPF_K, linuxabi.BPF_JMP | linuxabi.BPF_JSET | linuxabi.BPF_X:
 			if pc+1+int(in.Jt) >= len(prog) || pc+1+int(in.Jf) >= len(prog) {
 				return bad("jump out of the program")
 			}
@@ -131,7 +131,7 @@ func Validate(prog []unix.SockFilter) error {
 		}
 	}
 	last := prog[len(prog)-1].Code
-	if last != unix.BPF_RET|unix.BPF_K && last != unix.BPF_RET|unix.BPF_A {
+	if last != linuxabi.BPF_RET|linuxabi.BPF_K && last != linuxabi.BPF_RET|linuxabi.BPF_A {
 		return fmt.Errorf("%w: does not end with a return", ErrInvalid)
 	}
 	return nil
@@ -139,7 +139,7 @@ func Validate(prog []unix.SockFilter) error {
 
 // Run executes a validated program on d and returns the value it returns
 // and the instruction indexes it went through.
-func Run(prog []unix.SockFilter, d Data) (ret uint32, path []int, err error) {
+func Run(prog []Insn, d Data) (ret uint32, path []int, err error) {
 	if err := Validate(prog); err != nil {
 		return 0, nil, err
 	}
@@ -147,10 +147,10 @@ func Run(prog []unix.SockFilter, d Data) (ret uint32, path []int, err error) {
 }
 
 // Program is a validated program, to run on many inputs.
-type Program struct{ insns []unix.SockFilter }
+type Program struct{ insns []Insn }
 
 // Load validates prog once for Decide.
-func Load(prog []unix.SockFilter) (*Program, error) {
+func Load(prog []Insn) (*Program, error) {
 	if err := Validate(prog); err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func (p *Program) Decide(d Data) uint32 {
 	return ret
 }
 
-func run(prog []unix.SockFilter, d Data, trace bool) (ret uint32, path []int, err error) {
+func run(prog []Insn, d Data, trace bool) (ret uint32, path []int, err error) {
 	data := d.bytes()
 	var a, x uint32
 	var mem [16]uint32
@@ -173,85 +173,85 @@ func run(prog []unix.SockFilter, d Data, trace bool) (ret uint32, path []int, er
 			path = append(path, pc)
 		}
 		switch in.Code {
-		case unix.BPF_LD | unix.BPF_W | unix.BPF_ABS:
+		case linuxabi.BPF_LD | linuxabi.BPF_W | linuxabi.BPF_ABS:
 			a = binary.LittleEndian.Uint32(data[in.K:])
-		case unix.BPF_LD | unix.BPF_W | unix.BPF_LEN:
+		case linuxabi.BPF_LD | linuxabi.BPF_W | linuxabi.BPF_LEN:
 			a = dataSize
-		case unix.BPF_LDX | unix.BPF_W | unix.BPF_LEN:
+		case linuxabi.BPF_LDX | linuxabi.BPF_W | linuxabi.BPF_LEN:
 			x = dataSize
-		case unix.BPF_LD | unix.BPF_IMM:
+		case linuxabi.BPF_LD | linuxabi.BPF_IMM:
 			a = in.K
-		case unix.BPF_LDX | unix.BPF_IMM:
+		case linuxabi.BPF_LDX | linuxabi.BPF_IMM:
 			x = in.K
-		case unix.BPF_LD | unix.BPF_MEM:
+		case linuxabi.BPF_LD | linuxabi.BPF_MEM:
 			a = mem[in.K]
-		case unix.BPF_LDX | unix.BPF_MEM:
+		case linuxabi.BPF_LDX | linuxabi.BPF_MEM:
 			x = mem[in.K]
-		case unix.BPF_ST:
+		case linuxabi.BPF_ST:
 			mem[in.K] = a
-		case unix.BPF_STX:
+		case linuxabi.BPF_STX:
 			mem[in.K] = x
-		case unix.BPF_MISC | unix.BPF_TAX:
+		case linuxabi.BPF_MISC | linuxabi.BPF_TAX:
 			x = a
-		case unix.BPF_MISC | unix.BPF_TXA:
+		case linuxabi.BPF_MISC | linuxabi.BPF_TXA:
 			a = x
-		case unix.BPF_RET | unix.BPF_K:
+		case linuxabi.BPF_RET | linuxabi.BPF_K:
 			return in.K, path, nil
-		case unix.BPF_RET | unix.BPF_A:
+		case linuxabi.BPF_RET | linuxabi.BPF_A:
 			return a, path, nil
-		case unix.BPF_JMP | unix.BPF_JA:
+		case linuxabi.BPF_JMP | linuxabi.BPF_JA:
 			pc += int(in.K)
 		default:
 			switch in.Code & 0x07 {
-			case unix.BPF_ALU:
+			case linuxabi.BPF_ALU:
 				src := in.K
-				if in.Code&unix.BPF_X != 0 {
+				if in.Code&linuxabi.BPF_X != 0 {
 					src = x
 				}
 				switch in.Code & 0xf0 {
-				case unix.BPF_ADD:
+				case linuxabi.BPF_ADD:
 					a += src
-				case unix.BPF_SUB:
+				case linuxabi.BPF_SUB:
 					a -= src
-				case unix.BPF_MUL:
+				case linuxabi.BPF_MUL:
 					a *= src
-				case unix.BPF_DIV:
+				case linuxabi.BPF_DIV:
 					if src == 0 {
 						return 0, path, nil // the kernel's classic BPF returns 0: kill
 					}
 					a /= src
-				case unix.BPF_MOD:
+				case linuxabi.BPF_MOD:
 					if src == 0 {
 						return 0, path, nil
 					}
 					a %= src
-				case unix.BPF_AND:
+				case linuxabi.BPF_AND:
 					a &= src
-				case unix.BPF_OR:
+				case linuxabi.BPF_OR:
 					a |= src
-				case unix.BPF_XOR:
+				case linuxabi.BPF_XOR:
 					a ^= src
-				case unix.BPF_LSH:
+				case linuxabi.BPF_LSH:
 					a <<= src & 31
-				case unix.BPF_RSH:
+				case linuxabi.BPF_RSH:
 					a >>= src & 31
-				case unix.BPF_NEG:
+				case linuxabi.BPF_NEG:
 					a = -a
 				}
-			case unix.BPF_JMP:
+			case linuxabi.BPF_JMP:
 				src := in.K
-				if in.Code&unix.BPF_X != 0 {
+				if in.Code&linuxabi.BPF_X != 0 {
 					src = x
 				}
 				var cond bool
 				switch in.Code & 0xf0 {
-				case unix.BPF_JEQ:
+				case linuxabi.BPF_JEQ:
 					cond = a == src
-				case unix.BPF_JGT:
+				case linuxabi.BPF_JGT:
 					cond = a > src
-				case unix.BPF_JGE:
+				case linuxabi.BPF_JGE:
 					cond = a >= src
-				case unix.BPF_JSET:
+				case linuxabi.BPF_JSET:
 					cond = a&src != 0
 				}
 				if cond {

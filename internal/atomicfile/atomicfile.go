@@ -83,8 +83,8 @@ func existing(path string) (mode fs.FileMode, uid, gid int, exists bool, err err
 		// changing what the path is.
 		return 0, 0, 0, false, fmt.Errorf("%s: not a regular file", path)
 	}
-	sys := st.Sys().(*syscall.Stat_t)
-	return st.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky), int(sys.Uid), int(sys.Gid), true, nil
+	u, g := owner(st)
+	return st.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky), u, g, true, nil
 }
 
 // createTemp makes a new file beside path, with O_EXCL so that nothing
@@ -113,8 +113,7 @@ func (a *File) keep(mode fs.FileMode, uid, gid int) error {
 	if err != nil {
 		return err
 	}
-	sys := st.Sys().(*syscall.Stat_t)
-	if int(sys.Uid) != uid || int(sys.Gid) != gid {
+	if u, g := owner(st); u != uid || g != gid {
 		if err := a.f.Chown(uid, gid); err != nil {
 			return fmt.Errorf("%s: cannot keep its owner %d:%d: %w", a.path, uid, gid, err)
 		}

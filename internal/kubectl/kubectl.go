@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"syscall"
 )
 
 // Kubectl is a kubectl binary and the kubeconfig context to use.
@@ -37,7 +36,7 @@ func (k Kubectl) Run(ctx context.Context, stdin io.Reader, args ...string) ([]by
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	// Its own process group: a Ctrl-C at the terminal reaches only the
 	// caller, which then cancels ctx and cleans up in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = ownProcessGroup()
 	err := cmd.Run()
 	if err == nil {
 		return stdout.Bytes(), stderr.Bytes(), nil

@@ -19,7 +19,6 @@ import (
 	"strings"
 
 	"github.com/moby/sys/mountinfo"
-	"golang.org/x/sys/unix"
 
 	"github.com/rampart-sec/rampart/internal/pathtree"
 )
@@ -163,11 +162,11 @@ func (f *Finder) deviceNodes(roots []string) []devNode {
 			case t.IsDir():
 				walk(p)
 			case t&os.ModeDevice != 0:
-				var st unix.Stat_t
-				if unix.Lstat(p, &st) != nil {
+				d, _, ok := deviceOf(p, false)
+				if !ok {
 					continue
 				}
-				f.nodes = append(f.nodes, devNode{p, Device{unix.Major(st.Rdev), unix.Minor(st.Rdev)}, t&os.ModeCharDevice == 0})
+				f.nodes = append(f.nodes, devNode{p, d, t&os.ModeCharDevice == 0})
 			}
 		}
 	}
@@ -283,9 +282,8 @@ func (w *walker) storage(m *mountinfo.Info, p, why string) error {
 	}
 	// Filesystems on anonymous device numbers: btrfs and others name
 	// their device as the source.
-	var st unix.Stat_t
-	if strings.HasPrefix(m.Source, "/dev/") && unix.Stat(m.Source, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFBLK {
-		return w.device(Device{unix.Major(st.Rdev), unix.Minor(st.Rdev)}, "holds "+m.Mountpoint+" ("+m.FSType+")")
+	if d, blk, ok := deviceOf(m.Source, true); strings.HasPrefix(m.Source, "/dev/") && ok && blk {
+		return w.device(d, "holds "+m.Mountpoint+" ("+m.FSType+")")
 	}
 	switch m.FSType {
 	case "tmpfs", "ramfs", "devtmpfs", "proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue", "securityfs",
@@ -376,9 +374,8 @@ func (w *walker) swap() error {
 		name := UnescapeMountPath(f[0])
 		switch f[1] {
 		case "partition":
-			var st unix.Stat_t
-			if unix.Stat(name, &st) == nil {
-				w.device(Device{unix.Major(st.Rdev), unix.Minor(st.Rdev)}, "swap")
+			if d, _, ok := deviceOf(name, true); ok {
+				w.device(d, "swap")
 			}
 		case "file":
 			w.file(name, "swap")

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package tmpfstest gives tests a small tmpfs they can fill up, to see
 // what rampart does to a user's file when the disk is full.
 package tmpfstest

@@ -1,0 +1,7 @@
+//go:build !windows
+
+package kubectl
+
+import "syscall"
+
+func ownProcessGroup() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }

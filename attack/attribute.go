@@ -6,9 +6,9 @@ import (
 	"strings"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/rampart-sec/rampart/caps"
+
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 )
 
 // Verdict values.
@@ -99,7 +99,7 @@ func attribute(p *Path, o Outcome, st *State) Result {
 		return r
 	}
 	e := o.Errno
-	r.Errno = unix.ErrnoName(e)
+	r.Errno = linuxabi.ErrnoName(uint64(e))
 	if r.Errno == "" {
 		r.Errno = fmt.Sprintf("errno %d", int(e))
 	}
@@ -113,7 +113,7 @@ func attribute(p *Path, o Outcome, st *State) Result {
 	// could have given the same errno.
 	if st.Seccomp == 2 && o.CanaryErrno != nil && *o.CanaryErrno == e && e != p.CanaryErrno {
 		r.Layer = BySeccomp
-		how := fmt.Sprintf("a canary call the kernel rejects with %s got %s too", unix.ErrnoName(p.CanaryErrno), r.Errno)
+		how := fmt.Sprintf("a canary call the kernel rejects with %s got %s too", linuxabi.ErrnoName(uint64(p.CanaryErrno)), r.Errno)
 		switch {
 		case o.FilterAsked != "":
 			how = o.FilterAsked
@@ -121,7 +121,7 @@ func attribute(p *Path, o Outcome, st *State) Result {
 			how = fmt.Sprintf("the kernel never refuses this call, yet it got %s", r.Errno)
 		}
 		r.Evidence = fmt.Sprintf("%s, so the seccomp filter decided (mode 2, %d filter(s))", how, st.SeccompFilters)
-		if e == unix.EACCES && st.AppArmorConfined() && hasLSMAccess(p) {
+		if e == linuxabi.EACCES && st.AppArmorConfined() && hasLSMAccess(p) {
 			r.Ambiguous = []string{BySeccomp, ByLSM}
 			r.Evidence += fmt.Sprintf("; or AppArmor profile %s, whose hooks can refuse before the same argument check", st.AppArmor)
 		}
@@ -134,12 +134,12 @@ func attribute(p *Path, o Outcome, st *State) Result {
 	// and a filter could tell them apart.)
 	if o.Setup && st.Seccomp == 2 && o.CanaryErrno != nil && *o.CanaryErrno != p.CanaryErrno {
 		r.Layer, r.Inferred = BySeccomp, true
-		kernel := "which the kernel rejects with " + unix.ErrnoName(p.CanaryErrno)
+		kernel := "which the kernel rejects with " + linuxabi.ErrnoName(uint64(p.CanaryErrno))
 		if p.CanaryErrno == 0 {
 			kernel = "which the kernel never refuses"
 		}
 		r.Evidence = fmt.Sprintf("the probe's set-up failed (%s: %s), so the attack's call was never made; its canary call, %s, got %s: the seccomp filter (mode 2, %d filter(s)) refuses the call itself; inferred, not measured: the canary's arguments are not the attack's",
-			o.Step, r.Errno, kernel, unix.ErrnoName(*o.CanaryErrno), st.SeccompFilters)
+			o.Step, r.Errno, kernel, linuxabi.ErrnoName(uint64(*o.CanaryErrno)), st.SeccompFilters)
 		return r
 	}
 	// capabilities: the kernel checks one the process lacks.
@@ -187,7 +187,7 @@ func (st *State) context() Context {
 }
 
 func permissionErrno(e syscall.Errno) bool {
-	return e == unix.EPERM || e == unix.EACCES
+	return e == linuxabi.EPERM || e == linuxabi.EACCES
 }
 
 // lsmExplains names the LSM that can explain a refusal, if any.
@@ -203,7 +203,7 @@ func lsmExplains(p *Path, o Outcome, st *State) (string, string) {
 	if st.AppArmorConfined() && hasLSMAccess(p) {
 		return "AppArmor", fmt.Sprintf("confined by AppArmor profile %s", st.AppArmor)
 	}
-	if o.DACAllows != nil && *o.DACAllows && o.Errno == unix.EACCES {
+	if o.DACAllows != nil && *o.DACAllows && o.Errno == linuxabi.EACCES {
 		cands := st.PathLSMs()
 		switch {
 		case len(cands) == 1 && cands[0] == "landlock":
@@ -220,11 +220,11 @@ func hasLSMAccess(p *Path) bool { return len(p.Model.LSM) > 0 }
 // otherEvidence explains a refusal none of the three layers explains.
 func otherEvidence(p *Path, o Outcome, st *State) string {
 	switch o.Errno {
-	case unix.EROFS:
+	case linuxabi.EROFS:
 		return "read-only mount (EROFS)"
-	case unix.ENOENT:
+	case linuxabi.ENOENT:
 		return "not present (ENOENT)"
-	case unix.ENOSYS:
+	case linuxabi.ENOSYS:
 		return "the kernel does not have this call (ENOSYS)"
 	}
 	if o.DACAllows != nil && !*o.DACAllows {
@@ -233,5 +233,5 @@ func otherEvidence(p *Path, o Outcome, st *State) string {
 	if o.Detail != "" {
 		return o.Detail
 	}
-	return fmt.Sprintf("%s, not explained by capabilities (CapEff has what the kernel checks), seccomp (mode %d) or an LSM", unix.ErrnoName(o.Errno), st.Seccomp)
+	return fmt.Sprintf("%s, not explained by capabilities (CapEff has what the kernel checks), seccomp (mode %d) or an LSM", linuxabi.ErrnoName(uint64(o.Errno)), st.Seccomp)
 }

@@ -5,10 +5,10 @@ import (
 	"syscall"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/internal/procstatus"
+
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 )
 
 func state(eff caps.Set, seccompMode int, lsms ...string) *State {
@@ -37,26 +37,26 @@ func TestAttributeKernelOrder(t *testing.T) {
 		amb   []string
 	}{
 		{"open", raw, Outcome{Open: true}, state(0, 2), "", "", nil},
-		{"missing capability, no filter", raw, Outcome{Errno: unix.EPERM}, state(0, 0), ByCapabilities, "", nil},
+		{"missing capability, no filter", raw, Outcome{Errno: linuxabi.EPERM}, state(0, 0), ByCapabilities, "", nil},
 		// the canary passed the filter (EINVAL from the kernel): not seccomp
-		{"missing capability under a filter", raw, Outcome{Errno: unix.EPERM, CanaryErrno: errp(unix.EINVAL)}, state(0, 2), ByCapabilities, "", nil},
+		{"missing capability under a filter", raw, Outcome{Errno: linuxabi.EPERM, CanaryErrno: errp(linuxabi.EINVAL)}, state(0, 2), ByCapabilities, "", nil},
 		// the canary got the filter's errno: the kernel never checked caps
-		{"filter first", raw, Outcome{Errno: unix.EPERM, CanaryErrno: errp(unix.EPERM)}, state(0, 2), BySeccomp, "", nil},
+		{"filter first", raw, Outcome{Errno: linuxabi.EPERM, CanaryErrno: errp(linuxabi.EPERM)}, state(0, 2), BySeccomp, "", nil},
 		// no canary answer under a filter: both remain possible
-		{"no canary under a filter", raw, Outcome{Errno: unix.EPERM}, state(0, 2), BySeccomp, "", []string{BySeccomp, ByCapabilities}},
-		{"landlock", shadow, Outcome{Errno: unix.EACCES, DACAllows: &yes}, state(caps.Full, 0, "capability", "landlock"), ByLSM, "Landlock", nil},
-		{"permission bits", shadow, Outcome{Errno: unix.EACCES, DACAllows: &no}, state(0, 0, "capability", "landlock"), ByOther, "", nil},
+		{"no canary under a filter", raw, Outcome{Errno: linuxabi.EPERM}, state(0, 2), BySeccomp, "", []string{BySeccomp, ByCapabilities}},
+		{"landlock", shadow, Outcome{Errno: linuxabi.EACCES, DACAllows: &yes}, state(caps.Full, 0, "capability", "landlock"), ByLSM, "Landlock", nil},
+		{"permission bits", shadow, Outcome{Errno: linuxabi.EACCES, DACAllows: &no}, state(0, 0, "capability", "landlock"), ByOther, "", nil},
 		// the permission bits refuse before AppArmor's file_open hook
-		{"permission bits under AppArmor", shadow, Outcome{Errno: unix.EACCES, DACAllows: &no}, confined(state(0, 0, "capability", "apparmor")), ByOther, "", nil},
-		{"AppArmor", shadow, Outcome{Errno: unix.EACCES, DACAllows: &yes}, confined(state(caps.Full, 0, "capability", "apparmor")), ByLSM, "AppArmor", nil},
-		{"two path LSMs", shadow, Outcome{Errno: unix.EACCES, DACAllows: &yes}, state(caps.Full, 0, "landlock", "selinux"), ByLSM, "landlock/selinux", nil},
-		{"absent", shadow, Outcome{Errno: unix.ENOENT, Absent: "no file"}, state(caps.Full, 0), ByOther, "", nil},
+		{"permission bits under AppArmor", shadow, Outcome{Errno: linuxabi.EACCES, DACAllows: &no}, confined(state(0, 0, "capability", "apparmor")), ByOther, "", nil},
+		{"AppArmor", shadow, Outcome{Errno: linuxabi.EACCES, DACAllows: &yes}, confined(state(caps.Full, 0, "capability", "apparmor")), ByLSM, "AppArmor", nil},
+		{"two path LSMs", shadow, Outcome{Errno: linuxabi.EACCES, DACAllows: &yes}, state(caps.Full, 0, "landlock", "selinux"), ByLSM, "landlock/selinux", nil},
+		{"absent", shadow, Outcome{Errno: linuxabi.ENOENT, Absent: "no file"}, state(caps.Full, 0), ByOther, "", nil},
 		// the set-up failed; the canary got the filter's errno: the
 		// filter refuses the attack's call whatever the set-up
-		{"set-up failed, filter refuses the call", vmRead, Outcome{Errno: unix.ECHILD, Setup: true, CanaryErrno: errp(unix.EPERM)}, state(0, 2), BySeccomp, "", nil},
+		{"set-up failed, filter refuses the call", vmRead, Outcome{Errno: linuxabi.ECHILD, Setup: true, CanaryErrno: errp(linuxabi.EPERM)}, state(0, 2), BySeccomp, "", nil},
 		// the canary passed the filter: nothing is known of the call
-		{"set-up failed, call passes the filter", vmRead, Outcome{Errno: unix.ECHILD, Setup: true, CanaryErrno: errp(unix.EINVAL)}, state(0, 2), ByOther, "", nil},
-		{"set-up failed, no filter", vmRead, Outcome{Errno: unix.ECHILD, Setup: true}, state(0, 0), ByOther, "", nil},
+		{"set-up failed, call passes the filter", vmRead, Outcome{Errno: linuxabi.ECHILD, Setup: true, CanaryErrno: errp(linuxabi.EINVAL)}, state(0, 2), ByOther, "", nil},
+		{"set-up failed, no filter", vmRead, Outcome{Errno: linuxabi.ECHILD, Setup: true}, state(0, 0), ByOther, "", nil},
 	} {
 		r := Attribute(c.p, c.o, c.st)
 		if r.Layer != c.layer || r.LSM != c.lsm || !slices.Equal(r.Ambiguous, c.amb) {

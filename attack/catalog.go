@@ -25,10 +25,10 @@ import (
 	"sync"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/seccomp"
+
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 )
 
 // Path is one attack path.
@@ -359,9 +359,9 @@ var cloneFlagNames = []struct {
 	bit  uint64
 	name string
 }{
-	{unix.CLONE_NEWUSER, "CLONE_NEWUSER"}, {unix.CLONE_NEWNET, "CLONE_NEWNET"}, {unix.CLONE_NEWNS, "CLONE_NEWNS"},
-	{unix.CLONE_NEWPID, "CLONE_NEWPID"}, {unix.CLONE_NEWUTS, "CLONE_NEWUTS"}, {unix.CLONE_NEWIPC, "CLONE_NEWIPC"},
-	{unix.CLONE_NEWCGROUP, "CLONE_NEWCGROUP"},
+	{linuxabi.CLONE_NEWUSER, "CLONE_NEWUSER"}, {linuxabi.CLONE_NEWNET, "CLONE_NEWNET"}, {linuxabi.CLONE_NEWNS, "CLONE_NEWNS"},
+	{linuxabi.CLONE_NEWPID, "CLONE_NEWPID"}, {linuxabi.CLONE_NEWUTS, "CLONE_NEWUTS"}, {linuxabi.CLONE_NEWIPC, "CLONE_NEWIPC"},
+	{linuxabi.CLONE_NEWCGROUP, "CLONE_NEWCGROUP"},
 }
 
 // CloneFlags spells a clone or unshare flags word: CLONE_NEWUSER|CLONE_NEWNET.
@@ -373,7 +373,7 @@ func CloneFlags(v uint64) string {
 			v &^= f.bit
 		}
 	}
-	if v&0xff == uint64(unix.SIGCHLD) {
+	if v&0xff == uint64(linuxabi.SIGCHLD) {
 		// clone's low byte is the exit signal
 		parts = append(parts, "SIGCHLD")
 		v &^= 0xff

@@ -1,9 +1,9 @@
 package attack
 
 import (
-	"golang.org/x/sys/unix"
-
 	"github.com/rampart-sec/rampart/caps"
+
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 )
 
 // Opening a file by path has many doors: openat with whatever flags a
@@ -18,10 +18,10 @@ import (
 // openat2, io_uring OPENAT); then the file handle, which also needs
 // CAP_DAC_READ_SEARCH and a filesystem that encodes handles.
 func readOnlyOpens() []Call {
-	out := siblingCalls(Call{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_RDONLY}, Label: "openat(O_RDONLY)"})
+	out := siblingCalls(Call{Name: "openat", Args: [6]uint64{linuxabi.AT_FDCWD & 0xffffffff, 0, linuxabi.O_RDONLY}, Label: "openat(O_RDONLY)"})
 	out = append(out,
-		Call{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_RDONLY | unix.O_CLOEXEC}, Label: "openat(O_RDONLY|O_CLOEXEC)"},
-		Call{Name: "open_by_handle_at", Args: [6]uint64{0, 0, unix.O_RDONLY}, Label: "open_by_handle_at", Caps: caps.Of(caps.DAC_READ_SEARCH), Needs: handleNeeds},
+		Call{Name: "openat", Args: [6]uint64{linuxabi.AT_FDCWD & 0xffffffff, 0, linuxabi.O_RDONLY | linuxabi.O_CLOEXEC}, Label: "openat(O_RDONLY|O_CLOEXEC)"},
+		Call{Name: "open_by_handle_at", Args: [6]uint64{0, 0, linuxabi.O_RDONLY}, Label: "open_by_handle_at", Caps: caps.Of(caps.DAC_READ_SEARCH), Needs: handleNeeds},
 	)
 	return out
 }
@@ -36,9 +36,9 @@ const handleNeeds = "a filesystem that encodes file handles (an overlayfs root d
 func writeOpenCalls() []Call {
 	var out []Call
 	for _, c := range []Call{
-		{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC, 0o666}, Label: "openat(O_WRONLY|O_CREAT|O_TRUNC)"},
-		{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_WRONLY | unix.O_CLOEXEC}, Label: "openat(O_WRONLY|O_CLOEXEC)"},
-		{Name: "openat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.O_WRONLY}, Label: "openat(O_WRONLY)"},
+		{Name: "openat", Args: [6]uint64{linuxabi.AT_FDCWD & 0xffffffff, 0, linuxabi.O_WRONLY | linuxabi.O_CREAT | linuxabi.O_TRUNC, 0o666}, Label: "openat(O_WRONLY|O_CREAT|O_TRUNC)"},
+		{Name: "openat", Args: [6]uint64{linuxabi.AT_FDCWD & 0xffffffff, 0, linuxabi.O_WRONLY | linuxabi.O_CLOEXEC}, Label: "openat(O_WRONLY|O_CLOEXEC)"},
+		{Name: "openat", Args: [6]uint64{linuxabi.AT_FDCWD & 0xffffffff, 0, linuxabi.O_WRONLY}, Label: "openat(O_WRONLY)"},
 	} {
 		for _, s := range siblingCalls(c) {
 			if !containsCall(out, s) {

@@ -1,6 +1,6 @@
 package attack
 
-import "golang.org/x/sys/unix"
+import "github.com/rampart-sec/rampart/internal/linuxabi"
 
 // The same bytes as read-shadow, by another road: the block device that
 // holds /etc/shadow's filesystem. A path rule on /etc/shadow does not
@@ -20,7 +20,7 @@ var _ = declare(func() *Path {
 			HostDevice: true,
 		},
 		Safety:      "finds the device node under /etc/shadow's filesystem from the mount table and /sys, opens it read-only, reads one byte of its first block into a buffer that is discarded, and closes it; nothing is written or printed. " + readOpensSafety,
-		CanaryErrno: unix.EINVAL,
+		CanaryErrno: linuxabi.EINVAL,
 	}
 })
 

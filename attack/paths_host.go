@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/internal/linuxabi"
 )
@@ -25,13 +23,13 @@ var _ = declare(func() *Path {
 		Model: Model{
 			CapNote: "none for a process with the same uids and gids, dumpable, whose permitted capabilities are a subset of ours (own child); CAP_SYS_PTRACE for any other; kernel.yama.ptrace_scope 1 allows descendants only, 2 needs CAP_SYS_PTRACE, 3 refuses all",
 			Calls: []Call{
-				{Name: "ptrace", Args: [6]uint64{unix.PTRACE_ATTACH}},
-				{Name: "ptrace", Args: [6]uint64{unix.PTRACE_SEIZE}},
+				{Name: "ptrace", Args: [6]uint64{linuxabi.PTRACE_ATTACH}},
+				{Name: "ptrace", Args: [6]uint64{linuxabi.PTRACE_SEIZE}},
 			},
 			LSM: []Access{{Kind: AccessPtrace, Mode: "trace"}},
 		},
 		Safety:      "attaches to rampart's own freshly started child (rampart re-executed, blocked reading stdin) with PTRACE_SEIZE and no options, stops it with PTRACE_INTERRUPT, detaches at once with no signal; nothing of the child is read or changed; then the child's stdin is closed and it exits and is reaped. Done on a throw-away thread: if anything fails the kernel detaches when the thread exits, and the child is killed",
-		CanaryErrno: unix.EIO,
+		CanaryErrno: linuxabi.EIO,
 	}
 })
 
@@ -49,7 +47,7 @@ var _ = declare(func() *Path {
 			LSM: []Access{{Kind: AccessPtrace, Mode: "trace"}},
 		},
 		Safety:      "reads one byte from rampart's own freshly started child, at the address of a constant marker the child printed itself, into a buffer that is discarded; nothing is written. process_vm_rw_core calls mm_access (ptrace_may_access, PTRACE_MODE_ATTACH_REALCREDS) before it touches any page, so EFAULT or ENOMEM from the copy still means the read was permitted",
-		CanaryErrno: unix.EINVAL,
+		CanaryErrno: linuxabi.EINVAL,
 	}
 })
 
@@ -63,9 +61,9 @@ var _ = declare(func() *Path {
 			Caps:    caps.Of(caps.DAC_READ_SEARCH),
 			CapNote: "in the initial user namespace (handle_to_path, before the handle is read); since the 2024 relaxation (6.10 or 6.11) a directory opened with O_DIRECTORY may instead pass with CAP_SYS_ADMIN over the filesystem or mount plus CAP_DAC_READ_SEARCH in the caller's user namespace",
 			Calls: []Call{
-				{Name: "open_by_handle_at", Args: [6]uint64{0, 0, unix.O_RDONLY}},
-				{Name: "open_by_handle_at", Args: [6]uint64{0, 0, unix.O_RDONLY | unix.O_CLOEXEC}},
-				{Name: "open_by_handle_at", Args: [6]uint64{0, 0, unix.O_RDONLY | unix.O_LARGEFILE}},
+				{Name: "open_by_handle_at", Args: [6]uint64{0, 0, linuxabi.O_RDONLY}},
+				{Name: "open_by_handle_at", Args: [6]uint64{0, 0, linuxabi.O_RDONLY | linuxabi.O_CLOEXEC}},
+				{Name: "open_by_handle_at", Args: [6]uint64{0, 0, linuxabi.O_RDONLY | linuxabi.O_LARGEFILE}},
 			},
 			LSM: []Access{
 				{Kind: AccessCapability, Cap: "dac_read_search"},
@@ -73,7 +71,7 @@ var _ = declare(func() *Path {
 			},
 		},
 		Safety:      "opens \"/\" by its own handle read-only and closes it; nothing is read. Without O_DIRECTORY only CAP_DAC_READ_SEARCH lets handle_to_path through. If name_to_handle_at is refused (an overlayfs root cannot encode handles) the probe sends a forged handle instead (inode 0, generation 0), which no filesystem decodes: ESTALE after the capability check, and nothing opened",
-		CanaryErrno: unix.EBADF,
+		CanaryErrno: linuxabi.EBADF,
 	}
 })
 
@@ -88,7 +86,7 @@ var _ = declare(func() *Path {
 			Calls:   []Call{{Name: "io_uring_setup", Args: [6]uint64{1}}},
 		},
 		Safety:      "creates a one-entry ring and closes its fd; nothing is mapped or submitted",
-		CanaryErrno: unix.EFAULT,
+		CanaryErrno: linuxabi.EFAULT,
 	}
 })
 
@@ -101,15 +99,15 @@ var _ = declare(func() *Path {
 		Model: Model{
 			CapNote: "none with UFFD_USER_MODE_ONLY; faults in kernel mode (what exploits use) need CAP_SYS_PTRACE unless vm.unprivileged_userfaultfd=1; /dev/userfaultfd (6.1) is gated by its file mode instead",
 			Calls: []Call{
-				{Name: "userfaultfd", Args: [6]uint64{unix.O_CLOEXEC | linuxabi.UffdUserModeOnly}},
-				{Name: "userfaultfd", Args: [6]uint64{unix.O_CLOEXEC | unix.O_NONBLOCK | linuxabi.UffdUserModeOnly}},
-				{Name: "userfaultfd", Args: [6]uint64{unix.O_CLOEXEC}},
-				{Name: "userfaultfd", Args: [6]uint64{unix.O_CLOEXEC | unix.O_NONBLOCK}},
+				{Name: "userfaultfd", Args: [6]uint64{linuxabi.O_CLOEXEC | linuxabi.UffdUserModeOnly}},
+				{Name: "userfaultfd", Args: [6]uint64{linuxabi.O_CLOEXEC | linuxabi.O_NONBLOCK | linuxabi.UffdUserModeOnly}},
+				{Name: "userfaultfd", Args: [6]uint64{linuxabi.O_CLOEXEC}},
+				{Name: "userfaultfd", Args: [6]uint64{linuxabi.O_CLOEXEC | linuxabi.O_NONBLOCK}},
 				{Name: "userfaultfd", Args: [6]uint64{0}},
 			},
 		},
 		Safety:      "creates a userfaultfd and closes it; no memory range is registered, so no fault is ever handled by it",
-		CanaryErrno: unix.EINVAL,
+		CanaryErrno: linuxabi.EINVAL,
 	}
 })
 
@@ -123,9 +121,9 @@ var _ = declare(func() *Path {
 			Caps:    caps.Of(caps.MKNOD),
 			CapNote: "in the initial user namespace (vfs_mknod); the device cgroup decides next, then the device's open",
 			Calls: []Call{
-				{Name: "mknodat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.S_IFBLK | 0o666, 0x800}},
-				{Name: "mknodat", Args: [6]uint64{unix.AT_FDCWD & 0xffffffff, 0, unix.S_IFBLK | 0o600, 0x800}},
-				{Name: "mknod", Args: [6]uint64{0, unix.S_IFBLK | 0o666, 0x800}},
+				{Name: "mknodat", Args: [6]uint64{linuxabi.AT_FDCWD & 0xffffffff, 0, linuxabi.S_IFBLK | 0o666, 0x800}},
+				{Name: "mknodat", Args: [6]uint64{linuxabi.AT_FDCWD & 0xffffffff, 0, linuxabi.S_IFBLK | 0o600, 0x800}},
+				{Name: "mknod", Args: [6]uint64{0, linuxabi.S_IFBLK | 0o666, 0x800}},
 			},
 			LSM: []Access{
 				{Kind: AccessCapability, Cap: "mknod"},
@@ -133,7 +131,7 @@ var _ = declare(func() *Path {
 			},
 		},
 		Safety:      "creates a fresh directory on tmpfs (/dev/shm, else the temporary directory), makes a block node of device 0:0 in it (no device behind it; it is never opened), and removes the node and the directory at once, also on failure; nothing survives, and nothing reaches a disk",
-		CanaryErrno: unix.EBADF,
+		CanaryErrno: linuxabi.EBADF,
 	}
 })
 
@@ -149,7 +147,7 @@ var _ = declare(func() *Path {
 			LSM:     []Access{{Kind: AccessFile, Path: "/proc/sys/kernel/core_pattern", Mode: "w"}},
 		},
 		Safety:      "opens the file write-only without O_TRUNC and closes it without writing: opening a sysctl file runs only the permission checks (proc_sys_permission, then the mount's read-only check, then the LSM's file_open); only write() would change the pattern. " + writeOpensSafety,
-		CanaryErrno: unix.EINVAL,
+		CanaryErrno: linuxabi.EINVAL,
 	}
 })
 
@@ -165,7 +163,7 @@ var _ = declare(func() *Path {
 			LSM:     []Access{{Kind: AccessFile, Path: "/proc/sysrq-trigger", Mode: "w"}},
 		},
 		Safety:      "opens the file write-only and closes it without writing: the file has no open handler, only write_sysrq_trigger acts, and it is never called. " + writeOpensSafety,
-		CanaryErrno: unix.EINVAL,
+		CanaryErrno: linuxabi.EINVAL,
 	}
 })
 
@@ -177,11 +175,11 @@ var _ = declare(func() *Path {
 		Syscalls: []string{"socket", "connect"},
 		Model: Model{
 			CapNote: "none: connect needs write permission on the socket file (root, or the docker group; CAP_DAC_OVERRIDE for another uid); the socket is reachable only where a mount brings it in (a hostPath volume) or pid 1's root is the node's (hostPID, with ptrace read access to pid 1: CAP_SYS_PTRACE)",
-			Calls:   append(socketCalls(unix.AF_UNIX, unix.SOCK_STREAM, 0), Call{Name: "connect"}),
+			Calls:   append(socketCalls(linuxabi.AF_UNIX, linuxabi.SOCK_STREAM, 0), Call{Name: "connect"}),
 			LSM:     runtimeSocketLSM(),
 		},
 		Safety:      "looks for the sockets with stat alone (the well-known paths, their tails below each mount point other than network and FUSE filesystems, the well-known paths under /proc/1/root), connects to each runtime socket that exists and closes the connection at once without sending a byte: the runtime sees a client come and go, no request",
-		CanaryErrno: unix.EINVAL,
+		CanaryErrno: linuxabi.EINVAL,
 	}
 })
 
@@ -194,7 +192,7 @@ var _ = declare(func() *Path {
 		Model: Model{
 			CapNote: "none on the caller's own controlling terminal while dev.tty.legacy_tiocsti=1; CAP_SYS_ADMIN when it is 0 (EIO; 6.2+) and for any other terminal (EPERM)",
 			Calls: []Call{
-				{Name: "ioctl", Args: [6]uint64{0, unix.TIOCSTI}},
+				{Name: "ioctl", Args: [6]uint64{0, linuxabi.TIOCSTI}},
 				{Name: "ioctl", Args: [6]uint64{0, linuxabi.TIOCSTIHigh}},
 			},
 			LSM: []Access{
@@ -203,7 +201,7 @@ var _ = declare(func() *Path {
 			},
 		},
 		Safety:      "in a re-executed rampart (setsid is process-wide) that ignores SIGHUP: a new session, a fresh pseudo-terminal from /dev/ptmx made its controlling terminal, one character pushed into that terminal's own input queue, both ends closed; nobody reads it. The user's terminal is never touched: the child has no descriptor of it (stdin is /dev/null, stdout and stderr are pipes) and its new session has no link to it",
-		CanaryErrno: unix.EBADF,
+		CanaryErrno: linuxabi.EBADF,
 	}
 })
 

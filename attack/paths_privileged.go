@@ -1,8 +1,6 @@
 package attack
 
 import (
-	"golang.org/x/sys/unix"
-
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/internal/linuxabi"
 )
@@ -21,15 +19,15 @@ var _ = declare(func() *Path {
 		Model: Model{
 			Caps:    caps.Of(caps.NET_RAW),
 			CapNote: "in the user namespace that owns the network namespace, checked first in packet_create",
-			Calls: append(socketVariantCalls(unix.AF_PACKET, unix.SOCK_RAW, int(linuxabi.Htons(unix.ETH_P_ALL))),
-				socketCalls(unix.AF_PACKET, unix.SOCK_DGRAM, int(linuxabi.Htons(unix.ETH_P_ALL)))...),
+			Calls: append(socketVariantCalls(linuxabi.AF_PACKET, linuxabi.SOCK_RAW, int(linuxabi.Htons(linuxabi.ETH_P_ALL))),
+				socketCalls(linuxabi.AF_PACKET, linuxabi.SOCK_DGRAM, int(linuxabi.Htons(linuxabi.ETH_P_ALL)))...),
 			LSM: []Access{
 				{Kind: AccessNetwork, Family: "packet", Type: "raw"},
 				{Kind: AccessCapability, Cap: "net_raw"},
 			},
 		},
 		Safety:      "creates the socket and closes it at once; nothing is sent, nothing read. " + socketSafety,
-		CanaryErrno: unix.EINVAL,
+		CanaryErrno: linuxabi.EINVAL,
 	}
 })
 
@@ -49,7 +47,7 @@ var _ = declare(func() *Path {
 			},
 		},
 		Safety:      privateMountSafety + " The tmpfs (4 KiB) is unmounted and dies with the namespace. " + newMountAPISafety,
-		CanaryErrno: unix.EINVAL,
+		CanaryErrno: linuxabi.EINVAL,
 	}
 })
 
@@ -70,7 +68,7 @@ var _ = declare(func() *Path {
 		},
 		Safety: privateMountSafety + " The hierarchy is named (rampart-probe-PID-NANOSECONDS, so no other mount shares it), has no controllers and no child cgroup is made, so no release_agent is ever set; " +
 			"when its only mount goes, cgroup_kill_sb destroys it. While it exists (microseconds) every process lists it in /proc/PID/cgroup. " + newMountAPISafety,
-		CanaryErrno: unix.EINVAL,
+		CanaryErrno: linuxabi.EINVAL,
 	}
 })
 
@@ -88,7 +86,7 @@ var _ = declare(func() *Path {
 			// before it, not another way in, and a filter that allows the open
 			// but refuses setns closes the path.
 			Calls: []Call{
-				{Name: "setns", Args: [6]uint64{0, unix.CLONE_NEWNET}},
+				{Name: "setns", Args: [6]uint64{0, linuxabi.CLONE_NEWNET}},
 				{Name: "setns", Args: [6]uint64{0, 0}},
 			},
 			LSM: []Access{
@@ -101,7 +99,7 @@ var _ = declare(func() *Path {
 		Safety: "opens /proc/1/ns/net read-only and calls setns on a thread that the Go runtime then terminates: only that thread ever enters the namespace, " +
 			"and Go starts new threads from a clean template thread, never from a locked one. Canaries (EINVAL, before any permission check): " +
 			"the open with __O_TMPFILE and no O_DIRECTORY (build_open_flags), and setns(fd of \"/\", CLONE_NEWNET), which is neither a namespace nor a pidfd",
-		CanaryErrno: unix.EINVAL,
+		CanaryErrno: linuxabi.EINVAL,
 	}
 })
 
@@ -119,7 +117,7 @@ var _ = declare(func() *Path {
 		},
 		Safety: "chroot changes the root of the whole process, so a re-executed rampart makes the call and exits; its target is \"/\", the root it already has. " +
 			"The chroot syscall resolves the path and checks search permission before CAP_SYS_CHROOT: the canary passes an unreadable address (EFAULT in getname) and cannot change anything",
-		CanaryErrno: unix.EFAULT,
+		CanaryErrno: linuxabi.EFAULT,
 	}
 })
 
@@ -143,7 +141,7 @@ var _ = declare(func() *Path {
 			"would turn the probe into a real pivot of the caller's mount namespace. The LSM hook (security_sb_pivotroot) comes after the lookups and is not reached. " +
 			"No argument is checked before the capability, so there is no canary: a refusal is attributed by asking the filter about the same call without running it " +
 			"(a filter of the probe's own answering SECCOMP_RET_TRACE, on a thread then thrown away); where it cannot be asked, holding CAP_SYS_ADMIN, any answer but ENOENT is the filter's",
-		CanaryErrno: unix.ENOENT,
+		CanaryErrno: linuxabi.ENOENT,
 	}
 })
 
@@ -157,11 +155,11 @@ var _ = declare(func() *Path {
 			Caps:    caps.Of(caps.SYS_BOOT),
 			CapNote: "over the user namespace that owns our pid namespace; inside a child pid namespace, reboot only ends that namespace's init",
 			Calls: []Call{
-				{Name: "reboot", Args: [6]uint64{unix.LINUX_REBOOT_MAGIC1, unix.LINUX_REBOOT_MAGIC2, unix.LINUX_REBOOT_CMD_RESTART}},
-				{Name: "reboot", Args: [6]uint64{unix.LINUX_REBOOT_MAGIC1, unix.LINUX_REBOOT_MAGIC2, unix.LINUX_REBOOT_CMD_POWER_OFF}},
-				{Name: "reboot", Args: [6]uint64{unix.LINUX_REBOOT_MAGIC1, unix.LINUX_REBOOT_MAGIC2, unix.LINUX_REBOOT_CMD_HALT}},
-				{Name: "reboot", Args: [6]uint64{unix.LINUX_REBOOT_MAGIC1, unix.LINUX_REBOOT_MAGIC2, unix.LINUX_REBOOT_CMD_KEXEC}},
-				{Name: "reboot", Args: [6]uint64{unix.LINUX_REBOOT_MAGIC1, unix.LINUX_REBOOT_MAGIC2, unix.LINUX_REBOOT_CMD_CAD_OFF}},
+				{Name: "reboot", Args: [6]uint64{linuxabi.LINUX_REBOOT_MAGIC1, linuxabi.LINUX_REBOOT_MAGIC2, linuxabi.LINUX_REBOOT_CMD_RESTART}},
+				{Name: "reboot", Args: [6]uint64{linuxabi.LINUX_REBOOT_MAGIC1, linuxabi.LINUX_REBOOT_MAGIC2, linuxabi.LINUX_REBOOT_CMD_POWER_OFF}},
+				{Name: "reboot", Args: [6]uint64{linuxabi.LINUX_REBOOT_MAGIC1, linuxabi.LINUX_REBOOT_MAGIC2, linuxabi.LINUX_REBOOT_CMD_HALT}},
+				{Name: "reboot", Args: [6]uint64{linuxabi.LINUX_REBOOT_MAGIC1, linuxabi.LINUX_REBOOT_MAGIC2, linuxabi.LINUX_REBOOT_CMD_KEXEC}},
+				{Name: "reboot", Args: [6]uint64{linuxabi.LINUX_REBOOT_MAGIC1, linuxabi.LINUX_REBOOT_MAGIC2, linuxabi.LINUX_REBOOT_CMD_CAD_OFF}},
 			},
 			LSM: []Access{{Kind: AccessCapability, Cap: "sys_boot"}},
 		},
@@ -169,7 +167,7 @@ var _ = declare(func() *Path {
 			"so the call returns EINVAL before the command is read (and CAD_OFF is the mildest command were it ever read). " +
 			"Nothing precedes the capability check, so there is no canary: a refusal is attributed by asking the filter about the same call without running it " +
 			"(a filter of the probe's own answering SECCOMP_RET_TRACE, on a thread then thrown away); where it cannot be asked, holding CAP_SYS_BOOT, any answer but EINVAL is the filter's",
-		CanaryErrno: unix.EINVAL,
+		CanaryErrno: linuxabi.EINVAL,
 	}
 })
 
@@ -184,9 +182,9 @@ var _ = declare(func() *Path {
 			CapNote: "in the initial user namespace, by cap_settime through security_settime64; adjtimex and clock_adjtime check it only when they change something",
 			Calls: []Call{
 				{Name: "settimeofday"},
-				{Name: "clock_settime", Args: [6]uint64{unix.CLOCK_REALTIME}},
+				{Name: "clock_settime", Args: [6]uint64{linuxabi.CLOCK_REALTIME}},
 				{Name: "adjtimex"},
-				{Name: "clock_adjtime", Args: [6]uint64{unix.CLOCK_REALTIME}},
+				{Name: "clock_adjtime", Args: [6]uint64{linuxabi.CLOCK_REALTIME}},
 				{Name: "stime", Compat: "i386"},
 			},
 			LSM: []Access{{Kind: AccessCapability, Cap: "sys_time"}},
@@ -197,7 +195,7 @@ var _ = declare(func() *Path {
 			"clock_settime is never called: do_sys_settimeofday64 validates the time before the capability check, so no argument stops it after that check; " +
 			"its canary alone says whether the filter lets it through, and past the filter the verdict is inferred from CapEff. " +
 			"Canaries pass an unreadable address: get_user or copy_from_user fails with EFAULT before any check, so the clock cannot change",
-		CanaryErrno: unix.EFAULT,
+		CanaryErrno: linuxabi.EFAULT,
 	}
 })
 
@@ -214,8 +212,8 @@ var _ = declare(func() *Path {
 				{Name: "init_module"},
 				{Name: "finit_module", Args: [6]uint64{0, 0, 0}, Label: "finit_module"},
 				// modprobe --force
-				{Name: "finit_module", Args: [6]uint64{0, 0, unix.MODULE_INIT_IGNORE_MODVERSIONS | unix.MODULE_INIT_IGNORE_VERMAGIC}, Label: "finit_module(MODULE_INIT_IGNORE_MODVERSIONS|MODULE_INIT_IGNORE_VERMAGIC)"},
-				{Name: "finit_module", Args: [6]uint64{0, 0, unix.MODULE_INIT_COMPRESSED_FILE}, Label: "finit_module(MODULE_INIT_COMPRESSED_FILE)"},
+				{Name: "finit_module", Args: [6]uint64{0, 0, linuxabi.MODULE_INIT_IGNORE_MODVERSIONS | linuxabi.MODULE_INIT_IGNORE_VERMAGIC}, Label: "finit_module(MODULE_INIT_IGNORE_MODVERSIONS|MODULE_INIT_IGNORE_VERMAGIC)"},
+				{Name: "finit_module", Args: [6]uint64{0, 0, linuxabi.MODULE_INIT_COMPRESSED_FILE}, Label: "finit_module(MODULE_INIT_COMPRESSED_FILE)"},
 			},
 			LSM: []Access{{Kind: AccessCapability, Cap: "sys_module"}},
 		},
@@ -224,7 +222,7 @@ var _ = declare(func() *Path {
 			"then the fd, which -1 never is (EBADF), so nothing is read or loaded. Nothing precedes the capability check, so there is no canary: a refusal is attributed " +
 			"by asking the filter about the same call, on a thread then thrown away, under a filter of the probe's own that answers SECCOMP_RET_TRACE for it " +
 			"(the call fails with ENOSYS without running, or gets the workload filter's refusal); where the filter cannot be asked, holding CAP_SYS_MODULE with modules enabled, an EPERM is the filter's",
-		CanaryErrno: unix.ENOEXEC,
+		CanaryErrno: linuxabi.ENOEXEC,
 	}
 })
 
@@ -244,7 +242,7 @@ var _ = declare(func() *Path {
 		Safety: "loads a two-instruction socket filter (r0 = 0; exit) and closes its only fd at once, which frees it: it is never attached to anything. " +
 			"The load is tried with the command as a libc passes it and with bit 32 set, which the kernel drops (cmd is an int) and a rule comparing all 64 bits does not. " +
 			"The canary passes an unreadable attribute: __sys_bpf fails to copy it (EFAULT) before bpf_prog_load checks the sysctl and the capability." + askSafety,
-		CanaryErrno: unix.EFAULT,
+		CanaryErrno: linuxabi.EFAULT,
 	}
 })
 
@@ -261,16 +259,16 @@ var _ = declare(func() *Path {
 				"and everything at 3 and above (a Debian, Ubuntu and Android patch)",
 			Calls: []Call{
 				{Name: "perf_event_open", Args: [6]uint64{0, 0, 0xffffffff, 0xffffffff, 0}},
-				{Name: "perf_event_open", Args: [6]uint64{0, 0, 0xffffffff, 0xffffffff, unix.PERF_FLAG_FD_CLOEXEC}},
+				{Name: "perf_event_open", Args: [6]uint64{0, 0, 0xffffffff, 0xffffffff, linuxabi.PERF_FLAG_FD_CLOEXEC}},
 				// CPU-wide: pid -1, cpu 0
-				{Name: "perf_event_open", Args: [6]uint64{0, 0xffffffff, 0, 0xffffffff, unix.PERF_FLAG_FD_CLOEXEC}},
+				{Name: "perf_event_open", Args: [6]uint64{0, 0xffffffff, 0, 0xffffffff, linuxabi.PERF_FLAG_FD_CLOEXEC}},
 			},
 			LSM: []Access{{Kind: AccessCapability, Cap: "perfmon"}},
 		},
 		Safety: "opens a disabled software CPU-clock counter on itself (user space only) and closes it; nothing is ever counted. " +
 			"It is tried with PERF_FLAG_FD_CLOEXEC and without flags, the ways a libc or runtime calls it. " +
 			"The canary passes an unreadable attribute: perf_copy_attr fails with EFAULT before the paranoid and capability checks." + askSafety,
-		CanaryErrno: unix.EFAULT,
+		CanaryErrno: linuxabi.EFAULT,
 	}
 })
 
@@ -293,7 +291,7 @@ var _ = declare(func() *Path {
 		Safety: "as uid 0 nothing is called. Otherwise the raw setuid syscall runs on a thread that the Go runtime then terminates: credentials are per thread " +
 			"in the kernel, and unix.Setuid (which changes every thread) is not used. The canary is setuid(-1), which __sys_setuid rejects as an invalid uid (EINVAL) " +
 			"before the capability check; a filter that tests the uid itself sees it differently",
-		CanaryErrno: unix.EINVAL,
+		CanaryErrno: linuxabi.EINVAL,
 	}
 })
 
@@ -336,7 +334,7 @@ var _ = declare(func() *Path {
 			"request_key(\"user\", \"rampart-probe\", NULL, 0) searches the process's keyrings and, with no callout, makes nothing and runs no helper: ENOKEY. " +
 			"The keyctl canary asks for keyring id 0, which lookup_user_key rejects with EINVAL; add_key's and request_key's answers are the kernel's own (EINVAL, ENOKEY), " +
 			"and the filter is asked about a refusal of them without running the call (a filter of the probe's own answering SECCOMP_RET_TRACE, on a thread then thrown away)",
-		CanaryErrno: unix.EINVAL,
+		CanaryErrno: linuxabi.EINVAL,
 	}
 })
 
@@ -350,8 +348,8 @@ var _ = declare(func() *Path {
 // Built with its paths, when the catalog is first read.
 func mountCalls() []Call {
 	return append([]Call{
-		{Name: "mount", Args: [6]uint64{0, 0, 0, unix.MS_REC | unix.MS_PRIVATE}, Label: "mount(2) with MS_REC|MS_PRIVATE"},
-		{Name: "mount", Args: [6]uint64{0, 0, 0, unix.MS_SILENT}, Label: "mount(2) with MS_SILENT"},
+		{Name: "mount", Args: [6]uint64{0, 0, 0, linuxabi.MS_REC | linuxabi.MS_PRIVATE}, Label: "mount(2) with MS_REC|MS_PRIVATE"},
+		{Name: "mount", Args: [6]uint64{0, 0, 0, linuxabi.MS_SILENT}, Label: "mount(2) with MS_SILENT"},
 	}, siblingCalls(Call{Name: "mount", Label: "mount(2)"})...)
 }
 
@@ -376,7 +374,7 @@ const newMountAPISafety = "Where mount(2) does not mount it, the new mount API i
 // bpfCalls are the program load as a filter sees it, and with the
 // command's bit 32 set (seccomp.ArgWidth: the kernel reads an int).
 func bpfCalls() []Call {
-	c := Call{Name: "bpf", Args: [6]uint64{unix.BPF_PROG_LOAD}, Label: "bpf(BPF_PROG_LOAD)"}
+	c := Call{Name: "bpf", Args: [6]uint64{linuxabi.BPF_PROG_LOAD}, Label: "bpf(BPF_PROG_LOAD)"}
 	out := []Call{c}
 	if h, ok := highBitCall(c, 0); ok {
 		out = append(out, h)
@@ -387,7 +385,7 @@ func bpfCalls() []Call {
 // keyCalls are the keyring calls as a filter sees them, keyctl also with
 // bit 32 set in the option (seccomp.ArgWidth: the kernel reads an int).
 func keyCalls() []Call {
-	c := Call{Name: "keyctl", Args: [6]uint64{unix.KEYCTL_GET_KEYRING_ID, unix.KEY_SPEC_THREAD_KEYRING & 0xffffffff, 0}, Label: "keyctl(KEYCTL_GET_KEYRING_ID)"}
+	c := Call{Name: "keyctl", Args: [6]uint64{linuxabi.KEYCTL_GET_KEYRING_ID, linuxabi.KEY_SPEC_THREAD_KEYRING & 0xffffffff, 0}, Label: "keyctl(KEYCTL_GET_KEYRING_ID)"}
 	out := []Call{c}
 	if h, ok := highBitCall(c, 0); ok {
 		out = append(out, h)

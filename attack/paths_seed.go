@@ -3,8 +3,6 @@ package attack
 import (
 	"slices"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/internal/linuxabi"
 )
@@ -20,14 +18,14 @@ var _ = declare(func() *Path {
 		Model: Model{
 			Caps:    caps.Of(caps.NET_RAW),
 			CapNote: "in the user namespace that owns the network namespace (inet_create)",
-			Calls:   socketVariantCalls(unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP),
+			Calls:   socketVariantCalls(linuxabi.AF_INET, linuxabi.SOCK_RAW, linuxabi.IPPROTO_ICMP),
 			LSM: []Access{
 				{Kind: AccessNetwork, Family: "inet", Type: "raw"},
 				{Kind: AccessCapability, Cap: "net_raw"},
 			},
 		},
 		Safety:      "creates the socket and closes it; nothing is sent. " + socketSafety,
-		CanaryErrno: unix.EINVAL,
+		CanaryErrno: linuxabi.EINVAL,
 	}
 })
 
@@ -49,7 +47,7 @@ var _ = declare(func() *Path {
 			"Canaries (EINVAL before any namespace exists or any check runs): unshare with an unknown flag bit (check_unshare_flags), " +
 			"clone with CLONE_FS added (copy_process refuses CLONE_NEWUSER|CLONE_FS first), clone3 with an exit signal above CSIGNAL (copy_clone_args_from_user), " +
 			"setns with the fd of \"/\" (neither a namespace nor a pidfd)." + askSafety,
-		CanaryErrno: unix.EINVAL,
+		CanaryErrno: linuxabi.EINVAL,
 	}
 })
 
@@ -65,7 +63,7 @@ var _ = declare(func() *Path {
 			LSM:     []Access{{Kind: AccessFile, Path: "/etc/shadow", Mode: "r"}},
 		},
 		Safety:      "opens the file, reads one byte into a buffer that is discarded, closes it; nothing is printed. " + readOpensSafety,
-		CanaryErrno: unix.EINVAL,
+		CanaryErrno: linuxabi.EINVAL,
 	}
 })
 
@@ -74,17 +72,17 @@ var _ = declare(func() *Path {
 // clone a libc makes (with SIGCHLD), and setns into one that exists.
 func usernsCalls() []Call {
 	var out []Call
-	for _, flags := range []uint64{unix.CLONE_NEWUSER | unix.CLONE_NEWNET, unix.CLONE_NEWUSER} {
+	for _, flags := range []uint64{linuxabi.CLONE_NEWUSER | linuxabi.CLONE_NEWNET, linuxabi.CLONE_NEWUSER} {
 		for _, c := range siblingCalls(Call{Name: "unshare", Args: [6]uint64{flags}, Label: "unshare(" + CloneFlags(flags) + ")"}) {
 			if !slices.Contains(out, c) {
 				out = append(out, c)
 			}
 		}
 	}
-	flags := unix.CLONE_NEWUSER | unix.CLONE_NEWNET | uint64(unix.SIGCHLD)
+	flags := linuxabi.CLONE_NEWUSER | linuxabi.CLONE_NEWNET | uint64(linuxabi.SIGCHLD)
 	return append(out,
 		Call{Name: "clone", Args: [6]uint64{flags}, Label: "clone(" + CloneFlags(flags) + ")"},
-		Call{Name: "setns", Args: [6]uint64{0, unix.CLONE_NEWUSER}, Label: "setns(CLONE_NEWUSER)", Needs: UserNSToJoin},
+		Call{Name: "setns", Args: [6]uint64{0, linuxabi.CLONE_NEWUSER}, Label: "setns(CLONE_NEWUSER)", Needs: UserNSToJoin},
 		Call{Name: "setns", Args: [6]uint64{0, 0}, Label: "setns(fd, 0)", Needs: UserNSToJoin},
 	)
 }
@@ -97,7 +95,7 @@ const UserNSToJoin = "a user namespace to join: another process's, whose /proc/P
 // SOCK_NONBLOCK, which some filters compare exactly.
 func socketCalls(family, typ, proto int) []Call {
 	var out []Call
-	for _, flags := range []int{0, unix.SOCK_CLOEXEC, unix.SOCK_NONBLOCK, unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK} {
+	for _, flags := range []int{0, linuxabi.SOCK_CLOEXEC, linuxabi.SOCK_NONBLOCK, linuxabi.SOCK_CLOEXEC | linuxabi.SOCK_NONBLOCK} {
 		out = append(out, Call{Name: "socket", Args: [6]uint64{uint64(family), uint64(typ | flags), uint64(proto)}})
 	}
 	return out

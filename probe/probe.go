@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package probe is the runner of rampart's attack catalog: for each path
 // of package attack it holds a harmless probe that issues the call the
 // way attackers' tools do, on Linux, from inside the process being

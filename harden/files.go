@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/rampart-sec/rampart/compose"
 	"github.com/rampart-sec/rampart/internal/atomicfile"
@@ -205,8 +204,8 @@ func (j *Files) one(f string) error {
 		return err
 	}
 	if fi, err := os.Stat(dest); err == nil && dest != "-" {
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink > 1 {
-			j.note("%s has %d names (hard links): it is replaced, not rewritten, so the other names keep the old text", dest, st.Nlink)
+		if n := links(fi); n > 1 {
+			j.note("%s has %d names (hard links): it is replaced, not rewritten, so the other names keep the old text", dest, n)
 		}
 	}
 	dir := j.ProfilesOut

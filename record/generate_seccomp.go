@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 
 	"github.com/rampart-sec/rampart/seccomp"
 )
@@ -37,8 +37,8 @@ var runtimeSyscalls = []string{
 // NEWUTS, NEWIPC, NEWUSER, NEWPID and NEWNET, as Docker's profile masks
 // them. CLONE_NEWTIME (0x80) is left out: in clone(2)'s flags those bits
 // are the exit signal.
-const nsFlags = unix.CLONE_NEWNS | unix.CLONE_NEWCGROUP | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC |
-	unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET
+const nsFlags = linuxabi.CLONE_NEWNS | linuxabi.CLONE_NEWCGROUP | linuxabi.CLONE_NEWUTS | linuxabi.CLONE_NEWIPC |
+	linuxabi.CLONE_NEWUSER | linuxabi.CLONE_NEWPID | linuxabi.CLONE_NEWNET
 
 // valueArgs are the calls allowed only with the argument values seen:
 // one option, mode or request each, which the kernel reads as a 32-bit
@@ -63,7 +63,7 @@ func (g *Generated) seccompProfile(rec *Recording, ioctlMax int) (*seccomp.Profi
 		return nil, fmt.Errorf("a seccomp profile needs libseccomp's syscall tables: %w", err)
 	}
 	nativeSpec, _ := specArch(native.Name)
-	eperm := uint(unix.EPERM)
+	eperm := uint(linuxabi.EPERM)
 	spec := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: &eperm, Architectures: []specs.Arch{nativeSpec}}
 	allow := map[string]bool{}
 	var unknown []string
@@ -166,7 +166,7 @@ func (g *Generated) seccompProfile(rec *Recording, ioctlMax int) (*seccomp.Profi
 			// Its flags are in memory, out of the filter's reach: ENOSYS
 			// makes libc fall back to clone(2), whose flags it can check.
 			delete(allow, "clone3")
-			enosys := uint(unix.ENOSYS)
+			enosys := uint(linuxabi.ENOSYS)
 			rules = append(rules, specs.LinuxSyscall{Names: []string{"clone3"}, Action: specs.ActErrno, ErrnoRet: &enosys})
 			allow["clone"] = true
 			g.note("seccomp: clone3 fails with ENOSYS (its flags are out of the filter's reach), so libc falls back to clone, whose flags it checks")

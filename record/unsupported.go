@@ -5,7 +5,6 @@ package record
 import (
 	"context"
 	"os"
-	"syscall"
 
 	"github.com/rampart-sec/rampart/features"
 )
@@ -24,7 +23,7 @@ type Options struct {
 	Env                   []string
 	Dir                   string
 	Wait                  bool
-	Credential            *syscall.Credential
+	Credential            *Credential
 }
 
 // ExecError says CMD could not be started: it never ran.

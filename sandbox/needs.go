@@ -6,7 +6,7 @@ import (
 	"os"
 	"slices"
 
-	"golang.org/x/sys/unix"
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 
 	"github.com/rampart-sec/rampart/seccomp"
 )
@@ -27,7 +27,7 @@ func (pl *Plan) seccompNeeds(cmdABI seccomp.Arch) []seccomp.Need {
 		// capability and user steps (Exec), which then run under it.
 		const why = "which rampart needs after loading the filter (without no_new_privs the filter comes before the capability and user steps)"
 		needs = append(needs,
-			seccomp.Need{Name: "prctl", Arch: native, Why: why, Args: [][6]uint64{{unix.PR_CAPBSET_DROP}, {unix.PR_SET_KEEPCAPS, 1}, {unix.PR_SET_KEEPCAPS, 0}}},
+			seccomp.Need{Name: "prctl", Arch: native, Why: why, Args: [][6]uint64{{linuxabi.PR_CAPBSET_DROP}, {linuxabi.PR_SET_KEEPCAPS, 1}, {linuxabi.PR_SET_KEEPCAPS, 0}}},
 			seccomp.Need{Name: "capget", Arch: native, Why: why, Args: [][6]uint64{{}}},
 			seccomp.Need{Name: "capset", Arch: native, Why: why, Args: [][6]uint64{{}}})
 		if pl.User != nil {

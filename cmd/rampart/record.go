@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -70,7 +69,7 @@ func newRecordCmd(stderr io.Writer) *cobra.Command {
 				if err != nil {
 					return usageError{fmt.Errorf("--user %w", err)}
 				}
-				opts.Credential = &syscall.Credential{Uid: uint32(u.UID), Gid: uint32(u.GID)}
+				opts.Credential = credential(uint32(u.UID), uint32(u.GID))
 			}
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err

@@ -12,13 +12,10 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/rampart-sec/rampart/internal/cachedir"
 	"github.com/rampart-sec/rampart/sandbox"
 	"github.com/rampart-sec/rampart/seccomp"
 	"github.com/rampart-sec/rampart/seccomp/lint"
-	"github.com/rampart-sec/rampart/version"
 )
 
 // checkProfileVariants tells, before CMD runs, which denies of the
@@ -170,24 +167,6 @@ func keptVerdictOf(p *seccomp.Profile, f *seccomp.Filter) keptVerdict {
 	// (an upgrade, a developer's) each keep their own
 	bsum := sha256.Sum256([]byte(b))
 	return keptVerdict{file: filepath.Join(dir, hex.EncodeToString(d[:16])+"-"+hex.EncodeToString(bsum[:4])+".variants"), input: input}
-}
-
-// build names the rampart that checks: the verdict is its analysis's,
-// which another build may make differently. A build of a clean commit or
-// a release is named by its version, which rampart and rampart-run of
-// one build share; a build of a changed tree or an unversioned one also
-// by its executable (device, inode, modification time), which every
-// rebuild replaces.
-func build() string {
-	v := version.Version()
-	if v != version.Devel && !strings.HasSuffix(v, "-dirty") {
-		return v
-	}
-	var st unix.Stat_t
-	if err := unix.Stat("/proc/self/exe", &st); err != nil {
-		return v + " exe=unknown"
-	}
-	return fmt.Sprintf("%s exe=%d:%d:%d", v, st.Dev, st.Ino, st.Mtim.Nano())
 }
 
 type verdictEntry struct {

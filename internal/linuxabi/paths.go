@@ -23,8 +23,10 @@ const (
 	MS_PRIVATE                     = 0x40000
 	MS_REC                         = 0x4000
 	PERF_FLAG_FD_CLOEXEC           = 0x8
+	PR_SET_KEEPCAPS                = 0x8
 	PTRACE_SEIZE                   = 0x4206
 	S_IFBLK                        = 0x6000
+	O_ACCMODE                      = 0x3
 	// O_LARGEFILE is x86-64's (0: the kernel sets it itself on 64-bit
 	// machines); arm64's flag bit is O_LARGEFILE_ARM64.
 	O_LARGEFILE       = 0x0

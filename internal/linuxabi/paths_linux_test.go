@@ -31,6 +31,8 @@ func TestPathConstantsAreLinuxs(t *testing.T) {
 		{"MS_PRIVATE", int64(MS_PRIVATE), int64(unix.MS_PRIVATE)},
 		{"MS_REC", int64(MS_REC), int64(unix.MS_REC)},
 		{"PERF_FLAG_FD_CLOEXEC", int64(PERF_FLAG_FD_CLOEXEC), int64(unix.PERF_FLAG_FD_CLOEXEC)},
+		{"PR_SET_KEEPCAPS", int64(PR_SET_KEEPCAPS), int64(unix.PR_SET_KEEPCAPS)},
+		{"O_ACCMODE", int64(O_ACCMODE), int64(unix.O_ACCMODE)},
 		{"PTRACE_SEIZE", int64(PTRACE_SEIZE), int64(unix.PTRACE_SEIZE)},
 		{"S_IFBLK", int64(S_IFBLK), int64(unix.S_IFBLK)},
 		{"EPERM", int64(EPERM), int64(unix.EPERM)},

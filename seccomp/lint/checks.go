@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 
 	"github.com/rampart-sec/rampart/seccomp"
 )
@@ -140,7 +140,7 @@ var fallsBack = map[string]bool{
 // enosys reports refusals that answer ENOSYS where callers do not fall
 // back: the profile means a refusal and says "not implemented".
 func (l *linter) enosys() {
-	enosys := uint(unix.ENOSYS)
+	enosys := uint(linuxabi.ENOSYS)
 	for _, r := range l.p.Rules() {
 		if r.Action != specs.ActErrno || r.ErrnoValue() != enosys || fallsBack[r.Name] {
 			continue

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 
 	"github.com/rampart-sec/rampart/seccomp"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
@@ -156,8 +156,8 @@ var fieldMask = map[string]map[uint]struct {
 }{
 	"socket":     {1: {sockTypeMask, "SOCK_TYPE_MASK, the type whatever flags come with it"}},
 	"socketpair": {1: {sockTypeMask, "SOCK_TYPE_MASK, the type whatever flags come with it"}},
-	"open":       {1: {unix.O_ACCMODE, "O_ACCMODE with the flags the rule names"}},
-	"openat":     {2: {unix.O_ACCMODE, "O_ACCMODE with the flags the rule names"}},
+	"open":       {1: {linuxabi.O_ACCMODE, "O_ACCMODE with the flags the rule names"}},
+	"openat":     {2: {linuxabi.O_ACCMODE, "O_ACCMODE with the flags the rule names"}},
 }
 
 func argumentFix(d seccomp.Deny, vs []Variant) string {

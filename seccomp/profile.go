@@ -17,7 +17,6 @@ import (
 	"strings"
 
 	mobyseccomp "github.com/moby/profiles/seccomp"
-	rcseccomp "github.com/opencontainers/runc/libcontainer/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/rampart-sec/rampart/caps"
@@ -428,8 +427,8 @@ func validate(name string, doc *strictjson.Doc, p *strictProfile) error {
 		return at("archMap", errors.New("both architectures and archMap are given; the runtimes refuse that, use one"))
 	}
 	for i, f := range p.Flags {
-		if !slices.Contains(rcseccomp.KnownFlags(), f) {
-			return at(fmt.Sprintf("flags[%d]", i), fmt.Errorf("unknown flag %q (known: %s)", f, strings.Join(rcseccomp.KnownFlags(), ", ")))
+		if !slices.Contains(runcFlags(), f) {
+			return at(fmt.Sprintf("flags[%d]", i), fmt.Errorf("unknown flag %q (known: %s)", f, strings.Join(runcFlags(), ", ")))
 		}
 	}
 	for i, s := range p.Syscalls {
@@ -517,8 +516,8 @@ var matchArches = []string{"x86", "amd64", "arm", "arm64", "loongarch64", "mips6
 
 // knownArch accepts the architecture names runc accepts.
 func knownArch(a string) error {
-	if _, err := rcseccomp.ConvertStringToArch(a); err != nil {
-		return fmt.Errorf("unknown architecture %q (known: %s)", a, strings.Join(rcseccomp.KnownArchs(), ", "))
+	if !runcKnowsArch(a) {
+		return fmt.Errorf("unknown architecture %q (known: %s)", a, strings.Join(runcArchs(), ", "))
 	}
 	return nil
 }

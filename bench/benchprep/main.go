@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command benchprep prepares the peers of bench/launch.sh so that they run
 // the same layers as rampart:
 //

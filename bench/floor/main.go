@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command floor is the least a Go launcher does to apply the layers
 // bench/launch.sh gives rampart: it drops the same capabilities, loads a
 // seccomp program already compiled (the file bwrap is given), and denies

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command rampart-run is `rampart run` in a program that links the
 // launch path and nothing else: the same flags, the same refusals and
 // exit statuses, the same layers applied in the same order, without

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package kubelab is the kube test tier: a real single-node Kubernetes
 // (kube-apiserver, controller manager, scheduler, kubelet built from the
 // Go module proxy; etcd, containerd, runc and the CNI plugins from

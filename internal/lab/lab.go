@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package lab is rampart's real-kernel test harness (the AppArmor test
 // tier, docs/ARCHITECTURE.md): it boots Debian 12's own kernel, which has AppArmor built in and
 // enabled, under qemu (TCG) with an initramfs holding busybox, a static

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package sdlab boots this machine's own systemd as PID 1 of a runc
 // container, for tests that need systemd to apply a unit for real
 // (systemd-run) where the machine's PID 1 is not systemd. The root

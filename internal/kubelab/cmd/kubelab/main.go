@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command kubelab brings the kube test tier's single-node Kubernetes up or
 // down by hand, for working on the tests: `kubelab up bin/rampart` leaves
 // it running (KUBECONFIG printed), `kubelab reload bin/rampart` puts a new

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command pause is the lab's Pod sandbox process: it holds the Pod's
 // namespaces open, reaps orphans (it is PID 1 when the Pod shares its PID
 // namespace) and exits on SIGTERM or SIGINT, so Pods stop at once.

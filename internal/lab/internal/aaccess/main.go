@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command aaccess performs one access and reports the kernel's decision.
 // The lab's differential harness execs it under an AppArmor profile
 // (an exec transition set by its parent), so that the profile confines

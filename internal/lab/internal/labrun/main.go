@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command labrun runs a shell script in the lab (Debian's kernel with
 // AppArmor, under qemu) and prints what it printed — for trying things
 // by hand:

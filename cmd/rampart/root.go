@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -34,6 +35,7 @@ type statusError struct {
 }
 
 func (e statusError) Error() string { return e.err.Error() }
+func (e statusError) Unwrap() error { return e.err }
 
 func run(args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
@@ -86,6 +88,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	versionFlag(root)
 	root.InitDefaultCompletionCmd() // now, not in Execute: argsAreUsage covers it too
 	argsAreUsage(root)
+	refuseOffLinux(root, runtime.GOOS)
 	return root
 }
 

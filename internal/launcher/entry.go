@@ -22,6 +22,7 @@ package launcher
 import (
 	"io"
 	"os"
+	"runtime"
 
 	"github.com/spf13/pflag"
 
@@ -58,6 +59,9 @@ func Children() {
 // full command line (another command, a file to resolve, a flag it
 // cannot parse, --help), having changed nothing.
 func Enter(cmd string, args []string) {
+	if runtime.GOOS != "linux" {
+		return // main refuses both, naming what the platform can do
+	}
 	switch cmd {
 	case "run":
 		var r RunFlags

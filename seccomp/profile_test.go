@@ -8,10 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/features"
+	"github.com/rampart-sec/rampart/internal/linuxabi"
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/runtimes"
 	"github.com/rampart-sec/rampart/seccomp/bpf"
@@ -138,7 +137,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted, but its rules by number do not assemble: %v", err)
 		}
 		if len(prefix) > 0 {
-			if err := bpf.Validate(append(prefix, bpf.Insn{Code: unix.BPF_RET | unix.BPF_K, K: bpf.RetAllow})); err != nil {
+			if err := bpf.Validate(append(prefix, bpf.Insn{Code: linuxabi.BPF_RET | linuxabi.BPF_K, K: bpf.RetAllow})); err != nil {
 				t.Fatal(err)
 			}
 		}

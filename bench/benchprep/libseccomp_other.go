@@ -1,4 +1,4 @@
-//go:build !linux || !cgo || !seccomp
+//go:build linux && (!linux || !cgo || !seccomp)
 
 package main
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, only those missing.
-# usage: scripts/deps.sh test|bench|demo|lab|lab-arm64|kube
+# usage: scripts/deps.sh test|bench|demo|lab|lab-arm64|kube|dist|cross
 set -eu
 
 case "${1:-test}" in
@@ -13,8 +13,14 @@ lab)   pkgs="qemu-system-x86 busybox-static apparmor apparmor-profiles apparmor-
 # with gcc-multilib (lab, test); the lab downloads the cross compiler's
 # own packages into its cache instead (internal/lab/crosscc.go).
 lab-arm64) pkgs="qemu-system-arm binutils-aarch64-linux-gnu libgcc-12-dev-arm64-cross libc6-dev-arm64-cross libseccomp-dev:arm64 gcc libc6-dev libseccomp-dev pkg-config apparmor golang-github-containers-common" ;;
+# make dist: linux/arm64 is built with cgo and arm64's libseccomp by the
+# lab's cross compiler (lab-arm64's packages, for the same reason); file
+# checks each binary's format.
+dist)  pkgs="gcc libc6-dev libseccomp-dev pkg-config binutils-aarch64-linux-gnu libgcc-12-dev-arm64-cross libc6-dev-arm64-cross libseccomp-dev:arm64 file" ;;
+# make cross: the pure packages' tests for linux/arm64 under qemu-user.
+cross) pkgs="qemu-user-static" ;;
 kube)  pkgs="etcd-server containerd runc containernetworking-plugins busybox-static iproute2 qemu-system-x86 apparmor" ;;
-*) echo "usage: $0 demo|test|bench|lab|lab-arm64|kube" >&2; exit 2 ;;
+*) echo "usage: $0 demo|test|bench|lab|lab-arm64|kube|dist|cross" >&2; exit 2 ;;
 esac
 
 missing=""

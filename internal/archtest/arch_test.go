@@ -36,7 +36,7 @@ var tiers = [][]string{
 	{"report"},
 	// programs and the harnesses that drive them
 	{"cmd/rampart", "cmd/rampart-run", "internal/launcher", "internal/launcher/initentry", "internal/kubelab", "internal/kubelab/cmd/kubelab", "internal/kubelab/internal/pause",
-		"internal/lab/internal/aaccess", "internal/lab/internal/labrun", "bench/benchprep", "bench/floor"},
+		"internal/lab/internal/aaccess", "internal/lab/internal/labrun", "internal/lab/internal/crosscc", "bench/benchprep", "bench/floor"},
 }
 
 type pkg struct {

@@ -27,10 +27,9 @@ const (
 	PTRACE_SEIZE                   = 0x4206
 	S_IFBLK                        = 0x6000
 	O_ACCMODE                      = 0x3
-	// O_LARGEFILE is x86-64's (0: the kernel sets it itself on 64-bit
-	// machines); arm64's flag bit is O_LARGEFILE_ARM64.
-	O_LARGEFILE       = 0x0
-	O_LARGEFILE_ARM64 = 0x20000
+	// O_LARGEFILE is 0 on 64-bit machines (x86-64 and arm64 alike): the
+	// kernel sets the flag itself there.
+	O_LARGEFILE = 0x0
 )
 
 // The errno values the attack model tells apart (asm-generic/errno-base.h).

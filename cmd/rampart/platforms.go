@@ -60,7 +60,8 @@ func (e *needsLinuxError) Error() string {
 func (e *needsLinuxError) Unwrap() error { return features.ErrNotSupported }
 
 // refuseOffLinux makes each command that needs Linux refuse at once on
-// goos: before its flags and arguments are read, so nothing is half done.
+// goos: before its flags and arguments are read, so nothing is half done;
+// status 125, as for a layer that cannot be applied (nothing ran).
 func refuseOffLinux(root *cobra.Command, goos string) {
 	if goos == "linux" {
 		return
@@ -73,7 +74,7 @@ func refuseOffLinux(root *cobra.Command, goos string) {
 		if err != nil || c == root {
 			continue // TestPlatformsTable finds a row without its command
 		}
-		err = statusError{code: exitCannot, err: &needsLinuxError{cmd: p.cmd, why: p.linux, goos: goos}}
+		err = statusError{code: exitRefused, err: &needsLinuxError{cmd: p.cmd, why: p.linux, goos: goos}}
 		c.DisableFlagParsing = true
 		c.Args = cobra.ArbitraryArgs
 		c.PreRunE, c.PreRun = nil, nil

@@ -68,8 +68,8 @@ func TestRefusedOffLinux(t *testing.T) {
 	root.SetArgs([]string{"run", "--no-such-flag", "--", "true"})
 	err := root.Execute()
 	var nl *needsLinuxError
-	if !errors.As(err, &nl) || exitCode(err) != exitCannot {
-		t.Fatalf("rampart run: %v (exit %d), want a needs-Linux refusal (exit %d)", err, exitCode(err), exitCannot)
+	if !errors.As(err, &nl) || exitCode(err) != exitRefused {
+		t.Fatalf("rampart run: %v (exit %d), want a needs-Linux refusal (exit %d)", err, exitCode(err), exitRefused)
 	}
 	for _, want := range []string{"rampart run needs Linux (this is darwin/", "on this platform rampart can: audit, harden, seccomp show"} {
 		if !strings.Contains(err.Error(), want) {

@@ -88,6 +88,8 @@ func SeccompDecision(w io.Writer, p *seccomp.Profile, d *seccomp.Decision, rawAr
 		fmt.Fprintf(w, "  source: the filter runc's engine builds on %s, compiled here, %d BPF instructions on this path\n", p.Platform(), d.PathLen)
 	case d.Source == "compiled filter":
 		fmt.Fprintf(w, "  source: the compiled filter the launcher loads, %d BPF instructions on this path\n", d.PathLen)
+	case !seccomp.HaveCompiler():
+		fmt.Fprintf(w, "  source: the profile's rules as the engine installs them (this build has no libseccomp to compile the filter)\n")
 	default:
 		fmt.Fprintf(w, "  source: the profile's rules as the engine installs them (run as root to decide with the compiled filter)\n")
 	}

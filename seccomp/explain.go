@@ -31,6 +31,20 @@ type Decision struct {
 	Notes   []string
 }
 
+// ProgramFor is the program Explain decides p's calls with: the compiled
+// one, or nil (decide by the rules) in a build without libseccomp or
+// where it cannot be read back.
+func ProgramFor(p *Profile) ([]bpf.Insn, error) {
+	if !HaveCompiler() {
+		return nil, nil
+	}
+	f, err := Compile(p)
+	if err != nil {
+		return nil, err
+	}
+	return f.Program(), nil
+}
+
 // Explain decides name(args) on arch. With prog (the compiled program)
 // the decision is the filter's; the matching rules explain it. Without,
 // the rules decide as the engine installs them.

@@ -41,6 +41,9 @@ func engineNumber(name string, arch Arch) (int32, bool) {
 	return int32(nr), true
 }
 
+// HaveCompiler says whether this build links libseccomp: it does.
+func HaveCompiler() bool { return true }
+
 // LibseccompVersion is the linked libseccomp's version ("2.5.4").
 func LibseccompVersion() string { return libseccompVersion() }
 

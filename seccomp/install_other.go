@@ -27,6 +27,10 @@ func LibseccompVersion() string { return libseccompVersion() }
 
 func engineNumber(string, Arch) (int32, bool) { return 0, false }
 
+// HaveCompiler says whether this build links libseccomp: without it,
+// profiles are read and decided by their rules, and no filter is built.
+func HaveCompiler() bool { return false }
+
 // Filter is unavailable without libseccomp.
 type Filter struct {
 	Cached  bool

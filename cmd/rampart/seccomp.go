@@ -92,11 +92,11 @@ READ_IMPLIES_EXEC, ...`,
 			if err != nil {
 				return err
 			}
-			f, err := seccomp.Compile(p)
+			prog, err := seccomp.ProgramFor(p)
 			if err != nil {
 				return err
 			}
-			d, err := seccomp.Explain(p, f.Program(), a, args[1], argv)
+			d, err := seccomp.Explain(p, prog, a, args[1], argv)
 			if err != nil {
 				return usageError{err}
 			}

@@ -17,8 +17,9 @@ lab-arm64) pkgs="qemu-system-arm binutils-aarch64-linux-gnu libgcc-12-dev-arm64-
 # lab's cross compiler (lab-arm64's packages, for the same reason); file
 # checks each binary's format.
 dist)  pkgs="gcc libc6-dev libseccomp-dev pkg-config binutils-aarch64-linux-gnu libgcc-12-dev-arm64-cross libc6-dev-arm64-cross libseccomp-dev:arm64 file" ;;
-# make cross: the pure packages' tests for linux/arm64 under qemu-user.
-cross) pkgs="qemu-user-static" ;;
+# make cross: the pure packages' tests for linux/arm64 under qemu-user,
+# and the linux/arm64 build as dist's (its packages, for the same reason).
+cross) pkgs="qemu-user-static gcc libc6-dev libseccomp-dev pkg-config binutils-aarch64-linux-gnu libgcc-12-dev-arm64-cross libc6-dev-arm64-cross libseccomp-dev:arm64" ;;
 kube)  pkgs="etcd-server containerd runc containernetworking-plugins busybox-static iproute2 qemu-system-x86 apparmor" ;;
 *) echo "usage: $0 demo|test|bench|lab|lab-arm64|kube|dist|cross" >&2; exit 2 ;;
 esac

@@ -28,12 +28,7 @@ import (
 // requireARM64Lab skips unless RAMPART_LAB_ARM64=1 and root.
 func requireARM64Lab(t *testing.T) {
 	t.Helper()
-	if os.Getenv("RAMPART_LAB_ARM64") != "1" {
-		t.Skip("the arm64 lab (qemu-system-aarch64 + Debian's arm64 kernel) runs with RAMPART_LAB_ARM64=1: make lab-arm64")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("the arm64 lab needs root (apt-get download of Debian's arm64 packages, their cache in " + DefaultCacheDir + ")")
-	}
+	requireLabOf(t, "RAMPART_LAB_ARM64", "the arm64 lab (qemu-system-aarch64 + Debian's arm64 kernel)", "make lab-arm64", "Debian's arm64 packages")
 }
 
 // crossEnv is the environment of a static linux/arm64 build with cgo and

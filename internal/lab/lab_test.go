@@ -24,11 +24,18 @@ import (
 // kernel with apt and needs qemu (scripts/deps.sh lab).
 func requireLab(t *testing.T) {
 	t.Helper()
-	if os.Getenv("RAMPART_LAB") != "1" {
-		t.Skip("the lab (qemu + Debian's kernel with AppArmor) runs with RAMPART_LAB=1: make lab")
+	requireLabOf(t, "RAMPART_LAB", "the lab (qemu + Debian's kernel with AppArmor)", "make lab", "Debian's kernel")
+}
+
+// requireLabOf skips unless env=1 and root, naming the lab, the make
+// target that runs it and what it downloads.
+func requireLabOf(t *testing.T, env, lab, target, downloads string) {
+	t.Helper()
+	if os.Getenv(env) != "1" {
+		t.Skip(lab + " runs with " + env + "=1: " + target)
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("the lab needs root (apt-get download of Debian's kernel, its cache in " + DefaultCacheDir + ")")
+		t.Skip(lab + " needs root (apt-get download of " + downloads + ", its cache in " + DefaultCacheDir + ")")
 	}
 }
 

@@ -11,10 +11,7 @@ import (
 
 // The constants are Linux's: x/sys/unix, built for this Linux, agrees.
 func TestConstantsAreLinuxs(t *testing.T) {
-	for _, c := range []struct {
-		name      string
-		ours, sys uint64
-	}{
+	samePairs(t, []pair{
 		{"AF_ALG", AF_ALG, uint64(unix.AF_ALG)},
 		{"AF_BLUETOOTH", AF_BLUETOOTH, uint64(unix.AF_BLUETOOTH)},
 		{"AF_INET", AF_INET, uint64(unix.AF_INET)},
@@ -112,11 +109,7 @@ func TestConstantsAreLinuxs(t *testing.T) {
 		{"TIOCLINUX", TIOCLINUX, uint64(unix.TIOCLINUX)},
 		{"TIOCSCTTY", TIOCSCTTY, uint64(unix.TIOCSCTTY)},
 		{"TIOCSTI", TIOCSTI, uint64(unix.TIOCSTI)},
-	} {
-		if c.ours != c.sys {
-			t.Errorf("%s = %#x, Linux has %#x", c.name, c.ours, c.sys)
-		}
-	}
+	})
 	tmpfile := uint64(O_TMPFILE)
 	if runtime.GOARCH == "arm64" {
 		tmpfile = O_TMPFILE_ARM64
@@ -127,6 +120,22 @@ func TestConstantsAreLinuxs(t *testing.T) {
 	for e := uint64(1); e < 4096; e++ {
 		if got, want := ErrnoName(e), unix.ErrnoName(unix.Errno(e)); got != want {
 			t.Errorf("ErrnoName(%d) = %q, Linux has %q", e, got, want)
+		}
+	}
+}
+
+// pair is one constant: its name, rampart's value and x/sys/unix's.
+type pair struct {
+	name      string
+	ours, sys uint64
+}
+
+// samePairs fails for each pair whose values differ.
+func samePairs(t *testing.T, ps []pair) {
+	t.Helper()
+	for _, c := range ps {
+		if c.ours != c.sys {
+			t.Errorf("%s = %#x, Linux has %#x", c.name, c.ours, c.sys)
 		}
 	}
 }

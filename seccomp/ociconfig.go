@@ -47,7 +47,7 @@ type ociSeccomp struct {
 const ociPrefix = "linux.seccomp."
 
 // parseOCIConfig reads the filter of an OCI runtime config.
-func parseOCIConfig(name string, body []byte, bounding caps.Set) (*Profile, error) {
+func parseOCIConfig(plat Platform, name string, body []byte, bounding caps.Set) (*Profile, error) {
 	start, end, err := ociSeccompRange(body)
 	if err != nil {
 		var se *strictjson.Error
@@ -80,7 +80,7 @@ func parseOCIConfig(name string, body []byte, bounding caps.Set) (*Profile, erro
 		}
 		return nil, &Error{File: name, Err: err}
 	}
-	p, err := parse(name, only, bounding)
+	p, err := parseOn(plat, name, only, bounding)
 	var pe *Error
 	if errors.As(err, &pe) {
 		if pe.Field != "" {

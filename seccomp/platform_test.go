@@ -3,6 +3,7 @@
 package seccomp
 
 import (
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -83,5 +84,27 @@ func TestUnitRefusedOnARM64(t *testing.T) {
 	}
 	if _, err := ParseOn(ARM64, "u.service", unit, 0); err == nil || !strings.Contains(err.Error(), "modeled for amd64") {
 		t.Fatalf("arm64: %v", err)
+	}
+}
+
+// An OCI bundle's filter and an SPO object are resolved for the platform
+// asked as a plain profile is: read for arm64 they cover AArch64, so an
+// arm64 audit does not take its calls for an ABI the filter refuses
+// whole.
+func TestOtherFormatsOnARM64(t *testing.T) {
+	oci := []byte(`{"ociVersion": "1.0.2", "linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW",
+		"syscalls": [{"names": ["unshare"], "action": "SCMP_ACT_ERRNO"}]}}}`)
+	spo, err := os.ReadFile("testdata/spo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string][]byte{"config.json": oci, "spo.yaml": spo} {
+		p, err := ParseOn(ARM64, name, body, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if p.Platform().GOARCH != "arm64" || !p.Covers(archAArch64) {
+			t.Errorf("%s read for arm64: platform %s, covers aarch64 %v", name, p.Platform(), p.Covers(archAArch64))
+		}
 	}
 }

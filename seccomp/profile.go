@@ -171,10 +171,10 @@ func parseAll(plat Platform, name string, body []byte, bounding caps.Set) (*Prof
 		return parseUnit(plat, name, body, bounding)
 	}
 	if isOCIConfig(body) {
-		return parseOCIConfig(name, body, bounding)
+		return parseOCIConfig(plat, name, body, bounding)
 	}
 	if isSPO(body) {
-		return parseSPO(name, body, bounding)
+		return parseSPO(plat, name, body, bounding)
 	}
 	return parseOn(plat, name, body, bounding)
 }

@@ -50,7 +50,7 @@ type spoSpec struct {
 // an OCI profile, in YAML. Its keys are held to the same rules as a JSON
 // profile's (exact spelling, each once: the spec reaches the decoder as
 // JSON). Errors are located in the YAML.
-func parseSPO(name string, body []byte, bounding caps.Set) (*Profile, error) {
+func parseSPO(plat Platform, name string, body []byte, bounding caps.Set) (*Profile, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(body, &root); err != nil {
 		return nil, &Error{File: name, Err: err}
@@ -131,7 +131,7 @@ func parseSPO(name string, body []byte, bounding caps.Set) (*Profile, error) {
 	if err != nil {
 		return nil, &Error{File: name, Err: err}
 	}
-	p, err := ParseAll(name+" (spec)", spec, bounding)
+	p, err := parseAll(plat, name+" (spec)", spec, bounding)
 	var pe *Error
 	if errors.As(err, &pe) {
 		// Re-locate in the YAML the user wrote.

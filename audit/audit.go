@@ -115,6 +115,9 @@ type Auditor struct {
 	pss     *pssChecker
 	accept  Acceptance
 	byNS    bool // count each namespace in the summary
+	// onNodes names the live nodes the workloads being audited are
+	// predicted for (Cluster); nil for a file audit.
+	onNodes []string
 
 	// aaCheck compiles each Localhost profile file with apparmor_parser
 	// once; aaRefused are the files it refused, waiting to be reported
@@ -186,6 +189,9 @@ type Report struct {
 	// profiles read from --profiles: rampart, and apparmor_parser when
 	// it is installed. Absent when no profile file was read.
 	AppArmorValidation *apparmor.Validation `json:"apparmorValidation,omitempty"`
+	// Cluster is a live cluster's nodes and their facts (audit
+	// --cluster); Node is then the first node's. Absent for files.
+	Cluster *ClusterInfo `json:"cluster,omitempty"`
 	// failed are the --fail-on conditions the workloads met, kept as
 	// they are emitted (Stream keeps no workload).
 	failed map[string]bool
@@ -234,11 +240,15 @@ type DocError struct {
 
 // Workload is one object with a pod template.
 type Workload struct {
-	File       string      `json:"file"`
-	Doc        int         `json:"document"` // 1-based
-	Kind       string      `json:"kind"`
-	Name       string      `json:"name"`
-	Namespace  string      `json:"namespace,omitempty"`
+	File      string `json:"file"`
+	Doc       int    `json:"document"` // 1-based
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
+	// Nodes are the live nodes the workload was predicted for (audit
+	// --cluster): a Pod's own, or the nodes a template may run on that
+	// share one set of facts. Absent for files.
+	Nodes      []string    `json:"nodes,omitempty"`
 	PSS        PSS         `json:"podSecurity"`
 	Containers []Container `json:"containers"`
 }
@@ -316,6 +326,9 @@ type Summary struct {
 	// manifest names none), kept only when the Auditor was asked
 	// (CountNamespaces): a compact report of a large audit.
 	Namespaces map[string]*Counts `json:"namespaces,omitempty"`
+	// Nodes are the counts per live node (audit --cluster): the
+	// workloads predicted for it.
+	Nodes map[string]*Counts `json:"nodes,omitempty"`
 }
 
 // Counts are a namespace's share of the summary.
@@ -437,7 +450,7 @@ func (a *Auditor) add(r *Report, file string, cs []kube.Container, err error, em
 			if err := flush(); err != nil {
 				return err
 			}
-			w = &Workload{File: c.File, Doc: c.Doc + 1, Kind: c.Kind, Name: c.Name, Namespace: c.Namespace}
+			w = &Workload{File: c.File, Doc: c.Doc + 1, Kind: c.Kind, Name: c.Name, Namespace: c.Namespace, Nodes: a.onNodes}
 			w.PSS = a.pss.pod(c, nil)
 			first = c
 		}
@@ -466,15 +479,23 @@ func (r *Report) emit(w *Workload, emit func(*Workload) error) error {
 	s := &r.Summary
 	s.Objects++
 	s.PSSLevels[w.PSS.Level]++
-	ns := s.namespace(w.Namespace)
-	if ns != nil {
-		ns.Objects++
-		ns.PSSLevels[w.PSS.Level]++
+	var counts []*Counts // the namespace's and the nodes' shares
+	if ns := s.namespace(w.Namespace); ns != nil {
+		counts = append(counts, ns)
+	}
+	for _, n := range w.Nodes {
+		if s.Nodes != nil {
+			counts = append(counts, s.share(s.Nodes, n))
+		}
+	}
+	for _, n := range counts {
+		n.Objects++
+		n.PSSLevels[w.PSS.Level]++
 	}
 	for _, c := range w.Containers {
 		s.Containers++
-		if ns != nil {
-			ns.container(c)
+		for _, n := range counts {
+			n.container(c)
 		}
 		if c.Error != "" {
 			s.Invalid++
@@ -506,10 +527,15 @@ func (s *Summary) namespace(ns string) *Counts {
 	if s.Namespaces == nil {
 		return nil
 	}
-	c := s.Namespaces[ns]
+	return s.share(s.Namespaces, ns)
+}
+
+// share is the Counts of key in m, made on first use.
+func (s *Summary) share(m map[string]*Counts, key string) *Counts {
+	c := m[key]
 	if c == nil {
 		c = &Counts{OpenPaths: map[string]int{}, PSSLevels: map[string]int{}}
-		s.Namespaces[ns] = c
+		m[key] = c
 	}
 	return c
 }

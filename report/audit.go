@@ -204,7 +204,25 @@ func (l *jsonList) close(tail string) error {
 // and the summary.
 type auditTable struct{ w io.Writer }
 
-func (t *auditTable) Begin(*audit.Report) error { return nil }
+// Begin writes a cluster audit's nodes, the facts each workload is
+// predicted with and how they were learned; a file audit's node is in
+// its flags.
+func (t *auditTable) Begin(r *audit.Report) error {
+	if r.Cluster == nil {
+		return nil
+	}
+	var b strings.Builder
+	for _, n := range r.Cluster.Nodes {
+		f := n.Facts
+		fmt.Fprintf(&b, "node %s: %s, %s; seccompDefault %t; AppArmor %t\n", n.Name, f.Arch, f.SeccompRuntimeDefault, f.SeccompDefault, f.AppArmor)
+		for _, note := range n.Notes {
+			fmt.Fprintf(&b, "  %s\n", note)
+		}
+	}
+	fmt.Fprintln(&b)
+	_, err := io.WriteString(t.w, b.String())
+	return err
+}
 
 func (t *auditTable) Workload(wl *audit.Workload) error {
 	var b strings.Builder
@@ -213,7 +231,11 @@ func (t *auditTable) Workload(wl *audit.Workload) error {
 	if wl.Namespace != "" {
 		obj += " (namespace " + wl.Namespace + ")"
 	}
-	fmt.Fprintf(w, "%s: document %d: %s\n", wl.File, wl.Doc, obj)
+	if len(wl.Nodes) > 0 {
+		fmt.Fprintf(w, "%s on %s\n", obj, nodeList(wl.Nodes))
+	} else {
+		fmt.Fprintf(w, "%s: document %d: %s\n", wl.File, wl.Doc, obj)
+	}
 	fmt.Fprintf(w, "  pod security: %s%s\n", wl.PSS.Level, failList(wl.PSS))
 	for _, c := range wl.Containers {
 		kind := ""
@@ -272,23 +294,44 @@ func (t *auditTable) End(r *audit.Report) error {
 		fmt.Fprintf(&b, "error: %s\n", e.Message)
 	}
 	s := r.Summary
-	fmt.Fprintf(&b, "%d files, %d objects, %d containers (%d invalid, %d refused, %d privileged); %d with open paths; %d unreadable documents\n",
-		s.Files, s.Objects, s.Containers, s.Invalid, s.Refused, s.Privileged, s.WithOpen, s.Errors)
-	fmt.Fprintf(&b, "pod security: %d restricted, %d baseline, %d privileged\n", s.PSSLevels[audit.LevelRestricted], s.PSSLevels[audit.LevelBaseline], s.PSSLevels[audit.LevelPrivileged])
-	if s.Namespaces != nil {
-		fmt.Fprintf(&b, "open paths: %s\n", openCounts(s.OpenPaths))
-		names := slices.Sorted(maps.Keys(s.Namespaces))
-		for _, ns := range names {
-			n := s.Namespaces[ns]
-			if ns == "" {
-				ns = "(none written)"
-			}
-			fmt.Fprintf(&b, "namespace %s: %d objects, %d containers; %d with open paths (%s); pod security: %d restricted, %d baseline, %d privileged\n",
-				ns, n.Objects, n.Containers, n.WithOpen, openCounts(n.OpenPaths), n.PSSLevels[audit.LevelRestricted], n.PSSLevels[audit.LevelBaseline], n.PSSLevels[audit.LevelPrivileged])
-		}
+	if r.Cluster != nil {
+		fmt.Fprintf(&b, "%d predictions (of Pods on their nodes, templates on each kind of node), %d containers (%d invalid, %d refused, %d privileged); %d with open paths; %d errors\n",
+			s.Objects, s.Containers, s.Invalid, s.Refused, s.Privileged, s.WithOpen, s.Errors)
+	} else {
+		fmt.Fprintf(&b, "%d files, %d objects, %d containers (%d invalid, %d refused, %d privileged); %d with open paths; %d unreadable documents\n",
+			s.Files, s.Objects, s.Containers, s.Invalid, s.Refused, s.Privileged, s.WithOpen, s.Errors)
 	}
+	fmt.Fprintf(&b, "pod security: %d restricted, %d baseline, %d privileged\n", s.PSSLevels[audit.LevelRestricted], s.PSSLevels[audit.LevelBaseline], s.PSSLevels[audit.LevelPrivileged])
+	if s.Namespaces != nil || s.Nodes != nil {
+		fmt.Fprintf(&b, "open paths: %s\n", openCounts(s.OpenPaths))
+	}
+	shares(&b, "namespace", s.Namespaces)
+	shares(&b, "node", s.Nodes)
 	_, err := io.WriteString(t.w, b.String())
 	return err
+}
+
+// shares writes each namespace's or node's counts.
+func shares(b *strings.Builder, what string, m map[string]*audit.Counts) {
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		n := m[name]
+		if name == "" {
+			name = "(none written)"
+		}
+		fmt.Fprintf(b, "%s %s: %d objects, %d containers; %d with open paths (%s); pod security: %d restricted, %d baseline, %d privileged\n",
+			what, name, n.Objects, n.Containers, n.WithOpen, openCounts(n.OpenPaths), n.PSSLevels[audit.LevelRestricted], n.PSSLevels[audit.LevelBaseline], n.PSSLevels[audit.LevelPrivileged])
+	}
+}
+
+// nodeList names the nodes a workload was predicted for.
+func nodeList(nodes []string) string {
+	if len(nodes) == 1 {
+		return "node " + nodes[0]
+	}
+	if len(nodes) > 3 {
+		return fmt.Sprintf("%d nodes (%s, …)", len(nodes), strings.Join(nodes[:3], ", "))
+	}
+	return "nodes " + strings.Join(nodes, ", ")
 }
 
 // openCounts lists path IDs with their counts, the most open first.

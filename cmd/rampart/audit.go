@@ -29,9 +29,10 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 		allowEmpty bool
 		summary    bool
 		maxDoc     = byteSize(kube.DefaultMaxDocument)
+		live       clusterFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "audit FILES...",
+		Use:   "audit FILES... | --cluster",
 		Short: "Predict each container's layers, open attack paths and Pod Security level (manifests, Compose, OCI bundles)",
 		Long:  fmt.Sprintf(auditLong, audit.SysctlsHelp(), audit.RuntimesHelp()),
 		Example: `  rampart audit deploy.yaml
@@ -40,16 +41,24 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
   rampart audit examples/seed --apparmor-node --profiles examples/seed
   helm template . | rampart audit - -o sarif > rampart.sarif
   rampart audit k8s/ --fail-on restricted -o junit > audit.xml
-  rampart audit k8s/ --baseline .rampart-baseline.json --fail-on open-path`,
-		Args: cobra.MinimumNArgs(1),
+  rampart audit k8s/ --baseline .rampart-baseline.json --fail-on open-path
+  rampart audit --cluster -A --summary`,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := report.CheckFormat(report.KindAudit, output); err != nil {
 				return err
 			}
+			if err := live.check(cmd.Flags(), args); err != nil {
+				return usageError{err}
+			}
+			where := args // where a config is looked for from
+			if live.on {
+				where = []string{"."}
+			}
 			if err := audit.CheckFailOn(failOn); err != nil {
 				return usageError{err}
 			}
-			acc, err := audit.LoadAcceptance(config, base, args)
+			acc, err := audit.LoadAcceptance(config, base, where)
 			if err == nil && acc.Config != nil {
 				err = acc.Config.ApplyNode(cmd.Flags())
 			}
@@ -65,25 +74,25 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 				// often is a quarter faster for ~1.5x the peak heap.
 				debug.SetGCPercent(400)
 			}
-			a, err := audit.New(node)
+			aud, err := newAuditing(cmd.Context(), cmd.Flags(), &live, node, args, int(maxDoc))
 			if err != nil {
 				return err
 			}
-			a.Accept(acc)
+			aud.Accept(acc)
 			opts := []report.Option{report.SARIFBase(sarifBase)}
 			if summary {
-				a.CountNamespaces()
+				aud.CountNamespaces()
 				opts = append(opts, report.SummaryOnly())
 			}
 			out, err := report.NewAuditWriter(output, stdout, isTerminal(stdout), opts...)
 			if err != nil {
 				return err
 			}
-			if err := out.Begin(a.Report()); err != nil {
+			if err := out.Begin(aud.Report()); err != nil {
 				return err
 			}
 			var fps []string
-			r, err := a.Stream(args, int(maxDoc), func(w *audit.Workload) error {
+			r, err := aud.stream(func(w *audit.Workload) error {
 				if write != "" {
 					fps = append(fps, w.Fingerprints()...)
 				}
@@ -108,7 +117,7 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 			if allowEmpty && r.Summary.Containers == 0 && r.Summary.Objects == 0 && len(r.Errors) == 0 {
 				return nil // a hook's batch of YAML that holds no workload
 			}
-			err = r.Gate(args, failOn)
+			err = r.Gate(aud.where, failOn)
 			if ge := (*audit.GateError)(nil); errors.As(err, &ge) {
 				return statusError{code: 1, err: err}
 			}
@@ -136,5 +145,6 @@ func newAuditCmd(stdout io.Writer) *cobra.Command {
 	fl.StringVar(&base, "baseline", "", "a baseline `FILE` (of --write-baseline): its findings are marked and fail no --fail-on, so only new findings do")
 	fl.StringVar(&write, "write-baseline", "", "write the findings' fingerprints to `FILE`, a baseline for --baseline")
 	fl.StringVar(&failOn, "fail-on", "", "exit 1 when: open-path (a container has an open path), baseline (a pod fails baseline), restricted (a pod fails restricted); accepted findings (--config, --baseline, the rampart.dev/accept annotation) do not count")
+	live.add(fl)
 	return cmd
 }

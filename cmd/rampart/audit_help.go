@@ -46,6 +46,22 @@ cluster's objects: no workload, the summary with each namespace's share
 (objects, containers, open paths by path, Pod Security levels), and the
 errors; in table or json. --fail-on and the exit status are the same.
 
+--cluster audits a live cluster instead of files, read through kubectl
+(--context, -n NAMESPACE or -A; RBAC: list the workload kinds and nodes,
+get nodes/proxy for configz): each Pod for the node it is bound to, each
+template (and each Pod not yet scheduled) for every set of node facts
+among the nodes its nodeSelector and tolerations let it onto. A node's
+facts come from the cluster: its runtime and version and architecture
+(the kubelet's status.nodeInfo), seccompDefault (the kubelet's configz
+through the API server's node proxy), AppArmor (the kubelet's own word
+where a Pod asking for a profile runs or was refused there, else the node
+label rampart.dev/apparmor=enabled). A fact the cluster does not tell is
+taken as false, the kubelet's default, and the node's notes say so; a
+node flag given (--runtime, --runtime-version, --arch, --seccomp-default,
+--apparmor-node, or the config's) wins, for every node. The table and
+-o json list the nodes with their facts, name each workload's nodes, and
+--summary counts per node too.
+
 The node is described with flags: --runtime picks the default capability
 set (containerd and docker: 14; cri-o: 9) and, with --runtime-version,
 the RuntimeDefault seccomp profile; --seccomp-default is the kubelet's

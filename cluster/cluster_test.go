@@ -1,0 +1,175 @@
+package cluster
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rampart-sec/rampart/internal/kubectl"
+)
+
+// fakeKubectl is a kubectl that answers from testdata: the nodes,
+// workloads and configz recorded from the kube tier's two-node lab (a
+// host node, and an AppArmor node tainted rampart.dev/apparmor-node),
+// with namespace demo2 holding the Pods and templates below. A kubelet
+// whose configz is not served answers as an RBAC refusal does.
+func fakeKubectl(t *testing.T, configz map[string]bool) kubectl.Kubectl {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("the fake kubectl is a shell script")
+	}
+	dir := t.TempDir()
+	td, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []string
+	for node, ok := range configz {
+		if ok {
+			cases = append(cases, `*/nodes/`+node+`/proxy/configz) cat `+td+`/configz.json;;`)
+		}
+	}
+	script := `#!/bin/sh
+echo "$*" >> ` + dir + `/calls
+case "$*" in
+"get nodes -o json") cat ` + td + `/nodes.json;;
+"get ` + WorkloadResources + ` -o json"*) cat ` + td + `/objects.json;;
+` + strings.Join(cases, "\n") + `
+*/proxy/configz) echo 'Error from server (Forbidden): nodes "x" is forbidden: User "dev" cannot get resource "nodes/proxy" in API group "" at the cluster scope' >&2; exit 1;;
+*) echo "unexpected: $*" >&2; exit 2;;
+esac
+`
+	p := filepath.Join(dir, "kubectl")
+	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return kubectl.Kubectl{Path: p}
+}
+
+func TestRead(t *testing.T) {
+	k := fakeKubectl(t, map[string]bool{"rampart-lab": true})
+	snap, err := Read(context.Background(), Scope{Kubectl: k, Namespace: "demo2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Nodes) != 2 {
+		t.Fatalf("%d nodes, want 2", len(snap.Nodes))
+	}
+	host, aa := snap.Nodes[0], snap.Nodes[1]
+	if host.Name != "rampart-lab" || aa.Name != "rampart-lab-apparmor" {
+		t.Fatalf("nodes %s, %s: want sorted by name", host.Name, aa.Name)
+	}
+	for _, n := range snap.Nodes {
+		if n.Arch != "amd64" || n.Runtime != "containerd" || n.RuntimeVersion != "1.6.20" {
+			t.Errorf("%s: arch %q runtime %q %q, want the kubelet's amd64 containerd 1.6.20", n.Name, n.Arch, n.Runtime, n.RuntimeVersion)
+		}
+	}
+	// seccompDefault: read where configz answers, unknown (with the API
+	// server's words) where RBAC refuses it.
+	if f := host.SeccompDefault; !f.Known || f.Value || f.Source != "kubelet configz" {
+		t.Errorf("host seccompDefault %v, want known false from configz", f)
+	}
+	if f := aa.SeccompDefault; f.Known || !strings.Contains(f.Source, "Forbidden") {
+		t.Errorf("AppArmor node seccompDefault %v, want unknown, saying Forbidden", f)
+	}
+	// AppArmor: the kubelet's own word, from Pods, over the label.
+	if f := host.AppArmor; !f.Known || f.Value || !strings.Contains(f.Source, "refused Pod demo2/aa-on-host") {
+		t.Errorf("host AppArmor %v, want false: the kubelet refused aa-on-host", f)
+	}
+	if f := aa.AppArmor; !f.Known || !f.Value || !strings.Contains(f.Source, "runs Pod demo2/aa-on-aanode") {
+		t.Errorf("AppArmor node AppArmor %v, want true: the kubelet runs aa-on-aanode under a profile", f)
+	}
+
+	// The Deployment's ReplicaSet is left to the Deployment; its Pod is kept.
+	var kinds []string
+	for _, o := range snap.Objects {
+		kinds = append(kinds, o.Kind+"/"+o.Name)
+		if o.Kind == "ReplicaSet" || o.Kind == "Job" {
+			t.Errorf("%s %s: a controlled ReplicaSet or Job is its controller's template, not read twice", o.Kind, o.Name)
+		}
+	}
+	for _, want := range []string{"Pod/aa-on-host", "Pod/aa-on-aanode", "DaemonSet/agent", "CronJob/nightly", "Deployment/flask-app"} {
+		if !slices.Contains(kinds, want) {
+			t.Errorf("objects %v: no %s", kinds, want)
+		}
+	}
+
+	// Where each runs: a bound Pod on its node; the DaemonSet tolerates
+	// every taint; the Deployment not the AppArmor node's; the CronJob's
+	// nodeSelector (arm64) matches no node.
+	want := map[string][]string{
+		"Pod/aa-on-aanode":     {"rampart-lab-apparmor"},
+		"DaemonSet/agent":      {"rampart-lab", "rampart-lab-apparmor"},
+		"Deployment/flask-app": {"rampart-lab"},
+		"CronJob/nightly":      nil,
+	}
+	for _, o := range snap.Objects {
+		w, ok := want[o.Kind+"/"+o.Name]
+		if !ok {
+			continue
+		}
+		if got := o.Nodes(snap.Nodes); !slices.Equal(got, w) {
+			t.Errorf("%s %s runs on %v, want %v", o.Kind, o.Name, got, w)
+		}
+		if o.Kind == "Pod" && o.Source() != "namespaces/demo2/pods/"+o.Name {
+			t.Errorf("source %q", o.Source())
+		}
+	}
+	// A cordoned node takes no new Pod.
+	cordoned := slices.Clone(snap.Nodes)
+	cordoned[0].Unschedulable = true
+	for _, o := range snap.Objects {
+		if o.Kind == "DaemonSet" {
+			if got := o.Nodes(cordoned); !slices.Equal(got, []string{"rampart-lab-apparmor"}) {
+				t.Errorf("DaemonSet with rampart-lab cordoned runs on %v", got)
+			}
+		}
+	}
+}
+
+// The scope becomes kubectl's own flags.
+func TestReadScope(t *testing.T) {
+	for _, c := range []struct {
+		scope Scope
+		want  string
+	}{
+		{Scope{}, "-o json"},
+		{Scope{Namespace: "demo2"}, "-o json --namespace demo2"},
+		{Scope{All: true}, "-o json --all-namespaces"},
+	} {
+		k := fakeKubectl(t, nil)
+		c.scope.Kubectl = k
+		if _, err := Read(context.Background(), c.scope); err != nil {
+			t.Fatal(err)
+		}
+		calls, _ := os.ReadFile(filepath.Join(filepath.Dir(k.Path), "calls"))
+		if !strings.Contains(string(calls), "get "+WorkloadResources+" "+c.want+"\n") {
+			t.Errorf("%+v: kubectl was called as\n%s\nwant get %s %s", c.scope, calls, WorkloadResources, c.want)
+		}
+	}
+}
+
+// A kubectl that fails stops the read with its own words.
+func TestReadFails(t *testing.T) {
+	_, err := Read(context.Background(), Scope{Kubectl: kubectl.Kubectl{Path: "false"}})
+	if err == nil || !strings.Contains(err.Error(), "reading the cluster's nodes") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestParseConfigz(t *testing.T) {
+	for in, want := range map[string]Fact{
+		`{"kubeletconfig":{"seccompDefault":true}}`: {Known: true, Value: true, Source: "kubelet configz"},
+		`{"kubeletconfig":{}}`:                      {Known: true, Source: "kubelet configz, unset"},
+		`{}`:                                        {Source: "the kubelet's configz holds no kubeletconfig"},
+		`not json`:                                  {Source: "the kubelet's configz holds no kubeletconfig"},
+	} {
+		if got := parseConfigz([]byte(in), nil); got != want {
+			t.Errorf("%s: %+v, want %+v", in, got, want)
+		}
+	}
+}

@@ -63,6 +63,11 @@ func NewCluster(nodes []ClusterNode) (*Cluster, error) {
 	c := &Cluster{byName: map[string]*nodeKind{}, nodes: nodes}
 	byFacts := map[string]*nodeKind{}
 	for _, n := range nodes {
+		// Node's zero values mean "this machine's" and "containerd" to a
+		// file audit; a live node's facts are its own, never a default.
+		if n.Node.Runtime == "" || n.Node.Arch == "" {
+			return nil, fmt.Errorf("node %s: reports no container runtime or architecture (status.nodeInfo): nothing to predict it with", n.Name)
+		}
 		key, err := json.Marshal(n.Node)
 		if err != nil {
 			return nil, err

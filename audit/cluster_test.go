@@ -134,6 +134,9 @@ func TestNewClusterRefuses(t *testing.T) {
 	if _, err := NewCluster(nil); err == nil {
 		t.Error("no nodes: no error")
 	}
+	if _, err := NewCluster([]ClusterNode{{Name: "new", Node: Node{Arch: "amd64"}}}); err == nil || !strings.Contains(err.Error(), "node new: reports no container runtime") {
+		t.Errorf("a node that reports no runtime: err = %v, want a refusal, not containerd assumed", err)
+	}
 	_, err := NewCluster([]ClusterNode{{Name: "pi", Node: Node{Runtime: "containerd", Arch: "riscv64"}}})
 	if err == nil || !strings.HasPrefix(err.Error(), "node pi: ") {
 		t.Errorf("an architecture rampart does not model: err = %v, want one naming the node", err)

@@ -20,19 +20,27 @@ func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
 		inPlace, diff, spo        bool
 		seccompMode, fromRec      string
 		maxDoc                    = byteSize(kube.DefaultMaxDocument)
+		adm                       admissionFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "harden FILES...",
+		Use:   "harden FILES... | --admission",
 		Short: "Write hardened manifests and the AppArmor profiles they reference",
 		Long:  hardenLong,
 		Example: `  rampart harden deploy.yaml --assume-nonroot
   rampart harden k8s/ --out hardened/ --spo
   rampart harden deploy.yaml --keep NET_BIND_SERVICE --diff
   rampart harden compose.yaml --diff
-  rampart audit deploy.hardened.yaml --apparmor-node --profiles .`,
-		Args: cobra.MinimumNArgs(1),
+  rampart audit deploy.hardened.yaml --apparmor-node --profiles .
+  rampart harden --admission --mutate | kubectl apply -f -`,
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fl := cmd.Flags()
+			if err := adm.check(fl, args); err != nil {
+				return usageError{err}
+			}
+			if adm.on {
+				return adm.write(stdout)
+			}
 			if inPlace && outDir != "" {
 				return usageError{fmt.Errorf("--in-place and --out: choose one")}
 			}
@@ -87,6 +95,7 @@ func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
 	fl.StringVar(&seccompMode, "seccomp", "runtime-default", "runtime-default, or localhost: a generated profile per container, RuntimeDefault narrowed (see above)")
 	fl.BoolVar(&spo, "spo", false, "also write Security Profiles Operator objects (FILE.spo.yaml)")
 	fl.Var(&maxDoc, "max-document-size", "the most read of one YAML document (a larger one fails the file): bytes, or with KiB, MiB or GiB; 0 for no limit")
+	adm.add(fl)
 	fl.StringVar(&fromRec, "from-recording", "", "DIR[#CONTAINER]: give the container the policy generated from DIR/recording.json (rampart record; or the recording file, or the policy.json generated from it)")
 	return cmd
 }

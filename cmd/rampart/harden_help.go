@@ -90,5 +90,30 @@ not name a profile no node can load. Without the parser harden says that
 validation was rampart's alone. RAMPART_APPARMOR_PARSER names the parser
 to run; "none" runs none.
 
+--admission writes, instead, the policies that hold every cluster's Pods
+to the layers at the API server, as YAML for kubectl apply -f -: a
+ValidatingAdmissionPolicy and its binding (admissionregistration.k8s.io/v1,
+CEL the API server evaluates itself: no webhook) that refuses a Pod, or a
+Deployment, DaemonSet, StatefulSet, ReplicaSet, ReplicationController,
+Job or CronJob whose template, where a container falls short of --target:
+  capabilities  NET_RAW out of its set: dropped by name or ALL, not added
+                back, not privileged; and every name written as the
+                node's runtime reads it (NET_RAW, not CAP_NET_RAW, which
+                drops nothing);
+  seccomp       a seccomp profile, RuntimeDefault or Localhost (its own or
+                the Pod's), not privileged;
+  apparmor      an AppArmor profile asked for (Localhost; RuntimeDefault
+                unless privileged), in a field or the annotation; such a
+                Pod runs only where the node has AppArmor.
+The message names the object, the containers and the field to change.
+--mutate puts a MutatingAdmissionPolicy in front that applies harden's
+defaults to every container that is not privileged: drop ALL (adds kept),
+RuntimeDefault seccomp and allowPrivilegeEscalation: false where unset,
+and RuntimeDefault AppArmor where the target has apparmor. --warn warns
+and audits instead of denying; --exclude-namespace (kube-system) and
+--namespace-label choose where the bindings apply. The kube tier holds
+the validating policy to rampart audit over the shared corpus: admitted
+exactly where audit says every container meets the target.
+
 Exit status: 0 hardened; 1 some file could not be read or hardened (or
 apparmor_parser refuses its profile); 2 bad flags or arguments.`

@@ -21,7 +21,7 @@ func TestUsageStatus(t *testing.T) {
 		{[]string{"run"}, "requires at least 1 arg"},
 		{[]string{"policy", "convert"}, "accepts 1 arg"},
 		{[]string{"audit"}, "no FILES given: name manifests, a directory or - for standard input, or audit a live cluster with --cluster"},
-		{[]string{"harden"}, "requires at least 1 arg"},
+		{[]string{"harden"}, "no FILES given: name manifests or a directory to harden, or write admission policies with --admission"},
 		{[]string{"record"}, "requires at least 1 arg"},
 		{[]string{"layers", "a.yaml", "b.yaml"}, "accepts at most 1 arg"},
 		{[]string{"probe", "raw-socket"}, `unknown command "raw-socket"`},

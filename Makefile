@@ -87,7 +87,8 @@ dist: deps-dist
 		echo "dist: $$os/$$arch"; \
 		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build $(PORTABLE) -o $(DIST)/rampart-$(VERSION)-$$os-$$arch$$ext ./cmd/rampart; \
 	done
-	cd $(DIST) && sha256sum rampart-* > SHA256SUMS
+	./scripts/krew.sh $(DIST) $(VERSION)
+	cd $(DIST) && sha256sum rampart-* kubectl-rampart-* > SHA256SUMS
 	./scripts/dist-check.sh $(DIST) $(VERSION)
 
 # Pure tests only: no root, no kernel features needed.

@@ -39,6 +39,7 @@ func (e statusError) Unwrap() error { return e.err }
 
 func run(args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
+	asPlugin(root, argv0())
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {

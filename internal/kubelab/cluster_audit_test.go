@@ -3,6 +3,7 @@
 package kubelab
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -131,6 +132,28 @@ func TestAuditCluster(t *testing.T) {
 		t.Errorf("errors %+v, want the arm64 CronJob no node can run", r.Errors)
 	}
 	t.Logf("%d predictions over %d nodes equal the file audits", len(r.Workloads), len(facts))
+
+	// As a kubectl plugin: kubectl finds the binary as kubectl-rampart on
+	// PATH and runs it with its own kubeconfig; the audit is the same.
+	bin := t.TempDir()
+	if err := os.Symlink(rampartBin, filepath.Join(bin, "kubectl-rampart")); err != nil {
+		t.Fatal(err)
+	}
+	env := append(c.Env(), "PATH="+bin+":"+c.Bin+":"+os.Getenv("PATH"))
+	plugin := exec.CommandContext(ctx, filepath.Join(c.Bin, "kubectl"), "plugin", "list")
+	plugin.Env = env
+	if list, err := plugin.Output(); err != nil || !strings.Contains(string(list), filepath.Join(bin, "kubectl-rampart")) {
+		t.Errorf("kubectl plugin list does not find kubectl-rampart: %v\n%s", err, list)
+	}
+	plugin = exec.CommandContext(ctx, filepath.Join(c.Bin, "kubectl"), "rampart", "audit", "--cluster", "-n", ns, "-o", "json")
+	plugin.Env = env
+	pout, err := plugin.Output()
+	if err != nil {
+		t.Fatalf("kubectl rampart audit --cluster: %v: %s", err, stderrOf(err))
+	}
+	if !bytes.Equal(pout, out) {
+		t.Errorf("kubectl rampart audit --cluster differs from rampart audit --cluster")
+	}
 }
 
 func stderrOf(err error) string {

@@ -27,6 +27,8 @@ type Scope struct {
 	// context's namespace, as for kubectl.
 	Namespace string
 	All       bool
+	// Selector is a label selector the workloads must match (kubectl -l).
+	Selector string
 }
 
 // Snapshot is what one read of the cluster found.
@@ -56,6 +58,9 @@ func Read(ctx context.Context, s Scope) (*Snapshot, error) {
 		args = append(args, "--all-namespaces")
 	case s.Namespace != "":
 		args = append(args, "--namespace", s.Namespace)
+	}
+	if s.Selector != "" {
+		args = append(args, "--selector", s.Selector)
 	}
 	out, _, err = s.Kubectl.Run(ctx, nil, args...)
 	if err != nil {

@@ -51,14 +51,15 @@ const (
 	KindProbe    Kind = "probe"
 	KindLint     Kind = "lint"
 	KindAppArmor Kind = "apparmor"
+	KindDrift    Kind = "drift"
 )
 
 // formats are the formats each kind's renderer writes; aliases, other
 // names it takes for them.
 var (
 	formats = map[Kind][]string{KindLayers: layersFormats, KindAudit: auditFormats, KindProbe: probeFormats,
-		KindLint: lintFormats, KindAppArmor: appArmorFormats}
-	aliases = map[Kind][]string{KindLayers: {"", "md"}, KindProbe: {""}}
+		KindLint: lintFormats, KindAppArmor: appArmorFormats, KindDrift: driftFormats}
+	aliases = map[Kind][]string{KindLayers: {"", "md"}, KindProbe: {""}, KindDrift: {""}}
 )
 
 // CheckFormat says whether kind's renderer writes format, so that a

@@ -20,6 +20,7 @@ import (
 
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/audit"
+	"github.com/rampart-sec/rampart/drift"
 	"github.com/rampart-sec/rampart/internal/doctest"
 	"github.com/rampart-sec/rampart/layers"
 	"github.com/rampart-sec/rampart/record"
@@ -76,6 +77,7 @@ func schemaCases() []schemaCase {
 				rampartOut(t, "", "audit", "-o", "sarif", "../audit/testdata/psa", "--config", acceptConfig(t)),
 			}
 		}},
+		{name: "probe --all -o json", schema: "drift.schema.json", goType: reflect.TypeFor[drift.Report](), outputs: driftJSONOutputs},
 		{name: "layers -o json", schema: "layers.schema.json", goType: reflect.TypeFor[layers.Matrix](), outputs: layersJSONOutputs},
 		{name: "probe -o json", schema: "probe.schema.json", goType: reflect.TypeFor[attack.Report](), outputs: probeJSONOutputs},
 		{name: "probe --list -o json", schema: "catalog.schema.json", goType: reflect.TypeFor[[]*attack.Path](), outputs: func(t *testing.T) []output {
@@ -653,4 +655,35 @@ func acceptConfig(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// driftJSONOutputs is probe --all against a kubectl that answers with
+// what the kube tier's lab answered (cluster/testdata) and can exec into
+// no container: a foreseen refusal, and containers not measured.
+func driftJSONOutputs(t *testing.T) []output {
+	td, err := filepath.Abs("../cluster/testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc := filepath.Join(t.TempDir(), "kubectl")
+	script := "#!/bin/sh\ncase \"$*\" in\n" +
+		"*'get nodes -o json') cat " + td + "/nodes.json;;\n" +
+		"*'get pods,'*) cat " + td + "/objects.json;;\n" +
+		"*/proxy/configz) cat " + td + "/configz.json;;\n" +
+		"*) echo 'error: unable to upgrade connection: container not found' >&2; exit 1;;\nesac\n"
+	if err := os.WriteFile(kc, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"probe", "--all", "--kubectl", kc, "-n", "demo2", "-o", "json"}
+	cmd := exec.Command(rampartBin(t), args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err == nil || cmd.ProcessState.ExitCode() != 1 {
+		t.Fatalf("rampart %s: %v, want exit 1 (drift found)\n%s", strings.Join(args, " "), err, errb.String())
+	}
+	var r drift.Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil || len(r.Drift) == 0 || len(r.Unmeasured) == 0 {
+		t.Fatalf("probe --all: %v; %d drift, %d unmeasured: want both\n%s", err, len(r.Drift), len(r.Unmeasured), out.Bytes())
+	}
+	return []output{{what: "rampart " + strings.Join(args, " "), data: out.Bytes()}}
 }

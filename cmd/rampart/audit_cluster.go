@@ -56,6 +56,19 @@ var nodeFlags = []string{"runtime", "runtime-version", "arch", "seccomp-default"
 // A fact the cluster does not tell is the kubelet's default and the
 // node's notes say so: never a silent guess.
 func (c *clusterFlags) read(ctx context.Context, fl *pflag.FlagSet, given audit.Node) (*audit.Cluster, []audit.ClusterObject, error) {
+	a, snap, err := c.snapshot(ctx, fl, given)
+	if err != nil {
+		return nil, nil, err
+	}
+	var objs []audit.ClusterObject
+	for _, o := range snap.Objects {
+		objs = append(objs, audit.ClusterObject{Source: o.Source(), Nodes: o.Nodes(snap.Nodes), JSON: o.JSON})
+	}
+	return a, objs, nil
+}
+
+// snapshot reads the cluster and makes the auditor of its nodes.
+func (c *clusterFlags) snapshot(ctx context.Context, fl *pflag.FlagSet, given audit.Node) (*audit.Cluster, *cluster.Snapshot, error) {
 	snap, err := cluster.Read(ctx, c.scope)
 	if err != nil {
 		return nil, nil, err
@@ -94,11 +107,7 @@ func (c *clusterFlags) read(ctx context.Context, fl *pflag.FlagSet, given audit.
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w (a node flag, as --runtime, predicts every node as it says)", err)
 	}
-	var objs []audit.ClusterObject
-	for _, o := range snap.Objects {
-		objs = append(objs, audit.ClusterObject{Source: o.Source(), Nodes: o.Nodes(snap.Nodes), JSON: o.JSON})
-	}
-	return a, objs, nil
+	return a, snap, nil
 }
 
 func factNote(name string, f cluster.Fact, flag string) string {
@@ -106,38 +115,4 @@ func factNote(name string, f cluster.Fact, flag string) string {
 		return fmt.Sprintf("%s %t: %s", name, f.Value, f.Source)
 	}
 	return fmt.Sprintf("%s unknown: %s; predicted as false, the kubelet's default (%s says otherwise)", name, f.Source, flag)
-}
-
-// auditing is a file audit or a live cluster's, behind one face.
-type auditing struct {
-	auditor interface {
-		Accept(audit.Acceptance)
-		CountNamespaces()
-		Report() *audit.Report
-	}
-	stream func(emit func(*audit.Workload) error) (*audit.Report, error)
-	where  []string // what the audit read, for the gate's message
-}
-
-func (a *auditing) Accept(acc audit.Acceptance) { a.auditor.Accept(acc) }
-func (a *auditing) CountNamespaces()            { a.auditor.CountNamespaces() }
-func (a *auditing) Report() *audit.Report       { return a.auditor.Report() }
-
-func newAuditing(ctx context.Context, fl *pflag.FlagSet, live *clusterFlags, node audit.Node, args []string, maxDoc int) (*auditing, error) {
-	if !live.on {
-		a, err := audit.New(node)
-		if err != nil {
-			return nil, err
-		}
-		return &auditing{auditor: a, where: args, stream: func(emit func(*audit.Workload) error) (*audit.Report, error) {
-			return a.Stream(args, maxDoc, emit)
-		}}, nil
-	}
-	c, objs, err := live.read(ctx, fl, node)
-	if err != nil {
-		return nil, err
-	}
-	return &auditing{auditor: c, where: []string{"the cluster's objects"}, stream: func(emit func(*audit.Workload) error) (*audit.Report, error) {
-		return c.Stream(objs, emit)
-	}}, nil
 }

@@ -122,3 +122,28 @@ func TestAuditCluster(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeAllFlags: --all's flags without --all, and --pod or -c with
+// it, are refused before any cluster is reached; a cluster that cannot
+// be read is 125.
+func TestProbeAllFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--concurrency", "2"}, exitUsage, "--concurrency is for --all"},
+		{[]string{"-A"}, exitUsage, "--all-namespaces is for --all"},
+		{[]string{"--all", "--pod", "web"}, exitUsage, "--pod probes one Pod, --all every one"},
+		{[]string{"--all", "-c", "app"}, exitUsage, "--container names a container of --pod"},
+		{[]string{"--all", "-A", "-n", "x"}, exitUsage, "--namespace and --all-namespaces: give one"},
+		{[]string{"--all", "--concurrency", "0"}, exitUsage, "--concurrency 0: want at least 1"},
+		{[]string{"--all", "-o", "sarif"}, exitUsage, "sarif"},
+		{[]string{"--all", "--kubectl", "/nonexistent"}, exitRefused, "reading the cluster's nodes"},
+	} {
+		r := rampart(t, "", append([]string{"probe"}, c.args...)...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("probe %v: exit %d, %q; want %d and %q", c.args, r.code, r.stderr, c.code, c.want)
+		}
+	}
+}

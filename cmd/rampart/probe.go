@@ -18,6 +18,7 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
 		output string
 		list   bool
 		target inpod.Target
+		all    probeAll
 	)
 	cmd := &cobra.Command{
 		Use:   "probe",
@@ -26,17 +27,24 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
 		Example: `  rampart probe
   rampart probe --only raw-socket,userns-netns,read-shadow -o json
   rampart run --cap-drop NET_RAW -- rampart probe --only raw-socket
-  rampart probe --pod web-7d9f8 -c app -n shop`,
+  rampart probe --pod web-7d9f8 -c app -n shop
+  rampart probe --all -A --profiles ./profiles`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if target.Pod == "" {
+			if err := all.check(cmd.Flags(), target.Pod); err != nil {
+				return usageError{err}
+			}
+			if all.on && !list {
+				return all.run(cmd.Context(), cmd.Flags(), target, only, output, stdout, cmd.ErrOrStderr())
+			}
+			if target.Pod == "" && !all.on {
 				for _, f := range []string{"container", "namespace", "context", "kubectl"} {
 					if cmd.Flags().Changed(f) {
 						return usageError{fmt.Errorf("--%s says where --pod is; it needs --pod", f)}
 					}
 				}
 			} else if list {
-				return usageError{fmt.Errorf("--list describes the catalog, it probes nothing: drop --pod")}
+				return usageError{fmt.Errorf("--list describes the catalog, it probes nothing: drop --pod and --all")}
 			}
 			var paths []*attack.Path
 			if len(only) > 0 {
@@ -73,10 +81,11 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
 	cmd.Flags().StringSliceVar(&only, "only", nil, "probe only these paths (IDs, comma-separated)")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	cmd.Flags().BoolVar(&list, "list", false, "describe the catalog instead of probing")
+	all.add(cmd.Flags())
 	cmd.Flags().StringVar(&target.Pod, "pod", "", "probe inside this running Pod (through kubectl exec; its image need not hold rampart)")
 	cmd.Flags().StringVarP(&target.Container, "container", "c", "", "with --pod: the container (default: the Pod's default container, as kubectl picks it)")
-	cmd.Flags().StringVarP(&target.Namespace, "namespace", "n", "", "with --pod: the Pod's namespace (default: the kubeconfig context's)")
-	cmd.Flags().StringVar(&target.Context, "context", "", "with --pod: the kubeconfig context (default: the current one)")
-	cmd.Flags().StringVar(&target.Kubectl, "kubectl", "kubectl", "with --pod: the kubectl to use (it reads KUBECONFIG as usual)")
+	cmd.Flags().StringVarP(&target.Namespace, "namespace", "n", "", "with --pod or --all: the namespace (default: the kubeconfig context's)")
+	cmd.Flags().StringVar(&target.Context, "context", "", "with --pod or --all: the kubeconfig context (default: the current one)")
+	cmd.Flags().StringVar(&target.Kubectl, "kubectl", "kubectl", "with --pod or --all: the kubectl to use (it reads KUBECONFIG as usual)")
 	return cmd
 }

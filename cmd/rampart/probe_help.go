@@ -35,5 +35,19 @@ the live workload without rebuilding its image. The image needs /bin/sh
 with cat, chmod and rm. In /dev/shm or /dev the binary's size counts
 against the container's memory limit while it runs.
 
+With --all (-n NAMESPACE, -A, -l SELECTOR), every running container of
+the cluster is probed so, --concurrency at a time, and held to what
+audit --cluster predicts for its Pod on its node (--profiles: the
+Localhost profiles the manifests name): the drift report. Drift is where
+the cluster does not do what its manifests say: a container that does
+not run (the kubelet refused the Pod; the runtime could not create it: a
+Localhost seccomp profile missing on its node, an AppArmor profile not
+loaded), one that runs under other capabilities, seccomp mode or
+AppArmor profile than predicted, a path open or closed otherwise. Paths a
+node fact decides that audit could only assume (a sysctl, a kernel
+feature, a read-only mount) are listed apart, as assumed; containers
+kubectl exec cannot enter, as not measured. Exit status 1 when there is
+drift. JSON: docs/drift-json.md.
+
 The JSON form (-o json) is documented in docs/probe-json.md; that of
 --list -o json has a schema, docs/catalog.schema.json.`

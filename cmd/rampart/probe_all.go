@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/pflag"
+
+	"github.com/rampart-sec/rampart/attack"
+	"github.com/rampart-sec/rampart/audit"
+	"github.com/rampart-sec/rampart/drift"
+	"github.com/rampart-sec/rampart/probe/inpod"
+	"github.com/rampart-sec/rampart/report"
+)
+
+// probeAll is probe --all's: every running container of the cluster,
+// measured and held to audit --cluster's prediction.
+type probeAll struct {
+	on, allNS   bool
+	selector    string
+	profiles    string
+	concurrency int
+}
+
+func (p *probeAll) add(fl *pflag.FlagSet) {
+	fl.BoolVar(&p.on, "all", false, "probe every running container of the cluster (-n, -A, -l) and report the drift from audit --cluster's prediction")
+	fl.BoolVarP(&p.allNS, "all-namespaces", "A", false, "with --all: every namespace")
+	fl.StringVarP(&p.selector, "selector", "l", "", "with --all: only Pods with these labels (kubectl's -l)")
+	fl.StringVar(&p.profiles, "profiles", "", "with --all: the directory of Localhost profiles the manifests name (as audit --profiles), to predict with")
+	fl.IntVar(&p.concurrency, "concurrency", 4, "with --all: containers probed at once")
+}
+
+// check refuses --all's flags without it, and --pod with it.
+func (p *probeAll) check(fl *pflag.FlagSet, pod string) error {
+	if !p.on {
+		for _, f := range []string{"all-namespaces", "selector", "profiles", "concurrency"} {
+			if fl.Changed(f) {
+				return fmt.Errorf("--%s is for --all", f)
+			}
+		}
+		return nil
+	}
+	switch {
+	case pod != "":
+		return fmt.Errorf("--pod probes one Pod, --all every one: give one")
+	case fl.Changed("container"):
+		return fmt.Errorf("--container names a container of --pod; --all probes every container")
+	case p.allNS && fl.Changed("namespace"):
+		return fmt.Errorf("--namespace and --all-namespaces: give one")
+	case p.concurrency < 1:
+		return fmt.Errorf("--concurrency %d: want at least 1", p.concurrency)
+	}
+	return nil
+}
+
+// run measures, compares and reports; drift found is exit status 1.
+func (p *probeAll) run(ctx context.Context, fl *pflag.FlagSet, t inpod.Target, only []string, output string, stdout, stderr io.Writer) error {
+	if err := report.CheckFormat(report.KindDrift, output); err != nil {
+		return err
+	}
+	live := clusterFlags{on: true}
+	live.scope.Kubectl.Path, live.scope.Kubectl.Context = t.Kubectl, t.Context
+	live.scope.Namespace, live.scope.All, live.scope.Selector = t.Namespace, p.allNS, p.selector
+	c, snap, err := live.snapshot(ctx, fl, audit.Node{ProfilesDir: p.profiles})
+	if err != nil {
+		return err
+	}
+	probeOne := func(ctx context.Context, ns, pod, ctr string) (*attack.Report, error) {
+		tt := t
+		tt.Namespace, tt.Pod, tt.Container = ns, pod, ctr
+		return inpod.Run(ctx, tt, only, io.Discard)
+	}
+	progress := func(done, total int) {
+		if isTerminal(stderr) {
+			fmt.Fprintf(stderr, "\rrampart: probe --all: %d of %d containers", done, total)
+			if done == total {
+				fmt.Fprintln(stderr)
+			}
+		}
+	}
+	rep, err := drift.Run(ctx, drift.Options{Auditor: c, Snapshot: snap, Probe: probeOne, Concurrency: p.concurrency, Progress: progress})
+	if err != nil {
+		return err
+	}
+	if err := report.Drift(stdout, rep, output); err != nil {
+		return err
+	}
+	if len(rep.Drift) > 0 {
+		return statusError{code: 1, err: fmt.Errorf("probe --all: %d findings of drift", len(rep.Drift))}
+	}
+	return nil
+}

@@ -1,13 +1,10 @@
 package admission
 
 import (
-	"encoding/json"
-	"fmt"
 	"strings"
 
 	admv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/rampart-sec/rampart/caps"
 )
@@ -169,49 +166,15 @@ func (o Options) namespaces() *admv1.MatchResources {
 	return &admv1.MatchResources{NamespaceSelector: sel}
 }
 
-// YAML writes objects as one multi-document YAML stream.
-func YAML(objs ...any) ([]byte, error) {
-	var b strings.Builder
-	for i, o := range objs {
-		// Through a map, to leave out what the API server fills in
-		// (status, creationTimestamp) and no one writes.
-		j, err := json.Marshal(o)
-		if err != nil {
-			return nil, err
-		}
-		var m map[string]any
-		if err := json.Unmarshal(j, &m); err != nil {
-			return nil, err
-		}
-		delete(m, "status")
-		if md, ok := m["metadata"].(map[string]any); ok {
-			delete(md, "creationTimestamp")
-		}
-		y, err := yaml.Marshal(m)
-		if err != nil {
-			return nil, err
-		}
-		if i > 0 {
-			b.WriteString("---\n")
-		}
-		b.Write(y)
-	}
-	return []byte(b.String()), nil
-}
-
-// Manifests are the policies of o, as YAML: the validating policy and
-// its binding, and with mutate the mutating policy and its binding
-// before them.
-func Manifests(o Options, mutate bool) ([]byte, error) {
+// Manifests are the policies of o: the validating policy and its
+// binding, and with mutate the mutating policy and its binding before
+// them (report.Manifests writes them as YAML).
+func Manifests(o Options, mutate bool) []any {
 	v, vb := Validating(o)
 	objs := []any{v, vb}
 	if mutate {
 		m, mb := Mutating(o)
 		objs = append([]any{m, mb}, objs...)
 	}
-	y, err := YAML(objs...)
-	if err != nil {
-		return nil, fmt.Errorf("writing the policies: %w", err)
-	}
-	return y, nil
+	return objs
 }

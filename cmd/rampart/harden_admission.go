@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rampart-sec/rampart/admission"
+	"github.com/rampart-sec/rampart/report"
 )
 
 // admissionFlags are harden --admission's: the policies that hold Pods
@@ -64,10 +65,5 @@ func (a *admissionFlags) write(stdout io.Writer) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--target: %w", err)}
 	}
-	y, err := admission.Manifests(admission.Options{Target: t, Name: a.name, Warn: a.warn, Exclude: a.exclude, NamespaceLabels: a.nsLabels}, a.mutate)
-	if err != nil {
-		return err
-	}
-	_, err = stdout.Write(y)
-	return err
+	return report.Manifests(stdout, admission.Manifests(admission.Options{Target: t, Name: a.name, Warn: a.warn, Exclude: a.exclude, NamespaceLabels: a.nsLabels}, a.mutate)...)
 }

@@ -30,12 +30,14 @@ var platforms = []struct{ cmd, linux string }{
 	{"oci spec", ""},
 	{"policy convert", ""},
 	{"version", ""},
+	{"fleet manifests", ""},
 	{"run", "it starts the workload under the kernel's capabilities, seccomp and Landlock or AppArmor"},
 	{"layers", "it runs the attack paths against this kernel, layer by layer"},
 	{"layers-step", "it runs one layer of `rampart layers` in this kernel"},
 	{"probe", "it makes the attack paths' system calls to this kernel"},
 	{"record", "it traces the command's system calls with eBPF or ptrace"},
 	{"apparmor load", "it loads profiles into this kernel's AppArmor"},
+	{"node-agent", "it installs profiles into this node's kubelet directory and kernel"},
 }
 
 // anywhere lists the commands that run on every platform.

@@ -86,6 +86,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newRecordCmd(stderr))
 	root.AddCommand(newPolicyCmd(stdout), newLayersStepCmd(stdout, stderr))
 	root.AddCommand(newVersionCmd(stdout))
+	root.AddCommand(newNodeAgentCmd(stdout, stderr), newFleetCmd(stdout))
 	versionFlag(root)
 	root.InitDefaultCompletionCmd() // now, not in Execute: argsAreUsage covers it too
 	argsAreUsage(root)

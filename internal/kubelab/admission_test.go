@@ -21,6 +21,7 @@ import (
 
 	policies "github.com/rampart-sec/rampart/admission"
 	"github.com/rampart-sec/rampart/audit"
+	"github.com/rampart-sec/rampart/report"
 )
 
 // corpusObject is one workload of the shared corpus, to be sent to the
@@ -81,10 +82,11 @@ func TestAdmission(t *testing.T) {
 	for _, set := range sets {
 		set.ns = scratchNamespace(t, c, "rampart-adm-")
 		label := map[string]string{"rampart.dev/admission-test": set.name}
-		y, err := policies.Manifests(policies.Options{Name: set.name, Target: set.target, NamespaceLabels: label}, set.mutate)
-		if err != nil {
+		var buf bytes.Buffer
+		if err := report.Manifests(&buf, policies.Manifests(policies.Options{Name: set.name, Target: set.target, NamespaceLabels: label}, set.mutate)...); err != nil {
 			t.Fatal(err)
 		}
+		y := buf.Bytes()
 		if out, err := kubectlStdin(ctx, c, y, "apply", "-f", "-"); err != nil {
 			t.Fatalf("applying the policies: %v\n%s", err, out)
 		}

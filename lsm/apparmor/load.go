@@ -33,14 +33,31 @@ type LoadOptions struct {
 	// base. rampart's bundled stand-ins never fill in: what loads on a
 	// node includes the node's own files.
 	Includes []string
+	// Root, when set, is the host's root filesystem as mounted in this
+	// container (rampart node-agent): the host's apparmor_parser runs
+	// chrooted into it, with the host's /etc/apparmor.d; Includes are
+	// paths on the host. The private copies the parser reads are made in
+	// $TMPDIR, which must be a directory the host sees at the same path
+	// (a hostPath volume mounted where it is on the host).
+	Root string
 }
 
+// includes are the include directories as rampart reads them: under
+// Root when one is set.
 func (o LoadOptions) includes() Includes {
-	if len(o.Includes) == 0 {
-		return Includes{Dirs: []string{"/etc/apparmor.d"}, NoBundled: true}
+	dirs := o.Includes
+	if len(dirs) == 0 {
+		dirs = []string{"/etc/apparmor.d"}
 	}
-	return Includes{Dirs: o.Includes, NoBundled: true}
+	inc := Includes{NoBundled: true}
+	for _, d := range dirs {
+		inc.Dirs = append(inc.Dirs, filepath.Join(o.Root, d))
+	}
+	return inc
 }
+
+// parserCmd is apparmor_parser and the root it runs in ("" for /).
+type parserCmd struct{ path, root string }
 
 // LoadError is a policy file that did not load, or did not load as it
 // says, after the files before it did. Files are not rolled back: the
@@ -118,7 +135,7 @@ func (e *VerifyError) Error() string {
 // loaded before it; the profiles loaded and verified are returned either
 // way.
 func Load(files []string, opt LoadOptions) ([]Loaded, error) {
-	env, err := machine()
+	env, err := machine(opt.Root)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +162,7 @@ func Load(files []string, opt LoadOptions) ([]Loaded, error) {
 // removal takes its children with it). It refuses as Load does; a
 // profile that is not loaded is the parser's refusal.
 func Remove(files []string, opt LoadOptions) ([]Loaded, error) {
-	env, err := machine()
+	env, err := machine(opt.Root)
 	if err != nil {
 		return nil, err
 	}
@@ -181,11 +198,11 @@ func (e nothingDone) Unwrap() error { return e.err }
 // compiles it with apparmor_parser -Q -K, loading nothing, and returns
 // the profiles Load would load. It needs no AppArmor in the kernel.
 func CheckLoad(files []string, opt LoadOptions) ([]Loaded, error) {
-	parser, err := parserPath()
+	path, err := parserPath()
 	if err != nil {
 		return nil, err
 	}
-	plans, err := planFiles(parser, files, opt, true)
+	plans, err := planFiles(parserCmd{path: path}, files, opt, true)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +226,7 @@ type loadPlan struct {
 // same (a profile rampart missed would load unverified), and with
 // compile set the parser compiles each (-Q -K), refusing what it would
 // refuse to load.
-func planFiles(parser string, files []string, opt LoadOptions, compile bool) ([]*loadPlan, error) {
+func planFiles(parser parserCmd, files []string, opt LoadOptions, compile bool) ([]*loadPlan, error) {
 	if len(files) == 0 {
 		return nil, errors.New("no policy file given")
 	}
@@ -281,7 +298,7 @@ func defines(file string, src []byte, inc Includes) ([]Loaded, error) {
 
 // sameNames holds rampart's list of the profiles a file defines to
 // apparmor_parser's (-N), so that what is verified is what loads.
-func sameNames(parser string, p *loadPlan, inc Includes) error {
+func sameNames(parser parserCmd, p *loadPlan, inc Includes) error {
 	out, err := parserOutput(parser, "-N", p.file, p.src, inc)
 	if err != nil {
 		return err
@@ -306,10 +323,10 @@ func sameNames(parser string, p *loadPlan, inc Includes) error {
 
 // parserArgs are the parser's arguments for an operation on file: never
 // the cache (-K), the include directories, the file last.
-func parserArgs(op, file string, inc Includes) []string {
+func parserArgs(op, file string, inc Includes, root string) []string {
 	args := []string{op, "-K"}
 	for _, d := range inc.Dirs {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
+		if st, err := os.Stat(filepath.Join(root, d)); err == nil && st.IsDir() {
 			args = append(args, "-I", d)
 		}
 	}
@@ -318,7 +335,7 @@ func parserArgs(op, file string, inc Includes) []string {
 
 // runParser runs apparmor_parser op on src, the contents of the policy
 // file name, and returns its refusal as a *ParserError.
-func runParser(parser, op, name string, src []byte, inc Includes) error {
+func runParser(parser parserCmd, op, name string, src []byte, inc Includes) error {
 	_, err := parserOutput(parser, op, name, src, inc)
 	return err
 }
@@ -326,7 +343,7 @@ func runParser(parser, op, name string, src []byte, inc Includes) error {
 // parserOutput runs apparmor_parser op on a private copy of src, named
 // as name is, and returns its standard output. Its messages name the
 // file as the caller did.
-func parserOutput(parser, op, name string, src []byte, inc Includes) (string, error) {
+func parserOutput(parser parserCmd, op, name string, src []byte, inc Includes) (string, error) {
 	tmp, err := os.MkdirTemp("", "rampart-apparmor-")
 	if err != nil {
 		return "", err
@@ -340,14 +357,35 @@ func parserOutput(parser, op, name string, src []byte, inc Includes) (string, er
 	if err := os.WriteFile(file, src, 0o600); err != nil {
 		return "", err
 	}
-	args := parserArgs(op, file, inc)
+	if parser.root != "" {
+		// The parser, chrooted, reads the copy at the same path: refuse
+		// a $TMPDIR the host does not see there (it would read another
+		// file, or none).
+		a, err1 := os.Stat(file)
+		b, err2 := os.Stat(filepath.Join(parser.root, file))
+		if err1 != nil || err2 != nil || !os.SameFile(a, b) {
+			return "", fmt.Errorf("loading through the host's parser in %s: $TMPDIR (%s) must be a directory the host sees at the same path", parser.root, os.TempDir())
+		}
+		var dirs []string
+		for _, d := range inc.Dirs {
+			if rel, err := filepath.Rel(parser.root, d); err == nil && !strings.HasPrefix(rel, "..") {
+				dirs = append(dirs, "/"+rel)
+			}
+		}
+		inc.Dirs = dirs
+	}
+	args := parserArgs(op, file, inc, parser.root)
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(parser, args...)
+	cmd := exec.Command(parser.path, args...)
+	if parser.root != "" {
+		cmd.SysProcAttr = chrootAttr(parser.root)
+		cmd.Dir = "/"
+	}
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) {
-			return "", fmt.Errorf("running %s: %w", parser, err)
+			return "", fmt.Errorf("running %s: %w", parser.path, err)
 		}
 		msg := strings.ReplaceAll(parserMessage(stderr.String()), file, name)
 		return "", &ParserError{File: name, Op: strings.Join(args[:len(args)-1], " "), Msg: msg, Err: err}
@@ -357,25 +395,41 @@ func parserOutput(parser, op, name string, src []byte, inc Includes) (string, er
 
 // loadEnv is what loading needs from this machine.
 type loadEnv struct {
-	parser string
+	parser parserCmd
 	list   string // the kernel's list of loaded profiles
 }
 
 // machine finds AppArmor in the kernel, the list of profiles it
 // holds and apparmor_parser, or says which is missing.
-func machine() (*loadEnv, error) {
+func machine(root string) (*loadEnv, error) {
 	if err := features.HaveAppArmor(); err != nil {
 		return nil, err
 	}
 	list, err := profilesList()
+	if root != "" {
+		// The host's securityfs, as the parser will write it.
+		list, err = filepath.Join(root, "/sys/kernel/security/apparmor/profiles"), nil
+		if _, serr := os.Stat(list); serr != nil {
+			err = &features.NotSupportedError{Feature: "AppArmor policy loading", Reason: "the host's securityfs is not under " + root + ": " + serr.Error()}
+		}
+	}
 	if err != nil {
 		return nil, err
+	}
+	if root != "" {
+		// The host's parser, as the host would run it.
+		for _, p := range parserLocations {
+			if st, err := os.Stat(filepath.Join(root, p)); err == nil && !st.IsDir() {
+				return &loadEnv{parser: parserCmd{path: p, root: root}, list: list}, nil
+			}
+		}
+		return nil, fmt.Errorf("%w under the host's root %s (%s)", ErrNoParser, root, strings.Join(parserLocations, ", "))
 	}
 	parser, err := parserPath()
 	if err != nil {
 		return nil, err
 	}
-	return &loadEnv{parser: parser, list: list}, nil
+	return &loadEnv{parser: parserCmd{path: parser}, list: list}, nil
 }
 
 // profilesList finds the kernel's list of loaded profiles in securityfs:

@@ -185,7 +185,7 @@ func TestVerifyAgainstTheKernelsList(t *testing.T) {
 // The parser runs with -K (no cache read or written) on a private copy.
 func TestParserArgs(t *testing.T) {
 	d := t.TempDir()
-	got := strings.Join(parserArgs("-r", "/tmp/x/p", Includes{Dirs: []string{d, "/no/such/dir"}}), " ")
+	got := strings.Join(parserArgs("-r", "/tmp/x/p", Includes{Dirs: []string{d, "/no/such/dir"}}, ""), " ")
 	if want := "-r -K -I " + d + " /tmp/x/p"; got != want {
 		t.Errorf("args %q, want %q", got, want)
 	}

@@ -125,7 +125,14 @@ func Reconcile(ctx context.Context, o Options) (*State, error) {
 		if !st.AppArmor {
 			continue // nothing to load into; the label says so
 		}
+		if err := mayReplace(name, src, o.HostRoot); err != nil {
+			st.Refused = append(st.Refused, err.Error())
+			continue
+		}
 		loaded, err := loadAppArmor(name, src, o.HostRoot)
+		if err == nil {
+			err = remember(loaded)
+		}
 		if err != nil {
 			st.Refused = append(st.Refused, err.Error())
 			continue
@@ -176,6 +183,53 @@ func loadAppArmor(name string, src []byte, root string) ([]apparmor.Loaded, erro
 		return nil, err
 	}
 	return apparmor.Load([]string{f}, apparmor.LoadOptions{Root: root})
+}
+
+// ownedFile records, on the host (TMPDIR is a hostPath), the AppArmor
+// profiles the agent loaded: they may be replaced by a later ConfigMap,
+// and no other.
+func ownedFile() string { return filepath.Join(os.TempDir(), "apparmor-loaded") }
+
+// mayReplace refuses a file that defines a profile the kernel already
+// holds and the agent did not load: the runtime's default
+// (cri-containerd.apparmor.d, docker-default) or a system profile. Who
+// may edit the ConfigMap must not be able to swap the profile other
+// containers run under for one of their making.
+func mayReplace(name string, src []byte, root string) error {
+	ps, err := apparmor.Parse(name, src)
+	if err != nil {
+		return err
+	}
+	list, err := os.ReadFile(filepath.Join(root, "/sys/kernel/security/apparmor/profiles"))
+	if err != nil {
+		return nil // apparmor.Load refuses it with its own words
+	}
+	mine, _ := os.ReadFile(ownedFile())
+	owned := strings.Fields(string(mine))
+	for _, l := range strings.Split(string(list), "\n") {
+		loaded, _, ok := strings.Cut(l, " (")
+		if !ok {
+			continue
+		}
+		for _, p := range ps {
+			if p.Name == loaded && !slices.Contains(owned, loaded) {
+				return fmt.Errorf("%s: profile %s is already loaded, and not by rampart's agent: it would replace what other tasks run under; name it otherwise", name, loaded)
+			}
+		}
+	}
+	return nil
+}
+
+// remember adds profiles to the agent's record.
+func remember(loaded []apparmor.Loaded) error {
+	mine, _ := os.ReadFile(ownedFile())
+	owned := strings.Fields(string(mine))
+	for _, l := range loaded {
+		if !slices.Contains(owned, l.Name) {
+			owned = append(owned, l.Name)
+		}
+	}
+	return os.WriteFile(ownedFile(), []byte(strings.Join(owned, "\n")+"\n"), 0o600)
 }
 
 // appArmorEnabled reads the kernel's AppArmor switch, through the host's

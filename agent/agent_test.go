@@ -107,3 +107,28 @@ func TestLabelPatch(t *testing.T) {
 		t.Errorf("label name %q", n)
 	}
 }
+
+// A file that would replace a profile the kernel holds and the agent
+// did not load (the runtime's default) is refused; one the agent loaded
+// before may be replaced.
+func TestMayReplace(t *testing.T) {
+	host := t.TempDir()
+	t.Setenv("TMPDIR", t.TempDir())
+	write(t, filepath.Join(host, "sys/kernel/security/apparmor/profiles"), "cri-containerd.apparmor.d (enforce)\nmine (enforce)\n")
+	if err := mayReplace("evil", []byte("profile cri-containerd.apparmor.d flags=(attach_disconnected) {\n  file,\n}\n"), host); err == nil || !strings.Contains(err.Error(), "not by rampart's agent") {
+		t.Errorf("replacing the runtime's default: err = %v", err)
+	}
+	if err := mayReplace("mine", []byte("profile mine {\n}\n"), host); err == nil {
+		t.Error("a profile loaded by someone else: no refusal")
+	}
+	if err := remember(nil); err != nil {
+		t.Fatal(err)
+	}
+	write(t, ownedFile(), "mine\n")
+	if err := mayReplace("mine", []byte("profile mine {\n}\n"), host); err != nil {
+		t.Errorf("the agent's own profile: %v", err)
+	}
+	if err := mayReplace("new", []byte("profile brand-new {\n}\n"), host); err != nil {
+		t.Errorf("a profile nobody loaded: %v", err)
+	}
+}

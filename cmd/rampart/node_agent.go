@@ -35,7 +35,9 @@ func newNodeAgentCmd(stdout, stderr io.Writer) *cobra.Command {
   - every other file, where the kernel has AppArmor, is loaded with the
     host's apparmor_parser (chrooted into --host-root, with the host's
     /etc/apparmor.d), and the kernel's list of profiles is read back to
-    verify each profile it defines is loaded, in its mode;
+    verify each profile it defines is loaded, in its mode; a file that
+    would replace a profile the kernel holds and the agent did not load
+    (the runtime's default, a system profile) is refused;
   - the node is labelled rampart.dev/apparmor=enabled or disabled, and
     seccomp.rampart.dev/NAME and apparmor.rampart.dev/NAME with the first
     12 hex digits of each installed file's sha256, so a Pod can ask for a

@@ -42,6 +42,7 @@ func TestNodeAgent(t *testing.T) {
 	const usual = "/var/lib/kubelet/seccomp"
 	switch target, err := os.Readlink(usual); {
 	case errors.Is(err, fs.ErrNotExist):
+		removeCreated(t, filepath.Dir(usual))
 		if err := os.MkdirAll(filepath.Dir(usual), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -53,6 +54,8 @@ func TestNodeAgent(t *testing.T) {
 		t.Fatalf("%s is there and is not a link to the lab's seccomp root %s (%q, %v): this machine's own kubelet?", usual, c.SeccompDir, target, err)
 	}
 	t.Cleanup(func() { os.RemoveAll(filepath.Join(c.SeccompDir, "rampart")) })
+	// The agent's hostPath for the parser's copies, made by the kubelet.
+	removeCreated(t, "/run/rampart-agent")
 
 	ns := "rampart-agent-" + randomSuffix()
 	cmd := exec.CommandContext(ctx, rampartBin, "fleet", "manifests", "--image", Image, "--profiles", agentProfiles, "--namespace", ns, "--api-server", c.Server,
@@ -67,7 +70,7 @@ func TestNodeAgent(t *testing.T) {
 		t.Fatalf("applying the agent: %v\n%s", err, out)
 	}
 	t.Cleanup(func() {
-		kubectlStdin(context.Background(), c, y, "delete", "--ignore-not-found", "--wait=false", "-f", "-")
+		kubectlStdin(context.Background(), c, y, "delete", "--ignore-not-found", "--timeout=90s", "-f", "-")
 	})
 
 	sum := func(f string) string {
@@ -173,5 +176,13 @@ spec:
 		if out, err := c.Kubectl(ctx, "exec", "-n", pns, p, "--", "unshare", "-n", "true"); err == nil {
 			t.Errorf("%s: unshare succeeded under rampart/deny-unshare.json: %s", p, out)
 		}
+	}
+}
+
+// removeCreated removes dir at the end of the test if it is not there
+// now: the test leaves the machine as it found it.
+func removeCreated(t *testing.T, dir string) {
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		t.Cleanup(func() { os.RemoveAll(dir) })
 	}
 }

@@ -110,11 +110,16 @@ type Node struct {
 	AppArmor Fact
 }
 
-// AppArmorLabel, set to "enabled", marks a node whose kernel enforces
-// AppArmor; the kubelet reports nothing of it in the node's status, so
-// whoever runs the node sets it (kubelet --node-labels). rampart layers
-// routes by the same label.
-const AppArmorLabel = "rampart.dev/apparmor"
+// AppArmorLabel, set to AppArmorEnabled, marks a node whose kernel
+// enforces AppArmor (AppArmorDisabled: one that does not); the kubelet
+// reports nothing of it in the node's status, so whoever runs the node
+// sets it (kubelet --node-labels), or rampart's node agent does. rampart
+// layers routes by it. This is the one definition.
+const (
+	AppArmorLabel    = "rampart.dev/apparmor"
+	AppArmorEnabled  = "enabled"
+	AppArmorDisabled = "disabled"
+)
 
 func parseNodes(data []byte) ([]Node, error) {
 	var list corev1.NodeList
@@ -128,7 +133,7 @@ func parseNodes(data []byte) ([]Node, error) {
 		node := Node{Name: n.Name, Labels: n.Labels, Arch: info.Architecture, Kernel: info.KernelVersion, Runtime: rt, RuntimeVersion: ver,
 			Taints: n.Spec.Taints, Unschedulable: n.Spec.Unschedulable}
 		if v, ok := n.Labels[AppArmorLabel]; ok {
-			node.AppArmor = Fact{Known: true, Value: v == "enabled", Source: fmt.Sprintf("label %s=%s", AppArmorLabel, v)}
+			node.AppArmor = Fact{Known: true, Value: v == AppArmorEnabled, Source: fmt.Sprintf("label %s=%s", AppArmorLabel, v)}
 		} else {
 			node.AppArmor = Fact{Source: "the kubelet reports nothing of AppArmor, no Pod on the node shows it, and the node has no " + AppArmorLabel + " label"}
 		}
@@ -201,7 +206,10 @@ func (o Object) Source() string {
 // templated are the kinds whose template another kind's object already
 // holds when that object controls it: a Deployment's ReplicaSets, a
 // CronJob's Jobs. Read drops them, so a template is audited once; the
-// Pods they make are kept, as admitted.
+// Pods they make are kept, as admitted. Only when the controller is in
+// the same list (by uid): an ownerReference is the object's own claim,
+// and one naming a Deployment that does not exist must not hide its
+// template from the audit.
 var templated = map[string]string{"ReplicaSet": "Deployment", "Job": "CronJob"}
 
 func parseObjects(data []byte) ([]Object, error) {
@@ -211,28 +219,36 @@ func parseObjects(data []byte) ([]Object, error) {
 	if err := json.Unmarshal(data, &list); err != nil {
 		return nil, fmt.Errorf("kubectl get %s: not a list: %w", WorkloadResources, err)
 	}
-	var out []Object
-	for _, raw := range list.Items {
-		var o struct {
-			Kind     string `json:"kind"`
-			Metadata struct {
-				Name, Namespace string
-				OwnerReferences []struct {
-					Kind       string
-					Controller *bool
-				} `json:"ownerReferences"`
-			} `json:"metadata"`
-			Spec   podSpecs `json:"spec"`
-			Status struct {
-				Phase, Reason string
-			} `json:"status"`
-		}
-		if err := json.Unmarshal(raw, &o); err != nil {
+	type item struct {
+		Kind     string `json:"kind"`
+		Metadata struct {
+			Name, Namespace, UID string
+			OwnerReferences      []struct {
+				Kind, UID  string
+				Controller *bool
+			} `json:"ownerReferences"`
+		} `json:"metadata"`
+		Spec   podSpecs `json:"spec"`
+		Status struct {
+			Phase, Reason string
+		} `json:"status"`
+	}
+	items := make([]item, len(list.Items))
+	kindOf := map[string]string{} // uid -> kind, of the objects listed
+	for i, raw := range list.Items {
+		if err := json.Unmarshal(raw, &items[i]); err != nil {
 			return nil, fmt.Errorf("kubectl get %s: an item is not an object: %w", WorkloadResources, err)
 		}
+		if uid := items[i].Metadata.UID; uid != "" {
+			kindOf[uid] = items[i].Kind
+		}
+	}
+	var out []Object
+	for i, raw := range list.Items {
+		o := items[i]
 		owned := false
 		for _, r := range o.Metadata.OwnerReferences {
-			if r.Controller != nil && *r.Controller && templated[o.Kind] == r.Kind {
+			if r.Controller != nil && *r.Controller && templated[o.Kind] == r.Kind && r.UID != "" && kindOf[r.UID] == r.Kind {
 				owned = true
 			}
 		}

@@ -173,3 +173,30 @@ func TestParseConfigz(t *testing.T) {
 		}
 	}
 }
+
+// A ReplicaSet is left to its Deployment only when that Deployment is
+// listed: an ownerReference is the object's own claim, and one naming a
+// Deployment that does not exist must not hide its template.
+func TestOwnerMustExist(t *testing.T) {
+	rs := func(name, ownerUID string) string {
+		return `{"kind": "ReplicaSet", "metadata": {"name": "` + name + `", "namespace": "ns", "uid": "rs-` + name + `",
+			"ownerReferences": [{"kind": "Deployment", "name": "web", "uid": "` + ownerUID + `", "controller": true}]},
+			"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "i"}]}}}}`
+	}
+	list := `{"items": [
+		{"kind": "Deployment", "metadata": {"name": "web", "namespace": "ns", "uid": "dep-1"}, "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "i"}]}}}},
+		` + rs("controlled", "dep-1") + `,
+		` + rs("claims-a-ghost", "dep-404") + `,
+		` + rs("claims-no-uid", "") + `]}`
+	objs, err := parseObjects([]byte(list))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objs {
+		got = append(got, o.Kind+"/"+o.Name)
+	}
+	if strings.Join(got, " ") != "Deployment/web ReplicaSet/claims-a-ghost ReplicaSet/claims-no-uid" {
+		t.Errorf("objects %v: want the Deployment and the two ReplicaSets whose controller is not listed", got)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rampart-sec/rampart/cluster"
 	"github.com/rampart-sec/rampart/internal/atomicfile"
 	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/seccomp"
@@ -27,10 +28,10 @@ import (
 
 // Labels the agent sets on its node.
 const (
-	// AppArmorLabel is "enabled" where the node's kernel enforces
-	// AppArmor, "disabled" elsewhere: rampart layers and audit --cluster
-	// read it.
-	AppArmorLabel = "rampart.dev/apparmor"
+	// AppArmorLabel is cluster.AppArmorEnabled where the node's kernel
+	// enforces AppArmor, cluster.AppArmorDisabled elsewhere: rampart
+	// layers and audit --cluster read it.
+	AppArmorLabel = cluster.AppArmorLabel
 	// SeccompPrefix and AppArmorPrefix name a profile the node holds,
 	// valued by the first 12 hex digits of its file's sha256: a Pod can
 	// ask for the node that holds exactly its profile.
@@ -242,9 +243,9 @@ func appArmorEnabled(root string) bool {
 // Labels are the node labels for st: the AppArmor switch and a label
 // per profile held. Label names keep [a-z0-9._-], at most 63 characters.
 func (st *State) Labels() map[string]string {
-	l := map[string]string{AppArmorLabel: "disabled"}
+	l := map[string]string{AppArmorLabel: cluster.AppArmorDisabled}
 	if st.AppArmor {
-		l[AppArmorLabel] = "enabled"
+		l[AppArmorLabel] = cluster.AppArmorEnabled
 	}
 	for _, p := range st.Profiles {
 		prefix := SeccompPrefix
@@ -282,13 +283,7 @@ func LabelPatch(have, want map[string]string) map[string]any {
 			labels[k] = v
 		}
 	}
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range have {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for k := range have {
 		if _, ok := want[k]; !ok && Ours(k) {
 			labels[k] = nil
 		}

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/rampart-sec/rampart/cluster"
 	"github.com/rampart-sec/rampart/policy"
 )
 
@@ -27,8 +28,8 @@ import (
 // only routes Pods: the kubelet stays the judge, and a labelled node
 // without AppArmor refuses the step in its own words.
 const (
-	AppArmorNodeLabel = "rampart.dev/apparmor"
-	AppArmorNodeValue = "enabled"
+	AppArmorNodeLabel = cluster.AppArmorLabel
+	AppArmorNodeValue = cluster.AppArmorEnabled
 )
 
 // CheckPlacement refuses --node and --node-selector where they mean

@@ -106,9 +106,15 @@ func (c *Cluster) CountNamespaces() {
 func (c *Cluster) Report() *Report {
 	r := c.kinds[0].a.newReport()
 	r.Cluster = &ClusterInfo{}
+	facts := map[*nodeKind]NodeInfo{} // once per kind: a pool shares them
 	for _, n := range c.nodes {
-		facts := c.byName[n.Name].a.newReport().Node
-		r.Cluster.Nodes = append(r.Cluster.Nodes, ClusterNodeInfo{Name: n.Name, Facts: facts, Notes: n.Notes})
+		k := c.byName[n.Name]
+		f, ok := facts[k]
+		if !ok {
+			f = k.a.newReport().Node
+			facts[k] = f
+		}
+		r.Cluster.Nodes = append(r.Cluster.Nodes, ClusterNodeInfo{Name: n.Name, Facts: f, Notes: n.Notes})
 	}
 	r.Summary.Nodes = map[string]*Counts{}
 	return r

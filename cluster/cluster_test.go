@@ -2,56 +2,17 @@ package cluster
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/rampart-sec/rampart/cluster/clustertest"
 	"github.com/rampart-sec/rampart/internal/kubectl"
 )
 
-// fakeKubectl is a kubectl that answers from testdata: the nodes,
-// workloads and configz recorded from the kube tier's two-node lab (a
-// host node, and an AppArmor node tainted rampart.dev/apparmor-node),
-// with namespace demo2 holding the Pods and templates below. A kubelet
-// whose configz is not served answers as an RBAC refusal does.
-func fakeKubectl(t *testing.T, configz map[string]bool) kubectl.Kubectl {
-	t.Helper()
-	if runtime.GOOS == "windows" {
-		t.Skip("the fake kubectl is a shell script")
-	}
-	dir := t.TempDir()
-	td, err := filepath.Abs("testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cases []string
-	for node, ok := range configz {
-		if ok {
-			cases = append(cases, `*/nodes/`+node+`/proxy/configz) cat `+td+`/configz.json;;`)
-		}
-	}
-	script := `#!/bin/sh
-echo "$*" >> ` + dir + `/calls
-case "$*" in
-"get nodes -o json") cat ` + td + `/nodes.json;;
-"get ` + WorkloadResources + ` -o json"*) cat ` + td + `/objects.json;;
-` + strings.Join(cases, "\n") + `
-*/proxy/configz) echo 'Error from server (Forbidden): nodes "x" is forbidden: User "dev" cannot get resource "nodes/proxy" in API group "" at the cluster scope' >&2; exit 1;;
-*) echo "unexpected: $*" >&2; exit 2;;
-esac
-`
-	p := filepath.Join(dir, "kubectl")
-	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return kubectl.Kubectl{Path: p}
-}
-
 func TestRead(t *testing.T) {
-	k := fakeKubectl(t, map[string]bool{"rampart-lab": true})
+	// The AppArmor node's kubelet refuses configz.
+	k := kubectl.Kubectl{Path: clustertest.Kubectl(t, "rampart-lab-apparmor")}
 	snap, err := Read(context.Background(), Scope{Kubectl: k, Namespace: "demo2"})
 	if err != nil {
 		t.Fatal(err)
@@ -141,12 +102,12 @@ func TestReadScope(t *testing.T) {
 		{Scope{Namespace: "demo2"}, "-o json --namespace demo2"},
 		{Scope{All: true}, "-o json --all-namespaces"},
 	} {
-		k := fakeKubectl(t, nil)
+		k := kubectl.Kubectl{Path: clustertest.Kubectl(t)}
 		c.scope.Kubectl = k
 		if _, err := Read(context.Background(), c.scope); err != nil {
 			t.Fatal(err)
 		}
-		calls, _ := os.ReadFile(filepath.Join(filepath.Dir(k.Path), "calls"))
+		calls := clustertest.Calls(k.Path)
 		if !strings.Contains(string(calls), "get "+WorkloadResources+" "+c.want+"\n") {
 			t.Errorf("%+v: kubectl was called as\n%s\nwant get %s %s", c.scope, calls, WorkloadResources, c.want)
 		}

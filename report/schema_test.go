@@ -20,6 +20,7 @@ import (
 
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/audit"
+	"github.com/rampart-sec/rampart/cluster/clustertest"
 	"github.com/rampart-sec/rampart/drift"
 	"github.com/rampart-sec/rampart/internal/doctest"
 	"github.com/rampart-sec/rampart/layers"
@@ -661,19 +662,7 @@ func acceptConfig(t *testing.T) string {
 // what the kube tier's lab answered (cluster/testdata) and can exec into
 // no container: a foreseen refusal, and containers not measured.
 func driftJSONOutputs(t *testing.T) []output {
-	td, err := filepath.Abs("../cluster/testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc := filepath.Join(t.TempDir(), "kubectl")
-	script := "#!/bin/sh\ncase \"$*\" in\n" +
-		"*'get nodes -o json') cat " + td + "/nodes.json;;\n" +
-		"*'get pods,'*) cat " + td + "/objects.json;;\n" +
-		"*/proxy/configz) cat " + td + "/configz.json;;\n" +
-		"*) echo 'error: unable to upgrade connection: container not found' >&2; exit 1;;\nesac\n"
-	if err := os.WriteFile(kc, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	kc := clustertest.Kubectl(t)
 	args := []string{"probe", "--all", "--kubectl", kc, "-n", "demo2", "-o", "json"}
 	cmd := exec.Command(rampartBin(t), args...)
 	var out, errb bytes.Buffer

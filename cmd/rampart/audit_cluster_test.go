@@ -4,7 +4,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,28 +11,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/rampart-sec/rampart/audit"
+	"github.com/rampart-sec/rampart/cluster/clustertest"
 )
-
-// clusterKubectl is a kubectl that answers with what the kube tier's
-// lab answered (cluster/testdata): two nodes, one with AppArmor, and
-// namespace demo2's workloads.
-func clusterKubectl(t *testing.T) string {
-	t.Helper()
-	td, err := filepath.Abs("../../cluster/testdata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "kubectl")
-	script := "#!/bin/sh\ncase \"$*\" in\n" +
-		"*'get nodes -o json') cat " + td + "/nodes.json;;\n" +
-		"*'get pods,'*) cat " + td + "/objects.json;;\n" +
-		"*/proxy/configz) cat " + td + "/configz.json;;\n" +
-		"*) echo \"unexpected: $*\" >&2; exit 2;;\nesac\n"
-	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // TestAuditClusterFlags: the cluster's flags mean nothing without
 // --cluster, and --cluster reads no files; both are refused before any
@@ -61,7 +40,7 @@ func TestAuditClusterFlags(t *testing.T) {
 // cluster and says how, names each workload's nodes, writes JSON the
 // schema accepts, and a node flag given wins for every node, saying so.
 func TestAuditCluster(t *testing.T) {
-	kc := clusterKubectl(t)
+	kc := clustertest.Kubectl(t)
 	r := rampart(t, "", "audit", "--cluster", "--kubectl", kc, "-n", "demo2", "-o", "json")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)

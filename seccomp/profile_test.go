@@ -20,6 +20,7 @@ func TestMain(m *testing.M) {
 	if file := os.Getenv(exportEnv); file != "" {
 		os.Exit(exportPrograms(file))
 	}
+	stackHook()
 	// As rampart's main: a cache miss compiles the profile in this test
 	// binary, re-executed as the compile helper.
 	if os.Getenv(noHelperEnv) != "1" {

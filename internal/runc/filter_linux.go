@@ -3,13 +3,9 @@ package runc
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -43,33 +39,12 @@ func LoadedFilter(ctx context.Context, spec *specs.Spec) ([]unix.SockFilter, err
 	proc := *spec.Process
 	proc.Args, proc.Terminal = []string{"/bin/sleep", "30"}, false
 	s.Process, s.Root = &proc, &specs.Root{Path: rootfs}
-	b, err := json.MarshalIndent(&s, "", "  ")
+	c, err := Start(ctx, bundle, &s)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(bundle, "config.json"), b, 0o644); err != nil {
-		return nil, err
-	}
-	state := filepath.Join(bundle, ".runc")
-	pidFile := filepath.Join(bundle, "pid")
-	logFile := filepath.Join(bundle, "runc.log")
-	id := fmt.Sprintf("rampart-filter-%d-%d", os.Getpid(), seq.Add(1))
-	// stdio stays /dev/null: a detached container keeps it, and a pipe
-	// would keep this call waiting for sleep to end.
-	cmd := exec.CommandContext(ctx, "runc", "--root", state, "--log", logFile, "run", "-d", "--pid-file", pidFile, "--bundle", bundle, id)
-	defer exec.Command("runc", "--root", state, "delete", "-f", id).Run()
-	if err := cmd.Run(); err != nil {
-		log, _ := os.ReadFile(logFile)
-		return nil, fmt.Errorf("runc run: %w\n%s", err, log)
-	}
-	pb, err := os.ReadFile(pidFile)
-	if err != nil {
-		return nil, err
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(pb)))
-	if err != nil {
-		return nil, err
-	}
+	defer c.Delete()
+	pid := c.PID
 	// With no_new_privs runc loads the filter right before execve: once
 	// the process is sleep under a filter, the filter is runc's.
 	deadline := time.Now().Add(10 * time.Second)

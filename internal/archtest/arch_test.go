@@ -31,7 +31,7 @@ var tiers = [][]string{
 	// what is built on a layer: the attack model, inputs, configs
 	{"attack", "seccomp/lint", "policy/overlay", "kube", "cluster", "cluster/clustertest", "audit/accept", "oci", "compose", "systemd", "version", "internal/runc", "internal/podexec", "internal/sdlab"},
 	// engines: enforce, measure, predict, learn, edit, resolve, compare
-	{"sandbox", "probe", "probe/inpod", "audit", "admission", "drift", "agent", "harden", "record", "policy/source", "layers", "layers/step"},
+	{"sandbox", "probe", "probe/fromnode", "probe/inpod", "audit", "admission", "drift", "agent", "harden", "record", "policy/source", "layers", "layers/step"},
 	// outputs
 	{"report"},
 	// programs and the harnesses that drive them

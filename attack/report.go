@@ -27,6 +27,10 @@ type PodRef struct {
 	Pod       string `json:"pod"`
 	Container string `json:"container"`
 	Node      string `json:"node,omitempty"`
+	// From is how the probe got there: "exec" (streamed in over kubectl
+	// exec) or "node" (the container has no shell or no directory to
+	// write: run from its node in its namespaces, under its layers).
+	From string `json:"from"`
 }
 
 // SchemaVersion is the JSON schema's identifier.

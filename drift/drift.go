@@ -11,6 +11,7 @@ package drift
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/rampart-sec/rampart/audit"
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/cluster"
+	"github.com/rampart-sec/rampart/internal/podexec"
 	"github.com/rampart-sec/rampart/version"
 )
 
@@ -89,8 +91,12 @@ type Report struct {
 	Errors []string `json:"errors"`
 }
 
-// Prober measures a container of a running Pod (inpod.Run).
+// Prober measures a container of a running Pod (inpod.Exec).
 type Prober func(ctx context.Context, namespace, pod, container string) (*attack.Report, error)
+
+// NodeProber measures from node the containers with the given runtime
+// IDs, the ones the Prober could not reach (inpod.Node.FromNode).
+type NodeProber func(ctx context.Context, node string, ids []string) (map[string]*attack.Report, map[string]error, error)
 
 // Options are a drift run's.
 type Options struct {
@@ -98,10 +104,80 @@ type Options struct {
 	Auditor  *audit.Cluster
 	Snapshot *cluster.Snapshot
 	Probe    Prober
+	// FromNode, when set, measures from their nodes the containers Probe
+	// could not reach (a *podexec.UnreachableError), one call per node.
+	FromNode NodeProber
 	// Concurrency bounds the probes at once (default 4).
 	Concurrency int
 	// Progress is told of each container measured.
 	Progress func(done, total int)
+}
+
+// job is a running container to measure.
+type job struct {
+	pc   *podCase
+	pred audit.Container
+}
+
+// result is a job's measurement held to its prediction.
+type result struct {
+	drift, assumed []Finding
+	un             *Unmeasured
+	// unreachable: Probe could not reach the container; FromNode may.
+	unreachable *podexec.UnreachableError
+}
+
+// measured records a measurement, or why there is none.
+func (r *result) measured(pc *podCase, pred audit.Container, rep *attack.Report, err error) {
+	p := pc.pod
+	r.unreachable = nil
+	if err != nil {
+		errors.As(err, &r.unreachable)
+		r.un = &Unmeasured{Namespace: p.Namespace, Pod: p.Name, Container: pred.Name, Node: p.Spec.NodeName, Why: err.Error()}
+		return
+	}
+	r.un = nil
+	r.drift, r.assumed = Compare(pred, rep)
+	for _, fs := range [][]Finding{r.drift, r.assumed} {
+		for k := range fs {
+			fs[k].Namespace, fs[k].Pod, fs[k].Container, fs[k].Node = p.Namespace, p.Name, pred.Name, p.Spec.NodeName
+		}
+	}
+}
+
+// fromNode measures the unreachable containers from their nodes: one
+// call per node, the nodes one after another (each call is a Pod there).
+func fromNode(ctx context.Context, probe NodeProber, jobs []job, results []result) {
+	byNode := map[string][]int{}
+	var nodes []string
+	for i := range results {
+		u := results[i].unreachable
+		if u == nil || u.Where.ContainerID == "" {
+			continue
+		}
+		if byNode[u.Where.Node] == nil {
+			nodes = append(nodes, u.Where.Node)
+		}
+		byNode[u.Where.Node] = append(byNode[u.Where.Node], i)
+	}
+	for _, node := range nodes {
+		var ids []string
+		for _, i := range byNode[node] {
+			ids = append(ids, results[i].unreachable.Where.ContainerID)
+		}
+		reps, errs, err := probe(ctx, node, ids)
+		for _, i := range byNode[node] {
+			id := results[i].unreachable.Where.ContainerID
+			switch {
+			case err != nil:
+				results[i].un.Why += "; from the node: " + err.Error()
+			case errs[id] != nil:
+				results[i].measured(jobs[i].pc, jobs[i].pred, nil, errs[id])
+			default:
+				results[i].measured(jobs[i].pc, jobs[i].pred, reps[id], nil)
+			}
+		}
+	}
 }
 
 // podCase is one Pod: its object, prediction and status.
@@ -145,10 +221,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.Errors = append(r.Errors, e.Message)
 	}
 
-	type job struct {
-		pc   *podCase
-		pred audit.Container
-	}
 	var jobs []job
 	for _, pc := range cases {
 		if pc.pred == nil {
@@ -180,10 +252,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		done int
 		sem  = make(chan struct{}, n)
 	)
-	results := make([]struct {
-		drift, assumed []Finding
-		un             *Unmeasured
-	}, len(jobs))
+	results := make([]result, len(jobs))
 	for i, j := range jobs {
 		wg.Add(1)
 		sem <- struct{}{}
@@ -191,17 +260,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			defer func() { <-sem; wg.Done() }()
 			p := j.pc.pod
 			rep, err := o.Probe(ctx, p.Namespace, p.Name, j.pred.Name)
-			if err != nil {
-				results[i].un = &Unmeasured{Namespace: p.Namespace, Pod: p.Name, Container: j.pred.Name, Node: p.Spec.NodeName,
-					Why: err.Error() + " (the node agent, which probes from the node, is for such containers)"}
-			} else {
-				results[i].drift, results[i].assumed = Compare(j.pred, rep)
-				for _, fs := range [][]Finding{results[i].drift, results[i].assumed} {
-					for k := range fs {
-						fs[k].Namespace, fs[k].Pod, fs[k].Container, fs[k].Node = p.Namespace, p.Name, j.pred.Name, p.Spec.NodeName
-					}
-				}
-			}
+			results[i].measured(j.pc, j.pred, rep, err)
 			mu.Lock()
 			done++
 			if o.Progress != nil {
@@ -211,6 +270,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}()
 	}
 	wg.Wait()
+	if o.FromNode != nil {
+		fromNode(ctx, o.FromNode, jobs, results)
+	}
 	for _, res := range results {
 		if res.un != nil {
 			r.Unmeasured = append(r.Unmeasured, *res.un)

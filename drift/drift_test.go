@@ -1,13 +1,19 @@
 package drift
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/audit"
+	"github.com/rampart-sec/rampart/internal/podexec"
 )
 
 func prediction() audit.Container {
@@ -119,5 +125,47 @@ func TestNotRunning(t *testing.T) {
 	c.Refused = ""
 	if f, u := pod(running).notRunning(c); f != nil || u != nil {
 		t.Errorf("running: %+v %+v, want it probed", f, u)
+	}
+}
+
+// The containers the Prober could not reach are measured from their
+// nodes, one NodeProber call per node; what the node could not measure,
+// or a node whose call failed, stays unmeasured with the reason.
+func TestFromNodeBatchesByNode(t *testing.T) {
+	var jobs []job
+	var results []result
+	for i, node := range []string{"n1", "n2", "n1", "n3"} {
+		pc := &podCase{pod: corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: fmt.Sprint("p", i)}, Spec: corev1.PodSpec{NodeName: node}}}
+		j := job{pc, prediction()}
+		jobs = append(jobs, j)
+		var r result
+		where := &podexec.Result{Namespace: "ns", Pod: pc.pod.Name, Container: "c", Node: node, ContainerID: fmt.Sprint("containerd://id", i)}
+		r.measured(pc, j.pred, nil, fmt.Errorf("probe: %w", &podexec.UnreachableError{Where: where, Why: "no /bin/sh"}))
+		results = append(results, r)
+	}
+	calls := map[string][]string{}
+	fromNode(context.Background(), func(_ context.Context, node string, ids []string) (map[string]*attack.Report, map[string]error, error) {
+		calls[node] = ids
+		switch node {
+		case "n1":
+			return map[string]*attack.Report{"containerd://id0": measurement()}, map[string]error{"containerd://id2": errors.New("exited while it was read")}, nil
+		case "n2":
+			return map[string]*attack.Report{"containerd://id1": measurement()}, nil, nil
+		}
+		return nil, nil, errors.New("no node agent")
+	}, jobs, results)
+	if want := map[string][]string{"n1": {"containerd://id0", "containerd://id2"}, "n2": {"containerd://id1"}, "n3": {"containerd://id3"}}; !reflect.DeepEqual(calls, want) {
+		t.Errorf("calls %v, want %v", calls, want)
+	}
+	for i, want := range []string{"", "", "exited while it was read", "; from the node: no node agent"} {
+		r := results[i]
+		switch {
+		case want == "" && r.un != nil:
+			t.Errorf("p%d: unmeasured: %s", i, r.un.Why)
+		case want == "" && len(r.assumed) == 0:
+			t.Errorf("p%d: measured, but not compared", i)
+		case want != "" && (r.un == nil || !strings.HasSuffix(r.un.Why, want)):
+			t.Errorf("p%d: %+v, want unmeasured because %q", i, r.un, want)
+		}
 	}
 }

@@ -47,7 +47,11 @@ func Catalog(w io.Writer, paths []*attack.Path, format string) error {
 func probeTable(w io.Writer, rep *attack.Report) {
 	st := rep.State
 	if p := rep.Pod; p != nil {
-		fmt.Fprintf(w, "pod       %s/%s container %s on node %s (through kubectl exec)\n", p.Namespace, p.Pod, p.Container, p.Node)
+		how := "through kubectl exec"
+		if p.From == "node" {
+			how = "from the node, in its namespaces and under its layers"
+		}
+		fmt.Fprintf(w, "pod       %s/%s container %s on node %s (%s)\n", p.Namespace, p.Pod, p.Container, p.Node, how)
 	}
 	fmt.Fprintf(w, "process   uid %d gid %d groups %v, no_new_privs %v\n", st.UID, st.GID, st.Groups, st.NoNewPrivs)
 	fmt.Fprintf(w, "moat      effective %s\n", capList(st.CapEff))

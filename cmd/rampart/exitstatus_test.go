@@ -159,7 +159,7 @@ func TestExitStatusTable(t *testing.T) {
 		for _, sub := range c.Commands() {
 			walk(sub)
 		}
-		if c.HasParent() && c.Runnable() && !c.Hidden && !c.HasSubCommands() {
+		if c.HasParent() && c.Runnable() && !c.Hidden && !isGroup(c) {
 			commands = append(commands, strings.TrimPrefix(c.CommandPath(), "rampart "))
 		}
 	}

@@ -26,7 +26,7 @@ func (a *admissionFlags) add(fl *pflag.FlagSet) {
 	fl.BoolVar(&a.mutate, "mutate", false, "with --admission: also a MutatingAdmissionPolicy that applies harden's defaults first (drop ALL, RuntimeDefault seccomp, allowPrivilegeEscalation: false; RuntimeDefault AppArmor when the target has apparmor)")
 	fl.BoolVar(&a.warn, "warn", false, "with --admission: the binding warns and audits instead of denying (a rollout's first step)")
 	fl.StringVar(&a.name, "name", admission.DefaultName, "with --admission: the policies' name")
-	fl.StringSliceVar(&a.exclude, "exclude-namespace", []string{"kube-system"}, "with --admission: namespaces the bindings leave alone")
+	fl.StringSliceVar(&a.exclude, "exclude-namespace", []string{"kube-system", "rampart-system"}, "with --admission: namespaces the bindings leave alone (rampart-system: the node agent and its probe Pods)")
 	fl.StringToStringVar(&a.nsLabels, "namespace-label", nil, "with --admission: bind only namespaces with this label, KEY=VALUE; repeatable")
 }
 

@@ -110,7 +110,8 @@ The message names the object, the containers and the field to change.
 defaults to every container that is not privileged: drop ALL (adds kept),
 RuntimeDefault seccomp and allowPrivilegeEscalation: false where unset,
 and RuntimeDefault AppArmor where the target has apparmor. --warn warns
-and audits instead of denying; --exclude-namespace (kube-system) and
+and audits instead of denying; --exclude-namespace (kube-system, and
+rampart-system, where the node agent and its probe Pods run) and
 --namespace-label choose where the bindings apply. The kube tier holds
 the validating policy to rampart audit over the shared corpus: admitted
 exactly where audit says every container meets the target.

@@ -85,6 +85,7 @@ and exits 1 if any file was refused.`,
 	fl.StringVar(&api, "api-server", os.Getenv("RAMPART_API_SERVER"), "the API server's address (default $RAMPART_API_SERVER, else the kubernetes Service the kubelet names)")
 	fl.DurationVar(&interval, "interval", 30*time.Second, "how often to reconcile")
 	fl.BoolVar(&once, "once", false, "reconcile once and exit")
+	cmd.AddCommand(newNodeAgentProbeCmd(stdout))
 	return cmd
 }
 

@@ -38,6 +38,7 @@ var platforms = []struct{ cmd, linux string }{
 	{"record", "it traces the command's system calls with eBPF or ptrace"},
 	{"apparmor load", "it loads profiles into this kernel's AppArmor"},
 	{"node-agent", "it installs profiles into this node's kubelet directory and kernel"},
+	{"node-agent probe", "it enters containers' namespaces on this node and takes on their layers"},
 }
 
 // anywhere lists the commands that run on every platform.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/probe"
+	"github.com/rampart-sec/rampart/probe/fromnode"
 	"github.com/rampart-sec/rampart/probe/inpod"
 	"github.com/rampart-sec/rampart/report"
 )
@@ -18,6 +19,8 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
 		output string
 		list   bool
 		target inpod.Target
+		enter  string
+		node   fromNodeFlags
 		all    probeAll
 	)
 	cmd := &cobra.Command{
@@ -31,14 +34,17 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
   rampart probe --all -A --profiles ./profiles`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if enter != "" && (target.Pod != "" || all.on || list) {
+				return usageError{fmt.Errorf("--enter probes one container from its node: drop --pod, --all and --list")}
+			}
 			if err := all.check(cmd.Flags(), target.Pod); err != nil {
 				return usageError{err}
 			}
 			if all.on && !list {
-				return all.run(cmd.Context(), cmd.Flags(), target, only, output, stdout, cmd.ErrOrStderr())
+				return all.run(cmd.Context(), cmd.Flags(), target, node.of(target), only, output, stdout, cmd.ErrOrStderr())
 			}
 			if target.Pod == "" && !all.on {
-				for _, f := range []string{"container", "namespace", "context", "kubectl"} {
+				for _, f := range []string{"container", "namespace", "context", "kubectl", "agent-namespace", "from-node"} {
 					if cmd.Flags().Changed(f) {
 						return usageError{fmt.Errorf("--%s says where --pod is; it needs --pod", f)}
 					}
@@ -67,9 +73,12 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
 			}
 			var rep *attack.Report
 			var err error
-			if target.Pod != "" {
-				rep, err = inpod.Run(cmd.Context(), target, only, cmd.ErrOrStderr())
-			} else {
+			switch {
+			case enter != "":
+				rep, err = fromnode.Probe(cmd.Context(), enter, only, cmd.ErrOrStderr())
+			case target.Pod != "":
+				rep, err = inpod.Run(cmd.Context(), target, only, node.of(target), cmd.ErrOrStderr())
+			default:
 				rep, err = probe.Run(paths)
 			}
 			if err != nil {
@@ -82,7 +91,9 @@ func newProbeCmd(stdout io.Writer) *cobra.Command {
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
 	cmd.Flags().BoolVar(&list, "list", false, "describe the catalog instead of probing")
 	all.add(cmd.Flags())
+	node.add(cmd.Flags())
 	cmd.Flags().StringVar(&target.Pod, "pod", "", "probe inside this running Pod (through kubectl exec; its image need not hold rampart)")
+	cmd.Flags().StringVar(&enter, "enter", "", "on a node, as root: probe the container with this runtime ID (containerd://…) from the node, under its own layers")
 	cmd.Flags().StringVarP(&target.Container, "container", "c", "", "with --pod: the container (default: the Pod's default container, as kubectl picks it)")
 	cmd.Flags().StringVarP(&target.Namespace, "namespace", "n", "", "with --pod or --all: the namespace (default: the kubeconfig context's)")
 	cmd.Flags().StringVar(&target.Context, "context", "", "with --pod or --all: the kubeconfig context (default: the current one)")

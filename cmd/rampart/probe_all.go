@@ -10,6 +10,7 @@ import (
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/audit"
 	"github.com/rampart-sec/rampart/drift"
+	"github.com/rampart-sec/rampart/internal/kubectl"
 	"github.com/rampart-sec/rampart/probe/inpod"
 	"github.com/rampart-sec/rampart/report"
 )
@@ -29,6 +30,26 @@ func (p *probeAll) add(fl *pflag.FlagSet) {
 	fl.StringVarP(&p.selector, "selector", "l", "", "with --all: only Pods with these labels (kubectl's -l)")
 	fl.StringVar(&p.profiles, "profiles", "", "with --all: the directory of Localhost profiles the manifests name (as audit --profiles), to predict with")
 	fl.IntVar(&p.concurrency, "concurrency", 4, "with --all: containers probed at once")
+}
+
+// fromNodeFlags say whether and through which agent a container kubectl
+// exec cannot reach is probed from its node.
+type fromNodeFlags struct {
+	on bool
+	ns string
+}
+
+func (n *fromNodeFlags) add(fl *pflag.FlagSet) {
+	fl.BoolVar(&n.on, "from-node", true, "with --pod or --all: probe a container kubectl exec cannot reach (no shell, no directory to write) from its node, "+
+		"in a short-lived privileged Pod of the node agent's namespace")
+	fl.StringVar(&n.ns, "agent-namespace", "rampart-system", "with --pod or --all: the node agent's namespace (rampart fleet manifests)")
+}
+
+func (n *fromNodeFlags) of(t inpod.Target) *inpod.Node {
+	if !n.on {
+		return nil
+	}
+	return &inpod.Node{Kubectl: kubectl.Kubectl{Path: t.Kubectl, Context: t.Context}, AgentNamespace: n.ns}
 }
 
 // check refuses --all's flags without it, and --pod with it.
@@ -55,7 +76,7 @@ func (p *probeAll) check(fl *pflag.FlagSet, pod string) error {
 }
 
 // run measures, compares and reports; drift found is exit status 1.
-func (p *probeAll) run(ctx context.Context, fl *pflag.FlagSet, t inpod.Target, only []string, output string, stdout, stderr io.Writer) error {
+func (p *probeAll) run(ctx context.Context, fl *pflag.FlagSet, t inpod.Target, node *inpod.Node, only []string, output string, stdout, stderr io.Writer) error {
 	if err := report.CheckFormat(report.KindDrift, output); err != nil {
 		return err
 	}
@@ -69,7 +90,16 @@ func (p *probeAll) run(ctx context.Context, fl *pflag.FlagSet, t inpod.Target, o
 	probeOne := func(ctx context.Context, ns, pod, ctr string) (*attack.Report, error) {
 		tt := t
 		tt.Namespace, tt.Pod, tt.Container = ns, pod, ctr
-		return inpod.Run(ctx, tt, only, io.Discard)
+		return inpod.Exec(ctx, tt, only, io.Discard)
+	}
+	var fromNode drift.NodeProber
+	if node != nil {
+		fromNode = func(ctx context.Context, name string, ids []string) (map[string]*attack.Report, map[string]error, error) {
+			if isTerminal(stderr) {
+				fmt.Fprintf(stderr, "rampart: probe --all: %d containers kubectl exec cannot reach, from node %s\n", len(ids), name)
+			}
+			return node.FromNode(ctx, name, ids, only)
+		}
 	}
 	progress := func(done, total int) {
 		if isTerminal(stderr) {
@@ -79,7 +109,7 @@ func (p *probeAll) run(ctx context.Context, fl *pflag.FlagSet, t inpod.Target, o
 			}
 		}
 	}
-	rep, err := drift.Run(ctx, drift.Options{Auditor: c, Snapshot: snap, Probe: probeOne, Concurrency: p.concurrency, Progress: progress})
+	rep, err := drift.Run(ctx, drift.Options{Auditor: c, Snapshot: snap, Probe: probeOne, FromNode: fromNode, Concurrency: p.concurrency, Progress: progress})
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,18 @@ the live workload without rebuilding its image. The image needs /bin/sh
 with cat, chmod and rm. In /dev/shm or /dev the binary's size counts
 against the container's memory limit while it runs.
 
+A container kubectl exec cannot reach (no shell, no directory to write:
+distroless, scratch, a read-only root for a non-root user) is probed from
+its node instead, when the node agent is installed (rampart fleet
+manifests; --agent-namespace, default rampart-system): a short-lived
+privileged Pod on that node runs rampart node-agent probe, which enters
+the container's namespaces and cgroups, takes on the layers its first
+process holds (read from the kernel, its seccomp filters included) and
+runs the probe there, copying nothing into the container; the report is
+kept only if the probe's state equals those layers, and says it was taken
+from the node. --from-node=false turns this off. On a node, as root,
+--enter CONTAINER-ID does the same for one container.
+
 With --all (-n NAMESPACE, -A, -l SELECTOR), every running container of
 the cluster is probed so, --concurrency at a time, and held to what
 audit --cluster predicts for its Pod on its node (--profiles: the
@@ -45,9 +57,10 @@ Localhost seccomp profile missing on its node, an AppArmor profile not
 loaded), one that runs under other capabilities, seccomp mode or
 AppArmor profile than predicted, a path open or closed otherwise. Paths a
 node fact decides that audit could only assume (a sysctl, a kernel
-feature, a read-only mount) are listed apart, as assumed; containers
-kubectl exec cannot enter, as not measured. Exit status 1 when there is
-drift. JSON: docs/drift-json.md.
+feature, a read-only mount) are listed apart, as assumed. Containers
+kubectl exec cannot enter are probed from their nodes, one probe Pod per
+node, or else listed as not measured, with the reason. Exit status 1 when
+there is drift. JSON: docs/drift-json.md.
 
 The JSON form (-o json) is documented in docs/probe-json.md; that of
 --list -o json has a schema, docs/catalog.schema.json.`

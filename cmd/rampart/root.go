@@ -104,6 +104,7 @@ func argsAreUsage(c *cobra.Command) {
 		argsAreUsage(sub)
 	}
 	if c.HasSubCommands() && !c.Runnable() {
+		c.Annotations = map[string]string{groupAnnotation: "true"}
 		c.Args = cobra.ArbitraryArgs
 		c.SuggestionsMinimumDistance = 2 // cobra's own default
 		c.RunE = func(cmd *cobra.Command, args []string) error {
@@ -121,3 +122,10 @@ func argsAreUsage(c *cobra.Command) {
 		c.Args = usageArgs(c.Args)
 	}
 }
+
+// groupAnnotation marks a command that only groups others (rampart
+// seccomp), as argsAreUsage found it; a command that runs and has
+// subcommands too (rampart node-agent) is no group.
+const groupAnnotation = "rampart-group"
+
+func isGroup(c *cobra.Command) bool { return c.Annotations[groupAnnotation] == "true" }

@@ -76,7 +76,7 @@ func (c *Cluster) bootAppArmorNode(ctx context.Context, rampart string, logf fun
 	}
 	files["/init"] = guest.Executable(aaInit)
 	files["/etc/kube/ca.crt"] = guest.HostFile(c.path("pki/ca.crt"))
-	for _, img := range []string{"pause.tar", "rampart.tar", "busybox.tar"} {
+	for _, img := range images {
 		files["/var/lib/images/"+img] = guest.HostFile(c.path("images/" + img))
 	}
 	for _, m := range aaModules {

@@ -30,7 +30,9 @@ const agentProfiles = "testdata/agent"
 // installs the seccomp profile where the kubelet reads it, loads the
 // AppArmor profile where the kernel has AppArmor (only there), and
 // labels the node with what it holds; a Pod then runs under both
-// profiles on the AppArmor node, and under the seccomp one on the other.
+// profiles on the AppArmor node, and under the seccomp one on the other;
+// and containers without a shell are probed from their nodes
+// (testProbeFromNode).
 func TestNodeAgent(t *testing.T) {
 	c := needLab(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
@@ -177,6 +179,7 @@ spec:
 			t.Errorf("%s: unshare succeeded under rampart/deny-unshare.json: %s", p, out)
 		}
 	}
+	t.Run("from the node", func(t *testing.T) { testProbeFromNode(t, c, ns) })
 }
 
 // removeCreated removes dir at the end of the test if it is not there

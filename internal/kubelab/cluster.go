@@ -36,8 +36,15 @@ const (
 	// BusyboxImage is the same filesystem without rampart: a stand-in for
 	// a user's image that rampart must reach from outside.
 	BusyboxImage = "localhost/busybox:lab"
-	pauseImage   = "localhost/pause:lab"
+	// DistrolessImage is BusyboxImage's /etc and the pause program, no
+	// shell and no other program: an image like distroless's, whose
+	// files a probe reads (/etc/shadow) are BusyboxImage's.
+	DistrolessImage = "localhost/distroless:lab"
+	pauseImage      = "localhost/pause:lab"
 )
+
+// images are the lab's image archives, imported on both nodes.
+var images = []string{"pause.tar", "rampart.tar", "busybox.tar", "distroless.tar"}
 
 // StateDir holds everything a running lab has: configs, PKI, logs, etcd,
 // containerd and kubelet state. Down removes it.
@@ -136,7 +143,7 @@ func Up(ctx context.Context, rampart string, log func(string)) (c *Cluster, err 
 	}); err != nil {
 		return c, err
 	}
-	for _, img := range []string{"pause.tar", "rampart.tar", "busybox.tar"} {
+	for _, img := range images {
 		if out, err := exec.CommandContext(ctx, "ctr", "-a", sock, "-n", "k8s.io", "images", "import", c.path("images/"+img)).CombinedOutput(); err != nil {
 			return c, fmt.Errorf("importing %s: %w: %s", img, err, out)
 		}
@@ -392,7 +399,40 @@ func (c *Cluster) buildImages(ctx context.Context, rampart string) error {
 	}
 	err := writeImage(root, BusyboxImage, c.path("images/busybox.tar"), nil, []string{"sh"})
 	os.Remove(c.path("images/rampart.bin"))
-	return err
+	if err != nil {
+		return err
+	}
+	dl := c.path("images/distroless-root")
+	if err := os.MkdirAll(filepath.Join(dl, "etc"), 0o755); err != nil {
+		return err
+	}
+	for _, f := range []string{"etc/passwd", "etc/group", "etc/shadow", "pause"} {
+		from := filepath.Join(root, f)
+		if f == "pause" {
+			from = filepath.Join(pauseDir, f)
+		}
+		b, err := os.ReadFile(from)
+		if err != nil {
+			return err
+		}
+		fi, err := os.Stat(from)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dl, f), b, fi.Mode().Perm()); err != nil {
+			return err
+		}
+		if err := os.Chmod(filepath.Join(dl, f), fi.Mode().Perm()); err != nil {
+			return err
+		}
+		// /etc/shadow is root:shadow in both images.
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			if err := os.Chown(filepath.Join(dl, f), int(st.Uid), int(st.Gid)); err != nil {
+				return err
+			}
+		}
+	}
+	return writeImage(dl, DistrolessImage, c.path("images/distroless.tar"), []string{"/pause"}, nil)
 }
 
 // Attach returns the lab a `kubelab up` left running, for working on the

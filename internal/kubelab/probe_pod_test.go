@@ -193,7 +193,7 @@ func TestProbePod(t *testing.T) {
 		rep := probeReport(t, c, "--pod", "hardened", "-n", ns)
 		wantResult(t, rep, "raw-socket", "blocked", "capabilities")
 		wantResult(t, rep, "userns-netns", "blocked", "seccomp")
-		want := attack.PodRef{Namespace: ns, Pod: "hardened", Container: "app", Node: "rampart-lab"}
+		want := attack.PodRef{Namespace: ns, Pod: "hardened", Container: "app", Node: "rampart-lab", From: "exec"}
 		if rep.Pod == nil || *rep.Pod != want {
 			t.Errorf("report's pod = %+v, want %+v", rep.Pod, want)
 		}
@@ -237,11 +237,11 @@ func TestProbePod(t *testing.T) {
 	})
 	t.Run("readonly", func(t *testing.T) {
 		t.Parallel()
-		_, errs, code := probeThroughExec(t, c, "--pod", "readonly", "-n", ns)
+		_, errs, code := probeThroughExec(t, c, "--pod", "readonly", "-n", ns, "--from-node=false")
 		for _, want := range []string{
 			"container app of pod " + ns + "/readonly has no directory where it may write and execute a file",
 			"/tmp: not writable", "/dev/shm: cannot execute from it", "/dev: not writable",
-			"mount a writable emptyDir volume",
+			"rampart probes it from its node",
 		} {
 			if code != exitRefusedCode || !strings.Contains(errs, want) {
 				t.Errorf("exit %d, stderr lacks %q:\n%s", code, want, errs)
@@ -251,8 +251,10 @@ func TestProbePod(t *testing.T) {
 	})
 	t.Run("noshell", func(t *testing.T) {
 		t.Parallel()
-		_, errs, code := probeThroughExec(t, c, "--pod", "noshell", "-n", ns)
-		if code != exitRefusedCode || !strings.Contains(errs, "container app of pod "+ns+"/noshell has no /bin/sh") {
+		// No agent in that namespace: nothing probes it from the node.
+		_, errs, code := probeThroughExec(t, c, "--pod", "noshell", "-n", ns, "--agent-namespace", "rampart-none")
+		if code != exitRefusedCode || !strings.Contains(errs, "container app of pod "+ns+"/noshell has no /bin/sh") ||
+			!strings.Contains(errs, "from the node: no node agent in namespace rampart-none") {
 			t.Errorf("exit %d: %s", code, errs)
 		}
 	})

@@ -46,9 +46,12 @@ type Target struct {
 type Result struct {
 	// Where it ran, as the API server names it.
 	Namespace, Pod, Container, Node string
-	Dir                             string // the directory the binary ran from
-	Stdout                          []byte
-	Stderr                          []byte // the binary's, without the placing shell's lines
+	// ContainerID is the runtime's ID (containerd://…), from the Pod's
+	// status.
+	ContainerID string
+	Dir         string // the directory the binary ran from
+	Stdout      []byte
+	Stderr      []byte // the binary's, without the placing shell's lines
 }
 
 // Dirs are where the binary may be placed, in the order tried: disk-backed
@@ -131,16 +134,16 @@ func Run(ctx context.Context, t Target, binary string, args []string) (*Result, 
 	switch {
 	case err != nil && bytes.Contains(stderr, []byte(`"/bin/sh"`)):
 		// The runtime's words: exec: "/bin/sh": stat /bin/sh: no such file or directory.
-		return nil, fmt.Errorf("%s has no /bin/sh: the binary is streamed in through a shell (with cat, chmod and rm), "+
-			"so an image without one (distroless, scratch) cannot be reached this way; probe a copy of the Pod "+
-			"whose container runs an image with a shell (kubectl debug --copy-to --set-image keeps its securityContext)", where)
+		return nil, unreachable(res, "no /bin/sh", "%s has no /bin/sh: the binary is streamed in through a shell (with cat, chmod and rm), "+
+			"so an image without one (distroless, scratch) cannot be reached this way; with the node agent installed "+
+			"(rampart fleet manifests), rampart probes it from its node", where)
 	case err != nil:
 		return nil, fmt.Errorf("%s: %w", where, err)
 	case word == "missing":
-		return nil, fmt.Errorf("%s: its shell has no %s; the binary is placed with cat, chmod and rm", where, rest)
+		return nil, unreachable(res, "its shell has no "+rest, "%s: its shell has no %s; the binary is placed with cat, chmod and rm", where, rest)
 	case word == "nowhere":
-		return nil, fmt.Errorf("%s has no directory where it may write and execute a file (%s); "+
-			"mount a writable emptyDir volume (at /tmp, say) in the Pod: readOnlyRootFilesystem can stay", where, rest)
+		return nil, unreachable(res, "no directory to write the probe to", "%s has no directory where it may write and execute a file (%s); "+
+			"with the node agent installed (rampart fleet manifests), rampart probes it from its node", where, rest)
 	case word != "dir":
 		return nil, fmt.Errorf("%s: looking for a directory, the shell said %q", where, out)
 	}
@@ -180,6 +183,22 @@ func Run(ctx context.Context, t Target, binary string, args []string) (*Result, 
 		err = fmt.Errorf("%s: %w", where, err)
 	}
 	return nil, errors.Join(err, cerr)
+}
+
+// UnreachableError is a running container the binary cannot be placed
+// in: no shell, no tool, no directory it may write and execute from.
+// Where names the container, its node and its runtime ID, for a probe
+// from the node.
+type UnreachableError struct {
+	Where *Result
+	Why   string // in a few words: "no /bin/sh"
+	msg   string
+}
+
+func (e *UnreachableError) Error() string { return e.msg }
+
+func unreachable(res *Result, why, format string, args ...any) error {
+	return &UnreachableError{Where: res, Why: why, msg: fmt.Sprintf(format, args...)}
 }
 
 // Static refuses a dynamically linked binary: it is to run in an arbitrary
@@ -228,7 +247,7 @@ func (t Target) resolve(ctx context.Context) (*Result, error) {
 		res.Container = pod.Spec.Containers[0].Name
 	}
 	var names []string
-	var status *corev1.ContainerStatus
+	var status *corev1.ContainerStatus // the container's, once found
 	// Sidecars (restartable init containers) and ephemeral debug
 	// containers run too, each with its own securityContext.
 	for _, l := range [][]corev1.ContainerStatus{pod.Status.ContainerStatuses, pod.Status.InitContainerStatuses, pod.Status.EphemeralContainerStatuses} {
@@ -250,6 +269,7 @@ func (t Target) resolve(ctx context.Context) (*Result, error) {
 	case status.State.Running == nil:
 		return nil, fmt.Errorf("%s is not running (phase %s)", where, pod.Status.Phase)
 	}
+	res.ContainerID = status.ContainerID
 	// Only a binary built for the node's architecture runs there. Reading
 	// the Node may be forbidden; then the shell's exec test decides.
 	if arch, _, err := t.kubectl(ctx, nil, "get", "node", res.Node, "-o", "jsonpath={.status.nodeInfo.architecture}"); err == nil &&

@@ -7,6 +7,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/seccomp"
 )
 
 func write(t *testing.T, path, data string) {
@@ -130,5 +133,16 @@ func TestMayReplace(t *testing.T) {
 	}
 	if err := mayReplace("new", []byte("profile brand-new {\n}\n"), host); err != nil {
 		t.Errorf("a profile nobody loaded: %v", err)
+	}
+}
+
+// The agent's own filter is a profile rampart reads whole, for both
+// platforms the agent runs on (the launcher refuses what it cannot read;
+// the kube tier loads it for real).
+func TestSeccompProfileReads(t *testing.T) {
+	for _, plat := range []seccomp.Platform{seccomp.AMD64, seccomp.ARM64} {
+		if _, err := seccomp.ParseOn(plat, "agent/seccomp.json", SeccompProfile, caps.Set(0).Add(caps.MAC_ADMIN).Add(caps.SYS_CHROOT)); err != nil {
+			t.Errorf("%v: %v", plat, err)
+		}
 	}
 }

@@ -56,7 +56,9 @@ const (
 // parser and its includes, and its securityfs; a hostPath for the
 // kubelet's seccomp directory and one for the parser's copies; no host
 // PID or IPC, and no host network unless HostNetwork; no_new_privs;
-// RuntimeDefault seccomp; a read-only root filesystem. AppArmor:
+// RuntimeDefault seccomp, and the agent's own filter on top
+// (SeccompProfile, loaded by the agent itself); a read-only root
+// filesystem. AppArmor:
 // unconfined, for a profile that lets a task load policy confines
 // nothing that matters (the kubelet accepts Unconfined on nodes without
 // AppArmor too).

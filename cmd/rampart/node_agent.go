@@ -21,6 +21,7 @@ func newNodeAgentCmd(stdout, stderr io.Writer) *cobra.Command {
 		node, api string
 		interval  time.Duration
 		once      bool
+		confine   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "node-agent",
@@ -44,6 +45,12 @@ func newNodeAgentCmd(stdout, stderr io.Writer) *cobra.Command {
     node that holds exactly its profile (a label for a profile no longer
     held is removed).
 
+Before anything else the agent loads its own seccomp filter, on top of
+the runtime's RuntimeDefault (--confine=false: not): it refuses ptrace and
+reading other processes' memory, io_uring, userfaultfd, keyrings, perf
+events, bpf, file handles, modules, kexec and NUMA placement, none of which
+the agent or apparmor_parser calls.
+
 Each reconcile is one JSON line on standard output; a failure is a line on
 standard error, and the next interval tries again. --once reconciles once
 and exits 1 if any file was refused.`,
@@ -51,6 +58,9 @@ and exits 1 if any file was refused.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if node == "" {
 				return usageError{fmt.Errorf("--node (or NODE_NAME) names this node: the DaemonSet sets it from spec.nodeName")}
+			}
+			if confine && os.Getenv(agent.ConfinedEnv) == "" {
+				return agent.Confine(os.Args[1:]) // returns only on failure
 			}
 			client, err := agent.InCluster(api)
 			if err != nil {
@@ -85,6 +95,7 @@ and exits 1 if any file was refused.`,
 	fl.StringVar(&api, "api-server", os.Getenv("RAMPART_API_SERVER"), "the API server's address (default $RAMPART_API_SERVER, else the kubernetes Service the kubelet names)")
 	fl.DurationVar(&interval, "interval", 30*time.Second, "how often to reconcile")
 	fl.BoolVar(&once, "once", false, "reconcile once and exit")
+	fl.BoolVar(&confine, "confine", true, "load the agent's own seccomp filter first (rampart run --seccomp), on top of the runtime's")
 	cmd.AddCommand(newNodeAgentProbeCmd(stdout))
 	return cmd
 }

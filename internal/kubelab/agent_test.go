@@ -88,6 +88,12 @@ func TestNodeAgent(t *testing.T) {
 		AppArmorNode: {"rampart.dev/apparmor": "enabled", "seccomp.rampart.dev/deny-unshare.json": sum("deny-unshare.json"),
 			"apparmor.rampart.dev/rampart-agent-test": sum("rampart-agent-test")},
 	}
+	// Running on both nodes first: labels an earlier run left would
+	// otherwise pass for this agent's.
+	if out, err := c.Kubectl(ctx, "rollout", "status", "daemonset/rampart-node-agent", "-n", ns, "--timeout=5m"); err != nil {
+		desc, _ := c.Kubectl(ctx, "describe", "pods", "-n", ns)
+		t.Fatalf("the agent did not roll out: %v %s\n%s", err, out, desc)
+	}
 	err = waitFor(ctx, 5*time.Minute, "the agent to label both nodes", func() error {
 		for node, labels := range want {
 			out, err := c.Kubectl(ctx, "get", "node", node, "-o", "go-template={{range $k, $v := .metadata.labels}}{{$k}}={{$v}} {{end}}")
@@ -134,6 +140,10 @@ func TestNodeAgent(t *testing.T) {
 		}
 		if want := caps.Set(0).Add(caps.MAC_ADMIN).Add(caps.SYS_CHROOT); st.CapEff != want || st.CapBnd != want || !st.NoNewPrivs {
 			t.Errorf("agent %s: CapEff %v, CapBnd %v, no_new_privs %t; want MAC_ADMIN,SYS_CHROOT and no_new_privs", p, st.CapEff, st.CapBnd, st.NoNewPrivs)
+		}
+		// The runtime's RuntimeDefault and the agent's own.
+		if st.Seccomp != 2 || st.SeccompFilters != 2 {
+			t.Errorf("agent %s: seccomp mode %d with %d filters; want RuntimeDefault and the agent's own", p, st.Seccomp, st.SeccompFilters)
 		}
 	}
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/drift"
+	"github.com/rampart-sec/rampart/internal/kubectl"
+	"github.com/rampart-sec/rampart/probe/inpod"
 )
 
 // fromNodePods are two pairs of Pods, one pair per node: in each, a
@@ -120,6 +123,41 @@ func testProbeFromNode(t *testing.T, c *Cluster, agentNS string) {
 		if rep.Containers != 4 || rep.Probed != 4 || len(rep.Unmeasured) != 0 || len(rep.Drift) != 0 {
 			t.Errorf("probe --all: %d containers, %d probed, unmeasured %+v, drift %+v; want all 4 probed, 2 of them from their nodes, without drift",
 				rep.Containers, rep.Probed, rep.Unmeasured, rep.Drift)
+		}
+	})
+	// The agent itself, probed from its node as it runs: its own filter
+	// closes what the runtime's RuntimeDefault leaves it, which a probe
+	// through kubectl exec (a new process, the runtime's filter alone)
+	// finds open.
+	t.Run("agent", func(t *testing.T) {
+		out, err := c.Kubectl(ctx, "get", "pods", "-n", agentNS, "-l", "app.kubernetes.io/name=rampart-node-agent", "--field-selector", "spec.nodeName="+HostNode,
+			"-o", "jsonpath={.items[0].metadata.name} {.items[0].status.containerStatuses[0].containerID}")
+		pod, id, _ := strings.Cut(string(out), " ")
+		if err != nil || id == "" {
+			t.Fatalf("the agent's Pod: %q %v", out, err)
+		}
+		closed := []string{"ptrace-child", "io-uring"}
+		viaExec, _ := probeJSON(ctx, t, c, "--pod", pod, "-n", agentNS, "--only", strings.Join(closed, ","))
+		for _, r := range viaExec.Results {
+			if r.Verdict != attack.Open {
+				t.Errorf("through kubectl exec, under RuntimeDefault alone: %s %s %s; want open (else this test shows nothing of the agent's filter)", r.ID, r.Verdict, r.Layer)
+			}
+		}
+		node := inpod.Node{Kubectl: kubectl.Kubectl{Path: filepath.Join(c.Bin, "kubectl")}, AgentNamespace: agentNS}
+		t.Setenv("KUBECONFIG", c.Kubeconfig)
+		t.Setenv("NO_PROXY", "*")
+		reps, errs, err := node.FromNode(ctx, HostNode, []string{string(id)}, closed)
+		if err != nil || errs[string(id)] != nil {
+			t.Fatalf("%v %v", err, errs)
+		}
+		rep := reps[string(id)]
+		if rep.State.SeccompFilters != 2 {
+			t.Errorf("the agent probed from its node runs under %d filters, want 2", rep.State.SeccompFilters)
+		}
+		for _, r := range rep.Results {
+			if r.Verdict != attack.Blocked || r.Layer != attack.BySeccomp {
+				t.Errorf("%s: %s %s (%s); want blocked by the agent's seccomp filter", r.ID, r.Verdict, r.Layer, r.Evidence)
+			}
 		}
 	})
 	// The probe Pods are deleted; the containers probed were not

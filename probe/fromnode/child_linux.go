@@ -39,8 +39,9 @@ func ChildMain() {
 // user and groups, capability sets, seccomp last when no_new_privs is on.
 //
 // It holds the node's privileges in the container's PID namespace until
-// then. Non-dumpable, no process of the container may ptrace it or open
-// its /proc files (the attack on runc exec of CVE-2016-9962). It enters
+// then. Non-dumpable, no process of the container without CAP_SYS_PTRACE
+// may ptrace it or open its /proc files (the attack on runc exec of
+// CVE-2016-9962). It enters
 // the container's mount namespace only after the last path it resolves
 // as the node (AppArmor's exec attribute), and resolves none there but
 // the probe it execs, with the container's layers: a container that can

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,10 @@ type Node struct {
 	// Poll is how often the probe Pod's phase is read (default 1s).
 	Poll time.Duration
 }
+
+// stuck are the reasons a probe Pod's container waits with that do not
+// pass by themselves.
+var stuck = []string{"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError", "RunContainerError"}
 
 // ErrNoAgent: there is no node agent to probe from the node.
 var ErrNoAgent = errors.New("no node agent")
@@ -55,7 +60,8 @@ func (n Node) FromNode(ctx context.Context, node string, ids, only []string) (ma
 	if len(ds.Spec.Template.Spec.Containers) == 0 {
 		return nil, nil, fmt.Errorf("daemonset %s/%s has no container", ns, agent.Name)
 	}
-	pod, err := json.Marshal(agent.ProbePod(ns, node, ds.Spec.Template.Spec.Containers[0].Image, ids, only))
+	probe := agent.ProbePod(ns, node, ds.Spec.Template.Spec.Containers[0].Image, ids, only)
+	pod, err := json.Marshal(probe)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -74,17 +80,27 @@ func (n Node) FromNode(ctx context.Context, node string, ids, only []string) (ma
 	if poll == 0 {
 		poll = time.Second
 	}
+	// The kubelet ends the Pod at its deadline; a node whose kubelet never
+	// starts it (down, unreachable) must not hold the caller forever.
+	wait, cancel := context.WithTimeout(ctx, time.Duration(*probe.Spec.ActiveDeadlineSeconds+120)*time.Second)
+	defer cancel()
 	for {
-		phase, _, err := n.Kubectl.Run(ctx, nil, "get", "pod", string(name), "-n", ns, "-o", "jsonpath={.status.phase}")
+		out, _, err := n.Kubectl.Run(wait, nil, "get", "pod", string(name), "-n", ns, "-o",
+			"jsonpath={.status.phase} {.status.containerStatuses[0].state.waiting.reason} {.status.containerStatuses[0].state.waiting.message}")
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", where, err)
 		}
-		if p := string(phase); p == "Succeeded" || p == "Failed" {
+		phase, waiting, _ := strings.Cut(string(out), " ")
+		if phase == "Succeeded" || phase == "Failed" {
 			break
 		}
+		// The reasons that will not pass by themselves.
+		if reason, msg, _ := strings.Cut(waiting, " "); slices.Contains(stuck, reason) {
+			return nil, nil, fmt.Errorf("%s: %s: %s", where, reason, msg)
+		}
 		select {
-		case <-ctx.Done():
-			return nil, nil, fmt.Errorf("%s: %w", where, ctx.Err())
+		case <-wait.Done():
+			return nil, nil, fmt.Errorf("%s did not finish (phase %s): %w", where, phase, wait.Err())
 		case <-time.After(poll):
 		}
 	}

@@ -217,6 +217,16 @@ func (r *ptraceRecorder) loop() (int, error) {
 			// by detaching with no signal.
 			unix.PtraceDetach(tid)
 			delete(r.ts, tid)
+			if t.stopSent {
+				// The stop absorbed may have been the tracee's own (a new
+				// child's first, already dequeued when letGo sent its
+				// SIGSTOP): rampart's would then stop it for good once
+				// detached, with no tracer to resume it. SIGCONT discards a
+				// pending stop and resumes one taken: the tree runs on.
+				if tgid := readTgid(tid); tgid > 0 {
+					unix.Tgkill(tgid, tid, unix.SIGCONT)
+				}
+			}
 		case sig == unix.SIGSTOP && !t.started:
 			t.started = true
 			r.resume(tid, t, 0)
@@ -239,7 +249,9 @@ func (r *ptraceRecorder) resume(tid int, t *tracee, sig int) {
 }
 
 // letGo is called when CMD exits: descendants still running are
-// detached, not killed; each gets a SIGSTOP that its next stop absorbs.
+// detached, not killed; each gets a SIGSTOP that its next stop absorbs,
+// and a SIGCONT once detached, should the stop absorbed have been
+// another.
 func (r *ptraceRecorder) letGo() {
 	r.mainDone = true
 	for tid, t := range r.ts {

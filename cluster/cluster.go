@@ -15,6 +15,8 @@ import (
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
 	"k8s.io/klog/v2"
 
 	"github.com/rampart-sec/rampart/internal/kubectl"
@@ -188,8 +190,10 @@ type Object struct {
 	Kind, Namespace, Name string
 	// NodeName is a Pod's node; "" for a template and an unscheduled Pod.
 	NodeName string
-	// NodeSelector and Tolerations are the Pod's or its template's.
+	// NodeSelector, Affinity and Tolerations are the Pod's or its
+	// template's.
 	NodeSelector map[string]string
+	Affinity     *corev1.Affinity
 	Tolerations  []corev1.Toleration
 	// Phase and Reason are a Pod's status.
 	Phase, Reason string
@@ -257,7 +261,7 @@ func parseObjects(data []byte) ([]Object, error) {
 		}
 		ps := o.Spec.pod()
 		obj := Object{Kind: o.Kind, Namespace: o.Metadata.Namespace, Name: o.Metadata.Name,
-			NodeSelector: ps.NodeSelector, Tolerations: ps.Tolerations, JSON: bytes.Clone(raw)}
+			NodeSelector: ps.NodeSelector, Affinity: ps.Affinity, Tolerations: ps.Tolerations, JSON: bytes.Clone(raw)}
 		if o.Kind == "Pod" {
 			obj.NodeName, obj.Phase, obj.Reason = o.Spec.NodeName, o.Status.Phase, o.Status.Reason
 		}
@@ -283,6 +287,7 @@ type podSpecs struct {
 type placement struct {
 	NodeName     string              `json:"nodeName"`
 	NodeSelector map[string]string   `json:"nodeSelector"`
+	Affinity     *corev1.Affinity    `json:"affinity"`
 	Tolerations  []corev1.Toleration `json:"tolerations"`
 }
 
@@ -298,30 +303,33 @@ func (s podSpecs) pod() placement {
 
 // Nodes are the nodes the object runs on or may run on: a bound Pod's
 // node; for a template or a Pod not yet scheduled, every schedulable node
-// whose labels its nodeSelector matches and whose NoSchedule and
-// NoExecute taints it tolerates, as the scheduler's filters decide. Node
-// affinity and the rest of the scheduler's policy are not modelled: a
-// node they rule out is still listed.
+// its nodeSelector and required node affinity select and whose
+// NoSchedule and NoExecute taints it tolerates, as the scheduler's
+// filters decide. The rest of the scheduler's policy (resources, Pod
+// affinity and spread, a port taken) is not modelled: a node it rules
+// out is still listed.
 func (o Object) Nodes(nodes []Node) []string {
 	if o.NodeName != "" {
 		return []string{o.NodeName}
 	}
 	var out []string
 	for _, n := range nodes {
-		if !n.Unschedulable && n.selects(o.NodeSelector) && n.tolerated(o.Tolerations) {
+		if !n.Unschedulable && n.selectedBy(o.NodeSelector, o.Affinity) && n.tolerated(o.Tolerations) {
 			out = append(out, n.Name)
 		}
 	}
 	return out
 }
 
-func (n Node) selects(selector map[string]string) bool {
-	for k, v := range selector {
-		if n.Labels[k] != v {
-			return false
-		}
-	}
-	return true
+// selectedBy is the scheduler's own test (component-helpers'
+// nodeaffinity, which kube-scheduler and the kubelet's admission run):
+// the nodeSelector, and the required node affinity's terms, on the
+// node's labels and its name (matchFields metadata.name). Preferred
+// terms only rank nodes. A term the scheduler cannot parse matches no
+// node, as it schedules the Pod nowhere.
+func (n Node) selectedBy(selector map[string]string, affinity *corev1.Affinity) bool {
+	ok, err := nodeaffinity.NewRequiredNodeAffinity(selector, affinity).Match(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n.Name, Labels: n.Labels}})
+	return ok && err == nil
 }
 
 func (n Node) tolerated(ts []corev1.Toleration) bool {

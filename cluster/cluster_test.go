@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/rampart-sec/rampart/cluster/clustertest"
 	"github.com/rampart-sec/rampart/internal/kubectl"
 )
@@ -159,5 +161,64 @@ func TestOwnerMustExist(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "Deployment/web ReplicaSet/claims-a-ghost ReplicaSet/claims-no-uid" {
 		t.Errorf("objects %v: want the Deployment and the two ReplicaSets whose controller is not listed", got)
+	}
+}
+
+// Required node affinity places as the scheduler does, with the
+// nodeSelector: every term of nodeSelectorTerms is an alternative, its
+// expressions all hold; matchFields names the node; preferred terms
+// place nothing.
+func TestNodesAffinity(t *testing.T) {
+	nodes := []Node{
+		{Name: "a", Labels: map[string]string{"zone": "z1", "gpu": "yes", "cores": "8"}},
+		{Name: "b", Labels: map[string]string{"zone": "z2", "cores": "64"}},
+		{Name: "c", Labels: map[string]string{"zone": "z3"}},
+	}
+	req := func(terms ...corev1.NodeSelectorTerm) *corev1.Affinity {
+		return &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: terms}}}
+	}
+	expr := func(key string, op corev1.NodeSelectorOperator, values ...string) corev1.NodeSelectorTerm {
+		return corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: key, Operator: op, Values: values}}}
+	}
+	for name, c := range map[string]struct {
+		selector map[string]string
+		affinity *corev1.Affinity
+		want     []string
+	}{
+		"none":                 {nil, nil, []string{"a", "b", "c"}},
+		"In":                   {nil, req(expr("zone", corev1.NodeSelectorOpIn, "z1", "z2")), []string{"a", "b"}},
+		"NotIn":                {nil, req(expr("zone", corev1.NodeSelectorOpNotIn, "z1")), []string{"b", "c"}},
+		"Exists":               {nil, req(expr("gpu", corev1.NodeSelectorOpExists)), []string{"a"}},
+		"DoesNotExist":         {nil, req(expr("gpu", corev1.NodeSelectorOpDoesNotExist)), []string{"b", "c"}},
+		"Gt":                   {nil, req(expr("cores", corev1.NodeSelectorOpGt, "16")), []string{"b"}},
+		"terms are ORed":       {nil, req(expr("gpu", corev1.NodeSelectorOpExists), expr("zone", corev1.NodeSelectorOpIn, "z3")), []string{"a", "c"}},
+		"and the nodeSelector": {map[string]string{"zone": "z2"}, req(expr("zone", corev1.NodeSelectorOpIn, "z1", "z2")), []string{"b"}},
+		"matchFields": {nil, req(corev1.NodeSelectorTerm{MatchFields: []corev1.NodeSelectorRequirement{
+			{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{"c"}}}}), []string{"c"}},
+		"unparseable": {nil, req(expr("cores", corev1.NodeSelectorOpGt, "many")), nil},
+		"preferred only": {nil, &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.PreferredSchedulingTerm{
+			{Weight: 1, Preference: expr("zone", corev1.NodeSelectorOpIn, "z1")}}}}, []string{"a", "b", "c"}},
+	} {
+		o := Object{Kind: "Deployment", NodeSelector: c.selector, Affinity: c.affinity}
+		if got := o.Nodes(nodes); !slices.Equal(got, c.want) {
+			t.Errorf("%s: %v, want %v", name, got, c.want)
+		}
+	}
+}
+
+// Read takes the affinity from each kind's place for it.
+func TestReadAffinity(t *testing.T) {
+	list := []byte(`{"items":[
+{"kind":"Deployment","metadata":{"name":"d","namespace":"n"},"spec":{"template":{"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"zone","operator":"In","values":["z9"]}]}]}}}}}}},
+{"kind":"CronJob","metadata":{"name":"c","namespace":"n"},"spec":{"jobTemplate":{"spec":{"template":{"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"zone","operator":"In","values":["z9"]}]}]}}}}}}}}}
+]}`)
+	objs, err := parseObjects(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if got := o.Nodes([]Node{{Name: "a", Labels: map[string]string{"zone": "z1"}}}); len(got) != 0 {
+			t.Errorf("%s %s placed on %v despite its affinity", o.Kind, o.Name, got)
+		}
 	}
 }

@@ -260,11 +260,17 @@ func spawnOnThread(ctx context.Context, pid, pidfd int, ns *namespaces, l *layer
 	}
 	defer pr.Close()
 	defer pw.Close()
-	// /proc/self/exe resolves in this process's mount namespace, never
-	// in the container's, whose /proc a container allowed to mount could
-	// replace: the child holds every privilege until it has taken on the
-	// container's layers. Nothing is copied into the container.
-	cmd := exec.CommandContext(ctx, "/proc/self/exe")
+	// The child is the sealed copy (sealedSelf), and the probe it execs
+	// as /proc/self/exe too. The path resolves in this process's mount
+	// namespace, never in the container's, whose /proc a container
+	// allowed to mount could replace: the child holds every privilege
+	// until it has taken on the container's layers. Nothing is copied
+	// into the container.
+	self, err := sealedSelf()
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, fmt.Sprintf("/proc/self/fd/%d", self.Fd()))
 	cmd.Args = []string{"rampart"}
 	cmd.Env = []string{childEnv + "=1"}
 	cmd.ExtraFiles = []*os.File{pr, ns.mnt} // fd 3: the layers; fd 4: the mount namespace

@@ -1,6 +1,9 @@
 package fromnode
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -133,5 +136,33 @@ func TestProbeKnob(t *testing.T) {
 		if probeKnob(kv) != want {
 			t.Errorf("probeKnob(%q) = %v", kv, !want)
 		}
+	}
+}
+
+// The binary the probe runs as in a container is a copy no one can
+// write: what a container process may reopen through /proc/PID/exe.
+func TestSealedSelf(t *testing.T) {
+	f, err := sealedSelf()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unix.Pwrite(int(f.Fd()), []byte{0}, 0); err != unix.EPERM {
+		t.Errorf("write to the copy: %v, want EPERM", err)
+	}
+	// Reopened through /proc, as a container process would: the seals
+	// are the file's, not the descriptor's.
+	if w, err := os.OpenFile(fmt.Sprintf("/proc/self/fd/%d", f.Fd()), os.O_WRONLY, 0); err == nil {
+		if _, err := w.Write([]byte{0}); !errors.Is(err, unix.EPERM) {
+			t.Errorf("write through a reopened descriptor: %v, want EPERM", err)
+		}
+		w.Close()
+	}
+	if err := unix.Ftruncate(int(f.Fd()), 0); err != unix.EPERM {
+		t.Errorf("truncate the copy: %v, want EPERM", err)
+	}
+	want, _ := os.ReadFile("/proc/self/exe")
+	got, err := os.ReadFile(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("the copy differs from the binary (%d bytes of %d): %v", len(got), len(want), err)
 	}
 }

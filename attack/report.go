@@ -3,6 +3,7 @@ package attack
 import (
 	"sort"
 
+	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/internal/procstatus"
 )
 
@@ -64,6 +65,16 @@ type State struct {
 	ContainerEvidence string `json:",omitempty"`
 	// Sysctls that decide paths independently of the three layers.
 	Sysctls map[string]string
+}
+
+// CapNames spells a capability set as State's lists do: Kubernetes'
+// spelling, [] when empty (the report's lists are never null,
+// docs/probe-json.md).
+func CapNames(s caps.Set) []string {
+	if s == 0 {
+		return []string{}
+	}
+	return s.Names(caps.Cap.String)
 }
 
 // AppArmorConfined reports whether an AppArmor profile confines us.

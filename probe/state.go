@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/rampart-sec/rampart/attack"
-	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/internal/procstatus"
 	"github.com/rampart-sec/rampart/lsm/apparmor"
@@ -31,8 +30,8 @@ func ReadState() (*attack.State, error) {
 		return nil, err
 	}
 	s := &attack.State{
-		Status: st, CapEff: capNames(st.CapEff), CapPrm: capNames(st.CapPrm),
-		CapBnd: capNames(st.CapBnd), CapInh: capNames(st.CapInh), CapAmb: capNames(st.CapAmb),
+		Status: st, CapEff: attack.CapNames(st.CapEff), CapPrm: attack.CapNames(st.CapPrm),
+		CapBnd: attack.CapNames(st.CapBnd), CapInh: attack.CapNames(st.CapInh), CapAmb: attack.CapNames(st.CapAmb),
 		UID: st.Uid[1], GID: st.Gid[1], Groups: orEmpty(st.Groups), NoNewPrivs: st.NoNewPrivs,
 		Seccomp: st.Seccomp, SeccompFilters: st.SeccompFilters,
 		Namespaces: map[string]string{}, Sysctls: map[string]string{},
@@ -52,12 +51,6 @@ func ReadState() (*attack.State, error) {
 	s.Container, s.ContainerEvidence = detectContainer()
 	return s, nil
 }
-
-func capName(c caps.Cap) string { return c.String() }
-
-// capNames spells a set as Kubernetes does, [] when it is empty: the
-// report's lists are never null (docs/probe-json.md).
-func capNames(s caps.Set) []string { return orEmpty(s.Names(capName)) }
 
 func orEmpty[T any](l []T) []T {
 	if l == nil {

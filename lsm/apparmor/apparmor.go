@@ -39,7 +39,7 @@ func Attach(profile string) error {
 		if err != nil {
 			return fmt.Errorf("apparmor: read back %s: %w", p, err)
 		}
-		if label := labelName(string(got)); label != profile {
+		if label := LabelName(string(got)); label != profile {
 			return fmt.Errorf("apparmor: asked for %q at exec, kernel holds %q", profile, strings.TrimSpace(string(got)))
 		}
 		return nil
@@ -59,8 +59,8 @@ func Current() (string, error) {
 	return "", errors.New("apparmor: no current attribute")
 }
 
-// labelName strips the mode AppArmor appends to a label ("NAME (enforce)").
-func labelName(s string) string {
+// LabelName strips the mode AppArmor appends to a label ("NAME (enforce)").
+func LabelName(s string) string {
 	s = strings.TrimSpace(strings.TrimRight(s, "\x00\n"))
 	if i := strings.LastIndex(s, " ("); i >= 0 && strings.HasSuffix(s, ")") {
 		s = s[:i]

@@ -115,8 +115,8 @@ func TestAppArmorReferenceAndFind(t *testing.T) {
 
 func TestAppArmorLabelName(t *testing.T) {
 	for in, want := range map[string]string{"p (enforce)\n": "p", "p (complain)": "p", "unconfined": "unconfined", "p\x00": "p"} {
-		if got := labelName(in); got != want {
-			t.Errorf("labelName(%q) = %q", in, got)
+		if got := LabelName(in); got != want {
+			t.Errorf("LabelName(%q) = %q", in, got)
 		}
 	}
 }

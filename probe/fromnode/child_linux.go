@@ -195,7 +195,7 @@ func (l *layers) verify(st *attack.State) error {
 			errs = append(errs, fmt.Sprintf("%s is %v, the container's %v", what, got, want))
 		}
 	}
-	names := func(s uint64) []string { return orEmpty(caps.Set(s).Names(caps.Cap.String)) }
+	names := func(s uint64) []string { return attack.CapNames(caps.Set(s)) }
 	check("CapEff", st.CapEff, names(l.CapEff))
 	check("CapPrm", st.CapPrm, names(l.CapPrm))
 	check("CapInh", st.CapInh, names(l.CapInh))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/internal/procstatus"
+	"github.com/rampart-sec/rampart/lsm/apparmor"
 	"github.com/rampart-sec/rampart/seccomp"
 )
 
@@ -228,18 +229,12 @@ func appArmorLabel(proc string) (string, error) {
 	return "", nil
 }
 
-// labelName is an AppArmor label without its mode ("name (enforce)",
-// "name (complain)": the mode is the profile's, taken along with it),
-// and "" for unconfined.
+// labelName is an AppArmor label without its mode, "" for unconfined.
 func labelName(raw string) string {
-	label := strings.TrimSpace(strings.TrimRight(raw, "\x00"))
-	if i := strings.LastIndex(label, " ("); i > 0 && strings.HasSuffix(label, ")") {
-		label = label[:i]
+	if label := apparmor.LabelName(raw); label != "unconfined" {
+		return label
 	}
-	if label == "unconfined" {
-		return ""
-	}
-	return label
+	return ""
 }
 
 // notifies says whether a program can return SECCOMP_RET_USER_NOTIF.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,6 +33,9 @@ as root, rampart probe --enter ID does the same for one container.
 Each container is one line on standard output:
   {"container": ID, "report": {…rampart.probe/v1…}}   or
   {"container": ID, "error": "why it was not measured"}
+with "warnings" holding what the probe said on its standard error, which
+is never written out as lines of its own: it comes from a process in the
+container, and a line of its own could pass for another container's.
 The exit status is 0 when every line was written, whatever they say.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, ids []string) error {
@@ -43,7 +47,14 @@ The exit status is 0 when every line was written, whatever they say.`,
 			enc := json.NewEncoder(stdout)
 			for _, id := range ids {
 				line := map[string]any{"container": id}
-				rep, err := fromnode.Probe(cmd.Context(), id, only, cmd.ErrOrStderr())
+				// The probe's warnings come from a process of the
+				// container: on the log's own lines a container could
+				// write a line that reads as another container's report.
+				var warnings bytes.Buffer
+				rep, err := fromnode.Probe(cmd.Context(), id, only, &warnings)
+				if warnings.Len() > 0 {
+					line["warnings"] = warnings.String()
+				}
 				if err != nil {
 					line["error"] = err.Error()
 				} else {

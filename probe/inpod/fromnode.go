@@ -118,7 +118,12 @@ func (n Node) FromNode(ctx context.Context, node string, ids, only []string) (ma
 			Error     string
 		}
 		if err := json.Unmarshal(sc.Bytes(), &line); err != nil || line.Container == "" {
-			continue // the probe's own warnings share the log
+			continue // the kubelet's or the runtime's words
+		}
+		if !slices.Contains(ids, line.Container) || reps[line.Container] != nil || errs[line.Container] != nil {
+			// Asked for nothing of the kind, or said twice: the log was
+			// written by something other than node-agent probe alone.
+			return nil, nil, fmt.Errorf("%s: its log has a line for container %s it was not to write", where, line.Container)
 		}
 		switch {
 		case line.Error != "":

@@ -99,3 +99,20 @@ func TestFromNodeStuck(t *testing.T) {
 		t.Errorf("the probe Pod was not deleted: %s", b)
 	}
 }
+
+// A log with a line for a container not asked for, or a second line for
+// one, was not written by node-agent probe alone: nothing of it is taken.
+func TestFromNodeForgedLine(t *testing.T) {
+	const a = "containerd://aaa"
+	report := `{"container":"` + a + `","report":{"schema":"rampart.probe/v1","results":[]}}` + "\n"
+	for name, logs := range map[string]string{
+		"twice":     report + report,
+		"not asked": report + `{"container":"containerd://zzz","report":{"schema":"rampart.probe/v1","results":[]}}` + "\n",
+	} {
+		k, _ := fakeKubectl(t, agentDS, "Succeeded ", logs)
+		reps, _, err := Node{Kubectl: k, Poll: time.Millisecond}.FromNode(context.Background(), "n1", []string{a}, nil)
+		if err == nil || reps != nil {
+			t.Errorf("%s: reports %v, err %v; want the log refused", name, reps, err)
+		}
+	}
+}

@@ -164,6 +164,12 @@ func (d *decoder) policy(f *File) *Policy {
 	for i, r := range f.Landlock {
 		p.Landlock = append(p.Landlock, d.rule(i, r))
 	}
+	for i, w := range f.Scope {
+		if err := checkScope(w); err != nil {
+			d.bad(fmt.Sprintf("scope[%d]", i), "%v", err)
+		}
+	}
+	p.addScopes(f.Scope)
 	for i, dev := range f.AllowDevices {
 		if err := checkFilePath(dev); err != nil {
 			d.bad(fmt.Sprintf("allowDevices[%d]", i), "%v", err)
@@ -411,6 +417,11 @@ func (p *Policy) Validate() error {
 		}
 		if err := checkPath(r.Path); err != nil {
 			bad("Landlock[%d].Path: %v", i, err)
+		}
+	}
+	for i, w := range p.Scope {
+		if err := checkScope(w); err != nil {
+			bad("Scope[%d]: %v", i, err)
 		}
 	}
 	for i, d := range p.AllowDevices {

@@ -21,6 +21,7 @@ func full(dir string) *Policy {
 		AppArmor: &AppArmor{Kind: AppArmorLocalhost, Name: "x", File: filepath.Join(dir, "profiles", "x"), Origin: "pod.yaml:3:4"},
 		Landlock: []FSRule{{Mode: DenyRead, Path: "/etc/shadow", Origin: "--deny-read /etc/shadow"},
 			{Mode: Allow, Path: "/usr", Access: "rx", Origin: "--allow /usr:rx"}},
+		Scope:        []string{ScopeAbstractUnix, ScopeSignal},
 		AllowDevices: []string{"/dev/sda"}, LSMFallback: "landlock"}
 }
 
@@ -134,6 +135,8 @@ func TestDecodeRefusals(t *testing.T) {
 		{h + `"user": {"uid": 1e3, "gid": 0}}`, `f.json:1:49: user.uid: want a whole number in range, found number 1e3`},
 		{h + `"lsmFallback": "selinux"}`, `lsmFallback: "selinux": the only fallback is "landlock"`},
 		{h + `"allowDevices": ["/dev/sda", ""]}`, `allowDevices[1]: empty path`},
+		{h + `"scope": ["signal", "abstract"]}`, `scope[1]: "abstract": want abstract-unix or signal`},
+		{h + `"scope": "signal"}`, `scope: want a list, found string`},
 	} {
 		_, err := Decode("f.json", []byte(c.body))
 		var le *LayerError

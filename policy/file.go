@@ -39,8 +39,10 @@ type File struct {
 	Seccomp      *FileSeccomp      `json:"seccomp,omitempty"`
 	AppArmor     *FileAppArmor     `json:"apparmor,omitempty"`
 	Landlock     []FileRule        `json:"landlock,omitempty"`
-	AllowDevices []string          `json:"allowDevices,omitempty"`
-	LSMFallback  string            `json:"lsmFallback,omitempty"`
+	// Scope is Policy.Scope: the Landlock scopes by name.
+	Scope        []string `json:"scope,omitempty"`
+	AllowDevices []string `json:"allowDevices,omitempty"`
+	LSMFallback  string   `json:"lsmFallback,omitempty"`
 }
 
 // FileCapabilities are Capabilities by name.
@@ -139,6 +141,7 @@ func Encode(p *Policy, dir string) ([]byte, error) {
 		}
 		f.Landlock = append(f.Landlock, FileRule{Mode: string(r.Mode), Path: abs, Access: r.Access, Origin: r.Origin})
 	}
+	f.Scope = append([]string(nil), p.Scope...)
 	f.AllowDevices = nil
 	for _, d := range p.AllowDevices {
 		abs, err := filepath.Abs(d)

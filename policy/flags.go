@@ -24,6 +24,7 @@ type Flags struct {
 	ReadOnly        []string
 	Allow           []string // PATH:ACCESS
 	AllowDevices    []string // device nodes deny rules leave open
+	Scope           []string // Landlock scopes: signal, abstract-unix (comma lists)
 	LSMFallback     string   // "" | landlock
 }
 
@@ -31,7 +32,8 @@ type Flags struct {
 func (f *Flags) Empty() bool {
 	return len(f.CapDrop) == 0 && len(f.CapAdd) == 0 && !f.CapAmbient && f.User == "" &&
 		f.NoNewPrivs == nil && f.Seccomp == "" && f.AppArmor == "" && len(f.DenyRead) == 0 &&
-		len(f.DenyWrite) == 0 && len(f.ReadOnly) == 0 && len(f.Allow) == 0 && len(f.AllowDevices) == 0
+		len(f.DenyWrite) == 0 && len(f.ReadOnly) == 0 && len(f.Allow) == 0 && len(f.AllowDevices) == 0 &&
+		len(f.Scope) == 0
 }
 
 // Apply layers the flags over p (nil starts an empty policy): capability
@@ -126,6 +128,18 @@ func (f *Flags) Apply(p *Policy) (*Policy, error) {
 			return nil, Refuse(LayerLandlock, "--allow-device %q: %w", d, err)
 		}
 		p.AllowDevices = append(p.AllowDevices, d)
+	}
+	scopes, err := splitList("--scope", f.Scope)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range scopes {
+		if err := checkScope(w); err != nil {
+			return nil, Refuse(LayerLandlock, "--scope %w", err)
+		}
+	}
+	if len(scopes) > 0 {
+		p.addScopes(scopes)
 	}
 	switch f.LSMFallback {
 	case "", "none":

@@ -47,6 +47,7 @@ func TestFlagsErrorsNameTheLayer(t *testing.T) {
 		{Flags{Allow: []string{"/usr:rwz"}}, LayerLandlock, `access "rwz"`},
 		{Flags{DenyRead: []string{""}}, LayerLandlock, "empty path"},
 		{Flags{LSMFallback: "selinux"}, LayerAppArmor, "only fallback is landlock"},
+		{Flags{Scope: []string{"signal,signals"}}, LayerLandlock, `--scope "signals": want abstract-unix or signal`},
 	} {
 		_, err := c.f.Apply(nil)
 		var le *LayerError
@@ -70,6 +71,7 @@ func TestFlagsMalformed(t *testing.T) {
 		{Flags{CapDrop: []string{""}}, `--cap-drop "": empty item`},
 		{Flags{CapDrop: []string{","}}, `--cap-drop ",": empty item`},
 		{Flags{CapAdd: []string{"NET_RAW,"}}, `--cap-add "NET_RAW,": empty item`},
+		{Flags{Scope: []string{"signal,"}}, `--scope "signal,": empty item`},
 	} {
 		_, err := c.f.Apply(nil)
 		var fe *FlagError
@@ -149,4 +151,19 @@ func FuzzFlags(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Scopes accumulate once each in one order, and turn no_new_privs on as
+// any Landlock rule does.
+func TestFlagsScope(t *testing.T) {
+	p, err := (&Flags{Scope: []string{"signal", "abstract-unix,signal"}}).Apply(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(p.Scope, ",") != "abstract-unix,signal" || !p.WantsNoNewPrivs() {
+		t.Fatalf("scope %q, no_new_privs %v", p.Scope, p.WantsNoNewPrivs())
+	}
+	if (&Flags{Scope: []string{"signal"}}).Empty() {
+		t.Fatal("--scope alone must count as a layer flag")
+	}
 }

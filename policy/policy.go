@@ -44,6 +44,11 @@ type Policy struct {
 	// Landlock holds filesystem rules enforced with Landlock.
 	Landlock []FSRule
 
+	// Scope lists the Landlock scopes (ABI 6) the workload is closed in:
+	// ScopeSignal, ScopeAbstractUnix. Each takes away a kind of IPC with
+	// processes outside the workload's Landlock domain.
+	Scope []string `json:",omitempty"`
+
 	// AllowDevices are device nodes a deny rule leaves open although they
 	// hold a denied file's filesystem (a backup agent reading the disk):
 	// by default every such device is denied with the file.
@@ -222,5 +227,43 @@ func (p *Policy) WantsNoNewPrivs() bool {
 	if p.NoNewPrivs != nil {
 		return *p.NoNewPrivs
 	}
-	return p.Seccomp.Enabled() || len(p.Landlock) > 0
+	return p.Seccomp.Enabled() || len(p.Landlock) > 0 || len(p.Scope) > 0
+}
+
+// The Landlock scopes, as flags and files spell them.
+const (
+	// ScopeSignal: no signal to a process outside the domain (kill,
+	// tgkill, pidfd_send_signal, and SIGIO/SIGURG through F_SETOWN).
+	ScopeSignal = "signal"
+	// ScopeAbstractUnix: no connect or send to an abstract UNIX socket
+	// bound outside the domain.
+	ScopeAbstractUnix = "abstract-unix"
+)
+
+// Scopes are the scope words, in the order they are written back.
+var Scopes = []string{ScopeAbstractUnix, ScopeSignal}
+
+// checkScope refuses a word that is not a scope: a misspelt scope must
+// not leave the workload with one scope fewer than asked.
+func checkScope(w string) error {
+	for _, s := range Scopes {
+		if w == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("%q: want %s", w, strings.Join(Scopes, " or "))
+}
+
+// addScopes adds words to p.Scope once each, in Scopes' order.
+func (p *Policy) addScopes(words []string) {
+	have := map[string]bool{}
+	for _, w := range append(p.Scope, words...) {
+		have[w] = true
+	}
+	p.Scope = p.Scope[:0]
+	for _, s := range Scopes {
+		if have[s] {
+			p.Scope = append(p.Scope, s)
+		}
+	}
 }

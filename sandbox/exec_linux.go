@@ -219,7 +219,7 @@ func (pl *Plan) report(w io.Writer, st *procstatus.Status) {
 	fmt.Fprintf(w, "rampart: CapEff=%s CapPrm=%s CapInh=%s CapAmb=%s\n", st.CapEff.Hex(), st.CapPrm.Hex(), st.CapInh.Hex(), st.CapAmb.Hex())
 	fmt.Fprintf(w, "rampart: NoNewPrivs=%v Seccomp=%d Seccomp_filters=%d\n", b2i(st.NoNewPrivs), st.Seccomp, st.SeccompFilters)
 	if pl.Landlock != nil {
-		fmt.Fprintf(w, "rampart: Landlock domain enforced for %s (handled: %s; %d grants)\n", pl.LandlockFor, pl.Landlock.Handled, len(pl.Landlock.Grants))
+		fmt.Fprintf(w, "rampart: Landlock domain enforced for %s (handled: %s; %d grants; scoped: %s)\n", pl.LandlockFor, pl.Landlock.Handled, len(pl.Landlock.Grants), pl.Landlock.Scoped)
 	}
 	if pl.AppArmorProfile != "" {
 		fmt.Fprintf(w, "rampart: AppArmor exec label %s\n", pl.AppArmorProfile)

@@ -167,7 +167,7 @@ func Prepare(p *policy.Policy, argv []string, env []string) (*Plan, error) {
 	if explicitOff && self.NoNewPrivs {
 		return nil, refuse(LayerNoNewPrivs, "--no-new-privs=false: rampart itself already runs with no_new_privs (inherited from its parent), which cannot be cleared")
 	}
-	if explicitOff && len(fsRules) > 0 && !self.CapEff.Has(caps.SYS_ADMIN) {
+	if explicitOff && (len(fsRules) > 0 || len(p.Scope) > 0) && !self.CapEff.Has(caps.SYS_ADMIN) {
 		return nil, refuse(LayerNoNewPrivs, "Landlock needs no_new_privs unless the launcher has CAP_SYS_ADMIN")
 	}
 	if !pl.NoNewPrivs && pl.Seccomp != nil && !self.CapEff.Has(caps.SYS_ADMIN) {
@@ -188,17 +188,33 @@ func Prepare(p *policy.Policy, argv []string, env []string) (*Plan, error) {
 	if err := pl.checkMetadata(p.Landlock, fallback); err != nil {
 		return nil, err
 	}
-	if len(fsRules) > 0 {
-		var notes []string
-		fsRules, notes, err = landlock.WithRoutes(fsRules, p.AllowDevices, landlock.OSFS{})
-		if err != nil {
-			return nil, &LayerError{Layer: LayerLandlock, Err: err}
+	if len(fsRules) > 0 || len(p.Scope) > 0 {
+		if len(fsRules) > 0 {
+			var notes []string
+			fsRules, notes, err = landlock.WithRoutes(fsRules, p.AllowDevices, landlock.OSFS{})
+			if err != nil {
+				return nil, &LayerError{Layer: LayerLandlock, Err: err}
+			}
+			pl.Notes = append(pl.Notes, notes...)
+			pl.noteCapabilityRoutes(fsRules)
 		}
-		pl.Notes = append(pl.Notes, notes...)
-		pl.noteCapabilityRoutes(fsRules)
 		lp, err := landlock.Compile(fsRules, landlock.OSFS{})
 		if err != nil {
 			return nil, &LayerError{Layer: LayerLandlock, Err: err}
+		}
+		// A scope word the policy layer let through and landlock does
+		// not know would close one kind of IPC fewer than asked.
+		scope, ok := landlock.ScopeOf(p.Scope)
+		if !ok {
+			return nil, refuse(LayerLandlock, "scope %q: want %s", p.Scope, strings.Join(policy.Scopes, ", "))
+		}
+		lp.AddScope(scope)
+		if scope != 0 {
+			if pl.LandlockFor == "" {
+				pl.LandlockFor = "scope " + scope.String()
+			} else {
+				pl.LandlockFor += " and scope " + scope.String()
+			}
 		}
 		rs, err := landlock.Prepare(lp)
 		if err != nil {
@@ -359,7 +375,7 @@ func (pl *Plan) Describe() []string {
 	case pl.AppArmorProfile != "":
 		out = append(out, "lsm: AppArmor profile "+pl.AppArmorProfile)
 	case pl.Landlock != nil:
-		out = append(out, fmt.Sprintf("lsm: Landlock ABI %d+ for %s: handles %s; %d grants", pl.Landlock.ABI, pl.LandlockFor, pl.Landlock.Handled, len(pl.Landlock.Grants)))
+		out = append(out, fmt.Sprintf("lsm: Landlock ABI %d+ for %s: handles %s; %d grants; scoped %s", pl.Landlock.ABI, pl.LandlockFor, pl.Landlock.Handled, len(pl.Landlock.Grants), pl.Landlock.Scoped))
 	default:
 		out = append(out, "lsm: none")
 	}

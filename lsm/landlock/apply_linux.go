@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/rampart-sec/rampart/features"
+	"github.com/rampart-sec/rampart/policy"
 )
 
 // OSFS is the real filesystem.
@@ -223,6 +224,10 @@ func (OSFS) ReadDir(dir string) ([]Entry, error) {
 type Ruleset struct {
 	fd   int
 	plan *Plan
+	// outside is the socket Restrict binds before entering the domain
+	// for Verify to find unreachable (-1: none), at outsideName.
+	outside     int
+	outsideName string
 }
 
 type inode struct{ dev, ino uint64 }
@@ -230,7 +235,7 @@ type inode struct{ dev, ino uint64 }
 // Prepare opens every granted path and builds the kernel ruleset. Nothing
 // is enforced yet, so a failure here leaves the caller unchanged.
 func Prepare(p *Plan) (*Ruleset, error) {
-	if p.Handled == 0 {
+	if p.Handled == 0 && p.Scoped == 0 {
 		return nil, errors.New("landlock: empty plan")
 	}
 	if err := features.HaveLandlock(p.ABI); err != nil {
@@ -250,11 +255,11 @@ func Prepare(p *Plan) (*Ruleset, error) {
 			denied[inode{st.Dev, st.Ino}] = d.Path
 		}
 	}
-	fd, err := llsys.LandlockCreateRuleset(&llsys.RulesetAttr{HandledAccessFS: uint64(p.Handled)}, 0)
+	fd, err := llsys.LandlockCreateRuleset(&llsys.RulesetAttr{HandledAccessFS: uint64(p.Handled), Scoped: uint64(p.Scoped)}, 0)
 	if err != nil {
 		return nil, fmt.Errorf("landlock: create ruleset: %w", err)
 	}
-	rs := &Ruleset{fd: fd, plan: p}
+	rs := &Ruleset{fd: fd, plan: p, outside: -1}
 	// The rules' O_PATH descriptors are closed together once the rules
 	// are in (the ruleset keeps its own references): a complement has a
 	// rule per sibling of every directory on the way to a denied file,
@@ -373,7 +378,15 @@ func openNoSymlinks(p string) (int, error) {
 // that will execve next (a Landlock domain belongs to the thread's
 // credentials and is inherited across execve).
 func (rs *Ruleset) Restrict() error {
+	if rs.plan.Scoped&ScopeAbstractUnix != 0 {
+		// Made before the domain exists, so the kernel counts it as
+		// outside: Verify must find it unreachable.
+		if err := rs.bindOutside(); err != nil {
+			return err
+		}
+	}
 	if err := llsys.LandlockRestrictSelf(rs.fd, 0); err != nil {
+		rs.closeOutside()
 		if errors.Is(err, unix.EPERM) {
 			return fmt.Errorf("landlock: restrict: %w (needs no_new_privs or CAP_SYS_ADMIN)", err)
 		}
@@ -386,6 +399,9 @@ func (rs *Ruleset) Restrict() error {
 // regular file and device node is refused by the kernel. Opens use O_NONBLOCK and never
 // O_CREAT or O_TRUNC, so a check changes nothing even if it is not denied.
 func (rs *Ruleset) Verify() error {
+	if err := rs.verifyScope(); err != nil {
+		return err
+	}
 	for _, d := range rs.plan.Denials {
 		var st unix.Stat_t
 		if err := unix.Stat(d.Path, &st); err != nil {
@@ -416,3 +432,66 @@ func (rs *Ruleset) Verify() error {
 
 // Close releases the ruleset fd (after Restrict it is no longer needed).
 func (rs *Ruleset) Close() error { return unix.Close(rs.fd) }
+
+func (rs *Ruleset) closeOutside() {
+	if rs.outside >= 0 {
+		unix.Close(rs.outside)
+		rs.outside = -1
+	}
+}
+
+// bindOutside binds a datagram socket to an abstract name the kernel
+// picks (autobind), owned by the launcher before it enters the domain.
+func (rs *Ruleset) bindOutside() error {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("landlock: scope check: socket: %w", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrUnix{}); err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("landlock: scope check: autobind: %w", err)
+	}
+	sa, err := unix.Getsockname(fd)
+	su, ok := sa.(*unix.SockaddrUnix)
+	if err != nil || !ok || !strings.HasPrefix(su.Name, "@") {
+		unix.Close(fd)
+		return fmt.Errorf("landlock: scope check: no abstract name bound (%v)", err)
+	}
+	rs.outside, rs.outsideName = fd, su.Name
+	return nil
+}
+
+// verifyScope checks, from inside the domain, that the scopes hold: the
+// socket bound before the domain cannot be reached, and the parent (a
+// process that is never in a domain this one encloses) cannot be sent
+// signal 0, which delivers nothing. Without a parent in sight (the first
+// process of a PID namespace) the signal scope is left to the kernel.
+func (rs *Ruleset) verifyScope() error {
+	defer rs.closeOutside()
+	if rs.plan.Scoped&ScopeAbstractUnix != 0 {
+		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("landlock: scope check: socket: %w", err)
+		}
+		err = unix.Connect(fd, &unix.SockaddrUnix{Name: rs.outsideName})
+		unix.Close(fd)
+		if err == nil {
+			return fmt.Errorf("landlock: verification failed: an abstract UNIX socket bound outside the domain (%s) can still be reached (scope %s)", rs.outsideName, policy.ScopeAbstractUnix)
+		}
+		if !errors.Is(err, unix.EPERM) {
+			return fmt.Errorf("landlock: verification of scope %s: unexpected %w", policy.ScopeAbstractUnix, err)
+		}
+	}
+	if rs.plan.Scoped&ScopeSignal != 0 {
+		if ppid := unix.Getppid(); ppid > 0 {
+			err := unix.Kill(ppid, 0)
+			if err == nil {
+				return fmt.Errorf("landlock: verification failed: the parent process (pid %d), outside the domain, can still be signalled (scope %s)", ppid, policy.ScopeSignal)
+			}
+			if !errors.Is(err, unix.EPERM) && !errors.Is(err, unix.ESRCH) {
+				return fmt.Errorf("landlock: verification of scope %s: unexpected %w", policy.ScopeSignal, err)
+			}
+		}
+	}
+	return nil
+}

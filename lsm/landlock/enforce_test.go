@@ -24,7 +24,9 @@ import (
 const childEnv = "RAMPART_LANDLOCK_CHILD"
 
 func TestMain(m *testing.M) {
-	if mode := os.Getenv(childEnv); mode != "" {
+	if mode := os.Getenv(childEnv); strings.HasSuffix(mode, "scope") {
+		os.Exit(scopeChild(mode, os.Getenv("RAMPART_LANDLOCK_DIR")))
+	} else if mode != "" {
 		os.Exit(child(mode, os.Getenv("RAMPART_LANDLOCK_DIR")))
 	}
 	os.Exit(m.Run())

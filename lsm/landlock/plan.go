@@ -143,6 +143,8 @@ type Denial struct {
 // Plan is a ruleset before it touches the kernel.
 type Plan struct {
 	Handled Access
+	// Scoped are the scopes the domain is closed in (AddScope).
+	Scoped  Scope
 	Grants  []Grant
 	Denials []Denial
 	ABI     int      // lowest Landlock ABI that can enforce the plan

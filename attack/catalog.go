@@ -85,6 +85,9 @@ type Model struct {
 	// that is not privileged has no such node in its /dev, and its device
 	// cgroup refuses to open one.
 	HostDevice bool `json:",omitempty"`
+	// Scope is the Landlock scope that closes the path for a domain
+	// (ScopeSignal, ScopeAbstractUnix): an IPC no filesystem rule reaches.
+	Scope string `json:",omitempty"`
 }
 
 // Call is one syscall with the arguments a filter may test.
@@ -207,12 +210,15 @@ const (
 	AccessMount      AccessKind = "mount"
 	AccessPtrace     AccessKind = "ptrace"
 	AccessUnix       AccessKind = "unix"
+	AccessSignal     AccessKind = "signal"
 )
 
 // Access is one LSM-mediated access: a file path and mode (AppArmor's
 // letters: r, w, x, m, k, l), a network family and type, a capability,
-// a mount, a ptrace, or a unix-socket connect (Path the socket file, Type
-// the socket type, Mode "connect").
+// a mount, a ptrace, a unix-socket connect (Path the socket file, "@"
+// for an abstract name, Type the socket type, Mode "connect"), or a
+// signal (Path the target's /proc/PID, Mode "send", Type the signal as
+// AppArmor names it: "exists" is signal 0).
 type Access struct {
 	Kind   AccessKind
 	Path   string `json:",omitempty"`

@@ -38,19 +38,19 @@ spec:
 	}{
 		{"no field, AppArmor node", Node{Runtime: "containerd", RuntimeVersion: "1.6.20~ds1", AppArmor: true}, pod(""),
 			"cri-containerd.apparmor.d", map[string]string{
-				"setns-host": "blocked by lsm", "runtime-socket": "blocked by lsm",
+				"setns-host": "blocked by lsm", "runtime-socket": "blocked by lsm", "signal-outside": "blocked by lsm",
 				"ptrace-child": Open, "mount-tmpfs": Open, "cgroup-mount": Open, "pivot-root": Open, "read-shadow": Open,
 			}},
 		{"RuntimeDefault, AppArmor node", Node{Runtime: "containerd", RuntimeVersion: "1.6.20", AppArmor: true},
 			pod("\n      appArmorProfile: {type: RuntimeDefault}"),
-			"cri-containerd.apparmor.d", map[string]string{"setns-host": "blocked by lsm", "runtime-socket": "blocked by lsm"}},
+			"cri-containerd.apparmor.d", map[string]string{"setns-host": "blocked by lsm", "runtime-socket": "blocked by lsm", "signal-outside": "blocked by lsm"}},
 		{"newest containerd", Node{Runtime: "containerd", AppArmor: true}, pod(""),
 			"cri-containerd.apparmor.d", map[string]string{"setns-host": "blocked by lsm", "runtime-socket": "blocked by lsm", "ptrace-child": Open}},
 		{"no AppArmor on the node", Node{Runtime: "containerd", RuntimeVersion: "1.6.20"}, pod(""),
-			"none", map[string]string{"setns-host": Open, "runtime-socket": Open}},
+			"none", map[string]string{"setns-host": Open, "runtime-socket": Open, "signal-outside": Open}},
 		{"privileged: unconfined", Node{Runtime: "containerd", RuntimeVersion: "1.6.20", AppArmor: true},
 			pod("\n      privileged: true"),
-			"unconfined", map[string]string{"setns-host": Open, "runtime-socket": Open}},
+			"unconfined", map[string]string{"setns-host": Open, "runtime-socket": Open, "signal-outside": Open}},
 		{"explicitly unconfined", Node{Runtime: "containerd", RuntimeVersion: "1.6.20", AppArmor: true},
 			pod("\n      appArmorProfile: {type: Unconfined}"),
 			"unconfined", map[string]string{"setns-host": Open}},
@@ -84,7 +84,9 @@ spec:
 				}
 			}
 			for _, p := range ctr.Paths {
-				if p.Layer == "lsm" && !strings.Contains(p.Why, "cri-containerd.apparmor.d denies ptrace read peer=unconfined") {
+				// ptrace of the node's processes, and signals to them.
+				if p.Layer == "lsm" && !strings.Contains(p.Why, "cri-containerd.apparmor.d denies ptrace read peer=unconfined") &&
+					!strings.Contains(p.Why, "cri-containerd.apparmor.d denies signal send set=urg peer=unconfined") {
 					t.Errorf("%s blocked by lsm: %s", p.ID, p.Why)
 				}
 			}

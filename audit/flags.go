@@ -171,7 +171,7 @@ func SysctlsHelp() string {
 // KernelFactsHelp lists, for --help, the facts Node.Kernel takes.
 func KernelFactsHelp() string {
 	var parts []string
-	for _, f := range []string{KernelNoModules, KernelNoIA32, KernelNoSysrq, KernelPID1Protected} {
+	for _, f := range []string{KernelNoModules, KernelNoIA32, KernelNoSysrq, KernelPID1Protected, KernelNoAbstractUnix} {
 		parts = append(parts, f+": "+KernelFacts[f])
 	}
 	return strings.Join(parts, "; ")

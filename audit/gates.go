@@ -30,6 +30,22 @@ func (a *Auditor) beforeFilter(p *attack.Path, s *subject, ctx attack.Context) *
 		if len(r.via) == 0 {
 			return &gate{attack.ByOther, r.none}
 		}
+	case "signal-outside":
+		// The node's processes are in sight only from the node's PID
+		// namespace: kill finds no such pid (ESRCH) before any check.
+		if !s.hostPID {
+			return &gate{attack.ByOther, "the Pod's own PID namespace holds no process of the node's: none outside the Pod is in sight (hostPID is off)"}
+		}
+	case "abstract-unix-connect":
+		// Abstract names belong to a network namespace: a Pod's own
+		// holds only what its containers bound.
+		if s.c.Pod == nil || !s.c.Pod.HostNetwork {
+			return &gate{attack.ByOther, "the Pod's own network namespace holds only the abstract sockets its containers bind: none of the node's is in reach (hostNetwork is off)"}
+		}
+		if a.node.kernel(KernelNoAbstractUnix) {
+			s.fix[p.ID] = s.c.PodPos("hostNetwork")
+			return &gate{attack.ByOther, "nothing binds an abstract UNIX socket in the node's network namespace (--node-kernel " + KernelNoAbstractUnix + ")"}
+		}
 	case "sysrq-trigger":
 		// The probe looks for the file before it opens it.
 		if a.node.kernel(KernelNoSysrq) {

@@ -255,6 +255,12 @@ func toAppArmor(a attack.Access, peers ptracePeers) (apparmor.Access, bool) {
 			return apparmor.Access{}, false
 		}
 		s = "ptrace " + a.Mode + " " + peer
+	case attack.AccessSignal:
+		// kthreadd, a kernel thread: unconfined, whoever asks.
+		if a.Path != "/proc/2" || a.Mode != "send" || a.Type == "" {
+			return apparmor.Access{}, false
+		}
+		s = "signal send " + a.Type + " unconfined"
 	case attack.AccessMount:
 		if a.Type == "pivot_root" {
 			s = "pivot_root"

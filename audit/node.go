@@ -186,15 +186,20 @@ const (
 	// KernelNoSysrq: built without the magic SysRq key, so
 	// /proc/sysrq-trigger does not exist.
 	KernelNoSysrq = "no-sysrq"
+	// KernelNoAbstractUnix: nothing binds an abstract UNIX socket in the
+	// node's network namespace (no line of /proc/net/unix names one
+	// with @), so a hostNetwork Pod finds none to connect to.
+	KernelNoAbstractUnix = "no-abstract-unix"
 )
 
 // KernelFacts describes each --node-kernel fact.
 var KernelFacts = map[string]string{
-	KernelNoModules:     "built without loadable module support, so init_module does not exist and kernel-module is closed by other",
-	KernelNoIA32:        "IA32 emulation is off, so no i386 call (int 0x80) is a way past a seccomp filter",
-	KernelNoAArch32:     "an arm64 node that runs no 32-bit (AArch32) code, so no AArch32 call (open, i386's calls) is a way past a seccomp filter",
-	KernelNoSysrq:       "built without the magic SysRq key, so /proc/sysrq-trigger does not exist and sysrq-trigger is closed by other",
-	KernelPID1Protected: "an LSM refuses access to pid 1's /proc files even with CAP_SYS_PTRACE, so with hostPID setns-host and the runtime sockets under /proc/1/root are closed by other",
+	KernelNoModules:      "built without loadable module support, so init_module does not exist and kernel-module is closed by other",
+	KernelNoIA32:         "IA32 emulation is off, so no i386 call (int 0x80) is a way past a seccomp filter",
+	KernelNoAArch32:      "an arm64 node that runs no 32-bit (AArch32) code, so no AArch32 call (open, i386's calls) is a way past a seccomp filter",
+	KernelNoSysrq:        "built without the magic SysRq key, so /proc/sysrq-trigger does not exist and sysrq-trigger is closed by other",
+	KernelNoAbstractUnix: "nothing binds an abstract UNIX socket in the node's network namespace (no @name in its /proc/net/unix), so with hostNetwork abstract-unix-connect finds none and is closed by other",
+	KernelPID1Protected:  "an LSM refuses access to pid 1's /proc files even with CAP_SYS_PTRACE, so with hostPID setns-host and the runtime sockets under /proc/1/root are closed by other",
 }
 
 // CheckKernelFacts refuses facts the audit does not know.

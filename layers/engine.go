@@ -79,11 +79,13 @@ func Open(ctx context.Context, o EngineOptions) (*Runner, error) {
 	switch o.Name {
 	case "local":
 		r.Engine = &Local{Self: cmp.Or(o.Launcher, o.Self), Dir: dir}
+		r.close = closer(bindOutside())
 	case "runc":
 		r.Engine, err = NewRunc(o.Self, o.Rootfs, dir)
 		// Rows the container's own defaults decide are explained
 		// against the same run on this host.
 		r.reference = &Local{Self: cmp.Or(o.Launcher, o.Self), Dir: dir}
+		r.close = closer(bindOutside())
 	default:
 		var k *Kubernetes
 		k, err = NewKubernetes(ctx, KubernetesOptions{Kubectl: o.Kubectl, Image: o.Image, Defaults: o.Defaults, SeccompDir: o.SeccompDir, Node: o.Node, NodeSelector: o.NodeSelector, Timeout: o.PodTimeout})
@@ -98,8 +100,10 @@ func Open(ctx context.Context, o EngineOptions) (*Runner, error) {
 	return r, nil
 }
 
+func closer(f func()) func() error { return func() error { f(); return nil } }
+
 // Close deletes what Open made: the step files, the kubernetes engine's
-// scratch namespace.
+// scratch namespace, the abstract socket bound outside the local steps.
 func (r *Runner) Close() error {
 	var err error
 	if r.close != nil {

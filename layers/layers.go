@@ -79,7 +79,7 @@ func (r *Refused) Error() string { return "refused: " + r.Reason }
 // a container runtime runs it with no securityContext: root, the
 // runtime's default capability set (defaultCaps), no seccomp, no LSM.
 // Capabilities and the user join at +capabilities, the seccomp profile
-// at +seccomp, AppArmor and Landlock rules at +lsm.
+// at +seccomp, AppArmor, Landlock rules and scopes at +lsm.
 func Steps(p *policy.Policy, defaultCaps caps.Set) []Step {
 	noNNP := false
 	base := &policy.Policy{
@@ -105,6 +105,7 @@ func Steps(p *policy.Policy, defaultCaps caps.Set) []Step {
 	withSeccomp.Seccomp = p.Seccomp
 	withLSM := clone(withSeccomp)
 	withLSM.AppArmor, withLSM.Landlock, withLSM.LSMFallback = p.AppArmor, p.Landlock, p.LSMFallback
+	withLSM.Scope = p.Scope
 	return []Step{
 		{Name: Baseline, Policy: base, Describe: fmt.Sprintf("root, the runtime's %d default capabilities, no seccomp, no LSM", defaultCaps.Len())},
 		{Name: PlusCaps, Layer: attack.ByCapabilities, Policy: withCaps, Describe: describeCaps(withCaps, defaultCaps)},
@@ -157,6 +158,9 @@ func describeLSM(p *policy.Policy) string {
 	}
 	for _, r := range p.Landlock {
 		parts = append(parts, r.String())
+	}
+	if len(p.Scope) > 0 {
+		parts = append(parts, "--scope "+strings.Join(p.Scope, ","))
 	}
 	if len(parts) == 0 {
 		return "no LSM rules"

@@ -146,6 +146,13 @@ func TestContainerdProfileDecides(t *testing.T) {
 		{"ptrace trace docker-default", all},
 		{"ptrace trace cri-containerd.apparmor.d", nil},
 		{"ptrace read cri-containerd.apparmor.d", nil},
+		// signals among the container's own processes only: not to the
+		// host's (unconfined), as hostPID would allow; signal 0 to any
+		// peer, from abstractions/base.
+		{"signal send exists unconfined", nil},
+		{"signal send kill unconfined", all},
+		{"signal send urg unconfined", all},
+		{"signal send kill cri-containerd.apparmor.d", nil},
 		{"network inet raw", nil},
 		{"network packet", nil},
 		{"capability sys_admin", nil},

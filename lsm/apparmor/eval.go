@@ -17,6 +17,7 @@ const (
 	ClassCapability Class = "capability"
 	ClassMount      Class = "mount"
 	ClassPtrace     Class = "ptrace"
+	ClassSignal     Class = "signal"
 )
 
 // Access is one request to decide: a file opened, a socket created, a
@@ -54,6 +55,10 @@ type Access struct {
 	// (this profile's own for a task it confines, a child of the tracer).
 	Ptrace uint32
 	Peer   string
+
+	// ClassSignal: Signal (AppArmor's name: kill, term, "exists" for
+	// signal 0) sent to a task labeled Peer, as for ClassPtrace.
+	Signal string
 }
 
 func (a Access) String() string {
@@ -77,7 +82,7 @@ func (a Access) String() string {
 		return s
 	case ClassCapability:
 		return "capability " + a.Capability.AppArmor()
-	case ClassMount, ClassPtrace:
+	case ClassMount, ClassPtrace, ClassSignal:
 		return a.taskString()
 	}
 	return "?"
@@ -97,6 +102,7 @@ func (a Access) String() string {
 //	umount /mnt                unmounting
 //	pivot_root                 pivot_root(2)
 //	ptrace trace unconfined    attaching to a task of a label (read: its /proc files)
+//	signal send kill unconfined sending a signal to a task of a label (exists: signal 0)
 func ParseAccess(s string) (Access, error) {
 	fields, err := splitAccess(s)
 	if err != nil {
@@ -148,7 +154,7 @@ func ParseAccess(s string) (Access, error) {
 		}
 		a.Class, a.Path, a.LinkTarget, a.Perms = ClassFile, rest[1], rest[3], PermLink
 		return a, nil
-	case "mount", "umount", "pivot_root", "ptrace":
+	case "mount", "umount", "pivot_root", "ptrace", "signal":
 		if a.Owner {
 			return a, fmt.Errorf("access %q: owner applies to files only", s)
 		}
@@ -168,7 +174,7 @@ func ParseAccess(s string) (Access, error) {
 		return a, nil
 	}
 	if len(rest) != 2 {
-		return a, fmt.Errorf("access %q: want PATH PERMS (/etc/shadow r), link PATH -> TARGET, network [FAMILY] [TYPE], capability NAME, mount FSTYPE PATH, umount PATH, pivot_root, or ptrace read|trace PEER", s)
+		return a, fmt.Errorf("access %q: want PATH PERMS (/etc/shadow r), link PATH -> TARGET, network [FAMILY] [TYPE], capability NAME, mount FSTYPE PATH, umount PATH, pivot_root, ptrace read|trace PEER, or signal send SIGNAL PEER", s)
 	}
 	path, perms := rest[0], rest[1]
 	if !strings.HasPrefix(path, "/") {
@@ -866,6 +872,8 @@ func (c *Compiled) Eval(a Access) (Decision, error) {
 		d, err = c.evalMount(a)
 	case ClassPtrace:
 		d, err = c.evalPtrace(a)
+	case ClassSignal:
+		d, err = c.evalSignal(a)
 	default:
 		return Decision{}, fmt.Errorf("access class %q is not evaluated", a.Class)
 	}

@@ -2,6 +2,7 @@ package apparmor
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -65,7 +66,8 @@ func unconditional(r *Rule) bool {
 // network and capability: every ptrace rule, and mount, umount and
 // pivot_root rules without conditionals.
 func evaluated(r *Rule) bool {
-	if _, ok := r.Model.(*PtraceRule); ok {
+	switch r.Model.(type) {
+	case *PtraceRule, *SignalRule:
 		return true
 	}
 	return unconditional(r)
@@ -131,6 +133,64 @@ func (c *Compiled) evalPtrace(a Access) (Decision, error) {
 	return Decision{}, fmt.Errorf("%s: this profile allows it, and the tracee's profile %s decides too, which is not at hand", a, a.Peer)
 }
 
+// evalSignal decides a signal sent to a task labeled a.Peer, as the
+// kernel's aa_may_signal does: the sender's profile (this one) must allow
+// sending it to the peer, and the receiver's must allow receiving it
+// from the sender. An unconfined receiver takes any signal; one under
+// this same profile is decided by its rules; another profile's rules are
+// not at hand, so only a refusal by this side is a decision.
+func (c *Compiled) evalSignal(a Access) (Decision, error) {
+	self := c.Profile.FullName()
+	var rules []ruleRef
+	for _, o := range c.others {
+		if _, ok := o.rule.Model.(*SignalRule); ok {
+			rules = append(rules, o)
+		}
+	}
+	var bad error
+	covers := func(bit uint32, peer string) func(*Rule) bool {
+		return func(r *Rule) bool {
+			sr := r.Model.(*SignalRule)
+			if sr.Access != 0 && sr.Access&bit == 0 {
+				return false
+			}
+			if len(sr.Signals) > 0 && !slices.Contains(sr.Signals, a.Signal) {
+				return false
+			}
+			if sr.Peer == "" {
+				return true
+			}
+			ok, err := c.labelMatches(sr.Peer, peer)
+			if err != nil && bad == nil {
+				bad = &Error{Pos: r.Pos, Msg: err.Error()}
+			}
+			return ok
+		}
+	}
+	d := c.evalOne(a, rules, covers(SignalSend, a.Peer), a.String())
+	if bad != nil {
+		return Decision{}, bad
+	}
+	if !d.Allowed {
+		return d, nil
+	}
+	switch a.Peer {
+	case "unconfined":
+		return d, nil
+	case self:
+		rd := c.evalOne(a, rules, covers(SignalReceive, self), "receiving "+a.Signal+" from "+self)
+		if bad != nil {
+			return Decision{}, bad
+		}
+		if !rd.Allowed {
+			rd.Reason = "the receiver, under the same profile: " + rd.Reason
+			return rd, nil
+		}
+		return d, nil
+	}
+	return Decision{}, fmt.Errorf("%s: this profile allows it, and the receiver's profile %s decides too, which is not at hand", a, a.Peer)
+}
+
 // labelMatches says whether a peer= pattern (variables expanded, as
 // @{profile_name}) matches a label.
 func (c *Compiled) labelMatches(pattern, label string) (bool, error) {
@@ -164,6 +224,15 @@ func parseTaskAccess(s string, rest []string) (Access, error) {
 			return a, fmt.Errorf("access %q: want pivot_root", s)
 		}
 		a.Class, a.Op = ClassMount, "pivot_root"
+	case "signal":
+		if len(rest) != 4 || rest[1] != "send" {
+			return a, fmt.Errorf("access %q: want signal send SIGNAL PEER (kill, term, exists for signal 0; the receiver's label)", s)
+		}
+		sig, ok := normalSignal(rest[2])
+		if !ok {
+			return a, fmt.Errorf("access %q: %q is no signal apparmor_parser knows", s, rest[2])
+		}
+		a.Class, a.Signal, a.Peer = ClassSignal, sig, rest[3]
 	case "ptrace":
 		if len(rest) != 3 || (rest[1] != "read" && rest[1] != "trace") {
 			return a, fmt.Errorf("access %q: want ptrace read|trace PEER (the tracee's label: unconfined, or a profile's name)", s)
@@ -180,6 +249,8 @@ func parseTaskAccess(s string, rest []string) (Access, error) {
 // taskString is String for mount and ptrace accesses.
 func (a Access) taskString() string {
 	switch {
+	case a.Class == ClassSignal:
+		return "signal send set=" + a.Signal + " peer=" + a.Peer
 	case a.Class == ClassPtrace && a.Ptrace == PtraceTrace:
 		return "ptrace trace peer=" + a.Peer
 	case a.Class == ClassPtrace:

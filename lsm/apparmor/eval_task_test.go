@@ -2,7 +2,7 @@ package apparmor
 
 import "testing"
 
-// Mount and ptrace as the kernel decides them for a profile compiled
+// Mount, ptrace and signal as the kernel decides them for a profile compiled
 // with their mediation: what is not allowed is denied, deny rules win,
 // ptrace asks both the tracer's and the tracee's profile, and a rule
 // with conditionals rampart does not read leaves no decision.
@@ -41,6 +41,18 @@ func TestEvalMountAndPtrace(t *testing.T) {
 		{"profile cri-x {\n  ptrace peer=cri-*,\n}\n", "ptrace trace cri-y", "error"}, // cri-y's own rules decide too
 		{"profile cri-x {\n  ptrace peer=cri-*,\n}\n", "ptrace trace unconfined", "deny"},
 		{"profile cri-x {\n  ptrace peer=cri-*,\n}\n", "ptrace trace cri-x", "allow"},
+		// signal: mediated without a rule; the receiver's side under the
+		// same profile; set= and exists (signal 0)
+		{"profile p {\n  file,\n}\n", "signal send exists unconfined", "deny"},
+		{"profile p {\n  signal,\n}\n", "signal send kill unconfined", "allow"},
+		{"profile p {\n  signal (receive),\n}\n", "signal send kill unconfined", "deny"},
+		{"profile p {\n  signal (send) set=(term),\n}\n", "signal send kill unconfined", "deny"},
+		{"profile p {\n  signal (send) set=(term, exists),\n}\n", "signal send exists unconfined", "allow"},
+		{"profile p {\n  signal,\n  deny signal (send) peer=unconfined,\n}\n", "signal send exists unconfined", "deny"},
+		{"profile p {\n  signal (send) peer=p,\n}\n", "signal send kill p", "deny"},
+		{"profile p {\n  signal (send, receive) peer=@{profile_name},\n}\n", "signal send kill p", "allow"},
+		{"profile p {\n  signal (send, receive) peer=@{profile_name},\n}\n", "signal send kill unconfined", "deny"},
+		{"profile p {\n  signal peer=q,\n}\n", "signal send kill q", "error"}, // q's own rules decide too
 	} {
 		comp, err := Compile(mustProfile(t, c.profile), Includes{NoBundled: true})
 		if err != nil {
@@ -67,16 +79,21 @@ func TestEvalMountAndPtrace(t *testing.T) {
 
 func TestParseTaskAccess(t *testing.T) {
 	for in, want := range map[string]string{
-		"mount tmpfs /mnt":         "mount fstype=tmpfs -> /mnt",
-		"umount /mnt":              "umount /mnt",
-		"pivot_root":               "pivot_root",
-		"ptrace trace unconfined":  "ptrace trace peer=unconfined",
-		"ptrace read cri-x":        "ptrace read peer=cri-x",
-		"mount tmpfs":              "error",
-		"ptrace attach unconfined": "error",
-		"ptrace read":              "error",
-		"owner ptrace read x":      "error",
-		"umount mnt":               "error",
+		"mount tmpfs /mnt":              "mount fstype=tmpfs -> /mnt",
+		"umount /mnt":                   "umount /mnt",
+		"pivot_root":                    "pivot_root",
+		"ptrace trace unconfined":       "ptrace trace peer=unconfined",
+		"ptrace read cri-x":             "ptrace read peer=cri-x",
+		"signal send exists unconfined": "signal send set=exists peer=unconfined",
+		"signal send kill p":            "signal send set=kill peer=p",
+		"signal send sigkill p":         "error",
+		"signal receive kill p":         "error",
+		"signal send kill":              "error",
+		"mount tmpfs":                   "error",
+		"ptrace attach unconfined":      "error",
+		"ptrace read":                   "error",
+		"owner ptrace read x":           "error",
+		"umount mnt":                    "error",
 	} {
 		got := "error"
 		if a, err := ParseAccess(in); err == nil {

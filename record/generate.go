@@ -124,6 +124,7 @@ func Generate(rec *Recording, o GenerateOptions) (*Generated, error) {
 		NoNewPrivs:   &nnp,
 		Seccomp:      policy.Seccomp{Kind: policy.SeccompFile, Path: filepath.Join(o.Dir, SeccompFile)},
 		Landlock:     g.Landlock,
+		Scope:        g.scopes(rec),
 	}
 	if u := rec.User; u != nil {
 		g.Policy.User = &policy.User{UID: u.UID, GID: u.GID}

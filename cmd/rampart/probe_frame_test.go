@@ -26,8 +26,10 @@ func frameAttackCalls() map[string]bool {
 		}
 	}
 	// The probe's own reads of files are not the file attacks': those
-	// are decided by paths, not by the call.
-	for _, s := range []string{"openat", "open", "read", "write", "close", "newfstatat", "execve", "clone", "clone3"} {
+	// are decided by paths, not by the call. Nor is the Go runtime's
+	// tgkill to its own threads signal-outside's: a filter cannot tell
+	// the two apart, a signal scope does (the recorded policy's).
+	for _, s := range []string{"openat", "open", "read", "write", "close", "newfstatat", "execve", "clone", "clone3", "tgkill"} {
 		delete(set, s)
 	}
 	return set

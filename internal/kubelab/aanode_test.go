@@ -208,6 +208,7 @@ func nodeFacts(t *testing.T, ctx context.Context, c *Cluster, node string) ([]st
 test -e /proc/modules || echo kernel no-modules
 test -e /proc/sysrq-trigger || echo kernel no-sysrq
 readlink /proc/1/ns/net >/dev/null 2>&1 || echo kernel pid1-protected
+awk '$8 ~ /^@/ {found=1} END {exit !found}' /proc/net/unix || echo kernel no-abstract-unix
 rampart version -v -o json | grep -q '"ia32": true' || echo kernel no-ia32
 echo bounding $(grep CapBnd /proc/$(pidof containerd)/status)
 for k in `+strings.Join(sortedSysctls(), " ")+`; do

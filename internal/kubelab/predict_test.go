@@ -282,6 +282,23 @@ func comparePaths(t *testing.T, pc predictCase, ctr audit.Container, rep *attack
 	t.Logf("%s: %d paths compared", where, len(ctr.Paths))
 }
 
+// abstractBound says whether anything binds an abstract UNIX socket in
+// this machine's network namespace, the host node's: a line of
+// /proc/net/unix whose path starts with @.
+func abstractBound(t *testing.T) bool {
+	t.Helper()
+	b, err := os.ReadFile("/proc/net/unix")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 8 && strings.HasPrefix(f[7], "@") {
+			return true
+		}
+	}
+	return false
+}
+
 // labNodeFlags are the lab node's facts that audit cannot read from a
 // manifest, measured on the node (this machine) the way an operator
 // would: where its containerd listens (the presence-runtime-socket Pods
@@ -303,6 +320,9 @@ func labNodeFlags(t *testing.T) []string {
 	// root holds CAP_SYS_PTRACE here: a refusal is an LSM's.
 	if _, err := os.Readlink("/proc/1/ns/net"); errors.Is(err, fs.ErrPermission) {
 		kernel = append(kernel, audit.KernelPID1Protected)
+	}
+	if !abstractBound(t) {
+		kernel = append(kernel, audit.KernelNoAbstractUnix)
 	}
 	flags := []string{"--node-runtime-socket", filepath.Join(StateDir, "run", "containerd.sock") + "=0660:root:root"}
 	if len(kernel) > 0 {

@@ -88,7 +88,7 @@
 // apparmor_parser's conversion of globs, checked against it in the
 // tests). Compiled.Eval decides an Access (a file with permissions and
 // ownership, a socket, a capability, a mount, a ptrace of a task of some
-// label) and returns a Decision: allowed or
+// label, a signal sent to one) and returns a Decision: allowed or
 // not, the deciding rule with its position and the includes it came
 // through, whether the kernel logs it, the exec transition, and why.
 //
@@ -102,17 +102,19 @@
 // that differ on some file are the error apparmor_parser reports when it
 // compiles. A hard link (link PATH -> TARGET) is decided on the pair, with
 // the subset test the rule asks for. An alias gives each file rule under
-// its path a copy for the rewritten path. Mount and ptrace are mediated
+// its path a copy for the rewritten path. Mount, ptrace and signals are mediated
 // by every profile apparmor_parser compiles for a kernel that mediates
 // them (Debian's pinned feature set and abi/3.0 do): what no rule allows
 // is denied. A ptrace is decided as the kernel cross-checks it: the
 // tracer's profile must allow trace (read) of the peer's label, and the
 // tracee's must allow tracedby (readby) of the tracer's; an unconfined
 // tracee allows all, and one under another profile is not at hand, so
-// only the tracer's refusal is a decision.
+// only the tracer's refusal is a decision. A signal is cross-checked
+// the same way: send by the sender's profile (for the signal, by
+// AppArmor's name: exists is signal 0), receive by the receiver's.
 //
 // Not evaluated: the rules of the classes above other than file,
-// network, capability and ptrace, except mount, umount and pivot_root
+// network, capability, ptrace and signal, except mount, umount and pivot_root
 // rules without conditionals (Decision.NotEvaluated and
 // Compiled.NotEvaluated name those a profile holds; a mount under a
 // conditional mount rule is an error, not a guess), and network

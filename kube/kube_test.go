@@ -856,3 +856,16 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// A Pod has no field for Landlock: a policy with rules or scopes is
+// refused, never rendered without them.
+func TestPodForRefusesLandlock(t *testing.T) {
+	for _, p := range []*policy.Policy{
+		{Landlock: []policy.FSRule{{Mode: policy.DenyRead, Path: "/etc/shadow"}}},
+		{Scope: []string{policy.ScopeAbstractUnix}},
+	} {
+		if _, err := PodFor(p, runtimes.Containerd.Caps, PodOptions{Name: "x", Image: "busybox"}); !errors.Is(err, ErrNoPodField) {
+			t.Errorf("%+v: %v, want ErrNoPodField", p, err)
+		}
+	}
+}

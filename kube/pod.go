@@ -3,6 +3,7 @@ package kube
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,7 +23,8 @@ type PodOptions struct {
 }
 
 // ErrNoPodField is returned for parts of a policy that a Pod spec cannot
-// express (Landlock rules): rendering them away would lose a layer.
+// express (Landlock rules and scopes): rendering them away would lose a
+// layer.
 var ErrNoPodField = errors.New("has no Pod spec field")
 
 // PodFor renders the securityContext that makes a kubelet apply p, in a
@@ -32,6 +34,9 @@ var ErrNoPodField = errors.New("has no Pod spec field")
 func PodFor(p *policy.Policy, defaults caps.Set, o PodOptions) (*corev1.Pod, error) {
 	if len(p.Landlock) > 0 {
 		return nil, fmt.Errorf("Landlock rules (%s) %w", p.Landlock[0].String(), ErrNoPodField)
+	}
+	if len(p.Scope) > 0 {
+		return nil, fmt.Errorf("Landlock scopes (--scope %s) %w", strings.Join(p.Scope, ","), ErrNoPodField)
 	}
 	sc := &corev1.SecurityContext{}
 	if c := p.Capabilities; c != nil {

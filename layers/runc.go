@@ -22,8 +22,8 @@ import (
 // oci.Spec writes for it. Capabilities, the user, no_new_privs and
 // seccomp are runc's to apply; AppArmor too where the kernel has it.
 // Landlock has no place in an OCI config, so an LSM step that needs it
-// starts rampart's StepCommand inside the container, applying only
-// those rules.
+// (rules or scopes) starts rampart's StepCommand inside the container,
+// applying only those.
 type Runc struct {
 	rootfs string
 	dir    string
@@ -57,7 +57,7 @@ func (*Runc) Name() string { return "runc" }
 // process itself when there is no such policy.
 func (r *Runc) containerSpec(s Step, req StepRequest) (*specs.Spec, []string, error) {
 	outer := *s.Policy
-	outer.Landlock, outer.LSMFallback = nil, ""
+	outer.Landlock, outer.Scope, outer.LSMFallback = nil, nil, ""
 	var inner []policy.FSRule
 	var notes []string
 	inner = append(inner, s.Policy.Landlock...)
@@ -96,12 +96,12 @@ func (r *Runc) containerSpec(s Step, req StepRequest) (*specs.Spec, []string, er
 		return nil, nil, err
 	}
 	spec.Root.Readonly = true
-	if len(inner) == 0 {
+	if len(inner) == 0 && len(s.Policy.Scope) == 0 {
 		return spec, notes, nil
 	}
 	t := true
 	host := filepath.Join(r.dir, "lsm-"+strings.TrimPrefix(s.Name, "+")+".json")
-	if err := policy.WriteFile(host, &policy.Policy{Source: s.Policy.Source, Landlock: inner, NoNewPrivs: &t}); err != nil {
+	if err := policy.WriteFile(host, &policy.Policy{Source: s.Policy.Source, Landlock: inner, Scope: s.Policy.Scope, NoNewPrivs: &t}); err != nil {
 		return nil, nil, err
 	}
 	// /tmp is a tmpfs in the container; the file is bound over a path

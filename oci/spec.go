@@ -29,7 +29,8 @@ type Options struct {
 	Env []string
 }
 
-// Spec builds the config for running args under p. Landlock rules have no
+// Spec builds the config for running args under p. Landlock rules and
+// scopes have no
 // place in an OCI config, nor an AppArmor profile on a machine without
 // AppArmor: Dropped says what the config leaves out.
 func Spec(p *policy.Policy, args []string, o Options) (*specs.Spec, error) {
@@ -103,6 +104,10 @@ func Dropped(p *policy.Policy, s *specs.Spec) []string {
 	var out []string
 	for _, r := range p.Landlock {
 		out = append(out, fmt.Sprintf("%s is a Landlock rule, which an OCI config cannot carry: run the process under `rampart run %s` inside the container", r, r))
+	}
+	if len(p.Scope) > 0 {
+		sc := "--scope " + strings.Join(p.Scope, ",")
+		out = append(out, fmt.Sprintf("%s is a Landlock scope, which an OCI config cannot carry: run the process under `rampart run %s` inside the container", sc, sc))
 	}
 	if p.AppArmor != nil && s.Process.ApparmorProfile == "" && p.AppArmor.Kind == policy.AppArmorLocalhost {
 		out = append(out, fmt.Sprintf("AppArmor is not in this kernel: the config names no profile (on an AppArmor node set process.apparmorProfile to %q)", p.AppArmor.Name))

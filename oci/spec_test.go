@@ -76,6 +76,9 @@ func TestSpecDropped(t *testing.T) {
 	} else if s.Process.ApparmorProfile != "" || !strings.Contains(d, `set process.apparmorProfile to "web"`) {
 		t.Errorf("profile %q, dropped %q", s.Process.ApparmorProfile, d)
 	}
+	if got := strings.Join(Dropped(&policy.Policy{Scope: []string{policy.ScopeSignal}}, s), "\n"); !strings.Contains(got, "--scope signal is a Landlock scope, which an OCI config cannot carry") {
+		t.Errorf("the scope is not said: %q", got)
+	}
 	if got := Dropped(&policy.Policy{}, s); len(got) != 0 {
 		t.Errorf("an empty policy drops %q", got)
 	}

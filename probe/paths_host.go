@@ -570,33 +570,36 @@ var _ = register("runtime-socket", prober{
 		}
 		return *first
 	},
-	// The canary's socket() carries a flag bit sys_socket rejects (EINVAL)
-	// before the LSM's socket_create; then connect() with an address
-	// length over sizeof(sockaddr_storage), which move_addr_to_kernel
-	// rejects (EINVAL) before the lookup and the LSM's socket_connect.
-	canary: func() syscall.Errno {
-		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|0x10, 0)
-		if err == nil {
-			unix.Close(fd)
-			return 0
-		}
-		if e := errnoOf(err); e != unix.EINVAL {
-			return e // the filter refused socket(AF_UNIX)
-		}
-		fd, err = unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return unix.EINVAL // the filter let socket() through; something else refused it
-		}
-		defer unix.Close(fd)
-		var sa unix.RawSockaddrUnix
-		sa.Family = unix.AF_UNIX
-		for i, c := range []byte(attack.RuntimeSockets()[0]) {
-			sa.Path[i] = int8(c)
-		}
-		_, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), 129)
-		return e
-	},
+	canary: unixConnectCanary,
 })
+
+// unixConnectCanary is the canary of a connect to a UNIX socket: its
+// socket() carries a flag bit sys_socket rejects (EINVAL) before the
+// LSM's socket_create; then connect() with an address length over
+// sizeof(sockaddr_storage), which move_addr_to_kernel rejects (EINVAL)
+// before the lookup and the LSM's socket_connect.
+func unixConnectCanary() syscall.Errno {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|0x10, 0)
+	if err == nil {
+		unix.Close(fd)
+		return 0
+	}
+	if e := errnoOf(err); e != unix.EINVAL {
+		return e // the filter refused socket(AF_UNIX)
+	}
+	fd, err = unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return unix.EINVAL // the filter let socket() through; something else refused it
+	}
+	defer unix.Close(fd)
+	var sa unix.RawSockaddrUnix
+	sa.Family = unix.AF_UNIX
+	for i, c := range []byte(attack.RuntimeSockets()[0]) {
+		sa.Path[i] = int8(c)
+	}
+	_, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), 129)
+	return e
+}
 
 // connectUnix connects to the stream socket at path and closes at once.
 func connectUnix(path string) attack.Outcome {

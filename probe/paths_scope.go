@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -89,27 +88,7 @@ var _ = register("abstract-unix-connect", prober{
 		}
 		return *first
 	},
-	// As runtime-socket's: a socket() flag sys_socket rejects, then a
-	// connect() address longer than sockaddr_storage.
-	canary: func() syscall.Errno {
-		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|0x10, 0)
-		if err == nil {
-			unix.Close(fd)
-			return 0
-		}
-		if e := errnoOf(err); e != unix.EINVAL {
-			return e
-		}
-		fd, err = unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return unix.EINVAL
-		}
-		defer unix.Close(fd)
-		var sa unix.RawSockaddrUnix
-		sa.Family = unix.AF_UNIX
-		_, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa)), 129)
-		return e
-	},
+	canary: unixConnectCanary,
 })
 
 // abstractSocket is one line of /proc/net/unix with an abstract name.

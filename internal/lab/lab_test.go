@@ -208,6 +208,7 @@ uname -r`, 0)
 		s.Add("layers", "rampart layers -o json --only raw-socket,userns-netns,read-shadow", 60*time.Second)
 		s.Add("default-label", "rampart run --apparmor runtime-default -- cat /proc/self/attr/current", 30*time.Second)
 		s.Add("default-probe", "rampart run --apparmor runtime-default -- rampart probe -o json --only core-pattern,read-shadow", 30*time.Second)
+		s.Add("scope-old-kernel", "rampart run --scope signal,abstract-unix -- echo launched 2>&1", 30*time.Second)
 		// Debian's kernel runs 32-bit code (a host that does not, like
 		// the CI machine's, cannot show the i386 ABI): the same filter
 		// through int 0x80, from a 32-bit and a 64-bit program.
@@ -476,6 +477,17 @@ const oneCPUCheck = `export RAMPART_CACHE_DIR=/tmp/seccomp-1cpu
 mkdir -p -m 700 $RAMPART_CACHE_DIR
 taskset -c 0 rampart run --seccomp runtime-default -- echo launched
 `
+
+// TestLabScopeRefusedOnOldKernel: Debian 12's Linux 6.1 has no Landlock
+// scopes (ABI 6 came with 6.12), so a launch asking for them is refused
+// (125) before the workload runs, naming Landlock: never a launch
+// without the scope.
+func TestLabScopeRefusedOnOldKernel(t *testing.T) {
+	sec := labSection(t, "scope-old-kernel")
+	if sec.Status != 125 || strings.Contains(sec.Output, "launched") || !strings.Contains(sec.Output, "Landlock") {
+		t.Errorf("rampart run --scope on Linux 6.1: status %d, want 125 naming Landlock and no launch:\n%s", sec.Status, sec.Output)
+	}
+}
 
 // TestLabSeccompOneCPU: rampart run --seccomp must not depend on having
 // more than one CPU (a container limited to one CPU, a small VM).

@@ -76,98 +76,86 @@ func evaluated(r *Rule) bool {
 // evalPtrace decides a ptrace access of a task labeled a.Peer, as the
 // kernel's aa_may_ptrace does: the tracer's profile (this one) must allow
 // the access to the peer, and the tracee's must allow being traced or
-// read by the tracer. An unconfined tracee allows anything; a tracee
-// under this same profile is decided by its rules; another profile's
-// rules are unknown here, so only a refusal by this side is a decision.
+// read by the tracer.
 func (c *Compiled) evalPtrace(a Access) (Decision, error) {
-	self := c.Profile.FullName()
-	var rules []ruleRef
-	for _, o := range c.others {
-		if _, ok := o.rule.Model.(*PtraceRule); ok {
-			rules = append(rules, o)
-		}
-	}
-	var bad error
-	covers := func(bit uint32, peer string) func(*Rule) bool {
-		return func(r *Rule) bool {
-			p := r.Model.(*PtraceRule)
-			if p.Access != 0 && p.Access&bit == 0 {
-				return false
+	return c.evalPeers(a, peerCheck{
+		rule: func(r *Rule) (uint32, string, bool) {
+			p, ok := r.Model.(*PtraceRule)
+			if !ok {
+				return 0, "", false
 			}
-			if p.Peer == "" {
-				return true
-			}
-			ok, err := c.labelMatches(p.Peer, peer)
-			if err != nil && bad == nil {
-				bad = &Error{Pos: r.Pos, Msg: err.Error()}
-			}
-			return ok
-		}
-	}
-	d := c.evalOne(a, rules, covers(a.Ptrace, a.Peer), a.String())
-	if bad != nil {
-		return Decision{}, bad
-	}
-	if !d.Allowed {
-		return d, nil
-	}
-	switch a.Peer {
-	case "unconfined":
-		return d, nil
-	case self:
-		// The tracee's side: traced by (read by) the tracer, of this
-		// same profile.
-		by := a
-		by.Ptrace = a.Ptrace << 2 // PtraceRead -> PtraceReadBy, PtraceTrace -> PtraceTracedBy
-		td := c.evalOne(by, rules, covers(by.Ptrace, self), "being "+map[uint32]string{PtraceRead: "read", PtraceTrace: "traced"}[a.Ptrace]+" by "+self)
-		if bad != nil {
-			return Decision{}, bad
-		}
-		if !td.Allowed {
-			td.Access = a
-			td.Reason = "the tracee, under the same profile: " + td.Reason
-			return td, nil
-		}
-		return d, nil
-	}
-	return Decision{}, fmt.Errorf("%s: this profile allows it, and the tracee's profile %s decides too, which is not at hand", a, a.Peer)
+			return p.Access, p.Peer, true
+		},
+		ask:      a.Ptrace,
+		answer:   a.Ptrace << 2, // PtraceRead -> PtraceReadBy, PtraceTrace -> PtraceTracedBy
+		answered: "being " + map[uint32]string{PtraceRead: "read", PtraceTrace: "traced"}[a.Ptrace] + " by ",
+		other:    "the tracee",
+	})
 }
 
 // evalSignal decides a signal sent to a task labeled a.Peer, as the
 // kernel's aa_may_signal does: the sender's profile (this one) must allow
 // sending it to the peer, and the receiver's must allow receiving it
-// from the sender. An unconfined receiver takes any signal; one under
-// this same profile is decided by its rules; another profile's rules are
-// not at hand, so only a refusal by this side is a decision.
+// from the sender.
 func (c *Compiled) evalSignal(a Access) (Decision, error) {
+	return c.evalPeers(a, peerCheck{
+		rule: func(r *Rule) (uint32, string, bool) {
+			sr, ok := r.Model.(*SignalRule)
+			if !ok || (len(sr.Signals) > 0 && !slices.Contains(sr.Signals, a.Signal)) {
+				return 0, "", false
+			}
+			return sr.Access, sr.Peer, true
+		},
+		ask:      SignalSend,
+		answer:   SignalReceive,
+		answered: "receiving " + a.Signal + " from ",
+		other:    "the receiver",
+	})
+}
+
+// peerCheck is an access the kernel asks of two tasks' profiles: ask of
+// this one toward the peer, answer of the peer's toward this one.
+type peerCheck struct {
+	// rule reads a rule of the class: its access bits (0: all) and peer
+	// pattern ("": any); false when it is of another class or does not
+	// cover the access (a signal rule's set=).
+	rule        func(*Rule) (uint32, string, bool)
+	ask, answer uint32
+	// answered names the peer's side for a reason ("being traced by "),
+	// other the peer ("the tracee").
+	answered, other string
+}
+
+// evalPeers decides a two-sided access. An unconfined peer allows
+// anything; a peer under this same profile is decided by its rules;
+// another profile's rules are not at hand, so only a refusal by this
+// side is a decision.
+func (c *Compiled) evalPeers(a Access, pc peerCheck) (Decision, error) {
 	self := c.Profile.FullName()
 	var rules []ruleRef
 	for _, o := range c.others {
-		if _, ok := o.rule.Model.(*SignalRule); ok {
+		if _, _, ok := pc.rule(o.rule); ok {
 			rules = append(rules, o)
 		}
 	}
 	var bad error
 	covers := func(bit uint32, peer string) func(*Rule) bool {
 		return func(r *Rule) bool {
-			sr := r.Model.(*SignalRule)
-			if sr.Access != 0 && sr.Access&bit == 0 {
+			access, pattern, _ := pc.rule(r)
+			if access != 0 && access&bit == 0 {
 				return false
 			}
-			if len(sr.Signals) > 0 && !slices.Contains(sr.Signals, a.Signal) {
-				return false
-			}
-			if sr.Peer == "" {
+			if pattern == "" {
 				return true
 			}
-			ok, err := c.labelMatches(sr.Peer, peer)
+			ok, err := c.labelMatches(pattern, peer)
 			if err != nil && bad == nil {
 				bad = &Error{Pos: r.Pos, Msg: err.Error()}
 			}
 			return ok
 		}
 	}
-	d := c.evalOne(a, rules, covers(SignalSend, a.Peer), a.String())
+	d := c.evalOne(a, rules, covers(pc.ask, a.Peer), a.String())
 	if bad != nil {
 		return Decision{}, bad
 	}
@@ -178,17 +166,22 @@ func (c *Compiled) evalSignal(a Access) (Decision, error) {
 	case "unconfined":
 		return d, nil
 	case self:
-		rd := c.evalOne(a, rules, covers(SignalReceive, self), "receiving "+a.Signal+" from "+self)
+		by := a
+		if a.Class == ClassPtrace {
+			by.Ptrace = pc.answer
+		}
+		td := c.evalOne(by, rules, covers(pc.answer, self), pc.answered+self)
 		if bad != nil {
 			return Decision{}, bad
 		}
-		if !rd.Allowed {
-			rd.Reason = "the receiver, under the same profile: " + rd.Reason
-			return rd, nil
+		if !td.Allowed {
+			td.Access = a
+			td.Reason = pc.other + ", under the same profile: " + td.Reason
+			return td, nil
 		}
 		return d, nil
 	}
-	return Decision{}, fmt.Errorf("%s: this profile allows it, and the receiver's profile %s decides too, which is not at hand", a, a.Peer)
+	return Decision{}, fmt.Errorf("%s: this profile allows it, and %s's profile %s decides too, which is not at hand", a, pc.other, a.Peer)
 }
 
 // labelMatches says whether a peer= pattern (variables expanded, as

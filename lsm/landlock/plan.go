@@ -109,16 +109,21 @@ var accessNames = []struct {
 }
 
 func (a Access) String() string {
-	if a == 0 {
-		return "none"
-	}
 	var out []string
 	for _, n := range accessNames {
 		if a&n.a != 0 {
 			out = append(out, n.name)
 		}
 	}
-	return strings.Join(out, ",")
+	return joinOrNone(out)
+}
+
+// joinOrNone writes a set's names, "none" for the empty set.
+func joinOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ",")
 }
 
 // Grant gives rights beneath a path (on the path itself for a file).

@@ -1,8 +1,6 @@
 package landlock
 
 import (
-	"strings"
-
 	llsys "github.com/landlock-lsm/go-landlock/landlock/syscall"
 
 	"github.com/rampart-sec/rampart/policy"
@@ -53,16 +51,13 @@ func ScopeOf(words []string) (Scope, bool) {
 }
 
 func (s Scope) String() string {
-	if s == 0 {
-		return "none"
-	}
 	var out []string
 	for _, n := range scopeNames {
 		if s&n.s != 0 {
 			out = append(out, n.name)
 		}
 	}
-	return strings.Join(out, ",")
+	return joinOrNone(out)
 }
 
 // AddScope closes the plan's domain in s as well: a ruleset may handle

@@ -36,14 +36,17 @@ func (a *Auditor) beforeFilter(p *attack.Path, s *subject, ctx attack.Context) *
 		if !s.hostPID {
 			return &gate{attack.ByOther, "the Pod's own PID namespace holds no process of the node's: none outside the Pod is in sight (hostPID is off)"}
 		}
+		// What lets the path in, whatever closes it later: hostPID
+		// false closes it for any user and profile.
+		s.fix[p.ID] = s.c.PodPos("hostPID")
 	case "abstract-unix-connect":
 		// Abstract names belong to a network namespace: a Pod's own
 		// holds only what its containers bound.
 		if s.c.Pod == nil || !s.c.Pod.HostNetwork {
 			return &gate{attack.ByOther, "the Pod's own network namespace holds only the abstract sockets its containers bind: none of the node's is in reach (hostNetwork is off)"}
 		}
+		s.fix[p.ID] = s.c.PodPos("hostNetwork")
 		if a.node.kernel(KernelNoAbstractUnix) {
-			s.fix[p.ID] = s.c.PodPos("hostNetwork")
 			return &gate{attack.ByOther, "nothing binds an abstract UNIX socket in the node's network namespace (--node-kernel " + KernelNoAbstractUnix + ")"}
 		}
 	case "sysrq-trigger":

@@ -56,6 +56,13 @@ spec:%s
 			if strings.Contains(c.name, "nothing bound") && !strings.Contains(why(ctr, "abstract-unix-connect"), KernelNoAbstractUnix) {
 				t.Errorf("the node fact is not named: %s", why(ctr, "abstract-unix-connect"))
 			}
+			// An open path points at the field that lets it in, line 5
+			// (hostPID or hostNetwork), where the fix is.
+			for _, p := range ctr.Paths {
+				if (p.ID == "signal-outside" || p.ID == "abstract-unix-connect") && p.Verdict == Open && !strings.HasPrefix(p.Fix, "pod.yaml:5:") {
+					t.Errorf("%s open: fix at %q, want the namespace field at pod.yaml:5", p.ID, p.Fix)
+				}
+			}
 		})
 	}
 }

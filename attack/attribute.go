@@ -7,6 +7,7 @@ import (
 	"syscall"
 
 	"github.com/rampart-sec/rampart/caps"
+	"github.com/rampart-sec/rampart/features"
 
 	"github.com/rampart-sec/rampart/internal/linuxabi"
 )
@@ -208,9 +209,9 @@ func lsmExplains(p *Path, o Outcome, st *State) (string, string) {
 	// with the kernel's scopes at hand and nothing before explaining it,
 	// a Landlock domain did. Where the capability check refused, the
 	// hook was never asked.
-	if p.Model.Scope != "" && o.Errno == linuxabi.EPERM && st.LandlockABI >= scopeABI &&
+	if p.Model.Scope != "" && o.Errno == linuxabi.EPERM && st.LandlockABI >= features.LandlockScopeABI &&
 		MissingCapsFor(p, o.NeedCaps, st.Status.CapEff, st.context()) == 0 {
-		return "Landlock", fmt.Sprintf("EPERM that capabilities and seccomp do not explain, and Landlock's %s scope (ABI %d; this kernel has %d) refuses exactly this to a domain, toward what is outside it: a Landlock domain denied it", p.Model.Scope, scopeABI, st.LandlockABI)
+		return "Landlock", fmt.Sprintf("EPERM that capabilities and seccomp do not explain, and Landlock's %s scope (ABI %d; this kernel has %d) refuses exactly this to a domain, toward what is outside it: a Landlock domain denied it", p.Model.Scope, features.LandlockScopeABI, st.LandlockABI)
 	}
 	if o.DACAllows != nil && *o.DACAllows && o.Errno == linuxabi.EACCES {
 		cands := st.PathLSMs()
@@ -223,9 +224,6 @@ func lsmExplains(p *Path, o Outcome, st *State) (string, string) {
 	}
 	return "", ""
 }
-
-// scopeABI is the Landlock ABI that brought scopes (Linux 6.12).
-const scopeABI = 6
 
 func hasLSMAccess(p *Path) bool { return len(p.Model.LSM) > 0 }
 

@@ -86,7 +86,8 @@ type Model struct {
 	// cgroup refuses to open one.
 	HostDevice bool `json:",omitempty"`
 	// Scope is the Landlock scope that closes the path for a domain
-	// (ScopeSignal, ScopeAbstractUnix): an IPC no filesystem rule reaches.
+	// (policy.ScopeSignal, ScopeAbstractUnix): an IPC no filesystem rule
+	// reaches.
 	Scope string `json:",omitempty"`
 }
 

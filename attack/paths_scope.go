@@ -3,18 +3,13 @@ package attack
 import (
 	"github.com/rampart-sec/rampart/caps"
 	"github.com/rampart-sec/rampart/internal/linuxabi"
+	"github.com/rampart-sec/rampart/policy"
 )
 
 // Paths out of the workload through IPC that no file or capability
 // guards: signals to a process outside it, and abstract UNIX sockets,
 // which have a name but no file. Landlock's scopes (ABI 6) close both
 // for a domain, whatever the other layers allow.
-
-// Scope words of Model.Scope (policy.ScopeSignal, ScopeAbstractUnix).
-const (
-	ScopeSignal       = "signal"
-	ScopeAbstractUnix = "abstract-unix"
-)
 
 // SignalTarget is the process signal-outside signals: kthreadd, pid 2 of
 // the host's PID namespace, outside every workload and in sight only
@@ -47,7 +42,7 @@ var _ = declare(func() *Path {
 			},
 			// AppArmor's signal rules, toward an unconfined peer.
 			LSM:   []Access{{Kind: AccessSignal, Path: "/proc/2", Mode: "send", Type: "urg"}},
-			Scope: ScopeSignal,
+			Scope: policy.ScopeSignal,
 		},
 		Safety:      "sends SIGURG to kthreadd (pid 2, found by its name in /proc/2/comm), a kernel thread whose every signal handler is SIG_IGN: the kernel runs every permission check of the signal, then drops it unqueued. Only from the host's PID namespace; in a private one pid 2 is the workload's own and nothing is sent",
 		CanaryErrno: linuxabi.EINVAL,
@@ -65,7 +60,7 @@ var _ = declare(func() *Path {
 			Calls: append(append(socketCalls(linuxabi.AF_UNIX, linuxabi.SOCK_STREAM, 0), socketCalls(linuxabi.AF_UNIX, linuxabi.SOCK_DGRAM, 0)...),
 				Call{Name: "connect"}),
 			LSM:   []Access{{Kind: AccessUnix, Path: "@", Mode: "connect"}},
-			Scope: ScopeAbstractUnix,
+			Scope: policy.ScopeAbstractUnix,
 		},
 		Safety:      "looks in /proc/net/unix for an abstract socket it did not bind, prefers a bound datagram socket (connecting one sends nothing and its owner sees nothing), else a listening stream socket, connects and closes at once without sending a byte: the owner sees a client come and go, no request",
 		CanaryErrno: linuxabi.EINVAL,

@@ -17,3 +17,8 @@ type NotSupportedError struct {
 
 func (e *NotSupportedError) Error() string { return e.Feature + " is not available: " + e.Reason }
 func (e *NotSupportedError) Unwrap() error { return ErrNotSupported }
+
+// LandlockScopeABI is the Landlock ABI that brought scopes (Linux 6.12):
+// signals and abstract UNIX sockets closed to a domain toward the
+// outside.
+const LandlockScopeABI = 6

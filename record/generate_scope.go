@@ -39,7 +39,7 @@ func (g *Generated) scopes(rec *Recording) []string {
 	if len(out) == 0 {
 		return nil
 	}
-	if err := features.HaveLandlock(6); err != nil {
+	if err := features.HaveLandlock(features.LandlockScopeABI); err != nil {
 		g.note("landlock: no scope written (%s would be): %v", strings.Join(why, ", "), err)
 		return nil
 	}

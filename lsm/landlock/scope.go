@@ -3,6 +3,7 @@ package landlock
 import (
 	llsys "github.com/landlock-lsm/go-landlock/landlock/syscall"
 
+	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/policy"
 )
 
@@ -24,7 +25,7 @@ const (
 )
 
 // ScopeABI is the Landlock ABI that brought scopes (Linux 6.12).
-const ScopeABI = 6
+const ScopeABI = features.LandlockScopeABI
 
 var scopeNames = []struct {
 	s    Scope

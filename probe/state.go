@@ -4,8 +4,10 @@ package probe
 
 import (
 	"bufio"
+	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/rampart-sec/rampart/attack"
@@ -89,11 +91,34 @@ func namespaces() map[string]string {
 }
 
 // hostPIDNamespace: a host's pid 2 is kthreadd; a private pid namespace
-// has no kernel threads in it.
+// has no kernel threads in it. The name alone would not do: any process
+// can call itself kthreadd (PR_SET_NAME), and pid 2 of a container would
+// then pass for the host's and receive signal-outside's signal; the
+// kernel-thread flag (PF_KTHREAD, /proc/PID/stat's ninth field) is the
+// kernel's to set.
 func hostPIDNamespace() bool {
-	b, err := os.ReadFile("/proc/2/comm")
-	return err == nil && strings.TrimSpace(string(b)) == "kthreadd"
+	b, err := os.ReadFile("/proc/2/stat")
+	return err == nil && kthreadd(b)
 }
+
+// kthreadd says whether a /proc/PID/stat line is kthreadd's.
+func kthreadd(b []byte) bool {
+	// pid (comm) state ppid pgrp session tty_nr tpgid flags ...: comm may
+	// hold spaces and parentheses, so the fields start after the last ")".
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || !bytes.HasSuffix(b[:i], []byte("(kthreadd")) {
+		return false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 7 {
+		return false
+	}
+	flags, err := strconv.ParseUint(f[6], 10, 64)
+	return err == nil && flags&pfKthread != 0
+}
+
+// pfKthread is PF_KTHREAD (include/linux/sched.h).
+const pfKthread = 0x00200000
 
 func detectContainer() (string, string) {
 	if _, err := os.Stat("/.dockerenv"); err == nil {

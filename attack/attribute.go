@@ -22,6 +22,7 @@ const (
 const (
 	ByCapabilities = "capabilities"
 	BySeccomp      = "seccomp"
+	ByUserNS       = "userns"
 	ByLSM          = "lsm"
 	ByOther        = "other"
 )
@@ -32,7 +33,7 @@ type Result struct {
 	Title string `json:"title"`
 	// Verdict is "open" or "blocked".
 	Verdict string `json:"verdict"`
-	// Layer is the blocking layer: capabilities, seccomp, lsm or other;
+	// Layer is the blocking layer: capabilities, seccomp, userns, lsm or other;
 	// empty when open. When the evidence fits more than one layer,
 	// Layer is the first in kernel order and Ambiguous lists them all.
 	Layer string `json:"layer,omitempty"`
@@ -158,8 +159,15 @@ func attribute(p *Path, o Outcome, st *State) Result {
 		}
 		evidence = append(evidence, ev)
 	}
-	// LSM: a refusal that permission bits and capabilities do not explain.
-	if lsm, why := lsmExplains(p, o, st); lsm != "" {
+	// userns: the capability is held, but in a user namespace that does
+	// not own what the kernel asked it over; or root was compared with
+	// the owner of a host object, and the namespace's root is not that
+	// owner. Both are decided before any LSM hook runs.
+	if why := usernsExplains(p, o, st); why != "" {
+		layers = append(layers, ByUserNS)
+		evidence = append(evidence, why)
+	} else if lsm, why := lsmExplains(p, o, st); lsm != "" {
+		// LSM: a refusal that permission bits and capabilities do not explain.
 		layers = append(layers, ByLSM)
 		r.LSM = lsm
 		evidence = append(evidence, why)
@@ -184,7 +192,7 @@ func attribute(p *Path, o Outcome, st *State) Result {
 // context is what MissingCaps needs to know about this process. Only on
 // the host's pid namespace is pid 1 surely another process's.
 func (st *State) context() Context {
-	return Context{Root: st.UID == 0, ForeignPID1: st.Namespaces["pid"] == "host", Sysctls: st.Sysctls}
+	return Context{Root: st.UID == 0, UserNS: st.Namespaces["user"] == "private", ForeignPID1: st.Namespaces["pid"] == "host", Sysctls: st.Sysctls}
 }
 
 func permissionErrno(e syscall.Errno) bool {

@@ -89,6 +89,11 @@ type Model struct {
 	// (policy.ScopeSignal, ScopeAbstractUnix): an IPC no filesystem rule
 	// reaches.
 	Scope string `json:",omitempty"`
+	// UserNS says where the kernel asks for Caps, or whose the object is
+	// that root passes on as its owner: what a user namespace of the
+	// workload's own takes away (UserNSInit, UserNSNet, ...; userns.go).
+	// Empty where no capability and no owner is asked.
+	UserNS UserNSCheck `json:",omitempty"`
 }
 
 // Call is one syscall with the arguments a filter may test.

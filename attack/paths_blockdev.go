@@ -14,6 +14,7 @@ var _ = declare(func() *Path {
 		Gain:     "the password hashes, and every other file of that filesystem, from the raw blocks, past any rule on their paths",
 		Syscalls: []string{"openat", "read"},
 		Model: Model{
+			UserNS:     UserNSHostOwner,
 			CapNote:    "none for root, which owns the device node; another uid needs CAP_DAC_OVERRIDE or the disk group",
 			Calls:      readOnlyOpens(),
 			LSM:        diskAccesses("/dev/sda", "/dev/vda", "/dev/xvda", "/dev/nvme0n1"),

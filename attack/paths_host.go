@@ -58,6 +58,7 @@ var _ = declare(func() *Path {
 		Gain:     "any file of a filesystem the container has one file of (a bind-mounted /etc/hosts is enough): handles are forged by guessing inode numbers, bypassing the mount namespace and path checks; reads the host's /etc/shadow",
 		Syscalls: []string{"open_by_handle_at", "name_to_handle_at"},
 		Model: Model{
+			UserNS:  UserNSInit,
 			Caps:    caps.Of(caps.DAC_READ_SEARCH),
 			CapNote: "in the initial user namespace (handle_to_path, before the handle is read); since the 2024 relaxation (6.10 or 6.11) a directory opened with O_DIRECTORY may instead pass with CAP_SYS_ADMIN over the filesystem or mount plus CAP_DAC_READ_SEARCH in the caller's user namespace",
 			Calls: []Call{
@@ -82,6 +83,7 @@ var _ = declare(func() *Path {
 		Gain:     "a large, fast-moving kernel attack surface (a steady source of privilege-escalation bugs), and I/O that syscall filters never see: io_uring operations bypass seccomp",
 		Syscalls: []string{"io_uring_setup", "io_uring_enter", "io_uring_register"},
 		Model: Model{
+			UserNS:  UserNSInit,
 			CapNote: "none while kernel.io_uring_disabled=0; 1 allows only CAP_SYS_ADMIN or members of kernel.io_uring_group; 2 refuses all (io_uring_allowed, before anything else)",
 			Calls:   []Call{{Name: "io_uring_setup", Args: [6]uint64{1}}},
 		},
@@ -97,6 +99,7 @@ var _ = declare(func() *Path {
 		Gain:     "page faults handled in user space: an exploit stalls the kernel mid-copy_from_user to win a race (the classic use-after-free enabler); the kernel-mode variant is what exploits need",
 		Syscalls: []string{"userfaultfd"},
 		Model: Model{
+			UserNS:  UserNSInit,
 			CapNote: "none with UFFD_USER_MODE_ONLY; faults in kernel mode (what exploits use) need CAP_SYS_PTRACE unless vm.unprivileged_userfaultfd=1; /dev/userfaultfd (6.1) is gated by its file mode instead",
 			Calls: []Call{
 				{Name: "userfaultfd", Args: [6]uint64{linuxabi.O_CLOEXEC | linuxabi.UffdUserModeOnly}},
@@ -118,6 +121,7 @@ var _ = declare(func() *Path {
 		Gain:     "raw access to the host's disks through a node of their device number (e.g. 8:0), bypassing every file permission, where the device cgroup allows it",
 		Syscalls: []string{"mknodat", "mknod"},
 		Model: Model{
+			UserNS:  UserNSInit,
 			Caps:    caps.Of(caps.MKNOD),
 			CapNote: "in the initial user namespace (vfs_mknod); the device cgroup decides next, then the device's open",
 			Calls: []Call{
@@ -142,6 +146,7 @@ var _ = declare(func() *Path {
 		Gain:     "host root: a core_pattern of \"|/path\" makes the kernel run that program as full root in the host's namespaces at the next crash of any process",
 		Syscalls: []string{"openat", "open", "write"},
 		Model: Model{
+			UserNS:  UserNSHostOwner,
 			CapNote: "none: proc_sys_permission compares the file mode (0644, root) with the euid, so root of the initial user namespace passes without any capability; root of a user namespace is refused. Containers mount /proc/sys read-only (EROFS)",
 			Calls:   writeOpenCalls(),
 			LSM:     []Access{{Kind: AccessFile, Path: "/proc/sys/kernel/core_pattern", Mode: "w"}},
@@ -158,6 +163,7 @@ var _ = declare(func() *Path {
 		Gain:     "the host's magic SysRq key: one byte crashes (c), reboots (b) or powers off (o) the host, kills every process (i), remounts filesystems read-only (u); kernel.sysrq does not restrict this file",
 		Syscalls: []string{"openat", "open", "write"},
 		Model: Model{
+			UserNS:  UserNSHostOwner,
 			CapNote: "none for uid 0, the owner (mode 0200); another uid needs CAP_DAC_OVERRIDE. Container runtimes mount it read-only (EROFS)",
 			Calls:   writeOpenCalls(),
 			LSM:     []Access{{Kind: AccessFile, Path: "/proc/sysrq-trigger", Mode: "w"}},
@@ -174,6 +180,7 @@ var _ = declare(func() *Path {
 		Gain:     "host root: the runtime's API starts a privileged container with the host's / mounted (docker run --privileged -v /:/host)",
 		Syscalls: []string{"socket", "connect"},
 		Model: Model{
+			UserNS:  UserNSHostOwner,
 			CapNote: "none: connect needs write permission on the socket file (root, or the docker group; CAP_DAC_OVERRIDE for another uid); the socket is reachable only where a mount brings it in (a hostPath volume) or pid 1's root is the node's (hostPID, with ptrace read access to pid 1: CAP_SYS_PTRACE)",
 			Calls:   append(socketCalls(linuxabi.AF_UNIX, linuxabi.SOCK_STREAM, 0), Call{Name: "connect"}),
 			LSM:     runtimeSocketLSM(),
@@ -190,6 +197,7 @@ var _ = declare(func() *Path {
 		Gain:     "commands typed into the terminal of whoever reads it next: a workload sharing the controlling terminal of a privileged shell (rampart run, su, sudo, kubectl exec -t) runs commands as that user once it exits",
 		Syscalls: []string{"ioctl"},
 		Model: Model{
+			UserNS:  UserNSInit,
 			CapNote: "none on the caller's own controlling terminal while dev.tty.legacy_tiocsti=1; CAP_SYS_ADMIN when it is 0 (EIO; 6.2+) and for any other terminal (EPERM)",
 			Calls: []Call{
 				{Name: "ioctl", Args: [6]uint64{0, linuxabi.TIOCSTI}},

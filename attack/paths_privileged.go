@@ -17,6 +17,7 @@ var _ = declare(func() *Path {
 		Gain:     "every frame on the pod's interfaces, sent and received raw: sniffing, ARP and IPv6 RA spoofing against neighbours on the node's bridge",
 		Syscalls: []string{"socket"},
 		Model: Model{
+			UserNS:  UserNSNet,
 			Caps:    caps.Of(caps.NET_RAW),
 			CapNote: "in the user namespace that owns the network namespace, checked first in packet_create",
 			Calls: append(socketVariantCalls(linuxabi.AF_PACKET, linuxabi.SOCK_RAW, int(linuxabi.Htons(linuxabi.ETH_P_ALL))),
@@ -38,6 +39,7 @@ var _ = declare(func() *Path {
 		Gain:     "mounts of its own: the first step of most container escapes (a host block device, procfs or sysfs mounted fresh, outside the runtime's masks)",
 		Syscalls: mountSyscalls,
 		Model: Model{
+			UserNS:  UserNSOwn,
 			Caps:    caps.Of(caps.SYS_ADMIN),
 			CapNote: mountNote,
 			Calls:   mountCalls(),
@@ -58,6 +60,7 @@ var _ = declare(func() *Path {
 		Gain:     "a cgroup v1 hierarchy whose release_agent the kernel runs as root in the host's namespaces when a cgroup empties: any host command as root (CVE-2022-0492)",
 		Syscalls: mountSyscalls,
 		Model: Model{
+			UserNS:  UserNSCgroup,
 			Caps:    caps.Of(caps.SYS_ADMIN),
 			CapNote: mountNote + "; cgroup1_get_tree checks it again over the cgroup namespace's owner",
 			Calls:   mountCalls(),
@@ -79,7 +82,8 @@ var _ = declare(func() *Path {
 		Gain:     "with the host's pid namespace shared (hostPID), the host's network stack: its interfaces, services on its localhost, its firewall; nsenter into pid 1's namespaces is a full escape",
 		Syscalls: []string{"openat", "setns", "pidfd_open"},
 		Model: Model{
-			Caps: caps.Of(caps.SYS_ADMIN, caps.SYS_PTRACE),
+			UserNS: UserNSInit,
+			Caps:   caps.Of(caps.SYS_ADMIN, caps.SYS_PTRACE),
 			CapNote: "CAP_SYS_ADMIN over the target namespace's owner and over our own user namespace, in netns_install; " +
 				"opening /proc/1/ns/net needs ptrace read access to pid 1: CAP_SYS_PTRACE unless we share its uids and hold all its permitted capabilities",
 			// Only setns: the open (or pidfd_open) that gets its fd is a step
@@ -110,6 +114,7 @@ var _ = declare(func() *Path {
 		Gain:     "a changed root: with a directory fd kept open or a host filesystem mounted, the classic chroot escape or a shell rooted in the host's files",
 		Syscalls: []string{"chroot"},
 		Model: Model{
+			UserNS:  UserNSOwn,
 			Caps:    caps.Of(caps.SYS_CHROOT),
 			CapNote: "in our own user namespace, checked by chroot after the path lookup",
 			Calls:   []Call{{Name: "chroot"}},
@@ -128,6 +133,7 @@ var _ = declare(func() *Path {
 		Gain:     "a new root for the mount namespace: with a host filesystem mounted, the container switches into it",
 		Syscalls: []string{"pivot_root"},
 		Model: Model{
+			UserNS:  UserNSMount,
 			Caps:    caps.Of(caps.SYS_ADMIN),
 			CapNote: "over the user namespace that owns the mount namespace, in may_mount",
 			Calls:   []Call{{Name: "pivot_root"}},
@@ -152,6 +158,7 @@ var _ = declare(func() *Path {
 		Gain:     "the node rebooted, halted or powered off (a denial of service for every workload on it), or a new kernel kexec'd",
 		Syscalls: []string{"reboot"},
 		Model: Model{
+			UserNS:  UserNSPID,
 			Caps:    caps.Of(caps.SYS_BOOT),
 			CapNote: "over the user namespace that owns our pid namespace; inside a child pid namespace, reboot only ends that namespace's init",
 			Calls: []Call{
@@ -178,6 +185,7 @@ var _ = declare(func() *Path {
 		Gain:     "the node's clock, which no namespace isolates: certificates and tokens made valid or expired, Kerberos and TOTP broken, log timelines forged for every workload on the node",
 		Syscalls: []string{"settimeofday", "clock_settime", "adjtimex", "clock_adjtime"},
 		Model: Model{
+			UserNS:  UserNSInit,
 			Caps:    caps.Of(caps.SYS_TIME),
 			CapNote: "in the initial user namespace, by cap_settime through security_settime64; adjtimex and clock_adjtime check it only when they change something",
 			Calls: []Call{
@@ -206,6 +214,7 @@ var _ = declare(func() *Path {
 		Gain:     "arbitrary code in the kernel: a rootkit, and every boundary gone",
 		Syscalls: []string{"init_module", "finit_module"},
 		Model: Model{
+			UserNS:  UserNSInit,
 			Caps:    caps.Of(caps.SYS_MODULE),
 			CapNote: "in the initial user namespace, by may_init_module, where kernel.modules_disabled=1 refuses it even then",
 			Calls: []Call{
@@ -233,7 +242,8 @@ var _ = declare(func() *Path {
 		Gain:     "code run by the kernel: socket filters are the unprivileged start; with CAP_BPF, tracing programs and kernel memory reads, and the verifier's bug history as an exploit surface",
 		Syscalls: []string{"bpf"},
 		Model: Model{
-			Caps: caps.Of(caps.BPF),
+			UserNS: UserNSInit,
+			Caps:   caps.Of(caps.BPF),
 			CapNote: "CAP_BPF or CAP_SYS_ADMIN, in the initial user namespace; only when kernel.unprivileged_bpf_disabled is 1 or 2: " +
 				"at 0 anyone may load a socket filter. Other program types need CAP_BPF always, tracing ones CAP_PERFMON too",
 			Calls: bpfCalls(),
@@ -253,7 +263,8 @@ var _ = declare(func() *Path {
 		Gain:     "hardware and software counters: cache and timing side channels, and a syscall with a long history of kernel privilege-escalation bugs",
 		Syscalls: []string{"perf_event_open"},
 		Model: Model{
-			Caps: caps.Of(caps.PERFMON),
+			UserNS: UserNSInit,
+			Caps:   caps.Of(caps.PERFMON),
 			CapNote: "CAP_PERFMON (or CAP_SYS_ADMIN) only where kernel.perf_event_paranoid forbids the event: at -1, 0, 1 and 2 (upstream's levels) " +
 				"a process may count its own user-space events (exclude_kernel=1) without it; kernel events need it from 2, CPU-wide events from 1, " +
 				"and everything at 3 and above (a Debian, Ubuntu and Android patch)",
@@ -279,6 +290,7 @@ var _ = declare(func() *Path {
 		Gain:     "uid 0: root's files, and its capabilities back in the effective set",
 		Syscalls: []string{"setuid", "setreuid", "setresuid"},
 		Model: Model{
+			UserNS:  UserNSOwn,
 			Caps:    caps.Of(caps.SETUID),
 			CapNote: "in our user namespace, by ns_capable_setid; not needed when the real or saved uid is already 0",
 			Calls: []Call{

@@ -29,6 +29,7 @@ var _ = declare(func() *Path {
 		Gain:     "stop or kill what the workload shares a PID namespace with: with hostPID, the node's init, the kubelet and the runtime's shims, whose death takes the node's other containers with them",
 		Syscalls: []string{"kill", "tgkill", "tkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_send_signal"},
 		Model: Model{
+			UserNS:  UserNSInit,
 			Caps:    caps.Of(caps.KILL),
 			CapNote: "none when the sender's real or effective uid is the target's real or saved uid (the host's processes the attack wants are root's, as kthreadd is: root signals them without CAP_KILL); CAP_KILL over the target's user namespace otherwise. The target must be in sight first: a private PID namespace holds none of the node's processes (ESRCH)",
 			Calls: []Call{

@@ -16,6 +16,7 @@ var _ = declare(func() *Path {
 		Gain:     "crafted packets on the pod network: ping sweeps, spoofing, ICMP tunnels",
 		Syscalls: []string{"socket"},
 		Model: Model{
+			UserNS:  UserNSNet,
 			Caps:    caps.Of(caps.NET_RAW),
 			CapNote: "in the user namespace that owns the network namespace (inet_create)",
 			Calls:   socketVariantCalls(linuxabi.AF_INET, linuxabi.SOCK_RAW, linuxabi.IPPROTO_ICMP),
@@ -58,6 +59,7 @@ var _ = declare(func() *Path {
 		Gain:     "password hashes to crack offline",
 		Syscalls: []string{"openat", "read"},
 		Model: Model{
+			UserNS:  UserNSFile,
 			CapNote: "none for root, which owns the file; another uid needs CAP_DAC_READ_SEARCH or CAP_DAC_OVERRIDE",
 			Calls:   readOnlyOpens(),
 			LSM:     []Access{{Kind: AccessFile, Path: "/etc/shadow", Mode: "r"}},

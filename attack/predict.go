@@ -207,6 +207,9 @@ func decideCall(plat seccomp.Platform, p *Path, c Call, prof *seccomp.Profile, p
 type Context struct {
 	// Root: the process runs as uid 0.
 	Root bool
+	// UserNS: in a user namespace of its own, whose uid 0 is not the
+	// host's (Root then owns nothing of the host's).
+	UserNS bool
 	// ForeignPID1: pid 1 is not the process's own first process (the
 	// host's init with hostPID, the pod's pause with a shared process
 	// namespace), so reaching it needs ptrace access.
@@ -240,7 +243,7 @@ func MissingCapsFor(p *Path, extra, effective caps.Set, ctx Context) caps.Set {
 	case "signal-outside":
 		// The host's init is root's: a sender whose uid is 0 passes
 		// kill_ok_by_cred by its uid, before CAP_KILL is asked.
-		if ctx.Root {
+		if ctx.Root && !ctx.UserNS {
 			need = need.Remove(caps.KILL)
 		}
 	case "setns-host":

@@ -55,6 +55,14 @@ type State struct {
 	// Landlock domain cannot be read (Landlock has no self-query), so
 	// probes infer it from refusals that DAC does not explain.
 	LandlockABI int
+	// UIDMap is /proc/self/uid_map's lines, fields joined by spaces ("0
+	// 0 4294967295" in the host's user namespace).
+	UIDMap []string `json:",omitempty"`
+	// UserNSOwns are the namespace types (net, mnt, pid, ipc, uts,
+	// cgroup) that this process's own user namespace owns, so that its
+	// capabilities hold over them (NS_GET_USERNS); read only in a user
+	// namespace of its own.
+	UserNSOwns []string `json:",omitempty"`
 	// Namespaces maps a namespace type to whether it differs from pid 1's
 	// (when pid 1's is readable): "private", "host", or "unknown".
 	Namespaces map[string]string

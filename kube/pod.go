@@ -38,6 +38,16 @@ func PodFor(p *policy.Policy, defaults caps.Set, o PodOptions) (*corev1.Pod, err
 	if len(p.Scope) > 0 {
 		return nil, fmt.Errorf("Landlock scopes (--scope %s) %w", strings.Join(p.Scope, ","), ErrNoPodField)
 	}
+	var hostUsers *bool
+	if u := p.UserNS; u != nil {
+		if u.HostID != 0 {
+			return nil, fmt.Errorf("a user namespace on host ids %d to %d: a Pod cannot choose its ids (the kubelet gives each Pod its block) %w", u.HostID, uint64(u.HostID)+uint64(u.Ids())-1, ErrNoPodField)
+		}
+		// hostUsers: false: the runtime makes the Pod's namespaces in
+		// a user namespace of its own, on ids the kubelet picks.
+		no := false
+		hostUsers = &no
+	}
 	sc := &corev1.SecurityContext{}
 	if c := p.Capabilities; c != nil {
 		var add, drop []corev1.Capability
@@ -114,6 +124,7 @@ func PodFor(p *policy.Policy, defaults caps.Set, o PodOptions) (*corev1.Pod, err
 			TerminationGracePeriodSeconds: &zero,
 			AutomountServiceAccountToken:  &no,
 			EnableServiceLinks:            &no,
+			HostUsers:                     hostUsers,
 			Containers: []corev1.Container{{
 				Name:            "probe",
 				Image:           o.Image,

@@ -41,6 +41,7 @@ const (
 	PlusCaps      = "+capabilities"
 	PlusSeccomp   = "+seccomp"
 	PlusLSM       = "+lsm"
+	PlusUserNS    = "+userns"
 	SchemaVersion = "rampart.layers/v1"
 )
 
@@ -79,7 +80,8 @@ func (r *Refused) Error() string { return "refused: " + r.Reason }
 // a container runtime runs it with no securityContext: root, the
 // runtime's default capability set (defaultCaps), no seccomp, no LSM.
 // Capabilities and the user join at +capabilities, the seccomp profile
-// at +seccomp, AppArmor, Landlock rules and scopes at +lsm.
+// at +seccomp, AppArmor, Landlock rules and scopes at +lsm; a user
+// namespace, when p has one, at +userns after them.
 func Steps(p *policy.Policy, defaultCaps caps.Set) []Step {
 	noNNP := false
 	base := &policy.Policy{
@@ -106,12 +108,20 @@ func Steps(p *policy.Policy, defaultCaps caps.Set) []Step {
 	withLSM := clone(withSeccomp)
 	withLSM.AppArmor, withLSM.Landlock, withLSM.LSMFallback = p.AppArmor, p.Landlock, p.LSMFallback
 	withLSM.Scope = p.Scope
-	return []Step{
+	steps := []Step{
 		{Name: Baseline, Policy: base, Describe: fmt.Sprintf("root, the runtime's %d default capabilities, no seccomp, no LSM", defaultCaps.Len())},
 		{Name: PlusCaps, Layer: attack.ByCapabilities, Policy: withCaps, Describe: describeCaps(withCaps, defaultCaps)},
 		{Name: PlusSeccomp, Layer: attack.BySeccomp, Policy: withSeccomp, Describe: "seccomp " + p.Seccomp.String()},
 		{Name: PlusLSM, Layer: attack.ByLSM, Policy: withLSM, Describe: describeLSM(p)},
 	}
+	if p.UserNS != nil {
+		// Last, on top of the three: what a user namespace closes that
+		// the seed's layers left open.
+		withUserNS := clone(withLSM)
+		withUserNS.UserNS = p.UserNS
+		steps = append(steps, Step{Name: PlusUserNS, Layer: attack.ByUserNS, Policy: withUserNS, Describe: "user namespace " + p.UserNS.String()})
+	}
+	return steps
 }
 
 func clone(p *policy.Policy) *policy.Policy {

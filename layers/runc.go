@@ -57,7 +57,7 @@ func (*Runc) Name() string { return "runc" }
 // process itself when there is no such policy.
 func (r *Runc) containerSpec(s Step, req StepRequest) (*specs.Spec, []string, error) {
 	outer := *s.Policy
-	outer.Landlock, outer.Scope, outer.LSMFallback = nil, nil, ""
+	outer.Landlock, outer.Scope, outer.LSMFallback, outer.UserNS = nil, nil, "", nil
 	var inner []policy.FSRule
 	var notes []string
 	inner = append(inner, s.Policy.Landlock...)
@@ -96,12 +96,12 @@ func (r *Runc) containerSpec(s Step, req StepRequest) (*specs.Spec, []string, er
 		return nil, nil, err
 	}
 	spec.Root.Readonly = true
-	if len(inner) == 0 && len(s.Policy.Scope) == 0 {
+	if len(inner) == 0 && len(s.Policy.Scope) == 0 && s.Policy.UserNS == nil {
 		return spec, notes, nil
 	}
 	t := true
 	host := filepath.Join(r.dir, "lsm-"+strings.TrimPrefix(s.Name, "+")+".json")
-	if err := policy.WriteFile(host, &policy.Policy{Source: s.Policy.Source, Landlock: inner, Scope: s.Policy.Scope, NoNewPrivs: &t}); err != nil {
+	if err := policy.WriteFile(host, &policy.Policy{Source: s.Policy.Source, Landlock: inner, Scope: s.Policy.Scope, UserNS: s.Policy.UserNS, NoNewPrivs: &t}); err != nil {
 		return nil, nil, err
 	}
 	// /tmp is a tmpfs in the container; the file is bound over a path

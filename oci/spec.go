@@ -109,6 +109,9 @@ func Dropped(p *policy.Policy, s *specs.Spec) []string {
 		sc := "--scope " + strings.Join(p.Scope, ",")
 		out = append(out, fmt.Sprintf("%s is a Landlock scope, which an OCI config cannot carry: run the process under `rampart run %s` inside the container", sc, sc))
 	}
+	if p.UserNS != nil {
+		out = append(out, fmt.Sprintf("--userns is a user namespace (%s) this config does not make: run the process under `rampart run --userns` inside the container", p.UserNS))
+	}
 	if p.AppArmor != nil && s.Process.ApparmorProfile == "" && p.AppArmor.Kind == policy.AppArmorLocalhost {
 		out = append(out, fmt.Sprintf("AppArmor is not in this kernel: the config names no profile (on an AppArmor node set process.apparmorProfile to %q)", p.AppArmor.Name))
 	}

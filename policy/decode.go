@@ -170,6 +170,24 @@ func (d *decoder) policy(f *File) *Policy {
 		}
 	}
 	p.addScopes(f.Scope)
+	if u := f.UserNS; u != nil {
+		p.UserNS = &UserNS{}
+		if u.HostID != nil {
+			if *u.HostID == 0 {
+				d.bad("userns.hostID", "0 maps the workload's root to the host's root: leave hostID out to let the launcher pick a block")
+			}
+			p.UserNS.HostID = *u.HostID
+		}
+		if u.Size != nil {
+			if *u.Size == 0 {
+				d.bad("userns.size", "0 ids map nothing: leave size out for %d", DefaultUserNSSize)
+			}
+			p.UserNS.Size = *u.Size
+		}
+		if err := p.UserNS.check(); err != nil {
+			d.bad("userns", "%v", err)
+		}
+	}
 	for i, dev := range f.AllowDevices {
 		if err := checkFilePath(dev); err != nil {
 			d.bad(fmt.Sprintf("allowDevices[%d]", i), "%v", err)
@@ -428,6 +446,9 @@ func (p *Policy) Validate() error {
 		if err := checkPath(d); err != nil {
 			bad("AllowDevices[%d]: %v", i, err)
 		}
+	}
+	if err := p.checkUserNS(); err != nil {
+		bad("%v", err)
 	}
 	switch p.LSMFallback {
 	case "", "landlock":

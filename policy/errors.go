@@ -9,6 +9,7 @@ const (
 	LayerAppArmor     = "apparmor"
 	LayerLandlock     = "landlock"
 	LayerUser         = "user"
+	LayerUserNS       = "userns"
 	LayerNoNewPrivs   = "no_new_privs"
 	LayerManifest     = "manifest"
 	LayerExec         = "exec"

@@ -40,9 +40,11 @@ type File struct {
 	AppArmor     *FileAppArmor     `json:"apparmor,omitempty"`
 	Landlock     []FileRule        `json:"landlock,omitempty"`
 	// Scope is Policy.Scope: the Landlock scopes by name.
-	Scope        []string `json:"scope,omitempty"`
-	AllowDevices []string `json:"allowDevices,omitempty"`
-	LSMFallback  string   `json:"lsmFallback,omitempty"`
+	Scope []string `json:"scope,omitempty"`
+	// UserNS is Policy.UserNS: {} picks a free block.
+	UserNS       *FileUserNS `json:"userns,omitempty"`
+	AllowDevices []string    `json:"allowDevices,omitempty"`
+	LSMFallback  string      `json:"lsmFallback,omitempty"`
 }
 
 // FileCapabilities are Capabilities by name.
@@ -58,6 +60,13 @@ type FileCapabilities struct {
 type FileUser struct {
 	UID *int `json:"uid"`
 	GID *int `json:"gid"`
+}
+
+// FileUserNS is a UserNS; hostID and size are left out for the
+// launcher's choice and the default size.
+type FileUserNS struct {
+	HostID *uint32 `json:"hostID,omitempty"`
+	Size   *uint32 `json:"size,omitempty"`
 }
 
 // FileSeccomp is a Seccomp reference.
@@ -142,6 +151,17 @@ func Encode(p *Policy, dir string) ([]byte, error) {
 		f.Landlock = append(f.Landlock, FileRule{Mode: string(r.Mode), Path: abs, Access: r.Access, Origin: r.Origin})
 	}
 	f.Scope = append([]string(nil), p.Scope...)
+	if u := p.UserNS; u != nil {
+		f.UserNS = &FileUserNS{}
+		if u.HostID != 0 {
+			h := u.HostID
+			f.UserNS.HostID = &h
+		}
+		if u.Size != 0 {
+			n := u.Size
+			f.UserNS.Size = &n
+		}
+	}
 	f.AllowDevices = nil
 	for _, d := range p.AllowDevices {
 		abs, err := filepath.Abs(d)

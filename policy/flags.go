@@ -25,6 +25,7 @@ type Flags struct {
 	Allow           []string // PATH:ACCESS
 	AllowDevices    []string // device nodes deny rules leave open
 	Scope           []string // Landlock scopes: signal, abstract-unix (comma lists)
+	UserNS          string   // "" | auto | HOSTID[:SIZE]
 	LSMFallback     string   // "" | landlock
 }
 
@@ -33,7 +34,7 @@ func (f *Flags) Empty() bool {
 	return len(f.CapDrop) == 0 && len(f.CapAdd) == 0 && !f.CapAmbient && f.User == "" &&
 		f.NoNewPrivs == nil && f.Seccomp == "" && f.AppArmor == "" && len(f.DenyRead) == 0 &&
 		len(f.DenyWrite) == 0 && len(f.ReadOnly) == 0 && len(f.Allow) == 0 && len(f.AllowDevices) == 0 &&
-		len(f.Scope) == 0
+		len(f.Scope) == 0 && f.UserNS == ""
 }
 
 // Apply layers the flags over p (nil starts an empty policy): capability
@@ -140,6 +141,16 @@ func (f *Flags) Apply(p *Policy) (*Policy, error) {
 	}
 	if len(scopes) > 0 {
 		p.addScopes(scopes)
+	}
+	if f.UserNS != "" {
+		u, err := ParseUserNS(f.UserNS)
+		if err != nil {
+			return nil, err
+		}
+		p.UserNS = u
+	}
+	if err := p.checkUserNS(); err != nil {
+		return nil, Refuse(LayerUser, "--userns: %w", err)
 	}
 	switch f.LSMFallback {
 	case "", "none":

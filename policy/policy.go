@@ -49,6 +49,10 @@ type Policy struct {
 	// processes outside the workload's Landlock domain.
 	Scope []string `json:",omitempty"`
 
+	// UserNS, when set, runs the workload in a user namespace of its
+	// own; nil keeps the caller's.
+	UserNS *UserNS `json:",omitempty"`
+
 	// AllowDevices are device nodes a deny rule leaves open although they
 	// hold a denied file's filesystem (a backup agent reading the disk):
 	// by default every such device is denied with the file.

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/rampart-sec/rampart/attack"
 	"github.com/rampart-sec/rampart/features"
 	"github.com/rampart-sec/rampart/internal/procstatus"
@@ -45,6 +47,10 @@ func ReadState() (*attack.State, error) {
 	}
 	s.LandlockABI, _ = features.LandlockABI()
 	s.Namespaces = namespaces()
+	s.UIDMap = idMap("/proc/self/uid_map")
+	if s.Namespaces["user"] == "private" {
+		s.UserNSOwns = ownedNamespaces()
+	}
 	for _, k := range sysctls {
 		if b, err := os.ReadFile(filepath.Join("/proc/sys", k)); err == nil {
 			s.Sysctls[strings.ReplaceAll(k, "/", ".")] = strings.TrimSpace(string(b))
@@ -88,6 +94,62 @@ func namespaces() map[string]string {
 		}
 	}
 	return out
+}
+
+// idMap is an id map file's lines, each one's fields joined by a space.
+func idMap(file string) []string {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		out = append(out, strings.Join(strings.Fields(l), " "))
+	}
+	return out
+}
+
+// ownedNamespaces are the namespace types this process's user namespace
+// owns (NS_GET_USERNS names each namespace's owner): its capabilities
+// hold over those. A namespace whose owner cannot be read counts as
+// owned, so that attribution never blames the user namespace on a guess.
+func ownedNamespaces() []string {
+	var self unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/user", &self); err != nil {
+		return nil
+	}
+	var out []string
+	for _, ns := range []string{"cgroup", "ipc", "mnt", "net", "pid", "uts"} {
+		if o := nsOwner(ns); o == [2]uint64{} || o == [2]uint64{self.Dev, self.Ino} {
+			out = append(out, ns)
+		}
+	}
+	return out
+}
+
+// nsOwner is the device and inode of the user namespace that owns this
+// process's namespace of type ns; zero when it cannot be read, which
+// ownedNamespaces takes as owned. The kernel answers EPERM for an owner
+// outside this process's user namespace, an ancestor: not owned ({1}).
+func nsOwner(ns string) [2]uint64 {
+	fd, err := unix.Open("/proc/self/ns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return [2]uint64{}
+	}
+	defer unix.Close(fd)
+	ufd, err := unix.IoctlRetInt(fd, unix.NS_GET_USERNS)
+	if err == unix.EPERM {
+		return [2]uint64{1}
+	}
+	if err != nil {
+		return [2]uint64{}
+	}
+	defer unix.Close(ufd)
+	var st unix.Stat_t
+	if err := unix.Fstat(ufd, &st); err != nil {
+		return [2]uint64{}
+	}
+	return [2]uint64{st.Dev, st.Ino}
 }
 
 // hostPIDNamespace: a host's pid 2 is kthreadd; a private pid namespace

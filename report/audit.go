@@ -268,7 +268,7 @@ func (t *auditTable) Workload(wl *audit.Workload) error {
 				by[p.Layer] = append(by[p.Layer], p.ID)
 			}
 		}
-		for _, l := range []string{attack.BySeccomp, attack.ByCapabilities, attack.ByOther, attack.ByLSM} {
+		for _, l := range []string{attack.BySeccomp, attack.ByCapabilities, attack.ByUserNS, attack.ByOther, attack.ByLSM} {
 			if len(by[l]) > 0 {
 				fmt.Fprintf(w, "    blocked by %-12s %s\n", l, strings.Join(by[l], ", "))
 			}

@@ -25,7 +25,7 @@ import (
 func probeUnder(t *testing.T, flags []string, ids ...string) (map[string]attack.Result, *attack.Report) {
 	t.Helper()
 	self := os.Args[0]
-	if slices.Contains(flags, "--user") {
+	if slices.Contains(flags, "--user") || slices.ContainsFunc(flags, func(f string) bool { return strings.HasPrefix(f, "--userns") }) {
 		self = selfForEveryone(t)
 	}
 	args := []string{self, "probe", "-o", "json"}

@@ -49,6 +49,7 @@ func Program(self string) string {
 // there; it returns in any other process. It must run before anything
 // else a program does.
 func Children() {
+	userNSChild()
 	probe.ChildMain()
 	seccomp.HelperMain()
 }

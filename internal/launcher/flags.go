@@ -30,6 +30,8 @@ func (l *LayerFlags) Register(fl *pflag.FlagSet, fallback string) {
 	fl.StringArrayVar(&f.ReadOnly, "read-only", nil, "make PATH read-only (Landlock; repeatable)")
 	fl.StringArrayVar(&f.Allow, "allow", nil, "allow-list PATH:ACCESS with ACCESS of r, w, x (Landlock; repeatable)")
 	fl.StringArrayVar(&f.Scope, "scope", nil, "Landlock scopes (kernel 6.12+, refused on older): signal (no signal to a process outside the workload), abstract-unix (no connect to an abstract UNIX socket bound outside it); comma lists")
+	fl.StringVar(&f.UserNS, "userns", "", "run in a user namespace of its own whose root is an unprivileged host id: --userns picks a free block of 65536 ids, --userns=HOSTID[:SIZE] names one (the value takes =)")
+	fl.Lookup("userns").NoOptDefVal = "auto"
 	fl.StringArrayVar(&f.AllowDevices, "allow-device", nil, "leave device node PATH open although it holds a denied file's filesystem (repeatable)")
 	fl.StringVar(&f.LSMFallback, "lsm-fallback", fallback, "landlock: where the kernel has no AppArmor, enforce an AppArmor profile's file rules with Landlock (and say so) if apparmor_parser -Q -K accepts the profile (where it is installed); none: refuse")
 }

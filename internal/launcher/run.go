@@ -1,8 +1,10 @@
 package launcher
 
 import (
+	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -22,6 +24,11 @@ func (r *RunFlags) Run(fl *pflag.FlagSet, argv []string, stderr io.Writer, resol
 	if fl.Changed("no-new-privs") {
 		f.NoNewPrivs = &r.noNewPrivs
 	}
+	if f.UserNS == "auto" && len(argv) > 0 && looksLikeIDs(argv[0]) {
+		// --userns 100000 CMD: the flag's value is optional, so the
+		// number was taken for the command.
+		return UsageError{fmt.Errorf("--userns %s: a block is given with =, as --userns=%s", argv[0], argv[0])}
+	}
 	if err := sandbox.CheckPreserveFDs(r.PreserveFDs); err != nil {
 		return UsageError{err}
 	}
@@ -38,6 +45,12 @@ func (r *RunFlags) Run(fl *pflag.FlagSet, argv []string, stderr io.Writer, resol
 	return Launch(stderr, p, argv, Options{PreserveFDs: r.PreserveFDs, Strict: r.Strict, Verbose: r.Verbose})
 }
 
+// looksLikeIDs says whether s is HOSTID or HOSTID:SIZE.
+func looksLikeIDs(s string) bool {
+	h, n, _ := strings.Cut(s, ":")
+	return h != "" && strings.Trim(h, "0123456789") == "" && strings.Trim(n, "0123456789") == ""
+}
+
 // Options tune a launch.
 type Options struct {
 	PreserveFDs     int
@@ -49,6 +62,20 @@ type Options struct {
 // Launch applies p's layers to this process and becomes argv, as `rampart
 // run` and a layers step do: it returns only when something refused.
 func Launch(stderr io.Writer, p *policy.Policy, argv []string, o Options) error {
+	if p.UserNS != nil {
+		// The namespace comes first: every other layer is applied by the
+		// launcher inside it, over the ids and capabilities it maps.
+		in, err := sandbox.InUserNS(p.UserNS)
+		if err != nil {
+			return err
+		}
+		if !in {
+			return launchInUserNS(p, argv, o)
+		}
+		if o.Verbose {
+			io.WriteString(stderr, "rampart: user namespace: "+p.UserNS.String()+" (uid_map and gid_map read back)\n")
+		}
+	}
 	if p.Seccomp.Enabled() {
 		// The variant check asks which ABIs this kernel runs, an i386
 		// program forked and executed: started now, it runs while the

@@ -31,7 +31,7 @@ func Flags(p *policy.Policy, f *policy.Flags, apparmorDir string, requireLayer b
 		p.LSMFallback = ""
 	}
 	if requireLayer && p.Capabilities == nil && p.User == nil && p.Seccomp.Kind == policy.SeccompNone &&
-		p.NoNewPrivs == nil && p.AppArmor == nil && len(p.Landlock) == 0 && len(p.Scope) == 0 {
+		p.NoNewPrivs == nil && p.AppArmor == nil && len(p.Landlock) == 0 && len(p.Scope) == 0 && p.UserNS == nil {
 		return nil, &policy.InputError{Err: errors.New("no layer requested; see rampart run --help")}
 	}
 	return p, nil

@@ -1,0 +1,133 @@
+//go:build linux
+
+package main
+
+import (
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rampart-sec/rampart/attack"
+)
+
+// The namespace, read back from inside: the map rampart was asked for,
+// or a block it picked in systemd's container range, never the host's
+// root; the launch's refusals; the workload's exit status and signals
+// passing through the launcher that waits outside.
+func TestRunUserNS(t *testing.T) {
+	needRoot(t)
+	r := rampart(t, "", "run", "--userns", "--", "cat", "/proc/self/uid_map", "/proc/self/gid_map")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) != 2 {
+		t.Fatalf("exit %d, %q\n%s", r.code, r.stdout, r.stderr)
+	}
+	f := strings.Fields(lines[0])
+	host, _ := strconv.ParseUint(f[1], 10, 32)
+	if f[0] != "0" || f[2] != "65536" || host < 524288 || host+65536 > 1879048192 || host%65536 != 0 || strings.Join(strings.Fields(lines[1]), " ") != strings.Join(f, " ") {
+		t.Errorf("picked maps %q: want 0 to a 65536-id block of 524288-1879048191, uids and gids alike", lines)
+	}
+	r = rampart(t, "", "run", "--userns=700000:1000", "--user", "999:999", "--", "sh", "-c", "cat /proc/self/uid_map; id -u; id -g")
+	if got := strings.Fields(r.stdout); r.code != 0 || strings.Join(got, " ") != "0 700000 1000 999 999" {
+		t.Errorf("--userns=700000:1000 --user 999:999: exit %d, %q, want the map and 999 999\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--userns=0"}, 2, "host id 0 maps the workload's root to the host's root"},
+		{[]string{"--userns", "100000"}, 2, "given with =, as --userns=100000"},
+		{[]string{"--userns=4294967000:1000"}, 2, "the last id a map may reach is 4294967294"},
+		{[]string{"--userns=700000:0"}, 2, "0 ids map nothing"},
+		{[]string{"--userns=700000:10", "--user", "10"}, 125, "outside the 10 ids the namespace maps"},
+	} {
+		r := rampart(t, "", append(append([]string{"run"}, c.args...), "true")...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("run %v: exit %d, %q; want %d and %q", c.args, r.code, r.stderr, c.code, c.want)
+		}
+	}
+	// The launcher outside ends as the workload does.
+	if r := rampart(t, "", "run", "--userns", "--", "sh", "-c", "exit 7"); r.code != 7 {
+		t.Errorf("exit 7 in the namespace: rampart exit %d\n%s", r.code, r.stderr)
+	}
+	if r := rampart(t, "", "run", "--userns", "--", "sh", "-c", "kill -KILL $$"); r.code != 128+9 {
+		t.Errorf("SIGKILL in the namespace: rampart exit %d, want %d\n%s", r.code, 128+9, r.stderr)
+	}
+	// Descriptors kept with --preserve-fds reach the workload (read from
+	// the descriptor: reopening /proc/self/fd/3 would check the pipe's
+	// owner, the host's root, which the namespace does not map).
+	pr, pw, _ := os.Pipe()
+	pw.WriteString("kept\n")
+	pw.Close()
+	cmd := exec.Command(os.Args[0], "run", "--userns", "--preserve-fds", "1", "--", "sh", "-c", "cat <&3")
+	cmd.ExtraFiles = []*os.File{pr}
+	if r := runAsRampart(t, cmd); r.code != 0 || r.stdout != "kept\n" {
+		t.Errorf("--preserve-fds 1: exit %d, %q\n%s", r.code, r.stdout, r.stderr)
+	}
+	pr.Close()
+}
+
+// A signal for the workload sent to the launcher that waits outside the
+// namespace reaches the workload.
+func TestRunUserNSForwardsSignals(t *testing.T) {
+	needRoot(t)
+	cmd := exec.Command(os.Args[0], "run", "--userns", "--", "sh", "-c", `trap "exit 42" TERM; echo ready; while :; do sleep 0.05; done`)
+	cmd.Env = append(os.Environ(), asRampart+"=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 6)
+	if _, err := out.Read(buf); err != nil || string(buf) != "ready\n" {
+		t.Fatalf("workload did not start: %q %v", buf, err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	err = cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 42 {
+		t.Errorf("SIGTERM to the launcher: exit %d (%v), want the workload's trap (42)", code, err)
+	}
+}
+
+// Measured against the model: root in a user namespace of its own, with
+// every capability in it, is refused exactly the paths
+// attack.UserNSCloses names, each attributed to the user namespace; the
+// same probe without the namespace is attributed none.
+func TestUserNSClosesAsPredicted(t *testing.T) {
+	needRoot(t)
+	res, rep := probeUnder(t, []string{"--userns"})
+	st := rep.State
+	if st.Namespaces["user"] != "private" || len(st.UIDMap) != 1 || strings.HasPrefix(st.UIDMap[0], "0 0 ") {
+		t.Fatalf("probe state: user namespace %q, uid_map %q", st.Namespaces["user"], st.UIDMap)
+	}
+	ctx := attack.Context{Root: true, ForeignPID1: st.Namespaces["pid"] == "host", Sysctls: st.Sysctls}
+	facts := attack.UserNSFacts{Owns: func(ns string) bool { return strings.Contains(strings.Join(st.UserNSOwns, ","), ns) }}
+	for _, p := range attack.Catalog() {
+		r := res[p.ID]
+		why, closes := attack.UserNSCloses(p, ctx, facts)
+		switch {
+		case closes && r.Verdict == attack.Blocked && r.Layer == attack.ByOther:
+			// Closed before the namespace is asked (no such kernel
+			// feature, no such file).
+		case closes != (r.Layer == attack.ByUserNS):
+			t.Errorf("%s: model says closed=%v (%s); measured %s by %q: %s", p.ID, closes, why, r.Verdict, r.Layer, r.Evidence)
+		}
+	}
+	// The seed's gaps a user namespace closes on this host.
+	for _, id := range []string{"core-pattern", "signal-outside", "raw-socket", "mknod-block"} {
+		wantLayer(t, res, id, attack.ByUserNS, "")
+	}
+	res, _ = probeUnder(t, []string{"--cap-drop", "SYS_MODULE"})
+	for id, r := range res {
+		if r.Layer == attack.ByUserNS {
+			t.Errorf("%s: attributed to a user namespace the probe is not in: %s", id, r.Evidence)
+		}
+	}
+}

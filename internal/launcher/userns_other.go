@@ -1,0 +1,17 @@
+//go:build !linux
+
+package launcher
+
+import (
+	"github.com/rampart-sec/rampart/policy"
+	"github.com/rampart-sec/rampart/sandbox"
+)
+
+// launchInUserNS fails off Linux (sandbox.PickUserNS says why).
+func launchInUserNS(p *policy.Policy, _ []string, _ Options) error {
+	_, err := sandbox.PickUserNS(p.UserNS)
+	return err
+}
+
+// userNSChild has no namespace to continue in off Linux.
+func userNSChild() {}

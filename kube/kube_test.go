@@ -863,9 +863,18 @@ func TestPodForRefusesLandlock(t *testing.T) {
 	for _, p := range []*policy.Policy{
 		{Landlock: []policy.FSRule{{Mode: policy.DenyRead, Path: "/etc/shadow"}}},
 		{Scope: []string{policy.ScopeAbstractUnix}},
+		{UserNS: &policy.UserNS{HostID: 1000000}},
 	} {
 		if _, err := PodFor(p, runtimes.Containerd.Caps, PodOptions{Name: "x", Image: "busybox"}); !errors.Is(err, ErrNoPodField) {
 			t.Errorf("%+v: %v, want ErrNoPodField", p, err)
 		}
+	}
+	// A namespace whose ids the kubelet picks is hostUsers: false.
+	pod, err := PodFor(&policy.Policy{UserNS: &policy.UserNS{}}, runtimes.Containerd.Caps, PodOptions{Name: "x", Image: "busybox"})
+	if err != nil || pod.Spec.HostUsers == nil || *pod.Spec.HostUsers {
+		t.Errorf("userns: %v, hostUsers %v; want false", err, pod.Spec.HostUsers)
+	}
+	if pod, _ := PodFor(&policy.Policy{}, runtimes.Containerd.Caps, PodOptions{Name: "x", Image: "busybox"}); pod.Spec.HostUsers != nil {
+		t.Errorf("no userns: hostUsers %v; want it left out", *pod.Spec.HostUsers)
 	}
 }

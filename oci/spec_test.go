@@ -79,6 +79,9 @@ func TestSpecDropped(t *testing.T) {
 	if got := strings.Join(Dropped(&policy.Policy{Scope: []string{policy.ScopeSignal}}, s), "\n"); !strings.Contains(got, "--scope signal is a Landlock scope, which an OCI config cannot carry") {
 		t.Errorf("the scope is not said: %q", got)
 	}
+	if got := strings.Join(Dropped(&policy.Policy{UserNS: &policy.UserNS{}}, s), "\n"); !strings.Contains(got, "--userns is a user namespace") {
+		t.Errorf("the user namespace is not said: %q", got)
+	}
 	if got := Dropped(&policy.Policy{}, s); len(got) != 0 {
 		t.Errorf("an empty policy drops %q", got)
 	}

@@ -38,6 +38,17 @@ func TestFileRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got, p) {
 		t.Errorf("round trip:\n%+v\nwant\n%+v", got, p)
 	}
+	// A user namespace, with its block or left to the launcher.
+	for _, u := range []*UserNS{{}, {HostID: 1000000}, {HostID: 1000000, Size: 1000}} {
+		q := &Policy{Source: "s", UserNS: u}
+		b, err := Encode(q, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := Decode(filepath.Join(dir, "u.json"), b); err != nil || !reflect.DeepEqual(got, q) {
+			t.Errorf("userns %+v: %v\n%s\n%+v", u, err, b, got)
+		}
+	}
 	// Podman's RuntimeDefault keeps its runtime.
 	q := &Policy{Source: "s", Seccomp: Seccomp{Kind: SeccompRuntimeDefault, Runtime: "podman", Origin: "u.container"}}
 	if b, err := Encode(q, dir); err != nil {
@@ -137,6 +148,11 @@ func TestDecodeRefusals(t *testing.T) {
 		{h + `"allowDevices": ["/dev/sda", ""]}`, `allowDevices[1]: empty path`},
 		{h + `"scope": ["signal", "abstract"]}`, `scope[1]: "abstract": want abstract-unix or signal`},
 		{h + `"scope": "signal"}`, `scope: want a list, found string`},
+		{h + `"userns": {"hostID": 0}}`, `userns.hostID: 0 maps the workload's root to the host's root`},
+		{h + `"userns": {"hostID": 100000, "size": 0}}`, `userns.size: 0 ids map nothing`},
+		{h + `"userns": {"hostID": 4294967000}}`, `userns: host ids 4294967000 to 4295032535: the last id a map may reach is 4294967294`},
+		{h + `"userns": {"hostID": 100000, "size": 10}, "user": {"uid": 10, "gid": 0}}`, `user 10:0 is outside the 10 ids the namespace maps`},
+		{h + `"userns": {"hostid": 100000}}`, `hostid`},
 	} {
 		_, err := Decode("f.json", []byte(c.body))
 		var le *LayerError

@@ -72,6 +72,11 @@ func TestFlagsMalformed(t *testing.T) {
 		{Flags{CapDrop: []string{","}}, `--cap-drop ",": empty item`},
 		{Flags{CapAdd: []string{"NET_RAW,"}}, `--cap-add "NET_RAW,": empty item`},
 		{Flags{Scope: []string{"signal,"}}, `--scope "signal,": empty item`},
+		{Flags{UserNS: "0"}, `--userns "0": host id 0 maps the workload's root`},
+		{Flags{UserNS: "100000:"}, `--userns "100000:": size`},
+		{Flags{UserNS: "-1"}, `--userns "-1": host id`},
+		{Flags{UserNS: "4294967295"}, `out of range`},
+		{Flags{UserNS: "4294967000:1000"}, `the last id a map may reach is 4294967294`},
 	} {
 		_, err := c.f.Apply(nil)
 		var fe *FlagError

@@ -25,7 +25,8 @@ func layersJSON(t *testing.T, r result) *layers.Matrix {
 	if err := json.Unmarshal([]byte(r.stdout), &m); err != nil {
 		t.Fatalf("%v\n%s", err, r.stdout)
 	}
-	if m.Schema != layers.SchemaVersion || len(m.Steps) != 4 {
+	// Four steps, and a fifth (+userns) for a policy with a user namespace.
+	if m.Schema != layers.SchemaVersion || len(m.Steps) < 4 || len(m.Steps) > 5 {
 		t.Fatalf("schema %q, %d steps", m.Schema, len(m.Steps))
 	}
 	return &m

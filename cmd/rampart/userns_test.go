@@ -5,6 +5,7 @@ package main
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -34,6 +35,12 @@ func TestRunUserNS(t *testing.T) {
 	if got := strings.Fields(r.stdout); r.code != 0 || strings.Join(got, " ") != "0 700000 1000 999 999" {
 		t.Errorf("--userns=700000:1000 --user 999:999: exit %d, %q, want the map and 999 999\n%s", r.code, r.stdout, r.stderr)
 	}
+	// A profile only the host's root may read: the namespace's root is
+	// refused it, and told why.
+	private := filepath.Join(t.TempDir(), "p.json")
+	if err := os.WriteFile(private, []byte(`{"defaultAction": "SCMP_ACT_ALLOW"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		code int
@@ -44,6 +51,7 @@ func TestRunUserNS(t *testing.T) {
 		{[]string{"--userns=4294967000:1000"}, 2, "the last id a map may reach is 4294967294"},
 		{[]string{"--userns=700000:0"}, 2, "0 ids map nothing"},
 		{[]string{"--userns=700000:10", "--user", "10"}, 125, "outside the 10 ids the namespace maps"},
+		{[]string{"--userns", "--seccomp", private}, 125, "permission denied (inside the user namespace, rampart's root is host uid"},
 	} {
 		r := rampart(t, "", append(append([]string{"run"}, c.args...), "true")...)
 		if r.code != c.code || !strings.Contains(r.stderr, c.want) {
@@ -128,6 +136,30 @@ func TestUserNSClosesAsPredicted(t *testing.T) {
 	for id, r := range res {
 		if r.Layer == attack.ByUserNS {
 			t.Errorf("%s: attributed to a user namespace the probe is not in: %s", id, r.Evidence)
+		}
+	}
+}
+
+// The seed's workload with a user namespace on top: a fifth step,
+// +userns, which closes two of the seed's gaps on this host, each
+// credited to the namespace.
+func TestLayersUserNSStep(t *testing.T) {
+	needRoot(t)
+	// The probe runs inside the namespace: its program must be one the
+	// namespace's root may execute.
+	cmd := exec.Command(selfForEveryone(t), "layers", "../../examples/seed/3-apparmor.yaml", "--apparmor-dir", "../../examples/seed",
+		"--userns", "--only", "core-pattern,signal-outside,chroot", "-o", "json")
+	m := layersJSON(t, runAsRampart(t, cmd))
+	if n := len(m.Steps); n != 5 || m.Steps[4].Name != "+userns" || m.Steps[4].Layer != attack.ByUserNS {
+		t.Fatalf("steps %+v: want a fifth, +userns", m.Steps)
+	}
+	for _, row := range m.Rows {
+		want := "+userns"
+		if row.ID == "chroot" {
+			want = "" // asked in the namespace itself: a gap still
+		}
+		if row.ClosedAt != want || (want != "" && row.ClosedBy != attack.ByUserNS) {
+			t.Errorf("%s: closed at %q by %q, want %q by userns", row.ID, row.ClosedAt, row.ClosedBy, want)
 		}
 	}
 }

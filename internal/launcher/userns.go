@@ -4,8 +4,10 @@ package launcher
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"runtime"
@@ -189,5 +191,23 @@ func userNSChild() {
 		}
 		os.Exit(Fail(os.Stderr, err))
 	}
-	os.Exit(Fail(os.Stderr, Launch(os.Stderr, p, h.Argv, Options{PreserveFDs: h.PreserveFDs, Strict: h.Strict, Verbose: h.Verbose})))
+	err = Launch(os.Stderr, p, h.Argv, Options{PreserveFDs: h.PreserveFDs, Strict: h.Strict, Verbose: h.Verbose})
+	if errors.Is(err, fs.ErrPermission) {
+		// The host's root could, the namespace's cannot: say why.
+		err = &permissionInUserNS{err: err, host: p.UserNS.HostID}
+	}
+	os.Exit(Fail(os.Stderr, err))
 }
+
+// permissionInUserNS is a refusal of the file permissions met inside the
+// namespace, where the launcher is another uid than the host's root.
+type permissionInUserNS struct {
+	err  error
+	host uint32
+}
+
+func (e *permissionInUserNS) Error() string {
+	return fmt.Sprintf("%v (inside the user namespace, rampart's root is host uid %d, which a file of the host's root does not let in: make what CMD and its layers need readable, and the directories above it searchable, by others)", e.err, e.host)
+}
+
+func (e *permissionInUserNS) Unwrap() error { return e.err }

@@ -637,6 +637,7 @@ func (a *Auditor) Container(c kube.Container) Container {
 		out.Error = err.Error()
 		return out
 	}
+	ctx.UserNS = p.UserNS != nil
 
 	// Capabilities: what the runtime hands the process, then what
 	// survives its execve of the workload (a program without file
@@ -812,6 +813,17 @@ func (a *Auditor) decide(p *attack.Path, sec *secEntry, effective caps.Set, ctx 
 	// cgroup refuses block devices, unless privileged.
 	if p.Model.HostDevice && !privileged {
 		return Blocked, attack.ByOther, "a container that is not privileged has no node of the host's disks in its /dev, and its device cgroup refuses to open one"
+	}
+	// hostUsers: false. The capability is held, but in the Pod's own user
+	// namespace, in which the runtime made its other namespaces; or root
+	// passes a host file's permission bits as its owner, which the
+	// namespace's root is not (before the read-only mount's EROFS: the
+	// permission check comes first).
+	if ctx.UserNS {
+		if why, closed := attack.UserNSCloses(p, ctx, attack.UserNSFacts{OwnsOthers: true}); closed {
+			who.fix[p.ID] = who.c.PodPos("hostUsers")
+			return Blocked, attack.ByUserNS, "hostUsers: false: " + why
+		}
 	}
 	// The runtime's read-only mounts refuse the write after the
 	// permission checks and before the LSM's file_open hook.

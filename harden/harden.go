@@ -82,6 +82,9 @@ type Options struct {
 	Unprivileged bool
 	// NoAppArmor leaves AppArmor alone.
 	NoAppArmor bool
+	// UserNS sets hostUsers: false where the Pod allows a user namespace
+	// of its own (userns.go), and says why not elsewhere.
+	UserNS bool
 	// DenyRead and DenyWrite go into the generated AppArmor profiles
 	// (see apparmor.Options); nil means DefaultDenyRead and
 	// DefaultDenyWrite, an empty slice nothing.
@@ -326,6 +329,11 @@ func (h *hardener) object(n *yaml.RNode, depth int) error {
 	}
 	if err := w.podUnconfined("seccompProfile"); err != nil {
 		return err
+	}
+	if h.o.UserNS {
+		if err := w.hostUsers(); err != nil {
+			return err
+		}
 	}
 	if !h.o.NoAppArmor {
 		return w.podUnconfined("appArmorProfile")

@@ -185,10 +185,30 @@ func (m *mapper) build() *policy.Policy {
 	p.NoNewPrivs = &nnp
 	p.Seccomp = m.seccomp(sc, psc, privileged)
 	p.AppArmor = m.apparmor(sc, psc, privileged)
+	p.UserNS = m.userNS()
 	// Not mapped: supplementalGroups and fsGroup (runc would add them as
-	// supplementary groups; policy.User clears them), hostUsers: false
-	// (capabilities would be those of a user namespace), SELinux options.
+	// supplementary groups; policy.User clears them), SELinux options.
 	return p
+}
+
+// userNS maps hostUsers: false, a user namespace of the Pod's own on ids
+// the kubelet picks, in which the runtime makes the Pod's other
+// namespaces; with them the API server refuses the host's (Kubernetes
+// v1.37, validateHostUsers; hostNetwork behind an alpha gate).
+func (m *mapper) userNS() *policy.UserNS {
+	pod := m.c.Pod
+	if pod.HostUsers == nil || *pod.HostUsers {
+		return nil
+	}
+	for _, f := range []struct {
+		name string
+		on   bool
+	}{{"hostNetwork", pod.HostNetwork}, {"hostPID", pod.HostPID}, {"hostIPC", pod.HostIPC}} {
+		if f.on {
+			m.errorf(podField(f.name), "cannot be true when hostUsers is false (the API server rejects this)")
+		}
+	}
+	return &policy.UserNS{OwnsOthers: true}
 }
 
 // escalation applies the API server's checks on allowPrivilegeEscalation.

@@ -86,6 +86,7 @@ func newHardenCmd(stdout, stderr io.Writer) *cobra.Command {
 	fl.BoolVar(&o.AssumeNonRoot, "assume-nonroot", false, "set runAsNonRoot: true where the image's user is not known")
 	fl.BoolVar(&o.Unprivileged, "unprivileged", false, "turn privileged: true into false")
 	fl.BoolVar(&o.NoAppArmor, "no-apparmor", false, "leave AppArmor alone (no profile generated)")
+	fl.BoolVar(&o.UserNS, "userns", false, "set hostUsers: false where the Pod can take a user namespace of its own, and say why not elsewhere")
 	fl.StringSliceVar(&denyRead, "deny-read", harden.DefaultDenyRead, "paths the generated AppArmor profiles deny reading")
 	fl.StringSliceVar(&denyWrite, "deny-write", harden.DefaultDenyWrite(), "paths the generated AppArmor profiles deny writing")
 	fl.StringVar(&outDir, "out", "", "write the hardened manifests into DIR (default: FILE.hardened.yaml next to FILE)")

@@ -37,6 +37,14 @@ What is already at least as strict stays (a Localhost profile, drop
 [ALL], a pod-level profile). privileged: true is reported and left unless
 --unprivileged. Findings go to standard error.
 
+--userns sets spec.hostUsers: false, a user namespace of the Pod's own
+whose root is an unprivileged id on the node (containerd 2.0+ or CRI-O
+1.25+, runc 1.2+, Linux 6.3+), where the Pod can take it: none of
+hostNetwork, hostPID, hostIPC (the API server refuses them beside it), no
+volumeDevices, and volumes of the kubelet's own only (emptyDir,
+configMap, secret, projected, downwardAPI); elsewhere the finding names
+what stands in the way (docs/userns.md: what the namespace closes).
+
 A Docker Compose file is hardened service by service: cap_drop: [ALL]
 keeping what cap_add declares (or exactly --keep), no-new-privileges:true
 in security_opt, and seccomp=unconfined and apparmor=unconfined removed so

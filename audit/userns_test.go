@@ -1,0 +1,60 @@
+package audit
+
+import (
+	"strings"
+	"testing"
+)
+
+// hostUsers: false, predicted: the paths whose capability the kernel asks
+// over the host's user namespace, and the host files root passes as
+// owner, close; what the runtime made inside the Pod's namespace (its
+// network, its mounts) and the image's own files stay as they were.
+func TestAuditHostUsers(t *testing.T) {
+	manifest := func(hostUsers, sc string) []byte {
+		return []byte(`apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  hostUsers: ` + hostUsers + `
+  containers:
+  - name: app
+    image: debian
+    securityContext: {` + sc + `}
+`)
+	}
+	node := Node{Runtime: "containerd", RuntimeVersion: "2.2.9"}
+	all := "capabilities: {add: [SYS_ADMIN, SYS_TIME, SYS_BOOT, NET_ADMIN]}"
+	for _, c := range []struct {
+		hostUsers, sc string
+		want          map[string]string
+	}{
+		{"true", all, map[string]string{"set-clock": Open, "mknod-block": Open, "raw-socket": Open, "read-shadow": Open, "mount-tmpfs": Open}},
+		{"false", all, map[string]string{
+			"set-clock": "blocked by userns", "mknod-block": "blocked by userns", "core-pattern": "blocked by userns",
+			"raw-socket": Open, "read-shadow": Open, "mount-tmpfs": Open, "chroot": Open,
+		}},
+		// Without the capability, the capability layer closes it first.
+		{"false", "", map[string]string{"set-clock": "blocked by capabilities", "mknod-block": "blocked by userns"}},
+	} {
+		r := newAuditor(t, node).Read("pod.yaml", manifest(c.hostUsers, c.sc))
+		if len(r.Workloads) != 1 || len(r.Workloads[0].Containers) != 1 {
+			t.Fatalf("%d workloads, errors %v", len(r.Workloads), r.Errors)
+		}
+		ctr := r.Workloads[0].Containers[0]
+		for id, want := range c.want {
+			if got := verdict(t, ctr, id); got != want {
+				t.Errorf("hostUsers %s, {%s}: %s = %s, want %s (%s)", c.hostUsers, c.sc, id, got, want, why(ctr, id))
+			}
+		}
+		for _, p := range ctr.Paths {
+			if p.Layer == "userns" && (!strings.HasPrefix(p.Fix, "pod.yaml:5:") || !strings.HasPrefix(p.Why, "hostUsers: false: ")) {
+				t.Errorf("%s: fix %q, why %q: want hostUsers (pod.yaml:5) named", p.ID, p.Fix, p.Why)
+			}
+		}
+	}
+	// The API server refuses the host's namespaces beside hostUsers: false.
+	r := newAuditor(t, node).Read("pod.yaml", []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostUsers: false\n  hostPID: true\n  containers:\n  - {name: app, image: debian}\n"))
+	if len(r.Workloads) != 1 || !strings.Contains(r.Workloads[0].Containers[0].Error, "hostPID: cannot be true when hostUsers is false") {
+		t.Errorf("hostPID with hostUsers: false: %+v %v", r.Workloads, r.Errors)
+	}
+}

@@ -58,6 +58,21 @@ func TestRunUserNS(t *testing.T) {
 			t.Errorf("run %v: exit %d, %q; want %d and %q", c.args, r.code, r.stderr, c.code, c.want)
 		}
 	}
+	// The namespace gives back no capability the launcher's bounding set
+	// lacks: with no capability flag, CMD's sets are the launcher's.
+	own, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bnd string
+	for _, l := range strings.Split(string(own), "\n") {
+		if strings.HasPrefix(l, "CapBnd:") {
+			bnd = strings.TrimSpace(strings.TrimPrefix(l, "CapBnd:"))
+		}
+	}
+	if r := rampart(t, "", "run", "--userns", "--", "grep", "-E", "^Cap(Bnd|Eff|Prm)", "/proc/self/status"); r.code != 0 || strings.Count(r.stdout, bnd) != 3 {
+		t.Errorf("capability sets in the namespace: %q, want the launcher's bounding set %s in each\n%s", r.stdout, bnd, r.stderr)
+	}
 	// The launcher outside ends as the workload does.
 	if r := rampart(t, "", "run", "--userns", "--", "sh", "-c", "exit 7"); r.code != 7 {
 		t.Errorf("exit 7 in the namespace: rampart exit %d\n%s", r.code, r.stderr)

@@ -56,9 +56,14 @@ func launchInUserNS(p *policy.Policy, argv []string, o Options) error {
 	if err != nil {
 		return fmt.Errorf("reading own status: %w", err)
 	}
-	if c := q.Capabilities; c != nil && c.InheritBase {
-		// A new user namespace starts with every capability in its
-		// bounding set: "inherit" means this launcher's, fixed here.
+	// A new user namespace starts with every capability in every set,
+	// the bounding set too: "inherit", and "untouched" (no capability
+	// layer), mean this launcher's, fixed here, so that the namespace
+	// gives back nothing the launcher's bounding set had taken away.
+	switch c := q.Capabilities; {
+	case c == nil:
+		q.Capabilities = &policy.Capabilities{Base: self.CapBnd}
+	case c.InheritBase:
 		r := *c
 		r.InheritBase, r.Base = false, self.CapBnd
 		q.Capabilities = &r

@@ -686,6 +686,11 @@ func (a *Auditor) Container(c kube.Container) Container {
 	if p.AppArmor != nil && (p.AppArmor.Kind == policy.AppArmorLocalhost || p.AppArmor.Kind == policy.AppArmorRuntimeDefault) && !a.node.AppArmor {
 		out.Refused = fmt.Sprintf("the kubelet refuses the pod: it asks for AppArmor profile %s (%s) and the node has no AppArmor (pass --apparmor-node if it does)", p.AppArmor, p.AppArmor.Origin)
 	}
+	if p.UserNS != nil {
+		if ok, why := a.rt.UserNamespaces(); !ok {
+			out.Refused = fmt.Sprintf("the kubelet cannot start the pod: it asks for hostUsers: false (%s) and %s; the kubelet says \"can't set `spec.hostUsers: false`, runtime does not support user namespaces\" and the Pod's sandbox is never made", c.PodPos("hostUsers"), why)
+		}
+	}
 
 	for _, path := range a.paths {
 		pr := PathResult{ID: path.ID}

@@ -52,6 +52,16 @@ spec:
 			}
 		}
 	}
+	// containerd 1.6 runs no Pod in a user namespace: the kubelet never
+	// makes its sandbox.
+	old := Node{Runtime: "containerd", RuntimeVersion: "1.6.20"}
+	if r := newAuditor(t, old).Read("pod.yaml", manifest("false", "")); len(r.Workloads) != 1 || !strings.Contains(r.Workloads[0].Containers[0].Refused, "containerd 1.6.20 runs no Pod in a user namespace (containerd 2.0 or later does)") ||
+		!strings.Contains(r.Workloads[0].Containers[0].Refused, "pod.yaml:5:") {
+		t.Errorf("hostUsers: false on containerd 1.6.20: refused %q", r.Workloads[0].Containers[0].Refused)
+	}
+	if r := newAuditor(t, old).Read("pod.yaml", manifest("true", "")); r.Workloads[0].Containers[0].Refused != "" {
+		t.Errorf("hostUsers: true on containerd 1.6.20: refused %q", r.Workloads[0].Containers[0].Refused)
+	}
 	// The API server refuses the host's namespaces beside hostUsers: false.
 	r := newAuditor(t, node).Read("pod.yaml", []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostUsers: false\n  hostPID: true\n  containers:\n  - {name: app, image: debian}\n"))
 	if len(r.Workloads) != 1 || !strings.Contains(r.Workloads[0].Containers[0].Error, "hostPID: cannot be true when hostUsers is false") {

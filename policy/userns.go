@@ -96,6 +96,10 @@ func parseMapID(s string) (uint32, error) {
 	if s == "" || strings.Trim(s, "0123456789") != "" {
 		return 0, fmt.Errorf("%q is not a decimal number", s)
 	}
+	if len(s) > 1 && s[0] == '0' {
+		// 0100000 reads as octal to some tools and decimal to others.
+		return 0, fmt.Errorf("%q: a leading 0 is ambiguous (octal to some tools); write the decimal number", s)
+	}
 	v, err := strconv.ParseUint(s, 10, 32)
 	if err != nil || v > maxMapped {
 		return 0, fmt.Errorf("%s out of range (0 to %d)", s, uint64(maxMapped))

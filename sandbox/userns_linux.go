@@ -60,6 +60,18 @@ func PickUserNS(u *policy.UserNS) (*policy.UserNS, error) {
 	return nil, refuse(LayerUserNS, "found no free block of %d ids in %d to %d: give a host id (--userns=HOSTID:SIZE)", size, pickFirst, pickEnd-1)
 }
 
+// UserNSShared says, for a block the caller named, whether a running
+// process or a subordinate range already holds one of its ids: the
+// workload then shares that uid or gid with them (their files, their
+// signals), which the caller should be told.
+func UserNSShared(u *policy.UserNS) (bool, error) {
+	taken, err := takenIDs()
+	if err != nil {
+		return false, err
+	}
+	return taken.overlaps(uint64(u.HostID), uint64(u.HostID)+uint64(u.Ids())), nil
+}
+
 // idRanges are half-open ranges of host ids in use.
 type idRanges [][2]uint64
 

@@ -15,6 +15,9 @@ const LayerUserNS = policy.LayerUserNS
 // PickUserNS fails off Linux.
 func PickUserNS(*policy.UserNS) (*policy.UserNS, error) { return nil, errNotLinux }
 
+// UserNSShared fails off Linux.
+func UserNSShared(*policy.UserNS) (bool, error) { return false, errNotLinux }
+
 // InUserNS fails off Linux.
 func InUserNS(*policy.UserNS) (bool, error) { return false, errNotLinux }
 

@@ -73,6 +73,21 @@ func TestRunUserNS(t *testing.T) {
 	if r := rampart(t, "", "run", "--userns", "--", "grep", "-E", "^Cap(Bnd|Eff|Prm)", "/proc/self/status"); r.code != 0 || strings.Count(r.stdout, bnd) != 3 {
 		t.Errorf("capability sets in the namespace: %q, want the launcher's bounding set %s in each\n%s", r.stdout, bnd, r.stderr)
 	}
+	// A block the caller names that holds a running process's uid is
+	// used, and said: the workload shares that uid.
+	sleeper := exec.Command("sleep", "30")
+	sleeper.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 4321, Gid: 4321}}
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
+	const shared = "include ids in use"
+	if r := rampart(t, "", "run", "--userns=4000:1000", "true"); r.code != 0 || !strings.Contains(r.stderr, shared) {
+		t.Errorf("--userns=4000:1000 beside a process of uid 4321: exit %d, %q; want the shared ids said", r.code, r.stderr)
+	}
+	if r := rampart(t, "", "run", "--userns=5000:1000", "true"); r.code != 0 || strings.Contains(r.stderr, shared) {
+		t.Errorf("--userns=5000:1000: exit %d, %q; want nothing said", r.code, r.stderr)
+	}
 	// The launcher outside ends as the workload does.
 	if r := rampart(t, "", "run", "--userns", "--", "sh", "-c", "exit 7"); r.code != 7 {
 		t.Errorf("exit 7 in the namespace: rampart exit %d\n%s", r.code, r.stderr)

@@ -70,7 +70,7 @@ func Launch(stderr io.Writer, p *policy.Policy, argv []string, o Options) error 
 			return err
 		}
 		if !in {
-			return launchInUserNS(p, argv, o)
+			return launchInUserNS(stderr, p, argv, o)
 		}
 		if o.Verbose {
 			io.WriteString(stderr, "rampart: user namespace: "+p.UserNS.String()+" (uid_map and gid_map read back)\n")

@@ -45,7 +45,13 @@ type handoff struct {
 // root can load), starts the launcher again in a new user namespace,
 // and ends as the workload ends. It returns only when the namespace
 // could not be made.
-func launchInUserNS(p *policy.Policy, argv []string, o Options) error {
+func launchInUserNS(stderr io.Writer, p *policy.Policy, argv []string, o Options) error {
+	if p.UserNS.HostID != 0 {
+		if shared, err := sandbox.UserNSShared(p.UserNS); err == nil && shared {
+			fmt.Fprintf(stderr, "rampart: the user namespace's host ids %d to %d include ids in use (a running process's uid or gid, or an /etc/subuid or /etc/subgid range): the workload shares them, their files and their signals; --userns without a value picks a free block\n",
+				p.UserNS.HostID, uint64(p.UserNS.HostID)+uint64(p.UserNS.Ids())-1)
+		}
+	}
 	u, err := sandbox.PickUserNS(p.UserNS)
 	if err != nil {
 		return err

@@ -3,12 +3,14 @@
 package launcher
 
 import (
+	"io"
+
 	"github.com/rampart-sec/rampart/policy"
 	"github.com/rampart-sec/rampart/sandbox"
 )
 
 // launchInUserNS fails off Linux (sandbox.PickUserNS says why).
-func launchInUserNS(p *policy.Policy, _ []string, _ Options) error {
+func launchInUserNS(_ io.Writer, p *policy.Policy, _ []string, _ Options) error {
 	_, err := sandbox.PickUserNS(p.UserNS)
 	return err
 }

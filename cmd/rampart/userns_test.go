@@ -175,11 +175,10 @@ func TestUserNSClosesAsPredicted(t *testing.T) {
 // credited to the namespace.
 func TestLayersUserNSStep(t *testing.T) {
 	needRoot(t)
-	// The probe runs inside the namespace: its program must be one the
-	// namespace's root may execute.
-	cmd := exec.Command(selfForEveryone(t), "layers", "../../examples/seed/3-apparmor.yaml", "--apparmor-dir", "../../examples/seed",
-		"--userns", "--only", "core-pattern,signal-outside,chroot", "-o", "json")
-	m := layersJSON(t, runAsRampart(t, cmd))
+	// The test binary lies in a 0700 directory the namespace's root may
+	// not search: the step runs it through /proc/self/exe all the same.
+	m := layersJSON(t, rampart(t, "", "layers", "../../examples/seed/3-apparmor.yaml", "--apparmor-dir", "../../examples/seed",
+		"--userns", "--only", "core-pattern,signal-outside,chroot", "-o", "json"))
 	if n := len(m.Steps); n != 5 || m.Steps[4].Name != "+userns" || m.Steps[4].Layer != attack.ByUserNS {
 		t.Fatalf("steps %+v: want a fifth, +userns", m.Steps)
 	}
@@ -192,4 +191,24 @@ func TestLayersUserNSStep(t *testing.T) {
 			t.Errorf("%s: closed at %q by %q, want %q by userns", row.ID, row.ClosedAt, row.ClosedBy, want)
 		}
 	}
+}
+
+// In a runc container the namespace is made inside, by the same
+// launcher: the container's network namespace is then its parent's, the
+// host's, and the raw socket closes at +userns, credited to it.
+func TestLayersUserNSRuncEngine(t *testing.T) {
+	needRoot(t)
+	needRunc(t)
+	cmd := exec.Command(staticRampart(t), "layers", "--engine", "runc", "--userns", "-o", "json", "--only", "raw-socket,chroot")
+	out, err := cmd.Output()
+	var stderr string
+	if ee, ok := err.(*exec.ExitError); ok {
+		stderr = string(ee.Stderr)
+	}
+	m := layersJSON(t, result{code: map[bool]int{true: 0, false: 1}[err == nil], stdout: string(out), stderr: stderr})
+	if m.Engine != "runc" || len(m.Steps) != 5 {
+		t.Fatalf("engine %q, %d steps", m.Engine, len(m.Steps))
+	}
+	closedAt(t, m, "raw-socket", "+userns", attack.ByUserNS)
+	closedAt(t, m, "chroot", "", "")
 }

@@ -34,9 +34,15 @@ func (s *StepFlags) Run(fl *pflag.FlagSet, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return err
+	// The probe is this program again, executed through /proc/self/exe:
+	// in a user namespace of the step's own, the namespace's root may be
+	// refused a directory on the program's path (a 0700 build or temp
+	// directory) that the magic link does not walk.
+	self := "/proc/self/exe"
+	if _, err := os.Stat(self); err != nil {
+		if self, err = os.Executable(); err != nil {
+			return err
+		}
 	}
 	return Launch(stderr, p, r.Next(self), Options{})
 }

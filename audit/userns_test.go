@@ -68,3 +68,19 @@ spec:
 		t.Errorf("hostPID with hostUsers: false: %+v %v", r.Workloads, r.Errors)
 	}
 }
+
+// An OCI config whose process runc starts in a user namespace of its own,
+// with every other namespace made in it, audits as hostUsers: false.
+func TestAuditOCIUserNS(t *testing.T) {
+	config := `{"ociVersion": "1.2.0", "process": {"args": ["sh"], "capabilities": {"bounding": ["CAP_SYS_TIME"], "effective": ["CAP_SYS_TIME"], "permitted": ["CAP_SYS_TIME"]}},
+  "linux": {"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "mount"}, {"type": "user"}],
+    "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}], "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]}}`
+	r := newAuditor(t, Node{Runtime: "containerd", RuntimeVersion: "2.2.9"}).Read("config.json", []byte(config))
+	if len(r.Workloads) != 1 || len(r.Workloads[0].Containers) != 1 {
+		t.Fatalf("%+v %v", r.Workloads, r.Errors)
+	}
+	ctr := r.Workloads[0].Containers[0]
+	if got := verdict(t, ctr, "set-clock"); got != "blocked by userns" {
+		t.Errorf("set-clock = %s (%s), want blocked by userns", got, why(ctr, "set-clock"))
+	}
+}

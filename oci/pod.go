@@ -126,6 +126,16 @@ func Pod(file string, body []byte) (pod *yaml.Node, profileDir string, ambient c
 			spec = append(spec, n.field, k8syaml.Bool(true, pos("linux.namespaces")))
 		}
 	}
+	// A user namespace of its own, in which runc makes the others: what
+	// a pod spec says with hostUsers: false, which it can say only beside
+	// no host namespace.
+	if has["user"] {
+		if has["pid"] && has["network"] && has["ipc"] {
+			spec = append(spec, "hostUsers", k8syaml.Bool(false, pos("linux.namespaces")))
+		} else {
+			notes = append(notes, "linux.namespaces: a user namespace beside the host's PID, network or IPC namespace, which a pod spec cannot say (hostUsers: false refuses them): the audit predicts without it")
+		}
+	}
 	// Bind mounts of host paths are what a pod spec says with hostPath
 	// volumes: the route to a runtime's socket among them.
 	var volumes, mounts []*yaml.Node

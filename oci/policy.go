@@ -48,15 +48,60 @@ type config struct {
 		Source      string   `json:"source"`
 		Options     []string `json:"options"`
 	} `json:"mounts"`
-	Linux *struct {
-		Namespaces []struct {
-			Type string `json:"type"`
-			Path string `json:"path"`
-		} `json:"namespaces"`
-		MaskedPaths   []string `json:"maskedPaths"`
-		ReadonlyPaths []string `json:"readonlyPaths"`
-		Seccomp       any      `json:"seccomp"`
-	} `json:"linux"`
+	Linux *linuxConfig `json:"linux"`
+}
+
+// linuxConfig is the config's linux object, as far as rampart reads it.
+type linuxConfig struct {
+	Namespaces []struct {
+		Type string `json:"type"`
+		Path string `json:"path"`
+	} `json:"namespaces"`
+	UIDMappings   []idMap  `json:"uidMappings"`
+	GIDMappings   []idMap  `json:"gidMappings"`
+	MaskedPaths   []string `json:"maskedPaths"`
+	ReadonlyPaths []string `json:"readonlyPaths"`
+	Seccomp       any      `json:"seccomp"`
+}
+
+// idMap is one line of an id map.
+type idMap struct {
+	ContainerID uint32 `json:"containerID"`
+	HostID      uint32 `json:"hostID"`
+	Size        uint32 `json:"size"`
+}
+
+// userNS reads a new user namespace (linux.namespaces' "user" with no
+// path) and its maps as rampart run makes one: one line each, the same
+// for uids and gids, from 0, never the host's root. Anything else is
+// refused: the process would run as the host's root with capabilities
+// runc gives only inside a namespace.
+func userNS(l *linuxConfig, at func(string, error) error) (*policy.UserNS, error) {
+	for i, n := range l.Namespaces {
+		if n.Type != "user" {
+			continue
+		}
+		where := fmt.Sprintf("linux.namespaces[%d]", i)
+		if n.Path != "" {
+			return nil, at(where+".path", errors.New("joins a user namespace that exists: rampart run makes a new one and cannot join another's"))
+		}
+		if len(l.UIDMappings) != 1 || len(l.GIDMappings) != 1 || l.UIDMappings[0] != l.GIDMappings[0] {
+			return nil, at("linux.uidMappings", errors.New("rampart run maps uids and gids as one block, one line each: this map it cannot make exactly"))
+		}
+		m := l.UIDMappings[0]
+		if m.ContainerID != 0 || m.HostID == 0 || m.Size == 0 {
+			return nil, at("linux.uidMappings[0]", fmt.Errorf("%d %d %d: rampart run maps the workload's 0 to an unprivileged host id, for one or more ids", m.ContainerID, m.HostID, m.Size))
+		}
+		u := &policy.UserNS{HostID: m.HostID, Size: m.Size}
+		if err := (&policy.Policy{UserNS: u}).Validate(); err != nil {
+			return nil, at("linux.uidMappings[0]", err)
+		}
+		return u, nil
+	}
+	if len(l.UIDMappings)+len(l.GIDMappings) > 0 {
+		return nil, at("linux.uidMappings", errors.New("id maps without a new user namespace (linux.namespaces has no \"user\"): runc refuses this"))
+	}
+	return nil, nil
 }
 
 // read checks and decodes a config: doc says where its values are.
@@ -142,6 +187,12 @@ func Policy(file string, body []byte) (*policy.Policy, []string, error) {
 	}
 	p.Seccomp = policy.Seccomp{Kind: policy.SeccompUnconfined}
 	if l := c.Linux; l != nil {
+		if p.UserNS, err = userNS(l, at); err != nil {
+			return nil, nil, err
+		}
+		if p.UserNS != nil {
+			notes[0] = file + ": rampart run makes the config's user namespace (" + p.UserNS.String() + ") and enforces the process's layers in it, on the host's filesystem and in the caller's other namespaces; the config's root filesystem, mounts, other namespaces, devices, cgroups, rlimits and hooks, which make it a container, are runc's and not applied"
+		}
 		if l.Seccomp != nil {
 			p.Seccomp = policy.Seccomp{Kind: policy.SeccompFile, Path: file, Origin: origin("linux.seccomp")}
 		}

@@ -60,6 +60,12 @@ func TestPolicyOfConfig(t *testing.T) {
 		{"selinux", head + `  "process": {"selinuxLabel": "system_u:system_r:container_t:s0"}}`, `process.selinuxLabel: an SELinux label`},
 		{"case variant", head + `  "Process": {"args": ["sh"]}}`, `c.json:3:3: Process: key "Process" differs from "process"`},
 		{"written twice", head + `  "process": {"noNewPrivileges": true, "noNewPrivileges": false}}`, `noNewPrivileges" written twice`},
+		// A user namespace rampart run cannot make exactly is refused:
+		// run without it, the process would be the host's root.
+		{"userns joined", head + `  "process": {}, "linux": {"namespaces": [{"type": "user", "path": "/proc/1/ns/user"}]}}`, `linux.namespaces[0].path: joins a user namespace that exists`},
+		{"userns, two lines", head + `  "process": {}, "linux": {"namespaces": [{"type": "user"}], "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 1}, {"containerID": 1, "hostID": 200000, "size": 1}], "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 1}]}}`, `linux.uidMappings: rampart run maps uids and gids as one block`},
+		{"userns to host root", head + `  "process": {}, "linux": {"namespaces": [{"type": "user"}], "uidMappings": [{"containerID": 0, "hostID": 0, "size": 65536}], "gidMappings": [{"containerID": 0, "hostID": 0, "size": 65536}]}}`, `linux.uidMappings[0]: 0 0 65536: rampart run maps the workload's 0 to an unprivileged host id`},
+		{"maps without userns", head + `  "process": {}, "linux": {"uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}]}}`, `id maps without a new user namespace`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := Policy("c.json", []byte(c.body))
@@ -67,6 +73,11 @@ func TestPolicyOfConfig(t *testing.T) {
 				t.Fatalf("got  %v\nwant …%s…", err, c.want)
 			}
 		})
+	}
+	// runc's user namespace is the policy's.
+	p, _, err = Policy("c.json", []byte(head+`  "process": {}, "linux": {"namespaces": [{"type": "user"}], "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}], "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]}}`))
+	if err != nil || p.UserNS == nil || *p.UserNS != (policy.UserNS{HostID: 100000, Size: 65536}) {
+		t.Errorf("userns: %+v, %v", p, err)
 	}
 	if IsConfig([]byte(`{"apiVersion": "v1", "kind": "Pod"}`)) || !IsConfig([]byte(good)) {
 		t.Error("IsConfig")

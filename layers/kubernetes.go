@@ -233,6 +233,11 @@ type outcome struct {
 func (k *Kubernetes) run(ctx context.Context, s Step, pod *corev1.Pod) (*outcome, error) {
 	ctx, cancel := context.WithTimeout(ctx, k.o.Timeout)
 	defer cancel()
+	if pod.Spec.HostUsers != nil && !*pod.Spec.HostUsers {
+		if r := k.usernsRefused(ctx, pod); r != nil {
+			return nil, r
+		}
+	}
 	body, err := json.Marshal(pod)
 	if err != nil {
 		return nil, err

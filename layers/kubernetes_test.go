@@ -570,3 +570,46 @@ func TestKubernetesPodTimeout(t *testing.T) {
 		t.Errorf("error %v, want the Pod's timeout and phase", err)
 	}
 }
+
+// A +userns step (hostUsers: false) on nodes whose runtime reports no
+// user namespaces is refused before its Pods are made, with the nodes
+// named; where a node reports them, its Pods are made with hostUsers:
+// false.
+func TestKubernetesUserNSStep(t *testing.T) {
+	p := seedPolicy("")
+	p.UserNS = &policy.UserNS{}
+	c := newFakeCluster(t, []corev1.Node{node("host", func(n *corev1.Node) { n.Status.NodeInfo.ContainerRuntimeVersion = "containerd://1.6.20" })})
+	m, err := runFake(t, EngineOptions{}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Steps) != 5 || !strings.Contains(m.Steps[4].Refused, "no node that could run the Pod reports user namespaces") || !strings.Contains(m.Steps[4].Refused, "host (containerd://1.6.20)") {
+		t.Fatalf("+userns on containerd 1.6: %+v", m.Steps)
+	}
+	for _, pod := range c.created(t) {
+		if pod.Spec.HostUsers != nil {
+			t.Errorf("pod %s made with hostUsers %v on a node that cannot", pod.Name, *pod.Spec.HostUsers)
+		}
+	}
+
+	yes := true
+	c = newFakeCluster(t, []corev1.Node{node("host", func(n *corev1.Node) {
+		n.Status.RuntimeHandlers = []corev1.NodeRuntimeHandler{{Name: "", Features: &corev1.NodeRuntimeHandlerFeatures{UserNamespaces: &yes}}}
+	})})
+	m, err = runFake(t, EngineOptions{}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Steps[4].Refused != "" {
+		t.Errorf("+userns on a node that reports user namespaces: refused %q", m.Steps[4].Refused)
+	}
+	var userns int
+	for _, pod := range c.created(t) {
+		if pod.Spec.HostUsers != nil && !*pod.Spec.HostUsers {
+			userns++
+		}
+	}
+	if userns != 1 {
+		t.Errorf("%d Pods made with hostUsers: false, want the +userns step's one", userns)
+	}
+}

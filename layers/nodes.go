@@ -239,3 +239,49 @@ func (k *Kubernetes) Place(ctx context.Context, steps []Step) []string {
 	}
 	return notes
 }
+
+// usernsRefused is the kubelet's answer, given before the Pod is made,
+// to a step in a user namespace of its own (hostUsers: false) on nodes
+// whose runtime says it cannot make one: the kubelet would never make
+// such a Pod's sandbox, and the step would wait out its deadline. The
+// nodes that may run pod are asked (its nodeName, else the Ready ones
+// the scheduler may pick, matching its nodeSelector), by what each one's
+// kubelet reports of its default runtime handler (status.runtimeHandlers,
+// features.userNamespaces). Nodes that cannot be listed (the user may
+// not) leave the answer to the kubelet, as Place leaves the placement to
+// the scheduler.
+func (k *Kubernetes) usernsRefused(ctx context.Context, pod *corev1.Pod) *Refused {
+	nodes, err := k.nodes(ctx)
+	if err != nil {
+		return nil
+	}
+	var without []string
+	for i := range nodes {
+		n := &nodes[i]
+		switch {
+		case pod.Spec.NodeName != "" && n.Name != pod.Spec.NodeName:
+			continue
+		case pod.Spec.NodeName == "" && (!ready(n) || !schedulable(n) || !matches(n, pod.Spec.NodeSelector)):
+			continue
+		case handlesUserNS(n):
+			return nil
+		}
+		without = append(without, fmt.Sprintf("%s (%s)", n.Name, n.Status.NodeInfo.ContainerRuntimeVersion))
+	}
+	if len(without) == 0 {
+		return nil // no candidate known: the scheduler and the kubelet say
+	}
+	return &Refused{Reason: fmt.Sprintf("hostUsers: false: no node that could run the Pod reports user namespaces for its runtime's default handler (status.runtimeHandlers): %s; the kubelet would not make its sandbox (\"can't set `spec.hostUsers: false`, runtime does not support user namespaces\"); containerd 2.0+ with runc 1.2+, or CRI-O 1.25+, can",
+		strings.Join(without, ", "))}
+}
+
+// handlesUserNS says whether n's kubelet reports that its runtime's
+// default handler makes user namespaces for Pods.
+func handlesUserNS(n *corev1.Node) bool {
+	for _, h := range n.Status.RuntimeHandlers {
+		if h.Name == "" && h.Features != nil && h.Features.UserNamespaces != nil && *h.Features.UserNamespaces {
+			return true
+		}
+	}
+	return false
+}

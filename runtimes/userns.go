@@ -2,8 +2,7 @@ package runtimes
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
+	"slices"
 )
 
 // usernsSince is the first release of each CRI runtime that runs a Pod
@@ -24,17 +23,11 @@ func (r *Release) UserNamespaces() (bool, string) {
 	if r.Version == "" {
 		return true, ""
 	}
-	f := strings.SplitN(strings.TrimPrefix(r.Version, "v"), ".", 3)
-	major, err1 := strconv.Atoi(f[0])
-	minor := 0
-	var err2 error
-	if len(f) > 1 {
-		minor, err2 = strconv.Atoi(f[1])
-	}
-	if err1 != nil || err2 != nil {
+	v, err := parseVersion(r.Version)
+	if err != nil {
 		return false, fmt.Sprintf("%s %s: not a release number", r.Name, r.Version)
 	}
-	if major > since[0] || major == since[0] && minor >= since[1] {
+	if slices.Compare(v, since[:]) >= 0 {
 		return true, ""
 	}
 	return false, fmt.Sprintf("%s %s runs no Pod in a user namespace (%s %d.%d or later does)", r.Name, r.Version, r.Name, since[0], since[1])

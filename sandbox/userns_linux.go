@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -15,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/rampart-sec/rampart/internal/procstatus"
 	"github.com/rampart-sec/rampart/policy"
 )
 
@@ -112,23 +112,13 @@ func takenIDs() (idRanges, error) {
 	}
 	status, _ := filepath.Glob("/proc/[0-9]*/status")
 	for _, s := range status {
-		f, err := os.Open(s)
+		st, err := procstatus.ReadFile(s)
 		if err != nil {
 			continue // gone
 		}
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			l := sc.Text()
-			if !strings.HasPrefix(l, "Uid:") && !strings.HasPrefix(l, "Gid:") {
-				continue
-			}
-			for _, v := range strings.Fields(l)[1:] {
-				if id, err := strconv.ParseUint(v, 10, 32); err == nil {
-					out = append(out, [2]uint64{id, id + 1})
-				}
-			}
+		for _, id := range append(st.Uid[:], st.Gid[:]...) {
+			out = append(out, [2]uint64{uint64(id), uint64(id) + 1})
 		}
-		f.Close()
 	}
 	return out, nil
 }

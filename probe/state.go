@@ -46,8 +46,8 @@ func ReadState() (*attack.State, error) {
 		s.AppArmor, _ = apparmor.Current()
 	}
 	s.LandlockABI, _ = features.LandlockABI()
-	s.Namespaces = namespaces()
 	s.UIDMap = idMap("/proc/self/uid_map")
+	s.Namespaces = namespaces(s.UIDMap)
 	if s.Namespaces["user"] == "private" {
 		s.UserNSOwns = ownedNamespaces()
 	}
@@ -70,15 +70,16 @@ func orEmpty[T any](l []T) []T {
 // namespaces says, per namespace type, whether this process shares it
 // with the host. The pid namespace answers by its kernel threads (only
 // the initial one has kthreadd as pid 2), the user namespace by its uid
-// map; the others are compared with pid 1's, which only stands for the
-// host when the pid namespace is the host's.
-func namespaces() map[string]string {
+// map (uidMap, as idMap read it; nil when unreadable); the others are
+// compared with pid 1's, which only stands for the host when the pid
+// namespace is the host's.
+func namespaces(uidMap []string) map[string]string {
 	out := map[string]string{"pid": "private"}
 	if hostPIDNamespace() {
 		out["pid"] = "host"
 	}
-	if m, err := os.ReadFile("/proc/self/uid_map"); err == nil {
-		out["user"] = map[bool]string{true: "host", false: "private"}[strings.Join(strings.Fields(string(m)), " ") == "0 0 4294967295"]
+	if uidMap != nil {
+		out["user"] = map[bool]string{true: "host", false: "private"}[len(uidMap) == 1 && uidMap[0] == "0 0 4294967295"]
 	}
 	for _, ns := range []string{"cgroup", "ipc", "mnt", "net", "time", "uts"} {
 		self, err1 := os.Readlink("/proc/self/ns/" + ns)

@@ -72,18 +72,15 @@ func (f UserNSFacts) owns(ns string) bool {
 // context outside the namespace (Root: uid 0 in it); a path whose check
 // does not apply in ctx (a sysctl that lets anyone in) is not closed.
 func UserNSCloses(p *Path, ctx Context, f UserNSFacts) (string, bool) {
-	ctx.UserNS = false
+	// In the namespace: root no longer owns what the host's root owns
+	// (MissingCapsFor asks CAP_KILL of it toward the host's processes).
+	ctx.UserNS = true
 	needs := MissingCapsFor(p, 0, 0, ctx)
 	capName := strings.Join(needs.Names(caps.Cap.OCI), ", ")
 	switch p.Model.UserNS {
 	case UserNSInit:
-		if needs == 0 && !(p.ID == "signal-outside" && ctx.Root) {
+		if needs == 0 {
 			return "", false
-		}
-		if capName == "" {
-			// signal-outside as root: the uid no longer matches the
-			// host's root, so CAP_KILL over the host's namespace is asked.
-			capName = "CAP_KILL"
 		}
 		return fmt.Sprintf("the kernel asks for %s in the initial user namespace (or over the host's), where the workload's own gives none", capName), true
 	case UserNSNet, UserNSMount, UserNSPID, UserNSCgroup:

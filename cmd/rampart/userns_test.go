@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/attack"
+	"github.com/rampart-sec/rampart/internal/procstatus"
 )
 
 // The namespace, read back from inside: the map rampart was asked for,
@@ -60,16 +61,11 @@ func TestRunUserNS(t *testing.T) {
 	}
 	// The namespace gives back no capability the launcher's bounding set
 	// lacks: with no capability flag, CMD's sets are the launcher's.
-	own, err := os.ReadFile("/proc/self/status")
+	own, err := procstatus.Self()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var bnd string
-	for _, l := range strings.Split(string(own), "\n") {
-		if strings.HasPrefix(l, "CapBnd:") {
-			bnd = strings.TrimSpace(strings.TrimPrefix(l, "CapBnd:"))
-		}
-	}
+	bnd := own.CapBnd.Hex()
 	if r := rampart(t, "", "run", "--userns", "--", "grep", "-E", "^Cap(Bnd|Eff|Prm)", "/proc/self/status"); r.code != 0 || strings.Count(r.stdout, bnd) != 3 {
 		t.Errorf("capability sets in the namespace: %q, want the launcher's bounding set %s in each\n%s", r.stdout, bnd, r.stderr)
 	}

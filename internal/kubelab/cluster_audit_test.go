@@ -46,16 +46,7 @@ func TestAuditCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.CommandContext(ctx, rampartBin, "audit", "--cluster", "-n", ns, "-o", "json")
-	cmd.Env = c.Env()
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("rampart audit --cluster: %v: %s", err, stderrOf(err))
-	}
-	var r audit.Report
-	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatal(err)
-	}
+	r, out := auditCluster(t, ctx, c, ns)
 	facts := map[string]audit.NodeInfo{}
 	for _, n := range r.Cluster.Nodes {
 		facts[n.Name] = n.Facts
@@ -154,6 +145,23 @@ func TestAuditCluster(t *testing.T) {
 	if !bytes.Equal(pout, out) {
 		t.Errorf("kubectl rampart audit --cluster differs from rampart audit --cluster")
 	}
+}
+
+// auditCluster is `rampart audit --cluster -n ns` against the lab: the
+// report, and the JSON as printed.
+func auditCluster(t *testing.T, ctx context.Context, c *Cluster, ns string) (*audit.Report, []byte) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, rampartBin, "audit", "--cluster", "-n", ns, "-o", "json")
+	cmd.Env = c.Env()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("rampart audit --cluster: %v: %s", err, stderrOf(err))
+	}
+	var r audit.Report
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r, out
 }
 
 func stderrOf(err error) string {

@@ -4,14 +4,10 @@ package kubelab
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/rampart-sec/rampart/audit"
 )
 
 // hostUsers: false on the lab's host node, whose containerd is 1.6: the
@@ -44,16 +40,7 @@ func TestUserNSOnContainerd16(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd = exec.CommandContext(ctx, rampartBin, "audit", "--cluster", "-n", ns, "-o", "json")
-	cmd.Env = c.Env()
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("rampart audit --cluster: %v: %s", err, stderrOf(err))
-	}
-	var r audit.Report
-	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatal(err)
-	}
+	r, _ := auditCluster(t, ctx, c, ns)
 	if len(r.Workloads) != 1 || len(r.Workloads[0].Containers) != 1 ||
 		!strings.Contains(r.Workloads[0].Containers[0].Refused, "containerd 1.6.20 runs no Pod in a user namespace") {
 		t.Errorf("audit --cluster of the hostUsers: false Pod: %+v %v, want it refused for containerd 1.6.20", r.Workloads, r.Errors)

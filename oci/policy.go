@@ -77,6 +77,17 @@ type idMap struct {
 // refused: the process would run as the host's root with capabilities
 // runc gives only inside a namespace.
 func userNS(l *linuxConfig, at func(string, error) error) (*policy.UserNS, error) {
+	first := -1
+	for i, n := range l.Namespaces {
+		if n.Type != "user" {
+			continue
+		}
+		if first >= 0 {
+			// Which one runc takes is runc's: neither is read for it.
+			return nil, at(fmt.Sprintf("linux.namespaces[%d]", i), fmt.Errorf("a second user namespace (the first is linux.namespaces[%d])", first))
+		}
+		first = i
+	}
 	for i, n := range l.Namespaces {
 		if n.Type != "user" {
 			continue

@@ -62,6 +62,7 @@ func TestPolicyOfConfig(t *testing.T) {
 		{"written twice", head + `  "process": {"noNewPrivileges": true, "noNewPrivileges": false}}`, `noNewPrivileges" written twice`},
 		// A user namespace rampart run cannot make exactly is refused:
 		// run without it, the process would be the host's root.
+		{"userns twice", head + `  "process": {}, "linux": {"namespaces": [{"type": "user"}, {"type": "user", "path": "/proc/1/ns/user"}]}}`, `linux.namespaces[1]: a second user namespace (the first is linux.namespaces[0])`},
 		{"userns joined", head + `  "process": {}, "linux": {"namespaces": [{"type": "user", "path": "/proc/1/ns/user"}]}}`, `linux.namespaces[0].path: joins a user namespace that exists`},
 		{"userns, two lines", head + `  "process": {}, "linux": {"namespaces": [{"type": "user"}], "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 1}, {"containerID": 1, "hostID": 200000, "size": 1}], "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 1}]}}`, `linux.uidMappings: rampart run maps uids and gids as one block`},
 		{"userns to host root", head + `  "process": {}, "linux": {"namespaces": [{"type": "user"}], "uidMappings": [{"containerID": 0, "hostID": 0, "size": 65536}], "gidMappings": [{"containerID": 0, "hostID": 0, "size": 65536}]}}`, `linux.uidMappings[0]: 0 0 65536: rampart run maps the workload's 0 to an unprivileged host id`},

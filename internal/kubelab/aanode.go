@@ -129,7 +129,7 @@ func (l logWriter) Write(p []byte) (int, error) {
 // paths, and a kubeconfig that reaches the API server over the bridge.
 func (c *Cluster) aaConfigs() map[string]string {
 	return map[string]string{
-		"/etc/containerd/config.toml":           containerdConfig("/var/lib/containerd", "/run/containerd", "/run/containerd/containerd.sock", "/etc/cni/net.d", ""),
+		"/etc/containerd/config.toml":           containerdConfig("/var/lib/containerd", "/run/containerd", "/run/containerd/containerd.sock", "/etc/cni/net.d"),
 		"/etc/cni/net.d/10-rampartlab.conflist": cniConfig("cni0", aaPodCIDR, aaPodGW, "", "/var/lib/cni"),
 		"/etc/kube/kubelet.yaml": kubeletConfig("/run/containerd/containerd.sock", aaNodeIP, fmt.Sprintf(`# Emulated, a sandbox can take minutes when many start at once; a CRI
 # call the kubelet gives up on is retried, and the retries pile up.

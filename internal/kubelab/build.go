@@ -47,7 +47,73 @@ func moduleDir() string { return filepath.Join(srcDir(), "k8s") }
 // Concurrent callers wait on a lock instead of building twice.
 func Binaries(ctx context.Context, log func(string)) (string, error) {
 	dir := filepath.Join(CacheDir, Version)
-	if complete(dir) {
+	return cached(dir, Components, func(tmp string) error {
+		log(fmt.Sprintf("building Kubernetes %s from the Go module proxy into %s (cold: 7-10 min)", Version, dir))
+		ld := []string{"-s", "-w"}
+		minor := strings.Split(Version, ".")[1]
+		for _, p := range []string{"k8s.io/component-base/version", "k8s.io/client-go/pkg/version"} {
+			// Unstamped builds call themselves v0.0.0-master: kubectl and the
+			// kubelet's version skew checks then misbehave.
+			ld = append(ld, "-X", p+".gitVersion="+Version, "-X", p+".gitMajor=1", "-X", p+".gitMinor="+minor,
+				"-X", p+".gitTreeState=clean", "-X", p+".buildDate=2026-01-01T00:00:00Z")
+		}
+		args := []string{"build", "-trimpath", "-ldflags", strings.Join(ld, " "), "-o", tmp + "/"}
+		for _, c := range Components {
+			args = append(args, "k8s.io/kubernetes/cmd/"+c)
+		}
+		return goBuild(ctx, moduleDir(), nil, args...)
+	})
+}
+
+// The host node's container runtime (pinned in runtime/go.mod): Debian's
+// containerd 1.6 and runc 1.1 cannot run a Pod with hostUsers: false
+// (containerd reports user namespaces to the kubelet from 2.0, and only
+// over a runc whose features list idmapped mounts, 1.2 on). The AppArmor
+// node keeps Debian's: the lab has two runtimes whose defaults differ.
+const (
+	ContainerdVersion = "v2.4.2"
+	RuncVersion       = "v1.5.3"
+)
+
+// RuntimeComponents are the runtime's programs, built into one directory.
+var RuntimeComponents = []string{"containerd", "containerd-shim-runc-v2", "ctr", "runc"}
+
+// RuntimeBinaries returns the directory holding the host node's
+// containerd, shim, ctr and runc, building them first when the cache
+// lacks one (about 4 minutes cold on 2 cores, seconds with a warm Go
+// build cache).
+func RuntimeBinaries(ctx context.Context, log func(string)) (string, error) {
+	dir := runtimeDir()
+	return cached(dir, RuntimeComponents, func(tmp string) error {
+		log(fmt.Sprintf("building containerd %s and runc %s from the Go module proxy into %s (cold: about 4 min)", ContainerdVersion, RuncVersion, dir))
+		mod := filepath.Join(srcDir(), "runtime")
+		// No cgo: containerd's release binaries are static too, and
+		// without it no btrfs headers are needed. The version is stamped
+		// as upstream's Makefile does, so the node reports
+		// containerd://v2.4.2 and not 2.4.2+unknown.
+		ctrd := "github.com/containerd/containerd/v2"
+		if err := goBuild(ctx, mod, []string{"CGO_ENABLED=0"}, "build", "-trimpath",
+			"-ldflags", "-s -w -X "+ctrd+"/version.Version="+ContainerdVersion+" -X "+ctrd+"/version.Revision=module-proxy",
+			"-o", tmp+"/", ctrd+"/cmd/containerd", ctrd+"/cmd/containerd-shim-runc-v2", ctrd+"/cmd/ctr"); err != nil {
+			return err
+		}
+		// runc needs cgo for libseccomp (libseccomp-dev, as the project's
+		// own seccomp build); libpathrs, 1.5's other default tag, is a
+		// Rust library Debian 12 does not have, and is left out.
+		return goBuild(ctx, mod, nil, "build", "-trimpath", "-tags", "seccomp urfave_cli_no_docs",
+			"-ldflags", "-s -w", "-o", tmp+"/", "github.com/opencontainers/runc")
+	})
+}
+
+func runtimeDir() string {
+	return filepath.Join(CacheDir, "containerd-"+ContainerdVersion+"-runc-"+RuncVersion)
+}
+
+// cached returns dir once it holds every one of names, running build into
+// a temporary directory beside it first when it does not; concurrent
+// callers wait on a lock instead of building twice.
+func cached(dir string, names []string, build func(tmp string) error) (string, error) {
+	if complete(dir, names) {
 		return dir, nil
 	}
 	if err := os.MkdirAll(CacheDir, 0o700); err != nil {
@@ -61,28 +127,13 @@ func Binaries(ctx context.Context, log func(string)) (string, error) {
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
 		return "", err
 	}
-	if complete(dir) {
+	if complete(dir, names) {
 		return dir, nil
 	}
-	log(fmt.Sprintf("building Kubernetes %s from the Go module proxy into %s (cold: 7-10 min)", Version, dir))
 	tmp := dir + ".tmp"
 	os.RemoveAll(tmp)
-	ld := []string{"-s", "-w"}
-	minor := strings.Split(Version, ".")[1]
-	for _, p := range []string{"k8s.io/component-base/version", "k8s.io/client-go/pkg/version"} {
-		// Unstamped builds call themselves v0.0.0-master: kubectl and the
-		// kubelet's version skew checks then misbehave.
-		ld = append(ld, "-X", p+".gitVersion="+Version, "-X", p+".gitMajor=1", "-X", p+".gitMinor="+minor,
-			"-X", p+".gitTreeState=clean", "-X", p+".buildDate=2026-01-01T00:00:00Z")
-	}
-	args := []string{"build", "-trimpath", "-ldflags", strings.Join(ld, " "), "-o", tmp + "/"}
-	for _, c := range Components {
-		args = append(args, "k8s.io/kubernetes/cmd/"+c)
-	}
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = moduleDir()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building Kubernetes: %w\n%s", err, out)
+	if err := build(tmp); err != nil {
+		return "", err
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		return "", err
@@ -90,8 +141,18 @@ func Binaries(ctx context.Context, log func(string)) (string, error) {
 	return dir, nil
 }
 
-func complete(dir string) bool {
-	for _, c := range Components {
+func goBuild(ctx context.Context, dir string, env []string, args ...string) error {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go %s in %s: %w\n%s", strings.Join(args, " "), dir, err, out)
+	}
+	return nil
+}
+
+func complete(dir string, names []string) bool {
+	for _, c := range names {
 		if st, err := os.Stat(filepath.Join(dir, c)); err != nil || st.Mode()&0o111 == 0 {
 			return false
 		}

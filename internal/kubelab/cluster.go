@@ -56,8 +56,11 @@ var sysctls = []string{"vm/overcommit_memory", "kernel/panic", "kernel/panic_on_
 
 // Cluster is a running lab.
 type Cluster struct {
-	Dir        string
-	Bin        string
+	Dir string
+	Bin string
+	// Runtime holds the host node's containerd, shim, ctr and runc
+	// (RuntimeBinaries).
+	Runtime    string
 	Kubeconfig string
 	Server     string
 	Token      string
@@ -80,6 +83,10 @@ func Up(ctx context.Context, rampart string, log func(string)) (c *Cluster, err 
 	if err != nil {
 		return nil, err
 	}
+	rt, err := RuntimeBinaries(ctx, log)
+	if err != nil {
+		return nil, err
+	}
 	for _, tool := range []string{"etcd", "containerd", "ctr", "runc"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return nil, fmt.Errorf("%s not found (Debian packages: etcd-server containerd runc containernetworking-plugins; scripts/deps.sh kube)", tool)
@@ -89,7 +96,7 @@ func Up(ctx context.Context, rampart string, log func(string)) (c *Cluster, err 
 		return nil, fmt.Errorf("CNI plugins not found in /usr/lib/cni (Debian package containernetworking-plugins)")
 	}
 	Down(log) // whatever a killed run left behind
-	c = &Cluster{Dir: StateDir, Bin: bin, log: log}
+	c = &Cluster{Dir: StateDir, Bin: bin, Runtime: rt, log: log}
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("%w\n%s", err, c.tails())
@@ -101,6 +108,15 @@ func Up(ctx context.Context, rampart string, log func(string)) (c *Cluster, err 
 	step := func(s string) { log(fmt.Sprintf("%5.1fs %s", time.Since(t0).Seconds(), s)) }
 	for _, d := range []string{"pki", "logs", "pids", "run", "etcd", "containerd", "cni/net.d", "cni/ipam", "kubelet/root", "images"} {
 		if err := os.MkdirAll(filepath.Join(c.Dir, d), 0o700); err != nil {
+			return c, err
+		}
+	}
+	// A Pod with hostUsers: false has its rootfs set up by runc as the
+	// Pod's mapped root, an unprivileged host uid: it must be able to
+	// pass through the directories above the snapshots (search, not
+	// read).
+	for _, d := range []string{"", "containerd"} {
+		if err := os.Chmod(filepath.Join(c.Dir, d), 0o711); err != nil {
 			return c, err
 		}
 	}
@@ -134,17 +150,17 @@ func Up(ctx context.Context, rampart string, log func(string)) (c *Cluster, err 
 		"--initial-cluster", "lab=http://127.0.0.1:2380"); err != nil {
 		return c, err
 	}
-	if err := c.start("containerd", "containerd", "--config", c.path("containerd/config.toml")); err != nil {
+	if err := c.start("containerd", filepath.Join(rt, "containerd"), "--config", c.path("containerd/config.toml")); err != nil {
 		return c, err
 	}
 	sock := c.path("run/containerd.sock")
 	if err := waitFor(ctx, 30*time.Second, "containerd", func() error {
-		return exec.Command("ctr", "-a", sock, "version").Run()
+		return exec.Command(c.ctr(), "-a", sock, "version").Run()
 	}); err != nil {
 		return c, err
 	}
 	for _, img := range images {
-		if out, err := exec.CommandContext(ctx, "ctr", "-a", sock, "-n", "k8s.io", "images", "import", c.path("images/"+img)).CombinedOutput(); err != nil {
+		if out, err := exec.CommandContext(ctx, c.ctr(), "-a", sock, "-n", "k8s.io", "images", "import", c.path("images/"+img)).CombinedOutput(); err != nil {
 			return c, fmt.Errorf("importing %s: %w: %s", img, err, out)
 		}
 	}
@@ -213,6 +229,9 @@ func Up(ctx context.Context, rampart string, log func(string)) (c *Cluster, err 
 }
 
 func (c *Cluster) path(p string) string { return filepath.Join(c.Dir, p) }
+
+// ctr is the host node's containerd client, of the same release.
+func (c *Cluster) ctr() string { return filepath.Join(c.Runtime, "ctr") }
 
 // start runs a component in its own process group, logging to logs/NAME.log.
 func (c *Cluster) start(name, prog string, args ...string) error {
@@ -352,7 +371,7 @@ func (c *Cluster) ReloadImage(ctx context.Context, rampart string) error {
 	if err := writeImage(root, Image, c.path("images/rampart.tar"), nil, []string{"sh"}); err != nil {
 		return err
 	}
-	out, err := exec.CommandContext(ctx, "ctr", "-a", c.path("run/containerd.sock"), "-n", "k8s.io", "images", "import", c.path("images/rampart.tar")).CombinedOutput()
+	out, err := exec.CommandContext(ctx, c.ctr(), "-a", c.path("run/containerd.sock"), "-n", "k8s.io", "images", "import", c.path("images/rampart.tar")).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("importing the rampart image: %w: %s", err, out)
 	}
@@ -438,7 +457,7 @@ func (c *Cluster) buildImages(ctx context.Context, rampart string) error {
 // Attach returns the lab a `kubelab up` left running, for working on the
 // tests without bringing a node up for every run.
 func Attach(ctx context.Context) (*Cluster, error) {
-	c := &Cluster{Dir: StateDir, Bin: filepath.Join(CacheDir, Version), Server: "https://" + bridgeIP + ":6443",
+	c := &Cluster{Dir: StateDir, Bin: filepath.Join(CacheDir, Version), Runtime: runtimeDir(), Server: "https://" + bridgeIP + ":6443",
 		Kubeconfig: filepath.Join(StateDir, "admin.kubeconfig"), SeccompDir: filepath.Join(StateDir, "kubelet/root/seccomp")}
 	tok, err := os.ReadFile(c.path("pki/tokens.csv"))
 	if err != nil {

@@ -14,8 +14,7 @@ import (
 func (c *Cluster) writeConfigs() error {
 	// Without CAP_SYS_RESOURCE runc cannot lower oom_score_adj to the
 	// sandbox's -998 and every Pod sandbox fails to start.
-	containerd := containerdConfig(c.path("containerd/root"), c.path("containerd/state"), c.path("run/containerd.sock"), c.path("cni/net.d"),
-		"  restrict_oom_score_adj = true\n")
+	containerd := containerd2Config(c.path("containerd/root"), c.path("containerd/state"), c.path("run/containerd.sock"), c.path("cni/net.d"), c.Runtime)
 	cni := cniConfig(Bridge, podCIDR, bridgeIP, hostRangeEnd, c.path("cni/ipam"))
 	kubelet := kubeletConfig(c.path("run/containerd.sock"), bridgeIP, fmt.Sprintf(`# cgroup v1 hosts are refused by default since v1.35.
 failCgroupV1: false
@@ -40,10 +39,10 @@ podLogsDir: %s
 	return os.MkdirAll(filepath.Join(c.SeccompDir), 0o755)
 }
 
-// containerdConfig is a lab node's containerd configuration: its CRI
-// plugin with runc (cgroupfs) and the CNI plugins from Debian; cri adds
-// lines to the CRI plugin's table.
-func containerdConfig(root, state, sock, cniConfDir, cri string) string {
+// containerdConfig is the AppArmor node's configuration for Debian's
+// containerd 1.6: its CRI plugin with runc (cgroupfs) and the CNI plugins
+// from Debian.
+func containerdConfig(root, state, sock, cniConfDir string) string {
 	return fmt.Sprintf(`version = 2
 root = %[1]q
 state = %[2]q
@@ -51,7 +50,7 @@ state = %[2]q
   address = %[3]q
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = %[4]q
-%[6]s  [plugins."io.containerd.grpc.v1.cri".containerd]
+  [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
@@ -62,7 +61,41 @@ state = %[2]q
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = %[5]q
-`, root, state, sock, pauseImage, cniConfDir, cri)
+`, root, state, sock, pauseImage, cniConfDir)
+}
+
+// containerd2Config is the host node's configuration for containerd 2
+// (RuntimeBinaries; config version 3). Otherwise containerd 2's defaults
+// stand, as on a node installed from its release.
+func containerd2Config(root, state, sock, cniConfDir, bin string) string {
+	return fmt.Sprintf(`version = 3
+root = %[1]q
+state = %[2]q
+[grpc]
+  address = %[3]q
+[plugins."io.containerd.cri.v1.images"]
+  snapshotter = "overlayfs"
+  [plugins."io.containerd.cri.v1.images".pinned_images]
+    sandbox = %[4]q
+[plugins."io.containerd.cri.v1.runtime"]
+  # Without CAP_SYS_RESOURCE runc cannot lower oom_score_adj to the
+  # sandbox's -998 and every Pod sandbox fails to start.
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.cri.v1.runtime".containerd]
+    default_runtime_name = "runc"
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      # Absolute paths: else the shim is the first on $PATH (Debian's
+      # 1.6 shim, which reports no features, so no user namespaces) and
+      # runc is Debian's 1.1.
+      runtime_path = %[6]q
+      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
+        BinaryName = %[7]q
+        SystemdCgroup = false
+  [plugins."io.containerd.cri.v1.runtime".cni]
+    bin_dirs = ["/usr/lib/cni"]
+    conf_dir = %[5]q
+`, root, state, sock, pauseImage, cniConfDir, filepath.Join(bin, "containerd-shim-runc-v2"), filepath.Join(bin, "runc"))
 }
 
 // cniConfig is a bridge without masquerading: Pods reach their node's

@@ -30,9 +30,10 @@ func Down(log func(string)) {
 		stop(n)
 	}
 	sock := filepath.Join(StateDir, "run/containerd.sock")
-	if ids, err := exec.Command("ctr", "-a", sock, "-n", "k8s.io", "tasks", "ls", "-q").Output(); err == nil {
+	ctr := filepath.Join(runtimeDir(), "ctr")
+	if ids, err := exec.Command(ctr, "-a", sock, "-n", "k8s.io", "tasks", "ls", "-q").Output(); err == nil {
 		for _, id := range strings.Fields(string(ids)) {
-			exec.Command("ctr", "-a", sock, "-n", "k8s.io", "tasks", "kill", "-s", "SIGKILL", id).Run()
+			exec.Command(ctr, "-a", sock, "-n", "k8s.io", "tasks", "kill", "-s", "SIGKILL", id).Run()
 		}
 	}
 	// Shims outlive containerd by design; ours are the ones pointed at

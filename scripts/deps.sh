@@ -20,7 +20,10 @@ dist)  pkgs="gcc libc6-dev libseccomp-dev pkg-config binutils-aarch64-linux-gnu 
 # make cross: the pure packages' tests for linux/arm64 under qemu-user,
 # and the linux/arm64 build as dist's (its packages, for the same reason).
 cross) pkgs="qemu-user-static gcc libc6-dev libseccomp-dev pkg-config binutils-aarch64-linux-gnu libgcc-12-dev-arm64-cross libc6-dev-arm64-cross libseccomp-dev:arm64" ;;
-kube)  pkgs="etcd-server containerd runc containernetworking-plugins busybox-static iproute2 qemu-system-x86 apparmor" ;;
+# containerd and runc: the AppArmor node's (Debian's 1.6); the host node's
+# containerd 2 and runc 1.5 are built from the module proxy, runc with cgo
+# and libseccomp.
+kube)  pkgs="etcd-server containerd runc containernetworking-plugins busybox-static iproute2 qemu-system-x86 apparmor gcc libc6-dev libseccomp-dev pkg-config" ;;
 *) echo "usage: $0 demo|test|bench|lab|lab-arm64|kube|dist|cross" >&2; exit 2 ;;
 esac
 

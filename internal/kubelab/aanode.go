@@ -28,6 +28,9 @@ const (
 	HostNode = "rampart-lab"
 	// AppArmorNode is the guest's node name.
 	AppArmorNode = "rampart-lab-apparmor"
+	// AppArmorNodeRuntime is the release of the containerd the guest
+	// runs: Debian 12's package, the host's own.
+	AppArmorNodeRuntime = "1.6.20"
 	// AppArmorTaint keeps Pods that do not ask for the node (nodeName,
 	// or a toleration) on the host node: the tier's other tests measure
 	// the host's kernel, and the emulated node is slower.

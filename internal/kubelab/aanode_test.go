@@ -159,7 +159,7 @@ func TestPredictionEqualsMeasurementAppArmorNode(t *testing.T) {
 		}
 	}
 	installNodeSeccompProfiles(t, ctx, c, AppArmorNode)
-	node := predictNode{name: AppArmorNode, apparmor: true, wait: 12 * time.Minute, batch: 6, known: map[string]string{
+	node := predictNode{name: AppArmorNode, runtime: AppArmorNodeRuntime, apparmor: true, wait: 12 * time.Minute, batch: 6, known: map[string]string{
 		// The probe's mount(2) variant is refused at its first step,
 		// making "/" private in its own namespace (containerd's deny
 		// mount). Its new-mount-API variant, open for tmpfs, fails for a
@@ -303,7 +303,7 @@ func TestSamePodBothNodes(t *testing.T) {
 			if pod == nil {
 				t.Fatalf("no Pod %s-%s", tc.manifest, node)
 			}
-			args := []string{"--runtime", "containerd", "--runtime-version", "1.6.20", "--profiles", predictProfiles}
+			args := []string{"--runtime", "containerd", "--runtime-version", AppArmorNodeRuntime, "--profiles", predictProfiles}
 			aa := node == AppArmorNode
 			if aa {
 				args = append(args, "--apparmor-node")

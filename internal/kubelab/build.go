@@ -1,9 +1,10 @@
 //go:build linux
 
-// Package kubelab is the kube test tier: a real single-node Kubernetes
-// (kube-apiserver, controller manager, scheduler, kubelet built from the
-// Go module proxy; etcd, containerd, runc and the CNI plugins from
-// Debian) brought up on this machine, used, and always torn down.
+// Package kubelab is the kube test tier: a real two-node Kubernetes
+// (kube-apiserver, controller manager, scheduler, kubelet, and the host
+// node's containerd 2 and runc, built from the Go module proxy; etcd and
+// the CNI plugins from Debian; the AppArmor node runs Debian's containerd
+// under qemu) brought up on this machine, used, and always torn down.
 //
 // Everything it starts listens on loopback or on the lab's own bridge;
 // everything it changes on the host (sysctls the kubelet writes, the
@@ -71,7 +72,9 @@ func Binaries(ctx context.Context, log func(string)) (string, error) {
 // over a runc whose features list idmapped mounts, 1.2 on). The AppArmor
 // node keeps Debian's: the lab has two runtimes whose defaults differ.
 const (
-	ContainerdVersion = "v2.4.2"
+	// ContainerdRelease is what the host node reports (containerd://2.4.2).
+	ContainerdRelease = "2.4.2"
+	ContainerdVersion = "v" + ContainerdRelease
 	RuncVersion       = "v1.5.3"
 )
 

@@ -86,7 +86,7 @@ spec:
 	if err := os.WriteFile(file, live, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rep := runAudit(t, ctx, false, append(append([]string{"--runtime", "containerd", "--runtime-version", "1.6.20"}, labNodeFlags(t)...), file)...)
+	rep := runAudit(t, ctx, false, append(append([]string{"--runtime", "containerd", "--runtime-version", ContainerdRelease}, labNodeFlags(t)...), file)...)
 	w := workload(t, rep, file)
 	var ctr *audit.Container
 	for i := range w.Containers {

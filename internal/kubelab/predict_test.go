@@ -72,7 +72,14 @@ func TestPredictionEqualsMeasurement(t *testing.T) {
 	installSeccompProfiles(t, c)
 	// 62 Pods at once on two cores the AppArmor node's emulator shares:
 	// about 90 s, and more on a busy machine.
-	predictOn(t, c, predictNode{name: HostNode, flags: labNodeFlags(t), bounding: runtimeBounding(t, c), wait: 4 * time.Minute}, cases)
+	predictOn(t, c, hostPredictNode(t, c), cases)
+}
+
+// hostPredictNode is the lab's host node: containerd 2 (RuntimeBinaries),
+// no seccompDefault, no AppArmor.
+func hostPredictNode(t *testing.T, c *Cluster) predictNode {
+	return predictNode{name: HostNode, runtime: ContainerdRelease, flags: labNodeFlags(t),
+		bounding: runtimeBounding(t, c), wait: 4 * time.Minute}
 }
 
 func seedCases() []predictCase {
@@ -87,6 +94,10 @@ func seedCases() []predictCase {
 type predictNode struct {
 	name  string
 	flags []string // audit's node flags, measured on the node
+	// runtime is its containerd's release (audit --runtime-version):
+	// RuntimeDefault and the rest of a runtime's defaults differ by
+	// release.
+	runtime string
 	// bounding is the node's containerd's bounding set: all a privileged
 	// container can get there.
 	bounding caps.Set
@@ -143,9 +154,7 @@ func predictOn(t *testing.T, c *Cluster, node predictNode, cases []predictCase) 
 		byDir[pc.profiles] = append(byDir[pc.profiles], pc.file)
 	}
 	for dir, files := range byDir {
-		// The lab's nodes run Debian's containerd 1.6.20, whose
-		// RuntimeDefault is not a newer release's.
-		reports[dir] = runAudit(t, ctx, node.apparmor, append(append([]string{"--runtime", "containerd", "--runtime-version", "1.6.20", "--profiles", dir}, flags...), files...)...)
+		reports[dir] = runAudit(t, ctx, node.apparmor, append(append([]string{"--runtime", "containerd", "--runtime-version", node.runtime, "--profiles", dir}, flags...), files...)...)
 	}
 
 	t0 := time.Now()
@@ -209,6 +218,14 @@ type pathTally struct {
 func tallyTable(tally map[string]*pathTally) string {
 	order := []string{"open", "blocked by seccomp", "blocked by capabilities", "blocked by lsm", "blocked by other"}
 	rows := []string{"| path | predicted = measured | open | seccomp | capabilities | LSM | other |", "|---|---|---|---|---|---|---|"}
+	// A userns column, in kernel order, where a Pod had hostUsers: false.
+	for _, pt := range tally {
+		if pt.cells["blocked by "+attack.ByUserNS] > 0 {
+			order = slices.Insert(order, 3, "blocked by "+attack.ByUserNS)
+			rows = []string{"| path | predicted = measured | open | seccomp | capabilities | userns | LSM | other |", "|---|---|---|---|---|---|---|---|"}
+			break
+		}
+	}
 	for _, path := range attack.Catalog() {
 		id := path.ID
 		pt, ok := tally[id]

@@ -64,6 +64,13 @@ kind: Pod
 metadata: {name: readonly}
 spec:
   terminationGracePeriodSeconds: 0
+  # On the node with Debian's containerd 1.6 and runc 1.1, where /dev/shm
+  # is noexec. On the host node it is not: containerd 2.4 binds the
+  # sandbox's shm (nosuid,nodev,noexec) in with "rbind,rprivate,rw", and
+  # runc 1.5 remounts the bind with exactly those flags, so the probe
+  # finds a place to run from even here.
+  nodeName: ` + AppArmorNode + `
+  tolerations: [{key: ` + AppArmorTaint + `, operator: Exists}]
   containers:
   - name: app
     image: ` + BusyboxImage + `
@@ -104,7 +111,7 @@ spec:
 // probePodNS creates a namespace holding probePodManifest's Pods, running.
 func probePodNS(t *testing.T, c *Cluster) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
 	b := make([]byte, 3)
 	rand.Read(b)
@@ -118,7 +125,7 @@ func probePodNS(t *testing.T, c *Cluster) string {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	if _, err := c.Kubectl(ctx, "wait", "-n", ns, "--for=condition=Ready", "pod", "--all", "--timeout=90s"); err != nil {
+	if _, err := c.Kubectl(ctx, "wait", "-n", ns, "--for=condition=Ready", "pod", "--all", "--timeout=180s"); err != nil {
 		desc, _ := c.Kubectl(ctx, "describe", "pods", "-n", ns)
 		t.Fatalf("%v\n%s", err, desc)
 	}

@@ -27,12 +27,14 @@ func main() {
 	defer stop()
 	switch os.Args[1] {
 	case "build":
-		dir, err := kubelab.Binaries(ctx, log)
-		if err != nil {
-			log(err.Error())
-			os.Exit(1)
+		for _, build := range []func(context.Context, func(string)) (string, error){kubelab.Binaries, kubelab.RuntimeBinaries} {
+			dir, err := build(ctx, log)
+			if err != nil {
+				log(err.Error())
+				os.Exit(1)
+			}
+			fmt.Println(dir)
 		}
-		fmt.Println(dir)
 	case "up":
 		if len(os.Args) != 3 {
 			log("usage: kubelab up RAMPART-STATIC-BINARY")

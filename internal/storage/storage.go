@@ -158,7 +158,17 @@ func (f *Finder) deviceNodes(roots []string) []devNode {
 		}
 		for _, e := range des {
 			p := filepath.Join(dir, e.Name())
-			switch t := e.Type(); {
+			t := e.Type()
+			if t.IsRegular() {
+				// A node bind-mounted over a placeholder file lists as
+				// the placeholder: runc, which cannot mknod in a user
+				// namespace, gives a privileged container the host's
+				// nodes so. What is mounted there is what opens.
+				if fi, err := os.Lstat(p); err == nil {
+					t = fi.Mode().Type()
+				}
+			}
+			switch {
 			case t.IsDir():
 				walk(p)
 			case t&os.ModeDevice != 0:

@@ -364,3 +364,26 @@ func TestOverlayInsideItsLayer(t *testing.T) {
 		}
 	}
 }
+
+// A device node bind-mounted over a placeholder file, as runc gives a
+// privileged container in a user namespace the host's nodes: the
+// directory lists a regular file, and the walk must still find the node
+// (a privileged Pod with hostUsers: false has the node's disk so).
+func TestDeviceNodeBindMounted(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounts need root")
+	}
+	dir := t.TempDir()
+	target := filepath.Join(dir, "null")
+	if err := os.WriteFile(target, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("/dev/null", target, "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Unmount(target, unix.MNT_DETACH) })
+	nodes := (&Finder{}).deviceNodes([]string{dir})
+	if len(nodes) != 1 || nodes[0].path != target || nodes[0].dev != (Device{1, 3}) || nodes[0].block {
+		t.Fatalf("nodes under %s: %+v, want the bind-mounted /dev/null (1:3, a character device)", dir, nodes)
+	}
+}

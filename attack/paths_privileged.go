@@ -82,7 +82,12 @@ var _ = declare(func() *Path {
 		Gain:     "with the host's pid namespace shared (hostPID), the host's network stack: its interfaces, services on its localhost, its firewall; nsenter into pid 1's namespaces is a full escape",
 		Syscalls: []string{"openat", "setns", "pidfd_open"},
 		Model: Model{
-			UserNS: UserNSInit,
+			// The target is pid 1's network namespace, which is the
+			// workload's own unless hostPID (which a user namespace
+			// of a Pod's own never has): the host's under rampart run
+			// --userns (refused), the Pod's, made in its user
+			// namespace, under hostUsers: false (passes).
+			UserNS: UserNSNet,
 			Caps:   caps.Of(caps.SYS_ADMIN, caps.SYS_PTRACE),
 			CapNote: "CAP_SYS_ADMIN over the target namespace's owner and over our own user namespace, in netns_install; " +
 				"opening /proc/1/ns/net needs ptrace read access to pid 1: CAP_SYS_PTRACE unless we share its uids and hold all its permitted capabilities",

@@ -689,6 +689,8 @@ func (a *Auditor) Container(c kube.Container) Container {
 	if p.UserNS != nil {
 		if ok, why := a.rt.UserNamespaces(); !ok {
 			out.Refused = fmt.Sprintf("the kubelet cannot start the pod: it asks for hostUsers: false (%s) and %s; the kubelet says \"can't set `spec.hostUsers: false`, runtime does not support user namespaces\" and the Pod's sandbox is never made", c.PodPos("hostUsers"), why)
+		} else if why := who.idmapRefused(); why != "" {
+			out.Refused = why
 		}
 	}
 
@@ -817,6 +819,14 @@ func (a *Auditor) decide(p *attack.Path, sec *secEntry, effective caps.Set, ctx 
 	// A host disk's node: not in a container's /dev, and its device
 	// cgroup refuses block devices, unless privileged.
 	if p.Model.HostDevice && !privileged {
+		// Through a hostPath above the node's /dev, under hostUsers:
+		// false, the node's disk is there but not idmapped: its
+		// permission bits refuse the namespace's root before the device
+		// cgroup is asked.
+		if how := who.hostDevUnmapped(); ctx.UserNS && ctx.Root && how != "" {
+			who.fix[p.ID] = who.c.PodPos("hostUsers")
+			return Blocked, attack.ByUserNS, "hostUsers: false: " + how + ", a mount of its own that is not idmapped: the disk's node is owned by an id the Pod's user namespace does not map, and its root's CAP_DAC_OVERRIDE does not reach it (before the device cgroup's refusal)"
+		}
 		return Blocked, attack.ByOther, "a container that is not privileged has no node of the host's disks in its /dev, and its device cgroup refuses to open one"
 	}
 	// hostUsers: false. The capability is held, but in the Pod's own user
@@ -824,8 +834,8 @@ func (a *Auditor) decide(p *attack.Path, sec *secEntry, effective caps.Set, ctx 
 	// passes a host file's permission bits as its owner, which the
 	// namespace's root is not (before the read-only mount's EROFS: the
 	// permission check comes first).
-	if ctx.UserNS {
-		if why, closed := attack.UserNSCloses(p, ctx, attack.UserNSFacts{OwnsOthers: true}); closed {
+	if ctx.UserNS && !(p.ID == "runtime-socket" && a.reachSocket(who).idmapped()) {
+		if why, closed := attack.UserNSCloses(p, ctx, podUserNS); closed {
 			who.fix[p.ID] = who.c.PodPos("hostUsers")
 			return Blocked, attack.ByUserNS, "hostUsers: false: " + why
 		}

@@ -182,6 +182,7 @@ type socketWay struct {
 	at   string // the path in the container
 	how  string // "hostPath volume "run" (/run) mounted at /run"
 	pos  string
+	src  string // the hostPath's node path; "" for /proc/1/root
 }
 
 // runtimeSockets are the node's, given or assumed, and how to say which.
@@ -233,7 +234,7 @@ func (a *Auditor) reachSocket(s *subject) *socketReach {
 				continue
 			}
 			if attack.SocketInMount(m.MountPath, rel) {
-				r.via = append(r.via, socketWay{sk, path.Join(m.MountPath, rel), how + ": the node's " + sk.Path, pos})
+				r.via = append(r.via, socketWay{sk, path.Join(m.MountPath, rel), how + ": the node's " + sk.Path, pos, src})
 				found = true
 			} else {
 				missed = append(missed, fmt.Sprintf("%s brings the node's %s in at %s, where the attack does not look", how, sk.Path, path.Join(m.MountPath, rel)))
@@ -243,7 +244,7 @@ func (a *Auditor) reachSocket(s *subject) *socketReach {
 		// name: the runtime's, wherever the node keeps it.
 		if !found && hp.Type != nil && *hp.Type == corev1.HostPathSocket && attack.SocketInMount(m.MountPath, "") {
 			sk := RuntimeSocket{Path: src, Mode: rootSocket}
-			r.via = append(r.via, socketWay{sk, m.MountPath, how + ": a socket (type Socket) under a runtime socket's name, assumed the runtime's, " + rootSocket.String(), pos})
+			r.via = append(r.via, socketWay{sk, m.MountPath, how + ": a socket (type Socket) under a runtime socket's name, assumed the runtime's, " + rootSocket.String(), pos, src})
 		}
 	}
 	if s.hostPID {
@@ -259,7 +260,7 @@ func (a *Auditor) reachSocket(s *subject) *socketReach {
 			case !attack.WellKnownSocket(nodePath(sk.Path)):
 				missed = append(missed, fmt.Sprintf("hostPID: the node's %s is at /proc/1/root%s, where the attack does not look", sk.Path, sk.Path))
 			case why == "":
-				r.via = append(r.via, socketWay{sk, "/proc/1/root" + nodePath(sk.Path), "hostPID: the node's root at /proc/1/root, with CAP_SYS_PTRACE", s.c.PodPos("hostPID")})
+				r.via = append(r.via, socketWay{sk, "/proc/1/root" + nodePath(sk.Path), "hostPID: the node's root at /proc/1/root, with CAP_SYS_PTRACE", s.c.PodPos("hostPID"), ""})
 			}
 		}
 		if why != "" {

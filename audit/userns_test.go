@@ -84,3 +84,75 @@ func TestAuditOCIUserNS(t *testing.T) {
 		t.Errorf("set-clock = %s (%s), want blocked by userns", got, why(ctr, "set-clock"))
 	}
 }
+
+// hostUsers: false and the node's files through hostPath volumes: the
+// kubelet idmaps each volume's top mount, so what is on it is the Pod's
+// root's as it was the node's (the runtime's socket stays open), not
+// what a recursive bind brings along (the node's /dev under its /: the
+// disk closes, by userns, before the device cgroup); a volume of procfs
+// or sysfs cannot be idmapped and the container never starts. Each was
+// measured on containerd 2.4.2 and runc 1.5.3 (the kube tier's
+// TestPredictionEqualsMeasurementUserNS).
+func TestAuditHostUsersVolumes(t *testing.T) {
+	pod := func(hostUsers, src, sc string) []byte {
+		return []byte(`apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  hostUsers: ` + hostUsers + `
+  volumes:
+  - {name: v, hostPath: {path: ` + src + `}}
+  containers:
+  - name: app
+    image: debian
+    securityContext: {` + sc + `}
+    volumeMounts:
+    - {name: v, mountPath: /host}
+`)
+	}
+	node := Node{Runtime: "containerd", RuntimeVersion: "2.4.2", RuntimeSockets: []RuntimeSocket{{Path: "/run/containerd/containerd.sock", Mode: rootSocket}}}
+	for _, c := range []struct {
+		hostUsers, src, sc string
+		want               map[string]string
+		refused            string
+	}{
+		// The socket's own directory: its top mount, idmapped.
+		{"false", "/run/containerd", "", map[string]string{"runtime-socket": Open}, ""},
+		{"true", "/run/containerd", "", map[string]string{"runtime-socket": Open}, ""},
+		// The node's /: /run is a mount of its own under it, not idmapped.
+		{"false", "/", "", map[string]string{"runtime-socket": "blocked by userns", "read-shadow-blockdev": "blocked by userns"}, ""},
+		{"true", "/", "", map[string]string{"runtime-socket": Open, "read-shadow-blockdev": "blocked by other"}, ""},
+		// /dev itself: the node's disk is on the top mount, idmapped, and
+		// the device cgroup refuses it.
+		{"false", "/dev", "", map[string]string{"read-shadow-blockdev": "blocked by other"}, ""},
+		// Not root: the permission bits refuse it as they did.
+		{"false", "/", "runAsUser: 1000", map[string]string{"read-shadow-blockdev": "blocked by other"}, ""},
+		{"false", "/proc", "", nil, `hostPath volume "v" (/proc`},
+		{"false", "/sys/fs/cgroup", "", nil, "the node's sysfs, which cannot be idmapped"},
+		{"true", "/proc", "", nil, ""},
+	} {
+		r := newAuditor(t, node).Read("pod.yaml", pod(c.hostUsers, c.src, c.sc))
+		if len(r.Workloads) != 1 || len(r.Workloads[0].Containers) != 1 {
+			t.Fatalf("%d workloads, errors %v", len(r.Workloads), r.Errors)
+		}
+		ctr := r.Workloads[0].Containers[0]
+		if c.refused == "" && ctr.Refused != "" || !strings.Contains(ctr.Refused, c.refused) {
+			t.Errorf("hostUsers %s, hostPath %s: refused %q, want %q", c.hostUsers, c.src, ctr.Refused, c.refused)
+		}
+		for id, want := range c.want {
+			if got := verdict(t, ctr, id); got != want {
+				t.Errorf("hostUsers %s, hostPath %s {%s}: %s = %s, want %s (%s)", c.hostUsers, c.src, c.sc, id, got, want, why(ctr, id))
+			}
+		}
+	}
+	// setns-host: pid 1's network namespace is the Pod's own, made in its
+	// user namespace; cgroup-mount: the Pod shares the node's cgroup
+	// namespace (v1) or the kernel refuses the hierarchy in its own (v2).
+	r := newAuditor(t, node).Read("pod.yaml", []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostUsers: false\n  containers:\n  - {name: app, image: debian, securityContext: {privileged: true}}\n"))
+	ctr := r.Workloads[0].Containers[0]
+	for id, want := range map[string]string{"setns-host": Open, "cgroup-mount": "blocked by userns", "mount-tmpfs": Open} {
+		if got := verdict(t, ctr, id); got != want {
+			t.Errorf("privileged, hostUsers: false: %s = %s, want %s (%s)", id, got, want, why(ctr, id))
+		}
+	}
+}

@@ -18,9 +18,12 @@ import (
 // root owns nothing of the node's.
 
 // nodeMounts are the node's directories that are filesystems of their
-// own on every node a kubelet runs on: a hostPath above one brings it in
-// as a submount, not idmapped.
-var nodeMounts = []string{"/dev", "/proc", "/run", "/sys"}
+// own on every systemd node a kubelet runs on: a hostPath above one
+// brings it in as a submount, not idmapped. (A node where one is not
+// would have its file idmapped where audit says it is not.)
+var nodeMounts = []string{"/dev", "/dev/hugepages", "/dev/mqueue", "/dev/pts", "/dev/shm",
+	"/proc", "/proc/sys/fs/binfmt_misc", "/run",
+	"/sys", "/sys/fs/bpf", "/sys/fs/cgroup", "/sys/fs/pstore", "/sys/kernel/debug", "/sys/kernel/security", "/sys/kernel/tracing"}
 
 // mountOf is the deepest of nodeMounts holding node path p, "" for the
 // root filesystem.

@@ -118,6 +118,12 @@ func (r *Runner) Close() error {
 func (r *Runner) Run(ctx context.Context, p *policy.Policy, defaults caps.Set, o Options) (*Matrix, error) {
 	var notes []string
 	steps := Steps(p, defaults)
+	if o.Steps != nil {
+		var err error
+		if steps, err = Select(steps, o.Steps); err != nil {
+			return nil, err
+		}
+	}
 	if k, ok := r.Engine.(*Kubernetes); ok {
 		// The nodes' kernels decide there, not this one's.
 		notes = append(notes, k.Place(ctx, steps)...)

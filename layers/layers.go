@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -122,6 +123,41 @@ func Steps(p *policy.Policy, defaultCaps caps.Set) []Step {
 		steps = append(steps, Step{Name: PlusUserNS, Layer: attack.ByUserNS, Policy: withUserNS, Describe: "user namespace " + p.UserNS.String()})
 	}
 	return steps
+}
+
+// StepNames are the steps in order, as --steps names them.
+var StepNames = []string{Baseline, PlusCaps, PlusSeccomp, PlusLSM, PlusUserNS}
+
+// Select keeps the steps names, in their own order (each is cumulative:
+// +seccomp holds the capabilities too). An unknown or repeated name, a
+// +userns the policy has no namespace for, or no name at all is an
+// error, before anything runs.
+func Select(steps []Step, names []string) ([]Step, error) {
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no step named (the steps: %s)", strings.Join(StepNames, ", "))
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if !slices.Contains(StepNames, n) {
+			return nil, fmt.Errorf("%q is not a step (the steps: %s)", n, strings.Join(StepNames, ", "))
+		}
+		if want[n] {
+			return nil, fmt.Errorf("step %s named twice", n)
+		}
+		want[n] = true
+	}
+	var out []Step
+	for _, s := range steps {
+		if want[s.Name] {
+			out = append(out, s)
+			delete(want, s.Name)
+		}
+	}
+	if want[PlusUserNS] {
+		return nil, fmt.Errorf("step %s needs a user namespace: --userns, or a policy or manifest that has one (hostUsers: false)", PlusUserNS)
+	}
+	return out, nil
 }
 
 func clone(p *policy.Policy) *policy.Policy {
@@ -244,6 +280,8 @@ type Options struct {
 	Only []string
 	// Attacks are extra rows: shell commands, exit 0 = open.
 	Attacks []string
+	// Steps keeps only these steps (Select; nil: all).
+	Steps []string
 }
 
 // Run probes every step with e and builds the matrix.
@@ -286,7 +324,7 @@ func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Option
 	}
 	for i, err := range errs {
 		var ref *Refused
-		if i > 0 && errors.As(err, &ref) {
+		if errors.As(err, &ref) {
 			m.Steps = append([]Step(nil), m.Steps...)
 			m.Steps[i].Refused = ref.Reason
 			continue
@@ -304,7 +342,13 @@ func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Option
 			}
 		}
 	}
-	for j, res := range reports[0].Results {
+	// The rows come from the first step that ran (--steps may start
+	// with one the platform refuses).
+	first := slices.IndexFunc(reports, func(r *attack.Report) bool { return r != nil })
+	if first < 0 {
+		return nil, fmt.Errorf("no step ran: %s", m.Steps[0].Refused)
+	}
+	for j, res := range reports[first].Results {
 		row := Row{ID: res.ID, Title: res.Title}
 		for i := range steps {
 			if reports[i] == nil {
@@ -324,7 +368,7 @@ func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Option
 				continue
 			}
 			c := attacks[i][k]
-			if c.Verdict == attack.Blocked && i > 0 {
+			if c.Verdict == attack.Blocked && steps[i].Name != Baseline {
 				c.Layer = steps[i].Layer
 			}
 			row.Cells = append(row.Cells, c)
@@ -339,7 +383,7 @@ func Run(ctx context.Context, e Engine, p *policy.Policy, steps []Step, o Option
 				row.ClosedAt, row.ClosedBy, row.LSM = steps[k].Name, c.Layer, c.LSM
 				if row.Attack != "" {
 					row.ClosedBy = steps[k].Layer
-					if k == 0 {
+					if steps[k].Name == Baseline {
 						row.ClosedBy = "baseline"
 					}
 				}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,6 +28,7 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 		lf          layerFlags
 		output      string
 		only        []string
+		steps       []string
 		attacks     []string
 		engine      string
 		rootfs      string
@@ -48,7 +50,8 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
   rampart layers --cap-drop ALL --seccomp runtime-default --deny-read /etc/shadow
   rampart layers --attack 'unshare -r -n true' --attack 'cat /etc/shadow'
   rampart layers -o svg > layers.svg
-  rampart layers --engine kubernetes --node worker-1`,
+  rampart layers --engine kubernetes --node worker-1
+  rampart layers examples/seed/2-seccomp.yaml --userns --steps +seccomp,+userns`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := runtimes.Named(runtimeName)
@@ -82,6 +85,13 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			defer res.Close()
+			if cmd.Flags().Changed("steps") {
+				if _, err := layers.Select(layers.Steps(res.Policy, defaults), steps); err != nil {
+					return usageError{fmt.Errorf("--steps: %w", err)}
+				}
+			} else {
+				steps = nil
+			}
 			// Ctrl-C cancels the run, and the deferred Closes still delete
 			// the step files and a kubernetes engine's scratch namespace.
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -91,7 +101,7 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			defer r.Close()
-			m, err := r.Run(ctx, res.Policy, defaults, layers.Options{Only: only, Attacks: attacks})
+			m, err := r.Run(ctx, res.Policy, defaults, layers.Options{Only: only, Attacks: attacks, Steps: steps})
 			if err != nil {
 				return err
 			}
@@ -103,6 +113,7 @@ func newLayersCmd(stdout, stderr io.Writer) *cobra.Command {
 	lf.register(fl, "landlock")
 	fl.StringVarP(&output, "output", "o", "table", "table, json, markdown, svg or html")
 	fl.StringSliceVar(&only, "only", nil, "catalog paths to run (IDs); default: all")
+	fl.StringSliceVar(&steps, "steps", nil, "the steps to run, each cumulative (+seccomp holds the capabilities too): "+strings.Join(layers.StepNames, ", ")+"; default: all the policy has")
 	fl.StringArrayVar(&attacks, "attack", nil, "an extra row: a shell command run with /bin/sh -c under each configuration (exit 0 = open)")
 	fl.StringVar(&engine, "engine", "local", "local (children of this host), runc (a real runc container per configuration) or kubernetes (a Pod per configuration in a scratch namespace of the current kubeconfig's cluster)")
 	fl.StringVar(&image, "image", layers.DefaultImage, "with --engine kubernetes: an image holding the static rampart at "+layers.RampartInImage+" (make image builds one)")

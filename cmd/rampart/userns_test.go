@@ -208,3 +208,34 @@ func TestLayersUserNSRuncEngine(t *testing.T) {
 	closedAt(t, m, "raw-socket", "+userns", attack.ByUserNS)
 	closedAt(t, m, "chroot", "", "")
 }
+
+// --steps picks the columns: the baseline beside +userns alone, the
+// seed's policy and the namespace together, each enforced; what the seed
+// closes is then credited at +userns to the layer the probe saw (the
+// steps are cumulative). A step that is not one, a repeat, or +userns
+// without a namespace is refused before anything runs.
+func TestLayersSteps(t *testing.T) {
+	needRoot(t)
+	m := layersJSON(t, rampart(t, "", "layers", "../../examples/seed/2-seccomp.yaml", "--userns", "--steps", "baseline,+userns",
+		"--only", "raw-socket,userns-netns,core-pattern,chroot", "-o", "json"))
+	if len(m.Steps) != 2 || m.Steps[0].Name != "baseline" || m.Steps[1].Name != "+userns" {
+		t.Fatalf("steps %+v, want baseline and +userns", m.Steps)
+	}
+	closedAt(t, m, "raw-socket", "+userns", attack.ByCapabilities)
+	closedAt(t, m, "userns-netns", "+userns", attack.BySeccomp)
+	closedAt(t, m, "core-pattern", "+userns", attack.ByUserNS)
+	closedAt(t, m, "chroot", "", "")
+	for _, c := range []struct{ steps, want string }{
+		{"+bogus", `"+bogus" is not a step`},
+		{"+seccomp,+seccomp", "step +seccomp named twice"},
+		{"", "no step named"},
+	} {
+		r := rampart(t, "", "layers", "--userns", "--steps", c.steps)
+		if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("--steps %q: exit %d, %s; want usage error %q", c.steps, r.code, r.stderr, c.want)
+		}
+	}
+	if r := rampart(t, "", "layers", "--steps", "baseline,+userns"); r.code != exitUsage || !strings.Contains(r.stderr, "step +userns needs a user namespace") {
+		t.Errorf("--steps +userns without --userns: exit %d, %s", r.code, r.stderr)
+	}
+}

@@ -65,14 +65,17 @@ func TestPredictionEqualsMeasurementUserNS(t *testing.T) {
 }
 
 // The seed's workload with and without a user namespace, side by side,
-// on the host node: `layers --userns` adds a +userns step after the
-// seed's layers, and its Pod runs with hostUsers: false. A path closed
+// on the host node: `layers --userns --steps baseline,+seccomp,+userns`,
+// whose last Pod runs with hostUsers: false. A path closed
 // there is closed by userns; nothing closed before opens again. The
 // seed's second step is the policy (seccomp, no AppArmor: the host node
 // has none, and the kubelet would refuse +lsm and +userns alike).
 func TestLayersUserNSOnContainerd2(t *testing.T) {
 	c := needLab(t)
-	m := runLayers(t, c, "--node", HostNode, "--userns", filepath.Join(seedDir, "2-seccomp.yaml"))
+	m := runLayers(t, c, "--node", HostNode, "--userns", "--steps", "baseline,+seccomp,+userns", filepath.Join(seedDir, "2-seccomp.yaml"))
+	if len(m.Steps) != 3 {
+		t.Fatalf("steps %+v, want the three --steps names", m.Steps)
+	}
 	stepsOn(t, m, HostNode)
 	last := len(m.Steps) - 1
 	if s := m.Steps[last]; s.Name != layers.PlusUserNS || s.Refused != "" {

@@ -92,13 +92,7 @@ func (r *socketReach) idmapped() bool {
 // hostDevUnmapped says how a hostPath volume brings the node's /dev in
 // as a submount (a hostPath above it: the node's /), "" when none does.
 func (s *subject) hostDevUnmapped() string {
-	vols := s.hostPaths()
-	for _, m := range s.c.Spec.VolumeMounts {
-		hp := vols[m.Name]
-		if hp == nil || m.SubPathExpr != "" {
-			continue
-		}
-		src := nodePath(path.Join(hp.Path, m.SubPath))
+	for m, src := range s.hostPathMounts() {
 		if rel, under := pathtree.Rel(src, "/dev"); under && rel != "" && rel != "." && !idmappedVia(src, "/dev") {
 			return fmt.Sprintf("hostPath volume %q (%s) mounted at %s brings the node's /dev in at %s", m.Name, src, m.MountPath, path.Join(m.MountPath, rel))
 		}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"iter"
 	"path"
 	"strconv"
 	"strings"
@@ -277,6 +278,21 @@ func (a *Auditor) reachSocket(s *subject) *socketReach {
 	return r
 }
 
+// hostPathMounts are the container's mounts of hostPath volumes, each
+// with the node path it brings in; not those with a subPathExpr, which
+// the kubelet alone expands.
+func (s *subject) hostPathMounts() iter.Seq2[*corev1.VolumeMount, string] {
+	return func(yield func(*corev1.VolumeMount, string) bool) {
+		vols := s.hostPaths()
+		for j := range s.c.Spec.VolumeMounts {
+			m := &s.c.Spec.VolumeMounts[j]
+			if hp := vols[m.Name]; hp != nil && m.SubPathExpr == "" && !yield(m, nodePath(path.Join(hp.Path, m.SubPath))) {
+				return
+			}
+		}
+	}
+}
+
 // hostPaths are the pod's hostPath volumes, by name.
 func (s *subject) hostPaths() map[string]*corev1.HostPathVolumeSource {
 	vols := map[string]*corev1.HostPathVolumeSource{}
@@ -305,13 +321,7 @@ func (s *subject) procWritable(file string) string {
 // are matched against (a profile's rules on /proc/sys do not cover the
 // same file at /host/proc/sys).
 func (s *subject) procWritableAt(file string) (why, at string) {
-	vols := s.hostPaths()
-	for _, m := range s.c.Spec.VolumeMounts {
-		hp := vols[m.Name]
-		if hp == nil || m.SubPathExpr != "" {
-			continue
-		}
-		src := nodePath(path.Join(hp.Path, m.SubPath))
+	for m, src := range s.hostPathMounts() {
 		rel, under := pathtree.Rel(src, file)
 		if !under {
 			continue

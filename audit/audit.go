@@ -657,6 +657,7 @@ func (a *Auditor) Container(c kube.Container) Container {
 		out.Notes = append(out.Notes, "non-root user: the effective capability set after exec is empty (no ambient capabilities)")
 	}
 	who := newSubject(c, sc, psc, rootUser, effective)
+	who.userns = ctx.UserNS
 	out.Capabilities.Bounding = append([]string{}, caps.Sorted(bounding, caps.Cap.String)...)
 	out.Capabilities.Effective = append([]string{}, caps.Sorted(effective, caps.Cap.String)...)
 	out.Capabilities.Change = change(p.Capabilities)

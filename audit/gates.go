@@ -195,6 +195,9 @@ func (a *Auditor) assumed(p *attack.Path, s *subject, privileged bool) string {
 	case "runtime-socket":
 		for _, w := range a.reachSocket(s).via {
 			if ok, why, _ := s.access(w.sock.Mode, mayWrite); ok {
+				if s.userns && w.src != "" {
+					why += " (hostUsers: false makes the volume an idmapped mount: the node's uid 0 is the Pod's uid 0 there)"
+				}
 				return fmt.Sprintf("%s, reached at %s; the socket is %s: %s", w.how, w.at, w.sock.Mode, why)
 			}
 		}

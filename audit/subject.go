@@ -36,6 +36,8 @@ type subject struct {
 	groups    []ugroup
 	effective caps.Set
 	hostPID   bool
+	// userns: hostUsers: false, so every volume is an idmapped mount.
+	userns bool
 	// fix is the field to change per path, where the node's decision
 	// came from a field other than the layers' (a volume, hostPID, the
 	// user).

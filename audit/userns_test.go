@@ -116,8 +116,9 @@ spec:
 		want               map[string]string
 		refused            string
 	}{
-		// The socket's own directory: its top mount, idmapped.
-		{"false", "/run/containerd", "", map[string]string{"runtime-socket": Open}, ""},
+		// The socket's own directory: its top mount, idmapped (and the
+		// why says so).
+		{"false", "/run/containerd", "", map[string]string{"runtime-socket": Open, "runtime-socket why": "idmapped mount"}, ""},
 		{"true", "/run/containerd", "", map[string]string{"runtime-socket": Open}, ""},
 		// The node's /: /run is a mount of its own under it, not idmapped.
 		{"false", "/", "", map[string]string{"runtime-socket": "blocked by userns", "read-shadow-blockdev": "blocked by userns"}, ""},
@@ -142,6 +143,12 @@ spec:
 			t.Errorf("hostUsers %s, hostPath %s: refused %q, want %q", c.hostUsers, c.src, ctr.Refused, c.refused)
 		}
 		for id, want := range c.want {
+			if id, ok := strings.CutSuffix(id, " why"); ok {
+				if !strings.Contains(why(ctr, id), want) {
+					t.Errorf("hostUsers %s, hostPath %s: %s's why %q lacks %q", c.hostUsers, c.src, id, why(ctr, id), want)
+				}
+				continue
+			}
 			if got := verdict(t, ctr, id); got != want {
 				t.Errorf("hostUsers %s, hostPath %s {%s}: %s = %s, want %s (%s)", c.hostUsers, c.src, c.sc, id, got, want, why(ctr, id))
 			}

@@ -71,10 +71,12 @@ func (s *subject) idmapRefused() string {
 
 // podUserNS is a Pod's user namespace under hostUsers: false: the
 // runtime makes its network, mount and PID namespaces in it. Not its
-// cgroup namespace: containerd and CRI-O make one only on a cgroup v2
-// node, and there the kernel makes no new v1 hierarchy outside the
-// initial cgroup namespace whoever asks; on a v1 node the Pod shares the
-// node's, which the initial user namespace owns.
+// cgroup namespace: on a v1 node, and for a privileged container on a
+// v2 node, the Pod shares the node's, which the initial user namespace
+// owns; where containerd makes one (v2, not privileged) the kernel makes
+// no new v1 hierarchy outside the initial cgroup namespace whoever asks,
+// so the path is closed there too (credited to userns, not to that rule:
+// audit has no fact for the node's cgroup version).
 var podUserNS = attack.UserNSFacts{OwnsOthers: true, Owns: func(ns string) bool { return ns != string(attack.UserNSCgroup) }}
 
 // idmapped says whether a way to the runtime's socket is a hostPath

@@ -155,8 +155,8 @@ spec:
 		}
 	}
 	// setns-host: pid 1's network namespace is the Pod's own, made in its
-	// user namespace; cgroup-mount: the Pod shares the node's cgroup
-	// namespace (v1) or the kernel refuses the hierarchy in its own (v2).
+	// user namespace; cgroup-mount: a privileged container shares the
+	// node's cgroup namespace (on v1 every container does).
 	r := newAuditor(t, node).Read("pod.yaml", []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostUsers: false\n  containers:\n  - {name: app, image: debian, securityContext: {privileged: true}}\n"))
 	ctr := r.Workloads[0].Containers[0]
 	for id, want := range map[string]string{"setns-host": Open, "cgroup-mount": "blocked by userns", "mount-tmpfs": Open} {

@@ -2,8 +2,11 @@ package harden
 
 import (
 	"fmt"
+	"path"
 	"sort"
 	"strings"
+
+	"github.com/rampart-sec/rampart/internal/pathtree"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -15,6 +18,12 @@ import (
 // idmapped mount, and the Pod would not start there, or would see its
 // files owned by nobody.
 var idmapVolumes = map[string]bool{"emptyDir": true, "configMap": true, "secret": true, "projected": true, "downwardAPI": true}
+
+// noIdmap says whether a hostPath's node path is in procfs or sysfs,
+// which take no idmapped mount.
+func noIdmap(src string) bool {
+	return pathtree.Within(src, "/proc") || pathtree.Within(src, "/sys")
+}
 
 // hostUsers sets spec.hostUsers: false where the Pod can have a user
 // namespace of its own: none of the host's namespaces (the API server
@@ -60,7 +69,14 @@ func (w *workload) hostUsers() error {
 		}
 		sort.Strings(kinds)
 		for _, k := range kinds {
-			if !idmapVolumes[k] {
+			switch {
+			case idmapVolumes[k]:
+			case k == "hostPath" && noIdmap(path.Clean("/"+h.str(v, "hostPath", "path"))):
+				// Measured (kube tier, containerd 2.4.2, runc 1.5.3):
+				// the kubelet idmaps every volume, runc fails on
+				// these, and the container never starts.
+				why = append(why, fmt.Sprintf("volume %s is a hostPath of the node's %s, a filesystem runc cannot idmap: with hostUsers: false the container would not start", h.str(v, "name"), h.str(v, "hostPath", "path")))
+			default:
 				why = append(why, fmt.Sprintf("volume %s is a %s, which may lie on a filesystem without idmapped mounts: set hostUsers: false yourself where the node's runtime can map it", h.str(v, "name"), k))
 			}
 		}

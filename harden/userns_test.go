@@ -21,7 +21,8 @@ func TestHardenUserNS(t *testing.T) {
 		{"kubelet's volumes", pod("  volumes: [{name: a, emptyDir: {}}, {name: b, configMap: {name: c}}]\n", ""), true, ""},
 		{"hostPID", pod("  hostPID: true\n", ""), false, "hostPID is true"},
 		{"hostNetwork", pod("  hostNetwork: true\n", ""), false, "hostNetwork is true"},
-		{"hostPath", pod("  volumes: [{name: h, hostPath: {path: /srv}}]\n", ""), false, "volume h is a hostPath"},
+		{"hostPath", pod("  volumes: [{name: h, hostPath: {path: /srv}}]\n", ""), false, "volume h is a hostPath, which may lie"},
+		{"hostPath procfs", pod("  volumes: [{name: h, hostPath: {path: /proc/sys}}]\n", ""), false, "volume h is a hostPath of the node's /proc/sys, a filesystem runc cannot idmap"},
 		{"volumeDevices", pod("", "    volumeDevices: [{name: d, devicePath: /dev/xvda}]\n"), false, "container app has volumeDevices"},
 		{"already false", pod("  hostUsers: false\n", ""), true, ""},
 	} {
